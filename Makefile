@@ -1,0 +1,76 @@
+# The one place commands live. `make run` and `make test` work on a fresh clone
+# with only Python 3.11+, make and the system package manager.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+STATIC := apps/static/vendor
+PORT   ?= 8501
+
+.PHONY: install run test lint typecheck pytest bench sample static browser clean help
+
+help:
+	@echo "make install  - create .venv/ and install the project with all extras"
+	@echo "make run      - install if needed, then start the app on Exempelkommun"
+	@echo "make test     - install if needed, then ruff, mypy and the whole pytest suite"
+	@echo "make bench    - run the benchmarks in benchmarks/"
+	@echo "make sample   - regenerate sample_data/ (Exempelkommun)"
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (found " + sys.version.split()[0] + "); run: make PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=25.1"
+	$(PY) -m pip install --quiet -e ".[app]" --group dev
+	-$(MAKE) --no-print-directory static
+	touch $(STAMP)
+
+# Leaflet and Leaflet.draw served by the app itself (offline / intranet maps).
+# Fetched from the npm registry at install time; never committed. Optional:
+# without npm the app falls back to folium's CDN links.
+static:
+	@if [ -f $(STATIC)/leaflet/leaflet.js ] && [ -f $(STATIC)/leaflet-draw/leaflet.draw.js ]; then \
+	  echo "map scripts already in $(STATIC)"; \
+	elif command -v npm >/dev/null 2>&1; then \
+	  tmp=$$(mktemp -d) && mkdir -p $(STATIC) && \
+	  (cd $$tmp && npm pack --silent leaflet@1.9.4 leaflet-draw@1.0.4 >/dev/null) && \
+	  rm -rf $(STATIC)/leaflet $(STATIC)/leaflet-draw && mkdir -p $(STATIC)/leaflet $(STATIC)/leaflet-draw && \
+	  tar -xzf $$tmp/leaflet-1.9.4.tgz -C $$tmp && cp -r $$tmp/package/dist/. $(STATIC)/leaflet/ && rm -rf $$tmp/package && \
+	  tar -xzf $$tmp/leaflet-draw-1.0.4.tgz -C $$tmp && cp -r $$tmp/package/dist/. $(STATIC)/leaflet-draw/ && \
+	  rm -rf $$tmp && echo "map scripts installed in $(STATIC)"; \
+	else \
+	  echo "npm not found: the app will load Leaflet from its CDN links"; \
+	fi
+
+# Headless Chromium for the browser tests, from the system package manager.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+
+run: install
+	$(VENV)/bin/streamlit run apps/lagesbild_app.py --server.port $(PORT) --browser.gatherUsageStats false
+
+lint: install
+	$(VENV)/bin/ruff check lagesbild_geo apps tests benchmarks
+
+typecheck: install
+	$(VENV)/bin/mypy lagesbild_geo
+
+pytest: install
+	$(PY) -m pytest
+
+test: install
+	$(VENV)/bin/ruff check lagesbild_geo apps tests benchmarks
+	$(VENV)/bin/mypy lagesbild_geo
+	$(PY) -m pytest
+
+bench: install
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+sample: install
+	$(VENV)/bin/lagesbild sample sample_data
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

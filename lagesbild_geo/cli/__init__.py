@@ -1,0 +1,59 @@
+"""The ``lagesbild`` command line.
+
+Each command group lives in its own module here and exposes
+``register(subparsers)``; a command's handler returns the exit code.
+Exit codes: 0 when it ran (even with rejected rows), 1 on an input the
+library refused (with a clear message), 2 on a bad command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..errors import LagesbildError
+
+# Modules under lagesbild_geo.cli that register commands, in help order.
+COMMAND_MODULES: tuple[str, ...] = (
+    "read",
+    "sample",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lagesbild",
+        description="Build a kommun's crime and trygghet lägesbild: read, place, "
+        "find hotspots, join to districts, follow up measures, export.",
+    )
+    parser.add_argument("--version", action="version", version=f"lagesbild_geo {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"{__name__}.{name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``lagesbild`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except LagesbildError as exc:
+        print(f"lagesbild: error: {exc}", file=sys.stderr)
+        return 1
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        print(f"lagesbild: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("lagesbild: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,257 @@
+"""Canonical columns, categories and the raw → canonical category mapping.
+
+Every reader produces the incident table described here; every later step
+relies on it. See ``docs/data-contracts.md``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CATEGORIES",
+    "CATEGORY_LABELS",
+    "INCIDENT_COLUMNS",
+    "POINT_PRECISIONS",
+    "PRECISIONS",
+    "RAW_CATEGORY_MAP",
+    "REJECTED_COLUMNS",
+    "empty_incidents",
+    "fold",
+    "map_categories",
+]
+
+#: Canonical incident columns in order; other source columns ride along after them.
+INCIDENT_COLUMNS: dict[str, str] = {
+    "incident_id": "string",
+    "occurred_at": "datetime64[ns, Europe/Stockholm]",
+    "category": "string",
+    "category_raw": "string",
+    "lat": "float64",
+    "lon": "float64",
+    "easting": "float64",
+    "northing": "float64",
+    "precision": "string",
+    "location_text": "string",
+    "cell": "uint64",
+    "source": "string",
+    "source_row": "int64",
+}
+
+#: How exactly a row was placed. ``pending`` rows await geocoding.
+PRECISIONS: tuple[str, ...] = ("point", "address", "place", "area", "pending")
+#: Only these take part in point-level statistics (cells, Gi*, clusters).
+POINT_PRECISIONS: tuple[str, ...] = ("point", "address")
+
+#: Columns of the rejected-rows table (raw source columns ride along as ``raw_<name>``).
+REJECTED_COLUMNS: tuple[str, ...] = ("source", "source_row", "reason", "reason_sv")
+
+#: Canonical category ids (stable ASCII) → Swedish labels.
+CATEGORY_LABELS: dict[str, str] = {
+    "vald": "Våld och hot",
+    "sexualbrott": "Sexualbrott",
+    "ran": "Rån",
+    "bostadsinbrott": "Bostadsinbrott",
+    "stold": "Stöld och snatteri",
+    "fordonsbrott": "Fordonsbrott",
+    "skadegorelse": "Skadegörelse och klotter",
+    "brand": "Brand",
+    "narkotika": "Narkotikabrott",
+    "ordning": "Ordningsstörning",
+    "bedrageri": "Bedrägeri",
+    "vapen": "Vapen, skottlossning och explosion",
+    "trafik": "Trafikbrott",
+    "ovrigt": "Övrigt",
+}
+CATEGORIES: tuple[str, ...] = tuple(CATEGORY_LABELS)
+
+
+def fold(text: object) -> str:
+    """Fold a label for matching: lower case, å/ä→a, ö→o, other accents dropped,
+    punctuation to spaces, whitespace collapsed.
+
+    Examples
+    --------
+    >>> fold("  Skadegörelse,  KLOTTER ")
+    'skadegorelse klotter'
+    """
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return ""
+    s = str(text).strip().lower()
+    s = unicodedata.normalize("NFKD", s)
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    s = s.replace("æ", "a").replace("ø", "o")
+    s = re.sub(r"[^0-9a-z]+", " ", s)
+    return " ".join(s.split())
+
+
+# Raw labels (folded) → canonical id. Police event types (polisen.se/api/events),
+# common Brå crime names, and usual kommun incident-report wording.
+_RAW: dict[str, tuple[str, ...]] = {
+    "vald": (
+        "misshandel", "misshandel grov", "grov misshandel", "misshandel dodlig", "vald",
+        "vald och hot", "hot", "olaga hot", "ofredande", "mord drap", "mord drap forsok",
+        "mord", "drap", "dod", "vald mot tjansteman", "hot mot tjansteman", "bråk",
+        "brak", "slagsmal", "knivskuren", "personrån", "kvinnofridskrankning",
+        "grov kvinnofridskrankning", "fridskrankning", "olaga tvang", "mordbrand",
+        "vald mot person", "hot och vald", "misshandel ej grov", "bortforande",
+        "mord drap forsok", "vald eller hot mot tjansteman", "hot vald",
+    ),
+    "sexualbrott": (
+        "sexualbrott", "valdtakt", "valdtakt forsok", "sexuellt ofredande",
+        "sexuellt utnyttjande", "koppleri", "blottning",
+    ),
+    "ran": (
+        "ran", "ran vapen", "ran ovrigt", "ran vapen forsok", "ran forsok", "ran vapen ej",
+        "rån", "personran", "butiksran", "vaskryckning", "vaskryckning ran", "ran grovt",
+        "vaskryckning forsok",
+    ),
+    "bostadsinbrott": (
+        "bostadsinbrott", "inbrott bostad", "inbrott i bostad", "lagenhetsinbrott",
+        "villainbrott", "inbrott villa", "inbrott lagenhet", "inbrott forsok bostad",
+    ),
+    "stold": (
+        "stold", "stold inbrott", "inbrott", "inbrott forsok", "snatteri", "stold ringa",
+        "ringa stold", "grov stold", "stold grov", "fickstold", "cykelstold", "stold cykel",
+        "butiksstold", "inbrott kallare", "kallarinbrott", "inbrott forrad", "stold ur butik",
+        "stold och snatteri", "tillgrepp", "egenmaktighet", "hälerei", "haleri",
+        "stold ovrigt", "inbrott skola", "inbrott lokal", "stold inbrott forsok",
+    ),
+    "fordonsbrott": (
+        "fordonsbrott", "bilbrand", "stold bil", "bilstold", "stold ur bil",
+        "inbrott bil", "bilinbrott", "tillgrepp av fortskaffningsmedel",
+        "fordonsstold", "stold ur fordon", "stold av fordon", "olovligt brukande",
+        "mopedstold", "stold moped",
+    ),
+    "skadegorelse": (
+        "skadegorelse", "klotter", "skadegorelse klotter", "skadegorelse och klotter",
+        "skadegorelse genom brand", "vandalisering", "grov skadegorelse", "sabotage",
+        "ateruppkallelse skadegorelse", "glaskross", "fonsterkross", "nedskrapning",
+    ),
+    "brand": (
+        "brand", "brand ovrigt", "anlagd brand", "brandlarm", "soptunnebrand",
+        "containerbrand", "mordbrand forsok", "brand i byggnad", "gräsbrand", "grasbrand",
+    ),
+    "narkotika": (
+        "narkotikabrott", "narkotika", "narkotikabrott ringa", "narkotikabrott grovt",
+        "eget bruk", "innehav narkotika", "narkotikainnehav", "langning", "droger",
+        "drogbrott", "dopningsbrott",
+    ),
+    "ordning": (
+        "ordningsstorning", "fylleri lob", "fylleri", "lob", "ofog", "ofog barn ungdom",
+        "ofog ungdom", "bråk ungdom", "alkohollagen", "larm inbrott", "larm overfall",
+        "storande", "oljud", "folksamling", "storning", "forargelseväckande beteende",
+        "forargelsevackande beteende", "ordningslagen", "tillstand ordningslagen",
+        "polisinsats kommendering", "uppsikt", "bråk och stök", "stok", "ungdomar stok",
+        "ofredande ordning", "allman ordning",
+    ),
+    "bedrageri": (
+        "bedrageri", "bedrägeri", "bedrageri ovrigt", "kortbedrageri", "telefonbedrageri",
+        "bluffsamtal", "ulv", "identitetsstold", "penningtvatt", "forskingring",
+        "bokforingsbrott", "bedrageri grovt", "utpressning",
+    ),
+    "vapen": (
+        "vapenlagen", "vapen", "skottlossning", "skottlossning misstankt", "explosion",
+        "detonation", "sprangning", "knivlagen", "brott mot knivlagen", "vapenbrott",
+        "farligt foremal", "bombhot", "skjutning",
+    ),
+    "trafik": (
+        "trafikbrott", "rattfylleri", "olovlig korning", "trafikkontroll", "vallningsolycka",
+        "smitning", "hastighetsovertradelse", "grov vårdslöshet i trafik",
+        "vardsloshet i trafik", "rattonykterhet", "drograttfylleri", "trafikbrott ovrigt",
+        "trafikhinder", "fartkontroll",
+    ),
+    "ovrigt": (
+        "ovrigt", "övrigt", "sammanfattning natt", "sammanfattning kvall och natt",
+        "sammanfattning kvall", "sammanfattning dag", "sammanfattning helg",
+        "sammanfattning vecka", "trafikolycka", "trafikolycka personskada",
+        "trafikolycka vilt", "trafikolycka singel", "trafikolycka smitning",
+        "forsvunnen person", "kontroll person fordon", "anträffad död", "antraffad dod",
+        "antraffat gods", "arbetsplatsolycka", "djur", "fjallraddning", "sjoraddning",
+        "efterlyst person", "olaga intrang", "polisinsats", "ovrigt brott", "annat",
+        "naturkatastrof", "miljobrott", "lagkrav", "motorfordon antraffat stulet",
+        "motorfordon stulet", "information", "rattfylleri sammanfattning", "spridning smittsamma amnen",
+        "luftfartslagen", "jaktlagen", "fylleri lob sammanfattning", "skyddslagen",
+        "tillstand", "missbruk av urkund", "ovrigt ovrigt", "larm", "kontroll",
+        "stöld/inbrott", "anträffat gods",
+    ),
+}
+
+#: Folded raw label → canonical category id.
+RAW_CATEGORY_MAP: dict[str, str] = {}
+for _cat, _labels in _RAW.items():
+    for _label in _labels:
+        RAW_CATEGORY_MAP.setdefault(fold(_label), _cat)
+# Canonical ids and Swedish labels map to themselves.
+for _cat, _label in CATEGORY_LABELS.items():
+    RAW_CATEGORY_MAP[fold(_cat)] = _cat
+    RAW_CATEGORY_MAP[fold(_label)] = _cat
+# Corrections where folding made two labels collide on purpose.
+RAW_CATEGORY_MAP[fold("Motorfordon, stulet")] = "fordonsbrott"
+RAW_CATEGORY_MAP[fold("Motorfordon, anträffat stulet")] = "ovrigt"
+RAW_CATEGORY_MAP[fold("Stöld/inbrott")] = "stold"
+
+
+def map_categories(
+    raw: pd.Series, category_map: Mapping[str, str] | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """Map raw crime types to canonical categories.
+
+    Parameters
+    ----------
+    raw
+        Raw labels as they came from the source.
+    category_map
+        Extra ``raw label → canonical id`` entries; they win over the built-in map.
+        Values must be canonical ids (see :data:`CATEGORIES`).
+
+    Returns
+    -------
+    (category, is_unknown)
+        The canonical ids (``"ovrigt"`` for unknown labels) and a boolean mask of
+        rows whose label was unknown (counted in the ingest report).
+
+    Examples
+    --------
+    >>> cat, unknown = map_categories(pd.Series(["Misshandel", "Klotter", "Ufo"]))
+    >>> list(cat), list(unknown)
+    (['vald', 'skadegorelse', 'ovrigt'], [False, False, True])
+    """
+    from .errors import InputError
+
+    table = dict(RAW_CATEGORY_MAP)
+    if category_map:
+        bad = sorted({v for v in category_map.values() if v not in CATEGORY_LABELS})
+        if bad:
+            raise InputError(
+                f"category_map maps to unknown categories {bad}; use one of {list(CATEGORIES)}."
+            )
+        table.update({fold(k): v for k, v in category_map.items()})
+    # Map the distinct labels only (a column has few distinct values).
+    codes, uniques = pd.factorize(raw.astype("string").fillna(""), sort=False)
+    folded = [fold(u) for u in uniques]
+    mapped = np.array([table.get(f, table.get(f.split(" ")[0], "")) if f else "" for f in folded],
+                      dtype=object)
+    # A label such as "Misshandel, grov" folds to "misshandel grov"; try the head
+    # word only when the whole label is unknown.
+    unknown_u = np.array([m == "" for m in mapped], dtype=bool)
+    mapped[unknown_u] = "ovrigt"
+    if len(mapped) == 0:
+        return (pd.Series([], index=raw.index, dtype="string"),
+                pd.Series([], index=raw.index, dtype=bool))
+    cat = pd.Series(mapped[codes], index=raw.index, dtype="string")
+    unk = pd.Series(unknown_u[codes], index=raw.index, dtype=bool)
+    return cat, unk
+
+
+def empty_incidents() -> pd.DataFrame:
+    """An incident table with the canonical columns and dtypes and no rows."""
+    data: dict[str, pd.Series] = {}
+    for name, dtype in INCIDENT_COLUMNS.items():
+        data[name] = pd.Series([], dtype=dtype)
+    return pd.DataFrame(data)
