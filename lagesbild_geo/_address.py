@@ -1,0 +1,327 @@
+"""Swedish address normalisation for offline geocoding (private helpers).
+
+The public entry points live in :mod:`lagesbild_geo.geocode`; this module only
+turns text into comparable keys. Nothing here knows a gazetteer.
+
+Keys are *folded*: lower case, å/ä → a, ö → o, other accents dropped, and
+*compact* (only ``[a-z0-9]``, no spaces), so "Stor gatan", "STORGATAN" and
+"Storgatan" share one key. The original text is never changed; keys are
+extra columns.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import NamedTuple
+
+__all__ = [
+    "GENERIC_SUFFIXES",
+    "ParsedAddress",
+    "compact",
+    "fold_words",
+    "normalize_address",
+    "parse_address",
+    "split_suffix",
+    "street_alternatives",
+]
+
+_TRANSLATE = str.maketrans(
+    {
+        "å": "a", "ä": "a", "ö": "o", "æ": "a", "ø": "o", "é": "e", "è": "e", "ê": "e",
+        "ü": "u", "á": "a", "à": "a", "ó": "o", "í": "i", "ß": "ss",
+        "\u00a0": " ", "\u2013": "-", "\u2014": "-",
+    }
+)
+
+
+def fold_words(text: object) -> str:
+    """Fold text to lower-case ASCII words separated by single spaces.
+
+    Unlike :func:`lagesbild_geo.schema.fold` this keeps ``:`` and ``.``, which the
+    address parser needs ("S:t", "Storg."), and it is the only place that maps
+    Swedish letters to their ASCII stand-ins.
+
+    Examples
+    --------
+    >>> fold_words("  Skolvägen  12 B ")
+    'skolvagen 12 b'
+    """
+    if text is None:
+        return ""
+    s = str(text)
+    if not s or s != s:  # NaN never reaches here as str, but keep it cheap
+        return ""
+    s = s.lower().translate(_TRANSLATE)
+    if not s.isascii():
+        s = unicodedata.normalize("NFKD", s)
+        s = "".join(ch for ch in s if not unicodedata.combining(ch))
+        s = s.encode("ascii", "ignore").decode("ascii")
+    s = _NOT_KEPT.sub(" ", s)
+    return " ".join(s.split())
+
+
+_NOT_KEPT = re.compile(r"[^0-9a-z:.,/&-]+")
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def compact(text: object) -> str:
+    """Compact key of a name: folded, only ``[a-z0-9]``.
+
+    Examples
+    --------
+    >>> compact("S:t Eriks-gatan")
+    'steriksgatan'
+    """
+    return _NOT_ALNUM.sub("", fold_words(text))
+
+
+# --- abbreviations ---------------------------------------------------------------
+# Deterministic expansions (applied by normalisation itself). Order matters.
+_COLON_ABBREV = (
+    (re.compile(r"\bs:ta\b"), "sankta "),
+    (re.compile(r"\bs:t\b"), "sankt "),
+    (re.compile(r"\bst:a\b"), "stora "),
+    (re.compile(r"\bs:a\b"), "sodra "),
+    (re.compile(r"\bn:a\b"), "norra "),
+    (re.compile(r"\bv:a\b"), "vastra "),
+    (re.compile(r"\bo:a\b"), "ostra "),
+    (re.compile(r"\bl:a\b"), "lilla "),
+    (re.compile(r"\bg:la\b"), "gamla "),
+)
+# A street-type abbreviation glued to a word: "storg." "storgt" "stationsv." "stationsvg".
+_SUFFIX_ABBREV = (
+    (re.compile(r"([a-z]{2,})(?:gt\.?|g\.)(?=[\s,0-9]|$)"), r"\1gatan "),
+    (re.compile(r"([a-z]{2,})(?:vg\.?|v\.)(?=[\s,0-9]|$)"), r"\1vagen "),
+    (re.compile(r"\bgt\.?(?=[\s,0-9]|$)"), "gatan "),
+    (re.compile(r"\bvg\.?(?=[\s,0-9]|$)"), "vagen "),
+)
+# House-number ranges and lists: "12-14", "12 - 14", "12/14" -> "12".
+_RANGE = re.compile(r"(\d+)\s*[-/&]\s*\d+")
+_TOKEN = re.compile(r"\d+|[a-z]+|,")
+
+#: Street-name endings, longest first, used to compare the distinctive part of a name.
+GENERIC_SUFFIXES: tuple[str, ...] = (
+    "platsen", "stigen", "gatan", "vagen", "grand", "torget", "backen", "allen", "leden",
+    "parken", "gardet", "slingan", "gangen", "kajen", "plan", "gata", "stig", "torg",
+    "alle", "vag", "led", "park", "backe", "gang",
+)
+
+# Ambiguous abbreviations: expansions tried in order against the register.
+_PREFIX_ALT: dict[str, tuple[str, ...]] = {
+    "st": ("sankt", "stora"),
+    "s": ("sodra", "sankt"),
+    "n": ("norra",),
+    "v": ("vastra",),
+    "o": ("ostra",),
+    "l": ("lilla",),
+    "g": ("gamla",),
+    "gla": ("gamla",),
+    "so": ("sodra",),
+    "no": ("norra",),
+    "va": ("vastra",),
+}
+_SUFFIX_ALT: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("gatan", ("gata",)),
+    ("gata", ("gatan",)),
+    ("vagen", ("vag",)),
+    ("vag", ("vagen",)),
+    ("plan", ("platsen",)),
+    ("torget", ("torg",)),
+    ("torg", ("torget",)),
+    ("stig", ("stigen",)),
+    ("pl", ("platsen", "plan")),
+    ("gr", ("grand",)),
+    ("gat", ("gatan",)),
+    ("g", ("gatan",)),
+    ("v", ("vagen",)),
+)
+
+# Tokens after the house number that say where *in* the building (dropped):
+# lägenhet, uppgång, trappor, våning, port, ingång, nedre botten, bottenvåning.
+_TAKES_NEXT = frozenset({"lgh", "lagenhet", "uppg", "uppgang", "port", "ingang", "vaning", "van"})
+_DROP = frozenset({"nb", "bv", "tr", "trappor", "trappa", "trp", "bottenvaning", "vind",
+                   "kallare", "nedre", "botten", "ovre", "lgh", "lagenhet", "co", "c", "o"})
+
+
+class ParsedAddress(NamedTuple):
+    """An address broken into comparable parts (all folded).
+
+    ``street`` is the street or place name as folded words; ``number`` is 0
+    when the text carries no house number; ``town_explicit`` says the town came
+    after a comma or a postcode (so it surely is a town, not a stray word).
+    """
+
+    street: str
+    number: int
+    letter: str
+    postcode: str
+    town: str
+    town_explicit: bool
+
+
+_UPPG = re.compile(r"\buppg\.")
+
+
+def _expand(s: str) -> str:
+    if "uppg." in s:  # "uppg. A" (entrance) must not read as an abbreviated "...gatan"
+        s = _UPPG.sub("uppg ", s)
+    if ":" in s:
+        for rx, rep in _COLON_ABBREV:
+            s = rx.sub(rep, s)
+    if "g" in s or "v" in s:
+        for rx, rep in _SUFFIX_ABBREV:
+            s = rx.sub(rep, s)
+    return s
+
+
+def parse_address(text: object) -> ParsedAddress:
+    """Split an address or place text into street, house number, letter, postcode, town.
+
+    Entrances, apartments and floors ("lgh 1102", "uppg. A", "1 tr", "nb") are
+    dropped; "12-14" keeps the first number; "12b" and "12 B" give number 12,
+    letter "b"; "645 30" and "64530" give postcode "64530".
+
+    Examples
+    --------
+    >>> parse_address("STORGATAN 12B lgh 1102, 645 30 Exempelstad")
+    ParsedAddress(street='storgatan', number=12, letter='b', postcode='64530', town='exempelstad', town_explicit=True)
+    >>> parse_address("Stationsv. 3").street
+    'stationsvagen'
+    """
+    s = fold_words(text)
+    if not s:
+        return ParsedAddress("", 0, "", "", "", False)
+    s = _expand(s)
+    if "-" in s or "/" in s or "&" in s:
+        s = _RANGE.sub(r"\1", s)
+    tokens = _TOKEN.findall(s.replace(".", " ").replace(":", " "))
+    n = len(tokens)
+    i = 0
+    street: list[str] = []
+    while i < n and not tokens[i].isdigit() and tokens[i] != ",":
+        street.append(tokens[i])
+        i += 1
+    number = 0
+    letter = ""
+    seen_comma = False
+    if i < n and tokens[i].isdigit() and street:
+        tok = tokens[i]
+        # A 5-digit number right after the street is a postcode, not a house number.
+        if not (len(tok) == 5 and tok[0] != "0"):
+            number = int(tok[:6])
+            i += 1
+            if i < n and len(tokens[i]) == 1 and tokens[i].isalpha():
+                letter = tokens[i]
+                i += 1
+    postcode = ""
+    town: list[str] = []
+    town_explicit = False
+    while i < n:
+        tok = tokens[i]
+        if tok == ",":
+            seen_comma = True
+            i += 1
+            continue
+        if tok.isdigit():
+            nxt = tokens[i + 1] if i + 1 < n else ""
+            if len(tok) == 5 and tok[0] != "0":
+                postcode = tok
+                town_explicit = True
+                i += 1
+                continue
+            if len(tok) == 3 and tok[0] != "0" and len(nxt) == 2 and nxt.isdigit():
+                postcode = tok + nxt
+                town_explicit = True
+                i += 2
+                continue
+            if nxt in _DROP:  # "1 tr"
+                i += 2
+                continue
+            i += 1
+            continue
+        if tok in _TAKES_NEXT:
+            i += 2 if i + 1 < n and tokens[i + 1] != "," else 1
+            continue
+        if tok in _DROP or len(tok) == 1:
+            i += 1
+            continue
+        if seen_comma:
+            town_explicit = True
+        town.append(tok)
+        i += 1
+    if not street and town:  # e.g. ", Exempelstad" alone: the text is a name
+        street, town = town, []
+        town_explicit = False
+    return ParsedAddress(" ".join(street), number, letter, postcode, " ".join(town), town_explicit)
+
+
+def normalize_address(text: object) -> str:
+    """Canonical folded form of an address: ``"street number letter, postcode town"``.
+
+    Normalising twice gives the same result as normalising once.
+
+    Examples
+    --------
+    >>> normalize_address("Storg. 12 B, 645 30  EXEMPELSTAD")
+    'storgatan 12 b, 64530 exempelstad'
+    >>> normalize_address("S:t Eriks väg 3 lgh 1102")
+    'sankt eriks vag 3'
+    """
+    p = parse_address(text)
+    head = p.street
+    if p.number:
+        head = f"{head} {p.number}" + (f" {p.letter}" if p.letter else "")
+    tail = " ".join(x for x in (p.postcode, p.town) if x)
+    return f"{head}, {tail}" if tail and head else (head or tail)
+
+
+def split_suffix(key: str) -> tuple[str, str]:
+    """Split a compact street key into (distinctive stem, generic suffix).
+
+    Examples
+    --------
+    >>> split_suffix("stationsvagen")
+    ('stations', 'vagen')
+    """
+    for suf in GENERIC_SUFFIXES:
+        if key.endswith(suf) and len(key) > len(suf):
+            return key[: -len(suf)], suf
+    return key, ""
+
+
+def street_alternatives(street: str) -> tuple[str, ...]:
+    """Compact keys to try for a folded street name, most literal first.
+
+    Ambiguous abbreviations ("St." = Sankt or Stora, "pl" = platsen or plan,
+    a bare "g"/"v" ending) and ASCII stand-ins ("ae" for ä) give several keys;
+    the matcher takes the first one the register knows.
+
+    Examples
+    --------
+    >>> street_alternatives("st eriksgatan")
+    ('steriksgatan', 'sankteriksgatan', 'storaeriksgatan', 'steriksgata', 'sankteriksgata', 'storaeriksgata')
+    """
+    words = street.split()
+    if not words:
+        return ()
+    heads: tuple[str, ...] = (words[0],)
+    if len(words) > 1:
+        heads += _PREFIX_ALT.get(words[0], ())
+    base_rest = "".join(words[1:])
+    out = [head + base_rest for head in heads]
+    tail_alts: list[str] = []
+    last = out[0]
+    for suf, alts in _SUFFIX_ALT:
+        if last.endswith(suf) and len(last) > len(suf) + 1:
+            for alt in alts:
+                tail_alts.extend(o[: -len(suf)] + alt for o in out)
+            break
+    out.extend(tail_alts)
+    if "ae" in last or "oe" in last:
+        out.append(last.replace("ae", "a").replace("oe", "o"))
+    seen: dict[str, None] = {}
+    for o in out:
+        if o:
+            seen.setdefault(o, None)
+    return tuple(seen)
