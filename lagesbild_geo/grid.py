@@ -1,30 +1,67 @@
-"""H3 grid: indexing, counting per cell, roll-ups, hex polygons.
+"""H3 grid: indexing, counting per cell, roll-ups, neighbours, hex polygons.
 
 This is the only module that imports :mod:`h3`. h3 speaks (lat, lng); GeoJSON
 and shapely speak (lng, lat): the swap happens here and nowhere else.
 Cells are ``uint64`` everywhere; hex strings only at the edge (export, display).
+
+Loops over h3 calls here run over *cells* (a few thousand), never over
+incidents, except :func:`points_to_cells`, which is the one tight loop over
+h3's integer API (h3-py 4 has no vectorised ``latlng_to_cell``).
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import geopandas as gpd
 import h3
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
+import shapely
+from scipy import sparse
 
-from .errors import InputError
+from .errors import InputError, SchemaError
+from .schema import POINT_PRECISIONS
 
-__all__ = ["cells_to_str", "points_to_cells", "str_to_cells"]
+__all__ = [
+    "PERIODS",
+    "cell_area_m2",
+    "cells_resolution",
+    "cells_to_latlng",
+    "cells_to_parent",
+    "cells_to_polygons",
+    "cells_to_str",
+    "count_cells",
+    "disk_cells",
+    "geometry_to_cells",
+    "neighbour_matrix",
+    "period_labels",
+    "points_to_cells",
+    "roll_up",
+    "str_to_cells",
+]
 
-_latlng_to_cell = h3.api.basic_int.latlng_to_cell
+_A = h3.api.basic_int
+_latlng_to_cell = _A.latlng_to_cell
+
+#: Period names accepted by :func:`count_cells` and their pandas Period frequency.
+PERIODS: dict[str, str] = {"week": "W", "month": "M", "quarter": "Q", "year": "Y"}
 
 
+# ---------------------------------------------------------------------------
+# indexing and representation
+# ---------------------------------------------------------------------------
 def points_to_cells(
     lat: npt.ArrayLike, lon: npt.ArrayLike, resolution: int
 ) -> npt.NDArray[np.uint64]:
     """H3 cells (uint64) of WGS84 points; 0 where a coordinate is missing.
 
     A tight loop over h3's integer API feeding numpy (h3-py 4 has no vectorised
-    ``latlng_to_cell``); no pandas ``apply``.
+    ``latlng_to_cell``); no pandas ``apply``. Measured at 1.0× a bare loop over
+    ``h3.api.basic_int.latlng_to_cell`` (``benchmarks/bench_grid.py``).
 
     Examples
     --------
@@ -39,25 +76,510 @@ def points_to_cells(
         raise InputError(f"H3 resolution must be 0..15, got {resolution}.")
     ok = np.isfinite(la) & np.isfinite(lo)
     out = np.zeros(la.shape, dtype=np.uint64)
+    res = itertools.repeat(int(resolution))
     if ok.all():
         out[:] = np.fromiter(
-            map(_latlng_to_cell, la.tolist(), lo.tolist(), [resolution] * la.size),
+            map(_latlng_to_cell, la.ravel().tolist(), lo.ravel().tolist(), res),
             dtype=np.uint64, count=la.size,
-        )
+        ).reshape(la.shape)
     elif ok.any():
         idx = np.flatnonzero(ok)
-        out[idx] = np.fromiter(
-            map(_latlng_to_cell, la[idx].tolist(), lo[idx].tolist(), [resolution] * idx.size),
+        out.ravel()[idx] = np.fromiter(
+            map(_latlng_to_cell, la.ravel()[idx].tolist(), lo.ravel()[idx].tolist(), res),
             dtype=np.uint64, count=idx.size,
         )
     return out
 
 
 def cells_to_str(cells: npt.ArrayLike) -> list[str]:
-    """Hex strings of uint64 cells (for export and display)."""
-    return [h3.int_to_str(int(c)) for c in np.asarray(cells, dtype=np.uint64)]
+    """Hex strings of uint64 cells (for export and display).
+
+    Examples
+    --------
+    >>> cells_to_str(points_to_cells([59.4], [17.1], 9))
+    ['8908861184fffff']
+    """
+    return [_A.int_to_str(int(c)) for c in np.asarray(cells, dtype=np.uint64)]
 
 
-def str_to_cells(cells: list[str]) -> npt.NDArray[np.uint64]:
-    """uint64 cells of hex strings."""
-    return np.fromiter((h3.str_to_int(c) for c in cells), dtype=np.uint64, count=len(cells))
+def str_to_cells(cells: Iterable[str]) -> npt.NDArray[np.uint64]:
+    """uint64 cells of hex strings.
+
+    Examples
+    --------
+    >>> int(str_to_cells(["8908861184fffff"])[0])
+    617143099550859263
+    """
+    values = list(cells)
+    return np.fromiter((_A.str_to_int(c) for c in values), dtype=np.uint64, count=len(values))
+
+
+def cells_resolution(cells: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """H3 resolution of each cell (vectorised bit arithmetic; -1 for 0 = not indexed).
+
+    Examples
+    --------
+    >>> cells_resolution(points_to_cells([59.4, 59.4], [17.1, 17.1], 9)).tolist()
+    [9, 9]
+    """
+    c = np.asarray(cells, dtype=np.uint64)
+    res = ((c >> np.uint64(52)) & np.uint64(0xF)).astype(np.int64)
+    res[c == 0] = -1
+    return res
+
+
+def _unique_cells(cells: npt.ArrayLike) -> npt.NDArray[np.uint64]:
+    c = np.asarray(cells, dtype=np.uint64).ravel()
+    return np.unique(c[c != 0])
+
+
+def cells_to_latlng(cells: npt.ArrayLike) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Centre (lat, lon) of each cell, as two float arrays.
+
+    Examples
+    --------
+    >>> lat, lon = cells_to_latlng(points_to_cells([59.4], [17.1], 9))
+    >>> round(float(lat[0]), 2), round(float(lon[0]), 2)
+    (59.4, 17.1)
+    """
+    c = np.asarray(cells, dtype=np.uint64).ravel()
+    ll = np.array([_A.cell_to_latlng(int(x)) for x in c], dtype="float64").reshape(-1, 2)
+    return ll[:, 0].copy(), ll[:, 1].copy()
+
+
+def cells_to_polygons(cells: npt.ArrayLike) -> gpd.GeoSeries:
+    """Hexagon (or pentagon) polygons of cells, EPSG:4326, in (lng, lat) order.
+
+    Built with one vectorised :func:`shapely.polygons` call per vertex count.
+
+    Examples
+    --------
+    >>> g = cells_to_polygons(points_to_cells([59.4], [17.1], 9))
+    >>> g.crs.to_epsg(), len(g.iloc[0].exterior.coords)
+    (4326, 7)
+    """
+    c = np.asarray(cells, dtype=np.uint64).ravel()
+    geoms = np.empty(c.size, dtype=object)
+    if c.size:
+        uniq, inv = np.unique(c, return_inverse=True)
+        bounds = [_A.cell_to_boundary(int(x)) for x in uniq]
+        lengths = np.fromiter((len(b) for b in bounds), dtype=np.int64, count=len(bounds))
+        ug = np.empty(uniq.size, dtype=object)
+        for k in np.unique(lengths):
+            sel = np.flatnonzero(lengths == k)
+            arr = np.array([bounds[i] for i in sel], dtype="float64")  # (m, k, 2) lat, lng
+            ug[sel] = shapely.polygons(arr[:, :, ::-1])
+        geoms[:] = ug[inv.ravel()]
+    return gpd.GeoSeries(geoms, crs="EPSG:4326")
+
+
+def cell_area_m2(cells: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Exact area of each cell in square metres (h3 ``cell_area``).
+
+    Examples
+    --------
+    >>> round(float(cell_area_m2(points_to_cells([59.4], [17.1], 9))[0]))
+    78802
+    """
+    c = np.asarray(cells, dtype=np.uint64).ravel()
+    uniq, inv = np.unique(c, return_inverse=True)
+    a = np.array([_A.cell_area(int(x), "m^2") if x else np.nan for x in uniq], dtype="float64")
+    return a[inv.ravel()] if c.size else np.zeros(0)
+
+
+def cells_to_parent(cells: npt.ArrayLike, resolution: int) -> npt.NDArray[np.uint64]:
+    """Parent cell at a coarser ``resolution`` (0 stays 0).
+
+    Examples
+    --------
+    >>> c = points_to_cells([59.4], [17.1], 9)
+    >>> cells_resolution(cells_to_parent(c, 7)).tolist()
+    [7]
+    """
+    c = np.asarray(cells, dtype=np.uint64).ravel()
+    if c.size == 0:
+        return c.copy()
+    res = cells_resolution(c)
+    if (res[c != 0] < resolution).any():
+        raise InputError(
+            f"cells_to_parent: some cells are coarser (resolution {res[c != 0].min()}) than "
+            f"the requested parent resolution {resolution}; ask for a resolution ≤ the cells'."
+        )
+    uniq, inv = np.unique(c, return_inverse=True)
+    par = np.array([_A.cell_to_parent(int(x), resolution) if x else 0 for x in uniq],
+                   dtype=np.uint64)
+    return par[inv.ravel()]
+
+
+def disk_cells(cells: npt.ArrayLike, rings: int = 1) -> npt.NDArray[np.uint64]:
+    """Sorted unique cells within ``rings`` grid steps of any given cell (the cells included).
+
+    Examples
+    --------
+    >>> disk_cells(points_to_cells([59.4], [17.1], 9), 1).size
+    7
+    """
+    uniq = _unique_cells(cells)
+    if uniq.size == 0:
+        return uniq
+    disks = [_A.grid_disk(int(x), int(rings)) for x in uniq]
+    flat = np.fromiter(itertools.chain.from_iterable(disks), dtype=np.uint64)
+    return np.unique(flat)
+
+
+def geometry_to_cells(area: Any, resolution: int) -> npt.NDArray[np.uint64]:
+    """Cells whose centre lies in a (multi)polygon, GeoSeries or GeoDataFrame.
+
+    Geo objects with a CRS are transformed to EPSG:4326 first; bare shapely
+    geometries are taken as WGS84 (lng, lat).
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> geometry_to_cells(box(17.09, 59.39, 17.11, 59.41), 9).size > 20
+    True
+    """
+    if isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries):
+        g = area if area.crs is None else area.to_crs("EPSG:4326")
+        geom = shapely.union_all(np.asarray(g.geometry.values))
+    elif isinstance(area, shapely.Geometry):
+        geom = area
+    else:
+        raise InputError(
+            f"fill/area must be a shapely polygon, GeoSeries or GeoDataFrame; got {type(area).__name__}."
+        )
+    polys = [p for p in shapely.get_parts(geom) if isinstance(p, shapely.Polygon) and not p.is_empty]
+    if not polys:
+        raise InputError("The area has no polygon in it; pass the study area as (Multi)Polygon.")
+    out: list[int] = []
+    for p in polys:
+        out.extend(_A.geo_to_cells(p, int(resolution)))
+    return np.unique(np.asarray(out, dtype=np.uint64))
+
+
+def neighbour_matrix(
+    cells: npt.ArrayLike, *, rings: int = 1, include_self: bool = True
+) -> sparse.csr_matrix:
+    """Binary spatial weights between the given cells: ``w[i, j] = 1`` when cell j is
+    within ``rings`` grid steps of cell i (H3 ``grid_disk``), in the order given.
+
+    Only cells in ``cells`` count as neighbours: absent cells are not zeros. Fill
+    the grid first (:func:`count_cells` with ``fill=``) when zeros matter.
+
+    Examples
+    --------
+    >>> c = disk_cells(points_to_cells([59.4], [17.1], 9), 1)
+    >>> w = neighbour_matrix(c)
+    >>> w.shape, int(w.sum())
+    ((7, 7), 31)
+    """
+    c = np.asarray(cells, dtype=np.uint64).ravel()
+    n = c.size
+    if n == 0:
+        return sparse.csr_matrix((0, 0), dtype="float64")
+    if np.unique(c).size != n:
+        raise InputError("neighbour_matrix: cells must be unique; drop duplicates first.")
+    if rings < 0:
+        raise InputError(f"rings must be ≥ 0, got {rings}.")
+    disks = [_A.grid_disk(int(x), int(rings)) for x in c]
+    lengths = np.fromiter((len(d) for d in disks), dtype=np.int64, count=n)
+    flat = np.fromiter(itertools.chain.from_iterable(disks), dtype=np.uint64, count=int(lengths.sum()))
+    rows = np.repeat(np.arange(n), lengths)
+    order = np.argsort(c)
+    sc = c[order]
+    pos = np.searchsorted(sc, flat)
+    pos = np.minimum(pos, n - 1)
+    hit = sc[pos] == flat
+    cols = order[pos[hit]]
+    rows = rows[hit]
+    if not include_self:
+        keep = rows != cols
+        rows, cols = rows[keep], cols[keep]
+    w = sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
+    w.sum_duplicates()
+    w.data[:] = 1.0
+    return w
+
+
+# ---------------------------------------------------------------------------
+# counting
+# ---------------------------------------------------------------------------
+def _period_codes(
+    times: pd.Series, period: str | Sequence[Any]
+) -> tuple[npt.NDArray[np.int64], list[str]]:
+    """Integer period code per row (-1 when outside / missing) and all labels in range."""
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        local = times.dt.tz_localize(None)
+    elif pd.api.types.is_datetime64_any_dtype(times.dtype):
+        local = times
+    else:
+        raise SchemaError(
+            f"occurred_at must be a datetime column to bin by period, got dtype {times.dtype}; "
+            "read incidents with lagesbild_geo.io.read_incidents."
+        )
+    if isinstance(period, str):
+        if period not in PERIODS:
+            raise InputError(
+                f"period must be one of {sorted(PERIODS)} or a list of bin edges; got {period!r}."
+            )
+        per = local.dt.to_period(PERIODS[period])
+        valid = per.notna().to_numpy()
+        codes = np.full(len(per), -1, dtype=np.int64)
+        if not valid.any():
+            return codes, []
+        ords = per.array.asi8[valid]
+        lo, hi = int(ords.min()), int(ords.max())
+        codes[valid] = ords - lo
+        labels = [str(p) for p in pd.period_range(
+            pd.Period(ordinal=lo, freq=PERIODS[period]), periods=hi - lo + 1)]
+        return codes, labels
+    edges = pd.DatetimeIndex(pd.to_datetime(list(period)))
+    if edges.tz is not None:
+        edges = edges.tz_convert("Europe/Stockholm").tz_localize(None)
+    if len(edges) < 2 or not edges.is_monotonic_increasing or edges.has_duplicates:
+        raise InputError(
+            "Custom period bins must be at least two increasing, distinct edges "
+            f"(e.g. ['2024-01-01', '2024-07-01', '2025-01-01']); got {list(period)!r}."
+        )
+    t = local.to_numpy(dtype="datetime64[ns]")
+    e = edges.to_numpy(dtype="datetime64[ns]")
+    codes = np.searchsorted(e, t, side="right").astype(np.int64) - 1
+    codes[(codes < 0) | (codes >= len(e) - 1) | np.isnat(t)] = -1
+    labels = [f"{a.date().isoformat()}/{b.date().isoformat()}" for a, b in itertools.pairwise(edges)]
+    return codes, labels
+
+
+def period_labels(incidents: pd.DataFrame, period: str | Sequence[Any]) -> pd.Series:
+    """Period label of each incident ("2024-03", "2024Q1", "2024", or "start/end"
+    for custom edges); NA when the time is missing or outside the bins.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"occurred_at": pd.to_datetime(["2024-02-03 22:00"]).tz_localize("Europe/Stockholm")})
+    >>> period_labels(df, "quarter").tolist()
+    ['2024Q1']
+    """
+    codes, labels = _period_codes(incidents["occurred_at"], period)
+    lab = np.asarray([*labels, None], dtype=object)
+    return pd.Series(lab[codes], index=incidents.index, dtype="string", name="period")
+
+
+def _incident_cells(incidents: pd.DataFrame, resolution: int) -> npt.NDArray[np.uint64]:
+    """The ``cell`` column when it is at ``resolution``; otherwise recomputed from lat/lon."""
+    if "cell" in incidents.columns:
+        c = pd.to_numeric(incidents["cell"], errors="coerce").fillna(0).to_numpy(dtype=np.uint64)
+        res = cells_resolution(c)
+        nz = c != 0
+        if nz.any() and (res[nz] == resolution).all() and (
+            not {"lat", "lon"} <= set(incidents.columns)
+            or nz.sum() == np.isfinite(incidents["lat"].to_numpy(dtype="float64")).sum()
+        ):
+            return c
+    if not {"lat", "lon"} <= set(incidents.columns):
+        raise SchemaError(
+            "count_cells needs incident columns lat and lon (WGS84) or a cell column at "
+            f"resolution {resolution}; got columns {list(incidents.columns)}."
+        )
+    return points_to_cells(incidents["lat"].to_numpy(dtype="float64"),
+                           incidents["lon"].to_numpy(dtype="float64"), resolution)
+
+
+def count_cells(
+    incidents: pd.DataFrame,
+    *,
+    resolution: int = 9,
+    by: str | None = None,
+    period: str | Sequence[Any] | None = None,
+    fill: bool | Any = False,
+    rings: int = 1,
+    precisions: Sequence[str] = POINT_PRECISIONS,
+) -> gpd.GeoDataFrame:
+    """Count incidents per H3 cell (optionally per category and per period).
+
+    Parameters
+    ----------
+    incidents
+        Incident table (canonical columns: ``lat``, ``lon``, ``precision``,
+        ``category``, ``occurred_at``; a ``cell`` column at ``resolution`` is used
+        as is, at any other resolution it is recomputed from lat/lon).
+    resolution
+        H3 resolution (9 ≈ 0.1 km², street blocks; 8 neighbourhoods; 7 districts).
+    by
+        A column to split counts by (usually ``"category"``): adds ``count_<value>``.
+    period
+        ``"week"``, ``"month"``, ``"quarter"``, ``"year"``, or a list of bin edges
+        (``["2024-01-01", "2024-07-01", "2025-01-01"]``, left-closed). The result is
+        then indexed by (``cell``, ``period``), where ``period`` is a label such as
+        ``"2024-03"``, ``"2024Q1"``, ``"2024"`` or ``"2024-01-01/2024-07-01"``.
+    fill
+        ``False``: only cells with incidents. ``True``: also every cell within
+        ``rings`` of an observed cell, with zero counts (Gi* needs the zeros).
+        A polygon/GeoSeries/GeoDataFrame: every cell of that study area (plus the
+        observed cells). With ``period``, every filled cell gets every period
+        between the first and last observed one (a full space-time cube).
+    rings
+        Ring distance used by ``fill=True``.
+    precisions
+        Precisions that are counted on the grid (default ``point`` and ``address``).
+        Other rows (``place``, ``area``) are never put on a cell: they are counted
+        in ``result.attrs["not_on_grid"]`` (``{precision: n}``).
+
+    Returns
+    -------
+    GeoDataFrame
+        Indexed by ``cell`` (uint64) or (``cell``, ``period``), columns ``count`` and
+        ``count_<value>`` per ``by`` value, geometry = hex polygon (EPSG:4326),
+        built only for the returned cells. ``attrs``: ``resolution``,
+        ``not_on_grid``, ``not_indexed`` (grid rows without coordinates),
+        ``outside_periods`` (rows with no time or outside custom bins), ``periods``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"lat": [59.4, 59.4, 59.41], "lon": [17.1, 17.1, 17.1],
+    ...                    "precision": ["point", "address", "place"],
+    ...                    "category": ["vald", "stold", "vald"]})
+    >>> cells = count_cells(df, by="category")
+    >>> cells[["count", "count_stold", "count_vald"]].to_numpy().tolist()
+    [[2, 1, 1]]
+    >>> cells.attrs["not_on_grid"]
+    {'place': 1}
+    """
+    if not isinstance(incidents, pd.DataFrame):
+        raise InputError(f"count_cells expects an incident DataFrame, got {type(incidents).__name__}.")
+    if not 0 <= resolution <= 15:
+        raise InputError(f"H3 resolution must be 0..15, got {resolution}.")
+    if by is not None and by not in incidents.columns:
+        raise SchemaError(f"count_cells(by={by!r}): no such column; columns are {list(incidents.columns)}.")
+    if period is not None and "occurred_at" not in incidents.columns:
+        raise SchemaError("count_cells(period=...) needs an occurred_at column.")
+
+    if "precision" in incidents.columns:
+        prec = incidents["precision"].astype("string").fillna("pending").to_numpy(dtype=object)
+        on_grid = np.isin(prec, np.asarray(list(precisions), dtype=object))
+        off = pd.Series(prec[~on_grid]).value_counts()
+        not_on_grid = {str(k): int(v) for k, v in off.items()}
+    else:
+        on_grid = np.ones(len(incidents), dtype=bool)
+        not_on_grid = {}
+    sub = incidents.loc[on_grid]
+    cells = _incident_cells(sub, resolution)
+    indexed = cells != 0
+    not_indexed = int((~indexed).sum())
+
+    # period codes
+    if period is not None:
+        pcodes, plabels = _period_codes(sub["occurred_at"], period)
+        in_period = pcodes >= 0
+        outside_periods = int((indexed & ~in_period).sum())
+    else:
+        pcodes, plabels = np.zeros(len(sub), dtype=np.int64), [""]
+        in_period = np.ones(len(sub), dtype=bool)
+        outside_periods = 0
+    keep = indexed & in_period
+    cells_k = cells[keep]
+    pcodes_k = pcodes[keep]
+
+    # categories
+    if by is not None:
+        bcodes, buniq = pd.factorize(sub[by].astype("string").to_numpy(dtype=object)[keep],
+                                     use_na_sentinel=True)
+        blabels = [str(b) for b in buniq]
+        order = np.argsort(blabels)
+        remap = np.empty(len(blabels), dtype=np.int64)
+        remap[order] = np.arange(len(blabels))
+        bcodes = np.where(bcodes >= 0, remap[np.maximum(bcodes, 0)], -1)
+        blabels = [blabels[i] for i in order]
+    else:
+        bcodes, blabels = np.zeros(cells_k.size, dtype=np.int64), []
+
+    # the set of cells to report
+    observed = np.unique(cells_k)
+    if fill is False or fill is None:
+        ucells = observed
+    elif fill is True:
+        ucells = disk_cells(observed, rings) if observed.size else observed
+    else:
+        ucells = np.union1d(geometry_to_cells(fill, resolution), observed)
+    nc, npd = ucells.size, len(plabels)
+    ci = np.searchsorted(ucells, cells_k)
+    nb = max(len(blabels), 1)
+    key = (ci * npd + pcodes_k) * nb + np.maximum(bcodes, 0)
+    dense = np.bincount(key, minlength=nc * npd * nb).reshape(nc * npd, nb)
+    total = np.bincount(ci * npd + pcodes_k, minlength=nc * npd)
+    if by is not None:
+        # rows whose `by` value is missing count in total only
+        na = bcodes < 0
+        if na.any():
+            dense -= np.bincount(key[na], minlength=nc * npd * nb).reshape(nc * npd, nb)
+
+    rows = np.arange(nc * npd)
+    if fill is False or fill is None:
+        rows = rows[total > 0]
+    cell_of_row = ucells[rows // npd]
+    data: dict[str, Any] = {"count": total[rows].astype("int64")}
+    for j, b in enumerate(blabels):
+        data[f"count_{b}"] = dense[rows, j].astype("int64")
+    geoms = cells_to_polygons(cell_of_row)
+    if period is not None:
+        plab = np.asarray(plabels, dtype=object)[rows % npd]
+        index = pd.MultiIndex.from_arrays(
+            [pd.Index(cell_of_row, dtype="uint64"), pd.Index(plab, dtype="string")],
+            names=["cell", "period"],
+        )
+    else:
+        index = pd.Index(cell_of_row, dtype="uint64", name="cell")
+    out = gpd.GeoDataFrame(data, index=index, geometry=geoms.values, crs="EPSG:4326")
+    out.attrs.update({
+        "resolution": int(resolution),
+        "not_on_grid": not_on_grid,
+        "not_indexed": not_indexed,
+        "outside_periods": outside_periods,
+        "periods": list(plabels) if period is not None else [],
+        "by": by,
+    })
+    return out
+
+
+def roll_up(cells: pd.DataFrame, resolution: int) -> gpd.GeoDataFrame:
+    """Sum cell counts up to a coarser ``resolution`` (e.g. 9 → 8 → 7); totals are preserved.
+
+    Every ``count*`` column is summed per parent cell (and per ``period`` when the
+    index has one); the hex polygons are rebuilt for the parents. Going to a finer
+    resolution cannot be done from counts: recount the incidents with
+    :func:`count_cells` instead.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"lat": [59.40, 59.401, 59.43], "lon": [17.1, 17.102, 17.2],
+    ...                    "precision": "point"})
+    >>> roll_up(count_cells(df, resolution=9), 7)["count"].sum()
+    np.int64(3)
+    """
+    if not isinstance(cells, pd.DataFrame):
+        raise InputError(f"roll_up expects a cell table from count_cells, got {type(cells).__name__}.")
+    if isinstance(cells.index, pd.MultiIndex):
+        cell_idx = cells.index.get_level_values("cell").to_numpy(dtype=np.uint64)
+        period = cells.index.get_level_values("period")
+    else:
+        cell_idx = cells.index.to_numpy(dtype=np.uint64)
+        period = None
+    res = cells_resolution(cell_idx)
+    if cell_idx.size and (res < resolution).any():
+        raise InputError(
+            f"roll_up: resolution {resolution} is finer than some cells ({res.min()}); "
+            "recount incidents with count_cells(resolution=...) instead."
+        )
+    parents = cells_to_parent(cell_idx, resolution)
+    cols = [c for c in cells.columns if str(c).startswith("count")]
+    frame = pd.DataFrame(cells[cols].to_numpy(), columns=cols)
+    frame["cell"] = pd.Series(parents, dtype="uint64")
+    keys = ["cell"]
+    if period is not None:
+        frame["period"] = np.asarray(period)
+        keys.append("period")
+    summed = frame.groupby(keys, sort=True).sum()
+    pc = summed.index.get_level_values("cell").to_numpy(dtype=np.uint64)
+    out = gpd.GeoDataFrame(summed, geometry=cells_to_polygons(pc).values, crs="EPSG:4326")
+    out.attrs.update({k: v for k, v in cells.attrs.items() if k != "resolution"})
+    out.attrs["resolution"] = int(resolution)
+    return out
