@@ -1,0 +1,379 @@
+"""Recognising and transforming the coordinate systems Swedish data arrives in.
+
+Recognised from the values (no ``crs=`` needed):
+
+- **WGS84** (EPSG:4326): latitude 54–70, longitude 9–25.5.
+- **SWEREF 99 TM** (EPSG:3006): northing 6.0–7.8 million m, easting 250 000–1 100 000 m.
+- **RT90 2.5 gon V** (EPSG:3021): northing 6.0–7.8 million m, easting 1 100 000–2 000 000 m.
+- **SWEREF 99 local zones** (EPSG:3007–3018, e.g. "SWEREF 99 18 00"): northing as above,
+  easting below 250 000 m (false easting 150 000). All twelve zones share that range,
+  so a zone is used when the caller names it, or when exactly one zone puts the
+  points inside its own area of use; otherwise :class:`~lagesbild_geo.errors.CRSError`
+  asks for ``crs=``.
+
+**Axes.** In Sweden the northing is always the larger number (6–7.8 million
+against at most 2 million; latitude 55–69 against longitude 10–24), so the axes of
+every row are put in order by value: Swedish surveying calls the northing X, and
+lat/lon columns get swapped; both are fixed and counted.
+
+Transforms use :class:`pyproj.Transformer` (``always_xy=True``) on numpy arrays,
+one cached transformer per thread and CRS pair; no point geometries are built.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyproj
+
+from .errors import CRSError
+
+__all__ = [
+    "LOCAL_ZONES",
+    "CRSGuess",
+    "detect_crs",
+    "normalise_crs",
+    "orient_axes",
+    "to_sweref",
+    "to_wgs84",
+    "transform",
+]
+
+WGS84 = "EPSG:4326"
+SWEREF99TM = "EPSG:3006"
+RT90 = "EPSG:3021"
+#: SWEREF 99 local zones: EPSG code → name.
+LOCAL_ZONES: dict[int, str] = {
+    3007: "SWEREF99 12 00", 3008: "SWEREF99 13 30", 3009: "SWEREF99 15 00",
+    3010: "SWEREF99 16 30", 3011: "SWEREF99 18 00", 3012: "SWEREF99 14 15",
+    3013: "SWEREF99 15 45", 3014: "SWEREF99 17 15", 3015: "SWEREF99 18 45",
+    3016: "SWEREF99 20 15", 3017: "SWEREF99 21 45", 3018: "SWEREF99 23 15",
+}
+
+_NAMES = {
+    "wgs84": 4326, "wgs 84": 4326, "latlon": 4326, "lat lon": 4326, "4326": 4326,
+    "sweref99tm": 3006, "sweref 99 tm": 3006, "sweref99 tm": 3006, "sweref": 3006,
+    "sweref99": 3006, "sweref 99": 3006,
+    "rt90": 3021, "rt 90": 3021, "rt90 2.5 gon v": 3021, "rt90 25 gon v": 3021,
+    "rt 90 2.5 gon v": 3021,
+}
+
+# Value ranges, per row, on (larger, smaller) of the two coordinates.
+_NORTHING = (6.0e6, 7.8e6)
+_RANGES: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
+    WGS84: ((54.0, 70.5), (9.0, 25.5)),
+    SWEREF99TM: (_NORTHING, (2.5e5, 1.1e6)),
+    RT90: (_NORTHING, (1.1e6, 2.0e6)),
+    "local": (_NORTHING, (0.0, 2.5e5)),
+}
+
+
+def _label(epsg: int) -> str:
+    if epsg == 4326:
+        return "WGS84"
+    if epsg == 3006:
+        return "SWEREF 99 TM"
+    if epsg == 3021:
+        return "RT90 2.5 gon V"
+    return LOCAL_ZONES.get(epsg, f"EPSG:{epsg}")
+
+
+def normalise_crs(crs: object) -> str:
+    """The ``"EPSG:n"`` string of a CRS given as a number, code, name or pyproj CRS.
+
+    Examples
+    --------
+    >>> normalise_crs(3006), normalise_crs("sweref99tm"), normalise_crs("RT90")
+    ('EPSG:3006', 'EPSG:3006', 'EPSG:3021')
+    """
+    if isinstance(crs, (int, np.integer)):
+        return f"EPSG:{int(crs)}"
+    text = str(crs).strip()
+    key = re.sub(r"[\s_]+", " ", text.lower())
+    if key in _NAMES:
+        return f"EPSG:{_NAMES[key]}"
+    if key.replace(" ", "") in _NAMES:
+        return f"EPSG:{_NAMES[key.replace(' ', '')]}"
+    m = re.fullmatch(r"(?:epsg)?\s*:?\s*(\d{4,6})", key)
+    if m:
+        return f"EPSG:{int(m.group(1))}"
+    for code, name in LOCAL_ZONES.items():
+        if key.replace(" ", "") == name.lower().replace(" ", ""):
+            return f"EPSG:{code}"
+    try:
+        c = pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError:
+        raise CRSError(
+            f"Unknown coordinate reference system {crs!r}; give an EPSG code such as 3006 "
+            "(SWEREF 99 TM), 4326 (WGS84), 3021 (RT90) or 3007–3018 (SWEREF 99 local zones)."
+        ) from None
+    epsg = c.to_epsg()
+    if epsg is None:
+        raise CRSError(f"CRS {crs!r} has no EPSG code; give one such as 3006 or 4326.")
+    return f"EPSG:{epsg}"
+
+
+@dataclass(frozen=True)
+class CRSGuess:
+    """What :func:`detect_crs` concluded about a pair of coordinate columns.
+
+    Attributes
+    ----------
+    crs
+        ``"EPSG:n"``, or None when no row looks like Swedish coordinates.
+    swapped
+        True when most rows had the northing/latitude in the *first* column
+        (``names[0]``): X holding the northing, or lat in a "lon" column.
+    swapped_rows
+        Number of rows whose two values were put in order.
+    rows_fitting
+        Number of rows whose values fit the chosen CRS's Swedish range.
+    rows
+        Number of rows with two finite values.
+    named
+        True when the caller named the CRS (not detected).
+    note
+        One plain-English sentence for the ingest report.
+    """
+
+    crs: str | None
+    swapped: bool
+    swapped_rows: int
+    rows_fitting: int
+    rows: int
+    named: bool
+    note: str
+
+    @property
+    def epsg(self) -> int | None:
+        """The EPSG code as an int (None when unknown)."""
+        return None if self.crs is None else int(self.crs.split(":")[1])
+
+    @property
+    def is_geographic(self) -> bool:
+        """True for WGS84 lon/lat."""
+        return self.crs == WGS84
+
+
+def orient_axes(
+    a: npt.ArrayLike, b: npt.ArrayLike
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """Order each row's two values as (x, y) = (easting/lon, northing/lat).
+
+    In every CRS used in Sweden the northing (latitude) is the larger number, so
+    ``y = max(a, b)`` and ``x = min(a, b)`` row by row.
+
+    Returns
+    -------
+    (x, y, swapped)
+        ``swapped`` marks rows where ``a`` held the larger value (NaN rows: False).
+
+    Examples
+    --------
+    >>> x, y, s = orient_axes([6_580_000.0, 17.1], [660_000.0, 59.3])
+    >>> x.tolist(), y.tolist(), s.tolist()
+    ([660000.0, 17.1], [6580000.0, 59.3], [True, False])
+    """
+    av = np.asarray(a, dtype="float64")
+    bv = np.asarray(b, dtype="float64")
+    swapped = av > bv
+    x = np.where(swapped, bv, av)
+    y = np.where(swapped, av, bv)
+    return x, y, swapped
+
+
+def _classify(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    out = {}
+    for key, ((ylo, yhi), (xlo, xhi)) in _RANGES.items():
+        out[key] = (y >= ylo) & (y <= yhi) & (x >= xlo) & (x < xhi)
+    return out
+
+
+def _local_zone_candidates(x: np.ndarray, y: np.ndarray) -> list[int]:
+    """Zones that put the median point inside their own area of use."""
+    mx, my = float(np.median(x)), float(np.median(y))
+    hits = []
+    for code in LOCAL_ZONES:
+        lon, lat = to_wgs84(np.array([mx]), np.array([my]), f"EPSG:{code}")
+        aou = pyproj.CRS.from_epsg(code).area_of_use
+        if aou is None:
+            continue
+        if aou.west <= lon[0] <= aou.east and aou.south <= lat[0] <= aou.north:
+            hits.append(code)
+    return hits
+
+
+def detect_crs(
+    a: npt.ArrayLike,
+    b: npt.ArrayLike,
+    *,
+    crs: object | None = None,
+    names: tuple[str, str] = ("X", "Y"),
+) -> CRSGuess:
+    """Recognise the CRS of two coordinate columns from their values.
+
+    Parameters
+    ----------
+    a, b
+        The two columns as numbers (NaN where missing), in the order the source
+        gives them (``a`` is the column called ``names[0]``). Which one is the
+        northing is decided per row (see :func:`orient_axes`).
+    crs
+        The CRS when the caller knows it (EPSG code or name); then only the axes
+        are checked. Required for a SWEREF 99 local zone unless exactly one zone fits.
+    names
+        Column names, used in the note.
+
+    Returns
+    -------
+    CRSGuess
+
+    Raises
+    ------
+    CRSError
+        The values look like a SWEREF 99 local zone and more than one zone fits;
+        the message lists them and asks for ``crs=``.
+
+    Examples
+    --------
+    >>> g = detect_crs([6_580_000.0, 6_581_000.0], [660_000.0, 661_000.0])
+    >>> g.crs, g.swapped
+    ('EPSG:3006', True)
+    >>> detect_crs([17.1], [59.3], names=("lon", "lat")).crs
+    'EPSG:4326'
+    """
+    av = np.asarray(a, dtype="float64")
+    bv = np.asarray(b, dtype="float64")
+    if av.shape != bv.shape:
+        raise CRSError(f"Coordinate columns {names[0]} and {names[1]} differ in length.")
+    ok = np.isfinite(av) & np.isfinite(bv)
+    x, y, sw = orient_axes(av[ok], bv[ok])
+    n = int(ok.sum())
+    swapped_rows = int(sw.sum())
+    swapped = n > 0 and swapped_rows * 2 > n
+    classes = _classify(x, y)
+    counts = {k: int(v.sum()) for k, v in classes.items()}
+    if swapped:
+        if names[0].strip().lower() in ("lat", "latitud", "latitude", "y"):
+            axes = f"{names[0]} holds the larger value"
+        else:
+            axes = f"{names[0]} holds the northing/latitude (Swedish convention: X is north)"
+        axes_note = f" Axes swapped in {swapped_rows} of {n} rows: {axes}; fixed."
+    elif swapped_rows:
+        axes_note = f" Axes swapped in {swapped_rows} of {n} rows; fixed."
+    else:
+        axes_note = ""
+
+    if crs is not None:
+        code = normalise_crs(crs)
+        epsg = int(code.split(":")[1])
+        key = code if code in _RANGES else ("local" if epsg in LOCAL_ZONES else code)
+        fitting = counts.get(key, n)
+        note = f"{_label(epsg)} ({code}) as given."
+        best = max(counts, key=lambda k: counts[k]) if n else None
+        if n and best is not None and best != key and counts[best] > fitting:
+            seen = "a SWEREF 99 local zone" if best == "local" else f"{_label(int(best.split(':')[1]))} ({best})"
+            note += f" Warning: the values look like {seen}, not {code}."
+        return CRSGuess(code, swapped, swapped_rows, fitting, n, True, note + axes_note)
+
+    if n == 0:
+        return CRSGuess(None, False, 0, 0, 0, False, "No coordinates.")
+    best = max(counts, key=lambda k: counts[k])
+    if counts[best] == 0:
+        return CRSGuess(None, swapped, swapped_rows, 0, n, False,
+                        f"No row of {names[0]}/{names[1]} looks like Swedish coordinates "
+                        "(WGS84, SWEREF 99 TM, SWEREF 99 local zone or RT90)." + axes_note)
+    if best == "local":
+        sel = classes["local"]
+        zones = _local_zone_candidates(x[sel], y[sel])
+        if len(zones) != 1:
+            listed = ", ".join(f"EPSG:{z} ({LOCAL_ZONES[z]})" for z in (zones or LOCAL_ZONES))
+            raise CRSError(
+                f"Coordinates in {names[0]}/{names[1]} look like a SWEREF 99 local zone "
+                f"(eastings around 150 000 m), but the zone cannot be told from the values; "
+                f"candidates: {listed}. Name it with crs=, e.g. crs=3011 for SWEREF 99 18 00."
+            )
+        code = f"EPSG:{zones[0]}"
+        note = f"{LOCAL_ZONES[zones[0]]} ({code}) detected: the only local zone that fits."
+        return CRSGuess(code, swapped, swapped_rows, counts["local"], n, False, note + axes_note)
+    epsg = int(best.split(":")[1])
+    note = f"{_label(epsg)} ({best}) detected from the value ranges ({counts[best]} of {n} rows fit)."
+    return CRSGuess(best, swapped, swapped_rows, counts[best], n, False, note + axes_note)
+
+
+_local = threading.local()
+
+
+def _transformer(src: str, dst: str) -> pyproj.Transformer:
+    # pyproj transformers are not shared between threads; keep one per thread.
+    cache: dict[tuple[str, str], pyproj.Transformer] | None = getattr(_local, "cache", None)
+    if cache is None:
+        cache = {}
+        _local.cache = cache
+    key = (src, dst)
+    t = cache.get(key)
+    if t is None:
+        t = pyproj.Transformer.from_crs(src, dst, always_xy=True)
+        cache[key] = t
+    return t
+
+
+def transform(
+    x: npt.ArrayLike, y: npt.ArrayLike, src: object, dst: object
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Transform coordinate arrays (x = easting/lon, y = northing/lat) between CRSs.
+
+    Examples
+    --------
+    >>> e, n = transform([18.0686], [59.3293], 4326, 3006)
+    >>> round(float(e[0])), round(float(n[0]))
+    (674572, 6580743)
+    """
+    s, d = normalise_crs(src), normalise_crs(dst)
+    xv = np.asarray(x, dtype="float64")
+    yv = np.asarray(y, dtype="float64")
+    if s == d:
+        return xv.copy(), yv.copy()
+    try:
+        tx, ty = _transformer(s, d).transform(xv, yv)
+    except pyproj.exceptions.ProjError as exc:  # pragma: no cover - unusual inputs
+        raise CRSError(f"Cannot transform from {s} to {d}: {exc}") from None
+    tx = np.asarray(tx, dtype="float64")
+    ty = np.asarray(ty, dtype="float64")
+    bad = ~(np.isfinite(tx) & np.isfinite(ty))
+    if bad.any():
+        tx[bad] = np.nan
+        ty[bad] = np.nan
+    return tx, ty
+
+
+def to_wgs84(
+    x: npt.ArrayLike, y: npt.ArrayLike, crs: object
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """(lon, lat) in WGS84 of (x, y) = (easting, northing) in ``crs``.
+
+    Examples
+    --------
+    >>> lon, lat = to_wgs84([674572.0], [6580743.0], 3006)
+    >>> round(float(lon[0]), 4), round(float(lat[0]), 4)
+    (18.0686, 59.3293)
+    """
+    return transform(x, y, crs, WGS84)
+
+
+def to_sweref(
+    lon: npt.ArrayLike, lat: npt.ArrayLike
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """(easting, northing) in SWEREF 99 TM of WGS84 (lon, lat).
+
+    Examples
+    --------
+    >>> e, n = to_sweref([18.0686], [59.3293])
+    >>> round(float(e[0])), round(float(n[0]))
+    (674572, 6580743)
+    """
+    return transform(lon, lat, WGS84, SWEREF99TM)
