@@ -1,0 +1,1054 @@
+"""Offline geocoding: placing rows that carry an address or a place name.
+
+A :class:`Gazetteer` holds the kommun's own address points (e.g. Lantmäteriet's
+belägenhetsadresser export) and named places, read from any file the
+:mod:`lagesbild_geo.io` readers understand, in any CRS :mod:`lagesbild_geo.crs`
+recognises. :func:`geocode` places the pending rows of an incident table against
+it, tier by tier, and never sends anything to an outside service.
+
+Tiers (``geocode_match``), tried in this order:
+
+========================  ===========  ==============================================
+``geocode_match``         precision    what it means
+========================  ===========  ==============================================
+``exact``                 address      street + house number (+ letter) in the register
+``interpolated``          address      number missing: placed between its neighbours on
+                                       the same street (same side preferred), only
+                                       when they are at most ``max_gap_m`` apart
+``street``                place        street only (no number, or number out of
+                                       range): the street's medoid address point
+``place``                 place        a named place (``typ=plats``)
+``district``              area         a district name or code (``districts=``):
+                                       a point inside the district
+``online``                address/place an online geocoder (off by default)
+========================  ===========  ==============================================
+
+Street and place names that are not in the register are matched with
+:mod:`rapidfuzz` (``geocode_fuzzy`` is True then); a candidate scoring under
+``min_score`` is refused, because a wrong position is worse than none. A street
+present in several postorter with no postcode or town in the text is placed only
+when the house number exists in just one of them; otherwise the row is refused
+as ambiguous. Refused rows go to the rejected table with reason
+``"address not found"`` and the best refused candidate in ``geocode_candidate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+from . import crs as _crs
+from ._address import ParsedAddress, compact, parse_address, split_suffix, street_alternatives
+from ._columns import find_columns
+from .errors import GeocodeError, InputError
+from .grid import points_to_cells
+from .settings import Settings
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from ._nominatim import NominatimGeocoder
+
+__all__ = [
+    "GAZETTEER_ALIASES",
+    "TIERS",
+    "Gazetteer",
+    "GeocodeResult",
+    "geocode",
+]
+
+#: Tier names in ``geocode_match`` → precision of the placed row.
+TIERS: dict[str, str] = {
+    "exact": "address",
+    "interpolated": "address",
+    "street": "place",
+    "place": "place",
+    "district": "area",
+    "online": "place",
+}
+_ALLOW_OF_TIER = {"exact": "address", "interpolated": "address", "street": "street",
+                  "place": "place", "district": "area", "online": "online"}
+_ALLOWED = ("address", "street", "place", "area", "online")
+
+REASON = "address not found"
+REASON_SV = "adressen hittades inte"
+
+#: Column roles of a gazetteer file → alias tiers (folded names; see ``_columns``).
+GAZETTEER_ALIASES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "kind": (("typ", "type", "kind", "objekttyp"),),
+    "street": (("gatunamn", "gata", "street", "adressomrade", "adressomradesnamn", "vagnamn",
+                "street name"),
+               ("gatuadress", "adress", "address", "belagenhetsadress", "adressplats")),
+    "number": (("husnummer", "nummer", "nr", "adressplatsnummer", "number", "housenumber",
+                "house number", "gatunummer"),),
+    "letter": (("bokstav", "bokstavstillagg", "letter", "husbokstav"),),
+    "postcode": (("postnummer", "postnr", "post nr", "postcode", "zip", "zipcode"),),
+    "town": (("postort", "ort", "town", "city", "kommundel"),),
+    "name": (("platsnamn", "namn", "name", "place", "plats", "place name", "ortnamn"),),
+    "northing": (("nord", "n", "northing", "nordkoordinat", "north"),),
+    "easting": (("ost", "e", "easting", "ostkoordinat", "east"),),
+    "x": (("x", "x koordinat"),),
+    "y": (("y", "y koordinat"),),
+    "lat": (("lat", "latitud", "latitude"),),
+    "lon": (("lon", "long", "lng", "longitud", "longitude"),),
+}
+
+_ADDRESS_KINDS = {"adress", "address", "adressplats", "belagenhetsadress", "a"}
+_PLACE_KINDS = {"plats", "place", "platsnamn", "namn", "ortnamn", "poi", "p"}
+
+
+# --------------------------------------------------------------------------- gazetteer
+class Gazetteer:
+    """Address points and named places to geocode against (read-only once built).
+
+    Build one with :meth:`from_file` or :meth:`from_frame`. Attributes are
+    DataFrames with documented columns:
+
+    ``addresses``
+        ``street``, ``number`` (int), ``letter``, ``postcode``, ``postort``,
+        ``easting``, ``northing`` (SWEREF 99 TM), ``lat``, ``lon``, ``street_key``,
+        ``postort_key``, ``street_id``.
+    ``streets``
+        One row per street and postort (index ``street_id``): ``street``,
+        ``postort``, ``street_key``, ``postort_key``, ``n_addresses``, and the
+        medoid address point (``easting``, ``northing``) used for street-only matches.
+    ``places``
+        ``name``, ``postort``, ``easting``, ``northing``, ``lat``, ``lon``,
+        ``name_key``, ``postort_key``.
+
+    Examples
+    --------
+    >>> g = Gazetteer.from_frame(pd.DataFrame({
+    ...     "gatunamn": ["Storgatan", "Storgatan"], "husnummer": [1, 3],
+    ...     "postort": ["Exempelstad"] * 2,
+    ...     "nord": [6_580_000.0, 6_580_020.0], "ost": [660_000.0, 660_000.0]}))
+    >>> len(g.addresses), len(g.streets), g.crs
+    (2, 1, 'EPSG:3006')
+    """
+
+    def __init__(
+        self,
+        addresses: pd.DataFrame,
+        places: pd.DataFrame,
+        *,
+        source: str = "",
+        crs: str = _crs.SWEREF99TM,
+        note: str = "",
+    ) -> None:
+        self._addresses = addresses
+        self._places = places
+        self.source = source
+        self.crs = crs
+        self.note = note
+        self._build_indexes()
+
+    # -- public read-only views
+    @property
+    def addresses(self) -> pd.DataFrame:
+        """Address points (a copy: the gazetteer never changes)."""
+        return self._addresses.copy()
+
+    @property
+    def places(self) -> pd.DataFrame:
+        """Named places (a copy)."""
+        return self._places.copy()
+
+    @property
+    def streets(self) -> pd.DataFrame:
+        """One row per street and postort with its medoid point (a copy)."""
+        return self._streets.copy()
+
+    @property
+    def postorter(self) -> list[str]:
+        """The postorter the register covers."""
+        return sorted(set(self._streets["postort"]) | set(self._places["postort"]) - {""})
+
+    def __repr__(self) -> str:
+        return (f"Gazetteer({len(self._addresses)} addresses on {len(self._streets)} streets, "
+                f"{len(self._places)} places, postorter={self.postorter}, source={self.source!r})")
+
+    def __len__(self) -> int:
+        return len(self._addresses) + len(self._places)
+
+    # -- construction
+    @classmethod
+    def from_file(
+        cls,
+        path: str | Path,
+        *,
+        settings: Settings | None = None,
+        columns: Mapping[str, str] | None = None,
+        layer: str | None = None,
+        sheet: str | int | None = None,
+        crs: object | None = None,
+    ) -> Gazetteer:
+        """Read a gazetteer from CSV, Excel, GeoJSON, GeoPackage, Shapefile or Parquet.
+
+        Columns are recognised by name (Swedish or English, see
+        :data:`GAZETTEER_ALIASES`): street (Gatunamn/Gatuadress/Adress), house
+        number (Husnummer/Nummer), letter (Bokstav), Postnummer, Postort, place
+        name (Platsnamn/Namn), an optional kind (Typ: ``adress``/``plats``), and
+        coordinates (Nord/Ost, X/Y, lat/lon or a point geometry) in any CRS
+        :func:`lagesbild_geo.crs.detect_crs` recognises.
+
+        Parameters
+        ----------
+        path
+            The file.
+        settings
+            Unused today; accepted for symmetry with the readers.
+        columns
+            Role → column name, for columns whose names are not recognised
+            (roles: ``kind street number letter postcode town name northing
+            easting x y lat lon``).
+        layer, sheet
+            Layer of a GeoPackage, sheet of a workbook.
+        crs
+            CRS of the coordinates when the values cannot tell (a SWEREF 99 local zone).
+
+        Examples
+        --------
+        >>> g = Gazetteer.from_file("sample_data/gazetteer.csv")  # doctest: +SKIP
+        """
+        p = Path(path)
+        if not p.exists():
+            raise InputError(f"Gazetteer file {p} does not exist; give the path of the "
+                             "address register (CSV, Excel, GeoJSON or GeoPackage).")
+        frame = _read_any(p, layer=layer, sheet=sheet)
+        return cls.from_frame(frame, columns=columns, crs=crs, source=p.name, settings=settings)
+
+    @classmethod
+    def from_frame(
+        cls,
+        df: pd.DataFrame,
+        *,
+        columns: Mapping[str, str] | None = None,
+        crs: object | None = None,
+        source: str = "",
+        settings: Settings | None = None,
+    ) -> Gazetteer:
+        """Build a gazetteer from a DataFrame (or a GeoDataFrame of points).
+
+        See :meth:`from_file` for the columns recognised. The frame is not changed.
+
+        Examples
+        --------
+        >>> g = Gazetteer.from_frame(pd.DataFrame({
+        ...     "typ": ["plats"], "platsnamn": ["Resecentrum"],
+        ...     "lat": [59.35], "lon": [17.1]}))
+        >>> g.places["name"].tolist()
+        ['Resecentrum']
+        """
+        del settings
+        if len(df) == 0:
+            raise GeocodeError(f"Gazetteer {source or 'table'} is empty; it needs address points "
+                               "or place names with coordinates.")
+        cols = find_columns([str(c) for c in df.columns if c != "geometry"],
+                            aliases=GAZETTEER_ALIASES, overrides=columns)
+        e, n, used_crs, note = _coordinates(df, cols, crs=crs, source=source)
+        lon, lat = _crs.to_wgs84(e, n, _crs.SWEREF99TM)
+        n_rows = len(df)
+
+        def col(role: str) -> pd.Series:
+            if role in cols:
+                return df[cols[role]].astype("string").fillna("").str.strip().reset_index(drop=True)
+            return pd.Series([""] * n_rows, dtype="string")
+
+        kind = col("kind").map(compact)
+        street = col("street")
+        name = col("name")
+        num_raw = col("number")
+        letter = col("letter").str.lower()
+        postcode = col("postcode").str.replace(r"\D", "", regex=True)
+        town = col("town")
+
+        # A full address in one column ("Storgatan 12 B") when there is no number column.
+        number = pd.to_numeric(num_raw.str.extract(r"(\d+)", expand=False), errors="coerce")
+        num_letter = num_raw.str.extract(r"\d+\s*([A-Za-z])\b", expand=False).fillna("").str.lower()
+        letter = letter.where(letter != "", num_letter)
+        if "number" not in cols and "street" in cols:
+            parsed = [parse_address(s) for s in street.tolist()]
+            number = pd.Series([float(p.number) if p.number else np.nan for p in parsed])
+            letter = pd.Series([p.letter for p in parsed], dtype="string")
+            street = pd.Series([_title_of(s, p) for s, p in zip(street, parsed, strict=True)],
+                               dtype="string")
+            postcode = postcode.where(postcode != "", pd.Series([p.postcode for p in parsed]))
+
+        ok = np.isfinite(e) & np.isfinite(n)
+        kind_np = kind.to_numpy(dtype=object)
+        is_addr_kind = np.isin(kind_np, list(_ADDRESS_KINDS))
+        is_place_kind = np.isin(kind_np, list(_PLACE_KINDS))
+        has_kind = is_addr_kind | is_place_kind
+        has_street = (street != "").to_numpy()
+        has_number = number.notna().to_numpy()
+        has_name = (name != "").to_numpy()
+        addr_mask = ok & has_street & has_number & (is_addr_kind | ~has_kind)
+        place_mask = ok & has_name & (is_place_kind | (~has_kind & ~(has_street & has_number)))
+        if not addr_mask.any() and not place_mask.any():
+            raise GeocodeError(
+                f"Gazetteer {source or 'table'} has no usable rows: expected a street "
+                f"(Gatunamn) with a house number (Husnummer) or a place name (Platsnamn), and "
+                f"coordinates; found columns {list(map(str, df.columns))} ({dict(cols)} recognised). "
+                "Name the columns with columns={'street': ..., 'number': ..., 'northing': ...}."
+            )
+        town_display = town.map(_title_town)
+        addresses = pd.DataFrame({
+            "street": street[addr_mask].to_numpy(),
+            "number": number[addr_mask].astype("int64").to_numpy(),
+            "letter": letter[addr_mask].fillna("").to_numpy(),
+            "postcode": postcode[addr_mask].to_numpy(),
+            "postort": town_display[addr_mask].to_numpy(),
+            "easting": e[addr_mask], "northing": n[addr_mask],
+            "lat": lat[addr_mask], "lon": lon[addr_mask],
+        })
+        addresses["street_key"] = addresses["street"].map(_street_key)
+        addresses["postort_key"] = addresses["postort"].map(compact)
+        places = pd.DataFrame({
+            "name": name[place_mask].to_numpy(),
+            "postort": town_display[place_mask].to_numpy(),
+            "easting": e[place_mask], "northing": n[place_mask],
+            "lat": lat[place_mask], "lon": lon[place_mask],
+        })
+        places["name_key"] = places["name"].map(lambda s: compact(parse_address(s).street))
+        places["postort_key"] = places["postort"].map(compact)
+        for frame in (addresses, places):
+            for c in frame.columns:
+                if frame[c].dtype == object:
+                    frame[c] = frame[c].astype("string")
+        return cls(addresses, places, source=source, crs=used_crs, note=note)
+
+    # -- indexes
+    def _build_indexes(self) -> None:
+        a = self._addresses
+        grp = a.groupby(["street_key", "postort_key"], sort=True, dropna=False)
+        sid = grp.ngroup().to_numpy()
+        a = a.assign(street_id=sid)
+        self._addresses = a
+        first = grp.first()
+        streets = pd.DataFrame({
+            "street": first["street"].to_numpy(),
+            "postort": first["postort"].to_numpy(),
+            "street_key": first.index.get_level_values(0).to_numpy(),
+            "postort_key": first.index.get_level_values(1).to_numpy(),
+            "n_addresses": grp.size().to_numpy(),
+        })
+        # Medoid: the address point closest to the street's mean point (it lies on the street).
+        e = a["easting"].to_numpy()
+        n = a["northing"].to_numpy()
+        me = np.bincount(sid, weights=e, minlength=len(streets)) / np.maximum(streets["n_addresses"].to_numpy(), 1)
+        mn = np.bincount(sid, weights=n, minlength=len(streets)) / np.maximum(streets["n_addresses"].to_numpy(), 1)
+        d2 = (e - me[sid]) ** 2 + (n - mn[sid]) ** 2
+        order = np.lexsort((d2, sid))
+        first_of = order[np.r_[True, sid[order][1:] != sid[order][:-1]]] if len(order) else order
+        streets["easting"] = e[first_of] if len(first_of) else np.array([], dtype=float)
+        streets["northing"] = n[first_of] if len(first_of) else np.array([], dtype=float)
+        streets.index.name = "street_id"
+        self._streets = streets
+
+        self._street_index: dict[str, list[int]] = {}
+        for i, k in enumerate(streets["street_key"].tolist()):
+            self._street_index.setdefault(k, []).append(i)
+        self._street_postort = streets["postort_key"].tolist()
+        # Exact lookups: (street_id, number, letter) and (street_id, number) → row.
+        nums = a["number"].to_numpy()
+        lets = a["letter"].astype(str).to_numpy()
+        # Rows without a letter first so (sid, number) points at the plain number.
+        o = np.lexsort((lets != "", nums, sid))
+        self._exact: dict[tuple[int, int, str], int] = {}
+        self._number: dict[tuple[int, int], int] = {}
+        for r, s_, nu, le in zip(o.tolist(), sid[o].tolist(), nums[o].tolist(), lets[o].tolist(),
+                                 strict=True):
+            self._exact.setdefault((s_, nu, le), r)
+            self._number.setdefault((s_, nu), r)
+        # Per street: sorted distinct numbers with one point each (for interpolation).
+        self._numbers: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        if len(a):
+            plain = pd.DataFrame({"sid": sid, "num": nums, "e": e, "n": n}).groupby(
+                ["sid", "num"], sort=True).first().reset_index()
+            ps, pn = plain["sid"].to_numpy(), plain["num"].to_numpy()
+            pe, pnn = plain["e"].to_numpy(), plain["n"].to_numpy()
+            starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
+            ends = np.r_[starts[1:], len(ps)]
+            for st, en in zip(starts.tolist(), ends.tolist(), strict=True):
+                self._numbers[int(ps[st])] = (pn[st:en], pe[st:en], pnn[st:en])
+        self._postort_keys = {k for k in streets["postort_key"].tolist() if k} | {
+            k for k in self._places["postort_key"].tolist() if k}
+        pc = a.loc[a["postcode"] != "", ["postcode", "postort_key"]].drop_duplicates()
+        self._postcode: dict[str, set[str]] = {}
+        for p_, t_ in zip(pc["postcode"].tolist(), pc["postort_key"].tolist(), strict=True):
+            self._postcode.setdefault(p_, set()).add(t_)
+        self._postcode_prefixes = {p[:3] for p in self._postcode}
+        self._street_keys = list(self._street_index)
+        self._street_keys_by_town: dict[str, list[str]] = {}
+        for k, t in zip(streets["street_key"].tolist(), self._street_postort, strict=True):
+            self._street_keys_by_town.setdefault(t, []).append(k)
+        self._stems = {k: split_suffix(k) for k in self._street_keys}
+        self._place_index: dict[str, list[int]] = {}
+        for i, k in enumerate(self._places["name_key"].tolist()):
+            if k:
+                self._place_index.setdefault(k, []).append(i)
+        self._place_keys = list(self._place_index)
+
+
+def _street_key(street: object) -> str:
+    alts = street_alternatives(parse_address(street).street)
+    return alts[0] if alts else compact(street)
+
+
+def _title_of(raw: str, p: ParsedAddress) -> str:
+    """The street part of a full address as written ("Storgatan" of "Storgatan 12 B")."""
+    import re
+
+    m = re.match(r"\s*([^\d,]*[^\d\s,])", raw)
+    return m.group(1).strip() if m else p.street
+
+
+def _title_town(town: object) -> str:
+    s = str(town).strip()
+    return s.title() if s.isupper() or s.islower() else s
+
+
+def _read_any(path: Path, *, layer: str | None, sheet: str | int | None) -> pd.DataFrame:
+    """Read a table through the io module's readers (one sniffer for the whole library)."""
+    suffix = path.suffix.lower()
+    if suffix in (".geojson", ".gpkg", ".shp", ".fgb", ".gml", ".kml"):
+        import geopandas as gpd
+
+        return gpd.read_file(path, layer=layer)
+    if suffix in (".parquet", ".geoparquet"):
+        try:
+            import geopandas as gpd
+
+            return gpd.read_parquet(path)
+        except ValueError:
+            return pd.read_parquet(path)
+    try:
+        from . import io as _io
+    except ImportError:  # pragma: no cover - io lands with the foundation issue
+        _io = None  # type: ignore[assignment]
+    reader = getattr(_io, "read_table", None) if _io is not None else None
+    if reader is not None:
+        kwargs: dict[str, Any] = {}
+        if sheet is not None:
+            kwargs["sheet"] = sheet
+        if layer is not None:
+            kwargs["layer"] = layer
+        out = reader(path, **kwargs)
+        return out[0] if isinstance(out, tuple) else getattr(out, "frame", out)
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0)
+    return pd.read_csv(path, sep=None, engine="python", dtype=str, encoding="utf-8-sig")
+
+
+def _numeric(s: pd.Series) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(s):
+        return s.to_numpy(dtype="float64", na_value=np.nan)
+    t = s.astype("string").str.strip().str.replace(" ", "", regex=False).str.replace(",", ".", regex=False)
+    return pd.to_numeric(t, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _coordinates(
+    df: pd.DataFrame, cols: Mapping[str, str], *, crs: object | None, source: str
+) -> tuple[np.ndarray, np.ndarray, str, str]:
+    """(easting, northing) in SWEREF 99 TM, the source CRS and a note."""
+    pairs = (("northing", "easting"), ("x", "y"), ("lat", "lon"))
+    for first, second in pairs:
+        if first in cols and second in cols:
+            a = _numeric(df[cols[first]])
+            b = _numeric(df[cols[second]])
+            names = (cols[first], cols[second])
+            break
+    else:
+        geom = getattr(df, "geometry", None) if "geometry" in df.columns else None
+        if geom is None:
+            raise GeocodeError(
+                f"Gazetteer {source or 'table'} has no coordinate columns: expected Nord/Ost, "
+                f"X/Y, lat/lon or a point geometry; found {list(map(str, df.columns))}. "
+                "Name them with columns={'northing': ..., 'easting': ...}."
+            )
+        pts = geom.representative_point() if not (geom.geom_type == "Point").all() else geom
+        a = pts.x.to_numpy(dtype="float64")
+        b = pts.y.to_numpy(dtype="float64")
+        names = ("x", "y")
+        if crs is None and getattr(df, "crs", None) is not None:
+            crs = df.crs.to_string()
+    guess = _crs.detect_crs(a, b, crs=crs, names=names)
+    if guess.crs is None:
+        raise GeocodeError(f"Gazetteer {source or 'table'}: {guess.note} Give crs= if the "
+                           "coordinates are in a CRS the values cannot tell.")
+    x, y, _ = _crs.orient_axes(a, b)
+    if guess.crs == _crs.SWEREF99TM:
+        e, n = x, y
+    else:
+        e, n = _crs.transform(x, y, guess.crs, _crs.SWEREF99TM)
+    return np.asarray(e, dtype="float64"), np.asarray(n, dtype="float64"), guess.crs, guess.note
+
+
+# --------------------------------------------------------------------------- matching
+@dataclass(frozen=True)
+class GeocodeResult:
+    """What :func:`geocode` returns.
+
+    Attributes
+    ----------
+    placed
+        The rows that were placed: the input columns with ``lat``, ``lon``,
+        ``easting``, ``northing``, ``precision`` and ``cell`` filled, plus
+        ``geocode_match`` (tier), ``geocode_score`` (0–100), ``geocode_fuzzy``,
+        ``geocode_label`` (the register entry matched), ``geocode_street`` and
+        ``geocode_postort``.
+    rejected
+        Rows that could not be placed, in the rejected-rows format (``source``,
+        ``source_row``, ``reason``, ``reason_sv``, ``raw_<column>``) plus
+        ``geocode_candidate`` (the best candidate refused) and ``geocode_note``.
+    report
+        ``rows``, ``placed``, ``rejected``, ``geocoded_by_tier``, ``match_rate``,
+        ``fuzzy``, ``ambiguous``, ``by_precision``, ``unique_texts``, ``min_score``.
+    """
+
+    placed: pd.DataFrame
+    rejected: pd.DataFrame
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+class _Hit:
+    __slots__ = ("candidate", "e", "fuzzy", "label", "n", "note", "postort", "precision", "score",
+                 "street", "tier")
+
+    def __init__(self) -> None:
+        self.tier = ""
+        self.e = np.nan
+        self.n = np.nan
+        self.score = np.nan
+        self.fuzzy = False
+        self.label = ""
+        self.street = ""
+        self.postort = ""
+        self.candidate = ""
+        self.note = ""
+        self.precision = ""
+
+
+class _Matcher:
+    """Resolves unique texts against one gazetteer (caches per street text)."""
+
+    def __init__(self, g: Gazetteer, *, min_score: float, allow: set[str], max_gap_m: float,
+                 districts: pd.DataFrame | None) -> None:
+        self.g = g
+        self.min_score = float(min_score)
+        self.allow = allow
+        self.max_gap2 = float(max_gap_m) ** 2
+        self.street_cache: dict[tuple[str, str], tuple[list[int], float, bool, str, str]] = {}
+        self.town_cache: dict[tuple[str, bool, str], tuple[str, bool, str]] = {}
+        self.streets = g._streets
+        self.s_name = g._streets["street"].astype(str).tolist()
+        self.s_town = g._streets["postort"].astype(str).tolist()
+        self.s_e = g._streets["easting"].to_numpy()
+        self.s_n = g._streets["northing"].to_numpy()
+        a = g._addresses
+        self.a_e = a["easting"].to_numpy()
+        self.a_n = a["northing"].to_numpy()
+        self.a_letter = a["letter"].astype(str).tolist()
+        self.a_number = a["number"].tolist()
+        self.a_pc = a["postcode"].astype(str).tolist()
+        p = g._places
+        self.p_name = p["name"].astype(str).tolist()
+        self.p_town = p["postort"].astype(str).tolist()
+        self.p_tkey = p["postort_key"].astype(str).tolist()
+        self.p_e = p["easting"].to_numpy()
+        self.p_n = p["northing"].to_numpy()
+        self.d_index: dict[str, list[int]] = {}
+        self.d_keys: list[str] = []
+        self.d_name: list[str] = []
+        self.d_e = np.array([])
+        self.d_n = np.array([])
+        if districts is not None and len(districts):
+            self.d_name = districts["name"].astype(str).tolist()
+            for i, (nm, code) in enumerate(zip(self.d_name, districts["code"].astype(str).tolist(),
+                                               strict=True)):
+                for k in {compact(parse_address(nm).street), compact(code)} - {""}:
+                    self.d_index.setdefault(k, []).append(i)
+            self.d_keys = list(self.d_index)
+            self.d_e = districts["easting"].to_numpy()
+            self.d_n = districts["northing"].to_numpy()
+
+    # -- town / postcode
+    def town_of(self, town: str, explicit: bool, postcode: str) -> tuple[str, bool, str]:
+        """(register postort key or "", town uncovered?, note)."""
+        key = (town, explicit, postcode)
+        hit = self.town_cache.get(key)
+        if hit is not None:
+            return hit
+        g = self.g
+        tkey = compact(town)
+        out: tuple[str, bool, str] = ("", False, "")
+        if tkey:
+            if tkey in g._postort_keys:
+                out = (tkey, False, "")
+            else:
+                best = process.extractOne(tkey, list(g._postort_keys), scorer=fuzz.ratio,
+                                          score_cutoff=85) if g._postort_keys else None
+                if best is not None:
+                    out = (best[0], False, "")
+                elif explicit:
+                    out = ("", True, f"town '{town}' is not covered by the gazetteer "
+                                     f"({', '.join(g.postorter)})")
+        if not out[0] and not out[1] and postcode:
+            towns = g._postcode.get(postcode)
+            if towns is not None and len(towns) == 1:
+                out = (next(iter(towns)), False, "")
+            elif towns is None and g._postcode_prefixes and postcode[:3] not in g._postcode_prefixes:
+                out = ("", True, f"postcode {postcode[:3]} {postcode[3:]} is outside the "
+                                 "gazetteer's area")
+        self.town_cache[key] = out
+        return out
+
+    # -- fuzzy
+    def _fuzzy(self, query: str, choices: Sequence[str], *, street: bool
+               ) -> tuple[str | None, float, str, str]:
+        """(accepted key or None, score, best refused candidate key, note)."""
+        if not query or not choices:
+            return None, 0.0, "", ""
+        res = process.extract(query, choices, scorer=fuzz.ratio, limit=3, score_cutoff=50)
+        if not res:
+            return None, 0.0, "", ""
+        key, score, _ = res[0]
+        if score < self.min_score:
+            return None, float(score), key, f"best candidate scored {score:.0f} < {self.min_score:.0f}"
+        if len(res) > 1 and res[1][1] > score - 2:
+            return None, float(score), key, (f"two candidates score alike ({res[0][0]} "
+                                             f"{score:.0f}, {res[1][0]} {res[1][1]:.0f})")
+        if street:
+            stem_c, suf_c = self.g._stems.get(key, (key, ""))
+            if suf_c:
+                stem_q = query[: max(len(query) - len(suf_c), 1)]
+                if fuzz.ratio(stem_q, stem_c) < 80:
+                    return None, float(score), key, f"name part differs ({stem_q} vs {stem_c})"
+        return key, float(score), "", ""
+
+    # -- street resolution
+    def street_ids(self, street: str, town_key: str) -> tuple[list[int], float, bool, str, str]:
+        """(street ids, score, fuzzy, refused candidate label, note)."""
+        ck = (street, town_key)
+        hit = self.street_cache.get(ck)
+        if hit is not None:
+            return hit
+        g = self.g
+        ids: list[int] = []
+        score, fuzzy, cand, note = 100.0, False, "", ""
+        for alt in street_alternatives(street):
+            found = g._street_index.get(alt)
+            if found:
+                ids = list(found)
+                break
+        if ids and town_key:
+            in_town = [i for i in ids if g._street_postort[i] == town_key]
+            if not in_town:
+                cand = "; ".join(f"{self.s_name[i]}, {self.s_town[i]}" for i in ids)
+                note = "street not in that town"
+            ids = in_town
+        if not ids and not note:
+            choices = g._street_keys_by_town.get(town_key, []) if town_key else g._street_keys
+            alts = street_alternatives(street)
+            key, score, refused, note = self._fuzzy(alts[0] if alts else "", choices, street=True)
+            if key is not None:
+                ids = [i for i in g._street_index[key] if not town_key or g._street_postort[i] == town_key]
+                fuzzy = True
+            elif refused:
+                cand = ", ".join(sorted({f"{self.s_name[i]}, {self.s_town[i]}"
+                                         for i in g._street_index[refused]}))
+        out = (ids, score, fuzzy, cand, note)
+        self.street_cache[ck] = out
+        return out
+
+    def _interpolate(self, sid: int, number: int) -> tuple[float, float] | None:
+        arrs = self.g._numbers.get(sid)
+        if arrs is None:
+            return None
+        nums, e, n = arrs
+        for same_side in (True, False):
+            m = (nums % 2 == number % 2) if same_side else np.ones(len(nums), dtype=bool)
+            lo = np.flatnonzero(m & (nums < number))
+            hi = np.flatnonzero(m & (nums > number))
+            if len(lo) and len(hi):
+                i, j = lo[-1], hi[0]
+                if (e[j] - e[i]) ** 2 + (n[j] - n[i]) ** 2 > self.max_gap2:
+                    return None
+                t = (number - nums[i]) / (nums[j] - nums[i])
+                return float(e[i] + t * (e[j] - e[i])), float(n[i] + t * (n[j] - n[i]))
+        return None
+
+    # -- one unique text
+    def resolve(self, text: str) -> _Hit:
+        h = _Hit()
+        p = parse_address(text)
+        if not p.street:
+            h.note = "no street or place name in the text"
+            return h
+        town_key, uncovered, tnote = self.town_of(p.town, p.town_explicit, p.postcode)
+        if uncovered:
+            ids, _, _, cand, _ = self.street_ids(p.street, "")
+            h.candidate = "; ".join(f"{self.s_name[i]}, {self.s_town[i]}" for i in ids) or cand
+            h.note = tnote
+            return h
+        if p.number:
+            if self._address(h, p, town_key):
+                return h
+            return h if h.note.startswith("ambiguous") else self._named(h, p, town_key)
+        if self._place(h, p, town_key, fuzzy=False):
+            return h
+        if self._address(h, p, town_key):
+            return h
+        if h.note.startswith("ambiguous"):
+            return h
+        return self._named(h, p, town_key)
+
+    def _named(self, h: _Hit, p: ParsedAddress, town_key: str) -> _Hit:
+        if self._place(h, p, town_key, fuzzy=False) or self._district(h, p, fuzzy=False):
+            return h
+        if self._place(h, p, town_key, fuzzy=True) or self._district(h, p, fuzzy=True):
+            return h
+        return h
+
+    def _address(self, h: _Hit, p: ParsedAddress, town_key: str) -> bool:
+        ids, score, fuzzy, cand, note = self.street_ids(p.street, town_key)
+        if not ids:
+            h.candidate = h.candidate or cand
+            h.note = h.note or note
+            return False
+        g = self.g
+        h.score, h.fuzzy = score, fuzzy
+        if p.number:
+            exact = []
+            for sid in ids:
+                r = g._exact.get((sid, p.number, p.letter))
+                if r is None:
+                    r = g._number.get((sid, p.number))
+                if r is not None:
+                    exact.append((sid, r))
+            if len(exact) == 1 and "address" in self.allow:
+                sid, r = exact[0]
+                h.tier = "exact"
+                h.e, h.n = float(self.a_e[r]), float(self.a_n[r])
+                let = self.a_letter[r]
+                h.label = f"{self.s_name[sid]} {self.a_number[r]}{(' ' + let.upper()) if let else ''}, {self.s_town[sid]}"
+                h.street, h.postort = self.s_name[sid], self.s_town[sid]
+                return True
+            if len(exact) > 1:
+                return self._ambiguous(h, [s for s, _ in exact], p, "the house number")
+            if not exact and "address" in self.allow:
+                interp = [(sid, pt) for sid in ids if (pt := self._interpolate(sid, p.number)) is not None]
+                if len(interp) == 1:
+                    sid, (e, n) = interp[0]
+                    h.tier = "interpolated"
+                    h.e, h.n = e, n
+                    h.label = f"{self.s_name[sid]} {p.number} (between neighbours), {self.s_town[sid]}"
+                    h.street, h.postort = self.s_name[sid], self.s_town[sid]
+                    return True
+                if len(interp) > 1:
+                    return self._ambiguous(h, [s for s, _ in interp], p, "the street")
+        if len(ids) > 1:
+            return self._ambiguous(h, ids, p, "the street")
+        sid = ids[0]
+        if "street" not in self.allow:
+            h.candidate = f"{self.s_name[sid]}, {self.s_town[sid]} (street only)"
+            h.note = "street matched but street-level matches are not allowed"
+            return False
+        h.tier = "street"
+        h.e, h.n = float(self.s_e[sid]), float(self.s_n[sid])
+        h.label = f"{self.s_name[sid]}, {self.s_town[sid]}"
+        h.street, h.postort = self.s_name[sid], self.s_town[sid]
+        if p.number:
+            h.note = f"house number {p.number} not in the register; street centroid"
+        return True
+
+    def _ambiguous(self, h: _Hit, ids: Iterable[int], p: ParsedAddress, what: str) -> bool:
+        towns = sorted({self.s_town[i] for i in ids})
+        h.candidate = "; ".join(f"{self.s_name[i]}{' ' + str(p.number) if p.number else ''}, "
+                                f"{self.s_town[i]}" for i in ids)
+        h.note = (f"ambiguous: {what} exists in {' and '.join(towns)}; "
+                  "add the postcode or the town to the address")
+        h.score, h.fuzzy = np.nan, False
+        return False
+
+    def _place(self, h: _Hit, p: ParsedAddress, town_key: str, *, fuzzy: bool) -> bool:
+        if "place" not in self.allow or not self.g._place_index:
+            return False
+        g = self.g
+        alts = street_alternatives(p.street)
+        rows: list[int] = []
+        score = 100.0
+        if not fuzzy:
+            for alt in alts:
+                if alt in g._place_index:
+                    rows = g._place_index[alt]
+                    break
+        else:
+            key, score, refused, note = self._fuzzy(alts[0] if alts else "", g._place_keys, street=False)
+            if key is None:
+                if refused and not h.candidate:
+                    h.candidate = ", ".join(self.p_name[i] for i in g._place_index[refused])
+                    h.note = h.note or note
+                return False
+            rows = g._place_index[key]
+        if town_key:
+            rows = [r for r in rows if self.p_tkey[r] in (town_key, "")]
+        if len(rows) > 1:
+            h.candidate = "; ".join(f"{self.p_name[r]}, {self.p_town[r]}" for r in rows)
+            h.note = "ambiguous: the place name exists more than once; add the town"
+            return False
+        if not rows:
+            return False
+        r = rows[0]
+        h.tier = "place"
+        h.e, h.n = float(self.p_e[r]), float(self.p_n[r])
+        h.score, h.fuzzy = score, fuzzy
+        h.label = self.p_name[r] + (f", {self.p_town[r]}" if self.p_town[r] else "")
+        h.street, h.postort = "", self.p_town[r]
+        h.note = h.candidate = ""
+        return True
+
+    def _district(self, h: _Hit, p: ParsedAddress, *, fuzzy: bool) -> bool:
+        if "area" not in self.allow or not self.d_index:
+            return False
+        key: str | None = None
+        score = 100.0
+        if not fuzzy:
+            for alt in (*street_alternatives(p.street), compact(p.street)):
+                if alt in self.d_index:
+                    key = alt
+                    break
+        else:
+            alts = street_alternatives(p.street)
+            key, score, _, _ = self._fuzzy(alts[0] if alts else "", self.d_keys, street=False)
+        if key is None or len(self.d_index[key]) != 1:
+            return False
+        i = self.d_index[key][0]
+        h.tier = "district"
+        h.e, h.n = float(self.d_e[i]), float(self.d_n[i])
+        h.score, h.fuzzy = score, fuzzy
+        h.label = self.d_name[i]
+        h.street = h.postort = ""
+        h.note = h.candidate = ""
+        return True
+
+
+def _district_points(districts: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Name, code and a point inside each district (SWEREF 99 TM)."""
+    d = districts
+    if d.crs is None:
+        raise GeocodeError("districts has no CRS; read it with districts.read_districts() "
+                           "or set one with set_crs().")
+    name_col = "district_name" if "district_name" in d.columns else None
+    code = (d["district_code"] if "district_code" in d.columns else pd.Series(d.index, index=d.index))
+    if name_col is None:
+        raise GeocodeError(f"districts needs a district_name column; it has {list(d.columns)}. "
+                           "Read it with lagesbild_geo.districts.read_districts().")
+    pts = d.geometry.to_crs(_crs.SWEREF99TM).representative_point()
+    return pd.DataFrame({
+        "name": d[name_col].astype(str).to_numpy(),
+        "code": code.astype(str).to_numpy(),
+        "easting": pts.x.to_numpy(), "northing": pts.y.to_numpy(),
+    })
+
+
+def geocode(
+    incidents: pd.DataFrame,
+    gazetteer: Gazetteer | str | Path,
+    *,
+    min_score: float = 88.0,
+    allow: Sequence[str] = ("address", "street", "place", "area"),
+    districts: gpd.GeoDataFrame | None = None,
+    settings: Settings | None = None,
+    max_gap_m: float = 150.0,
+    online: NominatimGeocoder | None = None,
+    text_column: str = "location_text",
+) -> GeocodeResult:
+    """Place rows by their address or place text against a gazetteer, offline.
+
+    Parameters
+    ----------
+    incidents
+        Rows to place (e.g. ``ReadResult.pending``): the canonical incident table
+        with the text in ``location_text``; other columns ride along. Not changed.
+    gazetteer
+        A :class:`Gazetteer` or the path of a gazetteer file.
+    min_score
+        Fuzzy matches (rapidfuzz ``fuzz.ratio`` on folded, compact names, 0–100)
+        below this are refused. 88 accepts one missing or extra letter in a
+        9-letter name and refuses "Torggatan" for "Storgatan" (score 88.9 but the
+        distinctive part differs).
+    allow
+        Tiers that may place a row: ``"address"`` (exact and interpolated house
+        numbers), ``"street"`` (street centroid), ``"place"`` (place names),
+        ``"area"`` (district names, needs ``districts``), ``"online"`` (needs
+        ``online``).
+    districts
+        District polygons (``district_name``, ``district_code``) for the area tier.
+    settings
+        H3 resolution for ``cell`` (address rows only; place/area rows get cell 0,
+        so they never enter cell counts).
+    max_gap_m
+        A missing house number is interpolated only between neighbours at most
+        this far apart (metres).
+    online
+        An online geocoder tried for texts the gazetteer cannot place (off by default;
+        see :class:`lagesbild_geo._nominatim.NominatimGeocoder`).
+    text_column
+        Column holding the text.
+
+    Returns
+    -------
+    GeocodeResult
+        ``placed``, ``rejected`` and ``report``; ``len(placed) + len(rejected) == len(incidents)``.
+
+    Examples
+    --------
+    >>> g = Gazetteer.from_frame(pd.DataFrame({
+    ...     "gatunamn": ["Storgatan", "Storgatan"], "husnummer": [1, 5],
+    ...     "postort": ["Exempelstad"] * 2,
+    ...     "nord": [6_580_000.0, 6_580_040.0], "ost": [660_000.0, 660_000.0]}))
+    >>> rows = pd.DataFrame({"location_text": ["STORG. 5", "Storgatan 3", "Lillgatan 1"],
+    ...                      "source": "x.csv", "source_row": [2, 3, 4]})
+    >>> r = geocode(rows, g)
+    >>> r.placed[["geocode_match", "northing"]].values.tolist()
+    [['exact', 6580040.0], ['interpolated', 6580020.0]]
+    >>> r.rejected["reason"].tolist()
+    ['address not found']
+    """
+    settings = settings or Settings()
+    if not isinstance(gazetteer, Gazetteer):
+        gazetteer = Gazetteer.from_file(gazetteer, settings=settings)
+    bad = sorted(set(allow) - set(_ALLOWED))
+    if bad:
+        raise GeocodeError(f"allow= has unknown tier(s) {bad}; use some of {list(_ALLOWED)}.")
+    if text_column not in incidents.columns:
+        raise InputError(f"geocode() needs a {text_column!r} column with the address or place "
+                         f"text; the table has {list(map(str, incidents.columns))}.")
+    if not 0 <= min_score <= 100:
+        raise GeocodeError(f"min_score must be between 0 and 100, got {min_score}.")
+    allow_set = set(allow)
+    dpts = _district_points(districts) if districts is not None and "area" in allow_set else None
+    matcher = _Matcher(gazetteer, min_score=min_score, allow=allow_set, max_gap_m=max_gap_m,
+                       districts=dpts)
+
+    text = incidents[text_column].astype("string")
+    codes, uniques = pd.factorize(text, sort=False)
+    hits = [matcher.resolve(str(u)) for u in uniques]
+    if online is not None and "online" in allow_set:
+        _online(hits, [str(u) for u in uniques], online)
+    nu = len(hits)
+    tier_u = np.array([h.tier for h in hits] + [""], dtype=object)
+    e_u = np.array([h.e for h in hits] + [np.nan], dtype="float64")
+    n_u = np.array([h.n for h in hits] + [np.nan], dtype="float64")
+    lon_u, lat_u = _crs.to_wgs84(e_u, n_u, _crs.SWEREF99TM)
+    codes = np.where(codes < 0, nu, codes)  # missing text → the empty slot
+
+    def per_row(values: list[Any], dtype: str) -> np.ndarray:
+        return np.asarray([*values, _empty(dtype)], dtype=dtype)[codes]
+
+    tier = tier_u[codes]
+    placed_mask = tier != ""
+    out = incidents.copy()
+    out["easting"] = e_u[codes]
+    out["northing"] = n_u[codes]
+    out["lat"] = lat_u[codes]
+    out["lon"] = lon_u[codes]
+    prec_u = [h.precision or TIERS.get(h.tier, "pending") if h.tier else "pending" for h in hits]
+    out["precision"] = pd.array(per_row(prec_u, "object"), dtype="string")
+    out["geocode_match"] = pd.array(tier, dtype="string")
+    out["geocode_score"] = per_row([h.score for h in hits], "float64")
+    out["geocode_fuzzy"] = per_row([h.fuzzy for h in hits], "bool")
+    out["geocode_label"] = pd.array(per_row([h.label for h in hits], "object"), dtype="string")
+    out["geocode_street"] = pd.array(per_row([h.street for h in hits], "object"), dtype="string")
+    out["geocode_postort"] = pd.array(per_row([h.postort for h in hits], "object"), dtype="string")
+    cand = per_row([h.candidate for h in hits], "object")
+    note = per_row([h.note for h in hits], "object")
+
+    placed = out.loc[placed_mask].copy()
+    is_point = (placed["precision"] == "address").to_numpy(dtype=bool)
+    cells = np.zeros(len(placed), dtype=np.uint64)
+    if is_point.any():
+        cells[is_point] = points_to_cells(placed["lat"].to_numpy()[is_point],
+                                          placed["lon"].to_numpy()[is_point], settings.resolution)
+    placed["cell"] = cells
+
+    rej_src = incidents.loc[~placed_mask]
+    rejected = _rejected(rej_src, cand[~placed_mask], note[~placed_mask], text_column)
+
+    by_tier = {t: int((tier == t).sum()) for t in TIERS if (tier == t).any()}
+    n_rows = len(incidents)
+    note_s = pd.Series(note, dtype="string")
+    report = {
+        "rows": n_rows,
+        "placed": int(placed_mask.sum()),
+        "rejected": int((~placed_mask).sum()),
+        "geocoded_by_tier": by_tier,
+        "match_rate": float(placed_mask.sum() / n_rows) if n_rows else 1.0,
+        "fuzzy": int(placed["geocode_fuzzy"].sum()),
+        "ambiguous": int(note_s.str.startswith("ambiguous").fillna(False).sum()),
+        "by_precision": {k: int(v) for k, v in placed["precision"].value_counts().items()},
+        "unique_texts": nu,
+        "min_score": float(min_score),
+        "gazetteer": repr(gazetteer),
+    }
+    return GeocodeResult(placed=placed, rejected=rejected, report=report)
+
+
+def _empty(dtype: str) -> Any:
+    return {"float64": np.nan, "bool": False}.get(dtype, "")
+
+
+def _rejected(rows: pd.DataFrame, cand: np.ndarray, note: np.ndarray, text_column: str) -> pd.DataFrame:
+    from .schema import INCIDENT_COLUMNS
+
+    src = rows["source"].astype("string") if "source" in rows.columns else pd.Series(
+        [""] * len(rows), index=rows.index, dtype="string")
+    srow = rows["source_row"].astype("int64") if "source_row" in rows.columns else pd.Series(
+        np.arange(1, len(rows) + 1), index=rows.index, dtype="int64")
+    empty_text = rows[text_column].astype("string").fillna("").str.strip() == ""
+    out = pd.DataFrame({
+        "source": src,
+        "source_row": srow,
+        "reason": pd.array(np.where(empty_text, "no location", REASON), dtype="string"),
+        "reason_sv": pd.array(np.where(empty_text, "ingen plats", REASON_SV), dtype="string"),
+    }, index=rows.index)
+    raw = [c for c in rows.columns
+           if c not in INCIDENT_COLUMNS and not str(c).startswith(("geocode_", "raw_"))]
+    if not raw:
+        raw = [text_column]
+    for c in raw:
+        out[f"raw_{c}"] = rows[c].astype("string")
+    for c in rows.columns:
+        if str(c).startswith("raw_") and c not in out.columns:
+            out[c] = rows[c].astype("string")
+    out["geocode_candidate"] = pd.array(cand, dtype="string")
+    out["geocode_note"] = pd.array(note, dtype="string")
+    return out.reset_index(drop=True)
+
+
+def _online(hits: list[_Hit], texts: list[str], online: NominatimGeocoder) -> None:
+    """Ask the online geocoder for texts the gazetteer could not place (not ambiguous ones)."""
+    for h, t in zip(hits, texts, strict=True):
+        if h.tier or h.note.startswith("ambiguous") or not t.strip():
+            continue
+        try:
+            found = online.geocode(t)
+        except GeocodeError as exc:  # the service is down: keep the offline results
+            h.note = f"online geocoder failed: {exc}"
+            break
+        if found is None:
+            continue
+        e, n = _crs.to_sweref([found.lon], [found.lat])
+        h.tier = "online"
+        h.e, h.n = float(e[0]), float(n[0])
+        h.score, h.fuzzy = np.nan, False
+        h.label = found.display_name
+        h.note = h.candidate = ""
+        h.precision = found.precision
