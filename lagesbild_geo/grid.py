@@ -37,6 +37,7 @@ __all__ = [
     "count_cells",
     "disk_cells",
     "geometry_to_cells",
+    "incident_cells",
     "neighbour_matrix",
     "period_labels",
     "points_to_cells",
@@ -364,8 +365,17 @@ def period_labels(incidents: pd.DataFrame, period: str | Sequence[Any]) -> pd.Se
     return pd.Series(lab[codes], index=incidents.index, dtype="string", name="period")
 
 
-def _incident_cells(incidents: pd.DataFrame, resolution: int) -> npt.NDArray[np.uint64]:
-    """The ``cell`` column when it is at ``resolution``; otherwise recomputed from lat/lon."""
+def incident_cells(incidents: pd.DataFrame, resolution: int) -> npt.NDArray[np.uint64]:
+    """H3 cell of each incident at ``resolution`` (0 when not placed).
+
+    The ``cell`` column is used when it is at ``resolution`` and complete;
+    otherwise cells are recomputed from ``lat``/``lon``.
+
+    Examples
+    --------
+    >>> incident_cells(pd.DataFrame({"lat": [59.4], "lon": [17.1]}), 7).tolist()
+    [608135900307652607]
+    """
     if "cell" in incidents.columns:
         c = pd.to_numeric(incidents["cell"], errors="coerce").fillna(0).to_numpy(dtype=np.uint64)
         res = cells_resolution(c)
@@ -462,7 +472,7 @@ def count_cells(
         on_grid = np.ones(len(incidents), dtype=bool)
         not_on_grid = {}
     sub = incidents.loc[on_grid]
-    cells = _incident_cells(sub, resolution)
+    cells = incident_cells(sub, resolution)
     indexed = cells != 0
     not_indexed = int((~indexed).sum())
 

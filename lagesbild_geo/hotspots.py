@@ -1,0 +1,723 @@
+"""Hotspot statistics: Getis-Ord Gi*, density clusters, change, PAI (and emerging hotspots).
+
+Neighbours come from :func:`lagesbild_geo.grid.neighbour_matrix` (binary weights over
+H3 ``grid_disk``); this module never touches h3 itself. Methods, rules and
+references: ``docs/methods-hotspots.md``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+from pyproj import Transformer
+from scipy import sparse, stats
+
+from . import grid
+from .errors import InputError, SchemaError
+from .schema import POINT_PRECISIONS
+
+__all__ = [
+    "HOTSPOT_CLASSES",
+    "adjust_pvalues",
+    "change",
+    "cluster_labels",
+    "clusters",
+    "emerging",
+    "gistar",
+    "gistar_arrays",
+    "gistar_cube",
+    "mann_kendall",
+    "pai",
+]
+
+#: Gi_Bin → class name (ArcGIS Hot Spot Analysis confidence bins).
+HOTSPOT_CLASSES: dict[int, str] = {
+    3: "hot_99", 2: "hot_95", 1: "hot_90", 0: "none", -1: "cold_90", -2: "cold_95", -3: "cold_99",
+}
+_MIN_CELLS = 30
+_WEEKDAYS = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
+
+
+# ---------------------------------------------------------------------------
+# Gi*
+# ---------------------------------------------------------------------------
+def gistar_arrays(
+    y: npt.ArrayLike, w: sparse.spmatrix | sparse.sparray
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Gi* z-scores and two-sided p-values for one or many series at once.
+
+    ``y`` is ``(n,)`` or ``(n, k)`` (k series on the same n cells, e.g. every
+    category × month), ``w`` an ``n × n`` binary weight matrix *with* the diagonal
+    (self) set, as from ``grid.neighbour_matrix(cells, include_self=True)``.
+    One sparse product does all series. Constant series give NaN.
+
+    Examples
+    --------
+    >>> w = sparse.csr_matrix(np.array([[1, 1, 0, 0], [1, 1, 1, 0], [0, 1, 1, 1], [0, 0, 1, 1]], float))
+    >>> z, p = gistar_arrays([1.0, 2.0, 3.0, 9.0], w)
+    >>> np.round(z, 4).tolist()
+    [-1.2521, -1.6868, 0.8835, 1.2521]
+    """
+    Y = np.asarray(y, dtype="float64")
+    one = Y.ndim == 1
+    if one:
+        Y = Y[:, None]
+    n = Y.shape[0]
+    if w.shape != (n, n):
+        raise InputError(f"Weights are {w.shape}, values have {n} rows; they must match.")
+    W = sparse.csr_matrix(w)
+    wi = np.asarray(W.sum(axis=1), dtype="float64").ravel()[:, None]   # W_i (incl. self)
+    lag = np.asarray(W @ Y, dtype="float64")                           # Σ_j w_ij x_j
+    mean = Y.mean(axis=0, keepdims=True)
+    s = np.sqrt(np.maximum((Y * Y).mean(axis=0, keepdims=True) - mean * mean, 0.0))
+    denom = s * np.sqrt(np.maximum(n * wi - wi * wi, 0.0) / max(n - 1, 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (lag - mean * wi) / denom
+    z[~np.isfinite(z)] = np.nan
+    p = 2.0 * stats.norm.sf(np.abs(z))
+    if one:
+        return z[:, 0], p[:, 0]
+    return z, p
+
+
+def adjust_pvalues(p: npt.ArrayLike, method: str = "fdr") -> npt.NDArray[np.float64]:
+    """Multiple-testing adjustment along axis 0 (NaN ignored).
+
+    ``"fdr"``: Benjamini–Hochberg (1995) step-up adjusted p-values
+    (``statsmodels.multipletests(method="fdr_bh")``); ``"bonferroni"``:
+    ``min(1, p·m)``; ``"none"``: unchanged. ``m`` = number of non-NaN p-values.
+
+    Examples
+    --------
+    >>> adjust_pvalues([0.01, 0.04, 0.03, 0.2]).round(4).tolist()
+    [0.04, 0.0533, 0.0533, 0.2]
+    """
+    P = np.asarray(p, dtype="float64")
+    one = P.ndim == 1
+    if one:
+        P = P[:, None]
+    out = np.full_like(P, np.nan)
+    for k in range(P.shape[1]):
+        col = P[:, k]
+        ok = np.flatnonzero(np.isfinite(col))
+        m = ok.size
+        if m == 0:
+            continue
+        if method == "none":
+            out[ok, k] = col[ok]
+        elif method == "bonferroni":
+            out[ok, k] = np.minimum(col[ok] * m, 1.0)
+        elif method == "fdr":
+            order = ok[np.argsort(col[ok], kind="mergesort")]
+            ranked = col[order] * m / np.arange(1, m + 1)
+            ranked = np.minimum.accumulate(ranked[::-1])[::-1]
+            out[order, k] = np.minimum(ranked, 1.0)
+        else:
+            raise InputError(f"correction must be 'fdr', 'bonferroni' or 'none'; got {method!r}.")
+    return out[:, 0] if one else out
+
+
+def _gi_bin(z: npt.NDArray[np.float64], p_adj: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    level = np.zeros(z.shape, dtype=np.int64)
+    with np.errstate(invalid="ignore"):
+        level[p_adj < 0.10] = 1
+        level[p_adj < 0.05] = 2
+        level[p_adj < 0.01] = 3
+    sign = np.where(np.nan_to_num(z) < 0, -1, 1)
+    return level * sign
+
+
+def gistar(
+    cells: pd.DataFrame,
+    column: str = "count",
+    *,
+    rings: int = 1,
+    alpha: float = 0.05,
+    correction: str = "fdr",
+    star: bool = True,
+) -> gpd.GeoDataFrame:
+    r"""Getis-Ord Gi* hot and cold spots on H3 cells.
+
+    For cell *i* with value :math:`x_i`, binary weights :math:`w_{ij}` (1 when
+    cell *j* is within ``rings`` H3 steps of *i*, the cell itself included when
+    ``star``), :math:`W_i = \sum_j w_{ij}`, *n* cells, mean :math:`\bar x` and
+    :math:`S = \sqrt{\sum_j x_j^2 / n - \bar x^2}`:
+
+    .. math::
+
+        G_i^* = \frac{\sum_j w_{ij} x_j - \bar x W_i}
+                     {S \sqrt{(n W_i - W_i^2)/(n - 1)}}
+
+    which is a z-score (Getis & Ord 1992; Ord & Getis 1995). It equals esda's
+    ``G_Local(y, w, transform="B", star=True).Zs`` (the analytic z; esda's
+    default row-standardised ``transform="R"`` gives smaller values).
+
+    Only the cells in ``cells`` take part: absent cells are *not* zeros. Fill the
+    grid first (``grid.count_cells(..., fill=True)`` or a study area).
+
+    Parameters
+    ----------
+    cells
+        Cell table indexed by ``cell`` (uint64, unique), e.g. from
+        :func:`lagesbild_geo.grid.count_cells`.
+    column
+        The value column (counts or rates).
+    rings
+        Neighbourhood radius in H3 steps (1 = the cell and its 6 neighbours).
+    alpha
+        Significance level for ``gi_significant`` (``gi_p_adj < alpha``).
+    correction
+        ``"fdr"`` (Benjamini–Hochberg), ``"bonferroni"`` or ``"none"``.
+    star
+        Include the cell itself (Gi*, default); ``False`` gives Gi.
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy of ``cells`` with
+
+        - ``gi_z``: the z-score above;
+        - ``gi_p``: **two-sided** p-value from the standard normal,
+          :math:`2\,(1-\Phi(|z|))` (esda's ``p_norm`` is one-sided: half of this);
+        - ``gi_p_adj``: ``gi_p`` after ``correction`` over all cells;
+        - ``gi_bin``: −3…3 as ArcGIS's Gi_Bin: ±3 when ``gi_p_adj`` < 0.01 (99 %),
+          ±2 < 0.05 (95 %), ±1 < 0.10 (90 %), sign of z; 0 otherwise;
+        - ``hotspot_class``: ``hot_99``, ``hot_95``, ``hot_90``, ``none``,
+          ``cold_90``, ``cold_95``, ``cold_99`` (from ``gi_bin``);
+        - ``gi_significant``: ``gi_p_adj < alpha``;
+        - ``n_neighbours``: neighbouring cells present (self excluded).
+
+        ``attrs["gistar"]`` records the parameters and any warning. With fewer
+        than 30 cells a :class:`UserWarning` is raised and noted there.
+
+    References
+    ----------
+    Getis, A. & Ord, J. K. (1992). The analysis of spatial association by use of
+    distance statistics. *Geographical Analysis* 24(3), 189–206.
+    Ord, J. K. & Getis, A. (1995). Local spatial autocorrelation statistics:
+    distributional issues and an application. *Geographical Analysis* 27(4), 286–306.
+    Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate.
+    *JRSS B* 57(1), 289–300.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> pts = pd.DataFrame({"lat": [59.4] * 20 + [59.42], "lon": [17.1] * 20 + [17.15],
+    ...                     "precision": "point"})
+    >>> hs = gistar(grid.count_cells(pts, fill=True, rings=3))
+    >>> top = hs.sort_values("count").iloc[-1]
+    >>> int(top["count"]), top["hotspot_class"], int(top["n_neighbours"])
+    (20, 'hot_95', 6)
+    """
+    if not isinstance(cells, pd.DataFrame):
+        raise InputError(f"gistar expects a cell table (DataFrame), got {type(cells).__name__}.")
+    if isinstance(cells.index, pd.MultiIndex):
+        raise InputError(
+            "gistar got cells indexed by (cell, period); run it per period "
+            "(cells.xs(period, level='period')) or use hotspots.gistar_cube / emerging."
+        )
+    if column not in cells.columns:
+        raise SchemaError(f"gistar(column={column!r}): no such column; columns are {list(cells.columns)}.")
+    if correction not in ("fdr", "bonferroni", "none"):
+        raise InputError(f"correction must be 'fdr', 'bonferroni' or 'none'; got {correction!r}.")
+    if not 0 < alpha < 1:
+        raise InputError(f"alpha must be between 0 and 1, got {alpha}.")
+    ids = _cell_index(cells)
+    y = pd.to_numeric(cells[column], errors="coerce").to_numpy(dtype="float64")
+    if not np.isfinite(y).all():
+        raise InputError(
+            f"gistar: column {column!r} has {int((~np.isfinite(y)).sum())} missing/non-numeric "
+            "values; fill them (e.g. .fillna(0)) or drop those cells first."
+        )
+    notes: list[str] = []
+    if ids.size < _MIN_CELLS:
+        msg = (f"Gi* on only {ids.size} cells (< {_MIN_CELLS}): the normal approximation is "
+               "unreliable; fill the grid (fill=True or a study area) or use a coarser resolution.")
+        warnings.warn(msg, UserWarning, stacklevel=2)
+        notes.append(msg)
+    w = grid.neighbour_matrix(ids, rings=rings, include_self=star)
+    if star:
+        z, p = gistar_arrays(y, w)
+    else:
+        z, p = _gi_arrays(y, w)
+    p_adj = adjust_pvalues(p, correction)
+    gbin = _gi_bin(z, p_adj)
+    out = cells.copy()
+    out["gi_z"] = z
+    out["gi_p"] = p
+    out["gi_p_adj"] = p_adj
+    out["gi_bin"] = gbin
+    out["hotspot_class"] = pd.Series(
+        np.asarray([HOTSPOT_CLASSES[int(b)] for b in range(-3, 4)], dtype=object)[gbin + 3],
+        index=out.index, dtype="string")
+    with np.errstate(invalid="ignore"):
+        out["gi_significant"] = p_adj < alpha
+    out["n_neighbours"] = (np.diff(w.indptr) - (1 if star else 0)).astype("int64")
+    out.attrs = dict(cells.attrs)
+    out.attrs["gistar"] = {
+        "column": column, "rings": rings, "alpha": alpha, "correction": correction,
+        "star": star, "n_cells": int(ids.size), "notes": notes,
+    }
+    return out
+
+
+def _gi_arrays(
+    y: npt.NDArray[np.float64], w: sparse.csr_matrix
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Gi (self excluded): mean and variance over the other n-1 cells (as esda star=False)."""
+    n = y.size
+    wi = np.asarray(w.sum(axis=1)).ravel()
+    lag = w @ y
+    N = n - 1
+    mean = (y.sum() - y) / N
+    var = ((y * y).sum() - y * y) / N - mean * mean
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (lag - wi * mean) / (np.sqrt(var) * np.sqrt(wi * (N - wi) / (N - 1)))
+    z[~np.isfinite(z)] = np.nan
+    return z, 2.0 * stats.norm.sf(np.abs(z))
+
+
+def _cell_index(cells: pd.DataFrame) -> npt.NDArray[np.uint64]:
+    idx = cells.index
+    try:
+        ids = idx.to_numpy(dtype=np.uint64)
+    except (TypeError, ValueError):
+        raise InputError(
+            "The cell table must be indexed by H3 cells as uint64 (as count_cells returns); "
+            f"got an index of dtype {idx.dtype}. Use grid.str_to_cells for hex strings."
+        ) from None
+    if not idx.is_unique:
+        raise InputError("The cell table has duplicate cells in its index; aggregate them first.")
+    return ids
+
+
+def gistar_cube(
+    cube: pd.DataFrame,
+    column: str = "count",
+    *,
+    rings: int = 1,
+    correction: str = "fdr",
+) -> pd.DataFrame:
+    """Gi* per period on a space-time cube indexed by (``cell``, ``period``).
+
+    Every period is one series on the same cells (missing (cell, period) pairs
+    count as 0, so pass a filled cube); all are computed with one sparse product
+    and the correction is applied within each period.
+
+    Returns a DataFrame indexed like ``cube`` (cell-major, periods in order) with
+    ``gi_z``, ``gi_p``, ``gi_p_adj``, ``gi_bin``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.to_datetime(["2024-01-05", "2024-04-05"]).tz_localize("Europe/Stockholm")
+    >>> df = pd.DataFrame({"lat": [59.4, 59.4], "lon": [17.1, 17.1], "precision": "point",
+    ...                    "occurred_at": t})
+    >>> cube = grid.count_cells(df, period="quarter", fill=True, rings=2)
+    >>> gistar_cube(cube).shape
+    (38, 4)
+    """
+    if not isinstance(cube.index, pd.MultiIndex) or list(cube.index.names) != ["cell", "period"]:
+        raise InputError("gistar_cube expects a table indexed by (cell, period), as "
+                         "count_cells(..., period=...) returns.")
+    values = cube[column].unstack("period", fill_value=0)
+    ids = values.index.to_numpy(dtype=np.uint64)
+    w = grid.neighbour_matrix(ids, rings=rings, include_self=True)
+    z, p = gistar_arrays(values.to_numpy(dtype="float64"), w)
+    p_adj = adjust_pvalues(p, correction)
+    gbin = _gi_bin(z, p_adj)
+    idx = pd.MultiIndex.from_product([values.index, values.columns], names=["cell", "period"])
+    return pd.DataFrame(
+        {"gi_z": z.ravel(), "gi_p": p.ravel(), "gi_p_adj": p_adj.ravel(), "gi_bin": gbin.ravel()},
+        index=idx,
+    )
+
+
+# ---------------------------------------------------------------------------
+# density clusters
+# ---------------------------------------------------------------------------
+_TO_SWEREF = Transformer.from_crs("EPSG:4326", "EPSG:3006", always_xy=True)
+
+
+def _metric_xy(incidents: pd.DataFrame) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    if {"easting", "northing"} <= set(incidents.columns):
+        x = pd.to_numeric(incidents["easting"], errors="coerce").to_numpy(dtype="float64")
+        y = pd.to_numeric(incidents["northing"], errors="coerce").to_numpy(dtype="float64")
+        if np.isfinite(x).all() or not {"lat", "lon"} <= set(incidents.columns):
+            return x, y
+    if {"lat", "lon"} <= set(incidents.columns):
+        x, y = _TO_SWEREF.transform(incidents["lon"].to_numpy(dtype="float64"),
+                                    incidents["lat"].to_numpy(dtype="float64"))
+        return np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")
+    raise SchemaError(
+        "clusters need easting/northing (SWEREF 99 TM metres) or lat/lon columns; "
+        f"got {list(incidents.columns)}."
+    )
+
+
+def _dbscan_snapped(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], *, eps_m: float,
+    min_samples: int, snap_m: float,
+) -> npt.NDArray[np.int64]:
+    from sklearn.cluster import DBSCAN
+
+    if snap_m > 0:
+        ix = np.floor(x / snap_m).astype(np.int64)
+        iy = np.floor(y / snap_m).astype(np.int64)
+        key = (ix - ix.min()) * (int(iy.max() - iy.min()) + 1) + (iy - iy.min())
+        _, first, inv, counts = np.unique(key, return_index=True, return_inverse=True,
+                                             return_counts=True)
+        # cell centre of the snap grid square
+        ux = (ix[first] + 0.5) * snap_m
+        uy = (iy[first] + 0.5) * snap_m
+    else:
+        xy = np.column_stack([x, y])
+        uxy, inv, counts = np.unique(xy, axis=0, return_inverse=True, return_counts=True)
+        ux, uy = uxy[:, 0], uxy[:, 1]
+    model = DBSCAN(eps=eps_m, min_samples=min_samples, algorithm="kd_tree", leaf_size=40)
+    labels = model.fit(np.column_stack([ux, uy]), sample_weight=counts.astype("float64")).labels_
+    return labels.astype(np.int64)[inv.ravel()]
+
+
+def cluster_labels(
+    incidents: pd.DataFrame,
+    *,
+    method: str = "dbscan",
+    eps_m: float = 150.0,
+    min_samples: int = 15,
+    snap_m: float = 5.0,
+    precisions: Sequence[str] = POINT_PRECISIONS,
+) -> pd.Series:
+    """Cluster label of each incident (−1 noise, <NA> for rows not clustered).
+
+    DBSCAN runs on SWEREF 99 TM metres. Points are first snapped to a
+    ``snap_m`` grid (default 5 m) and identical snapped points are clustered once
+    with their multiplicity as ``sample_weight``: the same result as DBSCAN on
+    the duplicated points, with far less time and memory. Snapping moves a point
+    by at most ``snap_m/√2``; ``snap_m=0`` only merges exact duplicates (plain
+    DBSCAN). ``method="hdbscan"`` runs sklearn's HDBSCAN (``min_cluster_size =
+    min_samples``, no snapping; slow beyond ~100 000 points).
+    Labels are renumbered by cluster size (0 = largest).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"easting": [0.0, 1, 2, 500], "northing": [0.0, 1, 2, 500],
+    ...                    "precision": "point"})
+    >>> cluster_labels(df, eps_m=10, min_samples=3).tolist()
+    [0, 0, 0, -1]
+    """
+    if method not in ("dbscan", "hdbscan"):
+        raise InputError(f"method must be 'dbscan' or 'hdbscan'; got {method!r}.")
+    if eps_m <= 0 or min_samples < 1:
+        raise InputError(f"eps_m must be > 0 and min_samples ≥ 1; got {eps_m}, {min_samples}.")
+    if "precision" in incidents.columns:
+        use = incidents["precision"].astype("string").isin(list(precisions)).fillna(False).to_numpy(
+            bool, copy=True)
+    else:
+        use = np.ones(len(incidents), dtype=bool)
+    x, y = _metric_xy(incidents)
+    use = use & np.isfinite(x) & np.isfinite(y)
+    out = np.full(len(incidents), -2, dtype=np.int64)
+    if use.sum() > 0:
+        xs, ys = x[use], y[use]
+        if method == "dbscan":
+            lab = _dbscan_snapped(xs, ys, eps_m=eps_m, min_samples=min_samples, snap_m=snap_m)
+        else:
+            from sklearn.cluster import HDBSCAN
+
+            lab = HDBSCAN(min_cluster_size=max(min_samples, 2), min_samples=min_samples
+                          ).fit(np.column_stack([xs, ys])).labels_.astype(np.int64)
+        # renumber by size, largest first (stable, deterministic)
+        valid = lab >= 0
+        if valid.any():
+            sizes = np.bincount(lab[valid])
+            order = np.lexsort((np.arange(sizes.size), -sizes))
+            remap = np.empty(sizes.size, dtype=np.int64)
+            remap[order] = np.arange(sizes.size)
+            lab = np.where(valid, remap[np.maximum(lab, 0)], -1)
+        out[use] = lab
+    s = pd.Series(out, index=incidents.index, dtype="Int64", name="cluster_id")
+    return s.mask(s == -2)
+
+
+def clusters(
+    incidents: pd.DataFrame,
+    *,
+    method: str = "dbscan",
+    eps_m: float = 150.0,
+    min_samples: int = 15,
+    snap_m: float = 5.0,
+    hull: str = "convex",
+    buffer_m: float = 25.0,
+    precisions: Sequence[str] = POINT_PRECISIONS,
+) -> gpd.GeoDataFrame:
+    """Density clusters of incidents as polygons (DBSCAN/HDBSCAN on SWEREF 99 TM metres).
+
+    Parameters
+    ----------
+    incidents
+        Incident table (``easting``/``northing`` or ``lat``/``lon``; optional
+        ``category``, ``occurred_at``, ``precision``). Only ``precisions`` rows
+        (default point and address) are clustered.
+    method, eps_m, min_samples, snap_m
+        See :func:`cluster_labels`.
+    hull
+        ``"convex"`` (convex hull) or ``"concave"`` (:func:`shapely.concave_hull`,
+        ratio 0.3) of the cluster's points, then buffered by ``buffer_m`` metres.
+    buffer_m
+        Buffer around the hull, so that thin clusters get an area.
+
+    Returns
+    -------
+    GeoDataFrame (EPSG:4326)
+        One row per cluster: ``cluster_id`` (0 = largest), ``n``, ``area_m2``,
+        ``density_per_km2``, ``top1_category``, ``top1_share`` … ``top3_*``,
+        ``peak_weekday`` (0 = Monday), ``peak_weekday_sv``, ``peak_hour``
+        (0–23, the busiest hour of the week), ``first_date``, ``last_date``.
+        ``attrs`` hold the parameters, ``n_points`` and ``n_noise``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"easting": np.r_[rng.normal(660000, 20, 50), 665000.0],
+    ...                    "northing": np.r_[rng.normal(6580000, 20, 50), 6585000.0],
+    ...                    "category": ["vald"] * 40 + ["stold"] * 11, "precision": "point"})
+    >>> c = clusters(df, eps_m=50, min_samples=5)
+    >>> c[["cluster_id", "n", "top1_category", "top1_share"]].to_numpy().tolist()
+    [[0, 50, 'vald', 0.8]]
+    """
+    if hull not in ("convex", "concave"):
+        raise InputError(f"hull must be 'convex' or 'concave'; got {hull!r}.")
+    labels = cluster_labels(incidents, method=method, eps_m=eps_m, min_samples=min_samples,
+                            snap_m=snap_m, precisions=precisions)
+    lab = labels.fillna(-1).to_numpy(dtype=np.int64)
+    x, y = _metric_xy(incidents)
+    member = lab >= 0
+    k = int(lab.max()) + 1 if member.any() else 0
+    cols = ["cluster_id", "n", "area_m2", "density_per_km2",
+            "top1_category", "top1_share", "top2_category", "top2_share",
+            "top3_category", "top3_share", "peak_weekday", "peak_weekday_sv", "peak_hour",
+            "first_date", "last_date"]
+    attrs = {"method": method, "eps_m": eps_m, "min_samples": min_samples, "snap_m": snap_m,
+             "hull": hull, "buffer_m": buffer_m, "n_points": int(labels.notna().sum()),
+             "n_noise": int((labels == -1).sum())}
+    if k == 0:
+        empty = gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs="EPSG:4326")
+        empty.attrs.update(attrs)
+        return empty
+    lm = lab[member]
+    n = np.bincount(lm, minlength=k)
+    # polygons: hull of the (few) distinct snapped positions of each cluster
+    snap = max(snap_m, 1.0)
+    px = np.round(x[member] / snap) * snap
+    py = np.round(y[member] / snap) * snap
+    pts = pd.DataFrame({"c": lm, "x": px, "y": py}).drop_duplicates()
+    polys = []
+    for _, g in pts.groupby("c", sort=True):
+        mp = shapely.multipoints(np.column_stack([g["x"].to_numpy(), g["y"].to_numpy()]))
+        h = shapely.concave_hull(mp, ratio=0.3) if hull == "concave" else shapely.convex_hull(mp)
+        polys.append(shapely.buffer(h, buffer_m))
+    poly = np.asarray(polys, dtype=object)
+    area = shapely.area(poly)
+    data: dict[str, Any] = {
+        "cluster_id": np.arange(k, dtype=np.int64),
+        "n": n.astype(np.int64),
+        "area_m2": area,
+        "density_per_km2": n / (area / 1e6),
+    }
+    # top categories
+    if "category" in incidents.columns:
+        cat = incidents["category"].astype("string").fillna("okänd").to_numpy(dtype=object)[member]
+        codes, names_u = pd.factorize(cat, sort=True)
+        tab = np.zeros((k, len(names_u)), dtype=np.int64)
+        np.add.at(tab, (lm, codes), 1)
+        order = np.argsort(-tab, axis=1, kind="stable")  # ties: alphabetical
+        names_arr = np.asarray(names_u, dtype=object)
+        for r in (1, 2, 3):
+            if r <= tab.shape[1]:
+                j = order[:, r - 1]
+                cnt = tab[np.arange(k), j]
+                names = names_arr[j].copy()
+                names[cnt == 0] = None
+                shares = np.where(cnt > 0, cnt / n, np.nan)
+            else:
+                names, shares = np.full(k, None, dtype=object), np.full(k, np.nan)
+            data[f"top{r}_category"] = pd.array(names, dtype="string")
+            data[f"top{r}_share"] = np.asarray(shares, dtype="float64")
+    else:
+        for r in (1, 2, 3):
+            data[f"top{r}_category"] = pd.array([None] * k, dtype="string")
+            data[f"top{r}_share"] = np.full(k, np.nan)
+    # time
+    if "occurred_at" in incidents.columns and pd.api.types.is_datetime64_any_dtype(
+            incidents["occurred_at"].dtype):
+        t = incidents["occurred_at"][member]
+        ok = t.notna().to_numpy()
+        how = (t.dt.dayofweek * 24 + t.dt.hour).to_numpy(dtype="float64")
+        tab = np.zeros((k, 168), dtype=np.int64)
+        np.add.at(tab, (lm[ok], how[ok].astype(np.int64)), 1)
+        has = tab.sum(axis=1) > 0
+        peak = tab.argmax(axis=1)
+        data["peak_weekday"] = pd.array(np.where(has, peak // 24, -1), dtype="Int64").copy()
+        data["peak_weekday"][~has] = pd.NA
+        data["peak_weekday_sv"] = pd.array(
+            [_WEEKDAYS[p // 24] if h else None for p, h in zip(peak, has, strict=True)], dtype="string")
+        data["peak_hour"] = pd.array(np.where(has, peak % 24, -1), dtype="Int64").copy()
+        data["peak_hour"][~has] = pd.NA
+        days = t.dt.tz_localize(None) if isinstance(t.dtype, pd.DatetimeTZDtype) else t
+        frame = pd.DataFrame({"c": lm, "d": days.dt.normalize().to_numpy()})
+        agg = frame.groupby("c")["d"].agg(["min", "max"]).reindex(range(k))
+        data["first_date"] = agg["min"].dt.date.to_numpy()
+        data["last_date"] = agg["max"].dt.date.to_numpy()
+    else:
+        data["peak_weekday"] = pd.array([pd.NA] * k, dtype="Int64")
+        data["peak_weekday_sv"] = pd.array([None] * k, dtype="string")
+        data["peak_hour"] = pd.array([pd.NA] * k, dtype="Int64")
+        data["first_date"] = np.full(k, None, dtype=object)
+        data["last_date"] = np.full(k, None, dtype=object)
+    out = gpd.GeoDataFrame(data, geometry=poly, crs="EPSG:3006").to_crs("EPSG:4326")
+    out.attrs.update(attrs)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# change, PAI
+# ---------------------------------------------------------------------------
+def change(
+    cells_before: pd.DataFrame,
+    cells_after: pd.DataFrame,
+    *,
+    column: str = "count",
+    exposure_ratio: float = 1.0,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Period-over-period change per cell, with an exact Poisson (conditional binomial) test.
+
+    Given the total ``t = before + after`` in a cell, under "no change in the
+    rate" ``after ~ Binomial(t, r / (1 + r))`` with ``r = exposure_ratio``
+    (length of the after period / length of the before period). The p-value
+    is two-sided: ``min(1, 2·min(P(X ≤ after), P(X ≥ after)))`` (equal to
+    ``scipy.stats.binomtest`` when r = 1). Small counts give large p-values, so
+    1 → 4 is not called a big change.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by cell (the union of both inputs; a missing cell counts 0):
+        ``count_before``, ``count_after``, ``change`` (after − before),
+        ``change_pct`` (NaN when before = 0), ``p_value``, ``significant``
+        (p < alpha) and ``direction`` (``increase``/``decrease``/``no_change``;
+        ``no_change`` unless significant).
+
+    Examples
+    --------
+    >>> b = pd.DataFrame({"count": [1, 40]}, index=pd.Index([1, 2], dtype="uint64", name="cell"))
+    >>> a = pd.DataFrame({"count": [4, 10]}, index=pd.Index([1, 2], dtype="uint64", name="cell"))
+    >>> change(b, a)["direction"].tolist()
+    ['no_change', 'decrease']
+    """
+    for name, df in (("cells_before", cells_before), ("cells_after", cells_after)):
+        if column not in df.columns:
+            raise SchemaError(f"change: {name} has no column {column!r}; columns are {list(df.columns)}.")
+    if exposure_ratio <= 0:
+        raise InputError(f"exposure_ratio must be > 0, got {exposure_ratio}.")
+    b = cells_before[column]
+    a = cells_after[column]
+    idx = b.index.union(a.index)
+    bv = b.groupby(level=0).sum().reindex(idx, fill_value=0).to_numpy(dtype="float64")
+    av = a.groupby(level=0).sum().reindex(idx, fill_value=0).to_numpy(dtype="float64")
+    t = bv + av
+    q = exposure_ratio / (1.0 + exposure_ratio)
+    lower = stats.binom.cdf(av, t, q)
+    upper = stats.binom.sf(av - 1, t, q)
+    p = np.minimum(1.0, 2.0 * np.minimum(lower, upper))
+    p[t == 0] = 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(bv > 0, (av - bv) / bv * 100.0, np.nan)
+    sig = p < alpha
+    expected_after = t * q
+    direction = np.where(~sig, "no_change", np.where(av > expected_after, "increase", "decrease"))
+    out = pd.DataFrame({
+        "count_before": bv.astype("int64") if np.all(bv == np.round(bv)) else bv,
+        "count_after": av.astype("int64") if np.all(av == np.round(av)) else av,
+        "change": av - bv,
+        "change_pct": pct,
+        "p_value": p,
+        "significant": sig,
+        "direction": pd.array(direction, dtype="string"),
+    }, index=idx)
+    out.index.name = b.index.name or "cell"
+    return out
+
+
+def _as_cells(obj: Any, name: str) -> npt.NDArray[np.uint64]:
+    if isinstance(obj, pd.DataFrame | pd.Series):
+        if isinstance(obj.index, pd.MultiIndex):
+            vals = obj.index.get_level_values("cell")
+        elif isinstance(obj, pd.DataFrame) and "cell" in obj.columns and obj.index.name != "cell":
+            vals = pd.Index(obj["cell"])
+        else:
+            vals = obj.index
+        arr = np.asarray(vals)
+    else:
+        arr = np.asarray(list(obj) if isinstance(obj, Iterable) and not isinstance(obj, np.ndarray)
+                         else obj)
+    if arr.dtype.kind in "OUS":
+        return np.unique(grid.str_to_cells([str(v) for v in arr]))
+    try:
+        return np.unique(arr.astype(np.uint64))
+    except (TypeError, ValueError):
+        raise InputError(f"pai: {name} must be H3 cells (uint64 or hex strings).") from None
+
+
+def pai(
+    hot_area_cells: Any,
+    incidents_test: pd.DataFrame,
+    study_area_cells: Any,
+) -> pd.Series:
+    """Prediction Accuracy Index: ``PAI = (n / N) / (a / A)`` (Chainey, Tompson & Uhlig 2008).
+
+    ``n`` = test incidents in the hotspot cells, ``N`` = test incidents in the
+    study area, ``a`` = area of the hotspot cells (inside the study area),
+    ``A`` = area of the study area cells (exact H3 cell areas). Hotspot cells
+    are cells (uint64/hex) or a cell table (its index); incidents need a
+    ``cell`` column at the cells' resolution (or lat/lon).
+
+    Returns
+    -------
+    Series
+        ``n``, ``N``, ``a_km2``, ``A_km2``, ``hit_rate`` (n/N), ``area_share``
+        (a/A) and ``pai``.
+
+    Examples
+    --------
+    >>> c = grid.disk_cells(grid.points_to_cells([59.4], [17.1], 9), 2)
+    >>> inc = pd.DataFrame({"cell": np.r_[np.repeat(c[:1], 8), c[1:3]]})
+    >>> round(float(pai(c[:1], inc, c)["pai"]), 1)
+    15.2
+    """
+    study = _as_cells(study_area_cells, "study_area_cells")
+    hot = np.intersect1d(_as_cells(hot_area_cells, "hot_area_cells"), study)
+    if study.size == 0:
+        raise InputError("pai: the study area has no cells.")
+    res = int(grid.cells_resolution(study[:1])[0])
+    inc_cells = grid.incident_cells(incidents_test, res)
+    N = int(np.isin(inc_cells, study).sum())
+    n = int(np.isin(inc_cells, hot).sum())
+    a = float(grid.cell_area_m2(hot).sum()) if hot.size else 0.0
+    A = float(grid.cell_area_m2(study).sum())
+    hit = n / N if N else np.nan
+    share = a / A
+    value = hit / share if share > 0 and N else np.nan
+    return pd.Series({"n": n, "N": N, "a_km2": a / 1e6, "A_km2": A / 1e6,
+                      "hit_rate": hit, "area_share": share, "pai": value}, name="pai")
+
+
+from .emerging import emerging, mann_kendall  # noqa: E402  (re-export; emerging uses Gi* above)
