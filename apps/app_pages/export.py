@@ -1,0 +1,6 @@
+"""export page (being built)."""
+
+import streamlit as st
+
+st.title("export")
+st.info("Sidan byggs.")

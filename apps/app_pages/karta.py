@@ -1,0 +1,78 @@
+"""Karta: the lägesbild map with filters, layers and the district table."""
+
+from __future__ import annotations
+
+import app_state as S
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from lagesbild_geo.maps import DEFAULT_LAYERS, DISTRICT_MEASURES, LAYERS
+
+st.title("Lägesbild")
+st.caption("Händelser sammanräknade per hexagon och område. Enskilda händelser visas aldrig; "
+           "siffror som vilar på för få fall döljs.")
+
+base = S.lagesbild(resolution=st.session_state.get("resolution", 9))
+if base is None:
+    st.stop()
+
+with st.sidebar:
+    st.subheader("Filter")
+    bounds = S.period_bounds(base)
+    start = end = None
+    if bounds is not None:
+        period = st.date_input("Period", value=(bounds[0].date(), bounds[1].date()),
+                               min_value=bounds[0].date(), max_value=bounds[1].date(),
+                               format="YYYY-MM-DD", key="period")
+        if isinstance(period, tuple | list) and len(period) == 2:
+            start, end = pd.Timestamp(period[0]), pd.Timestamp(period[1])
+            if (start.date(), end.date()) == (bounds[0].date(), bounds[1].date()):
+                start = end = None
+    cats = st.multiselect("Kategorier", options=list(S.CATEGORIES), format_func=S.category_label,
+                          placeholder="Alla kategorier", key="categories")
+    hours = st.slider("Tid på dygnet (timmar)", 0, 24, (0, 24), key="hours")
+    weekdays = st.multiselect("Veckodagar", options=list(range(7)),
+                              format_func=lambda d: S.WEEKDAYS_SV[d], placeholder="Alla dagar",
+                              key="weekdays")
+    st.subheader("Karta")
+    resolution = st.select_slider(
+        "Hexagonstorlek", options=[7, 8, 9, 10], value=9, key="resolution",
+        format_func=lambda r: {7: "7 (stor, ≈5 km²)", 8: "8 (≈0,7 km²)", 9: "9 (kvarter, ≈0,1 km²)",
+                               10: "10 (liten, ≈0,015 km²)"}[r],
+        help="H3-upplösning: lägre siffra ger större hexagoner.")
+    layers = st.multiselect("Lager", options=list(LAYERS), default=list(DEFAULT_LAYERS),
+                            format_func=lambda k: LAYERS[k], key="layers")
+    measure = st.radio("Områden färgas efter", options=list(DISTRICT_MEASURES),
+                       format_func=lambda k: DISTRICT_MEASURES[k], key="district_measure")
+    one_cat = cats[0] if len(cats) == 1 else None
+
+filters = S.Filters(start=start, end=end, categories=tuple(cats), hours=tuple(hours),
+                    weekdays=tuple(weekdays), resolution=resolution)
+lb = S.view(filters)
+if lb is None:
+    st.stop()
+
+fig = S.headline(lb)
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Antal händelser", f"{fig['incidents']:,}".replace(",", " "))
+c2.metric("Hotspots (hexagoner)", fig["hot"])
+c3.metric("Coldspots (hexagoner)", fig["cold"])
+c4.metric("Kluster", fig["clusters"])
+
+if not layers:
+    st.info("Välj minst ett lager i sidopanelen för att se kartan.")
+else:
+    with S.friendly_errors("Kartan kunde inte ritas"):
+        m = S.make_map(lb, layers=layers, category=one_cat, district_measure=measure)
+        st_folium(m, key="karta", height=560, use_container_width=True, returned_objects=[])
+    st.caption("Klicka på en hexagon eller ett område för att se siffrorna. "
+               "Lagren slås av och på med knappen uppe till höger i kartan.")
+
+st.subheader("Områden")
+with S.friendly_errors("Områdestabellen kunde inte visas"):
+    table = S.district_table(lb)
+    if table is not None and len(table):
+        st.dataframe(table, hide_index=True, use_container_width=True)
+    else:
+        st.caption("Inga områden (DeSO) finns i underlaget.")

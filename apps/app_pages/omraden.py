@@ -1,0 +1,156 @@
+"""Områden och åtgärder: draw or pick an area, attach measures, edit, delete and restore."""
+
+from __future__ import annotations
+
+import app_state as S
+import streamlit as st
+from streamlit_folium import st_folium
+
+st.title("Områden och åtgärder")
+acc = S.access()
+editor = S.require_editor(acc)
+
+lb = S.lagesbild(resolution=9)
+shown = lb if lb is not None else S.empty_lagesbild()
+
+# ------------------------------------------------------------------ the drawing map
+st.caption("Rita ett område med polygon- eller rektangelverktyget uppe till vänster i kartan "
+           "(klicka ut hörnen och avsluta på första punkten). Sparade områden visas grönstreckade.")
+result = None
+with S.friendly_errors("Kartan kunde inte ritas"):
+    m = S.make_map(shown, layers=("hotspots", "clusters", "areas"), draw=editor)
+    result = st_folium(m, key="omraden_karta", height=520, use_container_width=True,
+                       returned_objects=["all_drawings", "last_active_drawing"])
+drawn = S.drawn_feature(result)
+
+# ------------------------------------------------------------------ new area (+ first measure)
+if editor:
+    st.subheader("Nytt område")
+    if drawn is None:
+        st.caption("Inget ritat område ännu. Rita i kartan ovan, eller gör ett område av ett "
+                   "kluster eller DeSO-område nedan.")
+    else:
+        st.success("Du har ritat ett område. Ge det ett namn och spara.", icon="✏️")
+        with st.form("new_area", clear_on_submit=False):
+            name = st.text_input("Områdets namn", key="new_area_name")
+            descr = st.text_area("Beskrivning (valfritt)", key="new_area_description")
+            st.markdown("**Första åtgärd (valfritt)**")
+            fields = S.measure_fields(prefix="new_area_m")
+            saved = st.form_submit_button("Spara området", type="primary")
+        if saved:
+            with S.friendly_errors("Området sparades inte"):
+                area_id = S.save_area(name=name, geometry=drawn["geometry"], description=descr,
+                                      measure=fields, user=acc.user)
+                if area_id:
+                    st.session_state["last_saved_area"] = area_id
+                    st.rerun()
+
+    if lb is not None:
+        with st.expander("Gör ett område av ett kluster eller DeSO-område"):
+            cand = S.area_candidates(lb)
+            if cand.empty:
+                st.caption("Det finns inga kluster eller DeSO-områden i underlaget.")
+            else:
+                pick = st.selectbox("Välj", options=list(cand.index),
+                                    format_func=lambda i: cand.loc[i, "label"], key="pick_candidate")
+                pick_name = st.text_input("Namn på området", value=str(cand.loc[pick, "name"]),
+                                          key="pick_name")
+                if st.button("Skapa området", key="pick_save"):
+                    with S.friendly_errors("Området sparades inte"):
+                        S.save_candidate_area(cand.loc[pick], name=pick_name, user=acc.user)
+                        st.rerun()
+
+if st.session_state.get("last_saved_area"):
+    st.toast("Området är sparat.", icon="✅")
+
+# ------------------------------------------------------------------ saved areas
+st.subheader("Sparade områden")
+areas = None
+with S.friendly_errors("Sparade områden kunde inte läsas"):
+    areas = S.list_areas()
+if areas is None or len(areas) == 0:
+    st.caption("Inga sparade områden ännu.")
+else:
+    st.dataframe(S.areas_table(areas), hide_index=True, width="stretch")
+    area_ids = [str(a) for a in areas.index]
+    names = S.area_names(areas)
+    sel = st.selectbox("Område", options=area_ids, format_func=lambda a: names.get(a, a),
+                       key="area_select")
+
+    with S.friendly_errors("Områdets siffror kunde inte beräknas"):
+        if lb is not None:
+            figs = S.area_figures(lb, sel)
+            if figs is not None:
+                st.markdown("**Händelser i området per kategori**")
+                st.dataframe(figs, width="stretch")
+
+    if editor:
+        with st.form("add_measure", clear_on_submit=True):
+            st.markdown(f"**Ny åtgärd i {names.get(sel, sel)}**")
+            fields = S.measure_fields(prefix="add_m", require_title=True)
+            add = st.form_submit_button("Spara åtgärden", type="primary")
+        if add:
+            with S.friendly_errors("Åtgärden sparades inte"):
+                if S.save_measure(area_id=sel, fields=fields, user=acc.user):
+                    st.success("Åtgärden är sparad.")
+
+        c1, c2 = st.columns(2)
+        if c1.button("Ta bort området", key="delete_area"):
+            with S.friendly_errors("Området togs inte bort"):
+                S.store().delete_area(sel, user=acc.user)
+                st.rerun()
+        deleted = S.deleted_areas()
+        if len(deleted):
+            d_names = S.area_names(deleted)
+            restore = c2.selectbox("Återställ borttaget område", options=list(d_names),
+                                   format_func=lambda a: d_names[a], key="restore_area_pick")
+            if c2.button("Återställ", key="restore_area"):
+                with S.friendly_errors("Området återställdes inte"):
+                    S.store().restore_area(restore, user=acc.user)
+                    st.rerun()
+
+# ------------------------------------------------------------------ measures: edit / delete
+st.subheader("Åtgärder")
+measures = None
+with S.friendly_errors("Åtgärderna kunde inte läsas"):
+    measures = S.list_measures()
+if measures is None or len(measures) == 0:
+    st.caption("Inga åtgärder ännu.")
+else:
+    st.dataframe(S.measures_table(measures), hide_index=True, width="stretch")
+    if editor:
+        ids = [str(i) for i in measures.index]
+        titles = S.measure_titles(measures)
+        mid = st.selectbox("Ändra åtgärd", options=ids, format_func=lambda i: titles.get(i, i),
+                           key="edit_measure_pick")
+        current = S.measure_record(measures, mid)
+        # The version this user's form is based on (kept until they save or reload).
+        based_on = st.session_state.setdefault(f"edit_version_{mid}", int(current["version"]))
+        with st.form(f"edit_measure_{mid}"):
+            fields = S.measure_fields(prefix=f"edit_{mid}", current=current, require_title=True)
+            c1, c2 = st.columns(2)
+            save = c1.form_submit_button("Spara ändringar", type="primary")
+            delete = c2.form_submit_button("Ta bort åtgärden")
+        if save:
+            with S.friendly_errors("Ändringen sparades inte"):
+                if S.update_measure(mid, fields, expected_version=based_on, user=acc.user):
+                    S.forget_form(f"edit_{mid}", f"edit_version_{mid}")
+                    st.rerun()
+        if based_on != int(current["version"]):
+            st.warning(f"Åtgärden har ändrats av {current.get('updated_by')} sedan du öppnade den.")
+            if st.button("Hämta senaste versionen", key=f"reload_{mid}"):
+                S.forget_form(f"edit_{mid}", f"edit_version_{mid}")
+                st.rerun()
+        if delete:
+            with S.friendly_errors("Åtgärden togs inte bort"):
+                S.store().delete_measure(mid, user=acc.user)
+                st.rerun()
+        deleted_m = S.deleted_measures()
+        if len(deleted_m):
+            dt = S.measure_titles(deleted_m)
+            r = st.selectbox("Återställ borttagen åtgärd", options=list(dt),
+                             format_func=lambda i: dt[i], key="restore_measure_pick")
+            if st.button("Återställ åtgärden", key="restore_measure"):
+                with S.friendly_errors("Åtgärden återställdes inte"):
+                    S.store().restore_measure(r, user=acc.user)
+                    st.rerun()

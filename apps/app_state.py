@@ -1,0 +1,890 @@
+"""Shared state and cached library calls of the lägesbild app.
+
+Pages call these helpers; no page does data work itself. Rules kept here:
+
+- ``st.cache_data`` (bounded ``max_entries``) on pure library calls, keyed on file
+  content hashes and parameters (never on an object excluded from the key);
+- ``st.cache_resource`` only for the measure store handle (one per store file);
+- per-user choices in ``st.session_state``; nothing that must persist lives there
+  (areas and measures are in the store);
+- errors become friendly Swedish messages (:func:`show_error`), never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+
+from lagesbild_geo import maps
+from lagesbild_geo.errors import (
+    ConflictError,
+    InputError,
+    LagesbildError,
+    NotFoundError,
+    ValidationError,
+)
+from lagesbild_geo.pipeline import Lagesbild
+from lagesbild_geo.schema import CATEGORIES, CATEGORY_LABELS
+
+log = logging.getLogger("lagesbild_app")
+
+APP_DIR = Path(__file__).resolve().parent
+ROOT = APP_DIR.parent
+SAMPLE_DIR = ROOT / "sample_data"
+VENDOR_DIR = APP_DIR / "static" / "vendor"
+DEFAULT_STORE = ROOT / "lagesbild_data" / "atgarder.sqlite"
+
+ROLE_EDITOR = "redaktör"
+ROLE_READER = "läsare"
+
+WEEKDAYS_SV = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
+
+
+def category_label(cat: str) -> str:
+    """Swedish label of a category id."""
+    return CATEGORY_LABELS.get(cat, cat)
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def _secret(section: str, key: str, default: Any = None) -> Any:
+    """A value from ``st.secrets[section][key]``; ``default`` when there is no secrets file."""
+    try:
+        sec = st.secrets.get(section)
+    except Exception:  # no secrets.toml at all
+        return default
+    if sec is None:
+        return default
+    try:
+        return sec.get(key, default)
+    except AttributeError:
+        return default
+
+
+def store_path() -> Path:
+    """The measure store file: env ``LAGESBILD_STORE``, secrets ``[lagesbild] store``, or the default."""
+    p = os.environ.get("LAGESBILD_STORE") or _secret("lagesbild", "store") or DEFAULT_STORE
+    return Path(p)
+
+
+def tiles_choice() -> str | None:
+    """Base map: env ``LAGESBILD_TILES`` / secrets ``[lagesbild] tiles`` / the user's choice.
+
+    ``"OpenStreetMap"`` (default), a URL template with ``{z}/{x}/{y}``, or ``None`` ("none").
+    """
+    chosen = st.session_state.get("tiles")
+    raw = chosen or os.environ.get("LAGESBILD_TILES") or _secret("lagesbild", "tiles") or "OpenStreetMap"
+    return None if str(raw).strip().lower() in ("none", "ingen", "") else str(raw)
+
+
+def tiles_attribution() -> str | None:
+    return os.environ.get("LAGESBILD_TILES_ATTR") or _secret("lagesbild", "tiles_attribution")
+
+
+def assets_url() -> str | None:
+    """Where the browser gets Leaflet: the app's static folder, or ``None`` (CDN) when missing."""
+    needed = ("leaflet/leaflet.js", "leaflet/leaflet.css",
+              "leaflet-draw/leaflet.draw.js", "leaflet-draw/leaflet.draw.css")
+    if not all((VENDOR_DIR / n).is_file() for n in needed):
+        return None
+    try:
+        base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    except Exception:
+        base = ""
+    return f"/{base}/app/static/vendor" if base else "/app/static/vendor"
+
+
+# --------------------------------------------------------------------------- access
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who is using the app and what they may do."""
+
+    user: str
+    role: str
+    open_mode: bool
+
+    @property
+    def can_edit(self) -> bool:
+        return self.role == ROLE_EDITOR
+
+
+def _passwords() -> dict[str, str]:
+    """``{role: password}`` from ``st.secrets["lagesbild"]["passwords"]``; empty when not configured."""
+    pw = _secret("lagesbild", "passwords")
+    if not pw:
+        return {}
+    try:
+        items = dict(pw)
+    except (TypeError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in items.items() if k in (ROLE_EDITOR, ROLE_READER) and v}
+
+
+def access() -> Access:
+    """Sign-in when passwords are configured; otherwise the open local mode.
+
+    Stops the script (after showing the sign-in form) until the user is signed in.
+    """
+    pw = _passwords()
+    if not pw:
+        return Access(user=os.environ.get("LAGESBILD_USER", "lokal användare"), role=ROLE_EDITOR,
+                      open_mode=True)
+    signed = st.session_state.get("access")
+    if isinstance(signed, Access):
+        return signed
+    st.title("Lägesbild – logga in")
+    with st.form("login"):
+        name = st.text_input("Ditt namn (visas i ändringshistoriken)")
+        password = st.text_input("Lösenord", type="password")
+        ok = st.form_submit_button("Logga in")
+    if ok:
+        role = next((r for r, p in pw.items()
+                     if hmac.compare_digest(password.encode(), p.encode())), None)
+        if not name.strip():
+            st.error("Skriv ditt namn: det sparas i ändringshistoriken när du ändrar något.")
+        elif role is None:
+            st.error("Fel lösenord. Fråga den som administrerar appen om lösenordet för din roll.")
+        else:
+            acc = Access(user=name.strip(), role=role, open_mode=False)
+            st.session_state["access"] = acc
+            st.rerun()
+    st.stop()
+    raise AssertionError("unreachable")  # st.stop() raises
+
+
+def sidebar_status(acc: Access) -> None:
+    """Who is signed in, the data in use, and the base map choice (sidebar)."""
+    with st.sidebar:
+        if acc.open_mode:
+            st.info("Appen körs utan inloggning (lokalt läge): alla kan ändra. "
+                    "Lägg lösenord per roll i `.streamlit/secrets.toml` för att kräva inloggning "
+                    "(se docs/app.md).", icon="🔓")
+        else:
+            st.caption(f"Inloggad: **{acc.user}** ({acc.role})")
+            if st.button("Logga ut"):
+                st.session_state.pop("access", None)
+                st.rerun()
+        st.caption(f"Data: {data_label()}")
+        if assets_url() is None:
+            st.caption("Kartans skript hämtas från internet (kör `make static` för att lägga dem i appen).")
+
+
+def require_editor(acc: Access) -> bool:
+    """True when the user may edit; shows a notice otherwise."""
+    if not acc.can_edit:
+        st.info("Du är inloggad som läsare: du kan titta och ladda ner men inte ändra.", icon="👁️")
+    return acc.can_edit
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def error_text(exc: BaseException) -> str:
+    """A Swedish, actionable message for an exception."""
+    if isinstance(exc, ValidationError):
+        return "Uppgifterna kunde inte sparas:\n\n" + exc.message_sv
+    if isinstance(exc, ConflictError):
+        return ("Någon annan har sparat ändringar i samma post efter att du öppnade den. "
+                "Ladda om sidan för att se den senaste versionen och gör sedan din ändring igen.")
+    if isinstance(exc, NotFoundError):
+        return "Posten finns inte längre (den kan ha tagits bort). Ladda om sidan."
+    if isinstance(exc, LagesbildError):
+        sv = getattr(exc, "message_sv", None)
+        return (f"{sv}" if sv else f"{exc}") + "\n\nKontrollera filen och försök igen."
+    return ("Något gick fel och åtgärden avbröts; inget har sparats till hälften. "
+            "Försök igen, och kontakta den som administrerar appen om felet kvarstår "
+            f"(teknisk uppgift: {type(exc).__name__}).")
+
+
+def show_error(exc: BaseException, what: str = "") -> None:
+    """Show ``exc`` as a friendly Swedish error (never a traceback); log the details."""
+    if not isinstance(exc, LagesbildError):
+        log.exception("Unexpected error in the app: %s", what)
+    st.error((f"**{what}**\n\n" if what else "") + error_text(exc), icon="⚠️")
+
+
+@contextlib.contextmanager
+def friendly_errors(what: str) -> Iterator[None]:
+    """``with friendly_errors("Kunde inte läsa filen"):`` shows errors in Swedish and continues."""
+    try:
+        yield
+    except ScriptControlException:  # st.rerun() / st.stop() must pass through
+        raise
+    except Exception as exc:
+        show_error(exc, what)
+
+
+# --------------------------------------------------------------------------- store
+
+
+@st.cache_resource(show_spinner=False)
+def _store(path: str) -> Any:
+    from lagesbild_geo.measures import MeasureStore
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return MeasureStore(path)
+
+
+def store() -> Any:
+    """The shared measure store handle (one per file; safe across users: the store locks)."""
+    return _store(str(store_path()))
+
+
+def list_areas(*, include_deleted: bool = False) -> gpd.GeoDataFrame:
+    """Saved areas (GeoDataFrame, EPSG:4326); empty when the store has none."""
+    s = store()
+    return s.list_areas(include_deleted=include_deleted)
+
+
+_MEASURE_COLS = ("area_id", "area_name", "title", "description", "target_categories", "problem",
+                 "cause_tags", "responsible", "partners", "start_date", "end_date", "status",
+                 "indicator", "next_followup", "cost", "agreement", "version", "created_at",
+                 "created_by", "updated_at", "updated_by", "deleted_at", "deleted_by")
+
+
+def list_measures(*, include_deleted: bool = False) -> pd.DataFrame:
+    """Measures (index ``id``), as ``MeasureStore.list_measures``."""
+    s = store()
+    try:
+        return s.list_measures(include_deleted=include_deleted)
+    except AttributeError:
+        # An empty store: some library versions fail to sort an empty frame.
+        return pd.DataFrame(columns=list(_MEASURE_COLS), index=pd.Index([], name="id", dtype=object))
+
+
+# --------------------------------------------------------------------------- data sources
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input file: its role, where it is, and its content hash (the cache key)."""
+
+    kind: str  # incidents | districts | gazetteer | survey | pins | boundary
+    path: str
+    sha256: str
+    name: str
+    options: tuple[tuple[str, Any], ...] = field(default=())
+
+
+def file_hash(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+_EXAMPLE_FILES: tuple[tuple[str, str], ...] = (
+    ("incidents", "incidents_polis.xlsx"),
+    ("incidents", "incidents_kommun.csv"),
+    ("districts", "districts.geojson"),
+    ("boundary", "kommun.geojson"),
+    ("gazetteer", "gazetteer.csv"),
+    ("survey", "survey_trygghet.csv"),
+    ("pins", "survey_pins.geojson"),
+)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _hash_cached(path: str, mtime: float, size: int) -> str:
+    return file_hash(path)
+
+
+def _source(kind: str, path: Path, **options: Any) -> Source:
+    stat = path.stat()
+    return Source(kind=kind, path=str(path), sha256=_hash_cached(str(path), stat.st_mtime, stat.st_size),
+                  name=path.name, options=tuple(sorted(options.items())))
+
+
+def example_sources() -> tuple[Source, ...]:
+    """Exempelkommun (``sample_data/``); empty when the files are missing."""
+    return tuple(_source(kind, SAMPLE_DIR / name) for kind, name in _EXAMPLE_FILES
+                 if (SAMPLE_DIR / name).is_file())
+
+
+def sources() -> tuple[Source, ...]:
+    """The files the user works with now (Exempelkommun until they upload their own)."""
+    chosen = st.session_state.get("sources")
+    if chosen is None:
+        return example_sources()
+    return tuple(chosen)
+
+
+def data_label() -> str:
+    if st.session_state.get("sources") is None:
+        return "Exempelkommun (exempeldata)"
+    names = [s.name for s in sources() if s.kind == "incidents"]
+    return ", ".join(names) or "inga händelsefiler"
+
+
+def use_example() -> None:
+    st.session_state.pop("sources", None)
+
+
+def _upload_dir() -> Path:
+    d = st.session_state.get("upload_dir")
+    if not d or not Path(d).is_dir():
+        d = tempfile.mkdtemp(prefix="lagesbild_upload_")
+        st.session_state["upload_dir"] = d
+    return Path(d)
+
+
+def save_upload(name: str, data: bytes, kind: str, **options: Any) -> Source:
+    """Write an uploaded file to this session's folder (named by content) and describe it."""
+    sha = hashlib.sha256(data).hexdigest()
+    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in Path(name).name) or "fil"
+    path = _upload_dir() / f"{sha[:16]}_{safe}"
+    if not path.exists():
+        path.write_bytes(data)
+    return Source(kind=kind, path=str(path), sha256=sha, name=name,
+                  options=tuple(sorted(options.items())))
+
+
+def set_sources(new: Sequence[Source]) -> None:
+    st.session_state["sources"] = tuple(new)
+
+
+# --------------------------------------------------------------------------- the lägesbild
+
+
+@st.cache_data(max_entries=4, show_spinner="Beräknar lägesbilden …")
+def _build(srcs: tuple[Source, ...], resolution: int) -> Lagesbild:
+    from lagesbild_geo.pipeline import build_lagesbild
+
+    return build_lagesbild(_pipeline_config(srcs, resolution))
+
+
+def _pipeline_config(srcs: tuple[Source, ...], resolution: int) -> Any:
+    from lagesbild_geo.pipeline import PipelineConfig
+
+    def first(kind: str) -> str | None:
+        return next((s.path for s in srcs if s.kind == kind), None)
+
+    incidents = [s.path for s in srcs if s.kind == "incidents"]
+    if not incidents:
+        raise InputError("Det finns ingen händelsefil. Ladda upp en på sidan Data eller använd Exempelkommun.")
+    return PipelineConfig(
+        incidents=incidents,
+        districts=first("districts"),
+        gazetteer=first("gazetteer"),
+        survey=first("survey"),
+        pins=first("pins"),
+        boundary=first("boundary"),
+        resolution=resolution,
+    )
+
+
+def lagesbild(*, resolution: int = 9) -> Lagesbild | None:
+    """The lägesbild of the current sources (cached); ``None`` after showing an error."""
+    srcs = sources()
+    if not srcs:
+        st.warning("Exempeldata saknas (mappen sample_data/). Kör `make sample` eller ladda upp egna "
+                   "filer på sidan Data.")
+        return None
+    try:
+        return _build(srcs, resolution)
+    except ScriptControlException:
+        raise
+    except Exception as exc:
+        show_error(exc, "Lägesbilden kunde inte beräknas")
+        return None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user narrowed the picture to on the map page."""
+
+    start: pd.Timestamp | None = None
+    end: pd.Timestamp | None = None
+    categories: tuple[str, ...] = ()
+    hours: tuple[int, int] = (0, 24)
+    weekdays: tuple[int, ...] = ()
+    resolution: int = 9
+
+    @property
+    def is_default(self) -> bool:
+        return (self.start is None and self.end is None and not self.categories
+                and self.hours == (0, 24) and not self.weekdays)
+
+
+@st.cache_data(max_entries=16, show_spinner="Uppdaterar kartan …")
+def _view(srcs: tuple[Source, ...], filters: Filters) -> Lagesbild:
+    from lagesbild_geo.pipeline import filter_lagesbild
+
+    base = _build(srcs, filters.resolution)
+    if filters.is_default:
+        return base
+    return filter_lagesbild(
+        base,
+        start=filters.start, end=filters.end,
+        categories=list(filters.categories) or None,
+        hours=filters.hours if filters.hours != (0, 24) else None,
+        weekdays=list(filters.weekdays) or None,
+    )
+
+
+def view(filters: Filters) -> Lagesbild | None:
+    """The lägesbild narrowed by ``filters`` (cached per filter combination)."""
+    if lagesbild(resolution=filters.resolution) is None:
+        return None
+    try:
+        return _view(sources(), filters)
+    except ScriptControlException:
+        raise
+    except Exception as exc:
+        show_error(exc, "Filtret kunde inte användas")
+        return None
+
+
+def period_bounds(lb: Lagesbild) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """First and last incident day of a lägesbild (for the period filter)."""
+    t = lb.incidents.get("occurred_at") if len(lb.incidents) else None
+    if t is None or t.dropna().empty:
+        return None
+    return t.min().normalize(), t.max().normalize()
+
+
+def headline(lb: Lagesbild) -> dict[str, int]:
+    """The figures shown above the map."""
+    hs = lb.hotspots
+    cls = hs["hotspot_class"].astype(str) if len(hs) and "hotspot_class" in hs else pd.Series([], dtype=str)
+    return {
+        "incidents": len(lb.incidents),
+        "hot": int(cls.str.startswith("hot").sum()),
+        "cold": int(cls.str.startswith("cold").sum()),
+        "clusters": len(lb.clusters),
+        "rejected": len(lb.rejected),
+    }
+
+
+# --------------------------------------------------------------------------- maps
+
+
+def make_map(lb: Lagesbild, *, layers: Sequence[str], draw: bool = False,
+             category: str | None = None, district_measure: str = "count",
+             with_areas: bool = True) -> folium.Map:
+    """The lägesbild map with the app's settings (local scripts, tile choice, saved areas)."""
+    areas = None
+    if with_areas and "areas" in layers:
+        try:
+            areas = list_areas()
+        except ScriptControlException:
+            raise
+        except Exception as exc:
+            show_error(exc, "Sparade områden kunde inte läsas")
+    return maps.lagesbild_map(
+        lb, layers=tuple(layers), areas=areas, draw=draw, category=category,
+        district_measure=district_measure, tiles=tiles_choice(),
+        attribution=tiles_attribution(), assets=assets_url(), height=560,
+    )
+
+
+def empty_lagesbild() -> Lagesbild:
+    """A picture with nothing in it (the drawing map still works without data)."""
+    e = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+    return Lagesbild(incidents=pd.DataFrame(), rejected=pd.DataFrame(), reports={}, cells=e,
+                     hotspots=e, clusters=e, emerging=e, districts=e,
+                     district_summary=pd.DataFrame())
+
+
+def drawn_feature(result: Any) -> dict[str, Any] | None:
+    """The last drawn polygon from ``st_folium``'s return value (or ``None``)."""
+    if not isinstance(result, dict):
+        return None
+    feat = result.get("last_active_drawing")
+    if not feat:
+        drawings = result.get("all_drawings") or []
+        feat = drawings[-1] if drawings else None
+    if not isinstance(feat, dict):
+        return None
+    geom = feat.get("geometry") or {}
+    if geom.get("type") not in ("Polygon", "MultiPolygon"):
+        return None
+    return feat
+
+
+__all__ = [
+    "CATEGORIES",
+    "ROLE_EDITOR",
+    "ROLE_READER",
+    "WEEKDAYS_SV",
+    "Access",
+    "Filters",
+    "Source",
+    "access",
+    "assets_url",
+    "category_label",
+    "drawn_feature",
+    "error_text",
+    "friendly_errors",
+    "lagesbild",
+    "make_map",
+    "show_error",
+    "sources",
+    "store",
+    "view",
+]
+
+
+# --------------------------------------------------------------------------- areas & measures
+
+FIELD_LABELS_SV: dict[str, str] = {
+    "area_id": "Område", "title": "Åtgärd (rubrik)", "description": "Beskrivning",
+    "target_categories": "Målkategorier", "problem": "Problem/orsak", "cause_tags": "Orsaker",
+    "responsible": "Ansvarig", "partners": "Samverkanspartner", "start_date": "Startdatum",
+    "end_date": "Slutdatum", "status": "Status", "indicator": "Uppföljningsindikator",
+    "next_followup": "Nästa uppföljning", "cost": "Kostnad (kr)", "agreement": "Överenskommelse",
+    "name": "Namn", "geometry": "Område i kartan",
+}
+
+
+def problems_text(problems: Sequence[tuple[str, str, str]]) -> str:
+    """Validation problems as Swedish lines with Swedish field names."""
+    return "\n".join(f"- **{FIELD_LABELS_SV.get(f, f)}**: {sv}" if f else f"- {sv}"
+                     for f, _, sv in problems)
+
+
+def show_problems(problems: Sequence[tuple[str, str, str]], what: str) -> None:
+    st.error(f"**{what}**\n\n{problems_text(problems)}", icon="⚠️")
+
+
+def _measure_constants() -> tuple[tuple[str, ...], dict[str, str], tuple[str, ...]]:
+    from lagesbild_geo.measures import ACTORS, CAUSE_TAGS, STATUSES
+
+    return STATUSES, ACTORS, CAUSE_TAGS
+
+
+def measure_fields(*, prefix: str, current: dict[str, Any] | None = None,
+                   require_title: bool = False) -> dict[str, Any]:
+    """Render the measure form's widgets (inside an ``st.form``) and return their values."""
+    statuses, actors, tags = _measure_constants()
+    cur = current or {}
+
+    def d(v: Any) -> Any:
+        return None if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NaT \
+            else pd.Timestamp(v).date()
+
+    title = st.text_input("Åtgärd (rubrik)" + (" *" if require_title else ""),
+                          value=cur.get("title", ""), key=f"{prefix}_title")
+    cats = st.multiselect("Målkategorier * (vilka brott ska åtgärden minska?)",
+                          options=list(CATEGORIES), format_func=category_label,
+                          default=[c for c in cur.get("target_categories", []) or [] if c in CATEGORIES],
+                          key=f"{prefix}_cats", placeholder="Välj minst en kategori")
+    with st.expander("Fler uppgifter (valfria)", expanded=bool(current)):
+        descr = st.text_area("Beskrivning", value=cur.get("description", ""), key=f"{prefix}_descr")
+        problem = st.text_input("Problem eller orsak som åtgärden riktar sig mot",
+                                value=cur.get("problem", ""), key=f"{prefix}_problem")
+        cause = st.multiselect("Orsaker", options=sorted(set(tags) | set(cur.get("cause_tags", []) or [])),
+                               default=list(cur.get("cause_tags", []) or []), key=f"{prefix}_cause")
+        c1, c2 = st.columns(2)
+        actor_ids = ["", *actors]
+        resp_cur = cur.get("responsible") or ""
+        responsible = c1.selectbox("Ansvarig", options=actor_ids,
+                                   index=actor_ids.index(resp_cur) if resp_cur in actor_ids else 0,
+                                   format_func=lambda a: actors.get(a, "(inte bestämt)"),
+                                   key=f"{prefix}_resp")
+        partners = c2.text_input("Samverkanspartner (kommaseparerade)",
+                                 value=", ".join(cur.get("partners", []) or []), key=f"{prefix}_partners")
+        status = c1.selectbox("Status", options=list(statuses),
+                              index=list(statuses).index(cur["status"]) if cur.get("status") in statuses else 0,
+                              key=f"{prefix}_status")
+        cost = c2.text_input("Kostnad (kr)", value="" if cur.get("cost") is None or pd.isna(cur.get("cost"))
+                             else f"{cur['cost']:g}", key=f"{prefix}_cost")
+        start = c1.date_input("Startdatum", value=d(cur.get("start_date")), key=f"{prefix}_start",
+                              format="YYYY-MM-DD")
+        end = c2.date_input("Slutdatum", value=d(cur.get("end_date")), key=f"{prefix}_end",
+                            format="YYYY-MM-DD")
+        indicator = c1.text_input("Uppföljningsindikator", value=cur.get("indicator", ""),
+                                  key=f"{prefix}_indicator")
+        nextf = c2.date_input("Nästa uppföljning", value=d(cur.get("next_followup")),
+                              key=f"{prefix}_next", format="YYYY-MM-DD")
+        agreement = st.text_input("Samverkansöverenskommelse", value=cur.get("agreement", ""),
+                                  key=f"{prefix}_agreement")
+    return {
+        "title": title.strip(), "target_categories": list(cats), "description": descr,
+        "problem": problem, "cause_tags": list(cause), "responsible": responsible or None,
+        "partners": [p.strip() for p in partners.split(",") if p.strip()],
+        "status": status, "cost": cost.strip() or None, "start_date": start, "end_date": end,
+        "indicator": indicator, "next_followup": nextf, "agreement": agreement,
+    }
+
+
+def _is_blank_measure(fields: dict[str, Any]) -> bool:
+    return not fields.get("title") and not fields.get("target_categories")
+
+
+def check_measure(fields: dict[str, Any], *, area_id: str = "pending") -> list[tuple[str, str, str]]:
+    """Validation problems of a measure form (the library's rules, Swedish messages)."""
+    from lagesbild_geo.measures import validate_measure
+
+    problems: list[tuple[str, str, str]] = []
+    if not fields.get("target_categories"):
+        problems.append(("target_categories", "at least one target category is required",
+                         "välj minst en målkategori – vilka brott ska åtgärden minska?"))
+    _, lib_problems = validate_measure({**fields, "area_id": area_id})
+    problems += [p for p in lib_problems if p[0] != "target_categories" or not problems]
+    return problems
+
+
+def save_area(*, name: str, geometry: dict[str, Any], description: str = "",
+              measure: dict[str, Any] | None = None, user: str) -> str | None:
+    """Save a drawn area (and an optional first measure); ``None`` after showing problems."""
+    problems: list[tuple[str, str, str]] = []
+    if not name.strip():
+        problems.append(("name", "name required", "ge området ett namn"))
+    with_measure = measure is not None and not _is_blank_measure(measure)
+    if with_measure:
+        assert measure is not None
+        problems += check_measure(measure)
+    if problems:
+        show_problems(problems, "Området sparades inte")
+        return None
+    s = store()
+    area = s.add_area(name=name.strip(), geometry=geometry, description=description,
+                      created_by=user)
+    if with_measure:
+        assert measure is not None
+        try:
+            s.add_measure(area_id=area.id, created_by=user, **measure)
+        except Exception:
+            s.delete_area(area.id, user=user)  # all or nothing for the user
+            raise
+    return str(area.id)
+
+
+def save_measure(*, area_id: str, fields: dict[str, Any], user: str) -> bool:
+    """Add a measure to an area; shows the problems and returns False when refused."""
+    problems = check_measure(fields, area_id=area_id)
+    if problems:
+        show_problems(problems, "Åtgärden sparades inte")
+        return False
+    store().add_measure(area_id=area_id, created_by=user, **fields)
+    return True
+
+
+def update_measure(measure_id: str, fields: dict[str, Any], *, expected_version: Any,
+                   user: str) -> bool:
+    """Save an edit (optimistic locking: a stale form gives a conflict message)."""
+    problems = check_measure(fields, area_id="x")
+    if problems:
+        show_problems(problems, "Ändringen sparades inte")
+        return False
+    store().update_measure(measure_id, fields, expected_version=int(expected_version), user=user)
+    return True
+
+
+def forget_form(prefix: str, *keys: str) -> None:
+    """Drop a form's widget values (and other keys) so it shows the stored record again."""
+    for k in [k for k in st.session_state if str(k).startswith(prefix + "_")] + list(keys):
+        st.session_state.pop(k, None)
+
+
+def area_names(areas: pd.DataFrame) -> dict[str, str]:
+    """``{area id: name}`` (areas are indexed by id)."""
+    return {str(i): str(n) for i, n in zip(areas.index, areas["name"], strict=True)}
+
+
+def areas_table(areas: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Saved areas as a Swedish table."""
+    cols = {"name": "Namn", "n_measures": "Åtgärder", "area_km2": "Yta (km²)",
+            "description": "Beskrivning", "updated_by": "Senast ändrad av", "updated_at": "Ändrad"}
+    t = pd.DataFrame(areas.drop(columns="geometry", errors="ignore"))
+    t = t[[c for c in cols if c in t.columns]].rename(columns=cols)
+    if "Yta (km²)" in t:
+        t["Yta (km²)"] = t["Yta (km²)"].round(3)
+    return t
+
+
+def deleted_areas() -> gpd.GeoDataFrame:
+    a = list_areas(include_deleted=True)
+    if "deleted_at" not in a.columns:
+        return a.iloc[0:0]
+    return a[a["deleted_at"].notna()]
+
+
+def deleted_measures() -> pd.DataFrame:
+    m = list_measures(include_deleted=True)
+    if "deleted_at" not in m.columns:
+        return m.iloc[0:0]
+    return m[m["deleted_at"].notna()]
+
+
+def measure_titles(measures: pd.DataFrame) -> dict[str, str]:
+    area = measures["area_name"] if "area_name" in measures.columns else pd.Series("", index=measures.index)
+    return {str(i): f"{t} ({a})" for i, t, a in zip(measures.index, measures["title"], area, strict=True)}
+
+
+def measure_record(measures: pd.DataFrame, measure_id: str) -> dict[str, Any]:
+    rec = measures.loc[measure_id].to_dict()
+    rec["id"] = measure_id
+    return rec
+
+
+MEASURE_COLUMNS_SV: dict[str, str] = {
+    "title": "Åtgärd", "area_name": "Område", "target_categories": "Målkategorier",
+    "status": "Status", "responsible": "Ansvarig", "start_date": "Start", "end_date": "Slut",
+    "next_followup": "Nästa uppföljning", "indicator": "Indikator", "cost": "Kostnad (kr)",
+    "partners": "Samverkan", "updated_by": "Senast ändrad av",
+}
+
+
+def measures_table(measures: pd.DataFrame) -> pd.DataFrame:
+    """Measures as a Swedish table (labels instead of ids)."""
+    _, actors, _ = _measure_constants()
+    t = pd.DataFrame(measures)
+    if "target_categories" in t:
+        t["target_categories"] = [", ".join(category_label(c) for c in (v or [])) for v in t["target_categories"]]
+    if "partners" in t:
+        t["partners"] = [", ".join(v or []) for v in t["partners"]]
+    if "responsible" in t:
+        t["responsible"] = [actors.get(v, "") if isinstance(v, str) else "" for v in t["responsible"]]
+    for c in ("start_date", "end_date", "next_followup"):
+        if c in t:
+            t[c] = pd.to_datetime(t[c]).dt.date
+    t = t[[c for c in MEASURE_COLUMNS_SV if c in t.columns]].rename(columns=MEASURE_COLUMNS_SV)
+    return t
+
+
+def area_candidates(lb: Lagesbild) -> pd.DataFrame:
+    """Clusters and districts that can become areas: ``label``, ``name``, ``kind``, ``source_id``, geometry."""
+    rows: list[dict[str, Any]] = []
+    cl = lb.clusters
+    if cl is not None and len(cl) and "geometry" in cl:
+        cl = cl.to_crs("EPSG:4326") if cl.crs is not None else cl
+        for i, (idx, r) in enumerate(cl.iterrows()):
+            cid = r.get("cluster_id", idx)
+            n = r.get("n")
+            rows.append({"label": f"Kluster {cid}" + (f" ({int(n)} händelser)" if pd.notna(n) else ""),
+                         "name": f"Kluster {cid}", "kind": "cluster", "source_id": str(cid),
+                         "geometry": r.geometry, "order": i})
+    d = lb.districts
+    if d is not None and len(d) and "geometry" in d:
+        d = d.to_crs("EPSG:4326") if d.crs is not None else d
+        for idx, r in d.iterrows():
+            code = r.get("district_code", idx)
+            name = r.get("district_name", code)
+            rows.append({"label": f"DeSO {name} ({code})", "name": str(name), "kind": "district",
+                         "source_id": str(code), "geometry": r.geometry})
+    return pd.DataFrame(rows, columns=["label", "name", "kind", "source_id", "geometry"])
+
+
+def save_candidate_area(row: pd.Series, *, name: str, user: str) -> str:
+    kwargs: dict[str, Any] = {}
+    if row["kind"] == "cluster":
+        kwargs["source_cluster"] = row["source_id"]
+    area = store().add_area(name=name.strip() or str(row["name"]), geometry=row["geometry"],
+                            description=f"Skapat från {row['label']}", created_by=user, **kwargs)
+    return str(area.id)
+
+
+# --------------------------------------------------------------------------- tables & figures
+
+DISTRICT_COLUMNS_SV: dict[str, str] = {
+    "district_code": "Kod", "district_name": "Område", "population": "Invånare",
+    "count": "Antal", "per_1000": "Per 1 000 inv.", "count_previous": "Antal föregående period",
+    "change": "Förändring", "change_pct": "Förändring (%)", "top_categories": "Vanligaste kategorier",
+}
+
+
+def district_table(lb: Lagesbild) -> pd.DataFrame | None:
+    """The per-district lägesbild table with Swedish headers (as the library computed it)."""
+    t = lb.district_summary
+    if t is None or len(t) == 0:
+        return None
+    t = pd.DataFrame(t.drop(columns="geometry", errors="ignore"))
+    if t.index.name and t.index.name not in t.columns:
+        t = t.reset_index()
+    return t.rename(columns={c: DISTRICT_COLUMNS_SV.get(c, c) for c in t.columns})
+
+
+def area_figures(lb: Lagesbild, area_id: str) -> pd.DataFrame | None:
+    """Incidents in a saved area by category (before/after its first measure), hotspot cells inside."""
+    from lagesbild_geo import followup
+
+    fn = getattr(followup, "area_figures", None)
+    if fn is None:
+        return None
+    area = store().get_area(area_id)
+    return fn(lb, area.geometry)
+
+
+PLAN_SORT: dict[str, str] = {
+    "status": "Status (planerad → genomförd)", "start_date": "Startdatum", "title": "Åtgärd",
+    "area_name": "Område", "next_followup": "Nästa uppföljning", "updated_at": "Senast ändrad",
+}
+
+
+def filter_measures(measures: pd.DataFrame, *, statuses: Sequence[str] = (),
+                    categories: Sequence[str] = (), areas: Sequence[str] = (),
+                    sort: str = "status") -> pd.DataFrame:
+    """Measures narrowed and sorted as chosen on the åtgärdsplan page."""
+    keep = pd.Series(True, index=measures.index)
+    if statuses:
+        keep &= measures["status"].isin(list(statuses))
+    if categories:
+        want = set(categories)
+        keep &= measures["target_categories"].map(lambda v: bool(want & set(v or [])))
+    if areas:
+        keep &= measures["area_name"].astype(str).isin(list(areas))
+    out = measures[keep]
+    if sort != "status" and sort in out.columns:
+        out = out.sort_values(sort, na_position="last", kind="stable")
+    return out
+
+
+def _export_bytes(method: str, suffix: str) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"atgardsplan{suffix}"
+        getattr(store(), method)(path)
+        return path.read_bytes()
+
+
+def plan_excel_bytes() -> bytes:
+    return _export_bytes("export_plan_excel", ".xlsx")
+
+
+def plan_csv_bytes() -> bytes:
+    return _export_bytes("export_plan_csv", ".csv")
+
+
+_ACTION_SV = {"create": "skapad", "update": "ändrad", "delete": "borttagen", "restore": "återställd",
+              "import": "importerad"}
+
+
+def history_table(measure_id: str) -> pd.DataFrame:
+    """The audit trail of one measure in Swedish: when, who, what, before → after."""
+    h = store().history(measure_id)
+
+    def change(row: pd.Series) -> str:
+        if row["action"] == "create":
+            return "ny åtgärd"
+        parts = []
+        for f in row["fields"]:
+            before, after = row["before"].get(f), row["after"].get(f)
+            parts.append(f"{FIELD_LABELS_SV.get(f, f)}: {before!s} → {after!s}")
+        return "; ".join(parts)
+
+    return pd.DataFrame({
+        "Tid (UTC)": h["at"].astype(str).str.replace("T", " ").str[:19],
+        "Vem": h["user"],
+        "Händelse": h["action"].map(lambda a: _ACTION_SV.get(a, a)),
+        "Version": h["version"],
+        "Ändring": [change(r) for _, r in h.iterrows()] if len(h) else [],
+    })

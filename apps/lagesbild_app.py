@@ -1,0 +1,35 @@
+"""Lägesbild – the coordinator's app (Streamlit entry script).
+
+Start from the repository root: ``make run`` (or
+``.venv/bin/streamlit run apps/lagesbild_app.py``). Pages live in ``app_pages/``;
+every library call that costs time goes through ``app_state``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+APP_DIR = Path(__file__).resolve().parent
+if str(APP_DIR) not in sys.path:  # AppTest and `streamlit run` from another cwd
+    sys.path.insert(0, str(APP_DIR))
+
+import app_state  # noqa: E402
+
+st.set_page_config(page_title="Lägesbild", page_icon="🗺️", layout="wide")
+
+access = app_state.access()
+
+pages = [
+    st.Page("app_pages/karta.py", title="Karta", icon="🗺️", default=True),
+    st.Page("app_pages/omraden.py", title="Områden och åtgärder", icon="✏️"),
+    st.Page("app_pages/atgardsplan.py", title="Åtgärdsplan", icon="📋"),
+    st.Page("app_pages/uppfoljning.py", title="Uppföljning", icon="📈"),
+    st.Page("app_pages/data.py", title="Data", icon="📂"),
+    st.Page("app_pages/export.py", title="Export", icon="📦"),
+]
+nav = st.navigation(pages)
+app_state.sidebar_status(access)
+nav.run()

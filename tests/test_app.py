@@ -1,0 +1,197 @@
+"""The Streamlit app, page by page, with streamlit.testing.v1.AppTest on Exempelkommun.
+
+The map component is inert in AppTest; a drawing is injected by patching
+``streamlit_folium.st_folium`` (the name every page imports).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from lagesbild_geo.measures import MeasureStore  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "apps" / "lagesbild_app.py")
+
+POLYGON = {
+    "type": "Feature",
+    "properties": {},
+    "geometry": {
+        "type": "Polygon",
+        "coordinates": [[[17.10, 59.37], [17.12, 59.37], [17.12, 59.38], [17.10, 59.38],
+                         [17.10, 59.37]]],
+    },
+}
+
+
+@pytest.fixture
+def store_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "store.sqlite"
+    monkeypatch.setenv("LAGESBILD_STORE", str(path))
+    monkeypatch.setenv("LAGESBILD_TILES", "none")
+    monkeypatch.setenv("LAGESBILD_USER", "testaren")
+    return path
+
+
+def _app(page: str | None = None, *, secrets: dict[str, Any] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    if secrets:
+        at.secrets.update(secrets)
+    at.run()
+    if page:
+        at.switch_page(f"app_pages/{page}.py")
+        at.run()
+    return at
+
+
+def _no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _draw(monkeypatch: pytest.MonkeyPatch, feature: dict[str, Any] | None) -> None:
+    import streamlit_folium
+
+    value = ({"all_drawings": [feature], "last_active_drawing": feature} if feature
+             else {"all_drawings": None, "last_active_drawing": None})
+    monkeypatch.setattr(streamlit_folium, "st_folium", lambda *a, **k: value)
+
+
+def _button(at: AppTest, label: str) -> Any:
+    matches = [b for b in at.button if b.label == label]
+    assert matches, f"no button {label!r}; have {[b.label for b in at.button]}"
+    return matches[0]
+
+
+# ----------------------------------------------------------------------------- Områden
+
+
+def test_omraden_saves_drawn_area_with_measure(store_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    _draw(monkeypatch, POLYGON)
+    at = _app("omraden")
+    _no_exception(at)
+    at.text_input(key="new_area_name").input("Torget")
+    at.text_input(key="new_area_m_title").input("Bättre belysning")
+    at.multiselect(key="new_area_m_cats").select("skadegorelse")
+    _button(at, "Spara området").click()
+    at.run()
+    _no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    with MeasureStore(store_path) as s:
+        areas = s.list_areas()
+        measures = s.list_measures()
+    assert list(areas["name"]) == ["Torget"]
+    assert list(measures["title"]) == ["Bättre belysning"]
+    assert list(measures.iloc[0]["target_categories"]) == ["skadegorelse"]
+    assert measures.iloc[0]["created_by"] == "testaren"  # the audit trail names the user
+
+
+def test_omraden_refuses_measure_without_target_category(store_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    _draw(monkeypatch, POLYGON)
+    at = _app("omraden")
+    at.text_input(key="new_area_name").input("Torget")
+    at.text_input(key="new_area_m_title").input("Väktare")
+    _button(at, "Spara området").click()
+    at.run()
+    _no_exception(at)
+    assert any("målkategori" in e.value for e in at.error)
+    with MeasureStore(store_path) as s:
+        assert len(s.list_areas()) == 0  # all or nothing
+        assert len(s.list_measures()) == 0
+
+
+def test_omraden_add_measure_to_saved_area(store_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    _draw(monkeypatch, None)
+    with MeasureStore(store_path, user="anna") as s:
+        area = s.add_area(name="Stationen", geometry=POLYGON["geometry"])
+    at = _app("omraden")
+    _no_exception(at)
+    # without a category: refused
+    at.text_input(key="add_m_title").input("Kameror")
+    _button(at, "Spara åtgärden").click()
+    at.run()
+    assert any("målkategori" in e.value for e in at.error)
+    at.text_input(key="add_m_title").input("Kameror")
+    at.multiselect(key="add_m_cats").select("ran").select("vald")
+    _button(at, "Spara åtgärden").click()
+    at.run()
+    _no_exception(at)
+    with MeasureStore(store_path) as s:
+        m = s.list_measures()
+    assert list(m["area_id"]) == [area.id]
+    assert sorted(m.iloc[0]["target_categories"]) == ["ran", "vald"]
+
+
+def test_omraden_edit_conflict_is_friendly(store_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    _draw(monkeypatch, None)
+    with MeasureStore(store_path, user="anna") as s:
+        area = s.add_area(name="Stationen", geometry=POLYGON["geometry"])
+        m = s.add_measure(area_id=area.id, title="Kameror", target_categories=["ran"])
+    at = _app("omraden")
+    # someone else saves first
+    with MeasureStore(store_path, user="bo") as s:
+        s.update_measure(m.id, {"status": "pågående"}, expected_version=1)
+    at.text_input(key=f"edit_{m.id}_title").input("Fler kameror")
+    _button(at, "Spara ändringar").click()
+    at.run()
+    _no_exception(at)
+    assert any("Någon annan har sparat" in e.value for e in at.error)
+    with MeasureStore(store_path) as s:
+        assert s.get_measure(m.id).title == "Kameror"
+
+
+def test_reader_cannot_edit(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _draw(monkeypatch, POLYGON)
+    secrets = {"lagesbild": {"passwords": {"redaktör": "r-hemligt", "läsare": "l-hemligt"}}}
+    at = _app(secrets=secrets)
+    _no_exception(at)
+    assert at.text_input  # sign-in form
+    at.text_input[0].input("Lisa")
+    at.text_input[1].input("fel")
+    at.button[0].click()
+    at.run()
+    assert any("Fel lösenord" in e.value for e in at.error)
+    at.text_input[0].input("Lisa")
+    at.text_input[1].input("l-hemligt")
+    at.button[0].click()
+    at.run()
+    at.switch_page("app_pages/omraden.py")
+    at.run()
+    _no_exception(at)
+    assert any("läsare" in i.value for i in at.info)
+    assert not [t for t in at.text_input if t.key == "new_area_name"]
+
+
+# ----------------------------------------------------------------------------- Åtgärdsplan
+
+
+def test_atgardsplan_filters_and_history(store_path: Path) -> None:
+    with MeasureStore(store_path, user="anna") as s:
+        area = s.add_area(name="Stationen", geometry=POLYGON["geometry"])
+        m1 = s.add_measure(area_id=area.id, title="Kameror", target_categories=["ran"])
+        s.add_measure(area_id=area.id, title="Belysning", target_categories=["skadegorelse"],
+                      status="pågående")
+        s.update_measure(m1.id, {"title": "Fler kameror"}, expected_version=1, user="bo")
+    at = _app("atgardsplan")
+    _no_exception(at)
+    assert len(at.dataframe[0].value) == 2
+    at.multiselect(key="plan_cats").select("ran")
+    at.run()
+    assert list(at.dataframe[0].value["Åtgärd"]) == ["Fler kameror"]
+    at.multiselect(key="plan_status").select("pågående")
+    at.run()
+    assert len(at.dataframe[0].value) == 0
+    at.selectbox(key="plan_history").select(m1.id)
+    at.run()
+    hist = at.dataframe[-1].value
+    assert list(hist["Vem"]) == ["anna", "bo"]
+    assert "Fler kameror" in hist["Ändring"].iloc[1]
