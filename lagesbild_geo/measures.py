@@ -743,7 +743,11 @@ class MeasureStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"Cannot create the folder for store {self.path}: {exc}.") from None
-        self._open_schema()
+        try:
+            self._open_schema()
+        except BaseException:
+            self.close()
+            raise
 
     # ------------------------------------------------------------ connections
 
@@ -754,9 +758,14 @@ class MeasureStore:
         except sqlite3.Error as exc:
             raise StoreError(f"Cannot open store {self.path}: {exc}.") from None
         conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA synchronous = FULL")
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = FULL")
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"{self.path} is not a measure store (SQLite says: {exc}); "
+                             "choose another file or restore a backup.") from None
         return conn
 
     def _conn(self) -> sqlite3.Connection:
@@ -858,8 +867,13 @@ class MeasureStore:
             try:
                 mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 break
-            except sqlite3.OperationalError:
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise StoreError(f"Cannot open store {self.path}: {exc}.") from None
                 time.sleep(0.05 * (1 + attempt % 5))
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"{self.path} is not a measure store (SQLite says: {exc}); "
+                                 "choose another file or restore a backup.") from None
         else:  # pragma: no cover
             raise StoreError(f"Cannot switch store {self.path} to WAL mode (locked).")
         if str(mode).lower() != "wal":  # pragma: no cover - e.g. some network file systems
@@ -1543,24 +1557,33 @@ class MeasureStore:
         return dest
 
 
+_LIST_FIELDS = ("target_categories", "cause_tags", "partners")
+_DATE_FIELDS = ("start_date", "end_date", "next_followup")
+
+
 def _measures_frame(rows: Sequence[sqlite3.Row]) -> pd.DataFrame:
     ms = [_row_to_measure(r) for r in rows]
+    index = pd.Index([m.id for m in ms], name="id", dtype="str")
     cols = ["area_id", "area_name", *[f for f in MEASURE_FIELDS if f != "area_id"], *_META]
-    data: dict[str, Any] = {c: [] for c in cols}
-    for m, r in zip(ms, rows, strict=True):
-        for c in cols:
-            if c == "area_name":
-                data[c].append(r["area_name"])
-            else:
-                v = getattr(m, c)
-                data[c].append(list(v) if isinstance(v, tuple) else v)
-    df = pd.DataFrame(data, columns=cols,
-                      index=pd.Index([m.id for m in ms], name="id", dtype=object))
-    for c in ("start_date", "end_date", "next_followup"):
-        df[c] = pd.Series([pd.NaT if d is None else pd.Timestamp(d) for d in data[c]],
-                          index=df.index, dtype="datetime64[ns]")
-    df["cost"] = df["cost"].astype("float64")
-    df["version"] = df["version"].astype("int64")
+    data: dict[str, pd.Series] = {}
+    for c in cols:
+        if c == "area_name":
+            vals: list[Any] = [r["area_name"] for r in rows]
+        else:
+            vals = [getattr(m, c) for m in ms]
+        if c in _LIST_FIELDS:
+            data[c] = pd.Series([list(v) for v in vals], index=index, dtype=object)
+        elif c in _DATE_FIELDS:
+            data[c] = pd.Series([pd.NaT if v is None else pd.Timestamp(v) for v in vals],
+                                index=index, dtype="datetime64[ns]")
+        elif c == "cost":
+            data[c] = pd.Series([np.nan if v is None else v for v in vals], index=index,
+                                dtype="float64")
+        elif c == "version":
+            data[c] = pd.Series(vals, index=index, dtype="int64")
+        else:
+            data[c] = pd.Series(vals, index=index, dtype="str")
+    df = pd.DataFrame(data, columns=cols, index=index)
     order = {s: i for i, s in enumerate(STATUSES)}
     key = pd.DataFrame({"s": df["status"].map(order), "d": df["start_date"],
                         "t": df["title"].str.lower()}, index=df.index)
