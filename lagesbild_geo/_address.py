@@ -47,10 +47,10 @@ def fold_words(text: object) -> str:
     >>> fold_words("  Skolvägen  12 B ")
     'skolvagen 12 b'
     """
-    if text is None:
+    if text is None or (isinstance(text, float) and text != text):
         return ""
     s = str(text)
-    if not s or s != s:  # NaN never reaches here as str, but keep it cheap
+    if not s or s in ("<NA>", "nan"):
         return ""
     s = s.lower().translate(_TRANSLATE)
     if not s.isascii():

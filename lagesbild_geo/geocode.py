@@ -415,42 +415,18 @@ def _title_town(town: object) -> str:
 
 
 def _read_any(path: Path, *, layer: str | None, sheet: str | int | None) -> pd.DataFrame:
-    """Read a table through the io module's readers (one sniffer for the whole library)."""
-    suffix = path.suffix.lower()
-    if suffix in (".geojson", ".gpkg", ".shp", ".fgb", ".gml", ".kml"):
-        import geopandas as gpd
+    """Read a table through :func:`lagesbild_geo.io.read_table` (one sniffer for the library)."""
+    from .io import read_table
 
-        return gpd.read_file(path, layer=layer)
-    if suffix in (".parquet", ".geoparquet"):
-        try:
-            import geopandas as gpd
-
-            return gpd.read_parquet(path)
-        except ValueError:
-            return pd.read_parquet(path)
-    try:
-        from . import io as _io
-    except ImportError:  # pragma: no cover - io lands with the foundation issue
-        _io = None  # type: ignore[assignment]
-    reader = getattr(_io, "read_table", None) if _io is not None else None
-    if reader is not None:
-        kwargs: dict[str, Any] = {}
-        if sheet is not None:
-            kwargs["sheet"] = sheet
-        if layer is not None:
-            kwargs["layer"] = layer
-        out = reader(path, **kwargs)
-        return out[0] if isinstance(out, tuple) else getattr(out, "frame", out)
-    if suffix in (".xlsx", ".xlsm", ".xls"):
-        return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0)
-    return pd.read_csv(path, sep=None, engine="python", dtype=str, encoding="utf-8-sig")
+    hint = [a for tiers in GAZETTEER_ALIASES.values() for tier in tiers for a in tier if len(a) > 2]
+    frame, _info = read_table(path, sheet=sheet, layer=layer, columns_hint=hint)
+    return frame
 
 
 def _numeric(s: pd.Series) -> np.ndarray:
-    if pd.api.types.is_numeric_dtype(s):
-        return s.to_numpy(dtype="float64", na_value=np.nan)
-    t = s.astype("string").str.strip().str.replace(" ", "", regex=False).str.replace(",", ".", regex=False)
-    return pd.to_numeric(t, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    from .io import parse_numbers
+
+    return parse_numbers(s)
 
 
 def _coordinates(
@@ -689,6 +665,9 @@ class _Matcher:
         h = _Hit()
         p = parse_address(text)
         if not p.street:
+            # A district code ("9999C1020") starts with digits: no street part.
+            if self._district(h, ParsedAddress(compact(text), 0, "", "", "", False), fuzzy=False):
+                return h
             h.note = "no street or place name in the text"
             return h
         town_key, uncovered, tnote = self.town_of(p.town, p.town_explicit, p.postcode)
@@ -753,6 +732,12 @@ class _Matcher:
                     return True
                 if len(interp) > 1:
                     return self._ambiguous(h, [s for s, _ in interp], p, "the street")
+        if len(ids) > 1 and p.number:
+            # Only one of the same-named streets spans the number: that one.
+            spanning = [i for i in ids if (arr := g._numbers.get(i)) is not None
+                        and arr[0][0] <= p.number <= arr[0][-1]]
+            if len(spanning) == 1:
+                ids = spanning
         if len(ids) > 1:
             return self._ambiguous(h, ids, p, "the street")
         sid = ids[0]
