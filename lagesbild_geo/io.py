@@ -24,25 +24,35 @@ import os
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ._columns import INCIDENT_ALIASES, find_column, find_columns, normalise_aliases
-from .errors import InputError
-from .schema import fold
+from .crs import CRSGuess, detect_crs, orient_axes, to_sweref, to_wgs84
+from .errors import InputError, SchemaError
+from .grid import points_to_cells
+from .schema import INCIDENT_COLUMNS, fold, map_categories
+from .settings import Settings
 
 __all__ = [
     "INCIDENT_ALIASES",
+    "REASONS",
+    "ReadResult",
     "find_column",
     "find_columns",
+    "make_rejected",
     "parse_numbers",
+    "parse_times",
+    "read_incidents",
     "read_table",
 ]
 
@@ -703,3 +713,731 @@ def parse_numbers(values: pd.Series | pa.Array | pa.ChunkedArray | Sequence[obje
     s = pc.if_else(ok, s, pa.scalar(None, pa.string()))
     out = pc.cast(s, pa.float64())
     return np.asarray(out.to_numpy(zero_copy_only=False), dtype="float64")
+
+
+# --------------------------------------------------------------------------- time
+
+_MONTHS = {
+    "jan": 1, "januari": 1, "january": 1, "feb": 2, "februari": 2, "february": 2,
+    "mar": 3, "mars": 3, "march": 3, "apr": 4, "april": 4, "maj": 5, "may": 5,
+    "jun": 6, "juni": 6, "june": 6, "jul": 7, "juli": 7, "july": 7,
+    "aug": 8, "augusti": 8, "august": 8, "sep": 9, "sept": 9, "september": 9,
+    "okt": 10, "oct": 10, "oktober": 10, "october": 10, "nov": 11, "november": 11,
+    "dec": 12, "december": 12,
+}
+_TIME_RE = (r"(?:[T ]+(?:kl\.?\s*)?(?P<H>\d{1,2})[:.](?P<M>\d{2})"
+            r"(?:[:.](?P<S>\d{2})(?:[.,](?P<f>\d{1,9}))?)?)?")
+_TZ_RE = r"\s*(?P<tz>Z|UTC|[+-]\d{2}(?::?\d{2})?)?"
+_DATE_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("iso", r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})" + _TIME_RE + _TZ_RE + "$"),
+    ("compact", r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:[T ]?(?P<H>\d{2}):?(?P<M>\d{2})"
+                r"(?::?(?P<S>\d{2}))?)?" + _TZ_RE + "$"),
+    ("dayfirst", r"^(?P<d>\d{1,2})[-/.](?P<m>\d{1,2})[-/.](?P<y>\d{4})" + _TIME_RE + _TZ_RE + "$"),
+    ("monthname", r"^(?P<d>\d{1,2})\s+(?P<mon>[a-zåäö]+)\.?\s+(?P<y>\d{4})" + _TIME_RE + _TZ_RE + "$"),
+)
+_SERIAL_RE = r"^(?P<serial>\d{5}(?:[.,]\d+)?)$"
+_NS_DAY = 86_400 * 10**9
+
+
+def _field(struct: pa.Array, name: str) -> np.ndarray:
+    """Integer group of an extract_regex struct; -1 where absent."""
+    f = pc.struct_field(struct, [struct.type.get_field_index(name)])
+    f = pc.if_else(pc.equal(f, ""), pa.scalar(None, pa.string()), f)
+    return np.asarray(pc.fill_null(pc.cast(f, pa.int64()), -1).to_numpy(zero_copy_only=False))
+
+
+def _to_str_array(s: pd.Series) -> pa.Array:
+    arr = pa.array(s, from_pandas=True) if s.dtype == "str" else pa.array(
+        s.astype("str"), from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not pa.types.is_string(arr.type):
+        arr = pc.cast(arr, pa.string())
+    return arr
+
+
+def _naive_ns(y: np.ndarray, m: np.ndarray, d: np.ndarray, hh: np.ndarray, mm: np.ndarray,
+              ss: np.ndarray, frac_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Naive wall-clock nanoseconds since 1970 and a validity mask."""
+    ok = (y >= 1900) & (y <= 2200) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= 31)
+    ok &= (hh <= 23) & (mm <= 59) & (ss <= 59)
+    yy = np.where(ok, y, 1970)
+    mo = np.where(ok, m, 1)
+    dd = np.where(ok, d, 1)
+    months = ((yy - 1970) * 12 + (mo - 1)).astype("timedelta64[M]")
+    month_start = np.datetime64("1970-01", "M") + months
+    day = month_start.astype("datetime64[D]") + (dd - 1).astype("timedelta64[D]")
+    ok &= day.astype("datetime64[M]") == month_start  # 30 February and friends
+    ns = day.astype("datetime64[ns]").astype(np.int64)
+    ns = ns + (np.maximum(hh, 0) * 3600 + np.maximum(mm, 0) * 60 + np.maximum(ss, 0)) * 10**9
+    ns = ns + frac_ns
+    return ns, ok
+
+
+def _tz_offset_ns(tz: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    t = pc.fill_null(tz, "")
+    has = np.asarray(pc.not_equal(t, "").to_numpy(zero_copy_only=False), dtype=bool)
+    parts = pc.extract_regex(t, r"^(?P<sign>[+-]?)(?P<h>\d{0,2}):?(?P<m>\d{0,2})")
+    sign = np.where(np.asarray(pc.struct_field(parts, [0]).to_numpy(zero_copy_only=False)) == "-", -1, 1)
+    h = np.maximum(_field(parts, "h"), 0)
+    m = np.maximum(_field(parts, "m"), 0)
+    return sign * (h * 3600 + m * 60) * 10**9, has
+
+
+def parse_times(
+    date: pd.Series,
+    time: pd.Series | None = None,
+    *,
+    tz: str = "Europe/Stockholm",
+) -> tuple[pd.Series, np.ndarray, dict[str, int]]:
+    """Parse incident times as they arrive, vectorised.
+
+    Accepted: ISO (``2024-03-05 22:15``, ``2024-03-05T22:15:00``,
+    ``2024/03/05``), with unpadded hours (``2024-01-01 0:40:16 +01:00``), an
+    offset or ``Z``; compact ``20240305 2215``; day first ``05.03.2024`` and
+    ``5/3/2024`` (Swedish/European order, never month first); month names
+    ``5 mars 2024``; Excel serial dates (``45356``, ``45356.927``). The time
+    may be a separate column: ``22:15``, ``22.15``, ``2215``, ``kl. 22.15``,
+    ``22:15:00`` or an Excel day fraction (``0.927``).
+
+    Times with an offset are exact instants. Times without one are wall-clock
+    time in ``tz``: in the autumn hour that happens twice the **first**
+    (summer-time) occurrence is taken; a time inside the spring gap that does
+    not exist (02:00–02:59 on the last Sunday of March) is moved **one hour
+    forward** (02:30 → 03:30 summer time). Both are counted.
+
+    Returns
+    -------
+    (occurred_at, status, counts)
+        ``occurred_at``: ``datetime64[ns, tz]`` (NaT where not parsed);
+        ``status``: int8 array, 0 parsed, 1 missing, 2 unparseable;
+        ``counts``: ``dst_ambiguous``, ``dst_nonexistent``, ``excel_serial``,
+        ``date_only`` (rows with a date but no time of day, set to 00:00).
+
+    Examples
+    --------
+    >>> t, status, _ = parse_times(pd.Series(["2024-01-01 0:40:16 +01:00", "5 mars 2024 22.15", "x", None]))
+    >>> [str(v) for v in t], status.tolist()
+    (['2024-01-01 00:40:16+01:00', '2024-03-05 22:15:00+01:00', 'NaT', 'NaT'], [0, 0, 2, 1])
+    """
+    n = len(date)
+    d_arr = pc.utf8_lower(pc.utf8_trim_whitespace(_to_str_array(date)))
+    d_missing = np.asarray(pc.fill_null(pc.equal(d_arr, ""), True).to_numpy(zero_copy_only=False), dtype=bool)
+    counts = {"dst_ambiguous": 0, "dst_nonexistent": 0, "excel_serial": 0, "date_only": 0}
+    missing = d_missing.copy()
+    t_extra_ns = np.zeros(n, dtype=np.int64)
+    t_bad = np.zeros(n, dtype=bool)
+    has_time_col = time is not None
+    if time is not None:
+        t_arr = pc.utf8_lower(pc.utf8_trim_whitespace(_to_str_array(time)))
+        t_missing = np.asarray(pc.fill_null(pc.equal(t_arr, ""), True).to_numpy(zero_copy_only=False), dtype=bool)
+        missing |= t_missing
+        # a date cell that carries a (midnight) time from Excel: keep the date only
+        d_arr = pc.replace_substring_regex(d_arr, r"^(\d{4}-\d{1,2}-\d{1,2})[ t].*$", r"\1")
+        tm = pc.extract_regex(
+            pc.fill_null(t_arr, ""),
+            r"^(?:kl\.?\s*)?(?P<H>\d{1,2})(?:[:.]?(?P<M>\d{2}))?(?:[:.](?P<S>\d{2}))?$")
+        matched = np.asarray(pc.is_valid(tm).to_numpy(zero_copy_only=False), dtype=bool)
+        hh, mm, ss = _field(tm, "H"), _field(tm, "M"), _field(tm, "S")
+        # "2215" is 22:15 and "815" is 8:15 (the regex backtracks); "22" alone is 22:00
+        t_ok = matched & (hh >= 0) & (hh <= 23) & (mm <= 59) & (ss <= 59)
+        ns_time = (np.maximum(hh, 0) * 3600 + np.maximum(mm, 0) * 60 + np.maximum(ss, 0)) * 10**9
+        # an Excel day fraction (0.927083) or "1899-12-30 22:15:00" style leftovers
+        frac = parse_numbers(t_arr, decimal=None)
+        is_frac = ~t_ok & np.isfinite(frac) & (frac >= 0) & (frac < 1)
+        ns_time = np.where(is_frac, np.round(np.nan_to_num(frac) * _NS_DAY / 1e9).astype(np.int64) * 10**9,
+                           ns_time)
+        full = pc.extract_regex(pc.fill_null(t_arr, ""), r"^\d{4}-\d{2}-\d{2}[ t](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?$")
+        is_full = ~t_ok & ~is_frac & np.asarray(pc.is_valid(full).to_numpy(zero_copy_only=False), dtype=bool)
+        if is_full.any():
+            fh, fm, fs = _field(full, "H"), _field(full, "M"), _field(full, "S")
+            ns_time = np.where(is_full, (fh * 3600 + fm * 60 + np.maximum(fs, 0)) * 10**9, ns_time)
+        t_good = t_ok | is_frac | is_full
+        t_bad = ~t_missing & ~t_good
+        t_extra_ns = np.where(t_good, ns_time, 0)
+
+    naive = np.zeros(n, dtype=np.int64)
+    parsed = np.zeros(n, dtype=bool)
+    has_clock = np.zeros(n, dtype=bool)
+    offset = np.zeros(n, dtype=np.int64)
+    has_offset = np.zeros(n, dtype=bool)
+    d_fill = pc.fill_null(d_arr, "")
+    for kind, pattern in _DATE_PATTERNS:
+        todo = ~parsed & ~d_missing
+        if not todo.any():
+            break
+        sub_idx = np.flatnonzero(todo)
+        sub = d_fill if todo.all() else pc.take(d_fill, pa.array(sub_idx))
+        ex = pc.extract_regex(sub, pattern)
+        hit = np.asarray(pc.is_valid(ex).to_numpy(zero_copy_only=False), dtype=bool)
+        if not hit.any():
+            continue
+        y, d = _field(ex, "y"), _field(ex, "d")
+        if kind == "monthname":
+            mon = np.asarray(pc.struct_field(ex, [ex.type.get_field_index("mon")]).to_numpy(zero_copy_only=False))
+            m = np.array([_MONTHS.get(str(v), -1) if v is not None else -1 for v in mon], dtype=np.int64)
+        else:
+            m = _field(ex, "m")
+        hh, mi, ss = _field(ex, "H"), _field(ex, "M"), _field(ex, "S")
+        fr = pc.struct_field(ex, [ex.type.get_field_index("f")]) if kind != "compact" else None
+        frac_ns = np.zeros(len(sub_idx), dtype=np.int64)
+        if fr is not None:
+            f9 = pc.utf8_rpad(pc.fill_null(fr, ""), 9, "0")
+            frac_ns = np.maximum(_field(pa.StructArray.from_arrays([f9], ["f"]), "f"), 0)
+        ns, ok = _naive_ns(y, m, d, hh, mi, ss, frac_ns)
+        ok &= hit
+        tzs = pc.struct_field(ex, [ex.type.get_field_index("tz")])
+        tzs = pc.replace_substring(pc.replace_substring(pc.fill_null(tzs, ""), "z", ""), "utc", "+00:00")
+        z_is = np.asarray(pc.match_substring_regex(pc.fill_null(pc.struct_field(ex, [ex.type.get_field_index("tz")]), ""),
+                                                   r"^(z|utc)$").to_numpy(zero_copy_only=False), dtype=bool)
+        off, has_off = _tz_offset_ns(tzs)
+        has_off |= z_is
+        idx = sub_idx[ok]
+        naive[idx] = ns[ok]
+        parsed[idx] = True
+        has_clock[idx] = (hh >= 0)[ok]
+        offset[idx] = off[ok]
+        has_offset[idx] = has_off[ok]
+    # Excel serial dates (days since 1899-12-30, fraction = time of day)
+    todo = ~parsed & ~d_missing
+    if todo.any():
+        sub_idx = np.flatnonzero(todo)
+        sub = pc.take(d_fill, pa.array(sub_idx))
+        serial = parse_numbers(sub, decimal=None)
+        ok = np.isfinite(serial) & (serial >= 20_000) & (serial < 80_000) & np.asarray(
+            pc.match_substring_regex(sub, _SERIAL_RE).to_numpy(zero_copy_only=False), dtype=bool)
+        if ok.any():
+            base = np.datetime64("1899-12-30", "ns").astype(np.int64)
+            days = np.where(ok, serial, 0.0)
+            ns = base + np.round(days * 86_400).astype(np.int64) * 10**9
+            idx = sub_idx[ok]
+            naive[idx] = ns[ok]
+            parsed[idx] = True
+            has_clock[idx] = (days % 1 > 0)[ok]
+            counts["excel_serial"] = int(ok.sum())
+
+    if has_time_col:
+        # the time column gives the time of day on top of the date
+        use = parsed & ~has_clock
+        naive = np.where(use, naive + t_extra_ns, naive)
+        has_clock |= use & ~t_bad
+    ok_rows = parsed & ~missing & ~t_bad
+    counts["date_only"] = int((ok_rows & ~has_clock).sum())
+
+    utc = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)  # NaT
+    with_off = ok_rows & has_offset
+    utc[with_off] = naive[with_off] - offset[with_off]
+    local = ok_rows & ~has_offset
+    if local.any():
+        wall = pd.DatetimeIndex(naive[local].view("datetime64[ns]"))
+        amb = np.ones(len(wall), dtype=bool)
+        loc = wall.tz_localize(tz, ambiguous=amb, nonexistent=pd.Timedelta(hours=1))
+        utc[local] = loc.tz_convert("UTC").tz_localize(None).asi8
+        # count the DST cases on the few candidate rows only (March/October, 02:xx)
+        cand = (wall.hour == 2) & np.isin(wall.month, (3, 10))
+        if cand.any():
+            w2 = wall[cand]
+            shifted = w2.tz_localize(tz, ambiguous=np.ones(len(w2), dtype=bool), nonexistent="NaT")
+            counts["dst_nonexistent"] = int(np.asarray(shifted.isna()).sum())
+            a1 = w2.tz_localize(tz, ambiguous=np.ones(len(w2), dtype=bool), nonexistent="NaT")
+            a0 = w2.tz_localize(tz, ambiguous=np.zeros(len(w2), dtype=bool), nonexistent="NaT")
+            counts["dst_ambiguous"] = int(np.asarray((a1 != a0) & a1.notna()).sum())
+    out = pd.Series(pd.DatetimeIndex(utc.view("datetime64[ns]")).tz_localize("UTC").tz_convert(tz),
+                    index=date.index).astype(pd.DatetimeTZDtype("ns", tz))
+    # what is wrong with the date comes first, then the time column
+    date_bad = ~d_missing & ~parsed
+    t_missing_only = missing & ~d_missing
+    status = np.zeros(n, dtype=np.int8)
+    status[~ok_rows] = 2
+    status[~ok_rows & t_missing_only & ~date_bad] = 1
+    status[d_missing] = 1
+    return out, status, counts
+
+
+# --------------------------------------------------------------------------- incidents
+
+#: Rejection reasons: English (``reason``) → Swedish (``reason_sv``).
+REASONS: dict[str, str] = {
+    "missing time": "tid saknas",
+    "unparseable time": "tiden kan inte tolkas",
+    "no location": "plats saknas (varken koordinater, adress eller platsnamn)",
+    "unparseable coordinates": "koordinaterna kan inte tolkas",
+    "outside Sweden": "utanför Sverige",
+    "outside boundary": "utanför området",
+    "address not found": "adressen hittades inte",
+}
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """The outcome of :func:`read_incidents`.
+
+    Attributes
+    ----------
+    placed
+        Canonical incident table (``docs/data-contracts.md``); precision is
+        ``point``, ``address``, ``place`` or ``area``.
+    pending
+        Rows awaiting geocoding: precision ``pending``, ``location_text`` set,
+        coordinates NaN, ``cell`` 0.
+    rejected
+        ``source``, ``source_row``, ``reason``, ``reason_sv`` and the raw values
+        as ``raw_<column>`` (text).
+    report
+        Counts and what was detected; ``rows_read == placed + pending + rejected``.
+    """
+
+    placed: pd.DataFrame
+    pending: pd.DataFrame
+    rejected: pd.DataFrame
+    report: dict[str, Any]
+
+    @property
+    def incidents(self) -> pd.DataFrame:
+        """The placed incidents (same as ``placed``)."""
+        return self.placed
+
+
+def _text(s: pd.Series) -> pd.Series:
+    """A column as trimmed text (``string`` dtype, NA for empty)."""
+    t = s.astype("string").str.strip()
+    return t.mask(t == "")
+
+
+def make_rejected(
+    raw: pd.DataFrame, reason: str | Sequence[str] | np.ndarray, *, source: str | Sequence[str],
+    source_row: npt.ArrayLike,
+) -> pd.DataFrame:
+    """Build the rejected-rows table (``source``, ``source_row``, ``reason``,
+    ``reason_sv``, ``raw_<column>`` as text) for rows of ``raw``.
+
+    Examples
+    --------
+    >>> r = make_rejected(pd.DataFrame({"Datum": ["?"]}), "unparseable time", source="a.csv", source_row=[2])
+    >>> r.iloc[0].to_dict()
+    {'source': 'a.csv', 'source_row': 2, 'reason': 'unparseable time', 'reason_sv': 'tiden kan inte tolkas', 'raw_Datum': '?'}
+    """
+    n = len(raw)
+    reasons = np.full(n, reason, dtype=object) if isinstance(reason, str) else np.asarray(reason, dtype=object)
+    out = pd.DataFrame({
+        "source": pd.array(np.full(n, source, dtype=object) if isinstance(source, str) else list(source),
+                           dtype="string"),
+        "source_row": np.asarray(source_row, dtype=np.int64),
+        "reason": pd.array(reasons, dtype="string"),
+        "reason_sv": pd.array([REASONS.get(str(r), str(r)) for r in reasons], dtype="string"),
+    })
+    for c in raw.columns:
+        if c == "geometry":
+            continue
+        out[f"raw_{c}"] = pd.array(raw[c].astype("string").to_numpy(), dtype="string")
+    return out
+
+
+def _empty_rejected(raw_columns: Iterable[object] = ()) -> pd.DataFrame:
+    out = pd.DataFrame({
+        "source": pd.Series([], dtype="string"), "source_row": pd.Series([], dtype="int64"),
+        "reason": pd.Series([], dtype="string"), "reason_sv": pd.Series([], dtype="string"),
+    })
+    for c in raw_columns:
+        if c != "geometry":
+            out[f"raw_{c}"] = pd.Series([], dtype="string")
+    return out
+
+
+def _pair(raw: pd.DataFrame, cols: dict[str, str], first: str, second: str,
+          decimal: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, str]] | None:
+    if first not in cols or second not in cols:
+        return None
+    ca, cb = cols[first], cols[second]
+    a = parse_numbers(raw[ca], decimal=decimal)
+    b = parse_numbers(raw[cb], decimal=decimal)
+    present = (raw[ca].notna() | raw[cb].notna()).to_numpy(dtype=bool)
+    if raw[ca].dtype == "str" or raw[cb].dtype == "str":
+        ta, tb = _text(raw[ca]), _text(raw[cb])
+        present = (ta.notna() | tb.notna()).to_numpy(dtype=bool)
+    return a, b, present, (ca, cb)
+
+
+def _gps_pair(raw: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, str]]:
+    """The police feed's ``"lat,lon"`` text → (lon, lat)."""
+    arr = pc.fill_null(_to_str_array(raw[col]), "")
+    ex = pc.extract_regex(pc.utf8_trim_whitespace(arr),
+                          r"^(?P<lat>[-+]?\d+(?:\.\d+)?)\s*[,; ]\s*(?P<lon>[-+]?\d+(?:\.\d+)?)$")
+    lat = parse_numbers(pc.struct_field(ex, [0]), decimal=".")
+    lon = parse_numbers(pc.struct_field(ex, [1]), decimal=".")
+    present = np.asarray(pc.not_equal(pc.utf8_trim_whitespace(arr), "").to_numpy(zero_copy_only=False), dtype=bool)
+    return lon, lat, present, (col, col)
+
+
+def read_incidents(
+    source: SourceLike,
+    *,
+    columns: dict[str, str] | None = None,
+    crs: object | None = None,
+    category_map: dict[str, str] | None = None,
+    sheet: str | int | None = None,
+    layer: str | None = None,
+    settings: Settings | None = None,
+    gazetteer: Any = None,
+    time_optional: bool = False,
+    boundary: Any = None,
+    source_name: str | None = None,
+) -> ReadResult:
+    """Read an incident file as it arrives into the canonical incident table.
+
+    Every row ends up in exactly one of ``placed``, ``pending`` (no coordinates
+    but an address or place name: waiting for geocoding) or ``rejected`` (with
+    a reason); ``report["rows_read"]`` is their sum.
+
+    Parameters
+    ----------
+    source
+        Path of a CSV/TXT, Excel .xlsx, GeoJSON, GeoPackage, Shapefile,
+        GeoParquet or police events JSON file, or a DataFrame.
+    columns
+        Role → column name, overriding recognition. Roles: ``id``, ``datetime``,
+        ``date``, ``time``, ``category``, ``x``, ``y``, ``northing``, ``easting``,
+        ``lat``, ``lon``, ``gps``, ``address``, ``place``, ``postcode``, ``town``.
+    crs
+        CRS of the coordinate columns (EPSG code or name) when known; required
+        for SWEREF 99 local zones unless only one fits. Default: detected from
+        the values (see :mod:`lagesbild_geo.crs`).
+    category_map
+        Extra ``raw type → category id`` entries (see :func:`lagesbild_geo.schema.map_categories`).
+    sheet, layer
+        Excel sheet, GeoPackage layer.
+    settings
+        H3 resolution for ``cell``, time zone, the bounds of Sweden.
+    gazetteer
+        A :class:`lagesbild_geo.geocode.Gazetteer` or the path of a gazetteer
+        file: the pending rows are geocoded against it (placed or rejected with
+        "address not found").
+    time_optional
+        Keep rows whose time is missing or unparseable (``occurred_at`` NaT).
+    boundary
+        A polygon (shapely, WGS84) or GeoDataFrame (any CRS): points outside it
+        are rejected with "outside boundary".
+    source_name
+        Value of the ``source`` column (default: the file name).
+
+    Returns
+    -------
+    ReadResult
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, or has neither a time nor a location column
+        (``SchemaError``, a subclass, for missing or ambiguous columns).
+    CRSError
+        Coordinates in a SWEREF 99 local zone that cannot be told apart.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"Datum": ["2024-03-05", "2024-03-06"], "Tid": ["22:15", ""],
+    ...                    "Brottstyp": ["Misshandel", "Klotter"],
+    ...                    "X": ["6580000", "6580100"], "Y": ["660000", "660100"]})
+    >>> r = read_incidents(df, source_name="demo")
+    >>> len(r.placed), len(r.rejected), r.report["crs_detected"], r.report["axes_swapped"]
+    (1, 1, 'EPSG:3006', True)
+    >>> r.rejected["reason"].tolist()
+    ['missing time']
+    """
+    settings = settings or Settings()
+    tz = settings.timezone
+    raw, info = read_table(source, sheet=sheet, layer=layer)
+    name = source_name or info["source"]
+    n = len(raw)
+    src_row = np.asarray(info["source_row"], dtype=np.int64)
+    warnings: list[str] = list(info.get("warnings", []))
+    geom = None
+    if isinstance(raw, gpd.GeoDataFrame) and raw.geometry.name in raw.columns:
+        geom = raw.geometry
+        raw_df = pd.DataFrame(raw.drop(columns=[raw.geometry.name]))
+    else:
+        raw_df = pd.DataFrame(raw)
+    data_cols = [str(c) for c in raw_df.columns]
+    raw_df.columns = data_cols
+    cols = find_columns(data_cols, overrides=columns)
+    fmt = info["format"]
+    police = fmt == "police_json"
+
+    has_time = any(r in cols for r in ("datetime", "date", "time"))
+    coord_roles = (("x", "y"), ("easting", "northing"), ("lon", "lat"))
+    has_coords = any(a in cols and b in cols for a, b in coord_roles) or "gps" in cols or geom is not None
+    has_text = "address" in cols or "place" in cols
+    if not (has_coords or has_text) and not has_time:
+        raise SchemaError(
+            f"{name}: no recognisable incident columns among {data_cols}. Expected a time column "
+            "(Datum, Brottsdatum, Tid, Klockslag, date ...) and a location (X/Y, Nord/Öst, Lat/Long, "
+            "Adress, Plats ...). Name them with columns={'date': ..., 'x': ..., ...}."
+        )
+    half = [f"{a}/{b}" for a, b in coord_roles if (a in cols) != (b in cols)]
+    if half:
+        warnings.append(f"{name}: only one column of the coordinate pair(s) {half} was found; "
+                        "name the other with columns=.")
+
+    # ---- time
+    time_status = np.zeros(n, dtype=np.int8)
+    tcounts: dict[str, int] = {}
+    if "datetime" in cols and "date" not in cols:
+        occurred, time_status, tcounts = parse_times(
+            raw_df[cols["datetime"]], raw_df[cols["time"]] if "time" in cols else None, tz=tz)
+    elif "date" in cols:
+        occurred, time_status, tcounts = parse_times(
+            raw_df[cols["date"]], raw_df[cols["time"]] if "time" in cols else None, tz=tz)
+    elif "time" in cols:
+        # a lone "Tid" column holding full timestamps
+        occurred, time_status, tcounts = parse_times(raw_df[cols["time"]], None, tz=tz)
+    else:
+        occurred = pd.Series(pd.NaT, index=raw_df.index, dtype=pd.DatetimeTZDtype("ns", tz))
+        time_status = np.ones(n, dtype=np.int8)
+        if not time_optional:
+            warnings.append(f"{name}: no time column found; every row is rejected as 'missing time' "
+                            "(name it with columns={'date': ...} or pass time_optional=True).")
+    if tcounts.get("date_only"):
+        warnings.append(f"{name}: {tcounts['date_only']} rows have a date but no time of day; set to 00:00.")
+    time_ok = np.ones(n, dtype=bool) if time_optional else time_status == 0
+
+    # ---- categories
+    if "category" in cols:
+        cat_raw = _text(raw_df[cols["category"]])
+        category, unknown = map_categories(cat_raw, category_map)
+    else:
+        cat_raw = pd.Series(pd.NA, index=raw_df.index, dtype="string")
+        category = pd.Series("ovrigt", index=raw_df.index, dtype="string")
+        unknown = pd.Series(False, index=raw_df.index)
+        warnings.append(f"{name}: no category column found; every row is 'ovrigt'.")
+
+    # ---- coordinates
+    decimal = info.get("decimal")
+    decimal = None if decimal in (None, ".") else decimal
+    lon = np.full(n, np.nan)
+    lat = np.full(n, np.nan)
+    east = np.full(n, np.nan)
+    north = np.full(n, np.nan)
+    coord_present = np.zeros(n, dtype=bool)
+    coord_valid = np.zeros(n, dtype=bool)
+    area_rows = np.zeros(n, dtype=bool)
+    guesses: list[tuple[tuple[str, str], CRSGuess]] = []
+    pairs: list[tuple[tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, str]], object | None]] = []
+    for a, b in coord_roles:
+        p = _pair(raw_df, cols, a, b, decimal)
+        if p is not None:
+            pairs.append((p, crs))
+    if "gps" in cols:
+        pairs.append((_gps_pair(raw_df, cols["gps"]), "EPSG:4326"))
+    if geom is not None and not pairs:
+        import shapely
+
+        garr = np.asarray(geom.array, dtype=object)
+        is_point = np.asarray(shapely.get_type_id(garr) == 0, dtype=bool)
+        rep = garr.copy()
+        other = ~is_point & ~shapely.is_missing(garr) & ~shapely.is_empty(garr)
+        if other.any():
+            rep[other] = shapely.point_on_surface(garr[other])
+            area_rows |= other
+        rep[~(is_point | other)] = None
+        gx = shapely.get_x(rep)
+        gy = shapely.get_y(rep)
+        gcrs: object | None = crs if crs is not None else (raw.crs.to_epsg() if getattr(raw, "crs", None) is not None and raw.crs.to_epsg() else None)
+        pairs.append(((np.asarray(gx, dtype="float64"), np.asarray(gy, dtype="float64"),
+                       ~shapely.is_missing(garr), ("geometry", "geometry")), gcrs))
+    for (a, b, present, names), pcrs in pairs:
+        ok = np.isfinite(a) & np.isfinite(b) & ~((a == 0) & (b == 0))
+        guess = detect_crs(a, b, crs=pcrs, names=names)
+        guesses.append((names, guess))
+        coord_present |= present & ~coord_valid
+        take = ok & ~coord_valid
+        if not take.any() or guess.crs is None:
+            continue
+        x, y, _sw = orient_axes(a[take], b[take])
+        if guess.crs == "EPSG:4326":
+            lo, la = x, y
+            e, no = to_sweref(lo, la)
+        elif guess.crs == "EPSG:3006":
+            e, no = x, y
+            lo, la = to_wgs84(e, no, "EPSG:3006")
+        else:
+            lo, la = to_wgs84(x, y, guess.crs)
+            e, no = to_sweref(lo, la)
+        lon[take], lat[take], east[take], north[take] = lo, la, e, no
+        coord_valid |= take
+    coord_valid &= np.isfinite(lon) & np.isfinite(lat)
+    b0, b1, b2, b3 = settings.bounds_wgs84
+    in_sweden = coord_valid & (lon >= b0) & (lon <= b2) & (lat >= b1) & (lat <= b3)
+    in_boundary = np.ones(n, dtype=bool)
+    if boundary is not None and in_sweden.any():
+        in_boundary = _inside_boundary(lon, lat, in_sweden, boundary)
+
+    # ---- location text
+    loc_text = pd.Series(pd.NA, index=raw_df.index, dtype="string")
+    if "address" in cols:
+        loc_text = _text(raw_df[cols["address"]])
+    if "place" in cols:
+        loc_text = loc_text.fillna(_text(raw_df[cols["place"]]))
+    has_loc_text = loc_text.notna().to_numpy(dtype=bool)
+
+    # ---- decide every row
+    reason = np.full(n, "", dtype=object)
+    bad_time = ~time_ok
+    reason[bad_time & (time_status == 1)] = "missing time"
+    reason[bad_time & (time_status == 2)] = "unparseable time"
+    undecided = ~bad_time
+    placed_m = undecided & in_sweden & in_boundary
+    out_sw = undecided & coord_valid & ~in_sweden
+    out_bd = undecided & in_sweden & ~in_boundary
+    reason[out_sw] = "outside Sweden"
+    reason[out_bd] = "outside boundary"
+    rest = undecided & ~coord_valid
+    pending_m = rest & has_loc_text
+    unparse = rest & ~has_loc_text & coord_present
+    reason[unparse] = "unparseable coordinates"
+    reason[rest & ~has_loc_text & ~coord_present] = "no location"
+    fell_back = int((pending_m & coord_present).sum())
+    if fell_back:
+        warnings.append(f"{name}: {fell_back} rows with unusable coordinates but an address or place "
+                        "name were kept for geocoding.")
+    rejected_m = reason != ""
+
+    precision = np.full(n, "point", dtype=object)
+    if police:
+        precision[:] = "area"
+    precision[area_rows] = "area"
+    precision[pending_m] = "pending"
+    if police and "place" in cols:
+        loc_text = _text(raw_df[cols["place"]])
+
+    cells = np.zeros(n, dtype=np.uint64)
+    pt = placed_m & (precision == "point")
+    if pt.any():
+        cells[pt] = points_to_cells(lat[pt], lon[pt], settings.resolution)
+
+    if "id" in cols:
+        ids = _text(raw_df[cols["id"]])
+        ids = ids.fillna(pd.Series([f"{name}:{r}" for r in src_row], index=raw_df.index, dtype="string"))
+    else:
+        ids = pd.Series(np.char.add(f"{name}:", src_row.astype(str)).astype(object), index=raw_df.index, dtype="string")
+
+    for arr, m in ((lon, ~placed_m), (lat, ~placed_m), (east, ~placed_m), (north, ~placed_m)):
+        arr[m] = np.nan
+    canon = pd.DataFrame({
+        "incident_id": ids,
+        "occurred_at": occurred,
+        "category": category.astype("string"),
+        "category_raw": cat_raw.astype("string"),
+        "lat": lat, "lon": lon, "easting": east, "northing": north,
+        "precision": pd.array(precision, dtype="string"),
+        "location_text": loc_text.astype("string"),
+        "cell": cells,
+        "source": pd.array(np.full(n, name, dtype=object), dtype="string"),
+        "source_row": src_row,
+    }, index=raw_df.index)
+    ride = raw_df.rename(columns={c: f"source_{c}" for c in data_cols if c in INCIDENT_COLUMNS})
+    frame = pd.concat([canon, ride], axis=1)
+    frame.index = pd.RangeIndex(n)
+
+    def pick(mask: np.ndarray) -> pd.DataFrame:
+        if mask.all():
+            return frame
+        return frame.loc[mask].reset_index(drop=True)
+
+    placed = pick(placed_m)
+    pending = pick(pending_m)
+    rej_raw = raw_df.loc[rejected_m] if rejected_m.any() else raw_df.iloc[:0]
+    rejected = make_rejected(rej_raw, reason[rejected_m], source=name, source_row=src_row[rejected_m])
+    if not rejected_m.any():
+        rejected = _empty_rejected(data_cols)
+
+    unknown_counts: dict[str, int] = {}
+    if unknown.any():
+        vc = cat_raw[unknown.to_numpy(dtype=bool)].fillna("").value_counts()
+        unknown_counts = {str(k): int(v) for k, v in vc.items()}
+    first_guess = guesses[0][1] if guesses else None
+    swapped_rows = sum(g.swapped_rows for _, g in guesses)
+    report: dict[str, Any] = {
+        "source": name,
+        "format": fmt,
+        "rows_read": n,
+        "placed": 0, "pending": 0, "rejected": 0,
+        "by_precision": {},
+        "rejected_by_reason": {},
+        "crs_detected": first_guess.crs if first_guess else None,
+        "crs_note": "; ".join(f"{'/'.join(dict.fromkeys(nm))}: {g.note}" for nm, g in guesses),
+        "crs_by_columns": {"/".join(dict.fromkeys(nm)): g.crs for nm, g in guesses},
+        "axes_swapped": bool(first_guess.swapped) if first_guess else False,
+        "swapped_rows": int(swapped_rows),
+        "encoding": info.get("encoding"),
+        "delimiter": info.get("delimiter"),
+        "decimal": info.get("decimal"),
+        "sheet": info.get("sheet"),
+        "layer": info.get("layer"),
+        "header_row": info.get("header_row"),
+        "columns_used": dict(cols),
+        "unknown_categories": unknown_counts,
+        "unknown_category_rows": int(unknown.sum()),
+        "time": {k: int(v) for k, v in tcounts.items()},
+        "time_optional": bool(time_optional),
+        "coordinates_zero_as_missing": int(sum(int(((p[0] == 0) & (p[1] == 0)).sum()) for p, _ in pairs)),
+        "geocoded_by_tier": {},
+        "match_rate": None,
+        "warnings": warnings,
+    }
+    result = ReadResult(placed=placed, pending=pending, rejected=rejected, report=report)
+    if gazetteer is not None and len(pending):
+        result = _geocode_pending(result, gazetteer, settings)
+    return _finish(result)
+
+
+def _finish(result: ReadResult) -> ReadResult:
+    placed, pending, rejected, report = result.placed, result.pending, result.rejected, dict(result.report)
+    report["placed"] = len(placed)
+    report["pending"] = len(pending)
+    report["rejected"] = len(rejected)
+    report["by_precision"] = {str(k): int(v) for k, v in placed["precision"].value_counts().items()}
+    report["rejected_by_reason"] = {str(k): int(v) for k, v in rejected["reason"].value_counts().items()}
+    total = len(placed) + len(pending) + len(rejected)
+    if total != report["rows_read"]:  # pragma: no cover - an invariant; a bug if it fires
+        raise RuntimeError(f"row accounting broke: {total} != {report['rows_read']}")
+    return ReadResult(placed=placed, pending=pending, rejected=rejected, report=report)
+
+
+def _inside_boundary(lon: np.ndarray, lat: np.ndarray, mask: np.ndarray, boundary: Any) -> np.ndarray:
+    import shapely
+
+    if isinstance(boundary, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        b = boundary.to_crs(4326) if boundary.crs is not None else boundary
+        geom = shapely.union_all(np.asarray(b.geometry.array if isinstance(b, gpd.GeoDataFrame) else b.array))
+    elif isinstance(boundary, shapely.Geometry):
+        geom = boundary
+    else:
+        raise InputError(f"boundary must be a shapely polygon in WGS84 or a GeoDataFrame, got {type(boundary).__name__}.")
+    out = np.ones(len(lon), dtype=bool)
+    idx = np.flatnonzero(mask)
+    shapely.prepare(geom)
+    out[idx] = shapely.contains_xy(geom, lon[idx], lat[idx]) | shapely.intersects_xy(geom, lon[idx], lat[idx])
+    return out
+
+
+def _geocode_pending(result: ReadResult, gazetteer: Any, settings: Settings) -> ReadResult:
+    from .geocode import Gazetteer, geocode
+
+    gaz = gazetteer if isinstance(gazetteer, Gazetteer) else Gazetteer.from_file(gazetteer, settings=settings)
+    g = geocode(result.pending, gaz, settings=settings)
+    gp = g.placed
+    if len(gp) and "cell" in gp.columns:
+        need = (gp["cell"].to_numpy() == 0) & gp["precision"].isin(["point", "address"]).to_numpy(dtype=bool)
+        if need.any():
+            cells = gp["cell"].to_numpy(dtype=np.uint64).copy()
+            cells[need] = points_to_cells(gp["lat"].to_numpy()[need], gp["lon"].to_numpy()[need], settings.resolution)
+            gp = gp.assign(cell=cells)
+    placed = pd.concat([result.placed, gp], ignore_index=True) if len(gp) else result.placed
+    rej = g.rejected
+    rejected = pd.concat([result.rejected, rej], ignore_index=True) if len(rej) else result.rejected
+    if len(rej) and len(result.rejected) == 0:
+        rejected = rej.reset_index(drop=True)
+    report = dict(result.report)
+    report["geocoded_by_tier"] = dict(g.report.get("geocoded_by_tier", {}))
+    report["match_rate"] = g.report.get("match_rate")
+    report["geocode"] = {k: v for k, v in g.report.items() if k not in ("geocoded_by_tier", "match_rate")}
+    return ReadResult(placed=placed, pending=result.pending.iloc[:0], rejected=rejected, report=report)
