@@ -20,6 +20,7 @@ from ..errors import LagesbildError
 COMMAND_MODULES: tuple[str, ...] = (
     "read",
     "sample",
+    "export",
 )
 
 
