@@ -554,7 +554,10 @@ def roll_up(cells: pd.DataFrame, resolution: int) -> gpd.GeoDataFrame:
     """Sum cell counts up to a coarser ``resolution`` (e.g. 9 → 8 → 7); totals are preserved.
 
     Every ``count*`` column is summed per parent cell (and per ``period`` when the
-    index has one); the hex polygons are rebuilt for the parents. Going to a finer
+    index has one); the hex polygons are rebuilt for the parents. H3 cells are
+    not exactly nested, so a point near a parent's edge can lie in a different
+    cell when indexed directly at the coarser resolution: the roll-up keeps the
+    fine cells' totals, a recount puts points exactly. Going to a finer
     resolution cannot be done from counts: recount the incidents with
     :func:`count_cells` instead.
 

@@ -432,8 +432,9 @@ def cluster_labels(
         else:
             from sklearn.cluster import HDBSCAN
 
-            lab = HDBSCAN(min_cluster_size=max(min_samples, 2), min_samples=min_samples
-                          ).fit(np.column_stack([xs, ys])).labels_.astype(np.int64)
+            model = HDBSCAN(min_cluster_size=max(min_samples, 2), min_samples=min_samples,
+                            copy=True)
+            lab = model.fit(np.column_stack([xs, ys])).labels_.astype(np.int64)
         # renumber by size, largest first (stable, deterministic)
         valid = lab >= 0
         if valid.any():
@@ -560,7 +561,7 @@ def clusters(
             incidents["occurred_at"].dtype):
         t = incidents["occurred_at"][member]
         ok = t.notna().to_numpy()
-        how = (t.dt.dayofweek * 24 + t.dt.hour).to_numpy(dtype="float64")
+        how = (t.dt.day_of_week * 24 + t.dt.hour).to_numpy(dtype="float64")
         tab = np.zeros((k, 168), dtype=np.int64)
         np.add.at(tab, (lm[ok], how[ok].astype(np.int64)), 1)
         has = tab.sum(axis=1) > 0
