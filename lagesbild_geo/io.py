@@ -1243,15 +1243,15 @@ def read_incidents(
         gcrs: object | None = crs if crs is not None else (raw.crs.to_epsg() if getattr(raw, "crs", None) is not None and raw.crs.to_epsg() else None)
         pairs.append(((np.asarray(gx, dtype="float64"), np.asarray(gy, dtype="float64"),
                        ~shapely.is_missing(garr), ("geometry", "geometry")), gcrs))
-    for (a, b, present, names), pcrs in pairs:
-        ok = np.isfinite(a) & np.isfinite(b) & ~((a == 0) & (b == 0))
-        guess = detect_crs(a, b, crs=pcrs, names=names)
+    for (va, vb, present, names), pcrs in pairs:
+        ok = np.isfinite(va) & np.isfinite(vb) & ~((va == 0) & (vb == 0))
+        guess = detect_crs(va, vb, crs=pcrs, names=names)
         guesses.append((names, guess))
         coord_present |= present & ~coord_valid
         take = ok & ~coord_valid
         if not take.any() or guess.crs is None:
             continue
-        x, y, _sw = orient_axes(a[take], b[take])
+        x, y, _sw = orient_axes(va[take], vb[take])
         if guess.crs == "EPSG:4326":
             lo, la = x, y
             e, no = to_sweref(lo, la)
