@@ -1,0 +1,346 @@
+"""Exempelkommun: a fictional Swedish kommun generated deterministically from a seed.
+
+The committed ``sample_data/`` directory is the output of :func:`write_sample`
+with :data:`DEFAULT_SEED`; a test proves that regenerating gives identical bytes.
+Everything that was planted (hotspots, background areas, the measure and its
+effect, the true position of every address row) is written to ``truth.json``
+so tests can check that the library finds it. See ``docs/sample-data.md``.
+
+Nothing here reads real data: the kommun, its streets and incidents are fictional.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import _sample_files as files
+from ._sample_events import (
+    MEASURE_FACTOR,
+    MEASURE_START,
+    MEASURE_TARGETS,
+    SEASON_AMPLITUDE,
+    YEARS,
+    apply_measure,
+    components,
+    draw_events,
+)
+from ._sample_geo import (
+    KOMMUN_CODE,
+    KOMMUN_NAME,
+    MAIN_TOWN,
+    SECOND_TOWN,
+    Geography,
+    build_geography,
+    polygon_to_geojson,
+    to_sweref,
+    to_wgs84,
+)
+from ._sample_survey import pins_file, survey_file
+
+__all__ = ["DEFAULT_SEED", "SAMPLE_FILES", "generate_sample", "write_sample"]
+
+#: Seed of the committed sample_data/.
+DEFAULT_SEED = 20240101
+
+#: The files :func:`write_sample` writes, in order.
+SAMPLE_FILES: tuple[str, ...] = (
+    "kommun.geojson",
+    "districts.geojson",
+    "gazetteer.csv",
+    "incidents_polis.xlsx",
+    "incidents_kommun.csv",
+    "survey_trygghet.csv",
+    "survey_pins.geojson",
+    "truth.json",
+)
+
+FORMAT_VERSION = 1
+
+
+def _dumps(obj: Any, level: int = 0) -> str:
+    """JSON with sorted keys: nested objects indented, long lists of rows one row per line."""
+    pad = " " * (level + 1)
+    if isinstance(obj, dict) and obj:
+        items = [f"{pad}{json.dumps(k, ensure_ascii=False)}: {_dumps(obj[k], level + 1)}"
+                 for k in sorted(obj)]
+        return "{\n" + ",\n".join(items) + "\n" + " " * level + "}"
+    if isinstance(obj, list) and len(obj) > 4 and all(isinstance(v, dict) for v in obj):
+        rows = [pad + json.dumps(v, ensure_ascii=False, sort_keys=True, allow_nan=False)
+                for v in obj]
+        return "[\n" + ",\n".join(rows) + "\n" + " " * level + "]"
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, allow_nan=False)
+
+
+def _json_bytes(obj: Any) -> bytes:
+    return (_dumps(obj) + "\n").encode("utf-8")
+
+
+def _feature_collection(features: list[dict[str, Any]], name: str) -> bytes:
+    fc = {"type": "FeatureCollection", "name": name, "features": features}
+    # One feature per line: small diffs, still valid JSON.
+    head = json.dumps({k: v for k, v in fc.items() if k != "features"}, ensure_ascii=False,
+                      sort_keys=True)[:-1]
+    body = ",\n".join(json.dumps(f, ensure_ascii=False, sort_keys=True) for f in features)
+    return (head + ',"features":[\n' + body + "\n]}\n").encode("utf-8")
+
+
+def _kommun_geojson(geo: Geography, kommun: shapely.Polygon) -> bytes:
+    feat = {"type": "Feature",
+            "properties": {"kommunkod": KOMMUN_CODE, "kommunnamn": KOMMUN_NAME},
+            "geometry": polygon_to_geojson(kommun)}
+    return _feature_collection([feat], "kommun")
+
+
+def _districts_geojson(geo: Geography) -> bytes:
+    feats = []
+    for r in geo.districts.sort_values("deso").itertuples():
+        feats.append({"type": "Feature",
+                      "properties": {"deso": r.deso, "namn": r.namn,
+                                     "befolkning": int(r.befolkning)},
+                      "geometry": polygon_to_geojson(r.geometry)})
+    return _feature_collection(feats, "districts")
+
+
+def _gazetteer_csv(geo: Geography) -> bytes:
+    a = geo.addresses.sort_values(["postort", "gatunamn", "husnummer", "bokstav"], kind="stable")
+    e, n = to_sweref(a["x"].to_numpy(), a["y"].to_numpy())
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["typ", "gatunamn", "husnummer", "bokstav", "postnummer", "postort", "platsnamn",
+                "nord", "ost"])
+    for r, ee, nn in zip(a.itertuples(), e, n, strict=True):
+        w.writerow(["adress", r.gatunamn, int(r.husnummer), r.bokstav, r.postnummer, r.postort,
+                    "", int(round(nn)), int(round(ee))])
+    for p in sorted(geo.places, key=lambda p: p.name):
+        ee, nn = to_sweref(np.array([p.x]), np.array([p.y]))
+        w.writerow(["plats", "", "", "", p.postnummer, p.postort, p.name, int(round(nn[0])),
+                    int(round(ee[0]))])
+    return buf.getvalue().encode("utf-8")
+
+
+def _point(x: float, y: float) -> dict[str, float]:
+    lon, lat = to_wgs84(np.array([x]), np.array([y]))
+    return {"lat": round(float(lat[0]), 6), "lon": round(float(lon[0]), 6)}
+
+
+def _count_by(rows: pd.DataFrame) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for (src, yr), g in rows.groupby(["source", rows["t"].dt.year]):
+        out.setdefault(str(src), {})[str(yr)] = len(g)
+    return out
+
+
+def _hotspots(geo: Geography, rows: pd.DataFrame) -> list[dict[str, Any]]:
+    comps = {c.name: c for c in components(geo)}
+    spec = [
+        ("hs_resecentrum", "Resecentrum", "persistent", 150, "every day, peaks 6-10 and 15-20"),
+        ("hs_nattliv", "Storgatan vid Centrumtorget (nattliv)", "persistent", 200,
+         "Friday and Saturday nights 22-03"),
+        ("hs_handelsplatsen", "Handelsplatsen Väster", "emerging", 150,
+         "2025 only, rising month by month; afternoons"),
+        ("hs_solberga", "Solberga centrum", "declining", 150,
+         "strong in 2024, 15 % of that intensity in 2025; evenings"),
+    ]
+    out = []
+    for comp_name, name, kind, radius, when in spec:
+        pol = comps[comp_name]
+        cats = sorted({c for c in pol.cats} | {
+            c for cc in components(geo) if cc.name == comp_name for c in cc.cats})
+        sub = rows[(rows["component"] == comp_name)]
+        years = [2024, 2025] if kind == "persistent" else [2025] if kind == "emerging" else [2024]
+        out.append({"name": name, "kind": kind, **_point(*pol.centre), "radius_m": radius,
+                    "sigma_m": [float(pol.sigma[0]), float(pol.sigma[1])],
+                    "categories": cats, "years": years, "when": when, "component": comp_name,
+                    "rows_by_source_and_year": _count_by(sub)})
+    return out
+
+
+def _background(geo: Geography, rows: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    d = geo.districts.set_index("namn")
+    for name in geo.background_districts:
+        poly = d.loc[name, "geometry"].buffer(-300).simplify(20)
+        inside = files.in_polygon(rows, poly) & rows["precision"].isin(["point", "address"])
+        out.append({"name": name, "deso": d.loc[name, "deso"],
+                    "polygon": polygon_to_geojson(poly),
+                    "note": "district polygon shrunk by 300 m; only uniform noise and "
+                            "residential background fall here",
+                    "located_rows": int(inside.sum())})
+    return out
+
+
+def _measure(geo: Geography, rows: pd.DataFrame) -> dict[str, Any]:
+    area = geo.measure_area
+    ring = area.buffer(250).difference(area)
+    target = rows["category"].isin(MEASURE_TARGETS) & rows["precision"].isin(["point", "address"])
+    t = rows["t"]
+    start = pd.Timestamp(MEASURE_START)
+    windows = {
+        "before": (pd.Timestamp("2024-05-01"), start),
+        "after": (start, pd.Timestamp("2026-01-01")),
+        "before_all": (pd.Timestamp("2024-01-01"), start),
+    }
+    inside = files.in_polygon(rows, area)
+    in_ring = files.in_polygon(rows, ring)
+    in_kommun = files.in_polygon(rows, geo.boundary.buffer(1))
+    zones = {"area": inside, "buffer_250m": in_ring, "comparison": in_kommun & ~inside & ~in_ring}
+    counts: dict[str, dict[str, int]] = {}
+    for zname, zmask in zones.items():
+        counts[zname] = {}
+        for wname, (w0, w1) in windows.items():
+            m = target & zmask & (t >= w0) & (t < w1)
+            counts[zname][wname] = int(m.sum())
+    return {
+        "name": "Trygghetsåtgärder i Stationsparken",
+        "area_name": "Stationsparken",
+        "area_polygon": polygon_to_geojson(area),
+        "start_date": str(MEASURE_START.astype("datetime64[D]")),
+        "target_categories": list(MEASURE_TARGETS),
+        "planted_effect": {
+            "kind": "multiplicative drop after start_date inside the area",
+            "factor_after_start": MEASURE_FACTOR,
+            "relative_change": round(MEASURE_FACTOR - 1.0, 3),
+            "buffer": "no planted change (no displacement)",
+            "comparison": "no planted change (rest of the kommun)",
+        },
+        "windows": {k: [str(v[0].date()), str(v[1].date())] for k, v in windows.items()},
+        "counts": counts,
+        "counts_note": "target-category rows placed at point or address precision (true "
+                       "positions), half-open windows [start, end) in local time; "
+                       "comparison = kommun minus area minus the 250 m buffer ring",
+    }
+
+
+def _files_truth_categories(rows: pd.DataFrame) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for src, g in rows.groupby("source"):
+        out[str(src)] = {str(k): int(v) for k, v in g["category"].value_counts().sort_index()
+                         .items()}
+    return out
+
+
+def generate_sample(*, seed: int = DEFAULT_SEED) -> dict[str, bytes]:
+    """Generate every Exempelkommun file in memory.
+
+    Parameters
+    ----------
+    seed
+        Seed of the numpy random generator; the same seed gives the same bytes.
+
+    Returns
+    -------
+    dict
+        File name → file content, in the order of :data:`SAMPLE_FILES`.
+
+    Examples
+    --------
+    >>> files = generate_sample()
+    >>> sorted(files)[:3]
+    ['districts.geojson', 'gazetteer.csv', 'incidents_kommun.csv']
+    """
+    rng = np.random.default_rng(seed)
+    geo = build_geography(rng)
+    kommun = shapely.coverage_union_all(list(geo.districts["geometry"]))
+    ev = draw_events(geo, rng)
+    ev = apply_measure(ev, geo, rng)
+    police_bytes, police_truth, police_rows = files.police_file(ev, geo, rng)
+    kommun_bytes, kommun_truth, kommun_rows = files.kommun_file(ev, geo, rng)
+    rows = pd.concat([police_rows, kommun_rows], ignore_index=True)
+    survey_bytes, survey_truth = survey_file(geo, rng)
+    pins_bytes, pins_truth = pins_file(geo, rng, rows)
+    police_truth["categories"] = _files_truth_categories(police_rows)["polis"]
+    kommun_truth["categories"] = _files_truth_categories(kommun_rows)["kommun"]
+    d = geo.districts
+    truth: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "generator": {"module": "lagesbild_geo.sample", "seed": int(seed),
+                      "period": ["2024-01-01", "2025-12-31"], "years": list(YEARS)},
+        "kommun": {"code": KOMMUN_CODE, "name": KOMMUN_NAME, "towns": [MAIN_TOWN, SECOND_TOWN],
+                   "area_km2": round(kommun.area / 1e6, 3),
+                   "population": int(d["befolkning"].sum()),
+                   "shared_street_names": sorted(
+                       set(geo.addresses.loc[geo.addresses.postort == SECOND_TOWN, "gatunamn"])
+                       & set(geo.addresses.loc[geo.addresses.postort == MAIN_TOWN, "gatunamn"])),
+                   "bbox_wgs84": _bbox(kommun)},
+        "districts": {"count": len(d), "codes": sorted(d["deso"]),
+                      "by_type": {str(k): int(v) for k, v in d["typ"].value_counts().sort_index()
+                                  .items()}},
+        "gazetteer": {"addresses": len(geo.addresses), "places": len(geo.places),
+                      "postorter": sorted(set(geo.addresses["postort"])),
+                      "crs": "EPSG:3006"},
+        "files": {"incidents_polis.xlsx": police_truth, "incidents_kommun.csv": kommun_truth},
+        "incidents_total": len(rows),
+        "hotspots": _hotspots(geo, rows),
+        "background_areas": _background(geo, rows),
+        "measure": _measure(geo, rows),
+        "patterns": {
+            "seasonal": {"categories": sorted(SEASON_AMPLITUDE), "peak_month": 7,
+                         "amplitude": 0.5,
+                         "formula": "intensity × (1 + amplitude × cos(2π (month − peak) / 12))"},
+            "bostadsinbrott": "peak in January (amplitude 0.25), weekdays 9-17",
+            "nightlife": "vald and ordning around Storgatan/Centrumtorget, Friday and Saturday "
+                         "22-03 about ten times the weekday rate",
+            "dst": "no local times inside the DST gap or the repeated autumn hour",
+        },
+        "survey": survey_truth,
+        "pins": pins_truth,
+    }
+    out = {
+        "kommun.geojson": _kommun_geojson(geo, kommun),
+        "districts.geojson": _districts_geojson(geo),
+        "gazetteer.csv": _gazetteer_csv(geo),
+        "incidents_polis.xlsx": police_bytes,
+        "incidents_kommun.csv": kommun_bytes,
+        "survey_trygghet.csv": survey_bytes,
+        "survey_pins.geojson": pins_bytes,
+        "truth.json": _json_bytes(truth),
+    }
+    return {name: out[name] for name in SAMPLE_FILES}
+
+
+def _bbox(poly: shapely.Polygon) -> list[float]:
+    xy = np.asarray(poly.exterior.coords)
+    lon, lat = to_wgs84(xy[:, 0], xy[:, 1])
+    return [round(float(lon.min()), 6), round(float(lat.min()), 6), round(float(lon.max()), 6),
+            round(float(lat.max()), 6)]
+
+
+def write_sample(directory: str | Path, *, seed: int = DEFAULT_SEED) -> dict[str, Path]:
+    """Write the Exempelkommun files into ``directory`` (created when missing).
+
+    Parameters
+    ----------
+    directory
+        Target folder; existing sample files in it are overwritten, others are left alone.
+    seed
+        Seed of the generator (:data:`DEFAULT_SEED` gives the committed ``sample_data/``).
+
+    Returns
+    -------
+    dict
+        File name → path written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     paths = write_sample(tmp)
+    >>> sorted(paths)[-1]
+    'truth.json'
+    """
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for name, data in generate_sample(seed=seed).items():
+        path = target / name
+        path.write_bytes(data)
+        written[name] = path
+    return written
