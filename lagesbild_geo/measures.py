@@ -519,8 +519,8 @@ def validate_measure(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Pr
 
     Examples
     --------
-    >>> clean, problems = validate_measure({"title": "Belysning", "target_categories": ["Rån"],
-    ...                                      "status": "pagaende", "cost": -5})
+    >>> clean, problems = validate_measure({"area_id": "a1", "title": "Belysning",
+    ...     "target_categories": ["Rån"], "status": "pagaende", "cost": -5})
     >>> clean["target_categories"], clean["status"], [p[0] for p in problems]
     (('ran',), 'pågående', ['cost'])
     """
@@ -990,7 +990,7 @@ class MeasureStore:
         >>> with MeasureStore(pathlib.Path(tempfile.mkdtemp()) / "s.sqlite") as store:
         ...     a = store.add_area(name="Torget", geometry="POLYGON ((17.1 59.37, 17.11 59.37, 17.11 59.375, 17.1 59.37))")
         ...     round(a.area_km2, 3)
-        0.157
+        0.158
         """
         values, problems, notes = _validate_area(
             {"name": name, "geometry": geometry, "description": description,
