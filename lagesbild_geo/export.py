@@ -8,6 +8,7 @@ looks like personal data. See ``docs/export-format.md`` for every property.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import math
@@ -325,9 +326,7 @@ def _generic_columns(frame: pd.DataFrame, fixed: Sequence[str], layer: str, note
             continue
         s = frame[c]
         kind = s.dtype.kind
-        if kind in "biuf":
-            keep.append(c)
-        elif kind == "M":
+        if kind in "biuf" or kind == "M":
             keep.append(c)
         else:
             vals = s.dropna()
@@ -658,19 +657,28 @@ def _areas_from_store(store: Any) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     return areas, measures
 
 
+def _id_frame(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Plain frame with the id (index ``id``/``name`` or column ``id``) as column ``name``."""
+    df = pd.DataFrame(frame)
+    if name not in df.columns and df.index.name in ("id", name):
+        df = df.reset_index()
+        df = df.rename(columns={df.columns[0]: name})
+    else:
+        df = df.reset_index(drop=True)
+    if name not in df.columns and "id" in df.columns:
+        df = df.rename(columns={"id": name})
+    return df
+
+
 def _areas_layer(areas: gpd.GeoDataFrame, measures: pd.DataFrame, notes: _Notes,
                  blocked: set[str]) -> gpd.GeoDataFrame:
-    a = _index_to_column(pd.DataFrame(areas), "area_id")
-    if "area_id" not in a.columns:
-        a = a.rename(columns={"id": "area_id"}) if "id" in a.columns else a
+    a = _id_frame(areas, "area_id")
     if "area_id" not in a.columns or len(a) == 0:
         return _empty_gdf(["area_id", "area_name", "measures"])
     name_col = _first(a, ("area_name", "name", "namn"))
-    m = _index_to_column(pd.DataFrame(measures), "measure_id") if len(measures) else pd.DataFrame()
-    if len(m) and "measure_id" not in m.columns and "id" in m.columns:
-        m = m.rename(columns={"id": "measure_id"})
+    m = _id_frame(measures, "measure_id") if len(measures) else pd.DataFrame()
     dropped = [c for c in m.columns if c not in {x for al in _MEASURE_ALIASES.values() for x in al}
-               and c not in ("area_id", "geometry", "deleted_at", "deleted", "version")]
+               and c not in ("area_id", "area_name", "geometry", "deleted_at", "deleted", "version")]
     notes.drop("areas.measures", dropped)
     mlists: dict[str, list[dict[str, Any]]] = {}
     if len(m) and "area_id" in m.columns:
@@ -710,7 +718,7 @@ def _areas_layer(areas: gpd.GeoDataFrame, measures: pd.DataFrame, notes: _Notes,
     if name_col and values_with_personal_data(names.fillna("")).any():
         names = names.mask(values_with_personal_data(names.fillna("")).to_numpy())
     out["area_name"] = names.to_numpy()
-    out["measures"] = [mlists.get(k, []) for k in out["area_id"]]
+    out["measures"] = pd.Series([mlists.get(k, []) for k in out["area_id"]], dtype=object)
     out["n_measures"] = [len(v) for v in out["measures"]]
     if "source" in a.columns:
         out["source"] = a["source"].to_numpy()
@@ -1202,11 +1210,9 @@ def _decode_gpkg_lists(g: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             continue
         vals = out[c].dropna()
         if len(vals) and vals.map(lambda v: isinstance(v, str) and v[:1] in "[{").all():
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 out[c] = pd.Series([json.loads(v) if isinstance(v, str) else v for v in out[c]],
                                    index=out.index, dtype=object)
-            except json.JSONDecodeError:
-                pass
     return out
 
 
@@ -1382,8 +1388,8 @@ def merge(
     """
     a = kommun if isinstance(kommun, Lagesbild) else read_package(kommun)
     b = polis if isinstance(polis, Lagesbild) else read_package(polis)
-    if isinstance(a, LagesbildPackage) and a.metadata.get("merged") or \
-            isinstance(b, LagesbildPackage) and b.metadata.get("merged"):
+    if (isinstance(a, LagesbildPackage) and a.metadata.get("merged")) or \
+            (isinstance(b, LagesbildPackage) and b.metadata.get("merged")):
         raise InputError("One of the packages is already a merged package; merge the two original "
                          "packages instead.")
     empty = _empty_gdf()

@@ -116,8 +116,8 @@ def luhn_ok(digits: str) -> bool:
     if not digits.isdigit():
         return False
     total = 0
-    for i, ch in enumerate(digits):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
+    for i, ch in enumerate(reversed(digits)):  # double every second digit from the right
+        d = int(ch) * (2 if i % 2 == 1 else 1)
         total += d - 9 if d > 9 else d
     return total % 10 == 0
 
@@ -168,13 +168,7 @@ _PHONE_ANY = re.compile(r"(?<![\d\w])(?:\+46|0046|0)[\s\-]?[1-9](?:[\s\-]?\d){6,
 
 # Common Swedish first names (SCB's most frequent), folded.
 _FIRST_NAMES = frozenset(
-    """anna eva maria karin sara kristina lena emma kerstin marie malin ingrid jenny
-    hanna linda elin annika susanne monica birgitta johanna sofia carina elisabeth ulla
-    katarina linnea helena marianne emilia ida julia ella alice maja wilma ebba lisa
-    erik lars karl anders johan per nils carl mikael jan hans peter olof lennart gunnar
-    sven fredrik daniel bengt alexander bo magnus leif mats stefan ulf oskar andreas
-    thomas goran bjorn christer jonas martin kjell henrik mohammed ali ahmed liam
-    noah william hugo lucas elias adam oliver isak filip viktor gustav axel ahmad""".split()
+    ["anna", "eva", "maria", "karin", "sara", "kristina", "lena", "emma", "kerstin", "marie", "malin", "ingrid", "jenny", "hanna", "linda", "elin", "annika", "susanne", "monica", "birgitta", "johanna", "sofia", "carina", "elisabeth", "ulla", "katarina", "linnea", "helena", "marianne", "emilia", "ida", "julia", "ella", "alice", "maja", "wilma", "ebba", "lisa", "erik", "lars", "karl", "anders", "johan", "per", "nils", "carl", "mikael", "jan", "hans", "peter", "olof", "lennart", "gunnar", "sven", "fredrik", "daniel", "bengt", "alexander", "bo", "magnus", "leif", "mats", "stefan", "ulf", "oskar", "andreas", "thomas", "goran", "bjorn", "christer", "jonas", "martin", "kjell", "henrik", "mohammed", "ali", "ahmed", "liam", "noah", "william", "hugo", "lucas", "elias", "adam", "oliver", "isak", "filip", "viktor", "gustav", "axel", "ahmad"]
 )
 _SURNAME_END = re.compile(
     r"(son|sson|berg|strom|qvist|kvist|lund|gren|dahl|lin|ander|holm|blom|stedt|man)$"
@@ -525,7 +519,7 @@ def suppress_survey(
         )
     out = frame.copy()
     n = pd.to_numeric(out[n_column], errors="coerce")
-    flag = (n < min_respondents).fillna(True).to_numpy()
+    flag = ~(n >= min_respondents).to_numpy(dtype=bool, na_value=False)
     if "suppressed" in out.columns:
         flag = flag | out["suppressed"].fillna(False).astype(bool).to_numpy()
     for c in value_columns:

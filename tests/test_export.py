@@ -329,6 +329,29 @@ def test_areas_from_a_store_like_object(lb, tmp_path: Path) -> None:
     assert back.areas["measures"].iloc[0][0]["target_categories"] == ["vald", "ran"]
 
 
+def test_areas_from_a_real_measure_store(lb, tmp_path: Path) -> None:
+    measures = pytest.importorskip("lagesbild_geo.measures")
+    store = measures.MeasureStore(tmp_path / "s.sqlite", user="anna.planted")
+    a = store.add_area(name="Centrumtorget", description=PLANTED["kommentar"],
+                       geometry="POLYGON ((17.1 59.37, 17.11 59.37, 17.11 59.375, 17.1 59.37))")
+    store.add_measure(area_id=a.id, title="Trygghetsvandring och belysning",
+                      target_categories=["vald", "skadegorelse"], responsible="forvaltning",
+                      description=PLANTED["beskrivning"], problem=PLANTED["summary"],
+                      start_date="2025-04-01", next_followup="2025-10-01", status="pågående",
+                      partners=["Polisen"], cause_tags=["belysning"], cost=12000)
+    export_package(lb, tmp_path / "pkg", store=store)
+    p = _load(tmp_path / "pkg", "areas")["features"][0]["properties"]
+    assert p["area_id"] == a.id and p["area_name"] == "Centrumtorget"
+    (m,) = p["measures"]
+    assert m["title"] == "Trygghetsvandring och belysning"
+    assert m["target_categories"] == ["vald", "skadegorelse"] and m["status"] == "pågående"
+    assert m["responsible"] == "forvaltning" and m["cost"] == 12000
+    assert (m["start_date"], m["next_followup"]) == ("2025-04-01", "2025-10-01")
+    assert validate_package(tmp_path / "pkg").empty
+    assert _needle_hits(_all_bytes(tmp_path / "pkg")) == []
+    store.close()
+
+
 def test_merge_tags_both_sides(lb, pkg: Path, tmp_path: Path) -> None:
     polis_lb = tiny_lagesbild(Settings(min_count=4))
     export_package(polis_lb, tmp_path / "polis")

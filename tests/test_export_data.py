@@ -7,10 +7,10 @@ Imported by the other test modules (``from test_export_data import ...``).
 
 from __future__ import annotations
 
+import geopandas as gpd
 import h3  # tests may use h3 directly; the library goes through lagesbild_geo.grid
 import numpy as np
 import pandas as pd
-import geopandas as gpd
 from shapely.geometry import Point, Polygon, box
 
 from lagesbild_geo.pipeline import Lagesbild
