@@ -1259,15 +1259,13 @@ def _to_bundle(frames: Mapping[str, gpd.GeoDataFrame], meta: dict[str, Any]) -> 
         incidents = pd.DataFrame()
     supp = meta.get("suppression") or {}
     settings = Settings()
-    try:
+    with contextlib.suppress(TypeError, ValueError):
         settings = settings.replace(
             min_count=int(supp.get("min_count") or settings.min_count),
             min_respondents=int(supp.get("min_respondents") or settings.min_respondents),
             coordinate_precision=int(meta.get("coordinate_precision") or 6),
             resolution=int((meta.get("method") or {}).get("resolution") or settings.resolution),
         )
-    except (TypeError, ValueError):
-        pass
     return LagesbildPackage(
         incidents=incidents,
         rejected=pd.DataFrame(),
