@@ -175,7 +175,7 @@ def sidebar_status(acc: Access) -> None:
         if acc.open_mode:
             st.info("Appen körs utan inloggning (lokalt läge): alla kan ändra. "
                     "Lägg lösenord per roll i `.streamlit/secrets.toml` för att kräva inloggning "
-                    "(se docs/app.md).", icon="🔓")
+                    "(se docs/app.md).", icon=":material/lock_open:")
         else:
             st.caption(f"Inloggad: **{acc.user}** ({acc.role})")
             if st.button("Logga ut"):
@@ -189,7 +189,7 @@ def sidebar_status(acc: Access) -> None:
 def require_editor(acc: Access) -> bool:
     """True when the user may edit; shows a notice otherwise."""
     if not acc.can_edit:
-        st.info("Du är inloggad som läsare: du kan titta och ladda ner men inte ändra.", icon="👁️")
+        st.info("Du är inloggad som läsare: du kan titta och ladda ner men inte ändra.", icon=":material/visibility:")
     return acc.can_edit
 
 
@@ -217,7 +217,7 @@ def show_error(exc: BaseException, what: str = "") -> None:
     """Show ``exc`` as a friendly Swedish error (never a traceback); log the details."""
     if not isinstance(exc, LagesbildError):
         log.exception("Unexpected error in the app: %s", what)
-    st.error((f"**{what}**\n\n" if what else "") + error_text(exc), icon="⚠️")
+    st.error((f"**{what}**\n\n" if what else "") + error_text(exc), icon=":material/error:")
 
 
 @contextlib.contextmanager
@@ -562,7 +562,7 @@ def problems_text(problems: Sequence[tuple[str, str, str]]) -> str:
 
 
 def show_problems(problems: Sequence[tuple[str, str, str]], what: str) -> None:
-    st.error(f"**{what}**\n\n{problems_text(problems)}", icon="⚠️")
+    st.error(f"**{what}**\n\n{problems_text(problems)}", icon=":material/error:")
 
 
 def _measure_constants() -> tuple[tuple[str, ...], dict[str, str], tuple[str, ...]]:

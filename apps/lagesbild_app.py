@@ -18,17 +18,17 @@ if str(APP_DIR) not in sys.path:  # AppTest and `streamlit run` from another cwd
 
 import app_state  # noqa: E402
 
-st.set_page_config(page_title="Lägesbild", page_icon="🗺️", layout="wide")
+st.set_page_config(page_title="Lägesbild", page_icon=":material/map:", layout="wide")
 
 access = app_state.access()
 
 pages = [
-    st.Page("app_pages/karta.py", title="Karta", icon="🗺️", default=True),
-    st.Page("app_pages/omraden.py", title="Områden och åtgärder", icon="✏️"),
-    st.Page("app_pages/atgardsplan.py", title="Åtgärdsplan", icon="📋"),
-    st.Page("app_pages/uppfoljning.py", title="Uppföljning", icon="📈"),
-    st.Page("app_pages/data.py", title="Data", icon="📂"),
-    st.Page("app_pages/export.py", title="Export", icon="📦"),
+    st.Page("app_pages/karta.py", title="Karta", icon=":material/map:", default=True),
+    st.Page("app_pages/omraden.py", title="Områden och åtgärder", icon=":material/draw:"),
+    st.Page("app_pages/atgardsplan.py", title="Åtgärdsplan", icon=":material/checklist:"),
+    st.Page("app_pages/uppfoljning.py", title="Uppföljning", icon=":material/monitoring:"),
+    st.Page("app_pages/data.py", title="Data", icon=":material/upload_file:"),
+    st.Page("app_pages/export.py", title="Export", icon=":material/download:"),
 ]
 nav = st.navigation(pages)
 app_state.sidebar_status(access)

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
-from lagesbild_geo.measures import MeasureStore  # noqa: E402
+from lagesbild_geo.measures import MeasureStore
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "apps" / "lagesbild_app.py")

@@ -30,7 +30,7 @@ if editor:
         st.caption("Inget ritat område ännu. Rita i kartan ovan, eller gör ett område av ett "
                    "kluster eller DeSO-område nedan.")
     else:
-        st.success("Du har ritat ett område. Ge det ett namn och spara.", icon="✏️")
+        st.success("Du har ritat ett område. Ge det ett namn och spara.", icon=":material/draw:")
         with st.form("new_area", clear_on_submit=False):
             name = st.text_input("Områdets namn", key="new_area_name")
             descr = st.text_area("Beskrivning (valfritt)", key="new_area_description")
@@ -61,7 +61,7 @@ if editor:
                         st.rerun()
 
 if st.session_state.get("last_saved_area"):
-    st.toast("Området är sparat.", icon="✅")
+    st.toast("Området är sparat.", icon=":material/check_circle:")
 
 # ------------------------------------------------------------------ saved areas
 st.subheader("Sparade områden")
