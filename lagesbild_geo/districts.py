@@ -1,0 +1,1260 @@
+"""Districts: reading district layers, assigning incidents and cells, the per-district table.
+
+A coordinator thinks in districts (DeSO, RegSO, stadsdelar, kommundelar,
+lokalpolisområden), not hexagons. This module
+
+* reads a district layer in any vector format and CRS (:func:`read_districts`),
+* assigns incidents to districts exactly and fast (:func:`assign_districts`),
+* spreads cell counts over districts (:func:`cells_to_districts`),
+* builds the per-district lägesbild table (:func:`summarize`).
+
+See ``docs/districts.md`` for the columns and the rules.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+from pyproj import CRS
+from scipy import ndimage
+
+from .errors import CRSError, InputError, SchemaError
+from .hotspots import change
+from .schema import CATEGORIES, CATEGORY_LABELS, fold
+
+__all__ = [
+    "OUTSIDE_CODE",
+    "SUMMARY_LABELS_SV",
+    "TOTAL_CODE",
+    "Period",
+    "assign_districts",
+    "cells_to_districts",
+    "parse_period",
+    "read_districts",
+    "summarize",
+]
+
+#: ``district_code`` of the summary row for incidents outside every district.
+OUTSIDE_CODE = "_outside"
+#: ``district_code`` of the kommun-wide total row of the summary.
+TOTAL_CODE = "_total"
+
+_METRIC_CRS = "EPSG:3006"
+
+# Column-name candidates (folded, see schema.fold), in order of preference.
+_CODE_CANDIDATES: tuple[tuple[str, str], ...] = (
+    ("district code", "other"),
+    ("deso", "deso"),
+    ("desokod", "deso"),
+    ("deso kod", "deso"),
+    ("deso code", "deso"),
+    ("deso id", "deso"),
+    ("regsokod", "regso"),
+    ("regso kod", "regso"),
+    ("regso", "regso"),
+    ("regso code", "regso"),
+    ("kod", "other"),
+    ("code", "other"),
+    ("omradeskod", "other"),
+    ("omrade kod", "other"),
+    ("stadsdelskod", "other"),
+    ("district id", "other"),
+    ("id", "other"),
+    ("kommunkod", "kommun"),
+    ("kommun kod", "kommun"),
+    ("kn kod", "kommun"),
+)
+_NAME_CANDIDATES: tuple[str, ...] = (
+    "district name", "namn", "name", "desonamn", "deso namn", "regsonamn", "regso namn",
+    "omradesnamn", "omrade", "stadsdel", "stadsdelsnamn", "kommundel", "basomrade",
+    "kommunnamn", "kommun", "kn namn",
+)
+_POPULATION_CANDIDATES: tuple[str, ...] = (
+    "population", "befolkning", "folkmangd", "invanare", "antal invanare", "folkmangd totalt",
+    "pop", "antal", "inhabitants",
+)
+_POPULATION_PREFIXES: tuple[str, ...] = ("befolkning", "folkmangd", "population", "invanare")
+
+_CODE_PATTERNS: dict[str, re.Pattern[str]] = {
+    "deso": re.compile(r"^\d{4}[ABC]\d{4}$"),
+    "regso": re.compile(r"^\d{4}R\d{3}$"),
+    "kommun": re.compile(r"^\d{4}$"),
+}
+_CODE_EXAMPLES = {"deso": "0180C1090", "regso": "0180R009", "kommun": "0180"}
+
+
+# ----------------------------------------------------------------------------------------
+# Periods
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open time interval ``[start, end)`` in Europe/Stockholm with a label.
+
+    Build one with :func:`parse_period`.
+    """
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    label: str
+    kind: str = "custom"
+
+    @property
+    def days(self) -> float:
+        """Length in calendar days (a DST change does not make a day shorter)."""
+        return float((self.end.tz_localize(None) - self.start.tz_localize(None)) / pd.Timedelta(days=1))
+
+    def previous(self) -> Period:
+        """The period of the same kind and length just before this one.
+
+        Examples
+        --------
+        >>> parse_period("2025").previous().label
+        '2024'
+        >>> parse_period("2025-Q1").previous().label
+        '2024-Q4'
+        """
+        if self.kind == "year":
+            return parse_period(str(self.start.year - 1), tz=str(self.start.tz))
+        if self.kind == "quarter":
+            start = self.start - pd.DateOffset(months=3)
+            return parse_period(f"{start.year}-Q{(start.month - 1) // 3 + 1}", tz=str(self.start.tz))
+        if self.kind == "month":
+            start = self.start - pd.DateOffset(months=1)
+            return parse_period(f"{start.year}-{start.month:02d}", tz=str(self.start.tz))
+        length = self.end - self.start
+        start = self.start - length
+        last = self.start - pd.Timedelta(days=1)
+        return Period(start, self.start, f"{start.date()}/{last.date()}", "custom")
+
+    def to_dict(self) -> dict[str, str]:
+        """Plain dict for metadata (ISO dates; ``end`` exclusive)."""
+        return {"label": self.label, "start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+def parse_period(
+    period: str | Period | tuple[Any, Any] | Mapping[str, Any], *, tz: str = "Europe/Stockholm"
+) -> Period:
+    """Parse a period: ``"2025"``, ``"2025-Q2"``, ``"2025-03"``, ``"2025-01-01/2025-06-30"``,
+    a ``(start, end)`` pair or a ``{"start": ..., "end": ...}`` mapping.
+
+    Dates given as start and end are both inclusive whole days (a user's
+    "1 January to 30 June"); the returned :class:`Period` is half-open.
+
+    Examples
+    --------
+    >>> p = parse_period("2025-Q2")
+    >>> str(p.start.date()), str(p.end.date()), p.label
+    ('2025-04-01', '2025-07-01', '2025-Q2')
+    >>> parse_period(("2025-01-01", "2025-06-30")).days
+    181.0
+    """
+    if isinstance(period, Period):
+        return period
+    if isinstance(period, Mapping):
+        if "start" not in period or "end" not in period:
+            raise InputError(
+                f"period {dict(period)!r} needs both 'start' and 'end' (e.g. "
+                "{start = \"2025-01-01\", end = \"2025-06-30\"})."
+            )
+        return _period_from_dates(period["start"], period["end"], tz)
+    if isinstance(period, tuple | list):
+        if len(period) != 2:
+            raise InputError(f"period {period!r}: expected (start, end), got {len(period)} values.")
+        return _period_from_dates(period[0], period[1], tz)
+    text = str(period).strip()
+    if m := re.fullmatch(r"(\d{4})", text):
+        start = pd.Timestamp(int(m[1]), 1, 1, tz=tz)
+        return Period(start, pd.Timestamp(int(m[1]) + 1, 1, 1, tz=tz), text, "year")
+    if m := re.fullmatch(r"(\d{4})-?[QqKk]([1-4])", text):
+        y, q = int(m[1]), int(m[2])
+        start = pd.Timestamp(y, 3 * q - 2, 1, tz=tz)
+        return Period(start, start + pd.DateOffset(months=3), f"{y}-Q{q}", "quarter")
+    if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
+        y, mo = int(m[1]), int(m[2])
+        if not 1 <= mo <= 12:
+            raise InputError(f"period {text!r}: month must be 1..12.")
+        start = pd.Timestamp(y, mo, 1, tz=tz)
+        return Period(start, start + pd.DateOffset(months=1), f"{y}-{mo:02d}", "month")
+    if "/" in text:
+        a, b = text.split("/", 1)
+        return _period_from_dates(a, b, tz)
+    raise InputError(
+        f"period {text!r} is not understood; use a year ('2025'), a quarter ('2025-Q2'), "
+        "a month ('2025-03') or two dates ('2025-01-01/2025-06-30')."
+    )
+
+
+def _period_from_dates(a: Any, b: Any, tz: str) -> Period:
+    try:
+        start = pd.Timestamp(a)
+        last = pd.Timestamp(b)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"period ({a!r}, {b!r}): dates not understood ({exc}); use YYYY-MM-DD.") from None
+    start = start.tz_localize(tz) if start.tzinfo is None else start.tz_convert(tz)
+    last = last.tz_localize(tz) if last.tzinfo is None else last.tz_convert(tz)
+    start = start.normalize()
+    end = last.normalize() + pd.Timedelta(days=1)
+    if end <= start:
+        raise InputError(f"period ({a!r}, {b!r}) ends before it starts.")
+    return Period(start, end, f"{start.date()}/{last.date()}", "custom")
+
+
+# ----------------------------------------------------------------------------------------
+# Reading
+# ----------------------------------------------------------------------------------------
+
+
+def _find(columns: list[str], candidates: tuple[str, ...], prefixes: tuple[str, ...] = ()) -> str | None:
+    folded = {c: fold(c) for c in columns}
+    for cand in candidates:
+        for c, f in folded.items():
+            if f == cand or f.replace(" ", "") == cand.replace(" ", ""):
+                return c
+    for pre in prefixes:
+        for c, f in folded.items():
+            if f.startswith(pre):
+                return c
+    return None
+
+
+def _to_code_text(values: pd.Series) -> pd.Series:
+    """Codes as text; numbers that arrived as floats (180.0) lose the '.0'."""
+    if pd.api.types.is_float_dtype(values):
+        out = values.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
+    else:
+        out = values.map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+    return out.astype(str).str.strip()
+
+
+def _parse_numbers(values: pd.Series) -> pd.Series:
+    """Numbers as SCB and Excel write them: '1 565', '1565,0', 1565."""
+    if pd.api.types.is_numeric_dtype(values):
+        return pd.to_numeric(values, errors="coerce").astype("float64")
+    text = values.astype(str).str.replace(r"[\s\u00a0\u202f]", "", regex=True).str.replace(",", ".")
+    return pd.to_numeric(text, errors="coerce").astype("float64")
+
+
+def _guess_crs(geoms: npt.NDArray[Any], source: str) -> tuple[CRS, bool]:
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+    if minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90:
+        return CRS.from_epsg(4326), True
+    if minx >= 100_000 and maxx <= 1_100_000 and miny >= 6_000_000 and maxy <= 7_800_000:
+        return CRS.from_epsg(3006), True
+    raise CRSError(
+        f"District layer {source} has no CRS and its coordinates ({minx:.0f}, {miny:.0f}, "
+        f"{maxx:.0f}, {maxy:.0f}) look neither like WGS84 degrees nor SWEREF 99 TM metres. "
+        "Set the CRS on the file (e.g. in QGIS) or pass a GeoDataFrame with .set_crs(...)."
+    )
+
+
+def _polygonal(geom: Any) -> Any:
+    """Keep only the polygonal parts of a (repaired) geometry."""
+    if geom is None:
+        return None
+    if shapely.get_type_id(geom) in (3, 6):  # Polygon, MultiPolygon
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if shapely.get_type_id(p) in (3, 6)]
+    if not parts:
+        return shapely.Polygon()
+    return shapely.union_all(parts)
+
+
+def _repair(geoms: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
+    invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    out = geoms.copy()
+    if invalid.any():
+        fixed = shapely.make_valid(geoms[invalid])
+        out[invalid] = np.array([_polygonal(g) for g in fixed], dtype=object)
+    return out, invalid
+
+
+def read_districts(
+    source: str | Path | gpd.GeoDataFrame,
+    *,
+    code: str | None = None,
+    name: str | None = None,
+    population: str | None = None,
+    layer: str | int | None = None,
+    population_table: str | Path | pd.DataFrame | None = None,
+    check: bool = True,
+) -> gpd.GeoDataFrame:
+    """Read a district layer (DeSO, RegSO, stadsdelar ...) in any vector format and CRS.
+
+    Parameters
+    ----------
+    source
+        A file geopandas/pyogrio reads (GeoJSON, GeoPackage, Shapefile, FlatGeobuf,
+        GeoParquet ``.parquet``) or a GeoDataFrame (not modified).
+    code, name, population
+        Column names to use; by default recognised: ``deso``/``desokod``,
+        ``regsokod``, ``kod``/``code``, ``kommunkod``; ``namn``/``name``/``regsonamn``;
+        ``befolkning``/``folkmängd``/``population``/``invånare`` (also ``folkmangd_2023``).
+    layer
+        Layer of a multi-layer file (GeoPackage).
+    population_table
+        A separate table (CSV/Excel file or DataFrame, as SCB publishes it: a code
+        column and a value column) joined on the district code; wins over a
+        population column in the layer.
+    check
+        Measure overlaps and gaps between districts (in m², EPSG:3006).
+
+    Returns
+    -------
+    GeoDataFrame
+        EPSG:4326, index ``district_code`` (text: leading zeros kept), columns
+        ``district_name``, ``population`` (float, NaN when unknown), the other source
+        columns, ``geometry``. ``gdf.attrs["report"]`` holds the reading report:
+        ``features_read``, ``districts``, ``crs_detected``, ``crs_guessed``,
+        ``code_column``, ``code_kind`` (deso|regso|kommun|other), ``name_column``,
+        ``population_column``, ``population_source``, ``population_missing``,
+        ``codes_padded``, ``invalid_repaired``, ``empty_dropped``, ``duplicates_dissolved``,
+        ``overlaps`` (``pairs``, ``area_m2``, ``largest``), ``gaps`` (``count``,
+        ``area_m2``), ``total_area_m2``, ``warnings``.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, has no polygons, or codes break their known pattern.
+    SchemaError
+        No code column can be found (the message lists the columns).
+
+    Examples
+    --------
+    >>> import shapely, geopandas as gpd
+    >>> g = gpd.GeoDataFrame({"deso": ["0180C1090"], "namn": ["Centrum"], "befolkning": [1500]},
+    ...                      geometry=[shapely.box(18.0, 59.3, 18.01, 59.31)], crs=4326)
+    >>> d = read_districts(g)
+    >>> d.index[0], d.loc["0180C1090", "population"], d.attrs["report"]["code_kind"]
+    ('0180C1090', np.float64(1500.0), 'deso')
+    """
+    label, gdf = _read_layer(source, layer)
+    report: dict[str, Any] = {"source": label, "features_read": len(gdf), "warnings": []}
+    if len(gdf) == 0:
+        raise InputError(f"District layer {label} has no features; expected polygons of districts.")
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+
+    # Columns.
+    code_col, kind = _pick_code_column(gdf, columns, code, label)
+    name_col = _pick_column(columns, name, _NAME_CANDIDATES, (), label, "name", exclude={code_col})
+    pop_col = _pick_column(columns, population, _POPULATION_CANDIDATES, _POPULATION_PREFIXES,
+                           label, "population", exclude={code_col, name_col})
+    report.update(code_column=code_col, name_column=name_col, population_column=pop_col)
+
+    # Codes.
+    codes = _to_code_text(gdf[code_col])
+    if (codes == "").any():
+        rows = (np.flatnonzero((codes == "").to_numpy()) + 1).tolist()[:10]
+        raise InputError(
+            f"District layer {label}: column {code_col!r} is empty in feature(s) {rows}; every "
+            "district needs a code. Fill them in or pass code= to choose another column."
+        )
+    if kind == "other":
+        for k in ("deso", "regso"):
+            if codes.str.fullmatch(_CODE_PATTERNS[k]).all():
+                kind = k
+    codes, padded = _normalise_codes(codes, kind, code_col, label)
+    report.update(code_kind=kind, codes_padded=padded)
+
+    names = _to_code_text(gdf[name_col]) if name_col else codes.copy()
+    names = names.where(names != "", codes)
+    pop = _parse_numbers(gdf[pop_col]) if pop_col else pd.Series(np.nan, index=gdf.index)
+    if (pop < 0).any():
+        report["warnings"].append(f"{int((pop < 0).sum())} negative population value(s) set to unknown")
+        pop = pop.where(pop >= 0)
+
+    # Geometry: CRS, repair, polygons only.
+    geoms = np.asarray(gdf.geometry.array, dtype=object)
+    if gdf.crs is None:
+        crs, guessed = _guess_crs(geoms, label)
+    else:
+        crs, guessed = CRS.from_user_input(gdf.crs), False
+    report["crs_detected"] = crs.to_string()
+    report["crs_guessed"] = guessed
+    geoms, invalid = _repair(geoms)
+    report["invalid_repaired"] = codes[invalid].tolist()
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)
+    if not polygonal.any():
+        raise InputError(
+            f"District layer {label} has no polygons (geometry types: "
+            f"{sorted(set(shapely.get_type_id(geoms).tolist()))}); expected Polygon/MultiPolygon."
+        )
+    report["empty_dropped"] = codes[~polygonal].tolist()
+
+    rest = [c for c in columns if c not in {code_col, name_col, pop_col}]
+    frame = pd.DataFrame(
+        {"district_code": codes.to_numpy(), "district_name": names.to_numpy(),
+         "population": pop.to_numpy(dtype="float64")}
+    )
+    for c in rest:
+        if c not in frame.columns:
+            frame[c] = gdf[c].to_numpy()
+    frame = frame[polygonal]
+    geoseries = gpd.GeoSeries(geoms[polygonal], crs=crs)
+
+    # Duplicated codes (a district split into several features): dissolve.
+    dup = frame["district_code"].duplicated(keep=False).to_numpy()
+    report["duplicates_dissolved"] = sorted(set(frame.loc[dup, "district_code"]))
+    if dup.any():
+        g = gpd.GeoDataFrame(frame.reset_index(drop=True), geometry=geoseries.reset_index(drop=True))
+        agg = {c: "first" for c in g.columns if c not in ("district_code", "geometry")}
+        agg["population"] = "max"
+        g = g.dissolve(by="district_code", sort=False, aggfunc=agg).reset_index()
+        frame = pd.DataFrame(g.drop(columns="geometry"))
+        geoseries = g.geometry
+    frame = frame.reset_index(drop=True)
+    geoseries = geoseries.reset_index(drop=True)
+
+    # Population from a separate table.
+    if population_table is not None:
+        pop_values, pop_report = _population_from_table(population_table, frame["district_code"])
+        frame["population"] = pop_values
+        report["population_source"] = "table"
+        report["population_table"] = pop_report
+    else:
+        report["population_source"] = "column" if pop_col else None
+    report["population_missing"] = frame.loc[frame["population"].isna(), "district_code"].tolist()
+
+    metric = geoseries.to_crs(_METRIC_CRS) if crs.to_epsg() != 3006 else geoseries
+    if check:
+        report.update(_topology(np.asarray(metric.array, dtype=object),
+                                frame["district_code"].to_numpy()))
+    report["total_area_m2"] = float(shapely.area(np.asarray(metric.array, dtype=object)).sum())
+
+    wgs = geoseries.to_crs(4326) if crs.to_epsg() != 4326 else geoseries
+    wgeoms = np.asarray(wgs.array, dtype=object)
+    still = ~shapely.is_valid(wgeoms)
+    if still.any():  # reprojection can bend a valid ring into an invalid one
+        wgeoms, _ = _repair(wgeoms)
+    out = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(wgeoms, crs=4326))
+    out["district_code"] = out["district_code"].astype(str)
+    out["district_name"] = out["district_name"].astype(str)
+    out = out.set_index("district_code")
+    report["districts"] = len(out)
+
+    problems = []
+    if report["invalid_repaired"]:
+        problems.append(f"{len(report['invalid_repaired'])} invalid geometr(y/ies) repaired "
+                        f"({', '.join(report['invalid_repaired'][:5])})")
+    if report["duplicates_dissolved"]:
+        problems.append(f"{len(report['duplicates_dissolved'])} duplicated code(s) dissolved")
+    if report["empty_dropped"]:
+        problems.append(f"{len(report['empty_dropped'])} empty/non-polygon feature(s) dropped")
+    if check and report["overlaps"]["area_m2"] > 1.0:
+        problems.append(f"districts overlap in {report['overlaps']['pairs']} pair(s), "
+                        f"{report['overlaps']['area_m2']:.0f} m² in all")
+    if problems:
+        msg = f"District layer {label}: " + "; ".join(problems) + " (see gdf.attrs['report'])."
+        report["warnings"].append(msg)
+        warnings.warn(msg, UserWarning, stacklevel=2)
+    out.attrs["report"] = report
+    return out
+
+
+def _read_layer(source: str | Path | gpd.GeoDataFrame, layer: str | int | None) -> tuple[str, gpd.GeoDataFrame]:
+    if isinstance(source, gpd.GeoDataFrame):
+        return "(GeoDataFrame)", source.copy()
+    path = Path(source)
+    if not path.exists():
+        raise InputError(f"District file {path} does not exist; check the path.")
+    try:
+        if path.suffix.lower() in (".parquet", ".geoparquet"):
+            gdf = gpd.read_parquet(path)
+        else:
+            kwargs: dict[str, Any] = {} if layer is None else {"layer": layer}
+            gdf = gpd.read_file(path, **kwargs)
+    except Exception as exc:  # pyogrio raises several error types
+        raise InputError(
+            f"District file {path} cannot be read as a vector layer ({type(exc).__name__}: {exc}); "
+            "expected GeoJSON, GeoPackage, Shapefile, FlatGeobuf or GeoParquet."
+        ) from None
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+        raise InputError(f"District file {path} has no geometry; expected polygons of districts.")
+    return str(path), gdf
+
+
+def _pick_code_column(gdf: gpd.GeoDataFrame, columns: list[str], code: str | None,
+                      label: str) -> tuple[str, str]:
+    if code is not None:
+        if code not in columns:
+            raise SchemaError(f"District layer {label} has no column {code!r}; columns are {columns}.")
+        f = fold(code)
+        kind = ("deso" if f.startswith("deso") else "regso" if f.startswith("regso")
+                else "kommun" if f.replace(" ", "") == "kommunkod" else "other")
+        return code, kind
+    folded = {c: fold(c) for c in columns}
+    for cand, kind in _CODE_CANDIDATES:
+        for c, f in folded.items():
+            if f == cand or f.replace(" ", "") == cand.replace(" ", ""):
+                return c, kind
+    raise SchemaError(
+        f"District layer {label}: no district code column found among {columns}; expected one of "
+        "deso, desokod, regsokod, kod, code, kommunkod. Pass code='<column>'."
+    )
+
+
+def _pick_column(columns: list[str], given: str | None, cands: tuple[str, ...],
+                 prefixes: tuple[str, ...], label: str, what: str,
+                 exclude: set[str | None]) -> str | None:
+    if given is not None:
+        if given not in columns:
+            raise SchemaError(f"District layer {label} has no {what} column {given!r}; columns are {columns}.")
+        return given
+    return _find([c for c in columns if c not in exclude], cands, prefixes)
+
+
+def _normalise_codes(codes: pd.Series, kind: str, column: str, label: str) -> tuple[pd.Series, int]:
+    padded = 0
+    if kind == "kommun":
+        short = codes.str.fullmatch(r"\d{1,3}")
+        padded = int(short.sum())
+        codes = codes.where(~short, codes.str.zfill(4))
+    elif kind == "deso":
+        short = codes.str.fullmatch(r"\d{3}[ABC]\d{4}")
+        padded = int(short.sum())
+        codes = codes.where(~short, "0" + codes)
+        codes = codes.str.upper()
+    elif kind == "regso":
+        short = codes.str.fullmatch(r"\d{3}R\d{3}")
+        padded = int(short.sum())
+        codes = codes.where(~short, "0" + codes)
+        codes = codes.str.upper()
+    pattern = _CODE_PATTERNS.get(kind)
+    if pattern is not None:
+        bad = codes[~codes.str.fullmatch(pattern)]
+        if len(bad):
+            raise InputError(
+                f"District layer {label}: column {column!r} looks like {kind.upper()} codes "
+                f"(like {_CODE_EXAMPLES[kind]!r}) but {len(bad)} value(s) do not fit, e.g. "
+                f"{bad.head(5).tolist()}. Correct them or pass code='<other column>'."
+            )
+    return codes, padded
+
+
+def _population_from_table(table: str | Path | pd.DataFrame, codes: pd.Series) -> tuple[npt.NDArray[np.float64], dict[str, Any]]:
+    if isinstance(table, pd.DataFrame):
+        df, label = table.copy(), "(DataFrame)"
+    else:
+        path = Path(table)
+        label = str(path)
+        if not path.exists():
+            raise InputError(f"Population table {path} does not exist; check the path.")
+        df = _read_plain_table(path)
+    wanted = set(codes)
+    # The code column: the text column whose (first-token) values match most district codes.
+    best, best_hits, best_values = None, 0, None
+    for c in df.columns:
+        vals = _to_code_text(df[c]).str.split(" ").str[0]
+        padded = vals.where(~vals.str.fullmatch(r"\d{3}([ABC]\d{4}|R\d{3})?"), "0" + vals)
+        hits = int(padded.isin(wanted).sum())
+        if hits > best_hits:
+            best, best_hits, best_values = c, hits, padded
+    if best is None or best_values is None:
+        raise InputError(
+            f"Population table {label}: no column holds the district codes (e.g. "
+            f"{sorted(wanted)[:3]}); columns are {list(df.columns)}."
+        )
+    others = [c for c in df.columns if c != best]
+    value_col = _find(others, _POPULATION_CANDIDATES, _POPULATION_PREFIXES)
+    if value_col is None:
+        numeric = [c for c in others if _parse_numbers(df[c]).notna().mean() > 0.9]
+        if not numeric:
+            raise InputError(
+                f"Population table {label}: no population column (befolkning, folkmängd, "
+                f"population or one numeric column) among {others}."
+            )
+        value_col = numeric[-1]  # SCB tables put years in columns: take the latest
+    values = _parse_numbers(df[value_col])
+    lookup = pd.Series(values.to_numpy(), index=best_values.to_numpy())
+    lookup = lookup[~lookup.index.duplicated(keep="first")]
+    out = lookup.reindex(codes.to_numpy()).to_numpy(dtype="float64")
+    return out, {"source": label, "code_column": str(best), "value_column": str(value_col),
+                 "matched": int(np.isfinite(out).sum()), "unmatched": int((~np.isfinite(out)).sum())}
+
+
+def _read_plain_table(path: Path) -> pd.DataFrame:
+    try:
+        from . import io as _io
+    except ImportError:  # pragma: no cover - io is part of the package
+        _io = None  # type: ignore[assignment]
+    reader = getattr(_io, "read_table", None)
+    if reader is not None:
+        result = reader(path)
+        return result[0] if isinstance(result, tuple) else result  # type: ignore[no-any-return]
+    if path.suffix.lower() in (".xlsx", ".xls"):
+        return pd.read_excel(path, dtype=str)
+    return pd.read_csv(path, sep=None, engine="python", dtype=str, encoding="utf-8-sig")
+
+
+def _topology(metric: npt.NDArray[Any], codes: npt.NDArray[Any]) -> dict[str, Any]:
+    """Overlaps (pairs and m²) and gaps (holes in the union, m²) of a district layer in metres."""
+    tree = shapely.STRtree(metric)
+    if metric.size < 2 or bool(shapely.coverage_is_valid(metric)):
+        pairs = np.zeros((2, 0), dtype=np.int64)  # a valid coverage: no overlaps, skip the search
+    else:
+        ov = tree.query(metric, predicate="overlaps")
+        ct = tree.query(metric, predicate="contains")
+        pairs = np.hstack([ov, ct, ct[::-1]])
+    keep = pairs[0] < pairs[1]
+    a, b = pairs[0][keep], pairs[1][keep]
+    areas = shapely.area(shapely.intersection(metric[a], metric[b])) if a.size else np.zeros(0)
+    order = np.argsort(-areas, kind="stable")[:10]
+    largest = [[str(codes[a[i]]), str(codes[b[i]]), round(float(areas[i]), 1)] for i in order]
+    if a.size == 0:
+        union = shapely.coverage_union_all(metric)
+        if not shapely.is_valid(union):
+            union = shapely.union_all(metric)
+    else:
+        union = shapely.union_all(metric)
+    # Gaps: area enclosed by the districts but covered by none (holes of the union,
+    # minus districts lying inside those holes, e.g. an island district in a lake).
+    parts = shapely.get_parts(union)
+    gap_parts = np.zeros(0, dtype=object)
+    if parts.size and int(shapely.get_num_interior_rings(parts).sum()) > 0:
+        filled = shapely.union_all(shapely.polygons(shapely.get_exterior_ring(parts)))
+        gap_parts = shapely.get_parts(shapely.difference(filled, union))
+    hole_areas = shapely.area(gap_parts) if gap_parts.size else np.zeros(0)
+    hole_areas = hole_areas[hole_areas > 0]
+    return {
+        "overlaps": {"pairs": int(a.size), "area_m2": round(float(areas.sum()), 1), "largest": largest},
+        "gaps": {"count": int(hole_areas.size), "area_m2": round(float(hole_areas.sum()), 1)},
+    }
+
+
+# ----------------------------------------------------------------------------------------
+# Exact point-in-district, fast
+# ----------------------------------------------------------------------------------------
+
+
+class _Locator:
+    """Exact point-in-polygon for many points against many districts.
+
+    A square raster over the districts' extent (in lon/lat, cells about square in
+    metres) marks every cell a district boundary passes through ("border cells"),
+    remembering the lowest and highest district whose boundary crosses it. Every
+    other cell lies wholly inside one district or wholly outside all of them:
+    connected runs of such cells are labelled with one point-in-polygon test
+    each. A point in a non-border cell is assigned by one array lookup. A point in
+    a border cell crossed by at most two districts' boundaries is tested exactly
+    against those two (``shapely.intersects_xy``); in a coverage without overlaps
+    no other district can contain it. Points in cells crossed by three or more
+    boundaries, and every border point when districts overlap, go through an
+    STRtree query. No geometry object is built per point except for those.
+    """
+
+    def __init__(self, geoms: npt.NDArray[Any], *, target_cells: int) -> None:
+        # Private copies: preparing attaches a cache to a geometry; leave the caller's alone.
+        self.geoms = shapely.from_wkb(shapely.to_wkb(geoms))
+        shapely.prepare(self.geoms)
+        self.tree = shapely.STRtree(self.geoms)
+        minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(self.geoms))
+        kx = max(math.cos(math.radians((miny + maxy) / 2)), 0.05)
+        w = max((maxx - minx) * kx, 1e-9)
+        h = max(maxy - miny, 1e-9)
+        sy = math.sqrt(w * h / max(target_cells, 64))
+        self.sy = sy
+        self.sx = sy / kx
+        self.x0 = minx - self.sx
+        self.y0 = miny - self.sy
+        self.nx = math.ceil((maxx - minx) / self.sx) + 3
+        self.ny = math.ceil((maxy - miny) / self.sy) + 3
+        # Interiors that intersect (overlaps, one inside another): candidates by boundary
+        # alone would be incomplete, so border points then take the STRtree path.
+        self.overlapping = _interiors_intersect(self.geoms, self.tree)
+        self._build()
+
+    def _build(self) -> None:
+        nx, ny = self.nx, self.ny
+        ncell = nx * ny
+        lo = np.full(ncell, np.iinfo(np.int32).max, dtype=np.int32)
+        hi = np.full(ncell, -1, dtype=np.int32)
+        multi = np.zeros(ncell, dtype=bool)
+        rings = shapely.get_parts(shapely.boundary(self.geoms), return_index=True)
+        coords, part = shapely.get_coordinates(rings[0], return_index=True)
+        owner = rings[1]
+        if len(coords) >= 2:
+            u = (coords[:, 0] - self.x0) / self.sx
+            v = (coords[:, 1] - self.y0) / self.sy
+            same = part[1:] == part[:-1]
+            u0, v0, u1, v1 = u[:-1][same], v[:-1][same], u[1:][same], v[1:][same]
+            gseg = owner[part[:-1][same]].astype(np.int32)
+            # Samples at most 1/2 cell apart; a box of half-width 1/4 around each sample
+            # then contains every point of the segment near it, and the box's corners
+            # fall in every cell it touches: all cells the segment crosses get marked.
+            n = np.maximum(np.ceil(np.maximum(np.abs(u1 - u0), np.abs(v1 - v0)) * 2.0), 1).astype(np.int64)
+            seg = np.repeat(np.arange(n.size), n + 1)
+            first = np.repeat(np.cumsum(n + 1) - (n + 1), n + 1)
+            t = (np.arange(seg.size) - first) / n[seg]
+            su = u0[seg] + (u1 - u0)[seg] * t
+            sv = v0[seg] + (v1 - v0)[seg] * t
+            g = gseg[seg]
+            del first, t
+            h = 0.25 + 1e-6
+            passes = []
+            for du in (-h, h):
+                iu = np.clip(np.floor(su + du).astype(np.int64), 0, nx - 1)
+                for dv in (-h, h):
+                    iv = np.clip(np.floor(sv + dv).astype(np.int64), 0, ny - 1)
+                    key = iv * nx + iu
+                    # Consecutive samples mostly repeat a cell: drop the repeats first.
+                    keep = np.ones(key.size, dtype=bool)
+                    keep[1:] = (key[1:] != key[:-1]) | (g[1:] != g[:-1])
+                    passes.append((key[keep], g[keep]))
+            for key, gk in passes:
+                np.minimum.at(lo, key, gk)
+                np.maximum.at(hi, key, gk)
+            for key, gk in passes:
+                odd = (gk != lo[key]) & (gk != hi[key])
+                multi[key[odd]] = True
+        border = hi >= 0
+        labels, ncomp = ndimage.label(~border.reshape(ny, nx))
+        flat = labels.ravel()
+        rep = np.zeros(ncomp + 1, dtype=np.int64)
+        rep[flat] = np.arange(flat.size)  # any cell of a component represents it
+        rep = rep[1:]
+        cx = self.x0 + (rep % nx + 0.5) * self.sx
+        cy = self.y0 + (rep // nx + 0.5) * self.sy
+        table = np.empty(ncomp + 1, dtype=np.int32)
+        table[0] = -2  # border cells
+        table[1:] = self._query(cx, cy)
+        self.raster = table[flat]
+        self.lo = np.where(border, lo, -1)
+        self.hi = hi
+        self.multi = multi
+
+    def _query(self, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> npt.NDArray[np.int32]:
+        """District position of each point via the STRtree (lowest position when several), -1 when none."""
+        out = np.full(x.size, -1, dtype=np.int32)
+        if x.size == 0:
+            return out
+        pts = shapely.points(x, y)
+        hit = self.tree.query(pts, predicate="intersects")
+        if hit.shape[1]:
+            # Smallest district position per point: sort by (point, -district); the last
+            # entry of each point's run is its smallest district.
+            order = np.lexsort((-hit[1], hit[0]))
+            p, d = hit[0][order], hit[1][order]
+            last = np.ones(p.size, dtype=bool)
+            last[:-1] = p[1:] != p[:-1]
+            out[p[last]] = d[last]
+        return out
+
+    def locate(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.int32]:
+        """District position (row in the layer) of each point, -1 outside every district."""
+        x = np.asarray(lon, dtype="float64")
+        y = np.asarray(lat, dtype="float64")
+        out = np.full(x.size, -1, dtype=np.int32)
+        u = (x - self.x0) / self.sx
+        v = (y - self.y0) / self.sy
+        inside = (u >= 0) & (u < self.nx) & (v >= 0) & (v < self.ny)  # NaN → False
+        idx = np.flatnonzero(inside)
+        key = v[idx].astype(np.int64) * self.nx + u[idx].astype(np.int64)
+        lab = self.raster[key]
+        out[idx] = lab
+        isb = lab == -2
+        bidx, bkey = idx[isb], key[isb]
+        slow = np.ones(bidx.size, dtype=bool) if self.overlapping else self.multi[bkey]
+        out[bidx[slow]] = self._query(x[bidx[slow]], y[bidx[slow]])
+        fidx, fkey = bidx[~slow], bkey[~slow]
+        if fidx.size:
+            fx, fy = x[fidx], y[fidx]
+            lo, hi = self.lo[fkey], self.hi[fkey]
+            in_lo = shapely.intersects_xy(self.geoms[lo], fx, fy)
+            res = np.where(in_lo, lo, -1).astype(np.int32)
+            two = ~in_lo & (hi != lo)
+            if two.any():
+                in_hi = shapely.intersects_xy(self.geoms[hi[two]], fx[two], fy[two])
+                res[np.flatnonzero(two)[in_hi]] = hi[two][in_hi]
+            out[fidx] = res
+        return out
+
+
+def _interiors_intersect(geoms: npt.NDArray[Any], tree: shapely.STRtree) -> bool:
+    """Whether any two districts share interior area (overlap or one inside another)."""
+    if geoms.size < 2 or bool(shapely.coverage_is_valid(geoms)):
+        return False  # a valid polygonal coverage has no overlapping interiors
+    for predicate in ("overlaps", "contains"):
+        pairs = tree.query(geoms, predicate=predicate)
+        if bool((pairs[0] != pairs[1]).any()):
+            return True
+    return False
+
+
+def _target_cells(n_points: int, n_districts: int) -> int:
+    return int(min(max(4 * n_points, 400 * n_districts, 1 << 16), 1 << 24))
+
+
+def _locate(districts: gpd.GeoDataFrame, lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.int32]:
+    geoms = np.asarray(districts.geometry.array, dtype=object)
+    n = np.asarray(lon).size
+    if n == 0:
+        return np.zeros(0, dtype=np.int32)
+    return _Locator(geoms, target_cells=_target_cells(n, len(geoms))).locate(lon, lat)
+
+
+def _check_districts(districts: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+    if not isinstance(districts, gpd.GeoDataFrame):
+        raise InputError(f"{what}: districts must be a GeoDataFrame from read_districts(), got {type(districts).__name__}.")
+    if districts.index.name != "district_code":
+        if "district_code" in districts.columns:
+            districts = districts.set_index("district_code")
+        else:
+            raise SchemaError(
+                f"{what}: districts need a 'district_code' index or column (use read_districts())."
+            )
+    if districts.crs is None:
+        raise CRSError(f"{what}: districts have no CRS; use read_districts() or .set_crs(4326).")
+    if CRS.from_user_input(districts.crs).to_epsg() != 4326:
+        districts = districts.to_crs(4326)
+    return districts
+
+
+def _kommun_keys(kommun_name: str | None) -> set[str]:
+    if not kommun_name:
+        return set()
+    k = fold(kommun_name)
+    keys = {k}
+    for suffix in (" kommun", " stad", "s kommun"):
+        if k.endswith(suffix):
+            keys.add(k[: -len(suffix)])
+    keys |= {k + " kommun", k + "s kommun"}
+    return keys
+
+
+#: Values of ``district_method`` (see :func:`assign_districts`).
+_METHODS: tuple[str, ...] = ("point", "area_point", "name", "kommun", "outside", "none")
+
+
+def assign_districts(
+    incidents: pd.DataFrame,
+    districts: gpd.GeoDataFrame,
+    *,
+    kommun_name: str | None = None,
+) -> pd.DataFrame:
+    """Assign each incident to the district that contains it (exact point-in-polygon).
+
+    Rules
+    -----
+    * Rows with ``precision == "area"`` whose ``location_text`` names a district
+      (folded: case, å/ä/ö and punctuation ignored; name or code) get that district
+      (``district_method = "name"``). If it names the kommun (``kommun_name``, with or
+      without " kommun"), the row is in the kommun but in no district
+      (``district_code`` NA, ``district_method = "kommun"``).
+    * Every other row with coordinates is assigned by its ``lon``/``lat`` exactly
+      (``"point"``; a point on a shared border goes to the first district in the
+      layer's order); area rows not named as above are assigned by their
+      representative point and flagged ``"area_point"``.
+    * Rows outside every district get ``district_code`` NA and ``"outside"``; rows
+      without coordinates ``"none"``.
+
+    Never by a hexagon's centre. Fast: a raster of the districts answers every point
+    away from a border by lookup; only points near a border are tested with shapely.
+
+    Parameters
+    ----------
+    incidents
+        Incident table (``lat``, ``lon``; ``precision`` and ``location_text`` used
+        when present). Not modified.
+    districts
+        From :func:`read_districts` (index ``district_code``).
+    kommun_name
+        Name of the kommun, for area rows that name the whole kommun.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``incidents`` with ``district_code`` (categorical over the district
+        codes in layer order, NA when none) and ``district_method`` (categorical:
+        point|area_point|name|kommun|outside|none); ``.attrs["district_assignment"]``
+        counts rows per method.
+
+    Examples
+    --------
+    >>> import shapely, geopandas as gpd, pandas as pd
+    >>> d = gpd.GeoDataFrame({"district_name": ["A", "B"]},
+    ...     geometry=[shapely.box(17.0, 59.0, 17.1, 59.1), shapely.box(17.1, 59.0, 17.2, 59.1)],
+    ...     index=pd.Index(["A1", "B1"], name="district_code"), crs=4326)
+    >>> inc = pd.DataFrame({"lat": [59.05, 59.05, 60.0], "lon": [17.05, 17.15, 17.0]})
+    >>> assign_districts(inc, d)["district_code"].astype(object).fillna("-").tolist()
+    ['A1', 'B1', <NA>]
+    ['A1', 'B1', '-']
+    districts = _check_districts(districts, "assign_districts")
+    for col in ("lat", "lon"):
+        if col not in incidents.columns:
+            raise SchemaError(
+                f"assign_districts: incidents have no {col!r} column; expected the canonical "
+                "incident table (lagesbild_geo.io.read_incidents)."
+            )
+    n = len(incidents)
+    lat = incidents["lat"].to_numpy(dtype="float64", na_value=np.nan)
+    lon = incidents["lon"].to_numpy(dtype="float64", na_value=np.nan)
+    pos = np.full(n, -1, dtype=np.int32)
+    method = np.full(n, _METHODS.index("outside"), dtype=np.int8)
+    has_xy = np.isfinite(lat) & np.isfinite(lon)
+
+    area = np.zeros(n, dtype=bool)
+    if "precision" in incidents.columns:
+        area = (incidents["precision"].astype(str) == "area").to_numpy()
+    named = np.zeros(n, dtype=bool)
+    kommun_level = np.zeros(n, dtype=bool)
+    if area.any() and "location_text" in incidents.columns:
+        idx = np.flatnonzero(area)
+        text = incidents["location_text"].iloc[idx]
+        codes_u, uniques = pd.factorize(text.astype("string").fillna(""), sort=False)
+        lookup: dict[str, int] = {}
+        for i, (c, nm) in enumerate(zip(districts.index, districts["district_name"], strict=True)):
+            lookup.setdefault(fold(nm), i)
+            lookup.setdefault(fold(c), i)
+        kkeys = _kommun_keys(kommun_name)
+        upos = np.array([lookup.get(fold(u), -1) for u in uniques], dtype=np.int32)
+        ukommun = np.array([fold(u) in kkeys and fold(u) not in lookup for u in uniques], dtype=bool)
+        if len(uniques):
+            p = upos[codes_u]
+            k = ukommun[codes_u]
+            pos[idx[p >= 0]] = p[p >= 0]
+            named[idx[p >= 0]] = True
+            kommun_level[idx[k]] = True
+
+    todo = has_xy & ~named & ~kommun_level
+    tidx = np.flatnonzero(todo)
+    pos[tidx] = _locate(districts, lon[tidx], lat[tidx])
+    method[named] = _METHODS.index("name")
+    method[kommun_level] = _METHODS.index("kommun")
+    in_pt = todo & (pos >= 0)
+    method[in_pt & ~area] = _METHODS.index("point")
+    method[in_pt & area] = _METHODS.index("area_point")
+    method[~has_xy & ~named & ~kommun_level] = _METHODS.index("none")
+
+    out = incidents.copy()
+    out["district_code"] = pd.Categorical.from_codes(pos, categories=pd.Index(districts.index.astype(str)))
+    out["district_method"] = pd.Categorical.from_codes(method.astype(np.int64), categories=pd.Index(list(_METHODS)))
+    counts = {m: int((method == i).sum()) for i, m in enumerate(_METHODS)}
+    out.attrs = dict(incidents.attrs)
+    out.attrs["district_assignment"] = counts
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# Cells → districts
+# ----------------------------------------------------------------------------------------
+
+
+def cells_to_districts(
+    cells: gpd.GeoDataFrame,
+    districts: gpd.GeoDataFrame,
+    *,
+    how: Literal["centroid", "area"] = "centroid",
+) -> pd.DataFrame:
+    """Map H3 cells (or any polygons) to districts.
+
+    Parameters
+    ----------
+    cells
+        GeoDataFrame with polygons (e.g. :func:`lagesbild_geo.grid.count_cells`,
+        index ``cell``). Numeric count columns (``count``, ``count_<category>``) are
+        carried along, multiplied by the share.
+    districts
+        From :func:`read_districts`.
+    how
+        ``"centroid"``: each cell wholly to the district containing its centroid (share 1;
+        the cell is an areal unit here, so this is a choice, not a point assignment).
+        ``"area"``: shares by the area (EPSG:3006) of the cell in each district; the part
+        outside every district becomes a row with ``district_code`` NA. Shares of a cell
+        sum to 1, so totals are preserved.
+
+    Returns
+    -------
+    DataFrame
+        Long table: ``cell`` (the cells' index), ``district_code`` (NA: outside),
+        ``share``, and every ``count*`` column times ``share``. Sum per district with
+        ``.groupby("district_code", dropna=False).sum()``.
+
+    Examples
+    --------
+    >>> import shapely, geopandas as gpd, pandas as pd
+    >>> d = gpd.GeoDataFrame({"district_name": ["A", "B"]},
+    ...     geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+    ...     index=pd.Index(["A", "B"], name="district_code"), crs=4326)
+    >>> c = gpd.GeoDataFrame({"count": [10]}, geometry=[shapely.box(0.5, 0.2, 1.5, 0.4)],
+    ...     index=pd.Index([1], name="cell"), crs=4326)
+    >>> cells_to_districts(c, d, how="area")[["district_code", "share"]].round(2).values.tolist()
+    [['A', 0.5], ['B', 0.5]]
+    """
+    districts = _check_districts(districts, "cells_to_districts")
+    if how not in ("centroid", "area"):
+        raise InputError(f"cells_to_districts: how must be 'centroid' or 'area', got {how!r}.")
+    if not isinstance(cells, gpd.GeoDataFrame):
+        raise InputError(f"cells_to_districts: cells must be a GeoDataFrame with polygons, got {type(cells).__name__}.")
+    if cells.crs is not None and CRS.from_user_input(cells.crs).to_epsg() != 4326:
+        cells = cells.to_crs(4326)
+    cell_name = cells.index.name or "cell"
+    cell_ids = cells.index.to_numpy()
+    count_cols = [c for c in cells.columns
+                  if str(c).startswith("count") and pd.api.types.is_numeric_dtype(cells[c])]
+    codes = np.asarray(districts.index, dtype=object)
+    geoms = np.asarray(cells.geometry.array, dtype=object)
+    if how == "centroid":
+        cent = shapely.centroid(geoms)
+        x, y = shapely.get_x(cent), shapely.get_y(cent)
+        loc = _Locator(np.asarray(districts.geometry.array, dtype=object),
+                       target_cells=_target_cells(len(geoms), len(districts)))
+        pos = loc._query(x, y)
+        cell_idx = np.arange(len(geoms))
+        share = np.ones(len(geoms))
+    else:
+        dm = np.asarray(districts.to_crs(_METRIC_CRS).geometry.array, dtype=object)
+        cm = np.asarray(gpd.GeoSeries(geoms, crs=4326).to_crs(_METRIC_CRS).array, dtype=object)
+        tree = shapely.STRtree(dm)
+        pairs = tree.query(cm, predicate="intersects")
+        inter = shapely.area(shapely.intersection(cm[pairs[0]], dm[pairs[1]]))
+        cell_area = shapely.area(cm)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sh = np.where(cell_area[pairs[0]] > 0, inter / cell_area[pairs[0]], 0.0)
+        keep = sh > 1e-12
+        ci, di, sh = pairs[0][keep], pairs[1][keep], sh[keep]
+        tot = np.bincount(ci, weights=sh, minlength=len(cm))
+        over = tot > 1.0  # overlapping districts: normalise so the cell still counts once
+        sh = np.where(over[ci], sh / np.where(tot[ci] > 0, tot[ci], 1.0), sh)
+        rest = np.where(over, 0.0, 1.0 - tot)
+        out_cells = np.flatnonzero(rest > 1e-9)
+        cell_idx = np.concatenate([ci, out_cells])
+        pos = np.concatenate([di, np.full(out_cells.size, -1)]).astype(np.int64)
+        share = np.concatenate([sh, rest[out_cells]])
+        order = np.lexsort((np.where(pos < 0, len(codes), pos), cell_idx))
+        cell_idx, pos, share = cell_idx[order], pos[order], share[order]
+    with_na = np.array([*codes.tolist(), None], dtype=object)
+    code_values = with_na[np.where(pos >= 0, pos, len(codes))]
+    out = pd.DataFrame({
+        cell_name: cell_ids[cell_idx],
+        "district_code": pd.array(list(code_values), dtype="string"),
+        "share": share.astype("float64"),
+    })
+    for c in count_cols:
+        out[c] = cells[c].to_numpy(dtype="float64")[cell_idx] * share
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# The per-district table
+# ----------------------------------------------------------------------------------------
+
+#: Swedish column headers of the summary table (for Excel/CSV exports and the report).
+SUMMARY_LABELS_SV: dict[str, str] = {
+    "district_code": "Distriktskod",
+    "district_name": "Distrikt",
+    "row_type": "Radtyp",
+    "population": "Befolkning",
+    "total": "Antal händelser",
+    "per_1000": "Per 1 000 invånare",
+    "share_of_total": "Andel av kommunens total",
+    "total_previous": "Antal föregående period",
+    "change": "Förändring (antal)",
+    "change_pct": "Förändring (%)",
+    "change_p": "p-värde förändring",
+    "change_significant": "Säkerställd förändring",
+    "change_direction": "Riktning",
+    "top1": "Vanligaste kategori",
+    "top2": "Näst vanligaste kategori",
+    "top3": "Tredje vanligaste kategori",
+    "n_cells": "Antal celler",
+    "n_hot_cells": "Antal hotspotceller",
+    "n_cold_cells": "Antal coldspotceller",
+    "share_hot_cells": "Andel hotspotceller",
+    **{f"count_{c}": f"Antal: {label}" for c, label in CATEGORY_LABELS.items()},
+}
+
+
+def _in_period(incidents: pd.DataFrame, period: Period | None) -> npt.NDArray[np.bool_]:
+    if period is None:
+        return np.ones(len(incidents), dtype=bool)
+    if "occurred_at" not in incidents.columns:
+        raise SchemaError("summarize: incidents have no 'occurred_at' column; needed to select the period.")
+    t = incidents["occurred_at"]
+    if getattr(t.dt, "tz", None) is None:
+        t = t.dt.tz_localize(period.start.tz)
+    return ((t >= period.start) & (t < period.end)).to_numpy(dtype=bool, na_value=False)
+
+
+def _count_matrix(inc: pd.DataFrame, mask: npt.NDArray[np.bool_], codes: pd.Index) -> npt.NDArray[np.int64]:
+    """Counts per (district position incl. 'outside' = len(codes)) × category."""
+    nd, nc = len(codes), len(CATEGORIES)
+    # Factorize first (fast on categoricals), then map the few distinct values.
+    dc, duniq = pd.factorize(inc["district_code"])
+    upos = codes.get_indexer(pd.Index(np.asarray(duniq, dtype=object).astype(str)))
+    dpos = np.where(dc >= 0, np.append(upos, nd)[dc], nd)
+    dpos = np.where(dpos < 0, nd, dpos)
+    cc, cuniq = pd.factorize(inc["category"])
+    ucat = pd.Index(CATEGORIES).get_indexer(pd.Index(np.asarray(cuniq, dtype=object).astype(str)))
+    ucat = np.where(ucat < 0, CATEGORIES.index("ovrigt"), ucat)
+    cat = np.where(cc >= 0, np.append(ucat, CATEGORIES.index("ovrigt"))[cc], CATEGORIES.index("ovrigt"))
+    key = dpos[mask].astype(np.int64) * nc + cat[mask]
+    return np.bincount(key, minlength=(nd + 1) * nc).reshape(nd + 1, nc)
+
+
+def summarize(
+    incidents: pd.DataFrame,
+    districts: gpd.GeoDataFrame,
+    *,
+    period: str | Period | tuple[Any, Any] | Mapping[str, Any] | None,
+    previous_period: str | Period | tuple[Any, Any] | Mapping[str, Any] | None = None,
+    survey: pd.DataFrame | None = None,
+    hotspots: gpd.GeoDataFrame | None = None,
+    kommun_name: str | None = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """The per-district lägesbild table: one row per district, an outside row and a total row.
+
+    Parameters
+    ----------
+    incidents
+        Placed incidents; assigned with :func:`assign_districts` first unless they
+        already have ``district_code``. Every placed row counts (all precisions).
+    districts
+        From :func:`read_districts`.
+    period
+        The period counted (see :func:`parse_period`); ``None`` counts every row.
+    previous_period
+        The period compared with; ``"previous"`` means the same-length period before.
+    survey
+        Trygghet indicators per district (a DataFrame indexed by district code, or with
+        a ``district_code`` column, e.g. from :mod:`lagesbild_geo.survey`); its columns
+        are joined as ``trygg_<column>``.
+    hotspots
+        Cells with ``hotspot_class`` (:func:`lagesbild_geo.hotspots.gistar`); cells go
+        to the district containing their centroid.
+    kommun_name
+        Passed to :func:`assign_districts`.
+    alpha
+        Significance level for ``change_significant``.
+
+    Returns
+    -------
+    DataFrame
+        Index ``district_code`` (districts in layer order, then ``"_outside"`` and
+        ``"_total"``); columns ``district_name``, ``row_type`` (district|outside|total),
+        ``population``, ``count_<category>`` for every category, ``total``,
+        ``per_1000``, ``share_of_total``, ``top1``..``top3``; with a previous period
+        ``total_previous``, ``change``, ``change_pct``, ``change_p``,
+        ``change_significant``, ``change_direction`` (increase|decrease|no_change, from
+        :func:`lagesbild_geo.hotspots.change`); with hotspots ``n_cells``, ``n_hot_cells``,
+        ``n_cold_cells``, ``share_hot_cells``; with a survey the ``trygg_*`` columns.
+        See ``docs/districts.md``; Swedish headers in :data:`SUMMARY_LABELS_SV`.
+
+    Examples
+    --------
+    >>> import shapely, geopandas as gpd, pandas as pd
+    >>> d = gpd.GeoDataFrame({"district_name": ["A"], "population": [2000.0]},
+    ...     geometry=[shapely.box(17.0, 59.0, 17.1, 59.1)],
+    ...     index=pd.Index(["A1"], name="district_code"), crs=4326)
+    >>> inc = pd.DataFrame({"lat": [59.05, 59.06, 60.0], "lon": [17.05, 17.05, 17.0],
+    ...     "category": ["vald", "stold", "vald"],
+    ...     "occurred_at": pd.to_datetime(["2025-02-01"] * 3).tz_localize("Europe/Stockholm")})
+    >>> s = summarize(inc, d, period="2025")
+    >>> int(s.loc["A1", "total"]), float(s.loc["A1", "per_1000"]), int(s.loc["_outside", "total"])
+    (2, 1.0, 1)
+    """
+    districts = _check_districts(districts, "summarize")
+    for col in ("category",):
+        if col not in incidents.columns:
+            raise SchemaError(f"summarize: incidents have no {col!r} column (canonical incident table expected).")
+    inc = incidents
+    if "district_code" not in inc.columns:
+        inc = assign_districts(inc, districts, kommun_name=kommun_name)
+    per = parse_period(period) if period is not None else None
+    if isinstance(previous_period, str) and previous_period.strip().lower() in ("previous", "auto"):
+        if per is None:
+            raise InputError("summarize: previous_period='previous' needs a period.")
+        prev: Period | None = per.previous()
+    else:
+        prev = parse_period(previous_period) if previous_period is not None else None
+
+    codes = pd.Index(districts.index.astype(str), name="district_code")
+    nd = len(codes)
+    mat = _count_matrix(inc, _in_period(inc, per), codes)
+    total = mat.sum(axis=1)
+    grand = int(total.sum())
+    index = pd.Index([*codes, OUTSIDE_CODE, TOTAL_CODE], name="district_code")
+
+    out = pd.DataFrame(index=index)
+    out["district_name"] = [*districts["district_name"].astype(str), "Utanför alla distrikt", "Hela kommunen"]
+    out["row_type"] = ["district"] * nd + ["outside", "total"]
+    pop = districts["population"].to_numpy(dtype="float64") if "population" in districts else np.full(nd, np.nan)
+    pop_total = float(pop.sum()) if nd and np.isfinite(pop).all() else np.nan
+    out["population"] = np.concatenate([pop, [np.nan, pop_total]])
+    full = np.vstack([mat, mat.sum(axis=0, keepdims=True)])
+    for j, c in enumerate(CATEGORIES):
+        out[f"count_{c}"] = full[:, j].astype("int64")
+    tot = full.sum(axis=1).astype("int64")
+    out["total"] = tot
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pops = out["population"].to_numpy()
+        out["per_1000"] = np.where(pops > 0, tot / pops * 1000.0, np.nan)
+        out["share_of_total"] = tot / grand if grand else np.full(len(out), np.nan)
+
+    # Top three categories (ties: category order).
+    order = np.argsort(-full, axis=1, kind="stable")
+    cats = np.array(CATEGORIES, dtype=object)
+    for k in range(3):
+        kth = order[:, k]
+        has = full[np.arange(len(full)), kth] > 0
+        values: list[Any] = [c if h else None for c, h in zip(cats[kth].tolist(), has.tolist(), strict=True)]
+        out[f"top{k + 1}"] = pd.Series(values, index=out.index, dtype="string")
+
+    if prev is not None:
+        pmat = _count_matrix(inc, _in_period(inc, prev), codes)
+        ptot = np.concatenate([pmat.sum(axis=1), [pmat.sum()]]).astype("int64")
+        out["total_previous"] = ptot
+        out["change"] = tot - ptot
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["change_pct"] = np.where(ptot > 0, (tot - ptot) / ptot * 100.0, np.nan)
+        # The same Poisson caution as for cells: hotspots.change's conditional binomial test.
+        ratio = per.days / prev.days if per is not None else 1.0
+        ch = change(pd.DataFrame({"count": ptot}, index=index), pd.DataFrame({"count": tot}, index=index),
+                    exposure_ratio=ratio, alpha=alpha).reindex(index)
+        out["change_p"] = ch["p_value"].to_numpy(dtype="float64")
+        out["change_significant"] = ch["significant"].to_numpy(dtype=bool)
+        out["change_direction"] = ch["direction"].to_numpy()
+
+    if hotspots is not None and len(hotspots):
+        if "hotspot_class" not in hotspots.columns:
+            raise SchemaError("summarize: hotspots have no 'hotspot_class' column (use hotspots.gistar()).")
+        m = cells_to_districts(hotspots[["hotspot_class", hotspots.geometry.name]], districts, how="centroid")
+        cls = hotspots["hotspot_class"].astype(str).to_numpy()
+        cls = cls[pd.Index(hotspots.index).get_indexer(m.iloc[:, 0].to_numpy())]
+        dist = m["district_code"].fillna(OUTSIDE_CODE)
+        frame = pd.DataFrame({"d": dist.to_numpy(), "hot": np.char.startswith(cls.astype(str), "hot"),
+                              "cold": np.char.startswith(cls.astype(str), "cold")})
+        g = frame.groupby("d").agg(n_cells=("hot", "size"), n_hot_cells=("hot", "sum"),
+                                   n_cold_cells=("cold", "sum"))
+        g.loc[TOTAL_CODE] = g.sum()
+        g = g.reindex(index, fill_value=0).astype("int64")
+        out = out.join(g)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["share_hot_cells"] = np.where(out["n_cells"] > 0, out["n_hot_cells"] / out["n_cells"], np.nan)
+
+    if survey is not None:
+        s = survey
+        if "district_code" in s.columns:
+            s = s.set_index("district_code")
+        s = s.drop(columns=[c for c in s.columns if c == "geometry"], errors="ignore")
+        s = pd.DataFrame(s)
+        s.index = s.index.astype(str)
+        s = s.add_prefix("trygg_")
+        out = out.join(s, how="left")
+
+    out.attrs["period"] = per.to_dict() if per is not None else None
+    out.attrs["previous_period"] = prev.to_dict() if prev is not None else None
+    out.attrs["district_assignment"] = dict(inc.attrs.get("district_assignment", {}))
+    return out

@@ -1,0 +1,419 @@
+"""Tests for lagesbild_geo.districts: reading, exact assignment, cells → districts, the summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from pyproj import Transformer
+from scipy.stats import binom, binomtest
+
+from lagesbild_geo.districts import (
+    OUTSIDE_CODE,
+    TOTAL_CODE,
+    _Locator,
+    assign_districts,
+    cells_to_districts,
+    parse_period,
+    read_districts,
+    summarize,
+)
+from lagesbild_geo.errors import CRSError, InputError, SchemaError
+from lagesbild_geo.schema import CATEGORIES
+
+TZ = "Europe/Stockholm"
+# SWEREF 99 TM origin of the messy test layer (near Exempelstad).
+E0, N0 = 660_000.0, 6_580_000.0
+
+
+def _messy_layer_3006() -> gpd.GeoDataFrame:
+    """Four districts in EPSG:3006: a square with a hole, the hole's island (own district),
+    a multipolygon with an island across water, and an invalid bow-tie."""
+    sq = shapely.Polygon(
+        [(E0, N0), (E0 + 2000, N0), (E0 + 2000, N0 + 2000), (E0, N0 + 2000)],
+        holes=[[(E0 + 500, N0 + 500), (E0 + 1500, N0 + 500), (E0 + 1500, N0 + 1500), (E0 + 500, N0 + 1500)]],
+    )
+    island_in_hole = shapely.box(E0 + 700, N0 + 700, E0 + 1300, N0 + 1300)
+    multi = shapely.MultiPolygon([
+        shapely.box(E0 + 2000, N0, E0 + 4000, N0 + 2000),
+        shapely.box(E0 + 4500, N0 + 500, E0 + 5000, N0 + 1000),  # island across water
+    ])
+    # Bow-tie: self-intersecting ring (invalid); make_valid gives two triangles.
+    bowtie = shapely.Polygon([(E0, N0 + 2000), (E0 + 2000, N0 + 4000), (E0 + 2000, N0 + 2000),
+                              (E0, N0 + 4000)])
+    assert not bowtie.is_valid
+    return gpd.GeoDataFrame(
+        {"deso": ["0180C1010", "0180C1020", "0180C1030", "0180A0040"],
+         "namn": ["Ringen", "Ön", "Hamnen", "Flugan"],
+         "befolkning": [1200, 800, 2500, 700]},
+        geometry=[sq, island_in_hole, multi, bowtie], crs=3006,
+    )
+
+
+@pytest.fixture
+def messy_file(tmp_path: Path) -> Path:
+    path = tmp_path / "deso_3006.gpkg"
+    _messy_layer_3006().to_file(path, layer="deso", driver="GPKG")
+    return path
+
+
+def _to_wgs(e: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lon, lat = Transformer.from_crs(3006, 4326, always_xy=True).transform(e, n)
+    return np.asarray(lat), np.asarray(lon)
+
+
+def _sjoin_codes(lat: np.ndarray, lon: np.ndarray, districts: gpd.GeoDataFrame) -> np.ndarray:
+    """Reference: geopandas.sjoin, first district in layer order on ties, 'NA' outside."""
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
+    d = districts.reset_index()[["district_code", "geometry"]]
+    d["order"] = np.arange(len(d))
+    j = gpd.sjoin(pts, d, how="left", predicate="intersects").sort_values(["order"])
+    j = j[~j.index.duplicated(keep="first")].sort_index()
+    return j["district_code"].astype(object).fillna("NA").to_numpy()
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def test_read_messy_layer_3006(messy_file: Path) -> None:
+    with pytest.warns(UserWarning, match="invalid geometr"):
+        d = read_districts(messy_file, layer="deso")
+    assert d.crs.to_epsg() == 4326
+    assert d.index.name == "district_code"
+    assert list(d.index) == ["0180C1010", "0180C1020", "0180C1030", "0180A0040"]
+    assert list(d["district_name"]) == ["Ringen", "Ön", "Hamnen", "Flugan"]
+    assert d["population"].tolist() == [1200.0, 800.0, 2500.0, 700.0]
+    r = d.attrs["report"]
+    assert r["code_kind"] == "deso" and r["code_column"] == "deso"
+    assert r["invalid_repaired"] == ["0180A0040"]
+    assert r["crs_detected"] == "EPSG:3006" and r["crs_guessed"] is False
+    assert shapely.is_valid(d.geometry.array).all()
+    # (GeoPackage promotes to MultiPolygon.) The ring keeps its hole; Hamnen has two parts.
+    assert shapely.get_num_interior_rings(shapely.get_parts(d.geometry.iloc[0])).sum() == 1
+    assert len(shapely.get_parts(d.geometry.iloc[2])) == 2
+    # Bow-tie repaired into its two triangles: 2 × (2000 × 1000 / 2) m².
+    assert d.to_crs(3006).geometry.iloc[3].area == pytest.approx(2_000_000, rel=1e-6)
+    # Areas in metres: ring 4e6 - 1e6, island 0.36e6, multi 4e6 + 0.25e6, bow-tie 2e6.
+    assert r["total_area_m2"] == pytest.approx(3e6 + 0.36e6 + 4.25e6 + 2e6, rel=1e-9)
+    # No overlaps; the gaps are the hole's uncovered ring (1e6 - 0.36e6) and the bow-tie's
+    # two missing triangles closing the square above the ring (enclosed? no: open to the top).
+    assert r["overlaps"]["pairs"] == 0
+    assert r["gaps"]["area_m2"] == pytest.approx(1e6 - 0.36e6, rel=1e-6)
+
+
+def test_codes_keep_leading_zeros_and_kommun_padding(tmp_path: Path) -> None:
+    g = gpd.GeoDataFrame({"kommunkod": [114, 180], "kommunnamn": ["Upplands Väsby", "Stockholm"]},
+                         geometry=[shapely.box(17.9, 59.5, 18.0, 59.6), shapely.box(18.0, 59.3, 18.1, 59.4)],
+                         crs=4326)
+    d = read_districts(g)
+    assert list(d.index) == ["0114", "0180"]
+    assert list(d["district_name"]) == ["Upplands Väsby", "Stockholm"]
+    assert d.attrs["report"]["codes_padded"] == 2
+    assert d["population"].isna().all()
+    # The caller's frame is untouched.
+    assert list(g.columns) == ["kommunkod", "kommunnamn", "geometry"]
+
+
+def test_invalid_deso_code_is_refused_with_the_fix() -> None:
+    g = gpd.GeoDataFrame({"deso": ["0180C1010", "0180X12"]},
+                         geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], crs=4326)
+    with pytest.raises(InputError, match=r"DESO codes.*0180X12.*code="):
+        read_districts(g)
+
+
+def test_short_deso_code_padded() -> None:
+    g = gpd.GeoDataFrame({"DeSO": ["180C1010"]}, geometry=[shapely.box(18, 59, 18.1, 59.1)], crs=4326)
+    d = read_districts(g)
+    assert list(d.index) == ["0180C1010"]
+
+
+def test_missing_code_column_lists_columns() -> None:
+    g = gpd.GeoDataFrame({"farg": ["röd"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4326)
+    with pytest.raises(SchemaError, match=r"farg.*code="):
+        read_districts(g)
+
+
+def test_no_crs_guessed_from_values_and_unknown_refused() -> None:
+    g = gpd.GeoDataFrame({"kod": ["A"]}, geometry=[shapely.box(E0, N0, E0 + 100, N0 + 100)])
+    d = read_districts(g)
+    assert d.attrs["report"]["crs_detected"] == "EPSG:3006" and d.attrs["report"]["crs_guessed"]
+    bad = gpd.GeoDataFrame({"kod": ["A"]}, geometry=[shapely.box(5e7, 5e7, 5e7 + 1, 5e7 + 1)])
+    with pytest.raises(CRSError, match="SWEREF"):
+        read_districts(bad)
+
+
+def test_population_from_scb_style_table(tmp_path: Path) -> None:
+    g = gpd.GeoDataFrame({"deso": ["0180C1010", "0180C1020", "0180C1030"], "befolkning": [1, 2, 3]},
+                         geometry=[shapely.box(i, 0, i + 1, 1) for i in range(3)], crs=4326)
+    table = tmp_path / "folkmangd.csv"
+    table.write_text('"region";"2022";"2023"\n"0180C1010 Stockholm";"1 500";"1 565"\n'
+                     '"0180C1020 Stockholm";"2 000";"2 010"\n', encoding="utf-8")
+    d = read_districts(g, population_table=table)
+    assert d["population"].tolist()[:2] == [1565.0, 2010.0]
+    assert np.isnan(d["population"].iloc[2])
+    r = d.attrs["report"]
+    assert r["population_source"] == "table" and r["population_missing"] == ["0180C1030"]
+    assert r["population_table"]["value_column"] == "2023"
+
+
+def test_duplicate_codes_dissolved_and_overlap_measured() -> None:
+    g = gpd.GeoDataFrame(
+        {"kod": ["A", "A", "B"]},
+        geometry=[shapely.box(E0, N0, E0 + 100, N0 + 100), shapely.box(E0 + 100, N0, E0 + 200, N0 + 100),
+                  shapely.box(E0 + 150, N0, E0 + 300, N0 + 100)],
+        crs=3006,
+    )
+    with pytest.warns(UserWarning, match="overlap"):
+        d = read_districts(g)
+    r = d.attrs["report"]
+    assert list(d.index) == ["A", "B"]
+    assert r["duplicates_dissolved"] == ["A"]
+    assert r["overlaps"]["pairs"] == 1
+    assert r["overlaps"]["area_m2"] == pytest.approx(50 * 100, rel=1e-6)
+    assert r["overlaps"]["largest"][0][:2] == ["A", "B"]
+
+
+def test_gap_enclosed_by_districts_measured() -> None:
+    boxes = [shapely.box(E0 + i * 100, N0 + j * 100, E0 + (i + 1) * 100, N0 + (j + 1) * 100)
+             for j in range(3) for i in range(3) if (i, j) != (1, 1)]
+    g = gpd.GeoDataFrame({"kod": [f"K{i}" for i in range(8)]}, geometry=boxes, crs=3006)
+    r = read_districts(g).attrs["report"]
+    assert r["gaps"] == {"count": 1, "area_m2": pytest.approx(10_000, rel=1e-6)}
+    assert r["overlaps"]["pairs"] == 0
+
+
+# ---------------------------------------------------------------------------- assignment
+
+
+def test_assign_exact_on_messy_layer(messy_file: Path) -> None:
+    with pytest.warns(UserWarning):
+        d = read_districts(messy_file, layer="deso")
+    rng = np.random.default_rng(7)
+    e = rng.uniform(E0 - 300, E0 + 5300, 20_000)
+    n = rng.uniform(N0 - 300, N0 + 4300, 20_000)
+    lat, lon = _to_wgs(e, n)
+    inc = pd.DataFrame({"lat": lat, "lon": lon})
+    got = assign_districts(inc, d)
+    codes = got["district_code"].astype(object).fillna("NA").to_numpy()
+    assert (codes == _sjoin_codes(lat, lon, d)).all()
+    # Known points: inside the hole but outside the island → outside; in the island → Ön;
+    # on the island across water → Hamnen.
+    lat2, lon2 = _to_wgs(np.array([E0 + 600, E0 + 1000, E0 + 4750, E0 + 4250]),
+                         np.array([N0 + 600, N0 + 1000, N0 + 750, N0 + 750]))
+    got2 = assign_districts(pd.DataFrame({"lat": lat2, "lon": lon2}), d)
+    assert got2["district_code"].astype(object).fillna("NA").tolist() == ["NA", "0180C1020", "0180C1030", "NA"]
+    assert got2.attrs["district_assignment"]["outside"] == 2
+    assert list(inc.columns) == ["lat", "lon"]  # input untouched
+
+
+@pytest.mark.parametrize("target_cells", [64, 4096, 1 << 16])
+def test_locator_exact_against_shapely_on_voronoi(target_cells: int) -> None:
+    """Coarse and fine rasters, triple junctions (cells with ≥ 3 boundaries) included."""
+    rng = np.random.default_rng(target_cells)
+    box = shapely.box(17.0, 59.3, 17.3, 59.45)
+    seeds = shapely.multipoints(rng.uniform([17.0, 59.3], [17.3, 59.45], (300, 2)))
+    polys = shapely.intersection(shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=box)), box)
+    x = rng.uniform(16.98, 17.32, 30_000)
+    y = rng.uniform(59.29, 59.46, 30_000)
+    loc = _Locator(polys, target_cells=target_cells)
+    got = loc.locate(x, y)
+    tree = shapely.STRtree(polys)
+    hit = tree.query(shapely.points(x, y), predicate="intersects")
+    want = np.full(x.size, -1)
+    want[hit[0]] = hit[1]  # voronoi cells do not overlap: one hit per point off the borders
+    assert (got == want).all()
+    assert not loc.overlapping
+
+
+def test_locator_overlapping_districts_take_the_first() -> None:
+    polys = np.array([shapely.box(0, 0, 2, 2), shapely.box(1, 1, 3, 3), shapely.box(0.2, 0.2, 0.4, 0.4)])
+    loc = _Locator(polys, target_cells=256)
+    assert loc.overlapping
+    got = loc.locate([1.5, 2.5, 0.3, 0.1, 5.0, np.nan], [1.5, 2.5, 0.3, 0.1, 5.0, 1.0])
+    assert got.tolist() == [0, 1, 0, 0, -1, -1]
+
+
+def test_points_on_a_shared_border_go_to_the_first_district() -> None:
+    d = gpd.GeoDataFrame({"district_name": ["A", "B"]},
+                         geometry=[shapely.box(17.0, 59.0, 17.1, 59.1), shapely.box(17.1, 59.0, 17.2, 59.1)],
+                         index=pd.Index(["A", "B"], name="district_code"), crs=4326)
+    got = assign_districts(pd.DataFrame({"lat": [59.05, 59.1], "lon": [17.1, 17.15]}), d)
+    assert got["district_code"].tolist() == ["A", "B"]
+
+
+def test_area_rows_by_district_or_kommun_name() -> None:
+    d = gpd.GeoDataFrame({"district_name": ["Centrum", "Östra Ängen"]},
+                         geometry=[shapely.box(17.0, 59.0, 17.1, 59.1), shapely.box(17.1, 59.0, 17.2, 59.1)],
+                         index=pd.Index(["9999C1010", "9999C1020"], name="district_code"), crs=4326)
+    inc = pd.DataFrame({
+        "lat": [59.05, 59.05, 59.05, 59.05, np.nan, 59.05],
+        "lon": [17.05, 17.05, 17.05, 17.05, np.nan, 17.15],
+        "precision": ["area", "area", "area", "point", "point", "area"],
+        "location_text": ["östra ängen", "Exempelkommun", "EXEMPELKOMMUNS KOMMUN", "Östra Ängen", None, "Okänt"],
+    })
+    got = assign_districts(inc, d, kommun_name="Exempelkommun")
+    assert got["district_code"].astype(object).fillna("NA").tolist() == [
+        "9999C1020", "NA", "NA", "9999C1010", "NA", "9999C1020"]
+    assert got["district_method"].astype(str).tolist() == ["name", "kommun", "kommun", "point", "none", "area_point"]
+    assert got.attrs["district_assignment"] == {"point": 1, "area_point": 1, "name": 1, "kommun": 2,
+                                                "outside": 0, "none": 1}
+
+
+def test_assign_needs_lat_lon() -> None:
+    d = gpd.GeoDataFrame({"district_name": ["A"]}, geometry=[shapely.box(0, 0, 1, 1)],
+                         index=pd.Index(["A"], name="district_code"), crs=4326)
+    with pytest.raises(SchemaError, match="'lat'"):
+        assign_districts(pd.DataFrame({"x": [1]}), d)
+
+
+# ---------------------------------------------------------------------------- cells
+
+
+def _two_districts_3006() -> gpd.GeoDataFrame:
+    g = gpd.GeoDataFrame({"kod": ["A", "B"], "befolkning": [1000, 3000]},
+                         geometry=[shapely.box(E0, N0, E0 + 1000, N0 + 1000),
+                                   shapely.box(E0 + 1000, N0, E0 + 2000, N0 + 1000)], crs=3006)
+    return read_districts(g)
+
+
+def test_cells_to_districts_area_shares_preserve_totals() -> None:
+    d = _two_districts_3006()
+    cells = gpd.GeoDataFrame(
+        {"count": [10, 4, 6], "count_vald": [2, 0, 6]},
+        geometry=[shapely.box(E0 + 750, N0 + 100, E0 + 1250, N0 + 300),   # 1/2 in A, 1/2 in B
+                  shapely.box(E0 + 100, N0 + 100, E0 + 200, N0 + 200),     # wholly in A
+                  shapely.box(E0 + 1900, N0 + 100, E0 + 2100, N0 + 200)],  # half outside
+        index=pd.Index([11, 12, 13], name="cell"), crs=3006,
+    )
+    m = cells_to_districts(cells, d, how="area")
+    assert list(m.columns) == ["cell", "district_code", "share", "count", "count_vald"]
+    rows = {(c, "NA" if pd.isna(k) else k): s for c, k, s in zip(m["cell"], m["district_code"], m["share"], strict=True)}
+    assert rows[(11, "A")] == pytest.approx(0.5, abs=1e-3)
+    assert rows[(11, "B")] == pytest.approx(0.5, abs=1e-3)
+    assert rows[(12, "A")] == pytest.approx(1.0)
+    assert rows[(13, "B")] == pytest.approx(0.5, abs=1e-3) and rows[(13, "NA")] == pytest.approx(0.5, abs=1e-3)
+    assert m["count"].sum() == pytest.approx(20.0)
+    assert m["count_vald"].sum() == pytest.approx(8.0)
+    assert m.groupby("cell")["share"].sum().to_numpy() == pytest.approx([1, 1, 1])
+
+
+def test_cells_to_districts_centroid() -> None:
+    d = _two_districts_3006()
+    cells = gpd.GeoDataFrame(
+        {"count": [10, 4]},
+        geometry=[shapely.box(E0 + 900, N0 + 100, E0 + 1300, N0 + 300),  # centroid in B
+                  shapely.box(E0 + 5000, N0, E0 + 5100, N0 + 100)],      # outside
+        index=pd.Index([1, 2], name="cell"), crs=3006,
+    )
+    m = cells_to_districts(cells, d)
+    assert m["district_code"].astype(object).fillna("NA").tolist() == ["B", "NA"]
+    assert m["share"].tolist() == [1.0, 1.0]
+    with pytest.raises(InputError, match="centroid"):
+        cells_to_districts(cells, d, how="nearest")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------- periods
+
+
+def test_parse_period_forms() -> None:
+    p = parse_period("2025")
+    assert (str(p.start), str(p.end), p.kind) == ("2025-01-01 00:00:00+01:00", "2026-01-01 00:00:00+01:00", "year")
+    assert parse_period("2025q3").label == "2025-Q3"
+    assert parse_period("2025-03").previous().label == "2025-02"
+    assert parse_period("2025-01").previous().label == "2024-12"
+    c = parse_period("2025-01-01/2025-01-10")
+    assert c.days == 10.0 and c.previous().label == "2024-12-22/2024-12-31"
+    assert parse_period({"start": "2025-03-01", "end": "2025-03-31"}).days == 31.0
+    with pytest.raises(InputError, match="not understood"):
+        parse_period("förra året")
+    with pytest.raises(InputError, match="ends before"):
+        parse_period(("2025-02-01", "2025-01-01"))
+
+
+# ---------------------------------------------------------------------------- summary
+
+
+def _summary_inputs() -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    d = _two_districts_3006()
+    # 2025: A gets 6 vald + 3 stold, B gets 2 ran, outside 1; 2024: A 2, B 4.
+    pts_e = [E0 + 500] * 9 + [E0 + 1500] * 2 + [E0 + 9000] + [E0 + 500] * 2 + [E0 + 1500] * 4
+    pts_n = [N0 + 500] * len(pts_e)
+    lat, lon = _to_wgs(np.array(pts_e), np.array(pts_n))
+    cats = ["vald"] * 6 + ["stold"] * 3 + ["ran"] * 2 + ["vald"] + ["stold"] * 2 + ["vald"] * 4
+    times = ["2025-03-01 12:00"] * 12 + ["2024-05-01 12:00"] * 6
+    inc = pd.DataFrame({
+        "lat": lat, "lon": lon, "category": cats,
+        "occurred_at": pd.to_datetime(times).tz_localize(TZ),
+        "precision": "point",
+    })
+    return inc, d
+
+
+def test_summary_counts_rates_change() -> None:
+    inc, d = _summary_inputs()
+    s = summarize(inc, d, period="2025", previous_period="previous")
+    assert list(s.index) == ["A", "B", OUTSIDE_CODE, TOTAL_CODE]
+    assert s["row_type"].tolist() == ["district", "district", "outside", "total"]
+    assert s["total"].tolist() == [9, 2, 1, 12]
+    assert s.loc["A", "count_vald"] == 6 and s.loc["A", "count_stold"] == 3
+    assert s.loc[TOTAL_CODE, "count_vald"] == 7
+    assert s.loc[["A", "B", OUTSIDE_CODE], "total"].sum() == s.loc[TOTAL_CODE, "total"]
+    assert s["per_1000"].iloc[:2].tolist() == [9.0, pytest.approx(2 / 3)]
+    assert s.loc[TOTAL_CODE, "population"] == 4000 and s.loc[TOTAL_CODE, "per_1000"] == 3.0
+    assert s.loc["A", "share_of_total"] == 0.75
+    assert (s.loc["A", "top1"], s.loc["A", "top2"]) == ("vald", "stold") and pd.isna(s.loc["A", "top3"])
+    assert s["total_previous"].tolist() == [2, 4, 0, 6]
+    assert s["change"].tolist() == [7, -2, 1, 6]
+    assert s.loc["A", "change_pct"] == 350.0 and np.isnan(s.loc[OUTSIDE_CODE, "change_pct"])
+    # The Poisson caution: the conditional binomial test of hotspots.change (2025 has 365
+    # days, 2024 366): p = min(1, 2 × smaller tail) of Binomial(11, 365/731) at 9.
+    q = 365 / (365 + 366)
+    ref = min(1.0, 2 * min(binom.cdf(9, 11, q), binom.sf(8, 11, q)))
+    assert s.loc["A", "change_p"] == pytest.approx(ref, rel=1e-9)
+    assert s.loc["A", "change_direction"] == "no_change"
+    assert bool(s.loc["B", "change_significant"]) is False
+    assert s.attrs["period"]["label"] == "2025" and s.attrs["previous_period"]["label"] == "2024"
+    assert [f"count_{c}" for c in CATEGORIES] == [c for c in s.columns if c.startswith("count_")]
+
+
+def test_change_p_equals_binomtest_for_equal_periods() -> None:
+    inc, d = _summary_inputs()
+    inc = inc.assign(occurred_at=pd.to_datetime(["2025-03-10 12:00"] * 12 + ["2025-02-10 12:00"] * 6)
+                     .tz_localize(TZ))
+    s = summarize(inc, d, period="2025-03", previous_period="2025-02-01/2025-03-03")  # 31 days each
+    for code, now, prev in [("A", 9, 2), ("B", 2, 4)]:
+        assert (s.loc[code, "total"], s.loc[code, "total_previous"]) == (now, prev)
+        assert s.loc[code, "change_p"] == pytest.approx(binomtest(now, now + prev, 0.5).pvalue, rel=1e-9)
+    assert bool(s.loc["A", "change_significant"]) == (binomtest(9, 11, 0.5).pvalue < 0.05)
+
+
+def test_summary_hotspots_and_survey() -> None:
+    inc, d = _summary_inputs()
+    hot = gpd.GeoDataFrame(
+        {"hotspot_class": ["hot_99", "none", "cold_90", "hot_90"]},
+        geometry=[shapely.box(E0 + 100, N0 + 100, E0 + 200, N0 + 200),
+                  shapely.box(E0 + 300, N0 + 100, E0 + 400, N0 + 200),
+                  shapely.box(E0 + 1100, N0 + 100, E0 + 1200, N0 + 200),
+                  shapely.box(E0 + 9000, N0 + 100, E0 + 9100, N0 + 200)],
+        index=pd.Index(np.array([5, 6, 7, 8], dtype=np.uint64), name="cell"), crs=3006,
+    ).to_crs(4326)
+    survey = pd.DataFrame({"district_code": ["A", "B"], "share_unsafe": [0.3, np.nan],
+                           "n": [40, 3], "suppressed": [False, True]})
+    s = summarize(inc, d, period="2025", hotspots=hot, survey=survey)
+    assert s["n_cells"].tolist() == [2, 1, 1, 4]
+    assert s["n_hot_cells"].tolist() == [1, 0, 1, 2]
+    assert s["n_cold_cells"].tolist() == [0, 1, 0, 1]
+    assert s.loc["A", "share_hot_cells"] == 0.5
+    assert s.loc["A", "trygg_share_unsafe"] == 0.3 and bool(s.loc["B", "trygg_suppressed"])
+    assert s.loc["B", "trygg_n"] == 3 and np.isnan(s.loc[TOTAL_CODE, "trygg_n"])
+
+
+def test_summary_period_none_counts_everything_and_assigns_itself() -> None:
+    inc, d = _summary_inputs()
+    s = summarize(inc, d, period=None)
+    assert s.loc[TOTAL_CODE, "total"] == len(inc)
+    assert "change" not in s.columns
