@@ -330,7 +330,9 @@ def _generic_columns(frame: pd.DataFrame, fixed: Sequence[str], layer: str, note
             keep.append(c)
         else:
             vals = s.dropna()
-            if len(vals) == 0 or all(_categories_in(v) is not None for v in vals.tolist()):
+            if len(vals) and all(isinstance(v, (_dt.date, pd.Timestamp)) for v in vals.tolist()):
+                keep.append(c)
+            elif len(vals) == 0 or all(_categories_in(v) is not None for v in vals.tolist()):
                 keep.append(c)
             else:
                 dropped.append(c)
@@ -435,7 +437,7 @@ def _clusters_layer(src: gpd.GeoDataFrame, lb: Lagesbild, p: Privacy, notes: _No
                             crs=src.crs).pipe(_to_wgs84)
 
 
-def _emerging_layer(src: pd.DataFrame, lb: Lagesbild, notes: _Notes,
+def _emerging_layer(src: pd.DataFrame, lb: Lagesbild, p: Privacy, notes: _Notes,
                     blocked: set[str]) -> gpd.GeoDataFrame:
     df = _index_to_column(pd.DataFrame(src), "cell")
     if "cell" not in df.columns:
@@ -451,6 +453,11 @@ def _emerging_layer(src: pd.DataFrame, lb: Lagesbild, notes: _Notes,
         out[c] = df[c].to_numpy()
     if "source" in df.columns:
         out["source"] = df["source"].to_numpy()
+    counts = _count_columns(out)
+    if counts:
+        out = suppress_counts(out, counts, min_count=int(p.min_count or 1),
+                              total="count" if "count" in counts else None)
+        notes.suppressed["emerging"] = int(out["suppressed"].sum())
     if isinstance(src, gpd.GeoDataFrame) and src.geometry.name in src.columns:
         geometry = gpd.GeoSeries(src.geometry.values, crs=src.crs)
     else:
@@ -840,7 +847,7 @@ def package_layers(
                          if len(src) and isinstance(src, gpd.GeoDataFrame) else _empty_gdf(["cluster_id"]))
         elif name == "emerging":
             src = lagesbild.emerging
-            out[name] = _emerging_layer(src, lagesbild, notes, blocked) if len(src) else _empty_gdf(["cell"])
+            out[name] = _emerging_layer(src, lagesbild, p, notes, blocked) if len(src) else _empty_gdf(["cell"])
         elif name == "districts":
             out[name] = _districts_layer(lagesbild, p, notes, blocked)
         elif name in ("trygghet", "trygghet_cells"):

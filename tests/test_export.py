@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,7 +16,7 @@ import shapely
 from jsonschema import Draft202012Validator
 from pyproj import Transformer
 from shapely.geometry import Polygon
-from test_export_data import COUNTS, PIN_COMMENT, PLANTED, tiny_lagesbild
+from test_export_data import COUNTS, PIN_COMMENT, PLANTED, RES, tiny_lagesbild
 
 from lagesbild_geo import grid
 from lagesbild_geo.cli import export as cli_export
@@ -260,17 +261,24 @@ def test_survey_suppressed_below_min_respondents(pkg: Path) -> None:
 
 
 def test_rollup_merges_small_cells_into_parents(lb) -> None:
-    if not hasattr(grid, "cells_to_parent") and not hasattr(grid, "cells_to_parents"):
-        pytest.skip("grid has no parent-cell helper yet")
     layers, info = package_layers(lb, privacy=Privacy(small_cells="rollup"))
     cells = layers["cells"]
-    small = sum(1 for c in COUNTS if c < 3)
-    assert info["rolled_up"]["cells"] == small
-    assert (cells["resolution"] == 8).sum() >= 1
-    total_small = sum(c for c in COUNTS if c < 3)
-    rolled = cells[cells["resolution"] == 8]
-    assert int(rolled["count"].fillna(0).sum()) + int(
-        rolled["count"].isna().sum() and 0) <= total_small
+    small_cells = lb.cells.index[lb.cells["count"] < 3].to_numpy()
+    assert info["rolled_up"]["cells"] == len(small_cells) == 4
+    parents = grid.cells_to_parent(small_cells, RES - 1)
+    expected = (pd.Series(lb.cells.loc[small_cells, "count"].to_numpy(), index=parents)
+                .groupby(level=0).sum())
+    rolled = cells[cells["resolution"] == RES - 1].set_index("cell")
+    assert list(rolled.index) == grid.cells_to_str(expected.index.to_numpy())
+    assert rolled["rolled_up"].all() and not cells.loc[cells["resolution"] == RES, "rolled_up"].any()
+    for cell, total in zip(rolled.index, expected.to_numpy(), strict=True):
+        shown = rolled.loc[cell, "count"]
+        assert (pd.isna(shown) and total < 3) or shown == total
+    # no small cell remains at the base resolution
+    base = cells[cells["resolution"] == RES]
+    assert len(base) == 12 - 4 and base["count"].min() >= 3
+    # totals preserved: shown + hidden parents == all incidents
+    assert int(base["count"].sum()) + int(expected.sum()) == sum(COUNTS)
 
 
 # -------------------------------------------------------------- read and merge
@@ -408,6 +416,20 @@ def test_cli_export_zips_directory_and_gpkg(pkg: Path, tmp_path: Path, capsys) -
     assert len(back.cells) == 12
     assert cli_main(["export", "--from", str(tmp_path / "nope"), "--to", str(tmp_path / "x.zip")]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_layers_without_geometry_get_hex_polygons(lb) -> None:
+    emerging = pd.DataFrame(lb.emerging.drop(columns="geometry")).assign(
+        count=lb.cells["count"].to_numpy(), emerging_class_sv="Ny hotspot")
+    bare = replace(lb, emerging=emerging)
+    layers, info = package_layers(bare, layers=["emerging"])
+    g = layers["emerging"]
+    assert len(g) == 12 and g.geometry.geom_type.eq("Polygon").all()
+    expected = grid.cells_to_polygons(lb.cells.index.to_numpy())
+    assert all(a.equals(b) for a, b in zip(g.geometry, expected, strict=True))
+    # counts in the emerging layer obey the threshold too; Swedish free labels are not exported
+    assert g["count"].isna().sum() == 4 and "emerging_class_sv" not in g.columns
+    assert info["dropped_columns"]["emerging"] == ["emerging_class_sv"]
 
 
 def test_bad_inputs_are_refused_with_clear_messages(lb, tmp_path: Path) -> None:
