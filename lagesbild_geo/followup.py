@@ -74,8 +74,8 @@ _BANDS: dict[str, tuple[str, str]] = {
         "neither displacement nor diffusion",
         "varken förflyttning av brott eller spridning av positiva effekter"),
     "displacement_partial": (
-        "some displacement to the buffer, smaller than the direct effect (a net gain)",
-        "viss förflyttning av brott till omgivningen, men mindre än minskningen i området"),
+        "some displacement to the buffer, at most as large as the direct effect",
+        "viss förflyttning av brott till omgivningen, högst lika stor som minskningen i området"),
     "displacement_exceeds": (
         "displacement to the buffer larger than the direct effect",
         "förflyttningen av brott till omgivningen är större än minskningen i området"),
@@ -342,7 +342,8 @@ def _fmt(v: float, decimals: int = 0) -> str:
 def _pct(before: float, after: float) -> str:
     if before == 0:
         return "ingen jämförelse möjlig (0 före)"
-    return f"{_fmt(100 * (after - before) / before)} %"
+    v = 100 * (after - before) / before
+    return ("+" if round(v) > 0 else "") + f"{_fmt(v)} %"
 
 
 def followup(measure: Measure | Mapping[str, Any], incidents: pd.DataFrame, *,
@@ -575,16 +576,17 @@ def _summary_sv(title: str, cats: Sequence[str], start: dt.date,
     labels = ", ".join(CATEGORY_LABELS[c].lower() for c in cats)
     days = (after[1] - after[0]).days + 1
     name = f"«{title}»" if title else "Åtgärden"
+    what = f"antalet brott av typen {labels}"
     if ra < rb:
-        verb = f"minskade från {rb} till {ra} ({_pct(rb, ra)})"
+        verb = f"minskade {what} från {rb} till {ra} ({_pct(rb, ra)})"
     elif ra > rb:
-        verb = f"ökade från {rb} till {ra} ({_pct(rb, ra)})"
+        verb = f"ökade {what} från {rb} till {ra} ({_pct(rb, ra)})"
     else:
-        verb = f"var oförändrat, {rb} före och {ra} efter"
+        verb = f"var {what} oförändrat ({rb} före och {ra} efter)"
     parts = [
-        f"{name} startade {start.isoformat()}. I området {verb} antalet brott av typen "
-        f"{labels} under {days} dagar efter start ({after[0]}–{after[1]}) jämfört med lika "
-        f"lång tid före ({before[0]}–{before[1]}).",
+        f"{name} startade {start.isoformat()}. I området {verb} under {days} dagar efter "
+        f"start ({after[0]}–{after[1]}) jämfört med lika lång tid före "
+        f"({before[0]}–{before[1]}).",
     ]
     ctrl = "resten av kommunen" if control_is_rest else "jämförelseområdet"
     parts.append(f"I {ctrl} var förändringen {_pct(cb, ca)} ({cb} → {ca}) och i en zon "
@@ -602,8 +604,9 @@ def _summary_sv(title: str, cats: Sequence[str], start: dt.date,
                      "zonen runt det än utvecklingen i jämförelseområdet skulle ge.")
     if not math.isnan(p_value):
         if p_value < 0.05:
+            p_text = "p < 0,001" if p_value < 0.001 else f"p = {_fmt(p_value, 3)}"
             parts.append(f"Skillnaden mot jämförelseområdet är för stor för att troligen "
-                         f"bero på slumpen (p = {_fmt(p_value, 3)}).")
+                         f"bero på slumpen ({p_text}).")
         else:
             parts.append(f"Skillnaden mot jämförelseområdet kan bero på slumpen "
                          f"(p = {_fmt(p_value, 2)}).")
