@@ -11,6 +11,7 @@ extra columns.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import NamedTuple
@@ -169,7 +170,7 @@ def _expand(s: str) -> str:
     if ":" in s:
         for rx, rep in _COLON_ABBREV:
             s = rx.sub(rep, s)
-    if "g" in s or "v" in s:
+    if "g." in s or "gt" in s or "v." in s or "vg" in s:
         for rx, rep in _SUFFIX_ABBREV:
             s = rx.sub(rep, s)
     return s
@@ -189,6 +190,28 @@ def parse_address(text: object) -> ParsedAddress:
     >>> parse_address("Stationsv. 3").street
     'stationsvagen'
     """
+    if isinstance(text, str):
+        # Fast path for the common "Street 12" / "Street 12b" (same result as the full parse).
+        m = _SIMPLE.match(text)
+        if m is not None:
+            street = _street_of_head(m.group(1))
+            if street:
+                return ParsedAddress(street, int(m.group(2)), (m.group(3) or "").lower(), "", "",
+                                     False)
+    return _parse_full(text)
+
+
+_SIMPLE = re.compile(r"\s*([^\d,]*[^\d,\s])\s*(\d{1,4})\s*([A-Za-z])?\s*$")
+
+
+@functools.lru_cache(maxsize=65536)
+def _street_of_head(head: str) -> str:
+    """Folded street of a text without digits or commas ("" if it is not a plain street)."""
+    p = _parse_full(head)
+    return p.street if not (p.number or p.town or p.postcode) else ""
+
+
+def _parse_full(text: object) -> ParsedAddress:
     s = fold_words(text)
     if not s:
         return ParsedAddress("", 0, "", "", "", False)

@@ -34,7 +34,7 @@ as ambiguous. Refused rows go to the rejected table with reason
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -260,7 +260,7 @@ class Gazetteer:
                 return df[cols[role]].astype("string").fillna("").str.strip().reset_index(drop=True)
             return pd.Series([""] * n_rows, dtype="string")
 
-        kind = col("kind").map(compact)
+        kind = _map_unique(col("kind"), compact)
         street = col("street")
         name = col("name")
         num_raw = col("number")
@@ -297,7 +297,7 @@ class Gazetteer:
                 f"coordinates; found columns {list(map(str, df.columns))} ({dict(cols)} recognised). "
                 "Name the columns with columns={'street': ..., 'number': ..., 'northing': ...}."
             )
-        town_display = town.map(_title_town)
+        town_display = _map_unique(town, _title_town)
         addresses = pd.DataFrame({
             "street": street[addr_mask].to_numpy(),
             "number": number[addr_mask].astype("int64").to_numpy(),
@@ -307,16 +307,16 @@ class Gazetteer:
             "easting": e[addr_mask], "northing": n[addr_mask],
             "lat": lat[addr_mask], "lon": lon[addr_mask],
         })
-        addresses["street_key"] = addresses["street"].map(_street_key)
-        addresses["postort_key"] = addresses["postort"].map(compact)
+        addresses["street_key"] = _map_unique(addresses["street"], _street_key)
+        addresses["postort_key"] = _map_unique(addresses["postort"], compact)
         places = pd.DataFrame({
             "name": name[place_mask].to_numpy(),
             "postort": town_display[place_mask].to_numpy(),
             "easting": e[place_mask], "northing": n[place_mask],
             "lat": lat[place_mask], "lon": lon[place_mask],
         })
-        places["name_key"] = places["name"].map(lambda s: compact(parse_address(s).street))
-        places["postort_key"] = places["postort"].map(compact)
+        places["name_key"] = _map_unique(places["name"], lambda s: compact(parse_address(s).street))
+        places["postort_key"] = _map_unique(places["postort"], compact)
         for frame in (addresses, places):
             for c in frame.columns:
                 if frame[c].dtype == object:
@@ -394,6 +394,14 @@ class Gazetteer:
             if k:
                 self._place_index.setdefault(k, []).append(i)
         self._place_keys = list(self._place_index)
+
+
+def _map_unique(values: pd.Series, fn: Callable[[Any], str]) -> pd.Series:
+    """``values.map(fn)`` calling ``fn`` once per distinct value."""
+    codes, uniques = pd.factorize(values.astype("string").fillna(""), sort=False)
+    mapped = np.asarray([fn(u) for u in np.asarray(uniques, dtype=object)] + [""], dtype=object)
+    return pd.Series(mapped[np.where(codes < 0, len(uniques), codes)], index=values.index,
+                     dtype="string")
 
 
 def _street_key(street: object) -> str:
@@ -925,9 +933,10 @@ def geocode(
 
     text = incidents[text_column].astype("string")
     codes, uniques = pd.factorize(text, sort=False)
-    hits = [matcher.resolve(str(u)) for u in uniques]
+    utexts = [str(u) for u in np.asarray(uniques, dtype=object)]
+    hits = [matcher.resolve(u) for u in utexts]
     if online is not None and "online" in allow_set:
-        _online(hits, [str(u) for u in uniques], online)
+        _online(hits, utexts, online)
     nu = len(hits)
     tier_u = np.array([h.tier for h in hits] + [""], dtype=object)
     e_u = np.array([h.e for h in hits] + [np.nan], dtype="float64")

@@ -110,3 +110,13 @@ def test_normalising_addresses_twice_equals_once(stem: str, suffix: str, number:
     p = parse_address(text)
     assert p.number == number
     assert p.letter == letter.lower()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=30), st.integers(0, 99999), st.sampled_from(["", "b", " B", "Å"]))
+def test_fast_path_equals_full_parse(head: str, number: int, letter: str) -> None:
+    from lagesbild_geo._address import _parse_full
+
+    text = f"{head} {number}{letter}"
+    assert parse_address(text) == _parse_full(text)
+    assert parse_address(head) == _parse_full(head)
