@@ -888,3 +888,217 @@ def history_table(measure_id: str) -> pd.DataFrame:
         "Version": h["version"],
         "Ändring": [change(r) for _, r in h.iterrows()] if len(h) else [],
     })
+
+
+# --------------------------------------------------------------------------- ingest (Data page)
+
+ROLE_LABELS_SV: dict[str, str] = {
+    "id": "Ärende-id", "datetime": "Datum och tid", "date": "Datum", "time": "Klockslag",
+    "category": "Brottstyp/kategori", "x": "X-koordinat", "y": "Y-koordinat",
+    "northing": "Nordkoordinat", "easting": "Ostkoordinat", "lat": "Latitud", "lon": "Longitud",
+    "gps": "GPS (lat,lon i en kolumn)", "address": "Adress", "place": "Plats",
+    "postcode": "Postnummer", "town": "Postort",
+}
+PRECISION_SV: dict[str, str] = {
+    "point": "Koordinat", "address": "Adress (geokodad)", "place": "Platsnamn (geokodad)",
+    "area": "Område (ungefärlig)", "pending": "Väntar på geokodning",
+}
+UPLOAD_TYPES: dict[str, tuple[str, list[str]]] = {
+    "incidents": ("Händelser (brott, ordningsstörningar …)",
+                  ["csv", "txt", "xlsx", "geojson", "json", "gpkg", "parquet", "fgb"]),
+    "districts": ("Områdesindelning (DeSO, stadsdelar)", ["geojson", "json", "gpkg", "fgb"]),
+    "boundary": ("Kommungräns", ["geojson", "json", "gpkg"]),
+    "gazetteer": ("Adressregister (för geokodning)", ["csv", "txt", "xlsx"]),
+    "survey": ("Trygghetsenkät (svar)", ["csv", "txt", "xlsx"]),
+    "pins": ("Enkätens kartnålar", ["geojson", "json", "gpkg"]),
+}
+
+
+@st.cache_data(max_entries=8, show_spinner="Läser filen …")
+def _read_incidents_cached(path: str, sha256: str, columns: tuple[tuple[str, str], ...],
+                           gazetteer: str | None, gazetteer_sha: str | None) -> Any:
+    from lagesbild_geo.io import read_incidents
+
+    return read_incidents(path, columns=dict(columns) or None, gazetteer=gazetteer,
+                          source_name=Path(path).name.split("_", 1)[-1])
+
+
+def read_incident_file(src: Source, *, gazetteer: Source | None = None) -> Any:
+    """``io.read_incidents`` of one staged file (cached on content and column choices)."""
+    cols = tuple(v for k, v in src.options if k == "columns")
+    columns = cols[0] if cols else ()
+    return _read_incidents_cached(src.path, src.sha256, columns,
+                                  gazetteer.path if gazetteer else None,
+                                  gazetteer.sha256 if gazetteer else None)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _table_preview(path: str, sha256: str) -> tuple[pd.DataFrame, list[str]]:
+    from lagesbild_geo.io import read_table
+
+    raw, _ = read_table(path)
+    frame = pd.DataFrame(raw.drop(columns="geometry", errors="ignore")) if "geometry" in raw else pd.DataFrame(raw)
+    return frame.head(10).astype("string"), [str(c) for c in frame.columns]
+
+
+def table_preview(src: Source) -> tuple[pd.DataFrame, list[str]]:
+    """The first rows of a file as read (text) and its column names."""
+    return _table_preview(src.path, src.sha256)
+
+
+def with_columns(src: Source, columns: dict[str, str]) -> Source:
+    """The same file read with a corrected column mapping (role → column)."""
+    opts = tuple((k, v) for k, v in src.options if k != "columns")
+    return Source(kind=src.kind, path=src.path, sha256=src.sha256, name=src.name,
+                  options=(*opts, ("columns", tuple(sorted(columns.items())))))
+
+
+def ingest_tables(report: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(placed by precision, rejected by reason) from an ingest report, in Swedish."""
+    from lagesbild_geo.io import REASONS as _SV
+
+    prec = pd.DataFrame({"Placering": [PRECISION_SV.get(k, k) for k in report.get("by_precision", {})],
+                         "Antal": list(report.get("by_precision", {}).values())})
+    rej = report.get("rejected_by_reason", {})
+    reasons = pd.DataFrame({"Orsak": [_SV.get(k, k) for k in rej], "Antal": list(rej.values())})
+    return prec, reasons
+
+
+def rejected_csv(rejected: pd.DataFrame) -> bytes:
+    """Rejected rows as CSV for Swedish Excel (UTF-8 with BOM, semicolon)."""
+    return rejected.to_csv(index=False, sep=";").encode("utf-8-sig")
+
+
+def staged() -> dict[str, list[Source]]:
+    """Files uploaded on the Data page but not yet in use."""
+    return st.session_state.setdefault("staged", {})
+
+
+def stage(kind: str, src: Source) -> None:
+    files = staged().setdefault(kind, [])
+    if kind != "incidents":
+        files.clear()
+    if all(f.sha256 != src.sha256 for f in files):
+        files.append(src)
+
+
+def replace_staged(old: Source, new: Source) -> None:
+    files = staged().get(old.kind, [])
+    staged()[old.kind] = [new if f.sha256 == old.sha256 and f.path == old.path else f for f in files]
+
+
+def use_staged(*, keep_example_layers: bool) -> None:
+    """Work with the uploaded files (the example's districts etc. fill what was not uploaded)."""
+    chosen = [s for files in staged().values() for s in files]
+    if keep_example_layers:
+        have = {s.kind for s in chosen}
+        chosen += [s for s in example_sources() if s.kind not in have and s.kind != "incidents"]
+    set_sources(chosen)
+
+
+# --------------------------------------------------------------------------- follow-up
+
+@st.cache_data(max_entries=16, show_spinner="Räknar före och efter …")
+def _followup(srcs: tuple[Source, ...], measure_id: str, measure_version: int, area_version: int,
+              buffer_m: float, store_file: str) -> Any:
+    from lagesbild_geo.followup import followup
+
+    lb = _build(srcs, 9)
+    s = store()
+    m = s.get_measure(measure_id)
+    return followup(m, lb.incidents, area=s.get_area(m.area_id), buffer_m=buffer_m)
+
+
+def followup_result(measure_id: str, *, buffer_m: float = 250.0) -> Any:
+    """``followup.followup`` of a stored measure on the current data (cached per version)."""
+    s = store()
+    m = s.get_measure(measure_id)
+    a = s.get_area(m.area_id)
+    return _followup(sources(), measure_id, int(m.version), int(a.version), float(buffer_m),
+                     str(store_path()))
+
+
+ZONE_SV = {"area": "Området", "buffer": "Buffertzon", "control": "Jämförelseområde"}
+
+
+def followup_table(result: Any) -> pd.DataFrame:
+    """Before/after counts per zone, in Swedish."""
+    c = result.counts
+    return pd.DataFrame({
+        "Zon": [ZONE_SV.get(z, z) for z in c.index],
+        "Före": c["before"].to_numpy(), "Efter": c["after"].to_numpy(),
+        "Förändring": c["change"].to_numpy(),
+        "Förändring (%)": c["change_pct"].round(1).to_numpy(),
+    })
+
+
+def followup_chart(result: Any) -> pd.DataFrame:
+    """Monthly index (100 = mean month before the start) for the area and the comparison."""
+    m = result.monthly
+    cols = {"area_index": "Området", "control_index": "Jämförelseområde"}
+    return m[[c for c in cols if c in m.columns]].rename(columns=cols)
+
+
+# --------------------------------------------------------------------------- export
+
+def _lb_for_export() -> Lagesbild:
+    lb = lagesbild(resolution=9)
+    if lb is None:
+        raise InputError("Det finns ingen lägesbild att exportera; se felet ovan.")
+    return lb
+
+
+def police_package_zip() -> bytes:
+    """The package for the police (GeoJSON per layer, GeoPackage, metadata) as a zip."""
+    from lagesbild_geo.export import export_package, zip_package
+
+    lb = _lb_for_export()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "paket"
+        export_package(lb, out, store=store())
+        z = zip_package(out, Path(tmp) / "lagesbild_paket.zip")
+        return z.read_bytes()
+
+
+def geopackage_bytes() -> bytes:
+    from lagesbild_geo.export import export_package
+
+    lb = _lb_for_export()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "paket"
+        export_package(lb, out, store=store(), gpkg=True)
+        return (out / "lagesbild.gpkg").read_bytes()
+
+
+def report_html() -> bytes:
+    """The standalone HTML lägesbild report (Swedish)."""
+    from lagesbild_geo.report import write_report
+
+    lb = _lb_for_export()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "lagesbild.html"
+        write_report(lb, path, store=store())
+        return path.read_bytes()
+
+
+@st.cache_data(max_entries=4, show_spinner="Läser paketet …")
+def _read_package(path: str, sha256: str) -> Any:
+    from lagesbild_geo.export import read_package
+
+    return read_package(path)
+
+
+def read_police_package(src: Source) -> Any:
+    return _read_package(src.path, src.sha256)
+
+
+def compare_packages(theirs: Any) -> pd.DataFrame:
+    """Hot/cold cells, clusters and districts per side (ours vs the imported package)."""
+    ours = _lb_for_export()
+
+    def row(lb: Any) -> dict[str, Any]:
+        h = headline(lb)
+        return {"Hotspots (hexagoner)": h["hot"], "Coldspots (hexagoner)": h["cold"],
+                "Kluster": h["clusters"], "Områden": len(lb.districts)}
+
+    return pd.DataFrame([row(ours), row(theirs)], index=["Kommunen (vår)", "Importerat paket"])

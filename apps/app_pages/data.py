@@ -1,6 +1,112 @@
-"""data page (being built)."""
+"""Data: upload files, check recognised columns, read the ingest report; or keep Exempelkommun."""
 
+from __future__ import annotations
+
+import app_state as S
 import streamlit as st
 
-st.title("data")
-st.info("Sidan byggs.")
+st.title("Data")
+acc = S.access()
+
+st.markdown(f"**Du arbetar nu med:** {S.data_label()}")
+if st.session_state.get("sources") is not None and st.button("Gå tillbaka till Exempelkommun",
+                                                              key="use_example"):
+    S.use_example()
+    st.rerun()
+
+# ------------------------------------------------------------------ what the current picture rests on
+lb = S.lagesbild(resolution=9)
+if lb is not None:
+    with st.expander("Inläsningsrapport för den data som används nu", expanded=False):
+        for name, report in (lb.reports or {}).items():
+            st.markdown(f"**{name}**")
+            c1, c2, c3, c4 = st.columns(4)
+            c1.metric("Rader", report.get("rows_read", 0))
+            c2.metric("Placerade", report.get("placed", 0))
+            c3.metric("Väntar", report.get("pending", 0))
+            c4.metric("Avvisade", report.get("rejected", 0))
+            prec, reasons = S.ingest_tables(report)
+            a, b = st.columns(2)
+            a.dataframe(prec, hide_index=True, width="stretch")
+            b.dataframe(reasons, hide_index=True, width="stretch")
+        if lb.rejected is not None and len(lb.rejected):
+            st.download_button("Ladda ner avvisade rader (CSV)", data=S.rejected_csv(lb.rejected),
+                               file_name="avvisade_rader.csv", mime="text/csv", key="rej_current")
+
+# ------------------------------------------------------------------ uploads
+st.subheader("Ladda upp egna filer")
+st.caption("Filerna stannar i den här sessionen; inget skickas vidare. CSV, Excel, GeoJSON, "
+           "GeoPackage och polisens händelse-JSON läses som de är: kolumner, teckenkodning, "
+           "decimalkomma och koordinatsystem känns igen automatiskt.")
+for kind, (label, types) in S.UPLOAD_TYPES.items():
+    files = st.file_uploader(label, type=types, accept_multiple_files=(kind == "incidents"),
+                             key=f"upload_{kind}")
+    if files is None:
+        continue
+    for f in files if isinstance(files, list) else [files]:
+        with S.friendly_errors(f"Filen {f.name} kunde inte tas emot"):
+            S.stage(kind, S.save_upload(f.name, f.getvalue(), kind))
+
+stage = S.staged()
+gaz = (stage.get("gazetteer") or [None])[0]
+for src in list(stage.get("incidents", [])):
+    with st.expander(f"Händelsefil: {src.name}", expanded=True):
+        result = None
+        with S.friendly_errors(f"{src.name} kunde inte läsas"):
+            preview, columns = S.table_preview(src)
+            result = S.read_incident_file(src, gazetteer=gaz)
+        if result is None:
+            st.caption("Kontrollera att filen är en tabell med en rubrikrad, och försök igen.")
+            continue
+        rep = result.report
+        c1, c2, c3, c4 = st.columns(4)
+        c1.metric("Rader", rep.get("rows_read", 0))
+        c2.metric("Placerade", rep.get("placed", 0))
+        c3.metric("Väntar på geokodning", rep.get("pending", 0))
+        c4.metric("Avvisade", rep.get("rejected", 0))
+        if rep.get("pending") and gaz is None:
+            st.info("Rader med bara adress eller plats väntar på geokodning: ladda upp ett adressregister.")
+        st.markdown("**Igenkända kolumner** – rätta om något blev fel:")
+        used = rep.get("columns_used", {})
+        choice: dict[str, str] = {}
+        cols = st.columns(4)
+        for i, (role, label) in enumerate(S.ROLE_LABELS_SV.items()):
+            opts = ["", *columns]
+            cur = used.get(role, "")
+            sel = cols[i % 4].selectbox(label, options=opts, index=opts.index(cur) if cur in opts else 0,
+                                        format_func=lambda c: c or "(ingen)",
+                                        key=f"map_{src.sha256[:12]}_{role}")
+            if sel:
+                choice[role] = sel
+        if choice != {k: v for k, v in used.items() if v} and st.button(
+                "Läs om med de här kolumnerna", key=f"reread_{src.sha256[:12]}"):
+            S.replace_staged(src, S.with_columns(src, choice))
+            st.rerun()
+        st.dataframe(preview, hide_index=True, width="stretch")
+        prec, reasons = S.ingest_tables(rep)
+        a, b = st.columns(2)
+        a.markdown("**Placerade per precision**")
+        a.dataframe(prec, hide_index=True, width="stretch")
+        b.markdown("**Avvisade per orsak**")
+        b.dataframe(reasons, hide_index=True, width="stretch")
+        if len(result.rejected):
+            st.download_button("Ladda ner avvisade rader (CSV)", data=S.rejected_csv(result.rejected),
+                               file_name=f"avvisade_{src.name}.csv", mime="text/csv",
+                               key=f"rej_{src.sha256[:12]}")
+        if rep.get("warnings"):
+            st.warning("\n".join(f"- {w}" for w in rep["warnings"]))
+
+others = [s for k, files in stage.items() if k != "incidents" for s in files]
+if others:
+    st.markdown("**Övriga uppladdade filer:** " + ", ".join(
+        f"{S.UPLOAD_TYPES[s.kind][0]}: {s.name}" for s in others))
+
+if stage.get("incidents"):
+    keep = st.checkbox("Använd Exempelkommuns områden, adressregister och enkät där jag inte laddat upp egna",
+                       value=False, key="keep_example_layers")
+    if st.button("Använd de uppladdade filerna", type="primary", key="use_staged"):
+        S.use_staged(keep_example_layers=keep)
+        st.success("Klart: kartan och rapporterna bygger nu på dina filer.")
+        st.rerun()
+elif not stage:
+    st.caption("Inga egna filer uppladdade: appen visar Exempelkommun.")

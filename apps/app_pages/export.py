@@ -1,6 +1,41 @@
-"""export page (being built)."""
+"""Export: the police package, the GeoPackage and the HTML report; import the police's package."""
 
+from __future__ import annotations
+
+import app_state as S
 import streamlit as st
+from streamlit_folium import st_folium
 
-st.title("export")
-st.info("Sidan byggs.")
+st.title("Export")
+acc = S.access()
+st.caption("Paketet följer integritetsreglerna: inga enskilda händelser, och siffror som vilar på "
+           "för få fall döljs. Områden och åtgärder från åtgärdsplanen följer med.")
+
+st.subheader("Ladda ner")
+kind = st.radio("Vad vill du ladda ner?", key="export_kind", horizontal=True,
+                options=["zip", "gpkg", "html"],
+                format_func={"zip": "Paket till polisen (zip)", "gpkg": "GeoPackage",
+                             "html": "Rapport (HTML)"}.get)
+if st.button("Skapa filen", type="primary", key="export_make"):
+    with S.friendly_errors("Filen kunde inte skapas"):
+        if kind == "zip":
+            st.session_state["export_file"] = ("lagesbild_paket.zip", S.police_package_zip(),
+                                               "application/zip")
+        elif kind == "gpkg":
+            st.session_state["export_file"] = ("lagesbild.gpkg", S.geopackage_bytes(),
+                                               "application/geopackage+sqlite3")
+        else:
+            st.session_state["export_file"] = ("lagesbild_rapport.html", S.report_html(), "text/html")
+made = st.session_state.get("export_file")
+if made:
+    name, data, mime = made
+    st.download_button(f"Ladda ner {name}", data=data, file_name=name, mime=mime, key="export_dl")
+
+st.subheader("Importera polisens paket")
+up = st.file_uploader("Paket (zip, GeoPackage)", type=["zip", "gpkg"], key="police_upload")
+if up is not None:
+    with S.friendly_errors(f"{up.name} kunde inte läsas som ett lägesbildspaket"):
+        theirs = S.read_police_package(S.save_upload(up.name, up.getvalue(), "package"))
+        st.dataframe(S.compare_packages(theirs), width="stretch")
+        m = S.make_map(theirs, layers=("cells", "hotspots", "districts"), with_areas=False)
+        st_folium(m, key="police_map", height=480, use_container_width=True, returned_objects=[])
