@@ -491,6 +491,7 @@ def perceived_vs_reported(
     population: pd.Series | str | None = "population",
     per: float = 1000.0,
     threshold: float = 1.0,
+    log: bool = False,
 ) -> pd.DataFrame:
     r"""Perceived unsafety beside reported incidents, with a standardised difference.
 
@@ -501,7 +502,10 @@ def perceived_vs_reported(
     :math:`z = (x - \bar x) / s` (sample s.d.), and
     ``std_diff = z_perceived − z_reported``: positive where a place feels less safe
     than its reports suggest, negative where many reports meet little
-    unsafety. ``pattern`` is ``feels_unsafe_few_reports`` (std_diff ≥
+    unsafety. With ``log=True`` both are standardised as ``log(1 + x)``, which
+    suits skewed counts (pins, incidents per km²) where a single big hotspot
+    would otherwise dominate the standard deviation. ``pattern`` is
+    ``feels_unsafe_few_reports`` (std_diff ≥
     ``threshold``), ``many_reports_feels_safe`` (≤ −threshold) or ``consistent``;
     suppressed or unknown units get NaN and ``pattern`` NA.
 
@@ -557,6 +561,9 @@ def perceived_vs_reported(
         out.attrs["rate_unit"] = "count"
     x = out[perceived].to_numpy(dtype="float64")
     y = out["reported_rate"].to_numpy(dtype="float64")
+    if log:
+        with np.errstate(invalid="ignore"):
+            x, y = np.log1p(x), np.log1p(y)
     both = np.isfinite(x) & np.isfinite(y)
     if "suppressed" in indicators.columns:
         both &= ~indicators["suppressed"].fillna(True).to_numpy(dtype=bool)
