@@ -130,3 +130,37 @@ def test_emerging_category_filter_and_errors():
         hotspots.emerging(df, categories=["brand"])
     with pytest.raises(InputError, match="share"):
         hotspots.emerging(df, share=1.5)
+
+
+# ---------------------------------------------------------------- Exempelkommun
+def test_sample_emerging_classes(sample_dir):
+    import json
+
+    import geopandas as gpd
+    from shapely.geometry import shape
+
+    from lagesbild_geo import io
+
+    inc = pd.concat([io.read_incidents(sample_dir / "incidents_polis.xlsx").placed,
+                     io.read_incidents(sample_dir / "incidents_kommun.csv",
+                                       gazetteer=sample_dir / "gazetteer.csv").placed],
+                    ignore_index=True)
+    truth = json.loads((sample_dir / "truth.json").read_text(encoding="utf-8"))
+    boundary = gpd.read_file(sample_dir / "kommun.geojson")
+    e = hotspots.emerging(inc, period="quarter", fill=boundary)
+    assert len(e.attrs["periods"]) == 8
+    expected = {
+        "persistent": {"persistent_hot", "intensifying_hot", "diminishing_hot"},
+        "emerging": {"new_hot", "consecutive_hot", "intensifying_hot"},
+        "declining": {"diminishing_hot", "historical_hot"},
+    }
+    for h in truth["hotspots"]:
+        c = grid.points_to_cells([h["lat"]], [h["lon"]], 9)[0]
+        assert e.loc[c, "emerging_class"] in expected[h["kind"]], (h["name"], e.loc[c, "emerging_class"])
+        if h["kind"] == "emerging":
+            assert e.loc[c, "n_hot"] <= 4  # hot in 2025 only
+    for area in truth["background_areas"]:
+        bc = grid.geometry_to_cells(shape(area["polygon"]), 9)
+        sub = e.reindex(bc).dropna(subset=["emerging_class"])
+        assert len(sub) > 20
+        assert sub["emerging_class"].str.endswith("_hot").sum() <= np.ceil(0.05 * len(sub))

@@ -365,3 +365,64 @@ def test_pai_by_hand():
         pytest.approx(1.0)
     assert hotspots.pai(grid.cells_to_str(hot), inc, grid.cells_to_str(study))["pai"] == \
         pytest.approx(expected)
+
+
+# ---------------------------------------------------------------- Exempelkommun
+@pytest.fixture(scope="module")
+def sample(sample_dir):
+    import json
+
+    import geopandas as gpd
+
+    from lagesbild_geo import io
+
+    polis = io.read_incidents(sample_dir / "incidents_polis.xlsx").placed
+    kommun = io.read_incidents(sample_dir / "incidents_kommun.csv",
+                               gazetteer=sample_dir / "gazetteer.csv").placed
+    inc = pd.concat([polis, kommun], ignore_index=True)
+    truth = json.loads((sample_dir / "truth.json").read_text(encoding="utf-8"))
+    boundary = gpd.read_file(sample_dir / "kommun.geojson")
+    return inc, truth, boundary
+
+
+def test_sample_planted_hotspots_and_quiet_background(sample):
+    from shapely.geometry import shape
+
+    inc, truth, boundary = sample
+    cells = grid.count_cells(inc, fill=boundary, by="category")
+    assert cells["count"].sum() + sum(cells.attrs["not_on_grid"].values()) == len(inc)
+    assert cells.attrs["not_on_grid"].get("place", 0) > 0  # place rows are kept off the grid
+    hs = hotspots.gistar(cells)
+    np.testing.assert_allclose(hs["gi_z"].to_numpy(), _esda_zs(cells).Zs, atol=1e-6)
+    for h in truth["hotspots"]:
+        c = grid.points_to_cells([h["lat"]], [h["lon"]], 9)[0]
+        if h["kind"] == "persistent":
+            assert hs.loc[c, "gi_bin"] >= 2, h["name"]
+            # and in each year on its own
+            for year in h["years"]:
+                one = hotspots.gistar(grid.count_cells(
+                    inc[inc["occurred_at"].dt.year == year], fill=boundary))
+                assert one.loc[c, "gi_bin"] >= 2, (h["name"], year)
+        if h["kind"] == "emerging":
+            y24 = hotspots.gistar(grid.count_cells(inc[inc["occurred_at"].dt.year == 2024],
+                                                   fill=boundary))
+            y25 = hotspots.gistar(grid.count_cells(inc[inc["occurred_at"].dt.year == 2025],
+                                                   fill=boundary))
+            assert y24.loc[c, "gi_bin"] <= 0 and y25.loc[c, "gi_bin"] >= 2, h["name"]
+    for area in truth["background_areas"]:
+        bc = grid.geometry_to_cells(shape(area["polygon"]), 9)
+        sub = hs.reindex(bc).dropna(subset=["gi_z"])
+        assert len(sub) > 20
+        assert (sub["gi_bin"] > 0).sum() <= np.ceil(0.05 * len(sub)), area["name"]
+
+
+def test_sample_clusters_cover_the_planted_hotspots(sample):
+    inc, truth, _ = sample
+    c = hotspots.clusters(inc, eps_m=100, min_samples=30)
+    assert len(c) >= 3
+    import shapely
+
+    for h in truth["hotspots"]:
+        if h["kind"] in ("persistent", "emerging"):
+            assert shapely.contains_xy(shapely.union_all(c.geometry.values), h["lon"], h["lat"]), \
+                h["name"]
