@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._sample_geo import MAIN_TOWN, SECOND_TOWN, Geography, to_sweref, to_wgs84
 from ._sample_events import nearest_address
+from ._sample_geo import SECOND_TOWN, Geography, to_sweref, to_wgs84
 from .schema import fold
 
 FIXED_ZIP_TIME = (2026, 1, 15, 8, 0, 0)
@@ -199,11 +199,11 @@ def police_file(ev: pd.DataFrame, geo: Geography, rng: np.random.Generator
     # Places near the point when no address is near.
     px = np.array([pl.x for pl in geo.places])
     py = np.array([pl.y for pl in geo.places])
-    for i in np.flatnonzero(addr == ""):
-        dd = np.hypot(px - x[i], py - y[i])
+    for ii in np.flatnonzero(addr == ""):
+        dd = np.hypot(px - x[ii], py - y[ii])
         j = int(np.argmin(dd))
         if dd[j] <= 150:
-            addr[i] = geo.places[j].name
+            addr[ii] = geo.places[j].name
     e, nn = to_sweref(x, y)
     X = np.round(nn).astype(np.int64)
     Y = np.round(e).astype(np.int64)
@@ -219,7 +219,7 @@ def police_file(ev: pd.DataFrame, geo: Geography, rng: np.random.Generator
     for name, k in plan:
         role[eligible[pos:pos + k]] = name
         pos += k
-    near = [i for i in eligible[pos:] if dist[i] <= 30]
+    near = [int(e) for e in eligible[pos:] if dist[e] <= 30]
     pend = np.array(near[:45], dtype=np.int64)
     role[pend] = "pending"
 
@@ -251,7 +251,6 @@ def police_file(ev: pd.DataFrame, geo: Geography, rng: np.random.Generator
                "bad_date_okant": "unparseable time", "zero_coords": "outside Sweden",
                "finland_coords": "outside Sweden", "ej_angivet": "unparseable coordinates",
                "nothing": "no location"}
-    lat, lon = _latlon(x, y)
     located = np.ones(n, dtype=bool)
     for i in range(n):
         r = role[i]
@@ -482,26 +481,28 @@ def kommun_file(ev: pd.DataFrame, geo: Geography, rng: np.random.Generator
     mode[nothing_rows] = "nothing"
     # Not in the gazetteer: ~5 % of the address rows, ~5 % of place rows.
     addr_rows = np.flatnonzero(mode == "address")
-    missing = rng.permutation(addr_rows)[: int(round(0.05 * len(addr_rows)))]
+    missing = rng.permutation(addr_rows)[: round(float(0.05 * len(addr_rows)))]
     miss_kind = np.array([""] * n, dtype=object)
     kinds = rng.choice(["number_out_of_range", "street_not_in_register", "other_town"],
                        size=len(missing), p=[.45, .35, .2])
     miss_kind[missing] = kinds
     place_rows = np.flatnonzero(mode == "place")
-    fake_place = rng.permutation(place_rows)[: int(round(0.05 * len(place_rows)))]
+    fake_place = rng.permutation(place_rows)[: round(float(0.05 * len(place_rows)))]
 
     street_postorter: dict[str, set[str]] = {}
     for s, po in zip(a["gatunamn"], a["postort"], strict=True):
         street_postorter.setdefault(s, set()).add(po)
-    max_num = a.groupby(["gatunamn", "postort"])["husnummer"].max().to_dict()
+    max_num = a.groupby("gatunamn")["husnummer"].max().to_dict()
     key_postorter: dict[tuple[str, int, str], set[str]] = {}
     for s, h, b, po in zip(a["gatunamn"], a["husnummer"], a["bokstav"], a["postort"],
                            strict=True):
         key_postorter.setdefault((s, int(h), b), set()).add(po)
     taken = {fold(s) for s in street_postorter} | {fold(s) for s in _FAKE_STREETS}
-    dcent = {r.namn: (float(r.cx), float(r.cy), r.deso) for r in geo.districts.itertuples()}
+    dcent: dict[str, tuple[float, float, str]] = {
+        str(r["namn"]): (float(r["cx"]), float(r["cy"]), str(r["deso"]))
+        for r in geo.districts.to_dict("records")}
     dnames = sorted(dcent)
-    arec = list(a.itertuples())
+    arec = a.to_dict("records")
 
     raw_cat, _ = _labels(k["category"].to_numpy(), KOMMUN_LABELS, rng)
     adress = np.array([""] * n, dtype=object)
@@ -522,25 +523,25 @@ def kommun_file(ev: pd.DataFrame, geo: Geography, rng: np.random.Generator
         elif m == "address":
             j = int(addr[i])
             r = arec[j]
-            x[i], y[i] = float(r.x), float(r.y)
+            x[i], y[i] = float(r["x"]), float(r["y"])
             la, lo = _latlon(x[i:i + 1], y[i:i + 1])
             ee, en = to_sweref(x[i:i + 1], y[i:i + 1])
             entry: dict[str, Any] = {
                 "source_row": src_row, "in_gazetteer": True, "not_found_kind": None,
-                "true_street": r.gatunamn, "true_number": int(r.husnummer),
-                "true_letter": r.bokstav, "true_postnummer": r.postnummer,
-                "true_postort": r.postort, "lat": float(la[0]), "lon": float(lo[0]),
+                "true_street": r["gatunamn"], "true_number": int(r["husnummer"]),
+                "true_letter": r["bokstav"], "true_postnummer": r["postnummer"],
+                "true_postort": r["postort"], "lat": float(la[0]), "lon": float(lo[0]),
                 "nord": int(en[0]), "ost": int(ee[0]),
             }
             kind = miss_kind[i]
-            shared = len(street_postorter[r.gatunamn]) > 1
+            shared = len(street_postorter[r["gatunamn"]]) > 1
             if kind == "":
                 text, tags, town = messy_address(
-                    rng, r.gatunamn, int(r.husnummer), r.bokstav, r.postnummer, r.postort,
-                    need_town=shared and (r.postort == SECOND_TOWN or rng.random() < 0.5),
+                    rng, r["gatunamn"], int(r["husnummer"]), r["bokstav"], r["postnummer"], r["postort"],
+                    need_town=shared and (r["postort"] == SECOND_TOWN or rng.random() < 0.5),
                     taken=taken)
                 ambiguous = (not town) and len(
-                    key_postorter[(r.gatunamn, int(r.husnummer), r.bokstav)]) > 1
+                    key_postorter[(r["gatunamn"], int(r["husnummer"]), r["bokstav"])]) > 1
                 precision[i] = "address"
             else:
                 entry["in_gazetteer"] = False
@@ -548,11 +549,11 @@ def kommun_file(ev: pd.DataFrame, geo: Geography, rng: np.random.Generator
                 ambiguous = False
                 precision[i] = "none"
                 if kind == "number_out_of_range":
-                    num = int(max_num[(r.gatunamn, r.postort)]) + int(rng.integers(15, 60))
+                    num = int(max_num[r["gatunamn"]]) + int(rng.integers(15, 60))
                     entry["true_number"], entry["true_letter"] = num, ""
-                    text = f"{r.gatunamn} {num}"
+                    text = f"{r['gatunamn']} {num}"
                     if shared:
-                        text += f", {r.postort}"
+                        text += f", {r['postort']}"
                     tags = ["number_out_of_range"]
                 elif kind == "street_not_in_register":
                     st = str(rng.choice(_FAKE_STREETS))
@@ -596,14 +597,14 @@ def kommun_file(ev: pd.DataFrame, geo: Geography, rng: np.random.Generator
                                     "lat": float(la[0]), "lon": float(lo[0]), "deso": None})
                 precision[i] = "place"
         elif m == "district":
-            name = dnames[int(rng.integers(0, len(dnames)))]
-            cx, cy, code = dcent[name]
+            dname = dnames[int(rng.integers(0, len(dnames)))]
+            cx, cy, code = dcent[dname]
             x[i], y[i] = cx, cy
-            text = name.lower() if rng.random() < 0.3 else name
+            text = dname.lower() if rng.random() < 0.3 else dname
             plats[i] = text
             la, lo = _latlon(x[i:i + 1], y[i:i + 1])
             place_truth.append({"source_row": src_row, "raw": text, "kind": "district",
-                                "in_gazetteer": False, "true_name": name, "lat": float(la[0]),
+                                "in_gazetteer": False, "true_name": dname, "lat": float(la[0]),
                                 "lon": float(lo[0]), "deso": code})
             precision[i] = "area"
 

@@ -127,7 +127,7 @@ def _boundary(rng: np.random.Generator) -> Polygon:
     noise = np.zeros_like(th)
     for k, amp in ((2, 0.035), (3, 0.03), (5, 0.02), (7, 0.012)):
         noise += amp * np.sin(k * th + rng.uniform(0, 2 * np.pi))
-    a, b = 9800.0, 7300.0
+    a, b = 9650.0, 7300.0
     r = a * b / np.sqrt((b * np.cos(th)) ** 2 + (a * np.sin(th)) ** 2) * (1 + noise)
     xs = np.round(r * np.cos(th))
     ys = np.round(r * np.sin(th))

@@ -26,12 +26,12 @@ def survey_file(geo: Geography, rng: np.random.Generator) -> tuple[bytes, dict[s
     d = geo.districts.sort_values("deso")
     rows: list[tuple[str, str, str, str]] = []
     per: dict[str, dict[str, Any]] = {}
-    for r in d.itertuples():
-        if r.namn in FEW_RESPONDENTS:
-            n = FEW_RESPONDENTS[r.namn]
+    for r in d.to_dict("records"):
+        if r["namn"] in FEW_RESPONDENTS:
+            n = FEW_RESPONDENTS[r["namn"]]
         else:
-            n = int(round(r.befolkning * 0.055 * rng.uniform(0.8, 1.2)))
-        p = _OTRYGG_BASE + _OTRYGG_EXTRA.get(r.namn, 0.0)
+            n = round(float(r["befolkning"] * 0.055 * rng.uniform(0.8, 1.2)))
+        p = _OTRYGG_BASE + _OTRYGG_EXTRA.get(r["namn"], 0.0)
         probs = np.array([(1 - p) * .45, (1 - p) * .55, p * .65, p * .35, 0, 0, 0]) * 0.92
         probs[4:] = [0.03, 0.03, 0.02]
         ans = rng.choice(len(ANSWERS), size=n, p=probs / probs.sum())
@@ -42,10 +42,10 @@ def survey_file(geo: Geography, rng: np.random.Generator) -> tuple[bytes, dict[s
         vikt = np.round(rng.uniform(0.5, 2.0, n), 2)
         counts = {a: int((ans == i).sum()) for i, a in enumerate(ANSWERS)}
         counts["(blank)"] = counts.pop("")
-        per[r.deso] = {"namn": r.namn, "n": n, "answers": counts,
+        per[r["deso"]] = {"namn": r["namn"], "n": n, "answers": counts,
                        "expected_otrygg_share": round(p, 3)}
         for i in range(n):
-            rows.append((r.deso, ANSWERS[ans[i]], str(oro_txt[i]),
+            rows.append((r["deso"], ANSWERS[ans[i]], str(oro_txt[i]),
                          f"{vikt[i]:.2f}".replace(".", ",")))
     order = rng.permutation(len(rows))
     lines = ["svar_id;deso;trygg_kvall;oro_brott;vikt"]

@@ -101,11 +101,11 @@ def _kommun_geojson(geo: Geography, kommun: shapely.Polygon) -> bytes:
 
 def _districts_geojson(geo: Geography) -> bytes:
     feats = []
-    for r in geo.districts.sort_values("deso").itertuples():
+    for r in geo.districts.sort_values("deso").to_dict("records"):
         feats.append({"type": "Feature",
-                      "properties": {"deso": r.deso, "namn": r.namn,
-                                     "befolkning": int(r.befolkning)},
-                      "geometry": polygon_to_geojson(r.geometry)})
+                      "properties": {"deso": r["deso"], "namn": r["namn"],
+                                     "befolkning": int(r["befolkning"])},
+                      "geometry": polygon_to_geojson(r["geometry"])})
     return _feature_collection(feats, "districts")
 
 
@@ -116,13 +116,13 @@ def _gazetteer_csv(geo: Geography) -> bytes:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["typ", "gatunamn", "husnummer", "bokstav", "postnummer", "postort", "platsnamn",
                 "nord", "ost"])
-    for r, ee, nn in zip(a.itertuples(), e, n, strict=True):
-        w.writerow(["adress", r.gatunamn, int(r.husnummer), r.bokstav, r.postnummer, r.postort,
-                    "", int(round(nn)), int(round(ee))])
+    for r, ee, nn in zip(a.to_dict("records"), e, n, strict=True):
+        w.writerow(["adress", r["gatunamn"], int(r["husnummer"]), r["bokstav"], r["postnummer"], r["postort"],
+                    "", round(float(nn)), round(float(ee))])
     for p in sorted(geo.places, key=lambda p: p.name):
         ee, nn = to_sweref(np.array([p.x]), np.array([p.y]))
-        w.writerow(["plats", "", "", "", p.postnummer, p.postort, p.name, int(round(nn[0])),
-                    int(round(ee[0]))])
+        w.writerow(["plats", "", "", "", p.postnummer, p.postort, p.name, round(float(nn[0])),
+                    round(float(ee[0]))])
     return buf.getvalue().encode("utf-8")
 
 
@@ -167,7 +167,8 @@ def _background(geo: Geography, rows: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     d = geo.districts.set_index("namn")
     for name in geo.background_districts:
-        poly = d.loc[name, "geometry"].buffer(-300).simplify(20)
+        district: shapely.Polygon = d.loc[name, "geometry"]
+        poly = district.buffer(-300).simplify(20)
         inside = files.in_polygon(rows, poly) & rows["precision"].isin(["point", "address"])
         out.append({"name": name, "deso": d.loc[name, "deso"],
                     "polygon": polygon_to_geojson(poly),
