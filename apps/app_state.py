@@ -313,10 +313,16 @@ def _source(kind: str, path: Path, **options: Any) -> Source:
                   name=path.name, options=tuple(sorted(options.items())))
 
 
+def example_dir() -> Path:
+    """The starting data: env ``LAGESBILD_DATA`` (a folder laid out like ``sample_data/``)
+    or Exempelkommun."""
+    return Path(os.environ.get("LAGESBILD_DATA") or SAMPLE_DIR)
+
+
 def example_sources() -> tuple[Source, ...]:
-    """Exempelkommun (``sample_data/``); empty when the files are missing."""
-    return tuple(_source(kind, SAMPLE_DIR / name) for kind, name in _EXAMPLE_FILES
-                 if (SAMPLE_DIR / name).is_file())
+    """The files of :func:`example_dir` (Exempelkommun); empty when they are missing."""
+    d = example_dir()
+    return tuple(_source(kind, d / name) for kind, name in _EXAMPLE_FILES if (d / name).is_file())
 
 
 def sources() -> tuple[Source, ...]:
@@ -329,6 +335,8 @@ def sources() -> tuple[Source, ...]:
 
 def data_label() -> str:
     if st.session_state.get("sources") is None:
+        if os.environ.get("LAGESBILD_DATA"):
+            return f"filerna i {example_dir()}"
         return "Exempelkommun (exempeldata)"
     names = [s.name for s in sources() if s.kind == "incidents"]
     return ", ".join(names) or "inga händelsefiler"
@@ -987,9 +995,20 @@ def replace_staged(old: Source, new: Source) -> None:
     staged()[old.kind] = [new if f.sha256 == old.sha256 and f.path == old.path else f for f in files]
 
 
+def mark_unreadable(src: Source) -> None:
+    """Remember that a staged file could not be read: it is never put to use."""
+    st.session_state.setdefault("unreadable", set()).add(src.sha256)
+
+
+def usable_incident_files() -> list[Source]:
+    bad = st.session_state.get("unreadable", set())
+    return [s for s in staged().get("incidents", []) if s.sha256 not in bad]
+
+
 def use_staged(*, keep_example_layers: bool) -> None:
     """Work with the uploaded files (the example's districts etc. fill what was not uploaded)."""
-    chosen = [s for files in staged().values() for s in files]
+    bad = st.session_state.get("unreadable", set())
+    chosen = [s for files in staged().values() for s in files if s.sha256 not in bad]
     if keep_example_layers:
         have = {s.kind for s in chosen}
         chosen += [s for s in example_sources() if s.kind not in have and s.kind != "incidents"]

@@ -463,7 +463,7 @@ def _emerging_layer(emerging: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, *,
 
 
 _DISTRICT_COLS: dict[str, tuple[str, ...]] = {
-    "count": ("count", "antal", "n_incidents", "incidents"),
+    "count": ("total", "count", "antal", "n_incidents", "incidents"),
     "per_1000": ("per_1000", "rate_per_1000", "count_per_1000", "per_1000_inv"),
     "change": ("change_pct", "change_percent", "change", "forandring"),
 }
@@ -557,8 +557,7 @@ def _survey_layer(lb: Lagesbild, *, min_respondents: int,
     table = lb.survey.get("districts") if lb.survey else None
     if table is None or len(table) == 0 or lb.districts is None or lb.districts.empty:
         return fg
-    value_col = _first_col(table, ("share_unsafe", "andel_otrygga", "unsafe_share", "otrygg_andel",
-                                   "share_unsafe_evening"))
+    value_col = _first_col(table, ("otrygg_share", "share_unsafe", "andel_otrygga", "unsafe_share"))
     if value_col is None:
         return fg
     d = _to_wgs84(lb.districts, "districts")
@@ -577,6 +576,8 @@ def _survey_layer(lb: Lagesbild, *, min_respondents: int,
     n_col = _first_col(joined, ("n", "n_respondents", "respondents", "antal_svar"))
     n = joined[n_col].to_numpy(dtype="float64") if n_col else np.full(len(joined), np.nan)
     few = np.isfinite(n) & (n < min_respondents)
+    if "suppressed" in joined.columns:
+        few |= joined["suppressed"].fillna(False).to_numpy(dtype=bool)
     v = np.where(few, np.nan, v)
     fin = np.isfinite(v)
     breaks = np.array([10.0, 20.0, 30.0, 40.0])
@@ -674,7 +675,8 @@ def lagesbild_map(
         ``"hotspots"``, ``"clusters"``, ``"emerging"``, ``"districts"``, ``"survey"``,
         ``"areas"``.
     areas
-        Saved areas (``area_id``, ``name``, geometry; e.g. ``MeasureStore.list_areas()``)
+        Saved areas indexed by id with ``name`` (and ``n_measures``), e.g.
+        ``MeasureStore.list_areas()``,
         for the ``"areas"`` layer.
     category
         Show the hex counts of one category id instead of the total.

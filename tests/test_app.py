@@ -195,3 +195,40 @@ def test_atgardsplan_filters_and_history(store_path: Path) -> None:
     hist = at.dataframe[-1].value
     assert list(hist["Vem"]) == ["anna", "bo"]
     assert "Fler kameror" in hist["Ändring"].iloc[1]
+
+
+# ----------------------------------------------------------------------------- Data
+
+GOOD_CSV = (
+    "Ärendenummer;Datum;Tid;Kategori;Lat;Long\n"
+    "K1;2024-03-01;22:10;Misshandel;59,37;17,10\n"
+    "K2;2024-03-02;01:15;Klotter;59,371;17,101\n"
+    "K3;2024-03-03;;Stöld;59,372;17,102\n"
+).encode("cp1252")
+
+
+def test_data_upload_shows_report_and_survives_bad_file(store_path: Path) -> None:
+    at = _app("data")
+    _no_exception(at)
+    up = at.file_uploader[0]
+    up.set_value([("trasig.xlsx", b"this is not an excel file", "application/octet-stream")])
+    at.run()
+    _no_exception(at)
+    assert any("trasig.xlsx" in e.value for e in at.error)  # friendly, no traceback
+    assert "Traceback" not in " ".join(e.value for e in at.error)
+    at.file_uploader[0].set_value([("handelser.csv", GOOD_CSV, "text/csv")])
+    at.run()
+    _no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Rader"] == "3"
+    assert metrics["Placerade"] == "2"
+    assert metrics["Avvisade"] == "1"
+    assert [b for b in at.button if b.label == "Ladda ner avvisade rader (CSV)"] or at.get(
+        "download_button")
+    # recognised columns are shown and can be corrected
+    assert at.selectbox(key=[k for k in (s.key for s in at.selectbox) if k.endswith("_lat")][0]
+                        ).value == "Lat"
+    _button(at, "Använd de uppladdade filerna").click()
+    at.run()
+    _no_exception(at)
+    assert at.session_state["sources"][0].name == "handelser.csv"

@@ -59,7 +59,7 @@ def _districts() -> gpd.GeoDataFrame:
             "district_code": ["9999C1010", "9999C1020"],
             "district_name": ["Centrum", "Norr"],
             "population": [1200.0, np.nan],
-            "count": [55, 2],
+            "total": [55, 2],
             "per_1000": [45.83, np.nan],
             "change_pct": [12.5, -50.0],
         },
@@ -86,7 +86,7 @@ def _lb(**changes: object) -> Lagesbild:
         districts=_districts(),
         district_summary=pd.DataFrame(),
         survey={"districts": pd.DataFrame({"district_code": ["9999C1010", "9999C1020"],
-                                           "share_unsafe": [0.25, 0.6], "n": [40, 3]})},
+                                           "otrygg_share": [0.25, 0.6], "n": [40, 3]})},
         settings=Settings(min_count=3),
     )
     base.update(changes)
@@ -223,7 +223,7 @@ def test_bad_options_raise() -> None:
 
 
 def test_legend_and_change_measure() -> None:
-    d = _districts().assign(count=[55, 5])
+    d = _districts().assign(total=[55, 5])
     m = lagesbild_map(_lb(districts=d), layers=("districts",), district_measure="change", tiles=None,
                       assets=ASSETS)
     html = map_html(m)

@@ -56,7 +56,9 @@ for src in list(stage.get("incidents", [])):
             preview, columns = S.table_preview(src)
             result = S.read_incident_file(src, gazetteer=gaz)
         if result is None:
-            st.caption("Kontrollera att filen är en tabell med en rubrikrad, och försök igen.")
+            S.mark_unreadable(src)
+            st.caption("Filen används inte. Kontrollera att den är en tabell med en rubrikrad "
+                       "(eller GeoJSON/GeoPackage) och ladda upp den igen.")
             continue
         rep = result.report
         c1, c2, c3, c4 = st.columns(4)
@@ -101,7 +103,7 @@ if others:
     st.markdown("**Övriga uppladdade filer:** " + ", ".join(
         f"{S.UPLOAD_TYPES[s.kind][0]}: {s.name}" for s in others))
 
-if stage.get("incidents"):
+if S.usable_incident_files():
     keep = st.checkbox("Använd Exempelkommuns områden, adressregister och enkät där jag inte laddat upp egna",
                        value=False, key="keep_example_layers")
     if st.button("Använd de uppladdade filerna", type="primary", key="use_staged"):
