@@ -85,6 +85,7 @@ def _measure_records(store: MeasureStore, include_deleted: bool) -> list[dict[st
     from .measures import ACTORS
 
     df = store.list_measures(include_deleted=include_deleted)
+    df = df.astype(object).where(df.notna(), None)
     out = []
     for mid, r in df.iterrows():
         out.append({
@@ -98,7 +99,7 @@ def _measure_records(store: MeasureStore, include_deleted: bool) -> list[dict[st
             "partners": _join(r["partners"]), "start_date": _iso(r["start_date"]),
             "end_date": _iso(r["end_date"]), "status": r["status"], "indicator": r["indicator"],
             "next_followup": _iso(r["next_followup"]),
-            "cost": None if pd.isna(r["cost"]) else float(r["cost"]),
+            "cost": None if r["cost"] is None else float(r["cost"]),
             "agreement": r["agreement"], "version": int(r["version"]),
             "created_at": r["created_at"], "created_by": r["created_by"],
             "updated_at": r["updated_at"], "updated_by": r["updated_by"],
@@ -177,7 +178,8 @@ def export_geojson(store: MeasureStore, path: str | os.PathLike[str], *,
                          "properties": props})
     doc = {"type": "FeatureCollection", "lagesbild_geo": _meta(), "features": features}
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+    out.write_text(json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False),
+                   encoding="utf-8")
     return out
 
 
@@ -459,8 +461,8 @@ def export_plan_csv(store: MeasureStore, path: str | os.PathLike[str], *,
     for c in _DATE_HEADERS:
         t[c] = t[c].dt.strftime("%Y-%m-%d")
     t["Senast ändrad"] = t["Senast ändrad"].dt.strftime("%Y-%m-%d %H:%M")
-    t["Kostnad (kr)"] = t["Kostnad (kr)"].map(lambda v: "" if pd.isna(v) else f"{v:g}"
-                                              .replace(".", ","))
+    t["Kostnad (kr)"] = t["Kostnad (kr)"].map(
+        lambda v: "" if pd.isna(v) else f"{v:.2f}".rstrip("0").rstrip(".").replace(".", ","))
     out.parent.mkdir(parents=True, exist_ok=True)
     t.to_csv(out, sep=";", index=False, encoding="utf-8-sig")
     return out

@@ -331,7 +331,8 @@ def validate_geometry(value: object, *, field_name: str = "geometry"
     ``shapely.make_valid`` (reported in the notes) and refused when nothing
     polygonal survives; refused when empty, smaller than 1 m², larger than
     :data:`MAX_AREA_KM2`, or outside Sweden (coordinates that look like SWEREF 99 TM
-    metres or swapped lat/lon are named as such). Z values are dropped.
+    metres or swapped lat/lon are named as such). Z values are dropped; a
+    MultiPolygon with one part becomes a Polygon.
 
     Returns
     -------
@@ -407,6 +408,8 @@ def validate_geometry(value: object, *, field_name: str = "geometry"
                       f"Geometrin korsade sig själv eller var ogiltig ({reason}) och har "
                       "lagats; kontrollera området på kartan."))
         geom = repaired
+    if geom.geom_type == "MultiPolygon" and len(geom.geoms) == 1:
+        geom = geom.geoms[0]  # GIS layers promote polygons to one-part multipolygons
     area_m2 = float(_to_3006(geom).area)
     if area_m2 < MIN_AREA_M2:
         return None, [(f, f"has no area ({area_m2:.2f} m²); draw a polygon, not a line",
@@ -538,7 +541,8 @@ def validate_measure(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Pr
     out["problem"] = _text(values.get("problem"), "problem", problems)
     out["cause_tags"] = _text_list(values.get("cause_tags"), "cause_tags", problems, lower=True)
     resp = values.get("responsible")
-    if resp is None or (isinstance(resp, str) and not resp.strip()):
+    if resp is None or (isinstance(resp, str) and not resp.strip()) or (
+            isinstance(resp, float) and math.isnan(resp)):
         out["responsible"] = None
     else:
         actor = _ACTOR_BY_FOLD.get(fold(resp)) if isinstance(resp, str) else None
@@ -615,7 +619,8 @@ def _validate_area(values: Mapping[str, Any]
                              f"{c!r} är inte en H3-cell"))
     out["source_cells"] = tuple(dict.fromkeys(out_cells))
     sc = values.get("source_cluster")
-    out["source_cluster"] = None if sc is None or str(sc).strip() == "" else str(sc).strip()
+    missing = sc is None or (isinstance(sc, float) and math.isnan(sc)) or str(sc).strip() == ""
+    out["source_cluster"] = None if missing else str(sc).strip()
     return out, problems, notes
 
 
@@ -1183,6 +1188,8 @@ class MeasureStore:
         gdf = gpd.GeoDataFrame(data, columns=cols, geometry=gs.array, crs="EPSG:4326",
                                index=pd.Index([r["id"] for r in rows], name="id", dtype=object))
         gdf["version"] = gdf["version"].astype("int64")
+        for k in ("source_cluster", "deleted_at", "deleted_by"):  # None stays None
+            gdf[k] = pd.Series(data[k], index=gdf.index, dtype=object)
         return gdf
 
     # --------------------------------------------------------------- measures
@@ -1581,6 +1588,8 @@ def _measures_frame(rows: Sequence[sqlite3.Row]) -> pd.DataFrame:
                                 dtype="float64")
         elif c == "version":
             data[c] = pd.Series(vals, index=index, dtype="int64")
+        elif c in ("responsible", "deleted_at", "deleted_by"):  # None stays None
+            data[c] = pd.Series(vals, index=index, dtype=object)
         else:
             data[c] = pd.Series(vals, index=index, dtype="str")
     df = pd.DataFrame(data, columns=cols, index=index)
