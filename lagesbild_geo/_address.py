@@ -91,9 +91,10 @@ _COLON_ABBREV = (
     (re.compile(r"\bg:la\b"), "gamla "),
 )
 # A street-type abbreviation glued to a word: "storg." "storgt" "stationsv." "stationsvg".
+# The "vg" rule runs first: "Stationsvg." must not read as "Stationsv" + "g.".
 _SUFFIX_ABBREV = (
-    (re.compile(r"([a-z]{2,})(?:gt\.?|g\.)(?=[\s,0-9]|$)"), r"\1gatan "),
     (re.compile(r"([a-z]{2,})(?:vg\.?|v\.)(?=[\s,0-9]|$)"), r"\1vagen "),
+    (re.compile(r"([a-z]{2,})(?:gt\.?|g\.)(?=[\s,0-9]|$)"), r"\1gatan "),
     (re.compile(r"\bgt\.?(?=[\s,0-9]|$)"), "gatan "),
     (re.compile(r"\bvg\.?(?=[\s,0-9]|$)"), "vagen "),
 )

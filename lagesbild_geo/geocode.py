@@ -76,6 +76,10 @@ _ALLOW_OF_TIER = {"exact": "address", "interpolated": "address", "street": "stre
                   "place": "place", "district": "area", "online": "online"}
 _ALLOWED = ("address", "street", "place", "area", "online")
 
+#: A fuzzy street match also needs its distinctive part (the name without "gatan",
+#: "vägen" ...) to score this much: "Borggatan" is not "Torggatan".
+_MIN_STEM_SCORE = 80.0
+
 REASON = "address not found"
 REASON_SV = "adressen hittades inte"
 
@@ -594,12 +598,21 @@ class _Matcher:
         return out
 
     # -- fuzzy
-    def _fuzzy(self, query: str, choices: Sequence[str], *, street: bool
+    def _fuzzy(self, queries: Sequence[str], choices: Sequence[str], *, street: bool
                ) -> tuple[str | None, float, str, str]:
-        """(accepted key or None, score, best refused candidate key, note)."""
-        if not query or not choices:
+        """(accepted key or None, score, best refused candidate key, note).
+
+        Every spelling in ``queries`` (the abbreviation alternatives) is tried; the
+        best-scoring one decides.
+        """
+        if not queries or not choices:
             return None, 0.0, "", ""
-        res = process.extract(query, choices, scorer=fuzz.ratio, limit=3, score_cutoff=50)
+        res: list[tuple[str, float, int]] = []
+        query = queries[0]
+        for q in queries:
+            r = process.extract(q, choices, scorer=fuzz.ratio, limit=3, score_cutoff=50)
+            if r and (not res or r[0][1] > res[0][1]):
+                res, query = r, q
         if not res:
             return None, 0.0, "", ""
         key, score, _ = res[0]
@@ -612,7 +625,7 @@ class _Matcher:
             stem_c, suf_c = self.g._stems.get(key, (key, ""))
             if suf_c:
                 stem_q = query[: max(len(query) - len(suf_c), 1)]
-                if fuzz.ratio(stem_q, stem_c) < 80:
+                if fuzz.ratio(stem_q, stem_c) < _MIN_STEM_SCORE:
                     return None, float(score), key, f"name part differs ({stem_q} vs {stem_c})"
         return key, float(score), "", ""
 
@@ -639,8 +652,7 @@ class _Matcher:
             ids = in_town
         if not ids and not note:
             choices = g._street_keys_by_town.get(town_key, []) if town_key else g._street_keys
-            alts = street_alternatives(street)
-            key, score, refused, note = self._fuzzy(alts[0] if alts else "", choices, street=True)
+            key, score, refused, note = self._fuzzy(street_alternatives(street), choices, street=True)
             if key is not None:
                 ids = [i for i in g._street_index[key] if not town_key or g._street_postort[i] == town_key]
                 fuzzy = True
@@ -712,13 +724,11 @@ class _Matcher:
         g = self.g
         h.score, h.fuzzy = score, fuzzy
         if p.number:
-            exact = []
-            for sid in ids:
-                r = g._exact.get((sid, p.number, p.letter))
-                if r is None:
-                    r = g._number.get((sid, p.number))
-                if r is not None:
-                    exact.append((sid, r))
+            # Number and letter first; the number alone only when no street has both.
+            exact = [(sid, r) for sid in ids
+                     if (r := g._exact.get((sid, p.number, p.letter))) is not None]
+            if not exact:
+                exact = [(sid, r) for sid in ids if (r := g._number.get((sid, p.number))) is not None]
             if len(exact) == 1 and "address" in self.allow:
                 sid, r = exact[0]
                 h.tier = "exact"
@@ -783,7 +793,7 @@ class _Matcher:
                     rows = g._place_index[alt]
                     break
         else:
-            key, score, refused, note = self._fuzzy(alts[0] if alts else "", g._place_keys, street=False)
+            key, score, refused, note = self._fuzzy(alts, g._place_keys, street=False)
             if key is None:
                 if refused and not h.candidate:
                     h.candidate = ", ".join(self.p_name[i] for i in g._place_index[refused])
@@ -818,8 +828,7 @@ class _Matcher:
                     key = alt
                     break
         else:
-            alts = street_alternatives(p.street)
-            key, score, _, _ = self._fuzzy(alts[0] if alts else "", self.d_keys, street=False)
+            key, score, _, _ = self._fuzzy(street_alternatives(p.street), self.d_keys, street=False)
         if key is None or len(self.d_index[key]) != 1:
             return False
         i = self.d_index[key][0]
