@@ -30,7 +30,7 @@ def survey_file(geo: Geography, rng: np.random.Generator) -> tuple[bytes, dict[s
         if r["namn"] in FEW_RESPONDENTS:
             n = FEW_RESPONDENTS[r["namn"]]
         else:
-            n = round(float(r["befolkning"] * 0.055 * rng.uniform(0.8, 1.2)))
+            n = round(float(r["befolkning"] * 0.065 * rng.uniform(0.8, 1.2)))
         p = _OTRYGG_BASE + _OTRYGG_EXTRA.get(r["namn"], 0.0)
         probs = np.array([(1 - p) * .45, (1 - p) * .55, p * .65, p * .35, 0, 0, 0]) * 0.92
         probs[4:] = [0.03, 0.03, 0.02]
@@ -43,7 +43,7 @@ def survey_file(geo: Geography, rng: np.random.Generator) -> tuple[bytes, dict[s
         counts = {a: int((ans == i).sum()) for i, a in enumerate(ANSWERS)}
         counts["(blank)"] = counts.pop("")
         per[r["deso"]] = {"namn": r["namn"], "n": n, "answers": counts,
-                       "expected_otrygg_share": round(p, 3)}
+                          "planted_share_otrygg": round(0.92 * p, 3)}
         for i in range(n):
             rows.append((r["deso"], ANSWERS[ans[i]], str(oro_txt[i]),
                          f"{vikt[i]:.2f}".replace(".", ",")))
@@ -58,10 +58,15 @@ def survey_file(geo: Geography, rng: np.random.Generator) -> tuple[bytes, dict[s
         "file": "survey_trygghet.csv", "encoding": "utf-8", "delimiter": ";", "decimal": ",",
         "respondents": len(rows), "min_respondents": 5,
         "too_few_respondents": few,
-        "otrygg_answers": ["Ganska otrygg", "Mycket otrygg", "Går aldrig ut"],
+        "otrygg_answers": ["Ganska otrygg", "Mycket otrygg"],
+        "never_out_answer": "Går aldrig ut",
+        "planted_share_never_out": 0.03, "planted_share_vet_ej": 0.03,
+        "planted_share_blank": 0.02,
         "districts": per,
-        "note": "expected_otrygg_share is the planted probability of Ganska/Mycket otrygg; "
-                "answers lists the drawn counts ((blank) = empty answer)",
+        "note": "planted_share_otrygg is the probability that a respondent answered Ganska or "
+                "Mycket otrygg (all respondents as denominator); answers lists the drawn counts "
+                "((blank) = empty answer); oro_brott 1-5 is higher among otrygg answers, blank "
+                "for about 2 %",
     }
     return data, truth
 
