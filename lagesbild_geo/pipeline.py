@@ -183,7 +183,7 @@ class PipelineConfig:
         if unknown:
             raise InputError(f"district_options: unknown option(s) {unknown}; known are "
                              f"{sorted(_DISTRICT_KEYS - {'path'})}.")
-        self.settings  # validates resolution, alpha ... now, not halfway through a build
+        _ = self.settings  # validates resolution, alpha ... now, not halfway through a build
 
     @property
     def sources(self) -> tuple[SourceConfig, ...]:

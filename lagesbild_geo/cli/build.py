@@ -1,0 +1,266 @@
+"""``lagesbild build`` (the whole lägesbild into a folder) and ``lagesbild init`` (an example config)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+
+DEFAULT_CONFIG = "lagesbild.toml"
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "build",
+        help="build the whole lägesbild (districts, cells, hotspots, package, report) into a folder",
+        description="Read every incident file, place and index the incidents, find hotspots, join "
+        "them to districts and write into DIR: the district table (distrikt.csv, distrikt.xlsx "
+        "with Swedish headers), the GeoJSON/GeoPackage package (cells, hotspots, districts ...) "
+        "with metadata.json, lagesbild.json (the build's metadata) and rapport.html. Either "
+        "--config lagesbild.toml (see `lagesbild init`) or the flags below.",
+    )
+    p.add_argument("--config", metavar="TOML", help="configuration file (lagesbild.toml)")
+    p.add_argument("--incidents", metavar="FILE", action="append",
+                   help="an incident file (repeat for several)")
+    p.add_argument("--districts", metavar="FILE", help="district layer (DeSO, RegSO, stadsdelar ...)")
+    p.add_argument("--gazetteer", metavar="FILE", help="address register for rows without coordinates")
+    p.add_argument("--survey", metavar="FILE", help="trygghet survey, one row per respondent")
+    p.add_argument("--pins", metavar="FILE", help="map survey pins")
+    p.add_argument("--boundary", metavar="FILE", help="kommun boundary polygon")
+    p.add_argument("--period", help="analysis period: 2025, 2025-Q2, 2025-03 or 2025-01-01/2025-06-30")
+    p.add_argument("--previous-period", metavar="PERIOD",
+                   help="comparison period, or 'previous' for the period just before")
+    p.add_argument("--kommun", metavar="NAME", help="kommun name")
+    p.add_argument("--kommun-code", metavar="CODE", help="kommun code (4 digits)")
+    p.add_argument("--resolution", type=int, help="H3 resolution (default 9)")
+    p.add_argument("--no-clusters", action="store_true", help="skip density clusters")
+    p.add_argument("--no-emerging", action="store_true", help="skip emerging hotspots")
+    p.add_argument("--created-at", metavar="ISO", help="fixed creation time (byte-identical outputs)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: [outputs] dir of the config)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=run_build)
+
+    q = subparsers.add_parser(
+        "init",
+        help="write a commented example lagesbild.toml (Exempelkommun)",
+        description="Write a commented example configuration for Exempelkommun; its paths point "
+        "at the sample data (write it with `lagesbild sample sample_data`).",
+    )
+    q.add_argument("path", metavar="PATH", nargs="?", default=DEFAULT_CONFIG,
+                   help=f"where to write (default {DEFAULT_CONFIG})")
+    q.add_argument("--sample-dir", metavar="DIR", default=None,
+                   help="folder of the sample data (default: sample_data beside PATH)")
+    q.add_argument("--force", action="store_true", help="overwrite an existing file")
+    q.set_defaults(handler=run_init)
+
+
+# ---------------------------------------------------------------------------------- init
+
+
+def example_config_text(sample_dir: str = "sample_data") -> str:
+    """The example ``lagesbild.toml`` with its sample paths pointing at ``sample_dir``."""
+    text = resources.files("lagesbild_geo").joinpath("data/lagesbild.example.toml").read_text(encoding="utf-8")
+    prefix = sample_dir.replace("\\", "/").rstrip("/")
+    return text.replace('"sample_data/', f'"{prefix}/')
+
+
+def run_init(args: argparse.Namespace) -> int:
+    path = Path(args.path)
+    if path.is_dir():
+        path = path / DEFAULT_CONFIG
+    if path.exists() and not args.force:
+        raise InputError(f"{path} exists; pass --force to overwrite it or give another PATH.")
+    folder = path.resolve().parent
+    if args.sample_dir is None:
+        sample = folder / "sample_data"
+        rel = "sample_data"
+    else:
+        sample = Path(args.sample_dir).resolve()
+        rel = os.path.relpath(sample, folder)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(example_config_text(rel), encoding="utf-8")
+    print(f"Wrote {path} (Exempelkommun; sample data in {rel}/).")
+    if not (sample / "districts.geojson").exists():
+        print(f"The sample data is not in {sample} yet: run `lagesbild sample {sample}`.")
+    print(f"Then: lagesbild build --config {path}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------- build
+
+
+class _Bar:
+    """A text progress bar on stderr."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.last = ""
+
+    def __call__(self, step: str, fraction: float) -> None:
+        if self.quiet:
+            return
+        width = 30
+        filled = round(fraction * width)
+        line = f"[{'#' * filled}{'.' * (width - filled)}] {fraction * 100:3.0f}% {step}"
+        if self.tty:
+            print("\r" + line.ljust(60), end="", file=sys.stderr, flush=True)
+        elif line != self.last:
+            print(line, file=sys.stderr, flush=True)
+        self.last = line
+
+    def close(self) -> None:
+        if not self.quiet and self.tty:
+            print(file=sys.stderr)
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from ..pipeline import PipelineConfig, SourceConfig, load_config
+
+    if args.config:
+        cfg = load_config(args.config)
+    elif args.incidents:
+        cfg = PipelineConfig()
+    else:
+        raise InputError("lagesbild build needs --config lagesbild.toml or at least one --incidents FILE "
+                         "(create an example config with `lagesbild init`).")
+    changes: dict[str, Any] = {}
+    if args.incidents:
+        changes["incidents"] = tuple(SourceConfig(path=p) for p in args.incidents)
+    for flag, key in (("districts", "districts"), ("gazetteer", "gazetteer"), ("survey", "survey"),
+                      ("pins", "pins"), ("boundary", "boundary"), ("period", "period"),
+                      ("previous_period", "previous_period"), ("kommun", "kommun_name"),
+                      ("kommun_code", "kommun_code"), ("resolution", "resolution"),
+                      ("created_at", "created_at"), ("out", "out_dir")):
+        v = getattr(args, flag)
+        if v is not None:
+            changes[key] = v
+    if args.no_clusters:
+        changes["clusters"] = False
+    if args.no_emerging:
+        changes["emerging"] = False
+    return cfg.replace(**changes) if changes else cfg
+
+
+def swedish_district_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """The district summary with Swedish headers and category labels (for CSV/Excel)."""
+    from ..districts import OUTSIDE_CODE, SUMMARY_LABELS_SV, TOTAL_CODE
+    from ..schema import CATEGORY_LABELS
+
+    t = summary.reset_index()
+    t["district_code"] = t["district_code"].replace({OUTSIDE_CODE: "", TOTAL_CODE: ""})
+    for c in ("top1", "top2", "top3"):
+        if c in t.columns:
+            t[c] = t[c].map(lambda v: CATEGORY_LABELS.get(str(v), "") if pd.notna(v) else "")
+    if "row_type" in t.columns:
+        t["row_type"] = t["row_type"].map({"district": "distrikt", "outside": "utanför", "total": "totalt"})
+    if "change_direction" in t.columns:
+        t["change_direction"] = t["change_direction"].map(
+            {"increase": "ökning", "decrease": "minskning", "no_change": "ingen säkerställd"}).fillna("")
+    for c in ("change_significant",):
+        if c in t.columns:
+            t[c] = t[c].map({True: "ja", False: "nej"})
+    labels = dict(SUMMARY_LABELS_SV)
+    for c in t.columns:
+        if str(c).startswith("trygg_") and c not in labels:
+            labels[c] = "Trygghet: " + {
+                "trygg_n": "antal svarande", "trygg_n_safety": "antal svar trygghet",
+                "trygg_n_worry": "antal svar oro", "trygg_otrygg_share": "andel otrygga",
+                "trygg_never_out_share": "andel som aldrig går ut", "trygg_mean_worry": "medeloro (1–5)",
+                "trygg_suppressed": "för få svar för att visas",
+            }.get(str(c), str(c)[6:])
+    return t.rename(columns=labels)
+
+
+def _print_summary(lb: Any, out: Path) -> None:
+    from ..districts import OUTSIDE_CODE, TOTAL_CODE
+
+    s = lb.district_summary
+    meta = lb.metadata
+    period = (meta.get("period") or {}).get("label", "all dates")
+    c = meta["counts"]
+    print(f"Lägesbild {meta['kommun'].get('name') or ''} {period}: {c['placed_in_period']} incidents in the "
+          f"period ({c['placed']} placed in all, {c['pending']} pending, {c['rejected']} rejected).")
+    if len(s):
+        d = s[s["row_type"] == "district"]
+        top = d.sort_values(["total", "district_name"], ascending=[False, True]).head(20)
+        rows = [*top.index, OUTSIDE_CODE, TOTAL_CODE]
+        has_change = "change" in s.columns
+        has_hot = "n_hot_cells" in s.columns
+        header = f"{'district':28s} {'total':>7s} {'per 1000':>9s}"
+        header += f" {'change':>7s}" if has_change else ""
+        header += f" {'hot cells':>9s}" if has_hot else ""
+        header += "  top category"
+        print(header)
+        for code in rows:
+            r = s.loc[code]
+            name = str(r["district_name"])[:28]
+            rate = "" if not np.isfinite(r["per_1000"]) else f"{r['per_1000']:.1f}"
+            line = f"{name:28s} {int(r['total']):7d} {rate:>9s}"
+            if has_change:
+                mark = "*" if bool(r["change_significant"]) else " "
+                line += f" {int(r['change']):+6d}{mark}"
+            if has_hot:
+                line += f" {int(r['n_hot_cells']):9d}"
+            line += f"  {r['top1'] if pd.notna(r['top1']) else ''}"
+            print(line)
+        if len(d) > 20:
+            print(f"(top 20 of {len(d)} districts by total; all in {out / 'distrikt.csv'})")
+        if has_change:
+            print("* change significant (Poisson test, alpha = settings.alpha)")
+    n_hot = int(lb.hotspots["hotspot_class"].astype(str).str.startswith("hot").sum()) if (
+        len(lb.hotspots) and "hotspot_class" in lb.hotspots.columns) else 0
+    print(f"{len(lb.cells)} cells, {n_hot} hot spot cells, {len(lb.clusters)} clusters. Written to {out}/")
+
+
+def write_outputs(lb: Any, out: Path) -> list[Path]:
+    """Write the build's files into ``out``; return their paths."""
+    from ..export import export_package
+
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    if len(lb.district_summary):
+        table = swedish_district_table(lb.district_summary)
+        csv = out / "distrikt.csv"
+        table.to_csv(csv, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+        xlsx = out / "distrikt.xlsx"
+        with pd.ExcelWriter(xlsx, engine="openpyxl") as xw:
+            table.to_excel(xw, sheet_name="Distrikt", index=False)
+        written += [csv, xlsx]
+    export_package(lb, out)
+    written += sorted(p for p in out.iterdir() if p.suffix in (".geojson", ".gpkg") or p.name == "metadata.json")
+    meta = out / "lagesbild.json"
+    meta.write_text(json.dumps(lb.metadata, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    written.append(meta)
+    from ..report import write_report
+
+    report = out / "rapport.html"
+    write_report(lb, report)
+    written.append(report)
+    return written
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from ..pipeline import build_lagesbild
+
+    cfg = _config(args)
+    if not cfg.out_dir:
+        raise InputError("lagesbild build: no output folder; pass --out DIR or set [outputs] dir in the config.")
+    bar = _Bar(args.quiet)
+    try:
+        lb = build_lagesbild(cfg, progress=bar)
+    finally:
+        bar.close()
+    out = Path(cfg.out_dir)
+    write_outputs(lb, out)
+    _print_summary(lb, out)
+    return 0
