@@ -20,7 +20,9 @@ from ..errors import LagesbildError
 COMMAND_MODULES: tuple[str, ...] = (
     "read",
     "sample",
+    "build",
     "export",
+    "measures",
 )
 
 
