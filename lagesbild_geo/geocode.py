@@ -46,6 +46,7 @@ from rapidfuzz import fuzz, process
 from . import crs as _crs
 from ._address import ParsedAddress, compact, parse_address, split_suffix, street_alternatives
 from ._columns import find_columns
+from ._nominatim import NominatimGeocoder, OnlineResult
 from .errors import GeocodeError, InputError
 from .grid import points_to_cells
 from .settings import Settings
@@ -53,13 +54,13 @@ from .settings import Settings
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from ._nominatim import NominatimGeocoder
-
 __all__ = [
     "GAZETTEER_ALIASES",
     "TIERS",
     "Gazetteer",
     "GeocodeResult",
+    "NominatimGeocoder",
+    "OnlineResult",
     "geocode",
 ]
 
@@ -901,7 +902,7 @@ def geocode(
         this far apart (metres).
     online
         An online geocoder tried for texts the gazetteer cannot place (off by default;
-        see :class:`lagesbild_geo._nominatim.NominatimGeocoder`).
+        see :class:`NominatimGeocoder`).
     text_column
         Column holding the text.
 
