@@ -235,13 +235,49 @@ def _sniff_decimal(rows: Sequence[Sequence[str]], delimiter: str) -> tuple[str, 
     return ("," if comma > point else "."), (" " if spaces else None)
 
 
+def _to_utf8(data: bytes, name: str) -> tuple[bytes, str]:
+    """UTF-8 bytes of CSV data and the encoding it came in (without decoding big UTF-8 files)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:], "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text, enc = _decode(data, name)
+        return text.encode("utf-8"), enc
+    if b"\x00" in data[:65536]:
+        _decode(data[:65536], name)  # raises the binary-file error
+    head = data[:200_000]
+    if len(data) > len(head):
+        head = head[: head.rfind(b"\n") + 1] or head
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        text, enc = _decode(data, name)
+        return text.encode("utf-8"), enc
+    return data, "utf-8"  # pyarrow checks the rest; a failure falls back to cp1252
+
+
+def _arrow_csv(body: memoryview, generated: list[str], delimiter: str, quotes: bool) -> pa.Table:
+    return pacsv.read_csv(
+        pa.BufferReader(pa.py_buffer(body)),
+        read_options=pacsv.ReadOptions(column_names=generated, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter, quote_char='"', double_quote=True,
+            newlines_in_values=quotes, ignore_empty_lines=False,
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(generated, pa.string()),
+            strings_can_be_null=True, quoted_strings_can_be_null=True, null_values=[""],
+        ),
+    )
+
+
 def _read_csv(path: Path, data: bytes, name: str, hint: set[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    text, encoding = _decode(data, name)
-    if not text.strip():
+    original = data
+    data, encoding = _to_utf8(data, name)
+    if not data[:65536].strip() and not data.strip():
         raise InputError(f"{name} is empty (no rows). Export the table again with a header row and data.")
-    sample = text[:200_000]
+    sample = data[:200_000].decode("utf-8", errors="replace")
     lines = sample.splitlines()[:200]
-    if len(text) > len(sample) and lines:
+    if len(data) > 200_000 and lines:
         lines = lines[:-1]  # the last sampled line may be cut
     delimiter = _sniff_delimiter([ln for ln in lines if ln.strip()][:60])
     rows = list(csv.reader(lines, delimiter=delimiter))
@@ -253,37 +289,41 @@ def _read_csv(path: Path, data: bytes, name: str, hint: set[str]) -> tuple[pd.Da
     decimal, thousands = _sniff_decimal(rows[h + 1:], delimiter)
     names = _unique_names(header)
     ncol = len(names)
-    # Offset of the first data line in the text (cheap: only the first lines are scanned).
+    # Byte offset of the first data line (only the first lines are scanned).
     offset = 0
     for _ in range(h + 1):
-        nl = text.find("\n", offset)
-        offset = len(text) if nl < 0 else nl + 1
-    body_text = text[offset:]
-    del text
-    body = body_text.encode("utf-8")
-    del body_text
+        nl = data.find(b"\n", offset)
+        offset = len(data) if nl < 0 else nl + 1
+    body = memoryview(data)[offset:]
     generated = [f"c{i}" for i in range(ncol)]
     table: pa.Table | None = None
     if ncol:
         try:
-            table = pacsv.read_csv(
-                pa.BufferReader(body),
-                read_options=pacsv.ReadOptions(column_names=generated, block_size=1 << 24),
-                parse_options=pacsv.ParseOptions(
-                    delimiter=delimiter, quote_char='"', double_quote=True,
-                    newlines_in_values=b'"' in body, ignore_empty_lines=False,
-                ),
-                convert_options=pacsv.ConvertOptions(
-                    column_types=dict.fromkeys(generated, pa.string()),
-                    strings_can_be_null=True, quoted_strings_can_be_null=True, null_values=[""],
-                ),
-            )
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            table = None  # ragged rows: fall back to the csv module below
+            table = _arrow_csv(body, generated, delimiter, data.find(b'"', offset) >= 0)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            if "utf8" in str(exc).lower() and encoding == "utf-8":
+                # not UTF-8 after all (the first 200 kB were plain ASCII): cp1252/latin-1
+                try:
+                    text, encoding = original.decode("cp1252"), "cp1252"
+                except UnicodeDecodeError:
+                    text, encoding = original.decode("latin-1"), "latin-1"
+                data = text.encode("utf-8")
+                del text
+                offset = 0
+                for _ in range(h + 1):
+                    nl = data.find(b"\n", offset)
+                    offset = len(data) if nl < 0 else nl + 1
+                body = memoryview(data)[offset:]
+                try:
+                    table = _arrow_csv(body, generated, delimiter, data.find(b'"', offset) >= 0)
+                except (pa.ArrowInvalid, pa.ArrowTypeError):
+                    table = None
+            else:
+                table = None  # ragged rows: fall back to the csv module below
     used = "pyarrow"
     if table is None:
         used = "python"
-        records = list(csv.reader(_io.StringIO(body.decode("utf-8"), newline=""), delimiter=delimiter))
+        records = list(csv.reader(_io.StringIO(bytes(body).decode("utf-8"), newline=""), delimiter=delimiter))
         width = max([ncol, *(len(r) for r in records)]) if records else ncol
         if width > ncol:
             names = _unique_names([*names, *([""] * (width - ncol))])
@@ -301,7 +341,8 @@ def _read_csv(path: Path, data: bytes, name: str, hint: set[str]) -> tuple[pd.Da
     if n and ncol:
         blank = None
         for col in table.columns:
-            isnull = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(col), ""), True)
+            # null, or whitespace only (utf8_is_space is false for "", which is null here)
+            isnull = pc.fill_null(pc.utf8_is_space(col), True)
             blank = isnull if blank is None else pc.and_(blank, isnull)
         if blank is not None and pc.any(blank).as_py():
             keep = pc.invert(blank)
@@ -702,6 +743,13 @@ def parse_numbers(values: pd.Series | pa.Array | pa.ChunkedArray | Sequence[obje
         return np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), dtype="float64")
     if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
         arr = pc.cast(arr, pa.string())
+    fast = pc.replace_substring(arr, ",", ".") if decimal == "," else arr
+    try:  # the common case: plain numbers, one C++ cast
+        out = pc.cast(fast, pa.float64())
+        return np.asarray(out.to_numpy(zero_copy_only=False), dtype="float64")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    del fast
     s = pc.utf8_trim_whitespace(arr)
     s = pc.replace_substring_regex(s, r"[ \x{00a0}\x{202f}']", "")
     if decimal == ",":
@@ -820,8 +868,97 @@ def parse_times(
     >>> [str(v) for v in t], status.tolist()
     (['2024-01-01 00:40:16+01:00', '2024-03-05 22:15:00+01:00', 'NaT', 'NaT'], [0, 0, 2, 1])
     """
+    d = _to_str_array(date)
+    t = None if time is None else _to_str_array(time)
+    n = len(d)
+    utc = np.full(n, _NAT, dtype=np.int64)
+    status = np.zeros(n, dtype=np.int8)
+    counts = {"dst_ambiguous": 0, "dst_nonexistent": 0, "excel_serial": 0, "date_only": 0}
+    fast = _parse_fast(d, t)
+    done = np.zeros(n, dtype=bool)
+    if fast is not None:
+        naive, done, clock = fast
+        if done.any():
+            utc[done] = _localize(naive[done], tz, counts)
+            counts["date_only"] += int((done & ~clock).sum())
+    if not done.all():
+        idx = np.flatnonzero(~done)
+        sel = pa.array(idx)
+        sub_d = d if len(idx) == n else pc.take(d, sel)
+        sub_t = None if t is None else (t if len(idx) == n else pc.take(t, sel))
+        u, st, c = _parse_times_slow(sub_d, sub_t, tz)
+        utc[idx] = u
+        status[idx] = st
+        for k, v in c.items():
+            counts[k] += v
+    out = pd.Series(pd.DatetimeIndex(utc.view("datetime64[ns]")).tz_localize("UTC").tz_convert(tz),
+                    index=date.index).astype(pd.DatetimeTZDtype("ns", tz))
+    return out, status, counts
+
+
+_NAT = np.iinfo(np.int64).min
+_FAST_FORMATS: tuple[tuple[str, str, bool], ...] = (
+    ("%Y-%m-%d %H:%M", r"^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}$", True),
+    ("%Y-%m-%d %H:%M:%S", r"^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}:\d{2}$", True),
+    ("%Y-%m-%d", r"^\d{4}-\d{2}-\d{2}$", False),
+)
+
+
+def _parse_fast(d: pa.Array, t: pa.Array | None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The common case in C++: ISO date (and HH:MM[:SS] time) → naive ns; None if not common."""
+    s = pc.utf8_trim_whitespace(d)
+    if t is not None:
+        s = pc.binary_join_element_wise(s, pc.utf8_trim_whitespace(t), " ")
+    sample = s.slice(0, 500).drop_null()
+    if len(sample) == 0:
+        return None
+    sample = pc.replace_substring(sample, "T", " ")
+    for fmt, pattern, clock in _FAST_FORMATS:
+        if pc.sum(pc.match_substring_regex(sample, pattern)).as_py() < 0.9 * len(sample):
+            continue
+        if pc.any(pc.match_substring(sample, "T")).as_py():
+            s = pc.replace_substring(s, "T", " ")
+        ok = pc.fill_null(pc.match_substring_regex(s, pattern), False)
+        ts = pc.strptime(s, format=fmt, unit="s", error_is_null=True)
+        # strptime rolls 30 February over into March: check the day survived
+        okn = np.asarray(ok.to_numpy(zero_copy_only=False), dtype=bool)
+        okn &= np.asarray(pc.is_valid(ts).to_numpy(zero_copy_only=False), dtype=bool)
+        # strptime rolls 30 February over into 1 March: recheck rows that landed on day 1-3
+        early = np.flatnonzero(okn & np.asarray(pc.fill_null(pc.less_equal(pc.day(ts), 3), False)
+                                                 .to_numpy(zero_copy_only=False), dtype=bool))
+        if len(early):
+            sel = pa.array(early)
+            day = pc.cast(pc.utf8_slice_codeunits(pc.take(s, sel), 8, 10), pa.int64())
+            same = np.asarray(pc.equal(pc.take(pc.day(ts), sel), day).to_numpy(zero_copy_only=False), dtype=bool)
+            okn[early[~same]] = False
+        secs = pc.fill_null(pc.cast(ts, pa.int64()), 0).to_numpy(zero_copy_only=False)
+        naive = np.asarray(secs, dtype=np.int64) * 10**9
+        return naive, okn, np.full(len(okn), clock)
+    return None
+
+
+def _localize(naive: np.ndarray, tz: str, counts: dict[str, int]) -> np.ndarray:
+    """UTC ns of wall-clock ns in ``tz``; DST rules in :func:`parse_times`."""
+    wall = pd.DatetimeIndex(naive.view("datetime64[ns]"))
+    loc = wall.tz_localize(tz, ambiguous=np.ones(len(wall), dtype=bool), nonexistent=pd.Timedelta(hours=1))
+    utc = np.asarray(loc.tz_convert("UTC").tz_localize(None).asi8, dtype=np.int64)
+    # count the DST cases on the few candidate rows only (March/October, 02:xx)
+    cand = np.asarray((wall.hour == 2) & np.isin(wall.month, (3, 10)), dtype=bool)
+    if cand.any():
+        w2 = wall[cand]
+        ones, zeros = np.ones(len(w2), dtype=bool), np.zeros(len(w2), dtype=bool)
+        a1 = w2.tz_localize(tz, ambiguous=ones, nonexistent="NaT")
+        a0 = w2.tz_localize(tz, ambiguous=zeros, nonexistent="NaT")
+        counts["dst_nonexistent"] += int(np.asarray(a1.isna()).sum())
+        counts["dst_ambiguous"] += int(np.asarray((a1 != a0) & a1.notna()).sum())
+    return utc
+
+
+def _parse_times_slow(
+    date: pa.Array, time: pa.Array | None, tz: str
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     n = len(date)
-    d_arr = pc.utf8_lower(pc.utf8_trim_whitespace(_to_str_array(date)))
+    d_arr = pc.utf8_lower(pc.utf8_trim_whitespace(date))
     d_missing = np.asarray(pc.fill_null(pc.equal(d_arr, ""), True).to_numpy(zero_copy_only=False), dtype=bool)
     counts = {"dst_ambiguous": 0, "dst_nonexistent": 0, "excel_serial": 0, "date_only": 0}
     missing = d_missing.copy()
@@ -829,7 +966,7 @@ def parse_times(
     t_bad = np.zeros(n, dtype=bool)
     has_time_col = time is not None
     if time is not None:
-        t_arr = pc.utf8_lower(pc.utf8_trim_whitespace(_to_str_array(time)))
+        t_arr = pc.utf8_lower(pc.utf8_trim_whitespace(time))
         t_missing = np.asarray(pc.fill_null(pc.equal(t_arr, ""), True).to_numpy(zero_copy_only=False), dtype=bool)
         missing |= t_missing
         # a date cell that carries a (midnight) time from Excel: keep the date only
@@ -924,26 +1061,12 @@ def parse_times(
     ok_rows = parsed & ~missing & ~t_bad
     counts["date_only"] = int((ok_rows & ~has_clock).sum())
 
-    utc = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)  # NaT
+    utc = np.full(n, _NAT, dtype=np.int64)
     with_off = ok_rows & has_offset
     utc[with_off] = naive[with_off] - offset[with_off]
     local = ok_rows & ~has_offset
     if local.any():
-        wall = pd.DatetimeIndex(naive[local].view("datetime64[ns]"))
-        amb = np.ones(len(wall), dtype=bool)
-        loc = wall.tz_localize(tz, ambiguous=amb, nonexistent=pd.Timedelta(hours=1))
-        utc[local] = loc.tz_convert("UTC").tz_localize(None).asi8
-        # count the DST cases on the few candidate rows only (March/October, 02:xx)
-        cand = (wall.hour == 2) & np.isin(wall.month, (3, 10))
-        if cand.any():
-            w2 = wall[cand]
-            shifted = w2.tz_localize(tz, ambiguous=np.ones(len(w2), dtype=bool), nonexistent="NaT")
-            counts["dst_nonexistent"] = int(np.asarray(shifted.isna()).sum())
-            a1 = w2.tz_localize(tz, ambiguous=np.ones(len(w2), dtype=bool), nonexistent="NaT")
-            a0 = w2.tz_localize(tz, ambiguous=np.zeros(len(w2), dtype=bool), nonexistent="NaT")
-            counts["dst_ambiguous"] = int(np.asarray((a1 != a0) & a1.notna()).sum())
-    out = pd.Series(pd.DatetimeIndex(utc.view("datetime64[ns]")).tz_localize("UTC").tz_convert(tz),
-                    index=date.index).astype(pd.DatetimeTZDtype("ns", tz))
+        utc[local] = _localize(naive[local], tz, counts)
     # what is wrong with the date comes first, then the time column
     date_bad = ~d_missing & ~parsed
     t_missing_only = missing & ~d_missing
@@ -951,10 +1074,14 @@ def parse_times(
     status[~ok_rows] = 2
     status[~ok_rows & t_missing_only & ~date_bad] = 1
     status[d_missing] = 1
-    return out, status, counts
+    return utc, status, counts
+
+
 
 
 # --------------------------------------------------------------------------- incidents
+
+_PRECISION_CODES = ("point", "area", "pending")
 
 #: Rejection reasons: English (``reason``) → Swedish (``reason_sv``).
 REASONS: dict[str, str] = {
@@ -998,10 +1125,34 @@ class ReadResult:
         return self.placed
 
 
+def _clean_pa(s: pd.Series) -> pa.Array:
+    """A column as trimmed Arrow text, null where empty."""
+    a = pc.utf8_trim_whitespace(_to_str_array(s))
+    return pc.if_else(pc.equal(a, ""), pa.scalar(None, pa.string()), a)
+
+
+def _has_text(s: pd.Series) -> np.ndarray:
+    """True where a cell holds something other than whitespace."""
+    a = _to_str_array(s)
+    some = pc.and_(pc.greater(pc.utf8_length(a), 0), pc.invert(pc.utf8_is_space(a)))
+    return np.asarray(pc.fill_null(some, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _str_series(arr: pa.Array | pa.ChunkedArray) -> pd.Series:
+    """Arrow text → pandas ``string`` Series (RangeIndex), without a copy."""
+    out = arr.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow"),
+                                      pa.large_string(): pd.StringDtype("pyarrow")}.get)
+    return pd.Series(out, copy=False).reset_index(drop=True)
+
+
 def _text(s: pd.Series) -> pd.Series:
     """A column as trimmed text (``string`` dtype, NA for empty)."""
-    t = s.astype("string").str.strip()
-    return t.mask(t == "")
+    return _str_series(_clean_pa(s))
+
+
+def _repeat_text(values: Sequence[str], codes: np.ndarray) -> pd.Series:
+    """``values[codes]`` as a ``string`` Series, built in Arrow."""
+    return _str_series(pc.take(pa.array(list(values), type=pa.string()), pa.array(codes)))
 
 
 def make_rejected(
@@ -1051,10 +1202,7 @@ def _pair(raw: pd.DataFrame, cols: dict[str, str], first: str, second: str,
     ca, cb = cols[first], cols[second]
     a = parse_numbers(raw[ca], decimal=decimal)
     b = parse_numbers(raw[cb], decimal=decimal)
-    present = (raw[ca].notna() | raw[cb].notna()).to_numpy(dtype=bool)
-    if raw[ca].dtype == "str" or raw[cb].dtype == "str":
-        ta, tb = _text(raw[ca]), _text(raw[cb])
-        present = (ta.notna() | tb.notna()).to_numpy(dtype=bool)
+    present = _has_text(raw[ca]) | _has_text(raw[cb])
     return a, b, present, (ca, cb)
 
 
@@ -1153,9 +1301,9 @@ def read_incidents(
     geom = None
     if isinstance(raw, gpd.GeoDataFrame) and raw.geometry.name in raw.columns:
         geom = raw.geometry
-        raw_df = pd.DataFrame(raw.drop(columns=[raw.geometry.name]))
+        raw_df = pd.DataFrame(raw.drop(columns=[raw.geometry.name])).reset_index(drop=True)
     else:
-        raw_df = pd.DataFrame(raw)
+        raw_df = pd.DataFrame(raw).reset_index(drop=True)
     data_cols = [str(c) for c in raw_df.columns]
     raw_df.columns = data_cols
     cols = find_columns(data_cols, overrides=columns)
@@ -1201,12 +1349,19 @@ def read_incidents(
 
     # ---- categories
     if "category" in cols:
-        cat_raw = _text(raw_df[cols["category"]])
-        category, unknown = map_categories(cat_raw, category_map)
+        # map the few distinct labels, then spread them in Arrow
+        enc = pc.dictionary_encode(_to_str_array(raw_df[cols["category"]]))
+        labels = [None if v is None or not v.strip() else v.strip() for v in enc.dictionary.to_pylist()]
+        labels.append(None)
+        codes = np.asarray(pc.fill_null(enc.indices, len(labels) - 1).to_numpy(zero_copy_only=False))
+        cat_u, unk_u = map_categories(pd.Series(labels, dtype="string"), category_map)
+        category = _repeat_text([str(c) for c in cat_u], codes)
+        unknown = pd.Series(unk_u.to_numpy(dtype=bool)[codes])
+        cat_raw = _str_series(pc.take(pa.array(labels, type=pa.string()), pa.array(codes)))
     else:
         cat_raw = pd.Series(pd.NA, index=raw_df.index, dtype="string")
-        category = pd.Series("ovrigt", index=raw_df.index, dtype="string")
-        unknown = pd.Series(False, index=raw_df.index)
+        category = _repeat_text(["ovrigt"], np.zeros(n, dtype=np.int8))
+        unknown = pd.Series(np.zeros(n, dtype=bool))
         warnings.append(f"{name}: no category column found; every row is 'ovrigt'.")
 
     # ---- coordinates
@@ -1300,42 +1455,49 @@ def read_incidents(
                         "name were kept for geocoding.")
     rejected_m = reason != ""
 
-    precision = np.full(n, "point", dtype=object)
+    prec_code = np.zeros(n, dtype=np.int8)  # index into _PRECISION_CODES
     if police:
-        precision[:] = "area"
-    precision[area_rows] = "area"
-    precision[pending_m] = "pending"
+        prec_code[:] = 1
+    prec_code[area_rows] = 1
+    prec_code[pending_m] = 2
     if police and "place" in cols:
         loc_text = _text(raw_df[cols["place"]])
 
     cells = np.zeros(n, dtype=np.uint64)
-    pt = placed_m & (precision == "point")
+    pt = placed_m & (prec_code == 0)
     if pt.any():
-        cells[pt] = points_to_cells(lat[pt], lon[pt], settings.resolution)
+        idx = np.flatnonzero(pt)
+        for i in range(0, len(idx), 100_000):  # chunks keep h3's Python lists small
+            part = idx[i:i + 100_000]
+            cells[part] = points_to_cells(lat[part], lon[part], settings.resolution)
 
     if "id" in cols:
-        ids = _text(raw_df[cols["id"]])
-        ids = ids.fillna(pd.Series([f"{name}:{r}" for r in src_row], index=raw_df.index, dtype="string"))
+        ids = raw_df[cols["id"]].astype("string")  # as given (no copy for text columns)
+        no_id = ~_has_text(raw_df[cols["id"]])
+        if no_id.any():
+            fallback = pd.Series([f"{name}:{r}" for r in src_row[no_id]], index=ids.index[no_id], dtype="string")
+            ids = ids.mask(pd.Series(no_id, index=ids.index), fallback)
     else:
-        ids = pd.Series(np.char.add(f"{name}:", src_row.astype(str)).astype(object), index=raw_df.index, dtype="string")
+        ids = _str_series(pc.binary_join_element_wise(
+            pa.scalar(f"{name}:"), pc.cast(pa.array(src_row), pa.string()), ""))
 
     for arr, m in ((lon, ~placed_m), (lat, ~placed_m), (east, ~placed_m), (north, ~placed_m)):
         arr[m] = np.nan
-    canon = pd.DataFrame({
+    columns_out: dict[str, Any] = {
         "incident_id": ids,
-        "occurred_at": occurred,
-        "category": category.astype("string"),
-        "category_raw": cat_raw.astype("string"),
+        "occurred_at": occurred.reset_index(drop=True),
+        "category": category,
+        "category_raw": cat_raw,
         "lat": lat, "lon": lon, "easting": east, "northing": north,
-        "precision": pd.array(precision, dtype="string"),
-        "location_text": loc_text.astype("string"),
+        "precision": _repeat_text(_PRECISION_CODES, prec_code),
+        "location_text": loc_text,
         "cell": cells,
-        "source": pd.array(np.full(n, name, dtype=object), dtype="string"),
+        "source": _repeat_text([name], np.zeros(n, dtype=np.int8)),
         "source_row": src_row,
-    }, index=raw_df.index)
-    ride = raw_df.rename(columns={c: f"source_{c}" for c in data_cols if c in INCIDENT_COLUMNS})
-    frame = pd.concat([canon, ride], axis=1)
-    frame.index = pd.RangeIndex(n)
+    }
+    for c in data_cols:  # other source columns ride along
+        columns_out[f"source_{c}" if c in INCIDENT_COLUMNS else c] = raw_df[c]
+    frame = pd.DataFrame(columns_out, copy=False)
 
     def pick(mask: np.ndarray) -> pd.DataFrame:
         if mask.all():

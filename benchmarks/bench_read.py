@@ -1,0 +1,129 @@
+"""Benchmark: read_incidents on 1 000 000 synthetic CSV rows vs the floor.
+
+The file: SWEREF 99 TM coordinates with X = northing (the Swedish habit),
+separate date and time columns, Brå-style crime types. Generated here.
+
+The floor: a bare ``pyarrow.csv.read_csv`` of the same file plus one vectorised
+``pyproj`` transform (EPSG:3006 → 4326) of its coordinate columns.
+Each measurement runs in a fresh child process; its peak memory is the
+largest resident set size sampled every 2 ms during the call, minus the
+resident size just before it (imports excluded).
+
+Run: ``.venv/bin/python benchmarks/bench_read.py [N_ROWS]``
+Target (issue 2): read_incidents ≤ 2× the floor; peak memory ≤ 3× the loaded table.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+
+CHILD = r"""
+import json, os, sys, threading, time
+mode, path = sys.argv[1], sys.argv[2]
+import numpy as np, pyarrow.csv as pacsv, pyproj
+from lagesbild_geo.io import read_incidents
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+def rss():
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * PAGE
+peak = [0]
+stop = threading.Event()
+def sample():
+    while not stop.is_set():
+        peak[0] = max(peak[0], rss())
+        time.sleep(0.002)
+base = rss()
+th = threading.Thread(target=sample, daemon=True)
+th.start()
+out = {}
+if mode == "floor":
+    t = time.perf_counter()
+    table = pacsv.read_csv(path)
+    tr = pyproj.Transformer.from_crs(3006, 4326, always_xy=True)
+    lon, lat = tr.transform(table["Y"].to_numpy(), table["X"].to_numpy())
+    out["seconds"] = time.perf_counter() - t
+    out["table_bytes"] = table.nbytes
+elif mode == "read":
+    t = time.perf_counter()
+    r = read_incidents(path)
+    out["seconds"] = time.perf_counter() - t
+    out["placed"] = len(r.placed)
+    out["rows_read"] = r.report["rows_read"]
+    out["crs"] = r.report["crs_detected"]
+    out["swapped"] = r.report["axes_swapped"]
+    out["result_bytes"] = int(r.placed.memory_usage(deep=False).sum())
+stop.set()
+th.join()
+out["peak_bytes"] = max(peak[0], rss()) - base
+print(json.dumps(out))
+"""
+
+TYPES = np.array(["Misshandel", "Stöld", "Skadegörelse", "Klotter", "\"Inbrott, bostad\"",
+                  "Narkotikabrott", "Rån", "Bedrägeri", "Olaga hot", "Stöld ur bil"], dtype=object)
+
+
+def make_file(path: Path, n: int) -> None:
+    rng = np.random.default_rng(20240101)
+    north = rng.uniform(6_570_000, 6_590_000, n).round(1)
+    east = rng.uniform(650_000, 680_000, n).round(1)
+    t0 = np.datetime64("2024-01-01T00:00:00")
+    ts = t0 + rng.integers(0, 2 * 365 * 86_400, n).astype("timedelta64[s]")
+    s = np.datetime_as_string(ts, unit="m")
+    date = np.char.partition(s.astype(str), "T")[:, 0]
+    tid = np.char.partition(s.astype(str), "T")[:, 2]
+    ids = np.char.add("5000-K", np.arange(n).astype(str))
+    typ = TYPES[rng.integers(0, len(TYPES), n)]
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("Diarienummer,Brottsdatum,Klockslag,Brottstyp,X,Y\n")
+        chunk = 200_000
+        for i in range(0, n, chunk):
+            sl = slice(i, i + chunk)
+            lines = [f"{a},{b},{c},{d},{e},{f}" for a, b, c, d, e, f in zip(
+                ids[sl], date[sl], tid[sl], typ[sl], north[sl], east[sl], strict=True)]
+            fh.write("\n".join(lines) + "\n")
+
+
+def child(mode: str, path: Path) -> dict[str, float]:
+    out = subprocess.run([sys.executable, "-c", CHILD, mode, str(path)],
+                         capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"benchmark child {mode!r} failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "incidents.csv"
+        t = time.perf_counter()
+        make_file(path, N)
+        print(f"generated {N:,} rows ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f} s")
+        floors, reads = [], []
+        for _ in range(3):  # interleaved: the machine's load changes between runs
+            floors.append(child("floor", path))
+            reads.append(child("read", path))
+    floor = min(floors, key=lambda d: d["seconds"])
+    read = min(reads, key=lambda d: d["seconds"])
+    ratio = read["seconds"] / floor["seconds"]
+    table_mb = floor["table_bytes"] / 1e6
+    peak_mb = read["peak_bytes"] / 1e6
+    floor_peak_mb = floor["peak_bytes"] / 1e6
+    print(f"floor (pyarrow.csv.read_csv + pyproj transform): {floor['seconds']:.2f} s, "
+          f"peak +{floor_peak_mb:.0f} MB")
+    print(f"read_incidents: {read['seconds']:.2f} s, peak +{peak_mb:.0f} MB "
+          f"(rows {read['rows_read']:,}, placed {read['placed']:,}, {read['crs']}, axes swapped {read['swapped']})")
+    print(f"ratio read_incidents / floor: {ratio:.2f}  (target <= 2.0)")
+    print(f"loaded table (pyarrow nbytes): {table_mb:.0f} MB; peak / table: {peak_mb / table_mb:.2f}  (target <= 3.0)")
+
+
+if __name__ == "__main__":
+    main()
