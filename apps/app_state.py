@@ -313,6 +313,11 @@ def _source(kind: str, path: Path, **options: Any) -> Source:
                   name=path.name, options=tuple(sorted(options.items())))
 
 
+def column_choice(src: Source) -> dict[str, str]:
+    """The user's corrected column mapping of a file (role → column); empty: recognised."""
+    return dict(next((v for k, v in src.options if k == "columns"), ()))
+
+
 def example_dir() -> Path:
     """The starting data: env ``LAGESBILD_DATA`` (a folder laid out like ``sample_data/``)
     or Exempelkommun."""
@@ -380,16 +385,24 @@ def _build(srcs: tuple[Source, ...], resolution: int) -> Lagesbild:
 
 
 def _pipeline_config(srcs: tuple[Source, ...], resolution: int) -> Any:
-    from lagesbild_geo.pipeline import PipelineConfig
+    """The pipeline configuration for the chosen files (every date; see :func:`view` for filters)."""
+    from lagesbild_geo.pipeline import PipelineConfig, SourceConfig
 
     def first(kind: str) -> str | None:
         return next((s.path for s in srcs if s.kind == kind), None)
 
-    incidents = [s.path for s in srcs if s.kind == "incidents"]
+    incidents = []
+    for s in srcs:
+        if s.kind != "incidents":
+            continue
+        incidents.append(SourceConfig(path=s.path, name=s.name, columns=column_choice(s) or None))
     if not incidents:
-        raise InputError("Det finns ingen händelsefil. Ladda upp en på sidan Data eller använd Exempelkommun.")
+        raise InputError("Det finns ingen händelsefil. Ladda upp en på sidan Data eller använd "
+                         "Exempelkommun.")
+    example = all(Path(s.path).parent == example_dir() for s in srcs)
     return PipelineConfig(
-        incidents=incidents,
+        incidents=tuple(incidents),
+        kommun_name="Exempelkommun" if example and example_dir() == SAMPLE_DIR else None,
         districts=first("districts"),
         gazetteer=first("gazetteer"),
         survey=first("survey"),
@@ -434,18 +447,72 @@ class Filters:
 
 @st.cache_data(max_entries=16, show_spinner="Uppdaterar kartan …")
 def _view(srcs: tuple[Source, ...], filters: Filters) -> Lagesbild:
-    from lagesbild_geo.pipeline import filter_lagesbild
-
     base = _build(srcs, filters.resolution)
     if filters.is_default:
         return base
-    return filter_lagesbild(
-        base,
-        start=filters.start, end=filters.end,
-        categories=list(filters.categories) or None,
-        hours=filters.hours if filters.hours != (0, 24) else None,
-        weekdays=list(filters.weekdays) or None,
-    )
+    return filtered_lagesbild(base, filters)
+
+
+def filter_mask(incidents: pd.DataFrame, filters: Filters) -> Any:
+    """Boolean mask of the incidents the filters keep (period, categories, hours, weekdays)."""
+    import numpy as np
+
+    keep = np.ones(len(incidents), dtype=bool)
+    t = incidents.get("occurred_at")
+    if t is not None and filters.start is not None:
+        keep &= (t >= filters.start.tz_localize(t.dt.tz)).to_numpy(dtype=bool, na_value=False)
+    if t is not None and filters.end is not None:
+        end = (filters.end + pd.Timedelta(days=1)).tz_localize(t.dt.tz)
+        keep &= (t < end).to_numpy(dtype=bool, na_value=False)
+    if filters.categories:
+        keep &= incidents["category"].isin(list(filters.categories)).to_numpy(dtype=bool, na_value=False)
+    if t is not None and filters.hours != (0, 24):
+        h = t.dt.hour.to_numpy(dtype="float64", na_value=np.nan)
+        lo, hi = filters.hours
+        keep &= (h >= lo) & (h < hi) if lo <= hi else (h >= lo) | (h < hi)
+    if t is not None and filters.weekdays:
+        keep &= t.dt.weekday.isin(list(filters.weekdays)).to_numpy(dtype=bool, na_value=False)
+    return keep
+
+
+def filtered_lagesbild(base: Lagesbild, filters: Filters) -> Lagesbild:
+    """The picture of the incidents the filters keep: cells, Gi*, clusters and the district
+    table recomputed with the library's own steps (the same ones ``build_lagesbild`` runs);
+    emerging hotspots stay those of every date (a trend needs the whole time line)."""
+    import dataclasses
+
+    from lagesbild_geo import grid, hotspots
+    from lagesbild_geo.districts import summarize
+
+    s = base.settings
+    inc = base.incidents.loc[filter_mask(base.incidents, filters)]
+    cells = grid.count_cells(inc, resolution=s.resolution, by="category", fill=True, rings=s.rings)
+    hot = (hotspots.gistar(cells, "count", rings=s.rings, alpha=s.alpha, correction=s.correction)
+           if len(cells) else cells.copy())
+    clusters = base.clusters.iloc[0:0]
+    if len(inc):
+        clusters = hotspots.clusters(inc)
+    districts, summary = base.districts, base.district_summary
+    if len(base.districts):
+        period = None
+        if filters.start is not None or filters.end is not None:
+            t = base.incidents["occurred_at"]
+            lo = filters.start if filters.start is not None else t.min().tz_localize(None).normalize()
+            hi = filters.end if filters.end is not None else t.max().tz_localize(None).normalize()
+            period = (lo.date().isoformat(), hi.date().isoformat())
+        geo = base.districts[["district_name", "population", "geometry"]]
+        survey = base.survey.get("districts")
+        # summarize applies the period itself (and counts the period before it)
+        all_dates = dataclasses.replace(filters, start=None, end=None)
+        inc_all_dates = base.incidents.loc[filter_mask(base.incidents, all_dates)]
+        summary = summarize(
+            inc_all_dates, geo, period=period, previous_period="previous" if period else None,
+            survey=pd.DataFrame(survey).drop(columns="geometry", errors="ignore") if survey is not None else None,
+            hotspots=hot if len(hot) else None, alpha=s.alpha)
+        rows = summary.loc[summary["row_type"] == "district"].drop(columns=["district_name", "population"])
+        districts = geo.join(rows)
+    return dataclasses.replace(base, incidents=inc, cells=cells, hotspots=hot, clusters=clusters,
+                               districts=districts, district_summary=summary)
 
 
 def view(filters: Filters) -> Lagesbild | None:
@@ -933,8 +1000,7 @@ def _read_incidents_cached(path: str, sha256: str, columns: tuple[tuple[str, str
 
 def read_incident_file(src: Source, *, gazetteer: Source | None = None) -> Any:
     """``io.read_incidents`` of one staged file (cached on content and column choices)."""
-    cols = tuple(v for k, v in src.options if k == "columns")
-    columns = cols[0] if cols else ()
+    columns = tuple(sorted(column_choice(src).items()))
     return _read_incidents_cached(src.path, src.sha256, columns,
                                   gazetteer.path if gazetteer else None,
                                   gazetteer.sha256 if gazetteer else None)

@@ -395,10 +395,19 @@ def _clusters_layer(clusters: gpd.GeoDataFrame, *, min_count: int,
     if "area_m2" in cl.columns:
         props["yta"] = [f"{_fmt_num(a / 1e4, 1)} ha" for a in cl["area_m2"].to_numpy(dtype="float64")]
     top_col = _first_col(cl, ("top_categories", "top_category"))
+    tops = [c for c in ("top1_category", "top2_category", "top3_category") if c in cl.columns]
     if top_col:
         props["vanligast"] = [_category_text(v) for v in cl[top_col]]
+    elif tops:
+        props["vanligast"] = [_category_text([v for v in row if isinstance(v, str) and v])
+                              for row in cl[tops].astype(object).itertuples(index=False)]
+    if "peak_weekday_sv" in cl.columns:
+        props["dag"] = cl["peak_weekday_sv"].astype(object).where(cl["peak_weekday_sv"].notna(), "").tolist()
+    if "peak_hour" in cl.columns:
+        props["timme"] = [f"kl. {int(h):02d}" if pd.notna(h) else "" for h in cl["peak_hour"]]
     fields = list(props.columns)
-    alias_sv = {"kluster": "Kluster:", "antal": "Antal händelser:", "yta": "Yta:", "vanligast": "Vanligast:"}
+    alias_sv = {"kluster": "Kluster:", "antal": "Antal händelser:", "yta": "Yta:",
+                "vanligast": "Vanligast:", "dag": "Vanligaste veckodag:", "timme": "Vanligaste timme:"}
     folium.GeoJson(
         _feature_collection(cl, props, ids),
         name=LAYERS["clusters"],
@@ -449,6 +458,9 @@ def _emerging_layer(emerging: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, *,
     kinds = sorted(labels.unique().tolist())
     colors = {k: _EMERGING_PALETTE[i % len(_EMERGING_PALETTE)] for i, k in enumerate(kinds)}
     sv = {k: _EMERGING_LABELS_SV.get(k.lower().split("_")[0], k.replace("_", " ")) for k in kinds}
+    if f"{col}_sv" in em.columns:  # the library's own Swedish names win
+        pairs = em[[col, f"{col}_sv"]].astype("string").dropna().drop_duplicates(col)
+        sv.update(dict(zip(pairs[col], pairs[f"{col}_sv"], strict=True)))
     ids = _cell_ids(em.index)
     by_id = dict(zip(ids, labels.tolist(), strict=True))
     props = pd.DataFrame({"monster": [sv[k] for k in labels]})

@@ -1,0 +1,97 @@
+"""AppTest of the pages that show the lägesbild itself (Karta, Uppföljning, Export) on Exempelkommun."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lagesbild_geo.measures import MeasureStore
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "apps" / "lagesbild_app.py")
+SAMPLE = ROOT / "sample_data"
+
+pytestmark = pytest.mark.skipif(not (SAMPLE / "incidents_kommun.csv").exists(),
+                                reason="sample_data/ (Exempelkommun) is missing; run `make sample`")
+
+AREA = {"type": "Polygon", "coordinates": [[[17.05, 59.33], [17.20, 59.33], [17.20, 59.42],
+                                             [17.05, 59.42], [17.05, 59.33]]]}
+
+
+@pytest.fixture
+def store_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "store.sqlite"
+    monkeypatch.setenv("LAGESBILD_STORE", str(path))
+    monkeypatch.setenv("LAGESBILD_TILES", "none")
+    monkeypatch.setenv("LAGESBILD_USER", "testaren")
+    return path
+
+
+def _app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    if page:
+        at.switch_page(f"app_pages/{page}.py")
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def _metric(at: AppTest, label: str) -> int:
+    v = next(m.value for m in at.metric if m.label == label)
+    return int(str(v).replace(" ", "").replace("\u00a0", ""))
+
+
+def test_karta_filters_change_figures(store_path: Path) -> None:
+    at = _app()
+    total = _metric(at, "Antal händelser")
+    assert total > 1000
+    assert _metric(at, "Hotspots (hexagoner)") > 0
+    at.multiselect(key="categories").select("vald")
+    at.run()
+    assert not at.exception and not at.error
+    only_vald = _metric(at, "Antal händelser")
+    assert 0 < only_vald < total
+    at.slider(key="hours").set_range(22, 24)
+    at.run()
+    assert 0 < _metric(at, "Antal händelser") < only_vald
+    # the district table follows the filter too
+    table = at.dataframe[0].value
+    assert "Antal" in table.columns or "total" in table.columns
+
+
+def test_karta_layers_and_district_measure(store_path: Path) -> None:
+    at = _app()
+    at.multiselect(key="layers").set_value(["clusters", "emerging", "districts", "survey"])
+    at.radio(key="district_measure").set_value("per_1000")
+    at.run()
+    assert not at.exception and not at.error
+    at.select_slider(key="resolution").set_value(8)
+    at.run()
+    assert not at.exception and not at.error
+
+
+def test_uppfoljning_shows_result(store_path: Path) -> None:
+    with MeasureStore(store_path, user="anna") as s:
+        a = s.add_area(name="Centrum", geometry=AREA)
+        s.add_measure(area_id=a.id, title="Belysning", target_categories=["vald", "ran"],
+                      start_date="2025-01-01")
+    at = _app("uppfoljning")
+    assert at.info and at.info[0].value  # the plain-language summary
+    labels = [m.label for m in at.metric]
+    assert labels == ["Före", "Efter", "WDQ"]
+    table = at.dataframe[0].value
+    assert list(table["Zon"]) == ["Området", "Buffertzon", "Jämförelseområde"]
+
+
+def test_export_makes_package(store_path: Path) -> None:
+    at = _app("export")
+    at.radio(key="export_kind").set_value("zip")
+    next(b for b in at.button if b.label == "Skapa filen").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    name, data, _ = at.session_state["export_file"]
+    assert name == "lagesbild_paket.zip" and data[:2] == b"PK"
