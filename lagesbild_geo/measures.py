@@ -1188,8 +1188,12 @@ class MeasureStore:
         gdf = gpd.GeoDataFrame(data, columns=cols, geometry=gs.array, crs="EPSG:4326",
                                index=pd.Index([r["id"] for r in rows], name="id", dtype=object))
         gdf["version"] = gdf["version"].astype("int64")
-        for k in ("source_cluster", "deleted_at", "deleted_by"):  # None stays None
-            gdf[k] = pd.Series(data[k], index=gdf.index, dtype=object)
+        for k in ("source_cluster", "deleted_at", "deleted_by", "source_cells"):
+            gdf[k] = pd.Series(data[k], index=gdf.index, dtype=object)  # None stays None
+        for k in ("name", "description", "created_at", "created_by", "updated_at",
+                  "updated_by"):
+            gdf[k] = pd.Series(data[k], index=gdf.index, dtype="str")
+        gdf["area_km2"] = gdf["area_km2"].astype("float64")
         return gdf
 
     # --------------------------------------------------------------- measures

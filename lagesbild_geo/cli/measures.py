@@ -1,0 +1,317 @@
+"""``lagesbild measures …`` (the åtgärdsplan store) and ``lagesbild followup``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import InputError, NotFoundError, ValidationError
+
+
+def _common() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--store", metavar="FILE",
+                   help="the store file (default $LAGESBILD_STORE or "
+                        "./lagesbild_data/atgarder.sqlite)")
+    p.add_argument("--user", help="name recorded in the audit trail (default: login name)")
+    return p
+
+
+def register(subparsers: Any) -> None:
+    common = _common()
+    m = subparsers.add_parser(
+        "measures", help="areas and measures (åtgärdsplan): list, add, import, export, history, "
+                         "backup, restore",
+        description="The areas-and-measures store: one SQLite file with an audit trail.")
+    sub = m.add_subparsers(dest="measures_command", metavar="ACTION")
+    sub.required = True
+
+    p = sub.add_parser("list", parents=[common], help="list measures (or areas)")
+    p.add_argument("--areas", action="store_true", help="list areas instead of measures")
+    p.add_argument("--all", action="store_true", help="include deleted ones")
+    p.add_argument("--status", help="only this status (planerad, pågående, genomförd, avbruten)")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(handler=run_list)
+
+    p = sub.add_parser("add", parents=[common], help="add a measure to an area",
+                       description="Add a measure. --area is an area id or name; with "
+                                   "--geometry a new area of that name is created first.")
+    p.add_argument("--area", required=True, help="area id or name")
+    p.add_argument("--geometry", help="for a new area: WKT, GeoJSON text or a .geojson file "
+                                      "(WGS84 lon/lat)")
+    p.add_argument("--title", required=True)
+    p.add_argument("--categories", required=True,
+                   help="target crime categories, comma separated (ids or Swedish labels)")
+    p.add_argument("--status", default="planerad")
+    p.add_argument("--responsible", help="kommunens förvaltning, kommunalt bolag, polisen, "
+                                         "fastighetsägare, näringsliv, civilsamhälle, annan")
+    p.add_argument("--start", help="start date YYYY-MM-DD")
+    p.add_argument("--end", help="end date YYYY-MM-DD")
+    p.add_argument("--description", default="")
+    p.add_argument("--problem", default="", help="the problem or cause addressed")
+    p.add_argument("--tags", help="cause tags, comma separated")
+    p.add_argument("--partners", help="partners, comma separated")
+    p.add_argument("--indicator", default="", help="follow-up indicator")
+    p.add_argument("--next-followup", help="date of the next follow-up")
+    p.add_argument("--cost", help="cost in kronor")
+    p.add_argument("--agreement", default="", help="samverkansöverenskommelse")
+    p.set_defaults(handler=run_add)
+
+    p = sub.add_parser("export", parents=[common],
+                       help="export to .geojson, .gpkg, .xlsx (åtgärdsplan) or .csv (åtgärdsplan)")
+    p.add_argument("out", metavar="OUT")
+    p.add_argument("--all", action="store_true", help="include deleted ones")
+    p.set_defaults(handler=run_export)
+
+    p = sub.add_parser("import", parents=[common], help="import areas from GeoJSON/GeoPackage")
+    p.add_argument("input", metavar="FILE")
+    p.add_argument("--name-column", help="the column holding area names")
+    p.add_argument("--layer", help="GeoPackage layer")
+    p.set_defaults(handler=run_import)
+
+    p = sub.add_parser("history", parents=[common], help="the audit trail of a measure or area")
+    p.add_argument("id", metavar="ID", nargs="?", help="measure (or area) id; all when left out")
+    p.add_argument("--area", action="store_true", help="ID is an area")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(handler=run_history)
+
+    p = sub.add_parser("backup", parents=[common],
+                       help="a consistent copy of the store (safe while the app runs)")
+    p.add_argument("dest", metavar="DEST")
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(handler=run_backup)
+
+    p = sub.add_parser("restore", parents=[common],
+                       help="replace the store's content with a backup (the current content "
+                            "is kept beside it)")
+    p.add_argument("backup", metavar="BACKUP")
+    p.add_argument("--no-keep", action="store_true",
+                   help="do not keep a copy of the current content")
+    p.set_defaults(handler=run_restore)
+
+    f = subparsers.add_parser(
+        "followup", parents=[common], help="follow up a measure: before/after, WDQ, summary",
+        description="Count the measure's target categories in its area, a buffer ring and the "
+                    "rest of the kommun before and after its start; print the WDQ and a Swedish "
+                    "summary.")
+    f.add_argument("--measure", required=True, help="measure id")
+    f.add_argument("--incidents", required=True, nargs="+", metavar="FILE",
+                   help="incident file(s), read with lagesbild_geo.io.read_incidents")
+    f.add_argument("--gazetteer", metavar="FILE", help="gazetteer for rows without coordinates")
+    f.add_argument("--buffer", type=float, default=250.0, help="buffer ring width in metres")
+    f.add_argument("--control", metavar="FILE",
+                   help="comparison polygon (e.g. kommun.geojson); default: all incidents "
+                        "outside the area and buffer")
+    f.add_argument("--as-of", help="last day of the after period (default: last incident)")
+    f.add_argument("--monthly", metavar="FILE", help="write the monthly series as CSV")
+    f.add_argument("--json", metavar="FILE", help="write the result as JSON")
+    f.set_defaults(handler=run_followup)
+
+
+def _store(args: argparse.Namespace) -> Any:
+    from ..measures import MeasureStore
+
+    return MeasureStore(args.store, user=args.user)
+
+
+def _print_problems(exc: ValidationError) -> None:
+    for f, en, _ in exc.problems:
+        print(f"  {f}: {en}" if f else f"  {en}", file=sys.stderr)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        if args.areas:
+            df = store.list_areas(include_deleted=args.all)
+            cols = ["name", "n_measures", "area_km2", "version", "updated_by", "updated_at"]
+            if args.all:
+                cols.append("deleted_at")
+            out = pd.DataFrame(df[cols])
+            out["area_km2"] = out["area_km2"].round(3)
+        else:
+            df = store.list_measures(include_deleted=args.all, status=args.status)
+            out = df[["title", "area_name", "status", "target_categories", "responsible",
+                      "start_date", "end_date", "version", "updated_by"]].copy()
+            if args.all:
+                out["deleted_at"] = df["deleted_at"]
+            out["target_categories"] = out["target_categories"].map(", ".join)
+            for c in ("start_date", "end_date"):
+                out[c] = out[c].dt.strftime("%Y-%m-%d").fillna("")
+    if args.format == "csv":
+        out.to_csv(sys.stdout)
+    elif args.format == "json":
+        print(out.reset_index().to_json(orient="records", force_ascii=False, indent=1))
+    elif out.empty:
+        print("(nothing)" if not args.areas else "(no areas)")
+    else:
+        print(out.to_string())
+    return 0
+
+
+def _geometry_arg(value: str) -> Any:
+    p = Path(value)
+    if p.suffix.lower() in (".geojson", ".json") and p.exists():
+        return json.loads(p.read_text(encoding="utf-8-sig"))
+    return value
+
+
+def run_add(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        areas = store.list_areas()
+        if args.area in areas.index:
+            area_id = args.area
+        else:
+            hits = areas.index[areas["name"].str.casefold() == args.area.casefold()]
+            if len(hits) > 1:
+                raise InputError(f"{len(hits)} areas are called {args.area!r}; give the id "
+                                 f"({', '.join(hits)}).")
+            if len(hits) == 1:
+                area_id = hits[0]
+            elif args.geometry:
+                area = store.add_area(name=args.area, geometry=_geometry_arg(args.geometry))
+                for en, _ in area.notes:
+                    print(f"note: {en}", file=sys.stderr)
+                print(f"added area {area.id} {area.name!r}")
+                area_id = area.id
+            else:
+                raise NotFoundError(f"No area with id or name {args.area!r}; list them with "
+                                    "'lagesbild measures list --areas', or give --geometry to "
+                                    "create it.")
+        try:
+            m = store.add_measure(
+                area_id=area_id, title=args.title, target_categories=args.categories,
+                status=args.status, responsible=args.responsible, start_date=args.start,
+                end_date=args.end, description=args.description, problem=args.problem,
+                cause_tags=args.tags, partners=args.partners, indicator=args.indicator,
+                next_followup=args.next_followup, cost=args.cost, agreement=args.agreement)
+        except ValidationError as exc:
+            print("lagesbild: the measure was not saved:", file=sys.stderr)
+            _print_problems(exc)
+            return 1
+    print(f"added measure {m.id} {m.title!r} (version {m.version})")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    suffix = out.suffix.lower()
+    with _store(args) as store:
+        if suffix in (".geojson", ".json"):
+            store.export_geojson(out, include_deleted=args.all)
+        elif suffix == ".gpkg":
+            store.export_gpkg(out, include_deleted=args.all)
+        elif suffix == ".xlsx":
+            store.export_plan_excel(out, include_deleted=args.all)
+        elif suffix == ".csv":
+            store.export_plan_csv(out, include_deleted=args.all)
+        else:
+            raise InputError(f"Cannot export to {out.name!r}: use a name ending in .geojson, "
+                             ".gpkg, .xlsx or .csv.")
+        n = len(store.list_measures(include_deleted=args.all))
+    print(f"wrote {out} ({n} measures)")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        before = len(store.list_measures())
+        try:
+            areas = store.import_areas(args.input, name_column=args.name_column,
+                                       layer=args.layer)
+        except ValidationError as exc:
+            print(f"lagesbild: nothing imported from {args.input}:", file=sys.stderr)
+            _print_problems(exc)
+            return 1
+        added = len(store.list_measures()) - before
+    for a in areas:
+        print(f"{a.id}  {a.name}")
+        for en, _ in a.notes:
+            print(f"  note: {en}")
+    print(f"imported {len(areas)} areas" + (f" and {added} measures" if added else ""))
+    return 0
+
+
+def run_history(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        h = store.history(args.id, entity="area" if args.area else "measure")
+    if args.format == "json":
+        print(h.to_json(orient="records", force_ascii=False, indent=1))
+        return 0
+    if h.empty:
+        print("(no changes recorded)")
+        return 0
+    for _, r in h.iterrows():
+        print(f"{r['at']}  v{r['version']}  {r['action']:<7}  {r['user']}  "
+              f"{r['entity']} {r['entity_id']}")
+        if r["action"] == "update":
+            for k in r["fields"]:
+                print(f"    {k}: {r['before'].get(k)!r} -> {r['after'].get(k)!r}")
+    return 0
+
+
+def run_backup(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        dest = store.backup(args.dest, overwrite=args.overwrite)
+        n = len(store.list_measures(include_deleted=True))
+    print(f"wrote {dest} ({n} measures)")
+    return 0
+
+
+def run_restore(args: argparse.Namespace) -> int:
+    from ..measures import default_store_path, restore_backup
+
+    path = Path(args.store) if args.store else default_store_path()
+    kept = restore_backup(args.backup, path, keep_current=not args.no_keep)
+    print(f"restored {path} from {args.backup}")
+    if not args.no_keep and kept != path:
+        print(f"the previous content is kept in {kept}")
+    return 0
+
+
+def run_followup(args: argparse.Namespace) -> int:
+    from ..followup import followup
+    from ..io import read_incidents
+
+    frames = []
+    for f in args.incidents:
+        res = read_incidents(f, gazetteer=args.gazetteer)
+        frames.append(res.placed)
+        print(f"{f}: {len(res.placed)} placed incidents", file=sys.stderr)
+    incidents = pd.concat(frames, ignore_index=True)
+    control = None
+    if args.control:
+        import geopandas as gpd
+
+        control = gpd.read_file(args.control).to_crs(4326).geometry.union_all()
+    with _store(args) as store:
+        measure = store.get_measure(args.measure)
+        r = followup(measure, incidents, store=store, buffer_m=args.buffer, control=control,
+                     as_of=args.as_of)
+    print(f"{r.title}: before {r.before[0]}–{r.before[1]}, after {r.after[0]}–{r.after[1]}")
+    print(r.counts.to_string())
+    w = r.wdq
+    print(f"WDQ {w.wdq:.3f} ({w.band}: {w.band_en}); success measure {w.success_measure:.4f}, "
+          f"displacement measure {w.displacement_measure:.4f}, total net effect "
+          f"{w.total_net_effect:.1f}; p = {r.p_value:.3g}")
+    print()
+    print(r.summary_sv)
+    if args.monthly:
+        r.monthly.to_csv(args.monthly)
+    if args.json:
+        doc = {"measure_id": measure.id, "title": r.title,
+               "before": [d.isoformat() for d in r.before],
+               "after": [d.isoformat() for d in r.after],
+               "categories": list(r.categories), "buffer_m": r.buffer_m,
+               "counts": r.counts.reset_index().to_dict("records"),
+               "wdq": {k: (None if isinstance(v, float) and v != v else v)
+                       for k, v in w.to_dict().items()},
+               "p_value": None if r.p_value != r.p_value else r.p_value,
+               "small_counts": r.small_counts, "summary_sv": r.summary_sv}
+        Path(args.json).write_text(json.dumps(doc, ensure_ascii=False, indent=1),
+                                   encoding="utf-8")
+    return 0
