@@ -1399,7 +1399,7 @@ def read_incidents(
         pairs.append(((np.asarray(gx, dtype="float64"), np.asarray(gy, dtype="float64"),
                        ~shapely.is_missing(garr), ("geometry", "geometry")), gcrs))
     for (va, vb, present, names), pcrs in pairs:
-        ok = np.isfinite(va) & np.isfinite(vb) & ~((va == 0) & (vb == 0))
+        ok = np.isfinite(va) & np.isfinite(vb)
         guess = detect_crs(va, vb, crs=pcrs, names=names)
         guesses.append((names, guess))
         coord_present |= present & ~coord_valid
@@ -1540,7 +1540,7 @@ def read_incidents(
         "unknown_category_rows": int(unknown.sum()),
         "time": {k: int(v) for k, v in tcounts.items()},
         "time_optional": bool(time_optional),
-        "coordinates_zero_as_missing": int(sum(int(((p[0] == 0) & (p[1] == 0)).sum()) for p, _ in pairs)),
+        "coordinates_zero": int(sum(int(((p[0] == 0) & (p[1] == 0)).sum()) for p, _ in pairs)),
         "geocoded_by_tier": {},
         "match_rate": None,
         "warnings": warnings,
