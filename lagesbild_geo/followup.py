@@ -52,7 +52,7 @@ from .schema import CATEGORY_LABELS, POINT_PRECISIONS
 if TYPE_CHECKING:
     from .measures import MeasureStore
 
-__all__ = ["FollowupResult", "WDQResult", "followup", "wdq"]
+__all__ = ["FollowupResult", "WDQResult", "area_figures", "followup", "wdq"]
 
 TZ = "Europe/Stockholm"
 _TO_3006 = Transformer.from_crs(4326, 3006, always_xy=True)
@@ -616,3 +616,78 @@ def _summary_sv(title: str, cats: Sequence[str], start: dt.date,
     parts += [sv for _, sv in notes]
     parts.append("Jämförelsen visar vad som hänt, inte säkert varför.")
     return " ".join(parts)
+
+
+def area_figures(source: Any, area: Area | BaseGeometry | Mapping[str, Any] | str, *,
+                 precisions: Sequence[str] | None = POINT_PRECISIONS) -> pd.DataFrame:
+    """Incidents inside an area by category, with the area's share of the kommun.
+
+    Parameters
+    ----------
+    source
+        A :class:`~lagesbild_geo.pipeline.Lagesbild` (its ``incidents``, and its
+        ``hotspots`` for the hot-cell count) or a placed incident DataFrame.
+    area
+        The area: an :class:`Area` or a polygon in WGS84 (as for ``add_area``).
+    precisions
+        Incident precisions counted (default ``point`` and ``address``).
+
+    Returns
+    -------
+    DataFrame
+        Index ``category`` (ids, every category with incidents in the data, most
+        frequent in the area first); columns ``label`` (Swedish), ``count`` (inside
+        the area), ``per_km2``, ``share_pct`` (the area's share of that category in
+        the whole data). ``attrs["area_km2"]``, ``attrs["total"]`` and
+        ``attrs["hot_cells"]`` (cells classed ``hot_*`` whose centre lies inside;
+        ``None`` without hotspots) carry the rest.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> inc = pd.DataFrame({"category": ["ran", "ran", "stold"], "lon": [17.11, 17.3, 17.11],
+    ...                     "lat": [59.372] * 3, "precision": ["point"] * 3})
+    >>> f = area_figures(inc, "POLYGON ((17.10 59.37, 17.12 59.37, 17.12 59.375, 17.10 59.37))")
+    >>> f[["count", "share_pct"]].to_dict("index")
+    {'ran': {'count': 1, 'share_pct': 50.0}, 'stold': {'count': 1, 'share_pct': 100.0}}
+    """
+    incidents = getattr(source, "incidents", source)
+    hotspots = getattr(source, "hotspots", None)
+    if not isinstance(incidents, pd.DataFrame) or "category" not in incidents.columns:
+        raise InputError("area_figures() needs a Lagesbild or an incident table with a "
+                         "'category' column.")
+    geom_src = area.geometry if isinstance(area, Area) else area
+    geom, problems, _ = validate_geometry(geom_src, field_name="area")
+    if geom is None:
+        raise ValidationError(problems)
+    sel = np.ones(len(incidents), dtype=bool)
+    if precisions is not None and "precision" in incidents.columns:
+        sel = incidents["precision"].astype("string").isin(list(precisions)).to_numpy(
+            dtype=bool, na_value=False)
+    x, y = _xy(incidents)
+    sel = sel & np.isfinite(x) & np.isfinite(y)
+    a_m = _to_3006(geom)
+    shapely.prepare(a_m)
+    inside = sel & shapely.contains_xy(a_m, x, y)
+    cat = incidents["category"].astype("string")
+    total = cat[sel].value_counts()
+    within = cat[inside].value_counts().reindex(total.index, fill_value=0)
+    km2 = float(a_m.area) / 1e6
+    out = pd.DataFrame({
+        "label": [CATEGORY_LABELS.get(str(c), str(c)) for c in total.index],
+        "count": within.to_numpy(dtype="int64"),
+        "per_km2": within.to_numpy(dtype="float64") / km2,
+        "share_pct": 100.0 * within.to_numpy(dtype="float64") / total.to_numpy(dtype="float64"),
+    }, index=pd.Index([str(c) for c in total.index], name="category"))
+    out = out.sort_values(["count", "share_pct"], ascending=False, kind="stable")
+    hot: int | None = None
+    if hotspots is not None and len(hotspots) and "hotspot_class" in hotspots.columns:
+        cells = hotspots[hotspots["hotspot_class"].astype(str).str.startswith("hot")]
+        if len(cells):
+            cells = cells if cells.crs is not None else cells.set_crs(4326)
+            c = cells.to_crs(3006).geometry.centroid
+            hot = int(shapely.contains_xy(a_m, c.x.to_numpy(), c.y.to_numpy()).sum())
+        else:
+            hot = 0
+    out.attrs.update({"area_km2": km2, "total": int(inside.sum()), "hot_cells": hot})
+    return out

@@ -346,3 +346,33 @@ def test_followup_finds_the_planted_drop_in_exempelkommun(exempel: Path) -> None
     r2 = followup(truth, inc)
     assert r2.counts.loc["area", "after"] == want["area"]["after"]
     assert (r2.after[1] - r2.after[0]) == (r2.before[1] - r2.before[0])
+
+
+def test_area_figures() -> None:
+    import geopandas as gpd
+
+    from lagesbild_geo.followup import area_figures
+
+    inc = _tiny()
+    f = area_figures(inc, AREA)
+    # inside (point/address): 8 rån + 1 stöld; the place-precision row is left out
+    assert f.loc["ran", "count"] == 8 and f.loc["stold", "count"] == 1
+    assert f.loc["ran", "share_pct"] == pytest.approx(100 * 8 / 33)  # 33 placed rån in all
+    assert f.loc["stold", "share_pct"] == 100.0
+    assert list(f.index) == ["ran", "stold"] and f.loc["ran", "label"] == "Rån"
+    assert f.attrs["area_km2"] == pytest.approx(0.16, rel=1e-6)
+    assert f.loc["ran", "per_km2"] == pytest.approx(8 / 0.16, rel=1e-6)
+    assert f.attrs["total"] == 9 and f.attrs["hot_cells"] is None
+
+    class Bundle:  # quacks like a Lagesbild
+        incidents = inc
+        hotspots = gpd.GeoDataFrame(
+            {"hotspot_class": ["hot_99", "none", "hot_90"]},
+            geometry=[_lonlat_poly(X0 + 100, Y0 + 100, X0 + 150, Y0 + 150),
+                      _lonlat_poly(X0 + 200, Y0 + 200, X0 + 250, Y0 + 250),
+                      _lonlat_poly(X0 + 2000, Y0 + 2000, X0 + 2050, Y0 + 2050)],
+            crs="EPSG:4326")
+
+    assert area_figures(Bundle(), AREA).attrs["hot_cells"] == 1
+    with pytest.raises(InputError):
+        area_figures(pd.DataFrame({"x": [1]}), AREA)
