@@ -1,0 +1,123 @@
+"""Tests for ``lagesbild build`` and ``lagesbild init``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from lagesbild_geo.cli import main
+from lagesbild_geo.pipeline import load_config
+
+
+def _small_inputs(tmp: Path) -> tuple[Path, Path]:
+    """Two districts (WGS84 GeoJSON) and 120 incidents (CSV, lat/lon) in a fixed pattern."""
+    d = gpd.GeoDataFrame({"deso": ["9999C1010", "9999C1020"], "namn": ["Centrum", "Åby"],
+                          "befolkning": [1500, 500]},
+                         geometry=[shapely.box(17.00, 59.30, 17.02, 59.31), shapely.box(17.02, 59.30, 17.04, 59.31)],
+                         crs=4326)
+    dpath = tmp / "districts.geojson"
+    d.to_file(dpath, driver="GeoJSON")
+    rng = np.random.default_rng(3)
+    n = 120
+    west = np.arange(n) < 90  # 90 in Centrum, 30 in Åby
+    lon = np.where(west, rng.uniform(17.001, 17.019, n), rng.uniform(17.021, 17.039, n))
+    lat = rng.uniform(59.301, 59.309, n)
+    days = (np.arange(n) % 28) + 1
+    df = pd.DataFrame({"Datum": [f"2025-02-{d:02d}" for d in days], "Tid": "22:15",
+                       "Brottstyp": np.where(np.arange(n) % 4 == 0, "Klotter", "Misshandel"),
+                       "Lat": np.round(lat, 6), "Long": np.round(lon, 6)})
+    ipath = tmp / "incidents.csv"
+    df.to_csv(ipath, index=False, sep=";")
+    return ipath, dpath
+
+
+def test_build_flag_form_writes_everything(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ipath, dpath = _small_inputs(tmp_path)
+    out = tmp_path / "ut"
+    code = main(["build", "--incidents", str(ipath), "--districts", str(dpath), "--period", "2025",
+                 "--kommun", "Exempelkommun", "--no-clusters", "--no-emerging",
+                 "--created-at", "2026-01-01T00:00:00+00:00", "--out", str(out)])
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "Centrum" in captured.out and "Hela kommunen" in captured.out
+    assert "100%" in captured.err  # the progress bar
+    for name in ("distrikt.csv", "distrikt.xlsx", "cells.geojson", "hotspots.geojson", "districts.geojson",
+                 "metadata.json", "lagesbild.json", "lagesbild.gpkg", "rapport.html"):
+        assert (out / name).exists(), name
+    table = pd.read_csv(out / "distrikt.csv", sep=";", decimal=",", encoding="utf-8-sig", dtype={"Distriktskod": str})
+    assert list(table.columns[:3]) == ["Distriktskod", "Distrikt", "Radtyp"]
+    assert table["Antal händelser"].tolist() == [90, 30, 0, 120]
+    assert table["Per 1 000 invånare"].tolist()[:2] == [60.0, 60.0]
+    assert table["Vanligaste kategori"].tolist()[0] == "Våld och hot"
+    xl = pd.read_excel(out / "distrikt.xlsx", sheet_name="Distrikt", dtype={"Distriktskod": str})
+    assert xl["Antal händelser"].tolist() == [90, 30, 0, 120]
+    meta = json.loads((out / "lagesbild.json").read_text(encoding="utf-8"))
+    assert meta["period"]["label"] == "2025" and meta["created_at"] == "2026-01-01T00:00:00+00:00"
+    assert meta["sources"][0]["path"] == "incidents.csv" and len(meta["sources"][0]["sha256"]) == 64
+    cells = json.loads((out / "cells.geojson").read_text(encoding="utf-8"))
+    assert cells["type"] == "FeatureCollection" and cells["features"]
+
+
+def test_build_is_byte_identical_with_fixed_created_at(tmp_path: Path) -> None:
+    ipath, dpath = _small_inputs(tmp_path)
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"ut{k}"
+        assert main(["build", "--incidents", str(ipath), "--districts", str(dpath), "--period", "2025",
+                     "--no-clusters", "--no-emerging", "--quiet",
+                     "--created-at", "2026-01-01T00:00:00+00:00", "--out", str(out)]) == 0
+        outs.append(out)
+    for name in ("distrikt.csv", "lagesbild.json", "cells.geojson", "hotspots.geojson", "districts.geojson"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+
+
+def test_build_config_form_on_exempelkommun(tmp_path: Path, sample_dir: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "lagesbild.toml"
+    assert main(["init", str(cfg), "--sample-dir", str(sample_dir)]) == 0
+    out = tmp_path / "resultat"
+    assert main(["build", "--config", str(cfg), "--out", str(out), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "Lägesbild Exempelkommun 2025" in text and "Stationsområdet" in text
+    table = pd.read_csv(out / "distrikt.csv", sep=";", decimal=",", encoding="utf-8-sig", dtype={"Distriktskod": str})
+    assert len(table) == 28 + 2
+    total = table["Antal händelser"].iloc[-1]
+    assert table["Antal händelser"].iloc[:-1].sum() == total
+    assert (out / "rapport.html").stat().st_size > 1000
+
+
+def test_build_needs_inputs_and_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["build", "--out", str(tmp_path)]) == 1
+    assert "--config" in capsys.readouterr().err
+    ipath, _ = _small_inputs(tmp_path)
+    assert main(["build", "--incidents", str(ipath)]) == 1
+    assert "--out" in capsys.readouterr().err
+    assert main(["build", "--config", str(tmp_path / "nope.toml"), "--out", str(tmp_path)]) == 1
+    assert "lagesbild init" in capsys.readouterr().err
+
+
+def test_init_writes_loadable_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "lagesbild.toml"
+    assert main(["init", str(path)]) == 0
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# lagesbild.toml") and 'path = "sample_data/incidents_polis.xlsx"' in text
+    assert "lagesbild sample" in capsys.readouterr().out  # no sample data beside it yet
+    c = load_config(path)
+    assert c.sources[0].path == str(tmp_path.resolve() / "sample_data" / "incidents_polis.xlsx")
+    assert c.out_dir == str(tmp_path.resolve() / "lagesbild_ut")
+    # Refuses to overwrite without --force.
+    assert main(["init", str(path)]) == 1
+    assert "--force" in capsys.readouterr().err
+    assert main(["init", str(path), "--force", "--sample-dir", str(tmp_path / "data" / "ex")]) == 0
+    assert 'path = "data/ex/districts.geojson"' in path.read_text(encoding="utf-8")
+    # A folder as PATH gets lagesbild.toml inside.
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    assert main(["init", str(sub)]) == 0
+    assert (sub / "lagesbild.toml").exists()

@@ -1,0 +1,264 @@
+"""Tests for lagesbild_geo.pipeline: config loading, build_lagesbild on Exempelkommun and on messy districts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from pandas.testing import assert_frame_equal
+from pyproj import Transformer
+
+from lagesbild_geo import __version__
+from lagesbild_geo.districts import OUTSIDE_CODE, TOTAL_CODE
+from lagesbild_geo.errors import InputError, ValidationError
+from lagesbild_geo.pipeline import (
+    Lagesbild,
+    PipelineConfig,
+    SourceConfig,
+    build_lagesbild,
+    load_config,
+)
+
+CREATED = "2026-01-15T08:00:00+01:00"
+
+
+def _sample_config(sample_dir: Path, **changes: object) -> PipelineConfig:
+    cfg = PipelineConfig(
+        incidents=(SourceConfig(str(sample_dir / "incidents_polis.xlsx"), name="Polisen", sheet="Brott"),
+                   SourceConfig(str(sample_dir / "incidents_kommun.csv"), name="Kommunen")),
+        kommun_name="Exempelkommun", kommun_code="9999", period="2025", previous_period="previous",
+        districts=str(sample_dir / "districts.geojson"), gazetteer=str(sample_dir / "gazetteer.csv"),
+        survey=str(sample_dir / "survey_trygghet.csv"), pins=str(sample_dir / "survey_pins.geojson"),
+        boundary=str(sample_dir / "kommun.geojson"), created_at=CREATED,
+    )
+    return cfg.replace(**changes) if changes else cfg
+
+
+@pytest.fixture(scope="module")
+def sample_build(sample_dir: Path) -> tuple[Lagesbild, list[tuple[str, float]]]:
+    steps: list[tuple[str, float]] = []
+    lb = build_lagesbild(_sample_config(sample_dir), progress=lambda s, f: steps.append((s, f)))
+    return lb, steps
+
+
+# ---------------------------------------------------------------------------- Exempelkommun
+
+
+def test_summary_totals_equal_placed_counts(sample_build: tuple[Lagesbild, list]) -> None:
+    lb, _ = sample_build
+    s = lb.district_summary
+    inc = lb.incidents
+    t = inc["occurred_at"]
+    in_2025 = (t >= pd.Timestamp("2025-01-01", tz="Europe/Stockholm")) & (t < pd.Timestamp("2026-01-01", tz="Europe/Stockholm"))
+    in_2024 = (t >= pd.Timestamp("2024-01-01", tz="Europe/Stockholm")) & (t < pd.Timestamp("2025-01-01", tz="Europe/Stockholm"))
+    assert s.loc[TOTAL_CODE, "total"] == int(in_2025.sum()) == lb.metadata["counts"]["placed_in_period"]
+    assert s.loc[TOTAL_CODE, "total_previous"] == int(in_2024.sum())
+    # Per district: exactly the placed incidents assigned there.
+    counts = inc.loc[in_2025, "district_code"].astype(object).fillna(OUTSIDE_CODE).value_counts()
+    districts = s.index[s["row_type"] == "district"]
+    assert len(districts) == 28
+    for code in [*districts, OUTSIDE_CODE]:
+        assert s.loc[code, "total"] == counts.get(code, 0), code
+    assert s.loc[[*districts, OUTSIDE_CODE], "total"].sum() == s.loc[TOTAL_CODE, "total"]
+    # Per category too.
+    cat = s.filter(like="count_").loc[TOTAL_CODE]
+    want = inc.loc[in_2025, "category"].value_counts()
+    assert {k[6:]: int(v) for k, v in cat.items() if v} == {k: int(v) for k, v in want.items()}
+
+
+def test_rates_use_district_population(sample_build: tuple[Lagesbild, list], sample_dir: Path) -> None:
+    lb, _ = sample_build
+    s = lb.district_summary
+    raw = gpd.read_file(sample_dir / "districts.geojson").set_index("deso")
+    d = s[s["row_type"] == "district"]
+    pop = raw.loc[d.index, "befolkning"].astype(float)
+    np.testing.assert_allclose(d["population"].to_numpy(), pop.to_numpy())
+    np.testing.assert_allclose(d["per_1000"].to_numpy(), d["total"].to_numpy() / pop.to_numpy() * 1000)
+    assert s.loc[TOTAL_CODE, "population"] == pop.sum()
+
+
+def test_cells_hotspots_and_districts_layer(sample_build: tuple[Lagesbild, list]) -> None:
+    lb, _ = sample_build
+    inc = lb.incidents
+    t = inc["occurred_at"]
+    on_grid = (inc["precision"].isin(["point", "address"]) & (t >= pd.Timestamp("2025-01-01", tz="Europe/Stockholm"))
+               & (t < pd.Timestamp("2026-01-01", tz="Europe/Stockholm")))
+    assert lb.cells["count"].sum() == int(on_grid.sum())
+    assert {"gi_z", "gi_p_adj", "hotspot_class"} <= set(lb.hotspots.columns)
+    n_hot = int(lb.hotspots["hotspot_class"].str.startswith("hot").sum())
+    # Every hot cell with its centroid in a district is counted once in the summary.
+    assert lb.district_summary.loc[TOTAL_CODE, "n_hot_cells"] == n_hot
+    assert lb.districts.crs.to_epsg() == 4326
+    assert list(lb.districts.index) == list(lb.district_summary.index[:28])
+    assert (lb.districts["total"] == lb.district_summary["total"].iloc[:28]).all()
+    assert len(lb.clusters) > 0 and len(lb.emerging) > 0
+
+
+def test_survey_layers_and_suppression(sample_build: tuple[Lagesbild, list], sample_dir: Path) -> None:
+    lb, _ = sample_build
+    truth = json.loads((sample_dir / "truth.json").read_text(encoding="utf-8"))
+    few = [c for c, v in truth["survey"]["districts"].items() if v["n"] < 5]
+    assert few, "the sample plants districts with too few respondents"
+    s = lb.district_summary
+    for code in few:
+        assert bool(s.loc[code, "trygg_suppressed"]) and np.isnan(s.loc[code, "trygg_otrygg_share"])
+    many = [c for c, v in truth["survey"]["districts"].items() if v["n"] >= 5]
+    assert all(s.loc[c, "trygg_n"] == truth["survey"]["districts"][c]["n"] for c in many)
+    assert {"districts", "pins", "perceived_vs_reported"} <= set(lb.survey)
+
+
+def test_metadata_sources_hashes_and_reports(sample_build: tuple[Lagesbild, list], sample_dir: Path) -> None:
+    lb, _ = sample_build
+    m = lb.metadata
+    assert m["kommun"] == {"name": "Exempelkommun", "code": "9999"}
+    assert m["period"]["label"] == "2025" and m["previous_period"]["label"] == "2024"
+    assert m["created_at"] == CREATED and m["library"]["version"] == __version__
+    assert m["settings"]["resolution"] == 9
+    names = [s["name"] for s in m["sources"]]
+    assert names == ["Polisen", "Kommunen"]
+    sha = hashlib.sha256((sample_dir / "incidents_polis.xlsx").read_bytes()).hexdigest()
+    assert m["sources"][0]["sha256"] == sha and m["sources"][0]["options"] == {"sheet": "Brott"}
+    assert m["inputs"]["districts"]["sha256"] == hashlib.sha256(
+        (sample_dir / "districts.geojson").read_bytes()).hexdigest()
+    for name, rep in lb.reports.items():
+        srcs = lb.incidents["source"] == name
+        assert rep["rows_read"] == int(srcs.sum()) + int((lb.rejected["source"] == name).sum()) + int(
+            (lb.pending["source"] == name).sum() if len(lb.pending) else 0)
+    json.dumps(m)  # metadata is plain JSON
+
+
+def test_progress_reports_every_step(sample_build: tuple[Lagesbild, list]) -> None:
+    _, steps = sample_build
+    fractions = [f for _, f in steps]
+    assert fractions == sorted(fractions) and steps[-1] == ("done", 1.0)
+    assert [s for s, _ in steps][::2][:7] == ["read", "cells", "hotspots", "clusters", "emerging",
+                                              "districts", "survey"]
+
+
+def test_deterministic(sample_dir: Path, sample_build: tuple[Lagesbild, list]) -> None:
+    lb1, _ = sample_build
+    lb2 = build_lagesbild(_sample_config(sample_dir))
+    assert_frame_equal(lb1.district_summary, lb2.district_summary)
+    assert_frame_equal(lb1.cells, lb2.cells)
+    assert_frame_equal(lb1.hotspots, lb2.hotspots)
+    assert_frame_equal(lb1.clusters, lb2.clusters)
+    assert_frame_equal(lb1.incidents, lb2.incidents)
+    assert lb1.metadata == lb2.metadata
+
+
+# ---------------------------------------------------------------------------- messy districts
+
+
+E0, N0 = 660_000.0, 6_580_000.0
+
+
+def test_pipeline_on_messy_districts(tmp_path: Path) -> None:
+    """Multipolygon with an island, a polygon with a hole holding another district, an invalid
+    bow-tie, districts in EPSG:3006 as a GeoPackage; incidents in WGS84 as CSV."""
+    ring = shapely.Polygon(
+        [(E0, N0), (E0 + 2000, N0), (E0 + 2000, N0 + 2000), (E0, N0 + 2000)],
+        holes=[[(E0 + 500, N0 + 500), (E0 + 1500, N0 + 500), (E0 + 1500, N0 + 1500), (E0 + 500, N0 + 1500)]],
+    )
+    island = shapely.box(E0 + 700, N0 + 700, E0 + 1300, N0 + 1300)
+    multi = shapely.MultiPolygon([shapely.box(E0 + 2000, N0, E0 + 4000, N0 + 2000),
+                                  shapely.box(E0 + 4500, N0 + 500, E0 + 5000, N0 + 1000)])
+    bowtie = shapely.Polygon([(E0, N0 + 2000), (E0 + 2000, N0 + 4000), (E0 + 2000, N0 + 2000), (E0, N0 + 4000)])
+    layer = gpd.GeoDataFrame({"DeSO": ["0180C1010", "0180C1020", "0180C1030", "0180A0040"],
+                              "Namn": ["Ringen", "Ön", "Hamnen", "Flugan"],
+                              "Folkmängd": [1000, 500, 2000, 250]},
+                             geometry=[ring, island, multi, bowtie], crs=3006)
+    dpath = tmp_path / "deso.gpkg"
+    layer.to_file(dpath, driver="GPKG")
+    # Planted incidents (SWEREF 99 TM positions, written as WGS84 lat/lon).
+    plants = [
+        ((E0 + 200, N0 + 200), 7),      # Ringen
+        ((E0 + 1000, N0 + 1000), 5),    # Ön (inside Ringen's hole)
+        ((E0 + 600, N0 + 1000), 3),     # the hole outside Ön: outside every district
+        ((E0 + 4750, N0 + 750), 4),     # Hamnen's island
+        ((E0 + 3000, N0 + 1000), 6),    # Hamnen's main part
+        ((E0 + 300, N0 + 3000), 2),     # Flugan's left triangle
+        ((E0 + 1000, N0 + 2900), 1),    # between the bow-tie's triangles: outside
+    ]
+    e = np.concatenate([np.full(k, x) for (x, _), k in plants])
+    n = np.concatenate([np.full(k, y) for (_, y), k in plants])
+    lon, lat = Transformer.from_crs(3006, 4326, always_xy=True).transform(e, n)
+    cats = np.array(["Misshandel", "Klotter", "Stöld"])[np.arange(e.size) % 3]
+    df = pd.DataFrame({"Datum": "2025-05-0" + pd.Series(np.arange(e.size) % 9 + 1).astype(str),
+                       "Tid": "21:30", "Brottstyp": cats,
+                       "Lat": np.round(lat, 7), "Long": np.round(lon, 7)})
+    ipath = tmp_path / "incidents.csv"
+    df.to_csv(ipath, index=False)
+    cfg = PipelineConfig(incidents=(str(ipath),), districts=str(dpath), period="2025",
+                         clusters=False, emerging=False, created_at=CREATED)
+    with pytest.warns(UserWarning):
+        lb = build_lagesbild(cfg)
+    s = lb.district_summary
+    assert s["total"].to_dict() == {"0180C1010": 7, "0180C1020": 5, "0180C1030": 10, "0180A0040": 2,
+                                    OUTSIDE_CODE: 4, TOTAL_CODE: 28}
+    assert s.loc["0180C1020", "per_1000"] == 10.0
+    assert lb.metadata["districts"]["invalid_repaired"] == ["0180A0040"]
+    assert lb.metadata["districts"]["crs_detected"] == "EPSG:3006"
+    assert lb.metadata["districts"]["assignment"]["outside"] == 4
+
+
+# ---------------------------------------------------------------------------- config
+
+
+def test_load_config_resolves_paths_and_names_unknown_keys(tmp_path: Path) -> None:
+    cfg_path = tmp_path / "sub" / "lagesbild.toml"
+    cfg_path.parent.mkdir()
+    cfg_path.write_text(
+        'period = "2025-Q1"\nprevious_period = "previous"\n'
+        '[kommun]\nname = "Exempelkommun"\ncode = 999\n'
+        '[[sources]]\npath = "data/a.csv"\ncrs = 3011\ncolumns = { datetime = "Tidpunkt" }\n'
+        '[districts]\npath = "../deso.gpkg"\ncode = "DeSO"\npopulation_table = "pop.csv"\n'
+        '[inputs]\ngazetteer = "/abs/gaz.csv"\n'
+        '[analysis]\nresolution = 8\nclusters = false\n'
+        '[outputs]\ndir = "ut"\n', encoding="utf-8")
+    c = load_config(cfg_path)
+    base = cfg_path.resolve().parent
+    assert c.period == "2025-Q1" and c.kommun_code == "0999"
+    assert c.sources[0] == SourceConfig(path=str(base / "data/a.csv"), crs=3011, columns={"datetime": "Tidpunkt"})
+    assert c.districts == str(base / "../deso.gpkg")
+    assert c.district_options == {"code": "DeSO", "population_table": str(base / "pop.csv")}
+    assert c.gazetteer == "/abs/gaz.csv" and c.out_dir == str(base / "ut")
+    assert c.settings.resolution == 8 and c.clusters is False
+
+    cfg_path.write_text('[analysis]\nresolutoin = 8\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"resolutoin.*known keys"):
+        load_config(cfg_path)
+    cfg_path.write_text('[analysis]\nresolution = 99\n', encoding="utf-8")
+    with pytest.raises(ValidationError, match="resolution"):
+        load_config(cfg_path)
+    cfg_path.write_text('period = \n', encoding="utf-8")
+    with pytest.raises(InputError, match="not valid TOML"):
+        load_config(cfg_path)
+    with pytest.raises(InputError, match="lagesbild init"):
+        load_config(tmp_path / "missing.toml")
+
+
+def test_example_config_loads(sample_dir: Path, tmp_path: Path) -> None:
+    from lagesbild_geo.cli.build import example_config_text
+
+    path = tmp_path / "lagesbild.toml"
+    path.write_text(example_config_text(str(sample_dir)), encoding="utf-8")
+    c = load_config(path)
+    assert c.kommun_name == "Exempelkommun" and c.period == "2025"
+    assert [Path(s.path).name for s in c.sources] == ["incidents_polis.xlsx", "incidents_kommun.csv"]
+    for p in [*(s.path for s in c.sources), c.districts, c.gazetteer, c.survey, c.pins, c.boundary]:
+        assert p is not None and Path(p).exists(), p
+
+
+def test_build_refuses_missing_sources(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no incident sources"):
+        build_lagesbild(PipelineConfig())
+    with pytest.raises(InputError, match="does not exist"):
+        build_lagesbild(PipelineConfig(incidents=(str(tmp_path / "nope.csv"),)))
+    with pytest.raises(InputError, match="unknown option"):
+        PipelineConfig(district_options={"kod": "x"})
