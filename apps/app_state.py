@@ -871,22 +871,39 @@ def save_candidate_area(row: pd.Series, *, name: str, user: str) -> str:
 
 # --------------------------------------------------------------------------- tables & figures
 
-DISTRICT_COLUMNS_SV: dict[str, str] = {
-    "district_code": "Kod", "district_name": "Område", "population": "Invånare",
-    "count": "Antal", "per_1000": "Per 1 000 inv.", "count_previous": "Antal föregående period",
-    "change": "Förändring", "change_pct": "Förändring (%)", "top_categories": "Vanligaste kategorier",
-}
+DISTRICT_TABLE_COLUMNS: tuple[str, ...] = (
+    "district_name", "population", "total", "per_1000", "share_of_total", "total_previous",
+    "change_pct", "change_significant", "top1", "top2", "top3", "n_hot_cells",
+    "trygg_otrygg_share", "trygg_n",
+)
 
 
 def district_table(lb: Lagesbild) -> pd.DataFrame | None:
-    """The per-district lägesbild table with Swedish headers (as the library computed it)."""
+    """The per-district lägesbild table (districts and the kommun total) with Swedish headers."""
+    from lagesbild_geo.districts import SUMMARY_LABELS_SV
+
     t = lb.district_summary
     if t is None or len(t) == 0:
         return None
     t = pd.DataFrame(t.drop(columns="geometry", errors="ignore"))
-    if t.index.name and t.index.name not in t.columns:
-        t = t.reset_index()
-    return t.rename(columns={c: DISTRICT_COLUMNS_SV.get(c, c) for c in t.columns})
+    if "row_type" in t.columns:
+        t = t[t["row_type"].isin(["district", "total"])]
+    t = t[[c for c in DISTRICT_TABLE_COLUMNS if c in t.columns]].copy()
+    if "district_name" in t.columns and "_total" in t.index:
+        t.loc["_total", "district_name"] = "Hela kommunen"
+    for c in ("top1", "top2", "top3"):
+        if c in t.columns:
+            t[c] = t[c].map(lambda v: category_label(v) if isinstance(v, str) else "")
+    for c in ("share_of_total", "trygg_otrygg_share"):
+        if c in t.columns:
+            t[c] = (t[c].astype("float64") * 100).round(1)
+    if "per_1000" in t.columns:
+        t["per_1000"] = t["per_1000"].astype("float64").round(1)
+    labels = {**SUMMARY_LABELS_SV, "district_name": "Område", "share_of_total": "Andel av kommunen (%)",
+              "trygg_otrygg_share": "Otrygga, enkät (%)", "trygg_n": "Enkätsvar",
+              "population": "Invånare"}
+    t.index.name = "Kod"
+    return t.reset_index().rename(columns=labels)
 
 
 def area_figures(lb: Lagesbild, area_id: str) -> pd.DataFrame | None:

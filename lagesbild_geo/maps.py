@@ -64,7 +64,9 @@ LAYERS: dict[str, str] = {
     "survey": "Trygghet (enkät)",
     "areas": "Sparade områden",
 }
-DEFAULT_LAYERS: tuple[str, ...] = ("cells", "hotspots", "districts", "areas")
+DEFAULT_LAYERS: tuple[str, ...] = ("districts", "cells", "hotspots", "areas")
+#: Drawing order (bottom to top), whatever order ``layers`` lists them in.
+_Z_ORDER: tuple[str, ...] = ("districts", "survey", "cells", "emerging", "hotspots", "clusters", "areas")
 
 #: District choropleth measures → Swedish names.
 DISTRICT_MEASURES: dict[str, str] = {
@@ -96,6 +98,7 @@ _HOT_COLD: dict[str, tuple[str, str]] = {
     "cold_99": ("#08519c", "Coldspot, 99 % säkerhet"),
 }
 _SEQ = ("#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603")
+_SEQ_DISTRICTS = ("#f1eef6", "#d0d1e6", "#a6bddb", "#74a9cf", "#2b8cbe", "#045a8d")
 _DIV = ("#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b")
 _GREY = "#bdbdbd"
 _EMERGING_PALETTE = ("#d7301f", "#fc8d59", "#fdcc8a", "#756bb1", "#9e9ac8", "#54278f", "#636363")
@@ -240,12 +243,17 @@ def _classify(values: np.ndarray, breaks: np.ndarray) -> np.ndarray:
     return np.searchsorted(breaks, values, side="right")
 
 
-def _class_labels(breaks: np.ndarray, vmin: float, vmax: float, fmt: Callable[[Any], str]) -> list[str]:
+def _class_labels(breaks: np.ndarray, vmin: float, vmax: float, fmt: Callable[[Any], str],
+                  *, integer: bool = False) -> list[str]:
+    """Legend text per class; class k holds values in [edge k, edge k+1) (the last one closed)."""
     edges = [vmin, *breaks.tolist(), vmax]
     labels = []
     for i in range(len(edges) - 1):
         lo, hi = edges[i], edges[i + 1]
-        labels.append(f"{fmt(lo)}–{fmt(hi)}" if lo != hi else fmt(lo))
+        if integer:
+            lo = math.ceil(lo)
+            hi = hi if i == len(edges) - 2 else math.ceil(hi) - 1
+        labels.append(f"{fmt(lo)}–{fmt(hi)}" if lo < hi else fmt(lo))
     return labels
 
 
@@ -331,7 +339,8 @@ def _cells_layer(cells: gpd.GeoDataFrame, *, category: str | None, min_count: in
         popup=folium.GeoJsonPopup(fields=[*fields, "cell"], aliases=[*aliases, "Cell:"]),
     ).add_to(fg)
     if shown.any():
-        labels = _class_labels(breaks, float(counts[shown].min()), float(counts[shown].max()), _fmt_int)
+        labels = _class_labels(breaks, float(counts[shown].min()), float(counts[shown].max()),
+                               _fmt_int, integer=True)
         used = sorted(set(klass[shown].tolist()))
         items = [(_SEQ[min(k, len(_SEQ) - 1)], labels[k]) for k in used if k < len(labels)]
     else:
@@ -523,8 +532,8 @@ def _districts_layer(lb: Lagesbild, *, measure: str, min_count: int,
         breaks = np.array([-lim / 2, -lim / 10, lim / 10, lim / 2])
         palette: Sequence[str] = _DIV
     else:
-        breaks = _bins(values[fin], len(_SEQ)) if fin.any() else np.array([0.0])
-        palette = _SEQ
+        breaks = _bins(values[fin], len(_SEQ_DISTRICTS)) if fin.any() else np.array([0.0])
+        palette = _SEQ_DISTRICTS
     klass = np.where(fin, _classify(np.nan_to_num(values), breaks), -1)
     by_id = dict(zip(ids, klass.tolist(), strict=True))
 
@@ -532,7 +541,7 @@ def _districts_layer(lb: Lagesbild, *, measure: str, min_count: int,
         k = by_id.get(feature["id"], -1)
         if k < 0:
             return _style(_GREY, fill_opacity=0.25, weight=1, line="#333333")
-        return _style(palette[min(k, len(palette) - 1)], fill_opacity=0.5, weight=1, line="#333333")
+        return _style(palette[min(k, len(palette) - 1)], fill_opacity=0.4, weight=1, line="#333333")
 
     fields = ["namn", "kod", "antal", "invanare"] + [c for c in ("per_1000", "change") if c in props]
     alias_sv = {"namn": "Område:", "kod": "Kod:", "antal": "Antal händelser:",
@@ -553,7 +562,8 @@ def _districts_layer(lb: Lagesbild, *, measure: str, min_count: int,
             labels = [f"under {b[0]} %", f"{b[0]} till {b[1]} %", f"{b[1]} till {b[2]} %",
                       f"{b[2]} till {b[3]} %", f"över {b[3]} %"]
         else:
-            labels = _class_labels(breaks, float(values[fin].min()), float(values[fin].max()), fmt)
+            labels = _class_labels(breaks, float(values[fin].min()), float(values[fin].max()), fmt,
+                                   integer=measure == "count")
         used = sorted(set(klass[fin].tolist()))
         items = [(palette[min(k, len(palette) - 1)], labels[k]) for k in used if k < len(labels)]
     else:
@@ -683,9 +693,9 @@ def lagesbild_map(
     lagesbild
         The picture to draw (from :func:`lagesbild_geo.pipeline.build_lagesbild`).
     layers
-        Layer ids to include, drawn in this order (see :data:`LAYERS`): ``"cells"``,
-        ``"hotspots"``, ``"clusters"``, ``"emerging"``, ``"districts"``, ``"survey"``,
-        ``"areas"``.
+        Layer ids to include (see :data:`LAYERS`): ``"districts"``, ``"survey"``,
+        ``"cells"``, ``"emerging"``, ``"hotspots"``, ``"clusters"``, ``"areas"``; drawn
+        bottom to top in that order, whatever order they are given in.
     areas
         Saved areas indexed by id with ``name`` (and ``n_measures``), e.g.
         ``MeasureStore.list_areas()``,
@@ -766,7 +776,7 @@ def lagesbild_map(
             )
 
     sections: list[tuple[str, list[tuple[str, str]]]] = []
-    for layer in layers:
+    for layer in sorted(set(layers), key=_Z_ORDER.index):
         if layer == "cells":
             fg = _cells_layer(lagesbild.cells, category=category, min_count=mc, legend=sections)
         elif layer == "hotspots":

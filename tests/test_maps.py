@@ -130,9 +130,10 @@ def test_cdn_fallback_links() -> None:
 def test_layers_are_feature_groups_with_swedish_names() -> None:
     m = lagesbild_map(_lb(), layers=ALL, tiles=None, assets=ASSETS)
     groups = [c for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+    # drawn bottom to top: districts under the hexagons, saved areas on top
     assert [g.layer_name for g in groups] == [
-        "Antal per hexagon", "Hot- och coldspots (Gi*)", "Kluster", "Framväxande hotspots",
-        "Områden (DeSO)", "Trygghet (enkät)", "Sparade områden",
+        "Områden (DeSO)", "Trygghet (enkät)", "Antal per hexagon", "Framväxande hotspots",
+        "Hot- och coldspots (Gi*)", "Kluster", "Sparade områden",
     ]
 
 
@@ -140,7 +141,7 @@ def test_privacy_small_counts_and_no_incidents() -> None:
     m = lagesbild_map(_lb(), layers=("cells", "districts", "clusters"), tiles=None, assets=ASSETS)
     html = map_html(m)
     fcs = _geojson_layers(html)
-    cells_fc, districts_fc, clusters_fc = fcs
+    districts_fc, cells_fc, clusters_fc = fcs
     antal = [f["properties"]["antal"] for f in cells_fc["features"]]
     assert antal == ["40", "12", TOO_FEW, "7"]
     # top categories only for shown cells, only categories with >= min_count
@@ -188,7 +189,7 @@ def test_areas_layer_and_category_filter() -> None:
     )
     m = lagesbild_map(_lb(), layers=("cells", "areas"), areas=areas, category="vald",
                       tiles=None, assets=ASSETS)
-    cells_fc, areas_fc = _geojson_layers(map_html(m))
+    cells_fc, areas_fc = _geojson_layers(map_html(m))  # cells below areas
     assert [f["properties"]["antal"] for f in cells_fc["features"]] == ["30", TOO_FEW, TOO_FEW]
     assert areas_fc["features"][0]["properties"]["namn"] == "Torget"
     assert areas_fc["features"][0]["id"] == "a-1"
@@ -246,3 +247,11 @@ def test_inputs_not_mutated() -> None:
     before = lb.cells.copy()
     lagesbild_map(lb, layers=ALL, tiles=None, assets=ASSETS)
     pd.testing.assert_frame_equal(lb.cells, before)
+
+
+def test_count_classes_do_not_overlap() -> None:
+    from lagesbild_geo.maps import _class_labels
+
+    labels = _class_labels(np.array([9.0, 20.5]), 3, 1010, str, integer=True)
+    assert labels == ["3–8", "9–20", "21–1010"]
+    assert _class_labels(np.array([0.5]), 0.1, 2.0, str) == ["0.1–0.5", "0.5–2.0"]

@@ -60,6 +60,9 @@ c2.metric("Hotspots (hexagoner)", fig["hot"])
 c3.metric("Coldspots (hexagoner)", fig["cold"])
 c4.metric("Kluster", fig["clusters"])
 
+if measure == "change" and start is None and end is None:
+    st.info("Förändring kräver en period: välj en period i sidopanelen, så jämförs den med "
+            "lika lång period närmast före.")
 if not layers:
     st.info("Välj minst ett lager i sidopanelen för att se kartan.")
 else:
