@@ -649,7 +649,7 @@ def area_figures(source: Any, area: Area | BaseGeometry | Mapping[str, Any] | st
     ...                     "lat": [59.372] * 3, "precision": ["point"] * 3})
     >>> f = area_figures(inc, "POLYGON ((17.10 59.37, 17.12 59.37, 17.12 59.375, 17.10 59.37))")
     >>> f[["count", "share_pct"]].to_dict("index")
-    {'ran': {'count': 1, 'share_pct': 50.0}, 'stold': {'count': 1, 'share_pct': 100.0}}
+    {'stold': {'count': 1, 'share_pct': 100.0}, 'ran': {'count': 1, 'share_pct': 50.0}}
     """
     incidents = getattr(source, "incidents", source)
     hotspots = getattr(source, "hotspots", None)
