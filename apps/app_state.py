@@ -906,15 +906,19 @@ def district_table(lb: Lagesbild) -> pd.DataFrame | None:
     return t.reset_index().rename(columns=labels)
 
 
-def area_figures(lb: Lagesbild, area_id: str) -> pd.DataFrame | None:
-    """Incidents in a saved area by category (before/after its first measure), hotspot cells inside."""
-    from lagesbild_geo import followup
+def area_figures(lb: Lagesbild, area_id: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Incidents inside a saved area by category (Swedish table) and the area's key figures
+    (``area_km2``, ``total``, ``hot_cells``), from ``followup.area_figures``."""
+    from lagesbild_geo.followup import area_figures as _area_figures
 
-    fn = getattr(followup, "area_figures", None)
-    if fn is None:
-        return None
-    area = store().get_area(area_id)
-    return fn(lb, area.geometry)
+    f = _area_figures(lb, store().get_area(area_id))
+    table = pd.DataFrame({
+        "Kategori": f["label"].to_numpy(),
+        "Antal i området": f["count"].to_numpy(),
+        "Per km²": f["per_km2"].astype("float64").round(1).to_numpy(),
+        "Andel av kommunens (%)": f["share_pct"].astype("float64").round(1).to_numpy(),
+    })
+    return table, dict(f.attrs)
 
 
 PLAN_SORT: dict[str, str] = {

@@ -95,3 +95,20 @@ def test_export_makes_package(store_path: Path) -> None:
     assert not at.exception and not at.error, [e.value for e in at.error]
     name, data, _ = at.session_state["export_file"]
     assert name == "lagesbild_paket.zip" and data[:2] == b"PK"
+
+
+def test_omraden_area_figures_and_report(store_path: Path) -> None:
+    with MeasureStore(store_path, user="anna") as s:
+        s.add_area(name="Centrum", geometry=AREA)
+    at = _app("omraden")
+    fig = next(d.value for d in at.dataframe if "Antal i området" in d.value.columns)
+    assert fig["Antal i området"].sum() > 0
+    assert any("Centrum" in m.value and "händelser" in m.value for m in at.markdown)
+    at.switch_page("app_pages/export.py")
+    at.run()
+    at.radio(key="export_kind").set_value("html")
+    next(b for b in at.button if b.label == "Skapa filen").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    name, data, _ = at.session_state["export_file"]
+    assert name == "lagesbild_rapport.html" and b"<html" in data[:500].lower()

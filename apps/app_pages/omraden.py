@@ -79,10 +79,12 @@ else:
 
     with S.friendly_errors("Områdets siffror kunde inte beräknas"):
         if lb is not None:
-            figs = S.area_figures(lb, sel)
-            if figs is not None:
-                st.markdown("**Händelser i området per kategori**")
-                st.dataframe(figs, width="stretch")
+            figs, info = S.area_figures(lb, sel)
+            hot = info.get("hot_cells")
+            st.markdown(f"**{names.get(sel, sel)}**: {info.get('total', 0)} händelser, "
+                        f"{info.get('area_km2', 0):.2f} km²".replace(".", ",")
+                        + ("" if hot is None else f", {hot} hotspot-hexagoner"))
+            st.dataframe(figs, hide_index=True, width="stretch")
 
     if editor:
         with st.form("add_measure", clear_on_submit=True):
