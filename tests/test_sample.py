@@ -355,3 +355,59 @@ def test_survey_and_pins(sample_dir: Path, truth: dict) -> None:
     poly = shape(po["polygon"])
     inside = sum(1 for f in feats if poly.contains(shape(f["geometry"])))
     assert inside >= 50 and po["incidents_inside"] <= 2
+
+
+def test_kommun_csv_is_cp1252(sample_dir: Path) -> None:
+    data = (sample_dir / "incidents_kommun.csv").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    text = data.decode("cp1252")
+    assert text.startswith("Ärendenummer;Datum;Tid;Kategori;Adress;Plats;Lat;Long\r\n")
+    assert "Skadegörelse" in text
+
+
+def test_xlsx_writer_round_trip(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from lagesbild_geo._sample_files import write_xlsx
+
+    rows = [["Titel & <rubrik>"], ["A", "B", "C", "D"],
+            ["0356", dt.date(2024, 3, 31), 6583412, None], ["x", "31/02/2024", 0, "ej angivet"]]
+    data = write_xlsx([("Brott", rows), ("Info", [["info"]])], title="t")
+    assert data == write_xlsx([("Brott", rows), ("Info", [["info"]])], title="t")
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(data)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Brott", "Info"]
+    got = [list(r) for r in wb["Brott"].iter_rows(values_only=True)]
+    assert got[0][0] == "Titel & <rubrik>"
+    assert got[2] == ["0356", dt.datetime(2024, 3, 31), 6583412, None]
+    assert got[3] == ["x", "31/02/2024", 0, "ej angivet"]
+    assert wb["Brott"]["B3"].is_date
+    assert wb.properties.created == dt.datetime(2026, 1, 15, 8, 0)
+
+
+def test_messy_address_variants_keep_the_address_recoverable() -> None:
+    from lagesbild_geo._sample_files import messy_address
+    from lagesbild_geo.schema import fold
+
+    rng = np.random.default_rng(3)
+    taken = {fold(s) for s in ("Storgatan", "Skolgatan", "Sankt Olofs gata", "Östra Ringvägen")}
+    seen: set[str] = set()
+    for _ in range(400):
+        text, tags, town = messy_address(rng, "Östra Ringvägen", 12, "B", "645 34", "Norrby",
+                                         need_town=True, taken=taken)
+        seen.update(tags)
+        assert town and ("Norrby" in text or "NORRBY" in text or "norrby" in text
+                         or "645 34" in text)
+        f = fold(text)
+        assert re.search(r"\b12 ?b\b", f), text  # the number and letter survive
+        if "typo" not in tags and "abbrev" not in tags:
+            assert f.startswith("ostra ringvagen 12"), text
+        if "typo" in tags:
+            assert not f.startswith("ostra ringv") and fold(text.split(" 12")[0]) not in taken
+    assert {"typo", "abbrev", "ascii", "upper", "lower", "letter_space", "lgh", "town"} <= seen
+    # Sankt ↔ S:t and the gata abbreviation.
+    outs = {messy_address(rng, "Sankt Olofs gata", 3, "", "645 30", "Exempelstad",
+                          need_town=False, taken=taken)[0] for _ in range(300)}
+    assert any(o.startswith("S:t Olofs gata 3") for o in outs)
