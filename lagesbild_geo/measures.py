@@ -710,7 +710,8 @@ class MeasureStore:
     -----
     *Connections.* SQLite connections must not be shared between threads while in
     use, so the store opens one connection per thread (and per process, after a
-    fork) on first use and reuses it; a ``MeasureStore`` object may therefore be
+    fork) on first use and reuses it; connections of threads that have ended are
+    closed when the next one is opened. A ``MeasureStore`` object may therefore be
     shared by Streamlit's script threads (e.g. via ``st.cache_resource``). Each write
     runs in its own ``BEGIN IMMEDIATE`` transaction; readers are never blocked (WAL),
     writers wait for each other up to a 60 s busy timeout. ``synchronous=FULL``: a
@@ -738,7 +739,8 @@ class MeasureStore:
         self.user = user or _default_user()
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._conns: list[sqlite3.Connection] = []
+        # (owning thread, connection): connections of finished threads are closed
+        self._conns: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._pid = os.getpid()
         self._closed = False
         if self.path.exists() and self.path.is_dir():
@@ -786,13 +788,22 @@ class MeasureStore:
             self._local.conn = conn
             self._local.depth = 0
             with self._lock:
-                self._conns.append(conn)
+                # Streamlit runs each script run in a new thread: close what dead threads left
+                alive = []
+                for t, c in self._conns:
+                    if t.is_alive():
+                        alive.append((t, c))
+                    else:
+                        with contextlib.suppress(sqlite3.Error):
+                            c.close()
+                alive.append((threading.current_thread(), conn))
+                self._conns = alive
         return conn
 
     def close(self) -> None:
         """Close every connection this object opened (in any thread)."""
         with self._lock:
-            for c in self._conns:
+            for _, c in self._conns:
                 with contextlib.suppress(sqlite3.Error):
                     c.close()
             self._conns = []

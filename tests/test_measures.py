@@ -448,3 +448,13 @@ def test_closed_store_refuses(tmp_path: Path) -> None:
     s.close()
     with pytest.raises(StoreError, match="closed"):
         s.list_measures()
+
+
+def test_connections_of_finished_threads_are_closed(store: MeasureStore, area: Area) -> None:
+    """A new thread per script run (Streamlit) must not leak one connection each."""
+    for _ in range(20):
+        t = threading.Thread(target=lambda: store.list_measures())
+        t.start()
+        t.join()
+    assert len(store._conns) <= 2  # this thread's and the last finished one's
+    assert len(store.list_areas()) == 1
