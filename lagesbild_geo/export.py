@@ -491,7 +491,11 @@ def _districts_layer(lb: Lagesbild, p: Privacy, notes: _Notes,
     df["district_code"] = df["district_code"].astype(str)
     geoms = _district_geometry(lb)
     df = df[df["district_code"].isin(geoms.index)].reset_index(drop=True)
-    counts = _count_columns(df)
+    # districts.summarize names the total "total" (and "total_previous"); the format says count
+    renames = {"total": "count", "total_previous": "count_previous"}
+    df = df.rename(columns={k: v for k, v in renames.items() if k in df.columns and v not in df.columns})
+    df = df.drop(columns=[c for c in ("row_type", "total", "total_previous") if c in df.columns])
+    counts = _count_columns(df) + (["count_previous"] if "count_previous" in df.columns else [])
     fixed = ["district_code", "district_name", "population", *counts, "suppressed", "source"]
     frame = df.drop(columns=[c for c in ("geometry",) if c in df.columns])
     extra = _generic_columns(frame, fixed, "districts", notes, blocked)
@@ -514,9 +518,21 @@ def _districts_layer(lb: Lagesbild, p: Privacy, notes: _Notes,
     mc = int(p.min_count or 1)
     survey_like = [c for c in extra if c.startswith(("trygg", "otrygg", "survey", "n_respond",
                                                      "respondents", "share_unsafe", "mean_score"))]
-    derived = [c for c in extra if c not in survey_like and pd.api.types.is_numeric_dtype(out[c])]
+    derived = [c for c in extra if c not in survey_like]
+    prev = None
+    if "count_previous" in counts:
+        prev = suppress_counts(out[["count_previous"]], ["count_previous"], min_count=mc,
+                               total="count_previous")["count_previous"]
+        counts = [c for c in counts if c != "count_previous"]
     out = suppress_counts(out, counts, min_count=mc, total="count" if "count" in counts else None,
                           derived=derived)
+    if prev is not None:
+        # a change shown beside a hidden previous count would reveal it
+        out["count_previous"] = prev.mask(out["suppressed"].to_numpy())
+        hidden_prev = out["count_previous"].isna().to_numpy()
+        for c in derived:
+            if c.startswith("change"):
+                out[c] = out[c].mask(hidden_prev)
     if "count" in counts and "source" not in out.columns:
         out = suppress_across_rows(out, "count")
         for c in derived:
@@ -532,7 +548,10 @@ def _districts_layer(lb: Lagesbild, p: Privacy, notes: _Notes,
                 out[c] = out[c].mask(hidden)
     notes.suppressed["districts"] = int(out["suppressed"].sum())
     # survey columns inside the district table follow the respondent rule
-    ncol = _first(out, ("n_respondents", "survey_n", "respondents", "trygghet_n"))
+    ncol = _first(out, ("trygg_n", "n_respondents", "survey_n", "respondents", "trygghet_n"))
+    bools = [c for c in survey_like if out[c].dtype.kind == "b" or c.endswith("suppressed")]
+    out = out.drop(columns=bools)
+    survey_like = [c for c in survey_like if c not in bools]
     if survey_like and ncol:
         out = out.rename(columns={"suppressed": "_s"})
         out = suppress_survey(out, n_column=ncol,

@@ -11,6 +11,7 @@ import geopandas as gpd
 import h3  # tests may use h3 directly; the library goes through lagesbild_geo.grid
 import numpy as np
 import pandas as pd
+from pyproj import Transformer
 from shapely.geometry import Point, Polygon, box
 
 from lagesbild_geo.pipeline import Lagesbild
@@ -37,6 +38,7 @@ CATS = ["vald", "stold", "skadegorelse"]
 GI_CLASSES = ["hot_99", "hot_95", "hot_90", "none", "none", "none", "none", "none", "none",
               "hot_95", "cold_90", "none"]
 RES = 9
+PREVIOUS = [2, 30, 9]  # district totals of the previous period
 
 
 def _cells() -> np.ndarray:
@@ -62,7 +64,7 @@ def tiny_lagesbild(settings: Settings | None = None) -> Lagesbild:
             rows.append({
                 "incident_id": f"K-{k:04d}",
                 "occurred_at": pd.Timestamp("2025-01-01 00:00", tz="Europe/Stockholm")
-                + pd.Timedelta(days=(k * 7) % 360, hours=(k * 5) % 24),
+                + pd.Timedelta(days=(k * 11) % 360, hours=(k * 5) % 24),
                 "category": cat,
                 "category_raw": cat.upper(),
                 "lat": lat,
@@ -76,6 +78,9 @@ def tiny_lagesbild(settings: Settings | None = None) -> Lagesbild:
                 "source_row": k + 1,
             })
     inc = pd.DataFrame(rows)
+    e, n = Transformer.from_crs(4326, 3006, always_xy=True).transform(
+        inc["lon"].to_numpy(), inc["lat"].to_numpy())
+    inc["easting"], inc["northing"] = e, n
     inc["cell"] = inc["cell"].astype("uint64")
     for col, val in PLANTED.items():
         inc[col] = val
@@ -124,19 +129,28 @@ def tiny_lagesbild(settings: Settings | None = None) -> Lagesbild:
     by_d = inc.groupby("district_code").size().reindex(codes, fill_value=0)
     by_dc = (inc.groupby(["district_code", "category"]).size().unstack(fill_value=0)
              .reindex(index=codes, columns=CATS, fill_value=0))
+    # column names as lagesbild_geo.districts.summarize writes them
     summary = pd.DataFrame({
-        "district_code": codes, "district_name": names,
+        "district_code": codes, "district_name": names, "row_type": "district",
         "population": [1200.0, 800.0, np.nan],
-        "count": by_d.to_numpy(),
     })
     for cat in CATS:
         summary[f"count_{cat}"] = by_dc[cat].to_numpy()
-    summary["per_1000"] = summary["count"] / summary["population"] * 1000
-    summary["share_of_total"] = summary["count"] / summary["count"].sum()
+    summary["total"] = by_d.to_numpy()
+    summary["per_1000"] = summary["total"] / summary["population"] * 1000
+    summary["share_of_total"] = summary["total"] / summary["total"].sum()
+    summary["top1"] = by_dc.idxmax(axis=1).to_numpy()
+    summary["total_previous"] = PREVIOUS
+    summary["change"] = summary["total"] - summary["total_previous"]
+    summary["change_direction"] = np.where(summary["change"] > 0, "increase", "decrease")
+    summary["trygg_n"] = [40, 3, 12]
+    summary["trygg_otrygg_share"] = [0.25, 0.67, 0.5]
+    summary["trygg_suppressed"] = [False, True, False]
     summary = summary.set_index("district_code")
     districts = gpd.GeoDataFrame(summary.copy(), geometry=d_geom, crs="EPSG:4326")
-    total_row = pd.DataFrame({"district_name": ["Hela kommunen"], "population": [2000.0],
-                              "count": [int(by_d.sum())]}, index=pd.Index(["total"], name="district_code"))
+    total_row = pd.DataFrame({"district_name": ["Hela kommunen"], "row_type": ["total"],
+                              "population": [2000.0], "total": [int(by_d.sum())]},
+                             index=pd.Index(["_total"], name="district_code"))
     district_summary = pd.concat([summary, total_row])
 
     survey_d = pd.DataFrame({
@@ -176,5 +190,5 @@ def tiny_lagesbild(settings: Settings | None = None) -> Lagesbild:
 def test_fixture_is_consistent() -> None:
     lb = tiny_lagesbild()
     assert len(lb.incidents) == sum(COUNTS) == int(lb.cells["count"].sum())
-    assert int(lb.district_summary.loc["total", "count"]) == len(lb.incidents)
+    assert int(lb.district_summary.loc["_total", "total"]) == len(lb.incidents)
     assert lb.cells.index.is_unique and len(lb.cells) == 12

@@ -1,0 +1,227 @@
+"""The HTML lägesbild report: numbers equal the bundle's, privacy, no external requests."""
+
+from __future__ import annotations
+
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_export_data import COUNTS, PIN_COMMENT, PLANTED, tiny_lagesbild
+
+from lagesbild_geo.errors import InputError
+from lagesbild_geo.export import export_package, read_package
+from lagesbild_geo.report import write_report
+from lagesbild_geo.schema import CATEGORY_LABELS
+
+CHROMIUM = "/usr/bin/chromium"
+NEEDLES = [*PLANTED.values(), PIN_COMMENT, "Planted", "planted", "Storgatan", "fritext A"]
+
+
+class _Cells(HTMLParser):
+    """Collects rows (their data-* attributes and cell data-values) per table id,
+    and every element with data-key."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[dict[str, object]]] = {}
+        self.keys: dict[str, str] = {}
+        self._table: str | None = None
+        self._row: dict[str, object] | None = None
+        self._cell: list[str] | None = None
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if "data-key" in a:
+            self.keys[a["data-key"]] = a.get("data-value", "")
+        if tag == "table":
+            self._table = a.get("id", "")
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table is not None:
+            self._row = {k[5:]: v for k, v in a.items() if k.startswith("data-")}
+            self._row["values"] = []
+            self._row["texts"] = []
+        elif tag == "td" and self._row is not None:
+            if "data-value" in a:  # numeric cells only
+                self._row["values"].append(a["data-value"])  # type: ignore[union-attr]
+            self._cell = []
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._row is not None and self._cell is not None:
+            self._row["texts"].append("".join(self._cell))  # type: ignore[union-attr]
+            self._cell = None
+        elif tag == "tr" and self._row is not None and self._table is not None:
+            if self._row["texts"]:
+                self.tables[self._table].append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._table = None
+
+
+@pytest.fixture(scope="module")
+def lb():
+    return tiny_lagesbild()
+
+
+@pytest.fixture(scope="module")
+def report(lb, tmp_path_factory) -> Path:
+    return write_report(lb, tmp_path_factory.mktemp("rep") / "rapport.html")
+
+
+@pytest.fixture(scope="module")
+def parsed(report: Path) -> _Cells:
+    p = _Cells()
+    p.feed(report.read_text(encoding="utf-8"))
+    return p
+
+
+def test_sections_in_order_and_swedish(report: Path) -> None:
+    text = report.read_text(encoding="utf-8")
+    ids = re.findall(r'<h2 id="([a-z]+)"', text)
+    assert ids == ["omfattning", "konsekvenser", "orsaker", "atgardsplan", "uppfoljning", "metod"]
+    assert '<html lang="sv">' in text and '<meta charset="utf-8">' in text
+    for word in ("Omfattning", "Konsekvenser och trygghet", "Orsaker och mönster", "Åtgärdsplan",
+                 "Uppföljning", "Lägesbild Exempelkommun 2025", "Östra Åby", "Stationsområdet"):
+        assert word in text
+    assert "Ã" not in text  # no mojibake
+
+
+def test_numbers_equal_the_bundle(lb, parsed: _Cells) -> None:
+    assert parsed.keys["total"] == str(len(lb.incidents)) == str(sum(COUNTS))
+    assert parsed.keys["n_cells"] == "12"
+    assert parsed.keys["n_hot_cells"] == str(int(lb.hotspots["hotspot_class"].str.startswith("hot").sum()))
+    vc = lb.incidents["category"].value_counts()
+    rows = {r["category"]: r for r in parsed.tables["kategorier"]}
+    assert set(rows) == set(vc.index)
+    for cat, n in vc.items():
+        assert rows[cat]["values"][0] == str(n)
+        assert float(rows[cat]["values"][1]) == pytest.approx(n / len(lb.incidents))
+        assert rows[cat]["texts"][0] == CATEGORY_LABELS[cat]
+    months = pd.to_datetime(lb.incidents["occurred_at"]).dt.tz_localize(None).dt.to_period("M")
+    mvc = months.value_counts()
+    for r in parsed.tables["manader"]:
+        n = int(mvc.get(pd.Period(r["month"]), 0))
+        assert r["values"][0] == (str(n) if n == 0 or n >= 3 else "")
+    dist = {r["district"]: r["values"] for r in parsed.tables["distrikt"]}
+    s = lb.district_summary
+    assert dist["9999C1020"][0] == str(int(s.loc["9999C1020", "total"]))
+    assert float(dist["9999C1020"][1]) == pytest.approx(s.loc["9999C1020", "per_1000"])
+    assert dist["9999C1030"][0] == "4" and dist["9999C1030"][1] == ""  # no population → no rate
+    hours = pd.to_datetime(lb.incidents["occurred_at"]).dt.day_of_week.value_counts()
+    for r in parsed.tables["veckodagar"]:
+        n = int(hours.get(int(r["weekday"]), 0))
+        assert r["values"][0] == (str(n) if n == 0 or n >= 3 else "")
+    cl = {r["cluster"]: r["values"] for r in parsed.tables["kluster"]}
+    assert cl["1"][:2] == ["25", repr(4.0)] and cl["2"][0] == ""
+
+
+def test_survey_values_and_suppression(parsed: _Cells) -> None:
+    tr = {r["district"]: r for r in parsed.tables["trygghet"]}
+    assert tr["9999C1010"]["values"][:2] == ["40", repr(0.25)]
+    assert tr["9999C1020"]["values"][:2] == ["", ""]
+    assert tr["9999C1020"]["texts"][-1] == "för få svar för att visas"
+
+
+def test_no_small_count_and_no_personal_data(report: Path, parsed: _Cells) -> None:
+    data = report.read_bytes()
+    for needle in NEEDLES:
+        assert needle.encode() not in data, needle
+    for tid in ("kategorier", "manader", "veckodagar", "distrikt", "kluster"):
+        for r in parsed.tables[tid]:
+            v = r["values"][0]
+            assert v == "" or int(v) == 0 or int(v) >= 3, (tid, r)
+
+
+def test_standalone_no_external_references(report: Path) -> None:
+    text = report.read_text(encoding="utf-8")
+    assert "<script" not in text.lower() and "<link" not in text.lower()
+    assert "@import" not in text
+    assert all(u.startswith("#") for u in re.findall(r"url\(([^)]*)\)", text))  # SVG clip paths
+    for attr in re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', text):
+        assert attr.startswith("#"), attr
+    assert text.count("<svg") >= 6  # charts and maps inline
+
+
+def test_report_with_store_lists_measures_and_followup(lb, tmp_path: Path) -> None:
+    measures = pytest.importorskip("lagesbild_geo.measures")
+    store = measures.MeasureStore(tmp_path / "s.sqlite", user="anna.planted")
+    a = store.add_area(name="Stationsområdet",
+                       geometry="POLYGON ((17.09 59.36, 17.11 59.36, 17.11 59.38, 17.09 59.38, 17.09 59.36))")
+    m = store.add_measure(area_id=a.id, title="Belysning vid stationen",
+                          target_categories=["vald", "stold"], responsible="forvaltning",
+                          start_date="2025-07-01", next_followup="2026-01-15", status="pågående",
+                          description=PLANTED["beskrivning"])
+    store.add_measure(area_id=a.id, title="Framtida åtgärd", target_categories=["ran"],
+                      start_date="2027-01-01")
+    out = write_report(lb, tmp_path / "r.html", store=store)
+    p = _Cells()
+    p.feed(out.read_text(encoding="utf-8"))
+    rows = {r["measure"]: r["texts"] for r in p.tables["atgarder"]}
+    assert rows[m.id] == ["Stationsområdet", "Belysning vid stationen",
+                          "Våld och hot, Stöld och snatteri", "Kommunens förvaltning",
+                          "pågående", "2025-07-01", "2026-01-15"]
+    assert len(rows) == 2
+    follow = p.tables[f"uppfoljning-{m.id}"]
+    assert [r["zone"] for r in follow] == ["area", "buffer", "control"]
+    from lagesbild_geo.followup import followup
+
+    res = followup(m, lb.incidents, store=store)
+    for r in follow:
+        for v, col in zip(r["values"], ("before", "after"), strict=True):
+            n = int(res.counts.loc[r["zone"], col])
+            assert v == (str(n) if n == 0 or n >= 3 else "")
+    data = out.read_bytes()
+    assert b"anna.planted" not in data and PLANTED["beskrivning"].encode() not in data
+    store.close()
+
+
+def test_report_from_a_read_package(lb, tmp_path: Path) -> None:
+    export_package(lb, tmp_path / "pkg")
+    out = write_report(read_package(tmp_path / "pkg"), tmp_path / "r.html")
+    text = out.read_text(encoding="utf-8")
+    assert "Lägesbild Exempelkommun 2025" in text and "Inga åtgärder är registrerade" in text
+
+
+def test_refuses_non_bundle(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="Lagesbild bundle"):
+        write_report({"cells": []}, tmp_path / "x.html")  # type: ignore[arg-type]
+
+
+def test_renders_in_headless_chromium_without_requests(report: Path, tmp_path: Path) -> None:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing; install chromium (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is missing")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    url = report.resolve().as_uri()
+    requests: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 1400})
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(url, wait_until="load")
+            page.wait_for_load_state("networkidle")
+            assert page.locator("h1").inner_text().startswith("Lägesbild Exempelkommun")
+            assert page.locator("svg").count() >= 6
+            box = page.locator("#fig-hotspots svg").bounding_box()
+            assert box is not None and box["width"] > 300 and box["height"] > 200
+            shot = tmp_path / "rapport.png"
+            page.screenshot(path=str(shot), full_page=True)
+            pdf = page.pdf(path=str(tmp_path / "rapport.pdf"), format="A4")
+        finally:
+            browser.close()
+    assert [u for u in requests if u != url] == []
+    assert requests == [url]
+    assert shot.stat().st_size > 10_000 and len(pdf) > 10_000
