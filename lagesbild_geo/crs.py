@@ -254,9 +254,12 @@ def detect_crs(
     x, y, sw = orient_axes(av[ok], bv[ok])
     n = int(ok.sum())
     swapped_rows = int(sw.sum())
-    swapped = n > 0 and swapped_rows * 2 > n
     classes = _classify(x, y)
     counts = {k: int(v.sum()) for k, v in classes.items()}
+    # the axis order of the file is decided by the rows that look Swedish at all
+    plausible = np.logical_or.reduce(list(classes.values())) if n else np.zeros(0, dtype=bool)
+    basis = sw[plausible] if plausible.any() else sw
+    swapped = bool(basis.size) and int(basis.sum()) * 2 > basis.size
     if swapped:
         if names[0].strip().lower() in ("lat", "latitud", "latitude", "y"):
             axes = f"{names[0]} holds the larger value"

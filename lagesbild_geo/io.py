@@ -773,12 +773,12 @@ _MONTHS = {
     "okt": 10, "oct": 10, "oktober": 10, "october": 10, "nov": 11, "november": 11,
     "dec": 12, "december": 12,
 }
-_TIME_RE = (r"(?:[T ]+(?:kl\.?\s*)?(?P<H>\d{1,2})[:.](?P<M>\d{2})"
+_TIME_RE = (r"(?:[Tt ]+(?:kl\.?\s*)?(?P<H>\d{1,2})[:.](?P<M>\d{2})"
             r"(?:[:.](?P<S>\d{2})(?:[.,](?P<f>\d{1,9}))?)?)?")
-_TZ_RE = r"\s*(?P<tz>Z|UTC|[+-]\d{2}(?::?\d{2})?)?"
+_TZ_RE = r"\s*(?P<tz>[Zz]|UTC|utc|[+-]\d{2}(?::?\d{2})?)?"
 _DATE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("iso", r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})" + _TIME_RE + _TZ_RE + "$"),
-    ("compact", r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:[T ]?(?P<H>\d{2}):?(?P<M>\d{2})"
+    ("compact", r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:[Tt ]?(?P<H>\d{2}):?(?P<M>\d{2})"
                 r"(?::?(?P<S>\d{2}))?)?" + _TZ_RE + "$"),
     ("dayfirst", r"^(?P<d>\d{1,2})[-/.](?P<m>\d{1,2})[-/.](?P<y>\d{4})" + _TIME_RE + _TZ_RE + "$"),
     ("monthname", r"^(?P<d>\d{1,2})\s+(?P<mon>[a-zåäö]+)\.?\s+(?P<y>\d{4})" + _TIME_RE + _TZ_RE + "$"),
@@ -912,11 +912,13 @@ def _parse_fast(d: pa.Array, t: pa.Array | None) -> tuple[np.ndarray, np.ndarray
     sample = s.slice(0, 500).drop_null()
     if len(sample) == 0:
         return None
-    sample = pc.replace_substring(sample, "T", " ")
+    has_t = bool(pc.any(pc.match_substring(sample, "T")).as_py())
+    if has_t:
+        sample = pc.replace_substring(sample, "T", " ")
     for fmt, pattern, clock in _FAST_FORMATS:
         if pc.sum(pc.match_substring_regex(sample, pattern)).as_py() < 0.9 * len(sample):
             continue
-        if pc.any(pc.match_substring(sample, "T")).as_py():
+        if has_t:
             s = pc.replace_substring(s, "T", " ")
         ok = pc.fill_null(pc.match_substring_regex(s, pattern), False)
         ts = pc.strptime(s, format=fmt, unit="s", error_is_null=True)

@@ -1,0 +1,112 @@
+"""The ``lagesbild read`` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import lagesbild_geo.cli as cli
+
+N, E = 6_582_861, 619_689
+
+
+@pytest.fixture
+def main(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    # only this command: other command modules may still be under construction
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("read",))
+    return cli.main
+
+
+@pytest.fixture
+def incidents(tmp_path: Path) -> Path:
+    rows = [
+        "Diarienummer;Brottsdatum;Klockslag;Brottstyp;Adress;X;Y",
+        f"K1;2024-03-05;22:15;Misshandel;;{N};{E}",
+        f"K2;2024-03-06;0:40;Klotter;;{N + 10};{E + 10}",
+        "K3;2024-03-06;;Klotter;;0;0",
+        "K4;2024-03-07;12:00;Stöld;Storgatan 12;;",
+        "K5;2024-03-07;12:00;Stöld;;0;0",
+    ]
+    p = tmp_path / "brott.csv"
+    p.write_bytes(("\r\n".join(rows) + "\r\n").encode("cp1252"))
+    return p
+
+
+def test_read_prints_summary_and_writes_files(main, incidents: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    out, rej, rep, pend = (tmp_path / n for n in ("placed.csv", "rejected.csv", "report.json", "pending.csv"))
+    code = main(["read", str(incidents), "--out", str(out), "--rejected", str(rej),
+                 "--report", str(rep), "--pending", str(pend)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "5 rows read" in text and "placed:   2 (point 2)" in text
+    assert "rejected: 2 (missing time 1, outside Sweden 1)" in text
+    assert "EPSG:3006; axes swapped (2 rows)" in text
+    report = json.loads(rep.read_text(encoding="utf-8"))
+    for key in ("rows_read", "placed", "pending", "rejected", "by_precision", "rejected_by_reason",
+                "crs_detected", "axes_swapped", "encoding", "delimiter"):
+        assert key in report
+    assert (report["rows_read"], report["placed"], report["pending"], report["rejected"]) == (5, 2, 1, 2)
+    assert report["crs_detected"] == "EPSG:3006" and report["axes_swapped"] is True
+    assert (report["encoding"], report["delimiter"]) == ("cp1252", ";")
+    placed = pd.read_csv(out, dtype=str)
+    assert placed["incident_id"].tolist() == ["K1", "K2"]
+    assert placed["cell"].str.fullmatch(r"\d+").all()
+    rejected = pd.read_csv(rej, dtype=str)
+    assert rejected["source_row"].tolist() == ["4", "6"]
+    assert rejected["reason"].tolist() == ["missing time", "outside Sweden"]
+    assert pd.read_csv(pend, dtype=str)["location_text"].tolist() == ["Storgatan 12"]
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".geojson"])
+def test_read_out_formats(main, incidents: Path, tmp_path: Path, suffix: str) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / f"placed{suffix}"
+    assert main(["read", str(incidents), "--out", str(out)]) == 0
+    if suffix == ".parquet":
+        df = pd.read_parquet(out)
+        assert str(df["occurred_at"].dtype) == "datetime64[ns, Europe/Stockholm]"
+    else:
+        import geopandas as gpd
+
+        df = gpd.read_file(out)
+        assert df.crs.to_epsg() == 4326
+    assert len(df) == 2
+
+
+def test_read_exit_codes(main, incidents: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                         capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["read", str(tmp_path / "saknas.csv")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    broken = tmp_path / "trasig.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really")
+    assert main(["read", str(broken)]) == 1
+    assert "trasig.xlsx cannot be opened as an Excel" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["read", str(incidents), "--out", "x.txt"])
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["read"])
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["read", str(incidents), "--bogus"])
+    assert exc.value.code == 2
+
+
+def test_read_with_crs_and_sheet_options(main, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    ws.append(["Datum", "X", "Y"])
+    ws.append(["2024-05-01 12:00", 6_581_000, 153_000])  # SWEREF 99 18 00
+    wb.save(tmp_path / "zon.xlsx")
+    assert main(["read", str(tmp_path / "zon.xlsx")]) == 1
+    assert "local zone" in capsys.readouterr().err
+    assert main(["read", str(tmp_path / "zon.xlsx"), "--crs", "3011", "--sheet", "Data"]) == 0
+    assert "EPSG:3011" in capsys.readouterr().out
+    assert main(["read", str(tmp_path / "zon.xlsx"), "--sheet", "0", "--crs", "3011"]) == 0

@@ -1,0 +1,471 @@
+"""Reading tables and incidents as they arrive (lagesbild_geo.io)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+
+from lagesbild_geo.errors import CRSError, InputError, SchemaError
+from lagesbild_geo.io import (
+    INCIDENT_ALIASES,
+    REASONS,
+    find_column,
+    find_columns,
+    make_rejected,
+    parse_numbers,
+    parse_times,
+    read_incidents,
+    read_table,
+)
+from lagesbild_geo.schema import INCIDENT_COLUMNS
+
+# A point in Exempelkommun: SWEREF 99 TM and WGS84.
+N, E = 6_582_861, 619_689
+LAT, LON = 59.367441, 17.105982
+
+
+def _write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def _accounted(r) -> None:  # type: ignore[no-untyped-def]
+    assert len(r.placed) + len(r.pending) + len(r.rejected) == r.report["rows_read"]
+    assert list(r.placed.columns[: len(INCIDENT_COLUMNS)]) == list(INCIDENT_COLUMNS)
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def test_find_column_case_and_accents() -> None:
+    assert find_column(["ÄRENDENUMMER", "x"], INCIDENT_ALIASES["id"], role="id") == "ÄRENDENUMMER"
+    assert find_column(["Händelsedatum"], INCIDENT_ALIASES["date"], role="date") == "Händelsedatum"
+    assert find_column(["X-koordinat", "Y-koordinat"], INCIDENT_ALIASES["x"], role="x") == "X-koordinat"
+    assert find_column(["Brottskod", "Brottstyp"], INCIDENT_ALIASES["category"], role="category") == "Brottstyp"
+    assert find_column(["Brottskod"], INCIDENT_ALIASES["category"], role="category") == "Brottskod"
+    assert find_column(["E-post"], INCIDENT_ALIASES["easting"], role="easting") is None
+
+
+def test_find_column_ambiguity_lists_candidates() -> None:
+    with pytest.raises(SchemaError, match=r"\['Datum', 'Brottsdatum'\].*columns="):
+        find_column(["Datum", "Brottsdatum"], INCIDENT_ALIASES["date"], role="date")
+    with pytest.raises(SchemaError, match="No date column"):
+        find_column(["a"], ["datum"], role="date", required=True)
+
+
+def test_find_columns_overrides_and_exclusion() -> None:
+    cols = find_columns(["Datum", "Tid", "Nord", "Öst", "Text"], overrides={"address": "text"})
+    assert cols == {"date": "Datum", "time": "Tid", "northing": "Nord", "easting": "Öst", "address": "Text"}
+    with pytest.raises(SchemaError, match="does not exist"):
+        find_columns(["Datum"], overrides={"date": "Dag"})
+
+
+# --------------------------------------------------------------------------- numbers and times
+
+
+def test_parse_numbers() -> None:
+    out = parse_numbers(["59,3", "6 580 000", "6\u00a0580\u00a0000,5", "17.25", "-1e3", "x", "", None, " 12 "])
+    np.testing.assert_array_equal(out[:5], [59.3, 6580000.0, 6580000.5, 17.25, -1000.0])
+    assert np.isnan(out[5:8]).all() and out[8] == 12.0
+    assert parse_numbers(pd.Series(["1,5", "2,25"]), decimal=",").tolist() == [1.5, 2.25]
+    assert parse_numbers(pd.Series([1, 2])).tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    ("date", "time", "expected"),
+    [
+        ("2024-03-05 22:15", None, "2024-03-05 22:15:00+01:00"),
+        ("2024-03-05T22:15:00", None, "2024-03-05 22:15:00+01:00"),
+        ("2024-01-01 0:40:16 +01:00", None, "2024-01-01 00:40:16+01:00"),
+        ("2024-07-01 6:38:28 +02:00", None, "2024-07-01 06:38:28+02:00"),
+        ("2024-07-01T12:00:00Z", None, "2024-07-01 14:00:00+02:00"),
+        ("05.03.2024", "22.15", "2024-03-05 22:15:00+01:00"),
+        ("5/3/2024", "kl. 8.05", "2024-03-05 08:05:00+01:00"),
+        ("5 mars 2024", "2215", "2024-03-05 22:15:00+01:00"),
+        ("20240305", "815", "2024-03-05 08:15:00+01:00"),
+        ("45356", "0.5", "2024-03-05 12:00:00+01:00"),  # Excel serial date and day fraction
+        ("45356.75", None, "2024-03-05 18:00:00+01:00"),
+        ("2024-03-05 00:00:00", "22:15:00", "2024-03-05 22:15:00+01:00"),  # Excel date cell + time
+        ("2024-07-15", "9:05", "2024-07-15 09:05:00+02:00"),
+    ],
+)
+def test_parse_times_formats(date: str, time: str | None, expected: str) -> None:
+    t, status, _ = parse_times(pd.Series([date]), None if time is None else pd.Series([time]))
+    assert status.tolist() == [0]
+    assert str(t.iloc[0]) == expected
+    assert str(t.dtype) == "datetime64[ns, Europe/Stockholm]"
+
+
+def test_parse_times_dst_rules() -> None:
+    s = pd.Series(["2024-03-31 02:30", "2024-10-27 02:30", "2024-10-27 02:30 +01:00",
+                   "2024-10-27 01:59", "2024-03-31 03:00"])
+    t, status, counts = parse_times(s)
+    assert status.tolist() == [0, 0, 0, 0, 0]
+    assert [str(v) for v in t] == [
+        "2024-03-31 03:30:00+02:00",  # inside the spring gap: one hour forward
+        "2024-10-27 02:30:00+02:00",  # the repeated hour: the first (summer-time) one
+        "2024-10-27 02:30:00+01:00",  # an explicit offset is exact
+        "2024-10-27 01:59:00+02:00",
+        "2024-03-31 03:00:00+02:00",
+    ]
+    assert counts["dst_nonexistent"] == 1 and counts["dst_ambiguous"] == 1
+    # the same through the fast path (many rows of one format)
+    big = pd.Series(["2024-03-31 02:30"] * 600 + ["2024-10-27 02:30"] * 600)
+    t2, st2, c2 = parse_times(big)
+    assert (st2 == 0).all() and (c2["dst_nonexistent"], c2["dst_ambiguous"]) == (600, 600)
+    assert str(t2.iloc[0]) == "2024-03-31 03:30:00+02:00"
+    assert str(t2.iloc[-1]) == "2024-10-27 02:30:00+02:00"
+
+
+def test_parse_times_status_codes() -> None:
+    d = pd.Series(["2024-02-30 10:00", "okänt", None, "2024-03-05", "2024-03-05", "31/02/2024"])
+    tm = pd.Series(["", "10:00", "10:00", None, "25:00", "10:00"])
+    _, status, _ = parse_times(d, tm)
+    # bad date → 2, missing date → 1, missing time → 1, bad time → 2
+    assert status.tolist() == [2, 2, 1, 1, 2, 2]
+    # the fast path also refuses 30 February
+    many = pd.Series(["2024-02-30 10:00"] + ["2024-03-01 10:00"] * 999)
+    t, st, _ = parse_times(many)
+    assert st[0] == 2 and (st[1:] == 0).all() and pd.isna(t.iloc[0])
+
+
+# --------------------------------------------------------------------------- read_table formats
+
+
+def test_csv_semicolon_cp1252_decimal_comma(tmp_path: Path) -> None:
+    p = _write(tmp_path / "k.csv", "Ärende;Datum;Lat;Long\r\n007;2024-03-05;59,3;17,1\r\n", "cp1252")
+    df, info = read_table(p)
+    assert df["Ärende"].tolist() == ["007"]
+    assert (info["format"], info["encoding"], info["delimiter"], info["decimal"]) == ("csv", "cp1252", ";", ",")
+    assert info["source_row"].tolist() == [2] and info["header_row"] == 1
+
+
+def test_csv_comma_utf8_bom_title_rows_blank_lines(tmp_path: Path) -> None:
+    text = "\ufeffRapport brott 2024\nUttag 2025-01-05\n\nID,Datum,X,Y\n001,2024-01-01,\"6 580 000\",660000\n\n002,2024-01-02,6581000,661000\n"
+    df, info = read_table(_write(tmp_path / "a.csv", text))
+    assert (info["encoding"], info["delimiter"], info["header_row"]) == ("utf-8-sig", ",", 4)
+    assert df["ID"].tolist() == ["001", "002"]
+    assert info["source_row"].tolist() == [5, 7]  # the blank line 6 is not a row
+    assert info["thousands"] == " "
+
+
+def test_tab_separated_utf16(tmp_path: Path) -> None:
+    p = tmp_path / "b.txt"
+    p.write_bytes("ID\tDatum\tLat\n001\t2024-01-01\t59,3\n".encode("utf-16"))
+    df, info = read_table(p)
+    assert (info["encoding"], info["delimiter"]) == ("utf-16", "\t")
+    assert df.columns.tolist() == ["ID", "Datum", "Lat"]
+
+
+def test_cp1252_after_long_ascii_start(tmp_path: Path) -> None:
+    p = _write(tmp_path / "late.csv", "A;B\n" + "x;1\n" * 60_000 + "Malmö;2\n", "cp1252")
+    df, info = read_table(p)
+    assert info["encoding"] == "cp1252"
+    assert df["A"].iloc[-1] == "Malmö" and info["source_row"][-1] == 60_002
+
+
+def test_ragged_rows_are_kept(tmp_path: Path) -> None:
+    df, info = read_table(_write(tmp_path / "c.csv", "a;b\n1;2;3\n4\n"))
+    assert df.columns.tolist() == ["a", "b", "column_3"]
+    assert df["a"].tolist() == ["1", "4"] and info["parser"] == "python"
+    assert info["source_row"].tolist() == [2, 3]
+
+
+def _polis_xlsx(path: Path, *, rows: list[list[object]], sheet: str = "Brott") -> Path:
+    wb = openpyxl.Workbook()
+    info = wb.active
+    info.title = "Info"
+    info["A1"] = "Uttag ur polisens system"
+    ws = wb.create_sheet(sheet)
+    ws["A1"] = "Anmälda brott, Exempelkommun"
+    ws["A2"] = "Period 2024-01-01 – 2024-12-31"
+    ws.append(["Diarienummer", "Brottsdatum", "Klockslag", "Brottskod", "Brottstyp", "Adress", "X", "Y"])
+    for r in rows:
+        ws.append(r)
+    wb.save(path)
+    return path
+
+
+def test_excel_header_on_row_3_and_sheet_choice(tmp_path: Path) -> None:
+    p = _polis_xlsx(tmp_path / "polis.xlsx", rows=[
+        ["5000-K1-24", dt.datetime(2024, 3, 5), "22:15", "0356", "Misshandel", "Storgatan 1", N, E],
+        [None, None, None, None, None, None, None, None],
+        ["5000-K2-24", 45356, "0:40", "0093", "Klotter", None, N + 0.5, E],
+    ])
+    df, info = read_table(p)
+    assert (info["format"], info["sheet"], info["header_row"]) == ("excel", "Brott", 3)
+    assert info["source_row"].tolist() == [4, 6]
+    assert df["Brottskod"].tolist() == ["0356", "0093"]
+    assert df["Brottsdatum"].tolist() == ["2024-03-05 00:00:00", "45356"]
+    assert df["X"].tolist() == [str(N), f"{N + 0.5}"]
+    assert "sheet=" in info["warnings"][0]
+    r = read_incidents(p)
+    assert r.report["rows_read"] == 2 and len(r.placed) == 2
+    assert [str(t) for t in r.placed["occurred_at"]] == ["2024-03-05 22:15:00+01:00", "2024-03-05 00:40:00+01:00"]
+    assert r.placed["source_row"].tolist() == [4, 6]
+    assert r.report["header_row"] == 3 and r.report["axes_swapped"] is True
+    _df2, info2 = read_table(p, sheet="info")
+    assert info2["sheet"] == "Info"
+
+
+def test_geojson_gpkg_shapefile_geoparquet(tmp_path: Path) -> None:
+    gdf = gpd.GeoDataFrame(
+        {"id": ["a", "b"], "datum": ["2024-05-01 10:00", "2024-05-02 11:00"], "typ": ["Stöld", "Rån"]},
+        geometry=[Point(LON, LAT), Point(11.0, 50.0)], crs=4326)
+    gdf.to_file(tmp_path / "i.geojson", driver="GeoJSON")
+    gdf.to_crs(3006).to_file(tmp_path / "i.gpkg", layer="brott")
+    gdf.iloc[:0].to_file(tmp_path / "i.gpkg", layer="tom")
+    gdf.to_file(tmp_path / "i.shp")
+    gdf.to_parquet(tmp_path / "i.parquet")
+    for name, kw, fmt in [("i.geojson", {}, "geojson"), ("i.gpkg", {"layer": "brott"}, "gpkg"),
+                          ("i.shp", {}, "shapefile"), ("i.parquet", {}, "geoparquet")]:
+        _, info = read_table(tmp_path / name, **kw)
+        assert info["format"] == fmt
+        r = read_incidents(tmp_path / name, **kw)
+        _accounted(r)
+        assert r.report["rows_read"] == 2
+        assert r.placed["incident_id"].tolist() == ["a"]
+        assert r.placed["category"].tolist() == ["stold"]
+        np.testing.assert_allclose(r.placed[["lat", "lon"]].to_numpy()[0], [LAT, LON], atol=1e-7)
+        assert r.rejected["reason"].tolist() == ["outside Sweden"]
+        assert r.rejected["source_row"].tolist() == [2]
+    assert read_incidents(tmp_path / "i.gpkg", layer="brott").report["crs_detected"] == "EPSG:3006"
+    with pytest.raises(InputError, match=r"no layer 'x'.*\['brott', 'tom'\]"):
+        read_table(tmp_path / "i.gpkg", layer="x")
+
+
+def test_police_events_json(tmp_path: Path) -> None:
+    events = [
+        {"id": 480687, "datetime": "2024-01-01 0:40:16 +01:00", "name": "31 december 00.07, Brand, Nacka",
+         "summary": "En brand.", "url": "/a/", "type": "Brand",
+         "location": {"name": "Nacka", "gps": "59.307903,18.156042"}},
+        {"id": 480700, "datetime": "2024-07-01 13:05:00 +02:00", "name": "x", "summary": "", "url": "/b/",
+         "type": "Sammanfattning natt", "location": {"name": "Skåne län", "gps": "55.990257,13.595769"}},
+        {"id": 480701, "datetime": "2024-07-01 13:05:00 +02:00", "name": "y", "summary": "", "url": "/c/",
+         "type": "Ufo-larm", "location": {"name": "Nacka", "gps": ""}},
+    ]
+    p = tmp_path / "events.json"
+    p.write_text(json.dumps(events, ensure_ascii=False), encoding="utf-8")
+    r = read_incidents(p)
+    _accounted(r)
+    assert r.report["format"] == "police_json"
+    assert r.placed["precision"].tolist() == ["area", "area"]
+    assert r.placed["location_text"].tolist() == ["Nacka", "Skåne län"]
+    assert r.placed["incident_id"].tolist() == ["480687", "480700"]
+    assert r.placed["category"].tolist() == ["brand", "ovrigt"]
+    assert str(r.placed["occurred_at"].iloc[0]) == "2024-01-01 00:40:16+01:00"
+    assert r.placed["cell"].tolist() == [0, 0]  # area rows never enter cell counts
+    np.testing.assert_allclose(r.placed["lat"].iloc[0], 59.307903)
+    # no gps but a location name: waits for geocoding
+    assert r.pending["location_text"].tolist() == ["Nacka"]
+    assert r.report["unknown_categories"] == {"Ufo-larm": 1}
+    assert r.report["crs_detected"] == "EPSG:4326"
+
+
+# --------------------------------------------------------------------------- read_incidents
+
+
+def test_canonical_table_dtypes_and_ride_along() -> None:
+    df = pd.DataFrame({"Diarienummer": ["K1"], "Datum": ["2024-03-05"], "Tid": ["22:15"],
+                       "Brottstyp": ["Misshandel"], "X": [str(N)], "Y": [str(E)], "lat": ["x"]})
+    r = read_incidents(df, source_name="demo")
+    p = r.placed
+    for col, dtype in INCIDENT_COLUMNS.items():
+        assert str(p[col].dtype) == dtype, col
+    from lagesbild_geo.grid import points_to_cells
+
+    assert p["cell"].tolist() == points_to_cells(p["lat"], p["lon"], 9).tolist()
+    assert p["source"].tolist() == ["demo"] and p["source_row"].tolist() == [1]
+    assert "source_lat" in p.columns and "Diarienummer" in p.columns
+    np.testing.assert_allclose([p["lat"].iloc[0], p["lon"].iloc[0]], [LAT, LON], atol=2e-6)
+    assert (p["easting"].iloc[0], p["northing"].iloc[0]) == (E, N)
+    assert df.columns.tolist() == ["Diarienummer", "Datum", "Tid", "Brottstyp", "X", "Y", "lat"]
+
+
+@pytest.mark.parametrize(
+    ("cols", "values", "crs", "detected", "swapped"),
+    [
+        (("X", "Y"), (N, E), None, "EPSG:3006", True),      # X = northing (Swedish habit)
+        (("X", "Y"), (E, N), None, "EPSG:3006", False),
+        (("Nord", "Öst"), (N, E), None, "EPSG:3006", False),
+        (("Lat", "Lon"), (LAT, LON), None, "EPSG:4326", False),
+        (("Lon", "Lat"), (LAT, LON), None, "EPSG:4326", True),  # lat/lon swapped
+    ],
+)
+def test_coordinates_and_swaps(cols: tuple[str, str], values: tuple[float, float], crs: object,
+                               detected: str, swapped: bool) -> None:
+    df = pd.DataFrame({"Datum": ["2024-05-01 12:00"] * 2, cols[0]: [str(values[0])] * 2,
+                       cols[1]: [str(values[1])] * 2})
+    r = read_incidents(df, crs=crs)
+    assert r.report["crs_detected"] == detected
+    assert r.report["axes_swapped"] is swapped
+    np.testing.assert_allclose(r.placed["lat"], LAT, atol=2e-6)
+    np.testing.assert_allclose(r.placed["lon"], LON, atol=2e-6)
+
+
+def test_rt90_and_local_zone() -> None:
+    import pyproj
+
+    x, y = pyproj.Transformer.from_crs(4326, 3021, always_xy=True).transform(LON, LAT)
+    r = read_incidents(pd.DataFrame({"Datum": ["2024-05-01 12:00"], "X": [y], "Y": [x]}))
+    assert (r.report["crs_detected"], r.report["axes_swapped"]) == ("EPSG:3021", True)
+    np.testing.assert_allclose([r.placed["lat"].iloc[0], r.placed["lon"].iloc[0]], [LAT, LON], atol=1e-7)
+    zx, zy = pyproj.Transformer.from_crs(4326, 3010, always_xy=True).transform(LON, LAT)
+    df = pd.DataFrame({"Datum": ["2024-05-01 12:00"], "X": [zy], "Y": [zx]})
+    with pytest.raises(CRSError, match="local zone"):
+        read_incidents(df)
+    r = read_incidents(df, crs="EPSG:3010")
+    assert r.report["crs_detected"] == "EPSG:3010"
+    np.testing.assert_allclose([r.placed["lat"].iloc[0], r.placed["lon"].iloc[0]], [LAT, LON], atol=1e-7)
+
+
+def test_broken_rows_exact_counts_and_reasons(tmp_path: Path) -> None:
+    rows = [
+        "Ärendenummer;Datum;Tid;Kategori;Adress;Plats;X;Y",
+        f"A1;2024-03-05;22:15;Klotter;;;{N};{E}",               # 2 placed point
+        f"A2;;22:15;Klotter;;;{N};{E}",                          # 3 missing time (no date)
+        f"A3;2024-03-05;;Klotter;;;{N};{E}",                     # 4 missing time (no time)
+        f"A4;okänt;22:15;Klotter;;;{N};{E}",                     # 5 unparseable time
+        f"A5;31/02/2024;22:15;Klotter;;;{N};{E}",                # 6 unparseable time
+        f"A6;2024-03-05;25:99;Klotter;;;{N};{E}",                # 7 unparseable time
+        "A7;2024-03-05;22:15;Klotter;;;0;0",                     # 8 outside Sweden
+        "A8;2024-03-05;22:15;Klotter;;;7250000;991772",          # 9 outside Sweden (Oulu)
+        "A9;2024-03-05;22:15;Klotter;;;ej angivet;ej angivet",   # 10 unparseable coordinates
+        "A10;2024-03-05;22:15;Klotter;;;;",                      # 11 no location
+        "A11;2024-03-05;22:15;Klotter;Storgatan 12 B;;;",        # 12 pending (address)
+        "A12;2024-03-05;22:15;Ufo;; Resecentrum ;;",             # 13 pending (place)
+        f"A13;2024-03-05;22:15;Klotter;;;{N};",                  # 14 unparseable coordinates (half)
+        "A14;2024-03-05;22:15;Klotter;Torget 1;;abc;def",        # 15 pending: bad coords, has address
+    ]
+    p = _write(tmp_path / "broken.csv", "\r\n".join(rows) + "\r\n", "cp1252")
+    r = read_incidents(p)
+    _accounted(r)
+    rep = r.report
+    assert (rep["rows_read"], rep["placed"], rep["pending"], rep["rejected"]) == (14, 1, 3, 10)
+    assert rep["rejected_by_reason"] == {"missing time": 2, "unparseable time": 3, "outside Sweden": 2,
+                                         "unparseable coordinates": 2, "no location": 1}
+    got = dict(zip(r.rejected["source_row"], r.rejected["reason"], strict=True))
+    assert got == {3: "missing time", 4: "missing time", 5: "unparseable time", 6: "unparseable time",
+                   7: "unparseable time", 8: "outside Sweden", 9: "outside Sweden",
+                   10: "unparseable coordinates", 11: "no location", 14: "unparseable coordinates"}
+    assert r.rejected["reason_sv"].tolist()[0] == REASONS["missing time"] == "tid saknas"
+    assert r.rejected.loc[r.rejected["source_row"] == 10, "raw_X"].tolist() == ["ej angivet"]
+    assert r.pending["location_text"].tolist() == ["Storgatan 12 B", "Resecentrum", "Torget 1"]
+    assert r.pending["precision"].unique().tolist() == ["pending"]
+    assert r.pending["cell"].tolist() == [0, 0, 0] and r.pending["lat"].isna().all()
+    assert r.pending["source_row"].tolist() == [12, 13, 15]
+    assert rep["unknown_categories"] == {"Ufo": 1}
+    assert rep["encoding"] == "cp1252" and rep["delimiter"] == ";"
+
+
+def test_time_optional_and_boundary() -> None:
+    df = pd.DataFrame({"Datum": ["2024-05-01 12:00", None, "2024-05-01 12:00"],
+                       "Lat": [LAT, LAT, 59.43], "Lon": [LON, LON, 17.28]})
+    r = read_incidents(df, time_optional=True, boundary=box(17.0, 59.3, 17.2, 59.4))
+    assert len(r.placed) == 2 and pd.isna(r.placed["occurred_at"].iloc[1])
+    assert r.rejected["reason"].tolist() == ["outside boundary"]
+    assert r.rejected["reason_sv"].tolist() == ["utanför området"]
+    gdf = gpd.GeoDataFrame(geometry=[box(17.0, 59.3, 17.2, 59.4)], crs=4326).to_crs(3006)
+    assert len(read_incidents(df, boundary=gdf).placed) == 1
+
+
+def test_category_map_and_no_category_column() -> None:
+    df = pd.DataFrame({"Datum": ["2024-05-01 12:00"] * 3, "Typ": ["Mopedbus", "Misshandel", None],
+                       "Lat": [LAT] * 3, "Lon": [LON] * 3})
+    r = read_incidents(df, category_map={"Mopedbus": "ordning"})
+    assert r.placed["category"].tolist() == ["ordning", "vald", "ovrigt"]
+    assert r.report["unknown_category_rows"] == 1
+    r2 = read_incidents(df.drop(columns="Typ"))
+    assert r2.placed["category"].unique().tolist() == ["ovrigt"]
+    assert any("no category column" in w for w in r2.report["warnings"])
+
+
+def test_geocoding_hook_merges_placed_and_rejected() -> None:
+    geocode = pytest.importorskip("lagesbild_geo.geocode")
+    g = geocode.Gazetteer.from_frame(pd.DataFrame({
+        "gatunamn": ["Storgatan", "Storgatan"], "husnummer": [1, 5], "postort": ["Exempelstad"] * 2,
+        "nord": [6_580_000.0, 6_580_040.0], "ost": [660_000.0, 660_000.0]}))
+    df = pd.DataFrame({"Datum": ["2024-05-01 12:00"] * 3, "Adress": ["Storgatan 5", "Lillgatan 1", None],
+                       "Lat": [None, None, LAT], "Lon": [None, None, LON]})
+    r = read_incidents(df, gazetteer=g)
+    _accounted(r)
+    assert len(r.pending) == 0
+    assert sorted(r.placed["precision"].tolist()) == ["address", "point"]
+    assert r.rejected["reason"].tolist() == ["address not found"]
+    assert r.report["match_rate"] == 0.5
+    assert sum(r.report["geocoded_by_tier"].values()) == 1
+    addr = r.placed[r.placed["precision"] == "address"]
+    assert addr["northing"].tolist() == [6_580_040.0] and int(addr["cell"].iloc[0]) != 0
+
+
+def test_make_rejected_shape() -> None:
+    r = make_rejected(pd.DataFrame({"Datum": ["?"], "n": [1]}), "unparseable time", source="a.csv",
+                      source_row=[2])
+    assert r.columns.tolist() == ["source", "source_row", "reason", "reason_sv", "raw_Datum", "raw_n"]
+    assert r["raw_n"].tolist() == ["1"]
+
+
+# --------------------------------------------------------------------------- bad files
+
+
+def test_bad_files_raise_input_error_naming_the_file(tmp_path: Path) -> None:
+    cases: list[tuple[Path, str, dict[str, object]]] = []
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    cases.append((empty, r"empty\.csv is empty", {}))
+    blank = _write(tmp_path / "blank.csv", "\n\n  \n")
+    cases.append((blank, r"blank\.csv is empty", {}))
+    png = tmp_path / "bild.csv"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    cases.append((png, r"bild\.csv .*binary", {}))
+    corrupt = tmp_path / "trasig.xlsx"
+    corrupt.write_bytes(b"PK\x03\x04" + b"garbage" * 50)
+    cases.append((corrupt, r"trasig\.xlsx cannot be opened as an Excel", {}))
+    notzip = tmp_path / "fake.xlsx"
+    notzip.write_text("Datum;Tid\n", encoding="utf-8")
+    cases.append((notzip, r"fake\.xlsx cannot be opened as an Excel", {}))
+    xls = tmp_path / "gammal.xls"
+    xls.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
+    cases.append((xls, r"gammal\.xls .*save it as \.xlsx", {}))
+    bad_json = _write(tmp_path / "events.json", '[{"id": 1, ')
+    cases.append((bad_json, r"events\.json is not valid JSON", {}))
+    book = _polis_xlsx(tmp_path / "polis.xlsx", rows=[["K1", "2024-01-01", "10:00", "1", "Rån", None, N, E]])
+    cases.append((book, r"polis\.xlsx has no sheet 'Blad1'; its sheets are \['Info', 'Brott'\]", {"sheet": "Blad1"}))
+    cases.append((book, r"no sheet number 5", {"sheet": 5}))
+    cases.append((tmp_path / "saknas.csv", r"saknas\.csv does not exist", {}))
+    cases.append((tmp_path, r"is a folder", {}))
+    for path, pattern, kw in cases:
+        with pytest.raises(InputError, match=pattern):
+            read_incidents(path, **kw)  # type: ignore[arg-type]
+
+
+def test_no_recognisable_columns_and_ambiguity(tmp_path: Path) -> None:
+    p = _write(tmp_path / "konstig.csv", "foo;bar\n1;2\n")
+    with pytest.raises(SchemaError, match=r"konstig\.csv: no recognisable incident columns.*'foo', 'bar'"):
+        read_incidents(p)
+    p2 = _write(tmp_path / "tva.csv", "Datum;Brottsdatum;Lat;Lon\n2024-01-01;2024-01-01;59,3;17,1\n")
+    with pytest.raises(SchemaError, match=r"\['Datum', 'Brottsdatum'\]"):
+        read_incidents(p2)
+    r = read_incidents(p2, columns={"date": "Brottsdatum", "datetime": "Datum"})
+    assert r.report["columns_used"]["date"] == "Brottsdatum"
+
+
+def test_header_only_file_reads_zero_rows(tmp_path: Path) -> None:
+    r = read_incidents(_write(tmp_path / "tom.csv", "Datum;Tid;Lat;Long\n"))
+    assert (r.report["rows_read"], len(r.placed), len(r.pending), len(r.rejected)) == (0, 0, 0, 0)
+
+
+def test_no_time_column_rejects_every_row_unless_optional() -> None:
+    df = pd.DataFrame({"Lat": [LAT], "Lon": [LON]})
+    r = read_incidents(df)
+    assert r.rejected["reason"].tolist() == ["missing time"]
+    assert any("no time column" in w for w in r.report["warnings"])
+    assert len(read_incidents(df, time_optional=True).placed) == 1
