@@ -58,9 +58,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACTORS",
+    "AREA_FIELDS",
     "CAUSE_TAGS",
     "DEFAULT_STORE_ENV",
     "MAX_AREA_KM2",
+    "MEASURE_FIELDS",
     "STATUSES",
     "Area",
     "Measure",
@@ -1439,7 +1441,7 @@ class MeasureStore:
         With ``measure_id=None``: the whole trail of that entity type.
 
         Columns: ``seq``, ``entity``, ``entity_id``, ``action`` (create, update, delete,
-        restore, import), ``version`` (after the change), ``user``, ``at`` (UTC ISO),
+        restore), ``version`` (after the change), ``user``, ``at`` (UTC ISO),
         ``fields`` (changed field names), ``before`` and ``after`` (dicts of those
         fields; ``after`` holds the full record on create).
 
