@@ -376,3 +376,21 @@ def test_area_figures() -> None:
     assert area_figures(Bundle(), AREA).attrs["hot_cells"] == 1
     with pytest.raises(InputError):
         area_figures(pd.DataFrame({"x": [1]}), AREA)
+
+
+def test_wdd_matches_the_published_worked_example() -> None:
+    """Wheeler & Ratcliffe (2018), Crime Science 7:11: WDD -118, variance 1568,
+    z -2.98, 95 % CI (-196, -40)."""
+    from lagesbild_geo.followup import wdd
+
+    r = wdd((207, 110), (308, 318), (178, 157), (150, 140))
+    # local: (110-207) - (318-308) = -107; displacement: (157-178) - (140-150) = -11
+    assert (r.local, r.displacement, r.total) == (-107.0, -11.0, -118.0)
+    assert r.se == pytest.approx(math.sqrt(1568))
+    assert round(r.z, 2) == -2.98
+    assert (round(r.ci_low), round(r.ci_high)) == (-196, -40)
+    assert r.p_value == pytest.approx(0.00288, abs=1e-4)
+    # local only (ptools' own test: control flat 20 → 20, treated 20 → 10): -10
+    assert wdd((20, 10), (20, 20)).total == -10.0
+    with pytest.raises(ValidationError, match="treated"):
+        wdd((1, -1), (1, 1))
