@@ -387,12 +387,226 @@ def _cell_text(v: object) -> str | None:
     return str(v)
 
 
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_DATE_FORMAT_IDS = set(range(14, 23)) | {27, 30, 36, 45, 46, 47, 50, 57}
+_TIME_ONLY_IDS = {18, 19, 20, 21, 45, 46, 47}
+
+
+class _Xlsx:
+    """A minimal, fast .xlsx cell reader (values as text, like ``_cell_text``).
+
+    openpyxl builds an object per cell and takes seconds for a 10 000-row police
+    export; this streams the sheet XML with ElementTree. Anything unusual makes
+    it raise, and the caller falls back to openpyxl.
+    """
+
+    def __init__(self, path: Path) -> None:
+        import xml.etree.ElementTree as ET
+
+        self._ET = ET
+        self.zf = zipfile.ZipFile(path)
+        names = set(self.zf.namelist())
+        wb = ET.fromstring(self.zf.read("xl/workbook.xml"))
+        rels = ET.fromstring(self.zf.read("xl/_rels/workbook.xml.rels"))
+        targets = {r.get("Id"): r.get("Target", "") for r in rels}
+        self.sheets: dict[str, str] = {}
+        for sh in wb.iter(f"{_NS_MAIN}sheet"):
+            target = targets[sh.get(f"{_NS_REL}id")]
+            target = target.lstrip("/")
+            if not target.startswith("xl/"):
+                target = "xl/" + target
+            self.sheets[str(sh.get("name"))] = target
+        self.shared: list[str] = []
+        if "xl/sharedStrings.xml" in names:
+            root = ET.fromstring(self.zf.read("xl/sharedStrings.xml"))
+            for si in root.iter(f"{_NS_MAIN}si"):
+                self.shared.append("".join(t.text or "" for t in si.iter(f"{_NS_MAIN}t")))
+        self.date_styles: set[int] = set()
+        self.time_styles: set[int] = set()
+        if "xl/styles.xml" in names:
+            st = ET.fromstring(self.zf.read("xl/styles.xml"))
+            custom = {int(f.get("numFmtId", "0")): f.get("formatCode", "")
+                      for f in st.iter(f"{_NS_MAIN}numFmt")}
+            xfs = st.find(f"{_NS_MAIN}cellXfs")
+            for i, xf in enumerate(xfs if xfs is not None else []):
+                fid = int(xf.get("numFmtId", "0"))
+                code = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.', "", custom.get(fid, "")).lower()
+                is_date = fid in _DATE_FORMAT_IDS or (fid in custom and re.search(r"[dmyhs]", code) is not None)
+                if is_date:
+                    self.date_styles.add(i)
+                    if fid in _TIME_ONLY_IDS or (fid in custom and not re.search(r"[dy]", code)
+                                                 and not re.search(r"m{3,}", code)):
+                        self.time_styles.add(i)
+
+    def close(self) -> None:
+        self.zf.close()
+
+    def rows(self, sheet: str, max_rows: int | None = None) -> list[list[str | None]]:
+        """Cell texts of a sheet, one list per spreadsheet row (row 1 first, gaps kept)."""
+        ET = self._ET
+        out: list[list[str | None]] = []
+        c_tag, v_tag, row_tag, is_tag, t_tag = (f"{_NS_MAIN}c", f"{_NS_MAIN}v", f"{_NS_MAIN}row",
+                                               f"{_NS_MAIN}is", f"{_NS_MAIN}t")
+        with self.zf.open(self.sheets[sheet]) as fh:
+            for _, el in ET.iterparse(fh, events=("end",)):
+                if el.tag != row_tag:
+                    continue
+                rnum = int(el.get("r", len(out) + 1))
+                while len(out) < rnum - 1:
+                    out.append([])
+                cells: list[str | None] = []
+                for c in el.iter(c_tag):
+                    ref = c.get("r")
+                    col = len(cells)
+                    if ref:
+                        col = 0
+                        for ch in ref:
+                            if ch.isalpha():
+                                col = col * 26 + (ord(ch.upper()) - 64)
+                            else:
+                                break
+                        col -= 1
+                    while len(cells) < col:
+                        cells.append(None)
+                    cells.append(self._value(c, v_tag, is_tag, t_tag))
+                while cells and cells[-1] is None:
+                    cells.pop()
+                out.append(cells)
+                el.clear()
+                if max_rows is not None and len(out) >= max_rows:
+                    break
+        return out
+
+    def _value(self, c: Any, v_tag: str, is_tag: str, t_tag: str) -> str | None:
+        t = c.get("t", "n")
+        if t == "inlineStr":
+            node = c.find(is_tag)
+            text = "" if node is None else "".join(x.text or "" for x in node.iter(t_tag))
+            return text if text.strip() else None
+        v = c.find(v_tag)
+        if v is None or v.text is None:
+            return None
+        raw = v.text
+        if t == "s":
+            text = self.shared[int(raw)]
+            return text if text.strip() else None
+        if t in ("str", "e", "d"):
+            return raw if raw.strip() else None
+        if t == "b":
+            return "True" if raw.strip() == "1" else "False"
+        number = float(raw)
+        style = int(c.get("s", "0"))
+        if style in self.date_styles:
+            import datetime as _dt
+
+            if style in self.time_styles and number < 1:
+                return _cell_text(_dt.time(*_split_day_fraction(number)))
+            moment = _dt.datetime(1899, 12, 30) + _dt.timedelta(seconds=round(number * 86400))
+            return _cell_text(moment)
+        return _cell_text(number)
+
+
+def _split_day_fraction(fraction: float) -> tuple[int, int, int]:
+    total = round(fraction * 86400) % 86400
+    return total // 3600, total % 3600 // 60, total % 60
+
+
+def _read_excel_fast(
+    path: Path, name: str, sheet: str | int | None, hint: set[str]
+) -> tuple[list[list[str | None]], str, list[str], list[str]]:
+    """(text rows, chosen sheet, sheet names, warnings) with the fast reader."""
+    book = _Xlsx(path)
+    try:
+        names = list(book.sheets)
+        warnings: list[str] = []
+        chosen = _choose_sheet(names, name, sheet)
+        if chosen is None:
+            best: tuple[tuple[int, int], str] | None = None
+            for sname in names:
+                top = book.rows(sname, max_rows=_HEADER_SCAN)
+                h = _find_header(top, hint)
+                score = sum(1 for v in (top[h] if top else []) if v and fold(v) in hint)
+                nonempty = sum(1 for r in top if any(v is not None for v in r))
+                key = (score, 1 if nonempty > 1 else 0)
+                if best is None or key > best[0]:
+                    best = (key, sname)
+            if best is None:
+                raise InputError(f"{name} has no sheets. Open it in Excel and save it again.")
+            chosen = best[1]
+            if len(names) > 1:
+                warnings.append(f"{name}: read sheet {chosen!r} of {names} (choose another with sheet=).")
+        rows = book.rows(chosen)
+    finally:
+        book.close()
+    return rows, chosen, names, warnings
+
+
+def _choose_sheet(names: list[str], name: str, sheet: str | int | None) -> str | None:
+    if sheet is None:
+        return names[0] if len(names) == 1 else None
+    if isinstance(sheet, int) and not isinstance(sheet, bool):
+        if not 0 <= sheet < len(names):
+            raise InputError(
+                f"{name} has no sheet number {sheet} (sheets are numbered from 0); "
+                f"its sheets are {names}. Choose one with sheet=."
+            )
+        return names[sheet]
+    match = [s for s in names if s == str(sheet)] or [s for s in names if fold(s) == fold(sheet)]
+    if not match:
+        raise InputError(f"{name} has no sheet {sheet!r}; its sheets are {names}. Choose one with sheet=.")
+    return match[0]
+
+
+def _text_rows_to_frame(
+    text_rows: list[list[str | None]], name: str, chosen: str, names: list[str], hint: set[str],
+    warnings: list[str],
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    if not any(any(v is not None for v in r) for r in text_rows):
+        raise InputError(
+            f"Sheet {chosen!r} of {name} is empty. Choose the sheet with the data with sheet= "
+            f"(sheets: {names})."
+        )
+    h = _find_header(text_rows, hint)
+    header = text_rows[h]
+    body = text_rows[h + 1:]
+    width = max([len(header), *(len(r) for r in body)]) if body else len(header)
+    # drop trailing columns that are empty everywhere
+    while width > 0 and (width > len(header) or _is_blank(header[width - 1])) and all(
+        len(r) < width or r[width - 1] is None for r in body
+    ):
+        width -= 1
+    cols = _unique_names([*(header[:width]), *([""] * max(0, width - len(header)))])
+    src = np.arange(h + 2, h + 2 + len(body), dtype=np.int64)
+    keep = np.array([any(v is not None for v in r[:width]) for r in body], dtype=bool)
+    kept = [r for r, k in zip(body, keep, strict=True) if k]
+    data = {c: pd.array([(r[j] if j < len(r) else None) for r in kept], dtype="str")
+            for j, c in enumerate(cols)}
+    df = pd.DataFrame(data, columns=cols)
+    info = {
+        "format": "excel", "encoding": None, "delimiter": None, "decimal": ".", "thousands": None,
+        "sheet": chosen, "sheets": names, "layer": None, "header_row": h + 1,
+        "source_row": src[keep] if len(body) else src, "warnings": warnings,
+    }
+    return df, info
+
+
 def _read_excel(
     path: Path, name: str, sheet: str | int | None, hint: set[str]
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    import xml.etree.ElementTree as ET
+
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    try:
+        rows_fast, chosen_fast, names_fast, warn_fast = _read_excel_fast(path, name, sheet, hint)
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, KeyError, ValueError, IndexError, TypeError, OSError, ET.ParseError):
+        pass  # unusual workbook: openpyxl below decides (and words the error)
+    else:
+        return _text_rows_to_frame(rows_fast, name, chosen_fast, names_fast, hint, warn_fast)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError) as exc:
@@ -443,33 +657,7 @@ def _read_excel(
     finally:
         wb.close()
     text_rows = [[_cell_text(v) for v in r] for r in rows]
-    if not any(any(v is not None for v in r) for r in text_rows):
-        raise InputError(
-            f"Sheet {chosen!r} of {name} is empty. Choose the sheet with the data with sheet= "
-            f"(sheets: {names})."
-        )
-    h = _find_header(text_rows, hint)
-    header = text_rows[h]
-    body = text_rows[h + 1:]
-    width = max([len(header), *(len(r) for r in body)]) if body else len(header)
-    # drop trailing columns that are empty everywhere
-    while width > 0 and (width > len(header) or _is_blank(header[width - 1])) and all(
-        len(r) < width or r[width - 1] is None for r in body
-    ):
-        width -= 1
-    cols = _unique_names([*(header[:width]), *([""] * max(0, width - len(header)))])
-    src = np.arange(h + 2, h + 2 + len(body), dtype=np.int64)
-    keep = np.array([any(v is not None for v in r[:width]) for r in body], dtype=bool)
-    data = {c: pd.array([(r[j] if j < len(r) else None) for r, k in zip(body, keep, strict=True) if k],
-                        dtype="str")
-            for j, c in enumerate(cols)}
-    df = pd.DataFrame(data, columns=cols)
-    info = {
-        "format": "excel", "encoding": None, "delimiter": None, "decimal": ".", "thousands": None,
-        "sheet": chosen, "sheets": names, "layer": None, "header_row": h + 1,
-        "source_row": src[keep], "warnings": warnings,
-    }
-    return df, info
+    return _text_rows_to_frame(text_rows, name, chosen, names, hint, warnings)
 
 
 # --------------------------------------------------------------------------- JSON / geo

@@ -469,3 +469,31 @@ def test_no_time_column_rejects_every_row_unless_optional() -> None:
     assert r.rejected["reason"].tolist() == ["missing time"]
     assert any("no time column" in w for w in r.report["warnings"])
     assert len(read_incidents(df, time_optional=True).placed) == 1
+
+
+def test_fast_xlsx_reader_agrees_with_openpyxl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import lagesbild_geo.io as lio
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Blad"
+    ws.append(["Datum", "Tid", "Lat", "Lon", "Flagga", "Kod", "Text"])
+    ws.append([dt.date(2024, 3, 5), dt.time(22, 15), 59.367441, 17.105982, True, "0356", "Å ä ö"])
+    ws.append([dt.datetime(2024, 10, 27, 2, 30, 15), dt.time(0, 40), 59.0, 17, False, None, " "])
+    ws["B3"].number_format = "h:mm"
+    ws["G4"] = "efter lucka"
+    wb.save(tmp_path / "b.xlsx")
+    fast_df, fast_info = read_table(tmp_path / "b.xlsx")
+    assert fast_df["Tid"].tolist()[:2] == ["22:15:00", "00:40:00"] and fast_df["Tid"].isna().iloc[2]
+    assert fast_df["Datum"].tolist()[:2] == ["2024-03-05 00:00:00", "2024-10-27 02:30:15"]
+    assert fast_df["Flagga"].tolist()[:2] == ["True", "False"]
+    assert fast_df["Lat"].tolist()[:2] == ["59.367441", "59"]
+    assert fast_info["source_row"].tolist() == [2, 3, 4]
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise KeyError("force the openpyxl path")
+
+    monkeypatch.setattr(lio, "_read_excel_fast", refuse)
+    slow_df, slow_info = read_table(tmp_path / "b.xlsx")
+    pd.testing.assert_frame_equal(fast_df, slow_df)
+    assert slow_info["source_row"].tolist() == fast_info["source_row"].tolist()
