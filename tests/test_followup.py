@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyproj import Transformer
 from shapely.geometry import Polygon, box
 
@@ -394,3 +396,19 @@ def test_wdd_matches_the_published_worked_example() -> None:
     assert wdd((20, 10), (20, 20)).total == -10.0
     with pytest.raises(ValidationError, match="treated"):
         wdd((1, -1), (1, 1))
+
+
+_count = st.integers(min_value=0, max_value=10_000)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_count, _count, _count, _count, st.integers(1, 10_000), st.integers(1, 10_000))
+def test_wdq_identities(rb: int, ra: int, db: int, da: int, cb: int, ca: int) -> None:
+    r = wdq(rb, ra, db, da, cb, ca)
+    # TNE = Ca * (-SM - DM): the net effect in area + buffer, scaled to the after control
+    assert r.total_net_effect == pytest.approx(ca * (-r.success_measure
+                                                     - r.displacement_measure), abs=1e-6)
+    assert r.net_effect == pytest.approx(-r.success_measure)
+    if r.success_measure != 0:
+        assert r.wdq * r.success_measure == pytest.approx(r.displacement_measure, abs=1e-9)
+    assert (r.band == "no_success") == (r.success_measure >= 0)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Polygon
 
 from lagesbild_geo.errors import ConflictError, NotFoundError, StoreError, ValidationError
@@ -24,6 +26,7 @@ from lagesbild_geo.measures import (
     validate_geometry,
     validate_measure,
 )
+from lagesbild_geo.schema import CATEGORY_LABELS
 
 # ~1.1 km x 0.56 km rectangle in Exempelstad (lon/lat)
 SQUARE = Polygon([(17.10, 59.37), (17.12, 59.37), (17.12, 59.375), (17.10, 59.375)])
@@ -458,3 +461,31 @@ def test_connections_of_finished_threads_are_closed(store: MeasureStore, area: A
         t.join()
     assert len(store._conns) <= 2  # this thread's and the last finished one's
     assert len(store.list_areas()) == 1
+
+
+_text_st = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=40)
+
+
+@settings(max_examples=40, deadline=None)
+@given(title=_text_st.filter(lambda t: t.strip() != ""), description=_text_st,
+       partners=st.lists(_text_st.filter(lambda t: "," not in t and ";" not in t
+                                         and t.strip() != ""), max_size=3),
+       cost=st.one_of(st.none(), st.floats(min_value=0, max_value=1e9)),
+       cats=st.lists(st.sampled_from(list(CATEGORY_LABELS) + list(CATEGORY_LABELS.values())),
+                     min_size=1, max_size=4))
+def test_any_valid_measure_round_trips(tmp_path_factory: pytest.TempPathFactory, title: str,
+                                       description: str, partners: list[str],
+                                       cost: float | None, cats: list[str]) -> None:
+    with MeasureStore(tmp_path_factory.mktemp("h") / "s.sqlite") as s:
+        a = s.add_area(name="A", geometry=SQUARE)
+        m = s.add_measure(area_id=a.id, title=title, description=description,
+                          partners=partners, cost=cost, target_categories=cats)
+        assert s.get_measure(m.id) == m
+        assert m.title == title.strip() and m.description == description.strip()
+        assert m.cost == cost
+        assert set(m.target_categories) <= set(CATEGORY_LABELS)
+        assert len(m.target_categories) == len({c if c in CATEGORY_LABELS else
+                                                {v: k for k, v in CATEGORY_LABELS.items()}[c]
+                                                for c in cats})
+        row = s.list_measures().loc[m.id]
+        assert row["title"] == m.title and list(row["partners"]) == list(m.partners)
