@@ -1788,6 +1788,10 @@ def _geocode_pending(result: ReadResult, gazetteer: Any, settings: Settings) -> 
     rejected = pd.concat([result.rejected, rej], ignore_index=True) if len(rej) else result.rejected
     if len(rej) and len(result.rejected) == 0:
         rejected = rej.reset_index(drop=True)
+    text_cols = {c: "string" for c in rejected.columns if c not in ("source_row",)
+                 and str(rejected[c].dtype) != "string"}
+    if text_cols:
+        rejected = rejected.astype(text_cols)
     report = dict(result.report)
     report["geocoded_by_tier"] = dict(g.report.get("geocoded_by_tier", {}))
     report["match_rate"] = g.report.get("match_rate")

@@ -497,3 +497,18 @@ def test_fast_xlsx_reader_agrees_with_openpyxl(tmp_path: Path, monkeypatch: pyte
     slow_df, slow_info = read_table(tmp_path / "b.xlsx")
     pd.testing.assert_frame_equal(fast_df, slow_df)
     assert slow_info["source_row"].tolist() == fast_info["source_row"].tolist()
+
+
+def test_geocoded_rejected_rows_keep_text_dtypes() -> None:
+    geocode = pytest.importorskip("lagesbild_geo.geocode")
+    g = geocode.Gazetteer.from_frame(pd.DataFrame({
+        "gatunamn": ["Storgatan"], "husnummer": [1], "postort": ["Exempelstad"],
+        "nord": [6_580_000.0], "ost": [660_000.0]}))
+    df = pd.DataFrame({"Datum": ["2024-05-01 12:00", None, "2024-05-01 12:00"],
+                       "Adress": ["Lillgatan 1", "Storgatan 1", "Storgatan 1"]})
+    r = read_incidents(df, gazetteer=g)
+    assert r.rejected["reason"].tolist() == ["missing time", "address not found"]
+    assert r.rejected["source_row"].tolist() == [2, 1]
+    assert str(r.rejected["source_row"].dtype) == "int64"
+    assert all(str(r.rejected[c].dtype) == "string" for c in r.rejected.columns if c != "source_row")
+    assert r.placed["precision"].tolist() == ["address"]
