@@ -426,3 +426,32 @@ def test_sample_clusters_cover_the_planted_hotspots(sample):
         if h["kind"] in ("persistent", "emerging"):
             assert shapely.contains_xy(shapely.union_all(c.geometry.values), h["lon"], h["lat"]), \
                 h["name"]
+
+
+@pytest.mark.parametrize(("tile", "kd_max"), [(4096, 50_000), (512, 0), (300, 10**9)])
+def test_grid_dbscan_equals_sklearn_on_the_snapped_points(monkeypatch, tile, kd_max):
+    """Every route of the grid DBSCAN (KD counts, FFT counts, many tiles) gives the
+    same core points and clusters as sklearn DBSCAN with sample_weight on the
+    same snapped points."""
+    from sklearn.cluster import DBSCAN
+
+    monkeypatch.setattr(hotspots, "_TILE", tile)
+    monkeypatch.setattr(hotspots, "_KD_MAX", kd_max)
+    rng = np.random.default_rng(8)
+    n = 6000
+    centres = np.array([[2560.0, 1000.0], [1500.0, 2550.0], [4000.0, 3000.0], [600.0, 600.0]])
+    k = rng.integers(0, 4, n // 2)
+    x = np.r_[rng.uniform(0, 5000, n // 2), centres[k, 0] + rng.normal(0, 70, n // 2)]
+    y = np.r_[rng.uniform(0, 4000, n // 2), centres[k, 1] + rng.normal(0, 70, n // 2)]
+    x[:300] = x[300:600]  # duplicates
+    y[:300] = y[300:600]
+    snap, eps, ms = 5.0, 100.0, 12
+    lab = hotspots._dbscan_snapped(x, y, eps_m=eps, min_samples=ms, snap_m=snap)
+    ix, iy = np.floor(x / snap).astype(np.int64), np.floor(y / snap).astype(np.int64)
+    _, first, inv, w = np.unique(ix * 10**6 + iy, return_index=True, return_inverse=True,
+                                 return_counts=True)
+    cells = np.column_stack([ix[first], iy[first]]).astype(float)
+    ref = DBSCAN(eps=eps / snap + 1e-9, min_samples=ms).fit(cells, sample_weight=w).labels_[inv]
+    assert ((ref == -1) == (lab == -1)).all()
+    assert np.unique(ref[ref >= 0]).size == np.unique(lab[lab >= 0]).size >= 4
+    assert _agreement(ref, lab) >= 0.999
