@@ -427,18 +427,23 @@ def read_districts(
         report["population_source"] = "column" if pop_col else None
     report["population_missing"] = frame.loc[frame["population"].isna(), "district_code"].tolist()
 
-    metric = geoseries.to_crs(_METRIC_CRS) if crs.to_epsg() != 3006 else geoseries
-    if check:
-        report.update(_topology(np.asarray(metric.array, dtype=object),
-                                frame["district_code"].to_numpy()))
-    report["total_area_m2"] = float(shapely.area(np.asarray(metric.array, dtype=object)).sum())
-
     wgs = geoseries.to_crs(4326) if crs.to_epsg() != 4326 else geoseries
-    wgeoms = np.asarray(wgs.array, dtype=object)
-    still = ~shapely.is_valid(wgeoms)
+    wg = np.asarray(wgs.array, dtype=object)
+    still = ~shapely.is_valid(wg)
     if still.any():  # reprojection can bend a valid ring into an invalid one
-        wgeoms, _ = _repair(wgeoms)
-    out = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(wgeoms, crs=4326))
+        wg, _ = _repair(wg)
+    # A valid polygonal coverage (no overlaps, matching shared edges) lets the topology
+    # check skip its overlap search and assign_districts take its fast path.
+    valid_cov = len(wg) < 2 or bool(shapely.coverage_is_valid(wg))
+    report["is_coverage"] = valid_cov
+
+    metric = geoseries.to_crs(_METRIC_CRS) if crs.to_epsg() != 3006 else geoseries
+    mg = np.asarray(metric.array, dtype=object)
+    if check:
+        report.update(_topology(mg, frame["district_code"].to_numpy(), coverage=valid_cov))
+    report["total_area_m2"] = float(shapely.area(mg).sum())
+
+    out = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(wg, crs=4326))
     out["district_code"] = out["district_code"].astype(str)
     out["district_name"] = out["district_name"].astype(str)
     out = out.set_index("district_code")
@@ -460,6 +465,8 @@ def read_districts(
         report["warnings"].append(msg)
         warnings.warn(msg, UserWarning, stacklevel=2)
     out.attrs["report"] = report
+    # Remembered for assign_districts (checked against the geometries before use).
+    out.attrs["_coverage"] = {"n": len(wg), "area": float(shapely.area(wg).sum()), "valid": valid_cov}
     return out
 
 
@@ -598,10 +605,10 @@ def _read_plain_table(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, sep=None, engine="python", dtype=str, encoding="utf-8-sig")
 
 
-def _topology(metric: npt.NDArray[Any], codes: npt.NDArray[Any]) -> dict[str, Any]:
+def _topology(metric: npt.NDArray[Any], codes: npt.NDArray[Any], *, coverage: bool) -> dict[str, Any]:
     """Overlaps (pairs and m²) and gaps (holes in the union, m²) of a district layer in metres."""
     tree = shapely.STRtree(metric)
-    if metric.size < 2 or bool(shapely.coverage_is_valid(metric)):
+    if coverage:
         pairs = np.zeros((2, 0), dtype=np.int64)  # a valid coverage: no overlaps, skip the search
     else:
         ov = tree.query(metric, predicate="overlaps")
@@ -654,7 +661,7 @@ class _Locator:
     STRtree query. No geometry object is built per point except for those.
     """
 
-    def __init__(self, geoms: npt.NDArray[Any], *, target_cells: int) -> None:
+    def __init__(self, geoms: npt.NDArray[Any], *, target_cells: int, coverage: bool | None = None) -> None:
         # Private copies: preparing attaches a cache to a geometry; leave the caller's alone.
         self.geoms = shapely.from_wkb(shapely.to_wkb(geoms))
         shapely.prepare(self.geoms)
@@ -672,7 +679,7 @@ class _Locator:
         self.ny = math.ceil((maxy - miny) / self.sy) + 3
         # Interiors that intersect (overlaps, one inside another): candidates by boundary
         # alone would be incomplete, so border points then take the STRtree path.
-        self.overlapping = _interiors_intersect(self.geoms, self.tree)
+        self.overlapping = (not coverage) if coverage is not None else _interiors_intersect(self.geoms, self.tree)
         self._build()
 
     def _build(self) -> None:
@@ -680,6 +687,7 @@ class _Locator:
         ncell = nx * ny
         lo = np.full(ncell, np.iinfo(np.int32).max, dtype=np.int32)
         hi = np.full(ncell, -1, dtype=np.int32)
+        mid = np.full(ncell, -1, dtype=np.int32)
         multi = np.zeros(ncell, dtype=bool)
         rings = shapely.get_parts(shapely.boundary(self.geoms), return_index=True)
         coords, part = shapely.get_coordinates(rings[0], return_index=True)
@@ -715,9 +723,15 @@ class _Locator:
             for key, gk in passes:
                 np.minimum.at(lo, key, gk)
                 np.maximum.at(hi, key, gk)
+            # A third district (a triple junction) goes in the middle slot; a fourth
+            # makes the cell "multi": its points take the STRtree path.
+            odd_passes = []
             for key, gk in passes:
                 odd = (gk != lo[key]) & (gk != hi[key])
-                multi[key[odd]] = True
+                mid[key[odd]] = gk[odd]
+                odd_passes.append((key[odd], gk[odd]))
+            for key, gk in odd_passes:
+                multi[key[gk != mid[key]]] = True
         border = hi >= 0
         labels, ncomp = ndimage.label(~border.reshape(ny, nx))
         flat = labels.ravel()
@@ -732,6 +746,7 @@ class _Locator:
         self.raster = table[flat]
         self.lo = np.where(border, lo, -1)
         self.hi = hi
+        self.mid = mid
         self.multi = multi
 
     def _query(self, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> npt.NDArray[np.int32]:
@@ -770,13 +785,18 @@ class _Locator:
         fidx, fkey = bidx[~slow], bkey[~slow]
         if fidx.size:
             fx, fy = x[fidx], y[fidx]
-            lo, hi = self.lo[fkey], self.hi[fkey]
-            in_lo = shapely.intersects_xy(self.geoms[lo], fx, fy)
-            res = np.where(in_lo, lo, -1).astype(np.int32)
-            two = ~in_lo & (hi != lo)
-            if two.any():
-                in_hi = shapely.intersects_xy(self.geoms[hi[two]], fx[two], fy[two])
-                res[np.flatnonzero(two)[in_hi]] = hi[two][in_hi]
+            # Candidates in ascending district order (lo < mid < hi): the first that
+            # contains the point wins, as on the STRtree path.
+            res = np.full(fidx.size, -1, dtype=np.int32)
+            todo = np.ones(fidx.size, dtype=bool)
+            for cand in (self.lo[fkey], self.mid[fkey], self.hi[fkey]):
+                test = np.flatnonzero(todo & (cand >= 0))
+                if test.size == 0:
+                    continue
+                hit = shapely.intersects_xy(self.geoms[cand[test]], fx[test], fy[test])
+                res[test[hit]] = cand[test[hit]]
+                todo[test[hit]] = False
+                todo &= ~((cand >= 0) & (cand == self.hi[fkey]))  # hi tested: done
             out[fidx] = res
         return out
 
@@ -793,7 +813,19 @@ def _interiors_intersect(geoms: npt.NDArray[Any], tree: shapely.STRtree) -> bool
 
 
 def _target_cells(n_points: int, n_districts: int) -> int:
-    return int(min(max(4 * n_points, 400 * n_districts, 1 << 16), 1 << 24))
+    # Raster cost grows with its cells, exact tests with the share of points in border
+    # cells (which falls as cells shrink): about one cell per point balances them.
+    return int(min(max(n_points, 64 * n_districts, 1 << 16), 1 << 23))
+
+
+def _coverage_flag(districts: gpd.GeoDataFrame, geoms: npt.NDArray[Any]) -> bool | None:
+    """The valid-coverage flag read_districts computed, if the geometries are still the same."""
+    known = districts.attrs.get("_coverage")
+    if not isinstance(known, dict) or known.get("n") != len(geoms):
+        return None
+    if not np.isclose(float(shapely.area(geoms).sum()), known.get("area", -1.0), rtol=1e-12, atol=0):
+        return None
+    return bool(known.get("valid"))
 
 
 def _locate(districts: gpd.GeoDataFrame, lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.int32]:
@@ -801,7 +833,8 @@ def _locate(districts: gpd.GeoDataFrame, lon: npt.ArrayLike, lat: npt.ArrayLike)
     n = np.asarray(lon).size
     if n == 0:
         return np.zeros(0, dtype=np.int32)
-    return _Locator(geoms, target_cells=_target_cells(n, len(geoms))).locate(lon, lat)
+    loc = _Locator(geoms, target_cells=_target_cells(n, len(geoms)), coverage=_coverage_flag(districts, geoms))
+    return loc.locate(lon, lat)
 
 
 def _check_districts(districts: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
@@ -951,6 +984,21 @@ def assign_districts(
 # ----------------------------------------------------------------------------------------
 
 
+def _centres(cells: gpd.GeoDataFrame) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """(lon, lat) of each cell's centre: the H3 cell centre for an H3 index, else the centroid."""
+    idx = cells.index
+    if idx.dtype == np.uint64 and len(idx):
+        from . import grid
+
+        try:
+            lat, lon = grid.cells_to_latlng(idx.to_numpy())
+            return lon, lat
+        except ValueError:  # not H3 cells: fall back to the polygons
+            pass
+    cent = shapely.centroid(np.asarray(cells.geometry.array, dtype=object))
+    return shapely.get_x(cent), shapely.get_y(cent)
+
+
 def cells_to_districts(
     cells: gpd.GeoDataFrame,
     districts: gpd.GeoDataFrame,
@@ -968,7 +1016,8 @@ def cells_to_districts(
     districts
         From :func:`read_districts`.
     how
-        ``"centroid"``: each cell wholly to the district containing its centroid (share 1;
+        ``"centroid"``: each cell wholly to the district containing its centre (the H3
+        cell centre when the index holds H3 cells, else the polygon's centroid; share 1;
         the cell is an areal unit here, so this is a choice, not a point assignment).
         ``"area"``: shares by the area (EPSG:3006) of the cell in each district; the part
         outside every district becomes a row with ``district_code`` NA. Shares of a cell
@@ -1006,11 +1055,8 @@ def cells_to_districts(
     codes = np.asarray(districts.index, dtype=object)
     geoms = np.asarray(cells.geometry.array, dtype=object)
     if how == "centroid":
-        cent = shapely.centroid(geoms)
-        x, y = shapely.get_x(cent), shapely.get_y(cent)
-        loc = _Locator(np.asarray(districts.geometry.array, dtype=object),
-                       target_cells=_target_cells(len(geoms), len(districts)))
-        pos = loc._query(x, y)
+        x, y = _centres(cells)
+        pos = _locate(districts, x, y)
         cell_idx = np.arange(len(geoms))
         share = np.ones(len(geoms))
     else:

@@ -1,0 +1,177 @@
+"""Benchmark: build_lagesbild on 1 000 000 incidents and 6 000 districts vs the floor; assign_districts vs sjoin.
+
+Run: ``.venv/bin/python benchmarks/bench_pipeline.py [--n 1000000] [--districts 6000]``
+
+Prints, in one run:
+
+1. the floor: a bare pyarrow read of the input + one pyproj transform (SWEREF 99 TM →
+   WGS84) + a bare h3 index of the points (loop over h3's integer API);
+2. ``build_lagesbild`` (read → place → index → count → Gi* → districts → summary;
+   clusters, emerging hotspots and the report excluded) and its ratio to the floor
+   (target ≤ 2×);
+3. ``assign_districts`` vs ``geopandas.sjoin`` on the same points (target ≥ 4×), and
+   whether both give exactly the same district for every point.
+
+Synthetic data is generated here (seeded): districts are a Voronoi tessellation of
+random seeds over a 170 × 155 km region of Svealand (6 000 polygons, like DeSO), the
+incidents a mix of background and hotspots, SWEREF 99 TM coordinates in Parquet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import shapely
+from pyproj import Transformer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lagesbild_geo.districts import assign_districts, read_districts
+from lagesbild_geo.pipeline import PipelineConfig, SourceConfig, build_lagesbild
+
+X0, X1, Y0, Y1 = 15.5, 18.5, 58.8, 60.2  # lon/lat box
+RAW_TYPES = np.array(["Misshandel", "Stöld", "Skadegörelse", "Inbrott i bostad", "Rån", "Narkotikabrott",
+                      "Klotter", "Ofredande", "Bedrägeri", "Snatteri"])
+
+
+def make_districts(n: int, rng: np.random.Generator) -> gpd.GeoDataFrame:
+    box = shapely.box(X0, Y0, X1, Y1)
+    # Denser seeds near "towns" so district sizes vary like DeSO (small in towns, large outside).
+    towns = rng.uniform([X0, Y0], [X1, Y1], (12, 2))
+    k = n // 2
+    near = towns[rng.integers(0, len(towns), k)] + rng.normal(0, 0.08, (k, 2))
+    far = rng.uniform([X0, Y0], [X1, Y1], (n - k, 2))
+    seeds = np.vstack([near, far])
+    seeds[:, 0] = np.clip(seeds[:, 0], X0 + 1e-4, X1 - 1e-4)
+    seeds[:, 1] = np.clip(seeds[:, 1], Y0 + 1e-4, Y1 - 1e-4)
+    polys = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=box))
+    polys = shapely.intersection(polys, box)
+    codes = [f"{1000 + i // 1000:04d}C{i % 10000:04d}" for i in range(len(polys))]
+    return gpd.GeoDataFrame({"deso": codes, "namn": [f"Distrikt {i}" for i in range(len(polys))],
+                             "befolkning": rng.integers(700, 2700, len(polys))},
+                            geometry=polys, crs=4326)
+
+
+def make_incidents(n: int, rng: np.random.Generator) -> pa.Table:
+    # Like real data: most incidents in and around towns (population), a few rural ones,
+    # and 300 tight hotspots.
+    towns = rng.uniform([X0 + 0.2, Y0 + 0.1], [X1 - 0.2, Y1 - 0.1], (40, 2))
+    size = rng.pareto(1.5, len(towns)) + 1
+    w = size / size.sum()
+    hot = towns[rng.integers(0, len(towns), 300)] + rng.normal(0, 0.02, (300, 2))
+    k_hot, k_rural = int(n * 0.3), int(n * 0.05)
+    k_town = n - k_hot - k_rural
+    t_pick = rng.choice(len(towns), k_town, p=w)
+    pts = np.vstack([
+        hot[rng.integers(0, len(hot), k_hot)] + rng.normal(0, 0.002, (k_hot, 2)),
+        towns[t_pick] + rng.normal(0, 1, (k_town, 2)) * (0.015 * np.sqrt(size[t_pick]))[:, None],
+        rng.uniform([X0, Y0], [X1, Y1], (k_rural, 2)),
+    ])
+    pts[:, 0] = np.clip(pts[:, 0], X0 + 1e-4, X1 - 1e-4)
+    pts[:, 1] = np.clip(pts[:, 1], Y0 + 1e-4, Y1 - 1e-4)
+    pts = pts[rng.permutation(n)]
+    e, nn = Transformer.from_crs(4326, 3006, always_xy=True).transform(pts[:, 0], pts[:, 1])
+    t0 = np.datetime64("2024-01-01T00:00:00", "s")
+    secs = rng.integers(0, 2 * 365 * 86400, n)
+    return pa.table({
+        "Diarienummer": pa.array([f"D{i:08d}" for i in range(n)]),
+        "Brottsdatum": pa.array((t0 + secs.astype("timedelta64[s]")).astype("datetime64[s]")),
+        "Brottstyp": pa.array(RAW_TYPES[rng.integers(0, len(RAW_TYPES), n)]),
+        "Nord": pa.array(np.round(nn, 1)),
+        "Ost": pa.array(np.round(e, 1)),
+    })
+
+
+def floor(path: Path) -> float:
+    t = time.perf_counter()
+    table = pq.read_table(path)
+    e = table.column("Ost").to_numpy()
+    n = table.column("Nord").to_numpy()
+    lon, lat = Transformer.from_crs(3006, 4326, always_xy=True).transform(e, n)
+    f = h3.api.basic_int.latlng_to_cell
+    cells = np.fromiter(map(f, lat.tolist(), lon.tolist(), [9] * len(lat)), dtype=np.uint64, count=len(lat))
+    assert cells.size == table.num_rows
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--districts", type=int, default=6000)
+    ap.add_argument("--seed", type=int, default=20240101)
+    args = ap.parse_args()
+    rng = np.random.default_rng(args.seed)
+    tmp = Path(tempfile.mkdtemp(prefix="bench_pipeline_"))
+    t = time.perf_counter()
+    dist = make_districts(args.districts, rng)
+    dpath = tmp / "districts.parquet"
+    dist.to_parquet(dpath)
+    ipath = tmp / "incidents.parquet"
+    pq.write_table(make_incidents(args.n, rng), ipath)
+    print(f"data: {args.n:,} incidents, {len(dist):,} districts in {tmp} "
+          f"(generated in {time.perf_counter() - t:.1f} s)")
+
+    gc.collect()
+    t_floor = min(floor(ipath) for _ in range(2))
+    print(f"floor (pyarrow read + pyproj transform + bare h3 index): {t_floor:6.2f} s")
+
+    cfg = PipelineConfig(incidents=(SourceConfig(str(ipath), name="bench"),), districts=str(dpath),
+                         period="2025", previous_period="previous", clusters=False, emerging=False,
+                         created_at="2026-01-01T00:00:00+00:00")
+    steps: dict[str, float] = {}
+    last = [time.perf_counter(), ""]
+
+    def progress(step: str, fraction: float) -> None:
+        now = time.perf_counter()
+        if step == last[1]:
+            steps[step] = steps.get(step, 0.0) + now - float(last[0])
+        last[0], last[1] = now, step
+
+    gc.collect()
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lb = build_lagesbild(cfg, progress=progress)
+    t_pipe = time.perf_counter() - t
+    s = lb.district_summary
+    print(f"build_lagesbild:                                        {t_pipe:6.2f} s  "
+          f"= {t_pipe / t_floor:.2f}x the floor (target <= 2x)")
+    print("  steps: " + ", ".join(f"{k} {v:.2f} s" for k, v in steps.items()))
+    print(f"  placed {len(lb.incidents):,}; {len(lb.cells):,} cells; "
+          f"{int(lb.hotspots['hotspot_class'].str.startswith('hot').sum()):,} hot cells; "
+          f"period total {int(s.loc['_total', 'total']):,} = districts + outside "
+          f"{int(s.loc[s['row_type'] != 'total', 'total'].sum()):,}")
+
+    # assign_districts vs sjoin on the same points.
+    inc = lb.incidents[["lat", "lon"]].copy()
+    d = read_districts(dpath, check=False)
+    gc.collect()
+    t = time.perf_counter()
+    ours = assign_districts(inc, d)
+    t_ours = time.perf_counter() - t
+    gc.collect()
+    t = time.perf_counter()
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(inc["lon"].to_numpy(), inc["lat"].to_numpy()), crs=4326)
+    joined = gpd.sjoin(pts, d[["geometry"]].reset_index(), how="left", predicate="intersects")
+    t_sjoin = time.perf_counter() - t
+    ref = joined[~joined.index.duplicated(keep="first")]["district_code"].astype(object).fillna("NA").to_numpy()
+    got = ours["district_code"].astype(object).fillna("NA").to_numpy()
+    same = bool((ref == got).all())
+    print(f"assign_districts: {t_ours:6.2f} s   geopandas.sjoin: {t_sjoin:6.2f} s   "
+          f"= {t_sjoin / t_ours:.1f}x faster (target >= 4x); identical districts: {same} "
+          f"({int((ref != got).sum())} differ, {int((got == 'NA').sum())} outside)")
+
+
+if __name__ == "__main__":
+    main()
