@@ -51,7 +51,7 @@ def fold_words(text: object) -> str:
     if text is None or (isinstance(text, float) and text != text):
         return ""
     s = str(text)
-    if not s or s in ("<NA>", "nan"):
+    if not s or s == "<NA>":
         return ""
     s = s.lower().translate(_TRANSLATE)
     if not s.isascii():
@@ -93,11 +93,11 @@ _COLON_ABBREV = (
 # A street-type abbreviation glued to a word: "storg." "storgt" "stationsv." "stationsvg".
 # The "vg" rule runs first: "Stationsvg." must not read as "Stationsv" + "g.".
 _SUFFIX_ABBREV = (
-    (re.compile(r"([a-z]{2,})(?:vg\.?|v\.)(?=[\s,0-9]|$)"), r"\1vagen "),
-    (re.compile(r"([a-z]{2,})(?:gt\.?|g\.)(?=[\s,0-9]|$)"), r"\1gatan "),
-    (re.compile(r"\bgt\.?(?=[\s,0-9]|$)"), "gatan "),
-    (re.compile(r"\bvg\.?(?=[\s,0-9]|$)"), "vagen "),
+    (re.compile(r"([a-z]{2,})(?:vg\.?|v\.)(?![a-z])"), r"\1vagen "),
+    (re.compile(r"([a-z]{2,})(?:gt\.?|g\.)(?![a-z])"), r"\1gatan "),
 )
+# A street-type abbreviation as a word of its own: "Stor gt 5".
+_WORD_ABBREV = {"gt": "gatan", "vg": "vagen"}
 # House-number ranges and lists: "12-14", "12 - 14", "12/14" -> "12".
 _RANGE = re.compile(r"(\d+)\s*[-/&]\s*\d+")
 _TOKEN = re.compile(r"\d+|[a-z]+|,")
@@ -202,7 +202,7 @@ def parse_address(text: object) -> ParsedAddress:
     return _parse_full(text)
 
 
-_SIMPLE = re.compile(r"\s*([^\d,]*[^\d,\s])\s*(\d{1,4})\s*([A-Za-z])?\s*$")
+_SIMPLE = re.compile(r"\s*([^\d,]*[^\d,\s])\s+(\d{1,4})\s*([A-Za-z])?\s*$")
 
 
 @functools.lru_cache(maxsize=65536)
@@ -231,9 +231,9 @@ def _parse_full(text: object) -> ParsedAddress:
     seen_comma = False
     if i < n and tokens[i].isdigit() and street:
         tok = tokens[i]
-        # A 5-digit number right after the street is a postcode, not a house number.
-        if not (len(tok) == 5 and tok[0] != "0"):
-            number = int(tok[:6])
+        # House numbers have at most 4 digits; "64530" right after the street is a postcode.
+        if len(tok.lstrip("0")) <= 4:
+            number = int(tok)
             i += 1
             if i < n and len(tokens[i]) == 1 and tokens[i].isalpha():
                 letter = tokens[i]
@@ -277,6 +277,7 @@ def _parse_full(text: object) -> ParsedAddress:
     if not street and town:  # e.g. ", Exempelstad" alone: the text is a name
         street, town = town, []
         town_explicit = False
+    street = [_WORD_ABBREV.get(w, w) for w in street]
     return ParsedAddress(" ".join(street), number, letter, postcode, " ".join(town), town_explicit)
 
 

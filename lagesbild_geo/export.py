@@ -60,7 +60,7 @@ __all__ = [
 FORMAT_VERSION = "1.0"
 #: Aggregate layers, in package order.
 LAYERS: tuple[str, ...] = ("cells", "hotspots", "clusters", "emerging", "districts", "trygghet",
-                           "trygghet_cells", "areas")
+                           "trygghet_cells", "trygghet_pins", "areas")
 #: Layers of individual points, written only with ``include_points=True``.
 POINT_LAYERS: tuple[str, ...] = ("incidents", "survey_pins")
 #: Layers that may come from the measure store.
@@ -567,7 +567,7 @@ def _districts_layer(lb: Lagesbild, p: Privacy, notes: _Notes,
 
 def _trygghet_layer(src: pd.DataFrame, lb: Lagesbild, p: Privacy, notes: _Notes, layer: str,
                     blocked: set[str]) -> gpd.GeoDataFrame:
-    by_cell = layer == "trygghet_cells"
+    by_cell = layer != "trygghet"
     key = "cell" if by_cell else "district_code"
     df = _index_to_column(pd.DataFrame(src), key)
     if key not in df.columns:
@@ -580,7 +580,7 @@ def _trygghet_layer(src: pd.DataFrame, lb: Lagesbild, p: Privacy, notes: _Notes,
     fixed = [key, ncol, "suppressed", "source", "district_name"]
     frame = df.drop(columns=[c for c in ("geometry",) if c in df.columns])
     extra = _generic_columns(frame, fixed, layer, notes, blocked)
-    extra = [c for c in extra if pd.api.types.is_numeric_dtype(df[c]) or df[c].dtype.kind == "b"]
+    codes = [c for c in extra if not (pd.api.types.is_numeric_dtype(df[c]) or df[c].dtype.kind == "b")]
     out = pd.DataFrame({key: df[key].to_numpy()})
     out["n"] = pd.to_numeric(df[ncol], errors="coerce").to_numpy()
     for c in extra:
@@ -589,9 +589,12 @@ def _trygghet_layer(src: pd.DataFrame, lb: Lagesbild, p: Privacy, notes: _Notes,
         out["source"] = df["source"].to_numpy()
     if "suppressed" in df.columns:
         out["suppressed"] = df["suppressed"].fillna(False).astype(bool).to_numpy()
-    values = [c for c in extra if df[c].dtype.kind != "b"]
+    values = [c for c in extra if df[c].dtype.kind != "b" and c not in codes and c != "resolution"]
     out = suppress_survey(out, n_column="n", value_columns=values,
                           min_respondents=int(p.min_respondents or 1))
+    for c in codes:  # e.g. top_reason: hidden with the row
+        out[c] = out[c].astype(object).mask(out["suppressed"].to_numpy())
+        out[c] = out[c].map(lambda v: None if _is_na(v) else str(v))
     notes.suppressed[layer] = int(out["suppressed"].sum())
     if by_cell:
         cells = _cells_as_uint64(out["cell"])
@@ -616,6 +619,13 @@ def _trygghet_layer(src: pd.DataFrame, lb: Lagesbild, p: Privacy, notes: _Notes,
         out.insert(1, "district_name", out["district_code"].map(names).astype("string"))
     return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geometry.values, crs="EPSG:4326"),
                             crs="EPSG:4326")
+
+
+def _is_na(v: Any) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
 
 
 def _district_names(lb: Lagesbild) -> dict[str, str]:
@@ -778,7 +788,11 @@ def _incidents_layer(lb: Lagesbild, blocked: set[str], notes: _Notes) -> gpd.Geo
 
 
 def _pins_layer(pins: pd.DataFrame, blocked: set[str], notes: _Notes) -> gpd.GeoDataFrame:
-    if not isinstance(pins, gpd.GeoDataFrame) or len(pins) == 0:
+    if (not isinstance(pins, gpd.GeoDataFrame) or len(pins) == 0
+            or not (pins.geometry.geom_type == "Point").all()):
+        if isinstance(pins, gpd.GeoDataFrame) and len(pins):
+            notes.warnings.append("survey_pins: the bundle holds pins aggregated to cells, not "
+                                  "points; they are in layer trygghet_pins.")
         return _empty_gdf(["pin_id", "reason", "date"])
     df = pd.DataFrame(pins)
     out = pd.DataFrame(index=range(len(df)))
@@ -869,6 +883,12 @@ def package_layers(
             out[name] = _emerging_layer(src, lagesbild, p, notes, blocked) if len(src) else _empty_gdf(["cell"])
         elif name == "districts":
             out[name] = _districts_layer(lagesbild, p, notes, blocked)
+        elif name == "trygghet_pins":
+            src = survey.get("pins")
+            aggregated = isinstance(src, pd.DataFrame) and len(src) and (
+                src.index.name == "cell" or "cell" in src.columns)
+            out[name] = (_trygghet_layer(src, lagesbild, p, notes, name, blocked)
+                         if aggregated and src is not None else _empty_gdf(["n"]))
         elif name in ("trygghet", "trygghet_cells"):
             key = "cells" if name == "trygghet_cells" else "districts"
             src = survey.get(key, survey.get(name))
@@ -892,7 +912,7 @@ def package_layers(
         elif name == "incidents":
             out[name] = _incidents_layer(lagesbild, blocked_inc, notes)
         elif name == "survey_pins":
-            pins = survey.get("pins")
+            pins = survey.get("pin_points", survey.get("pins"))
             out[name] = _pins_layer(pins if isinstance(pins, pd.DataFrame) else pd.DataFrame(),
                                     blocked, notes)
     if p.include_points:
@@ -1064,6 +1084,7 @@ def _build_metadata(lb: Lagesbild, layers: Mapping[str, gpd.GeoDataFrame], info:
 
 def _id_column(name: str) -> str | None:
     return {"cells": "cell", "hotspots": "cell", "emerging": "cell", "trygghet_cells": "cell",
+            "trygghet_pins": "cell",
             "clusters": "cluster_id", "districts": "district_code", "trygghet": "district_code",
             "areas": "area_id", "incidents": "incident_id", "survey_pins": "pin_id"}.get(name)
 
@@ -1273,8 +1294,10 @@ def _to_bundle(frames: Mapping[str, gpd.GeoDataFrame], meta: dict[str, Any]) -> 
         survey["districts"] = get("trygghet")
     if len(get("trygghet_cells")):
         survey["cells"] = by_cell(get("trygghet_cells"))
+    if len(get("trygghet_pins")):
+        survey["pins"] = by_cell(get("trygghet_pins"))
     if len(get("survey_pins")):
-        survey["pins"] = get("survey_pins")
+        survey["pin_points"] = get("survey_pins")
     incidents = pd.DataFrame(get("incidents"))
     if len(incidents):
         geo = gpd.GeoSeries(incidents["geometry"])

@@ -23,6 +23,7 @@ stays well below 3 MB for 100 000 incidents.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import math
@@ -167,6 +168,15 @@ class _Legend(folium.MacroElement):
         self.html = html_text
 
 
+def _plain(frame: Any) -> Any:
+    """A shallow copy of a (Geo)DataFrame with empty ``attrs`` (anything else as is)."""
+    if isinstance(frame, pd.DataFrame):
+        out = frame.copy(deep=False)
+        out.attrs = {}
+        return out
+    return frame
+
+
 def _legend_html(sections: list[tuple[str, list[tuple[str, str]]]]) -> str:
     parts = [
         '<div style="background:rgba(255,255,255,0.92);padding:6px 8px;border-radius:4px;'
@@ -185,11 +195,11 @@ def _legend_html(sections: list[tuple[str, list[tuple[str, str]]]]) -> str:
 
 
 def _round_geoms(geoms: gpd.GeoSeries, *, simplify: float = 0.0) -> np.ndarray:
-    """Rounded (and optionally simplified) shapely geometries as an array."""
+    """Rounded (and optionally simplified) shapely geometries as an array (vectorised)."""
     arr = np.asarray(geoms.values, dtype=object)
     if simplify > 0:
         arr = shapely.simplify(arr, simplify, preserve_topology=True)
-    return np.asarray(shapely.set_precision(arr, 10.0**-_DECIMALS), dtype=object)
+    return np.asarray(shapely.transform(arr, lambda xy: np.round(xy, _DECIMALS)), dtype=object)
 
 
 def _to_wgs84(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
@@ -209,14 +219,13 @@ def _feature_collection(
     """A GeoJSON FeatureCollection (dict) with rounded geometries and JSON-safe properties."""
     geoms = _round_geoms(gdf.geometry, simplify=simplify)
     records = props.astype(object).where(props.notna(), None).to_dict(orient="records")
-    features = []
-    for fid, geom, rec in zip(ids, geoms, records, strict=True):
-        if geom is None or shapely.is_empty(geom):
-            continue
-        features.append(
-            {"type": "Feature", "id": fid, "properties": rec,
-             "geometry": json.loads(shapely.to_geojson(geom))}
-        )
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    texts = np.full(len(geoms), None, dtype=object)
+    texts[ok] = shapely.to_geojson(geoms[ok])
+    features = [
+        {"type": "Feature", "id": fid, "properties": rec, "geometry": json.loads(text)}
+        for fid, text, rec in zip(ids, texts, records, strict=True) if text is not None
+    ]
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -754,6 +763,13 @@ def lagesbild_map(
         raise InputError(f"Unknown category {category!r}; use one of {list(CATEGORY_LABELS)}.")
     settings = lagesbild.settings
     mc = settings.min_count if min_count is None else int(min_count)
+    # Work on shallow copies without ``attrs``: pandas deep-copies attrs (e.g. the
+    # districts' read report) on every column access, which dominated the build time.
+    lagesbild = dataclasses.replace(
+        lagesbild, **{f: _plain(getattr(lagesbild, f))
+                      for f in ("cells", "hotspots", "clusters", "emerging", "districts")},
+        survey={k: _plain(v) for k, v in (lagesbild.survey or {}).items()})
+    areas = _plain(areas) if areas is not None else None
     links = asset_links(assets)
 
     bounds = _bounds(lagesbild, areas)

@@ -33,7 +33,7 @@ from .privacy import Privacy
 from .schema import CATEGORY_LABELS
 from .settings import Settings
 
-__all__ = ["HOTSPOT_LABELS_SV", "write_report"]
+__all__ = ["HOTSPOT_LABELS_SV", "period_incidents", "write_report"]
 
 #: Swedish labels of the Gi* classes.
 HOTSPOT_LABELS_SV: dict[str, str] = {
@@ -280,9 +280,49 @@ def _kommun_name(meta: dict[str, Any]) -> str:
     return str(k or meta.get("kommun_name") or "")
 
 
+def _period_bounds(meta: dict[str, Any]) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """(start, end) of the bundle's period, end exclusive, Europe/Stockholm; None if unknown."""
+    p = meta.get("period")
+    if p is not None and not isinstance(p, dict) and hasattr(p, "to_dict"):
+        p = p.to_dict()
+    if not isinstance(p, dict) or not p.get("start") or not p.get("end"):
+        return None
+    try:
+        start = pd.Timestamp(p["start"])
+        end = pd.Timestamp(p["end"])
+    except (TypeError, ValueError):
+        return None
+    tz = "Europe/Stockholm"
+    start = start.tz_localize(tz) if start.tzinfo is None else start.tz_convert(tz)
+    end = end.tz_localize(tz) if end.tzinfo is None else end.tz_convert(tz)
+    return start, end
+
+
+def period_incidents(lagesbild: Lagesbild) -> pd.DataFrame:
+    """The bundle's incidents within its analysis period (all when no period is set).
+
+    The report's totals, categories, hours and weekdays count these; its monthly
+    trend shows every month of the data.
+
+    Examples
+    --------
+    >>> period_incidents(lb)  # doctest: +SKIP
+    """
+    inc = lagesbild.incidents
+    bounds = _period_bounds(dict(lagesbild.metadata or {}))
+    if bounds is None or len(inc) == 0 or "occurred_at" not in inc.columns:
+        return inc
+    t = pd.to_datetime(inc["occurred_at"], errors="coerce")
+    if getattr(t.dt, "tz", None) is None:
+        t = t.dt.tz_localize("Europe/Stockholm")
+    mask = ((t >= bounds[0]) & (t < bounds[1])).to_numpy(dtype=bool, na_value=False)
+    return inc.loc[mask]
+
+
 def _omfattning(lb: Lagesbild, layers: dict[str, gpd.GeoDataFrame], areas: gpd.GeoDataFrame,
                 mc: int) -> str:
-    inc = lb.incidents
+    inc = period_incidents(lb)
+    all_inc = lb.incidents
     parts = ['<h2 id="omfattning" class="first">1. Omfattning</h2>',
              '<p class="lead">Hur många händelser som registrerats, av vilka slag, hur det har '
              "förändrats över tid och var de koncentreras.</p>"]
@@ -291,7 +331,7 @@ def _omfattning(lb: Lagesbild, layers: dict[str, gpd.GeoDataFrame], areas: gpd.G
     n_hot = int(hot["hotspot_class"].astype(str).str.startswith("hot").sum()) if len(hot) and \
         "hotspot_class" in hot.columns else 0
     n_cells = len(layers.get("cells", []))
-    figs = [("total", total if total >= mc or total == 0 else None, "placerade händelser"),
+    figs = [("total", total if total >= mc or total == 0 else None, "placerade händelser under perioden"),
             ("n_categories", int(inc["category"].nunique()) if "category" in inc.columns else 0,
              "brottskategorier"),
             ("n_cells", n_cells, "H3-celler med händelser"),
@@ -324,9 +364,9 @@ def _omfattning(lb: Lagesbild, layers: dict[str, gpd.GeoDataFrame], areas: gpd.G
                        title="Händelser per brottskategori", ylabel="Antal", horizontal=True),
             "Antal placerade händelser per brottskategori. Kategorier med färre än "
             f"{mc} händelser visas inte.", "fig-kategorier"))
-    # trend per month
-    if total and "occurred_at" in inc.columns:
-        t = pd.to_datetime(inc["occurred_at"], errors="coerce")
+    # trend per month: every month of the data, not only the period
+    if total and "occurred_at" in all_inc.columns:
+        t = pd.to_datetime(all_inc["occurred_at"], errors="coerce")
         if t.notna().any():
             if getattr(t.dt, "tz", None) is not None:
                 t = t.dt.tz_convert("Europe/Stockholm")
@@ -471,7 +511,7 @@ def _konsekvenser(lb: Lagesbild, layers: dict[str, gpd.GeoDataFrame], mr: int) -
 
 
 def _orsaker(lb: Lagesbild, layers: dict[str, gpd.GeoDataFrame], mc: int) -> str:
-    inc = lb.incidents
+    inc = period_incidents(lb)
     parts = ['<h2 id="orsaker">3. Orsaker och mönster</h2>',
              '<p class="lead">När händelserna inträffar, var nya eller förändrade koncentrationer '
              "växer fram, och vilka slags händelser som dominerar i klustren.</p>"]

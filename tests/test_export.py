@@ -456,3 +456,25 @@ def test_precision_is_configurable(lb, tmp_path: Path) -> None:
         _load(tmp_path, "cells")["features"][0]["geometry"]))
     np.testing.assert_array_equal(coords, np.round(coords, 4))
     assert not (tmp_path / "lagesbild.gpkg").exists()
+
+
+def test_pins_aggregated_per_cell_become_trygghet_pins(lb, tmp_path: Path) -> None:
+    cells = lb.cells.index.to_numpy()[:3]
+    pins = gpd.GeoDataFrame(
+        {"n": pd.array([7, 2, 5], dtype="Int64"), "n_droghandel": pd.array([4, 1, 0], dtype="Int64"),
+         "top_reason": ["droghandel", "skymd_sikt", "annat"], "resolution": 9,
+         "suppressed": [False, False, False]},
+        index=pd.Index(cells, name="cell"), geometry=lb.cells.geometry.iloc[:3].to_numpy(),
+        crs="EPSG:4326")
+    bundle = replace(lb, survey={**lb.survey, "pins": pins})
+    export_package(bundle, tmp_path)
+    props = [f["properties"] for f in _load(tmp_path, "trygghet_pins")["features"]]
+    assert [p["n"] for p in props] == [7, None, 5]
+    assert [p["top_reason"] for p in props] == ["droghandel", None, "annat"]
+    assert props[1]["n_droghandel"] is None and props[1]["suppressed"] is True
+    assert [p["resolution"] for p in props] == [9, 9, 9]
+    assert validate_package(tmp_path).empty
+    # aggregated pins are no points: the point layer stays empty even when asked
+    layers, info = package_layers(bundle, include_points=True)
+    assert len(layers["survey_pins"]) == 0
+    assert any("trygghet_pins" in w for w in info["warnings"])

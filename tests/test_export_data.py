@@ -164,7 +164,7 @@ def tiny_lagesbild(settings: Settings | None = None) -> Lagesbild:
         geometry=[Point(17.1, 59.37), Point(17.105, 59.371)], crs="EPSG:4326")
     metadata = {
         "kommun": {"name": "Exempelkommun", "code": "9999"},
-        "period": {"start": "2025-01-01", "end": "2025-12-31", "label": "2025"},
+        "period": {"label": "2025", "start": "2025-01-01", "end": "2026-01-01"},  # end exclusive
         "sources": [{"name": "/home/anna.planted/data/incidents_kommun.csv", "sha256": "ab" * 32,
                      "rows": len(inc)}],
         "created_at": "2026-01-15T10:00:00+00:00",
