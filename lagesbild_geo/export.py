@@ -330,9 +330,7 @@ def _generic_columns(frame: pd.DataFrame, fixed: Sequence[str], layer: str, note
             keep.append(c)
         else:
             vals = s.dropna()
-            if len(vals) and all(isinstance(v, (_dt.date, pd.Timestamp)) for v in vals.tolist()):
-                keep.append(c)
-            elif len(vals) == 0 or all(_categories_in(v) is not None for v in vals.tolist()):
+            if (len(vals) and all(isinstance(v, (_dt.date, pd.Timestamp)) for v in vals.tolist())) or len(vals) == 0 or all(_categories_in(v) is not None for v in vals.tolist()):
                 keep.append(c)
             else:
                 dropped.append(c)
