@@ -120,3 +120,20 @@ def test_fast_path_equals_full_parse(head: str, number: int, letter: str) -> Non
     text = f"{head} {number}{letter}"
     assert parse_address(text) == _parse_full(text)
     assert parse_address(head) == _parse_full(head)
+
+
+_WORDS = ["lgh", "uppg.", "tr", "nb", "s:t", "St.", "g.", "vg", "vg.", "12", "645", "30", "64530",
+          "0", ",", "a", "B", "Norrby", "storgatan", "Storg.", "-", "1-3", "S:a", "l:a", "gt", "v.",
+          "Å", "12b", "5 B", "lägenhet", "vån", "1102", "c/o", "Kyrkv", "stationsvg.", "1 tr"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), max_size=8),
+       st.lists(st.sampled_from(["", " ", ", "]), min_size=8, max_size=8))
+def test_normalising_address_words_twice_equals_once(words: list[str], seps: list[str]) -> None:
+    from lagesbild_geo._address import _parse_full
+
+    text = "".join(w + s for w, s in zip(words, seps, strict=False))
+    once = normalize_address(text)
+    assert normalize_address(once) == once
+    assert parse_address(text) == _parse_full(text)
