@@ -44,7 +44,14 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from . import crs as _crs
-from ._address import ParsedAddress, compact, parse_address, split_suffix, street_alternatives
+from ._address import (
+    ParsedAddress,
+    compact,
+    fold_words,
+    parse_address,
+    split_suffix,
+    street_alternatives,
+)
 from ._columns import find_columns
 from ._nominatim import NominatimGeocoder, OnlineResult
 from .errors import GeocodeError, InputError
@@ -682,9 +689,15 @@ class _Matcher:
         return None
 
     # -- one unique text
-    def resolve(self, text: str) -> _Hit:
+    def resolve(self, text: str, postcode: str = "", town: str = "") -> _Hit:
         h = _Hit()
         p = parse_address(text)
+        if (postcode or town) and not (p.postcode or p.town):
+            # Postcode/town from their own columns, when the text has none.
+            pc = "".join(ch for ch in postcode if ch.isdigit())
+            pc = pc if len(pc) == 5 else ""
+            tw = " ".join(fold_words(town).replace(".", " ").replace(":", " ").replace(",", " ").split())
+            p = p._replace(postcode=pc, town=tw, town_explicit=bool(tw or pc))
         if not p.street:
             # A district code ("9999C1020") starts with digits: no street part.
             if self._district(h, ParsedAddress(compact(text), 0, "", "", "", False), fuzzy=False):
@@ -872,6 +885,8 @@ def geocode(
     max_gap_m: float = 150.0,
     online: NominatimGeocoder | None = None,
     text_column: str = "location_text",
+    postcode_column: str | None = None,
+    town_column: str | None = None,
 ) -> GeocodeResult:
     """Place rows by their address or place text against a gazetteer, offline.
 
@@ -905,6 +920,10 @@ def geocode(
         see :class:`NominatimGeocoder`).
     text_column
         Column holding the text.
+    postcode_column, town_column
+        Columns with the postcode and the town (postort), used when the text has
+        neither. Default: recognised by name among the input's columns
+        (Postnummer/Postnr, Postort/Ort); ``""`` turns the recognition off.
 
     Returns
     -------
@@ -942,11 +961,24 @@ def geocode(
                        districts=dpts)
 
     text = incidents[text_column].astype("string")
-    codes, uniques = pd.factorize(text, sort=False)
-    utexts = [str(u) for u in np.asarray(uniques, dtype=object)]
-    hits = [matcher.resolve(u) for u in utexts]
+    context = _context_columns(incidents, text_column, postcode_column, town_column)
+    if context:
+        # Distinct (text, postcode, town) triples; a missing text stays missing.
+        key = text
+        for c in context.values():
+            key = key + "\x1f" + incidents[c].astype("string").fillna("")
+        codes, uniques = pd.factorize(key, sort=False)
+        parts = [str(u).split("\x1f") for u in np.asarray(uniques, dtype=object)]
+        order = list(context)
+        triples = [(pp[0], pp[1 + order.index("postcode")] if "postcode" in context else "",
+                    pp[1 + order.index("town")] if "town" in context else "") for pp in parts]
+    else:
+        codes, uniques = pd.factorize(text, sort=False)
+        triples = [(str(u), "", "") for u in np.asarray(uniques, dtype=object)]
+    hits = [matcher.resolve(t, pc, tw) for t, pc, tw in triples]
     if online is not None and "online" in allow_set:
-        _online(hits, utexts, online)
+        _online(hits, [", ".join(x for x in (t, f"{pc} {tw}".strip()) if x) for t, pc, tw in triples],
+                online)
     nu = len(hits)
     tier_u = np.array([h.tier for h in hits] + [""], dtype=object)
     e_u = np.array([h.e for h in hits] + [np.nan], dtype="float64")
@@ -1003,6 +1035,32 @@ def geocode(
         "gazetteer": repr(gazetteer),
     }
     return GeocodeResult(placed=placed, rejected=rejected, report=report)
+
+
+def _context_columns(incidents: pd.DataFrame, text_column: str, postcode_column: str | None,
+                     town_column: str | None) -> dict[str, str]:
+    """Role → column for the postcode and town columns riding along (may be empty)."""
+    from ._columns import INCIDENT_ALIASES
+    from .schema import INCIDENT_COLUMNS
+
+    found: dict[str, str] = {}
+    cols = [str(c) for c in incidents.columns if c not in INCIDENT_COLUMNS and c != text_column]
+    for role, given in (("postcode", postcode_column), ("town", town_column)):
+        if given == "":
+            continue
+        if given is not None:
+            if given not in incidents.columns:
+                raise InputError(f"{role}_column={given!r} is not a column of the table; "
+                                 f"the columns are {list(map(str, incidents.columns))}.")
+            found[role] = given
+            continue
+        try:
+            hit = find_columns(cols, aliases={role: INCIDENT_ALIASES[role]}, roles=[role])
+        except InputError:  # several candidates: do not guess
+            hit = {}
+        if hit:
+            found[role] = hit[role]
+    return found
 
 
 def _empty(dtype: str) -> Any:

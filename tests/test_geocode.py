@@ -297,6 +297,28 @@ def test_letter_decides_between_postorter() -> None:
     assert _rejected(g, "Storgatan 4 C")["geocode_note"].startswith("ambiguous")
 
 
+def test_postcode_and_town_columns_disambiguate(gaz: Gazetteer) -> None:
+    rows = _rows("Storgatan 1", "Storgatan 1", "Storgatan 1, Exempelstad", "Storgatan 1", "Storgatan 1")
+    rows["Postort"] = ["Norrby", None, "Norrby", "Annanstad", None]
+    rows["Postnr"] = [None, "645 30", None, None, None]
+    r = geocode(rows, gaz)
+    assert r.placed["incident_id"].tolist() == ["i0", "i1", "i2"]
+    assert r.placed["geocode_postort"].tolist() == ["Norrby", "Exempelstad", "Exempelstad"]
+    assert r.placed["northing"].tolist() == [N0 + 5000, N0, N0]  # the text's own town wins
+    assert "not covered" in r.rejected["geocode_note"][0]
+    assert r.rejected["geocode_note"][1].startswith("ambiguous")
+    assert r.report["unique_texts"] == 5
+    # Recognition off: every row without a town in its text is ambiguous.
+    r2 = geocode(rows, gaz, town_column="", postcode_column="")
+    assert r2.placed["incident_id"].tolist() == ["i2"]
+    # Named explicitly.
+    r3 = geocode(rows.rename(columns={"Postort": "Kommundel"}), gaz, town_column="Kommundel",
+                 postcode_column="")
+    assert r3.placed["incident_id"].tolist() == ["i0", "i2"]
+    with pytest.raises(InputError, match="town_column='Ort'"):
+        geocode(rows, gaz, town_column="Ort")
+
+
 def test_town_not_covered_by_register(gaz: Gazetteer) -> None:
     rej = _rejected(gaz, "Storgatan 3, Annanstad")
     assert "not covered" in rej["geocode_note"]
