@@ -812,10 +812,16 @@ def _interiors_intersect(geoms: npt.NDArray[Any], tree: shapely.STRtree) -> bool
     return False
 
 
-def _target_cells(n_points: int, n_districts: int) -> int:
-    # Raster cost grows with its cells, exact tests with the share of points in border
-    # cells (which falls as cells shrink): about one cell per point balances them.
-    return int(min(max(n_points, 64 * n_districts, 1 << 16), 1 << 23))
+def _target_cells(n_points: int, geoms: npt.NDArray[Any]) -> int:
+    """Raster size: the raster's cost grows with its cells, the exact tests with the share
+    of points in border cells (which falls as cells shrink). About one cell per point
+    balances them; at least ~64 cells per typical (median) district keeps border cells
+    a minority where districts are small beside the extent (a national DeSO layer)."""
+    areas = shapely.area(geoms)
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+    med = float(np.median(areas)) if areas.size else 0.0
+    by_size = 64.0 * (maxx - minx) * (maxy - miny) / med if med > 0 else 0.0
+    return int(min(max(n_points, by_size, 64 * len(geoms), 1 << 16), 1 << 23))
 
 
 def _coverage_flag(districts: gpd.GeoDataFrame, geoms: npt.NDArray[Any]) -> bool | None:
@@ -833,7 +839,7 @@ def _locate(districts: gpd.GeoDataFrame, lon: npt.ArrayLike, lat: npt.ArrayLike)
     n = np.asarray(lon).size
     if n == 0:
         return np.zeros(0, dtype=np.int32)
-    loc = _Locator(geoms, target_cells=_target_cells(n, len(geoms)), coverage=_coverage_flag(districts, geoms))
+    loc = _Locator(geoms, target_cells=_target_cells(n, geoms), coverage=_coverage_flag(districts, geoms))
     return loc.locate(lon, lat)
 
 
