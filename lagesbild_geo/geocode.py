@@ -727,6 +727,8 @@ class _Matcher:
             return h
         if self._place(h, p, town_key, fuzzy=True) or self._district(h, p, fuzzy=True):
             return h
+        if not h.note:
+            h.note = "no street, place or district of that name in the gazetteer"
         return h
 
     def _address(self, h: _Hit, p: ParsedAddress, town_key: str) -> bool:
@@ -1016,7 +1018,8 @@ def geocode(
     placed["cell"] = cells
 
     rej_src = incidents.loc[~placed_mask]
-    rejected = _rejected(rej_src, cand[~placed_mask], note[~placed_mask], text_column)
+    rejected = _rejected(rej_src, cand[~placed_mask], note[~placed_mask], text_column,
+                         np.flatnonzero(~placed_mask) + 1)
 
     by_tier = {t: int((tier == t).sum()) for t in TIERS if (tier == t).any()}
     n_rows = len(incidents)
@@ -1067,13 +1070,14 @@ def _empty(dtype: str) -> Any:
     return {"float64": np.nan, "bool": False}.get(dtype, "")
 
 
-def _rejected(rows: pd.DataFrame, cand: np.ndarray, note: np.ndarray, text_column: str) -> pd.DataFrame:
+def _rejected(rows: pd.DataFrame, cand: np.ndarray, note: np.ndarray, text_column: str,
+              positions: np.ndarray) -> pd.DataFrame:
     from .schema import INCIDENT_COLUMNS
 
     src = rows["source"].astype("string") if "source" in rows.columns else pd.Series(
         [""] * len(rows), index=rows.index, dtype="string")
     srow = rows["source_row"].astype("int64") if "source_row" in rows.columns else pd.Series(
-        np.arange(1, len(rows) + 1), index=rows.index, dtype="int64")
+        positions, index=rows.index, dtype="int64")  # 1-based row of the input table
     empty_text = rows[text_column].astype("string").fillna("").str.strip() == ""
     out = pd.DataFrame({
         "source": src,

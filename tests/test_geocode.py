@@ -401,6 +401,17 @@ def test_geocode_table_report_and_columns(gaz: Gazetteer, districts: gpd.GeoData
     assert p["Ärendenummer"].tolist()[0] == "K-0"  # ride-along columns kept
 
 
+def test_places_only_gazetteer_and_bare_table() -> None:
+    g = Gazetteer.from_frame(pd.DataFrame({"platsnamn": ["Resecentrum", "Simhallen"],
+                                           "lat": [59.35, 59.36], "lon": [17.1, 17.2]}))
+    assert len(g.streets) == 0 and g.crs == "EPSG:4326"
+    r = geocode(pd.DataFrame({"location_text": ["Resecentrum", "Storgatan 3", "Simhalen", None]}), g)
+    assert r.placed["geocode_match"].tolist() == ["place", "place"]
+    assert r.placed["lat"].tolist() == pytest.approx([59.35, 59.36])
+    assert r.rejected["source_row"].tolist() == [2, 4]  # 1-based rows of the input table
+    assert r.rejected["geocode_note"][0] == "no street, place or district of that name in the gazetteer"
+
+
 def test_empty_input(gaz: Gazetteer) -> None:
     r = geocode(_rows(), gaz)
     assert r.placed.empty and r.rejected.empty
