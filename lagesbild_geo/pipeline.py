@@ -415,8 +415,13 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
     period = parse_period(cfg.period) if cfg.period else None
     prev = None
     if cfg.previous_period:
-        prev = (period.previous() if period is not None and cfg.previous_period.strip().lower()
-                in ("previous", "auto") else parse_period(cfg.previous_period))
+        if cfg.previous_period.strip().lower() in ("previous", "auto"):
+            if period is None:
+                raise InputError("previous_period = \"previous\" needs a period (e.g. period = \"2025\"); "
+                                 "set one or give the previous period explicitly.")
+            prev = period.previous()
+        else:
+            prev = parse_period(cfg.previous_period)
 
     # Read and place.
     steps.start("read")

@@ -121,3 +121,15 @@ def test_init_writes_loadable_example(tmp_path: Path, capsys: pytest.CaptureFixt
     sub.mkdir()
     assert main(["init", str(sub)]) == 0
     assert (sub / "lagesbild.toml").exists()
+
+
+def test_build_without_districts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ipath, _ = _small_inputs(tmp_path)
+    out = tmp_path / "ut"
+    assert main(["build", "--incidents", str(ipath), "--period", "2025-02", "--previous-period", "previous",
+                 "--no-clusters", "--no-emerging", "--quiet", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("Lägesbild 2025-02: 120 incidents in the period")
+    assert not (out / "distrikt.csv").exists()
+    meta = json.loads((out / "lagesbild.json").read_text(encoding="utf-8"))
+    assert meta["previous_period"]["label"] == "2025-01" and meta["counts"]["placed"] == 120

@@ -262,3 +262,9 @@ def test_build_refuses_missing_sources(tmp_path: Path) -> None:
         build_lagesbild(PipelineConfig(incidents=(str(tmp_path / "nope.csv"),)))
     with pytest.raises(InputError, match="unknown option"):
         PipelineConfig(district_options={"kod": "x"})
+    src = tmp_path / "a.csv"
+    src.write_text("Datum;Brottstyp;Lat;Long\n2025-01-01;Stöld;59.3;17.1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="needs a period"):
+        build_lagesbild(PipelineConfig(incidents=(str(src),), previous_period="previous"))
+    with pytest.raises(InputError, match="not understood"):
+        build_lagesbild(PipelineConfig(incidents=(str(src),), period="last year"))

@@ -188,7 +188,8 @@ def _print_summary(lb: Any, out: Path) -> None:
     meta = lb.metadata
     period = (meta.get("period") or {}).get("label", "all dates")
     c = meta["counts"]
-    print(f"Lägesbild {meta['kommun'].get('name') or ''} {period}: {c['placed_in_period']} incidents in the "
+    title = " ".join(x for x in ("Lägesbild", meta["kommun"].get("name") or "", period) if x)
+    print(f"{title}: {c['placed_in_period']} incidents in the "
           f"period ({c['placed']} placed in all, {c['pending']} pending, {c['rejected']} rejected).")
     if len(s):
         d = s[s["row_type"] == "district"]
