@@ -592,17 +592,11 @@ def _population_from_table(table: str | Path | pd.DataFrame, codes: pd.Series) -
 
 
 def _read_plain_table(path: Path) -> pd.DataFrame:
-    try:
-        from . import io as _io
-    except ImportError:  # pragma: no cover - io is part of the package
-        _io = None  # type: ignore[assignment]
-    reader = getattr(_io, "read_table", None)
-    if reader is not None:
-        result = reader(path)
-        return result[0] if isinstance(result, tuple) else result  # type: ignore[no-any-return]
-    if path.suffix.lower() in (".xlsx", ".xls"):
-        return pd.read_excel(path, dtype=str)
-    return pd.read_csv(path, sep=None, engine="python", dtype=str, encoding="utf-8-sig")
+    """A population table as text, read by io.read_table (delimiter, encoding, Excel sheets)."""
+    from .io import read_table
+
+    table, _info = read_table(path)
+    return pd.DataFrame(table)
 
 
 def _topology(metric: npt.NDArray[Any], codes: npt.NDArray[Any], *, coverage: bool) -> dict[str, Any]:
