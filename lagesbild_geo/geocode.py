@@ -152,9 +152,11 @@ class Gazetteer:
         source: str = "",
         crs: str = _crs.SWEREF99TM,
         note: str = "",
+        districts: pd.DataFrame | None = None,
     ) -> None:
         self._addresses = addresses
         self._places = places
+        self._districts = districts
         self.source = source
         self.crs = crs
         self.note = note
@@ -187,6 +189,39 @@ class Gazetteer:
 
     def __len__(self) -> int:
         return len(self._addresses) + len(self._places)
+
+    @property
+    def districts(self) -> pd.DataFrame | None:
+        """District names and codes with a point inside each (None when not attached)."""
+        return None if self._districts is None else self._districts.copy()
+
+    def with_districts(self, districts: gpd.GeoDataFrame) -> Gazetteer:
+        """A copy of this gazetteer that also places district names (``precision="area"``).
+
+        Useful where :func:`geocode` is called for you, e.g.
+        ``io.read_incidents(..., gazetteer=gaz.with_districts(d))``.
+
+        Parameters
+        ----------
+        districts
+            District polygons with a name and a code column (``district_name`` and
+            ``district_code`` as :func:`lagesbild_geo.districts.read_districts`
+            returns them, or ``namn``/``name`` and ``deso``/``kod``/``code``).
+
+        Examples
+        --------
+        >>> import geopandas as gpd
+        >>> from shapely.geometry import box
+        >>> d = gpd.GeoDataFrame({"district_name": ["Centrum"], "district_code": ["9999C1010"]},
+        ...                      geometry=[box(17.0, 59.3, 17.1, 59.4)], crs=4326)
+        >>> g = Gazetteer.from_frame(pd.DataFrame({"platsnamn": ["Torget"], "lat": [59.35],
+        ...                                        "lon": [17.05]})).with_districts(d)
+        >>> g.districts["name"].tolist()
+        ['Centrum']
+        """
+        return Gazetteer(self._addresses.drop(columns="street_id"), self._places,
+                         source=self.source, crs=self.crs, note=self.note,
+                         districts=_district_points(districts))
 
     # -- construction
     @classmethod
@@ -863,8 +898,11 @@ def _district_points(districts: gpd.GeoDataFrame) -> pd.DataFrame:
     if d.crs is None:
         raise GeocodeError("districts has no CRS; read it with districts.read_districts() "
                            "or set one with set_crs().")
-    name_col = "district_name" if "district_name" in d.columns else None
-    code = (d["district_code"] if "district_code" in d.columns else pd.Series(d.index, index=d.index))
+    name_col = next((c for c in ("district_name", "namn", "name", "Namn", "NAMN") if c in d.columns),
+                    None)
+    code_col = next((c for c in ("district_code", "deso", "regsokod", "kod", "code", "Deso", "DESO")
+                     if c in d.columns), None)
+    code = d[code_col] if code_col is not None else pd.Series(d.index, index=d.index)
     if name_col is None:
         raise GeocodeError(f"districts needs a district_name column; it has {list(d.columns)}. "
                            "Read it with lagesbild_geo.districts.read_districts().")
@@ -910,7 +948,8 @@ def geocode(
         ``"area"`` (district names, needs ``districts``), ``"online"`` (needs
         ``online``).
     districts
-        District polygons (``district_name``, ``district_code``) for the area tier.
+        District polygons (``district_name``, ``district_code``) for the area tier;
+        default: the ones attached with :meth:`Gazetteer.with_districts`.
     settings
         H3 resolution for ``cell`` (address rows only; place/area rows get cell 0,
         so they never enter cell counts).
@@ -958,7 +997,9 @@ def geocode(
     if not 0 <= min_score <= 100:
         raise GeocodeError(f"min_score must be between 0 and 100, got {min_score}.")
     allow_set = set(allow)
-    dpts = _district_points(districts) if districts is not None and "area" in allow_set else None
+    dpts = _district_points(districts) if districts is not None else gazetteer._districts
+    if "area" not in allow_set:
+        dpts = None
     matcher = _Matcher(gazetteer, min_score=min_score, allow=allow_set, max_gap_m=max_gap_m,
                        districts=dpts)
 

@@ -356,6 +356,20 @@ def test_district_tier(gaz: Gazetteer, districts: gpd.GeoDataFrame) -> None:
     _rejected(gaz, "Centrum", districts=districts, allow=("address", "street", "place"))
 
 
+def test_districts_attached_to_the_gazetteer(gaz: Gazetteer, districts: gpd.GeoDataFrame) -> None:
+    assert gaz.districts is None
+    g2 = gaz.with_districts(districts)
+    assert gaz.districts is None  # the original is unchanged
+    assert g2.districts["code"].tolist() == ["9999C1010", "9999C1020"]
+    row = _one(g2, "Centrum")
+    assert (row["geocode_match"], row["precision"]) == ("district", "area")
+    assert _one(g2, "Storgatan 3")["geocode_match"] == "exact"  # the rest still works
+    # Raw DeSO-style columns (namn, deso) are understood too.
+    raw = districts.rename(columns={"district_name": "namn", "district_code": "deso"})
+    assert _one(gaz.with_districts(raw.reset_index(drop=True)), "Norrby östra")["geocode_label"] \
+        == "Norrby östra"
+
+
 def test_not_found_and_empty(gaz: Gazetteer) -> None:
     r = geocode(_rows("Lillgatan 1", None, "   "), gaz)
     assert r.placed.empty

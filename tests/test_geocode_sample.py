@@ -109,3 +109,25 @@ def test_read_incidents_with_gazetteer(sample_dir: Path, truth) -> None:
     assert rep["geocoded_by_tier"]["exact"] == truth["expected_geocode"]["address_rows_in_gazetteer"] \
         - truth["expected_geocode"]["address_rows_ambiguous"]
     assert 0.9 < rep["match_rate"] < 1.0
+
+
+def test_district_names_with_districts_attached(sample_dir: Path, truth) -> None:
+    from lagesbild_geo.districts import read_districts
+
+    d = read_districts(sample_dir / "districts.geojson")
+    gaz = Gazetteer.from_file(sample_dir / "gazetteer.csv").with_districts(d)
+    read = io.read_incidents(sample_dir / "incidents_kommun.csv", gazetteer=gaz)
+    placed = read.placed.set_index("source_row")
+    rows = [p for p in truth["place_rows"] if p["kind"] == "district"]
+    assert len(rows) == truth["expected_geocode"]["district_rows"]
+    got = placed.reindex([p["source_row"] for p in rows])
+    # A district name is placed inside that district; a name that is also a place in the
+    # gazetteer ("Handelsplatsen Väster") is placed at the place.
+    is_place = got["geocode_match"] == "place"
+    assert is_place.sum() <= 1
+    names = d["district_name"]  # indexed by district_code
+    expected = [names[p["deso"]] for p in rows]
+    assert got.loc[~is_place, "geocode_match"].eq("district").all()
+    assert got.loc[~is_place, "geocode_label"].tolist() == [e for e, m in zip(expected, is_place, strict=True) if not m]
+    assert set(got.loc[~is_place, "precision"]) == {"area"}
+    assert read.report["geocoded_by_tier"]["district"] == int((~is_place).sum())
