@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import functools
 import json
 import math
 import re
@@ -313,15 +314,30 @@ def _detect(frame: pd.DataFrame | None, table: str, notes: _Notes,
     return names
 
 
+@functools.cache
+def _schema_names(layer: str) -> tuple[frozenset[str], tuple[re.Pattern[str], ...]]:
+    """Property names and name patterns a layer's schema allows (the export's whitelist)."""
+    props = load_schema(layer)["properties"]["features"]["items"]["properties"]["properties"]
+    return (frozenset(props.get("properties", {})),
+            tuple(re.compile(p) for p in props.get("patternProperties", {})))
+
+
+def _in_schema(layer: str, name: str) -> bool:
+    names, patterns = _schema_names(layer)
+    return name in names or any(p.search(name) for p in patterns)
+
+
 def _generic_columns(frame: pd.DataFrame, fixed: Sequence[str], layer: str, notes: _Notes,
                      blocked: set[str]) -> list[str]:
-    """Columns beyond ``fixed`` that may pass: snake_case numbers, booleans and code lists."""
+    """Columns beyond ``fixed`` that may pass: those the layer's schema documents, holding
+    numbers, booleans, dates or category codes. Everything else is dropped (and noted)."""
     keep: list[str] = []
     dropped: list[str] = []
     for c in frame.columns:
         if c in fixed or c == "geometry" or isinstance(frame[c].dtype, gpd.array.GeometryDtype):
             continue
-        if c in blocked or not isinstance(c, str) or not _SNAKE.match(c):
+        if (c in blocked or not isinstance(c, str) or not _SNAKE.match(c)
+                or not _in_schema(layer, c)):
             dropped.append(str(c))
             continue
         s = frame[c]

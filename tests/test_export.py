@@ -235,7 +235,7 @@ def test_no_count_below_threshold_anywhere(lb, tmp_path: Path) -> None:
                     assert v is None or v == 0 or v >= 5, (layer, k, v)
     for f in _load(tmp_path, "trygghet")["features"]:
         p = f["properties"]
-        assert (p["n"] is None and p["suppressed"] and p["share_unsafe"] is None) or p["n"] >= 5
+        assert (p["n"] is None and p["suppressed"] and p["otrygg_share"] is None) or p["n"] >= 5
 
 
 def test_secondary_suppression_hides_recoverable_category(lb) -> None:
@@ -255,9 +255,9 @@ def test_survey_suppressed_below_min_respondents(pkg: Path) -> None:
     props = {f["properties"]["district_code"]: f["properties"]
              for f in _load(pkg, "trygghet")["features"]}
     assert props["9999C1020"] == {"district_code": "9999C1020", "district_name": "Stationsområdet",
-                                  "n": None, "share_unsafe": None, "mean_score": None,
+                                  "n": None, "otrygg_share": None, "mean_worry": None,
                                   "suppressed": True}
-    assert props["9999C1010"]["share_unsafe"] == 0.25 and props["9999C1010"]["n"] == 40
+    assert props["9999C1010"]["otrygg_share"] == 0.25 and props["9999C1010"]["n"] == 40
 
 
 def test_rollup_merges_small_cells_into_parents(lb) -> None:
@@ -478,3 +478,28 @@ def test_pins_aggregated_per_cell_become_trygghet_pins(lb, tmp_path: Path) -> No
     layers, info = package_layers(bundle, include_points=True)
     assert len(layers["survey_pins"]) == 0
     assert any("trygghet_pins" in w for w in info["warnings"])
+
+
+def test_columns_outside_the_format_are_dropped_and_noted(pkg: Path) -> None:
+    meta = json.loads((pkg / "metadata.json").read_text(encoding="utf-8"))
+    dropped = meta["privacy"]["dropped_columns"]
+    assert "unknown_metric" in dropped["trygghet"] and "kommentar" in dropped["trygghet"]
+    assert dropped["clusters"] == ["label_text"]
+    assert "trygg_suppressed" in dropped["districts"]
+    for f in _load(pkg, "trygghet")["features"]:
+        assert "unknown_metric" not in f["properties"]
+
+
+def test_docs_describe_every_schema_property() -> None:
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "export-format.md").read_text(encoding="utf-8")
+    missing = []
+    for layer in (*LAYERS, "incidents", "survey_pins"):
+        props = load_schema(layer)["properties"]["features"]["items"]["properties"]["properties"]
+        for name in props["properties"]:
+            if f"`{name}`" not in docs:
+                missing.append((layer, name))
+        for measure_prop in props["properties"].get("measures", {}).get("items", {}).get("properties", {}):
+            if f"`{measure_prop}`" not in docs:
+                missing.append(("areas.measures", measure_prop))
+    assert missing == []
+    assert "`count_<category>`" in docs and "`n_<reason>`" in docs

@@ -155,7 +155,8 @@ def tiny_lagesbild(settings: Settings | None = None) -> Lagesbild:
 
     survey_d = pd.DataFrame({
         "district_code": codes, "n": [40, 3, 12],
-        "share_unsafe": [0.25, 0.67, 0.5], "mean_score": [2.1, 3.3, 2.8],
+        "otrygg_share": [0.25, 0.67, 0.5], "mean_worry": [2.1, 3.3, 2.8],
+        "unknown_metric": [1.0, 2.0, 3.0],  # not in the format: must be dropped
         "kommentar": ["fritext A", "fritext B", PIN_COMMENT],
     })
     pins = gpd.GeoDataFrame(
