@@ -417,3 +417,33 @@ def test_summary_period_none_counts_everything_and_assigns_itself() -> None:
     s = summarize(inc, d, period=None)
     assert s.loc[TOTAL_CODE, "total"] == len(inc)
     assert "change" not in s.columns
+
+
+@pytest.mark.parametrize("suffix", [".shp", ".parquet", ".fgb", ".geojson"])
+def test_read_other_formats(tmp_path: Path, suffix: str) -> None:
+    g = _messy_layer_3006().iloc[:3]
+    path = tmp_path / f"deso{suffix}"
+    if suffix == ".parquet":
+        g.to_parquet(path)
+    else:
+        g.to_file(path)
+    d = read_districts(path).sort_index()  # FlatGeobuf's spatial index reorders features
+    assert list(d.index) == ["0180C1010", "0180C1020", "0180C1030"]
+    assert d["population"].tolist() == [1200.0, 800.0, 2500.0]
+    assert d.crs.to_epsg() == 4326
+    assert d.attrs["report"]["total_area_m2"] == pytest.approx(3e6 + 0.36e6 + 4.25e6, rel=1e-6)
+
+
+def test_population_table_dataframe_and_unreadable_file(tmp_path: Path) -> None:
+    g = gpd.GeoDataFrame({"regsokod": ["0180R001", "0180R002"]},
+                         geometry=[shapely.box(18, 59, 18.1, 59.1), shapely.box(18.1, 59, 18.2, 59.1)], crs=4326)
+    pop = pd.DataFrame({"RegSO": ["180R001", "0180R002"], "folkmangd_2023": ["2 100", "950"]})
+    d = read_districts(g, population_table=pop)
+    assert d["population"].tolist() == [2100.0, 950.0]
+    assert d.attrs["report"]["code_kind"] == "regso"
+    bad = tmp_path / "trasig.geojson"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(InputError, match="cannot be read"):
+        read_districts(bad)
+    with pytest.raises(InputError, match="does not exist"):
+        read_districts(tmp_path / "saknas.gpkg")
