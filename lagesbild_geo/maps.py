@@ -30,12 +30,16 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import branca.element
 import folium
 import folium.plugins
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from folium.elements import ElementAddToElement
+from folium.features import GeoJsonStyleMapper
+from folium.utilities import get_obj_in_upper_tree
 from jinja2 import Template
 
 from .errors import InputError
@@ -142,6 +146,52 @@ def asset_links(assets: str | None) -> dict[str, str]:
         "leaflet_draw_js": f"{base}/leaflet-draw/leaflet.draw.js",
         "leaflet_draw_css": f"{base}/leaflet-draw/leaflet.draw.css",
     }
+
+
+class _RawScript(branca.element.Element):
+    """Script text added to the figure as it is (branca would compile it as a template)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self._text
+
+
+class _GeoJson(folium.GeoJson):
+    """``folium.GeoJson`` that renders the same script without one wasted step.
+
+    branca's ``MacroElement.render`` wraps each rendered script in a new
+    ``Element(text)``, which compiles the whole text (here: all the GeoJSON) as a
+    Jinja template only to render it back unchanged. For a few thousand hexagons
+    that compile was a third of the time streamlit-folium spends on the map.
+    The style and highlight maps are computed exactly as ``folium.GeoJson.render``
+    does (the output is identical; see tests/test_maps.py).
+    """
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as folium's
+        self.parent_map = get_obj_in_upper_tree(self, folium.Map)  # type: ignore[assignment]
+        if (self.style or self.highlight) and self.data["features"]:
+            mapper = GeoJsonStyleMapper(self.data, self.feature_identifier, self)
+            if self.style:
+                self.style_map = mapper.get_style_map(self.style_function)
+            if self.highlight:
+                self.highlight_map = mapper.get_highlight_map(self.highlight_function)
+        parent: Any = self._parent
+        if self.show:  # as folium.map.Layer.render
+            self.add_child(ElementAddToElement(element_name=self.get_name(),
+                                               element_parent_name=parent.get_name()),
+                           name=self.get_name() + "_add")
+        figure: Any = self.get_root()
+        module = self._template.module.__dict__
+        for part, target in (("header", figure.header), ("html", figure.html),
+                             ("script", figure.script)):
+            macro = module.get(part)
+            if macro is not None:
+                target.add_child(_RawScript(str(macro(self, kwargs))), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
 
 
 class _Legend(folium.MacroElement):
@@ -340,7 +390,7 @@ def _cells_layer(cells: gpd.GeoDataFrame, *, category: str | None, min_count: in
 
     fields = ["antal"] + (["vanligast"] if "vanligast" in props else [])
     aliases = ["Antal händelser:"] + (["Vanligast:"] if "vanligast" in props else [])
-    folium.GeoJson(
+    _GeoJson(
         _feature_collection(cells, props, ids),
         name=LAYERS["cells"],
         style_function=style_fn,
@@ -385,7 +435,7 @@ def _hotspots_layer(hotspots: gpd.GeoDataFrame, *,
 
     fields = ["klass", "z", "p"]
     aliases = ["Klass:", "Gi* z:", "p (justerat):"]
-    folium.GeoJson(
+    _GeoJson(
         _feature_collection(hs, props, ids),
         name=LAYERS["hotspots"],
         style_function=style_fn,
@@ -426,7 +476,7 @@ def _clusters_layer(clusters: gpd.GeoDataFrame, *, min_count: int,
     fields = list(props.columns)
     alias_sv = {"kluster": "Kluster:", "antal": "Antal händelser:", "yta": "Yta:",
                 "vanligast": "Vanligast:", "dag": "Vanligaste veckodag:", "timme": "Vanligaste timme:"}
-    folium.GeoJson(
+    _GeoJson(
         _feature_collection(cl, props, ids),
         name=LAYERS["clusters"],
         style_function=lambda f: _style("#6a3d9a", fill_opacity=0.15, weight=2, line="#6a3d9a"),
@@ -482,7 +532,7 @@ def _emerging_layer(emerging: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, *,
     ids = _cell_ids(em.index)
     by_id = dict(zip(ids, labels.tolist(), strict=True))
     props = pd.DataFrame({"monster": [sv[k] for k in labels]})
-    folium.GeoJson(
+    _GeoJson(
         _feature_collection(em, props, ids),
         name=LAYERS["emerging"],
         style_function=lambda f: _style(colors[by_id[f["id"]]], fill_opacity=0.65, weight=0.3),
@@ -555,7 +605,7 @@ def _districts_layer(lb: Lagesbild, *, measure: str, min_count: int,
     fields = ["namn", "kod", "antal", "invanare"] + [c for c in ("per_1000", "change") if c in props]
     alias_sv = {"namn": "Område:", "kod": "Kod:", "antal": "Antal händelser:",
                 "invanare": "Invånare:", "per_1000": "Per 1 000 inv.:", "change": "Förändring:"}
-    folium.GeoJson(
+    _GeoJson(
         _feature_collection(d, props, ids, simplify=_SIMPLIFY_DEG),
         name=LAYERS["districts"],
         style_function=style_fn,
@@ -626,7 +676,7 @@ def _survey_layer(lb: Lagesbild, *, min_respondents: int,
         k = by_id.get(feature["id"], -1)
         return _style(_GREY if k < 0 else pal[k], fill_opacity=0.55, weight=1, line="#555555")
 
-    folium.GeoJson(
+    _GeoJson(
         _feature_collection(joined, props, ids, simplify=_SIMPLIFY_DEG),
         name=LAYERS["survey"],
         style_function=style_fn,
@@ -659,7 +709,7 @@ def _areas_layer(areas: gpd.GeoDataFrame,
         props["atgarder"] = [str(x) for x in a[n_col].tolist()]
         fields.append("atgarder")
         aliases.append("Åtgärder:")
-    folium.GeoJson(
+    _GeoJson(
         _feature_collection(a, props, ids),
         name=LAYERS["areas"],
         style_function=lambda f: _style("#1b9e77", fill_opacity=0.12, weight=3, line="#1b9e77",

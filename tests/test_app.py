@@ -223,11 +223,29 @@ def test_data_upload_shows_report_and_survives_bad_file(store_path: Path) -> Non
     assert metrics["Rader"] == "3"
     assert metrics["Placerade"] == "2"
     assert metrics["Avvisade"] == "1"
-    assert [b for b in at.button if b.label == "Ladda ner avvisade rader (CSV)"] or at.get(
-        "download_button")
+    assert at.get("download_button")  # the rejected rows can be downloaded
     # recognised columns are shown and can be corrected
-    assert at.selectbox(key=[k for k in (s.key for s in at.selectbox) if k.endswith("_lat")][0]
-                        ).value == "Lat"
+    lat_key = next(k for k in (s.key for s in at.selectbox) if k.endswith("_lat"))
+    lon_key = next(k for k in (s.key for s in at.selectbox) if k.endswith("_lon"))
+    assert at.selectbox(key=lat_key).value == "Lat"
+    assert at.selectbox(key=lon_key).value == "Long"
+    # point the time role at the wrong column: no time can be read, nothing is placed
+    time_key = next(k for k in (s.key for s in at.selectbox) if k.endswith("_time"))
+    assert at.selectbox(key=time_key).value == "Tid"
+    at.selectbox(key=time_key).set_value("Kategori")
+    at.run()
+    _button(at, "Läs om med de här kolumnerna").click()
+    at.run()
+    _no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Placerade"] == "0"
+    assert any("tiden kan inte tolkas" in str(d.value.to_dict()) for d in at.dataframe)
+    # and back
+    at.selectbox(key=time_key).set_value("Tid")
+    at.run()
+    _button(at, "Läs om med de här kolumnerna").click()
+    at.run()
+    assert {m.label: m.value for m in at.metric}["Placerade"] == "2"
     _button(at, "Använd de uppladdade filerna").click()
     at.run()
     _no_exception(at)

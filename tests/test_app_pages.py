@@ -57,10 +57,12 @@ def test_karta_filters_change_figures(store_path: Path) -> None:
     assert 0 < only_vald < total
     at.slider(key="hours").set_range(22, 24)
     at.run()
-    assert 0 < _metric(at, "Antal händelser") < only_vald
-    # the district table follows the filter too
-    table = at.dataframe[0].value
-    assert "Antal" in table.columns or "total" in table.columns
+    evening = _metric(at, "Antal händelser")
+    assert 0 < evening < only_vald
+    # the district table follows the filter too: its kommun total is the headline figure
+    table = at.dataframe[0].value.set_index("Kod")
+    assert table.loc["_total", "Område"] == "Hela kommunen"
+    assert int(table.loc["_total", "Antal händelser"]) == evening
 
 
 def test_karta_layers_and_district_measure(store_path: Path) -> None:

@@ -255,3 +255,15 @@ def test_count_classes_do_not_overlap() -> None:
     labels = _class_labels(np.array([9.0, 20.5]), 3, 1010, str, integer=True)
     assert labels == ["3–8", "9–20", "21–1010"]
     assert _class_labels(np.array([0.5]), 0.1, 2.0, str) == ["0.1–0.5", "0.5–2.0"]
+
+
+def test_fast_geojson_renders_exactly_like_folium(monkeypatch: pytest.MonkeyPatch) -> None:
+    import lagesbild_geo.maps as maps_mod
+
+    def html(**kw: object) -> str:
+        m = lagesbild_map(_lb(), layers=ALL, tiles=None, assets=ASSETS, **kw)  # type: ignore[arg-type]
+        return re.sub(r"_[0-9a-f]{32}", "_X", map_html(m))
+
+    fast = html()
+    monkeypatch.setattr(maps_mod, "_GeoJson", folium.GeoJson)
+    assert fast == html()

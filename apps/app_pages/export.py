@@ -38,4 +38,4 @@ if up is not None:
         theirs = S.read_police_package(S.save_upload(up.name, up.getvalue(), "package"))
         st.dataframe(S.compare_packages(theirs), width="stretch")
         m = S.make_map(theirs, layers=("cells", "hotspots", "districts"), with_areas=False)
-        st_folium(m, key="police_map", height=480, use_container_width=True, returned_objects=[])
+        st_folium(m, key="police_map", height=480, width=None, returned_objects=[])

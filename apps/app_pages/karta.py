@@ -13,15 +13,14 @@ st.title("Lägesbild")
 st.caption("Händelser sammanräknade per hexagon och område. Enskilda händelser visas aldrig; "
            "siffror som vilar på för få fall döljs.")
 
-base = S.lagesbild(resolution=st.session_state.get("resolution", 9))
-if base is None:
+bounds = S.data_span(resolution=st.session_state.get("resolution", 9))
+if bounds is False:
     st.stop()
 
 with st.sidebar:
     st.subheader("Filter")
-    bounds = S.period_bounds(base)
     start = end = None
-    if bounds is not None:
+    if bounds:
         period = st.date_input("Period", value=(bounds[0].date(), bounds[1].date()),
                                min_value=bounds[0].date(), max_value=bounds[1].date(),
                                format="YYYY-MM-DD", key="period")
@@ -49,11 +48,10 @@ with st.sidebar:
 
 filters = S.Filters(start=start, end=end, categories=tuple(cats), hours=tuple(hours),
                     weekdays=tuple(weekdays), resolution=resolution)
-lb = S.view(filters)
-if lb is None:
+shown = S.view(filters)
+if shown is None:
     st.stop()
-
-fig = S.headline(lb)
+lb, fig = shown
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Antal händelser", f"{fig['incidents']:,}".replace(",", " "))
 c2.metric("Hotspots (hexagoner)", fig["hot"])
@@ -68,7 +66,7 @@ if not layers:
 else:
     with S.friendly_errors("Kartan kunde inte ritas"):
         m = S.make_map(lb, layers=layers, category=one_cat, district_measure=measure)
-        st_folium(m, key="karta", height=560, use_container_width=True, returned_objects=[])
+        st_folium(m, key="karta", height=560, width=None, returned_objects=[])
     st.caption("Klicka på en hexagon eller ett område för att se siffrorna. "
                "Lagren slås av och på med knappen uppe till höger i kartan.")
 
@@ -76,6 +74,6 @@ st.subheader("Områden")
 with S.friendly_errors("Områdestabellen kunde inte visas"):
     table = S.district_table(lb)
     if table is not None and len(table):
-        st.dataframe(table, hide_index=True, use_container_width=True)
+        st.dataframe(table, hide_index=True, width="stretch")
     else:
         st.caption("Inga områden (DeSO) finns i underlaget.")

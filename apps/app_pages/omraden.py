@@ -18,8 +18,8 @@ st.caption("Rita ett område med polygon- eller rektangelverktyget uppe till vä
            "(klicka ut hörnen och avsluta på första punkten). Sparade områden visas grönstreckade.")
 result = None
 with S.friendly_errors("Kartan kunde inte ritas"):
-    m = S.make_map(shown, layers=("hotspots", "clusters", "areas"), draw=editor)
-    result = st_folium(m, key="omraden_karta", height=520, use_container_width=True,
+    m = S.make_map(shown, layers=("districts", "hotspots", "clusters", "areas"), draw=editor)
+    result = st_folium(m, key="omraden_karta", height=520, width=None,
                        returned_objects=["all_drawings", "last_active_drawing"])
 drawn = S.drawn_feature(result)
 
