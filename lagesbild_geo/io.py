@@ -17,6 +17,7 @@ here (:func:`find_column`, :data:`INCIDENT_ALIASES`).
 from __future__ import annotations
 
 import csv
+import functools
 import io as _io
 import json
 import math
@@ -258,7 +259,7 @@ def _to_utf8(data: bytes, name: str) -> tuple[bytes, str]:
 def _arrow_csv(body: memoryview, generated: list[str], delimiter: str, quotes: bool) -> pa.Table:
     return pacsv.read_csv(
         pa.BufferReader(pa.py_buffer(body)),
-        read_options=pacsv.ReadOptions(column_names=generated, block_size=1 << 24),
+        read_options=pacsv.ReadOptions(column_names=generated),
         parse_options=pacsv.ParseOptions(
             delimiter=delimiter, quote_char='"', double_quote=True,
             newlines_in_values=quotes, ignore_empty_lines=False,
@@ -1127,21 +1128,53 @@ def _parse_fast(d: pa.Array, t: pa.Array | None) -> tuple[np.ndarray, np.ndarray
     return None
 
 
+@functools.lru_cache(maxsize=64)
+def _tz_transitions(tz: str, y0: int, y1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Offset changes of ``tz`` in years y0..y1: (instant T, offset before, offset after) in ns,
+    plus the offset in force at the start (a one-element array)."""
+    days = pd.date_range(f"{y0}-01-01", f"{y1 + 1}-01-02", freq="D", tz="UTC", unit="ns")
+
+    def offsets(idx: pd.DatetimeIndex) -> np.ndarray:
+        idx = idx.as_unit("ns")
+        local = idx.tz_convert(tz).tz_localize(None).asi8
+        return np.asarray(local - idx.tz_localize(None).asi8, dtype=np.int64)
+
+    off = offsets(days)
+    change = np.flatnonzero(off[1:] != off[:-1])
+    t_list, before, after = [], [], []
+    for i in change.tolist():  # a few per year: find the minute within the day
+        minutes = pd.date_range(start=days[int(i)], periods=24 * 60 + 1, freq="min", unit="ns")
+        mo = offsets(minutes)
+        j = int(np.flatnonzero(mo != mo[0])[0])
+        t_list.append(minutes[j].value)
+        before.append(mo[0])
+        after.append(mo[j])
+    return (np.asarray(t_list, dtype=np.int64), np.asarray(before, dtype=np.int64),
+            np.asarray(after, dtype=np.int64), off[:1].copy())
+
+
 def _localize(naive: np.ndarray, tz: str, counts: dict[str, int]) -> np.ndarray:
-    """UTC ns of wall-clock ns in ``tz``; DST rules in :func:`parse_times`."""
-    wall = pd.DatetimeIndex(naive.view("datetime64[ns]"))
-    loc = wall.tz_localize(tz, ambiguous=np.ones(len(wall), dtype=bool), nonexistent=pd.Timedelta(hours=1))
-    utc = np.asarray(loc.tz_convert("UTC").tz_localize(None).asi8, dtype=np.int64)
-    # count the DST cases on the few candidate rows only (March/October, 02:xx)
-    cand = np.asarray((wall.hour == 2) & np.isin(wall.month, (3, 10)), dtype=bool)
-    if cand.any():
-        w2 = wall[cand]
-        ones, zeros = np.ones(len(w2), dtype=bool), np.zeros(len(w2), dtype=bool)
-        a1 = w2.tz_localize(tz, ambiguous=ones, nonexistent="NaT")
-        a0 = w2.tz_localize(tz, ambiguous=zeros, nonexistent="NaT")
-        counts["dst_nonexistent"] += int(np.asarray(a1.isna()).sum())
-        counts["dst_ambiguous"] += int(np.asarray((a1 != a0) & a1.notna()).sum())
-    return utc
+    """UTC ns of wall-clock ns in ``tz`` (rules in :func:`parse_times`), by binary search
+    over the zone's offset changes: times before a change's end use the old offset, so
+    the repeated autumn hour is summer time and a spring-gap time moves one hour forward."""
+    if len(naive) == 0:
+        return naive.copy()
+    lo, hi = int(naive.min()), int(naive.max())
+    y0 = max(1900, pd.Timestamp(lo).year - 1)
+    y1 = min(2200, pd.Timestamp(hi).year + 1)
+    t, before, after, first = _tz_transitions(tz, y0, y1)
+    if len(t) == 0:
+        return naive - first[0]
+    boundary = t + np.maximum(before, after)  # wall clock where the new offset is certain
+    k = np.searchsorted(boundary, naive, side="right")
+    offset = np.where(k > 0, after[np.maximum(k - 1, 0)], before[0])
+    # the hour around a change: repeated (autumn) or missing (spring)
+    nxt = np.minimum(k, len(t) - 1)
+    window = (k < len(t)) & (naive >= (t + np.minimum(before, after))[nxt])
+    spring = after > before
+    counts["dst_nonexistent"] += int((window & spring[nxt]).sum())
+    counts["dst_ambiguous"] += int((window & ~spring[nxt]).sum())
+    return naive - offset
 
 
 def _parse_times_slow(
@@ -1392,7 +1425,10 @@ def _pair(raw: pd.DataFrame, cols: dict[str, str], first: str, second: str,
     ca, cb = cols[first], cols[second]
     a = parse_numbers(raw[ca], decimal=decimal)
     b = parse_numbers(raw[cb], decimal=decimal)
-    present = _has_text(raw[ca]) | _has_text(raw[cb])
+    present = np.ones(len(a), dtype=bool)  # rows with two numbers certainly have text
+    bad = np.flatnonzero(~(np.isfinite(a) & np.isfinite(b)))
+    if len(bad):
+        present[bad] = _has_text(raw[ca].iloc[bad]) | _has_text(raw[cb].iloc[bad])
     return a, b, present, (ca, cb)
 
 
@@ -1663,7 +1699,7 @@ def read_incidents(
 
     if "id" in cols:
         ids = raw_df[cols["id"]].astype("string")  # as given (no copy for text columns)
-        no_id = ~_has_text(raw_df[cols["id"]])
+        no_id = ids.isna().to_numpy(dtype=bool)
         if no_id.any():
             fallback = pd.Series([f"{name}:{r}" for r in src_row[no_id]], index=ids.index[no_id], dtype="string")
             ids = ids.mask(pd.Series(no_id, index=ids.index), fallback)
