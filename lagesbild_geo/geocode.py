@@ -34,6 +34,7 @@ as ambiguous. Refused rows go to the rejected table with reason
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -458,8 +459,6 @@ def _street_key(street: object) -> str:
 
 def _title_of(raw: str, p: ParsedAddress) -> str:
     """The street part of a full address as written ("Storgatan" of "Storgatan 12 B")."""
-    import re
-
     m = re.match(r"\s*([^\d,]*[^\d\s,])", raw)
     return m.group(1).strip() if m else p.street
 
@@ -801,6 +800,13 @@ class _Matcher:
                     return True
                 if len(interp) > 1:
                     return self._ambiguous(h, [s for s, _ in interp], p, "the street")
+        if fuzzy and p.number:
+            # A misspelt street whose register lacks the number: two doubts, no position.
+            h.candidate = "; ".join(f"{self.s_name[i]}, {self.s_town[i]}" for i in ids)
+            h.note = (f"fuzzy street match ({score:.0f}) but house number {p.number} is not "
+                      "on that street")
+            h.score, h.fuzzy = np.nan, False
+            return False
         if len(ids) > 1 and p.number:
             # Only one of the same-named streets spans the number: that one.
             spanning = [i for i in ids if (arr := g._numbers.get(i)) is not None

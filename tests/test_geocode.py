@@ -227,6 +227,15 @@ def test_fuzzy_exact(gaz: Gazetteer, text: str, dE: float, dN: float, score: flo
     assert row["geocode_street"] in ("Stationsvägen", "Kyrkgatan")
 
 
+def test_fuzzy_street_without_the_number_is_refused(gaz: Gazetteer) -> None:
+    rej = _rejected(gaz, "Statoinsvägen 99")
+    assert rej["geocode_candidate"] == "Stationsvägen, Exempelstad"
+    assert "not on that street" in rej["geocode_note"]
+    # Without a number the fuzzy street is placed at street level.
+    row = _one(gaz, "Statoinsvägen")
+    assert (row["geocode_match"], row["geocode_fuzzy"]) == ("street", True)
+
+
 def test_fuzzy_below_threshold_is_refused(gaz: Gazetteer) -> None:
     # 92.3 is accepted at the default threshold and refused at 95.
     rej = _rejected(gaz, "Statoinsvägen 3", min_score=95)
