@@ -110,3 +110,20 @@ def test_read_with_crs_and_sheet_options(main, tmp_path: Path,  # type: ignore[n
     assert main(["read", str(tmp_path / "zon.xlsx"), "--crs", "3011", "--sheet", "Data"]) == 0
     assert "EPSG:3011" in capsys.readouterr().out
     assert main(["read", str(tmp_path / "zon.xlsx"), "--sheet", "0", "--crs", "3011"]) == 0
+
+
+def test_read_with_gazetteer(main, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("lagesbild_geo.geocode")
+    gaz = tmp_path / "gaz.csv"
+    gaz.write_text("typ,gatunamn,husnummer,postort,nord,ost\nadress,Storgatan,12,Exempelstad,6582861,619689\n",
+                   encoding="utf-8")
+    src = tmp_path / "k.csv"
+    src.write_text("Datum;Tid;Adress\n2024-01-01;10:00;Storgatan 12\n2024-01-01;11:00;Okändavägen 3\n",
+                   encoding="utf-8")
+    report = tmp_path / "r.json"
+    assert main(["read", str(src), "--gazetteer", str(gaz), "--report", str(report)]) == 0
+    assert "geocoded: match rate 50.0%" in capsys.readouterr().out
+    rep = json.loads(report.read_text(encoding="utf-8"))
+    assert (rep["placed"], rep["pending"], rep["rejected"]) == (1, 0, 1)
+    assert rep["rejected_by_reason"] == {"address not found": 1}
+    assert rep["by_precision"] == {"address": 1}

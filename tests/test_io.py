@@ -512,3 +512,31 @@ def test_geocoded_rejected_rows_keep_text_dtypes() -> None:
     assert str(r.rejected["source_row"].dtype) == "int64"
     assert all(str(r.rejected[c].dtype) == "string" for c in r.rejected.columns if c != "source_row")
     assert r.placed["precision"].tolist() == ["address"]
+
+
+def test_columns_hint_finds_the_header_of_other_tables(tmp_path: Path) -> None:
+    text = "Adressregister 2025\nKälla: kommunen\ntyp;gatunamn;husnummer;nord;ost\nadress;Storgatan;1;6580000;660000\n"
+    df, info = read_table(_write(tmp_path / "gaz.csv", text), columns_hint=["gatunamn", "nord", "ost"])
+    assert info["header_row"] == 3 and df.columns.tolist() == ["typ", "gatunamn", "husnummer", "nord", "ost"]
+    assert info["source_row"].tolist() == [4]
+
+
+def test_several_coordinate_pairs_first_usable_wins() -> None:
+    df = pd.DataFrame({"Datum": ["2024-05-01 12:00"] * 3,
+                       "X": [str(N), None, None], "Y": [str(E), None, None],
+                       "Lat": [None, "59,367441", None], "Long": [None, "17,105982", None]})
+    r = read_incidents(df)
+    assert len(r.placed) == 2 and r.rejected["reason"].tolist() == ["no location"]
+    assert r.report["crs_by_columns"] == {"X/Y": "EPSG:3006", "Long/Lat": "EPSG:4326"}
+    np.testing.assert_allclose(r.placed["lat"], [LAT, LAT], atol=2e-6)
+
+
+def test_geodataframe_in_memory_with_polygons() -> None:
+    gdf = gpd.GeoDataFrame({"datum": ["2024-05-01 10:00", "2024-05-01 11:00", "2024-05-01 12:00"]},
+                           geometry=[Point(LON, LAT), box(17.0, 59.3, 17.01, 59.31), None], crs=4326)
+    r = read_incidents(gdf, source_name="lager")
+    _accounted(r)
+    assert r.placed["precision"].tolist() == ["point", "area"]
+    assert r.placed["cell"].iloc[1] == 0 and r.placed["cell"].iloc[0] != 0
+    assert r.rejected["reason"].tolist() == ["no location"]
+    assert r.rejected["source_row"].tolist() == [3]
