@@ -102,8 +102,9 @@ GAZETTEER_ALIASES: dict[str, tuple[tuple[str, ...], ...]] = {
                 "house number", "gatunummer"),),
     "letter": (("bokstav", "bokstavstillagg", "letter", "husbokstav"),),
     "postcode": (("postnummer", "postnr", "post nr", "postcode", "zip", "zipcode"),),
-    "town": (("postort", "ort", "town", "city", "kommundel"),),
-    "name": (("platsnamn", "namn", "name", "place", "plats", "place name", "ortnamn"),),
+    "town": (("postort", "ort", "town", "city", "kommundel"), ("kommun", "municipality")),
+    "name": (("platsnamn", "namn", "name", "place", "plats", "place name", "ortnamn", "locality",
+              "tatort", "lokalitet"),),
     "northing": (("nord", "n", "northing", "nordkoordinat", "north"),),
     "easting": (("ost", "e", "easting", "ostkoordinat", "east"),),
     "x": (("x", "x koordinat"),),
@@ -185,8 +186,10 @@ class Gazetteer:
         return sorted(set(self._streets["postort"]) | set(self._places["postort"]) - {""})
 
     def __repr__(self) -> str:
+        towns = self.postorter
+        shown = ", ".join(towns[:4]) + (f" and {len(towns) - 4} more" if len(towns) > 4 else "")
         return (f"Gazetteer({len(self._addresses)} addresses on {len(self._streets)} streets, "
-                f"{len(self._places)} places, postorter={self.postorter}, source={self.source!r})")
+                f"{len(self._places)} places, postorter: {shown or 'none'}, source={self.source!r})")
 
     def __len__(self) -> int:
         return len(self._addresses) + len(self._places)

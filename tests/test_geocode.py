@@ -115,7 +115,8 @@ def test_gazetteer_from_frame(gaz: Gazetteer) -> None:
     lon, lat = lcrs.to_wgs84(a["easting"], a["northing"], 3006)
     np.testing.assert_allclose(a["lat"], lat)
     np.testing.assert_allclose(a["lon"], lon)
-    assert "Gazetteer(19 addresses" in repr(gaz)
+    assert repr(gaz) == ("Gazetteer(19 addresses on 8 streets, 2 places, postorter: Exempelstad, "
+                         "Norrby, source='tiny')")
 
 
 def test_gazetteer_from_file_csv_and_geojson(tmp_path, gaz: Gazetteer) -> None:
@@ -146,6 +147,17 @@ def test_gazetteer_lat_lon_and_swedish_x_y(gaz: Gazetteer) -> None:
     # Swedish surveying: X is the northing.
     g3 = Gazetteer.from_frame(df.rename(columns={"nord": "X", "ost": "Y"}))
     np.testing.assert_allclose(g3.addresses["northing"], gaz.addresses["northing"])
+
+
+def test_gazetteer_of_localities() -> None:
+    # A national list of localities (names, kommun, lat/lon): places only, kommun as town.
+    df = pd.DataFrame({"Locality": ["Abbekås", "Strängnäs"], "Municipality": ["Skurup", "Strängnäs"],
+                       "Latitude": [55.399274, 59.3496], "Longitude": [13.600275, 17.0813]})
+    g = Gazetteer.from_frame(df)
+    assert g.places[["name", "postort"]].values.tolist() == [["Abbekås", "Skurup"],
+                                                            ["Strängnäs", "Strängnäs"]]
+    r = geocode(_rows("Strangnas", "ABBEKAS, Skurup"), g)
+    assert r.placed["lat"].tolist() == pytest.approx([59.3496, 55.399274])
 
 
 def test_gazetteer_full_address_column() -> None:
