@@ -436,7 +436,7 @@ def _clusters_layer(src: gpd.GeoDataFrame, lb: Lagesbild, p: Privacy, notes: _No
     for c in extra:
         if c in df.columns:
             v = df[c]
-            if v.dtype.kind == "O":
+            if v.dtype.kind == "O" and c == "top_categories":  # the one list property
                 v = v.map(lambda x: _categories_in(x) if x is not None else None)
             out[c] = v.to_numpy()
     if "source" in df.columns:
