@@ -32,9 +32,12 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 from lagesbild_geo import maps
 from lagesbild_geo.errors import (
     ConflictError,
+    CRSError,
+    GeocodeError,
     InputError,
     LagesbildError,
     NotFoundError,
+    StoreError,
     ValidationError,
 )
 from lagesbild_geo.pipeline import Lagesbild
@@ -199,15 +202,24 @@ def require_editor(acc: Access) -> bool:
 def error_text(exc: BaseException) -> str:
     """A Swedish, actionable message for an exception."""
     if isinstance(exc, ValidationError):
-        return "Uppgifterna kunde inte sparas:\n\n" + exc.message_sv
+        return "Det gick inte, eftersom:\n\n" + problems_text(exc.problems)
     if isinstance(exc, ConflictError):
-        return ("Någon annan har sparat ändringar i samma post efter att du öppnade den. "
+        who, when = getattr(exc, "changed_by", None), getattr(exc, "changed_at", None)
+        by = f" ({who}, {str(when).replace('T', ' ')[:16]} UTC)" if who and when else ""
+        return (f"Någon annan har sparat ändringar i samma post efter att du öppnade den{by}. "
                 "Ladda om sidan för att se den senaste versionen och gör sedan din ändring igen.")
     if isinstance(exc, NotFoundError):
         return "Posten finns inte längre (den kan ha tagits bort). Ladda om sidan."
+    if isinstance(exc, InputError | CRSError | GeocodeError):
+        return ("Filen kunde inte användas som den är. Kontrollera att det är rätt fil och att "
+                "den har en rubrikrad med kolumnnamn; rätta kolumnerna på sidan Data om de "
+                f"kändes igen fel.\n\nBeskrivning (på engelska): {exc}")
+    if isinstance(exc, StoreError):
+        return ("Åtgärdsregistret kunde inte läsas eller skrivas; inget har ändrats. Försök igen om "
+                "en stund och kontakta den som administrerar appen om felet kvarstår.\n\n"
+                f"Beskrivning (på engelska): {exc}")
     if isinstance(exc, LagesbildError):
-        sv = getattr(exc, "message_sv", None)
-        return (f"{sv}" if sv else f"{exc}") + "\n\nKontrollera filen och försök igen."
+        return f"{exc}\n\nFörsök igen, eller kontakta den som administrerar appen."
     return ("Något gick fel och åtgärden avbröts; inget har sparats till hälften. "
             "Försök igen, och kontakta den som administrerar appen om felet kvarstår "
             f"(teknisk uppgift: {type(exc).__name__}).")

@@ -250,3 +250,41 @@ def test_data_upload_shows_report_and_survives_bad_file(store_path: Path) -> Non
     at.run()
     _no_exception(at)
     assert at.session_state["sources"][0].name == "handelser.csv"
+
+
+def test_omraden_delete_and_restore(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _draw(monkeypatch, None)
+    with MeasureStore(store_path, user="anna") as s:
+        area = s.add_area(name="Stationen", geometry=POLYGON["geometry"])
+        m = s.add_measure(area_id=area.id, title="Kameror", target_categories=["ran"])
+    at = _app("omraden")
+    at.selectbox(key="edit_measure_pick").select(m.id)
+    at.run()
+    _button(at, "Ta bort åtgärden").click()
+    at.run()
+    _no_exception(at)
+    with MeasureStore(store_path) as s:
+        assert len(s.list_measures()) == 0
+        assert s.history(m.id)["user"].tolist() == ["anna", "testaren"]
+    _button(at, "Återställ åtgärden").click()
+    at.run()
+    _no_exception(at)
+    with MeasureStore(store_path) as s:
+        assert s.list_measures()["title"].tolist() == ["Kameror"]
+    # an area with measures is refused with a friendly message; after removing it, restorable
+    _button(at, "Ta bort området").click()
+    at.run()
+    _no_exception(at)
+    assert at.error and "Traceback" not in at.error[0].value
+    with MeasureStore(store_path) as s:
+        s.delete_measure(m.id, user="anna")
+    at.run()
+    _button(at, "Ta bort området").click()
+    at.run()
+    with MeasureStore(store_path) as s:
+        assert len(s.list_areas()) == 0
+    _button(at, "Återställ").click()
+    at.run()
+    _no_exception(at)
+    with MeasureStore(store_path) as s:
+        assert s.list_areas()["name"].tolist() == ["Stationen"]

@@ -96,20 +96,24 @@ else:
                 if S.save_measure(area_id=sel, fields=fields, user=acc.user):
                     st.success("Åtgärden är sparad.")
 
-        c1, c2 = st.columns(2)
-        if c1.button("Ta bort området", key="delete_area"):
+        if st.button("Ta bort området", key="delete_area",
+                     help="Området göms men finns kvar och kan återställas. Ta bort dess åtgärder först."):
             with S.friendly_errors("Området togs inte bort"):
                 S.store().delete_area(sel, user=acc.user)
                 st.rerun()
+
+if editor:
+    deleted = None
+    with S.friendly_errors("Borttagna områden kunde inte läsas"):
         deleted = S.deleted_areas()
-        if len(deleted):
-            d_names = S.area_names(deleted)
-            restore = c2.selectbox("Återställ borttaget område", options=list(d_names),
-                                   format_func=lambda a: d_names[a], key="restore_area_pick")
-            if c2.button("Återställ", key="restore_area"):
-                with S.friendly_errors("Området återställdes inte"):
-                    S.store().restore_area(restore, user=acc.user)
-                    st.rerun()
+    if deleted is not None and len(deleted):
+        d_names = S.area_names(deleted)
+        restore = st.selectbox("Återställ borttaget område", options=list(d_names),
+                               format_func=lambda a: d_names[a], key="restore_area_pick")
+        if st.button("Återställ", key="restore_area"):
+            with S.friendly_errors("Området återställdes inte"):
+                S.store().restore_area(restore, user=acc.user)
+                st.rerun()
 
 # ------------------------------------------------------------------ measures: edit / delete
 st.subheader("Åtgärder")
@@ -147,12 +151,16 @@ else:
             with S.friendly_errors("Åtgärden togs inte bort"):
                 S.store().delete_measure(mid, user=acc.user)
                 st.rerun()
+
+if editor:
+    deleted_m = None
+    with S.friendly_errors("Borttagna åtgärder kunde inte läsas"):
         deleted_m = S.deleted_measures()
-        if len(deleted_m):
-            dt = S.measure_titles(deleted_m)
-            r = st.selectbox("Återställ borttagen åtgärd", options=list(dt),
-                             format_func=lambda i: dt[i], key="restore_measure_pick")
-            if st.button("Återställ åtgärden", key="restore_measure"):
-                with S.friendly_errors("Åtgärden återställdes inte"):
-                    S.store().restore_measure(r, user=acc.user)
-                    st.rerun()
+    if deleted_m is not None and len(deleted_m):
+        dt = S.measure_titles(deleted_m)
+        r = st.selectbox("Återställ borttagen åtgärd", options=list(dt),
+                         format_func=lambda i: dt[i], key="restore_measure_pick")
+        if st.button("Återställ åtgärden", key="restore_measure"):
+            with S.friendly_errors("Åtgärden återställdes inte"):
+                S.store().restore_measure(r, user=acc.user)
+                st.rerun()
