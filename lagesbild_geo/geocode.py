@@ -79,10 +79,9 @@ TIERS: dict[str, str] = {
     "street": "place",
     "place": "place",
     "district": "area",
+    "intersection": "place",
     "online": "place",
 }
-_ALLOW_OF_TIER = {"exact": "address", "interpolated": "address", "street": "street",
-                  "place": "place", "district": "area", "online": "online"}
 _ALLOWED = ("address", "street", "place", "area", "online")
 
 #: A fuzzy street match also needs its distinctive part (the name without "gatan",
@@ -728,13 +727,12 @@ class _Matcher:
     # -- one unique text
     def resolve(self, text: str, postcode: str = "", town: str = "") -> _Hit:
         h = _Hit()
-        p = parse_address(text)
-        if (postcode or town) and not (p.postcode or p.town):
-            # Postcode/town from their own columns, when the text has none.
-            pc = "".join(ch for ch in postcode if ch.isdigit())
-            pc = pc if len(pc) == 5 else ""
-            tw = " ".join(fold_words(town).replace(".", " ").replace(":", " ").replace(",", " ").split())
-            p = p._replace(postcode=pc, town=tw, town_explicit=bool(tw or pc))
+        p = _with_context(parse_address(text), postcode, town)
+        m = _CROSSING.match(text) if "street" in self.allow else None
+        if m is not None and self._crossing(h, m, postcode, town):
+            return h
+        if h.note:
+            return h
         if not p.street:
             # A district code ("9999C1020") starts with digits: no street part.
             if self._district(h, ParsedAddress(compact(text), 0, "", "", "", False), fuzzy=False):
@@ -758,6 +756,46 @@ class _Matcher:
         if h.note.startswith("ambiguous"):
             return h
         return self._named(h, p, town_key)
+
+    def _crossing(self, h: _Hit, m: re.Match[str], postcode: str, town: str) -> bool:
+        """Two streets that meet ("Storgatan/Kyrkgatan"): midway between their closest
+        address points, when those are at most ``_CROSSING_MAX_M`` apart in one postort."""
+        tail = _with_context(parse_address("x, " + (m.group(3) or "")), postcode, town)
+        town_key, uncovered, _ = self.town_of(tail.town, tail.town_explicit, tail.postcode)
+        a, b = parse_address(m.group(1)).street, parse_address(m.group(2)).street
+        if uncovered or not a or not b:
+            return False
+        ids_a, sc_a, fz_a, _, _ = self.street_ids(a, town_key)
+        ids_b, sc_b, fz_b, _, _ = self.street_ids(b, town_key)
+        if not ids_a or not ids_b:
+            return False  # not two known streets: maybe a place name with "och"
+        g = self.g
+        found = []
+        for i in ids_a:
+            for j in ids_b:
+                if i == j or g._street_postort[i] != g._street_postort[j]:
+                    continue
+                _, ea, na = g._numbers[i]
+                _, eb, nb = g._numbers[j]
+                d2 = (ea[:, None] - eb[None, :]) ** 2 + (na[:, None] - nb[None, :]) ** 2
+                k = int(np.argmin(d2))
+                ka, kb = divmod(k, d2.shape[1])
+                if d2.flat[k] <= _CROSSING_MAX_M ** 2:
+                    found.append((i, j, (ea[ka] + eb[kb]) / 2, (na[ka] + nb[kb]) / 2))
+        if len(found) != 1:
+            names = f"{self.s_name[ids_a[0]]} and {self.s_name[ids_b[0]]}"
+            h.note = (f"ambiguous: {names} meet in {len(found)} postorter; add the town"
+                      if found else f"{names} do not meet (no address points within "
+                                    f"{_CROSSING_MAX_M:.0f} m of each other)")
+            h.candidate = names
+            return False
+        i, j, e, n = found[0]
+        h.tier = "intersection"
+        h.e, h.n = float(e), float(n)
+        h.score, h.fuzzy = min(sc_a, sc_b), fz_a or fz_b
+        h.label = f"{self.s_name[i]} / {self.s_name[j]}, {self.s_town[i]}"
+        h.street, h.postort = f"{self.s_name[i]} / {self.s_name[j]}", self.s_town[i]
+        return True
 
     def _named(self, h: _Hit, p: ParsedAddress, town_key: str) -> _Hit:
         if self._place(h, p, town_key, fuzzy=False) or self._district(h, p, fuzzy=False):
@@ -899,6 +937,27 @@ class _Matcher:
         h.street = h.postort = ""
         h.note = h.candidate = ""
         return True
+
+
+#: Two streets "meet" when address points of both lie at most this far apart.
+_CROSSING_MAX_M = 60.0
+# "Storgatan/Kyrkgatan", "korsningen Storgatan & Kyrkgatan, Norrby", "Storg. och Kyrkg.".
+_CROSSING = re.compile(
+    r"^\s*(?:korsningen|korsning|hörnet|hornet|krysset)?\s*"
+    r"([^\d/&,]*[^\W\d_][^\d/&,]*?)\s*(?:/|&|\s+och\s+|\s+x\s+)\s*"
+    r"([^\d/&,]*[^\W\d_][^\d/&,]*?)\s*(?:,(.*))?$",
+    re.IGNORECASE,
+)
+
+
+def _with_context(p: ParsedAddress, postcode: str, town: str) -> ParsedAddress:
+    """Postcode/town from their own columns, when the text has none."""
+    if not (postcode or town) or p.postcode or p.town:
+        return p
+    pc = "".join(ch for ch in postcode if ch.isdigit())
+    pc = pc if len(pc) == 5 else ""
+    tw = " ".join(fold_words(town).replace(".", " ").replace(":", " ").replace(",", " ").split())
+    return p._replace(postcode=pc, town=tw, town_explicit=bool(tw or pc))
 
 
 def _district_points(districts: gpd.GeoDataFrame) -> pd.DataFrame:

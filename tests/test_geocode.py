@@ -340,6 +340,28 @@ def test_postcode_and_town_columns_disambiguate(gaz: Gazetteer) -> None:
         geocode(rows, gaz, town_column="Ort")
 
 
+def test_crossing_of_two_streets() -> None:
+    df = pd.DataFrame({
+        "gatunamn": ["Ågatan"] * 3 + ["Bäckvägen"] * 3 + ["Ågatan", "Bäckvägen", "Långgatan"],
+        "husnummer": [1, 3, 5, 2, 4, 6, 1, 1, 1],
+        "postort": ["Exempelstad"] * 6 + ["Norrby", "Norrby", "Norrby"],
+        "ost": [E0, E0 + 50, E0 + 100, E0 + 105, E0 + 105, E0 + 105, E0 + 9000, E0 + 9500, E0 + 9600],
+        "nord": [N0, N0, N0, N0 + 10, N0 + 50, N0 + 100, N0, N0, N0],
+    })
+    g = Gazetteer.from_frame(df)
+    for text in ("Ågatan/Bäckvägen", "korsningen Agatan & Backv.", "Ågatan och Bäckvägen, Exempelstad",
+                 "Bäckvägen / Ågatan"):
+        row = _one(g, text)
+        assert (row["geocode_match"], row["precision"], row["cell"]) == ("intersection", "place", 0)
+        assert (row["easting"], row["northing"]) == (E0 + 102.5, N0 + 5)
+        assert row["geocode_postort"] == "Exempelstad"
+    # In Norrby the two streets are 500 m apart: they do not meet.
+    assert "do not meet" in _rejected(g, "Ågatan/Bäckvägen, Norrby")["geocode_note"]
+    assert "do not meet" in _rejected(g, "Ågatan/Långgatan")["geocode_note"]
+    # Not two streets: the usual tiers (here: nothing).
+    _rejected(g, "Bad och bastu")
+
+
 def test_town_not_covered_by_register(gaz: Gazetteer) -> None:
     rej = _rejected(gaz, "Storgatan 3, Annanstad")
     assert "not covered" in rej["geocode_note"]
