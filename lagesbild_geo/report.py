@@ -387,13 +387,15 @@ def _omfattning(lb: Lagesbild, layers: dict[str, gpd.GeoDataFrame], areas: gpd.G
     # hotspot map
     if len(hot) and "hotspot_class" in hot.columns:
         layers_ = []
-        dist = layers.get("districts")
-        if dist is not None and len(dist):
-            layers_.append((dist, {"facecolor": "none", "edgecolor": "#999999", "linewidth": 0.6}))
         for cls, color in _HOTSPOT_COLORS.items():
             part = hot[hot["hotspot_class"] == cls]
             if len(part):
-                layers_.append((part, {"color": color, "edgecolor": "#bbbbbb", "linewidth": 0.2}))
+                edge = {"linewidth": 0.0} if cls == "none" else {"edgecolor": "#ffffff",
+                                                                 "linewidth": 0.2}
+                layers_.append((part, {"color": color, **edge}))
+        dist = layers.get("districts")
+        if dist is not None and len(dist):  # outlines on top of the cells
+            layers_.append((dist, {"facecolor": "none", "edgecolor": "#7a7a7a", "linewidth": 0.6}))
         if len(areas):
             layers_.append((areas, {"facecolor": "none", "edgecolor": "#222222", "linewidth": 1.4,
                                     "linestyle": "--"}))
