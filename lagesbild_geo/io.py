@@ -1097,6 +1097,10 @@ def _parse_fast(d: pa.Array, t: pa.Array | None) -> tuple[np.ndarray, np.ndarray
     """The common case in C++: ISO date (and HH:MM[:SS] time) → naive ns; None if not common."""
     s = pc.utf8_trim_whitespace(d)
     if t is not None:
+        # Excel date cells arrive as "2024-03-05 00:00:00"; the time column has the time
+        midnight = r"[ T]00:00(?::00)?$"
+        if pc.any(pc.match_substring_regex(s.slice(0, 500), midnight)).as_py():
+            s = pc.replace_substring_regex(s, midnight, "")
         s = pc.binary_join_element_wise(s, pc.utf8_trim_whitespace(t), " ")
     sample = s.slice(0, 500).drop_null()
     if len(sample) == 0:
@@ -1109,18 +1113,18 @@ def _parse_fast(d: pa.Array, t: pa.Array | None) -> tuple[np.ndarray, np.ndarray
             continue
         if has_t:
             s = pc.replace_substring(s, "T", " ")
-        ok = pc.fill_null(pc.match_substring_regex(s, pattern), False)
+        # strptime insists on the whole text (no trailing characters) and valid
+        # months/hours, but rolls 30 February over into 1 March: recheck the
+        # rows that landed on day 1-3 against the day digits they were written with
         ts = pc.strptime(s, format=fmt, unit="s", error_is_null=True)
-        # strptime rolls 30 February over into March: check the day survived
-        okn = np.asarray(ok.to_numpy(zero_copy_only=False), dtype=bool)
-        okn &= np.asarray(pc.is_valid(ts).to_numpy(zero_copy_only=False), dtype=bool)
-        # strptime rolls 30 February over into 1 March: recheck rows that landed on day 1-3
+        okn = np.asarray(pc.is_valid(ts).to_numpy(zero_copy_only=False), dtype=bool)
         early = np.flatnonzero(okn & np.asarray(pc.fill_null(pc.less_equal(pc.day(ts), 3), False)
                                                  .to_numpy(zero_copy_only=False), dtype=bool))
         if len(early):
             sel = pa.array(early)
-            day = pc.cast(pc.utf8_slice_codeunits(pc.take(s, sel), 8, 10), pa.int64())
-            same = np.asarray(pc.equal(pc.take(pc.day(ts), sel), day).to_numpy(zero_copy_only=False), dtype=bool)
+            ex = pc.extract_regex(pc.take(s, sel), r"^\s*\d{4}-\d{1,2}-(?P<d>\d{1,2})")
+            day = _field(ex, "d")
+            same = np.asarray(pc.take(pc.day(ts), sel).to_numpy(zero_copy_only=False)) == day
             okn[early[~same]] = False
         secs = pc.fill_null(pc.cast(ts, pa.int64()), 0).to_numpy(zero_copy_only=False)
         naive = np.asarray(secs, dtype=np.int64) * 10**9
