@@ -8,20 +8,21 @@ it, tier by tier, and never sends anything to an outside service.
 
 Tiers (``geocode_match``), tried in this order:
 
-========================  ===========  ==============================================
-``geocode_match``         precision    what it means
-========================  ===========  ==============================================
-``exact``                 address      street + house number (+ letter) in the register
-``interpolated``          address      number missing: placed between its neighbours on
-                                       the same street (same side preferred), only
-                                       when they are at most ``max_gap_m`` apart
-``street``                place        street only (no number, or number out of
-                                       range): the street's medoid address point
-``place``                 place        a named place (``typ=plats``)
-``district``              area         a district name or code (``districts=``):
-                                       a point inside the district
-``online``                address/place an online geocoder (off by default)
-========================  ===========  ==============================================
+========================  =============  ==============================================
+``geocode_match``         precision      what it means
+========================  =============  ==============================================
+``exact``                 address        street + house number (+ letter) in the register
+``interpolated``          address        number missing: placed between its neighbours on
+                                         the same street (same side preferred), only
+                                         when they are at most ``max_gap_m`` apart
+``street``                place          street only (no number, or number out of
+                                         range): the street's medoid address point
+``intersection``          place          two streets that meet ("Storgatan/Kyrkgatan")
+``place``                 place          a named place (``typ=plats``)
+``district``              area           a district name or code (``districts=``):
+                                         a point inside the district
+``online``                address/place  an online geocoder (off by default)
+========================  =============  ==============================================
 
 Street and place names that are not in the register are matched with
 :mod:`rapidfuzz` (``geocode_fuzzy`` is True then); a candidate scoring under
