@@ -363,20 +363,35 @@ def _metric_xy(incidents: pd.DataFrame) -> tuple[npt.NDArray[np.float64], npt.ND
 
 
 # Grid DBSCAN: tile side in snap cells, and the tile size (unique points) below
-# which neighbour weights are counted with a KD-tree instead of an FFT.
+# which neighbour weights are counted with a KD-tree instead of row prefix sums.
 _TILE = 4096
-_KD_MAX = 50_000
+_KD_MAX = 5_000
 
 
-def _fft_disk_sum(G: npt.NDArray[np.float64], disk: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """``G`` convolved with the (symmetric) ``disk`` stencil, same shape as ``G``."""
-    from scipy import fft
+def _disk_sums(
+    px: npt.NDArray[np.int64], py: npt.NDArray[np.int64], pw: npt.NDArray[np.float64],
+    qx: npt.NDArray[np.int64], qy: npt.NDArray[np.int64], r2: int,
+) -> npt.NDArray[np.float64]:
+    """Sum of integer weights ``pw`` at grid points (px, py) within sqrt(r2) of each query.
 
-    r = disk.shape[0] // 2
-    shape = [fft.next_fast_len(G.shape[i] + 2 * r, real=True) for i in (0, 1)]
-    F = fft.rfft2(G, shape) * fft.rfft2(disk, shape)
-    full = fft.irfft2(F, shape)
-    return np.asarray(full[r:r + G.shape[0], r:r + G.shape[1]])
+    Exact integer arithmetic: a dense count grid over the points' bounding box,
+    prefix sums along x, then for every row offset dy of the disk one
+    difference of prefix sums per query (2r + 1 gathers per query).
+    """
+    r = int(np.floor(np.sqrt(r2)))
+    x0, y0 = int(px.min()) - r - 1, int(py.min()) - r
+    nx, ny = int(px.max()) - x0 + r + 1, int(py.max()) - y0 + r + 1
+    dtype = np.int64 if float(pw.sum()) > 2**31 - 1 else np.int32
+    G = np.zeros((nx, ny), dtype=dtype)
+    G[px - x0, py - y0] = np.rint(pw).astype(dtype)
+    P = np.cumsum(G, axis=0, dtype=dtype)
+    del G
+    gx, gy = qx - x0, qy - y0
+    out = np.zeros(qx.size, dtype=np.int64)
+    for dy in range(-r, r + 1):
+        h = int(np.floor(np.sqrt(r2 - dy * dy)))
+        out += P[gx + h, gy + dy].astype(np.int64) - P[gx - h - 1, gy + dy].astype(np.int64)
+    return out.astype("float64")
 
 
 def _grid_counts(
@@ -385,14 +400,13 @@ def _grid_counts(
     """Weighted number of grid points within sqrt(r2) cells of each grid point (self included).
 
     ``w`` holds integer multiplicities. Exact (integer squared distances). Tiles
-    of 4096 × 4096 cells with a halo: dense tiles by FFT convolution with the
-    disk stencil, sparse ones by a KD-tree count. Memory is bounded by the tile.
+    of ``_TILE`` × ``_TILE`` cells with a halo of r cells: row prefix sums
+    (:func:`_disk_sums`) in tiles with many points, a KD-tree count in sparse
+    ones. Memory is bounded by the tile (4096² int32 = 64 MB).
     """
     from scipy.spatial import cKDTree
 
     r = int(np.floor(np.sqrt(r2)))
-    o = np.arange(-r, r + 1)
-    disk = ((o[:, None] ** 2 + o[None, :] ** 2) <= r2).astype("float64")
     T = _TILE
     tx, ty = ux // T, uy // T
     ny = int(ty.max()) + 1
@@ -422,10 +436,7 @@ def _grid_counts(
                 np.column_stack([ux[own], uy[own]]).astype("float64"), np.sqrt(r2) + 1e-9,
                 return_length=True)
         else:
-            gx0, gy0 = int(ux[cand].min()), int(uy[cand].min())
-            G = np.zeros((int(ux[cand].max()) - gx0 + 1, int(uy[cand].max()) - gy0 + 1))
-            G[ux[cand] - gx0, uy[cand] - gy0] = w[cand]
-            out[own] = np.rint(_fft_disk_sum(G, disk)[ux[own] - gx0, uy[own] - gy0])
+            out[own] = _disk_sums(ux[cand], uy[cand], w[cand], ux[own], uy[own], r2)
     return out
 
 
@@ -562,24 +573,33 @@ def _dbscan_snapped(
     return labels.astype(np.int64)[inv.ravel()]
 
 
+def _snap(eps_m: float, snap_m: float | None) -> float:
+    if snap_m is None:
+        return float(min(10.0, max(1.0, eps_m / 20.0)))
+    if snap_m < 0:
+        raise InputError(f"snap_m must be ≥ 0 (0 = no snapping), got {snap_m}.")
+    return float(snap_m)
+
+
 def cluster_labels(
     incidents: pd.DataFrame,
     *,
     method: str = "dbscan",
     eps_m: float = 150.0,
     min_samples: int = 15,
-    snap_m: float = 5.0,
+    snap_m: float | None = None,
     precisions: Sequence[str] = POINT_PRECISIONS,
 ) -> pd.Series:
     """Cluster label of each incident (−1 noise, <NA> for rows not clustered).
 
-    DBSCAN runs on SWEREF 99 TM metres. With ``snap_m > 0`` (default 5 m) points
-    are snapped to a ``snap_m`` grid and DBSCAN runs on the occupied grid cells
+    DBSCAN runs on SWEREF 99 TM metres. With ``snap_m > 0`` (default ``None``:
+    ``eps_m / 20`` within 1–10 m, 7.5 m for eps 150 m) points are snapped to a
+    ``snap_m`` grid and DBSCAN runs on the occupied grid cells
     weighted by their number of incidents (as sklearn's ``sample_weight``):
 
-    1. weighted neighbour counts within ``eps_m`` by FFT convolution of the
-       count grid with a disk stencil (KD-tree counts in sparse tiles), exact
-       in integer grid distances;
+    1. weighted neighbour counts within ``eps_m`` from row prefix sums of the
+       count grid, one difference per row of the disk (KD-tree counts in sparse
+       tiles), exact in integer grid distances;
     2. core cells (count ≥ ``min_samples``) are linked when within ``eps_m``:
        all core cells of one block of side ≤ eps/√2 are linked, and two blocks
        are linked when their closest core cells are within ``eps_m``, found
@@ -606,6 +626,7 @@ def cluster_labels(
     """
     if method not in ("dbscan", "hdbscan"):
         raise InputError(f"method must be 'dbscan' or 'hdbscan'; got {method!r}.")
+    snap = _snap(eps_m, snap_m)
     if eps_m <= 0 or min_samples < 1:
         raise InputError(f"eps_m must be > 0 and min_samples ≥ 1; got {eps_m}, {min_samples}.")
     if "precision" in incidents.columns:
@@ -619,7 +640,7 @@ def cluster_labels(
     if use.sum() > 0:
         xs, ys = x[use], y[use]
         if method == "dbscan":
-            lab = _dbscan_snapped(xs, ys, eps_m=eps_m, min_samples=min_samples, snap_m=snap_m)
+            lab = _dbscan_snapped(xs, ys, eps_m=eps_m, min_samples=min_samples, snap_m=snap)
         else:
             from sklearn.cluster import HDBSCAN
 
@@ -645,7 +666,7 @@ def clusters(
     method: str = "dbscan",
     eps_m: float = 150.0,
     min_samples: int = 15,
-    snap_m: float = 5.0,
+    snap_m: float | None = None,
     hull: str = "convex",
     buffer_m: float = 25.0,
     precisions: Sequence[str] = POINT_PRECISIONS,
@@ -697,7 +718,8 @@ def clusters(
             "top1_category", "top1_share", "top2_category", "top2_share",
             "top3_category", "top3_share", "peak_weekday", "peak_weekday_sv", "peak_hour",
             "first_date", "last_date"]
-    attrs = {"method": method, "eps_m": eps_m, "min_samples": min_samples, "snap_m": snap_m,
+    attrs = {"method": method, "eps_m": eps_m, "min_samples": min_samples,
+             "snap_m": _snap(eps_m, snap_m),
              "hull": hull, "buffer_m": buffer_m, "n_points": int(labels.notna().sum()),
              "n_noise": int((labels == -1).sum())}
     if k == 0:
@@ -707,10 +729,16 @@ def clusters(
     lm = lab[member]
     n = np.bincount(lm, minlength=k)
     # polygons: hull of the (few) distinct snapped positions of each cluster
-    snap = max(snap_m, 1.0)
+    snap = max(_snap(eps_m, snap_m), 1.0)
     px = np.round(x[member] / snap) * snap
     py = np.round(y[member] / snap) * snap
-    pts = pd.DataFrame({"c": lm, "x": px, "y": py}).drop_duplicates()
+    pts = pd.DataFrame({"c": lm, "x": px, "y": py})
+    if hull == "convex":
+        # the convex hull only needs the westmost and eastmost point of each row
+        g0 = pts.groupby(["c", "y"], sort=True)["x"]
+        ext = pd.concat([g0.min(), g0.max()]).reset_index()
+        pts = ext[["c", "x", "y"]]
+    pts = pts.drop_duplicates()
     polys = []
     for _, g in pts.groupby("c", sort=True):
         mp = shapely.multipoints(np.column_stack([g["x"].to_numpy(), g["y"].to_numpy()]))

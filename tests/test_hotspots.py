@@ -240,6 +240,8 @@ def test_weighted_unique_dbscan_equals_plain_dbscan():
     snapped = hotspots.cluster_labels(df, eps_m=150, min_samples=15, snap_m=5).to_numpy(dtype=int)
     assert _agreement(plain, snapped) >= 0.99
     assert np.unique(snapped[snapped >= 0]).size == np.unique(plain[plain >= 0]).size
+    default = hotspots.cluster_labels(df, eps_m=150, min_samples=15).to_numpy(dtype=int)  # 7.5 m
+    assert _agreement(plain, default) >= 0.99
 
 
 def test_cluster_labels_skip_imprecise_rows_and_missing_coordinates():
@@ -428,9 +430,9 @@ def test_sample_clusters_cover_the_planted_hotspots(sample):
                 h["name"]
 
 
-@pytest.mark.parametrize(("tile", "kd_max"), [(4096, 50_000), (512, 0), (300, 10**9)])
+@pytest.mark.parametrize(("tile", "kd_max"), [(4096, 5_000), (512, 0), (300, 10**9)])
 def test_grid_dbscan_equals_sklearn_on_the_snapped_points(monkeypatch, tile, kd_max):
-    """Every route of the grid DBSCAN (KD counts, FFT counts, many tiles) gives the
+    """Every route of the grid DBSCAN (KD counts, prefix-sum counts, tiles) gives the
     same core points and clusters as sklearn DBSCAN with sample_weight on the
     same snapped points."""
     from sklearn.cluster import DBSCAN
