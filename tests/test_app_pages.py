@@ -114,3 +114,42 @@ def test_omraden_area_figures_and_report(store_path: Path) -> None:
     assert not at.exception and not at.error, [e.value for e in at.error]
     name, data, _ = at.session_state["export_file"]
     assert name == "lagesbild_rapport.html" and b"<html" in data[:500].lower()
+
+
+def test_export_then_import_police_package(store_path: Path) -> None:
+    at = _app("export")
+    at.radio(key="export_kind").set_value("zip")
+    next(b for b in at.button if b.label == "Skapa filen").click()
+    at.run()
+    _, data, _ = at.session_state["export_file"]
+    at.file_uploader(key="police_upload").set_value(("polisens_paket.zip", data, "application/zip"))
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    table = at.dataframe[0].value
+    assert list(table.index) == ["Kommunen (vår)", "Importerat paket"]
+    # our own package read back: the same hot cells and districts on both sides
+    assert table["Hotspots (hexagoner)"].nunique() == 1
+    assert table["Områden"].nunique() == 1
+
+
+def test_bad_package_upload_is_friendly(store_path: Path) -> None:
+    at = _app("export")
+    at.file_uploader(key="police_upload").set_value(("paket.zip", b"PK not a zip", "application/zip"))
+    at.run()
+    assert not at.exception
+    assert at.error and "paket.zip" in at.error[0].value
+
+
+def test_omraden_area_from_cluster(store_path: Path) -> None:
+    at = _app("omraden")
+    pick = at.selectbox(key="pick_candidate")
+    first = pick.options[0]
+    assert first.startswith("Kluster")
+    at.text_input(key="pick_name").input("Klusterområdet")
+    next(b for b in at.button if b.label == "Skapa området").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    with MeasureStore(store_path) as s:
+        areas = s.list_areas()
+    assert areas["name"].tolist() == ["Klusterområdet"]
+    assert areas["source_cluster"].iloc[0] is not None
