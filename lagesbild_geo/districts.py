@@ -472,6 +472,8 @@ def read_districts(
 
 def _read_layer(source: str | Path | gpd.GeoDataFrame, layer: str | int | None) -> tuple[str, gpd.GeoDataFrame]:
     if isinstance(source, gpd.GeoDataFrame):
+        if source.index.name is not None and source.index.name not in source.columns:
+            return "(GeoDataFrame)", source.reset_index()  # e.g. an earlier read_districts result
         return "(GeoDataFrame)", source.copy()
     path = Path(source)
     if not path.exists():

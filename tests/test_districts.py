@@ -114,6 +114,8 @@ def test_codes_keep_leading_zeros_and_kommun_padding(tmp_path: Path) -> None:
     assert list(d["district_name"]) == ["Upplands Väsby", "Stockholm"]
     assert d.attrs["report"]["codes_padded"] == 2
     assert d["population"].isna().all()
+    again = read_districts(d)  # reading a result again keeps it as it is
+    assert list(again.index) == ["0114", "0180"] and again.attrs["report"]["code_column"] == "district_code"
     # The caller's frame is untouched.
     assert list(g.columns) == ["kommunkod", "kommunnamn", "geometry"]
 
