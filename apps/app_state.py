@@ -140,12 +140,38 @@ def _passwords() -> dict[str, str]:
     return {str(k): str(v) for k, v in items.items() if k in (ROLE_EDITOR, ROLE_READER) and v}
 
 
+def _oidc_configured() -> bool:
+    """True when the platform's OIDC login (``[auth]`` in secrets, ``st.login``) is set up."""
+    try:
+        return "auth" in st.secrets
+    except Exception:
+        return False
+
+
+def _oidc_access() -> Access:
+    """Sign-in through the platform's identity provider; editors are listed by e-mail."""
+    user = st.user
+    if not getattr(user, "is_logged_in", False):
+        st.title("Lägesbild – logga in")
+        st.write("Logga in med ditt konto i organisationen.")
+        st.button("Logga in", on_click=st.login, type="primary")
+        st.stop()
+    email = str(user.get("email") or "")
+    name = str(user.get("name") or email or "okänd")
+    editors = {str(e).lower() for e in (_secret("lagesbild", "editors") or [])}
+    return Access(user=name, role=ROLE_EDITOR if email.lower() in editors else ROLE_READER,
+                  open_mode=False)
+
+
 def access() -> Access:
-    """Sign-in when passwords are configured; otherwise the open local mode.
+    """Sign-in when passwords (or the platform's OIDC login) are configured; otherwise the
+    open local mode.
 
     Stops the script (after showing the sign-in form) until the user is signed in.
     """
     pw = _passwords()
+    if not pw and _oidc_configured():
+        return _oidc_access()
     if not pw:
         return Access(user=os.environ.get("LAGESBILD_USER", "lokal användare"), role=ROLE_EDITOR,
                       open_mode=True)
@@ -183,6 +209,8 @@ def sidebar_status(acc: Access) -> None:
             st.caption(f"Inloggad: **{acc.user}** ({acc.role})")
             if st.button("Logga ut"):
                 st.session_state.pop("access", None)
+                if _oidc_configured() and not _passwords():
+                    st.logout()
                 st.rerun()
         st.caption(f"Data: {data_label()}")
         if assets_url() is None:

@@ -288,3 +288,13 @@ def test_omraden_delete_and_restore(store_path: Path, monkeypatch: pytest.Monkey
     _no_exception(at)
     with MeasureStore(store_path) as s:
         assert s.list_areas()["name"].tolist() == ["Stationen"]
+
+
+def test_oidc_login_is_offered_when_configured(store_path: Path) -> None:
+    secrets = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback",
+                        "cookie_secret": "x" * 32, "client_id": "id", "client_secret": "s",
+                        "server_metadata_url": "https://login.example.se/.well-known/openid-configuration"}}
+    at = _app(secrets=secrets)
+    _no_exception(at)
+    assert [b.label for b in at.button] == ["Logga in"]
+    assert [t.value for t in at.title] == ["Lägesbild – logga in"]  # no page before sign-in
