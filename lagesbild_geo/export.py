@@ -1332,6 +1332,15 @@ def _demote_single_multi(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     return gpd.GeoSeries(arr, index=geoms.index, crs=geoms.crs, name=geoms.name)
 
 
+def _check_format(meta: Mapping[str, Any], path: Path) -> None:
+    version = str(meta.get("format_version") or FORMAT_VERSION)
+    if version.split(".")[0] != FORMAT_VERSION.split(".")[0]:
+        raise InputError(
+            f"Package {path} has format_version {version}; this lagesbild_geo reads "
+            f"{FORMAT_VERSION.split('.')[0]}.x. Update lagesbild_geo (pip install -U lagesbild_geo)."
+        )
+
+
 def _to_bundle(frames: Mapping[str, gpd.GeoDataFrame], meta: dict[str, Any]) -> LagesbildPackage:
     def get(n: str) -> gpd.GeoDataFrame:
         return frames.get(n, _empty_gdf())
@@ -1447,6 +1456,7 @@ def read_package(path: str | Path) -> LagesbildPackage:
                 if g.geometry.name != "geometry":
                     g = g.rename_geometry("geometry")
                 frames[n] = _to_wgs84(g)
+    _check_format(meta, p)
     return _to_bundle(frames, meta)
 
 

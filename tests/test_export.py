@@ -443,6 +443,24 @@ def test_bad_inputs_are_refused_with_clear_messages(lb, tmp_path: Path) -> None:
         export_package(lb, tmp_path, precision=20)
 
 
+def test_unknown_major_format_version_is_refused(pkg: Path, tmp_path: Path) -> None:
+    for f in [*pkg.glob("*.json"), *pkg.glob("*.geojson")]:
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    meta = json.loads((tmp_path / "metadata.json").read_text(encoding="utf-8"))
+    meta["format_version"] = "2.0"
+    (tmp_path / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(InputError, match=r"format_version 2\.0"):
+        read_package(tmp_path)
+    assert not validate_package(tmp_path).empty
+
+
+def test_commands_are_registered_in_the_lagesbild_cli(pkg: Path, capsys) -> None:
+    from lagesbild_geo.cli import main
+
+    assert main(["validate", str(pkg)]) == 0
+    assert "valid" in capsys.readouterr().out
+
+
 def test_export_does_not_mutate_input(lb, tmp_path: Path) -> None:
     before = lb.cells.copy()
     export_package(lb, tmp_path, privacy=Privacy(min_count=10))

@@ -48,6 +48,8 @@ def test_exempelkommun_package_is_valid_and_private(built) -> None:
         if counts[name]:
             assert name in layers
             assert len(pyogrio.read_dataframe(pkg / "lagesbild.gpkg", layer=name)) == counts[name]
+            gj = pyogrio.read_dataframe(pkg / f"{name}.geojson")  # GDAL opens the GeoJSON too
+            assert len(gj) == counts[name] and gj.crs.to_epsg() == 4326
         for f in fc["features"]:
             p = f["properties"]
             for k in ("count", *(k for k in p if k.startswith("count_"))):
