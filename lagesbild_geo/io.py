@@ -1188,16 +1188,15 @@ def _parse_times_slow(
     d_arr = pc.utf8_lower(pc.utf8_trim_whitespace(date))
     d_missing = np.asarray(pc.fill_null(pc.equal(d_arr, ""), True).to_numpy(zero_copy_only=False), dtype=bool)
     counts = {"dst_ambiguous": 0, "dst_nonexistent": 0, "excel_serial": 0, "date_only": 0}
-    missing = d_missing.copy()
+    t_missing = np.zeros(n, dtype=bool)
     t_extra_ns = np.zeros(n, dtype=np.int64)
     t_bad = np.zeros(n, dtype=bool)
     has_time_col = time is not None
     if time is not None:
         t_arr = pc.utf8_lower(pc.utf8_trim_whitespace(time))
         t_missing = np.asarray(pc.fill_null(pc.equal(t_arr, ""), True).to_numpy(zero_copy_only=False), dtype=bool)
-        missing |= t_missing
         # a date cell that carries a (midnight) time from Excel: keep the date only
-        d_arr = pc.replace_substring_regex(d_arr, r"^(\d{4}-\d{1,2}-\d{1,2})[ t].*$", r"\1")
+        d_arr = pc.replace_substring_regex(d_arr, r"^(\d{4}-\d{1,2}-\d{1,2})[ t]00:00(?::00)?$", r"\1")
         tm = pc.extract_regex(
             pc.fill_null(t_arr, ""),
             r"^(?:kl\.?\s*)?(?P<H>\d{1,2})(?:[:.]?(?P<M>\d{2}))?(?:[:.](?P<S>\d{2}))?$")
@@ -1280,12 +1279,17 @@ def _parse_times_slow(
             has_clock[idx] = (days % 1 > 0)[ok]
             counts["excel_serial"] = int(ok.sum())
 
+    t_missing_eff = np.zeros(n, dtype=bool)
+    t_bad_eff = np.zeros(n, dtype=bool)
     if has_time_col:
-        # the time column gives the time of day on top of the date
+        # the time column gives the time of day on top of the date; a date that
+        # carries its own clock does not need it (an empty time is then no problem)
         use = parsed & ~has_clock
         naive = np.where(use, naive + t_extra_ns, naive)
-        has_clock |= use & ~t_bad
-    ok_rows = parsed & ~missing & ~t_bad
+        t_missing_eff = t_missing & use
+        t_bad_eff = t_bad & use
+        has_clock |= use & ~t_missing & ~t_bad
+    ok_rows = parsed & ~d_missing & ~t_missing_eff & ~t_bad_eff
     counts["date_only"] = int((ok_rows & ~has_clock).sum())
 
     utc = np.full(n, _NAT, dtype=np.int64)
@@ -1295,11 +1299,10 @@ def _parse_times_slow(
     if local.any():
         utc[local] = _localize(naive[local], tz, counts)
     # what is wrong with the date comes first, then the time column
-    date_bad = ~d_missing & ~parsed
-    t_missing_only = missing & ~d_missing
     status = np.zeros(n, dtype=np.int8)
-    status[~ok_rows] = 2
-    status[~ok_rows & t_missing_only & ~date_bad] = 1
+    status[t_bad_eff] = 2
+    status[t_missing_eff] = 1
+    status[~d_missing & ~parsed] = 2
     status[d_missing] = 1
     return utc, status, counts
 

@@ -131,6 +131,11 @@ def test_parse_times_status_codes() -> None:
     _, status, _ = parse_times(d, tm)
     # bad date → 2, missing date → 1, missing time → 1, bad time → 2
     assert status.tolist() == [2, 2, 1, 1, 2, 2]
+    # a date that carries its own clock needs no time column value
+    t2, st2, _ = parse_times(pd.Series(["2024-03-05 22:15", "2024-03-05 00:00:00", "2024-03-05"]),
+                             pd.Series([None, None, "7:05"]))
+    assert st2.tolist() == [0, 1, 0]
+    assert [str(v) for v in t2] == ["2024-03-05 22:15:00+01:00", "NaT", "2024-03-05 07:05:00+01:00"]
     # the fast path also refuses 30 February
     many = pd.Series(["2024-02-30 10:00"] + ["2024-03-01 10:00"] * 999)
     t, st, _ = parse_times(many)
