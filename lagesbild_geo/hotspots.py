@@ -908,7 +908,8 @@ def pai(
     study area, ``a`` = area of the hotspot cells (inside the study area),
     ``A`` = area of the study area cells (exact H3 cell areas). Hotspot cells
     are cells (uint64/hex) or a cell table (its index); incidents need a
-    ``cell`` column at the cells' resolution (or lat/lon).
+    ``cell`` column at the cells' resolution (or lat/lon); only point and
+    address rows count.
 
     Returns
     -------
@@ -928,7 +929,10 @@ def pai(
     if study.size == 0:
         raise InputError("pai: the study area has no cells.")
     res = int(grid.cells_resolution(study[:1])[0])
-    inc_cells = grid.incident_cells(incidents_test, res)
+    inc = incidents_test
+    if "precision" in inc.columns:  # place/area rows are not on the grid
+        inc = inc.loc[inc["precision"].astype("string").isin(list(POINT_PRECISIONS)).fillna(False)]
+    inc_cells = grid.incident_cells(inc, res)
     N = int(np.isin(inc_cells, study).sum())
     n = int(np.isin(inc_cells, hot).sum())
     a = float(grid.cell_area_m2(hot).sum()) if hot.size else 0.0
