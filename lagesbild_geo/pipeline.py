@@ -372,8 +372,8 @@ class _Steps:
 def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress | None = None) -> Lagesbild:
     """Build the complete lägesbild from a configuration.
 
-    Steps: read and place every source (``io.read_incidents``, geocoding with the
-    gazetteer) → count the period's incidents per H3 cell (``grid.count_cells``,
+    Steps: read the districts; read and place every source (``io.read_incidents``,
+    geocoding with the gazetteer, which also knows the district names) → count the period's incidents per H3 cell (``grid.count_cells``,
     filled with zeros over the boundary or within ``rings``) → Gi* hotspots
     (``hotspots.gistar``) → density clusters (optional) → emerging hotspots over
     every date (optional) → districts (``read_districts``, ``assign_districts``,
@@ -423,13 +423,18 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
         else:
             prev = parse_period(cfg.previous_period)
 
-    # Read and place.
+    # Read and place (districts first: the gazetteer also places district names).
     steps.start("read")
+    districts = _empty_gdf()
+    if cfg.districts:
+        districts = read_districts(cfg.districts, **dict(cfg.district_options))
     gazetteer: Any = None
     if cfg.gazetteer:
         from .geocode import Gazetteer
 
         gazetteer = Gazetteer.from_file(cfg.gazetteer, settings=settings)
+        if cfg.districts and hasattr(gazetteer, "with_districts"):
+            gazetteer = gazetteer.with_districts(districts.reset_index())
     boundary: Any = None
     if cfg.boundary:
         boundary = gpd.read_file(cfg.boundary)
@@ -501,13 +506,10 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
 
     # Districts.
     steps.start("districts")
-    districts = _empty_gdf()
     summary = pd.DataFrame()
     district_report: dict[str, Any] = {}
     survey_layers: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {}
     if cfg.districts:
-        opts = dict(cfg.district_options)
-        districts = read_districts(cfg.districts, **opts)
         district_report = dict(districts.attrs.get("report", {}))
         incidents = assign_districts(incidents, districts, kommun_name=cfg.kommun_name)
         district_report["assignment"] = dict(incidents.attrs.get("district_assignment", {}))

@@ -72,6 +72,19 @@ def test_summary_totals_equal_placed_counts(sample_build: tuple[Lagesbild, list]
     assert {k[6:]: int(v) for k, v in cat.items() if v} == {k: int(v) for k, v in want.items()}
 
 
+def test_area_rows_naming_a_district_are_assigned_by_name(sample_build: tuple[Lagesbild, list]) -> None:
+    lb, _ = sample_build
+    from lagesbild_geo.schema import fold
+
+    inc = lb.incidents
+    named = inc[inc["district_method"] == "name"]
+    assert len(named) > 0 and (named["precision"] == "area").all()
+    names = lb.districts["district_name"].map(fold)
+    want = [names.index[names == fold(t)][0] for t in named["location_text"]]
+    assert named["district_code"].astype(str).tolist() == want
+    assert lb.metadata["districts"]["assignment"]["name"] == len(named)
+
+
 def test_rates_use_district_population(sample_build: tuple[Lagesbild, list], sample_dir: Path) -> None:
     lb, _ = sample_build
     s = lb.district_summary
