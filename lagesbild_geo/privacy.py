@@ -226,16 +226,24 @@ def _header_kind(column: object) -> tuple[str, str] | None:
 
 
 def _sample(values: pd.Series, n: int) -> pd.Series:
+    """Up to ``n`` non-missing values, evenly spaced (deterministic), as stripped text.
+
+    Numbers carry personal data only as long digit strings (phone numbers,
+    personnummer stored as numbers), so numeric columns keep values ≥ 10⁶ only.
+    """
     s = values.dropna()
-    if s.dtype.kind == "f":
-        s = s[np.isfinite(s.to_numpy(dtype="float64"))]
-        # floats carry no text; integral floats may be phone/pnr numbers stored badly
-        s = s[(s == np.floor(s)) & (s.abs() >= 1e6)].astype("int64")
+    if s.dtype.kind in "fiu":
+        arr = s.to_numpy(dtype="float64")
+        keep = np.isfinite(arr) & (np.abs(arr) >= 1e6) & (arr == np.floor(arr))
+        s = s[keep].astype("int64")
+    if len(s) > 2 * n:  # sample before converting: a column may hold millions of rows
+        idx = np.unique(np.linspace(0, len(s) - 1, 2 * n).round().astype(int))
+        s = s.iloc[idx]
     s = s.astype(str).str.strip()
     s = s[s != ""]
     if len(s) > n:
-        idx = np.linspace(0, len(s) - 1, n).round().astype(int)
-        s = s.iloc[np.unique(idx)]
+        idx = np.unique(np.linspace(0, len(s) - 1, n).round().astype(int))
+        s = s.iloc[idx]
     return s
 
 
