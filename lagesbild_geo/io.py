@@ -1095,13 +1095,13 @@ _FAST_FORMATS: tuple[tuple[str, str, bool], ...] = (
 
 def _parse_fast(d: pa.Array, t: pa.Array | None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The common case in C++: ISO date (and HH:MM[:SS] time) → naive ns; None if not common."""
-    s = pc.utf8_trim_whitespace(d)
+    s = d  # no trimming here: a padded value fails strptime and goes the slow way
     if t is not None:
         # Excel date cells arrive as "2024-03-05 00:00:00"; the time column has the time
         midnight = r"[ T]00:00(?::00)?$"
         if pc.any(pc.match_substring_regex(s.slice(0, 500), midnight)).as_py():
             s = pc.replace_substring_regex(s, midnight, "")
-        s = pc.binary_join_element_wise(s, pc.utf8_trim_whitespace(t), " ")
+        s = pc.binary_join_element_wise(s, t, " ")
     sample = s.slice(0, 500).drop_null()
     if len(sample) == 0:
         return None
@@ -1382,6 +1382,17 @@ def _text(s: pd.Series) -> pd.Series:
 
 def _repeat_text(values: Sequence[str], codes: np.ndarray) -> pd.Series:
     """``values[codes]`` as a ``string`` Series, built in Arrow."""
+    n = len(codes)
+    if n and int(codes.min()) == int(codes.max()):
+        # one value everywhere (a file's source name, all-"point" precision): the
+        # Arrow buffers are a repeated byte string and an arithmetic offset column
+        word = str(values[int(codes[0])]).encode("utf-8")
+        if len(word) * n < 2**31 - 1:
+            offsets = np.arange(0, (n + 1) * len(word), len(word) or 1, dtype=np.int32)[: n + 1]
+            if not word:
+                offsets = np.zeros(n + 1, dtype=np.int32)
+            arr = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(word * n))
+            return _str_series(arr)
     return _str_series(pc.take(pa.array(list(values), type=pa.string()), pa.array(codes)))
 
 
@@ -1590,7 +1601,11 @@ def read_incidents(
         cat_u, unk_u = map_categories(pd.Series(labels, dtype="string"), category_map)
         category = _repeat_text([str(c) for c in cat_u], codes)
         unknown = pd.Series(unk_u.to_numpy(dtype=bool)[codes])
-        cat_raw = _str_series(pc.take(pa.array(labels, type=pa.string()), pa.array(codes)))
+        raw_labels = enc.dictionary.to_pylist()
+        if all(v == lab for v, lab in zip(raw_labels, labels, strict=False)):
+            cat_raw = _str_series(_to_str_array(raw_df[cols["category"]]))  # as given: no copy
+        else:
+            cat_raw = _str_series(pc.take(pa.array(labels, type=pa.string()), pa.array(codes)))
     else:
         cat_raw = pd.Series(pd.NA, index=raw_df.index, dtype="string")
         category = _repeat_text(["ovrigt"], np.zeros(n, dtype=np.int8))
