@@ -697,7 +697,8 @@ class _Matcher:
             ids = in_town
         if not ids and not note:
             choices = g._street_keys_by_town.get(town_key, []) if town_key else g._street_keys
-            key, score, refused, note = self._fuzzy(street_alternatives(street), choices, street=True)
+            key, score, refused, note = self._fuzzy(street_alternatives(street, exact_only=False), choices,
+                                                    street=True)
             if key is not None:
                 ids = [i for i in g._street_index[key] if not town_key or g._street_postort[i] == town_key]
                 fuzzy = True
@@ -729,7 +730,9 @@ class _Matcher:
     def resolve(self, text: str, postcode: str = "", town: str = "") -> _Hit:
         h = _Hit()
         p = _with_context(parse_address(text), postcode, town)
-        m = _CROSSING.match(text) if "street" in self.allow else None
+        low = text.lower()
+        m = (_CROSSING.match(text) if "street" in self.allow
+             and ("/" in low or "&" in low or " och " in low or " x " in low) else None)
         if m is not None and self._crossing(h, m, postcode, town):
             return h
         if h.note:
@@ -892,7 +895,8 @@ class _Matcher:
                     rows = g._place_index[alt]
                     break
         else:
-            key, score, refused, note = self._fuzzy(alts, g._place_keys, street=False)
+            key, score, refused, note = self._fuzzy(street_alternatives(p.street, exact_only=False),
+                                                    g._place_keys, street=False)
             if key is None:
                 if refused and not h.candidate:
                     h.candidate = ", ".join(self.p_name[i] for i in g._place_index[refused])
@@ -927,7 +931,8 @@ class _Matcher:
                     key = alt
                     break
         else:
-            key, score, _, _ = self._fuzzy(street_alternatives(p.street), self.d_keys, street=False)
+            key, score, _, _ = self._fuzzy(street_alternatives(p.street, exact_only=False), self.d_keys,
+                                           street=False)
         if key is None or len(self.d_index[key]) != 1:
             return False
         i = self.d_index[key][0]

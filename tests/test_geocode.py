@@ -308,6 +308,16 @@ def test_ambiguous_street_in_two_postorter(gaz: Gazetteer) -> None:
     assert row["geocode_postort"] == "Norrby"
 
 
+def test_vg_abbreviation_of_a_gatan_after_v() -> None:
+    # "Sjölövg." reads as Sjölövägen first, but the register only has Sjölövgatan.
+    df = pd.DataFrame({"gatunamn": ["Sjölövgatan", "Ekvägen"], "husnummer": [3, 3],
+                       "postort": ["A", "A"], "nord": [N0, N0 + 50], "ost": [E0, E0]})
+    g = Gazetteer.from_frame(df)
+    row = _one(g, "Sjölövg. 3")
+    assert (row["geocode_match"], row["geocode_fuzzy"], row["northing"]) == ("exact", False, N0)
+    assert _one(g, "Ekvg. 3")["northing"] == N0 + 50
+
+
 def test_letter_decides_between_postorter() -> None:
     df = pd.DataFrame({"gatunamn": ["Storgatan"] * 3, "husnummer": [4, 4, 4],
                        "bokstav": ["A", "B", ""], "postort": ["Exempelstad", "Exempelstad", "Norrby"],
