@@ -336,6 +336,10 @@ def _omfattning(lb: Lagesbild, layers: dict[str, gpd.GeoDataFrame], areas: gpd.G
              "brottskategorier"),
             ("n_cells", n_cells, "H3-celler med händelser"),
             ("n_hot_cells", n_hot, "hotspotceller (Gi*)")]
+    if len(all_inc) == 0:  # e.g. a package read back: it carries no incidents
+        figs = figs[2:]
+        parts.append('<p class="note">Enskilda händelser ingår inte i underlaget (till exempel ett '
+                     "exporterat paket); antal per kategori, månad och tid visas därför inte.</p>")
     kf = []
     for key, v, label in figs:
         text = _SUPPRESSED if v is None else _fmt_int(v)

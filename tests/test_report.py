@@ -188,6 +188,11 @@ def test_report_from_a_read_package(lb, tmp_path: Path) -> None:
     out = write_report(read_package(tmp_path / "pkg"), tmp_path / "r.html")
     text = out.read_text(encoding="utf-8")
     assert "Lägesbild Exempelkommun 2025" in text and "Inga åtgärder är registrerade" in text
+    assert "Enskilda händelser ingår inte" in text and 'data-key="total"' not in text
+    p = _Cells()
+    p.feed(text)
+    assert p.keys["n_cells"] == "12"
+    assert {r["district"]: r["values"][0] for r in p.tables["distrikt"]}["9999C1020"] == "40"
 
 
 def test_refuses_non_bundle(tmp_path: Path) -> None:
