@@ -639,6 +639,29 @@ def make_map(lb: Lagesbild, *, layers: Sequence[str], draw: bool = False,
     )
 
 
+def make_map_parts(lb: Lagesbild, *, layers: Sequence[str], category: str | None = None,
+                   district_measure: str = "count") -> maps.MapParts:
+    """Base map and data layers apart: the page keeps the base map in the browser and swaps
+    only the layers when a filter changes (the user's zoom and position stay)."""
+    areas = None
+    if "areas" in layers:
+        try:
+            areas = list_areas()
+        except ScriptControlException:
+            raise
+        except Exception as exc:
+            show_error(exc, "Sparade områden kunde inte läsas")
+    return maps.map_parts(
+        lb, layers=tuple(layers), areas=areas, category=category,
+        district_measure=district_measure, tiles=tiles_choice(),
+        attribution=tiles_attribution(), assets=assets_url(), height=560,
+    )
+
+
+def layer_control() -> folium.LayerControl:
+    return folium.LayerControl(collapsed=True)
+
+
 def empty_lagesbild() -> Lagesbild:
     """A picture with nothing in it (the drawing map still works without data)."""
     e = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")

@@ -52,9 +52,11 @@ __all__ = [
     "DISTRICT_MEASURES",
     "LAYERS",
     "TOO_FEW",
+    "MapParts",
     "asset_links",
     "lagesbild_map",
     "map_html",
+    "map_parts",
     "map_payload_bytes",
     "script_links",
 ]
@@ -118,6 +120,15 @@ _EMERGING_LABELS_SV: dict[str, str] = {
     "historical": "Historisk hotspot",
     "cold": "Coldspot",
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class MapParts:
+    """A base map and its data layers apart (see :func:`map_parts`)."""
+
+    map: folium.Map
+    layers: list[folium.FeatureGroup]
+    legend_html: str
 
 
 def asset_links(assets: str | None) -> dict[str, str]:
@@ -799,8 +810,56 @@ def lagesbild_map(
     ...     cells=cells, hotspots=cells, clusters=empty, emerging=empty, districts=empty,
     ...     district_summary=pd.DataFrame())
     >>> m = lagesbild_map(lb, layers=["cells"], tiles=None, assets="/app/static/vendor")
-    >>> TOO_FEW in map_html(m)
-    True
+    >>> script_links(m)
+    ['/app/static/vendor/leaflet/leaflet.js', '/app/static/vendor/leaflet/leaflet.css']
+    >>> '"antal": "5"' in map_html(m), '"antal": "1"' in map_html(m)
+    (True, False)
+    """
+    parts = map_parts(lagesbild, layers=layers, areas=areas, category=category,
+                      district_measure=district_measure, tiles=tiles, attribution=attribution,
+                      assets=assets, draw=draw, min_count=min_count, height=height)
+    m = parts.map
+    for fg in parts.layers:
+        fg.add_to(m)
+    if len(parts.layers) > 1:
+        folium.LayerControl(collapsed=True).add_to(m)
+    if legend and parts.legend_html:
+        _Legend(parts.legend_html).add_to(m)
+    return m
+
+
+def map_parts(
+    lagesbild: Lagesbild,
+    *,
+    layers: Sequence[str] = DEFAULT_LAYERS,
+    areas: gpd.GeoDataFrame | None = None,
+    category: str | None = None,
+    district_measure: str = "count",
+    tiles: str | None = "OpenStreetMap",
+    attribution: str | None = None,
+    assets: str | None = None,
+    draw: bool = False,
+    min_count: int | None = None,
+    height: int | str = "100%",
+) -> MapParts:
+    """The pieces of :func:`lagesbild_map`: a base map and the data layers apart.
+
+    The base map holds what does not change with a filter (Leaflet, tiles, the
+    drawing tool, the view fitted to the districts); the layers and the legend do.
+    An app can keep the base map in the browser and swap only the layers
+    (streamlit-folium's ``feature_group_to_add``), so a filter change keeps the
+    user's zoom and position. Parameters as for :func:`lagesbild_map`.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd
+    >>> from lagesbild_geo.pipeline import Lagesbild
+    >>> e = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+    >>> lb = Lagesbild(incidents=pd.DataFrame(), rejected=pd.DataFrame(), reports={}, cells=e,
+    ...     hotspots=e, clusters=e, emerging=e, districts=e, district_summary=pd.DataFrame())
+    >>> parts = map_parts(lb, layers=("cells", "areas"), tiles=None)
+    >>> [g.layer_name for g in parts.layers]
+    ['Antal per hexagon', 'Sparade områden']
     """
     unknown = [layer for layer in layers if layer not in LAYERS]
     if unknown:
@@ -842,6 +901,7 @@ def lagesbild_map(
             )
 
     sections: list[tuple[str, list[tuple[str, str]]]] = []
+    groups: list[folium.FeatureGroup] = []
     for layer in sorted(set(layers), key=_Z_ORDER.index):
         if layer == "cells":
             fg = _cells_layer(lagesbild.cells, category=category, min_count=mc, legend=sections)
@@ -858,7 +918,7 @@ def lagesbild_map(
         else:
             fg = _areas_layer(areas if areas is not None else gpd.GeoDataFrame(geometry=[]),
                               legend=sections)
-        fg.add_to(m)
+        groups.append(fg)
 
     if draw:
         d = folium.plugins.Draw(
@@ -873,13 +933,9 @@ def lagesbild_map(
         d.default_js = [("leaflet_draw_js", links["leaflet_draw_js"])]
         d.default_css = [("leaflet_draw_css", links["leaflet_draw_css"])]
         d.add_to(m)
-    if len(layers) > 1:
-        folium.LayerControl(collapsed=True).add_to(m)
-    if legend and sections:
-        _Legend(_legend_html(sections)).add_to(m)
     if bounds:
         m.fit_bounds(bounds)
-    return m
+    return MapParts(map=m, layers=groups, legend_html=_legend_html(sections) if sections else "")
 
 
 def script_links(m: folium.Map) -> list[str]:

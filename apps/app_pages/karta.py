@@ -65,8 +65,14 @@ if not layers:
     st.info("Välj minst ett lager i sidopanelen för att se kartan.")
 else:
     with S.friendly_errors("Kartan kunde inte ritas"):
-        m = S.make_map(lb, layers=layers, category=one_cat, district_measure=measure)
-        st_folium(m, key="karta", height=560, width=None, returned_objects=[])
+        parts = S.make_map_parts(lb, layers=layers, category=one_cat, district_measure=measure)
+        col_map, col_legend = st.columns([5, 1])
+        with col_map:
+            # The base map stays in the browser; only the layers are swapped on a filter change.
+            st_folium(parts.map, key="karta", height=560, width=None, returned_objects=[],
+                      feature_group_to_add=parts.layers, layer_control=S.layer_control())
+        with col_legend:
+            st.html(parts.legend_html)
     st.caption("Klicka på en hexagon eller ett område för att se siffrorna. "
                "Lagren slås av och på med knappen uppe till höger i kartan.")
 
