@@ -267,3 +267,20 @@ def test_fast_geojson_renders_exactly_like_folium(monkeypatch: pytest.MonkeyPatc
     fast = html()
     monkeypatch.setattr(maps_mod, "_GeoJson", folium.GeoJson)
     assert fast == html()
+
+
+def test_map_parts_base_map_does_not_change_with_the_data() -> None:
+    from lagesbild_geo.maps import map_parts
+
+    def base_html(lb: Lagesbild, **kw: object) -> tuple[str, list[str], str]:
+        parts = map_parts(lb, layers=ALL, tiles=None, assets=ASSETS, **kw)  # type: ignore[arg-type]
+        html = re.sub(r"_[0-9a-f]{32}", "_X", map_html(parts.map))
+        return html, [g.layer_name for g in parts.layers], parts.legend_html
+
+    a, names, legend_a = base_html(_lb())
+    fewer = _cells().iloc[:2]
+    b, _, legend_b = base_html(_lb(cells=fewer, hotspots=fewer), category="vald")
+    assert a == b  # same base map: the browser keeps it (and the user's zoom)
+    assert "FeatureCollection" not in a and "features" not in a
+    assert names[0] == "Områden (DeSO)" and len(names) == 7
+    assert legend_a != legend_b and "Våld och hot" in legend_b
