@@ -521,3 +521,24 @@ def test_docs_describe_every_schema_property() -> None:
                 missing.append(("areas.measures", measure_prop))
     assert missing == []
     assert "`count_<category>`" in docs and "`n_<reason>`" in docs
+
+
+def test_merge_shows_both_sides_areas(lb, tmp_path: Path) -> None:
+    measures = pytest.importorskip("lagesbild_geo.measures")
+    paths = {}
+    for side, name in (("kommun", "Centrumtorget"), ("polis", "Stationen (polisens område)")):
+        store = measures.MeasureStore(tmp_path / f"{side}.sqlite")
+        a = store.add_area(name=name, geometry=shapely.box(17.09, 59.36, 17.11, 59.38).wkt)
+        store.add_measure(area_id=a.id, title=f"Åtgärd {side}", target_categories=["vald"])
+        paths[side] = tmp_path / side
+        export_package(lb, paths[side], store=store)
+        store.close()
+    joint = merge(paths["kommun"], paths["polis"])
+    assert sorted(joint.areas["source"]) == ["kommun", "polis"]
+    export_package(joint, tmp_path / "joint")
+    fc = _load(tmp_path / "joint", "areas")
+    got = {f["properties"]["source"]: (f["properties"]["area_name"], f["properties"]["measures"][0]["title"])
+           for f in fc["features"]}
+    assert got == {"kommun": ("Centrumtorget", "Åtgärd kommun"),
+                   "polis": ("Stationen (polisens område)", "Åtgärd polis")}
+    assert validate_package(tmp_path / "joint").empty
