@@ -319,9 +319,9 @@ def street_alternatives(street: str, *, exact_only: bool = True) -> tuple[str, .
     """Compact keys to try for a folded street name, most literal first.
 
     Ambiguous abbreviations ("St." = Sankt or Stora, "pl" = platsen or plan,
-    a bare "g"/"v" ending, "vg." after a v) and ASCII stand-ins ("ae" for ä)
-    give several keys; the matcher takes the first one the register knows.
-    ``exact_only=False`` leaves out readings too speculative for fuzzy matching.
+    a bare "g"/"v" ending) and ASCII stand-ins ("ae" for ä) give several keys;
+    the matcher takes the first one the register knows. ``exact_only`` is kept
+    for readings too speculative for fuzzy matching (none today).
 
     Examples
     --------
@@ -346,10 +346,6 @@ def street_alternatives(street: str, *, exact_only: bool = True) -> tuple[str, .
     out.extend(tail_alts)
     if "ae" in last or "oe" in last:
         out.append(last.replace("ae", "a").replace("oe", "o"))
-    if exact_only and last.endswith("vagen") and len(last) > 6:
-        # "Sjölövg." reads as Sjölövägen, but may be Sjölövgatan. Only for exact lookups:
-        # to fuzzy matching "kyrkvgatan" would look like Kyrkgatan.
-        out.append(last[:-5] + "vgatan")
     seen: dict[str, None] = {}
     for o in out:
         if o:

@@ -308,14 +308,17 @@ def test_ambiguous_street_in_two_postorter(gaz: Gazetteer) -> None:
     assert row["geocode_postort"] == "Norrby"
 
 
-def test_vg_abbreviation_of_a_gatan_after_v() -> None:
-    # "Sjölövg." reads as Sjölövägen first, but the register only has Sjölövgatan.
-    df = pd.DataFrame({"gatunamn": ["Sjölövgatan", "Ekvägen"], "husnummer": [3, 3],
-                       "postort": ["A", "A"], "nord": [N0, N0 + 50], "ost": [E0, E0]})
+def test_vg_abbreviation_after_a_v_is_not_guessed() -> None:
+    # "Sjölövg." reads as Sjölövägen; a register with only Sjölövgatan refuses it rather
+    # than guessing (and "Lövägen", a typo of Lövvägen, must not become Lövgatan).
+    df = pd.DataFrame({"gatunamn": ["Sjölövgatan", "Ekvägen", "Lövgatan", "Lövvägen"],
+                       "husnummer": [3, 3, 2, 2], "postort": ["A"] * 4,
+                       "nord": [N0, N0 + 50, N0 + 100, N0 + 900], "ost": [E0] * 4})
     g = Gazetteer.from_frame(df)
-    row = _one(g, "Sjölövg. 3")
-    assert (row["geocode_match"], row["geocode_fuzzy"], row["northing"]) == ("exact", False, N0)
+    assert _rejected(g, "Sjölövg. 3")["reason"] == "address not found"
     assert _one(g, "Ekvg. 3")["northing"] == N0 + 50
+    row = _one(g, "Lövägen 2")
+    assert (row["geocode_street"], row["geocode_fuzzy"]) == ("Lövvägen", True)
 
 
 def test_letter_decides_between_postorter() -> None:
