@@ -240,7 +240,7 @@ def test_weighted_unique_dbscan_equals_plain_dbscan():
     snapped = hotspots.cluster_labels(df, eps_m=150, min_samples=15, snap_m=5).to_numpy(dtype=int)
     assert _agreement(plain, snapped) >= 0.99
     assert np.unique(snapped[snapped >= 0]).size == np.unique(plain[plain >= 0]).size
-    default = hotspots.cluster_labels(df, eps_m=150, min_samples=15).to_numpy(dtype=int)  # 7.5 m
+    default = hotspots.cluster_labels(df, eps_m=150, min_samples=15).to_numpy(dtype=int)  # 5 m
     assert _agreement(plain, default) >= 0.99
 
 
