@@ -340,15 +340,22 @@ def _read_csv(path: Path, data: bytes, name: str, hint: set[str]) -> tuple[pd.Da
     n = table.num_rows
     source_row = np.arange(header_line + 1, header_line + 1 + n, dtype=np.int64)
     if n and ncol:
-        blank = None
-        for col in table.columns:
-            # null, or whitespace only (utf8_is_space is false for "", which is null here)
-            isnull = pc.fill_null(pc.utf8_is_space(col), True)
-            blank = isnull if blank is None else pc.and_(blank, isnull)
-        if blank is not None and pc.any(blank).as_py():
-            keep = pc.invert(blank)
-            table = table.filter(keep)
-            source_row = source_row[np.asarray(keep.to_numpy(zero_copy_only=False), dtype=bool)]
+        # rows blank in every column (null or whitespace): test the first column on
+        # all rows, the others only on the rows still blank (usually none)
+        def blank_of(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+            return np.asarray(pc.fill_null(pc.utf8_is_space(col), True).to_numpy(zero_copy_only=False),
+                              dtype=bool)
+
+        cand = np.flatnonzero(blank_of(table.column(0)))
+        for j in range(1, ncol):
+            if not len(cand):
+                break
+            cand = cand[blank_of(pc.take(table.column(j), pa.array(cand)))]
+        if len(cand):
+            keep_np = np.ones(n, dtype=bool)
+            keep_np[cand] = False
+            table = table.filter(pa.array(keep_np))
+            source_row = source_row[keep_np]
     df = table.rename_columns(names).to_pandas() if ncol else pd.DataFrame(index=range(0))
     info: dict[str, Any] = {
         "format": "csv", "encoding": encoding, "delimiter": delimiter, "decimal": decimal,
