@@ -51,6 +51,9 @@ SAMPLE_DIR = ROOT / "sample_data"
 VENDOR_DIR = APP_DIR / "static" / "vendor"
 DEFAULT_STORE = ROOT / "lagesbild_data" / "atgarder.sqlite"
 
+#: Resolution of the cached full picture; other resolutions are derived from its incidents.
+BASE_RESOLUTION = 9
+
 ROLE_EDITOR = "redaktör"
 ROLE_READER = "läsare"
 
@@ -481,6 +484,7 @@ class Filters:
 
     @property
     def is_default(self) -> bool:
+        """No narrowing (the resolution may still differ from the base picture's)."""
         return (self.start is None and self.end is None and not self.categories
                 and self.hours == (0, 24) and not self.weekdays)
 
@@ -489,8 +493,9 @@ class Filters:
 def _view(srcs: tuple[Source, ...], filters: Filters) -> tuple[Lagesbild, dict[str, int]]:
     import dataclasses
 
-    base = _build(srcs, filters.resolution)
-    lb = base if filters.is_default else filtered_lagesbild(base, filters)
+    base = _build(srcs, BASE_RESOLUTION)
+    same = filters.is_default and filters.resolution == base.settings.resolution
+    lb = base if same else filtered_lagesbild(base, filters)
     # The map page needs aggregates only: leave the incident rows out of the cached
     # value (cache_data unpickles a copy on every rerun; the rows were 3/4 of it).
     light = dataclasses.replace(lb, incidents=lb.incidents.iloc[0:0], rejected=lb.rejected.iloc[0:0],
@@ -529,7 +534,7 @@ def filtered_lagesbild(base: Lagesbild, filters: Filters) -> Lagesbild:
     from lagesbild_geo import grid, hotspots
     from lagesbild_geo.districts import summarize
 
-    s = base.settings
+    s = base.settings.replace(resolution=filters.resolution)
     inc = base.incidents.loc[filter_mask(base.incidents, filters)]
     cells = grid.count_cells(inc, resolution=s.resolution, by="category", fill=True, rings=s.rings)
     hot = (hotspots.gistar(cells, "count", rings=s.rings, alpha=s.alpha, correction=s.correction)
@@ -556,16 +561,20 @@ def filtered_lagesbild(base: Lagesbild, filters: Filters) -> Lagesbild:
             hotspots=hot if len(hot) else None, alpha=s.alpha)
         rows = summary.loc[summary["row_type"] == "district"].drop(columns=["district_name", "population"])
         districts = geo.join(rows)
+    emerging = base.emerging
+    if s.resolution != base.settings.resolution:
+        emerging = base.emerging.iloc[0:0]  # a trend per cell exists at the base resolution only
     return dataclasses.replace(base, incidents=inc, cells=cells, hotspots=hot, clusters=clusters,
-                               districts=districts, district_summary=summary)
+                               emerging=emerging, districts=districts, district_summary=summary,
+                               settings=s)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _span(srcs: tuple[Source, ...], resolution: int) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    return period_bounds(_build(srcs, resolution))
+def _span(srcs: tuple[Source, ...]) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    return period_bounds(_build(srcs, BASE_RESOLUTION))
 
 
-def data_span(*, resolution: int = 9) -> tuple[pd.Timestamp, pd.Timestamp] | bool | None:
+def data_span() -> tuple[pd.Timestamp, pd.Timestamp] | bool | None:
     """First and last incident day of the current data (cached: cheap on every rerun);
     ``False`` after showing why the data could not be read."""
     srcs = sources()
@@ -574,7 +583,7 @@ def data_span(*, resolution: int = 9) -> tuple[pd.Timestamp, pd.Timestamp] | boo
                    "filer på sidan Data.")
         return False
     try:
-        return _span(srcs, resolution)
+        return _span(srcs)
     except ScriptControlException:
         raise
     except Exception as exc:

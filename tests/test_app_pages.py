@@ -71,9 +71,14 @@ def test_karta_layers_and_district_measure(store_path: Path) -> None:
     at.radio(key="district_measure").set_value("per_1000")
     at.run()
     assert not at.exception and not at.error
+    total = _metric(at, "Antal händelser")
+    hot9 = _metric(at, "Hotspots (hexagoner)")
     at.select_slider(key="resolution").set_value(8)
     at.run()
     assert not at.exception and not at.error
+    # bigger hexagons: the same incidents, fewer (and different) hot cells
+    assert _metric(at, "Antal händelser") == total
+    assert _metric(at, "Hotspots (hexagoner)") < hot9
 
 
 def test_uppfoljning_shows_result(store_path: Path) -> None:

@@ -13,7 +13,7 @@ st.title("Lägesbild")
 st.caption("Händelser sammanräknade per hexagon och område. Enskilda händelser visas aldrig; "
            "siffror som vilar på för få fall döljs.")
 
-bounds = S.data_span(resolution=st.session_state.get("resolution", 9))
+bounds = S.data_span()
 if bounds is False:
     st.stop()
 
