@@ -1308,3 +1308,38 @@ def compare_packages(theirs: Any) -> pd.DataFrame:
                 "Kluster": h["clusters"], "Områden": len(lb.districts)}
 
     return pd.DataFrame([row(ours), row(theirs)], index=["Kommunen (vår)", "Importerat paket"])
+
+
+@st.cache_data(max_entries=16, show_spinner="Kontrollerar filen …")
+def _check_file(kind: str, path: str, sha256: str) -> str:
+    if kind == "districts":
+        from lagesbild_geo.districts import read_districts
+
+        d = read_districts(path)
+        pop = int(d["population"].notna().sum())
+        return f"{len(d)} områden ({pop} med befolkning)"
+    if kind == "boundary":
+        g = gpd.read_file(path)
+        if g.empty or not g.geom_type.isin(["Polygon", "MultiPolygon"]).any():
+            raise InputError(f"{Path(path).name} has no polygon; expected the kommun boundary as a polygon.")
+        return "kommungräns (polygon)"
+    if kind == "gazetteer":
+        from lagesbild_geo.geocode import Gazetteer
+
+        gz = Gazetteer.from_file(path)
+        return f"{len(gz.addresses)} adresser och {len(gz.places)} platsnamn"
+    if kind == "survey":
+        from lagesbild_geo.survey import read_survey
+
+        return f"{len(read_survey(path))} enkätsvar"
+    if kind == "pins":
+        from lagesbild_geo.survey import read_pins
+
+        return f"{len(read_pins(path))} kartnålar"
+    return ""
+
+
+def check_file(src: Source) -> str:
+    """Read a staged non-incident file with its library reader (cached); a short Swedish
+    description of what it holds. Raises the reader's error when it cannot be used."""
+    return _check_file(src.kind, src.path, src.sha256)

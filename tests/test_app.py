@@ -298,3 +298,21 @@ def test_oidc_login_is_offered_when_configured(store_path: Path) -> None:
     _no_exception(at)
     assert [b.label for b in at.button] == ["Logga in"]
     assert [t.value for t in at.title] == ["Lägesbild – logga in"]  # no page before sign-in
+
+
+def test_data_other_files_checked(store_path: Path) -> None:
+    sample = ROOT / "sample_data" / "districts.geojson"
+    if not sample.exists():
+        pytest.skip("sample_data/ missing")
+    at = _app("data")
+    by_label = {u.label: u for u in at.file_uploader}
+    by_label["Områdesindelning (DeSO, stadsdelar)"].set_value(
+        ("deso.geojson", sample.read_bytes(), "application/geo+json"))
+    at.run()
+    _no_exception(at)
+    assert any("deso.geojson" in m.value and "områden" in m.value for m in at.markdown)
+    by_label = {u.label: u for u in at.file_uploader}
+    by_label["Trygghetsenkät (svar)"].set_value(("enkat.csv", b"\x00\x01 trasig", "text/csv"))
+    at.run()
+    _no_exception(at)
+    assert any("enkat.csv" in e.value for e in at.error)

@@ -99,9 +99,14 @@ for src in list(stage.get("incidents", [])):
             st.warning("\n".join(f"- {w}" for w in rep["warnings"]))
 
 others = [s for k, files in stage.items() if k != "incidents" for s in files]
-if others:
-    st.markdown("**Övriga uppladdade filer:** " + ", ".join(
-        f"{S.UPLOAD_TYPES[s.kind][0]}: {s.name}" for s in others))
+for src in others:
+    label = S.UPLOAD_TYPES[src.kind][0]
+    ok = False
+    with S.friendly_errors(f"{label}: {src.name} kan inte användas"):
+        st.markdown(f"**{label}:** {src.name} – {S.check_file(src)}")
+        ok = True
+    if not ok:
+        S.mark_unreadable(src)
 
 if S.usable_incident_files():
     keep = st.checkbox("Använd Exempelkommuns områden, adressregister och enkät där jag inte laddat upp egna",
