@@ -11,6 +11,7 @@ h3's integer API (h3-py 4 has no vectorised ``latlng_to_cell``).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -265,7 +266,9 @@ def neighbour_matrix(
     within ``rings`` grid steps of cell i (H3 ``grid_disk``), in the order given.
 
     Only cells in ``cells`` count as neighbours: absent cells are not zeros. Fill
-    the grid first (:func:`count_cells` with ``fill=``) when zeros matter.
+    the grid first (:func:`count_cells` with ``fill=``) when zeros matter. The
+    last few matrices are memoised by their cells (a pure function of H3 ids),
+    so Gi* on many series of the same grid builds the weights once.
 
     Examples
     --------
@@ -274,22 +277,27 @@ def neighbour_matrix(
     >>> w.shape, int(w.sum())
     ((7, 7), 31)
     """
-    c = np.asarray(cells, dtype=np.uint64).ravel()
-    n = c.size
-    if n == 0:
+    c = np.ascontiguousarray(np.asarray(cells, dtype=np.uint64).ravel())
+    if c.size == 0:
         return sparse.csr_matrix((0, 0), dtype="float64")
-    if np.unique(c).size != n:
+    if np.unique(c).size != c.size:
         raise InputError("neighbour_matrix: cells must be unique; drop duplicates first.")
     if rings < 0:
         raise InputError(f"rings must be ≥ 0, got {rings}.")
-    disks = [_A.grid_disk(int(x), int(rings)) for x in c]
+    return _neighbour_matrix(c.tobytes(), int(rings), bool(include_self)).copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _neighbour_matrix(key: bytes, rings: int, include_self: bool) -> sparse.csr_matrix:
+    c = np.frombuffer(key, dtype=np.uint64)
+    n = c.size
+    disks = [_A.grid_disk(int(x), rings) for x in c]
     lengths = np.fromiter((len(d) for d in disks), dtype=np.int64, count=n)
     flat = np.fromiter(itertools.chain.from_iterable(disks), dtype=np.uint64, count=int(lengths.sum()))
     rows = np.repeat(np.arange(n), lengths)
     order = np.argsort(c)
     sc = c[order]
-    pos = np.searchsorted(sc, flat)
-    pos = np.minimum(pos, n - 1)
+    pos = np.minimum(np.searchsorted(sc, flat), n - 1)
     hit = sc[pos] == flat
     cols = order[pos[hit]]
     rows = rows[hit]
