@@ -884,6 +884,8 @@ def areas_table(areas: gpd.GeoDataFrame) -> pd.DataFrame:
     t = t[[c for c in cols if c in t.columns]].rename(columns=cols)
     if "Yta (km²)" in t:
         t["Yta (km²)"] = t["Yta (km²)"].round(3)
+    if "Ändrad" in t:
+        t["Ändrad"] = t["Ändrad"].astype(str).str.replace("T", " ").str[:16] + " UTC"
     return t
 
 
