@@ -117,7 +117,10 @@ def main() -> None:
     print(f"\nexact + normalised: {N_ROWS:,} rows ({rep['unique_texts']:,} unique texts) in "
           f"{t_exact:.2f} s = {N_ROWS / t_exact:,.0f} rows/s (target >= 20,000)")
     print(f"  tiers {rep['geocoded_by_tier']}, match rate {rep['match_rate']:.4f}, "
-          f"at the exact point: {ok_pos.mean():.4f}")
+          f"placed away from the true point: {int((~ok_pos).sum())}")
+    if len(res.rejected):
+        ex = res.rejected.iloc[0]
+        print(f"  refused {len(res.rejected)} rows, e.g. {ex['raw_location_text']!r}: {ex['geocode_note']}")
     print(f"  baseline raw dict lookup (no normalisation, {hits:,} hits = "
           f"{hits / N_ROWS:.0%} of rows): {N_ROWS / t_base:,.0f} rows/s; "
           f"geocode is {t_exact / t_base:.0f}x slower than the ceiling")
@@ -135,7 +138,8 @@ def main() -> None:
     print(f"\nfuzzy fallback: {N_FUZZY:,} rows with one letter dropped from the street "
           f"({frep['unique_texts']:,} unique) in {t_fuzzy:.2f} s = {N_FUZZY / t_fuzzy:,.0f} rows/s")
     print(f"  placed {frep['match_rate']:.3f} (refused: {1 - frep['match_rate']:.3f}, "
-          f"ambiguous {frep['ambiguous']}), of placed on the right street: {right:.4f}")
+          f"ambiguous {frep['ambiguous']}), of placed on the right street: {right:.4f} "
+          f"({round((1 - right) * len(fres.placed))} wrong)")
 
     n_naive = 300
     choices = [f"{s} {n}" for s, n in zip(gdf["gatunamn"], gdf["husnummer"], strict=True)]

@@ -92,10 +92,14 @@ _COLON_ABBREV = (
 )
 # A street-type abbreviation glued to a word: "storg." "storgt" "stationsv." "stationsvg".
 # The "vg" rule runs first: "Stationsvg." must not read as "Stationsv" + "g.".
+_VG = re.compile(r"([a-z]{2,})vg\.?(?![a-z])")
 _SUFFIX_ABBREV = (
-    (re.compile(r"([a-z]{2,})(?:vg\.?|v\.)(?![a-z])"), r"\1vagen "),
+    (_VG, r"\1vagen "),
+    (re.compile(r"([a-z]{2,})v\.(?![a-z])"), r"\1vagen "),
     (re.compile(r"([a-z]{2,})(?:gt\.?|g\.)(?![a-z])"), r"\1gatan "),
 )
+# "Lövg." is Lö-vägen or Löv-gatan: the second reading, tried against the register.
+_SUFFIX_ABBREV_GATAN = ((_VG, r"\1vgatan "), *_SUFFIX_ABBREV[1:])
 # A street-type abbreviation as a word of its own: "Stor gt 5".
 _WORD_ABBREV = {"gt": "gatan", "vg": "vagen"}
 # House-number ranges and lists: "12-14", "12 - 14", "12/14" -> "12".
@@ -151,7 +155,9 @@ class ParsedAddress(NamedTuple):
 
     ``street`` is the street or place name as folded words; ``number`` is 0
     when the text carries no house number; ``town_explicit`` says the town came
-    after a comma or a postcode (so it surely is a town, not a stray word).
+    after a comma or a postcode (so it surely is a town, not a stray word);
+    ``alt_street`` is a second reading of an ambiguous abbreviation ("Lövg." is
+    Lövägen in ``street`` and Lövgatan here), "" when there is none.
     """
 
     street: str
@@ -160,19 +166,20 @@ class ParsedAddress(NamedTuple):
     postcode: str
     town: str
     town_explicit: bool
+    alt_street: str = ""
 
 
 _UPPG = re.compile(r"\buppg\.")
 
 
-def _expand(s: str) -> str:
+def _expand(s: str, *, gatan_reading: bool = False) -> str:
     if "uppg." in s:  # "uppg. A" (entrance) must not read as an abbreviated "...gatan"
         s = _UPPG.sub("uppg ", s)
     if ":" in s:
         for rx, rep in _COLON_ABBREV:
             s = rx.sub(rep, s)
     if "g." in s or "gt" in s or "v." in s or "vg" in s:
-        for rx, rep in _SUFFIX_ABBREV:
+        for rx, rep in _SUFFIX_ABBREV_GATAN if gatan_reading else _SUFFIX_ABBREV:
             s = rx.sub(rep, s)
     return s
 
@@ -187,18 +194,20 @@ def parse_address(text: object) -> ParsedAddress:
     Examples
     --------
     >>> parse_address("STORGATAN 12B lgh 1102, 645 30 Exempelstad")
-    ParsedAddress(street='storgatan', number=12, letter='b', postcode='64530', town='exempelstad', town_explicit=True)
+    ParsedAddress(street='storgatan', number=12, letter='b', postcode='64530', town='exempelstad', town_explicit=True, alt_street='')
     >>> parse_address("Stationsv. 3").street
     'stationsvagen'
+    >>> parse_address("Lövg. 3")[::6]
+    ('lovagen', 'lovgatan')
     """
     if isinstance(text, str):
         # Fast path for the common "Street 12" / "Street 12b" (same result as the full parse).
         m = _SIMPLE.match(text)
         if m is not None:
-            street = _street_of_head(m.group(1))
+            street, alt = _street_of_head(m.group(1))
             if street:
                 return ParsedAddress(street, int(m.group(2)), (m.group(3) or "").lower(), "", "",
-                                     False)
+                                     False, alt)
     return _parse_full(text)
 
 
@@ -206,17 +215,27 @@ _SIMPLE = re.compile(r"\s*([^\d,]*[^\d,\s])\s+(\d{1,4})\s*([A-Za-z])?\s*$")
 
 
 @functools.lru_cache(maxsize=65536)
-def _street_of_head(head: str) -> str:
-    """Folded street of a text without digits or commas ("" if it is not a plain street)."""
+def _street_of_head(head: str) -> tuple[str, str]:
+    """Folded street (and second reading) of a text without digits or commas
+    (("", "") if it is not a plain street)."""
     p = _parse_full(head)
-    return p.street if not (p.number or p.town or p.postcode) else ""
+    return (p.street, p.alt_street) if not (p.number or p.town or p.postcode) else ("", "")
 
 
 def _parse_full(text: object) -> ParsedAddress:
     s = fold_words(text)
     if not s:
         return ParsedAddress("", 0, "", "", "", False)
-    s = _expand(s)
+    p = _parse_folded(s, gatan_reading=False)
+    if "vg" in s and _VG.search(s):
+        alt = _parse_folded(s, gatan_reading=True).street
+        if alt != p.street:
+            p = p._replace(alt_street=alt)
+    return p
+
+
+def _parse_folded(s: str, *, gatan_reading: bool) -> ParsedAddress:
+    s = _expand(s, gatan_reading=gatan_reading)
     if "-" in s or "/" in s or "&" in s:
         s = _RANGE.sub(r"\1", s)
     tokens = _TOKEN.findall(s.replace(".", " ").replace(":", " "))

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from . import crs as _crs
 from ._address import (
@@ -670,7 +671,10 @@ class _Matcher:
             stem_c, suf_c = self.g._stems.get(key, (key, ""))
             if suf_c:
                 stem_q = query[: max(len(query) - len(suf_c), 1)]
-                if fuzz.ratio(stem_q, stem_c) < _MIN_STEM_SCORE:
+                # Similar overall and at most one edit (two in long names; a swap of
+                # neighbours counts once) in the distinctive part.
+                edits = OSA.distance(stem_q, stem_c)
+                if fuzz.ratio(stem_q, stem_c) < _MIN_STEM_SCORE or edits > (1 if len(stem_c) <= 7 else 2):
                     return None, float(score), key, f"name part differs ({stem_q} vs {stem_c})"
         return key, float(score), "", ""
 
@@ -708,6 +712,14 @@ class _Matcher:
         out = (ids, score, fuzzy, cand, note)
         self.street_cache[ck] = out
         return out
+
+    def _known(self, street: str, town_key: str) -> list[int]:
+        """Street ids of an exact (not fuzzy) match of ``street``, in ``town_key`` if given."""
+        for alt in street_alternatives(street):
+            found = self.g._street_index.get(alt)
+            if found:
+                return [i for i in found if not town_key or self.g._street_postort[i] == town_key]
+        return []
 
     def _interpolate(self, sid: int, number: int) -> tuple[float, float] | None:
         arrs = self.g._numbers.get(sid)
@@ -749,6 +761,16 @@ class _Matcher:
             h.candidate = "; ".join(f"{self.s_name[i]}, {self.s_town[i]}" for i in ids) or cand
             h.note = tnote
             return h
+        if p.alt_street:
+            # "Lövg." reads as Lövägen or Lövgatan: the register decides, or nobody does.
+            main, alt = self._known(p.street, town_key), self._known(p.alt_street, town_key)
+            if main and alt:
+                h.candidate = f"{self.s_name[main[0]]}; {self.s_name[alt[0]]}"
+                h.note = ("ambiguous: the abbreviation fits both "
+                          f"{self.s_name[main[0]]} and {self.s_name[alt[0]]}")
+                return h
+            if alt:
+                p = p._replace(street=p.alt_street)
         if p.number:
             if self._address(h, p, town_key):
                 return h

@@ -308,17 +308,21 @@ def test_ambiguous_street_in_two_postorter(gaz: Gazetteer) -> None:
     assert row["geocode_postort"] == "Norrby"
 
 
-def test_vg_abbreviation_after_a_v_is_not_guessed() -> None:
-    # "Sjölövg." reads as Sjölövägen; a register with only Sjölövgatan refuses it rather
-    # than guessing (and "Lövägen", a typo of Lövvägen, must not become Lövgatan).
-    df = pd.DataFrame({"gatunamn": ["Sjölövgatan", "Ekvägen", "Lövgatan", "Lövvägen"],
-                       "husnummer": [3, 3, 2, 2], "postort": ["A"] * 4,
-                       "nord": [N0, N0 + 50, N0 + 100, N0 + 900], "ost": [E0] * 4})
+def test_vg_abbreviation_after_a_v() -> None:
+    # "Sjölövg." is Sjölö-vägen or Sjölöv-gatan: the register decides; when it has both
+    # ("Lövg.": Lövvägen? no - Lövägen and Lövgatan) the row is refused as ambiguous.
+    df = pd.DataFrame({"gatunamn": ["Sjölövgatan", "Ekvägen", "Lövgatan", "Lövägen", "Granvägen"],
+                       "husnummer": [3, 3, 2, 2, 21], "postort": ["A"] * 5,
+                       "nord": [N0, N0 + 50, N0 + 100, N0 + 900, N0 + 2000], "ost": [E0] * 5})
     g = Gazetteer.from_frame(df)
-    assert _rejected(g, "Sjölövg. 3")["reason"] == "address not found"
+    row = _one(g, "Sjölövg. 3")
+    assert (row["geocode_street"], row["geocode_fuzzy"], row["northing"]) == ("Sjölövgatan", False, N0)
     assert _one(g, "Ekvg. 3")["northing"] == N0 + 50
-    row = _one(g, "Lövägen 2")
-    assert (row["geocode_street"], row["geocode_fuzzy"]) == ("Lövvägen", True)
+    rej = _rejected(g, "Lövg. 2")
+    assert rej["geocode_note"] == "ambiguous: the abbreviation fits both Lövägen and Lövgatan"
+    # "Granlövg." is neither Granlövgatan nor Granlövägen here; Granvägen is another street
+    # (two letters more in a four-letter name part).
+    assert "name part differs" in _rejected(g, "Granlövg. 21")["geocode_note"]
 
 
 def test_letter_decides_between_postorter() -> None:
