@@ -133,3 +133,27 @@ def test_build_without_districts(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert not (out / "distrikt.csv").exists()
     meta = json.loads((out / "lagesbild.json").read_text(encoding="utf-8"))
     assert meta["previous_period"]["label"] == "2025-01" and meta["counts"]["placed"] == 120
+
+
+def test_build_with_store_and_include_points(tmp_path: Path) -> None:
+    from lagesbild_geo.measures import MeasureStore
+
+    ipath, dpath = _small_inputs(tmp_path)
+    store_path = tmp_path / "atgarder.sqlite"
+    with MeasureStore(store_path, user="test") as store:
+        area = store.add_area(name="Torget", geometry=shapely.box(17.005, 59.302, 17.010, 59.305))
+        store.add_measure(area_id=area.id, title="Bättre belysning", target_categories=["vald"])
+    base = ["build", "--incidents", str(ipath), "--districts", str(dpath), "--period", "2025",
+            "--no-clusters", "--no-emerging", "--quiet", "--store", str(store_path)]
+    out = tmp_path / "ut"
+    assert main([*base, "--out", str(out)]) == 0
+    areas = json.loads((out / "areas.geojson").read_text(encoding="utf-8"))
+    assert [f["properties"]["area_name"] for f in areas["features"]] == ["Torget"]
+    assert "Bättre belysning" in (out / "rapport.html").read_text(encoding="utf-8")
+    meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
+    assert not any(layer["name"] == "incidents" for layer in meta["layers"])
+    out2 = tmp_path / "ut2"
+    assert main([*base, "--include-points", "--out", str(out2)]) == 0
+    meta2 = json.loads((out2 / "metadata.json").read_text(encoding="utf-8"))
+    assert "incidents" in json.dumps(meta2["layers"])
+    assert main([*base[:-2], "--store", str(tmp_path / "nope.sqlite"), "--out", str(out2)]) == 1

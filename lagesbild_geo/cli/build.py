@@ -46,6 +46,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-emerging", action="store_true", help="skip emerging hotspots")
     p.add_argument("--created-at", metavar="ISO", help="fixed creation time (byte-identical outputs)")
     p.add_argument("--out", metavar="DIR", help="output folder (default: [outputs] dir of the config)")
+    p.add_argument("--store", metavar="FILE",
+                   help="measure store (areas and measures go into the package and the report)")
+    p.add_argument("--include-points", action="store_true",
+                   help="also export individual incident positions (off by default: privacy; "
+                   "the metadata then carries a warning)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=run_build)
 
@@ -223,7 +228,9 @@ def _print_summary(lb: Any, out: Path) -> None:
     print(f"{len(lb.cells)} cells, {n_hot} hot spot cells, {len(lb.clusters)} clusters. Written to {out}/")
 
 
-def write_outputs(lb: Any, out: Path) -> list[Path]:
+def write_outputs(
+    lb: Any, out: Path, *, store: Any = None, include_points: bool = False
+) -> list[Path]:
     """Write the build's files into ``out``; return their paths."""
     from ..export import export_package
 
@@ -237,7 +244,7 @@ def write_outputs(lb: Any, out: Path) -> list[Path]:
         with pd.ExcelWriter(xlsx, engine="openpyxl") as xw:
             table.to_excel(xw, sheet_name="Distrikt", index=False)
         written += [csv, xlsx]
-    export_package(lb, out)
+    export_package(lb, out, store=store, include_points=include_points)
     written += sorted(p for p in out.iterdir() if p.suffix in (".geojson", ".gpkg") or p.name == "metadata.json")
     meta = out / "lagesbild.json"
     meta.write_text(json.dumps(lb.metadata, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
@@ -245,7 +252,7 @@ def write_outputs(lb: Any, out: Path) -> list[Path]:
     from ..report import write_report
 
     report = out / "rapport.html"
-    write_report(lb, report)
+    write_report(lb, report, store=store)
     written.append(report)
     return written
 
@@ -262,6 +269,14 @@ def run_build(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     out = Path(cfg.out_dir)
-    write_outputs(lb, out)
+    if args.store:
+        from ..measures import MeasureStore
+
+        if not Path(args.store).exists():
+            raise InputError(f"lagesbild build: the measure store {args.store} does not exist.")
+        with MeasureStore(args.store) as store:
+            write_outputs(lb, out, store=store, include_points=args.include_points)
+    else:
+        write_outputs(lb, out, include_points=args.include_points)
     _print_summary(lb, out)
     return 0
