@@ -137,6 +137,17 @@ def test_gazetteer_from_file_csv_and_geojson(tmp_path, gaz: Gazetteer) -> None:
     g2 = Gazetteer.from_file(gj)
     assert g2.crs == "EPSG:4326"
     np.testing.assert_allclose(g2.addresses["northing"], gaz.addresses["northing"], atol=1e-3)
+    # A GeoPackage layer in SWEREF 99 TM, and an Excel sheet with a semicolon-free header.
+    gp = tmp_path / "g.gpkg"
+    gdf.to_crs(3006).to_file(gp, layer="adresser", driver="GPKG")
+    g3 = Gazetteer.from_file(gp, layer="adresser")
+    assert g3.crs == "EPSG:3006"
+    np.testing.assert_allclose(g3.addresses["easting"], gaz.addresses["easting"], atol=1e-3)
+    xl = tmp_path / "g.xlsx"
+    _frame().to_excel(xl, sheet_name="Register", index=False)
+    g4 = Gazetteer.from_file(xl, sheet="Register")
+    assert (len(g4.addresses), len(g4.places)) == (19, 2)
+    assert g4.addresses["letter"].tolist()[6:8] == ["a", "b"]
 
 
 def test_gazetteer_lat_lon_and_swedish_x_y(gaz: Gazetteer) -> None:
