@@ -134,11 +134,13 @@ def read_survey(
             found[role] = given[role]
         else:
             found[role] = io.find_column(table.columns, aliases, role=role,
-                                         required=role in ("district_code", "safety") and not (
-                                             role == "district_code" and "lat" in given),
-                                         exclude=taken)
+                                         required=role == "safety", exclude=taken)
         if found[role] is not None:
             taken.append(str(found[role]))
+    if found["district_code"] is None and (found["lat"] is None or found["lon"] is None):
+        raise SchemaError(
+            f"{name}: no district column (deso, distrikt, område …) and no lat/lon columns "
+            f"among {list(table.columns)}; name one with columns={{'district_code': '<column>'}}.")
     n = len(table)
     out = pd.DataFrame(index=pd.RangeIndex(n))
     rid = found["respondent_id"]

@@ -231,3 +231,12 @@ def test_sample_pins_perceived_only_place(sample_dir, truth):
     assert pvr["std_diff"].idxmax() == c
     assert pvr.loc[c, "pattern"] == "feels_unsafe_few_reports"
     assert pvr["pattern"].notna().sum() == int((~cells["suppressed"]).sum())
+
+
+def test_read_survey_with_positions_only():
+    raw = pd.DataFrame({"trygg_kvall": ["Mycket otrygg", "Ganska trygg"], "lat": ["59,4", "59,41"],
+                        "lon": ["17,1", "17,1"]})
+    s = survey.read_survey(raw)
+    assert s["lat"].tolist() == [59.4, 59.41] and s["district_code"].isna().all()
+    with pytest.raises(SchemaError, match="no district column"):
+        survey.read_survey(raw.drop(columns=["lat"]))
