@@ -158,3 +158,24 @@ def test_omraden_area_from_cluster(store_path: Path) -> None:
         areas = s.list_areas()
     assert areas["name"].tolist() == ["Klusterområdet"]
     assert areas["source_cluster"].iloc[0] is not None
+
+
+def test_karta_period_gives_change_against_previous(store_path: Path) -> None:
+    import datetime as dt
+
+    at = _app()
+    total = _metric(at, "Antal händelser")
+    at.date_input(key="period").set_value((dt.date(2025, 1, 1), dt.date(2025, 12, 31)))
+    at.radio(key="district_measure").set_value("change")
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    in_2025 = _metric(at, "Antal händelser")
+    assert 0 < in_2025 < total
+    table = at.dataframe[0].value.set_index("Kod")
+    assert int(table.loc["_total", "Antal händelser"]) == in_2025
+    # the comparison is the 365 days before (2024-01-02 .. 2024-12-31: 2024 is a leap year),
+    # so it holds all of 2024's incidents but those of 1 January
+    previous = int(table.loc["_total", "Antal föregående period"])
+    assert 0.99 * (total - in_2025) < previous <= total - in_2025
+    assert "Förändring (%)" in table.columns
+    assert not any("Förändring kräver en period" in i.value for i in at.info)
