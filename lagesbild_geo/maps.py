@@ -694,11 +694,41 @@ def _survey_layer(lb: Lagesbild, *, min_respondents: int,
         tooltip=folium.GeoJsonTooltip(fields=["otrygga", "svar"],
                                       aliases=["Otrygga kvällstid:", "Antal svar:"]),
     ).add_to(fg)
+    _pins_into(fg, lb.survey.get("pins"), legend)
     legend.append(("Andel otrygga (enkät)",
                    [(pal[0], "under 10 %"), (pal[1], "10–20 %"), (pal[2], "20–30 %"),
                     (pal[3], "30–40 %"), (pal[4], "40 % och mer"),
                     (_GREY, f"Färre än {min_respondents} svar")]))
     return fg
+
+
+def _pins_into(fg: folium.FeatureGroup, pins: Any,
+               legend: list[tuple[str, list[tuple[str, str]]]]) -> None:
+    """Survey map pins per hexagon (only hexagons with enough pins; never single pins)."""
+    if not isinstance(pins, gpd.GeoDataFrame) or pins.empty or "n" not in pins.columns:
+        return
+    p = _to_wgs84(pins, "survey pins")
+    keep = pd.to_numeric(p["n"], errors="coerce").fillna(0).to_numpy() > 0
+    if "suppressed" in p.columns:
+        keep &= ~p["suppressed"].fillna(True).to_numpy(dtype=bool)
+    p = p.loc[keep]
+    if p.empty:
+        return
+    ids = [f"pin{c}" for c in _cell_ids(p.index)]
+    props = pd.DataFrame({
+        "nalar": [_fmt_int(n) for n in p["n"].to_numpy(dtype="float64")],
+        "orsak": (p["top_reason"].astype(object).where(p["top_reason"].notna(), "").tolist()
+                  if "top_reason" in p.columns else [""] * len(p)),
+    })
+    _GeoJson(
+        _feature_collection(p, props, ids),
+        name="Kartnålar",
+        style_function=lambda f: _style("#ffffff", fill_opacity=0.0, weight=2, line="#e7298a",
+                                        dash="3 3"),
+        tooltip=folium.GeoJsonTooltip(fields=["nalar", "orsak"],
+                                      aliases=["Kartnålar i enkäten:", "Vanligaste orsak:"]),
+    ).add_to(fg)
+    legend.append(("Enkätens kartnålar", [("#e7298a", "Hexagon med flera kartnålar (kant)")]))
 
 
 def _areas_layer(areas: gpd.GeoDataFrame,

@@ -86,7 +86,12 @@ def _lb(**changes: object) -> Lagesbild:
         districts=_districts(),
         district_summary=pd.DataFrame(),
         survey={"districts": pd.DataFrame({"district_code": ["9999C1010", "9999C1020"],
-                                           "otrygg_share": [0.25, 0.6], "n": [40, 3]})},
+                                           "otrygg_share": [0.25, 0.6], "n": [40, 3]}),
+                "pins": gpd.GeoDataFrame(
+                    {"n": pd.array([7, 2, pd.NA], dtype="Int64"),
+                     "top_reason": ["Dålig belysning", "Annat", None],
+                     "suppressed": [False, True, True]},
+                    geometry=list(cells.geometry[:3]), crs="EPSG:4326", index=cells.index[:3])},
         settings=Settings(min_count=3),
     )
     base.update(changes)
@@ -177,9 +182,12 @@ def test_emerging_joined_to_cell_geometry() -> None:
 
 def test_survey_suppresses_few_respondents() -> None:
     m = lagesbild_map(_lb(), layers=("survey",), tiles=None, assets=ASSETS)
-    (fc,) = _geojson_layers(map_html(m))
+    fc, pins = _geojson_layers(map_html(m))
     props = {f["id"]: f["properties"]["otrygga"] for f in fc["features"]}
     assert props == {"9999C1010": "25 %", "9999C1020": "för få svar för att visas"}
+    # pins: only the hexagon with enough pins, as a count (never single pins)
+    assert [f["properties"] for f in pins["features"]] == [
+        {"nalar": "7", "orsak": "Dålig belysning"}]
 
 
 def test_areas_layer_and_category_filter() -> None:
