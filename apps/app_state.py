@@ -940,8 +940,28 @@ def measures_table(measures: pd.DataFrame) -> pd.DataFrame:
 
 
 def area_candidates(lb: Lagesbild) -> pd.DataFrame:
-    """Clusters and districts that can become areas: ``label``, ``name``, ``kind``, ``source_id``, geometry."""
+    """Hotspot groups (touching hot hexagons), clusters and districts that can become areas:
+    ``label``, ``name``, ``kind``, ``source_id``, geometry."""
+    import shapely
+
     rows: list[dict[str, Any]] = []
+    hs = lb.hotspots
+    if hs is not None and len(hs) and "hotspot_class" in hs and "geometry" in hs:
+        hot = hs[hs["hotspot_class"].astype(str).str.startswith("hot")]
+        if len(hot):
+            hot = hot.to_crs("EPSG:4326") if hot.crs is not None else hot
+            geoms = hot.geometry.to_numpy()
+            merged = shapely.union_all(shapely.buffer(geoms, 1e-7))  # touching hexagons join
+            parts = list(getattr(merged, "geoms", [merged]))
+            centres = shapely.centroid(geoms)
+            from lagesbild_geo.grid import cells_to_str
+
+            hexes = cells_to_str(hot.index.to_numpy())
+            for i, part in enumerate(sorted(parts, key=lambda g: -g.area), start=1):
+                inside = [h for h, c in zip(hexes, centres, strict=True) if part.contains(c)]
+                rows.append({"label": f"Hotspot-område {i} ({len(inside)} hexagoner)",
+                             "name": f"Hotspot-område {i}", "kind": "hotspot",
+                             "source_id": ",".join(inside), "geometry": part})
     cl = lb.clusters
     if cl is not None and len(cl) and "geometry" in cl:
         cl = cl.to_crs("EPSG:4326") if cl.crs is not None else cl
@@ -966,6 +986,8 @@ def save_candidate_area(row: pd.Series, *, name: str, user: str) -> str:
     kwargs: dict[str, Any] = {}
     if row["kind"] == "cluster":
         kwargs["source_cluster"] = row["source_id"]
+    elif row["kind"] == "hotspot":
+        kwargs["source_cells"] = row["source_id"].split(",")
     area = store().add_area(name=name.strip() or str(row["name"]), geometry=row["geometry"],
                             description=f"Skapat från {row['label']}", created_by=user, **kwargs)
     return str(area.id)

@@ -145,19 +145,28 @@ def test_bad_package_upload_is_friendly(store_path: Path) -> None:
     assert at.error and "paket.zip" in at.error[0].value
 
 
-def test_omraden_area_from_cluster(store_path: Path) -> None:
+def test_omraden_area_from_hotspot_and_cluster(store_path: Path) -> None:
     at = _app("omraden")
-    pick = at.selectbox(key="pick_candidate")
-    first = pick.options[0]
-    assert first.startswith("Kluster")
+    options = at.selectbox(key="pick_candidate").options
+    assert options[0].startswith("Hotspot-område 1 (")
+    at.text_input(key="pick_name").input("Hotspoten")
+    next(b for b in at.button if b.label == "Skapa området").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    with MeasureStore(store_path) as s:
+        a = s.list_areas()
+    n_hex = int(options[0].split("(")[1].split()[0])
+    assert a["name"].tolist() == ["Hotspoten"] and len(a["source_cells"].iloc[0]) == n_hex
+    first = next(o for o in options if o.startswith("Kluster"))
+    at.selectbox(key="pick_candidate").set_value(options.index(first))
     at.text_input(key="pick_name").input("Klusterområdet")
     next(b for b in at.button if b.label == "Skapa området").click()
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     with MeasureStore(store_path) as s:
-        areas = s.list_areas()
-    assert areas["name"].tolist() == ["Klusterområdet"]
-    assert areas["source_cluster"].iloc[0] is not None
+        areas = s.list_areas().set_index("name")
+    assert sorted(areas.index) == ["Hotspoten", "Klusterområdet"]
+    assert areas.loc["Klusterområdet", "source_cluster"] is not None
 
 
 def test_karta_period_gives_change_against_previous(store_path: Path) -> None:

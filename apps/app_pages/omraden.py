@@ -28,7 +28,7 @@ if editor:
     st.subheader("Nytt område")
     if drawn is None:
         st.caption("Inget ritat område ännu. Rita i kartan ovan, eller gör ett område av ett "
-                   "kluster eller DeSO-område nedan.")
+                   "hotspot, ett kluster eller ett DeSO-område nedan.")
     else:
         st.success("Du har ritat ett område. Ge det ett namn och spara.", icon=":material/draw:")
         with st.form("new_area", clear_on_submit=False):
@@ -46,10 +46,10 @@ if editor:
                     st.rerun()
 
     if lb is not None:
-        with st.expander("Gör ett område av ett kluster eller DeSO-område"):
+        with st.expander("Gör ett område av en hotspot, ett kluster eller ett DeSO-område"):
             cand = S.area_candidates(lb)
             if cand.empty:
-                st.caption("Det finns inga kluster eller DeSO-områden i underlaget.")
+                st.caption("Det finns inga hotspots, kluster eller DeSO-områden i underlaget.")
             else:
                 pick = st.selectbox("Välj", options=list(cand.index),
                                     format_func=lambda i: cand.loc[i, "label"], key="pick_candidate")
