@@ -1230,22 +1230,28 @@ def use_staged(*, keep_example_layers: bool) -> None:
 
 @st.cache_data(max_entries=16, show_spinner="Räknar före och efter …")
 def _followup(srcs: tuple[Source, ...], measure_id: str, measure_version: int, area_version: int,
-              buffer_m: float, store_file: str) -> Any:
+              buffer_m: float, control: tuple[str, int] | None, store_file: str) -> Any:
     from lagesbild_geo.followup import followup
 
-    lb = _build(srcs, 9)
+    lb = _build(srcs, BASE_RESOLUTION)
     s = store()
     m = s.get_measure(measure_id)
-    return followup(m, lb.incidents, area=s.get_area(m.area_id), buffer_m=buffer_m)
+    control_geom = s.get_area(control[0]).geometry if control else None
+    return followup(m, lb.incidents, area=s.get_area(m.area_id), buffer_m=buffer_m,
+                    control=control_geom)
 
 
-def followup_result(measure_id: str, *, buffer_m: float = 250.0) -> Any:
-    """``followup.followup`` of a stored measure on the current data (cached per version)."""
+def followup_result(measure_id: str, *, buffer_m: float = 250.0,
+                    control_area: str | None = None) -> Any:
+    """``followup.followup`` of a stored measure on the current data (cached per version).
+
+    ``control_area``: a saved area to compare with; ``None``: the rest of the kommun."""
     s = store()
     m = s.get_measure(measure_id)
     a = s.get_area(m.area_id)
+    control = (control_area, int(s.get_area(control_area).version)) if control_area else None
     return _followup(sources(), measure_id, int(m.version), int(a.version), float(buffer_m),
-                     str(store_path()))
+                     control, str(store_path()))
 
 
 ZONE_SV = {"area": "Området", "buffer": "Buffertzon", "control": "Jämförelseområde"}

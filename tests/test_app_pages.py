@@ -92,6 +92,16 @@ def test_uppfoljning_shows_result(store_path: Path) -> None:
     assert labels == ["Före", "Efter", "WDQ"]
     table = at.dataframe[0].value
     assert list(table["Zon"]) == ["Området", "Buffertzon", "Jämförelseområde"]
+    whole_rest = int(table["Före"].iloc[2])
+    # a saved area as the comparison instead of the rest of the kommun
+    with MeasureStore(store_path, user="anna") as s:
+        ctrl = s.add_area(name="Norr", geometry={"type": "Polygon", "coordinates": [[
+            [17.05, 59.42], [17.20, 59.42], [17.20, 59.45], [17.05, 59.45], [17.05, 59.42]]]})
+    at.run()
+    at.selectbox(key="fu_control").set_value(ctrl.id)
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert int(at.dataframe[0].value["Före"].iloc[2]) < whole_rest
 
 
 def test_export_makes_package(store_path: Path) -> None:

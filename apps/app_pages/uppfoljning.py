@@ -23,6 +23,11 @@ buffer_m = st.slider("Buffertzon runt området (meter)", 50, 1000, 250, step=50,
                      help="Ringen runt området där brott kan ha flyttat (förskjutning) eller minskat "
                           "också (spridning av nytta).")
 rec = S.measure_record(measures, mid)
+areas = S.list_areas()
+others = {i: n for i, n in S.area_names(areas).items() if i != str(rec.get("area_id"))}
+control = st.selectbox("Jämför med", options=["", *others], key="fu_control",
+                       format_func=lambda a: others.get(a, "Resten av kommunen (utanför området "
+                                                           "och buffertzonen)"))
 if rec.get("start_date") is None or str(rec.get("start_date")) in ("NaT", "None"):
     st.info("Åtgärden har inget startdatum ännu. Ange det på sidan Områden och åtgärder för att kunna "
             "jämföra före och efter.")
@@ -30,7 +35,7 @@ if rec.get("start_date") is None or str(rec.get("start_date")) in ("NaT", "None"
 
 result = None
 with S.friendly_errors("Uppföljningen kunde inte beräknas"):
-    result = S.followup_result(mid, buffer_m=buffer_m)
+    result = S.followup_result(mid, buffer_m=buffer_m, control_area=control or None)
 if result is None:
     st.stop()
 
