@@ -127,3 +127,26 @@ def test_read_with_gazetteer(main, tmp_path: Path, capsys: pytest.CaptureFixture
     assert (rep["placed"], rep["pending"], rep["rejected"]) == (1, 0, 1)
     assert rep["rejected_by_reason"] == {"address not found": 1}
     assert rep["by_precision"] == {"address": 1}
+
+
+def test_read_with_gazetteer_and_districts(main, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    import geopandas as gpd
+    import shapely
+
+    gaz = tmp_path / "gaz.csv"
+    gaz.write_text("typ,gatunamn,husnummer,postort,nord,ost\nadress,Storgatan,12,Exempelstad,6582861,619689\n",
+                   encoding="utf-8")
+    districts = tmp_path / "d.geojson"
+    gpd.GeoDataFrame({"deso": ["9999C1010"], "namn": ["Björkhagen"], "befolkning": [1200]},
+                     geometry=[shapely.box(17.0, 59.3, 17.1, 59.4)], crs=4326).to_file(districts)
+    src = tmp_path / "k.csv"
+    src.write_text("Datum;Tid;Adress\n2024-01-01;10:00;Storgatan 12\n2024-01-01;11:00;Björkhagen\n",
+                   encoding="utf-8")
+    report = tmp_path / "r.json"
+    assert main(["read", str(src), "--gazetteer", str(gaz), "--districts", str(districts),
+                 "--report", str(report)]) == 0
+    rep = json.loads(report.read_text(encoding="utf-8"))
+    assert (rep["placed"], rep["rejected"]) == (2, 0)
+    assert rep["by_precision"] == {"address": 1, "area": 1}
+    with pytest.raises(SystemExit):
+        main(["read", str(src), "--districts", str(districts)])

@@ -28,6 +28,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--sheet", help="Excel sheet (name or 0-based number)")
     p.add_argument("--layer", help="GeoPackage layer")
     p.add_argument("--gazetteer", metavar="FILE", help="geocode rows without coordinates against this gazetteer")
+    p.add_argument("--districts", metavar="FILE",
+                   help="with --gazetteer: also place rows that name a district (precision 'area')")
     p.add_argument("--time-optional", action="store_true", help="keep rows without a usable time")
     p.add_argument("--out", metavar="FILE", help="write placed incidents (.csv, .parquet or .geojson)")
     p.add_argument("--pending", metavar="FILE", help="write rows awaiting geocoding (.csv)")
@@ -117,9 +119,17 @@ def run_read(args: argparse.Namespace) -> int:
     path = Path(args.input)
     if not path.exists():
         raise InputError(f"File {path} does not exist. Check the path.")
+    gazetteer: Any = args.gazetteer
+    if args.districts:
+        if not args.gazetteer:
+            parser.error("--districts needs --gazetteer (district names are matched while geocoding)")
+        from ..districts import read_districts
+        from ..geocode import Gazetteer
+
+        gazetteer = Gazetteer.from_file(args.gazetteer).with_districts(read_districts(args.districts))
     result = read_incidents(
         path, crs=args.crs, sheet=_sheet(args.sheet), layer=args.layer,
-        gazetteer=args.gazetteer, time_optional=args.time_optional,
+        gazetteer=gazetteer, time_optional=args.time_optional,
     )
     report = result.report
     print(_summary(report))
