@@ -195,3 +195,14 @@ def test_draw_area_attach_measure_and_reload(app_url: str, tmp_path: Path) -> No
     assert not local_failures, local_failures
     # the map worked although every outside request was refused (none were needed for it)
     assert not [u for u in blocked if "leaflet" in u or "jquery" in u or "bootstrap" in u], blocked
+
+
+def test_missing_browser_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(globals(), "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception, match="make browser"):
+        _browser_or_skip()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="make browser"):
+        _browser_or_skip()
