@@ -296,20 +296,9 @@ def list_areas(*, include_deleted: bool = False) -> gpd.GeoDataFrame:
     return s.list_areas(include_deleted=include_deleted)
 
 
-_MEASURE_COLS = ("area_id", "area_name", "title", "description", "target_categories", "problem",
-                 "cause_tags", "responsible", "partners", "start_date", "end_date", "status",
-                 "indicator", "next_followup", "cost", "agreement", "version", "created_at",
-                 "created_by", "updated_at", "updated_by", "deleted_at", "deleted_by")
-
-
 def list_measures(*, include_deleted: bool = False) -> pd.DataFrame:
     """Measures (index ``id``), as ``MeasureStore.list_measures``."""
-    s = store()
-    try:
-        return s.list_measures(include_deleted=include_deleted)
-    except AttributeError:
-        # An empty store: some library versions fail to sort an empty frame.
-        return pd.DataFrame(columns=list(_MEASURE_COLS), index=pd.Index([], name="id", dtype=object))
+    return store().list_measures(include_deleted=include_deleted)
 
 
 # --------------------------------------------------------------------------- data sources
