@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from . import grid
 from .errors import InputError
@@ -79,7 +79,7 @@ def mann_kendall(
     num = s - np.sign(s) if continuity else s
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(var > 0, num / np.sqrt(var), 0.0)
-    p = 2.0 * stats.norm.sf(np.abs(z))
+    p = 2.0 * special.ndtr(-np.abs(z))  # = stats.norm.sf(|z|), bit for bit
     tau = s / (n * (n - 1) / 2.0) if n > 1 else np.zeros(m)
     return pd.DataFrame({"mk_s": s, "mk_var": var, "mk_z": z, "mk_p": p, "mk_tau": tau})
 

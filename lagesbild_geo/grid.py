@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import functools
 import itertools
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -47,7 +49,24 @@ __all__ = [
 ]
 
 _A = h3.api.basic_int
+_M = h3.api.memview_int  # same C calls; a memoryview instead of a Python list (less conversion)
 _latlng_to_cell = _A.latlng_to_cell
+
+
+@functools.cache
+def _fast() -> Any:
+    """The optional vectorised H3 library ``h3ronpy`` (``None`` when not installed).
+
+    Used only where it gives exactly the cells h3-py gives (indexing points,
+    ``grid_disk``): the tests compare both paths. Hex polygon vertices differ from
+    h3-py's in the last bits, so polygons always come from h3-py.
+    """
+    try:
+        import h3ronpy
+        import h3ronpy.vector
+    except ImportError:  # pragma: no cover - depends on the installation
+        return None
+    return h3ronpy
 
 #: Period names accepted by :func:`count_cells` and their pandas Period frequency.
 PERIODS: dict[str, str] = {"week": "W", "month": "M", "quarter": "Q", "year": "Y"}
@@ -78,6 +97,17 @@ def points_to_cells(
         raise InputError(f"H3 resolution must be 0..15, got {resolution}.")
     ok = np.isfinite(la) & np.isfinite(lo)
     out = np.zeros(la.shape, dtype=np.uint64)
+    fast = _fast()
+    if fast is not None and la.size >= 1000:
+        ok_fast = ok & (np.abs(la) <= 90.0) & (np.abs(lo) <= 180.0)
+        if ok_fast.any():
+            idx = np.flatnonzero(ok_fast)
+            got = _fast_points(fast, la.ravel()[idx], lo.ravel()[idx], int(resolution))
+            if got is not None:
+                out.ravel()[idx] = got
+                ok = ok & ~ok_fast
+        if not ok.any():
+            return out
     res = itertools.repeat(int(resolution))
     if ok.all():
         out[:] = np.fromiter(
@@ -91,6 +121,18 @@ def points_to_cells(
             dtype=np.uint64, count=idx.size,
         )
     return out
+
+
+def _fast_points(fast: Any, lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64],
+                 resolution: int) -> npt.NDArray[np.uint64] | None:
+    """Cells of valid WGS84 points with h3ronpy; ``None`` if it left any out."""
+    import pyarrow as pa
+
+    arr = pa.array(fast.vector.coordinates_to_cells(np.ascontiguousarray(lat), np.ascontiguousarray(lon),
+                                                    resolution))
+    if arr.null_count or len(arr) != lat.size:
+        return None
+    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.uint64)
 
 
 def cells_to_str(cells: npt.ArrayLike) -> list[str]:
@@ -145,7 +187,8 @@ def cells_to_latlng(cells: npt.ArrayLike) -> tuple[npt.NDArray[np.float64], npt.
     (59.4, 17.1)
     """
     c = np.asarray(cells, dtype=np.uint64).ravel()
-    ll = np.array([_A.cell_to_latlng(int(x)) for x in c], dtype="float64").reshape(-1, 2)
+    ll = np.fromiter(itertools.chain.from_iterable(map(_A.cell_to_latlng, c.tolist())),
+                     dtype="float64", count=2 * c.size).reshape(-1, 2)
     return ll[:, 0].copy(), ll[:, 1].copy()
 
 
@@ -163,16 +206,43 @@ def cells_to_polygons(cells: npt.ArrayLike) -> gpd.GeoSeries:
     c = np.asarray(cells, dtype=np.uint64).ravel()
     geoms = np.empty(c.size, dtype=object)
     if c.size:
-        uniq, inv = np.unique(c, return_inverse=True)
-        bounds = [_A.cell_to_boundary(int(x)) for x in uniq]
-        lengths = np.fromiter((len(b) for b in bounds), dtype=np.int64, count=len(bounds))
+        inv: npt.NDArray[np.intp] | None = None
+        if c.size > 1 and bool((c[1:] > c[:-1]).all()):
+            uniq = c  # already sorted and unique (count_cells): no gather
+        else:
+            uniq, inv = np.unique(c, return_inverse=True)
+        bounds = [_A.cell_to_boundary(x) for x in uniq.tolist()]
+        lengths = np.fromiter(map(len, bounds), dtype=np.int64, count=len(bounds))
         ug = np.empty(uniq.size, dtype=object)
-        for k in np.unique(lengths):
+        for k in np.unique(lengths).tolist():
             sel = np.flatnonzero(lengths == k)
-            arr = np.array([bounds[i] for i in sel], dtype="float64")  # (m, k, 2) lat, lng
-            ug[sel] = shapely.polygons(arr[:, :, ::-1])
-        geoms[:] = ug[inv.ravel()]
+            part = bounds if sel.size == len(bounds) else [bounds[i] for i in sel.tolist()]
+            flat = np.fromiter(itertools.chain.from_iterable(itertools.chain.from_iterable(part)),
+                               dtype="float64", count=sel.size * k * 2)
+            ug[sel] = _wkb_polygons(flat.reshape(sel.size, k, 2))
+        geoms[:] = ug if inv is None else ug[inv.ravel()]
     return gpd.GeoSeries(geoms, crs="EPSG:4326")
+
+
+def _wkb_polygons(latlng: npt.NDArray[np.float64]) -> npt.NDArray[np.object_]:
+    """Polygons of ``(m, k, 2)`` (lat, lng) rings, through one WKB buffer.
+
+    Gives the same geometries as ``shapely.polygons(latlng[:, :, ::-1])`` (same
+    coordinates, ring closed by repeating the first vertex) at about half the cost:
+    GEOS builds them from WKB without a coordinate sequence per ring in Python.
+    """
+    m, k = latlng.shape[0], latlng.shape[1]
+    rec = np.dtype([("order", "u1"), ("type", "<u4"), ("rings", "<u4"), ("points", "<u4"),
+                    ("xy", "<f8", (k + 1, 2))])
+    buf = np.empty(m, dtype=rec)
+    buf["order"] = 1  # little endian
+    buf["type"] = 3  # Polygon
+    buf["rings"] = 1
+    buf["points"] = k + 1
+    xy = buf["xy"]
+    xy[:, :k, :] = latlng[:, :, ::-1]
+    xy[:, k, :] = latlng[:, 0, ::-1]
+    return np.asarray(shapely.from_wkb(buf.view(f"S{rec.itemsize}")), dtype=object)
 
 
 def cell_area_m2(cells: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -224,9 +294,83 @@ def disk_cells(cells: npt.ArrayLike, rings: int = 1) -> npt.NDArray[np.uint64]:
     uniq = _unique_cells(cells)
     if uniq.size == 0:
         return uniq
-    disks = [_A.grid_disk(int(x), int(rings)) for x in uniq]
-    flat = np.fromiter(itertools.chain.from_iterable(disks), dtype=np.uint64)
+    rows, flat = _disks(uniq, int(rings))
+    _remember_disks(uniq, int(rings), rows, flat)
     return np.unique(flat)
+
+
+# The disks of the last few cell sets (``disk_cells`` fills the grid around the observed
+# cells; ``neighbour_matrix`` on the filled grid then only asks h3 for the new cells).
+_DISK_MEMO: OrderedDict[tuple[bytes, int], tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64],
+                                                 npt.NDArray[np.uint64]]] = OrderedDict()
+_DISK_MEMO_LOCK = threading.Lock()
+_DISK_MEMO_SIZE = 4
+
+
+def _remember_disks(cells: npt.NDArray[np.uint64], rings: int, rows: npt.NDArray[np.int64],
+                    flat: npt.NDArray[np.uint64]) -> None:
+    """Keep the disks of sorted unique ``cells`` (``rows`` index into ``cells``)."""
+    key = (cells.tobytes(), rings)
+    with _DISK_MEMO_LOCK:
+        _DISK_MEMO[key] = (cells.copy(), rows, flat)
+        _DISK_MEMO.move_to_end(key)
+        while len(_DISK_MEMO) > _DISK_MEMO_SIZE:
+            _DISK_MEMO.popitem(last=False)
+
+
+def _grid_disks(cells: npt.NDArray[np.uint64], rings: int) -> tuple[npt.NDArray[np.int64],
+                                                                     npt.NDArray[np.uint64]]:
+    """``grid_disk`` of each cell as (row, cell) pairs: row = position in ``cells``."""
+    n = cells.size
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64)
+    fast = _fast()
+    if fast is not None:
+        import pyarrow as pa
+
+        arr = pa.array(fast.grid_disk(np.ascontiguousarray(cells, dtype=np.uint64), rings))
+        if arr.null_count == 0 and len(arr) == n:
+            offsets = np.asarray(arr.offsets.to_numpy(), dtype=np.int64)
+            flat = np.asarray(arr.flatten().to_numpy(zero_copy_only=False), dtype=np.uint64)
+            return np.repeat(np.arange(n), np.diff(offsets)), flat
+    disks = [np.frombuffer(_M.grid_disk(x, rings), dtype=np.uint64) for x in cells.tolist()]
+    lengths = np.fromiter(map(len, disks), dtype=np.int64, count=n)
+    return np.repeat(np.arange(n), lengths), np.concatenate(disks)
+
+
+def _disks(cells: npt.NDArray[np.uint64], rings: int) -> tuple[npt.NDArray[np.int64],
+                                                                npt.NDArray[np.uint64]]:
+    """Like :func:`_grid_disks`, reusing remembered disks of any of the cells."""
+    need = np.ones(cells.size, dtype=bool)
+    rows_parts: list[npt.NDArray[np.int64]] = []
+    flat_parts: list[npt.NDArray[np.uint64]] = []
+    with _DISK_MEMO_LOCK:
+        entries = [v for (_, r), v in reversed(_DISK_MEMO.items()) if r == rings]
+    if entries and cells.size:
+        order = np.argsort(cells, kind="stable")
+        sc = cells[order]
+        for known, k_rows, k_flat in entries:
+            pos = np.minimum(np.searchsorted(sc, known), sc.size - 1)
+            hit = sc[pos] == known
+            where = np.full(known.size, -1, dtype=np.int64)
+            where[hit] = order[pos[hit]]  # position in `cells` of each remembered cell
+            target = where[k_rows]
+            take = target >= 0
+            take &= need[np.maximum(target, 0)]
+            if take.any():
+                rows_parts.append(target[take])
+                flat_parts.append(k_flat[take])
+                need[where[hit]] = False
+            if not need.any():
+                break
+    if need.any():
+        todo = np.flatnonzero(need)
+        r, f = _grid_disks(cells[todo], rings)
+        rows_parts.append(todo[r])
+        flat_parts.append(f)
+    if len(rows_parts) == 1:
+        return rows_parts[0], flat_parts[0]
+    return np.concatenate(rows_parts), np.concatenate(flat_parts)
 
 
 def geometry_to_cells(area: Any, resolution: int) -> npt.NDArray[np.uint64]:
@@ -291,10 +435,7 @@ def neighbour_matrix(
 def _neighbour_matrix(key: bytes, rings: int, include_self: bool) -> sparse.csr_matrix:
     c = np.frombuffer(key, dtype=np.uint64)
     n = c.size
-    disks = [_A.grid_disk(int(x), rings) for x in c]
-    lengths = np.fromiter((len(d) for d in disks), dtype=np.int64, count=n)
-    flat = np.fromiter(itertools.chain.from_iterable(disks), dtype=np.uint64, count=int(lengths.sum()))
-    rows = np.repeat(np.arange(n), lengths)
+    rows, flat = _disks(c, rings)
     order = np.argsort(c)
     sc = c[order]
     pos = np.minimum(np.searchsorted(sc, flat), n - 1)
@@ -472,14 +613,16 @@ def count_cells(
         raise SchemaError("count_cells(period=...) needs an occurred_at column.")
 
     if "precision" in incidents.columns:
-        prec = incidents["precision"].astype("string").fillna("pending").to_numpy(dtype=object)
-        on_grid = np.isin(prec, np.asarray(list(precisions), dtype=object))
-        off = pd.Series(prec[~on_grid]).value_counts()
+        # factorise (a few distinct values) instead of a Python string per row
+        pcodes_all, puniq = pd.factorize(incidents["precision"].astype("string").fillna("pending"))
+        ulabels = np.asarray([str(u) for u in puniq], dtype=object)
+        on_grid = np.isin(ulabels, np.asarray(list(precisions), dtype=object))[pcodes_all]
+        off = pd.Series(ulabels[pcodes_all[~on_grid]]).value_counts()
         not_on_grid = {str(k): int(v) for k, v in off.items()}
     else:
         on_grid = np.ones(len(incidents), dtype=bool)
         not_on_grid = {}
-    sub = incidents.loc[on_grid]
+    sub = incidents if on_grid.all() else incidents.loc[on_grid]
     cells = incident_cells(sub, resolution)
     indexed = cells != 0
     not_indexed = int((~indexed).sum())
@@ -499,8 +642,15 @@ def count_cells(
 
     # categories
     if by is not None:
-        bcodes, buniq = pd.factorize(sub[by].astype("string").to_numpy(dtype=object)[keep],
-                                     use_na_sentinel=True)
+        # factorise the column as it is (Arrow strings: in C++), then keep the labels
+        # that occur in the counted rows
+        bcodes_all, buniq = pd.factorize(sub[by].astype("string"), use_na_sentinel=True)
+        bcodes = bcodes_all[keep] if not keep.all() else bcodes_all
+        seen = np.bincount(bcodes[bcodes >= 0], minlength=len(buniq)) > 0
+        if not seen.all():
+            renum = np.cumsum(seen) - 1
+            bcodes = np.where(bcodes >= 0, renum[np.maximum(bcodes, 0)], -1)
+            buniq = buniq[seen]
         blabels = [str(b) for b in buniq]
         order = np.argsort(blabels)
         remap = np.empty(len(blabels), dtype=np.int64)

@@ -1064,6 +1064,9 @@ def parse_times(
     >>> [str(v) for v in t], status.tolist()
     (['2024-01-01 00:40:16+01:00', '2024-03-05 22:15:00+01:00', 'NaT', 'NaT'], [0, 0, 2, 1])
     """
+    typed = _parse_typed(date, tz) if time is None else None
+    if typed is not None:
+        return typed
     d = _to_str_array(date)
     t = None if time is None else _to_str_array(time)
     n = len(d)
@@ -1093,6 +1096,50 @@ def parse_times(
 
 
 _NAT = np.iinfo(np.int64).min
+_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+_TYPED_RANGE_S = (-2177452800, 7258118400)  # 1901-01-01 .. 2200-01-01 UTC, in seconds
+
+
+def _parse_typed(date: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray, dict[str, int]] | None:
+    """A column that is already datetime (Parquet, GIS files) straight to instants.
+
+    Gives exactly what the text path gives for the same values (naive values are
+    wall-clock time in ``tz``, aware ones exact instants; all-midnight naive values
+    count as ``date_only`` as their text would), without formatting them as text and
+    parsing them back. Only whole seconds within 1901–2199; otherwise ``None`` and
+    the text path decides.
+    """
+    dt = date.dtype
+    aware = isinstance(dt, pd.DatetimeTZDtype)
+    if not aware and not (isinstance(dt, np.dtype) and dt.kind == "M"):
+        return None
+    idx = pd.DatetimeIndex(date)
+    per_s = _PER_SECOND.get(str(idx.unit))
+    if per_s is None:
+        return None
+    raw = np.asarray(idx.asi8, dtype=np.int64)  # UTC when aware, wall clock when naive
+    valid = raw != _NAT
+    v = raw[valid]
+    counts = {"dst_ambiguous": 0, "dst_nonexistent": 0, "excel_serial": 0, "date_only": 0}
+    if v.size:
+        if (v % per_s).any():
+            return None
+        secs = v // per_s
+        if int(secs.min()) < _TYPED_RANGE_S[0] or int(secs.max()) >= _TYPED_RANGE_S[1]:
+            return None
+        ns = secs * 10**9
+        if not aware:
+            if not (secs % 86_400).any():  # shown as dates only: no time of day
+                counts["date_only"] = int(v.size)
+            ns = _localize(ns, tz, counts)
+    else:
+        ns = v
+    utc = np.full(len(raw), _NAT, dtype=np.int64)
+    utc[valid] = ns
+    status = np.where(valid, 0, 1).astype(np.int8)
+    out = pd.Series(pd.DatetimeIndex(utc.view("datetime64[ns]")).tz_localize("UTC").tz_convert(tz),
+                    index=date.index).astype(pd.DatetimeTZDtype("ns", tz))
+    return out, status, counts
 _FAST_FORMATS: tuple[tuple[str, str, bool], ...] = (
     ("%Y-%m-%d %H:%M", r"^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}$", True),
     ("%Y-%m-%d %H:%M:%S", r"^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}:\d{2}$", True),

@@ -468,10 +468,15 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
     # Cells and hotspots for the period.
     steps.start("cells")
     in_period = _period_mask(incidents, period)
-    current = incidents.loc[in_period] if not in_period.all() else incidents
+    everything = bool(in_period.all())
+    # count_cells reads only these columns: select them with the period's rows (one copy
+    # of a few columns, not of the whole incident table)
+    grid_cols = [c for c in ("cell", "lat", "lon", "precision", "category") if c in incidents.columns]
+    on_grid = incidents[grid_cols] if everything else incidents.loc[in_period, grid_cols]
     fill: Any = boundary if boundary is not None else True
-    cells = grid.count_cells(current, resolution=settings.resolution, by="category", fill=fill,
+    cells = grid.count_cells(on_grid, resolution=settings.resolution, by="category", fill=fill,
                              rings=settings.rings)
+    del on_grid
     steps.end("cells")
     steps.start("hotspots")
     if len(cells):
@@ -483,7 +488,8 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
 
     steps.start("clusters")
     clusters = _empty_gdf()
-    if cfg.clusters and len(current):
+    if cfg.clusters and in_period.any():
+        current = incidents if everything else incidents.loc[in_period]
         clusters = hotspots.clusters(current, method=cfg.cluster_method, eps_m=cfg.cluster_eps_m,
                                      min_samples=cfg.cluster_min_samples)
     steps.end("clusters")

@@ -247,3 +247,75 @@ def test_counts_plus_not_on_grid_equal_rows(rows):
     c = grid.count_cells(df, resolution=8)
     assert c["count"].sum() + sum(c.attrs["not_on_grid"].values()) == len(df)
     assert (c["count"] > 0).all()
+
+
+# ---------------------------------------------------------------- fast paths give h3-py's exact answers
+def _pure(monkeypatch):
+    monkeypatch.setattr(grid, "_fast", lambda: None)
+
+
+def _pentagon_disk(res: int = 9) -> np.ndarray:
+    pent = h3.api.basic_int.get_pentagons(res)[0]
+    return np.asarray(sorted(h3.api.basic_int.grid_disk(pent, 3)), dtype=np.uint64)
+
+
+def test_points_to_cells_fast_and_pure_paths_agree(monkeypatch):
+    rng = np.random.default_rng(7)
+    lat = np.concatenate([rng.uniform(55.0, 69.0, 5000), [90.0, -90.0, 0.0, np.nan, 59.4, 95.0]])
+    lon = np.concatenate([rng.uniform(10.0, 24.0, 5000), [0.0, 180.0, -180.0, 17.0, np.nan, 17.0]])
+    fast = grid.points_to_cells(lat, lon, 9)
+    _pure(monkeypatch)
+    pure = grid.points_to_cells(lat, lon, 9)
+    assert pure.tolist() == fast.tolist()
+    ref = [h3.api.basic_int.latlng_to_cell(a, b, 9) if np.isfinite(a) and np.isfinite(b) else 0
+           for a, b in zip(lat.tolist(), lon.tolist(), strict=True)]
+    assert pure.tolist() == ref
+    assert pure[-3] == 0 and pure[-2] == 0
+
+
+@pytest.mark.parametrize("rings", [1, 2])
+def test_neighbour_matrix_fast_pure_and_remembered_disks_agree(monkeypatch, rings):
+    obs = grid.points_to_cells(np.linspace(59.30, 59.36, 40), np.linspace(17.00, 17.09, 40), 9)
+    cells = np.concatenate([grid.disk_cells(obs, rings), _pentagon_disk()])
+    grid._neighbour_matrix.cache_clear()
+    fast = grid.neighbour_matrix(cells, rings=rings)
+    _pure(monkeypatch)
+    grid._neighbour_matrix.cache_clear()
+    with grid._DISK_MEMO_LOCK:
+        grid._DISK_MEMO.clear()
+    pure = grid.neighbour_matrix(cells, rings=rings)
+    # remembered disks of a subset (as count_cells' fill leaves them) give the same matrix
+    grid.disk_cells(obs, rings)
+    grid._neighbour_matrix.cache_clear()
+    reused = grid.neighbour_matrix(cells, rings=rings)
+    # reference straight from h3-py
+    pos = {int(c): i for i, c in enumerate(cells.tolist())}
+    ref = np.zeros((cells.size, cells.size))
+    for i, c in enumerate(cells.tolist()):
+        for d in h3.api.basic_int.grid_disk(c, rings):
+            if d in pos:
+                ref[i, pos[d]] = 1.0
+    for w in (fast, pure, reused):
+        assert (w.toarray() == ref).all()
+        assert w.has_sorted_indices
+
+
+def test_polygons_equal_shapely_polygons_of_h3_boundaries():
+    cells = np.concatenate([grid.disk_cells(grid.points_to_cells([59.4], [17.1], 9), 2), _pentagon_disk()])
+    got = grid.cells_to_polygons(cells[::-1])  # unsorted input, a pentagon among hexagons
+    ref = [shapely.Polygon([(lng, lat) for lat, lng in h3.api.basic_int.cell_to_boundary(int(c))])
+           for c in cells[::-1]]
+    assert shapely.to_wkb(np.asarray(got.values)).tolist() == shapely.to_wkb(np.asarray(ref)).tolist()
+    # sorted unique cells (as count_cells passes them) take the no-gather path
+    order = np.argsort(cells[::-1])
+    sorted_got = grid.cells_to_polygons(cells[::-1][order])
+    assert shapely.to_wkb(np.asarray(sorted_got.values)).tolist() == \
+        shapely.to_wkb(np.asarray(ref)[order]).tolist()
+    assert len({len(shapely.get_coordinates(g)) for g in ref}) > 1  # the pentagon differs
+
+
+def test_cells_to_latlng_equals_h3():
+    cells = grid.disk_cells(grid.points_to_cells([59.4], [17.1], 9), 1)
+    lat, lon = grid.cells_to_latlng(cells)
+    assert list(zip(lat.tolist(), lon.tolist(), strict=True)) == [h3.api.basic_int.cell_to_latlng(int(c))
+                                                                  for c in cells]

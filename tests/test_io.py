@@ -125,6 +125,46 @@ def test_parse_times_dst_rules() -> None:
     assert str(t2.iloc[-1]) == "2024-10-27 02:30:00+02:00"
 
 
+_TYPED_CASES = {
+    "naive_dst": ["2024-01-01 10:00", "2024-03-31 02:30", "2024-10-27 02:30", None, "2023-12-31 23:59:59"],
+    "midnight_only": ["2024-01-01", "2024-03-31", None],
+    "half_second": ["2024-01-01 10:00:00.5", "2024-01-01 10:00"],
+    "before_1901": ["1850-01-01 10:00", "2024-01-01 10:00"],
+    "all_missing": [None, None],
+}
+
+
+@pytest.mark.parametrize("case", sorted(_TYPED_CASES))
+@pytest.mark.parametrize("unit", ["s", "ms", "ns"])
+def test_parse_times_typed_column_equals_its_text(case: str, unit: str) -> None:
+    """A datetime column (Parquet) is not formatted to text and parsed back, but the
+    result is exactly what its text gives: values, status and counts."""
+    s = pd.Series(pd.to_datetime(_TYPED_CASES[case], format="ISO8601")).astype(f"datetime64[{unit}]")
+    typed = parse_times(s)
+    text = parse_times(s.astype("str"))
+    assert typed[0].equals(text[0]) and typed[0].dtype == text[0].dtype
+    assert typed[1].tolist() == text[1].tolist()
+    assert typed[2] == text[2]
+
+
+def test_parse_times_typed_aware_column_and_counts() -> None:
+    naive = pd.to_datetime(["2024-10-27 02:30", "2024-10-27 02:30", "2024-01-01 00:00", None])
+    s = pd.Series(naive.tz_localize("Europe/Stockholm", ambiguous=np.array([True, False, False, False])))
+    t, status, counts = parse_times(s)
+    assert [str(v) for v in t] == ["2024-10-27 02:30:00+02:00", "2024-10-27 02:30:00+01:00",
+                                   "2024-01-01 00:00:00+01:00", "NaT"]
+    assert status.tolist() == [0, 0, 0, 1]
+    assert counts == {"dst_ambiguous": 0, "dst_nonexistent": 0, "excel_serial": 0, "date_only": 0}
+    text = parse_times(s.astype("str"))
+    assert t.equals(text[0]) and text[1].tolist() == status.tolist() and text[2] == counts
+    # naive wall-clock values: the DST rules and the date-only count as for text
+    t2, _, c2 = parse_times(pd.Series(pd.to_datetime(["2024-03-31 02:30", "2024-10-27 02:30"])))
+    assert [str(v) for v in t2] == ["2024-03-31 03:30:00+02:00", "2024-10-27 02:30:00+02:00"]
+    assert (c2["dst_nonexistent"], c2["dst_ambiguous"]) == (1, 1)
+    _, _, c3 = parse_times(pd.Series(pd.to_datetime(["2024-03-05", "2024-03-06"])))
+    assert c3["date_only"] == 2
+
+
 def test_parse_times_status_codes() -> None:
     d = pd.Series(["2024-02-30 10:00", "okänt", None, "2024-03-05", "2024-03-05", "31/02/2024"])
     tm = pd.Series(["", "10:00", "10:00", None, "25:00", "10:00"])
