@@ -1324,7 +1324,7 @@ def compare_packages(theirs: Any) -> pd.DataFrame:
     def row(lb: Any) -> dict[str, Any]:
         h = headline(lb)
         return {"Hotspots (hexagoner)": h["hot"], "Coldspots (hexagoner)": h["cold"],
-                "Kluster": h["clusters"], "Områden": len(lb.districts)}
+                "Kluster": h["clusters"], "Distrikt": len(lb.districts)}
 
     return pd.DataFrame([row(ours), row(theirs)], index=["Kommunen (vår)", "Importerat paket"])
 

@@ -67,7 +67,7 @@ LAYERS: dict[str, str] = {
     "hotspots": "Hot- och coldspots (Gi*)",
     "clusters": "Kluster",
     "emerging": "Framväxande hotspots",
-    "districts": "Områden (DeSO)",
+    "districts": "Distrikt (DeSO)",
     "survey": "Trygghet (enkät)",
     "areas": "Sparade områden",
 }
@@ -624,7 +624,7 @@ def _districts_layer(lb: Lagesbild, *, measure: str, min_count: int,
         tooltip=folium.GeoJsonTooltip(fields=["namn", "antal"], aliases=["Område:", "Antal:"]),
         popup=folium.GeoJsonPopup(fields=fields, aliases=[alias_sv[f] for f in fields]),
     ).add_to(fg)
-    title = f"Områden: {DISTRICT_MEASURES[measure].lower()}"
+    title = f"Distrikt: {DISTRICT_MEASURES[measure].lower()}"
     if fin.any():
         fmt = _fmt_int if measure == "count" else _fmt_num
         if measure == "change":

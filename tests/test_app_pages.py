@@ -144,7 +144,7 @@ def test_export_then_import_police_package(store_path: Path) -> None:
     assert list(table.index) == ["Kommunen (vår)", "Importerat paket"]
     # our own package read back: the same hot cells and districts on both sides
     assert table["Hotspots (hexagoner)"].nunique() == 1
-    assert table["Områden"].nunique() == 1
+    assert table["Distrikt"].nunique() == 1
 
 
 def test_bad_package_upload_is_friendly(store_path: Path) -> None:

@@ -137,7 +137,7 @@ def test_layers_are_feature_groups_with_swedish_names() -> None:
     groups = [c for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
     # drawn bottom to top: districts under the hexagons, saved areas on top
     assert [g.layer_name for g in groups] == [
-        "Områden (DeSO)", "Trygghet (enkät)", "Antal per hexagon", "Framväxande hotspots",
+        "Distrikt (DeSO)", "Trygghet (enkät)", "Antal per hexagon", "Framväxande hotspots",
         "Hot- och coldspots (Gi*)", "Kluster", "Sparade områden",
     ]
 
@@ -237,7 +237,7 @@ def test_legend_and_change_measure() -> None:
                       assets=ASSETS)
     html = map_html(m)
     legend = json.loads(re.search(r"div\.innerHTML = (\".*?\");", html).group(1))
-    assert "Områden: förändring mot föregående period (%)" in legend
+    assert "Distrikt: förändring mot föregående period (%)" in legend
     # diverging classes around zero (limit 50 %): +12.5 % and -50 % in different colours
     assert "#f4a582\"></span>5 till 25 %" in legend.replace(";border:1px solid #777;margin-right:5px;vertical-align:middle", "")
     assert "under -25 %" in legend and "#2166ac" in legend and "#b2182b" not in legend
@@ -290,5 +290,5 @@ def test_map_parts_base_map_does_not_change_with_the_data() -> None:
     b, _, legend_b = base_html(_lb(cells=fewer, hotspots=fewer), category="vald")
     assert a == b  # same base map: the browser keeps it (and the user's zoom)
     assert "FeatureCollection" not in a and "features" not in a
-    assert names[0] == "Områden (DeSO)" and len(names) == 7
+    assert names[0] == "Distrikt (DeSO)" and len(names) == 7
     assert legend_a != legend_b and "Våld och hot" in legend_b

@@ -42,7 +42,7 @@ with st.sidebar:
         help="H3-upplösning: lägre siffra ger större hexagoner.")
     layers = st.multiselect("Lager", options=list(LAYERS), default=list(DEFAULT_LAYERS),
                             format_func=lambda k: LAYERS[k], key="layers")
-    measure = st.radio("Områden färgas efter", options=list(DISTRICT_MEASURES),
+    measure = st.radio("Distrikten färgas efter", options=list(DISTRICT_MEASURES),
                        format_func=lambda k: DISTRICT_MEASURES[k], key="district_measure")
     one_cat = cats[0] if len(cats) == 1 else None
 
@@ -76,7 +76,7 @@ else:
     st.caption("Klicka på en hexagon eller ett område för att se siffrorna. "
                "Lagren slås av och på med knappen uppe till höger i kartan.")
 
-st.subheader("Områden")
+st.subheader("Distrikt")
 with S.friendly_errors("Områdestabellen kunde inte visas"):
     table = S.district_table(lb)
     if table is not None and len(table):
