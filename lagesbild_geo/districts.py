@@ -13,9 +13,12 @@ See ``docs/districts.md`` for the columns and the rules.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -657,9 +660,10 @@ class _Locator:
     STRtree query. No geometry object is built per point except for those.
     """
 
-    def __init__(self, geoms: npt.NDArray[Any], *, target_cells: int, coverage: bool | None = None) -> None:
+    def __init__(self, geoms: npt.NDArray[Any], *, target_cells: int, coverage: bool | None = None,
+                 wkb: npt.NDArray[Any] | None = None) -> None:
         # Private copies: preparing attaches a cache to a geometry; leave the caller's alone.
-        self.geoms = shapely.from_wkb(shapely.to_wkb(geoms))
+        self.geoms = shapely.from_wkb(shapely.to_wkb(geoms) if wkb is None else wkb)
         shapely.prepare(self.geoms)
         self.tree = shapely.STRtree(self.geoms)
         minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(self.geoms))
@@ -676,6 +680,7 @@ class _Locator:
         # Interiors that intersect (overlaps, one inside another): candidates by boundary
         # alone would be incomplete, so border points then take the STRtree path.
         self.overlapping = (not coverage) if coverage is not None else _interiors_intersect(self.geoms, self.tree)
+        self.lock = threading.Lock()  # a remembered locator may be shared between threads
         self._build()
 
     def _build(self) -> None:
@@ -830,13 +835,38 @@ def _coverage_flag(districts: gpd.GeoDataFrame, geoms: npt.NDArray[Any]) -> bool
     return bool(known.get("valid"))
 
 
+# The last locators built, by the districts' geometry (WKB digest) and coverage flag:
+# assign_districts and then summarize (cells to districts) use the same layer, and a
+# locator answers exactly whatever its raster size, so the second call reuses it.
+_LOCATORS: OrderedDict[tuple[bytes, bool | None], _Locator] = OrderedDict()
+_LOCATORS_LOCK = threading.Lock()
+_LOCATORS_SIZE = 2
+
+
 def _locate(districts: gpd.GeoDataFrame, lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.int32]:
     geoms = np.asarray(districts.geometry.array, dtype=object)
     n = np.asarray(lon).size
     if n == 0:
         return np.zeros(0, dtype=np.int32)
-    loc = _Locator(geoms, target_cells=_target_cells(n, geoms), coverage=_coverage_flag(districts, geoms))
-    return loc.locate(lon, lat)
+    coverage = _coverage_flag(districts, geoms)
+    wkb = shapely.to_wkb(geoms)
+    h = hashlib.blake2b(digest_size=20)
+    for b in wkb.tolist():
+        h.update(len(b).to_bytes(8, "little"))
+        h.update(b)
+    key = (h.digest(), coverage)
+    with _LOCATORS_LOCK:
+        loc = _LOCATORS.get(key)
+        if loc is not None:
+            _LOCATORS.move_to_end(key)
+    if loc is None:
+        loc = _Locator(geoms, target_cells=_target_cells(n, geoms), coverage=coverage, wkb=wkb)
+        with _LOCATORS_LOCK:
+            _LOCATORS[key] = loc
+            while len(_LOCATORS) > _LOCATORS_SIZE:
+                _LOCATORS.popitem(last=False)
+    with loc.lock:  # GEOS prepares and indexes lazily: one caller at a time
+        return loc.locate(lon, lat)
 
 
 def _check_districts(districts: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:

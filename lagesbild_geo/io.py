@@ -758,8 +758,18 @@ def _read_geo(path: Path, name: str, layer: str | None) -> tuple[pd.DataFrame, d
 
 
 def _read_parquet(path: Path, name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    import pyarrow.parquet as pq
+
     df: pd.DataFrame
     try:
+        # Plain Parquet (no "geo" metadata) goes straight to pandas: geopandas would
+        # read the whole table only to refuse it, and then pandas reads it again.
+        meta = pq.read_schema(path).metadata or {}
+    except (OSError, pa.ArrowException) as exc:
+        raise InputError(f"{name} cannot be read as Parquet ({exc}).") from None
+    try:
+        if b"geo" not in meta:
+            raise ValueError("no geo metadata")
         df = gpd.read_parquet(path)
         fmt = "geoparquet"
     except (ValueError, KeyError):

@@ -212,6 +212,25 @@ def test_assign_exact_on_messy_layer(messy_file: Path) -> None:
     assert list(inc.columns) == ["lat", "lon"]  # input untouched
 
 
+def test_locator_remembered_per_layer_and_reuse_gives_fresh_answers(messy_file: Path) -> None:
+    from lagesbild_geo import districts as dmod
+
+    with pytest.warns(UserWarning):
+        d = read_districts(messy_file, layer="deso")
+    rng = np.random.default_rng(11)
+    lat, lon = _to_wgs(rng.uniform(E0 - 300, E0 + 5300, 30_000), rng.uniform(N0 - 300, N0 + 4300, 30_000))
+    dmod._LOCATORS.clear()
+    first = assign_districts(pd.DataFrame({"lat": lat[:50], "lon": lon[:50]}), d)  # a coarse raster
+    assert len(dmod._LOCATORS) == 1
+    reused = assign_districts(pd.DataFrame({"lat": lat, "lon": lon}), d)
+    assert len(dmod._LOCATORS) == 1  # same layer: the locator was reused
+    dmod._LOCATORS.clear()
+    fresh = assign_districts(pd.DataFrame({"lat": lat, "lon": lon}), d)
+    assert reused["district_code"].equals(fresh["district_code"])
+    assert first["district_code"].equals(fresh["district_code"].iloc[:50])
+    assert (reused["district_code"].astype(object).fillna("NA").to_numpy() == _sjoin_codes(lat, lon, d)).all()
+
+
 @pytest.mark.parametrize("target_cells", [64, 4096, 1 << 16])
 def test_locator_exact_against_shapely_on_voronoi(target_cells: int) -> None:
     """Coarse and fine rasters, triple junctions (cells with ≥ 3 boundaries) included."""

@@ -287,6 +287,35 @@ def test_geojson_gpkg_shapefile_geoparquet(tmp_path: Path) -> None:
         read_table(tmp_path / "i.gpkg", layer="x")
 
 
+def test_plain_parquet_with_typed_columns_reads_as_its_csv(tmp_path: Path) -> None:
+    """Typed Parquet columns (datetime, float coordinates) give the same placed table
+    as the same values written as text in a CSV (no text round trip inside)."""
+    when = pd.to_datetime(["2024-05-01 10:00", "2024-10-27 02:30", None, "2024-03-31 02:30"])
+    df = pd.DataFrame({"Diarienummer": ["a", "b", "c", "d"], "Brottsdatum": when.astype("datetime64[ms]"),
+                       "Brottstyp": ["Stöld", "Rån", "Klotter", "Stöld"],
+                       "X": [float(N), float(N) + 10, float(N), 1.0], "Y": [float(E), float(E), float(E), 1.0]})
+    df.to_parquet(tmp_path / "i.parquet")
+    text = df.assign(Brottsdatum=df["Brottsdatum"].astype("str"))
+    text.to_csv(tmp_path / "i.csv", index=False)
+    rp, rc = read_incidents(tmp_path / "i.parquet"), read_incidents(tmp_path / "i.csv")
+    _, info = read_table(tmp_path / "i.parquet")
+    assert info["format"] == "parquet"
+    assert rp.report["time"] == rc.report["time"] == {
+        "dst_ambiguous": 1, "dst_nonexistent": 1, "excel_serial": 0, "date_only": 0}
+    assert rp.placed["occurred_at"].equals(rc.placed["occurred_at"])
+    assert [str(t) for t in rp.placed["occurred_at"]] == ["2024-05-01 10:00:00+02:00", "2024-10-27 02:30:00+02:00"]
+    for col in ("incident_id", "category", "lat", "lon", "easting", "northing", "cell"):
+        assert rp.placed[col].tolist() == rc.placed[col].tolist(), col
+    assert rp.placed["source_row"].tolist() == [1, 2]  # feature number; the CSV counts its header
+    assert rc.placed["source_row"].tolist() == [2, 3]
+    assert rp.rejected["reason"].tolist() == rc.rejected["reason"].tolist() == ["missing time", "outside Sweden"]
+    assert rp.report["axes_swapped"] and rc.report["axes_swapped"]
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"PAR1" + b"\x00" * 64)
+    with pytest.raises(InputError, match="cannot be read as Parquet"):
+        read_incidents(bad)
+
+
 def test_police_events_json(tmp_path: Path) -> None:
     events = [
         {"id": 480687, "datetime": "2024-01-01 0:40:16 +01:00", "name": "31 december 00.07, Brand, Nacka",
