@@ -49,8 +49,12 @@ browser:
 	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
 
+STORE ?= lagesbild_data/atgarder.sqlite
+
+# A new store starts with Exempelkommun's example measure, so the follow-up can be tried at once.
 run: install
-	$(VENV)/bin/streamlit run apps/lagesbild_app.py --server.port $(PORT) --browser.gatherUsageStats false
+	@[ -f "$(STORE)" ] || $(VENV)/bin/lagesbild measures example --store "$(STORE)"
+	LAGESBILD_STORE="$(STORE)" $(VENV)/bin/streamlit run apps/lagesbild_app.py --server.port $(PORT) --browser.gatherUsageStats false
 
 lint: install
 	$(VENV)/bin/ruff check lagesbild_geo apps tests benchmarks

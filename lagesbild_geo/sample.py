@@ -45,7 +45,7 @@ from ._sample_geo import (
 )
 from ._sample_survey import pins_file, survey_file
 
-__all__ = ["DEFAULT_SEED", "SAMPLE_FILES", "generate_sample", "write_sample"]
+__all__ = ["DEFAULT_SEED", "SAMPLE_FILES", "add_example_measures", "generate_sample", "write_sample"]
 
 #: Seed of the committed sample_data/.
 DEFAULT_SEED = 20240101
@@ -345,3 +345,66 @@ def write_sample(directory: str | Path, *, seed: int = DEFAULT_SEED) -> dict[str
         path.write_bytes(data)
         written[name] = path
     return written
+
+
+def add_example_measures(store: Any, sample_dir: str | Path, *, user: str = "exempel") -> list[str]:
+    """Put Exempelkommun's example area and measure into a measure store.
+
+    The measure is the one planted in ``truth.json`` (an area where the target
+    categories drop after the start date), so a new user can try the follow-up
+    at once. Nothing is added when an area of that name already exists.
+
+    Parameters
+    ----------
+    store
+        An open :class:`lagesbild_geo.measures.MeasureStore`.
+    sample_dir
+        A folder written by :func:`write_sample` (needs ``truth.json``).
+    user
+        Name recorded in the audit trail.
+
+    Returns
+    -------
+    list of str
+        Ids of the measures added (empty when the area was already there).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from lagesbild_geo.measures import MeasureStore
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     with MeasureStore(Path(tmp) / "s.sqlite") as store:
+    ...         added = add_example_measures(store, "sample_data")
+    ...         again = add_example_measures(store, "sample_data")
+    >>> len(added), len(again)
+    (1, 0)
+    """
+    from .errors import InputError
+
+    truth_path = Path(sample_dir) / "truth.json"
+    try:
+        truth = json.loads(truth_path.read_text(encoding="utf-8"))
+        m = truth["measure"]
+    except FileNotFoundError:
+        raise InputError(f"{truth_path} does not exist; write the sample with `lagesbild sample DIR`.") from None
+    except (KeyError, json.JSONDecodeError) as exc:
+        raise InputError(f"{truth_path} has no usable 'measure' entry ({exc}).") from None
+    existing = store.list_areas()
+    if len(existing) and (existing["name"] == m["area_name"]).any():
+        return []
+    area = store.add_area(
+        name=m["area_name"], geometry=m["area_polygon"], created_by=user,
+        description="Exempelområde: parken vid Resecentrum (Exempelkommun).",
+    )
+    measure = store.add_measure(
+        area_id=area.id, title=m.get("name") or f"Åtgärder i {m['area_name']}",
+        target_categories=list(m["target_categories"]),
+        description="Bättre belysning, röjd vegetation och kvällsvandringar med fältassistenter.",
+        problem="Skadegörelse och ordningsstörningar kvällstid i parken vid stationen.",
+        cause_tags=["belysning", "skymd sikt", "skadegörelse"],
+        responsible="forvaltning", partners=["polisen", "fastighetsagare"],
+        start_date=m["start_date"], status="pågående",
+        indicator="Anmälda skadegörelse- och ordningsärenden i parken per månad",
+        created_by=user,
+    )
+    return [measure.id]

@@ -139,3 +139,21 @@ def test_followup_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert doc["wdq"]["band"] == "no_displacement"
     monthly = pd.read_csv(tmp_path / "m.csv")
     assert int(np.sum(monthly["area"])) == 5
+
+
+def test_example_measure_is_added_once(tmp_path: Path, sample_dir: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    cli_main = main
+    store = tmp_path / "s.sqlite"
+    args = ["measures", "example", "--store", str(store), "--sample-dir", str(sample_dir)]
+    assert cli_main(args) == 0
+    assert "added the example area" in capsys.readouterr().out
+    assert cli_main(args) == 0
+    assert "nothing added" in capsys.readouterr().out
+    with MeasureStore(store) as s:
+        measures = s.list_measures()
+        areas = s.list_areas()
+    assert len(measures) == 1 and list(areas["name"]) == ["Stationsparken"]
+    row = measures.iloc[0]
+    assert sorted(row["target_categories"]) == ["ordning", "skadegorelse"]
+    assert str(row["start_date"])[:10] == "2025-03-01"

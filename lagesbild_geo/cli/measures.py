@@ -94,6 +94,12 @@ def register(subparsers: Any) -> None:
                    help="do not keep a copy of the current content")
     p.set_defaults(handler=run_restore)
 
+    p = sub.add_parser("example", parents=[common],
+                       help="add Exempelkommun's example area and measure (for trying the follow-up)")
+    p.add_argument("--sample-dir", default="sample_data", metavar="DIR",
+                   help="folder written by `lagesbild sample` (default: sample_data)")
+    p.set_defaults(handler=run_example)
+
     f = subparsers.add_parser(
         "followup", parents=[common], help="follow up a measure: before/after, WDQ, summary",
         description="Count the measure's target categories in its area, a buffer ring and the "
@@ -259,6 +265,19 @@ def run_backup(args: argparse.Namespace) -> int:
         dest = store.backup(args.dest, overwrite=args.overwrite)
         n = len(store.list_measures(include_deleted=True))
     print(f"wrote {dest} ({n} measures)")
+    return 0
+
+
+def run_example(args: argparse.Namespace) -> int:
+    from ..sample import add_example_measures
+
+    with _store(args) as store:
+        added = add_example_measures(store, args.sample_dir, user=args.user or "exempel")
+        where = store.path
+    if added:
+        print(f"added the example area and measure {added[0]} to {where}")
+    else:
+        print(f"{where} already has the example area; nothing added")
     return 0
 
 
