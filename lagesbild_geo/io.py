@@ -1814,6 +1814,8 @@ def read_incidents(
     def pick(mask: np.ndarray) -> pd.DataFrame:
         if mask.all():
             return frame
+        if not mask.any():  # no gather over (chunked) columns for an empty part
+            return frame.iloc[:0].reset_index(drop=True)
         return frame.loc[mask].reset_index(drop=True)
 
     placed = pick(placed_m)
