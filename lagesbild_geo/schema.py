@@ -98,13 +98,14 @@ _RAW: dict[str, tuple[str, ...]] = {
         "vald och hot", "hot", "olaga hot", "ofredande", "mord drap", "mord drap forsok",
         "mord", "drap", "dod", "vald mot tjansteman", "hot mot tjansteman", "bråk",
         "brak", "slagsmal", "knivskuren", "personrån", "kvinnofridskrankning",
-        "grov kvinnofridskrankning", "fridskrankning", "olaga tvang", "mordbrand",
+        "grov kvinnofridskrankning", "fridskrankning", "olaga tvang",
         "vald mot person", "hot och vald", "misshandel ej grov", "bortforande",
         "mord drap forsok", "vald eller hot mot tjansteman", "hot vald",
+        "olaga frihetsberovande manniskorov", "olaga frihetsberovande", "manniskorov",
     ),
     "sexualbrott": (
         "sexualbrott", "valdtakt", "valdtakt forsok", "sexuellt ofredande",
-        "sexuellt utnyttjande", "koppleri", "blottning",
+        "sexuellt utnyttjande", "koppleri", "blottning", "sedlighetsbrott",
     ),
     "ran": (
         "ran", "ran vapen", "ran ovrigt", "ran vapen forsok", "ran forsok", "ran vapen ej",
@@ -126,7 +127,7 @@ _RAW: dict[str, tuple[str, ...]] = {
         "fordonsbrott", "bilbrand", "stold bil", "bilstold", "stold ur bil",
         "inbrott bil", "bilinbrott", "tillgrepp av fortskaffningsmedel",
         "fordonsstold", "stold ur fordon", "stold av fordon", "olovligt brukande",
-        "mopedstold", "stold moped",
+        "mopedstold", "stold moped", "motorfordon stold",
     ),
     "skadegorelse": (
         "skadegorelse", "klotter", "skadegorelse klotter", "skadegorelse och klotter",
@@ -135,7 +136,7 @@ _RAW: dict[str, tuple[str, ...]] = {
     ),
     "brand": (
         "brand", "brand ovrigt", "anlagd brand", "brandlarm", "soptunnebrand",
-        "containerbrand", "mordbrand forsok", "brand i byggnad", "gräsbrand", "grasbrand",
+        "containerbrand", "mordbrand", "mordbrand forsok", "brand i byggnad", "gräsbrand", "grasbrand",
     ),
     "narkotika": (
         "narkotikabrott", "narkotika", "narkotikabrott ringa", "narkotikabrott grovt",
@@ -153,12 +154,13 @@ _RAW: dict[str, tuple[str, ...]] = {
     "bedrageri": (
         "bedrageri", "bedrägeri", "bedrageri ovrigt", "kortbedrageri", "telefonbedrageri",
         "bluffsamtal", "ulv", "identitetsstold", "penningtvatt", "forskingring",
-        "bokforingsbrott", "bedrageri grovt", "utpressning",
+        "bokforingsbrott", "bedrageri grovt", "utpressning", "ekobrott", "aldringsbrott",
+        "forfalskningsbrott", "forfalskning",
     ),
     "vapen": (
         "vapenlagen", "vapen", "skottlossning", "skottlossning misstankt", "explosion",
         "detonation", "sprangning", "knivlagen", "brott mot knivlagen", "vapenbrott",
-        "farligt foremal", "bombhot", "skjutning",
+        "farligt foremal", "farligt foremal misstankt", "bombhot", "skjutning",
     ),
     "trafik": (
         "trafikbrott", "rattfylleri", "olovlig korning", "trafikkontroll", "vallningsolycka",
@@ -179,6 +181,12 @@ _RAW: dict[str, tuple[str, ...]] = {
         "luftfartslagen", "jaktlagen", "fylleri lob sammanfattning", "skyddslagen",
         "tillstand", "missbruk av urkund", "ovrigt ovrigt", "larm", "kontroll",
         "stöld/inbrott", "anträffat gods",
+        # police event types that are not (or not yet) a crime of a listed kind
+        "sammanfattning", "sammanfattning eftermiddag", "sammanfattning dygn", "uppdatering",
+        "raddningsinsats", "sjukdom olycksfall", "upphittat foremal", "sjolagen",
+        "spridning smitta kemikalier", "lagen om hundar och katter", "varningslarm haveri",
+        "utlanningslagen", "hemfridsbrott", "vallande till kroppsskada", "hets mot folkgrupp",
+        "smallar", "brand automatlarm",
     ),
 }
 

@@ -36,3 +36,22 @@ def test_empty_incidents_has_contract_columns() -> None:
     df = empty_incidents()
     assert list(df.columns) == list(INCIDENT_COLUMNS)
     assert len(CATEGORIES) == 14
+
+
+def test_every_police_event_type_is_known() -> None:
+    """The police events feed's types (seen 2022–2026) all have a documented category."""
+    types = {
+        "Motorfordon, stöld": "fordonsbrott", "Farligt föremål, misstänkt": "vapen",
+        "Sedlighetsbrott": "sexualbrott", "Åldringsbrott": "bedrageri", "Ekobrott": "bedrageri",
+        "Förfalskningsbrott": "bedrageri", "Olaga frihetsberövande/människorov": "vald",
+        "Mordbrand": "brand", "Räddningsinsats": "ovrigt", "Sjukdom/olycksfall": "ovrigt",
+        "Uppdatering": "ovrigt", "Sammanfattning eftermiddag": "ovrigt", "Sammanfattning dygn": "ovrigt",
+        "Lagen om hundar och katter ": "ovrigt", "Varningslarm/haveri": "ovrigt",
+        "Utlänningslagen": "ovrigt", "Hemfridsbrott": "ovrigt", "Vållande till kroppsskada": "ovrigt",
+        "Hets mot folkgrupp": "ovrigt", "Smällar": "ovrigt", "Upphittat föremål": "ovrigt",
+        "Sjölagen": "ovrigt", "Spridning smitta/kemikalier": "ovrigt", "Motorfordon, anträffat stulet": "ovrigt",
+        "Våld/hot mot tjänsteman": "vald", "Stöld/inbrott": "stold", "Fylleri/LOB": "ordning",
+    }
+    cat, unknown = map_categories(pd.Series(list(types)))
+    assert dict(zip(types, cat, strict=True)) == types
+    assert not unknown.any()
