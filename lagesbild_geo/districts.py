@@ -72,6 +72,10 @@ _CODE_CANDIDATES: tuple[tuple[str, str], ...] = (
     ("omradeskod", "other"),
     ("omrade kod", "other"),
     ("stadsdelskod", "other"),
+    ("nyckelkod", "other"),
+    ("basomradeskod", "other"),
+    ("delomradeskod", "other"),
+    ("do kod", "other"),
     ("district id", "other"),
     ("id", "other"),
     ("kommunkod", "kommun"),
@@ -81,13 +85,15 @@ _CODE_CANDIDATES: tuple[tuple[str, str], ...] = (
 _NAME_CANDIDATES: tuple[str, ...] = (
     "district name", "namn", "name", "desonamn", "deso namn", "regsonamn", "regso namn",
     "omradesnamn", "omrade", "stadsdel", "stadsdelsnamn", "kommundel", "basomrade",
-    "kommunnamn", "kommun", "kn namn",
+    "basomradesnamn", "delomrade", "delomradesnamn", "stadsdelsomrade", "kommunnamn", "kommun",
+    "kn namn",
 )
 _POPULATION_CANDIDATES: tuple[str, ...] = (
     "population", "befolkning", "folkmangd", "invanare", "antal invanare", "folkmangd totalt",
     "pop", "antal", "inhabitants",
 )
-_POPULATION_PREFIXES: tuple[str, ...] = ("befolkning", "folkmangd", "population", "invanare")
+_POPULATION_PREFIXES: tuple[str, ...] = ("befolkning", "folkmangd", "population", "invanare",
+                                         "pop total", "derived pop total")
 
 _CODE_PATTERNS: dict[str, re.Pattern[str]] = {
     "deso": re.compile(r"^\d{4}[ABC]\d{4}$"),
@@ -227,9 +233,14 @@ def _find(columns: list[str], candidates: tuple[str, ...], prefixes: tuple[str, 
             if f == cand or f.replace(" ", "") == cand.replace(" ", ""):
                 return c
     for pre in prefixes:
-        for c, f in folded.items():
-            if f.startswith(pre):
-                return c
+        hits = [c for c, f in folded.items() if f.startswith(pre)]
+        if hits:
+            # several yearly columns (folkmangd_2014 ... folkmangd_2016): take the latest year
+            def year(c: str) -> int:
+                found = re.findall(r"(?:19|20)\d\d", folded[c])
+                return int(found[-1]) if found else -1
+
+            return max(hits, key=lambda c: (year(c), -hits.index(c)))
     return None
 
 
@@ -351,7 +362,12 @@ def read_districts(
 
     # Columns.
     code_col, kind = _pick_code_column(gdf, columns, code, label)
-    name_col = _pick_column(columns, name, _NAME_CANDIDATES, (), label, "name", exclude={code_col})
+    name_col = _pick_column(columns, name, _NAME_CANDIDATES, (), label, "name",
+                            exclude=set() if kind == "name" else {code_col})
+    if kind == "name":
+        report["warnings"].append(
+            f"District layer {label}: no code column; the names in {code_col!r} are used as codes."
+        )
     pop_col = _pick_column(columns, population, _POPULATION_CANDIDATES, _POPULATION_PREFIXES,
                            label, "population", exclude={code_col, name_col})
     report.update(code_column=code_col, name_column=name_col, population_column=pop_col)
@@ -460,7 +476,9 @@ def read_districts(
         problems.append(f"{len(report['duplicates_dissolved'])} duplicated code(s) dissolved")
     if report["empty_dropped"]:
         problems.append(f"{len(report['empty_dropped'])} empty/non-polygon feature(s) dropped")
-    if check and report["overlaps"]["area_m2"] > 1.0:
+    # Digitising slivers (a few m² along shared borders) are reported, not warned about.
+    sliver_m2 = max(100.0, 1e-5 * float(report.get("total_area_m2") or 0.0))
+    if check and report["overlaps"]["area_m2"] > sliver_m2:
         problems.append(f"districts overlap in {report['overlaps']['pairs']} pair(s), "
                         f"{report['overlaps']['area_m2']:.0f} m² in all")
     if problems:
@@ -511,9 +529,20 @@ def _pick_code_column(gdf: gpd.GeoDataFrame, columns: list[str], code: str | Non
         for c, f in folded.items():
             if f == cand or f.replace(" ", "") == cand.replace(" ", ""):
                 return c, kind
+    # A kommun's own areas often have a column ending in "kod" (do_kod, stadsdel_kod).
+    for c, f in folded.items():
+        if f.replace(" ", "").endswith("kod") and gdf[c].notna().all() and gdf[c].is_unique:
+            return c, "other"
+    # No code at all (stadsdelar with only a name): unique names serve as codes.
+    name_col = _find(columns, _NAME_CANDIDATES)
+    if name_col is not None:
+        names = _to_code_text(gdf[name_col])
+        if (names != "").all() and names.is_unique:
+            return name_col, "name"
     raise SchemaError(
         f"District layer {label}: no district code column found among {columns}; expected one of "
-        "deso, desokod, regsokod, kod, code, kommunkod. Pass code='<column>'."
+        "deso, desokod, regsokod, kod, code, kommunkod, or unique names (namn, name, stadsdel). "
+        "Pass code='<column>'."
     )
 
 
@@ -1002,7 +1031,7 @@ def assign_districts(
     method[in_pt & area] = _METHODS.index("area_point")
     method[~has_xy & ~named & ~kommun_level] = _METHODS.index("none")
 
-    out = incidents.copy()
+    out = incidents.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     out["district_code"] = pd.Categorical.from_codes(pos, categories=pd.Index(districts.index.astype(str)))
     out["district_method"] = pd.Categorical.from_codes(method.astype(np.int64), categories=pd.Index(list(_METHODS)))
     counts = {m: int((method == i).sum()) for i, m in enumerate(_METHODS)}

@@ -139,6 +139,39 @@ def test_missing_code_column_lists_columns() -> None:
         read_districts(g)
 
 
+def test_kommun_own_areas_without_codes_use_unique_names() -> None:
+    g = gpd.GeoDataFrame({"name": ["NORRMALM", "VÅRBERG"]},
+                         geometry=[shapely.box(E0, N0, E0 + 100, N0 + 100),
+                                   shapely.box(E0 + 100, N0, E0 + 200, N0 + 100)], crs=3006)
+    d = read_districts(g)
+    assert list(d.index) == ["NORRMALM", "VÅRBERG"] and list(d["district_name"]) == ["NORRMALM", "VÅRBERG"]
+    assert d.attrs["report"]["code_kind"] == "name"
+    assert "used as codes" in d.attrs["report"]["warnings"][0]
+    dup = g.assign(name=["A", "A"])
+    with pytest.raises(SchemaError, match="unique names"):
+        read_districts(dup)
+
+
+def test_own_code_column_ending_in_kod_and_latest_population_year() -> None:
+    g = gpd.GeoDataFrame({"delomrade": ["Klagshamn", "Tygelsjö"], "do_kod": [24302, 24407],
+                          "folkmangd_2014": [10, 20], "folkmangd_2016": [30, 40]},
+                         geometry=[shapely.box(E0, N0, E0 + 100, N0 + 100),
+                                   shapely.box(E0 + 100, N0, E0 + 200, N0 + 100)], crs=3006)
+    d = read_districts(g)
+    r = d.attrs["report"]
+    assert (r["code_column"], r["name_column"], r["population_column"]) == ("do_kod", "delomrade", "folkmangd_2016")
+    assert list(d.index) == ["24302", "24407"] and list(d["population"]) == [30.0, 40.0]
+
+
+def test_border_slivers_reported_without_warning() -> None:
+    g = gpd.GeoDataFrame({"kod": ["A", "B"]},
+                         geometry=[shapely.box(E0, N0, E0 + 1000, N0 + 1000),
+                                   shapely.box(E0 + 999.99, N0, E0 + 2000, N0 + 1000)], crs=3006)
+    d = read_districts(g)  # warnings are errors in the test suite
+    assert d.attrs["report"]["overlaps"]["pairs"] == 1
+    assert 0 < d.attrs["report"]["overlaps"]["area_m2"] < 100
+
+
 def test_no_crs_guessed_from_values_and_unknown_refused() -> None:
     g = gpd.GeoDataFrame({"kod": ["A"]}, geometry=[shapely.box(E0, N0, E0 + 100, N0 + 100)])
     d = read_districts(g)
