@@ -661,7 +661,7 @@ def count_cells(
         bcodes, blabels = np.zeros(cells_k.size, dtype=np.int64), []
 
     # the set of cells to report
-    observed = np.unique(cells_k)
+    observed, obs_of_row = np.unique(cells_k, return_inverse=True)
     if fill is False or fill is None:
         ucells = observed
     elif fill is True:
@@ -669,7 +669,8 @@ def count_cells(
     else:
         ucells = np.union1d(geometry_to_cells(fill, resolution), observed)
     nc, npd = ucells.size, len(plabels)
-    ci = np.searchsorted(ucells, cells_k)
+    # row → position in ucells, searching only the distinct observed cells
+    ci = (obs_of_row if ucells is observed else np.searchsorted(ucells, observed)[obs_of_row]).astype(np.int64)
     nb = max(len(blabels), 1)
     key = (ci * npd + pcodes_k) * nb + np.maximum(bcodes, 0)
     dense = np.bincount(key, minlength=nc * npd * nb).reshape(nc * npd, nb)

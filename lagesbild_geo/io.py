@@ -1129,12 +1129,14 @@ def _parse_typed(date: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray, dict[
         return None
     raw = np.asarray(idx.asi8, dtype=np.int64)  # UTC when aware, wall clock when naive
     valid = raw != _NAT
-    v = raw[valid]
+    every = bool(valid.all())
+    v = raw if every else raw[valid]
     counts = {"dst_ambiguous": 0, "dst_nonexistent": 0, "excel_serial": 0, "date_only": 0}
     if v.size:
-        if (v % per_s).any():
+        secs, frac = np.divmod(v, per_s) if per_s != 1 else (v, None)
+        if frac is not None and frac.any():
             return None
-        secs = v // per_s
+        del frac
         if int(secs.min()) < _TYPED_RANGE_S[0] or int(secs.max()) >= _TYPED_RANGE_S[1]:
             return None
         ns = secs * 10**9
@@ -1144,12 +1146,17 @@ def _parse_typed(date: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray, dict[
             ns = _localize(ns, tz, counts)
     else:
         ns = v
-    utc = np.full(len(raw), _NAT, dtype=np.int64)
-    utc[valid] = ns
-    status = np.where(valid, 0, 1).astype(np.int8)
+    if every:
+        utc = ns
+    else:
+        utc = np.full(len(raw), _NAT, dtype=np.int64)
+        utc[valid] = ns
+    status = (~valid).astype(np.int8)
     out = pd.Series(pd.DatetimeIndex(utc.view("datetime64[ns]")).tz_localize("UTC").tz_convert(tz),
                     index=date.index).astype(pd.DatetimeTZDtype("ns", tz))
     return out, status, counts
+
+
 _FAST_FORMATS: tuple[tuple[str, str, bool], ...] = (
     ("%Y-%m-%d %H:%M", r"^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}$", True),
     ("%Y-%m-%d %H:%M:%S", r"^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}:\d{2}$", True),
