@@ -24,6 +24,7 @@ import pandas as pd
 
 from . import __version__
 from .errors import InputError
+from .schema import POINT_PRECISIONS
 from .settings import Settings
 
 __all__ = ["Lagesbild", "PipelineConfig", "SourceConfig", "build_lagesbild", "load_config"]
@@ -496,11 +497,21 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
 
     steps.start("emerging")
     emerging = _empty_gdf()
-    if cfg.emerging and len(incidents):
+    notes: list[str] = []
+    n_exact = int(incidents["precision"].isin(POINT_PRECISIONS).sum()) if len(incidents) else 0
+    if n_exact == 0 and len(incidents):
+        notes.append("No incident has a point or address position (e.g. only the police events "
+                     "feed, whose positions are kommun centres): cells, hotspots, clusters and "
+                     "emerging hotspots are empty; the district table counts rows by name.")
+    if cfg.emerging and n_exact:
         from .emerging import emerging as _emerging
 
-        emerging = _emerging(incidents, period=cfg.emerging_period, resolution=settings.resolution,
-                             rings=settings.rings, alpha=settings.alpha, correction=settings.correction)
+        try:
+            emerging = _emerging(incidents, period=cfg.emerging_period, resolution=settings.resolution,
+                                 rings=settings.rings, alpha=settings.alpha,
+                                 correction=settings.correction)
+        except InputError as exc:  # too few time bins or cells for a trend: say so, go on
+            notes.append(f"Emerging hotspots skipped: {exc}")
     steps.end("emerging")
 
     # Survey (read before districts: the summary joins its district indicators).
@@ -561,6 +572,7 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
         extra_inputs["population_table"] = {"path": Path(pt).name, "sha256": _sha256(pt)}
     metadata: dict[str, Any] = {
         "kommun": {"name": cfg.kommun_name, "code": cfg.kommun_code},
+        "notes": notes,
         "period": period.to_dict() if period is not None else None,
         "previous_period": prev.to_dict() if prev is not None else None,
         "sources": sources_meta,

@@ -281,3 +281,32 @@ def test_build_refuses_missing_sources(tmp_path: Path) -> None:
         build_lagesbild(PipelineConfig(incidents=(str(src),), previous_period="previous"))
     with pytest.raises(InputError, match="not understood"):
         build_lagesbild(PipelineConfig(incidents=(str(src),), period="last year"))
+
+
+def test_police_feed_only_builds_without_points(tmp_path: Path) -> None:
+    """The police events feed alone (kommun-centre positions): no cells, no emerging step,
+    a note that says why, and the district table counts rows by kommun name."""
+    events = [
+        {"id": k, "datetime": f"2024-0{1 + k % 6}-1{k % 9} 2{k % 4}:10:00 +01:00", "name": "x",
+         "summary": "", "url": f"/{k}/", "type": "Misshandel" if k % 2 else "Stöld",
+         "location": {"name": "Exempelkommun" if k < 8 else "Annanstad",
+                      "gps": "59.35,17.10" if k < 8 else "60.60,15.60"}}
+        for k in range(10)
+    ]
+    ipath = tmp_path / "events.json"
+    ipath.write_text(json.dumps(events), encoding="utf-8")
+    d = gpd.GeoDataFrame({"deso": ["9999C1010"], "namn": ["Centrum"], "befolkning": [1000]},
+                         geometry=[shapely.box(17.0, 59.3, 17.2, 59.4)], crs=4326)
+    dpath = tmp_path / "d.geojson"
+    d.to_file(dpath, driver="GeoJSON")
+    lb = build_lagesbild(PipelineConfig(incidents=(str(ipath),), districts=str(dpath), period="2024",
+                                        kommun_name="Exempelkommun", created_at=CREATED))
+    assert len(lb.incidents) == 10 and (lb.incidents["precision"] == "area").all()
+    assert len(lb.cells) == 0 and len(lb.emerging) == 0
+    assert "No incident has a point or address position" in lb.metadata["notes"][0]
+    total = lb.district_summary.loc[TOTAL_CODE]
+    assert int(total["total"]) == 10
+    # kommun-level rows are in no district; the other kommun's rows lie outside too
+    assert int(lb.district_summary.loc[OUTSIDE_CODE, "total"]) == 10
+    methods = lb.incidents["district_method"].astype(str).value_counts().to_dict()
+    assert methods == {"kommun": 8, "outside": 2}
