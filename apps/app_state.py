@@ -984,6 +984,8 @@ def save_candidate_area(row: pd.Series, *, name: str, user: str) -> str:
 
 # --------------------------------------------------------------------------- tables & figures
 
+TOO_FEW_CASES = "för få fall för att visas"
+
 DISTRICT_TABLE_COLUMNS: tuple[str, ...] = (
     "district_name", "population", "total", "per_1000", "share_of_total", "total_previous",
     "change_pct", "change_significant", "top1", "top2", "top3", "n_hot_cells",
@@ -991,9 +993,16 @@ DISTRICT_TABLE_COLUMNS: tuple[str, ...] = (
 )
 
 
-def district_table(lb: Lagesbild) -> pd.DataFrame | None:
-    """The per-district lägesbild table (districts and the kommun total) with Swedish headers."""
+def district_table(lb: Lagesbild, *, show_small: bool = False) -> pd.DataFrame | None:
+    """The per-district lägesbild table (districts and the kommun total) with Swedish headers.
+
+    Privacy by default: a district whose count rests on fewer than ``min_count``
+    incidents shows no count, rate, share or change ("för få fall för att visas"),
+    and the same secondary suppression as the export keeps it from being recovered
+    from the total. ``show_small=True`` (the coordinator asks explicitly) shows them.
+    """
     from lagesbild_geo.districts import SUMMARY_LABELS_SV
+    from lagesbild_geo.privacy import suppress_across_rows, suppress_counts
 
     t = lb.district_summary
     if t is None or len(t) == 0:
@@ -1002,6 +1011,23 @@ def district_table(lb: Lagesbild) -> pd.DataFrame | None:
     if "row_type" in t.columns:
         t = t[t["row_type"].isin(["district", "total"])]
     t = t[[c for c in DISTRICT_TABLE_COLUMNS if c in t.columns]].copy()
+    note = pd.Series("", index=t.index, dtype=object)
+    if not show_small and "total" in t.columns:
+        derived = [c for c in ("per_1000", "share_of_total", "change_pct", "change_significant",
+                               "top1", "top2", "top3") if c in t.columns]
+        counts = [c for c in ("total", "total_previous") if c in t.columns]
+        districts = t.index != "_total"
+        part = suppress_counts(t.loc[districts], counts, min_count=lb.settings.min_count,
+                               total="total", secondary=False, derived=derived)
+        part = suppress_across_rows(part, "total")
+        if "suppressed" in part.columns:
+            small = part["suppressed"].fillna(False).astype(bool)
+            for c in [*counts, *derived]:
+                t[c] = t[c].astype(object)
+                t.loc[part.index, c] = part[c].astype(object)
+            note.loc[small[small].index] = TOO_FEW_CASES
+    if note.ne("").any():
+        t["note"] = note
     if "district_name" in t.columns and "_total" in t.index:
         t.loc["_total", "district_name"] = "Hela kommunen"
     for c in ("top1", "top2", "top3"):
@@ -1009,10 +1035,15 @@ def district_table(lb: Lagesbild) -> pd.DataFrame | None:
             t[c] = t[c].map(lambda v: category_label(v) if isinstance(v, str) else "")
     for c in ("share_of_total", "trygg_otrygg_share"):
         if c in t.columns:
-            t[c] = (t[c].astype("float64") * 100).round(1)
-    if "per_1000" in t.columns:
-        t["per_1000"] = t["per_1000"].astype("float64").round(1)
-    labels = {**SUMMARY_LABELS_SV, "district_name": "Område", "share_of_total": "Andel av kommunen (%)",
+            t[c] = (pd.to_numeric(t[c], errors="coerce").astype("float64") * 100).round(1)
+    for c in ("per_1000", "change_pct"):
+        if c in t.columns:
+            t[c] = pd.to_numeric(t[c], errors="coerce").astype("float64").round(1)
+    for c in ("total", "total_previous"):
+        if c in t.columns:
+            t[c] = pd.to_numeric(t[c], errors="coerce").astype("Int64")
+    labels = {**SUMMARY_LABELS_SV, "district_name": "Distrikt", "note": "Anmärkning",
+              "share_of_total": "Andel av kommunen (%)",
               "trygg_otrygg_share": "Otrygga, enkät (%)", "trygg_n": "Enkätsvar",
               "population": "Invånare"}
     t.index.name = "Kod"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -61,8 +62,18 @@ def test_karta_filters_change_figures(store_path: Path) -> None:
     assert 0 < evening < only_vald
     # the district table follows the filter too: its kommun total is the headline figure
     table = at.dataframe[0].value.set_index("Kod")
-    assert table.loc["_total", "Område"] == "Hela kommunen"
+    assert table.loc["_total", "Distrikt"] == "Hela kommunen"
     assert int(table.loc["_total", "Antal händelser"]) == evening
+    # privacy by default: no district shows a count below min_count (3) unless asked for
+    shown = pd.to_numeric(table["Antal händelser"], errors="coerce").dropna()
+    assert not ((shown > 0) & (shown < 3)).any()
+    hidden = table["Antal händelser"].isna()
+    assert hidden.any() and (table.loc[hidden, "Anmärkning"] == "för få fall för att visas").all()
+    at.toggle(key="show_small").set_value(True)
+    at.run()
+    raw = at.dataframe[0].value.set_index("Kod")["Antal händelser"]
+    assert raw.notna().all() and ((raw > 0) & (raw < 3)).any()
+    assert int(raw.drop("_total").sum()) <= evening
 
 
 def test_karta_layers_and_district_measure(store_path: Path) -> None:

@@ -77,9 +77,13 @@ else:
                "Lagren slås av och på med knappen uppe till höger i kartan.")
 
 st.subheader("Distrikt")
-with S.friendly_errors("Områdestabellen kunde inte visas"):
-    table = S.district_table(lb)
+with S.friendly_errors("Distriktstabellen kunde inte visas"):
+    show_small = st.toggle(
+        "Visa även små tal (under " + str(lb.settings.min_count) + " fall)", value=False,
+        key="show_small",
+        help="Små tal döljs som standard för att skydda enskilda. Visa dem bara för intern analys.")
+    table = S.district_table(lb, show_small=show_small)
     if table is not None and len(table):
         st.dataframe(table, hide_index=True, width="stretch")
     else:
-        st.caption("Inga områden (DeSO) finns i underlaget.")
+        st.caption("Inga distrikt (DeSO) finns i underlaget.")
