@@ -25,6 +25,7 @@ from typing import Any
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
@@ -1056,11 +1057,14 @@ def area_figures(lb: Lagesbild, area_id: str) -> tuple[pd.DataFrame, dict[str, A
     from lagesbild_geo.followup import area_figures as _area_figures
 
     f = _area_figures(lb, store().get_area(area_id))
+    # privacy by default: category counts of 1..min_count-1 are not shown
+    small = (f["count"] > 0) & (f["count"] < lb.settings.min_count)
     table = pd.DataFrame({
         "Kategori": f["label"].to_numpy(),
-        "Antal i området": f["count"].to_numpy(),
-        "Per km²": f["per_km2"].astype("float64").round(1).to_numpy(),
-        "Andel av kommunens (%)": f["share_pct"].astype("float64").round(1).to_numpy(),
+        "Antal i området": f["count"].astype("Int64").mask(small).to_numpy(),
+        "Per km²": f["per_km2"].astype("float64").mask(small).round(1).to_numpy(),
+        "Andel av kommunens (%)": f["share_pct"].astype("float64").mask(small).round(1).to_numpy(),
+        "Anmärkning": np.where(small.to_numpy(), TOO_FEW_CASES, ""),
     })
     return table, dict(f.attrs)
 
