@@ -131,6 +131,9 @@ def test_omraden_area_figures_and_report(store_path: Path) -> None:
     at = _app("omraden")
     fig = next(d.value for d in at.dataframe if "Antal i området" in d.value.columns)
     assert fig["Antal i området"].sum() > 0
+    counts = pd.to_numeric(fig["Antal i området"], errors="coerce")
+    assert not ((counts > 0) & (counts < 3)).any()
+    assert (fig.loc[counts.isna(), "Anmärkning"] == "för få fall för att visas").all()
     assert any("Centrum" in m.value and "händelser" in m.value for m in at.markdown)
     at.switch_page("app_pages/export.py")
     at.run()
