@@ -1338,15 +1338,21 @@ def summarize(
         if "hotspot_class" not in hotspots.columns:
             raise SchemaError("summarize: hotspots have no 'hotspot_class' column (use hotspots.gistar()).")
         m = cells_to_districts(hotspots[["hotspot_class", hotspots.geometry.name]], districts, how="centroid")
-        cls = hotspots["hotspot_class"].astype(str).to_numpy()
-        cls = cls[pd.Index(hotspots.index).get_indexer(m.iloc[:, 0].to_numpy())]
-        dist = m["district_code"].fillna(OUTSIDE_CODE)
-        frame = pd.DataFrame({"d": dist.to_numpy(), "hot": np.char.startswith(cls.astype(str), "hot"),
-                              "cold": np.char.startswith(cls.astype(str), "cold")})
-        g = frame.groupby("d").agg(n_cells=("hot", "size"), n_hot_cells=("hot", "sum"),
-                                   n_cold_cells=("cold", "sum"))
-        g.loc[TOTAL_CODE] = g.sum()
-        g = g.reindex(index, fill_value=0).astype("int64")
+        # hot/cold per distinct class (seven at most), then counted per summary row
+        ccodes, cuniq = pd.factorize(hotspots["hotspot_class"].astype(str), use_na_sentinel=False)
+        labels = [str(u) for u in cuniq]
+        rows = pd.Index(hotspots.index).get_indexer(m.iloc[:, 0].to_numpy())
+        hot = np.asarray([u.startswith("hot") for u in labels], dtype=bool)[ccodes][rows]
+        cold = np.asarray([u.startswith("cold") for u in labels], dtype=bool)[ccodes][rows]
+        dpos = index.get_indexer(pd.Index(m["district_code"].fillna(OUTSIDE_CODE).to_numpy(dtype=object)))
+        known = dpos >= 0
+        nrow = len(index)
+        counts = np.stack([np.bincount(dpos[known], minlength=nrow),
+                           np.bincount(dpos[known], weights=hot[known], minlength=nrow).astype(np.int64),
+                           np.bincount(dpos[known], weights=cold[known], minlength=nrow).astype(np.int64)],
+                          axis=1).astype("int64")
+        counts[index.get_loc(TOTAL_CODE)] = [len(dpos), int(hot.sum()), int(cold.sum())]  # every cell
+        g = pd.DataFrame(counts, index=index, columns=["n_cells", "n_hot_cells", "n_cold_cells"])
         out = out.join(g)
         with np.errstate(divide="ignore", invalid="ignore"):
             out["share_hot_cells"] = np.where(out["n_cells"] > 0, out["n_hot_cells"] / out["n_cells"], np.nan)
