@@ -205,8 +205,15 @@ def _clean_geometries(geoms: gpd.GeoSeries, precision: int) -> np.ndarray:
     arr = np.asarray(geoms.values, dtype=object)
     if arr.size == 0:
         return arr
+    orig = arr
     arr = shapely.transform(arr, lambda xy: np.round(xy, precision))
     poly = np.isin(shapely.get_type_id(arr), (3, 6, 7))
+    # Rounding can make a valid polygon self-intersect (two vertices closer than the
+    # grid): its ring then has no single winding and fails RFC 7946 checks. Those are
+    # snapped to the grid by GEOS instead, which keeps them valid.
+    broken = poly & ~shapely.is_valid(arr) & shapely.is_valid(orig)
+    if broken.any():
+        arr[broken] = shapely.set_precision(orig[broken], 10.0 ** -precision)
     if poly.any():
         arr[poly] = shapely.orient_polygons(arr[poly], exterior_cw=False)
     return arr

@@ -542,3 +542,22 @@ def test_merge_shows_both_sides_areas(lb, tmp_path: Path) -> None:
     assert got == {"kommun": ("Centrumtorget", "Åtgärd kommun"),
                    "polis": ("Stationen (polisens område)", "Åtgärd polis")}
     assert validate_package(tmp_path / "joint").empty
+
+
+def test_polygon_that_rounding_would_make_self_intersect_stays_valid() -> None:
+    # a narrow neck: vertex V sits 1e-7 above the opposite edge; rounding to 6 decimals
+    # would move V below it (a self-intersecting ring, no single winding)
+    ring = [(17.0, 59.0), (17.01, 59.0), (17.01, 59.0049999), (17.011, 59.0050007),
+            (17.011, 59.0), (17.02, 59.0), (17.02, 59.01), (17.011, 59.01),
+            (17.011, 59.0050017), (17.0105, 59.0050004), (17.01, 59.005001),
+            (17.01, 59.01), (17.0, 59.01)]
+    poly = Polygon(ring)
+    assert poly.is_valid
+    assert not shapely.transform(poly, lambda xy: np.round(xy, 6)).is_valid
+    g = gpd.GeoDataFrame({"k": ["a"]}, geometry=[poly], crs="EPSG:4326")
+    fc = feature_collection(g, id_column="k", precision=6)
+    out = shapely.geometry.shape(fc["features"][0]["geometry"])
+    assert out.is_valid
+    assert abs(out.area - poly.area) < 1e-8
+    for p in getattr(out, "geoms", [out]):
+        assert p.exterior.is_ccw
