@@ -150,3 +150,22 @@ def test_read_with_gazetteer_and_districts(main, tmp_path: Path, capsys: pytest.
     assert rep["by_precision"] == {"address": 1, "area": 1}
     with pytest.raises(SystemExit):
         main(["read", str(src), "--districts", str(districts)])
+
+
+def test_unexpected_failure_is_a_message_not_a_traceback(main, incidents: Path,  # type: ignore[no-untyped-def]
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import lagesbild_geo.io as lio
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise KeyError("weird")
+
+    monkeypatch.setattr(lio, "read_incidents", boom)
+    monkeypatch.delenv("LAGESBILD_DEBUG", raising=False)
+    assert main(["read", str(incidents)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "read failed on an input it did not expect (KeyError: 'weird')" in err
+    monkeypatch.setenv("LAGESBILD_DEBUG", "1")
+    with pytest.raises(KeyError):
+        main(["read", str(incidents)])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -56,6 +57,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lagesbild: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # the last net: never a bare traceback
+        if os.environ.get("LAGESBILD_DEBUG"):
+            raise
+        print(f"lagesbild: error: {args.command} failed on an input it did not expect "
+              f"({type(exc).__name__}: {exc}).\nCheck the files named on the command line "
+              "(format, columns, CRS); if they look right, this is a bug in lagesbild_geo: "
+              "please report it with the command and, if you can, the first rows of the file. "
+              "Set LAGESBILD_DEBUG=1 to see the full traceback.", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover
