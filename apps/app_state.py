@@ -657,6 +657,12 @@ def make_map_parts(lb: Lagesbild, *, layers: Sequence[str], category: str | None
     )
 
 
+def zones_map(result: Any) -> folium.Map:
+    """The follow-up's zones on a small map, with the app's tiles and local scripts."""
+    return maps.zones_map(result.zones, tiles=tiles_choice(), attribution=tiles_attribution(),
+                          assets=assets_url())
+
+
 def layer_control() -> folium.LayerControl:
     return folium.LayerControl(collapsed=True)
 

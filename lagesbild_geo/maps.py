@@ -1003,3 +1003,67 @@ def map_html(m: folium.Map) -> str:
 def map_payload_bytes(m: folium.Map) -> int:
     """Size in bytes (UTF-8) of :func:`map_html`: the map's payload to the browser."""
     return len(map_html(m).encode("utf-8"))
+
+
+#: Colours and Swedish names of the follow-up zones.
+_ZONES: dict[str, tuple[str, str]] = {
+    "area": ("#b2182b", "Åtgärdens område"),
+    "buffer": ("#ef8a62", "Buffertzon"),
+    "control": ("#4575b4", "Jämförelseområde"),
+}
+
+
+def zones_map(
+    zones: gpd.GeoDataFrame,
+    *,
+    tiles: str | None = "OpenStreetMap",
+    attribution: str | None = None,
+    assets: str | None = None,
+    height: int | str = 420,
+) -> folium.Map:
+    """A small map of a follow-up's zones: the measure's area, the buffer ring and,
+    when it is a drawn area, the comparison area (``FollowupResult.zones``).
+
+    The view fits the area and its buffer (a comparison area that is the rest of
+    the kommun is not drawn). No incidents are shown.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> z = gpd.GeoDataFrame({"zone": ["area", "buffer"]},
+    ...     geometry=[shapely.box(17.10, 59.36, 17.11, 59.37),
+    ...               shapely.box(17.09, 59.35, 17.12, 59.38).difference(shapely.box(17.10, 59.36, 17.11, 59.37))],
+    ...     crs="EPSG:4326")
+    >>> m = zones_map(z, tiles=None)
+    >>> "Buffertzon" in map_html(m)
+    True
+    """
+    if "zone" not in zones.columns:
+        raise InputError("zones_map needs a 'zone' column (area, buffer, control), as in FollowupResult.zones.")
+    z = _to_wgs84(_plain(zones), "zones")
+    links = asset_links(assets)
+    m = folium.Map(location=[59.33, 18.06], zoom_start=14, tiles=None, height=height,
+                   control_scale=True)
+    m.default_js = [("leaflet", links["leaflet_js"])]
+    m.default_css = [("leaflet_css", links["leaflet_css"])]
+    if tiles is not None:
+        if tiles.lower() in ("openstreetmap", "osm"):
+            folium.TileLayer("OpenStreetMap", name="Bakgrundskarta", control=False).add_to(m)
+        else:
+            folium.TileLayer(tiles=tiles, attr=attribution or "Kartdata", name="Bakgrundskarta",
+                             control=False).add_to(m)
+    focus = z[z["zone"].isin(["area", "buffer"])]
+    for name in ("control", "buffer", "area"):
+        part = z[z["zone"] == name]
+        if not len(part):
+            continue
+        color, label = _ZONES[name]
+        folium.GeoJson(
+            json.loads(part[["geometry"]].to_json()), name=label, tooltip=label,
+            style_function=lambda _f, c=color: {"color": c, "weight": 2, "fillColor": c,
+                                                "fillOpacity": 0.15},
+        ).add_to(m)
+    if len(focus):
+        b = focus.total_bounds
+        m.fit_bounds([[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]])
+    return m

@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from shapely.geometry import Polygon, box
 
 from lagesbild_geo.errors import InputError
@@ -21,6 +22,7 @@ from lagesbild_geo.maps import (
     map_html,
     map_payload_bytes,
     script_links,
+    zones_map,
 )
 from lagesbild_geo.pipeline import Lagesbild
 from lagesbild_geo.settings import Settings
@@ -292,3 +294,21 @@ def test_map_parts_base_map_does_not_change_with_the_data() -> None:
     assert "FeatureCollection" not in a and "features" not in a
     assert names[0] == "Distrikt (DeSO)" and len(names) == 7
     assert legend_a != legend_b and "Våld och hot" in legend_b
+
+
+def test_zones_map_local_scripts_and_view_on_area_and_buffer() -> None:
+    area = shapely.box(17.100, 59.360, 17.105, 59.362)
+    buffer = area.buffer(0.004).difference(area)
+    control = shapely.box(16.9, 59.2, 17.4, 59.5)
+    zones = gpd.GeoDataFrame({"zone": ["area", "buffer", "control"]},
+                             geometry=[area, buffer, control], crs="EPSG:4326")
+    m = zones_map(zones, tiles=None, assets=ASSETS)
+    assert script_links(m) == ["/app/static/vendor/leaflet/leaflet.js",
+                               "/app/static/vendor/leaflet/leaflet.css"]
+    html = map_html(m)
+    assert all(label in html for label in ("Åtgärdens område", "Buffertzon", "Jämförelseområde"))
+    bounds = next(c for c in m._children.values() if type(c).__name__ == "FitBounds").bounds
+    (s, w), (n, e) = bounds
+    assert (s, w, n, e) == pytest.approx((59.360 - 0.004, 17.100 - 0.004, 59.362 + 0.004, 17.105 + 0.004), abs=1e-4)
+    with pytest.raises(InputError, match="zone"):
+        zones_map(zones.drop(columns="zone"), tiles=None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import app_state as S
 import streamlit as st
+from streamlit_folium import st_folium
 
 st.title("Uppföljning")
 acc = S.access()
@@ -52,6 +53,9 @@ st.caption(f"Tolkning av WDQ: {w.band_sv}. Kategorier: "
            + ", ".join(S.category_label(c) for c in result.categories) + ".")
 
 st.dataframe(S.followup_table(result), hide_index=True, width="stretch")
+with S.friendly_errors("Kartan över zonerna kunde inte visas"):
+    st.markdown("**Zonerna på kartan** (området, buffertzonen och ett ritat jämförelseområde)")
+    st_folium(S.zones_map(result), key="fu_zones", height=420, width=None, returned_objects=[])
 st.markdown("**Brott per månad (index, 100 = genomsnittlig månad före start)**")
 st.line_chart(S.followup_chart(result))
 for _en, sv in result.notes:
