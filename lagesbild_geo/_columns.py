@@ -45,7 +45,8 @@ INCIDENT_ALIASES: dict[str, tuple[tuple[str, ...], ...]] = {
     ),
     "category": (
         ("brottstyp", "kategori", "typ", "type", "category", "handelsetyp", "brottsrubrik",
-         "brott", "brottsbenamning", "arendetyp", "handelse", "incident type", "rubrik"),
+         "brott", "brottsbenamning", "arendetyp", "handelse", "incident type", "rubrik",
+         "brottsrubricering", "rubricering", "brottsslag"),
         ("brottskod", "kod", "brottskategori", "huvudkategori", "underkategori"),
     ),
     "x": (("x", "x koordinat", "koordinat x", "x koord", "x sweref", "x sweref99", "x rt90"),),
@@ -64,6 +65,7 @@ INCIDENT_ALIASES: dict[str, tuple[tuple[str, ...], ...]] = {
     "place": (
         ("plats", "platsnamn", "place", "place name", "brottsplats", "handelseplats", "lokal",
          "omrade", "stadsdel", "location", "location name", "plats namn"),
+        ("garningsort", "garningsplats", "brottsort"),
     ),
     "postcode": (("postnummer", "postnr", "post nr", "postcode", "zip", "zipcode"),),
     "town": (("postort", "ort", "town", "city", "stad"),),

@@ -1740,6 +1740,14 @@ def read_incidents(
     coord_valid &= np.isfinite(lon) & np.isfinite(lat)
     b0, b1, b2, b3 = settings.bounds_wgs84
     in_sweden = coord_valid & (lon >= b0) & (lon <= b2) & (lat >= b1) & (lat <= b3)
+    outside_n = int((coord_valid & ~in_sweden).sum())
+    for nm, g in guesses:
+        if g.named and " Warning: the values look like " in g.note:
+            seen = g.note.split(" Warning: the values look like ", 1)[1].split(", not ", 1)[0]
+            warnings.append(
+                f"{name}: {'/'.join(dict.fromkeys(nm))}: the CRS was given as {g.crs}, but the values "
+                f"look like {seen}; {outside_n} row(s) fall outside Sweden. Check the CRS: leave "
+                f"crs= (--crs) out to have it recognised, or name the right one.")
     in_boundary = np.ones(n, dtype=bool)
     if boundary is not None and in_sweden.any():
         in_boundary = _inside_boundary(lon, lat, in_sweden, boundary)

@@ -1,0 +1,64 @@
+"""Messy real-world inputs: what kommuner and the police really send (synthetic equivalents)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+from pyproj import Transformer
+
+from lagesbild_geo.io import read_incidents
+
+LAT = [59.3293, 59.3350, 59.3400]
+LON = [18.0686, 18.0700, 18.0500]
+
+
+def _accounted(r) -> None:  # type: ignore[no-untyped-def]
+    assert len(r.placed) + len(r.pending) + len(r.rejected) == r.report["rows_read"]
+
+
+def test_excel_export_with_title_merged_cells_totals_and_rt90(tmp_path: Path) -> None:
+    e, n = Transformer.from_crs(4326, 3021, always_xy=True).transform(LON, LAT)
+    wb = openpyxl.Workbook()
+    wb.active.title = "Info"
+    wb.active["A1"] = "Uttag ur RAR"
+    ws = wb.create_sheet("Data")
+    ws["A1"] = "Anmälda brott 2024"
+    ws.merge_cells("A1:F1")
+    ws.append(["Diarienr", "Händelsedatum", "Klockslag", "Brottsrubricering", "Gärningsort",
+               "Nordkoordinat", "Östkoordinat"])
+    ws.append(["K1", "5 mars 2024", "22.15", "Misshandel", "Storgatan 12", n[0], e[0]])
+    ws.append([None] * 7)
+    ws.append(["K2", "05.03.2024", "2215", "Skadegörelse", "", n[1], e[1]])
+    ws.append(["K3", "2024-03-06 kl. 08.15", None, "Rån", "Torget", None, None])
+    ws.append(["Summa", None, None, None, None, None, None])
+    p = tmp_path / "brott.xlsx"
+    wb.save(p)
+    r = read_incidents(p)
+    _accounted(r)
+    assert r.report["rows_read"] == 4
+    assert r.report["crs_detected"] == "EPSG:3021"
+    assert r.report["columns_used"]["category"] == "Brottsrubricering"
+    assert r.report["columns_used"]["place"] == "Gärningsort"
+    assert list(r.placed["category"]) == ["vald", "skadegorelse"]
+    assert list(r.placed["source_row"]) == [3, 5]
+    assert r.placed["lat"].round(4).tolist() == [59.3293, 59.335]
+    assert list(r.pending["location_text"]) == ["Torget"]
+    assert str(r.pending["occurred_at"].iloc[0]) == "2024-03-06 08:15:00+01:00"
+    assert r.rejected[["source_row", "reason"]].values.tolist() == [[7, "missing time"]]
+
+
+@pytest.mark.parametrize("crs", [3011, "EPSG:3006"])
+def test_wrong_crs_given_says_so_in_the_warnings(tmp_path: Path, crs: object) -> None:
+    p = tmp_path / "latlon.csv"
+    p.write_text("Datum;Tid;Lat;Lon\n" + "".join(
+        f"2024-03-05;22:15;{a};{b}\n".replace(".", ",") for a, b in zip(LAT, LON)), encoding="utf-8")
+    r = read_incidents(p, crs=crs)
+    _accounted(r)
+    assert r.report["rejected_by_reason"] == {"outside Sweden": 3}
+    msg = [w for w in r.report["warnings"] if "the CRS was given as" in w]
+    assert len(msg) == 1
+    assert "look like WGS84 (EPSG:4326); 3 row(s) fall outside Sweden" in msg[0]
+    assert "leave crs= (--crs) out" in msg[0]
+    assert not [w for w in read_incidents(p).report["warnings"] if "the CRS was given as" in w]
