@@ -142,6 +142,8 @@ def _sniff_format(path: Path, head: bytes) -> str:
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return "xls"
     if head.startswith(b"PK\x03\x04"):
+        if b"application/vnd.oasis.opendocument" in head[:200] or ext in (".ods", ".odt"):
+            return "ods"
         if ext in _EXCEL_EXT or ext not in _GEO_EXT:
             return "excel"
         return "geo"
@@ -153,6 +155,8 @@ def _sniff_format(path: Path, head: bytes) -> str:
         return "excel"  # not a zip: reported as corrupt by the Excel reader
     if ext == ".xls":
         return "xls"
+    if ext in (".ods", ".numbers"):
+        return "ods"
     if ext in _PARQUET_EXT:
         return "parquet"
     if ext in (".gpkg", ".shp", ".fgb"):
@@ -883,6 +887,12 @@ def read_table(
         raise InputError(
             f"{name} is an old Excel 97–2003 .xls workbook, which is not supported. "
             "Open it in Excel and save it as .xlsx (or export CSV)."
+        )
+    if fmt == "ods":
+        raise InputError(
+            f"{name} is an OpenDocument (LibreOffice .ods) or Apple Numbers spreadsheet, which "
+            "is not supported. Open it (LibreOffice Calc, Excel, Numbers) and save it as Excel "
+            ".xlsx or export CSV, then read that file."
         )
     if fmt == "excel":
         df, info = _read_excel(path, name, sheet, hint)

@@ -62,3 +62,17 @@ def test_wrong_crs_given_says_so_in_the_warnings(tmp_path: Path, crs: object) ->
     assert "look like WGS84 (EPSG:4326); 3 row(s) fall outside Sweden" in msg[0]
     assert "leave crs= (--crs) out" in msg[0]
     assert not [w for w in read_incidents(p).report["warnings"] if "the CRS was given as" in w]
+
+
+@pytest.mark.parametrize("fname", ["data.ods", "renamed.xlsx"])
+def test_ods_is_refused_with_the_fix(tmp_path: Path, fname: str) -> None:
+    import zipfile
+
+    from lagesbild_geo.errors import InputError
+
+    p = tmp_path / fname
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", "<office:document-content/>")
+    with pytest.raises(InputError, match=r"OpenDocument \(LibreOffice \.ods\).*save it as Excel \.xlsx or export CSV"):
+        read_incidents(p)
