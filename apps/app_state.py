@@ -657,6 +657,21 @@ def make_map_parts(lb: Lagesbild, *, layers: Sequence[str], category: str | None
     )
 
 
+def picture_notes(lb: Lagesbild) -> list[str]:
+    """Swedish notes on what the picture cannot show (e.g. only kommun-level positions)."""
+    from lagesbild_geo.schema import POINT_PRECISIONS
+
+    notes = list((lb.metadata or {}).get("notes_sv", []))
+    inc = lb.incidents
+    if len(inc) and "precision" in inc.columns and not inc["precision"].isin(POINT_PRECISIONS).any():
+        text = ("Ingen händelse har en punkt- eller adressposition (till exempel bara polisens "
+                "händelseflöde, vars positioner är kommunens mitt): hexagoner, hotspots och kluster "
+                "blir tomma; distriktstabellen räknar rader efter namn.")
+        if text not in notes:
+            notes.append(text)
+    return notes
+
+
 def zones_map(result: Any) -> folium.Map:
     """The follow-up's zones on a small map, with the app's tiles and local scripts."""
     return maps.zones_map(result.zones, tiles=tiles_choice(), attribution=tiles_attribution(),

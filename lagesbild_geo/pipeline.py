@@ -498,11 +498,15 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
     steps.start("emerging")
     emerging = _empty_gdf()
     notes: list[str] = []
+    notes_sv: list[str] = []
     n_exact = int(incidents["precision"].isin(POINT_PRECISIONS).sum()) if len(incidents) else 0
     if n_exact == 0 and len(incidents):
         notes.append("No incident has a point or address position (e.g. only the police events "
                      "feed, whose positions are kommun centres): cells, hotspots, clusters and "
                      "emerging hotspots are empty; the district table counts rows by name.")
+        notes_sv.append("Ingen händelse har en punkt- eller adressposition (till exempel bara "
+                        "polisens händelseflöde, vars positioner är kommunens mitt): hexagoner, "
+                        "hotspots och kluster blir tomma; distriktstabellen räknar rader efter namn.")
     if cfg.emerging and n_exact:
         from .emerging import emerging as _emerging
 
@@ -512,6 +516,7 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
                                  correction=settings.correction)
         except InputError as exc:  # too few time bins or cells for a trend: say so, go on
             notes.append(f"Emerging hotspots skipped: {exc}")
+            notes_sv.append("Framväxande hotspots beräknades inte: för få tidsperioder eller hexagoner.")
     steps.end("emerging")
 
     # Survey (read before districts: the summary joins its district indicators).
@@ -573,6 +578,7 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
     metadata: dict[str, Any] = {
         "kommun": {"name": cfg.kommun_name, "code": cfg.kommun_code},
         "notes": notes,
+        "notes_sv": notes_sv,
         "period": period.to_dict() if period is not None else None,
         "previous_period": prev.to_dict() if prev is not None else None,
         "sources": sources_meta,

@@ -316,3 +316,22 @@ def test_data_other_files_checked(store_path: Path) -> None:
     at.run()
     _no_exception(at)
     assert any("enkat.csv" in e.value for e in at.error)
+
+
+def test_police_feed_only_upload_shows_why_the_map_has_no_hexagons(store_path: Path) -> None:
+    import json
+
+    events = [{"id": k, "datetime": f"2025-03-0{1 + k % 9} 12:00:00 +01:00", "name": "x", "summary": "",
+               "url": "/", "type": "Misshandel",
+               "location": {"name": "Exempelkommun", "gps": "59.37,17.1"}} for k in range(40)]
+    at = _app("data")
+    at.file_uploader[0].set_value([("events.json", json.dumps(events).encode(), "application/json")])
+    at.run()
+    _button(at, "Använd de uppladdade filerna").click()
+    at.run()
+    at.switch_page("app_pages/karta.py")
+    at.run()
+    _no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any("Ingen händelse har en punkt- eller adressposition" in i.value for i in at.info)
+    assert {m.label: m.value for m in at.metric}["Antal händelser"] == "40"

@@ -57,6 +57,8 @@ c1.metric("Antal händelser", f"{fig['incidents']:,}".replace(",", " "))
 c2.metric("Hotspots (hexagoner)", fig["hot"])
 c3.metric("Coldspots (hexagoner)", fig["cold"])
 c4.metric("Kluster", fig["clusters"])
+for note in S.picture_notes(lb):
+    st.info(note)
 
 if measure == "change" and start is None and end is None:
     st.info("Förändring kräver en period: välj en period i sidopanelen, så jämförs den med "
@@ -72,7 +74,8 @@ else:
             st_folium(parts.map, key="karta", height=560, width=None, returned_objects=[],
                       feature_group_to_add=parts.layers, layer_control=S.layer_control())
         with col_legend:
-            st.html(parts.legend_html)
+            if parts.legend_html:
+                st.html(parts.legend_html)
     st.caption("Klicka på en hexagon eller ett område för att se siffrorna. "
                "Lagren slås av och på med knappen uppe till höger i kartan.")
 
