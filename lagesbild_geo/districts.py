@@ -381,8 +381,10 @@ def read_districts(
             "district needs a code. Fill them in or pass code= to choose another column."
         )
     if kind == "other":
+        # also codes that lost their leading zero (read as numbers somewhere: 180C1010)
+        loose = {"deso": r"\d{3,4}[ABCabc]\d{4}", "regso": r"\d{3,4}[Rr]\d{3}"}
         for k in ("deso", "regso"):
-            if codes.str.fullmatch(_CODE_PATTERNS[k]).all():
+            if codes.str.fullmatch(loose[k]).all():
                 kind = k
     codes, padded = _normalise_codes(codes, kind, code_col, label)
     report.update(code_kind=kind, codes_padded=padded)
@@ -605,7 +607,7 @@ def _population_from_table(table: str | Path | pd.DataFrame, codes: pd.Series) -
     if best is None or best_values is None:
         raise InputError(
             f"Population table {label}: no column holds the district codes (e.g. "
-            f"{sorted(wanted)[:3]}); columns are {list(df.columns)}."
+            f"{sorted(wanted)[:3]}); columns are {list(df.columns)}.{_code_kind_hint(df, wanted)}"
         )
     others = [c for c in df.columns if c != best]
     value_col = _find(others, _POPULATION_CANDIDATES, _POPULATION_PREFIXES)
@@ -623,6 +625,29 @@ def _population_from_table(table: str | Path | pd.DataFrame, codes: pd.Series) -
     out = lookup.reindex(codes.to_numpy()).to_numpy(dtype="float64")
     return out, {"source": label, "code_column": str(best), "value_column": str(value_col),
                  "matched": int(np.isfinite(out).sum()), "unmatched": int((~np.isfinite(out)).sum())}
+
+
+def _code_kind_hint(df: pd.DataFrame, wanted: set[str]) -> str:
+    """Why the codes do not match: DeSO codes against a RegSO layer, another kommun ..."""
+    kinds = {"DeSO": r"\d{4}[ABC]\d{4}", "RegSO": r"\d{4}R\d{3}"}
+    layer_kind = next((k for k, pat in kinds.items() if wanted and all(
+        re.fullmatch(pat, w) for w in list(wanted)[:50])), None)
+    for c in df.columns:
+        vals = _to_code_text(df[c]).dropna().str.split(" ").str[0]
+        vals = vals.where(~vals.str.fullmatch(r"\d{3}([ABC]\d{4}|R\d{3})"), "0" + vals)
+        if not len(vals):
+            continue
+        for kind, pat in kinds.items():
+            fits = vals[vals.str.fullmatch(pat)]
+            if len(fits) < max(1, 0.5 * len(vals)):
+                continue
+            if layer_kind and kind != layer_kind:
+                return (f" Column {c!r} holds {kind} codes (e.g. {fits.iloc[0]!r}) but the layer has "
+                        f"{layer_kind} codes: give a {layer_kind} population table, or a {kind} layer.")
+            kommuner = sorted({w[:4] for w in wanted})[:3]
+            return (f" Column {c!r} holds {kind} codes (e.g. {fits.iloc[0]!r}), none of the layer's "
+                    f"(kommun {', '.join(kommuner)}): is the table for another kommun or year?")
+    return ""
 
 
 def _read_plain_table(path: Path) -> pd.DataFrame:

@@ -76,3 +76,27 @@ def test_ods_is_refused_with_the_fix(tmp_path: Path, fname: str) -> None:
         z.writestr("content.xml", "<office:document-content/>")
     with pytest.raises(InputError, match=r"OpenDocument \(LibreOffice \.ods\).*save it as Excel \.xlsx or export CSV"):
         read_incidents(p)
+
+
+def _two_districts(codes: list[str]):  # type: ignore[no-untyped-def]
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    return gpd.GeoDataFrame({"kod": codes}, geometry=[box(18.0, 59.3, 18.1, 59.4),
+                                                      box(18.1, 59.3, 18.2, 59.4)], crs=4326)
+
+
+def test_population_table_of_the_wrong_code_kind_or_kommun_says_why(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from lagesbild_geo.districts import read_districts
+    from lagesbild_geo.errors import InputError
+
+    deso_pop = pd.DataFrame({"deso": ["0114A0010", "0114C1010"], "folkmangd_2023": ["898", "1 565"]})
+    with pytest.raises(InputError, match=r"'deso' holds DeSO codes \(e.g. '0114A0010'\) but the layer has "
+                                         r"RegSO codes: give a RegSO population table"):
+        read_districts(_two_districts(["1280R001", "1280R002"]), code="kod", population_table=deso_pop)
+    with pytest.raises(InputError, match=r"none of the layer's \(kommun 1280\): is the table for another kommun"):
+        read_districts(_two_districts(["1280C1010", "1280C1020"]), code="kod", population_table=deso_pop)
+    ok = read_districts(_two_districts(["114A0010", "0114C1010"]), code="kod", population_table=deso_pop)
+    assert ok["population"].tolist() == [898.0, 1565.0]
