@@ -858,6 +858,27 @@ def lagesbild_map(
     return m
 
 
+def _base_map(center: list[float], zoom: int, *, tiles: str | None, attribution: str | None,
+              links: dict[str, str], height: int | str) -> folium.Map:
+    """An empty Leaflet map loading only Leaflet itself (from ``links``) and the chosen tiles."""
+    m = folium.Map(location=center, zoom_start=zoom, tiles=None, height=height,
+                   control_scale=True, prefer_canvas=False)
+    # Own lists (never mutate folium's class-level defaults): only Leaflet itself.
+    m.default_js = [("leaflet", links["leaflet_js"])]
+    m.default_css = [("leaflet_css", links["leaflet_css"])]
+    if tiles is not None:
+        if tiles.lower() in ("openstreetmap", "osm"):
+            folium.TileLayer("OpenStreetMap", name="Bakgrundskarta", control=False).add_to(m)
+        elif "{z}" in tiles and "{x}" in tiles and "{y}" in tiles:
+            folium.TileLayer(tiles=tiles, attr=attribution or "Kartdata", name="Bakgrundskarta",
+                             control=False).add_to(m)
+        else:
+            raise InputError(
+                f"tiles must be 'OpenStreetMap', a URL template with {{z}}/{{x}}/{{y}}, or None; got {tiles!r}."
+            )
+    return m
+
+
 def map_parts(
     lagesbild: Lagesbild,
     *,
@@ -914,21 +935,7 @@ def map_parts(
     bounds = _bounds(lagesbild, areas)
     center = ([(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
               if bounds else [59.33, 18.06])
-    m = folium.Map(location=center, zoom_start=12, tiles=None, height=height,
-                   control_scale=True, prefer_canvas=False)
-    # Own lists (never mutate folium's class-level defaults): only Leaflet itself.
-    m.default_js = [("leaflet", links["leaflet_js"])]
-    m.default_css = [("leaflet_css", links["leaflet_css"])]
-    if tiles is not None:
-        if tiles.lower() in ("openstreetmap", "osm"):
-            folium.TileLayer("OpenStreetMap", name="Bakgrundskarta", control=False).add_to(m)
-        elif "{z}" in tiles and "{x}" in tiles and "{y}" in tiles:
-            folium.TileLayer(tiles=tiles, attr=attribution or "Kartdata", name="Bakgrundskarta",
-                             control=False).add_to(m)
-        else:
-            raise InputError(
-                f"tiles must be 'OpenStreetMap', a URL template with {{z}}/{{x}}/{{y}}, or None; got {tiles!r}."
-            )
+    m = _base_map(center, 12, tiles=tiles, attribution=attribution, links=links, height=height)
 
     sections: list[tuple[str, list[tuple[str, str]]]] = []
     groups: list[folium.FeatureGroup] = []
@@ -1042,16 +1049,8 @@ def zones_map(
         raise InputError("zones_map needs a 'zone' column (area, buffer, control), as in FollowupResult.zones.")
     z = _to_wgs84(_plain(zones), "zones")
     links = asset_links(assets)
-    m = folium.Map(location=[59.33, 18.06], zoom_start=14, tiles=None, height=height,
-                   control_scale=True)
-    m.default_js = [("leaflet", links["leaflet_js"])]
-    m.default_css = [("leaflet_css", links["leaflet_css"])]
-    if tiles is not None:
-        if tiles.lower() in ("openstreetmap", "osm"):
-            folium.TileLayer("OpenStreetMap", name="Bakgrundskarta", control=False).add_to(m)
-        else:
-            folium.TileLayer(tiles=tiles, attr=attribution or "Kartdata", name="Bakgrundskarta",
-                             control=False).add_to(m)
+    m = _base_map([59.33, 18.06], 14, tiles=tiles, attribution=attribution, links=links,
+                  height=height)
     focus = z[z["zone"].isin(["area", "buffer"])]
     for name in ("control", "buffer", "area"):
         part = z[z["zone"] == name]
