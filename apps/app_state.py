@@ -657,6 +657,20 @@ def make_map_parts(lb: Lagesbild, *, layers: Sequence[str], category: str | None
     )
 
 
+def measures_or_stop(error_title: str, empty_text: str) -> pd.DataFrame:
+    """The store's measures; stops the page with a friendly message when there are none
+    or the store cannot be read."""
+    measures = None
+    with friendly_errors(error_title):
+        measures = list_measures()
+    if measures is None:
+        st.stop()
+    if len(measures) == 0:
+        st.info(empty_text)
+        st.stop()
+    return measures
+
+
 def picture_notes(lb: Lagesbild) -> list[str]:
     """Swedish notes on what the picture cannot show (e.g. only kommun-level positions)."""
     from lagesbild_geo.schema import POINT_PRECISIONS

@@ -8,14 +8,9 @@ import streamlit as st
 st.title("Åtgärdsplan")
 acc = S.access()
 
-measures = None
-with S.friendly_errors("Åtgärdsplanen kunde inte läsas"):
-    measures = S.list_measures()
-if measures is None:
-    st.stop()
-if len(measures) == 0:
-    st.info("Det finns inga åtgärder ännu. Lägg till dem på sidan Områden och åtgärder.")
-    st.stop()
+measures = S.measures_or_stop(
+    "Åtgärdsplanen kunde inte läsas",
+    "Det finns inga åtgärder ännu. Lägg till dem på sidan Områden och åtgärder.")
 
 statuses, _, _ = S._measure_constants()
 c1, c2, c3 = st.columns(3)

@@ -9,14 +9,9 @@ from streamlit_folium import st_folium
 st.title("Uppföljning")
 acc = S.access()
 
-measures = None
-with S.friendly_errors("Åtgärderna kunde inte läsas"):
-    measures = S.list_measures()
-if measures is None:
-    st.stop()
-if len(measures) == 0:
-    st.info("Det finns inga åtgärder att följa upp ännu. Lägg till dem på sidan Områden och åtgärder.")
-    st.stop()
+measures = S.measures_or_stop(
+    "Åtgärderna kunde inte läsas",
+    "Det finns inga åtgärder att följa upp ännu. Lägg till dem på sidan Områden och åtgärder.")
 
 titles = S.measure_titles(measures)
 mid = st.selectbox("Åtgärd", options=list(titles), format_func=lambda i: titles[i], key="fu_measure")
