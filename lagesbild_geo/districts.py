@@ -265,12 +265,26 @@ def _guess_crs(geoms: npt.NDArray[Any], source: str) -> tuple[CRS, bool]:
     minx, miny, maxx, maxy = shapely.total_bounds(geoms)
     if minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90:
         return CRS.from_epsg(4326), True
-    if minx >= 100_000 and maxx <= 1_100_000 and miny >= 6_000_000 and maxy <= 7_800_000:
-        return CRS.from_epsg(3006), True
+    fix = ("Set the CRS on the file (a shapefile needs its .prj; in QGIS: Layer → Set CRS, then "
+           "export) or pass crs= to read_districts (in lagesbild.toml: crs = 3011 under [districts]).")
+    # The value ranges tell SWEREF 99 TM, RT90 and the local zones apart (crs.detect_crs);
+    # a local zone only when exactly one zone fits.
+    from .crs import detect_crs
+
+    xy = shapely.get_coordinates(geoms)
+    if len(xy) > 20_000:
+        xy = xy[:: len(xy) // 20_000 + 1]
+    try:
+        guess = detect_crs(xy[:, 0], xy[:, 1], names=("x", "y"))
+    except CRSError as exc:
+        raise CRSError(f"District layer {source} has no CRS. {exc} {fix}") from None
+    if guess.crs is not None and guess.crs != "EPSG:4326" and not guess.swapped \
+            and guess.rows_fitting == guess.rows:
+        return CRS.from_user_input(guess.crs), True
     raise CRSError(
         f"District layer {source} has no CRS and its coordinates ({minx:.0f}, {miny:.0f}, "
-        f"{maxx:.0f}, {maxy:.0f}) look neither like WGS84 degrees nor SWEREF 99 TM metres. "
-        "Set the CRS on the file (e.g. in QGIS) or pass a GeoDataFrame with .set_crs(...)."
+        f"{maxx:.0f}, {maxy:.0f}) look neither like WGS84 degrees nor Swedish metres (SWEREF 99 "
+        f"TM, a SWEREF 99 local zone, RT90) with x the easting. {fix}"
     )
 
 
@@ -304,6 +318,7 @@ def read_districts(
     layer: str | int | None = None,
     population_table: str | Path | pd.DataFrame | None = None,
     check: bool = True,
+    crs: Any = None,
 ) -> gpd.GeoDataFrame:
     """Read a district layer (DeSO, RegSO, stadsdelar ...) in any vector format and CRS.
 
@@ -324,6 +339,11 @@ def read_districts(
         population column in the layer.
     check
         Measure overlaps and gaps between districts (in m², EPSG:3006).
+    crs
+        The CRS of the coordinates (EPSG code or name, e.g. ``3011``) for a file
+        without one (a shapefile without its ``.prj``); it overrides the file's.
+        Without it, a file lacking a CRS is recognised from its values (WGS84,
+        SWEREF 99 TM, RT90, or a local zone when only one fits) with a warning.
 
     Returns
     -------
@@ -398,19 +418,33 @@ def read_districts(
 
     # Geometry: CRS, repair, polygons only.
     geoms = np.asarray(gdf.geometry.array, dtype=object)
-    if gdf.crs is None:
+    if crs is not None:
+        from .crs import normalise_crs
+
+        try:
+            crs = CRS.from_user_input(normalise_crs(crs))
+        except Exception as exc:
+            raise CRSError(f"District layer {label}: {exc}") from None
+        guessed = False
+    elif gdf.crs is None:
         crs, guessed = _guess_crs(geoms, label)
     else:
         crs, guessed = CRS.from_user_input(gdf.crs), False
     report["crs_detected"] = crs.to_string()
     report["crs_guessed"] = guessed
+    if guessed:
+        report["warnings"].append(
+            f"the file has no CRS; {crs.to_string()} ({crs.name}) was recognised from the coordinate "
+            "values: check that the districts lie where they should (set the CRS on the file to be sure)")
     geoms, invalid = _repair(geoms)
     report["invalid_repaired"] = codes[invalid].tolist()
     polygonal = np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)
     if not polygonal.any():
         raise InputError(
             f"District layer {label} has no polygons (geometry types: "
-            f"{sorted(set(shapely.get_type_id(geoms).tolist()))}); expected Polygon/MultiPolygon."
+            f"{sorted({str(t) for t in gpd.GeoSeries(geoms).geom_type.dropna()})}); expected "
+            "Polygon/MultiPolygon. Points (e.g. label points) cannot be districts: use the layer "
+            "with the district areas."
         )
     report["empty_dropped"] = codes[~polygonal].tolist()
 

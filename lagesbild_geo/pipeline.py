@@ -108,7 +108,7 @@ class SourceConfig:
 
 
 _SOURCE_KEYS = {f.name for f in dataclasses.fields(SourceConfig)}
-_DISTRICT_KEYS = {"path", "code", "name", "population", "layer", "population_table"}
+_DISTRICT_KEYS = {"path", "code", "name", "population", "layer", "population_table", "crs"}
 
 
 @dataclass(frozen=True)

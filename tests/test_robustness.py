@@ -100,3 +100,42 @@ def test_population_table_of_the_wrong_code_kind_or_kommun_says_why(tmp_path: Pa
         read_districts(_two_districts(["1280C1010", "1280C1020"]), code="kod", population_table=deso_pop)
     ok = read_districts(_two_districts(["114A0010", "0114C1010"]), code="kod", population_table=deso_pop)
     assert ok["population"].tolist() == [898.0, 1565.0]
+
+
+def test_district_shapefile_without_prj(tmp_path: Path) -> None:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from lagesbild_geo.districts import read_districts
+    from lagesbild_geo.errors import CRSError
+
+    wgs = gpd.GeoDataFrame({"name": ["SÖDERMALM", "KUNGSHOLMEN"]},
+                           geometry=[box(18.03, 59.30, 18.10, 59.32), box(18.00, 59.32, 18.05, 59.34)],
+                           crs=4326)
+    for epsg in (3011, 3006):
+        p = tmp_path / f"sd{epsg}.shp"
+        wgs.to_crs(epsg).to_file(p)
+        p.with_suffix(".prj").unlink()
+    # a local zone: the values cannot tell 18 00 from 18 45 → an error naming the fix
+    with pytest.raises(CRSError, match=r"has no CRS.*EPSG:3011.*\.prj.*crs= to read_districts"):
+        read_districts(tmp_path / "sd3011.shp")
+    d = read_districts(tmp_path / "sd3011.shp", crs=3011)
+    assert d.total_bounds.round(3).tolist() == [18.0, 59.3, 18.1, 59.34]
+    assert d.attrs["report"]["crs_guessed"] is False
+    # SWEREF 99 TM is recognised, with a warning that it was guessed
+    d = read_districts(tmp_path / "sd3006.shp")
+    assert d.total_bounds.round(3).tolist() == [18.0, 59.3, 18.1, 59.34]
+    assert d.attrs["report"]["crs_guessed"] is True
+    assert any("has no CRS; EPSG:3006" in w for w in d.attrs["report"]["warnings"])
+
+
+def test_district_layer_of_points_names_the_geometry_type() -> None:
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from lagesbild_geo.districts import read_districts
+    from lagesbild_geo.errors import InputError
+
+    g = gpd.GeoDataFrame({"namn": ["A"]}, geometry=[Point(18.0, 59.3)], crs=4326)
+    with pytest.raises(InputError, match=r"geometry types: \['Point'\]\).*label points"):
+        read_districts(g)
