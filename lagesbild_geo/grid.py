@@ -373,6 +373,11 @@ def _disks(cells: npt.NDArray[np.uint64], rings: int) -> tuple[npt.NDArray[np.in
     return np.concatenate(rows_parts), np.concatenate(flat_parts)
 
 
+#: Largest grid :func:`geometry_to_cells` builds (the largest kommun, Kiruna, is
+#: about 200 000 cells at resolution 9).
+MAX_FILL_CELLS = 1_500_000
+
+
 def geometry_to_cells(area: Any, resolution: int) -> npt.NDArray[np.uint64]:
     """Cells whose centre lies in a (multi)polygon, GeoSeries or GeoDataFrame.
 
@@ -397,6 +402,17 @@ def geometry_to_cells(area: Any, resolution: int) -> npt.NDArray[np.uint64]:
     polys = [p for p in shapely.get_parts(geom) if isinstance(p, shapely.Polygon) and not p.is_empty]
     if not polys:
         raise InputError("The area has no polygon in it; pass the study area as (Multi)Polygon.")
+    # A whole country (a nationwide kommun layer given as the boundary) would take minutes
+    # and gigabytes: refuse it with the fix instead.
+    area_km2 = float(gpd.GeoSeries(polys, crs="EPSG:4326").to_crs("EPSG:3006").area.sum()) / 1e6
+    n_est = area_km2 / (4_357_449.0 / 7.0 ** int(resolution))
+    if n_est > MAX_FILL_CELLS:
+        raise InputError(
+            f"The area to fill is {area_km2:,.0f} km² (about {n_est:,.0f} H3 cells at resolution "
+            f"{resolution}), more than {MAX_FILL_CELLS:,} cells: is it a layer of every kommun or "
+            "the whole country? Give the kommun's own boundary (with a nationwide kommun layer, "
+            "name the kommun: --kommun / [kommun] name or code), or a coarser resolution."
+        )
     out: list[int] = []
     for p in polys:
         out.extend(_A.geo_to_cells(p, int(resolution)))

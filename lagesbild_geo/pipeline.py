@@ -437,8 +437,9 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
         if cfg.districts and hasattr(gazetteer, "with_districts"):
             gazetteer = gazetteer.with_districts(districts.reset_index())
     boundary: Any = None
+    notes: list[str] = []
     if cfg.boundary:
-        boundary = gpd.read_file(cfg.boundary)
+        boundary = _read_boundary(cfg.boundary, cfg.kommun_name, cfg.kommun_code, notes)
     placed, rejected, pending = [], [], []
     reports: dict[str, dict[str, Any]] = {}
     sources_meta = []
@@ -497,7 +498,6 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
 
     steps.start("emerging")
     emerging = _empty_gdf()
-    notes: list[str] = []
     notes_sv: list[str] = []
     n_exact = int(incidents["precision"].isin(POINT_PRECISIONS).sum()) if len(incidents) else 0
     if n_exact == 0 and len(incidents):
@@ -535,6 +535,12 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
         district_report = dict(districts.attrs.get("report", {}))
         incidents = assign_districts(incidents, districts, kommun_name=cfg.kommun_name)
         district_report["assignment"] = dict(incidents.attrs.get("district_assignment", {}))
+        if boundary is None:
+            n_before = len(incidents)
+            incidents = _reject_areas_elsewhere(incidents, rejected, reports, sources_meta, notes,
+                                                cfg.kommun_name)
+            if len(incidents) != n_before:
+                in_period = _period_mask(incidents, period)
         ind = None
         if responses is not None:
             from .survey import survey_indicators
@@ -619,6 +625,111 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
     if progress is not None:
         progress("done", 1.0)
     return lb
+
+
+def _reject_areas_elsewhere(incidents: pd.DataFrame, rejected: list[pd.DataFrame],
+                            reports: dict[str, dict[str, Any]], sources_meta: list[dict[str, Any]],
+                            notes: list[str], kommun_name: str | None) -> pd.DataFrame:
+    """Area rows (police feed: kommun/län centres) outside every district → rejected.
+
+    A nationwide feed names every kommun; without a boundary, the rows whose area is
+    neither a district nor the kommun would otherwise be counted as the kommun's own
+    ("outside all districts"). They are rejected as "outside boundary" (counts per
+    source are updated so that placed + pending + rejected still equals rows read).
+    """
+    from .io import make_rejected
+    from .schema import INCIDENT_COLUMNS
+
+    if not len(incidents) or "district_method" not in incidents.columns:
+        return incidents
+    far = ((incidents["precision"].astype("string") == "area")
+           & (incidents["district_method"].astype("string") == "outside")).to_numpy(dtype=bool)
+    if not far.any():
+        return incidents
+    moved = incidents.loc[far]
+    extra = [c for c in moved.columns if c not in INCIDENT_COLUMNS
+             and c not in ("district_code", "district_method")]
+    raw = moved[extra] if extra else moved[["location_text", "category_raw"]]
+    rej = make_rejected(raw, "outside boundary", source=moved["source"].astype(str).tolist(),
+                        source_row=moved["source_row"].to_numpy())
+    rejected.append(rej)
+    per_source = moved["source"].astype(str).value_counts()
+    for name, k in per_source.items():
+        rep = reports.get(str(name))
+        if rep is not None:
+            rep["placed"] = int(rep.get("placed", 0)) - int(k)
+            rep["rejected"] = int(rep.get("rejected", 0)) + int(k)
+            by = dict(rep.get("rejected_by_reason") or {})
+            by["outside boundary"] = int(by.get("outside boundary", 0)) + int(k)
+            rep["rejected_by_reason"] = by
+        for meta in sources_meta:
+            if meta["name"] == name:
+                meta["placed"] -= int(k)
+                meta["rejected"] += int(k)
+    places = moved["location_text"].astype("string").value_counts().head(3)
+    notes.append(
+        f"{int(far.sum())} area row(s) (e.g. the police feed's kommun/län centres: "
+        f"{', '.join(f'{n} {v}' for n, v in places.items())}) lie outside every district and do not "
+        "name the kommun: rejected as 'outside boundary'."
+        + ("" if kommun_name else " Name the kommun (--kommun NAME) to keep the rows that name it."))
+    out = incidents.loc[~far]
+    out.attrs = dict(incidents.attrs)
+    return out
+
+
+def _read_boundary(path: str | Path, kommun_name: str | None, kommun_code: str | None,
+                   notes: list[str]) -> gpd.GeoDataFrame:
+    """The kommun boundary; from a layer of many kommuner, the one named by name or code."""
+    from .districts import _kommun_keys
+    from .schema import fold
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"Boundary file {p} does not exist; check the path.")
+    try:
+        g = gpd.read_parquet(p) if p.suffix.lower() in (".parquet", ".geoparquet") else gpd.read_file(p)
+    except Exception as exc:  # pyogrio raises several error types
+        raise InputError(
+            f"Boundary file {p.name} cannot be read as a vector layer ({type(exc).__name__}: {exc}); "
+            "expected the kommun polygon as GeoJSON, GeoPackage, Shapefile or GeoParquet.") from None
+    if not isinstance(g, gpd.GeoDataFrame) or len(g) == 0 or g.geometry.isna().all():
+        raise InputError(f"Boundary file {p.name} has no polygon features; expected the kommun polygon "
+                         "as GeoJSON, GeoPackage, Shapefile or GeoParquet.")
+    types = set(g.geometry.geom_type.dropna())
+    if not types & {"Polygon", "MultiPolygon"}:
+        raise InputError(f"Boundary file {p.name} has no polygons (geometry types: {sorted(types)}); "
+                         "expected the kommun polygon.")
+    if g.crs is None:
+        raise InputError(f"Boundary file {p.name} has no CRS (a shapefile without its .prj?). Set the "
+                         "CRS on the file (in QGIS: Layer → Set CRS, then export) and try again.")
+    if len(g) == 1:
+        return g
+    keys = _kommun_keys(kommun_name)
+    code = str(kommun_code).strip().zfill(4) if kommun_code else None
+    for c in g.columns:
+        if c == g.geometry.name or g[c].dtype.kind not in "OUSi" and str(g[c].dtype) != "string":
+            continue
+        vals = g[c].astype("string").str.strip()
+        hit = pd.Series(False, index=g.index)
+        if code:
+            hit |= (vals.str.fullmatch(r"\d{1,4}") & (vals.str.zfill(4) == code)).fillna(False)
+        if keys:
+            hit |= vals.fillna("").map(fold).isin(keys)
+        if hit.any():
+            notes.append(f"Boundary: {int(hit.sum())} of {len(g)} feature(s) of {p.name} where "
+                         f"{c} = {', '.join(sorted(set(vals[hit].dropna())))}.")
+            return g.loc[hit]
+    if kommun_name or kommun_code:
+        example: list[Any] = next((g[c].astype("string").head(3).tolist() for c in g.columns
+                        if c != g.geometry.name and g[c].dtype.kind in "OU"), [])
+        raise InputError(
+            f"Boundary file {p.name} has {len(g)} features and none is the kommun "
+            f"{kommun_name or ''}{' ' if kommun_name and code else ''}{code or ''} (by name or code "
+            f"in any column; e.g. {example}). Check --kommun / --kommun-code, or give a file with "
+            "only the kommun's polygon.")
+    notes.append(f"Boundary: the union of all {len(g)} features of {p.name} (name the kommun with "
+                 "--kommun or --kommun-code to use only its polygon).")
+    return g
 
 
 def _period_mask(incidents: pd.DataFrame, period: Any) -> np.ndarray:

@@ -301,12 +301,23 @@ def test_police_feed_only_builds_without_points(tmp_path: Path) -> None:
     d.to_file(dpath, driver="GeoJSON")
     lb = build_lagesbild(PipelineConfig(incidents=(str(ipath),), districts=str(dpath), period="2024",
                                         kommun_name="Exempelkommun", created_at=CREATED))
-    assert len(lb.incidents) == 10 and (lb.incidents["precision"] == "area").all()
+    assert len(lb.incidents) == 8 and (lb.incidents["precision"] == "area").all()
     assert len(lb.cells) == 0 and len(lb.emerging) == 0
     assert "No incident has a point or address position" in lb.metadata["notes"][0]
     total = lb.district_summary.loc[TOTAL_CODE]
-    assert int(total["total"]) == 10
-    # kommun-level rows are in no district; the other kommun's rows lie outside too
-    assert int(lb.district_summary.loc[OUTSIDE_CODE, "total"]) == 10
+    assert int(total["total"]) == 8
+    # kommun-level rows are in no district; the other kommun's rows (a nationwide feed)
+    # are not this kommun's: rejected as outside the boundary, and the counts add up
+    assert int(lb.district_summary.loc[OUTSIDE_CODE, "total"]) == 8
     methods = lb.incidents["district_method"].astype(str).value_counts().to_dict()
-    assert methods == {"kommun": 8, "outside": 2}
+    assert methods == {"kommun": 8}
+    assert lb.rejected[["source_row", "reason"]].values.tolist() == [[9, "outside boundary"],
+                                                                     [10, "outside boundary"]]
+    assert lb.rejected["raw_location.name"].tolist() == ["Annanstad", "Annanstad"]
+    src = lb.metadata["sources"][0]
+    assert (src["rows_read"], src["placed"], src["pending"], src["rejected"]) == (10, 8, 0, 2)
+    assert lb.metadata["counts"]["placed_in_period"] == 8
+    rep = lb.reports["events.json"]
+    assert rep["placed"] + rep["pending"] + rep["rejected"] == rep["rows_read"] == 10
+    assert rep["rejected_by_reason"] == {"outside boundary": 2}
+    assert "2 area row(s)" in lb.metadata["notes"][1] and "Annanstad 2" in lb.metadata["notes"][1]

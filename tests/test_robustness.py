@@ -139,3 +139,86 @@ def test_district_layer_of_points_names_the_geometry_type() -> None:
     g = gpd.GeoDataFrame({"namn": ["A"]}, geometry=[Point(18.0, 59.3)], crs=4326)
     with pytest.raises(InputError, match=r"geometry types: \['Point'\]\).*label points"):
         read_districts(g)
+
+
+def _feed_and_districts(tmp_path: Path) -> tuple[Path, Path]:
+    import json
+
+    import geopandas as gpd
+    import shapely
+
+    events = [{"id": k, "datetime": f"2024-03-1{k} 2:10:00 +01:00", "name": "x", "summary": "",
+               "url": f"/{k}/", "type": "Misshandel",
+               "location": {"name": "Exempelkommun" if k < 3 else "Annanstad",
+                            "gps": "59.35,17.10" if k < 3 else "60.60,15.60"}} for k in range(5)]
+    ipath = tmp_path / "events.json"
+    ipath.write_text(json.dumps(events), encoding="utf-8")
+    d = gpd.GeoDataFrame({"deso": ["9999C1010"], "namn": ["Centrum"]},
+                         geometry=[shapely.box(17.0, 59.3, 17.2, 59.4)], crs=4326)
+    dpath = tmp_path / "d.geojson"
+    d.to_file(dpath, driver="GeoJSON")
+    return ipath, dpath
+
+
+def test_boundary_from_a_layer_of_every_kommun(tmp_path: Path) -> None:
+    import geopandas as gpd
+    import shapely
+
+    from lagesbild_geo.errors import InputError
+    from lagesbild_geo.pipeline import PipelineConfig, build_lagesbild
+
+    ipath, dpath = _feed_and_districts(tmp_path)
+    kommuner = gpd.GeoDataFrame(
+        {"KnKod": ["9999", "2080"], "KnNamn": ["Exempelkommun", "Annanstad"]},
+        geometry=[shapely.box(17.0, 59.3, 17.2, 59.4), shapely.box(15.5, 60.5, 15.7, 60.7)],
+        crs=4326).to_crs(3006)
+    bpath = tmp_path / "kommuner.gpkg"
+    kommuner.to_file(bpath, layer="kommun")
+    base = PipelineConfig(incidents=(str(ipath),), districts=str(dpath), boundary=str(bpath),
+                          clusters=False, emerging=False, created_at="2026-01-01T00:00:00+00:00")
+    for kw in ({"kommun_name": "Exempelkommun"}, {"kommun_code": "9999"}):
+        lb = build_lagesbild(base.replace(**kw))
+        assert len(lb.incidents) == 3
+        assert lb.rejected["reason"].tolist() == ["outside boundary"] * 2
+        assert any("Boundary: 1 of 2 feature(s)" in n for n in lb.metadata["notes"])
+        assert len(lb.cells) > 0  # filled over Exempelkommun only
+    with pytest.raises(InputError, match=r"has 2 features and none is the kommun Norrby.*--kommun"):
+        build_lagesbild(base.replace(kommun_name="Norrby"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a;b\n1;2\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"Boundary file bad.csv (has no polygon features|cannot be read as a vector layer)"):
+        build_lagesbild(base.replace(boundary=str(bad), kommun_name="Exempelkommun"))
+
+
+def test_grid_fill_over_a_whole_country_is_refused() -> None:
+    import shapely
+
+    from lagesbild_geo.errors import InputError
+    from lagesbild_geo.grid import geometry_to_cells
+
+    with pytest.raises(InputError, match=r"is it a layer of every kommun or the whole country"):
+        geometry_to_cells(shapely.box(11.0, 55.3, 24.2, 69.1), 9)
+    assert geometry_to_cells(shapely.box(17.0, 59.3, 17.01, 59.31), 9).size > 0
+
+
+def test_cli_build_lists_rejections_and_writes_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import pandas as pd
+
+    import lagesbild_geo.cli as cli
+
+    ipath, dpath = _feed_and_districts(tmp_path)
+    rej = tmp_path / "avvisade.csv"
+    code = cli.main(["build", "--incidents", str(ipath), "--districts", str(dpath), "--kommun",
+                     "Exempelkommun", "--out", str(tmp_path / "ut"), "--quiet", "--no-clusters",
+                     "--no-emerging", "--rejected", str(rej)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "3 placed in all, 0 pending, 2 rejected" in out
+    assert f"rejected: outside boundary 2 (rows in {rej})" in out
+    assert "note: 2 area row(s)" in out
+    table = pd.read_csv(rej, encoding="utf-8-sig")
+    assert table[["source_row", "reason"]].values.tolist() == [[4, "outside boundary"], [5, "outside boundary"]]
+    assert not (tmp_path / "ut" / "avvisade.csv").exists()
+    assert cli.main(["build", "--incidents", str(ipath), "--out", str(tmp_path / "ut2"), "--quiet",
+                     "--rejected", str(tmp_path / "x.txt")]) == 1
+    assert "give a .csv file name" in capsys.readouterr().err

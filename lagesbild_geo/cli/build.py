@@ -51,6 +51,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--include-points", action="store_true",
                    help="also export individual incident positions (off by default: privacy; "
                    "the metadata then carries a warning)")
+    p.add_argument("--rejected", metavar="FILE",
+                   help="write the rejected rows (source, row number, reason, raw values) to a .csv "
+                        "(not into DIR: they hold raw source text)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=run_build)
 
@@ -186,7 +189,7 @@ def swedish_district_table(summary: pd.DataFrame) -> pd.DataFrame:
     return t.rename(columns=labels)
 
 
-def _print_summary(lb: Any, out: Path) -> None:
+def _print_summary(lb: Any, out: Path, rejected_path: str | None = None) -> None:
     from ..districts import OUTSIDE_CODE, TOTAL_CODE
 
     s = lb.district_summary
@@ -196,6 +199,16 @@ def _print_summary(lb: Any, out: Path) -> None:
     title = " ".join(x for x in ("Lägesbild", meta["kommun"].get("name") or "", period) if x)
     print(f"{title}: {c['placed_in_period']} incidents in the "
           f"period ({c['placed']} placed in all, {c['pending']} pending, {c['rejected']} rejected).")
+    rej = getattr(lb, "rejected", None)
+    if rej is not None and len(rej) and "reason" in rej.columns:
+        by = rej["reason"].astype(str).value_counts()
+        print("  rejected: " + ", ".join(f"{k} {v}" for k, v in by.items())
+              + (f" (rows in {rejected_path})" if rejected_path else " (list them with --rejected FILE)"))
+    for name, rep in (getattr(lb, "reports", None) or {}).items():
+        for w in rep.get("warnings") or []:
+            print(f"  note: {w}" if str(w).startswith(str(name)) else f"  note: {name}: {w}")
+    for note in meta.get("notes") or []:
+        print(f"  note: {note}")
     if len(s):
         d = s[s["row_type"] == "district"]
         top = d.sort_values(["total", "district_name"], ascending=[False, True]).head(20)
@@ -263,6 +276,9 @@ def run_build(args: argparse.Namespace) -> int:
     cfg = _config(args)
     if not cfg.out_dir:
         raise InputError("lagesbild build: no output folder; pass --out DIR or set [outputs] dir in the config.")
+    rejected_path = getattr(args, "rejected", None)
+    if rejected_path and Path(rejected_path).suffix.lower() != ".csv":
+        raise InputError(f"lagesbild build: --rejected {rejected_path}: give a .csv file name.")
     bar = _Bar(args.quiet)
     try:
         lb = build_lagesbild(cfg, progress=bar)
@@ -278,5 +294,7 @@ def run_build(args: argparse.Namespace) -> int:
             write_outputs(lb, out, store=store, include_points=args.include_points)
     else:
         write_outputs(lb, out, include_points=args.include_points)
-    _print_summary(lb, out)
+    if rejected_path:
+        lb.rejected.to_csv(rejected_path, index=False, encoding="utf-8-sig")
+    _print_summary(lb, out, rejected_path)
     return 0
