@@ -707,7 +707,7 @@ def _read_boundary(path: str | Path, kommun_name: str | None, kommun_code: str |
     keys = _kommun_keys(kommun_name)
     code = str(kommun_code).strip().zfill(4) if kommun_code else None
     for c in g.columns:
-        if c == g.geometry.name or g[c].dtype.kind not in "OUSi" and str(g[c].dtype) != "string":
+        if c == g.geometry.name or (g[c].dtype.kind not in "OUSi" and str(g[c].dtype) != "string"):
             continue
         vals = g[c].astype("string").str.strip()
         hit = pd.Series(False, index=g.index)

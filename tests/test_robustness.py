@@ -53,7 +53,7 @@ def test_excel_export_with_title_merged_cells_totals_and_rt90(tmp_path: Path) ->
 def test_wrong_crs_given_says_so_in_the_warnings(tmp_path: Path, crs: object) -> None:
     p = tmp_path / "latlon.csv"
     p.write_text("Datum;Tid;Lat;Lon\n" + "".join(
-        f"2024-03-05;22:15;{a};{b}\n".replace(".", ",") for a, b in zip(LAT, LON)), encoding="utf-8")
+        f"2024-03-05;22:15;{a};{b}\n".replace(".", ",") for a, b in zip(LAT, LON, strict=True)), encoding="utf-8")
     r = read_incidents(p, crs=crs)
     _accounted(r)
     assert r.report["rejected_by_reason"] == {"outside Sweden": 3}
