@@ -150,6 +150,14 @@ _DROP = frozenset({"nb", "bv", "tr", "trappor", "trappa", "trp", "bottenvaning",
                    "kallare", "nedre", "botten", "ovre", "lgh", "lagenhet", "co", "c", "o"})
 
 
+# Words before a place name that say where *near* it something happened (dropped when a
+# name follows): "utanför ICA", "vid busshållplatsen", "strax norr om torget".
+_LOCATIVE = frozenset({"utanfor", "vid", "framfor", "bakom", "nara", "intill", "invid", "mittemot",
+                       "nedanfor", "ovanfor", "innanfor", "bredvid", "strax", "utmed", "langs",
+                       "norr", "soder", "oster", "vaster", "om", "i", "pa", "hojd", "med"})
+_NUMBER_WORDS = frozenset({"nr", "nummer", "no"})
+
+
 class ParsedAddress(NamedTuple):
     """An address broken into comparable parts (all folded).
 
@@ -245,6 +253,11 @@ def _parse_folded(s: str, *, gatan_reading: bool) -> ParsedAddress:
     while i < n and not tokens[i].isdigit() and tokens[i] != ",":
         street.append(tokens[i])
         i += 1
+    if len(street) >= 2 and street[-1] in _NUMBER_WORDS and (i >= n or tokens[i].isdigit()):
+        street.pop()  # "Storgatan nr 12"
+    # "utanför ICA Maxi", "vid Biblioteket", "strax utanför Centrumtorget": the place is the rest
+    while len(street) >= 2 and street[0] in _LOCATIVE:
+        street.pop(0)
     number = 0
     letter = ""
     seen_comma = False

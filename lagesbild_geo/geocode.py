@@ -744,7 +744,8 @@ class _Matcher:
         p = _with_context(parse_address(text), postcode, town)
         low = text.lower()
         m = (_CROSSING.match(text) if "street" in self.allow
-             and ("/" in low or "&" in low or " och " in low or " x " in low) else None)
+             and ("/" in low or "&" in low or " och " in low or " x " in low or " - " in low
+                  or " – " in low) else None)
         if m is not None and self._crossing(h, m, postcode, town):
             return h
         if h.note:
@@ -972,7 +973,7 @@ _CROSSING_MAX_M = 60.0
 # "Storgatan/Kyrkgatan", "korsningen Storgatan & Kyrkgatan, Norrby", "Storg. och Kyrkg.".
 _CROSSING = re.compile(
     r"^\s*(?:korsningen|korsning|hörnet|hornet|krysset)?\s*"
-    r"([^\d/&,]*[^\W\d_][^\d/&,]*?)\s*(?:/|&|\s+och\s+|\s+x\s+)\s*"
+    r"([^\d/&,]*[^\W\d_][^\d/&,]*?)\s*(?:/|&|\s+och\s+|\s+x\s+|\s+[-–]\s+)\s*"
     r"([^\d/&,]*[^\W\d_][^\d/&,]*?)\s*(?:,(.*))?$",
     re.IGNORECASE,
 )

@@ -378,7 +378,7 @@ def test_crossing_of_two_streets() -> None:
     })
     g = Gazetteer.from_frame(df)
     for text in ("Ågatan/Bäckvägen", "korsningen Agatan & Backv.", "Ågatan och Bäckvägen, Exempelstad",
-                 "Bäckvägen / Ågatan"):
+                 "Bäckvägen / Ågatan", "korsningen Ågatan - Bäckvägen", "Hörnet Ågatan – Bäckvägen"):
         row = _one(g, text)
         assert (row["geocode_match"], row["precision"], row["cell"]) == ("intersection", "place", 0)
         assert (row["easting"], row["northing"]) == (E0 + 102.5, N0 + 5)

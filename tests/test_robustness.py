@@ -222,3 +222,36 @@ def test_cli_build_lists_rejections_and_writes_them(tmp_path: Path, capsys: pyte
     assert cli.main(["build", "--incidents", str(ipath), "--out", str(tmp_path / "ut2"), "--quiet",
                      "--rejected", str(tmp_path / "x.txt")]) == 1
     assert "give a .csv file name" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("text", "street", "number"), [
+    ("utanför ICA Maxi", "ica maxi", 0),
+    ("vid busshållplatsen Centrum", "busshallplatsen centrum", 0),
+    ("strax norr om Stadsparken", "stadsparken", 0),
+    ("Storgatan nr 12", "storgatan", 12),
+    ("Storgatan 12 nb", "storgatan", 12),
+    ("Storg. 12 A lgh 1101", "storgatan", 12),
+    ("Vid", "vid", 0),  # a name that is only a prefix word stays
+])
+def test_messy_address_parts(text: str, street: str, number: int) -> None:
+    from lagesbild_geo._address import parse_address
+
+    p = parse_address(text)
+    assert (p.street, p.number) == (street, number)
+
+
+def test_place_with_a_locative_prefix_is_found() -> None:
+    import pandas as pd
+
+    from lagesbild_geo.geocode import Gazetteer, geocode
+
+    gaz = Gazetteer.from_frame(pd.DataFrame({
+        "typ": ["plats", "adress"], "gatunamn": ["", "Storgatan"], "husnummer": ["", "12"],
+        "postort": ["Exempelstad", "Exempelstad"], "platsnamn": ["ICA Maxi", ""],
+        "nord": [6_582_000, 6_582_100], "ost": [620_000, 620_100]}))
+    inc = pd.DataFrame({"location_text": ["utanför ICA Maxi", "vid ICA Maxi", "Storgatan nr 12",
+                                          "framför Storgatan 12"]})
+    res = geocode(inc, gaz)
+    assert len(res.rejected) == 0
+    assert res.placed["precision"].tolist() == ["place", "place", "address", "address"]
+    assert res.placed["geocode_score"].tolist() == [100.0] * 4
