@@ -87,6 +87,31 @@ def _is_blank(v: object) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
 
 
+def _sub_header(header: Sequence[object], nxt: Sequence[object] | None) -> list[str | None] | None:
+    """The merged header when the row under the header is a second header row, else None.
+
+    A second header row holds only text, at least two cells, and at least one of them
+    under a blank header cell (the rest of a merged cell: "Koordinater" over "Lat" "Lon").
+    Its cells win over the ones above them; blank ones keep the row above.
+    """
+    if nxt is None:
+        return None
+    vals = [v for v in nxt if not _is_blank(v)]
+    if len(vals) < 2 or not all(isinstance(v, str) and not _NUMERIC_LIKE.match(v.strip()) for v in vals):
+        return None
+    under_blank = any(not _is_blank(v) and (j >= len(header) or _is_blank(header[j]))
+                      for j, v in enumerate(nxt))
+    if not under_blank:
+        return None
+    width = max(len(header), len(nxt))
+    out: list[str | None] = []
+    for j in range(width):
+        top = header[j] if j < len(header) else None
+        low = nxt[j] if j < len(nxt) else None
+        out.append(str(low).strip() if not _is_blank(low) else (None if _is_blank(top) else str(top)))
+    return out
+
+
 def _find_header(rows: Sequence[Sequence[object]], hint: set[str]) -> int:
     """Index of the header row among the first rows of a sheet/CSV.
 
@@ -580,8 +605,14 @@ def _text_rows_to_frame(
             f"(sheets: {names})."
         )
     h = _find_header(text_rows, hint)
-    header = text_rows[h]
-    body = text_rows[h + 1:]
+    header = list(text_rows[h])
+    sub_header = _sub_header(header, text_rows[h + 1] if h + 1 < len(text_rows) else None)
+    if sub_header is not None:  # a two-row header ("Koordinater" merged over "Lat" "Lon")
+        header = sub_header
+        warnings = [*warnings, f"{name}: the header spans rows {h + 1}–{h + 2} (merged cells); "
+                    f"columns read as {[v for v in header if v]}."]
+    first = h + (2 if sub_header is not None else 1)
+    body = text_rows[first:]
     width = max([len(header), *(len(r) for r in body)]) if body else len(header)
     # drop trailing columns that are empty everywhere
     while width > 0 and (width > len(header) or _is_blank(header[width - 1])) and all(
@@ -589,7 +620,7 @@ def _text_rows_to_frame(
     ):
         width -= 1
     cols = _unique_names([*(header[:width]), *([""] * max(0, width - len(header)))])
-    src = np.arange(h + 2, h + 2 + len(body), dtype=np.int64)
+    src = np.arange(first + 1, first + 1 + len(body), dtype=np.int64)
     keep = np.array([any(v is not None for v in r[:width]) for r in body], dtype=bool)
     kept = [r for r, k in zip(body, keep, strict=True) if k]
     data = {c: pd.array([(r[j] if j < len(r) else None) for r in kept], dtype="str")
@@ -1851,6 +1882,8 @@ def read_incidents(
         rejected = _empty_rejected(data_cols)
 
     unknown_counts: dict[str, int] = {}
+    # rejected rows (a totals row, a second header ...) are not unknown categories
+    unknown = unknown & pd.Series(~rejected_m, index=unknown.index)
     if unknown.any():
         vc = cat_raw[unknown.to_numpy(dtype=bool)].fillna("").value_counts()
         unknown_counts = {str(k): int(v) for k, v in vc.items()}

@@ -255,3 +255,26 @@ def test_place_with_a_locative_prefix_is_found() -> None:
     assert len(res.rejected) == 0
     assert res.placed["precision"].tolist() == ["place", "place", "address", "address"]
     assert res.placed["geocode_score"].tolist() == [100.0] * 4
+
+
+def test_excel_two_row_header_with_merged_cells(tmp_path: Path) -> None:
+    import datetime as dt
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Ärende", "Tidpunkt", "Brottstyp", "Koordinater", None])
+    ws.merge_cells("D1:E1")
+    ws.append([None, None, None, "Lat", "Lon"])
+    ws.append(["A1", dt.datetime(2024, 3, 5, 22, 15), "Stöld", LAT[0], LON[0]])
+    ws.append(["A2", dt.datetime(2024, 3, 6, 1, 5), "Rån", LAT[1], LON[1]])
+    ws.append(["Totalt", None, 2, None, None])
+    p = tmp_path / "tva_rader.xlsx"
+    wb.save(p)
+    r = read_incidents(p)
+    _accounted(r)
+    assert list(r.placed["source_row"]) == [3, 4]
+    assert r.placed["lat"].tolist() == LAT[:2]
+    assert list(r.placed["category"]) == ["stold", "ran"]
+    assert r.rejected[["source_row", "reason"]].values.tolist() == [[5, "missing time"]]
+    assert r.report["unknown_categories"] == {}
+    assert any("header spans rows 1–2" in w for w in r.report["warnings"])
