@@ -1782,6 +1782,14 @@ def read_incidents(
     b0, b1, b2, b3 = settings.bounds_wgs84
     in_sweden = coord_valid & (lon >= b0) & (lon <= b2) & (lat >= b1) & (lat <= b3)
     outside_n = int((coord_valid & ~in_sweden).sum())
+    for ((va, vb, _present, _names), _pc), (nm, g) in zip(pairs, guesses, strict=True):
+        if g.crs is None and g.rows:
+            ok = np.flatnonzero(np.isfinite(va) & np.isfinite(vb))
+            warnings.append(
+                f"{name}: {'/'.join(dict.fromkeys(nm))}: {g.rows} row(s) hold numbers that fit no "
+                f"Swedish CRS (WGS84, SWEREF 99 TM, a SWEREF 99 local zone, RT90), e.g. "
+                f"({va[ok[0]]:g}, {vb[ok[0]]:g}); they cannot be placed by these coordinates. "
+                "If they are in another CRS (e.g. Web Mercator), name it with crs= (--crs 3857).")
     for nm, g in guesses:
         if g.named and " Warning: the values look like " in g.note:
             seen = g.note.split(" Warning: the values look like ", 1)[1].split(", not ", 1)[0]

@@ -278,3 +278,17 @@ def test_excel_two_row_header_with_merged_cells(tmp_path: Path) -> None:
     assert r.rejected[["source_row", "reason"]].values.tolist() == [[5, "missing time"]]
     assert r.report["unknown_categories"] == {}
     assert any("header spans rows 1–2" in w for w in r.report["warnings"])
+
+
+def test_coordinates_in_a_foreign_crs_say_so_and_crs_fixes_them(tmp_path: Path) -> None:
+    x, y = Transformer.from_crs(4326, 3857, always_xy=True).transform(LON, LAT)
+    p = tmp_path / "merc.csv"
+    p.write_text("Datum;Tid;X;Y\n" + "".join(f"2024-03-05;22:15;{a};{b}\n" for a, b in zip(x, y, strict=True)),
+                 encoding="utf-8")
+    r = read_incidents(p)
+    _accounted(r)
+    assert r.report["rejected_by_reason"] == {"unparseable coordinates": 3}
+    msg = [w for w in r.report["warnings"] if "fit no Swedish CRS" in w]
+    assert len(msg) == 1 and "X/Y: 3 row(s)" in msg[0] and "--crs 3857" in msg[0]
+    r = read_incidents(p, crs=3857)
+    assert r.placed["lat"].round(4).tolist() == LAT
