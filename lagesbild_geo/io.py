@@ -1675,6 +1675,9 @@ def read_incidents(
             f"{name}: no recognisable incident columns among {data_cols}. Expected a time column "
             "(Datum, Brottsdatum, Tid, Klockslag, date ...) and a location (X/Y, Nord/Öst, Lat/Long, "
             "Adress, Plats ...). Name them with columns={'date': ..., 'x': ..., ...}."
+            + (f" Read sheet {info.get('sheet')!r} of {info.get('sheets')}: if the data is on "
+               "another sheet, choose it with sheet= (--sheet)."
+               if len(info.get("sheets") or []) > 1 else "")
         )
     half = [f"{a}/{b}" for a, b in coord_roles if (a in cols) != (b in cols)]
     if half:
