@@ -266,6 +266,9 @@ def import_areas(store: MeasureStore, path: str | os.PathLike[str], *,
         except Exception as exc:
             raise InputError(f"Cannot read {p} (layer {layer!r}): {exc}. Layers: "
                              f"{', '.join(layers)}.") from None
+        if not isinstance(gdf, gpd.GeoDataFrame) or len(gdf) == 0 or gdf.geometry.isna().all():
+            raise InputError(f"{p.name} has no area polygons (a table without geometry?); give the "
+                             "areas as GeoJSON or GeoPackage polygons, e.g. an åtgärdsplan export.")
         if gdf.crs is None:
             b = gdf.total_bounds
             if not (np.isfinite(b).all() and b[0] >= -180 and b[2] <= 180):

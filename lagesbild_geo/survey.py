@@ -372,7 +372,7 @@ def read_pins(source: str | Path | gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         p = Path(source)
         if not p.exists():
             raise InputError(f"Pin file {p} does not exist. Check the path.")
-        g = gpd.read_file(p)
+        g = _read_pin_file(p)
     if g.crs is None:
         raise InputError("Pins have no CRS; set it (e.g. .set_crs('EPSG:4326')) before reading.")
     g = g.to_crs("EPSG:4326")
@@ -397,6 +397,39 @@ def read_pins(source: str | Path | gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         "lon": pts.x.to_numpy(),
     }, geometry=pts.values, crs="EPSG:4326")
     return out
+
+
+def _read_pin_file(p: Path) -> gpd.GeoDataFrame:
+    """Pins from a GIS file, or from a table (CSV/Excel, as survey tools export) with Lat/Lon."""
+    if p.suffix.lower() in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm"):
+        from ._columns import INCIDENT_ALIASES, find_column
+        from .io import parse_numbers, read_table
+
+        table, _info = read_table(p)
+        df = pd.DataFrame(table)
+        lat_c = find_column(df.columns, INCIDENT_ALIASES["lat"], role="lat")
+        lon_c = find_column(df.columns, INCIDENT_ALIASES["lon"], role="lon")
+        if lat_c is None or lon_c is None:
+            raise InputError(
+                f"Pin file {p.name} is a table without Lat/Lon columns (columns: {list(df.columns)}); "
+                "give the pins as GeoJSON/GeoPackage points or as a table with Lat and Lon (WGS84).")
+        lat, lon = parse_numbers(df[lat_c]), parse_numbers(df[lon_c])
+        ok = np.isfinite(lat) & np.isfinite(lon)
+        if not ok.any():
+            raise InputError(f"Pin file {p.name}: no row has numbers in {lat_c}/{lon_c}.")
+        if np.nanmedian(lat[ok]) < np.nanmedian(lon[ok]):  # lat/lon swapped (Sweden: lat > lon)
+            lat, lon = lon, lat
+        return gpd.GeoDataFrame(df.loc[ok].drop(columns=[lat_c, lon_c]).reset_index(drop=True),
+                                geometry=gpd.points_from_xy(lon[ok], lat[ok]), crs="EPSG:4326")
+    try:
+        g = gpd.read_file(p)
+    except Exception as exc:  # pyogrio raises several error types
+        raise InputError(f"Pin file {p.name} cannot be read as a GIS layer ({type(exc).__name__}: "
+                         f"{exc}); give GeoJSON/GeoPackage points or a CSV with Lat/Lon.") from None
+    if not isinstance(g, gpd.GeoDataFrame) or len(g) == 0 or g.geometry.isna().all():
+        raise InputError(f"Pin file {p.name} has no points; give GeoJSON/GeoPackage points or a CSV "
+                         "with Lat/Lon.")
+    return g
 
 
 def _slug(text: str) -> str:

@@ -292,3 +292,36 @@ def test_coordinates_in_a_foreign_crs_say_so_and_crs_fixes_them(tmp_path: Path) 
     assert len(msg) == 1 and "X/Y: 3 row(s)" in msg[0] and "--crs 3857" in msg[0]
     r = read_incidents(p, crs=3857)
     assert r.placed["lat"].round(4).tolist() == LAT
+
+
+def test_pins_from_a_csv_with_lat_lon_and_a_non_gis_file(tmp_path: Path) -> None:
+    from lagesbild_geo.errors import InputError
+    from lagesbild_geo.survey import read_pins
+
+    p = tmp_path / "pins.csv"
+    p.write_text("pin_id;orsak;Lat;Lon;kommentar\n1;Dålig belysning;59,36;17,10;Anna 070\n"
+                 "2;Skymd sikt;59,37;17,11;\n3;Annat;;;\n", encoding="utf-8")
+    pins = read_pins(p)
+    assert pins["pin_id"].tolist() == ["1", "2"]
+    assert pins["lat"].tolist() == [59.36, 59.37] and pins["lon"].tolist() == [17.10, 17.11]
+    assert "kommentar" not in pins.columns
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a;b\n1;2\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"bad.csv is a table without Lat/Lon columns"):
+        read_pins(bad)
+
+
+def test_measures_cli_refuses_a_store_that_does_not_exist_and_a_table_as_areas(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import lagesbild_geo.cli as cli
+
+    store = tmp_path / "saknas.sqlite"
+    for cmd in (["list"], ["history"], ["export", str(tmp_path / "x.geojson")]):
+        assert cli.main(["measures", *cmd, "--store", str(store)]) == 1
+        assert "does not exist (a typo in --store?)" in capsys.readouterr().err
+    assert not store.exists()
+    table = tmp_path / "t.csv"
+    table.write_text("namn;yta\nTorget;3\n", encoding="utf-8")
+    assert cli.main(["measures", "import", "--store", str(store), str(table)]) == 1
+    err = capsys.readouterr().err
+    assert "has no area polygons" in err and "Traceback" not in err

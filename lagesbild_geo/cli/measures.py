@@ -119,9 +119,13 @@ def register(subparsers: Any) -> None:
     f.set_defaults(handler=run_followup)
 
 
-def _store(args: argparse.Namespace) -> Any:
+def _store(args: argparse.Namespace, *, must_exist: bool = False) -> Any:
     from ..measures import MeasureStore
 
+    if must_exist and not Path(args.store).exists():
+        raise InputError(f"The measure store {args.store} does not exist (a typo in --store?). "
+                         "Create one with `lagesbild measures add` or `lagesbild measures example`, "
+                         "or give the path of the existing store.")
     return MeasureStore(args.store, user=args.user)
 
 
@@ -131,7 +135,7 @@ def _print_problems(exc: ValidationError) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    with _store(args) as store:
+    with _store(args, must_exist=True) as store:
         if args.areas:
             df = store.list_areas(include_deleted=args.all)
             cols = ["name", "n_measures", "area_km2", "version", "updated_by", "updated_at"]
@@ -206,7 +210,7 @@ def run_add(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     suffix = out.suffix.lower()
-    with _store(args) as store:
+    with _store(args, must_exist=True) as store:
         if suffix in (".geojson", ".json"):
             store.export_geojson(out, include_deleted=args.all)
         elif suffix == ".gpkg":
@@ -243,7 +247,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_history(args: argparse.Namespace) -> int:
-    with _store(args) as store:
+    with _store(args, must_exist=True) as store:
         h = store.history(args.id, entity="area" if args.area else "measure")
     if args.format == "json":
         print(h.to_json(orient="records", force_ascii=False, indent=1))
@@ -261,7 +265,7 @@ def run_history(args: argparse.Namespace) -> int:
 
 
 def run_backup(args: argparse.Namespace) -> int:
-    with _store(args) as store:
+    with _store(args, must_exist=True) as store:
         dest = store.backup(args.dest, overwrite=args.overwrite)
         n = len(store.list_measures(include_deleted=True))
     print(f"wrote {dest} ({n} measures)")
@@ -307,7 +311,7 @@ def run_followup(args: argparse.Namespace) -> int:
         import geopandas as gpd
 
         control = gpd.read_file(args.control).to_crs(4326).geometry.union_all()
-    with _store(args) as store:
+    with _store(args, must_exist=True) as store:
         measure = store.get_measure(args.measure)
         r = followup(measure, incidents, store=store, buffer_m=args.buffer, control=control,
                      as_of=args.as_of)
