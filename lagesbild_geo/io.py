@@ -1662,7 +1662,11 @@ def read_incidents(
         raw_df = pd.DataFrame(raw).reset_index(drop=True)
     data_cols = [str(c) for c in raw_df.columns]
     raw_df.columns = data_cols
-    cols = find_columns(data_cols, overrides=columns)
+    try:
+        cols = find_columns(data_cols, overrides=columns)
+    except SchemaError as exc:
+        raise SchemaError(f"{name}: {exc} (lagesbild read: --column ROLE=NAME; "
+                          "lagesbild.toml: columns = {...} under [[sources]])") from None
     fmt = info["format"]
     police = fmt == "police_json"
 

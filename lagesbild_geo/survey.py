@@ -133,8 +133,11 @@ def read_survey(
                     f"{list(table.columns)}.")
             found[role] = given[role]
         else:
-            found[role] = io.find_column(table.columns, aliases, role=role,
-                                         required=role == "safety", exclude=taken)
+            try:
+                found[role] = io.find_column(table.columns, aliases, role=role,
+                                             required=role == "safety", exclude=taken)
+            except SchemaError as exc:
+                raise SchemaError(f"Survey {name}: {exc}") from None
         if found[role] is not None:
             taken.append(str(found[role]))
     if found["district_code"] is None and (found["lat"] is None or found["lon"] is None):

@@ -325,3 +325,22 @@ def test_measures_cli_refuses_a_store_that_does_not_exist_and_a_table_as_areas(
     assert cli.main(["measures", "import", "--store", str(store), str(table)]) == 1
     err = capsys.readouterr().err
     assert "has no area polygons" in err and "Traceback" not in err
+
+
+def test_ambiguous_columns_name_the_file_and_cli_column_option(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import lagesbild_geo.cli as cli
+
+    p = tmp_path / "amb.csv"
+    p.write_text("Datum;Brottsdatum;Tid;X;Y\n2024-03-05;2024-03-06;22:15;6580000;660000\n", encoding="utf-8")
+    assert cli.main(["read", str(p)]) == 1
+    err = capsys.readouterr().err
+    assert "amb.csv: Several columns could be the date column: ['Datum', 'Brottsdatum']" in err
+    assert "--column ROLE=NAME" in err
+    out = tmp_path / "ut.csv"
+    assert cli.main(["read", str(p), "--column", "date=Brottsdatum", "--out", str(out)]) == 0
+    import pandas as pd
+
+    assert pd.read_csv(out)["occurred_at"].tolist() == ["2024-03-06 22:15:00+01:00"]
+    with pytest.raises(SystemExit):
+        cli.main(["read", str(p), "--column", "Brottsdatum"])

@@ -30,6 +30,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--gazetteer", metavar="FILE", help="geocode rows without coordinates against this gazetteer")
     p.add_argument("--districts", metavar="FILE",
                    help="with --gazetteer: also place rows that name a district (precision 'area')")
+    p.add_argument("--column", metavar="ROLE=NAME", action="append", default=[],
+                   help="use column NAME for ROLE (date, time, datetime, category, x, y, lat, lon, "
+                        "address, place, id ...), e.g. --column date=Brottsdatum; repeat for several")
     p.add_argument("--time-optional", action="store_true", help="keep rows without a usable time")
     p.add_argument("--out", metavar="FILE", help="write placed incidents (.csv, .parquet or .geojson)")
     p.add_argument("--pending", metavar="FILE", help="write rows awaiting geocoding (.csv)")
@@ -127,8 +130,14 @@ def run_read(args: argparse.Namespace) -> int:
         from ..geocode import Gazetteer
 
         gazetteer = Gazetteer.from_file(args.gazetteer).with_districts(read_districts(args.districts))
+    columns: dict[str, str] = {}
+    for item in getattr(args, "column", None) or []:
+        role, sep, col = item.partition("=")
+        if not sep or not role.strip() or not col.strip():
+            parser.error(f"--column wants ROLE=NAME (e.g. --column date=Brottsdatum), got {item!r}")
+        columns[role.strip()] = col.strip()
     result = read_incidents(
-        path, crs=args.crs, sheet=_sheet(args.sheet), layer=args.layer,
+        path, columns=columns or None, crs=args.crs, sheet=_sheet(args.sheet), layer=args.layer,
         gazetteer=gazetteer, time_optional=args.time_optional,
     )
     report = result.report
