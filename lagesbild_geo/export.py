@@ -213,7 +213,7 @@ def _clean_geometries(geoms: gpd.GeoSeries, precision: int) -> np.ndarray:
     # snapped to the grid by GEOS instead, which keeps them valid.
     broken = poly & ~shapely.is_valid(arr) & shapely.is_valid(orig)
     if broken.any():
-        arr[broken] = shapely.set_precision(orig[broken], 10.0 ** -precision)
+        arr[broken] = shapely.force_2d(shapely.set_precision(orig[broken], 10.0 ** -precision))
     if poly.any():
         arr[poly] = shapely.orient_polygons(arr[poly], exterior_cw=False)
     return arr
