@@ -178,6 +178,10 @@ def _sniff_format(path: Path, head: bytes) -> str:
         return "parquet"
     if ext in _EXCEL_EXT:
         return "excel"  # not a zip: reported as corrupt by the Excel reader
+    low = head[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if ext not in _GEO_EXT and (low.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml"))
+                                or b"<html" in low[:300]):
+        return "html"
     if ext == ".xls":
         return "xls"
     if ext in (".ods", ".numbers"):
@@ -918,6 +922,12 @@ def read_table(
         raise InputError(
             f"{name} is an old Excel 97–2003 .xls workbook, which is not supported. "
             "Open it in Excel and save it as .xlsx (or export CSV)."
+        )
+    if fmt == "html":
+        raise InputError(
+            f"{name} is a web page or XML file (HTML/XML text), not a table file, even if its name "
+            "says Excel: many systems export like that. Open it in Excel and save it as .xlsx, or "
+            "export CSV, then read that file."
         )
     if fmt == "ods":
         raise InputError(

@@ -344,3 +344,14 @@ def test_ambiguous_columns_name_the_file_and_cli_column_option(
     assert pd.read_csv(out)["occurred_at"].tolist() == ["2024-03-06 22:15:00+01:00"]
     with pytest.raises(SystemExit):
         cli.main(["read", str(p), "--column", "Brottsdatum"])
+
+
+@pytest.mark.parametrize("fname", ["export.xls", "export.csv"])
+def test_html_saved_as_excel_is_refused_with_the_fix(tmp_path: Path, fname: str) -> None:
+    from lagesbild_geo.errors import InputError
+
+    p = tmp_path / fname
+    p.write_text("<html><body><table><tr><td>Datum</td><td>X</td></tr></table></body></html>",
+                 encoding="utf-8")
+    with pytest.raises(InputError, match=r"is a web page or XML file.*save it as \.xlsx, or export CSV"):
+        read_incidents(p)

@@ -54,6 +54,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         print(f"lagesbild: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `lagesbild ... | head`: the reader left; not an error of ours
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):  # pragma: no cover - stdout without a file descriptor
+            pass
+        return 0
     except KeyboardInterrupt:
         print("lagesbild: interrupted", file=sys.stderr)
         return 130
