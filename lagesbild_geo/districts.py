@@ -374,8 +374,9 @@ def read_districts(
     >>> d.index[0], d.loc["0180C1090", "population"], d.attrs["report"]["code_kind"]
     ('0180C1090', np.float64(1500.0), 'deso')
     """
-    label, gdf = _read_layer(source, layer)
-    report: dict[str, Any] = {"source": label, "features_read": len(gdf), "warnings": []}
+    layer_notes: list[str] = []
+    label, gdf = _read_layer(source, layer, layer_notes)
+    report: dict[str, Any] = {"source": label, "features_read": len(gdf), "warnings": layer_notes}
     if len(gdf) == 0:
         raise InputError(f"District layer {label} has no features; expected polygons of districts.")
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
@@ -527,7 +528,9 @@ def read_districts(
     return out
 
 
-def _read_layer(source: str | Path | gpd.GeoDataFrame, layer: str | int | None) -> tuple[str, gpd.GeoDataFrame]:
+def _read_layer(source: str | Path | gpd.GeoDataFrame, layer: str | int | None,
+                notes: list[str] | None = None) -> tuple[str, gpd.GeoDataFrame]:
+    notes = [] if notes is None else notes
     if isinstance(source, gpd.GeoDataFrame):
         if source.index.name is not None and source.index.name not in source.columns:
             return "(GeoDataFrame)", source.reset_index()  # e.g. an earlier read_districts result
@@ -540,6 +543,16 @@ def _read_layer(source: str | Path | gpd.GeoDataFrame, layer: str | int | None) 
             gdf = gpd.read_parquet(path)
         else:
             kwargs: dict[str, Any] = {} if layer is None else {"layer": layer}
+            if layer is None:
+                import pyogrio
+
+                try:
+                    names = [str(r[0]) for r in pyogrio.list_layers(path)]
+                except Exception:  # unreadable: read_file below words the error
+                    names = []
+                if len(names) > 1:
+                    kwargs["layer"] = names[0]
+                    notes.append(f"read layer {names[0]!r} of {names} (choose another with layer=)")
             gdf = gpd.read_file(path, **kwargs)
     except Exception as exc:  # pyogrio raises several error types
         raise InputError(
@@ -548,7 +561,24 @@ def _read_layer(source: str | Path | gpd.GeoDataFrame, layer: str | int | None) 
         ) from None
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise InputError(f"District file {path} has no geometry; expected polygons of districts.")
+    if _degrees_declared_but_metres(gdf):
+        # a GeoJSON in SWEREF 99 TM without a "crs" member is read as WGS84 by GDAL
+        notes.append("the file says WGS84 (GeoJSON's default) but its coordinates are metres; "
+                     "the CRS is recognised from the values instead")
+        gdf = gdf.set_crs(None, allow_override=True)
     return str(path), gdf
+
+
+def _degrees_declared_but_metres(gdf: gpd.GeoDataFrame) -> bool:
+    """A layer whose CRS says degrees (WGS84) while its coordinates are far outside ±180/±90."""
+    if gdf.crs is None or not len(gdf):
+        return False
+    try:
+        geographic = bool(CRS.from_user_input(gdf.crs).is_geographic)
+    except Exception:  # pragma: no cover - an unusual CRS object
+        return False
+    b = gdf.total_bounds
+    return geographic and bool(np.isfinite(b).all()) and (abs(b).max() > 360)
 
 
 def _pick_code_column(gdf: gpd.GeoDataFrame, columns: list[str], code: str | None,

@@ -1773,6 +1773,13 @@ def read_incidents(
         gx = shapely.get_x(rep)
         gy = shapely.get_y(rep)
         gcrs: object | None = crs if crs is not None else (raw.crs.to_epsg() if getattr(raw, "crs", None) is not None and raw.crs.to_epsg() else None)
+        if crs is None and gcrs == 4326:
+            fin = np.isfinite(gx) & np.isfinite(gy)
+            if fin.any() and max(np.abs(gx[fin]).max(), np.abs(gy[fin]).max()) > 360:
+                # a GeoJSON in metres without a "crs" member: GDAL says WGS84 (the default)
+                gcrs = None
+                warnings.append(f"{name}: the file says WGS84 (GeoJSON's default) but its coordinates "
+                                "are metres; the CRS is recognised from the values instead.")
         pairs.append(((np.asarray(gx, dtype="float64"), np.asarray(gy, dtype="float64"),
                        ~shapely.is_missing(garr), ("geometry", "geometry")), gcrs))
     for (va, vb, present, names), pcrs in pairs:

@@ -699,9 +699,14 @@ def _read_boundary(path: str | Path, kommun_name: str | None, kommun_code: str |
     if not types & {"Polygon", "MultiPolygon"}:
         raise InputError(f"Boundary file {p.name} has no polygons (geometry types: {sorted(types)}); "
                          "expected the kommun polygon.")
-    if g.crs is None:
-        raise InputError(f"Boundary file {p.name} has no CRS (a shapefile without its .prj?). Set the "
-                         "CRS on the file (in QGIS: Layer → Set CRS, then export) and try again.")
+    from .districts import _degrees_declared_but_metres, _guess_crs
+
+    if g.crs is None or _degrees_declared_but_metres(g):
+        # no CRS (a shapefile without .prj) or a GeoJSON in metres read as WGS84: from the values
+        crs, _ = _guess_crs(np.asarray(g.geometry.values, dtype=object), f"(boundary) {p.name}")
+        notes.append(f"Boundary: {p.name} has no usable CRS; {crs.to_string()} was recognised from "
+                     "its coordinates (set the CRS on the file to be sure).")
+        g = g.set_crs(crs, allow_override=True)
     if len(g) == 1:
         return g
     keys = _kommun_keys(kommun_name)

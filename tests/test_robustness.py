@@ -355,3 +355,51 @@ def test_html_saved_as_excel_is_refused_with_the_fix(tmp_path: Path, fname: str)
                  encoding="utf-8")
     with pytest.raises(InputError, match=r"is a web page or XML file.*save it as \.xlsx, or export CSV"):
         read_incidents(p)
+
+
+def test_geojson_in_metres_without_crs_member(tmp_path: Path) -> None:
+    import json
+
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    from lagesbild_geo.districts import read_districts
+
+    d = gpd.GeoDataFrame({"deso": ["0180C1010", "0180C1020"]},
+                         geometry=[box(18.0, 59.3, 18.1, 59.4), box(18.1, 59.3, 18.2, 59.4)], crs=4326)
+    fc = json.loads(d.to_crs(3006).to_json())
+    fc.pop("crs", None)  # RFC 7946 writers leave it out; GDAL then says WGS84
+    p = tmp_path / "d.geojson"
+    p.write_text(json.dumps(fc), encoding="utf-8")
+    r = read_districts(p)
+    assert r.total_bounds.round(3).tolist() == [18.0, 59.3, 18.2, 59.4]
+    assert any("coordinates are metres" in w for w in r.attrs["report"]["warnings"])
+
+    pts = gpd.GeoDataFrame({"Datum": ["2024-03-05 22:15"] * 3},
+                           geometry=[Point(lo, la) for lo, la in zip(LON, LAT, strict=True)], crs=4326)
+    fc = json.loads(pts.to_crs(3006).to_json())
+    fc.pop("crs", None)
+    q = tmp_path / "p.geojson"
+    q.write_text(json.dumps(fc), encoding="utf-8")
+    res = read_incidents(q)
+    _accounted(res)
+    assert res.report["crs_detected"] == "EPSG:3006" and len(res.placed) == 3
+    assert res.placed["lat"].round(4).tolist() == LAT
+    assert any("coordinates are metres" in w for w in res.report["warnings"])
+
+
+def test_district_geopackage_with_several_layers_says_which(tmp_path: Path) -> None:
+    import warnings as w
+
+    from lagesbild_geo.districts import read_districts
+
+    g = _two_districts(["0180C1010", "0180C1020"])
+    p = tmp_path / "d.gpkg"
+    g.to_file(p, layer="deso")
+    g.iloc[:1].to_file(p, layer="annat")
+    with w.catch_warnings():
+        w.simplefilter("error")  # no warning from pyogrio about several layers
+        r = read_districts(p, code="kod")
+    assert len(r) == 2
+    assert "read layer 'deso' of ['deso', 'annat'] (choose another with layer=)" in r.attrs["report"]["warnings"]
+    assert len(read_districts(p, code="kod", layer="annat")) == 1
