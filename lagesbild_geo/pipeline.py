@@ -535,10 +535,18 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
         district_report = dict(districts.attrs.get("report", {}))
         incidents = assign_districts(incidents, districts, kommun_name=cfg.kommun_name)
         district_report["assignment"] = dict(incidents.attrs.get("district_assignment", {}))
+        n_ap = int(district_report["assignment"].get("area_point", 0) or 0)
+        if n_ap and not cfg.kommun_name:
+            top = incidents.loc[incidents["district_method"].astype("string") == "area_point",
+                                "location_text"].astype("string").value_counts().head(3)
+            notes.append(
+                f"{n_ap} area row(s) were put in the district that holds their area's centre "
+                f"({', '.join(f'{k} {v}' for k, v in top.items())}). If these name the whole kommun "
+                "(the police feed gives kommun centres), name the kommun (--kommun NAME, [kommun] "
+                "name) so that they count for the kommun, not for one district.")
         if boundary is None:
             n_before = len(incidents)
-            incidents = _reject_areas_elsewhere(incidents, rejected, reports, sources_meta, notes,
-                                                cfg.kommun_name)
+            incidents = _reject_areas_elsewhere(incidents, rejected, reports, sources_meta, notes)
             if len(incidents) != n_before:
                 in_period = _period_mask(incidents, period)
         ind = None
@@ -629,7 +637,7 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
 
 def _reject_areas_elsewhere(incidents: pd.DataFrame, rejected: list[pd.DataFrame],
                             reports: dict[str, dict[str, Any]], sources_meta: list[dict[str, Any]],
-                            notes: list[str], kommun_name: str | None) -> pd.DataFrame:
+                            notes: list[str]) -> pd.DataFrame:
     """Area rows (police feed: kommun/län centres) outside every district → rejected.
 
     A nationwide feed names every kommun; without a boundary, the rows whose area is
@@ -670,8 +678,7 @@ def _reject_areas_elsewhere(incidents: pd.DataFrame, rejected: list[pd.DataFrame
     notes.append(
         f"{int(far.sum())} area row(s) (e.g. the police feed's kommun/län centres: "
         f"{', '.join(f'{n} {v}' for n, v in places.items())}) lie outside every district and do not "
-        "name the kommun: rejected as 'outside boundary'."
-        + ("" if kommun_name else " Name the kommun (--kommun NAME) to keep the rows that name it."))
+        "name the kommun: rejected as 'outside boundary' (another kommun's or län's).")
     out = incidents.loc[~far]
     out.attrs = dict(incidents.attrs)
     return out

@@ -403,3 +403,15 @@ def test_district_geopackage_with_several_layers_says_which(tmp_path: Path) -> N
     assert len(r) == 2
     assert "read layer 'deso' of ['deso', 'annat'] (choose another with layer=)" in r.attrs["report"]["warnings"]
     assert len(read_districts(p, code="kod", layer="annat")) == 1
+
+
+def test_feed_without_kommun_name_warns_about_centres_in_one_district(tmp_path: Path) -> None:
+    from lagesbild_geo.pipeline import PipelineConfig, build_lagesbild
+
+    ipath, dpath = _feed_and_districts(tmp_path)
+    lb = build_lagesbild(PipelineConfig(incidents=(str(ipath),), districts=str(dpath), clusters=False,
+                                        emerging=False, created_at="2026-01-01T00:00:00+00:00"))
+    assert lb.incidents["district_method"].astype(str).tolist() == ["area_point"] * 3
+    note = next(n for n in lb.metadata["notes"] if "area row(s) were put in the district" in n)
+    assert "(Exempelkommun 3)" in note and "--kommun NAME" in note
+    assert len(lb.rejected) == 2
