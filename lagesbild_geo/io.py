@@ -1041,6 +1041,9 @@ _DATE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("monthname", r"^(?P<d>\d{1,2})\s+(?P<mon>[a-zåäö]+)\.?\s+(?P<y>\d{4})" + _TIME_RE + _TZ_RE + "$"),
 )
 _SERIAL_RE = r"^(?P<serial>\d{5}(?:[.,]\d+)?)$"
+_WEEKDAY_RE = (r"^(?:(?:(?:mån|man|tis|ons|tors|tor|fre|lör|lor|sön|son)(?:dag(?:en)?)?|monday|tuesday|"
+               r"wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun)\.?,?\s+)?"
+               r"(?:den\s+)?(\d)")
 _NS_DAY = 86_400 * 10**9
 
 
@@ -1308,6 +1311,12 @@ def _parse_times_slow(
 ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     n = len(date)
     d_arr = pc.utf8_lower(pc.utf8_trim_whitespace(date))
+    # "tisdag 5 mars 2024", "tis. den 5 mars 2024", "den 5 mars": the weekday and "den" go
+    d_arr = pc.replace_substring_regex(d_arr, _WEEKDAY_RE, r"\1")
+    # two-digit years, day first: "05.03.24", "5/3-24" (Swedish short form) → 2024; not
+    # "24-03-05", which may well be year first (SS-ISO 8601 short form): left unparseable
+    d_arr = pc.replace_substring_regex(
+        d_arr, r"^(\d{1,2})[/.](\d{1,2})[-/.](\d{2})($|[ t].*$)", r"\1.\2.20\3\4")
     d_missing = np.asarray(pc.fill_null(pc.equal(d_arr, ""), True).to_numpy(zero_copy_only=False), dtype=bool)
     counts = {"dst_ambiguous": 0, "dst_nonexistent": 0, "excel_serial": 0, "date_only": 0}
     t_missing = np.zeros(n, dtype=bool)

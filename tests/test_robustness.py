@@ -415,3 +415,18 @@ def test_feed_without_kommun_name_warns_about_centres_in_one_district(tmp_path: 
     note = next(n for n in lb.metadata["notes"] if "area row(s) were put in the district" in n)
     assert "(Exempelkommun 3)" in note and "--kommun NAME" in note
     assert len(lb.rejected) == 2
+
+
+def test_swedish_date_forms() -> None:
+    import pandas as pd
+
+    from lagesbild_geo.io import parse_times
+
+    texts = ["05.03.24", "5/3-24", "tisdag 5 mars 2024", "Tis. den 5 mars 2024 kl. 22.15",
+             "den 5 mars 2024", "Sön 10 mars 2024", "05.03.24 22:15", "24-03-05", "söndag"]
+    times, status, _ = parse_times(pd.Series(texts))
+    got = [str(t) if s == 0 else None for t, s in zip(times, status, strict=True)]
+    assert got == ["2024-03-05 00:00:00+01:00", "2024-03-05 00:00:00+01:00", "2024-03-05 00:00:00+01:00",
+                   "2024-03-05 22:15:00+01:00", "2024-03-05 00:00:00+01:00", "2024-03-10 00:00:00+01:00",
+                   "2024-03-05 22:15:00+01:00", None, None]
+    assert status.tolist()[-2:] == [2, 2]  # ambiguous short form and a bare weekday: unparseable
