@@ -1313,6 +1313,10 @@ def _parse_times_slow(
     d_arr = pc.utf8_lower(pc.utf8_trim_whitespace(date))
     # "tisdag 5 mars 2024", "tis. den 5 mars 2024", "den 5 mars": the weekday and "den" go
     d_arr = pc.replace_substring_regex(d_arr, _WEEKDAY_RE, r"\1")
+    # a span of dates ("2024-03-05 - 2024-03-06", "2024-03-05--2024-03-06"): its start
+    d_arr = pc.replace_substring_regex(
+        d_arr, r"^(\d{4}-\d{1,2}-\d{1,2}(?:[ t](?:kl\.?\s*)?\d{1,2}[:.]\d{2})?)\s*(?:--|-|–|/|till)\s*"
+               r"\d{4}-\d{1,2}-\d{1,2}.*$", r"\1")
     # two-digit years, day first: "05.03.24", "5/3-24" (Swedish short form) → 2024; not
     # "24-03-05", which may well be year first (SS-ISO 8601 short form): left unparseable
     d_arr = pc.replace_substring_regex(
@@ -1325,6 +1329,10 @@ def _parse_times_slow(
     has_time_col = time is not None
     if time is not None:
         t_arr = pc.utf8_lower(pc.utf8_trim_whitespace(time))
+        # "ca 22", "omkring 22.15": about that time; "22.15-23.00", "2215–2300": a span → its start
+        t_arr = pc.replace_substring_regex(t_arr, r"^(?:ca\.?|cirka|omkr\.?|omkring)\s*", "")
+        t_arr = pc.replace_substring_regex(
+            t_arr, r"^((?:kl\.?\s*)?\d{1,2}(?:[:.]?\d{2})?(?:[:.]\d{2})?)\s*(?:-|–|till)\s*\d.*$", r"\1")
         t_missing = np.asarray(pc.fill_null(pc.equal(t_arr, ""), True).to_numpy(zero_copy_only=False), dtype=bool)
         # a date cell that carries a (midnight) time from Excel: keep the date only
         d_arr = pc.replace_substring_regex(d_arr, r"^(\d{4}-\d{1,2}-\d{1,2})[ t]00:00(?::00)?$", r"\1")

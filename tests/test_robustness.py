@@ -430,3 +430,20 @@ def test_swedish_date_forms() -> None:
                    "2024-03-05 22:15:00+01:00", "2024-03-05 00:00:00+01:00", "2024-03-10 00:00:00+01:00",
                    "2024-03-05 22:15:00+01:00", None, None]
     assert status.tolist()[-2:] == [2, 2]  # ambiguous short form and a bare weekday: unparseable
+
+
+def test_time_spans_and_approximate_times_take_the_start() -> None:
+    import pandas as pd
+
+    from lagesbild_geo.io import parse_times
+
+    t = ["22.15-23.00", "2215–2300", "ca 22", "ca. 22.15", "omkring 8", "22 till 23", "okänd"]
+    times, status, _ = parse_times(pd.Series(["2024-03-05"] * len(t)), pd.Series(t))
+    assert [str(x) if s == 0 else None for x, s in zip(times, status, strict=True)] == [
+        "2024-03-05 22:15:00+01:00", "2024-03-05 22:15:00+01:00", "2024-03-05 22:00:00+01:00",
+        "2024-03-05 22:15:00+01:00", "2024-03-05 08:00:00+01:00", "2024-03-05 22:00:00+01:00", None]
+    d = ["2024-03-05 - 2024-03-06", "2024-03-05 22:15 - 2024-03-06 01:00", "2024-03-05--2024-03-06"]
+    times, status, _ = parse_times(pd.Series(d))
+    assert status.tolist() == [0, 0, 0]
+    assert [str(x) for x in times] == ["2024-03-05 00:00:00+01:00", "2024-03-05 22:15:00+01:00",
+                                       "2024-03-05 00:00:00+01:00"]
