@@ -1330,7 +1330,7 @@ def _parse_times_slow(
     if time is not None:
         t_arr = pc.utf8_lower(pc.utf8_trim_whitespace(time))
         # "ca 22", "omkring 22.15": about that time; "22.15-23.00", "2215–2300": a span → its start
-        t_arr = pc.replace_substring_regex(t_arr, r"^(?:ca\.?|cirka|omkr\.?|omkring)\s*", "")
+        t_arr = pc.replace_substring_regex(t_arr, r"^(?:cirka|ca\.?|omkring|omkr\.?)\s*", "")
         t_arr = pc.replace_substring_regex(
             t_arr, r"^((?:kl\.?\s*)?\d{1,2}(?:[:.]?\d{2})?(?:[:.]\d{2})?)\s*(?:-|–|till)\s*\d.*$", r"\1")
         t_missing = np.asarray(pc.fill_null(pc.equal(t_arr, ""), True).to_numpy(zero_copy_only=False), dtype=bool)
