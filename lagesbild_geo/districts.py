@@ -1037,7 +1037,8 @@ def assign_districts(
       (``district_code`` NA, ``district_method = "kommun"``).
     * Every other row with coordinates is assigned by its ``lon``/``lat`` exactly
       (``"point"``; a point on a shared border goes to the first district in the
-      layer's order); area rows not named as above are assigned by their
+      layer's order); area rows naming a län ("Uppsala län": larger than any district)
+      are ``"outside"``; other area rows not named as above are assigned by their
       representative point and flagged ``"area_point"``.
     * Rows outside every district get ``district_code`` NA and ``"outside"``; rows
       without coordinates ``"none"``.
@@ -1092,6 +1093,7 @@ def assign_districts(
         area = (incidents["precision"].astype(str) == "area").to_numpy()
     named = np.zeros(n, dtype=bool)
     kommun_level = np.zeros(n, dtype=bool)
+    lan_level = np.zeros(n, dtype=bool)
     if area.any() and "location_text" in incidents.columns:
         idx = np.flatnonzero(area)
         text = incidents["location_text"].iloc[idx]
@@ -1103,14 +1105,19 @@ def assign_districts(
         kkeys = _kommun_keys(kommun_name)
         upos = np.array([lookup.get(fold(u), -1) for u in uniques], dtype=np.int32)
         ukommun = np.array([fold(u) in kkeys and fold(u) not in lookup for u in uniques], dtype=bool)
+        # a län ("Uppsala län" in the police feed) is larger than any district: its centre
+        # says nothing about the district, so it is not placed by it ("outside")
+        ulan = np.array([(fold(u).endswith(" lan") or fold(u) == "lan") and fold(u) not in lookup
+                         for u in uniques], dtype=bool)
         if len(uniques):
             p = upos[codes_u]
             k = ukommun[codes_u]
             pos[idx[p >= 0]] = p[p >= 0]
             named[idx[p >= 0]] = True
             kommun_level[idx[k]] = True
+            lan_level[idx[ulan[codes_u]]] = True
 
-    todo = has_xy & ~named & ~kommun_level
+    todo = has_xy & ~named & ~kommun_level & ~lan_level
     tidx = np.flatnonzero(todo)
     pos[tidx] = _locate(districts, lon[tidx], lat[tidx])
     method[named] = _METHODS.index("name")
@@ -1118,7 +1125,7 @@ def assign_districts(
     in_pt = todo & (pos >= 0)
     method[in_pt & ~area] = _METHODS.index("point")
     method[in_pt & area] = _METHODS.index("area_point")
-    method[~has_xy & ~named & ~kommun_level] = _METHODS.index("none")
+    method[~has_xy & ~named & ~kommun_level & ~lan_level] = _METHODS.index("none")
 
     out = incidents.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     out["district_code"] = pd.Categorical.from_codes(pos, categories=pd.Index(districts.index.astype(str)))

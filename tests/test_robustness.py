@@ -447,3 +447,17 @@ def test_time_spans_and_approximate_times_take_the_start() -> None:
     assert status.tolist() == [0, 0, 0]
     assert [str(x) for x in times] == ["2024-03-05 00:00:00+01:00", "2024-03-05 22:15:00+01:00",
                                        "2024-03-05 00:00:00+01:00"]
+
+
+def test_area_rows_naming_a_lan_are_not_put_in_a_district() -> None:
+    import pandas as pd
+
+    from lagesbild_geo.districts import assign_districts, read_districts
+
+    d = read_districts(_two_districts(["0380C1010", "0380C1020"]), code="kod")
+    inc = pd.DataFrame({"lat": [59.35, 59.35, 59.35], "lon": [18.05, 18.05, 18.05],
+                        "precision": ["area", "area", "point"],
+                        "location_text": ["Uppsala län", "Uppsala", pd.NA]})
+    out = assign_districts(inc, d, kommun_name="Uppsala")
+    assert out["district_method"].astype(str).tolist() == ["outside", "kommun", "point"]
+    assert out["district_code"].astype("string").fillna("").tolist() == ["", "", "0380C1010"]
