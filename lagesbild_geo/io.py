@@ -917,6 +917,12 @@ def read_table(
     with path.open("rb") as fh:
         head = fh.read(4096)
     fmt = _sniff_format(path, head)
+    if path.suffix.lower() in (".dbf", ".shx", ".prj", ".cpg", ".sbn", ".sbx", ".qix"):
+        shp = path.with_suffix(".shp")
+        raise InputError(
+            f"{name} is one part of a shapefile, not a table of its own: read "
+            f"{shp.name if shp.exists() else 'the .shp file next to it (with its .shx, .dbf and .prj)'}."
+        )
     df: pd.DataFrame
     if fmt == "xls":
         raise InputError(
@@ -1732,7 +1738,7 @@ def read_incidents(
         time_status = np.ones(n, dtype=np.int8)
         if not time_optional:
             warnings.append(f"{name}: no time column found; every row is rejected as 'missing time' "
-                            "(name it with columns={'date': ...} or pass time_optional=True).")
+                            "(name it with columns={'date': ...} / --column date=NAME, or pass time_optional=True / --time-optional).")
     if tcounts.get("date_only"):
         warnings.append(f"{name}: {tcounts['date_only']} rows have a date but no time of day; set to 00:00.")
     time_ok = np.ones(n, dtype=bool) if time_optional else time_status == 0

@@ -461,3 +461,15 @@ def test_area_rows_naming_a_lan_are_not_put_in_a_district() -> None:
     out = assign_districts(inc, d, kommun_name="Uppsala")
     assert out["district_method"].astype(str).tolist() == ["outside", "kommun", "point"]
     assert out["district_code"].astype("string").fillna("").tolist() == ["", "", "0380C1010"]
+
+
+def test_a_part_of_a_shapefile_points_to_the_shp(tmp_path: Path) -> None:
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from lagesbild_geo.errors import InputError
+
+    gpd.GeoDataFrame({"Datum": ["2024-03-05"]}, geometry=[Point(18.0, 59.3)], crs=4326).to_file(
+        tmp_path / "brott.shp")
+    with pytest.raises(InputError, match=r"brott.dbf is one part of a shapefile.*read brott.shp"):
+        read_incidents(tmp_path / "brott.dbf")
