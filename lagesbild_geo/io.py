@@ -1602,6 +1602,23 @@ def _gps_pair(raw: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray, np.n
                           r"^(?P<lat>[-+]?\d+(?:\.\d+)?)\s*[,; ]\s*(?P<lon>[-+]?\d+(?:\.\d+)?)$")
     lat = parse_numbers(pc.struct_field(ex, [0]), decimal=".")
     lon = parse_numbers(pc.struct_field(ex, [1]), decimal=".")
+    miss = ~(np.isfinite(lat) & np.isfinite(lon))
+    if miss.any():
+        # other spellings: "(59.33, 18.06)", "N 59.33 E 18.06", "POINT (18.06 59.33)" (the
+        # axis order is decided per row by value), decimal commas "59,33, 18,06" / "59,33;18,06"
+        idx = np.flatnonzero(miss)
+        sub = pc.utf8_lower(pc.take(arr, pa.array(idx)))
+        sub = pc.utf8_trim_whitespace(pc.replace_substring_regex(sub, r"[^0-9.,;+\- ]+", " "))
+        num = r"[-+]?\d+(?:[.,]\d+)?"
+        ex2 = pc.extract_regex(sub, r"^(?P<a>[-+]?\d+(?:\.\d+)?)\s*[,; ]\s*(?P<b>[-+]?\d+(?:\.\d+)?)$")
+        a = parse_numbers(pc.struct_field(ex2, [0]), decimal=".")
+        b = parse_numbers(pc.struct_field(ex2, [1]), decimal=".")
+        ex3 = pc.extract_regex(sub, f"^(?P<a>{num})\\s*(?:;|,\\s+|\\s+)\\s*(?P<b>{num})$")
+        a3 = parse_numbers(pc.replace_substring(pc.struct_field(ex3, [0]), ",", "."), decimal=".")
+        b3 = parse_numbers(pc.replace_substring(pc.struct_field(ex3, [1]), ",", "."), decimal=".")
+        use3 = ~(np.isfinite(a) & np.isfinite(b))
+        a, b = np.where(use3, a3, a), np.where(use3, b3, b)
+        lat[idx], lon[idx] = a, b
     present = np.asarray(pc.not_equal(pc.utf8_trim_whitespace(arr), "").to_numpy(zero_copy_only=False), dtype=bool)
     return lon, lat, present, (col, col)
 

@@ -473,3 +473,14 @@ def test_a_part_of_a_shapefile_points_to_the_shp(tmp_path: Path) -> None:
         tmp_path / "brott.shp")
     with pytest.raises(InputError, match=r"brott.dbf is one part of a shapefile.*read brott.shp"):
         read_incidents(tmp_path / "brott.dbf")
+
+
+def test_coordinates_in_one_column_in_other_spellings(tmp_path: Path) -> None:
+    p = tmp_path / "pos.csv"
+    p.write_text("Datum;Tid;Position\n" + "".join(f"2024-03-05;22:15;{v}\n" for v in (
+        "59.33, 18.06", "59.33 18.06", "N 59.33 E 18.06", "59,33, 18,06", "(59.33, 18.06)",
+        "POINT (18.06 59.33)", "59,33 18,06", "okänd")), encoding="utf-8")
+    r = read_incidents(p)
+    _accounted(r)
+    assert r.placed["lat"].tolist() == [59.33] * 7 and r.placed["lon"].tolist() == [18.06] * 7
+    assert r.rejected[["source_row", "reason"]].values.tolist() == [[9, "unparseable coordinates"]]
