@@ -219,7 +219,7 @@ def parse_address(text: object) -> ParsedAddress:
     return _parse_full(text)
 
 
-_SIMPLE = re.compile(r"\s*([^\d,]*[^\d,\s])\s+(\d{1,4})\s*([A-Za-z])?\s*$")
+_SIMPLE = re.compile(r"\s*([^\d,]*?[^\d,\s])(?:\s+(?:[Nn][Rr]|[Nn]ummer|[Nn][Oo])\.?)?\s+(\d{1,4})\s*([A-Za-z])?\s*$")
 
 
 @functools.lru_cache(maxsize=65536)
@@ -253,7 +253,7 @@ def _parse_folded(s: str, *, gatan_reading: bool) -> ParsedAddress:
     while i < n and not tokens[i].isdigit() and tokens[i] != ",":
         street.append(tokens[i])
         i += 1
-    if len(street) >= 2 and street[-1] in _NUMBER_WORDS and (i >= n or tokens[i].isdigit()):
+    if len(street) >= 2 and street[-1] in _NUMBER_WORDS and i < n and tokens[i].isdigit():
         street.pop()  # "Storgatan nr 12"
     # "utanför ICA Maxi", "vid Biblioteket", "strax utanför Centrumtorget": the place is the rest
     while len(street) >= 2 and street[0] in _LOCATIVE:
