@@ -1391,7 +1391,7 @@ def summarize(
     index = pd.Index([*codes, OUTSIDE_CODE, TOTAL_CODE], name="district_code")
 
     out = pd.DataFrame(index=index)
-    out["district_name"] = [*districts["district_name"].astype(str), "Utanför alla distrikt", "Hela kommunen"]
+    out["district_name"] = [*districts["district_name"].astype(str), "Ej i något distrikt", "Hela kommunen"]
     out["row_type"] = ["district"] * nd + ["outside", "total"]
     pop = districts["population"].to_numpy(dtype="float64") if "population" in districts else np.full(nd, np.nan)
     pop_total = float(pop.sum()) if nd and np.isfinite(pop).all() else np.nan

@@ -157,3 +157,10 @@ def test_example_measure_is_added_once(tmp_path: Path, sample_dir: Path,
     row = measures.iloc[0]
     assert sorted(row["target_categories"]) == ["ordning", "skadegorelse"]
     assert str(row["start_date"])[:10] == "2025-03-01"
+
+
+def test_example_without_sample_dir_creates_no_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "s.sqlite"
+    assert main(["measures", "example", "--store", str(store), "--sample-dir", str(tmp_path / "nope")]) == 1
+    assert "truth.json does not exist" in capsys.readouterr().err
+    assert not store.exists()

@@ -275,6 +275,10 @@ def run_backup(args: argparse.Namespace) -> int:
 def run_example(args: argparse.Namespace) -> int:
     from ..sample import add_example_measures
 
+    truth = Path(args.sample_dir) / "truth.json"
+    if not truth.exists():  # check before the store file is created
+        raise InputError(f"{truth} does not exist; write the sample first with "
+                         f"`lagesbild sample {args.sample_dir}` or pass --sample-dir.")
     with _store(args) as store:
         added = add_example_measures(store, args.sample_dir, user=args.user or "exempel")
         where = store.path
