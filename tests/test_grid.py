@@ -273,6 +273,15 @@ def test_points_to_cells_fast_and_pure_paths_agree(monkeypatch):
     assert pure[-3] == 0 and pure[-2] == 0
 
 
+def test_points_to_cells_threaded_chunks_keep_order(monkeypatch):
+    monkeypatch.setattr(grid, "_PARALLEL_MIN", 10)  # split even small inputs over threads
+    rng = np.random.default_rng(11)
+    lat, lon = rng.uniform(55.0, 69.0, 997), rng.uniform(10.0, 24.0, 997)
+    threaded = grid.points_to_cells(lat, lon, 9)
+    ref = [h3.api.basic_int.latlng_to_cell(a, b, 9) for a, b in zip(lat.tolist(), lon.tolist(), strict=True)]
+    assert threaded.tolist() == ref
+
+
 @pytest.mark.parametrize("rings", [1, 2])
 def test_neighbour_matrix_fast_pure_and_remembered_disks_agree(monkeypatch, rings):
     obs = grid.points_to_cells(np.linspace(59.30, 59.36, 40), np.linspace(17.00, 17.09, 40), 9)
