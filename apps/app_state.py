@@ -619,18 +619,25 @@ def headline(lb: Lagesbild) -> dict[str, int]:
 # --------------------------------------------------------------------------- maps
 
 
+def _saved_areas(layers: Sequence[str]) -> gpd.GeoDataFrame | None:
+    """The saved areas when the "areas" layer is asked for; a friendly error (and no
+    layer) when the store cannot be read."""
+    if "areas" not in layers:
+        return None
+    try:
+        return list_areas()
+    except ScriptControlException:
+        raise
+    except Exception as exc:
+        show_error(exc, "Sparade områden kunde inte läsas")
+        return None
+
+
 def make_map(lb: Lagesbild, *, layers: Sequence[str], draw: bool = False,
              category: str | None = None, district_measure: str = "count",
              with_areas: bool = True) -> folium.Map:
     """The lägesbild map with the app's settings (local scripts, tile choice, saved areas)."""
-    areas = None
-    if with_areas and "areas" in layers:
-        try:
-            areas = list_areas()
-        except ScriptControlException:
-            raise
-        except Exception as exc:
-            show_error(exc, "Sparade områden kunde inte läsas")
+    areas = _saved_areas(layers) if with_areas else None
     return maps.lagesbild_map(
         lb, layers=tuple(layers), areas=areas, draw=draw, category=category,
         district_measure=district_measure, tiles=tiles_choice(),
@@ -642,14 +649,7 @@ def make_map_parts(lb: Lagesbild, *, layers: Sequence[str], category: str | None
                    district_measure: str = "count") -> maps.MapParts:
     """Base map and data layers apart: the page keeps the base map in the browser and swaps
     only the layers when a filter changes (the user's zoom and position stay)."""
-    areas = None
-    if "areas" in layers:
-        try:
-            areas = list_areas()
-        except ScriptControlException:
-            raise
-        except Exception as exc:
-            show_error(exc, "Sparade områden kunde inte läsas")
+    areas = _saved_areas(layers)
     return maps.map_parts(
         lb, layers=tuple(layers), areas=areas, category=category,
         district_measure=district_measure, tiles=tiles_choice(),

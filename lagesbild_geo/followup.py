@@ -46,7 +46,7 @@ from scipy import stats
 from shapely.geometry.base import BaseGeometry
 
 from .errors import InputError, ValidationError
-from .measures import Area, Measure, _to_3006, validate_geometry
+from .measures import Area, Measure, _date, _to_3006, validate_geometry
 from .schema import CATEGORY_LABELS, POINT_PRECISIONS
 
 if TYPE_CHECKING:
@@ -307,19 +307,13 @@ class FollowupResult:
 
 
 def _as_date(value: object, name: str) -> dt.date:
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            pass
-    raise ValidationError([(name, f"must be a date (YYYY-MM-DD), got {value!r}",
-                            f"måste vara ett datum (ÅÅÅÅ-MM-DD), fick {value!r}")])
+    """A required date, parsed by the measure model's rules (``measures._date``)."""
+    problems: list[tuple[str, str, str]] = []
+    date = _date(value, name, problems)
+    if date is None:
+        raise ValidationError(problems or [(name, f"must be a date (YYYY-MM-DD), got {value!r}",
+                                            f"måste vara ett datum (ÅÅÅÅ-MM-DD), fick {value!r}")])
+    return date
 
 
 def _period(value: object, name: str) -> tuple[dt.date, dt.date]:
