@@ -474,6 +474,17 @@ def test_emerging_category_filter_and_errors():
         hotspots.emerging(df, global_window="ENTIRE_CUBE")
 
 
+def test_emerging_unfilled_cube_with_an_empty_period():
+    """fill=False and a quarter without incidents: every period is a column (was a crash)."""
+    rng = np.random.default_rng(0)
+    t = pd.to_datetime(["2024-01-05"] * 30 + ["2024-07-05"] * 30 + ["2024-10-05"] * 30).tz_localize(TZ)
+    df = pd.DataFrame({"lat": rng.normal(59.4, 0.003, 90), "lon": rng.normal(17.1, 0.005, 90),
+                       "precision": "point", "occurred_at": t})
+    e = hotspots.emerging(df, fill=False, time_step=0)
+    assert e.attrs["periods"] == ["2024Q1", "2024Q2", "2024Q3", "2024Q4"]
+    assert (e["n_periods"] == 4).all() and e["count"].sum() == 90
+
+
 # ---------------------------------------------------------------- Exempelkommun
 @pytest.fixture(scope="module")
 def sample_incidents(sample_dir):
