@@ -144,14 +144,14 @@ def mann_kendall(
 def need_periods(share: float, n_periods: int) -> int:
     """How many periods "most periods" means: ``ceil(share · n_periods)`` (at least 1).
 
-    A tolerance of 1e-9 keeps a product such as 0.9 × 10 at 9 when rounding would
-    make it 9.000000000000002. The classifier and ``attrs["emerging"]["need_hot_periods"]``
-    both use this.
+    A tolerance of 1e-9 keeps a product that rounding lifts just above an integer
+    at that integer (0.28 × 25 is 7.000000000000001 in floating point: 7 periods, not 8).
+    The classifier and ``attrs["emerging"]["need_hot_periods"]`` both use this.
 
     Examples
     --------
-    >>> need_periods(0.9, 10), need_periods(0.9, 8), need_periods(0.9, 24)
-    (9, 8, 22)
+    >>> need_periods(0.9, 10), need_periods(0.9, 8), need_periods(0.9, 24), need_periods(0.28, 25)
+    (9, 8, 22, 7)
     """
     return max(1, math.ceil(share * n_periods - 1e-9))
 
