@@ -1,4 +1,5 @@
-"""Benchmark: H3 indexing, cell counts, Gi* (vs esda) and density clusters on 1 000 000 incidents.
+"""Benchmark: H3 indexing, cell counts, Gi* (vs esda), emerging hot spots and density clusters
+on 1 000 000 incidents.
 
 Run: ``.venv/bin/python benchmarks/bench_grid.py`` (about 1–2 minutes; CPU heavy).
 Every figure is measured in this run, beside its baseline measured in the same run.
@@ -225,7 +226,24 @@ def main() -> None:
           f" single call on a known grid, {t_esda / t_gi_cold:,.1f}x with weights built"
           f" (target >= 20x); max |z - esda Zs| = {diff:.1e}")
 
-    # 4. clusters -----------------------------------------------------------
+    # 4. emerging hot spots ---------------------------------------------------
+    def em(k: int):
+        return hotspots.emerging(inc, period="month", fill=True, time_step=k)
+
+    t_em0 = t_em1 = np.inf
+    for _ in range(2):  # interleaved: the machine's load moves both alike
+        t0, e0 = best(lambda: em(0), repeat=1)
+        t1, e1 = best(lambda: em(1), repeat=1)
+        t_em0, t_em1 = min(t_em0, t0), min(t_em1, t1)
+    print(f"\n[emerging] month cube, {len(e0):,} cells x {e0['n_periods'].iloc[0]} months, fill=True")
+    print(f"  emerging(time_step=0) spatial-only Gi* (baseline): {t_em0:6.2f} s")
+    print(f"  emerging(time_step=1) space-time Gi* (default)   : {t_em1:6.2f} s"
+          f"   ratio {t_em1 / t_em0:.2f}x (target <= 1.5)")
+    n0 = int(e0["emerging_class"].str.endswith("_hot").sum())
+    n1 = int(e1["emerging_class"].str.endswith("_hot").sum())
+    print(f"  cells in a hot class: {n0:,} (time_step=0), {n1:,} (time_step=1)")
+
+    # 5. clusters -----------------------------------------------------------
     print("\n[clusters] DBSCAN eps 150 m, min_samples 15, default snap 5 m"
           " (fresh subprocess per run)")
     res = {}

@@ -140,8 +140,10 @@ class PipelineConfig:
         Analysis settings (see :class:`lagesbild_geo.settings.Settings`).
     clusters, cluster_method, cluster_eps_m, cluster_min_samples
         Density clusters (skipped when ``clusters`` is false).
-    emerging, emerging_period
-        Emerging hotspot analysis over every date (skipped when false).
+    emerging, emerging_period, emerging_time_step
+        Emerging hotspot analysis over every date (skipped when false): the time bins and
+        the neighbourhood time step (previous bins in each bin's Gi*; 1 as ArcGIS,
+        0 = spatial only; see :func:`lagesbild_geo.emerging.emerging`).
     out_dir
         Where ``lagesbild build`` writes (``None``: the CLI's ``--out``).
     created_at
@@ -173,6 +175,7 @@ class PipelineConfig:
     cluster_min_samples: int = 15
     emerging: bool = True
     emerging_period: str = "quarter"
+    emerging_time_step: int = 1
     out_dir: str | None = None
     created_at: str | None = None
 
@@ -185,6 +188,10 @@ class PipelineConfig:
             raise InputError(f"district_options: unknown option(s) {unknown}; known are "
                              f"{sorted(_DISTRICT_KEYS - {'path'})}.")
         _ = self.settings  # validates resolution, alpha ... now, not halfway through a build
+        ts = self.emerging_time_step
+        if isinstance(ts, bool) or not isinstance(ts, int) or ts < 0:
+            raise InputError(f"emerging_time_step must be a whole number of periods, 0 or more "
+                             f"(1 as ArcGIS, 0 = spatial only); got {ts!r}.")
 
     @property
     def sources(self) -> tuple[SourceConfig, ...]:
@@ -215,7 +222,7 @@ _TOP_KEYS = {"period", "previous_period", "created_at", "kommun", "sources", "di
 _INPUT_KEYS = {"gazetteer", "survey", "pins", "boundary"}
 _ANALYSIS_KEYS = {"resolution", "rings", "alpha", "correction", "min_count", "min_respondents", "seed",
                   "clusters", "cluster_method", "cluster_eps_m", "cluster_min_samples", "emerging",
-                  "emerging_period"}
+                  "emerging_period", "emerging_time_step"}
 
 
 def load_config(path: str | Path) -> PipelineConfig:
@@ -232,7 +239,7 @@ def load_config(path: str | Path) -> PipelineConfig:
         [inputs]       gazetteer, survey, pins, boundary
         [analysis]     resolution, rings, alpha, correction, min_count, min_respondents, seed,
                        clusters, cluster_method, cluster_eps_m, cluster_min_samples,
-                       emerging, emerging_period
+                       emerging, emerging_period, emerging_time_step
         [outputs]      dir
 
     Examples
@@ -512,8 +519,8 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
 
         try:
             emerging = _emerging(incidents, period=cfg.emerging_period, resolution=settings.resolution,
-                                 rings=settings.rings, alpha=settings.alpha,
-                                 correction=settings.correction)
+                                 rings=settings.rings, time_step=cfg.emerging_time_step,
+                                 alpha=settings.alpha, correction=settings.correction)
         except InputError as exc:  # too few time bins or cells for a trend: say so, go on
             notes.append(f"Emerging hotspots skipped: {exc}")
             notes_sv.append("Framväxande hotspots beräknades inte: för få tidsperioder eller hexagoner.")
@@ -601,7 +608,10 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
         "parameters": {
             "clusters": {"method": cfg.cluster_method, "eps_m": cfg.cluster_eps_m,
                          "min_samples": cfg.cluster_min_samples} if cfg.clusters else None,
-            "emerging": {"period": cfg.emerging_period} if cfg.emerging else None,
+            "emerging": {"period": cfg.emerging_period, "rings": settings.rings,
+                         "time_step": cfg.emerging_time_step,
+                         **{k: v for k, v in emerging.attrs.get("emerging", {}).items()
+                            if k in ("global_window", "history_periods")}} if cfg.emerging else None,
             "fill": "boundary" if boundary is not None else f"rings={settings.rings}",
         },
         "counts": {

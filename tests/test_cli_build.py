@@ -157,3 +157,19 @@ def test_build_with_store_and_include_points(tmp_path: Path) -> None:
     meta2 = json.loads((out2 / "metadata.json").read_text(encoding="utf-8"))
     assert "incidents" in json.dumps(meta2["layers"])
     assert main([*base[:-2], "--store", str(tmp_path / "nope.sqlite"), "--out", str(out2)]) == 1
+
+
+def test_build_emerging_time_step_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from lagesbild_geo.cli import build as cli_build
+
+    ap = argparse.ArgumentParser()
+    cli_build.register(ap.add_subparsers())
+    args = ap.parse_args(["build", "--incidents", "a.csv", "--emerging-time-step", "2"])
+    assert cli_build._config(args).emerging_time_step == 2
+    assert cli_build._config(ap.parse_args(["build", "--incidents", "a.csv"])).emerging_time_step == 1
+    ipath, _ = _small_inputs(tmp_path)
+    assert main(["build", "--incidents", str(ipath), "--emerging-time-step", "-1", "--quiet",
+                 "--out", str(tmp_path / "ut")]) == 1
+    assert "emerging_time_step" in capsys.readouterr().err

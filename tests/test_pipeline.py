@@ -321,3 +321,23 @@ def test_police_feed_only_builds_without_points(tmp_path: Path) -> None:
     assert rep["placed"] + rep["pending"] + rep["rejected"] == rep["rows_read"] == 10
     assert rep["rejected_by_reason"] == {"outside boundary": 2}
     assert "2 area row(s)" in lb.metadata["notes"][1] and "Annanstad 2" in lb.metadata["notes"][1]
+
+
+def test_emerging_neighbourhood_in_metadata(sample_build: tuple[Lagesbild, list]) -> None:
+    lb, _ = sample_build
+    assert lb.metadata["parameters"]["emerging"] == {
+        "period": "quarter", "rings": 1, "time_step": 1, "global_window": "cube",
+        "history_periods": ["2024Q1"]}
+    assert lb.emerging.attrs["emerging"]["time_step"] == 1
+    assert len(lb.emerging.attrs["periods"]) == 7  # 2024Q2 … 2025Q4 classified
+
+
+def test_emerging_time_step_in_config(tmp_path: Path) -> None:
+    path = tmp_path / "lagesbild.toml"
+    path.write_text('[analysis]\nemerging_time_step = 0\n', encoding="utf-8")
+    assert load_config(path).emerging_time_step == 0
+    assert PipelineConfig().emerging_time_step == 1
+    for bad in ("-1", '"1"', "1.5", "true"):
+        path.write_text(f"[analysis]\nemerging_time_step = {bad}\n", encoding="utf-8")
+        with pytest.raises(InputError, match="emerging_time_step"):
+            load_config(path)

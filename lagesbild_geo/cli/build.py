@@ -44,6 +44,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--resolution", type=int, help="H3 resolution (default 9)")
     p.add_argument("--no-clusters", action="store_true", help="skip density clusters")
     p.add_argument("--no-emerging", action="store_true", help="skip emerging hotspots")
+    p.add_argument("--emerging-time-step", metavar="N", type=int,
+                   help="previous periods in each emerging-hotspot Gi* neighbourhood "
+                        "(default 1 as ArcGIS; 0 = spatial only)")
     p.add_argument("--created-at", metavar="ISO", help="fixed creation time (byte-identical outputs)")
     p.add_argument("--out", metavar="DIR", help="output folder (default: [outputs] dir of the config)")
     p.add_argument("--store", metavar="FILE",
@@ -156,6 +159,8 @@ def _config(args: argparse.Namespace) -> Any:
         changes["clusters"] = False
     if args.no_emerging:
         changes["emerging"] = False
+    if args.emerging_time_step is not None:
+        changes["emerging_time_step"] = args.emerging_time_step
     return cfg.replace(**changes) if changes else cfg
 
 
