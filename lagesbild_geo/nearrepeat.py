@@ -36,6 +36,7 @@ from .errors import CRSError, InputError, SchemaError
 from .schema import CATEGORY_LABELS, POINT_PRECISIONS
 
 __all__ = [
+    "MAX_NEAR_PAIRS",
     "MIN_EVENTS",
     "KnoxResult",
     "distance_labels",
@@ -53,6 +54,10 @@ MIN_EVENTS = 10
 _CHUNK = 1 << 16
 #: Points per spatial strip when the near pairs are collected (bounds memory).
 _STRIP = 8192
+#: A strip whose every pair fits in this many is queried without counting first.
+_SAFE_STRIP_PAIRS = 8_000_000
+#: Most near pairs kept in memory (8 bytes each): beyond, knox refuses with advice.
+MAX_NEAR_PAIRS = 100_000_000
 _METRICS = {"manhattan": 1, "euclidean": 2}
 _NS_PER_DAY = 86_400 * 10**9
 _MONTHS_SV = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
@@ -411,6 +416,22 @@ def _distance(dx: npt.NDArray[np.float64], dy: npt.NDArray[np.float64],
     return np.hypot(dx, dy)
 
 
+def _check_pairs(total: int, xs: npt.NDArray[np.float64], ys: npt.NDArray[np.float64],
+                 radius: float) -> None:
+    if total <= MAX_NEAR_PAIRS:
+        return
+    n = xs.size
+    uniq = np.unique(np.column_stack([xs, ys]), axis=0).shape[0]
+    raise InputError(
+        f"knox: more than {MAX_NEAR_PAIRS:,} pairs of events lie closer than "
+        f"{radius:g} m (the largest finite distance edge), too many to permute in memory. "
+        f"Use a smaller largest distance edge, a shorter period or one category"
+        + (f"; note that the {n:,} events sit on only {uniq:,} distinct positions "
+           "(events placed at an area's centre are not points)" if uniq < 0.5 * n else "")
+        + "."
+    )
+
+
 def _near_pairs(
     xs: npt.NDArray[np.float64], ys: npt.NDArray[np.float64],
     d_edges: npt.NDArray[np.float64], metric: str,
@@ -428,11 +449,20 @@ def _near_pairs(
     query = radius * (1 + 1e-9) + 1e-6  # a superset; exact distances decide below
     p = _METRICS[metric]
     parts: list[list[tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]]] = [[] for _ in range(k)]
+    total = 0
     for s0 in range(0, n, _STRIP):
         s1 = min(n, s0 + _STRIP)
         h0 = int(np.searchsorted(xs, xs[s0] - query, side="left"))
         tree = cKDTree(np.column_stack([xs[h0:s1], ys[h0:s1]]))
+        size = s1 - h0
+        if size * (size - 1) // 2 > _SAFE_STRIP_PAIRS:
+            # count before materialising: many events on one position make pairs explode
+            total += (int(tree.count_neighbors(tree, query, p=p)) - size) // 2
+        _check_pairs(total, xs, ys, radius)
         pr = tree.query_pairs(query, p=p, output_type="ndarray")
+        if size * (size - 1) // 2 <= _SAFE_STRIP_PAIRS:
+            total += pr.shape[0]
+            _check_pairs(total, xs, ys, radius)
         if pr.size == 0:
             continue
         a = pr[:, 0] + h0
@@ -864,6 +894,9 @@ def knox(
         raise InputError(
             f"knox: only {n} events with a position and a time (at least {MIN_EVENTS} are needed)"
             + (f"; left out: {dropped}" if dropped else "")
+            + (". Rows placed only at a place or an area (precision 'place'/'area', e.g. the police "
+               "feed's kommun centres) are not points and are left out" if "annan precision" in dropped
+               else "")
             + ". Use a longer period or a broader category."
         )
     if seed is None:

@@ -472,3 +472,23 @@ def test_risk_zones_from_a_real_run_end_to_end():
     assert all(t.startswith("Förhöjd risk för bostadsinbrott till och med ") for t in z["text_sv"])
     last = inc["occurred_at"].max().date()
     assert (z["end_date"] >= last).all()
+
+
+def test_too_many_near_pairs_are_refused_before_memory_runs_out(monkeypatch):
+    # 300 events on 3 positions (as rows placed at a district's centre would be)
+    df = pd.DataFrame({"x": np.repeat([0.0, 500.0, 5000.0], 100), "y": 0.0,
+                       "date": pd.Timestamp("2025-01-01") + pd.to_timedelta(np.arange(300) % 50, unit="D")})
+    monkeypatch.setattr(nearrepeat, "MAX_NEAR_PAIRS", 10_000)
+    with pytest.raises(InputError, match=r"more than 10,000 pairs.*only 3 distinct positions"):
+        knox(df, distance_bands=[0, 1, 1000], time_bands=[0, 7])
+    monkeypatch.setattr(nearrepeat, "MAX_NEAR_PAIRS", 100_000)
+    r = knox(df, distance_bands=[0, 1, 1000], time_bands=[0, 7], permutations=5, seed=0)
+    assert r.n_near_pairs == 3 * 4950 + 100 * 100
+
+
+def test_area_rows_only_get_a_clear_message():
+    df = poisson(40, 1).assign(precision="area")
+    with pytest.raises(InputError, match=r"only 0 events.*precision 'place'/'area'"):
+        knox(df, distance_bands=[0, 200], time_bands=[0, 7])
+    r = knox(df, distance_bands=[0, 200], time_bands=[0, 7], precisions=None, permutations=1, seed=0)
+    assert r.n_events == 40
