@@ -978,7 +978,9 @@ def knox_html(
     Rows are distance bands, columns time bands; each cell shows ``value``
     (Knox ratio by default, with a decimal comma) and is coloured when
     ``p_value ≤ alpha``: reds for more pairs than chance (ratio > 1, 1,5, 2),
-    blue for fewer; grey when not significant. A cell's tooltip gives observed,
+    blue for fewer; grey when not significant; the "and more" bands (the rest
+    of the pairs, which take up the complement of any excess) are left white.
+    A cell's tooltip gives observed,
     expected and p. All text is HTML-escaped. Inline styles only, so the
     fragment works in Streamlit (``st.html``) and in a standalone report.
 
@@ -1019,10 +1021,11 @@ def knox_html(
     for r, label in enumerate(result.observed.index):
         parts.append(f"<tr><th {th}>{esc(str(label))}</th>")
         for c in range(obs.shape[1]):
-            bg, fg = _cell_colour(ratio[r, c], p[r, c], a)
+            last = r == obs.shape[0] - 1 or c == obs.shape[1] - 1
+            bg, fg = ("#ffffff", "#555555") if last else _cell_colour(ratio[r, c], p[r, c], a)
+            kvot = _num(ratio[r, c], 2) if math.isfinite(ratio[r, c]) else "–"
             tip = (f"Observerat {_num(float(obs[r, c]))}, förväntat {_num(exp[r, c], 1)}, "
-                   f"kvot {fmt(ratio[r, c]) if value == 'knox_ratio' else _num(ratio[r, c], 2) if math.isfinite(ratio[r, c]) else '–'}, "
-                   f"{_p_text(p[r, c])}")
+                   f"kvot {kvot}, {_p_text(p[r, c])}")
             parts.append(
                 f'<td title="{esc(tip)}" style="border:1px solid #ccc;padding:3px 6px;'
                 f'text-align:right;background:{bg};color:{fg}">{esc(fmt(shown[r, c]))}</td>')
@@ -1030,7 +1033,8 @@ def knox_html(
     parts.append("</tbody></table>")
     legend = [("#b2182b", "minst 2 gånger så vanligt"), ("#ef8a62", "1,5–2 gånger"),
               ("#fddbc7", "fler än väntat"), ("#d1e5f0", "färre än väntat"),
-              ("#f7f7f7", f"inte signifikant (p > {_num(a, 2)})")]
+              ("#f7f7f7", f"inte signifikant (p > {_num(a, 2)})"),
+              ("#ffffff", "”eller mer”-banden: resten av paren, färgas inte")]
     parts.append('<div style="font:12px sans-serif;margin:4px 0">')
     parts += [f'<span style="display:inline-block;width:11px;height:11px;background:{c};'
               f'border:1px solid #999;margin:0 3px 0 8px;vertical-align:middle"></span>{esc(t)}'
