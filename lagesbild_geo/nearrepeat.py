@@ -154,6 +154,25 @@ class KnoxResult:
     simulated: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0, 0), np.int64),
                                              repr=False)
 
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The run's parameters and sizes as plain JSON-able values (for reports and exports).
+
+        Examples
+        --------
+        >>> _example_result().metadata["distance_bands"]
+        [0.0, 1.0, 200.0, 400.0]
+        """
+        return {
+            "method": "Knox test, Monte Carlo permutation of the times",
+            "distance_bands": list(self.distance_bands), "time_bands": list(self.time_bands),
+            "intervals": "[a, b); the last edge opens an 'and more' band",
+            "metric": self.metric, "permutations": self.permutations, "seed": self.seed,
+            "whole_days": self.whole_days, "alpha": self.alpha, "category": self.category,
+            "n_events": self.n_events, "n_pairs": self.n_pairs, "n_near_pairs": self.n_near_pairs,
+            "dropped": dict(self.dropped),
+        }
+
     def raised(self, alpha: float | None = None) -> pd.DataFrame:
         """Cells where the risk is raised: ``p_value ≤ alpha`` and ``knox_ratio > 1``.
 
@@ -510,7 +529,8 @@ class _Counter:
                  thr: npt.NDArray[np.int64], span: int) -> None:
         self.pairs = pairs
         self.thr = thr
-        self.dtype = np.int16 if span < 2**15 else np.int32 if span < 2**31 else np.int64
+        big = max(span, int(thr[-1]) + 1)  # times and thresholds must fit the dtype
+        self.dtype = np.int16 if big < 2**15 else np.int32 if big < 2**31 else np.int64
         # A histogram of |Δt| (clipped at the last threshold) beats one count per
         # threshold when there are many thresholds and they are small integers.
         self.hist = thr.size > 4 and int(thr[-1]) <= 1 << 16

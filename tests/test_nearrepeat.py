@@ -492,3 +492,17 @@ def test_area_rows_only_get_a_clear_message():
         knox(df, distance_bands=[0, 200], time_bands=[0, 7])
     r = knox(df, distance_bands=[0, 200], time_bands=[0, 7], precisions=None, permutations=1, seed=0)
     assert r.n_events == 40
+
+
+def test_short_data_with_long_many_bands():
+    # 20 days of minute times (int16) against many bands up to 45 days (a threshold above int16)
+    rng = np.random.default_rng(9)
+    n = 300
+    x, y = rng.uniform(0, 2000, n), rng.uniform(0, 2000, n)
+    minutes = rng.integers(0, 20 * 1440, n)
+    df = pd.DataFrame({"x": x, "y": y, "date": DAY0 + pd.to_timedelta(minutes, unit="min")})
+    te = [0, 1, 2, 5, 10, 30, 45]
+    r = knox(df, distance_bands=[0, 300, 600], time_bands=te, permutations=3, seed=0)
+    ref = brute(x, y, minutes.astype(float), [0, 300, 600], np.asarray(te) * 1440, "manhattan")
+    np.testing.assert_array_equal(r.observed.to_numpy(), ref)
+    assert r.observed.iloc[:, -2:].to_numpy().sum() == 0
