@@ -42,6 +42,7 @@ from folium.features import GeoJsonStyleMapper
 from folium.utilities import get_obj_in_upper_tree
 from jinja2 import Template
 
+from . import hotspots as _hotspots
 from .errors import InputError
 from .grid import cells_to_str
 from .pipeline import Lagesbild
@@ -54,6 +55,7 @@ __all__ = [
     "TOO_FEW",
     "MapParts",
     "asset_links",
+    "density_layer",
     "lagesbild_map",
     "map_html",
     "map_parts",
@@ -70,10 +72,12 @@ LAYERS: dict[str, str] = {
     "districts": "Distrikt (DeSO)",
     "survey": "Trygghet (enkät)",
     "areas": "Sparade områden",
+    "density": "Täthet",
 }
 DEFAULT_LAYERS: tuple[str, ...] = ("districts", "cells", "hotspots", "areas")
 #: Drawing order (bottom to top), whatever order ``layers`` lists them in.
-_Z_ORDER: tuple[str, ...] = ("districts", "survey", "cells", "emerging", "hotspots", "clusters", "areas")
+_Z_ORDER: tuple[str, ...] = ("districts", "survey", "density", "cells", "emerging", "hotspots", "clusters",
+                             "areas")
 
 #: District choropleth measures → Swedish names.
 DISTRICT_MEASURES: dict[str, str] = {
@@ -762,6 +766,81 @@ def _areas_layer(areas: gpd.GeoDataFrame,
     return fg
 
 
+_DENSITY_COLORS = ("#fff7ec", "#fee8c8", "#fdd49e", "#fc8d59", "#e34a33", "#b30000")
+
+
+def density_layer(lb: Lagesbild, *, category: str | None = None, min_count: int | None = None,
+                  legend: list[tuple[str, list[tuple[str, str]]]] | None = None,
+                  bandwidth_m: float | None = None) -> folium.FeatureGroup:
+    """The "Täthet" layer: a kernel density surface (:func:`lagesbild_geo.hotspots.kde`) of the
+    period's point/address incidents (of one category), drawn as six quantile classes.
+
+    Cells of one class are merged into one polygon (aggregate first, geometry last), so the
+    payload stays small. Only cells with at least ``min_count`` incidents within the bandwidth
+    have a value (the surface never shows a single incident); the legend says so.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from lagesbild_geo.pipeline import Lagesbild
+    >>> rng = np.random.default_rng(0)
+    >>> inc = pd.DataFrame({"easting": 660000 + rng.normal(0, 300, 200),
+    ...                     "northing": 6580000 + rng.normal(0, 300, 200), "precision": "point"})
+    >>> e = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+    >>> lb = Lagesbild(incidents=inc, rejected=pd.DataFrame(), reports={}, cells=e, hotspots=e,
+    ...                clusters=e, emerging=e, districts=e, district_summary=pd.DataFrame())
+    >>> fg = density_layer(lb)
+    >>> fg.layer_name, len(list(fg._children))
+    ('Täthet', 1)
+    """
+    fg = folium.FeatureGroup(name=LAYERS["density"], show=True)
+    sections = legend if legend is not None else []
+    mc = lb.settings.min_count if min_count is None else int(min_count)
+    inc = _plain(lb.incidents)
+    if not isinstance(inc, pd.DataFrame) or inc.empty:
+        return fg
+    keep = np.ones(len(inc), dtype=bool)
+    period = (lb.metadata or {}).get("period")
+    if period and "occurred_at" in inc.columns:
+        t = inc["occurred_at"]
+        keep &= ((t >= pd.Timestamp(period["start"])) & (t < pd.Timestamp(period["end"]))).to_numpy(
+            dtype=bool, na_value=False)
+    if category is not None and "category" in inc.columns:
+        keep &= (inc["category"].astype("string") == category).fillna(False).to_numpy(dtype=bool)
+    dens = _hotspots.kde(inc.loc[keep], min_count=mc, bandwidth_m=bandwidth_m)
+    a = dens.attrs["kde"]
+    title = "Täthet, händelser per km²" + ("" if category is None else
+                                           f" – {CATEGORY_LABELS.get(category, category)}")
+    note = (f"Visas där minst {mc} händelser finns inom {_fmt_int(round(a['bandwidth_m']))} m "
+            "(kärntäthet)")
+    if dens.empty:
+        sections.append((title, [("#ffffff", note)]))
+        return fg
+    c = float(a["cell_size_m"])
+    x0, y0 = a["origin"]
+    col = np.rint((dens["easting"].to_numpy() - x0) / c - 0.5)
+    row = np.rint((dens["northing"].to_numpy() - y0) / c - 0.5)
+    squares = shapely.box(x0 + col * c, y0 + row * c, x0 + (col + 1) * c, y0 + (row + 1) * c)
+    v = dens["density_per_km2"].to_numpy(dtype="float64")
+    breaks = _bins(v, len(_DENSITY_COLORS))
+    klass = _classify(v, breaks)
+    labels = _class_labels(breaks, float(v.min()), float(v.max()), lambda z: _fmt_num(z, 0))
+    used = sorted(set(klass.tolist()))
+    polys = [shapely.coverage_union_all(squares[klass == k]) for k in used]
+    shapes = gpd.GeoDataFrame(geometry=polys, crs="EPSG:3006").to_crs("EPSG:4326")
+    ids = [f"t{k}" for k in used]
+    props = pd.DataFrame({"tathet": [f"{labels[k]} per km²" for k in used]})
+    colour = {f"t{k}": _DENSITY_COLORS[min(k, len(_DENSITY_COLORS) - 1)] for k in used}
+    _GeoJson(
+        _feature_collection(shapes, props, ids, simplify=_SIMPLIFY_DEG / 4),
+        name=LAYERS["density"],
+        style_function=lambda f: _style(colour[f["id"]], fill_opacity=0.55, weight=0),
+        tooltip=folium.GeoJsonTooltip(fields=["tathet"], aliases=["Täthet:"], sticky=False),
+    ).add_to(fg)
+    sections.append((title, [*[(colour[f"t{k}"], labels[k]) for k in used], ("#ffffff", note)]))
+    return fg
+
+
 def _bounds(lb: Lagesbild, areas: gpd.GeoDataFrame | None) -> list[list[float]] | None:
     for g in (lb.districts, lb.cells, areas):
         if g is not None and isinstance(g, gpd.GeoDataFrame) and len(g) and "geometry" in g:
@@ -794,7 +873,7 @@ def lagesbild_map(
         The picture to draw (from :func:`lagesbild_geo.pipeline.build_lagesbild`).
     layers
         Layer ids to include (see :data:`LAYERS`): ``"districts"``, ``"survey"``,
-        ``"cells"``, ``"emerging"``, ``"hotspots"``, ``"clusters"``, ``"areas"``; drawn
+        ``"density"``, ``"cells"``, ``"emerging"``, ``"hotspots"``, ``"clusters"``, ``"areas"``; drawn
         bottom to top in that order, whatever order they are given in.
     areas
         Saved areas indexed by id with ``name`` (and ``n_measures``), e.g.
@@ -952,6 +1031,8 @@ def map_parts(
             fg = _districts_layer(lagesbild, measure=district_measure, min_count=mc, legend=sections)
         elif layer == "survey":
             fg = _survey_layer(lagesbild, min_respondents=settings.min_respondents, legend=sections)
+        elif layer == "density":
+            fg = density_layer(lagesbild, category=category, min_count=mc, legend=sections)
         else:
             fg = _areas_layer(areas if areas is not None else gpd.GeoDataFrame(geometry=[]),
                               legend=sections)
