@@ -1114,7 +1114,7 @@ def _build_metadata(lb: Lagesbild, layers: Mapping[str, gpd.GeoDataFrame], info:
         if isinstance(rep, Mapping):
             reports[Path(str(name)).name] = {k: _json_value(rep[k]) for k in
                                              ("rows_read", "placed", "pending", "rejected") if k in rep}
-    method = {k: v for k, v in settings.to_dict().items() if k not in ("extra",)}
+    method = {k: v for k, v in settings.to_dict().items() if k not in ("extra", "limits")}
     for k in ("method", "parameters", "hotspot_parameters"):
         if isinstance(meta.get(k), Mapping):
             method[k] = _json_value(dict(meta[k]))
