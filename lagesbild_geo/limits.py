@@ -370,15 +370,16 @@ def check_vertices(geoms: Any, *, name: str, labels: Iterable[object] | None = N
                    limits: Limits | None = None) -> None:
     """Refuse polygons with more vertices than ``limits.max_polygon_vertices``.
 
-    Counted per polygon (each part of a MultiPolygon on its own, holes included).
+    Counted per polygon (each part of a MultiPolygon on its own, holes included; the
+    closing point of a ring repeats its first and is not counted).
 
     Examples
     --------
     >>> import shapely
-    >>> check_vertices([shapely.box(0, 0, 1, 1)], name="d.geojson", limits=Limits(max_polygon_vertices=4))
+    >>> check_vertices([shapely.box(0, 0, 1, 1)], name="d.geojson", limits=Limits(max_polygon_vertices=3))
     Traceback (most recent call last):
     ...
-    lagesbild_geo.errors.InputError: d.geojson: feature 1 has a polygon with 5 vertices, more than the limit of 4 (a limit of lagesbild_geo.limits.Limits: raise it with Limits(max_polygon_vertices=...) if the file is genuine). Simplify it first (QGIS: Vector → Geometry Tools → Simplify, tolerance 1 m), or check that it is the right file.
+    lagesbild_geo.errors.InputError: d.geojson: feature 1 has a polygon with 4 vertices, more than the limit of 3 (a limit of lagesbild_geo.limits.Limits: raise it with Limits(max_polygon_vertices=...) if the file is genuine). Simplify it first (QGIS: Vector → Geometry Tools → Simplify, tolerance 1 m), or check that it is the right file.
     """
     lim = limits or DEFAULT_LIMITS
     arr = np.asarray(geoms, dtype=object)
@@ -389,7 +390,9 @@ def check_vertices(geoms: Any, *, name: str, labels: Iterable[object] | None = N
     if int(np.max(total, initial=0)) <= lim.max_polygon_vertices:
         return  # no feature, let alone one of its polygons, has that many
     parts, index = shapely.get_parts(arr, return_index=True)
-    counts = shapely.get_num_coordinates(parts)
+    rings = np.where(shapely.get_type_id(parts) == 3,
+                     1 + np.maximum(shapely.get_num_interior_rings(parts), 0), 0)
+    counts = shapely.get_num_coordinates(parts) - rings
     bad = np.flatnonzero(counts > lim.max_polygon_vertices)
     if not len(bad):
         return

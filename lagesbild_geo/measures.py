@@ -49,8 +49,9 @@ from pyproj import Transformer
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from . import _store_schema
-from .errors import ConflictError, NotFoundError, StoreError, ValidationError
+from . import _geometry, _store_schema
+from .errors import ConflictError, InputError, NotFoundError, StoreError, ValidationError
+from .limits import DEFAULT_LIMITS, check_vertices
 from .schema import CATEGORIES, CATEGORY_LABELS, fold
 
 if TYPE_CHECKING:
@@ -390,7 +391,16 @@ def validate_geometry(value: object, *, field_name: str = "geometry"
                           f"{maxy:.4f}; expected lon {lon0}–{lon1}, lat {lat0}–{lat1}); "
                           + hint_en,
                        f"ligger utanför Sverige; {hint_sv}")], notes
-    if not geom.is_valid:
+    try:
+        check_vertices([geom], name="the area", limits=DEFAULT_LIMITS)
+    except InputError:
+        n = int(shapely.get_num_coordinates(geom))
+        lim = DEFAULT_LIMITS.max_polygon_vertices
+        return None, [(f, f"has a polygon with more than {lim:,} vertices ({n:,} points); simplify "
+                          "it first (QGIS: Vector → Geometry Tools → Simplify, tolerance 1 m)",
+                       f"har en polygon med fler än {lim:,} hörn ({n:,} punkter); förenkla den "
+                       "först (QGIS: Vektor → Geometriverktyg → Förenkla, tolerans 1 m)")], notes
+    if not bool(_geometry.is_valid(geom)):
         reason = shapely.is_valid_reason(geom)
         repaired = shapely.make_valid(geom)
         polys = [g for g in getattr(repaired, "geoms", [repaired])
