@@ -244,7 +244,8 @@ def _sniff_delimiter(lines: list[str]) -> str:
     best, best_key = ",", (0, 0)
     for delim in _DELIMITERS:
         try:
-            counts = [len(r) for r in csv.reader(lines, delimiter=delim) if r]
+            # each line on its own: an unclosed quote must not swallow the lines after it
+            counts = [len(r) for ln in lines for r in csv.reader([ln], delimiter=delim) if r]
         except csv.Error:
             continue
         if not counts:
@@ -394,7 +395,8 @@ def _python_csv(body: bytes, ncol: int, names: list[str], delimiter: str, name: 
             records.append(r)
     except csv.Error as exc:  # e.g. a field beyond the csv module's own size limit
         if "field larger than field limit" in str(exc):
-            raise cell_too_long(name, header_line + reader.line_num, "?",
+            row, column = _unclosed_quote(body, delimiter, names)
+            raise cell_too_long(name, header_line + row if row else None, column,
                                 csv.field_size_limit(), limits) from None
         raise InputError(f"{name} cannot be read as CSV near line {header_line + reader.line_num} "
                          f"({exc}). Check the quotes (\") in that line, or export the file again."
@@ -410,6 +412,17 @@ def _python_csv(body: bytes, ncol: int, names: list[str], delimiter: str, name: 
     generated = [f"c{i}" for i in range(ncol)]
     table = pa.table({g: pa.array(c, type=pa.string()) for g, c in zip(generated, cols, strict=True)})
     return table, names
+
+
+def _unclosed_quote(body: bytes, delimiter: str, names: list[str]) -> tuple[int | None, str]:
+    """(1-based line within ``body``, column name) of the first line with an odd number of
+    quotes: where a quoted value that never ends begins. (None, "?") when there is none."""
+    for i, line in enumerate(body.split(b"\n"), start=1):
+        if line.count(b'"') % 2:
+            text = line.decode("utf-8", errors="replace")
+            j = text.count(delimiter, 0, text.index('"'))
+            return i, names[j] if j < len(names) else f"column_{j + 1}"
+    return None, "?"
 
 
 def _check_cells(table: pa.Table, names: list[str], source_row: np.ndarray, name: str,

@@ -188,7 +188,7 @@ def check_zip(zf: zipfile.ZipFile, *, name: str, limits: Limits | None = None,
     if total > lim.ratio_from_bytes and total > lim.max_zip_ratio * max(packed, 1):
         raise InputError(
             f"{name}: the {what} unpacks to {_mb(total)} from {_mb(packed)}, "
-            f"{total / max(packed, 1):,.0f} times its packed size: that is a zip bomb, not a data "
+            f"{_fmt(total / max(packed, 1))} times its packed size: that is a zip bomb, not a data "
             f"export (real data packs 5–20 times; the limit is {lim.max_zip_ratio:g} "
             f"{_HOW.format(field='max_zip_ratio')}). Nothing was unpacked.")
     for i in infos:
