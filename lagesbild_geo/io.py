@@ -846,7 +846,8 @@ def _read_excel(
         return _text_rows_to_frame(rows_fast, name, chosen_fast, names_fast, hint, warn_fast, limits)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError) as exc:
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError,
+            AttributeError, IndexError, ET.ParseError) as exc:
         raise InputError(
             f"{name} cannot be opened as an Excel .xlsx workbook ({type(exc).__name__}: {exc}). "
             "The file is corrupt or not really .xlsx: open it in Excel and save it again as "
@@ -963,12 +964,17 @@ def _read_geo(path: Path, name: str, layer: str | None,
     except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
         raise InputError(f"{name} cannot be read as a GIS layer ({exc}).") from None
     check_table(len(gdf), len(gdf.columns), name=name, limits=limits)
+    if not isinstance(gdf, gpd.GeoDataFrame) and path.suffix.lower() not in _GEO_EXT | {".json"}:
+        raise InputError(
+            f"{name} holds GeoJSON but its name ends in {path.suffix or '(nothing)'}, so it is not "
+            "read as a map layer. Rename it to .geojson and read it again.")
     fmt = {".gpkg": "gpkg", ".shp": "shapefile", ".geojson": "geojson", ".json": "geojson",
            ".fgb": "flatgeobuf"}.get(path.suffix.lower(), "gis")
     info = {
         "format": fmt, "encoding": None, "delimiter": None, "decimal": ".", "thousands": None,
         "sheet": None, "layer": chosen if chosen is not None else (layers[0] if layers else None),
-        "layers": layers, "header_row": None, "crs": None if gdf.crs is None else gdf.crs.to_string(),
+        "layers": layers, "header_row": None,
+        "crs": None if getattr(gdf, "crs", None) is None else gdf.crs.to_string(),
         "source_row": np.arange(1, len(gdf) + 1, dtype=np.int64), "warnings": warnings,
     }
     return gdf, info
