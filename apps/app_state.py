@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -62,6 +63,18 @@ ROLE_EDITOR = "redaktör"
 ROLE_READER = "läsare"
 
 WEEKDAYS_SV = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=])")
+
+
+def md_escape(text: object) -> str:
+    """Text to put into ``st.markdown`` as it is: names other people typed (areas, user
+    names) must not turn into links, images, colours or emphasis for everyone else.
+
+    Streamlit already escapes HTML in markdown; this escapes the markdown itself.
+    """
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 def category_label(cat: str) -> str:

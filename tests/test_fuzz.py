@@ -853,3 +853,29 @@ def test_app_police_package_import_refuses_a_zip_bomb(tmp_path: Path,
     assert "zip bomb" in text and "Traceback" not in text
     unpacked = sum(f.stat().st_size for f in (tmp_path / "uppladdat").rglob("*") if f.is_file())
     assert unpacked < 1_000_000  # only the small zip itself was stored
+
+
+def test_area_names_are_not_markdown_for_other_users(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """An area name is shown as typed on the Områden page: no image fetched, no link, no colour."""
+    pytest.importorskip("streamlit")
+    from streamlit.testing.v1 import AppTest
+
+    sys.path.insert(0, str(ROOT / "apps"))
+    import app_state
+
+    store = tmp_path / "s.sqlite"
+    monkeypatch.setenv("LAGESBILD_STORE", str(store))
+    monkeypatch.setenv("LAGESBILD_TILES", "none")
+    name = "![spår](http://127.0.0.1:9/x.png) :red[Torget] <b>fet</b>"
+    with MeasureStore(store, user="[länk](http://127.0.0.1:9)") as s:
+        s.add_area(name=name, geometry=WKT)
+    at = AppTest.from_file(str(ROOT / "apps" / "lagesbild_app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("app_pages/omraden.py")
+    at.run()
+    assert not at.exception
+    shown = [m.value for m in at.markdown if "spår" in m.value]
+    assert shown and all(app_state.md_escape(name) in v for v in shown)
+    assert app_state.md_escape(name) == ("\\!\\[spår\\]\\(http\\://127\\.0\\.0\\.1\\:9/x\\.png\\) "
+                                         "\\:red\\[Torget\\] \\<b\\>fet\\</b\\>")
