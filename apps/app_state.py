@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -520,9 +521,22 @@ _CLEANUP_EVERY_S = 600
 
 def upload_root() -> Path:
     """Where uploaded files are kept, one folder per session: env ``LAGESBILD_UPLOADS`` or
-    ``lagesbild_uploads`` in the system's temporary folder."""
-    return Path(os.environ.get("LAGESBILD_UPLOADS")
-                or Path(tempfile.gettempdir()) / "lagesbild_uploads")
+    ``lagesbild_uploads-<user id>`` in the system's temporary folder."""
+    env = os.environ.get("LAGESBILD_UPLOADS")
+    if env:
+        return Path(env)
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f"lagesbild_uploads-{uid}"
+
+
+def _own_folder(path: Path) -> bool:
+    """A real folder of ours (not a symlink or another user's folder in a shared /tmp)."""
+    try:
+        st_ = path.lstat()
+    except OSError:
+        return False
+    mine = not hasattr(os, "getuid") or st_.st_uid == os.getuid()
+    return stat.S_ISDIR(st_.st_mode) and mine
 
 
 def _session_id() -> str:
@@ -561,7 +575,7 @@ def cleanup_uploads(root: Path | None = None, *, max_age_s: float = UPLOAD_MAX_A
     now = time.time() if now is None else now
     gone: list[Path] = []
     candidates: list[tuple[Path, bool]] = []
-    if root.is_dir():
+    if _own_folder(root):
         candidates += [(d, True) for d in root.iterdir() if d.is_dir()]
     legacy = Path(tempfile.gettempdir())
     with contextlib.suppress(OSError):
@@ -603,8 +617,11 @@ def _upload_dir() -> Path:
     if not d or not Path(d).is_dir():
         root = upload_root()
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = root / _session_id()
-        path.mkdir(exist_ok=True, mode=0o700)
+        if _own_folder(root):
+            path = root / _session_id()
+            path.mkdir(exist_ok=True, mode=0o700)
+        else:  # someone else's folder of that name: a private one instead
+            path = Path(tempfile.mkdtemp(prefix="lagesbild_upload_"))
         d = str(path)
         st.session_state["upload_dir"] = d
     with contextlib.suppress(OSError):
