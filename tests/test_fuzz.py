@@ -297,6 +297,10 @@ def test_limit_json_depth(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"nested 500\d levels deep, more than the limit of 64"):
         lio.read_incidents(p)
     assert load_json('{"a": "[[[[["}', name="x") == {"a": "[[[[["}
+    from lagesbild_geo.limits import json_depth
+
+    assert json_depth(b'{"a": "x\\"[[[", "b": [[1]]}') == 3  # an escaped quote stays in its string
+    assert json_depth(b'{"a": "x\\\\", "b": [[[1]]]}') == 4  # an escaped backslash ends it
 
 
 def test_limit_zip_members_size_and_names(tmp_path: Path) -> None:
