@@ -2248,6 +2248,8 @@ def read_incidents(
         "axes_swapped": bool(first_guess.swapped) if first_guess else False,
         "swapped_rows": int(swapped_rows),
         "encoding": info.get("encoding"),
+        "redecoded_rows": [int(r) for r in info.get("redecoded_rows") or []],
+        "line_endings": info.get("line_endings"),
         "delimiter": info.get("delimiter"),
         "decimal": info.get("decimal"),
         "sheet": info.get("sheet"),

@@ -108,6 +108,7 @@ def test_utf8_file_with_cp1252_rows_is_decoded_per_row(tmp_path: Path, pad_kb: i
     assert r.report["encoding"] == "utf-8"
     note = [w for w in r.report["warnings"] if "not valid UTF-8" in w]
     assert len(note) == 1 and f"line(s) {bad_line}." in note[0]
+    assert r.report["redecoded_rows"] == [bad_line]
     _, info = lio.read_table(p)
     assert info["redecoded_rows"] == [bad_line]
 
