@@ -17,7 +17,12 @@ import hashlib
 import hmac
 import logging
 import os
+import re
+import shutil
+import stat
 import tempfile
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +64,18 @@ ROLE_EDITOR = "redaktör"
 ROLE_READER = "läsare"
 
 WEEKDAYS_SV = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=])")
+
+
+def md_escape(text: object) -> str:
+    """Text to put into ``st.markdown`` as it is: names other people typed (areas, user
+    names) must not turn into links, images, colours or emphasis for everyone else.
+
+    Streamlit already escapes HTML in markdown; this escapes the markdown itself.
+    """
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 def category_label(cat: str) -> str:
@@ -132,6 +149,100 @@ class Access:
         return self.role == ROLE_EDITOR
 
 
+class SignInThrottle:
+    """Failed sign-ins per user name: a growing wait, then a temporary lock.
+
+    Shared by every session of the app (one instance behind ``st.cache_resource``), so a
+    new browser tab or a rerun does not reset it. After ``free`` failures for a name each
+    new attempt must wait 1, 2, 4 … seconds (at most ``max_wait_s``) after the last one;
+    after ``lock_after`` failures within ``window_s`` the name is locked for ``lock_s``.
+    Failures over all names together also slow every attempt down (someone trying many
+    names). A successful sign-in clears the name. Every failure and lock is logged.
+    Names are compared without case or surrounding spaces (å, ä, ö stay letters).
+
+    Examples
+    --------
+    >>> t = SignInThrottle(clock=lambda: 100.0)
+    >>> [t.failure("Lisa") for _ in range(2)][-1], t.wait_s("lisa")
+    (2, 0.0)
+    >>> t.failure("Lisa"), t.wait_s(" LISA ")
+    (3, 1.0)
+    >>> t.failure("Lisa"), t.wait_s("Lisa")
+    (4, 2.0)
+    """
+
+    def __init__(self, *, free: int = 3, lock_after: int = 10, window_s: float = 900.0,
+                 lock_s: float = 900.0, max_wait_s: float = 60.0, global_free: int = 30,
+                 clock: Any = None) -> None:
+        self.free, self.lock_after, self.window_s = free, lock_after, window_s
+        self.lock_s, self.max_wait_s, self.global_free = lock_s, max_wait_s, global_free
+        self.clock = clock or time.time
+        self._lock = threading.Lock()
+        self._fails: dict[str, list[float]] = {}
+        self._locked_until: dict[str, float] = {}
+        self._all: list[float] = []
+
+    @staticmethod
+    def key(name: str) -> str:
+        return " ".join(str(name).split()).casefold()
+
+    def _recent(self, times: list[float], now: float) -> list[float]:
+        return [t for t in times if now - t < self.window_s]
+
+    def wait_s(self, name: str) -> float:
+        """Seconds before ``name`` may try again (0: now; the lock's remainder when locked)."""
+        with self._lock:
+            now = self.clock()
+            k = self.key(name)
+            until = self._locked_until.get(k, 0.0)
+            if until > now:
+                return until - now
+            fails = self._recent(self._fails.get(k, []), now)
+            wait = 0.0
+            if len(fails) >= self.free:
+                step = min(self.max_wait_s, 2.0 ** (len(fails) - self.free))
+                wait = fails[-1] + step - now
+            every = self._recent(self._all, now)
+            if len(every) > self.global_free:
+                step = min(self.max_wait_s, 2.0 ** ((len(every) - self.global_free) // 5))
+                wait = max(wait, every[-1] + step - now)
+            return max(0.0, wait)
+
+    def is_locked(self, name: str) -> bool:
+        with self._lock:
+            return self._locked_until.get(self.key(name), 0.0) > self.clock()
+
+    def failure(self, name: str) -> int:
+        """Record a failed sign-in; returns the failures of that name within the window."""
+        with self._lock:
+            now = self.clock()
+            k = self.key(name)
+            fails = [*self._recent(self._fails.get(k, []), now), now]
+            self._fails[k] = fails
+            self._all = [*self._recent(self._all, now), now]
+            if len(fails) >= self.lock_after:
+                self._locked_until[k] = now + self.lock_s
+                self._fails[k] = []
+                log.warning("Sign-in for %r locked for %.0f min after %d failed attempts.",
+                            name, self.lock_s / 60, len(fails))
+            else:
+                log.warning("Failed sign-in for %r (%d within %.0f min).", name, len(fails),
+                            self.window_s / 60)
+            return len(fails)
+
+    def success(self, name: str) -> None:
+        with self._lock:
+            k = self.key(name)
+            self._fails.pop(k, None)
+            self._locked_until.pop(k, None)
+
+
+@st.cache_resource(show_spinner=False)
+def sign_in_throttle() -> SignInThrottle:
+    """The app's one :class:`SignInThrottle` (shared by every session)."""
+    return SignInThrottle()
+
+
 def _passwords() -> dict[str, str]:
     """``{role: password}`` from ``st.secrets["lagesbild"]["passwords"]``; empty when not configured."""
     pw = _secret("lagesbild", "passwords")
@@ -188,16 +299,35 @@ def access() -> Access:
         password = st.text_input("Lösenord", type="password")
         ok = st.form_submit_button("Logga in")
     if ok:
-        role = next((r for r, p in pw.items()
-                     if hmac.compare_digest(password.encode(), p.encode())), None)
+        throttle = sign_in_throttle()
+        wait = throttle.wait_s(name) if name.strip() else 0.0
         if not name.strip():
             st.error("Skriv ditt namn: det sparas i ändringshistoriken när du ändrar något.")
-        elif role is None:
-            st.error("Fel lösenord. Fråga den som administrerar appen om lösenordet för din roll.")
+        elif wait > 0 and throttle.is_locked(name):
+            log.warning("Sign-in attempt for %r while locked.", name)
+            st.error(f"Inloggningen för {name.strip()} är spärrad i {max(1, round(wait / 60))} "
+                     "minut(er) efter för många felaktiga lösenord. Försök igen senare, och "
+                     "kontakta den som administrerar appen om det inte var du.")
+        elif wait > 0:
+            log.warning("Sign-in attempt for %r too soon after failures.", name)
+            st.error(f"För många felaktiga försök. Vänta {max(1, round(wait))} sekund(er) innan "
+                     "du försöker igen.")
         else:
-            acc = Access(user=name.strip(), role=role, open_mode=False)
-            st.session_state["access"] = acc
-            st.rerun()
+            roles = [r for r, p in pw.items()
+                     if hmac.compare_digest(password.encode(), p.encode())]
+            role = roles[0] if roles else None
+            if role is None:
+                n = throttle.failure(name)
+                left = throttle.lock_after - n
+                st.error("Fel lösenord. Fråga den som administrerar appen om lösenordet för din "
+                         "roll." + (f" Efter {left} försök till spärras inloggningen en stund."
+                                    if 0 < left <= 5 else ""))
+            else:
+                throttle.success(name)
+                log.info("Signed in: %r as %s.", name.strip(), role)
+                acc = Access(user=name.strip(), role=role, open_mode=False)
+                st.session_state["access"] = acc
+                st.rerun()
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises
 
@@ -384,11 +514,118 @@ def use_example() -> None:
     st.session_state.pop("sources", None)
 
 
+#: Uploads older than this are deleted even when their session still looks active.
+UPLOAD_MAX_AGE_S = 24 * 3600
+_CLEANUP_EVERY_S = 600
+
+
+def upload_root() -> Path:
+    """Where uploaded files are kept, one folder per session: env ``LAGESBILD_UPLOADS`` or
+    ``lagesbild_uploads-<user id>`` in the system's temporary folder."""
+    env = os.environ.get("LAGESBILD_UPLOADS")
+    if env:
+        return Path(env)
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f"lagesbild_uploads-{uid}"
+
+
+def _own_folder(path: Path) -> bool:
+    """A real folder of ours (not a symlink or another user's folder in a shared /tmp)."""
+    try:
+        st_ = path.lstat()
+    except OSError:
+        return False
+    mine = not hasattr(os, "getuid") or st_.st_uid == os.getuid()
+    return stat.S_ISDIR(st_.st_mode) and mine
+
+
+def _session_id() -> str:
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+        ctx = get_script_run_ctx(suppress_warning=True)
+        if ctx is not None and ctx.session_id:
+            return "".join(ch for ch in str(ctx.session_id) if ch.isalnum() or ch == "-")
+    except Exception:  # no runtime (tests, bare mode)
+        pass
+    return str(st.session_state.setdefault("_upload_session", os.urandom(8).hex()))
+
+
+def _session_is_active(session_id: str) -> bool | None:
+    """True/False from Streamlit's runtime; None when it cannot tell (AppTest, bare mode)."""
+    try:
+        from streamlit import runtime
+
+        if not runtime.exists():
+            return None
+        return bool(runtime.get_instance().is_active_session(session_id))
+    except Exception:
+        return None
+
+
+def cleanup_uploads(root: Path | None = None, *, max_age_s: float = UPLOAD_MAX_AGE_S,
+                    keep: str | None = None, now: float | None = None) -> list[Path]:
+    """Delete the upload folders of sessions that have ended, and any older than a day.
+
+    Also removes the per-session temporary folders older versions of the app left
+    (``lagesbild_upload_*`` in the temporary folder) once they are a day old. Returns
+    what was deleted.
+    """
+    root = upload_root() if root is None else root
+    now = time.time() if now is None else now
+    gone: list[Path] = []
+    candidates: list[tuple[Path, bool]] = []
+    if _own_folder(root):
+        candidates += [(d, True) for d in root.iterdir() if d.is_dir()]
+    legacy = Path(tempfile.gettempdir())
+    with contextlib.suppress(OSError):
+        candidates += [(d, False) for d in legacy.glob("lagesbild_upload_*") if d.is_dir()]
+    for d, per_session in candidates:
+        if keep is not None and d.name == keep:
+            continue
+        try:
+            age = now - d.stat().st_mtime
+        except OSError:
+            continue
+        ended = per_session and _session_is_active(d.name) is False
+        if age > max_age_s or (ended and age > 60):
+            shutil.rmtree(d, ignore_errors=True)
+            gone.append(d)
+    if gone:
+        log.info("Deleted %d upload folder(s) of ended or day-old sessions.", len(gone))
+    return gone
+
+
+@st.cache_resource(show_spinner=False)
+def _cleanup_clock() -> dict[str, float]:
+    return {"last": 0.0}
+
+
+def cleanup_uploads_now_and_then() -> None:
+    """Run :func:`cleanup_uploads` at app start and then at most every ten minutes."""
+    clock = _cleanup_clock()
+    now = time.time()
+    if now - clock.get("last", 0.0) < _CLEANUP_EVERY_S:
+        return
+    clock["last"] = now
+    with contextlib.suppress(OSError):
+        cleanup_uploads(keep=_session_id(), now=now)
+
+
 def _upload_dir() -> Path:
     d = st.session_state.get("upload_dir")
     if not d or not Path(d).is_dir():
-        d = tempfile.mkdtemp(prefix="lagesbild_upload_")
+        root = upload_root()
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if _own_folder(root):
+            path = root / _session_id()
+            path.mkdir(exist_ok=True, mode=0o700)
+        else:  # someone else's folder of that name: a private one instead
+            path = Path(tempfile.mkdtemp(prefix="lagesbild_upload_"))
+        d = str(path)
         st.session_state["upload_dir"] = d
+    with contextlib.suppress(OSError):
+        os.utime(d)  # in use: not a day-old folder
     return Path(d)
 
 
@@ -1245,6 +1482,17 @@ def ingest_tables(report: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
 def rejected_csv(rejected: pd.DataFrame) -> bytes:
     """Rejected rows as CSV for Swedish Excel (UTF-8 with BOM, semicolon)."""
     return rejected.to_csv(index=False, sep=";").encode("utf-8-sig")
+
+
+def rejected_download(acc: Access, rejected: pd.DataFrame, *, file_name: str, key: str) -> None:
+    """The download of rejected rows, for redaktörer only: the rows are raw source data
+    (individual incidents with their positions, free text), which a läsare may not take."""
+    if not acc.can_edit:
+        st.caption("Avvisade rader kan bara laddas ner av redaktörer: de innehåller enskilda "
+                   "händelser ur filen.")
+        return
+    st.download_button("Ladda ner avvisade rader (CSV)", data=rejected_csv(rejected),
+                       file_name=file_name, mime="text/csv", key=key)
 
 
 def staged() -> dict[str, list[Source]]:

@@ -20,6 +20,7 @@ import app_state  # noqa: E402
 
 st.set_page_config(page_title="Lägesbild", page_icon=":material/map:", layout="wide")
 
+app_state.cleanup_uploads_now_and_then()  # uploads of ended sessions, and any older than a day
 access = app_state.access()
 
 pages = [

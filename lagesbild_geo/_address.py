@@ -31,7 +31,7 @@ _TRANSLATE = str.maketrans(
     {
         "å": "a", "ä": "a", "ö": "o", "æ": "a", "ø": "o", "é": "e", "è": "e", "ê": "e",
         "ü": "u", "á": "a", "à": "a", "ó": "o", "í": "i", "ß": "ss",
-        "\u00a0": " ", "\u2013": "-", "\u2014": "-",
+        "\u00a0": " ", "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-",
     }
 )
 
@@ -104,6 +104,8 @@ _SUFFIX_ABBREV_GATAN = ((_VG, r"\1vgatan "), *_SUFFIX_ABBREV[1:])
 _WORD_ABBREV = {"gt": "gatan", "vg": "vagen"}
 # House-number ranges and lists: "12-14", "12 - 14", "12/14" -> "12".
 _RANGE = re.compile(r"(\d+)\s*[-/&]\s*\d+")
+#: A minus sign stuck to the first number ("Almvägen -5"): not a house number.
+_NEGATIVE = re.compile(r"(?:^|\s)-(\d+)")
 _TOKEN = re.compile(r"\d+|[a-z]+|,")
 
 #: Street-name endings, longest first, used to compare the distinctive part of a name.
@@ -244,8 +246,12 @@ def _parse_full(text: object) -> ParsedAddress:
 
 def _parse_folded(s: str, *, gatan_reading: bool) -> ParsedAddress:
     s = _expand(s, gatan_reading=gatan_reading)
+    negative = False
     if "-" in s or "/" in s or "&" in s:
         s = _RANGE.sub(r"\1", s)
+        first = re.search(r"\d", s)
+        neg = _NEGATIVE.search(s)
+        negative = neg is not None and first is not None and neg.start(1) == first.start()
     tokens = _TOKEN.findall(s.replace(".", " ").replace(":", " "))
     n = len(tokens)
     i = 0
@@ -261,7 +267,9 @@ def _parse_folded(s: str, *, gatan_reading: bool) -> ParsedAddress:
     number = 0
     letter = ""
     seen_comma = False
-    if i < n and tokens[i].isdigit() and street:
+    if negative and i < n and tokens[i].isdigit() and street:
+        i += 1  # "-5" is no house number: the street without one (never "Almvägen 5")
+    elif i < n and tokens[i].isdigit() and street:
         tok = tokens[i]
         # House numbers have at most 4 digits; "64530" right after the street is a postcode.
         if len(tok.lstrip("0")) <= 4:

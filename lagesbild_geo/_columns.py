@@ -14,10 +14,15 @@ has the word "brottsdatum").
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 
 from .errors import SchemaError
 from .schema import fold
+
+#: ``fold`` of column names, cached: every role looks at every column (a file with
+#: thousands of columns would otherwise fold each name once per role).
+_fold_name = functools.lru_cache(maxsize=65_536)(fold)
 
 __all__ = ["INCIDENT_ALIASES", "find_column", "find_columns", "normalise_aliases"]
 
@@ -147,18 +152,20 @@ def find_column(
     """
     cols = [c for c in columns]
     excluded = {str(e) for e in exclude}
-    folded = [(str(c), fold(c)) for c in cols if str(c) not in excluded]
+    folded = [(str(c), _fold_name(str(c))) for c in cols if str(c) not in excluded]
+    words = [frozenset(f.split()) for _, f in folded]
     tiers = normalise_aliases(aliases)
     for exact in (True, False):
         for tier in tiers:
             hits: list[str] = []
-            for name, f in folded:
+            usable = [(a, frozenset(a.split())) for a in tier if len(a) > 1 or a in "xy"]
+            for (name, f), w in zip(folded, words, strict=True):
                 if not f:
                     continue
                 if exact:
                     ok = f in tier
                 else:
-                    ok = any(_contains_words(f, a) for a in tier if len(a) > 1 or a in "xy")
+                    ok = any(aw <= w and _contains_words(f, a) for a, aw in usable)
                 if ok and name not in hits:
                     hits.append(name)
             if len(hits) == 1:

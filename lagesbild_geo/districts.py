@@ -32,8 +32,12 @@ import shapely
 from pyproj import CRS
 from scipy import ndimage
 
+from . import _geometry
+from .crs import detect_crs as _detect_crs
+from .crs import to_wgs84 as _to_wgs84
 from .errors import CRSError, InputError, SchemaError
 from .hotspots import change
+from .limits import Limits, check_vertices
 from .schema import CATEGORIES, CATEGORY_LABELS, fold
 
 __all__ = [
@@ -288,6 +292,61 @@ def _guess_crs(geoms: npt.NDArray[Any], source: str) -> tuple[CRS, bool]:
     )
 
 
+#: Sweden with a margin (lon/lat): a layer read with its declared CRS should lie in it.
+_SWEDEN_BOX = (9.0, 54.0, 25.5, 70.5)
+
+
+def _check_declared_crs(geoms: npt.NDArray[Any], crs: CRS, source: str, *, given: bool) -> None:
+    """Refuse a declared CRS that contradicts the coordinate values.
+
+    A GeoJSON that says EPSG:3006 but holds lon/lat degrees would put every district in
+    the Gulf of Guinea and every incident outside all districts. When the values fit
+    another Swedish CRS better (the ranges of :func:`lagesbild_geo.crs.detect_crs`) and,
+    read with the declared CRS, most of the layer lies outside Sweden, both are named
+    with the fix.
+    """
+    epsg = crs.to_epsg()
+    if epsg is None:
+        return
+    xy = shapely.get_coordinates(geoms)
+    if not len(xy):
+        return
+    if len(xy) > 20_000:
+        xy = xy[:: len(xy) // 20_000 + 1]
+    try:
+        guess = _detect_crs(xy[:, 0], xy[:, 1], crs=epsg, names=("x", "y"))
+    except CRSError:
+        return
+    marker = " Warning: the values look like "
+    if marker not in guess.note:
+        return
+    seen = guess.note.split(marker, 1)[1].split(", not ", 1)[0]
+    try:
+        lon, lat = (xy[:, 0], xy[:, 1]) if epsg == 4326 else _to_wgs84(xy[:, 0], xy[:, 1],
+                                                                        f"EPSG:{epsg}")
+    except Exception:  # pyproj refuses values far outside the CRS: certainly not in Sweden
+        lon = lat = np.full(len(xy), np.nan)
+    b0, b1, b2, b3 = _SWEDEN_BOX
+    with np.errstate(invalid="ignore"):
+        inside = (lon >= b0) & (lon <= b2) & (lat >= b1) & (lat <= b3)
+    if inside.mean() >= 0.5:
+        return
+    code = re.search(r"\(EPSG:(\d+)\)", seen)
+    fix_crs = code.group(1) if code else "3011"
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+    declared = ("the crs= given" if given else "the file") + f" says {crs.to_string()} ({crs.name})"
+    where = ("" if not np.isfinite(lon).any() else
+             f" (around lon {np.nanmedian(lon):.2f}, lat {np.nanmedian(lat):.2f})")
+    raise CRSError(
+        f"District layer {source}: {declared}, but its coordinates ({minx:.6g}, {miny:.6g} – "
+        f"{maxx:.6g}, {maxy:.6g}) look like {seen}. Read as {crs.to_string()} the districts "
+        f"would lie outside Sweden{where} and every incident outside all districts. Fix the CRS: "
+        + ("pass the right one" if given else
+           "set it on the file (QGIS: Layer → Set CRS, not Reproject; then export)")
+        + f", or pass crs={fix_crs} to read_districts (lagesbild.toml: crs = {fix_crs} under "
+        "[districts]).")
+
+
 def _polygonal(geom: Any) -> Any:
     """Keep only the polygonal parts of a (repaired) geometry."""
     if geom is None:
@@ -301,7 +360,7 @@ def _polygonal(geom: Any) -> Any:
 
 
 def _repair(geoms: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
-    invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    invalid = ~_geometry.is_valid(geoms) & ~shapely.is_missing(geoms)
     out = geoms.copy()
     if invalid.any():
         fixed = shapely.make_valid(geoms[invalid])
@@ -319,6 +378,7 @@ def read_districts(
     population_table: str | Path | pd.DataFrame | None = None,
     check: bool = True,
     crs: Any = None,
+    limits: Limits | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a district layer (DeSO, RegSO, stadsdelar ...) in any vector format and CRS.
 
@@ -344,6 +404,11 @@ def read_districts(
         without one (a shapefile without its ``.prj``); it overrides the file's.
         Without it, a file lacking a CRS is recognised from its values (WGS84,
         SWEREF 99 TM, RT90, or a local zone when only one fits) with a warning.
+        A CRS (the file's or this one) that contradicts the values (it says SWEREF 99 TM,
+        the values are degrees) is refused with :class:`CRSError` naming both.
+    limits
+        Resource limits (:class:`lagesbild_geo.limits.Limits`): a polygon with more
+        than ``max_polygon_vertices`` vertices is refused.
 
     Returns
     -------
@@ -361,9 +426,12 @@ def read_districts(
     Raises
     ------
     InputError
-        The file cannot be read, has no polygons, or codes break their known pattern.
+        The file cannot be read, has no polygons, codes break their known pattern, or a
+        polygon exceeds the vertex limit.
     SchemaError
         No code column can be found (the message lists the columns).
+    CRSError
+        No CRS and none recognisable, or a CRS that contradicts the coordinates.
 
     Examples
     --------
@@ -419,6 +487,7 @@ def read_districts(
 
     # Geometry: CRS, repair, polygons only.
     geoms = np.asarray(gdf.geometry.array, dtype=object)
+    given_crs = crs is not None
     if crs is not None:
         from .crs import normalise_crs
 
@@ -431,6 +500,9 @@ def read_districts(
         crs, guessed = _guess_crs(geoms, label)
     else:
         crs, guessed = CRS.from_user_input(gdf.crs), False
+    if not guessed:
+        _check_declared_crs(geoms, crs, label, given=given_crs)
+    check_vertices(geoms, name=f"District layer {label}", labels=codes.tolist(), limits=limits)
     report["crs_detected"] = crs.to_string()
     report["crs_guessed"] = guessed
     if guessed:
@@ -485,7 +557,7 @@ def read_districts(
 
     wgs = geoseries.to_crs(4326) if crs.to_epsg() != 4326 else geoseries
     wg = np.asarray(wgs.array, dtype=object)
-    still = ~shapely.is_valid(wg)
+    still = ~_geometry.is_valid(wg)
     if still.any():  # reprojection can bend a valid ring into an invalid one
         wg, _ = _repair(wg)
     # A valid polygonal coverage (no overlaps, matching shared edges) lets the topology
@@ -738,7 +810,10 @@ def _topology(metric: npt.NDArray[Any], codes: npt.NDArray[Any], *, coverage: bo
     largest = [[str(codes[a[i]]), str(codes[b[i]]), round(float(areas[i]), 1)] for i in order]
     if a.size == 0:
         union = shapely.coverage_union_all(metric)
-        if not shapely.is_valid(union):
+        # the union of a valid coverage covers exactly the sum of its areas; checking
+        # that is linear, where is_valid on a union with a spiky ring can be quadratic
+        total = float(shapely.area(metric).sum())
+        if not abs(float(shapely.area(union)) - total) <= 1e-6 * max(total, 1.0):
             union = shapely.union_all(metric)
     else:
         union = shapely.union_all(metric)

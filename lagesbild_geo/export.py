@@ -27,7 +27,8 @@ import pandas as pd
 import shapely
 
 from . import __version__, grid
-from .errors import InputError, PrivacyError
+from .errors import InputError, LagesbildError, PrivacyError
+from .limits import Limits, extract_zip, load_json
 from .pipeline import Lagesbild
 from .privacy import (
     FINDING_COLUMNS,
@@ -1114,7 +1115,7 @@ def _build_metadata(lb: Lagesbild, layers: Mapping[str, gpd.GeoDataFrame], info:
         if isinstance(rep, Mapping):
             reports[Path(str(name)).name] = {k: _json_value(rep[k]) for k in
                                              ("rows_read", "placed", "pending", "rejected") if k in rep}
-    method = {k: v for k, v in settings.to_dict().items() if k not in ("extra",)}
+    method = {k: v for k, v in settings.to_dict().items() if k not in ("extra", "limits")}
     for k in ("method", "parameters", "hotspot_parameters"):
         if isinstance(meta.get(k), Mapping):
             method[k] = _json_value(dict(meta[k]))
@@ -1270,6 +1271,14 @@ def zip_package(source: str | Path, dest: str | Path) -> Path:
     dst = Path(dest)
     if not src.exists():
         raise InputError(f"{src} does not exist; give a package directory or a lagesbild.gpkg.")
+    if src.is_file():
+        with src.open("rb") as fh:
+            head = fh.read(16)
+        if head != b"SQLite format 3\x00":
+            what = "a zip file (already a package to hand over?)" if head.startswith(b"PK") else \
+                "neither a package directory nor a GeoPackage"
+            raise InputError(f"{src.name} is {what}; give the package directory written by "
+                             "`lagesbild build` or its lagesbild.gpkg.")
     dst.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(dst, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         if src.is_dir():
@@ -1290,16 +1299,20 @@ def zip_package(source: str | Path, dest: str | Path) -> Path:
 
 # ------------------------------------------------------------------------- read
 
-def _gpkg_metadata(path: Path) -> dict[str, Any]:
+def _gpkg_metadata(path: Path, limits: Limits | None = None) -> dict[str, Any]:
     import pyogrio
 
-    names = [n for n, _ in pyogrio.list_layers(path)]
-    if _GPKG_META_TABLE not in names:
+    try:
+        names = [n for n, _ in pyogrio.list_layers(path)]
+        if _GPKG_META_TABLE not in names:
+            return {}
+        df = pyogrio.read_dataframe(path, layer=_GPKG_META_TABLE)
+    except Exception as exc:  # pyogrio raises its own DataSourceError and friends
+        raise InputError(f"{path.name} cannot be opened as a GeoPackage ({type(exc).__name__}: "
+                         f"{exc}); give a lagesbild.gpkg written by `lagesbild build`.") from None
+    if len(df) == 0 or "value" not in df.columns:
         return {}
-    df = pyogrio.read_dataframe(path, layer=_GPKG_META_TABLE)
-    if len(df) == 0:
-        return {}
-    value = json.loads(str(df["value"].iloc[0]))
+    value = load_json(str(df["value"].iloc[0]), name=f"{path.name} (metadata)", limits=limits)
     return value if isinstance(value, dict) else {}
 
 
@@ -1407,13 +1420,18 @@ def _to_bundle(frames: Mapping[str, gpd.GeoDataFrame], meta: dict[str, Any]) -> 
     )
 
 
-def read_package(path: str | Path) -> LagesbildPackage:
+def read_package(path: str | Path, *, limits: Limits | None = None) -> LagesbildPackage:
     """Read a package (directory, ``.gpkg`` or ``.zip``) back into a bundle.
 
     Layers come back with their export property names; cell-keyed layers are
     indexed by ``cell`` (uint64) and districts by ``district_code``, as in a
     :class:`~lagesbild_geo.pipeline.Lagesbild`. What a package does not carry
     is empty.
+
+    A package comes from outside (another organisation, an upload): a zip is checked
+    against ``limits`` (member count, unpacked size, compression ratio; see
+    :mod:`lagesbild_geo.limits`) before anything is unpacked, only the package's own
+    files are unpacked, and anything unreadable raises :class:`InputError`.
 
     Examples
     --------
@@ -1424,24 +1442,50 @@ def read_package(path: str | Path) -> LagesbildPackage:
     if not p.exists():
         raise InputError(f"Package {p} does not exist; give a package directory, a lagesbild.gpkg "
                          "or a zip written by `lagesbild export`.")
-    if p.is_file() and p.suffix.lower() == ".zip":
+    try:
+        return _read_package(p, limits)
+    except LagesbildError:
+        raise
+    except Exception as exc:  # a damaged or foreign package: never a traceback
+        raise InputError(
+            f"{p.name} cannot be read as a lägesbild package ({type(exc).__name__}: {exc}). "
+            "Ask for the package again (written by `lagesbild build` / `lagesbild export`)."
+        ) from None
+
+
+_PACKAGE_FILES = (METADATA_NAME, GPKG_NAME, *(f"{n}.geojson" for n in LAYERS + POINT_LAYERS))
+
+
+def _read_package(p: Path, limits: Limits | None) -> LagesbildPackage:
+    if p.is_file() and (p.suffix.lower() == ".zip" or zipfile.is_zipfile(p)):
         import tempfile
 
-        with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(p) as zf:
-            zf.extractall(tmp)
-            return read_package(tmp)
+        with tempfile.TemporaryDirectory() as tmp:
+            extract_zip(p, tmp, limits=limits, names=_PACKAGE_FILES, what="package")
+            unpacked = [f for f in Path(tmp).rglob("*") if f.is_file()]
+            if not unpacked:
+                raise InputError(f"{p.name} holds no package files ({', '.join(_PACKAGE_FILES[:3])} "
+                                 "...); it is not a lägesbild package.")
+            return _read_package(unpacked[0].parent, limits)
     frames: dict[str, gpd.GeoDataFrame] = {}
     if p.is_dir():
         meta_path = p / METADATA_NAME
-        meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+        meta = load_json(meta_path.read_bytes(), name=METADATA_NAME, limits=limits) \
+            if meta_path.exists() else {}
+        if not isinstance(meta, dict):
+            raise InputError(f"{METADATA_NAME} of {p.name} is not a JSON object; it is not a "
+                             "lägesbild package.")
         found = False
         for n in LAYERS + POINT_LAYERS:
             f = p / f"{n}.geojson"
             if f.exists():
                 found = True
-                frames[n] = _frame_from_fc(json.loads(f.read_text(encoding="utf-8")))
+                fc = load_json(f.read_bytes(), name=f.name, limits=limits)
+                if not isinstance(fc, dict):
+                    raise InputError(f"{f.name} is not a GeoJSON FeatureCollection.")
+                frames[n] = _frame_from_fc(fc)
         if not found and (p / GPKG_NAME).exists():
-            return read_package(p / GPKG_NAME)
+            return _read_package(p / GPKG_NAME, limits)
         if not found:
             raise InputError(f"{p} holds no layer files (<layer>.geojson) nor {GPKG_NAME}; "
                              "it is not a lagesbild package.")
@@ -1452,7 +1496,7 @@ def read_package(path: str | Path) -> LagesbildPackage:
             names = [n for n, _ in pyogrio.list_layers(p)]
         except Exception as exc:  # pyogrio raises its own DataSourceError
             raise InputError(f"{p} cannot be opened as a GeoPackage: {exc}") from None
-        meta = _gpkg_metadata(p)
+        meta = _gpkg_metadata(p, limits)
         for n in LAYERS + POINT_LAYERS:
             if n in names:
                 g = pyogrio.read_dataframe(p, layer=n)
@@ -1574,31 +1618,42 @@ def load_schema(layer: str) -> dict[str, Any]:
 def _winding_problems(fc: Mapping[str, Any], bounds: tuple[float, float, float, float]) -> list[
         tuple[int | None, str, str]]:
     probs: list[tuple[int | None, str, str]] = []
-    min_lon, min_lat, max_lon, max_lat = bounds
-    for i, f in enumerate(fc.get("features") or []):
-        g = f.get("geometry")
-        if not g or g.get("type") not in ("Polygon", "MultiPolygon", "Point"):
-            continue
-        polys = ([g["coordinates"]] if g["type"] == "Polygon" else
-                 g["coordinates"] if g["type"] == "MultiPolygon" else [])
-        pts = np.asarray([g["coordinates"]] if g["type"] == "Point" else
-                         [xy for poly in polys for ring in poly for xy in ring], dtype="float64")
-        if pts.size and not ((pts[:, 0] >= min_lon) & (pts[:, 0] <= max_lon)
-                             & (pts[:, 1] >= min_lat) & (pts[:, 1] <= max_lat)).all():
-            probs.append((i, "geometry", "coordinates outside Sweden (expected lon, lat in WGS84; "
-                          "are they swapped or in SWEREF 99 TM?)"))
-        for poly in polys:
-            for k, ring in enumerate(poly):
-                r = np.asarray(ring, dtype="float64")
-                area2 = float(np.sum(r[:-1, 0] * r[1:, 1] - r[1:, 0] * r[:-1, 1]))
-                if (k == 0 and area2 < 0) or (k > 0 and area2 > 0):
-                    probs.append((i, "geometry", "polygon ring wound the wrong way (RFC 7946: "
-                                  "exterior counter-clockwise, holes clockwise)"))
-                    break
+    feats = fc.get("features")
+    for i, f in enumerate(feats if isinstance(feats, list) else []):
+        try:
+            probs.extend(_feature_winding(i, f, bounds))
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError):
+            continue  # malformed coordinates: the schema check reports them
     return probs
 
 
-def validate_package(path: str | Path) -> pd.DataFrame:
+def _feature_winding(i: int, f: Any, bounds: tuple[float, float, float, float]) -> list[
+        tuple[int | None, str, str]]:
+    probs: list[tuple[int | None, str, str]] = []
+    min_lon, min_lat, max_lon, max_lat = bounds
+    g = f.get("geometry")
+    if not g or g.get("type") not in ("Polygon", "MultiPolygon", "Point"):
+        return probs
+    polys = ([g["coordinates"]] if g["type"] == "Polygon" else
+             g["coordinates"] if g["type"] == "MultiPolygon" else [])
+    pts = np.asarray([g["coordinates"]] if g["type"] == "Point" else
+                     [xy for poly in polys for ring in poly for xy in ring], dtype="float64")
+    if pts.size and not ((pts[:, 0] >= min_lon) & (pts[:, 0] <= max_lon)
+                         & (pts[:, 1] >= min_lat) & (pts[:, 1] <= max_lat)).all():
+        probs.append((i, "geometry", "coordinates outside Sweden (expected lon, lat in WGS84; "
+                      "are they swapped or in SWEREF 99 TM?)"))
+    for poly in polys:
+        for k, ring in enumerate(poly):
+            r = np.asarray(ring, dtype="float64")
+            area2 = float(np.sum(r[:-1, 0] * r[1:, 1] - r[1:, 0] * r[:-1, 1]))
+            if (k == 0 and area2 < 0) or (k > 0 and area2 > 0):
+                probs.append((i, "geometry", "polygon ring wound the wrong way (RFC 7946: "
+                              "exterior counter-clockwise, holes clockwise)"))
+                break
+    return probs
+
+
+def validate_package(path: str | Path, *, limits: Limits | None = None) -> pd.DataFrame:
     """Check a package directory against the schemas and RFC 7946 rules.
 
     Checks every ``<layer>.geojson`` against its schema (``jsonschema``,
@@ -1624,12 +1679,14 @@ def validate_package(path: str | Path) -> pd.DataFrame:
     def add(file: str, feature: int | None, prop: str, msg: str) -> None:
         rows.append({"file": file, "feature": feature, "property": prop, "message": msg})
 
-    if p.is_file() and p.suffix.lower() == ".zip":
+    if p.is_file() and (p.suffix.lower() == ".zip" or zipfile.is_zipfile(p)):
         import tempfile
 
-        with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(p) as zf:
-            zf.extractall(tmp)
-            return validate_package(tmp)
+        with tempfile.TemporaryDirectory() as tmp:
+            extract_zip(p, tmp, limits=limits, what="package")
+            dirs = {f.parent for f in Path(tmp).rglob("*.geojson")} | \
+                {f.parent for f in Path(tmp).rglob(METADATA_NAME)}
+            return validate_package(dirs.pop() if len(dirs) == 1 else tmp, limits=limits)
     if not p.is_dir():
         raise InputError(f"{p} is not a package directory (or .zip); validate checks the "
                          "GeoJSON files and metadata.json of a directory.")
@@ -1639,14 +1696,20 @@ def validate_package(path: str | Path) -> pd.DataFrame:
         add(METADATA_NAME, None, "", "missing")
     else:
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            add(METADATA_NAME, None, "", f"not valid JSON: {exc}")
+            loaded = load_json(meta_path.read_bytes(), name=METADATA_NAME, limits=limits)
+        except InputError as exc:
+            add(METADATA_NAME, None, "", str(exc))
         else:
+            if isinstance(loaded, dict):
+                meta = loaded
+            else:
+                add(METADATA_NAME, None, "", "not a JSON object")
             v = Draft202012Validator(load_schema("metadata"))
             for err in sorted(v.iter_errors(meta), key=lambda e: list(e.path)):
                 add(METADATA_NAME, None, "/".join(map(str, err.path)), err.message)
-    counts = {d.get("name"): d.get("features") for d in meta.get("layers", []) if isinstance(d, dict)}
+    layers_meta = meta.get("layers")
+    counts = {d.get("name"): d.get("features") for d in
+              (layers_meta if isinstance(layers_meta, list) else []) if isinstance(d, dict)}
     bounds = Settings().bounds_wgs84
     files = sorted(f for f in p.glob("*.geojson"))
     if not files:
@@ -1654,9 +1717,9 @@ def validate_package(path: str | Path) -> pd.DataFrame:
     for f in files:
         layer = f.stem
         try:
-            fc = json.loads(f.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            add(f.name, None, "", f"not valid JSON: {exc}")
+            fc = load_json(f.read_bytes(), name=f.name, limits=limits)
+        except InputError as exc:
+            add(f.name, None, "", str(exc))
             continue
         if layer not in LAYERS + POINT_LAYERS:
             add(f.name, None, "", f"unknown layer {layer!r}")

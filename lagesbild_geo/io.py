@@ -16,6 +16,7 @@ here (:func:`find_column`, :data:`INCIDENT_ALIASES`).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import io as _io
@@ -41,6 +42,7 @@ from ._columns import INCIDENT_ALIASES, find_column, find_columns, normalise_ali
 from .crs import CRSGuess, detect_crs, orient_axes, to_sweref, to_wgs84
 from .errors import InputError, SchemaError
 from .grid import points_to_cells
+from .limits import DEFAULT_LIMITS, Limits, cell_too_long, check_table, check_zip, load_json
 from .schema import INCIDENT_COLUMNS, fold, map_categories
 from .settings import Settings
 
@@ -162,6 +164,16 @@ def _unique_names(header: Sequence[object]) -> list[str]:
     return names
 
 
+def _duplicate_names(header: Sequence[object], names: Sequence[str]) -> dict[str, list[str]]:
+    """Header names used by more than one column → the names they were given (``Datum``, ``Datum.1``)."""
+    groups: dict[str, list[str]] = {}
+    for h, nm in zip(header, names, strict=False):
+        base = "" if _is_blank(h) else str(h).strip()
+        if base:
+            groups.setdefault(base, []).append(nm)
+    return {k: v for k, v in groups.items() if len(v) > 1}
+
+
 def _sniff_format(path: Path, head: bytes) -> str:
     ext = path.suffix.lower()
     if head.startswith(b"\xd0\xcf\x11\xe0"):
@@ -232,7 +244,8 @@ def _sniff_delimiter(lines: list[str]) -> str:
     best, best_key = ",", (0, 0)
     for delim in _DELIMITERS:
         try:
-            counts = [len(r) for r in csv.reader(lines, delimiter=delim) if r]
+            # each line on its own: an unclosed quote must not swallow the lines after it
+            counts = [len(r) for ln in lines for r in csv.reader([ln], delimiter=delim) if r]
         except csv.Error:
             continue
         if not counts:
@@ -269,24 +282,78 @@ def _sniff_decimal(rows: Sequence[Sequence[str]], delimiter: str) -> tuple[str, 
     return ("," if comma > point else "."), (" " if spaces else None)
 
 
-def _to_utf8(data: bytes, name: str) -> tuple[bytes, str]:
-    """UTF-8 bytes of CSV data and the encoding it came in (without decoding big UTF-8 files)."""
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _normalise_newlines(data: bytes) -> tuple[bytes, str]:
+    """LF line ends for CR-only (classic Mac, Excel for Mac "CSV (Macintosh)") and mixed files.
+
+    Returns the data and what was seen: ``"LF"``, ``"CRLF"``, ``"CR"`` or ``"mixed"``.
+    Only ASCII-compatible bytes (UTF-8, cp1252) come here.
+    """
+    cr = data.count(b"\r")
+    if not cr:
+        return data, "LF"
+    crlf = data.count(b"\r\n")
+    if cr == crlf:
+        return data, "CRLF"
+    lf = data.count(b"\n")
+    kind = "CR" if lf == 0 else "mixed"
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n"), kind
+
+
+def _decode_fallback(data: bytes) -> tuple[bytes, str, list[int]]:
+    """UTF-8 bytes of data that is not valid UTF-8 as a whole.
+
+    A file without any UTF-8 multi-byte sequence is cp1252 (latin-1 as the last resort).
+    A file that has them is mostly UTF-8 with some rows written in cp1252 (an export
+    appended to by another program): each line that is not valid UTF-8 is decoded as
+    cp1252 on its own. Returns (data, encoding, 1-based numbers of re-decoded lines).
+    """
+    if _UTF8_MULTIBYTE.search(data) is None:
+        try:
+            return data.decode("cp1252").encode("utf-8"), "cp1252", []
+        except UnicodeDecodeError:
+            return data.decode("latin-1").encode("utf-8"), "latin-1", []
+    parts = data.split(b"\n")
+    redecoded: list[int] = []
+    for i, line in enumerate(parts):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                parts[i] = line.decode("cp1252").encode("utf-8")
+            except UnicodeDecodeError:
+                parts[i] = line.decode("latin-1").encode("utf-8")
+            redecoded.append(i + 1)
+    return b"\n".join(parts), "utf-8", redecoded
+
+
+def _to_utf8(data: bytes, name: str) -> tuple[bytes, str, str, list[int]]:
+    """UTF-8 bytes of CSV data with LF line ends, without decoding big UTF-8 files.
+
+    Returns (data, encoding, line ends seen, re-decoded line numbers); see
+    :func:`_decode_fallback` for files that mix UTF-8 and cp1252 rows.
+    """
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:], "utf-8-sig"
+        data, newlines = _normalise_newlines(data[3:])
+        return data, "utf-8-sig", newlines, []  # pyarrow checks it; a failure comes back here
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         text, enc = _decode(data, name)
-        return text.encode("utf-8"), enc
+        out, newlines = _normalise_newlines(text.encode("utf-8"))
+        return out, enc, newlines, []
     if b"\x00" in data[:65536]:
         _decode(data[:65536], name)  # raises the binary-file error
+    data, newlines = _normalise_newlines(data)
     head = data[:200_000]
     if len(data) > len(head):
         head = head[: head.rfind(b"\n") + 1] or head
     try:
         head.decode("utf-8")
     except UnicodeDecodeError:
-        text, enc = _decode(data, name)
-        return text.encode("utf-8"), enc
-    return data, "utf-8"  # pyarrow checks the rest; a failure falls back to cp1252
+        fixed, enc, lines = _decode_fallback(data)
+        return fixed, enc, newlines, lines
+    return data, "utf-8", newlines, []  # pyarrow checks the rest; a failure comes back here
 
 
 def _arrow_csv(body: memoryview, generated: list[str], delimiter: str, quotes: bool) -> pa.Table:
@@ -304,13 +371,82 @@ def _arrow_csv(body: memoryview, generated: list[str], delimiter: str, quotes: b
     )
 
 
-def _read_csv(path: Path, data: bytes, name: str, hint: set[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    original = data
-    data, encoding = _to_utf8(data, name)
+def _data_offset(data: bytes, lines: int) -> int:
+    """Byte offset after the first ``lines`` lines (LF line ends)."""
+    offset = 0
+    for _ in range(lines):
+        nl = data.find(b"\n", offset)
+        offset = len(data) if nl < 0 else nl + 1
+    return offset
+
+
+def _python_csv(body: bytes, ncol: int, names: list[str], delimiter: str, name: str,
+                header_line: int, limits: Limits) -> tuple[pa.Table, list[str]]:
+    """Ragged rows (more or fewer fields than the header) with the csv module."""
+    reader = csv.reader(_io.StringIO(body.decode("utf-8"), newline=""), delimiter=delimiter)
+    records: list[list[str]] = []
+    width = ncol
+    try:
+        for r in reader:
+            if len(r) > width:
+                width = len(r)
+                if width > limits.max_columns:
+                    check_table(0, width, name=name, limits=limits)
+            records.append(r)
+    except csv.Error as exc:  # e.g. a field beyond the csv module's own size limit
+        if "field larger than field limit" in str(exc):
+            row, column = _unclosed_quote(body, delimiter, names)
+            raise cell_too_long(name, header_line + row if row else None, column,
+                                csv.field_size_limit(), limits) from None
+        raise InputError(f"{name} cannot be read as CSV near line {header_line + reader.line_num} "
+                         f"({exc}). Check the quotes (\") in that line, or export the file again."
+                         ) from None
+    if width > ncol:
+        names = _unique_names([*names, *([""] * (width - ncol))])
+        ncol = width
+    cols: list[list[str | None]] = [[] for _ in range(ncol)]
+    for r in records:
+        for j in range(ncol):
+            v = r[j] if j < len(r) else ""
+            cols[j].append(v if v != "" else None)
+    generated = [f"c{i}" for i in range(ncol)]
+    table = pa.table({g: pa.array(c, type=pa.string()) for g, c in zip(generated, cols, strict=True)})
+    return table, names
+
+
+def _unclosed_quote(body: bytes, delimiter: str, names: list[str]) -> tuple[int | None, str]:
+    """(1-based line within ``body``, column name) of the first line with an odd number of
+    quotes: where a quoted value that never ends begins. (None, "?") when there is none."""
+    for i, line in enumerate(body.split(b"\n"), start=1):
+        if line.count(b'"') % 2:
+            text = line.decode("utf-8", errors="replace")
+            j = text.count(delimiter, 0, text.index('"'))
+            return i, names[j] if j < len(names) else f"column_{j + 1}"
+    return None, "?"
+
+
+def _check_cells(table: pa.Table, names: list[str], source_row: np.ndarray, name: str,
+                 limits: Limits) -> None:
+    """Refuse a cell longer than ``limits.max_cell_chars`` (vectorised per column)."""
+    for j in range(table.num_columns):
+        col = table.column(j)
+        if not pa.types.is_string(col.type) or col.null_count == len(col):
+            continue
+        lengths = pc.utf8_length(col)
+        longest = pc.max(lengths).as_py()
+        if longest is not None and longest > limits.max_cell_chars:
+            i = pc.index(pc.greater(lengths, limits.max_cell_chars), True).as_py()
+            row = int(source_row[i]) if 0 <= i < len(source_row) else None
+            raise cell_too_long(name, row, names[j], int(longest), limits)
+
+
+def _read_csv(path: Path, data: bytes, name: str, hint: set[str],
+              limits: Limits) -> tuple[pd.DataFrame, dict[str, Any]]:
+    data, encoding, newlines, redecoded = _to_utf8(data, name)
     if not data[:65536].strip() and not data.strip():
         raise InputError(f"{name} is empty (no rows). Export the table again with a header row and data.")
     sample = data[:200_000].decode("utf-8", errors="replace")
-    lines = sample.splitlines()[:200]
+    lines = sample.split("\n")[:200]
     if len(data) > 200_000 and lines:
         lines = lines[:-1]  # the last sampled line may be cut
     delimiter = _sniff_delimiter([ln for ln in lines if ln.strip()][:60])
@@ -322,12 +458,11 @@ def _read_csv(path: Path, data: bytes, name: str, hint: set[str]) -> tuple[pd.Da
     header_line = h + 1
     decimal, thousands = _sniff_decimal(rows[h + 1:], delimiter)
     names = _unique_names(header)
+    duplicates = _duplicate_names(header, names)
     ncol = len(names)
+    check_table(0, ncol, name=name, limits=limits)
     # Byte offset of the first data line (only the first lines are scanned).
-    offset = 0
-    for _ in range(h + 1):
-        nl = data.find(b"\n", offset)
-        offset = len(data) if nl < 0 else nl + 1
+    offset = _data_offset(data, h + 1)
     body = memoryview(data)[offset:]
     generated = [f"c{i}" for i in range(ncol)]
     table: pa.Table | None = None
@@ -335,18 +470,13 @@ def _read_csv(path: Path, data: bytes, name: str, hint: set[str]) -> tuple[pd.Da
         try:
             table = _arrow_csv(body, generated, delimiter, data.find(b'"', offset) >= 0)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            if "utf8" in str(exc).lower() and encoding == "utf-8":
-                # not UTF-8 after all (the first 200 kB were plain ASCII): cp1252/latin-1
-                try:
-                    text, encoding = original.decode("cp1252"), "cp1252"
-                except UnicodeDecodeError:
-                    text, encoding = original.decode("latin-1"), "latin-1"
-                data = text.encode("utf-8")
-                del text
-                offset = 0
-                for _ in range(h + 1):
-                    nl = data.find(b"\n", offset)
-                    offset = len(data) if nl < 0 else nl + 1
+            if "utf8" in str(exc).lower() and encoding in ("utf-8", "utf-8-sig"):
+                # not UTF-8 after all (the first 200 kB were plain ASCII, or a BOM file
+                # with some cp1252 rows): cp1252, or line by line for a mixed file
+                del body
+                data, enc, redecoded = _decode_fallback(data)
+                encoding = enc if encoding == "utf-8" else encoding
+                offset = _data_offset(data, h + 1)
                 body = memoryview(data)[offset:]
                 try:
                     table = _arrow_csv(body, generated, delimiter, data.find(b'"', offset) >= 0)
@@ -357,21 +487,13 @@ def _read_csv(path: Path, data: bytes, name: str, hint: set[str]) -> tuple[pd.Da
     used = "pyarrow"
     if table is None:
         used = "python"
-        records = list(csv.reader(_io.StringIO(bytes(body).decode("utf-8"), newline=""), delimiter=delimiter))
-        width = max([ncol, *(len(r) for r in records)]) if records else ncol
-        if width > ncol:
-            names = _unique_names([*names, *([""] * (width - ncol))])
-            ncol = width
-        cols: list[list[str | None]] = [[] for _ in range(ncol)]
-        for r in records:
-            for j in range(ncol):
-                v = r[j] if j < len(r) else ""
-                cols[j].append(v if v != "" else None)
-        generated = [f"c{i}" for i in range(ncol)]
-        table = pa.table({g: pa.array(c, type=pa.string()) for g, c in zip(generated, cols, strict=True)})
+        table, names = _python_csv(bytes(body), ncol, names, delimiter, name, header_line, limits)
+        ncol = len(names)
     del body
     n = table.num_rows
+    check_table(n, ncol, name=name, limits=limits)
     source_row = np.arange(header_line + 1, header_line + 1 + n, dtype=np.int64)
+    _check_cells(table, names, source_row, name, limits)
     if n and ncol:
         # rows blank in every column (null or whitespace): test the first column on
         # all rows, the others only on the rows still blank (usually none)
@@ -390,10 +512,23 @@ def _read_csv(path: Path, data: bytes, name: str, hint: set[str]) -> tuple[pd.Da
             table = table.filter(pa.array(keep_np))
             source_row = source_row[keep_np]
     df = table.rename_columns(names).to_pandas() if ncol else pd.DataFrame(index=range(0))
+    warnings: list[str] = []
+    if newlines in ("CR", "mixed"):
+        warnings.append(
+            f"{name}: the lines end in CR only (classic Mac, Excel for Mac \"CSV (Macintosh)\")"
+            if newlines == "CR" else f"{name}: the file mixes line ends (CR, LF and CR LF)")
+        warnings[-1] += "; every line end was read as one."
+    if redecoded:
+        shown = ", ".join(str(r) for r in redecoded[:20]) + (" …" if len(redecoded) > 20 else "")
+        warnings.append(
+            f"{name}: {len(redecoded)} line(s) were not valid UTF-8 and were read as cp1252 "
+            f"(Windows-1252), the rest of the file as UTF-8: line(s) {shown}. Check å, ä and ö "
+            "there; save the file as UTF-8 to avoid this.")
     info: dict[str, Any] = {
         "format": "csv", "encoding": encoding, "delimiter": delimiter, "decimal": decimal,
         "thousands": thousands, "sheet": None, "layer": None, "header_row": header_line,
-        "parser": used,
+        "parser": used, "line_endings": newlines, "redecoded_rows": redecoded,
+        "duplicate_columns": duplicates, "warnings": warnings,
     }
     return df, {**info, "source_row": source_row}
 
@@ -427,6 +562,9 @@ def _cell_text(v: object) -> str | None:
         return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
     return str(v)
 
+
+#: A non-empty spreadsheet row: (1-based row number, [(0-based column, text), ...]).
+_SparseRow = tuple[int, list[tuple[int, str]]]
 
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -483,23 +621,28 @@ class _Xlsx:
     def close(self) -> None:
         self.zf.close()
 
-    def rows(self, sheet: str, max_rows: int | None = None) -> list[list[str | None]]:
-        """Cell texts of a sheet, one list per spreadsheet row (row 1 first, gaps kept)."""
+    def rows(self, sheet: str, max_rows: int | None = None) -> list[_SparseRow]:
+        """The non-empty rows of a sheet as ``(row number, [(column, text), ...])``.
+
+        Sparse, so a stray cell far away (``XFD1048576``) costs one entry, not a
+        million empty rows of 16 384 cells; the sheet's declared dimension is ignored.
+        """
         ET = self._ET
-        out: list[list[str | None]] = []
+        out: list[_SparseRow] = []
         c_tag, v_tag, row_tag, is_tag, t_tag = (f"{_NS_MAIN}c", f"{_NS_MAIN}v", f"{_NS_MAIN}row",
                                                f"{_NS_MAIN}is", f"{_NS_MAIN}t")
+        last = 0
         with self.zf.open(self.sheets[sheet]) as fh:
             for _, el in ET.iterparse(fh, events=("end",)):
                 if el.tag != row_tag:
                     continue
-                rnum = int(el.get("r", len(out) + 1))
-                while len(out) < rnum - 1:
-                    out.append([])
-                cells: list[str | None] = []
+                rnum = int(el.get("r", last + 1))
+                last = rnum
+                cells: list[tuple[int, str]] = []
+                col = -1
                 for c in el.iter(c_tag):
                     ref = c.get("r")
-                    col = len(cells)
+                    col += 1
                     if ref:
                         col = 0
                         for ch in ref:
@@ -508,15 +651,14 @@ class _Xlsx:
                             else:
                                 break
                         col -= 1
-                    while len(cells) < col:
-                        cells.append(None)
-                    cells.append(self._value(c, v_tag, is_tag, t_tag))
-                while cells and cells[-1] is None:
-                    cells.pop()
-                out.append(cells)
+                    v = self._value(c, v_tag, is_tag, t_tag)
+                    if v is not None:
+                        cells.append((col, v))
                 el.clear()
-                if max_rows is not None and len(out) >= max_rows:
-                    break
+                if cells:
+                    out.append((rnum, cells))
+                    if max_rows is not None and len(out) >= max_rows:
+                        break
         return out
 
     def _value(self, c: Any, v_tag: str, is_tag: str, t_tag: str) -> str | None:
@@ -543,7 +685,10 @@ class _Xlsx:
 
             if style in self.time_styles and number < 1:
                 return _cell_text(_dt.time(*_split_day_fraction(number)))
-            moment = _dt.datetime(1899, 12, 30) + _dt.timedelta(seconds=round(number * 86400))
+            try:
+                moment = _dt.datetime(1899, 12, 30) + _dt.timedelta(seconds=round(number * 86400))
+            except (OverflowError, ValueError):  # not a date Excel can show: keep the number
+                return _cell_text(number)
             return _cell_text(moment)
         return _cell_text(number)
 
@@ -553,10 +698,29 @@ def _split_day_fraction(fraction: float) -> tuple[int, int, int]:
     return total // 3600, total % 3600 // 60, total % 60
 
 
+def _dense(rows: Sequence[_SparseRow]) -> list[list[str | None]]:
+    """Sparse rows as plain lists (for the few rows scanned for the header)."""
+    out: list[list[str | None]] = []
+    for _, cells in rows:
+        width = max(c for c, _ in cells) + 1 if cells else 0
+        r: list[str | None] = [None] * width
+        for c, v in cells:
+            r[c] = v
+        out.append(r)
+    return out
+
+
+def _sheet_score(top: list[_SparseRow], hint: set[str]) -> tuple[int, int]:
+    dense = _dense(top)
+    h = _find_header(dense, hint)
+    score = sum(1 for v in (dense[h] if dense else []) if v and fold(v) in hint)
+    return score, 1 if len(top) > 1 else 0
+
+
 def _read_excel_fast(
     path: Path, name: str, sheet: str | int | None, hint: set[str]
-) -> tuple[list[list[str | None]], str, list[str], list[str]]:
-    """(text rows, chosen sheet, sheet names, warnings) with the fast reader."""
+) -> tuple[list[_SparseRow], str, list[str], list[str]]:
+    """(sparse rows, chosen sheet, sheet names, warnings) with the fast reader."""
     book = _Xlsx(path)
     try:
         names = list(book.sheets)
@@ -565,11 +729,7 @@ def _read_excel_fast(
         if chosen is None:
             best: tuple[tuple[int, int], str] | None = None
             for sname in names:
-                top = book.rows(sname, max_rows=_HEADER_SCAN)
-                h = _find_header(top, hint)
-                score = sum(1 for v in (top[h] if top else []) if v and fold(v) in hint)
-                nonempty = sum(1 for r in top if any(v is not None for v in r))
-                key = (score, 1 if nonempty > 1 else 0)
+                key = _sheet_score(book.rows(sname, max_rows=_HEADER_SCAN), hint)
                 if best is None or key > best[0]:
                     best = (key, sname)
             if best is None:
@@ -600,52 +760,82 @@ def _choose_sheet(names: list[str], name: str, sheet: str | int | None) -> str |
 
 
 def _text_rows_to_frame(
-    text_rows: list[list[str | None]], name: str, chosen: str, names: list[str], hint: set[str],
-    warnings: list[str],
+    rows: list[_SparseRow], name: str, chosen: str, names: list[str], hint: set[str],
+    warnings: list[str], limits: Limits,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    if not any(any(v is not None for v in r) for r in text_rows):
+    """The table of a sheet's sparse rows: header found below title rows; the columns
+    are those with a header or a value (the sheet's size comes from its data)."""
+    if not rows:
         raise InputError(
             f"Sheet {chosen!r} of {name} is empty. Choose the sheet with the data with sheet= "
             f"(sheets: {names})."
         )
-    h = _find_header(text_rows, hint)
-    header = list(text_rows[h])
-    sub_header = _sub_header(header, text_rows[h + 1] if h + 1 < len(text_rows) else None)
+    top = _dense(rows[:_HEADER_SCAN])
+    h = _find_header(top, hint)
+    header: list[str | None] = list(top[h])
+    nxt = top[h + 1] if h + 1 < len(top) and rows[h + 1][0] == rows[h][0] + 1 else None
+    sub_header = _sub_header(header, nxt)
     if sub_header is not None:  # a two-row header ("Koordinater" merged over "Lat" "Lon")
         header = sub_header
-        warnings = [*warnings, f"{name}: the header spans rows {h + 1}–{h + 2} (merged cells); "
-                    f"columns read as {[v for v in header if v]}."]
+        warnings = [*warnings, f"{name}: the header spans rows {rows[h][0]}–{rows[h][0] + 1} "
+                    f"(merged cells); columns read as {[v for v in header if v]}."]
     first = h + (2 if sub_header is not None else 1)
-    body = text_rows[first:]
-    width = max([len(header), *(len(r) for r in body)]) if body else len(header)
-    # drop trailing columns that are empty everywhere
-    while width > 0 and (width > len(header) or _is_blank(header[width - 1])) and all(
-        len(r) < width or r[width - 1] is None for r in body
-    ):
-        width -= 1
-    cols = _unique_names([*(header[:width]), *([""] * max(0, width - len(header)))])
-    src = np.arange(first + 1, first + 1 + len(body), dtype=np.int64)
-    keep = np.array([any(v is not None for v in r[:width]) for r in body], dtype=bool)
-    kept = [r for r, k in zip(body, keep, strict=True) if k]
-    data = {c: pd.array([(r[j] if j < len(r) else None) for r in kept], dtype="str")
-            for j, c in enumerate(cols)}
+    body = rows[first:]
+    used = {j for j, v in enumerate(header) if not _is_blank(v)}
+    for _, cells in body:
+        used.update(c for c, _ in cells)
+    order = sorted(used)
+    check_table(len(body), len(order), name=f"{name} (sheet {chosen!r})", limits=limits)
+    position = {j: k for k, j in enumerate(order)}
+    values: list[list[str | None]] = [[None] * len(body) for _ in order]
+    for i, (_, cells) in enumerate(body):
+        for c, v in cells:
+            values[position[c]][i] = v
+    labels = [header[j] if j < len(header) and not _is_blank(header[j]) else f"column_{j + 1}"
+              for j in order]
+    cols = _unique_names(labels)
+    data = {c: pd.array(v, dtype="str") for c, v in zip(cols, values, strict=True)}
     df = pd.DataFrame(data, columns=cols)
     info = {
         "format": "excel", "encoding": None, "delimiter": None, "decimal": ".", "thousands": None,
-        "sheet": chosen, "sheets": names, "layer": None, "header_row": h + 1,
-        "source_row": src[keep] if len(body) else src, "warnings": warnings,
+        "sheet": chosen, "sheets": names, "layer": None, "header_row": rows[h][0],
+        "source_row": np.array([r for r, _ in body], dtype=np.int64), "warnings": warnings,
+        "duplicate_columns": _duplicate_names(labels, cols),
     }
     return df, info
 
 
+def _openpyxl_rows(ws: Any, max_rows: int | None = None) -> list[_SparseRow]:
+    """Sparse rows of an openpyxl read-only sheet, sized by its data (not its dimension)."""
+    with contextlib.suppress(AttributeError):
+        ws.reset_dimensions()  # a declared A1:XFD1048576 would make every row 16 384 wide
+    out: list[_SparseRow] = []
+    for i, r in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
+        cells = [(j, t) for j, v in enumerate(r) if (t := _cell_text(v)) is not None]
+        if cells:
+            out.append((i, cells))
+            if max_rows is not None and len(out) >= max_rows:
+                break
+    return out
+
+
+def _check_workbook_zip(path: Path, name: str, limits: Limits) -> None:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            check_zip(zf, name=name, limits=limits, what="Excel workbook (a zip inside)")
+    except (zipfile.BadZipFile, OSError):
+        pass  # not a zip at all: the readers below word the error
+
+
 def _read_excel(
-    path: Path, name: str, sheet: str | int | None, hint: set[str]
+    path: Path, name: str, sheet: str | int | None, hint: set[str], limits: Limits
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     import xml.etree.ElementTree as ET
 
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    _check_workbook_zip(path, name, limits)
     try:
         rows_fast, chosen_fast, names_fast, warn_fast = _read_excel_fast(path, name, sheet, hint)
     except InputError:
@@ -653,10 +843,11 @@ def _read_excel(
     except (zipfile.BadZipFile, KeyError, ValueError, IndexError, TypeError, OSError, ET.ParseError):
         pass  # unusual workbook: openpyxl below decides (and words the error)
     else:
-        return _text_rows_to_frame(rows_fast, name, chosen_fast, names_fast, hint, warn_fast)
+        return _text_rows_to_frame(rows_fast, name, chosen_fast, names_fast, hint, warn_fast, limits)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError) as exc:
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError,
+            AttributeError, IndexError, ET.ParseError) as exc:
         raise InputError(
             f"{name} cannot be opened as an Excel .xlsx workbook ({type(exc).__name__}: {exc}). "
             "The file is corrupt or not really .xlsx: open it in Excel and save it again as "
@@ -665,46 +856,28 @@ def _read_excel(
     try:
         names = list(wb.sheetnames)
         warnings: list[str] = []
-        if sheet is not None:
-            if isinstance(sheet, int) and not isinstance(sheet, bool):
-                if not 0 <= sheet < len(names):
-                    raise InputError(
-                        f"{name} has no sheet number {sheet} (sheets are numbered from 0); "
-                        f"its sheets are {names}. Choose one with sheet=."
-                    )
-                chosen = names[sheet]
-            else:
-                match = [s for s in names if s == str(sheet)] or [s for s in names if fold(s) == fold(sheet)]
-                if not match:
-                    raise InputError(
-                        f"{name} has no sheet {sheet!r}; its sheets are {names}. Choose one with sheet=."
-                    )
-                chosen = match[0]
-            candidates = [chosen]
-        else:
-            candidates = names
-        best: tuple[int, int, str, list[tuple[object, ...]]] | None = None
-        for sname in candidates:
-            ws = wb[sname]
-            rows = [tuple(r) for r in ws.iter_rows(min_row=1, values_only=True)]
-            top = [[_cell_text(v) for v in r] for r in rows[:_HEADER_SCAN]]
-            h = _find_header(top, hint)
-            score = sum(1 for v in (top[h] if top else []) if v and fold(v) in hint)
-            nonempty = sum(1 for r in rows if any(not _is_blank(v) for v in r))
-            key = (score, 1 if nonempty > 1 else 0)
-            if best is None or key > (best[0], best[1]):
-                best = (key[0], key[1], sname, rows)
-            if sheet is None and len(candidates) > 1 and key[0] >= 2:
-                break
-        if best is None:
-            raise InputError(f"{name} has no sheets. Open it in Excel and save it again.")
-        chosen, rows = best[2], best[3]
-        if sheet is None and len(names) > 1:
-            warnings.append(f"{name}: read sheet {chosen!r} of {names} (choose another with sheet=).")
+        chosen = _choose_sheet(names, name, sheet)
+        if chosen is None:
+            best: tuple[tuple[int, int], str] | None = None
+            for sname in names:
+                key = _sheet_score(_openpyxl_rows(wb[sname], max_rows=_HEADER_SCAN), hint)
+                if best is None or key > best[0]:
+                    best = (key, sname)
+            if best is None:
+                raise InputError(f"{name} has no sheets. Open it in Excel and save it again.")
+            chosen = best[1]
+            if len(names) > 1:
+                warnings.append(f"{name}: read sheet {chosen!r} of {names} (choose another with sheet=).")
+        try:
+            rows = _openpyxl_rows(wb[chosen])
+        except (KeyError, ValueError, IndexError, TypeError, OSError, ET.ParseError,
+                zipfile.BadZipFile) as exc:
+            raise InputError(
+                f"{name}: sheet {chosen!r} cannot be read ({type(exc).__name__}: {exc}). Open the "
+                "file in Excel and save it again as .xlsx, or export it as CSV.") from None
     finally:
         wb.close()
-    text_rows = [[_cell_text(v) for v in r] for r in rows]
-    return _text_rows_to_frame(text_rows, name, chosen, names, hint, warnings)
+    return _text_rows_to_frame(rows, name, chosen, names, hint, warnings, limits)
 
 
 # --------------------------------------------------------------------------- JSON / geo
@@ -733,14 +906,12 @@ def _flatten_records(records: list[Any], name: str) -> pd.DataFrame:
     return pd.DataFrame(data, columns=cols)
 
 
-def _read_json(path: Path, data: bytes, name: str, layer: str | None) -> tuple[pd.DataFrame, dict[str, Any]]:
+def _read_json(path: Path, data: bytes, name: str, layer: str | None,
+               limits: Limits) -> tuple[pd.DataFrame, dict[str, Any]]:
     text, encoding = _decode(data, name)
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{name} is not valid JSON ({exc}). Check that the file is complete.") from None
+    obj = load_json(text, name=name, limits=limits)
     if isinstance(obj, dict) and obj.get("type") in ("FeatureCollection", "Feature"):
-        return _read_geo(path, name, layer)
+        return _read_geo(path, name, layer, limits)
     if isinstance(obj, dict):
         lists = [k for k, v in obj.items() if isinstance(v, list)]
         if len(lists) == 1:
@@ -760,11 +931,18 @@ def _read_json(path: Path, data: bytes, name: str, layer: str | None) -> tuple[p
     return df, info
 
 
-def _read_geo(path: Path, name: str, layer: str | None) -> tuple[pd.DataFrame, dict[str, Any]]:
+def _read_geo(path: Path, name: str, layer: str | None,
+              limits: Limits) -> tuple[pd.DataFrame, dict[str, Any]]:
     import pyogrio
     from pyogrio.errors import DataLayerError, DataSourceError
 
     warnings: list[str] = []
+    if zipfile.is_zipfile(path):  # a zipped shapefile: GDAL would unpack whatever it holds
+        try:
+            with zipfile.ZipFile(path) as zf:
+                check_zip(zf, name=name, limits=limits)
+        except zipfile.BadZipFile:
+            pass  # GDAL words the error below
     try:
         layers = [str(x[0]) for x in pyogrio.list_layers(path)]
     except (DataSourceError, DataLayerError, OSError) as exc:
@@ -785,12 +963,18 @@ def _read_geo(path: Path, name: str, layer: str | None) -> tuple[pd.DataFrame, d
         gdf = gpd.read_file(path, layer=chosen, engine="pyogrio")
     except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
         raise InputError(f"{name} cannot be read as a GIS layer ({exc}).") from None
+    check_table(len(gdf), len(gdf.columns), name=name, limits=limits)
+    if not isinstance(gdf, gpd.GeoDataFrame) and path.suffix.lower() not in _GEO_EXT | {".json"}:
+        raise InputError(
+            f"{name} holds GeoJSON but its name ends in {path.suffix or '(nothing)'}, so it is not "
+            "read as a map layer. Rename it to .geojson and read it again.")
     fmt = {".gpkg": "gpkg", ".shp": "shapefile", ".geojson": "geojson", ".json": "geojson",
            ".fgb": "flatgeobuf"}.get(path.suffix.lower(), "gis")
     info = {
         "format": fmt, "encoding": None, "delimiter": None, "decimal": ".", "thousands": None,
         "sheet": None, "layer": chosen if chosen is not None else (layers[0] if layers else None),
-        "layers": layers, "header_row": None, "crs": None if gdf.crs is None else gdf.crs.to_string(),
+        "layers": layers, "header_row": None,
+        "crs": None if getattr(gdf, "crs", None) is None else gdf.crs.to_string(),
         "source_row": np.arange(1, len(gdf) + 1, dtype=np.int64), "warnings": warnings,
     }
     return gdf, info
@@ -837,6 +1021,7 @@ def read_table(
     sheet: str | int | None = None,
     layer: str | None = None,
     columns_hint: Iterable[str] | None = None,
+    limits: Limits | None = None,
 ) -> tuple[pd.DataFrame | gpd.GeoDataFrame, dict[str, Any]]:
     """Open a table file as it arrives and return its raw rows.
 
@@ -868,6 +1053,9 @@ def read_table(
         Column names expected in the header; they help find the header row
         (and the sheet) when title rows are above it. Default: every incident
         column alias of :data:`INCIDENT_ALIASES`.
+    limits
+        Resource limits (rows, columns, cell length, JSON depth, zip size); default
+        :data:`lagesbild_geo.limits.DEFAULT_LIMITS`. See ``docs/reading-data.md``.
 
     Returns
     -------
@@ -879,13 +1067,16 @@ def read_table(
         the header, None without one), ``source_row`` (int64 array: for every
         returned row the row number a person sees in the file, header counted;
         for GIS/JSON/Parquet the 1-based feature number), ``warnings`` (list),
-        and ``crs`` for GIS formats.
+        ``duplicate_columns`` (a header name used by several columns → the names
+        they were given, ``{"Datum": ["Datum", "Datum.1"]}``), and ``crs`` for GIS
+        formats; for CSV also ``line_endings`` (LF, CRLF, CR, mixed) and
+        ``redecoded_rows`` (lines read as cp1252 in an otherwise UTF-8 file).
 
     Raises
     ------
     InputError
-        Missing, empty, binary or corrupt file; unknown sheet or layer. The
-        message names the file and the fix.
+        Missing, empty, binary or corrupt file; unknown sheet or layer; a
+        resource limit exceeded. The message names the file and the fix.
 
     Examples
     --------
@@ -899,13 +1090,20 @@ def read_table(
     [2]
     """
     hint = _hint_set(columns_hint)
+    limits = limits or DEFAULT_LIMITS
     if isinstance(source, pd.DataFrame):
         info: dict[str, Any] = {
             "format": "dataframe", "source": "<DataFrame>", "encoding": None, "delimiter": None,
             "decimal": ".", "thousands": None, "sheet": None, "layer": None, "header_row": None,
             "source_row": np.arange(1, len(source) + 1, dtype=np.int64), "warnings": [],
+            "duplicate_columns": {},
         }
-        return source.copy(), info
+        out = source.copy()
+        if out.columns.duplicated().any():  # pandas allows it; every later step needs unique names
+            header = [str(c) for c in out.columns]
+            out.columns = _unique_names(header)
+            info["duplicate_columns"] = _duplicate_names(header, list(out.columns))
+        return out, info
     path = Path(source)
     name = path.name
     if not path.exists():
@@ -942,23 +1140,26 @@ def read_table(
             ".xlsx or export CSV, then read that file."
         )
     if fmt == "excel":
-        df, info = _read_excel(path, name, sheet, hint)
+        df, info = _read_excel(path, name, sheet, hint, limits)
     elif fmt == "parquet":
         df, info = _read_parquet(path, name)
+        check_table(len(df), len(df.columns), name=name, limits=limits)
     elif fmt == "geo":
-        df, info = _read_geo(path, name, layer)
+        df, info = _read_geo(path, name, layer, limits)
     elif fmt == "json":
-        df, info = _read_json(path, path.read_bytes(), name, layer)
+        df, info = _read_json(path, path.read_bytes(), name, layer, limits)
+        check_table(len(df), len(df.columns), name=name, limits=limits)
     else:
         if head.startswith(b"PK") or head.startswith(b"%PDF") or head.startswith(b"\x89PNG"):
             raise InputError(
                 f"{name} is a binary file (zip/PDF/image), not a CSV table. "
                 "Export the data as CSV or .xlsx and read that file."
             )
-        df, info = _read_csv(path, path.read_bytes(), name, hint)
+        df, info = _read_csv(path, path.read_bytes(), name, hint, limits)
     if sheet is not None and fmt != "excel":
         info.setdefault("warnings", []).append(f"{name}: sheet={sheet!r} ignored (not an Excel file).")
     info.setdefault("warnings", [])
+    info.setdefault("duplicate_columns", {})
     info["source"] = name
     if len(df.columns) == 0:
         raise InputError(f"{name} has no columns. Check that the file holds a table with a header row.")
@@ -1072,8 +1273,8 @@ def _to_str_array(s: pd.Series) -> pa.Array:
 
 def _naive_ns(y: np.ndarray, m: np.ndarray, d: np.ndarray, hh: np.ndarray, mm: np.ndarray,
               ss: np.ndarray, frac_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Naive wall-clock nanoseconds since 1970 and a validity mask."""
-    ok = (y >= 1900) & (y <= 2200) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= 31)
+    """Naive wall-clock nanoseconds since 1970 and a validity mask (years 1900–2200)."""
+    ok = (y >= _YEARS[0]) & (y <= _YEARS[1]) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= 31)
     ok &= (hh <= 23) & (mm <= 59) & (ss <= 59)
     yy = np.where(ok, y, 1970)
     mo = np.where(ok, m, 1)
@@ -1124,7 +1325,8 @@ def parse_times(
     -------
     (occurred_at, status, counts)
         ``occurred_at``: ``datetime64[ns, tz]`` (NaT where not parsed);
-        ``status``: int8 array, 0 parsed, 1 missing, 2 unparseable;
+        ``status``: int8 array, 0 parsed, 1 missing, 2 unparseable, 3 a date outside
+        the valid range (years 1900–2200: ``9999-12-31``, ``0001-01-01``);
         ``counts``: ``dst_ambiguous``, ``dst_nonexistent``, ``excel_serial``,
         ``date_only`` (rows with a date but no time of day, set to 00:00).
 
@@ -1168,6 +1370,9 @@ def parse_times(
 _NAT = np.iinfo(np.int64).min
 _PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 _TYPED_RANGE_S = (-2177452800, 7258118400)  # 1901-01-01 .. 2200-01-01 UTC, in seconds
+#: Times accepted at all: 1900-01-01 up to the end of 2200 (seconds since 1970, naive).
+_VALID_RANGE_S = (-2208988800, 7289654400)
+_YEARS = (1900, 2200)
 
 
 def _parse_typed(date: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray, dict[str, int]] | None:
@@ -1257,8 +1462,15 @@ def _parse_fast(d: pa.Array, t: pa.Array | None) -> tuple[np.ndarray, np.ndarray
             day = _field(ex, "d")
             same = np.asarray(pc.take(pc.day(ts), sel).to_numpy(zero_copy_only=False)) == day
             okn[early[~same]] = False
-        secs = pc.fill_null(pc.cast(ts, pa.int64()), 0).to_numpy(zero_copy_only=False)
-        naive = np.asarray(secs, dtype=np.int64) * 10**9
+        secs = np.asarray(pc.fill_null(pc.cast(ts, pa.int64()), 0).to_numpy(zero_copy_only=False),
+                          dtype=np.int64)
+        # years outside 1900-2200 would overflow nanoseconds (9999 → 1816): the slow
+        # path parses them again and rejects them as out of range
+        far = (secs < _VALID_RANGE_S[0]) | (secs >= _VALID_RANGE_S[1])
+        if far.any():
+            okn &= ~far
+            secs = np.where(far, 0, secs)
+        naive = secs * 10**9
         return naive, okn, np.full(len(okn), clock)
     return None
 
@@ -1295,8 +1507,8 @@ def _localize(naive: np.ndarray, tz: str, counts: dict[str, int]) -> np.ndarray:
     if len(naive) == 0:
         return naive.copy()
     lo, hi = int(naive.min()), int(naive.max())
-    y0 = max(1900, pd.Timestamp(lo).year - 1)
     y1 = min(2200, pd.Timestamp(hi).year + 1)
+    y0 = min(max(1900, pd.Timestamp(lo).year - 1), y1)
     t, before, after, first = _tz_transitions(tz, y0, y1)
     if len(t) == 0:
         return naive - first[0]
@@ -1369,6 +1581,7 @@ def _parse_times_slow(
     has_clock = np.zeros(n, dtype=bool)
     offset = np.zeros(n, dtype=np.int64)
     has_offset = np.zeros(n, dtype=bool)
+    far = np.zeros(n, dtype=bool)  # a real date, but outside 1900-2200
     d_fill = pc.fill_null(d_arr, "")
     for kind, pattern in _DATE_PATTERNS:
         todo = ~parsed & ~d_missing
@@ -1394,6 +1607,8 @@ def _parse_times_slow(
             frac_ns = np.maximum(_field(pa.StructArray.from_arrays([f9], ["f"]), "f"), 0)
         ns, ok = _naive_ns(y, m, d, hh, mi, ss, frac_ns)
         ok &= hit
+        far[sub_idx[hit & ((y < _YEARS[0]) | (y > _YEARS[1])) & (m >= 1) & (m <= 12)
+                    & (d >= 1) & (d <= 31)]] = True
         tzs = pc.struct_field(ex, [ex.type.get_field_index("tz")])
         tzs = pc.replace_substring(pc.replace_substring(pc.fill_null(tzs, ""), "z", ""), "utc", "+00:00")
         z_is = np.asarray(pc.match_substring_regex(pc.fill_null(pc.struct_field(ex, [ex.type.get_field_index("tz")]), ""),
@@ -1448,6 +1663,7 @@ def _parse_times_slow(
     status[t_bad_eff] = 2
     status[t_missing_eff] = 1
     status[~d_missing & ~parsed] = 2
+    status[~d_missing & ~parsed & far] = 3
     status[d_missing] = 1
     return utc, status, counts
 
@@ -1462,6 +1678,7 @@ _PRECISION_CODES = ("point", "area", "pending")
 REASONS: dict[str, str] = {
     "missing time": "tid saknas",
     "unparseable time": "tiden kan inte tolkas",
+    "date out of range": "datum utanför giltigt intervall",
     "no location": "plats saknas (varken koordinater, adress eller platsnamn)",
     "unparseable coordinates": "koordinaterna kan inte tolkas",
     "outside Sweden": "utanför Sverige",
@@ -1556,29 +1773,53 @@ def make_rejected(
     """
     n = len(raw)
     reasons = np.full(n, reason, dtype=object) if isinstance(reason, str) else np.asarray(reason, dtype=object)
-    out = pd.DataFrame({
+    codes, uniq = pd.factorize(pd.Series(reasons, dtype=object).astype(str))
+    reason_sv = np.asarray([REASONS.get(r, r) for r in uniq], dtype=object)[codes] if n else reasons
+    data: dict[str, Any] = {
         "source": pd.array(np.full(n, source, dtype=object) if isinstance(source, str) else list(source),
                            dtype="string"),
         "source_row": np.asarray(source_row, dtype=np.int64),
         "reason": pd.array(reasons, dtype="string"),
-        "reason_sv": pd.array([REASONS.get(str(r), str(r)) for r in reasons], dtype="string"),
-    })
-    for c in raw.columns:
-        if c == "geometry":
+        "reason_sv": pd.array(reason_sv, dtype="string"),
+    }
+    # every raw column in one step (one DataFrame built at the end: linear in the
+    # number of columns; adding them one by one was quadratic)
+    names = _raw_names(raw.columns)
+    for (_, col), key in zip(raw.items(), names, strict=True):
+        if key is None:
             continue
-        out[f"raw_{c}"] = pd.array(raw[c].astype("string").to_numpy(), dtype="string")
+        data[key] = (col if isinstance(col.dtype, pd.StringDtype) and col.dtype.na_value is pd.NA
+                     else col.astype("string")).array
+    return pd.DataFrame(data, copy=False)
+
+
+def _raw_names(columns: Iterable[object]) -> list[str | None]:
+    """``raw_<column>`` names (None for the geometry), unique even if the columns are not."""
+    out: list[str | None] = []
+    seen = {"source", "source_row", "reason", "reason_sv"}
+    for c in columns:
+        if c == "geometry":
+            out.append(None)
+            continue
+        key = f"raw_{c}"
+        k = 1
+        while key in seen:
+            key = f"raw_{c}.{k}"
+            k += 1
+        seen.add(key)
+        out.append(key)
     return out
 
 
 def _empty_rejected(raw_columns: Iterable[object] = ()) -> pd.DataFrame:
-    out = pd.DataFrame({
+    data: dict[str, Any] = {
         "source": pd.Series([], dtype="string"), "source_row": pd.Series([], dtype="int64"),
         "reason": pd.Series([], dtype="string"), "reason_sv": pd.Series([], dtype="string"),
-    })
-    for c in raw_columns:
-        if c != "geometry":
-            out[f"raw_{c}"] = pd.Series([], dtype="string")
-    return out
+    }
+    for key in _raw_names(raw_columns):
+        if key is not None:
+            data[key] = pd.Series([], dtype="string")
+    return pd.DataFrame(data)
 
 
 def _pair(raw: pd.DataFrame, cols: dict[str, str], first: str, second: str,
@@ -1621,6 +1862,35 @@ def _gps_pair(raw: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray, np.n
         lat[idx], lon[idx] = a, b
     present = np.asarray(pc.not_equal(pc.utf8_trim_whitespace(arr), "").to_numpy(zero_copy_only=False), dtype=bool)
     return lon, lat, present, (col, col)
+
+
+def _check_duplicate_roles(raw: pd.DataFrame, cols: dict[str, str], duplicates: dict[str, list[str]],
+                           chosen: set[str], name: str) -> list[str]:
+    """A role read from a column whose header name several columns share ("Datum" twice).
+
+    Columns with the same values: a note says which one is used. Different values:
+    :class:`SchemaError` asking to choose, never a silent pick of the first.
+    """
+    notes: list[str] = []
+    by_column = {c: (base, group) for base, group in duplicates.items() for c in group}
+    for role, col in cols.items():
+        if role in chosen or col not in by_column:
+            continue
+        base, group = by_column[col]
+        first = raw[group[0]].astype("string")
+        same = all(first.equals(raw[g].astype("string")) for g in group[1:])
+        listed = ", ".join(repr(g) for g in group)
+        if same:
+            notes.append(f"{name}: {len(group)} columns are named {base!r} ({listed}, left to right) "
+                         f"and hold the same values; {col!r} is used as the {role} column.")
+            continue
+        options = " or ".join(f"--column {role}={g}" for g in group)
+        raise SchemaError(
+            f"{name}: {len(group)} columns are named {base!r} and they hold different values, so "
+            f"it is not clear which one is the {role} column. They are read as {listed} (left to "
+            f"right). Choose one: lagesbild read {options} (in Python columns={{'{role}': "
+            f"'{group[-1]}'}}), or rename one of them in the file.")
+    return notes
 
 
 def read_incidents(
@@ -1699,7 +1969,7 @@ def read_incidents(
     """
     settings = settings or Settings()
     tz = settings.timezone
-    raw, info = read_table(source, sheet=sheet, layer=layer)
+    raw, info = read_table(source, sheet=sheet, layer=layer, limits=settings.limits)
     name = source_name or info["source"]
     n = len(raw)
     src_row = np.asarray(info["source_row"], dtype=np.int64)
@@ -1717,6 +1987,8 @@ def read_incidents(
     except SchemaError as exc:
         raise SchemaError(f"{name}: {exc} (lagesbild read: --column ROLE=NAME; "
                           "lagesbild.toml: columns = {...} under [[sources]])") from None
+    warnings.extend(_check_duplicate_roles(raw_df, cols, info.get("duplicate_columns") or {},
+                                           set(columns or {}), name))
     fmt = info["format"]
     police = fmt == "police_json"
 
@@ -1726,7 +1998,8 @@ def read_incidents(
     has_text = "address" in cols or "place" in cols
     if not (has_coords or has_text) and not has_time:
         raise SchemaError(
-            f"{name}: no recognisable incident columns among {data_cols}. Expected a time column "
+            f"{name}: no recognisable incident columns among "
+            f"{data_cols[:30]}{f' (and {len(data_cols) - 30} more)' if len(data_cols) > 30 else ''}. Expected a time column "
             "(Datum, Brottsdatum, Tid, Klockslag, date ...) and a location (X/Y, Nord/Öst, Lat/Long, "
             "Adress, Plats ...). Name them with columns={'date': ..., 'x': ..., ...}."
             + (f" Read sheet {info.get('sheet')!r} of {info.get('sheets')}: if the data is on "
@@ -1878,6 +2151,7 @@ def read_incidents(
     bad_time = ~time_ok
     reason[bad_time & (time_status == 1)] = "missing time"
     reason[bad_time & (time_status == 2)] = "unparseable time"
+    reason[bad_time & (time_status == 3)] = "date out of range"
     undecided = ~bad_time
     placed_m = undecided & in_sweden & in_boundary
     out_sw = undecided & coord_valid & ~in_sweden
@@ -1974,6 +2248,8 @@ def read_incidents(
         "axes_swapped": bool(first_guess.swapped) if first_guess else False,
         "swapped_rows": int(swapped_rows),
         "encoding": info.get("encoding"),
+        "redecoded_rows": [int(r) for r in info.get("redecoded_rows") or []],
+        "line_endings": info.get("line_endings"),
         "delimiter": info.get("delimiter"),
         "decimal": info.get("decimal"),
         "sheet": info.get("sheet"),

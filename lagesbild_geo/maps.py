@@ -278,12 +278,26 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
     return gdf
 
 
+def _html_safe(value: Any) -> Any:
+    """Text as HTML that shows it literally (``<`` → ``&lt;``), anything else as is.
+
+    Folium's tooltips and popups put property values into ``innerHTML``: an area named
+    ``<img src=x onerror=...>`` would run script for every user who hovers it.
+    """
+    return html.escape(value, quote=True) if isinstance(value, str) else value
+
+
 def _feature_collection(
     gdf: gpd.GeoDataFrame, props: pd.DataFrame, ids: Sequence[str], *, simplify: float = 0.0
 ) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection (dict) with rounded geometries and JSON-safe properties."""
+    """A GeoJSON FeatureCollection (dict) with rounded geometries and JSON-safe properties.
+
+    Every text property is HTML-escaped (:func:`_html_safe`): they are shown by
+    tooltips and popups, which render HTML.
+    """
     geoms = _round_geoms(gdf.geometry, simplify=simplify)
-    records = props.astype(object).where(props.notna(), None).to_dict(orient="records")
+    records = [{k: _html_safe(v) for k, v in rec.items()}
+               for rec in props.astype(object).where(props.notna(), None).to_dict(orient="records")]
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     texts = np.full(len(geoms), None, dtype=object)
     texts[ok] = shapely.to_geojson(geoms[ok])

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import getpass
 import json
 import math
@@ -37,10 +38,10 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -49,8 +50,9 @@ from pyproj import Transformer
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from . import _store_schema
-from .errors import ConflictError, NotFoundError, StoreError, ValidationError
+from . import _geometry, _store_schema
+from .errors import ConflictError, InputError, NotFoundError, StoreError, ValidationError
+from .limits import DEFAULT_LIMITS, check_vertices
 from .schema import CATEGORIES, CATEGORY_LABELS, fold
 
 if TYPE_CHECKING:
@@ -68,6 +70,7 @@ __all__ = [
     "Measure",
     "MeasureStore",
     "default_store_path",
+    "newest_backup",
     "restore_backup",
     "validate_geometry",
     "validate_measure",
@@ -390,7 +393,16 @@ def validate_geometry(value: object, *, field_name: str = "geometry"
                           f"{maxy:.4f}; expected lon {lon0}–{lon1}, lat {lat0}–{lat1}); "
                           + hint_en,
                        f"ligger utanför Sverige; {hint_sv}")], notes
-    if not geom.is_valid:
+    try:
+        check_vertices([geom], name="the area", limits=DEFAULT_LIMITS)
+    except InputError:
+        n = int(shapely.get_num_coordinates(geom))
+        lim = DEFAULT_LIMITS.max_polygon_vertices
+        return None, [(f, f"has a polygon with more than {lim:,} vertices ({n:,} points); simplify "
+                          "it first (QGIS: Vector → Geometry Tools → Simplify, tolerance 1 m)",
+                       f"har en polygon med fler än {lim:,} hörn ({n:,} punkter); förenkla den "
+                       "först (QGIS: Vektor → Geometriverktyg → Förenkla, tolerans 1 m)")], notes
+    if not bool(_geometry.is_valid(geom)):
         reason = shapely.is_valid_reason(geom)
         repaired = shapely.make_valid(geom)
         polys = [g for g in getattr(repaired, "geoms", [repaired])
@@ -660,12 +672,52 @@ def _jsonable(v: Any) -> Any:
 
 
 def _row_to_measure(r: sqlite3.Row) -> Measure:
+    try:
+        return _decode_measure(r)
+    except _InvalidRow:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise _InvalidRow("measures", _row_id(r), exc) from None
+
+
+def _row_id(r: sqlite3.Row) -> object:
+    try:
+        return r["id"]
+    except (IndexError, KeyError):
+        return None
+
+
+def _json_list(value: object, table: str, row_id: object, column: str) -> tuple[str, ...]:
+    items = json.loads(value) if isinstance(value, str) else None
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise _InvalidRow(table, row_id, f"{column} must be a JSON list of texts, got {value!r}")
+    return tuple(items)
+
+
+def _decode_measure(r: sqlite3.Row) -> Measure:
     def d(v: str | None) -> dt.date | None:
         return None if v is None else dt.date.fromisoformat(v)
 
+    rid = r["id"]
+    cats = _json_list(r["target_categories"], "measures", rid, "target_categories")
+    unknown = [c for c in cats if c not in CATEGORIES]
+    if unknown or not cats:
+        raise _InvalidRow("measures", rid, f"target_categories {list(cats)} must name at least one "
+                          f"of {', '.join(CATEGORIES)}")
+    if r["status"] not in STATUSES:
+        raise _InvalidRow("measures", rid, f"status {r['status']!r} is not one of {', '.join(STATUSES)}")
+    if r["cost"] is not None and (isinstance(r["cost"], str | bytes) or not math.isfinite(r["cost"])):
+        raise _InvalidRow("measures", rid, f"cost {r['cost']!r} is not a number")
+    if not isinstance(r["version"], int) or r["version"] < 1:
+        raise _InvalidRow("measures", rid, f"version {r['version']!r} is not a whole number ≥ 1")
+    for k in ("title", "area_id", "created_at", "created_by", "updated_at", "updated_by"):
+        if not isinstance(r[k], str):
+            raise _InvalidRow("measures", rid, f"{k} {r[k]!r} is not text")
+    _json_list(r["cause_tags"], "measures", rid, "cause_tags")
+    _json_list(r["partners"], "measures", rid, "partners")
     return Measure(
         id=r["id"], area_id=r["area_id"], title=r["title"], description=r["description"],
-        target_categories=tuple(json.loads(r["target_categories"])), problem=r["problem"],
+        target_categories=cats, problem=r["problem"],
         cause_tags=tuple(json.loads(r["cause_tags"])), responsible=r["responsible"],
         partners=tuple(json.loads(r["partners"])), start_date=d(r["start_date"]),
         end_date=d(r["end_date"]), status=r["status"], indicator=r["indicator"],
@@ -675,11 +727,32 @@ def _row_to_measure(r: sqlite3.Row) -> Measure:
 
 
 def _row_to_area(r: sqlite3.Row, notes: Sequence[tuple[str, str]] = ()) -> Area:
-    return Area(
-        id=r["id"], name=r["name"], geometry=shapely.from_wkb(r["geometry"]),
-        description=r["description"], source_cells=tuple(json.loads(r["source_cells"])),
-        source_cluster=r["source_cluster"], notes=tuple(notes), **{k: r[k] for k in _META},
-    )
+    try:
+        geom = _area_geometry(r)
+        if not isinstance(r["version"], int) or r["version"] < 1:
+            raise _InvalidRow("areas", r["id"], f"version {r['version']!r} is not a whole number ≥ 1")
+        if not isinstance(r["name"], str) or not r["name"].strip():
+            raise _InvalidRow("areas", r["id"], f"name {r['name']!r} is not a name")
+        return Area(
+            id=r["id"], name=r["name"], geometry=geom,
+            description=r["description"],
+            source_cells=_json_list(r["source_cells"], "areas", r["id"], "source_cells"),
+            source_cluster=r["source_cluster"], notes=tuple(notes), **{k: r[k] for k in _META},
+        )
+    except _InvalidRow:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise _InvalidRow("areas", _row_id(r), exc) from None
+
+
+def _area_geometry(r: sqlite3.Row) -> BaseGeometry:
+    try:
+        geom = shapely.from_wkb(r["geometry"])
+    except (shapely.errors.GEOSException, TypeError, ValueError) as exc:
+        raise _InvalidRow("areas", r["id"], f"geometry is not WKB ({exc})") from None
+    if geom is None or geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
+        raise _InvalidRow("areas", r["id"], "geometry is not a polygon")
+    return geom
 
 
 def _measure_params(v: Mapping[str, Any]) -> dict[str, Any]:
@@ -689,6 +762,153 @@ def _measure_params(v: Mapping[str, Any]) -> dict[str, Any]:
     for k in ("start_date", "end_date", "next_followup"):
         p[k] = _iso(p[k])
     return p
+
+
+# --------------------------------------------------------------------------- errors
+
+_BACKUP_SUFFIXES = (".sqlite", ".sqlite3", ".db", ".bak", ".backup")
+
+
+def newest_backup(path: str | os.PathLike[str]) -> Path | None:
+    """The newest file beside a store (or in its ``backups/`` folder) that looks like a
+    backup of it: an SQLite file named after the store or with "backup" in its name
+    (what ``lagesbild measures backup``, migrations and restores write there).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> with MeasureStore(tmp / "atgarder.sqlite") as s:
+    ...     _ = s.backup(tmp / "atgarder-backup.sqlite")
+    >>> newest_backup(tmp / "atgarder.sqlite").name
+    'atgarder-backup.sqlite'
+    """
+    store = Path(path)
+    stem = store.stem.lower()
+    found: list[tuple[float, str, Path]] = []
+    for folder in (store.parent, store.parent / "backups", store.parent / "backup"):
+        try:
+            entries = list(folder.iterdir())
+        except OSError:
+            continue
+        for f in entries:
+            low = f.name.lower()
+            if f.suffix.lower() not in _BACKUP_SUFFIXES or f.name == store.name:
+                continue
+            if stem not in low and "backup" not in low and "kopia" not in low:
+                continue
+            try:
+                if not f.is_file():
+                    continue
+                with f.open("rb") as fh:
+                    if fh.read(16) != b"SQLite format 3\x00":
+                        continue
+                found.append((f.stat().st_mtime, f.name, f))
+            except OSError:
+                continue
+    return max(found)[2] if found else None
+
+
+def _restore_hint(path: Path, *, lead: str = "Restore") -> str:
+    b = newest_backup(path)
+    if b is not None:
+        return (f"{lead} the newest backup, {b} (lagesbild measures restore {b} --store {path}; "
+                "the current file is kept beside it).")
+    return (f"{lead} your latest backup (lagesbild measures restore BACKUP --store {path}); no "
+            f"backup was found beside {path.name}.")
+
+
+def _store_error(path: Path, exc: BaseException, action: str) -> StoreError:
+    """A :class:`StoreError` that says what happened to the store and what to do."""
+    code = str(getattr(exc, "sqlite_errorname", "") or "")
+    text = str(exc)
+    low = text.lower()
+    folder = path.parent
+    wal = [p for p in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"))
+           if p.exists()]
+    if code.startswith("SQLITE_READONLY") or "readonly" in low or "read-only" in low \
+            or code == "SQLITE_CANTOPEN" or "unable to open database" in low:
+        if not folder.is_dir():
+            return StoreError(f"The folder of the measure store {path} does not exist; nothing was "
+                              f"{action}. Create it, or give another store with --store.")
+        if path.exists() and not os.access(path, os.R_OK):
+            return StoreError(f"The measure store {path} cannot be read (file permissions); "
+                              f"nothing was {action}. Give the user running lagesbild read and "
+                              "write access to it.")
+        if path.exists() and not os.access(path, os.W_OK):
+            return StoreError(f"The measure store {path} is a read-only file; nothing was "
+                              f"{action}. Make the file writable (file permissions) for the user "
+                              "running lagesbild or the app, or work on a writable copy "
+                              "(--store / LAGESBILD_STORE).")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return StoreError(f"The folder {folder} holding the measure store is read-only; nothing "
+                              f"was {action}. The store itself is fine: SQLite needs to create its "
+                              f"journal files ({path.name}-wal, {path.name}-shm) beside it. Make "
+                              "the folder writable, or move the store to a writable folder "
+                              "(--store / LAGESBILD_STORE).")
+        locked = [p.name for p in wal if not os.access(p, os.W_OK)]
+        if locked:
+            return StoreError(f"The journal file(s) {', '.join(locked)} beside the measure store "
+                              f"{path} are read-only (left by another user?); nothing was {action}. "
+                              "Give the user running lagesbild write access to them.")
+        return StoreError(f"The measure store {path} cannot be written (SQLite: {text}); nothing "
+                          f"was {action}. Check the permissions of the file and its folder.")
+    if code == "SQLITE_FULL" or "disk is full" in low:
+        return StoreError(f"The disk holding the measure store {path} is full; nothing was "
+                          f"{action} (a change is saved completely or not at all). Free some "
+                          "space, or move the store to another disk (--store), and try again.")
+    if code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in low \
+            or "not a database" in low:
+        return StoreError(f"The measure store {path} is damaged (SQLite: {text}); nothing was "
+                          f"{action}. Do not write to it. {_restore_hint(path)}")
+    if code.startswith("SQLITE_IOERR") or "disk i/o error" in low:
+        return StoreError(f"A disk error occurred on the measure store {path} (SQLite: {text}); "
+                          f"nothing was {action}. Check the disk or network share and try again; "
+                          "if it persists the file may be damaged: "
+                          + _restore_hint(path, lead="restore"))
+    if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in low:
+        return StoreError(f"The measure store {path} stayed locked by another program for more "
+                          f"than {_BUSY_TIMEOUT_MS // 1000} s; nothing was {action}. Try again; "
+                          "close other programs that have the file open (e.g. DB Browser).")
+    return StoreError(f"The measure store {path} could not be used (SQLite: {text}); nothing was "
+                      f"{action}. Try again; if it persists, "
+                      + _restore_hint(path, lead="restore"))
+
+
+class _InvalidRow(StoreError):
+    """A stored row that does not decode (the store was edited by hand or damaged)."""
+
+    def __init__(self, table: str, row_id: object, problem: BaseException | str) -> None:
+        self.table, self.row_id, self.problem = table, row_id, problem
+        super().__init__(f"row {row_id!r} of table {table!r} holds an invalid value ({problem})")
+
+
+def _invalid_row_error(path: Path, exc: _InvalidRow) -> StoreError:
+    return StoreError(
+        f"The measure store {path}: {exc} — the file was edited by hand or is damaged. Nothing "
+        "was changed. Correct the value (e.g. in DB Browser for SQLite), or "
+        + _restore_hint(path, lead="restore"))
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _store_errors(action: str) -> Callable[[_F], _F]:
+    """Map every SQLite failure of a store method to a :class:`StoreError` saying what to do."""
+
+    def deco(fn: _F) -> _F:
+        @functools.wraps(fn)
+        def wrapper(self: MeasureStore, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(self, *args, **kwargs)
+            except _InvalidRow as exc:
+                raise _invalid_row_error(self.path, exc) from None
+            except sqlite3.Error as exc:
+                raise _store_error(self.path, exc, action) from None
+
+        return wrapper  # type: ignore[return-value]
+
+    return deco
 
 
 # --------------------------------------------------------------------------- store
@@ -754,6 +974,12 @@ class MeasureStore:
             raise StoreError(f"Cannot create the folder for store {self.path}: {exc}.") from None
         try:
             self._open_schema()
+        except _InvalidRow as exc:
+            self.close()
+            raise _invalid_row_error(self.path, exc) from None
+        except sqlite3.Error as exc:
+            self.close()
+            raise _store_error(self.path, exc, "opened") from None
         except BaseException:
             self.close()
             raise
@@ -765,17 +991,31 @@ class MeasureStore:
             conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000,
                                    isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
-            raise StoreError(f"Cannot open store {self.path}: {exc}.") from None
+            raise _store_error(self.path, exc, "opened") from None
         conn.row_factory = sqlite3.Row
         try:
             conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = FULL")
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.Error as exc:
             conn.close()
-            raise StoreError(f"{self.path} is not a measure store (SQLite says: {exc}); "
-                             "choose another file or restore a backup.") from None
+            raise self._open_error(exc) from None
         return conn
+
+    def _open_error(self, exc: sqlite3.Error) -> StoreError:
+        """An error while opening: not an SQLite file at all, or the store's own trouble."""
+        code = str(getattr(exc, "sqlite_errorname", "") or "")
+        if code.startswith("SQLITE_NOTADB") or "not a database" in str(exc).lower():
+            try:
+                with self.path.open("rb") as fh:
+                    sqlite_file = fh.read(16) == b"SQLite format 3\x00"
+            except OSError:
+                sqlite_file = True
+            if not sqlite_file:
+                return StoreError(
+                    f"{self.path} is not a measure store (not an SQLite file at all); nothing was "
+                    "changed. Check the path given with --store / LAGESBILD_STORE.")
+        return _store_error(self.path, exc, "opened")
 
     def _conn(self) -> sqlite3.Connection:
         if self._closed:
@@ -860,7 +1100,7 @@ class MeasureStore:
         except sqlite3.Error as exc:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
-            raise StoreError(f"Could not save to store {self.path}: {exc}.") from None
+            raise _store_error(self.path, exc, "saved") from None
 
     def _begin(self, conn: sqlite3.Connection) -> None:
         # busy_timeout covers BEGIN IMMEDIATE; the loop only guards against the rare
@@ -872,7 +1112,7 @@ class MeasureStore:
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise StoreError(f"Cannot write to store {self.path}: {exc}.") from None
+                    raise _store_error(self.path, exc, "saved") from None
                 if time.monotonic() > deadline:
                     raise StoreError(
                         f"Store {self.path} stayed locked by another writer for more than "
@@ -887,11 +1127,10 @@ class MeasureStore:
                 break
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise StoreError(f"Cannot open store {self.path}: {exc}.") from None
+                    raise self._open_error(exc) from None
                 time.sleep(0.05 * (1 + attempt % 5))
             except sqlite3.DatabaseError as exc:
-                raise StoreError(f"{self.path} is not a measure store (SQLite says: {exc}); "
-                                 "choose another file or restore a backup.") from None
+                raise self._open_error(exc) from None
         else:  # pragma: no cover
             raise StoreError(f"Cannot switch store {self.path} to WAL mode (locked).")
         if str(mode).lower() != "wal":  # pragma: no cover - e.g. some network file systems
@@ -900,13 +1139,19 @@ class MeasureStore:
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path} is not a measure store (SQLite says: {exc}).") from None
+            raise self._open_error(exc) from None
         if version == _store_schema.SCHEMA_VERSION:
+            self._check_tables(conn)
             return
         if version > _store_schema.SCHEMA_VERSION:
             raise StoreError(
                 f"Store {self.path} has schema version {version}, newer than this library "
                 f"understands ({_store_schema.SCHEMA_VERSION}); upgrade lagesbild_geo.")
+        if version < 0 or (version > 0 and version not in _store_schema.MIGRATIONS):
+            raise StoreError(
+                f"The measure store {self.path} says it has schema version {version}, which no "
+                "version of lagesbild_geo writes: the file was edited by hand or is damaged. "
+                f"Nothing was changed. {_restore_hint(self.path)}")
         with self.transaction():
             version = conn.execute("PRAGMA user_version").fetchone()[0]  # re-read under lock
             if version == 0:
@@ -921,6 +1166,15 @@ class MeasureStore:
                 return
         self._migrate(version)
 
+    def _check_tables(self, conn: sqlite3.Connection) -> None:
+        have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        missing = sorted({"areas", "measures", "audit"} - have)
+        if missing:
+            raise StoreError(
+                f"The measure store {self.path} lacks the table(s) {', '.join(missing)}: the file "
+                "was edited by hand or is damaged. Nothing was changed. "
+                + _restore_hint(self.path))
+
     def _migrate(self, version: int) -> None:
         conn = self._conn()
         safety = self.path.with_name(f"{self.path.stem}.v{version}-backup{self.path.suffix}")
@@ -931,7 +1185,14 @@ class MeasureStore:
             with self.transaction():
                 v = conn.execute("PRAGMA user_version").fetchone()[0]
                 while v < _store_schema.SCHEMA_VERSION:
-                    _store_schema.MIGRATIONS[v](conn)
+                    try:
+                        _store_schema.MIGRATIONS[v](conn)
+                    except (sqlite3.Error, KeyError) as exc:
+                        raise StoreError(
+                            f"The measure store {self.path} (schema version {v}) could not be "
+                            f"brought up to version {_store_schema.SCHEMA_VERSION} ({exc}): its "
+                            "tables are not what that version wrote (edited by hand?). The file "
+                            f"is unchanged and a copy is at {safety}.") from None
                     v += 1
                     conn.execute(f"PRAGMA user_version = {v}")
                 bad = conn.execute("PRAGMA foreign_key_check").fetchall()
@@ -971,6 +1232,7 @@ class MeasureStore:
                                 "areas with list_areas(include_deleted=True).")
         return row
 
+    @_store_errors("saved")
     def add_area(self, *, name: str, geometry: object, description: str = "",
                  created_by: str | None = None, source_cells: Iterable[int | str] | None = None,
                  source_cluster: str | None = None, id: str | None = None) -> Area:
@@ -1039,6 +1301,52 @@ class MeasureStore:
             self._audit(conn, "area", new_id, "create", 1, user, now, None, after)
         return area
 
+    @_store_errors("saved")
+    def get_or_create_area(self, name: str, *, geometry: object, description: str = "",
+                           created_by: str | None = None) -> tuple[Area, bool]:
+        """The area called ``name``, or a new one with ``geometry``, in one transaction.
+
+        Names are compared without regard to case or surrounding spaces (å, ä and ö
+        stay letters: "Vårberg" is not "Varberg"); deleted areas do not count. The look-up
+        and the insert run under the store's write lock, so several processes asking for
+        the same new name at once create exactly one area.
+
+        Returns
+        -------
+        (Area, bool)
+            The area and whether it was created now.
+
+        Raises
+        ------
+        ValidationError
+            Several live areas have that name (their ids are listed), or the new area's
+            values are invalid.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> with MeasureStore(pathlib.Path(tempfile.mkdtemp()) / "s.sqlite") as s:
+        ...     wkt = "POLYGON ((17.1 59.37, 17.11 59.37, 17.11 59.375, 17.1 59.37))"
+        ...     a, new = s.get_or_create_area("Torget", geometry=wkt)
+        ...     b, again = s.get_or_create_area(" torget ", geometry=wkt)
+        ...     (new, again, a.id == b.id)
+        (True, False, True)
+        """
+        key = str(name).strip().casefold()
+        with self.transaction() as conn:
+            rows = conn.execute("SELECT id, name FROM areas WHERE deleted_at IS NULL "
+                                "ORDER BY created_at").fetchall()
+            hits = [r["id"] for r in rows if str(r["name"]).strip().casefold() == key]
+            if len(hits) > 1:
+                raise ValidationError([("name", f"{len(hits)} areas are called {name!r} "
+                                                f"({', '.join(hits)}); give the id instead",
+                                        f"{len(hits)} områden heter {name!r}; ange id i stället")])
+            if hits:
+                return _row_to_area(self._area_row(conn, hits[0])), False
+            area = self.add_area(name=name, geometry=geometry, description=description,
+                                 created_by=created_by)
+            return area, True
+
     @staticmethod
     def _check_id(value: str | None, problems: list[Problem]) -> str:
         if value is None:
@@ -1049,6 +1357,7 @@ class MeasureStore:
             problems.append(("id", f"{value!r} is not a UUID", f"{value!r} är inte ett UUID"))
             return ""
 
+    @_store_errors("read")
     def get_area(self, area_id: str) -> Area:
         """The area with this id (also when soft-deleted: see ``is_deleted``).
 
@@ -1056,6 +1365,7 @@ class MeasureStore:
         """
         return _row_to_area(self._area_row(self._conn(), area_id))
 
+    @_store_errors("saved")
     def update_area(self, area_id: str, changes: Mapping[str, Any], *, expected_version: int,
                     user: str | None = None) -> Area:
         """Change an area's name, geometry, description or source links.
@@ -1116,6 +1426,7 @@ class MeasureStore:
         exc.changed_at = current.updated_at  # type: ignore[attr-defined]
         raise exc
 
+    @_store_errors("saved")
     def delete_area(self, area_id: str, *, expected_version: int | None = None,
                     user: str | None = None, cascade: bool = False) -> Area:
         """Soft-delete an area (it stays in the file and can be restored).
@@ -1150,6 +1461,7 @@ class MeasureStore:
                         {"deleted_at": None}, {"deleted_at": now})
             return _row_to_area(self._area_row(conn, current.id))
 
+    @_store_errors("saved")
     def restore_area(self, area_id: str, *, expected_version: int | None = None,
                      user: str | None = None) -> Area:
         """Undo a soft delete of an area (its measures are restored one by one)."""
@@ -1168,6 +1480,7 @@ class MeasureStore:
                         {"deleted_at": current.deleted_at}, {"deleted_at": None})
             return _row_to_area(self._area_row(conn, current.id))
 
+    @_store_errors("read")
     def list_areas(self, *, include_deleted: bool = False) -> gpd.GeoDataFrame:
         """Areas as a GeoDataFrame (EPSG:4326) indexed by ``id``.
 
@@ -1185,6 +1498,8 @@ class MeasureStore:
             "ORDER BY a.name COLLATE NOCASE, a.created_at").fetchall()
         cols = ["name", "description", "source_cells", "source_cluster", "n_measures",
                 "area_km2", *_META]
+        for r in rows:  # a hand-edited or damaged row: a StoreError naming it
+            _row_to_area(r)
         geoms = shapely.from_wkb([r["geometry"] for r in rows]) if rows else []
         data: dict[str, Any] = {
             "name": [r["name"] for r in rows],
@@ -1233,6 +1548,7 @@ class MeasureStore:
                              f"området {row['name']!r} är borttaget; återställ det eller välj "
                              "ett annat område"))
 
+    @_store_errors("saved")
     def add_measure(self, *, area_id: str, title: str, target_categories: Iterable[str] | str,
                     description: str = "", problem: str = "",
                     cause_tags: Iterable[str] | None = None, responsible: str | None = None,
@@ -1304,10 +1620,12 @@ class MeasureStore:
                         {k: getattr(m, k) for k in MEASURE_FIELDS})
         return m
 
+    @_store_errors("read")
     def get_measure(self, measure_id: str) -> Measure:
         """The measure with this id (also when soft-deleted). Unknown id: NotFoundError."""
         return _row_to_measure(self._measure_row(self._conn(), measure_id))
 
+    @_store_errors("saved")
     def update_measure(self, measure_id: str, changes: Mapping[str, Any], *,
                        expected_version: int, user: str | None = None) -> Measure:
         """Change fields of a measure (keys of ``changes`` are :data:`MEASURE_FIELDS`).
@@ -1361,6 +1679,7 @@ class MeasureStore:
             self._audit(conn, "measure", current.id, "update", v, user, now, before, after)
             return _row_to_measure(self._measure_row(conn, current.id))
 
+    @_store_errors("saved")
     def _set_deleted(self, measure_id: str, deleted: bool, expected_version: int | None,
                      user: str | None) -> Measure:
         user = user or self.user
@@ -1395,6 +1714,7 @@ class MeasureStore:
         """Undo a soft delete (refused while its area is deleted: restore the area first)."""
         return self._set_deleted(measure_id, False, expected_version, user)
 
+    @_store_errors("read")
     def list_measures(self, *, include_deleted: bool = False, status: str | None = None,
                       area_id: str | None = None) -> pd.DataFrame:
         """Measures as a DataFrame indexed by ``id``.
@@ -1434,6 +1754,7 @@ class MeasureStore:
         rows = self._conn().execute(sql, params).fetchall()
         return _measures_frame(rows)
 
+    @_store_errors("read")
     def history(self, measure_id: str | None = None, *, entity: str = "measure"
                 ) -> pd.DataFrame:
         """The audit trail of one measure (or area with ``entity="area"``), oldest first.
@@ -1461,8 +1782,17 @@ class MeasureStore:
                 self._area_row(conn, measure_id)
             rows = conn.execute("SELECT * FROM audit WHERE entity = ? AND entity_id = ? "
                                 "ORDER BY seq", (entity, str(measure_id))).fetchall()
-        before = [json.loads(r["before"]) if r["before"] else {} for r in rows]
-        after = [json.loads(r["after"]) if r["after"] else {} for r in rows]
+        def decoded(r: sqlite3.Row, key: str) -> dict[str, Any]:
+            try:
+                value = json.loads(r[key]) if r[key] else {}
+            except (ValueError, TypeError) as exc:
+                raise _InvalidRow("audit", r["seq"], f"{key} is not JSON ({exc})") from None
+            if not isinstance(value, dict):
+                raise _InvalidRow("audit", r["seq"], f"{key} is not a JSON object")
+            return value
+
+        before = [decoded(r, "before") for r in rows]
+        after = [decoded(r, "after") for r in rows]
         return pd.DataFrame({
             "seq": np.array([r["seq"] for r in rows], dtype="int64"),
             "entity": [r["entity"] for r in rows],
@@ -1478,6 +1808,7 @@ class MeasureStore:
 
     # ------------------------------------------------------- export / import
 
+    @_store_errors("read")
     def to_geodataframe(self, *, kind: str = "measures", include_deleted: bool = False
                         ) -> gpd.GeoDataFrame:
         """Areas and measures as one flat, export-ready GeoDataFrame (EPSG:4326).
@@ -1497,6 +1828,7 @@ class MeasureStore:
 
         return to_geodataframe(self, kind=kind, include_deleted=include_deleted)
 
+    @_store_errors("exported")
     def export_geojson(self, path: str | os.PathLike[str], *, include_deleted: bool = False
                        ) -> Path:
         """Write the areas, each with its measures as a ``measures`` property list, to an
@@ -1506,6 +1838,7 @@ class MeasureStore:
 
         return export_geojson(self, path, include_deleted=include_deleted)
 
+    @_store_errors("exported")
     def export_gpkg(self, path: str | os.PathLike[str], *, include_deleted: bool = False
                     ) -> Path:
         """Write layers ``areas`` and ``measures`` (area polygon per measure) to a
@@ -1514,6 +1847,7 @@ class MeasureStore:
 
         return export_gpkg(self, path, include_deleted=include_deleted)
 
+    @_store_errors("imported")
     def import_areas(self, path: str | os.PathLike[str], *, name_column: str | None = None,
                      layer: str | None = None, user: str | None = None) -> list[Area]:
         """Import areas (e.g. drawn by the police) from GeoJSON, GeoPackage or any file
@@ -1525,6 +1859,7 @@ class MeasureStore:
 
         return import_areas(self, path, name_column=name_column, layer=layer, user=user)
 
+    @_store_errors("exported")
     def export_plan_excel(self, path: str | os.PathLike[str], *, include_deleted: bool = False
                           ) -> Path:
         """The åtgärdsplan as Excel: sheet ``Åtgärdsplan`` (all measures sorted by status,
@@ -1533,6 +1868,7 @@ class MeasureStore:
 
         return export_plan_excel(self, path, include_deleted=include_deleted)
 
+    @_store_errors("exported")
     def export_plan_csv(self, path: str | os.PathLike[str], *, include_deleted: bool = False
                         ) -> Path:
         """The åtgärdsplan as CSV for Swedish Excel: UTF-8 with BOM, ``;`` separator,
@@ -1541,6 +1877,7 @@ class MeasureStore:
 
         return export_plan_csv(self, path, include_deleted=include_deleted)
 
+    @_store_errors("read")
     def plan_table(self, *, include_deleted: bool = False) -> pd.DataFrame:
         """The åtgärdsplan as a DataFrame with Swedish column names (what the Excel and
         CSV exports write)."""
@@ -1550,6 +1887,7 @@ class MeasureStore:
 
     # --------------------------------------------------------------- backup
 
+    @_store_errors("backed up")
     def backup(self, dest: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """A consistent copy of the store, made with SQLite's online backup API while
         others keep reading and writing.
@@ -1640,6 +1978,13 @@ def restore_backup(backup: str | os.PathLike[str], path: str | os.PathLike[str] 
     """
     src_path = Path(backup).expanduser()
     dest_path = Path(path).expanduser() if path is not None else default_store_path()
+    try:
+        return _restore_backup(src_path, dest_path, keep_current=keep_current)
+    except sqlite3.Error as exc:
+        raise _store_error(dest_path, exc, "restored") from None
+
+
+def _restore_backup(src_path: Path, dest_path: Path, *, keep_current: bool) -> Path:
     if not src_path.is_file():
         raise StoreError(f"Backup {src_path} does not exist; give the file written by "
                          "'lagesbild measures backup'.")

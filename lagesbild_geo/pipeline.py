@@ -21,9 +21,11 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import CRS
 
 from . import __version__
 from .errors import InputError
+from .limits import Limits, check_vertices
 from .schema import POINT_PRECISIONS
 from .settings import Settings
 
@@ -695,7 +697,7 @@ def _reject_areas_elsewhere(incidents: pd.DataFrame, rejected: list[pd.DataFrame
 
 
 def _read_boundary(path: str | Path, kommun_name: str | None, kommun_code: str | None,
-                   notes: list[str]) -> gpd.GeoDataFrame:
+                   notes: list[str], limits: Limits | None = None) -> gpd.GeoDataFrame:
     """The kommun boundary; from a layer of many kommuner, the one named by name or code."""
     from .districts import _kommun_keys
     from .schema import fold
@@ -716,7 +718,7 @@ def _read_boundary(path: str | Path, kommun_name: str | None, kommun_code: str |
     if not types & {"Polygon", "MultiPolygon"}:
         raise InputError(f"Boundary file {p.name} has no polygons (geometry types: {sorted(types)}); "
                          "expected the kommun polygon.")
-    from .districts import _degrees_declared_but_metres, _guess_crs
+    from .districts import _check_declared_crs, _degrees_declared_but_metres, _guess_crs
 
     if g.crs is None or _degrees_declared_but_metres(g):
         # no CRS (a shapefile without .prj) or a GeoJSON in metres read as WGS84: from the values
@@ -724,6 +726,11 @@ def _read_boundary(path: str | Path, kommun_name: str | None, kommun_code: str |
         notes.append(f"Boundary: {p.name} has no usable CRS; {crs.to_string()} was recognised from "
                      "its coordinates (set the CRS on the file to be sure).")
         g = g.set_crs(crs, allow_override=True)
+    else:  # a declared CRS that contradicts the values is refused (both named, with the fix)
+        _check_declared_crs(np.asarray(g.geometry.values, dtype=object), CRS.from_user_input(g.crs),
+                            f"(boundary) {p.name}", given=False)
+    check_vertices(np.asarray(g.geometry.values, dtype=object), name=f"Boundary file {p.name}",
+                   limits=limits)
     if len(g) == 1:
         return g
     keys = _kommun_keys(kommun_name)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, ValidationError
+from .limits import Limits
 
 __all__ = ["Settings", "load_settings"]
 
@@ -44,6 +45,8 @@ class Settings:
         Decimals of exported lon/lat.
     seed
         Seed for anything random.
+    limits
+        Resource limits for reading files (:class:`lagesbild_geo.limits.Limits`).
 
     Examples
     --------
@@ -63,6 +66,7 @@ class Settings:
     bounds_wgs84: tuple[float, float, float, float] = (10.0, 55.0, 24.5, 69.5)
     coordinate_precision: int = 6
     seed: int = 20240101
+    limits: Limits = field(default_factory=Limits)
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -81,6 +85,9 @@ class Settings:
         if self.correction not in ("fdr", "bonferroni", "none"):
             problems.append(("correction", "must be 'fdr', 'bonferroni' or 'none'",
                              "måste vara 'fdr', 'bonferroni' eller 'none'"))
+        if not isinstance(self.limits, Limits):
+            problems.append(("limits", f"must be a Limits object, got {type(self.limits).__name__}",
+                             f"måste vara ett Limits-objekt, fick {type(self.limits).__name__}"))
         if problems:
             raise ValidationError(problems)
 
@@ -125,4 +132,6 @@ def load_settings(path: str | Path | None = None, *, table: dict[str, Any] | Non
     values = dict(table)
     if "bounds_wgs84" in values:
         values["bounds_wgs84"] = tuple(values["bounds_wgs84"])
+    if isinstance(values.get("limits"), dict):
+        values["limits"] = Limits.from_mapping(values["limits"])
     return Settings(**values)

@@ -8,6 +8,8 @@ package manager (`make browser`). Missing browser: FAIL when $CI is set, skip ot
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import socket
@@ -57,9 +59,15 @@ def _free_port() -> int:
 @pytest.fixture
 def app_url(tmp_path: Path) -> Iterator[str]:
     """The app on a free localhost port with a temporary store and no base map tiles."""
+    with _running_app(tmp_path) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _running_app(tmp_path: Path, **extra_env: str) -> Iterator[str]:
     port = _free_port()
     env = dict(os.environ, LAGESBILD_STORE=str(tmp_path / "store.sqlite"), LAGESBILD_TILES="none",
-               LAGESBILD_USER="webbtestaren")
+               LAGESBILD_USER="webbtestaren", **extra_env)
     log = open(tmp_path / "streamlit.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "apps/lagesbild_app.py",
@@ -206,3 +214,139 @@ def test_missing_browser_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.Mon
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="make browser"):
         _browser_or_skip()
+
+
+# ----------------------------------------------------------------------------- markup in names
+
+#: An image that cannot load runs its onerror handler: the flag shows that script ran.
+PAYLOAD = '<img src=x onerror="window.__xss=(window.__xss||0)+1">'
+
+#: Opens every tooltip and popup of every GeoJSON layer of a Leaflet map, the way a hover
+#: and a click do (the events bubble from the feature to the layer that holds the tooltip),
+#: and returns what they show as text.
+_OPEN_ALL = """(map) => {
+  const out = [];
+  const groups = new Set();
+  map.eachLayer(l => { if (l.eachLayer && l.getTooltip && (l.getTooltip() || l.getPopup())) groups.add(l); });
+  for (const g of groups) {
+    g.eachLayer(f => {
+      const c = f.getBounds ? f.getBounds().getCenter() : f.getLatLng();
+      f.fire('mouseover', {latlng: c}, true);
+      const t = g.getTooltip();
+      if (t && t.getElement()) out.push(t.getElement().innerText);
+      f.fire('mouseout', {latlng: c}, true);
+      f.fire('click', {latlng: c}, true);
+      const p = g.getPopup();
+      if (p && p.getElement()) out.push(p.getElement().innerText);
+      if (p) g.closePopup();
+    });
+  }
+  return out;
+}"""
+
+
+def _launch(p: Any, chromium: str) -> Any:
+    return p.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS, headless=True)
+
+
+def test_library_map_shows_markup_in_names_as_text(tmp_path: Path) -> None:
+    """Names with markup from an uploaded layer, a police package or a saved area: every
+    tooltip and popup of the library's map shows them literally and runs no script."""
+    chromium = _browser_or_skip()
+    vendor = ROOT / "apps/static/vendor"
+    if not (vendor / "leaflet/leaflet.js").exists():
+        pytest.skip("apps/static/vendor is empty; run `make static`.")
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+    from playwright.sync_api import sync_playwright
+
+    from lagesbild_geo.maps import lagesbild_map, map_html
+    from lagesbild_geo.pipeline import Lagesbild
+
+    def gdf(data: dict[str, list[Any]], geoms: list[Any], index: Any = None) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame(data, geometry=geoms, crs=4326, index=index)
+
+    districts = gdf({"district_name": [f"{PAYLOAD} Centrum"], "total": [12], "population": [900]},
+                    [shapely.box(18.00, 59.30, 18.02, 59.31)],
+                    pd.Index([f"{PAYLOAD}kod"], name="district_code"))
+    areas = gdf({"name": [f"{PAYLOAD} Torget"], "n_measures": [1]},
+                [shapely.box(18.005, 59.302, 18.010, 59.305)], pd.Index(["a1"], name="id"))
+    clusters = gdf({"cluster_id": [1], "n": [20], "top_categories": [f"{PAYLOAD}, stold"],
+                    "peak_weekday_sv": [PAYLOAD]}, [shapely.box(18.01, 59.301, 18.015, 59.306)])
+    cells = gdf({"count": [7]}, [shapely.box(18.02, 59.30, 18.03, 59.31)],
+                pd.Index([617733122422996991], dtype="uint64", name="cell"))
+    empty = gpd.GeoDataFrame(geometry=[], crs=4326)
+    lb = Lagesbild(incidents=pd.DataFrame(), rejected=pd.DataFrame(), reports={}, cells=cells,
+                   hotspots=empty, clusters=clusters, emerging=empty, districts=districts,
+                   district_summary=pd.DataFrame())
+    m = lagesbild_map(lb, layers=("districts", "cells", "clusters", "areas"),
+                      areas=areas, tiles=None, assets=vendor.as_uri())
+    page_file = tmp_path / "karta.html"
+    page_file.write_text(map_html(m), encoding="utf-8")
+    with sync_playwright() as p:
+        browser = _launch(p, chromium)
+        try:
+            page = browser.new_page()
+            dialogs: list[str] = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(page_file.as_uri())
+            shown = page.evaluate(f"() => ({_OPEN_ALL})(Object.values(window).find(v => v instanceof L.Map))")
+            page.wait_for_timeout(300)  # an image that fails to load fires onerror asynchronously
+            assert page.evaluate("() => window.__xss") is None
+            assert page.locator('img[src="x"]').count() == 0
+            assert dialogs == []
+        finally:
+            browser.close()
+    text = "\n".join(shown)
+    assert text.count(f"Område:\t{PAYLOAD} Centrum") == 2  # tooltip and popup
+    assert f"Kod:\t{PAYLOAD}kod" in text
+    assert text.count(f"Område:\t{PAYLOAD} Torget") == 2
+    assert f"Vanligast:\t{PAYLOAD}, Stöld och snatteri" in text  # a category name
+    assert f"Vanligaste veckodag:\t{PAYLOAD}" in text
+
+
+def test_app_shows_markup_in_names_as_text(tmp_path: Path) -> None:
+    """The running app: district names from a data folder and an area name from the store
+    with markup are shown literally in the map's tooltips and popups; no script runs."""
+    chromium = _browser_or_skip()
+    from playwright.sync_api import expect, sync_playwright
+
+    from lagesbild_geo.measures import MeasureStore
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "sample_data", data)
+    layer = json.loads((data / "districts.geojson").read_text(encoding="utf-8"))
+    for f in layer["features"]:
+        f["properties"]["namn"] = f"{PAYLOAD} {f['properties']['namn']}"
+    (data / "districts.geojson").write_text(json.dumps(layer, ensure_ascii=False), encoding="utf-8")
+    b = layer["features"][0]["geometry"]["coordinates"][0]
+    xs, ys = [pt[0] for pt in b], [pt[1] for pt in b]
+    cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+    with MeasureStore(tmp_path / "store.sqlite", user="angriparen") as store:
+        store.add_area(name=f"{PAYLOAD} Torget", geometry=(
+            f"POLYGON (({cx - 0.002} {cy - 0.001}, {cx + 0.002} {cy - 0.001}, "
+            f"{cx + 0.002} {cy + 0.001}, {cx - 0.002} {cy + 0.001}, {cx - 0.002} {cy - 0.001}))"))
+    with _running_app(tmp_path, LAGESBILD_DATA=str(data)) as url, sync_playwright() as p:
+        browser = _launch(p, chromium)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            dialogs: list[str] = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(url, wait_until="domcontentloaded")
+            expect(page.frame_locator(MAP_FRAME).first.locator(".leaflet-container")).to_be_attached(
+                timeout=120_000)
+            frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+            frame.wait_for_function("() => window.map !== undefined", timeout=60_000)
+            shown = frame.evaluate(f"() => ({_OPEN_ALL})(window.map)")
+            page.wait_for_timeout(500)
+            assert frame.evaluate("() => window.__xss") is None
+            assert frame.locator('img[src="x"]').count() == 0
+            assert page.locator('img[src="x"]').count() == 0
+            assert dialogs == []
+        finally:
+            browser.close()
+    text = "\n".join(shown)
+    assert f"{PAYLOAD} Torget" in text
+    first = layer["features"][0]["properties"]["namn"]
+    assert first in text  # the district's name, markup and all, as text

@@ -30,8 +30,7 @@ if lb is not None:
             a.dataframe(prec, hide_index=True, width="stretch")
             b.dataframe(reasons, hide_index=True, width="stretch")
         if lb.rejected is not None and len(lb.rejected):
-            st.download_button("Ladda ner avvisade rader (CSV)", data=S.rejected_csv(lb.rejected),
-                               file_name="avvisade_rader.csv", mime="text/csv", key="rej_current")
+            S.rejected_download(acc, lb.rejected, file_name="avvisade_rader.csv", key="rej_current")
 
 # ------------------------------------------------------------------ uploads
 st.subheader("Ladda upp egna filer")
@@ -92,9 +91,8 @@ for src in list(stage.get("incidents", [])):
         b.markdown("**Avvisade per orsak**")
         b.dataframe(reasons, hide_index=True, width="stretch")
         if len(result.rejected):
-            st.download_button("Ladda ner avvisade rader (CSV)", data=S.rejected_csv(result.rejected),
-                               file_name=f"avvisade_{src.name}.csv", mime="text/csv",
-                               key=f"rej_{src.sha256[:12]}")
+            S.rejected_download(acc, result.rejected, file_name=f"avvisade_{src.name}.csv",
+                                key=f"rej_{src.sha256[:12]}")
         if rep.get("warnings"):
             st.warning("\n".join(f"- {w}" for w in rep["warnings"]))
 

@@ -81,14 +81,15 @@ else:
         if lb is not None:
             figs, info = S.area_figures(lb, sel)
             hot = info.get("hot_cells")
-            st.markdown(f"**{names.get(sel, sel)}**: {info.get('total', 0)} händelser, "
-                        f"{info.get('area_km2', 0):.2f} km²".replace(".", ",")
+            st.markdown(f"**{S.md_escape(names.get(sel, sel))}**: "
+                        + f"{info.get('total', 0)} händelser, "
+                          f"{info.get('area_km2', 0):.2f} km²".replace(".", ",")
                         + ("" if hot is None else f", {hot} hotspot-hexagoner"))
             st.dataframe(figs, hide_index=True, width="stretch")
 
     if editor:
         with st.form("add_measure", clear_on_submit=True):
-            st.markdown(f"**Ny åtgärd i {names.get(sel, sel)}**")
+            st.markdown(f"**Ny åtgärd i {S.md_escape(names.get(sel, sel))}**")
             fields = S.measure_fields(prefix="add_m", require_title=True)
             add = st.form_submit_button("Spara åtgärden", type="primary")
         if add:
@@ -143,7 +144,8 @@ else:
                     S.forget_form(f"edit_{mid}", f"edit_version_{mid}")
                     st.rerun()
         if based_on != int(current["version"]):
-            st.warning(f"Åtgärden har ändrats av {current.get('updated_by')} sedan du öppnade den.")
+            st.warning(f"Åtgärden har ändrats av {S.md_escape(current.get('updated_by'))} sedan du "
+                       "öppnade den.")
             if st.button("Hämta senaste versionen", key=f"reload_{mid}"):
                 S.forget_form(f"edit_{mid}", f"edit_version_{mid}")
                 st.rerun()

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError, NotFoundError, ValidationError
+from ..limits import load_json
 
 
 def _common() -> argparse.ArgumentParser:
@@ -166,7 +167,7 @@ def run_list(args: argparse.Namespace) -> int:
 def _geometry_arg(value: str) -> Any:
     p = Path(value)
     if p.suffix.lower() in (".geojson", ".json") and p.exists():
-        return json.loads(p.read_text(encoding="utf-8-sig"))
+        return load_json(p.read_bytes().removeprefix(b"\xef\xbb\xbf"), name=p.name)
     return value
 
 
@@ -175,19 +176,28 @@ def run_add(args: argparse.Namespace) -> int:
         areas = store.list_areas()
         if args.area in areas.index:
             area_id = args.area
+        elif args.geometry:
+            # look-up and insert in one transaction: concurrent adds create one area
+            try:
+                area, created = store.get_or_create_area(args.area,
+                                                         geometry=_geometry_arg(args.geometry))
+            except ValidationError as exc:
+                print("lagesbild: the measure was not saved:", file=sys.stderr)
+                _print_problems(exc)
+                return 1
+            if created:
+                for en, _ in area.notes:
+                    print(f"note: {en}", file=sys.stderr)
+                print(f"added area {area.id} {area.name!r}")
+            area_id = area.id
         else:
-            hits = areas.index[areas["name"].str.casefold() == args.area.casefold()]
+            hits = areas.index[areas["name"].str.strip().str.casefold()
+                               == args.area.strip().casefold()]
             if len(hits) > 1:
                 raise InputError(f"{len(hits)} areas are called {args.area!r}; give the id "
                                  f"({', '.join(hits)}).")
             if len(hits) == 1:
                 area_id = hits[0]
-            elif args.geometry:
-                area = store.add_area(name=args.area, geometry=_geometry_arg(args.geometry))
-                for en, _ in area.notes:
-                    print(f"note: {en}", file=sys.stderr)
-                print(f"added area {area.id} {area.name!r}")
-                area_id = area.id
             else:
                 raise NotFoundError(f"No area with id or name {args.area!r}; list them with "
                                     "'lagesbild measures list --areas', or give --geometry to "

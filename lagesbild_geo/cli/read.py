@@ -141,7 +141,8 @@ def run_read(args: argparse.Namespace) -> int:
         gazetteer=gazetteer, time_optional=args.time_optional,
     )
     report = result.report
-    print(_summary(report))
+    # files first, the summary last: `lagesbild read F --out X | head` closes stdout early,
+    # and a closed pipe must not cost the user the files asked for
     if args.out:
         _write_table(result.placed, Path(args.out))
     if args.pending:
@@ -151,5 +152,6 @@ def run_read(args: argparse.Namespace) -> int:
     if args.report:
         Path(args.report).write_text(json.dumps(_jsonable(report), ensure_ascii=False, indent=2) + "\n",
                                      encoding="utf-8")
+    print(_summary(report))
     sys.stdout.flush()
     return 0
