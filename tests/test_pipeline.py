@@ -15,7 +15,7 @@ from pandas.testing import assert_frame_equal
 from pyproj import Transformer
 
 from lagesbild_geo import __version__
-from lagesbild_geo.districts import OUTSIDE_CODE, TOTAL_CODE
+from lagesbild_geo.districts import KOMMUN_CODE, OUTSIDE_CODE, STADSDEL_CODE, TOTAL_CODE
 from lagesbild_geo.errors import InputError, ValidationError
 from lagesbild_geo.pipeline import (
     Lagesbild,
@@ -213,7 +213,7 @@ def test_pipeline_on_messy_districts(tmp_path: Path) -> None:
         lb = build_lagesbild(cfg)
     s = lb.district_summary
     assert s["total"].to_dict() == {"0180C1010": 7, "0180C1020": 5, "0180C1030": 10, "0180A0040": 2,
-                                    OUTSIDE_CODE: 4, TOTAL_CODE: 28}
+                                    STADSDEL_CODE: 0, KOMMUN_CODE: 0, OUTSIDE_CODE: 4, TOTAL_CODE: 28}
     assert s.loc["0180C1020", "per_1000"] == 10.0
     assert lb.metadata["districts"]["invalid_repaired"] == ["0180A0040"]
     assert lb.metadata["districts"]["crs_detected"] == "EPSG:3006"
@@ -301,23 +301,31 @@ def test_police_feed_only_builds_without_points(tmp_path: Path) -> None:
     d.to_file(dpath, driver="GeoJSON")
     lb = build_lagesbild(PipelineConfig(incidents=(str(ipath),), districts=str(dpath), period="2024",
                                         kommun_name="Exempelkommun", created_at=CREATED))
-    assert len(lb.incidents) == 8 and (lb.incidents["precision"] == "area").all()
+    assert len(lb.incidents) == 8 and (lb.incidents["precision"] == "kommun").all()
     assert len(lb.cells) == 0 and len(lb.emerging) == 0
-    assert "No incident has a point or address position" in lb.metadata["notes"][0]
+    notes = " ".join(lb.metadata["notes"])
+    assert "No incident has a point or address position" in notes
     total = lb.district_summary.loc[TOTAL_CODE]
     assert int(total["total"]) == 8
-    # kommun-level rows are in no district; the other kommun's rows (a nationwide feed)
-    # are not this kommun's: rejected as outside the boundary, and the counts add up
-    assert int(lb.district_summary.loc[OUTSIDE_CODE, "total"]) == 8
+    # kommun-level rows are in no district, never in the district that holds the
+    # kommun's centre; the other kommun's rows (a nationwide feed) are not this kommun's:
+    # rejected as 'other kommun' (by name), and the counts add up
+    assert int(lb.district_summary.loc[KOMMUN_CODE, "total"]) == 8
+    assert int(lb.district_summary.loc["9999C1010", "total"]) == 0
+    assert int(lb.district_summary.loc[OUTSIDE_CODE, "total"]) == 0
+    assert lb.district_summary["kommun_level"].tolist() == [8] * len(lb.district_summary)
     methods = lb.incidents["district_method"].astype(str).value_counts().to_dict()
     assert methods == {"kommun": 8}
-    assert lb.rejected[["source_row", "reason"]].values.tolist() == [[9, "outside boundary"],
-                                                                     [10, "outside boundary"]]
+    assert lb.rejected[["source_row", "reason"]].values.tolist() == [[9, "other kommun"],
+                                                                     [10, "other kommun"]]
+    assert lb.rejected["reason_sv"].tolist() == ["annan kommun", "annan kommun"]
     assert lb.rejected["raw_location.name"].tolist() == ["Annanstad", "Annanstad"]
     src = lb.metadata["sources"][0]
     assert (src["rows_read"], src["placed"], src["pending"], src["rejected"]) == (10, 8, 0, 2)
     assert lb.metadata["counts"]["placed_in_period"] == 8
+    levels = lb.metadata["counts"]["levels"]
+    assert (levels["district"], levels["kommun"], levels["total"]) == (0, 8, 8)
     rep = lb.reports["events.json"]
     assert rep["placed"] + rep["pending"] + rep["rejected"] == rep["rows_read"] == 10
-    assert rep["rejected_by_reason"] == {"outside boundary": 2}
-    assert "2 area row(s)" in lb.metadata["notes"][1] and "Annanstad 2" in lb.metadata["notes"][1]
+    assert rep["rejected_by_reason"] == {"other kommun": 2}
+    assert "2 row(s) of other kommuner" in notes
