@@ -1238,20 +1238,36 @@ def export_package(
             path.unlink()
         import pyogrio
 
-        for name, g in built.items():
-            frame = _gpkg_frame(g, prec)
-            gtype = "Point" if name in POINT_LAYERS else "MultiPolygon"
-            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG",
-                                    promote_to_multi=gtype == "MultiPolygon",
-                                    geometry_type=gtype if len(frame) == 0 else None,
-                                    append=path.exists())
-        meta_frame = pd.DataFrame({"key": ["metadata"],
-                                   "value": [json.dumps(meta, ensure_ascii=False)]})
-        pyogrio.write_dataframe(meta_frame, path, layer=_GPKG_META_TABLE, driver="GPKG",
-                                append=True)
+        # GDAL stamps gpkg_contents.last_change with the clock: the package's created_at
+        # instead, so a fixed created_at gives a byte-identical GeoPackage
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _gdal_time(meta.get("created_at"))})
+        try:
+            for name, g in built.items():
+                frame = _gpkg_frame(g, prec)
+                gtype = "Point" if name in POINT_LAYERS else "MultiPolygon"
+                pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG",
+                                        promote_to_multi=gtype == "MultiPolygon",
+                                        geometry_type=gtype if len(frame) == 0 else None,
+                                        append=path.exists())
+            meta_frame = pd.DataFrame({"key": ["metadata"],
+                                       "value": [json.dumps(meta, ensure_ascii=False)]})
+            pyogrio.write_dataframe(meta_frame, path, layer=_GPKG_META_TABLE, driver="GPKG",
+                                    append=True)
+        finally:
+            pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
     (out / METADATA_NAME).write_text(json.dumps(meta, ensure_ascii=False, indent=2),
                                      encoding="utf-8")
     return meta
+
+
+def _gdal_time(created: Any) -> str | None:
+    """``created_at`` as GDAL's OGR_CURRENT_DATE wants it (UTC, ``YYYY-MM-DDTHH:MM:SS.000Z``)."""
+    try:
+        t = _dt.datetime.fromisoformat(str(created))
+    except (TypeError, ValueError):
+        return None
+    t = t.replace(tzinfo=_dt.UTC) if t.tzinfo is None else t.astimezone(_dt.UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def zip_package(source: str | Path, dest: str | Path) -> Path:

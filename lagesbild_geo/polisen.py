@@ -313,13 +313,13 @@ def event_times(
     has_date = np.isfinite(day) & np.isfinite(month)
     has_clock = has_date & np.isfinite(hour) & np.isfinite(minute) & (hour < 24) & (minute < 60)
     # the reference moment: publication, else the url's date folder
-    ref = pub.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    ref = pub.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").copy()
     if url is not None and bool(np.isnat(ref).any()):
         ux = url.astype("string").reset_index(drop=True).str.extract(_URL_DATE)
-        um = ux["umonth"].str.lower().map(_MONTHS)
-        udate = pd.to_datetime(pd.DataFrame({"year": pd.to_numeric(ux["uyear"], errors="coerce"),
-                                             "month": um, "day": pd.to_numeric(ux["uday"], errors="coerce")}),
-                               errors="coerce")
+        um = ux["umonth"].str.lower().map(_MONTHS).astype("float64")
+        udate = pd.to_datetime(pd.DataFrame({
+            "year": pd.to_numeric(ux["uyear"], errors="coerce").astype("float64"), "month": um,
+            "day": pd.to_numeric(ux["uday"], errors="coerce").astype("float64")}), errors="coerce")
         udate = udate + pd.Timedelta(hours=12)
         miss = np.isnat(ref)
         ref[miss] = udate.to_numpy(dtype="datetime64[ns]")[miss]
@@ -339,7 +339,7 @@ def event_times(
     src[got & has_clock] = "name"
     src[got & ~has_clock] = "name_date"
     local = pd.DatetimeIndex(best).tz_localize(tz, ambiguous=np.ones(n, dtype=bool),
-                                               nonexistent="shift_forward")
+                                               nonexistent=pd.Timedelta(hours=1))
     out = pd.Series(local, dtype=pd.DatetimeTZDtype("ns", tz))
     fall = ~got & pub.notna().to_numpy()
     if fall.any():

@@ -282,6 +282,34 @@ def _print_summary(lb: Any, out: Path, rejected_path: str | None = None) -> None
     print(f"{len(lb.cells)} cells, {n_hot} hot spot cells, {len(lb.clusters)} clusters. Written to {out}/")
 
 
+def _stamp_xlsx(path: Path, created_at: Any) -> None:
+    """Give an xlsx written by openpyxl the build's ``created_at`` instead of the clock (its
+    core properties and every zip entry's time), so a fixed created_at gives identical bytes."""
+    import datetime as dt
+    import re
+    import zipfile
+
+    try:
+        t = dt.datetime.fromisoformat(str(created_at))
+    except (TypeError, ValueError):
+        return
+    t = t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
+    stamp = t.strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = (max(t.year, 1980), t.month, t.day, t.hour, t.minute, t.second - t.second % 2)
+    with zipfile.ZipFile(path) as zin:
+        entries = [(i, zin.read(i.filename)) for i in zin.infolist()]
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zout:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                text = data.decode("utf-8")
+                text = re.sub(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rf"\g<1>{stamp}\g<2>", text)
+                data = text.encode("utf-8")
+            zi = zipfile.ZipInfo(info.filename, date_time=when)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = info.external_attr
+            zout.writestr(zi, data)
+
+
 def write_outputs(
     lb: Any, out: Path, *, store: Any = None, include_points: bool = False
 ) -> list[Path]:
@@ -297,6 +325,7 @@ def write_outputs(
         xlsx = out / "distrikt.xlsx"
         with pd.ExcelWriter(xlsx, engine="openpyxl") as xw:
             table.to_excel(xw, sheet_name="Distrikt", index=False)
+        _stamp_xlsx(xlsx, lb.metadata.get("created_at"))
         written += [csv, xlsx]
     export_package(lb, out, store=store, include_points=include_points)
     written += sorted(p for p in out.iterdir() if p.suffix in (".geojson", ".gpkg") or p.name == "metadata.json")
