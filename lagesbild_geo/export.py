@@ -1009,6 +1009,8 @@ _LABELS_SV: dict[str, str] = {
     "share_unsafe": "Andel otrygga",
     "mean_score": "Medelvärde",
     "count_previous": "Antal händelser föregående period",
+    "kommun_level": "Händelser bara på kommunnivå (i inget område)",
+    "stadsdel_level": "Händelser på stadsdelsnivå som kan ligga i området",
     "per_1000": "Händelser per 1 000 invånare",
     "share_of_total": "Andel av kommunens händelser",
     "top1": "Vanligaste brottskategori",
@@ -1143,7 +1145,23 @@ def _build_metadata(lb: Lagesbild, layers: Mapping[str, gpd.GeoDataFrame], info:
         "categories": dict(CATEGORY_LABELS),
         "labels_sv": _labels_sv(layers),
         "merged": _json_value(meta.get("merged", False)) if isinstance(lb, LagesbildPackage) else False,
+        **_levels_meta(meta),
     }
+
+
+def _levels_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """How exactly the period's incidents are known (district, stadsdel, kommun level) and
+    what was left out by category, from the build's counts."""
+    counts = meta.get("counts") if isinstance(meta.get("counts"), Mapping) else {}
+    out: dict[str, Any] = {}
+    levels = counts.get("levels") if isinstance(counts, Mapping) else None
+    if isinstance(levels, Mapping) and "total" in levels:
+        out["levels"] = {k: int(levels[k]) for k in ("district", "stadsdel", "kommun", "outside", "total",
+                                                     "lan_not_counted") if k in levels}
+    excluded = counts.get("excluded") if isinstance(counts, Mapping) else None
+    if isinstance(excluded, Mapping):
+        out["excluded_by_category"] = {str(k): int(v) for k, v in excluded.items()}
+    return out
 
 
 # ----------------------------------------------------------------------- export
