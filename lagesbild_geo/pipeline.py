@@ -510,6 +510,8 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
     boundary: Any = None
     if cfg.boundary:
         boundary = _read_boundary(cfg.boundary, kommun_name, kommun_code, notes)
+        if kommun_name is None:
+            kommun_name = _boundary_name(boundary)
     placed, rejected, pending = [], [], []
     reports: dict[str, dict[str, Any]] = {}
     sources_meta = []
@@ -543,7 +545,7 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
             incidents["precision"].isin(["kommun", "lan"]).any():
         if kommun_name is None and kommun_code is None:
             kommun_name, kommun_code = _kommun_of_feed(incidents, districts, boundary, notes)
-        if kommun_name is not None or kommun_code is not None:
+        if kommun_name is not None or _known_code(kommun_code):
             where = polisen.kommun_rows(incidents, kommun_name=kommun_name, kommun_code=kommun_code)
             incidents = _move_to_rejected(incidents, where, rejected, reports, sources_meta)
             _level_notes(where, kommun_name or kommun_code or "", notes, notes_sv)
@@ -767,6 +769,26 @@ def _resolve_kommun(name: str | None, code: str | None) -> tuple[str | None, str
                          "of the same kommun.")
     known = by_code or by_name
     return (name or (known.name if known else None)), (known.code if known else code)
+
+
+def _known_code(code: str | None) -> bool:
+    if not code:
+        return False
+    try:
+        find_kommun(code)
+    except InputError:
+        return False
+    return True
+
+
+def _boundary_name(boundary: gpd.GeoDataFrame) -> str | None:
+    """The kommun's name from the boundary's own name column, when it has one value."""
+    for c in boundary.columns:
+        if name_key(c) in ("knnamn", "kommun", "kommunnamn", "kommunname", "namn", "name"):
+            vals = set(boundary[c].dropna().astype(str).str.strip()) - {""}
+            if len(vals) == 1:
+                return next(iter(vals))
+    return None
 
 
 def _kommun_of_districts(districts: gpd.GeoDataFrame, notes: list[str]) -> tuple[str | None, str | None]:

@@ -952,7 +952,10 @@ def kommun_rows(
         return out
     keys = kommun_keys(kommun_name) if kommun_name else frozenset()
     if kommun_code and not keys:
-        keys = kommun_keys(find_kommun(kommun_code).name)
+        try:
+            keys = kommun_keys(find_kommun(kommun_code).name)
+        except InputError:  # a code SCB's table does not know: by the rows' codes only
+            keys = frozenset()
     text = (incidents["location_text"].astype("string").fillna("") if "location_text" in incidents.columns
             else pd.Series("", index=incidents.index, dtype="string"))
     codes_u, uniques = pd.factorize(text, sort=False)

@@ -463,7 +463,7 @@ def _levels_text(lb: Lagesbild, mc: int) -> str:
     if excluded:
         shown = ", ".join(f"{_cat_label(k)} {n(v)}" for k, v in sorted(excluded.items()))
         text += f" Utelämnade efter kategori: {shown}."
-    rejected = {}
+    rejected: dict[str, int] = {}
     for rep in (lb.reports or {}).values():
         for reason, k in (rep.get("rejected_by_reason") or {}).items():
             rejected[reason] = rejected.get(reason, 0) + int(k)
