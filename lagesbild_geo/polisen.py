@@ -478,6 +478,8 @@ _TAKEN = frozenset({
     "flyttades", "omhändertogs", "lämnades", "hämtades", "hänvisades", "hänvisas",
 })
 _TOKEN = r"[^\W\d_](?:[\w\-]|[:’'](?=\w))*|\d+|[.!?,;:]"
+# Lower-case words that begin a place's name ("på norra Djurgården" is Norra Djurgården).
+_NAME_LEADS = frozenset({"norra", "södra", "östra", "västra", "nedre", "övre", "gamla", "stora", "lilla"})
 _SENTENCE_END = frozenset({".", "!", "?"})
 _COMPASS = re.compile(r"^(?P<base>.+?)\s+(?:v|ö|n|s|nord|syd|väst|öst|västra|östra|norra|södra)$",
                       re.IGNORECASE)
@@ -659,9 +661,10 @@ def extract_places(text: pd.Series, names: Iterable[str] | Mapping[str, int], *,
                    max_words: int | None = None) -> pd.DataFrame:
     """The place names of Swedish police prose found in each text.
 
-    A place is a capitalised run of words ("Bagarmossen", "Hässelby gård", "Vita bergen")
-    whose :func:`lagesbild_geo.names.name_key` is one of ``names`` (the longest match
-    wins), standing where a place stands: inside a sentence ("Explosion i Bagarmossen",
+    A place is a capitalised run of words ("Bagarmossen", "Hässelby gård", "Vita bergen",
+    also led by a lower-case "norra", "södra" … as in "på norra Djurgården") whose
+    :func:`lagesbild_geo.names.name_key` is one of ``names`` (the longest match wins),
+    standing where a place stands: inside a sentence ("Explosion i Bagarmossen",
     "En inringare i Vårberg hörde …", "Man skjuten utanför nattklubb vid Stureplan"), or
     first in a sentence and followed by a comma or colon ("Södermalm, polis larmas …").
     Not taken: a capitalised word opening a sentence ("Hemmet …"), and a place someone
@@ -721,7 +724,8 @@ def extract_places(text: pd.Series, names: Iterable[str] | Mapping[str, int], *,
         np.char.lower(prev2.astype(str)), list(_TAKEN))
     found_len = np.zeros(n, dtype=np.int64)
     found_key = np.full(n, "", dtype=object)
-    starts = upper & ~is_punct & ~taken
+    lead = np.isin(np.char.lower(tok), list(_NAME_LEADS)) & np.r_[upper[1:], False] & np.r_[row[1:] == row[:-1], False]
+    starts = (upper | lead) & ~is_punct & ~taken
     # n-grams, longest first; a token belongs to one match only
     covered = np.zeros(n, dtype=bool)
     for w in range(max_words, 0, -1):

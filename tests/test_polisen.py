@@ -246,13 +246,13 @@ def test_extract_places_reads_police_prose() -> None:
         "Explosion i Bagarmossen.", "Man skjuten utanför nattklubb vid Stureplan.",
         "Brand på Vita bergen, Södermalm.", "En inringare i Vårberg hörde smällar.",
         "Hemmet var tomt. Man fördes till Södersjukhuset.", "Södermalm, polis larmas till en adress.",
-        "Bråk i centrala Stockholm.", "Rån i Varberg.",
+        "Bråk i centrala Stockholm.", "Rån i Varberg.", "Övning på norra Djurgården.",
     ])
     found = extract_places(text, ["Bagarmossen", "Stureplan", "Vita Bergen", "Södermalm", "Vårberg",
-                                  "Hemmet", "Södersjukhuset", "Stockholm"])
+                                  "Hemmet", "Södersjukhuset", "Stockholm", "Djurgården", "Norra Djurgården"])
     got = found.groupby("row")["phrase"].agg(list).to_dict()
     assert got == {0: ["Bagarmossen"], 1: ["Stureplan"], 2: ["Vita bergen", "Södermalm"],
-                   3: ["Vårberg"], 5: ["Södermalm"], 6: ["Stockholm"]}
+                   3: ["Vårberg"], 5: ["Södermalm"], 6: ["Stockholm"], 8: ["norra Djurgården"]}
 
 
 def test_place_events_levels() -> None:
