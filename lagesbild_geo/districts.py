@@ -1231,8 +1231,6 @@ def _check_districts(districts: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame
 #: Values of ``district_method`` (see :func:`assign_districts`).
 _METHODS: tuple[str, ...] = ("point", "area_point", "name", "text", "stadsdel", "kommun", "lan",
                              "outside", "none")
-#: Methods whose rows belong to the kommun but to no single district (summary rows).
-_LEVEL_ROWS: dict[str, str] = {"stadsdel": STADSDEL_CODE, "kommun": KOMMUN_CODE}
 
 
 def assign_districts(

@@ -13,6 +13,7 @@ import dataclasses
 import datetime as _dt
 import hashlib
 import tomllib
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -637,8 +638,18 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
     survey_layers: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {}
     if cfg.districts:
         district_report = dict(districts.attrs.get("report", {}))
-        incidents = assign_districts(incidents, districts, kommun_name=kommun_name)
+        with warnings.catch_warnings():  # a suggestion becomes a note of the build
+            warnings.simplefilter("ignore", UserWarning)
+            incidents = assign_districts(incidents, districts, kommun_name=kommun_name)
         district_report["assignment"] = dict(incidents.attrs.get("district_assignment", {}))
+        suggestions = incidents.attrs.get("district_suggestions") or {}
+        if suggestions:
+            district_report["suggestions"] = dict(suggestions)
+            notes.append("Place text(s) that match a district only when å, ä and ö are ignored were not "
+                         "placed there (å, ä and ö are letters; Varberg is not Vårberg): "
+                         + "; ".join(f"{t!r} (did you mean {', '.join(v)}?)"
+                                     for t, v in list(suggestions.items())[:5])
+                         + ". Correct the names in the source if they mean these districts.")
         n_ap = int(district_report["assignment"].get("area_point", 0) or 0)
         if n_ap and not kommun_name:
             top = incidents.loc[incidents["district_method"].astype("string") == "area_point",

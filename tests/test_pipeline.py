@@ -484,3 +484,20 @@ def test_population_from_deso_through_the_key_table(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="population-key"):
         build_lagesbild(PipelineConfig(incidents=(str(feed),), districts=str(regso), kommun_name="Stockholm",
                                        population=str(pop)))
+
+
+def test_config_keys_for_the_feed(tmp_path: Path) -> None:
+    toml = tmp_path / "lagesbild.toml"
+    toml.write_text(
+        'period = "2025"\n[kommun]\ncode = "1484"\n[[sources]]\npath = "polisen.json"\n'
+        '[inputs]\nplaces = ["stadsdelar.geojson", "orter.csv"]\npopulation = "deso.csv"\n'
+        'population_key = "nyckel.csv"\n[analysis]\ncategories = ["vald", "ran"]\nexclude_categories = []\n',
+        encoding="utf-8")
+    cfg = load_config(toml)
+    assert cfg.places == (str(tmp_path / "stadsdelar.geojson"), str(tmp_path / "orter.csv"))
+    assert (cfg.population, cfg.population_key) == (str(tmp_path / "deso.csv"), str(tmp_path / "nyckel.csv"))
+    assert cfg.categories == ("vald", "ran") and cfg.exclude_categories == ()
+    assert PipelineConfig().exclude_categories == ("ej_brott",)
+    toml.write_text('[analysis]\ncategories = ["vald", "mord"]\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"unknown category \['mord'\]"):
+        load_config(toml)
