@@ -304,8 +304,7 @@ def event_times(
     pub = pub.dt.tz_convert(tz)
     # Arrow's regular expressions run in C++ over the whole column (pandas' .str.extract
     # calls Python's re once per row)
-    ex = pc.extract_regex(pa.array(names.to_numpy(dtype=object, na_value=None), type=pa.string()),
-                          "(?i)" + _NAME_TIME.pattern)
+    ex = pc.extract_regex(pa.array(names, from_pandas=True, type=pa.string()), "(?i)" + _NAME_TIME.pattern)
 
     def field(key: str) -> npt.NDArray[np.float64]:
         return pd.to_numeric(pd.Series(pc.struct_field(ex, [ex.type.get_field_index(key)]).to_numpy(
