@@ -114,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         for nm, g in zip(lm["place_name"].astype(str), lm.geometry, strict=True):
             vocab.setdefault(nm, []).append(g)
     own = {name_key(k.name)}
-    others = [n for n in kommuner()["kommun"] if name_key(n) not in own]
+    # other kommuner's names, unless a place of this kommun has the name (Värmdö's Torsby)
+    here = {name_key(n) for n in vocab}
+    others = [n for n in kommuner()["kommun"] if name_key(n) not in own | here]
     words = {nm: re.compile(r"(?<![\wåäöÅÄÖ])" + re.escape(nm) + r"(?![\wåäöÅÄÖ])", re.I)
              for nm in vocab if name_key(nm) not in own}
     other_rx = re.compile(r"(?<![\wåäöÅÄÖ])(" + "|".join(re.escape(n) for n in others) + r")(?![\wåäöÅÄÖ])")

@@ -487,6 +487,7 @@ _NAME_LEADS = frozenset({"norra", "södra", "östra", "västra", "nedre", "övre
 _SENTENCE_END = frozenset({".", "!", "?"})
 _COMPASS = re.compile(r"^(?P<base>.+?)\s+(?:v|ö|n|s|nord|syd|väst|öst|västra|östra|norra|södra)$",
                       re.IGNORECASE)
+_SCB_PREFIX = re.compile(r"^(?:regso|deso)(?:\s*[-–:]\s*|\s+)(?P<base>\S.*)$", re.IGNORECASE)
 _PLACE_NAME_COLUMNS = ("namn", "name", "stadsdel", "stadsdelsnamn", "omrade", "omradesnamn",
                        "delomrade", "basomrade", "platsnamn", "plats", "place", "regsonamn",
                        "desonamn", "locality", "tatort", "ort", "district name")
@@ -614,6 +615,9 @@ def _place_index(districts: gpd.GeoDataFrame, layers: Sequence[gpd.GeoDataFrame]
 
     for i, nm in enumerate(districts["district_name"].astype(str)):
         add(nm, i, (i,))
+        m = _SCB_PREFIX.match(nm)
+        if m:  # SCB names some areas "RegSO-Lindängen" (Malmö): the text says "Lindängen"
+            add(m["base"], i, (i,))
     # other layers: group their features by name key (a compass suffix dropped too)
     groups: dict[str, tuple[str, list[Any]]] = {}
     bases: dict[str, tuple[str, list[Any]]] = {}

@@ -451,3 +451,13 @@ def test_module_exports_are_documented() -> None:
         obj = getattr(polisen, name)
         assert obj is not None
     assert np.isin(list(EVENT_TYPES.values()), list(CATEGORIES)).all()
+
+
+def test_scb_prefix_in_district_names() -> None:
+    """SCB names some RegSO "RegSO-Lindängen" (Malmö); the police write "i Lindängen"."""
+    d = gpd.GeoDataFrame({"district_name": ["RegSO-Lindängen", "RegSO-Rosengård"]},
+                         geometry=[shapely.box(13.0, 55.55, 13.01, 55.56), shapely.box(13.03, 55.58, 13.04, 55.59)],
+                         index=pd.Index(["1280R045", "1280R060"], name="district_code"), crs=4326)
+    inc = pd.DataFrame({"precision": ["kommun", "kommun"], "name": "1 maj 12.00, Rån, Malmö",
+                        "summary": ["Rån i Lindängen.", "Brand på Rosengård."]})
+    assert place_events(inc, d, kommun="Malmö")["place_district"].tolist() == ["1280R045", "1280R060"]
