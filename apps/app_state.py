@@ -844,8 +844,12 @@ def headline(lb: Lagesbild) -> dict[str, int]:
     """The figures shown above the map."""
     hs = lb.hotspots
     cls = hs["hotspot_class"].astype(str) if len(hs) and "hotspot_class" in hs else pd.Series([], dtype=str)
+    levels = dict(lb.district_summary.attrs.get("levels", {})) if len(lb.district_summary) else {}
     return {
         "incidents": len(lb.incidents),
+        "in_district": int(levels.get("district", 0)),
+        "stadsdel_level": int(levels.get("stadsdel", 0)),
+        "kommun_level": int(levels.get("kommun", 0)),
         "hot": int(cls.str.startswith("hot").sum()),
         "cold": int(cls.str.startswith("cold").sum()),
         "clusters": len(lb.clusters),
@@ -906,6 +910,21 @@ def measures_or_stop(error_title: str, empty_text: str) -> pd.DataFrame:
         st.info(empty_text)
         st.stop()
     return measures
+
+
+def levels_caption(fig: dict[str, int]) -> str | None:
+    """"1 071 händelser, varav 412 placerade på område …" when some rows are known only at
+    stadsdel or kommun level (the police feed); None when every row is in a district."""
+    if not (fig.get("kommun_level") or fig.get("stadsdel_level")):
+        return None
+
+    def n(v: int) -> str:
+        return f"{v:,}".replace(",", " ")
+
+    return (f"{n(fig['incidents'])} händelser, varav {n(fig['in_district'])} placerade på område, "
+            f"{n(fig['stadsdel_level'])} bara på stadsdelsnivå och {n(fig['kommun_level'])} bara på "
+            "kommunnivå. Händelser som bara är kända på kommun- eller stadsdelsnivå ritas inte in i "
+            "något område; de står på egna rader i distriktstabellen.")
 
 
 def picture_notes(lb: Lagesbild) -> list[str]:
@@ -1282,7 +1301,9 @@ def district_table(lb: Lagesbild, *, show_small: bool = False) -> pd.DataFrame |
         return None
     t = pd.DataFrame(t.drop(columns="geometry", errors="ignore"))
     if "row_type" in t.columns:
-        t = t[t["row_type"].isin(["district", "total"])]
+        # the level rows (known only in a stadsdel / only in the kommun) when there are such rows
+        level_row = t["row_type"].isin(["stadsdel", "kommun"])
+        t = t[t["row_type"].isin(["district", "total"]) | (level_row & (t["total"] > 0))]
     t = t[[c for c in DISTRICT_TABLE_COLUMNS if c in t.columns]].copy()
     note = pd.Series("", index=t.index, dtype=object)
     if not show_small and "total" in t.columns:

@@ -3,10 +3,13 @@
 The public entry points live in :mod:`lagesbild_geo.geocode`; this module only
 turns text into comparable keys. Nothing here knows a gazetteer.
 
-Keys are *folded*: lower case, å/ä → a, ö → o, other accents dropped, and
-*compact* (only ``[a-z0-9]``, no spaces), so "Stor gatan", "STORGATAN" and
-"Storgatan" share one key. The original text is never changed; keys are
-extra columns.
+Keys are *folded* as place names are (:mod:`lagesbild_geo.names`): lower case,
+punctuation and spacing folded, **å, ä and ö kept** (Vårbergsvägen is not
+Varbergsvägen), other accents dropped (é → e); and *compact* (letters and digits,
+no spaces), so "Stor gatan", "STORGATAN" and "Storgatan" share one key. The
+address vocabulary (vägen, södra, lägenhet …) is also recognised in ASCII
+("vagen", "sodra", "lagenhet"): that is the words around a name, not the name.
+The original text is never changed; keys are extra columns.
 """
 
 from __future__ import annotations
@@ -27,52 +30,59 @@ __all__ = [
     "street_alternatives",
 ]
 
-_TRANSLATE = str.maketrans(
-    {
-        "å": "a", "ä": "a", "ö": "o", "æ": "a", "ø": "o", "é": "e", "è": "e", "ê": "e",
-        "ü": "u", "á": "a", "à": "a", "ó": "o", "í": "i", "ß": "ss",
-        "\u00a0": " ", "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-",
-    }
-)
+_TRANSLATE = str.maketrans({"ß": "ss", "\u00a0": " ", "\u2013": "-", "\u2014": "-", "\u2212": "-",
+                            "\u2010": "-", "\u2011": "-"})
+#: The letters of keys: a–z and the letters kept by the identity rule.
+_L = "a-zåäöüæø"
+_KEEP = frozenset("åäöüæø")
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain(ch: str) -> str:
+    """A letter without the accents Swedish treats as marks (é → e); å, ä, ö, ü, æ, ø kept."""
+    if ch.isascii() or ch in _KEEP:
+        return ch
+    base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", base)
 
 
 def fold_words(text: object) -> str:
-    """Fold text to lower-case ASCII words separated by single spaces.
+    """Fold text to lower-case words separated by single spaces, **å, ä and ö kept**.
 
     Unlike :func:`lagesbild_geo.schema.fold` this keeps ``:`` and ``.``, which the
-    address parser needs ("S:t", "Storg."), and it is the only place that maps
-    Swedish letters to their ASCII stand-ins.
+    address parser needs ("S:t", "Storg."), and the Swedish letters (a street
+    name's identity: Vårbergsvägen is not Varbergsvägen); other accents go (é → e).
 
     Examples
     --------
     >>> fold_words("  Skolvägen  12 B ")
-    'skolvagen 12 b'
+    'skolvägen 12 b'
+    >>> fold_words("Linnégatan"), fold_words("ÅSVÄGEN")
+    ('linnegatan', 'åsvägen')
     """
     if text is None or (isinstance(text, float) and text != text):
         return ""
     s = str(text)
     if not s or s == "<NA>":
         return ""
-    s = s.lower().translate(_TRANSLATE)
+    s = unicodedata.normalize("NFC", s).lower().translate(_TRANSLATE)
     if not s.isascii():
-        s = unicodedata.normalize("NFKD", s)
-        s = "".join(ch for ch in s if not unicodedata.combining(ch))
-        s = s.encode("ascii", "ignore").decode("ascii")
+        s = "".join(_plain(ch) for ch in s)
     s = _NOT_KEPT.sub(" ", s)
     return " ".join(s.split())
 
 
-_NOT_KEPT = re.compile(r"[^0-9a-z:.,/&-]+")
-_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+_NOT_KEPT = re.compile(f"[^0-9{_L}:.,/&-]+")
+_NOT_ALNUM = re.compile(f"[^0-9{_L}]+")
 
 
 def compact(text: object) -> str:
-    """Compact key of a name: folded, only ``[a-z0-9]``.
+    """Compact key of a name: folded, only letters and digits.
 
     Examples
     --------
-    >>> compact("S:t Eriks-gatan")
-    'steriksgatan'
+    >>> compact("S:t Eriks-gatan"), compact("Vårbergs vägen")
+    ('steriksgatan', 'vårbergsvägen')
     """
     return _NOT_ALNUM.sub("", fold_words(text))
 
@@ -83,80 +93,86 @@ _COLON_ABBREV = (
     (re.compile(r"\bs:ta\b"), "sankta "),
     (re.compile(r"\bs:t\b"), "sankt "),
     (re.compile(r"\bst:a\b"), "stora "),
-    (re.compile(r"\bs:a\b"), "sodra "),
+    (re.compile(r"\b(?:s|sö):a\b"), "södra "),
     (re.compile(r"\bn:a\b"), "norra "),
-    (re.compile(r"\bv:a\b"), "vastra "),
-    (re.compile(r"\bo:a\b"), "ostra "),
+    (re.compile(r"\b(?:v|vä):a\b"), "västra "),
+    (re.compile(r"\b(?:o|ö):a\b"), "östra "),
     (re.compile(r"\bl:a\b"), "lilla "),
     (re.compile(r"\bg:la\b"), "gamla "),
 )
 # A street-type abbreviation glued to a word: "storg." "storgt" "stationsv." "stationsvg".
 # The "vg" rule runs first: "Stationsvg." must not read as "Stationsv" + "g.".
-_VG = re.compile(r"([a-z]{2,})vg\.?(?![a-z])")
+_VG = re.compile(f"([{_L}]{{2,}})vg\\.?(?![{_L}])")
 _SUFFIX_ABBREV = (
-    (_VG, r"\1vagen "),
-    (re.compile(r"([a-z]{2,})v\.(?![a-z])"), r"\1vagen "),
-    (re.compile(r"([a-z]{2,})(?:gt\.?|g\.)(?![a-z])"), r"\1gatan "),
+    (_VG, r"\1vägen "),
+    (re.compile(f"([{_L}]{{2,}})v\\.(?![{_L}])"), r"\1vägen "),
+    (re.compile(f"([{_L}]{{2,}})(?:gt\\.?|g\\.)(?![{_L}])"), r"\1gatan "),
 )
 # "Lövg." is Lö-vägen or Löv-gatan: the second reading, tried against the register.
 _SUFFIX_ABBREV_GATAN = ((_VG, r"\1vgatan "), *_SUFFIX_ABBREV[1:])
 # A street-type abbreviation as a word of its own: "Stor gt 5".
-_WORD_ABBREV = {"gt": "gatan", "vg": "vagen"}
+_WORD_ABBREV = {"gt": "gatan", "vg": "vägen"}
 # House-number ranges and lists: "12-14", "12 - 14", "12/14" -> "12".
 _RANGE = re.compile(r"(\d+)\s*[-/&]\s*\d+")
 #: A minus sign stuck to the first number ("Almvägen -5"): not a house number.
 _NEGATIVE = re.compile(r"(?:^|\s)-(\d+)")
-_TOKEN = re.compile(r"\d+|[a-z]+|,")
+_TOKEN = re.compile(f"\\d+|[{_L}]+|,")
 
 #: Street-name endings, longest first, used to compare the distinctive part of a name.
 GENERIC_SUFFIXES: tuple[str, ...] = (
-    "platsen", "stigen", "gatan", "vagen", "grand", "torget", "backen", "allen", "leden",
-    "parken", "gardet", "slingan", "gangen", "kajen", "plan", "gata", "stig", "torg",
-    "alle", "vag", "led", "park", "backe", "gang",
+    "platsen", "stigen", "gatan", "vägen", "vagen", "gränd", "grand", "torget", "backen",
+    "allen", "leden", "parken", "gärdet", "gardet", "slingan", "gången", "gangen", "kajen",
+    "plan", "gata", "stig", "torg", "alle", "väg", "vag", "led", "park", "backe", "gång", "gang",
 )
 
 # Ambiguous abbreviations: expansions tried in order against the register.
 _PREFIX_ALT: dict[str, tuple[str, ...]] = {
     "st": ("sankt", "stora"),
-    "s": ("sodra", "sankt"),
+    "s": ("södra", "sankt"),
     "n": ("norra",),
-    "v": ("vastra",),
-    "o": ("ostra",),
+    "v": ("västra",),
+    "o": ("östra",),
+    "ö": ("östra",),
     "l": ("lilla",),
     "g": ("gamla",),
     "gla": ("gamla",),
-    "so": ("sodra",),
+    "sö": ("södra",),
     "no": ("norra",),
-    "va": ("vastra",),
+    "vä": ("västra",),
 }
 _SUFFIX_ALT: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("gatan", ("gata",)),
     ("gata", ("gatan",)),
-    ("vagen", ("vag",)),
-    ("vag", ("vagen",)),
+    ("vägen", ("väg",)),
+    ("väg", ("vägen",)),
     ("plan", ("platsen",)),
     ("torget", ("torg",)),
     ("torg", ("torget",)),
     ("stig", ("stigen",)),
     ("pl", ("platsen", "plan")),
-    ("gr", ("grand",)),
+    ("gr", ("gränd",)),
     ("gat", ("gatan",)),
     ("g", ("gatan",)),
-    ("v", ("vagen",)),
+    ("v", ("vägen",)),
 )
 
 # Tokens after the house number that say where *in* the building (dropped):
 # lägenhet, uppgång, trappor, våning, port, ingång, nedre botten, bottenvåning.
-_TAKES_NEXT = frozenset({"lgh", "lagenhet", "uppg", "uppgang", "port", "ingang", "vaning", "van"})
-_DROP = frozenset({"nb", "bv", "tr", "trappor", "trappa", "trp", "bottenvaning", "vind",
-                   "kallare", "nedre", "botten", "ovre", "lgh", "lagenhet", "co", "c", "o"})
+# (Vocabulary, not names: the ASCII spellings are recognised too.)
+_TAKES_NEXT = frozenset({"lgh", "lägenhet", "lagenhet", "uppg", "uppgång", "uppgang", "port",
+                         "ingång", "ingang", "våning", "vaning", "vån", "van"})
+_DROP = frozenset({"nb", "bv", "tr", "trappor", "trappa", "trp", "bottenvåning", "bottenvaning",
+                   "vind", "källare", "kallare", "nedre", "botten", "övre", "ovre", "lgh", "lägenhet",
+                   "lagenhet", "co", "c", "o"})
 
 
 # Words before a place name that say where *near* it something happened (dropped when a
 # name follows): "utanför ICA", "vid busshållplatsen", "strax norr om torget".
-_LOCATIVE = frozenset({"utanfor", "vid", "framfor", "bakom", "nara", "intill", "invid", "mittemot",
-                       "nedanfor", "ovanfor", "innanfor", "bredvid", "strax", "utmed", "langs",
-                       "norr", "soder", "oster", "vaster", "om", "i", "pa", "hojd", "med"})
+_LOCATIVE = frozenset({"utanför", "utanfor", "vid", "framför", "framfor", "bakom", "nära", "nara",
+                       "intill", "invid", "mittemot", "nedanför", "nedanfor", "ovanför", "ovanfor",
+                       "innanför", "innanfor", "bredvid", "strax", "utmed", "längs", "langs", "norr",
+                       "söder", "soder", "öster", "oster", "väster", "vaster", "om", "i", "på", "pa",
+                       "höjd", "hojd", "med"})
 _NUMBER_WORDS = frozenset({"nr", "nummer", "no"})
 
 
@@ -206,9 +222,9 @@ def parse_address(text: object) -> ParsedAddress:
     >>> parse_address("STORGATAN 12B lgh 1102, 645 30 Exempelstad")
     ParsedAddress(street='storgatan', number=12, letter='b', postcode='64530', town='exempelstad', town_explicit=True, alt_street='')
     >>> parse_address("Stationsv. 3").street
-    'stationsvagen'
+    'stationsvägen'
     >>> parse_address("Lövg. 3")[::6]
-    ('lovagen', 'lovgatan')
+    ('lövägen', 'lövgatan')
     """
     if isinstance(text, str):
         # Fast path for the common "Street 12" / "Street 12b" (same result as the full parse).
@@ -331,7 +347,7 @@ def normalize_address(text: object) -> str:
     >>> normalize_address("Storg. 12 B, 645 30  EXEMPELSTAD")
     'storgatan 12 b, 64530 exempelstad'
     >>> normalize_address("S:t Eriks väg 3 lgh 1102")
-    'sankt eriks vag 3'
+    'sankt eriks väg 3'
     """
     p = parse_address(text)
     head = p.street
@@ -359,7 +375,7 @@ def street_alternatives(street: str, *, exact_only: bool = True) -> tuple[str, .
     """Compact keys to try for a folded street name, most literal first.
 
     Ambiguous abbreviations ("St." = Sankt or Stora, "pl" = platsen or plan,
-    a bare "g"/"v" ending) and ASCII stand-ins ("ae" for ä) give several keys;
+    a bare "g"/"v" ending) and ASCII transliterations ("ae" for ä) give several keys;
     the matcher takes the first one the register knows. ``exact_only`` is kept
     for readings too speculative for fuzzy matching (none today).
 
@@ -371,6 +387,20 @@ def street_alternatives(street: str, *, exact_only: bool = True) -> tuple[str, .
     words = street.split()
     if not words:
         return ()
+    out = list(_alternatives(words))
+    if any(t in street for t in ("ae", "oe", "aa")):
+        # the ASCII transliteration of the letters (ae = ä, oe = ö, aa = å), word by word:
+        # a spelling of å/ä/ö, not a folding of them away
+        spelt = [w.replace("ae", "ä").replace("oe", "ö").replace("aa", "å") for w in words]
+        out.extend(_alternatives(spelt))
+    seen: dict[str, None] = {}
+    for o in out:
+        if o:
+            seen.setdefault(o, None)
+    return tuple(seen)
+
+
+def _alternatives(words: list[str]) -> list[str]:
     heads: tuple[str, ...] = (words[0],)
     if len(words) > 1:
         heads += _PREFIX_ALT.get(words[0], ())
@@ -384,10 +414,4 @@ def street_alternatives(street: str, *, exact_only: bool = True) -> tuple[str, .
                 tail_alts.extend(o[: -len(suf)] + alt for o in out)
             break
     out.extend(tail_alts)
-    if "ae" in last or "oe" in last:
-        out.append(last.replace("ae", "a").replace("oe", "o"))
-    seen: dict[str, None] = {}
-    for o in out:
-        if o:
-            seen.setdefault(o, None)
-    return tuple(seen)
+    return out

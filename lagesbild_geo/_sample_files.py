@@ -336,8 +336,11 @@ _FAKE_PLACES = ("Skateparken", "Fotbollsplanen", "Lekparken vid dammen", "Gamla 
 
 
 def _ascii(s: str) -> str:
-    return (s.replace("å", "a").replace("ä", "a").replace("ö", "o")
-            .replace("Å", "A").replace("Ä", "A").replace("Ö", "O"))
+    """The ASCII transliteration of å, ä, ö (aa, ae, oe) that systems without the letters
+    write. (Stripping them, "Vastra", would make another name: the geocoder refuses that
+    and offers the register's name instead.)"""
+    return (s.replace("å", "aa").replace("ä", "ae").replace("ö", "oe")
+            .replace("Å", "Aa").replace("Ä", "Ae").replace("Ö", "Oe"))
 
 
 def _abbrev(name: str, rng: np.random.Generator) -> str | None:

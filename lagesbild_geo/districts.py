@@ -38,15 +38,20 @@ from .crs import to_wgs84 as _to_wgs84
 from .errors import CRSError, InputError, SchemaError
 from .hotspots import change
 from .limits import Limits, check_vertices
+from .names import is_lan_name, kommun_keys, loose_key, name_key
 from .schema import CATEGORIES, CATEGORY_LABELS, fold
 
 __all__ = [
+    "KOMMUN_CODE",
     "OUTSIDE_CODE",
+    "STADSDEL_CODE",
     "SUMMARY_LABELS_SV",
     "TOTAL_CODE",
     "Period",
     "assign_districts",
     "cells_to_districts",
+    "district_population",
+    "districts_in_kommun",
     "parse_period",
     "read_districts",
     "summarize",
@@ -54,6 +59,11 @@ __all__ = [
 
 #: ``district_code`` of the summary row for incidents outside every district.
 OUTSIDE_CODE = "_outside"
+#: ``district_code`` of the summary row for incidents known only at kommun level.
+KOMMUN_CODE = "_kommun"
+#: ``district_code`` of the summary row for incidents known only in a named area larger
+#: than a district (a stadsdel spanning several districts).
+STADSDEL_CODE = "_stadsdel"
 #: ``district_code`` of the kommun-wide total row of the summary.
 TOTAL_CODE = "_total"
 
@@ -763,6 +773,220 @@ def _population_from_table(table: str | Path | pd.DataFrame, codes: pd.Series) -
                  "matched": int(np.isfinite(out).sum()), "unmatched": int((~np.isfinite(out)).sum())}
 
 
+_DESO = r"\d{4}[ABC]\d{4}"
+_REGSO = r"\d{4}R\d{3}"
+
+
+def _codes_in(values: pd.Series) -> pd.Series:
+    """Codes as text, a lost leading zero restored (180C1010 → 0180C1010, 180 → 0180)."""
+    v = _to_code_text(values).str.split(" ").str[0].str.strip()
+    v = v.where(~v.str.fullmatch(r"\d{3}([ABCabc]\d{4}|[Rr]\d{3})?"), "0" + v)
+    return v.str.upper()
+
+
+def _year_of(text: object) -> int | None:
+    found = re.findall(r"(?<!\d)((?:19|20)\d\d)(?:\d{4})?(?!\d)", str(text))
+    return int(found[-1]) if found else None
+
+
+def _layer_year(districts: gpd.GeoDataFrame) -> int | None:
+    """The districts' year from SCB's columns (``version`` "2025_v2", ``referensdatum``)."""
+    for c in districts.columns:
+        if fold(c).replace(" ", "") in ("version", "referensdatum", "ar", "year", "giltigfran"):
+            vals = districts[c].dropna().astype(str)
+            if len(vals):
+                y = _year_of(vals.iloc[0])
+                if y is not None:
+                    return y
+    return None
+
+
+def district_population(
+    table: str | Path | pd.DataFrame,
+    districts: gpd.GeoDataFrame,
+    *,
+    key: str | Path | pd.DataFrame | None = None,
+) -> pd.Series:
+    """Population per district from a table of smaller areas: SCB's DeSO population summed
+    to RegSO through SCB's key table (DeSO → RegSO).
+
+    Parameters
+    ----------
+    table
+        Population per area (CSV/Excel/DataFrame as SCB exports it: a code column such as
+        ``deso`` and a value column such as ``folkmangd_2023``). When its codes are the
+        districts' own codes it is joined directly.
+    districts
+        From :func:`read_districts` (index ``district_code``, ``district_name``).
+    key
+        SCB's key table: a DeSO column and a RegSO column holding **codes** ("0180R009",
+        summed by code) or **names** (the 2018 table ``kopplingstabell-deso-regso``:
+        ``DeSO``, ``RegSO`` name, ``Kommunnamn`` and the kommun code; summed by kommun
+        and name, names compared by :func:`lagesbild_geo.names.name_key`, so å, ä and ö
+        count). Needed unless the table has the districts' codes.
+
+    Returns
+    -------
+    Series
+        Population (float, NaN where unknown) aligned to ``districts.index``;
+        ``attrs["report"]``: ``method`` (codes|key_codes|key_names), ``year`` (of the
+        population), ``key_year``, ``districts_year``, ``areas_in_table``,
+        ``areas_without_key`` (count and examples), ``districts_matched``,
+        ``districts_without_population`` (codes), ``warnings`` (the year check and what
+        did not match, in plain words).
+
+    Raises
+    ------
+    InputError
+        No code or value column; DeSO codes without a key table; a key table without a
+        DeSO and a RegSO column.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> d = gpd.GeoDataFrame({"district_name": ["Vårberg", "Varberg"]},
+    ...     geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+    ...     index=pd.Index(["0180R101", "0180R102"], name="district_code"), crs=4326)
+    >>> pop = pd.DataFrame({"deso": ["0180C1010", "0180C1020", "0180C1030"],
+    ...                     "folkmangd_2023": [1000, 1500, 700]})
+    >>> key = pd.DataFrame({"bro": [180, 180, 180], "DeSO": ["0180C1010", "0180C1020", "0180C1030"],
+    ...                     "RegSO": ["Vårberg", "Vårberg", "Varberg"]})
+    >>> district_population(pop, d, key=key).tolist()
+    [2500.0, 700.0]
+    """
+    tdf, tlabel = _table_of(table, "Population table")
+    codes = pd.Index(districts.index.astype(str))
+    wanted = set(codes)
+    code_col, tcodes = _best_code_column(tdf, wanted, (_DESO, _REGSO))
+    if code_col is None or tcodes is None:
+        raise InputError(f"Population table {tlabel}: no column of area codes (DeSO like 0180C1090, RegSO "
+                         f"like 0180R009, or the districts' codes); columns are {list(tdf.columns)}.")
+    others = [c for c in tdf.columns if c != code_col]
+    value_col = _find(others, _POPULATION_CANDIDATES, _POPULATION_PREFIXES)
+    if value_col is None:
+        numeric = [c for c in others if _parse_numbers(tdf[c]).notna().mean() > 0.9]
+        if not numeric:
+            raise InputError(f"Population table {tlabel}: no population column (befolkning, folkmängd, "
+                             f"population or one numeric column) among {others}.")
+        value_col = numeric[-1]
+    values = _parse_numbers(tdf[value_col])
+    year = _year_of(value_col) or next((_year_of(v) for c in others if fold(c) in ("ar", "year", "tid")
+                                        for v in tdf[c].dropna().astype(str).head(1)), None)
+    dyear = _layer_year(districts)
+    report: dict[str, Any] = {"source": tlabel, "code_column": str(code_col), "value_column": str(value_col),
+                              "year": year, "districts_year": dyear, "key_year": None,
+                              "areas_in_table": int(tcodes.notna().sum()), "warnings": []}
+    by_area = pd.Series(values.to_numpy(), index=tcodes.to_numpy()).groupby(level=0).sum(min_count=1)
+    direct = by_area.reindex(codes)
+    if direct.notna().sum() >= max(1, 0.5 * len(codes)):
+        out = direct
+        report["method"] = "codes"
+    else:
+        is_deso = bool(tcodes.dropna().str.fullmatch(_DESO).mean() > 0.5)
+        if key is None:
+            kind = "DeSO" if is_deso else "other"
+            raise InputError(
+                f"Population table {tlabel} has {kind} codes (e.g. {tcodes.dropna().iloc[0]!r}) but the "
+                f"districts have other codes (e.g. {codes[0]!r}). Give SCB's key table between them "
+                "(--population-key FILE; for DeSO → RegSO SCB's 'kopplingstabell DeSO–RegSO').")
+        kdf, klabel = _table_of(key, "Key table")
+        report["key_year"] = _year_of(klabel) if not isinstance(key, pd.DataFrame) else None
+        deso_col, kdeso = _best_code_column(kdf, set(tcodes.dropna()), (_DESO,))
+        if deso_col is None or kdeso is None:
+            raise InputError(f"Key table {klabel}: no column of DeSO codes matching the population table; "
+                             f"columns are {list(kdf.columns)}.")
+        rest = [c for c in kdf.columns if c != deso_col]
+        reg_col, kreg = _best_code_column(kdf[rest], wanted, (_REGSO,))
+        agg = pd.DataFrame({"deso": kdeso, "value": by_area.reindex(kdeso.to_numpy()).to_numpy()})
+        if reg_col is not None and kreg is not None and kreg.isin(wanted).any():
+            report["method"] = "key_codes"
+            agg["target"] = kreg.to_numpy()
+            out = agg.dropna(subset=["target"]).groupby("target")["value"].sum(min_count=1).reindex(codes)
+        else:
+            name_col = next((c for c in rest if fold(c).replace(" ", "") in ("regso", "regsonamn", "regsonamn2018")),
+                            None)
+            if name_col is None:
+                raise InputError(f"Key table {klabel}: no RegSO column (codes like 0180R009 or names in a "
+                                 f"'RegSO' column) among {list(kdf.columns)}.")
+            report["method"] = "key_names"
+            kcol = next((c for c in rest if fold(c).replace(" ", "") in ("bro", "kommunkod", "kommun kod",
+                                                                         "knkod", "kommun")
+                         and _codes_in(kdf[c]).str.fullmatch(r"\d{4}").mean() > 0.9), None)
+            kommun = _codes_in(kdf[kcol]) if kcol is not None else kdeso.str[:4]
+            agg["target"] = (kommun.fillna("") + "|" + kdf[name_col].map(name_key)).to_numpy()
+            summed = agg[agg["target"].str.len() > 5].groupby("target")["value"].sum(min_count=1)
+            dk = _district_kommun(districts)
+            dkeys = dk + "|" + pd.Series(districts["district_name"].astype(str).map(name_key).to_numpy(),
+                                         index=districts.index)
+            out = pd.Series(summed.reindex(dkeys.to_numpy()).to_numpy(), index=codes)
+        no_key = sorted(set(tcodes.dropna()) - set(kdeso.dropna()))
+        in_kommun = [c for c in no_key if c[:4] in {x[:4] for x in codes}]
+        report["areas_without_key"] = {"count": len(in_kommun), "examples": in_kommun[:5]}
+        if in_kommun:
+            report["warnings"].append(
+                f"Population: {len(in_kommun)} area(s) of the population table are not in the key table "
+                f"(e.g. {', '.join(in_kommun[:3])}): their people are not counted in any district. "
+                "The population table and the key table are probably of different DeSO versions.")
+    out = pd.Series(out.to_numpy(dtype="float64"), index=districts.index, name="population")
+    missing = codes[out.isna().to_numpy()].tolist()
+    report["districts_matched"] = int(out.notna().sum())
+    report["districts_without_population"] = missing
+    if missing:
+        names = districts["district_name"].astype(str).reindex(pd.Index(missing)).tolist()
+        report["warnings"].append(
+            f"Population: {len(missing)} of {len(codes)} districts got none from {tlabel} "
+            f"({', '.join(names[:5])}{' …' if len(names) > 5 else ''}); their rates per 1 000 are left "
+            "empty. A district whose code or name changed between the key table's and the layer's "
+            "year is not matched: check those by hand.")
+    ky = report["key_year"]
+    if dyear is not None and ky is not None and ky < 2025 <= dyear:
+        report["warnings"].append(
+            f"Population: the key table ({ky}) links DeSO 2018 to RegSO 2018; the districts are of "
+            f"{dyear} (RegSO 2025 changed some areas). Use SCB's key table for DeSO/RegSO 2025 for exact figures.")
+    if dyear is not None and year is not None and abs(dyear - year) > 1:
+        report["warnings"].append(
+            f"Population: the population is of {year}, the districts of {dyear}; rates per 1 000 use "
+            f"{year}'s population.")
+    out.attrs["report"] = report
+    return out
+
+
+def _table_of(table: str | Path | pd.DataFrame, what: str) -> tuple[pd.DataFrame, str]:
+    if isinstance(table, pd.DataFrame):
+        return table.copy(), "(DataFrame)"
+    path = Path(table)
+    if not path.exists():
+        raise InputError(f"{what} {path} does not exist; check the path.")
+    df = _read_plain_table(path)
+    # SCB's key table ends with blank rows and empty columns (";;;;"): drop them
+    df = df.loc[:, [c for c in df.columns if not (str(c).startswith("Unnamed") or str(c).strip() == "")
+                    or df[c].notna().any()]]
+    df = df.dropna(how="all")
+    return df, path.name
+
+
+def _best_code_column(df: pd.DataFrame, wanted: set[str], patterns: tuple[str, ...]
+                      ) -> tuple[str | None, pd.Series | None]:
+    """The column whose codes match most of ``wanted`` (or fit one of ``patterns``)."""
+    best: tuple[int, str | None, pd.Series | None] = (0, None, None)
+    for c in df.columns:
+        vals = _codes_in(df[c])
+        score = int(vals.isin(wanted).sum()) * 2
+        if not score:
+            score = max(int(vals.str.fullmatch(p).sum()) for p in patterns)
+        if score > best[0]:
+            best = (score, str(c), vals.where(vals != ""))
+    return best[1], best[2]
+
+
+def _district_kommun(districts: gpd.GeoDataFrame) -> pd.Series:
+    """Each district's kommun code (a kommun-code column, else the code's first four digits)."""
+    kcol = next((c for c in districts.columns if fold(c).replace(" ", "") in ("kommunkod", "knkod")), None)
+    if kcol is not None:
+        return districts[kcol].astype("string").str.strip().str.zfill(4).fillna("")
+    return pd.Series(districts.index.astype(str).str[:4], index=districts.index)
+
+
 def _code_kind_hint(df: pd.DataFrame, wanted: set[str]) -> str:
     """Why the codes do not match: DeSO codes against a RegSO layer, another kommun ..."""
     kinds = {"DeSO": r"\d{4}[ABC]\d{4}", "RegSO": r"\d{4}R\d{3}"}
@@ -1079,20 +1303,9 @@ def _check_districts(districts: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame
     return districts
 
 
-def _kommun_keys(kommun_name: str | None) -> set[str]:
-    if not kommun_name:
-        return set()
-    k = fold(kommun_name)
-    keys = {k}
-    for suffix in (" kommun", " stad", "s kommun"):
-        if k.endswith(suffix):
-            keys.add(k[: -len(suffix)])
-    keys |= {k + " kommun", k + "s kommun"}
-    return keys
-
-
 #: Values of ``district_method`` (see :func:`assign_districts`).
-_METHODS: tuple[str, ...] = ("point", "area_point", "name", "kommun", "outside", "none")
+_METHODS: tuple[str, ...] = ("point", "area_point", "name", "text", "stadsdel", "kommun", "lan",
+                             "outside", "none")
 
 
 def assign_districts(
@@ -1105,16 +1318,24 @@ def assign_districts(
 
     Rules
     -----
-    * Rows with ``precision == "area"`` whose ``location_text`` names a district
-      (folded: case, å/ä/ö and punctuation ignored; name or code) get that district
-      (``district_method = "name"``). If it names the kommun (``kommun_name``, with or
-      without " kommun"), the row is in the kommun but in no district
-      (``district_code`` NA, ``district_method = "kommun"``).
+    * Rows known only at a level (``precision`` ``kommun``, ``stadsdel``, ``lan``: the
+      police feed, whose coordinates are a kommun's or a län's centre) are **never**
+      placed by their coordinates: they keep their level (``district_method`` =
+      the precision). A ``district`` row takes the district its text named
+      (``place_district``, from :func:`lagesbild_geo.polisen.place_events`; ``"text"``).
+    * Rows with ``precision == "area"``: a ``location_text`` naming the kommun
+      (``kommun_name``, also "X kommun"/"X stad") stays at kommun level (``"kommun"``),
+      even when a district carries the kommun's name; one naming a län ("Uppsala län")
+      is at län level (``"lan"``), never the kommun; one naming a district (by name or
+      code) gets that district (``"name"``). Names are compared by
+      :func:`lagesbild_geo.names.name_key`: case, spacing, hyphens and punctuation are
+      folded, **å, ä and ö are not** (Varberg is not Vårberg); a text that matches a
+      district only with å/ä/ö folded is listed in ``attrs["district_suggestions"]``,
+      never applied. Other area rows are assigned by their representative point
+      (``"area_point"``).
     * Every other row with coordinates is assigned by its ``lon``/``lat`` exactly
       (``"point"``; a point on a shared border goes to the first district in the
-      layer's order); area rows naming a län ("Uppsala län": larger than any district)
-      are ``"outside"``; other area rows not named as above are assigned by their
-      representative point and flagged ``"area_point"``.
+      layer's order).
     * Rows outside every district get ``district_code`` NA and ``"outside"``; rows
       without coordinates ``"none"``.
 
@@ -1124,8 +1345,8 @@ def assign_districts(
     Parameters
     ----------
     incidents
-        Incident table (``lat``, ``lon``; ``precision`` and ``location_text`` used
-        when present). Not modified.
+        Incident table (``lat``, ``lon``; ``precision``, ``location_text`` and
+        ``place_district`` used when present). Not modified.
     districts
         From :func:`read_districts` (index ``district_code``).
     kommun_name
@@ -1136,18 +1357,21 @@ def assign_districts(
     DataFrame
         A copy of ``incidents`` with ``district_code`` (categorical over the district
         codes in layer order, NA when none) and ``district_method`` (categorical:
-        point|area_point|name|kommun|outside|none); ``.attrs["district_assignment"]``
-        counts rows per method.
+        point|area_point|name|text|stadsdel|kommun|lan|outside|none);
+        ``.attrs["district_assignment"]`` counts rows per method.
 
     Examples
     --------
     >>> import shapely, geopandas as gpd, pandas as pd
-    >>> d = gpd.GeoDataFrame({"district_name": ["A", "B"]},
+    >>> d = gpd.GeoDataFrame({"district_name": ["A", "Vårberg"]},
     ...     geometry=[shapely.box(17.0, 59.0, 17.1, 59.1), shapely.box(17.1, 59.0, 17.2, 59.1)],
     ...     index=pd.Index(["A1", "B1"], name="district_code"), crs=4326)
-    >>> inc = pd.DataFrame({"lat": [59.05, 59.05, 60.0], "lon": [17.05, 17.15, 17.0]})
-    >>> assign_districts(inc, d)["district_code"].astype(object).fillna("-").tolist()
-    ['A1', 'B1', '-']
+    >>> inc = pd.DataFrame({"lat": [59.05, 59.05, 60.0, 59.05], "lon": [17.05, 17.15, 17.0, 17.15],
+    ...                     "precision": ["point", "point", "point", "kommun"],
+    ...                     "location_text": [None, None, None, "Varberg"]})
+    >>> out = assign_districts(inc, d)
+    >>> out["district_code"].astype(object).fillna("-").tolist(), out["district_method"].tolist()
+    (['A1', 'B1', '-', '-'], ['point', 'point', 'outside', 'kommun'])
     """
     districts = _check_districts(districts, "assign_districts")
     for col in ("lat", "lon"):
@@ -1162,52 +1386,136 @@ def assign_districts(
     pos = np.full(n, -1, dtype=np.int32)
     method = np.full(n, _METHODS.index("outside"), dtype=np.int8)
     has_xy = np.isfinite(lat) & np.isfinite(lon)
+    codes_index = pd.Index(districts.index.astype(str))
 
-    area = np.zeros(n, dtype=bool)
-    if "precision" in incidents.columns:
-        area = (incidents["precision"].astype(str) == "area").to_numpy()
-    named = np.zeros(n, dtype=bool)
-    kommun_level = np.zeros(n, dtype=bool)
-    lan_level = np.zeros(n, dtype=bool)
+    prec = (incidents["precision"].astype("string").fillna("").to_numpy(dtype=object)
+            if "precision" in incidents.columns else np.full(n, "", dtype=object))
+    area = prec == "area"
+    decided = np.zeros(n, dtype=bool)
+    # rows known only at a level: never by their coordinates (a kommun's or län's centre)
+    for level in ("stadsdel", "kommun", "lan"):
+        m = prec == level
+        method[m] = _METHODS.index(level)
+        decided |= m
+    is_district = prec == "district"
+    if is_district.any():
+        hint = (incidents["place_district"].astype("string").fillna("").to_numpy(dtype=object)
+                if "place_district" in incidents.columns else np.full(n, "", dtype=object))
+        idx = np.flatnonzero(is_district)
+        p = codes_index.get_indexer(pd.Index(hint[idx].astype(str)))
+        ok = p >= 0
+        pos[idx[ok]] = p[ok]
+        method[idx[ok]] = _METHODS.index("text")
+        # a district of another layer: the row is known in the kommun, not in these districts
+        method[idx[~ok]] = _METHODS.index("kommun")
+        decided[idx] = True
+
+    suggestions: dict[str, list[str]] = {}
     if area.any() and "location_text" in incidents.columns:
         idx = np.flatnonzero(area)
         text = incidents["location_text"].iloc[idx]
         codes_u, uniques = pd.factorize(text.astype("string").fillna(""), sort=False)
         lookup: dict[str, int] = {}
+        loose: dict[str, list[str]] = {}
         for i, (c, nm) in enumerate(zip(districts.index, districts["district_name"], strict=True)):
-            lookup.setdefault(fold(nm), i)
-            lookup.setdefault(fold(c), i)
-        kkeys = _kommun_keys(kommun_name)
-        upos = np.array([lookup.get(fold(u), -1) for u in uniques], dtype=np.int32)
-        ukommun = np.array([fold(u) in kkeys and fold(u) not in lookup for u in uniques], dtype=bool)
-        # a län ("Uppsala län" in the police feed) is larger than any district: its centre
-        # says nothing about the district, so it is not placed by it ("outside")
-        ulan = np.array([(fold(u).endswith(" lan") or fold(u) == "lan") and fold(u) not in lookup
-                         for u in uniques], dtype=bool)
+            lookup.setdefault(name_key(nm), i)
+            lookup.setdefault(name_key(c), i)
+            loose.setdefault(loose_key(nm), []).append(str(nm))
+        kkeys = kommun_keys(kommun_name)
+        keys = [name_key(u) for u in uniques]
+        # the kommun itself wins over a district of the same name; a län is its own level
+        ukommun = np.array([bool(k) and k in kkeys for k in keys], dtype=bool)
+        ulan = np.array([is_lan_name(u) and not kk for u, kk in zip(uniques, ukommun, strict=True)],
+                        dtype=bool)
+        upos = np.array([-1 if (kk or ll) else lookup.get(k, -1)
+                         for k, kk, ll in zip(keys, ukommun, ulan, strict=True)], dtype=np.int32)
+        for u, k, p_, kk, ll in zip(uniques, keys, upos, ukommun, ulan, strict=True):
+            if k and p_ < 0 and not kk and not ll:
+                similar = [x for x in loose.get(loose_key(u), []) if name_key(x) != k]
+                if similar:
+                    suggestions[str(u)] = similar
         if len(uniques):
             p = upos[codes_u]
-            k = ukommun[codes_u]
+            km = ukommun[codes_u]
+            la = ulan[codes_u]
             pos[idx[p >= 0]] = p[p >= 0]
-            named[idx[p >= 0]] = True
-            kommun_level[idx[k]] = True
-            lan_level[idx[ulan[codes_u]]] = True
+            method[idx[p >= 0]] = _METHODS.index("name")
+            method[idx[km]] = _METHODS.index("kommun")
+            method[idx[la]] = _METHODS.index("lan")
+            decided[idx[(p >= 0) | km | la]] = True
 
-    todo = has_xy & ~named & ~kommun_level & ~lan_level
+    todo = has_xy & ~decided
     tidx = np.flatnonzero(todo)
     pos[tidx] = _locate(districts, lon[tidx], lat[tidx])
-    method[named] = _METHODS.index("name")
-    method[kommun_level] = _METHODS.index("kommun")
     in_pt = todo & (pos >= 0)
     method[in_pt & ~area] = _METHODS.index("point")
     method[in_pt & area] = _METHODS.index("area_point")
-    method[~has_xy & ~named & ~kommun_level & ~lan_level] = _METHODS.index("none")
+    method[~has_xy & ~decided] = _METHODS.index("none")
 
     out = incidents.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    out["district_code"] = pd.Categorical.from_codes(pos, categories=pd.Index(districts.index.astype(str)))
+    out["district_code"] = pd.Categorical.from_codes(pos, categories=codes_index)
     out["district_method"] = pd.Categorical.from_codes(method.astype(np.int64), categories=pd.Index(list(_METHODS)))
     counts = {m: int((method == i).sum()) for i, m in enumerate(_METHODS)}
     out.attrs = dict(incidents.attrs)
     out.attrs["district_assignment"] = counts
+    if suggestions:
+        out.attrs["district_suggestions"] = suggestions
+        warnings.warn(
+            "assign_districts: place text(s) that match a district only when å, ä and ö are "
+            "ignored were not placed there (å, ä and ö are letters; Varberg is not Vårberg): "
+            + "; ".join(f"{t!r} (did you mean {', '.join(v)}?)" for t, v in list(suggestions.items())[:5])
+            + ". Correct the names in the source if they mean these districts.",
+            UserWarning, stacklevel=2)
+    return out
+
+
+def districts_in_kommun(districts: gpd.GeoDataFrame, kommun_code: str) -> gpd.GeoDataFrame:
+    """The districts of one kommun from a layer of several (SCB's national DeSO/RegSO).
+
+    The kommun of a district is read from a kommun-code column (``kommunkod``,
+    ``kommun_kod``, ``kn_kod``) or, for DeSO and RegSO codes, from the code's first four
+    digits ("0180R009" is in 0180). A layer with neither, or with only this kommun, is
+    returned as it is.
+
+    Raises
+    ------
+    InputError
+        None of the layer's districts is in this kommun.
+
+    Examples
+    --------
+    >>> import shapely, geopandas as gpd, pandas as pd
+    >>> d = gpd.GeoDataFrame({"district_name": ["Torsby", "Centrum"]},
+    ...     geometry=[shapely.box(18, 59, 18.1, 59.1), shapely.box(13, 60, 13.1, 60.1)],
+    ...     index=pd.Index(["0120R005", "1737R001"], name="district_code"), crs=4326)
+    >>> districts_in_kommun(d, "0120").index.tolist()
+    ['0120R005']
+    """
+    code = str(kommun_code).strip().zfill(4)
+    kcol = next((c for c in districts.columns
+                 if fold(c).replace(" ", "") in ("kommunkod", "kommunkodtext", "knkod")), None)
+    if kcol is not None:
+        kv = districts[kcol].astype("string").str.strip().str.zfill(4)
+    else:
+        idx = pd.Series(districts.index.astype(str), index=districts.index)
+        if not idx.str.fullmatch(r"\d{4}([ABC]\d{4}|R\d{3})").all():
+            return districts
+        kv = idx.str[:4]
+    kommuner = set(kv.dropna())
+    if not kommuner or kommuner == {code}:
+        return districts
+    keep = (kv == code).to_numpy(dtype=bool, na_value=False)
+    if not keep.any():
+        raise InputError(
+            f"The district layer holds districts of kommun {', '.join(sorted(kommuner)[:5])}"
+            f"{' …' if len(kommuner) > 5 else ''} (by their kommun codes) but none of kommun {code}. "
+            "Check the kommun (--kommun / [kommun] code) or give the district layer of this kommun.")
+    out = districts.loc[keep]
+    out.attrs = dict(districts.attrs)
+    out.attrs.pop("_coverage", None)
+    rep = dict(out.attrs.get("report", {}))
+    rep["kommun_filter"] = {"kommun_code": code, "kept": int(keep.sum()), "of": len(districts)}
+    out.attrs["report"] = rep
     return out
 
 
@@ -1350,7 +1658,17 @@ SUMMARY_LABELS_SV: dict[str, str] = {
     "n_hot_cells": "Antal hotspotceller",
     "n_cold_cells": "Antal coldspotceller",
     "share_hot_cells": "Andel hotspotceller",
+    "kommun_level": "Händelser bara på kommunnivå (hela kommunen)",
+    "stadsdel_level": "Händelser på stadsdelsnivå som kan ligga här",
     **{f"count_{c}": f"Antal: {label}" for c, label in CATEGORY_LABELS.items()},
+}
+
+#: Swedish names of the summary's level rows.
+LEVEL_ROW_NAMES_SV: dict[str, str] = {
+    STADSDEL_CODE: "Bara känd stadsdel (flera områden)",
+    KOMMUN_CODE: "Bara kommunnivå (inget område angivet)",
+    OUTSIDE_CODE: "Utanför alla områden",
+    TOTAL_CODE: "Hela kommunen",
 }
 
 
@@ -1365,20 +1683,53 @@ def _in_period(incidents: pd.DataFrame, period: Period | None) -> npt.NDArray[np
     return ((t >= period.start) & (t < period.end)).to_numpy(dtype=bool, na_value=False)
 
 
-def _count_matrix(inc: pd.DataFrame, mask: npt.NDArray[np.bool_], codes: pd.Index) -> npt.NDArray[np.int64]:
-    """Counts per (district position incl. 'outside' = len(codes)) × category."""
-    nd, nc = len(codes), len(CATEGORIES)
-    # Factorize first (fast on categoricals), then map the few distinct values.
+def _row_positions(inc: pd.DataFrame, codes: pd.Index) -> npt.NDArray[np.int64]:
+    """Summary row of each incident: its district's position; ``len(codes)`` stadsdel level,
+    ``+1`` kommun level, ``+2`` outside every district; -1 for län-level rows (not the kommun's)."""
+    nd = len(codes)
     dc, duniq = pd.factorize(inc["district_code"])
     upos = codes.get_indexer(pd.Index(np.asarray(duniq, dtype=object).astype(str)))
-    dpos = np.where(dc >= 0, np.append(upos, nd)[dc], nd)
-    dpos = np.where(dpos < 0, nd, dpos)
+    dpos = np.where(dc >= 0, np.append(upos, -1)[dc], -1).astype(np.int64)
+    out = np.where(dpos >= 0, dpos, nd + 2)
+    if "district_method" in inc.columns:
+        mc, muniq = pd.factorize(inc["district_method"])
+        extra = {"stadsdel": nd, "kommun": nd + 1, "lan": -1}
+        umap = np.array([extra.get(str(u), nd + 2) for u in muniq] + [nd + 2], dtype=np.int64)
+        by_method = umap[np.where(mc >= 0, mc, len(muniq))]
+        out = np.where(dpos >= 0, dpos, by_method)
+    elif "precision" in inc.columns:
+        pr = inc["precision"].astype("string").fillna("").to_numpy(dtype=object)
+        out = np.where((dpos < 0) & (pr == "stadsdel"), nd, out)
+        out = np.where((dpos < 0) & (pr == "kommun"), nd + 1, out)
+        out = np.where((dpos < 0) & (pr == "lan"), -1, out)
+    return out
+
+
+def _count_matrix(inc: pd.DataFrame, mask: npt.NDArray[np.bool_], codes: pd.Index) -> npt.NDArray[np.int64]:
+    """Counts per summary row (districts, stadsdel level, kommun level, outside) × category."""
+    nd, nc = len(codes), len(CATEGORIES)
+    dpos = _row_positions(inc, codes)
     cc, cuniq = pd.factorize(inc["category"])
     ucat = pd.Index(CATEGORIES).get_indexer(pd.Index(np.asarray(cuniq, dtype=object).astype(str)))
     ucat = np.where(ucat < 0, CATEGORIES.index("ovrigt"), ucat)
     cat = np.where(cc >= 0, np.append(ucat, CATEGORIES.index("ovrigt"))[cc], CATEGORIES.index("ovrigt"))
-    key = dpos[mask].astype(np.int64) * nc + cat[mask]
-    return np.bincount(key, minlength=(nd + 1) * nc).reshape(nd + 1, nc)
+    keep = mask & (dpos >= 0)
+    key = dpos[keep].astype(np.int64) * nc + cat[keep]
+    return np.bincount(key, minlength=(nd + 3) * nc).reshape(nd + 3, nc)
+
+
+def _stadsdel_overlaps(inc: pd.DataFrame, mask: npt.NDArray[np.bool_], codes: pd.Index) -> npt.NDArray[np.int64]:
+    """Per district: stadsdel-level rows whose named area overlaps it (``place_districts``)."""
+    out = np.zeros(len(codes), dtype=np.int64)
+    if "place_districts" not in inc.columns or "precision" not in inc.columns:
+        return out
+    sel = mask & (inc["precision"].astype("string") == "stadsdel").to_numpy(dtype=bool, na_value=False)
+    if not sel.any():
+        return out
+    lists = inc.loc[sel, "place_districts"].astype("string").fillna("").str.split(";").explode()
+    pos = codes.get_indexer(pd.Index(lists.astype(str).to_numpy()))
+    pos = pos[pos >= 0]
+    return np.bincount(pos, minlength=len(codes)).astype(np.int64)
 
 
 def summarize(
@@ -1392,13 +1743,19 @@ def summarize(
     kommun_name: str | None = None,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
-    """The per-district lägesbild table: one row per district, an outside row and a total row.
+    """The per-district lägesbild table: one row per district, rows for the levels above a
+    district (stadsdel, kommun), an outside row and a total row.
 
     Parameters
     ----------
     incidents
         Placed incidents; assigned with :func:`assign_districts` first unless they
-        already have ``district_code``. Every placed row counts (all precisions).
+        already have ``district_code``. Every placed row counts once, at its own level:
+        in its district, in the stadsdel row (known only in an area larger than a
+        district), in the kommun row (known only in the kommun: the police feed's
+        kommun-level rows, never in the district that holds the kommun's centre) or in
+        the outside row. Rows at län level ("Uppsala län") are not the kommun's and are
+        not counted (their number is in ``attrs["levels"]["lan_not_counted"]``).
     districts
         From :func:`read_districts`.
     period
@@ -1420,15 +1777,20 @@ def summarize(
     Returns
     -------
     DataFrame
-        Index ``district_code`` (districts in layer order, then ``"_outside"`` and
-        ``"_total"``); columns ``district_name``, ``row_type`` (district|outside|total),
-        ``population``, ``count_<category>`` for every category, ``total``,
-        ``per_1000``, ``share_of_total``, ``top1``..``top3``; with a previous period
+        Index ``district_code`` (districts in layer order, then ``"_stadsdel"``,
+        ``"_kommun"``, ``"_outside"`` and ``"_total"``); columns ``district_name``,
+        ``row_type`` (district|stadsdel|kommun|outside|total), ``population``,
+        ``count_<category>`` for every category, ``total``, ``per_1000``,
+        ``share_of_total``, ``kommun_level`` (rows known only at kommun level, on every
+        row), ``stadsdel_level`` (per district: stadsdel-level rows whose area overlaps
+        it; on the other rows all stadsdel-level rows), ``top1``..``top3``; with a previous period
         ``total_previous``, ``change``, ``change_pct``, ``change_p``,
         ``change_significant``, ``change_direction`` (increase|decrease|no_change, from
         :func:`lagesbild_geo.hotspots.change`); with hotspots ``n_cells``, ``n_hot_cells``,
         ``n_cold_cells``, ``share_hot_cells``; with a survey the ``trygg_*`` columns.
         See ``docs/districts.md``; Swedish headers in :data:`SUMMARY_LABELS_SV`.
+        ``attrs["levels"]`` counts the period's rows per level (district, stadsdel,
+        kommun, outside, total, lan_not_counted).
 
     Examples
     --------
@@ -1460,17 +1822,19 @@ def summarize(
 
     codes = pd.Index(districts.index.astype(str), name="district_code")
     nd = len(codes)
-    mat = _count_matrix(inc, _in_period(inc, per), codes)
+    in_per = _in_period(inc, per)
+    mat = _count_matrix(inc, in_per, codes)
     total = mat.sum(axis=1)
     grand = int(total.sum())
-    index = pd.Index([*codes, OUTSIDE_CODE, TOTAL_CODE], name="district_code")
+    specials = [STADSDEL_CODE, KOMMUN_CODE, OUTSIDE_CODE, TOTAL_CODE]
+    index = pd.Index([*codes, *specials], name="district_code")
 
     out = pd.DataFrame(index=index)
-    out["district_name"] = [*districts["district_name"].astype(str), "Ej i något distrikt", "Hela kommunen"]
-    out["row_type"] = ["district"] * nd + ["outside", "total"]
+    out["district_name"] = [*districts["district_name"].astype(str), *(LEVEL_ROW_NAMES_SV[c] for c in specials)]
+    out["row_type"] = ["district"] * nd + ["stadsdel", "kommun", "outside", "total"]
     pop = districts["population"].to_numpy(dtype="float64") if "population" in districts else np.full(nd, np.nan)
     pop_total = float(pop.sum()) if nd and np.isfinite(pop).all() else np.nan
-    out["population"] = np.concatenate([pop, [np.nan, pop_total]])
+    out["population"] = np.concatenate([pop, [np.nan, np.nan, np.nan, pop_total]])
     full = np.vstack([mat, mat.sum(axis=0, keepdims=True)])
     for j, c in enumerate(CATEGORIES):
         out[f"count_{c}"] = full[:, j].astype("int64")
@@ -1480,6 +1844,13 @@ def summarize(
         pops = out["population"].to_numpy()
         out["per_1000"] = np.where(pops > 0, tot / pops * 1000.0, np.nan)
         out["share_of_total"] = tot / grand if grand else np.full(len(out), np.nan)
+    # Beside every district's count: how many of the kommun's rows are known only at
+    # kommun level (the same for every district) and how many only in a stadsdel that
+    # overlaps this district (they may lie here).
+    n_kommun, n_stadsdel = int(total[nd + 1]), int(total[nd])
+    out["kommun_level"] = np.full(len(out), n_kommun, dtype="int64")
+    out["stadsdel_level"] = np.concatenate([_stadsdel_overlaps(inc, in_per, codes),
+                                            [n_stadsdel, n_stadsdel, n_stadsdel, n_stadsdel]]).astype("int64")
 
     # Top three categories (ties: category order).
     order = np.argsort(-full, axis=1, kind="stable")
@@ -1541,4 +1912,7 @@ def summarize(
     out.attrs["period"] = per.to_dict() if per is not None else None
     out.attrs["previous_period"] = prev.to_dict() if prev is not None else None
     out.attrs["district_assignment"] = dict(inc.attrs.get("district_assignment", {}))
+    lan_rows = int((in_per & (_row_positions(inc, codes) < 0)).sum())
+    out.attrs["levels"] = {"district": int(total[:nd].sum()), "stadsdel": n_stadsdel, "kommun": n_kommun,
+                           "outside": int(total[nd + 2]), "total": grand, "lan_not_counted": lan_rows}
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "CRSError",
     "ConflictError",
+    "FetchError",
     "GeocodeError",
     "InputError",
     "LagesbildError",
@@ -74,6 +75,11 @@ class NotFoundError(StoreError, KeyError):
 
 class ConflictError(StoreError):
     """A save based on a stale version: someone else saved first."""
+
+
+class FetchError(LagesbildError, ConnectionError):
+    """A web service (the police events API) could not be reached or answered wrongly;
+    the message says why in Swedish and what to do."""
 
 
 class PrivacyError(LagesbildError, ValueError):

@@ -1010,6 +1010,8 @@ _LABELS_SV: dict[str, str] = {
     "share_unsafe": "Andel otrygga",
     "mean_score": "Medelvärde",
     "count_previous": "Antal händelser föregående period",
+    "kommun_level": "Händelser bara på kommunnivå (i inget område)",
+    "stadsdel_level": "Händelser på stadsdelsnivå som kan ligga i området",
     "per_1000": "Händelser per 1 000 invånare",
     "share_of_total": "Andel av kommunens händelser",
     "top1": "Vanligaste brottskategori",
@@ -1144,7 +1146,23 @@ def _build_metadata(lb: Lagesbild, layers: Mapping[str, gpd.GeoDataFrame], info:
         "categories": dict(CATEGORY_LABELS),
         "labels_sv": _labels_sv(layers),
         "merged": _json_value(meta.get("merged", False)) if isinstance(lb, LagesbildPackage) else False,
+        **_levels_meta(meta),
     }
+
+
+def _levels_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """How exactly the period's incidents are known (district, stadsdel, kommun level) and
+    what was left out by category, from the build's counts."""
+    counts = meta.get("counts") if isinstance(meta.get("counts"), Mapping) else {}
+    out: dict[str, Any] = {}
+    levels = counts.get("levels") if isinstance(counts, Mapping) else None
+    if isinstance(levels, Mapping) and "total" in levels:
+        out["levels"] = {k: int(levels[k]) for k in ("district", "stadsdel", "kommun", "outside", "total",
+                                                     "lan_not_counted") if k in levels}
+    excluded = counts.get("excluded") if isinstance(counts, Mapping) else None
+    if isinstance(excluded, Mapping):
+        out["excluded_by_category"] = {str(k): int(v) for k, v in excluded.items()}
+    return out
 
 
 # ----------------------------------------------------------------------- export
@@ -1239,20 +1257,36 @@ def export_package(
             path.unlink()
         import pyogrio
 
-        for name, g in built.items():
-            frame = _gpkg_frame(g, prec)
-            gtype = "Point" if name in POINT_LAYERS else "MultiPolygon"
-            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG",
-                                    promote_to_multi=gtype == "MultiPolygon",
-                                    geometry_type=gtype if len(frame) == 0 else None,
-                                    append=path.exists())
-        meta_frame = pd.DataFrame({"key": ["metadata"],
-                                   "value": [json.dumps(meta, ensure_ascii=False)]})
-        pyogrio.write_dataframe(meta_frame, path, layer=_GPKG_META_TABLE, driver="GPKG",
-                                append=True)
+        # GDAL stamps gpkg_contents.last_change with the clock: the package's created_at
+        # instead, so a fixed created_at gives a byte-identical GeoPackage
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _gdal_time(meta.get("created_at"))})
+        try:
+            for name, g in built.items():
+                frame = _gpkg_frame(g, prec)
+                gtype = "Point" if name in POINT_LAYERS else "MultiPolygon"
+                pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG",
+                                        promote_to_multi=gtype == "MultiPolygon",
+                                        geometry_type=gtype if len(frame) == 0 else None,
+                                        append=path.exists())
+            meta_frame = pd.DataFrame({"key": ["metadata"],
+                                       "value": [json.dumps(meta, ensure_ascii=False)]})
+            pyogrio.write_dataframe(meta_frame, path, layer=_GPKG_META_TABLE, driver="GPKG",
+                                    append=True)
+        finally:
+            pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
     (out / METADATA_NAME).write_text(json.dumps(meta, ensure_ascii=False, indent=2),
                                      encoding="utf-8")
     return meta
+
+
+def _gdal_time(created: Any) -> str | None:
+    """``created_at`` as GDAL's OGR_CURRENT_DATE wants it (UTC, ``YYYY-MM-DDTHH:MM:SS.000Z``)."""
+    try:
+        t = _dt.datetime.fromisoformat(str(created))
+    except (TypeError, ValueError):
+        return None
+    t = t.replace(tzinfo=_dt.UTC) if t.tzinfo is None else t.astimezone(_dt.UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def zip_package(source: str | Path, dest: str | Path) -> Path:

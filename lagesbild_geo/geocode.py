@@ -31,6 +31,13 @@ present in several postorter with no postcode or town in the text is placed only
 when the house number exists in just one of them; otherwise the row is refused
 as ambiguous. Refused rows go to the rejected table with reason
 ``"address not found"`` and the best refused candidate in ``geocode_candidate``.
+
+Names are compared as place names are (:mod:`lagesbild_geo.names`): case,
+spacing, hyphens and punctuation folded, **å, ä and ö kept**. "Vastra Ringvagen"
+(the letters stripped) is not matched to "Västra Ringvägen": a candidate that is
+close only when å, ä and ö are ignored is refused and offered in
+``geocode_candidate`` (fix the source, or map it), never applied. An ASCII
+transliteration ("Vaestra", ae = ä) is read as the letter.
 """
 
 from __future__ import annotations
@@ -628,6 +635,8 @@ class _Matcher:
             else:
                 best = process.extractOne(tkey, list(g._postort_keys), scorer=fuzz.ratio,
                                           score_cutoff=85) if g._postort_keys else None
+                if best is not None and _only_by_folding(tkey, best[0]):
+                    best = None  # Habo is not Håbo: å, ä and ö are letters
                 if best is not None:
                     out = (best[0], False, "")
                 elif explicit:
@@ -662,6 +671,11 @@ class _Matcher:
         if not res:
             return None, 0.0, "", ""
         key, score, _ = res[0]
+        if all(_only_by_folding(q, key) for q in queries):
+            # å, ä and ö are letters: a candidate that is close only when they are folded
+            # (Varbergsvägen ~ Vårbergsvägen) is a suggestion, never applied
+            return None, float(score), key, ("close to the candidate only when å, ä and ö are "
+                                             "ignored: not applied (å, ä and ö are letters)")
         if score < self.min_score:
             return None, float(score), key, f"best candidate scored {score:.0f} < {self.min_score:.0f}"
         if len(res) > 1 and res[1][1] > score - 2:
@@ -966,6 +980,18 @@ class _Matcher:
         h.street = h.postort = ""
         h.note = h.candidate = ""
         return True
+
+
+_LOOSE = str.maketrans({"å": "a", "ä": "a", "ö": "o", "ü": "u", "æ": "a", "ø": "o"})
+
+
+def _only_by_folding(query: str, candidate: str) -> bool:
+    """Whether ``candidate`` is closer to ``query`` only when å/ä/ö are folded to a/o: the
+    two differ (also) in a Swedish letter, which makes them different names."""
+    lq, lc = query.translate(_LOOSE), candidate.translate(_LOOSE)
+    if lq == query and lc == candidate:
+        return False
+    return fuzz.ratio(lq, lc) > fuzz.ratio(query, candidate)
 
 
 #: Two streets "meet" when address points of both lie at most this far apart.

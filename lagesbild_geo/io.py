@@ -38,6 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from . import polisen
 from ._columns import INCIDENT_ALIASES, find_column, find_columns, normalise_aliases
 from .crs import CRSGuess, detect_crs, orient_axes, to_sweref, to_wgs84
 from .errors import InputError, SchemaError
@@ -922,7 +923,7 @@ def _read_json(path: Path, data: bytes, name: str, layer: str | None,
             "feed). Convert it to CSV or GeoJSON."
         )
     df = _flatten_records(obj, name)
-    police = {"datetime", "type", "location.gps"} <= set(df.columns)
+    police = polisen.is_police_table(df.columns)
     info = {
         "format": "police_json" if police else "json", "encoding": encoding, "delimiter": None,
         "decimal": ".", "thousands": None, "sheet": None, "layer": None, "header_row": None,
@@ -1672,7 +1673,7 @@ def _parse_times_slow(
 
 # --------------------------------------------------------------------------- incidents
 
-_PRECISION_CODES = ("point", "area", "pending")
+_PRECISION_CODES = ("point", "area", "pending", "kommun", "lan")
 
 #: Rejection reasons: English (``reason``) → Swedish (``reason_sv``).
 REASONS: dict[str, str] = {
@@ -1684,6 +1685,8 @@ REASONS: dict[str, str] = {
     "outside Sweden": "utanför Sverige",
     "outside boundary": "utanför området",
     "address not found": "adressen hittades inte",
+    "other kommun": "annan kommun",
+    "lan level": "bara länsnivå (länet är inte kommunen)",
 }
 
 
@@ -1990,7 +1993,8 @@ def read_incidents(
     warnings.extend(_check_duplicate_roles(raw_df, cols, info.get("duplicate_columns") or {},
                                            set(columns or {}), name))
     fmt = info["format"]
-    police = fmt == "police_json"
+    # the police events feed (also as a DataFrame of its flattened fields): polisen.py
+    police = fmt == "police_json" or (fmt == "dataframe" and polisen.is_police_table(data_cols))
 
     has_time = any(r in cols for r in ("datetime", "date", "time"))
     coord_roles = (("x", "y"), ("easting", "northing"), ("lon", "lat"))
@@ -2014,7 +2018,18 @@ def read_incidents(
     # ---- time
     time_status = np.zeros(n, dtype=np.int8)
     tcounts: dict[str, int] = {}
-    if "datetime" in cols and "date" not in cols:
+    pcols: polisen.PoliceColumns | None = None
+    if police:
+        # the event time is in "name"; "datetime" is when the police published it
+        if "datetime" in raw_df.columns:
+            published, pub_status, tcounts = parse_times(raw_df["datetime"], None, tz=tz)
+        else:
+            published = pd.Series(pd.NaT, index=raw_df.index, dtype=pd.DatetimeTZDtype("ns", tz))
+            pub_status, tcounts = np.ones(n, dtype=np.int8), {}
+        pcols = polisen.event_columns(raw_df, published, pub_status, tz=tz, category_map=category_map)
+        occurred, time_status = pcols.occurred_at, pcols.time_status
+        tcounts = {**tcounts, **pcols.time_counts}
+    elif "datetime" in cols and "date" not in cols:
         occurred, time_status, tcounts = parse_times(
             raw_df[cols["datetime"]], raw_df[cols["time"]] if "time" in cols else None, tz=tz)
     elif "date" in cols:
@@ -2034,7 +2049,9 @@ def read_incidents(
     time_ok = np.ones(n, dtype=bool) if time_optional else time_status == 0
 
     # ---- categories
-    if "category" in cols:
+    if pcols is not None:
+        category, cat_raw, unknown = pcols.category, pcols.category_raw, pcols.unknown
+    elif "category" in cols:
         # map the few distinct labels, then spread them in Arrow
         enc = pc.dictionary_encode(_to_str_array(raw_df[cols["category"]]))
         labels = [None if v is None or not v.strip() else v.strip() for v in enc.dictionary.to_pylist()]
@@ -2170,12 +2187,12 @@ def read_incidents(
     rejected_m = reason != ""
 
     prec_code = np.zeros(n, dtype=np.int8)  # index into _PRECISION_CODES
-    if police:
-        prec_code[:] = 1
     prec_code[area_rows] = 1
+    if pcols is not None:
+        # a kommun's or a län's centre: the row is at that level, never a point
+        prec_code[:] = np.where(pcols.precision.to_numpy(dtype=object) == "lan", 4, 3)
+        loc_text = pcols.location_text
     prec_code[pending_m] = 2
-    if police and "place" in cols:
-        loc_text = _text(raw_df[cols["place"]])
 
     cells = np.zeros(n, dtype=np.uint64)
     pt = placed_m & (prec_code == 0)
@@ -2211,6 +2228,8 @@ def read_incidents(
     }
     for c in data_cols:  # other source columns ride along
         columns_out[f"source_{c}" if c in INCIDENT_COLUMNS else c] = raw_df[c]
+    if pcols is not None:  # the feed's derived fields: publication time, kommun and län codes
+        columns_out.update(pcols.extra)
     frame = pd.DataFrame(columns_out, copy=False)
 
     def pick(mask: np.ndarray) -> pd.DataFrame:

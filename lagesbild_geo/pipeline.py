@@ -13,6 +13,7 @@ import dataclasses
 import datetime as _dt
 import hashlib
 import tomllib
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,12 +22,15 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import CRS
 
-from . import __version__
+from . import __version__, polisen
 from .errors import InputError
+from .io import make_rejected
 from .limits import Limits, check_vertices
-from .schema import POINT_PRECISIONS
+from .names import Kommun, find_kommun, kommun_keys, name_key
+from .schema import CATEGORIES, INCIDENT_COLUMNS, NON_CRIME, POINT_PRECISIONS
 from .settings import Settings
 
 __all__ = ["Lagesbild", "PipelineConfig", "SourceConfig", "build_lagesbild", "load_config"]
@@ -138,6 +142,20 @@ class PipelineConfig:
         Optional files: address register for geocoding, respondent-level survey, map
         survey pins, kommun boundary (points outside are rejected; the grid is filled
         over it).
+    places
+        Place layers for placing the police feed's rows by the places their text names
+        (stadsdelar, basområden, a gazetteer of localities; see
+        :func:`lagesbild_geo.polisen.place_events`). The district layer's own names and
+        the gazetteer's street and place names are always used.
+    population, population_key
+        A population table of another level than the districts (SCB's DeSO population
+        for RegSO districts) and SCB's key table between the levels
+        (:func:`lagesbild_geo.districts.district_population`); wins over a population
+        in the district layer.
+    categories, exclude_categories
+        Which categories are counted: only ``categories`` when given, never
+        ``exclude_categories`` (default: ``ej_brott``, the police feed's events that are
+        not crimes). Left-out rows are counted in ``metadata["counts"]["excluded"]``.
     resolution, rings, alpha, correction, min_count, min_respondents, seed
         Analysis settings (see :class:`lagesbild_geo.settings.Settings`).
     clusters, cluster_method, cluster_eps_m, cluster_min_samples
@@ -164,6 +182,11 @@ class PipelineConfig:
     survey: str | None = None
     pins: str | None = None
     boundary: str | None = None
+    places: tuple[str, ...] = ()
+    population: str | None = None
+    population_key: str | None = None
+    categories: tuple[str, ...] | None = None
+    exclude_categories: tuple[str, ...] = (NON_CRIME,)
     resolution: int = 9
     rings: int = 1
     alpha: float = 0.05
@@ -189,6 +212,18 @@ class PipelineConfig:
         if unknown:
             raise InputError(f"district_options: unknown option(s) {unknown}; known are "
                              f"{sorted(_DISTRICT_KEYS - {'path'})}.")
+        places = (self.places,) if isinstance(self.places, str | Path) else self.places
+        object.__setattr__(self, "places", tuple(str(p) for p in places))
+        for key in ("categories", "exclude_categories"):
+            value = getattr(self, key)
+            if value is None:
+                continue
+            items = _category_list(value)
+            bad = [c for c in items if c not in CATEGORIES]
+            if bad:
+                raise InputError(f"{key}: unknown categor{'y' if len(bad) == 1 else 'ies'} {bad}; use "
+                                 f"the category ids {list(CATEGORIES)}.")
+            object.__setattr__(self, key, items)
         _ = self.settings  # validates resolution, alpha ... now, not halfway through a build
         ts = self.emerging_time_step
         if isinstance(ts, bool) or not isinstance(ts, int) or ts < 0:
@@ -219,12 +254,18 @@ class PipelineConfig:
         return d
 
 
+def _category_list(value: Any) -> tuple[str, ...]:
+    """Category ids from a tuple/list or a comma-separated text ("vald,ran"); "" is none."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return tuple(dict.fromkeys(str(v).strip() for v in items if str(v).strip()))
+
+
 _TOP_KEYS = {"period", "previous_period", "created_at", "kommun", "sources", "districts", "inputs",
              "analysis", "outputs"}
-_INPUT_KEYS = {"gazetteer", "survey", "pins", "boundary"}
+_INPUT_KEYS = {"gazetteer", "survey", "pins", "boundary", "places", "population", "population_key"}
 _ANALYSIS_KEYS = {"resolution", "rings", "alpha", "correction", "min_count", "min_respondents", "seed",
                   "clusters", "cluster_method", "cluster_eps_m", "cluster_min_samples", "emerging",
-                  "emerging_period", "emerging_time_step"}
+                  "emerging_period", "emerging_time_step", "categories", "exclude_categories"}
 
 
 def load_config(path: str | Path) -> PipelineConfig:
@@ -238,10 +279,12 @@ def load_config(path: str | Path) -> PipelineConfig:
         [kommun]       name, code
         [[sources]]    path, name, sheet, layer, crs, columns = {...}, category_map = {...}, time_optional
         [districts]    path, code, name, population, layer, population_table
-        [inputs]       gazetteer, survey, pins, boundary
+        [inputs]       gazetteer, survey, pins, boundary, places = [...], population,
+                       population_key
         [analysis]     resolution, rings, alpha, correction, min_count, min_respondents, seed,
                        clusters, cluster_method, cluster_eps_m, cluster_min_samples,
-                       emerging, emerging_period, emerging_time_step
+                       emerging, emerging_period, emerging_time_step,
+                       categories = [...], exclude_categories = [...]
         [outputs]      dir
 
     Examples
@@ -317,9 +360,12 @@ def load_config(path: str | Path) -> PipelineConfig:
     kw["district_options"] = opts
     inputs = data.get("inputs", {})
     check(inputs, _INPUT_KEYS, "inputs")
-    for k in _INPUT_KEYS:
+    for k in _INPUT_KEYS - {"places"}:
         if inputs.get(k):
             kw[k] = resolve(inputs[k])
+    if inputs.get("places"):
+        pl = inputs["places"]
+        kw["places"] = tuple(r for r in (resolve(x) for x in ([pl] if isinstance(pl, str) else pl)) if r)
     analysis = data.get("analysis", {})
     check(analysis, _ANALYSIS_KEYS, "analysis")
     kw.update(analysis)
@@ -412,7 +458,14 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
     >>> lb.district_summary.loc["_total", "total"]  # doctest: +SKIP
     """
     from . import grid, hotspots, io
-    from .districts import assign_districts, parse_period, read_districts, summarize
+    from .districts import (
+        assign_districts,
+        district_population,
+        districts_in_kommun,
+        parse_period,
+        read_districts,
+        summarize,
+    )
 
     cfg = load_config(config) if isinstance(config, str | Path) else config
     if not isinstance(cfg, PipelineConfig):
@@ -435,9 +488,29 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
 
     # Read and place (districts first: the gazetteer also places district names).
     steps.start("read")
+    notes: list[str] = []
+    notes_sv: list[str] = []
+    kommun_name, kommun_code = _resolve_kommun(cfg.kommun_name, cfg.kommun_code)
     districts = _empty_gdf()
     if cfg.districts:
         districts = read_districts(cfg.districts, **dict(cfg.district_options))
+        if kommun_code is None and kommun_name is None:
+            kommun_name, kommun_code = _kommun_of_districts(districts, notes)
+        if kommun_code is not None:
+            n_all = len(districts)
+            districts = districts_in_kommun(districts, kommun_code)
+            if len(districts) < n_all:
+                notes.append(f"Districts: {len(districts)} of the layer's {n_all} districts are in kommun "
+                             f"{kommun_code} ({kommun_name}); only these are used.")
+        if cfg.population:
+            pop = district_population(cfg.population, districts, key=cfg.population_key)
+            districts = districts.assign(population=pop.to_numpy())
+            rep_ = dict(districts.attrs.get("report", {}))
+            rep_["population_source"] = "aggregated"
+            rep_["population_aggregation"] = pop.attrs.get("report", {})
+            rep_["population_missing"] = districts.index[districts["population"].isna()].tolist()
+            districts.attrs["report"] = rep_
+            notes.extend(pop.attrs.get("report", {}).get("warnings", []))
     gazetteer: Any = None
     if cfg.gazetteer:
         from .geocode import Gazetteer
@@ -446,9 +519,10 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
         if cfg.districts and hasattr(gazetteer, "with_districts"):
             gazetteer = gazetteer.with_districts(districts.reset_index())
     boundary: Any = None
-    notes: list[str] = []
     if cfg.boundary:
-        boundary = _read_boundary(cfg.boundary, cfg.kommun_name, cfg.kommun_code, notes)
+        boundary = _read_boundary(cfg.boundary, kommun_name, kommun_code, notes)
+        if kommun_name is None:
+            kommun_name = _boundary_name(boundary)
     placed, rejected, pending = [], [], []
     reports: dict[str, dict[str, Any]] = {}
     sources_meta = []
@@ -474,6 +548,39 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
                              "rows_read": res.report.get("rows_read"), "placed": len(res.placed),
                              "pending": len(res.pending), "rejected": len(res.rejected)})
     incidents = _concat(placed)
+    pending_all = _concat(pending)
+
+    # The police feed names a kommun or a län per row: keep the kommun's rows (by name,
+    # never by the position of a kommun's or län's centre), then leave categories out.
+    if len(incidents) and "precision" in incidents.columns and \
+            incidents["precision"].isin(["kommun", "lan"]).any():
+        if kommun_name is None and kommun_code is None:
+            kommun_name, kommun_code = _kommun_of_feed(incidents, districts, boundary, notes)
+        if kommun_name is not None or _known_code(kommun_code):
+            where = polisen.kommun_rows(incidents, kommun_name=kommun_name, kommun_code=kommun_code)
+            incidents = _move_to_rejected(incidents, where, rejected, reports, sources_meta)
+            _level_notes(where, kommun_name or kommun_code or "", notes, notes_sv)
+        else:
+            n_k = incidents.loc[incidents["precision"] == "kommun", "location_text"].nunique()
+            notes.append(f"The police feed names {n_k} kommun(er) and no kommun was named: every "
+                         "kommun-level row is counted. Name the kommun (--kommun NAME or CODE, [kommun] "
+                         "name/code) to keep only its rows.")
+    excluded: dict[str, int] = {}
+    incidents, pending_all = _exclude_categories(incidents, pending_all, cfg, excluded, sources_meta)
+    if excluded:
+        shown = ", ".join(f"{k} {v}" for k, v in sorted(excluded.items()))
+        notes.append(f"Left out by category (exclude_categories/categories): {shown}.")
+        notes_sv.append(f"Utelämnade efter kategori: {shown} (ändra med --categories/--exclude-categories).")
+    placement: dict[str, Any] = {}
+    if len(incidents) and cfg.districts and "precision" in incidents.columns and \
+            (incidents["precision"] == "kommun").any():
+        place_layers = [polisen.read_places(p, kommun=kommun_name) for p in cfg.places]
+        incidents = polisen.place_events(incidents, districts, kommun=kommun_name, places=place_layers,
+                                         points=_gazetteer_points(gazetteer))
+        placement = dict(incidents.attrs.get("placement", {}))
+        notes.append(f"Police feed rows placed by the places their text names: {placement.get('district', 0)} "
+                     f"in a district, {placement.get('stadsdel', 0)} only in a stadsdel, "
+                     f"{placement.get('kommun', 0)} only at kommun level.")
     steps.end("read")
 
     # Cells and hotspots for the period.
@@ -507,7 +614,6 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
 
     steps.start("emerging")
     emerging = _empty_gdf()
-    notes_sv: list[str] = []
     n_exact = int(incidents["precision"].isin(POINT_PRECISIONS).sum()) if len(incidents) else 0
     if n_exact == 0 and len(incidents):
         notes.append("No incident has a point or address position (e.g. only the police events "
@@ -542,10 +648,20 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
     survey_layers: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {}
     if cfg.districts:
         district_report = dict(districts.attrs.get("report", {}))
-        incidents = assign_districts(incidents, districts, kommun_name=cfg.kommun_name)
+        with warnings.catch_warnings():  # a suggestion becomes a note of the build
+            warnings.simplefilter("ignore", UserWarning)
+            incidents = assign_districts(incidents, districts, kommun_name=kommun_name)
         district_report["assignment"] = dict(incidents.attrs.get("district_assignment", {}))
+        suggestions = incidents.attrs.get("district_suggestions") or {}
+        if suggestions:
+            district_report["suggestions"] = dict(suggestions)
+            notes.append("Place text(s) that match a district only when å, ä and ö are ignored were not "
+                         "placed there (å, ä and ö are letters; Varberg is not Vårberg): "
+                         + "; ".join(f"{t!r} (did you mean {', '.join(v)}?)"
+                                     for t, v in list(suggestions.items())[:5])
+                         + ". Correct the names in the source if they mean these districts.")
         n_ap = int(district_report["assignment"].get("area_point", 0) or 0)
-        if n_ap and not cfg.kommun_name:
+        if n_ap and not kommun_name:
             top = incidents.loc[incidents["district_method"].astype("string") == "area_point",
                                 "location_text"].astype("string").value_counts().head(3)
             notes.append(
@@ -566,7 +682,7 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
             survey_layers["districts"] = ind
         summary = summarize(incidents, districts, period=period, previous_period=prev,
                             survey=pd.DataFrame(ind).drop(columns="geometry", errors="ignore") if ind is not None else None,
-                            hotspots=hot if len(hot) else None, kommun_name=cfg.kommun_name,
+                            hotspots=hot if len(hot) else None, kommun_name=kommun_name,
                             alpha=settings.alpha)
         rows = summary.loc[summary["row_type"] == "district"].drop(columns=["district_name", "population"])
         districts = districts.join(rows)
@@ -590,16 +706,18 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
         survey_layers["pins"] = pins_to_cells(read_pins(cfg.pins), settings=settings)
     steps.end("survey")
 
-    extra_inputs = {}
-    for k in ("districts", "gazetteer", "survey", "pins", "boundary"):
+    extra_inputs: dict[str, Any] = {}
+    for k in ("districts", "gazetteer", "survey", "pins", "boundary", "population", "population_key"):
         v = getattr(cfg, k)
         if v:
             extra_inputs[k] = {"path": Path(v).name, "sha256": _sha256(v)}
+    if cfg.places:
+        extra_inputs["places"] = [{"path": Path(v).name, "sha256": _sha256(v)} for v in cfg.places]
     if cfg.district_options.get("population_table"):
         pt = cfg.district_options["population_table"]
         extra_inputs["population_table"] = {"path": Path(pt).name, "sha256": _sha256(pt)}
     metadata: dict[str, Any] = {
-        "kommun": {"name": cfg.kommun_name, "code": cfg.kommun_code},
+        "kommun": {"name": kommun_name, "code": kommun_code},
         "notes": notes,
         "notes_sv": notes_sv,
         "period": period.to_dict() if period is not None else None,
@@ -619,10 +737,17 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
         "counts": {
             "placed": len(incidents),
             "placed_in_period": int(in_period.sum()),
-            "pending": int(sum(len(p) for p in pending)),
+            "pending": len(pending_all),
             "rejected": int(sum(len(r) for r in rejected)),
+            "excluded": dict(sorted(excluded.items())),
             "not_on_grid": dict(cells.attrs.get("not_on_grid", {})),
+            # the period's rows per level: district (placed in one), stadsdel, kommun (known
+            # only in the kommun), outside (points outside every district)
+            "levels": _levels(summary, incidents, in_period),
         },
+        "categories": {"included": list(cfg.categories) if cfg.categories is not None else None,
+                       "excluded": list(cfg.exclude_categories or ())},
+        "placement": _jsonable(placement),
         "districts": _jsonable(district_report),
         "library": {"name": "lagesbild_geo", "version": __version__},
         "created_at": cfg.created_at or _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
@@ -640,11 +765,189 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
         survey=survey_layers,
         metadata=metadata,
         settings=settings,
-        pending=_concat(pending),
+        pending=pending_all,
     )
     if progress is not None:
         progress("done", 1.0)
     return lb
+
+
+def _resolve_kommun(name: str | None, code: str | None) -> tuple[str | None, str | None]:
+    """The kommun's name and code from either (SCB's table); a name the table does not know
+    (a fictional kommun) is kept as it is."""
+    by_code: Kommun | None = None
+    if code:
+        try:
+            by_code = find_kommun(code)
+        except InputError:  # a fictional kommun (Exempelkommun's 9999): kept as given
+            by_code = None
+    by_name: Kommun | None = None
+    if name:
+        try:
+            by_name = find_kommun(name)
+        except InputError:
+            by_name = None
+    if by_code is not None and by_name is not None and by_code.code != by_name.code:
+        raise InputError(f"The kommun is named {name!r} ({by_name.code}) and coded {code!r} "
+                         f"({by_code.name}): they are different kommuner. Give one of them, or both "
+                         "of the same kommun.")
+    known = by_code or by_name
+    return (name or (known.name if known else None)), (known.code if known else code)
+
+
+def _known_code(code: str | None) -> bool:
+    if not code:
+        return False
+    try:
+        find_kommun(code)
+    except InputError:
+        return False
+    return True
+
+
+def _boundary_name(boundary: gpd.GeoDataFrame) -> str | None:
+    """The kommun's name from the boundary's own name column, when it has one value."""
+    for c in boundary.columns:
+        if name_key(c) in ("knnamn", "kommun", "kommunnamn", "kommunname", "namn", "name"):
+            vals = set(boundary[c].dropna().astype(str).str.strip()) - {""}
+            if len(vals) == 1:
+                return next(iter(vals))
+    return None
+
+
+def _kommun_of_districts(districts: gpd.GeoDataFrame, notes: list[str]) -> tuple[str | None, str | None]:
+    """The kommun of a district layer of one kommun (its kommun codes or DeSO/RegSO codes)."""
+    cols = [c for c in districts.columns if name_key(c) in ("kommunkod", "knkod")]
+    if cols:
+        vals = set(districts[cols[0]].astype("string").dropna().str.strip().str.zfill(4))
+    else:
+        idx = pd.Series(districts.index.astype(str))
+        vals = set(idx.str[:4]) if len(idx) and idx.str.fullmatch(r"\d{4}([ABC]\d{4}|R\d{3})").all() else set()
+    if len(vals) != 1:
+        return None, None
+    try:
+        k = find_kommun(next(iter(vals)))
+    except InputError:
+        return None, None
+    notes.append(f"Kommun: {k.name} ({k.code}), from the district layer's codes.")
+    return k.name, k.code
+
+
+def _kommun_of_feed(incidents: pd.DataFrame, districts: gpd.GeoDataFrame, boundary: Any,
+                    notes: list[str]) -> tuple[str | None, str | None]:
+    """The kommun whose feed rows (kommun centres) lie inside the districts or boundary,
+    when exactly one does; else nothing is guessed."""
+    area: Any = boundary if boundary is not None else (districts if len(districts) else None)
+    if area is None:
+        return None, None
+    rows = incidents.loc[incidents["precision"] == "kommun", ["location_text", "lon", "lat"]].dropna()
+    if not len(rows):
+        return None, None
+    first = rows.drop_duplicates("location_text")
+    geom = shapely.union_all(np.asarray(area.to_crs(4326).geometry.array, dtype=object))
+    inside = shapely.contains_xy(geom, first["lon"].to_numpy(), first["lat"].to_numpy())
+    names = first.loc[inside, "location_text"].astype(str).tolist()
+    if len(names) != 1:
+        return None, None
+    name, code = _resolve_kommun(names[0], None)
+    notes.append(f"Kommun: {name}, the only kommun of the police feed whose centre lies in the "
+                 "districts (name it with --kommun to be sure).")
+    return name, code
+
+
+def _move_to_rejected(incidents: pd.DataFrame, where: np.ndarray, rejected: list[pd.DataFrame],
+                      reports: dict[str, dict[str, Any]], sources_meta: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rows of another kommun (``where == 1``) and at län level (``2``) → rejected, with
+    "other kommun" / "lan level"; per-source counts are updated so that placed + pending
+    + rejected still equals the rows read."""
+    move = where > 0
+    if not move.any():
+        return incidents
+    moved = incidents.loc[move]
+    reasons = np.where(where[move] == 2, "lan level", "other kommun")
+    extra = [c for c in moved.columns if c not in INCIDENT_COLUMNS and c not in (
+        "published_at", "time_source", "kommun_code", "lan_code")]
+    raw = moved[extra] if extra else moved[["location_text", "category_raw"]]
+    rejected.append(make_rejected(raw, reasons, source=moved["source"].astype(str).tolist(),
+                                  source_row=moved["source_row"].to_numpy()))
+    counts = pd.DataFrame({"s": moved["source"].astype(str).to_numpy(), "r": reasons}).value_counts()
+    for key, k in counts.items():
+        name, reason = str(key[0]), str(key[1])  # type: ignore[index]
+        rep = reports.get(str(name))
+        if rep is not None:
+            rep["placed"] = int(rep.get("placed", 0)) - int(k)
+            rep["rejected"] = int(rep.get("rejected", 0)) + int(k)
+            by = dict(rep.get("rejected_by_reason") or {})
+            by[reason] = int(by.get(reason, 0)) + int(k)
+            rep["rejected_by_reason"] = by
+        for meta in sources_meta:
+            if meta["name"] == name:
+                meta["placed"] -= int(k)
+                meta["rejected"] += int(k)
+    out = incidents.loc[~move]
+    out.attrs = dict(incidents.attrs)
+    return out
+
+
+def _level_notes(where: np.ndarray, kommun: str, notes: list[str], notes_sv: list[str]) -> None:
+    other, lan, mine = int((where == 1).sum()), int((where == 2).sum()), int((where == 0).sum())
+    if other or lan:
+        notes.append(f"Police feed: {mine} row(s) of {kommun} kept; {other} row(s) of other kommuner "
+                     f"and {lan} row(s) at län level (a län is not the kommun, even when its centre "
+                     "lies inside it) were left out (rejected as 'other kommun' / 'lan level').")
+        notes_sv.append(f"Polisens händelseflöde: {mine} händelser i {kommun}; {other} i andra kommuner "
+                        f"och {lan} bara på länsnivå räknas inte (länet är inte kommunen).")
+
+
+def _exclude_categories(incidents: pd.DataFrame, pending: pd.DataFrame, cfg: PipelineConfig,
+                        excluded: dict[str, int], sources_meta: list[dict[str, Any]]
+                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Leave out the rows of excluded categories (counted per category and source)."""
+    out = []
+    for frame in (incidents, pending):
+        if not len(frame) or "category" not in frame.columns:
+            out.append(frame)
+            continue
+        cat = frame["category"].astype("string")
+        drop = np.zeros(len(frame), dtype=bool)
+        if cfg.categories is not None:
+            drop |= ~cat.isin(list(cfg.categories)).to_numpy(dtype=bool, na_value=True)
+        if cfg.exclude_categories:
+            drop |= cat.isin(list(cfg.exclude_categories)).to_numpy(dtype=bool, na_value=False)
+        if drop.any():
+            for k, v in cat[drop].value_counts().items():
+                excluded[str(k)] = excluded.get(str(k), 0) + int(v)
+            per_source = frame.loc[drop, "source"].astype(str).value_counts()
+            for meta in sources_meta:
+                k = int(per_source.get(meta["name"], 0))
+                if k:
+                    meta["excluded"] = int(meta.get("excluded", 0)) + k
+                    meta["placed" if frame is incidents else "pending"] -= k
+            kept = frame.loc[~drop]
+            kept.attrs = dict(frame.attrs)
+            frame = kept
+        out.append(frame)
+    return out[0], out[1]
+
+
+def _gazetteer_points(gazetteer: Any) -> pd.DataFrame | None:
+    """Named points of an address register for place_events: its streets (every address
+    point) and its places."""
+    if gazetteer is None:
+        return None
+    a = gazetteer.addresses
+    p = gazetteer.places
+    parts = [pd.DataFrame({"name": a["street"], "lat": a["lat"], "lon": a["lon"]}),
+             pd.DataFrame({"name": p["name"], "lat": p["lat"], "lon": p["lon"]})]
+    return pd.concat(parts, ignore_index=True).dropna()
+
+
+def _levels(summary: pd.DataFrame, incidents: pd.DataFrame, in_period: np.ndarray) -> dict[str, Any]:
+    out: dict[str, Any] = dict(summary.attrs.get("levels", {})) if len(summary) else {}
+    if len(incidents) and "precision" in incidents.columns:
+        vc = incidents.loc[in_period, "precision"].astype(str).value_counts()
+        out["by_precision"] = {str(k): int(v) for k, v in vc.items()}
+    return out
 
 
 def _reject_areas_elsewhere(incidents: pd.DataFrame, rejected: list[pd.DataFrame],
@@ -699,9 +1002,6 @@ def _reject_areas_elsewhere(incidents: pd.DataFrame, rejected: list[pd.DataFrame
 def _read_boundary(path: str | Path, kommun_name: str | None, kommun_code: str | None,
                    notes: list[str], limits: Limits | None = None) -> gpd.GeoDataFrame:
     """The kommun boundary; from a layer of many kommuner, the one named by name or code."""
-    from .districts import _kommun_keys
-    from .schema import fold
-
     p = Path(path)
     if not p.exists():
         raise InputError(f"Boundary file {p} does not exist; check the path.")
@@ -733,7 +1033,7 @@ def _read_boundary(path: str | Path, kommun_name: str | None, kommun_code: str |
                    limits=limits)
     if len(g) == 1:
         return g
-    keys = _kommun_keys(kommun_name)
+    keys = kommun_keys(kommun_name)
     code = str(kommun_code).strip().zfill(4) if kommun_code else None
     for c in g.columns:
         if c == g.geometry.name or (g[c].dtype.kind not in "OUSi" and str(g[c].dtype) != "string"):
@@ -743,7 +1043,7 @@ def _read_boundary(path: str | Path, kommun_name: str | None, kommun_code: str |
         if code:
             hit |= (vals.str.fullmatch(r"\d{1,4}") & (vals.str.zfill(4) == code)).fillna(False)
         if keys:
-            hit |= vals.fillna("").map(fold).isin(keys)
+            hit |= vals.fillna("").map(name_key).isin(keys)
         if hit.any():
             notes.append(f"Boundary: {int(hit.sum())} of {len(g)} feature(s) of {p.name} where "
                          f"{c} = {', '.join(sorted(set(vals[hit].dropna())))}.")

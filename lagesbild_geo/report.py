@@ -347,6 +347,9 @@ def _omfattning(lb: Lagesbild, layers: dict[str, gpd.GeoDataFrame], areas: gpd.G
         kf.append(f'<div class="keyfig"><span class="v" data-key="{key}" data-value="{value}">'
                   f'{text}</span><span class="l">{html.escape(label)}</span></div>')
     parts.append('<div class="keyfigs">' + "".join(kf) + "</div>")
+    levels = _levels_text(lb, mc)
+    if levels:
+        parts.append(f'<p class="levels" id="nivaer">{levels}</p>')
     # per category
     if total and "category" in inc.columns:
         vc = inc["category"].astype(str).value_counts()
@@ -436,6 +439,38 @@ def _omfattning(lb: Lagesbild, layers: dict[str, gpd.GeoDataFrame], areas: gpd.G
                         + "".join(cells) + "</tr>")
         parts.append(_table(headers, rows, table_id="distrikt", num_cols=(2, 3, 4, 5)))
     return "\n".join(parts)
+
+
+def _levels_text(lb: Lagesbild, mc: int) -> str:
+    """"1 071 händelser, varav 412 placerade på område …": how exactly the period's
+    incidents are known, what was left out and why (from the build's counts)."""
+    counts = (lb.metadata or {}).get("counts") or {}
+    lv = counts.get("levels") or {}
+    if not lv.get("total"):
+        return ""
+
+    def n(v: Any) -> str:
+        v = int(v or 0)
+        return _fmt_int(v) if v == 0 or v >= mc else f"färre än {mc}"
+
+    text = (f"{n(lv['total'])} händelser, varav {n(lv.get('district'))} placerade på område, "
+            f"{n(lv.get('stadsdel'))} bara på stadsdelsnivå och {n(lv.get('kommun'))} bara på "
+            "kommunnivå (i kommunen men i inget område: de räknas inte in i något områdes antal)")
+    if lv.get("outside"):
+        text += f"; {n(lv['outside'])} utanför alla områden"
+    text += "."
+    excluded = counts.get("excluded") or {}
+    if excluded:
+        shown = ", ".join(f"{_cat_label(k)} {n(v)}" for k, v in sorted(excluded.items()))
+        text += f" Utelämnade efter kategori: {shown}."
+    rejected: dict[str, int] = {}
+    for rep in (lb.reports or {}).values():
+        for reason, k in (rep.get("rejected_by_reason") or {}).items():
+            rejected[reason] = rejected.get(reason, 0) + int(k)
+    if rejected.get("other kommun") or rejected.get("lan level"):
+        text += (f" Polisens händelser i andra kommuner ({n(rejected.get('other kommun'))}) och bara på "
+                 f"länsnivå ({n(rejected.get('lan level'))}) ingår inte.")
+    return html.escape(text)
 
 
 def _konsekvenser(lb: Lagesbild, layers: dict[str, gpd.GeoDataFrame], mr: int) -> str:

@@ -17,6 +17,8 @@ __all__ = [
     "CATEGORIES",
     "CATEGORY_LABELS",
     "INCIDENT_COLUMNS",
+    "LEVEL_PRECISIONS",
+    "NON_CRIME",
     "POINT_PRECISIONS",
     "PRECISIONS",
     "RAW_CATEGORY_MAP",
@@ -43,10 +45,17 @@ INCIDENT_COLUMNS: dict[str, str] = {
     "source_row": "int64",
 }
 
-#: How exactly a row was placed. ``pending`` rows await geocoding.
-PRECISIONS: tuple[str, ...] = ("point", "address", "place", "area", "pending")
+#: How exactly a row was placed. ``pending`` rows await geocoding. ``district``,
+#: ``stadsdel``, ``kommun`` and ``lan`` are levels known from a name (the police feed):
+#: placed in one district, in a named area larger than a district, only in the kommun,
+#: only in the län.
+PRECISIONS: tuple[str, ...] = ("point", "address", "place", "area", "district", "stadsdel",
+                               "kommun", "lan", "pending")
 #: Only these take part in point-level statistics (cells, Gi*, clusters).
 POINT_PRECISIONS: tuple[str, ...] = ("point", "address")
+#: Levels known only from a name: such rows never count in the district that holds their
+#: coordinates (a kommun's or län's centre), only at their own level.
+LEVEL_PRECISIONS: tuple[str, ...] = ("district", "stadsdel", "kommun", "lan")
 
 #: Columns of the rejected-rows table (raw source columns ride along as ``raw_<name>``).
 REJECTED_COLUMNS: tuple[str, ...] = ("source", "source_row", "reason", "reason_sv")
@@ -67,13 +76,22 @@ CATEGORY_LABELS: dict[str, str] = {
     "vapen": "Vapen, skottlossning och explosion",
     "trafik": "Trafikbrott",
     "ovrigt": "Övrigt",
+    "ej_brott": "Ej brott",
 }
 CATEGORIES: tuple[str, ...] = tuple(CATEGORY_LABELS)
+#: The category of events that are not crimes (traffic accidents, the police's summaries,
+#: missing persons, animals, checks, information); left out of counts by default
+#: (``PipelineConfig.exclude_categories``).
+NON_CRIME = "ej_brott"
 
 
 def fold(text: object) -> str:
-    """Fold a label for matching: lower case, å/ä→a, ö→o, other accents dropped,
-    punctuation to spaces, whitespace collapsed.
+    """Fold a label for tolerant recognition: lower case, å/ä→a, ö→o, other accents
+    dropped, punctuation to spaces, whitespace collapsed.
+
+    For **column headers and category labels only** ("Område" = "Omrade",
+    "Skadegörelse" = "skadegorelse"). Place names are never compared with it: they
+    follow :func:`lagesbild_geo.names.name_key`, which keeps å, ä and ö.
 
     Examples
     --------
@@ -90,8 +108,9 @@ def fold(text: object) -> str:
     return " ".join(s.split())
 
 
-# Raw labels (folded) → canonical id. Police event types (polisen.se/api/events),
-# common Brå crime names, and usual kommun incident-report wording.
+# Raw labels (folded) → canonical id. Police event types (polisen.se/api/events; the
+# feed's own complete list is polisen.EVENT_TYPES), common Brå crime names, and usual
+# kommun incident-report wording.
 _RAW: dict[str, tuple[str, ...]] = {
     "vald": (
         "misshandel", "misshandel grov", "grov misshandel", "misshandel dodlig", "vald",
@@ -102,6 +121,7 @@ _RAW: dict[str, tuple[str, ...]] = {
         "vald mot person", "hot och vald", "misshandel ej grov", "bortforande",
         "mord drap forsok", "vald eller hot mot tjansteman", "hot vald",
         "olaga frihetsberovande manniskorov", "olaga frihetsberovande", "manniskorov",
+        "larm overfall",
     ),
     "sexualbrott": (
         "sexualbrott", "valdtakt", "valdtakt forsok", "sexuellt ofredande",
@@ -110,7 +130,7 @@ _RAW: dict[str, tuple[str, ...]] = {
     "ran": (
         "ran", "ran vapen", "ran ovrigt", "ran vapen forsok", "ran forsok", "ran vapen ej",
         "rån", "personran", "butiksran", "vaskryckning", "vaskryckning ran", "ran grovt",
-        "vaskryckning forsok",
+        "vaskryckning forsok", "ran vapnat",
     ),
     "bostadsinbrott": (
         "bostadsinbrott", "inbrott bostad", "inbrott i bostad", "lagenhetsinbrott",
@@ -121,7 +141,9 @@ _RAW: dict[str, tuple[str, ...]] = {
         "ringa stold", "grov stold", "stold grov", "fickstold", "cykelstold", "stold cykel",
         "butiksstold", "inbrott kallare", "kallarinbrott", "inbrott forrad", "stold ur butik",
         "stold och snatteri", "tillgrepp", "egenmaktighet", "hälerei", "haleri",
-        "stold ovrigt", "inbrott skola", "inbrott lokal", "stold inbrott forsok",
+        "stold ovrigt", "inbrott skola", "inbrott lokal", "stold inbrott forsok", "stold forsok",
+        # a burglar alarm: the text often says what was broken into (polisen refines it)
+        "larm inbrott",
     ),
     "fordonsbrott": (
         "fordonsbrott", "bilbrand", "stold bil", "bilstold", "stold ur bil",
@@ -133,6 +155,7 @@ _RAW: dict[str, tuple[str, ...]] = {
         "skadegorelse", "klotter", "skadegorelse klotter", "skadegorelse och klotter",
         "skadegorelse genom brand", "vandalisering", "grov skadegorelse", "sabotage",
         "ateruppkallelse skadegorelse", "glaskross", "fonsterkross", "nedskrapning",
+        "sabotage mot blaljusverksamhet",
     ),
     "brand": (
         "brand", "brand ovrigt", "anlagd brand", "brandlarm", "soptunnebrand",
@@ -145,17 +168,17 @@ _RAW: dict[str, tuple[str, ...]] = {
     ),
     "ordning": (
         "ordningsstorning", "fylleri lob", "fylleri", "lob", "ofog", "ofog barn ungdom",
-        "ofog ungdom", "bråk ungdom", "alkohollagen", "larm inbrott", "larm overfall",
+        "ofog ungdom", "bråk ungdom", "alkohollagen", "larm overfall ordning",
         "storande", "oljud", "folksamling", "storning", "forargelseväckande beteende",
         "forargelsevackande beteende", "ordningslagen", "tillstand ordningslagen",
-        "polisinsats kommendering", "uppsikt", "bråk och stök", "stok", "ungdomar stok",
+        "uppsikt", "bråk och stök", "stok", "ungdomar stok", "smallar",
         "ofredande ordning", "allman ordning",
     ),
     "bedrageri": (
         "bedrageri", "bedrägeri", "bedrageri ovrigt", "kortbedrageri", "telefonbedrageri",
         "bluffsamtal", "ulv", "identitetsstold", "penningtvatt", "forskingring",
         "bokforingsbrott", "bedrageri grovt", "utpressning", "ekobrott", "aldringsbrott",
-        "forfalskningsbrott", "forfalskning",
+        "forfalskningsbrott", "forfalskning", "missbruk av urkund",
     ),
     "vapen": (
         "vapenlagen", "vapen", "skottlossning", "skottlossning misstankt", "explosion",
@@ -163,30 +186,32 @@ _RAW: dict[str, tuple[str, ...]] = {
         "farligt foremal", "farligt foremal misstankt", "bombhot", "skjutning",
     ),
     "trafik": (
-        "trafikbrott", "rattfylleri", "olovlig korning", "trafikkontroll", "vallningsolycka",
+        "trafikbrott", "rattfylleri", "olovlig korning", "vallningsolycka",
         "smitning", "hastighetsovertradelse", "grov vårdslöshet i trafik",
         "vardsloshet i trafik", "rattonykterhet", "drograttfylleri", "trafikbrott ovrigt",
-        "trafikhinder", "fartkontroll",
+        "fartkontroll", "trafikolycka smitning", "trafikolycka smitning fran",
     ),
     "ovrigt": (
-        "ovrigt", "övrigt", "sammanfattning natt", "sammanfattning kvall och natt",
-        "sammanfattning kvall", "sammanfattning dag", "sammanfattning helg",
-        "sammanfattning vecka", "trafikolycka", "trafikolycka personskada",
-        "trafikolycka vilt", "trafikolycka singel", "trafikolycka smitning",
-        "forsvunnen person", "kontroll person fordon", "anträffad död", "antraffad dod",
-        "antraffat gods", "arbetsplatsolycka", "djur", "fjallraddning", "sjoraddning",
-        "efterlyst person", "olaga intrang", "polisinsats", "ovrigt brott", "annat",
-        "naturkatastrof", "miljobrott", "lagkrav", "motorfordon antraffat stulet",
-        "motorfordon stulet", "information", "rattfylleri sammanfattning", "spridning smittsamma amnen",
-        "luftfartslagen", "jaktlagen", "fylleri lob sammanfattning", "skyddslagen",
-        "tillstand", "missbruk av urkund", "ovrigt ovrigt", "larm", "kontroll",
-        "stöld/inbrott", "anträffat gods",
-        # police event types that are not (or not yet) a crime of a listed kind
-        "sammanfattning", "sammanfattning eftermiddag", "sammanfattning dygn", "uppdatering",
-        "raddningsinsats", "sjukdom olycksfall", "upphittat foremal", "sjolagen",
-        "spridning smitta kemikalier", "lagen om hundar och katter", "varningslarm haveri",
+        "ovrigt brott", "annat", "olaga intrang", "miljobrott", "lagkrav", "motorfordon stulet",
+        "rattfylleri sammanfattning", "spridning smittsamma amnen", "luftfartslagen", "jaktlagen",
+        "fylleri lob sammanfattning", "skyddslagen", "tillstand", "ovrigt ovrigt",
+        "sjolagen", "spridning smitta kemikalier", "lagen om hundar och katter",
         "utlanningslagen", "hemfridsbrott", "vallande till kroppsskada", "hets mot folkgrupp",
-        "smallar", "brand automatlarm",
+    ),
+    # Events that are not crimes: accidents, the police's summaries, missing persons,
+    # animals, checks, information. Left out of counts by default.
+    "ej_brott": (
+        "ej brott", "sammanfattning", "sammanfattning natt",
+        "sammanfattning kvall och natt", "sammanfattning kvall", "sammanfattning dag",
+        "sammanfattning helg", "sammanfattning vecka", "sammanfattning eftermiddag",
+        "sammanfattning dygn", "trafikolycka", "trafikolycka personskada", "trafikolycka vilt",
+        "trafikolycka singel", "forsvunnen person", "kontroll person fordon", "anträffad död",
+        "antraffad dod", "antraffat gods", "anträffat gods", "arbetsplatsolycka", "djur",
+        "fjallraddning", "sjoraddning", "efterlyst person", "polisinsats",
+        "polisinsats kommendering", "naturkatastrof", "information", "uppdatering",
+        "raddningsinsats", "sjukdom olycksfall", "upphittat foremal", "varningslarm haveri",
+        "brand automatlarm", "kontroll", "larm", "trafikkontroll", "trafikhinder",
+        "motorfordon antraffat stulet",
     ),
 }
 
@@ -201,7 +226,7 @@ for _cat, _label in CATEGORY_LABELS.items():
     RAW_CATEGORY_MAP[fold(_label)] = _cat
 # Corrections where folding made two labels collide on purpose.
 RAW_CATEGORY_MAP[fold("Motorfordon, stulet")] = "fordonsbrott"
-RAW_CATEGORY_MAP[fold("Motorfordon, anträffat stulet")] = "ovrigt"
+RAW_CATEGORY_MAP[fold("Motorfordon, anträffat stulet")] = "ej_brott"
 RAW_CATEGORY_MAP[fold("Stöld/inbrott")] = "stold"
 
 

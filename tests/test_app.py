@@ -335,3 +335,49 @@ def test_police_feed_only_upload_shows_why_the_map_has_no_hexagons(store_path: P
     assert not at.error, [e.value for e in at.error]
     assert any("Ingen händelse har en punkt- eller adressposition" in i.value for i in at.info)
     assert {m.label: m.value for m in at.metric}["Antal händelser"] == "40"
+
+
+def test_police_feed_with_regso_upload_keeps_levels_apart(store_path: Path) -> None:
+    """A real-shaped feed (two kommuner) and a RegSO layer: the kommun is read from the RegSO
+    codes, the other kommun's rows are left out, kommun-level rows are never drawn into the
+    district holding the centre, and the Data page's count equals the Karta's."""
+    import io as _io
+    import json
+
+    import geopandas as gpd
+    import shapely
+
+    names = ["Brastad", "Lysekil"]
+    events = [{"id": k, "datetime": f"2025-03-0{1 + k % 9} 12:00:00 +01:00",
+               "name": f"0{1 + k % 9} mars 11.00, Misshandel, {'Lysekil' if k < 30 else 'Torsby'}",
+               "summary": "Bråk i Brastad." if k < 12 else "Bråk.", "url": "/", "type": "Misshandel",
+               "location": {"name": "Lysekil" if k < 30 else "Torsby",
+                            "gps": "58.275,11.435" if k < 30 else "60.13,13.0"}} for k in range(40)]
+    regso = gpd.GeoDataFrame({"regsokod": ["1484R002", "1484R001"], "regsonamn": names},
+                             geometry=[shapely.box(11.48, 58.38, 11.50, 58.39), shapely.box(11.42, 58.27, 11.44, 58.28)],
+                             crs=4326)
+    buf = _io.BytesIO(regso.to_json().encode("utf-8"))
+    at = _app("data")
+    by_label = {u.label: u for u in at.file_uploader}
+    by_label["Händelser (brott, ordningsstörningar …)"].set_value(
+        [("events.json", json.dumps(events).encode(), "application/json")])
+    by_label["Områdesindelning (DeSO, stadsdelar)"].set_value(("regso.geojson", buf.getvalue(), "application/json"))
+    at.run()
+    _button(at, "Använd de uppladdade filerna").click()
+    at.run()
+    _no_exception(at)
+    data_metrics = {m.label: m.value for m in at.metric}
+    assert data_metrics["Händelser i lägesbilden"] == "30"
+    assert data_metrics["Avvisade rader"] == "10"
+    assert any("30 händelser, varav 12 placerade på område" in c.value for c in at.caption)
+    at.switch_page("app_pages/karta.py")
+    at.run()
+    _no_exception(at)
+    assert {m.label: m.value for m in at.metric}["Antal händelser"] == "30"
+    assert any("varav 12 placerade på område, 0 bara på stadsdelsnivå och 18 bara på kommunnivå" in c.value
+               for c in at.caption)
+    table = at.dataframe[-1].value
+    rows = dict(zip(table["Distrikt"], table["Antal händelser"], strict=True))
+    assert rows["Brastad"] == 12  # the district named in the text
+    assert rows["Lysekil"] == 0  # the RegSO named like the kommun (and holding its centre)
+    assert rows["Bara kommunnivå (inget område angivet)"] == 18

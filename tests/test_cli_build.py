@@ -173,3 +173,64 @@ def test_build_emerging_time_step_flag(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["build", "--incidents", str(ipath), "--emerging-time-step", "-1", "--quiet",
                  "--out", str(tmp_path / "ut")]) == 1
     assert "emerging_time_step" in capsys.readouterr().err
+
+
+def test_build_is_byte_identical_with_created_at(tmp_path: Path) -> None:
+    """With --created-at the xlsx, the GeoPackage and the HTML report carry no clock time:
+    two builds a moment apart are byte for byte the same (openpyxl's core properties, the
+    zip entries' times and GeoPackage's gpkg_contents.last_change included)."""
+    import sqlite3
+    import time
+    import zipfile
+
+    ipath, dpath = _small_inputs(tmp_path)
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"ut{k}"
+        assert main(["build", "--incidents", str(ipath), "--districts", str(dpath), "--period", "2025",
+                     "--kommun", "Exempelkommun", "--no-clusters", "--no-emerging", "--quiet",
+                     "--created-at", "2026-01-01T09:30:00+01:00", "--out", str(out)]) == 0
+        outs.append(out)
+        time.sleep(2.1)  # a later second, and a later two-second zip time
+    for name in sorted(p.name for p in outs[0].iterdir()):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+    with zipfile.ZipFile(outs[0] / "distrikt.xlsx") as z:
+        core = z.read("docProps/core.xml").decode()
+        assert {i.date_time for i in z.infolist()} == {(2026, 1, 1, 8, 30, 0)}
+    assert core.count("2026-01-01T08:30:00Z") == 2
+    with sqlite3.connect(outs[0] / "lagesbild.gpkg") as con:
+        stamps = {r[0] for r in con.execute("SELECT last_change FROM gpkg_contents")}
+    assert stamps == {"2026-01-01T08:30:00.000Z"}
+
+
+def test_build_police_feed_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--kommun by code, --exclude-categories '' and --categories; the printed levels."""
+    events = [{"id": i, "datetime": "2025-03-05 12:10:00 +01:00", "name": f"5 mars 11.{i:02d}, {t}, {loc}",
+               "summary": s, "url": "/", "type": t, "location": {"name": loc, "gps": "59.35,17.10"}}
+              for i, (t, loc, s) in enumerate([("Rån", "Lysekil", "Rån i Brastad."),
+                                                ("Stöld", "Lysekil", "Stöld."),
+                                                ("Trafikolycka", "Lysekil", "Olycka."),
+                                                ("Stöld", "Torsby", "Stöld.")])]
+    feed = tmp_path / "feed.json"
+    feed.write_text(json.dumps(events, ensure_ascii=False), encoding="utf-8")
+    d = gpd.GeoDataFrame({"regsokod": ["1484R001", "1484R002"], "regsonamn": ["Lysekil", "Brastad"]},
+                         geometry=[shapely.box(17.0, 59.3, 17.2, 59.4), shapely.box(17.2, 59.3, 17.4, 59.4)],
+                         crs=4326)
+    dpath = tmp_path / "regso.geojson"
+    d.to_file(dpath, driver="GeoJSON")
+    base = ["build", "--incidents", str(feed), "--districts", str(dpath), "--period", "2025", "--kommun", "1484",
+            "--no-clusters", "--no-emerging", "--quiet"]
+    assert main([*base, "--out", str(tmp_path / "a")]) == 0
+    out = capsys.readouterr().out
+    assert "Lägesbild Lysekil 2025: 2 incidents" in out and "1 left out by category" in out
+    assert "levels: 1 placed in a district, 0 only at stadsdel level, 1 only at kommun level" in out
+    assert "Bara kommunnivå" in out
+    table = pd.read_csv(tmp_path / "a" / "distrikt.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    assert table["Radtyp"].tolist() == ["distrikt", "distrikt", "kommunnivå", "utanför", "totalt"]
+    assert table["Antal händelser"].tolist() == [0, 1, 1, 0, 2]
+    assert main([*base, "--exclude-categories", "", "--out", str(tmp_path / "b")]) == 0
+    assert "Lysekil 2025: 3 incidents" in capsys.readouterr().out
+    assert main([*base, "--categories", "ran", "--out", str(tmp_path / "c")]) == 0
+    assert "Lysekil 2025: 1 incidents" in capsys.readouterr().out
+    assert main([*base, "--categories", "mord", "--out", str(tmp_path / "d")]) == 1
+    assert "unknown category" in capsys.readouterr().err

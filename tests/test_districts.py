@@ -13,11 +13,14 @@ from pyproj import Transformer
 from scipy.stats import binom, binomtest
 
 from lagesbild_geo.districts import (
+    KOMMUN_CODE,
     OUTSIDE_CODE,
+    STADSDEL_CODE,
     TOTAL_CODE,
     _Locator,
     assign_districts,
     cells_to_districts,
+    districts_in_kommun,
     parse_period,
     read_districts,
     summarize,
@@ -313,8 +316,132 @@ def test_area_rows_by_district_or_kommun_name() -> None:
     assert got["district_code"].astype(object).fillna("NA").tolist() == [
         "9999C1020", "NA", "NA", "9999C1010", "NA", "9999C1020"]
     assert got["district_method"].astype(str).tolist() == ["name", "kommun", "kommun", "point", "none", "area_point"]
-    assert got.attrs["district_assignment"] == {"point": 1, "area_point": 1, "name": 1, "kommun": 2,
-                                                "outside": 0, "none": 1}
+    assert got.attrs["district_assignment"] == {"point": 1, "area_point": 1, "name": 1, "text": 0,
+                                                "stadsdel": 0, "kommun": 2, "lan": 0, "outside": 0,
+                                                "none": 1}
+
+
+def _national_regso() -> gpd.GeoDataFrame:
+    """A tiny synthetic extract of a national RegSO layer: Stockholm's Vårberg, Värmdö's
+    Torsby, Lysekil's RegSO named like the kommun, Uppsala's centre (the län centre lies
+    inside it)."""
+    g = gpd.GeoDataFrame(
+        {"regsokod": ["0180R101", "0180R102", "0120R005", "0120R006", "1484R001", "1484R002",
+                      "0380R001"],
+         "regsonamn": ["Vårberg", "Bagarmossen", "Torsby", "Gustavsberg", "Lysekil", "Brastad",
+                       "Uppsala centrum"],
+         "kommunkod": ["0180", "0180", "0120", "0120", "1484", "1484", "0380"]},
+        geometry=[shapely.box(17.89, 59.27, 17.91, 59.28), shapely.box(18.12, 59.27, 18.14, 59.28),
+                  shapely.box(18.50, 59.31, 18.52, 59.32), shapely.box(18.38, 59.32, 18.40, 59.33),
+                  shapely.box(11.42, 58.27, 11.44, 58.28), shapely.box(11.48, 58.38, 11.50, 58.39),
+                  shapely.box(17.60, 59.80, 17.70, 59.90)],
+        crs=4326)
+    return read_districts(g, check=False)
+
+
+def _feed_rows(*rows: tuple[str, str, float, float]) -> pd.DataFrame:
+    """Rows as the police feed reader leaves them: (precision, location.name, lat, lon)."""
+    return pd.DataFrame({"precision": [r[0] for r in rows], "location_text": [r[1] for r in rows],
+                         "lat": [r[2] for r in rows], "lon": [r[3] for r in rows],
+                         "category": "vald",
+                         "occurred_at": pd.Timestamp("2025-05-01 12:00", tz=TZ)})
+
+
+def test_varberg_is_not_varberg_with_a_ring() -> None:
+    """Å, ä and ö are letters: the kommun Varberg never lands in Stockholm's RegSO Vårberg,
+    neither as a police kommun-level row nor as an area row named 'Varberg'."""
+    d = districts_in_kommun(_national_regso(), "0180")
+    assert d.index.tolist() == ["0180R101", "0180R102"]
+    feed = _feed_rows(("kommun", "Varberg", 57.1, 12.25), ("kommun", "Stockholm", 59.33, 18.06))
+    got = assign_districts(feed, d, kommun_name="Stockholm")
+    assert got["district_code"].isna().all()
+    assert got["district_method"].astype(str).tolist() == ["kommun", "kommun"]
+    area = pd.DataFrame({"precision": ["area", "area"], "location_text": ["Varberg", "VÅRBERG"],
+                         "lat": [np.nan, np.nan], "lon": [np.nan, np.nan]})
+    with pytest.warns(UserWarning, match="did you mean Vårberg"):
+        got = assign_districts(area, d, kommun_name="Stockholm")
+    assert got["district_code"].astype(object).fillna("-").tolist() == ["-", "0180R101"]
+    assert got.attrs["district_suggestions"] == {"Varberg": ["Vårberg"]}
+
+
+def test_torsby_kommun_is_not_varmdos_torsby() -> None:
+    """Torsby kommun (Värmland) and Värmdö's RegSO Torsby are the same word: a row of
+    Torsby kommun is at kommun level and outside Värmdö's districts."""
+    d = districts_in_kommun(_national_regso(), "0120")
+    assert d.index.tolist() == ["0120R005", "0120R006"]
+    # Torsby kommun's centre, and (to be sure) a Torsby row carrying a point in Värmdö's Torsby
+    feed = _feed_rows(("kommun", "Torsby", 60.13, 13.0), ("kommun", "Torsby", 59.315, 18.51))
+    got = assign_districts(feed, d, kommun_name="Värmdö")
+    assert got["district_code"].isna().all()
+    assert got["district_method"].astype(str).tolist() == ["kommun", "kommun"]
+    # a generic area row naming Torsby in Värmdö's own file is Värmdö's district
+    area = pd.DataFrame({"precision": ["area"], "location_text": ["Torsby"], "lat": [np.nan],
+                         "lon": [np.nan]})
+    assert assign_districts(area, d, kommun_name="Värmdö")["district_code"].tolist() == ["0120R005"]
+
+
+def test_lysekil_rows_stay_at_kommun_level() -> None:
+    """A row whose place is the kommun stays at kommun level even when a RegSO carries the
+    kommun's name and holds the kommun's centre."""
+    d = districts_in_kommun(_national_regso(), "1484")
+    feed = _feed_rows(*[("kommun", "Lysekil", 58.275, 11.43)] * 12)
+    got = assign_districts(feed, d, kommun_name="Lysekil")
+    assert got["district_code"].isna().all()
+    area = pd.DataFrame({"precision": ["area", "area", "area"],
+                         "location_text": ["Lysekil", "Lysekils kommun", "Brastad"],
+                         "lat": [58.275] * 3, "lon": [11.43] * 3})
+    got2 = assign_districts(area, d, kommun_name="Lysekils kommun")
+    assert got2["district_method"].astype(str).tolist() == ["kommun", "kommun", "name"]
+    assert got2["district_code"].astype(object).fillna("-").tolist() == ["-", "-", "1484R002"]
+    s = summarize(got, d, period="2025")
+    assert int(s.loc["1484R001", "total"]) == 0
+    assert int(s.loc[KOMMUN_CODE, "total"]) == 12 and int(s.loc[TOTAL_CODE, "total"]) == 12
+    assert s["kommun_level"].tolist() == [12] * len(s)
+    assert s.attrs["levels"]["kommun"] == 12 and s.attrs["levels"]["district"] == 0
+
+
+def test_uppsala_lan_is_not_uppsala_kommun() -> None:
+    """'Uppsala län' rows (whose centre lies inside Uppsala kommun's centrum) are at län
+    level: never the kommun, never a district, not counted in the kommun's total."""
+    d = districts_in_kommun(_national_regso(), "0380")
+    feed = _feed_rows(("lan", "Uppsala län", 59.85, 17.65), ("kommun", "Uppsala", 59.85, 17.65))
+    got = assign_districts(feed, d, kommun_name="Uppsala")
+    assert got["district_method"].astype(str).tolist() == ["lan", "kommun"]
+    area = pd.DataFrame({"precision": ["area"], "location_text": ["Uppsala län"], "lat": [59.85],
+                         "lon": [17.65]})
+    assert assign_districts(area, d, kommun_name="Uppsala")["district_method"].tolist() == ["lan"]
+    s = summarize(got, d, period="2025")
+    assert int(s.loc[TOTAL_CODE, "total"]) == 1 and int(s.loc[KOMMUN_CODE, "total"]) == 1
+    assert s.attrs["levels"]["lan_not_counted"] == 1
+
+
+def test_district_and_stadsdel_rows_from_text() -> None:
+    """Rows placed by their text keep their level in the summary; a stadsdel-level row is
+    listed beside every district its area overlaps."""
+    d = districts_in_kommun(_national_regso(), "0180")
+    feed = _feed_rows(("district", "Stockholm", 59.33, 18.06), ("stadsdel", "Stockholm", 59.33, 18.06),
+                      ("kommun", "Stockholm", 59.33, 18.06))
+    feed["place_district"] = ["0180R102", None, None]
+    feed["place_districts"] = ["0180R102", "0180R101;0180R102", None]
+    got = assign_districts(feed, d, kommun_name="Stockholm")
+    assert got["district_method"].astype(str).tolist() == ["text", "stadsdel", "kommun"]
+    s = summarize(got, d, period="2025")
+    assert s["total"].tolist() == [0, 1, 1, 1, 0, 3]
+    assert s["stadsdel_level"].tolist() == [1, 1, 1, 1, 1, 1]
+    assert s["kommun_level"].tolist() == [1] * 6
+
+
+def test_districts_in_kommun_by_code_prefix_and_errors() -> None:
+    d = _national_regso().drop(columns="kommunkod")
+    assert districts_in_kommun(d, "1484").index.tolist() == ["1484R001", "1484R002"]
+    with pytest.raises(InputError, match="none of kommun 0999"):
+        districts_in_kommun(d, "0999")
+    one = districts_in_kommun(d, "0380")
+    assert districts_in_kommun(one, "0380") is one  # the kommun's own layer: as it is
+    with pytest.raises(InputError, match="districts of kommun 0380"):
+        districts_in_kommun(one, "0180")  # another kommun's layer
+    no_codes = d.set_axis([f"D{i}" for i in range(len(d))], axis=0).rename_axis("district_code")
+    assert districts_in_kommun(no_codes, "0180") is no_codes  # nothing tells the kommun
 
 
 def test_assign_needs_lat_lon() -> None:
@@ -410,9 +537,10 @@ def _summary_inputs() -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
 def test_summary_counts_rates_change() -> None:
     inc, d = _summary_inputs()
     s = summarize(inc, d, period="2025", previous_period="previous")
-    assert list(s.index) == ["A", "B", OUTSIDE_CODE, TOTAL_CODE]
-    assert s["row_type"].tolist() == ["district", "district", "outside", "total"]
-    assert s["total"].tolist() == [9, 2, 1, 12]
+    assert list(s.index) == ["A", "B", STADSDEL_CODE, KOMMUN_CODE, OUTSIDE_CODE, TOTAL_CODE]
+    assert s["row_type"].tolist() == ["district", "district", "stadsdel", "kommun", "outside", "total"]
+    assert s["total"].tolist() == [9, 2, 0, 0, 1, 12]
+    assert s["kommun_level"].tolist() == [0] * 6 and s["stadsdel_level"].tolist() == [0] * 6
     assert s.loc["A", "count_vald"] == 6 and s.loc["A", "count_stold"] == 3
     assert s.loc[TOTAL_CODE, "count_vald"] == 7
     assert s.loc[["A", "B", OUTSIDE_CODE], "total"].sum() == s.loc[TOTAL_CODE, "total"]
@@ -420,8 +548,8 @@ def test_summary_counts_rates_change() -> None:
     assert s.loc[TOTAL_CODE, "population"] == 4000 and s.loc[TOTAL_CODE, "per_1000"] == 3.0
     assert s.loc["A", "share_of_total"] == 0.75
     assert (s.loc["A", "top1"], s.loc["A", "top2"]) == ("vald", "stold") and pd.isna(s.loc["A", "top3"])
-    assert s["total_previous"].tolist() == [2, 4, 0, 6]
-    assert s["change"].tolist() == [7, -2, 1, 6]
+    assert s["total_previous"].tolist() == [2, 4, 0, 0, 0, 6]
+    assert s["change"].tolist() == [7, -2, 0, 0, 1, 6]
     assert s.loc["A", "change_pct"] == 350.0 and np.isnan(s.loc[OUTSIDE_CODE, "change_pct"])
     # The Poisson caution: the conditional binomial test of hotspots.change (2025 has 365
     # days, 2024 366): p = min(1, 2 × smaller tail) of Binomial(11, 365/731) at 9.
@@ -458,9 +586,9 @@ def test_summary_hotspots_and_survey() -> None:
     survey = pd.DataFrame({"district_code": ["A", "B"], "share_unsafe": [0.3, np.nan],
                            "n": [40, 3], "suppressed": [False, True]})
     s = summarize(inc, d, period="2025", hotspots=hot, survey=survey)
-    assert s["n_cells"].tolist() == [2, 1, 1, 4]
-    assert s["n_hot_cells"].tolist() == [1, 0, 1, 2]
-    assert s["n_cold_cells"].tolist() == [0, 1, 0, 1]
+    assert s["n_cells"].tolist() == [2, 1, 0, 0, 1, 4]
+    assert s["n_hot_cells"].tolist() == [1, 0, 0, 0, 1, 2]
+    assert s["n_cold_cells"].tolist() == [0, 1, 0, 0, 0, 1]
     assert s.loc["A", "share_hot_cells"] == 0.5
     assert s.loc["A", "trygg_share_unsafe"] == 0.3 and bool(s.loc["B", "trygg_suppressed"])
     assert s.loc["B", "trygg_n"] == 3 and np.isnan(s.loc[TOTAL_CODE, "trygg_n"])

@@ -331,11 +331,15 @@ def test_police_events_json(tmp_path: Path) -> None:
     r = read_incidents(p)
     _accounted(r)
     assert r.report["format"] == "police_json"
-    assert r.placed["precision"].tolist() == ["area", "area"]
+    # a kommun's or a län's centre: the row is at that level (see test_polisen.py)
+    assert r.placed["precision"].tolist() == ["kommun", "lan"]
     assert r.placed["location_text"].tolist() == ["Nacka", "Skåne län"]
     assert r.placed["incident_id"].tolist() == ["480687", "480700"]
-    assert r.placed["category"].tolist() == ["brand", "ovrigt"]
-    assert str(r.placed["occurred_at"].iloc[0]) == "2024-01-01 00:40:16+01:00"
+    assert r.placed["category"].tolist() == ["brand", "ej_brott"]
+    # the event time from the name (published the next year), the publication kept
+    assert str(r.placed["occurred_at"].iloc[0]) == "2023-12-31 00:07:00+01:00"
+    assert str(r.placed["published_at"].iloc[0]) == "2024-01-01 00:40:16+01:00"
+    assert r.placed["time_source"].tolist() == ["name", "published"]
     assert r.placed["cell"].tolist() == [0, 0]  # area rows never enter cell counts
     np.testing.assert_allclose(r.placed["lat"].iloc[0], 59.307903)
     # no gps but a location name: waits for geocoding

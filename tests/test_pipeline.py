@@ -15,7 +15,7 @@ from pandas.testing import assert_frame_equal
 from pyproj import Transformer
 
 from lagesbild_geo import __version__
-from lagesbild_geo.districts import OUTSIDE_CODE, TOTAL_CODE
+from lagesbild_geo.districts import KOMMUN_CODE, OUTSIDE_CODE, STADSDEL_CODE, TOTAL_CODE
 from lagesbild_geo.errors import InputError, ValidationError
 from lagesbild_geo.pipeline import (
     Lagesbild,
@@ -213,7 +213,7 @@ def test_pipeline_on_messy_districts(tmp_path: Path) -> None:
         lb = build_lagesbild(cfg)
     s = lb.district_summary
     assert s["total"].to_dict() == {"0180C1010": 7, "0180C1020": 5, "0180C1030": 10, "0180A0040": 2,
-                                    OUTSIDE_CODE: 4, TOTAL_CODE: 28}
+                                    STADSDEL_CODE: 0, KOMMUN_CODE: 0, OUTSIDE_CODE: 4, TOTAL_CODE: 28}
     assert s.loc["0180C1020", "per_1000"] == 10.0
     assert lb.metadata["districts"]["invalid_repaired"] == ["0180A0040"]
     assert lb.metadata["districts"]["crs_detected"] == "EPSG:3006"
@@ -301,26 +301,34 @@ def test_police_feed_only_builds_without_points(tmp_path: Path) -> None:
     d.to_file(dpath, driver="GeoJSON")
     lb = build_lagesbild(PipelineConfig(incidents=(str(ipath),), districts=str(dpath), period="2024",
                                         kommun_name="Exempelkommun", created_at=CREATED))
-    assert len(lb.incidents) == 8 and (lb.incidents["precision"] == "area").all()
+    assert len(lb.incidents) == 8 and (lb.incidents["precision"] == "kommun").all()
     assert len(lb.cells) == 0 and len(lb.emerging) == 0
-    assert "No incident has a point or address position" in lb.metadata["notes"][0]
+    notes = " ".join(lb.metadata["notes"])
+    assert "No incident has a point or address position" in notes
     total = lb.district_summary.loc[TOTAL_CODE]
     assert int(total["total"]) == 8
-    # kommun-level rows are in no district; the other kommun's rows (a nationwide feed)
-    # are not this kommun's: rejected as outside the boundary, and the counts add up
-    assert int(lb.district_summary.loc[OUTSIDE_CODE, "total"]) == 8
+    # kommun-level rows are in no district, never in the district that holds the
+    # kommun's centre; the other kommun's rows (a nationwide feed) are not this kommun's:
+    # rejected as 'other kommun' (by name), and the counts add up
+    assert int(lb.district_summary.loc[KOMMUN_CODE, "total"]) == 8
+    assert int(lb.district_summary.loc["9999C1010", "total"]) == 0
+    assert int(lb.district_summary.loc[OUTSIDE_CODE, "total"]) == 0
+    assert lb.district_summary["kommun_level"].tolist() == [8] * len(lb.district_summary)
     methods = lb.incidents["district_method"].astype(str).value_counts().to_dict()
     assert methods == {"kommun": 8}
-    assert lb.rejected[["source_row", "reason"]].values.tolist() == [[9, "outside boundary"],
-                                                                     [10, "outside boundary"]]
+    assert lb.rejected[["source_row", "reason"]].values.tolist() == [[9, "other kommun"],
+                                                                     [10, "other kommun"]]
+    assert lb.rejected["reason_sv"].tolist() == ["annan kommun", "annan kommun"]
     assert lb.rejected["raw_location.name"].tolist() == ["Annanstad", "Annanstad"]
     src = lb.metadata["sources"][0]
     assert (src["rows_read"], src["placed"], src["pending"], src["rejected"]) == (10, 8, 0, 2)
     assert lb.metadata["counts"]["placed_in_period"] == 8
+    levels = lb.metadata["counts"]["levels"]
+    assert (levels["district"], levels["kommun"], levels["total"]) == (0, 8, 8)
     rep = lb.reports["events.json"]
     assert rep["placed"] + rep["pending"] + rep["rejected"] == rep["rows_read"] == 10
-    assert rep["rejected_by_reason"] == {"outside boundary": 2}
-    assert "2 area row(s)" in lb.metadata["notes"][1] and "Annanstad 2" in lb.metadata["notes"][1]
+    assert rep["rejected_by_reason"] == {"other kommun": 2}
+    assert "2 row(s) of other kommuner" in notes
 
 
 def test_emerging_neighbourhood_in_metadata(sample_build: tuple[Lagesbild, list]) -> None:
@@ -341,3 +349,175 @@ def test_emerging_time_step_in_config(tmp_path: Path) -> None:
         path.write_text(f"[analysis]\nemerging_time_step = {bad}\n", encoding="utf-8")
         with pytest.raises(InputError, match="emerging_time_step"):
             load_config(path)
+
+
+# ------------------------------------------------------------------- the police feed over a national layer
+
+
+def _national_feed(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A tiny national RegSO extract (Stockholm's Vårberg and Bagarmossen, Värmdö's Torsby,
+    Lysekil's RegSO named like the kommun, Uppsala's centre holding the län centre) and a
+    2025 feed in the API's shape with the traps of the real one."""
+    regso = gpd.GeoDataFrame(
+        {"regsokod": ["0180R101", "0180R102", "0120R005", "0120R006", "1484R001", "1484R002", "0380R001"],
+         "regsonamn": ["Vårberg", "Bagarmossen", "Torsby", "Gustavsberg", "Lysekil", "Brastad",
+                       "Uppsala centrum"],
+         "kommunkod": ["0180", "0180", "0120", "0120", "1484", "1484", "0380"],
+         "version": "2025_v2"},
+        geometry=[shapely.box(17.89, 59.27, 17.91, 59.28), shapely.box(18.12, 59.27, 18.14, 59.28),
+                  shapely.box(18.50, 59.31, 18.52, 59.32), shapely.box(18.38, 59.32, 18.40, 59.33),
+                  shapely.box(11.42, 58.27, 11.44, 58.28), shapely.box(11.48, 58.38, 11.50, 58.39),
+                  shapely.box(17.60, 59.80, 17.70, 59.90)], crs=4326)
+    rpath = tmp_path / "regso_sverige.gpkg"
+    regso.to_file(rpath, driver="GPKG")
+    centre = {"Stockholm": "59.329324,18.068581", "Varberg": "57.107118,12.252091",
+              "Värmdö": "59.317,18.453", "Torsby": "60.136,13.0", "Lysekil": "58.275573,11.435558",
+              "Uppsala": "59.858562,17.638927", "Uppsala län": "59.858562,17.638927"}
+    rows = [  # (location.name, type, summary, name's place)
+        ("Stockholm", "Explosion", "Explosion i Bagarmossen.", None),
+        ("Stockholm", "Misshandel", "Man misshandlad i Vårberg.", None),
+        ("Stockholm", "Stöld", "Stöld i centrala Stockholm.", None),
+        ("Stockholm", "Trafikolycka", "Olycka i Bagarmossen.", None),      # ej_brott
+        ("Varberg", "Stöld", "Stöld i Varberg.", None),                    # not Vårberg
+        ("Varberg", "Rån", "Rån i centrala Varberg.", None),
+        ("Torsby", "Misshandel", "Misshandel i Torsby.", None),            # Torsby kommun
+        ("Värmdö", "Brand", "Brand i Torsby.", None),                      # Värmdö's Torsby
+        ("Värmdö", "Brand", "Brand i Värmdö.", None),
+        *[("Lysekil", "Stöld", "Stöld i Lysekil.", None)] * 3,             # the kommun, not the RegSO
+        ("Lysekil", "Skadegörelse", "Klotter i Brastad.", None),
+        ("Uppsala län", "Misshandel", "Misshandel.", None),                # län level only
+        ("Uppsala län", "Rån", "Rån i Uppsala.", "Uppsala"),               # the län's row naming Uppsala
+        ("Uppsala", "Inbrott", "Inbrott i villa.", None),
+    ]
+    events = []
+    for i, (loc, typ, summary, named) in enumerate(rows):
+        place = named or loc
+        events.append({"id": 1000 + i, "datetime": f"2025-05-{1 + i:02d} 12:30:00 +02:00",
+                       "name": f"{1 + i} maj 11.{i:02d}, {typ}, {place}", "summary": summary,
+                       "url": f"/aktuellt/handelser/2025/maj/{1 + i}/x/", "type": typ,
+                       "location": {"name": loc, "gps": centre[loc]}})
+    events.append({"id": 999, "datetime": "2025-01-01 0:40:16 +01:00", "name": "31 december 23.50, Rån, Stockholm",
+                   "summary": "Rån i Bagarmossen.", "url": "/", "type": "Rån",
+                   "location": {"name": "Stockholm", "gps": centre["Stockholm"]}})  # a 2024 event
+    fpath = tmp_path / "polisen_2025.json"
+    fpath.write_text(json.dumps(events, ensure_ascii=False), encoding="utf-8")
+    return fpath, rpath, tmp_path
+
+
+@pytest.mark.parametrize(("kommun", "expected"), [
+    # kommun: (rows in 2025 after exclusions, district counts, kommun-level rows)
+    ("Stockholm", (3, {"0180R101": 1, "0180R102": 1}, 1)),
+    ("0120", (2, {"0120R005": 1, "0120R006": 0}, 1)),          # Värmdö by code
+    ("Lysekil", (4, {"1484R001": 0, "1484R002": 1}, 3)),
+    ("Uppsala", (2, {"0380R001": 0}, 2)),
+])
+def test_police_feed_per_kommun_over_a_national_layer(tmp_path: Path, kommun: str,
+                                                      expected: tuple[int, dict[str, int], int]) -> None:
+    feed, regso, _ = _national_feed(tmp_path)
+    cfg = PipelineConfig(incidents=(str(feed),), districts=str(regso), period="2025", created_at=CREATED,
+                         **({"kommun_code": kommun} if kommun.isdigit() else {"kommun_name": kommun}))
+    lb = build_lagesbild(cfg)
+    s = lb.district_summary
+    total, per_district, kommun_level = expected
+    assert int(s.loc[TOTAL_CODE, "total"]) == total
+    assert {c: int(s.loc[c, "total"]) for c in per_district} == per_district
+    assert int(s.loc[KOMMUN_CODE, "total"]) == kommun_level
+    assert set(s.index[s["row_type"] == "district"]) == set(per_district)  # only the kommun's districts
+    # the totals equal a plain count of the raw JSON: the kommun's rows (by location.name, or
+    # its län's rows naming it), not ej_brott, with the event time (from name) in 2025
+    raw = json.loads(feed.read_text(encoding="utf-8"))
+    name = lb.metadata["kommun"]["name"]
+    plain = sum(1 for e in raw if (e["location"]["name"] == name or e["name"].endswith(f", {name}"))
+                and e["type"] != "Trafikolycka" and not e["name"].startswith("31 december"))
+    assert plain == total
+    levels = lb.metadata["counts"]["levels"]
+    assert levels["district"] + levels["stadsdel"] + levels["kommun"] + levels["outside"] == levels["total"] == total
+    rep = lb.reports["polisen_2025.json"]
+    assert rep["placed"] + rep["pending"] + rep["rejected"] + lb.metadata["sources"][0].get("excluded", 0) \
+        == rep["rows_read"] + lb.metadata["sources"][0].get("excluded", 0)
+    src = lb.metadata["sources"][0]
+    assert src["placed"] + src["pending"] + src["rejected"] + src.get("excluded", 0) == src["rows_read"]
+
+
+def test_uppsala_lan_rows_never_count_as_the_kommun(tmp_path: Path) -> None:
+    feed, regso, _ = _national_feed(tmp_path)
+    lb = build_lagesbild(PipelineConfig(incidents=(str(feed),), districts=str(regso), period="2025",
+                                        kommun_name="Uppsala", created_at=CREATED))
+    rej = lb.rejected
+    assert rej.loc[rej["reason"] == "lan level", "raw_name"].tolist() == ["14 maj 11.13, Misshandel, Uppsala län"]
+    kept = lb.incidents["name"].tolist()
+    assert "15 maj 11.14, Rån, Uppsala" in kept  # the län's row whose name says Uppsala
+    assert "lan level" in lb.reports["polisen_2025.json"]["rejected_by_reason"]
+
+
+def test_categories_include_exclude(tmp_path: Path) -> None:
+    feed, regso, _ = _national_feed(tmp_path)
+    base = PipelineConfig(incidents=(str(feed),), districts=str(regso), period="2025",
+                          kommun_name="Stockholm", created_at=CREATED)
+    everything = build_lagesbild(base.replace(exclude_categories=()))
+    assert int(everything.district_summary.loc[TOTAL_CODE, "total"]) == 4
+    assert int(everything.district_summary.loc[TOTAL_CODE, "count_ej_brott"]) == 1
+    only = build_lagesbild(base.replace(categories="vald,vapen"))
+    assert int(only.district_summary.loc[TOTAL_CODE, "total"]) == 2
+    assert only.metadata["counts"]["excluded"] == {"ej_brott": 1, "ran": 1, "stold": 1}
+    assert only.metadata["categories"] == {"included": ["vald", "vapen"], "excluded": ["ej_brott"]}
+    with pytest.raises(InputError, match="unknown category"):
+        PipelineConfig(categories=("vald", "mord"))
+
+
+def test_kommun_by_name_and_code_must_agree(tmp_path: Path) -> None:
+    feed, regso, _ = _national_feed(tmp_path)
+    with pytest.raises(InputError, match="different kommuner"):
+        build_lagesbild(PipelineConfig(incidents=(str(feed),), districts=str(regso), kommun_name="Lysekil",
+                                       kommun_code="0180"))
+    # no kommun named: the one of a one-kommun layer is taken from its codes
+    one = gpd.read_file(regso)
+    one = one[one["kommunkod"] == "1484"]
+    path = tmp_path / "lysekil.gpkg"
+    one.to_file(path, driver="GPKG")
+    lb = build_lagesbild(PipelineConfig(incidents=(str(feed),), districts=str(path), period="2025",
+                                        created_at=CREATED))
+    assert lb.metadata["kommun"] == {"name": "Lysekil", "code": "1484"}
+    assert int(lb.district_summary.loc[TOTAL_CODE, "total"]) == 4
+
+
+def test_population_from_deso_through_the_key_table(tmp_path: Path) -> None:
+    feed, regso, _ = _national_feed(tmp_path)
+    pop = tmp_path / "deso_folkmangd.csv"
+    pop.write_text("deso,folkmangd_2023\n0180C1010,1000\n0180C1020,1500\n0180C1030,2000\n0180C1040,99\n",
+                   encoding="utf-8")
+    key = tmp_path / "kopplingstabell-deso-regso-20210702.csv"
+    key.write_text("\ufeffbro;Kommunnamn;DeSO;RegSO;;;;\n180;Stockholm;0180C1010;Vårberg;;;;\n"
+                   "180;Stockholm;0180C1020;Vårberg;;;;\n180;Stockholm;0180C1030;Bagarmossen;;;;\n;;;;;;;\n",
+                   encoding="utf-8")
+    lb = build_lagesbild(PipelineConfig(incidents=(str(feed),), districts=str(regso), period="2025",
+                                        kommun_name="Stockholm", population=str(pop), population_key=str(key),
+                                        created_at=CREATED))
+    s = lb.district_summary
+    assert s.loc[["0180R101", "0180R102"], "population"].tolist() == [2500.0, 2000.0]
+    assert s.loc["0180R101", "per_1000"] == pytest.approx(1 / 2500 * 1000)
+    agg = lb.metadata["districts"]["population_aggregation"]
+    assert agg["method"] == "key_names" and agg["year"] == 2023 and agg["key_year"] == 2021
+    assert agg["areas_without_key"] == {"count": 1, "examples": ["0180C1040"]}
+    notes = " ".join(lb.metadata["notes"])
+    assert "not in the key table" in notes and "RegSO 2025 changed some areas" in notes
+    with pytest.raises(InputError, match="population-key"):
+        build_lagesbild(PipelineConfig(incidents=(str(feed),), districts=str(regso), kommun_name="Stockholm",
+                                       population=str(pop)))
+
+
+def test_config_keys_for_the_feed(tmp_path: Path) -> None:
+    toml = tmp_path / "lagesbild.toml"
+    toml.write_text(
+        'period = "2025"\n[kommun]\ncode = "1484"\n[[sources]]\npath = "polisen.json"\n'
+        '[inputs]\nplaces = ["stadsdelar.geojson", "orter.csv"]\npopulation = "deso.csv"\n'
+        'population_key = "nyckel.csv"\n[analysis]\ncategories = ["vald", "ran"]\nexclude_categories = []\n',
+        encoding="utf-8")
+    cfg = load_config(toml)
+    assert cfg.places == (str(tmp_path / "stadsdelar.geojson"), str(tmp_path / "orter.csv"))
+    assert (cfg.population, cfg.population_key) == (str(tmp_path / "deso.csv"), str(tmp_path / "nyckel.csv"))
+    assert cfg.categories == ("vald", "ran") and cfg.exclude_categories == ()
+    assert PipelineConfig().exclude_categories == ("ej_brott",)
+    toml.write_text('[analysis]\ncategories = ["vald", "mord"]\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"unknown category \['mord'\]"):
+        load_config(toml)

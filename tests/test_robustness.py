@@ -214,10 +214,10 @@ def test_cli_build_lists_rejections_and_writes_them(tmp_path: Path, capsys: pyte
     assert code == 0
     out = capsys.readouterr().out
     assert "3 placed in all, 0 pending, 2 rejected" in out
-    assert f"rejected: outside boundary 2 (rows in {rej})" in out
-    assert "note: 2 area row(s)" in out
+    assert f"rejected: other kommun 2 (rows in {rej})" in out
+    assert "2 row(s) of other kommuner" in out
     table = pd.read_csv(rej, encoding="utf-8-sig")
-    assert table[["source_row", "reason"]].values.tolist() == [[4, "outside boundary"], [5, "outside boundary"]]
+    assert table[["source_row", "reason"]].values.tolist() == [[4, "other kommun"], [5, "other kommun"]]
     assert not (tmp_path / "ut" / "avvisade.csv").exists()
     assert cli.main(["build", "--incidents", str(ipath), "--out", str(tmp_path / "ut2"), "--quiet",
                      "--rejected", str(tmp_path / "x.txt")]) == 1
@@ -226,7 +226,7 @@ def test_cli_build_lists_rejections_and_writes_them(tmp_path: Path, capsys: pyte
 
 @pytest.mark.parametrize(("text", "street", "number"), [
     ("utanför ICA Maxi", "ica maxi", 0),
-    ("vid busshållplatsen Centrum", "busshallplatsen centrum", 0),
+    ("vid busshållplatsen Centrum", "busshållplatsen centrum", 0),
     ("strax norr om Stadsparken", "stadsparken", 0),
     ("Storgatan nr 12", "storgatan", 12),
     ("Storgatan 12 nb", "storgatan", 12),
@@ -411,10 +411,12 @@ def test_feed_without_kommun_name_warns_about_centres_in_one_district(tmp_path: 
     ipath, dpath = _feed_and_districts(tmp_path)
     lb = build_lagesbild(PipelineConfig(incidents=(str(ipath),), districts=str(dpath), clusters=False,
                                         emerging=False, created_at="2026-01-01T00:00:00+00:00"))
-    assert lb.incidents["district_method"].astype(str).tolist() == ["area_point"] * 3
-    note = next(n for n in lb.metadata["notes"] if "area row(s) were put in the district" in n)
-    assert "(Exempelkommun 3)" in note and "--kommun NAME" in note
-    assert len(lb.rejected) == 2
+    # the feed's rows are never put in the district that holds their kommun's centre; the
+    # kommun is the one feed kommun whose centre lies in the districts, and it says so
+    assert lb.incidents["district_method"].astype(str).tolist() == ["kommun"] * 3
+    note = next(n for n in lb.metadata["notes"] if n.startswith("Kommun: Exempelkommun"))
+    assert "--kommun" in note
+    assert lb.rejected["reason"].tolist() == ["other kommun"] * 2
 
 
 def test_swedish_date_forms() -> None:
@@ -459,7 +461,7 @@ def test_area_rows_naming_a_lan_are_not_put_in_a_district() -> None:
                         "precision": ["area", "area", "point"],
                         "location_text": ["Uppsala län", "Uppsala", pd.NA]})
     out = assign_districts(inc, d, kommun_name="Uppsala")
-    assert out["district_method"].astype(str).tolist() == ["outside", "kommun", "point"]
+    assert out["district_method"].astype(str).tolist() == ["lan", "kommun", "point"]
     assert out["district_code"].astype("string").fillna("").tolist() == ["", "", "0380C1010"]
 
 

@@ -403,7 +403,8 @@ def test_messy_address_variants_keep_the_address_recoverable() -> None:
         f = fold(text)
         assert re.search(r"\b12 ?b\b", f), text  # the number and letter survive
         if "typo" not in tags and "abbrev" not in tags:
-            assert f.startswith("ostra ringvagen 12"), text
+            # the ASCII variant spells the letters out (Ö = Oe): stripped, it would be another name
+            assert f.startswith("oestra ringvaegen 12" if "ascii" in tags else "ostra ringvagen 12"), text
         if "typo" in tags:
             assert not f.startswith("ostra ringv") and fold(text.split(" 12")[0]) not in taken
     assert {"typo", "abbrev", "ascii", "upper", "lower", "letter_space", "lgh", "town"} <= seen

@@ -18,7 +18,7 @@ def test_police_event_types_map() -> None:
                      "Skottlossning", "Rattfylleri", "Bedrägeri", "Våldtäkt", "Bostadsinbrott"])
     cat, unknown = map_categories(raw)
     assert list(cat) == ["vald", "vald", "stold", "stold", "skadegorelse", "ran", "brand",
-                         "ovrigt", "ovrigt", "narkotika", "vapen", "trafik", "bedrageri",
+                         "ej_brott", "ej_brott", "narkotika", "vapen", "trafik", "bedrageri",
                          "sexualbrott", "bostadsinbrott"]
     assert not unknown.any()
 
@@ -35,7 +35,7 @@ def test_unknown_and_user_map() -> None:
 def test_empty_incidents_has_contract_columns() -> None:
     df = empty_incidents()
     assert list(df.columns) == list(INCIDENT_COLUMNS)
-    assert len(CATEGORIES) == 14
+    assert len(CATEGORIES) == 15 and CATEGORIES[-1] == "ej_brott"
 
 
 def test_every_police_event_type_is_known() -> None:
@@ -44,12 +44,14 @@ def test_every_police_event_type_is_known() -> None:
         "Motorfordon, stöld": "fordonsbrott", "Farligt föremål, misstänkt": "vapen",
         "Sedlighetsbrott": "sexualbrott", "Åldringsbrott": "bedrageri", "Ekobrott": "bedrageri",
         "Förfalskningsbrott": "bedrageri", "Olaga frihetsberövande/människorov": "vald",
-        "Mordbrand": "brand", "Räddningsinsats": "ovrigt", "Sjukdom/olycksfall": "ovrigt",
-        "Uppdatering": "ovrigt", "Sammanfattning eftermiddag": "ovrigt", "Sammanfattning dygn": "ovrigt",
-        "Lagen om hundar och katter ": "ovrigt", "Varningslarm/haveri": "ovrigt",
-        "Utlänningslagen": "ovrigt", "Hemfridsbrott": "ovrigt", "Vållande till kroppsskada": "ovrigt",
-        "Hets mot folkgrupp": "ovrigt", "Smällar": "ovrigt", "Upphittat föremål": "ovrigt",
-        "Sjölagen": "ovrigt", "Spridning smitta/kemikalier": "ovrigt", "Motorfordon, anträffat stulet": "ovrigt",
+        "Mordbrand": "brand", "Räddningsinsats": "ej_brott", "Sjukdom/olycksfall": "ej_brott",
+        "Uppdatering": "ej_brott", "Sammanfattning eftermiddag": "ej_brott",
+        "Sammanfattning dygn": "ej_brott", "Lagen om hundar och katter ": "ovrigt",
+        "Varningslarm/haveri": "ej_brott", "Utlänningslagen": "ovrigt", "Hemfridsbrott": "ovrigt",
+        "Vållande till kroppsskada": "ovrigt", "Hets mot folkgrupp": "ovrigt", "Smällar": "ordning",
+        "Upphittat föremål": "ej_brott", "Sjölagen": "ovrigt", "Spridning smitta/kemikalier": "ovrigt",
+        "Motorfordon, anträffat stulet": "ej_brott", "Larm Inbrott": "stold",
+        "Trafikolycka, smitning från": "trafik", "Trafikkontroll": "ej_brott",
         "Våld/hot mot tjänsteman": "vald", "Stöld/inbrott": "stold", "Fylleri/LOB": "ordning",
     }
     cat, unknown = map_categories(pd.Series(list(types)))

@@ -17,6 +17,18 @@ if st.session_state.get("sources") is not None and st.button("Gå tillbaka till 
 # ------------------------------------------------------------------ what the current picture rests on
 lb = S.lagesbild(resolution=9)
 if lb is not None:
+    fig = S.headline(lb)
+    counts = (lb.metadata or {}).get("counts", {})
+    excluded = sum((counts.get("excluded") or {}).values())
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Händelser i lägesbilden", f"{fig['incidents']:,}".replace(",", " "))
+    c2.metric("Utelämnade efter kategori", f"{excluded:,}".replace(",", " "),
+              help="Till exempel polisens händelser som inte är brott (trafikolyckor, sammanfattningar).")
+    c3.metric("Avvisade rader", f"{counts.get('rejected', 0):,}".replace(",", " "),
+              help="Rader som inte kunde användas, med orsak (t.ex. andra kommuners händelser).")
+    levels = S.levels_caption(fig)
+    if levels:
+        st.caption(levels)
     with st.expander("Inläsningsrapport för den data som används nu", expanded=False):
         for name, report in (lb.reports or {}).items():
             st.markdown(f"**{name}**")

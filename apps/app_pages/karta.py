@@ -57,6 +57,9 @@ c1.metric("Antal händelser", f"{fig['incidents']:,}".replace(",", " "))
 c2.metric("Hotspots (hexagoner)", fig["hot"])
 c3.metric("Coldspots (hexagoner)", fig["cold"])
 c4.metric("Kluster", fig["clusters"])
+levels = S.levels_caption(fig)
+if levels:
+    st.caption(levels)
 for note in S.picture_notes(lb):
     st.info(note)
 

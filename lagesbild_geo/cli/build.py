@@ -39,8 +39,25 @@ def register(subparsers: Any) -> None:
     p.add_argument("--period", help="analysis period: 2025, 2025-Q2, 2025-03 or 2025-01-01/2025-06-30")
     p.add_argument("--previous-period", metavar="PERIOD",
                    help="comparison period, or 'previous' for the period just before")
-    p.add_argument("--kommun", metavar="NAME", help="kommun name")
+    p.add_argument("--kommun", metavar="NAME|CODE",
+                   help="the kommun, by name or 4-digit code (0180 or Stockholm): the police feed's "
+                   "rows of other kommuner and of the län are left out, and a national district "
+                   "layer is narrowed to the kommun")
     p.add_argument("--kommun-code", metavar="CODE", help="kommun code (4 digits)")
+    p.add_argument("--places", metavar="FILE", action="append",
+                   help="a place layer for placing the police feed's rows by the places their text "
+                   "names (stadsdelar, basområden, a CSV of localities with lat/lon); repeat for several")
+    p.add_argument("--population", metavar="FILE",
+                   help="population per area (SCB's DeSO population for RegSO districts: summed "
+                   "through --population-key)")
+    p.add_argument("--population-key", metavar="FILE",
+                   help="SCB's key table between the population table's areas and the districts "
+                   "(DeSO → RegSO, by code or by name)")
+    p.add_argument("--categories", metavar="LIST",
+                   help="count only these categories (comma-separated ids, e.g. vald,ran,stold)")
+    p.add_argument("--exclude-categories", metavar="LIST",
+                   help="leave these categories out (comma-separated; default ej_brott, the police "
+                   "feed's events that are not crimes; '' counts every category)")
     p.add_argument("--resolution", type=int, help="H3 resolution (default 9)")
     p.add_argument("--no-clusters", action="store_true", help="skip density clusters")
     p.add_argument("--no-emerging", action="store_true", help="skip emerging hotspots")
@@ -151,10 +168,17 @@ def _config(args: argparse.Namespace) -> Any:
                       ("pins", "pins"), ("boundary", "boundary"), ("period", "period"),
                       ("previous_period", "previous_period"), ("kommun", "kommun_name"),
                       ("kommun_code", "kommun_code"), ("resolution", "resolution"),
-                      ("created_at", "created_at"), ("out", "out_dir")):
-        v = getattr(args, flag)
+                      ("created_at", "created_at"), ("out", "out_dir"), ("population", "population"),
+                      ("population_key", "population_key"), ("categories", "categories"),
+                      ("exclude_categories", "exclude_categories")):
+        v = getattr(args, flag, None)
         if v is not None:
             changes[key] = v
+    if getattr(args, "kommun", None) and str(args.kommun).strip().isdigit():
+        changes.pop("kommun_name", None)  # --kommun 0180: a code
+        changes["kommun_code"] = str(args.kommun).strip().zfill(4)
+    if getattr(args, "places", None):
+        changes["places"] = tuple(args.places)
     if args.no_clusters:
         changes["clusters"] = False
     if args.no_emerging:
@@ -166,16 +190,23 @@ def _config(args: argparse.Namespace) -> Any:
 
 def swedish_district_table(summary: pd.DataFrame) -> pd.DataFrame:
     """The district summary with Swedish headers and category labels (for CSV/Excel)."""
-    from ..districts import OUTSIDE_CODE, SUMMARY_LABELS_SV, TOTAL_CODE
+    from ..districts import KOMMUN_CODE, OUTSIDE_CODE, STADSDEL_CODE, SUMMARY_LABELS_SV, TOTAL_CODE
     from ..schema import CATEGORY_LABELS
 
     t = summary.reset_index()
-    t["district_code"] = t["district_code"].replace({OUTSIDE_CODE: "", TOTAL_CODE: ""})
+    # the level rows (stadsdel, kommun) only when the data has such rows
+    empty_level = t["row_type"].isin(["stadsdel", "kommun"]) & (t["total"] == 0)
+    if "total_previous" in t.columns:
+        empty_level &= t["total_previous"] == 0
+    t = t.loc[~empty_level].reset_index(drop=True)
+    t["district_code"] = t["district_code"].replace({OUTSIDE_CODE: "", TOTAL_CODE: "", KOMMUN_CODE: "",
+                                                     STADSDEL_CODE: ""})
     for c in ("top1", "top2", "top3"):
         if c in t.columns:
             t[c] = t[c].map(lambda v: CATEGORY_LABELS.get(str(v), "") if pd.notna(v) else "")
     if "row_type" in t.columns:
-        t["row_type"] = t["row_type"].map({"district": "distrikt", "outside": "utanför", "total": "totalt"})
+        t["row_type"] = t["row_type"].map({"district": "distrikt", "stadsdel": "stadsdelsnivå",
+                                           "kommun": "kommunnivå", "outside": "utanför", "total": "totalt"})
     if "change_direction" in t.columns:
         t["change_direction"] = t["change_direction"].map(
             {"increase": "ökning", "decrease": "minskning", "no_change": "ingen säkerställd"}).fillna("")
@@ -195,7 +226,7 @@ def swedish_district_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def _print_summary(lb: Any, out: Path, rejected_path: str | None = None) -> None:
-    from ..districts import OUTSIDE_CODE, TOTAL_CODE
+    from ..districts import KOMMUN_CODE, OUTSIDE_CODE, STADSDEL_CODE, TOTAL_CODE
 
     s = lb.district_summary
     meta = lb.metadata
@@ -203,7 +234,16 @@ def _print_summary(lb: Any, out: Path, rejected_path: str | None = None) -> None
     c = meta["counts"]
     title = " ".join(x for x in ("Lägesbild", meta["kommun"].get("name") or "", period) if x)
     print(f"{title}: {c['placed_in_period']} incidents in the "
-          f"period ({c['placed']} placed in all, {c['pending']} pending, {c['rejected']} rejected).")
+          f"period ({c['placed']} placed in all, {c['pending']} pending, {c['rejected']} rejected"
+          + (f", {sum(c['excluded'].values())} left out by category" if c.get("excluded") else "") + ").")
+    lv = c.get("levels") or {}
+    if lv.get("total") is not None:
+        print(f"  levels: {lv.get('district', 0)} placed in a district, {lv.get('stadsdel', 0)} only at "
+              f"stadsdel level, {lv.get('kommun', 0)} only at kommun level, {lv.get('outside', 0)} outside "
+              f"every district (of {lv.get('total', 0)} in the kommun)"
+              + (f"; {lv['lan_not_counted']} at län level not counted" if lv.get("lan_not_counted") else ""))
+    elif lv.get("by_precision"):
+        print("  precision: " + ", ".join(f"{k} {v}" for k, v in lv["by_precision"].items()))
     rej = getattr(lb, "rejected", None)
     if rej is not None and len(rej) and "reason" in rej.columns:
         by = rej["reason"].astype(str).value_counts()
@@ -217,7 +257,8 @@ def _print_summary(lb: Any, out: Path, rejected_path: str | None = None) -> None
     if len(s):
         d = s[s["row_type"] == "district"]
         top = d.sort_values(["total", "district_name"], ascending=[False, True]).head(20)
-        rows = [*top.index, OUTSIDE_CODE, TOTAL_CODE]
+        rows = [*top.index, *(code for code in (STADSDEL_CODE, KOMMUN_CODE) if code in s.index
+                              and int(s.loc[code, "total"]) > 0), OUTSIDE_CODE, TOTAL_CODE]
         has_change = "change" in s.columns
         has_hot = "n_hot_cells" in s.columns
         header = f"{'district':28s} {'total':>7s} {'per 1000':>9s}"
@@ -246,6 +287,34 @@ def _print_summary(lb: Any, out: Path, rejected_path: str | None = None) -> None
     print(f"{len(lb.cells)} cells, {n_hot} hot spot cells, {len(lb.clusters)} clusters. Written to {out}/")
 
 
+def _stamp_xlsx(path: Path, created_at: Any) -> None:
+    """Give an xlsx written by openpyxl the build's ``created_at`` instead of the clock (its
+    core properties and every zip entry's time), so a fixed created_at gives identical bytes."""
+    import datetime as dt
+    import re
+    import zipfile
+
+    try:
+        t = dt.datetime.fromisoformat(str(created_at))
+    except (TypeError, ValueError):
+        return
+    t = t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
+    stamp = t.strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = (max(t.year, 1980), t.month, t.day, t.hour, t.minute, t.second - t.second % 2)
+    with zipfile.ZipFile(path) as zin:
+        entries = [(i, zin.read(i.filename)) for i in zin.infolist()]
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zout:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                text = data.decode("utf-8")
+                text = re.sub(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rf"\g<1>{stamp}\g<2>", text)
+                data = text.encode("utf-8")
+            zi = zipfile.ZipInfo(info.filename, date_time=when)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = info.external_attr
+            zout.writestr(zi, data)
+
+
 def write_outputs(
     lb: Any, out: Path, *, store: Any = None, include_points: bool = False
 ) -> list[Path]:
@@ -261,6 +330,7 @@ def write_outputs(
         xlsx = out / "distrikt.xlsx"
         with pd.ExcelWriter(xlsx, engine="openpyxl") as xw:
             table.to_excel(xw, sheet_name="Distrikt", index=False)
+        _stamp_xlsx(xlsx, lb.metadata.get("created_at"))
         written += [csv, xlsx]
     export_package(lb, out, store=store, include_points=include_points)
     written += sorted(p for p in out.iterdir() if p.suffix in (".geojson", ".gpkg") or p.name == "metadata.json")

@@ -1,0 +1,52 @@
+"""``lagesbild polisen hämta``: keep a kommun's own archive of the police events feed."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..errors import InputError
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "polisen",
+        help="the police events feed: fetch the latest events into a local archive",
+        description="Polisens händelser (polisen.se/api/events). The API returns only the latest "
+        "events: run `lagesbild polisen hämta` daily (cron, a systemd timer or Windows Task "
+        "Scheduler; see docs/polisen-feed.md) to build the kommun's own history, then "
+        "`lagesbild build --incidents ARCHIVE --kommun NAME ...`.",
+    )
+    sub = p.add_subparsers(dest="polisen_command", metavar="COMMAND")
+    sub.required = True
+    h = sub.add_parser(
+        "hämta", aliases=["hamta"],
+        help="fetch the latest events and add them to the archive (no duplicates)",
+        description="Fetch the police's latest events for the kommun (and its län: events of the "
+        "län that name the kommun are the kommun's) and add the new ones to ARCHIVE, a JSON file in "
+        "the API's own format. An event already archived is kept once (by id); when the police "
+        "changed its text, the newer version replaces it. Offline, the archive is left unchanged "
+        "and the command says so (exit code 1).",
+    )
+    h.add_argument("--kommun", metavar="NAME|CODE",
+                   help="the kommun by name or code (Stockholm, 0180); without it every event is kept")
+    h.add_argument("--archive", metavar="FILE", required=True,
+                   help="the archive (created when missing), e.g. polisen_stockholm.json")
+    h.add_argument("--url", default=None, help="the API's address (default https://polisen.se/api/events)")
+    h.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for an answer (default 20)")
+    h.add_argument("--retries", type=int, default=3, help="attempts after a failed one (default 3)")
+    h.set_defaults(handler=run_fetch)
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    from ..polisen import API_URL, update_archive
+
+    if args.retries < 0 or args.timeout <= 0:
+        raise InputError("lagesbild polisen hämta: --retries must be 0 or more and --timeout above 0.")
+    r = update_archive(args.archive, kommun=args.kommun, url=args.url or API_URL,
+                       timeout=args.timeout, retries=args.retries)
+    where = f" i {r['kommun']}" if r["kommun"] else ""
+    print(f"Hämtade {r['fetched']} händelser från polisen; {r['kept']}{where}: {r['new']} nya, "
+          f"{r['updated']} uppdaterade, {r['unchanged']} redan i arkivet.")
+    print(f"Arkivet {r['archive']} har nu {r['total']} händelser.")
+    return 0
