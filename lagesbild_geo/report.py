@@ -780,6 +780,18 @@ def _metod(lb: Lagesbild, info: dict[str, Any], settings: Settings) -> str:
 
 # ------------------------------------------------------------------------ API
 
+def _created_text(meta: dict[str, Any]) -> str:
+    """The build's ``created_at`` in Swedish local time (a fixed time gives a byte-identical
+    report); the present time when the bundle has none."""
+    stamp = meta.get("created_at")
+    try:
+        t = pd.Timestamp(stamp) if stamp else pd.Timestamp.now(tz="Europe/Stockholm")
+    except (ValueError, TypeError):
+        t = pd.Timestamp.now(tz="Europe/Stockholm")
+    t = t.tz_localize("UTC") if t.tzinfo is None else t
+    return t.tz_convert("Europe/Stockholm").strftime("%Y-%m-%d %H:%M")
+
+
 def write_report(
     lagesbild: Lagesbild,
     path: str | Path,
@@ -849,7 +861,7 @@ def write_report(
     kommun = _kommun_name(meta)
     period = _period_text(meta)
     heading = title or " ".join(x for x in ("Lägesbild", kommun, period) if x)
-    created = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
+    created = _created_text(meta)
     import matplotlib
 
     with matplotlib.rc_context({"font.family": "DejaVu Sans", "font.size": 9,

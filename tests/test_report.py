@@ -195,6 +195,16 @@ def test_report_from_a_read_package(lb, tmp_path: Path) -> None:
     assert {r["district"]: r["values"][0] for r in p.tables["distrikt"]}["9999C1020"] == "40"
 
 
+def test_created_time_is_the_builds_in_swedish_time(lb, tmp_path: Path) -> None:
+    """The report states the bundle's created_at (local time), never the clock: a build with
+    a fixed created_at writes the same bytes a minute later."""
+    import dataclasses
+
+    fixed = dataclasses.replace(lb, metadata={**lb.metadata, "created_at": "2026-01-01T08:30:00+00:00"})
+    text = write_report(fixed, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Skapad 2026-01-01 09:30 med" in text
+
+
 def test_refuses_non_bundle(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="Lagesbild bundle"):
         write_report({"cells": []}, tmp_path / "x.html")  # type: ignore[arg-type]
