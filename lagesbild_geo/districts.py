@@ -20,7 +20,6 @@ import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,6 +38,7 @@ from .errors import CRSError, InputError, SchemaError
 from .hotspots import change
 from .limits import Limits, check_vertices
 from .names import is_lan_name, kommun_keys, loose_key, name_key
+from .period import Period, in_period, parse_period
 from .schema import CATEGORIES, CATEGORY_LABELS, fold
 
 __all__ = [
@@ -116,123 +116,6 @@ _CODE_PATTERNS: dict[str, re.Pattern[str]] = {
 }
 _CODE_EXAMPLES = {"deso": "0180C1090", "regso": "0180R009", "kommun": "0180"}
 
-
-# ----------------------------------------------------------------------------------------
-# Periods
-# ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Period:
-    """A half-open time interval ``[start, end)`` in Europe/Stockholm with a label.
-
-    Build one with :func:`parse_period`.
-    """
-
-    start: pd.Timestamp
-    end: pd.Timestamp
-    label: str
-    kind: str = "custom"
-
-    @property
-    def days(self) -> float:
-        """Length in calendar days (a DST change does not make a day shorter)."""
-        return float((self.end.tz_localize(None) - self.start.tz_localize(None)) / pd.Timedelta(days=1))
-
-    def previous(self) -> Period:
-        """The period of the same kind and length just before this one.
-
-        Examples
-        --------
-        >>> parse_period("2025").previous().label
-        '2024'
-        >>> parse_period("2025-Q1").previous().label
-        '2024-Q4'
-        """
-        if self.kind == "year":
-            return parse_period(str(self.start.year - 1), tz=str(self.start.tz))
-        if self.kind == "quarter":
-            start = self.start - pd.DateOffset(months=3)
-            return parse_period(f"{start.year}-Q{(start.month - 1) // 3 + 1}", tz=str(self.start.tz))
-        if self.kind == "month":
-            start = self.start - pd.DateOffset(months=1)
-            return parse_period(f"{start.year}-{start.month:02d}", tz=str(self.start.tz))
-        length = self.end - self.start
-        start = self.start - length
-        last = self.start - pd.Timedelta(days=1)
-        return Period(start, self.start, f"{start.date()}/{last.date()}", "custom")
-
-    def to_dict(self) -> dict[str, str]:
-        """Plain dict for metadata (ISO dates; ``end`` exclusive)."""
-        return {"label": self.label, "start": self.start.isoformat(), "end": self.end.isoformat()}
-
-
-def parse_period(
-    period: str | Period | tuple[Any, Any] | Mapping[str, Any], *, tz: str = "Europe/Stockholm"
-) -> Period:
-    """Parse a period: ``"2025"``, ``"2025-Q2"``, ``"2025-03"``, ``"2025-01-01/2025-06-30"``,
-    a ``(start, end)`` pair or a ``{"start": ..., "end": ...}`` mapping.
-
-    Dates given as start and end are both inclusive whole days (a user's
-    "1 January to 30 June"); the returned :class:`Period` is half-open.
-
-    Examples
-    --------
-    >>> p = parse_period("2025-Q2")
-    >>> str(p.start.date()), str(p.end.date()), p.label
-    ('2025-04-01', '2025-07-01', '2025-Q2')
-    >>> parse_period(("2025-01-01", "2025-06-30")).days
-    181.0
-    """
-    if isinstance(period, Period):
-        return period
-    if isinstance(period, Mapping):
-        if "start" not in period or "end" not in period:
-            raise InputError(
-                f"period {dict(period)!r} needs both 'start' and 'end' (e.g. "
-                "{start = \"2025-01-01\", end = \"2025-06-30\"})."
-            )
-        return _period_from_dates(period["start"], period["end"], tz)
-    if isinstance(period, tuple | list):
-        if len(period) != 2:
-            raise InputError(f"period {period!r}: expected (start, end), got {len(period)} values.")
-        return _period_from_dates(period[0], period[1], tz)
-    text = str(period).strip()
-    if m := re.fullmatch(r"(\d{4})", text):
-        start = pd.Timestamp(int(m[1]), 1, 1, tz=tz)
-        return Period(start, pd.Timestamp(int(m[1]) + 1, 1, 1, tz=tz), text, "year")
-    if m := re.fullmatch(r"(\d{4})-?[QqKk]([1-4])", text):
-        y, q = int(m[1]), int(m[2])
-        start = pd.Timestamp(y, 3 * q - 2, 1, tz=tz)
-        return Period(start, start + pd.DateOffset(months=3), f"{y}-Q{q}", "quarter")
-    if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
-        y, mo = int(m[1]), int(m[2])
-        if not 1 <= mo <= 12:
-            raise InputError(f"period {text!r}: month must be 1..12.")
-        start = pd.Timestamp(y, mo, 1, tz=tz)
-        return Period(start, start + pd.DateOffset(months=1), f"{y}-{mo:02d}", "month")
-    if "/" in text:
-        a, b = text.split("/", 1)
-        return _period_from_dates(a, b, tz)
-    raise InputError(
-        f"period {text!r} is not understood; use a year ('2025'), a quarter ('2025-Q2'), "
-        "a month ('2025-03') or two dates ('2025-01-01/2025-06-30')."
-    )
-
-
-def _period_from_dates(a: Any, b: Any, tz: str) -> Period:
-    try:
-        start = pd.Timestamp(a)
-        last = pd.Timestamp(b)
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"period ({a!r}, {b!r}): dates not understood ({exc}); use YYYY-MM-DD.") from None
-    start = start.tz_localize(tz) if start.tzinfo is None else start.tz_convert(tz)
-    last = last.tz_localize(tz) if last.tzinfo is None else last.tz_convert(tz)
-    start = start.normalize()
-    end = last.normalize() + pd.Timedelta(days=1)
-    if end <= start:
-        raise InputError(f"period ({a!r}, {b!r}) ends before it starts.")
-    return Period(start, end, f"{start.date()}/{last.date()}", "custom")
 
 
 # ----------------------------------------------------------------------------------------
@@ -1677,10 +1560,7 @@ def _in_period(incidents: pd.DataFrame, period: Period | None) -> npt.NDArray[np
         return np.ones(len(incidents), dtype=bool)
     if "occurred_at" not in incidents.columns:
         raise SchemaError("summarize: incidents have no 'occurred_at' column; needed to select the period.")
-    t = incidents["occurred_at"]
-    if getattr(t.dt, "tz", None) is None:
-        t = t.dt.tz_localize(period.start.tz)
-    return ((t >= period.start) & (t < period.end)).to_numpy(dtype=bool, na_value=False)
+    return in_period(incidents["occurred_at"], period)
 
 
 def _row_positions(inc: pd.DataFrame, codes: pd.Index) -> npt.NDArray[np.int64]:

@@ -28,6 +28,7 @@ import shapely
 from scipy import sparse
 
 from .errors import InputError, SchemaError
+from .period import PERIODS, period_codes
 from .schema import POINT_PRECISIONS
 
 __all__ = [
@@ -68,10 +69,6 @@ def _fast() -> Any:
     except ImportError:  # pragma: no cover - depends on the installation
         return None
     return h3ronpy
-
-#: Period names accepted by :func:`count_cells` and their pandas Period frequency.
-PERIODS: dict[str, str] = {"week": "W", "month": "M", "quarter": "Q", "year": "Y"}
-
 
 # ---------------------------------------------------------------------------
 # indexing and representation
@@ -487,51 +484,6 @@ def _neighbour_matrix(key: bytes, rings: int, include_self: bool) -> sparse.csr_
 # ---------------------------------------------------------------------------
 # counting
 # ---------------------------------------------------------------------------
-def _period_codes(
-    times: pd.Series, period: str | Sequence[Any]
-) -> tuple[npt.NDArray[np.int64], list[str]]:
-    """Integer period code per row (-1 when outside / missing) and all labels in range."""
-    if isinstance(times.dtype, pd.DatetimeTZDtype):
-        local = times.dt.tz_localize(None)
-    elif pd.api.types.is_datetime64_any_dtype(times.dtype):
-        local = times
-    else:
-        raise SchemaError(
-            f"occurred_at must be a datetime column to bin by period, got dtype {times.dtype}; "
-            "read incidents with lagesbild_geo.io.read_incidents."
-        )
-    if isinstance(period, str):
-        if period not in PERIODS:
-            raise InputError(
-                f"period must be one of {sorted(PERIODS)} or a list of bin edges; got {period!r}."
-            )
-        per = local.dt.to_period(PERIODS[period])
-        valid = per.notna().to_numpy()
-        codes = np.full(len(per), -1, dtype=np.int64)
-        if not valid.any():
-            return codes, []
-        ords = per.array.asi8[valid]
-        lo, hi = int(ords.min()), int(ords.max())
-        codes[valid] = ords - lo
-        labels = [str(p) for p in pd.period_range(
-            pd.Period(ordinal=lo, freq=PERIODS[period]), periods=hi - lo + 1)]
-        return codes, labels
-    edges = pd.DatetimeIndex(pd.to_datetime(list(period)))
-    if edges.tz is not None:
-        edges = edges.tz_convert("Europe/Stockholm").tz_localize(None)
-    if len(edges) < 2 or not edges.is_monotonic_increasing or edges.has_duplicates:
-        raise InputError(
-            "Custom period bins must be at least two increasing, distinct edges "
-            f"(e.g. ['2024-01-01', '2024-07-01', '2025-01-01']); got {list(period)!r}."
-        )
-    t = local.to_numpy(dtype="datetime64[ns]")
-    e = edges.to_numpy(dtype="datetime64[ns]")
-    codes = np.searchsorted(e, t, side="right").astype(np.int64) - 1
-    codes[(codes < 0) | (codes >= len(e) - 1) | np.isnat(t)] = -1
-    labels = [f"{a.date().isoformat()}/{b.date().isoformat()}" for a, b in itertools.pairwise(edges)]
-    return codes, labels
-
-
 def period_labels(incidents: pd.DataFrame, period: str | Sequence[Any]) -> pd.Series:
     """Period label of each incident ("2024-03", "2024Q1", "2024", or "start/end"
     for custom edges); NA when the time is missing or outside the bins.
@@ -542,7 +494,7 @@ def period_labels(incidents: pd.DataFrame, period: str | Sequence[Any]) -> pd.Se
     >>> period_labels(df, "quarter").tolist()
     ['2024Q1']
     """
-    codes, labels = _period_codes(incidents["occurred_at"], period)
+    codes, labels = period_codes(incidents["occurred_at"], period)
     lab = np.asarray([*labels, None], dtype=object)
     return pd.Series(lab[codes], index=incidents.index, dtype="string", name="period")
 
@@ -662,7 +614,7 @@ def count_cells(
 
     # period codes
     if period is not None:
-        pcodes, plabels = _period_codes(sub["occurred_at"], period)
+        pcodes, plabels = period_codes(sub["occurred_at"], period)
         in_period = pcodes >= 0
         outside_periods = int((indexed & ~in_period).sum())
     else:
