@@ -18,6 +18,7 @@ from scipy import sparse, special
 
 from . import grid
 from .errors import InputError
+from .gistar import adjust_pvalues, gi_bin
 from .schema import POINT_PRECISIONS
 
 __all__ = [
@@ -374,7 +375,7 @@ def gistar_spacetime(
     *t* − ``time_step`` … *t* (Neighborhood time step); ``"period"`` the bins of
     period *t* alone (Individual time step). ``None`` means ``"cube"`` when
     ``time_step`` > 0 and ``"period"`` when it is 0. With ``time_step=0`` and
-    ``"period"`` the result is, bit for bit, ``hotspots.gistar_arrays`` on every
+    ``"period"`` the result is, bit for bit, ``gistar.gistar_arrays`` on every
     period; with ``"cube"`` it equals ``gistar_arrays`` on the whole cube with the
     weights :math:`W \otimes B`.
 
@@ -532,8 +533,6 @@ def emerging(
     # the cube: fill True means every cell within `rings` of any incident, every period
     cube = grid.count_cells(data, resolution=resolution, period=period, fill=fill, rings=rings,
                             precisions=precisions)
-    from .hotspots import _gi_bin, adjust_pvalues
-
     all_periods = list(cube.attrs.get("periods", []))
     if cube.empty or not all_periods:
         raise InputError("emerging: no incidents with a time and a cell to build the space-time cube from.")
@@ -550,7 +549,7 @@ def emerging(
     z, p, periods = z[:, k:], p[:, k:], all_periods[k:]
     nper = len(periods)
     padj = adjust_pvalues(p, correction)
-    gbin = _gi_bin(z, padj)
+    gbin = gi_bin(z, padj)
     with np.errstate(invalid="ignore"):
         sig = padj < alpha
         n_hot = (sig & (z > 0)).sum(axis=1).astype(np.int64)

@@ -22,7 +22,9 @@ from scipy import sparse, special, stats
 
 from . import crs as _crs
 from . import grid
+from .emerging import emerging, mann_kendall  # re-exported: hotspots.emerging is documented
 from .errors import InputError, PrivacyError, SchemaError
+from .gistar import HOTSPOT_CLASSES, adjust_pvalues, gi_bin, gistar_arrays
 from .schema import POINT_PRECISIONS
 
 __all__ = [
@@ -42,10 +44,6 @@ __all__ = [
     "pai",
 ]
 
-#: Gi_Bin → class name (ArcGIS Hot Spot Analysis confidence bins).
-HOTSPOT_CLASSES: dict[int, str] = {
-    3: "hot_99", 2: "hot_95", 1: "hot_90", 0: "none", -1: "cold_90", -2: "cold_95", -3: "cold_99",
-}
 _MIN_CELLS = 30
 _WEEKDAYS = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
 
@@ -53,92 +51,6 @@ _WEEKDAYS = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "sö
 # ---------------------------------------------------------------------------
 # Gi*
 # ---------------------------------------------------------------------------
-def gistar_arrays(
-    y: npt.ArrayLike, w: sparse.spmatrix | sparse.sparray
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Gi* z-scores and two-sided p-values for one or many series at once.
-
-    ``y`` is ``(n,)`` or ``(n, k)`` (k series on the same n cells, e.g. every
-    category × month), ``w`` an ``n × n`` binary weight matrix *with* the diagonal
-    (self) set, as from ``grid.neighbour_matrix(cells, include_self=True)``.
-    One sparse product does all series. Constant series give NaN.
-
-    Examples
-    --------
-    >>> w = sparse.csr_matrix(np.array([[1, 1, 0, 0], [1, 1, 1, 0], [0, 1, 1, 1], [0, 0, 1, 1]], float))
-    >>> z, p = gistar_arrays([1.0, 2.0, 3.0, 9.0], w)
-    >>> np.round(z, 4).tolist()
-    [-1.2521, -1.6868, 0.8835, 1.2521]
-    """
-    Y = np.asarray(y, dtype="float64")
-    one = Y.ndim == 1
-    if one:
-        Y = Y[:, None]
-    n = Y.shape[0]
-    if w.shape != (n, n):
-        raise InputError(f"Weights are {w.shape}, values have {n} rows; they must match.")
-    W = sparse.csr_matrix(w)
-    wi = np.asarray(W.sum(axis=1), dtype="float64").ravel()[:, None]   # W_i (incl. self)
-    lag = np.asarray(W @ Y, dtype="float64")                           # Σ_j w_ij x_j
-    mean = Y.mean(axis=0, keepdims=True)
-    s = np.sqrt(np.maximum((Y * Y).mean(axis=0, keepdims=True) - mean * mean, 0.0))
-    denom = s * np.sqrt(np.maximum(n * wi - wi * wi, 0.0) / max(n - 1, 1))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = (lag - mean * wi) / denom
-    z[~np.isfinite(z)] = np.nan
-    p = 2.0 * special.ndtr(-np.abs(z))  # = stats.norm.sf(|z|), bit for bit, without importing scipy.stats
-    if one:
-        return z[:, 0], p[:, 0]
-    return z, p
-
-
-def adjust_pvalues(p: npt.ArrayLike, method: str = "fdr") -> npt.NDArray[np.float64]:
-    """Multiple-testing adjustment along axis 0 (NaN ignored).
-
-    ``"fdr"``: Benjamini–Hochberg (1995) step-up adjusted p-values
-    (``statsmodels.multipletests(method="fdr_bh")``); ``"bonferroni"``:
-    ``min(1, p·m)``; ``"none"``: unchanged. ``m`` = number of non-NaN p-values.
-
-    Examples
-    --------
-    >>> adjust_pvalues([0.01, 0.04, 0.03, 0.2]).round(4).tolist()
-    [0.04, 0.0533, 0.0533, 0.2]
-    """
-    P = np.asarray(p, dtype="float64")
-    one = P.ndim == 1
-    if one:
-        P = P[:, None]
-    out = np.full_like(P, np.nan)
-    for k in range(P.shape[1]):
-        col = P[:, k]
-        ok = np.flatnonzero(np.isfinite(col))
-        m = ok.size
-        if m == 0:
-            continue
-        if method == "none":
-            out[ok, k] = col[ok]
-        elif method == "bonferroni":
-            out[ok, k] = np.minimum(col[ok] * m, 1.0)
-        elif method == "fdr":
-            order = ok[np.argsort(col[ok], kind="mergesort")]
-            ranked = col[order] * m / np.arange(1, m + 1)
-            ranked = np.minimum.accumulate(ranked[::-1])[::-1]
-            out[order, k] = np.minimum(ranked, 1.0)
-        else:
-            raise InputError(f"correction must be 'fdr', 'bonferroni' or 'none'; got {method!r}.")
-    return out[:, 0] if one else out
-
-
-def _gi_bin(z: npt.NDArray[np.float64], p_adj: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
-    level = np.zeros(z.shape, dtype=np.int64)
-    with np.errstate(invalid="ignore"):
-        level[p_adj < 0.10] = 1
-        level[p_adj < 0.05] = 2
-        level[p_adj < 0.01] = 3
-    sign = np.where(np.nan_to_num(z) < 0, -1, 1)
-    return level * sign
-
-
 def gistar(
     cells: pd.DataFrame,
     column: str = "count",
@@ -253,7 +165,7 @@ def gistar(
     else:
         z, p = _gi_arrays(y, w)
     p_adj = adjust_pvalues(p, correction)
-    gbin = _gi_bin(z, p_adj)
+    gbin = gi_bin(z, p_adj)
     out = cells.copy()
     out["gi_z"] = z
     out["gi_p"] = p
@@ -337,7 +249,7 @@ def gistar_cube(
     w = grid.neighbour_matrix(ids, rings=rings, include_self=True)
     z, p = gistar_arrays(values.to_numpy(dtype="float64"), w)
     p_adj = adjust_pvalues(p, correction)
-    gbin = _gi_bin(z, p_adj)
+    gbin = gi_bin(z, p_adj)
     idx = pd.MultiIndex.from_product([values.index, values.columns], names=["cell", "period"])
     return pd.DataFrame(
         {"gi_z": z.ravel(), "gi_p": p.ravel(), "gi_p_adj": p_adj.ravel(), "gi_bin": gbin.ravel()},
@@ -951,8 +863,6 @@ def pai(
     return pd.Series({"n": n, "N": N, "a_km2": a / 1e6, "A_km2": A / 1e6,
                       "hit_rate": hit, "area_share": share, "pai": value}, name="pai")
 
-
-from .emerging import emerging, mann_kendall  # noqa: E402  (re-export; emerging uses Gi* above)
 
 # ---------------------------------------------------------------------------
 # kernel density (quartic kernel on a SWEREF 99 TM grid)
