@@ -37,7 +37,7 @@ CHILD = r"""
 import json, os, sys, threading, time
 mode, path = sys.argv[1], sys.argv[2]
 import numpy as np, pyarrow.csv as pacsv, pyproj
-from lagesbild_geo.io import read_incidents
+from lagesbild_geo.read import read_incidents
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 def rss():

@@ -31,14 +31,14 @@ import shapely
 from pyproj import CRS
 from scipy import ndimage
 
-from . import _geometry
-from .crs import detect_crs as _detect_crs
-from .crs import to_wgs84 as _to_wgs84
+from . import _geometry, grid
+from .crs import detect_crs, normalise_crs, to_wgs84
 from .errors import CRSError, InputError, SchemaError
 from .hotspots import change
 from .limits import Limits, check_vertices
 from .names import is_lan_name, kommun_keys, loose_key, name_key
 from .period import Period, in_period, parse_period
+from .read.tables import read_table
 from .schema import CATEGORIES, CATEGORY_LABELS, fold
 
 __all__ = [
@@ -166,8 +166,6 @@ def _guess_crs(geoms: npt.NDArray[Any], source: str) -> tuple[CRS, bool]:
            "export) or pass crs= to read_districts (in lagesbild.toml: crs = 3011 under [districts]).")
     # The value ranges tell SWEREF 99 TM, RT90 and the local zones apart (crs.detect_crs);
     # a local zone only when exactly one zone fits.
-    from .crs import detect_crs
-
     xy = shapely.get_coordinates(geoms)
     if len(xy) > 20_000:
         xy = xy[:: len(xy) // 20_000 + 1]
@@ -207,7 +205,7 @@ def _check_declared_crs(geoms: npt.NDArray[Any], crs: CRS, source: str, *, given
     if len(xy) > 20_000:
         xy = xy[:: len(xy) // 20_000 + 1]
     try:
-        guess = _detect_crs(xy[:, 0], xy[:, 1], crs=epsg, names=("x", "y"))
+        guess = detect_crs(xy[:, 0], xy[:, 1], crs=epsg, names=("x", "y"))
     except CRSError:
         return
     marker = " Warning: the values look like "
@@ -215,7 +213,7 @@ def _check_declared_crs(geoms: npt.NDArray[Any], crs: CRS, source: str, *, given
         return
     seen = guess.note.split(marker, 1)[1].split(", not ", 1)[0]
     try:
-        lon, lat = (xy[:, 0], xy[:, 1]) if epsg == 4326 else _to_wgs84(xy[:, 0], xy[:, 1],
+        lon, lat = (xy[:, 0], xy[:, 1]) if epsg == 4326 else to_wgs84(xy[:, 0], xy[:, 1],
                                                                         f"EPSG:{epsg}")
     except Exception:  # pyproj refuses values far outside the CRS: certainly not in Sweden
         lon = lat = np.full(len(xy), np.nan)
@@ -382,8 +380,6 @@ def read_districts(
     geoms = np.asarray(gdf.geometry.array, dtype=object)
     given_crs = crs is not None
     if crs is not None:
-        from .crs import normalise_crs
-
         try:
             crs = CRS.from_user_input(normalise_crs(crs))
         except Exception as exc:
@@ -894,9 +890,7 @@ def _code_kind_hint(df: pd.DataFrame, wanted: set[str]) -> str:
 
 
 def _read_plain_table(path: Path) -> pd.DataFrame:
-    """A population table as text, read by io.read_table (delimiter, encoding, Excel sheets)."""
-    from .io import read_table
-
+    """A population table as text, read by read_table (delimiter, encoding, Excel sheets)."""
     table, _info = read_table(path)
     return pd.DataFrame(table)
 
@@ -1261,7 +1255,7 @@ def assign_districts(
         if col not in incidents.columns:
             raise SchemaError(
                 f"assign_districts: incidents have no {col!r} column; expected the canonical "
-                "incident table (lagesbild_geo.io.read_incidents)."
+                "incident table (lagesbild_geo.read.read_incidents)."
             )
     n = len(incidents)
     lat = incidents["lat"].to_numpy(dtype="float64", na_value=np.nan)
@@ -1411,8 +1405,6 @@ def _centres(cells: gpd.GeoDataFrame) -> tuple[npt.NDArray[np.float64], npt.NDAr
     """(lon, lat) of each cell's centre: the H3 cell centre for an H3 index, else the centroid."""
     idx = cells.index
     if idx.dtype == np.uint64 and len(idx):
-        from . import grid
-
         try:
             lat, lon = grid.cells_to_latlng(idx.to_numpy())
             return lon, lat

@@ -2,7 +2,7 @@
 
 A :class:`Gazetteer` holds the kommun's own address points (e.g. Lantmäteriet's
 belägenhetsadresser export) and named places, read from any file the
-:mod:`lagesbild_geo.io` readers understand, in any CRS :mod:`lagesbild_geo.crs`
+:mod:`lagesbild_geo.read` readers understand, in any CRS :mod:`lagesbild_geo.crs`
 recognises. :func:`geocode` places the pending rows of an incident table against
 it, tier by tier, and never sends anything to an outside service.
 
@@ -42,6 +42,7 @@ transliteration ("Vaestra", ae = ä) is read as the letter.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,10 +63,14 @@ from ._address import (
     split_suffix,
     street_alternatives,
 )
-from ._columns import find_columns
+from ._columns import INCIDENT_ALIASES, find_columns
 from ._nominatim import NominatimGeocoder, OnlineResult
 from .errors import GeocodeError, InputError
 from .grid import points_to_cells
+from .read.result import ReadResult, with_counts
+from .read.tables import read_table
+from .read.values import parse_numbers
+from .schema import INCIDENT_COLUMNS
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -79,6 +84,7 @@ __all__ = [
     "NominatimGeocoder",
     "OnlineResult",
     "geocode",
+    "place_pending",
 ]
 
 #: Tier names in ``geocode_match`` → precision of the placed row.
@@ -211,7 +217,7 @@ class Gazetteer:
         """A copy of this gazetteer that also places district names (``precision="area"``).
 
         Useful where :func:`geocode` is called for you, e.g.
-        ``io.read_incidents(..., gazetteer=gaz.with_districts(d))``.
+        :func:`place_pending` (``place_pending(read_incidents(f), gaz.with_districts(d))``).
 
         Parameters
         ----------
@@ -480,17 +486,13 @@ def _title_town(town: object) -> str:
 
 
 def _read_any(path: Path, *, layer: str | None, sheet: str | int | None) -> pd.DataFrame:
-    """Read a table through :func:`lagesbild_geo.io.read_table` (one sniffer for the library)."""
-    from .io import read_table
-
+    """Read a table through :func:`lagesbild_geo.read.read_table` (one sniffer for the library)."""
     hint = [a for tiers in GAZETTEER_ALIASES.values() for tier in tiers for a in tier if len(a) > 2]
     frame, _info = read_table(path, sheet=sheet, layer=layer, columns_hint=hint)
     return frame
 
 
 def _numeric(s: pd.Series) -> np.ndarray:
-    from .io import parse_numbers
-
     return parse_numbers(s)
 
 
@@ -1207,9 +1209,6 @@ def geocode(
 def _context_columns(incidents: pd.DataFrame, text_column: str, postcode_column: str | None,
                      town_column: str | None) -> dict[str, str]:
     """Role → column for the postcode and town columns riding along (may be empty)."""
-    from ._columns import INCIDENT_ALIASES
-    from .schema import INCIDENT_COLUMNS
-
     found: dict[str, str] = {}
     cols = [str(c) for c in incidents.columns if c not in INCIDENT_COLUMNS and c != text_column]
     for role, given in (("postcode", postcode_column), ("town", town_column)):
@@ -1236,8 +1235,6 @@ def _empty(dtype: str) -> Any:
 
 def _rejected(rows: pd.DataFrame, cand: np.ndarray, note: np.ndarray, text_column: str,
               positions: np.ndarray) -> pd.DataFrame:
-    from .schema import INCIDENT_COLUMNS
-
     src = rows["source"].astype("string") if "source" in rows.columns else pd.Series(
         [""] * len(rows), index=rows.index, dtype="string")
     srow = rows["source_row"].astype("int64") if "source_row" in rows.columns else pd.Series(
@@ -1282,3 +1279,84 @@ def _online(hits: list[_Hit], texts: list[str], online: NominatimGeocoder) -> No
         h.label = found.display_name
         h.note = h.candidate = ""
         h.precision = found.precision
+
+
+def place_pending(
+    result: ReadResult,
+    gazetteer: Gazetteer | str | os.PathLike[str],
+    *,
+    settings: Settings | None = None,
+) -> ReadResult:
+    """Geocode the pending rows of a read: placed, or rejected with "address not found".
+
+    The step after :func:`lagesbild_geo.read.read_incidents` for rows that carry an
+    address or a place name instead of coordinates. Placed rows get their H3 cell
+    (``settings.resolution``) and join ``placed``; the others join ``rejected``;
+    ``pending`` is then empty and the counts still add up. The report gains
+    ``geocoded_by_tier``, ``match_rate`` and ``geocode`` (the rest of the
+    geocoder's report). A result without pending rows comes back as it is (the
+    gazetteer file is not even read).
+
+    Parameters
+    ----------
+    result
+        What :func:`lagesbild_geo.read.read_incidents` returned.
+    gazetteer
+        A :class:`Gazetteer` or the path of a gazetteer file (see :meth:`Gazetteer.from_file`).
+    settings
+        The H3 resolution of the ``cell`` column (default :class:`~lagesbild_geo.settings.Settings`).
+
+    Returns
+    -------
+    ReadResult
+
+    Examples
+    --------
+    >>> from lagesbild_geo.read import read_incidents
+    >>> r = read_incidents(pd.DataFrame({"Datum": ["2024-03-05 22:15", "2024-03-06 08:00"],
+    ...                                  "Adress": ["Storgatan 1", "Okändavägen 9"]}))
+    >>> gaz = Gazetteer.from_frame(pd.DataFrame({"gatunamn": ["Storgatan"], "husnummer": ["1"],
+    ...                                          "lat": [59.33], "lon": [18.06]}))
+    >>> placed = place_pending(r, gaz)
+    >>> len(r.pending), len(placed.placed), placed.rejected["reason"].tolist()
+    (2, 1, ['address not found'])
+    """
+    if not len(result.pending):
+        return result
+    settings = settings or Settings()
+    gaz = gazetteer if isinstance(gazetteer, Gazetteer) else Gazetteer.from_file(Path(gazetteer), settings=settings)
+    g = geocode(result.pending, gaz, settings=settings)
+    found = _with_cells(g.placed, settings.resolution)
+    placed = pd.concat([result.placed, found], ignore_index=True) if len(found) else result.placed
+    rejected = _joined_rejected(result.rejected, g.rejected)
+    report = dict(result.report)
+    report["geocoded_by_tier"] = dict(g.report.get("geocoded_by_tier", {}))
+    report["match_rate"] = g.report.get("match_rate")
+    report["geocode"] = {k: v for k, v in g.report.items() if k not in ("geocoded_by_tier", "match_rate")}
+    return with_counts(ReadResult(placed=placed, pending=result.pending.iloc[:0], rejected=rejected,
+                                  report=report))
+
+
+def _with_cells(placed: pd.DataFrame, resolution: int) -> pd.DataFrame:
+    """H3 cells for geocoded point/address rows that have none yet."""
+    if not len(placed) or "cell" not in placed.columns:
+        return placed
+    need = (placed["cell"].to_numpy() == 0) & placed["precision"].isin(["point", "address"]).to_numpy(dtype=bool)
+    if not need.any():
+        return placed
+    cells = placed["cell"].to_numpy(dtype=np.uint64).copy()
+    cells[need] = points_to_cells(placed["lat"].to_numpy()[need], placed["lon"].to_numpy()[need], resolution)
+    return placed.assign(cell=cells)
+
+
+def _joined_rejected(before: pd.DataFrame, geocoded: pd.DataFrame) -> pd.DataFrame:
+    """The read's rejected rows and the geocoder's, with every column but ``source_row`` as text."""
+    if not len(geocoded):
+        rejected = before
+    elif len(before) == 0:
+        rejected = geocoded.reset_index(drop=True)
+    else:
+        rejected = pd.concat([before, geocoded], ignore_index=True)
+    text_cols = {c: "string" for c in rejected.columns if c not in ("source_row",)
+                 and str(rejected[c].dtype) != "string"}
+    return rejected.astype(text_cols) if text_cols else rejected

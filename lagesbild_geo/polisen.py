@@ -2,7 +2,7 @@
 
 The feed is real public JSON: ``id``, ``datetime``, ``name``, ``summary``, ``url``,
 ``type`` and ``location`` (``name``: a kommun or a län; ``gps``: that area's centre).
-:func:`lagesbild_geo.io.read_incidents` reads it through this module:
+:func:`lagesbild_geo.read.read_incidents` reads it through this module:
 
 * **event time** (:func:`event_times`): ``occurred_at`` is the time at the start of
   ``name`` ("5 december 11.30, Stöld, Stockholm"), in Europe/Stockholm, with the year
@@ -267,14 +267,14 @@ def event_times(
 
     Wall-clock times in the autumn hour that happens twice are taken as summer time
     (the first occurrence); a time in the spring gap moves an hour forward (the rules
-    of :func:`lagesbild_geo.io.parse_times`).
+    of :func:`lagesbild_geo.read.parse_times`).
 
     Parameters
     ----------
     name
         The feed's ``name``.
     published
-        The publication time, tz-aware (``io.parse_times`` of ``datetime``).
+        The publication time, tz-aware (``read.parse_times`` of ``datetime``).
     url
         The feed's ``url`` (used only when ``published`` is missing).
     tz
@@ -391,7 +391,7 @@ def event_columns(
     tz: str = "Europe/Stockholm",
     category_map: Mapping[str, str] | None = None,
 ) -> PoliceColumns:
-    """The canonical columns of the police feed's rows (used by ``io.read_incidents``).
+    """The canonical columns of the police feed's rows (used by ``read.read_incidents``).
 
     Parameters
     ----------
@@ -399,7 +399,7 @@ def event_columns(
         The flattened feed (``id``, ``datetime``, ``name``, ``summary``, ``url``, ``type``,
         ``location.name``, ``location.gps``), as text.
     published, published_status
-        ``datetime`` parsed by ``io.parse_times`` (time and status 0/1/2).
+        ``datetime`` parsed by ``read.parse_times`` (time and status 0/1/2).
     tz
         Time zone.
     category_map
@@ -818,7 +818,7 @@ def place_events(
     Parameters
     ----------
     incidents
-        Read incidents (``io.read_incidents`` of the feed): ``precision``, ``summary``,
+        Read incidents (``read.read_incidents`` of the feed): ``precision``, ``summary``,
         ``name``. Not modified.
     districts
         The kommun's districts (:func:`lagesbild_geo.districts.read_districts`, index
@@ -1140,7 +1140,7 @@ def update_archive(
     Run it regularly (daily; see ``docs/polisen-feed.md`` for cron, systemd timers and
     Windows Task Scheduler): the API returns only recent events, so the archive is how a
     kommun keeps its own history. The archive is a JSON list in the API's own format, read
-    by ``lagesbild build --incidents ARCHIVE`` and :func:`lagesbild_geo.io.read_incidents`.
+    by ``lagesbild build --incidents ARCHIVE`` and :func:`lagesbild_geo.read.read_incidents`.
 
     Parameters
     ----------

@@ -19,7 +19,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from . import grid
+from ._columns import INCIDENT_ALIASES, find_column
 from .errors import InputError, SchemaError
+from .read.tables import read_table
+from .read.values import parse_numbers
 from .schema import fold
 from .settings import Settings
 
@@ -96,7 +99,7 @@ def read_survey(
     "Ganska trygg", "Ganska otrygg", "Mycket otrygg", "Går aldrig ut", "Vet ej"
     or blank), ``worry`` (oro_brott, 1–5), ``weight`` (vikt; 1 when absent),
     optional ``lat``/``lon``. CSV (any delimiter/encoding/decimal comma),
-    Excel and GIS files are read with :func:`lagesbild_geo.io.read_table`.
+    Excel and GIS files are read with :func:`lagesbild_geo.read.read_table`.
 
     Returns
     -------
@@ -117,9 +120,7 @@ def read_survey(
     >>> s[["safety_level", "worry_score", "weight"]].to_numpy().tolist()
     [[3, 4.0, 1.5], [<NA>, 2.0, 0.8]]
     """
-    from . import io
-
-    table, info = io.read_table(source, sheet=sheet, columns_hint=[
+    table, info = read_table(source, sheet=sheet, columns_hint=[
         a for tiers in _ROLES.values() for tier in tiers for a in tier])
     name = info.get("source", "<survey>")
     given = dict(columns or {})
@@ -134,7 +135,7 @@ def read_survey(
             found[role] = given[role]
         else:
             try:
-                found[role] = io.find_column(table.columns, aliases, role=role,
+                found[role] = find_column(table.columns, aliases, role=role,
                                              required=role == "safety", exclude=taken)
             except SchemaError as exc:
                 raise SchemaError(f"Survey {name}: {exc}") from None
@@ -163,22 +164,22 @@ def read_survey(
                       if np.isnan(v) and f and not f.startswith(_DONT_KNOW)})
     report: dict[str, Any] = {"source": name, "rows": n, "unknown_answers": unknown}
     if found["worry"]:
-        w = io.parse_numbers(table[str(found["worry"])])
+        w = parse_numbers(table[str(found["worry"])])
         bad = ~np.isnan(w) & ((w < 1) | (w > 5))
         report["invalid_worry_scores"] = int(bad.sum())
         out["worry_score"] = np.where(bad, np.nan, w)
     else:
         out["worry_score"] = np.nan
     if found["weight"]:
-        wt = io.parse_numbers(table[str(found["weight"])])
+        wt = parse_numbers(table[str(found["weight"])])
         badw = ~(wt > 0)
         report["invalid_weights"] = int(badw.sum())
         out["weight"] = np.where(badw, np.nan, wt)
     else:
         out["weight"] = 1.0
     if found["lat"] and found["lon"]:
-        out["lat"] = io.parse_numbers(table[str(found["lat"])])
-        out["lon"] = io.parse_numbers(table[str(found["lon"])])
+        out["lat"] = parse_numbers(table[str(found["lat"])])
+        out["lon"] = parse_numbers(table[str(found["lon"])])
     report["columns"] = {k: v for k, v in found.items() if v is not None}
     out.attrs["survey_report"] = report
     return out
@@ -405,9 +406,6 @@ def read_pins(source: str | Path | gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _read_pin_file(p: Path) -> gpd.GeoDataFrame:
     """Pins from a GIS file, or from a table (CSV/Excel, as survey tools export) with Lat/Lon."""
     if p.suffix.lower() in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm"):
-        from ._columns import INCIDENT_ALIASES, find_column
-        from .io import parse_numbers, read_table
-
         table, _info = read_table(p)
         df = pd.DataFrame(table)
         lat_c = find_column(df.columns, INCIDENT_ALIASES["lat"], role="lat")

@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from lagesbild_geo import io as lio
+from lagesbild_geo import read as lio
 from lagesbild_geo.districts import read_districts
 from lagesbild_geo.errors import CRSError, InputError, SchemaError, StoreError
 from lagesbild_geo.export import read_package, validate_package
@@ -198,7 +198,7 @@ def test_xlsx_fallback_reader_ignores_the_declared_dimension(tmp_path: Path,
     def unusual(*a: object, **k: object) -> None:
         raise KeyError("unusual workbook")  # the fast reader gives up: openpyxl reads it
 
-    monkeypatch.setattr(lio, "_read_excel_fast", unusual)
+    monkeypatch.setattr(lio.tables, "_read_excel_fast", unusual)
     raw, info = lio.read_table(p)
     assert len(raw.columns) == 7 and info["source_row"].tolist() == [2, 1048576]
 
