@@ -1069,36 +1069,60 @@ def read_table(
     hint = _hint_set(columns_hint)
     limits = limits or DEFAULT_LIMITS
     if isinstance(source, pd.DataFrame):
-        info: dict[str, Any] = {
-            "format": "dataframe", "source": "<DataFrame>", "encoding": None, "delimiter": None,
-            "decimal": ".", "thousands": None, "sheet": None, "layer": None, "header_row": None,
-            "source_row": np.arange(1, len(source) + 1, dtype=np.int64), "warnings": [],
-            "duplicate_columns": {},
-        }
-        out = source.copy()
-        if out.columns.duplicated().any():  # pandas allows it; every later step needs unique names
-            header = [str(c) for c in out.columns]
-            out.columns = _unique_names(header)
-            info["duplicate_columns"] = _duplicate_names(header, list(out.columns))
-        return out, info
+        return _from_dataframe(source)
     path = Path(source)
+    head = _check_file(path)
+    fmt = _sniff_format(path, head)
+    _refuse_unsupported(path, fmt)
+    df, info = _read_format(path, fmt, head, sheet=sheet, layer=layer, hint=hint, limits=limits)
     name = path.name
+    if sheet is not None and fmt != "excel":
+        info.setdefault("warnings", []).append(f"{name}: sheet={sheet!r} ignored (not an Excel file).")
+    info.setdefault("warnings", [])
+    info.setdefault("duplicate_columns", {})
+    info["source"] = name
+    if len(df.columns) == 0:
+        raise InputError(f"{name} has no columns. Check that the file holds a table with a header row.")
+    return df, info
+
+
+def _from_dataframe(source: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A copy of a DataFrame with unique column names, and its ``info``."""
+    info: dict[str, Any] = {
+        "format": "dataframe", "source": "<DataFrame>", "encoding": None, "delimiter": None,
+        "decimal": ".", "thousands": None, "sheet": None, "layer": None, "header_row": None,
+        "source_row": np.arange(1, len(source) + 1, dtype=np.int64), "warnings": [],
+        "duplicate_columns": {},
+    }
+    out = source.copy()
+    if out.columns.duplicated().any():  # pandas allows it; every later step needs unique names
+        header = [str(c) for c in out.columns]
+        out.columns = _unique_names(header)
+        info["duplicate_columns"] = _duplicate_names(header, list(out.columns))
+    return out, info
+
+
+def _check_file(path: Path) -> bytes:
+    """The first 4 KiB of a file that exists, is a file and is not empty."""
     if not path.exists():
         raise InputError(f"File {path} does not exist. Check the path (and the working directory).")
     if path.is_dir():
         raise InputError(f"{path} is a folder, not a file. Give the path of the data file inside it.")
     if path.stat().st_size == 0:
-        raise InputError(f"{name} is empty (0 bytes). Export the data again.")
+        raise InputError(f"{path.name} is empty (0 bytes). Export the data again.")
     with path.open("rb") as fh:
-        head = fh.read(4096)
-    fmt = _sniff_format(path, head)
+        return fh.read(4096)
+
+
+def _refuse_unsupported(path: Path, fmt: str) -> None:
+    """A part of a shapefile, an old .xls, a web page or an OpenDocument file: say what to do."""
+    name = path.name
     if path.suffix.lower() in (".dbf", ".shx", ".prj", ".cpg", ".sbn", ".sbx", ".qix"):
         shp = path.with_suffix(".shp")
         raise InputError(
             f"{name} is one part of a shapefile, not a table of its own: read "
             f"{shp.name if shp.exists() else 'the .shp file next to it (with its .shx, .dbf and .prj)'}."
         )
-    df: pd.DataFrame
     if fmt == "xls":
         raise InputError(
             f"{name} is an old Excel 97–2003 .xls workbook, which is not supported. "
@@ -1116,28 +1140,27 @@ def read_table(
             "is not supported. Open it (LibreOffice Calc, Excel, Numbers) and save it as Excel "
             ".xlsx or export CSV, then read that file."
         )
+
+
+def _read_format(path: Path, fmt: str, head: bytes, *, sheet: str | int | None, layer: str | None,
+                 hint: set[str], limits: Limits) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The table and ``info`` of a file of a supported format (``fmt`` as sniffed)."""
+    name = path.name
     if fmt == "excel":
-        df, info = _read_excel(path, name, sheet, hint, limits)
-    elif fmt == "parquet":
+        return _read_excel(path, name, sheet, hint, limits)
+    if fmt == "parquet":
         df, info = _read_parquet(path, name)
         check_table(len(df), len(df.columns), name=name, limits=limits)
-    elif fmt == "geo":
-        df, info = _read_geo(path, name, layer, limits)
-    elif fmt == "json":
+        return df, info
+    if fmt == "geo":
+        return _read_geo(path, name, layer, limits)
+    if fmt == "json":
         df, info = _read_json(path, path.read_bytes(), name, layer, limits)
         check_table(len(df), len(df.columns), name=name, limits=limits)
-    else:
-        if head.startswith(b"PK") or head.startswith(b"%PDF") or head.startswith(b"\x89PNG"):
-            raise InputError(
-                f"{name} is a binary file (zip/PDF/image), not a CSV table. "
-                "Export the data as CSV or .xlsx and read that file."
-            )
-        df, info = _read_csv(path, path.read_bytes(), name, hint, limits)
-    if sheet is not None and fmt != "excel":
-        info.setdefault("warnings", []).append(f"{name}: sheet={sheet!r} ignored (not an Excel file).")
-    info.setdefault("warnings", [])
-    info.setdefault("duplicate_columns", {})
-    info["source"] = name
-    if len(df.columns) == 0:
-        raise InputError(f"{name} has no columns. Check that the file holds a table with a header row.")
-    return df, info
+        return df, info
+    if head.startswith(b"PK") or head.startswith(b"%PDF") or head.startswith(b"\x89PNG"):
+        raise InputError(
+            f"{name} is a binary file (zip/PDF/image), not a CSV table. "
+            "Export the data as CSV or .xlsx and read that file."
+        )
+    return _read_csv(path, path.read_bytes(), name, hint, limits)

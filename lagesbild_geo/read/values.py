@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -387,7 +388,49 @@ def _localize(naive: np.ndarray, tz: str, counts: dict[str, int]) -> np.ndarray:
 def _parse_times_slow(
     date: pa.Array, time: pa.Array | None, tz: str
 ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """Every date form of :func:`parse_times`, pattern by pattern (the rows the fast path left)."""
     n = len(date)
+    d_arr = _clean_dates(date)
+    counts = {"dst_ambiguous": 0, "dst_nonexistent": 0, "excel_serial": 0, "date_only": 0}
+    clock: _TimeOfDay | None = None
+    if time is not None:
+        clock = _time_of_day(time)
+        # a date cell that carries a (midnight) time from Excel: keep the date only
+        d_arr = pc.replace_substring_regex(d_arr, r"^(\d{4}-\d{1,2}-\d{1,2})[ t]00:00(?::00)?$", r"\1")
+    d_missing = np.asarray(pc.fill_null(pc.equal(d_arr, ""), True).to_numpy(zero_copy_only=False), dtype=bool)
+    d_fill = pc.fill_null(d_arr, "")
+    dates = _match_dates(d_fill, d_missing)
+    counts["excel_serial"] = _excel_serials(d_fill, dates, d_missing)
+    t_missing = np.zeros(n, dtype=bool)
+    t_bad = np.zeros(n, dtype=bool)
+    if clock is not None:
+        # the time column gives the time of day on top of the date; a date that
+        # carries its own clock does not need it (an empty time is then no problem)
+        use = dates.parsed & ~dates.has_clock
+        dates.naive = np.where(use, dates.naive + clock.ns, dates.naive)
+        t_missing = clock.missing & use
+        t_bad = clock.bad & use
+        dates.has_clock |= use & ~clock.missing & ~clock.bad
+    ok_rows = dates.parsed & ~d_missing & ~t_missing & ~t_bad
+    counts["date_only"] = int((ok_rows & ~dates.has_clock).sum())
+    utc = np.full(n, _NAT, dtype=np.int64)
+    with_off = ok_rows & dates.has_offset
+    utc[with_off] = dates.naive[with_off] - dates.offset[with_off]
+    local = ok_rows & ~dates.has_offset
+    if local.any():
+        utc[local] = _localize(dates.naive[local], tz, counts)
+    # what is wrong with the date comes first, then the time column
+    status = np.zeros(n, dtype=np.int8)
+    status[t_bad] = 2
+    status[t_missing] = 1
+    status[~d_missing & ~dates.parsed] = 2
+    status[~d_missing & ~dates.parsed & dates.far] = 3
+    status[d_missing] = 1
+    return utc, status, counts
+
+
+def _clean_dates(date: pa.Array) -> pa.Array:
+    """Date text lower-cased and trimmed, weekday words, spans and two-digit years dealt with."""
     d_arr = pc.utf8_lower(pc.utf8_trim_whitespace(date))
     # "tisdag 5 mars 2024", "tis. den 5 mars 2024", "den 5 mars": the weekday and "den" go
     d_arr = pc.replace_substring_regex(d_arr, _WEEKDAY_RE, r"\1")
@@ -397,132 +440,128 @@ def _parse_times_slow(
                r"\d{4}-\d{1,2}-\d{1,2}.*$", r"\1")
     # two-digit years, day first: "05.03.24", "5/3-24" (Swedish short form) → 2024; not
     # "24-03-05", which may well be year first (SS-ISO 8601 short form): left unparseable
-    d_arr = pc.replace_substring_regex(
+    return pc.replace_substring_regex(
         d_arr, r"^(\d{1,2})[/.](\d{1,2})[-/.](\d{2})($|[ t].*$)", r"\1.\2.20\3\4")
-    d_missing = np.asarray(pc.fill_null(pc.equal(d_arr, ""), True).to_numpy(zero_copy_only=False), dtype=bool)
-    counts = {"dst_ambiguous": 0, "dst_nonexistent": 0, "excel_serial": 0, "date_only": 0}
-    t_missing = np.zeros(n, dtype=bool)
-    t_extra_ns = np.zeros(n, dtype=np.int64)
-    t_bad = np.zeros(n, dtype=bool)
-    has_time_col = time is not None
-    if time is not None:
-        t_arr = pc.utf8_lower(pc.utf8_trim_whitespace(time))
-        # "ca 22", "omkring 22.15": about that time; "22.15-23.00", "2215–2300": a span → its start
-        t_arr = pc.replace_substring_regex(t_arr, r"^(?:cirka|ca\.?|omkring|omkr\.?)\s*", "")
-        t_arr = pc.replace_substring_regex(
-            t_arr, r"^((?:kl\.?\s*)?\d{1,2}(?:[:.]?\d{2})?(?:[:.]\d{2})?)\s*(?:-|–|till)\s*\d.*$", r"\1")
-        t_missing = np.asarray(pc.fill_null(pc.equal(t_arr, ""), True).to_numpy(zero_copy_only=False), dtype=bool)
-        # a date cell that carries a (midnight) time from Excel: keep the date only
-        d_arr = pc.replace_substring_regex(d_arr, r"^(\d{4}-\d{1,2}-\d{1,2})[ t]00:00(?::00)?$", r"\1")
-        tm = pc.extract_regex(
-            pc.fill_null(t_arr, ""),
-            r"^(?:kl\.?\s*)?(?P<H>\d{1,2})(?:[:.]?(?P<M>\d{2}))?(?:[:.](?P<S>\d{2}))?$")
-        matched = np.asarray(pc.is_valid(tm).to_numpy(zero_copy_only=False), dtype=bool)
-        hh, mm, ss = _field(tm, "H"), _field(tm, "M"), _field(tm, "S")
-        # "2215" is 22:15 and "815" is 8:15 (the regex backtracks); "22" alone is 22:00
-        t_ok = matched & (hh >= 0) & (hh <= 23) & (mm <= 59) & (ss <= 59)
-        ns_time = (np.maximum(hh, 0) * 3600 + np.maximum(mm, 0) * 60 + np.maximum(ss, 0)) * 10**9
-        # an Excel day fraction (0.927083) or "1899-12-30 22:15:00" style leftovers
-        frac = parse_numbers(t_arr, decimal=None)
-        is_frac = ~t_ok & np.isfinite(frac) & (frac >= 0) & (frac < 1)
-        ns_time = np.where(is_frac, np.round(np.nan_to_num(frac) * _NS_DAY / 1e9).astype(np.int64) * 10**9,
-                           ns_time)
-        full = pc.extract_regex(pc.fill_null(t_arr, ""), r"^\d{4}-\d{2}-\d{2}[ t](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?$")
-        is_full = ~t_ok & ~is_frac & np.asarray(pc.is_valid(full).to_numpy(zero_copy_only=False), dtype=bool)
-        if is_full.any():
-            fh, fm, fs = _field(full, "H"), _field(full, "M"), _field(full, "S")
-            ns_time = np.where(is_full, (fh * 3600 + fm * 60 + np.maximum(fs, 0)) * 10**9, ns_time)
-        t_good = t_ok | is_frac | is_full
-        t_bad = ~t_missing & ~t_good
-        t_extra_ns = np.where(t_good, ns_time, 0)
 
-    naive = np.zeros(n, dtype=np.int64)
-    parsed = np.zeros(n, dtype=bool)
-    has_clock = np.zeros(n, dtype=bool)
-    offset = np.zeros(n, dtype=np.int64)
-    has_offset = np.zeros(n, dtype=bool)
-    far = np.zeros(n, dtype=bool)  # a real date, but outside 1900-2200
-    d_fill = pc.fill_null(d_arr, "")
+
+@dataclass
+class _TimeOfDay:
+    """A separate time column: nanoseconds into the day, and which rows are empty or unreadable."""
+
+    ns: np.ndarray
+    missing: np.ndarray
+    bad: np.ndarray
+
+
+def _time_of_day(time: pa.Array) -> _TimeOfDay:
+    t_arr = pc.utf8_lower(pc.utf8_trim_whitespace(time))
+    # "ca 22", "omkring 22.15": about that time; "22.15-23.00", "2215–2300": a span → its start
+    t_arr = pc.replace_substring_regex(t_arr, r"^(?:cirka|ca\.?|omkring|omkr\.?)\s*", "")
+    t_arr = pc.replace_substring_regex(
+        t_arr, r"^((?:kl\.?\s*)?\d{1,2}(?:[:.]?\d{2})?(?:[:.]\d{2})?)\s*(?:-|–|till)\s*\d.*$", r"\1")
+    missing = np.asarray(pc.fill_null(pc.equal(t_arr, ""), True).to_numpy(zero_copy_only=False), dtype=bool)
+    tm = pc.extract_regex(
+        pc.fill_null(t_arr, ""),
+        r"^(?:kl\.?\s*)?(?P<H>\d{1,2})(?:[:.]?(?P<M>\d{2}))?(?:[:.](?P<S>\d{2}))?$")
+    matched = np.asarray(pc.is_valid(tm).to_numpy(zero_copy_only=False), dtype=bool)
+    hh, mm, ss = _field(tm, "H"), _field(tm, "M"), _field(tm, "S")
+    # "2215" is 22:15 and "815" is 8:15 (the regex backtracks); "22" alone is 22:00
+    t_ok = matched & (hh >= 0) & (hh <= 23) & (mm <= 59) & (ss <= 59)
+    ns_time = (np.maximum(hh, 0) * 3600 + np.maximum(mm, 0) * 60 + np.maximum(ss, 0)) * 10**9
+    # an Excel day fraction (0.927083) or "1899-12-30 22:15:00" style leftovers
+    frac = parse_numbers(t_arr, decimal=None)
+    is_frac = ~t_ok & np.isfinite(frac) & (frac >= 0) & (frac < 1)
+    ns_time = np.where(is_frac, np.round(np.nan_to_num(frac) * _NS_DAY / 1e9).astype(np.int64) * 10**9,
+                       ns_time)
+    full = pc.extract_regex(pc.fill_null(t_arr, ""), r"^\d{4}-\d{2}-\d{2}[ t](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?$")
+    is_full = ~t_ok & ~is_frac & np.asarray(pc.is_valid(full).to_numpy(zero_copy_only=False), dtype=bool)
+    if is_full.any():
+        fh, fm, fs = _field(full, "H"), _field(full, "M"), _field(full, "S")
+        ns_time = np.where(is_full, (fh * 3600 + fm * 60 + np.maximum(fs, 0)) * 10**9, ns_time)
+    good = t_ok | is_frac | is_full
+    return _TimeOfDay(ns=np.where(good, ns_time, 0), missing=missing, bad=~missing & ~good)
+
+
+@dataclass
+class _Dates:
+    """What the date patterns found, per row (naive wall-clock ns; an offset where one was written)."""
+
+    naive: np.ndarray
+    parsed: np.ndarray
+    has_clock: np.ndarray
+    offset: np.ndarray
+    has_offset: np.ndarray
+    far: np.ndarray  # a real date, but outside 1900-2200
+
+
+def _match_dates(d_fill: pa.Array, d_missing: np.ndarray) -> _Dates:
+    """Try :data:`_DATE_PATTERNS` in order on the rows not parsed yet."""
+    n = len(d_fill)
+    out = _Dates(naive=np.zeros(n, dtype=np.int64), parsed=np.zeros(n, dtype=bool),
+                 has_clock=np.zeros(n, dtype=bool), offset=np.zeros(n, dtype=np.int64),
+                 has_offset=np.zeros(n, dtype=bool), far=np.zeros(n, dtype=bool))
     for kind, pattern in _DATE_PATTERNS:
-        todo = ~parsed & ~d_missing
+        todo = ~out.parsed & ~d_missing
         if not todo.any():
             break
         sub_idx = np.flatnonzero(todo)
         sub = d_fill if todo.all() else pc.take(d_fill, pa.array(sub_idx))
         ex = pc.extract_regex(sub, pattern)
         hit = np.asarray(pc.is_valid(ex).to_numpy(zero_copy_only=False), dtype=bool)
-        if not hit.any():
-            continue
-        y, d = _field(ex, "y"), _field(ex, "d")
-        if kind == "monthname":
-            mon = np.asarray(pc.struct_field(ex, [ex.type.get_field_index("mon")]).to_numpy(zero_copy_only=False))
-            m = np.array([_MONTHS.get(str(v), -1) if v is not None else -1 for v in mon], dtype=np.int64)
-        else:
-            m = _field(ex, "m")
-        hh, mi, ss = _field(ex, "H"), _field(ex, "M"), _field(ex, "S")
-        fr = pc.struct_field(ex, [ex.type.get_field_index("f")]) if kind != "compact" else None
-        frac_ns = np.zeros(len(sub_idx), dtype=np.int64)
-        if fr is not None:
-            f9 = pc.utf8_rpad(pc.fill_null(fr, ""), 9, "0")
-            frac_ns = np.maximum(_field(pa.StructArray.from_arrays([f9], ["f"]), "f"), 0)
-        ns, ok = _naive_ns(y, m, d, hh, mi, ss, frac_ns)
-        ok &= hit
-        far[sub_idx[hit & ((y < _YEARS[0]) | (y > _YEARS[1])) & (m >= 1) & (m <= 12)
+        if hit.any():
+            _take_pattern(out, ex, hit, sub_idx, kind)
+    return out
+
+
+def _take_pattern(out: _Dates, ex: pa.StructArray, hit: np.ndarray, sub_idx: np.ndarray, kind: str) -> None:
+    """Store the rows one date pattern matched (``ex`` its groups on the rows ``sub_idx``)."""
+    y, d = _field(ex, "y"), _field(ex, "d")
+    if kind == "monthname":
+        mon = np.asarray(pc.struct_field(ex, [ex.type.get_field_index("mon")]).to_numpy(zero_copy_only=False))
+        m = np.array([_MONTHS.get(str(v), -1) if v is not None else -1 for v in mon], dtype=np.int64)
+    else:
+        m = _field(ex, "m")
+    hh, mi, ss = _field(ex, "H"), _field(ex, "M"), _field(ex, "S")
+    fr = pc.struct_field(ex, [ex.type.get_field_index("f")]) if kind != "compact" else None
+    frac_ns = np.zeros(len(sub_idx), dtype=np.int64)
+    if fr is not None:
+        f9 = pc.utf8_rpad(pc.fill_null(fr, ""), 9, "0")
+        frac_ns = np.maximum(_field(pa.StructArray.from_arrays([f9], ["f"]), "f"), 0)
+    ns, ok = _naive_ns(y, m, d, hh, mi, ss, frac_ns)
+    ok &= hit
+    out.far[sub_idx[hit & ((y < _YEARS[0]) | (y > _YEARS[1])) & (m >= 1) & (m <= 12)
                     & (d >= 1) & (d <= 31)]] = True
-        tzs = pc.struct_field(ex, [ex.type.get_field_index("tz")])
-        tzs = pc.replace_substring(pc.replace_substring(pc.fill_null(tzs, ""), "z", ""), "utc", "+00:00")
-        z_is = np.asarray(pc.match_substring_regex(pc.fill_null(pc.struct_field(ex, [ex.type.get_field_index("tz")]), ""),
-                                                   r"^(z|utc)$").to_numpy(zero_copy_only=False), dtype=bool)
-        off, has_off = _tz_offset_ns(tzs)
-        has_off |= z_is
-        idx = sub_idx[ok]
-        naive[idx] = ns[ok]
-        parsed[idx] = True
-        has_clock[idx] = (hh >= 0)[ok]
-        offset[idx] = off[ok]
-        has_offset[idx] = has_off[ok]
-    # Excel serial dates (days since 1899-12-30, fraction = time of day)
-    todo = ~parsed & ~d_missing
-    if todo.any():
-        sub_idx = np.flatnonzero(todo)
-        sub = pc.take(d_fill, pa.array(sub_idx))
-        serial = parse_numbers(sub, decimal=None)
-        ok = np.isfinite(serial) & (serial >= 20_000) & (serial < 80_000) & np.asarray(
-            pc.match_substring_regex(sub, _SERIAL_RE).to_numpy(zero_copy_only=False), dtype=bool)
-        if ok.any():
-            base = np.datetime64("1899-12-30", "ns").astype(np.int64)
-            days = np.where(ok, serial, 0.0)
-            ns = base + np.round(days * 86_400).astype(np.int64) * 10**9
-            idx = sub_idx[ok]
-            naive[idx] = ns[ok]
-            parsed[idx] = True
-            has_clock[idx] = (days % 1 > 0)[ok]
-            counts["excel_serial"] = int(ok.sum())
+    tz_text = pc.fill_null(pc.struct_field(ex, [ex.type.get_field_index("tz")]), "")
+    tzs = pc.replace_substring(pc.replace_substring(tz_text, "z", ""), "utc", "+00:00")
+    z_is = np.asarray(pc.match_substring_regex(tz_text, r"^(z|utc)$").to_numpy(zero_copy_only=False), dtype=bool)
+    off, has_off = _tz_offset_ns(tzs)
+    has_off |= z_is
+    idx = sub_idx[ok]
+    out.naive[idx] = ns[ok]
+    out.parsed[idx] = True
+    out.has_clock[idx] = (hh >= 0)[ok]
+    out.offset[idx] = off[ok]
+    out.has_offset[idx] = has_off[ok]
 
-    t_missing_eff = np.zeros(n, dtype=bool)
-    t_bad_eff = np.zeros(n, dtype=bool)
-    if has_time_col:
-        # the time column gives the time of day on top of the date; a date that
-        # carries its own clock does not need it (an empty time is then no problem)
-        use = parsed & ~has_clock
-        naive = np.where(use, naive + t_extra_ns, naive)
-        t_missing_eff = t_missing & use
-        t_bad_eff = t_bad & use
-        has_clock |= use & ~t_missing & ~t_bad
-    ok_rows = parsed & ~d_missing & ~t_missing_eff & ~t_bad_eff
-    counts["date_only"] = int((ok_rows & ~has_clock).sum())
 
-    utc = np.full(n, _NAT, dtype=np.int64)
-    with_off = ok_rows & has_offset
-    utc[with_off] = naive[with_off] - offset[with_off]
-    local = ok_rows & ~has_offset
-    if local.any():
-        utc[local] = _localize(naive[local], tz, counts)
-    # what is wrong with the date comes first, then the time column
-    status = np.zeros(n, dtype=np.int8)
-    status[t_bad_eff] = 2
-    status[t_missing_eff] = 1
-    status[~d_missing & ~parsed] = 2
-    status[~d_missing & ~parsed & far] = 3
-    status[d_missing] = 1
-    return utc, status, counts
+def _excel_serials(d_fill: pa.Array, dates: _Dates, d_missing: np.ndarray) -> int:
+    """Excel serial dates (days since 1899-12-30, fraction = time of day) among the rows left;
+    returns how many."""
+    todo = ~dates.parsed & ~d_missing
+    if not todo.any():
+        return 0
+    sub_idx = np.flatnonzero(todo)
+    sub = pc.take(d_fill, pa.array(sub_idx))
+    serial = parse_numbers(sub, decimal=None)
+    ok = np.isfinite(serial) & (serial >= 20_000) & (serial < 80_000) & np.asarray(
+        pc.match_substring_regex(sub, _SERIAL_RE).to_numpy(zero_copy_only=False), dtype=bool)
+    if not ok.any():
+        return 0
+    base = np.datetime64("1899-12-30", "ns").astype(np.int64)
+    days = np.where(ok, serial, 0.0)
+    ns = base + np.round(days * 86_400).astype(np.int64) * 10**9
+    idx = sub_idx[ok]
+    dates.naive[idx] = ns[ok]
+    dates.parsed[idx] = True
+    dates.has_clock[idx] = (days % 1 > 0)[ok]
+    return int(ok.sum())
