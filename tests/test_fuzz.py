@@ -75,6 +75,24 @@ def test_line_ends_cr_crlf_lf_read_every_row(tmp_path: Path, newline: bytes, kin
     assert len(notes) == (1 if kind == "CR" else 0)
 
 
+def test_csv_scan_over_block_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the usual CSV is scanned in blocks for its line ends and quotes, then read by pyarrow
+    # from the file: a CR LF or a quote split between two blocks must not matter
+    from lagesbild_geo.read import tables
+
+    rows = [_row(i) for i in range(6)]
+    rows[3] = rows[3].replace("Skadegörelse", '"Skadegörelse; klotter"')
+    p = tmp_path / "windows.csv"
+    p.write_bytes(("\r\n".join([HEADER, *rows]) + "\r\n").encode("utf-8"))
+    whole = lio.read_table(p)
+    for block in (1, 2, 3, 5):
+        monkeypatch.setattr(tables, "_SCAN_BLOCK", block)
+        df, info = lio.read_table(p)
+        pd.testing.assert_frame_equal(df, whole[0])
+        assert (info["line_endings"], info["parser"]) == ("CRLF", "pyarrow")
+    assert whole[0].iloc[3]["Brottstyp"] == "Skadegörelse; klotter"
+
+
 def test_mixed_line_ends_keep_line_numbers(tmp_path: Path) -> None:
     body = (HEADER + "\r\n" + _row(1) + "\r" + _row(2) + "\n\r" + _row(3) + "\r\n").encode("utf-8")
     p = tmp_path / "blandat.csv"

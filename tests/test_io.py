@@ -166,6 +166,31 @@ def test_parse_times_typed_aware_column_and_counts() -> None:
     assert c3["date_only"] == 2
 
 
+def test_parse_times_fixed_width_rows_agree_with_the_general_parser() -> None:
+    # the usual export is read digit by digit from the Arrow buffers; a leading space sends
+    # the same values through the general parsers: both must give the same instants
+    dates = ["2024-03-05", "2024-02-29", "2023-02-29", "2024-02-30", "2024-13-01", "2024-03-31",
+             "2024-10-27", "9999-12-31", "1899-12-31", "2200-12-31", "2024-0a-05", None]
+    times = ["22:15", "02:30", "02:30:15", "24:00", "23:60", "00:00", "7:05", None, "22:15:59",
+             "12:3x", "10:00", "10:00"]
+    for t in (pd.Series(times), None):
+        fixed = parse_times(pd.Series(dates), t)
+        general = parse_times(pd.Series([None if d is None else " " + d for d in dates]), t)
+        assert fixed[0].equals(general[0])
+        assert fixed[1].tolist() == general[1].tolist() and fixed[2] == general[2]
+    stamps = ["2024-03-05 22:15", "2024-03-05T22:15:09", "2024-10-27 02:30:00", "2024-03-05 25:00",
+              "2024-03-05x22:15", "2024-03-05 22:15:60"]
+    fixed = parse_times(pd.Series(stamps))
+    general = parse_times(pd.Series([" " + v for v in stamps]))
+    assert fixed[0].equals(general[0]) and fixed[1].tolist() == general[1].tolist()
+    assert fixed[1].tolist() == [0, 0, 0, 2, 2, 2] and fixed[2]["dst_ambiguous"] == 1
+    # the windows of the fast path: a column longer than one window, with a bad row in it
+    many = pd.Series(["2024-01-01 10:00"] * 20_000 + ["2024-02-30 10:00"] + ["2024-01-02 10:00"] * 20_000)
+    t, st, _ = parse_times(many)
+    assert st[20_000] == 2 and (np.delete(st, 20_000) == 0).all()
+    assert str(t.iloc[-1]) == "2024-01-02 10:00:00+01:00"
+
+
 def test_parse_times_status_codes() -> None:
     d = pd.Series(["2024-02-30 10:00", "okänt", None, "2024-03-05", "2024-03-05", "31/02/2024"])
     tm = pd.Series(["", "10:00", "10:00", None, "25:00", "10:00"])

@@ -358,7 +358,7 @@ class _Coordinates:
     in_sweden: np.ndarray
     in_boundary: np.ndarray
     area_rows: np.ndarray  # a polygon or line of a GIS file: placed at a point on it
-    pairs: list[_Pair]
+    zero_rows: int  # rows whose coordinates are (0, 0): a common placeholder
     guesses: list[tuple[tuple[str, str], CRSGuess]]
 
 
@@ -370,7 +370,7 @@ def _coordinates(raw: _Raw, roles: dict[str, str], *, crs: object | None, settin
     if raw.geometry is not None and not pairs:
         pair, area_rows = _geometry_pair(raw.geometry, raw, crs)
         pairs.append(pair)
-    lon, lat, east, north = (np.full(n, np.nan) for _ in range(4))
+    lon = lat = east = north = None
     present = np.zeros(n, dtype=bool)
     valid = np.zeros(n, dtype=bool)
     guesses: list[tuple[tuple[str, str], CRSGuess]] = []
@@ -381,8 +381,15 @@ def _coordinates(raw: _Raw, roles: dict[str, str], *, crs: object | None, settin
         take = np.isfinite(pair.a) & np.isfinite(pair.b) & ~valid
         if not take.any() or guess.crs is None:
             continue
-        lon[take], lat[take], east[take], north[take] = _transform(pair.a[take], pair.b[take], guess.crs)
+        if take.all():  # the usual file: every row from one pair, no copies
+            lon, lat, east, north = _transform(pair.a, pair.b, guess.crs)
+        else:
+            if lon is None or lat is None or east is None or north is None:
+                lon, lat, east, north = (np.full(n, np.nan) for _ in range(4))
+            lon[take], lat[take], east[take], north[take] = _transform(pair.a[take], pair.b[take], guess.crs)
         valid |= take
+    if lon is None or lat is None or east is None or north is None:
+        lon, lat, east, north = (np.full(n, np.nan) for _ in range(4))
     valid &= np.isfinite(lon) & np.isfinite(lat)
     b0, b1, b2, b3 = settings.bounds_wgs84
     in_sweden = valid & (lon >= b0) & (lon <= b2) & (lat >= b1) & (lat <= b3)
@@ -392,7 +399,8 @@ def _coordinates(raw: _Raw, roles: dict[str, str], *, crs: object | None, settin
         in_boundary = _inside_boundary(lon, lat, in_sweden, boundary)
     return _Coordinates(lon=lon, lat=lat, east=east, north=north, present=present, valid=valid,
                         in_sweden=in_sweden, in_boundary=in_boundary, area_rows=area_rows,
-                        pairs=pairs, guesses=guesses)
+                        zero_rows=sum(int(((p.a == 0) & (p.b == 0)).sum()) for p in pairs),
+                        guesses=guesses)
 
 
 def _coordinate_pairs(raw: _Raw, roles: dict[str, str], crs: object | None) -> list[_Pair]:
@@ -683,7 +691,7 @@ def _report(raw: _Raw, roles: dict[str, str], times: _Times, coords: _Coordinate
         "unknown_category_rows": int(unknown.sum()),
         "time": {k: int(v) for k, v in times.counts.items()},
         "time_optional": times.optional,
-        "coordinates_zero": int(sum(int(((p.a == 0) & (p.b == 0)).sum()) for p in coords.pairs)),
+        "coordinates_zero": coords.zero_rows,
         "geocoded_by_tier": {},
         "match_rate": None,
         "warnings": raw.warnings,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import io as _io
 import json
 import math
@@ -18,6 +19,7 @@ import os
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -333,10 +335,12 @@ def _to_utf8(data: bytes, name: str) -> tuple[bytes, str, str, list[int]]:
     return data, "utf-8", newlines, []  # pyarrow checks the rest; a failure comes back here
 
 
-def _arrow_csv(body: memoryview, generated: list[str], delimiter: str, quotes: bool) -> pa.Table:
+def _arrow_csv(source: pa.NativeFile, generated: list[str], delimiter: str, quotes: bool) -> pa.Table:
+    # With quotes a value may hold a line end, so the file is split into blocks in one
+    # pass anyway: threads then only add CPU time (every column is read as text).
     return pacsv.read_csv(
-        pa.BufferReader(pa.py_buffer(body)),
-        read_options=pacsv.ReadOptions(column_names=generated),
+        source,
+        read_options=pacsv.ReadOptions(column_names=generated, use_threads=not quotes),
         parse_options=pacsv.ParseOptions(
             delimiter=delimiter, quote_char='"', double_quote=True,
             newlines_in_values=quotes, ignore_empty_lines=False,
@@ -402,6 +406,16 @@ def _unclosed_quote(body: bytes, delimiter: str, names: list[str]) -> tuple[int 
     return None, "?"
 
 
+def _longest_bytes(col: pa.ChunkedArray) -> int:
+    """The longest value of a string column in bytes (from its offsets: no pass over the text)."""
+    longest = 0
+    for chunk in col.chunks:
+        if len(chunk):
+            offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+            longest = max(longest, int(np.diff(offsets).max()))
+    return longest
+
+
 def _check_cells(table: pa.Table, names: list[str], source_row: np.ndarray, name: str,
                  limits: Limits) -> None:
     """Refuse a cell longer than ``limits.max_cell_chars`` (vectorised per column)."""
@@ -409,6 +423,8 @@ def _check_cells(table: pa.Table, names: list[str], source_row: np.ndarray, name
         col = table.column(j)
         if not pa.types.is_string(col.type) or col.null_count == len(col):
             continue
+        if _longest_bytes(col) <= limits.max_cell_chars:
+            continue  # a character takes at least a byte: no cell can be too long
         lengths = pc.utf8_length(col)
         longest = pc.max(lengths).as_py()
         if longest is not None and longest > limits.max_cell_chars:
@@ -417,35 +433,129 @@ def _check_cells(table: pa.Table, names: list[str], source_row: np.ndarray, name
             raise cell_too_long(name, row, names[j], int(longest), limits)
 
 
-def _read_csv(path: Path, data: bytes, name: str, hint: set[str],
-              limits: Limits) -> tuple[pd.DataFrame, dict[str, Any]]:
-    data, encoding, newlines, redecoded = _to_utf8(data, name)
-    if not data[:65536].strip() and not data.strip():
-        raise InputError(f"{name} is empty (no rows). Export the table again with a header row and data.")
-    sample = data[:200_000].decode("utf-8", errors="replace")
+@dataclass(frozen=True)
+class _CsvLayout:
+    """How a CSV file is laid out: what the sniffers found in its first lines."""
+
+    delimiter: str
+    header_line: int  # 1-based physical line of the header
+    header_rows: int  # lines up to and including the header
+    decimal: str
+    thousands: str | None
+    names: list[str]
+    duplicates: dict[str, list[str]]
+
+
+def _csv_layout(head: bytes, more: bool, name: str, hint: set[str], limits: Limits) -> _CsvLayout:
+    """Delimiter, header and decimal mark from the first 200 kB (``more``: the file goes on)."""
+    sample = head[:200_000].decode("utf-8", errors="replace")
     lines = sample.split("\n")[:200]
-    if len(data) > 200_000 and lines:
+    if more and lines:
         lines = lines[:-1]  # the last sampled line may be cut
     delimiter = _sniff_delimiter([ln for ln in lines if ln.strip()][:60])
     rows = list(csv.reader(lines, delimiter=delimiter))
     h = _find_header(rows, hint)
     header = rows[h] if rows else []
-    # Physical line of the header (1-based): the csv rows and lines agree up to
-    # the header unless a title row holds a quoted newline (not seen in practice).
-    header_line = h + 1
     decimal, thousands = _sniff_decimal(rows[h + 1:], delimiter)
     names = _unique_names(header)
-    duplicates = _duplicate_names(header, names)
+    check_table(0, len(names), name=name, limits=limits)
+    # Physical line of the header (1-based): the csv rows and lines agree up to
+    # the header unless a title row holds a quoted newline (not seen in practice).
+    return _CsvLayout(delimiter=delimiter, header_line=h + 1, header_rows=h + 1, decimal=decimal,
+                      thousands=thousands, names=names, duplicates=_duplicate_names(header, names))
+
+
+def _read_csv(path: Path, name: str, hint: set[str], limits: Limits) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A CSV file: pyarrow reads the file itself when it is plain UTF-8 with LF or CR LF line
+    ends (the usual case); anything else goes through its bytes (:func:`_read_csv_bytes`)."""
+    direct = _read_csv_direct(path, name, hint, limits)
+    if direct is not None:
+        return direct
+    return _read_csv_bytes(path.read_bytes(), name, hint, limits)
+
+
+#: Bytes per read when a CSV file is scanned for its line ends and quotes.
+_SCAN_BLOCK = 1 << 20
+
+
+def _read_csv_direct(path: Path, name: str, hint: set[str],
+                     limits: Limits) -> tuple[pd.DataFrame, dict[str, Any]] | None:
+    """The usual CSV without holding its bytes: None when it needs :func:`_read_csv_bytes`
+    (another encoding, a BOM other than UTF-8's, CR-only or mixed line ends, an Arrow error)."""
+    with path.open("rb") as fh:
+        head = fh.read(200_000 + 3)
+    bom = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    size = path.stat().st_size - bom
+    head = head[bom:bom + 200_000]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:65536] or not head.strip():
+        return None
+    cut = head if size <= len(head) else head[: head.rfind(b"\n") + 1] or head
+    try:
+        cut.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    scan = _scan_csv(path, bom)
+    if scan is None:
+        return None
+    newlines, last_quote = scan
+    layout = _csv_layout(head, size > 200_000, name, hint, limits)
+    offset = _data_offset(head, layout.header_rows)
+    if (offset >= len(head) and size > len(head)) or not layout.names:
+        return None  # the header is further down than the sample reaches, or there is none
+    quotes = last_quote >= offset
+    generated = [f"c{i}" for i in range(len(layout.names))]
+    try:
+        with pa.OSFile(str(path)) as f:
+            f.seek(bom + offset)
+            table = _arrow_csv(f, generated, layout.delimiter, quotes)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None  # not UTF-8 after all, or ragged rows: the bytes path sorts it out
+    encoding = "utf-8-sig" if bom else "utf-8"
+    return _csv_frame(table, layout, name, limits, parser="pyarrow", encoding=encoding,
+                      newlines=newlines, redecoded=[])
+
+
+def _scan_csv(path: Path, bom: int) -> tuple[str, int] | None:
+    """(line ends, position of the last quote or -1) in one pass over the file in blocks;
+    None when the line ends are CR only or mixed (they are normalised on the bytes path)."""
+    cr = crlf = 0
+    last_quote = -1
+    prev_cr = False
+    at = 0
+    block = bytearray(_SCAN_BLOCK)  # one buffer for every block: no fresh memory per read
+    with path.open("rb") as fh:
+        fh.seek(bom)
+        while k := fh.readinto(block):
+            cr += block.count(b"\r", 0, k)
+            crlf += block.count(b"\r\n", 0, k) + (1 if prev_cr and block[0] == 10 else 0)
+            prev_cr = block[k - 1] == 13
+            q = block.rfind(b'"', 0, k)
+            if q >= 0:
+                last_quote = at + q
+            at += k
+    if cr != crlf:
+        return None
+    return ("CRLF" if cr else "LF"), last_quote
+
+
+def _read_csv_bytes(data: bytes, name: str, hint: set[str],
+                    limits: Limits) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A CSV file from its bytes: any encoding :func:`_to_utf8` knows, any line ends, rows
+    that are not valid UTF-8, ragged rows (read with the csv module)."""
+    data, encoding, newlines, redecoded = _to_utf8(data, name)
+    if not data[:65536].strip() and not data.strip():
+        raise InputError(f"{name} is empty (no rows). Export the table again with a header row and data.")
+    layout = _csv_layout(data[:200_000], len(data) > 200_000, name, hint, limits)
+    names = layout.names
     ncol = len(names)
-    check_table(0, ncol, name=name, limits=limits)
     # Byte offset of the first data line (only the first lines are scanned).
-    offset = _data_offset(data, h + 1)
+    offset = _data_offset(data, layout.header_rows)
     body = memoryview(data)[offset:]
     generated = [f"c{i}" for i in range(ncol)]
     table: pa.Table | None = None
     if ncol:
         try:
-            table = _arrow_csv(body, generated, delimiter, data.find(b'"', offset) >= 0)
+            table = _arrow_csv(_buffer(body), generated, layout.delimiter, data.find(b'"', offset) >= 0)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             if "utf8" in str(exc).lower() and encoding in ("utf-8", "utf-8-sig"):
                 # not UTF-8 after all (the first 200 kB were plain ASCII, or a BOM file
@@ -453,10 +563,11 @@ def _read_csv(path: Path, data: bytes, name: str, hint: set[str],
                 del body
                 data, enc, redecoded = _decode_fallback(data)
                 encoding = enc if encoding == "utf-8" else encoding
-                offset = _data_offset(data, h + 1)
+                offset = _data_offset(data, layout.header_rows)
                 body = memoryview(data)[offset:]
                 try:
-                    table = _arrow_csv(body, generated, delimiter, data.find(b'"', offset) >= 0)
+                    table = _arrow_csv(_buffer(body), generated, layout.delimiter,
+                                       data.find(b'"', offset) >= 0)
                 except (pa.ArrowInvalid, pa.ArrowTypeError):
                     table = None
             else:
@@ -464,30 +575,28 @@ def _read_csv(path: Path, data: bytes, name: str, hint: set[str],
     used = "pyarrow"
     if table is None:
         used = "python"
-        table, names = _python_csv(bytes(body), ncol, names, delimiter, name, header_line, limits)
-        ncol = len(names)
+        table, names = _python_csv(bytes(body), ncol, names, layout.delimiter, name, layout.header_line, limits)
+        layout = dataclasses.replace(layout, names=names)
     del body
+    return _csv_frame(table, layout, name, limits, parser=used, encoding=encoding, newlines=newlines,
+                      redecoded=redecoded)
+
+
+def _buffer(body: memoryview) -> pa.BufferReader:
+    return pa.BufferReader(pa.py_buffer(body))
+
+
+def _csv_frame(table: pa.Table, layout: _CsvLayout, name: str, limits: Limits, *, parser: str,
+               encoding: str, newlines: str, redecoded: list[int]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The read table as a DataFrame (blank rows dropped) and its ``info``."""
+    names = layout.names
+    ncol = len(names)
     n = table.num_rows
     check_table(n, ncol, name=name, limits=limits)
-    source_row = np.arange(header_line + 1, header_line + 1 + n, dtype=np.int64)
+    source_row = np.arange(layout.header_line + 1, layout.header_line + 1 + n, dtype=np.int64)
     _check_cells(table, names, source_row, name, limits)
     if n and ncol:
-        # rows blank in every column (null or whitespace): test the first column on
-        # all rows, the others only on the rows still blank (usually none)
-        def blank_of(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
-            return np.asarray(pc.fill_null(pc.utf8_is_space(col), True).to_numpy(zero_copy_only=False),
-                              dtype=bool)
-
-        cand = np.flatnonzero(blank_of(table.column(0)))
-        for j in range(1, ncol):
-            if not len(cand):
-                break
-            cand = cand[blank_of(pc.take(table.column(j), pa.array(cand)))]
-        if len(cand):
-            keep_np = np.ones(n, dtype=bool)
-            keep_np[cand] = False
-            table = table.filter(pa.array(keep_np))
-            source_row = source_row[keep_np]
+        table, source_row = _drop_blank_rows(table, source_row)
     df = table.rename_columns(names).to_pandas() if ncol else pd.DataFrame(index=range(0))
     warnings: list[str] = []
     if newlines in ("CR", "mixed"):
@@ -502,12 +611,31 @@ def _read_csv(path: Path, data: bytes, name: str, hint: set[str],
             f"(Windows-1252), the rest of the file as UTF-8: line(s) {shown}. Check å, ä and ö "
             "there; save the file as UTF-8 to avoid this.")
     info: dict[str, Any] = {
-        "format": "csv", "encoding": encoding, "delimiter": delimiter, "decimal": decimal,
-        "thousands": thousands, "sheet": None, "layer": None, "header_row": header_line,
-        "parser": used, "line_endings": newlines, "redecoded_rows": redecoded,
-        "duplicate_columns": duplicates, "warnings": warnings,
+        "format": "csv", "encoding": encoding, "delimiter": layout.delimiter, "decimal": layout.decimal,
+        "thousands": layout.thousands, "sheet": None, "layer": None, "header_row": layout.header_line,
+        "parser": parser, "line_endings": newlines, "redecoded_rows": redecoded,
+        "duplicate_columns": layout.duplicates, "warnings": warnings,
     }
     return df, {**info, "source_row": source_row}
+
+
+def _drop_blank_rows(table: pa.Table, source_row: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+    """Rows blank in every column (null or whitespace) go: the first column is tested on
+    all rows, the others only on the rows still blank (usually none)."""
+    def blank_of(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+        return np.asarray(pc.fill_null(pc.utf8_is_space(col), True).to_numpy(zero_copy_only=False),
+                          dtype=bool)
+
+    cand = np.flatnonzero(blank_of(table.column(0)))
+    for j in range(1, table.num_columns):
+        if not len(cand):
+            break
+        cand = cand[blank_of(pc.take(table.column(j), pa.array(cand)))]
+    if not len(cand):
+        return table, source_row
+    keep = np.ones(table.num_rows, dtype=bool)
+    keep[cand] = False
+    return table.filter(pa.array(keep)), source_row[keep]
 
 
 # --------------------------------------------------------------------------- Excel
@@ -1163,4 +1291,4 @@ def _read_format(path: Path, fmt: str, head: bytes, *, sheet: str | int | None, 
             f"{name} is a binary file (zip/PDF/image), not a CSV table. "
             "Export the data as CSV or .xlsx and read that file."
         )
-    return _read_csv(path, path.read_bytes(), name, hint, limits)
+    return _read_csv(path, name, hint, limits)

@@ -12,6 +12,7 @@ import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -115,6 +116,15 @@ def _field(struct: pa.Array, name: str) -> np.ndarray:
     return np.asarray(pc.fill_null(pc.cast(f, pa.int64()), -1).to_numpy(zero_copy_only=False))
 
 
+def _text_chunks(s: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A pandas column as Arrow ``string`` (chunked as stored: no copy of an Arrow-backed column)."""
+    arr = pa.array(s, from_pandas=True) if s.dtype == "str" else pa.array(
+        s.astype("str"), from_pandas=True)
+    if not pa.types.is_string(arr.type):
+        arr = pc.cast(arr, pa.string())
+    return arr
+
+
 def as_text_array(s: pd.Series) -> pa.Array:
     """A pandas column as one Arrow ``string`` array (nulls where missing), without a copy for text.
 
@@ -123,13 +133,8 @@ def as_text_array(s: pd.Series) -> pa.Array:
     >>> as_text_array(pd.Series(["a", None, 3], dtype=object)).to_pylist()
     ['a', None, '3']
     """
-    arr = pa.array(s, from_pandas=True) if s.dtype == "str" else pa.array(
-        s.astype("str"), from_pandas=True)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if not pa.types.is_string(arr.type):
-        arr = pc.cast(arr, pa.string())
-    return arr
+    arr = _text_chunks(s)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
 def _naive_ns(y: np.ndarray, m: np.ndarray, d: np.ndarray, hh: np.ndarray, mm: np.ndarray,
@@ -200,19 +205,30 @@ def parse_times(
     typed = _parse_typed(date, tz) if time is None else None
     if typed is not None:
         return typed
-    d = as_text_array(date)
-    t = None if time is None else as_text_array(time)
-    n = len(d)
+    n = len(date)
     utc = np.full(n, _NAT, dtype=np.int64)
     status = np.zeros(n, dtype=np.int8)
     counts = {"dst_ambiguous": 0, "dst_nonexistent": 0, "excel_serial": 0, "date_only": 0}
-    fast = _parse_fast(d, t)
-    done = np.zeros(n, dtype=bool)
-    if fast is not None:
-        naive, done, clock = fast
-        if done.any():
-            utc[done] = _localize(naive[done], tz, counts)
-            counts["date_only"] += int((done & ~clock).sum())
+    naive, done, clock = _parse_fixed_width(_text_chunks(date), None if time is None else _text_chunks(time))
+    if done.all():  # the usual export: no other parser needed
+        utc[:] = _localize(naive, tz, counts)
+        counts["date_only"] += int((~clock).sum())
+        return _times_series(utc, date.index, tz), status, counts
+    d = as_text_array(date)
+    t = None if time is None else as_text_array(time)
+    choice = _fast_choice(d, t)
+    if choice is not None:  # the rest in C++ when most of the column has one ISO form
+        idx = np.flatnonzero(~done)
+        sel = pa.array(idx)
+        sub_d = d if len(idx) == n else pc.take(d, sel)
+        sub_t = None if t is None else (t if len(idx) == n else pc.take(t, sel))
+        fast, ok = _strptime_rows(sub_d, sub_t, choice)
+        naive[idx[ok]] = fast[ok]
+        done[idx[ok]] = True
+        clock[idx[ok]] = choice.clock
+    if done.any():
+        utc[done] = _localize(naive[done], tz, counts)
+        counts["date_only"] += int((done & ~clock).sum())
     if not done.all():
         idx = np.flatnonzero(~done)
         sel = pa.array(idx)
@@ -223,9 +239,13 @@ def parse_times(
         status[idx] = st
         for k, v in c.items():
             counts[k] += v
-    out = pd.Series(pd.DatetimeIndex(utc.view("datetime64[ns]")).tz_localize("UTC").tz_convert(tz),
-                    index=date.index).astype(pd.DatetimeTZDtype("ns", tz))
-    return out, status, counts
+    return _times_series(utc, date.index, tz), status, counts
+
+
+def _times_series(utc: np.ndarray, index: pd.Index, tz: str) -> pd.Series:
+    """UTC nanoseconds (NaT as int64 min) as a tz-aware Series in ``tz``."""
+    return pd.Series(pd.DatetimeIndex(utc.view("datetime64[ns]")).tz_localize("UTC").tz_convert(tz),
+                     index=index).astype(pd.DatetimeTZDtype("ns", tz))
 
 
 _NAT = np.iinfo(np.int64).min
@@ -290,50 +310,200 @@ _FAST_FORMATS: tuple[tuple[str, str, bool], ...] = (
 )
 
 
-def _parse_fast(d: pa.Array, t: pa.Array | None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """The common case in C++: ISO date (and HH:MM[:SS] time) → naive ns; None if not common."""
-    s = d  # no trimming here: a padded value fails strptime and goes the slow way
-    if t is not None:
-        # Excel date cells arrive as "2024-03-05 00:00:00"; the time column has the time
-        midnight = r"[ T]00:00(?::00)?$"
-        if pc.any(pc.match_substring_regex(s.slice(0, 500), midnight)).as_py():
-            s = pc.replace_substring_regex(s, midnight, "")
-        s = pc.binary_join_element_wise(s, t, " ")
-    sample = s.slice(0, 500).drop_null()
+@dataclass(frozen=True)
+class _FastChoice:
+    """The one ISO form most of a column has (decided on its first 500 rows)."""
+
+    format: str
+    clock: bool
+    has_t: bool  # "2024-03-05T22:15": the T becomes a space first
+    strip_midnight: bool  # Excel date cells "2024-03-05 00:00:00" beside a time column
+
+
+_MIDNIGHT = r"[ T]00:00(?::00)?$"
+
+
+def _joined(d: pa.Array, t: pa.Array | None, strip_midnight: bool) -> pa.Array:
+    """Date text, with the time column's text after a space when there is one."""
+    if t is None:
+        return d
+    if strip_midnight:
+        d = pc.replace_substring_regex(d, _MIDNIGHT, "")
+    return pc.binary_join_element_wise(d, t, " ")
+
+
+def _fast_choice(d: pa.Array, t: pa.Array | None) -> _FastChoice | None:
+    """The :data:`_FAST_FORMATS` entry that at least 90 % of the first 500 rows match, if any."""
+    head = d.slice(0, 500)
+    # Excel date cells arrive as "2024-03-05 00:00:00"; the time column has the time
+    strip = t is not None and bool(pc.any(pc.match_substring_regex(head, _MIDNIGHT)).as_py())
+    sample = _joined(head, None if t is None else t.slice(0, 500), strip).drop_null()
     if len(sample) == 0:
         return None
     has_t = bool(pc.any(pc.match_substring(sample, "T")).as_py())
     if has_t:
         sample = pc.replace_substring(sample, "T", " ")
     for fmt, pattern, clock in _FAST_FORMATS:
-        if pc.sum(pc.match_substring_regex(sample, pattern)).as_py() < 0.9 * len(sample):
-            continue
-        if has_t:
-            s = pc.replace_substring(s, "T", " ")
-        # strptime insists on the whole text (no trailing characters) and valid
-        # months/hours, but rolls 30 February over into 1 March: recheck the
-        # rows that landed on day 1-3 against the day digits they were written with
-        ts = pc.strptime(s, format=fmt, unit="s", error_is_null=True)
-        okn = np.asarray(pc.is_valid(ts).to_numpy(zero_copy_only=False), dtype=bool)
-        early = np.flatnonzero(okn & np.asarray(pc.fill_null(pc.less_equal(pc.day(ts), 3), False)
-                                                 .to_numpy(zero_copy_only=False), dtype=bool))
-        if len(early):
-            sel = pa.array(early)
-            ex = pc.extract_regex(pc.take(s, sel), r"^\s*\d{4}-\d{1,2}-(?P<d>\d{1,2})")
-            day = _field(ex, "d")
-            same = np.asarray(pc.take(pc.day(ts), sel).to_numpy(zero_copy_only=False)) == day
-            okn[early[~same]] = False
-        secs = np.asarray(pc.fill_null(pc.cast(ts, pa.int64()), 0).to_numpy(zero_copy_only=False),
-                          dtype=np.int64)
-        # years outside 1900-2200 would overflow nanoseconds (9999 → 1816): the slow
-        # path parses them again and rejects them as out of range
-        far = (secs < _VALID_RANGE_S[0]) | (secs >= _VALID_RANGE_S[1])
-        if far.any():
-            okn &= ~far
-            secs = np.where(far, 0, secs)
-        naive = secs * 10**9
-        return naive, okn, np.full(len(okn), clock)
+        if pc.sum(pc.match_substring_regex(sample, pattern)).as_py() >= 0.9 * len(sample):
+            return _FastChoice(fmt, clock, has_t, strip)
     return None
+
+
+def _strptime_rows(d: pa.Array, t: pa.Array | None, choice: _FastChoice) -> tuple[np.ndarray, np.ndarray]:
+    """Naive ns and a mask of the rows ``pc.strptime`` reads in the chosen form."""
+    s = _joined(d, t, choice.strip_midnight)  # no trimming: a padded value goes the slow way
+    if choice.has_t:
+        s = pc.replace_substring(s, "T", " ")
+    # strptime insists on the whole text (no trailing characters) and valid
+    # months/hours, but rolls 30 February over into 1 March: recheck the
+    # rows that landed on day 1-3 against the day digits they were written with
+    ts = pc.strptime(s, format=choice.format, unit="s", error_is_null=True)
+    okn = np.asarray(pc.is_valid(ts).to_numpy(zero_copy_only=False), dtype=bool)
+    early = np.flatnonzero(okn & np.asarray(pc.fill_null(pc.less_equal(pc.day(ts), 3), False)
+                                             .to_numpy(zero_copy_only=False), dtype=bool))
+    if len(early):
+        sel = pa.array(early)
+        ex = pc.extract_regex(pc.take(s, sel), r"^\s*\d{4}-\d{1,2}-(?P<d>\d{1,2})")
+        day = _field(ex, "d")
+        same = np.asarray(pc.take(pc.day(ts), sel).to_numpy(zero_copy_only=False)) == day
+        okn[early[~same]] = False
+    secs = np.asarray(pc.fill_null(pc.cast(ts, pa.int64()), 0).to_numpy(zero_copy_only=False),
+                      dtype=np.int64)
+    # years outside 1900-2200 would overflow nanoseconds (9999 → 1816): the slow
+    # path parses them again and rejects them as out of range
+    far = (secs < _VALID_RANGE_S[0]) | (secs >= _VALID_RANGE_S[1])
+    if far.any():
+        okn &= ~far
+        secs = np.where(far, 0, secs)
+    return secs * 10**9, okn
+
+
+class _Text(NamedTuple):
+    """A string array's bytes, where each value starts, its length in bytes and its validity."""
+
+    data: np.ndarray
+    starts: np.ndarray
+    lengths: np.ndarray
+    valid: np.ndarray
+
+
+def _text_buffers(arr: pa.Array) -> _Text | None:
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)) or len(arr) == 0:
+        return None
+    _validity, offsets_buf, data_buf = arr.buffers()
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(offsets_buf, dtype=width)[arr.offset:arr.offset + len(arr) + 1].astype(np.int64)
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, dtype=np.uint8)
+    valid = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    return _Text(data, offsets[:-1], np.diff(offsets), valid)
+
+
+def _matrix(text: _Text, rows: np.ndarray, width: int) -> np.ndarray:
+    """The bytes of ``rows`` (each ``width`` bytes long) as a ``(len(rows), width)`` uint8 array:
+    a view when they lie back to back in the buffer (a column as read), else gathered in chunks."""
+    starts = text.starts[rows]
+    if len(starts) and int(starts[-1] - starts[0]) == (len(starts) - 1) * width \
+            and bool((np.diff(starts) == width).all()):
+        first = int(starts[0])
+        return text.data[first:first + len(starts) * width].reshape(len(starts), width)
+    out = np.empty((len(starts), width), dtype=np.uint8)
+    step = np.arange(width)
+    for i in range(0, len(starts), 65_536):
+        out[i:i + 65_536] = text.data[starts[i:i + 65_536, None] + step]
+    return out
+
+
+def _number(mat: np.ndarray, first: int, count: int, ok: np.ndarray) -> np.ndarray:
+    """The number written in ``count`` digits from column ``first``; ``ok`` cleared where one
+    of them is not a digit."""
+    value = np.zeros(len(mat), dtype=np.int64)
+    for j in range(first, first + count):
+        c = mat[:, j]
+        ok &= (c >= 48) & (c <= 57)
+        value = value * 10 + (c.astype(np.int64) - 48)
+    return value
+
+
+def _iso_values(date: np.ndarray, clock: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Naive ns and validity of ``YYYY-MM-DD`` rows and their ``HH:MM[:SS]`` (None: midnight)."""
+    ok = (date[:, 4] == 45) & (date[:, 7] == 45)  # "-"
+    y, m, d = _number(date, 0, 4, ok), _number(date, 5, 2, ok), _number(date, 8, 2, ok)
+    zero = np.zeros(len(date), dtype=np.int64)
+    hh = mm = ss = zero
+    if clock is not None:
+        ok &= clock[:, 2] == 58  # ":"
+        hh, mm = _number(clock, 0, 2, ok), _number(clock, 3, 2, ok)
+        if clock.shape[1] == 8:
+            ok &= clock[:, 5] == 58
+            ss = _number(clock, 6, 2, ok)
+    ns, valid = _naive_ns(y, m, d, hh, mm, ss, zero)
+    return ns, ok & valid
+
+
+#: Rows per window of :func:`_parse_fixed_width`. Its temporary arrays (int64: 64 KiB) stay
+#: under glibc's 128 KiB mmap threshold, so they are reused from the heap instead of being
+#: mapped and faulted in anew each time (which cost more CPU than the parsing itself).
+_WINDOW = 8_192
+
+
+def _parse_fixed_width(d: pa.Array | pa.ChunkedArray,
+                       t: pa.Array | pa.ChunkedArray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(naive ns, parsed, has a clock) of the rows written exactly ``YYYY-MM-DD``, ``YYYY-MM-DD
+    HH:MM[:SS]`` (space or T), or a date beside an ``HH:MM[:SS]`` time column, read digit by
+    digit from the Arrow buffers: the usual export, without building a string per row.
+
+    Every other row is left for the general parsers; the ones read here get the values those
+    parsers give. Works through the column in windows of :data:`_WINDOW` rows.
+    """
+    n = len(d)
+    naive = np.zeros(n, dtype=np.int64)
+    done = np.zeros(n, dtype=bool)
+    clock = np.zeros(n, dtype=bool)
+    for start in range(0, n, _WINDOW):
+        dw = _window_of(d, start)
+        tw = None if t is None else _window_of(t, start)
+        end = start + len(dw)
+        naive[start:end], done[start:end], clock[start:end] = _fixed_width_window(dw, tw)
+    return naive, done, clock
+
+
+def _window_of(arr: pa.Array | pa.ChunkedArray, start: int) -> pa.Array:
+    part = arr.slice(start, _WINDOW)
+    return part.combine_chunks() if isinstance(part, pa.ChunkedArray) else part
+
+
+def _fixed_width_window(d: pa.Array, t: pa.Array | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = len(d)
+    naive = np.zeros(n, dtype=np.int64)
+    done = np.zeros(n, dtype=bool)
+    clock = np.zeros(n, dtype=bool)
+    dt = _text_buffers(d)
+    tt = None if t is None else _text_buffers(t)
+    # (rows, their date bytes, their clock bytes or None, rows whose separators fit)
+    groups: list[tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]] = []
+    if dt is not None and t is None:
+        for width in (10, 16, 19):
+            rows = np.flatnonzero(dt.valid & (dt.lengths == width))
+            if len(rows):
+                mat = _matrix(dt, rows, width)
+                if width == 10:
+                    groups.append((rows, mat, None, np.ones(len(rows), dtype=bool)))
+                else:  # "YYYY-MM-DD HH:MM[:SS]" or with a T
+                    groups.append((rows, mat[:, :10], mat[:, 11:], np.isin(mat[:, 10], (32, 84))))
+    elif dt is not None and tt is not None:
+        dated = dt.valid & (dt.lengths == 10) & tt.valid
+        for width in (5, 8):
+            rows = np.flatnonzero(dated & (tt.lengths == width))
+            if len(rows):
+                groups.append((rows, _matrix(dt, rows, 10), _matrix(tt, rows, width),
+                               np.ones(len(rows), dtype=bool)))
+    for rows, date, time_of_day, fits in groups:
+        ns, ok = _iso_values(date, time_of_day)
+        ok &= fits
+        naive[rows[ok]] = ns[ok]
+        done[rows[ok]] = True
+        clock[rows[ok]] = time_of_day is not None
+    return naive, done, clock
 
 
 @functools.lru_cache(maxsize=64)
