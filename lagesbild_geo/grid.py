@@ -98,7 +98,11 @@ def points_to_cells(
     fast = _fast()
     if fast is not None and la.size >= 1000:
         ok_fast = ok & (np.abs(la) <= 90.0) & (np.abs(lo) <= 180.0)
-        if ok_fast.any():
+        if ok_fast.all():  # the usual case: no gather and scatter of a million points
+            got = _fast_points(fast, la.ravel(), lo.ravel(), int(resolution))
+            if got is not None:
+                return got.reshape(la.shape)
+        elif ok_fast.any():
             idx = np.flatnonzero(ok_fast)
             got = _fast_points(fast, la.ravel()[idx], lo.ravel()[idx], int(resolution))
             if got is not None:

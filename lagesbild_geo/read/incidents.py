@@ -540,35 +540,44 @@ def _location_text(raw: _Raw, roles: dict[str, str]) -> pd.Series:
     return text
 
 
+#: Why a row is rejected, by code (0: it is not).
+_REJECT_CODES = ("", "missing time", "unparseable time", "date out of range", "outside Sweden",
+                 "outside boundary", "unparseable coordinates", "no location")
+
+
 @dataclass(frozen=True)
 class _Decision:
-    reason: np.ndarray  # object: "" where the row stays
+    reason: np.ndarray  # int8 index into _REJECT_CODES
     placed: np.ndarray
     pending: np.ndarray
     rejected: np.ndarray
 
+    def reasons(self) -> np.ndarray:
+        """The reason of each rejected row, as text."""
+        return np.asarray(_REJECT_CODES, dtype=object)[self.reason[self.rejected]]
+
 
 def _decide(raw: _Raw, times: _Times, coords: _Coordinates, location_text: pd.Series) -> _Decision:
     """Placed, pending or rejected (with the first reason that applies) for every row."""
-    reason = np.full(raw.n, "", dtype=object)
+    reason = np.zeros(raw.n, dtype=np.int8)
     bad_time = ~times.ok
-    reason[bad_time & (times.status == 1)] = "missing time"
-    reason[bad_time & (times.status == 2)] = "unparseable time"
-    reason[bad_time & (times.status == 3)] = "date out of range"
+    reason[bad_time & (times.status == 1)] = 1  # missing time
+    reason[bad_time & (times.status == 2)] = 2  # unparseable time
+    reason[bad_time & (times.status == 3)] = 3  # date out of range
     undecided = ~bad_time
     placed = undecided & coords.in_sweden & coords.in_boundary
-    reason[undecided & coords.valid & ~coords.in_sweden] = "outside Sweden"
-    reason[undecided & coords.in_sweden & ~coords.in_boundary] = "outside boundary"
+    reason[undecided & coords.valid & ~coords.in_sweden] = 4  # outside Sweden
+    reason[undecided & coords.in_sweden & ~coords.in_boundary] = 5  # outside boundary
     rest = undecided & ~coords.valid
     has_text = location_text.notna().to_numpy(dtype=bool)
     pending = rest & has_text
-    reason[rest & ~has_text & coords.present] = "unparseable coordinates"
-    reason[rest & ~has_text & ~coords.present] = "no location"
+    reason[rest & ~has_text & coords.present] = 6  # unparseable coordinates
+    reason[rest & ~has_text & ~coords.present] = 7  # no location
     fell_back = int((pending & coords.present).sum())
     if fell_back:
         raw.warnings.append(f"{raw.name}: {fell_back} rows with unusable coordinates but an address or place "
                             "name were kept for geocoding.")
-    return _Decision(reason=reason, placed=placed, pending=pending, rejected=reason != "")
+    return _Decision(reason=reason, placed=placed, pending=pending, rejected=reason != 0)
 
 
 # --------------------------------------------------------------------------- 7. the result
@@ -612,11 +621,13 @@ def _incident_frame(raw: _Raw, roles: dict[str, str], times: _Times, categories:
 def _cells(lat: np.ndarray, lon: np.ndarray, mask: np.ndarray, resolution: int) -> np.ndarray:
     """H3 cell of the rows in ``mask`` (0 elsewhere)."""
     cells = np.zeros(len(lat), dtype=np.uint64)
-    if mask.any():
-        idx = np.flatnonzero(mask)
-        for i in range(0, len(idx), 100_000):  # chunks keep h3's Python lists small
-            part = idx[i:i + 100_000]
-            cells[part] = points_to_cells(lat[part], lon[part], resolution)
+    if not mask.any():
+        return cells
+    idx = None if mask.all() else np.flatnonzero(mask)  # every row: slices, no gathers
+    count = len(lat) if idx is None else len(idx)
+    for i in range(0, count, 100_000):  # chunks keep h3's Python lists small
+        part: slice | np.ndarray = slice(i, i + 100_000) if idx is None else idx[i:i + 100_000]
+        cells[part] = points_to_cells(lat[part], lon[part], resolution)
     return cells
 
 
@@ -646,7 +657,7 @@ def _result(raw: _Raw, roles: dict[str, str], frame: pd.DataFrame, decision: _De
             categories: _Categories, coords: _Coordinates) -> ReadResult:
     rejected_m = decision.rejected
     if rejected_m.any():
-        rejected = make_rejected(raw.data.loc[rejected_m], decision.reason[rejected_m], source=raw.name,
+        rejected = make_rejected(raw.data.loc[rejected_m], decision.reasons(), source=raw.name,
                                  source_row=raw.source_row[rejected_m])
     else:
         rejected = empty_rejected(raw.columns)
