@@ -288,48 +288,61 @@ def survey_indicators(
     [[6, 5, 0.6, False], [2, 2, nan, True]]
     """
     st = _settings(settings)
-    min_n = st.min_respondents
     need = {"safety_level", "worry_score", "weight"}
     missing = need - set(responses.columns)
     if missing:
         raise SchemaError(
             f"survey_indicators: responses lack {sorted(missing)}; read them with survey.read_survey.")
     if by == "district_code":
-        if "district_code" not in responses.columns:
-            raise SchemaError("survey_indicators(by='district_code') needs a district_code column.")
-        key = responses["district_code"].astype("string").fillna("").to_numpy(dtype=object)
-        sel = key != ""
-        t = _group_values(responses.loc[sel], key[sel], include_never_out=include_never_out,
-                          weighted=weighted)
-        t.index = pd.Index(t.index.astype(str), dtype="string", name="district_code")
-        if districts is not None:
-            idx = pd.Index(districts.index.astype(str), dtype="string", name="district_code")
-            unknown = sorted(set(t.index) - set(idx))
-            t = t.reindex(idx.union(t.index, sort=False) if unknown else idx)
-            for c in ("n", "n_safety", "n_worry"):
-                t[c] = t[c].fillna(0).astype("int64")
-            t.attrs["unknown_districts"] = unknown
-        out = _suppress(t, min_n)
-        if districts is not None and isinstance(districts, gpd.GeoDataFrame):
-            geo = districts.geometry.copy()
-            geo.index = pd.Index(districts.index.astype(str), dtype="string")
-            return gpd.GeoDataFrame(out, geometry=geo.reindex(out.index).values, crs=districts.crs)
-        return out
+        return _district_indicators(responses, districts, min_n=st.min_respondents,
+                                    include_never_out=include_never_out, weighted=weighted)
     if by != "cell":
         raise InputError(f"by must be 'district_code' or 'cell'; got {by!r}.")
     res = st.resolution if resolution is None else resolution
+    return _cell_indicators(responses, res, min_n=st.min_respondents, include_never_out=include_never_out,
+                            weighted=weighted, roll_up=roll_up,
+                            min_resolution=(res - 2) if min_resolution is None else min_resolution)
+
+
+def _district_indicators(responses: pd.DataFrame, districts: pd.DataFrame | None, *, min_n: int,
+                         include_never_out: bool, weighted: bool) -> pd.DataFrame:
+    """Indicators per district code (every district of ``districts`` listed, geometry attached)."""
+    if "district_code" not in responses.columns:
+        raise SchemaError("survey_indicators(by='district_code') needs a district_code column.")
+    key = responses["district_code"].astype("string").fillna("").to_numpy(dtype=object)
+    sel = key != ""
+    t = _group_values(responses.loc[sel], key[sel], include_never_out=include_never_out,
+                      weighted=weighted)
+    t.index = pd.Index(t.index.astype(str), dtype="string", name="district_code")
+    if districts is not None:
+        idx = pd.Index(districts.index.astype(str), dtype="string", name="district_code")
+        unknown = sorted(set(t.index) - set(idx))
+        t = t.reindex(idx.union(t.index, sort=False) if unknown else idx)
+        for c in ("n", "n_safety", "n_worry"):
+            t[c] = t[c].fillna(0).astype("int64")
+        t.attrs["unknown_districts"] = unknown
+    out = _suppress(t, min_n)
+    if districts is not None and isinstance(districts, gpd.GeoDataFrame):
+        geo = districts.geometry.copy()
+        geo.index = pd.Index(districts.index.astype(str), dtype="string")
+        return gpd.GeoDataFrame(out, geometry=geo.reindex(out.index).values, crs=districts.crs)
+    return out
+
+
+def _cell_indicators(responses: pd.DataFrame, res: int, *, min_n: int, include_never_out: bool,
+                     weighted: bool, roll_up: bool, min_resolution: int) -> gpd.GeoDataFrame:
+    """Indicators per H3 cell; with ``roll_up``, small cells pooled in their parents."""
     cells = grid.incident_cells(responses, res)
     sel = cells != 0
     pool = responses.loc[sel]
     cells = cells[sel]
-    low = (res - 2) if min_resolution is None else min_resolution
     parts: list[pd.DataFrame] = []
     r = res
     while True:
         t = _group_values(pool, cells, include_never_out=include_never_out, weighted=weighted)
         t["resolution"] = r
         small = t["n"] < min_n
-        if not roll_up or r <= max(low, 0) or not small.any():
+        if not roll_up or r <= max(min_resolution, 0) or not small.any():
             parts.append(t)
             break
         parts.append(t.loc[~small])
@@ -518,6 +531,43 @@ def pins_to_cells(
 # ---------------------------------------------------------------------------
 # perceived vs reported
 # ---------------------------------------------------------------------------
+def _population(population: pd.Series | str | None, reported: pd.DataFrame,
+                indicators: pd.DataFrame) -> pd.Series | None:
+    """The population Series: given, or a column of ``reported`` or ``indicators``."""
+    if isinstance(population, pd.Series):
+        return population
+    if isinstance(population, str):
+        if population in reported.columns:
+            return reported[population]
+        if population in indicators.columns:
+            return indicators[population]
+    return None
+
+
+def _reported_rate(counts: npt.NDArray[np.float64], idx: pd.Index, pop: pd.Series | None,
+                   per: float) -> tuple[npt.NDArray[np.float64], str]:
+    """(rate, unit): per ``per`` inhabitants, else per km² of an H3 cell, else the count."""
+    if pop is not None:
+        p = pd.to_numeric(pop, errors="coerce").groupby(level=0).first().reindex(idx).to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(p > 0, counts / p * per, np.nan), f"per {per:g} inhabitants"
+    if idx.dtype == np.uint64:
+        return counts / (grid.cell_area_m2(idx.to_numpy(dtype=np.uint64)) / 1e6), "per km²"
+    return counts.astype("float64"), "count"
+
+
+def _standardised(v: npt.NDArray[np.float64], both: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+    """(v − mean) / sample s.d. over the units in ``both`` (0 when constant); NaN elsewhere."""
+    o = np.full(v.shape, np.nan)
+    if both.sum() >= 2:
+        sd = v[both].std(ddof=1)
+        if sd > 0:
+            o[both] = (v[both] - v[both].mean()) / sd
+        else:
+            o[both] = 0.0
+    return o
+
+
 def perceived_vs_reported(
     indicators: pd.DataFrame,
     reported: pd.DataFrame | pd.Series,
@@ -571,30 +621,12 @@ def perceived_vs_reported(
         raise SchemaError(f"perceived_vs_reported: reported lacks {count!r}; columns are {list(rep.columns)}.")
     idx = indicators.index
     counts = pd.to_numeric(rep[count], errors="coerce").groupby(level=0).sum().reindex(idx)
-    pop: pd.Series | None = None
-    if isinstance(population, pd.Series):
-        pop = population
-    elif isinstance(population, str):
-        if population in rep.columns:
-            pop = rep[population]
-        elif population in indicators.columns:
-            pop = indicators[population]
     out = pd.DataFrame(index=idx)
     out[perceived] = pd.to_numeric(indicators[perceived], errors="coerce")
     out["reported_count"] = counts.fillna(0).to_numpy()
-    if pop is not None:
-        p = pd.to_numeric(pop, errors="coerce").groupby(level=0).first().reindex(idx).to_numpy()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rate = np.where(p > 0, out["reported_count"].to_numpy() / p * per, np.nan)
-        out["reported_rate"] = rate
-        out.attrs["rate_unit"] = f"per {per:g} inhabitants"
-    elif idx.dtype == np.uint64:
-        area_km2 = grid.cell_area_m2(idx.to_numpy(dtype=np.uint64)) / 1e6
-        out["reported_rate"] = out["reported_count"].to_numpy() / area_km2
-        out.attrs["rate_unit"] = "per km²"
-    else:
-        out["reported_rate"] = out["reported_count"].astype("float64")
-        out.attrs["rate_unit"] = "count"
+    rate, out.attrs["rate_unit"] = _reported_rate(out["reported_count"].to_numpy(), idx,
+                                                  _population(population, rep, indicators), per)
+    out["reported_rate"] = rate
     x = out[perceived].to_numpy(dtype="float64")
     y = out["reported_rate"].to_numpy(dtype="float64")
     if log:
@@ -603,19 +635,8 @@ def perceived_vs_reported(
     both = np.isfinite(x) & np.isfinite(y)
     if "suppressed" in indicators.columns:
         both &= ~indicators["suppressed"].fillna(True).to_numpy(dtype=bool)
-
-    def z(v: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        o = np.full(v.shape, np.nan)
-        if both.sum() >= 2:
-            sd = v[both].std(ddof=1)
-            if sd > 0:
-                o[both] = (v[both] - v[both].mean()) / sd
-            else:
-                o[both] = 0.0
-        return o
-
-    out["z_perceived"] = z(x)
-    out["z_reported"] = z(y)
+    out["z_perceived"] = _standardised(x, both)
+    out["z_reported"] = _standardised(y, both)
     d = out["z_perceived"].to_numpy() - out["z_reported"].to_numpy()
     out["std_diff"] = d
     pat = np.where(d >= threshold, "feels_unsafe_few_reports",
