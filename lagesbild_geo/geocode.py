@@ -1113,6 +1113,45 @@ def geocode(
     settings = settings or Settings()
     if not isinstance(gazetteer, Gazetteer):
         gazetteer = Gazetteer.from_file(gazetteer, settings=settings)
+    matcher = _matcher(incidents, gazetteer, allow=allow, min_score=min_score, max_gap_m=max_gap_m,
+                       districts=districts, text_column=text_column)
+    codes, triples = _distinct_texts(incidents, text_column, postcode_column, town_column)
+    hits = [matcher.resolve(t, pc, tw) for t, pc, tw in triples]
+    if online is not None and "online" in allow:
+        _online(hits, [", ".join(x for x in (t, f"{pc} {tw}".strip()) if x) for t, pc, tw in triples],
+                online)
+    out, cand, note = _with_hits(incidents, hits, np.where(codes < 0, len(hits), codes))
+    placed_mask = (out["geocode_match"].fillna("") != "").to_numpy(dtype=bool)
+    placed = out.loc[placed_mask].copy()
+    placed["cell"] = _address_cells(placed, settings.resolution)
+    rejected = _rejected(incidents.loc[~placed_mask], cand[~placed_mask], note[~placed_mask], text_column,
+                         np.flatnonzero(~placed_mask) + 1)
+    report = _geocode_report(out, placed, note, unique_texts=len(hits), min_score=min_score, gazetteer=gazetteer)
+    return GeocodeResult(placed=placed, rejected=rejected, report=report)
+
+
+def _geocode_report(out: pd.DataFrame, placed: pd.DataFrame, note: np.ndarray, *, unique_texts: int,
+                    min_score: float, gazetteer: Gazetteer) -> dict[str, Any]:
+    tier = out["geocode_match"].fillna("").to_numpy(dtype=object)
+    n_rows = len(out)
+    return {
+        "rows": n_rows,
+        "placed": len(placed),
+        "rejected": n_rows - len(placed),
+        "geocoded_by_tier": {t: int((tier == t).sum()) for t in TIERS if (tier == t).any()},
+        "match_rate": float(len(placed) / n_rows) if n_rows else 1.0,
+        "fuzzy": int(placed["geocode_fuzzy"].sum()),
+        "ambiguous": int(pd.Series(note, dtype="string").str.startswith("ambiguous").fillna(False).sum()),
+        "by_precision": {k: int(v) for k, v in placed["precision"].value_counts().items()},
+        "unique_texts": unique_texts,
+        "min_score": float(min_score),
+        "gazetteer": repr(gazetteer),
+    }
+
+
+def _matcher(incidents: pd.DataFrame, gazetteer: Gazetteer, *, allow: Sequence[str], min_score: float,
+             max_gap_m: float, districts: gpd.GeoDataFrame | None, text_column: str) -> _Matcher:
+    """The matcher for these options, after checking them."""
     bad = sorted(set(allow) - set(_ALLOWED))
     if bad:
         raise GeocodeError(f"allow= has unknown tier(s) {bad}; use some of {list(_ALLOWED)}.")
@@ -1125,40 +1164,39 @@ def geocode(
     dpts = _district_points(districts) if districts is not None else gazetteer._districts
     if "area" not in allow_set:
         dpts = None
-    matcher = _Matcher(gazetteer, min_score=min_score, allow=allow_set, max_gap_m=max_gap_m,
-                       districts=dpts)
+    return _Matcher(gazetteer, min_score=min_score, allow=allow_set, max_gap_m=max_gap_m, districts=dpts)
 
+
+def _distinct_texts(incidents: pd.DataFrame, text_column: str, postcode_column: str | None,
+                    town_column: str | None) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
+    """(code per row, -1 for a missing text; the distinct (text, postcode, town) triples)."""
     text = incidents[text_column].astype("string")
     context = _context_columns(incidents, text_column, postcode_column, town_column)
-    if context:
-        # Distinct (text, postcode, town) triples; a missing text stays missing.
-        key = text
-        for c in context.values():
-            key = key + "\x1f" + incidents[c].astype("string").fillna("")
-        codes, uniques = pd.factorize(key, sort=False)
-        parts = [str(u).split("\x1f") for u in np.asarray(uniques, dtype=object)]
-        order = list(context)
-        triples = [(pp[0], pp[1 + order.index("postcode")] if "postcode" in context else "",
-                    pp[1 + order.index("town")] if "town" in context else "") for pp in parts]
-    else:
+    if not context:
         codes, uniques = pd.factorize(text, sort=False)
-        triples = [(str(u), "", "") for u in np.asarray(uniques, dtype=object)]
-    hits = [matcher.resolve(t, pc, tw) for t, pc, tw in triples]
-    if online is not None and "online" in allow_set:
-        _online(hits, [", ".join(x for x in (t, f"{pc} {tw}".strip()) if x) for t, pc, tw in triples],
-                online)
-    nu = len(hits)
-    tier_u = np.array([h.tier for h in hits] + [""], dtype=object)
+        return codes, [(str(u), "", "") for u in np.asarray(uniques, dtype=object)]
+    # Distinct (text, postcode, town) triples; a missing text stays missing.
+    key = text
+    for c in context.values():
+        key = key + "\x1f" + incidents[c].astype("string").fillna("")
+    codes, uniques = pd.factorize(key, sort=False)
+    parts = [str(u).split("\x1f") for u in np.asarray(uniques, dtype=object)]
+    order = list(context)
+    return codes, [(pp[0], pp[1 + order.index("postcode")] if "postcode" in context else "",
+                    pp[1 + order.index("town")] if "town" in context else "") for pp in parts]
+
+
+def _with_hits(incidents: pd.DataFrame, hits: list[_Hit],
+               codes: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """A copy of the rows with each one's hit (``codes``: its hit, ``len(hits)`` for none), and
+    the refused candidates and notes per row."""
     e_u = np.array([h.e for h in hits] + [np.nan], dtype="float64")
     n_u = np.array([h.n for h in hits] + [np.nan], dtype="float64")
     lon_u, lat_u = _crs.to_wgs84(e_u, n_u, _crs.SWEREF99TM)
-    codes = np.where(codes < 0, nu, codes)  # missing text → the empty slot
 
     def per_row(values: list[Any], dtype: str) -> np.ndarray:
         return np.asarray([*values, _empty(dtype)], dtype=dtype)[codes]
 
-    tier = tier_u[codes]
-    placed_mask = tier != ""
     out = incidents.copy()
     out["easting"] = e_u[codes]
     out["northing"] = n_u[codes]
@@ -1166,44 +1204,23 @@ def geocode(
     out["lon"] = lon_u[codes]
     prec_u = [h.precision or TIERS.get(h.tier, "pending") if h.tier else "pending" for h in hits]
     out["precision"] = pd.array(per_row(prec_u, "object"), dtype="string")
-    out["geocode_match"] = pd.array(tier, dtype="string")
+    out["geocode_match"] = pd.array(np.array([h.tier for h in hits] + [""], dtype=object)[codes], dtype="string")
     out["geocode_score"] = per_row([h.score for h in hits], "float64")
     out["geocode_fuzzy"] = per_row([h.fuzzy for h in hits], "bool")
     out["geocode_label"] = pd.array(per_row([h.label for h in hits], "object"), dtype="string")
     out["geocode_street"] = pd.array(per_row([h.street for h in hits], "object"), dtype="string")
     out["geocode_postort"] = pd.array(per_row([h.postort for h in hits], "object"), dtype="string")
-    cand = per_row([h.candidate for h in hits], "object")
-    note = per_row([h.note for h in hits], "object")
+    return out, per_row([h.candidate for h in hits], "object"), per_row([h.note for h in hits], "object")
 
-    placed = out.loc[placed_mask].copy()
+
+def _address_cells(placed: pd.DataFrame, resolution: int) -> np.ndarray:
+    """H3 cells of the rows placed at an address (0 for place and area rows: not on the grid)."""
     is_point = (placed["precision"] == "address").to_numpy(dtype=bool)
     cells = np.zeros(len(placed), dtype=np.uint64)
     if is_point.any():
         cells[is_point] = points_to_cells(placed["lat"].to_numpy()[is_point],
-                                          placed["lon"].to_numpy()[is_point], settings.resolution)
-    placed["cell"] = cells
-
-    rej_src = incidents.loc[~placed_mask]
-    rejected = _rejected(rej_src, cand[~placed_mask], note[~placed_mask], text_column,
-                         np.flatnonzero(~placed_mask) + 1)
-
-    by_tier = {t: int((tier == t).sum()) for t in TIERS if (tier == t).any()}
-    n_rows = len(incidents)
-    note_s = pd.Series(note, dtype="string")
-    report = {
-        "rows": n_rows,
-        "placed": int(placed_mask.sum()),
-        "rejected": int((~placed_mask).sum()),
-        "geocoded_by_tier": by_tier,
-        "match_rate": float(placed_mask.sum() / n_rows) if n_rows else 1.0,
-        "fuzzy": int(placed["geocode_fuzzy"].sum()),
-        "ambiguous": int(note_s.str.startswith("ambiguous").fillna(False).sum()),
-        "by_precision": {k: int(v) for k, v in placed["precision"].value_counts().items()},
-        "unique_texts": nu,
-        "min_score": float(min_score),
-        "gazetteer": repr(gazetteer),
-    }
-    return GeocodeResult(placed=placed, rejected=rejected, report=report)
+                                          placed["lon"].to_numpy()[is_point], resolution)
+    return cells
 
 
 def _context_columns(incidents: pd.DataFrame, text_column: str, postcode_column: str | None,
