@@ -903,17 +903,10 @@ def place_events(
     if "district_name" not in districts.columns:
         raise InputError("place_events: districts need a 'district_name' column (use read_districts()).")
     out = incidents.copy(deep=False)
-    n = len(out)
     prec = out["precision"].astype("string").fillna("").to_numpy(dtype=object) if "precision" in out else \
-        np.full(n, "", dtype=object)
+        np.full(len(out), "", dtype=object)
     todo = np.flatnonzero(prec == "kommun")
-    place_district = np.full(n, None, dtype=object)
-    place_districts = np.full(n, None, dtype=object)
-    place_name = np.full(n, None, dtype=object)
-    new_prec = prec.copy()
-    codes = np.asarray(districts.index.astype(str), dtype=object)
-    counts = {"looked_at": int(todo.size), "district": 0, "stadsdel": 0, "kommun": int(todo.size),
-              "ambiguous": 0}
+    resolved = None
     if todo.size and len(districts):
         idx = _place_index(districts, list(places), points, kommun, min_share)
         text = pd.Series("", index=pd.RangeIndex(todo.size), dtype="string")
@@ -921,22 +914,37 @@ def place_events(
             text = text + " . " + out[c].iloc[todo].astype("string").fillna("").reset_index(drop=True)
         found = extract_places(text, idx.keys, max_words=idx.max_words)
         if len(found):
-            r = _resolve_places(found, idx, codes)
-            new_prec[todo[r.district_rows]] = "district"
-            place_district[todo[r.district_rows]] = codes[r.districts]
-            new_prec[todo[r.stadsdel_rows]] = "stadsdel"
-            place_districts[todo[r.stadsdel_rows]] = r.stadsdel_codes
-            place_name[todo[r.named_rows]] = r.names
-            counts.update(district=int(r.district_rows.size), stadsdel=int(r.stadsdel_rows.size),
-                          kommun=int(todo.size) - int(r.district_rows.size) - int(r.stadsdel_rows.size),
-                          ambiguous=r.ambiguous)
-    out["precision"] = pd.array(new_prec, dtype="string")
-    out["place_district"] = pd.array(place_district, dtype="string")
-    out["place_districts"] = pd.array(place_districts, dtype="string")
-    out["place_name"] = pd.array(place_name, dtype="string")
+            resolved = _resolve_places(found, idx, np.asarray(districts.index.astype(str), dtype=object))
+    columns, counts = _placement_columns(prec, todo, resolved)
+    for c, values in columns.items():
+        out[c] = pd.array(values, dtype="string")
     out.attrs = dict(incidents.attrs)
     out.attrs["placement"] = counts
     return out
+
+
+def _placement_columns(prec: npt.NDArray[np.object_], todo: npt.NDArray[np.int64],
+                       r: _Resolved | None) -> tuple[dict[str, npt.NDArray[np.object_]], dict[str, int]]:
+    """``precision``, ``place_district``, ``place_districts`` and ``place_name`` of every row,
+    and the counts per level (``todo``: the kommun-level rows looked at)."""
+    n = len(prec)
+    new_prec = prec.copy()
+    place_district = np.full(n, None, dtype=object)
+    place_districts = np.full(n, None, dtype=object)
+    place_name = np.full(n, None, dtype=object)
+    counts = {"looked_at": int(todo.size), "district": 0, "stadsdel": 0, "kommun": int(todo.size),
+              "ambiguous": 0}
+    if r is not None:
+        new_prec[todo[r.district_rows]] = "district"
+        place_district[todo[r.district_rows]] = r.district_codes
+        new_prec[todo[r.stadsdel_rows]] = "stadsdel"
+        place_districts[todo[r.stadsdel_rows]] = r.stadsdel_codes
+        place_name[todo[r.named_rows]] = r.names
+        counts.update(district=int(r.district_rows.size), stadsdel=int(r.stadsdel_rows.size),
+                      kommun=int(todo.size) - int(r.district_rows.size) - int(r.stadsdel_rows.size),
+                      ambiguous=r.ambiguous)
+    return {"precision": new_prec, "place_district": place_district, "place_districts": place_districts,
+            "place_name": place_name}, counts
 
 
 @dataclass(frozen=True)
@@ -944,7 +952,7 @@ class _Resolved:
     """Where the texts' places put their rows (row = position among the rows looked at)."""
 
     district_rows: npt.NDArray[np.int64]
-    districts: npt.NDArray[np.int64]  # the district (position in the layer) of each
+    district_codes: npt.NDArray[np.object_]  # the district of each
     stadsdel_rows: npt.NDArray[np.int64]
     stadsdel_codes: npt.NDArray[np.object_]  # the districts their places share, ";"-joined
     named_rows: npt.NDArray[np.int64]
@@ -977,7 +985,7 @@ def _resolve_places(found: pd.DataFrame, idx: _PlaceIndex, codes: npt.NDArray[np
     sd = sh.assign(code=codes[sh["d"].to_numpy(dtype=np.int64)]).groupby("row")["code"].agg(";".join)
     names_per_row = (found.assign(name=[idx.names[p] for p in pid])
                      .drop_duplicates(["row", "name"]).groupby("row")["name"].agg("; ".join))
-    return _Resolved(district_rows=placed_rows, districts=placed["d"].to_numpy(dtype=np.int64),
+    return _Resolved(district_rows=placed_rows, district_codes=codes[placed["d"].to_numpy(dtype=np.int64)],
                      stadsdel_rows=sd.index.to_numpy(dtype=np.int64), stadsdel_codes=sd.to_numpy(dtype=object),
                      named_rows=names_per_row.index.to_numpy(dtype=np.int64),
                      names=names_per_row.to_numpy(dtype=object), ambiguous=int(rest.sum()) - len(sd))
