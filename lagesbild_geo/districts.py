@@ -158,7 +158,19 @@ def _parse_numbers(values: pd.Series) -> pd.Series:
     return pd.to_numeric(text, errors="coerce").astype("float64")
 
 
-def _guess_crs(geoms: npt.NDArray[Any], source: str) -> tuple[CRS, bool]:
+def guess_layer_crs(geoms: npt.NDArray[Any], source: str) -> tuple[CRS, bool]:
+    """The CRS of a layer that declares none, recognised from its coordinates: ``(crs, True)``.
+
+    WGS84 when every coordinate is in degrees; else SWEREF 99 TM, RT90 or the one SWEREF 99
+    local zone that fits (:func:`lagesbild_geo.crs.detect_crs`). :class:`CRSError` naming
+    ``source`` and the fix when none fits. Used for district and boundary layers.
+
+    Examples
+    --------
+    >>> crs, guessed = guess_layer_crs(np.array([shapely.box(660000, 6580000, 661000, 6581000)]), "a.shp")
+    >>> crs.to_epsg(), guessed
+    (3006, True)
+    """
     minx, miny, maxx, maxy = shapely.total_bounds(geoms)
     if minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90:
         return CRS.from_epsg(4326), True
@@ -187,7 +199,7 @@ def _guess_crs(geoms: npt.NDArray[Any], source: str) -> tuple[CRS, bool]:
 _SWEDEN_BOX = (9.0, 54.0, 25.5, 70.5)
 
 
-def _check_declared_crs(geoms: npt.NDArray[Any], crs: CRS, source: str, *, given: bool) -> None:
+def check_declared_crs(geoms: npt.NDArray[Any], crs: CRS, source: str, *, given: bool) -> None:
     """Refuse a declared CRS that contradicts the coordinate values.
 
     A GeoJSON that says EPSG:3006 but holds lon/lat degrees would put every district in
@@ -417,11 +429,11 @@ def _layer_crs(geoms: npt.NDArray[Any], declared: Any, given: Any, label: str, r
             raise CRSError(f"District layer {label}: {exc}") from None
         guessed = False
     elif declared is None:
-        crs, guessed = _guess_crs(geoms, label)
+        crs, guessed = guess_layer_crs(geoms, label)
     else:
         crs, guessed = CRS.from_user_input(declared), False
     if not guessed:
-        _check_declared_crs(geoms, crs, label, given=given is not None)
+        check_declared_crs(geoms, crs, label, given=given is not None)
     report["crs_detected"] = crs.to_string()
     report["crs_guessed"] = guessed
     if guessed:
@@ -570,7 +582,7 @@ def _read_layer(source: str | Path | gpd.GeoDataFrame, layer: str | int | None,
         ) from None
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise InputError(f"District file {path} has no geometry; expected polygons of districts.")
-    if _degrees_declared_but_metres(gdf):
+    if degrees_declared_but_metres(gdf):
         # a GeoJSON in SWEREF 99 TM without a "crs" member is read as WGS84 by GDAL
         notes.append("the file says WGS84 (GeoJSON's default) but its coordinates are metres; "
                      "the CRS is recognised from the values instead")
@@ -578,7 +590,7 @@ def _read_layer(source: str | Path | gpd.GeoDataFrame, layer: str | int | None,
     return str(path), gdf
 
 
-def _degrees_declared_but_metres(gdf: gpd.GeoDataFrame) -> bool:
+def degrees_declared_but_metres(gdf: gpd.GeoDataFrame) -> bool:
     """A layer whose CRS says degrees (WGS84) while its coordinates are far outside ±180/±90."""
     if gdf.crs is None or not len(gdf):
         return False

@@ -1018,16 +1018,16 @@ def _read_boundary(path: str | Path, kommun_name: str | None, kommun_code: str |
     if not types & {"Polygon", "MultiPolygon"}:
         raise InputError(f"Boundary file {p.name} has no polygons (geometry types: {sorted(types)}); "
                          "expected the kommun polygon.")
-    from .districts import _check_declared_crs, _degrees_declared_but_metres, _guess_crs
+    from .districts import check_declared_crs, degrees_declared_but_metres, guess_layer_crs
 
-    if g.crs is None or _degrees_declared_but_metres(g):
+    if g.crs is None or degrees_declared_but_metres(g):
         # no CRS (a shapefile without .prj) or a GeoJSON in metres read as WGS84: from the values
-        crs, _ = _guess_crs(np.asarray(g.geometry.values, dtype=object), f"(boundary) {p.name}")
+        crs, _ = guess_layer_crs(np.asarray(g.geometry.values, dtype=object), f"(boundary) {p.name}")
         notes.append(f"Boundary: {p.name} has no usable CRS; {crs.to_string()} was recognised from "
                      "its coordinates (set the CRS on the file to be sure).")
         g = g.set_crs(crs, allow_override=True)
     else:  # a declared CRS that contradicts the values is refused (both named, with the fix)
-        _check_declared_crs(np.asarray(g.geometry.values, dtype=object), CRS.from_user_input(g.crs),
+        check_declared_crs(np.asarray(g.geometry.values, dtype=object), CRS.from_user_input(g.crs),
                             f"(boundary) {p.name}", given=False)
     check_vertices(np.asarray(g.geometry.values, dtype=object), name=f"Boundary file {p.name}",
                    limits=limits)
