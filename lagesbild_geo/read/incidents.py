@@ -38,7 +38,7 @@ from ..schema import INCIDENT_COLUMNS, map_categories
 from ..settings import Settings
 from .result import REASONS, ReadResult, empty_rejected, make_rejected, with_counts
 from .tables import SourceLike, read_table
-from .values import as_text_array, parse_numbers, parse_times
+from .values import as_text_array, as_text_chunks, parse_numbers, parse_times
 
 __all__ = ["REASONS", "ReadResult", "make_rejected", "read_incidents"]
 
@@ -317,18 +317,19 @@ def _categories(raw: _Raw, roles: dict[str, str], police: polisen.PoliceColumns 
         return _Categories(_repeat_text(["ovrigt"], np.zeros(raw.n, dtype=np.int8)),
                            pd.Series(pd.NA, index=raw.data.index, dtype="string"),
                            pd.Series(np.zeros(raw.n, dtype=bool)))
-    # map the few distinct labels, then spread them in Arrow
-    column = raw.data[roles["category"]]
-    enc = pc.dictionary_encode(as_text_array(column))
-    raw_labels = enc.dictionary.to_pylist()
-    labels = [None if v is None or not v.strip() else v.strip() for v in raw_labels]
+    # map the few distinct labels, then spread them in Arrow (on the column's own chunks)
+    column = as_text_chunks(raw.data[roles["category"]])
+    distinct = pc.unique(column).drop_null()
+    raw_labels = distinct.to_pylist()
+    labels = [None if not v.strip() else v.strip() for v in raw_labels]
     labels.append(None)
-    codes = np.asarray(pc.fill_null(enc.indices, len(labels) - 1).to_numpy(zero_copy_only=False))
+    codes = np.asarray(pc.fill_null(pc.index_in(column, value_set=distinct), len(labels) - 1)
+                       .to_numpy(zero_copy_only=False))
     cat_u, unk_u = map_categories(pd.Series(labels, dtype="string"), category_map)
     category = _repeat_text([str(c) for c in cat_u], codes)
     unknown = pd.Series(unk_u.to_numpy(dtype=bool)[codes])
     if all(v == lab for v, lab in zip(raw_labels, labels, strict=False)):
-        cat_raw = _str_series(as_text_array(column))  # as given: no copy
+        cat_raw = _str_series(column)  # as given: no copy
     else:
         cat_raw = _str_series(pc.take(pa.array(labels, type=pa.string()), pa.array(codes)))
     return _Categories(category, cat_raw, unknown)

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["as_text_array", "parse_numbers", "parse_times"]
+__all__ = ["as_text_array", "as_text_chunks", "parse_numbers", "parse_times"]
 
 # --------------------------------------------------------------------------- numbers
 
@@ -116,8 +116,14 @@ def _field(struct: pa.Array, name: str) -> np.ndarray:
     return np.asarray(pc.fill_null(pc.cast(f, pa.int64()), -1).to_numpy(zero_copy_only=False))
 
 
-def _text_chunks(s: pd.Series) -> pa.Array | pa.ChunkedArray:
-    """A pandas column as Arrow ``string`` (chunked as stored: no copy of an Arrow-backed column)."""
+def as_text_chunks(s: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A pandas column as Arrow ``string``, chunked as stored: no copy of an Arrow-backed column.
+
+    Examples
+    --------
+    >>> as_text_chunks(pd.Series(["a", None], dtype="str")).to_pylist()
+    ['a', None]
+    """
     arr = pa.array(s, from_pandas=True) if s.dtype == "str" else pa.array(
         s.astype("str"), from_pandas=True)
     if not pa.types.is_string(arr.type):
@@ -133,7 +139,7 @@ def as_text_array(s: pd.Series) -> pa.Array:
     >>> as_text_array(pd.Series(["a", None, 3], dtype=object)).to_pylist()
     ['a', None, '3']
     """
-    arr = _text_chunks(s)
+    arr = as_text_chunks(s)
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
@@ -216,7 +222,7 @@ def parse_times(
     utc = np.full(n, _NAT, dtype=np.int64)
     status = np.zeros(n, dtype=np.int8)
     counts = {"dst_ambiguous": 0, "dst_nonexistent": 0, "excel_serial": 0, "date_only": 0}
-    naive, done, clock = _parse_fixed_width(_text_chunks(date), None if time is None else _text_chunks(time))
+    naive, done, clock = _parse_fixed_width(as_text_chunks(date), None if time is None else as_text_chunks(time))
     if done.all():  # the usual export: no other parser needed
         utc[:] = _localize(naive, tz, counts)
         counts["date_only"] += int((~clock).sum())
