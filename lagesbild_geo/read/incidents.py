@@ -315,7 +315,7 @@ def _categories(raw: _Raw, roles: dict[str, str], police: polisen.PoliceColumns 
     if "category" not in roles:
         raw.warnings.append(f"{raw.name}: no category column found; every row is 'ovrigt'.")
         return _Categories(_repeat_text(["ovrigt"], np.zeros(raw.n, dtype=np.int8)),
-                           pd.Series(pd.NA, index=raw.data.index, dtype="string"),
+                           _str_series(pa.nulls(raw.n, pa.string())),
                            pd.Series(np.zeros(raw.n, dtype=bool)))
     # map the few distinct labels, then spread them in Arrow (on the column's own chunks)
     column = as_text_chunks(raw.data[roles["category"]])
@@ -533,7 +533,7 @@ def _inside_boundary(lon: np.ndarray, lat: np.ndarray, mask: np.ndarray, boundar
 
 def _location_text(raw: _Raw, roles: dict[str, str]) -> pd.Series:
     """The address, else the place name (for geocoding); NA where neither."""
-    text = pd.Series(pd.NA, index=raw.data.index, dtype="string")
+    text = _str_series(pa.nulls(raw.n, pa.string()))
     if "address" in roles:
         text = _text(raw.data[roles["address"]])
     if "place" in roles:
