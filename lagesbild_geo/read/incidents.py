@@ -43,6 +43,9 @@ from .values import as_text_array, as_text_chunks, parse_numbers, parse_times
 __all__ = ["REASONS", "ReadResult", "make_rejected", "read_incidents"]
 
 _PRECISION_CODES = ("point", "area", "pending", "kommun", "lan")
+#: The Arrow type of text columns built here: what pandas keeps ``string`` columns in (a
+#: ``string`` array would be converted on the way, with new offsets).
+_TEXT = pa.large_string()
 _COORD_ROLES = (("x", "y"), ("easting", "northing"), ("lon", "lat"))
 
 
@@ -315,7 +318,7 @@ def _categories(raw: _Raw, roles: dict[str, str], police: polisen.PoliceColumns 
     if "category" not in roles:
         raw.warnings.append(f"{raw.name}: no category column found; every row is 'ovrigt'.")
         return _Categories(_repeat_text(["ovrigt"], np.zeros(raw.n, dtype=np.int8)),
-                           _str_series(pa.nulls(raw.n, pa.string())),
+                           _str_series(pa.nulls(raw.n, _TEXT)),
                            pd.Series(np.zeros(raw.n, dtype=bool)))
     # map the few distinct labels, then spread them in Arrow (on the column's own chunks)
     column = as_text_chunks(raw.data[roles["category"]])
@@ -331,7 +334,7 @@ def _categories(raw: _Raw, roles: dict[str, str], police: polisen.PoliceColumns 
     if all(v == lab for v, lab in zip(raw_labels, labels, strict=False)):
         cat_raw = _str_series(column)  # as given: no copy
     else:
-        cat_raw = _str_series(pc.take(pa.array(labels, type=pa.string()), pa.array(codes)))
+        cat_raw = _str_series(pc.take(pa.array(labels, type=_TEXT), pa.array(codes)))
     return _Categories(category, cat_raw, unknown)
 
 
@@ -533,7 +536,7 @@ def _inside_boundary(lon: np.ndarray, lat: np.ndarray, mask: np.ndarray, boundar
 
 def _location_text(raw: _Raw, roles: dict[str, str]) -> pd.Series:
     """The address, else the place name (for geocoding); NA where neither."""
-    text = _str_series(pa.nulls(raw.n, pa.string()))
+    text = _str_series(pa.nulls(raw.n, _TEXT))
     if "address" in roles:
         text = _text(raw.data[roles["address"]])
     if "place" in roles:
@@ -636,7 +639,7 @@ def _incident_ids(raw: _Raw, roles: dict[str, str]) -> pd.Series:
     """The id column as given, ``<source>:<row>`` where it is empty or missing."""
     if "id" not in roles:
         return _str_series(pc.binary_join_element_wise(
-            pa.scalar(f"{raw.name}:"), pc.cast(pa.array(raw.source_row), pa.string()), ""))
+            pa.scalar(f"{raw.name}:", _TEXT), pc.cast(pa.array(raw.source_row), _TEXT), pa.scalar("", _TEXT)))
     ids = raw.data[roles["id"]].astype("string")  # as given (no copy for text columns)
     no_id = ids.isna().to_numpy(dtype=bool)
     if no_id.any():
@@ -713,10 +716,10 @@ def _report(raw: _Raw, roles: dict[str, str], times: _Times, coords: _Coordinate
 # --------------------------------------------------------------------------- text columns in Arrow
 
 
-def _clean_pa(s: pd.Series) -> pa.Array:
+def _clean_pa(s: pd.Series) -> pa.Array | pa.ChunkedArray:
     """A column as trimmed Arrow text, null where empty."""
-    a = pc.utf8_trim_whitespace(as_text_array(s))
-    return pc.if_else(pc.equal(a, ""), pa.scalar(None, pa.string()), a)
+    a = pc.utf8_trim_whitespace(pc.cast(as_text_chunks(s), _TEXT))
+    return pc.if_else(pc.equal(a, ""), pa.scalar(None, _TEXT), a)
 
 
 def _has_text(s: pd.Series) -> np.ndarray:
@@ -738,17 +741,25 @@ def _text(s: pd.Series) -> pd.Series:
     return _str_series(_clean_pa(s))
 
 
+#: Rows per chunk of a column that holds one value everywhere (every chunk shares its buffers).
+_REPEAT_CHUNK = 65_536
+
+
 def _repeat_text(values: Sequence[str], codes: np.ndarray) -> pd.Series:
     """``values[codes]`` as a ``string`` Series, built in Arrow."""
     n = len(codes)
     if n and int(codes.min()) == int(codes.max()):
-        # one value everywhere (a file's source name, all-"point" precision): the
-        # Arrow buffers are a repeated byte string and an arithmetic offset column
+        # one value everywhere (a file's source name, all-"point" precision): one chunk of
+        # a repeated byte string and an arithmetic offset column, used for every part of
+        # the column (Arrow arrays are immutable, so the chunks may share their buffers)
         word = str(values[int(codes[0])]).encode("utf-8")
-        if len(word) * n < 2**31 - 1:
-            offsets = np.arange(0, (n + 1) * len(word), len(word) or 1, dtype=np.int32)[: n + 1]
+        m = min(n, _REPEAT_CHUNK)
+        if len(word) * m < 2**31 - 1:
+            offsets = np.arange(0, (m + 1) * len(word), len(word) or 1, dtype=np.int64)[: m + 1]
             if not word:
-                offsets = np.zeros(n + 1, dtype=np.int32)
-            arr = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(word * n))
-            return _str_series(arr)
-    return _str_series(pc.take(pa.array(list(values), type=pa.string()), pa.array(codes)))
+                offsets = np.zeros(m + 1, dtype=np.int64)
+            chunk = pa.LargeStringArray.from_buffers(m, pa.py_buffer(offsets), pa.py_buffer(word * m))
+            whole, rest = divmod(n, m)
+            return _str_series(pa.chunked_array([chunk] * whole + ([chunk.slice(0, rest)] if rest else []),
+                                                type=_TEXT))
+    return _str_series(pc.take(pa.array(list(values), type=_TEXT), pa.array(codes)))

@@ -346,7 +346,8 @@ def _arrow_csv(source: pa.NativeFile, generated: list[str], delimiter: str, quot
             newlines_in_values=quotes, ignore_empty_lines=False,
         ),
         convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(generated, pa.string()),
+            # large_string: what pandas keeps its text in (a string column would get new offsets)
+            column_types=dict.fromkeys(generated, pa.large_string()),
             strings_can_be_null=True, quoted_strings_can_be_null=True, null_values=[""],
         ),
     )
@@ -409,9 +410,10 @@ def _unclosed_quote(body: bytes, delimiter: str, names: list[str]) -> tuple[int 
 def _longest_bytes(col: pa.ChunkedArray) -> int:
     """The longest value of a string column in bytes (from its offsets: no pass over the text)."""
     longest = 0
+    width = np.int64 if pa.types.is_large_string(col.type) else np.int32
     for chunk in col.chunks:
         if len(chunk):
-            offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+            offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
             longest = max(longest, int(np.diff(offsets).max()))
     return longest
 
@@ -421,7 +423,7 @@ def _check_cells(table: pa.Table, names: list[str], source_row: np.ndarray, name
     """Refuse a cell longer than ``limits.max_cell_chars`` (vectorised per column)."""
     for j in range(table.num_columns):
         col = table.column(j)
-        if not pa.types.is_string(col.type) or col.null_count == len(col):
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)) or col.null_count == len(col):
             continue
         if _longest_bytes(col) <= limits.max_cell_chars:
             continue  # a character takes at least a byte: no cell can be too long

@@ -117,7 +117,8 @@ def _field(struct: pa.Array, name: str) -> np.ndarray:
 
 
 def as_text_chunks(s: pd.Series) -> pa.Array | pa.ChunkedArray:
-    """A pandas column as Arrow ``string``, chunked as stored: no copy of an Arrow-backed column.
+    """A pandas column as Arrow text (``string`` or ``large_string``), chunked as stored: no copy
+    of an Arrow-backed column.
 
     Examples
     --------
@@ -126,7 +127,7 @@ def as_text_chunks(s: pd.Series) -> pa.Array | pa.ChunkedArray:
     """
     arr = pa.array(s, from_pandas=True) if s.dtype == "str" else pa.array(
         s.astype("str"), from_pandas=True)
-    if not pa.types.is_string(arr.type):
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         arr = pc.cast(arr, pa.string())
     return arr
 
@@ -140,7 +141,9 @@ def as_text_array(s: pd.Series) -> pa.Array:
     ['a', None, '3']
     """
     arr = as_text_chunks(s)
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr if pa.types.is_string(arr.type) else pc.cast(arr, pa.string())
 
 
 #: Days of each month (February of a common year), and a 13th entry for out-of-range months.
