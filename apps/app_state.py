@@ -1454,14 +1454,15 @@ UPLOAD_TYPES: dict[str, tuple[str, list[str]]] = {
 @st.cache_data(max_entries=8, show_spinner="Läser filen …")
 def _read_incidents_cached(path: str, sha256: str, columns: tuple[tuple[str, str], ...],
                            gazetteer: str | None, gazetteer_sha: str | None) -> Any:
-    from lagesbild_geo.io import read_incidents
+    from lagesbild_geo.geocode import place_pending
+    from lagesbild_geo.read import read_incidents
 
-    return read_incidents(path, columns=dict(columns) or None, gazetteer=gazetteer,
-                          source_name=Path(path).name.split("_", 1)[-1])
+    result = read_incidents(path, columns=dict(columns) or None, source_name=Path(path).name.split("_", 1)[-1])
+    return place_pending(result, gazetteer) if gazetteer is not None else result
 
 
 def read_incident_file(src: Source, *, gazetteer: Source | None = None) -> Any:
-    """``io.read_incidents`` of one staged file (cached on content and column choices)."""
+    """``read.read_incidents`` (and ``geocode.place_pending``) of one staged file (cached on content and column choices)."""
     columns = tuple(sorted(column_choice(src).items()))
     return _read_incidents_cached(src.path, src.sha256, columns,
                                   gazetteer.path if gazetteer else None,
@@ -1470,7 +1471,7 @@ def read_incident_file(src: Source, *, gazetteer: Source | None = None) -> Any:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _table_preview(path: str, sha256: str) -> tuple[pd.DataFrame, list[str]]:
-    from lagesbild_geo.io import read_table
+    from lagesbild_geo.read import read_table
 
     raw, _ = read_table(path)
     frame = pd.DataFrame(raw.drop(columns="geometry", errors="ignore")) if "geometry" in raw else pd.DataFrame(raw)
@@ -1491,7 +1492,7 @@ def with_columns(src: Source, columns: dict[str, str]) -> Source:
 
 def ingest_tables(report: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(placed by precision, rejected by reason) from an ingest report, in Swedish."""
-    from lagesbild_geo.io import REASONS as _SV
+    from lagesbild_geo.read import REASONS as _SV
 
     prec = pd.DataFrame({"Placering": [PRECISION_SV.get(k, k) for k in report.get("by_precision", {})],
                          "Antal": list(report.get("by_precision", {}).values())})

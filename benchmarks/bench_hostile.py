@@ -25,7 +25,7 @@ import openpyxl
 import shapely
 
 from lagesbild_geo.districts import read_districts
-from lagesbild_geo.io import read_incidents
+from lagesbild_geo.read import read_incidents
 
 
 def _timed(fn: object, repeats: int = 3, clock: object = time.perf_counter) -> float:

@@ -45,9 +45,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lagesbild_geo import districts as _districts
 from lagesbild_geo import grid as _grid
-from lagesbild_geo import io as _io
 from lagesbild_geo.districts import assign_districts, read_districts
 from lagesbild_geo.pipeline import PipelineConfig, SourceConfig, build_lagesbild
+from lagesbild_geo.read import values as _values
 
 X0, X1, Y0, Y1 = 15.5, 18.5, 58.8, 60.2  # lon/lat box
 RAW_TYPES = np.array(["Misshandel", "Stöld", "Skadegörelse", "Inbrott i bostad", "Rån", "Narkotikabrott",
@@ -133,7 +133,7 @@ def cold() -> None:
         _grid._DISK_MEMO.clear()
     with _districts._LOCATORS_LOCK:
         _districts._LOCATORS.clear()
-    _io._tz_transitions.cache_clear()
+    _values._tz_transitions.cache_clear()
     gc.collect()
 
 

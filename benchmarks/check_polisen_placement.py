@@ -40,8 +40,8 @@ import shapely
 
 from lagesbild_geo import polisen
 from lagesbild_geo.districts import districts_in_kommun, read_districts
-from lagesbild_geo.io import read_incidents
 from lagesbild_geo.names import find_kommun, kommuner, name_key
+from lagesbild_geo.read import read_incidents
 
 _MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
            "oktober", "november", "december")

@@ -1,6 +1,6 @@
 """lagesbild_geo: a Swedish kommun's crime and trygghet lägesbild on a map.
 
-The modules are the API (``lagesbild_geo.io.read_incidents``,
+The modules are the API (``lagesbild_geo.read.read_incidents``,
 ``lagesbild_geo.grid.count_cells`` ...); see the README and ``docs/``.
 """
 

@@ -195,7 +195,7 @@ def find_columns(
     """Find the columns of several roles at once (role → column name).
 
     ``overrides`` (role → column name, e.g. the ``columns=`` argument of
-    :func:`lagesbild_geo.io.read_incidents`) win; a column named in an
+    :func:`lagesbild_geo.read.read_incidents`) win; a column named in an
     override must exist. A column is given to at most one role, in the order of
     ``roles`` (default: the order of ``aliases``).
 

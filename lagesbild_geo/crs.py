@@ -251,7 +251,8 @@ def detect_crs(
     if av.shape != bv.shape:
         raise CRSError(f"Coordinate columns {names[0]} and {names[1]} differ in length.")
     ok = np.isfinite(av) & np.isfinite(bv)
-    x, y, sw = orient_axes(av[ok], bv[ok])
+    every = bool(ok.all())  # the usual column: no copies of a million values
+    x, y, sw = orient_axes(av if every else av[ok], bv if every else bv[ok])
     n = int(ok.sum())
     swapped_rows = int(sw.sum())
     classes = _classify(x, y)

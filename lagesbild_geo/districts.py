@@ -20,7 +20,6 @@ import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,13 +31,14 @@ import shapely
 from pyproj import CRS
 from scipy import ndimage
 
-from . import _geometry
-from .crs import detect_crs as _detect_crs
-from .crs import to_wgs84 as _to_wgs84
+from . import _geometry, grid
+from .crs import detect_crs, normalise_crs, to_wgs84
 from .errors import CRSError, InputError, SchemaError
 from .hotspots import change
 from .limits import Limits, check_vertices
 from .names import is_lan_name, kommun_keys, loose_key, name_key
+from .period import Period, in_period, parse_period
+from .read.tables import read_table
 from .schema import CATEGORIES, CATEGORY_LABELS, fold
 
 __all__ = [
@@ -117,123 +117,6 @@ _CODE_PATTERNS: dict[str, re.Pattern[str]] = {
 _CODE_EXAMPLES = {"deso": "0180C1090", "regso": "0180R009", "kommun": "0180"}
 
 
-# ----------------------------------------------------------------------------------------
-# Periods
-# ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Period:
-    """A half-open time interval ``[start, end)`` in Europe/Stockholm with a label.
-
-    Build one with :func:`parse_period`.
-    """
-
-    start: pd.Timestamp
-    end: pd.Timestamp
-    label: str
-    kind: str = "custom"
-
-    @property
-    def days(self) -> float:
-        """Length in calendar days (a DST change does not make a day shorter)."""
-        return float((self.end.tz_localize(None) - self.start.tz_localize(None)) / pd.Timedelta(days=1))
-
-    def previous(self) -> Period:
-        """The period of the same kind and length just before this one.
-
-        Examples
-        --------
-        >>> parse_period("2025").previous().label
-        '2024'
-        >>> parse_period("2025-Q1").previous().label
-        '2024-Q4'
-        """
-        if self.kind == "year":
-            return parse_period(str(self.start.year - 1), tz=str(self.start.tz))
-        if self.kind == "quarter":
-            start = self.start - pd.DateOffset(months=3)
-            return parse_period(f"{start.year}-Q{(start.month - 1) // 3 + 1}", tz=str(self.start.tz))
-        if self.kind == "month":
-            start = self.start - pd.DateOffset(months=1)
-            return parse_period(f"{start.year}-{start.month:02d}", tz=str(self.start.tz))
-        length = self.end - self.start
-        start = self.start - length
-        last = self.start - pd.Timedelta(days=1)
-        return Period(start, self.start, f"{start.date()}/{last.date()}", "custom")
-
-    def to_dict(self) -> dict[str, str]:
-        """Plain dict for metadata (ISO dates; ``end`` exclusive)."""
-        return {"label": self.label, "start": self.start.isoformat(), "end": self.end.isoformat()}
-
-
-def parse_period(
-    period: str | Period | tuple[Any, Any] | Mapping[str, Any], *, tz: str = "Europe/Stockholm"
-) -> Period:
-    """Parse a period: ``"2025"``, ``"2025-Q2"``, ``"2025-03"``, ``"2025-01-01/2025-06-30"``,
-    a ``(start, end)`` pair or a ``{"start": ..., "end": ...}`` mapping.
-
-    Dates given as start and end are both inclusive whole days (a user's
-    "1 January to 30 June"); the returned :class:`Period` is half-open.
-
-    Examples
-    --------
-    >>> p = parse_period("2025-Q2")
-    >>> str(p.start.date()), str(p.end.date()), p.label
-    ('2025-04-01', '2025-07-01', '2025-Q2')
-    >>> parse_period(("2025-01-01", "2025-06-30")).days
-    181.0
-    """
-    if isinstance(period, Period):
-        return period
-    if isinstance(period, Mapping):
-        if "start" not in period or "end" not in period:
-            raise InputError(
-                f"period {dict(period)!r} needs both 'start' and 'end' (e.g. "
-                "{start = \"2025-01-01\", end = \"2025-06-30\"})."
-            )
-        return _period_from_dates(period["start"], period["end"], tz)
-    if isinstance(period, tuple | list):
-        if len(period) != 2:
-            raise InputError(f"period {period!r}: expected (start, end), got {len(period)} values.")
-        return _period_from_dates(period[0], period[1], tz)
-    text = str(period).strip()
-    if m := re.fullmatch(r"(\d{4})", text):
-        start = pd.Timestamp(int(m[1]), 1, 1, tz=tz)
-        return Period(start, pd.Timestamp(int(m[1]) + 1, 1, 1, tz=tz), text, "year")
-    if m := re.fullmatch(r"(\d{4})-?[QqKk]([1-4])", text):
-        y, q = int(m[1]), int(m[2])
-        start = pd.Timestamp(y, 3 * q - 2, 1, tz=tz)
-        return Period(start, start + pd.DateOffset(months=3), f"{y}-Q{q}", "quarter")
-    if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
-        y, mo = int(m[1]), int(m[2])
-        if not 1 <= mo <= 12:
-            raise InputError(f"period {text!r}: month must be 1..12.")
-        start = pd.Timestamp(y, mo, 1, tz=tz)
-        return Period(start, start + pd.DateOffset(months=1), f"{y}-{mo:02d}", "month")
-    if "/" in text:
-        a, b = text.split("/", 1)
-        return _period_from_dates(a, b, tz)
-    raise InputError(
-        f"period {text!r} is not understood; use a year ('2025'), a quarter ('2025-Q2'), "
-        "a month ('2025-03') or two dates ('2025-01-01/2025-06-30')."
-    )
-
-
-def _period_from_dates(a: Any, b: Any, tz: str) -> Period:
-    try:
-        start = pd.Timestamp(a)
-        last = pd.Timestamp(b)
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"period ({a!r}, {b!r}): dates not understood ({exc}); use YYYY-MM-DD.") from None
-    start = start.tz_localize(tz) if start.tzinfo is None else start.tz_convert(tz)
-    last = last.tz_localize(tz) if last.tzinfo is None else last.tz_convert(tz)
-    start = start.normalize()
-    end = last.normalize() + pd.Timedelta(days=1)
-    if end <= start:
-        raise InputError(f"period ({a!r}, {b!r}) ends before it starts.")
-    return Period(start, end, f"{start.date()}/{last.date()}", "custom")
-
 
 # ----------------------------------------------------------------------------------------
 # Reading
@@ -275,7 +158,19 @@ def _parse_numbers(values: pd.Series) -> pd.Series:
     return pd.to_numeric(text, errors="coerce").astype("float64")
 
 
-def _guess_crs(geoms: npt.NDArray[Any], source: str) -> tuple[CRS, bool]:
+def guess_layer_crs(geoms: npt.NDArray[Any], source: str) -> tuple[CRS, bool]:
+    """The CRS of a layer that declares none, recognised from its coordinates: ``(crs, True)``.
+
+    WGS84 when every coordinate is in degrees; else SWEREF 99 TM, RT90 or the one SWEREF 99
+    local zone that fits (:func:`lagesbild_geo.crs.detect_crs`). :class:`CRSError` naming
+    ``source`` and the fix when none fits. Used for district and boundary layers.
+
+    Examples
+    --------
+    >>> crs, guessed = guess_layer_crs(np.array([shapely.box(660000, 6580000, 661000, 6581000)]), "a.shp")
+    >>> crs.to_epsg(), guessed
+    (3006, True)
+    """
     minx, miny, maxx, maxy = shapely.total_bounds(geoms)
     if minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90:
         return CRS.from_epsg(4326), True
@@ -283,8 +178,6 @@ def _guess_crs(geoms: npt.NDArray[Any], source: str) -> tuple[CRS, bool]:
            "export) or pass crs= to read_districts (in lagesbild.toml: crs = 3011 under [districts]).")
     # The value ranges tell SWEREF 99 TM, RT90 and the local zones apart (crs.detect_crs);
     # a local zone only when exactly one zone fits.
-    from .crs import detect_crs
-
     xy = shapely.get_coordinates(geoms)
     if len(xy) > 20_000:
         xy = xy[:: len(xy) // 20_000 + 1]
@@ -306,7 +199,7 @@ def _guess_crs(geoms: npt.NDArray[Any], source: str) -> tuple[CRS, bool]:
 _SWEDEN_BOX = (9.0, 54.0, 25.5, 70.5)
 
 
-def _check_declared_crs(geoms: npt.NDArray[Any], crs: CRS, source: str, *, given: bool) -> None:
+def check_declared_crs(geoms: npt.NDArray[Any], crs: CRS, source: str, *, given: bool) -> None:
     """Refuse a declared CRS that contradicts the coordinate values.
 
     A GeoJSON that says EPSG:3006 but holds lon/lat degrees would put every district in
@@ -324,7 +217,7 @@ def _check_declared_crs(geoms: npt.NDArray[Any], crs: CRS, source: str, *, given
     if len(xy) > 20_000:
         xy = xy[:: len(xy) // 20_000 + 1]
     try:
-        guess = _detect_crs(xy[:, 0], xy[:, 1], crs=epsg, names=("x", "y"))
+        guess = detect_crs(xy[:, 0], xy[:, 1], crs=epsg, names=("x", "y"))
     except CRSError:
         return
     marker = " Warning: the values look like "
@@ -332,7 +225,7 @@ def _check_declared_crs(geoms: npt.NDArray[Any], crs: CRS, source: str, *, given
         return
     seen = guess.note.split(marker, 1)[1].split(", not ", 1)[0]
     try:
-        lon, lat = (xy[:, 0], xy[:, 1]) if epsg == 4326 else _to_wgs84(xy[:, 0], xy[:, 1],
+        lon, lat = (xy[:, 0], xy[:, 1]) if epsg == 4326 else to_wgs84(xy[:, 0], xy[:, 1],
                                                                         f"EPSG:{epsg}")
     except Exception:  # pyproj refuses values far outside the CRS: certainly not in Sweden
         lon = lat = np.full(len(xy), np.nan)
@@ -458,8 +351,30 @@ def read_districts(
     if len(gdf) == 0:
         raise InputError(f"District layer {label} has no features; expected polygons of districts.")
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    code_col, name_col, pop_col, kind = _district_columns(gdf, columns, code=code, name=name,
+                                                          population=population, label=label, report=report)
+    codes = _district_codes(gdf[code_col], kind, code_col, label, report)
+    names, pop = _names_and_population(gdf, name_col, pop_col, codes, report)
+    geoms = np.asarray(gdf.geometry.array, dtype=object)
+    layer_crs = _layer_crs(geoms, gdf.crs, crs, label, report)
+    check_vertices(geoms, name=f"District layer {label}", labels=codes.tolist(), limits=limits)
+    geoms, polygonal = _polygons(geoms, codes, label, report)
+    frame = _district_table(gdf, [c for c in columns if c not in {code_col, name_col, pop_col}],
+                            codes, names, pop)
+    frame, geoseries = _dissolve_duplicates(frame[polygonal], gpd.GeoSeries(geoms[polygonal], crs=layer_crs),
+                                            report)
+    frame["population"] = _joined_population(frame, population_table, pop_col, report)
+    out, coverage = _districts_frame(frame, geoseries, check=check, report=report)
+    _warn_problems(label, report, check=check)
+    out.attrs["report"] = report
+    out.attrs["_coverage"] = coverage  # remembered for assign_districts (checked before use)
+    return out
 
-    # Columns.
+
+def _district_columns(gdf: gpd.GeoDataFrame, columns: list[str], *, code: str | None, name: str | None,
+                      population: str | None, label: str,
+                      report: dict[str, Any]) -> tuple[str, str | None, str | None, str]:
+    """(code, name and population columns, the kind of code: deso, regso, kommun, name, other)."""
     code_col, kind = _pick_code_column(gdf, columns, code, label)
     name_col = _pick_column(columns, name, _NAME_CANDIDATES, (), label, "name",
                             exclude=set() if kind == "name" else {code_col})
@@ -470,9 +385,12 @@ def read_districts(
     pop_col = _pick_column(columns, population, _POPULATION_CANDIDATES, _POPULATION_PREFIXES,
                            label, "population", exclude={code_col, name_col})
     report.update(code_column=code_col, name_column=name_col, population_column=pop_col)
+    return code_col, name_col, pop_col, kind
 
-    # Codes.
-    codes = _to_code_text(gdf[code_col])
+
+def _district_codes(values: pd.Series, kind: str, code_col: str, label: str, report: dict[str, Any]) -> pd.Series:
+    """The codes as text, every one present, leading zeros restored where the kind tells."""
+    codes = _to_code_text(values)
     if (codes == "").any():
         rows = (np.flatnonzero((codes == "").to_numpy()) + 1).tolist()[:10]
         raise InputError(
@@ -487,38 +405,47 @@ def read_districts(
                 kind = k
     codes, padded = _normalise_codes(codes, kind, code_col, label)
     report.update(code_kind=kind, codes_padded=padded)
+    return codes
 
+
+def _names_and_population(gdf: gpd.GeoDataFrame, name_col: str | None, pop_col: str | None,
+                          codes: pd.Series, report: dict[str, Any]) -> tuple[pd.Series, pd.Series]:
+    """Names (the code where none) and population (NaN where unknown or negative)."""
     names = _to_code_text(gdf[name_col]) if name_col else codes.copy()
     names = names.where(names != "", codes)
     pop = _parse_numbers(gdf[pop_col]) if pop_col else pd.Series(np.nan, index=gdf.index)
     if (pop < 0).any():
         report["warnings"].append(f"{int((pop < 0).sum())} negative population value(s) set to unknown")
         pop = pop.where(pop >= 0)
+    return names, pop
 
-    # Geometry: CRS, repair, polygons only.
-    geoms = np.asarray(gdf.geometry.array, dtype=object)
-    given_crs = crs is not None
-    if crs is not None:
-        from .crs import normalise_crs
 
+def _layer_crs(geoms: npt.NDArray[Any], declared: Any, given: Any, label: str, report: dict[str, Any]) -> CRS:
+    """The layer's CRS: given, declared or recognised from the values; checked against them."""
+    if given is not None:
         try:
-            crs = CRS.from_user_input(normalise_crs(crs))
+            crs = CRS.from_user_input(normalise_crs(given))
         except Exception as exc:
             raise CRSError(f"District layer {label}: {exc}") from None
         guessed = False
-    elif gdf.crs is None:
-        crs, guessed = _guess_crs(geoms, label)
+    elif declared is None:
+        crs, guessed = guess_layer_crs(geoms, label)
     else:
-        crs, guessed = CRS.from_user_input(gdf.crs), False
+        crs, guessed = CRS.from_user_input(declared), False
     if not guessed:
-        _check_declared_crs(geoms, crs, label, given=given_crs)
-    check_vertices(geoms, name=f"District layer {label}", labels=codes.tolist(), limits=limits)
+        check_declared_crs(geoms, crs, label, given=given is not None)
     report["crs_detected"] = crs.to_string()
     report["crs_guessed"] = guessed
     if guessed:
         report["warnings"].append(
             f"the file has no CRS; {crs.to_string()} ({crs.name}) was recognised from the coordinate "
             "values: check that the districts lie where they should (set the CRS on the file to be sure)")
+    return crs
+
+
+def _polygons(geoms: npt.NDArray[Any], codes: pd.Series, label: str,
+              report: dict[str, Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
+    """The geometries repaired, and which are (non-empty) polygons; none at all is an error."""
     geoms, invalid = _repair(geoms)
     report["invalid_repaired"] = codes[invalid].tolist()
     polygonal = np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)
@@ -530,19 +457,23 @@ def read_districts(
             "with the district areas."
         )
     report["empty_dropped"] = codes[~polygonal].tolist()
+    return geoms, polygonal
 
-    rest = [c for c in columns if c not in {code_col, name_col, pop_col}]
-    frame = pd.DataFrame(
-        {"district_code": codes.to_numpy(), "district_name": names.to_numpy(),
-         "population": pop.to_numpy(dtype="float64")}
-    )
+
+def _district_table(gdf: gpd.GeoDataFrame, rest: list[str], codes: pd.Series, names: pd.Series,
+                    pop: pd.Series) -> pd.DataFrame:
+    """Code, name, population and the layer's other columns (no geometry)."""
+    frame = pd.DataFrame({"district_code": codes.to_numpy(), "district_name": names.to_numpy(),
+                          "population": pop.to_numpy(dtype="float64")})
     for c in rest:
         if c not in frame.columns:
             frame[c] = gdf[c].to_numpy()
-    frame = frame[polygonal]
-    geoseries = gpd.GeoSeries(geoms[polygonal], crs=crs)
+    return frame
 
-    # Duplicated codes (a district split into several features): dissolve.
+
+def _dissolve_duplicates(frame: pd.DataFrame, geoseries: gpd.GeoSeries,
+                         report: dict[str, Any]) -> tuple[pd.DataFrame, gpd.GeoSeries]:
+    """A district split into several features (one code) becomes one (population: the largest)."""
     dup = frame["district_code"].duplicated(keep=False).to_numpy()
     report["duplicates_dissolved"] = sorted(set(frame.loc[dup, "district_code"]))
     if dup.any():
@@ -552,19 +483,29 @@ def read_districts(
         g = g.dissolve(by="district_code", sort=False, aggfunc=agg).reset_index()
         frame = pd.DataFrame(g.drop(columns="geometry"))
         geoseries = g.geometry
-    frame = frame.reset_index(drop=True)
-    geoseries = geoseries.reset_index(drop=True)
+    return frame.reset_index(drop=True), geoseries.reset_index(drop=True)
 
-    # Population from a separate table.
+
+def _joined_population(frame: pd.DataFrame, population_table: str | Path | pd.DataFrame | None,
+                       pop_col: str | None, report: dict[str, Any]) -> pd.Series:
+    """The population column, from a separate table when one is given (it wins)."""
+    population = frame["population"]
     if population_table is not None:
         pop_values, pop_report = _population_from_table(population_table, frame["district_code"])
-        frame["population"] = pop_values
+        population = pd.Series(pop_values, index=frame.index)
         report["population_source"] = "table"
         report["population_table"] = pop_report
     else:
         report["population_source"] = "column" if pop_col else None
-    report["population_missing"] = frame.loc[frame["population"].isna(), "district_code"].tolist()
+    report["population_missing"] = frame.loc[population.isna(), "district_code"].tolist()
+    return population
 
+
+def _districts_frame(frame: pd.DataFrame, geoseries: gpd.GeoSeries, *, check: bool,
+                     report: dict[str, Any]) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """The districts in WGS84 indexed by code, with the topology (in EPSG:3006) in the report,
+    and what assign_districts may reuse about the coverage."""
+    crs = geoseries.crs
     wgs = geoseries.to_crs(4326) if crs.to_epsg() != 4326 else geoseries
     wg = np.asarray(wgs.array, dtype=object)
     still = ~_geometry.is_valid(wg)
@@ -574,19 +515,21 @@ def read_districts(
     # check skip its overlap search and assign_districts take its fast path.
     valid_cov = len(wg) < 2 or bool(shapely.coverage_is_valid(wg))
     report["is_coverage"] = valid_cov
-
     metric = geoseries.to_crs(_METRIC_CRS) if crs.to_epsg() != 3006 else geoseries
     mg = np.asarray(metric.array, dtype=object)
     if check:
         report.update(_topology(mg, frame["district_code"].to_numpy(), coverage=valid_cov))
     report["total_area_m2"] = float(shapely.area(mg).sum())
-
     out = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(wg, crs=4326))
     out["district_code"] = out["district_code"].astype(str)
     out["district_name"] = out["district_name"].astype(str)
     out = out.set_index("district_code")
     report["districts"] = len(out)
+    return out, {"n": len(wg), "area": float(shapely.area(wg).sum()), "valid": valid_cov}
 
+
+def _warn_problems(label: str, report: dict[str, Any], *, check: bool) -> None:
+    """One warning (at read_districts' caller) naming what was repaired, dissolved or dropped."""
     problems = []
     if report["invalid_repaired"]:
         problems.append(f"{len(report['invalid_repaired'])} invalid geometr(y/ies) repaired "
@@ -603,11 +546,7 @@ def read_districts(
     if problems:
         msg = f"District layer {label}: " + "; ".join(problems) + " (see gdf.attrs['report'])."
         report["warnings"].append(msg)
-        warnings.warn(msg, UserWarning, stacklevel=2)
-    out.attrs["report"] = report
-    # Remembered for assign_districts (checked against the geometries before use).
-    out.attrs["_coverage"] = {"n": len(wg), "area": float(shapely.area(wg).sum()), "valid": valid_cov}
-    return out
+        warnings.warn(msg, UserWarning, stacklevel=3)
 
 
 def _read_layer(source: str | Path | gpd.GeoDataFrame, layer: str | int | None,
@@ -643,7 +582,7 @@ def _read_layer(source: str | Path | gpd.GeoDataFrame, layer: str | int | None,
         ) from None
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise InputError(f"District file {path} has no geometry; expected polygons of districts.")
-    if _degrees_declared_but_metres(gdf):
+    if degrees_declared_but_metres(gdf):
         # a GeoJSON in SWEREF 99 TM without a "crs" member is read as WGS84 by GDAL
         notes.append("the file says WGS84 (GeoJSON's default) but its coordinates are metres; "
                      "the CRS is recognised from the values instead")
@@ -651,7 +590,7 @@ def _read_layer(source: str | Path | gpd.GeoDataFrame, layer: str | int | None,
     return str(path), gdf
 
 
-def _degrees_declared_but_metres(gdf: gpd.GeoDataFrame) -> bool:
+def degrees_declared_but_metres(gdf: gpd.GeoDataFrame) -> bool:
     """A layer whose CRS says degrees (WGS84) while its coordinates are far outside ±180/±90."""
     if gdf.crs is None or not len(gdf):
         return False
@@ -856,7 +795,27 @@ def district_population(
     """
     tdf, tlabel = _table_of(table, "Population table")
     codes = pd.Index(districts.index.astype(str))
-    wanted = set(codes)
+    code_col, tcodes, value_col, values, year = _population_columns(tdf, tlabel, set(codes))
+    dyear = _layer_year(districts)
+    report: dict[str, Any] = {"source": tlabel, "code_column": str(code_col), "value_column": str(value_col),
+                              "year": year, "districts_year": dyear, "key_year": None,
+                              "areas_in_table": int(tcodes.notna().sum()), "warnings": []}
+    by_area = pd.Series(values.to_numpy(), index=tcodes.to_numpy()).groupby(level=0).sum(min_count=1)
+    direct = by_area.reindex(codes)
+    if direct.notna().sum() >= max(1, 0.5 * len(codes)):
+        out = direct
+        report["method"] = "codes"
+    else:
+        out = _population_through_key(by_area, tcodes, districts, key, tlabel, report)
+    out = pd.Series(out.to_numpy(dtype="float64"), index=districts.index, name="population")
+    _population_notes(out, districts, tlabel, report)
+    out.attrs["report"] = report
+    return out
+
+
+def _population_columns(tdf: pd.DataFrame, tlabel: str, wanted: set[str]
+                        ) -> tuple[str, pd.Series, str, pd.Series, int | None]:
+    """(code column, the codes, value column, the values, the population's year)."""
     code_col, tcodes = _best_code_column(tdf, wanted, (_DESO, _REGSO))
     if code_col is None or tcodes is None:
         raise InputError(f"Population table {tlabel}: no column of area codes (DeSO like 0180C1090, RegSO "
@@ -869,65 +828,74 @@ def district_population(
             raise InputError(f"Population table {tlabel}: no population column (befolkning, folkmängd, "
                              f"population or one numeric column) among {others}.")
         value_col = numeric[-1]
-    values = _parse_numbers(tdf[value_col])
     year = _year_of(value_col) or next((_year_of(v) for c in others if fold(c) in ("ar", "year", "tid")
                                         for v in tdf[c].dropna().astype(str).head(1)), None)
-    dyear = _layer_year(districts)
-    report: dict[str, Any] = {"source": tlabel, "code_column": str(code_col), "value_column": str(value_col),
-                              "year": year, "districts_year": dyear, "key_year": None,
-                              "areas_in_table": int(tcodes.notna().sum()), "warnings": []}
-    by_area = pd.Series(values.to_numpy(), index=tcodes.to_numpy()).groupby(level=0).sum(min_count=1)
-    direct = by_area.reindex(codes)
-    if direct.notna().sum() >= max(1, 0.5 * len(codes)):
-        out = direct
-        report["method"] = "codes"
-    else:
+    return code_col, tcodes, value_col, _parse_numbers(tdf[value_col]), year
+
+
+def _population_through_key(by_area: pd.Series, tcodes: pd.Series, districts: gpd.GeoDataFrame,
+                            key: str | Path | pd.DataFrame | None, tlabel: str,
+                            report: dict[str, Any]) -> pd.Series:
+    """Population per district summed from smaller areas through SCB's key table (codes or names)."""
+    codes = pd.Index(districts.index.astype(str))
+    wanted = set(codes)
+    if key is None:
         is_deso = bool(tcodes.dropna().str.fullmatch(_DESO).mean() > 0.5)
-        if key is None:
-            kind = "DeSO" if is_deso else "other"
-            raise InputError(
-                f"Population table {tlabel} has {kind} codes (e.g. {tcodes.dropna().iloc[0]!r}) but the "
-                f"districts have other codes (e.g. {codes[0]!r}). Give SCB's key table between them "
-                "(--population-key FILE; for DeSO → RegSO SCB's 'kopplingstabell DeSO–RegSO').")
-        kdf, klabel = _table_of(key, "Key table")
-        report["key_year"] = _year_of(klabel) if not isinstance(key, pd.DataFrame) else None
-        deso_col, kdeso = _best_code_column(kdf, set(tcodes.dropna()), (_DESO,))
-        if deso_col is None or kdeso is None:
-            raise InputError(f"Key table {klabel}: no column of DeSO codes matching the population table; "
-                             f"columns are {list(kdf.columns)}.")
-        rest = [c for c in kdf.columns if c != deso_col]
-        reg_col, kreg = _best_code_column(kdf[rest], wanted, (_REGSO,))
-        agg = pd.DataFrame({"deso": kdeso, "value": by_area.reindex(kdeso.to_numpy()).to_numpy()})
-        if reg_col is not None and kreg is not None and kreg.isin(wanted).any():
-            report["method"] = "key_codes"
-            agg["target"] = kreg.to_numpy()
-            out = agg.dropna(subset=["target"]).groupby("target")["value"].sum(min_count=1).reindex(codes)
-        else:
-            name_col = next((c for c in rest if fold(c).replace(" ", "") in ("regso", "regsonamn", "regsonamn2018")),
-                            None)
-            if name_col is None:
-                raise InputError(f"Key table {klabel}: no RegSO column (codes like 0180R009 or names in a "
-                                 f"'RegSO' column) among {list(kdf.columns)}.")
-            report["method"] = "key_names"
-            kcol = next((c for c in rest if fold(c).replace(" ", "") in ("bro", "kommunkod", "kommun kod",
-                                                                         "knkod", "kommun")
-                         and _codes_in(kdf[c]).str.fullmatch(r"\d{4}").mean() > 0.9), None)
-            kommun = _codes_in(kdf[kcol]) if kcol is not None else kdeso.str[:4]
-            agg["target"] = (kommun.fillna("") + "|" + kdf[name_col].map(name_key)).to_numpy()
-            summed = agg[agg["target"].str.len() > 5].groupby("target")["value"].sum(min_count=1)
-            dk = _district_kommun(districts)
-            dkeys = dk + "|" + pd.Series(districts["district_name"].astype(str).map(name_key).to_numpy(),
-                                         index=districts.index)
-            out = pd.Series(summed.reindex(dkeys.to_numpy()).to_numpy(), index=codes)
-        no_key = sorted(set(tcodes.dropna()) - set(kdeso.dropna()))
-        in_kommun = [c for c in no_key if c[:4] in {x[:4] for x in codes}]
-        report["areas_without_key"] = {"count": len(in_kommun), "examples": in_kommun[:5]}
-        if in_kommun:
-            report["warnings"].append(
-                f"Population: {len(in_kommun)} area(s) of the population table are not in the key table "
-                f"(e.g. {', '.join(in_kommun[:3])}): their people are not counted in any district. "
-                "The population table and the key table are probably of different DeSO versions.")
-    out = pd.Series(out.to_numpy(dtype="float64"), index=districts.index, name="population")
+        raise InputError(
+            f"Population table {tlabel} has {'DeSO' if is_deso else 'other'} codes (e.g. "
+            f"{tcodes.dropna().iloc[0]!r}) but the districts have other codes (e.g. {codes[0]!r}). Give "
+            "SCB's key table between them (--population-key FILE; for DeSO → RegSO SCB's 'kopplingstabell "
+            "DeSO–RegSO').")
+    kdf, klabel = _table_of(key, "Key table")
+    report["key_year"] = _year_of(klabel) if not isinstance(key, pd.DataFrame) else None
+    deso_col, kdeso = _best_code_column(kdf, set(tcodes.dropna()), (_DESO,))
+    if deso_col is None or kdeso is None:
+        raise InputError(f"Key table {klabel}: no column of DeSO codes matching the population table; "
+                         f"columns are {list(kdf.columns)}.")
+    rest = [c for c in kdf.columns if c != deso_col]
+    reg_col, kreg = _best_code_column(kdf[rest], wanted, (_REGSO,))
+    agg = pd.DataFrame({"deso": kdeso, "value": by_area.reindex(kdeso.to_numpy()).to_numpy()})
+    if reg_col is not None and kreg is not None and kreg.isin(wanted).any():
+        report["method"] = "key_codes"
+        agg["target"] = kreg.to_numpy()
+        out = agg.dropna(subset=["target"]).groupby("target")["value"].sum(min_count=1).reindex(codes)
+    else:
+        out = _population_by_names(agg, kdf, kdeso, rest, districts, klabel)
+        report["method"] = "key_names"
+    no_key = sorted(set(tcodes.dropna()) - set(kdeso.dropna()))
+    in_kommun = [c for c in no_key if c[:4] in {x[:4] for x in codes}]
+    report["areas_without_key"] = {"count": len(in_kommun), "examples": in_kommun[:5]}
+    if in_kommun:
+        report["warnings"].append(
+            f"Population: {len(in_kommun)} area(s) of the population table are not in the key table "
+            f"(e.g. {', '.join(in_kommun[:3])}): their people are not counted in any district. "
+            "The population table and the key table are probably of different DeSO versions.")
+    return out
+
+
+def _population_by_names(agg: pd.DataFrame, kdf: pd.DataFrame, kdeso: pd.Series, rest: list[str],
+                         districts: gpd.GeoDataFrame, klabel: str) -> pd.Series:
+    """Sums by kommun and RegSO name (the 2018 key table names RegSO instead of coding them)."""
+    name_col = next((c for c in rest if fold(c).replace(" ", "") in ("regso", "regsonamn", "regsonamn2018")),
+                    None)
+    if name_col is None:
+        raise InputError(f"Key table {klabel}: no RegSO column (codes like 0180R009 or names in a "
+                         f"'RegSO' column) among {list(kdf.columns)}.")
+    kcol = next((c for c in rest if fold(c).replace(" ", "") in ("bro", "kommunkod", "kommun kod",
+                                                                 "knkod", "kommun")
+                 and _codes_in(kdf[c]).str.fullmatch(r"\d{4}").mean() > 0.9), None)
+    kommun = _codes_in(kdf[kcol]) if kcol is not None else kdeso.str[:4]
+    agg = agg.assign(target=(kommun.fillna("") + "|" + kdf[name_col].map(name_key)).to_numpy())
+    summed = agg[agg["target"].str.len() > 5].groupby("target")["value"].sum(min_count=1)
+    dk = _district_kommun(districts)
+    dkeys = dk + "|" + pd.Series(districts["district_name"].astype(str).map(name_key).to_numpy(),
+                                 index=districts.index)
+    return pd.Series(summed.reindex(dkeys.to_numpy()).to_numpy(), index=pd.Index(districts.index.astype(str)))
+
+
+def _population_notes(out: pd.Series, districts: gpd.GeoDataFrame, tlabel: str, report: dict[str, Any]) -> None:
+    """The districts left without population, and the years that do not fit, in the report."""
+    codes = pd.Index(districts.index.astype(str))
     missing = codes[out.isna().to_numpy()].tolist()
     report["districts_matched"] = int(out.notna().sum())
     report["districts_without_population"] = missing
@@ -938,7 +906,7 @@ def district_population(
             f"({', '.join(names[:5])}{' …' if len(names) > 5 else ''}); their rates per 1 000 are left "
             "empty. A district whose code or name changed between the key table's and the layer's "
             "year is not matched: check those by hand.")
-    ky = report["key_year"]
+    ky, dyear, year = report["key_year"], report["districts_year"], report["year"]
     if dyear is not None and ky is not None and ky < 2025 <= dyear:
         report["warnings"].append(
             f"Population: the key table ({ky}) links DeSO 2018 to RegSO 2018; the districts are of "
@@ -947,8 +915,6 @@ def district_population(
         report["warnings"].append(
             f"Population: the population is of {year}, the districts of {dyear}; rates per 1 000 use "
             f"{year}'s population.")
-    out.attrs["report"] = report
-    return out
 
 
 def _table_of(table: str | Path | pd.DataFrame, what: str) -> tuple[pd.DataFrame, str]:
@@ -1011,9 +977,7 @@ def _code_kind_hint(df: pd.DataFrame, wanted: set[str]) -> str:
 
 
 def _read_plain_table(path: Path) -> pd.DataFrame:
-    """A population table as text, read by io.read_table (delimiter, encoding, Excel sheets)."""
-    from .io import read_table
-
+    """A population table as text, read by read_table (delimiter, encoding, Excel sheets)."""
     table, _info = read_table(path)
     return pd.DataFrame(table)
 
@@ -1378,95 +1342,123 @@ def assign_districts(
         if col not in incidents.columns:
             raise SchemaError(
                 f"assign_districts: incidents have no {col!r} column; expected the canonical "
-                "incident table (lagesbild_geo.io.read_incidents)."
+                "incident table (lagesbild_geo.read.read_incidents)."
             )
     n = len(incidents)
     lat = incidents["lat"].to_numpy(dtype="float64", na_value=np.nan)
     lon = incidents["lon"].to_numpy(dtype="float64", na_value=np.nan)
-    pos = np.full(n, -1, dtype=np.int32)
-    method = np.full(n, _METHODS.index("outside"), dtype=np.int8)
     has_xy = np.isfinite(lat) & np.isfinite(lon)
     codes_index = pd.Index(districts.index.astype(str))
-
     prec = (incidents["precision"].astype("string").fillna("").to_numpy(dtype=object)
             if "precision" in incidents.columns else np.full(n, "", dtype=object))
     area = prec == "area"
-    decided = np.zeros(n, dtype=bool)
-    # rows known only at a level: never by their coordinates (a kommun's or län's centre)
-    for level in ("stadsdel", "kommun", "lan"):
-        m = prec == level
-        method[m] = _METHODS.index(level)
-        decided |= m
-    is_district = prec == "district"
-    if is_district.any():
-        hint = (incidents["place_district"].astype("string").fillna("").to_numpy(dtype=object)
-                if "place_district" in incidents.columns else np.full(n, "", dtype=object))
-        idx = np.flatnonzero(is_district)
-        p = codes_index.get_indexer(pd.Index(hint[idx].astype(str)))
-        ok = p >= 0
-        pos[idx[ok]] = p[ok]
-        method[idx[ok]] = _METHODS.index("text")
-        # a district of another layer: the row is known in the kommun, not in these districts
-        method[idx[~ok]] = _METHODS.index("kommun")
-        decided[idx] = True
-
+    a = _Assignment(n)
+    _assign_levels(a, prec, incidents, codes_index)
     suggestions: dict[str, list[str]] = {}
     if area.any() and "location_text" in incidents.columns:
-        idx = np.flatnonzero(area)
-        text = incidents["location_text"].iloc[idx]
-        codes_u, uniques = pd.factorize(text.astype("string").fillna(""), sort=False)
-        lookup: dict[str, int] = {}
-        loose: dict[str, list[str]] = {}
-        for i, (c, nm) in enumerate(zip(districts.index, districts["district_name"], strict=True)):
-            lookup.setdefault(name_key(nm), i)
-            lookup.setdefault(name_key(c), i)
-            loose.setdefault(loose_key(nm), []).append(str(nm))
-        kkeys = kommun_keys(kommun_name)
-        keys = [name_key(u) for u in uniques]
-        # the kommun itself wins over a district of the same name; a län is its own level
-        ukommun = np.array([bool(k) and k in kkeys for k in keys], dtype=bool)
-        ulan = np.array([is_lan_name(u) and not kk for u, kk in zip(uniques, ukommun, strict=True)],
-                        dtype=bool)
-        upos = np.array([-1 if (kk or ll) else lookup.get(k, -1)
-                         for k, kk, ll in zip(keys, ukommun, ulan, strict=True)], dtype=np.int32)
-        for u, k, p_, kk, ll in zip(uniques, keys, upos, ukommun, ulan, strict=True):
-            if k and p_ < 0 and not kk and not ll:
-                similar = [x for x in loose.get(loose_key(u), []) if name_key(x) != k]
-                if similar:
-                    suggestions[str(u)] = similar
-        if len(uniques):
-            p = upos[codes_u]
-            km = ukommun[codes_u]
-            la = ulan[codes_u]
-            pos[idx[p >= 0]] = p[p >= 0]
-            method[idx[p >= 0]] = _METHODS.index("name")
-            method[idx[km]] = _METHODS.index("kommun")
-            method[idx[la]] = _METHODS.index("lan")
-            decided[idx[(p >= 0) | km | la]] = True
-
-    todo = has_xy & ~decided
+        suggestions = _assign_area_names(a, np.flatnonzero(area), incidents["location_text"], districts,
+                                         kommun_name)
+    todo = has_xy & ~a.decided
     tidx = np.flatnonzero(todo)
-    pos[tidx] = _locate(districts, lon[tidx], lat[tidx])
-    in_pt = todo & (pos >= 0)
-    method[in_pt & ~area] = _METHODS.index("point")
-    method[in_pt & area] = _METHODS.index("area_point")
-    method[~has_xy & ~decided] = _METHODS.index("none")
+    a.pos[tidx] = _locate(districts, lon[tidx], lat[tidx])
+    in_pt = todo & (a.pos >= 0)
+    a.method[in_pt & ~area] = _METHODS.index("point")
+    a.method[in_pt & area] = _METHODS.index("area_point")
+    a.method[~has_xy & ~a.decided] = _METHODS.index("none")
+    return _with_districts(incidents, a, codes_index, suggestions)
 
+
+def _with_districts(incidents: pd.DataFrame, a: _Assignment, codes_index: pd.Index,
+                    suggestions: dict[str, list[str]]) -> pd.DataFrame:
     out = incidents.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    out["district_code"] = pd.Categorical.from_codes(pos, categories=codes_index)
-    out["district_method"] = pd.Categorical.from_codes(method.astype(np.int64), categories=pd.Index(list(_METHODS)))
-    counts = {m: int((method == i).sum()) for i, m in enumerate(_METHODS)}
+    out["district_code"] = pd.Categorical.from_codes(a.pos, categories=codes_index)
+    out["district_method"] = pd.Categorical.from_codes(a.method.astype(np.int64),
+                                                       categories=pd.Index(list(_METHODS)))
     out.attrs = dict(incidents.attrs)
-    out.attrs["district_assignment"] = counts
+    out.attrs["district_assignment"] = {m: int((a.method == i).sum()) for i, m in enumerate(_METHODS)}
     if suggestions:
         out.attrs["district_suggestions"] = suggestions
-        warnings.warn(
-            "assign_districts: place text(s) that match a district only when å, ä and ö are "
-            "ignored were not placed there (å, ä and ö are letters; Varberg is not Vårberg): "
-            + "; ".join(f"{t!r} (did you mean {', '.join(v)}?)" for t, v in list(suggestions.items())[:5])
-            + ". Correct the names in the source if they mean these districts.",
-            UserWarning, stacklevel=2)
+        _warn_suggestions(suggestions)
     return out
+
+
+def _warn_suggestions(suggestions: dict[str, list[str]]) -> None:
+    """Warn (at assign_districts' caller) about texts that match a district only with å, ä, ö folded."""
+    warnings.warn(
+        "assign_districts: place text(s) that match a district only when å, ä and ö are "
+        "ignored were not placed there (å, ä and ö are letters; Varberg is not Vårberg): "
+        + "; ".join(f"{t!r} (did you mean {', '.join(v)}?)" for t, v in list(suggestions.items())[:5])
+        + ". Correct the names in the source if they mean these districts.",
+        UserWarning, stacklevel=4)
+
+
+class _Assignment:
+    """Per row: the district (position in the layer, -1 none), the method, whether decided."""
+
+    def __init__(self, n: int) -> None:
+        self.pos = np.full(n, -1, dtype=np.int32)
+        self.method = np.full(n, _METHODS.index("outside"), dtype=np.int8)
+        self.decided = np.zeros(n, dtype=bool)
+
+
+def _assign_levels(a: _Assignment, prec: npt.NDArray[np.object_], incidents: pd.DataFrame,
+                   codes_index: pd.Index) -> None:
+    """Rows known only at a level keep it (never placed by their coordinates: a kommun's or
+    län's centre); a ``district`` row takes the district its text named."""
+    for level in ("stadsdel", "kommun", "lan"):
+        m = prec == level
+        a.method[m] = _METHODS.index(level)
+        a.decided |= m
+    is_district = prec == "district"
+    if not is_district.any():
+        return
+    hint = (incidents["place_district"].astype("string").fillna("").to_numpy(dtype=object)
+            if "place_district" in incidents.columns else np.full(len(prec), "", dtype=object))
+    idx = np.flatnonzero(is_district)
+    p = codes_index.get_indexer(pd.Index(hint[idx].astype(str)))
+    ok = p >= 0
+    a.pos[idx[ok]] = p[ok]
+    a.method[idx[ok]] = _METHODS.index("text")
+    # a district of another layer: the row is known in the kommun, not in these districts
+    a.method[idx[~ok]] = _METHODS.index("kommun")
+    a.decided[idx] = True
+
+
+def _assign_area_names(a: _Assignment, idx: npt.NDArray[np.int64], location_text: pd.Series,
+                       districts: gpd.GeoDataFrame, kommun_name: str | None) -> dict[str, list[str]]:
+    """Area rows whose text names the kommun, a län or a district; returns the texts that
+    match a district only with å, ä and ö folded (suggested, never applied)."""
+    text = location_text.iloc[idx]
+    codes_u, uniques = pd.factorize(text.astype("string").fillna(""), sort=False)
+    lookup: dict[str, int] = {}
+    loose: dict[str, list[str]] = {}
+    for i, (c, nm) in enumerate(zip(districts.index, districts["district_name"], strict=True)):
+        lookup.setdefault(name_key(nm), i)
+        lookup.setdefault(name_key(c), i)
+        loose.setdefault(loose_key(nm), []).append(str(nm))
+    kkeys = kommun_keys(kommun_name)
+    keys = [name_key(u) for u in uniques]
+    # the kommun itself wins over a district of the same name; a län is its own level
+    ukommun = np.array([bool(k) and k in kkeys for k in keys], dtype=bool)
+    ulan = np.array([is_lan_name(u) and not kk for u, kk in zip(uniques, ukommun, strict=True)], dtype=bool)
+    upos = np.array([-1 if (kk or ll) else lookup.get(k, -1)
+                     for k, kk, ll in zip(keys, ukommun, ulan, strict=True)], dtype=np.int32)
+    suggestions: dict[str, list[str]] = {}
+    for u, k, p_, kk, ll in zip(uniques, keys, upos, ukommun, ulan, strict=True):
+        if k and p_ < 0 and not kk and not ll:
+            similar = [x for x in loose.get(loose_key(u), []) if name_key(x) != k]
+            if similar:
+                suggestions[str(u)] = similar
+    if len(uniques):
+        p = upos[codes_u]
+        km = ukommun[codes_u]
+        la = ulan[codes_u]
+        a.pos[idx[p >= 0]] = p[p >= 0]
+        a.method[idx[p >= 0]] = _METHODS.index("name")
+        a.method[idx[km]] = _METHODS.index("kommun")
+        a.method[idx[la]] = _METHODS.index("lan")
+        a.decided[idx[(p >= 0) | km | la]] = True
+    return suggestions
 
 
 def districts_in_kommun(districts: gpd.GeoDataFrame, kommun_code: str) -> gpd.GeoDataFrame:
@@ -1528,8 +1520,6 @@ def _centres(cells: gpd.GeoDataFrame) -> tuple[npt.NDArray[np.float64], npt.NDAr
     """(lon, lat) of each cell's centre: the H3 cell centre for an H3 index, else the centroid."""
     idx = cells.index
     if idx.dtype == np.uint64 and len(idx):
-        from . import grid
-
         try:
             lat, lon = grid.cells_to_latlng(idx.to_numpy())
             return lon, lat
@@ -1677,10 +1667,7 @@ def _in_period(incidents: pd.DataFrame, period: Period | None) -> npt.NDArray[np
         return np.ones(len(incidents), dtype=bool)
     if "occurred_at" not in incidents.columns:
         raise SchemaError("summarize: incidents have no 'occurred_at' column; needed to select the period.")
-    t = incidents["occurred_at"]
-    if getattr(t.dt, "tz", None) is None:
-        t = t.dt.tz_localize(period.start.tz)
-    return ((t >= period.start) & (t < period.end)).to_numpy(dtype=bool, na_value=False)
+    return in_period(incidents["occurred_at"], period)
 
 
 def _row_positions(inc: pd.DataFrame, codes: pd.Index) -> npt.NDArray[np.int64]:
@@ -1806,30 +1793,60 @@ def summarize(
     (2, 1.0, 1)
     """
     districts = _check_districts(districts, "summarize")
-    for col in ("category",):
-        if col not in incidents.columns:
-            raise SchemaError(f"summarize: incidents have no {col!r} column (canonical incident table expected).")
+    if "category" not in incidents.columns:
+        raise SchemaError("summarize: incidents have no 'category' column (canonical incident table expected).")
     inc = incidents
     if "district_code" not in inc.columns:
         inc = assign_districts(inc, districts, kommun_name=kommun_name)
+    per, prev = _summary_periods(period, previous_period)
+    codes = pd.Index(districts.index.astype(str), name="district_code")
+    in_per = _in_period(inc, per)
+    mat = _count_matrix(inc, in_per, codes)
+    out = _summary_counts(districts, codes, mat, _stadsdel_overlaps(inc, in_per, codes))
+    if prev is not None:
+        pmat = _count_matrix(inc, _in_period(inc, prev), codes)
+        ptot = np.concatenate([pmat.sum(axis=1), [pmat.sum()]]).astype("int64")
+        ratio = per.days / prev.days if per is not None else 1.0
+        out = out.assign(**_change_columns(out["total"].to_numpy(), ptot, ratio=ratio, alpha=alpha))
+    if hotspots is not None and len(hotspots):
+        out = out.join(_hotspot_counts(hotspots, districts, out.index))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["share_hot_cells"] = np.where(out["n_cells"] > 0, out["n_hot_cells"] / out["n_cells"], np.nan)
+    if survey is not None:
+        out = out.join(_survey_columns(survey), how="left")
+    out.attrs["period"] = per.to_dict() if per is not None else None
+    out.attrs["previous_period"] = prev.to_dict() if prev is not None else None
+    out.attrs["district_assignment"] = dict(inc.attrs.get("district_assignment", {}))
+    out.attrs["levels"] = _levels(mat, len(codes), lan_rows=int((in_per & (_row_positions(inc, codes) < 0)).sum()))
+    return out
+
+
+def _levels(mat: npt.NDArray[np.int64], nd: int, *, lan_rows: int) -> dict[str, int]:
+    """The period's rows per level (the count matrix's rows: districts, stadsdel, kommun, outside)."""
+    total = mat.sum(axis=1)
+    return {"district": int(total[:nd].sum()), "stadsdel": int(total[nd]), "kommun": int(total[nd + 1]),
+            "outside": int(total[nd + 2]), "total": int(total.sum()), "lan_not_counted": lan_rows}
+
+
+def _summary_periods(period: str | Period | tuple[Any, Any] | Mapping[str, Any] | None,
+                     previous_period: str | Period | tuple[Any, Any] | Mapping[str, Any] | None
+                     ) -> tuple[Period | None, Period | None]:
     per = parse_period(period) if period is not None else None
     if isinstance(previous_period, str) and previous_period.strip().lower() in ("previous", "auto"):
         if per is None:
             raise InputError("summarize: previous_period='previous' needs a period.")
-        prev: Period | None = per.previous()
-    else:
-        prev = parse_period(previous_period) if previous_period is not None else None
+        return per, per.previous()
+    return per, parse_period(previous_period) if previous_period is not None else None
 
-    codes = pd.Index(districts.index.astype(str), name="district_code")
+
+def _summary_counts(districts: gpd.GeoDataFrame, codes: pd.Index, mat: npt.NDArray[np.int64],
+                    overlaps: npt.NDArray[np.int64]) -> pd.DataFrame:
+    """Name, row type, population, counts per category, total, rate, share, the rows known only
+    at kommun or stadsdel level (``overlaps``: per district, the stadsdel rows whose area
+    overlaps it) and the top three categories of every row."""
     nd = len(codes)
-    in_per = _in_period(inc, per)
-    mat = _count_matrix(inc, in_per, codes)
-    total = mat.sum(axis=1)
-    grand = int(total.sum())
     specials = [STADSDEL_CODE, KOMMUN_CODE, OUTSIDE_CODE, TOTAL_CODE]
-    index = pd.Index([*codes, *specials], name="district_code")
-
-    out = pd.DataFrame(index=index)
+    out = pd.DataFrame(index=pd.Index([*codes, *specials], name="district_code"))
     out["district_name"] = [*districts["district_name"].astype(str), *(LEVEL_ROW_NAMES_SV[c] for c in specials)]
     out["row_type"] = ["district"] * nd + ["stadsdel", "kommun", "outside", "total"]
     pop = districts["population"].to_numpy(dtype="float64") if "population" in districts else np.full(nd, np.nan)
@@ -1839,6 +1856,7 @@ def summarize(
     for j, c in enumerate(CATEGORIES):
         out[f"count_{c}"] = full[:, j].astype("int64")
     tot = full.sum(axis=1).astype("int64")
+    grand = int(mat.sum())
     out["total"] = tot
     with np.errstate(divide="ignore", invalid="ignore"):
         pops = out["population"].to_numpy()
@@ -1847,72 +1865,70 @@ def summarize(
     # Beside every district's count: how many of the kommun's rows are known only at
     # kommun level (the same for every district) and how many only in a stadsdel that
     # overlaps this district (they may lie here).
-    n_kommun, n_stadsdel = int(total[nd + 1]), int(total[nd])
+    row_total = mat.sum(axis=1)
+    n_kommun, n_stadsdel = int(row_total[nd + 1]), int(row_total[nd])
     out["kommun_level"] = np.full(len(out), n_kommun, dtype="int64")
-    out["stadsdel_level"] = np.concatenate([_stadsdel_overlaps(inc, in_per, codes),
-                                            [n_stadsdel, n_stadsdel, n_stadsdel, n_stadsdel]]).astype("int64")
+    out["stadsdel_level"] = np.concatenate([overlaps, [n_stadsdel] * 4]).astype("int64")
+    for k, top in enumerate(_top_three(full), start=1):
+        out[f"top{k}"] = pd.Series(top, index=out.index, dtype="string")
+    return out
 
-    # Top three categories (ties: category order).
+
+def _top_three(full: npt.NDArray[np.int64]) -> list[list[Any]]:
+    """The three most frequent categories of each row (None past the last one; ties: category order)."""
     order = np.argsort(-full, axis=1, kind="stable")
     cats = np.array(CATEGORIES, dtype=object)
+    tops = []
     for k in range(3):
         kth = order[:, k]
         has = full[np.arange(len(full)), kth] > 0
-        values: list[Any] = [c if h else None for c, h in zip(cats[kth].tolist(), has.tolist(), strict=True)]
-        out[f"top{k + 1}"] = pd.Series(values, index=out.index, dtype="string")
+        tops.append([c if h else None for c, h in zip(cats[kth].tolist(), has.tolist(), strict=True)])
+    return tops
 
-    if prev is not None:
-        pmat = _count_matrix(inc, _in_period(inc, prev), codes)
-        ptot = np.concatenate([pmat.sum(axis=1), [pmat.sum()]]).astype("int64")
-        out["total_previous"] = ptot
-        out["change"] = tot - ptot
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out["change_pct"] = np.where(ptot > 0, (tot - ptot) / ptot * 100.0, np.nan)
-        # The same Poisson caution as for cells: hotspots.change's conditional binomial test.
-        ratio = per.days / prev.days if per is not None else 1.0
-        ch = change(pd.DataFrame({"count": ptot}, index=index), pd.DataFrame({"count": tot}, index=index),
-                    exposure_ratio=ratio, alpha=alpha).reindex(index)
-        out["change_p"] = ch["p_value"].to_numpy(dtype="float64")
-        out["change_significant"] = ch["significant"].to_numpy(dtype=bool)
-        out["change_direction"] = ch["direction"].to_numpy()
 
-    if hotspots is not None and len(hotspots):
-        if "hotspot_class" not in hotspots.columns:
-            raise SchemaError("summarize: hotspots have no 'hotspot_class' column (use hotspots.gistar()).")
-        m = cells_to_districts(hotspots[["hotspot_class", hotspots.geometry.name]], districts, how="centroid")
-        # hot/cold per distinct class (seven at most), then counted per summary row
-        ccodes, cuniq = pd.factorize(hotspots["hotspot_class"].astype(str), use_na_sentinel=False)
-        labels = [str(u) for u in cuniq]
-        rows = pd.Index(hotspots.index).get_indexer(m.iloc[:, 0].to_numpy())
-        hot = np.asarray([u.startswith("hot") for u in labels], dtype=bool)[ccodes][rows]
-        cold = np.asarray([u.startswith("cold") for u in labels], dtype=bool)[ccodes][rows]
-        dpos = index.get_indexer(pd.Index(m["district_code"].fillna(OUTSIDE_CODE).to_numpy(dtype=object)))
-        known = dpos >= 0
-        nrow = len(index)
-        counts = np.stack([np.bincount(dpos[known], minlength=nrow),
-                           np.bincount(dpos[known], weights=hot[known], minlength=nrow).astype(np.int64),
-                           np.bincount(dpos[known], weights=cold[known], minlength=nrow).astype(np.int64)],
-                          axis=1).astype("int64")
-        counts[index.get_loc(TOTAL_CODE)] = [len(dpos), int(hot.sum()), int(cold.sum())]  # every cell
-        g = pd.DataFrame(counts, index=index, columns=["n_cells", "n_hot_cells", "n_cold_cells"])
-        out = out.join(g)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out["share_hot_cells"] = np.where(out["n_cells"] > 0, out["n_hot_cells"] / out["n_cells"], np.nan)
+def _change_columns(tot: npt.NDArray[np.int64], ptot: npt.NDArray[np.int64], *, ratio: float,
+                    alpha: float) -> dict[str, Any]:
+    """Change from the previous period, with the Poisson caution of :func:`hotspots.change`
+    (its conditional binomial test; ``ratio``: this period's length over the previous one's)."""
+    index = pd.RangeIndex(len(tot))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(ptot > 0, (tot - ptot) / ptot * 100.0, np.nan)
+    ch = change(pd.DataFrame({"count": ptot}, index=index), pd.DataFrame({"count": tot}, index=index),
+                exposure_ratio=ratio, alpha=alpha).reindex(index)
+    return {"total_previous": ptot, "change": tot - ptot, "change_pct": pct,
+            "change_p": ch["p_value"].to_numpy(dtype="float64"),
+            "change_significant": ch["significant"].to_numpy(dtype=bool),
+            "change_direction": ch["direction"].to_numpy()}
 
-    if survey is not None:
-        s = survey
-        if "district_code" in s.columns:
-            s = s.set_index("district_code")
-        s = s.drop(columns=[c for c in s.columns if c == "geometry"], errors="ignore")
-        s = pd.DataFrame(s)
-        s.index = s.index.astype(str)
-        s = s.add_prefix("trygg_")
-        out = out.join(s, how="left")
 
-    out.attrs["period"] = per.to_dict() if per is not None else None
-    out.attrs["previous_period"] = prev.to_dict() if prev is not None else None
-    out.attrs["district_assignment"] = dict(inc.attrs.get("district_assignment", {}))
-    lan_rows = int((in_per & (_row_positions(inc, codes) < 0)).sum())
-    out.attrs["levels"] = {"district": int(total[:nd].sum()), "stadsdel": n_stadsdel, "kommun": n_kommun,
-                           "outside": int(total[nd + 2]), "total": grand, "lan_not_counted": lan_rows}
-    return out
+def _hotspot_counts(hotspots: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, index: pd.Index) -> pd.DataFrame:
+    """Cells, hot cells and cold cells per summary row (a cell goes where its centroid lies)."""
+    if "hotspot_class" not in hotspots.columns:
+        raise SchemaError("summarize: hotspots have no 'hotspot_class' column (use hotspots.gistar()).")
+    m = cells_to_districts(hotspots[["hotspot_class", hotspots.geometry.name]], districts, how="centroid")
+    # hot/cold per distinct class (seven at most), then counted per summary row
+    ccodes, cuniq = pd.factorize(hotspots["hotspot_class"].astype(str), use_na_sentinel=False)
+    labels = [str(u) for u in cuniq]
+    rows = pd.Index(hotspots.index).get_indexer(m.iloc[:, 0].to_numpy())
+    hot = np.asarray([u.startswith("hot") for u in labels], dtype=bool)[ccodes][rows]
+    cold = np.asarray([u.startswith("cold") for u in labels], dtype=bool)[ccodes][rows]
+    dpos = index.get_indexer(pd.Index(m["district_code"].fillna(OUTSIDE_CODE).to_numpy(dtype=object)))
+    known = dpos >= 0
+    nrow = len(index)
+    counts = np.stack([np.bincount(dpos[known], minlength=nrow),
+                       np.bincount(dpos[known], weights=hot[known], minlength=nrow).astype(np.int64),
+                       np.bincount(dpos[known], weights=cold[known], minlength=nrow).astype(np.int64)],
+                      axis=1).astype("int64")
+    counts[index.get_loc(TOTAL_CODE)] = [len(dpos), int(hot.sum()), int(cold.sum())]  # every cell
+    return pd.DataFrame(counts, index=index, columns=["n_cells", "n_hot_cells", "n_cold_cells"])
+
+
+def _survey_columns(survey: pd.DataFrame) -> pd.DataFrame:
+    """The survey's indicators by district code, as ``trygg_<column>``."""
+    s = survey
+    if "district_code" in s.columns:
+        s = s.set_index("district_code")
+    s = s.drop(columns=[c for c in s.columns if c == "geometry"], errors="ignore")
+    s = pd.DataFrame(s)
+    s.index = s.index.astype(str)
+    return s.add_prefix("trygg_")

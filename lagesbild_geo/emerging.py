@@ -18,6 +18,7 @@ from scipy import sparse, special
 
 from . import grid
 from .errors import InputError
+from .gistar import adjust_pvalues, gi_bin
 from .schema import POINT_PRECISIONS
 
 __all__ = [
@@ -273,6 +274,27 @@ def classify_series(
         raise InputError(f"classify_series: share must be in (0, 1], got {share}.")
     if not 0 < trend_alpha < 1:
         raise InputError(f"classify_series: trend_alpha must be between 0 and 1, got {trend_alpha}.")
+    Z, S, index = _series_matrices(z, significant)
+    with np.errstate(invalid="ignore"):
+        hot = S & (Z > 0)
+        cold = S & (Z < 0)
+    mk = mann_kendall(Z)
+    trend = np.where(mk["mk_p"].to_numpy() < trend_alpha, np.sign(mk["mk_s"].to_numpy()), 0)
+    trend = trend.astype(np.int64)
+    cls = _classify(hot, cold, trend, share)
+    return pd.DataFrame({
+        "emerging_class": pd.array(cls, dtype="string"),
+        "mk_s": mk["mk_s"].to_numpy(),
+        "mk_z": mk["mk_z"].to_numpy(),
+        "mk_p": mk["mk_p"].to_numpy(),
+        "mk_tau": mk["mk_tau"].to_numpy(),
+        "trend": pd.array(np.asarray(["down", "none", "up"], dtype=object)[trend + 1], dtype="string"),
+    }, index=index if index is not None else pd.RangeIndex(Z.shape[0]))
+
+
+def _series_matrices(z: pd.DataFrame | npt.ArrayLike, significant: pd.DataFrame | npt.ArrayLike
+                     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_], pd.Index | None]:
+    """(z as float, significant as bool, the cells' index) checked to match, with no periods missing."""
     Z, index, columns = _as_matrix(z, "z")
     S, s_index, s_columns = _as_matrix(significant, "significant")
     if Z.shape != S.shape:
@@ -297,21 +319,7 @@ def classify_series(
         S = Sf.astype(bool)
     if Z.shape[1] == 0:
         raise InputError("classify_series: no periods (the matrices have no columns).")
-    with np.errstate(invalid="ignore"):
-        hot = S & (Z > 0)
-        cold = S & (Z < 0)
-    mk = mann_kendall(Z)
-    trend = np.where(mk["mk_p"].to_numpy() < trend_alpha, np.sign(mk["mk_s"].to_numpy()), 0)
-    trend = trend.astype(np.int64)
-    cls = _classify(hot, cold, trend, share)
-    return pd.DataFrame({
-        "emerging_class": pd.array(cls, dtype="string"),
-        "mk_s": mk["mk_s"].to_numpy(),
-        "mk_z": mk["mk_z"].to_numpy(),
-        "mk_p": mk["mk_p"].to_numpy(),
-        "mk_tau": mk["mk_tau"].to_numpy(),
-        "trend": pd.array(np.asarray(["down", "none", "up"], dtype=object)[trend + 1], dtype="string"),
-    }, index=index if index is not None else pd.RangeIndex(Z.shape[0]))
+    return Z, S, index
 
 
 # ---------------------------------------------------------------------------
@@ -374,7 +382,7 @@ def gistar_spacetime(
     *t* − ``time_step`` … *t* (Neighborhood time step); ``"period"`` the bins of
     period *t* alone (Individual time step). ``None`` means ``"cube"`` when
     ``time_step`` > 0 and ``"period"`` when it is 0. With ``time_step=0`` and
-    ``"period"`` the result is, bit for bit, ``hotspots.gistar_arrays`` on every
+    ``"period"`` the result is, bit for bit, ``gistar.gistar_arrays`` on every
     period; with ``"cube"`` it equals ``gistar_arrays`` on the whole cube with the
     weights :math:`W \otimes B`.
 
@@ -524,6 +532,28 @@ def emerging(
         raise InputError(f"share must be in (0, 1], got {share}.")
     k = _check_time_step(time_step)
     window = _window(global_window, k)
+    cube = _space_time_cube(incidents, categories=categories, period=period, resolution=resolution,
+                            fill=fill, rings=rings, precisions=precisions, history=k)
+    all_periods = list(cube.attrs["periods"])
+    cells, z, p = _cube_gistar(cube, all_periods, rings=rings, time_step=k, global_window=window)
+    # The first k periods lack part of their neighbourhood: they are history for the next ones,
+    # not classified (their smaller |z| would tilt the trend test up for every hot spot).
+    z, p, periods = z[:, k:], p[:, k:], all_periods[k:]
+    out = _emerging_frame(cube, cells, z, adjust_pvalues(p, correction), alpha=alpha, share=share,
+                          trend_alpha=trend_alpha)
+    params = {"period": period if isinstance(period, str) else list(map(str, period)),
+              "resolution": resolution, "rings": rings, "time_step": k, "global_window": window,
+              "history_periods": all_periods[:k], "alpha": alpha, "correction": correction,
+              "trend_alpha": trend_alpha, "share": share, "need_hot_periods": need_periods(share, len(periods)),
+              "note": _trend_note(len(periods))}
+    out.attrs.update({"periods": periods, "emerging": params, "not_on_grid": cube.attrs.get("not_on_grid", {})})
+    return out
+
+
+def _space_time_cube(incidents: pd.DataFrame, *, categories: Sequence[str] | None,
+                     period: str | Sequence[Any], resolution: int, fill: bool | Any, rings: int,
+                     precisions: Sequence[str], history: int) -> gpd.GeoDataFrame:
+    """Counts per (cell, period) of the chosen categories: every filled cell, every period."""
     data = incidents
     if categories is not None:
         if "category" not in incidents.columns:
@@ -532,25 +562,33 @@ def emerging(
     # the cube: fill True means every cell within `rings` of any incident, every period
     cube = grid.count_cells(data, resolution=resolution, period=period, fill=fill, rings=rings,
                             precisions=precisions)
-    from .hotspots import _gi_bin, adjust_pvalues
-
     all_periods = list(cube.attrs.get("periods", []))
     if cube.empty or not all_periods:
         raise InputError("emerging: no incidents with a time and a cell to build the space-time cube from.")
-    if len(all_periods) <= k:
+    if len(all_periods) <= history:
         raise InputError(f"emerging: {len(all_periods)} period(s) of data ({', '.join(all_periods)}) but "
-                         f"time_step={k} uses the first {k} only as history; use a finer period "
+                         f"time_step={history} uses the first {history} only as history; use a finer period "
                          f"(e.g. period='month'), more data or a smaller time_step.")
-    values = cube["count"].unstack("period", fill_value=0).reindex(columns=all_periods, fill_value=0)
+    return cube
+
+
+def _cube_gistar(cube: gpd.GeoDataFrame, periods: list[str], *, rings: int, time_step: int,
+                 global_window: str) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.float64],
+                                              npt.NDArray[np.float64]]:
+    """(cells, z, p): space-time Gi* of every bin of the cube (cells × periods)."""
+    values = cube["count"].unstack("period", fill_value=0).reindex(columns=periods, fill_value=0)
     cells = values.index.to_numpy(dtype=np.uint64)
     w = grid.neighbour_matrix(cells, rings=rings, include_self=True)
-    z, p = gistar_spacetime(values.to_numpy(dtype="float64"), w, time_step=k, global_window=window)
-    # The first k periods lack part of their neighbourhood: they are history for the next ones,
-    # not classified (their smaller |z| would tilt the trend test up for every hot spot).
-    z, p, periods = z[:, k:], p[:, k:], all_periods[k:]
-    nper = len(periods)
-    padj = adjust_pvalues(p, correction)
-    gbin = _gi_bin(z, padj)
+    z, p = gistar_spacetime(values.to_numpy(dtype="float64"), w, time_step=time_step,
+                            global_window=global_window)
+    return cells, z, p
+
+
+def _emerging_frame(cube: gpd.GeoDataFrame, cells: npt.NDArray[np.uint64], z: npt.NDArray[np.float64],
+                    padj: npt.NDArray[np.float64], *, alpha: float, share: float,
+                    trend_alpha: float) -> gpd.GeoDataFrame:
+    """One row per cell: its class, hot and cold periods, last Gi*, trend and count."""
+    gbin = gi_bin(z, padj)
     with np.errstate(invalid="ignore"):
         sig = padj < alpha
         n_hot = (sig & (z > 0)).sum(axis=1).astype(np.int64)
@@ -558,10 +596,10 @@ def emerging(
     cl = classify_series(z, sig, share=share, trend_alpha=trend_alpha)
     cls = cl["emerging_class"].to_numpy(dtype=object)
     total = cube["count"].groupby(level="cell").sum().reindex(pd.Index(cells, dtype="uint64"))
-    out = gpd.GeoDataFrame({
+    return gpd.GeoDataFrame({
         "emerging_class": pd.array(cls, dtype="string"),
         "emerging_class_sv": pd.array([EMERGING_LABELS_SV[c] for c in cls], dtype="string"),
-        "n_periods": np.full(cells.size, nper, dtype=np.int64),
+        "n_periods": np.full(cells.size, z.shape[1], dtype=np.int64),
         "n_hot": n_hot,
         "n_cold": n_cold,
         "last_gi_z": z[:, -1],
@@ -574,18 +612,10 @@ def emerging(
         "count": total.to_numpy(dtype=np.int64),
     }, index=pd.Index(cells, dtype="uint64", name="cell"),
         geometry=grid.cells_to_polygons(cells).values, crs="EPSG:4326")
-    if nper < 10:
-        note = (f"Only {nper} periods: ArcGIS recommends at least 10 for the trend test; "
-                "read intensifying/diminishing with care.")
-    else:
-        note = ""
-    out.attrs.update({
-        "periods": periods,
-        "emerging": {"period": period if isinstance(period, str) else list(map(str, period)),
-                     "resolution": resolution, "rings": rings, "time_step": k,
-                     "global_window": window, "history_periods": all_periods[:k], "alpha": alpha,
-                     "correction": correction, "trend_alpha": trend_alpha, "share": share,
-                     "need_hot_periods": need_periods(share, nper), "note": note},
-        "not_on_grid": cube.attrs.get("not_on_grid", {}),
-    })
-    return out
+
+
+def _trend_note(n_periods: int) -> str:
+    if n_periods >= 10:
+        return ""
+    return (f"Only {n_periods} periods: ArcGIS recommends at least 10 for the trend test; "
+            "read intensifying/diminishing with care.")

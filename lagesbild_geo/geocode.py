@@ -2,7 +2,7 @@
 
 A :class:`Gazetteer` holds the kommun's own address points (e.g. Lantmäteriet's
 belägenhetsadresser export) and named places, read from any file the
-:mod:`lagesbild_geo.io` readers understand, in any CRS :mod:`lagesbild_geo.crs`
+:mod:`lagesbild_geo.read` readers understand, in any CRS :mod:`lagesbild_geo.crs`
 recognises. :func:`geocode` places the pending rows of an incident table against
 it, tier by tier, and never sends anything to an outside service.
 
@@ -42,6 +42,7 @@ transliteration ("Vaestra", ae = ä) is read as the letter.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,10 +63,14 @@ from ._address import (
     split_suffix,
     street_alternatives,
 )
-from ._columns import find_columns
+from ._columns import INCIDENT_ALIASES, find_columns
 from ._nominatim import NominatimGeocoder, OnlineResult
 from .errors import GeocodeError, InputError
 from .grid import points_to_cells
+from .read.result import ReadResult, with_counts
+from .read.tables import read_table
+from .read.values import parse_numbers
+from .schema import INCIDENT_COLUMNS
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -79,6 +84,7 @@ __all__ = [
     "NominatimGeocoder",
     "OnlineResult",
     "geocode",
+    "place_pending",
 ]
 
 #: Tier names in ``geocode_match`` → precision of the placed row.
@@ -211,7 +217,7 @@ class Gazetteer:
         """A copy of this gazetteer that also places district names (``precision="area"``).
 
         Useful where :func:`geocode` is called for you, e.g.
-        ``io.read_incidents(..., gazetteer=gaz.with_districts(d))``.
+        :func:`place_pending` (``place_pending(read_incidents(f), gaz.with_districts(d))``).
 
         Parameters
         ----------
@@ -480,17 +486,13 @@ def _title_town(town: object) -> str:
 
 
 def _read_any(path: Path, *, layer: str | None, sheet: str | int | None) -> pd.DataFrame:
-    """Read a table through :func:`lagesbild_geo.io.read_table` (one sniffer for the library)."""
-    from .io import read_table
-
+    """Read a table through :func:`lagesbild_geo.read.read_table` (one sniffer for the library)."""
     hint = [a for tiers in GAZETTEER_ALIASES.values() for tier in tiers for a in tier if len(a) > 2]
     frame, _info = read_table(path, sheet=sheet, layer=layer, columns_hint=hint)
     return frame
 
 
 def _numeric(s: pd.Series) -> np.ndarray:
-    from .io import parse_numbers
-
     return parse_numbers(s)
 
 
@@ -1111,6 +1113,45 @@ def geocode(
     settings = settings or Settings()
     if not isinstance(gazetteer, Gazetteer):
         gazetteer = Gazetteer.from_file(gazetteer, settings=settings)
+    matcher = _matcher(incidents, gazetteer, allow=allow, min_score=min_score, max_gap_m=max_gap_m,
+                       districts=districts, text_column=text_column)
+    codes, triples = _distinct_texts(incidents, text_column, postcode_column, town_column)
+    hits = [matcher.resolve(t, pc, tw) for t, pc, tw in triples]
+    if online is not None and "online" in allow:
+        _online(hits, [", ".join(x for x in (t, f"{pc} {tw}".strip()) if x) for t, pc, tw in triples],
+                online)
+    out, cand, note = _with_hits(incidents, hits, np.where(codes < 0, len(hits), codes))
+    placed_mask = (out["geocode_match"].fillna("") != "").to_numpy(dtype=bool)
+    placed = out.loc[placed_mask].copy()
+    placed["cell"] = _address_cells(placed, settings.resolution)
+    rejected = _rejected(incidents.loc[~placed_mask], cand[~placed_mask], note[~placed_mask], text_column,
+                         np.flatnonzero(~placed_mask) + 1)
+    report = _geocode_report(out, placed, note, unique_texts=len(hits), min_score=min_score, gazetteer=gazetteer)
+    return GeocodeResult(placed=placed, rejected=rejected, report=report)
+
+
+def _geocode_report(out: pd.DataFrame, placed: pd.DataFrame, note: np.ndarray, *, unique_texts: int,
+                    min_score: float, gazetteer: Gazetteer) -> dict[str, Any]:
+    tier = out["geocode_match"].fillna("").to_numpy(dtype=object)
+    n_rows = len(out)
+    return {
+        "rows": n_rows,
+        "placed": len(placed),
+        "rejected": n_rows - len(placed),
+        "geocoded_by_tier": {t: int((tier == t).sum()) for t in TIERS if (tier == t).any()},
+        "match_rate": float(len(placed) / n_rows) if n_rows else 1.0,
+        "fuzzy": int(placed["geocode_fuzzy"].sum()),
+        "ambiguous": int(pd.Series(note, dtype="string").str.startswith("ambiguous").fillna(False).sum()),
+        "by_precision": {k: int(v) for k, v in placed["precision"].value_counts().items()},
+        "unique_texts": unique_texts,
+        "min_score": float(min_score),
+        "gazetteer": repr(gazetteer),
+    }
+
+
+def _matcher(incidents: pd.DataFrame, gazetteer: Gazetteer, *, allow: Sequence[str], min_score: float,
+             max_gap_m: float, districts: gpd.GeoDataFrame | None, text_column: str) -> _Matcher:
+    """The matcher for these options, after checking them."""
     bad = sorted(set(allow) - set(_ALLOWED))
     if bad:
         raise GeocodeError(f"allow= has unknown tier(s) {bad}; use some of {list(_ALLOWED)}.")
@@ -1123,40 +1164,39 @@ def geocode(
     dpts = _district_points(districts) if districts is not None else gazetteer._districts
     if "area" not in allow_set:
         dpts = None
-    matcher = _Matcher(gazetteer, min_score=min_score, allow=allow_set, max_gap_m=max_gap_m,
-                       districts=dpts)
+    return _Matcher(gazetteer, min_score=min_score, allow=allow_set, max_gap_m=max_gap_m, districts=dpts)
 
+
+def _distinct_texts(incidents: pd.DataFrame, text_column: str, postcode_column: str | None,
+                    town_column: str | None) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
+    """(code per row, -1 for a missing text; the distinct (text, postcode, town) triples)."""
     text = incidents[text_column].astype("string")
     context = _context_columns(incidents, text_column, postcode_column, town_column)
-    if context:
-        # Distinct (text, postcode, town) triples; a missing text stays missing.
-        key = text
-        for c in context.values():
-            key = key + "\x1f" + incidents[c].astype("string").fillna("")
-        codes, uniques = pd.factorize(key, sort=False)
-        parts = [str(u).split("\x1f") for u in np.asarray(uniques, dtype=object)]
-        order = list(context)
-        triples = [(pp[0], pp[1 + order.index("postcode")] if "postcode" in context else "",
-                    pp[1 + order.index("town")] if "town" in context else "") for pp in parts]
-    else:
+    if not context:
         codes, uniques = pd.factorize(text, sort=False)
-        triples = [(str(u), "", "") for u in np.asarray(uniques, dtype=object)]
-    hits = [matcher.resolve(t, pc, tw) for t, pc, tw in triples]
-    if online is not None and "online" in allow_set:
-        _online(hits, [", ".join(x for x in (t, f"{pc} {tw}".strip()) if x) for t, pc, tw in triples],
-                online)
-    nu = len(hits)
-    tier_u = np.array([h.tier for h in hits] + [""], dtype=object)
+        return codes, [(str(u), "", "") for u in np.asarray(uniques, dtype=object)]
+    # Distinct (text, postcode, town) triples; a missing text stays missing.
+    key = text
+    for c in context.values():
+        key = key + "\x1f" + incidents[c].astype("string").fillna("")
+    codes, uniques = pd.factorize(key, sort=False)
+    parts = [str(u).split("\x1f") for u in np.asarray(uniques, dtype=object)]
+    order = list(context)
+    return codes, [(pp[0], pp[1 + order.index("postcode")] if "postcode" in context else "",
+                    pp[1 + order.index("town")] if "town" in context else "") for pp in parts]
+
+
+def _with_hits(incidents: pd.DataFrame, hits: list[_Hit],
+               codes: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """A copy of the rows with each one's hit (``codes``: its hit, ``len(hits)`` for none), and
+    the refused candidates and notes per row."""
     e_u = np.array([h.e for h in hits] + [np.nan], dtype="float64")
     n_u = np.array([h.n for h in hits] + [np.nan], dtype="float64")
     lon_u, lat_u = _crs.to_wgs84(e_u, n_u, _crs.SWEREF99TM)
-    codes = np.where(codes < 0, nu, codes)  # missing text → the empty slot
 
     def per_row(values: list[Any], dtype: str) -> np.ndarray:
         return np.asarray([*values, _empty(dtype)], dtype=dtype)[codes]
 
-    tier = tier_u[codes]
-    placed_mask = tier != ""
     out = incidents.copy()
     out["easting"] = e_u[codes]
     out["northing"] = n_u[codes]
@@ -1164,52 +1204,28 @@ def geocode(
     out["lon"] = lon_u[codes]
     prec_u = [h.precision or TIERS.get(h.tier, "pending") if h.tier else "pending" for h in hits]
     out["precision"] = pd.array(per_row(prec_u, "object"), dtype="string")
-    out["geocode_match"] = pd.array(tier, dtype="string")
+    out["geocode_match"] = pd.array(np.array([h.tier for h in hits] + [""], dtype=object)[codes], dtype="string")
     out["geocode_score"] = per_row([h.score for h in hits], "float64")
     out["geocode_fuzzy"] = per_row([h.fuzzy for h in hits], "bool")
     out["geocode_label"] = pd.array(per_row([h.label for h in hits], "object"), dtype="string")
     out["geocode_street"] = pd.array(per_row([h.street for h in hits], "object"), dtype="string")
     out["geocode_postort"] = pd.array(per_row([h.postort for h in hits], "object"), dtype="string")
-    cand = per_row([h.candidate for h in hits], "object")
-    note = per_row([h.note for h in hits], "object")
+    return out, per_row([h.candidate for h in hits], "object"), per_row([h.note for h in hits], "object")
 
-    placed = out.loc[placed_mask].copy()
+
+def _address_cells(placed: pd.DataFrame, resolution: int) -> np.ndarray:
+    """H3 cells of the rows placed at an address (0 for place and area rows: not on the grid)."""
     is_point = (placed["precision"] == "address").to_numpy(dtype=bool)
     cells = np.zeros(len(placed), dtype=np.uint64)
     if is_point.any():
         cells[is_point] = points_to_cells(placed["lat"].to_numpy()[is_point],
-                                          placed["lon"].to_numpy()[is_point], settings.resolution)
-    placed["cell"] = cells
-
-    rej_src = incidents.loc[~placed_mask]
-    rejected = _rejected(rej_src, cand[~placed_mask], note[~placed_mask], text_column,
-                         np.flatnonzero(~placed_mask) + 1)
-
-    by_tier = {t: int((tier == t).sum()) for t in TIERS if (tier == t).any()}
-    n_rows = len(incidents)
-    note_s = pd.Series(note, dtype="string")
-    report = {
-        "rows": n_rows,
-        "placed": int(placed_mask.sum()),
-        "rejected": int((~placed_mask).sum()),
-        "geocoded_by_tier": by_tier,
-        "match_rate": float(placed_mask.sum() / n_rows) if n_rows else 1.0,
-        "fuzzy": int(placed["geocode_fuzzy"].sum()),
-        "ambiguous": int(note_s.str.startswith("ambiguous").fillna(False).sum()),
-        "by_precision": {k: int(v) for k, v in placed["precision"].value_counts().items()},
-        "unique_texts": nu,
-        "min_score": float(min_score),
-        "gazetteer": repr(gazetteer),
-    }
-    return GeocodeResult(placed=placed, rejected=rejected, report=report)
+                                          placed["lon"].to_numpy()[is_point], resolution)
+    return cells
 
 
 def _context_columns(incidents: pd.DataFrame, text_column: str, postcode_column: str | None,
                      town_column: str | None) -> dict[str, str]:
     """Role → column for the postcode and town columns riding along (may be empty)."""
-    from ._columns import INCIDENT_ALIASES
-    from .schema import INCIDENT_COLUMNS
-
     found: dict[str, str] = {}
     cols = [str(c) for c in incidents.columns if c not in INCIDENT_COLUMNS and c != text_column]
     for role, given in (("postcode", postcode_column), ("town", town_column)):
@@ -1236,8 +1252,6 @@ def _empty(dtype: str) -> Any:
 
 def _rejected(rows: pd.DataFrame, cand: np.ndarray, note: np.ndarray, text_column: str,
               positions: np.ndarray) -> pd.DataFrame:
-    from .schema import INCIDENT_COLUMNS
-
     src = rows["source"].astype("string") if "source" in rows.columns else pd.Series(
         [""] * len(rows), index=rows.index, dtype="string")
     srow = rows["source_row"].astype("int64") if "source_row" in rows.columns else pd.Series(
@@ -1282,3 +1296,84 @@ def _online(hits: list[_Hit], texts: list[str], online: NominatimGeocoder) -> No
         h.label = found.display_name
         h.note = h.candidate = ""
         h.precision = found.precision
+
+
+def place_pending(
+    result: ReadResult,
+    gazetteer: Gazetteer | str | os.PathLike[str],
+    *,
+    settings: Settings | None = None,
+) -> ReadResult:
+    """Geocode the pending rows of a read: placed, or rejected with "address not found".
+
+    The step after :func:`lagesbild_geo.read.read_incidents` for rows that carry an
+    address or a place name instead of coordinates. Placed rows get their H3 cell
+    (``settings.resolution``) and join ``placed``; the others join ``rejected``;
+    ``pending`` is then empty and the counts still add up. The report gains
+    ``geocoded_by_tier``, ``match_rate`` and ``geocode`` (the rest of the
+    geocoder's report). A result without pending rows comes back as it is (the
+    gazetteer file is not even read).
+
+    Parameters
+    ----------
+    result
+        What :func:`lagesbild_geo.read.read_incidents` returned.
+    gazetteer
+        A :class:`Gazetteer` or the path of a gazetteer file (see :meth:`Gazetteer.from_file`).
+    settings
+        The H3 resolution of the ``cell`` column (default :class:`~lagesbild_geo.settings.Settings`).
+
+    Returns
+    -------
+    ReadResult
+
+    Examples
+    --------
+    >>> from lagesbild_geo.read import read_incidents
+    >>> r = read_incidents(pd.DataFrame({"Datum": ["2024-03-05 22:15", "2024-03-06 08:00"],
+    ...                                  "Adress": ["Storgatan 1", "Okändavägen 9"]}))
+    >>> gaz = Gazetteer.from_frame(pd.DataFrame({"gatunamn": ["Storgatan"], "husnummer": ["1"],
+    ...                                          "lat": [59.33], "lon": [18.06]}))
+    >>> placed = place_pending(r, gaz)
+    >>> len(r.pending), len(placed.placed), placed.rejected["reason"].tolist()
+    (2, 1, ['address not found'])
+    """
+    if not len(result.pending):
+        return result
+    settings = settings or Settings()
+    gaz = gazetteer if isinstance(gazetteer, Gazetteer) else Gazetteer.from_file(Path(gazetteer), settings=settings)
+    g = geocode(result.pending, gaz, settings=settings)
+    found = _with_cells(g.placed, settings.resolution)
+    placed = pd.concat([result.placed, found], ignore_index=True) if len(found) else result.placed
+    rejected = _joined_rejected(result.rejected, g.rejected)
+    report = dict(result.report)
+    report["geocoded_by_tier"] = dict(g.report.get("geocoded_by_tier", {}))
+    report["match_rate"] = g.report.get("match_rate")
+    report["geocode"] = {k: v for k, v in g.report.items() if k not in ("geocoded_by_tier", "match_rate")}
+    return with_counts(ReadResult(placed=placed, pending=result.pending.iloc[:0], rejected=rejected,
+                                  report=report))
+
+
+def _with_cells(placed: pd.DataFrame, resolution: int) -> pd.DataFrame:
+    """H3 cells for geocoded point/address rows that have none yet."""
+    if not len(placed) or "cell" not in placed.columns:
+        return placed
+    need = (placed["cell"].to_numpy() == 0) & placed["precision"].isin(["point", "address"]).to_numpy(dtype=bool)
+    if not need.any():
+        return placed
+    cells = placed["cell"].to_numpy(dtype=np.uint64).copy()
+    cells[need] = points_to_cells(placed["lat"].to_numpy()[need], placed["lon"].to_numpy()[need], resolution)
+    return placed.assign(cell=cells)
+
+
+def _joined_rejected(before: pd.DataFrame, geocoded: pd.DataFrame) -> pd.DataFrame:
+    """The read's rejected rows and the geocoder's, with every column but ``source_row`` as text."""
+    if not len(geocoded):
+        rejected = before
+    elif len(before) == 0:
+        rejected = geocoded.reset_index(drop=True)
+    else:
+        rejected = pd.concat([before, geocoded], ignore_index=True)
+    text_cols = {c: "string" for c in rejected.columns if c not in ("source_row",)
+                 and str(rejected[c].dtype) != "string"}
+    return rejected.astype(text_cols) if text_cols else rejected

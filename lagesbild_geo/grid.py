@@ -28,6 +28,7 @@ import shapely
 from scipy import sparse
 
 from .errors import InputError, SchemaError
+from .period import PERIODS, period_codes
 from .schema import POINT_PRECISIONS
 
 __all__ = [
@@ -69,10 +70,6 @@ def _fast() -> Any:
         return None
     return h3ronpy
 
-#: Period names accepted by :func:`count_cells` and their pandas Period frequency.
-PERIODS: dict[str, str] = {"week": "W", "month": "M", "quarter": "Q", "year": "Y"}
-
-
 # ---------------------------------------------------------------------------
 # indexing and representation
 # ---------------------------------------------------------------------------
@@ -101,7 +98,11 @@ def points_to_cells(
     fast = _fast()
     if fast is not None and la.size >= 1000:
         ok_fast = ok & (np.abs(la) <= 90.0) & (np.abs(lo) <= 180.0)
-        if ok_fast.any():
+        if ok_fast.all():  # the usual case: no gather and scatter of a million points
+            got = _fast_points(fast, la.ravel(), lo.ravel(), int(resolution))
+            if got is not None:
+                return got.reshape(la.shape)
+        elif ok_fast.any():
             idx = np.flatnonzero(ok_fast)
             got = _fast_points(fast, la.ravel()[idx], lo.ravel()[idx], int(resolution))
             if got is not None:
@@ -487,51 +488,6 @@ def _neighbour_matrix(key: bytes, rings: int, include_self: bool) -> sparse.csr_
 # ---------------------------------------------------------------------------
 # counting
 # ---------------------------------------------------------------------------
-def _period_codes(
-    times: pd.Series, period: str | Sequence[Any]
-) -> tuple[npt.NDArray[np.int64], list[str]]:
-    """Integer period code per row (-1 when outside / missing) and all labels in range."""
-    if isinstance(times.dtype, pd.DatetimeTZDtype):
-        local = times.dt.tz_localize(None)
-    elif pd.api.types.is_datetime64_any_dtype(times.dtype):
-        local = times
-    else:
-        raise SchemaError(
-            f"occurred_at must be a datetime column to bin by period, got dtype {times.dtype}; "
-            "read incidents with lagesbild_geo.io.read_incidents."
-        )
-    if isinstance(period, str):
-        if period not in PERIODS:
-            raise InputError(
-                f"period must be one of {sorted(PERIODS)} or a list of bin edges; got {period!r}."
-            )
-        per = local.dt.to_period(PERIODS[period])
-        valid = per.notna().to_numpy()
-        codes = np.full(len(per), -1, dtype=np.int64)
-        if not valid.any():
-            return codes, []
-        ords = per.array.asi8[valid]
-        lo, hi = int(ords.min()), int(ords.max())
-        codes[valid] = ords - lo
-        labels = [str(p) for p in pd.period_range(
-            pd.Period(ordinal=lo, freq=PERIODS[period]), periods=hi - lo + 1)]
-        return codes, labels
-    edges = pd.DatetimeIndex(pd.to_datetime(list(period)))
-    if edges.tz is not None:
-        edges = edges.tz_convert("Europe/Stockholm").tz_localize(None)
-    if len(edges) < 2 or not edges.is_monotonic_increasing or edges.has_duplicates:
-        raise InputError(
-            "Custom period bins must be at least two increasing, distinct edges "
-            f"(e.g. ['2024-01-01', '2024-07-01', '2025-01-01']); got {list(period)!r}."
-        )
-    t = local.to_numpy(dtype="datetime64[ns]")
-    e = edges.to_numpy(dtype="datetime64[ns]")
-    codes = np.searchsorted(e, t, side="right").astype(np.int64) - 1
-    codes[(codes < 0) | (codes >= len(e) - 1) | np.isnat(t)] = -1
-    labels = [f"{a.date().isoformat()}/{b.date().isoformat()}" for a, b in itertools.pairwise(edges)]
-    return codes, labels
-
-
 def period_labels(incidents: pd.DataFrame, period: str | Sequence[Any]) -> pd.Series:
     """Period label of each incident ("2024-03", "2024Q1", "2024", or "start/end"
     for custom edges); NA when the time is missing or outside the bins.
@@ -542,7 +498,7 @@ def period_labels(incidents: pd.DataFrame, period: str | Sequence[Any]) -> pd.Se
     >>> period_labels(df, "quarter").tolist()
     ['2024Q1']
     """
-    codes, labels = _period_codes(incidents["occurred_at"], period)
+    codes, labels = period_codes(incidents["occurred_at"], period)
     lab = np.asarray([*labels, None], dtype=object)
     return pd.Series(lab[codes], index=incidents.index, dtype="string", name="period")
 
@@ -636,6 +592,36 @@ def count_cells(
     >>> cells.attrs["not_on_grid"]
     {'place': 1}
     """
+    _check_count_args(incidents, resolution, by, period)
+    sub, not_on_grid = _grid_rows(incidents, precisions)
+    cells = incident_cells(sub, resolution)
+    indexed = cells != 0
+    pcodes, plabels, outside_periods = _periods_of(sub, period, indexed)
+    keep = indexed & (pcodes >= 0)
+    cells_k = cells[keep]
+    pcodes_k = np.maximum(pcodes[keep], 0)
+    bcodes, blabels = _by_codes(sub[by], keep) if by is not None else (np.zeros(cells_k.size, dtype=np.int64), [])
+    observed, obs_of_row = np.unique(cells_k, return_inverse=True)
+    ucells = _cells_to_report(observed, fill, rings, resolution)
+    # row → position in ucells, searching only the distinct observed cells
+    ci = (obs_of_row if ucells is observed else np.searchsorted(ucells, observed)[obs_of_row]).astype(np.int64)
+    total, dense = _tally(ci, pcodes_k, bcodes, ucells.size, len(plabels), len(blabels))
+    rows = np.arange(ucells.size * len(plabels))
+    if fill is False or fill is None:
+        rows = rows[total > 0]
+    out = _cell_frame(ucells, rows, total, dense, blabels, plabels if period is not None else None)
+    out.attrs.update({
+        "resolution": int(resolution),
+        "not_on_grid": not_on_grid,
+        "not_indexed": int((~indexed).sum()),
+        "outside_periods": outside_periods,
+        "periods": list(plabels) if period is not None else [],
+        "by": by,
+    })
+    return out
+
+
+def _check_count_args(incidents: pd.DataFrame, resolution: int, by: str | None, period: object) -> None:
     if not isinstance(incidents, pd.DataFrame):
         raise InputError(f"count_cells expects an incident DataFrame, got {type(incidents).__name__}.")
     if not 0 <= resolution <= 15:
@@ -645,84 +631,81 @@ def count_cells(
     if period is not None and "occurred_at" not in incidents.columns:
         raise SchemaError("count_cells(period=...) needs an occurred_at column.")
 
-    if "precision" in incidents.columns:
-        # factorise (a few distinct values) instead of a Python string per row
-        pcodes_all, puniq = pd.factorize(incidents["precision"].astype("string").fillna("pending"))
-        ulabels = np.asarray([str(u) for u in puniq], dtype=object)
-        on_grid = np.isin(ulabels, np.asarray(list(precisions), dtype=object))[pcodes_all]
-        off = pd.Series(ulabels[pcodes_all[~on_grid]]).value_counts()
-        not_on_grid = {str(k): int(v) for k, v in off.items()}
-    else:
-        on_grid = np.ones(len(incidents), dtype=bool)
-        not_on_grid = {}
+
+def _grid_rows(incidents: pd.DataFrame, precisions: Sequence[str]) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The rows counted on the grid, and how many of each other precision were left out."""
+    if "precision" not in incidents.columns:
+        return incidents, {}
+    # factorise (a few distinct values) instead of a Python string per row
+    pcodes_all, puniq = pd.factorize(incidents["precision"].astype("string").fillna("pending"))
+    ulabels = np.asarray([str(u) for u in puniq], dtype=object)
+    on_grid = np.isin(ulabels, np.asarray(list(precisions), dtype=object))[pcodes_all]
+    off = pd.Series(ulabels[pcodes_all[~on_grid]]).value_counts()
     sub = incidents if on_grid.all() else incidents.loc[on_grid]
-    cells = incident_cells(sub, resolution)
-    indexed = cells != 0
-    not_indexed = int((~indexed).sum())
+    return sub, {str(k): int(v) for k, v in off.items()}
 
-    # period codes
-    if period is not None:
-        pcodes, plabels = _period_codes(sub["occurred_at"], period)
-        in_period = pcodes >= 0
-        outside_periods = int((indexed & ~in_period).sum())
-    else:
-        pcodes, plabels = np.zeros(len(sub), dtype=np.int64), [""]
-        in_period = np.ones(len(sub), dtype=bool)
-        outside_periods = 0
-    keep = indexed & in_period
-    cells_k = cells[keep]
-    pcodes_k = pcodes[keep]
 
-    # categories
-    if by is not None:
-        # factorise the column as it is (Arrow strings: in C++), then keep the labels
-        # that occur in the counted rows
-        bcodes_all, buniq = pd.factorize(sub[by].astype("string"), use_na_sentinel=True)
-        bcodes = bcodes_all[keep] if not keep.all() else bcodes_all
-        seen = np.bincount(bcodes[bcodes >= 0], minlength=len(buniq)) > 0
-        if not seen.all():
-            renum = np.cumsum(seen) - 1
-            bcodes = np.where(bcodes >= 0, renum[np.maximum(bcodes, 0)], -1)
-            buniq = buniq[seen]
-        blabels = [str(b) for b in buniq]
-        order = np.argsort(blabels)
-        remap = np.empty(len(blabels), dtype=np.int64)
-        remap[order] = np.arange(len(blabels))
-        bcodes = np.where(bcodes >= 0, remap[np.maximum(bcodes, 0)], -1)
-        blabels = [blabels[i] for i in order]
-    else:
-        bcodes, blabels = np.zeros(cells_k.size, dtype=np.int64), []
+def _periods_of(sub: pd.DataFrame, period: str | Sequence[Any] | None,
+                indexed: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int64], list[str], int]:
+    """(period code per row, -1 outside; the labels; indexed rows outside every period)."""
+    if period is None:
+        return np.zeros(len(sub), dtype=np.int64), [""], 0
+    pcodes, plabels = period_codes(sub["occurred_at"], period)
+    return pcodes, plabels, int((indexed & (pcodes < 0)).sum())
 
-    # the set of cells to report
-    observed, obs_of_row = np.unique(cells_k, return_inverse=True)
+
+def _by_codes(values: pd.Series, keep: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int64], list[str]]:
+    """Code per kept row (-1 where missing) and the sorted labels that occur in those rows."""
+    # factorise the column as it is (Arrow strings: in C++), then keep the labels
+    # that occur in the counted rows
+    bcodes_all, buniq = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    bcodes = bcodes_all[keep] if not keep.all() else bcodes_all
+    seen = np.bincount(bcodes[bcodes >= 0], minlength=len(buniq)) > 0
+    if not seen.all():
+        renum = np.cumsum(seen) - 1
+        bcodes = np.where(bcodes >= 0, renum[np.maximum(bcodes, 0)], -1)
+        buniq = buniq[seen]
+    blabels = [str(b) for b in buniq]
+    order = np.argsort(blabels)
+    remap = np.empty(len(blabels), dtype=np.int64)
+    remap[order] = np.arange(len(blabels))
+    bcodes = np.where(bcodes >= 0, remap[np.maximum(bcodes, 0)], -1)
+    return bcodes, [blabels[i] for i in order]
+
+
+def _cells_to_report(observed: npt.NDArray[np.uint64], fill: bool | Any, rings: int,
+                     resolution: int) -> npt.NDArray[np.uint64]:
+    """The observed cells, grown by ``rings`` (``fill=True``) or joined by a study area's cells."""
     if fill is False or fill is None:
-        ucells = observed
-    elif fill is True:
-        ucells = disk_cells(observed, rings) if observed.size else observed
-    else:
-        ucells = np.union1d(geometry_to_cells(fill, resolution), observed)
-    nc, npd = ucells.size, len(plabels)
-    # row → position in ucells, searching only the distinct observed cells
-    ci = (obs_of_row if ucells is observed else np.searchsorted(ucells, observed)[obs_of_row]).astype(np.int64)
-    nb = max(len(blabels), 1)
-    key = (ci * npd + pcodes_k) * nb + np.maximum(bcodes, 0)
+        return observed
+    if fill is True:
+        return disk_cells(observed, rings) if observed.size else observed
+    return np.union1d(geometry_to_cells(fill, resolution), observed)
+
+
+def _tally(ci: npt.NDArray[np.int64], pcodes: npt.NDArray[np.int64], bcodes: npt.NDArray[np.int64],
+           nc: int, npd: int, nby: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(total per cell × period, counts per cell × period × ``by`` value) by bincount."""
+    nb = max(nby, 1)
+    key = (ci * npd + pcodes) * nb + np.maximum(bcodes, 0)
     dense = np.bincount(key, minlength=nc * npd * nb).reshape(nc * npd, nb)
-    total = np.bincount(ci * npd + pcodes_k, minlength=nc * npd)
-    if by is not None:
-        # rows whose `by` value is missing count in total only
-        na = bcodes < 0
-        if na.any():
-            dense -= np.bincount(key[na], minlength=nc * npd * nb).reshape(nc * npd, nb)
+    total = np.bincount(ci * npd + pcodes, minlength=nc * npd)
+    na = bcodes < 0  # rows whose `by` value is missing count in total only
+    if nby and na.any():
+        dense -= np.bincount(key[na], minlength=nc * npd * nb).reshape(nc * npd, nb)
+    return total, dense
 
-    rows = np.arange(nc * npd)
-    if fill is False or fill is None:
-        rows = rows[total > 0]
+
+def _cell_frame(ucells: npt.NDArray[np.uint64], rows: npt.NDArray[np.int64], total: npt.NDArray[np.int64],
+                dense: npt.NDArray[np.int64], blabels: list[str], plabels: list[str] | None) -> gpd.GeoDataFrame:
+    """The counts of ``rows`` (cell × period positions) with the cells' hex polygons."""
+    npd = len(plabels) if plabels is not None else 1
     cell_of_row = ucells[rows // npd]
     data: dict[str, Any] = {"count": total[rows].astype("int64")}
     for j, b in enumerate(blabels):
         data[f"count_{b}"] = dense[rows, j].astype("int64")
     geoms = cells_to_polygons(cell_of_row)
-    if period is not None:
+    if plabels is not None:
         plab = np.asarray(plabels, dtype=object)[rows % npd]
         index = pd.MultiIndex.from_arrays(
             [pd.Index(cell_of_row, dtype="uint64"), pd.Index(plab, dtype="string")],
@@ -730,16 +713,7 @@ def count_cells(
         )
     else:
         index = pd.Index(cell_of_row, dtype="uint64", name="cell")
-    out = gpd.GeoDataFrame(data, index=index, geometry=geoms.values, crs="EPSG:4326")
-    out.attrs.update({
-        "resolution": int(resolution),
-        "not_on_grid": not_on_grid,
-        "not_indexed": not_indexed,
-        "outside_periods": outside_periods,
-        "periods": list(plabels) if period is not None else [],
-        "by": by,
-    })
-    return out
+    return gpd.GeoDataFrame(data, index=index, geometry=geoms.values, crs="EPSG:4326")
 
 
 def roll_up(cells: pd.DataFrame, resolution: int) -> gpd.GeoDataFrame:

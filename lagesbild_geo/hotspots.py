@@ -22,7 +22,9 @@ from scipy import sparse, special, stats
 
 from . import crs as _crs
 from . import grid
+from .emerging import emerging, mann_kendall  # re-exported: hotspots.emerging is documented
 from .errors import InputError, PrivacyError, SchemaError
+from .gistar import HOTSPOT_CLASSES, adjust_pvalues, gi_bin, gistar_arrays
 from .schema import POINT_PRECISIONS
 
 __all__ = [
@@ -42,10 +44,6 @@ __all__ = [
     "pai",
 ]
 
-#: Gi_Bin → class name (ArcGIS Hot Spot Analysis confidence bins).
-HOTSPOT_CLASSES: dict[int, str] = {
-    3: "hot_99", 2: "hot_95", 1: "hot_90", 0: "none", -1: "cold_90", -2: "cold_95", -3: "cold_99",
-}
 _MIN_CELLS = 30
 _WEEKDAYS = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
 
@@ -53,92 +51,6 @@ _WEEKDAYS = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "sö
 # ---------------------------------------------------------------------------
 # Gi*
 # ---------------------------------------------------------------------------
-def gistar_arrays(
-    y: npt.ArrayLike, w: sparse.spmatrix | sparse.sparray
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Gi* z-scores and two-sided p-values for one or many series at once.
-
-    ``y`` is ``(n,)`` or ``(n, k)`` (k series on the same n cells, e.g. every
-    category × month), ``w`` an ``n × n`` binary weight matrix *with* the diagonal
-    (self) set, as from ``grid.neighbour_matrix(cells, include_self=True)``.
-    One sparse product does all series. Constant series give NaN.
-
-    Examples
-    --------
-    >>> w = sparse.csr_matrix(np.array([[1, 1, 0, 0], [1, 1, 1, 0], [0, 1, 1, 1], [0, 0, 1, 1]], float))
-    >>> z, p = gistar_arrays([1.0, 2.0, 3.0, 9.0], w)
-    >>> np.round(z, 4).tolist()
-    [-1.2521, -1.6868, 0.8835, 1.2521]
-    """
-    Y = np.asarray(y, dtype="float64")
-    one = Y.ndim == 1
-    if one:
-        Y = Y[:, None]
-    n = Y.shape[0]
-    if w.shape != (n, n):
-        raise InputError(f"Weights are {w.shape}, values have {n} rows; they must match.")
-    W = sparse.csr_matrix(w)
-    wi = np.asarray(W.sum(axis=1), dtype="float64").ravel()[:, None]   # W_i (incl. self)
-    lag = np.asarray(W @ Y, dtype="float64")                           # Σ_j w_ij x_j
-    mean = Y.mean(axis=0, keepdims=True)
-    s = np.sqrt(np.maximum((Y * Y).mean(axis=0, keepdims=True) - mean * mean, 0.0))
-    denom = s * np.sqrt(np.maximum(n * wi - wi * wi, 0.0) / max(n - 1, 1))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = (lag - mean * wi) / denom
-    z[~np.isfinite(z)] = np.nan
-    p = 2.0 * special.ndtr(-np.abs(z))  # = stats.norm.sf(|z|), bit for bit, without importing scipy.stats
-    if one:
-        return z[:, 0], p[:, 0]
-    return z, p
-
-
-def adjust_pvalues(p: npt.ArrayLike, method: str = "fdr") -> npt.NDArray[np.float64]:
-    """Multiple-testing adjustment along axis 0 (NaN ignored).
-
-    ``"fdr"``: Benjamini–Hochberg (1995) step-up adjusted p-values
-    (``statsmodels.multipletests(method="fdr_bh")``); ``"bonferroni"``:
-    ``min(1, p·m)``; ``"none"``: unchanged. ``m`` = number of non-NaN p-values.
-
-    Examples
-    --------
-    >>> adjust_pvalues([0.01, 0.04, 0.03, 0.2]).round(4).tolist()
-    [0.04, 0.0533, 0.0533, 0.2]
-    """
-    P = np.asarray(p, dtype="float64")
-    one = P.ndim == 1
-    if one:
-        P = P[:, None]
-    out = np.full_like(P, np.nan)
-    for k in range(P.shape[1]):
-        col = P[:, k]
-        ok = np.flatnonzero(np.isfinite(col))
-        m = ok.size
-        if m == 0:
-            continue
-        if method == "none":
-            out[ok, k] = col[ok]
-        elif method == "bonferroni":
-            out[ok, k] = np.minimum(col[ok] * m, 1.0)
-        elif method == "fdr":
-            order = ok[np.argsort(col[ok], kind="mergesort")]
-            ranked = col[order] * m / np.arange(1, m + 1)
-            ranked = np.minimum.accumulate(ranked[::-1])[::-1]
-            out[order, k] = np.minimum(ranked, 1.0)
-        else:
-            raise InputError(f"correction must be 'fdr', 'bonferroni' or 'none'; got {method!r}.")
-    return out[:, 0] if one else out
-
-
-def _gi_bin(z: npt.NDArray[np.float64], p_adj: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
-    level = np.zeros(z.shape, dtype=np.int64)
-    with np.errstate(invalid="ignore"):
-        level[p_adj < 0.10] = 1
-        level[p_adj < 0.05] = 2
-        level[p_adj < 0.01] = 3
-    sign = np.where(np.nan_to_num(z) < 0, -1, 1)
-    return level * sign
-
-
 def gistar(
     cells: pd.DataFrame,
     column: str = "count",
@@ -221,6 +133,21 @@ def gistar(
     >>> int(top["count"]), top["hotspot_class"], int(top["n_neighbours"])
     (20, 'hot_95', 6)
     """
+    ids, y = _gistar_values(cells, column, correction=correction, alpha=alpha)
+    notes = _few_cells(ids.size)
+    w = grid.neighbour_matrix(ids, rings=rings, include_self=star)
+    z, p = gistar_arrays(y, w) if star else _gi_arrays(y, w)
+    out = _with_gi(cells, z, p, adjust_pvalues(p, correction), w, star=star, alpha=alpha)
+    out.attrs["gistar"] = {
+        "column": column, "rings": rings, "alpha": alpha, "correction": correction,
+        "star": star, "n_cells": int(ids.size), "notes": notes,
+    }
+    return out
+
+
+def _gistar_values(cells: pd.DataFrame, column: str, *, correction: str,
+                   alpha: float) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.float64]]:
+    """(cells, values) of a cell table fit for Gi*; a clear error otherwise."""
     if not isinstance(cells, pd.DataFrame):
         raise InputError(f"gistar expects a cell table (DataFrame), got {type(cells).__name__}.")
     if isinstance(cells.index, pd.MultiIndex):
@@ -241,19 +168,24 @@ def gistar(
             f"gistar: column {column!r} has {int((~np.isfinite(y)).sum())} missing/non-numeric "
             "values; fill them (e.g. .fillna(0)) or drop those cells first."
         )
-    notes: list[str] = []
-    if ids.size < _MIN_CELLS:
-        msg = (f"Gi* on only {ids.size} cells (< {_MIN_CELLS}): the normal approximation is "
-               "unreliable; fill the grid (fill=True or a study area) or use a coarser resolution.")
-        warnings.warn(msg, UserWarning, stacklevel=2)
-        notes.append(msg)
-    w = grid.neighbour_matrix(ids, rings=rings, include_self=star)
-    if star:
-        z, p = gistar_arrays(y, w)
-    else:
-        z, p = _gi_arrays(y, w)
-    p_adj = adjust_pvalues(p, correction)
-    gbin = _gi_bin(z, p_adj)
+    return ids, y
+
+
+def _few_cells(n: int) -> list[str]:
+    """A warning (at gistar's caller) and a note when Gi* runs on fewer than 30 cells."""
+    if n >= _MIN_CELLS:
+        return []
+    msg = (f"Gi* on only {n} cells (< {_MIN_CELLS}): the normal approximation is "
+           "unreliable; fill the grid (fill=True or a study area) or use a coarser resolution.")
+    warnings.warn(msg, UserWarning, stacklevel=3)
+    return [msg]
+
+
+def _with_gi(cells: pd.DataFrame, z: npt.NDArray[np.float64], p: npt.NDArray[np.float64],
+             p_adj: npt.NDArray[np.float64], w: sparse.csr_matrix, *, star: bool,
+             alpha: float) -> gpd.GeoDataFrame:
+    """A copy of the cell table with the Gi* columns."""
+    gbin = gi_bin(z, p_adj)
     out = cells.copy()
     out["gi_z"] = z
     out["gi_p"] = p
@@ -266,10 +198,6 @@ def gistar(
         out["gi_significant"] = p_adj < alpha
     out["n_neighbours"] = (np.diff(w.indptr) - (1 if star else 0)).astype("int64")
     out.attrs = dict(cells.attrs)
-    out.attrs["gistar"] = {
-        "column": column, "rings": rings, "alpha": alpha, "correction": correction,
-        "star": star, "n_cells": int(ids.size), "notes": notes,
-    }
     return out
 
 
@@ -337,7 +265,7 @@ def gistar_cube(
     w = grid.neighbour_matrix(ids, rings=rings, include_self=True)
     z, p = gistar_arrays(values.to_numpy(dtype="float64"), w)
     p_adj = adjust_pvalues(p, correction)
-    gbin = _gi_bin(z, p_adj)
+    gbin = gi_bin(z, p_adj)
     idx = pd.MultiIndex.from_product([values.index, values.columns], names=["cell", "period"])
     return pd.DataFrame(
         {"gi_z": z.ravel(), "gi_p": p.ravel(), "gi_p_adj": p_adj.ravel(), "gi_bin": gbin.ravel()},
@@ -461,9 +389,6 @@ def _grid_dbscan(
     from each block's per-row (per-column) extreme core points. Border points
     join the cluster of their nearest core point. Labels: −1 noise.
     """
-    from scipy.sparse.csgraph import connected_components
-    from scipy.spatial import cKDTree
-
     n = ux.size
     labels = np.full(n, -1, dtype=np.int64)
     if n == 0:
@@ -478,41 +403,64 @@ def _grid_dbscan(
     bx, by = cx // b, cy // b
     rx, ry = cx - bx * b, cy - by * b
     nby = int(by.max()) + 2
-    bkey = bx * nby + by
-    blocks, node = np.unique(bkey, return_inverse=True)
-    nb = blocks.size
+    blocks, node = np.unique(bx * nby + by, return_inverse=True)
+    xmin, xmax = _block_extremes(node, ry, rx, blocks.size, b)
+    ymin, ymax = _block_extremes(node, rx, ry, blocks.size, b)
+    comp = _linked_blocks(blocks, nby, b, r2, (xmin, xmax, ymin, ymax))
+    labels[core] = comp[node]
+    rest = np.setdiff1d(np.arange(n), core, assume_unique=True)
+    if rest.size:  # border points: the cluster of the nearest core point within the radius
+        from scipy.spatial import cKDTree
+
+        tree = cKDTree(np.column_stack([cx, cy]).astype("float64"))
+        dist, nearest = tree.query(np.column_stack([ux[rest], uy[rest]]).astype("float64"), k=1,
+                                   distance_upper_bound=rad + 1e-9)
+        ok = np.isfinite(dist)
+        labels[rest[ok]] = labels[core][nearest[ok]]
+    return labels
+
+
+def _block_extremes(node: npt.NDArray[np.int64], line: npt.NDArray[np.int64], along: npt.NDArray[np.int64],
+                    nb: int, b: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Min and max of ``along`` per (block, line) as ``(nb, b)`` arrays; absent = ±10⁶."""
     big = 10 ** 6
+    k = node * b + line
+    o = np.lexsort((along, k))
+    ks = k[o]
+    first = np.r_[True, ks[1:] != ks[:-1]]
+    last = np.r_[ks[1:] != ks[:-1], True]
+    lo = np.full(nb * b, big, dtype=np.int64)
+    hi = np.full(nb * b, -big, dtype=np.int64)
+    lo[ks[first]] = along[o][first]
+    hi[ks[last]] = along[o][last]
+    return lo.reshape(nb, b), hi.reshape(nb, b)
 
-    def extremes(line: npt.NDArray[np.int64], along: npt.NDArray[np.int64]
-                 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        # min and max of `along` per (block, line), absent = ±big
-        k = node * b + line
-        o = np.lexsort((along, k))
-        ks = k[o]
-        first = np.r_[True, ks[1:] != ks[:-1]]
-        last = np.r_[ks[1:] != ks[:-1], True]
-        lo = np.full(nb * b, big, dtype=np.int64)
-        hi = np.full(nb * b, -big, dtype=np.int64)
-        lo[ks[first]] = along[o][first]
-        hi[ks[last]] = along[o][last]
-        return lo.reshape(nb, b), hi.reshape(nb, b)
 
-    xmin, xmax = extremes(ry, rx)
-    ymin, ymax = extremes(rx, ry)
-    D = int(np.ceil(rad / b)) + 1
-    offsets = [(dx, dy) for dx in range(1, D + 1) for dy in range(-D, D + 1)]
-    offsets += [(0, dy) for dy in range(1, D + 1)]
-    # nearest offsets first: in dense areas most blocks are joined early and
-    # later offsets only check pairs that are not yet in one component
+def _block_offsets(rad: float, b: int) -> list[tuple[int, int]]:
+    """Offsets to the blocks that may hold core points within ``rad`` (half of them: pairs
+    are symmetric), nearest first: in dense areas most blocks are joined early and later
+    offsets only check pairs that are not yet in one component."""
+    d = int(np.ceil(rad / b)) + 1
+    offsets = [(dx, dy) for dx in range(1, d + 1) for dy in range(-d, d + 1)]
+    offsets += [(0, dy) for dy in range(1, d + 1)]
     offsets.sort(key=lambda o: (max(abs(o[0]) - 1, 0) ** 2 + max(abs(o[1]) - 1, 0) ** 2,
                                 abs(o[0]) + abs(o[1])))
-    xmin32, xmax32, ymin32, ymax32 = (a.astype(np.int32) for a in (xmin, xmax, ymin, ymax))
+    return offsets
+
+
+def _linked_blocks(blocks: npt.NDArray[np.int64], nby: int, b: int, r2: int,
+                   extremes: tuple[npt.NDArray[np.int64], ...]) -> npt.NDArray[np.int64]:
+    """Connected component of every block: blocks whose closest core points are within the radius."""
+    from scipy.sparse.csgraph import connected_components
+
+    xmin32, xmax32, ymin32, ymax32 = (a.astype(np.int32) for a in extremes)
+    nb = blocks.size
     src = np.zeros(0, np.int64)
     dst = np.zeros(0, np.int64)
     comp = np.arange(nb)
     bxs, bys = blocks // nby, blocks % nby
     idx = np.arange(b, dtype=np.int32)
-    for dx, dy in offsets:
+    for dx, dy in _block_offsets(np.sqrt(r2), b):
         gap_x = max(abs(dx) - 1, 0) * b
         gap_y = max(abs(dy) - 1, 0) * b
         if gap_x * gap_x + gap_y * gap_y > r2:
@@ -544,15 +492,7 @@ def _grid_dbscan(
             dst = np.r_[dst, B[hit_pairs]]
             g = sparse.coo_matrix((np.ones(src.size), (src, dst)), shape=(nb, nb))
             _, comp = connected_components(g, directed=False)
-    labels[core] = comp[node]
-    rest = np.setdiff1d(np.arange(n), core, assume_unique=True)
-    if rest.size:
-        tree = cKDTree(np.column_stack([cx, cy]).astype("float64"))
-        dist, nearest = tree.query(np.column_stack([ux[rest], uy[rest]]).astype("float64"), k=1,
-                                   distance_upper_bound=rad + 1e-9)
-        ok = np.isfinite(dist)
-        labels[rest[ok]] = labels[core][nearest[ok]]
-    return labels
+    return comp
 
 
 def _dbscan_snapped(
@@ -736,11 +676,26 @@ def clusters(
         return empty
     lm = lab[member]
     n = np.bincount(lm, minlength=k)
-    # polygons: hull of the (few) distinct snapped positions of each cluster
-    snap = max(_snap(eps_m, snap_m), 1.0)
-    px = np.round(x[member] / snap) * snap
-    py = np.round(y[member] / snap) * snap
-    pts = pd.DataFrame({"c": lm, "x": px, "y": py})
+    poly = _cluster_polygons(lm, x[member], y[member], snap=max(_snap(eps_m, snap_m), 1.0), hull=hull,
+                             buffer_m=buffer_m)
+    area = shapely.area(poly)
+    data: dict[str, Any] = {
+        "cluster_id": np.arange(k, dtype=np.int64),
+        "n": n.astype(np.int64),
+        "area_m2": area,
+        "density_per_km2": n / (area / 1e6),
+        **_top_categories(incidents, member, lm, n),
+        **_cluster_times(incidents, member, lm, k),
+    }
+    out = gpd.GeoDataFrame(data, geometry=poly, crs="EPSG:3006").to_crs("EPSG:4326")
+    out.attrs.update(attrs)
+    return out
+
+
+def _cluster_polygons(lm: npt.NDArray[np.int64], x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], *,
+                      snap: float, hull: str, buffer_m: float) -> npt.NDArray[np.object_]:
+    """The buffered hull of each cluster's (few) distinct snapped positions, cluster by cluster."""
+    pts = pd.DataFrame({"c": lm, "x": np.round(x / snap) * snap, "y": np.round(y / snap) * snap})
     if hull == "convex":
         # the convex hull only needs the westmost and eastmost point of each row
         g0 = pts.groupby(["c", "y"], sort=True)["x"]
@@ -752,67 +707,69 @@ def clusters(
         mp = shapely.multipoints(np.column_stack([g["x"].to_numpy(), g["y"].to_numpy()]))
         h = shapely.concave_hull(mp, ratio=0.3) if hull == "concave" else shapely.convex_hull(mp)
         polys.append(shapely.buffer(h, buffer_m))
-    poly = np.asarray(polys, dtype=object)
-    area = shapely.area(poly)
-    data: dict[str, Any] = {
-        "cluster_id": np.arange(k, dtype=np.int64),
-        "n": n.astype(np.int64),
-        "area_m2": area,
-        "density_per_km2": n / (area / 1e6),
-    }
-    # top categories
-    if "category" in incidents.columns:
-        cat = incidents["category"].astype("string").fillna("okänd").to_numpy(dtype=object)[member]
-        codes, names_u = pd.factorize(cat, sort=True)
-        tab = np.zeros((k, len(names_u)), dtype=np.int64)
-        np.add.at(tab, (lm, codes), 1)
-        order = np.argsort(-tab, axis=1, kind="stable")  # ties: alphabetical
-        names_arr = np.asarray(names_u, dtype=object)
-        for r in (1, 2, 3):
-            if r <= tab.shape[1]:
-                j = order[:, r - 1]
-                cnt = tab[np.arange(k), j]
-                names = names_arr[j].copy()
-                names[cnt == 0] = None
-                shares = np.where(cnt > 0, cnt / n, np.nan)
-            else:
-                names, shares = np.full(k, None, dtype=object), np.full(k, np.nan)
-            data[f"top{r}_category"] = pd.array(names, dtype="string")
-            data[f"top{r}_share"] = np.asarray(shares, dtype="float64")
-    else:
+    return np.asarray(polys, dtype=object)
+
+
+def _top_categories(incidents: pd.DataFrame, member: npt.NDArray[np.bool_], lm: npt.NDArray[np.int64],
+                    n: npt.NDArray[np.int64]) -> dict[str, Any]:
+    """``top1_category``, ``top1_share`` … ``top3_*`` per cluster (ties: alphabetical)."""
+    k = len(n)
+    data: dict[str, Any] = {}
+    if "category" not in incidents.columns:
         for r in (1, 2, 3):
             data[f"top{r}_category"] = pd.array([None] * k, dtype="string")
             data[f"top{r}_share"] = np.full(k, np.nan)
-    # time
-    if "occurred_at" in incidents.columns and pd.api.types.is_datetime64_any_dtype(
-            incidents["occurred_at"].dtype):
-        t = incidents["occurred_at"][member]
-        ok = t.notna().to_numpy()
-        how = (t.dt.day_of_week * 24 + t.dt.hour).to_numpy(dtype="float64")
-        tab = np.zeros((k, 168), dtype=np.int64)
-        np.add.at(tab, (lm[ok], how[ok].astype(np.int64)), 1)
-        has = tab.sum(axis=1) > 0
-        peak = tab.argmax(axis=1)
-        data["peak_weekday"] = pd.array(np.where(has, peak // 24, -1), dtype="Int64").copy()
-        data["peak_weekday"][~has] = pd.NA
-        data["peak_weekday_sv"] = pd.array(
-            [_WEEKDAYS[p // 24] if h else None for p, h in zip(peak, has, strict=True)], dtype="string")
-        data["peak_hour"] = pd.array(np.where(has, peak % 24, -1), dtype="Int64").copy()
-        data["peak_hour"][~has] = pd.NA
-        days = t.dt.tz_localize(None) if isinstance(t.dtype, pd.DatetimeTZDtype) else t
-        frame = pd.DataFrame({"c": lm, "d": days.dt.normalize().to_numpy()})
-        agg = frame.groupby("c")["d"].agg(["min", "max"]).reindex(range(k))
-        data["first_date"] = agg["min"].dt.date.to_numpy()
-        data["last_date"] = agg["max"].dt.date.to_numpy()
-    else:
-        data["peak_weekday"] = pd.array([pd.NA] * k, dtype="Int64")
-        data["peak_weekday_sv"] = pd.array([None] * k, dtype="string")
-        data["peak_hour"] = pd.array([pd.NA] * k, dtype="Int64")
-        data["first_date"] = np.full(k, None, dtype=object)
-        data["last_date"] = np.full(k, None, dtype=object)
-    out = gpd.GeoDataFrame(data, geometry=poly, crs="EPSG:3006").to_crs("EPSG:4326")
-    out.attrs.update(attrs)
-    return out
+        return data
+    cat = incidents["category"].astype("string").fillna("okänd").to_numpy(dtype=object)[member]
+    codes, names_u = pd.factorize(cat, sort=True)
+    tab = np.zeros((k, len(names_u)), dtype=np.int64)
+    np.add.at(tab, (lm, codes), 1)
+    order = np.argsort(-tab, axis=1, kind="stable")  # ties: alphabetical
+    names_arr = np.asarray(names_u, dtype=object)
+    for r in (1, 2, 3):
+        if r <= tab.shape[1]:
+            j = order[:, r - 1]
+            cnt = tab[np.arange(k), j]
+            names = names_arr[j].copy()
+            names[cnt == 0] = None
+            shares = np.where(cnt > 0, cnt / n, np.nan)
+        else:
+            names, shares = np.full(k, None, dtype=object), np.full(k, np.nan)
+        data[f"top{r}_category"] = pd.array(names, dtype="string")
+        data[f"top{r}_share"] = np.asarray(shares, dtype="float64")
+    return data
+
+
+def _cluster_times(incidents: pd.DataFrame, member: npt.NDArray[np.bool_], lm: npt.NDArray[np.int64],
+                   k: int) -> dict[str, Any]:
+    """Peak weekday and hour (the busiest hour of the week) and the first and last date per cluster."""
+    if not ("occurred_at" in incidents.columns and pd.api.types.is_datetime64_any_dtype(
+            incidents["occurred_at"].dtype)):
+        return {"peak_weekday": pd.array([pd.NA] * k, dtype="Int64"),
+                "peak_weekday_sv": pd.array([None] * k, dtype="string"),
+                "peak_hour": pd.array([pd.NA] * k, dtype="Int64"),
+                "first_date": np.full(k, None, dtype=object),
+                "last_date": np.full(k, None, dtype=object)}
+    t = incidents["occurred_at"][member]
+    ok = t.notna().to_numpy()
+    how = (t.dt.day_of_week * 24 + t.dt.hour).to_numpy(dtype="float64")
+    tab = np.zeros((k, 168), dtype=np.int64)
+    np.add.at(tab, (lm[ok], how[ok].astype(np.int64)), 1)
+    has = tab.sum(axis=1) > 0
+    peak = tab.argmax(axis=1)
+    data: dict[str, Any] = {}
+    data["peak_weekday"] = pd.array(np.where(has, peak // 24, -1), dtype="Int64").copy()
+    data["peak_weekday"][~has] = pd.NA
+    data["peak_weekday_sv"] = pd.array(
+        [_WEEKDAYS[p // 24] if h else None for p, h in zip(peak, has, strict=True)], dtype="string")
+    data["peak_hour"] = pd.array(np.where(has, peak % 24, -1), dtype="Int64").copy()
+    data["peak_hour"][~has] = pd.NA
+    days = t.dt.tz_localize(None) if isinstance(t.dtype, pd.DatetimeTZDtype) else t
+    frame = pd.DataFrame({"c": lm, "d": days.dt.normalize().to_numpy()})
+    agg = frame.groupby("c")["d"].agg(["min", "max"]).reindex(range(k))
+    data["first_date"] = agg["min"].dt.date.to_numpy()
+    data["last_date"] = agg["max"].dt.date.to_numpy()
+    return data
 
 
 # ---------------------------------------------------------------------------
@@ -952,8 +909,6 @@ def pai(
                       "hit_rate": hit, "area_share": share, "pai": value}, name="pai")
 
 
-from .emerging import emerging, mann_kendall  # noqa: E402  (re-export; emerging uses Gi* above)
-
 # ---------------------------------------------------------------------------
 # kernel density (quartic kernel on a SWEREF 99 TM grid)
 # ---------------------------------------------------------------------------
@@ -1029,27 +984,15 @@ def kde(
     events per m² (reported per km²), *h* the bandwidth and :math:`d_i` the
     distance from the cell centre to event *i*. Each kernel integrates to its
     weight, so the ``expected`` column (density × cell area) sums to about the
-    number of events.
-
-    Computed on aggregates: events are counted in the grid cells they fall in
-    (each treated as lying at its cell's centre: a shift of at most half a
-    cell diagonal), and the count grid is convolved with the kernel sampled on
-    the grid (``scipy.signal.fftconvolve``). No geometry per event.
-
-    Square cells, not H3: the kernel is a computation in metres on a regular
-    grid, and squares in SWEREF 99 TM are that grid exactly (the raster of
-    ArcGIS and sfhotspot's default ``grid_type = "rect"``); hexagons would need
-    resampling and would blur the surface once more.
+    number of events. Computed on aggregates: events are counted in the grid cells
+    they fall in (at the cell's centre) and the count grid is convolved with the
+    kernel (``scipy.signal.fftconvolve``). Why squares and not H3, and the method in
+    full: ``docs/methods-nearrepeat.md``.
 
     Privacy: the surface never reveals a single event. A cell gets a value only
-    when at least ``min_count`` events lie within the bandwidth of its centre
-    (the kernel's whole support), so every value shown rests on at least
-    ``min_count`` events; other cells are left out of the result, so an
-    isolated event leaves no trace, not even a hole. Put differently, the
-    smallest bandwidth allowed at a place is the distance from it to its
-    ``min_count``-th nearest event. In addition the bandwidth is never below
-    :data:`KDE_MIN_BANDWIDTH_M` (100 m), so that even ``min_count`` events at
-    one address are spread over a block rather than drawn as a point.
+    when at least ``min_count`` events lie within the bandwidth of its centre;
+    other cells are left out of the result, so an isolated event leaves no trace.
+    The bandwidth is never below :data:`KDE_MIN_BANDWIDTH_M` (100 m).
 
     Parameters
     ----------
@@ -1103,8 +1046,43 @@ def kde(
     >>> bool((d["northing"] > 6589000).any())  # the lone event far away is not shown
     False
     """
-    from scipy import signal
+    x, y, w = _kde_events(incidents, weights=weights, min_count=min_count, precisions=precisions)
+    h, rule = _kde_bandwidth(x, y, w, bandwidth_m)
+    c = _kde_cell_size(h, cell_size_m)
+    attrs: dict[str, Any] = {"bandwidth_m": h, "bandwidth_rule": rule, "kernel": "quartic",
+                             "min_count": int(min_count), "n_events": int(x.size),
+                             "total_weight": float(w.sum()), "crs_metric": "EPSG:3006"}
+    if x.size == 0:
+        attrs.update(cell_size_m=c, mass=0.0, shown_mass=0.0, n_cells=0, n_cells_suppressed=0,
+                     origin=None)
+        return _kde_frame(None, attrs)
+    x0, y0, nx, ny, c = _kde_grid(x, y, h, c, fixed=cell_size_m is not None)
+    dens, near = _kde_surface(x, y, w, h=h, c=c, origin=(x0, y0), shape=(ny, nx))
+    cells, shown_attrs = _kde_cells(dens, near, min_count=min_count, c=c, origin=(x0, y0))
+    return _kde_frame(cells, {**attrs, **shown_attrs}, cell=c)
 
+
+def _kde_cells(dens: npt.NDArray[np.float64], near: npt.NDArray[np.float64], *, min_count: int, c: float,
+               origin: tuple[float, float]) -> tuple[pd.DataFrame | None, dict[str, Any]]:
+    """The cells shown (at least ``min_count`` events within h) and the surface's totals."""
+    shown = (near >= min_count) & (dens > 0)
+    rr, cc = np.nonzero(shown)
+    val = dens[rr, cc]
+    attrs = {"cell_size_m": c, "mass": float(dens.sum() * c * c), "shown_mass": float(val.sum() * c * c),
+             "n_cells": int(rr.size), "n_cells_suppressed": int(((near > 0) & ~shown).sum()),
+             "origin": origin}
+    if rr.size == 0:
+        return None, attrs
+    return pd.DataFrame({
+        "easting": origin[0] + (cc + 0.5) * c, "northing": origin[1] + (rr + 0.5) * c,
+        "density_per_km2": val * 1e6, "expected": val * c * c,
+        "n_within_bandwidth": near[rr, cc].astype(np.int64),
+    }), attrs
+
+
+def _kde_events(incidents: pd.DataFrame, *, weights: str | npt.ArrayLike | None, min_count: int,
+                precisions: Sequence[str]) -> tuple[npt.NDArray[np.float64], ...]:
+    """(easting, northing, weight) of the events that take part (placed, weight > 0)."""
     if not isinstance(incidents, pd.DataFrame):
         raise InputError(f"kde expects a DataFrame of incidents, got {type(incidents).__name__}.")
     if isinstance(min_count, bool) or not isinstance(min_count, int | np.integer) or min_count < 1:
@@ -1130,58 +1108,70 @@ def kde(
         raise InputError("kde: weights must be finite numbers ≥ 0; "
                          f"{int((~np.isfinite(w[use]) | (w[use] < 0)).sum())} are not.")
     use &= np.isfinite(x) & np.isfinite(y) & (w > 0)
-    x, y, w = x[use], y[use], w[use]
-    rule = "given"
+    return x[use], y[use], w[use]
+
+
+def _kde_bandwidth(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], w: npt.NDArray[np.float64],
+                   bandwidth_m: float | None) -> tuple[float, str]:
+    """The bandwidth in metres and how it was chosen (never below the privacy minimum)."""
     if bandwidth_m is None:
         h = kde_bandwidth(x, y, w) if x.size else float("nan")
         rule = "ArcGIS: 0.9·min(SD, √(1/ln 2)·Dm)·n^-0.2"
         if not (math.isfinite(h) and h >= KDE_MIN_BANDWIDTH_M):
             h = KDE_MIN_BANDWIDTH_M
             rule += f", raised to the smallest allowed {KDE_MIN_BANDWIDTH_M:g} m"
-    else:
-        h = float(bandwidth_m)
-        if not math.isfinite(h) or h <= 0:
-            raise InputError(f"kde: bandwidth_m must be a positive number of metres; got {bandwidth_m!r}.")
-        if h < KDE_MIN_BANDWIDTH_M:
-            raise PrivacyError(
-                f"kde(bandwidth_m={h:g}): the smallest bandwidth allowed is {KDE_MIN_BANDWIDTH_M:g} m, "
-                "so that a surface does not draw single addresses; use bandwidth_m ≥ "
-                f"{KDE_MIN_BANDWIDTH_M:g} (or leave it out for the default rule)."
-            )
-    attrs: dict[str, Any] = {"bandwidth_m": h, "bandwidth_rule": rule, "kernel": "quartic",
-                             "min_count": int(min_count), "n_events": int(x.size),
-                             "total_weight": float(w.sum()), "crs_metric": "EPSG:3006"}
+        return h, rule
+    h = float(bandwidth_m)
+    if not math.isfinite(h) or h <= 0:
+        raise InputError(f"kde: bandwidth_m must be a positive number of metres; got {bandwidth_m!r}.")
+    if h < KDE_MIN_BANDWIDTH_M:
+        raise PrivacyError(
+            f"kde(bandwidth_m={h:g}): the smallest bandwidth allowed is {KDE_MIN_BANDWIDTH_M:g} m, "
+            "so that a surface does not draw single addresses; use bandwidth_m ≥ "
+            f"{KDE_MIN_BANDWIDTH_M:g} (or leave it out for the default rule)."
+        )
+    return h, "given"
+
+
+def _kde_cell_size(h: float, cell_size_m: float | None) -> float:
     if cell_size_m is None:
-        c = _nice_below(h / 4.0)
-    else:
-        c = float(cell_size_m)
-        if not math.isfinite(c) or c <= 0:
-            raise InputError(f"kde: cell_size_m must be a positive number of metres; got {cell_size_m!r}.")
-        if c > h / 2.0:
-            raise InputError(f"kde: cell_size_m={c:g} is too coarse for bandwidth {h:g} m; use at most "
-                             f"{h / 2.0:g} m (a quarter of the bandwidth or less draws a smooth surface).")
-    empty = gpd.GeoDataFrame({k: pd.Series(dtype="float64") for k in _KDE_COLUMNS},
-                             geometry=[], crs="EPSG:4326")
-    if x.size == 0:
-        attrs.update(cell_size_m=c, mass=0.0, shown_mass=0.0, n_cells=0, n_cells_suppressed=0,
-                     origin=None)
-        empty.attrs["kde"] = attrs
-        return empty
-    m = math.ceil(h / c)
+        return _nice_below(h / 4.0)
+    c = float(cell_size_m)
+    if not math.isfinite(c) or c <= 0:
+        raise InputError(f"kde: cell_size_m must be a positive number of metres; got {cell_size_m!r}.")
+    if c > h / 2.0:
+        raise InputError(f"kde: cell_size_m={c:g} is too coarse for bandwidth {h:g} m; use at most "
+                         f"{h / 2.0:g} m (a quarter of the bandwidth or less draws a smooth surface).")
+    return c
+
+
+def _kde_grid(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], h: float, c: float, *,
+              fixed: bool) -> tuple[float, float, int, int, float]:
+    """(x0, y0, nx, ny, cell size) of a grid covering the events plus the bandwidth, its cells
+    coarsened until it has at most 16 million (an error when the cell size was given)."""
     while True:
         x0 = math.floor((float(x.min()) - h) / c) * c
         y0 = math.floor((float(y.min()) - h) / c) * c
         nx = math.floor((float(x.max()) + h - x0) / c) + 1
         ny = math.floor((float(y.max()) + h - y0) / c) + 1
         if nx * ny <= _KDE_MAX_GRID:
-            break
-        if cell_size_m is not None:
+            return x0, y0, nx, ny, c
+        if fixed:
             raise InputError(f"kde: a grid of {nx} × {ny} cells of {c:g} m is too large; use a larger "
                              "cell_size_m or fewer, nearer incidents.")
         c = _nice_below(c * 2.01)
-        m = math.ceil(h / c)
-    col = np.floor((x - x0) / c).astype(np.int64)
-    row = np.floor((y - y0) / c).astype(np.int64)
+
+
+def _kde_surface(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], w: npt.NDArray[np.float64], *,
+                 h: float, c: float, origin: tuple[float, float],
+                 shape: tuple[int, int]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """(density per m², events within h) on the grid: the counts convolved with the kernel."""
+    from scipy import signal
+
+    ny, nx = shape
+    m = math.ceil(h / c)
+    col = np.floor((x - origin[0]) / c).astype(np.int64)
+    row = np.floor((y - origin[1]) / c).astype(np.int64)
     flat = row * nx + col
     weight_grid = np.bincount(flat, weights=w, minlength=nx * ny).reshape(ny, nx)
     count_grid = np.bincount(flat, minlength=nx * ny).reshape(ny, nx).astype("float64")
@@ -1191,27 +1181,23 @@ def kde(
     kernel = np.where(inside, 3.0 / (math.pi * h * h) * (1.0 - dist2 / (h * h)) ** 2, 0.0)
     dens = signal.fftconvolve(weight_grid, kernel, mode="same")
     near = np.rint(signal.fftconvolve(count_grid, inside.astype("float64"), mode="same"))
-    dens = np.where(near > 0, np.maximum(dens, 0.0), 0.0)
-    shown = (near >= min_count) & (dens > 0)
-    rr, cc = np.nonzero(shown)
-    e = x0 + (cc + 0.5) * c
-    n = y0 + (rr + 0.5) * c
-    val = dens[rr, cc]
-    attrs.update(cell_size_m=c, mass=float(dens.sum() * c * c), shown_mass=float(val.sum() * c * c),
-                 n_cells=int(rr.size), n_cells_suppressed=int(((near > 0) & ~shown).sum()),
-                 origin=(x0, y0))
-    if rr.size == 0:
+    return np.where(near > 0, np.maximum(dens, 0.0), 0.0), near
+
+
+def _kde_frame(cells: pd.DataFrame | None, attrs: dict[str, Any], cell: float = 0.0) -> gpd.GeoDataFrame:
+    """The shown cells as squares in WGS84 (an empty table when there are none)."""
+    if cells is None:
+        empty = gpd.GeoDataFrame({k: pd.Series(dtype="float64") for k in _KDE_COLUMNS},
+                                 geometry=[], crs="EPSG:4326")
         empty.attrs["kde"] = attrs
         return empty
-    half = c / 2.0
+    e, n = cells["easting"].to_numpy(), cells["northing"].to_numpy()
+    half = cell / 2.0
     cx = np.stack([e - half, e + half, e + half, e - half, e - half], axis=1)
     cy = np.stack([n - half, n - half, n + half, n + half, n - half], axis=1)
     lon, lat = _crs.transform(cx.ravel(), cy.ravel(), "EPSG:3006", "EPSG:4326")
     rings = np.stack([lon.reshape(cx.shape), lat.reshape(cy.shape)], axis=2)
-    out = gpd.GeoDataFrame({
-        "easting": e, "northing": n, "density_per_km2": val * 1e6, "expected": val * c * c,
-        "n_within_bandwidth": near[rr, cc].astype(np.int64),
-    }, geometry=shapely.polygons(rings), crs="EPSG:4326")
+    out = gpd.GeoDataFrame(cells, geometry=shapely.polygons(rings), crs="EPSG:4326")
     out.index.name = "kde_cell"
     out.attrs["kde"] = attrs
     return out

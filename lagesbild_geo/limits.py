@@ -7,8 +7,8 @@ into one cell) is refused early with a message that names the limit and the fix,
 instead of filling the memory or running for minutes.
 
 Every limit is a field of the frozen :class:`Limits`, passed explicitly:
-``Settings(limits=Limits(max_rows=...))`` for :func:`lagesbild_geo.io.read_incidents`,
-``limits=`` for :func:`lagesbild_geo.io.read_table`,
+``Settings(limits=Limits(max_rows=...))`` for :func:`lagesbild_geo.read.read_incidents`,
+``limits=`` for :func:`lagesbild_geo.read.read_table`,
 :func:`lagesbild_geo.districts.read_districts` and
 :func:`lagesbild_geo.export.read_package`. The defaults are far above real data
 (see ``docs/reading-data.md``, "Limits").

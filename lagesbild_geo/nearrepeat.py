@@ -807,84 +807,57 @@ def knox(
 ) -> KnoxResult:
     """The Knox test for near repeats, with Monte Carlo permutation of the times.
 
-    Every pair of events is counted in a distance band × time band. Under the
-    null hypothesis that when an event happens does not depend on where, the
-    times can be shuffled among the events: the test permutes them
-    ``permutations`` times and compares each cell's observed count with the
-    permuted ones (Knox 1964; Johnson & Bowers 2004; as Ratcliffe's Near Repeat
-    Calculator and the R package NearRepeat).
-
-    Bands are half-open ``[a, b)``: ``distance_bands=[0, 1, 200, 400, 600]``
-    gives the rows [0, 1) ("samma plats"), [1, 200), [200, 400), [400, 600) and
-    [600, ∞). The Near Repeat Calculator labels a band "a to b" but counts
-    [a−1, b) (Steenbeek's NearRepeat vignette "NearRepeat and the Near Repeat
-    Calculator software"); to reproduce its numbers, pass its edges as they are
-    and read our labels, which are correct.
+    Every pair of events is counted in a distance band × time band. If when an event
+    happens does not depend on where, the times can be shuffled among the events: the
+    test permutes them ``permutations`` times and compares each cell's observed count
+    with the permuted ones; ``p_value`` is one-sided (Knox 1964; Johnson & Bowers 2004;
+    as Ratcliffe's Near Repeat Calculator, NRC). Bands are half-open ``[a, b)``:
+    ``distance_bands=[0, 1, 200, 400, 600]`` gives [0, 1) ("samma plats"), [1, 200),
+    [200, 400), [400, 600) and [600, ∞). NRC labels its bands one unit off; each
+    permutation here costs O(near pairs), not O(n²): ``docs/methods-nearrepeat.md``.
 
     Parameters
     ----------
     points
-        Events: a DataFrame with metric coordinates (metres) in ``x``/``y``
-        (``easting``/``northing`` or ``lat``/``lon`` are found when ``x``/``y``
-        are absent, so ``Lagesbild.incidents`` works as is), or a GeoDataFrame
+        Events: metric coordinates (metres) in ``x``/``y`` (else ``easting``/``northing``
+        or ``lat``/``lon``, so ``Lagesbild.incidents`` works as is), or a GeoDataFrame
         of points (projected to SWEREF 99 TM when geographic).
     x, y
         Coordinate columns in metres.
     time
-        Time column: dates, date-times (``occurred_at`` is found when ``date``
-        is absent) or numbers of days.
-    distance_bands
-        Edges in metres, starting at 0, strictly increasing; the last edge
+        Dates, date-times (``occurred_at`` when there is no ``date``) or numbers of days.
+    distance_bands, time_bands
+        Edges in metres and days, starting at 0, strictly increasing; the last edge
         opens an "and more" band.
-    time_bands
-        Edges in days, likewise.
     metric
-        ``"manhattan"`` (|dx| + |dy|, a street grid's walk; NRC's default) or
-        ``"euclidean"`` (as the crow flies).
+        ``"manhattan"`` (|dx| + |dy|, a walk on a street grid; NRC's default) or ``"euclidean"``.
     permutations
         Number of permutations (99 → smallest p = 0.01; 999 → 0.001).
     seed
-        Seed of the permutations; the seed used is in the result (one is drawn
-        when None), so any run can be repeated.
+        Seed of the permutations (drawn when None; kept in the result).
     category
-        Test only events of this category id (``"bostadsinbrott"``); it also
-        names the events in the Swedish summary.
+        Test only this category (``"bostadsinbrott"``); it names the events in the summary.
     whole_days
-        Count time differences in whole calendar days (a difference of 0 is
-        the same day). Default: whole days when every time is at midnight
-        (date-only data), fractional days otherwise.
+        Count time differences in whole calendar days (0 = the same day). Default: when
+        every time is at midnight (date-only data); fractional days otherwise.
     alpha
         Significance level of the summary (and of :func:`risk_zones`).
     precisions
-        With a ``precision`` column, only these rows take part (point and
-        address): a row placed at a district's or the kommun's centre would
-        create false "same place" pairs. ``None`` uses every row.
+        With a ``precision`` column only these rows take part (point, address): a row at
+        a district's or the kommun's centre would make false "same place" pairs.
     missing
-        Rows without a position or a time: ``"drop"`` (a warning says how many;
-        the counts are in ``result.dropped``) or ``"raise"``.
+        Rows without a position or a time: ``"drop"`` (with a warning; counted in
+        ``result.dropped``) or ``"raise"``.
 
     Returns
     -------
     KnoxResult
 
-    Notes
-    -----
-    Fast at real sizes: pairs farther apart than the largest finite distance
-    edge all fall in the last row, and the multiset of time differences over
-    all pairs does not change when times are permuted. The near pairs are found
-    with a KD-tree (``scipy.spatial.cKDTree.query_pairs``, p = 1 or 2); the
-    all-pairs time histogram is counted once from the sorted times with
-    ``searchsorted`` (O(n log n)); the last row is that histogram minus the near
-    rows. Each permutation then costs O(near pairs), not O(n²). See
-    ``benchmarks/bench_nearrepeat.py``.
-
     References
     ----------
-    Knox, E. G. (1964). The detection of space-time interactions. *Journal of the
-    Royal Statistical Society C* 13(1), 25–30.
-    Johnson, S. D. & Bowers, K. J. (2004). The burglary as clue to the future.
-    *European Journal of Criminology* 1(2), 237–255.
-    Ratcliffe, J. H. (2009). Near Repeat Calculator (version 1.3). Temple University.
+    Knox, E. G. (1964). The detection of space-time interactions. *JRSS C* 13(1), 25–30.
+    Johnson, S. D. & Bowers, K. J. (2004). The burglary as clue to the future. *European
+    Journal of Criminology* 1(2), 237–255. Ratcliffe, J. H. (2009). Near Repeat Calculator 1.3.
 
     Examples
     --------
@@ -898,18 +871,42 @@ def knox(
     >>> int(r.observed.loc["1–200 m", "0–6 dagar"]), float(r.p_value.loc["1–200 m", "0–6 dagar"])
     (62, 0.01)
     """
+    _check_knox_options(metric, permutations, alpha)
+    d_edges = _edges(distance_bands, "distance_bands", "m")
+    t_edges = _edges(time_bands, "time_bands", "days")
+    frame, xs, ys, times, dropped = _prepare(
+        points, x=x, y=y, time=time, category=category, precisions=precisions,
+        whole_days=whole_days, missing=missing, what="knox")
+    _check_enough(xs.size, dropped)
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % (2**63))  # type: ignore[operator]
+    tables = _knox_tables(xs, ys, times, d_edges, t_edges, metric=metric, permutations=permutations,
+                          rng=np.random.default_rng(seed))
+    result = _knox_result(tables, d_edges, t_edges, whole_days=times.whole_days, metric=metric,
+                          seed=int(seed), alpha=float(alpha), category=_tested_category(frame, category),
+                          dropped=dropped)
+    result.summary.extend(knox_summary(result))
+    return result
+
+
+def _tested_category(frame: pd.DataFrame, category: str | None) -> str | None:
+    """The category named in the summary: given, or the only one the events have."""
+    if category is not None or "category" not in frame.columns:
+        return category
+    u = frame["category"].dropna().unique()
+    return str(u[0]) if len(u) == 1 and str(u[0]) in CATEGORY_LABELS else None
+
+
+def _check_knox_options(metric: str, permutations: Any, alpha: float) -> None:
     if metric not in _METRICS:
         raise InputError(f"knox: metric must be 'manhattan' or 'euclidean'; got {metric!r}.")
     if isinstance(permutations, bool) or not isinstance(permutations, int | np.integer) or permutations < 1:
         raise InputError(f"knox: permutations must be a whole number ≥ 1 (99 or 999); got {permutations!r}.")
     if not 0 < alpha < 1:
         raise InputError(f"knox: alpha must be between 0 and 1; got {alpha}.")
-    d_edges = _edges(distance_bands, "distance_bands", "m")
-    t_edges = _edges(time_bands, "time_bands", "days")
-    frame, xs, ys, times, dropped = _prepare(
-        points, x=x, y=y, time=time, category=category, precisions=precisions,
-        whole_days=whole_days, missing=missing, what="knox")
-    n = xs.size
+
+
+def _check_enough(n: int, dropped: dict[str, int]) -> None:
     if n < MIN_EVENTS:
         raise InputError(
             f"knox: only {n} events with a position and a time (at least {MIN_EVENTS} are needed)"
@@ -919,10 +916,22 @@ def knox(
                else "")
             + ". Use a longer period or a broader category."
         )
-    if seed is None:
-        seed = int(np.random.SeedSequence().entropy % (2**63))  # type: ignore[operator]
-    rng = np.random.default_rng(seed)
 
+
+@dataclass(frozen=True)
+class _KnoxTables:
+    observed: npt.NDArray[np.int64]
+    simulated: npt.NDArray[np.int64]  # permutations × distance bands × time bands
+    n_events: int
+    n_pairs: int
+    n_near_pairs: int
+
+
+def _knox_tables(xs: npt.NDArray[np.float64], ys: npt.NDArray[np.float64], times: _Times,
+                 d_edges: npt.NDArray[np.float64], t_edges: npt.NDArray[np.float64], *, metric: str,
+                 permutations: int, rng: np.random.Generator) -> _KnoxTables:
+    """The observed table and one table per permutation of the times."""
+    n = xs.size
     order = np.argsort(xs, kind="stable")  # strips along x; neighbours get near indices
     xs, ys = xs[order], ys[order]
     ticks = times.ticks[order]
@@ -933,37 +942,35 @@ def knox(
     n_pairs = n * (n - 1) // 2
     all_below = _all_pairs_below(ticks, thr)
     counter = _Counter(pairs, thr, int(ticks.max()) + 1)
-
     observed = _table(counter.below(ticks), row_totals, all_below, n_pairs)
     sims = np.empty((permutations, *observed.shape), dtype=np.int64)
     for q in range(permutations):
         sims[q] = _table(counter.below(ticks[rng.permutation(n)]), row_totals, all_below, n_pairs)
+    return _KnoxTables(observed, sims, int(n), int(n_pairs), int(row_totals.sum()))
 
-    expected = sims.mean(axis=0)
+
+def _knox_result(t: _KnoxTables, d_edges: npt.NDArray[np.float64], t_edges: npt.NDArray[np.float64], *,
+                 whole_days: bool, metric: str, seed: int, alpha: float, category: str | None,
+                 dropped: dict[str, int]) -> KnoxResult:
+    """Expected counts, Knox ratios and p-values as labelled tables, with the run's options."""
+    expected = t.simulated.mean(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(expected > 0, observed / expected, np.nan)
-    pval = ((sims >= observed[None]).sum(axis=0) + 1) / (permutations + 1)
-
+        ratio = np.where(expected > 0, t.observed / expected, np.nan)
+    pval = ((t.simulated >= t.observed[None]).sum(axis=0) + 1) / (t.simulated.shape[0] + 1)
     rows = pd.Index(distance_labels(d_edges.tolist()), name="avstånd")
-    cols = pd.Index(time_labels(t_edges.tolist(), whole_days=times.whole_days), name="tid")
+    cols = pd.Index(time_labels(t_edges.tolist(), whole_days=whole_days), name="tid")
 
     def frame_of(v: npt.NDArray[Any]) -> pd.DataFrame:
         return pd.DataFrame(v, index=rows.copy(), columns=cols.copy())
 
-    cat = category
-    if cat is None and "category" in frame.columns:
-        u = frame["category"].dropna().unique()
-        cat = str(u[0]) if len(u) == 1 and str(u[0]) in CATEGORY_LABELS else None
-    result = KnoxResult(
-        observed=frame_of(observed), expected=frame_of(expected), knox_ratio=frame_of(ratio),
+    return KnoxResult(
+        observed=frame_of(t.observed), expected=frame_of(expected), knox_ratio=frame_of(ratio),
         p_value=frame_of(pval), summary=[], distance_bands=tuple(float(v) for v in d_edges),
-        time_bands=tuple(float(v) for v in t_edges), metric=metric, permutations=int(permutations),
-        seed=int(seed), whole_days=times.whole_days, alpha=float(alpha), category=cat,
-        n_events=int(n), n_pairs=int(n_pairs), n_near_pairs=int(row_totals.sum()),
-        dropped=dropped, simulated=sims,
+        time_bands=tuple(float(v) for v in t_edges), metric=metric, permutations=int(t.simulated.shape[0]),
+        seed=seed, whole_days=whole_days, alpha=alpha, category=category,
+        n_events=t.n_events, n_pairs=t.n_pairs, n_near_pairs=t.n_near_pairs,
+        dropped=dropped, simulated=t.simulated,
     )
-    result.summary.extend(knox_summary(result))
-    return result
 
 
 # ---------------------------------------------------------------------------
@@ -1149,30 +1156,18 @@ def risk_zones(
 
     Rule: a cell of the Knox table is raised when ``p_value ≤ alpha`` and
     ``knox_ratio > 1``; a distance band's raised time ends with the last raised
-    cell met while walking its time bands from the first as long as the ratio
-    stays above 1 (:func:`raised_durations`). Zones are nested:
-    walking out from the event (a "same place" band below 1 m is skipped), a
-    zone of radius b holds while every band inside it is raised, and lasts the
-    shortest of their raised times. So with [1, 200) raised for 14 days and
-    [200, 400) for 7, an event on 1 December gives "inom 200 m till och med 14
-    december" and "inom 400 m till och med 7 december" (whole days: [0, 14)
-    is the event day and the 13 days after it).
+    cell met while walking its time bands as long as the ratio stays above 1
+    (:func:`raised_durations`). Zones are nested: a zone of radius b holds while
+    every band inside it is raised, and lasts the shortest of their raised times.
+    The zone has the test's shape: a diamond for ``"manhattan"``, a circle for
+    ``"euclidean"``. In full: ``docs/methods-nearrepeat.md``.
 
-    Shape: the zone has the shape of the test's distance: a diamond for
-    ``"manhattan"`` (|dx| + |dy| ≤ r, axes along SWEREF 99 TM north/east), a
-    circle for ``"euclidean"``, so the map shows exactly where the test
-    measured raised risk.
-
-    Privacy: a zone around one event tells where that event happened. These
-    zones are for internal use and grannsamverkan, not for publication. By
-    default (``exact=False``) no exact position is used: each event is replaced
-    by its H3 cell (resolution 9, about 0.1 km², a block of houses) and the zone
-    is every point within the radius of *some* point of the cell (the
-    Minkowski sum of the hexagon and the metric's ball), so it covers the true
-    zone without pinpointing the house. Events in the same cell share one zone
-    (with the latest end date and ``n_events``). ``exact=True`` draws the zone
-    around the exact position, one per event, and carries ``incident_id``:
-    only for internal analysis.
+    Privacy: a zone around one event tells where that event happened; these zones
+    are for internal use and grannsamverkan, not for publication. By default
+    (``exact=False``) each event is replaced by its H3 cell and the zone is every
+    point within the radius of some point of the cell (the Minkowski sum of the
+    hexagon and the metric's ball); events in one cell share a zone.
+    ``exact=True`` draws one zone per exact position, with ``incident_id``.
 
     Parameters
     ----------
@@ -1224,73 +1219,113 @@ def risk_zones(
                      "time band; zones nested outwards",
              "alpha": a, "metric": result.metric, "exact": bool(exact),
              "resolution": None if exact else int(resolution), "since": None}
-    empty = gpd.GeoDataFrame({c: [] for c in _ZONE_COLUMNS}, geometry=[], crs="EPSG:4326")
-    empty.attrs["risk_zones"] = attrs
-    if not discs:
+    recent = _recent_events(incidents, result, discs, x=x, y=y, time=time, since=since, attrs=attrs) \
+        if discs else None
+    if recent is None:
+        empty = gpd.GeoDataFrame({c: [] for c in _ZONE_COLUMNS}, geometry=[], crs="EPSG:4326")
+        empty.attrs["risk_zones"] = attrs
         return empty
-    precisions = POINT_PRECISIONS
+    if exact:
+        records, geoms = _exact_zones(recent, discs, result)
+    else:
+        records, geoms = _cell_zones(recent, discs, result, resolution)
+    gdf = _zones_frame(records, geoms, result)
+    gdf.attrs["risk_zones"] = attrs
+    return gdf
+
+
+@dataclass(frozen=True)
+class _Recent:
+    """The events that get zones: position (SWEREF 99 TM), day, id and when each zone ends."""
+
+    xs: npt.NDArray[np.float64]
+    ys: npt.NDArray[np.float64]
+    day: npt.NDArray[np.datetime64]
+    ids: npt.NDArray[np.object_]
+    moment: npt.NDArray[np.datetime64]  # the exact time (for fractional days)
+    whole_days: bool
+
+    def ends(self, days: float) -> npt.NDArray[np.datetime64]:
+        """The last day (inclusive) of a raised time of ``days`` after each event."""
+        if self.whole_days:
+            return self.day + np.timedelta64(math.ceil(days) - 1, "D")
+        t = self.moment + np.timedelta64(int(days * _NS_PER_DAY) - 1, "ns")
+        return t.astype("datetime64[D]")
+
+
+def _recent_events(incidents: pd.DataFrame, result: KnoxResult, discs: list[tuple[float, float, float, float]],
+                   *, x: str, y: str, time: str, since: Any, attrs: dict[str, Any]) -> _Recent | None:
+    """The events on or after ``since`` (default: those whose zones still run on the last
+    event's day); None when there are none. Sets ``attrs["since"]``."""
     frame, xs, ys, times, _ = _prepare(
         incidents, x=x, y=y, time=time, category=result.category,
-        precisions=precisions, whole_days=result.whole_days, missing="drop", what="risk_zones")
+        precisions=POINT_PRECISIONS, whole_days=result.whole_days, missing="drop", what="risk_zones")
     if xs.size == 0:
-        return empty
+        return None
     if times.local is None:
         raise InputError("risk_zones needs dates or date-times in the time column; numbers of days "
                          "cannot be turned into calendar dates for a warning.")
-    local = times.local
-    day = local.dt.normalize().to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
-    longest = max(dd[1] for dd in discs)
-    last = day.max()
+    day = times.local.dt.normalize().to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
     if since is None:
-        start = last - np.timedelta64(max(math.ceil(longest) - 1, 0), "D")
+        longest = max(dd[1] for dd in discs)
+        start = day.max() - np.timedelta64(max(math.ceil(longest) - 1, 0), "D")
     else:
         try:
             start = np.datetime64(pd.Timestamp(since).date(), "D")
         except (TypeError, ValueError):
             raise InputError(f"risk_zones: since={since!r} is not a date; use e.g. '2025-12-01'.") from None
     attrs["since"] = str(start)
-    sel = day >= start
-    if not sel.any():
-        return empty
-    idx = np.flatnonzero(sel)
-    xs, ys, day = xs[idx], ys[idx], day[idx]
+    idx = np.flatnonzero(day >= start)
+    if not idx.size:
+        return None
     ids = (frame["incident_id"].astype("string").to_numpy(dtype=object)[idx]
            if "incident_id" in frame.columns else np.full(idx.size, None, dtype=object))
+    return _Recent(xs=xs[idx], ys=ys[idx], day=day[idx], ids=ids,
+                   moment=times.local.to_numpy(dtype="datetime64[ns]")[idx], whole_days=result.whole_days)
 
-    def end_of(k: npt.NDArray[np.int64], days: float) -> npt.NDArray[Any]:
-        if result.whole_days:
-            return day + np.timedelta64(math.ceil(days) - 1, "D")
-        t = local.to_numpy(dtype="datetime64[ns]")[k] + np.timedelta64(int(days * _NS_PER_DAY) - 1, "ns")
-        return t.astype("datetime64[D]")
 
-    label = _EVENT_SV.get(result.category, _EVENT_SV[None])[2]
+def _exact_zones(r: _Recent, discs: list[tuple[float, float, float, float]],
+                 result: KnoxResult) -> tuple[list[dict[str, Any]], list[Any]]:
+    """One zone per event and distance band, around its exact position."""
     records: list[dict[str, Any]] = []
     geoms: list[Any] = []
-    if exact:
-        for radius, days, ratio, pmax in discs:
-            ends = end_of(idx, days)
-            polys = _ball(xs, ys, radius, result.metric)
-            for q in range(idx.size):
-                records.append({"radius_m": radius, "start_date": day[q], "end_date": ends[q],
-                                "days": days, "n_events": 1, "cell": None, "incident_id": ids[q],
-                                "knox_ratio": ratio, "p_value": pmax})
-                geoms.append(polys[q])
-    else:
-        lon, lat = _crs.to_wgs84(xs, ys, "EPSG:3006")
-        cells = grid.points_to_cells(lat, lon, resolution)
-        uniq, inv = np.unique(cells, return_inverse=True)
-        hexes = grid.cells_to_polygons(uniq).to_crs("EPSG:3006")
-        hex_arr = np.asarray(hexes.values, dtype=object)
-        names = grid.cells_to_str(uniq)
-        for radius, days, ratio, pmax in discs:
-            ends = end_of(idx, days)
-            shapes = _minkowski(hex_arr, radius, result.metric)
-            for u in range(uniq.size):
-                m = inv == u
-                records.append({"radius_m": radius, "start_date": day[m].min(), "end_date": ends[m].max(),
-                                "days": days, "n_events": int(m.sum()), "cell": names[u],
-                                "incident_id": None, "knox_ratio": ratio, "p_value": pmax})
-                geoms.append(shapes[u])
+    for radius, days, ratio, pmax in discs:
+        ends = r.ends(days)
+        polys = _ball(r.xs, r.ys, radius, result.metric)
+        for q in range(r.xs.size):
+            records.append({"radius_m": radius, "start_date": r.day[q], "end_date": ends[q],
+                            "days": days, "n_events": 1, "cell": None, "incident_id": r.ids[q],
+                            "knox_ratio": ratio, "p_value": pmax})
+            geoms.append(polys[q])
+    return records, geoms
+
+
+def _cell_zones(r: _Recent, discs: list[tuple[float, float, float, float]], result: KnoxResult,
+                resolution: int) -> tuple[list[dict[str, Any]], list[Any]]:
+    """One zone per H3 cell with events and distance band: around the whole hexagon."""
+    lon, lat = _crs.to_wgs84(r.xs, r.ys, "EPSG:3006")
+    cells = grid.points_to_cells(lat, lon, resolution)
+    uniq, inv = np.unique(cells, return_inverse=True)
+    hexes = grid.cells_to_polygons(uniq).to_crs("EPSG:3006")
+    hex_arr = np.asarray(hexes.values, dtype=object)
+    names = grid.cells_to_str(uniq)
+    records: list[dict[str, Any]] = []
+    geoms: list[Any] = []
+    for radius, days, ratio, pmax in discs:
+        ends = r.ends(days)
+        shapes = _minkowski(hex_arr, radius, result.metric)
+        for u in range(uniq.size):
+            m = inv == u
+            records.append({"radius_m": radius, "start_date": r.day[m].min(), "end_date": ends[m].max(),
+                            "days": days, "n_events": int(m.sum()), "cell": names[u],
+                            "incident_id": None, "knox_ratio": ratio, "p_value": pmax})
+            geoms.append(shapes[u])
+    return records, geoms
+
+
+def _zones_frame(records: list[dict[str, Any]], geoms: list[Any], result: KnoxResult) -> gpd.GeoDataFrame:
+    """The zones with their Swedish text, latest end first, in WGS84."""
+    label = _EVENT_SV.get(result.category, _EVENT_SV[None])[2]
     out = pd.DataFrame.from_records(records)
     out["start_date"] = pd.to_datetime(out["start_date"]).dt.date
     out["end_date"] = pd.to_datetime(out["end_date"]).dt.date
@@ -1303,9 +1338,7 @@ def risk_zones(
     gdf = gdf.sort_values(["end_date", "radius_m"], ascending=[False, True], kind="stable")
     gdf = gdf.reset_index(drop=True)
     gdf.insert(0, "zone_id", np.arange(len(gdf), dtype=np.int64))
-    gdf = gdf[[*_ZONE_COLUMNS, "geometry"]].to_crs("EPSG:4326")
-    gdf.attrs["risk_zones"] = attrs
-    return gdf
+    return gdf[[*_ZONE_COLUMNS, "geometry"]].to_crs("EPSG:4326")
 
 
 def _example_result() -> KnoxResult:

@@ -27,9 +27,10 @@ from pyproj import CRS
 
 from . import __version__, polisen
 from .errors import InputError
-from .io import make_rejected
+from .geocode import Gazetteer, place_pending
 from .limits import Limits, check_vertices
 from .names import Kommun, find_kommun, kommun_keys, name_key
+from .read import make_rejected
 from .schema import CATEGORIES, INCIDENT_COLUMNS, NON_CRIME, POINT_PRECISIONS
 from .settings import Settings
 
@@ -101,7 +102,7 @@ class Lagesbild:
 
 @dataclass(frozen=True)
 class SourceConfig:
-    """One incident file and how to read it (the options of :func:`lagesbild_geo.io.read_incidents`)."""
+    """One incident file and how to read it (the options of :func:`lagesbild_geo.read.read_incidents`)."""
 
     path: str
     name: str | None = None
@@ -428,7 +429,7 @@ class _Steps:
 def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress | None = None) -> Lagesbild:
     """Build the complete lägesbild from a configuration.
 
-    Steps: read the districts; read and place every source (``io.read_incidents``,
+    Steps: read the districts; read and place every source (``read.read_incidents``,
     geocoding with the gazetteer, which also knows the district names) → count the period's incidents per H3 cell (``grid.count_cells``,
     filled with zeros over the boundary or within ``rings``) → Gi* hotspots
     (``hotspots.gistar``) → density clusters (optional) → emerging hotspots over
@@ -457,7 +458,7 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
     >>> lb = build_lagesbild("lagesbild.toml")  # doctest: +SKIP
     >>> lb.district_summary.loc["_total", "total"]  # doctest: +SKIP
     """
-    from . import grid, hotspots, io
+    from . import grid, hotspots, read
     from .districts import (
         assign_districts,
         district_population,
@@ -513,8 +514,6 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
             notes.extend(pop.attrs.get("report", {}).get("warnings", []))
     gazetteer: Any = None
     if cfg.gazetteer:
-        from .geocode import Gazetteer
-
         gazetteer = Gazetteer.from_file(cfg.gazetteer, settings=settings)
         if cfg.districts and hasattr(gazetteer, "with_districts"):
             gazetteer = gazetteer.with_districts(districts.reset_index())
@@ -532,12 +531,14 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
         name = src.name or Path(src.path).name
         if name in reports:
             name = f"{name} ({i + 1})"
-        res = io.read_incidents(
+        res = read.read_incidents(
             src.path, columns=dict(src.columns) if src.columns else None, crs=src.crs,
             category_map=dict(src.category_map) if src.category_map else None, sheet=src.sheet,
-            layer=src.layer, settings=settings, gazetteer=gazetteer, time_optional=src.time_optional,
+            layer=src.layer, settings=settings, time_optional=src.time_optional,
             boundary=boundary, source_name=name,
         )
+        if gazetteer is not None:
+            res = place_pending(res, gazetteer, settings=settings)
         placed.append(res.placed)
         rejected.append(res.rejected)
         pending.append(res.pending)
@@ -960,7 +961,6 @@ def _reject_areas_elsewhere(incidents: pd.DataFrame, rejected: list[pd.DataFrame
     ("outside all districts"). They are rejected as "outside boundary" (counts per
     source are updated so that placed + pending + rejected still equals rows read).
     """
-    from .io import make_rejected
     from .schema import INCIDENT_COLUMNS
 
     if not len(incidents) or "district_method" not in incidents.columns:
@@ -1018,16 +1018,16 @@ def _read_boundary(path: str | Path, kommun_name: str | None, kommun_code: str |
     if not types & {"Polygon", "MultiPolygon"}:
         raise InputError(f"Boundary file {p.name} has no polygons (geometry types: {sorted(types)}); "
                          "expected the kommun polygon.")
-    from .districts import _check_declared_crs, _degrees_declared_but_metres, _guess_crs
+    from .districts import check_declared_crs, degrees_declared_but_metres, guess_layer_crs
 
-    if g.crs is None or _degrees_declared_but_metres(g):
+    if g.crs is None or degrees_declared_but_metres(g):
         # no CRS (a shapefile without .prj) or a GeoJSON in metres read as WGS84: from the values
-        crs, _ = _guess_crs(np.asarray(g.geometry.values, dtype=object), f"(boundary) {p.name}")
+        crs, _ = guess_layer_crs(np.asarray(g.geometry.values, dtype=object), f"(boundary) {p.name}")
         notes.append(f"Boundary: {p.name} has no usable CRS; {crs.to_string()} was recognised from "
                      "its coordinates (set the CRS on the file to be sure).")
         g = g.set_crs(crs, allow_override=True)
     else:  # a declared CRS that contradicts the values is refused (both named, with the fix)
-        _check_declared_crs(np.asarray(g.geometry.values, dtype=object), CRS.from_user_input(g.crs),
+        check_declared_crs(np.asarray(g.geometry.values, dtype=object), CRS.from_user_input(g.crs),
                             f"(boundary) {p.name}", given=False)
     check_vertices(np.asarray(g.geometry.values, dtype=object), name=f"Boundary file {p.name}",
                    limits=limits)

@@ -2,7 +2,7 @@
 
 The feed is real public JSON: ``id``, ``datetime``, ``name``, ``summary``, ``url``,
 ``type`` and ``location`` (``name``: a kommun or a län; ``gps``: that area's centre).
-:func:`lagesbild_geo.io.read_incidents` reads it through this module:
+:func:`lagesbild_geo.read.read_incidents` reads it through this module:
 
 * **event time** (:func:`event_times`): ``occurred_at`` is the time at the start of
   ``name`` ("5 december 11.30, Stöld, Stockholm"), in Europe/Stockholm, with the year
@@ -267,14 +267,14 @@ def event_times(
 
     Wall-clock times in the autumn hour that happens twice are taken as summer time
     (the first occurrence); a time in the spring gap moves an hour forward (the rules
-    of :func:`lagesbild_geo.io.parse_times`).
+    of :func:`lagesbild_geo.read.parse_times`).
 
     Parameters
     ----------
     name
         The feed's ``name``.
     published
-        The publication time, tz-aware (``io.parse_times`` of ``datetime``).
+        The publication time, tz-aware (``read.parse_times`` of ``datetime``).
     url
         The feed's ``url`` (used only when ``published`` is missing).
     tz
@@ -297,36 +297,14 @@ def event_times(
     (['2023-12-31 00:07:00+01:00', '2025-03-05 00:00:00+01:00', '2025-03-05 12:10:00+01:00'], ['name', 'name_date', 'published'])
     """
     n = len(name)
-    names = name.astype("string").reset_index(drop=True)
     pub = pd.Series(published).reset_index(drop=True)
     if getattr(pub.dt, "tz", None) is None:
         pub = pub.dt.tz_localize(tz)
     pub = pub.dt.tz_convert(tz)
-    # Arrow's regular expressions run in C++ over the whole column (pandas' .str.extract
-    # calls Python's re once per row)
-    ex = pc.extract_regex(pa.array(names, from_pandas=True, type=pa.string()), "(?i)" + _NAME_TIME.pattern)
-
-    def field(key: str) -> npt.NDArray[np.float64]:
-        return pd.to_numeric(pd.Series(pc.struct_field(ex, [ex.type.get_field_index(key)]).to_numpy(
-            zero_copy_only=False)), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-
-    day, hour, minute, year_given = field("day"), field("hour"), field("minute"), field("year")
-    month_txt = pc.utf8_lower(pc.struct_field(ex, [ex.type.get_field_index("month")]))
-    month = pd.Series(month_txt.to_numpy(zero_copy_only=False)).map(_MONTHS).to_numpy(
-        dtype="float64", na_value=np.nan)
+    day, month, hour, minute, year_given = _name_fields(name.astype("string").reset_index(drop=True))
     has_date = np.isfinite(day) & np.isfinite(month)
     has_clock = has_date & np.isfinite(hour) & np.isfinite(minute) & (hour < 24) & (minute < 60)
-    # the reference moment: publication, else the url's date folder
-    ref = pub.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").copy()
-    if url is not None and bool(np.isnat(ref).any()):
-        ux = url.astype("string").reset_index(drop=True).str.extract(_URL_DATE)
-        um = ux["umonth"].str.lower().map(_MONTHS).astype("float64")
-        udate = pd.to_datetime(pd.DataFrame({
-            "year": pd.to_numeric(ux["uyear"], errors="coerce").astype("float64"), "month": um,
-            "day": pd.to_numeric(ux["uday"], errors="coerce").astype("float64")}), errors="coerce")
-        udate = udate + pd.Timedelta(hours=12)
-        miss = np.isnat(ref)
-        ref[miss] = udate.to_numpy(dtype="datetime64[ns]")[miss]
+    ref = _reference_moment(pub, url)
     ref_year = pd.Series(ref).dt.year.to_numpy(dtype="float64", na_value=np.nan)
     h = np.where(has_clock, hour, 0.0)
     mi = np.where(has_clock, minute, 0.0)
@@ -351,6 +329,37 @@ def event_times(
         src[fall] = "published"
     out.index = name.index
     return out, pd.Series(pd.array(src, dtype="string"), index=name.index)
+
+
+def _name_fields(names: pd.Series) -> tuple[npt.NDArray[np.float64], ...]:
+    """(day, month, hour, minute, year) written at the start of each name; NaN where absent."""
+    # Arrow's regular expressions run in C++ over the whole column (pandas' .str.extract
+    # calls Python's re once per row)
+    ex = pc.extract_regex(pa.array(names, from_pandas=True, type=pa.string()), "(?i)" + _NAME_TIME.pattern)
+
+    def field(key: str) -> npt.NDArray[np.float64]:
+        return pd.to_numeric(pd.Series(pc.struct_field(ex, [ex.type.get_field_index(key)]).to_numpy(
+            zero_copy_only=False)), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+    month_txt = pc.utf8_lower(pc.struct_field(ex, [ex.type.get_field_index("month")]))
+    month = np.asarray(pd.Series(month_txt.to_numpy(zero_copy_only=False)).map(_MONTHS).to_numpy(
+        dtype="float64", na_value=np.nan), dtype="float64")
+    return field("day"), month, field("hour"), field("minute"), field("year")
+
+
+def _reference_moment(pub: pd.Series, url: pd.Series | None) -> npt.NDArray[np.datetime64]:
+    """Naive local publication time per row; where it is missing, noon of the url's date folder."""
+    ref = pub.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").copy()
+    if url is not None and bool(np.isnat(ref).any()):
+        ux = url.astype("string").reset_index(drop=True).str.extract(_URL_DATE)
+        um = ux["umonth"].str.lower().map(_MONTHS).astype("float64")
+        udate = pd.to_datetime(pd.DataFrame({
+            "year": pd.to_numeric(ux["uyear"], errors="coerce").astype("float64"), "month": um,
+            "day": pd.to_numeric(ux["uday"], errors="coerce").astype("float64")}), errors="coerce")
+        udate = udate + pd.Timedelta(hours=12)
+        miss = np.isnat(ref)
+        ref[miss] = udate.to_numpy(dtype="datetime64[ns]")[miss]
+    return ref
 
 
 # ------------------------------------------------------------------------------ reading
@@ -391,7 +400,7 @@ def event_columns(
     tz: str = "Europe/Stockholm",
     category_map: Mapping[str, str] | None = None,
 ) -> PoliceColumns:
-    """The canonical columns of the police feed's rows (used by ``io.read_incidents``).
+    """The canonical columns of the police feed's rows (used by ``read.read_incidents``).
 
     Parameters
     ----------
@@ -399,7 +408,7 @@ def event_columns(
         The flattened feed (``id``, ``datetime``, ``name``, ``summary``, ``url``, ``type``,
         ``location.name``, ``location.gps``), as text.
     published, published_status
-        ``datetime`` parsed by ``io.parse_times`` (time and status 0/1/2).
+        ``datetime`` parsed by ``read.parse_times`` (time and status 0/1/2).
     tz
         Time zone.
     category_map
@@ -701,6 +710,33 @@ def extract_places(text: pd.Series, names: Iterable[str] | Mapping[str, int], *,
     ...                ["Bagarmossen", "Vita Bergen", "Södermalm", "Hemmet", "Södersjukhuset"])["phrase"].tolist()
     ['Bagarmossen', 'Vita bergen', 'Södermalm']
     """
+    index, longest = _name_index(names, max_words)
+    empty = pd.DataFrame({"row": pd.Series([], dtype="int64"), "start": pd.Series([], dtype="int64"),
+                          "phrase": pd.Series([], dtype="string"), "key": pd.Series([], dtype="string")})
+    toks = text.astype("string").fillna("").reset_index(drop=True).str.findall(_TOKEN).explode().dropna()
+    if not len(toks):
+        return empty
+    t = _tokens(toks)
+    found_len = np.zeros(t.n, dtype=np.int64)
+    found_key = np.full(t.n, "", dtype=object)
+    covered = np.zeros(t.n, dtype=bool)  # a token belongs to one match only
+    for w in range(longest, 0, -1):  # n-grams, longest first
+        _match_ngrams(t, w, index, covered, found_len, found_key)
+    at = np.flatnonzero(found_len > 0)
+    if not at.size:
+        return empty
+    phrase = pd.Series(t.tok[at], dtype=object)
+    for k in range(1, int(found_len.max())):
+        more = found_len[at] > k
+        ext = np.where(more, " " + pd.Series(t.tok[np.minimum(at + k, t.n - 1)], dtype=object), "")
+        phrase = phrase + ext
+    return pd.DataFrame({"row": t.row[at], "start": t.pos[at],
+                         "phrase": pd.array(phrase.to_numpy(dtype=object), dtype="string"),
+                         "key": pd.array(found_key[at], dtype="string")})
+
+
+def _name_index(names: Iterable[str] | Mapping[str, int], max_words: int | None) -> tuple[dict[str, int], int]:
+    """(name key → id, the most words a name has, 1 to 6)."""
     if isinstance(names, Mapping):
         index = {k: v for k, v in names.items() if k}
         words = max_words or 6
@@ -708,13 +744,26 @@ def extract_places(text: pd.Series, names: Iterable[str] | Mapping[str, int], *,
         listed = [str(x) for x in names]
         index = {name_key(x): i for i, x in enumerate(listed) if name_key(x)}
         words = max_words or max((len(name_words(x).split()) for x in listed), default=1)
-    max_words = min(max(words, 1), 6)
-    empty = pd.DataFrame({"row": pd.Series([], dtype="int64"), "start": pd.Series([], dtype="int64"),
-                          "phrase": pd.Series([], dtype="string"), "key": pd.Series([], dtype="string")})
-    s = text.astype("string").fillna("").reset_index(drop=True)
-    toks = s.str.findall(_TOKEN).explode().dropna()
-    if not len(toks):
-        return empty
+    return index, min(max(words, 1), 6)
+
+
+@dataclass(frozen=True)
+class _Tokens:
+    """Every token of every text, in order, with what a place name needs to know about it."""
+
+    row: npt.NDArray[np.int64]  # the text it is in
+    tok: npt.NDArray[np.str_]
+    pos: npt.NDArray[np.int64]  # its position in the text
+    is_punct: npt.NDArray[np.bool_]
+    sent_start: npt.NDArray[np.bool_]  # first of a sentence
+    starts: npt.NDArray[np.bool_]  # may start a place name
+
+    @property
+    def n(self) -> int:
+        return int(self.tok.size)
+
+
+def _tokens(toks: pd.Series) -> _Tokens:
     row = toks.index.to_numpy(dtype=np.int64)
     tok = toks.to_numpy(dtype=object).astype(str)
     n = tok.size
@@ -727,64 +776,56 @@ def extract_places(text: pd.Series, names: Iterable[str] | Mapping[str, int], *,
     prev2 = np.r_[["", ""], tok[:-2]].astype(object) if n >= 2 else np.full(n, "", dtype=object)
     prev2[first] = ""
     prev2[np.r_[False, first[:-1]]] = ""
-    sent_start = first | np.isin(prev, list(_SENTENCE_END))
+    # not a place someone was taken to ("fördes till Södersjukhuset")
     taken = np.isin(np.char.lower(prev.astype(str)), ["till", "mot"]) & np.isin(
         np.char.lower(prev2.astype(str)), list(_TAKEN))
-    found_len = np.zeros(n, dtype=np.int64)
-    found_key = np.full(n, "", dtype=object)
     lead = np.isin(np.char.lower(tok), list(_NAME_LEADS)) & np.r_[upper[1:], False] & np.r_[row[1:] == row[:-1], False]
-    starts = (upper | lead) & ~is_punct & ~taken
-    # n-grams, longest first; a token belongs to one match only
-    covered = np.zeros(n, dtype=bool)
-    for w in range(max_words, 0, -1):
-        cand = starts & ~covered
-        if w > 1:
-            ok = np.zeros(n, dtype=bool)
-            ok[: n - w + 1] = True
-            for k in range(1, w):
-                same = np.zeros(n, dtype=bool)
-                same[: n - k] = (row[k:] == row[:-k]) & ~is_punct[k:]
-                ok &= same
-            cand &= ok
-        idx = np.flatnonzero(cand)
-        if not idx.size:
-            continue
-        gram = pd.Series(tok[idx], dtype=object)
+    return _Tokens(row=row, tok=tok, pos=pos, is_punct=is_punct,
+                   sent_start=first | np.isin(prev, list(_SENTENCE_END)),
+                   starts=(upper | lead) & ~is_punct & ~taken)
+
+
+def _match_ngrams(t: _Tokens, w: int, index: Mapping[str, int], covered: npt.NDArray[np.bool_],
+                  found_len: npt.NDArray[np.int64], found_key: npt.NDArray[np.object_]) -> None:
+    """Mark the names of ``w`` words (in ``found_len``/``found_key`` at their first token and in
+    ``covered`` over their tokens) that stand where a place stands and no longer name covers."""
+    n, row, tok = t.n, t.row, t.tok
+    cand = t.starts & ~covered
+    if w > 1:
+        ok = np.zeros(n, dtype=bool)
+        ok[: n - w + 1] = True
         for k in range(1, w):
-            gram = gram + " " + pd.Series(tok[idx + k], dtype=object)
-        uniq, inv = np.unique(gram.to_numpy(dtype=str), return_inverse=True)
-        ukeys = np.array([name_key(u) for u in uniq], dtype=object)
-        hit_u = np.array([k in index for k in ukeys], dtype=bool)
-        hit = hit_u[inv]
-        hidx = idx[hit]
-        if not hidx.size:
-            continue
-        # where a place stands: inside a sentence, or opening one and followed by , or :
-        after = np.minimum(hidx + w, n - 1)
-        follows = (hidx + w < n) & np.isin(tok[after], [",", ":"]) & (row[after] == row[hidx])
-        good = ~sent_start[hidx] | follows
-        hidx = hidx[good]
-        keys_here = ukeys[inv[hit]][good]
-        # not overlapping a longer match already taken
-        span_free = np.ones(hidx.size, dtype=bool)
-        for k in range(w):
-            span_free &= ~covered[hidx + k]
-        hidx, keys_here = hidx[span_free], keys_here[span_free]
-        for k in range(w):
-            covered[hidx + k] = True
-        found_len[hidx] = w
-        found_key[hidx] = keys_here
-    at = np.flatnonzero(found_len > 0)
-    if not at.size:
-        return empty
-    phrase = pd.Series(tok[at], dtype=object)
-    for k in range(1, int(found_len.max())):
-        more = found_len[at] > k
-        ext = np.where(more, " " + pd.Series(tok[np.minimum(at + k, n - 1)], dtype=object), "")
-        phrase = phrase + ext
-    return pd.DataFrame({"row": row[at], "start": pos[at],
-                         "phrase": pd.array(phrase.to_numpy(dtype=object), dtype="string"),
-                         "key": pd.array(found_key[at], dtype="string")})
+            same = np.zeros(n, dtype=bool)
+            same[: n - k] = (row[k:] == row[:-k]) & ~t.is_punct[k:]
+            ok &= same
+        cand &= ok
+    idx = np.flatnonzero(cand)
+    if not idx.size:
+        return
+    gram = pd.Series(tok[idx], dtype=object)
+    for k in range(1, w):
+        gram = gram + " " + pd.Series(tok[idx + k], dtype=object)
+    uniq, inv = np.unique(gram.to_numpy(dtype=str), return_inverse=True)
+    ukeys = np.array([name_key(u) for u in uniq], dtype=object)
+    hit = np.array([k in index for k in ukeys], dtype=bool)[inv]
+    hidx = idx[hit]
+    if not hidx.size:
+        return
+    # where a place stands: inside a sentence, or opening one and followed by , or :
+    after = np.minimum(hidx + w, n - 1)
+    follows = (hidx + w < n) & np.isin(tok[after], [",", ":"]) & (row[after] == row[hidx])
+    good = ~t.sent_start[hidx] | follows
+    hidx = hidx[good]
+    keys_here = ukeys[inv[hit]][good]
+    # not overlapping a longer match already taken
+    span_free = np.ones(hidx.size, dtype=bool)
+    for k in range(w):
+        span_free &= ~covered[hidx + k]
+    hidx, keys_here = hidx[span_free], keys_here[span_free]
+    for k in range(w):
+        covered[hidx + k] = True
+    found_len[hidx] = w
+    found_key[hidx] = keys_here
 
 
 def place_events(
@@ -818,7 +859,7 @@ def place_events(
     Parameters
     ----------
     incidents
-        Read incidents (``io.read_incidents`` of the feed): ``precision``, ``summary``,
+        Read incidents (``read.read_incidents`` of the feed): ``precision``, ``summary``,
         ``name``. Not modified.
     districts
         The kommun's districts (:func:`lagesbild_geo.districts.read_districts`, index
@@ -862,72 +903,92 @@ def place_events(
     if "district_name" not in districts.columns:
         raise InputError("place_events: districts need a 'district_name' column (use read_districts()).")
     out = incidents.copy(deep=False)
-    n = len(out)
     prec = out["precision"].astype("string").fillna("").to_numpy(dtype=object) if "precision" in out else \
-        np.full(n, "", dtype=object)
+        np.full(len(out), "", dtype=object)
     todo = np.flatnonzero(prec == "kommun")
-    place_district = np.full(n, None, dtype=object)
-    place_districts = np.full(n, None, dtype=object)
-    place_name = np.full(n, None, dtype=object)
-    new_prec = prec.copy()
-    codes = np.asarray(districts.index.astype(str), dtype=object)
-    counts = {"looked_at": int(todo.size), "district": 0, "stadsdel": 0, "kommun": int(todo.size),
-              "ambiguous": 0}
+    resolved = None
     if todo.size and len(districts):
         idx = _place_index(districts, list(places), points, kommun, min_share)
-        cols = [c for c in text_columns if c in out.columns]
         text = pd.Series("", index=pd.RangeIndex(todo.size), dtype="string")
-        for c in cols:
+        for c in (c for c in text_columns if c in out.columns):
             text = text + " . " + out[c].iloc[todo].astype("string").fillna("").reset_index(drop=True)
         found = extract_places(text, idx.keys, max_words=idx.max_words)
         if len(found):
-            pid = np.asarray([idx.keys[str(k)] for k in found["key"]], dtype=np.int64)
-            frow = found["row"].to_numpy(dtype=np.int64)
-            dom = idx.dominant[pid]
-            # per row: the distinct dominant districts of its places
-            m = pd.DataFrame({"row": frow, "pid": pid, "dom": dom})
-            n_places = m.groupby("row")["pid"].nunique()
-            doms = m[m["dom"] >= 0].groupby("row")["dom"].agg(["nunique", "first"])
-            # (place, district) overlap pairs, for the consistency check and the stadsdel level
-            pairs = pd.DataFrame([(p, d) for p in np.unique(pid) for d in idx.overlaps[p]],
-                                 columns=["pid", "d"])
-            mo = m.drop_duplicates(["row", "pid"]).merge(pairs, on="pid", how="left")
-            per_rd = mo.dropna(subset=["d"]).groupby(["row", "d"])["pid"].nunique()
-            shared = per_rd[per_rd.to_numpy() == n_places.reindex(per_rd.index.get_level_values(0)).to_numpy()]
-            shared_rows = shared.reset_index()[["row", "d"]].astype({"d": np.int64})
-            # district: one dominant district, shared by every place the row names
-            one = doms[doms["nunique"] == 1]["first"].astype(np.int64).rename("d").reset_index()
-            placed = one.merge(shared_rows, on=["row", "d"], how="inner")
-            placed_rows = placed["row"].to_numpy(dtype=np.int64)
-            placed_d = placed["d"].to_numpy(dtype=np.int64)
-            # stadsdel: no single district, but the places share districts
-            rest = ~n_places.index.isin(placed_rows)
-            sh = shared_rows[shared_rows["row"].isin(n_places.index[rest])].sort_values(["row", "d"])
-            sh = sh.assign(code=codes[sh["d"].to_numpy(dtype=np.int64)])
-            sd_lists = sh.groupby("row")["code"].agg(";".join)
-            n_ambiguous = int(rest.sum()) - len(sd_lists)
-            names_per_row = (found.assign(name=[idx.names[p] for p in pid])
-                             .drop_duplicates(["row", "name"]).groupby("row")["name"].agg("; ".join))
-            tpos = todo
-            if placed_rows.size:
-                new_prec[tpos[placed_rows]] = "district"
-                place_district[tpos[placed_rows]] = codes[placed_d]
-            if len(sd_lists):
-                sr = sd_lists.index.to_numpy(dtype=np.int64)
-                new_prec[tpos[sr]] = "stadsdel"
-                place_districts[tpos[sr]] = sd_lists.to_numpy(dtype=object)
-            nr = names_per_row.index.to_numpy(dtype=np.int64)
-            place_name[tpos[nr]] = names_per_row.to_numpy(dtype=object)
-            counts.update(district=int(placed_rows.size), stadsdel=len(sd_lists),
-                          kommun=int(todo.size) - int(placed_rows.size) - len(sd_lists),
-                          ambiguous=n_ambiguous)
-    out["precision"] = pd.array(new_prec, dtype="string")
-    out["place_district"] = pd.array(place_district, dtype="string")
-    out["place_districts"] = pd.array(place_districts, dtype="string")
-    out["place_name"] = pd.array(place_name, dtype="string")
+            resolved = _resolve_places(found, idx, np.asarray(districts.index.astype(str), dtype=object))
+    columns, counts = _placement_columns(prec, todo, resolved)
+    for c, values in columns.items():
+        out[c] = pd.array(values, dtype="string")
     out.attrs = dict(incidents.attrs)
     out.attrs["placement"] = counts
     return out
+
+
+def _placement_columns(prec: npt.NDArray[np.object_], todo: npt.NDArray[np.int64],
+                       r: _Resolved | None) -> tuple[dict[str, npt.NDArray[np.object_]], dict[str, int]]:
+    """``precision``, ``place_district``, ``place_districts`` and ``place_name`` of every row,
+    and the counts per level (``todo``: the kommun-level rows looked at)."""
+    n = len(prec)
+    new_prec = prec.copy()
+    place_district = np.full(n, None, dtype=object)
+    place_districts = np.full(n, None, dtype=object)
+    place_name = np.full(n, None, dtype=object)
+    counts = {"looked_at": int(todo.size), "district": 0, "stadsdel": 0, "kommun": int(todo.size),
+              "ambiguous": 0}
+    if r is not None:
+        new_prec[todo[r.district_rows]] = "district"
+        place_district[todo[r.district_rows]] = r.district_codes
+        new_prec[todo[r.stadsdel_rows]] = "stadsdel"
+        place_districts[todo[r.stadsdel_rows]] = r.stadsdel_codes
+        place_name[todo[r.named_rows]] = r.names
+        counts.update(district=int(r.district_rows.size), stadsdel=int(r.stadsdel_rows.size),
+                      kommun=int(todo.size) - int(r.district_rows.size) - int(r.stadsdel_rows.size),
+                      ambiguous=r.ambiguous)
+    return {"precision": new_prec, "place_district": place_district, "place_districts": place_districts,
+            "place_name": place_name}, counts
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """Where the texts' places put their rows (row = position among the rows looked at)."""
+
+    district_rows: npt.NDArray[np.int64]
+    district_codes: npt.NDArray[np.object_]  # the district of each
+    stadsdel_rows: npt.NDArray[np.int64]
+    stadsdel_codes: npt.NDArray[np.object_]  # the districts their places share, ";"-joined
+    named_rows: npt.NDArray[np.int64]
+    names: npt.NDArray[np.object_]  # the place names found in each, "; "-joined
+    ambiguous: int  # rows with places in several districts and none shared
+
+
+def _resolve_places(found: pd.DataFrame, idx: _PlaceIndex, codes: npt.NDArray[np.object_]) -> _Resolved:
+    """A row is placed in a district when its places' dominant districts are one, shared by
+    every place it names; else at stadsdel level when its places share districts."""
+    pid = np.asarray([idx.keys[str(k)] for k in found["key"]], dtype=np.int64)
+    frow = found["row"].to_numpy(dtype=np.int64)
+    # per row: the distinct dominant districts of its places
+    m = pd.DataFrame({"row": frow, "pid": pid, "dom": idx.dominant[pid]})
+    n_places = m.groupby("row")["pid"].nunique()
+    doms = m[m["dom"] >= 0].groupby("row")["dom"].agg(["nunique", "first"])
+    # (place, district) overlap pairs, for the consistency check and the stadsdel level
+    pairs = pd.DataFrame([(p, d) for p in np.unique(pid) for d in idx.overlaps[p]], columns=["pid", "d"])
+    mo = m.drop_duplicates(["row", "pid"]).merge(pairs, on="pid", how="left")
+    per_rd = mo.dropna(subset=["d"]).groupby(["row", "d"])["pid"].nunique()
+    shared = per_rd[per_rd.to_numpy() == n_places.reindex(per_rd.index.get_level_values(0)).to_numpy()]
+    shared_rows = shared.reset_index()[["row", "d"]].astype({"d": np.int64})
+    # district: one dominant district, shared by every place the row names
+    one = doms[doms["nunique"] == 1]["first"].astype(np.int64).rename("d").reset_index()
+    placed = one.merge(shared_rows, on=["row", "d"], how="inner")
+    placed_rows = placed["row"].to_numpy(dtype=np.int64)
+    # stadsdel: no single district, but the places share districts
+    rest = ~n_places.index.isin(placed_rows)
+    sh = shared_rows[shared_rows["row"].isin(n_places.index[rest])].sort_values(["row", "d"])
+    sd = sh.assign(code=codes[sh["d"].to_numpy(dtype=np.int64)]).groupby("row")["code"].agg(";".join)
+    names_per_row = (found.assign(name=[idx.names[p] for p in pid])
+                     .drop_duplicates(["row", "name"]).groupby("row")["name"].agg("; ".join))
+    return _Resolved(district_rows=placed_rows, district_codes=codes[placed["d"].to_numpy(dtype=np.int64)],
+                     stadsdel_rows=sd.index.to_numpy(dtype=np.int64), stadsdel_codes=sd.to_numpy(dtype=object),
+                     named_rows=names_per_row.index.to_numpy(dtype=np.int64),
+                     names=names_per_row.to_numpy(dtype=object), ambiguous=int(rest.sum()) - len(sd))
 
 
 def kommun_rows(
@@ -1140,7 +1201,7 @@ def update_archive(
     Run it regularly (daily; see ``docs/polisen-feed.md`` for cron, systemd timers and
     Windows Task Scheduler): the API returns only recent events, so the archive is how a
     kommun keeps its own history. The archive is a JSON list in the API's own format, read
-    by ``lagesbild build --incidents ARCHIVE`` and :func:`lagesbild_geo.io.read_incidents`.
+    by ``lagesbild build --incidents ARCHIVE`` and :func:`lagesbild_geo.read.read_incidents`.
 
     Parameters
     ----------

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from .errors import InputError
+
 __all__ = [
     "CATEGORIES",
     "CATEGORY_LABELS",
@@ -255,8 +257,6 @@ def map_categories(
     >>> list(cat), list(unknown)
     (['vald', 'skadegorelse', 'ovrigt'], [False, False, True])
     """
-    from .errors import InputError
-
     table = dict(RAW_CATEGORY_MAP)
     if category_map:
         bad = sorted({v for v in category_map.values() if v not in CATEGORY_LABELS})

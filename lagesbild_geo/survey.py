@@ -19,7 +19,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from . import grid
+from ._columns import INCIDENT_ALIASES, find_column
 from .errors import InputError, SchemaError
+from .read.tables import read_table
+from .read.values import parse_numbers
 from .schema import fold
 from .settings import Settings
 
@@ -96,7 +99,7 @@ def read_survey(
     "Ganska trygg", "Ganska otrygg", "Mycket otrygg", "Går aldrig ut", "Vet ej"
     or blank), ``worry`` (oro_brott, 1–5), ``weight`` (vikt; 1 when absent),
     optional ``lat``/``lon``. CSV (any delimiter/encoding/decimal comma),
-    Excel and GIS files are read with :func:`lagesbild_geo.io.read_table`.
+    Excel and GIS files are read with :func:`lagesbild_geo.read.read_table`.
 
     Returns
     -------
@@ -117,9 +120,7 @@ def read_survey(
     >>> s[["safety_level", "worry_score", "weight"]].to_numpy().tolist()
     [[3, 4.0, 1.5], [<NA>, 2.0, 0.8]]
     """
-    from . import io
-
-    table, info = io.read_table(source, sheet=sheet, columns_hint=[
+    table, info = read_table(source, sheet=sheet, columns_hint=[
         a for tiers in _ROLES.values() for tier in tiers for a in tier])
     name = info.get("source", "<survey>")
     given = dict(columns or {})
@@ -134,7 +135,7 @@ def read_survey(
             found[role] = given[role]
         else:
             try:
-                found[role] = io.find_column(table.columns, aliases, role=role,
+                found[role] = find_column(table.columns, aliases, role=role,
                                              required=role == "safety", exclude=taken)
             except SchemaError as exc:
                 raise SchemaError(f"Survey {name}: {exc}") from None
@@ -163,22 +164,22 @@ def read_survey(
                       if np.isnan(v) and f and not f.startswith(_DONT_KNOW)})
     report: dict[str, Any] = {"source": name, "rows": n, "unknown_answers": unknown}
     if found["worry"]:
-        w = io.parse_numbers(table[str(found["worry"])])
+        w = parse_numbers(table[str(found["worry"])])
         bad = ~np.isnan(w) & ((w < 1) | (w > 5))
         report["invalid_worry_scores"] = int(bad.sum())
         out["worry_score"] = np.where(bad, np.nan, w)
     else:
         out["worry_score"] = np.nan
     if found["weight"]:
-        wt = io.parse_numbers(table[str(found["weight"])])
+        wt = parse_numbers(table[str(found["weight"])])
         badw = ~(wt > 0)
         report["invalid_weights"] = int(badw.sum())
         out["weight"] = np.where(badw, np.nan, wt)
     else:
         out["weight"] = 1.0
     if found["lat"] and found["lon"]:
-        out["lat"] = io.parse_numbers(table[str(found["lat"])])
-        out["lon"] = io.parse_numbers(table[str(found["lon"])])
+        out["lat"] = parse_numbers(table[str(found["lat"])])
+        out["lon"] = parse_numbers(table[str(found["lon"])])
     report["columns"] = {k: v for k, v in found.items() if v is not None}
     out.attrs["survey_report"] = report
     return out
@@ -287,48 +288,61 @@ def survey_indicators(
     [[6, 5, 0.6, False], [2, 2, nan, True]]
     """
     st = _settings(settings)
-    min_n = st.min_respondents
     need = {"safety_level", "worry_score", "weight"}
     missing = need - set(responses.columns)
     if missing:
         raise SchemaError(
             f"survey_indicators: responses lack {sorted(missing)}; read them with survey.read_survey.")
     if by == "district_code":
-        if "district_code" not in responses.columns:
-            raise SchemaError("survey_indicators(by='district_code') needs a district_code column.")
-        key = responses["district_code"].astype("string").fillna("").to_numpy(dtype=object)
-        sel = key != ""
-        t = _group_values(responses.loc[sel], key[sel], include_never_out=include_never_out,
-                          weighted=weighted)
-        t.index = pd.Index(t.index.astype(str), dtype="string", name="district_code")
-        if districts is not None:
-            idx = pd.Index(districts.index.astype(str), dtype="string", name="district_code")
-            unknown = sorted(set(t.index) - set(idx))
-            t = t.reindex(idx.union(t.index, sort=False) if unknown else idx)
-            for c in ("n", "n_safety", "n_worry"):
-                t[c] = t[c].fillna(0).astype("int64")
-            t.attrs["unknown_districts"] = unknown
-        out = _suppress(t, min_n)
-        if districts is not None and isinstance(districts, gpd.GeoDataFrame):
-            geo = districts.geometry.copy()
-            geo.index = pd.Index(districts.index.astype(str), dtype="string")
-            return gpd.GeoDataFrame(out, geometry=geo.reindex(out.index).values, crs=districts.crs)
-        return out
+        return _district_indicators(responses, districts, min_n=st.min_respondents,
+                                    include_never_out=include_never_out, weighted=weighted)
     if by != "cell":
         raise InputError(f"by must be 'district_code' or 'cell'; got {by!r}.")
     res = st.resolution if resolution is None else resolution
+    return _cell_indicators(responses, res, min_n=st.min_respondents, include_never_out=include_never_out,
+                            weighted=weighted, roll_up=roll_up,
+                            min_resolution=(res - 2) if min_resolution is None else min_resolution)
+
+
+def _district_indicators(responses: pd.DataFrame, districts: pd.DataFrame | None, *, min_n: int,
+                         include_never_out: bool, weighted: bool) -> pd.DataFrame:
+    """Indicators per district code (every district of ``districts`` listed, geometry attached)."""
+    if "district_code" not in responses.columns:
+        raise SchemaError("survey_indicators(by='district_code') needs a district_code column.")
+    key = responses["district_code"].astype("string").fillna("").to_numpy(dtype=object)
+    sel = key != ""
+    t = _group_values(responses.loc[sel], key[sel], include_never_out=include_never_out,
+                      weighted=weighted)
+    t.index = pd.Index(t.index.astype(str), dtype="string", name="district_code")
+    if districts is not None:
+        idx = pd.Index(districts.index.astype(str), dtype="string", name="district_code")
+        unknown = sorted(set(t.index) - set(idx))
+        t = t.reindex(idx.union(t.index, sort=False) if unknown else idx)
+        for c in ("n", "n_safety", "n_worry"):
+            t[c] = t[c].fillna(0).astype("int64")
+        t.attrs["unknown_districts"] = unknown
+    out = _suppress(t, min_n)
+    if districts is not None and isinstance(districts, gpd.GeoDataFrame):
+        geo = districts.geometry.copy()
+        geo.index = pd.Index(districts.index.astype(str), dtype="string")
+        return gpd.GeoDataFrame(out, geometry=geo.reindex(out.index).values, crs=districts.crs)
+    return out
+
+
+def _cell_indicators(responses: pd.DataFrame, res: int, *, min_n: int, include_never_out: bool,
+                     weighted: bool, roll_up: bool, min_resolution: int) -> gpd.GeoDataFrame:
+    """Indicators per H3 cell; with ``roll_up``, small cells pooled in their parents."""
     cells = grid.incident_cells(responses, res)
     sel = cells != 0
     pool = responses.loc[sel]
     cells = cells[sel]
-    low = (res - 2) if min_resolution is None else min_resolution
     parts: list[pd.DataFrame] = []
     r = res
     while True:
         t = _group_values(pool, cells, include_never_out=include_never_out, weighted=weighted)
         t["resolution"] = r
         small = t["n"] < min_n
-        if not roll_up or r <= max(low, 0) or not small.any():
+        if not roll_up or r <= max(min_resolution, 0) or not small.any():
             parts.append(t)
             break
         parts.append(t.loc[~small])
@@ -405,9 +419,6 @@ def read_pins(source: str | Path | gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _read_pin_file(p: Path) -> gpd.GeoDataFrame:
     """Pins from a GIS file, or from a table (CSV/Excel, as survey tools export) with Lat/Lon."""
     if p.suffix.lower() in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm"):
-        from ._columns import INCIDENT_ALIASES, find_column
-        from .io import parse_numbers, read_table
-
         table, _info = read_table(p)
         df = pd.DataFrame(table)
         lat_c = find_column(df.columns, INCIDENT_ALIASES["lat"], role="lat")
@@ -520,6 +531,43 @@ def pins_to_cells(
 # ---------------------------------------------------------------------------
 # perceived vs reported
 # ---------------------------------------------------------------------------
+def _population(population: pd.Series | str | None, reported: pd.DataFrame,
+                indicators: pd.DataFrame) -> pd.Series | None:
+    """The population Series: given, or a column of ``reported`` or ``indicators``."""
+    if isinstance(population, pd.Series):
+        return population
+    if isinstance(population, str):
+        if population in reported.columns:
+            return reported[population]
+        if population in indicators.columns:
+            return indicators[population]
+    return None
+
+
+def _reported_rate(counts: npt.NDArray[np.float64], idx: pd.Index, pop: pd.Series | None,
+                   per: float) -> tuple[npt.NDArray[np.float64], str]:
+    """(rate, unit): per ``per`` inhabitants, else per km² of an H3 cell, else the count."""
+    if pop is not None:
+        p = pd.to_numeric(pop, errors="coerce").groupby(level=0).first().reindex(idx).to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(p > 0, counts / p * per, np.nan), f"per {per:g} inhabitants"
+    if idx.dtype == np.uint64:
+        return counts / (grid.cell_area_m2(idx.to_numpy(dtype=np.uint64)) / 1e6), "per km²"
+    return counts.astype("float64"), "count"
+
+
+def _standardised(v: npt.NDArray[np.float64], both: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+    """(v − mean) / sample s.d. over the units in ``both`` (0 when constant); NaN elsewhere."""
+    o = np.full(v.shape, np.nan)
+    if both.sum() >= 2:
+        sd = v[both].std(ddof=1)
+        if sd > 0:
+            o[both] = (v[both] - v[both].mean()) / sd
+        else:
+            o[both] = 0.0
+    return o
+
+
 def perceived_vs_reported(
     indicators: pd.DataFrame,
     reported: pd.DataFrame | pd.Series,
@@ -573,30 +621,12 @@ def perceived_vs_reported(
         raise SchemaError(f"perceived_vs_reported: reported lacks {count!r}; columns are {list(rep.columns)}.")
     idx = indicators.index
     counts = pd.to_numeric(rep[count], errors="coerce").groupby(level=0).sum().reindex(idx)
-    pop: pd.Series | None = None
-    if isinstance(population, pd.Series):
-        pop = population
-    elif isinstance(population, str):
-        if population in rep.columns:
-            pop = rep[population]
-        elif population in indicators.columns:
-            pop = indicators[population]
     out = pd.DataFrame(index=idx)
     out[perceived] = pd.to_numeric(indicators[perceived], errors="coerce")
     out["reported_count"] = counts.fillna(0).to_numpy()
-    if pop is not None:
-        p = pd.to_numeric(pop, errors="coerce").groupby(level=0).first().reindex(idx).to_numpy()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rate = np.where(p > 0, out["reported_count"].to_numpy() / p * per, np.nan)
-        out["reported_rate"] = rate
-        out.attrs["rate_unit"] = f"per {per:g} inhabitants"
-    elif idx.dtype == np.uint64:
-        area_km2 = grid.cell_area_m2(idx.to_numpy(dtype=np.uint64)) / 1e6
-        out["reported_rate"] = out["reported_count"].to_numpy() / area_km2
-        out.attrs["rate_unit"] = "per km²"
-    else:
-        out["reported_rate"] = out["reported_count"].astype("float64")
-        out.attrs["rate_unit"] = "count"
+    rate, out.attrs["rate_unit"] = _reported_rate(out["reported_count"].to_numpy(), idx,
+                                                  _population(population, rep, indicators), per)
+    out["reported_rate"] = rate
     x = out[perceived].to_numpy(dtype="float64")
     y = out["reported_rate"].to_numpy(dtype="float64")
     if log:
@@ -605,19 +635,8 @@ def perceived_vs_reported(
     both = np.isfinite(x) & np.isfinite(y)
     if "suppressed" in indicators.columns:
         both &= ~indicators["suppressed"].fillna(True).to_numpy(dtype=bool)
-
-    def z(v: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        o = np.full(v.shape, np.nan)
-        if both.sum() >= 2:
-            sd = v[both].std(ddof=1)
-            if sd > 0:
-                o[both] = (v[both] - v[both].mean()) / sd
-            else:
-                o[both] = 0.0
-        return o
-
-    out["z_perceived"] = z(x)
-    out["z_reported"] = z(y)
+    out["z_perceived"] = _standardised(x, both)
+    out["z_reported"] = _standardised(y, both)
     d = out["z_perceived"].to_numpy() - out["z_reported"].to_numpy()
     out["std_diff"] = d
     pat = np.where(d >= threshold, "feels_unsafe_few_reports",

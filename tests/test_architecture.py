@@ -28,7 +28,7 @@ def test_only_grid_imports_h3() -> None:
 
 def test_importing_library_does_not_import_streamlit() -> None:
     code = (
-        "import sys, lagesbild_geo, lagesbild_geo.io, lagesbild_geo.schema, lagesbild_geo.cli;"
+        "import sys, lagesbild_geo, lagesbild_geo.read, lagesbild_geo.io, lagesbild_geo.schema, lagesbild_geo.cli;"
         "print('streamlit' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -155,7 +155,7 @@ def test_read_with_gazetteer_and_districts(main, tmp_path: Path, capsys: pytest.
 def test_unexpected_failure_is_a_message_not_a_traceback(main, incidents: Path,  # type: ignore[no-untyped-def]
                                                          monkeypatch: pytest.MonkeyPatch,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
-    import lagesbild_geo.io as lio
+    import lagesbild_geo.read as lio
 
     def boom(*args: object, **kwargs: object) -> None:
         raise KeyError("weird")

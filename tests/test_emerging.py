@@ -13,7 +13,7 @@ import pytest
 from scipy import sparse, stats
 from shapely.geometry import shape
 
-from lagesbild_geo import grid, hotspots, io
+from lagesbild_geo import grid, hotspots, read
 from lagesbild_geo.emerging import (
     EMERGING_CLASSES,
     EMERGING_LABELS_SV,
@@ -26,6 +26,7 @@ from lagesbild_geo.emerging import (
     need_periods,
 )
 from lagesbild_geo.errors import InputError
+from lagesbild_geo.geocode import place_pending
 
 TZ = "Europe/Stockholm"
 
@@ -489,9 +490,9 @@ def test_emerging_unfilled_cube_with_an_empty_period():
 # ---------------------------------------------------------------- Exempelkommun
 @pytest.fixture(scope="module")
 def sample_incidents(sample_dir):
-    inc = pd.concat([io.read_incidents(sample_dir / "incidents_polis.xlsx").placed,
-                     io.read_incidents(sample_dir / "incidents_kommun.csv",
-                                       gazetteer=sample_dir / "gazetteer.csv").placed],
+    inc = pd.concat([read.read_incidents(sample_dir / "incidents_polis.xlsx").placed,
+                     place_pending(read.read_incidents(sample_dir / "incidents_kommun.csv"),
+                                   sample_dir / "gazetteer.csv").placed],
                     ignore_index=True)
     truth = json.loads((sample_dir / "truth.json").read_text(encoding="utf-8"))
     return inc, truth, gpd.read_file(sample_dir / "kommun.geojson")

@@ -310,12 +310,12 @@ def exempel(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_followup_finds_the_planted_drop_in_exempelkommun(exempel: Path) -> None:
     import geopandas as gpd
 
-    from lagesbild_geo.io import read_incidents
+    from lagesbild_geo.geocode import place_pending
+    from lagesbild_geo.read import read_incidents
 
     truth = json.loads((exempel / "truth.json").read_text(encoding="utf-8"))["measure"]
     polis = read_incidents(exempel / "incidents_polis.xlsx")
-    kommun = read_incidents(exempel / "incidents_kommun.csv",
-                            gazetteer=exempel / "gazetteer.csv")
+    kommun = place_pending(read_incidents(exempel / "incidents_kommun.csv"), exempel / "gazetteer.csv")
     inc = pd.concat([polis.placed, kommun.placed], ignore_index=True)
     boundary = gpd.read_file(exempel / "kommun.geojson").geometry.iloc[0]
     # truth's windows are half-open [start, end): the last day is the day before

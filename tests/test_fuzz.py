@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from lagesbild_geo import io as lio
+from lagesbild_geo import read as lio
 from lagesbild_geo.districts import read_districts
 from lagesbild_geo.errors import CRSError, InputError, SchemaError, StoreError
 from lagesbild_geo.export import read_package, validate_package
@@ -73,6 +73,24 @@ def test_line_ends_cr_crlf_lf_read_every_row(tmp_path: Path, newline: bytes, kin
     assert r.placed["incident_id"].tolist() == ["K0", "K1", "K2", "K3", "K4"]
     notes = [w for w in r.report["warnings"] if "CR only" in w]
     assert len(notes) == (1 if kind == "CR" else 0)
+
+
+def test_csv_scan_over_block_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the usual CSV is scanned in blocks for its line ends and quotes, then read by pyarrow
+    # from the file: a CR LF or a quote split between two blocks must not matter
+    from lagesbild_geo.read import tables
+
+    rows = [_row(i) for i in range(6)]
+    rows[3] = rows[3].replace("Skadegörelse", '"Skadegörelse; klotter"')
+    p = tmp_path / "windows.csv"
+    p.write_bytes(("\r\n".join([HEADER, *rows]) + "\r\n").encode("utf-8"))
+    whole = lio.read_table(p)
+    for block in (1, 2, 3, 5):
+        monkeypatch.setattr(tables, "_SCAN_BLOCK", block)
+        df, info = lio.read_table(p)
+        pd.testing.assert_frame_equal(df, whole[0])
+        assert (info["line_endings"], info["parser"]) == ("CRLF", "pyarrow")
+    assert whole[0].iloc[3]["Brottstyp"] == "Skadegörelse; klotter"
 
 
 def test_mixed_line_ends_keep_line_numbers(tmp_path: Path) -> None:
@@ -198,7 +216,7 @@ def test_xlsx_fallback_reader_ignores_the_declared_dimension(tmp_path: Path,
     def unusual(*a: object, **k: object) -> None:
         raise KeyError("unusual workbook")  # the fast reader gives up: openpyxl reads it
 
-    monkeypatch.setattr(lio, "_read_excel_fast", unusual)
+    monkeypatch.setattr(lio.tables, "_read_excel_fast", unusual)
     raw, info = lio.read_table(p)
     assert len(raw.columns) == 7 and info["source_row"].tolist() == [2, 1048576]
 

@@ -376,11 +376,12 @@ def sample(sample_dir):
 
     import geopandas as gpd
 
-    from lagesbild_geo import io
+    from lagesbild_geo.geocode import place_pending
+    from lagesbild_geo.read import read_incidents
 
-    polis = io.read_incidents(sample_dir / "incidents_polis.xlsx").placed
-    kommun = io.read_incidents(sample_dir / "incidents_kommun.csv",
-                               gazetteer=sample_dir / "gazetteer.csv").placed
+    polis = read_incidents(sample_dir / "incidents_polis.xlsx").placed
+    kommun = place_pending(read_incidents(sample_dir / "incidents_kommun.csv"),
+                           sample_dir / "gazetteer.csv").placed
     inc = pd.concat([polis, kommun], ignore_index=True)
     truth = json.loads((sample_dir / "truth.json").read_text(encoding="utf-8"))
     boundary = gpd.read_file(sample_dir / "kommun.geojson")

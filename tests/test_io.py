@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
+from lagesbild_geo import io as old_io
 from lagesbild_geo.errors import CRSError, InputError, SchemaError
-from lagesbild_geo.io import (
+from lagesbild_geo.read import (
     INCIDENT_ALIASES,
     REASONS,
     find_column,
@@ -163,6 +164,31 @@ def test_parse_times_typed_aware_column_and_counts() -> None:
     assert (c2["dst_nonexistent"], c2["dst_ambiguous"]) == (1, 1)
     _, _, c3 = parse_times(pd.Series(pd.to_datetime(["2024-03-05", "2024-03-06"])))
     assert c3["date_only"] == 2
+
+
+def test_parse_times_fixed_width_rows_agree_with_the_general_parser() -> None:
+    # the usual export is read digit by digit from the Arrow buffers; a leading space sends
+    # the same values through the general parsers: both must give the same instants
+    dates = ["2024-03-05", "2024-02-29", "2023-02-29", "2024-02-30", "2024-13-01", "2024-03-31",
+             "2024-10-27", "9999-12-31", "1899-12-31", "2200-12-31", "2024-0a-05", None]
+    times = ["22:15", "02:30", "02:30:15", "24:00", "23:60", "00:00", "7:05", None, "22:15:59",
+             "12:3x", "10:00", "10:00"]
+    for t in (pd.Series(times), None):
+        fixed = parse_times(pd.Series(dates), t)
+        general = parse_times(pd.Series([None if d is None else " " + d for d in dates]), t)
+        assert fixed[0].equals(general[0])
+        assert fixed[1].tolist() == general[1].tolist() and fixed[2] == general[2]
+    stamps = ["2024-03-05 22:15", "2024-03-05T22:15:09", "2024-10-27 02:30:00", "2024-03-05 25:00",
+              "2024-03-05x22:15", "2024-03-05 22:15:60"]
+    fixed = parse_times(pd.Series(stamps))
+    general = parse_times(pd.Series([" " + v for v in stamps]))
+    assert fixed[0].equals(general[0]) and fixed[1].tolist() == general[1].tolist()
+    assert fixed[1].tolist() == [0, 0, 0, 2, 2, 2] and fixed[2]["dst_ambiguous"] == 1
+    # the windows of the fast path: a column longer than one window, with a bad row in it
+    many = pd.Series(["2024-01-01 10:00"] * 20_000 + ["2024-02-30 10:00"] + ["2024-01-02 10:00"] * 20_000)
+    t, st, _ = parse_times(many)
+    assert st[20_000] == 2 and (np.delete(st, 20_000) == 0).all()
+    assert str(t.iloc[-1]) == "2024-01-02 10:00:00+01:00"
 
 
 def test_parse_times_status_codes() -> None:
@@ -473,7 +499,7 @@ def test_geocoding_hook_merges_placed_and_rejected() -> None:
         "nord": [6_580_000.0, 6_580_040.0], "ost": [660_000.0, 660_000.0]}))
     df = pd.DataFrame({"Datum": ["2024-05-01 12:00"] * 3, "Adress": ["Storgatan 5", "Lillgatan 1", None],
                        "Lat": [None, None, LAT], "Lon": [None, None, LON]})
-    r = read_incidents(df, gazetteer=g)
+    r = old_io.read_incidents(df, gazetteer=g)
     _accounted(r)
     assert len(r.pending) == 0
     assert sorted(r.placed["precision"].tolist()) == ["address", "point"]
@@ -550,7 +576,7 @@ def test_no_time_column_rejects_every_row_unless_optional() -> None:
 
 
 def test_fast_xlsx_reader_agrees_with_openpyxl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import lagesbild_geo.io as lio
+    import lagesbild_geo.read.tables as lio
 
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -577,6 +603,30 @@ def test_fast_xlsx_reader_agrees_with_openpyxl(tmp_path: Path, monkeypatch: pyte
     assert slow_info["source_row"].tolist() == fast_info["source_row"].tolist()
 
 
+def test_place_pending_is_the_old_gazetteer_hook() -> None:
+    from lagesbild_geo.geocode import Gazetteer, place_pending
+
+    g = Gazetteer.from_frame(pd.DataFrame({
+        "gatunamn": ["Storgatan", "Storgatan"], "husnummer": [1, 5], "postort": ["Exempelstad"] * 2,
+        "nord": [6_580_000.0, 6_580_040.0], "ost": [660_000.0, 660_000.0]}))
+    df = pd.DataFrame({"Datum": ["2024-05-01 12:00"] * 4, "Adress": ["Storgatan 5", "Lillgatan 1", None, "Storgatan 1"],
+                       "Lat": [None, None, LAT, None], "Lon": [None, None, LON, None]})
+    r = read_incidents(df)
+    assert (len(r.placed), len(r.pending), len(r.rejected)) == (1, 3, 0)
+    assert r.report["geocoded_by_tier"] == {} and r.report["match_rate"] is None
+    new = place_pending(r, g)
+    old = old_io.read_incidents(df, gazetteer=g)
+    _accounted(new)
+    pd.testing.assert_frame_equal(new.placed, old.placed)
+    pd.testing.assert_frame_equal(new.rejected, old.rejected)
+    assert new.report == old.report
+    assert new.report["geocoded_by_tier"] == {"exact": 2} and new.report["pending"] == 0
+    assert len(new.pending) == 0 and list(new.pending.columns) == list(r.pending.columns)
+    # nothing pending: the result comes back as it is, the gazetteer is not even read
+    done = read_incidents(df.iloc[[2]])
+    assert place_pending(done, "no/such/gazetteer.csv") is done
+
+
 def test_geocoded_rejected_rows_keep_text_dtypes() -> None:
     geocode = pytest.importorskip("lagesbild_geo.geocode")
     g = geocode.Gazetteer.from_frame(pd.DataFrame({
@@ -584,7 +634,7 @@ def test_geocoded_rejected_rows_keep_text_dtypes() -> None:
         "nord": [6_580_000.0], "ost": [660_000.0]}))
     df = pd.DataFrame({"Datum": ["2024-05-01 12:00", None, "2024-05-01 12:00"],
                        "Adress": ["Lillgatan 1", "Storgatan 1", "Storgatan 1"]})
-    r = read_incidents(df, gazetteer=g)
+    r = old_io.read_incidents(df, gazetteer=g)
     assert r.rejected["reason"].tolist() == ["missing time", "address not found"]
     assert r.rejected["source_row"].tolist() == [2, 1]
     assert str(r.rejected["source_row"].dtype) == "int64"

@@ -24,7 +24,6 @@ import shapely
 from lagesbild_geo import polisen
 from lagesbild_geo.cli import main as cli_main
 from lagesbild_geo.errors import FetchError, InputError
-from lagesbild_geo.io import parse_times, read_incidents
 from lagesbild_geo.polisen import (
     EVENT_TYPES,
     event_categories,
@@ -37,6 +36,7 @@ from lagesbild_geo.polisen import (
     read_places,
     update_archive,
 )
+from lagesbild_geo.read import parse_times, read_incidents
 from lagesbild_geo.schema import CATEGORIES
 
 TZ = "Europe/Stockholm"

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from pyproj import Transformer
 
-from lagesbild_geo.io import read_incidents
+from lagesbild_geo.read import read_incidents
 
 LAT = [59.3293, 59.3350, 59.3400]
 LON = [18.0686, 18.0700, 18.0500]
@@ -422,7 +422,7 @@ def test_feed_without_kommun_name_warns_about_centres_in_one_district(tmp_path: 
 def test_swedish_date_forms() -> None:
     import pandas as pd
 
-    from lagesbild_geo.io import parse_times
+    from lagesbild_geo.read import parse_times
 
     texts = ["05.03.24", "5/3-24", "tisdag 5 mars 2024", "Tis. den 5 mars 2024 kl. 22.15",
              "den 5 mars 2024", "Sön 10 mars 2024", "05.03.24 22:15", "24-03-05", "söndag"]
@@ -437,7 +437,7 @@ def test_swedish_date_forms() -> None:
 def test_time_spans_and_approximate_times_take_the_start() -> None:
     import pandas as pd
 
-    from lagesbild_geo.io import parse_times
+    from lagesbild_geo.read import parse_times
 
     t = ["22.15-23.00", "2215–2300", "ca 22", "ca. 22.15", "omkring 8", "22 till 23", "okänd"]
     times, status, _ = parse_times(pd.Series(["2024-03-05"] * len(t)), pd.Series(t))

@@ -210,7 +210,8 @@ def test_sample_survey_matches_truth(sample_dir, truth):
 
 
 def test_sample_pins_perceived_only_place(sample_dir, truth):
-    from lagesbild_geo import io
+    from lagesbild_geo.geocode import place_pending
+    from lagesbild_geo.read import read_incidents
 
     pins = survey.read_pins(sample_dir / "survey_pins.geojson")
     assert len(pins) == truth["pins"]["pins"]
@@ -222,8 +223,8 @@ def test_sample_pins_perceived_only_place(sample_dir, truth):
     c = grid.points_to_cells([area.centroid.y], [area.centroid.x], 8)[0]
     assert cells.loc[c, "n"] >= 50
     # almost no incidents there: perceived vs reported puts it first, as feeling unsafe
-    inc = io.read_incidents(sample_dir / "incidents_kommun.csv",
-                            gazetteer=sample_dir / "gazetteer.csv").placed
+    inc = place_pending(read_incidents(sample_dir / "incidents_kommun.csv"),
+                        sample_dir / "gazetteer.csv").placed
     reported = grid.count_cells(inc, resolution=8)
     pvr = survey.perceived_vs_reported(cells.assign(n=cells["n"].astype("float64")), reported,
                                        perceived="n", population=None, log=True)

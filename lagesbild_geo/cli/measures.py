@@ -108,7 +108,7 @@ def register(subparsers: Any) -> None:
                     "summary.")
     f.add_argument("--measure", required=True, help="measure id")
     f.add_argument("--incidents", required=True, nargs="+", metavar="FILE",
-                   help="incident file(s), read with lagesbild_geo.io.read_incidents")
+                   help="incident file(s), read with lagesbild_geo.read.read_incidents")
     f.add_argument("--gazetteer", metavar="FILE", help="gazetteer for rows without coordinates")
     f.add_argument("--buffer", type=float, default=250.0, help="buffer ring width in metres")
     f.add_argument("--control", metavar="FILE",
@@ -312,11 +312,14 @@ def run_restore(args: argparse.Namespace) -> int:
 
 def run_followup(args: argparse.Namespace) -> int:
     from ..followup import followup
-    from ..io import read_incidents
+    from ..geocode import place_pending
+    from ..read import read_incidents
 
     frames = []
     for f in args.incidents:
-        res = read_incidents(f, gazetteer=args.gazetteer)
+        res = read_incidents(f)
+        if args.gazetteer is not None:
+            res = place_pending(res, args.gazetteer)
         frames.append(res.placed)
         print(f"{f}: {len(res.placed)} placed incidents", file=sys.stderr)
     incidents = pd.concat(frames, ignore_index=True)

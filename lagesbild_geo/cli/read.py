@@ -108,7 +108,8 @@ def _jsonable(obj: Any) -> Any:
 
 
 def run_read(args: argparse.Namespace) -> int:
-    from ..io import read_incidents
+    from ..geocode import place_pending
+    from ..read import read_incidents
 
     parser: argparse.ArgumentParser = args._parser
     for opt in ("out",):
@@ -138,8 +139,10 @@ def run_read(args: argparse.Namespace) -> int:
         columns[role.strip()] = col.strip()
     result = read_incidents(
         path, columns=columns or None, crs=args.crs, sheet=_sheet(args.sheet), layer=args.layer,
-        gazetteer=gazetteer, time_optional=args.time_optional,
+        time_optional=args.time_optional,
     )
+    if gazetteer is not None:
+        result = place_pending(result, gazetteer)
     report = result.report
     # files first, the summary last: `lagesbild read F --out X | head` closes stdout early,
     # and a closed pipe must not cost the user the files asked for

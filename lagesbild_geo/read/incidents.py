@@ -1,0 +1,765 @@
+"""The incident table: :func:`read_incidents` turns a table as it arrives into the canonical one.
+
+The reader is a short sequence of named steps, each a function of what the ones
+before found:
+
+1. read the table (:func:`lagesbild_geo.read.read_table`) and split off a geometry;
+2. find the columns' roles (time, category, coordinates, address ...);
+3. parse the times (the police feed's event time through :mod:`lagesbild_geo.polisen`);
+4. map the categories;
+5. parse the coordinates, recognise their CRS, transform to WGS84 and SWEREF 99 TM;
+6. decide every row: placed, pending (an address or place name to geocode) or rejected;
+7. assemble the canonical table and the report.
+
+Every row is accounted for: ``placed + pending + rejected == rows_read``. Geocoding
+the pending rows is the next step (:func:`lagesbild_geo.geocode.place_pending`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import shapely
+
+from .. import polisen
+from .._columns import find_columns
+from ..crs import CRSGuess, detect_crs, orient_axes, to_sweref, to_wgs84
+from ..errors import InputError, SchemaError
+from ..grid import points_to_cells
+from ..schema import INCIDENT_COLUMNS, map_categories
+from ..settings import Settings
+from .result import REASONS, ReadResult, empty_rejected, make_rejected, with_counts
+from .tables import SourceLike, read_table
+from .values import as_text_array, as_text_chunks, parse_numbers, parse_times
+
+__all__ = ["REASONS", "ReadResult", "make_rejected", "read_incidents"]
+
+_PRECISION_CODES = ("point", "area", "pending", "kommun", "lan")
+#: The Arrow type of text columns built here: what pandas keeps ``string`` columns in (a
+#: ``string`` array would be converted on the way, with new offsets).
+_TEXT = pa.large_string()
+_COORD_ROLES = (("x", "y"), ("easting", "northing"), ("lon", "lat"))
+
+
+def read_incidents(
+    source: SourceLike,
+    *,
+    columns: dict[str, str] | None = None,
+    crs: object | None = None,
+    category_map: dict[str, str] | None = None,
+    sheet: str | int | None = None,
+    layer: str | None = None,
+    settings: Settings | None = None,
+    time_optional: bool = False,
+    boundary: Any = None,
+    source_name: str | None = None,
+) -> ReadResult:
+    """Read an incident file as it arrives into the canonical incident table.
+
+    Every row ends up in exactly one of ``placed``, ``pending`` (no coordinates
+    but an address or place name: waiting for geocoding) or ``rejected`` (with
+    a reason); ``report["rows_read"]`` is their sum. Geocode the pending rows with
+    :func:`lagesbild_geo.geocode.place_pending`.
+
+    Parameters
+    ----------
+    source
+        Path of a CSV/TXT, Excel .xlsx, GeoJSON, GeoPackage, Shapefile,
+        GeoParquet or police events JSON file, or a DataFrame.
+    columns
+        Role → column name, overriding recognition. Roles: ``id``, ``datetime``,
+        ``date``, ``time``, ``category``, ``x``, ``y``, ``northing``, ``easting``,
+        ``lat``, ``lon``, ``gps``, ``address``, ``place``, ``postcode``, ``town``.
+    crs
+        CRS of the coordinate columns (EPSG code or name) when known; required
+        for SWEREF 99 local zones unless only one fits. Default: detected from
+        the values (see :mod:`lagesbild_geo.crs`).
+    category_map
+        Extra ``raw type → category id`` entries (see :func:`lagesbild_geo.schema.map_categories`).
+    sheet, layer
+        Excel sheet, GeoPackage layer.
+    settings
+        H3 resolution for ``cell``, time zone, the bounds of Sweden.
+    time_optional
+        Keep rows whose time is missing or unparseable (``occurred_at`` NaT).
+    boundary
+        A polygon (shapely, WGS84) or GeoDataFrame (any CRS): points outside it
+        are rejected with "outside boundary".
+    source_name
+        Value of the ``source`` column (default: the file name).
+
+    Returns
+    -------
+    ReadResult
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, or has neither a time nor a location column
+        (``SchemaError``, a subclass, for missing or ambiguous columns).
+    CRSError
+        Coordinates in a SWEREF 99 local zone that cannot be told apart.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"Datum": ["2024-03-05", "2024-03-06"], "Tid": ["22:15", ""],
+    ...                    "Brottstyp": ["Misshandel", "Klotter"],
+    ...                    "X": ["6580000", "6580100"], "Y": ["660000", "660100"]})
+    >>> r = read_incidents(df, source_name="demo")
+    >>> len(r.placed), len(r.rejected), r.report["crs_detected"], r.report["axes_swapped"]
+    (1, 1, 'EPSG:3006', True)
+    >>> r.rejected["reason"].tolist()
+    ['missing time']
+    """
+    settings = settings or Settings()
+    raw = _read_raw(source, sheet=sheet, layer=layer, settings=settings, source_name=source_name)
+    roles = _find_roles(raw, columns)
+    times = _incident_times(raw, roles, tz=settings.timezone, category_map=category_map,
+                            time_optional=time_optional)
+    categories = _categories(raw, roles, times.police, category_map)
+    coords = _coordinates(raw, roles, crs=crs, settings=settings, boundary=boundary)
+    location_text = _location_text(raw, roles)
+    decision = _decide(raw, times, coords, location_text)
+    frame = _incident_frame(raw, roles, times, categories, coords, decision, location_text, settings)
+    return with_counts(_result(raw, roles, frame, decision, times, categories, coords))
+
+
+# --------------------------------------------------------------------------- 1. the table
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """The table as read: its data columns (text), a geometry if it had one, where rows came from."""
+
+    data: pd.DataFrame
+    geometry: gpd.GeoSeries | None
+    geometry_epsg: int | None
+    info: dict[str, Any]
+    name: str
+    source_row: np.ndarray
+    warnings: list[str]  # filled by the steps, in the order they run
+
+    @property
+    def n(self) -> int:
+        return len(self.data)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.data.columns)
+
+    @property
+    def police(self) -> bool:
+        """The police events feed (also as a DataFrame of its flattened fields)."""
+        fmt = self.info["format"]
+        return fmt == "police_json" or (fmt == "dataframe" and polisen.is_police_table(self.columns))
+
+
+def _read_raw(source: SourceLike, *, sheet: str | int | None, layer: str | None, settings: Settings,
+              source_name: str | None) -> _Raw:
+    raw, info = read_table(source, sheet=sheet, layer=layer, limits=settings.limits)
+    geometry = None
+    epsg = None
+    if isinstance(raw, gpd.GeoDataFrame) and raw.geometry.name in raw.columns:
+        geometry = raw.geometry
+        epsg = (raw.crs.to_epsg() or None) if raw.crs is not None else None
+        data = pd.DataFrame(raw.drop(columns=[raw.geometry.name])).reset_index(drop=True)
+    else:
+        data = pd.DataFrame(raw).reset_index(drop=True)
+    data.columns = [str(c) for c in data.columns]
+    return _Raw(data=data, geometry=geometry, geometry_epsg=epsg, info=info,
+                name=source_name or info["source"],
+                source_row=np.asarray(info["source_row"], dtype=np.int64),
+                warnings=list(info.get("warnings", [])))
+
+
+# --------------------------------------------------------------------------- 2. column roles
+
+
+def _find_roles(raw: _Raw, columns: dict[str, str] | None) -> dict[str, str]:
+    """Role → column; refuses a table with neither a time nor a location column."""
+    name = raw.name
+    try:
+        roles = find_columns(raw.columns, overrides=columns)
+    except SchemaError as exc:
+        raise SchemaError(f"{name}: {exc} (lagesbild read: --column ROLE=NAME; "
+                          "lagesbild.toml: columns = {...} under [[sources]])") from None
+    raw.warnings.extend(_check_duplicate_roles(raw.data, roles, raw.info.get("duplicate_columns") or {},
+                                               set(columns or {}), name))
+    has_time = any(r in roles for r in ("datetime", "date", "time"))
+    has_coords = (any(a in roles and b in roles for a, b in _COORD_ROLES) or "gps" in roles
+                  or raw.geometry is not None)
+    has_text = "address" in roles or "place" in roles
+    if not (has_coords or has_text) and not has_time:
+        data_cols, info = raw.columns, raw.info
+        raise SchemaError(
+            f"{name}: no recognisable incident columns among "
+            f"{data_cols[:30]}{f' (and {len(data_cols) - 30} more)' if len(data_cols) > 30 else ''}. Expected a time column "
+            "(Datum, Brottsdatum, Tid, Klockslag, date ...) and a location (X/Y, Nord/Öst, Lat/Long, "
+            "Adress, Plats ...). Name them with columns={'date': ..., 'x': ..., ...}."
+            + (f" Read sheet {info.get('sheet')!r} of {info.get('sheets')}: if the data is on "
+               "another sheet, choose it with sheet= (--sheet)."
+               if len(info.get("sheets") or []) > 1 else "")
+        )
+    half = [f"{a}/{b}" for a, b in _COORD_ROLES if (a in roles) != (b in roles)]
+    if half:
+        raw.warnings.append(f"{name}: only one column of the coordinate pair(s) {half} was found; "
+                            "name the other with columns=.")
+    return roles
+
+
+def _check_duplicate_roles(raw: pd.DataFrame, cols: dict[str, str], duplicates: dict[str, list[str]],
+                           chosen: set[str], name: str) -> list[str]:
+    """A role read from a column whose header name several columns share ("Datum" twice).
+
+    Columns with the same values: a note says which one is used. Different values:
+    :class:`SchemaError` asking to choose, never a silent pick of the first.
+    """
+    notes: list[str] = []
+    by_column = {c: (base, group) for base, group in duplicates.items() for c in group}
+    for role, col in cols.items():
+        if role in chosen or col not in by_column:
+            continue
+        base, group = by_column[col]
+        first = raw[group[0]].astype("string")
+        same = all(first.equals(raw[g].astype("string")) for g in group[1:])
+        listed = ", ".join(repr(g) for g in group)
+        if same:
+            notes.append(f"{name}: {len(group)} columns are named {base!r} ({listed}, left to right) "
+                         f"and hold the same values; {col!r} is used as the {role} column.")
+            continue
+        options = " or ".join(f"--column {role}={g}" for g in group)
+        raise SchemaError(
+            f"{name}: {len(group)} columns are named {base!r} and they hold different values, so "
+            f"it is not clear which one is the {role} column. They are read as {listed} (left to "
+            f"right). Choose one: lagesbild read {options} (in Python columns={{'{role}': "
+            f"'{group[-1]}'}}), or rename one of them in the file.")
+    return notes
+
+
+# --------------------------------------------------------------------------- 3. times
+
+
+@dataclass(frozen=True)
+class _Times:
+    occurred: pd.Series
+    status: np.ndarray  # int8: 0 parsed, 1 missing, 2 unparseable, 3 out of range
+    counts: dict[str, int]
+    ok: np.ndarray  # the rows whose time lets them stay
+    optional: bool  # time_optional: rows without a usable time stay
+    police: polisen.PoliceColumns | None  # the feed's derived columns (time, category, level)
+
+
+def _incident_times(raw: _Raw, roles: dict[str, str], *, tz: str, category_map: dict[str, str] | None,
+                    time_optional: bool) -> _Times:
+    police = None
+    if raw.police:
+        police = _police_columns(raw, tz=tz, category_map=category_map)
+        occurred, status, counts = police.occurred_at, police.time_status, police.time_counts
+    else:
+        occurred, status, counts = _column_times(raw, roles, tz=tz, time_optional=time_optional)
+    if counts.get("date_only"):
+        raw.warnings.append(f"{raw.name}: {counts['date_only']} rows have a date but no time of day; set to 00:00.")
+    ok = np.ones(raw.n, dtype=bool) if time_optional else status == 0
+    return _Times(occurred=occurred, status=status, counts=counts, ok=ok, optional=bool(time_optional),
+                  police=police)
+
+
+def _police_columns(raw: _Raw, *, tz: str, category_map: dict[str, str] | None) -> polisen.PoliceColumns:
+    """The feed's own columns: the event time is in "name"; "datetime" is when it was published."""
+    data = raw.data
+    if "datetime" in data.columns:
+        published, pub_status, counts = parse_times(data["datetime"], None, tz=tz)
+    else:
+        published = pd.Series(pd.NaT, index=data.index, dtype=pd.DatetimeTZDtype("ns", tz))
+        pub_status, counts = np.ones(raw.n, dtype=np.int8), {}
+    police = polisen.event_columns(data, published, pub_status, tz=tz, category_map=category_map)
+    return dataclasses.replace(police, time_counts={**counts, **police.time_counts})
+
+
+def _column_times(raw: _Raw, roles: dict[str, str], *, tz: str,
+                  time_optional: bool) -> tuple[pd.Series, np.ndarray, dict[str, int]]:
+    data = raw.data
+    time_col = data[roles["time"]] if "time" in roles else None
+    if "datetime" in roles and "date" not in roles:
+        return parse_times(data[roles["datetime"]], time_col, tz=tz)
+    if "date" in roles:
+        return parse_times(data[roles["date"]], time_col, tz=tz)
+    if "time" in roles:  # a lone "Tid" column holding full timestamps
+        return parse_times(data[roles["time"]], None, tz=tz)
+    if not time_optional:
+        raw.warnings.append(
+            f"{raw.name}: no time column found; every row is rejected as 'missing time' "
+            "(name it with columns={'date': ...} / --column date=NAME, or pass time_optional=True / --time-optional).")
+    occurred = pd.Series(pd.NaT, index=data.index, dtype=pd.DatetimeTZDtype("ns", tz))
+    return occurred, np.ones(raw.n, dtype=np.int8), {}
+
+
+# --------------------------------------------------------------------------- 4. categories
+
+
+class _Categories(NamedTuple):
+    category: pd.Series
+    raw: pd.Series  # category_raw
+    unknown: pd.Series  # bool: the label is not a known category
+
+
+def _categories(raw: _Raw, roles: dict[str, str], police: polisen.PoliceColumns | None,
+                category_map: dict[str, str] | None) -> _Categories:
+    if police is not None:
+        return _Categories(police.category, police.category_raw, police.unknown)
+    if "category" not in roles:
+        raw.warnings.append(f"{raw.name}: no category column found; every row is 'ovrigt'.")
+        return _Categories(_repeat_text(["ovrigt"], np.zeros(raw.n, dtype=np.int8)),
+                           _str_series(pa.nulls(raw.n, _TEXT)),
+                           pd.Series(np.zeros(raw.n, dtype=bool)))
+    # map the few distinct labels, then spread them in Arrow (on the column's own chunks)
+    column = as_text_chunks(raw.data[roles["category"]])
+    distinct = pc.unique(column).drop_null()
+    raw_labels = distinct.to_pylist()
+    labels = [None if not v.strip() else v.strip() for v in raw_labels]
+    labels.append(None)
+    codes = np.asarray(pc.fill_null(pc.index_in(column, value_set=distinct), len(labels) - 1)
+                       .to_numpy(zero_copy_only=False))
+    cat_u, unk_u = map_categories(pd.Series(labels, dtype="string"), category_map)
+    category = _repeat_text([str(c) for c in cat_u], codes)
+    unknown = pd.Series(unk_u.to_numpy(dtype=bool)[codes])
+    if all(v == lab for v, lab in zip(raw_labels, labels, strict=False)):
+        cat_raw = _str_series(column)  # as given: no copy
+    else:
+        cat_raw = _str_series(pc.take(pa.array(labels, type=_TEXT), pa.array(codes)))
+    return _Categories(category, cat_raw, unknown)
+
+
+# --------------------------------------------------------------------------- 5. coordinates
+
+
+class _Pair(NamedTuple):
+    """Two coordinate columns as numbers, which rows hold any text, their names, a known CRS."""
+
+    a: np.ndarray
+    b: np.ndarray
+    present: np.ndarray
+    names: tuple[str, str]
+    crs: object | None
+
+
+@dataclass(frozen=True)
+class _Coordinates:
+    lon: np.ndarray
+    lat: np.ndarray
+    east: np.ndarray
+    north: np.ndarray
+    present: np.ndarray  # the row holds coordinates (usable or not)
+    valid: np.ndarray  # they were recognised and transformed
+    in_sweden: np.ndarray
+    in_boundary: np.ndarray
+    area_rows: np.ndarray  # a polygon or line of a GIS file: placed at a point on it
+    zero_rows: int  # rows whose coordinates are (0, 0): a common placeholder
+    guesses: list[tuple[tuple[str, str], CRSGuess]]
+
+
+def _coordinates(raw: _Raw, roles: dict[str, str], *, crs: object | None, settings: Settings,
+                 boundary: Any) -> _Coordinates:
+    n = raw.n
+    pairs = _coordinate_pairs(raw, roles, crs)
+    area_rows = np.zeros(n, dtype=bool)
+    if raw.geometry is not None and not pairs:
+        pair, area_rows = _geometry_pair(raw.geometry, raw, crs)
+        pairs.append(pair)
+    lon = lat = east = north = None
+    present = np.zeros(n, dtype=bool)
+    valid = np.zeros(n, dtype=bool)
+    guesses: list[tuple[tuple[str, str], CRSGuess]] = []
+    for pair in pairs:  # the first pair that places a row wins
+        guess = detect_crs(pair.a, pair.b, crs=pair.crs, names=pair.names)
+        guesses.append((pair.names, guess))
+        present |= pair.present & ~valid
+        take = np.isfinite(pair.a) & np.isfinite(pair.b) & ~valid
+        if not take.any() or guess.crs is None:
+            continue
+        if take.all():  # the usual file: every row from one pair, no copies
+            lon, lat, east, north = _transform(pair.a, pair.b, guess.crs)
+        else:
+            if lon is None or lat is None or east is None or north is None:
+                lon, lat, east, north = (np.full(n, np.nan) for _ in range(4))
+            lon[take], lat[take], east[take], north[take] = _transform(pair.a[take], pair.b[take], guess.crs)
+        valid |= take
+    if lon is None or lat is None or east is None or north is None:
+        lon, lat, east, north = (np.full(n, np.nan) for _ in range(4))
+    valid &= np.isfinite(lon) & np.isfinite(lat)
+    b0, b1, b2, b3 = settings.bounds_wgs84
+    in_sweden = valid & (lon >= b0) & (lon <= b2) & (lat >= b1) & (lat <= b3)
+    raw.warnings.extend(_crs_warnings(raw.name, pairs, guesses, int((valid & ~in_sweden).sum())))
+    in_boundary = np.ones(n, dtype=bool)
+    if boundary is not None and in_sweden.any():
+        in_boundary = _inside_boundary(lon, lat, in_sweden, boundary)
+    return _Coordinates(lon=lon, lat=lat, east=east, north=north, present=present, valid=valid,
+                        in_sweden=in_sweden, in_boundary=in_boundary, area_rows=area_rows,
+                        zero_rows=sum(int(((p.a == 0) & (p.b == 0)).sum()) for p in pairs),
+                        guesses=guesses)
+
+
+def _coordinate_pairs(raw: _Raw, roles: dict[str, str], crs: object | None) -> list[_Pair]:
+    decimal = raw.info.get("decimal")
+    decimal = None if decimal in (None, ".") else decimal
+    pairs = [p for a, b in _COORD_ROLES if (p := _pair(raw.data, roles, a, b, decimal, crs)) is not None]
+    if "gps" in roles:
+        pairs.append(_gps_pair(raw.data, roles["gps"]))
+    return pairs
+
+
+def _pair(raw: pd.DataFrame, cols: dict[str, str], first: str, second: str,
+          decimal: str | None, crs: object | None) -> _Pair | None:
+    if first not in cols or second not in cols:
+        return None
+    ca, cb = cols[first], cols[second]
+    a = parse_numbers(raw[ca], decimal=decimal)
+    b = parse_numbers(raw[cb], decimal=decimal)
+    present = np.ones(len(a), dtype=bool)  # rows with two numbers certainly have text
+    bad = np.flatnonzero(~(np.isfinite(a) & np.isfinite(b)))
+    if len(bad):
+        present[bad] = _has_text(raw[ca].iloc[bad]) | _has_text(raw[cb].iloc[bad])
+    return _Pair(a, b, present, (ca, cb), crs)
+
+
+def _gps_pair(raw: pd.DataFrame, col: str) -> _Pair:
+    """The police feed's ``"lat,lon"`` text → (lon, lat)."""
+    arr = pc.fill_null(as_text_array(raw[col]), "")
+    ex = pc.extract_regex(pc.utf8_trim_whitespace(arr),
+                          r"^(?P<lat>[-+]?\d+(?:\.\d+)?)\s*[,; ]\s*(?P<lon>[-+]?\d+(?:\.\d+)?)$")
+    lat = parse_numbers(pc.struct_field(ex, [0]), decimal=".")
+    lon = parse_numbers(pc.struct_field(ex, [1]), decimal=".")
+    miss = ~(np.isfinite(lat) & np.isfinite(lon))
+    if miss.any():
+        # other spellings: "(59.33, 18.06)", "N 59.33 E 18.06", "POINT (18.06 59.33)" (the
+        # axis order is decided per row by value), decimal commas "59,33, 18,06" / "59,33;18,06"
+        idx = np.flatnonzero(miss)
+        sub = pc.utf8_lower(pc.take(arr, pa.array(idx)))
+        sub = pc.utf8_trim_whitespace(pc.replace_substring_regex(sub, r"[^0-9.,;+\- ]+", " "))
+        num = r"[-+]?\d+(?:[.,]\d+)?"
+        ex2 = pc.extract_regex(sub, r"^(?P<a>[-+]?\d+(?:\.\d+)?)\s*[,; ]\s*(?P<b>[-+]?\d+(?:\.\d+)?)$")
+        a = parse_numbers(pc.struct_field(ex2, [0]), decimal=".")
+        b = parse_numbers(pc.struct_field(ex2, [1]), decimal=".")
+        ex3 = pc.extract_regex(sub, f"^(?P<a>{num})\\s*(?:;|,\\s+|\\s+)\\s*(?P<b>{num})$")
+        a3 = parse_numbers(pc.replace_substring(pc.struct_field(ex3, [0]), ",", "."), decimal=".")
+        b3 = parse_numbers(pc.replace_substring(pc.struct_field(ex3, [1]), ",", "."), decimal=".")
+        use3 = ~(np.isfinite(a) & np.isfinite(b))
+        a, b = np.where(use3, a3, a), np.where(use3, b3, b)
+        lat[idx], lon[idx] = a, b
+    present = np.asarray(pc.not_equal(pc.utf8_trim_whitespace(arr), "").to_numpy(zero_copy_only=False), dtype=bool)
+    return _Pair(lon, lat, present, (col, col), "EPSG:4326")
+
+
+def _geometry_pair(geometry: gpd.GeoSeries, raw: _Raw, crs: object | None) -> tuple[_Pair, np.ndarray]:
+    """Points of a GIS file's geometry (a point on the surface of other shapes: area rows)."""
+    garr = np.asarray(geometry.array, dtype=object)
+    is_point = np.asarray(shapely.get_type_id(garr) == 0, dtype=bool)
+    rep = garr.copy()
+    other = ~is_point & ~shapely.is_missing(garr) & ~shapely.is_empty(garr)
+    if other.any():
+        rep[other] = shapely.point_on_surface(garr[other])
+    rep[~(is_point | other)] = None
+    gx = np.asarray(shapely.get_x(rep), dtype="float64")
+    gy = np.asarray(shapely.get_y(rep), dtype="float64")
+    gcrs: object | None = crs if crs is not None else raw.geometry_epsg
+    if crs is None and gcrs == 4326:
+        fin = np.isfinite(gx) & np.isfinite(gy)
+        if fin.any() and max(np.abs(gx[fin]).max(), np.abs(gy[fin]).max()) > 360:
+            # a GeoJSON in metres without a "crs" member: GDAL says WGS84 (the default)
+            gcrs = None
+            raw.warnings.append(f"{raw.name}: the file says WGS84 (GeoJSON's default) but its coordinates "
+                                "are metres; the CRS is recognised from the values instead.")
+    pair = _Pair(gx, gy, ~shapely.is_missing(garr), ("geometry", "geometry"), gcrs)
+    return pair, other
+
+
+def _transform(a: np.ndarray, b: np.ndarray, crs: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(lon, lat, easting, northing) of coordinates in ``crs`` (axes put in order first)."""
+    x, y, _swapped = orient_axes(a, b)
+    if crs == "EPSG:4326":
+        east, north = to_sweref(x, y)
+        return x, y, east, north
+    if crs == "EPSG:3006":
+        lon, lat = to_wgs84(x, y, "EPSG:3006")
+        return lon, lat, x, y
+    lon, lat = to_wgs84(x, y, crs)
+    east, north = to_sweref(lon, lat)
+    return lon, lat, east, north
+
+
+def _crs_warnings(name: str, pairs: list[_Pair], guesses: list[tuple[tuple[str, str], CRSGuess]],
+                  outside_n: int) -> list[str]:
+    out: list[str] = []
+    for pair, (names, g) in zip(pairs, guesses, strict=True):
+        if g.crs is None and g.rows:
+            ok = np.flatnonzero(np.isfinite(pair.a) & np.isfinite(pair.b))
+            out.append(
+                f"{name}: {'/'.join(dict.fromkeys(names))}: {g.rows} row(s) hold numbers that fit no "
+                f"Swedish CRS (WGS84, SWEREF 99 TM, a SWEREF 99 local zone, RT90), e.g. "
+                f"({pair.a[ok[0]]:g}, {pair.b[ok[0]]:g}); they cannot be placed by these coordinates. "
+                "If they are in another CRS (e.g. Web Mercator), name it with crs= (--crs 3857).")
+    for names, g in guesses:
+        if g.named and " Warning: the values look like " in g.note:
+            seen = g.note.split(" Warning: the values look like ", 1)[1].split(", not ", 1)[0]
+            out.append(
+                f"{name}: {'/'.join(dict.fromkeys(names))}: the CRS was given as {g.crs}, but the values "
+                f"look like {seen}; {outside_n} row(s) fall outside Sweden. Check the CRS: leave "
+                f"crs= (--crs) out to have it recognised, or name the right one.")
+    return out
+
+
+def _inside_boundary(lon: np.ndarray, lat: np.ndarray, mask: np.ndarray, boundary: Any) -> np.ndarray:
+    if isinstance(boundary, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        b = boundary.to_crs(4326) if boundary.crs is not None else boundary
+        geom = shapely.union_all(np.asarray(b.geometry.array if isinstance(b, gpd.GeoDataFrame) else b.array))
+    elif isinstance(boundary, shapely.Geometry):
+        geom = boundary
+    else:
+        raise InputError(f"boundary must be a shapely polygon in WGS84 or a GeoDataFrame, got {type(boundary).__name__}.")
+    out = np.ones(len(lon), dtype=bool)
+    idx = np.flatnonzero(mask)
+    shapely.prepare(geom)
+    out[idx] = shapely.contains_xy(geom, lon[idx], lat[idx]) | shapely.intersects_xy(geom, lon[idx], lat[idx])
+    return out
+
+
+# --------------------------------------------------------------------------- 6. every row decided
+
+
+def _location_text(raw: _Raw, roles: dict[str, str]) -> pd.Series:
+    """The address, else the place name (for geocoding); NA where neither."""
+    text = _str_series(pa.nulls(raw.n, _TEXT))
+    if "address" in roles:
+        text = _text(raw.data[roles["address"]])
+    if "place" in roles:
+        text = text.fillna(_text(raw.data[roles["place"]]))
+    return text
+
+
+#: Why a row is rejected, by code (0: it is not).
+_REJECT_CODES = ("", "missing time", "unparseable time", "date out of range", "outside Sweden",
+                 "outside boundary", "unparseable coordinates", "no location")
+
+
+@dataclass(frozen=True)
+class _Decision:
+    reason: np.ndarray  # int8 index into _REJECT_CODES
+    placed: np.ndarray
+    pending: np.ndarray
+    rejected: np.ndarray
+
+    def reasons(self) -> np.ndarray:
+        """The reason of each rejected row, as text."""
+        return np.asarray(_REJECT_CODES, dtype=object)[self.reason[self.rejected]]
+
+
+def _decide(raw: _Raw, times: _Times, coords: _Coordinates, location_text: pd.Series) -> _Decision:
+    """Placed, pending or rejected (with the first reason that applies) for every row."""
+    reason = np.zeros(raw.n, dtype=np.int8)
+    bad_time = ~times.ok
+    reason[bad_time & (times.status == 1)] = 1  # missing time
+    reason[bad_time & (times.status == 2)] = 2  # unparseable time
+    reason[bad_time & (times.status == 3)] = 3  # date out of range
+    undecided = ~bad_time
+    placed = undecided & coords.in_sweden & coords.in_boundary
+    reason[undecided & coords.valid & ~coords.in_sweden] = 4  # outside Sweden
+    reason[undecided & coords.in_sweden & ~coords.in_boundary] = 5  # outside boundary
+    rest = undecided & ~coords.valid
+    has_text = location_text.notna().to_numpy(dtype=bool)
+    pending = rest & has_text
+    reason[rest & ~has_text & coords.present] = 6  # unparseable coordinates
+    reason[rest & ~has_text & ~coords.present] = 7  # no location
+    fell_back = int((pending & coords.present).sum())
+    if fell_back:
+        raw.warnings.append(f"{raw.name}: {fell_back} rows with unusable coordinates but an address or place "
+                            "name were kept for geocoding.")
+    return _Decision(reason=reason, placed=placed, pending=pending, rejected=reason != 0)
+
+
+# --------------------------------------------------------------------------- 7. the result
+
+
+def _incident_frame(raw: _Raw, roles: dict[str, str], times: _Times, categories: _Categories,
+                    coords: _Coordinates, decision: _Decision, location_text: pd.Series,
+                    settings: Settings) -> pd.DataFrame:
+    """Every row in the canonical columns (coordinates only on placed rows); other columns ride along."""
+    n = raw.n
+    precision = np.zeros(n, dtype=np.int8)  # index into _PRECISION_CODES
+    precision[coords.area_rows] = 1
+    police = times.police
+    if police is not None:
+        # a kommun's or a län's centre: the row is at that level, never a point
+        precision[:] = np.where(police.precision.to_numpy(dtype=object) == "lan", 4, 3)
+        location_text = police.location_text
+    precision[decision.pending] = 2
+    lon, lat, east, north = coords.lon, coords.lat, coords.east, coords.north
+    for values in (lon, lat, east, north):  # in place: four arrays of n floats are not copied
+        values[~decision.placed] = np.nan
+    columns_out: dict[str, Any] = {
+        "incident_id": _incident_ids(raw, roles),
+        "occurred_at": times.occurred.reset_index(drop=True),
+        "category": categories.category,
+        "category_raw": categories.raw,
+        "lat": lat, "lon": lon, "easting": east, "northing": north,
+        "precision": _repeat_text(_PRECISION_CODES, precision),
+        "location_text": location_text,
+        "cell": _cells(lat, lon, decision.placed & (precision == 0), settings.resolution),
+        "source": _repeat_text([raw.name], np.zeros(n, dtype=np.int8)),
+        "source_row": raw.source_row,
+    }
+    for c in raw.columns:  # other source columns ride along
+        columns_out[f"source_{c}" if c in INCIDENT_COLUMNS else c] = raw.data[c]
+    if police is not None:  # the feed's derived fields: publication time, kommun and län codes
+        columns_out.update(police.extra)
+    return pd.DataFrame(columns_out, copy=False)
+
+
+def _cells(lat: np.ndarray, lon: np.ndarray, mask: np.ndarray, resolution: int) -> np.ndarray:
+    """H3 cell of the rows in ``mask`` (0 elsewhere)."""
+    cells = np.zeros(len(lat), dtype=np.uint64)
+    if not mask.any():
+        return cells
+    idx = None if mask.all() else np.flatnonzero(mask)  # every row: slices, no gathers
+    count = len(lat) if idx is None else len(idx)
+    for i in range(0, count, 100_000):  # chunks keep h3's Python lists small
+        part: slice | np.ndarray = slice(i, i + 100_000) if idx is None else idx[i:i + 100_000]
+        cells[part] = points_to_cells(lat[part], lon[part], resolution)
+    return cells
+
+
+def _incident_ids(raw: _Raw, roles: dict[str, str]) -> pd.Series:
+    """The id column as given, ``<source>:<row>`` where it is empty or missing."""
+    if "id" not in roles:
+        return _str_series(pc.binary_join_element_wise(
+            pa.scalar(f"{raw.name}:", _TEXT), pc.cast(pa.array(raw.source_row), _TEXT), pa.scalar("", _TEXT)))
+    ids = raw.data[roles["id"]].astype("string")  # as given (no copy for text columns)
+    no_id = ids.isna().to_numpy(dtype=bool)
+    if no_id.any():
+        fallback = pd.Series([f"{raw.name}:{r}" for r in raw.source_row[no_id]], index=ids.index[no_id],
+                             dtype="string")
+        ids = ids.mask(pd.Series(no_id, index=ids.index), fallback)
+    return ids
+
+
+def _rows(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    if mask.all():
+        return frame
+    if not mask.any():  # no gather over (chunked) columns for an empty part
+        return frame.iloc[:0].reset_index(drop=True)
+    return frame.loc[mask].reset_index(drop=True)
+
+
+def _result(raw: _Raw, roles: dict[str, str], frame: pd.DataFrame, decision: _Decision, times: _Times,
+            categories: _Categories, coords: _Coordinates) -> ReadResult:
+    rejected_m = decision.rejected
+    if rejected_m.any():
+        rejected = make_rejected(raw.data.loc[rejected_m], decision.reasons(), source=raw.name,
+                                 source_row=raw.source_row[rejected_m])
+    else:
+        rejected = empty_rejected(raw.columns)
+    # rejected rows (a totals row, a second header ...) are not unknown categories
+    unknown = categories.unknown & pd.Series(~rejected_m, index=categories.unknown.index)
+    report = _report(raw, roles, times, coords, unknown, categories.raw)
+    return ReadResult(placed=_rows(frame, decision.placed), pending=_rows(frame, decision.pending),
+                      rejected=rejected, report=report)
+
+
+def _report(raw: _Raw, roles: dict[str, str], times: _Times, coords: _Coordinates, unknown: pd.Series,
+            category_raw: pd.Series) -> dict[str, Any]:
+    """What was read and detected; the counts are filled in by ``with_counts``."""
+    unknown_counts: dict[str, int] = {}
+    if unknown.any():
+        vc = category_raw[unknown.to_numpy(dtype=bool)].fillna("").value_counts()
+        unknown_counts = {str(k): int(v) for k, v in vc.items()}
+    guesses, info = coords.guesses, raw.info
+    first_guess = guesses[0][1] if guesses else None
+    return {
+        "source": raw.name,
+        "format": info["format"],
+        "rows_read": raw.n,
+        "placed": 0, "pending": 0, "rejected": 0,
+        "by_precision": {},
+        "rejected_by_reason": {},
+        "crs_detected": first_guess.crs if first_guess else None,
+        "crs_note": "; ".join(f"{'/'.join(dict.fromkeys(nm))}: {g.note}" for nm, g in guesses),
+        "crs_by_columns": {"/".join(dict.fromkeys(nm)): g.crs for nm, g in guesses},
+        "axes_swapped": bool(first_guess.swapped) if first_guess else False,
+        "swapped_rows": int(sum(g.swapped_rows for _, g in guesses)),
+        "encoding": info.get("encoding"),
+        "redecoded_rows": [int(r) for r in info.get("redecoded_rows") or []],
+        "line_endings": info.get("line_endings"),
+        "delimiter": info.get("delimiter"),
+        "decimal": info.get("decimal"),
+        "sheet": info.get("sheet"),
+        "layer": info.get("layer"),
+        "header_row": info.get("header_row"),
+        "columns_used": dict(roles),
+        "unknown_categories": unknown_counts,
+        "unknown_category_rows": int(unknown.sum()),
+        "time": {k: int(v) for k, v in times.counts.items()},
+        "time_optional": times.optional,
+        "coordinates_zero": coords.zero_rows,
+        "geocoded_by_tier": {},
+        "match_rate": None,
+        "warnings": raw.warnings,
+    }
+
+
+# --------------------------------------------------------------------------- text columns in Arrow
+
+
+def _clean_pa(s: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A column as trimmed Arrow text, null where empty."""
+    a = pc.utf8_trim_whitespace(pc.cast(as_text_chunks(s), _TEXT))
+    return pc.if_else(pc.equal(a, ""), pa.scalar(None, _TEXT), a)
+
+
+def _has_text(s: pd.Series) -> np.ndarray:
+    """True where a cell holds something other than whitespace."""
+    a = as_text_array(s)
+    some = pc.and_(pc.greater(pc.utf8_length(a), 0), pc.invert(pc.utf8_is_space(a)))
+    return np.asarray(pc.fill_null(some, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _str_series(arr: pa.Array | pa.ChunkedArray) -> pd.Series:
+    """Arrow text → pandas ``string`` Series (RangeIndex), without a copy."""
+    out = arr.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow"),
+                                      pa.large_string(): pd.StringDtype("pyarrow")}.get)
+    return pd.Series(out, copy=False).reset_index(drop=True)
+
+
+def _text(s: pd.Series) -> pd.Series:
+    """A column as trimmed text (``string`` dtype, NA for empty)."""
+    return _str_series(_clean_pa(s))
+
+
+#: Rows per chunk of a column that holds one value everywhere (every chunk shares its buffers).
+_REPEAT_CHUNK = 65_536
+
+
+def _repeat_text(values: Sequence[str], codes: np.ndarray) -> pd.Series:
+    """``values[codes]`` as a ``string`` Series, built in Arrow."""
+    n = len(codes)
+    if n and int(codes.min()) == int(codes.max()):
+        # one value everywhere (a file's source name, all-"point" precision): one chunk of
+        # a repeated byte string and an arithmetic offset column, used for every part of
+        # the column (Arrow arrays are immutable, so the chunks may share their buffers)
+        word = str(values[int(codes[0])]).encode("utf-8")
+        m = min(n, _REPEAT_CHUNK)
+        if len(word) * m < 2**31 - 1:
+            offsets = np.arange(0, (m + 1) * len(word), len(word) or 1, dtype=np.int64)[: m + 1]
+            if not word:
+                offsets = np.zeros(m + 1, dtype=np.int64)
+            chunk = pa.LargeStringArray.from_buffers(m, pa.py_buffer(offsets), pa.py_buffer(word * m))
+            whole, rest = divmod(n, m)
+            return _str_series(pa.chunked_array([chunk] * whole + ([chunk.slice(0, rest)] if rest else []),
+                                                type=_TEXT))
+    return _str_series(pc.take(pa.array(list(values), type=_TEXT), pa.array(codes)))
