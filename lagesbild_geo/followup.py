@@ -46,7 +46,8 @@ from scipy import stats
 from shapely.geometry.base import BaseGeometry
 
 from .errors import InputError, ValidationError
-from .measures import Area, Measure, _date, _to_3006, validate_geometry
+from .measures import Area, Measure, validate_geometry
+from .measures.store import _date, _to_3006
 from .schema import CATEGORY_LABELS, POINT_PRECISIONS
 
 if TYPE_CHECKING:
@@ -329,7 +330,7 @@ def _period(value: object, name: str) -> tuple[dt.date, dt.date]:
 
 def _resolve_measure(measure: object, area: object, store: MeasureStore | None
                      ) -> tuple[str, BaseGeometry, dt.date, tuple[str, ...]]:
-    from .measures import _categories
+    from .measures.store import _categories
 
     if isinstance(measure, Measure):
         title = measure.title

@@ -16,14 +16,14 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import mapping, shape
 
-from . import _store_schema
-from .errors import InputError, ValidationError
-from .schema import CATEGORY_LABELS, fold
+from ..errors import InputError, ValidationError
+from ..schema import CATEGORY_LABELS, fold
+from . import schema as _store_schema
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from .measures import Area, MeasureStore
+    from .store import Area, MeasureStore
 
 EXPORT_MARKER = "lagesbild_geo.measures"
 
@@ -82,7 +82,7 @@ def _iso(v: Any) -> str | None:
 
 
 def _measure_records(store: MeasureStore, include_deleted: bool) -> list[dict[str, Any]]:
-    from .measures import ACTORS
+    from .store import ACTORS
 
     df = store.list_measures(include_deleted=include_deleted)
     df = df.astype(object).where(df.notna(), None)
@@ -147,7 +147,7 @@ def to_geodataframe(store: MeasureStore, *, kind: str = "measures",
 
 
 def _meta() -> dict[str, Any]:
-    from . import __version__
+    from .. import __version__
 
     return {"kind": EXPORT_MARKER, "schema_version": _store_schema.SCHEMA_VERSION,
             "library_version": __version__,
@@ -227,7 +227,7 @@ def import_areas(store: MeasureStore, path: str | os.PathLike[str], *,
     import geopandas as gpd
     import pyogrio
 
-    from .measures import _validate_area, validate_measure
+    from .store import _validate_area, validate_measure
 
     p = Path(path)
     if not p.exists():
@@ -366,7 +366,7 @@ def _isna(v: Any) -> bool:
 
 
 def plan_table(store: MeasureStore, *, include_deleted: bool = False) -> pd.DataFrame:
-    from .measures import ACTORS, STATUSES
+    from .store import ACTORS, STATUSES
 
     df = store.list_measures(include_deleted=include_deleted)
     t = pd.DataFrame(index=df.index)
@@ -405,7 +405,7 @@ def export_plan_excel(store: MeasureStore, path: str | os.PathLike[str], *,
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    from .measures import STATUSES
+    from .store import STATUSES
 
     out = Path(path)
     table = plan_table(store, include_deleted=include_deleted)

@@ -50,10 +50,11 @@ from pyproj import Transformer
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from . import _geometry, _store_schema
-from .errors import ConflictError, InputError, NotFoundError, StoreError, ValidationError
-from .limits import DEFAULT_LIMITS, check_vertices
-from .schema import CATEGORIES, CATEGORY_LABELS, fold
+from .. import _geometry
+from ..errors import ConflictError, InputError, NotFoundError, StoreError, ValidationError
+from ..limits import DEFAULT_LIMITS, check_vertices
+from ..schema import CATEGORIES, CATEGORY_LABELS, fold
+from . import schema as _store_schema
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -1824,7 +1825,7 @@ class MeasureStore:
 
         See ``docs/measures.md`` for the property names (stable, for GIS users).
         """
-        from ._measures_io import to_geodataframe
+        from .io import to_geodataframe
 
         return to_geodataframe(self, kind=kind, include_deleted=include_deleted)
 
@@ -1834,7 +1835,7 @@ class MeasureStore:
         """Write the areas, each with its measures as a ``measures`` property list, to an
         RFC 7946 GeoJSON FeatureCollection (WGS84). Re-importable with
         :meth:`import_areas` (measures included)."""
-        from ._measures_io import export_geojson
+        from .io import export_geojson
 
         return export_geojson(self, path, include_deleted=include_deleted)
 
@@ -1843,7 +1844,7 @@ class MeasureStore:
                     ) -> Path:
         """Write layers ``areas`` and ``measures`` (area polygon per measure) to a
         GeoPackage. Re-importable with :meth:`import_areas` (measures included)."""
-        from ._measures_io import export_gpkg
+        from .io import export_gpkg
 
         return export_gpkg(self, path, include_deleted=include_deleted)
 
@@ -1855,7 +1856,7 @@ class MeasureStore:
         refuses the file with every problem listed. Files written by
         :meth:`export_geojson`/:meth:`export_gpkg` bring their measures and ids along
         (ids already in the store get new ones)."""
-        from ._measures_io import import_areas
+        from .io import import_areas
 
         return import_areas(self, path, name_column=name_column, layer=layer, user=user)
 
@@ -1864,7 +1865,7 @@ class MeasureStore:
                           ) -> Path:
         """The åtgärdsplan as Excel: sheet ``Åtgärdsplan`` (all measures sorted by status,
         start date, area) and one sheet per status; Swedish headers, real dates."""
-        from ._measures_io import export_plan_excel
+        from .io import export_plan_excel
 
         return export_plan_excel(self, path, include_deleted=include_deleted)
 
@@ -1873,7 +1874,7 @@ class MeasureStore:
                         ) -> Path:
         """The åtgärdsplan as CSV for Swedish Excel: UTF-8 with BOM, ``;`` separator,
         ISO dates, the same columns as the Excel sheet."""
-        from ._measures_io import export_plan_csv
+        from .io import export_plan_csv
 
         return export_plan_csv(self, path, include_deleted=include_deleted)
 
@@ -1881,7 +1882,7 @@ class MeasureStore:
     def plan_table(self, *, include_deleted: bool = False) -> pd.DataFrame:
         """The åtgärdsplan as a DataFrame with Swedish column names (what the Excel and
         CSV exports write)."""
-        from ._measures_io import plan_table
+        from .io import plan_table
 
         return plan_table(self, include_deleted=include_deleted)
 
