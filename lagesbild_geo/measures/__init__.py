@@ -1,30 +1,52 @@
 """Areas and measures (åtgärder): the model, its validation and the store.
 
-The package's modules, each importing only those before it: ``model`` (Area, Measure,
-validation), ``schema`` (the SQL schema and its migrations), ``store``
-(:class:`MeasureStore`), ``io`` (GeoJSON/GeoPackage import and export, the
-åtgärdsplan as Excel/CSV). Every public name is available from here:
+The package's modules, each importing only those before it:
+
+``model``
+    :class:`Area`, :class:`Measure`, the validation rules and
+    :class:`MeasureStoreProtocol` (what every store offers).
+``schema``
+    The SQL schema of the store, its versions and migrations.
+``io``
+    GeoJSON/GeoPackage import and export, the åtgärdsplan as Excel/CSV; works on any
+    store (the protocol).
+``store``
+    :class:`MeasureStore`, which offers the ``io`` functions as methods.
+
+Every public name is available from here:
 ``from lagesbild_geo.measures import MeasureStore, Area, Measure``.
 """
 
 from __future__ import annotations
 
-from .store import (
+from .model import (
     ACTORS,
     AREA_FIELDS,
     CAUSE_TAGS,
-    DEFAULT_STORE_ENV,
     MAX_AREA_KM2,
     MEASURE_FIELDS,
+    META_FIELDS,
+    MIN_AREA_M2,
     STATUSES,
     Area,
     Measure,
+    MeasureStoreProtocol,
+    Problem,
+    json_value,
+    parse_categories,
+    parse_date,
+    parse_status,
+    to_3006,
+    validate_area,
+    validate_geometry,
+    validate_measure,
+)
+from .store import (
+    DEFAULT_STORE_ENV,
     MeasureStore,
     default_store_path,
     newest_backup,
     restore_backup,
-    validate_geometry,
-    validate_measure,
 )
 
 __all__ = [
@@ -34,13 +56,23 @@ __all__ = [
     "DEFAULT_STORE_ENV",
     "MAX_AREA_KM2",
     "MEASURE_FIELDS",
+    "META_FIELDS",
+    "MIN_AREA_M2",
     "STATUSES",
     "Area",
     "Measure",
     "MeasureStore",
+    "MeasureStoreProtocol",
+    "Problem",
     "default_store_path",
+    "json_value",
     "newest_backup",
+    "parse_categories",
+    "parse_date",
+    "parse_status",
     "restore_backup",
+    "to_3006",
+    "validate_area",
     "validate_geometry",
     "validate_measure",
 ]

@@ -1,6 +1,8 @@
-"""Import and export for :class:`lagesbild_geo.measures.MeasureStore`.
+"""Import and export for :class:`lagesbild_geo.measures.MeasureStoreProtocol`.
 
-Private module: call the store's methods (``store.export_geojson(...)`` etc.).
+The functions take any store (:class:`~lagesbild_geo.measures.model.MeasureStoreProtocol`);
+:class:`~lagesbild_geo.measures.MeasureStore` offers each of them as a method
+(``store.export_geojson(...)`` etc.).
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,14 +18,21 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import mapping, shape
 
-from ..errors import InputError, ValidationError
+from .. import __version__
+from ..errors import InputError, NotFoundError, ValidationError
 from ..schema import CATEGORY_LABELS, fold
-from . import schema as _store_schema
+from .model import (
+    ACTORS,
+    STATUSES,
+    Area,
+    MeasureStoreProtocol,
+    validate_area,
+    validate_measure,
+)
+from .schema import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     import geopandas as gpd
-
-    from .store import Area, MeasureStore
 
 EXPORT_MARKER = "lagesbild_geo.measures"
 
@@ -81,9 +90,7 @@ def _iso(v: Any) -> str | None:
     return str(v)
 
 
-def _measure_records(store: MeasureStore, include_deleted: bool) -> list[dict[str, Any]]:
-    from .store import ACTORS
-
+def _measure_records(store: MeasureStoreProtocol, include_deleted: bool) -> list[dict[str, Any]]:
     df = store.list_measures(include_deleted=include_deleted)
     df = df.astype(object).where(df.notna(), None)
     out = []
@@ -108,7 +115,7 @@ def _measure_records(store: MeasureStore, include_deleted: bool) -> list[dict[st
     return out
 
 
-def to_geodataframe(store: MeasureStore, *, kind: str = "measures",
+def to_geodataframe(store: MeasureStoreProtocol, *, kind: str = "measures",
                     include_deleted: bool = False) -> gpd.GeoDataFrame:
     import geopandas as gpd
 
@@ -147,14 +154,12 @@ def to_geodataframe(store: MeasureStore, *, kind: str = "measures",
 
 
 def _meta() -> dict[str, Any]:
-    from .. import __version__
-
-    return {"kind": EXPORT_MARKER, "schema_version": _store_schema.SCHEMA_VERSION,
+    return {"kind": EXPORT_MARKER, "schema_version": SCHEMA_VERSION,
             "library_version": __version__,
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
 
 
-def export_geojson(store: MeasureStore, path: str | os.PathLike[str], *,
+def export_geojson(store: MeasureStoreProtocol, path: str | os.PathLike[str], *,
                    include_deleted: bool = False) -> Path:
     out = Path(path)
     areas = store.list_areas(include_deleted=include_deleted)
@@ -183,7 +188,7 @@ def export_geojson(store: MeasureStore, path: str | os.PathLike[str], *,
     return out
 
 
-def export_gpkg(store: MeasureStore, path: str | os.PathLike[str], *,
+def export_gpkg(store: MeasureStoreProtocol, path: str | os.PathLike[str], *,
                 include_deleted: bool = False) -> Path:
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -221,13 +226,11 @@ def _find_column(columns: Iterable[str], wanted: Iterable[str]) -> str | None:
     return None
 
 
-def import_areas(store: MeasureStore, path: str | os.PathLike[str], *,
+def import_areas(store: MeasureStoreProtocol, path: str | os.PathLike[str], *,
                  name_column: str | None = None, layer: str | None = None,
                  user: str | None = None) -> list[Area]:
     import geopandas as gpd
     import pyogrio
-
-    from .store import _validate_area, validate_measure
 
     p = Path(path)
     if not p.exists():
@@ -304,7 +307,7 @@ def import_areas(store: MeasureStore, path: str | os.PathLike[str], *,
     problems: list[tuple[str, str, str]] = []
     clean: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for it in items:
-        values, probs, _ = _validate_area({k: it[k] for k in ("name", "description",
+        values, probs, _ = validate_area({k: it[k] for k in ("name", "description",
                                                               "geometry", "source_cells",
                                                               "source_cluster")})
         problems += [(f"feature {it['n']}: {f}", en, f"objekt {it['n']}: {sv}")
@@ -328,12 +331,9 @@ def import_areas(store: MeasureStore, path: str | os.PathLike[str], *,
     user = user or store.user
     out: list[Area] = []
     id_map: dict[str, str] = {}
-    with store.transaction() as conn:
+    with store.transaction():
         for it, values in clean:
-            keep = it.get("id")
-            if keep and conn.execute("SELECT 1 FROM areas WHERE id = ?", (str(keep),)
-                                     ).fetchone():
-                keep = None
+            keep = _unused_id(store.get_area, it.get("id"))
             try:
                 area = store.add_area(**values, created_by=user, id=keep)
             except ValidationError as exc:  # an id that is not a UUID: take a new one
@@ -347,12 +347,20 @@ def import_areas(store: MeasureStore, path: str | os.PathLike[str], *,
         for m, values in mclean:
             values = dict(values)
             values["area_id"] = id_map.get(values["area_id"], values["area_id"])
-            keep = m.get("measure_id")
-            if keep and conn.execute("SELECT 1 FROM measures WHERE id = ?", (str(keep),)
-                                     ).fetchone():
-                keep = None
+            keep = _unused_id(store.get_measure, m.get("measure_id"))
             store.add_measure(**values, created_by=user, id=keep)
     return out
+
+
+def _unused_id(get: Callable[[str], object], value: object) -> str | None:
+    """``value`` as the id to keep, or ``None`` (take a new one) when the store has it."""
+    if not value:
+        return None
+    try:
+        get(str(value))
+    except NotFoundError:
+        return str(value)
+    return None
 
 
 def _isna(v: Any) -> bool:
@@ -365,9 +373,7 @@ def _isna(v: Any) -> bool:
 # -------------------------------------------------------------------- the plan
 
 
-def plan_table(store: MeasureStore, *, include_deleted: bool = False) -> pd.DataFrame:
-    from .store import ACTORS, STATUSES
-
+def plan_table(store: MeasureStoreProtocol, *, include_deleted: bool = False) -> pd.DataFrame:
     df = store.list_measures(include_deleted=include_deleted)
     t = pd.DataFrame(index=df.index)
     t["status"] = df["status"].str.capitalize()
@@ -399,13 +405,11 @@ def plan_table(store: MeasureStore, *, include_deleted: bool = False) -> pd.Data
     return t.rename(columns=PLAN_COLUMNS).reset_index(drop=True)
 
 
-def export_plan_excel(store: MeasureStore, path: str | os.PathLike[str], *,
+def export_plan_excel(store: MeasureStoreProtocol, path: str | os.PathLike[str], *,
                       include_deleted: bool = False) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
-
-    from .store import STATUSES
 
     out = Path(path)
     table = plan_table(store, include_deleted=include_deleted)
@@ -457,7 +461,7 @@ def export_plan_excel(store: MeasureStore, path: str | os.PathLike[str], *,
     return out
 
 
-def export_plan_csv(store: MeasureStore, path: str | os.PathLike[str], *,
+def export_plan_csv(store: MeasureStoreProtocol, path: str | os.PathLike[str], *,
                     include_deleted: bool = False) -> Path:
     out = Path(path)
     t = plan_table(store, include_deleted=include_deleted)

@@ -1,10 +1,7 @@
-"""Areas and measures (åtgärder): the model, its validation and the embedded store.
+"""The areas-and-measures store.
 
-An :class:`Area` (område) is a named polygon a coordinator drew or imported; a
-:class:`Measure` (åtgärd) belongs to an area and says which crime categories it
-targets, who is responsible, when it runs and how it is followed up.
-
-:class:`MeasureStore` keeps them in one SQLite file (stdlib :mod:`sqlite3`, no
+:class:`MeasureStore` keeps :class:`~lagesbild_geo.measures.model.Area` and
+:class:`~lagesbild_geo.measures.model.Measure` records them in one SQLite file (stdlib :mod:`sqlite3`, no
 server): WAL journal, foreign keys, ``BEGIN IMMEDIATE`` write transactions, a
 schema version with migrations, an append-only audit trail, soft delete with
 restore and optimistic locking (a stale save raises :class:`ConflictError`
@@ -39,85 +36,54 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
-from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from .. import _geometry
-from ..errors import ConflictError, InputError, NotFoundError, StoreError, ValidationError
-from ..limits import DEFAULT_LIMITS, check_vertices
-from ..schema import CATEGORIES, CATEGORY_LABELS, fold
-from . import schema as _store_schema
+from ..errors import ConflictError, NotFoundError, StoreError, ValidationError
+from ..schema import CATEGORIES
+from .io import (
+    export_geojson,
+    export_gpkg,
+    export_plan_csv,
+    export_plan_excel,
+    import_areas,
+    plan_table,
+    to_geodataframe,
+)
+from .model import (
+    AREA_FIELDS,
+    MEASURE_FIELDS,
+    META_FIELDS,
+    STATUSES,
+    Area,
+    Measure,
+    Problem,
+    json_value,
+    parse_status,
+    validate_area,
+    validate_measure,
+)
+from .schema import MIGRATIONS, SCHEMA_VERSION, create_schema
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
 __all__ = [
-    "ACTORS",
-    "AREA_FIELDS",
-    "CAUSE_TAGS",
     "DEFAULT_STORE_ENV",
-    "MAX_AREA_KM2",
-    "MEASURE_FIELDS",
-    "STATUSES",
-    "Area",
-    "Measure",
     "MeasureStore",
     "default_store_path",
     "newest_backup",
     "restore_backup",
-    "validate_geometry",
-    "validate_measure",
 ]
 
-#: Status values, in plan order (stored exactly like this).
-STATUSES: tuple[str, ...] = ("planerad", "pågående", "genomförd", "avbruten")
-#: Responsible actors: stored id → Swedish label.
-ACTORS: dict[str, str] = {
-    "forvaltning": "Kommunens förvaltning",
-    "bolag": "Kommunalt bolag",
-    "polisen": "Polisen",
-    "fastighetsagare": "Fastighetsägare",
-    "naringsliv": "Näringsliv",
-    "civilsamhalle": "Civilsamhälle",
-    "annan": "Annan",
-}
-#: Suggested cause tags (others are accepted; tags are stored lower case).
-CAUSE_TAGS: tuple[str, ...] = (
-    "belysning", "folksamling", "skadegörelse", "droger", "trafikmiljö", "nedskräpning",
-    "skymd sikt", "alkohol", "ungdomar", "otrygghet", "bostadsmiljö", "utemiljö",
-)
-#: Largest accepted area. Sweden's largest kommun (Kiruna) is ~20 000 km²; an area
-#: a measure acts on is a neighbourhood, a centre or at most a town, so anything over
-#: 2 500 km² is almost surely a drawing or CRS mistake.
-MAX_AREA_KM2 = 2500.0
-#: Smallest accepted area (a degenerate sliver is refused).
-MIN_AREA_M2 = 1.0
 #: Environment variable that names the default store file.
 DEFAULT_STORE_ENV = "LAGESBILD_STORE"
-_SWEDEN = (10.0, 55.0, 24.5, 69.5)  # lon/lat box, as Settings.bounds_wgs84
 _BUSY_TIMEOUT_MS = 60_000
-
-_STATUS_BY_FOLD = {fold(s): s for s in STATUSES} | {
-    "planned": "planerad", "ongoing": "pågående", "done": "genomförd", "completed": "genomförd",
-    "cancelled": "avbruten", "canceled": "avbruten", "in progress": "pågående",
-}
-_ACTOR_BY_FOLD = {fold(k): k for k in ACTORS} | {fold(v): k for k, v in ACTORS.items()} | {
-    "kommunen": "forvaltning", "forvaltningen": "forvaltning", "kommunalt bostadsbolag": "bolag",
-    "bostadsbolag": "bolag", "polis": "polisen", "foreningsliv": "civilsamhalle",
-    "other": "annan", "ovrig": "annan", "ovrigt": "annan",
-}
-_CATEGORY_BY_FOLD = {fold(k): k for k in CATEGORIES} | {
-    fold(v): k for k, v in CATEGORY_LABELS.items()}
-
-_TO_3006 = Transformer.from_crs(4326, 3006, always_xy=True)
 
 
 def _now() -> str:
@@ -150,526 +116,6 @@ def _default_user() -> str:
     except Exception:  # no login name (containers)
         return "okänd"
 
-
-# --------------------------------------------------------------------------- model
-
-
-@dataclass(frozen=True)
-class Area:
-    """An area (område): a named polygon in WGS84 (lon/lat).
-
-    Attributes
-    ----------
-    id
-        UUID (string).
-    name, description
-        What people call it and why it was drawn.
-    geometry
-        Valid Polygon or MultiPolygon, WGS84 lon/lat.
-    source_cells
-        H3 cells (hex strings) the area was drawn from, if any.
-    source_cluster
-        Id of the density cluster it was drawn from, if any.
-    version
-        Increases by one with every saved change (optimistic locking).
-    created_at, updated_at, deleted_at
-        UTC ISO 8601 timestamps (``deleted_at`` is ``None`` unless soft-deleted).
-    created_by, updated_by, deleted_by
-        User names.
-    notes
-        ``(English, Swedish)`` notes from validation of the last save, e.g. that the
-        geometry was repaired. Not stored.
-    """
-
-    id: str
-    name: str
-    geometry: BaseGeometry
-    description: str = ""
-    source_cells: tuple[str, ...] = ()
-    source_cluster: str | None = None
-    version: int = 1
-    created_at: str = ""
-    created_by: str = ""
-    updated_at: str = ""
-    updated_by: str = ""
-    deleted_at: str | None = None
-    deleted_by: str | None = None
-    notes: tuple[tuple[str, str], ...] = field(default=(), compare=False)
-
-    @property
-    def is_deleted(self) -> bool:
-        """True when soft-deleted."""
-        return self.deleted_at is not None
-
-    @property
-    def area_km2(self) -> float:
-        """Area in km² (computed in SWEREF 99 TM)."""
-        return float(_to_3006(self.geometry).area) / 1e6
-
-
-@dataclass(frozen=True)
-class Measure:
-    """A measure (åtgärd) in an area.
-
-    Attributes
-    ----------
-    id, area_id
-        UUIDs (strings).
-    title, description
-        What is done.
-    target_categories
-        Canonical category ids the measure targets (at least one).
-    problem
-        The problem or cause it addresses (free text).
-    cause_tags
-        Short tags for the cause (see :data:`CAUSE_TAGS`), lower case.
-    responsible
-        Responsible actor id (a key of :data:`ACTORS`) or ``None`` when not decided.
-    partners
-        Partner names (free text).
-    start_date, end_date
-        Dates (end ≥ start).
-    status
-        One of :data:`STATUSES`.
-    indicator
-        The follow-up indicator (what is measured).
-    next_followup
-        Date of the next follow-up.
-    cost
-        Cost in kronor (≥ 0) or ``None``.
-    agreement
-        The samverkansöverenskommelse it belongs to (free text).
-    version, created_at, created_by, updated_at, updated_by, deleted_at, deleted_by
-        As for :class:`Area`.
-    """
-
-    id: str
-    area_id: str
-    title: str
-    target_categories: tuple[str, ...]
-    description: str = ""
-    problem: str = ""
-    cause_tags: tuple[str, ...] = ()
-    responsible: str | None = None
-    partners: tuple[str, ...] = ()
-    start_date: dt.date | None = None
-    end_date: dt.date | None = None
-    status: str = "planerad"
-    indicator: str = ""
-    next_followup: dt.date | None = None
-    cost: float | None = None
-    agreement: str = ""
-    version: int = 1
-    created_at: str = ""
-    created_by: str = ""
-    updated_at: str = ""
-    updated_by: str = ""
-    deleted_at: str | None = None
-    deleted_by: str | None = None
-
-    @property
-    def is_deleted(self) -> bool:
-        """True when soft-deleted."""
-        return self.deleted_at is not None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (dates as ISO strings, tuples as lists)."""
-        return _measure_json(self)
-
-
-#: Fields of a measure a caller may set (``add_measure`` keywords / ``update_measure`` keys).
-MEASURE_FIELDS: tuple[str, ...] = (
-    "area_id", "title", "description", "target_categories", "problem", "cause_tags",
-    "responsible", "partners", "start_date", "end_date", "status", "indicator",
-    "next_followup", "cost", "agreement",
-)
-#: Fields of an area a caller may set.
-AREA_FIELDS: tuple[str, ...] = ("name", "geometry", "description", "source_cells",
-                                "source_cluster")
-_META = ("version", "created_at", "created_by", "updated_at", "updated_by", "deleted_at",
-         "deleted_by")
-
-
-# ----------------------------------------------------------------------- validation
-
-Problem = tuple[str, str, str]
-
-
-def _to_3006(geom: BaseGeometry) -> BaseGeometry:
-    return shapely.transform(
-        geom, lambda xy: np.column_stack(_TO_3006.transform(xy[:, 0], xy[:, 1])))
-
-
-def _parse_geometry(value: object) -> BaseGeometry:
-    if isinstance(value, BaseGeometry):
-        return value
-    if isinstance(value, Mapping):
-        obj: Any = value
-        if obj.get("type") == "FeatureCollection":
-            feats = obj.get("features") or []
-            if len(feats) != 1:
-                raise ValueError(f"a FeatureCollection with {len(feats)} features (one expected)")
-            obj = feats[0]
-        if obj.get("type") == "Feature":
-            obj = obj.get("geometry")
-            if obj is None:
-                raise ValueError("a GeoJSON Feature without geometry")
-        return shape(obj)
-    if isinstance(value, bytes | bytearray | memoryview):
-        return shapely.from_wkb(bytes(value))
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("{"):
-            return _parse_geometry(json.loads(text))
-        return shapely.from_wkt(text)
-    raise TypeError(f"a {type(value).__name__}")
-
-
-def validate_geometry(value: object, *, field_name: str = "geometry"
-                      ) -> tuple[BaseGeometry | None, list[Problem], list[tuple[str, str]]]:
-    """Check and repair an area geometry.
-
-    Accepts a shapely geometry, a GeoJSON dict (geometry, Feature, or a
-    FeatureCollection holding one Feature: what streamlit-folium's draw tool
-    returns), a GeoJSON string, WKT or WKB, in WGS84 lon/lat.
-
-    Rules: Polygon or MultiPolygon only; invalid rings are repaired with
-    ``shapely.make_valid`` (reported in the notes) and refused when nothing
-    polygonal survives; refused when empty, smaller than 1 m², larger than
-    :data:`MAX_AREA_KM2`, or outside Sweden (coordinates that look like SWEREF 99 TM
-    metres or swapped lat/lon are named as such). Z values are dropped; a
-    MultiPolygon with one part becomes a Polygon.
-
-    Returns
-    -------
-    (geometry, problems, notes)
-        The cleaned geometry (``None`` when refused), the problems as
-        ``(field, English, Swedish)`` and the notes as ``(English, Swedish)``.
-
-    Examples
-    --------
-    >>> g, problems, notes = validate_geometry(
-    ...     "POLYGON ((17.10 59.37, 17.12 59.38, 17.12 59.37, 17.10 59.38, 17.10 59.37))")
-    >>> g.geom_type, problems, notes[0][0][:29]
-    ('MultiPolygon', [], 'The geometry was self-crossin')
-    """
-    f = field_name
-    notes: list[tuple[str, str]] = []
-    try:
-        geom = _parse_geometry(value)
-    except Exception as exc:
-        return None, [(f, f"cannot be read as a geometry ({exc}); give a shapely Polygon, "
-                          "a GeoJSON dict or WKT in lon/lat",
-                       f"kan inte läsas som en geometri ({exc}); ange en polygon som GeoJSON "
-                       "eller WKT i lon/lat")], notes
-    if geom is None or geom.is_empty:
-        return None, [(f, "is empty; draw a polygon with at least three corners",
-                       "är tom; rita en polygon med minst tre hörn")], notes
-    if shapely.has_z(geom):
-        geom = shapely.force_2d(geom)
-    if geom.geom_type not in ("Polygon", "MultiPolygon"):
-        return None, [(f, f"must be a Polygon or MultiPolygon, got a {geom.geom_type}; "
-                          "draw the area as a polygon",
-                       f"måste vara en polygon, fick en {geom.geom_type}; rita området "
-                       "som en polygon")], notes
-    coords = shapely.get_coordinates(geom)
-    if not np.isfinite(coords).all():
-        return None, [(f, "has missing or infinite coordinates",
-                       "har saknade eller oändliga koordinater")], notes
-    minx, miny, maxx, maxy = geom.bounds
-    lon0, lat0, lon1, lat1 = _SWEDEN
-    if not (lon0 <= minx and maxx <= lon1 and lat0 <= miny and maxy <= lat1):
-        if maxx > 1000 or maxy > 1000:
-            hint_en = ("the coordinates look like metres (SWEREF 99 TM?); transform to WGS84 "
-                       "lon/lat (EPSG:4326) first, e.g. GeoSeries.to_crs(4326)")
-            hint_sv = ("koordinaterna ser ut som meter (SWEREF 99 TM?); gör om till WGS84 "
-                       "lon/lat (EPSG:4326) först")
-        elif lat0 <= minx and maxx <= lat1 and lon0 <= miny and maxy <= lon1:
-            hint_en = "longitude and latitude look swapped; give (lon, lat) pairs"
-            hint_sv = "longitud och latitud ser ut att ha bytt plats; ange (lon, lat)"
-        else:
-            hint_en = "draw the area inside the kommun"
-            hint_sv = "rita området inom kommunen"
-        return None, [(f, f"lies outside Sweden (bounds {minx:.4f}, {miny:.4f}, {maxx:.4f}, "
-                          f"{maxy:.4f}; expected lon {lon0}–{lon1}, lat {lat0}–{lat1}); "
-                          + hint_en,
-                       f"ligger utanför Sverige; {hint_sv}")], notes
-    try:
-        check_vertices([geom], name="the area", limits=DEFAULT_LIMITS)
-    except InputError:
-        n = int(shapely.get_num_coordinates(geom))
-        lim = DEFAULT_LIMITS.max_polygon_vertices
-        return None, [(f, f"has a polygon with more than {lim:,} vertices ({n:,} points); simplify "
-                          "it first (QGIS: Vector → Geometry Tools → Simplify, tolerance 1 m)",
-                       f"har en polygon med fler än {lim:,} hörn ({n:,} punkter); förenkla den "
-                       "först (QGIS: Vektor → Geometriverktyg → Förenkla, tolerans 1 m)")], notes
-    if not bool(_geometry.is_valid(geom)):
-        reason = shapely.is_valid_reason(geom)
-        repaired = shapely.make_valid(geom)
-        polys = [g for g in getattr(repaired, "geoms", [repaired])
-                 if g.geom_type in ("Polygon", "MultiPolygon") and not g.is_empty]
-        if not polys:
-            return None, [(f, f"crosses itself beyond repair ({reason}); nothing polygonal "
-                              "is left after repair; redraw the area",
-                           f"korsar sig själv så att den inte kan lagas ({reason}); "
-                           "rita om området")], notes
-        repaired = shapely.unary_union(polys)
-        if repaired.geom_type not in ("Polygon", "MultiPolygon") or repaired.is_empty:
-            return None, [(f, f"crosses itself beyond repair ({reason}); redraw the area",
-                           f"korsar sig själv så att den inte kan lagas ({reason}); "
-                           "rita om området")], notes
-        notes.append((f"The geometry was self-crossing or invalid ({reason}) and was repaired "
-                      f"into a {repaired.geom_type}; check the area on the map.",
-                      f"Geometrin korsade sig själv eller var ogiltig ({reason}) och har "
-                      "lagats; kontrollera området på kartan."))
-        geom = repaired
-    if geom.geom_type == "MultiPolygon" and len(geom.geoms) == 1:
-        geom = geom.geoms[0]  # GIS layers promote polygons to one-part multipolygons
-    area_m2 = float(_to_3006(geom).area)
-    if area_m2 < MIN_AREA_M2:
-        return None, [(f, f"has no area ({area_m2:.2f} m²); draw a polygon, not a line",
-                       f"saknar yta ({area_m2:.2f} m²); rita en polygon, inte en linje")], notes
-    if area_m2 / 1e6 > MAX_AREA_KM2:
-        return None, [(f, f"covers {area_m2 / 1e6:,.0f} km², more than the {MAX_AREA_KM2:,.0f} km² "
-                          "allowed for an area; draw the part of the kommun the measure acts on",
-                       f"täcker {area_m2 / 1e6:,.0f} km², mer än tillåtna {MAX_AREA_KM2:,.0f} km²; "
-                       "rita den del av kommunen som åtgärden gäller")], notes
-    return geom, [], notes
-
-
-def _text(value: object, f: str, problems: list[Problem], *, required: bool = False,
-          max_len: int = 10_000) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        value = ""
-    if not isinstance(value, str):
-        problems.append((f, f"must be text, got {type(value).__name__}",
-                         f"måste vara text, fick {type(value).__name__}"))
-        return ""
-    value = value.strip()
-    if required and not value:
-        problems.append((f, "is required and cannot be blank", "måste fyllas i"))
-    if len(value) > max_len:
-        problems.append((f, f"is longer than {max_len} characters", f"är längre än {max_len} tecken"))
-    return value
-
-
-def _text_list(value: object, f: str, problems: list[Problem], *, lower: bool = False
-               ) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    items: list[object]
-    if isinstance(value, str):
-        items = [p for p in value.replace(";", ",").split(",")]
-    elif isinstance(value, Iterable):
-        items = list(value)
-    else:
-        problems.append((f, f"must be a list of text, got {type(value).__name__}",
-                         f"måste vara en lista med text, fick {type(value).__name__}"))
-        return ()
-    out: list[str] = []
-    for it in items:
-        if not isinstance(it, str):
-            problems.append((f, f"must contain text only, got {it!r}",
-                             f"får bara innehålla text, fick {it!r}"))
-            continue
-        s = " ".join(it.split())
-        s = s.lower() if lower else s
-        if s and s not in out:
-            out.append(s)
-    return tuple(out)
-
-
-def _date(value: object, f: str, problems: list[Problem]) -> dt.date | None:
-    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if value is pd.NaT:
-        return None
-    if isinstance(value, dt.datetime | pd.Timestamp):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            pass
-    problems.append((f, f"must be a date as YYYY-MM-DD, got {value!r}",
-                     f"måste vara ett datum som ÅÅÅÅ-MM-DD, fick {value!r}"))
-    return None
-
-
-def _categories(value: object, problems: list[Problem]) -> tuple[str, ...]:
-    f = "target_categories"
-    if isinstance(value, str):
-        value = [v for v in value.replace(";", ",").split(",") if v.strip()]
-    if value is None or not isinstance(value, Iterable):
-        problems.append((f, "needs at least one crime category (e.g. 'skadegorelse')",
-                         "ange minst en brottskategori"))
-        return ()
-    out: list[str] = []
-    unknown: list[str] = []
-    for v in value:
-        cat = _CATEGORY_BY_FOLD.get(fold(v)) if isinstance(v, str) else None
-        if cat is None:
-            unknown.append(repr(v))
-        elif cat not in out:
-            out.append(cat)
-    if unknown:
-        problems.append((f, f"unknown categor{'y' if len(unknown) == 1 else 'ies'} "
-                            f"{', '.join(unknown)}; use ids or labels of "
-                            f"{', '.join(CATEGORIES)}",
-                         f"okänd brottskategori {', '.join(unknown)}; välj bland "
-                         f"{', '.join(CATEGORY_LABELS.values())}"))
-    elif not out:
-        problems.append((f, "needs at least one crime category (e.g. 'skadegorelse')",
-                         "ange minst en brottskategori"))
-    return tuple(out)
-
-
-def validate_measure(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
-    """Check and normalise the user-settable fields of a measure.
-
-    Every rule is checked and every problem returned (nothing is raised here):
-    title required; at least one target category, each a canonical id or its
-    Swedish label (stored as ids); status one of :data:`STATUSES` (English
-    ``planned``… accepted); responsible actor one of :data:`ACTORS` (id or label) or
-    empty; dates as dates, ``end_date ≥ start_date``; cost a finite number ≥ 0.
-
-    Examples
-    --------
-    >>> clean, problems = validate_measure({"area_id": "a1", "title": "Belysning",
-    ...     "target_categories": ["Rån"], "status": "pagaende", "cost": -5})
-    >>> clean["target_categories"], clean["status"], [p[0] for p in problems]
-    (('ran',), 'pågående', ['cost'])
-    """
-    problems: list[Problem] = []
-    unknown = sorted(set(values) - set(MEASURE_FIELDS))
-    if unknown:
-        problems.append(("", f"unknown field(s) {', '.join(unknown)}; known fields are "
-                             f"{', '.join(MEASURE_FIELDS)}",
-                         f"okända fält {', '.join(unknown)}"))
-    out: dict[str, Any] = {}
-    out["area_id"] = _text(values.get("area_id"), "area_id", problems, required=True)
-    out["title"] = _text(values.get("title"), "title", problems, required=True, max_len=300)
-    out["description"] = _text(values.get("description"), "description", problems)
-    out["target_categories"] = _categories(values.get("target_categories"), problems)
-    out["problem"] = _text(values.get("problem"), "problem", problems)
-    out["cause_tags"] = _text_list(values.get("cause_tags"), "cause_tags", problems, lower=True)
-    resp = values.get("responsible")
-    if resp is None or (isinstance(resp, str) and not resp.strip()) or (
-            isinstance(resp, float) and math.isnan(resp)):
-        out["responsible"] = None
-    else:
-        actor = _ACTOR_BY_FOLD.get(fold(resp)) if isinstance(resp, str) else None
-        if actor is None:
-            problems.append(("responsible", f"unknown actor {resp!r}; use one of "
-                                            f"{', '.join(ACTORS)}",
-                             f"okänd ansvarig aktör {resp!r}; välj bland "
-                             f"{', '.join(ACTORS.values())}"))
-        out["responsible"] = actor
-    out["partners"] = _text_list(values.get("partners"), "partners", problems)
-    out["start_date"] = _date(values.get("start_date"), "start_date", problems)
-    out["end_date"] = _date(values.get("end_date"), "end_date", problems)
-    if out["start_date"] and out["end_date"] and out["end_date"] < out["start_date"]:
-        problems.append(("end_date", f"{out['end_date']} is before the start date "
-                                     f"{out['start_date']}; the end must be on or after the start",
-                         f"{out['end_date']} är före startdatum {out['start_date']}; "
-                         "slutdatum måste vara samma dag eller senare"))
-    status = values.get("status", "planerad")
-    st = _STATUS_BY_FOLD.get(fold(status)) if isinstance(status, str) else None
-    if st is None:
-        problems.append(("status", f"unknown status {status!r}; use one of {', '.join(STATUSES)}",
-                         f"okänd status {status!r}; välj bland {', '.join(STATUSES)}"))
-    out["status"] = st or "planerad"
-    out["indicator"] = _text(values.get("indicator"), "indicator", problems)
-    out["next_followup"] = _date(values.get("next_followup"), "next_followup", problems)
-    cost = values.get("cost")
-    if cost is None or (isinstance(cost, str) and not cost.strip()):
-        out["cost"] = None
-    else:
-        try:
-            c = float(cost.replace(" ", "").replace(",", ".")) if isinstance(cost, str) \
-                else float(cost)
-            if isinstance(cost, bool):
-                raise TypeError
-        except (TypeError, ValueError):
-            c = float("nan")
-        if not math.isfinite(c):
-            problems.append(("cost", f"must be a number of kronor, got {cost!r}",
-                             f"måste vara ett belopp i kronor, fick {cost!r}"))
-            out["cost"] = None
-        elif c < 0:
-            problems.append(("cost", f"cannot be negative, got {c:g}",
-                             f"kan inte vara negativ, fick {c:g}"))
-            out["cost"] = None
-        else:
-            out["cost"] = c
-    out["agreement"] = _text(values.get("agreement"), "agreement", problems)
-    return out, problems
-
-
-def _validate_area(values: Mapping[str, Any]
-                   ) -> tuple[dict[str, Any], list[Problem], list[tuple[str, str]]]:
-    problems: list[Problem] = []
-    unknown = sorted(set(values) - set(AREA_FIELDS))
-    if unknown:
-        problems.append(("", f"unknown field(s) {', '.join(unknown)}; known fields are "
-                             f"{', '.join(AREA_FIELDS)}", f"okända fält {', '.join(unknown)}"))
-    out: dict[str, Any] = {}
-    out["name"] = _text(values.get("name"), "name", problems, required=True, max_len=200)
-    out["description"] = _text(values.get("description"), "description", problems)
-    geom, gprob, notes = validate_geometry(values.get("geometry"))
-    problems += gprob
-    out["geometry"] = geom
-    cells = values.get("source_cells")
-    out_cells: list[str] = []
-    for c in (cells if cells is not None else []):
-        if isinstance(c, int | np.integer) and not isinstance(c, bool):
-            out_cells.append(format(int(c), "x"))
-        elif isinstance(c, str) and c.strip() and all(ch in "0123456789abcdefABCDEF"
-                                                      for ch in c.strip()):
-            out_cells.append(c.strip().lower())
-        else:
-            problems.append(("source_cells", f"{c!r} is not an H3 cell (uint64 or hex string)",
-                             f"{c!r} är inte en H3-cell"))
-    out["source_cells"] = tuple(dict.fromkeys(out_cells))
-    sc = values.get("source_cluster")
-    missing = sc is None or (isinstance(sc, float) and math.isnan(sc)) or str(sc).strip() == ""
-    out["source_cluster"] = None if missing else str(sc).strip()
-    return out, problems, notes
-
-
-# ------------------------------------------------------------------ (de)serialising
-
-
-def _iso(d: dt.date | None) -> str | None:
-    return None if d is None else d.isoformat()
-
-
-def _measure_json(m: Measure) -> dict[str, Any]:
-    d = dataclasses.asdict(m)
-    for k in ("start_date", "end_date", "next_followup"):
-        d[k] = _iso(d[k])
-    for k in ("target_categories", "cause_tags", "partners"):
-        d[k] = list(d[k])
-    return d
-
-
-def _area_json(a: Area) -> dict[str, Any]:
-    d = {k: getattr(a, k) for k in ("id", "name", "description", "source_cluster", *_META)}
-    d["source_cells"] = list(a.source_cells)
-    d["geometry"] = mapping(a.geometry)
-    return d
-
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, tuple):
-        return list(v)
-    if isinstance(v, BaseGeometry):
-        return mapping(v)
-    return v
 
 
 def _row_to_measure(r: sqlite3.Row) -> Measure:
@@ -723,7 +169,7 @@ def _decode_measure(r: sqlite3.Row) -> Measure:
         partners=tuple(json.loads(r["partners"])), start_date=d(r["start_date"]),
         end_date=d(r["end_date"]), status=r["status"], indicator=r["indicator"],
         next_followup=d(r["next_followup"]), cost=r["cost"], agreement=r["agreement"],
-        **{k: r[k] for k in _META},
+        **{k: r[k] for k in META_FIELDS},
     )
 
 
@@ -738,7 +184,7 @@ def _row_to_area(r: sqlite3.Row, notes: Sequence[tuple[str, str]] = ()) -> Area:
             id=r["id"], name=r["name"], geometry=geom,
             description=r["description"],
             source_cells=_json_list(r["source_cells"], "areas", r["id"], "source_cells"),
-            source_cluster=r["source_cluster"], notes=tuple(notes), **{k: r[k] for k in _META},
+            source_cluster=r["source_cluster"], notes=tuple(notes), **{k: r[k] for k in META_FIELDS},
         )
     except _InvalidRow:
         raise
@@ -761,7 +207,7 @@ def _measure_params(v: Mapping[str, Any]) -> dict[str, Any]:
     for k in ("target_categories", "cause_tags", "partners"):
         p[k] = json.dumps(list(p[k]), ensure_ascii=False)
     for k in ("start_date", "end_date", "next_followup"):
-        p[k] = _iso(p[k])
+        p[k] = json_value(p[k])
     return p
 
 
@@ -1141,14 +587,14 @@ class MeasureStore:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             raise self._open_error(exc) from None
-        if version == _store_schema.SCHEMA_VERSION:
+        if version == SCHEMA_VERSION:
             self._check_tables(conn)
             return
-        if version > _store_schema.SCHEMA_VERSION:
+        if version > SCHEMA_VERSION:
             raise StoreError(
                 f"Store {self.path} has schema version {version}, newer than this library "
-                f"understands ({_store_schema.SCHEMA_VERSION}); upgrade lagesbild_geo.")
-        if version < 0 or (version > 0 and version not in _store_schema.MIGRATIONS):
+                f"understands ({SCHEMA_VERSION}); upgrade lagesbild_geo.")
+        if version < 0 or (version > 0 and version not in MIGRATIONS):
             raise StoreError(
                 f"The measure store {self.path} says it has schema version {version}, which no "
                 "version of lagesbild_geo writes: the file was edited by hand or is damaged. "
@@ -1161,9 +607,9 @@ class MeasureStore:
                 if tables:
                     raise StoreError(f"{self.path} is an SQLite file but not a measure store "
                                      "(it has other tables); choose another file.")
-                _store_schema.create_schema(conn)
+                create_schema(conn)
                 return
-            if version == _store_schema.SCHEMA_VERSION:
+            if version == SCHEMA_VERSION:
                 return
         self._migrate(version)
 
@@ -1185,13 +631,13 @@ class MeasureStore:
         try:
             with self.transaction():
                 v = conn.execute("PRAGMA user_version").fetchone()[0]
-                while v < _store_schema.SCHEMA_VERSION:
+                while v < SCHEMA_VERSION:
                     try:
-                        _store_schema.MIGRATIONS[v](conn)
+                        MIGRATIONS[v](conn)
                     except (sqlite3.Error, KeyError) as exc:
                         raise StoreError(
                             f"The measure store {self.path} (schema version {v}) could not be "
-                            f"brought up to version {_store_schema.SCHEMA_VERSION} ({exc}): its "
+                            f"brought up to version {SCHEMA_VERSION} ({exc}): its "
                             "tables are not what that version wrote (edited by hand?). The file "
                             f"is unchanged and a copy is at {safety}.") from None
                     v += 1
@@ -1217,7 +663,7 @@ class MeasureStore:
         def js(d: Mapping[str, Any] | None) -> str | None:
             if d is None:
                 return None
-            return json.dumps({k: _jsonable(v) for k, v in d.items()}, ensure_ascii=False)
+            return json.dumps({k: json_value(v) for k, v in d.items()}, ensure_ascii=False)
 
         conn.execute(
             "INSERT INTO audit (entity, entity_id, action, version, user, at, before, after) "
@@ -1273,7 +719,7 @@ class MeasureStore:
         ...     round(a.area_km2, 3)
         0.158
         """
-        values, problems, notes = _validate_area(
+        values, problems, notes = validate_area(
             {"name": name, "geometry": geometry, "description": description,
              "source_cells": source_cells, "source_cluster": source_cluster})
         new_id = self._check_id(id, problems)
@@ -1296,7 +742,7 @@ class MeasureStore:
                  now, user, now, user))
             row = self._area_row(conn, new_id)
             area = _row_to_area(row, notes)
-            after = _area_json(area)
+            after = area.to_dict()
             if notes:
                 after["notes"] = [n[0] for n in notes]
             self._audit(conn, "area", new_id, "create", 1, user, now, None, after)
@@ -1391,7 +837,7 @@ class MeasureStore:
                 raise NotFoundError(f"Area {area_id} ({current.name!r}) is deleted; restore it "
                                     "with restore_area() before changing it.")
             merged = {k: getattr(current, k) for k in AREA_FIELDS} | dict(changes)
-            values, problems, notes = _validate_area(merged)
+            values, problems, notes = validate_area(merged)
             if problems:
                 raise ValidationError(problems)
             before, after = {}, {}
@@ -1498,7 +944,7 @@ class MeasureStore:
             f"m.deleted_at IS NULL) AS n_measures FROM areas a {where} "
             "ORDER BY a.name COLLATE NOCASE, a.created_at").fetchall()
         cols = ["name", "description", "source_cells", "source_cluster", "n_measures",
-                "area_km2", *_META]
+                "area_km2", *META_FIELDS]
         for r in rows:  # a hand-edited or damaged row: a StoreError naming it
             _row_to_area(r)
         geoms = shapely.from_wkb([r["geometry"] for r in rows]) if rows else []
@@ -1512,7 +958,7 @@ class MeasureStore:
         gs = gpd.GeoSeries(list(geoms), crs="EPSG:4326")
         data["area_km2"] = (gs.to_crs(3006).area / 1e6).to_numpy() if rows else \
             np.array([], dtype="float64")
-        for k in _META:
+        for k in META_FIELDS:
             data[k] = [r[k] for r in rows]
         gdf = gpd.GeoDataFrame(data, columns=cols, geometry=gs.array, crs="EPSG:4326",
                                index=pd.Index([r["id"] for r in rows], name="id", dtype=object))
@@ -1740,7 +1186,7 @@ class MeasureStore:
         if not include_deleted:
             where.append("m.deleted_at IS NULL")
         if status is not None:
-            st = _STATUS_BY_FOLD.get(fold(status))
+            st = parse_status(status)
             if st is None:
                 raise ValidationError([("status", f"unknown status {status!r}; use one of "
                                                   f"{', '.join(STATUSES)}",
@@ -1825,8 +1271,6 @@ class MeasureStore:
 
         See ``docs/measures.md`` for the property names (stable, for GIS users).
         """
-        from .io import to_geodataframe
-
         return to_geodataframe(self, kind=kind, include_deleted=include_deleted)
 
     @_store_errors("exported")
@@ -1835,8 +1279,6 @@ class MeasureStore:
         """Write the areas, each with its measures as a ``measures`` property list, to an
         RFC 7946 GeoJSON FeatureCollection (WGS84). Re-importable with
         :meth:`import_areas` (measures included)."""
-        from .io import export_geojson
-
         return export_geojson(self, path, include_deleted=include_deleted)
 
     @_store_errors("exported")
@@ -1844,8 +1286,6 @@ class MeasureStore:
                     ) -> Path:
         """Write layers ``areas`` and ``measures`` (area polygon per measure) to a
         GeoPackage. Re-importable with :meth:`import_areas` (measures included)."""
-        from .io import export_gpkg
-
         return export_gpkg(self, path, include_deleted=include_deleted)
 
     @_store_errors("imported")
@@ -1856,8 +1296,6 @@ class MeasureStore:
         refuses the file with every problem listed. Files written by
         :meth:`export_geojson`/:meth:`export_gpkg` bring their measures and ids along
         (ids already in the store get new ones)."""
-        from .io import import_areas
-
         return import_areas(self, path, name_column=name_column, layer=layer, user=user)
 
     @_store_errors("exported")
@@ -1865,8 +1303,6 @@ class MeasureStore:
                           ) -> Path:
         """The åtgärdsplan as Excel: sheet ``Åtgärdsplan`` (all measures sorted by status,
         start date, area) and one sheet per status; Swedish headers, real dates."""
-        from .io import export_plan_excel
-
         return export_plan_excel(self, path, include_deleted=include_deleted)
 
     @_store_errors("exported")
@@ -1874,16 +1310,12 @@ class MeasureStore:
                         ) -> Path:
         """The åtgärdsplan as CSV for Swedish Excel: UTF-8 with BOM, ``;`` separator,
         ISO dates, the same columns as the Excel sheet."""
-        from .io import export_plan_csv
-
         return export_plan_csv(self, path, include_deleted=include_deleted)
 
     @_store_errors("read")
     def plan_table(self, *, include_deleted: bool = False) -> pd.DataFrame:
         """The åtgärdsplan as a DataFrame with Swedish column names (what the Excel and
         CSV exports write)."""
-        from .io import plan_table
-
         return plan_table(self, include_deleted=include_deleted)
 
     # --------------------------------------------------------------- backup
@@ -1927,7 +1359,7 @@ _DATE_FIELDS = ("start_date", "end_date", "next_followup")
 def _measures_frame(rows: Sequence[sqlite3.Row]) -> pd.DataFrame:
     ms = [_row_to_measure(r) for r in rows]
     index = pd.Index([m.id for m in ms], name="id", dtype="str")
-    cols = ["area_id", "area_name", *[f for f in MEASURE_FIELDS if f != "area_id"], *_META]
+    cols = ["area_id", "area_name", *[f for f in MEASURE_FIELDS if f != "area_id"], *META_FIELDS]
     data: dict[str, pd.Series] = {}
     for c in cols:
         if c == "area_name":
@@ -2004,7 +1436,7 @@ def _restore_backup(src_path: Path, dest_path: Path, *, keep_current: bool) -> P
                              "restored.")
         if not {"areas", "measures", "audit"} <= tables or version < 1:
             raise StoreError(f"{src_path} is not a measure store; nothing restored.")
-        if version > _store_schema.SCHEMA_VERSION:
+        if version > SCHEMA_VERSION:
             raise StoreError(f"Backup {src_path} has schema version {version}, newer than this "
                              "library reads; upgrade lagesbild_geo.")
         result = dest_path
