@@ -325,71 +325,104 @@ def validate_geometry(value: object, *, field_name: str = "geometry"
     >>> g.geom_type, problems, notes[0][0][:29]
     ('MultiPolygon', [], 'The geometry was self-crossin')
     """
-    f = field_name
     notes: list[tuple[str, str]] = []
+    try:
+        geom = _polygon_from(value)
+        _check_inside_sweden(geom)
+        _check_vertex_count(geom)
+        geom = _repaired(geom, notes)
+        _check_size(geom)
+    except _Refused as refused:
+        return None, [(field_name, refused.en, refused.sv)], notes
+    return geom, [], notes
+
+
+class _Refused(Exception):
+    """A geometry refused by one step of :func:`validate_geometry` (English, Swedish)."""
+
+    def __init__(self, en: str, sv: str) -> None:
+        super().__init__(en)
+        self.en, self.sv = en, sv
+
+
+def _polygon_from(value: object) -> BaseGeometry:
+    """Step 1: a readable, non-empty 2D Polygon/MultiPolygon with finite coordinates."""
     try:
         geom = _parse_geometry(value)
     except Exception as exc:
-        return None, [(f, f"cannot be read as a geometry ({exc}); give a shapely Polygon, "
-                          "a GeoJSON dict or WKT in lon/lat",
+        raise _Refused(f"cannot be read as a geometry ({exc}); give a shapely Polygon, "
+                       "a GeoJSON dict or WKT in lon/lat",
                        f"kan inte läsas som en geometri ({exc}); ange en polygon som GeoJSON "
-                       "eller WKT i lon/lat")], notes
+                       "eller WKT i lon/lat") from None
     if geom is None or geom.is_empty:
-        return None, [(f, "is empty; draw a polygon with at least three corners",
-                       "är tom; rita en polygon med minst tre hörn")], notes
+        raise _Refused("is empty; draw a polygon with at least three corners",
+                       "är tom; rita en polygon med minst tre hörn")
     if shapely.has_z(geom):
         geom = shapely.force_2d(geom)
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
-        return None, [(f, f"must be a Polygon or MultiPolygon, got a {geom.geom_type}; "
-                          "draw the area as a polygon",
+        raise _Refused(f"must be a Polygon or MultiPolygon, got a {geom.geom_type}; "
+                       "draw the area as a polygon",
                        f"måste vara en polygon, fick en {geom.geom_type}; rita området "
-                       "som en polygon")], notes
-    coords = shapely.get_coordinates(geom)
-    if not np.isfinite(coords).all():
-        return None, [(f, "has missing or infinite coordinates",
-                       "har saknade eller oändliga koordinater")], notes
+                       "som en polygon")
+    if not np.isfinite(shapely.get_coordinates(geom)).all():
+        raise _Refused("has missing or infinite coordinates",
+                       "har saknade eller oändliga koordinater")
+    return geom
+
+
+def _check_inside_sweden(geom: BaseGeometry) -> None:
+    """Step 2: lon/lat inside Sweden; metres and swapped axes are named as such."""
     minx, miny, maxx, maxy = geom.bounds
     lon0, lat0, lon1, lat1 = _SWEDEN
-    if not (lon0 <= minx and maxx <= lon1 and lat0 <= miny and maxy <= lat1):
-        if maxx > 1000 or maxy > 1000:
-            hint_en = ("the coordinates look like metres (SWEREF 99 TM?); transform to WGS84 "
-                       "lon/lat (EPSG:4326) first, e.g. GeoSeries.to_crs(4326)")
-            hint_sv = ("koordinaterna ser ut som meter (SWEREF 99 TM?); gör om till WGS84 "
-                       "lon/lat (EPSG:4326) först")
-        elif lat0 <= minx and maxx <= lat1 and lon0 <= miny and maxy <= lon1:
-            hint_en = "longitude and latitude look swapped; give (lon, lat) pairs"
-            hint_sv = "longitud och latitud ser ut att ha bytt plats; ange (lon, lat)"
-        else:
-            hint_en = "draw the area inside the kommun"
-            hint_sv = "rita området inom kommunen"
-        return None, [(f, f"lies outside Sweden (bounds {minx:.4f}, {miny:.4f}, {maxx:.4f}, "
-                          f"{maxy:.4f}; expected lon {lon0}–{lon1}, lat {lat0}–{lat1}); "
-                          + hint_en,
-                       f"ligger utanför Sverige; {hint_sv}")], notes
+    if lon0 <= minx and maxx <= lon1 and lat0 <= miny and maxy <= lat1:
+        return
+    if maxx > 1000 or maxy > 1000:
+        hint_en = ("the coordinates look like metres (SWEREF 99 TM?); transform to WGS84 "
+                   "lon/lat (EPSG:4326) first, e.g. GeoSeries.to_crs(4326)")
+        hint_sv = ("koordinaterna ser ut som meter (SWEREF 99 TM?); gör om till WGS84 "
+                   "lon/lat (EPSG:4326) först")
+    elif lat0 <= minx and maxx <= lat1 and lon0 <= miny and maxy <= lon1:
+        hint_en = "longitude and latitude look swapped; give (lon, lat) pairs"
+        hint_sv = "longitud och latitud ser ut att ha bytt plats; ange (lon, lat)"
+    else:
+        hint_en = "draw the area inside the kommun"
+        hint_sv = "rita området inom kommunen"
+    raise _Refused(f"lies outside Sweden (bounds {minx:.4f}, {miny:.4f}, {maxx:.4f}, "
+                   f"{maxy:.4f}; expected lon {lon0}–{lon1}, lat {lat0}–{lat1}); " + hint_en,
+                   f"ligger utanför Sverige; {hint_sv}")
+
+
+def _check_vertex_count(geom: BaseGeometry) -> None:
+    """Step 3: no polygon beyond the vertex limit (validity checks would take minutes)."""
     try:
         check_vertices([geom], name="the area", limits=DEFAULT_LIMITS)
     except InputError:
         n = int(shapely.get_num_coordinates(geom))
         lim = DEFAULT_LIMITS.max_polygon_vertices
-        return None, [(f, f"has a polygon with more than {lim:,} vertices ({n:,} points); simplify "
-                          "it first (QGIS: Vector → Geometry Tools → Simplify, tolerance 1 m)",
+        raise _Refused(f"has a polygon with more than {lim:,} vertices ({n:,} points); simplify "
+                       "it first (QGIS: Vector → Geometry Tools → Simplify, tolerance 1 m)",
                        f"har en polygon med fler än {lim:,} hörn ({n:,} punkter); förenkla den "
-                       "först (QGIS: Vektor → Geometriverktyg → Förenkla, tolerans 1 m)")], notes
+                       "först (QGIS: Vektor → Geometriverktyg → Förenkla, tolerans 1 m)"
+                       ) from None
+
+
+def _repaired(geom: BaseGeometry, notes: list[tuple[str, str]]) -> BaseGeometry:
+    """Step 4: invalid rings repaired (a note says so); a one-part MultiPolygon unwrapped."""
     if not bool(_geometry.is_valid(geom)):
         reason = shapely.is_valid_reason(geom)
         repaired = shapely.make_valid(geom)
         polys = [g for g in getattr(repaired, "geoms", [repaired])
                  if g.geom_type in ("Polygon", "MultiPolygon") and not g.is_empty]
         if not polys:
-            return None, [(f, f"crosses itself beyond repair ({reason}); nothing polygonal "
-                              "is left after repair; redraw the area",
+            raise _Refused(f"crosses itself beyond repair ({reason}); nothing polygonal "
+                           "is left after repair; redraw the area",
                            f"korsar sig själv så att den inte kan lagas ({reason}); "
-                           "rita om området")], notes
+                           "rita om området")
         repaired = shapely.unary_union(polys)
         if repaired.geom_type not in ("Polygon", "MultiPolygon") or repaired.is_empty:
-            return None, [(f, f"crosses itself beyond repair ({reason}); redraw the area",
+            raise _Refused(f"crosses itself beyond repair ({reason}); redraw the area",
                            f"korsar sig själv så att den inte kan lagas ({reason}); "
-                           "rita om området")], notes
+                           "rita om området")
         notes.append((f"The geometry was self-crossing or invalid ({reason}) and was repaired "
                       f"into a {repaired.geom_type}; check the area on the map.",
                       f"Geometrin korsade sig själv eller var ogiltig ({reason}) och har "
@@ -397,16 +430,20 @@ def validate_geometry(value: object, *, field_name: str = "geometry"
         geom = repaired
     if geom.geom_type == "MultiPolygon" and len(geom.geoms) == 1:
         geom = geom.geoms[0]  # GIS layers promote polygons to one-part multipolygons
+    return geom
+
+
+def _check_size(geom: BaseGeometry) -> None:
+    """Step 5: at least :data:`MIN_AREA_M2`, at most :data:`MAX_AREA_KM2` (in SWEREF 99 TM)."""
     area_m2 = float(to_3006(geom).area)
     if area_m2 < MIN_AREA_M2:
-        return None, [(f, f"has no area ({area_m2:.2f} m²); draw a polygon, not a line",
-                       f"saknar yta ({area_m2:.2f} m²); rita en polygon, inte en linje")], notes
+        raise _Refused(f"has no area ({area_m2:.2f} m²); draw a polygon, not a line",
+                       f"saknar yta ({area_m2:.2f} m²); rita en polygon, inte en linje")
     if area_m2 / 1e6 > MAX_AREA_KM2:
-        return None, [(f, f"covers {area_m2 / 1e6:,.0f} km², more than the {MAX_AREA_KM2:,.0f} km² "
-                          "allowed for an area; draw the part of the kommun the measure acts on",
-                       f"täcker {area_m2 / 1e6:,.0f} km², mer än tillåtna {MAX_AREA_KM2:,.0f} km²; "
-                       "rita den del av kommunen som åtgärden gäller")], notes
-    return geom, [], notes
+        raise _Refused(f"covers {area_m2 / 1e6:,.0f} km², more than the {MAX_AREA_KM2:,.0f} km² "
+                       "allowed for an area; draw the part of the kommun the measure acts on",
+                       f"täcker {area_m2 / 1e6:,.0f} km², mer än tillåtna {MAX_AREA_KM2:,.0f} "
+                       "km²; rita den del av kommunen som åtgärden gäller")
 
 
 def _text(value: object, f: str, problems: list[Problem], *, required: bool = False,
