@@ -229,91 +229,129 @@ def _find_column(columns: Iterable[str], wanted: Iterable[str]) -> str | None:
 def import_areas(store: MeasureStoreProtocol, path: str | os.PathLike[str], *,
                  name_column: str | None = None, layer: str | None = None,
                  user: str | None = None) -> list[Area]:
-    import geopandas as gpd
-    import pyogrio
+    """Import areas from GeoJSON, GeoPackage or any file geopandas reads (all or nothing).
 
+    Files written by :func:`export_geojson`/:func:`export_gpkg` bring their measures
+    and ids along (ids the store already has get new ones). See
+    :meth:`~lagesbild_geo.measures.MeasureStore.import_areas`.
+    """
     p = Path(path)
     if not p.exists():
         raise InputError(f"Area file {p} does not exist.")
-    own_measures: list[dict[str, Any]] = []
     items: list[dict[str, Any]] = []  # area values + "id" + "n" (feature number)
+    own_measures: list[dict[str, Any]] = []
     if p.suffix.lower() in (".geojson", ".json"):
-        try:
-            doc = json.loads(p.read_text(encoding="utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(f"{p} is not valid GeoJSON ({exc}).") from None
-        own = isinstance(doc, dict) and (doc.get("lagesbild_geo") or {}).get("kind") \
-            == EXPORT_MARKER
-        if own:
-            for n, feat in enumerate(doc.get("features") or [], start=1):
-                pr = feat.get("properties") or {}
-                items.append({"n": n, "id": pr.get("area_id"), "name": pr.get("name"),
-                              "description": pr.get("description") or "",
-                              "geometry": shape(feat["geometry"]) if feat.get("geometry")
-                              else None,
-                              "source_cells": pr.get("source_cells") or None,
-                              "source_cluster": pr.get("source_cluster")})
-                for m in pr.get("measures") or []:
-                    own_measures.append(dict(m))
+        items, own_measures = _read_own_geojson(p)
     if not items:
-        layers = {}
-        try:
-            layers = {str(r[0]): r[1] for r in pyogrio.list_layers(p)}
-        except Exception as exc:
-            raise InputError(f"Cannot read {p} as a GIS file ({exc}); give GeoJSON or "
-                             "GeoPackage.") from None
-        if layer is None and "areas" in layers and "measures" in layers:
-            layer = "areas"
-        try:
-            gdf = gpd.read_file(p, layer=layer) if layer else gpd.read_file(p)
-        except Exception as exc:
-            raise InputError(f"Cannot read {p} (layer {layer!r}): {exc}. Layers: "
-                             f"{', '.join(layers)}.") from None
-        if not isinstance(gdf, gpd.GeoDataFrame) or len(gdf) == 0 or gdf.geometry.isna().all():
-            raise InputError(f"{p.name} has no area polygons (a table without geometry?); give the "
-                             "areas as GeoJSON or GeoPackage polygons, e.g. an åtgärdsplan export.")
-        if gdf.crs is None:
-            b = gdf.total_bounds
-            if not (np.isfinite(b).all() and b[0] >= -180 and b[2] <= 180):
-                raise InputError(f"{p} has no CRS and its coordinates are not lon/lat; set the "
-                                 "CRS in your GIS and export again.")
-            gdf = gdf.set_crs(4326)
-        gdf = gdf.to_crs(4326)
-        own_gpkg = layer == "areas" and "area_id" in gdf.columns and "measures" in layers
-        ncol = name_column or _find_column(gdf.columns, _NAME_CANDIDATES)
-        if name_column is not None and name_column not in gdf.columns:
-            raise InputError(f"Column {name_column!r} is not in {p}; columns are "
-                             f"{', '.join(map(str, gdf.columns))}.")
-        dcol = _find_column(gdf.columns, _DESC_CANDIDATES)
-        for n, (_, r) in enumerate(gdf.iterrows(), start=1):
-            name = r[ncol] if ncol and isinstance(r[ncol], str) and r[ncol].strip() \
-                else f"{p.stem} {n}"
-            cells = r.get("source_cells") if own_gpkg else None
-            items.append({
-                "n": n, "id": r["area_id"] if own_gpkg else None, "name": name,
-                "description": (r[dcol] if dcol and isinstance(r[dcol], str) else ""),
-                "geometry": r.geometry,
-                "source_cells": [c for c in str(cells).split(", ") if c] if cells else None,
-                "source_cluster": (r.get("source_cluster") or None) if own_gpkg else None,
-            })
-        if own_gpkg:
-            mdf = gpd.read_file(p, layer="measures")
-            for _, r in mdf.iterrows():
-                own_measures.append({k: (None if _isna(r.get(k)) else r.get(k))
-                                     for k in MEASURE_PROPERTIES})
+        items, own_measures = _read_gis_file(p, name_column=name_column, layer=layer)
     if not items:
         raise InputError(f"{p} holds no features; nothing imported.")
+    areas, measures = _validated(items, own_measures)
+    return _write_imported(store, areas, measures, user=user or store.user)
 
+
+def _read_own_geojson(p: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Areas and measures of a GeoJSON written by :func:`export_geojson` (else nothing)."""
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{p} is not valid GeoJSON ({exc}).") from None
+    items: list[dict[str, Any]] = []
+    own_measures: list[dict[str, Any]] = []
+    own = isinstance(doc, dict) and (doc.get("lagesbild_geo") or {}).get("kind") \
+        == EXPORT_MARKER
+    if own:
+        for n, feat in enumerate(doc.get("features") or [], start=1):
+            pr = feat.get("properties") or {}
+            items.append({"n": n, "id": pr.get("area_id"), "name": pr.get("name"),
+                          "description": pr.get("description") or "",
+                          "geometry": shape(feat["geometry"]) if feat.get("geometry")
+                          else None,
+                          "source_cells": pr.get("source_cells") or None,
+                          "source_cluster": pr.get("source_cluster")})
+            for m in pr.get("measures") or []:
+                own_measures.append(dict(m))
+    return items, own_measures
+
+
+def _read_layer(p: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, dict[str, Any], str | None]:
+    """The area layer in WGS84, the file's layers and the layer chosen."""
+    import geopandas as gpd
+    import pyogrio
+
+    try:
+        layers = {str(r[0]): r[1] for r in pyogrio.list_layers(p)}
+    except Exception as exc:
+        raise InputError(f"Cannot read {p} as a GIS file ({exc}); give GeoJSON or "
+                         "GeoPackage.") from None
+    if layer is None and "areas" in layers and "measures" in layers:
+        layer = "areas"
+    try:
+        gdf = gpd.read_file(p, layer=layer) if layer else gpd.read_file(p)
+    except Exception as exc:
+        raise InputError(f"Cannot read {p} (layer {layer!r}): {exc}. Layers: "
+                         f"{', '.join(layers)}.") from None
+    if not isinstance(gdf, gpd.GeoDataFrame) or len(gdf) == 0 or gdf.geometry.isna().all():
+        raise InputError(f"{p.name} has no area polygons (a table without geometry?); give the "
+                         "areas as GeoJSON or GeoPackage polygons, e.g. an åtgärdsplan export.")
+    if gdf.crs is None:
+        b = gdf.total_bounds
+        if not (np.isfinite(b).all() and b[0] >= -180 and b[2] <= 180):
+            raise InputError(f"{p} has no CRS and its coordinates are not lon/lat; set the "
+                             "CRS in your GIS and export again.")
+        gdf = gdf.set_crs(4326)
+    return gdf.to_crs(4326), layers, layer
+
+
+def _read_gis_file(p: Path, *, name_column: str | None, layer: str | None
+                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Areas of any GIS file; with the measures when it is our own GeoPackage export."""
+    import geopandas as gpd
+
+    gdf, layers, layer = _read_layer(p, layer)
+    own_gpkg = layer == "areas" and "area_id" in gdf.columns and "measures" in layers
+    ncol = name_column or _find_column(gdf.columns, _NAME_CANDIDATES)
+    if name_column is not None and name_column not in gdf.columns:
+        raise InputError(f"Column {name_column!r} is not in {p}; columns are "
+                         f"{', '.join(map(str, gdf.columns))}.")
+    dcol = _find_column(gdf.columns, _DESC_CANDIDATES)
+    items: list[dict[str, Any]] = []
+    for n, (_, r) in enumerate(gdf.iterrows(), start=1):
+        name = r[ncol] if ncol and isinstance(r[ncol], str) and r[ncol].strip() \
+            else f"{p.stem} {n}"
+        cells = r.get("source_cells") if own_gpkg else None
+        items.append({
+            "n": n, "id": r["area_id"] if own_gpkg else None, "name": name,
+            "description": (r[dcol] if dcol and isinstance(r[dcol], str) else ""),
+            "geometry": r.geometry,
+            "source_cells": [c for c in str(cells).split(", ") if c] if cells else None,
+            "source_cluster": (r.get("source_cluster") or None) if own_gpkg else None,
+        })
+    own_measures: list[dict[str, Any]] = []
+    if own_gpkg:
+        mdf = gpd.read_file(p, layer="measures")
+        for _, r in mdf.iterrows():
+            own_measures.append({k: (None if _isna(r.get(k)) else r.get(k))
+                                 for k in MEASURE_PROPERTIES})
+    return items, own_measures
+
+
+_Checked = list[tuple[dict[str, Any], dict[str, Any]]]  # (as read, validated values)
+
+
+def _validated(items: list[dict[str, Any]], own_measures: list[dict[str, Any]]
+               ) -> tuple[_Checked, _Checked]:
+    """Every area and measure validated; all problems raised at once, numbered."""
     problems: list[tuple[str, str, str]] = []
-    clean: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    clean: _Checked = []
     for it in items:
         values, probs, _ = validate_area({k: it[k] for k in ("name", "description",
-                                                              "geometry", "source_cells",
-                                                              "source_cluster")})
+                                                             "geometry", "source_cells",
+                                                             "source_cluster")})
         problems += [(f"feature {it['n']}: {f}", en, f"objekt {it['n']}: {sv}")
                      for f, en, sv in probs]
         clean.append((it, values))
-    mclean: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    mclean: _Checked = []
     for i, m in enumerate(own_measures, start=1):
         fields = {k: m.get(k) for k in ("title", "description", "target_categories", "problem",
                                         "cause_tags", "responsible", "partners", "start_date",
@@ -327,8 +365,12 @@ def import_areas(store: MeasureStoreProtocol, path: str | os.PathLike[str], *,
         mclean.append((m, values))
     if problems:
         raise ValidationError(problems)
+    return clean, mclean
 
-    user = user or store.user
+
+def _write_imported(store: MeasureStoreProtocol, clean: _Checked, mclean: _Checked, *,
+                    user: str) -> list[Area]:
+    """Areas, then their measures (area ids mapped), in one transaction."""
     out: list[Area] = []
     id_map: dict[str, str] = {}
     with store.transaction():
