@@ -46,6 +46,7 @@ from lagesbild_geo.errors import (
     StoreError,
     ValidationError,
 )
+from lagesbild_geo.measures import MeasureStore, MeasureStoreProtocol
 from lagesbild_geo.pipeline import Lagesbild
 from lagesbild_geo.schema import CATEGORIES, CATEGORY_LABELS
 
@@ -409,14 +410,12 @@ def friendly_errors(what: str) -> Iterator[None]:
 
 
 @st.cache_resource(show_spinner=False)
-def _store(path: str) -> Any:
-    from lagesbild_geo.measures import MeasureStore
-
+def _store(path: str) -> MeasureStoreProtocol:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     return MeasureStore(path)
 
 
-def store() -> Any:
+def store() -> MeasureStoreProtocol:
     """The shared measure store handle (one per file; safe across users: the store locks)."""
     return _store(str(store_path()))
 

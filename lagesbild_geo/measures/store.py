@@ -1,7 +1,7 @@
 """The areas-and-measures store.
 
 :class:`MeasureStore` keeps :class:`~lagesbild_geo.measures.model.Area` and
-:class:`~lagesbild_geo.measures.model.Measure` records them in one SQLite file (stdlib :mod:`sqlite3`, no
+:class:`~lagesbild_geo.measures.model.Measure` records in one SQLite file (stdlib :mod:`sqlite3`, no
 server): WAL journal, foreign keys, ``BEGIN IMMEDIATE`` write transactions, a
 schema version with migrations, an append-only audit trail, soft delete with
 restore and optimistic locking (a stale save raises :class:`ConflictError`
@@ -62,6 +62,7 @@ from .model import (
     STATUSES,
     Area,
     Measure,
+    MeasureStoreProtocol,
     Problem,
     json_value,
     parse_status,
@@ -1456,3 +1457,7 @@ def _restore_backup(src_path: Path, dest_path: Path, *, keep_current: bool) -> P
     finally:
         src.close()
     return result
+
+
+if TYPE_CHECKING:  # mypy checks that the store offers everything the protocol promises
+    _satisfies_protocol: type[MeasureStoreProtocol] = MeasureStore
