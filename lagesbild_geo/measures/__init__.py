@@ -6,12 +6,16 @@ The package's modules, each importing only those before it:
     :class:`Area`, :class:`Measure`, the validation rules and
     :class:`MeasureStoreProtocol` (what every store offers).
 ``schema``
-    The SQL schema of the store, its versions and migrations.
+    The SQL schema of the store (SQLite and PostgreSQL), its versions and migrations.
+``backend``, ``sqlite``, ``postgres``
+    The backend layer: connections, transactions, SQL and error messages of each
+    database (everything that differs between them).
 ``io``
     GeoJSON/GeoPackage import and export, the åtgärdsplan as Excel/CSV; works on any
     store (the protocol).
 ``store``
-    :class:`MeasureStore`, which offers the ``io`` functions as methods.
+    :class:`MeasureStore`: the rules (validation, audit trail, optimistic locking, soft
+    delete) on either backend; it offers the ``io`` functions as methods.
 
 Every public name is available from here:
 ``from lagesbild_geo.measures import MeasureStore, Area, Measure``.
@@ -32,9 +36,11 @@ from .model import (
     Measure,
     MeasureStoreProtocol,
     Problem,
+    StoreExport,
     json_value,
     parse_categories,
     parse_date,
+    parse_kommun,
     parse_status,
     to_3006,
     validate_area,
@@ -43,7 +49,9 @@ from .model import (
 )
 from .store import (
     DEFAULT_STORE_ENV,
+    KOMMUN_ENV,
     MeasureStore,
+    default_store,
     default_store_path,
     newest_backup,
     restore_backup,
@@ -54,6 +62,7 @@ __all__ = [
     "AREA_FIELDS",
     "CAUSE_TAGS",
     "DEFAULT_STORE_ENV",
+    "KOMMUN_ENV",
     "MAX_AREA_KM2",
     "MEASURE_FIELDS",
     "META_FIELDS",
@@ -64,11 +73,14 @@ __all__ = [
     "MeasureStore",
     "MeasureStoreProtocol",
     "Problem",
+    "StoreExport",
+    "default_store",
     "default_store_path",
     "json_value",
     "newest_backup",
     "parse_categories",
     "parse_date",
+    "parse_kommun",
     "parse_status",
     "restore_backup",
     "to_3006",

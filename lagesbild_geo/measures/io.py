@@ -8,9 +8,10 @@ The functions take any store (:class:`~lagesbild_geo.measures.model.MeasureStore
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from .model import (
     STATUSES,
     Area,
     MeasureStoreProtocol,
+    StoreExport,
     validate_area,
     validate_measure,
 )
@@ -517,3 +519,223 @@ def export_plan_csv(store: MeasureStoreProtocol, path: str | os.PathLike[str], *
     return out
 
 
+
+
+# ------------------------------------------------------------ the store's own export
+
+#: ``kind`` of the store's own export (backup and move between backends).
+STORE_EXPORT_KIND = "lagesbild_geo.measure-store"
+#: Version of that file format.
+STORE_EXPORT_FORMAT = 1
+_META_KEYS = ("version", "created_at", "created_by", "updated_at", "updated_by", "deleted_at",
+              "deleted_by")
+_AREA_KEYS = ("name", "description", "geometry", "source_cells", "source_cluster")
+_AUDIT_KEYS = ("entity", "entity_id", "action", "version", "user", "at", "before", "after")
+
+
+def _none_if_na(v: Any) -> Any:
+    return None if _isna(v) else v
+
+
+def store_export(store: MeasureStoreProtocol) -> dict[str, Any]:
+    """Everything in a store (of its kommun) as a JSON-ready document: every area and
+    measure with all fields (deleted ones too) and the whole audit trail in order.
+
+    See :meth:`~lagesbild_geo.measures.MeasureStore.export_store` and
+    ``docs/measures.md`` for the format.
+    """
+    areas = store.list_areas(include_deleted=True)
+    measures = store.list_measures(include_deleted=True)
+    area_recs = [{"id": str(aid), "name": a["name"], "description": a["description"],
+                  "geometry": mapping(a.geometry), "source_cells": list(a["source_cells"]),
+                  "source_cluster": _none_if_na(a["source_cluster"]),
+                  **{k: _none_if_na(a[k]) for k in _META_KEYS}}
+                 for aid, a in areas.iterrows()]
+    for r in area_recs:
+        r["version"] = int(r["version"])
+    measure_recs = []
+    for mid, m in measures.iterrows():
+        rec: dict[str, Any] = {"id": str(mid)}
+        for k in ("area_id", "title", "description", "target_categories", "problem",
+                  "cause_tags", "responsible", "partners", "start_date", "end_date", "status",
+                  "indicator", "next_followup", "cost", "agreement", *_META_KEYS):
+            v = m[k]
+            rec[k] = (list(v) if isinstance(v, list | tuple) else _iso(v)
+                      if k in ("start_date", "end_date", "next_followup") else _none_if_na(v))
+        rec["version"] = int(rec["version"])
+        rec["cost"] = None if rec["cost"] is None else float(rec["cost"])
+        measure_recs.append(rec)
+    trail = pd.concat([store.history(entity="area"), store.history(entity="measure")])
+    audit = [{k: (None if k in ("before", "after") and not r[k] else
+                  int(r[k]) if k == "version" else r[k]) for k in _AUDIT_KEYS}
+             for _, r in trail.sort_values("seq").iterrows()]
+    return {"kind": STORE_EXPORT_KIND, "format": STORE_EXPORT_FORMAT,
+            "schema_version": SCHEMA_VERSION, "library_version": __version__,
+            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "kommun": getattr(store, "kommun", None),
+            "counts": {"areas": len(area_recs), "measures": len(measure_recs),
+                       "audit": len(audit)},
+            "areas": area_recs, "measures": measure_recs, "audit": audit}
+
+
+def write_store_export(doc: Mapping[str, Any], path: str | os.PathLike[str], *,
+                       overwrite: bool = False) -> Path:
+    """Write a :func:`store_export` document as JSON (gzip-compressed when the name ends
+    in ``.gz``); written beside the target first, then moved into place."""
+    out = Path(path).expanduser()
+    if out.exists() and not overwrite:
+        raise InputError(f"{out} exists; choose a new name or pass overwrite=True.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(doc, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    if out.name.lower().endswith(".gz"):
+        data = gzip.compress(data, mtime=0)
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_bytes(data)
+    os.replace(tmp, out)
+    return out
+
+
+def is_store_export(path: str | os.PathLike[str]) -> bool:
+    """True when the file looks like the store's own export (gzip or JSON), not SQLite."""
+    try:
+        with Path(path).open("rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return False
+    return head.startswith(b"\x1f\x8b") or head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+
+
+def read_store_export(source: str | os.PathLike[str] | Mapping[str, Any]) -> StoreExport:
+    """A store export (a file written by :func:`write_store_export`, or its document),
+    checked record by record; every problem is listed at once.
+
+    Raises
+    ------
+    InputError
+        Not an export of this kind, or a format or schema version this library does not
+        read.
+    ValidationError
+        Records that break the model's rules (``"area 3: name: ..."``).
+    """
+    doc = _load_export(source) if not isinstance(source, Mapping) else source
+    name = source if not isinstance(source, Mapping) else "the export"
+    if doc.get("kind") != STORE_EXPORT_KIND:
+        raise InputError(f"{name} is not an export of a measure store (kind "
+                         f"{doc.get('kind')!r}); give a file written by `lagesbild measures "
+                         "backup` or MeasureStore.export_store().")
+    if doc.get("format") != STORE_EXPORT_FORMAT or doc.get("schema_version") != SCHEMA_VERSION:
+        raise InputError(f"{name} has format {doc.get('format')!r} / schema version "
+                         f"{doc.get('schema_version')!r}; this library reads format "
+                         f"{STORE_EXPORT_FORMAT}, schema version {SCHEMA_VERSION}. Use the "
+                         "library version that wrote it.")
+    problems: list[tuple[str, str, str]] = []
+    areas = [_export_area(i, r, problems) for i, r in enumerate(_records(doc, "areas"), 1)]
+    ids = {a["id"] for a in areas}
+    measures = [_export_measure(i, r, ids, problems)
+                for i, r in enumerate(_records(doc, "measures"), 1)]
+    audit = [_export_audit(i, r, problems) for i, r in enumerate(_records(doc, "audit"), 1)]
+    if problems:
+        raise ValidationError(problems)
+    kommun = doc.get("kommun")
+    return StoreExport(kommun=str(kommun) if kommun else None,
+                       schema_version=int(doc["schema_version"]),
+                       created_at=str(doc.get("created_at") or ""),
+                       areas=areas, measures=measures, audit=audit)
+
+
+def _load_export(path: str | os.PathLike[str]) -> dict[str, Any]:
+    p = Path(path).expanduser()
+    try:
+        data = p.read_bytes()
+        if data.startswith(b"\x1f\x8b"):
+            data = gzip.decompress(data)
+        doc = json.loads(data.decode("utf-8-sig"))
+    except OSError as exc:
+        raise InputError(f"Cannot read {p}: {exc}.") from None
+    except (EOFError, gzip.BadGzipFile, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"{p} is not a readable store export ({exc}); nothing was "
+                         "restored.") from None
+    if not isinstance(doc, dict):
+        raise InputError(f"{p} is not a store export (no JSON object).")
+    return doc
+
+
+def _records(doc: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    recs = doc.get(key)
+    if not isinstance(recs, list) or not all(isinstance(r, Mapping) for r in recs):
+        raise InputError(f"The export's {key!r} is not a list of records.")
+    return recs
+
+
+def _export_meta(where: str, r: Mapping[str, Any], problems: list[tuple[str, str, str]]
+                 ) -> dict[str, Any]:
+    out = {k: r.get(k) for k in _META_KEYS}
+    v = out["version"]
+    if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+        problems.append((f"{where}: version", f"must be a whole number ≥ 1, got {v!r}",
+                         f"måste vara ett heltal ≥ 1, fick {v!r}"))
+    for k in ("created_at", "updated_at", "deleted_at"):
+        if out[k] is None and k == "deleted_at":
+            continue
+        try:
+            ts = dt.datetime.fromisoformat(str(out[k]))
+            if ts.tzinfo is None:
+                raise ValueError("no time zone")
+        except (TypeError, ValueError):
+            problems.append((f"{where}: {k}", f"must be a UTC time (ISO 8601), got {out[k]!r}",
+                             f"måste vara en tidpunkt (ISO 8601), fick {out[k]!r}"))
+    for k in ("created_by", "updated_by", "deleted_by"):
+        if not isinstance(out[k], str) and not (k == "deleted_by" and out[k] is None):
+            problems.append((f"{where}: {k}", f"must be a user name, got {out[k]!r}",
+                             f"måste vara ett användarnamn, fick {out[k]!r}"))
+    return out
+
+
+def _export_area(i: int, r: Mapping[str, Any], problems: list[tuple[str, str, str]]
+                 ) -> dict[str, Any]:
+    where = f"area {i}"
+    values, probs, _ = validate_area({k: r.get(k) for k in _AREA_KEYS})
+    problems += [(f"{where}: {f}", en, f"område {i}: {sv}") for f, en, sv in probs]
+    if not isinstance(r.get("id"), str) or not r.get("id"):
+        problems.append((f"{where}: id", "is missing", "saknas"))
+    return {"id": str(r.get("id")), **values, **_export_meta(where, r, problems)}
+
+
+def _export_measure(i: int, r: Mapping[str, Any], area_ids: set[str],
+                    problems: list[tuple[str, str, str]]) -> dict[str, Any]:
+    where = f"measure {i}"
+    fields = {k: r.get(k) for k in ("area_id", "title", "description", "target_categories",
+                                    "problem", "cause_tags", "responsible", "partners",
+                                    "start_date", "end_date", "status", "indicator",
+                                    "next_followup", "cost", "agreement")}
+    values, probs = validate_measure(fields)
+    problems += [(f"{where}: {f}", en, f"åtgärd {i}: {sv}") for f, en, sv in probs]
+    if not isinstance(r.get("id"), str) or not r.get("id"):
+        problems.append((f"{where}: id", "is missing", "saknas"))
+    if values["area_id"] and values["area_id"] not in area_ids:
+        problems.append((f"{where}: area_id", f"{values['area_id']!r} is not an area of the "
+                                              "export", "området finns inte i filen"))
+    return {"id": str(r.get("id")), **values, **_export_meta(where, r, problems)}
+
+
+def _export_audit(i: int, r: Mapping[str, Any], problems: list[tuple[str, str, str]]
+                  ) -> dict[str, Any]:
+    where = f"audit row {i}"
+    out = {k: r.get(k) for k in _AUDIT_KEYS}
+    if out["entity"] not in ("area", "measure"):
+        problems.append((f"{where}: entity", f"must be 'area' or 'measure', got "
+                                             f"{out['entity']!r}", "måste vara area/measure"))
+    for k in ("entity_id", "action", "user", "at"):
+        if not isinstance(out[k], str) or not out[k]:
+            problems.append((f"{where}: {k}", f"must be text, got {out[k]!r}",
+                             f"måste vara text, fick {out[k]!r}"))
+    if not isinstance(out["version"], int) or isinstance(out["version"], bool):
+        problems.append((f"{where}: version", f"must be a whole number, got {out['version']!r}",
+                         f"måste vara ett heltal, fick {out['version']!r}"))
+    for k in ("before", "after"):
+        if out[k] is not None and not isinstance(out[k], Mapping):
+            problems.append((f"{where}: {k}", "must be a JSON object or null",
+                             "måste vara ett JSON-objekt eller null"))
+        elif not out[k]:
+            out[k] = None
+    return out

@@ -40,6 +40,7 @@ from shapely.geometry.base import BaseGeometry
 from .. import _geometry
 from ..errors import InputError
 from ..limits import DEFAULT_LIMITS, check_vertices
+from ..names import find_kommun
 from ..schema import CATEGORIES, CATEGORY_LABELS, fold
 
 if TYPE_CHECKING:
@@ -58,9 +59,11 @@ __all__ = [
     "Measure",
     "MeasureStoreProtocol",
     "Problem",
+    "StoreExport",
     "json_value",
     "parse_categories",
     "parse_date",
+    "parse_kommun",
     "parse_status",
     "to_3006",
     "validate_area",
@@ -572,6 +575,26 @@ def parse_status(value: object) -> str | None:
     return _STATUS_BY_FOLD.get(fold(value)) if isinstance(value, str) else None
 
 
+def parse_kommun(value: object) -> str | None:
+    """A kommun as its 4-digit code: ``"0180"``, ``"180"`` and ``180`` give ``"0180"``, a
+    name gives its SCB code (``"Stockholms stad"`` → ``"0180"``); ``None`` or blank gives
+    ``None``. Any 4-digit code is accepted (Exempelkommun is ``"9999"``).
+
+    Raises :class:`~lagesbild_geo.errors.InputError` for an unknown name.
+
+    Examples
+    --------
+    >>> parse_kommun(180), parse_kommun("Göteborg"), parse_kommun(None)
+    ('0180', '1480', None)
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip()
+    if text.isdigit() and len(text) <= 4:
+        return text.zfill(4)
+    return find_kommun(text).code
+
+
 def validate_measure(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
     """Check and normalise the user-settable fields of a measure.
 
@@ -747,6 +770,21 @@ def json_value(v: Any) -> Any:
 # ------------------------------------------------------------------------- protocol
 
 
+@dataclass(frozen=True)
+class StoreExport:
+    """The checked content of a store export: records ready to be written back as they
+    were (geometries as shapely objects in WGS84, lists as tuples, dates as dates,
+    timestamps as UTC ISO text), in their original order."""
+
+    kommun: str | None
+    schema_version: int
+    created_at: str
+    areas: list[dict[str, Any]]
+    measures: list[dict[str, Any]]
+    audit: list[dict[str, Any]]
+
+
+
 @runtime_checkable
 class MeasureStoreProtocol(Protocol):
     """What every measure store offers, whatever keeps the data.
@@ -768,6 +806,14 @@ class MeasureStoreProtocol(Protocol):
 
     #: Name recorded in the audit trail when a write method gets no ``user=``.
     user: str
+    #: The kommun (4-digit code) the store is scoped to, or ``None``.
+    kommun: str | None
+
+    @property
+    def location(self) -> str: ...
+
+    @property
+    def backend(self) -> str: ...
 
     def close(self) -> None: ...
 
@@ -845,3 +891,8 @@ class MeasureStoreProtocol(Protocol):
                      layer: str | None = None, user: str | None = None) -> list[Area]: ...
 
     def backup(self, dest: str | os.PathLike[str], *, overwrite: bool = False) -> Path: ...
+
+    def export_store(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path: ...
+
+    def import_store(self, source: str | os.PathLike[str] | StoreExport, *,
+                     replace: bool = False) -> None: ...
