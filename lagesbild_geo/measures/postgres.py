@@ -112,6 +112,12 @@ def postgres_store_error(location: str, exc: BaseException, action: str) -> Stor
     text = (primary + (f"; hint: {hint}" if hint else "")) if primary else (
         " ".join(str(exc).split()) or type(exc).__name__)
     where = f"The measure store {location}"
+    if not state:  # failures while connecting carry no SQLSTATE: read the server's words
+        low = text.lower()
+        state = ("3D000" if re.search(r'database ".*" does not exist', low) else
+                 "28P01" if "password authentication failed" in low
+                 or re.search(r'role ".*" does not exist', low) or "no pg_hba.conf" in low
+                 else "")
     if state in ("28P01", "28000"):
         return StoreError(f"{where}: the server refused the sign-in ({text}); nothing was "
                           f"{action}. Check the user name and password in the URL (or "
