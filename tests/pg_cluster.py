@@ -39,7 +39,13 @@ SUPERUSER = "lagesbild"
 
 
 def find_bindir() -> Path | None:
-    """The folder of ``initdb``/``pg_ctl`` (newest installed PostgreSQL), or ``None``."""
+    """The folder of ``initdb``/``pg_ctl`` (newest installed PostgreSQL), or ``None``.
+
+    ``$LAGESBILD_PG_BINDIR`` chooses the folder (e.g. another PostgreSQL version)."""
+    chosen = os.environ.get("LAGESBILD_PG_BINDIR")
+    if chosen:
+        path = Path(chosen)
+        return path if (path / "initdb").exists() and (path / "pg_ctl").exists() else None
     candidates: list[Path] = []
     pg_config = shutil.which("pg_config")
     if pg_config:

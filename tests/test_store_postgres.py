@@ -7,7 +7,11 @@ a failure then with ``CI=true``).
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -251,3 +255,24 @@ def test_a_deadlock_is_tried_again(two_kommuner: tuple[MeasureStore, MeasureStor
     done = s180.update_measure(m.name, {"title": "Två väktare"}, expected_version=1)
     assert done.version == 2 and calls["n"] >= 2
     assert list(s180.history(m.name)["action"]) == ["create", "update"]
+
+
+# ------------------------------------------------------------------ without PostgreSQL
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("ci", "code", "needle"), [
+    ("", 0, "1 skipped"),
+    ("true", 1, "CI=true: the PostgreSQL tests must run in CI"),
+])
+def test_missing_postgresql_skips_locally_and_fails_in_ci(ci: str, code: int,
+                                                          needle: str) -> None:
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, CI=ci, LAGESBILD_PG_BINDIR="/nonexistent/bin")
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
+                        "tests/test_store_postgres.py::test_server_init_is_idempotent_and_"
+                        "checks_roles"], cwd=root, env=env, capture_output=True, text=True,
+                       timeout=300, check=False)
+    assert r.returncode == code, r.stdout + r.stderr
+    assert needle in r.stdout
+    assert "make postgres" in r.stdout
