@@ -21,6 +21,7 @@ from lagesbild_geo.measures import (
     STATUSES,
     Area,
     MeasureStore,
+    default_store,
     default_store_path,
     validate_geometry,
     validate_measure,
@@ -194,6 +195,11 @@ def test_default_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("LAGESBILD_STORE", str(tmp_path / "x" / "s.sqlite"))
     with MeasureStore(user="u") as s:
         assert s.path == tmp_path / "x" / "s.sqlite" and s.path.exists()
+        assert s.location == str(s.path) and s.backend == "sqlite" and s.kommun is None
+    monkeypatch.setenv("LAGESBILD_STORE", "postgresql://app@db.example.se/lagesbild")
+    assert default_store() == "postgresql://app@db.example.se/lagesbild"
+    with pytest.raises(StoreError, match="names a server store"):
+        default_store_path()
 
 
 def test_store_file_settings(store: MeasureStore) -> None:

@@ -20,7 +20,7 @@ from pg_cluster import PrivateCluster
 from shapely.geometry import Polygon
 
 from lagesbild_geo.errors import InputError, NotFoundError, StoreError, ValidationError
-from lagesbild_geo.measures import MeasureStore, schema
+from lagesbild_geo.measures import MeasureStore, restore_backup, schema
 from lagesbild_geo.measures import postgres as pgmod
 
 SQUARE = Polygon([(17.10, 59.37), (17.12, 59.37), (17.12, 59.375), (17.10, 59.375)])
@@ -276,3 +276,23 @@ def test_missing_postgresql_skips_locally_and_fails_in_ci(ci: str, code: int,
     assert r.returncode == code, r.stdout + r.stderr
     assert needle in r.stdout
     assert "make postgres" in r.stdout
+
+
+def test_an_sqlite_backup_restores_into_the_server(cluster: PrivateCluster,
+                                                   tmp_path: Path) -> None:
+    with MeasureStore(tmp_path / "laptop.sqlite", user="anna") as laptop:
+        a = laptop.add_area(name="Torget", geometry=SQUARE)
+        m = laptop.add_measure(area_id=a.id, title="Väktare", target_categories=["stold"])
+        laptop.update_measure(m.id, {"status": "pågående"}, expected_version=1, user="bo")
+        copy = laptop.backup(tmp_path / "laptop-backup.sqlite")
+    before = copy.read_bytes()
+    kept = restore_backup(copy, cluster.url("app_0180"), kommun="0180")
+    assert kept.name.startswith("0180.before-restore-") and kept.suffix == ".gz"
+    assert copy.read_bytes() == before  # the backup itself was never opened for writing
+    with MeasureStore(cluster.url("app_0180"), kommun="0180") as s:
+        got = s.get_measure(m.id)
+        assert (got.status, got.version, got.updated_by) == ("pågående", 2, "bo")
+        assert list(s.history(m.id)["user"]) == ["anna", "bo"]
+    with pytest.raises(StoreError, match="neither an SQLite backup nor"):
+        (tmp_path / "junk.bin").write_bytes(b"\x00junk")
+        restore_backup(tmp_path / "junk.bin", cluster.url("app_0180"), kommun="0180")

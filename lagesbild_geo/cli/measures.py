@@ -108,6 +108,11 @@ def register(subparsers: Any) -> None:
                    help="folder written by `lagesbild sample` (default: sample_data)")
     p.set_defaults(handler=run_example)
 
+    _register_server_init(sub)
+    _register_followup(subparsers, common)
+
+
+def _register_server_init(sub: Any) -> None:
     p = sub.add_parser(
         "server-init", help="set up (or migrate) the store in a PostgreSQL database, the "
                             "kommuner and the roles that may use them (the administrator's step)",
@@ -124,6 +129,9 @@ def register(subparsers: Any) -> None:
                    help="let a login role use these kommuner (repeat for several roles)")
     p.set_defaults(handler=run_server_init)
 
+
+
+def _register_followup(subparsers: Any, common: argparse.ArgumentParser) -> None:
     f = subparsers.add_parser(
         "followup", parents=[common], help="follow up a measure: before/after, WDQ, summary",
         description="Count the measure's target categories in its area, a buffer ring and the "
