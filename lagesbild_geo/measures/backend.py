@@ -41,13 +41,20 @@ from .model import MEASURE_FIELDS, META_FIELDS, STATUSES, Area, Measure
 __all__ = [
     "AREA_COLUMNS",
     "AUDIT_COLUMNS",
+    "DATE_COLUMNS",
+    "LIST_COLUMNS",
     "MEASURE_COLUMNS",
+    "TIME_COLUMNS",
     "Backend",
     "InvalidRow",
     "Row",
+    "ascii_nocase",
     "decode_area",
     "decode_audit",
     "decode_measure",
+    "json_text",
+    "now_text",
+    "timestamp_text",
 ]
 
 #: A row as a backend returns it (``sqlite3.Row`` or a dict): read with ``row["column"]``.
@@ -307,8 +314,8 @@ class Backend(ABC):
         return f"{alias}.{column}"
 
     def scope(self, alias: str) -> str:
-        """The predicate that limits a statement to the store's kommun (``TRUE`` if none)."""
-        return "TRUE"
+        """The predicate that limits a statement to the store's kommun (always true if none)."""
+        return "1 = 1"
 
     def extra_columns(self) -> dict[str, Any]:
         """Columns every inserted row gets besides the record's (PostgreSQL: the kommun)."""
@@ -436,9 +443,9 @@ class Backend(ABC):
         """Set ``changes`` on the row when it still has ``version``; the rows changed (0 or 1)."""
         values = self.encode(table, changes)
         sets = ", ".join(f"{self._quote(c)} = {self.value_sql(table, c)}" for c in values)
-        cur = conn.execute(
-            f"UPDATE {self.table(table)} AS t SET {sets} WHERE {self.scope('t')} AND "
-            f"t.id = {self.param('row_id')} AND t.version = {self.param('old_version')}",
+        cur = conn.execute(  # no alias: older SQLite versions do not take one in UPDATE
+            f"UPDATE {self.table(table)} SET {sets} WHERE {self.scope(table)} AND "
+            f"id = {self.param('row_id')} AND version = {self.param('old_version')}",
             values | self._params(row_id=str(row_id), old_version=int(version)))
         return int(cur.rowcount)
 

@@ -1002,12 +1002,12 @@ class MeasureStore:
         if target.exists() and not overwrite:
             raise StoreError(f"Backup target {target} exists; choose a new name or pass "
                              "overwrite=True.")
-        if is_export_name(target):
+        if _is_export_name(target):
             return write_store_export(store_export(self), target, overwrite=True)
         return self._backend.file_backup(target)
 
 
-def is_export_name(path: Path) -> bool:
+def _is_export_name(path: Path) -> bool:
     """True for file names the store's own export is written to (``.json``, ``.json.gz``)."""
     name = path.name.lower()
     return name.endswith((".json", ".json.gz"))
