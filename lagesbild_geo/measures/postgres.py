@@ -34,7 +34,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import shapely
 
@@ -77,18 +77,23 @@ def is_postgres_url(value: object) -> bool:
 
 
 def redact_url(url: str) -> str:
-    """The URL without its password (for messages and logs).
+    """The URL without its password (for messages and logs); connection parameters in
+    the query other than ``host``, ``port``, ``user`` and ``dbname`` are left out.
 
     Examples
     --------
     >>> redact_url("postgresql://app:hemligt@db:5432/lagesbild?sslmode=require")
     'postgresql://app@db:5432/lagesbild'
+    >>> redact_url("postgresql:///lagesbild?host=/var/run/postgresql&password=x")
+    'postgresql:///lagesbild?host=/var/run/postgresql'
     """
     parts = urlsplit(url)
     host = parts.hostname or ""
     netloc = (f"{parts.username}@" if parts.username else "") + host + (
         f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    keep = [(k, v) for k, v in parse_qsl(parts.query) if k in ("host", "port", "user", "dbname")]
+    query = "&".join(f"{k}={v}" for k, v in keep)
+    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
 
 
 def _psycopg() -> Any:
