@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 STATIC := apps/static/vendor
 PORT   ?= 8501
 
-.PHONY: install run test lint typecheck pytest bench sample static browser clean help
+.PHONY: install run test lint typecheck pytest bench sample static browser postgres clean help
 
 help:
 	@echo "make install  - create .venv/ and install the project with all extras"
@@ -15,6 +15,7 @@ help:
 	@echo "make test     - install if needed, then ruff, mypy and the whole pytest suite"
 	@echo "make bench    - run the benchmarks in benchmarks/"
 	@echo "make sample   - regenerate sample_data/ (Exempelkommun)"
+	@echo "make postgres - install PostgreSQL and PostGIS (apt-get) for the server-store tests"
 
 install: $(STAMP)
 
@@ -48,6 +49,23 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+
+# PostgreSQL and PostGIS for the server-store tests (each test session starts its own
+# private cluster in a temporary folder; nothing is configured system-wide), from the
+# system package manager: postgresql, postgis and the postgis extension built for the
+# distribution's PostgreSQL (postgresql-15-postgis-3 on Debian 12).
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && \
+	    ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1; then \
+	  echo "PostgreSQL and PostGIS already installed"; \
+	else \
+	  SUDO=$$([ "$$(id -u)" = "0" ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql postgis >/dev/null && \
+	  major=$$(ls /usr/lib/postgresql | sort -n | tail -1) && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql-$$major-postgis-3 >/dev/null && \
+	  echo "installed PostgreSQL $$major and PostGIS"; \
+	fi
 
 STORE ?= lagesbild_data/atgarder.sqlite
 

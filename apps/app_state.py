@@ -46,6 +46,8 @@ from lagesbild_geo.errors import (
     StoreError,
     ValidationError,
 )
+from lagesbild_geo.measures import MeasureStore, MeasureStoreProtocol
+from lagesbild_geo.measures.postgres import is_postgres_url
 from lagesbild_geo.pipeline import Lagesbild
 from lagesbild_geo.schema import CATEGORIES, CATEGORY_LABELS
 
@@ -100,10 +102,17 @@ def _secret(section: str, key: str, default: Any = None) -> Any:
         return default
 
 
-def store_path() -> Path:
-    """The measure store file: env ``LAGESBILD_STORE``, secrets ``[lagesbild] store``, or the default."""
+def store_path() -> str | Path:
+    """The measure store: env ``LAGESBILD_STORE``, secrets ``[lagesbild] store``, or the default
+    file; a file path or a ``postgresql://`` URL (a server store, with :func:`store_kommun`)."""
     p = os.environ.get("LAGESBILD_STORE") or _secret("lagesbild", "store") or DEFAULT_STORE
-    return Path(p)
+    return str(p).strip() if is_postgres_url(str(p)) else Path(p)
+
+
+def store_kommun() -> str | None:
+    """The kommun of a server store: env ``LAGESBILD_KOMMUN`` or secrets ``[lagesbild] kommun``."""
+    k = os.environ.get("LAGESBILD_KOMMUN") or _secret("lagesbild", "kommun")
+    return str(k) if k else None
 
 
 def tiles_choice() -> str | None:
@@ -409,16 +418,16 @@ def friendly_errors(what: str) -> Iterator[None]:
 
 
 @st.cache_resource(show_spinner=False)
-def _store(path: str) -> Any:
-    from lagesbild_geo.measures import MeasureStore
+def _store(path: str, kommun: str | None) -> MeasureStoreProtocol:
+    if not is_postgres_url(path):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return MeasureStore(path, kommun=kommun)
 
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return MeasureStore(path)
 
-
-def store() -> Any:
-    """The shared measure store handle (one per file; safe across users: the store locks)."""
-    return _store(str(store_path()))
+def store() -> MeasureStoreProtocol:
+    """The shared measure store handle (one per store and kommun; safe across users: the
+    store locks). Writes pass the signed-in user, so the audit trail names the person."""
+    return _store(str(store_path()), store_kommun())
 
 
 def list_areas(*, include_deleted: bool = False) -> gpd.GeoDataFrame:

@@ -29,6 +29,7 @@ import shapely
 from . import __version__, grid
 from .errors import InputError, LagesbildError, PrivacyError
 from .limits import Limits, extract_zip, load_json
+from .measures import MeasureStore, MeasureStoreProtocol
 from .pipeline import Lagesbild
 from .privacy import (
     FINDING_COLUMNS,
@@ -703,12 +704,11 @@ def _date_text(v: Any) -> str | None:
     return None if pd.isna(ts) else ts.date().isoformat()
 
 
-def _areas_from_store(store: Any) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+def _areas_from_store(store: MeasureStoreProtocol | str | Path | None
+                      ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     if store is None:
         return _empty_gdf(), pd.DataFrame()
     if isinstance(store, (str, Path)):
-        from .measures import MeasureStore  # local: the store is optional
-
         store = MeasureStore(store)
     areas = store.list_areas()
     measures = store.list_measures()
@@ -832,7 +832,7 @@ def _pins_layer(pins: pd.DataFrame, blocked: set[str], notes: _Notes) -> gpd.Geo
 def package_layers(
     lagesbild: Lagesbild,
     *,
-    store: Any = None,
+    store: MeasureStoreProtocol | str | Path | None = None,
     layers: Sequence[str] | None = None,
     privacy: Privacy | None = None,
     include_points: bool = False,
@@ -1193,7 +1193,7 @@ def export_package(
     lagesbild: Lagesbild,
     out_dir: str | Path,
     *,
-    store: Any = None,
+    store: MeasureStoreProtocol | str | Path | None = None,
     layers: Sequence[str] | None = None,
     privacy: Privacy | None = None,
     include_points: bool = False,

@@ -36,7 +36,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,11 +46,9 @@ from scipy import stats
 from shapely.geometry.base import BaseGeometry
 
 from .errors import InputError, ValidationError
-from .measures import Area, Measure, _date, _to_3006, validate_geometry
+from .measures import Area, Measure, MeasureStoreProtocol, validate_geometry
+from .measures.model import parse_categories, parse_date, to_3006
 from .schema import CATEGORY_LABELS, POINT_PRECISIONS
-
-if TYPE_CHECKING:
-    from .measures import MeasureStore
 
 __all__ = ["FollowupResult", "WDDResult", "WDQResult", "area_figures", "followup", "wdd", "wdq"]
 
@@ -307,9 +305,9 @@ class FollowupResult:
 
 
 def _as_date(value: object, name: str) -> dt.date:
-    """A required date, parsed by the measure model's rules (``measures._date``)."""
+    """A required date, parsed by the measure model's rules (``measures.model.parse_date``)."""
     problems: list[tuple[str, str, str]] = []
-    date = _date(value, name, problems)
+    date = parse_date(value, name, problems)
     if date is None:
         raise ValidationError(problems or [(name, f"must be a date (YYYY-MM-DD), got {value!r}",
                                             f"måste vara ett datum (ÅÅÅÅ-MM-DD), fick {value!r}")])
@@ -327,10 +325,8 @@ def _period(value: object, name: str) -> tuple[dt.date, dt.date]:
     return a, b
 
 
-def _resolve_measure(measure: object, area: object, store: MeasureStore | None
+def _resolve_measure(measure: object, area: object, store: MeasureStoreProtocol | None
                      ) -> tuple[str, BaseGeometry, dt.date, tuple[str, ...]]:
-    from .measures import _categories
-
     if isinstance(measure, Measure):
         title = measure.title
         if measure.start_date is None:
@@ -350,8 +346,8 @@ def _resolve_measure(measure: object, area: object, store: MeasureStore | None
         title = str(measure.get("title") or measure.get("name") or "")
         start = _as_date(measure.get("start_date", measure.get("start")), "start_date")
         problems: list[tuple[str, str, str]] = []
-        cats = _categories(measure.get("target_categories", measure.get("categories")),
-                           problems)
+        cats = parse_categories(measure.get("target_categories", measure.get("categories")),
+                                problems)
         if problems:
             raise ValidationError(problems)
         geom_src = area if area is not None else next(
@@ -412,7 +408,7 @@ def _pct(before: float, after: float) -> str:
 
 def followup(measure: Measure | Mapping[str, Any], incidents: pd.DataFrame, *,
              area: Area | BaseGeometry | Mapping[str, Any] | str | None = None,
-             store: MeasureStore | None = None,
+             store: MeasureStoreProtocol | None = None,
              before: tuple[Any, Any] | None = None, after: tuple[Any, Any] | None = None,
              buffer_m: float = 250.0,
              control: BaseGeometry | Mapping[str, Any] | str | None = None,
@@ -551,7 +547,7 @@ def followup(measure: Measure | Mapping[str, Any], incidents: pd.DataFrame, *,
     x, y = _xy(incidents)
     sel = sel & np.isfinite(x) & np.isfinite(y)
 
-    a_m = _to_3006(geom)
+    a_m = to_3006(geom)
     full = a_m.buffer(float(buffer_m))
     ring = full.difference(a_m)
     shapely.prepare(a_m)
@@ -566,7 +562,7 @@ def followup(measure: Measure | Mapping[str, Any], incidents: pd.DataFrame, *,
         cgeom, cprob, _ = validate_geometry(control, field_name="control")
         if cgeom is None:
             raise ValidationError(cprob)
-        ctrl_m = _to_3006(cgeom).difference(full)
+        ctrl_m = to_3006(cgeom).difference(full)
         shapely.prepare(ctrl_m)
         in_control = sel & shapely.contains_xy(ctrl_m, x, y) & ~in_full
 
@@ -730,7 +726,7 @@ def area_figures(source: Any, area: Area | BaseGeometry | Mapping[str, Any] | st
             dtype=bool, na_value=False)
     x, y = _xy(incidents)
     sel = sel & np.isfinite(x) & np.isfinite(y)
-    a_m = _to_3006(geom)
+    a_m = to_3006(geom)
     shapely.prepare(a_m)
     inside = sel & shapely.contains_xy(a_m, x, y)
     cat = incidents["category"].astype("string")

@@ -28,6 +28,7 @@ import pandas as pd
 from . import __version__
 from .errors import InputError
 from .export import LagesbildPackage, _areas_from_store, _id_frame, package_layers
+from .measures import ACTORS, MeasureStore, MeasureStoreProtocol
 from .pipeline import Lagesbild
 from .privacy import Privacy
 from .schema import CATEGORY_LABELS
@@ -616,7 +617,7 @@ def _orsaker(lb: Lagesbild, layers: dict[str, gpd.GeoDataFrame], mc: int) -> str
     return "\n".join(parts)
 
 
-def _measures_table(store: Any, lb: Lagesbild) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+def _measures_table(store: MeasureStoreProtocol | str | Path | None, lb: Lagesbild) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     if store is None:
         if isinstance(lb, LagesbildPackage) and len(lb.areas):
             rows = []
@@ -632,12 +633,7 @@ def _measures_table(store: Any, lb: Lagesbild) -> tuple[pd.DataFrame, gpd.GeoDat
 def _actor(v: Any) -> str:
     if _is_missing(v) or v == "":
         return "ej angiven"
-    try:
-        from .measures import ACTORS
-
-        return ACTORS.get(str(v), str(v))
-    except ImportError:  # pragma: no cover
-        return str(v)
+    return ACTORS.get(str(v), str(v))
 
 
 def _date_cell(v: Any) -> str:
@@ -673,7 +669,8 @@ def _atgardsplan(measures: pd.DataFrame) -> str:
     return "\n".join(parts)
 
 
-def _uppfoljning(lb: Lagesbild, measures: pd.DataFrame, store: Any, mc: int,
+def _uppfoljning(lb: Lagesbild, measures: pd.DataFrame,
+                 store: MeasureStoreProtocol | str | Path | None, mc: int,
                  followup_fn: Callable[..., Any] | None) -> str:
     parts = ['<h2 id="uppfoljning">5. Uppföljning</h2>',
              '<p class="lead">Hur de riktade brottskategorierna har utvecklats i åtgärdens område, '
@@ -740,11 +737,10 @@ def _latest_date(incidents: pd.DataFrame) -> _dt.date:
     return t.max().date() if len(t) else _dt.date.min
 
 
-def _run_followup(fn: Callable[..., Any], r: dict[str, Any], lb: Lagesbild, store: Any) -> Any:
-    from .measures import MeasureStore
-
+def _run_followup(fn: Callable[..., Any], r: dict[str, Any], lb: Lagesbild,
+                  store: MeasureStoreProtocol | str | Path | None) -> Any:
     if store is not None:
-        st = store if isinstance(store, MeasureStore) else MeasureStore(store)
+        st = MeasureStore(store) if isinstance(store, str | Path) else store
         m = st.get_measure(str(r.get("measure_id") or r.get("id")))
         return fn(m, lb.incidents, store=st)
     return None
@@ -796,7 +792,7 @@ def write_report(
     lagesbild: Lagesbild,
     path: str | Path,
     *,
-    store: Any = None,
+    store: MeasureStoreProtocol | str | Path | None = None,
     privacy: Privacy | None = None,
     title: str | None = None,
 ) -> Path:

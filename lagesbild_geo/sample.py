@@ -44,6 +44,7 @@ from ._sample_geo import (
     to_wgs84,
 )
 from ._sample_survey import pins_file, survey_file
+from .measures import MeasureStoreProtocol
 
 __all__ = ["DEFAULT_SEED", "SAMPLE_FILES", "add_example_measures", "generate_sample", "write_sample"]
 
@@ -347,7 +348,7 @@ def write_sample(directory: str | Path, *, seed: int = DEFAULT_SEED) -> dict[str
     return written
 
 
-def add_example_measures(store: Any, sample_dir: str | Path, *, user: str = "exempel") -> list[str]:
+def add_example_measures(store: MeasureStoreProtocol, sample_dir: str | Path, *, user: str = "exempel") -> list[str]:
     """Put Exempelkommun's example area and measure into a measure store.
 
     The measure is the one planted in ``truth.json`` (an area where the target

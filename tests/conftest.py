@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pg_cluster import PrivateCluster, find_bindir
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data"
@@ -14,3 +17,56 @@ SAMPLE = ROOT / "sample_data"
 def sample_dir() -> Path:
     """The committed Exempelkommun sample data."""
     return SAMPLE
+
+
+# ------------------------------------------------------------ PostgreSQL/PostGIS
+
+
+def running_in_ci() -> bool:
+    """``CI=true`` (or 1/yes): missing PostgreSQL is then a failure, not a skip."""
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def _postgis_installed(bindir: Path) -> bool:
+    share = bindir.parent.parent.parent.parent / "share" / "postgresql" / bindir.parent.name
+    candidates = [share / "extension" / "postgis.control",
+                  *Path("/usr/share/postgresql").glob("*/extension/postgis.control")]
+    return any(p.exists() for p in candidates)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PrivateCluster]:
+    """A private PostgreSQL/PostGIS cluster for this test session (see tests/pg_cluster.py).
+
+    Skips when PostgreSQL or PostGIS is not installed, except with ``CI=true``, where
+    that is a failure (``make postgres`` installs both)."""
+    bindir = find_bindir()
+    missing = None
+    if bindir is None:
+        missing = "PostgreSQL is not installed (no initdb/pg_ctl found)"
+    elif not _postgis_installed(bindir):
+        missing = f"PostGIS is not installed for PostgreSQL {bindir.parent.name}"
+    if missing:
+        msg = f"{missing}; `make postgres` installs PostgreSQL and PostGIS with apt-get"
+        if running_in_ci():
+            pytest.fail(f"{msg}. CI=true: the PostgreSQL tests must run in CI.")
+        pytest.skip(msg)
+    assert bindir is not None
+    cluster = PrivateCluster(bindir)
+    try:
+        cluster.start()
+    except BaseException:
+        cluster.stop()
+        raise
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str | None]:
+    """``(location, kommun)`` of a new, empty store on each backend."""
+    if request.param == "sqlite":
+        return str(tmp_path / "data" / "atgarder.sqlite"), None
+    cluster: PrivateCluster = request.getfixturevalue("pg_cluster")
+    cluster.wipe()
+    return cluster.url("lagesbild_test"), "9999"

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 pytest.importorskip("streamlit")
+from pg_cluster import PrivateCluster
 from streamlit.testing.v1 import AppTest
 
 from lagesbild_geo.measures import MeasureStore
@@ -381,3 +382,44 @@ def test_police_feed_with_regso_upload_keeps_levels_apart(store_path: Path) -> N
     assert rows["Brastad"] == 12  # the district named in the text
     assert rows["Lysekil"] == 0  # the RegSO named like the kommun (and holding its centre)
     assert rows["Bara kommunnivå (inget område angivet)"] == 18
+
+
+# ----------------------------------------------------------------------------- server store
+
+
+def test_app_on_a_server_store_records_the_signed_in_user(
+        pg_cluster: PrivateCluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    """LAGESBILD_STORE=postgresql://... and LAGESBILD_KOMMUN: the app works on the shared
+    store, and the audit trail names the person who signed in."""
+    pg_cluster.wipe()
+    url = pg_cluster.url("app_0180")
+    monkeypatch.setenv("LAGESBILD_STORE", url)
+    monkeypatch.setenv("LAGESBILD_KOMMUN", "0180")
+    monkeypatch.setenv("LAGESBILD_TILES", "none")
+    _draw(monkeypatch, POLYGON)
+    at = _app(secrets={"lagesbild": {"passwords": {"redaktör": "r-hemligt"}}})
+    at.text_input[0].input("Lisa Lind")
+    at.text_input[1].input("r-hemligt")
+    at.button[0].click()
+    at.run()
+    at.switch_page("app_pages/omraden.py")
+    at.run()
+    _no_exception(at)
+    at.text_input(key="new_area_name").input("Sergels torg")
+    at.text_input(key="new_area_m_title").input("Fler väktare")
+    at.multiselect(key="new_area_m_cats").select("ran")
+    _button(at, "Spara området").click()
+    at.run()
+    _no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    with MeasureStore(url, kommun="0180") as s:
+        measures = s.list_measures()
+        assert list(measures["title"]) == ["Fler väktare"]
+        assert measures.iloc[0]["created_by"] == "Lisa Lind"
+        assert set(s.history(entity="area")["user"]) == {"Lisa Lind"}
+    with MeasureStore(pg_cluster.url("app_0380"), kommun="0380") as other:
+        assert other.list_areas(include_deleted=True).empty
+    at.switch_page("app_pages/atgardsplan.py")
+    at.run()
+    _no_exception(at)
+    pg_cluster.wipe()

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from pg_cluster import PrivateCluster
 
 from lagesbild_geo.cli import main
 from lagesbild_geo.pipeline import load_config
@@ -157,6 +158,27 @@ def test_build_with_store_and_include_points(tmp_path: Path) -> None:
     meta2 = json.loads((out2 / "metadata.json").read_text(encoding="utf-8"))
     assert "incidents" in json.dumps(meta2["layers"])
     assert main([*base[:-2], "--store", str(tmp_path / "nope.sqlite"), "--out", str(out2)]) == 1
+
+
+def test_build_with_a_server_store(tmp_path: Path, pg_cluster: PrivateCluster,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from lagesbild_geo.measures import MeasureStore
+
+    pg_cluster.wipe()
+    ipath, dpath = _small_inputs(tmp_path)
+    url = pg_cluster.url("app_0180")
+    with MeasureStore(url, kommun="0180", user="test") as store:
+        area = store.add_area(name="Torget", geometry=shapely.box(17.005, 59.302, 17.010, 59.305))
+        store.add_measure(area_id=area.id, title="Bättre belysning", target_categories=["vald"])
+    monkeypatch.setenv("LAGESBILD_KOMMUN", "0180")
+    out = tmp_path / "ut"
+    assert main(["build", "--incidents", str(ipath), "--districts", str(dpath), "--period",
+                 "2025", "--no-clusters", "--no-emerging", "--quiet", "--store", url,
+                 "--out", str(out)]) == 0
+    areas = json.loads((out / "areas.geojson").read_text(encoding="utf-8"))
+    assert [f["properties"]["area_name"] for f in areas["features"]] == ["Torget"]
+    assert "Bättre belysning" in (out / "rapport.html").read_text(encoding="utf-8")
+    pg_cluster.wipe()
 
 
 def test_build_emerging_time_step_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

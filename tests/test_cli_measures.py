@@ -9,6 +9,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from pg_cluster import PrivateCluster
 from pyproj import Transformer
 
 from lagesbild_geo.cli import main
@@ -164,3 +165,67 @@ def test_example_without_sample_dir_creates_no_store(tmp_path: Path, capsys: pyt
     assert main(["measures", "example", "--store", str(store), "--sample-dir", str(tmp_path / "nope")]) == 1
     assert "truth.json does not exist" in capsys.readouterr().err
     assert not store.exists()
+
+
+# ------------------------------------------------------------------ on a PostgreSQL server
+
+
+def test_measures_commands_on_a_server_store(pg_cluster: PrivateCluster, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """--store postgresql://... --kommun works everywhere a store path does."""
+    pg_cluster.wipe()
+    monkeypatch.delenv("LAGESBILD_KOMMUN", raising=False)
+    admin, url = pg_cluster.url(), pg_cluster.url("app_0380")
+    code, out, _ = run(capsys, "measures", "server-init", "--store", admin, "--kommun", "0380",
+                       "--grant", "app_0380=0380")
+    assert code == 0 and "already up to date" in out and "app_0380 may use kommun 0380" in out
+    code, _, err = run(capsys, "measures", "list", "--store", url)
+    assert code == 1 and "give the kommun" in err and "Traceback" not in err
+    s = ["--store", url, "--kommun", "Uppsala"]
+    code, out, _ = run(capsys, "measures", "add", *s, "--user", "anna", "--area", "Stora torget",
+                       "--geometry", SQUARE, "--title", "Belysning", "--categories", "Rån")
+    assert code == 0 and "added area" in out
+    mid = out.split("added measure ")[1].split()[0]
+    code, out, _ = run(capsys, "measures", "list", *s, "--format", "json")
+    assert code == 0 and json.loads(out)[0]["title"] == "Belysning"
+    code, out, _ = run(capsys, "measures", "history", mid, *s)
+    assert code == 0 and "create" in out and "anna" in out
+    backup = tmp_path / "uppsala.json.gz"
+    code, out, _ = run(capsys, "measures", "backup", *s, str(backup))
+    assert code == 0 and backup.exists() and "(1 measures)" in out
+    code, _, err = run(capsys, "measures", "backup", *s, str(tmp_path / "x.sqlite"))
+    assert code == 1 and ".json.gz" in err
+    code, out, _ = run(capsys, "measures", "export", *s, str(tmp_path / "plan.xlsx"))
+    assert code == 0
+    with MeasureStore(url, kommun="0380") as store:
+        store.delete_measure(mid)
+    code, out, _ = run(capsys, "measures", "restore", str(backup), *s)
+    assert code == 0 and "restored postgresql://app_0380@" in out and "before-restore" in out
+    with MeasureStore(url, kommun="0380") as store:
+        assert not store.get_measure(mid).is_deleted
+    # kommun 0180 (another role) sees nothing of it
+    with MeasureStore(pg_cluster.url("app_0180"), kommun="0180") as other:
+        assert other.list_measures(include_deleted=True).empty
+    code, _, err = run(capsys, "measures", "server-init", "--store", str(tmp_path / "a.sqlite"))
+    assert code == 1 and "PostgreSQL database" in err
+    pg_cluster.wipe()
+
+
+def test_a_laptop_store_moves_to_the_server(pg_cluster: PrivateCluster, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """backup to .json.gz from the file, restore into the server: everything comes along."""
+    pg_cluster.wipe()
+    laptop = str(tmp_path / "s.sqlite")
+    assert run(capsys, "measures", "add", "--store", laptop, "--area", "Torget", "--geometry",
+               SQUARE, "--title", "Väktare", "--categories", "stold")[0] == 0
+    assert run(capsys, "measures", "backup", "--store", laptop, str(tmp_path / "e.json.gz"))[0] \
+        == 0
+    code, _, _ = run(capsys, "measures", "restore", str(tmp_path / "e.json.gz"), "--store",
+                     pg_cluster.url("app_0180"), "--kommun", "0180", "--no-keep")
+    assert code == 0
+    with MeasureStore(laptop) as a, MeasureStore(pg_cluster.url("app_0180"), kommun="0180") as b:
+        assert a.list_measures().equals(b.list_measures())
+        assert a.history(entity="measure").drop(columns="seq").equals(
+            b.history(entity="measure").drop(columns="seq"))
+    pg_cluster.wipe()

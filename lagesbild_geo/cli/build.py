@@ -8,12 +8,15 @@ import os
 import sys
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from ..measures import MeasureStoreProtocol
 
 DEFAULT_CONFIG = "lagesbild.toml"
 
@@ -66,8 +69,10 @@ def register(subparsers: Any) -> None:
                         "(default 1 as ArcGIS; 0 = spatial only)")
     p.add_argument("--created-at", metavar="ISO", help="fixed creation time (byte-identical outputs)")
     p.add_argument("--out", metavar="DIR", help="output folder (default: [outputs] dir of the config)")
-    p.add_argument("--store", metavar="FILE",
-                   help="measure store (areas and measures go into the package and the report)")
+    p.add_argument("--store", metavar="FILE|URL",
+                   help="measure store, a file or postgresql://... (areas and measures go into "
+                        "the package and the report); on a server the kommun is --kommun / "
+                        "--kommun-code or $LAGESBILD_KOMMUN")
     p.add_argument("--include-points", action="store_true",
                    help="also export individual incident positions (off by default: privacy; "
                    "the metadata then carries a warning)")
@@ -316,7 +321,8 @@ def _stamp_xlsx(path: Path, created_at: Any) -> None:
 
 
 def write_outputs(
-    lb: Any, out: Path, *, store: Any = None, include_points: bool = False
+    lb: Any, out: Path, *, store: MeasureStoreProtocol | None = None,
+    include_points: bool = False
 ) -> list[Path]:
     """Write the build's files into ``out``; return their paths."""
     from ..export import export_package
@@ -362,10 +368,12 @@ def run_build(args: argparse.Namespace) -> int:
     out = Path(cfg.out_dir)
     if args.store:
         from ..measures import MeasureStore
+        from ..measures.postgres import is_postgres_url
 
-        if not Path(args.store).exists():
+        if not is_postgres_url(args.store) and not Path(args.store).exists():
             raise InputError(f"lagesbild build: the measure store {args.store} does not exist.")
-        with MeasureStore(args.store) as store:
+        kommun = cfg.kommun_code or ((lb.metadata or {}).get("kommun") or {}).get("code")
+        with MeasureStore(args.store, kommun=kommun) as store:
             write_outputs(lb, out, store=store, include_points=args.include_points)
     else:
         write_outputs(lb, out, include_points=args.include_points)

@@ -16,9 +16,12 @@ from ..limits import load_json
 
 def _common() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--store", metavar="FILE",
-                   help="the store file (default $LAGESBILD_STORE or "
-                        "./lagesbild_data/atgarder.sqlite)")
+    p.add_argument("--store", metavar="FILE|URL",
+                   help="the store: a file, or postgresql://USER@HOST/DATABASE for a server "
+                        "(default $LAGESBILD_STORE or ./lagesbild_data/atgarder.sqlite)")
+    p.add_argument("--kommun", metavar="CODE|NAME",
+                   help="the kommun whose areas and measures to use (needed on a server; "
+                        "default $LAGESBILD_KOMMUN)")
     p.add_argument("--user", help="name recorded in the audit trail (default: login name)")
     return p
 
@@ -28,7 +31,8 @@ def register(subparsers: Any) -> None:
     m = subparsers.add_parser(
         "measures", help="areas and measures (åtgärdsplan): list, add, import, export, history, "
                          "backup, restore",
-        description="The areas-and-measures store: one SQLite file with an audit trail.")
+        description="The areas-and-measures store with an audit trail: one SQLite file, or a "
+                    "PostgreSQL/PostGIS server shared by several users and kommuner.")
     sub = m.add_subparsers(dest="measures_command", metavar="ACTION")
     sub.required = True
 
@@ -82,14 +86,17 @@ def register(subparsers: Any) -> None:
     p.set_defaults(handler=run_history)
 
     p = sub.add_parser("backup", parents=[common],
-                       help="a consistent copy of the store (safe while the app runs)")
+                       help="a consistent copy of the store (safe while the app runs): an SQLite "
+                            "file, or the store's own export when DEST ends in .json.gz (the "
+                            "backup of a server store)")
     p.add_argument("dest", metavar="DEST")
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(handler=run_backup)
 
     p = sub.add_parser("restore", parents=[common],
-                       help="replace the store's content with a backup (the current content "
-                            "is kept beside it)")
+                       help="replace the store's content with a backup or an export (the "
+                            "current content is kept beside it); also moves a kommun's store "
+                            "between a file and a server")
     p.add_argument("backup", metavar="BACKUP")
     p.add_argument("--no-keep", action="store_true",
                    help="do not keep a copy of the current content")
@@ -101,6 +108,30 @@ def register(subparsers: Any) -> None:
                    help="folder written by `lagesbild sample` (default: sample_data)")
     p.set_defaults(handler=run_example)
 
+    _register_server_init(sub)
+    _register_followup(subparsers, common)
+
+
+def _register_server_init(sub: Any) -> None:
+    p = sub.add_parser(
+        "server-init", help="set up (or migrate) the store in a PostgreSQL database, the "
+                            "kommuner and the roles that may use them (the administrator's step)",
+        description="Connect as the database administrator (a superuser, once): creates the "
+                    "postgis extension, the schema 'lagesbild' with row-level security, a role "
+                    "lagesbild_kommun_CODE per kommun, and grants them to the login roles the "
+                    "app and the CLI use. Safe to run again; migrates an older schema. See "
+                    "docs/server.md.")
+    p.add_argument("--store", metavar="URL", required=True,
+                   help="postgresql://ADMIN@HOST/DATABASE")
+    p.add_argument("--kommun", metavar="CODE|NAME", action="append", default=[],
+                   help="a kommun the database serves (repeat for several)")
+    p.add_argument("--grant", metavar="ROLE=CODE[,CODE]", action="append", default=[],
+                   help="let a login role use these kommuner (repeat for several roles)")
+    p.set_defaults(handler=run_server_init)
+
+
+
+def _register_followup(subparsers: Any, common: argparse.ArgumentParser) -> None:
     f = subparsers.add_parser(
         "followup", parents=[common], help="follow up a measure: before/after, WDQ, summary",
         description="Count the measure's target categories in its area, a buffer ring and the "
@@ -122,12 +153,14 @@ def register(subparsers: Any) -> None:
 
 def _store(args: argparse.Namespace, *, must_exist: bool = False) -> Any:
     from ..measures import MeasureStore
+    from ..measures.postgres import is_postgres_url
 
-    if must_exist and not Path(args.store).exists():
+    if must_exist and args.store and not is_postgres_url(args.store) \
+            and not Path(args.store).exists():
         raise InputError(f"The measure store {args.store} does not exist (a typo in --store?). "
                          "Create one with `lagesbild measures add` or `lagesbild measures example`, "
                          "or give the path of the existing store.")
-    return MeasureStore(args.store, user=args.user)
+    return MeasureStore(args.store, kommun=args.kommun, user=args.user)
 
 
 def _print_problems(exc: ValidationError) -> None:
@@ -291,7 +324,7 @@ def run_example(args: argparse.Namespace) -> int:
                          f"`lagesbild sample {args.sample_dir}` or pass --sample-dir.")
     with _store(args) as store:
         added = add_example_measures(store, args.sample_dir, user=args.user or "exempel")
-        where = store.path
+        where = store.location
     if added:
         print(f"added the example area and measure {added[0]} to {where}")
     else:
@@ -300,13 +333,40 @@ def run_example(args: argparse.Namespace) -> int:
 
 
 def run_restore(args: argparse.Namespace) -> int:
-    from ..measures import default_store_path, restore_backup
+    from ..measures import default_store, restore_backup
+    from ..measures.postgres import is_postgres_url, redact_url
 
-    path = Path(args.store) if args.store else default_store_path()
-    kept = restore_backup(args.backup, path, keep_current=not args.no_keep)
-    print(f"restored {path} from {args.backup}")
-    if not args.no_keep and kept != path:
+    store = args.store or default_store()
+    kept = restore_backup(args.backup, store, kommun=args.kommun, keep_current=not args.no_keep)
+    where = redact_url(str(store)) if is_postgres_url(str(store)) else store
+    print(f"restored {where} from {args.backup}")
+    if not args.no_keep and str(kept) != str(store):
         print(f"the previous content is kept in {kept}")
+    return 0
+
+
+def run_server_init(args: argparse.Namespace) -> int:
+    from ..measures.postgres import init_server, is_postgres_url, redact_url
+
+    if not is_postgres_url(args.store):
+        raise InputError(f"--store {args.store!r}: server-init sets up a PostgreSQL database; "
+                         "give postgresql://ADMIN@HOST/DATABASE. An SQLite file needs no set-up.")
+    grants: dict[str, list[str]] = {}
+    for g in args.grant:
+        role, sep, codes = g.partition("=")
+        if not sep or not role.strip() or not codes.strip():
+            raise InputError(f"--grant {g!r}: write ROLE=CODE or ROLE=CODE,CODE (e.g. "
+                             "lagesbild_app=0180).")
+        grants.setdefault(role.strip(), []).extend(c.strip() for c in codes.split(",")
+                                                   if c.strip())
+    r = init_server(args.store, kommuner=args.kommun, grant=grants)
+    what = ("created" if r["created"] else f"migrated from version {r['migrated_from']}"
+            if r["migrated_from"] else "already up to date")
+    print(f"{redact_url(args.store)}: measure store schema version {r['version']} ({what})")
+    for k in r["kommuner"]:
+        print(f"kommun {k}: role lagesbild_kommun_{k}")
+    for role, ks in r["granted"].items():
+        print(f"{role} may use kommun {', '.join(ks)}")
     return 0
 
 
