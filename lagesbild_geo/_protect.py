@@ -59,14 +59,13 @@ class System:
 
     def __init__(self, min_count: int) -> None:
         self.min_count = int(min_count)
-        self._values: list[npt.NDArray[np.float64]] = []
-        self._prio: list[npt.NDArray[np.int64]] = []
-        self._status: list[npt.NDArray[np.int64]] = []
+        self._v = np.zeros(1024)
+        self._p = np.zeros(1024, dtype=np.int64)
+        self._s = np.zeros(1024, dtype=np.int64)
         self._n = 0
         self._keys: dict[Hashable, int] = {}
         self._rel: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], float, bool]] = []
         self._built: tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
-        self._cat: npt.NDArray[np.float64] | None = None
 
     # ------------------------------------------------------------------ building
     def block(self, values: npt.ArrayLike, *, prio: int | npt.ArrayLike = 0,
@@ -74,17 +73,21 @@ class System:
         """Add values (NaN: unknown, then ``status`` says what is known); their indices."""
         v = np.asarray(values, dtype="float64").ravel()
         n = v.size
+        while self._n + n > self._v.size:  # grow by doubling: many small blocks stay cheap
+            self._v = np.r_[self._v, np.zeros(self._v.size)]
+            self._p = np.r_[self._p, np.zeros(self._p.size, dtype=np.int64)]
+            self._s = np.r_[self._s, np.zeros(self._s.size, dtype=np.int64)]
+        sl = slice(self._n, self._n + n)
+        self._v[sl] = v
+        pr = np.asarray(prio, dtype=np.int64).ravel()
+        self._p[sl] = pr if pr.size == n else int(pr[0])
+        if status is None:
+            self._s[sl] = -1
+        else:
+            sa = np.asarray(status, dtype=np.int64).ravel()
+            self._s[sl] = sa if sa.size == n else int(sa[0])
         idx = np.arange(self._n, self._n + n, dtype=np.int64)
         self._n += n
-        self._values.append(v)
-        pr = np.asarray(prio, dtype=np.int64)
-        self._prio.append((pr.ravel().copy() if pr.size == n else np.full(n, int(pr.ravel()[0]))))
-        if status is None:
-            st = np.full(n, -1, dtype=np.int64)
-        else:
-            sa = np.asarray(status, dtype=np.int64)
-            st = sa.ravel().copy() if sa.size == n else np.full(n, int(sa.ravel()[0]), dtype=np.int64)
-        self._status.append(st)
         self._built = None
         return idx
 
@@ -110,9 +113,7 @@ class System:
         c = np.asarray(coef, dtype="float64")
         if not i.size:
             return
-        if self._cat is None or self._cat.size != self._n:
-            self._cat = np.concatenate(self._values) if self._values else np.zeros(0)
-        v = self._cat[i]
+        v = self._v[i]
         if np.isfinite(v).all():
             lhs = float(np.dot(c, v))
             if (eq and abs(lhs - rhs) > 1e-6 * max(1.0, abs(rhs))) or (not eq and lhs > rhs + 1e-6):
@@ -125,9 +126,9 @@ class System:
     def arrays(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """(values, priorities, initial statuses: primary suppression applied)."""
         if self._built is None:
-            v = np.concatenate(self._values) if self._values else np.zeros(0)
-            prio = np.concatenate(self._prio) if self._prio else np.zeros(0, dtype=np.int64)
-            st = np.concatenate(self._status) if self._status else np.zeros(0, dtype=np.int64)
+            v = self._v[:self._n].copy()
+            prio = self._p[:self._n].copy()
+            st = self._s[:self._n].copy()
             undecided = st < 0
             known = np.isfinite(v)
             small = known & (v > _TOL) & (v < self.min_count - _TOL)
@@ -216,68 +217,71 @@ def ranges(system: System, status: npt.NDArray[np.int64], *, known: bool = True,
     if ah.shape[0] == 0:
         return Ranges(lo, hi, exposed)
     nr = ah.shape[0]
-    # components: bipartite graph relations ↔ hidden values
-    coo = ah.tocoo()
-    g = sparse.coo_matrix((np.ones(coo.nnz), (coo.row, nr + coo.col)), shape=(nr + hid.size,) * 2)
-    _, lab = connected_components(g, directed=False)
-    var_lab = lab[nr:]
-    row_lab = lab[:nr]
     rng = np.random.default_rng(seed)
-    infeasible = False
     wide = (hi_a[hid] - lo_a[hid]) >= 1 - _TOL
     care = wide & (status[hid] != FREE)
-    order = np.argsort(var_lab, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(var_lab[order]) != 0])
-    ends = np.r_[starts[1:], order.size]
-    row_order = np.argsort(row_lab, kind="stable")
-    row_sorted = row_lab[row_order]
-    for s, e in zip(starts, ends, strict=True):
-        cols = order[s:e]
-        if not care[cols].any():
-            continue
-        comp = var_lab[cols[0]]
-        r0, r1 = np.searchsorted(row_sorted, [comp, comp + 1])
-        rows = row_order[r0:r1]
-        sub = ah[rows][:, cols]
-        beq = eqm[rows]
-        a_eq, b_e = sub[beq], b[rows][beq]
-        a_ub, b_u = sub[~beq], b[rows][~beq]
-        bnd = np.column_stack([lo_a[hid[cols]], hi_a[hid[cols]]])
-        x0: npt.NDArray[np.float64] | None = values[hid[cols]] if known else None
-        if x0 is None or not np.isfinite(x0).all():
-            x0 = _solve(np.zeros(cols.size), a_eq, b_e, a_ub, b_u, bnd)
-            if x0 is None:
-                infeasible = True
-                continue
-        slo, shi = x0.copy(), x0.copy()
-        need = care[cols] & (shi - slo < 1 - _TOL)
-        for _ in range(16):
-            if not need.any():
-                break
-            c = np.zeros(cols.size)
+    if not care.any():
+        return Ranges(lo, hi, exposed)
+    a_eq, b_e = ah[eqm], b[eqm]
+    a_ub, b_u = ah[~eqm], b[~eqm]
+    bnd = np.column_stack([lo_a[hid], hi_a[hid]])
+    x0: npt.NDArray[np.float64] | None = values[hid] if known else None
+    if x0 is None or not np.isfinite(x0).all():
+        x0 = _solve(np.zeros(hid.size), a_eq, b_e, a_ub, b_u, bnd)
+        if x0 is None:
+            return Ranges(lo, hi, exposed, infeasible=True)
+    # 1. every block at once: LPs pushing the undecided values away from where they are
+    slo, shi = x0.copy(), x0.copy()
+    lo_c, hi_c = bnd[:, 0], bnd[:, 1]
+    need = care & (shi - slo < 1 - _TOL)
+    for it in range(24):
+        if not need.any():
+            break
+        c = np.zeros(hid.size)
+        if it % 2 == 0:
+            c[need] = np.where(x0[need] - lo_c[need] <= hi_c[need] - x0[need], -1.0, 1.0)
+            if it:
+                c[need] *= rng.choice([-1.0, 1.0], size=int(need.sum()))
+        else:
             c[need] = rng.normal(size=int(need.sum()))
-            x = _solve(c, a_eq, b_e, a_ub, b_u, bnd)
-            if x is None:
-                break
-            slo, shi = np.minimum(slo, x), np.maximum(shi, x)
-            before = int(need.sum())
-            need = care[cols] & (shi - slo < 1 - _TOL)
-            if before - int(need.sum()) <= max(1, before // 50):
-                break
-        for j in np.flatnonzero(need):
-            for sign in (-1.0, 1.0):
-                c = np.zeros(cols.size)
-                c[j] = sign
-                x = _solve(c, a_eq, b_e, a_ub, b_u, bnd)
-                if x is not None:
-                    slo, shi = np.minimum(slo, x), np.maximum(shi, x)
-                if shi[j] - slo[j] >= 1 - _TOL:
-                    break
-        lo[hid[cols]] = slo
-        hi[hid[cols]] = shi
-        # ranges of values certified wide are inner bounds only; that is all we need
-        exp = care[cols] & (shi - slo < 1 - _TOL)
-        exposed[hid[cols[exp]]] = True
+        x = _solve(c, a_eq, b_e, a_ub, b_u, bnd)
+        if x is None:
+            break
+        slo, shi = np.minimum(slo, x), np.maximum(shi, x)
+        before = int(need.sum())
+        need = care & (shi - slo < 1 - _TOL)
+        if it >= 3 and before - int(need.sum()) <= before // 100:
+            break
+    # 2. the rest one by one (minimised and maximised), within its own block
+    if need.any():
+        coo = ah.tocoo()
+        g = sparse.coo_matrix((np.ones(coo.nnz), (coo.row, nr + coo.col)), shape=(nr + hid.size,) * 2)
+        _, lab = connected_components(g, directed=False)
+        var_lab, row_lab = lab[nr:], lab[:nr]
+        for comp in np.unique(var_lab[need]):
+            cols = np.flatnonzero(var_lab == comp)
+            rows = np.flatnonzero(row_lab == comp)
+            sub = ah[rows][:, cols]
+            beq = eqm[rows]
+            s_eq, s_be = sub[beq], b[rows][beq]
+            s_ub, s_bu = sub[~beq], b[rows][~beq]
+            sb = bnd[cols]
+            for j in np.flatnonzero(need[cols]):
+                for sign in (-1.0, 1.0):
+                    c = np.zeros(cols.size)
+                    c[j] = sign
+                    x = _solve(c, s_eq, s_be, s_ub, s_bu, sb)
+                    if x is not None:
+                        slo[cols] = np.minimum(slo[cols], x)
+                        shi[cols] = np.maximum(shi[cols], x)
+                    if shi[cols[j]] - slo[cols[j]] >= 1 - _TOL:
+                        break
+            need = care & (shi - slo < 1 - _TOL)
+    lo[hid] = slo
+    hi[hid] = shi
+    # intervals of values found wide are inner bounds only: that is all a decision needs
+    exposed[hid[care & (shi - slo < 1 - _TOL)]] = True
+    infeasible = False
     return Ranges(lo, hi, exposed, infeasible)
 
 

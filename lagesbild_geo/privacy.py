@@ -582,7 +582,8 @@ def find_personal_text(tables: Mapping[str, pd.DataFrame | None], *,
 
 
 def check_free_text(tables: Mapping[str, pd.DataFrame | None], *,
-                    allow_personal_data: Iterable[str] = (), what: str = "exporten") -> pd.DataFrame:
+                    allow_personal_data: Iterable[str] = (), what: str = "exporten",
+                    fields: Iterable[str] = tuple(FREE_TEXT_FIELDS)) -> pd.DataFrame:
     """Refuse (:class:`~lagesbild_geo.errors.PrivacyError`, in Swedish) when a free-text
     field that leaves the kommun holds personal data, unless the field is allowed.
 
@@ -595,6 +596,8 @@ def check_free_text(tables: Mapping[str, pd.DataFrame | None], *,
         chosen to publish as they are, e.g. ``{"areas.name"}``.
     what
         What is being written, for the message (``"exporten"``, ``"rapporten"`` …).
+    fields
+        The ``table.field`` keys this output writes (default: all).
 
     Returns
     -------
@@ -616,7 +619,7 @@ def check_free_text(tables: Mapping[str, pd.DataFrame | None], *,
     if unknown:
         raise InputError(f"allow_personal_data: unknown field(s) {unknown}; known are "
                          f"{list(FREE_TEXT_FIELDS)}.")
-    found = find_personal_text(tables)
+    found = find_personal_text(tables, fields=fields)
     blocked = found[~found["field"].isin(allowed)]
     if len(blocked):
         lines = []
@@ -1430,7 +1433,7 @@ def audit_package(path: str | Path) -> pd.DataFrame:
 
     def var(key: tuple[Any, ...], value: Any, status: int, label: tuple[str, str, str]) -> int:
         v = float(value) if value is not None and not pd.isna(value) else np.nan
-        k = system.shared(key, v, prio=0, status=None if np.isfinite(v) else status)
+        k = system.shared(key, v, prio=0, status=SHOWN if np.isfinite(v) else status)
         labels.setdefault(k, label)
         return k
 
