@@ -396,7 +396,7 @@ def _cells_layer(src: gpd.GeoDataFrame, lb: Lagesbild, p: Privacy, notes: _Notes
     out = pd.DataFrame({"cell": cells})
     out["resolution"] = _cell_resolution(cells, settings.resolution)
     for c in counts:
-        out[c] = pd.to_numeric(df[c], errors="coerce").round().astype("Int64").to_numpy()
+        out[c] = pd.to_numeric(df[c], errors="coerce").round().astype("Int64").array
     for c in gi + extra:
         out[c] = df[c].to_numpy()
     if "source" in df.columns:
@@ -428,7 +428,7 @@ def _clusters_layer(src: gpd.GeoDataFrame, lb: Lagesbild, p: Privacy, notes: _No
     fixed = ["cluster_id", "n", "count", "n_incidents", "suppressed", "source", *_HIDDEN_LISTS]
     extra = _generic_columns(df, fixed, "clusters", notes, blocked)
     out = pd.DataFrame({"cluster_id": df["cluster_id"].astype(str).to_numpy()})
-    out["n"] = (pd.to_numeric(df[ncol], errors="coerce").round().astype("Int64").to_numpy() if ncol
+    out["n"] = (pd.to_numeric(df[ncol], errors="coerce").round().astype("Int64").array if ncol
                 else pd.array([pd.NA] * len(df), dtype="Int64"))
     for c in extra:
         if c in df.columns:
@@ -518,7 +518,7 @@ def _districts_layer(lb: Lagesbild, p: Privacy, notes: _Notes,
     out["population"] = (pd.to_numeric(df["population"], errors="coerce").to_numpy()
                          if "population" in df.columns else np.nan)
     for c in counts:
-        out[c] = pd.to_numeric(df[c], errors="coerce").round().astype("Int64").to_numpy()
+        out[c] = pd.to_numeric(df[c], errors="coerce").round().astype("Int64").array
     for c in extra:
         out[c] = df[c].to_numpy()
     if "source" in df.columns:

@@ -29,6 +29,7 @@ shareable tables. Nothing else decides what is hidden.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import re
@@ -45,6 +46,18 @@ import numpy.typing as npt
 import pandas as pd
 
 from . import _protect, grid
+from ._personal import (
+    _EMAIL,
+    _PHONE_ANY,
+    _PHONE_FULL,
+    FREE_TEXT_FIELDS,
+    TEXT_FINDING_COLUMNS,
+    _contains_valid_personnummer,
+    check_free_text,
+    find_personal_text,
+    is_personnummer,
+    luhn_ok,
+)
 from ._protect import PRIMARY, SECONDARY, SHOWN
 from .errors import InputError, PrivacyError
 from .pipeline import Lagesbild
@@ -56,6 +69,7 @@ __all__ = [
     "AUDIT_COLUMNS",
     "FINDING_COLUMNS",
     "FREE_TEXT_FIELDS",
+    "TEXT_FINDING_COLUMNS",
     "Privacy",
     "audit_package",
     "check_free_text",
@@ -120,82 +134,6 @@ class Privacy:
             if v is not None and v < 1:
                 raise InputError(f"Privacy({name}={v}) must be at least 1.")
 
-
-# ---------------------------------------------------------------- personnummer
-
-_PNR_CORE = r"(?:\d{2})?(\d{2})(\d{2})(\d{2})([-+]?)(\d{4})"
-#: Personnummer / samordningsnummer anywhere in a text (not inside a longer number).
-_PNR_ANY = re.compile(r"(?<![\d])" + _PNR_CORE + r"(?![\d])")
-_PNR_FULL = re.compile(r"^\s*" + _PNR_CORE + r"\s*$")
-
-
-def luhn_ok(digits: str) -> bool:
-    """Luhn (mod 10) check as used for the last digit of a Swedish personnummer.
-
-    Parameters
-    ----------
-    digits
-        The ten digits YYMMDDNNNC (century and separator removed).
-
-    Examples
-    --------
-    >>> luhn_ok("8112189876")
-    True
-    >>> luhn_ok("8112189875")
-    False
-    """
-    if not digits.isdigit():
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):  # double every second digit from the right
-        d = int(ch) * (2 if i % 2 == 1 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
-
-
-def _date_ok(mm: str, dd: str) -> bool:
-    m, d = int(mm), int(dd)
-    # samordningsnummer: day + 60
-    return 1 <= m <= 12 and (1 <= d <= 31 or 61 <= d <= 91)
-
-
-def is_personnummer(value: object, *, check_luhn: bool = True) -> bool:
-    """Whether a value *is* a Swedish personnummer or samordningsnummer.
-
-    Accepts YYMMDD-NNNC, YYMMDD+NNNC, YYMMDDNNNC and the same with century
-    (YYYYMMDD...). Month and day must be valid (day + 60 for a
-    samordningsnummer); with ``check_luhn`` the control digit must pass the Luhn check.
-
-    Examples
-    --------
-    >>> is_personnummer("19811218-9876"), is_personnummer("811278-9873")
-    (True, True)
-    >>> is_personnummer("19850101-1234"), is_personnummer("19850101-1234", check_luhn=False)
-    (False, True)
-    """
-    m = _PNR_FULL.match(str(value))
-    if not m:
-        return False
-    yy, mm, dd, _sep, tail = m.groups()
-    if not _date_ok(mm, dd):
-        return False
-    return not check_luhn or luhn_ok(yy + mm + dd + tail)
-
-
-def _contains_valid_personnummer(text: str) -> bool:
-    for m in _PNR_ANY.finditer(text):
-        yy, mm, dd, _sep, tail = m.groups()
-        if _date_ok(mm, dd) and luhn_ok(yy + mm + dd + tail):
-            return True
-    return False
-
-
-# --------------------------------------------------------------- other patterns
-
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-# Swedish phone numbers: +46/0046/0 then 7–9 digits, spaces and dashes allowed.
-_PHONE_FULL = re.compile(r"^\s*(?:\+46|0046|0)[\s\-]?\(?0?\)?[1-9](?:[\s\-]?\d){6,9}\s*$")
-_PHONE_ANY = re.compile(r"(?<![\d\w])(?:\+46|0046|0)[\s\-]?[1-9](?:[\s\-]?\d){6,9}(?![\d])")
 
 # Common Swedish first names (SCB's most frequent), folded.
 _FIRST_NAMES = frozenset(
@@ -444,202 +382,6 @@ def suppress_survey(
     return out
 
 
-# ------------------------------------------------------------ free text leaving the kommun
-
-#: Free-text fields that leave the kommun (package, GeoPackage, report, åtgärdsplan),
-#: as ``table.field`` → Swedish name. Pass any of the keys in ``allow_personal_data``
-#: to publish a field whose values look like personal data.
-FREE_TEXT_FIELDS: dict[str, str] = {
-    "areas.name": "områdets namn",
-    "areas.description": "områdets beskrivning",
-    "measures.title": "åtgärdens titel",
-    "measures.description": "åtgärdens beskrivning",
-    "measures.problem": "problem/orsak",
-    "measures.agreement": "samverkansöverenskommelse",
-    "measures.partners": "samverkanspartner",
-    "measures.indicator": "uppföljningsindikator",
-    "measures.cause_tags": "orsaker (taggar)",
-    "districts.district_name": "distriktets namn",
-}
-_FIELD_ALIASES: dict[str, tuple[str, ...]] = {
-    "areas.name": ("name", "area_name", "namn"),
-    "areas.description": ("description",),
-    "measures.title": ("title",),
-    "measures.description": ("description",),
-    "measures.problem": ("problem",),
-    "measures.agreement": ("agreement",),
-    "measures.partners": ("partners",),
-    "measures.indicator": ("indicator", "followup_indicator"),
-    "measures.cause_tags": ("cause_tags",),
-    "districts.district_name": ("district_name",),
-}
-_KIND_SV = {"personnummer": "ett personnummer", "email": "en e-postadress",
-            "phone": "ett telefonnummer", "name": "ett personnamn"}
-# Two capitalised words after a word that introduces a person ("samtal med Anna
-# Berg", "kontakt: Sven-Erik Johansson"). Organisations are told apart by a few words.
-_NAME_WORD = r"[A-ZÅÄÖÉÜ][a-zåäöéü]+(?:-[A-ZÅÄÖÉÜ][a-zåäöéü]+)?"
-_PERSON_AFTER = re.compile(
-    r"(?i:\b(?:med|av|hos|kontakt|kontaktperson|kontakta|ring|ringa|mejla|ansvarig|"
-    r"handläggare|samordnare|enligt|c/o|till|från))\b[\s:,]+(" + _NAME_WORD + r")\s+(" + _NAME_WORD + r")")
-_NOT_PERSON = frozenset(
-    "polisen polis kommun kommunen kommunens region regionen länsstyrelsen trafikverket "
-    "räddningstjänsten socialtjänsten stiftelsen stiftelse bostäder bostad bostadsbolaget "
-    "fastigheter fastighets fastighetsägare förening föreningen skola skolan skolor gymnasiet "
-    "fritidsgården fritidsgård centrum torget torg parken park gatan vägen stad staden "
-    "kyrkan församlingen bolaget bolag ab hb kb företag företagare näringsliv handel "
-    "grannsamverkan nattvandrare nattvandrarna vaktbolag securitas avarn ungdomar "
-    "föräldrar brå samverkan stora lilla norra södra östra västra nya gamla".split())
-
-
-def _text_matches(text: str) -> list[tuple[str, str]]:
-    """(kind, matched text) of every piece of personal data found in ``text``."""
-    out: list[tuple[str, str]] = []
-    for m in _PNR_ANY.finditer(text):
-        yy, mm, dd, _sep, tail = m.groups()
-        if _date_ok(mm, dd) and luhn_ok(yy + mm + dd + tail):
-            out.append(("personnummer", m.group(0)))
-    for m in _EMAIL.finditer(text):
-        out.append(("email", m.group(0)))
-    for m in _PHONE_ANY.finditer(text):
-        digits = re.sub(r"\D", "", m.group(0))
-        if not any(digits in re.sub(r"\D", "", p) for k, p in out if k == "personnummer"):
-            out.append(("phone", m.group(0)))
-    for m in _PERSON_AFTER.finditer(text):
-        first, last = m.group(1), m.group(2)
-        words = {w.lower() for part in (first, last) for w in part.split("-")}
-        if not words & _NOT_PERSON:
-            out.append(("name", f"{first} {last}"))
-    return out
-
-
-def _texts(v: Any) -> list[str]:
-    if v is None:
-        return []
-    if isinstance(v, (list, tuple, np.ndarray)):
-        return [str(x) for x in v if x is not None and not (isinstance(x, float) and np.isnan(x))]
-    if isinstance(v, float) and np.isnan(v):
-        return []
-    if v is pd.NA:
-        return []
-    return [str(v)]
-
-
-#: Columns of :func:`find_personal_text`.
-TEXT_FINDING_COLUMNS: tuple[str, ...] = ("field", "row", "id", "kind", "match")
-
-
-def find_personal_text(tables: Mapping[str, pd.DataFrame | None], *,
-                       fields: Iterable[str] = tuple(FREE_TEXT_FIELDS)) -> pd.DataFrame:
-    """Personal data in the free-text fields of areas, measures and districts.
-
-    Every value is scanned for a personnummer or samordningsnummer (with or
-    without century, with or without ``-``/``+``, Luhn-checked), an e-mail
-    address, a Swedish phone number and a person's name (two capitalised words
-    after "med", "av", "hos", "kontakt" and similar words; a few organisation
-    words such as "Polisen" or "AB" are not names).
-
-    Parameters
-    ----------
-    tables
-        ``{"areas": frame, "measures": frame, "districts": frame}`` (any may be
-        missing); columns as in the measure store (``name``/``area_name``,
-        ``title``, ``description``, ``problem``, ``agreement``, ``partners`` …).
-    fields
-        Which ``table.field`` keys of :data:`FREE_TEXT_FIELDS` to scan.
-
-    Returns
-    -------
-    DataFrame
-        ``field`` (``table.field``), ``row`` (1-based position), ``id`` (the row's
-        index value), ``kind`` (``personnummer``, ``email``, ``phone``, ``name``) and
-        ``match`` (the text found); empty when nothing was found.
-
-    Examples
-    --------
-    >>> m = pd.DataFrame({"title": ["Samtal med Birgitta Holmström", "Belysning"]})
-    >>> find_personal_text({"measures": m})[["field", "row", "kind", "match"]].to_dict("records")
-    [{'field': 'measures.title', 'row': 1, 'kind': 'name', 'match': 'Birgitta Holmström'}]
-    """
-    rows: list[dict[str, Any]] = []
-    wanted = list(fields)
-    unknown = [f for f in wanted if f not in FREE_TEXT_FIELDS]
-    if unknown:
-        raise InputError(f"Unknown free-text field(s) {unknown}; known are {list(FREE_TEXT_FIELDS)}.")
-    for key in wanted:
-        table, _ = key.split(".", 1)
-        frame = tables.get(table)
-        if frame is None or len(frame) == 0:
-            continue
-        col = next((c for c in _FIELD_ALIASES[key] if c in frame.columns), None)
-        if col is None:
-            continue
-        for pos, (ident, v) in enumerate(zip(frame.index, frame[col].tolist(), strict=True)):
-            for text in _texts(v):
-                for kind, match in _text_matches(text):
-                    rows.append({"field": key, "row": pos + 1, "id": str(ident), "kind": kind,
-                                 "match": match})
-    return pd.DataFrame(rows, columns=list(TEXT_FINDING_COLUMNS))
-
-
-def check_free_text(tables: Mapping[str, pd.DataFrame | None], *,
-                    allow_personal_data: Iterable[str] = (), what: str = "exporten",
-                    fields: Iterable[str] = tuple(FREE_TEXT_FIELDS)) -> pd.DataFrame:
-    """Refuse (:class:`~lagesbild_geo.errors.PrivacyError`, in Swedish) when a free-text
-    field that leaves the kommun holds personal data, unless the field is allowed.
-
-    Parameters
-    ----------
-    tables
-        As for :func:`find_personal_text`.
-    allow_personal_data
-        ``table.field`` keys (see :data:`FREE_TEXT_FIELDS`) the user has explicitly
-        chosen to publish as they are, e.g. ``{"areas.name"}``.
-    what
-        What is being written, for the message (``"exporten"``, ``"rapporten"`` …).
-    fields
-        The ``table.field`` keys this output writes (default: all).
-
-    Returns
-    -------
-    DataFrame
-        The findings in allowed fields (published on the user's word).
-
-    Examples
-    --------
-    >>> m = pd.DataFrame({"title": ["Ring 070-123 45 67"]}, index=["m1"])
-    >>> check_free_text({"measures": m})
-    Traceback (most recent call last):
-    ...
-    lagesbild_geo.errors.PrivacyError: Exporten stoppades: åtgärdens titel (measures.title) rad 1 (id m1) innehåller ett telefonnummer ('070-123 45 67'). ...
-    >>> len(check_free_text({"measures": m}, allow_personal_data={"measures.title"}))
-    1
-    """
-    allowed = set(allow_personal_data)
-    unknown = sorted(allowed - set(FREE_TEXT_FIELDS))
-    if unknown:
-        raise InputError(f"allow_personal_data: unknown field(s) {unknown}; known are "
-                         f"{list(FREE_TEXT_FIELDS)}.")
-    found = find_personal_text(tables, fields=fields)
-    blocked = found[~found["field"].isin(allowed)]
-    if len(blocked):
-        lines = []
-        for r in blocked.head(10).itertuples(index=False):
-            lines.append(f"{FREE_TEXT_FIELDS[r.field]} ({r.field}) rad {r.row} (id {r.id}) innehåller "
-                         f"{_KIND_SV[r.kind]} ({r.match!r})")
-        more = f" och {len(blocked) - 10} till" if len(blocked) > 10 else ""
-        fields = sorted(set(blocked["field"]))
-        raise PrivacyError(
-            f"{what.capitalize()} stoppades: " + "; ".join(lines) + more + ". "
-            "Det ser ut som personuppgifter, som inte får lämna kommunen i en lägesbild. "
-            "Ändra texten (t.ex. skriv en roll i stället för ett namn) och försök igen, eller, "
-            "om uppgiften ska med, tillåt fältet uttryckligen: "
-            f"allow_personal_data={{{', '.join(repr(f) for f in fields)}}} "
-            f"(kommandoraden: {' '.join('--allow-personal-data ' + f for f in fields)}; "
-            "appen: välj fältet under \"Tillåt personuppgifter\" på sidan Export)."
-        )
-    return found[found["field"].isin(allowed)].reset_index(drop=True)
-
-
 # ------------------------------------------------------------------ the publishing step
 
 _PRIMARY_COL = "suppressed_primary"
@@ -836,7 +578,7 @@ def _mask(frame: pd.DataFrame, tab: _Tab, status: npt.NDArray[np.int64]) -> pd.D
     return out
 
 
-def hidden_kind(row: Mapping[str, Any], column: str) -> str | None:
+def hidden_kind(row: Mapping[Any, Any], column: str) -> str | None:
     """Why a published value is missing: ``"few"`` (fewer than ``min_count``, or a zero
     hidden with them), ``"protect"`` (hidden to protect other values) or ``None``.
 
@@ -1045,7 +787,7 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
                          col_totals=f"cells{src}", key="c")
             tabs.append(tab)
             cell_vars[src] = (grp, cols, tab.idx)
-            for j, c in enumerate(cols):  # the cells' totals never exceed the kommun's
+            for c in cols:  # the cells' totals never exceed the kommun's
                 k_cells = system.get((f"cells{src}", c))
                 k_kommun = system.get((f"kommun{src}", "total" if c == "count" else c))
                 if k_cells is None or k_kommun is None:
@@ -1149,6 +891,13 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
         f = profiles[name].copy()
         f = _mask(f, tab, status)
         tables[name] = f
+    t_key = kommun_keys.get("total", kommun_keys.get("count"))
+    if t_key is not None:
+        vals_all = system.arrays()[0]
+        shown_t = status[t_key] == SHOWN and np.isfinite(vals_all[t_key])
+        tables["totals"] = pd.DataFrame(
+            {"count": pd.array([int(vals_all[t_key]) if shown_t else pd.NA], dtype="Int64")},
+            index=pd.Index(["period"], name="total"))
     n_exp = int(exposed.sum())
     if n_exp:
         notes["unprotected"] = n_exp
@@ -1251,7 +1000,7 @@ def _publish_summary(summary: pd.DataFrame, p: Privacy) -> pd.DataFrame:
                 if cut or (isinstance(v, str) and f"count_{v}" in out.columns
                            and pd.isna(out[f"count_{v}"].iloc[i])):
                     cut = True
-                    out.iloc[i, out.columns.get_loc(c)] = pd.NA
+                    out.loc[out.index[i], c] = pd.NA
     trygg = [c for c in out.columns if c.startswith("trygg_") and c not in ("trygg_suppressed",)]
     if "trygg_n" in trygg:
         mr = int(p.min_respondents or 1)
@@ -1305,10 +1054,8 @@ def _publish_survey(lb: Lagesbild, summary: pd.DataFrame, p: Privacy) -> dict[st
         ind_df = pd.DataFrame(ind).drop(columns="geometry", errors="ignore")
         if "district_code" in ind_df.columns:
             ind_df = ind_df.set_index("district_code")
-        try:
+        with contextlib.suppress(InputError, ValueError, KeyError):
             out["perceived_vs_reported"] = perceived_vs_reported(ind_df, rep)
-        except (InputError, ValueError, KeyError):
-            pass
     return out
 
 
@@ -1379,6 +1126,56 @@ def _feature_ids(g: pd.DataFrame, key: str) -> list[str]:
     return [str(v) for v in g.index]
 
 
+_AUDITED = ("cells", "hotspots", "districts", "emerging", "clusters")
+
+
+def _read_properties(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """Feature properties of the audited layers and ``metadata.json`` of a package
+    (directory, zip or GeoPackage); geometries are not needed."""
+    if not path.exists():
+        raise InputError(f"Package {path} does not exist; give a package directory, a zip or a "
+                         "lagesbild.gpkg.")
+    if path.is_file() and path.suffix.lower() == ".zip":
+        with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(path) as zf:
+            names = [n for n in zf.namelist() if Path(n).name in
+                     {*(f"{x}.geojson" for x in _AUDITED), "metadata.json", "lagesbild.gpkg"}]
+            zf.extractall(tmp, members=names)
+            return _read_properties(Path(tmp))
+    layers: dict[str, pd.DataFrame] = {}
+    meta: dict[str, Any] = {}
+    if path.is_dir():
+        if (path / "metadata.json").exists():
+            meta = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
+        found = False
+        for name in _AUDITED:
+            f = path / f"{name}.geojson"
+            if f.exists():
+                found = True
+                fc = json.loads(f.read_text(encoding="utf-8"))
+                layers[name] = pd.DataFrame([ft.get("properties") or {} for ft in fc.get("features") or []])
+        if not found and (path / "lagesbild.gpkg").exists():
+            return _read_properties(path / "lagesbild.gpkg")
+        if not found:
+            raise InputError(f"{path} holds no layer files (<layer>.geojson) nor lagesbild.gpkg; "
+                             "it is not a lagesbild package.")
+        return layers, meta
+    import pyogrio  # optional at import time: only a GeoPackage needs it
+
+    in_gpkg = {str(n) for n, _ in pyogrio.list_layers(path)}
+    if "lagesbild_metadata" in in_gpkg:
+        m = pyogrio.read_dataframe(path, layer="lagesbild_metadata")
+        if len(m):
+            meta = json.loads(str(m["value"].iloc[0]))
+    for name in _AUDITED:
+        if name in in_gpkg:
+            g = pd.DataFrame(pyogrio.read_dataframe(path, layer=name, read_geometry=False))
+            for c in (_PRIMARY_COL, _SECONDARY_COL):
+                if c in g.columns:
+                    g[c] = [json.loads(v) if isinstance(v, str) and v.startswith("[") else [] for v in g[c]]
+            layers[name] = g
+    return layers, meta
+
+
 def audit_package(path: str | Path) -> pd.DataFrame:
     """Attack a written package (directory, ``lagesbild.gpkg`` or zip) as a careful recipient would.
 
@@ -1411,17 +1208,12 @@ def audit_package(path: str | Path) -> pd.DataFrame:
     >>> audit_package("paket").empty  # doctest: +SKIP
     True
     """
-    from .export import read_package  # the audit reads what the export wrote (export imports privacy)
-
-    src = Path(path)
-    if src.is_file() and src.suffix.lower() == ".zip":
-        with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(src) as zf:
-            zf.extractall(tmp)
-            return audit_package(tmp)
-    pkg = read_package(src)
-    meta = dict(pkg.metadata or {})
-    mc = int((meta.get("suppression") or {}).get("min_count") or pkg.settings.min_count)
+    layers, meta = _read_properties(Path(path))
+    mc = int((meta.get("suppression") or {}).get("min_count") or Settings().min_count)
     rings = int((meta.get("method") or {}).get("rings") or 1)
+    empty = pd.DataFrame()
+    cells_l, hot_l = layers.get("cells", empty), layers.get("hotspots", empty)
+    dist_l, em_l, cl_l = layers.get("districts", empty), layers.get("emerging", empty), layers.get("clusters", empty)
     findings: list[dict[str, Any]] = []
     system = _protect.System(mc)
     labels: dict[int, tuple[str, str, str]] = {}
@@ -1437,7 +1229,7 @@ def audit_package(path: str | Path) -> pd.DataFrame:
         labels.setdefault(k, label)
         return k
 
-    def status_of(row: Mapping[str, Any], col: str) -> int:
+    def status_of(row: Mapping[Any, Any], col: str) -> int:
         kind = hidden_kind(row, col)
         return PRIMARY if kind == "few" else SECONDARY if kind == "protect" else _protect.HIDDEN
 
@@ -1457,13 +1249,13 @@ def audit_package(path: str | Path) -> pd.DataFrame:
                 var(("tot", name, c), v, status_of(row, c), ("metadata.totals", name, c))
 
     # cells and hotspots: one value per cell and property
-    cell_layers = [("cells", pkg.cells), ("hotspots", pkg.hotspots)]
+    cell_layers = [("cells", cells_l), ("hotspots", hot_l)]
     for layer, g in cell_layers:
         if not len(g):
             continue
         ids = _feature_ids(g, "cell")
         cols = _count_columns(g)
-        recs = pd.DataFrame(g).to_dict(orient="records")
+        recs = g.to_dict(orient="records")
         rolled = g["rolled_up"].fillna(False).astype(bool).to_numpy() if "rolled_up" in g.columns else \
             np.zeros(len(g), dtype=bool)
         for i, (fid, rec) in enumerate(zip(ids, recs, strict=True)):
@@ -1477,45 +1269,41 @@ def audit_package(path: str | Path) -> pd.DataFrame:
             if "count" in ks and body:
                 system.relate(np.r_[body, ks["count"]], np.r_[np.ones(len(body)), -1.0])
     # the cells' column sums never exceed the kommun's totals; parents = sum of children
-    hs = pkg.hotspots if len(pkg.hotspots) else pkg.cells
+    hs = hot_l if len(hot_l) else cells_l
     if len(hs) and kommun:
         ids = _feature_ids(hs, "cell")
         for c in _count_columns(hs):
             kk = system.get(("tot", "kommun", c))
             if kk is None:
                 continue
-            ks = [system.get(("cell", "", fid, c)) for fid in ids]
-            ks = [k for k in ks if k is not None]
-            if ks:
-                system.relate(np.r_[ks, kk], np.r_[np.ones(len(ks)), -1.0], eq=False)
-    if len(pkg.cells) and "rolled_up" in pkg.cells.columns and len(pkg.hotspots):
-        child_ids = np.asarray(pkg.hotspots.index, dtype=np.uint64)
-        res = grid.cells_resolution(child_ids[:1])[0] if child_ids.size else 0
-        if child_ids.size and res > 0:
-            parents = grid.cells_to_parent(child_ids, int(res) - 1)
-            pids = _feature_ids(pkg.cells, "cell")
-            roll = pkg.cells["rolled_up"].fillna(False).astype(bool).to_numpy()
-            child_str = grid.cells_to_str(child_ids)
-            for fid, r in zip(pids, roll, strict=True):
-                if not r:
-                    continue
-                pid = int(grid.str_to_cells([fid])[0])
-                kids = [child_str[i] for i in np.flatnonzero(parents == np.uint64(pid))]
-                shown_base = set(_feature_ids(pkg.cells.loc[~roll], "cell"))
-                kids = [k for k in kids if k not in shown_base]
-                for c in _count_columns(pkg.cells):
-                    kp = system.get(("parent", "", fid, c))
-                    kc = [system.get(("cell", "", k, c)) for k in kids]
-                    kc = [k for k in kc if k is not None]
-                    if kp is not None and kc:
-                        system.relate(np.r_[kc, kp], np.r_[np.ones(len(kc)), -1.0])
+            got = [system.get(("cell", "", fid, c)) for fid in ids]
+            kl = [k for k in got if k is not None]
+            if kl:
+                system.relate(np.r_[kl, kk], np.r_[np.ones(len(kl)), -1.0], eq=False)
+    if len(cells_l) and "rolled_up" in cells_l.columns and len(hot_l):
+        child_ids = grid.str_to_cells(hot_l["cell"].astype(str).tolist())
+        res = int(grid.cells_resolution(child_ids[:1])[0]) if child_ids.size else 0
+        if res > 0:
+            parents = grid.cells_to_parent(child_ids, res - 1)
+            roll = cells_l["rolled_up"].fillna(False).astype(bool).to_numpy()
+            shown_base = set(cells_l.loc[~roll, "cell"].astype(str))
+            child_str = hot_l["cell"].astype(str).to_numpy()
+            for fid in cells_l.loc[roll, "cell"].astype(str):
+                pid = grid.str_to_cells([fid])[0]
+                kids = [k for k in child_str[parents == pid] if k not in shown_base]
+                for c in _count_columns(cells_l):
+                    kpar = system.get(("parent", "", fid, c))
+                    got_kids = [system.get(("cell", "", k, c)) for k in kids]
+                    kid_keys = [k for k in got_kids if k is not None]
+                    if kpar is not None and kid_keys:
+                        system.relate(np.r_[kid_keys, kpar], np.r_[np.ones(len(kid_keys)), -1.0])
 
     # districts (with the kommun and outside rows from the metadata)
-    d = pkg.districts
+    d = dist_l
     if len(d):
         ids = _feature_ids(d, "district_code")
         cols = _count_columns(d)
-        recs = pd.DataFrame(d).drop(columns="geometry", errors="ignore").to_dict(orient="records")
+        recs = d.to_dict(orient="records")
         kt = system.get(("tot", "kommun", "count"))
         for fid, rec in zip(ids, recs, strict=True):
             src = str(rec.get("source") or "")
@@ -1546,19 +1334,19 @@ def audit_package(path: str | Path) -> pd.DataFrame:
             for c in [*cols, "count_previous"]:
                 kk = system.get(("tot", "kommun", c))
                 ko = system.get(("tot", "outside", c))
-                ks = [system.get(("district", "", fid, c)) for fid in ids]
-                ks = [k for k in ks if k is not None]
-                if kk is None or not ks:
+                found_k = [system.get(("district", "", fid, c)) for fid in ids]
+                members = [k for k in found_k if k is not None]
+                if kk is None or not members:
                     continue
                 extra = [ko] if ko is not None else []
-                system.relate(np.r_[ks, extra, kk], np.r_[np.ones(len(ks) + len(extra)), -1.0],
+                system.relate(np.r_[members, extra, kk], np.r_[np.ones(len(members) + len(extra)), -1.0],
                               eq=ko is not None)
 
     # emerging
-    em = pkg.emerging
+    em = em_l
     if len(em) and "count" in em.columns:
         ids = _feature_ids(em, "cell")
-        recs = pd.DataFrame(em).drop(columns="geometry", errors="ignore").to_dict(orient="records")
+        recs = em.to_dict(orient="records")
         for fid, rec in zip(ids, recs, strict=True):
             check_small("emerging", fid, "count", rec.get("count"))
             ke = var(("emerging", fid), rec.get("count"), status_of(rec, "count"), ("emerging", fid, "count"))
@@ -1567,9 +1355,9 @@ def audit_package(path: str | Path) -> pd.DataFrame:
                 system.relate([kc, ke], [1.0, -1.0], eq=False)
 
     # clusters
-    cl = pkg.clusters
+    cl = cl_l
     if len(cl) and "n" in cl.columns:
-        recs = pd.DataFrame(cl).drop(columns="geometry", errors="ignore").to_dict(orient="records")
+        recs = cl.to_dict(orient="records")
         for rec in recs:
             fid = str(rec.get("cluster_id"))
             n = rec.get("n")
@@ -1586,14 +1374,15 @@ def audit_package(path: str | Path) -> pd.DataFrame:
                     check_small("clusters", fid, f"top{k}_share", round(float(sh) * float(n)))
 
     # Gi* beside hidden counts
-    if len(pkg.hotspots) and "count" in pkg.hotspots.columns and "gi_z" in pkg.hotspots.columns:
-        h = pkg.hotspots
-        hidden = np.asarray(h.index[pd.to_numeric(h["count"], errors="coerce").isna().to_numpy()], dtype=np.uint64)
+    if len(hot_l) and "count" in hot_l.columns and "gi_z" in hot_l.columns:
+        h = hot_l
+        hid_ids = grid.str_to_cells(h["cell"].astype(str).tolist())
+        hidden = hid_ids[pd.to_numeric(h["count"], errors="coerce").isna().to_numpy()]
         if hidden.size:
             near = grid.disk_cells(hidden, rings)
             shown = pd.to_numeric(h["gi_z"], errors="coerce").notna().to_numpy()
-            bad = np.isin(np.asarray(h.index, dtype=np.uint64), near) & shown
-            for fid in grid.cells_to_str(np.asarray(h.index[bad], dtype=np.uint64)):
+            bad = np.isin(hid_ids, near) & shown
+            for fid in grid.cells_to_str(hid_ids[bad]):
                 add("hotspots", fid, "gi_z", "gi_neighbourhood", None, None,
                     "gi_z is published for a neighbourhood holding a hidden count: it fixes the "
                     "neighbourhood's sum")
@@ -1605,8 +1394,8 @@ def audit_package(path: str | Path) -> pd.DataFrame:
         if r.infeasible:
             add("", "", "", "inconsistent", None, None,
                 "the published figures contradict each other or the suppression rules")
-        for k in np.flatnonzero(r.exposed):
-            layer, fid, prop = labels.get(int(k), ("", "", ""))
-            add(layer, fid, prop, "pinned", float(r.lo[k]), float(r.hi[k]),
-                f"the published figures leave only {r.lo[k]:g}")
+        for kx in np.flatnonzero(r.exposed):
+            lay, fid, prop = labels.get(int(kx), ("", "", ""))
+            add(lay, fid, prop, "pinned", float(r.lo[kx]), float(r.hi[kx]),
+                f"the published figures leave only {r.lo[kx]:g}")
     return pd.DataFrame(findings, columns=list(AUDIT_COLUMNS))

@@ -81,7 +81,9 @@ else:
         if lb is not None:
             figs, info = S.area_figures(lb, sel)
             hot = info.get("hot_cells")
-            st.markdown(f"**{names.get(sel, sel)}**: {info.get('total', 0)} händelser, "
+            total = info.get("total")
+            total_text = S.TOO_FEW_CASES if total is None else f"{total} händelser"
+            st.markdown(f"**{names.get(sel, sel)}**: {total_text}, "
                         f"{info.get('area_km2', 0):.2f} km²".replace(".", ",")
                         + ("" if hot is None else f", {hot} hotspot-hexagoner"))
             st.dataframe(figs, hide_index=True, width="stretch")
