@@ -386,14 +386,20 @@ def protect(system: System, *, max_rounds: int = 200) -> tuple[npt.NDArray[np.in
             if touched.intersection(rows_u.tolist()):
                 continue
             j = _pick(rows_u, a, at, values, prio, status)
-            if j is None:  # two steps away: relations of hidden partners
+            seen_rows = set(rows_u.tolist())
+            frontier = rows_u
+            while j is None and frontier.size:  # further away: relations of hidden partners
                 hidden = _is_hidden(status)
-                near = set()
-                for k in rows_u:
+                nxt: set[int] = set()
+                for k in frontier:
                     idx = a.indices[a.indptr[k]:a.indptr[k + 1]]
                     for v in idx[hidden[idx]]:
-                        near.update(at.indices[at.indptr[v]:at.indptr[v + 1]].tolist())
-                j = _pick(np.asarray(sorted(near), dtype=np.int64), a, at, values, prio, status)
+                        nxt.update(at.indices[at.indptr[v]:at.indptr[v + 1]].tolist())
+                nxt -= seen_rows
+                seen_rows |= nxt
+                frontier = np.asarray(sorted(nxt), dtype=np.int64)
+                if frontier.size:
+                    j = _pick(frontier, a, at, values, prio, status)
             if j is None:
                 continue
             status[j] = _secondary(values[j], system.min_count)
