@@ -405,7 +405,8 @@ def _cells_layer(src: gpd.GeoDataFrame, lb: Lagesbild, p: Privacy, notes: _Notes
                          else np.zeros(len(df), dtype=bool))
     if "rolled_up" in df.columns and layer == "cells":
         out["rolled_up"] = df["rolled_up"].fillna(False).astype(bool).to_numpy()
-        notes.rolled_up[layer] = int(out["rolled_up"].sum())
+        rolled = (lb.metadata or {}).get("published_notes", {}).get("rolled_up")
+        notes.rolled_up[layer] = int(rolled if rolled is not None else out["rolled_up"].sum())
     _lists(df, out)
     geometry = geom if geom is not None else _hex_polygons(cells)
     notes.suppressed[layer] = int(out["suppressed"].sum())

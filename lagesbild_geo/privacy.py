@@ -447,16 +447,17 @@ class _Tab:
     """A table of the publication: which frame rows/columns are which values."""
 
     frame: str
-    rows: pd.Index
+    rows: npt.NDArray[np.int64]  # positions in the frame (merged packages repeat labels)
     cols: list[str]
     idx: npt.NDArray[np.int64]
 
 
-def _table(system: _protect.System, frame: pd.DataFrame, name: str, rows: pd.Index, cols: list[str], *,
+def _table(system: _protect.System, frame: pd.DataFrame, name: str, rows: npt.NDArray[np.int64],
+           cols: list[str], *,
            total: str | None, col_totals: str | None, key: str, prio_body: int = 0,
            col_total_values: Mapping[str, float] | None = None, fixed_totals: bool = False) -> _Tab:
     """Add a table with a row-total column and (optionally) known column totals."""
-    part = frame.loc[rows]
+    part = frame.iloc[rows]
     vals = _as_float(part, cols)
     st = _known_status(part, cols, vals)
     prio = np.array([1 if c == total else prio_body for c in cols], dtype=np.int64)
@@ -539,11 +540,11 @@ def _profiles(lb: Lagesbild) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _group_rows(frame: pd.DataFrame, rows: pd.Index) -> list[tuple[str, pd.Index]]:
-    """Rows per side of a merged package (``source``), else one group."""
+def _group_rows(frame: pd.DataFrame, rows: npt.NDArray[np.int64]) -> list[tuple[str, npt.NDArray[np.int64]]]:
+    """Row positions per side of a merged package (``source``), else one group."""
     if "source" in frame.columns and len(rows):
-        src = frame.loc[rows, "source"].astype("string").fillna("")
-        return [(str(s), rows[(src == s).to_numpy()]) for s in sorted(set(src))]
+        src = frame["source"].astype("string").fillna("").to_numpy()[rows]
+        return [(str(s), rows[src == s]) for s in sorted(set(src.tolist()))]
     return [("", rows)]
 
 
@@ -554,7 +555,7 @@ def _mask(frame: pd.DataFrame, tab: _Tab, status: npt.NDArray[np.int64]) -> pd.D
     if st.size == 0:
         return out
     hidden = np.isin(st, (PRIMARY, SECONDARY, _protect.HIDDEN))
-    pos = out.index.get_indexer(tab.rows)
+    pos = tab.rows
     for j, c in enumerate(tab.cols):
         col = pd.to_numeric(out[c], errors="coerce").round().astype("Int64")
         vals = col.to_numpy(dtype="float64", na_value=np.nan)
@@ -694,6 +695,7 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
     system = _protect.System(mc)
     tabs: list[_Tab] = []
     frames: dict[str, pd.DataFrame] = {}
+    notes: dict[str, Any] = {"min_count": mc}
 
     # -- the district table (its kommun row is the kommun's totals)
     summary = pd.DataFrame(lb.district_summary).drop(columns="geometry", errors="ignore").copy()
@@ -703,8 +705,8 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
         has_rows = "row_type" in summary.columns
         tot = "total" if "total" in summary.columns else "count"
         cols = _count_columns(summary, tot)
-        body_rows = (summary.index[summary["row_type"].isin(["district", "outside"]).to_numpy()]
-                     if has_rows else summary.index)
+        body_rows = (np.flatnonzero(summary["row_type"].isin(["district", "outside"]).to_numpy())
+                     if has_rows else np.arange(len(summary)))
         totals: dict[str, float] = {}
         if has_rows and (summary["row_type"] == "total").any():
             trow = summary.loc[summary["row_type"] == "total"].iloc[0]
@@ -726,7 +728,7 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
             if k is not None:
                 kommun_keys[c] = k
         if has_rows and (summary["row_type"] == "total").any():
-            trows = summary.index[(summary["row_type"] == "total").to_numpy()]
+            trows = np.flatnonzero((summary["row_type"] == "total").to_numpy())
             tcols = [c for c in [*cols, "total_previous"] if c in kommun_keys]
             idx = np.asarray([[kommun_keys[c] for c in tcols]] * len(trows), dtype=np.int64)
             tabs.append(_Tab("district_summary", trows, tcols, idx))
@@ -749,14 +751,14 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
             cidx.append(k)
         cidx_a = np.asarray(cidx, dtype=np.int64)
         system.relate(np.r_[cidx_a, t_key], np.r_[np.ones(len(cidx_a)), -1.0])
-        prof_tabs["categories"] = _Tab("categories", cats.index, ["count"], cidx_a.reshape(-1, 1))
+        prof_tabs["categories"] = _Tab("categories", np.arange(len(cats)), ["count"], cidx_a.reshape(-1, 1))
         values_t = system.arrays()[0][t_key]
         for name in ("hours", "weekdays"):
             f = profiles[name]
             v = f["count"].to_numpy(dtype="float64")
             idx = system.block(v, prio=0)
             system.relate(np.r_[idx, t_key], np.r_[np.ones(len(idx)), -1.0], eq=bool(v.sum() == values_t))
-            prof_tabs[name] = _Tab(name, f.index, ["count"], idx.reshape(-1, 1))
+            prof_tabs[name] = _Tab(name, np.arange(len(f)), ["count"], idx.reshape(-1, 1))
         if "months" in profiles:
             f = profiles["months"]
             v = f["count"].to_numpy(dtype="float64")
@@ -772,7 +774,7 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
                 sel = (months >= span[0]) & (months <= span[1])
                 if float(v[sel].sum()) == system.arrays()[0][key]:
                     system.relate(np.r_[idx[sel], key], np.r_[np.ones(int(sel.sum())), -1.0])
-            prof_tabs["months"] = _Tab("months", f.index, ["count"], idx.reshape(-1, 1))
+            prof_tabs["months"] = _Tab("months", np.arange(len(f)), ["count"], idx.reshape(-1, 1))
 
     # -- cells (hotspots share the values), roll-up parents
     cells = lb.cells.copy() if isinstance(lb.cells, pd.DataFrame) else pd.DataFrame()
@@ -781,12 +783,13 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
     if len(cells):
         cols = _count_columns(cells)
         vals = _as_float(cells, cols)
-        rows = cells.index[(np.nan_to_num(vals, nan=1.0) != 0).any(axis=1)] if cols else cells.index[:0]
+        rows = (np.flatnonzero((np.nan_to_num(vals, nan=1.0) != 0).any(axis=1)) if cols
+                else np.zeros(0, dtype=np.int64))
         for src, grp in _group_rows(cells, rows):
             tab = _table(system, cells, "cells", grp, cols, total="count" if "count" in cols else None,
                          col_totals=f"cells{src}", key="c")
             tabs.append(tab)
-            cell_vars[src] = (grp, cols, tab.idx)
+            cell_vars[src] = (pd.Index(cells.index[grp]), cols, tab.idx)
             for c in cols:  # the cells' totals never exceed the kommun's
                 k_cells = system.get((f"cells{src}", c))
                 k_kommun = system.get((f"kommun{src}", "total" if c == "count" else c))
@@ -798,30 +801,32 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
         if p.small_cells == "rollup" and "count" in cells.columns and "source" not in cells.columns:
             rolled, children = _rollup(cells, mc)
             if children:
-                grp, cols_c, idx_c = cell_vars[""]
-                pos = {c: i for i, c in enumerate(grp)}
+                ids_c, cols_c, idx_c = cell_vars[""]
+                pos = {c: i for i, c in enumerate(ids_c)}
                 prow = pd.Index(list(children), name=cells.index.name)
-                pvals = _as_float(rolled.loc[prow], cols_c)
+                ppos = rolled.index.get_indexer(prow)
+                pvals = _as_float(rolled.iloc[ppos], cols_c)
                 pidx = system.block(pvals, prio=0).reshape(pvals.shape)
                 for i, par in enumerate(prow):
                     kids = [pos[k] for k in children[par] if k in pos]
                     for j in range(len(cols_c)):
                         system.relate(np.r_[idx_c[kids, j], pidx[i, j]], np.r_[np.ones(len(kids)), -1.0])
                 frames["rolled"] = rolled
-                tabs.append(_Tab("rolled", prow, cols_c, pidx))
+                notes["rolled_up"] = int(sum(len(v) for v in children.values()))
+                tabs.append(_Tab("rolled", ppos.astype(np.int64), cols_c, pidx))
 
     # -- emerging: counts over every date; never below a cell's count in the period
     emerging = lb.emerging.copy() if isinstance(lb.emerging, pd.DataFrame) else pd.DataFrame()
     if len(emerging) and "count" in emerging.columns:
         v = pd.to_numeric(emerging["count"], errors="coerce").to_numpy(dtype="float64")
-        rows = emerging.index[np.nan_to_num(v, nan=1.0) != 0]
+        rows = np.flatnonzero(np.nan_to_num(v, nan=1.0) != 0)
         for src, grp in _group_rows(emerging, rows):
             tab = _table(system, emerging, "emerging", grp, ["count"], total=None,
                          col_totals=f"emerging{src}", key="e")
             tabs.append(tab)
             if src in cell_vars and "count" in cell_vars[src][1]:
                 cgrp, ccols, cidx2 = cell_vars[src]
-                cpos = cgrp.get_indexer(grp)
+                cpos = cgrp.get_indexer(emerging.index[grp])
                 vals_all = system.arrays()[0]
                 jc = ccols.index("count")
                 for i, cp in enumerate(cpos):
@@ -853,13 +858,12 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
                 rest = system.block([n[i] - float(mat[i, 1:].sum())], status=_protect.FREE)
                 parts = np.r_[parts, rest]
             system.relate(np.r_[parts, idx[i, 0]], np.r_[np.ones(parts.size), -1.0])
-        cl_tab = _Tab("clusters", clusters.index, ccols, idx)
+        cl_tab = _Tab("clusters", np.arange(len(clusters)), ccols, idx)
 
     # -- choose the suppressions
     status, exposed = _protect.protect(system)
 
     # -- write back
-    notes: dict[str, Any] = {"min_count": mc}
     summary = frames["district_summary"]
     for tab in tabs:
         if tab.frame == "district_summary":
@@ -871,8 +875,15 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
         elif tab.frame == "rolled":
             frames["rolled"] = _mask(frames["rolled"], tab, status)
     hotspots = _publish_hotspots(lb, cells, mc)
-    if "rolled" in frames:
-        cells = _empty_lists(frames["rolled"])
+    if "rolled" in frames:  # the cells layer: shown children as published, then the parents
+        r = frames["rolled"]
+        parents = r.loc[r["rolled_up"].fillna(False).astype(bool).to_numpy()]
+        kids = r.index[~r["rolled_up"].fillna(False).astype(bool).to_numpy()]
+        base = cells.loc[cells.index.isin(kids)].copy()
+        base["rolled_up"] = False
+        merged = pd.concat([_empty_lists(base), _empty_lists(parents.copy())])
+        cells = (gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326")
+                 if "geometry" in merged.columns else merged)
     if len(cells):
         cells = _empty_lists(cells)
         if "count" in cells.columns:
@@ -960,13 +971,17 @@ def _publish_clusters(clusters: pd.DataFrame, tab: _Tab, status: npt.NDArray[np.
                          if st[i, j] in (SECONDARY, _protect.HIDDEN)))
     for j, c in enumerate(tab.cols[1:], start=1):
         h = hidden[:, j] | n_hidden
-        for col in (f"{c}_share", f"{c}_category"):
-            if col in out.columns:
-                out[col] = out[col].astype(object).mask(h)
+        if f"{c}_share" in out.columns:
+            out[f"{c}_share"] = pd.to_numeric(out[f"{c}_share"], errors="coerce").mask(h)
+        if f"{c}_category" in out.columns:
+            out[f"{c}_category"] = out[f"{c}_category"].astype(object).mask(h)
     for c in out.columns:
         if c in ("cluster_id", "area_m2", "geometry", "n", "suppressed", "source") or c.startswith("top"):
             continue
-        out[c] = out[c].astype(object).mask(n_hidden)
+        if pd.api.types.is_numeric_dtype(out[c]) and out[c].dtype.kind != "b":
+            out[c] = pd.to_numeric(out[c], errors="coerce").mask(n_hidden)
+        else:
+            out[c] = out[c].astype(object).mask(n_hidden)
     out[_PRIMARY_COL] = pd.Series(prim, index=out.index, dtype=object)
     out[_SECONDARY_COL] = pd.Series(sec, index=out.index, dtype=object)
     return out
@@ -1095,7 +1110,7 @@ def protect_table(
         cols.append(row_total)
     out = frame.copy()
     system = _protect.System(min_count)
-    tab = _table(system, out, "t", out.index, cols, total=row_total, col_totals="col" if column_totals else None,
+    tab = _table(system, out, "t", np.arange(len(out)), cols, total=row_total, col_totals="col" if column_totals else None,
                  key="t", fixed_totals=False)
     status, _ = _protect.protect(system)
     out = _mask(out, tab, status)
