@@ -679,6 +679,7 @@ def _survey_layer(lb: Lagesbild, *, min_respondents: int,
     left = d.set_index(key) if key in d.columns else d
     right = table.set_index(key) if key in table.columns else table
     right = pd.DataFrame(right.drop(columns="geometry", errors="ignore"))
+    right = right.rename(columns={"suppressed": "_survey_suppressed"})
     right = right.drop(columns=[c for c in right.columns if c in left.columns])
     joined = gpd.GeoDataFrame(left[["geometry"]].join(right, how="inner"), geometry="geometry",
                               crs=d.crs)
@@ -690,8 +691,8 @@ def _survey_layer(lb: Lagesbild, *, min_respondents: int,
     n_col = _first_col(joined, ("n", "n_respondents", "respondents", "antal_svar"))
     n = joined[n_col].to_numpy(dtype="float64") if n_col else np.full(len(joined), np.nan)
     few = np.isfinite(n) & (n < min_respondents)
-    if "suppressed" in joined.columns:
-        few |= joined["suppressed"].fillna(False).to_numpy(dtype=bool)
+    if "_survey_suppressed" in joined.columns:
+        few |= joined["_survey_suppressed"].fillna(False).to_numpy(dtype=bool)
     v = np.where(few, np.nan, v)
     fin = np.isfinite(v)
     breaks = np.array([10.0, 20.0, 30.0, 40.0])

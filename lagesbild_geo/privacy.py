@@ -699,6 +699,9 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
 
     # -- the district table (its kommun row is the kommun's totals)
     summary = pd.DataFrame(lb.district_summary).drop(columns="geometry", errors="ignore").copy()
+    from_districts = not len(summary) and isinstance(lb.districts, pd.DataFrame) and len(lb.districts) > 0
+    if from_districts:  # a bundle with district counts but no summary table (e.g. made by hand)
+        summary = pd.DataFrame(lb.districts).drop(columns="geometry", errors="ignore").copy()
     frames["district_summary"] = summary
     kommun_keys: dict[str, int] = {}
     if len(summary):
@@ -897,6 +900,8 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
         summary = _publish_summary(_empty_lists(summary), p)
     districts = _publish_districts(lb, summary)
     survey = _publish_survey(lb, summary, p)
+    if from_districts:
+        summary = pd.DataFrame(lb.district_summary)
     tables: dict[str, pd.DataFrame] = {}
     for name, tab in prof_tabs.items():
         f = profiles[name].copy()
