@@ -189,13 +189,16 @@ def _solve(c: npt.NDArray[np.float64], a_eq: sparse.csr_matrix, b_eq: npt.NDArra
 
 
 def ranges(system: System, status: npt.NDArray[np.int64], *, known: bool = True,
-           seed: int = 0) -> Ranges:
+           seed: int = 0, exact_limit: int | None = None) -> Ranges:
     """The feasible interval of every value under ``status``.
 
     With ``known`` the system's values are the truth (they give a feasible point
     to start from); otherwise hidden values are unknown and a feasible point is
     solved for first. Exact for what matters: a value reported not exposed has two
     feasible points at least one apart; an exposed one was minimised and maximised.
+    With ``exact_limit``, when more values than that are still undecided after the
+    joint LPs, they are reported exposed without solving each one (conservative:
+    used while choosing suppressions, never for the final verdict).
     """
     values, _, _ = system.arrays()
     n = len(values)
@@ -234,25 +237,30 @@ def ranges(system: System, status: npt.NDArray[np.int64], *, known: bool = True,
     slo, shi = x0.copy(), x0.copy()
     lo_c, hi_c = bnd[:, 0], bnd[:, 1]
     need = care & (shi - slo < 1 - _TOL)
-    for it in range(24):
-        if not need.any():
+    stall = 0
+    for it in range(60):
+        if not need.any() or stall >= 6:
             break
         c = np.zeros(hid.size)
-        if it % 2 == 0:
-            c[need] = np.where(x0[need] - lo_c[need] <= hi_c[need] - x0[need], -1.0, 1.0)
-            if it:
-                c[need] *= rng.choice([-1.0, 1.0], size=int(need.sum()))
-        else:
-            c[need] = rng.normal(size=int(need.sum()))
+        idx = np.flatnonzero(need)
+        if it % 3 == 2:  # everything at once, random weights
+            c[idx] = rng.normal(size=idx.size)
+        else:  # a random part, each pushed towards the side it has room on
+            part = idx[rng.random(idx.size) < (0.5 if it % 3 == 0 else 0.2)] if idx.size > 4 else idx
+            room_up = hi_c[part] - x0[part] >= x0[part] - lo_c[part]
+            c[part] = np.where(room_up, -1.0, 1.0)
         x = _solve(c, a_eq, b_e, a_ub, b_u, bnd)
         if x is None:
             break
         slo, shi = np.minimum(slo, x), np.maximum(shi, x)
         before = int(need.sum())
         need = care & (shi - slo < 1 - _TOL)
-        if it >= 3 and before - int(need.sum()) <= before // 100:
-            break
+        stall = stall + 1 if int(need.sum()) == before else 0
     # 2. the rest one by one (minimised and maximised), within its own block
+    if exact_limit is not None and int(need.sum()) > exact_limit:
+        lo[hid], hi[hid] = slo, shi
+        exposed[hid[need]] = True
+        return Ranges(lo, hi, exposed)
     if need.any():
         coo = ah.tocoo()
         g = sparse.coo_matrix((np.ones(coo.nnz), (coo.row, nr + coo.col)), shape=(nr + hid.size,) * 2)
@@ -322,14 +330,30 @@ def _structural(a: sparse.csr_matrix, rhs: npt.NDArray[np.float64], is_eq: npt.N
 
 def _pick(rows: npt.NDArray[np.int64], a: sparse.csr_matrix, at: sparse.csr_matrix,
           values: npt.NDArray[np.float64], prio: npt.NDArray[np.int64],
-          status: npt.NDArray[np.int64]) -> int | None:
-    """The cheapest shown value in any of ``rows`` to hide as a secondary suppression."""
+          status: npt.NDArray[np.int64], min_count: int, *, for_var: int | None = None,
+          direction: float = 0.0) -> int | None:
+    """The cheapest shown value in any of ``rows`` to hide as a secondary suppression.
+
+    With ``for_var`` and ``direction`` (+1: it must be able to grow, −1: to shrink),
+    values that could move the opposite way once hidden come first: a value that
+    cannot give way does not protect anything.
+    """
     hidden = _is_hidden(status)
-    best: tuple[int, int, float, int] | None = None
+    best: tuple[int, int, int, int, float, int] | None = None
     for k in rows:
-        idx = a.indices[a.indptr[k]:a.indptr[k + 1]]
+        s0, s1 = a.indptr[k], a.indptr[k + 1]
+        idx = a.indices[s0:s1]
+        coefs = a.data[s0:s1]
+        cu = coefs[idx == for_var][0] if for_var is not None and (idx == for_var).any() else 0.0
         cand = idx[(status[idx] == SHOWN) & (prio[idx] < NEVER)]
         for j in cand:
+            useless = 0
+            if cu and direction:
+                cj = coefs[idx == j][0]
+                move = -cu / cj * direction  # the way j has to move
+                v = values[j]
+                lo_j, hi_j = (0.0, min_count - 1.0) if v < min_count - _TOL else (float(min_count), CAP)
+                useless = int((hi_j - v if move > 0 else v - lo_j) < 1 - _TOL)
             others = at.indices[at.indptr[j]:at.indptr[j + 1]]
             cycle = 1
             for r in others:
@@ -339,10 +363,12 @@ def _pick(rows: npt.NDArray[np.int64], a: sparse.csr_matrix, at: sparse.csr_matr
                 if hidden[ridx].any():
                     cycle = 0
                     break
-            key = (int(prio[j]), cycle, float(values[j]), int(j))
+            # a value at min_count could only grow once hidden: prefer zeros and values with room
+            tight = int(abs(values[j] - min_count) < _TOL)
+            key = (useless, int(prio[j]), cycle, tight, float(values[j]), int(j))
             if best is None or key < best:
                 best = key
-    return None if best is None else best[3]
+    return None if best is None else best[5]
 
 
 def _secondary(value: float, min_count: int) -> int:
@@ -351,7 +377,7 @@ def _secondary(value: float, min_count: int) -> int:
     return PRIMARY if value < min_count - _TOL else SECONDARY
 
 
-def protect(system: System, *, max_rounds: int = 200) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+def protect(system: System, *, max_rounds: int = 40) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """Statuses after primary and secondary suppression, and the values still exposed
     (normally none: only when no shown value is left that could protect them)."""
     values, prio, status = system.arrays()
@@ -369,23 +395,26 @@ def protect(system: System, *, max_rounds: int = 200) -> tuple[npt.NDArray[np.in
             for k in _structural(a, rhs, is_eq, values, status, system.min_count):
                 if int(k) in hopeless:
                     continue
-                j = _pick(np.asarray([k]), a, at, values, prio, status)
+                j = _pick(np.asarray([k]), a, at, values, prio, status, system.min_count)
                 if j is None:
                     hopeless.add(int(k))
                     continue
                 status[j] = _secondary(values[j], system.min_count)
                 changed = True
-        r = ranges(system, status, known=True)
+        r = ranges(system, status, known=True, exact_limit=300)
         exposed = r.exposed
         if not exposed.any():
             break
         touched: set[int] = set()
         added = 0
+        lo_a, hi_a = apriori(status, values, system.min_count)
         for u in np.flatnonzero(exposed):
             rows_u = at.indices[at.indptr[u]:at.indptr[u + 1]]
             if touched.intersection(rows_u.tolist()):
                 continue
-            j = _pick(rows_u, a, at, values, prio, status)
+            direction = 1.0 if hi_a[u] - values[u] >= 1 - _TOL else -1.0
+            j = _pick(rows_u, a, at, values, prio, status, system.min_count, for_var=int(u),
+                      direction=direction)
             seen_rows = set(rows_u.tolist())
             frontier = rows_u
             while j is None and frontier.size:  # further away: relations of hidden partners
@@ -399,7 +428,7 @@ def protect(system: System, *, max_rounds: int = 200) -> tuple[npt.NDArray[np.in
                 seen_rows |= nxt
                 frontier = np.asarray(sorted(nxt), dtype=np.int64)
                 if frontier.size:
-                    j = _pick(frontier, a, at, values, prio, status)
+                    j = _pick(frontier, a, at, values, prio, status, system.min_count)
             if j is None:
                 continue
             status[j] = _secondary(values[j], system.min_count)
@@ -408,4 +437,11 @@ def protect(system: System, *, max_rounds: int = 200) -> tuple[npt.NDArray[np.in
             added += 1
         if added == 0:
             break
+    if exposed.any():  # last resort: hide every shown value related to what is still exposed
+        for u in np.flatnonzero(exposed):
+            for k in at.indices[at.indptr[u]:at.indptr[u + 1]]:
+                idx = a.indices[a.indptr[k]:a.indptr[k + 1]]
+                for j in idx[(status[idx] == SHOWN) & (prio[idx] < NEVER)]:
+                    status[j] = _secondary(values[j], system.min_count)
+        exposed = ranges(system, status, known=True).exposed
     return status, exposed
