@@ -407,7 +407,7 @@ def protect(system: System, *, max_rounds: int = 40) -> tuple[npt.NDArray[np.int
             break
         touched: set[int] = set()
         added = 0
-        lo_a, hi_a = apriori(status, values, system.min_count)
+        _, hi_a = apriori(status, values, system.min_count)
         for u in np.flatnonzero(exposed):
             rows_u = at.indices[at.indptr[u]:at.indptr[u + 1]]
             if touched.intersection(rows_u.tolist()):

@@ -881,8 +881,8 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
     if "rolled" in frames:  # the cells layer: shown children as published, then the parents
         r = frames["rolled"]
         parents = r.loc[r["rolled_up"].fillna(False).astype(bool).to_numpy()]
-        kids = r.index[~r["rolled_up"].fillna(False).astype(bool).to_numpy()]
-        base = cells.loc[cells.index.isin(kids)].copy()
+        kid_ids = r.index[~r["rolled_up"].fillna(False).astype(bool).to_numpy()]
+        base = cells.loc[cells.index.isin(kid_ids)].copy()
         base["rolled_up"] = False
         merged = pd.concat([_empty_lists(base), _empty_lists(parents.copy())])
         cells = (gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326")
