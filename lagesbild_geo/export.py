@@ -29,6 +29,7 @@ import shapely
 
 from . import __version__, grid
 from .errors import InputError, PrivacyError
+from ._personal import _FIELD_ALIASES
 from .pipeline import Lagesbild
 from .privacy import (
     FINDING_COLUMNS,
@@ -894,6 +895,11 @@ def package_layers(
             blocked_a = _detect(pd.DataFrame(src_a).drop(columns=["measures"], errors="ignore"),
                                 "areas", notes, extra) - {"area_name", "name", "namn"}
             blocked_m = _detect(measures, "measures", notes, extra) - {"title"}
+            # a field the user explicitly allowed is published as written
+            blocked_a -= {c for f in allow_personal_data if f.startswith("areas.")
+                          for c in _FIELD_ALIASES.get(f, ())}
+            blocked_m -= {c for f in allow_personal_data if f.startswith("measures.")
+                          for c in _FIELD_ALIASES.get(f, ())}
             check_free_text({"areas": pd.DataFrame(src_a), "measures": measures},
                             allow_personal_data=allow_personal_data, fields=_PACKAGE_TEXT_FIELDS)
             out[name] = _areas_layer(src_a, measures, notes, blocked_a | blocked_m)
