@@ -554,7 +554,7 @@ def filter_mask(incidents: pd.DataFrame, filters: Filters) -> Any:
         lo, hi = filters.hours
         keep &= (h >= lo) & (h < hi) if lo <= hi else (h >= lo) | (h < hi)
     if t is not None and filters.weekdays:
-        keep &= t.dt.weekday.isin(list(filters.weekdays)).to_numpy(dtype=bool, na_value=False)
+        keep &= t.dt.day_of_week.isin(list(filters.weekdays)).to_numpy(dtype=bool, na_value=False)
     return keep
 
 

@@ -89,8 +89,8 @@ def test_nothing_visible_is_hidden(base, f: S.Filters, monkeypatch: pytest.Monke
             assert props["antal"] in (TOO_FEW, PROTECTED), (cid, props)
         else:
             assert props["antal"] == _int_text(row["count"])
-        for part in filter(None, (props.get("vanligast") or "").split(", ")):
-            label, n = part.rsplit(" ", 1)
+        for m in re.finditer(r"(?:^|, )(.+?) (\d+)(?=, [A-ZÅÄÖ]|$)", props.get("vanligast") or ""):
+            label, n = m.group(1), m.group(2)
             col = next(c for c in cells.columns if c.startswith("count_")
                        and S.category_label(c[6:]) == label)
             assert not pd.isna(row[col]) and int(row[col]) == int(n)
