@@ -28,8 +28,8 @@ import pandas as pd
 import shapely
 
 from . import __version__, grid
-from .errors import InputError, PrivacyError
 from ._personal import _FIELD_ALIASES
+from .errors import InputError, PrivacyError
 from .pipeline import Lagesbild
 from .privacy import (
     FINDING_COLUMNS,
