@@ -388,6 +388,7 @@ def protect(system: System, *, max_rounds: int = 40) -> tuple[npt.NDArray[np.int
     at = _var_rows(a)
     hopeless: set[int] = set()
     exposed = np.zeros(len(values), dtype=bool)
+    best, stuck = np.inf, 0
     for _ in range(max_rounds):
         changed = True
         while changed:  # structural rules first: cheap and catch most cases
@@ -404,6 +405,11 @@ def protect(system: System, *, max_rounds: int = 40) -> tuple[npt.NDArray[np.int
         r = ranges(system, status, known=True, exact_limit=300)
         exposed = r.exposed
         if not exposed.any():
+            break
+        n_exp = int(exposed.sum())
+        stuck = stuck + 1 if n_exp >= best else 0
+        best = min(best, n_exp)
+        if stuck >= 3:  # one value at a time does not help here: go to the last resort
             break
         touched: set[int] = set()
         added = 0
@@ -437,7 +443,9 @@ def protect(system: System, *, max_rounds: int = 40) -> tuple[npt.NDArray[np.int
             added += 1
         if added == 0:
             break
-    if exposed.any():  # last resort: hide every shown value related to what is still exposed
+    for _ in range(3):  # last resort: hide every shown value related to what is still exposed
+        if not exposed.any():
+            break
         for u in np.flatnonzero(exposed):
             for k in at.indices[at.indptr[u]:at.indptr[u + 1]]:
                 idx = a.indices[a.indptr[k]:a.indptr[k + 1]]
