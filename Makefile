@@ -6,12 +6,15 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 STATIC := apps/static/vendor
 PORT   ?= 8501
+# Where the app listens: empty = server.address of .streamlit/config.toml (127.0.0.1, this
+# computer only). `make run HOST=0.0.0.0` opens it to the network (set up sign-in first).
+HOST   ?=
 
 .PHONY: install run test lint typecheck pytest bench sample static browser postgres clean help
 
 help:
 	@echo "make install  - create .venv/ and install the project with all extras"
-	@echo "make run      - install if needed, then start the app on Exempelkommun"
+	@echo "make run      - install if needed, then start the app on Exempelkommun (127.0.0.1; HOST=0.0.0.0 opens it)"
 	@echo "make test     - install if needed, then ruff, mypy and the whole pytest suite"
 	@echo "make bench    - run the benchmarks in benchmarks/"
 	@echo "make sample   - regenerate sample_data/ (Exempelkommun)"
@@ -72,7 +75,7 @@ STORE ?= lagesbild_data/atgarder.sqlite
 # A new store starts with Exempelkommun's example measure, so the follow-up can be tried at once.
 run: install
 	@[ -f "$(STORE)" ] || $(VENV)/bin/lagesbild measures example --store "$(STORE)"
-	LAGESBILD_STORE="$(STORE)" $(VENV)/bin/streamlit run apps/lagesbild_app.py --server.port $(PORT) --browser.gatherUsageStats false
+	LAGESBILD_STORE="$(STORE)" $(VENV)/bin/streamlit run apps/lagesbild_app.py --server.port $(PORT) $(if $(HOST),--server.address $(HOST)) --browser.gatherUsageStats false
 
 lint: install
 	$(VENV)/bin/ruff check lagesbild_geo apps tests benchmarks

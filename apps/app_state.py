@@ -36,6 +36,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from lagesbild_geo import maps
+from lagesbild_geo._spreadsheet import neutralise_formulas
 from lagesbild_geo.errors import (
     ConflictError,
     CRSError,
@@ -49,6 +50,7 @@ from lagesbild_geo.errors import (
 from lagesbild_geo.measures import MeasureStore, MeasureStoreProtocol
 from lagesbild_geo.measures.postgres import is_postgres_url
 from lagesbild_geo.pipeline import Lagesbild
+from lagesbild_geo.privacy import FREE_TEXT_FIELDS, hidden_kind, protect_table, publishable
 from lagesbild_geo.schema import CATEGORIES, CATEGORY_LABELS
 
 log = logging.getLogger("lagesbild_app")
@@ -152,6 +154,8 @@ class Access:
     user: str
     role: str
     open_mode: bool
+    #: Reachable from the network without sign-in: read-only until sign-in is set up.
+    network: bool = False
 
     @property
     def can_edit(self) -> bool:
@@ -252,6 +256,24 @@ def sign_in_throttle() -> SignInThrottle:
     return SignInThrottle()
 
 
+_LOCAL_ADDRESSES = ("127.0.0.1", "localhost", "::1")
+
+
+def listening_address() -> str:
+    """The address the app listens on (``server.address``; empty: every interface)."""
+    try:
+        return str(st.get_option("server.address") or "").strip()
+    except Exception:
+        return ""
+
+
+def local_only() -> bool:
+    """True when only this computer can reach the app (``server.address`` is a loopback
+    address, as ``make run`` and ``.streamlit/config.toml`` set by default)."""
+    addr = listening_address()
+    return addr in _LOCAL_ADDRESSES or addr.startswith("127.")
+
+
 def _passwords() -> dict[str, str]:
     """``{role: password}`` from ``st.secrets["lagesbild"]["passwords"]``; empty when not configured."""
     pw = _secret("lagesbild", "passwords")
@@ -289,7 +311,9 @@ def _oidc_access() -> Access:
 
 def access() -> Access:
     """Sign-in when passwords (or the platform's OIDC login) are configured; otherwise the
-    open local mode.
+    open local mode, which may edit only when the app listens on this computer alone
+    (``server.address`` 127.0.0.1). Reachable from the network without sign-in, the app
+    is read-only and says how to set up sign-in.
 
     Stops the script (after showing the sign-in form) until the user is signed in.
     """
@@ -297,8 +321,10 @@ def access() -> Access:
     if not pw and _oidc_configured():
         return _oidc_access()
     if not pw:
-        return Access(user=os.environ.get("LAGESBILD_USER", "lokal användare"), role=ROLE_EDITOR,
-                      open_mode=True)
+        user = os.environ.get("LAGESBILD_USER", "lokal användare")
+        if not local_only():
+            return Access(user=user, role=ROLE_READER, open_mode=True, network=True)
+        return Access(user=user, role=ROLE_EDITOR, open_mode=True)
     signed = st.session_state.get("access")
     if isinstance(signed, Access):
         return signed
@@ -344,10 +370,13 @@ def access() -> Access:
 def sidebar_status(acc: Access) -> None:
     """Who is signed in, the data in use, and the base map choice (sidebar)."""
     with st.sidebar:
-        if acc.open_mode:
-            st.info("Appen körs utan inloggning (lokalt läge): alla kan ändra. "
-                    "Lägg lösenord per roll i `.streamlit/secrets.toml` för att kräva inloggning "
-                    "(se docs/app.md).", icon=":material/lock_open:")
+        if acc.open_mode and acc.network:
+            st.warning(NETWORK_READ_ONLY, icon=":material/lock:")
+        elif acc.open_mode:
+            st.info("Du arbetar i lokalt läge: appen nås bara från den här datorn och du behöver "
+                    "inte logga in. Dina ändringar sparas i ändringshistoriken som "
+                    f"”{acc.user}”. Ska kollegor kunna använda appen via nätverket behöver "
+                    "inloggning ordnas först (se docs/app.md).", icon=":material/computer:")
         else:
             st.caption(f"Inloggad: **{acc.user}** ({acc.role})")
             if st.button("Logga ut"):
@@ -360,9 +389,22 @@ def sidebar_status(acc: Access) -> None:
             st.caption("Kartans skript hämtas från internet (kör `make static` för att lägga dem i appen).")
 
 
+#: Why an app on the network without sign-in cannot edit, and how to fix it.
+NETWORK_READ_ONLY = (
+    "Appen kan nås från andra datorer i nätverket men ingen inloggning är inställd, så den "
+    "är skrivskyddad: du kan titta och ladda ner men inte ändra områden och åtgärder. "
+    "För att kunna ändra: lägg ett lösenord per roll i `.streamlit/secrets.toml` "
+    "(`[lagesbild.passwords]` med \"redaktör\" och \"läsare\") eller ställ in organisationens "
+    "inloggning (OIDC, `[auth]`), och starta om appen. Arbetar du ensam räcker det att "
+    "starta appen med `make run`, som bara lyssnar på den här datorn. Se docs/app.md."
+)
+
+
 def require_editor(acc: Access) -> bool:
     """True when the user may edit; shows a notice otherwise."""
-    if not acc.can_edit:
+    if not acc.can_edit and acc.network:
+        st.info(NETWORK_READ_ONLY, icon=":material/lock:")
+    elif not acc.can_edit:
         st.info("Du är inloggad som läsare: du kan titta och ladda ner men inte ändra.", icon=":material/visibility:")
     return acc.can_edit
 
@@ -726,22 +768,23 @@ class Filters:
 
 
 @st.cache_data(max_entries=16, show_spinner="Uppdaterar kartan …")
-def _view(srcs: tuple[Source, ...], filters: Filters) -> tuple[Lagesbild, dict[str, int]]:
+def _view(srcs: tuple[Source, ...], filters: Filters) -> tuple[Lagesbild, Lagesbild, dict[str, Any]]:
     import dataclasses
 
     base = _build(srcs, BASE_RESOLUTION)
     same = filters.is_default and filters.resolution == base.settings.resolution
     lb = base if same else filtered_lagesbild(base, filters)
+    # Every figure shown comes from the publishing step (the map, the table, the headline).
+    pub = publishable(lb)
     # The map page needs aggregates only: leave the incident rows out of the cached
     # value (cache_data unpickles a copy on every rerun; the rows were 3/4 of it).
     light = dataclasses.replace(lb, incidents=lb.incidents.iloc[0:0], rejected=lb.rejected.iloc[0:0],
                                 pending=lb.pending.iloc[0:0])
-    return light, headline(lb)
+    return pub, light, headline(pub)
 
 
 def filter_mask(incidents: pd.DataFrame, filters: Filters) -> Any:
     """Boolean mask of the incidents the filters keep (period, categories, hours, weekdays)."""
-    import numpy as np
 
     keep = np.ones(len(incidents), dtype=bool)
     t = incidents.get("occurred_at")
@@ -757,7 +800,7 @@ def filter_mask(incidents: pd.DataFrame, filters: Filters) -> Any:
         lo, hi = filters.hours
         keep &= (h >= lo) & (h < hi) if lo <= hi else (h >= lo) | (h < hi)
     if t is not None and filters.weekdays:
-        keep &= t.dt.weekday.isin(list(filters.weekdays)).to_numpy(dtype=bool, na_value=False)
+        keep &= t.dt.day_of_week.isin(list(filters.weekdays)).to_numpy(dtype=bool, na_value=False)
     return keep
 
 
@@ -827,9 +870,10 @@ def data_span() -> tuple[pd.Timestamp, pd.Timestamp] | bool | None:
         return False
 
 
-def view(filters: Filters) -> tuple[Lagesbild, dict[str, int]] | None:
-    """The map page's picture narrowed by ``filters`` (aggregates only, no incident rows) and
-    its headline figures; cached per filter combination."""
+def view(filters: Filters) -> tuple[Lagesbild, Lagesbild, dict[str, Any]] | None:
+    """The map page's picture narrowed by ``filters``: published (what may be shown), the
+    unpublished aggregates (only for "show small numbers"; no incident rows) and the
+    published headline figures; cached per filter combination."""
     if not sources():
         return None
     try:
@@ -849,16 +893,37 @@ def period_bounds(lb: Lagesbild) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     return t.min().normalize(), t.max().normalize()
 
 
-def headline(lb: Lagesbild) -> dict[str, int]:
-    """The figures shown above the map."""
+def _level_counts(summary: pd.DataFrame) -> dict[str, int | None]:
+    """Rows in a district / only at stadsdel level / only at kommun level, from the (published)
+    district table's level rows: ``None`` where the publishing step hid the value."""
+    out: dict[str, int | None] = {"in_district": None, "stadsdel_level": 0, "kommun_level": 0}
+    if summary is None or not len(summary) or "row_type" not in summary.columns:
+        return out
+    kinds = summary["row_type"].astype(str)
+
+    def total(mask: pd.Series) -> int | None:
+        v = pd.to_numeric(summary.loc[mask, "total"], errors="coerce")
+        return None if v.isna().any() else int(v.sum())
+
+    out["in_district"] = total(kinds == "district")
+    out["stadsdel_level"] = total(kinds == "stadsdel")
+    out["kommun_level"] = total(kinds == "kommun")
+    return out
+
+
+def headline(lb: Lagesbild) -> dict[str, Any]:
+    """The figures shown above the map, from a published picture (``incidents`` is ``None``
+    when the total is hidden, e.g. a filter that leaves fewer than ``min_count``)."""
     hs = lb.hotspots
     cls = hs["hotspot_class"].astype(str) if len(hs) and "hotspot_class" in hs else pd.Series([], dtype=str)
-    levels = dict(lb.district_summary.attrs.get("levels", {})) if len(lb.district_summary) else {}
+    tot = (lb.tables or {}).get("totals")
+    incidents: int | None = len(lb.incidents)
+    if tot is not None and len(tot):
+        v = tot["count"].iloc[0]
+        incidents = None if pd.isna(v) else int(v)
     return {
-        "incidents": len(lb.incidents),
-        "in_district": int(levels.get("district", 0)),
-        "stadsdel_level": int(levels.get("stadsdel", 0)),
-        "kommun_level": int(levels.get("kommun", 0)),
+        "incidents": incidents,
+        **_level_counts(lb.district_summary),
         "hot": int(cls.str.startswith("hot").sum()),
         "cold": int(cls.str.startswith("cold").sum()),
         "clusters": len(lb.clusters),
@@ -921,14 +986,14 @@ def measures_or_stop(error_title: str, empty_text: str) -> pd.DataFrame:
     return measures
 
 
-def levels_caption(fig: dict[str, int]) -> str | None:
+def levels_caption(fig: dict[str, Any]) -> str | None:
     """"1 071 händelser, varav 412 placerade på område …" when some rows are known only at
     stadsdel or kommun level (the police feed); None when every row is in a district."""
     if not (fig.get("kommun_level") or fig.get("stadsdel_level")):
         return None
 
-    def n(v: int) -> str:
-        return f"{v:,}".replace(",", " ")
+    def n(v: int | None) -> str:
+        return "(dolt)" if v is None else f"{v:,}".replace(",", " ")
 
     return (f"{n(fig['incidents'])} händelser, varav {n(fig['in_district'])} placerade på område, "
             f"{n(fig['stadsdel_level'])} bara på stadsdelsnivå och {n(fig['kommun_level'])} bara på "
@@ -1286,6 +1351,7 @@ def save_candidate_area(row: pd.Series, *, name: str, user: str) -> str:
 # --------------------------------------------------------------------------- tables & figures
 
 TOO_FEW_CASES = "för få fall för att visas"
+PROTECTED_TEXT = "dolt för att skydda små tal"
 
 DISTRICT_TABLE_COLUMNS: tuple[str, ...] = (
     "district_name", "population", "total", "per_1000", "share_of_total", "total_previous",
@@ -1294,41 +1360,35 @@ DISTRICT_TABLE_COLUMNS: tuple[str, ...] = (
 )
 
 
-def district_table(lb: Lagesbild, *, show_small: bool = False) -> pd.DataFrame | None:
+def district_table(lb: Lagesbild, *, show_small: bool = False,
+                   raw: Lagesbild | None = None) -> pd.DataFrame | None:
     """The per-district lägesbild table (districts and the kommun total) with Swedish headers.
 
-    Privacy by default: a district whose count rests on fewer than ``min_count``
-    incidents shows no count, rate, share or change ("för få fall för att visas"),
-    and the same secondary suppression as the export keeps it from being recovered
-    from the total. ``show_small=True`` (the coordinator asks explicitly) shows them.
+    Privacy by default: the figures are the publishing step's
+    (:func:`lagesbild_geo.privacy.publishable`): a count resting on fewer than
+    ``min_count`` incidents, and any value that would reveal one, is hidden with its rate,
+    share and change ("för få fall för att visas" / "dolt för att skydda små tal").
+    ``show_small=True`` (the coordinator asks explicitly) shows ``raw``'s figures.
     """
     from lagesbild_geo.districts import SUMMARY_LABELS_SV
-    from lagesbild_geo.privacy import suppress_across_rows, suppress_counts
 
-    t = lb.district_summary
+    src = raw if show_small and raw is not None else (lb if show_small else publishable(lb))
+    t = src.district_summary
     if t is None or len(t) == 0:
         return None
     t = pd.DataFrame(t.drop(columns="geometry", errors="ignore"))
     if "row_type" in t.columns:
         # the level rows (known only in a stadsdel / only in the kommun) when there are such rows
         level_row = t["row_type"].isin(["stadsdel", "kommun"])
-        t = t[t["row_type"].isin(["district", "total"]) | (level_row & (t["total"] > 0))]
+        t = t[t["row_type"].isin(["district", "total"]) | (level_row & (t["total"].fillna(1) > 0))]
+    recs = t.to_dict(orient="records")
     t = t[[c for c in DISTRICT_TABLE_COLUMNS if c in t.columns]].copy()
     note = pd.Series("", index=t.index, dtype=object)
     if not show_small and "total" in t.columns:
-        derived = [c for c in ("per_1000", "share_of_total", "change_pct", "change_significant",
-                               "top1", "top2", "top3") if c in t.columns]
-        counts = [c for c in ("total", "total_previous") if c in t.columns]
-        districts = t.index != "_total"
-        part = suppress_counts(t.loc[districts], counts, min_count=lb.settings.min_count,
-                               total="total", secondary=False, derived=derived)
-        part = suppress_across_rows(part, "total")
-        if "suppressed" in part.columns:
-            small = part["suppressed"].fillna(False).astype(bool)
-            for c in [*counts, *derived]:
-                t[c] = t[c].astype(object)
-                t.loc[part.index, c] = part[c].astype(object)
-            note.loc[small[small].index] = TOO_FEW_CASES
+        for i, r in enumerate(recs):
+            kind = hidden_kind(r, "total") or hidden_kind(r, "total_previous")
+            if kind is not None:
+                note.iloc[i] = PROTECTED_TEXT if kind == "protect" else TOO_FEW_CASES
     if note.ne("").any():
         t["note"] = note
     if "district_name" in t.columns and "_total" in t.index:
@@ -1355,20 +1415,27 @@ def district_table(lb: Lagesbild, *, show_small: bool = False) -> pd.DataFrame |
 
 def area_figures(lb: Lagesbild, area_id: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Incidents inside a saved area by category (Swedish table) and the area's key figures
-    (``area_km2``, ``total``, ``hot_cells``), from ``followup.area_figures``."""
+    (``area_km2``, ``total``, ``hot_cells``), from ``followup.area_figures``; the counts go
+    through the publishing step (``privacy.protect_table``: hidden below ``min_count`` and
+    where the area's total would reveal them). ``total`` is ``None`` when hidden."""
     from lagesbild_geo.followup import area_figures as _area_figures
 
     f = _area_figures(lb, store().get_area(area_id))
-    # privacy by default: category counts of 1..min_count-1 are not shown
-    small = (f["count"] > 0) & (f["count"] < lb.settings.min_count)
+    p = protect_table(f, ["count"], min_count=lb.settings.min_count, column_totals=True,
+                      derived={"per_km2": "count", "share_pct": "count"})
+    recs = p.to_dict(orient="records")
+    notes = ["" if pd.notna(v) else (PROTECTED_TEXT if hidden_kind(r, "count") == "protect" else TOO_FEW_CASES)
+             for v, r in zip(p["count"].tolist(), recs, strict=True)]
     table = pd.DataFrame({
-        "Kategori": f["label"].to_numpy(),
-        "Antal i området": f["count"].astype("Int64").mask(small).to_numpy(),
-        "Per km²": f["per_km2"].astype("float64").mask(small).round(1).to_numpy(),
-        "Andel av kommunens (%)": f["share_pct"].astype("float64").mask(small).round(1).to_numpy(),
-        "Anmärkning": np.where(small.to_numpy(), TOO_FEW_CASES, ""),
+        "Kategori": p["label"].to_numpy(),
+        "Antal i området": p["count"].astype("Int64").to_numpy(),
+        "Per km²": pd.to_numeric(p["per_km2"], errors="coerce").round(1).to_numpy(),
+        "Andel av kommunens (%)": pd.to_numeric(p["share_pct"], errors="coerce").round(1).to_numpy(),
+        "Anmärkning": notes,
     })
-    return table, dict(f.attrs)
+    info = dict(f.attrs)
+    info["total"] = p.attrs["column_totals"].get("count") if len(f) else 0
+    return table, info
 
 
 PLAN_SORT: dict[str, str] = {
@@ -1395,19 +1462,23 @@ def filter_measures(measures: pd.DataFrame, *, statuses: Sequence[str] = (),
     return out
 
 
-def _export_bytes(method: str, suffix: str) -> bytes:
+def _export_bytes(method: str, suffix: str, allow: Sequence[str]) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"atgardsplan{suffix}"
-        getattr(store(), method)(path)
+        getattr(store(), method)(path, allow_personal_data=tuple(allow))
         return path.read_bytes()
 
 
-def plan_excel_bytes() -> bytes:
-    return _export_bytes("export_plan_excel", ".xlsx")
+def plan_excel_bytes(allow_personal_data: Sequence[str] = ()) -> bytes:
+    return _export_bytes("export_plan_excel", ".xlsx", allow_personal_data)
 
 
-def plan_csv_bytes() -> bytes:
-    return _export_bytes("export_plan_csv", ".csv")
+def plan_csv_bytes(allow_personal_data: Sequence[str] = ()) -> bytes:
+    return _export_bytes("export_plan_csv", ".csv", allow_personal_data)
+
+
+#: Free-text fields the coordinator may explicitly allow to leave with personal data.
+ALLOW_FIELDS_SV: dict[str, str] = {k: v[0].upper() + v[1:] for k, v in FREE_TEXT_FIELDS.items()}
 
 
 _ACTION_SV = {"create": "skapad", "update": "ändrad", "delete": "borttagen", "restore": "återställd",
@@ -1511,8 +1582,9 @@ def ingest_tables(report: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def rejected_csv(rejected: pd.DataFrame) -> bytes:
-    """Rejected rows as CSV for Swedish Excel (UTF-8 with BOM, semicolon)."""
-    return rejected.to_csv(index=False, sep=";").encode("utf-8-sig")
+    """Rejected rows as CSV for Swedish Excel (UTF-8 with BOM, semicolon); cells that a
+    spreadsheet would run as formulas are neutralised."""
+    return neutralise_formulas(rejected).to_csv(index=False, sep=";").encode("utf-8-sig")
 
 
 def rejected_download(acc: Access, rejected: pd.DataFrame, *, file_name: str, key: str) -> None:
@@ -1622,36 +1694,36 @@ def _lb_for_export() -> Lagesbild:
     return lb
 
 
-def police_package_zip() -> bytes:
+def police_package_zip(allow_personal_data: Sequence[str] = ()) -> bytes:
     """The package for the police (GeoJSON per layer, GeoPackage, metadata) as a zip."""
     from lagesbild_geo.export import export_package, zip_package
 
     lb = _lb_for_export()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "paket"
-        export_package(lb, out, store=store())
+        export_package(lb, out, store=store(), allow_personal_data=tuple(allow_personal_data))
         z = zip_package(out, Path(tmp) / "lagesbild_paket.zip")
         return z.read_bytes()
 
 
-def geopackage_bytes() -> bytes:
+def geopackage_bytes(allow_personal_data: Sequence[str] = ()) -> bytes:
     from lagesbild_geo.export import export_package
 
     lb = _lb_for_export()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "paket"
-        export_package(lb, out, store=store(), gpkg=True)
+        export_package(lb, out, store=store(), gpkg=True, allow_personal_data=tuple(allow_personal_data))
         return (out / "lagesbild.gpkg").read_bytes()
 
 
-def report_html() -> bytes:
+def report_html(allow_personal_data: Sequence[str] = ()) -> bytes:
     """The standalone HTML lägesbild report (Swedish)."""
     from lagesbild_geo.report import write_report
 
     lb = _lb_for_export()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "lagesbild.html"
-        write_report(lb, path, store=store())
+        write_report(lb, path, store=store(), allow_personal_data=tuple(allow_personal_data))
         return path.read_bytes()
 
 

@@ -1,9 +1,10 @@
 """The joint lägesbild package: GeoJSON (RFC 7946) per layer, one GeoPackage,
 ``metadata.json``; reading packages back and merging the kommun's with the police's.
 
-Privacy rules (:mod:`lagesbild_geo.privacy`) are applied here, by default:
-small counts suppressed, no points unless asked, no free text, no column that
-looks like personal data. See ``docs/export-format.md`` for every property.
+Every number comes from the one publishing step, :func:`lagesbild_geo.privacy.publishable`
+(small counts and whatever would reveal them hidden); no points unless asked, no
+free text, no column that looks like personal data, and free-text names and titles
+with personal data refused unless allowed. See ``docs/export-format.md``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pandas as pd
 import shapely
 
 from . import __version__, grid
+from ._personal import FIELD_ALIASES
 from .errors import InputError, LagesbildError, PrivacyError
 from .limits import Limits, extract_zip, load_json
 from .measures import MeasureStore, MeasureStoreProtocol
@@ -34,11 +36,10 @@ from .pipeline import Lagesbild
 from .privacy import (
     FINDING_COLUMNS,
     Privacy,
+    check_free_text,
     find_personal_data,
-    suppress_across_rows,
-    suppress_counts,
+    publishable,
     suppress_survey,
-    values_with_personal_data,
 )
 from .schema import CATEGORIES, CATEGORY_LABELS
 from .settings import Settings
@@ -368,6 +369,17 @@ def _count_columns(frame: pd.DataFrame) -> list[str]:
             and (c == "count" or (c.startswith("count_") and c[6:] in CATEGORIES))]
 
 
+_HIDDEN_LISTS = ("suppressed_primary", "suppressed_secondary")
+
+
+def _lists(df: pd.DataFrame, out: pd.DataFrame) -> None:
+    """Copy the published rows' lists of hidden properties (as lists of names)."""
+    for c in _HIDDEN_LISTS:
+        vals = df[c].tolist() if c in df.columns else [()] * len(df)
+        out[c] = pd.Series([list(v) if isinstance(v, (list, tuple, np.ndarray)) else [] for v in vals],
+                           index=out.index, dtype=object)
+
+
 def _cells_layer(src: gpd.GeoDataFrame, lb: Lagesbild, p: Privacy, notes: _Notes, layer: str,
                  blocked: set[str]) -> gpd.GeoDataFrame:
     settings = _settings_of(lb)
@@ -382,45 +394,24 @@ def _cells_layer(src: gpd.GeoDataFrame, lb: Lagesbild, p: Privacy, notes: _Notes
     counts = _count_columns(df)
     gi = [c for c in ("gi_z", "gi_p", "gi_p_adj", "gi_bin", "hotspot_class", "n_neighbours")
           if c in df.columns]
-    fixed = ["cell", *counts, *gi, "suppressed", "source"]
+    fixed = ["cell", *counts, *gi, "suppressed", "source", "rolled_up", *_HIDDEN_LISTS]
     extra = _generic_columns(df, fixed, layer, notes, blocked)
     out = pd.DataFrame({"cell": cells})
     out["resolution"] = _cell_resolution(cells, settings.resolution)
-    for c in counts + gi + extra:
+    for c in counts:
+        out[c] = pd.to_numeric(df[c], errors="coerce").round().astype("Int64").array
+    for c in gi + extra:
         out[c] = df[c].to_numpy()
     if "source" in df.columns:
         out["source"] = df["source"].to_numpy()
-    if "suppressed" in df.columns:
-        out["suppressed"] = df["suppressed"].fillna(False).astype(bool).to_numpy()
+    out["suppressed"] = (df["suppressed"].fillna(False).astype(bool).to_numpy() if "suppressed" in df.columns
+                         else np.zeros(len(df), dtype=bool))
+    if "rolled_up" in df.columns and layer == "cells":
+        out["rolled_up"] = df["rolled_up"].fillna(False).astype(bool).to_numpy()
+        rolled = (lb.metadata or {}).get("published_notes", {}).get("rolled_up")
+        notes.rolled_up[layer] = int(rolled if rolled is not None else out["rolled_up"].sum())
+    _lists(df, out)
     geometry = geom if geom is not None else _hex_polygons(cells)
-    total = "count" if "count" in counts else None
-    mc = int(p.min_count or 1)
-    rolled = pd.DataFrame()
-    if layer == "cells" and p.small_cells == "rollup" and total and len(out):
-        v = pd.to_numeric(out[total], errors="coerce").to_numpy(dtype="float64")
-        small = (v > 0) & (v < mc)
-        if small.any():
-            res = int(out["resolution"].iloc[0])
-            if res == 0:
-                raise PrivacyError("Cells at resolution 0 have no parent to roll up to; "
-                                   "use Privacy(small_cells='suppress').")
-            part = out.loc[small, ["cell", *counts]].copy()
-            part["cell"] = _parents(part["cell"].to_numpy(), res - 1)
-            rolled = part.groupby("cell", sort=True)[counts].sum(min_count=1).reset_index()
-            rolled["resolution"] = res - 1
-            rolled["rolled_up"] = True
-            keep_rows = ~small
-            out = out.loc[keep_rows].reset_index(drop=True)
-            geometry = geometry[keep_rows].reset_index(drop=True)
-            notes.rolled_up[layer] = int(small.sum())
-    if len(rolled):
-        out["rolled_up"] = False
-        rolled_geom = _hex_polygons(rolled["cell"].to_numpy())
-        out = pd.concat([out, rolled], ignore_index=True)
-        geometry = pd.concat([geometry, rolled_geom], ignore_index=True)
-    out = suppress_counts(out, counts, min_count=mc, total=total)
-    if total and "source" not in out.columns:
-        out = suppress_across_rows(out, total)
     notes.suppressed[layer] = int(out["suppressed"].sum())
     out["cell"] = grid.cells_to_str(out["cell"].to_numpy(dtype=np.uint64))
     if "gi_bin" in out.columns:
@@ -438,10 +429,11 @@ def _clusters_layer(src: gpd.GeoDataFrame, lb: Lagesbild, p: Privacy, notes: _No
         df = df.reset_index(drop=True)
         df["cluster_id"] = np.arange(1, len(df) + 1)
     ncol = _first(df, ("n", "count", "n_incidents"))
-    fixed = ["cluster_id", "n", "count", "n_incidents", "suppressed", "source"]
+    fixed = ["cluster_id", "n", "count", "n_incidents", "suppressed", "source", *_HIDDEN_LISTS]
     extra = _generic_columns(df, fixed, "clusters", notes, blocked)
     out = pd.DataFrame({"cluster_id": df["cluster_id"].astype(str).to_numpy()})
-    out["n"] = df[ncol].to_numpy() if ncol else np.nan
+    out["n"] = (pd.to_numeric(df[ncol], errors="coerce").round().astype("Int64").array if ncol
+                else pd.array([pd.NA] * len(df), dtype="Int64"))
     for c in extra:
         if c in df.columns:
             v = df[c]
@@ -450,11 +442,9 @@ def _clusters_layer(src: gpd.GeoDataFrame, lb: Lagesbild, p: Privacy, notes: _No
             out[c] = v.to_numpy()
     if "source" in df.columns:
         out["source"] = df["source"].to_numpy()
-    if "suppressed" in df.columns:
-        out["suppressed"] = df["suppressed"].fillna(False).astype(bool).to_numpy()
-    mc = int(p.min_count or 1)
-    derived = [c for c in extra if c not in ("area_m2",)]
-    out = suppress_counts(out, ["n"], min_count=mc, total="n", derived=derived)
+    out["suppressed"] = (df["suppressed"].fillna(False).astype(bool).to_numpy() if "suppressed" in df.columns
+                         else out["n"].isna().to_numpy())
+    _lists(df, out)
     notes.suppressed["clusters"] = int(out["suppressed"].sum())
     return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(src.geometry.values, crs=src.crs),
                             crs=src.crs).pipe(_to_wgs84)
@@ -467,7 +457,7 @@ def _emerging_layer(src: pd.DataFrame, lb: Lagesbild, p: Privacy, notes: _Notes,
         raise InputError("The emerging table has no 'cell' column or index.")
     cells = _cells_as_uint64(df["cell"])
     cls = _first(df, ("emerging_class", "pattern", "category", "class", "emerging"))
-    fixed = ["cell", "source"] + ([cls] if cls else [])
+    fixed = ["cell", "source", "suppressed", *_HIDDEN_LISTS] + ([cls] if cls else [])
     frame = df.drop(columns=[c for c in ("geometry",) if c in df.columns])
     extra = _generic_columns(frame, fixed, "emerging", notes, blocked)
     out = pd.DataFrame({"cell": grid.cells_to_str(cells)})
@@ -477,9 +467,12 @@ def _emerging_layer(src: pd.DataFrame, lb: Lagesbild, p: Privacy, notes: _Notes,
     if "source" in df.columns:
         out["source"] = df["source"].to_numpy()
     counts = _count_columns(out)
+    for c in counts:
+        out[c] = pd.to_numeric(out[c], errors="coerce").round().astype("Int64")
     if counts:
-        out = suppress_counts(out, counts, min_count=int(p.min_count or 1),
-                              total="count" if "count" in counts else None)
+        out["suppressed"] = (df["suppressed"].fillna(False).astype(bool).to_numpy()
+                             if "suppressed" in df.columns else out["count"].isna().to_numpy())
+        _lists(df, out)
         notes.suppressed["emerging"] = int(out["suppressed"].sum())
     if isinstance(src, gpd.GeoDataFrame) and src.geometry.name in src.columns:
         geometry = gpd.GeoSeries(src.geometry.values, crs=src.crs)
@@ -519,56 +512,30 @@ def _districts_layer(lb: Lagesbild, p: Privacy, notes: _Notes,
     df = df.rename(columns={k: v for k, v in renames.items() if k in df.columns and v not in df.columns})
     df = df.drop(columns=[c for c in ("row_type", "total", "total_previous") if c in df.columns])
     counts = _count_columns(df) + (["count_previous"] if "count_previous" in df.columns else [])
-    fixed = ["district_code", "district_name", "population", *counts, "suppressed", "source"]
+    fixed = ["district_code", "district_name", "population", *counts, "suppressed", "source",
+             *_HIDDEN_LISTS]
     frame = df.drop(columns=[c for c in ("geometry",) if c in df.columns])
     extra = _generic_columns(frame, fixed, "districts", notes, blocked)
     out = pd.DataFrame({"district_code": df["district_code"].to_numpy()})
-    name = df["district_name"].astype("string") if "district_name" in df.columns else pd.NA
-    out["district_name"] = name
-    if "district_name" in df.columns and values_with_personal_data(df["district_name"]).any():
-        out["district_name"] = pd.NA
-        notes.excluded.append({"table": "districts", "column": "district_name",
-                               "kind": "personal_data_in_values", "evidence": "content",
-                               "detail": "a value contains a personnummer, e-mail or phone number"})
+    out["district_name"] = (df["district_name"].astype("string") if "district_name" in df.columns
+                            else pd.NA)
     out["population"] = (pd.to_numeric(df["population"], errors="coerce").to_numpy()
                          if "population" in df.columns else np.nan)
-    for c in [*counts, *extra]:
+    for c in counts:
+        out[c] = pd.to_numeric(df[c], errors="coerce").round().astype("Int64").array
+    for c in extra:
         out[c] = df[c].to_numpy()
     if "source" in df.columns:
         out["source"] = df["source"].to_numpy()
-    if "suppressed" in df.columns:
-        out["suppressed"] = df["suppressed"].fillna(False).astype(bool).to_numpy()
-    mc = int(p.min_count or 1)
+    out["suppressed"] = (df["suppressed"].fillna(False).astype(bool).to_numpy() if "suppressed" in df.columns
+                         else out["count"].isna().to_numpy() if "count" in out.columns
+                         else np.zeros(len(out), dtype=bool))
+    _lists(df.rename(columns={"total": "count", "total_previous": "count_previous"}), out)
+    for c in ("suppressed_primary", "suppressed_secondary"):  # the format's names for the totals
+        out[c] = out[c].map(lambda v: [{"total": "count", "total_previous": "count_previous"}.get(x, x)
+                                       for x in v])
     survey_like = [c for c in extra if c.startswith(("trygg", "otrygg", "survey", "n_respond",
                                                      "respondents", "share_unsafe", "mean_score"))]
-    derived = [c for c in extra if c not in survey_like]
-    prev = None
-    if "count_previous" in counts:
-        prev = suppress_counts(out[["count_previous"]], ["count_previous"], min_count=mc,
-                               total="count_previous")["count_previous"]
-        counts = [c for c in counts if c != "count_previous"]
-    out = suppress_counts(out, counts, min_count=mc, total="count" if "count" in counts else None,
-                          derived=derived)
-    if prev is not None:
-        # a change shown beside a hidden previous count would reveal it
-        out["count_previous"] = prev.mask(out["suppressed"].to_numpy())
-        hidden_prev = out["count_previous"].isna().to_numpy()
-        for c in derived:
-            if c.startswith("change"):
-                out[c] = out[c].mask(hidden_prev)
-    if "count" in counts and "source" not in out.columns:
-        out = suppress_across_rows(out, "count")
-        for c in derived:
-            out[c] = out[c].mask(out["suppressed"].to_numpy())
-    # a category-specific derived value goes with its count
-    for cat in CATEGORIES:
-        cc = f"count_{cat}"
-        if cc not in out.columns:
-            continue
-        hidden = out[cc].isna().to_numpy()
-        for c in derived:
-            if c != cc and c.endswith(f"_{cat}"):
-                out[c] = out[c].mask(hidden)
     notes.suppressed["districts"] = int(out["suppressed"].sum())
     # survey columns inside the district table follow the respondent rule
     ncol = _first(out, ("trygg_n", "n_respondents", "survey_n", "respondents", "trygghet_n"))
@@ -742,8 +709,7 @@ def _areas_layer(areas: gpd.GeoDataFrame, measures: pd.DataFrame, notes: _Notes,
     if len(m) and "area_id" in m.columns:
         if "deleted_at" in m.columns:
             m = m[m["deleted_at"].isna()]
-        bad_titles = values_with_personal_data(m["title"]) if "title" in m.columns else None
-        for i, rec in enumerate(m.to_dict(orient="records")):
+        for rec in m.to_dict(orient="records"):
             item: dict[str, Any] = {}
             for out_name, aliases in _MEASURE_ALIASES.items():
                 col = next((x for x in aliases if x in rec), None)
@@ -759,22 +725,9 @@ def _areas_layer(areas: gpd.GeoDataFrame, measures: pd.DataFrame, notes: _Notes,
                 else:
                     item[out_name] = None if v is None or (isinstance(v, float) and math.isnan(v)) \
                         else str(v)
-            if bad_titles is not None and bool(bad_titles.iloc[i]):
-                item["title"] = None
             mlists.setdefault(str(rec["area_id"]), []).append(item)
-        if bad_titles is not None and bad_titles.any():
-            notes.excluded.append({"table": "measures", "column": "title",
-                                   "kind": "personal_data_in_values", "evidence": "content",
-                                   "detail": f"{int(bad_titles.sum())} titles withheld"})
-    for items in mlists.values():
-        for it in items:
-            for k in ("agreement", "followup_indicator", "responsible"):
-                if it.get(k) and values_with_personal_data([it[k]]).iloc[0]:
-                    it[k] = None
     out = pd.DataFrame({"area_id": a["area_id"].astype(str).to_numpy()})
     names = a[name_col].astype("string") if name_col else pd.Series([pd.NA] * len(a))
-    if name_col and values_with_personal_data(names.fillna("")).any():
-        names = names.mask(values_with_personal_data(names.fillna("")).to_numpy())
     out["area_name"] = names.to_numpy()
     out["measures"] = pd.Series([mlists.get(k, []) for k in out["area_id"]], dtype=object)
     out["n_measures"] = [len(v) for v in out["measures"]]
@@ -836,10 +789,12 @@ def package_layers(
     layers: Sequence[str] | None = None,
     privacy: Privacy | None = None,
     include_points: bool = False,
+    allow_personal_data: Iterable[str] = (),
 ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Any]]:
     """The export layers after the privacy rules, and the privacy notes.
 
-    This is what :func:`export_package` writes and what the report shows.
+    This is what :func:`export_package` writes and what the report shows. Every
+    number comes from :func:`lagesbild_geo.privacy.publishable`.
 
     Parameters
     ----------
@@ -856,12 +811,18 @@ def package_layers(
         :class:`~lagesbild_geo.privacy.Privacy` options.
     include_points
         Same as ``Privacy(include_points=True)``.
+    allow_personal_data
+        Free-text fields (``"areas.name"``, ``"measures.title"`` …, see
+        :data:`lagesbild_geo.privacy.FREE_TEXT_FIELDS`) to publish even though they
+        look like personal data. Otherwise such a value stops the export with a
+        :class:`~lagesbild_geo.errors.PrivacyError` naming field and row.
 
     Returns
     -------
     (dict of GeoDataFrame, dict)
         Layers by name (WGS84, export property names) and the privacy notes
-        (``excluded_columns``, ``dropped_columns``, ``suppressed``, ``rolled_up``, ``warnings``).
+        (``excluded_columns``, ``dropped_columns``, ``suppressed``, ``rolled_up``, ``warnings``,
+        ``totals``: the kommun's and the outside row's published counts).
     """
     p = _resolved_privacy(lagesbild, privacy, include_points)
     wanted = list(layers) if layers is not None else list(LAYERS) + (
@@ -878,19 +839,24 @@ def package_layers(
     notes = _Notes()
     extra = tuple(p.exclude_columns)
     blocked_inc = _detect(lagesbild.incidents, "incidents", notes, extra)
+    raw = lagesbild
+    lagesbild = publishable(raw, p)
     blocked = set(extra)
-    for name, frame in (("cells", lagesbild.cells), ("hotspots", lagesbild.hotspots),
-                        ("clusters", lagesbild.clusters), ("emerging", lagesbild.emerging),
-                        ("districts", lagesbild.districts),
-                        ("district_summary", lagesbild.district_summary)):
+    for name, frame in (("cells", raw.cells), ("hotspots", raw.hotspots),
+                        ("clusters", raw.clusters), ("emerging", raw.emerging),
+                        ("districts", raw.districts),
+                        ("district_summary", raw.district_summary)):
         blocked |= _detect(frame, name, notes, extra)
     survey = dict(lagesbild.survey or {})
-    for name, frame in survey.items():
+    for name, frame in (raw.survey or {}).items():
         if isinstance(frame, pd.DataFrame):
             blocked |= _detect(frame, f"survey.{name}", notes, extra)
     # our own key/name columns are exempt from header-only findings
     blocked -= {"district_name", "district_code", "cell", "cluster_id"}
     out: dict[str, gpd.GeoDataFrame] = {}
+    if "districts" in wanted and len(lagesbild.districts) and "district_name" in lagesbild.districts.columns:
+        check_free_text({"districts": pd.DataFrame(lagesbild.districts)},
+                        allow_personal_data=allow_personal_data, fields=("districts.district_name",))
     for name in wanted:
         if name in ("cells", "hotspots"):
             src = lagesbild.cells if name == "cells" else lagesbild.hotspots
@@ -930,6 +896,13 @@ def package_layers(
             blocked_a = _detect(pd.DataFrame(src_a).drop(columns=["measures"], errors="ignore"),
                                 "areas", notes, extra) - {"area_name", "name", "namn"}
             blocked_m = _detect(measures, "measures", notes, extra) - {"title"}
+            # a field the user explicitly allowed is published as written
+            blocked_a -= {c for f in allow_personal_data if f.startswith("areas.")
+                          for c in FIELD_ALIASES.get(f, ())}
+            blocked_m -= {c for f in allow_personal_data if f.startswith("measures.")
+                          for c in FIELD_ALIASES.get(f, ())}
+            check_free_text({"areas": pd.DataFrame(src_a), "measures": measures},
+                            allow_personal_data=allow_personal_data, fields=_PACKAGE_TEXT_FIELDS)
             out[name] = _areas_layer(src_a, measures, notes, blocked_a | blocked_m)
         elif name == "incidents":
             out[name] = _incidents_layer(lagesbild, blocked_inc, notes)
@@ -944,6 +917,12 @@ def package_layers(
             "sekretessprövning. / WARNING: the package contains individual incidents and/or "
             "survey pins as points (include_points=True); they may be personal data."
         )
+    allowed = sorted(set(allow_personal_data))
+    if allowed:
+        notes.warnings.append(
+            "Fält som kan innehålla personuppgifter har tagits med på användarens uttryckliga begäran: "
+            f"{', '.join(allowed)}. / Free-text fields that may hold personal data were included "
+            "on the user's explicit request.")
     info = {
         "min_count": p.min_count,
         "min_respondents": p.min_respondents,
@@ -955,8 +934,39 @@ def package_layers(
         "suppressed": notes.suppressed,
         "rolled_up": notes.rolled_up,
         "warnings": notes.warnings,
+        "allowed_personal_data": allowed,
+        "totals": _totals(lagesbild),
     }
     return out, info
+
+
+#: Free-text fields the package writes (checked for personal data before writing).
+_PACKAGE_TEXT_FIELDS = ("areas.name", "measures.title", "measures.agreement", "measures.partners",
+                        "measures.indicator", "measures.cause_tags")
+
+
+def _totals(pub: Lagesbild) -> dict[str, Any]:
+    """The kommun's and the outside row's published counts (metadata ``totals``)."""
+    s = pub.district_summary
+    if not len(s) or "row_type" not in s.columns:
+        return {}
+    names = {"total": "count", "total_previous": "count_previous"}
+    out: dict[str, Any] = {}
+    for key, rt in (("kommun", "total"), ("outside", "outside")):
+        rows = s.loc[s["row_type"] == rt]
+        if not len(rows):
+            continue
+        r = rows.iloc[0]
+        d: dict[str, Any] = {}
+        for c in s.columns:
+            if c in names or (c.startswith("count_") and c[6:] in CATEGORIES):
+                v = r[c]
+                d[names.get(c, c)] = None if pd.isna(v) else int(v)
+        for c in ("suppressed_primary", "suppressed_secondary"):
+            v = r.get(c)
+            d[c] = [names.get(x, x) for x in v] if isinstance(v, (list, tuple)) else []
+        out[key] = d
+    return out
 
 
 # --------------------------------------------------------------------- metadata
@@ -1142,7 +1152,8 @@ def _build_metadata(lb: Lagesbild, layers: Mapping[str, gpd.GeoDataFrame], info:
              "geometry_type": ("Point" if n in POINT_LAYERS else "Polygon")}
             for n, g in layers.items()
         ],
-        "privacy": {k: _json_value(v) for k, v in info.items()},
+        "privacy": {k: _json_value(v) for k, v in info.items() if k != "totals"},
+        "totals": _json_value(info.get("totals") or {}),
         "categories": dict(CATEGORY_LABELS),
         "labels_sv": _labels_sv(layers),
         "merged": _json_value(meta.get("merged", False)) if isinstance(lb, LagesbildPackage) else False,
@@ -1199,6 +1210,7 @@ def export_package(
     include_points: bool = False,
     precision: int | None = None,
     gpkg: bool = True,
+    allow_personal_data: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Write the joint lägesbild package into ``out_dir``.
 
@@ -1226,6 +1238,9 @@ def export_package(
         Decimals of lon/lat (default ``settings.coordinate_precision``, 6 ≈ 0.1 m).
     gpkg
         Also write ``lagesbild.gpkg``.
+    allow_personal_data
+        Free-text fields to publish although they look like personal data (see
+        :func:`package_layers`); without it such a value stops the export.
 
     Returns
     -------
@@ -1245,7 +1260,7 @@ def export_package(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     built, info = package_layers(lagesbild, store=store, layers=layers, privacy=privacy,
-                                 include_points=include_points)
+                                 include_points=include_points, allow_personal_data=allow_personal_data)
     meta = _build_metadata(lagesbild, built, info, prec)
     for name, g in built.items():
         fc = feature_collection(g, id_column=_id_column(name), precision=prec, name=name)

@@ -5,9 +5,11 @@ layer (hex counts, Gi* hot and cold spots, clusters, emerging hotspots, the
 district choropleth, trygghet and saved areas), a legend, and tooltips/popups
 that show the figures behind each shape.
 
-Privacy: individual incidents are never drawn. Aggregates resting on fewer than
-``min_count`` incidents are drawn grey with the text "för få fall för att visas"
-instead of their figure.
+Privacy: individual incidents are never drawn, and every figure comes from the
+publishing step (:func:`lagesbild_geo.privacy.publishable`): a value resting on
+fewer than ``min_count`` incidents is drawn grey with "för få fall för att visas",
+a value hidden so that such a value cannot be worked out shows "dolt för att
+skydda små tal".
 
 Offline use: folium loads Leaflet and its plugins from CDNs, and a map whose
 Leaflet script fails to load never appears. Pass ``assets="/app/static/vendor"``
@@ -46,12 +48,14 @@ from . import hotspots as _hotspots
 from .errors import InputError
 from .grid import cells_to_str
 from .pipeline import Lagesbild
+from .privacy import Privacy, hidden_kind, publishable
 from .schema import CATEGORY_LABELS
 
 __all__ = [
     "CDN_LINKS",
     "DISTRICT_MEASURES",
     "LAYERS",
+    "PROTECTED",
     "TOO_FEW",
     "MapParts",
     "asset_links",
@@ -88,6 +92,12 @@ DISTRICT_MEASURES: dict[str, str] = {
 
 #: Text shown instead of a figure that rests on too few incidents.
 TOO_FEW = "för få fall för att visas"
+#: Text shown instead of a figure hidden so that a small one cannot be worked out.
+PROTECTED = "dolt för att skydda små tal"
+
+
+def _hidden_text(row: Any, column: str) -> str:
+    return PROTECTED if hidden_kind(row, column) == "protect" else TOO_FEW
 
 #: Where folium would load its scripts from (the fallback when no local copies exist).
 CDN_LINKS: dict[str, str] = {
@@ -380,32 +390,35 @@ def _cells_layer(cells: gpd.GeoDataFrame, *, category: str | None, min_count: in
             "Count cells with by='category' or pick another category."
         )
     cells = _to_wgs84(cells, "cells")
-    counts = cells[col].fillna(0).to_numpy(dtype="float64")
-    keep = counts > 0
+    raw = pd.to_numeric(cells[col], errors="coerce").to_numpy(dtype="float64")
+    keep = ~(raw == 0)  # zeros are not drawn; hidden values are (grey)
     cells = cells.loc[keep]
-    counts = counts[keep]
+    counts = raw[keep]
     if cells.empty:
         return fg
-    shown = counts >= min_count
+    shown = np.isfinite(counts)
     breaks = _bins(counts[shown], len(_SEQ)) if shown.any() else np.array([0.0])
-    klass = _classify(counts, breaks)
+    klass = _classify(np.nan_to_num(counts), breaks)
     ids = _cell_ids(cells.index)
+    recs = [{k: r.get(k) for k in ("suppressed_primary", "suppressed_secondary")}
+            for r in cells.to_dict(orient="records")] if "suppressed_primary" in cells.columns \
+        else [{} for _ in range(len(cells))]
     props = pd.DataFrame({
-        "antal": np.where(shown, [_fmt_int(c) for c in counts], TOO_FEW),
+        "antal": [_fmt_int(c) if ok else _hidden_text(r, col)
+                  for c, ok, r in zip(counts, shown, recs, strict=True)],
         "cell": ids,
     })
-    # Top categories (only for cells that are shown).
+    # Top categories (published category counts only).
     cat_cols = [c for c in cells.columns if c.startswith("count_") and c[6:] in CATEGORY_LABELS]
     if category is None and cat_cols:
-        m = cells[cat_cols].fillna(0).to_numpy(dtype="float64")
-        order = np.argsort(-m, axis=1)[:, :3]
+        m = np.column_stack([pd.to_numeric(cells[c], errors="coerce").to_numpy(dtype="float64")
+                             for c in cat_cols])
+        order = np.argsort(-np.nan_to_num(m, nan=-1.0), axis=1)[:, :3]
         names = np.array([CATEGORY_LABELS[c[6:]] for c in cat_cols], dtype=object)
         tops = []
         for i in range(len(cells)):
-            if not shown[i]:
-                tops.append("")
-                continue
-            parts = [f"{names[j]} {int(m[i, j])}" for j in order[i] if m[i, j] >= min_count]
+            parts = [f"{names[j]} {int(m[i, j])}" for j in order[i]
+                     if np.isfinite(m[i, j]) and m[i, j] > 0]
             tops.append(", ".join(parts))
         props["vanligast"] = tops
     styles = np.where(shown, klass, -1)
@@ -434,7 +447,8 @@ def _cells_layer(cells: gpd.GeoDataFrame, *, category: str | None, min_count: in
     else:
         items = []
     title = "Antal händelser" + ("" if category is None else f" – {CATEGORY_LABELS.get(category, category)}")
-    legend.append((title, [*items, (_GREY, f"Färre än {min_count}: {TOO_FEW}")]))
+    legend.append((title, [*items, (_GREY, f"Färre än {min_count} (eller dolt för att skydda dem): "
+                                    f"{TOO_FEW}")]))
     return fg
 
 
@@ -452,11 +466,15 @@ def _hotspots_layer(hotspots: gpd.GeoDataFrame, *,
     cls = hs["hotspot_class"].astype(str).to_numpy()
     props = pd.DataFrame({
         "klass": [_HOT_COLD[c][1] for c in cls],
-        "z": [_fmt_num(z, 2) for z in hs.get("gi_z", pd.Series(np.nan, index=hs.index))],
-        "p": [_fmt_num(p, 4) for p in hs.get("gi_p_adj", hs.get("gi_p", pd.Series(np.nan, index=hs.index)))],
+        "z": [_fmt_num(z, 2) for z in pd.to_numeric(hs.get("gi_z", pd.Series(np.nan, index=hs.index)),
+                                                     errors="coerce")],
+        "p": [_fmt_num(p, 4) for p in pd.to_numeric(hs.get("gi_p_adj", hs.get("gi_p", pd.Series(
+            np.nan, index=hs.index))), errors="coerce")],
     })
     if "count" in hs.columns:
-        props["antal"] = [TOO_FEW if c < 1 else _fmt_int(c) for c in hs["count"].fillna(0)]
+        recs = hs.to_dict(orient="records")
+        props["antal"] = [_hidden_text(r, "count") if pd.isna(c) else _fmt_int(c)
+                          for c, r in zip(hs["count"].tolist(), recs, strict=True)]
     cls_by_id = dict(zip(ids, cls.tolist(), strict=True))
 
     def style_fn(feature: dict[str, Any]) -> dict[str, Any]:
@@ -481,9 +499,10 @@ def _clusters_layer(clusters: gpd.GeoDataFrame, *, min_count: int,
     if clusters.empty:
         return fg
     cl = _to_wgs84(clusters, "clusters")
-    n = cl["n"].fillna(0).to_numpy(dtype="float64") if "n" in cl.columns else np.full(len(cl), np.nan)
-    cl = cl.loc[~(n < min_count)]
-    n = n[~(n < min_count)]
+    n = (pd.to_numeric(cl["n"], errors="coerce").to_numpy(dtype="float64") if "n" in cl.columns
+         else np.full(len(cl), np.nan))
+    cl = cl.loc[np.isfinite(n)]  # a hidden cluster is not drawn
+    n = n[np.isfinite(n)]
     if cl.empty:
         return fg
     ids = [f"k{v}" for v in (cl["cluster_id"] if "cluster_id" in cl.columns else range(len(cl)))]
@@ -591,28 +610,31 @@ def _districts_layer(lb: Lagesbild, *, measure: str, min_count: int,
     value_col = _first_col(d, _DISTRICT_COLS[measure])
     ids = [str(v) for v in (d["district_code"] if "district_code" in d.columns else d.index)]
     names = d["district_name"].astype(str).tolist() if "district_name" in d.columns else ids
-    counts = (d[count_col].fillna(0).to_numpy(dtype="float64") if count_col
+    counts = (pd.to_numeric(d[count_col], errors="coerce").to_numpy(dtype="float64") if count_col
               else np.full(len(d), np.nan))
     values = (pd.to_numeric(d[value_col], errors="coerce").to_numpy(dtype="float64") if value_col
               else np.full(len(d), np.nan))
-    # Too few incidents: no figure at all (also no rate or change computed from them).
-    too_few = np.isfinite(counts) & (counts < min_count)
+    recs = d.to_dict(orient="records")
+    # Hidden by the publishing step: no figure at all (rates and changes are hidden with it).
+    too_few = ~np.isfinite(counts) if count_col else np.zeros(len(d), dtype=bool)
+    why = [_hidden_text(r, count_col) if tf and count_col else "" for r, tf in zip(recs, too_few, strict=True)]
     values = np.where(too_few, np.nan, values)
     pop = (d["population"].to_numpy(dtype="float64") if "population" in d.columns
            else np.full(len(d), np.nan))
     props = pd.DataFrame({
         "namn": names,
         "kod": ids,
-        "antal": [TOO_FEW if tf else (_fmt_int(c) if np.isfinite(c) else "–")
-                  for c, tf in zip(counts, too_few, strict=True)],
+        "antal": [w if tf else (_fmt_int(c) if np.isfinite(c) else "–")
+                  for c, tf, w in zip(counts, too_few, why, strict=True)],
         "invanare": [_fmt_int(p) if np.isfinite(p) else "okänt" for p in pop],
     })
     for key, label_col in (("per_1000", "per_1000"), ("change", "change")):
         col = _first_col(d, _DISTRICT_COLS[key])
         if col:
             v = pd.to_numeric(d[col], errors="coerce").to_numpy(dtype="float64")
-            props[label_col] = [TOO_FEW if tf else (_fmt_num(x) + (" %" if key == "change" else ""))
-                                for x, tf in zip(v, too_few, strict=True)]
+            props[label_col] = [w if tf else ("–" if not np.isfinite(x) else
+                                              _fmt_num(x) + (" %" if key == "change" else ""))
+                                for x, tf, w in zip(v, too_few, why, strict=True)]
     fin = np.isfinite(values)
     if measure == "change":
         lim = float(np.nanmax(np.abs(values[fin]))) if fin.any() else 1.0
@@ -675,6 +697,7 @@ def _survey_layer(lb: Lagesbild, *, min_respondents: int,
     left = d.set_index(key) if key in d.columns else d
     right = table.set_index(key) if key in table.columns else table
     right = pd.DataFrame(right.drop(columns="geometry", errors="ignore"))
+    right = right.rename(columns={"suppressed": "_survey_suppressed"})
     right = right.drop(columns=[c for c in right.columns if c in left.columns])
     joined = gpd.GeoDataFrame(left[["geometry"]].join(right, how="inner"), geometry="geometry",
                               crs=d.crs)
@@ -686,8 +709,8 @@ def _survey_layer(lb: Lagesbild, *, min_respondents: int,
     n_col = _first_col(joined, ("n", "n_respondents", "respondents", "antal_svar"))
     n = joined[n_col].to_numpy(dtype="float64") if n_col else np.full(len(joined), np.nan)
     few = np.isfinite(n) & (n < min_respondents)
-    if "suppressed" in joined.columns:
-        few |= joined["suppressed"].fillna(False).to_numpy(dtype=bool)
+    if "_survey_suppressed" in joined.columns:
+        few |= joined["_survey_suppressed"].fillna(False).to_numpy(dtype=bool)
     v = np.where(few, np.nan, v)
     fin = np.isfinite(v)
     breaks = np.array([10.0, 20.0, 30.0, 40.0])
@@ -925,9 +948,10 @@ def lagesbild_map(
     >>> import geopandas as gpd, pandas as pd
     >>> from shapely.geometry import box
     >>> from lagesbild_geo.pipeline import Lagesbild
-    >>> cells = gpd.GeoDataFrame({"count": [5, 1]}, geometry=[box(17.0, 59.3, 17.01, 59.31),
-    ...     box(17.01, 59.3, 17.02, 59.31)], crs="EPSG:4326",
-    ...     index=pd.Index([617733122422996991, 617733122423259135], dtype="uint64", name="cell"))
+    >>> cells = gpd.GeoDataFrame({"count": [5, 4, 1]}, geometry=[box(17.0, 59.3, 17.01, 59.31),
+    ...     box(17.01, 59.3, 17.02, 59.31), box(17.02, 59.3, 17.03, 59.31)], crs="EPSG:4326",
+    ...     index=pd.Index([617733122422996991, 617733122423259135, 617733122423521279],
+    ...                    dtype="uint64", name="cell"))
     >>> empty = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
     >>> lb = Lagesbild(incidents=pd.DataFrame(), rejected=pd.DataFrame(), reports={},
     ...     cells=cells, hotspots=cells, clusters=empty, emerging=empty, districts=empty,
@@ -935,7 +959,7 @@ def lagesbild_map(
     >>> m = lagesbild_map(lb, layers=["cells"], tiles=None, assets="/app/static/vendor")
     >>> script_links(m)
     ['/app/static/vendor/leaflet/leaflet.js', '/app/static/vendor/leaflet/leaflet.css']
-    >>> '"antal": "5"' in map_html(m), '"antal": "1"' in map_html(m)
+    >>> '"antal": "5"' in map_html(m), '"antal": "1"' in map_html(m)  # 4 hidden to protect the 1
     (True, False)
     """
     parts = map_parts(lagesbild, layers=layers, areas=areas, category=category,
@@ -1016,6 +1040,8 @@ def map_parts(
         raise InputError(f"Unknown category {category!r}; use one of {list(CATEGORY_LABELS)}.")
     settings = lagesbild.settings
     mc = settings.min_count if min_count is None else int(min_count)
+    # every figure on the map comes from the publishing step (a published bundle passes as is)
+    lagesbild = publishable(lagesbild, Privacy(min_count=mc, min_respondents=settings.min_respondents))
     # Work on shallow copies without ``attrs``: pandas deep-copies attrs (e.g. the
     # districts' read report) on every column access, which dominated the build time.
     lagesbild = dataclasses.replace(

@@ -78,6 +78,10 @@ class Lagesbild:
         The settings used.
     pending
         Rows still awaiting geocoding (no gazetteer given, or not tried).
+    tables
+        Published one-way tables (``"categories"``, ``"months"``, ``"hours"``,
+        ``"weekdays"``: counts of the period's incidents), filled by
+        :func:`lagesbild_geo.privacy.publishable`; empty in a built bundle.
     """
 
     incidents: pd.DataFrame
@@ -93,6 +97,7 @@ class Lagesbild:
     metadata: dict[str, Any] = field(default_factory=dict)
     settings: Settings = field(default_factory=Settings)
     pending: pd.DataFrame = field(default_factory=pd.DataFrame)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------------------

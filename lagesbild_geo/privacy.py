@@ -1,41 +1,86 @@
-"""Privacy rules for everything that leaves the library: small-number
-suppression and personal-data detection.
+"""The one publishing step: what may be shown or handed over, and what must be hidden.
 
-A file handed to another authority becomes an *allmän handling*, so the
-export (:mod:`lagesbild_geo.export`) and the report (:mod:`lagesbild_geo.report`)
-apply these rules by default:
+Every outward surface takes its numbers from :func:`publishable`: the export
+package (:mod:`lagesbild_geo.export`), the report (:mod:`lagesbild_geo.report`),
+the map (:mod:`lagesbild_geo.maps`), the app's tables and figures and the CLI's
+shareable tables. Nothing else decides what is hidden.
 
-* aggregates resting on fewer than ``min_count`` incidents (cells, districts,
-  clusters) are suppressed: the value becomes missing and ``suppressed`` is true;
-  when a single value in a row would be suppressed, the next smallest is
-  suppressed too, so no suppressed value can be derived by subtraction from the
-  row total (secondary suppression);
-* survey values resting on fewer than ``min_respondents`` respondents are suppressed;
-* columns that look like personal data (personnummer/samordningsnummer, person
-  names, phone numbers, e-mail addresses) or free text are found by their header
-  *and* by sampling their content (:func:`find_personal_data`) and never exported.
+* **Primary suppression**: a count of 1 … ``min_count``−1 incidents is hidden
+  (listed in ``suppressed_primary``; zero stays zero).
+* **Secondary (complementary) suppression**: further values are hidden
+  (``suppressed_secondary``; or, for a zero, ``suppressed_primary``) until no hidden
+  value can be narrowed to a single number from what is published with it: row
+  totals, the kommun's totals per category, district totals, the outside row,
+  shares and rates, the change against the previous period, parent cells, the
+  hour/weekday/month tables and the other layers. The check is the *interval
+  audit* (tau-Argus's "protection interval"): every hidden value is minimised and
+  maximised by linear programming over all tables consistent with the published
+  figures, and must keep at least two possible values (:mod:`lagesbild_geo._protect`).
+* Derived values (rates, shares, changes, p-values, top categories, Gi* z-scores
+  whose neighbourhood holds a hidden count) go with the counts they rest on.
+* Survey values resting on fewer than ``min_respondents`` respondents are hidden.
+* :func:`audit_package` attacks a written package with the same equations.
+* Free text that leaves the kommun (area names, measure texts, district names)
+  is checked for personnummer, phone numbers, e-mail addresses and person names
+  (:func:`check_free_text`); the export refuses unless a field is explicitly allowed.
+* Columns that look like personal data are found by header and content
+  (:func:`find_personal_data`) and never exported.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import json
 import re
-from collections.abc import Iterable, Sequence
+import tempfile
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from .errors import InputError
-from .schema import fold
+from . import _protect, grid
+from ._personal import (
+    _EMAIL,
+    _PHONE_ANY,
+    _PHONE_FULL,
+    FREE_TEXT_FIELDS,
+    TEXT_FINDING_COLUMNS,
+    _contains_valid_personnummer,
+    check_free_text,
+    find_personal_text,
+    is_personnummer,
+    luhn_ok,
+)
+from ._protect import PRIMARY, SECONDARY, SHOWN
+from .errors import InputError, PrivacyError
+from .pipeline import Lagesbild
+from .schema import CATEGORIES, CATEGORY_LABELS, fold
+from .settings import Settings
+from .survey import perceived_vs_reported
 
 __all__ = [
+    "AUDIT_COLUMNS",
     "FINDING_COLUMNS",
+    "FREE_TEXT_FIELDS",
+    "TEXT_FINDING_COLUMNS",
     "Privacy",
+    "audit_package",
+    "check_free_text",
     "find_personal_data",
+    "find_personal_text",
+    "hidden_kind",
     "is_personnummer",
     "luhn_ok",
-    "suppress_across_rows",
-    "suppress_counts",
+    "protect_table",
+    "publishable",
+    "resolve_privacy",
     "suppress_survey",
     "values_with_personal_data",
 ]
@@ -89,82 +134,6 @@ class Privacy:
             if v is not None and v < 1:
                 raise InputError(f"Privacy({name}={v}) must be at least 1.")
 
-
-# ---------------------------------------------------------------- personnummer
-
-_PNR_CORE = r"(?:\d{2})?(\d{2})(\d{2})(\d{2})([-+]?)(\d{4})"
-#: Personnummer / samordningsnummer anywhere in a text (not inside a longer number).
-_PNR_ANY = re.compile(r"(?<![\d])" + _PNR_CORE + r"(?![\d])")
-_PNR_FULL = re.compile(r"^\s*" + _PNR_CORE + r"\s*$")
-
-
-def luhn_ok(digits: str) -> bool:
-    """Luhn (mod 10) check as used for the last digit of a Swedish personnummer.
-
-    Parameters
-    ----------
-    digits
-        The ten digits YYMMDDNNNC (century and separator removed).
-
-    Examples
-    --------
-    >>> luhn_ok("8112189876")
-    True
-    >>> luhn_ok("8112189875")
-    False
-    """
-    if not digits.isdigit():
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):  # double every second digit from the right
-        d = int(ch) * (2 if i % 2 == 1 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
-
-
-def _date_ok(mm: str, dd: str) -> bool:
-    m, d = int(mm), int(dd)
-    # samordningsnummer: day + 60
-    return 1 <= m <= 12 and (1 <= d <= 31 or 61 <= d <= 91)
-
-
-def is_personnummer(value: object, *, check_luhn: bool = True) -> bool:
-    """Whether a value *is* a Swedish personnummer or samordningsnummer.
-
-    Accepts YYMMDD-NNNC, YYMMDD+NNNC, YYMMDDNNNC and the same with century
-    (YYYYMMDD...). Month and day must be valid (day + 60 for a
-    samordningsnummer); with ``check_luhn`` the control digit must pass the Luhn check.
-
-    Examples
-    --------
-    >>> is_personnummer("19811218-9876"), is_personnummer("811278-9873")
-    (True, True)
-    >>> is_personnummer("19850101-1234"), is_personnummer("19850101-1234", check_luhn=False)
-    (False, True)
-    """
-    m = _PNR_FULL.match(str(value))
-    if not m:
-        return False
-    yy, mm, dd, _sep, tail = m.groups()
-    if not _date_ok(mm, dd):
-        return False
-    return not check_luhn or luhn_ok(yy + mm + dd + tail)
-
-
-def _contains_valid_personnummer(text: str) -> bool:
-    for m in _PNR_ANY.finditer(text):
-        yy, mm, dd, _sep, tail = m.groups()
-        if _date_ok(mm, dd) and luhn_ok(yy + mm + dd + tail):
-            return True
-    return False
-
-
-# --------------------------------------------------------------- other patterns
-
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-# Swedish phone numbers: +46/0046/0 then 7–9 digits, spaces and dashes allowed.
-_PHONE_FULL = re.compile(r"^\s*(?:\+46|0046|0)[\s\-]?\(?0?\)?[1-9](?:[\s\-]?\d){6,9}\s*$")
-_PHONE_ANY = re.compile(r"(?<![\d\w])(?:\+46|0046|0)[\s\-]?[1-9](?:[\s\-]?\d){6,9}(?![\d])")
 
 # Common Swedish first names (SCB's most frequent), folded.
 _FIRST_NAMES = frozenset(
@@ -374,132 +343,7 @@ def values_with_personal_data(values: Sequence[object] | pd.Series) -> pd.Series
             | s.str.contains(_PHONE_ANY)).astype(bool)
 
 
-# ------------------------------------------------------------------ suppression
-
-def suppress_counts(
-    frame: pd.DataFrame,
-    columns: Sequence[str],
-    *,
-    min_count: int,
-    total: str | None = "count",
-    secondary: bool = True,
-    derived: Sequence[str] = (),
-) -> pd.DataFrame:
-    """Suppress counts below ``min_count`` (1 … min_count-1; zero stays zero).
-
-    Values already missing stay missing. A ``suppressed`` column is true where
-    the row's ``total`` is suppressed (or any listed count when there is no
-    total); the ``derived`` columns (rates, shares, changes) are set missing
-    in those rows. With ``secondary``, a row where exactly one category count
-    is suppressed while the total is shown gets its next smallest non-zero
-    category count suppressed too, so the hidden value cannot be recovered by
-    subtracting the others from the total.
-
-    Parameters
-    ----------
-    frame
-        Table with count columns; not modified.
-    columns
-        Count columns to examine (the total included).
-    min_count
-        Smallest count that may be shown.
-    total
-        The total column (in ``columns``) or ``None``.
-    secondary
-        Apply secondary suppression among the non-total columns.
-    derived
-        Columns set missing where the row is suppressed.
-
-    Returns
-    -------
-    DataFrame
-        A copy with nullable ``Int64`` count columns and a boolean ``suppressed``.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"count": [10, 2], "count_a": [9, 1], "count_b": [1, 1]})
-    >>> out = suppress_counts(df, ["count", "count_a", "count_b"], min_count=3)
-    >>> out["count"].tolist(), out["suppressed"].tolist()
-    ([10, <NA>], [False, True])
-    >>> out["count_a"].tolist()  # 9 hidden too: 10 - 9 would reveal count_b
-    [<NA>, <NA>]
-    """
-    out = frame.copy()
-    cols = [c for c in columns if c in out.columns]
-    previously = (out["suppressed"].fillna(False).astype(bool).to_numpy()
-                  if "suppressed" in out.columns else np.zeros(len(out), dtype=bool))
-    small: dict[str, np.ndarray] = {}
-    for c in cols:
-        v = pd.to_numeric(out[c], errors="coerce").round().astype("Int64")
-        arr = v.to_numpy(dtype="float64", na_value=np.nan)
-        is_small = (arr > 0) & (arr < min_count)
-        small[c] = is_small
-        out[c] = v.mask(is_small)
-    cats = [c for c in cols if c != total]
-    if secondary and cats:
-        nums = np.column_stack([out[c].to_numpy(dtype="float64", na_value=np.nan) for c in cats])
-        n_small = np.column_stack([small[c] for c in cats]).sum(axis=1)
-        total_shown = (np.ones(len(out), dtype=bool) if total is None or total not in out.columns
-                       else out[total].notna().to_numpy())
-        need = (n_small == 1) & total_shown
-        if need.any():
-            masked = np.where((nums > 0) & np.isfinite(nums), nums, np.inf)
-            pick = np.argmin(masked, axis=1)
-            rows = np.flatnonzero(need & np.isfinite(masked.min(axis=1)))
-            for j, c in enumerate(cats):
-                hit = rows[pick[rows] == j]
-                if hit.size:
-                    col = out[c].copy()
-                    col.iloc[hit] = pd.NA
-                    out[c] = col
-    if total is not None and total in small:
-        row_suppressed = small[total] | previously
-    elif small:
-        row_suppressed = np.column_stack(list(small.values())).any(axis=1) | previously
-    else:
-        row_suppressed = previously
-    out["suppressed"] = row_suppressed.astype(bool)
-    for c in derived:
-        if c in out.columns:
-            out[c] = out[c].mask(out["suppressed"].to_numpy())
-    return out
-
-
-def suppress_across_rows(frame: pd.DataFrame, column: str = "count") -> pd.DataFrame:
-    """Secondary suppression down a column whose sum is published elsewhere.
-
-    When exactly one row's ``column`` is missing (suppressed) while its sum
-    over all rows is known (a kommun total), the next smallest shown value is
-    suppressed too, and its row flagged ``suppressed``; otherwise the hidden
-    value would be the total minus the others.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"count": pd.array([10, None, 4, 7], dtype="Int64"),
-    ...                    "suppressed": [False, True, False, False]})
-    >>> suppress_across_rows(df)["count"].tolist()
-    [10, <NA>, <NA>, 7]
-    """
-    out = frame.copy()
-    if column not in out.columns:
-        return out
-    v = out[column]
-    supp = out["suppressed"].fillna(False).astype(bool) if "suppressed" in out.columns else v.isna()
-    hidden = v.isna() & supp
-    if int(hidden.sum()) != 1:
-        return out
-    shown = pd.to_numeric(v, errors="coerce").where(~hidden & (v > 0))
-    if shown.notna().any():
-        pos = int(np.nanargmin(shown.to_numpy(dtype="float64", na_value=np.nan)))
-        col = out[column].copy()
-        col.iloc[pos] = pd.NA
-        out[column] = col
-        if "suppressed" in out.columns:
-            flags = out["suppressed"].astype(bool).copy()
-            flags.iloc[pos] = True
-            out["suppressed"] = flags
-    return out
-
+# ------------------------------------------------------------------ survey rule
 
 def suppress_survey(
     frame: pd.DataFrame,
@@ -536,3 +380,1042 @@ def suppress_survey(
     out[n_column] = n.round().astype("Int64").mask(flag)
     out["suppressed"] = flag.astype(bool)
     return out
+
+
+# ------------------------------------------------------------------ the publishing step
+
+_PRIMARY_COL = "suppressed_primary"
+_SECONDARY_COL = "suppressed_secondary"
+
+
+def resolve_privacy(lb: Lagesbild | None, privacy: Privacy | Settings | None = None) -> Privacy:
+    """A :class:`Privacy` with every threshold filled (from the bundle's settings).
+
+    Examples
+    --------
+    >>> resolve_privacy(None, Settings(min_count=4)).min_count
+    4
+    """
+    s = lb.settings if lb is not None and isinstance(getattr(lb, "settings", None), Settings) else Settings()
+    if isinstance(privacy, Settings):
+        return Privacy(min_count=privacy.min_count, min_respondents=privacy.min_respondents)
+    p = privacy or Privacy()
+    return dataclasses.replace(
+        p, min_count=p.min_count if p.min_count is not None else s.min_count,
+        min_respondents=p.min_respondents if p.min_respondents is not None else s.min_respondents)
+
+
+def _count_columns(frame: pd.DataFrame, total: str = "count") -> list[str]:
+    cats = [f"count_{c}" for c in CATEGORIES if f"count_{c}" in frame.columns]
+    return cats + ([total] if total in frame.columns else [])
+
+
+def _as_float(frame: pd.DataFrame, cols: Sequence[str]) -> npt.NDArray[np.float64]:
+    if not cols:
+        return np.zeros((len(frame), 0))
+    return np.column_stack([pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+                            for c in cols])
+
+
+def _listed(frame: pd.DataFrame, col: str) -> list[set[str]]:
+    if col not in frame.columns:
+        return [set() for _ in range(len(frame))]
+    out = []
+    for v in frame[col].tolist():
+        if isinstance(v, str):
+            try:
+                v = json.loads(v)
+            except json.JSONDecodeError:
+                v = [v]
+        out.append({str(x) for x in v} if isinstance(v, (list, tuple, set, np.ndarray)) else set())
+    return out
+
+
+def _known_status(frame: pd.DataFrame, cols: Sequence[str], values: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """Status of values already hidden in ``frame`` (a package read back): from its lists."""
+    st = np.full(values.shape, -1, dtype=np.int64)
+    prim, sec = _listed(frame, _PRIMARY_COL), _listed(frame, _SECONDARY_COL)
+    for j, c in enumerate(cols):
+        miss = ~np.isfinite(values[:, j])
+        for i in np.flatnonzero(miss):
+            st[i, j] = PRIMARY if c in prim[i] else SECONDARY if c in sec[i] else _protect.HIDDEN
+    return st
+
+
+@dataclass
+class _Tab:
+    """A table of the publication: which frame rows/columns are which values."""
+
+    frame: str
+    rows: npt.NDArray[np.int64]  # positions in the frame (merged packages repeat labels)
+    cols: list[str]
+    idx: npt.NDArray[np.int64]
+
+
+def _table(system: _protect.System, frame: pd.DataFrame, name: str, rows: npt.NDArray[np.int64],
+           cols: list[str], *,
+           total: str | None, col_totals: str | None, key: str, prio_body: int = 0,
+           col_total_values: Mapping[str, float] | None = None, fixed_totals: bool = False) -> _Tab:
+    """Add a table with a row-total column and (optionally) known column totals."""
+    part = frame.iloc[rows]
+    vals = _as_float(part, cols)
+    st = _known_status(part, cols, vals)
+    prio = np.array([1 if c == total else prio_body for c in cols], dtype=np.int64)
+    idx = system.block(vals, prio=np.broadcast_to(prio, vals.shape), status=st).reshape(vals.shape)
+    body = [j for j, c in enumerate(cols) if c != total]
+    if total is not None and total in cols and body:
+        jt = cols.index(total)
+        for i in range(len(rows)):
+            system.relate(np.r_[idx[i, body], idx[i, jt]], np.r_[np.ones(len(body)), -1.0])
+    if col_totals is not None and len(rows):
+        for j, c in enumerate(cols):
+            given = (col_total_values or {}).get(c)
+            if given is None:
+                v = vals[:, j]
+                given = float(v.sum()) if np.isfinite(v).all() else np.nan
+            status = _protect.FREE if not np.isfinite(given) else None
+            k = system.shared((col_totals, c), float(given), prio=_protect.NEVER if fixed_totals else 2,
+                              status=status)
+            system.relate(np.r_[idx[:, j], k], np.r_[np.ones(len(rows)), -1.0])
+    return _Tab(name, rows, list(cols), idx)
+
+
+def _period_mask(incidents: pd.DataFrame, period: Any) -> npt.NDArray[np.bool_] | None:
+    if not isinstance(period, Mapping) or not period.get("start") or not period.get("end"):
+        return None
+    t = pd.to_datetime(incidents["occurred_at"], errors="coerce")
+    start, end = pd.Timestamp(period["start"]), pd.Timestamp(period["end"])
+    tz = "Europe/Stockholm"
+    if getattr(t.dt, "tz", None) is None:
+        t = t.dt.tz_localize(tz)
+    start = start.tz_localize(tz) if start.tzinfo is None else start
+    end = end.tz_localize(tz) if end.tzinfo is None else end
+    return ((t >= start) & (t < end)).to_numpy(dtype=bool, na_value=False)
+
+
+def _month_aligned(period: Any) -> tuple[pd.Period, pd.Period] | None:
+    """First and last month of a period that starts and ends on month boundaries."""
+    if not isinstance(period, Mapping) or not period.get("start") or not period.get("end"):
+        return None
+    s = pd.Timestamp(period["start"])
+    e = pd.Timestamp(period["end"])
+    s = s.tz_convert("Europe/Stockholm").tz_localize(None) if s.tzinfo else s
+    e = e.tz_convert("Europe/Stockholm").tz_localize(None) if e.tzinfo else e
+    if s != s.normalize() or e != e.normalize() or s.day != 1 or e.day != 1:
+        return None
+    return s.to_period("M"), (e - pd.Timedelta(days=1)).to_period("M")
+
+
+def _profiles(lb: Lagesbild) -> dict[str, pd.DataFrame]:
+    """The period's incidents by category, hour and weekday, and every month of the data."""
+    inc = lb.incidents
+    if not len(inc) or "category" not in inc.columns or "occurred_at" not in inc.columns:
+        return {}
+    meta = lb.metadata or {}
+    mask = _period_mask(inc, meta.get("period"))
+    cur = inc if mask is None else inc.loc[mask]
+    cat = cur["category"].astype("string")
+    vc = cat.value_counts()
+    order = [c for c in CATEGORY_LABELS if c in vc.index] + sorted(c for c in vc.index if c not in CATEGORY_LABELS)
+    out = {"categories": pd.DataFrame({"count": vc.reindex(order).astype("int64").to_numpy()},
+                                      index=pd.Index(order, name="category"))}
+    t = pd.to_datetime(cur["occurred_at"], errors="coerce")
+    if getattr(t.dt, "tz", None) is not None:
+        t = t.dt.tz_convert("Europe/Stockholm")
+    t = t.dropna()
+    out["hours"] = pd.DataFrame({"count": t.dt.hour.value_counts().reindex(range(24), fill_value=0)
+                                 .astype("int64").to_numpy()}, index=pd.Index(range(24), name="hour"))
+    out["weekdays"] = pd.DataFrame({"count": t.dt.day_of_week.value_counts().reindex(range(7), fill_value=0)
+                                    .astype("int64").to_numpy()}, index=pd.Index(range(7), name="weekday"))
+    ta = pd.to_datetime(inc["occurred_at"], errors="coerce")
+    if getattr(ta.dt, "tz", None) is not None:
+        ta = ta.dt.tz_convert("Europe/Stockholm").dt.tz_localize(None)
+    ta = ta.dropna()
+    if len(ta):
+        months = ta.dt.to_period("M").value_counts().sort_index()
+        full = pd.period_range(months.index.min(), months.index.max(), freq="M")
+        months = months.reindex(full, fill_value=0)
+        out["months"] = pd.DataFrame({"count": months.astype("int64").to_numpy()},
+                                     index=pd.Index([str(p) for p in full], name="month"))
+    return out
+
+
+def _group_rows(frame: pd.DataFrame, rows: npt.NDArray[np.int64]) -> list[tuple[str, npt.NDArray[np.int64]]]:
+    """Row positions per side of a merged package (``source``), else one group."""
+    if "source" in frame.columns and len(rows):
+        src = frame["source"].astype("string").fillna("").to_numpy()[rows]
+        return [(str(s), rows[src == s]) for s in sorted(set(src.tolist()))]
+    return [("", rows)]
+
+
+def _mask(frame: pd.DataFrame, tab: _Tab, status: npt.NDArray[np.int64]) -> pd.DataFrame:
+    """Hide the table's hidden values in ``frame`` and list them per row."""
+    out = frame
+    st = status[tab.idx]
+    if st.size == 0:
+        return out
+    hidden = np.isin(st, (PRIMARY, SECONDARY, _protect.HIDDEN))
+    pos = tab.rows
+    for j, c in enumerate(tab.cols):
+        col = pd.to_numeric(out[c], errors="coerce").round().astype("Int64")
+        vals = col.to_numpy(dtype="float64", na_value=np.nan)
+        m = np.zeros(len(out), dtype=bool)
+        m[pos[hidden[:, j]]] = True
+        vals[m] = np.nan
+        out[c] = pd.array(np.where(np.isfinite(vals), vals, 0).astype("int64"), dtype="Int64")
+        out.loc[~np.isfinite(vals), c] = pd.NA
+    prim = list(out[_PRIMARY_COL]) if _PRIMARY_COL in out.columns else [() for _ in range(len(out))]
+    sec = list(out[_SECONDARY_COL]) if _SECONDARY_COL in out.columns else [() for _ in range(len(out))]
+    prim = [tuple(v) if isinstance(v, (list, tuple)) else () for v in prim]
+    sec = [tuple(v) if isinstance(v, (list, tuple)) else () for v in sec]
+    for i, p in enumerate(pos):
+        for j, c in enumerate(tab.cols):
+            if st[i, j] == PRIMARY and c not in prim[p]:
+                prim[p] = (*prim[p], c)
+            elif st[i, j] in (SECONDARY, _protect.HIDDEN) and c not in sec[p]:
+                sec[p] = (*sec[p], c)
+    out[_PRIMARY_COL] = pd.Series(prim, index=out.index, dtype=object)
+    out[_SECONDARY_COL] = pd.Series(sec, index=out.index, dtype=object)
+    return out
+
+
+def hidden_kind(row: Mapping[Any, Any], column: str) -> str | None:
+    """Why a published value is missing: ``"few"`` (fewer than ``min_count``, or a zero
+    hidden with them), ``"protect"`` (hidden to protect other values) or ``None``.
+
+    Examples
+    --------
+    >>> hidden_kind({"count": None, "suppressed_primary": ("count",)}, "count")
+    'few'
+    """
+    prim = row.get(_PRIMARY_COL)
+    sec = row.get(_SECONDARY_COL)
+    if isinstance(prim, (list, tuple)) and column in prim:
+        return "few"
+    if isinstance(sec, (list, tuple)) and column in sec:
+        return "protect"
+    return None
+
+
+def _empty_lists(frame: pd.DataFrame) -> pd.DataFrame:
+    for c in (_PRIMARY_COL, _SECONDARY_COL):
+        if c not in frame.columns:
+            frame[c] = pd.Series([() for _ in range(len(frame))], index=frame.index, dtype=object)
+    return frame
+
+
+def _rollup(cells: pd.DataFrame, mc: int) -> tuple[pd.DataFrame, dict[Any, list[Any]]]:
+    """Cells below ``mc`` merged into their parent (one resolution up); parent → children."""
+    cols = _count_columns(cells)
+    total = pd.to_numeric(cells["count"], errors="coerce").to_numpy(dtype="float64")
+    small = (total > 0) & (total < mc)
+    if not small.any():
+        out = cells.copy()
+        out["rolled_up"] = False
+        return out, {}
+    idx = np.asarray(cells.index, dtype=np.uint64)
+    res = int(grid.cells_resolution(idx[:1])[0])
+    if res == 0:
+        raise PrivacyError("Cells at resolution 0 have no parent to roll up to; "
+                           "use Privacy(small_cells='suppress').")
+    par = grid.cells_to_parent(idx[small], res - 1)
+    part = pd.DataFrame(cells.loc[small, cols].to_numpy(dtype="float64"), columns=cols)
+    part["parent"] = par
+    rolled = part.groupby("parent", sort=True)[cols].sum()
+    children = {p: list(idx[small][par == p]) for p in rolled.index}
+    rolled.index = pd.Index(np.asarray(rolled.index, dtype=np.uint64), name=cells.index.name)
+    rolled = rolled.astype("int64")
+    geom = grid.cells_to_polygons(np.asarray(rolled.index, dtype=np.uint64))
+    rolled_g = gpd.GeoDataFrame(rolled, geometry=gpd.GeoSeries(np.asarray(geom.values), index=rolled.index,
+                                                               crs="EPSG:4326"), crs="EPSG:4326")
+    rolled_g["rolled_up"] = True
+    keep = cells.loc[~small].copy()
+    keep["rolled_up"] = False
+    if isinstance(keep, gpd.GeoDataFrame) and keep.crs is not None and keep.crs.to_epsg() != 4326:
+        keep = keep.to_crs("EPSG:4326")
+    out = pd.concat([keep, rolled_g])
+    return (gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
+            if "geometry" in out.columns else out), children
+
+
+_MARK = "published"
+
+
+def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lagesbild:
+    """The bundle as it may be shown or handed over: every number already protected.
+
+    The one publishing step (see the module docstring): primary suppression of
+    counts below ``min_count``, secondary suppression checked by the interval
+    audit over every table of the bundle together (cells and hotspots, the
+    district table with its outside and kommun rows, the previous period, parent
+    cells of a roll-up, emerging counts, clusters and the one-way tables of the
+    period by category, hour, weekday and month), derived values hidden with
+    their counts, Gi* values hidden where a hidden count is in the
+    neighbourhood, survey values below ``min_respondents`` hidden, and
+    perceived-vs-reported recomputed from published figures only.
+
+    Hidden values are missing (``<NA>``); each row lists its hidden values in
+    ``suppressed_primary`` (fewer than ``min_count``, or a zero hidden with
+    them: a recipient knows 0 … ``min_count``−1) and ``suppressed_secondary``
+    (hidden to protect other values: at least ``min_count``); ``suppressed`` is
+    true where the row's total is hidden. Individual incidents, rejected and
+    pending rows are dropped (incidents are kept only with
+    ``Privacy(include_points=True)``). Publishing a published bundle again with
+    the same options returns it unchanged.
+
+    Parameters
+    ----------
+    lb
+        The bundle (not modified), e.g. from ``build_lagesbild``, a filtered view
+        or a package read back.
+    privacy
+        :class:`Privacy` or :class:`~lagesbild_geo.settings.Settings` (thresholds);
+        default the bundle's settings.
+
+    Returns
+    -------
+    Lagesbild
+        With ``tables`` holding the published one-way tables (``categories``,
+        ``hours``, ``weekdays``, ``months``) and ``metadata["published"]`` the options
+        used.
+
+    Examples
+    --------
+    >>> from lagesbild_geo.pipeline import build_lagesbild
+    >>> pub = publishable(build_lagesbild("lagesbild.toml"))  # doctest: +SKIP
+    >>> pub.cells[["count", "suppressed_primary"]].head()  # doctest: +SKIP
+    """
+    p = resolve_privacy(lb, privacy)
+    mc = int(p.min_count or 1)
+    mark = {"min_count": mc, "min_respondents": int(p.min_respondents or 1),
+            "small_cells": p.small_cells, "include_points": bool(p.include_points)}
+    meta = dict(lb.metadata or {})
+    if meta.get(_MARK) == mark:
+        return lb
+    system = _protect.System(mc)
+    tabs: list[_Tab] = []
+    frames: dict[str, pd.DataFrame] = {}
+    notes: dict[str, Any] = {"min_count": mc}
+
+    # -- the district table (its kommun row is the kommun's totals)
+    summary = pd.DataFrame(lb.district_summary).drop(columns="geometry", errors="ignore").copy()
+    from_districts = not len(summary) and isinstance(lb.districts, pd.DataFrame) and len(lb.districts) > 0
+    if from_districts:  # a bundle with district counts but no summary table (e.g. made by hand)
+        summary = pd.DataFrame(lb.districts).drop(columns="geometry", errors="ignore").copy()
+    frames["district_summary"] = summary
+    kommun_keys: dict[str, int] = {}
+    if len(summary):
+        has_rows = "row_type" in summary.columns
+        tot = "total" if "total" in summary.columns else "count"
+        cols = _count_columns(summary, tot)
+        body_rows = (np.flatnonzero(summary["row_type"].isin(["district", "outside"]).to_numpy())
+                     if has_rows else np.arange(len(summary)))
+        totals: dict[str, float] = {}
+        if has_rows and (summary["row_type"] == "total").any():
+            trow = summary.loc[summary["row_type"] == "total"].iloc[0]
+            totals = {c: float(pd.to_numeric(trow[c], errors="coerce")) for c in cols}
+            if "total_previous" in summary.columns:
+                totals["total_previous"] = float(pd.to_numeric(trow["total_previous"], errors="coerce"))
+        for src, rows in _group_rows(summary, body_rows):
+            if cols:
+                tabs.append(_table(system, summary, "district_summary", rows, cols, total=tot,
+                                   col_totals=f"kommun{src}", key="d",
+                                   col_total_values={c: totals[c] for c in cols if c in totals}))
+            if "total_previous" in summary.columns:
+                tabs.append(_table(system, summary, "district_summary", rows, ["total_previous"], total=None,
+                                   col_totals=f"kommun{src}", key="p",
+                                   col_total_values={"total_previous": totals["total_previous"]}
+                                   if "total_previous" in totals else None))
+        for c in [*cols, "total_previous"]:
+            k = system.get(("kommun", c))
+            if k is not None:
+                kommun_keys[c] = k
+        if has_rows and (summary["row_type"] == "total").any():
+            trows = np.flatnonzero((summary["row_type"] == "total").to_numpy())
+            tcols = [c for c in [*cols, "total_previous"] if c in kommun_keys]
+            idx = np.asarray([[kommun_keys[c] for c in tcols]] * len(trows), dtype=np.int64)
+            tabs.append(_Tab("district_summary", trows, tcols, idx))
+
+    # -- the period's one-way tables (report): categories, hours, weekdays, months
+    profiles = _profiles(lb)
+    prof_tabs: dict[str, _Tab] = {}
+    if profiles:
+        cats = profiles["categories"]
+        grand = float(cats["count"].sum())
+        t_key = kommun_keys.get("total", kommun_keys.get("count"))
+        if t_key is None:
+            t_key = system.shared(("kommun", "total"), grand, prio=_protect.NEVER)
+            kommun_keys["total"] = t_key
+        cidx = []
+        for cat, v in cats["count"].items():
+            k = kommun_keys.get(f"count_{cat}")
+            if k is None:
+                k = system.shared(("kommun", f"count_{cat}"), float(v), prio=2)
+            cidx.append(k)
+        cidx_a = np.asarray(cidx, dtype=np.int64)
+        system.relate(np.r_[cidx_a, t_key], np.r_[np.ones(len(cidx_a)), -1.0])
+        prof_tabs["categories"] = _Tab("categories", np.arange(len(cats)), ["count"], cidx_a.reshape(-1, 1))
+        values_t = system.arrays()[0][t_key]
+        for name in ("hours", "weekdays"):
+            f = profiles[name]
+            v = f["count"].to_numpy(dtype="float64")
+            idx = system.block(v, prio=0)
+            system.relate(np.r_[idx, t_key], np.r_[np.ones(len(idx)), -1.0], eq=bool(v.sum() == values_t))
+            prof_tabs[name] = _Tab(name, np.arange(len(f)), ["count"], idx.reshape(-1, 1))
+        if "months" in profiles:
+            f = profiles["months"]
+            v = f["count"].to_numpy(dtype="float64")
+            idx = system.block(v, prio=0)
+            k_all = system.shared(("kommun", "all_dates"), float(v.sum()), prio=_protect.NEVER)
+            system.relate(np.r_[idx, k_all], np.r_[np.ones(len(idx)), -1.0])
+            months = pd.PeriodIndex(f.index, freq="M")
+            for per, key in ((meta.get("period"), t_key), (meta.get("previous_period"),
+                                                            kommun_keys.get("total_previous"))):
+                span = _month_aligned(per)
+                if span is None or key is None:
+                    continue
+                sel = (months >= span[0]) & (months <= span[1])
+                if float(v[sel].sum()) == system.arrays()[0][key]:
+                    system.relate(np.r_[idx[sel], key], np.r_[np.ones(int(sel.sum())), -1.0])
+            prof_tabs["months"] = _Tab("months", np.arange(len(f)), ["count"], idx.reshape(-1, 1))
+
+    # -- cells (hotspots share the values), roll-up parents
+    cells = lb.cells.copy() if isinstance(lb.cells, pd.DataFrame) else pd.DataFrame()
+    cell_vars: dict[str, tuple[pd.Index, list[str], npt.NDArray[np.int64]]] = {}
+    children: dict[Any, list[Any]] = {}
+    if len(cells):
+        cols = _count_columns(cells)
+        vals = _as_float(cells, cols)
+        rows = (np.flatnonzero((np.nan_to_num(vals, nan=1.0) != 0).any(axis=1)) if cols
+                else np.zeros(0, dtype=np.int64))
+        for src, grp in _group_rows(cells, rows):
+            tab = _table(system, cells, "cells", grp, cols, total="count" if "count" in cols else None,
+                         col_totals=f"cells{src}", key="c")
+            tabs.append(tab)
+            cell_vars[src] = (pd.Index(cells.index[grp]), cols, tab.idx)
+            for c in cols:  # the cells' totals never exceed the kommun's
+                k_cells = system.get((f"cells{src}", c))
+                k_kommun = system.get((f"kommun{src}", "total" if c == "count" else c))
+                if k_cells is None or k_kommun is None:
+                    continue
+                v = system.arrays()[0]
+                if np.isfinite(v[k_cells]) and np.isfinite(v[k_kommun]):
+                    system.relate([k_cells, k_kommun], [1.0, -1.0], eq=bool(v[k_cells] == v[k_kommun]))
+        if p.small_cells == "rollup" and "count" in cells.columns and "source" not in cells.columns:
+            rolled, children = _rollup(cells, mc)
+            if children:
+                ids_c, cols_c, idx_c = cell_vars[""]
+                pos = {c: i for i, c in enumerate(ids_c)}
+                prow = pd.Index(list(children), name=cells.index.name)
+                ppos = rolled.index.get_indexer(prow)
+                pvals = _as_float(rolled.iloc[ppos], cols_c)
+                pidx = system.block(pvals, prio=0).reshape(pvals.shape)
+                for i, par in enumerate(prow):
+                    kids = [pos[k] for k in children[par] if k in pos]
+                    for j in range(len(cols_c)):
+                        system.relate(np.r_[idx_c[kids, j], pidx[i, j]], np.r_[np.ones(len(kids)), -1.0])
+                frames["rolled"] = rolled
+                notes["rolled_up"] = int(sum(len(v) for v in children.values()))
+                tabs.append(_Tab("rolled", ppos.astype(np.int64), cols_c, pidx))
+
+    # -- emerging: counts over every date; never below a cell's count in the period
+    emerging = lb.emerging.copy() if isinstance(lb.emerging, pd.DataFrame) else pd.DataFrame()
+    if len(emerging) and "count" in emerging.columns:
+        v = pd.to_numeric(emerging["count"], errors="coerce").to_numpy(dtype="float64")
+        rows = np.flatnonzero(np.nan_to_num(v, nan=1.0) != 0)
+        for src, grp in _group_rows(emerging, rows):
+            tab = _table(system, emerging, "emerging", grp, ["count"], total=None,
+                         col_totals=f"emerging{src}", key="e")
+            tabs.append(tab)
+            if src in cell_vars and "count" in cell_vars[src][1]:
+                cgrp, ccols, cidx2 = cell_vars[src]
+                cpos = cgrp.get_indexer(emerging.index[grp])
+                vals_all = system.arrays()[0]
+                jc = ccols.index("count")
+                for i, cp in enumerate(cpos):
+                    if cp < 0:
+                        continue
+                    kc, ke = int(cidx2[cp, jc]), int(tab.idx[i, 0])
+                    if np.isfinite(vals_all[kc]) and np.isfinite(vals_all[ke]) and vals_all[kc] <= vals_all[ke]:
+                        system.relate([kc, ke], [1.0, -1.0], eq=False)
+
+    # -- clusters: n and the counts of the three commonest categories (share × n)
+    clusters = lb.clusters.copy() if isinstance(lb.clusters, pd.DataFrame) else pd.DataFrame()
+    cl_tab: _Tab | None = None
+    if len(clusters) and "n" in clusters.columns:
+        n = pd.to_numeric(clusters["n"], errors="coerce").to_numpy(dtype="float64")
+        top = [k for k in (1, 2, 3) if f"top{k}_share" in clusters.columns]
+        ccols = ["n"] + [f"top{k}" for k in top]
+        mat = np.full((len(clusters), len(ccols)), np.nan)
+        mat[:, 0] = n
+        for j, k in enumerate(top, start=1):
+            mat[:, j] = np.round(pd.to_numeric(clusters[f"top{k}_share"], errors="coerce").to_numpy() * n)
+        prio = np.broadcast_to(np.array([1] + [0] * len(top)), mat.shape)
+        idx = system.block(mat, prio=prio).reshape(mat.shape)
+        for i in range(len(clusters)):
+            if not top or not np.isfinite(n[i]):
+                continue
+            present = np.isfinite(mat[i, 1:])
+            parts = idx[i, 1:][present]
+            if present.sum() == 3:  # other categories may exist beyond the three
+                rest = system.block([n[i] - float(mat[i, 1:].sum())], status=_protect.FREE)
+                parts = np.r_[parts, rest]
+            system.relate(np.r_[parts, idx[i, 0]], np.r_[np.ones(parts.size), -1.0])
+        cl_tab = _Tab("clusters", np.arange(len(clusters)), ccols, idx)
+
+    # -- choose the suppressions
+    status, exposed = _protect.protect(system)
+
+    # -- write back
+    summary = frames["district_summary"]
+    for tab in tabs:
+        if tab.frame == "district_summary":
+            summary = _mask(summary, tab, status)
+        elif tab.frame == "cells":
+            cells = _mask(cells, tab, status)
+        elif tab.frame == "emerging":
+            emerging = _mask(emerging, tab, status)
+        elif tab.frame == "rolled":
+            frames["rolled"] = _mask(frames["rolled"], tab, status)
+    hotspots = _publish_hotspots(lb, cells, mc)
+    if "rolled" in frames:  # the cells layer: shown children as published, then the parents
+        r = frames["rolled"]
+        parents = r.loc[r["rolled_up"].fillna(False).astype(bool).to_numpy()]
+        kid_ids = r.index[~r["rolled_up"].fillna(False).astype(bool).to_numpy()]
+        base = cells.loc[cells.index.isin(kid_ids)].copy()
+        base["rolled_up"] = False
+        merged = pd.concat([_empty_lists(base), _empty_lists(parents.copy())])
+        cells = (gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326")
+                 if "geometry" in merged.columns else merged)
+    if len(cells):
+        cells = _empty_lists(cells)
+        if "count" in cells.columns:
+            cells["suppressed"] = cells["count"].isna().to_numpy()
+    if len(emerging) and "count" in emerging.columns:
+        emerging = _empty_lists(emerging)
+        emerging["suppressed"] = emerging["count"].isna().to_numpy()
+    if cl_tab is not None:
+        clusters = _publish_clusters(clusters, cl_tab, status)
+    if len(summary):
+        summary = _publish_summary(_empty_lists(summary), p)
+    districts = _publish_districts(lb, summary)
+    survey = _publish_survey(lb, summary, p)
+    if from_districts:
+        summary = pd.DataFrame(lb.district_summary)
+    tables: dict[str, pd.DataFrame] = {}
+    for name, tab in prof_tabs.items():
+        f = profiles[name].copy()
+        f = _mask(f, tab, status)
+        tables[name] = f
+    t_key = kommun_keys.get("total", kommun_keys.get("count"))
+    if t_key is not None:
+        vals_all = system.arrays()[0]
+        shown_t = status[t_key] == SHOWN and np.isfinite(vals_all[t_key])
+        tables["totals"] = pd.DataFrame(
+            {"count": pd.array([int(vals_all[t_key]) if shown_t else pd.NA], dtype="Int64")},
+            index=pd.Index(["period"], name="total"))
+    n_exp = int(exposed.sum())
+    if n_exp:
+        notes["unprotected"] = n_exp
+    meta[_MARK] = mark
+    meta["published_notes"] = notes
+    keep_points = bool(p.include_points)
+    return dataclasses.replace(
+        lb,
+        incidents=lb.incidents if keep_points else lb.incidents.iloc[0:0],
+        rejected=lb.rejected.iloc[0:0] if isinstance(lb.rejected, pd.DataFrame) else pd.DataFrame(),
+        pending=lb.pending.iloc[0:0] if isinstance(lb.pending, pd.DataFrame) else pd.DataFrame(),
+        cells=cells, hotspots=hotspots, clusters=clusters, emerging=emerging, districts=districts,
+        district_summary=summary, survey=survey, metadata=meta, tables=tables,
+    )
+
+
+_GI = ("gi_z", "gi_p", "gi_p_adj")
+
+
+def _publish_hotspots(lb: Lagesbild, cells: pd.DataFrame, mc: int) -> Any:
+    """Hotspots with the cells' published counts; Gi* values hidden where a hidden
+    count lies in the neighbourhood (z = a linear function of the neighbourhood's sum)."""
+    hs = lb.hotspots
+    if not isinstance(hs, pd.DataFrame) or not len(hs):
+        return hs
+    out = hs.copy()
+    cols = _count_columns(cells)
+    same = cells.index.equals(out.index) or out.index.isin(cells.index).all()
+    if cols and same:
+        for c in [*cols, _PRIMARY_COL, _SECONDARY_COL]:
+            if c in cells.columns:
+                out[c] = cells[c].reindex(out.index)
+        out = _empty_lists(out)
+        if "count" in out.columns:
+            out["suppressed"] = out["count"].isna().to_numpy()
+    if "count" in out.columns and any(c in out.columns for c in _GI) and out.index.dtype.kind in "ui":
+        hidden = np.asarray(out.index[out["count"].isna().to_numpy()], dtype=np.uint64)
+        if hidden.size:
+            rings = int(getattr(lb.settings, "rings", 1) or 1)
+            near = grid.disk_cells(hidden, rings)
+            m = np.isin(np.asarray(out.index, dtype=np.uint64), near)
+            for c in _GI:
+                if c in out.columns:
+                    out[c] = pd.to_numeric(out[c], errors="coerce").mask(m)
+    return out
+
+
+def _publish_clusters(clusters: pd.DataFrame, tab: _Tab, status: npt.NDArray[np.int64]) -> pd.DataFrame:
+    out = clusters.copy()
+    st = status[tab.idx]
+    hidden = np.isin(st, (PRIMARY, SECONDARY, _protect.HIDDEN))
+    n_hidden = hidden[:, 0]
+    out["n"] = pd.to_numeric(out["n"], errors="coerce").round().astype("Int64").mask(n_hidden)
+    out["suppressed"] = n_hidden
+    prim: list[tuple[str, ...]] = []
+    sec: list[tuple[str, ...]] = []
+    for i in range(len(out)):
+        prim.append(tuple("n" if c == "n" else f"{c}_share" for j, c in enumerate(tab.cols) if st[i, j] == PRIMARY))
+        sec.append(tuple("n" if c == "n" else f"{c}_share" for j, c in enumerate(tab.cols)
+                         if st[i, j] in (SECONDARY, _protect.HIDDEN)))
+    for j, c in enumerate(tab.cols[1:], start=1):
+        h = hidden[:, j] | n_hidden
+        if f"{c}_share" in out.columns:
+            out[f"{c}_share"] = pd.to_numeric(out[f"{c}_share"], errors="coerce").mask(h)
+        if f"{c}_category" in out.columns:
+            out[f"{c}_category"] = out[f"{c}_category"].astype(object).mask(h)
+    for c in out.columns:
+        if c in ("cluster_id", "area_m2", "geometry", "n", "suppressed", "source") or c.startswith("top"):
+            continue
+        if pd.api.types.is_numeric_dtype(out[c]) and out[c].dtype.kind != "b":
+            out[c] = pd.to_numeric(out[c], errors="coerce").mask(n_hidden)
+        else:
+            out[c] = out[c].astype(object).mask(n_hidden)
+    out[_PRIMARY_COL] = pd.Series(prim, index=out.index, dtype=object)
+    out[_SECONDARY_COL] = pd.Series(sec, index=out.index, dtype=object)
+    return out
+
+
+_CHANGE = ("change", "change_pct", "change_p", "change_significant", "change_direction")
+
+
+def _publish_summary(summary: pd.DataFrame, p: Privacy) -> pd.DataFrame:
+    """Derived columns of the district table follow the counts they rest on."""
+    out = summary
+    tot = "total" if "total" in out.columns else "count"
+    if tot in out.columns:
+        hidden = out[tot].isna().to_numpy()
+        out["suppressed"] = hidden
+        for c in ("per_1000", "share_of_total"):
+            if c in out.columns:
+                out[c] = pd.to_numeric(out[c], errors="coerce").mask(hidden)
+        prev_col = "total_previous" if "total_previous" in out.columns else "count_previous"
+        if prev_col in out.columns:
+            h2 = hidden | out[prev_col].isna().to_numpy()
+            for c in _CHANGE:
+                if c in out.columns:
+                    out[c] = out[c].astype(object).mask(h2) if out[c].dtype == object else out[c].mask(h2)
+    tops = [c for c in ("top1", "top2", "top3") if c in out.columns]
+    if tops:
+        for i in range(len(out)):
+            cut = False
+            for c in tops:
+                v = out[c].iloc[i]
+                if cut or (isinstance(v, str) and f"count_{v}" in out.columns
+                           and pd.isna(out[f"count_{v}"].iloc[i])):
+                    cut = True
+                    out.loc[out.index[i], c] = pd.NA
+    trygg = [c for c in out.columns if c.startswith("trygg_") and c not in ("trygg_suppressed",)]
+    if "trygg_n" in trygg:
+        mr = int(p.min_respondents or 1)
+        n = pd.to_numeric(out["trygg_n"], errors="coerce")
+        few = ~(n >= mr).to_numpy(dtype=bool, na_value=False)
+        if "trygg_suppressed" in out.columns:
+            few |= out["trygg_suppressed"].fillna(False).astype(bool).to_numpy()
+            out["trygg_suppressed"] = few
+        for c in trygg:
+            out[c] = pd.to_numeric(out[c], errors="coerce").mask(few)
+    return out
+
+
+def _publish_districts(lb: Lagesbild, summary: pd.DataFrame) -> Any:
+    d = lb.districts
+    if not isinstance(d, pd.DataFrame) or not len(d) or not len(summary):
+        return d
+    out = d.copy()
+    rows = summary.loc[summary.index.isin(out.index)] if "row_type" not in summary.columns else \
+        summary.loc[summary["row_type"] == "district"]
+    for c in rows.columns:
+        if c in ("district_name", "population", "row_type", "geometry"):
+            continue
+        if c in out.columns or c in (_PRIMARY_COL, _SECONDARY_COL, "suppressed"):
+            out[c] = rows[c].reindex(out.index)
+    return out
+
+
+def _publish_survey(lb: Lagesbild, summary: pd.DataFrame, p: Privacy) -> dict[str, Any]:
+    mr = int(p.min_respondents or 1)
+    out: dict[str, Any] = {}
+    for name, frame in (lb.survey or {}).items():
+        if not isinstance(frame, pd.DataFrame) or name == "perceived_vs_reported":
+            continue
+        f = frame.copy()
+        if "n" in f.columns:
+            values = [c for c in f.columns if c not in ("n", "suppressed", "geometry", "resolution", "source",
+                                                        "district_name", "top_reason")
+                      and (pd.api.types.is_numeric_dtype(f[c]) and f[c].dtype.kind != "b")]
+            g = suppress_survey(f, n_column="n", value_columns=values, min_respondents=mr)
+            if "top_reason" in g.columns:
+                g["top_reason"] = g["top_reason"].astype(object).mask(g["suppressed"].to_numpy())
+            f = g
+        out[name] = f
+    pvr = (lb.survey or {}).get("perceived_vs_reported")
+    ind = out.get("districts")
+    if isinstance(pvr, pd.DataFrame) and ind is not None and len(summary) and "row_type" in summary.columns:
+        rep = summary.loc[summary["row_type"] == "district", ["total", "population"]].rename(
+            columns={"total": "count"})
+        rep["count"] = pd.to_numeric(rep["count"], errors="coerce").astype("float64")
+        ind_df = pd.DataFrame(ind).drop(columns="geometry", errors="ignore")
+        if "district_code" in ind_df.columns:
+            ind_df = ind_df.set_index("district_code")
+        with contextlib.suppress(InputError, ValueError, KeyError):
+            out["perceived_vs_reported"] = perceived_vs_reported(ind_df, rep)
+    return out
+
+
+def protect_table(
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    min_count: int,
+    row_total: str | None = None,
+    column_totals: bool = False,
+    derived: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Protect one stand-alone table of counts (an area's figures, a follow-up's zones).
+
+    Primary and secondary suppression as in :func:`publishable`, for a table whose
+    row totals (``row_total``) and/or column totals (``column_totals``) are shown
+    beside it. ``derived`` maps a column (a rate, a share) to the count column it
+    rests on: it is hidden with it.
+
+    Returns
+    -------
+    DataFrame
+        A copy with hidden counts missing, ``suppressed_primary`` and
+        ``suppressed_secondary`` per row; ``attrs["column_totals"]`` holds the
+        published column totals (``None`` where hidden).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"count": [10, 2, 0], "per_km2": [5.0, 1.0, 0.0]}, index=["a", "b", "c"])
+    >>> out = protect_table(f, ["count"], min_count=3, column_totals=True,
+    ...                     derived={"per_km2": "count"})
+    >>> out["count"].tolist(), out["per_km2"].tolist(), out.attrs["column_totals"]
+    ([10, <NA>, <NA>], [5.0, nan, nan], {'count': 12})
+    """
+    cols = [c for c in columns if c in frame.columns]
+    if row_total is not None and row_total in frame.columns and row_total not in cols:
+        cols.append(row_total)
+    out = frame.copy()
+    system = _protect.System(min_count)
+    tab = _table(system, out, "t", np.arange(len(out)), cols, total=row_total, col_totals="col" if column_totals else None,
+                 key="t", fixed_totals=False)
+    status, _ = _protect.protect(system)
+    out = _mask(out, tab, status)
+    for d, base in (derived or {}).items():
+        if d in out.columns and base in out.columns:
+            out[d] = pd.to_numeric(out[d], errors="coerce").mask(out[base].isna().to_numpy())
+    totals: dict[str, int | None] = {}
+    if column_totals:
+        vals, _, _ = system.arrays()
+        for c in cols:
+            k = system.get(("col", c))
+            totals[c] = None if k is None or status[k] != SHOWN else int(vals[k])
+    out.attrs["column_totals"] = totals
+    return out
+
+
+# ------------------------------------------------------------------ the audit of a package
+
+#: Columns of the table :func:`audit_package` returns.
+AUDIT_COLUMNS: tuple[str, ...] = ("layer", "feature", "property", "kind", "low", "high", "detail")
+
+
+def _feature_ids(g: pd.DataFrame, key: str) -> list[str]:
+    if key in g.columns:
+        return [str(v) for v in g[key]]
+    if g.index.name == "cell" or g.index.dtype.kind == "u":
+        return grid.cells_to_str(np.asarray(g.index, dtype=np.uint64))
+    return [str(v) for v in g.index]
+
+
+_AUDITED = ("cells", "hotspots", "districts", "emerging", "clusters")
+
+
+def _read_properties(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """Feature properties of the audited layers and ``metadata.json`` of a package
+    (directory, zip or GeoPackage); geometries are not needed."""
+    if not path.exists():
+        raise InputError(f"Package {path} does not exist; give a package directory, a zip or a "
+                         "lagesbild.gpkg.")
+    if path.is_file() and path.suffix.lower() == ".zip":
+        with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(path) as zf:
+            names = [n for n in zf.namelist() if Path(n).name in
+                     {*(f"{x}.geojson" for x in _AUDITED), "metadata.json", "lagesbild.gpkg"}]
+            zf.extractall(tmp, members=names)
+            return _read_properties(Path(tmp))
+    layers: dict[str, pd.DataFrame] = {}
+    meta: dict[str, Any] = {}
+    if path.is_dir():
+        if (path / "metadata.json").exists():
+            meta = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
+        found = False
+        for name in _AUDITED:
+            f = path / f"{name}.geojson"
+            if f.exists():
+                found = True
+                fc = json.loads(f.read_text(encoding="utf-8"))
+                layers[name] = pd.DataFrame([ft.get("properties") or {} for ft in fc.get("features") or []])
+        if not found and (path / "lagesbild.gpkg").exists():
+            return _read_properties(path / "lagesbild.gpkg")
+        if not found:
+            raise InputError(f"{path} holds no layer files (<layer>.geojson) nor lagesbild.gpkg; "
+                             "it is not a lagesbild package.")
+        return layers, meta
+    import pyogrio  # optional at import time: only a GeoPackage needs it
+
+    in_gpkg = {str(n) for n, _ in pyogrio.list_layers(path)}
+    if "lagesbild_metadata" in in_gpkg:
+        m = pyogrio.read_dataframe(path, layer="lagesbild_metadata")
+        if len(m):
+            meta = json.loads(str(m["value"].iloc[0]))
+    for name in _AUDITED:
+        if name in in_gpkg:
+            g = pd.DataFrame(pyogrio.read_dataframe(path, layer=name, read_geometry=False))
+            for c in (_PRIMARY_COL, _SECONDARY_COL):
+                if c in g.columns:
+                    g[c] = [json.loads(v) if isinstance(v, str) and v.startswith("[") else [] for v in g[c]]
+            layers[name] = g
+    return layers, meta
+
+
+def audit_package(path: str | Path) -> pd.DataFrame:
+    """Attack a written package (directory, ``lagesbild.gpkg`` or zip) as a careful recipient would.
+
+    Checks every published count against ``min_count``, then solves the interval
+    audit over everything the package publishes together: per feature ``count`` =
+    the sum of its ``count_<category>`` values; the kommun's totals and the outside
+    row (``metadata.totals``) = the column sums of the district layer; the cells'
+    totals never above the kommun's; a cell's count in ``cells`` and ``hotspots``
+    is one value; a rolled-up parent = the sum of its children (in ``hotspots``);
+    ``emerging`` counts (every date) at least the period's count; ``per_1000`` ×
+    population / 1000, ``share_of_total`` × the kommun total, ``change`` and
+    ``change_pct`` with ``count_previous`` = ``count``; a cluster's density × area =
+    ``n`` and ``topN_share`` × ``n`` = a category count. Hidden values carry what a
+    recipient knows: listed in ``suppressed_primary`` 0 … ``min_count``−1, in
+    ``suppressed_secondary`` at least ``min_count``, otherwise at least 0.
+    Every hidden value is minimised and maximised (linear programming); one whose
+    interval holds a single integer is *pinned*. Published Gi* values of a cell
+    whose neighbourhood holds a hidden count are reported too (``gi_neighbourhood``).
+
+    Returns
+    -------
+    DataFrame
+        One row per finding (:data:`AUDIT_COLUMNS`): ``layer``, ``feature`` (id),
+        ``property``, ``kind`` (``below_min_count``, ``pinned``, ``gi_neighbourhood``,
+        ``inconsistent``), ``low``, ``high`` (the feasible interval) and ``detail``.
+        Empty: nothing the package publishes pins a hidden value.
+
+    Examples
+    --------
+    >>> audit_package("paket").empty  # doctest: +SKIP
+    True
+    """
+    layers, meta = _read_properties(Path(path))
+    mc = int((meta.get("suppression") or {}).get("min_count") or Settings().min_count)
+    rings = int((meta.get("method") or {}).get("rings") or 1)
+    empty = pd.DataFrame()
+    cells_l, hot_l = layers.get("cells", empty), layers.get("hotspots", empty)
+    dist_l, em_l, cl_l = layers.get("districts", empty), layers.get("emerging", empty), layers.get("clusters", empty)
+    findings: list[dict[str, Any]] = []
+    system = _protect.System(mc)
+    labels: dict[int, tuple[str, str, str]] = {}
+
+    def add(layer: str, feature: str, prop: str, kind: str, lo: float | None, hi: float | None,
+            detail: str) -> None:
+        findings.append({"layer": layer, "feature": feature, "property": prop, "kind": kind,
+                         "low": lo, "high": hi, "detail": detail})
+
+    def var(key: tuple[Any, ...], value: Any, status: int, label: tuple[str, str, str]) -> int:
+        v = float(value) if value is not None and not pd.isna(value) else np.nan
+        k = system.shared(key, v, prio=0, status=SHOWN if np.isfinite(v) else status)
+        labels.setdefault(k, label)
+        return k
+
+    def status_of(row: Mapping[Any, Any], col: str) -> int:
+        kind = hidden_kind(row, col)
+        return PRIMARY if kind == "few" else SECONDARY if kind == "protect" else _protect.HIDDEN
+
+    def check_small(layer: str, fid: str, prop: str, v: Any) -> None:
+        if v is not None and not pd.isna(v) and 0 < float(v) < mc:
+            add(layer, fid, prop, "below_min_count", float(v), float(v),
+                f"published count {float(v):g} is below min_count {mc}")
+
+    # totals from metadata (kommun row, outside row)
+    totals = meta.get("totals") or {}
+    kommun = totals.get("kommun") or {}
+    outside = totals.get("outside") or {}
+    for name, row in (("kommun", kommun), ("outside", outside)):
+        for c, v in row.items():
+            if c.startswith("count") and not isinstance(v, (list, dict)):
+                check_small("metadata.totals", name, c, v)
+                var(("tot", name, c), v, status_of(row, c), ("metadata.totals", name, c))
+
+    # cells and hotspots: one value per cell and property
+    cell_layers = [("cells", cells_l), ("hotspots", hot_l)]
+    for layer, g in cell_layers:
+        if not len(g):
+            continue
+        ids = _feature_ids(g, "cell")
+        cols = _count_columns(g)
+        recs = g.to_dict(orient="records")
+        rolled = g["rolled_up"].fillna(False).astype(bool).to_numpy() if "rolled_up" in g.columns else \
+            np.zeros(len(g), dtype=bool)
+        for i, (fid, rec) in enumerate(zip(ids, recs, strict=True)):
+            src = str(rec.get("source") or "")
+            base = "parent" if rolled[i] else "cell"
+            ks = {}
+            for c in cols:
+                check_small(layer, fid, c, rec.get(c))
+                ks[c] = var((base, src, fid, c), rec.get(c), status_of(rec, c), (layer, fid, c))
+            body = [ks[c] for c in cols if c != "count"]
+            if "count" in ks and body:
+                system.relate(np.r_[body, ks["count"]], np.r_[np.ones(len(body)), -1.0])
+    # the cells' column sums never exceed the kommun's totals; parents = sum of children
+    hs = hot_l if len(hot_l) else cells_l
+    if len(hs) and kommun:
+        ids = _feature_ids(hs, "cell")
+        for c in _count_columns(hs):
+            kk = system.get(("tot", "kommun", c))
+            if kk is None:
+                continue
+            got = [system.get(("cell", "", fid, c)) for fid in ids]
+            kl = [k for k in got if k is not None]
+            if kl:
+                system.relate(np.r_[kl, kk], np.r_[np.ones(len(kl)), -1.0], eq=False)
+    if len(cells_l) and "rolled_up" in cells_l.columns and len(hot_l):
+        child_ids = grid.str_to_cells(hot_l["cell"].astype(str).tolist())
+        res = int(grid.cells_resolution(child_ids[:1])[0]) if child_ids.size else 0
+        if res > 0:
+            parents = grid.cells_to_parent(child_ids, res - 1)
+            roll = cells_l["rolled_up"].fillna(False).astype(bool).to_numpy()
+            shown_base = set(cells_l.loc[~roll, "cell"].astype(str))
+            child_str = hot_l["cell"].astype(str).to_numpy()
+            for fid in cells_l.loc[roll, "cell"].astype(str):
+                pid = grid.str_to_cells([fid])[0]
+                kids = [k for k in child_str[parents == pid] if k not in shown_base]
+                for c in _count_columns(cells_l):
+                    kpar = system.get(("parent", "", fid, c))
+                    got_kids = [system.get(("cell", "", k, c)) for k in kids]
+                    kid_keys = [k for k in got_kids if k is not None]
+                    if kpar is not None and kid_keys:
+                        system.relate(np.r_[kid_keys, kpar], np.r_[np.ones(len(kid_keys)), -1.0])
+
+    # districts (with the kommun and outside rows from the metadata)
+    d = dist_l
+    if len(d):
+        ids = _feature_ids(d, "district_code")
+        cols = _count_columns(d)
+        recs = d.to_dict(orient="records")
+        kt = system.get(("tot", "kommun", "count"))
+        for fid, rec in zip(ids, recs, strict=True):
+            src = str(rec.get("source") or "")
+            ks = {}
+            for c in [*cols, "count_previous"]:
+                if c in rec:
+                    check_small("districts", fid, c, rec.get(c))
+                    ks[c] = var(("district", src, fid, c), rec.get(c), status_of(rec, c), ("districts", fid, c))
+            body = [ks[c] for c in cols if c != "count"]
+            if "count" in ks and body:
+                system.relate(np.r_[body, ks["count"]], np.r_[np.ones(len(body)), -1.0])
+            kc, kp = ks.get("count"), ks.get("count_previous")
+            pop = rec.get("population")
+            if kc is not None:
+                per = rec.get("per_1000")
+                if per is not None and not pd.isna(per) and pop and not pd.isna(pop) and pop > 0:
+                    system.relate([kc], [1.0], float(per) * float(pop) / 1000.0)
+                share = rec.get("share_of_total")
+                if share is not None and not pd.isna(share) and kt is not None:
+                    system.relate([kc, kt], [1.0, -float(share)])
+                ch = rec.get("change")
+                if ch is not None and not pd.isna(ch) and kp is not None:
+                    system.relate([kc, kp], [1.0, -1.0], float(ch))
+                pct = rec.get("change_pct")
+                if pct is not None and not pd.isna(pct) and kp is not None:
+                    system.relate([kc, kp], [1.0, -(1.0 + float(pct) / 100.0)])
+        if kommun:
+            for c in [*cols, "count_previous"]:
+                kk = system.get(("tot", "kommun", c))
+                ko = system.get(("tot", "outside", c))
+                found_k = [system.get(("district", "", fid, c)) for fid in ids]
+                members = [k for k in found_k if k is not None]
+                if kk is None or not members:
+                    continue
+                extra = [ko] if ko is not None else []
+                system.relate(np.r_[members, extra, kk], np.r_[np.ones(len(members) + len(extra)), -1.0],
+                              eq=ko is not None)
+
+    # emerging
+    em = em_l
+    if len(em) and "count" in em.columns:
+        ids = _feature_ids(em, "cell")
+        recs = em.to_dict(orient="records")
+        for fid, rec in zip(ids, recs, strict=True):
+            check_small("emerging", fid, "count", rec.get("count"))
+            ke = var(("emerging", fid), rec.get("count"), status_of(rec, "count"), ("emerging", fid, "count"))
+            kc = system.get(("cell", "", fid, "count"))
+            if kc is not None:
+                system.relate([kc, ke], [1.0, -1.0], eq=False)
+
+    # clusters
+    cl = cl_l
+    if len(cl) and "n" in cl.columns:
+        recs = cl.to_dict(orient="records")
+        for rec in recs:
+            fid = str(rec.get("cluster_id"))
+            n = rec.get("n")
+            check_small("clusters", fid, "n", n)
+            kn = var(("cluster", fid), n, status_of(rec, "n"), ("clusters", fid, "n"))
+            dens, area = rec.get("density_per_km2"), rec.get("area_m2")
+            if dens is not None and not pd.isna(dens) and area is not None and not pd.isna(area):
+                system.relate([kn], [1.0], float(dens) * float(area) / 1e6)
+            for k in (1, 2, 3):
+                sh = rec.get(f"top{k}_share")
+                if sh is None or pd.isna(sh):
+                    continue
+                if n is not None and not pd.isna(n):
+                    check_small("clusters", fid, f"top{k}_share", round(float(sh) * float(n)))
+
+    # Gi* beside hidden counts
+    if len(hot_l) and "count" in hot_l.columns and "gi_z" in hot_l.columns:
+        h = hot_l
+        hid_ids = grid.str_to_cells(h["cell"].astype(str).tolist())
+        hidden = hid_ids[pd.to_numeric(h["count"], errors="coerce").isna().to_numpy()]
+        if hidden.size:
+            near = grid.disk_cells(hidden, rings)
+            shown = pd.to_numeric(h["gi_z"], errors="coerce").notna().to_numpy()
+            bad = np.isin(hid_ids, near) & shown
+            for fid in grid.cells_to_str(hid_ids[bad]):
+                add("hotspots", fid, "gi_z", "gi_neighbourhood", None, None,
+                    "gi_z is published for a neighbourhood holding a hidden count: it fixes the "
+                    "neighbourhood's sum")
+
+    # the interval audit
+    if len(system):
+        _, _, status = system.arrays()
+        r = _protect.ranges(system, status, known=False)
+        if r.infeasible:
+            add("", "", "", "inconsistent", None, None,
+                "the published figures contradict each other or the suppression rules")
+        for kx in np.flatnonzero(r.exposed):
+            lay, fid, prop = labels.get(int(kx), ("", "", ""))
+            add(lay, fid, prop, "pinned", float(r.lo[kx]), float(r.hi[kx]),
+                f"the published figures leave only {r.lo[kx]:g}")
+    return pd.DataFrame(findings, columns=list(AUDIT_COLUMNS))

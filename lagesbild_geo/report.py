@@ -6,9 +6,11 @@ Structured like the law's lägesbild (lag 2023:196): **omfattning**,
 matplotlib and inlined as SVG: the file makes no external request (no
 scripts, fonts, tiles or images from elsewhere) and prints cleanly to PDF.
 
-The privacy rules of the export apply here too: every count shown rests on at
-least ``min_count`` incidents, every survey value on at least
-``min_respondents`` answers (see :mod:`lagesbild_geo.privacy`).
+Every number comes from the publishing step, :func:`lagesbild_geo.privacy.publishable`
+(the same as the export's): counts resting on fewer than ``min_count`` incidents,
+and values that would reveal them, show as "–"; survey values need
+``min_respondents`` answers. Area names and measure titles with personal data
+stop the report unless allowed (``allow_personal_data``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from .errors import InputError
 from .export import LagesbildPackage, _areas_from_store, _id_frame, package_layers
 from .measures import ACTORS, MeasureStore, MeasureStoreProtocol
 from .pipeline import Lagesbild
-from .privacy import Privacy
+from .privacy import Privacy, check_free_text, protect_table, publishable, resolve_privacy
 from .schema import CATEGORY_LABELS
 from .settings import Settings
 
@@ -252,10 +254,12 @@ def _map(layers: Sequence[tuple[gpd.GeoDataFrame, dict[str, Any]]], *, title: st
 
 # ---------------------------------------------------------------- sections
 
-def _counts_series(values: pd.Series, min_count: int) -> pd.Series:
-    """Counts with 1..min_count-1 hidden (NaN)."""
-    v = values.astype("float64")
-    return v.mask((v > 0) & (v < min_count))
+def _published(pub: Lagesbild, name: str) -> pd.Series | None:
+    """A published one-way table's counts (hidden: NaN), or None."""
+    t = (pub.tables or {}).get(name)
+    if t is None or not len(t):
+        return None
+    return pd.to_numeric(t["count"], errors="coerce").astype("float64")
 
 
 def _period_text(meta: dict[str, Any]) -> str:
@@ -322,22 +326,21 @@ def period_incidents(lagesbild: Lagesbild) -> pd.DataFrame:
 
 def _omfattning(lb: Lagesbild, layers: dict[str, gpd.GeoDataFrame], areas: gpd.GeoDataFrame,
                 mc: int) -> str:
-    inc = period_incidents(lb)
-    all_inc = lb.incidents
     parts = ['<h2 id="omfattning" class="first">1. Omfattning</h2>',
              '<p class="lead">Hur många händelser som registrerats, av vilka slag, hur det har '
              "förändrats över tid och var de koncentreras.</p>"]
-    total = len(inc)
+    cats = _published(lb, "categories")
+    tot = _published(lb, "totals")
+    total = None if tot is None or _is_missing(tot.iloc[0]) else int(tot.iloc[0])
     hot = layers.get("hotspots", gpd.GeoDataFrame())
     n_hot = int(hot["hotspot_class"].astype(str).str.startswith("hot").sum()) if len(hot) and \
         "hotspot_class" in hot.columns else 0
     n_cells = len(layers.get("cells", []))
-    figs = [("total", total if total >= mc or total == 0 else None, "placerade händelser under perioden"),
-            ("n_categories", int(inc["category"].nunique()) if "category" in inc.columns else 0,
-             "brottskategorier"),
+    figs = [("total", total, "placerade händelser under perioden"),
+            ("n_categories", len(cats) if cats is not None else 0, "brottskategorier"),
             ("n_cells", n_cells, "H3-celler med händelser"),
             ("n_hot_cells", n_hot, "hotspotceller (Gi*)")]
-    if len(all_inc) == 0:  # e.g. a package read back: it carries no incidents
+    if cats is None:  # e.g. a package read back: it carries no incidents
         figs = figs[2:]
         parts.append('<p class="note">Enskilda händelser ingår inte i underlaget (till exempel ett '
                      "exporterat paket); antal per kategori, månad och tid visas därför inte.</p>")
@@ -352,46 +355,34 @@ def _omfattning(lb: Lagesbild, layers: dict[str, gpd.GeoDataFrame], areas: gpd.G
     if levels:
         parts.append(f'<p class="levels" id="nivaer">{levels}</p>')
     # per category
-    if total and "category" in inc.columns:
-        vc = inc["category"].astype(str).value_counts()
-        order = [c for c in CATEGORY_LABELS if c in vc.index] + [c for c in vc.index
-                                                                  if c not in CATEGORY_LABELS]
-        vc = vc.reindex(order)
-        shown = _counts_series(vc, mc)
+    if cats is not None and len(cats):
         rows = []
-        for cat, v in shown.items():
-            share = None if _is_missing(v) else float(v) / total
+        for cat, v in cats.items():
+            share = None if _is_missing(v) or not total else float(v) / total
             rows.append(f'<tr data-category="{html.escape(str(cat))}">{_td(_cat_label(cat))}'
                         f"{_td_num(v)}{_td_num(share, kind='pct', decimals=1)}</tr>")
         parts.append("<h3>Händelser per brottskategori</h3>")
         parts.append(_table(["Brottskategori", "Antal", "Andel"], rows, table_id="kategorier",
                             num_cols=(1, 2)))
-        ordered = shown.sort_values(ascending=False, na_position="last")
+        ordered = cats.sort_values(ascending=False, na_position="last")
         parts.append(_fig_block(
             _bar_chart([_cat_label(c) for c in ordered.index], ordered.to_list(),
                        title="Händelser per brottskategori", ylabel="Antal", horizontal=True),
             "Antal placerade händelser per brottskategori. Kategorier med färre än "
-            f"{mc} händelser visas inte.", "fig-kategorier"))
+            f"{mc} händelser (och värden som skulle avslöja dem) visas inte.", "fig-kategorier"))
     # trend per month: every month of the data, not only the period
-    if total and "occurred_at" in all_inc.columns:
-        t = pd.to_datetime(all_inc["occurred_at"], errors="coerce")
-        if t.notna().any():
-            if getattr(t.dt, "tz", None) is not None:
-                t = t.dt.tz_convert("Europe/Stockholm")
-            t = t.dt.tz_localize(None) if getattr(t.dt, "tz", None) is not None else t
-            months = t.dt.to_period("M").value_counts().sort_index()
-            full = pd.period_range(months.index.min(), months.index.max(), freq="M")
-            months = months.reindex(full, fill_value=0)
-            shown_m = _counts_series(months, mc)
-            labels = [f"{_MONTHS_SV[p.month - 1]} {p.year}" for p in months.index]
-            parts.append("<h3>Utveckling över tid</h3>")
-            parts.append(_fig_block(
-                _bar_chart(labels, shown_m.to_list(), title="Händelser per månad", ylabel="Antal"),
-                f"Antal händelser per månad. Månader med färre än {mc} händelser markeras med ×.",
-                "fig-manad"))
-            rows = [f'<tr data-month="{p}">{_td(lab)}{_td_num(v)}</tr>'
-                    for p, lab, v in zip(months.index, labels, shown_m.to_list(), strict=True)]
-            parts.append(_table(["Månad", "Antal"], rows, table_id="manader", num_cols=(1,)))
+    months = _published(lb, "months")
+    if months is not None and len(months):
+        periods = [pd.Period(m, freq="M") for m in months.index]
+        labels = [f"{_MONTHS_SV[p.month - 1]} {p.year}" for p in periods]
+        parts.append("<h3>Utveckling över tid</h3>")
+        parts.append(_fig_block(
+            _bar_chart(labels, months.to_list(), title="Händelser per månad", ylabel="Antal"),
+            f"Antal händelser per månad. Månader med färre än {mc} händelser (och månader dolda "
+            "för att skydda dem) markeras med ×.", "fig-manad"))
+        rows = [f'<tr data-month="{p}">{_td(lab)}{_td_num(v)}</tr>'
+                for p, lab, v in zip(periods, labels, months.to_list(), strict=True)]
+        parts.append(_table(["Månad", "Antal"], rows, table_id="manader", num_cols=(1,)))
     # hotspot map
     if len(hot) and "hotspot_class" in hot.columns:
         layers_ = []
@@ -553,30 +544,24 @@ def _konsekvenser(lb: Lagesbild, layers: dict[str, gpd.GeoDataFrame], mr: int) -
 
 
 def _orsaker(lb: Lagesbild, layers: dict[str, gpd.GeoDataFrame], mc: int) -> str:
-    inc = period_incidents(lb)
     parts = ['<h2 id="orsaker">3. Orsaker och mönster</h2>',
              '<p class="lead">När händelserna inträffar, var nya eller förändrade koncentrationer '
              "växer fram, och vilka slags händelser som dominerar i klustren.</p>"]
-    if len(inc) and "occurred_at" in inc.columns:
-        t = pd.to_datetime(inc["occurred_at"], errors="coerce")
-        if getattr(t.dt, "tz", None) is not None:
-            t = t.dt.tz_convert("Europe/Stockholm")
-        t = t.dropna()
-        if len(t):
-            hours = _counts_series(t.dt.hour.value_counts().reindex(range(24), fill_value=0), mc)
-            days = _counts_series(t.dt.day_of_week.value_counts().reindex(range(7), fill_value=0), mc)
-            parts.append("<h3>Tid på dygnet och veckodag</h3>")
-            parts.append(_fig_block(
-                _bar_chart([f"{h:02d}" for h in range(24)], hours.to_list(),
-                           title="Händelser per timme", ylabel="Antal", color="#5e3c99"),
-                "Antal händelser per timme (lokal tid).", "fig-timme"))
-            parts.append(_fig_block(
-                _bar_chart(list(_WEEKDAYS_SV), days.to_list(), title="Händelser per veckodag",
-                           ylabel="Antal", color="#5e3c99"),
-                "Antal händelser per veckodag.", "fig-veckodag"))
-            rows = [f'<tr data-weekday="{i}">{_td(_WEEKDAYS_SV[i])}{_td_num(v)}</tr>'
-                    for i, v in enumerate(days.to_list())]
-            parts.append(_table(["Veckodag", "Antal"], rows, table_id="veckodagar", num_cols=(1,)))
+    hours = _published(lb, "hours")
+    days = _published(lb, "weekdays")
+    if hours is not None and days is not None:
+        parts.append("<h3>Tid på dygnet och veckodag</h3>")
+        parts.append(_fig_block(
+            _bar_chart([f"{h:02d}" for h in range(24)], hours.reindex(range(24)).to_list(),
+                       title="Händelser per timme", ylabel="Antal", color="#5e3c99"),
+            "Antal händelser per timme (lokal tid).", "fig-timme"))
+        parts.append(_fig_block(
+            _bar_chart(list(_WEEKDAYS_SV), days.reindex(range(7)).to_list(),
+                       title="Händelser per veckodag", ylabel="Antal", color="#5e3c99"),
+            "Antal händelser per veckodag.", "fig-veckodag"))
+        rows = [f'<tr data-weekday="{i}">{_td(_WEEKDAYS_SV[i])}{_td_num(v)}</tr>'
+                for i, v in enumerate(days.reindex(range(7)).to_list())]
+        parts.append(_table(["Veckodag", "Antal"], rows, table_id="veckodagar", num_cols=(1,)))
     em = layers.get("emerging")
     parts.append("<h3>Framväxande hotspots</h3>")
     if em is not None and len(em) and "emerging_class" in em.columns:
@@ -702,16 +687,13 @@ def _uppfoljning(lb: Lagesbild, measures: pd.DataFrame,
         if res is None:
             continue
         done += 1
-        c = res.counts
+        zones = [z for z in ("area", "buffer", "control") if z in res.counts.index]
+        c = protect_table(res.counts.loc[zones, ["before", "after"]], ["before", "after"], min_count=mc)
         rows = []
         zone_sv = {"area": "Området", "buffer": "Buffertzon", "control": "Jämförelseområde"}
-        any_hidden = False
-        for zone in ("area", "buffer", "control"):
-            if zone not in c.index:
-                continue
-            b = _counts_series(pd.Series([c.loc[zone, "before"]]), mc).iloc[0]
-            a = _counts_series(pd.Series([c.loc[zone, "after"]]), mc).iloc[0]
-            any_hidden |= _is_missing(b) or _is_missing(a)
+        any_hidden = bool(c[["before", "after"]].isna().any().any())
+        for zone in zones:
+            b, a = c.loc[zone, "before"], c.loc[zone, "after"]
             rows.append(f'<tr data-zone="{zone}">{_td(zone_sv[zone])}{_td_num(b)}{_td_num(a)}</tr>')
         parts.append(f'<h3 data-measure="{html.escape(mid)}">{html.escape(title)}</h3>')
         parts.append(f'<p class="note">Före: {res.before[0]} – {res.before[1]}; '
@@ -795,6 +777,7 @@ def write_report(
     store: MeasureStoreProtocol | str | Path | None = None,
     privacy: Privacy | None = None,
     title: str | None = None,
+    allow_personal_data: Iterable[str] = (),
 ) -> Path:
     """Write the lägesbild report as one standalone HTML file in Swedish.
 
@@ -824,6 +807,11 @@ def write_report(
         Thresholds (default: the bundle's settings).
     title
         Page title (default "Lägesbild <kommun> <period>").
+    allow_personal_data
+        Free-text fields (``"areas.name"``, ``"measures.title"``,
+        ``"districts.district_name"``) to print although they look like personal
+        data; otherwise such a value stops the report
+        (:class:`~lagesbild_geo.errors.PrivacyError`, naming field and row).
 
     Returns
     -------
@@ -841,13 +829,19 @@ def write_report(
                          "build one with lagesbild_geo.pipeline.build_lagesbild or read_package.")
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    layers, info = package_layers(lagesbild, store=store, privacy=privacy,
+    p = resolve_privacy(lagesbild, privacy)
+    layers, info = package_layers(lagesbild, store=store, privacy=p,
                                   layers=["cells", "hotspots", "clusters", "emerging", "districts",
-                                          "trygghet"])
+                                          "trygghet"], allow_personal_data=allow_personal_data)
+    pub = publishable(lagesbild, p)
     settings = lagesbild.settings if isinstance(lagesbild.settings, Settings) else Settings()
     mc = int(info["min_count"])
     mr = int(info["min_respondents"])
     measures, areas = _measures_table(store, lagesbild)
+    check_free_text({"areas": pd.DataFrame(areas) if len(areas) else None,
+                     "measures": measures if len(measures) else None},
+                    allow_personal_data=allow_personal_data, what="rapporten",
+                    fields=("areas.name", "measures.title"))
     followup_fn: Callable[..., Any] | None
     try:
         from .followup import followup as followup_fn
@@ -863,10 +857,10 @@ def write_report(
     with matplotlib.rc_context({"font.family": "DejaVu Sans", "font.size": 9,
                                 "axes.titleweight": "bold"}):
         body = "\n".join([
-            _omfattning(lagesbild, layers, areas if isinstance(areas, gpd.GeoDataFrame)
+            _omfattning(pub, layers, areas if isinstance(areas, gpd.GeoDataFrame)
                         else gpd.GeoDataFrame(), mc),
-            _konsekvenser(lagesbild, layers, mr),
-            _orsaker(lagesbild, layers, mc),
+            _konsekvenser(pub, layers, mr),
+            _orsaker(pub, layers, mc),
             _atgardsplan(measures),
             _uppfoljning(lagesbild, measures, store, mc, followup_fn),
             _metod(lagesbild, info, settings),

@@ -423,3 +423,48 @@ def test_app_on_a_server_store_records_the_signed_in_user(
     at.run()
     _no_exception(at)
     pg_cluster.wipe()
+
+
+# ----------------------------------------------------------------------------- safe defaults
+
+@pytest.fixture
+def on_network() -> Any:
+    """The app as if started with `make run HOST=0.0.0.0` (listening on every interface)."""
+    from streamlit import config
+
+    before = config.get_option("server.address")
+    config.set_option("server.address", "0.0.0.0")
+    yield
+    config.set_option("server.address", before)
+
+
+def test_network_without_sign_in_is_read_only(store_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              on_network: Any) -> None:
+    _draw(monkeypatch, POLYGON)
+    at = _app("omraden")
+    _no_exception(at)
+    text = " ".join(w.value for w in [*at.warning, *at.info])
+    assert "skrivskyddad" in text and "secrets.toml" in text and "make run" in text
+    assert not [t for t in at.text_input if t.key == "new_area_name"]  # no edit form
+
+
+def test_network_with_passwords_may_edit(store_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         on_network: Any) -> None:
+    _draw(monkeypatch, POLYGON)
+    at = _app(secrets={"lagesbild": {"passwords": {"redaktör": "r-hemligt"}}})
+    at.text_input[0].input("Rita")
+    at.text_input[1].input("r-hemligt")
+    at.button[0].click()
+    at.run()
+    at.switch_page("app_pages/omraden.py")
+    at.run()
+    _no_exception(at)
+    assert [t for t in at.text_input if t.key == "new_area_name"]
+
+
+def test_local_mode_sidebar_speaks_to_the_coordinator(store_path: Path) -> None:
+    at = _app()
+    _no_exception(at)
+    text = " ".join(i.value for i in at.sidebar.info)
+    assert "lokalt läge" in text and "den här datorn" in text
+    assert "Lägg lösenord per roll" not in text  # not the administrator's instructions

@@ -33,7 +33,7 @@ from lagesbild_geo.export import (
     validate_package,
     zip_package,
 )
-from lagesbild_geo.privacy import Privacy
+from lagesbild_geo.privacy import Privacy, audit_package
 from lagesbild_geo.settings import Settings
 
 NEEDLES = [*PLANTED.values(), PIN_COMMENT, "Planted", "planted", "Storgatan", "fritext A",
@@ -156,7 +156,10 @@ def test_h3_ids_are_hex_strings_and_counts_match(lb, pkg: Path) -> None:
     assert ids == grid.cells_to_str(lb.cells.index.to_numpy())
     assert [f["id"] for f in fc["features"]] == ids
     shown = [f["properties"]["count"] for f in fc["features"]]
-    assert shown == [c if c >= 3 else None for c in COUNTS]
+    # every small count hidden; a shown count is the true one (others may be hidden to protect)
+    assert all((s is None) if c < 3 else (s is None or s == c) for s, c in zip(shown, COUNTS, strict=True))
+    assert all(isinstance(s, int) for s in shown if s is not None)  # integers, not 9.0
+    assert audit_package(pkg).empty
 
 
 def test_gpkg_opens_with_gdal_and_has_the_same_layers(pkg: Path) -> None:
@@ -166,7 +169,7 @@ def test_gpkg_opens_with_gdal_and_has_the_same_layers(pkg: Path) -> None:
     assert cells.crs.to_epsg() == 4326
     gj = gpd.read_file(pkg / "cells.geojson")  # GDAL reads our GeoJSON too
     assert list(cells["cell"]) == list(gj["cell"])
-    assert cells["count"].isna().sum() == sum(c < 3 for c in COUNTS)
+    assert cells["count"].isna().sum() == gj["count"].isna().sum() >= sum(c < 3 for c in COUNTS)
 
 
 def test_metadata_contents(lb, pkg: Path) -> None:
@@ -176,7 +179,8 @@ def test_metadata_contents(lb, pkg: Path) -> None:
     assert meta["suppression"] == {"min_count": 3, "min_respondents": 5, "small_cells": "suppress"}
     assert meta["coordinate_precision"] == 6
     assert {d["name"]: d["features"] for d in meta["layers"]}["cells"] == 12
-    assert meta["privacy"]["suppressed"]["cells"] == sum(c < 3 for c in COUNTS)
+    hidden = sum(f["properties"]["count"] is None for f in _load(pkg, "cells")["features"])
+    assert meta["privacy"]["suppressed"]["cells"] == hidden >= sum(c < 3 for c in COUNTS)
     excluded = {(e["column"], e["kind"], e["evidence"]) for e in meta["privacy"]["excluded_columns"]
                 if e["table"] == "incidents"}
     assert {("personnr", "personnummer", "header"), ("ref_no_header", "personnummer", "content"),
@@ -260,7 +264,7 @@ def test_survey_suppressed_below_min_respondents(pkg: Path) -> None:
     assert props["9999C1010"]["otrygg_share"] == 0.25 and props["9999C1010"]["n"] == 40
 
 
-def test_rollup_merges_small_cells_into_parents(lb) -> None:
+def test_rollup_merges_small_cells_into_parents(lb, tmp_path: Path) -> None:
     layers, info = package_layers(lb, privacy=Privacy(small_cells="rollup"))
     cells = layers["cells"]
     small_cells = lb.cells.index[lb.cells["count"] < 3].to_numpy()
@@ -273,12 +277,14 @@ def test_rollup_merges_small_cells_into_parents(lb) -> None:
     assert rolled["rolled_up"].all() and not cells.loc[cells["resolution"] == RES, "rolled_up"].any()
     for cell, total in zip(rolled.index, expected.to_numpy(), strict=True):
         shown = rolled.loc[cell, "count"]
-        assert (pd.isna(shown) and total < 3) or shown == total
-    # no small cell remains at the base resolution
+        assert (pd.isna(shown) and total < 3) or pd.isna(shown) or shown == total
+    # no small cell remains at the base resolution; shown counts are the true ones
     base = cells[cells["resolution"] == RES]
-    assert len(base) == 12 - 4 and base["count"].min() >= 3
-    # totals preserved: shown + hidden parents == all incidents
-    assert int(base["count"].sum()) + int(expected.sum()) == sum(COUNTS)
+    assert len(base) == 12 - 4 and not (base["count"].dropna() < 3).any()
+    # the parents and the hotspots layer's children are one system: nothing is pinned
+    out = tmp_path / "rollup"
+    export_package(lb, out, privacy=Privacy(small_cells="rollup"))
+    assert audit_package(out).empty
 
 
 # -------------------------------------------------------------- read and merge
@@ -289,10 +295,11 @@ def test_round_trip_geojson_and_gpkg(lb, pkg: Path) -> None:
         assert isinstance(back, LagesbildPackage)
         assert back.cells.index.dtype == np.uint64
         np.testing.assert_array_equal(back.cells.index.to_numpy(), lb.cells.index.to_numpy())
-        exp = [float(c) if c >= 3 else np.nan for c in COUNTS]
+        written = [f["properties"]["count"] for f in _load(pkg, "cells")["features"]]
+        exp = [np.nan if c is None else float(c) for c in written]
         np.testing.assert_array_equal(back.cells["count"].to_numpy(dtype=float), exp)
-        np.testing.assert_allclose(back.hotspots["gi_z"].to_numpy(dtype=float),
-                                   lb.hotspots["gi_z"].to_numpy())
+        gz = back.hotspots["gi_z"].to_numpy(dtype=float)  # hidden beside a hidden count
+        np.testing.assert_allclose(gz[np.isfinite(gz)], lb.hotspots["gi_z"].to_numpy()[np.isfinite(gz)])
         assert list(back.hotspots["hotspot_class"]) == list(lb.hotspots["hotspot_class"])
         assert list(back.districts.index) == ["9999C1010", "9999C1020", "9999C1030"]
         assert back.districts.loc["9999C1020", "district_name"] == "Stationsområdet"
@@ -323,16 +330,24 @@ def test_areas_from_a_store_like_object(lb, tmp_path: Path) -> None:
                 "start_date": [pd.Timestamp("2025-03-01"), pd.NaT],
                 "next_followup_date": ["2025-09-01", None], "created_by": ["anna.planted", "x"]})
 
-    export_package(lb, tmp_path, store=FakeStore())
+    # a title with an e-mail address stops the export, naming field and row
+    with pytest.raises(PrivacyError, match=r"åtgärdens titel \(measures.title\) rad 2.*e-postadress"):
+        export_package(lb, tmp_path, store=FakeStore())
+    assert not (tmp_path / "areas.geojson").exists()
+    # explicitly allowed, it goes out as written (and the metadata says so)
+    meta = export_package(lb, tmp_path, store=FakeStore(), allow_personal_data={"measures.title"})
+    assert meta["privacy"]["allowed_personal_data"] == ["measures.title"]
     fc = _load(tmp_path, "areas")
     p = fc["features"][0]["properties"]
     assert p["area_name"] == "Stationsområdet" and p["n_measures"] == 2
     m1, m2 = p["measures"]
     assert m1["title"] == "Bättre belysning" and m1["target_categories"] == ["vald", "ran"]
     assert m1["start_date"] == "2025-03-01" and m1["next_followup"] == "2025-09-01"
-    assert m2["title"] is None  # a title with an e-mail address is withheld
+    assert m2["title"] == "Ring kalle.planted@example.se"
     assert validate_package(tmp_path).empty
-    assert _needle_hits(_all_bytes(tmp_path)) == []
+    # only the allowed title carries it; nothing else planted gets out
+    assert {needle for _, needle in _needle_hits(_all_bytes(tmp_path))} <= {
+        "planted", "kalle.planted@example.se"}
     back = read_package(tmp_path / "lagesbild.gpkg")
     assert back.areas["measures"].iloc[0][0]["target_categories"] == ["vald", "ran"]
 
@@ -428,7 +443,8 @@ def test_layers_without_geometry_get_hex_polygons(lb) -> None:
     expected = grid.cells_to_polygons(lb.cells.index.to_numpy())
     assert all(a.equals(b) for a, b in zip(g.geometry, expected, strict=True))
     # counts in the emerging layer obey the threshold too; Swedish free labels are not exported
-    assert g["count"].isna().sum() == 4 and "emerging_class_sv" not in g.columns
+    assert g["count"].isna().sum() >= 4 and not (g["count"].dropna() < 3).any()
+    assert "emerging_class_sv" not in g.columns
     assert info["dropped_columns"]["emerging"] == ["emerging_class_sv"]
 
 

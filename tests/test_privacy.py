@@ -14,8 +14,7 @@ from lagesbild_geo.privacy import (
     find_personal_data,
     is_personnummer,
     luhn_ok,
-    suppress_across_rows,
-    suppress_counts,
+    protect_table,
     suppress_survey,
     values_with_personal_data,
 )
@@ -121,34 +120,82 @@ def test_find_personal_data_does_not_mutate() -> None:
     pd.testing.assert_frame_equal(df, before)
 
 
-def test_suppress_counts_exact() -> None:
-    df = pd.DataFrame({"count": [10, 2, 0, 6], "count_a": [8, 1, 0, 3], "count_b": [2, 1, 0, 3],
-                       "rate": [1.0, 2.0, 3.0, 4.0]})
-    out = suppress_counts(df, ["count", "count_a", "count_b"], min_count=3, derived=["rate"])
-    assert out["count"].tolist() == [10, pd.NA, 0, 6]
-    assert out["suppressed"].tolist() == [False, True, False, False]
-    # row 0: count_b=2 hidden, and count_a (8) hidden too so 10-8 cannot reveal it
-    assert out["count_a"].tolist() == [pd.NA, pd.NA, 0, 3]
-    assert out["count_b"].tolist() == [pd.NA, pd.NA, 0, 3]
-    assert out["rate"].isna().tolist() == [False, True, False, False]
-    assert df["count"].tolist() == [10, 2, 0, 6]  # input untouched
+def _brute_intervals(body: np.ndarray, hidden: np.ndarray, mc: int) -> dict:
+    """Every table consistent with the published figures (row totals and column totals
+    shown unless hidden; hidden values 0..mc-1 when small, >= mc otherwise), by
+    enumerating the hidden inner values (the margins follow from them)."""
+    import itertools
+
+    full = np.zeros((body.shape[0] + 1, body.shape[1] + 1), dtype=int)
+    full[:-1, :-1] = body
+    full[:-1, -1] = body.sum(axis=1)
+    full[-1, :-1] = body.sum(axis=0)
+    full[-1, -1] = body.sum()
+    inner = list(zip(*np.nonzero(hidden[:-1, :-1]), strict=True))
+    cap = int(full.max()) + 1
+    ranges = [range(0, mc) if full[r, c] < mc else range(mc, cap) for r, c in inner]
+    assert np.prod([len(x) for x in ranges]) < 3e6, "table too big to enumerate"
+    cells = list(zip(*np.nonzero(hidden), strict=True))
+    seen: dict = {cell: set() for cell in cells}
+    for combo in itertools.product(*ranges):
+        t = full.copy()
+        for (r, c), v in zip(inner, combo, strict=True):
+            t[r, c] = v
+        t[:-1, -1] = t[:-1, :-1].sum(axis=1)
+        t[-1, :-1] = t[:-1, :-1].sum(axis=0)
+        t[-1, -1] = t[:-1, :-1].sum()
+        ok = True
+        for r in range(t.shape[0]):
+            for c in range(t.shape[1]):
+                if r < body.shape[0] and c < body.shape[1]:
+                    continue
+                v, true = t[r, c], full[r, c]
+                if not hidden[r, c]:
+                    ok &= bool(v == true)
+                else:
+                    ok &= bool(v < mc) if true < mc else bool(v >= mc)
+        if ok:
+            for cell in cells:
+                seen[cell].add(int(t[cell]))
+    return seen
 
 
-def test_suppress_keeps_previous_suppression() -> None:
-    df = pd.DataFrame({"count": pd.array([None, 5], dtype="Int64"), "suppressed": [True, False]})
-    out = suppress_counts(df, ["count"], min_count=3)
-    assert out["suppressed"].tolist() == [True, False]
-    assert out["count"].tolist() == [pd.NA, 5]
+@pytest.mark.parametrize("body", [
+    [[5, 2, 0], [3, 4, 0], [0, 1, 4]],     # one small value per row
+    [[1, 1, 0], [4, 3, 0], [3, 0, 5]],     # the issue's "k·1" row: two hidden that must be 1 each
+    [[2, 2, 4], [0, 3, 3]],                # k·2
+    [[1, 0, 0], [0, 2, 0], [0, 0, 9]],     # sparse
+])
+def test_protect_table_leaves_every_hidden_value_two_possibilities(body: list[list[int]]) -> None:
+    """protect_table's suppression checked against an enumeration of every consistent table."""
+    b = np.asarray(body)
+    df = pd.DataFrame(b, columns=["a", "b", "c"])
+    df["total"] = b.sum(axis=1)
+    out = protect_table(df, ["a", "b", "c"], min_count=3, row_total="total", column_totals=True)
+    hidden = np.zeros((b.shape[0] + 1, b.shape[1] + 1), dtype=bool)
+    hidden[:-1, :3] = out[["a", "b", "c"]].isna().to_numpy()
+    hidden[:-1, 3] = out["total"].isna().to_numpy()
+    for c, v in out.attrs["column_totals"].items():
+        j = ["a", "b", "c", "total"].index(c)
+        hidden[-1, j] = v is None
+    # every small value is hidden, nothing below min_count is shown
+    small = (b > 0) & (b < 3)
+    assert hidden[:-1, :3][small].all()
+    shown = out[["a", "b", "c", "total"]].to_numpy(dtype="float64", na_value=np.nan)
+    assert not ((shown > 0) & (shown < 3)).any()
+    seen = _brute_intervals(b, hidden, 3)
+    for cell, values in seen.items():
+        assert len(values) >= 2, (cell, values)
 
 
-def test_suppress_across_rows() -> None:
-    df = pd.DataFrame({"count": pd.array([9, None, 4], dtype="Int64"), "suppressed": [False, True, False]})
-    out = suppress_across_rows(df)
-    assert out["count"].tolist() == [9, pd.NA, pd.NA]
-    assert out["suppressed"].tolist() == [False, True, True]
-    two = pd.DataFrame({"count": pd.array([9, None, None], dtype="Int64"),
-                        "suppressed": [False, True, True]})
-    assert suppress_across_rows(two)["count"].tolist() == [9, pd.NA, pd.NA]
+def test_protect_table_rows_and_derived() -> None:
+    f = pd.DataFrame({"count": [10, 2, 0, 7], "per_km2": [5.0, 1.0, 0.0, 3.5]}, index=list("abcd"))
+    out = protect_table(f, ["count"], min_count=3, column_totals=True, derived={"per_km2": "count"})
+    assert out["count"].isna().tolist() == [False, True, True, True] or \
+        out["count"].isna().sum() >= 2
+    assert out["per_km2"].isna().tolist() == out["count"].isna().tolist()
+    assert out.loc["b", "suppressed_primary"] == ("count",)
+    assert f["count"].tolist() == [10, 2, 0, 7]  # input untouched
 
 
 def test_suppress_survey() -> None:
@@ -164,3 +211,29 @@ def test_privacy_options_validated() -> None:
     with pytest.raises(InputError, match="min_count"):
         Privacy(min_count=0)
     assert Privacy(include_points=True).include_points
+
+
+@given(st.lists(st.lists(st.integers(min_value=0, max_value=6), min_size=2, max_size=3),
+                min_size=2, max_size=3).filter(lambda rows: len({len(r) for r in rows}) == 1))
+@settings(max_examples=15, deadline=None, derandomize=True)
+def test_protect_table_property_against_enumeration(body: list[list[int]]) -> None:
+    """Random small tables with row and column totals: no hidden value is pinned."""
+    b = np.asarray(body)
+    cols = [f"c{j}" for j in range(b.shape[1])]
+    df = pd.DataFrame(b, columns=cols)
+    df["total"] = b.sum(axis=1)
+    out = protect_table(df, cols, min_count=3, row_total="total", column_totals=True)
+    hidden = np.zeros((b.shape[0] + 1, b.shape[1] + 1), dtype=bool)
+    hidden[:-1, :-1] = out[cols].isna().to_numpy()
+    hidden[:-1, -1] = out["total"].isna().to_numpy()
+    for c, v in out.attrs["column_totals"].items():
+        hidden[-1, [*cols, "total"].index(c)] = v is None
+    full = np.zeros_like(hidden, dtype=int)
+    full[:-1, :-1], full[:-1, -1] = b, b.sum(axis=1)
+    full[-1, :-1], full[-1, -1] = b.sum(axis=0), b.sum()
+    assert not (~hidden & (full > 0) & (full < 3)).any()
+    try:
+        seen = _brute_intervals(b, hidden, 3)
+    except AssertionError:  # too many hidden values to enumerate here
+        return
+    assert all(len(v) >= 2 for v in seen.values()), seen

@@ -26,12 +26,18 @@ selected = S.filter_measures(measures, statuses=status, categories=cats, areas=a
 st.caption(f"{len(selected)} av {len(measures)} åtgärder")
 st.dataframe(S.measures_table(selected), hide_index=True, width="stretch")
 
+with st.expander("Tillåt personuppgifter i fritext (bara om det verkligen ska med)"):
+    st.caption("Nedladdningen stoppas om en text i planen ser ut att innehålla ett personnummer, "
+               "ett telefonnummer, en e-postadress eller ett personnamn. Ändra helst texten; ska "
+               "uppgiften ändå med kan du tillåta fältet här.")
+    allow = st.multiselect("Tillåt personuppgifter i", options=list(S.ALLOW_FIELDS_SV),
+                           format_func=S.ALLOW_FIELDS_SV.get, key="plan_allow")
 d1, d2 = st.columns(2)
 with S.friendly_errors("Exporten misslyckades"):
-    d1.download_button("Ladda ner som Excel", data=S.plan_excel_bytes(), file_name="atgardsplan.xlsx",
+    d1.download_button("Ladda ner som Excel", data=S.plan_excel_bytes(allow), file_name="atgardsplan.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key="plan_xlsx")
-    d2.download_button("Ladda ner som CSV", data=S.plan_csv_bytes(), file_name="atgardsplan.csv",
+    d2.download_button("Ladda ner som CSV", data=S.plan_csv_bytes(allow), file_name="atgardsplan.csv",
                        mime="text/csv", key="plan_csv")
 
 st.subheader("Historik")

@@ -16,16 +16,25 @@ kind = st.radio("Vad vill du ladda ner?", key="export_kind", horizontal=True,
                 options=["zip", "gpkg", "html"],
                 format_func={"zip": "Paket till polisen (zip)", "gpkg": "GeoPackage",
                              "html": "Rapport (HTML)"}.get)
+with st.expander("Tillåt personuppgifter i fritext (bara om det verkligen ska med)"):
+    st.caption("Exporten stoppas om ett områdesnamn, en åtgärdstitel, en samverkanspartner, ett "
+               "avtal eller ett distriktsnamn ser ut att innehålla ett personnummer, ett "
+               "telefonnummer, en e-postadress eller ett personnamn. Ändra helst texten. Ska "
+               "uppgiften ändå med kan du tillåta fältet här; det noteras i paketets metadata.")
+    allow = st.multiselect("Tillåt personuppgifter i", options=list(S.ALLOW_FIELDS_SV),
+                           format_func=S.ALLOW_FIELDS_SV.get, key="export_allow")
 if st.button("Skapa filen", type="primary", key="export_make"):
+    st.session_state.pop("export_file", None)
     with S.friendly_errors("Filen kunde inte skapas"):
         if kind == "zip":
-            st.session_state["export_file"] = ("lagesbild_paket.zip", S.police_package_zip(),
+            st.session_state["export_file"] = ("lagesbild_paket.zip", S.police_package_zip(allow),
                                                "application/zip")
         elif kind == "gpkg":
-            st.session_state["export_file"] = ("lagesbild.gpkg", S.geopackage_bytes(),
+            st.session_state["export_file"] = ("lagesbild.gpkg", S.geopackage_bytes(allow),
                                                "application/geopackage+sqlite3")
         else:
-            st.session_state["export_file"] = ("lagesbild_rapport.html", S.report_html(), "text/html")
+            st.session_state["export_file"] = ("lagesbild_rapport.html", S.report_html(allow),
+                                               "text/html")
 made = st.session_state.get("export_file")
 if made:
     name, data, mime = made

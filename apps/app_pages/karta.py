@@ -51,9 +51,10 @@ filters = S.Filters(start=start, end=end, categories=tuple(cats), hours=tuple(ho
 shown = S.view(filters)
 if shown is None:
     st.stop()
-lb, fig = shown
+lb, raw, fig = shown  # lb: published (everything shown); raw: only for "show small numbers"
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Antal händelser", f"{fig['incidents']:,}".replace(",", " "))
+c1.metric("Antal händelser", S.TOO_FEW_CASES if fig["incidents"] is None
+          else f"{fig['incidents']:,}".replace(",", " "))
 c2.metric("Hotspots (hexagoner)", fig["hot"])
 c3.metric("Coldspots (hexagoner)", fig["cold"])
 c4.metric("Kluster", fig["clusters"])
@@ -88,7 +89,7 @@ with S.friendly_errors("Distriktstabellen kunde inte visas"):
         "Visa även små tal (under " + str(lb.settings.min_count) + " fall)", value=False,
         key="show_small",
         help="Små tal döljs som standard för att skydda enskilda. Visa dem bara för intern analys.")
-    table = S.district_table(lb, show_small=show_small)
+    table = S.district_table(lb, show_small=show_small, raw=raw)
     if table is not None and len(table):
         st.dataframe(table, hide_index=True, width="stretch")
     else:

@@ -81,9 +81,10 @@ else:
         if lb is not None:
             figs, info = S.area_figures(lb, sel)
             hot = info.get("hot_cells")
+            total = info.get("total")
+            total_text = S.TOO_FEW_CASES if total is None else f"{total} händelser"
             st.markdown(f"**{S.md_escape(names.get(sel, sel))}**: "
-                        + f"{info.get('total', 0)} händelser, "
-                          f"{info.get('area_km2', 0):.2f} km²".replace(".", ",")
+                        + f"{total_text}, {info.get('area_km2', 0):.2f} km²".replace(".", ",")
                         + ("" if hot is None else f", {hot} hotspot-hexagoner"))
             st.dataframe(figs, hide_index=True, width="stretch")
 

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._spreadsheet import neutralise_formulas
 from ..errors import InputError
 
 if TYPE_CHECKING:
@@ -76,6 +78,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--include-points", action="store_true",
                    help="also export individual incident positions (off by default: privacy; "
                    "the metadata then carries a warning)")
+    p.add_argument("--allow-personal-data", metavar="FIELD", action="append", default=[],
+                   help="publish this free-text field (areas.name, measures.title, "
+                   "districts.district_name …) although it looks like personal data; without it "
+                   "such a value stops the build's package and report (repeat for several)")
     p.add_argument("--rejected", metavar="FILE",
                    help="write the rejected rows (source, row number, reason, raw values) to a .csv "
                         "(not into DIR: they hold raw source text)")
@@ -194,16 +200,33 @@ def _config(args: argparse.Namespace) -> Any:
 
 
 def swedish_district_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """The district summary with Swedish headers and category labels (for CSV/Excel)."""
+    """The district summary with Swedish headers and category labels (for CSV/Excel).
+
+    Give it a published summary (``privacy.publishable(lb).district_summary``): its
+    hidden values stay empty and the column "Dolda värden" says why.
+    """
     from ..districts import KOMMUN_CODE, OUTSIDE_CODE, STADSDEL_CODE, SUMMARY_LABELS_SV, TOTAL_CODE
     from ..schema import CATEGORY_LABELS
 
     t = summary.reset_index()
     # the level rows (stadsdel, kommun) only when the data has such rows
-    empty_level = t["row_type"].isin(["stadsdel", "kommun"]) & (t["total"] == 0)
+    empty_level = t["row_type"].isin(["stadsdel", "kommun"]) & (t["total"].fillna(1) == 0)
     if "total_previous" in t.columns:
-        empty_level &= t["total_previous"] == 0
+        empty_level &= t["total_previous"].fillna(1) == 0
     t = t.loc[~empty_level].reset_index(drop=True)
+    if "suppressed_primary" in t.columns or "suppressed_secondary" in t.columns:
+        def why(r: Any) -> str:
+            parts = []
+            for col, text in (("suppressed_primary", "för få fall"),
+                              ("suppressed_secondary", "dolt för att skydda små tal")):
+                names = [SUMMARY_LABELS_SV.get(str(c), str(c)) for c in (r.get(col) or ())]
+                if names:
+                    parts.append(f"{text}: {', '.join(names)}")
+            return "; ".join(parts)
+
+        t["hidden"] = [why(r) for r in t.to_dict(orient="records")]
+        t = t.drop(columns=[c for c in ("suppressed_primary", "suppressed_secondary", "suppressed")
+                            if c in t.columns])
     t["district_code"] = t["district_code"].replace({OUTSIDE_CODE: "", TOTAL_CODE: "", KOMMUN_CODE: "",
                                                      STADSDEL_CODE: ""})
     for c in ("top1", "top2", "top3"):
@@ -219,6 +242,7 @@ def swedish_district_table(summary: pd.DataFrame) -> pd.DataFrame:
         if c in t.columns:
             t[c] = t[c].map({True: "ja", False: "nej"})
     labels = dict(SUMMARY_LABELS_SV)
+    labels["hidden"] = "Dolda värden"
     for c in t.columns:
         if str(c).startswith("trygg_") and c not in labels:
             labels[c] = "Trygghet: " + {
@@ -322,15 +346,24 @@ def _stamp_xlsx(path: Path, created_at: Any) -> None:
 
 def write_outputs(
     lb: Any, out: Path, *, store: MeasureStoreProtocol | None = None,
-    include_points: bool = False
+    include_points: bool = False, allow_personal_data: Sequence[str] = (),
 ) -> list[Path]:
-    """Write the build's files into ``out``; return their paths."""
+    """Write the build's files into ``out``; return their paths.
+
+    Everything written is shareable: the district table, the package and the report
+    take their numbers from the publishing step (``privacy.publishable``).
+    """
     from ..export import export_package
+    from ..privacy import check_free_text, publishable
 
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     if len(lb.district_summary):
-        table = swedish_district_table(lb.district_summary)
+        pub = publishable(lb)
+        check_free_text({"districts": pub.district_summary.loc[
+            pub.district_summary.get("row_type", pd.Series("district", index=pub.district_summary.index))
+            == "district"]}, allow_personal_data=allow_personal_data, fields=("districts.district_name",))
+        table = neutralise_formulas(swedish_district_table(pub.district_summary))
         csv = out / "distrikt.csv"
         table.to_csv(csv, sep=";", decimal=",", index=False, encoding="utf-8-sig")
         xlsx = out / "distrikt.xlsx"
@@ -338,7 +371,8 @@ def write_outputs(
             table.to_excel(xw, sheet_name="Distrikt", index=False)
         _stamp_xlsx(xlsx, lb.metadata.get("created_at"))
         written += [csv, xlsx]
-    export_package(lb, out, store=store, include_points=include_points)
+    export_package(lb, out, store=store, include_points=include_points,
+                   allow_personal_data=allow_personal_data)
     written += sorted(p for p in out.iterdir() if p.suffix in (".geojson", ".gpkg") or p.name == "metadata.json")
     meta = out / "lagesbild.json"
     meta.write_text(json.dumps(lb.metadata, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
@@ -346,7 +380,7 @@ def write_outputs(
     from ..report import write_report
 
     report = out / "rapport.html"
-    write_report(lb, report, store=store)
+    write_report(lb, report, store=store, allow_personal_data=allow_personal_data)
     written.append(report)
     return written
 
@@ -374,10 +408,12 @@ def run_build(args: argparse.Namespace) -> int:
             raise InputError(f"lagesbild build: the measure store {args.store} does not exist.")
         kommun = cfg.kommun_code or ((lb.metadata or {}).get("kommun") or {}).get("code")
         with MeasureStore(args.store, kommun=kommun) as store:
-            write_outputs(lb, out, store=store, include_points=args.include_points)
+            write_outputs(lb, out, store=store, include_points=args.include_points,
+                          allow_personal_data=args.allow_personal_data)
     else:
-        write_outputs(lb, out, include_points=args.include_points)
+        write_outputs(lb, out, include_points=args.include_points,
+                      allow_personal_data=args.allow_personal_data)
     if rejected_path:
-        lb.rejected.to_csv(rejected_path, index=False, encoding="utf-8-sig")
+        neutralise_formulas(lb.rejected).to_csv(rejected_path, index=False, encoding="utf-8-sig")
     _print_summary(lb, out, rejected_path)
     return 0

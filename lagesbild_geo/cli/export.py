@@ -27,7 +27,9 @@ def register(subparsers: Any) -> None:
         "validate",
         help="check a package against its JSON Schemas and the GeoJSON rules",
         description="Check every <layer>.geojson of a package directory (or zip) against its JSON "
-        "Schema, RFC 7946 rules (lon/lat in Sweden, winding, no crs) and metadata.json. Prints "
+        "Schema, RFC 7946 rules (lon/lat in Sweden, winding, no crs) and metadata.json, then "
+        "attack it as a recipient would (privacy.audit_package: no published count below "
+        "min_count, no hidden value that the published figures pin to one number). Prints "
         "each problem with file, feature index and property; exit code 1 when invalid.",
     )
     v.add_argument("package", metavar="DIR", help="package directory or zip")
@@ -46,16 +48,22 @@ def _print_problems(problems: Any) -> None:
 
 def _validate(args: argparse.Namespace) -> int:
     from ..export import validate_package
+    from ..privacy import audit_package
 
     path = Path(args.package)
     if not path.exists():
         raise InputError(f"Package {path} does not exist.")
     problems = validate_package(path)
-    if problems.empty:
-        print(f"{path}: valid")
+    findings = audit_package(path)
+    for r in findings.itertuples():
+        where = f"{r.layer}.geojson feature {r.feature} {r.property}".strip()
+        print(f"{where}: privacy audit: {r.kind}: {r.detail}")
+    if problems.empty and findings.empty:
+        print(f"{path}: valid; privacy audit: no published count below min_count, "
+              "no hidden value pinned")
         return 0
     _print_problems(problems)
-    print(f"{path}: {len(problems)} problem(s)")
+    print(f"{path}: {len(problems)} problem(s), {len(findings)} privacy finding(s)")
     return 1
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._spreadsheet import neutralise_formulas
 from ..errors import InputError, NotFoundError, ValidationError
 from ..limits import load_json
 
@@ -71,6 +72,10 @@ def register(subparsers: Any) -> None:
                        help="export to .geojson, .gpkg, .xlsx (åtgärdsplan) or .csv (åtgärdsplan)")
     p.add_argument("out", metavar="OUT")
     p.add_argument("--all", action="store_true", help="include deleted ones")
+    p.add_argument("--allow-personal-data", metavar="FIELD", action="append", default=[],
+                   help="publish this free-text field of the åtgärdsplan (.xlsx/.csv) although it looks "
+                   "like personal data, e.g. measures.title (repeat for several; see "
+                   "lagesbild_geo.privacy.FREE_TEXT_FIELDS)")
     p.set_defaults(handler=run_export)
 
     p = sub.add_parser("import", parents=[common], help="import areas from GeoJSON/GeoPackage")
@@ -187,7 +192,7 @@ def run_list(args: argparse.Namespace) -> int:
             for c in ("start_date", "end_date"):
                 out[c] = out[c].dt.strftime("%Y-%m-%d").fillna("")
     if args.format == "csv":
-        out.to_csv(sys.stdout)
+        neutralise_formulas(out).to_csv(sys.stdout)
     elif args.format == "json":
         print(out.reset_index().to_json(orient="records", force_ascii=False, indent=1))
     elif out.empty:
@@ -259,9 +264,11 @@ def run_export(args: argparse.Namespace) -> int:
         elif suffix == ".gpkg":
             store.export_gpkg(out, include_deleted=args.all)
         elif suffix == ".xlsx":
-            store.export_plan_excel(out, include_deleted=args.all)
+            store.export_plan_excel(out, include_deleted=args.all,
+                                    allow_personal_data=args.allow_personal_data)
         elif suffix == ".csv":
-            store.export_plan_csv(out, include_deleted=args.all)
+            store.export_plan_csv(out, include_deleted=args.all,
+                                  allow_personal_data=args.allow_personal_data)
         else:
             raise InputError(f"Cannot export to {out.name!r}: use a name ending in .geojson, "
                              ".gpkg, .xlsx or .csv.")
@@ -401,7 +408,7 @@ def run_followup(args: argparse.Namespace) -> int:
     print()
     print(r.summary_sv)
     if args.monthly:
-        r.monthly.to_csv(args.monthly)
+        neutralise_formulas(r.monthly).to_csv(args.monthly)
     if args.json:
         doc = {"measure_id": measure.id, "title": r.title,
                "before": [d.isoformat() for d in r.before],

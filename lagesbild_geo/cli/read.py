@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._spreadsheet import neutralise_formulas
 from ..errors import InputError
 
 _OUT_SUFFIXES = (".csv", ".parquet", ".geojson")
@@ -53,7 +54,7 @@ def _write_table(df: pd.DataFrame, path: Path) -> None:
         out = df.copy()
         if "cell" in out.columns:
             out["cell"] = out["cell"].astype("uint64").astype("str")
-        out.to_csv(path, index=False, encoding="utf-8")
+        neutralise_formulas(out).to_csv(path, index=False, encoding="utf-8")
     elif suffix == ".parquet":
         df.to_parquet(path, index=False)
     else:
@@ -151,7 +152,7 @@ def run_read(args: argparse.Namespace) -> int:
     if args.pending:
         _write_table(result.pending, Path(args.pending))
     if args.rejected:
-        result.rejected.to_csv(args.rejected, index=False, encoding="utf-8")
+        neutralise_formulas(result.rejected).to_csv(args.rejected, index=False, encoding="utf-8")
     if args.report:
         Path(args.report).write_text(json.dumps(_jsonable(report), ensure_ascii=False, indent=2) + "\n",
                                      encoding="utf-8")

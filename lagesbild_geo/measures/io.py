@@ -20,6 +20,8 @@ import pandas as pd
 from shapely.geometry import mapping, shape
 
 from .. import __version__
+from .._personal import check_free_text
+from .._spreadsheet import neutralise_formulas, safe_cell
 from ..errors import InputError, NotFoundError, ValidationError
 from ..schema import CATEGORY_LABELS, fold
 from .model import (
@@ -449,13 +451,27 @@ def plan_table(store: MeasureStoreProtocol, *, include_deleted: bool = False) ->
     return t.rename(columns=PLAN_COLUMNS).reset_index(drop=True)
 
 
+#: Free-text fields the åtgärdsplan writes (checked for personal data first).
+PLAN_TEXT_FIELDS = ("areas.name", "measures.title", "measures.description", "measures.problem",
+                    "measures.agreement", "measures.partners", "measures.indicator", "measures.cause_tags")
+
+
+def _check_plan_text(store: MeasureStoreProtocol, include_deleted: bool, allow: Iterable[str]) -> None:
+    """The plan leaves the kommun (kommunstyrelsen, the web): refuse personal data in it."""
+    measures = store.list_measures(include_deleted=include_deleted)
+    areas = store.list_areas(include_deleted=include_deleted)
+    check_free_text({"areas": pd.DataFrame(areas), "measures": measures}, allow_personal_data=allow,
+                    what="exporten av åtgärdsplanen", fields=PLAN_TEXT_FIELDS)
+
+
 def export_plan_excel(store: MeasureStoreProtocol, path: str | os.PathLike[str], *,
-                      include_deleted: bool = False) -> Path:
+                      include_deleted: bool = False, allow_personal_data: Iterable[str] = ()) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
     out = Path(path)
+    _check_plan_text(store, include_deleted, allow_personal_data)
     table = plan_table(store, include_deleted=include_deleted)
     wb = Workbook()
     sheets: list[tuple[str, pd.DataFrame]] = [("Åtgärdsplan", table)]
@@ -484,7 +500,7 @@ def export_plan_excel(store: MeasureStoreProtocol, path: str | os.PathLike[str],
                 elif isinstance(v, np.floating):
                     vals.append(float(v))
                 else:
-                    vals.append(v)
+                    vals.append(safe_cell(v))  # text that Excel would run as a formula
             ws.append(vals)
         for j, col in enumerate(df.columns, start=1):
             letter = get_column_letter(j)
@@ -506,8 +522,9 @@ def export_plan_excel(store: MeasureStoreProtocol, path: str | os.PathLike[str],
 
 
 def export_plan_csv(store: MeasureStoreProtocol, path: str | os.PathLike[str], *,
-                    include_deleted: bool = False) -> Path:
+                    include_deleted: bool = False, allow_personal_data: Iterable[str] = ()) -> Path:
     out = Path(path)
+    _check_plan_text(store, include_deleted, allow_personal_data)
     t = plan_table(store, include_deleted=include_deleted)
     for c in _DATE_HEADERS:
         t[c] = t[c].dt.strftime("%Y-%m-%d")
@@ -515,7 +532,7 @@ def export_plan_csv(store: MeasureStoreProtocol, path: str | os.PathLike[str], *
     t["Kostnad (kr)"] = t["Kostnad (kr)"].map(
         lambda v: "" if pd.isna(v) else f"{v:.2f}".rstrip("0").rstrip(".").replace(".", ","))
     out.parent.mkdir(parents=True, exist_ok=True)
-    t.to_csv(out, sep=";", index=False, encoding="utf-8-sig")
+    neutralise_formulas(t).to_csv(out, sep=";", index=False, encoding="utf-8-sig")
     return out
 
 

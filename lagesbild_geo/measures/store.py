@@ -906,18 +906,28 @@ class MeasureStore:
         return import_areas(self, path, name_column=name_column, layer=layer, user=user)
 
     @_store_errors("exported")
-    def export_plan_excel(self, path: str | os.PathLike[str], *, include_deleted: bool = False
-                          ) -> Path:
+    def export_plan_excel(self, path: str | os.PathLike[str], *, include_deleted: bool = False,
+                          allow_personal_data: Iterable[str] = ()) -> Path:
         """The åtgärdsplan as Excel: sheet ``Åtgärdsplan`` (all measures sorted by status,
-        start date, area) and one sheet per status; Swedish headers, real dates."""
-        return export_plan_excel(self, path, include_deleted=include_deleted)
+        start date, area) and one sheet per status; Swedish headers, real dates.
+
+        The plan leaves the kommun: a text that looks like personal data (personnummer,
+        phone number, e-mail address, a person's name) stops the export with a
+        :class:`~lagesbild_geo.errors.PrivacyError` naming field and row, unless its field
+        is in ``allow_personal_data`` (e.g. ``{"measures.title"}``; see
+        :data:`lagesbild_geo.privacy.FREE_TEXT_FIELDS`). Text cells that a spreadsheet
+        would run as formulas are written as text."""
+        return export_plan_excel(self, path, include_deleted=include_deleted,
+                                 allow_personal_data=allow_personal_data)
 
     @_store_errors("exported")
-    def export_plan_csv(self, path: str | os.PathLike[str], *, include_deleted: bool = False
-                        ) -> Path:
+    def export_plan_csv(self, path: str | os.PathLike[str], *, include_deleted: bool = False,
+                        allow_personal_data: Iterable[str] = ()) -> Path:
         """The åtgärdsplan as CSV for Swedish Excel: UTF-8 with BOM, ``;`` separator,
-        ISO dates, the same columns as the Excel sheet."""
-        return export_plan_csv(self, path, include_deleted=include_deleted)
+        ISO dates, the same columns as the Excel sheet (personal data and formula cells
+        as for :meth:`export_plan_excel`)."""
+        return export_plan_csv(self, path, include_deleted=include_deleted,
+                               allow_personal_data=allow_personal_data)
 
     @_store_errors("read")
     def plan_table(self, *, include_deleted: bool = False) -> pd.DataFrame:
