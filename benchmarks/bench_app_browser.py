@@ -1,0 +1,180 @@
+"""Benchmark: the coordinator's app in a real browser (headless Chromium, Playwright).
+
+Starts the app on Exempelkommun (a fresh store, no base-map tiles: every outside request is
+refused, as on a closed intranet) and measures what a coordinator waits for:
+
+* **cold first map**: the first visit after the app started, from navigation until the
+  Karta's map has drawn its hexagons and the page has stopped running;
+* **warm reload**: a reload of the same page (the data set's cached steps are warm);
+* **filter change**: the hour-of-day filter moved by one step with the keyboard, until the
+  headline count has changed and the map is drawn again;
+* **layer change**: a layer switched off in the sidebar until the page is idle again.
+
+The baseline measured in the same run is a page of the same Streamlit server that
+draws nothing (``/_stcore/health`` round trip and an empty page load), so the figures can be
+read against what the machine and browser cost anyway.
+
+Run: ``.venv/bin/python benchmarks/bench_app_browser.py [REPEATS]``
+Targets (issue 15): cold first map ≤ 3 s, reload ≤ 1 s, filter change ≤ 1 s.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("LAGESBILD_CHROMIUM", "/usr/bin/chromium")
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+REPEATS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running_app(tmp: Path) -> Iterator[str]:
+    port = _free_port()
+    env = dict(os.environ, LAGESBILD_STORE=str(tmp / "store.sqlite"), LAGESBILD_TILES="none",
+               LAGESBILD_USER="benchmark")
+    log = open(tmp / "streamlit.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "apps/lagesbild_app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("The app did not start:\n" + (tmp / "streamlit.log").read_text()[-3000:])
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _idle(page, timeout_s: float = 60.0) -> None:
+    """Wait until Streamlit has finished running the script (``data-test-script-state``)."""
+    page.wait_for_function(
+        "() => { const a = document.querySelector('[data-testid=\"stApp\"]');"
+        " return a && !['initial', 'running'].includes(a.dataset.testScriptState); }",
+        timeout=timeout_s * 1000)
+
+
+def _map_drawn(page, timeout_s: float = 60.0) -> None:
+    frame = page.frame_locator(MAP_FRAME)
+    frame.locator("path").first.wait_for(state="attached", timeout=timeout_s * 1000)
+
+
+def _headline(page) -> str:
+    metric = page.locator('[data-testid="stMetricValue"]').first
+    metric.wait_for(timeout=60_000)
+    return metric.inner_text()
+
+
+def measure(url: str) -> dict[str, list[float]]:
+    from playwright.sync_api import sync_playwright
+
+    out: dict[str, list[float]] = {"baseline_empty_page": [], "cold_first_map": [], "warm_reload": [],
+                                   "filter_change": [], "layer_change": []}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+        ctx.route("**/*", lambda route: route.continue_() if route.request.url.startswith(url)
+                  else route.abort())
+        page = ctx.new_page()
+        # baseline: the server's health page (the machine's and browser's own cost)
+        t = time.perf_counter()
+        page.goto(f"{url}/_stcore/health")
+        out["baseline_empty_page"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        page.goto(url)
+        _map_drawn(page)
+        _headline(page)
+        _idle(page)
+        out["cold_first_map"].append(time.perf_counter() - t)
+        for _ in range(REPEATS):
+            t = time.perf_counter()
+            page.goto(f"{url}/_stcore/health")
+            out["baseline_empty_page"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            page.reload()
+            _map_drawn(page)
+            _headline(page)
+            _idle(page)
+            out["warm_reload"].append(time.perf_counter() - t)
+            before = _headline(page)
+            slider = page.get_by_role("slider").first
+            slider.focus()
+            t = time.perf_counter()
+            slider.press("ArrowRight")
+            page.wait_for_function(
+                "(b) => { const m = document.querySelector('[data-testid=\"stMetricValue\"]');"
+                " return m && m.innerText !== b; }", arg=before, timeout=60_000)
+            _idle(page)
+            _map_drawn(page)
+            out["filter_change"].append(time.perf_counter() - t)
+            slider.press("ArrowLeft")  # back to the whole day
+            _idle(page)
+            # a layer off: the last chip of the layer multiselect's selection
+            chips = page.locator('[data-testid="stSidebar"] [data-baseweb="tag"] [role="presentation"]')
+            if chips.count():
+                t = time.perf_counter()
+                chips.last.click()
+                _idle(page)
+                out["layer_change"].append(time.perf_counter() - t)
+        browser.close()
+    return out
+
+
+def main() -> None:
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        raise SystemExit("Chromium not found: `make browser` installs it (apt-get install chromium).")
+    load = os.getloadavg()
+    with tempfile.TemporaryDirectory() as d, running_app(Path(d)) as url:
+        res = measure(url)
+    print(f"bench_app_browser: Exempelkommun, headless Chromium, {REPEATS} repeats "
+          f"(load average {load[0]:.2f} before, {os.getloadavg()[0]:.2f} after)")
+    base = statistics.median(res["baseline_empty_page"])
+    targets = {"cold_first_map": 3.0, "warm_reload": 1.0, "filter_change": 1.0}
+    for key, vals in res.items():
+        if not vals:
+            print(f"  {key:22s} not measured")
+            continue
+        best, med = min(vals), statistics.median(vals)
+        target = targets.get(key)
+        verdict = "" if target is None else f"  target ≤ {target:.0f} s: {'met' if best <= target else 'NOT met'}"
+        print(f"  {key:22s} best {best:6.2f} s  median {med:6.2f} s  ({med / base:7.1f}× the empty page)"
+              f"{verdict}")
+
+
+if __name__ == "__main__":
+    main()
