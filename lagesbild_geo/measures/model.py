@@ -29,6 +29,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -61,6 +62,7 @@ __all__ = [
     "Problem",
     "StoreExport",
     "json_value",
+    "overdue_measures",
     "parse_categories",
     "parse_date",
     "parse_kommun",
@@ -896,3 +898,41 @@ class MeasureStoreProtocol(Protocol):
 
     def import_store(self, source: str | os.PathLike[str] | StoreExport, *,
                      replace: bool = False) -> None: ...
+
+
+def overdue_measures(measures: pd.DataFrame, *, today: dt.date | None = None) -> pd.DataFrame:
+    """Measures whose follow-up date has passed while they are still open.
+
+    Open means status ``planerad`` or ``pågående`` (a finished or cancelled measure is
+    not waiting for a follow-up). Takes the frame of ``MeasureStore.list_measures()``
+    and returns its overdue rows with ``days_overdue`` added, most overdue first.
+
+    Parameters
+    ----------
+    measures
+        Measures with ``status`` and ``next_followup`` (dates or datetime64; NaT when
+        unset); deleted measures (``deleted`` true) are skipped when that column exists.
+    today
+        The date to compare with; default: today in Swedish time.
+
+    Examples
+    --------
+    >>> import pandas as pd, datetime as dt
+    >>> m = pd.DataFrame({"title": ["A", "B", "C"], "status": ["pågående", "genomförd", "planerad"],
+    ...                   "next_followup": pd.to_datetime(["2026-01-10", "2026-01-01", None])})
+    >>> overdue_measures(m, today=dt.date(2026, 2, 1))[["title", "days_overdue"]].to_dict("records")
+    [{'title': 'A', 'days_overdue': 22}]
+    """
+    if today is None:
+        today = dt.datetime.now(ZoneInfo("Europe/Stockholm")).date()
+    if measures.empty or "next_followup" not in measures.columns:
+        return measures.iloc[0:0].assign(days_overdue=pd.Series(dtype="int64"))
+    due = pd.to_datetime(measures["next_followup"], errors="coerce")
+    open_ = measures["status"].isin(("planerad", "pågående"))
+    if "deleted" in measures.columns:
+        open_ &= ~measures["deleted"].fillna(False).astype(bool)
+    late = open_ & due.notna() & (due.dt.normalize() < pd.Timestamp(today))
+    out = measures.loc[late].copy()
+    out["days_overdue"] = (pd.Timestamp(today) - due[late].dt.normalize()).dt.days.astype("int64")
+    return out.sort_values("days_overdue", ascending=False, kind="stable")
+
