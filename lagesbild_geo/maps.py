@@ -556,7 +556,7 @@ function (map, o) {
     var sections = {}, box = null, body = null, btn = null, collapsed = null;
     var ctl = L.control({position: "bottomright"});
     function fit() {
-      if (body) { body.style.maxHeight = Math.max(60, m.getSize().y - 80) + "px"; }
+      if (body) { body.style.maxHeight = Math.max(60, m.getSize().y - 130) + "px"; }
     }
     function draw() {
       if (!box) { return; }
