@@ -1,15 +1,35 @@
 """Folium maps of a :class:`~lagesbild_geo.pipeline.Lagesbild`, for the app and notebooks.
 
 :func:`lagesbild_map` returns a :class:`folium.Map` with one feature group per
-layer (hex counts, Gi* hot and cold spots, clusters, emerging hotspots, the
-district choropleth, trygghet and saved areas), a legend, and tooltips/popups
-that show the figures behind each shape.
+layer (hex counts, statistically significant concentrations (Gi*), clusters,
+emerging hotspots, the district choropleth, trygghet and saved areas), one compact
+legend and tooltips/popups that show the figures behind each shape.
+
+Swedish throughout: Leaflet's own controls (zoom, layer switcher, attribution,
+popup close button) and Leaflet.draw's toolbar (:func:`add_swedish_draw`) speak
+Swedish, the scale bar is metric only, and every figure is formatted by
+:mod:`lagesbild_geo.svformat` (decimal comma, no-break space between thousands,
+"–" for a missing value). Statistics are named in plain words; the technical term
+sits in a ``title`` tooltip (hover the legend's heading).
+
+Base map: :func:`base_maps` lists the choices (OpenStreetMap, the kommun's own
+XYZ/WMTS/WMS services from :attr:`Settings.base_maps
+<lagesbild_geo.settings.Settings.base_maps>`, "ingen"); every builder takes
+``base=``. Under every map lies an offline base drawn from the data itself (the
+kommun's outline, the districts' outlines and their names from a zoom level), so
+the map stays readable when no tiles arrive; when tiles fail to load (an intranet
+that blocks outside requests) the map says so in Swedish.
+
+A calmer map: each layer has its own palette (:data:`PALETTES`: counts sequential
+in one hue, concentrations diverging red/blue, emerging hotspots categorical,
+density, districts and trygghet each their own); hexagons with too few incidents
+are left out unless ``show_suppressed=True`` (then outlines only); the legend is one
+collapsible control that lists only the layers switched on, never taller than the map.
 
 Privacy: individual incidents are never drawn, and every figure comes from the
 publishing step (:func:`lagesbild_geo.privacy.publishable`): a value resting on
-fewer than ``min_count`` incidents is drawn grey with "för få fall för att visas",
-a value hidden so that such a value cannot be worked out shows "dolt för att
-skydda små tal".
+fewer than ``min_count`` incidents says "för få fall för att visas", a value hidden
+so that such a value cannot be worked out says "dolt för att skydda små tal".
 
 Offline use: folium loads Leaflet and its plugins from CDNs, and a map whose
 Leaflet script fails to load never appears. Pass ``assets="/app/static/vendor"``
@@ -25,12 +45,15 @@ stays well below 3 MB for 100 000 incidents.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import hashlib
 import html
 import json
 import math
+import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import branca.element
 import folium
@@ -41,36 +64,48 @@ import pandas as pd
 import shapely
 from folium.elements import ElementAddToElement
 from folium.features import GeoJsonStyleMapper
+from folium.template import Template
 from folium.utilities import get_obj_in_upper_tree
-from jinja2 import Template
 
 from . import hotspots as _hotspots
+from . import svformat as sv
 from .errors import InputError
 from .grid import cells_to_str
 from .pipeline import Lagesbild
 from .privacy import Privacy, hidden_kind, publishable
 from .schema import CATEGORY_LABELS
+from .settings import BaseMapService, Settings
 
 __all__ = [
+    "BASE_NONE",
+    "BASE_OSM",
     "CDN_LINKS",
     "DISTRICT_MEASURES",
+    "DRAW_LOCAL_SV",
     "LAYERS",
+    "OSM",
+    "PALETTES",
     "PROTECTED",
+    "TILE_ERROR_NOTE",
     "TOO_FEW",
     "MapParts",
+    "add_swedish_draw",
     "asset_links",
+    "base_maps",
     "density_layer",
     "lagesbild_map",
     "map_html",
     "map_parts",
     "map_payload_bytes",
+    "resolve_base",
     "script_links",
+    "zones_map",
 ]
 
 #: Layer ids → Swedish names (as shown in the layer switcher).
 LAYERS: dict[str, str] = {
     "cells": "Antal per hexagon",
-    "hotspots": "Hot- och coldspots (Gi*)",
+    "hotspots": "Statistiskt säkerställd koncentration (Gi*)",
     "clusters": "Kluster",
     "emerging": "Framväxande hotspots",
     "districts": "Distrikt (DeSO)",
@@ -94,6 +129,20 @@ DISTRICT_MEASURES: dict[str, str] = {
 TOO_FEW = "för få fall för att visas"
 #: Text shown instead of a figure hidden so that a small one cannot be worked out.
 PROTECTED = "dolt för att skydda små tal"
+#: The note a map shows when its base-map tiles cannot be fetched.
+TILE_ERROR_NOTE = ("Bakgrundskartan kunde inte hämtas – kartan visas med kommunens och "
+                   "områdenas gränser")
+
+#: Name of the OpenStreetMap base map, and of the choice "no base map".
+BASE_OSM = "OpenStreetMap"
+BASE_NONE = "ingen"
+#: OpenStreetMap's standard tiles (the default base map).
+OSM = BaseMapService(
+    name=BASE_OSM, type="xyz", url="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    attribution='&copy; <a href="https://www.openstreetmap.org/copyright">'
+                "OpenStreetMap</a>-bidragsgivare",
+    max_zoom=19,
+)
 
 
 def _hidden_text(row: Any, column: str) -> str:
@@ -109,36 +158,152 @@ CDN_LINKS: dict[str, str] = {
 
 _DECIMALS = 5  # ~1 m: plenty for hexagons and districts, and keeps the payload small
 _SIMPLIFY_DEG = 0.0002  # ~15-20 m in Sweden: invisible at kommun zoom
+_BASE_SIMPLIFY_M = 25.0  # the offline base's outlines (metres, SWEREF 99 TM)
+_LABEL_MIN_ZOOM = 9  # district names appear from this zoom (and where the district has room)
+
+#: Colours of each layer. Every layer has its own: counts a sequential purple, the
+#: concentrations (Gi*) a diverging red/blue, emerging hotspots a categorical set
+#: (Okabe–Ito, colour-blind safe), density yellow-orange-brown, districts yellow-green
+#: (change: brown/teal), trygghet red-purple, clusters black and saved areas orange outlines.
+PALETTES: dict[str, tuple[str, ...]] = {
+    "cells": ("#f2f0f7", "#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1", "#54278f"),
+    "hotspots": ("#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac"),
+    "emerging": ("#e69f00", "#f0e442", "#d55e00", "#cc79a7", "#56b4e9", "#009e73",
+                 "#0072b2", "#999999"),
+    "density": ("#ffffd4", "#fee391", "#fec44f", "#fe9929", "#d95f0e", "#993404"),
+    "districts": ("#ffffcc", "#d9f0a3", "#addd8e", "#78c679", "#31a354", "#006837"),
+    "districts_change": ("#018571", "#80cdc1", "#f5f5f5", "#dfc27d", "#a6611a"),
+    "survey": ("#feebe2", "#fbb4b9", "#f768a1", "#c51b8a", "#7a0177"),
+    "clusters": ("#000000",),
+    "areas": ("#e66101",),
+}
+_SUPPRESSED_LINE = "#8c8c8c"  # outline of a hexagon with too few incidents (show_suppressed)
+_MISSING_FILL = "#ffffff"  # a district without a figure: white, dashed outline
 
 _HOT_COLD: dict[str, tuple[str, str]] = {
-    "hot_99": ("#b2182b", "Hotspot, 99 % säkerhet"),
-    "hot_95": ("#ef6548", "Hotspot, 95 % säkerhet"),
-    "hot_90": ("#fdbb84", "Hotspot, 90 % säkerhet"),
-    "cold_90": ("#9ecae1", "Coldspot, 90 % säkerhet"),
-    "cold_95": ("#4292c6", "Coldspot, 95 % säkerhet"),
-    "cold_99": ("#08519c", "Coldspot, 99 % säkerhet"),
+    "hot_99": (PALETTES["hotspots"][0], "Hög koncentration, 99 % säkerhet"),
+    "hot_95": (PALETTES["hotspots"][1], "Hög koncentration, 95 % säkerhet"),
+    "hot_90": (PALETTES["hotspots"][2], "Hög koncentration, 90 % säkerhet"),
+    "cold_90": (PALETTES["hotspots"][3], "Låg förekomst, 90 % säkerhet"),
+    "cold_95": (PALETTES["hotspots"][4], "Låg förekomst, 95 % säkerhet"),
+    "cold_99": (PALETTES["hotspots"][5], "Låg förekomst, 99 % säkerhet"),
 }
-_SEQ = ("#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603")
-_SEQ_DISTRICTS = ("#f1eef6", "#d0d1e6", "#a6bddb", "#74a9cf", "#2b8cbe", "#045a8d")
-_DIV = ("#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b")
-_GREY = "#bdbdbd"
-_EMERGING_PALETTE = ("#d7301f", "#fc8d59", "#fdcc8a", "#756bb1", "#9e9ac8", "#54278f", "#636363")
+_GI_HINT = ("Getis-Ord Gi*: hexagonen och dess grannar har tillsammans fler (rött) eller färre "
+            "(blått) händelser än kommunen i genomsnitt – så många att det knappast är en slump. "
+            "Säkerheten är justerad för att många hexagoner prövas samtidigt (FDR).")
+#: Emerging-hotspot kinds → their colour (one per kind; cold variants are outlined).
+_EMERGING_COLORS: dict[str, str] = dict(zip(
+    ("new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic",
+     "oscillating", "historical"), PALETTES["emerging"], strict=True))
+_EMERGING_COLORS["declining"] = _EMERGING_COLORS["diminishing"]
 _EMERGING_LABELS_SV: dict[str, str] = {
     "new": "Ny hotspot",
+    "consecutive": "Sammanhängande hotspot",
     "emerging": "Framväxande hotspot",
     "intensifying": "Förstärkt hotspot",
     "persistent": "Bestående hotspot",
     "diminishing": "Avtagande hotspot",
     "declining": "Avtagande hotspot",
     "sporadic": "Sporadisk hotspot",
+    "oscillating": "Växlande hotspot",
     "historical": "Historisk hotspot",
-    "cold": "Coldspot",
+    "cold": "Kallpunkt",
 }
+_EMERGING_HINT = ("Framväxande hotspots (rum–tid-analys, Mann–Kendall-trend på Gi* per period): hur "
+                  "en koncentration har utvecklats över tiden. Fylld färg = koncentration, "
+                  "streckad kant = låg förekomst (kallpunkt).")
+
+#: Leaflet.draw's texts in Swedish (the whole of ``L.drawLocal`` of Leaflet.draw 1.0.4).
+DRAW_LOCAL_SV: dict[str, Any] = {
+    "draw": {
+        "toolbar": {
+            "actions": {"title": "Avbryt ritningen", "text": "Avbryt"},
+            "finish": {"title": "Avsluta ritningen", "text": "Avsluta"},
+            "undo": {"title": "Ta bort den senast ritade punkten", "text": "Ta bort senaste punkten"},
+            "buttons": {
+                "polyline": "Rita en linje",
+                "polygon": "Rita ett område (polygon)",
+                "rectangle": "Rita en rektangel",
+                "circle": "Rita en cirkel",
+                "marker": "Sätt ut en markör",
+                "circlemarker": "Sätt ut en cirkelmarkör",
+            },
+        },
+        "handlers": {
+            "circle": {"tooltip": {"start": "Klicka och dra för att rita en cirkel."},
+                       "radius": "Radie"},
+            "circlemarker": {"tooltip": {"start": "Klicka i kartan för att sätta ut en cirkelmarkör."}},
+            "marker": {"tooltip": {"start": "Klicka i kartan för att sätta ut en markör."}},
+            "polygon": {"tooltip": {
+                "start": "Klicka i kartan för att sätta ut områdets första hörn.",
+                "cont": "Klicka för att sätta ut nästa hörn.",
+                "end": "Klicka på första hörnet (eller Avsluta) för att stänga området.",
+            }},
+            "polyline": {
+                "error": "<strong>Fel:</strong> områdets kanter får inte korsa varandra!",
+                "tooltip": {
+                    "start": "Klicka för att börja rita linjen.",
+                    "cont": "Klicka för att fortsätta rita linjen.",
+                    "end": "Klicka på sista punkten för att avsluta linjen.",
+                },
+            },
+            "rectangle": {"tooltip": {"start": "Klicka och dra för att rita en rektangel."}},
+            "simpleshape": {"tooltip": {"end": "Släpp musknappen för att avsluta."}},
+        },
+    },
+    "edit": {
+        "toolbar": {
+            "actions": {
+                "save": {"title": "Spara ändringarna", "text": "Spara"},
+                "cancel": {"title": "Avbryt och ångra alla ändringar", "text": "Avbryt"},
+                "clearAll": {"title": "Ta bort alla ritade områden", "text": "Ta bort alla"},
+            },
+            "buttons": {
+                "edit": "Ändra ritade områden",
+                "editDisabled": "Inga ritade områden att ändra",
+                "remove": "Ta bort ritade områden",
+                "removeDisabled": "Inga ritade områden att ta bort",
+            },
+        },
+        "handlers": {
+            "edit": {"tooltip": {"text": "Dra i hörnen för att ändra formen.",
+                                 "subtext": "Klicka på Avbryt för att ångra ändringarna."}},
+            "remove": {"tooltip": {"text": "Klicka på ett ritat område för att ta bort det."}},
+        },
+    },
+    # areas and lengths while drawing: decimal comma, no-break space between thousands
+    "format": {"numeric": {"delimiters": {"thousands": "\u00a0", "decimal": ","}}},
+}
+
+
+class _Item(NamedTuple):
+    """One legend row: a swatch (``fill``, ``line`` or ``dash`` outline, ``none``) and its text."""
+
+    color: str
+    label: str
+    kind: str = "fill"
+    hint: str = ""
+
+
+class _Section(NamedTuple):
+    """One layer's part of the legend; ``hint`` is the technical term (shown on hover)."""
+
+    title: str
+    items: list[_Item]
+    hint: str = ""
+
+
+_LegendList = list[Any]  # list of _Section (also accepts plain (title, [(color, label)]) tuples)
 
 
 @dataclasses.dataclass(frozen=True)
 class MapParts:
-    """A base map and its data layers apart (see :func:`map_parts`)."""
+    """A base map and its data layers apart (see :func:`map_parts`).
+
+    ``layers`` carry their own legend sections (one shared, collapsible legend on the
+    map lists the layers that are switched on); ``legend_html`` is the same legend as
+    plain HTML, for a page or a report that shows it elsewhere.
+    """
 
     map: folium.Map
     layers: list[folium.FeatureGroup]
@@ -173,6 +338,107 @@ def asset_links(assets: str | None) -> dict[str, str]:
     }
 
 
+# ----------------------------------------------------------------------------- base maps
+def base_maps(settings: Settings | None = None) -> dict[str, BaseMapService | None]:
+    """The base-map choices by name: OpenStreetMap, the kommun's own services, "ingen".
+
+    The kommun's services come from ``settings.base_maps`` (see
+    :class:`~lagesbild_geo.settings.BaseMapService`; in TOML one
+    ``[[settings.base_maps]]`` table each). ``"ingen"`` maps to ``None``: no tiles, only
+    the offline base drawn from the data. Pass any of the names as ``base=`` to a map
+    builder.
+
+    Examples
+    --------
+    >>> from lagesbild_geo.settings import BaseMapService, Settings
+    >>> s = Settings(base_maps=(BaseMapService(name="Lantmäteriet topografisk", type="wmts",
+    ...     url="https://lm.example/topowebb/default/3857/{z}/{y}/{x}.png"),))
+    >>> list(base_maps(s))
+    ['OpenStreetMap', 'Lantmäteriet topografisk', 'ingen']
+    >>> base_maps(s)["ingen"] is None
+    True
+    """
+    own = tuple(settings.base_maps) if settings is not None else ()
+    return {BASE_OSM: OSM, **{b.name: b for b in own}, BASE_NONE: None}
+
+
+def resolve_base(base: str | BaseMapService | None, *,
+                 settings: Settings | None = None) -> BaseMapService | None:
+    """The :class:`~lagesbild_geo.settings.BaseMapService` a ``base=`` argument names.
+
+    Parameters
+    ----------
+    base
+        A name from :func:`base_maps` (case does not matter; å, ä and ö are letters),
+        ``"osm"``, ``"none"``/``"ingen"``/``None`` for no tiles, a service object as it
+        is, or a tile URL template with ``{z}``, ``{x}``, ``{y}`` (an XYZ service).
+    settings
+        Where the kommun's own services are listed.
+
+    Raises
+    ------
+    InputError
+        An unknown name (the message lists the choices).
+
+    Examples
+    --------
+    >>> resolve_base("openstreetmap").name
+    'OpenStreetMap'
+    >>> resolve_base("ingen") is None
+    True
+    """
+    if base is None or isinstance(base, BaseMapService):
+        return base
+    text = str(base).strip()
+    key = text.casefold()
+    if key in ("", "none", BASE_NONE):
+        return None
+    if key in ("osm", BASE_OSM.casefold()):
+        return OSM
+    choices = base_maps(settings)
+    for name, service in choices.items():
+        if name.strip().casefold() == key:
+            return service
+    if all(k in text for k in ("{z}", "{x}", "{y}")):
+        return BaseMapService(name="Bakgrundskarta", type="xyz", url=text, attribution="Kartdata")
+    raise InputError(
+        f"Unknown base map {text!r}; choose one of {list(choices)} (a kommun's own service is "
+        "listed in settings.base_maps), or give a tile URL template with {z}/{x}/{y}."
+    )
+
+
+def _base_from_tiles(tiles: str | None, attribution: str | None) -> BaseMapService | None:
+    """The older ``tiles=``/``attribution=`` spelling → a base-map service."""
+    if tiles is None:
+        return None
+    text = str(tiles).strip()
+    if text.casefold() in ("openstreetmap", "osm"):
+        return OSM
+    if text.casefold() in ("", "none", BASE_NONE):
+        return None
+    if "{z}" in text and "{x}" in text and "{y}" in text:
+        return BaseMapService(name="Bakgrundskarta", type="xyz", url=text,
+                              attribution=attribution or "Kartdata")
+    raise InputError(
+        f"tiles must be 'OpenStreetMap', a URL template with {{z}}/{{x}}/{{y}}, or None; got {tiles!r}. "
+        "Prefer base= with a name from maps.base_maps()."
+    )
+
+
+def _tile_layer(service: BaseMapService) -> folium.map.Layer:
+    """The folium tile layer of a base-map service (XYZ, WMTS as XYZ, WMS)."""
+    if service.type == "wms":
+        return folium.WmsTileLayer(
+            url=service.tile_url(), layers=service.layers, styles=service.style,
+            fmt=service.format, transparent=service.transparent, version=service.version,
+            attr=service.attribution or service.name, max_zoom=service.max_zoom,
+            name="Bakgrundskarta", control=False, overlay=False)
+    return folium.TileLayer(tiles=service.tile_url(), attr=service.attribution or service.name,
+                            max_zoom=service.max_zoom, name="Bakgrundskarta", control=False,
+                            overlay=False)
+
+
+# ----------------------------------------------------------------------------- scripts
 class _RawScript(branca.element.Element):
     """Script text added to the figure as it is (branca would compile it as a template)."""
 
@@ -182,6 +448,343 @@ class _RawScript(branca.element.Element):
 
     def render(self, **kwargs: Any) -> str:
         return self._text
+
+
+def _render_raw(element: folium.MacroElement, kwargs: dict[str, Any]) -> None:
+    """Add an element's header/html/script macros to the figure as plain text.
+
+    branca's ``MacroElement.render`` wraps each rendered part in ``Element(text)``,
+    which compiles it as a Jinja template again: slow for big GeoJSON, and a district
+    named ``{{ ... }}`` would be evaluated. Text added here is shown as it is.
+    """
+    figure: Any = element.get_root()
+    module = element._template.module.__dict__
+    for part, target in (("header", figure.header), ("html", figure.html),
+                         ("script", figure.script)):
+        macro = module.get(part)
+        if macro is not None:
+            target.add_child(_RawScript(str(macro(element, kwargs))), name=element.get_name())
+
+
+def _js_json(value: Any) -> str:
+    """JSON for a ``<script>``: readable UTF-8, with ``<``, ``>`` and ``&`` escaped."""
+    return (json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+class _JsCall(folium.MacroElement):
+    """``(function (target, options) {...})(parent, options)``: a script that works on its
+    parent's Leaflet object (the map, or a feature group)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}\n"
+        "({{ this.js }})({{ this._parent.get_name() }}, {{ this.options }});\n"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, js: str, options: Mapping[str, Any], *, name: str) -> None:
+        super().__init__()
+        self._name = name
+        self.js = js.strip()
+        self.options = _js_json(dict(options))
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as MacroElement's
+        _render_raw(self, kwargs)
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+_CSS = """
+.lagesbild-legend{background:rgba(255,255,255,.95);border-radius:4px;box-shadow:0 1px 5px rgba(0,0,0,.35);
+ font:12px/1.3 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:250px;color:#222}
+.lagesbild-legend-toggle{display:block;width:100%;margin:0;border:0;background:none;cursor:pointer;
+ font:600 12px/1.3 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;padding:6px 9px;text-align:left;color:#222}
+.lagesbild-legend-toggle:after{content:" \\25BE";}
+.lagesbild-collapsed .lagesbild-legend-toggle:after{content:" \\25B8";}
+.lagesbild-legend-body{overflow-y:auto;padding:0 9px 7px}
+.lagesbild-collapsed .lagesbild-legend-body{display:none}
+.lagesbild-label{pointer-events:none}
+.lagesbild-label span{position:absolute;transform:translate(-50%,-50%);white-space:nowrap;
+ font:600 11px/1.2 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#3b3b3b;
+ text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff,0 0 4px #fff}
+.lagesbild-tile-note{background:#fff4ce;border:1px solid #c9a227;color:#4a3b00;padding:6px 9px;
+ border-radius:4px;max-width:330px;font:13px/1.35 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
+ box-shadow:0 1px 4px rgba(0,0,0,.25)}
+""".strip()
+
+#: Leaflet's own controls in Swedish, the metric scale bar, the shared legend control and
+#: the note shown when the base map's tiles do not load.
+_CHROME_JS = """
+function (map, o) {
+  if (!document.getElementById("lagesbild-css")) {
+    var css = document.createElement("style");
+    css.id = "lagesbild-css";
+    css.textContent = o.css;
+    document.head.appendChild(css);
+  }
+  L.Control.Zoom.prototype.options.zoomInTitle = "Zooma in";
+  L.Control.Zoom.prototype.options.zoomOutTitle = "Zooma ut";
+  if (map.zoomControl) {
+    [[map.zoomControl._zoomInButton, "Zooma in"], [map.zoomControl._zoomOutButton, "Zooma ut"]]
+      .forEach(function (b) { if (b[0]) { b[0].title = b[1]; b[0].setAttribute("aria-label", b[1]); } });
+  }
+  if (!L.Control.Layers.prototype._lagesbildSv) {
+    var initLayers = L.Control.Layers.prototype._initLayout;
+    L.Control.Layers.prototype._initLayout = function () {
+      initLayers.call(this);
+      if (this._layersLink) {
+        this._layersLink.title = "Välj lager";
+        this._layersLink.setAttribute("aria-label", "Välj lager");
+      }
+    };
+    var initPopup = L.Popup.prototype._initLayout;
+    L.Popup.prototype._initLayout = function () {
+      initPopup.call(this);
+      if (this._closeButton) {
+        this._closeButton.title = "Stäng";
+        this._closeButton.setAttribute("aria-label", "Stäng");
+      }
+    };
+    L.Control.Layers.prototype._lagesbildSv = true;
+  }
+  L.Control.Attribution.prototype.options.prefix = o.prefix;
+  if (map.attributionControl) { map.attributionControl.setPrefix(o.prefix); }
+  L.control.scale({metric: true, imperial: false, maxWidth: 120}).addTo(map);
+
+  window.lagesbildLegend = window.lagesbildLegend || function (m) {
+    if (m._lagesbildLegend) { return m._lagesbildLegend; }
+    var sections = {}, box = null, body = null, btn = null, collapsed = null;
+    var ctl = L.control({position: "bottomright"});
+    function fit() {
+      if (body) { body.style.maxHeight = Math.max(60, m.getSize().y - 130) + "px"; }
+    }
+    function draw() {
+      if (!box) { return; }
+      var keys = Object.keys(sections).sort(function (a, b) { return sections[a].order - sections[b].order; });
+      body.innerHTML = keys.map(function (k) { return sections[k].html; }).join("");
+      box.style.display = keys.length ? "" : "none";
+      if (collapsed) { L.DomUtil.addClass(box, "lagesbild-collapsed"); }
+      else { L.DomUtil.removeClass(box, "lagesbild-collapsed"); }
+      btn.setAttribute("aria-expanded", collapsed ? "false" : "true");
+      fit();
+    }
+    ctl.onAdd = function () {
+      box = L.DomUtil.create("div", "lagesbild-legend");
+      btn = L.DomUtil.create("button", "lagesbild-legend-toggle", box);
+      btn.type = "button";
+      btn.textContent = "Teckenförklaring";
+      btn.title = "Visa eller dölj teckenförklaringen";
+      body = L.DomUtil.create("div", "lagesbild-legend-body", box);
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      L.DomEvent.on(btn, "click", function () { collapsed = !collapsed; draw(); });
+      if (collapsed === null) {
+        var s = m.getSize();
+        collapsed = (s.y > 0 && s.y < o.smallHeight) || (s.x > 0 && s.x < o.smallWidth);
+      }
+      draw();
+      return box;
+    };
+    ctl.put = function (key, order, html) { sections[key] = {order: order, html: html}; draw(); };
+    ctl.drop = function (key) { delete sections[key]; draw(); };
+    m.on("resize", fit);
+    ctl.addTo(m);
+    m._lagesbildLegend = ctl;
+    return ctl;
+  };
+
+  if (o.tiles) {
+    var ok = 0, bad = 0, started = 0, shown = false, note = null;
+    var noteCtl = L.control({position: "bottomleft"});
+    noteCtl.onAdd = function () {
+      note = L.DomUtil.create("div", "lagesbild-tile-note");
+      note.setAttribute("role", "status");
+      note.textContent = o.tileNote;
+      note.style.display = "none";
+      return note;
+    };
+    noteCtl.addTo(map);
+    var update = function (waited) {
+      var failed = ok === 0 && (bad > 0 || waited);
+      if (failed === shown) { return; }
+      shown = failed;
+      note.style.display = failed ? "" : "none";
+      if (failed) { L.DomUtil.addClass(map.getContainer(), "lagesbild-no-tiles"); }
+      else { L.DomUtil.removeClass(map.getContainer(), "lagesbild-no-tiles"); }
+      map.fire("lagesbild:tiles", {failed: failed});
+    };
+    var watch = function (layer) {
+      if (!(layer instanceof L.TileLayer) || layer._lagesbildWatched) { return; }
+      layer._lagesbildWatched = true;
+      started += Object.keys(layer._tiles || {}).length;
+      layer.on("tileloadstart", function () { started += 1; });
+      layer.on("tileload", function () { ok += 1; update(false); });
+      layer.on("tileerror", function () { bad += 1; update(false); });
+    };
+    map.eachLayer(watch);
+    map.on("layeradd", function (e) { watch(e.layer); });
+    setTimeout(function () { if (started > 0) { update(true); } }, o.waitMs);
+  }
+}
+"""
+
+#: The offline base: the kommun's outline, the districts' outlines (hover: the name) and
+#: their names from a zoom level where each fits, under every data layer.
+_OFFLINE_BASE_JS = """
+function (map, o) {
+  var basePane = map.getPane("lagesbildBase") || map.createPane("lagesbildBase");
+  basePane.style.zIndex = 250;
+  var labelPane = map.getPane("lagesbildLabels") || map.createPane("lagesbildLabels");
+  labelPane.style.zIndex = 450;
+  labelPane.style.pointerEvents = "none";
+  var filled = !o.tiles;
+  var style = function () {
+    return {color: "#707070", weight: 1, opacity: 0.9, fill: true, fillColor: "#f2efe9",
+            fillOpacity: filled ? 0.85 : 0};
+  };
+  var districts = L.geoJSON(o.districts, {
+    pane: "lagesbildBase", style: style,
+    onEachFeature: function (f, layer) {
+      if (f.properties && f.properties.n) {
+        layer.bindTooltip(f.properties.n, {sticky: true, direction: "top", opacity: 0.9});
+      }
+    }
+  }).addTo(map);
+  L.geoJSON(o.outline, {pane: "lagesbildBase", interactive: false,
+    style: {color: "#2f2f2f", weight: 2.5, opacity: 0.9, fill: false}}).addTo(map);
+  map.on("lagesbild:tiles", function (e) { filled = !!e.failed; districts.setStyle(style); });
+  var marks = o.labels.map(function (d) {
+    return {d: d, on: false, m: L.marker([d[1], d[2]], {
+      pane: "lagesbildLabels", interactive: false, keyboard: false,
+      icon: L.divIcon({className: "lagesbild-label", html: "<span>" + d[0] + "</span>", iconSize: null})
+    })};
+  });
+  var place = function () {
+    var z = map.getZoom(), size = map.getSize(), taken = [];
+    marks.forEach(function (k) {
+      var d = k.d, show = z >= o.minZoom;
+      if (show) {
+        var mpp = 40075016.686 * Math.cos(d[1] * Math.PI / 180) / (256 * Math.pow(2, z));
+        var p = map.latLngToContainerPoint([d[1], d[2]]);
+        var w = d[4] * 6.6 + 8, h = 16;
+        var r = [p.x - w / 2, p.y - h / 2, p.x + w / 2, p.y + h / 2];
+        show = 2 * d[3] / mpp >= 0.6 * w && r[2] > 0 && r[3] > 0 && r[0] < size.x && r[1] < size.y &&
+          !taken.some(function (t) { return r[0] < t[2] && t[0] < r[2] && r[1] < t[3] && t[1] < r[3]; });
+        if (show) { taken.push(r); }
+      }
+      if (show && !k.on) { k.m.addTo(map); k.on = true; }
+      else if (!show && k.on) { k.m.remove(); k.on = false; }
+    });
+  };
+  map.on("zoomend moveend resize", place);
+  place();
+}
+"""
+
+#: One layer's legend section: shown while its feature group is on the map.
+_LEGEND_SECTION_JS = """
+function (fg, o) {
+  fg.on("add", function () {
+    if (window.lagesbildLegend && this._map) { window.lagesbildLegend(this._map).put(o.key, o.order, o.html); }
+  });
+  fg.on("remove", function () {
+    if (window.lagesbildLegend && this._map) { window.lagesbildLegend(this._map).drop(o.key); }
+  });
+}
+"""
+
+_ATTRIBUTION_PREFIX = ('<a href="https://leafletjs.com" title="Ett JavaScript-bibliotek för '
+                       'interaktiva kartor">Leaflet</a>')
+
+
+def _add_chrome(m: folium.Map, *, tiles: bool) -> None:
+    """Swedish controls, metric scale, the legend control and (with tiles) the tile note."""
+    _JsCall(_CHROME_JS, {"css": _CSS, "prefix": _ATTRIBUTION_PREFIX, "tiles": tiles,
+                         "tileNote": TILE_ERROR_NOTE, "waitMs": 12000, "smallHeight": 450,
+                         "smallWidth": 560}, name="LagesbildChrome").add_to(m)
+
+
+class _SwedishDraw(folium.plugins.Draw):
+    """Leaflet.draw with ``L.drawLocal`` set to Swedish before the control is created.
+
+    The script follows folium's ``Draw`` (streamlit-folium finds the drawn shapes in
+    ``drawnItems_<name>``), without folium's alert on clicking a drawn shape.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            L.drawLocal = {{ this.local }};
+            var options = {
+              position: {{ this.position|tojson }},
+              draw: {{ this.draw_options|tojson }},
+              edit: {{ this.edit_options|tojson }},
+            };
+            var drawnItems_{{ this.get_name() }} =
+                new L.featureGroup().addTo({{ this._parent.get_name() }});
+            options.edit.featureGroup = drawnItems_{{ this.get_name() }};
+            var {{ this.get_name() }} = new L.Control.Draw(options).addTo({{ this._parent.get_name() }});
+            {{ this._parent.get_name() }}.on(L.Draw.Event.CREATED, function (e) {
+                drawnItems_{{ this.get_name() }}.addLayer(e.layer);
+            });
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.local = _js_json(DRAW_LOCAL_SV)
+
+
+def add_swedish_draw(m: folium.Map, *, assets: str | None = None, rectangle: bool = True,
+                     remove: bool = True) -> folium.plugins.Draw:
+    """Add Leaflet.draw to a map with every text in Swedish (polygons and rectangles only).
+
+    ``L.drawLocal`` (the toolbar buttons, the Avsluta/Avbryt/Ta bort senaste punkten
+    actions, the drawing tooltips, the edit and remove texts) is set in the control's own
+    script, right before the control is created, so it works in a standalone HTML file
+    and in streamlit-folium alike. Lengths and areas while drawing are metric, with a
+    decimal comma.
+
+    Parameters
+    ----------
+    m
+        The map to draw on.
+    assets
+        Base URL of local Leaflet.draw copies (see :func:`asset_links`); ``None``: the CDN.
+    rectangle
+        Offer the rectangle tool beside the polygon tool.
+    remove
+        Offer the tool that removes drawn shapes.
+
+    Returns
+    -------
+    folium.plugins.Draw
+        The control (already added to ``m``).
+
+    Examples
+    --------
+    >>> m = folium.Map(tiles=None)
+    >>> d = add_swedish_draw(m, assets="/app/static/vendor")
+    >>> "Avsluta ritningen" in map_html(m), "Finish drawing" in map_html(m)
+    (True, False)
+    """
+    links = asset_links(assets)
+    d = _SwedishDraw(
+        export=False,
+        position="topleft",
+        show_geometry_on_click=False,
+        draw_options={"polyline": False, "circle": False, "marker": False, "circlemarker": False,
+                      "polygon": {"allowIntersection": False, "showArea": False, "metric": True,
+                                  "feet": False, "nautic": False},
+                      "rectangle": {"showArea": True, "metric": ["km", "ha", "m"]} if rectangle
+                      else False},
+        edit_options={"edit": False, "remove": bool(remove)},
+    )
+    d.default_js = [("leaflet_draw_js", links["leaflet_draw_js"])]
+    d.default_css = [("leaflet_draw_css", links["leaflet_draw_css"])]
+    d.add_to(m)
+    return d
 
 
 class _GeoJson(folium.GeoJson):
@@ -208,39 +811,9 @@ class _GeoJson(folium.GeoJson):
             self.add_child(ElementAddToElement(element_name=self.get_name(),
                                                element_parent_name=parent.get_name()),
                            name=self.get_name() + "_add")
-        figure: Any = self.get_root()
-        module = self._template.module.__dict__
-        for part, target in (("header", figure.header), ("html", figure.html),
-                             ("script", figure.script)):
-            macro = module.get(part)
-            if macro is not None:
-                target.add_child(_RawScript(str(macro(self, kwargs))), name=self.get_name())
+        _render_raw(self, kwargs)
         for child in self._children.values():
             child.render(**kwargs)
-
-
-class _Legend(folium.MacroElement):
-    """A legend as a Leaflet control (plain HTML; no branca colormap, which pulls d3 from a CDN)."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.control({position: "bottomright"});
-        {{ this.get_name() }}.onAdd = function (map) {
-            var div = L.DomUtil.create("div", "lagesbild-legend");
-            div.innerHTML = {{ this.html|tojson }};
-            L.DomEvent.disableClickPropagation(div);
-            return div;
-        };
-        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, html_text: str) -> None:
-        super().__init__()
-        self._name = "Legend"
-        self.html = html_text
 
 
 def _plain(frame: Any) -> Any:
@@ -252,29 +825,63 @@ def _plain(frame: Any) -> Any:
     return frame
 
 
-def _legend_html(sections: list[tuple[str, list[tuple[str, str]]]]) -> str:
-    parts = [
-        '<div style="background:rgba(255,255,255,0.92);padding:6px 8px;border-radius:4px;'
-        'font:12px/1.35 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,0.3);max-width:230px">'
-    ]
-    for title, items in sections:
-        parts.append(f'<div style="font-weight:bold;margin-top:3px">{html.escape(title)}</div>')
-        for color, label in items:
-            parts.append(
-                f'<div><span style="display:inline-block;width:12px;height:12px;'
-                f'background:{color};border:1px solid #777;margin-right:5px;'
-                f'vertical-align:middle"></span>{html.escape(label)}</div>'
-            )
-    parts.append("</div>")
+# ----------------------------------------------------------------------------- legend
+def _as_section(section: Any) -> _Section:
+    if isinstance(section, _Section):
+        return section
+    title, items = section[0], section[1]
+    return _Section(str(title), [it if isinstance(it, _Item) else _Item(*it) for it in items])
+
+
+def _swatch(item: _Item) -> str:
+    base = ("display:inline-block;width:12px;height:12px;margin-right:6px;vertical-align:-2px;"
+            "box-sizing:border-box;")
+    if item.kind == "none":
+        return ""
+    if item.kind == "line":
+        return f'<span style="{base}border:2px solid {item.color};background:transparent"></span>'
+    if item.kind == "dash":
+        return f'<span style="{base}border:2px dashed {item.color};background:transparent"></span>'
+    return f'<span style="{base}border:1px solid #777;background:{item.color}"></span>'
+
+
+def _section_html(section: Any) -> str:
+    s = _as_section(section)
+    hint = f' title="{html.escape(s.hint, quote=True)}" style="font-weight:600;margin:5px 0 2px;cursor:help"' \
+        if s.hint else ' style="font-weight:600;margin:5px 0 2px"'
+    parts = [f"<div{hint}>{html.escape(s.title)}</div>"]
+    for item in s.items:
+        title = f' title="{html.escape(item.hint, quote=True)}"' if item.hint else ""
+        parts.append(f"<div{title}>{_swatch(item)}{html.escape(item.label)}</div>")
     return "".join(parts)
 
 
-def _round_geoms(geoms: gpd.GeoSeries, *, simplify: float = 0.0) -> np.ndarray:
+def _legend_html(sections: Sequence[Any]) -> str:
+    """The whole legend as plain HTML with inline styles (for a page beside the map)."""
+    return ('<div class="lagesbild-legend-static" style="background:rgba(255,255,255,0.95);'
+            "padding:4px 9px 7px;border-radius:4px;font:12px/1.3 sans-serif;"
+            'box-shadow:0 1px 4px rgba(0,0,0,0.3);max-width:250px">'
+            + "".join(_section_html(s) for s in sections) + "</div>")
+
+
+def _attach_legend(fg: folium.FeatureGroup, layer: str, sections: Sequence[Any]) -> None:
+    """The layer's legend sections, shown in the map's shared legend while ``fg`` is on."""
+    if not sections:
+        return
+    order = len(_Z_ORDER) - _Z_ORDER.index(layer)  # the top layer first
+    _JsCall(_LEGEND_SECTION_JS,
+            {"key": layer, "order": order, "html": "".join(_section_html(s) for s in sections)},
+            name="LagesbildLegendSection").add_to(fg)
+
+
+# ----------------------------------------------------------------------------- helpers
+def _round_geoms(geoms: gpd.GeoSeries, *, simplify: float = 0.0,
+                 decimals: int = _DECIMALS) -> np.ndarray:
     """Rounded (and optionally simplified) shapely geometries as an array (vectorised)."""
     arr = np.asarray(geoms.values, dtype=object)
     if simplify > 0:
         arr = shapely.simplify(arr, simplify, preserve_topology=True)
-    return np.asarray(shapely.transform(arr, lambda xy: np.round(xy, _DECIMALS)), dtype=object)
+    return np.asarray(shapely.transform(arr, lambda xy: np.round(xy, decimals)), dtype=object)
 
 
 def _to_wgs84(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
@@ -319,13 +926,17 @@ def _feature_collection(
 
 
 def _fmt_int(x: Any) -> str:
-    return f"{int(x):,}".replace(",", "\u00a0")
+    return sv.integer(x)
 
 
 def _fmt_num(x: Any, decimals: int = 1) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return f"{float(x):,.{decimals}f}".replace(",", "\u00a0").replace(".", ",")
+    return sv.number(x, decimals=decimals)
+
+
+def _fmt_p(p: Any) -> str:
+    if sv.is_missing(p):
+        return sv.MISSING
+    return "< 0,0001" if float(p) < 0.0001 else sv.number(p, decimals=4)
 
 
 def _bins(values: np.ndarray, n: int) -> np.ndarray:
@@ -377,8 +988,38 @@ def _cell_ids(index: pd.Index) -> list[str]:
     return [str(v) for v in index]
 
 
+def _district_names(districts: gpd.GeoDataFrame | None) -> tuple[np.ndarray, list[str]] | None:
+    """District polygons (WGS84, as an array) and their names, or None without districts."""
+    if districts is None or not isinstance(districts, gpd.GeoDataFrame) or districts.empty:
+        return None
+    d = _to_wgs84(districts, "districts")
+    if "district_name" in d.columns:
+        names = d["district_name"].astype(object).where(d["district_name"].notna(), "").astype(str)
+    elif "district_code" in d.columns:
+        names = d["district_code"].astype(str)
+    else:
+        names = pd.Series([str(i) for i in d.index], index=d.index)
+    return np.asarray(d.geometry.values, dtype=object), names.tolist()
+
+
+def _district_at(shapes: gpd.GeoDataFrame, districts: tuple[np.ndarray, list[str]] | None) -> list[str]:
+    """The name of the district each shape's centre lies in ("" outside every district)."""
+    out = np.full(len(shapes), "", dtype=object)
+    if districts is None or not len(shapes):
+        return out.tolist()
+    geoms, names = districts
+    centres = shapely.centroid(np.asarray(shapes.geometry.values, dtype=object))
+    ok = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    tree = shapely.STRtree(geoms[ok])
+    pt, di = tree.query(centres, predicate="within")
+    out[pt] = np.asarray(names, dtype=object)[ok[di]]
+    return out.tolist()
+
+
+# ----------------------------------------------------------------------------- layers
 def _cells_layer(cells: gpd.GeoDataFrame, *, category: str | None, min_count: int,
-                 legend: list[tuple[str, list[tuple[str, str]]]]) -> folium.FeatureGroup:
+                 legend: _LegendList, districts: tuple[np.ndarray, list[str]] | None = None,
+                 show_suppressed: bool = False) -> folium.FeatureGroup:
     fg = folium.FeatureGroup(name=LAYERS["cells"], show=True)
     col = "count" if category is None else f"count_{category}"
     if cells.empty:
@@ -391,13 +1032,27 @@ def _cells_layer(cells: gpd.GeoDataFrame, *, category: str | None, min_count: in
         )
     cells = _to_wgs84(cells, "cells")
     raw = pd.to_numeric(cells[col], errors="coerce").to_numpy(dtype="float64")
-    keep = ~(raw == 0)  # zeros are not drawn; hidden values are (grey)
+    keep = ~(raw == 0)  # zeros are not drawn
+    if not show_suppressed:
+        keep &= np.isfinite(raw)  # nor, by default, hexagons whose count is hidden
+    n_hidden = int((~np.isfinite(raw)).sum())
     cells = cells.loc[keep]
     counts = raw[keep]
+    palette = PALETTES["cells"]
+    title = "Antal händelser per hexagon" + (
+        "" if category is None else f" – {CATEGORY_LABELS.get(category, category)}")
+    few_note = (f"Färre än {min_count} händelser: "
+                + ("bara kant, ingen siffra" if show_suppressed else "visas inte"))
+    few_hint = (f"Hexagoner med färre än {min_count} händelser, och de som döljs för att sådana "
+                "inte ska kunna räknas fram, visar ingen siffra"
+                + (" (streckad kant)." if show_suppressed else " och ritas inte."))
+    few_item = _Item(_SUPPRESSED_LINE, few_note, "dash" if show_suppressed else "none", few_hint)
     if cells.empty:
+        if n_hidden:
+            legend.append(_Section(title, [few_item]))
         return fg
     shown = np.isfinite(counts)
-    breaks = _bins(counts[shown], len(_SEQ)) if shown.any() else np.array([0.0])
+    breaks = _bins(counts[shown], len(palette)) if shown.any() else np.array([0.0])
     klass = _classify(np.nan_to_num(counts), breaks)
     ids = _cell_ids(cells.index)
     recs = [{k: r.get(k) for k in ("suppressed_primary", "suppressed_secondary")}
@@ -406,7 +1061,6 @@ def _cells_layer(cells: gpd.GeoDataFrame, *, category: str | None, min_count: in
     props = pd.DataFrame({
         "antal": [_fmt_int(c) if ok else _hidden_text(r, col)
                   for c, ok, r in zip(counts, shown, recs, strict=True)],
-        "cell": ids,
     })
     # Top categories (published category counts only).
     cat_cols = [c for c in cells.columns if c.startswith("count_") and c[6:] in CATEGORY_LABELS]
@@ -417,50 +1071,59 @@ def _cells_layer(cells: gpd.GeoDataFrame, *, category: str | None, min_count: in
         names = np.array([CATEGORY_LABELS[c[6:]] for c in cat_cols], dtype=object)
         tops = []
         for i in range(len(cells)):
-            parts = [f"{names[j]} {int(m[i, j])}" for j in order[i]
+            parts = [f"{names[j]} {_fmt_int(m[i, j])}" for j in order[i]
                      if np.isfinite(m[i, j]) and m[i, j] > 0]
             tops.append(", ".join(parts))
         props["vanligast"] = tops
+    if districts is not None:
+        props["omrade"] = _district_at(cells, districts)
     styles = np.where(shown, klass, -1)
     style_by_id = dict(zip(ids, styles.tolist(), strict=True))
 
     def style_fn(feature: dict[str, Any]) -> dict[str, Any]:
         k = style_by_id.get(feature["id"], -1)
-        if k < 0:
-            return _style(_GREY, fill_opacity=0.35)
-        return _style(_SEQ[min(k, len(_SEQ) - 1)])
+        if k < 0:  # too few: an outline, no fill (only with show_suppressed)
+            return _style(_SUPPRESSED_LINE, fill_opacity=0.0, weight=1, line=_SUPPRESSED_LINE,
+                          dash="3 3")
+        return _style(palette[min(k, len(palette) - 1)], fill_opacity=0.7, weight=0.4,
+                      line="#6a5d8f")
 
-    fields = ["antal"] + (["vanligast"] if "vanligast" in props else [])
-    aliases = ["Antal händelser:"] + (["Vanligast:"] if "vanligast" in props else [])
+    fields = ["antal"] + (["vanligast"] if "vanligast" in props else []) \
+        + (["omrade"] if "omrade" in props else [])
+    alias_sv = {"antal": "Antal händelser:", "vanligast": "Vanligast:", "omrade": "Område:"}
+    aliases = [alias_sv[f] for f in fields]
     _GeoJson(
         _feature_collection(cells, props, ids),
         name=LAYERS["cells"],
         style_function=style_fn,
+        highlight_function=lambda f: {"weight": 2, "color": "#222222"},
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=False),
-        popup=folium.GeoJsonPopup(fields=[*fields, "cell"], aliases=[*aliases, "Cell:"]),
+        popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
     ).add_to(fg)
     if shown.any():
         labels = _class_labels(breaks, float(counts[shown].min()), float(counts[shown].max()),
                                _fmt_int, integer=True)
         used = sorted(set(klass[shown].tolist()))
-        items = [(_SEQ[min(k, len(_SEQ) - 1)], labels[k]) for k in used if k < len(labels)]
+        items = [_Item(palette[min(k, len(palette) - 1)], labels[k]) for k in used if k < len(labels)]
     else:
         items = []
-    title = "Antal händelser" + ("" if category is None else f" – {CATEGORY_LABELS.get(category, category)}")
-    legend.append((title, [*items, (_GREY, f"Färre än {min_count} (eller dolt för att skydda dem): "
-                                    f"{TOO_FEW}")]))
+    if n_hidden:
+        items.append(few_item)
+    legend.append(_Section(title, items))
     return fg
 
 
-def _hotspots_layer(hotspots: gpd.GeoDataFrame, *,
-                    legend: list[tuple[str, list[tuple[str, str]]]]) -> folium.FeatureGroup:
+def _hotspots_layer(hotspots: gpd.GeoDataFrame, *, legend: _LegendList,
+                    districts: tuple[np.ndarray, list[str]] | None = None) -> folium.FeatureGroup:
     fg = folium.FeatureGroup(name=LAYERS["hotspots"], show=True)
     if hotspots.empty or "hotspot_class" not in hotspots.columns:
         return fg
     hs = _to_wgs84(hotspots, "hotspots")
     hs = hs.loc[hs["hotspot_class"].astype("string").isin(list(_HOT_COLD)).fillna(False).to_numpy()]
     if hs.empty:
-        legend.append((LAYERS["hotspots"], [("#ffffff", "Inga signifikanta hot- eller coldspots")]))
+        legend.append(_Section(LAYERS["hotspots"],
+                               [_Item("#ffffff", "Inga statistiskt säkerställda koncentrationer",
+                                      "none")], _GI_HINT))
         return fg
     ids = _cell_ids(hs.index)
     cls = hs["hotspot_class"].astype(str).to_numpy()
@@ -468,33 +1131,44 @@ def _hotspots_layer(hotspots: gpd.GeoDataFrame, *,
         "klass": [_HOT_COLD[c][1] for c in cls],
         "z": [_fmt_num(z, 2) for z in pd.to_numeric(hs.get("gi_z", pd.Series(np.nan, index=hs.index)),
                                                      errors="coerce")],
-        "p": [_fmt_num(p, 4) for p in pd.to_numeric(hs.get("gi_p_adj", hs.get("gi_p", pd.Series(
+        "p": [_fmt_p(p) for p in pd.to_numeric(hs.get("gi_p_adj", hs.get("gi_p", pd.Series(
             np.nan, index=hs.index))), errors="coerce")],
     })
     if "count" in hs.columns:
         recs = hs.to_dict(orient="records")
         props["antal"] = [_hidden_text(r, "count") if pd.isna(c) else _fmt_int(c)
                           for c, r in zip(hs["count"].tolist(), recs, strict=True)]
+    if districts is not None:
+        props["omrade"] = _district_at(hs, districts)
     cls_by_id = dict(zip(ids, cls.tolist(), strict=True))
 
     def style_fn(feature: dict[str, Any]) -> dict[str, Any]:
-        return _style(_HOT_COLD[cls_by_id[feature["id"]]][0], fill_opacity=0.7, weight=0.3)
+        return _style(_HOT_COLD[cls_by_id[feature["id"]]][0], fill_opacity=0.75, weight=0.3)
 
-    fields = ["klass", "z", "p"]
-    aliases = ["Klass:", "Gi* z:", "p (justerat):"]
+    plain = ["klass"] + [f for f in ("antal", "omrade") if f in props]
+    alias_sv = {"klass": "Resultat:", "antal": "Antal händelser:", "omrade": "Område:",
+                "z": '<span title="Gi* z-värde: hur många standardavvikelser hexagonens grannskap '
+                     'ligger över (+) eller under (−) kommunens genomsnitt">Avvikelse från '
+                     "genomsnittet:</span>",
+                "p": '<span title="p-värde, justerat för att många hexagoner prövas samtidigt (FDR). '
+                     'Ju lägre, desto säkrare.">Risk att det är slumpen:</span>'}
     _GeoJson(
         _feature_collection(hs, props, ids),
         name=LAYERS["hotspots"],
         style_function=style_fn,
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=False),
+        tooltip=folium.GeoJsonTooltip(fields=plain, aliases=[alias_sv[f] for f in plain],
+                                      sticky=False),
+        popup=folium.GeoJsonPopup(fields=[*plain, "z", "p"],
+                                  aliases=[alias_sv[f] for f in (*plain, "z", "p")]),
     ).add_to(fg)
     present = [c for c in _HOT_COLD if c in set(cls.tolist())]
-    legend.append((LAYERS["hotspots"], [_HOT_COLD[c] for c in present]))
+    legend.append(_Section(LAYERS["hotspots"],
+                           [_Item(*_HOT_COLD[c], hint=_GI_HINT) for c in present], _GI_HINT))
     return fg
 
 
 def _clusters_layer(clusters: gpd.GeoDataFrame, *, min_count: int,
-                    legend: list[tuple[str, list[tuple[str, str]]]]) -> folium.FeatureGroup:
+                    legend: _LegendList) -> folium.FeatureGroup:
     fg = folium.FeatureGroup(name=LAYERS["clusters"], show=True)
     if clusters.empty:
         return fg
@@ -507,9 +1181,9 @@ def _clusters_layer(clusters: gpd.GeoDataFrame, *, min_count: int,
         return fg
     ids = [f"k{v}" for v in (cl["cluster_id"] if "cluster_id" in cl.columns else range(len(cl)))]
     props = pd.DataFrame({"kluster": [i[1:] for i in ids],
-                          "antal": [_fmt_int(v) if np.isfinite(v) else "–" for v in n]})
+                          "antal": [_fmt_int(v) for v in n]})
     if "area_m2" in cl.columns:
-        props["yta"] = [f"{_fmt_num(a / 1e4, 1)} ha" for a in cl["area_m2"].to_numpy(dtype="float64")]
+        props["yta"] = [f"{_fmt_num(a / 1e4, 1)}\u00a0ha" for a in cl["area_m2"].to_numpy(dtype="float64")]
     top_col = _first_col(cl, ("top_categories", "top_category"))
     tops = [c for c in ("top1_category", "top2_category", "top3_category") if c in cl.columns]
     if top_col:
@@ -524,13 +1198,17 @@ def _clusters_layer(clusters: gpd.GeoDataFrame, *, min_count: int,
     fields = list(props.columns)
     alias_sv = {"kluster": "Kluster:", "antal": "Antal händelser:", "yta": "Yta:",
                 "vanligast": "Vanligast:", "dag": "Vanligaste veckodag:", "timme": "Vanligaste timme:"}
+    color = PALETTES["clusters"][0]
     _GeoJson(
         _feature_collection(cl, props, ids),
         name=LAYERS["clusters"],
-        style_function=lambda f: _style("#6a3d9a", fill_opacity=0.15, weight=2, line="#6a3d9a"),
+        style_function=lambda f: _style(color, fill_opacity=0.06, weight=2, line=color),
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[alias_sv[f] for f in fields]),
     ).add_to(fg)
-    legend.append((LAYERS["clusters"], [("#6a3d9a", "Täthetskluster (DBSCAN)")]))
+    hint = ("Täthetskluster (DBSCAN): platser där många händelser ligger tätt, oavsett "
+            "hexagonernas gränser. Små samlingar (färre än minsta antal) ritas inte.")
+    legend.append(_Section(LAYERS["clusters"],
+                           [_Item(color, "Tät samling av händelser", "line", hint)], hint))
     return fg
 
 
@@ -549,8 +1227,15 @@ def _category_text(v: Any) -> str:
     return ", ".join(CATEGORY_LABELS.get(str(i), str(i)) for i in items)
 
 
+def _emerging_kind(label: str) -> tuple[str, bool]:
+    """(kind, is cold) of an emerging class name (``new_hot``, ``intensifying_cold``, ``new``)."""
+    low = label.lower()
+    cold = low.endswith("_cold") or low == "cold"
+    return low.split("_")[0], cold
+
+
 def _emerging_layer(emerging: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, *,
-                    legend: list[tuple[str, list[tuple[str, str]]]]) -> folium.FeatureGroup:
+                    legend: _LegendList) -> folium.FeatureGroup:
     fg = folium.FeatureGroup(name=LAYERS["emerging"], show=False)
     if emerging.empty:
         return fg
@@ -569,24 +1254,39 @@ def _emerging_layer(emerging: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, *,
     em = em.loc[keep]
     labels = labels[keep]
     if em.empty:
-        legend.append((LAYERS["emerging"], [("#ffffff", "Inga framväxande mönster")]))
+        legend.append(_Section(LAYERS["emerging"], [_Item("#ffffff", "Inga framväxande mönster",
+                                                          "none")], _EMERGING_HINT))
         return fg
-    kinds = sorted(labels.unique().tolist())
-    colors = {k: _EMERGING_PALETTE[i % len(_EMERGING_PALETTE)] for i, k in enumerate(kinds)}
-    sv = {k: _EMERGING_LABELS_SV.get(k.lower().split("_")[0], k.replace("_", " ")) for k in kinds}
+    kinds = sorted(labels.unique().tolist(), key=lambda k: (_emerging_kind(k)[1], k))
+    others = iter(PALETTES["emerging"][::-1])
+    colors: dict[str, str] = {}
+    for k in kinds:
+        kind, _ = _emerging_kind(k)
+        colors[k] = _EMERGING_COLORS.get(kind) or next(others, PALETTES["emerging"][-1])
+    cold = {k: _emerging_kind(k)[1] for k in kinds}
+    sv_names = {k: _EMERGING_LABELS_SV.get(_emerging_kind(k)[0], k.replace("_", " ")) for k in kinds}
     if f"{col}_sv" in em.columns:  # the library's own Swedish names win
         pairs = em[[col, f"{col}_sv"]].astype("string").dropna().drop_duplicates(col)
-        sv.update(dict(zip(pairs[col], pairs[f"{col}_sv"], strict=True)))
+        sv_names.update(dict(zip(pairs[col], pairs[f"{col}_sv"], strict=True)))
     ids = _cell_ids(em.index)
     by_id = dict(zip(ids, labels.tolist(), strict=True))
-    props = pd.DataFrame({"monster": [sv[k] for k in labels]})
+    props = pd.DataFrame({"monster": [sv_names[k] for k in labels]})
+
+    def style_fn(feature: dict[str, Any]) -> dict[str, Any]:
+        k = by_id[feature["id"]]
+        if cold[k]:
+            return _style(colors[k], fill_opacity=0.1, weight=2, line=colors[k], dash="4 3")
+        return _style(colors[k], fill_opacity=0.7, weight=0.4)
+
     _GeoJson(
         _feature_collection(em, props, ids),
         name=LAYERS["emerging"],
-        style_function=lambda f: _style(colors[by_id[f["id"]]], fill_opacity=0.65, weight=0.3),
+        style_function=style_fn,
         tooltip=folium.GeoJsonTooltip(fields=["monster"], aliases=["Mönster:"]),
     ).add_to(fg)
-    legend.append((LAYERS["emerging"], [(colors[k], sv[k]) for k in kinds]))
+    legend.append(_Section(LAYERS["emerging"],
+                           [_Item(colors[k], sv_names[k], "dash" if cold[k] else "fill") for k in kinds],
+                           _EMERGING_HINT))
     return fg
 
 
@@ -598,7 +1298,7 @@ _DISTRICT_COLS: dict[str, tuple[str, ...]] = {
 
 
 def _districts_layer(lb: Lagesbild, *, measure: str, min_count: int,
-                     legend: list[tuple[str, list[tuple[str, str]]]]) -> folium.FeatureGroup:
+                     legend: _LegendList) -> folium.FeatureGroup:
     fg = folium.FeatureGroup(name=LAYERS["districts"], show=True)
     d = lb.districts
     if d is None or d.empty:
@@ -619,13 +1319,12 @@ def _districts_layer(lb: Lagesbild, *, measure: str, min_count: int,
     too_few = ~np.isfinite(counts) if count_col else np.zeros(len(d), dtype=bool)
     why = [_hidden_text(r, count_col) if tf and count_col else "" for r, tf in zip(recs, too_few, strict=True)]
     values = np.where(too_few, np.nan, values)
-    pop = (d["population"].to_numpy(dtype="float64") if "population" in d.columns
-           else np.full(len(d), np.nan))
+    pop = (pd.to_numeric(d["population"], errors="coerce").to_numpy(dtype="float64")
+           if "population" in d.columns else np.full(len(d), np.nan))
     props = pd.DataFrame({
         "namn": names,
         "kod": ids,
-        "antal": [w if tf else (_fmt_int(c) if np.isfinite(c) else "–")
-                  for c, tf, w in zip(counts, too_few, why, strict=True)],
+        "antal": [w if tf else _fmt_int(c) for c, tf, w in zip(counts, too_few, why, strict=True)],
         "invanare": [_fmt_int(p) if np.isfinite(p) else "okänt" for p in pop],
     })
     for key, label_col in (("per_1000", "per_1000"), ("change", "change")):
@@ -633,25 +1332,25 @@ def _districts_layer(lb: Lagesbild, *, measure: str, min_count: int,
         if col:
             v = pd.to_numeric(d[col], errors="coerce").to_numpy(dtype="float64")
             props[label_col] = [w if tf else ("–" if not np.isfinite(x) else
-                                              _fmt_num(x) + (" %" if key == "change" else ""))
+                                              _fmt_num(x) + ("\u00a0%" if key == "change" else ""))
                                 for x, tf, w in zip(v, too_few, why, strict=True)]
     fin = np.isfinite(values)
     if measure == "change":
         lim = float(np.nanmax(np.abs(values[fin]))) if fin.any() else 1.0
         lim = max(lim, 1.0)
         breaks = np.array([-lim / 2, -lim / 10, lim / 10, lim / 2])
-        palette: Sequence[str] = _DIV
+        palette: Sequence[str] = PALETTES["districts_change"]
     else:
-        breaks = _bins(values[fin], len(_SEQ_DISTRICTS)) if fin.any() else np.array([0.0])
-        palette = _SEQ_DISTRICTS
+        breaks = _bins(values[fin], len(PALETTES["districts"])) if fin.any() else np.array([0.0])
+        palette = PALETTES["districts"]
     klass = np.where(fin, _classify(np.nan_to_num(values), breaks), -1)
     by_id = dict(zip(ids, klass.tolist(), strict=True))
 
     def style_fn(feature: dict[str, Any]) -> dict[str, Any]:
         k = by_id.get(feature["id"], -1)
         if k < 0:
-            return _style(_GREY, fill_opacity=0.25, weight=1, line="#333333")
-        return _style(palette[min(k, len(palette) - 1)], fill_opacity=0.4, weight=1, line="#333333")
+            return _style(_MISSING_FILL, fill_opacity=0.0, weight=1, line="#555555", dash="4 3")
+        return _style(palette[min(k, len(palette) - 1)], fill_opacity=0.45, weight=1, line="#555555")
 
     fields = ["namn", "kod", "antal", "invanare"] + [c for c in ("per_1000", "change") if c in props]
     alias_sv = {"namn": "Område:", "kod": "Kod:", "antal": "Antal händelser:",
@@ -669,22 +1368,24 @@ def _districts_layer(lb: Lagesbild, *, measure: str, min_count: int,
         fmt = _fmt_int if measure == "count" else _fmt_num
         if measure == "change":
             b = [_fmt_num(x, 0) for x in breaks]
-            labels = [f"under {b[0]} %", f"{b[0]} till {b[1]} %", f"{b[1]} till {b[2]} %",
-                      f"{b[2]} till {b[3]} %", f"över {b[3]} %"]
+            labels = [f"under {b[0]}\u00a0%", f"{b[0]} till {b[1]}\u00a0%", f"{b[1]} till {b[2]}\u00a0%",
+                      f"{b[2]} till {b[3]}\u00a0%", f"över {b[3]}\u00a0%"]
         else:
             labels = _class_labels(breaks, float(values[fin].min()), float(values[fin].max()), fmt,
                                    integer=measure == "count")
         used = sorted(set(klass[fin].tolist()))
-        items = [(palette[min(k, len(palette) - 1)], labels[k]) for k in used if k < len(labels)]
+        items = [_Item(palette[min(k, len(palette) - 1)], labels[k]) for k in used if k < len(labels)]
     else:
         items = []
     missing = "saknas" if value_col is None else TOO_FEW
-    legend.append((title, [*items, (_GREY, f"{missing.capitalize()}")]))
+    if (~fin).any():
+        items.append(_Item("#555555", missing.capitalize(), "dash"))
+    legend.append(_Section(title, items))
     return fg
 
 
 def _survey_layer(lb: Lagesbild, *, min_respondents: int,
-                  legend: list[tuple[str, list[tuple[str, str]]]]) -> folium.FeatureGroup:
+                  legend: _LegendList) -> folium.FeatureGroup:
     fg = folium.FeatureGroup(name=LAYERS["survey"], show=False)
     table = lb.survey.get("districts") if lb.survey else None
     if table is None or len(table) == 0 or lb.districts is None or lb.districts.empty:
@@ -707,7 +1408,8 @@ def _survey_layer(lb: Lagesbild, *, min_respondents: int,
     if np.nanmax(np.abs(np.nan_to_num(v)), initial=0) <= 1:
         v = v * 100  # shares → percent
     n_col = _first_col(joined, ("n", "n_respondents", "respondents", "antal_svar"))
-    n = joined[n_col].to_numpy(dtype="float64") if n_col else np.full(len(joined), np.nan)
+    n = (pd.to_numeric(joined[n_col], errors="coerce").to_numpy(dtype="float64") if n_col
+         else np.full(len(joined), np.nan))
     few = np.isfinite(n) & (n < min_respondents)
     if "_survey_suppressed" in joined.columns:
         few |= joined["_survey_suppressed"].fillna(False).to_numpy(dtype=bool)
@@ -717,16 +1419,18 @@ def _survey_layer(lb: Lagesbild, *, min_respondents: int,
     klass = np.where(fin, _classify(np.nan_to_num(v), breaks), -1)
     ids = [str(i) for i in joined.index]
     by_id = dict(zip(ids, klass.tolist(), strict=True))
-    pal = ("#edf8fb", "#b3cde3", "#8c96c6", "#8856a7", "#810f7c")
+    pal = PALETTES["survey"]
     props = pd.DataFrame({
-        "otrygga": ["för få svar för att visas" if f else (_fmt_num(x, 0) + " %" if np.isfinite(x) else "–")
+        "otrygga": ["för få svar för att visas" if f else (_fmt_num(x, 0) + "\u00a0%" if np.isfinite(x) else "–")
                     for x, f in zip(v, few, strict=True)],
-        "svar": [_fmt_int(x) if np.isfinite(x) else "–" for x in n],
+        "svar": [_fmt_int(x) for x in n],
     })
 
     def style_fn(feature: dict[str, Any]) -> dict[str, Any]:
         k = by_id.get(feature["id"], -1)
-        return _style(_GREY if k < 0 else pal[k], fill_opacity=0.55, weight=1, line="#555555")
+        if k < 0:
+            return _style(_MISSING_FILL, fill_opacity=0.0, weight=1, line="#555555", dash="4 3")
+        return _style(pal[k], fill_opacity=0.55, weight=1, line="#555555")
 
     _GeoJson(
         _feature_collection(joined, props, ids, simplify=_SIMPLIFY_DEG),
@@ -736,15 +1440,15 @@ def _survey_layer(lb: Lagesbild, *, min_respondents: int,
                                       aliases=["Otrygga kvällstid:", "Antal svar:"]),
     ).add_to(fg)
     _pins_into(fg, lb.survey.get("pins"), legend)
-    legend.append(("Andel otrygga (enkät)",
-                   [(pal[0], "under 10 %"), (pal[1], "10–20 %"), (pal[2], "20–30 %"),
-                    (pal[3], "30–40 %"), (pal[4], "40 % och mer"),
-                    (_GREY, f"Färre än {min_respondents} svar")]))
+    legend.append(_Section("Andel otrygga (enkät)",
+                           [_Item(pal[0], "under 10\u00a0%"), _Item(pal[1], "10–20\u00a0%"),
+                            _Item(pal[2], "20–30\u00a0%"), _Item(pal[3], "30–40\u00a0%"),
+                            _Item(pal[4], "40\u00a0% och mer"),
+                            _Item("#555555", f"Färre än {min_respondents} svar", "dash")]))
     return fg
 
 
-def _pins_into(fg: folium.FeatureGroup, pins: Any,
-               legend: list[tuple[str, list[tuple[str, str]]]]) -> None:
+def _pins_into(fg: folium.FeatureGroup, pins: Any, legend: _LegendList) -> None:
     """Survey map pins per hexagon (only hexagons with enough pins; never single pins)."""
     if not isinstance(pins, gpd.GeoDataFrame) or pins.empty or "n" not in pins.columns:
         return
@@ -761,19 +1465,19 @@ def _pins_into(fg: folium.FeatureGroup, pins: Any,
         "orsak": (p["top_reason"].astype(object).where(p["top_reason"].notna(), "").tolist()
                   if "top_reason" in p.columns else [""] * len(p)),
     })
+    color = PALETTES["survey"][-1]
     _GeoJson(
         _feature_collection(p, props, ids),
         name="Kartnålar",
-        style_function=lambda f: _style("#ffffff", fill_opacity=0.0, weight=2, line="#e7298a",
+        style_function=lambda f: _style("#ffffff", fill_opacity=0.0, weight=2, line=color,
                                         dash="3 3"),
         tooltip=folium.GeoJsonTooltip(fields=["nalar", "orsak"],
                                       aliases=["Kartnålar i enkäten:", "Vanligaste orsak:"]),
     ).add_to(fg)
-    legend.append(("Enkätens kartnålar", [("#e7298a", "Hexagon med flera kartnålar (kant)")]))
+    legend.append(_Section("Enkätens kartnålar", [_Item(color, "Hexagon med flera kartnålar", "dash")]))
 
 
-def _areas_layer(areas: gpd.GeoDataFrame,
-                 legend: list[tuple[str, list[tuple[str, str]]]]) -> folium.FeatureGroup:
+def _areas_layer(areas: gpd.GeoDataFrame, legend: _LegendList) -> folium.FeatureGroup:
     fg = folium.FeatureGroup(name=LAYERS["areas"], show=True)
     if areas is None or len(areas) == 0:
         return fg
@@ -791,23 +1495,24 @@ def _areas_layer(areas: gpd.GeoDataFrame,
         props["atgarder"] = [str(x) for x in a[n_col].tolist()]
         fields.append("atgarder")
         aliases.append("Åtgärder:")
+    color = PALETTES["areas"][0]
     _GeoJson(
         _feature_collection(a, props, ids),
         name=LAYERS["areas"],
-        style_function=lambda f: _style("#1b9e77", fill_opacity=0.12, weight=3, line="#1b9e77",
+        style_function=lambda f: _style(color, fill_opacity=0.08, weight=3, line=color,
                                         dash="6 4"),
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases),
         popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
     ).add_to(fg)
-    legend.append((LAYERS["areas"], [("#1b9e77", "Område med åtgärder")]))
+    legend.append(_Section(LAYERS["areas"], [_Item(color, "Område med åtgärder", "dash")]))
     return fg
 
 
-_DENSITY_COLORS = ("#fff7ec", "#fee8c8", "#fdd49e", "#fc8d59", "#e34a33", "#b30000")
+_DENSITY_COLORS = PALETTES["density"]
 
 
 def density_layer(lb: Lagesbild, *, category: str | None = None, min_count: int | None = None,
-                  legend: list[tuple[str, list[tuple[str, str]]]] | None = None,
+                  legend: _LegendList | None = None,
                   bandwidth_m: float | None = None) -> folium.FeatureGroup:
     """The "Täthet" layer: a kernel density surface (:func:`lagesbild_geo.hotspots.kde`) of the
     period's point/address incidents (of one category), drawn as six quantile classes.
@@ -850,8 +1555,10 @@ def density_layer(lb: Lagesbild, *, category: str | None = None, min_count: int 
                                            f" – {CATEGORY_LABELS.get(category, category)}")
     note = (f"Visas där minst {mc} händelser finns inom {_fmt_int(round(a['bandwidth_m']))} m "
             "(kärntäthet)")
+    hint = ("Kärntäthetsskattning (KDE, kvartisk kärna): händelser utsmetade över en bandbredd "
+            f"på {_fmt_int(round(a['bandwidth_m']))} m, per km².")
     if dens.empty:
-        sections.append((title, [("#ffffff", note)]))
+        sections.append(_Section(title, [_Item("#ffffff", note, "none")], hint))
         return fg
     c = float(a["cell_size_m"])
     x0, y0 = a["origin"]
@@ -871,11 +1578,151 @@ def density_layer(lb: Lagesbild, *, category: str | None = None, min_count: int 
     _GeoJson(
         _feature_collection(shapes, props, ids, simplify=_SIMPLIFY_DEG / 4),
         name=LAYERS["density"],
-        style_function=lambda f: _style(colour[f["id"]], fill_opacity=0.55, weight=0),
+        style_function=lambda f: _style(colour[f["id"]], fill_opacity=0.6, weight=0),
         tooltip=folium.GeoJsonTooltip(fields=["tathet"], aliases=["Täthet:"], sticky=False),
     ).add_to(fg)
-    sections.append((title, [*[(colour[f"t{k}"], labels[k]) for k in used], ("#ffffff", note)]))
+    sections.append(_Section(title, [*[_Item(colour[f"t{k}"], labels[k]) for k in used],
+                                     _Item("#ffffff", note, "none")], hint))
     return fg
+
+
+# ----------------------------------------------------------------------------- the offline base
+def _offline_base_options(named: tuple[np.ndarray, list[str]] | None, *, tiles: bool,
+                          labels: bool) -> dict[str, Any] | None:
+    """Options of the offline base script (see :func:`_offline_base_shapes`)."""
+    if named is None or not len(named[0]):
+        return None
+    geoms, names = named
+    digest = hashlib.sha256()
+    for wkb in shapely.to_wkb(geoms):
+        digest.update(wkb or b"-")
+    digest.update("\x00".join(names).encode("utf-8"))
+    key = digest.hexdigest()
+    with _BASE_CACHE_LOCK:
+        shapes = _BASE_CACHE.get(key)
+        if shapes is not None:
+            _BASE_CACHE.move_to_end(key)
+    if shapes is None:
+        shapes = _offline_base_shapes(geoms, names)
+        with _BASE_CACHE_LOCK:
+            _BASE_CACHE[key] = shapes
+            while len(_BASE_CACHE) > _BASE_CACHE_SIZE:
+                _BASE_CACHE.popitem(last=False)
+    if shapes is None:
+        return None
+    return {"districts": shapes["districts"], "outline": shapes["outline"], "tiles": tiles,
+            "minZoom": _LABEL_MIN_ZOOM, "labels": shapes["labels"] if labels else []}
+
+
+#: Offline bases by the districts' content: the union and the label points of a large
+#: kommun take a second, and the app asks for the same base on every filter change. A
+#: pure function's results (the same districts give the same base for every user).
+_BASE_CACHE: collections.OrderedDict[str, dict[str, Any] | None] = collections.OrderedDict()
+_BASE_CACHE_LOCK = threading.Lock()
+_BASE_CACHE_SIZE = 8
+
+
+def _offline_base_shapes(geoms_wgs84: np.ndarray, names: list[str]) -> dict[str, Any] | None:
+    """The kommun's outline (the union of the districts), the districts (simplified, with
+    their names) and one label point per district, as GeoJSON-ready data.
+
+    Label points are the centres of each district's largest inscribed circle (inside the
+    district, as far from its edges as can be); the circle's radius decides from which
+    zoom the name fits. Names are HTML-escaped (they are shown as HTML). Coordinates have
+    4 decimals (about 10 m: a background outline, half the payload of the data layers').
+    """
+    metric = gpd.GeoSeries(geoms_wgs84, crs="EPSG:4326").to_crs("EPSG:3006")
+    geoms = np.asarray(metric.values, dtype=object)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    geoms, names = geoms[ok], [n for n, k in zip(names, ok, strict=True) if k]
+    if not len(geoms):
+        return None
+    bad = ~shapely.is_valid(geoms)
+    if bad.any():  # repaired as polygons (a bow-tie stays an area, never a line collection)
+        geoms = geoms.copy()
+        geoms[bad] = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))  # Polygon, MultiPolygon
+    try:  # neighbours keep one shared edge (no gaps or double lines between them)
+        simple = shapely.coverage_simplify(geoms, _BASE_SIMPLIFY_M)
+    except shapely.errors.GEOSException:
+        simple = shapely.simplify(geoms, _BASE_SIMPLIFY_M, preserve_topology=True)
+    areas = shapely.area(geoms[polygonal])
+    min_hole = max(10_000.0, 0.5 * float(np.median(areas))) if len(areas) else 10_000.0
+    outline = _without_slivers(shapely.union_all(simple[polygonal]), min_hole)
+    to_wgs = gpd.GeoSeries([*simple, outline], crs="EPSG:3006").to_crs("EPSG:4326")
+    shapes = _round_geoms(to_wgs, decimals=4)
+    texts = shapely.to_geojson(shapes)
+    feats = [{"type": "Feature", "properties": {"n": html.escape(n, quote=True)},
+              "geometry": json.loads(t)} for n, t in zip(names, texts[:-1], strict=True)]
+    points = shapely.point_on_surface(geoms)
+    radius = np.zeros(len(geoms))
+    if polygonal.any():
+        circles = shapely.maximum_inscribed_circle(simple[polygonal])
+        points[polygonal] = shapely.get_point(circles, 0)
+        radius[polygonal] = shapely.length(circles)
+    centres = gpd.GeoSeries(points, crs="EPSG:3006").to_crs("EPSG:4326")
+    rows = [[html.escape(n, quote=True), round(float(p.y), _DECIMALS), round(float(p.x), _DECIMALS),
+             round(float(r)), len(n)]
+            for n, p, r in zip(names, centres, radius, strict=True) if n.strip()]
+    return {"districts": {"type": "FeatureCollection", "features": feats},
+            "outline": {"type": "Feature", "properties": {}, "geometry": json.loads(texts[-1])},
+            "labels": sorted(rows, key=lambda row: -row[3])}
+
+
+def _without_slivers(geom: Any, min_hole_m2: float) -> Any:
+    """A polygon (or multipolygon) without the small holes left between neighbours that
+    do not quite meet; a real hole (an area outside every district, as large as half a
+    typical district or more) stays."""
+    parts = shapely.get_parts(geom)
+    out = []
+    for part in parts:
+        if part.geom_type != "Polygon":
+            continue
+        holes = [r for r in part.interiors if shapely.Polygon(r).area >= min_hole_m2]
+        out.append(shapely.Polygon(part.exterior, holes))
+    return shapely.simplify(shapely.MultiPolygon(out) if len(out) != 1 else out[0], _BASE_SIMPLIFY_M)
+
+
+def _add_offline_base(m: folium.Map, named: tuple[np.ndarray, list[str]] | None, *, tiles: bool,
+                      labels: bool = True) -> None:
+    options = _offline_base_options(named, tiles=tiles, labels=labels)
+    if options is not None:
+        _JsCall(_OFFLINE_BASE_JS, options, name="LagesbildOfflineBase").add_to(m)
+
+
+def _base_map(center: list[float], zoom: int, *, base: BaseMapService | None, links: dict[str, str],
+              height: int | str, districts: tuple[np.ndarray, list[str]] | None = None,
+              labels: bool = True) -> folium.Map:
+    """An empty Leaflet map loading only Leaflet itself (from ``links``), the chosen tiles,
+    Swedish controls and the offline base drawn from ``districts``."""
+    m = folium.Map(location=center, zoom_start=zoom, tiles=None, height=height,
+                   control_scale=False, prefer_canvas=False)
+    # Own lists (never mutate folium's class-level defaults): only Leaflet itself.
+    m.default_js = [("leaflet", links["leaflet_js"])]
+    m.default_css = [("leaflet_css", links["leaflet_css"])]
+    if base is not None:
+        _tile_layer(base).add_to(m)
+    _add_chrome(m, tiles=base is not None)
+    _add_offline_base(m, districts, tiles=base is not None, labels=labels)
+    return m
+
+
+def _choose_base(base: str | BaseMapService | None, tiles: Any, attribution: str | None,
+                 settings: Settings | None) -> BaseMapService | None:
+    if tiles is not _DEFAULT:
+        if base != BASE_OSM:
+            raise InputError("Give the base map as base= (a name from maps.base_maps()) or, in the "
+                             "older spelling, as tiles=, not both.")
+        return _base_from_tiles(tiles, attribution)
+    return resolve_base(base, settings=settings)
+
+
+class _Default:
+    def __repr__(self) -> str:
+        return "<default>"
+
+
+_DEFAULT: Any = _Default()
 
 
 def _bounds(lb: Lagesbild, areas: gpd.GeoDataFrame | None) -> list[list[float]] | None:
@@ -894,13 +1741,17 @@ def lagesbild_map(
     areas: gpd.GeoDataFrame | None = None,
     category: str | None = None,
     district_measure: str = "count",
-    tiles: str | None = "OpenStreetMap",
+    base: str | BaseMapService | None = BASE_OSM,
+    tiles: str | None = _DEFAULT,
     attribution: str | None = None,
     assets: str | None = None,
     draw: bool = False,
     min_count: int | None = None,
     legend: bool = True,
     height: int | str = "100%",
+    show_suppressed: bool = False,
+    labels: bool = True,
+    settings: Settings | None = None,
 ) -> folium.Map:
     """A folium map of a lägesbild: one feature group per layer, a legend and tooltips.
 
@@ -920,23 +1771,33 @@ def lagesbild_map(
         Show the hex counts of one category id instead of the total.
     district_measure
         District choropleth: ``"count"``, ``"per_1000"`` or ``"change"``.
-    tiles
-        ``"OpenStreetMap"`` (default), a tile URL template containing ``{z}``, ``{x}``,
-        ``{y}`` (a kommun's own tile server), or ``None`` for no base map.
-    attribution
-        Attribution text for a custom tile URL.
+    base
+        The base map: a name from :func:`base_maps` (``"OpenStreetMap"``, a kommun
+        service listed in ``settings.base_maps``, ``"ingen"``), a
+        :class:`~lagesbild_geo.settings.BaseMapService`, or ``None`` (no tiles). The
+        offline base drawn from the districts lies under it whatever the choice.
+    tiles, attribution
+        The older spelling of ``base``: ``"OpenStreetMap"``, a tile URL template with
+        ``{z}``, ``{x}``, ``{y}`` (and its attribution), or ``None``.
     assets
         Base URL of local copies of Leaflet and Leaflet.draw (see :func:`asset_links`);
         ``None`` loads them from the CDN.
     draw
-        Add the drawing tool (polygon and rectangle only).
+        Add the drawing tool in Swedish (polygon and rectangle only; :func:`add_swedish_draw`).
     min_count
         Aggregates below this many incidents are shown as "för få fall för att visas";
         default ``lagesbild.settings.min_count``.
     legend
-        Add the legend.
+        Add the legend (one collapsible control listing the layers switched on).
     height
         Map height (CSS, or pixels).
+    show_suppressed
+        Draw hexagons whose count is hidden (too few incidents) as dashed outlines;
+        by default they are left out (the legend says so).
+    labels
+        Show the districts' names on the map (from a zoom level where each fits).
+    settings
+        Where the kommun's base-map services are listed; default ``lagesbild.settings``.
 
     Returns
     -------
@@ -956,43 +1817,22 @@ def lagesbild_map(
     >>> lb = Lagesbild(incidents=pd.DataFrame(), rejected=pd.DataFrame(), reports={},
     ...     cells=cells, hotspots=cells, clusters=empty, emerging=empty, districts=empty,
     ...     district_summary=pd.DataFrame())
-    >>> m = lagesbild_map(lb, layers=["cells"], tiles=None, assets="/app/static/vendor")
+    >>> m = lagesbild_map(lb, layers=["cells"], base="ingen", assets="/app/static/vendor")
     >>> script_links(m)
     ['/app/static/vendor/leaflet/leaflet.js', '/app/static/vendor/leaflet/leaflet.css']
     >>> '"antal": "5"' in map_html(m), '"antal": "1"' in map_html(m)  # 4 hidden to protect the 1
     (True, False)
     """
     parts = map_parts(lagesbild, layers=layers, areas=areas, category=category,
-                      district_measure=district_measure, tiles=tiles, attribution=attribution,
-                      assets=assets, draw=draw, min_count=min_count, height=height)
+                      district_measure=district_measure, base=base, tiles=tiles,
+                      attribution=attribution, assets=assets, draw=draw, min_count=min_count,
+                      height=height, legend=legend, show_suppressed=show_suppressed,
+                      labels=labels, settings=settings)
     m = parts.map
     for fg in parts.layers:
         fg.add_to(m)
     if len(parts.layers) > 1:
         folium.LayerControl(collapsed=True).add_to(m)
-    if legend and parts.legend_html:
-        _Legend(parts.legend_html).add_to(m)
-    return m
-
-
-def _base_map(center: list[float], zoom: int, *, tiles: str | None, attribution: str | None,
-              links: dict[str, str], height: int | str) -> folium.Map:
-    """An empty Leaflet map loading only Leaflet itself (from ``links``) and the chosen tiles."""
-    m = folium.Map(location=center, zoom_start=zoom, tiles=None, height=height,
-                   control_scale=True, prefer_canvas=False)
-    # Own lists (never mutate folium's class-level defaults): only Leaflet itself.
-    m.default_js = [("leaflet", links["leaflet_js"])]
-    m.default_css = [("leaflet_css", links["leaflet_css"])]
-    if tiles is not None:
-        if tiles.lower() in ("openstreetmap", "osm"):
-            folium.TileLayer("OpenStreetMap", name="Bakgrundskarta", control=False).add_to(m)
-        elif "{z}" in tiles and "{x}" in tiles and "{y}" in tiles:
-            folium.TileLayer(tiles=tiles, attr=attribution or "Kartdata", name="Bakgrundskarta",
-                             control=False).add_to(m)
-        else:
-            raise InputError(
-                f"tiles must be 'OpenStreetMap', a URL template with {{z}}/{{x}}/{{y}}, or None; got {tiles!r}."
-            )
     return m
 
 
@@ -1003,20 +1843,27 @@ def map_parts(
     areas: gpd.GeoDataFrame | None = None,
     category: str | None = None,
     district_measure: str = "count",
-    tiles: str | None = "OpenStreetMap",
+    base: str | BaseMapService | None = BASE_OSM,
+    tiles: str | None = _DEFAULT,
     attribution: str | None = None,
     assets: str | None = None,
     draw: bool = False,
     min_count: int | None = None,
     height: int | str = "100%",
+    legend: bool = True,
+    show_suppressed: bool = False,
+    labels: bool = True,
+    settings: Settings | None = None,
 ) -> MapParts:
     """The pieces of :func:`lagesbild_map`: a base map and the data layers apart.
 
-    The base map holds what does not change with a filter (Leaflet, tiles, the
-    drawing tool, the view fitted to the districts); the layers and the legend do.
-    An app can keep the base map in the browser and swap only the layers
-    (streamlit-folium's ``feature_group_to_add``), so a filter change keeps the
-    user's zoom and position. Parameters as for :func:`lagesbild_map`.
+    The base map holds what does not change with a filter (Leaflet, tiles, Swedish
+    controls, the offline base of district outlines and names, the drawing tool, the
+    view fitted to the districts); the layers and their legend sections do. An app can
+    keep the base map in the browser and swap only the layers (streamlit-folium's
+    ``feature_group_to_add``), so a filter change keeps the user's zoom and position;
+    each layer adds its section to the map's one legend while it is switched on.
+    Parameters as for :func:`lagesbild_map`.
 
     Examples
     --------
@@ -1025,7 +1872,7 @@ def map_parts(
     >>> e = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
     >>> lb = Lagesbild(incidents=pd.DataFrame(), rejected=pd.DataFrame(), reports={}, cells=e,
     ...     hotspots=e, clusters=e, emerging=e, districts=e, district_summary=pd.DataFrame())
-    >>> parts = map_parts(lb, layers=("cells", "areas"), tiles=None)
+    >>> parts = map_parts(lb, layers=("cells", "areas"), base="ingen")
     >>> [g.layer_name for g in parts.layers]
     ['Antal per hexagon', 'Sparade områden']
     """
@@ -1038,10 +1885,11 @@ def map_parts(
         )
     if category is not None and category not in CATEGORY_LABELS:
         raise InputError(f"Unknown category {category!r}; use one of {list(CATEGORY_LABELS)}.")
-    settings = lagesbild.settings
-    mc = settings.min_count if min_count is None else int(min_count)
+    lb_settings = lagesbild.settings if isinstance(lagesbild.settings, Settings) else Settings()
+    service = _choose_base(base, tiles, attribution, settings or lb_settings)
+    mc = lb_settings.min_count if min_count is None else int(min_count)
     # every figure on the map comes from the publishing step (a published bundle passes as is)
-    lagesbild = publishable(lagesbild, Privacy(min_count=mc, min_respondents=settings.min_respondents))
+    lagesbild = publishable(lagesbild, Privacy(min_count=mc, min_respondents=lb_settings.min_respondents))
     # Work on shallow copies without ``attrs``: pandas deep-copies attrs (e.g. the
     # districts' read report) on every column access, which dominated the build time.
     lagesbild = dataclasses.replace(
@@ -1054,15 +1902,19 @@ def map_parts(
     bounds = _bounds(lagesbild, areas)
     center = ([(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
               if bounds else [59.33, 18.06])
-    m = _base_map(center, 12, tiles=tiles, attribution=attribution, links=links, height=height)
+    named = _district_names(lagesbild.districts)
+    m = _base_map(center, 12, base=service, links=links, height=height, districts=named,
+                  labels=labels)
 
-    sections: list[tuple[str, list[tuple[str, str]]]] = []
+    sections_all: list[Any] = []
     groups: list[folium.FeatureGroup] = []
     for layer in sorted(set(layers), key=_Z_ORDER.index):
+        sections: list[Any] = []
         if layer == "cells":
-            fg = _cells_layer(lagesbild.cells, category=category, min_count=mc, legend=sections)
+            fg = _cells_layer(lagesbild.cells, category=category, min_count=mc, legend=sections,
+                              districts=named, show_suppressed=show_suppressed)
         elif layer == "hotspots":
-            fg = _hotspots_layer(lagesbild.hotspots, legend=sections)
+            fg = _hotspots_layer(lagesbild.hotspots, legend=sections, districts=named)
         elif layer == "clusters":
             fg = _clusters_layer(lagesbild.clusters, min_count=mc, legend=sections)
         elif layer == "emerging":
@@ -1070,30 +1922,25 @@ def map_parts(
         elif layer == "districts":
             fg = _districts_layer(lagesbild, measure=district_measure, min_count=mc, legend=sections)
         elif layer == "survey":
-            fg = _survey_layer(lagesbild, min_respondents=settings.min_respondents, legend=sections)
+            fg = _survey_layer(lagesbild, min_respondents=lb_settings.min_respondents,
+                               legend=sections)
         elif layer == "density":
             fg = density_layer(lagesbild, category=category, min_count=mc, legend=sections)
         else:
             fg = _areas_layer(areas if areas is not None else gpd.GeoDataFrame(geometry=[]),
                               legend=sections)
+        if legend:
+            _attach_legend(fg, layer, sections)
+        # the legend lists the top layer first
+        sections_all[:0] = sections
         groups.append(fg)
 
     if draw:
-        d = folium.plugins.Draw(
-            export=False,
-            position="topleft",
-            draw_options={"polyline": False, "circle": False, "marker": False,
-                          "circlemarker": False,
-                          "polygon": {"allowIntersection": False, "showArea": False},
-                          "rectangle": True},
-            edit_options={"edit": False, "remove": True},
-        )
-        d.default_js = [("leaflet_draw_js", links["leaflet_draw_js"])]
-        d.default_css = [("leaflet_draw_css", links["leaflet_draw_css"])]
-        d.add_to(m)
+        add_swedish_draw(m, assets=assets)
     if bounds:
         m.fit_bounds(bounds)
-    return MapParts(map=m, layers=groups, legend_html=_legend_html(sections) if sections else "")
+    return MapParts(map=m, layers=groups,
+                    legend_html=_legend_html(sections_all) if sections_all else "")
 
 
 def script_links(m: folium.Map) -> list[str]:
@@ -1144,16 +1991,21 @@ _ZONES: dict[str, tuple[str, str]] = {
 def zones_map(
     zones: gpd.GeoDataFrame,
     *,
-    tiles: str | None = "OpenStreetMap",
+    base: str | BaseMapService | None = BASE_OSM,
+    tiles: str | None = _DEFAULT,
     attribution: str | None = None,
     assets: str | None = None,
     height: int | str = 420,
+    districts: gpd.GeoDataFrame | None = None,
+    settings: Settings | None = None,
 ) -> folium.Map:
     """A small map of a follow-up's zones: the measure's area, the buffer ring and,
     when it is a drawn area, the comparison area (``FollowupResult.zones``).
 
     The view fits the area and its buffer (a comparison area that is the rest of
-    the kommun is not drawn). No incidents are shown.
+    the kommun is not drawn). No incidents are shown. ``base``/``tiles``/``settings``
+    as for :func:`lagesbild_map`; ``districts`` (e.g. ``lagesbild.districts``) draws
+    the offline base of district outlines and names under the zones.
 
     Examples
     --------
@@ -1162,17 +2014,20 @@ def zones_map(
     ...     geometry=[shapely.box(17.10, 59.36, 17.11, 59.37),
     ...               shapely.box(17.09, 59.35, 17.12, 59.38).difference(shapely.box(17.10, 59.36, 17.11, 59.37))],
     ...     crs="EPSG:4326")
-    >>> m = zones_map(z, tiles=None)
+    >>> m = zones_map(z, base="ingen")
     >>> "Buffertzon" in map_html(m)
     True
     """
     if "zone" not in zones.columns:
         raise InputError("zones_map needs a 'zone' column (area, buffer, control), as in FollowupResult.zones.")
+    service = _choose_base(base, tiles, attribution, settings)
     z = _to_wgs84(_plain(zones), "zones")
     links = asset_links(assets)
-    m = _base_map([59.33, 18.06], 14, tiles=tiles, attribution=attribution, links=links,
-                  height=height)
+    m = _base_map([59.33, 18.06], 14, base=service, links=links, height=height,
+                  districts=_district_names(_plain(districts)))
     focus = z[z["zone"].isin(["area", "buffer"])]
+    fg = folium.FeatureGroup(name="Uppföljningens zoner", show=True)
+    items: list[_Item] = []
     for name in ("control", "buffer", "area"):
         part = z[z["zone"] == name]
         if not len(part):
@@ -1182,7 +2037,12 @@ def zones_map(
             json.loads(part[["geometry"]].to_json()), name=label, tooltip=label,
             style_function=lambda _f, c=color: {"color": c, "weight": 2, "fillColor": c,
                                                 "fillOpacity": 0.15},
-        ).add_to(m)
+        ).add_to(fg)
+        items.insert(0, _Item(color, label))
+    _JsCall(_LEGEND_SECTION_JS, {"key": "zones", "order": 1,
+                                 "html": _section_html(_Section("Uppföljning", items))},
+            name="LagesbildLegendSection").add_to(fg)
+    fg.add_to(m)
     if len(focus):
         b = focus.total_bounds
         m.fit_bounds([[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]])
