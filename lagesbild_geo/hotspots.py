@@ -799,7 +799,7 @@ def _cluster_extent(geometry: gpd.GeoSeries) -> npt.NDArray[np.float64]:
     return 2.0 * np.asarray(shapely.minimum_bounding_radius(g.values), dtype="float64")
 
 
-def _cluster_top_text(row: dict[str, Any]) -> str:
+def _cluster_top_text(row: dict[Any, Any]) -> str:
     parts = []
     for r in (1, 2):
         cat, share = row.get(f"top{r}_category"), row.get(f"top{r}_share")
@@ -810,8 +810,9 @@ def _cluster_top_text(row: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def _cluster_peak_text(row: dict[str, Any]) -> str:
-    day, hour = row.get("peak_weekday"), row.get("peak_hour")
+def _cluster_peak_text(row: dict[Any, Any]) -> str:
+    day: Any = row.get("peak_weekday")
+    hour: Any = row.get("peak_hour")
     if is_missing(hour):
         return ""
     when = f"kl. {int(hour):02d}–{int(hour) + 1:02d}"
