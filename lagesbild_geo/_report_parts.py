@@ -20,10 +20,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from . import __version__
 from .measures import ACTORS
 from .privacy import protect_table
 from .schema import CATEGORY_LABELS
-from .svformat import MISSING, date_sv, integer, is_missing, number, percent
+from .svformat import MISSING, date_sv, datetime_sv, integer, is_missing, number, percent, to_local
 
 #: Below this many incidents before or after the start, in the measure's area or its
 #: buffer ring, a follow-up is shown with a caution and its WDQ is not read as an effect.
@@ -380,3 +381,76 @@ def latest_date(incidents: pd.DataFrame) -> _dt.date:
         return _dt.date.min
     t = pd.to_datetime(incidents["occurred_at"], errors="coerce").dropna()
     return t.max().date() if len(t) else _dt.date.min
+
+
+# ------------------------------------------------------------------ bundle facts, page
+
+def period_text(meta: dict[str, Any]) -> str:
+    p = meta.get("period")
+    if isinstance(p, dict):
+        if p.get("label"):
+            return str(p["label"])
+        if p.get("start") and p.get("end"):
+            return f"{p['start']} – {p['end']}"
+    if isinstance(p, (list, tuple)) and len(p) == 2:
+        return f"{p[0]} – {p[1]}"
+    if p is not None and hasattr(p, "label"):
+        return str(p.label)
+    return "" if p is None else str(p)
+
+
+def kommun_name(meta: dict[str, Any]) -> str:
+    k = meta.get("kommun")
+    if isinstance(k, dict):
+        return str(k.get("name") or "")
+    if k is not None and hasattr(k, "name"):
+        return str(k.name)
+    return str(k or meta.get("kommun_name") or "")
+
+
+def created_text(meta: dict[str, Any]) -> str:
+    """The build's ``created_at`` in Swedish local time (a fixed time gives a byte-identical
+    report); the present time when the bundle has none."""
+    return datetime_sv(created_at(meta))
+
+
+def created_at(meta: dict[str, Any]) -> pd.Timestamp:
+    stamp = meta.get("created_at")
+    try:
+        t = pd.Timestamp(stamp) if stamp else pd.Timestamp.now(tz="UTC")
+    except (ValueError, TypeError):
+        t = pd.Timestamp.now(tz="UTC")
+    return t.tz_localize("UTC") if t.tzinfo is None else t
+
+
+def report_today(meta: dict[str, Any]) -> _dt.date:
+    """The report's "today" (for overdue follow-ups): the build's date in Swedish time."""
+    return to_local(created_at(meta)).date()
+
+
+def html_document(*, heading: str, lead: str, body: str, footer: str, nav: str = "",
+                  extra_css: str = "") -> str:
+    """A standalone Swedish HTML page: inline CSS, no scripts, a CSP that forbids any request."""
+    return f"""<!DOCTYPE html>
+<html lang="sv">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="generator" content="lagesbild_geo {html.escape(__version__)}">
+<title>{html.escape(heading)}</title>
+<style>{CSS}{extra_css}</style>
+</head>
+<body>
+<header>
+<h1>{html.escape(heading)}</h1>
+<p class="lead">{lead}</p>
+</header>
+{nav}
+<main>
+{body}
+</main>
+<footer>{footer}</footer>
+</body>
+</html>
+"""

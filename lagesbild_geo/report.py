@@ -40,7 +40,7 @@ from .pipeline import Lagesbild
 from .privacy import Privacy, check_free_text, publishable, resolve_privacy
 from .schema import POINT_PRECISIONS
 from .settings import Settings
-from .svformat import MISSING, WEEKDAYS, datetime_sv, integer, month_sv, number, percent, to_local
+from .svformat import MISSING, WEEKDAYS, integer, month_sv, number, percent
 
 __all__ = [
     "HOTSPOT_LABELS_SV",
@@ -101,29 +101,6 @@ def _published(pub: Lagesbild, name: str) -> pd.Series | None:
     return pd.to_numeric(t["count"], errors="coerce").astype("float64")
 
 
-def _period_text(meta: dict[str, Any]) -> str:
-    p = meta.get("period")
-    if isinstance(p, dict):
-        if p.get("label"):
-            return str(p["label"])
-        if p.get("start") and p.get("end"):
-            return f"{p['start']} – {p['end']}"
-    if isinstance(p, (list, tuple)) and len(p) == 2:
-        return f"{p[0]} – {p[1]}"
-    if p is not None and hasattr(p, "label"):
-        return str(p.label)
-    return "" if p is None else str(p)
-
-
-def _kommun_name(meta: dict[str, Any]) -> str:
-    k = meta.get("kommun")
-    if isinstance(k, dict):
-        return str(k.get("name") or "")
-    if k is not None and hasattr(k, "name"):
-        return str(k.name)
-    return str(k or meta.get("kommun_name") or "")
-
-
 def _period_bounds(meta: dict[str, Any]) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     """(start, end) of the bundle's period, end exclusive, Europe/Stockholm; None if unknown."""
     p = meta.get("period")
@@ -182,26 +159,6 @@ def cells_with_events(cells: pd.DataFrame) -> int:
         return 0
     c = pd.to_numeric(cells["count"], errors="coerce")
     return int((c > 0).sum() + c.isna().sum())
-
-
-def _created_text(meta: dict[str, Any]) -> str:
-    """The build's ``created_at`` in Swedish local time (a fixed time gives a byte-identical
-    report); the present time when the bundle has none."""
-    return datetime_sv(_created_at(meta))
-
-
-def _created_at(meta: dict[str, Any]) -> pd.Timestamp:
-    stamp = meta.get("created_at")
-    try:
-        t = pd.Timestamp(stamp) if stamp else pd.Timestamp.now(tz="UTC")
-    except (ValueError, TypeError):
-        t = pd.Timestamp.now(tz="UTC")
-    return t.tz_localize("UTC") if t.tzinfo is None else t
-
-
-def _today(meta: dict[str, Any]) -> _dt.date:
-    """The report's "today" (for overdue follow-ups): the build's date in Swedish time."""
-    return to_local(_created_at(meta)).date()
 
 
 # ------------------------------------------------------------------ 1. omfattning
@@ -858,33 +815,6 @@ _NAV = ('<nav><ol><li><a href="#omfattning">Omfattning</a></li>'
         '<li><a href="#metod">Metod och sekretess</a></li></ol></nav>')
 
 
-def html_document(*, heading: str, lead: str, body: str, footer: str, nav: str = "") -> str:
-    """A standalone Swedish HTML page: inline CSS, no scripts, a CSP that forbids any request."""
-    return f"""<!DOCTYPE html>
-<html lang="sv">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<meta name="generator" content="lagesbild_geo {html.escape(__version__)}">
-<title>{html.escape(heading)}</title>
-<style>{rp.CSS}</style>
-</head>
-<body>
-<header>
-<h1>{html.escape(heading)}</h1>
-<p class="lead">{lead}</p>
-</header>
-{nav}
-<main>
-{body}
-</main>
-<footer>{footer}</footer>
-</body>
-</html>
-"""
-
-
 def write_report(
     lagesbild: Lagesbild,
     path: str | Path,
@@ -949,7 +879,7 @@ def write_report(
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     meta = dict(lagesbild.metadata or {})
-    heading = title or " ".join(v for v in ("Lägesbild", _kommun_name(meta), _period_text(meta)) if v)
+    heading = title or " ".join(v for v in ("Lägesbild", rp.kommun_name(meta), rp.period_text(meta)) if v)
     near = near_repeat_results(lagesbild)
     import matplotlib
 
@@ -959,16 +889,16 @@ def write_report(
             _omfattning(lagesbild, x.pub, x.layers, x.areas, x.mc),
             _konsekvenser(x.pub, x.layers, x.mr),
             _orsaker(lagesbild, x.pub, x.layers, x.mc, near),
-            _atgardsplan(x.measures, _today(meta)),
+            _atgardsplan(x.measures, rp.report_today(meta)),
             _uppfoljning(lagesbild, x.measures, store, x.mc),
             _metod(lagesbild, x.info, x.settings),
         ])
     lead = ("Kartläggning och lägesbild enligt lagen (2023:196) om kommuners ansvar för "
-            f"brottsförebyggande arbete. Skapad {html.escape(_created_text(meta))} med lagesbild_geo "
+            f"brottsförebyggande arbete. Skapad {html.escape(rp.created_text(meta))} med lagesbild_geo "
             f"{html.escape(__version__)}.")
     footer = (f"Antal som bygger på färre än {x.mc} händelser och enkätvärden som bygger på färre än "
               f"{x.mr} svar visas som ”{MISSING}”. Kartor: H3-celler och distrikt ritade utan "
               "bakgrundskarta.")
-    out.write_text(html_document(heading=heading, lead=lead, body=body, footer=footer, nav=_NAV),
+    out.write_text(rp.html_document(heading=heading, lead=lead, body=body, footer=footer, nav=_NAV),
                    encoding="utf-8")
     return out
