@@ -233,11 +233,13 @@ def _scale_bar(ax: Any) -> None:
 
 def map_svg(layers: Sequence[tuple[gpd.GeoDataFrame | gpd.GeoSeries, dict[str, Any]]], *, title: str,
             legend: Sequence[tuple[str, str]] = (), extent: tuple[float, float, float, float] | None = None,
-            labels: Sequence[tuple[float, float, str]] = (), size: tuple[float, float] = (7.5, 6.0)) -> str:
+            labels: Sequence[tuple[float, float, str] | tuple[float, float, str, float]] = (),
+            size: tuple[float, float] = (7.5, 6.0)) -> str:
     """A small static map in SWEREF 99 TM (no tiles): polygons drawn with matplotlib.
 
     ``extent`` (minx, miny, maxx, maxy in EPSG:3006) crops the view; ``labels`` are
-    (x, y, text) in EPSG:3006 (district names). A metric scale bar is drawn.
+    (x, y, text) or (x, y, text, font size) in EPSG:3006 (district names). A metric
+    scale bar is drawn.
     """
     from matplotlib.patches import Patch
 
@@ -252,8 +254,9 @@ def map_svg(layers: Sequence[tuple[gpd.GeoDataFrame | gpd.GeoSeries, dict[str, A
         ax.set_xlim(extent[0], extent[2])
         ax.set_ylim(extent[1], extent[3])
     ax.set_aspect("equal")
-    for x, y, text in labels:
-        ax.text(x, y, text, fontsize=8, ha="center", va="center", color="#333333",
+    for lab in labels:
+        x, y, text = lab[0], lab[1], lab[2]
+        ax.text(x, y, text, fontsize=lab[3] if len(lab) > 3 else 8, ha="center", va="center", color="#333333",
                 bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1})
     _scale_bar(ax)
     ax.set_title(title, fontsize=11, loc="left")

@@ -821,6 +821,36 @@ def _cluster_peak_text(row: dict[Any, Any]) -> str:
     return when
 
 
+def _cluster_texts(clusters: pd.DataFrame, n: pd.Series, share: pd.Series, extent: npt.NDArray[np.float64],
+                   spread: npt.NDArray[np.bool_], spread_share: float) -> tuple[list[str], list[str]]:
+    """The Swedish label and description of each cluster (see :func:`describe_clusters`)."""
+    limit = percent(spread_share, decimals=0)
+    labels: list[str] = []
+    texts: list[str] = []
+    for i, row in enumerate(pd.DataFrame(clusters).to_dict(orient="records")):
+        size = _about_distance(float(extent[i]))
+        top = _cluster_top_text(row)
+        peak = _cluster_peak_text(row)
+        tail = (f" Mest {top}." if top else "") + (f" Oftast {peak}." if peak else "")
+        if is_missing(n.iloc[i]):
+            labels.append(f"Koncentration inom {size} (antalet visas inte)")
+            texts.append(f"En koncentration av händelser inom {size}; antalet är för litet för att "
+                         f"visas.{tail}")
+            continue
+        count = integer(n.iloc[i])
+        of_all = "" if is_missing(share.iloc[i]) else f" ({percent(share.iloc[i], decimals=0)} av alla)"
+        if spread[i]:
+            labels.append(f"Spridd förekomst: {count} händelser{of_all} över {size}")
+            texts.append(
+                f"{count} händelser{of_all} ligger i ett sammanhängande område {size} tvärs över. "
+                f"Ett kluster med mer än {limit} av alla händelser visar en spridd förekomst över "
+                f"en stor del av tätorten, inte en avgränsad brottskoncentration.{tail}")
+        else:
+            labels.append(f"{count} händelser inom {size}")
+            texts.append(f"Koncentration av {count} händelser{of_all} inom {size}.{tail}")
+    return labels, texts
+
+
 def describe_clusters(
     clusters: pd.DataFrame,
     incidents_total: int | None,
@@ -887,30 +917,7 @@ def describe_clusters(
     extent = (_cluster_extent(geom) if geom is not None
               else np.full(len(clusters), np.nan))
     spread = (share > float(spread_share)).fillna(False).to_numpy(dtype=bool)
-    limit = percent(spread_share, decimals=0)
-    labels: list[str] = []
-    texts: list[str] = []
-    for i, row in enumerate(pd.DataFrame(clusters).to_dict(orient="records")):
-        size = _about_distance(float(extent[i]))
-        top = _cluster_top_text(row)
-        peak = _cluster_peak_text(row)
-        tail = (f" Mest {top}." if top else "") + (f" Oftast {peak}." if peak else "")
-        if is_missing(n.iloc[i]):
-            labels.append(f"Koncentration inom {size} (antalet visas inte)")
-            texts.append(f"En koncentration av händelser inom {size}; antalet är för litet för att "
-                         f"visas.{tail}")
-            continue
-        count = integer(n.iloc[i])
-        of_all = "" if is_missing(share.iloc[i]) else f" ({percent(share.iloc[i], decimals=0)} av alla)"
-        if spread[i]:
-            labels.append(f"Spridd förekomst: {count} händelser{of_all} över {size}")
-            texts.append(
-                f"{count} händelser{of_all} ligger i ett sammanhängande område {size} tvärs över. "
-                f"Ett kluster med mer än {limit} av alla händelser visar en spridd förekomst över "
-                f"en stor del av tätorten, inte en avgränsad brottskoncentration.{tail}")
-        else:
-            labels.append(f"{count} händelser inom {size}")
-            texts.append(f"Koncentration av {count} händelser{of_all} inom {size}.{tail}")
+    labels, texts = _cluster_texts(clusters, n, share, extent, spread, spread_share)
     out = pd.DataFrame({
         "cluster_id": (clusters["cluster_id"].to_numpy() if "cluster_id" in clusters.columns
                        else np.arange(len(clusters))),

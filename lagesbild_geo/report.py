@@ -236,14 +236,20 @@ def _months_block(pub: Lagesbild, mc: int) -> str:
         rp.table(["Månad", "Antal"], rows, table_id="manader", num_cols=(1,))])
 
 
-def _district_labels(dist: gpd.GeoDataFrame | None) -> list[tuple[float, float, str]]:
-    """(x, y, name) in SWEREF 99 TM at a point inside each district, for map labels."""
+def _district_labels(dist: gpd.GeoDataFrame | None) -> list[tuple[float, float, str, float]]:
+    """(x, y, name, font size) in SWEREF 99 TM at a point inside each district, for map labels:
+    small districts get smaller letters and the smallest none, so names do not pile up."""
     if dist is None or not len(dist) or "district_name" not in dist.columns:
         return []
     g = dist.to_crs(3006) if dist.crs is not None else dist.set_crs(4326).to_crs(3006)
+    share = g.area / max(float(g.area.sum()), 1.0)
     pts = g.geometry.representative_point()
-    return [(float(p.x), float(p.y), str(n)) for p, n in zip(pts, g["district_name"], strict=True)
-            if not rp.missing(n)]
+    out = []
+    for p, n, s in zip(pts, g["district_name"], share, strict=True):
+        if rp.missing(n) or s < 0.004:
+            continue
+        out.append((float(p.x), float(p.y), str(n), 8.0 if s >= 0.02 else 6.0))
+    return out
 
 
 def _hotspot_map_block(layers: dict[str, gpd.GeoDataFrame], areas: gpd.GeoDataFrame) -> str:
@@ -271,7 +277,7 @@ def _hotspot_map_block(layers: dict[str, gpd.GeoDataFrame], areas: gpd.GeoDataFr
         "<h3>Var händelserna koncentreras</h3>",
         rp.fig_block(
             rp.map_svg(layers_, title="Hotspots (Getis-Ord Gi*) per H3-cell", legend=legend,
-                       labels=_district_labels(dist) if dist is not None and len(dist) <= 40 else ()),
+                       labels=_district_labels(dist) if dist is not None and len(dist) <= 60 else ()),
             "Celler där antalet händelser i cellen och dess grannar är statistiskt signifikant "
             "högt (hotspot) eller lågt, efter korrektion för multipla test. Streckade linjer: "
             "områden med åtgärder. Grå linjer: distrikt.", "fig-hotspots"),

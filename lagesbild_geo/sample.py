@@ -50,6 +50,7 @@ from ._sample_geo import (
     to_wgs84,
 )
 from ._sample_survey import pins_file, survey_file
+from .errors import InputError
 from .measures import MeasureStoreProtocol
 
 __all__ = ["DEFAULT_SEED", "SAMPLE_FILES", "add_example_measures", "generate_sample", "write_sample"]
@@ -434,8 +435,6 @@ def add_example_measures(store: MeasureStoreProtocol, sample_dir: str | Path, *,
     >>> len(added), len(again)
     (1, 0)
     """
-    from .errors import InputError
-
     truth_path = Path(sample_dir) / "truth.json"
     try:
         truth = json.loads(truth_path.read_text(encoding="utf-8"))
