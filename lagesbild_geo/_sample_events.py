@@ -271,3 +271,58 @@ def nearest_address(geo: Geography, x: np.ndarray, y: np.ndarray) -> tuple[np.nd
     tree = cKDTree(np.column_stack([a["x"].to_numpy(), a["y"].to_numpy()]))
     dist, idx = tree.query(np.column_stack([x, y]))
     return np.asarray(idx, dtype=np.int64), np.asarray(dist, dtype=float)
+
+
+# --------------------------------------------------------------------------- near repeats
+
+#: The planted near-repeat pattern: this share of the burglaries follow an earlier one nearby.
+NEAR_REPEAT_CATEGORY = "bostadsinbrott"
+NEAR_REPEAT_SHARE = 0.2
+NEAR_REPEAT_DAYS = (1.0, 14.0)  # the follower comes 1 to 14 days after its leader
+NEAR_REPEAT_METRES = (20.0, 190.0)  # at an address this far (|dx| + |dy|) from the leader's
+
+
+def plant_near_repeats(ev: pd.DataFrame, geo: Geography, rng: np.random.Generator
+                       ) -> tuple[pd.DataFrame, list[dict[str, object]]]:
+    """Move some burglaries next to an earlier one: a near-repeat pattern (Knox) to find.
+
+    Times are kept (so every other random choice of the files stays the same); a
+    follower, chosen with probability :data:`NEAR_REPEAT_SHARE` in time order, is moved
+    to an address 20–190 m (manhattan) from a burglary 1–14 days before it (its
+    leader, at the leader's current position). Followers without such a leader or
+    address stay where they were. Returns the events and one record per planted pair.
+    """
+    out = ev.copy()
+    cat = (out["category"] == NEAR_REPEAT_CATEGORY).to_numpy()
+    idx = np.flatnonzero(cat)
+    idx = idx[np.argsort(out["t"].to_numpy()[idx], kind="stable")]
+    t = out["t"].to_numpy()[idx].astype("datetime64[m]").astype(np.int64) / 1440.0  # days
+    ax = geo.addresses["x"].to_numpy()
+    ay = geo.addresses["y"].to_numpy()
+    tree = cKDTree(np.column_stack([ax, ay]))
+    x = out["x"].to_numpy().copy()
+    y = out["y"].to_numpy().copy()
+    addr = out["addr"].to_numpy().copy()
+    follow = rng.random(idx.size) < NEAR_REPEAT_SHARE
+    pairs: list[dict[str, object]] = []
+    lo_d, hi_d = NEAR_REPEAT_DAYS
+    lo_m, hi_m = NEAR_REPEAT_METRES
+    for k in np.flatnonzero(follow):
+        gap = t[k] - t[:k]
+        cand = np.flatnonzero((gap >= lo_d) & (gap < hi_d))
+        for j in rng.permutation(cand):
+            lx, ly = x[idx[j]], y[idx[j]]
+            near = np.asarray(tree.query_ball_point([lx, ly], hi_m, p=1), dtype=np.int64)
+            d = np.abs(ax[near] - lx) + np.abs(ay[near] - ly)
+            near = near[(d >= lo_m) & (d < hi_m)]
+            if near.size == 0:
+                continue
+            a = int(near[rng.integers(0, near.size)])
+            row = idx[k]
+            x[row], y[row], addr[row] = ax[a], ay[a], a
+            pairs.append({"leader_t": str(out["t"].iat[idx[j]]), "follower_t": str(out["t"].iat[row]),
+                          "days": round(float(gap[j]), 3),
+                          "metres": round(float(abs(ax[a] - lx) + abs(ay[a] - ly)), 1)})
+            break
+    out["x"], out["y"], out["addr"] = x, y, addr
+    return out, pairs

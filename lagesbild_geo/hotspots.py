@@ -25,15 +25,18 @@ from . import grid
 from .emerging import emerging, mann_kendall  # re-exported: hotspots.emerging is documented
 from .errors import InputError, PrivacyError, SchemaError
 from .gistar import HOTSPOT_CLASSES, adjust_pvalues, gi_bin, gistar_arrays
-from .schema import POINT_PRECISIONS
+from .schema import CATEGORY_LABELS, POINT_PRECISIONS
+from .svformat import integer, is_missing, number, percent
 
 __all__ = [
     "HOTSPOT_CLASSES",
     "KDE_MIN_BANDWIDTH_M",
+    "SPREAD_SHARE",
     "adjust_pvalues",
     "change",
     "cluster_labels",
     "clusters",
+    "describe_clusters",
     "emerging",
     "gistar",
     "gistar_arrays",
@@ -770,6 +773,163 @@ def _cluster_times(incidents: pd.DataFrame, member: npt.NDArray[np.bool_], lm: n
     data["first_date"] = agg["min"].dt.date.to_numpy()
     data["last_date"] = agg["max"].dt.date.to_numpy()
     return data
+
+
+#: A cluster holding more than this share of all clustered incidents is described as
+#: "spridd förekomst" (widespread occurrence), not as a hotspot.
+SPREAD_SHARE = 0.4
+_DESCRIBE_COLUMNS = ["cluster_id", "n", "share", "extent_m", "spread", "label_sv", "description_sv"]
+
+
+def _about_distance(metres: float) -> str:
+    """"ca 300 m" / "ca 1,2 km": a size rounded as people say it (50 m steps, 0,1 km from 1 km)."""
+    if not math.isfinite(metres):
+        return "okänd storlek"
+    if metres < 975:
+        return f"ca {integer(max(50, 50 * round(metres / 50)))} m"
+    return f"ca {number(round(metres / 100) / 10, decimals=1)} km"
+
+
+def _cluster_extent(geometry: gpd.GeoSeries) -> npt.NDArray[np.float64]:
+    """Diameter (m) of the smallest circle holding each cluster polygon, in SWEREF 99 TM."""
+    if len(geometry) == 0:
+        return np.zeros(0)
+    g = geometry if geometry.crs is not None else geometry.set_crs(4326)
+    g = g.to_crs(3006)
+    return 2.0 * np.asarray(shapely.minimum_bounding_radius(g.values), dtype="float64")
+
+
+def _cluster_top_text(row: dict[Any, Any]) -> str:
+    parts = []
+    for r in (1, 2):
+        cat, share = row.get(f"top{r}_category"), row.get(f"top{r}_share")
+        if is_missing(cat) or is_missing(share):
+            continue
+        label = CATEGORY_LABELS.get(str(cat), str(cat)).lower()
+        parts.append(f"{label} ({percent(share, decimals=0)})")
+    return ", ".join(parts)
+
+
+def _cluster_peak_text(row: dict[Any, Any]) -> str:
+    day: Any = row.get("peak_weekday")
+    hour: Any = row.get("peak_hour")
+    if is_missing(hour):
+        return ""
+    when = f"kl. {int(hour):02d}–{int(hour) + 1:02d}"
+    if not is_missing(day) and 0 <= int(day) < 7:
+        when = f"{_WEEKDAYS[int(day)]}ar {when}"
+    return when
+
+
+def _cluster_texts(clusters: pd.DataFrame, n: pd.Series, share: pd.Series, extent: npt.NDArray[np.float64],
+                   spread: npt.NDArray[np.bool_], spread_share: float) -> tuple[list[str], list[str]]:
+    """The Swedish label and description of each cluster (see :func:`describe_clusters`)."""
+    limit = percent(spread_share, decimals=0)
+    labels: list[str] = []
+    texts: list[str] = []
+    for i, row in enumerate(pd.DataFrame(clusters).to_dict(orient="records")):
+        size = _about_distance(float(extent[i]))
+        top = _cluster_top_text(row)
+        peak = _cluster_peak_text(row)
+        tail = (f" Mest {top}." if top else "") + (f" Oftast {peak}." if peak else "")
+        if is_missing(n.iloc[i]):
+            labels.append(f"Koncentration inom {size} (antalet visas inte)")
+            texts.append(f"En koncentration av händelser inom {size}; antalet är för litet för att "
+                         f"visas.{tail}")
+            continue
+        count = integer(n.iloc[i])
+        of_all = "" if is_missing(share.iloc[i]) else f" ({percent(share.iloc[i], decimals=0)} av alla)"
+        if spread[i]:
+            labels.append(f"Spridd förekomst: {count} händelser{of_all} över {size}")
+            texts.append(
+                f"{count} händelser{of_all} ligger i ett sammanhängande område {size} tvärs över. "
+                f"Ett kluster med mer än {limit} av alla händelser visar en spridd förekomst över "
+                f"en stor del av tätorten, inte en avgränsad brottskoncentration.{tail}")
+        else:
+            labels.append(f"{count} händelser inom {size}")
+            texts.append(f"Koncentration av {count} händelser{of_all} inom {size}.{tail}")
+    return labels, texts
+
+
+def describe_clusters(
+    clusters: pd.DataFrame,
+    incidents_total: int | None,
+    *,
+    spread_share: float = SPREAD_SHARE,
+) -> pd.DataFrame:
+    """Density clusters in plain Swedish: size in words, and widespread occurrence told apart.
+
+    A cluster is named by what it holds and how large it is ("905 händelser inom ca
+    600 m"), never by its number. A cluster holding more than ``spread_share`` of all
+    incidents (default 40 %) is not a place that stands out but most of a town: it is
+    reported as *spridd förekomst* ("Spridd förekomst: 3 768 händelser (45 % av alla)
+    över ca 2,9 km"), and its description states the threshold. The report and the app
+    both label clusters with this table.
+
+    Parameters
+    ----------
+    clusters
+        The result of :func:`clusters` (or its published form, where a hidden ``n`` is
+        missing): ``cluster_id``, ``n``, a polygon geometry and optionally the
+        ``top*_category``/``top*_share`` and ``peak_weekday``/``peak_hour`` columns.
+    incidents_total
+        All incidents the clusters were found among (the share's denominator), e.g.
+        ``clusters.attrs["n_points"]``; ``None`` uses that attribute when present.
+    spread_share
+        Share of all incidents above which a cluster is "spridd förekomst" (0–1).
+
+    Returns
+    -------
+    DataFrame
+        Aligned to ``clusters``' index: ``cluster_id``, ``n``, ``share`` (of
+        ``incidents_total``; NaN when unknown or hidden), ``extent_m`` (diameter of
+        the smallest circle holding the cluster's polygon, metres), ``spread``
+        (bool), ``label_sv`` (short) and ``description_sv`` (a sentence with the
+        dominant categories and the busiest time). ``attrs["spread_share"]`` and
+        ``attrs["incidents_total"]`` hold the inputs.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"easting": np.r_[rng.normal(660000, 40, 60), rng.normal(662000, 40, 20)],
+    ...                    "northing": np.r_[rng.normal(6580000, 40, 60), rng.normal(6580000, 40, 20)],
+    ...                    "category": "stold", "precision": "point"})
+    >>> d = describe_clusters(clusters(df, eps_m=60, min_samples=5), 80)
+    >>> d[["n", "spread"]].to_numpy().tolist()
+    [[60.0, True], [20.0, False]]
+    >>> print(d.loc[1, "label_sv"])
+    20 händelser inom ca 200 m
+    """
+    if not 0 < float(spread_share) <= 1:
+        raise InputError(f"describe_clusters: spread_share must be a share in (0, 1] (0.4 = 40 %); "
+                         f"got {spread_share!r}.")
+    if incidents_total is None:
+        incidents_total = clusters.attrs.get("n_points")
+    if incidents_total is not None and (is_missing(incidents_total) or float(incidents_total) <= 0):
+        incidents_total = None
+    if len(clusters) == 0:
+        out = pd.DataFrame({c: [] for c in _DESCRIBE_COLUMNS})
+        out.attrs.update({"spread_share": float(spread_share), "incidents_total": incidents_total})
+        return out
+    n = pd.to_numeric(clusters["n"], errors="coerce").astype("float64")
+    share = n / float(incidents_total) if incidents_total else pd.Series(np.nan, index=clusters.index)
+    geom = clusters.geometry if isinstance(clusters, gpd.GeoDataFrame) else None
+    extent = (_cluster_extent(geom) if geom is not None
+              else np.full(len(clusters), np.nan))
+    spread = (share > float(spread_share)).fillna(False).to_numpy(dtype=bool)
+    labels, texts = _cluster_texts(clusters, n, share, extent, spread, spread_share)
+    out = pd.DataFrame({
+        "cluster_id": (clusters["cluster_id"].to_numpy() if "cluster_id" in clusters.columns
+                       else np.arange(len(clusters))),
+        "n": n.to_numpy(),
+        "share": share.to_numpy(dtype="float64"),
+        "extent_m": extent,
+        "spread": spread,
+        "label_sv": labels,
+        "description_sv": texts,
+    }, index=clusters.index)
+    out.attrs.update({"spread_share": float(spread_share), "incidents_total": incidents_total})
+    return out
 
 
 # ---------------------------------------------------------------------------

@@ -20,17 +20,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.spatial import cKDTree
 
 from . import _sample_files as files
 from ._sample_events import (
     MEASURE_FACTOR,
     MEASURE_START,
     MEASURE_TARGETS,
+    NEAR_REPEAT_CATEGORY,
+    NEAR_REPEAT_DAYS,
+    NEAR_REPEAT_METRES,
+    NEAR_REPEAT_SHARE,
     SEASON_AMPLITUDE,
     YEARS,
     apply_measure,
     components,
     draw_events,
+    plant_near_repeats,
 )
 from ._sample_geo import (
     KOMMUN_CODE,
@@ -44,6 +50,7 @@ from ._sample_geo import (
     to_wgs84,
 )
 from ._sample_survey import pins_file, survey_file
+from .errors import InputError
 from .measures import MeasureStoreProtocol
 
 __all__ = ["DEFAULT_SEED", "SAMPLE_FILES", "add_example_measures", "generate_sample", "write_sample"]
@@ -221,6 +228,49 @@ def _measure(geo: Geography, rows: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+#: Bands of the Knox test a reader of the truth should run (metres, days).
+NEAR_REPEAT_KNOX = {"distance_bands": [0, 1, 200, 400, 600], "time_bands": [0, 7, 14, 21, 28],
+                    "metric": "manhattan"}
+
+
+def _close_pairs(rows: pd.DataFrame, max_m: float, max_days: float) -> int:
+    """Pairs of rows with 1 ≤ |dx| + |dy| < max_m (whole metres, as the file) and |Δt| < max_days."""
+    e, n = to_sweref(rows["x"].to_numpy(), rows["y"].to_numpy())
+    xy = np.column_stack([np.round(e), np.round(n)])
+    t = rows["t"].to_numpy().astype("datetime64[m]").astype(np.int64)
+    pairs = cKDTree(xy).query_pairs(max_m, p=1, output_type="ndarray")
+    if len(pairs) == 0:
+        return 0
+    d = np.abs(xy[pairs[:, 0]] - xy[pairs[:, 1]]).sum(axis=1)
+    dt = np.abs(t[pairs[:, 0]] - t[pairs[:, 1]])
+    return int(((d >= 1) & (d < max_m) & (dt < max_days * 1440)).sum())
+
+
+def _near_repeat(rows: pd.DataFrame, pairs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The planted near-repeat pattern and what a Knox test on the police file should find."""
+    point = rows[(rows["source"] == "polis") & (rows["precision"] == "point")]
+    out: dict[str, Any] = {
+        "category": NEAR_REPEAT_CATEGORY,
+        "control_category": "fordonsbrott",
+        "rule": "a burglary chosen with probability share (in time order) is moved to an address "
+                "min_m-max_m (manhattan) from a burglary min_days-max_days before it; times are kept",
+        "share": NEAR_REPEAT_SHARE, "min_days": NEAR_REPEAT_DAYS[0], "max_days": NEAR_REPEAT_DAYS[1],
+        "min_m": NEAR_REPEAT_METRES[0], "max_m": NEAR_REPEAT_METRES[1],
+        "planted_pairs": len(pairs),
+        "planted_pairs_by_year": {str(y): sum(1 for p in pairs if str(p["follower_t"]).startswith(str(y)))
+                                  for y in YEARS},
+        "knox": dict(NEAR_REPEAT_KNOX),
+        "expected_raised": {"distance_band": "1–200 m", "time_bands": ["0–7 dagar", "7–14 dagar"]},
+        "point_rows_pairs_1_200m_0_14d": {
+            cat: _close_pairs(point[point["category"] == cat], 200.0, 14.0)
+            for cat in (NEAR_REPEAT_CATEGORY, "fordonsbrott")},
+        "note": "pairs counted among the police file's point rows (X/Y as written, whole metres) "
+                "with 1 <= |dx| + |dy| < 200 m and |time difference| < 14 days: the sum of the Knox "
+                "table's cells '1–200 m' x ('0–7 dagar', '7–14 dagar') over all the data",
+    }
+    return out
+
+
 def _files_truth_categories(rows: pd.DataFrame) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for src, g in rows.groupby("source"):
@@ -253,6 +303,8 @@ def generate_sample(*, seed: int = DEFAULT_SEED) -> dict[str, bytes]:
     kommun = shapely.coverage_union_all(list(geo.districts["geometry"]))
     ev = draw_events(geo, rng)
     ev = apply_measure(ev, geo, rng)
+    # Its own stream: the near-repeat pattern moves burglaries without changing any other draw.
+    ev, nr_pairs = plant_near_repeats(ev, geo, np.random.default_rng([seed, 14]))
     police_bytes, police_truth, police_rows = files.police_file(ev, geo, rng)
     kommun_bytes, kommun_truth, kommun_rows = files.kommun_file(ev, geo, rng)
     rows = pd.concat([police_rows, kommun_rows], ignore_index=True)
@@ -283,6 +335,7 @@ def generate_sample(*, seed: int = DEFAULT_SEED) -> dict[str, bytes]:
         "hotspots": _hotspots(geo, rows),
         "background_areas": _background(geo, rows),
         "measure": _measure(geo, rows),
+        "near_repeat": _near_repeat(rows, nr_pairs),
         "patterns": {
             "seasonal": {"categories": sorted(SEASON_AMPLITUDE), "peak_month": 7,
                          "amplitude": 0.5,
@@ -291,6 +344,8 @@ def generate_sample(*, seed: int = DEFAULT_SEED) -> dict[str, bytes]:
             "nightlife": "vald and ordning around Storgatan/Centrumtorget, Friday and Saturday "
                          "22-03 about ten times the weekday rate",
             "dst": "no local times inside the DST gap or the repeated autumn hour",
+            "near_repeat": "about 20 % of the bostadsinbrott follow an earlier one 1-14 days "
+                           "before, 20-190 m away (see near_repeat)",
         },
         "survey": survey_truth,
         "pins": pins_truth,
@@ -380,8 +435,6 @@ def add_example_measures(store: MeasureStoreProtocol, sample_dir: str | Path, *,
     >>> len(added), len(again)
     (1, 0)
     """
-    from .errors import InputError
-
     truth_path = Path(sample_dir) / "truth.json"
     try:
         truth = json.loads(truth_path.read_text(encoding="utf-8"))

@@ -458,3 +458,71 @@ def test_grid_dbscan_equals_sklearn_on_the_snapped_points(monkeypatch, tile, kd_
     assert ((ref == -1) == (lab == -1)).all()
     assert np.unique(ref[ref >= 0]).size == np.unique(lab[lab >= 0]).size >= 4
     assert _agreement(ref, lab) >= 0.999
+
+
+# ---------------------------------------------------------------- describe_clusters
+def _cluster_frame(ns: list[float], radii: list[float]):
+    import geopandas as gpd
+    import shapely
+
+    polys = [shapely.Point(660000 + 5000 * i, 6580000).buffer(r, quad_segs=64) for i, r in enumerate(radii)]
+    g = gpd.GeoDataFrame({"cluster_id": range(len(ns)), "n": pd.array(ns, dtype="Int64"),
+                          "top1_category": ["stold"] * len(ns), "top1_share": [0.5] * len(ns),
+                          "top2_category": ["ran"] * len(ns), "top2_share": [0.25] * len(ns),
+                          "peak_weekday": pd.array([2] * len(ns), dtype="Int64"),
+                          "peak_hour": pd.array([20] * len(ns), dtype="Int64")},
+                         geometry=polys, crs="EPSG:3006").to_crs(4326)
+    g.index = pd.Index([10 + i for i in range(len(ns))])
+    return g
+
+
+def test_describe_clusters_size_in_words_never_a_number() -> None:
+    d = hotspots.describe_clusters(_cluster_frame([12, 300], [150, 1000]), 1000)
+    assert d.index.tolist() == [10, 11]
+    assert d["label_sv"].tolist() == ["12 händelser inom ca 300 m", "300 händelser inom ca 2,0 km"]
+    assert d["extent_m"].round().tolist() == [300.0, 2000.0]
+    assert d["share"].tolist() == [0.012, 0.3] and d["spread"].tolist() == [False, False]
+    assert d.loc[10, "description_sv"] == (
+        "Koncentration av 12 händelser (1\u00a0% av alla) inom ca 300 m. Mest stöld och snatteri "
+        "(50\u00a0%), rån (25\u00a0%). Oftast onsdagar kl. 20–21.")
+    assert not d["label_sv"].str.contains("Kluster").any()
+
+
+def test_describe_clusters_spread_threshold() -> None:
+    """More than 40 % of all incidents: "spridd förekomst"; exactly 40 % is still a hotspot."""
+    g = _cluster_frame([41, 40, 19], [500, 400, 100])
+    d = hotspots.describe_clusters(g, 100)
+    assert d["spread"].tolist() == [True, False, False]
+    assert d.loc[10, "label_sv"] == "Spridd förekomst: 41 händelser (41\u00a0% av alla) över ca 1,0 km"
+    assert "mer än 40\u00a0% av alla händelser" in d.loc[10, "description_sv"]
+    assert "spridd förekomst" in d.loc[10, "description_sv"]
+    assert d.loc[11, "label_sv"] == "40 händelser inom ca 800 m"
+    # another threshold, stated in the text
+    d2 = hotspots.describe_clusters(g, 100, spread_share=0.3)
+    assert d2["spread"].tolist() == [True, True, False]
+    assert "mer än 30\u00a0%" in d2.loc[11, "description_sv"]
+    assert d2.attrs == {"spread_share": 0.3, "incidents_total": 100}
+
+
+def test_describe_clusters_hidden_counts_and_total_from_attrs() -> None:
+    g = _cluster_frame([50, None], [200, 100])
+    g.attrs["n_points"] = 200
+    d = hotspots.describe_clusters(g, None)
+    assert d["share"].iloc[0] == 0.25 and np.isnan(d["share"].iloc[1])
+    assert d["label_sv"].tolist() == ["50 händelser inom ca 400 m",
+                                      "Koncentration inom ca 200 m (antalet visas inte)"]
+    assert not d["spread"].iloc[1]
+    # no total known: no share, never "spridd"
+    g.attrs.clear()
+    d = hotspots.describe_clusters(g, None)
+    assert d["share"].isna().all() and not d["spread"].any()
+    assert d["label_sv"].iloc[0] == "50 händelser inom ca 400 m"
+
+
+def test_describe_clusters_empty_and_bad_share() -> None:
+    empty = hotspots.clusters(pd.DataFrame({"easting": [0.0], "northing": [0.0], "precision": "point"}),
+                              eps_m=10, min_samples=3)
+    d = hotspots.describe_clusters(empty, 0)
+    assert len(d) == 0 and "label_sv" in d.columns
+    with pytest.raises(InputError, match="spread_share"):
+        hotspots.describe_clusters(empty, 10, spread_share=40)

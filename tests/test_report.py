@@ -171,7 +171,7 @@ def test_report_with_store_lists_measures_and_followup(lb, tmp_path: Path) -> No
     rows = {r["measure"]: r["texts"] for r in p.tables["atgarder"]}
     assert rows[m.id] == ["Stationsområdet", "Belysning vid stationen",
                           "Våld och hot, Stöld och snatteri", "Kommunens förvaltning",
-                          "pågående", "2025-07-01", "2026-01-15"]
+                          "pågående", "1 juli 2025", "15 januari 2026"]
     assert len(rows) == 2
     follow = p.tables[f"uppfoljning-{m.id}"]
     assert [r["zone"] for r in follow] == ["area", "buffer", "control"]
@@ -206,7 +206,7 @@ def test_created_time_is_the_builds_in_swedish_time(lb, tmp_path: Path) -> None:
 
     fixed = dataclasses.replace(lb, metadata={**lb.metadata, "created_at": "2026-01-01T08:30:00+00:00"})
     text = write_report(fixed, tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "Skapad 2026-01-01 09:30 med" in text
+    assert "Skapad 1 januari 2026 09:30 med" in text
 
 
 def test_refuses_non_bundle(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sample",
     "build",
     "export",
+    "report",
     "measures",
     "polisen",
 )
