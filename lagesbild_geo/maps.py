@@ -637,6 +637,10 @@ function (map, o) {
   var labelPane = map.getPane("lagesbildLabels") || map.createPane("lagesbildLabels");
   labelPane.style.zIndex = 450;
   labelPane.style.pointerEvents = "none";
+  // in the page's order as on screen: the base before the data layers, the names after them
+  var panes = map.getPanes();
+  panes.mapPane.insertBefore(basePane, panes.overlayPane);
+  panes.mapPane.insertBefore(labelPane, panes.shadowPane);
   var filled = !o.tiles;
   var style = function () {
     return {color: "#707070", weight: 1, opacity: 0.9, fill: true, fillColor: "#f2efe9",

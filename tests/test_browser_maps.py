@@ -147,6 +147,11 @@ def test_blocked_tiles_swedish_note_offline_base_and_labels(tmp_path: Path) -> N
             fills = page.evaluate("""() => Array.from(document.querySelectorAll(
                 '.leaflet-lagesbildBase-pane path')).map(p => p.getAttribute('fill-opacity'))""")
             assert fills.count("0.85") == 4 and len(fills) == 5  # four districts and the outline
+            # in the page as on screen: the base before the data layers, the names after them
+            assert page.evaluate("""() => Array.from(document.querySelector('.leaflet-map-pane')
+                .children).map(c => c.className.split(' ')[1])""")[:4] == [
+                "leaflet-tile-pane", "leaflet-lagesbildBase-pane", "leaflet-overlay-pane",
+                "leaflet-lagesbildLabels-pane"]
             # every district's name is on the map, visible and inside the map
             labels = page.locator(".lagesbild-label span")
             expect(labels.first).to_be_visible()
