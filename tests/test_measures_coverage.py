@@ -61,7 +61,7 @@ def test_dataset_identity_is_the_files_whatever_their_order() -> None:
     assert a.id == b.id != c.id
     assert a.id == "sha256:" + __import__("hashlib").sha256(b"aa\nbb").hexdigest()
     assert (a.kommun, c.kommun) == ("0380", "0380")  # a name becomes its code
-    assert a.label == "fil0.csv + fil1.csv (1 januari 2024–31 december 2025)"
+    assert a.label == "fil0.csv + fil1.csv, 1 januari 2024–31 december 2025"
     assert (a.first_day, a.last_day, a.n_incidents) == (dt.date(2024, 1, 1),
                                                         dt.date(2025, 12, 31), 2)
     assert a.area_fields() == {"drawn_kommun": "0380", "drawn_dataset": a.id,
@@ -141,8 +141,9 @@ def test_another_kommun_stops_the_follow_up() -> None:
 def test_area_outside_or_partly_outside_the_data() -> None:
     notes = check_coverage(box(11.90, 57.70, 11.95, 57.72), DATA, start_date="2025-01-01")
     assert codes(notes) == [("outside", "stop")]
-    assert notes[0].sv.startswith("Området ligger utanför det område som underlaget täcker "
-                                  "(nya.csv (2024–2025))")
+    assert notes[0].sv == ("Området ligger utanför det som underlaget «nya.csv (2024–2025)» "
+                           "täcker, så inga händelser kan räknas där. Välj underlag som täcker "
+                           "området på sidan Data.")
     half = box(17.19, 59.37, 17.21, 59.375)  # half of it east of the data's edge
     (note,) = check_coverage(half, DATA, start_date="2025-01-01")
     assert (note.code, note.severity) == ("partly_outside", "warning")
@@ -180,8 +181,8 @@ def test_other_data_set_is_told_as_information() -> None:
              drawn_dataset_label="gamla.csv (2023)")
     (note,) = check_coverage(a, DATA, start_date="2025-01-01")
     assert (note.code, note.severity) == ("other_dataset", "info")
-    assert note.sv == ("Området ritades på ett annat underlag (gamla.csv (2023)); uppföljningen "
-                       "räknar på nya.csv (2024–2025).")
+    assert note.sv == ("Området ritades på ett annat underlag, «gamla.csv (2023)»; uppföljningen "
+                       "räknar på «nya.csv (2024–2025)».")
 
 
 def test_windows_follow_followup_and_bad_input_is_refused() -> None:

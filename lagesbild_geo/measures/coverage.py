@@ -281,7 +281,7 @@ def dataset_of(source: Any, *, kommun: str | int | None = None,
     first, last = _local_days(incidents)
     if label is None or not str(label).strip():
         period = f"{date_sv(first)}–{date_sv(last)}" if first and last else "utan tider"
-        label = f"{' + '.join(n for n in names if n)} ({period})" if any(names) else period
+        label = f"{' + '.join(n for n in names if n)}, {period}" if any(names) else period
     return DataSet(id=f"sha256:{digest}", label=str(label).strip(), kommun=_kommun_of(kommun),
                    first_day=first, last_day=last, extent=_extent(source, incidents),
                    n_incidents=len(incidents))
@@ -419,8 +419,8 @@ def check_coverage(area: Area | BaseGeometry | Mapping[str, Any] | str, data: Da
                 "outside", "stop",
                 f"The area lies outside the ground the data cover ({data.label}); no incident "
                 "can be counted there. Use data that cover the area.",
-                f"Området ligger utanför det område som underlaget täcker ({data.label}), så "
-                "inga händelser kan räknas där. Välj underlag som täcker området på sidan Data."))
+                f"Området ligger utanför det som underlaget «{data.label}» täcker, så inga "
+                "händelser kan räknas där. Välj underlag som täcker området på sidan Data."))
         elif covered < _COVERED:
             pct = number(100 * covered, decimals=0)
             notes.append(CoverageNote(
@@ -471,8 +471,8 @@ def check_coverage(area: Area | BaseGeometry | Mapping[str, Any] | str, data: Da
         notes.append(CoverageNote(
             "other_dataset", "info",
             f"The area was drawn on other data ({was}); the follow-up counts on {data.label}.",
-            f"Området ritades på ett annat underlag ({was}); uppföljningen räknar på "
-            f"{data.label}."))
+            f"Området ritades på ett annat underlag, «{was}»; uppföljningen räknar på "
+            f"«{data.label}»."))
     return notes
 
 

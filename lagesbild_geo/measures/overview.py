@@ -42,11 +42,12 @@ __all__ = [
     "history_sv",
 ]
 
-#: Map colour of each status (colour-blind safe, apart from the map's hotspot reds/blues).
+#: Map colour of each status: apart from one another for colour-blind eyes, and from the
+#: map's other layers (hotspot reds and oranges, cluster purple, district blues).
 STATUS_COLOURS: dict[str, str] = {
-    "planerad": "#5e3c99",   # purple
-    "pågående": "#e66101",   # orange
-    "genomförd": "#1a9641",  # green
+    "planerad": "#e6ab02",   # gold
+    "pågående": "#1b9e77",   # teal
+    "genomförd": "#3953a4",  # indigo
     "avbruten": "#8c8c8c",   # grey
 }
 #: Outline of an area without any measure.
