@@ -280,3 +280,46 @@ def test_small_counts_give_a_caution_in_words(store_path: Path,
     assert "WDQ" in metric.help  # the technical term lives in the tooltip
     assert any("färre än 20" in c.value for c in at.caption)
     assert "WDQ" not in " ".join(m.label for m in at.metric)
+
+
+# ------------------------------------------------------------------ the status layer
+
+
+def test_status_layer_colours_by_status_and_shows_markup_as_text() -> None:
+    """The status map: each area in its status colour, an overdue one with the red dashed
+    outline; names with markup are escaped (tooltips render HTML)."""
+    import sys
+
+    import folium
+    import geopandas as gpd
+    import pandas as pd
+
+    sys.path.insert(0, str(ROOT / "apps"))
+    import app_measures
+
+    from lagesbild_geo.measures import OVERDUE_COLOUR, STATUS_COLOURS
+
+    payload = '<img src=x onerror="alert(1)">'
+    areas = gpd.GeoDataFrame({"name": [f"{payload} Torget", "Tom"]}, geometry=[LITEN, NORR],
+                             crs=4326, index=pd.Index(["a1", "a2"], name="id"))
+    measures = pd.DataFrame({
+        "area_id": ["a1", "a1"], "title": [payload, "Väktare"],
+        "status": ["genomförd", "pågående"],
+        "next_followup": pd.to_datetime([None, today() - dt.timedelta(days=3)]),
+        "deleted_at": [None, None]}, index=["m1", "m2"])
+    fg = app_measures.status_layer(areas, measures)
+    m = folium.Map(tiles=None)
+    fg.add_to(m)
+    page = m.get_root().render()
+    assert payload not in page
+    geo = next(c for c in fg._children.values() if isinstance(c, folium.GeoJson))
+    shown = {f["id"]: f["properties"] for f in geo.data["features"]}
+    assert shown["a1"]["namn"] == "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; Torget"
+    assert shown["a1"]["atgarder"].startswith("&lt;img src=x")
+    styles = {f["id"]: geo.style_function(f) for f in geo.data["features"]}
+    assert styles["a1"]["fillColor"] == STATUS_COLOURS["pågående"]  # the running one wins
+    assert (styles["a1"]["color"], styles["a1"]["dashArray"]) == (OVERDUE_COLOUR, "8 5")
+    assert styles["a2"]["fillOpacity"] == 0.05 and styles["a2"]["dashArray"] == "8 5"
+    props = {f["id"]: f["properties"] for f in geo.data["features"]}
+    assert props["a1"]["uppfoljning"] == "försenad, 3 dagar sen"
+    assert props["a2"]["status"] == "Utan åtgärd" and props["a2"]["atgarder"] == "–"
