@@ -41,6 +41,11 @@ def _app(page: str | None = None) -> AppTest:
     return at
 
 
+def _int(text: object) -> int:
+    """A count shown in Swedish ("1 234" with a no-break space) as an int."""
+    return int(str(text).replace(" ", "").replace("\u00a0", ""))
+
+
 def _metric(at: AppTest, label: str) -> int:
     v = next(m.value for m in at.metric if m.label == label)
     return int(str(v).replace(" ", "").replace("\u00a0", ""))
@@ -100,19 +105,19 @@ def test_uppfoljning_shows_result(store_path: Path) -> None:
     at = _app("uppfoljning")
     assert at.info and at.info[0].value  # the plain-language summary
     labels = [m.label for m in at.metric]
-    assert labels == ["Före", "Efter", "WDQ"]
+    assert labels == ["Före", "Efter", "Förflyttning till omgivningen"]  # plain words, not "WDQ"
     table = at.dataframe[0].value
     assert list(table["Zon"]) == ["Området", "Buffertzon", "Jämförelseområde"]
-    whole_rest = int(table["Före"].iloc[2])
-    # a saved area as the comparison instead of the rest of the kommun
+    whole_rest = _int(table["Före"].iloc[2])
+    # a saved area as the comparison instead of the rest of the kommun (beyond the buffer)
     with MeasureStore(store_path, user="anna") as s:
         ctrl = s.add_area(name="Norr", geometry={"type": "Polygon", "coordinates": [[
-            [17.05, 59.42], [17.20, 59.42], [17.20, 59.45], [17.05, 59.45], [17.05, 59.42]]]})
+            [17.05, 59.43], [17.20, 59.43], [17.20, 59.45], [17.05, 59.45], [17.05, 59.43]]]})
     at.run()
     at.selectbox(key="fu_control").set_value(ctrl.id)
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert int(at.dataframe[0].value["Före"].iloc[2]) < whole_rest
+    assert 0 < _int(at.dataframe[0].value["Före"].iloc[2]) < whole_rest
 
 
 def test_export_makes_package(store_path: Path) -> None:

@@ -205,7 +205,7 @@ def test_default_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_store_file_settings(store: MeasureStore) -> None:
     conn = sqlite3.connect(store.path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == store.schema_version == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == store.schema_version == 3
     conn.close()
     c = store._conn()
     assert c.execute("PRAGMA foreign_keys").fetchone()[0] == 1

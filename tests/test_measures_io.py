@@ -101,7 +101,7 @@ def test_v1_store_is_migrated_with_data_kept(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
     _make_v1(path)
     with MeasureStore(path, user="anna") as s:
-        assert s.schema_version == 2
+        assert s.schema_version == 3
         # a safety copy of the v1 file was made first
         copy = tmp_path / "old.v1-backup.sqlite"
         assert copy.exists()
@@ -131,7 +131,70 @@ def test_v1_store_is_migrated_with_data_kept(tmp_path: Path) -> None:
             conn.execute("DELETE FROM audit")
     # opening again does not migrate twice
     with MeasureStore(path) as s:
-        assert s.schema_version == 2 and len(s.history(M1)) == 3
+        assert s.schema_version == 3 and len(s.history(M1)) == 3
+
+
+def _as_version_2(path: Path) -> None:
+    """Turn a store file into what schema version 2 wrote (areas without the drawn-on
+    columns), as a store saved before this library version would be."""
+    c = sqlite3.connect(path)
+    for col in ("drawn_kommun", "drawn_dataset", "drawn_dataset_label"):
+        c.execute(f"ALTER TABLE areas DROP COLUMN {col}")
+    c.execute("PRAGMA user_version = 2")
+    c.commit()
+    c.close()
+
+
+def test_v2_store_is_migrated_to_v3_with_data_kept(filled: MeasureStore, tmp_path: Path) -> None:
+    """A store of schema version 2 (before areas knew their kommun and data set) opens,
+    is migrated once with a safety copy, keeps every record and the audit trail, and
+    then stores the drawn-on fields."""
+    path = tmp_path / "v2.sqlite"
+    filled.backup(path)
+    before = _content(filled)
+    trail = filled.history(entity="area")[["entity_id", "action", "version", "user"]]
+    _as_version_2(path)
+    cols = {r[1] for r in sqlite3.connect(path).execute("PRAGMA table_info(areas)")}
+    assert "drawn_dataset" not in cols
+    with MeasureStore(path, user="bo") as s:
+        assert s.schema_version == 3
+        copy = tmp_path / "v2.v2-backup.sqlite"
+        assert sqlite3.connect(copy).execute("PRAGMA user_version").fetchone()[0] == 2
+        assert _content(s) == before
+        assert s.history(entity="area")[["entity_id", "action", "version", "user"]].equals(trail)
+        areas = s.list_areas()
+        assert areas[["drawn_kommun", "drawn_dataset", "drawn_dataset_label"]].isna().all().all()
+        aid = areas.index[0]
+        a = s.update_area(aid, {"drawn_kommun": "0180", "drawn_dataset": "sha256:ab",
+                                "drawn_dataset_label": "ny"}, expected_version=1)
+        assert (a.drawn_kommun, a.drawn_dataset, a.version) == ("0180", "sha256:ab", 2)
+        conn = s._conn()
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute("DELETE FROM audit")
+    with MeasureStore(path) as s:  # opened again: nothing more to migrate
+        assert s.schema_version == 3 and s.get_area(aid).drawn_dataset == "sha256:ab"
+
+
+def test_a_version_2_export_is_read(filled: MeasureStore, tmp_path: Path) -> None:
+    """An export written by the previous library version (schema 2, no drawn-on fields)
+    restores; the fields are unknown (None)."""
+    out = filled.export_store(tmp_path / "v3.json")
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    doc["schema_version"] = 2
+    for a in doc["areas"]:
+        for k in ("drawn_kommun", "drawn_dataset", "drawn_dataset_label"):
+            del a[k]
+    (tmp_path / "v2.json").write_text(json.dumps(doc), encoding="utf-8")
+    with MeasureStore(tmp_path / "restored.sqlite") as s:
+        s.import_store(tmp_path / "v2.json")
+        assert _content(s) == _content(filled)
+        assert s.list_areas()["drawn_dataset"].isna().all()
+    doc["schema_version"] = 1
+    (tmp_path / "v1.json").write_text(json.dumps(doc), encoding="utf-8")
+    with MeasureStore(tmp_path / "other.sqlite") as s, \
+            pytest.raises(InputError, match="reads format 1, schema versions 2, 3"):
+        s.import_store(tmp_path / "v1.json")
 
 
 # ------------------------------------------------------------------ GeoJSON / GeoPackage

@@ -22,10 +22,12 @@ ALLOWED = {
     "postgres": {"model", "schema", "backend"},
     "io": {"model", "schema"},
     "store": {"model", "schema", "backend", "sqlite", "postgres", "io"},
-    "__init__": {"model", "store"},
+    "coverage": {"model"},
+    "overview": {"model"},
+    "__init__": {"model", "store", "coverage", "overview"},
 }
 #: modules whose public names are the package's API (the others are reached as modules)
-API_MODULES = ("model", "store")
+API_MODULES = ("model", "store", "coverage", "overview")
 
 
 def _own_imports(path: Path) -> tuple[set[str], list[str]]:

@@ -38,6 +38,9 @@ from lagesbild_geo.measures import (
     Measure,
     MeasureStore,
     MeasureStoreProtocol,
+    check_comparison_area,
+    comparison_area_problems,
+    history_sv,
     restore_backup,
 )
 from lagesbild_geo.schema import CATEGORY_LABELS
@@ -79,7 +82,9 @@ def area(store: MeasureStore) -> Area:
 def fill(store: MeasureStore) -> MeasureStore:
     """Three areas (one without measures), four measures (one deleted)."""
     a = store.add_area(name="Stationsområdet", geometry=SQUARE, description="Kvällar, helger",
-                       source_cells=[0x89089A4C263FFFF, "89089a4c267ffff"], source_cluster="c7")
+                       source_cells=[0x89089A4C263FFFF, "89089a4c267ffff"], source_cluster="c7",
+                       drawn_kommun="9999", drawn_dataset="sha256:" + "ab" * 32,
+                       drawn_dataset_label="incidents.csv (1 januari 2024–31 december 2025)")
     b = store.add_area(name="Centrum", geometry=TWO)
     store.add_area(name="Tomt område", geometry=SQUARE.buffer(0.002))
     store.add_measure(area_id=a.id, title="Belysning i tunneln",
@@ -110,7 +115,8 @@ def fields(exc: ValidationError) -> list[str]:
 def content(store: MeasureStore) -> tuple[list[tuple], list[tuple], list[tuple]]:
     """Everything stored, deleted rows and the audit trail included (seq left out)."""
     areas = sorted((a.id, a.name, a.description, a.geometry.wkb, a.source_cells,
-                    a.source_cluster, a.version, a.created_at, a.created_by, a.updated_at,
+                    a.source_cluster, a.drawn_kommun, a.drawn_dataset, a.drawn_dataset_label,
+                    a.version, a.created_at, a.created_by, a.updated_at,
                     a.updated_by, a.deleted_at, a.deleted_by)
                    for a in (store.get_area(i) for i in store.list_areas(include_deleted=True).index))
     ms = sorted(dataclasses.astuple(store.get_measure(i))
@@ -131,7 +137,7 @@ def raw_table(store: MeasureStore, name: str) -> str:
 
 def test_the_store_satisfies_the_protocol(store: MeasureStore) -> None:
     assert isinstance(store, MeasureStoreProtocol)
-    assert store.schema_version == 2
+    assert store.schema_version == 3
     assert store.user == "anna"
     assert store.backend in ("sqlite", "postgresql")
     assert "password" not in store.location and repr(store).startswith("MeasureStore(")
@@ -409,6 +415,7 @@ def test_list_areas_columns_and_order(store: MeasureStore, area: Area) -> None:
     assert areas["area_km2"].iloc[0] == pytest.approx(0.6331, rel=0.01)
     assert areas.loc[areas["name"] == "torget", "source_cells"].item() == ["89089a4c263ffff"]
     assert list(areas.columns) == ["name", "description", "source_cells", "source_cluster",
+                                   "drawn_kommun", "drawn_dataset", "drawn_dataset_label",
                                    "n_measures", "area_km2", "version", "created_at",
                                    "created_by", "updated_at", "updated_by", "deleted_at",
                                    "deleted_by", "geometry"]
@@ -437,6 +444,132 @@ def test_update_area_geometry_and_move_measure(store: MeasureStore, area: Area) 
     h = store.history(area.id, entity="area")
     assert h["fields"][1] == ["description", "geometry"]
     assert h["after"][1]["geometry"]["type"] == "MultiPolygon"
+
+
+def test_rename_and_reshape_are_versioned_and_audited(open_store: Opener, store: MeasureStore,
+                                                      area: Area) -> None:
+    """Renaming and reshaping an area: one version each, the audit trail names the field and
+    holds before and after, the trail reads "namn ändrat" / "form ändrad" in Swedish, and a
+    stale rename is refused naming who saved first."""
+    bigger = box(17.10, 59.37, 17.12, 59.38)  # twice the square's height
+    renamed = store.update_area(area.id, {"name": "Centrumtorget"}, expected_version=1,
+                                user="bo")
+    reshaped = store.update_area(area.id, {"geometry": bigger}, expected_version=2, user="cia")
+    assert (renamed.version, reshaped.version) == (2, 3)
+    assert reshaped.name == "Centrumtorget" and reshaped.geometry.equals(bigger)
+    assert reshaped.area_km2 == pytest.approx(2 * area.area_km2, rel=1e-3)
+    h = store.history(area.id, entity="area")
+    assert list(h["action"]) == ["create", "update", "update"]
+    assert list(h["user"]) == ["anna", "bo", "cia"]
+    assert h["fields"][1] == ["name"] and h["fields"][2] == ["geometry"]
+    assert (h["before"][1], h["after"][1]) == ({"name": "Stationsområdet"},
+                                               {"name": "Centrumtorget"})
+    assert shapely.geometry.shape(h["before"][2]["geometry"]).equals(area.geometry)
+    assert shapely.geometry.shape(h["after"][2]["geometry"]).equals(bigger)
+    words = history_sv(store, area.id, entity="area")
+    assert list(words["Ändring"]) == [
+        "området skapat", "namn ändrat: «Stationsområdet» → «Centrumtorget»",
+        "form ändrad (0,63 km² → 1,27 km²)"]
+    assert list(words["Vem"]) == ["anna", "bo", "cia"] and list(words["Version"]) == [1, 2, 3]
+    # a second user's rename based on version 1 is refused, naming who saved first
+    with pytest.raises(ConflictError, match="cia") as info:
+        open_store("dan").update_area(area.id, {"name": "Torget"}, expected_version=1)
+    assert info.value.changed_by == "cia"  # type: ignore[attr-defined]
+    assert store.get_area(area.id).name == "Centrumtorget"
+    assert len(store.history(area.id, entity="area")) == 3
+    # a reshape that breaks the rules changes nothing
+    with pytest.raises(ValidationError) as bad:
+        store.update_area(area.id, {"geometry": "POLYGON ((5 5, 6 5, 6 6, 5 5))"},
+                          expected_version=3)
+    assert fields(bad.value) == ["geometry"]
+    assert store.get_area(area.id).version == 3
+
+
+def test_area_remembers_the_kommun_and_data_set_it_was_drawn_on(store: MeasureStore,
+                                                                 tmp_path: Path) -> None:
+    ds = "sha256:" + "0f" * 32
+    a = store.add_area(name="Torget", geometry=SQUARE, drawn_kommun="Stockholm",
+                       drawn_dataset=ds, drawn_dataset_label="polisen.xlsx (2024)")
+    assert (a.drawn_kommun, a.drawn_dataset, a.drawn_dataset_label) == \
+        ("0180", ds, "polisen.xlsx (2024)")  # a kommun name is stored as its code
+    assert store.get_area(a.id) == a
+    row = store.list_areas().loc[a.id]
+    assert (row["drawn_kommun"], row["drawn_dataset"], row["drawn_dataset_label"]) == \
+        ("0180", ds, "polisen.xlsx (2024)")
+    assert store.history(a.id, entity="area")["after"][0]["drawn_dataset"] == ds
+    # a kommun the name list does not know is kept by name; an area without data set is None
+    b = store.add_area(name="Övning", geometry=SQUARE, drawn_kommun=" Exempelkommun ")
+    assert (b.drawn_kommun, b.drawn_dataset, b.drawn_dataset_label) == \
+        ("Exempelkommun", None, None)
+    with pytest.raises(ValidationError) as info:
+        store.add_area(name="Fel", geometry=SQUARE, drawn_kommun="12345")
+    assert fields(info.value) == ["drawn_kommun"]
+    # reshaped on newer data: the tie moves with the shape, in the audit trail
+    ds2 = "sha256:" + "1e" * 32
+    c = store.update_area(a.id, {"geometry": SQUARE.buffer(0.001), "drawn_dataset": ds2,
+                                 "drawn_dataset_label": "polisen.xlsx (2025)"},
+                          expected_version=1)
+    assert (c.version, c.drawn_dataset, c.drawn_kommun) == (2, ds2, "0180")
+    h = store.history(a.id, entity="area")
+    assert h["fields"][1] == ["drawn_dataset", "drawn_dataset_label", "geometry"]
+    assert history_sv(store, a.id, entity="area")["Ändring"][1].startswith(
+        "form ändrad (0,63 km² → ")
+    assert "kopplat till underlaget «polisen.xlsx (2025)»" in \
+        history_sv(store, a.id, entity="area")["Ändring"][1]
+    # the store's own export keeps the tie exactly, also in the GIS exports
+    out = store.export_store(tmp_path / "s.json.gz")
+    with MeasureStore(tmp_path / "copy.sqlite") as copy:
+        copy.import_store(out)
+        assert copy.get_area(a.id) == store.get_area(a.id)
+    store.export_geojson(tmp_path / "areas.geojson")
+    store.export_gpkg(tmp_path / "areas.gpkg")
+    for name in ("areas.geojson", "areas.gpkg"):
+        with MeasureStore(tmp_path / f"from-{name}.sqlite") as s2:
+            got = {x.name: x for x in s2.import_areas(tmp_path / name)}
+            assert (got["Torget"].drawn_kommun, got["Torget"].drawn_dataset) == ("0180", ds2)
+            assert got["Övning"].drawn_dataset is None
+
+
+def test_comparison_area_refusal(store: MeasureStore, area: Area) -> None:
+    """A comparison area is refused when it has its own measure during the follow-up or
+    overlaps the treated area or its buffer ring; a clean one is accepted."""
+    far = store.add_area(name="Norr", geometry=box(17.10, 59.40, 17.12, 59.405))
+    near = store.add_area(name="Granne", geometry=box(17.121, 59.37, 17.13, 59.375))
+    over = store.add_area(name="Halva", geometry=box(17.11, 59.37, 17.13, 59.375))
+    check_comparison_area(store, area.id, far.id, buffer_m=250)  # accepted: no error
+    assert comparison_area_problems(store, area.id, far.id) == []
+    with pytest.raises(ValidationError) as info:
+        check_comparison_area(store, area.id, over.id)
+    assert fields(info.value) == ["control"]
+    assert "«Halva» överlappar åtgärdens område «Stationsområdet» (50 % av" in \
+        info.value.problems[0][2]
+    (_, en, sv), = comparison_area_problems(store, area.id, near.id, buffer_m=250)
+    assert "buffer ring" in en and sv.startswith("«Granne» ligger delvis i buffertzonen (250 m)")
+    assert comparison_area_problems(store, area.id, near.id, buffer_m=50) == []
+    # its own measure, active in the follow-up period, is a reason; outside the period not
+    store.add_measure(area_id=far.id, title="Kameror", target_categories=["ran"],
+                      status="genomförd", start_date="2023-01-01", end_date="2023-06-30")
+    period = ("2024-01-01", "2025-12-31")
+    assert comparison_area_problems(store, area.id, far.id, period=period) == []
+    m = store.add_measure(area_id=far.id, title="Väktare", target_categories=["stold"],
+                          status="pågående", start_date="2024-05-01")
+    (_, en, sv), = comparison_area_problems(store, area.id, far.id, period=period)
+    assert "'Norr' has 1 measure(s) of its own" in en
+    assert sv == ("«Norr» har en egen åtgärd under uppföljningsperioden (1 januari 2024–31 "
+                  "december 2025): «Väktare» (pågående, från 1 maj 2024). Dess effekt skulle "
+                  "blandas in i jämförelsen; välj ett område utan egna åtgärder under perioden, "
+                  "eller resten av kommunen.")
+    store.delete_measure(m.id)  # a deleted measure does not count
+    assert comparison_area_problems(store, area.id, far.id, period=period) == []
+    # a planned measure without a start date has not acted; the area itself is refused
+    store.add_measure(area_id=far.id, title="Plan", target_categories=["ran"])
+    assert comparison_area_problems(store, area.id, far.id, period=period) == []
+    (_, _, sv), = comparison_area_problems(store, area.id, area.id)
+    assert "åtgärdens eget område" in sv
+    store.delete_area(over.id)
+    assert any("borttaget" in p[2] for p in comparison_area_problems(store, area.id, over.id))
+    with pytest.raises(NotFoundError):
+        comparison_area_problems(store, area.id, "finns-inte")
 
 
 def test_get_or_create_area(store: MeasureStore) -> None:

@@ -171,7 +171,7 @@ def test_password_never_appears_in_messages(cluster: PrivateCluster) -> None:
 
 def test_server_init_is_idempotent_and_checks_roles(cluster: PrivateCluster) -> None:
     again = pgmod.init_server(cluster.url(), kommuner=["0180"], grant={"app_0180": ["0180"]})
-    assert again == {"version": 2, "created": False, "migrated_from": None,
+    assert again == {"version": 3, "created": False, "migrated_from": None,
                      "kommuner": ["0180"], "granted": {"app_0180": ["0180"]}}
     with pytest.raises(InputError, match="does not exist; create it first"):
         pgmod.init_server(cluster.url(), grant={"nobody_here": ["0180"]})
@@ -185,25 +185,54 @@ def test_schema_versions_and_migration(cluster: PrivateCluster,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     url = cluster.url("app_0180")
     with MeasureStore(url, kommun="0180") as s:
-        assert s.schema_version == 2
+        assert s.schema_version == 3
         a = s.add_area(name="Före", geometry=SQUARE)
     # a library one version newer, with a migration that adds a column
-    monkeypatch.setattr(pgmod, "SCHEMA_VERSION", 3)
-    monkeypatch.setitem(schema.POSTGRES_MIGRATIONS, 2, (
+    monkeypatch.setattr(pgmod, "SCHEMA_VERSION", 4)
+    monkeypatch.setitem(schema.POSTGRES_MIGRATIONS, 3, (
         "ALTER TABLE lagesbild.areas ADD COLUMN colour text",))
-    with pytest.raises(StoreError, match=r"schema version 2; this library needs 3.*server-init"):
+    with pytest.raises(StoreError, match=r"schema version 3; this library needs 4.*server-init"):
         MeasureStore(url, kommun="0180")
     result = pgmod.init_server(cluster.url())
-    assert result["migrated_from"] == 2 and result["version"] == 3
+    assert result["migrated_from"] == 3 and result["version"] == 4
     with MeasureStore(url, kommun="0180") as s:
-        assert s.schema_version == 3 and s.get_area(a.id).name == "Före"
+        assert s.schema_version == 4 and s.get_area(a.id).name == "Före"
     # and the library that is now too old refuses
-    monkeypatch.setattr(pgmod, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(pgmod, "SCHEMA_VERSION", 3)
     with pytest.raises(StoreError, match="newer than this library"):
         MeasureStore(url, kommun="0180")
     with psycopg.connect(cluster.url(), autocommit=True) as c:  # put the test cluster back
         c.execute("ALTER TABLE lagesbild.areas DROP COLUMN colour")
+        c.execute("UPDATE lagesbild.schema_info SET version = 3")
+
+
+def test_a_version_2_server_store_is_migrated_by_server_init(
+        two_kommuner: tuple[MeasureStore, MeasureStore], cluster: PrivateCluster) -> None:
+    """A server store of schema version 2 (areas without the drawn-on columns) is refused
+    by the app until the administrator runs server-init, which adds the columns in one
+    transaction; every kommun's rows and audit trail stay, and the fields then work."""
+    s180, s380 = two_kommuner
+    aid = s180.list_areas().index[0]
+    before = (s180.list_areas().drop(columns="geometry"), s380.list_measures(),
+              s180.history(entity="measure"))
+    s180.close()
+    with psycopg.connect(cluster.url(), autocommit=True) as c:  # what version 2 created
+        c.execute("ALTER TABLE lagesbild.areas DROP COLUMN drawn_kommun, "
+                  "DROP COLUMN drawn_dataset, DROP COLUMN drawn_dataset_label")
         c.execute("UPDATE lagesbild.schema_info SET version = 2")
+    with pytest.raises(StoreError, match=r"schema version 2; this library needs 3.*server-init"):
+        MeasureStore(cluster.url("app_0180"), kommun="0180")
+    result = pgmod.init_server(cluster.url())
+    assert (result["migrated_from"], result["version"], result["created"]) == (2, 3, False)
+    assert pgmod.init_server(cluster.url())["migrated_from"] is None  # once only
+    with MeasureStore(cluster.url("app_0180"), kommun="0180", user="anna") as s:
+        assert s.schema_version == 3
+        assert s.list_areas().drop(columns="geometry").equals(before[0])
+        assert s.history(entity="measure").equals(before[2])
+        a = s.update_area(aid, {"drawn_kommun": "0180", "drawn_dataset": "sha256:cd",
+                                "drawn_dataset_label": "polisen (2025)"}, expected_version=1)
+        assert (a.drawn_kommun, a.drawn_dataset, a.version) == ("0180", "sha256:cd", 2)
+    assert s380.list_measures().equals(before[1])
 
 
 def test_areas_are_postgis_geometries_in_sweref_with_a_gist_index(

@@ -1,9 +1,15 @@
-"""Åtgärdsplan: every measure in one table; filter, sort, download, history."""
+"""Åtgärdsplan: every measure in one table and on a map; overdue follow-ups, filter, sort,
+download, history."""
 
 from __future__ import annotations
 
+import app_measures as M
 import app_state as S
 import streamlit as st
+from streamlit_folium import st_folium
+
+from lagesbild_geo.measures import STATUSES
+from lagesbild_geo.svformat import integer
 
 st.title("Åtgärdsplan")
 acc = S.access()
@@ -11,10 +17,10 @@ acc = S.access()
 measures = S.measures_or_stop(
     "Åtgärdsplanen kunde inte läsas",
     "Det finns inga åtgärder ännu. Lägg till dem på sidan Områden och åtgärder.")
+M.overdue_notice(measures)
 
-statuses, _, _ = S._measure_constants()
 c1, c2, c3 = st.columns(3)
-status = c1.multiselect("Status", options=list(statuses), placeholder="Alla", key="plan_status")
+status = c1.multiselect("Status", options=list(STATUSES), placeholder="Alla", key="plan_status")
 cats = c2.multiselect("Målkategori", options=list(S.CATEGORIES), format_func=S.category_label,
                       placeholder="Alla", key="plan_cats")
 area_names = sorted(set(measures["area_name"].astype(str))) if "area_name" in measures else []
@@ -23,8 +29,26 @@ sort = st.selectbox("Sortera efter", options=list(S.PLAN_SORT), format_func=lamb
                     key="plan_sort")
 
 selected = S.filter_measures(measures, statuses=status, categories=cats, areas=areas, sort=sort)
-st.caption(f"{len(selected)} av {len(measures)} åtgärder")
-st.dataframe(S.measures_table(selected), hide_index=True, width="stretch")
+st.caption(f"{integer(len(selected))} av {integer(len(measures))} åtgärder. Rader i rött har "
+           "passerat sitt datum för nästa uppföljning.")
+st.dataframe(M.plan_table(selected), hide_index=True, width="stretch")
+
+with st.expander("Karta över åtgärderna", expanded=True), \
+        S.friendly_errors("Kartan kunde inte ritas"):
+    all_areas = S.list_areas()
+    shown_areas = all_areas[all_areas.index.astype(str).isin(set(selected["area_id"].astype(str)))]
+    if len(shown_areas):
+        # the kommun's districts as the background, the view fitted to them
+        view = M.measures_map(S.lagesbild(resolution=9), shown_areas, selected,
+                              context=("districts",))
+        col_map, col_legend = st.columns([5, 1])
+        with col_map:
+            st_folium(view.map, key="plan_karta", height=420, width=None, returned_objects=[],
+                      feature_group_to_add=view.layers)
+        with col_legend:
+            st.html(view.legend_html)
+    else:
+        st.caption("Inga områden att visa för det här urvalet.")
 
 with st.expander("Tillåt personuppgifter i fritext (bara om det verkligen ska med)"):
     st.caption("Nedladdningen stoppas om en text i planen ser ut att innehålla ett personnummer, "
@@ -44,4 +68,4 @@ st.subheader("Historik")
 titles = S.measure_titles(measures)
 mid = st.selectbox("Åtgärd", options=list(titles), format_func=lambda i: titles[i], key="plan_history")
 with S.friendly_errors("Historiken kunde inte läsas"):
-    st.dataframe(S.history_table(mid), hide_index=True, width="stretch")
+    st.dataframe(M.measure_history(mid), hide_index=True, width="stretch")

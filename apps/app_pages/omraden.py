@@ -1,48 +1,103 @@
-"""Områden och åtgärder: draw or pick an area, attach measures, edit, delete and restore."""
+"""Områden och åtgärder: draw, rename and reshape areas, attach measures, edit, delete, restore."""
 
 from __future__ import annotations
 
+import app_measures as M
 import app_state as S
 import streamlit as st
 from streamlit_folium import st_folium
+
+from lagesbild_geo.svformat import number
 
 st.title("Områden och åtgärder")
 acc = S.access()
 editor = S.require_editor(acc)
 
 lb = S.lagesbild(resolution=9)
-shown = lb if lb is not None else S.empty_lagesbild()
+data = M.current_dataset(lb)
 
-# ------------------------------------------------------------------ the drawing map
+areas = measures = None
+with S.friendly_errors("Sparade områden kunde inte läsas"):
+    areas = S.list_areas()
+    measures = S.list_measures()
+if measures is not None and len(measures):
+    M.overdue_notice(measures)
+
+# ------------------------------------------------------------------ the map
 st.caption("Rita ett område med polygon- eller rektangelverktyget uppe till vänster i kartan "
-           "(klicka ut hörnen och avsluta på första punkten). Sparade områden visas grönstreckade.")
+           "(klicka ut hörnen och avsluta på första punkten). Sparade områden färgas efter "
+           "åtgärdernas status; en röd streckad kant betyder att en uppföljning är försenad.")
 result = None
 with S.friendly_errors("Kartan kunde inte ritas"):
-    m = S.make_map(shown, layers=("districts", "hotspots", "clusters", "areas"), draw=editor)
-    result = st_folium(m, key="omraden_karta", height=520, width=None,
-                       returned_objects=["all_drawings", "last_active_drawing"])
-drawn = S.drawn_feature(result)
+    view = M.measures_map(lb, areas, measures, draw=editor)
+    col_map, col_legend = st.columns([5, 1])
+    with col_map:
+        # The base map stays in the browser; saving an area only swaps the layers, so the
+        # zoom and position the user chose are kept.
+        result = st_folium(view.map, key="omraden_karta", height=520, width=None,
+                           returned_objects=["all_drawings", "last_active_drawing"],
+                           feature_group_to_add=view.layers, layer_control=S.layer_control())
+    with col_legend:
+        st.html(view.legend_html)
+drawn = M.fresh_drawing(result)
 
-# ------------------------------------------------------------------ new area (+ first measure)
+toast = st.session_state.pop("measures_toast", None)
+if toast:
+    st.toast(toast, icon=":material/check_circle:")
+
+area_ids = [str(a) for a in areas.index] if areas is not None else []
+names = S.area_names(areas) if areas is not None else {}
+
+# ------------------------------------------------------------------ what was drawn
 if editor:
-    st.subheader("Nytt område")
+    st.subheader("Ritat område")
     if drawn is None:
-        st.caption("Inget ritat område ännu. Rita i kartan ovan, eller gör ett område av ett "
-                   "hotspot, ett kluster eller ett DeSO-område nedan.")
+        st.caption("Inget ritat område ännu. Rita i kartan ovan – ett nytt område, eller en ny "
+                   "form för ett sparat område – eller gör ett område av ett hotspot, ett kluster "
+                   "eller ett DeSO-område nedan.")
     else:
-        st.success("Du har ritat ett område. Ge det ett namn och spara.", icon=":material/draw:")
-        with st.form("new_area", clear_on_submit=False):
-            name = st.text_input("Områdets namn", key="new_area_name")
-            descr = st.text_area("Beskrivning (valfritt)", key="new_area_description")
-            st.markdown("**Första åtgärd (valfritt)**")
-            fields = S.measure_fields(prefix="new_area_m")
-            saved = st.form_submit_button("Spara området", type="primary")
-        if saved:
-            with S.friendly_errors("Området sparades inte"):
-                area_id = S.save_area(name=name, geometry=drawn["geometry"], description=descr,
-                                      measure=fields, user=acc.user)
-                if area_id:
-                    st.session_state["last_saved_area"] = area_id
+        use = "new"
+        if area_ids:
+            use = st.radio("Vad har du ritat?", options=["new", "reshape"], horizontal=True,
+                           format_func={"new": "Ett nytt område",
+                                        "reshape": "En ny form för ett sparat område"}.get,
+                           key="drawn_use")
+        if use == "new":
+            st.success("Ge området ett namn och spara.", icon=":material/draw:")
+            with st.form("new_area", clear_on_submit=False):
+                name = st.text_input("Områdets namn", key="new_area_name")
+                descr = st.text_area("Beskrivning (valfritt)", key="new_area_description")
+                st.markdown("**Första åtgärd (valfritt)**")
+                fields = S.measure_fields(prefix="new_area_m")
+                saved = st.form_submit_button("Spara området", type="primary")
+            if saved:
+                with S.friendly_errors("Området sparades inte"):
+                    area_id = M.save_new_area(name=name, geometry=drawn["geometry"],
+                                              description=descr, measure=fields, user=acc.user,
+                                              data=data)
+                    if area_id:
+                        M.consume_drawing(drawn)
+                        st.session_state["last_saved_area"] = area_id
+                        st.session_state["measures_toast"] = "Området är sparat."
+                        st.rerun()
+        else:
+            target = st.selectbox("Område som får den nya formen", options=area_ids,
+                                  format_func=lambda a: names.get(a, a), key="reshape_target")
+            current = areas.loc[target]
+            based_on = st.session_state.setdefault(f"area_version_{target}",
+                                                   int(current["version"]))
+            st.caption(f"«{S.md_escape(names[target])}» är i dag "
+                       f"{number(current['area_km2'], decimals=2)} km²; den nya formen är "
+                       f"{number(M.drawn_km2(drawn), decimals=2)} km². Den gamla formen finns kvar "
+                       "i områdets historik.")
+            if st.button("Spara den nya formen", type="primary", key="reshape_save"):
+                with S.friendly_errors("Den nya formen sparades inte"):
+                    M.reshape_area(target, drawn, expected_version=based_on, user=acc.user,
+                                   data=data)
+                    M.consume_drawing(drawn)
+                    st.session_state.pop(f"area_version_{target}", None)
+                    st.session_state["area_select"] = target
+                    st.session_state["measures_toast"] = "Den nya formen är sparad."
                     st.rerun()
 
     if lb is not None:
@@ -60,33 +115,54 @@ if editor:
                         S.save_candidate_area(cand.loc[pick], name=pick_name, user=acc.user)
                         st.rerun()
 
-if st.session_state.get("last_saved_area"):
-    st.toast("Området är sparat.", icon=":material/check_circle:")
-
 # ------------------------------------------------------------------ saved areas
 st.subheader("Sparade områden")
-areas = None
-with S.friendly_errors("Sparade områden kunde inte läsas"):
-    areas = S.list_areas()
 if areas is None or len(areas) == 0:
     st.caption("Inga sparade områden ännu.")
 else:
-    st.dataframe(S.areas_table(areas), hide_index=True, width="stretch")
-    area_ids = [str(a) for a in areas.index]
-    names = S.area_names(areas)
+    st.dataframe(M.areas_table(areas, measures), hide_index=True, width="stretch")
     sel = st.selectbox("Område", options=area_ids, format_func=lambda a: names.get(a, a),
                        key="area_select")
 
     with S.friendly_errors("Områdets siffror kunde inte beräknas"):
         if lb is not None:
-            figs, info = S.area_figures(lb, sel)
+            figs, info = M.area_figures_table(lb, sel)
             hot = info.get("hot_cells")
             total = info.get("total")
-            total_text = S.TOO_FEW_CASES if total is None else f"{total} händelser"
-            st.markdown(f"**{S.md_escape(names.get(sel, sel))}**: "
-                        + f"{total_text}, {info.get('area_km2', 0):.2f} km²".replace(".", ",")
-                        + ("" if hot is None else f", {hot} hotspot-hexagoner"))
+            total_text = S.TOO_FEW_CASES if total is None else f"{number(total)} händelser"
+            st.markdown(f"**{S.md_escape(names.get(sel, sel))}**: {total_text}, "
+                        f"{number(info.get('area_km2', 0), decimals=2)} km²"
+                        + ("" if hot is None else f", {number(hot)} hotspot-hexagoner"))
             st.dataframe(figs, hide_index=True, width="stretch")
+
+    if editor:
+        current = areas.loc[sel]
+        based_on = st.session_state.setdefault(f"area_version_{sel}", int(current["version"]))
+        with st.form(f"rename_area_{sel}"):
+            st.markdown(f"**Byt namn eller beskrivning på {S.md_escape(names.get(sel, sel))}**")
+            new_name = st.text_input("Nytt namn", value=str(current["name"]),
+                                     key=f"rename_{sel}_name")
+            new_descr = st.text_area("Beskrivning", value=str(current["description"] or ""),
+                                     key=f"rename_{sel}_descr")
+            rename = st.form_submit_button("Spara namn och beskrivning")
+        if rename:
+            with S.friendly_errors("Namnet sparades inte"):
+                if M.rename_area(sel, name=new_name, description=new_descr,
+                                 expected_version=based_on, user=acc.user):
+                    S.forget_form(f"rename_{sel}", f"area_version_{sel}")
+                    st.session_state["measures_toast"] = "Namnet är sparat."
+                    st.rerun()
+        if based_on != int(current["version"]):
+            st.warning(f"Området har ändrats av {S.md_escape(current.get('updated_by'))} sedan "
+                       "du öppnade det.")
+            if st.button("Hämta senaste versionen", key=f"reload_area_{sel}"):
+                S.forget_form(f"rename_{sel}", f"area_version_{sel}")
+                st.rerun()
+        st.caption("Ny form: rita den nya formen i kartan ovan och välj «En ny form för ett "
+                   "sparat område».")
+
+    with st.expander("Områdets historik"), S.friendly_errors("Historiken kunde inte läsas"):
+        st.dataframe(M.area_history(sel), hide_index=True, width="stretch")
 
     if editor:
         with st.form("add_measure", clear_on_submit=True):
@@ -125,7 +201,7 @@ with S.friendly_errors("Åtgärderna kunde inte läsas"):
 if measures is None or len(measures) == 0:
     st.caption("Inga åtgärder ännu.")
 else:
-    st.dataframe(S.measures_table(measures), hide_index=True, width="stretch")
+    st.dataframe(M.plan_table(measures), hide_index=True, width="stretch")
     if editor:
         ids = [str(i) for i in measures.index]
         titles = S.measure_titles(measures)

@@ -36,7 +36,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ..errors import StoreError
 from ..schema import CATEGORIES
-from .model import MEASURE_FIELDS, META_FIELDS, STATUSES, Area, Measure
+from .model import DRAWN_ON_FIELDS, MEASURE_FIELDS, META_FIELDS, STATUSES, Area, Measure
 
 __all__ = [
     "AREA_COLUMNS",
@@ -62,7 +62,7 @@ Row = Mapping[str, Any]
 
 #: Stored columns of each table (PostgreSQL adds ``kommun``; audit ``seq`` is generated).
 AREA_COLUMNS: tuple[str, ...] = ("id", "name", "description", "geometry", "source_cells",
-                                 "source_cluster", *META_FIELDS)
+                                 "source_cluster", *DRAWN_ON_FIELDS, *META_FIELDS)
 MEASURE_COLUMNS: tuple[str, ...] = ("id", *MEASURE_FIELDS, *META_FIELDS)
 AUDIT_COLUMNS: tuple[str, ...] = ("entity", "entity_id", "action", "version", "user", "at",
                                   "before", "after")
@@ -148,10 +148,15 @@ def decode_area(r: Row, notes: Sequence[tuple[str, str]] = ()) -> Area:
         geom = _geometry(r)
         if not isinstance(r["name"], str) or not r["name"].strip():
             raise InvalidRow("areas", r["id"], f"name {r['name']!r} is not a name")
+        drawn = {k: r[k] for k in DRAWN_ON_FIELDS}
+        for k, v in drawn.items():
+            if v is not None and not isinstance(v, str):
+                raise InvalidRow("areas", r["id"], f"{k} {v!r} is not text")
         return Area(
             id=r["id"], name=r["name"], geometry=geom, description=r["description"],
             source_cells=_text_list(r["source_cells"], "areas", r["id"], "source_cells"),
-            source_cluster=r["source_cluster"], notes=tuple(notes), **_meta(r, "areas"),
+            source_cluster=r["source_cluster"], notes=tuple(notes), **drawn,
+            **_meta(r, "areas"),
         )
     except InvalidRow:
         raise

@@ -26,6 +26,7 @@ from ..errors import InputError, NotFoundError, ValidationError
 from ..schema import CATEGORY_LABELS, fold
 from .model import (
     ACTORS,
+    DRAWN_ON_FIELDS,
     STATUSES,
     Area,
     MeasureStoreProtocol,
@@ -50,8 +51,9 @@ MEASURE_PROPERTIES: tuple[str, ...] = (
 #: Property names of the exported areas layer.
 AREA_PROPERTIES: tuple[str, ...] = (
     "area_id", "name", "description", "source_cells", "source_cluster", "n_measures",
-    "measure_ids", "measure_titles", "target_categories", "area_km2", "version",
-    "created_at", "created_by", "updated_at", "updated_by", "deleted_at",
+    "measure_ids", "measure_titles", "target_categories", "area_km2", "drawn_kommun",
+    "drawn_dataset", "drawn_dataset_label", "version", "created_at", "created_by",
+    "updated_at", "updated_by", "deleted_at",
 )
 
 #: Swedish column headers of the åtgärdsplan (Excel/CSV), in order.
@@ -146,6 +148,7 @@ def to_geodataframe(store: MeasureStoreProtocol, *, kind: str = "measures",
                 "n_measures": len(ms), "measure_ids": _join(m["measure_id"] for m in ms),
                 "measure_titles": "; ".join(m["title"] for m in ms),
                 "target_categories": _join(cats), "area_km2": float(a["area_km2"]),
+                **{k: _none_if_na(a[k]) for k in DRAWN_ON_FIELDS},
                 "version": int(a["version"]), "created_at": a["created_at"],
                 "created_by": a["created_by"], "updated_at": a["updated_at"],
                 "updated_by": a["updated_by"], "deleted_at": a["deleted_at"],
@@ -178,6 +181,7 @@ def export_geojson(store: MeasureStoreProtocol, path: str | os.PathLike[str], *,
             "area_id": str(aid), "name": a["name"], "description": a["description"],
             "source_cells": list(a["source_cells"]), "source_cluster": a["source_cluster"],
             "n_measures": len(ms), "area_km2": round(float(a["area_km2"]), 6),
+            **{k: _none_if_na(a[k]) for k in DRAWN_ON_FIELDS},
             "version": int(a["version"]), "created_at": a["created_at"],
             "created_by": a["created_by"], "updated_at": a["updated_at"],
             "updated_by": a["updated_by"], "deleted_at": a["deleted_at"],
@@ -272,7 +276,8 @@ def _read_own_geojson(p: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any
                           "geometry": shape(feat["geometry"]) if feat.get("geometry")
                           else None,
                           "source_cells": pr.get("source_cells") or None,
-                          "source_cluster": pr.get("source_cluster")})
+                          "source_cluster": pr.get("source_cluster"),
+                          **{k: pr.get(k) for k in DRAWN_ON_FIELDS}})
             for m in pr.get("measures") or []:
                 own_measures.append(dict(m))
     return items, own_measures
@@ -330,6 +335,8 @@ def _read_gis_file(p: Path, *, name_column: str | None, layer: str | None
             "geometry": r.geometry,
             "source_cells": [c for c in str(cells).split(", ") if c] if cells else None,
             "source_cluster": (r.get("source_cluster") or None) if own_gpkg else None,
+            **{k: (None if _isna(r.get(k)) else r.get(k)) if own_gpkg else None
+               for k in DRAWN_ON_FIELDS},
         })
     own_measures: list[dict[str, Any]] = []
     if own_gpkg:
@@ -349,9 +356,9 @@ def _validated(items: list[dict[str, Any]], own_measures: list[dict[str, Any]]
     problems: list[tuple[str, str, str]] = []
     clean: _Checked = []
     for it in items:
-        values, probs, _ = validate_area({k: it[k] for k in ("name", "description",
-                                                             "geometry", "source_cells",
-                                                             "source_cluster")})
+        values, probs, _ = validate_area({k: it.get(k) for k in (
+            "name", "description", "geometry", "source_cells", "source_cluster",
+            *DRAWN_ON_FIELDS)})
         problems += [(f"feature {it['n']}: {f}", en, f"objekt {it['n']}: {sv}")
                      for f, en, sv in probs]
         clean.append((it, values))
@@ -546,7 +553,11 @@ STORE_EXPORT_KIND = "lagesbild_geo.measure-store"
 STORE_EXPORT_FORMAT = 1
 _META_KEYS = ("version", "created_at", "created_by", "updated_at", "updated_by", "deleted_at",
               "deleted_by")
-_AREA_KEYS = ("name", "description", "geometry", "source_cells", "source_cluster")
+_AREA_KEYS = ("name", "description", "geometry", "source_cells", "source_cluster",
+              *DRAWN_ON_FIELDS)
+#: Schema versions whose exports this library reads (a version-2 export has no
+#: ``drawn_*`` fields: they are read as unknown).
+READABLE_EXPORT_VERSIONS: tuple[int, ...] = (2, SCHEMA_VERSION)
 _AUDIT_KEYS = ("entity", "entity_id", "action", "version", "user", "at", "before", "after")
 
 
@@ -566,6 +577,7 @@ def store_export(store: MeasureStoreProtocol) -> dict[str, Any]:
     area_recs = [{"id": str(aid), "name": a["name"], "description": a["description"],
                   "geometry": mapping(a.geometry), "source_cells": list(a["source_cells"]),
                   "source_cluster": _none_if_na(a["source_cluster"]),
+                  **{k: _none_if_na(a[k]) for k in DRAWN_ON_FIELDS},
                   **{k: _none_if_na(a[k]) for k in _META_KEYS}}
                  for aid, a in areas.iterrows()]
     for r in area_recs:
@@ -640,11 +652,13 @@ def read_store_export(source: str | os.PathLike[str] | Mapping[str, Any]) -> Sto
         raise InputError(f"{name} is not an export of a measure store (kind "
                          f"{doc.get('kind')!r}); give a file written by `lagesbild measures "
                          "backup` or MeasureStore.export_store().")
-    if doc.get("format") != STORE_EXPORT_FORMAT or doc.get("schema_version") != SCHEMA_VERSION:
+    if doc.get("format") != STORE_EXPORT_FORMAT \
+            or doc.get("schema_version") not in READABLE_EXPORT_VERSIONS:
         raise InputError(f"{name} has format {doc.get('format')!r} / schema version "
                          f"{doc.get('schema_version')!r}; this library reads format "
-                         f"{STORE_EXPORT_FORMAT}, schema version {SCHEMA_VERSION}. Use the "
-                         "library version that wrote it.")
+                         f"{STORE_EXPORT_FORMAT}, schema versions "
+                         f"{', '.join(map(str, READABLE_EXPORT_VERSIONS))}. Use the library "
+                         "version that wrote it.")
     problems: list[tuple[str, str, str]] = []
     areas = [_export_area(i, r, problems) for i, r in enumerate(_records(doc, "areas"), 1)]
     ids = {a["id"] for a in areas}

@@ -51,6 +51,7 @@ __all__ = [
     "ACTORS",
     "AREA_FIELDS",
     "CAUSE_TAGS",
+    "DRAWN_ON_FIELDS",
     "MAX_AREA_KM2",
     "MEASURE_FIELDS",
     "META_FIELDS",
@@ -133,6 +134,15 @@ class Area:
         H3 cells (hex strings) the area was drawn from, if any.
     source_cluster
         Id of the density cluster it was drawn from, if any.
+    drawn_kommun
+        The kommun of the data the area was drawn on: its 4-digit code, or its name
+        when the data named no known kommun (Exempelkommun); ``None`` when unknown
+        (imported areas, stores older than schema version 3).
+    drawn_dataset, drawn_dataset_label
+        The data set the area was drawn on: its stable identity (``"sha256:…"``, see
+        :func:`lagesbild_geo.measures.dataset_of`) and a label people read (file
+        names and period); ``None`` when unknown. A follow-up on other data checks
+        that the data still cover the area (:func:`lagesbild_geo.measures.check_coverage`).
     version
         Increases by one with every saved change (optimistic locking).
     created_at, updated_at, deleted_at
@@ -150,6 +160,9 @@ class Area:
     description: str = ""
     source_cells: tuple[str, ...] = ()
     source_cluster: str | None = None
+    drawn_kommun: str | None = None
+    drawn_dataset: str | None = None
+    drawn_dataset_label: str | None = None
     version: int = 1
     created_at: str = ""
     created_by: str = ""
@@ -252,7 +265,10 @@ MEASURE_FIELDS: tuple[str, ...] = (
 )
 #: Fields of an area a caller may set.
 AREA_FIELDS: tuple[str, ...] = ("name", "geometry", "description", "source_cells",
-                                "source_cluster")
+                                "source_cluster", "drawn_kommun", "drawn_dataset",
+                                "drawn_dataset_label")
+#: Fields that tie an area to the data it was drawn on (schema version 3).
+DRAWN_ON_FIELDS: tuple[str, ...] = ("drawn_kommun", "drawn_dataset", "drawn_dataset_label")
 #: Bookkeeping fields every stored area and measure has (set by the store, not by callers).
 META_FIELDS: tuple[str, ...] = ("version", "created_at", "created_by", "updated_at", "updated_by",
                                 "deleted_at", "deleted_by")
@@ -724,7 +740,30 @@ def validate_area(values: Mapping[str, Any]
     sc = values.get("source_cluster")
     missing = sc is None or (isinstance(sc, float) and math.isnan(sc)) or str(sc).strip() == ""
     out["source_cluster"] = None if missing else str(sc).strip()
+    out["drawn_kommun"] = _drawn_kommun(values.get("drawn_kommun"), problems)
+    for f, max_len in (("drawn_dataset", 200), ("drawn_dataset_label", 500)):
+        text = _text(values.get(f), f, problems, max_len=max_len)
+        out[f] = text or None
     return out, problems, notes
+
+
+def _drawn_kommun(value: object, problems: list[Problem]) -> str | None:
+    """A kommun code when the value names a known kommun, else the name as given."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    text = _text(value, "drawn_kommun", problems, max_len=100)
+    if not text:
+        return None
+    try:
+        return parse_kommun(text)
+    except InputError:
+        if text.isdigit():
+            problems.append(("drawn_kommun", f"{text!r} is not a kommun code (4 digits)",
+                             f"{text!r} är ingen kommunkod (4 siffror)"))
+            return None
+        return text  # a kommun the name list does not know (Exempelkommun)
 
 
 # ------------------------------------------------------------------ (de)serialising
@@ -744,7 +783,8 @@ def _measure_json(m: Measure) -> dict[str, Any]:
 
 
 def _area_json(a: Area) -> dict[str, Any]:
-    d = {k: getattr(a, k) for k in ("id", "name", "description", "source_cluster", *META_FIELDS)}
+    d = {k: getattr(a, k) for k in ("id", "name", "description", "source_cluster",
+                                    *DRAWN_ON_FIELDS, *META_FIELDS)}
     d["source_cells"] = list(a.source_cells)
     d["geometry"] = mapping(a.geometry)
     return d
@@ -825,7 +865,9 @@ class MeasureStoreProtocol(Protocol):
     def add_area(self, *, name: str, geometry: object, description: str = "",
                  created_by: str | None = None,
                  source_cells: Iterable[int | str] | None = None,
-                 source_cluster: str | None = None, id: str | None = None) -> Area: ...
+                 source_cluster: str | None = None, drawn_kommun: str | None = None,
+                 drawn_dataset: str | None = None, drawn_dataset_label: str | None = None,
+                 id: str | None = None) -> Area: ...
 
     def get_or_create_area(self, name: str, *, geometry: object, description: str = "",
                            created_by: str | None = None) -> tuple[Area, bool]: ...

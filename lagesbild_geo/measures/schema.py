@@ -16,7 +16,7 @@ PostgreSQL/PostGIS (a server, several kommuner)
     current version and :data:`POSTGRES_MIGRATIONS` brings older ones up, both run by
     ``lagesbild measures server-init`` (the administrator's step).
 
-The version numbers are shared: version 2 means the same records on both backends.
+The version numbers are shared: version 3 means the same records on both backends.
 
 Version history
 ---------------
@@ -29,6 +29,11 @@ Version history
     ``agreement`` and ``deleted_by``; status is stored in Swedish; the audit trail
     covers areas and measures (``entity``, ``entity_id``, ``version``) and is
     append-only (triggers refuse UPDATE and DELETE).
+3
+    Areas gain ``drawn_kommun``, ``drawn_dataset`` and ``drawn_dataset_label``: the
+    kommun and the data set an area was drawn on (``NULL`` for areas saved before,
+    and for imported ones), so that a follow-up on other data can say when those data
+    do not cover the area. Nothing else changes; the migration only adds the columns.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ import sqlite3
 from collections.abc import Callable
 
 #: The schema version this library writes.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 STATUSES_SQL = "('planerad', 'pågående', 'genomförd', 'avbruten')"
 
@@ -49,6 +54,9 @@ CREATE TABLE areas (
     geometry BLOB NOT NULL,
     source_cells TEXT NOT NULL DEFAULT '[]',
     source_cluster TEXT,
+    drawn_kommun TEXT,
+    drawn_dataset TEXT,
+    drawn_dataset_label TEXT,
     version INTEGER NOT NULL CHECK (version >= 1),
     created_at TEXT NOT NULL,
     created_by TEXT NOT NULL,
@@ -144,8 +152,18 @@ def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
         conn.execute(stmt)
 
 
+#: Columns added to ``areas`` by version 3 (the same on both backends).
+DRAWN_ON_COLUMNS: tuple[str, ...] = ("drawn_kommun", "drawn_dataset", "drawn_dataset_label")
+
+
+def _migrate_2_to_3(conn: sqlite3.Connection) -> None:
+    for col in DRAWN_ON_COLUMNS:
+        conn.execute(f"ALTER TABLE areas ADD COLUMN {col} TEXT")
+
+
 #: ``MIGRATIONS[v]`` turns a version-``v`` database into version ``v + 1``.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_1_to_2}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_1_to_2,
+                                                               2: _migrate_2_to_3}
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
@@ -197,7 +215,10 @@ PG_TABLES: tuple[str, ...] = (
         CHECK (GeometryType(geometry) IN ('POLYGON', 'MULTIPOLYGON') AND NOT ST_IsEmpty(geometry)),
     geometry_wgs84 bytea NOT NULL,
     source_cells text[] NOT NULL DEFAULT '{{}}',
-    source_cluster text,{_PG_META_COLUMNS},
+    source_cluster text,
+    drawn_kommun text,
+    drawn_dataset text,
+    drawn_dataset_label text,{_PG_META_COLUMNS},
     PRIMARY KEY (kommun, id)
 )""",
     f"CREATE INDEX areas_geometry ON {PG_SCHEMA}.areas USING gist (geometry)",
@@ -335,5 +356,8 @@ def postgres_schema_sql() -> list[str]:
 
 #: ``POSTGRES_MIGRATIONS[v]``: the statements that turn a version-``v`` PostgreSQL store
 #: into version ``v + 1`` (run in one transaction by ``server-init``). Version 2 is the
-#: first PostgreSQL schema, so there is nothing to migrate yet.
-POSTGRES_MIGRATIONS: dict[int, tuple[str, ...]] = {}
+#: first PostgreSQL schema.
+POSTGRES_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: tuple(f"ALTER TABLE {PG_SCHEMA}.areas ADD COLUMN IF NOT EXISTS {col} text"
+             for col in DRAWN_ON_COLUMNS),
+}

@@ -72,6 +72,7 @@ from .io import (
 )
 from .model import (
     AREA_FIELDS,
+    DRAWN_ON_FIELDS,
     MEASURE_FIELDS,
     META_FIELDS,
     STATUSES,
@@ -338,7 +339,9 @@ class MeasureStore:
     @_store_errors("saved")
     def add_area(self, *, name: str, geometry: object, description: str = "",
                  created_by: str | None = None, source_cells: Iterable[int | str] | None = None,
-                 source_cluster: str | None = None, id: str | None = None) -> Area:
+                 source_cluster: str | None = None, drawn_kommun: str | None = None,
+                 drawn_dataset: str | None = None, drawn_dataset_label: str | None = None,
+                 id: str | None = None) -> Area:
         """Add an area.
 
         Parameters
@@ -354,6 +357,10 @@ class MeasureStore:
             User name (default: the store's user).
         source_cells, source_cluster
             The hotspot cells (uint64 or hex) or cluster id it was drawn from.
+        drawn_kommun, drawn_dataset, drawn_dataset_label
+            The kommun (code or name) and the data set (identity and label) it was
+            drawn on; :meth:`DataSet.area_fields() <lagesbild_geo.measures.DataSet.area_fields>`
+            gives all three for the data on screen.
         id
             Keep this id (a UUID string; used by imports); default a new UUID.
 
@@ -377,7 +384,9 @@ class MeasureStore:
         """
         values, problems, notes = validate_area(
             {"name": name, "geometry": geometry, "description": description,
-             "source_cells": source_cells, "source_cluster": source_cluster})
+             "source_cells": source_cells, "source_cluster": source_cluster,
+             "drawn_kommun": drawn_kommun, "drawn_dataset": drawn_dataset,
+             "drawn_dataset_label": drawn_dataset_label})
         new_id = self._check_id(id, problems)
         if problems:
             raise ValidationError(problems)
@@ -580,7 +589,9 @@ class MeasureStore:
         """Areas as a GeoDataFrame (EPSG:4326) indexed by ``id``.
 
         Columns: ``name``, ``description``, ``source_cells`` (list of hex strings),
-        ``source_cluster``, ``n_measures`` (measures not deleted), ``area_km2``,
+        ``source_cluster``, ``drawn_kommun``, ``drawn_dataset``, ``drawn_dataset_label``
+        (the data it was drawn on, ``None`` when unknown), ``n_measures`` (measures not
+        deleted), ``area_km2``,
         ``version``, ``created_at``, ``created_by``, ``updated_at``, ``updated_by``,
         ``deleted_at``, ``deleted_by``, ``geometry``. Sorted by name.
         """
@@ -590,8 +601,8 @@ class MeasureStore:
         pairs = sorted(((decode_area(r), int(r["n_measures"])) for r in rows),
                        key=lambda p: (ascii_nocase(p[0].name), p[0].created_at))
         areas = [a for a, _ in pairs]
-        cols = ["name", "description", "source_cells", "source_cluster", "n_measures",
-                "area_km2", *META_FIELDS]
+        cols = ["name", "description", "source_cells", "source_cluster", *DRAWN_ON_FIELDS,
+                "n_measures", "area_km2", *META_FIELDS]
         index = pd.Index([a.id for a in areas], name="id", dtype=object)
         gs = gpd.GeoSeries([a.geometry for a in areas], crs="EPSG:4326", index=index)
         data: dict[str, Any] = {
@@ -601,6 +612,8 @@ class MeasureStore:
                                       dtype=object),
             "source_cluster": pd.Series([a.source_cluster for a in areas], index=index,
                                         dtype=object),
+            **{k: pd.Series([getattr(a, k) for a in areas], index=index, dtype=object)
+               for k in DRAWN_ON_FIELDS},
             "n_measures": pd.Series([n for _, n in pairs], index=index, dtype="int64"),
             "area_km2": pd.Series((gs.to_crs(3006).area / 1e6).to_numpy() if areas else
                                   np.array([], dtype="float64"), index=index, dtype="float64"),

@@ -1,0 +1,277 @@
+"""The measures as a management view in the real app, in headless Chromium (Playwright with
+the system's /usr/bin/chromium; `make browser` installs it).
+
+Draw an area with Leaflet.draw, save it with a first measure, rename it, draw a new shape
+for it, and follow the measure up, offline (every request outside the app refused). The
+map keeps the user's zoom and position through every save; the area's history names each
+change in Swedish. Screenshots go to ``$LAGESBILD_SCREENSHOTS`` (default a temporary
+folder), never into the repository. Missing browser: FAIL when $CI is set, skip otherwise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lagesbild_geo.measures import MeasureStore
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("LAGESBILD_CHROMIUM", "/usr/bin/chromium")
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(420)]
+
+
+def _browser_or_skip() -> str:
+    path = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if not path:
+        msg = (f"Chromium not found at {CHROMIUM}; install it with `make browser` "
+               "(apt-get install chromium).")
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        msg = "playwright (Python package) is not installed; `make install` installs it."
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return str(path)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _running_app(tmp_path: Path) -> Iterator[str]:
+    """The app on a free 127.0.0.1 port with a temporary store and no base map tiles."""
+    port = _free_port()
+    env = dict(os.environ, LAGESBILD_STORE=str(tmp_path / "store.sqlite"),
+               LAGESBILD_TILES="none", LAGESBILD_USER="webbtestaren")
+    log = open(tmp_path / "streamlit.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "apps/lagesbild_app.py",
+         "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                pytest.fail("The app did not start:\n" + (tmp_path / "streamlit.log").read_text(
+                    errors="replace")[-3000:])
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _shots() -> Path:
+    folder = Path(os.environ.get("LAGESBILD_SCREENSHOTS")
+                  or Path(tempfile.gettempdir()) / "lagesbild_browser_measures")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _map_frame(page: Any) -> Any:
+    """The Leaflet map's frame (the one streamlit-folium iframe of the Områden page)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for f in page.frames:
+            if "streamlit_folium" in f.url:
+                with contextlib.suppress(Exception):
+                    if f.evaluate("() => window.map !== undefined"):
+                        return f
+        time.sleep(0.2)
+    raise AssertionError("the map did not appear")
+
+
+def _view(frame: Any) -> tuple[int, float, float]:
+    """The map's zoom and centre (lat, lng)."""
+    z, lat, lng = frame.evaluate(
+        "() => [window.map.getZoom(), window.map.getCenter().lat, window.map.getCenter().lng]")
+    return int(z), float(lat), float(lng)
+
+
+def _draw_rectangle(page: Any, frame_locator: Any, frame: Any, half_w: float, half_h: float) -> None:
+    """Draw a four-corner polygon around the map's middle with Leaflet.draw (each click
+    waits for its vertex: Leaflet.draw ignores a click within ~50 ms of the previous)."""
+    frame_locator.locator("a.leaflet-draw-draw-polygon").click()
+    box = frame_locator.locator("#map_div").bounding_box()
+    assert box is not None
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    pts = [(cx - half_w, cy - half_h), (cx + half_w, cy - half_h), (cx + half_w, cy + half_h),
+           (cx - half_w, cy + half_h)]
+    icons = frame_locator.locator(".leaflet-marker-icon.leaflet-editing-icon")
+    for i, (x, y) in enumerate(pts, start=1):
+        page.mouse.click(x, y)
+        deadline = time.monotonic() + 5
+        while icons.count() < i:
+            assert time.monotonic() < deadline, f"Leaflet.draw shows {icons.count()} vertices"
+            time.sleep(0.05)
+        page.wait_for_timeout(100)
+    page.mouse.click(*pts[0])  # close the ring on the first vertex
+
+
+def _wait_view_settled(frame: Any) -> tuple[int, float, float]:
+    before = _view(frame)
+    for _ in range(20):
+        time.sleep(0.25)
+        now = _view(frame)
+        if now == before:
+            return now
+        before = now
+    return before
+
+
+def test_draw_save_rename_reshape_follow_up_keeps_the_view(tmp_path: Path) -> None:
+    chromium = _browser_or_skip()
+    from playwright.sync_api import expect, sync_playwright
+
+    shots = _shots()
+    with _running_app(tmp_path) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        blocked: list[str] = []
+
+        def offline(route: Any) -> None:  # as on a kommun intranet that blocks CDNs
+            if route.request.url.startswith(url):
+                route.continue_()
+            else:
+                blocked.append(route.request.url)
+                route.abort()
+
+        if (ROOT / "apps/static/vendor/leaflet/leaflet.js").exists():
+            page.context.route("**/*", offline)
+        try:
+            page.goto(f"{url}/omraden", wait_until="domcontentloaded")
+            fl = page.frame_locator(MAP_FRAME).first
+            expect(fl.locator("a.leaflet-draw-draw-polygon")).to_be_visible(timeout=120_000)
+            frame = _map_frame(page)
+            # the user zooms in one step and pans: that view must survive every save
+            fl.locator("a.leaflet-control-zoom-in").click()
+            page.wait_for_timeout(400)
+            frame.evaluate("() => window.map.panBy([60, -40], {animate: false})")
+            view = _wait_view_settled(frame)
+            page.screenshot(path=str(shots / "1_omraden.png"), full_page=True)
+
+            # ---- draw and save, with a first measure that has a start date
+            _draw_rectangle(page, fl, frame, 90, 60)
+            name = page.get_by_label("Områdets namn")
+            expect(name).to_be_visible(timeout=30_000)
+            name.fill("Webbtorget")
+            page.get_by_label("Åtgärd (rubrik)").first.fill("Belysning vid torget")
+            cats = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Målkategorier")
+            cats.first.locator("input").click()
+            page.keyboard.type("Våld")
+            page.wait_for_timeout(300)
+            page.keyboard.press("Enter")
+            page.keyboard.press("Escape")
+            expect(cats.first).to_contain_text("Våld och hot")
+            page.get_by_text("Fler uppgifter (valfria)").first.click()
+            # a date field of segments (year, month, day): type into the first one
+            start = page.get_by_label("Startdatum").first
+            start.locator('[role="spinbutton"]').first.click()
+            page.keyboard.type("20250101")
+            page.keyboard.press("Tab")
+            page.screenshot(path=str(shots / "2_drawn.png"), full_page=True)
+            page.get_by_role("button", name="Spara området").click()
+            expect(page.get_by_text("Området är sparat.")).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("Byt namn eller beskrivning på Webbtorget")).to_be_visible(
+                timeout=30_000)
+            # the saved area is on the map, coloured by its measure; the drawing is gone
+            frame = _map_frame(page)
+            area = fl.locator("path.leaflet-interactive").last
+            expect(area).to_be_attached(timeout=30_000)
+            assert frame.evaluate("() => window.drawnItems.getLayers().length") == 0
+            assert _wait_view_settled(frame) == view  # zoom and position kept
+            page.screenshot(path=str(shots / "3_saved.png"), full_page=True)
+            with MeasureStore(tmp_path / "store.sqlite") as s:
+                (saved,) = [s.get_area(i) for i in s.list_areas().index]
+                (m,) = [s.get_measure(i) for i in s.list_measures().index]
+            assert (saved.name, saved.drawn_kommun) == ("Webbtorget", "Exempelkommun")
+            assert saved.drawn_dataset.startswith("sha256:")
+            assert (m.title, m.target_categories, str(m.start_date)) == (
+                "Belysning vid torget", ("vald",), "2025-01-01")
+
+            # ---- rename
+            new_name = page.get_by_label("Nytt namn")
+            new_name.fill("Resecentrum")
+            page.get_by_role("button", name="Spara namn och beskrivning").click()
+            expect(page.get_by_text("Byt namn eller beskrivning på Resecentrum")).to_be_visible(
+                timeout=30_000)
+            assert _wait_view_settled(_map_frame(page)) == view
+
+            # ---- reshape: a larger polygon drawn on the map becomes the area's shape
+            _draw_rectangle(page, fl, _map_frame(page), 140, 90)
+            reshape = page.locator('[data-testid="stRadio"]').get_by_text(
+                "En ny form för ett sparat område", exact=True)
+            expect(reshape).to_be_visible(timeout=30_000)
+            reshape.click()
+            save_shape = page.get_by_role("button", name="Spara den nya formen")
+            expect(save_shape).to_be_visible(timeout=30_000)
+            page.screenshot(path=str(shots / "4_reshape.png"), full_page=True)
+            save_shape.click()
+            expect(page.get_by_text("Den nya formen är sparad.")).to_be_visible(timeout=30_000)
+            frame = _map_frame(page)
+            expect(save_shape).to_have_count(0, timeout=30_000)
+            assert frame.evaluate("() => window.drawnItems.getLayers().length") == 0
+            assert _wait_view_settled(frame) == view
+            with MeasureStore(tmp_path / "store.sqlite") as s:
+                reshaped = s.get_area(saved.id)
+            assert reshaped.version == 3 and reshaped.area_km2 > 1.5 * saved.area_km2
+            # the history says what happened, in Swedish
+            page.get_by_text("Områdets historik").click()
+            for text in ("området skapat", "namn ändrat: «Webbtorget» → «Resecentrum»",
+                         "form ändrad ("):
+                expect(page.locator('td[role="gridcell"]', has_text=text).first).to_be_attached(
+                    timeout=30_000)
+            page.screenshot(path=str(shots / "5_history.png"), full_page=True)
+
+            # ---- follow-up of the measure on the same data
+            page.goto(f"{url}/uppfoljning", wait_until="domcontentloaded")
+            summary = page.locator('[data-testid="stAlertContentInfo"]',
+                                   has_text="«Belysning vid torget» startade 2025-01-01")
+            expect(summary.first).to_be_visible(timeout=120_000)
+            expect(page.get_by_text("Förflyttning till omgivningen")).to_be_visible()
+            expect(page.get_by_text("ingen jämförelse möjlig")).to_have_count(0)
+            page.screenshot(path=str(shots / "6_uppfoljning.png"), full_page=True)
+            page.goto(f"{url}/atgardsplan", wait_until="domcontentloaded")
+            expect(page.locator('td[role="gridcell"]', has_text="Resecentrum").first
+                   ).to_be_attached(timeout=60_000)
+            page.screenshot(path=str(shots / "7_atgardsplan.png"), full_page=True)
+        finally:
+            browser.close()
+    assert not [u for u in blocked if "leaflet" in u or "jquery" in u or "bootstrap" in u], blocked
