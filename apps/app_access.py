@@ -205,7 +205,7 @@ def access() -> Access:
     if isinstance(signed, Access):
         return signed
     st.title("Lägesbild – logga in")
-    with st.form("login"):
+    with st.form("login", enter_to_submit=False):
         name = st.text_input("Ditt namn (visas i ändringshistoriken)")
         password = st.text_input("Lösenord", type="password")
         ok = st.form_submit_button("Logga in")

@@ -327,21 +327,28 @@ def view(filters: Filters) -> tuple[Lagesbild, Lagesbild, dict[str, Any]] | None
         return None
 
 
-def trend(filters: Filters) -> tuple[Lagesbild, Lagesbild, Filters] | None:
+def trend(filters: Filters) -> tuple[Lagesbild, Lagesbild | None, Filters, Filters] | None:
     """The published pictures of this period and of the same period a year earlier under
-    the same filters (:func:`lagesbild_geo.dashboard.trend_filters`), and this period's
-    filters; ``None`` without dated incidents."""
+    the same filters (:func:`lagesbild_geo.dashboard.trend_filters`) and both periods'
+    filters; the year before is ``None`` when the data do not reach back that far, and
+    the whole is ``None`` without dated incidents."""
     span = data_span()
     if not isinstance(span, tuple):
         return None
     now_f, before_f = dashboard.trend_filters(filters, span)
+    covered = before_f.start is not None and before_f.start >= span[0].tz_localize(None)
     with st.spinner("Jämför med samma period året innan …", show_time=True):
         now = _view(sources(), now_f)[0]
-        before = _view(sources(), before_f)[0]
-    return now, before, now_f
+        before = _view(sources(), before_f)[0] if covered else None
+    return now, before, now_f, before_f
 
 
-def attention(now: Lagesbild, before: Lagesbild) -> pd.DataFrame:
+trend_table = dashboard.trend_table
+trend_table_sv = dashboard.trend_table_sv
+district_table_sv = dashboard.district_table_sv
+
+
+def attention(now: Lagesbild, before: Lagesbild | None) -> pd.DataFrame:
     """"Behöver uppmärksamhet" for the trend panel's pictures, with the store's measures
     (left out, with a note in the log, when the store cannot be read)."""
     measures = None
@@ -574,7 +581,7 @@ __all__ = [
     "_secret", "access", "area_candidates", "area_figures", "area_names", "areas_table",
     "assets_url", "attention", "category_label", "check_file", "check_measure", "cleanup_uploads",
     "cleanup_uploads_now_and_then", "column_choice", "compare_packages", "data_label", "data_span",
-    "deleted_areas", "deleted_measures", "district_table", "drawn_feature", "empty_lagesbild",
+    "deleted_areas", "deleted_measures", "district_table", "district_table_sv", "drawn_feature", "empty_lagesbild",
     "error_text", "example_dir", "example_sources", "file_hash", "filter_mask", "filter_measures",
     "filtered_lagesbild", "followup_chart", "followup_result", "followup_table", "forget_form",
     "friendly_errors", "geopackage_bytes", "headline", "history_table", "ingest_tables", "knox",
@@ -587,7 +594,8 @@ __all__ = [
     "report_html", "require_editor", "risk_zones_map", "save_area", "save_candidate_area",
     "save_measure", "save_upload", "set_sources", "show_error", "show_problems", "show_table",
     "sidebar_status", "sign_in_throttle", "sources", "stage", "staged", "store", "store_kommun",
-    "store_path", "table_preview", "tiles_attribution", "tiles_choice", "trend", "update_measure",
+    "store_path", "table_preview", "tiles_attribution", "tiles_choice", "trend", "trend_table",
+    "trend_table_sv", "update_measure",
     "upload_help", "upload_root", "usable_incident_files", "use_example", "use_staged", "view",
     "with_columns", "zones_map",
 ]

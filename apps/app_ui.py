@@ -145,18 +145,31 @@ def friendly_errors(what: str) -> Iterator[None]:
 # --------------------------------------------------------------------------- tables and charts
 
 
-def show_table(frame: pd.DataFrame | None, *, decimals: Mapping[str, int] | None = None,
-               key: str | None = None, text: bool = False) -> None:
+def show_table(frame: pd.DataFrame | None, *, shown: pd.DataFrame | None = None,
+               decimals: Mapping[str, int] | None = None, key: str | None = None) -> None:
     """A table in Swedish: numbers with decimal comma and no-break thousands, dates in words,
-    "–" for every missing value. ``text=True``: the frame is already text (shown as is)."""
+    "–" for every missing value (``table_sv``), number columns aligned right. ``shown``: the
+    text to show when the library already made it (e.g. ``trend_table_sv``)."""
     if frame is None:
         return
-    shown = frame if text else table_sv(frame, decimals=decimals)
-    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c].dtype)
-               and not pd.api.types.is_bool_dtype(frame[c].dtype)]
-    config = {c: st.column_config.TextColumn(alignment="right") for c in numeric}
-    st.dataframe(shown, hide_index=True, width="stretch", placeholder=svformat.MISSING,
+    text = shown if shown is not None else table_sv(frame, decimals=decimals)
+    numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c].dtype)
+               and not pd.api.types.is_bool_dtype(frame[c].dtype)}
+    # right-align the columns that hold numbers (by position: ``shown`` may rename them)
+    right = [text.columns[i] for i, c in enumerate(frame.columns) if c in numeric and i < len(text.columns)]
+    if shown is not None:
+        right = [c for c in text.columns if text[c].map(_looks_numeric).all()]
+    config = {c: st.column_config.TextColumn(alignment="right") for c in right}
+    st.dataframe(text, hide_index=True, width="stretch", placeholder=svformat.MISSING,
                  column_config=config or None, key=key)
+
+
+_NUMERIC_TEXT = re.compile(r"^[\u2212\-+]?[\d\u00a0 ]+(,\d+)?(\u00a0%)?$")
+
+
+def _looks_numeric(v: object) -> bool:
+    s = str(v)
+    return s == svformat.MISSING or bool(_NUMERIC_TEXT.match(s)) or s in ("för få fall", "dolt för att skydda små tal")
 
 
 def _month_keys(index: pd.Index) -> list[str]:

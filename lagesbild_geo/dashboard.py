@@ -415,7 +415,8 @@ def district_table(lb: Lagesbild, *, show_small: bool = False,
                 t.loc[code, "district_name"] = name
     for c in ("top1", "top2", "top3"):
         if c in t.columns:
-            t[c] = t[c].map(lambda v: _label(v) if isinstance(v, str) else "")
+            t[c] = pd.Series([_label(v) if isinstance(v, str) and v else None for v in t[c].tolist()],
+                             index=t.index, dtype=object)
     if "change_significant" in t.columns:
         sig = t["change_significant"]
         t["change_significant"] = pd.Series(
@@ -760,7 +761,7 @@ def _trend_sides(current: Lagesbild, previous: Lagesbild, by: str
     return frame, labels, keys.to_series()
 
 
-def trend_table(current: Lagesbild, previous: Lagesbild, *, by: str = "month",
+def trend_table(current: Lagesbild, previous: Lagesbild | None, *, by: str = "month",
                 alpha: float = 0.05) -> pd.DataFrame:
     """This period against the same period a year earlier, per month, category or district.
 
@@ -778,7 +779,8 @@ def trend_table(current: Lagesbild, previous: Lagesbild, *, by: str = "month",
     ----------
     current, previous
         Published (or publishable) pictures of this period and of the same period a
-        year earlier.
+        year earlier; ``previous=None`` when the data do not reach back that far (the
+        ``previous`` column is then missing throughout and nothing is compared).
     by
         ``"month"`` (the months of this period; a month a year earlier is compared with
         the same month), ``"category"`` or ``"district"`` (districts and the level rows).
@@ -811,13 +813,19 @@ def trend_table(current: Lagesbild, previous: Lagesbild, *, by: str = "month",
     """
     if by not in TREND_BY:
         raise InputError(f"trend_table: by must be one of {list(TREND_BY)}; got {by!r}.")
-    cur_pub, prev_pub = publishable(current), publishable(previous)
+    cur_pub = publishable(current)
+    prev_pub = publishable(previous) if previous is not None else _nothing(cur_pub)
     frame, labels, _ = _trend_sides(cur_pub, prev_pub, by)
+    if previous is None:
+        frame["previous"] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+        frame["why_previous"] = ""
     if by == "month":  # the months of this period only
         months = set(pd.Index(cur_pub.tables.get("months", pd.DataFrame()).index).astype(str))
         frame = frame.loc[[k for k in frame.index if k in months]]
     c = frame["current"].fillna(0).where(~frame["why_current"].astype(bool), pd.NA).astype("Int64")
     p = frame["previous"].fillna(0).where(~frame["why_previous"].astype(bool), pd.NA).astype("Int64")
+    if previous is None:
+        p = frame["previous"].astype("Int64")
     shown = c.notna() & p.notna()
     change = (c - p).where(shown)
     pct = pd.Series(np.nan, index=frame.index, dtype="float64")
@@ -832,6 +840,11 @@ def trend_table(current: Lagesbild, previous: Lagesbild, *, by: str = "month",
     return pd.DataFrame({"label": labels.reindex(frame.index).to_numpy(), "current": c, "previous": p,
                          "change": change.astype("Int64"), "change_pct": pct, "direction": direction,
                          "note": note}, index=frame.index)
+
+
+def _nothing(lb: Lagesbild) -> Lagesbild:
+    """An empty side (no counts at all) shaped like ``lb``."""
+    return dataclasses.replace(lb, district_summary=lb.district_summary.iloc[0:0], tables={})
 
 
 _DIRECTION_SV = {"increase": "säkerställd ökning", "decrease": "säkerställd minskning",
@@ -935,7 +948,7 @@ def _measure_items(measures: pd.DataFrame, today: dt.date | None) -> list[dict[s
     return items
 
 
-def attention_items(current: Lagesbild, previous: Lagesbild, *,
+def attention_items(current: Lagesbild, previous: Lagesbild | None, *,
                     measures: pd.DataFrame | None = None, today: dt.date | None = None,
                     alpha: float = 0.05) -> pd.DataFrame:
     """What needs attention, in plain Swedish: overdue follow-ups, districts with a
@@ -953,7 +966,8 @@ def attention_items(current: Lagesbild, previous: Lagesbild, *,
     ----------
     current, previous
         Published (or publishable) pictures of this period and the same period a year
-        earlier (see :func:`trend_filters`).
+        earlier (see :func:`trend_filters`); ``previous=None`` leaves the districts out
+        (the data do not reach back a year).
     measures
         ``MeasureStore.list_measures()``; ``None`` leaves measures out.
     today
@@ -981,9 +995,9 @@ def attention_items(current: Lagesbild, previous: Lagesbild, *,
     items: list[dict[str, Any]] = []
     if measures is not None and len(measures):
         items += _measure_items(measures, today)
-    cur_pub, prev_pub = publishable(current), publishable(previous)
-    if len(cur_pub.district_summary):
-        items += _district_items(trend_table(cur_pub, prev_pub, by="district", alpha=alpha))
+    cur_pub = publishable(current)
+    if previous is not None and len(cur_pub.district_summary):
+        items += _district_items(trend_table(cur_pub, publishable(previous), by="district", alpha=alpha))
     items += _emerging_items(cur_pub)
     return pd.DataFrame([{k: r[k] for k in ("kind", "ref", "text")} for r in items],
                         columns=["kind", "ref", "text"])
