@@ -512,7 +512,8 @@ def _hotspot_groups(hs: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     rows = []
     for i, part in enumerate(sorted(parts, key=lambda g: -g.area), start=1):
         inside = hexes[shapely.contains(part, centres)].tolist()
-        rows.append({"label": f"Hotspot-område {i} ({len(inside)} hexagoner)",
+        hexagons = "1 hexagon" if len(inside) == 1 else f"{svformat.integer(len(inside))} hexagoner"
+        rows.append({"label": f"Hotspot-område {i} ({hexagons})",
                      "name": f"Hotspot-område {i}", "kind": "hotspot",
                      "source_id": ",".join(inside), "geometry": part})
     return rows
