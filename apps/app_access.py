@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
+from app_config import assets_url
 from app_config import secret as _secret
+from app_sources import data_label
 
 log = logging.getLogger("lagesbild_app")
 
@@ -261,3 +263,28 @@ def require_editor(acc: Access) -> bool:
     elif not acc.can_edit:
         st.info("Du är inloggad som läsare: du kan titta och ladda ner men inte ändra.", icon=":material/visibility:")
     return acc.can_edit
+
+
+# --------------------------------------------------------------------------- the sidebar
+
+
+def sidebar_status(acc: Access) -> None:
+    """Who is signed in, the data in use, and where the map's scripts come from (sidebar)."""
+    with st.sidebar:
+        if acc.open_mode and acc.network:
+            st.warning(NETWORK_READ_ONLY, icon=":material/lock:")
+        elif acc.open_mode:
+            st.info("Du arbetar i lokalt läge: appen nås bara från den här datorn och du behöver "
+                    "inte logga in. Dina ändringar sparas i ändringshistoriken som "
+                    f"”{acc.user}”. Ska kollegor kunna använda appen via nätverket behöver "
+                    "inloggning ordnas först (se docs/app.md).", icon=":material/computer:")
+        else:
+            st.caption(f"Inloggad: **{acc.user}** ({acc.role})")
+            if st.button("Logga ut"):
+                st.session_state.pop("access", None)
+                if _oidc_configured() and not _passwords():
+                    st.logout()
+                st.rerun()
+        st.caption(f"Data: {data_label()}")
+        if assets_url() is None:
+            st.caption("Kartans skript hämtas från internet (kör `make static` för att lägga dem i appen).")

@@ -23,14 +23,9 @@ charts, forms) and :mod:`app_measures` (areas, measures, åtgärdsplan).
 from __future__ import annotations
 
 import dataclasses
-import functools
-import hashlib
 import logging
-import os
-import pickle
-import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -44,14 +39,14 @@ from app_access import (
     ROLE_READER,
     Access,
     SignInThrottle,
-    _oidc_configured,
-    _passwords,
     access,
     listening_address,
     local_only,
     require_editor,
+    sidebar_status,
     sign_in_throttle,
 )
+from app_cache import snapshot
 from app_config import (
     APP_DIR,
     BASE_RESOLUTION,
@@ -60,7 +55,6 @@ from app_config import (
     SAMPLE_DIR,
     VENDOR_DIR,
     assets_url,
-    cache_dir,
     list_areas,
     list_measures,
     secret,
@@ -137,12 +131,14 @@ from app_ui import (
     ingest_tables,
     layer_control,
     levels_caption,
+    map_view,
     md_escape,
     measure_fields,
     month_chart,
     problems_text,
     rejected_csv,
     rejected_download,
+    remember_view,
     show_error,
     show_problems,
     show_table,
@@ -150,17 +146,18 @@ from app_ui import (
 )
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
-import lagesbild_geo
 from lagesbild_geo import dashboard, maps, nearrepeat
 from lagesbild_geo.dashboard import (
     Filters,
     area_candidates,
     district_table,
+    district_table_sv,
     filter_mask,
     filtered_lagesbild,
     headline,
     period_bounds,
     picture_notes,
+    trend_table_sv,
 )
 from lagesbild_geo.errors import InputError
 from lagesbild_geo.export import export_package, read_package, zip_package
@@ -174,52 +171,6 @@ log = logging.getLogger("lagesbild_app")
 _secret = secret  # the old private name
 _level_counts = dashboard.level_counts
 T = TypeVar("T")
-
-# --------------------------------------------------------------------------- warm start on disk
-
-_SNAPSHOTS_KEPT = 24
-
-
-@functools.cache
-def _code_fingerprint() -> str:
-    """The library's code and the versions that shape a pickled picture (a change of any
-    makes every snapshot stale)."""
-    lib = Path(lagesbild_geo.__file__).resolve().parent
-    h = hashlib.sha256(f"{lagesbild_geo.__version__}|{sys.version}|{pd.__version__}|{gpd.__version__}".encode())
-    for p in sorted(lib.rglob("*.py")):
-        s = p.stat()
-        h.update(f"{p.relative_to(lib)}:{s.st_size}:{s.st_mtime_ns}".encode())
-    return h.hexdigest()[:20]
-
-
-def _snapshot(kind: str, key: object, srcs: tuple[Source, ...], compute: Callable[[], T]) -> T:
-    """``compute()``, kept on disk for the starting data (never for uploads) so the first
-    visit after a restart reads it instead of recomputing it."""
-    folder = cache_dir()
-    if folder is None or srcs != example_sources():
-        return compute()
-    digest = hashlib.sha256(repr((kind, key, srcs, _code_fingerprint())).encode()).hexdigest()[:32]
-    path = folder / f"{kind}-{digest}.pickle"
-    try:
-        with open(path, "rb") as f:
-            return pickle.load(f)
-    except FileNotFoundError:
-        pass
-    except Exception:  # a broken or foreign file: recompute and replace it
-        log.warning("Ignoring an unreadable snapshot %s.", path, exc_info=True)
-    value = compute()
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with tempfile.NamedTemporaryFile("wb", dir=folder, suffix=".tmp", delete=False) as tmp:
-            pickle.dump(value, tmp, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp.name, path)
-        old = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for stale in old[_SNAPSHOTS_KEPT:]:
-            stale.unlink(missing_ok=True)
-    except OSError:
-        log.warning("Could not keep a snapshot in %s.", folder, exc_info=True)
-    return value
-
 
 # --------------------------------------------------------------------------- the lägesbild
 
@@ -245,7 +196,7 @@ def _pipeline_config(srcs: tuple[Source, ...], resolution: int) -> PipelineConfi
 
 @st.cache_data(max_entries=4, show_spinner="Beräknar lägesbilden (första gången tar det en stund) …")
 def _build(srcs: tuple[Source, ...], resolution: int) -> Lagesbild:
-    return _snapshot("build", resolution, srcs,
+    return snapshot("build", resolution, srcs,
                      lambda: build_lagesbild(_pipeline_config(srcs, resolution)))
 
 
@@ -282,17 +233,19 @@ def _compute_view(srcs: tuple[Source, ...], filters: Filters) -> tuple[Lagesbild
     return pub, light, headline(pub)
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
+# A shared, read-only value (no copy per rerun: unpickling the view cost 0.1–0.3 s a rerun).
+# Callers never change it: the map and the tables work on copies.
+@st.cache_resource(max_entries=24, show_spinner=False)
 def _view(srcs: tuple[Source, ...], filters: Filters) -> tuple[Lagesbild, Lagesbild, dict[str, Any]]:
     if filters.categories or filters.weekdays or filters.hours != (0, 24):
         return _compute_view(srcs, filters)
     # the starting picture and its periods (the trend panel's too) are kept for a warm start
-    return _snapshot("view", filters, srcs, lambda: _compute_view(srcs, filters))
+    return snapshot("view", filters, srcs, lambda: _compute_view(srcs, filters))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _span(srcs: tuple[Source, ...]) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    return _snapshot("span", None, srcs, lambda: period_bounds(_build(srcs, BASE_RESOLUTION)))
+    return snapshot("span", None, srcs, lambda: period_bounds(_build(srcs, BASE_RESOLUTION)))
 
 
 def data_span() -> tuple[pd.Timestamp, pd.Timestamp] | bool | None:
@@ -327,38 +280,57 @@ def view(filters: Filters) -> tuple[Lagesbild, Lagesbild, dict[str, Any]] | None
         return None
 
 
-def trend(filters: Filters) -> tuple[Lagesbild, Lagesbild | None, Filters, Filters] | None:
-    """The published pictures of this period and of the same period a year earlier under
-    the same filters (:func:`lagesbild_geo.dashboard.trend_filters`) and both periods'
-    filters; the year before is ``None`` when the data do not reach back that far, and
-    the whole is ``None`` without dated incidents."""
-    span = data_span()
-    if not isinstance(span, tuple):
+@dataclasses.dataclass(frozen=True)
+class Trend:
+    """The trend panel of one filter: both periods' filters, whether the data reach back a
+    year, the three trend tables and the attention items that come from the data."""
+
+    now: Filters
+    before: Filters
+    covered: bool
+    month: pd.DataFrame
+    category: pd.DataFrame
+    district: pd.DataFrame
+    attention: pd.DataFrame
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def _trend(srcs: tuple[Source, ...], filters: Filters) -> Trend | None:
+    span = _span(srcs)
+    if span is None:
         return None
     now_f, before_f = dashboard.trend_filters(filters, span)
     covered = before_f.start is not None and before_f.start >= span[0].tz_localize(None)
+    now = _view(srcs, now_f)[0]
+    before = _view(srcs, before_f)[0] if covered else None
+    tables = {by: dashboard.trend_table(now, before, by=by) for by in dashboard.TREND_BY}
+    return Trend(now=now_f, before=before_f, covered=covered, **tables,
+                 attention=dashboard.attention_items(now, before))
+
+
+def trend(filters: Filters) -> Trend | None:
+    """This period against the same period a year earlier under the same filters
+    (:func:`lagesbild_geo.dashboard.trend_filters`): the trend tables by month, category
+    and district from the published pictures of both periods (cached per filter); the
+    year before is left out when the data do not reach back that far. ``None`` without
+    dated incidents."""
+    if not sources():
+        return None
     with st.spinner("Jämför med samma period året innan …", show_time=True):
-        now = _view(sources(), now_f)[0]
-        before = _view(sources(), before_f)[0] if covered else None
-    return now, before, now_f, before_f
+        return _trend(sources(), filters)
 
 
-trend_table = dashboard.trend_table
-trend_table_sv = dashboard.trend_table_sv
-district_table_sv = dashboard.district_table_sv
-
-
-def attention(now: Lagesbild, before: Lagesbild | None) -> pd.DataFrame:
-    """"Behöver uppmärksamhet" for the trend panel's pictures, with the store's measures
-    (left out, with a note in the log, when the store cannot be read)."""
-    measures = None
+def attention(tr: Trend) -> pd.DataFrame:
+    """"Behöver uppmärksamhet": overdue follow-ups from the store (left out, with a note in
+    the log, when the store cannot be read), then the trend's districts and hotspots."""
+    measures = pd.DataFrame()
     try:
         measures = list_measures()
     except ScriptControlException:
         raise
     except Exception:
         log.warning("Measures left out of the attention list: the store could not be read.", exc_info=True)
-    return dashboard.attention_items(now, before, measures=measures)
+    return pd.concat([dashboard.overdue_items(measures), tr.attention], ignore_index=True)
 
 
 def area_figures(lb: Lagesbild, area_id: str) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -404,20 +376,6 @@ def make_map_parts(lb: Lagesbild, *, layers: Sequence[str], category: str | None
         district_measure=district_measure, tiles=tiles_choice(),
         attribution=tiles_attribution(), assets=assets_url(), height=560,
     )
-
-
-def map_view(key: str) -> dict[str, Any]:
-    """Where the user last left the map ``key`` (``center`` and ``zoom`` for ``st_folium``;
-    empty at first), so a rerun after saving keeps the view. Pass ``returned_objects``
-    including ``"center"`` and ``"zoom"`` and hand the result to :func:`remember_view`."""
-    return dict(st.session_state.get(f"_view_{key}", {}))
-
-
-def remember_view(key: str, result: Any) -> None:
-    """Keep the map's ``center``/``zoom`` from ``st_folium``'s return value."""
-    if isinstance(result, dict) and result.get("center") and result.get("zoom"):
-        c = result["center"]
-        st.session_state[f"_view_{key}"] = {"center": (c["lat"], c["lng"]), "zoom": result["zoom"]}
 
 
 def zones_map(result: Any) -> folium.Map:
@@ -547,55 +505,29 @@ def compare_packages(theirs: Any) -> pd.DataFrame:
     return dashboard.compare_packages(publishable(_lb_for_export()), theirs)
 
 
-# --------------------------------------------------------------------------- the sidebar
-
-
-def sidebar_status(acc: Access) -> None:
-    """Who is signed in, the data in use, and where the map's scripts come from (sidebar)."""
-    with st.sidebar:
-        if acc.open_mode and acc.network:
-            st.warning(NETWORK_READ_ONLY, icon=":material/lock:")
-        elif acc.open_mode:
-            st.info("Du arbetar i lokalt läge: appen nås bara från den här datorn och du behöver "
-                    "inte logga in. Dina ändringar sparas i ändringshistoriken som "
-                    f"”{acc.user}”. Ska kollegor kunna använda appen via nätverket behöver "
-                    "inloggning ordnas först (se docs/app.md).", icon=":material/computer:")
-        else:
-            st.caption(f"Inloggad: **{acc.user}** ({acc.role})")
-            if st.button("Logga ut"):
-                st.session_state.pop("access", None)
-                if _oidc_configured() and not _passwords():
-                    st.logout()
-                st.rerun()
-        st.caption(f"Data: {data_label()}")
-        if assets_url() is None:
-            st.caption("Kartans skript hämtas från internet (kör `make static` för att lägga dem i appen).")
-
-
 __all__ = [
     "ALLOW_FIELDS_SV", "APP_DIR", "BASE_RESOLUTION", "CATEGORIES", "DEFAULT_STORE", "FIELD_LABELS_SV",
     "LAYER_HELP", "LAYER_LABELS_SV", "MEASURE_COLUMNS_SV", "NETWORK_READ_ONLY", "PLAN_SORT",
     "PRECISION_SV", "PROTECTED_TEXT", "ROLE_EDITOR", "ROLE_LABELS_SV", "ROLE_READER", "ROOT",
     "SAMPLE_DIR", "TOO_FEW_CASES", "UPLOAD_MAX_AGE_S", "UPLOAD_TYPES", "VENDOR_DIR", "WEEKDAYS_SV",
-    "Access", "Filters", "SignInThrottle", "Source", "_build", "_level_counts", "_measure_constants",
-    "_secret", "access", "area_candidates", "area_figures", "area_names", "areas_table",
-    "assets_url", "attention", "category_label", "check_file", "check_measure", "cleanup_uploads",
-    "cleanup_uploads_now_and_then", "column_choice", "compare_packages", "data_label", "data_span",
-    "deleted_areas", "deleted_measures", "district_table", "district_table_sv", "drawn_feature", "empty_lagesbild",
-    "error_text", "example_dir", "example_sources", "file_hash", "filter_mask", "filter_measures",
-    "filtered_lagesbild", "followup_chart", "followup_result", "followup_table", "forget_form",
-    "friendly_errors", "geopackage_bytes", "headline", "history_table", "ingest_tables", "knox",
-    "lagesbild", "layer_control", "levels_caption", "list_areas", "list_measures",
-    "listening_address", "local_only", "make_map", "make_map_parts", "map_view", "mark_unreadable",
-    "md_escape", "measure_fields", "measure_record", "measure_titles", "measures_or_stop",
-    "measures_table", "month_chart", "period_bounds", "picture_notes", "plan_csv_bytes",
-    "plan_excel_bytes", "police_package_zip", "problems_text", "read_incident_file",
-    "read_police_package", "rejected_csv", "rejected_download", "remember_view", "replace_staged",
-    "report_html", "require_editor", "risk_zones_map", "save_area", "save_candidate_area",
-    "save_measure", "save_upload", "set_sources", "show_error", "show_problems", "show_table",
-    "sidebar_status", "sign_in_throttle", "sources", "stage", "staged", "store", "store_kommun",
-    "store_path", "table_preview", "tiles_attribution", "tiles_choice", "trend", "trend_table",
-    "trend_table_sv", "update_measure",
-    "upload_help", "upload_root", "usable_incident_files", "use_example", "use_staged", "view",
-    "with_columns", "zones_map",
+    "Access", "Filters", "SignInThrottle", "Source", "Trend", "_build", "_level_counts",
+    "_measure_constants", "_secret", "access", "area_candidates", "area_figures", "area_names",
+    "areas_table", "assets_url", "attention", "category_label", "check_file", "check_measure",
+    "cleanup_uploads", "cleanup_uploads_now_and_then", "column_choice", "compare_packages",
+    "data_label", "data_span", "deleted_areas", "deleted_measures", "district_table",
+    "district_table_sv", "drawn_feature", "empty_lagesbild", "error_text", "example_dir",
+    "example_sources", "file_hash", "filter_mask", "filter_measures", "filtered_lagesbild",
+    "followup_chart", "followup_result", "followup_table", "forget_form", "friendly_errors",
+    "geopackage_bytes", "headline", "history_table", "ingest_tables", "knox", "lagesbild",
+    "layer_control", "levels_caption", "list_areas", "list_measures", "listening_address", "local_only",
+    "make_map", "make_map_parts", "map_view", "mark_unreadable", "md_escape", "measure_fields",
+    "measure_record", "measure_titles", "measures_or_stop", "measures_table", "month_chart",
+    "period_bounds", "picture_notes", "plan_csv_bytes", "plan_excel_bytes", "police_package_zip",
+    "problems_text", "read_incident_file", "read_police_package", "rejected_csv", "rejected_download",
+    "remember_view", "replace_staged", "report_html", "require_editor", "risk_zones_map", "save_area",
+    "save_candidate_area", "save_measure", "save_upload", "set_sources", "show_error", "show_problems",
+    "show_table", "sidebar_status", "sign_in_throttle", "sources", "stage", "staged", "store",
+    "store_kommun", "store_path", "table_preview", "tiles_attribution", "tiles_choice", "trend",
+    "trend_table_sv", "update_measure", "upload_help", "upload_root", "usable_incident_files",
+    "use_example", "use_staged", "view", "with_columns", "zones_map",
 ]

@@ -210,6 +210,20 @@ def layer_control() -> folium.LayerControl:
     return folium.LayerControl(collapsed=True)
 
 
+def map_view(key: str) -> dict[str, Any]:
+    """Where the user last left the map ``key`` (``center`` and ``zoom`` for ``st_folium``;
+    empty at first), so a rerun after saving keeps the view. Pass ``returned_objects``
+    including ``"center"`` and ``"zoom"`` and hand the result to :func:`remember_view`."""
+    return dict(st.session_state.get(f"_view_{key}", {}))
+
+
+def remember_view(key: str, result: Any) -> None:
+    """Keep the map's ``center``/``zoom`` from ``st_folium``'s return value."""
+    if isinstance(result, dict) and result.get("center") and result.get("zoom"):
+        c = result["center"]
+        st.session_state[f"_view_{key}"] = {"center": (c["lat"], c["lng"]), "zoom": result["zoom"]}
+
+
 def drawn_feature(result: Any) -> dict[str, Any] | None:
     """The last drawn polygon from ``st_folium``'s return value (or ``None``)."""
     if not isinstance(result, dict):

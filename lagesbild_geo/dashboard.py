@@ -67,6 +67,7 @@ __all__ = [
     "headline",
     "level_counts",
     "levels_text",
+    "overdue_items",
     "period_bounds",
     "picture_notes",
     "risk_zones_map",
@@ -359,6 +360,15 @@ _DISTRICT_LABELS: dict[str, str] = {
 }
 
 
+_SUPPRESSION_COLUMNS = ("suppressed_primary", "suppressed_secondary")
+
+
+def _records(frame: pd.DataFrame, *columns: str) -> list[dict[Any, Any]]:
+    """Rows as dicts of only ``columns`` and the suppression lists (what ``hidden_kind`` reads)."""
+    keep = [c for c in (*columns, *_SUPPRESSION_COLUMNS) if c in frame.columns]
+    return frame[keep].to_dict(orient="records")
+
+
 def _hidden_note(row: Mapping[Any, Any], *columns: str, short: bool = False) -> str:
     for c in columns:
         kind = hidden_kind(row, c)
@@ -403,7 +413,7 @@ def district_table(lb: Lagesbild, *, show_small: bool = False,
         # the level rows (known only in a stadsdel / only in the kommun) when there are such rows
         level_row = t["row_type"].isin(list(_LEVEL_ROWS))
         t = t[t["row_type"].isin(["district", "total"]) | (level_row & (t["total"].fillna(1) > 0))]
-    recs = t.to_dict(orient="records")
+    recs = _records(t, "total", "total_previous")
     t = t[[c for c in DISTRICT_TABLE_COLUMNS if c in t.columns]].copy()
     if not show_small and "total" in t.columns:
         note = pd.Series([_hidden_note(r, "total", "total_previous") for r in recs], index=t.index, dtype=object)
@@ -483,7 +493,7 @@ def area_figures(lb: Lagesbild, area: Area | Any) -> tuple[pd.DataFrame, dict[st
     min_count = settings.min_count if settings is not None else 3
     p = protect_table(f, ["count"], min_count=min_count, column_totals=True,
                       derived={"per_km2": "count", "share_pct": "count"})
-    recs = p.to_dict(orient="records")
+    recs = _records(p, "count")
     notes = ["" if pd.notna(v) else (_hidden_note(r, "count") or TOO_FEW)
              for v, r in zip(p["count"].tolist(), recs, strict=True)]
     table = pd.DataFrame({
@@ -718,7 +728,7 @@ def _published_counts(frame: pd.DataFrame | None, column: str) -> tuple[pd.Serie
     if frame is None or not len(frame) or column not in frame.columns:
         return pd.Series(dtype="Int64"), pd.Series(dtype=object)
     counts = pd.to_numeric(frame[column], errors="coerce").round().astype("Int64")
-    why = pd.Series([_hidden_note(r, column, short=True) for r in frame.to_dict(orient="records")],
+    why = pd.Series([_hidden_note(r, column, short=True) for r in _records(frame, column)],
                     index=frame.index, dtype=object)
     return counts, why
 
@@ -949,6 +959,28 @@ def _measure_items(measures: pd.DataFrame, today: dt.date | None) -> list[dict[s
     return items
 
 
+_ATTENTION_COLUMNS = ["kind", "ref", "text"]
+
+
+def _items_frame(items: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame([{k: r[k] for k in _ATTENTION_COLUMNS} for r in items], columns=_ATTENTION_COLUMNS)
+
+
+def overdue_items(measures: pd.DataFrame, *, today: dt.date | None = None) -> pd.DataFrame:
+    """The measures part of :func:`attention_items`: one Swedish sentence per open measure
+    whose follow-up date has passed (:func:`lagesbild_geo.measures.overdue_measures`),
+    most overdue first.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"title": ["Belysning"], "area_name": ["Torget"], "status": ["planerad"],
+    ...                   "next_followup": pd.to_datetime(["2026-12-05"])}, index=["m1"])
+    >>> overdue_items(m, today=dt.date(2026, 12, 6))["text"].tolist()
+    ['Uppföljningen av åtgärden ”Belysning” (Torget) skulle ha gjorts 5 december 2026, i går.']
+    """
+    return _items_frame(_measure_items(measures, today) if len(measures) else [])
+
+
 def attention_items(current: Lagesbild, previous: Lagesbild | None, *,
                     measures: pd.DataFrame | None = None, today: dt.date | None = None,
                     alpha: float = 0.05) -> pd.DataFrame:
@@ -1000,8 +1032,7 @@ def attention_items(current: Lagesbild, previous: Lagesbild | None, *,
     if previous is not None and len(cur_pub.district_summary):
         items += _district_items(trend_table(cur_pub, publishable(previous), by="district", alpha=alpha))
     items += _emerging_items(cur_pub)
-    return pd.DataFrame([{k: r[k] for k in ("kind", "ref", "text")} for r in items],
-                        columns=["kind", "ref", "text"])
+    return _items_frame(items)
 
 
 # ------------------------------------------------------------------------------ near repeats

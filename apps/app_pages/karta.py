@@ -100,8 +100,7 @@ with col_side:
     with S.friendly_errors("Trenden kunde inte beräknas"):
         trend = S.trend(filters)
     if trend is not None:
-        now, before, now_f, before_f = trend
-        items = S.attention(now, before)
+        items = S.attention(trend)
         if items.empty:
             st.caption("Inget särskilt just nu: inga försenade uppföljningar, inga distrikt med "
                        "säkerställd ökning och inga nya eller förstärkta hotspots.")
@@ -116,8 +115,9 @@ with col_side:
                     st.markdown(line)
 
         st.subheader("Trend")
+        now_f, before_f = trend.now, trend.before
         span_text = f"{svformat.date_sv(now_f.start)} – {svformat.date_sv(now_f.end)}"
-        if before is None:
+        if not trend.covered:
             st.caption(f"{span_text}. Uppgifterna räcker inte ett år bakåt "
                        f"(de börjar {svformat.date_sv(bounds[0]) if bounds else '–'}), "
                        "så perioden jämförs inte med året innan.")
@@ -127,19 +127,19 @@ with col_side:
                        "med samma filter. Siffror som vilar på för få fall visas inte.")
         by_month, by_cat, by_district = st.tabs(["Per månad", "Per kategori", "Per distrikt"])
         with by_month:
-            t = S.trend_table(now, before, by="month")
+            t = trend.month
             chart = t[["current", "previous"]].astype("Float64").rename(
                 columns={"current": "Perioden", "previous": "Året innan"})
             if len(t):
                 st.altair_chart(S.month_chart(chart, bars=True), width="stretch")
             S.show_table(t, shown=S.trend_table_sv(t, by="month"), key="trend_month")
         with by_cat:
-            t = S.trend_table(now, before, by="category")
-            S.show_table(t, shown=S.trend_table_sv(t, by="category"), key="trend_category")
+            S.show_table(trend.category, shown=S.trend_table_sv(trend.category, by="category"),
+                         key="trend_category")
         with by_district:
-            t = S.trend_table(now, before, by="district")
-            if len(t):
-                S.show_table(t, shown=S.trend_table_sv(t, by="district"), key="trend_district")
+            if len(trend.district):
+                S.show_table(trend.district, shown=S.trend_table_sv(trend.district, by="district"),
+                             key="trend_district")
             else:
                 st.caption("Inga distrikt (DeSO) finns i underlaget.")
 
