@@ -292,6 +292,8 @@ class Trend:
     category: pd.DataFrame
     district: pd.DataFrame
     attention: pd.DataFrame
+    #: The tables as shown (Swedish text), by ``month``, ``category`` and ``district``.
+    text: dict[str, pd.DataFrame]
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
@@ -305,7 +307,8 @@ def _trend(srcs: tuple[Source, ...], filters: Filters) -> Trend | None:
     before = _view(srcs, before_f)[0] if covered else None
     tables = {by: dashboard.trend_table(now, before, by=by) for by in dashboard.TREND_BY}
     return Trend(now=now_f, before=before_f, covered=covered, **tables,
-                 attention=dashboard.attention_items(now, before))
+                 attention=dashboard.attention_items(now, before),
+                 text={by: trend_table_sv(t, by=by) for by, t in tables.items()})
 
 
 def trend(filters: Filters) -> Trend | None:
@@ -331,6 +334,20 @@ def attention(tr: Trend) -> pd.DataFrame:
     except Exception:
         log.warning("Measures left out of the attention list: the store could not be read.", exc_info=True)
     return pd.concat([dashboard.overdue_items(measures), tr.attention], ignore_index=True)
+
+
+@st.cache_data(max_entries=48, show_spinner=False)
+def _district_tables(srcs: tuple[Source, ...], filters: Filters, show_small: bool
+                     ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    pub, raw, _ = _view(srcs, filters)
+    table = district_table(pub, show_small=show_small, raw=raw)
+    return None if table is None else (table, district_table_sv(table))
+
+
+def district_tables(filters: Filters, *, show_small: bool = False) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The Karta's district table for ``filters`` (:func:`lagesbild_geo.dashboard.district_table`)
+    and its Swedish text, cached; ``None`` without districts."""
+    return _district_tables(sources(), filters, bool(show_small))
 
 
 def area_figures(lb: Lagesbild, area_id: str) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -515,19 +532,19 @@ __all__ = [
     "areas_table", "assets_url", "attention", "category_label", "check_file", "check_measure",
     "cleanup_uploads", "cleanup_uploads_now_and_then", "column_choice", "compare_packages",
     "data_label", "data_span", "deleted_areas", "deleted_measures", "district_table",
-    "district_table_sv", "drawn_feature", "empty_lagesbild", "error_text", "example_dir",
-    "example_sources", "file_hash", "filter_mask", "filter_measures", "filtered_lagesbild",
-    "followup_chart", "followup_result", "followup_table", "forget_form", "friendly_errors",
-    "geopackage_bytes", "headline", "history_table", "ingest_tables", "knox", "lagesbild",
-    "layer_control", "levels_caption", "list_areas", "list_measures", "listening_address", "local_only",
-    "make_map", "make_map_parts", "map_view", "mark_unreadable", "md_escape", "measure_fields",
-    "measure_record", "measure_titles", "measures_or_stop", "measures_table", "month_chart",
-    "period_bounds", "picture_notes", "plan_csv_bytes", "plan_excel_bytes", "police_package_zip",
-    "problems_text", "read_incident_file", "read_police_package", "rejected_csv", "rejected_download",
-    "remember_view", "replace_staged", "report_html", "require_editor", "risk_zones_map", "save_area",
-    "save_candidate_area", "save_measure", "save_upload", "set_sources", "show_error", "show_problems",
-    "show_table", "sidebar_status", "sign_in_throttle", "sources", "stage", "staged", "store",
-    "store_kommun", "store_path", "table_preview", "tiles_attribution", "tiles_choice", "trend",
-    "trend_table_sv", "update_measure", "upload_help", "upload_root", "usable_incident_files",
-    "use_example", "use_staged", "view", "with_columns", "zones_map",
+    "district_table_sv", "district_tables", "drawn_feature", "empty_lagesbild", "error_text",
+    "example_dir", "example_sources", "file_hash", "filter_mask", "filter_measures",
+    "filtered_lagesbild", "followup_chart", "followup_result", "followup_table", "forget_form",
+    "friendly_errors", "geopackage_bytes", "headline", "history_table", "ingest_tables", "knox",
+    "lagesbild", "layer_control", "levels_caption", "list_areas", "list_measures", "listening_address",
+    "local_only", "make_map", "make_map_parts", "map_view", "mark_unreadable", "md_escape",
+    "measure_fields", "measure_record", "measure_titles", "measures_or_stop", "measures_table",
+    "month_chart", "period_bounds", "picture_notes", "plan_csv_bytes", "plan_excel_bytes",
+    "police_package_zip", "problems_text", "read_incident_file", "read_police_package", "rejected_csv",
+    "rejected_download", "remember_view", "replace_staged", "report_html", "require_editor",
+    "risk_zones_map", "save_area", "save_candidate_area", "save_measure", "save_upload", "set_sources",
+    "show_error", "show_problems", "show_table", "sidebar_status", "sign_in_throttle", "sources",
+    "stage", "staged", "store", "store_kommun", "store_path", "table_preview", "tiles_attribution",
+    "tiles_choice", "trend", "trend_table_sv", "update_measure", "upload_help", "upload_root",
+    "usable_incident_files", "use_example", "use_staged", "view", "with_columns", "zones_map",
 ]

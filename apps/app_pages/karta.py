@@ -56,7 +56,7 @@ filters = S.Filters(start=start, end=end, categories=tuple(cats), hours=tuple(ho
 shown = S.view(filters)
 if shown is None:
     st.stop()
-lb, raw, fig = shown  # lb: published (everything shown); raw: only for "show small numbers"
+lb, _, fig = shown  # lb: published (everything shown); the unpublished part serves "Visa även små tal"
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Antal händelser", S.TOO_FEW_CASES if fig["incidents"] is None else svformat.integer(fig["incidents"]))
 c2.metric("Hotspots", svformat.integer(fig["hot"]),
@@ -132,14 +132,12 @@ with col_side:
                 columns={"current": "Perioden", "previous": "Året innan"})
             if len(t):
                 st.altair_chart(S.month_chart(chart, bars=True), width="stretch")
-            S.show_table(t, shown=S.trend_table_sv(t, by="month"), key="trend_month")
+            S.show_table(t, shown=trend.text["month"], key="trend_month")
         with by_cat:
-            S.show_table(trend.category, shown=S.trend_table_sv(trend.category, by="category"),
-                         key="trend_category")
+            S.show_table(trend.category, shown=trend.text["category"], key="trend_category")
         with by_district:
             if len(trend.district):
-                S.show_table(trend.district, shown=S.trend_table_sv(trend.district, by="district"),
-                             key="trend_district")
+                S.show_table(trend.district, shown=trend.text["district"], key="trend_district")
             else:
                 st.caption("Inga distrikt (DeSO) finns i underlaget.")
 
@@ -148,8 +146,8 @@ with S.friendly_errors("Distriktstabellen kunde inte visas"):
     show_small = st.toggle(
         f"Visa även små tal (under {lb.settings.min_count} fall)", value=False, key="show_small",
         help="Små tal döljs som standard för att skydda enskilda. Visa dem bara för intern analys.")
-    table = S.district_table(lb, show_small=show_small, raw=raw)
-    if table is not None and len(table):
-        S.show_table(table, shown=S.district_table_sv(table), key="district_table")
+    tables = S.district_tables(filters, show_small=show_small)
+    if tables is not None and len(tables[0]):
+        S.show_table(tables[0], shown=tables[1], key="district_table")
     else:
         st.caption("Inga distrikt (DeSO) finns i underlaget.")
