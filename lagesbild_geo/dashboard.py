@@ -882,7 +882,7 @@ def trend_table_sv(table: pd.DataFrame, *, by: str = "month") -> pd.DataFrame:
     return pd.DataFrame({
         _TREND_FIRST.get(by, "Rad"): table["label"].astype(str).to_numpy(),
         "Perioden": counts("current"),
-        "Samma period året innan": counts("previous"),
+        "Året innan": counts("previous"),
         "Förändring": [svformat.number(v) if not svformat.is_missing(v) else svformat.MISSING
                        for v in table["change"].tolist()],
         "Förändring (%)": [svformat.number(v, decimals=1) for v in table["change_pct"].tolist()],

@@ -262,7 +262,7 @@ def test_karta_trend_panel_this_period_against_the_year_before(store_path: Path)
         "januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
         "oktober", "november", "december")]
     now = months["Perioden"].map(_num)
-    before = months["Samma period året innan"].map(_num)
+    before = months["Året innan"].map(_num)
     # every month of Exempelkommun has enough incidents: all shown, and they add up
     assert now.notna().all() and before.notna().all()
     assert int(now.sum()) == in_2025
@@ -292,7 +292,7 @@ def test_karta_trend_hides_small_counts_and_says_so(store_path: Path) -> None:
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     months = _frame(at, "Månad")
-    shown = [v for col in ("Perioden", "Samma period året innan") for v in months[col]]
+    shown = [v for col in ("Perioden", "Året innan") for v in months[col]]
     numbers = [n for n in map(_num, shown) if n is not None]
     assert not [n for n in numbers if 0 < n < 3]  # nothing below min_count is shown
     assert "för få fall" in shown  # and a hidden month says why
@@ -311,7 +311,7 @@ def test_karta_trend_without_a_year_before(store_path: Path) -> None:
     assert any("räcker inte ett år bakåt" in c.value for c in at.caption)
     months = _frame(at, "Månad")
     assert list(months["Månad"]) == ["mars 2024", "april 2024", "maj 2024", "juni 2024"]
-    assert set(months["Samma period året innan"]) == {"–"} and set(months["Bedömning"]) == {"–"}
+    assert set(months["Året innan"]) == {"–"} and set(months["Bedömning"]) == {"–"}
     assert not any("säkerställd ökning" in m.value for m in at.markdown)  # no rise against nothing
 
 

@@ -109,7 +109,7 @@ def test_trend_table_hides_what_the_publishing_step_hides() -> None:
     assert t["note"].tolist() == ["", "för få fall", "dolt för att skydda små tal"]
     assert t["change"].isna().tolist() == [False, True, True]
     shown = D.trend_table_sv(t, by="month")
-    assert shown.columns.tolist() == ["Månad", "Perioden", "Samma period året innan", "Förändring",
+    assert shown.columns.tolist() == ["Månad", "Perioden", "Året innan", "Förändring",
                                       "Förändring (%)", "Bedömning"]
     assert shown["Perioden"].tolist() == ["30", "för få fall", "dolt för att skydda små tal"]
     assert shown["Förändring"].tolist() == ["20", "–", "–"]

@@ -7,7 +7,6 @@ import app_state as S
 import streamlit as st
 from streamlit_folium import st_folium
 
-from lagesbild_geo import svformat
 from lagesbild_geo.nearrepeat import knox_html
 
 st.title("Upprepning")
@@ -37,10 +36,8 @@ with S.friendly_errors("Testet kunde inte göras"):
 if result is None:
     st.stop()
 
-st.html(knox_html(result, caption=f"{S.category_label(cat)}: observerade par delat med förväntade"))
-st.caption(f"Knoxtest (Knox 1964) med {svformat.integer(result.permutations)} slumpade "
-           "omfördelningar av tiderna; rött betyder fler par än slumpen ger (statistiskt "
-           "säkerställt), grått att skillnaden kan vara slump.")
+st.html(knox_html(result, caption=f"{S.category_label(cat)}: observerade par delat med förväntade "
+                                  "(över 1: fler än om tid och plats vore oberoende)"))
 
 st.subheader("Riskzoner efter de senaste händelserna")
 st.caption("Zonerna visar ungefär var de senaste händelserna skedde (på kvartersnivå) och är "
