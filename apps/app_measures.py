@@ -1,530 +1,261 @@
-"""UI helpers of the measures pages: Områden och åtgärder, Åtgärdsplan and Uppföljning.
-
-The management view of the åtgärdsplan: areas on the map coloured by their measures'
-status (with a Swedish legend), overdue follow-ups highlighted ("12 dagar sen"),
-renaming and reshaping areas with their history, areas tied to the data set they were
-drawn on, and the follow-up's checks (coverage of the data, the comparison area, the
-small-count caution). Every computation is the library's
-(:mod:`lagesbild_geo.measures.coverage`, :mod:`lagesbild_geo.measures.overview`);
-this module lays it out. Every number and date goes through
-:mod:`lagesbild_geo.svformat`; a missing value shows as "–".
-"""
+"""Areas and measures in the app: saving (with the library's validation and Swedish
+messages), the Swedish tables of the store's records, the åtgärdsplan's filters and
+downloads, and the audit trail. Reads and writes go through the shared store handle."""
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import datetime as dt
-import hashlib
-import html
-import json
+import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import altair as alt
-import app_state as S
-import folium
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from branca.element import MacroElement
-from jinja2 import Template
-from pandas.io.formats.style import Styler
-from shapely.geometry import shape
-
-from lagesbild_geo import maps
-from lagesbild_geo.measures import (
-    ACTORS,
-    NO_MEASURE_COLOUR,
-    OVERDUE_COLOUR,
-    STATUS_COLOURS,
-    STATUS_LABELS_SV,
-    STATUSES,
-    Area,
-    CoverageNote,
-    DataSet,
-    area_status,
-    check_coverage,
-    comparison_area_problems,
-    dataset_of,
-    followup_due_sv,
-    followup_windows,
-    history_sv,
-    overdue_measures,
-    parse_kommun,
-    to_3006,
-)
-from lagesbild_geo.pipeline import Lagesbild
-from lagesbild_geo.svformat import (
-    MISSING,
-    MONTHS_SHORT,
-    date_sv,
-    datetime_sv,
-    integer,
-    is_missing,
-    month_sv,
-    number,
+from app_config import list_areas, list_measures, store
+from app_ui import (
+    FIELD_LABELS_SV,
+    _measure_constants,
+    category_label,
+    friendly_errors,
+    show_problems,
 )
 
-__all__ = [
-    "MapView",
-    "area_figures_table",
-    "area_history",
-    "areas_table",
-    "comparison_choices",
-    "consume_drawing",
-    "coverage_notes",
-    "current_dataset",
-    "drawn_km2",
-    "followup_chart",
-    "followup_table",
-    "fresh_drawing",
-    "measure_history",
-    "measures_map",
-    "overdue_notice",
-    "plan_table",
-    "rename_area",
-    "reshape_area",
-    "save_new_area",
-    "status_layer",
-    "status_legend_html",
-]
-
-#: Row colours of an overdue follow-up in the tables.
-_LATE_ROW = f"background-color: #fde0dd; color: {OVERDUE_COLOUR}"
-_CLEAR_FLAG = "measures_clear_drawing"
-_CONSUMED = "measures_consumed_drawings"
+from lagesbild_geo import svformat
+from lagesbild_geo.dashboard import table_sv
+from lagesbild_geo.measures import validate_measure
 
 
-# --------------------------------------------------------------------------- the data
+def _is_blank_measure(fields: dict[str, Any]) -> bool:
+    return not fields.get("title") and not fields.get("target_categories")
 
 
-def current_dataset(lb: Lagesbild | None) -> DataSet | None:
-    """The data set on screen (identity, kommun, period, extent); ``None`` without data.
-
-    The kommun is the data's own (``metadata["kommun"]``); when the data name none, the
-    kommun the store is opened for (a server store)."""
-    if lb is None or lb.incidents is None or not len(lb.incidents):
-        return None
-    data = dataset_of(lb)
-    if data.kommun is None and S.store_kommun():
-        # a kommun setting the name list does not know: leave the kommun unknown
-        with contextlib.suppress(Exception):
-            data = dataclasses.replace(data, kommun=parse_kommun(S.store_kommun()))
-    return data
+def check_measure(fields: dict[str, Any], *, area_id: str = "pending") -> list[tuple[str, str, str]]:
+    """Validation problems of a measure form (the library's rules, Swedish messages)."""
+    problems: list[tuple[str, str, str]] = []
+    if not fields.get("target_categories"):
+        problems.append(("target_categories", "at least one target category is required",
+                         "välj minst en målkategori – vilka brott ska åtgärden minska?"))
+    _, lib_problems = validate_measure({**fields, "area_id": area_id})
+    problems += [p for p in lib_problems if p[0] != "target_categories" or not problems]
+    return problems
 
 
-# --------------------------------------------------------------------------- drawings
-
-
-def _fingerprint(feature: dict[str, Any]) -> str:
-    text = json.dumps(feature.get("geometry"), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def fresh_drawing(result: Any) -> dict[str, Any] | None:
-    """The polygon just drawn on the map, unless it was already saved (as an area or as
-    an area's new shape): the map keeps returning the last drawing after a save."""
-    feature = S.drawn_feature(result)
-    if feature is None or _fingerprint(feature) in st.session_state.get(_CONSUMED, set()):
-        return None
-    return feature
-
-
-def consume_drawing(feature: dict[str, Any]) -> None:
-    """Remember that this drawing was saved, and clear it from the map at the next run."""
-    st.session_state.setdefault(_CONSUMED, set()).add(_fingerprint(feature))
-    st.session_state[_CLEAR_FLAG] = True
-
-
-def drawn_km2(feature: dict[str, Any]) -> float:
-    """The drawn polygon's area in km² (SWEREF 99 TM)."""
-    return float(to_3006(shape(feature["geometry"])).area) / 1e6
-
-
-# --------------------------------------------------------------------------- the map
-
-
-def status_legend_html() -> str:
-    """The legend of :func:`status_layer`, in Swedish."""
-    rows = [(STATUS_COLOURS[s], STATUS_LABELS_SV[s], "solid") for s in STATUSES]
-    rows.append((NO_MEASURE_COLOUR, "Utan åtgärd", "dashed"))
-    items = "".join(
-        f'<div><span style="display:inline-block;width:14px;height:10px;background:{c}33;'
-        f'border:2px {style} {c};margin-right:5px;vertical-align:middle"></span>'
-        f"{html.escape(label)}</div>" for c, label, style in rows)
-    late = (f'<div><span style="display:inline-block;width:14px;height:10px;'
-            f'border:3px dashed {OVERDUE_COLOUR};margin-right:5px;vertical-align:middle"></span>'
-            "Uppföljning försenad</div>")
-    return ('<div style="font:12px/1.4 sans-serif;margin-top:6px">'
-            '<div style="font-weight:bold">Åtgärder per område (status)</div>'
-            f"{items}{late}</div>")
-
-
-def _clear_drawings_element() -> MacroElement:
-    """Removes what was drawn with the drawing tool (the drawing became a saved area)."""
-    el = MacroElement()
-    el._template = Template(
-        "{% macro script(this, kwargs) %}"
-        "if (window.drawnItems && window.drawnItems.clearLayers) "
-        "{ window.drawnItems.clearLayers(); }"
-        "{% endmacro %}")
-    return el
-
-
-def status_layer(areas: gpd.GeoDataFrame | None, measures: pd.DataFrame | None, *,
-                 today: dt.date | None = None, clear_drawings: bool = False
-                 ) -> folium.FeatureGroup:
-    """The saved areas coloured by the status of their measures.
-
-    Fill and outline in the colour of the area's most active measure
-    (:func:`lagesbild_geo.measures.area_status`), a dashed grey outline for an area
-    without measures, and a thick dashed red outline when a follow-up date has passed.
-    The tooltip names the area, its status, its measures and the follow-up due."""
-    fg = folium.FeatureGroup(name="Åtgärder per område", show=True)
-    if clear_drawings:
-        fg.add_child(_clear_drawings_element())
-    if areas is None or not len(areas):
-        return fg
-    ms = measures if measures is not None else pd.DataFrame(columns=["area_id", "status"])
-    status = area_status(ms) if len(ms) else pd.Series(dtype=object)
-    late = overdue_measures(ms, today=today) if len(ms) else ms.iloc[0:0]
-    worst = late.groupby(late["area_id"].astype(str))["days_overdue"].max() if len(late) else {}
-    a = areas.to_crs(4326) if areas.crs is not None else areas
-    features = []
-    for aid, row in a.iterrows():
-        aid = str(aid)
-        st_ = status.get(aid)
-        mine = ms[ms["area_id"].astype(str) == aid] if len(ms) else ms
-        listed = "; ".join(f"{t} ({s})" for t, s in zip(mine["title"], mine["status"], strict=True))
-        days = worst.get(aid) if len(late) else None
-        colour = STATUS_COLOURS.get(st_, NO_MEASURE_COLOUR) if st_ else NO_MEASURE_COLOUR
-        features.append({
-            "type": "Feature", "id": aid, "geometry": json.loads(
-                gpd.GeoSeries([row.geometry], crs=4326).to_json())["features"][0]["geometry"],
-            "properties": {
-                "namn": html.escape(str(row["name"])),
-                "status": STATUS_LABELS_SV.get(st_, "Utan åtgärd") if st_ else "Utan åtgärd",
-                "atgarder": html.escape(listed) or MISSING,
-                "uppfoljning": (f"försenad, {integer(days)} {'dag' if days == 1 else 'dagar'} sen"
-                                if days is not None else MISSING),
-                "_colour": colour, "_late": days is not None, "_none": st_ is None,
-            }})
-
-    def style(feature: dict[str, Any]) -> dict[str, Any]:
-        p = feature["properties"]
-        late_ = bool(p["_late"])
-        return {"color": OVERDUE_COLOUR if late_ else p["_colour"], "weight": 4 if late_ else 2.5,
-                "dashArray": "8 5" if late_ or p["_none"] else None,
-                "fillColor": p["_colour"], "fillOpacity": 0.05 if p["_none"] else 0.25}
-
-    fields = ["namn", "status", "atgarder", "uppfoljning"]
-    aliases = ["Område:", "Status:", "Åtgärder:", "Uppföljning:"]
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": features}, name="Åtgärder per område",
-        style_function=style,
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases),
-        popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
-    ).add_to(fg)
-    return fg
-
-
-@dataclass(frozen=True)
-class MapView:
-    """What a page hands to ``st_folium``: the base map (kept in the browser across
-    reruns, so zoom and position stay), the layers swapped into it, and the legend."""
-
-    map: folium.Map
-    layers: list[folium.FeatureGroup]
-    legend_html: str
-
-
-def measures_map(lb: Lagesbild | None, areas: gpd.GeoDataFrame | None,
-                 measures: pd.DataFrame | None, *, draw: bool = False,
-                 context: Sequence[str] = ("districts", "hotspots", "clusters"),
-                 height: int = 520) -> MapView:
-    """The map of the measures pages: the lägesbild's context layers and the saved areas
-    coloured by status, with the drawing tool when ``draw``.
-
-    The base map depends only on the data (the view is fitted to the districts), never
-    on the saved areas: saving, renaming or reshaping an area changes only the layers,
-    so the user's zoom and position are kept. Without data the view is fitted to the
-    areas instead."""
-    shown = lb if lb is not None else S.empty_lagesbild()
-    fit_areas = areas if (lb is None or not len(lb.districts)) else None
-    parts = maps.map_parts(shown, layers=tuple(context), areas=fit_areas, draw=draw,
-                           tiles=S.tiles_choice(), attribution=S.tiles_attribution(),
-                           assets=S.assets_url(), height=height)
-    clear = bool(st.session_state.pop(_CLEAR_FLAG, False)) if draw else False
-    status = status_layer(areas, measures, clear_drawings=clear)
-    legend = (parts.legend_html or "") + status_legend_html()
-    return MapView(map=parts.map, layers=[*parts.layers, status], legend_html=legend)
-
-
-# --------------------------------------------------------------------------- overdue
-
-
-def overdue_notice(measures: pd.DataFrame, *, today: dt.date | None = None) -> None:
-    """A warning listing the open measures whose follow-up date has passed, most late first."""
-    late = overdue_measures(measures, today=today)
-    if late.empty:
-        return
-    n = len(late)
-    head = (f"**Uppföljning försenad:** {'en åtgärd har' if n == 1 else f'{integer(n)} åtgärder har'}"
-            " passerat sitt datum för nästa uppföljning.")
-    lines = []
-    for _, r in late.head(10).iterrows():
-        where = f" ({S.md_escape(r['area_name'])})" if r.get("area_name") else ""
-        days = int(r["days_overdue"])
-        lines.append(f"- **{S.md_escape(r['title'])}**{where}: skulle ha följts upp "
-                     f"{date_sv(pd.Timestamp(r['next_followup']).date())} – "
-                     f"{integer(days)} {'dag' if days == 1 else 'dagar'} sen")
-    if n > 10:
-        lines.append(f"- … och {integer(n - 10)} till")
-    st.warning(head + "\n\n" + "\n".join(lines), icon=":material/schedule:")
-
-
-def _date_text(v: Any) -> str:
-    return MISSING if is_missing(v) else date_sv(pd.Timestamp(v).date())
-
-
-PLAN_COLUMNS_SV = ("Åtgärd", "Område", "Status", "Uppföljning", "Nästa uppföljning",
-                   "Målkategorier", "Ansvarig", "Start", "Slut", "Indikator", "Kostnad (kr)",
-                   "Samverkan", "Senast ändrad av")
-
-
-def plan_table(measures: pd.DataFrame, *, today: dt.date | None = None) -> Styler:
-    """The measures as a Swedish table: status in its map colour, "Uppföljning" in words
-    ("12 dagar sen", "om 5 dagar"), overdue rows in red; dates in Swedish, "–" when unset."""
-    actors = ACTORS
-    late = set(overdue_measures(measures, today=today).index) if len(measures) else set()
-    rows = []
-    for _, r in measures.iterrows():
-        resp = r.get("responsible")
-        cost = r.get("cost")
-        rows.append({
-            "Åtgärd": str(r["title"]), "Område": str(r.get("area_name") or MISSING),
-            "Status": STATUS_LABELS_SV.get(str(r["status"]), str(r["status"])),
-            "Uppföljning": followup_due_sv(r.get("next_followup"), str(r["status"]), today=today),
-            "Nästa uppföljning": _date_text(r.get("next_followup")),
-            "Målkategorier": ", ".join(S.category_label(c) for c in (r.get("target_categories") or []))
-            or MISSING,
-            "Ansvarig": actors.get(resp, resp) if isinstance(resp, str) and resp else MISSING,
-            "Start": _date_text(r.get("start_date")), "Slut": _date_text(r.get("end_date")),
-            "Indikator": str(r.get("indicator") or "") or MISSING,
-            "Kostnad (kr)": MISSING if is_missing(cost) else number(cost),
-            "Samverkan": ", ".join(r.get("partners") or []) or MISSING,
-            "Senast ändrad av": str(r.get("updated_by") or MISSING),
-        })
-    t = pd.DataFrame(rows, columns=list(PLAN_COLUMNS_SV),
-                     index=pd.Index([str(i) for i in measures.index], name="id"))
-    def rows_style(row: pd.Series) -> list[str]:
-        return [_LATE_ROW if row.name in late else "" for _ in row]
-
-    return (t.style.apply(rows_style, axis=1)
-            .map(_status_cell, subset=["Status"])
-            .map(lambda v: "font-weight: 600" if str(v).endswith(" sen") else "",
-                 subset=["Uppföljning"]))
-
-
-def _status_cell(label: object) -> str:
-    """A status cell tinted with the status's map colour (dark text stays readable)."""
-    colour = {STATUS_LABELS_SV[s]: STATUS_COLOURS[s] for s in STATUSES}.get(str(label))
-    if colour is None:
-        return ""
-    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
-    return f"background-color: rgba({r}, {g}, {b}, 0.28); color: #1f1f1f; font-weight: 600"
-
-
-def areas_table(areas: gpd.GeoDataFrame, measures: pd.DataFrame | None, *,
-                today: dt.date | None = None) -> Styler:
-    """Saved areas as a Swedish table: status, measures, follow-up due, size, the data set
-    it was drawn on, last change (local time); areas with an overdue follow-up in red."""
-    ms = measures if measures is not None else pd.DataFrame(columns=["area_id", "status"])
-    status = area_status(ms) if len(ms) else pd.Series(dtype=object)
-    late = overdue_measures(ms, today=today) if len(ms) else ms.iloc[0:0]
-    worst = late.groupby(late["area_id"].astype(str))["days_overdue"].max() if len(late) else {}
-    rows = []
-    for aid, r in areas.iterrows():
-        aid = str(aid)
-        st_ = status.get(aid)
-        days = worst.get(aid) if len(late) else None
-        rows.append({
-            "Namn": str(r["name"]),
-            "Status": STATUS_LABELS_SV.get(st_, "Utan åtgärd") if st_ else "Utan åtgärd",
-            "Åtgärder": integer(r.get("n_measures", 0)),
-            "Uppföljning": (f"{integer(days)} {'dag' if days == 1 else 'dagar'} sen"
-                            if days is not None else MISSING),
-            "Yta (km²)": number(r.get("area_km2"), decimals=2),
-            "Ritat på": str(r.get("drawn_dataset_label") or MISSING),
-            "Beskrivning": str(r.get("description") or "") or MISSING,
-            "Senast ändrad av": str(r.get("updated_by") or MISSING),
-            "Ändrad": datetime_sv(pd.Timestamp(r["updated_at"])) if r.get("updated_at") else MISSING,
-        })
-    t = pd.DataFrame(rows, index=pd.Index([str(i) for i in areas.index], name="id"))
-    late_ids = set(late["area_id"].astype(str)) if len(late) else set()
-
-    def rows_style(row: pd.Series) -> list[str]:
-        return [_LATE_ROW if row.name in late_ids else "" for _ in row]
-
-    if not len(t):
-        return t.style
-    return t.style.apply(rows_style, axis=1).map(_status_cell, subset=["Status"])
-
-
-def area_figures_table(lb: Lagesbild, area_id: str) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The incidents in a saved area by category (the publishing step's figures, from
-    ``app_state.area_figures``) with Swedish numbers; a hidden figure shows as "–" and
-    the "Anmärkning" column says why."""
-    table, info = S.area_figures(lb, area_id)
-    out = table.copy()
-    for col, decimals in (("Antal i området", 0), ("Per km²", 1),
-                          ("Andel av kommunens (%)", 1)):
-        if col in out.columns:
-            out[col] = [number(v, decimals=decimals) for v in out[col].tolist()]
-    return out, info
-
-
-# --------------------------------------------------------------------------- saving
-
-
-def save_new_area(*, name: str, geometry: dict[str, Any], description: str = "",
-                  measure: dict[str, Any] | None = None, user: str,
-                  data: DataSet | None) -> str | None:
-    """Save a drawn area, tied to the data set on screen, with an optional first measure,
-    in one transaction; ``None`` after showing the problems."""
+def save_area(*, name: str, geometry: dict[str, Any], description: str = "",
+              measure: dict[str, Any] | None = None, user: str) -> str | None:
+    """Save a drawn area (and an optional first measure); ``None`` after showing problems."""
     problems: list[tuple[str, str, str]] = []
     if not name.strip():
         problems.append(("name", "name required", "ge området ett namn"))
-    with_measure = measure is not None and bool(measure.get("title") or
-                                                measure.get("target_categories"))
+    with_measure = measure is not None and not _is_blank_measure(measure)
     if with_measure:
         assert measure is not None
-        problems += S.check_measure(measure)
+        problems += check_measure(measure)
     if problems:
-        S.show_problems(problems, "Området sparades inte")
+        show_problems(problems, "Området sparades inte")
         return None
-    s = S.store()
-    with s.transaction():
-        area = s.add_area(name=name.strip(), geometry=geometry, description=description,
-                          created_by=user, **(data.area_fields() if data else {}))
-        if with_measure:
-            assert measure is not None
+    s = store()
+    area = s.add_area(name=name.strip(), geometry=geometry, description=description,
+                      created_by=user)
+    if with_measure:
+        assert measure is not None
+        try:
             s.add_measure(area_id=area.id, created_by=user, **measure)
+        except Exception:
+            s.delete_area(area.id, user=user)  # all or nothing for the user
+            raise
     return str(area.id)
 
 
-def rename_area(area_id: str, *, name: str, description: str, expected_version: int,
-                user: str) -> bool:
-    """Save a new name and description (optimistic locking); False after showing problems."""
-    if not name.strip():
-        S.show_problems([("name", "name required", "ge området ett namn")],
-                        "Namnet sparades inte")
+def save_measure(*, area_id: str, fields: dict[str, Any], user: str) -> bool:
+    """Add a measure to an area; shows the problems and returns False when refused."""
+    problems = check_measure(fields, area_id=area_id)
+    if problems:
+        show_problems(problems, "Åtgärden sparades inte")
         return False
-    S.store().update_area(area_id, {"name": name.strip(), "description": description},
-                          expected_version=int(expected_version), user=user)
+    store().add_measure(area_id=area_id, created_by=user, **fields)
     return True
 
 
-def reshape_area(area_id: str, feature: dict[str, Any], *, expected_version: int, user: str,
-                 data: DataSet | None) -> Area:
-    """Give an area the drawn shape, tied to the data set it was redrawn on."""
-    changes: dict[str, Any] = {"geometry": feature["geometry"]}
-    if data is not None:
-        changes |= data.area_fields()
-    return S.store().update_area(area_id, changes, expected_version=int(expected_version),
-                                 user=user)
+def update_measure(measure_id: str, fields: dict[str, Any], *, expected_version: Any,
+                   user: str) -> bool:
+    """Save an edit (optimistic locking: a stale form gives a conflict message)."""
+    problems = check_measure(fields, area_id="x")
+    if problems:
+        show_problems(problems, "Ändringen sparades inte")
+        return False
+    store().update_measure(measure_id, fields, expected_version=int(expected_version), user=user)
+    return True
 
 
-def area_history(area_id: str) -> pd.DataFrame:
-    """The area's audit trail in Swedish ("namn ändrat …", "form ändrad …"), local time."""
-    return history_sv(S.store(), area_id, entity="area")
+def save_candidate_area(row: pd.Series, *, name: str, user: str) -> str:
+    """Save a hotspot group, cluster or district (a row of ``area_candidates``) as an area."""
+    kwargs: dict[str, Any] = {}
+    if row["kind"] == "cluster":
+        kwargs["source_cluster"] = row["source_id"]
+    elif row["kind"] == "hotspot":
+        kwargs["source_cells"] = row["source_id"].split(",")
+    area = store().add_area(name=name.strip() or str(row["name"]), geometry=row["geometry"],
+                            description=f"Skapat från {row['label']}", created_by=user, **kwargs)
+    return str(area.id)
 
 
-def measure_history(measure_id: str) -> pd.DataFrame:
-    """The measure's audit trail in Swedish, local time."""
-    return history_sv(S.store(), measure_id, entity="measure")
+def measures_or_stop(error_title: str, empty_text: str) -> pd.DataFrame:
+    """The store's measures; stops the page with a friendly message when there are none
+    or the store cannot be read."""
+    measures = None
+    with friendly_errors(error_title):
+        measures = list_measures()
+    if measures is None:
+        st.stop()
+    if len(measures) == 0:
+        st.info(empty_text)
+        st.stop()
+    return measures
 
 
-# --------------------------------------------------------------------------- follow-up
+# --------------------------------------------------------------------------- Swedish tables
 
 
-def coverage_notes(area: Area, data: DataSet, start_date: Any) -> list[CoverageNote]:
-    """:func:`lagesbild_geo.measures.check_coverage` for a stored measure's start date."""
-    start = None if is_missing(start_date) else pd.Timestamp(start_date).date()
-    return check_coverage(area, data, start_date=start)
+def _local_time(values: pd.Series) -> list[str]:
+    """Stored UTC ISO times as Swedish local time ("5 december 2026 14:03")."""
+    return [svformat.datetime_sv(pd.Timestamp(v)) if isinstance(v, str) and v else svformat.MISSING
+            for v in values.tolist()]
 
 
-def followup_period(start_date: Any, data: DataSet | None) -> tuple[dt.date, dt.date] | None:
-    """The follow-up's whole span (before's first day, after's last day), or ``None``."""
-    if data is None or data.last_day is None or is_missing(start_date):
-        return None
-    (b0, _), (_, a1) = followup_windows(pd.Timestamp(start_date).date(), last_day=data.last_day)
-    return (b0, a1) if a1 >= b0 else None
+def area_names(areas: pd.DataFrame) -> dict[str, str]:
+    """``{area id: name}`` (areas are indexed by id)."""
+    return {str(i): str(n) for i, n in zip(areas.index, areas["name"], strict=True)}
 
 
-def comparison_choices(area_id: str, areas: gpd.GeoDataFrame, *, buffer_m: float,
-                       period: tuple[dt.date, dt.date] | None
-                       ) -> dict[str, list[tuple[str, str, str]]]:
-    """Every other saved area → the reasons it cannot be the comparison area (empty: it can)."""
-    s = S.store()
-    out: dict[str, list[tuple[str, str, str]]] = {}
-    for aid in areas.index:
-        if str(aid) == str(area_id):
-            continue
-        out[str(aid)] = comparison_area_problems(s, str(area_id), str(aid), buffer_m=buffer_m,
-                                                 period=period)
+def areas_table(areas: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Saved areas as a Swedish table (text: decimal comma, local time, "–" when missing)."""
+    cols = {"name": "Namn", "n_measures": "Åtgärder", "area_km2": "Yta (km²)",
+            "description": "Beskrivning", "updated_by": "Senast ändrad av", "updated_at": "Ändrad"}
+    t = pd.DataFrame(areas.drop(columns="geometry", errors="ignore"))
+    t = t[[c for c in cols if c in t.columns]]
+    if "updated_at" in t:
+        t = t.assign(updated_at=_local_time(t["updated_at"]))
+    return table_sv(t.rename(columns=cols), decimals={"Yta (km²)": 3})
+
+
+def deleted_areas() -> gpd.GeoDataFrame:
+    a = list_areas(include_deleted=True)
+    if "deleted_at" not in a.columns:
+        return a.iloc[0:0]
+    return a[a["deleted_at"].notna()]
+
+
+def deleted_measures() -> pd.DataFrame:
+    m = list_measures(include_deleted=True)
+    if "deleted_at" not in m.columns:
+        return m.iloc[0:0]
+    return m[m["deleted_at"].notna()]
+
+
+def measure_titles(measures: pd.DataFrame) -> dict[str, str]:
+    area = measures["area_name"] if "area_name" in measures.columns else pd.Series("", index=measures.index)
+    return {str(i): f"{t} ({a})" for i, t, a in zip(measures.index, measures["title"], area, strict=True)}
+
+
+def measure_record(measures: pd.DataFrame, measure_id: str) -> dict[str, Any]:
+    rec = measures.loc[measure_id].to_dict()
+    rec["id"] = measure_id
+    return rec
+
+
+MEASURE_COLUMNS_SV: dict[str, str] = {
+    "title": "Åtgärd", "area_name": "Område", "target_categories": "Målkategorier",
+    "status": "Status", "responsible": "Ansvarig", "start_date": "Start", "end_date": "Slut",
+    "next_followup": "Nästa uppföljning", "indicator": "Indikator", "cost": "Kostnad (kr)",
+    "partners": "Samverkan", "updated_by": "Senast ändrad av",
+}
+
+
+def measures_table(measures: pd.DataFrame) -> pd.DataFrame:
+    """Measures as a Swedish table: labels instead of ids, dates in words, "–" when missing."""
+    _, actors, _ = _measure_constants()
+    t = pd.DataFrame(measures)
+    if "target_categories" in t:
+        t["target_categories"] = [", ".join(category_label(c) for c in (v or [])) for v in t["target_categories"]]
+    if "partners" in t:
+        t["partners"] = [", ".join(v or []) for v in t["partners"]]
+    if "responsible" in t:
+        t["responsible"] = [actors.get(v, "") if isinstance(v, str) else "" for v in t["responsible"]]
+    for c in ("start_date", "end_date", "next_followup"):
+        if c in t:
+            t[c] = [svformat.date_sv(pd.Timestamp(v).date()) if not svformat.is_missing(v) else None
+                    for v in t[c].tolist()]
+    t = t[[c for c in MEASURE_COLUMNS_SV if c in t.columns]].rename(columns=MEASURE_COLUMNS_SV)
+    return table_sv(t, decimals={"Kostnad (kr)": 0})
+
+
+PLAN_SORT: dict[str, str] = {
+    "status": "Status (planerad → genomförd)", "start_date": "Startdatum", "title": "Åtgärd",
+    "area_name": "Område", "next_followup": "Nästa uppföljning", "updated_at": "Senast ändrad",
+}
+
+
+def filter_measures(measures: pd.DataFrame, *, statuses: Sequence[str] = (),
+                    categories: Sequence[str] = (), areas: Sequence[str] = (),
+                    sort: str = "status") -> pd.DataFrame:
+    """Measures narrowed and sorted as chosen on the åtgärdsplan page."""
+    keep = pd.Series(True, index=measures.index)
+    if statuses:
+        keep &= measures["status"].isin(list(statuses))
+    if categories:
+        want = set(categories)
+        keep &= measures["target_categories"].map(lambda v: bool(want & set(v or [])))
+    if areas:
+        keep &= measures["area_name"].astype(str).isin(list(areas))
+    out = measures[keep]
+    if sort != "status" and sort in out.columns:
+        out = out.sort_values(sort, na_position="last", kind="stable")
     return out
 
 
-def _signed(v: Any) -> str:
-    if is_missing(v):
-        return MISSING
-    return ("+" if float(v) > 0 else "") + integer(v)
+def _export_bytes(method: str, suffix: str, allow: Sequence[str]) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"atgardsplan{suffix}"
+        getattr(store(), method)(path, allow_personal_data=tuple(allow))
+        return path.read_bytes()
 
 
-def followup_table(result: Any) -> pd.DataFrame:
-    """Before/after counts per zone, in Swedish (numbers as Swedish text, "–" when none)."""
-    c = result.counts
-    zone = {"area": "Området", "buffer": "Buffertzon", "control": "Jämförelseområde"}
+def plan_excel_bytes(allow_personal_data: Sequence[str] = ()) -> bytes:
+    return _export_bytes("export_plan_excel", ".xlsx", allow_personal_data)
+
+
+def plan_csv_bytes(allow_personal_data: Sequence[str] = ()) -> bytes:
+    return _export_bytes("export_plan_csv", ".csv", allow_personal_data)
+
+
+_ACTION_SV = {"create": "skapad", "update": "ändrad", "delete": "borttagen", "restore": "återställd",
+              "import": "importerad"}
+
+
+def _history_value(v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        return ", ".join(str(x) for x in v) or svformat.MISSING
+    return svformat.MISSING if svformat.is_missing(v) or v == "" else str(v)
+
+
+def history_table(measure_id: str) -> pd.DataFrame:
+    """The audit trail of one measure in Swedish: when (local time), who, what, before → after."""
+    h = store().history(measure_id)
+
+    def change(row: pd.Series) -> str:
+        if row["action"] == "create":
+            return "ny åtgärd"
+        parts = []
+        for f in row["fields"]:
+            before, after = row["before"].get(f), row["after"].get(f)
+            parts.append(f"{FIELD_LABELS_SV.get(f, f)}: {_history_value(before)} → {_history_value(after)}")
+        return "; ".join(parts)
+
     return pd.DataFrame({
-        "Zon": [zone.get(z, z) for z in c.index],
-        "Före": [integer(v) for v in c["before"]],
-        "Efter": [integer(v) for v in c["after"]],
-        "Förändring": [_signed(v) for v in c["change"]],
-        "Förändring (%)": [MISSING if is_missing(v) else
-                           ("+" if v > 0 else "") + number(v, decimals=1) + "\u00a0%"
-                           for v in c["change_pct"]],
+        "Tid": _local_time(h["at"]),
+        "Vem": h["user"],
+        "Händelse": h["action"].map(lambda a: _ACTION_SV.get(a, a)),
+        "Version": [svformat.integer(v) for v in h["version"]],
+        "Ändring": [change(r) for _, r in h.iterrows()] if len(h) else [],
     })
-
-
-def followup_chart(result: Any) -> alt.Chart:
-    """The monthly index (100 = the mean month before the start) of the area and the
-    comparison, with Swedish month names and a line at the start."""
-    m = result.monthly
-    series = {"area_index": "Området", "control_index": "Jämförelseområdet"}
-    rows = []
-    for month, r in m.iterrows():
-        ts = pd.Timestamp(month)
-        for col, name in series.items():
-            if col in m.columns and not is_missing(r[col]):
-                rows.append({"month": ts, "zon": name, "index": float(r[col]),
-                             "manad": f"{month_sv(ts.month)} {ts.year}",
-                             "text": number(r[col], decimals=1)})
-    df = pd.DataFrame(rows, columns=["month", "zon", "index", "manad", "text"])
-    names = json.dumps(list(MONTHS_SHORT))
-    x = alt.X("month:T", title=None,
-              axis=alt.Axis(labelExpr=f"{names}[month(datum.value)] + ' ' + year(datum.value)",
-                            tickCount="month"))
-    lines = alt.Chart(df).mark_line(point=True).encode(
-        x=x, y=alt.Y("index:Q", title="Index", axis=alt.Axis(format="d")),
-        color=alt.Color("zon:N", title=None, legend=alt.Legend(orient="bottom"),
-                        scale=alt.Scale(domain=list(series.values()),
-                                        range=["#b2182b", "#4575b4"])),
-        tooltip=[alt.Tooltip("manad:N", title="Månad"), alt.Tooltip("zon:N", title="Zon"),
-                 alt.Tooltip("text:N", title="Index")])
-    start = pd.Timestamp(result.start_date).to_period("M").to_timestamp()
-    rule = alt.Chart(pd.DataFrame({"month": [start], "text": ["Start"]})).mark_rule(
-        strokeDash=[4, 4], color="#555").encode(x="month:T")
-    return (lines + rule).properties(height=300)

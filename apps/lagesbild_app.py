@@ -28,6 +28,7 @@ pages = [
     st.Page("app_pages/omraden.py", title="Områden och åtgärder", icon=":material/draw:"),
     st.Page("app_pages/atgardsplan.py", title="Åtgärdsplan", icon=":material/checklist:"),
     st.Page("app_pages/uppfoljning.py", title="Uppföljning", icon=":material/monitoring:"),
+    st.Page("app_pages/upprepning.py", title="Upprepning", icon=":material/repeat:"),
     st.Page("app_pages/data.py", title="Data", icon=":material/upload_file:"),
     st.Page("app_pages/export.py", title="Export", icon=":material/download:"),
 ]

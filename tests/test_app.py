@@ -379,9 +379,9 @@ def test_police_feed_with_regso_upload_keeps_levels_apart(store_path: Path) -> N
                for c in at.caption)
     table = at.dataframe[-1].value
     rows = dict(zip(table["Distrikt"], table["Antal händelser"], strict=True))
-    assert rows["Brastad"] == 12  # the district named in the text
-    assert rows["Lysekil"] == 0  # the RegSO named like the kommun (and holding its centre)
-    assert rows["Bara kommunnivå (inget område angivet)"] == 18
+    assert rows["Brastad"] == "12"  # the district named in the text (tables show Swedish text)
+    assert rows["Lysekil"] == "0"  # the RegSO named like the kommun (and holding its centre)
+    assert rows["Bara kommunnivå (inget område angivet)"] == "18"
 
 
 # ----------------------------------------------------------------------------- server store

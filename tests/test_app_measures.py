@@ -295,7 +295,7 @@ def test_status_layer_colours_by_status_and_shows_markup_as_text() -> None:
     import pandas as pd
 
     sys.path.insert(0, str(ROOT / "apps"))
-    import app_measures
+    import app_management
 
     from lagesbild_geo.measures import OVERDUE_COLOUR, STATUS_COLOURS
 
@@ -307,7 +307,7 @@ def test_status_layer_colours_by_status_and_shows_markup_as_text() -> None:
         "status": ["genomförd", "pågående"],
         "next_followup": pd.to_datetime([None, today() - dt.timedelta(days=3)]),
         "deleted_at": [None, None]}, index=["m1", "m2"])
-    fg = app_measures.status_layer(areas, measures)
+    fg = app_management.status_layer(areas, measures)
     m = folium.Map(tiles=None)
     fg.add_to(m)
     page = m.get_root().render()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -51,11 +52,31 @@ def _metric(at: AppTest, label: str) -> int:
     return int(str(v).replace(" ", "").replace("\u00a0", ""))
 
 
+def _num(text: object) -> float | None:
+    """A number as the app shows it ("1\u00a0234", "−12,5"); None for "–" and notes."""
+    s = str(text).replace("\u00a0", "").replace(" ", "").replace("\u2212", "-").replace(",", ".")
+    try:
+        return float(s)
+    except ValueError:
+        return None
+
+
+def _frame(at: AppTest, first: str) -> pd.DataFrame:
+    """The shown table whose first column is ``first`` (tables are Swedish text)."""
+    frames = [d.value for d in at.dataframe if len(d.value.columns) and d.value.columns[0] == first]
+    assert frames, f"no table starting with {first!r}: {[list(d.value.columns[:2]) for d in at.dataframe]}"
+    return frames[0]
+
+
+def _district_table(at: AppTest) -> pd.DataFrame:
+    return _frame(at, "Kod").set_index("Distrikt")
+
+
 def test_karta_filters_change_figures(store_path: Path) -> None:
     at = _app()
     total = _metric(at, "Antal händelser")
     assert total > 1000
-    assert _metric(at, "Hotspots (hexagoner)") > 0
+    assert _metric(at, "Hotspots") > 0
     at.multiselect(key="categories").select("vald")
     at.run()
     assert not at.exception and not at.error
@@ -66,19 +87,21 @@ def test_karta_filters_change_figures(store_path: Path) -> None:
     evening = _metric(at, "Antal händelser")
     assert 0 < evening < only_vald
     # the district table follows the filter too: its kommun total is the headline figure
-    table = at.dataframe[0].value.set_index("Kod")
-    assert table.loc["_total", "Distrikt"] == "Hela kommunen"
-    assert int(table.loc["_total", "Antal händelser"]) == evening
+    table = _district_table(at)
+    assert table.loc["Hela kommunen", "Kod"] == ""  # no internal code shown
+    assert _num(table.loc["Hela kommunen", "Antal händelser"]) == evening
     # privacy by default: no district shows a count below min_count (3) unless asked for
-    shown = pd.to_numeric(table["Antal händelser"], errors="coerce").dropna()
+    counts = table["Antal händelser"].map(_num)
+    shown = counts.dropna()
     assert not ((shown > 0) & (shown < 3)).any()
-    hidden = table["Antal händelser"].isna()
-    assert hidden.any() and (table.loc[hidden, "Anmärkning"] == "för få fall för att visas").all()
+    hidden = counts.isna()
+    assert hidden.any() and (table.loc[hidden, "Antal händelser"] == "–").all()
+    assert (table.loc[hidden, "Anmärkning"] == "för få fall för att visas").all()
     at.toggle(key="show_small").set_value(True)
     at.run()
-    raw = at.dataframe[0].value.set_index("Kod")["Antal händelser"]
+    raw = _district_table(at)["Antal händelser"].map(_num)
     assert raw.notna().all() and ((raw > 0) & (raw < 3)).any()
-    assert int(raw.drop("_total").sum()) <= evening
+    assert int(raw.drop("Hela kommunen").sum()) <= evening
 
 
 def test_karta_layers_and_district_measure(store_path: Path) -> None:
@@ -88,13 +111,13 @@ def test_karta_layers_and_district_measure(store_path: Path) -> None:
     at.run()
     assert not at.exception and not at.error
     total = _metric(at, "Antal händelser")
-    hot9 = _metric(at, "Hotspots (hexagoner)")
+    hot9 = _metric(at, "Hotspots")
     at.select_slider(key="resolution").set_value(8)
     at.run()
     assert not at.exception and not at.error
     # bigger hexagons: the same incidents, fewer (and different) hot cells
     assert _metric(at, "Antal händelser") == total
-    assert _metric(at, "Hotspots (hexagoner)") < hot9
+    assert _metric(at, "Hotspots") < hot9
 
 
 def test_uppfoljning_shows_result(store_path: Path) -> None:
@@ -108,7 +131,8 @@ def test_uppfoljning_shows_result(store_path: Path) -> None:
     assert labels == ["Före", "Efter", "Förflyttning till omgivningen"]  # plain words, not "WDQ"
     table = at.dataframe[0].value
     assert list(table["Zon"]) == ["Området", "Buffertzon", "Jämförelseområde"]
-    whole_rest = _int(table["Före"].iloc[2])
+    whole_rest = _num(table["Före"].iloc[2])
+    assert whole_rest is not None and whole_rest > 0
     # a saved area as the comparison instead of the rest of the kommun (beyond the buffer)
     with MeasureStore(store_path, user="anna") as s:
         ctrl = s.add_area(name="Norr", geometry={"type": "Polygon", "coordinates": [[
@@ -117,7 +141,8 @@ def test_uppfoljning_shows_result(store_path: Path) -> None:
     at.selectbox(key="fu_control").set_value(ctrl.id)
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert 0 < _int(at.dataframe[0].value["Före"].iloc[2]) < whole_rest
+    after = _num(at.dataframe[0].value["Före"].iloc[2])
+    assert after is not None and 0 < after < whole_rest
 
 
 def test_export_makes_package(store_path: Path) -> None:
@@ -159,10 +184,10 @@ def test_export_then_import_police_package(store_path: Path) -> None:
     at.file_uploader(key="police_upload").set_value(("polisens_paket.zip", data, "application/zip"))
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    table = at.dataframe[0].value
-    assert list(table.index) == ["Kommunen (vår)", "Importerat paket"]
+    table = _frame(at, "Underlag")
+    assert list(table["Underlag"]) == ["Kommunen (vår)", "Importerat paket"]
     # our own package read back: the same hot cells and districts on both sides
-    assert table["Hotspots (hexagoner)"].nunique() == 1
+    assert table["Hotspots (hexagoner)"].nunique() == 1 and _num(table["Hotspots (hexagoner)"].iloc[0]) > 0
     assert table["Distrikt"].nunique() == 1
 
 
@@ -209,11 +234,149 @@ def test_karta_period_gives_change_against_previous(store_path: Path) -> None:
     assert not at.exception and not at.error, [e.value for e in at.error]
     in_2025 = _metric(at, "Antal händelser")
     assert 0 < in_2025 < total
-    table = at.dataframe[0].value.set_index("Kod")
-    assert int(table.loc["_total", "Antal händelser"]) == in_2025
+    table = _district_table(at)
+    assert _num(table.loc["Hela kommunen", "Antal händelser"]) == in_2025
     # the comparison is the 365 days before (2024-01-02 .. 2024-12-31: 2024 is a leap year),
     # so it holds all of 2024's incidents but those of 1 January
-    previous = int(table.loc["_total", "Antal föregående period"])
+    previous = _num(table.loc["Hela kommunen", "Antal föregående period"])
     assert 0.99 * (total - in_2025) < previous <= total - in_2025
     assert "Förändring (%)" in table.columns
     assert not any("Förändring kräver en period" in i.value for i in at.info)
+
+
+# ----------------------------------------------------------------------------- trend and attention
+
+#: What a missing or raw value must never look like in a table the coordinator reads.
+RAW_VALUES = {"None", "nan", "NaN", "<NA>", "NaT", "True", "False", "inf"}
+
+
+def _cells(at: AppTest) -> list[str]:
+    return [str(v) for d in at.dataframe for col in d.value.columns for v in d.value[col].tolist()]
+
+
+def test_karta_trend_panel_this_period_against_the_year_before(store_path: Path) -> None:
+    import datetime as dt
+
+    at = _app()
+    total = _metric(at, "Antal händelser")
+    at.date_input(key="period").set_value((dt.date(2025, 1, 1), dt.date(2025, 12, 31)))
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    in_2025 = _metric(at, "Antal händelser")
+    months = _frame(at, "Månad")
+    assert list(months["Månad"]) == [f"{m} 2025" for m in (
+        "januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
+        "oktober", "november", "december")]
+    now = months["Perioden"].map(_num)
+    before = months["Året innan"].map(_num)
+    # every month of Exempelkommun has enough incidents: all shown, and they add up
+    assert now.notna().all() and before.notna().all()
+    assert int(now.sum()) == in_2025
+    assert int(before.sum()) == total - in_2025  # the data are 2024 and 2025
+    change = months["Förändring"].map(_num)
+    assert (change == now - before).all()
+    assert set(months["Bedömning"]) <= {"säkerställd ökning", "säkerställd minskning",
+                                         "ingen säkerställd förändring"}
+    cats = _frame(at, "Kategori")
+    assert "Våld och hot" in set(cats["Kategori"]) and int(cats["Perioden"].map(_num).sum()) == in_2025
+    districts = _frame(at, "Distrikt")
+    assert len(districts) >= 10
+    # the month chart has Swedish month names
+    charts = at.get("vega_lite_chart")
+    assert charts
+    x = json.loads(charts[0].proto.spec)["encoding"]["x"]
+    assert x["sort"][:3] == ["jan 2025", "feb 2025", "mar 2025"] and x["sort"][4] == "maj 2025"
+    assert any("jämfört med samma period året innan" in c.value for c in at.caption)
+
+
+def test_karta_trend_hides_small_counts_and_says_so(store_path: Path) -> None:
+    import datetime as dt
+
+    at = _app()
+    at.date_input(key="period").set_value((dt.date(2025, 1, 1), dt.date(2025, 12, 31)))
+    at.multiselect(key="categories").select("vapen")
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    months = _frame(at, "Månad")
+    shown = [v for col in ("Perioden", "Året innan") for v in months[col]]
+    numbers = [n for n in map(_num, shown) if n is not None]
+    assert not [n for n in numbers if 0 < n < 3]  # nothing below min_count is shown
+    assert "för få fall" in shown  # and a hidden month says why
+    hidden = months["Perioden"] == "för få fall"
+    assert (months.loc[hidden, "Förändring"] == "–").all()
+    assert not RAW_VALUES & set(_cells(at))
+
+
+def test_karta_trend_without_a_year_before(store_path: Path) -> None:
+    import datetime as dt
+
+    at = _app()
+    at.date_input(key="period").set_value((dt.date(2024, 3, 1), dt.date(2024, 6, 30)))
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("räcker inte ett år bakåt" in c.value for c in at.caption)
+    months = _frame(at, "Månad")
+    assert list(months["Månad"]) == ["mars 2024", "april 2024", "maj 2024", "juni 2024"]
+    assert set(months["Året innan"]) == {"–"} and set(months["Bedömning"]) == {"–"}
+    assert not any("säkerställd ökning" in m.value for m in at.markdown)  # no rise against nothing
+
+
+def test_karta_attention_lists_overdue_follow_up(store_path: Path) -> None:
+    with MeasureStore(store_path, user="anna") as s:
+        a = s.add_area(name="Centrum", geometry=AREA)
+        s.add_measure(area_id=a.id, title="Belysning", target_categories=["vald"], status="pågående",
+                      start_date="2025-01-01", next_followup="2025-06-01")
+        s.add_measure(area_id=a.id, title="Klar åtgärd", target_categories=["vald"], status="genomförd",
+                      start_date="2025-01-01", next_followup="2025-06-01")
+        s.add_measure(area_id=a.id, title="Kommande", target_categories=["vald"], status="planerad",
+                      next_followup="2099-01-01")
+    at = _app()
+    text = [m.value for m in at.markdown]
+    overdue = [t for t in text if "Uppföljningen av åtgärden" in t]
+    assert len(overdue) == 1
+    assert "Belysning" in overdue[0] and "Centrum" in overdue[0] and "1 juni 2025" in overdue[0]
+    assert "dagar sedan" in overdue[0]
+    # the other kinds: emerging hotspots (Exempelkommun has new and consecutive ones)
+    assert any("hotspot" in t.lower() and "hexagon" in t for t in text)
+
+
+def test_pages_show_swedish_tables_without_raw_values(store_path: Path) -> None:
+    with MeasureStore(store_path, user="anna") as s:
+        a = s.add_area(name="Centrum", geometry=AREA)
+        s.add_measure(area_id=a.id, title="Belysning", target_categories=["vald", "ran"],
+                      start_date="2025-01-01")  # no end date, no follow-up date, no cost
+    at = _app()
+    at.toggle(key="show_small").set_value(True)
+    at.run()
+    cells = _cells(at)
+    assert cells and not RAW_VALUES & set(cells)
+    assert not [c for c in cells if "." in c and c.replace(".", "").isdigit()]  # no decimal points
+    for m in at.metric:  # thousands with a no-break space
+        digits = str(m.value).replace("\u00a0", "")
+        assert not digits.isdigit() or int(digits) < 1000 or "\u00a0" in str(m.value), m.value
+    for page in ("atgardsplan", "uppfoljning", "data"):
+        at.switch_page(f"app_pages/{page}.py")
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        cells = _cells(at)
+        assert not RAW_VALUES & set(cells), (page, sorted(RAW_VALUES & set(cells)))
+    at.switch_page("app_pages/atgardsplan.py")
+    at.run()
+    row = at.dataframe[0].value.iloc[0]
+    assert row["Start"] == "1 januari 2025" and row["Slut"] == "–" and row["Nästa uppföljning"] == "–"
+
+
+def test_upprepning_page_knox_and_risk_zones(store_path: Path) -> None:
+    at = _app("upprepning")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    html = " ".join(h.value for h in at.get("html"))
+    assert 'class="knox"' in html and "Bostadsinbrott" in html
+    at.toggle(key="nr_show_zones").set_value(True)
+    at.run()
+    assert not at.exception and not at.error
+    # Exempelkommun's burglaries show no near-repeat pattern: no zones, and the page says so
+    assert any("Inga riskzoner just nu" in i.value for i in at.info)
+    at.selectbox(key="nr_category").set_value("vapen")
+    at.select_slider(key="nr_step_m").set_value(500)
+    at.run()
+    assert not at.exception

@@ -5,6 +5,8 @@ from __future__ import annotations
 import app_state as S
 import streamlit as st
 
+from lagesbild_geo import svformat
+
 st.title("Data")
 acc = S.access()
 
@@ -21,10 +23,10 @@ if lb is not None:
     counts = (lb.metadata or {}).get("counts", {})
     excluded = sum((counts.get("excluded") or {}).values())
     c1, c2, c3 = st.columns(3)
-    c1.metric("Händelser i lägesbilden", f"{fig['incidents']:,}".replace(",", " "))
-    c2.metric("Utelämnade efter kategori", f"{excluded:,}".replace(",", " "),
+    c1.metric("Händelser i lägesbilden", svformat.integer(fig["incidents"]))
+    c2.metric("Utelämnade efter kategori", svformat.integer(excluded),
               help="Till exempel polisens händelser som inte är brott (trafikolyckor, sammanfattningar).")
-    c3.metric("Avvisade rader", f"{counts.get('rejected', 0):,}".replace(",", " "),
+    c3.metric("Avvisade rader", svformat.integer(counts.get("rejected", 0)),
               help="Rader som inte kunde användas, med orsak (t.ex. andra kommuners händelser).")
     levels = S.levels_caption(fig)
     if levels:
@@ -33,14 +35,16 @@ if lb is not None:
         for name, report in (lb.reports or {}).items():
             st.markdown(f"**{name}**")
             c1, c2, c3, c4 = st.columns(4)
-            c1.metric("Rader", report.get("rows_read", 0))
-            c2.metric("Placerade", report.get("placed", 0))
-            c3.metric("Väntar", report.get("pending", 0))
-            c4.metric("Avvisade", report.get("rejected", 0))
+            c1.metric("Rader", svformat.integer(report.get("rows_read", 0)))
+            c2.metric("Placerade", svformat.integer(report.get("placed", 0)))
+            c3.metric("Väntar", svformat.integer(report.get("pending", 0)))
+            c4.metric("Avvisade", svformat.integer(report.get("rejected", 0)))
             prec, reasons = S.ingest_tables(report)
             a, b = st.columns(2)
-            a.dataframe(prec, hide_index=True, width="stretch")
-            b.dataframe(reasons, hide_index=True, width="stretch")
+            with a:
+                S.show_table(prec, key=f"prec_{name}")
+            with b:
+                S.show_table(reasons, key=f"reasons_{name}")
         if lb.rejected is not None and len(lb.rejected):
             S.rejected_download(acc, lb.rejected, file_name="avvisade_rader.csv", key="rej_current")
 
@@ -49,9 +53,11 @@ st.subheader("Ladda upp egna filer")
 st.caption("Filerna stannar i den här sessionen; inget skickas vidare. CSV, Excel, GeoJSON, "
            "GeoPackage och polisens händelse-JSON läses som de är: kolumner, teckenkodning, "
            "decimalkomma och koordinatsystem känns igen automatiskt.")
+max_mb = int(st.get_option("server.maxUploadSize") or 200)
 for kind, (label, types) in S.UPLOAD_TYPES.items():
     files = st.file_uploader(label, type=types, accept_multiple_files=(kind == "incidents"),
                              key=f"upload_{kind}")
+    st.caption(S.upload_help(types, multiple=kind == "incidents", max_mb=max_mb))
     if files is None:
         continue
     for f in files if isinstance(files, list) else [files]:
@@ -73,10 +79,10 @@ for src in list(stage.get("incidents", [])):
             continue
         rep = result.report
         c1, c2, c3, c4 = st.columns(4)
-        c1.metric("Rader", rep.get("rows_read", 0))
-        c2.metric("Placerade", rep.get("placed", 0))
-        c3.metric("Väntar på geokodning", rep.get("pending", 0))
-        c4.metric("Avvisade", rep.get("rejected", 0))
+        c1.metric("Rader", svformat.integer(rep.get("rows_read", 0)))
+        c2.metric("Placerade", svformat.integer(rep.get("placed", 0)))
+        c3.metric("Väntar på geokodning", svformat.integer(rep.get("pending", 0)))
+        c4.metric("Avvisade", svformat.integer(rep.get("rejected", 0)))
         if rep.get("pending") and gaz is None:
             st.info("Rader med bara adress eller plats väntar på geokodning: ladda upp ett adressregister.")
         st.markdown("**Igenkända kolumner** – rätta om något blev fel:")
@@ -95,13 +101,15 @@ for src in list(stage.get("incidents", [])):
                 "Läs om med de här kolumnerna", key=f"reread_{src.sha256[:12]}"):
             S.replace_staged(src, S.with_columns(src, choice))
             st.rerun()
-        st.dataframe(preview, hide_index=True, width="stretch")
+        st.dataframe(preview, hide_index=True, width="stretch", placeholder="–")
         prec, reasons = S.ingest_tables(rep)
         a, b = st.columns(2)
-        a.markdown("**Placerade per precision**")
-        a.dataframe(prec, hide_index=True, width="stretch")
-        b.markdown("**Avvisade per orsak**")
-        b.dataframe(reasons, hide_index=True, width="stretch")
+        with a:
+            st.markdown("**Placerade per precision**")
+            S.show_table(prec, key=f"prec_{src.sha256[:12]}")
+        with b:
+            st.markdown("**Avvisade per orsak**")
+            S.show_table(reasons, key=f"reasons_{src.sha256[:12]}")
         if len(result.rejected):
             S.rejected_download(acc, result.rejected, file_name=f"avvisade_{src.name}.csv",
                                 key=f"rej_{src.sha256[:12]}")

@@ -22,7 +22,8 @@ with st.expander("Tillåt personuppgifter i fritext (bara om det verkligen ska m
                "telefonnummer, en e-postadress eller ett personnamn. Ändra helst texten. Ska "
                "uppgiften ändå med kan du tillåta fältet här; det noteras i paketets metadata.")
     allow = st.multiselect("Tillåt personuppgifter i", options=list(S.ALLOW_FIELDS_SV),
-                           format_func=S.ALLOW_FIELDS_SV.get, key="export_allow")
+                           format_func=S.ALLOW_FIELDS_SV.get, key="export_allow",
+                           placeholder="Inga fält (rekommenderas)")
 if st.button("Skapa filen", type="primary", key="export_make"):
     st.session_state.pop("export_file", None)
     with S.friendly_errors("Filen kunde inte skapas"):
@@ -42,9 +43,10 @@ if made:
 
 st.subheader("Importera polisens paket")
 up = st.file_uploader("Paket (zip, GeoPackage)", type=["zip", "gpkg"], key="police_upload")
+st.caption(S.upload_help(["zip", "gpkg"], max_mb=int(st.get_option("server.maxUploadSize") or 200)))
 if up is not None:
     with S.friendly_errors(f"{up.name} kunde inte läsas som ett lägesbildspaket"):
         theirs = S.read_police_package(S.save_upload(up.name, up.getvalue(), "package"))
-        st.dataframe(S.compare_packages(theirs), width="stretch")
+        S.show_table(S.compare_packages(theirs).rename_axis("Underlag").reset_index(), key="compare")
         m = S.make_map(theirs, layers=("cells", "hotspots", "districts"), with_areas=False)
         st_folium(m, key="police_map", height=480, width=None, returned_objects=[])

@@ -1,4 +1,5 @@
-"""Karta: the lägesbild map with filters, layers and the district table."""
+"""Karta: the lägesbild map with filters and layers; beside it what needs attention and the
+trend against the same period a year earlier; below it the district table."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from lagesbild_geo import svformat
 from lagesbild_geo.maps import DEFAULT_LAYERS, DISTRICT_MEASURES, LAYERS
 
 st.title("Lägesbild")
@@ -23,7 +25,9 @@ with st.sidebar:
     if bounds:
         period = st.date_input("Period", value=(bounds[0].date(), bounds[1].date()),
                                min_value=bounds[0].date(), max_value=bounds[1].date(),
-                               format="YYYY-MM-DD", key="period")
+                               format="YYYY-MM-DD", key="period",
+                               help="Första och sista dag. Trenden jämför perioden med samma "
+                                    "period året innan.")
         if isinstance(period, tuple | list) and len(period) == 2:
             start, end = pd.Timestamp(period[0]), pd.Timestamp(period[1])
             if (start.date(), end.date()) == (bounds[0].date(), bounds[1].date()):
@@ -37,11 +41,12 @@ with st.sidebar:
     st.subheader("Karta")
     resolution = st.select_slider(
         "Hexagonstorlek", options=[7, 8, 9, 10], value=9, key="resolution",
-        format_func=lambda r: {7: "7 (stor, ≈5 km²)", 8: "8 (≈0,7 km²)", 9: "9 (kvarter, ≈0,1 km²)",
-                               10: "10 (liten, ≈0,015 km²)"}[r],
-        help="H3-upplösning: lägre siffra ger större hexagoner.")
+        format_func=lambda r: {7: "stora (≈5 km²)", 8: "medel (≈0,7 km²)", 9: "kvarter (≈0,1 km²)",
+                               10: "små (≈0,015 km²)"}[r],
+        help="Hur stora hexagonerna är (H3-upplösning 7–10).")
     layers = st.multiselect("Lager", options=list(LAYERS), default=list(DEFAULT_LAYERS),
-                            format_func=lambda k: LAYERS[k], key="layers")
+                            format_func=lambda k: S.LAYER_LABELS_SV.get(k, LAYERS[k]), key="layers",
+                            placeholder="Välj lager", help=S.LAYER_HELP)
     measure = st.radio("Distrikten färgas efter", options=list(DISTRICT_MEASURES),
                        format_func=lambda k: DISTRICT_MEASURES[k], key="district_measure")
     one_cat = cats[0] if len(cats) == 1 else None
@@ -51,46 +56,98 @@ filters = S.Filters(start=start, end=end, categories=tuple(cats), hours=tuple(ho
 shown = S.view(filters)
 if shown is None:
     st.stop()
-lb, raw, fig = shown  # lb: published (everything shown); raw: only for "show small numbers"
+lb, _, fig = shown  # lb: published (everything shown); the unpublished part serves "Visa även små tal"
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Antal händelser", S.TOO_FEW_CASES if fig["incidents"] is None
-          else f"{fig['incidents']:,}".replace(",", " "))
-c2.metric("Hotspots (hexagoner)", fig["hot"])
-c3.metric("Coldspots (hexagoner)", fig["cold"])
-c4.metric("Kluster", fig["clusters"])
+c1.metric("Antal händelser", S.TOO_FEW_CASES if fig["incidents"] is None else svformat.integer(fig["incidents"]))
+c2.metric("Hotspots", svformat.integer(fig["hot"]),
+          help="Hexagoner där brotten är statistiskt säkerställt fler än i omgivningen "
+               "(Getis-Ord Gi*, minst 90 % säkerhet).")
+c3.metric("Områden med få brott", svformat.integer(fig["cold"]),
+          help="Hexagoner där brotten är statistiskt säkerställt färre än i omgivningen "
+               "(”coldspots” i Gi*-analysen).")
+c4.metric("Täta samlingar", svformat.integer(fig["clusters"]),
+          help="Ställen där många händelser ligger nära varandra (klusteranalys, DBSCAN).")
 levels = S.levels_caption(fig)
 if levels:
     st.caption(levels)
 for note in S.picture_notes(lb):
     st.info(note)
 
-if measure == "change" and start is None and end is None:
-    st.info("Förändring kräver en period: välj en period i sidopanelen, så jämförs den med "
-            "lika lång period närmast före.")
-if not layers:
-    st.info("Välj minst ett lager i sidopanelen för att se kartan.")
-else:
-    with S.friendly_errors("Kartan kunde inte ritas"):
-        parts = S.make_map_parts(lb, layers=layers, category=one_cat, district_measure=measure)
-        col_map, col_legend = st.columns([5, 1])
-        with col_map:
+col_map, col_side = st.columns([3, 2], gap="medium")
+with col_map:
+    if measure == "change" and start is None and end is None:
+        st.info("Förändring kräver en period: välj en period i sidopanelen, så jämförs den med "
+                "lika lång period närmast före.")
+    if "emerging" in layers and resolution != S.BASE_RESOLUTION:
+        st.caption("Framväxande hotspots finns bara med hexagonstorlek ”kvarter”.")
+    if not layers:
+        st.info("Välj minst ett lager i sidopanelen för att se kartan.")
+    else:
+        with S.friendly_errors("Kartan kunde inte ritas"):
+            parts = S.make_map_parts(lb, layers=layers, category=one_cat, district_measure=measure)
             # The base map stays in the browser; only the layers are swapped on a filter change.
             st_folium(parts.map, key="karta", height=560, width=None, returned_objects=[],
                       feature_group_to_add=parts.layers, layer_control=S.layer_control())
-        with col_legend:
             if parts.legend_html:
-                st.html(parts.legend_html)
-    st.caption("Klicka på en hexagon eller ett område för att se siffrorna. "
-               "Lagren slås av och på med knappen uppe till höger i kartan.")
+                with st.expander("Teckenförklaring", expanded=True):
+                    st.html(parts.legend_html)
+        st.caption("Klicka på en hexagon eller ett område för att se siffrorna. "
+                   "Lagren slås av och på med knappen uppe till höger i kartan.")
+
+with col_side:
+    st.subheader("Behöver uppmärksamhet")
+    trend = None
+    with S.friendly_errors("Trenden kunde inte beräknas"):
+        trend = S.trend(filters)
+    if trend is not None:
+        items = S.attention(trend)
+        if items.empty:
+            st.caption("Inget särskilt just nu: inga försenade uppföljningar, inga distrikt med "
+                       "säkerställd ökning och inga nya eller förstärkta hotspots.")
+        icons = {"measure": ":material/event_busy:", "district": ":material/trending_up:",
+                 "hotspot": ":material/local_fire_department:"}
+        lines = [f"{icons.get(k, '')} {S.md_escape(t)}" for k, t in zip(items["kind"], items["text"], strict=True)]
+        for line in lines[:6]:
+            st.markdown(line)
+        if len(lines) > 6:
+            with st.expander(f"{len(lines) - 6} till"):
+                for line in lines[6:]:
+                    st.markdown(line)
+
+        st.subheader("Trend")
+        now_f, before_f = trend.now, trend.before
+        span_text = f"{svformat.date_sv(now_f.start)} – {svformat.date_sv(now_f.end)}"
+        if not trend.covered:
+            st.caption(f"{span_text}. Uppgifterna räcker inte ett år bakåt "
+                       f"(de börjar {svformat.date_sv(bounds[0]) if bounds else '–'}), "
+                       "så perioden jämförs inte med året innan.")
+        else:
+            st.caption(f"{span_text} jämfört med samma period året innan "
+                       f"({svformat.date_sv(before_f.start)} – {svformat.date_sv(before_f.end)}), "
+                       "med samma filter. Siffror som vilar på för få fall visas inte.")
+        by_month, by_cat, by_district = st.tabs(["Per månad", "Per kategori", "Per distrikt"])
+        with by_month:
+            t = trend.month
+            chart = t[["current", "previous"]].astype("Float64").rename(
+                columns={"current": "Perioden", "previous": "Året innan"})
+            if len(t):
+                st.altair_chart(S.month_chart(chart, bars=True), width="stretch")
+            S.show_table(t, shown=trend.text["month"], key="trend_month")
+        with by_cat:
+            S.show_table(trend.category, shown=trend.text["category"], key="trend_category")
+        with by_district:
+            if len(trend.district):
+                S.show_table(trend.district, shown=trend.text["district"], key="trend_district")
+            else:
+                st.caption("Inga distrikt (DeSO) finns i underlaget.")
 
 st.subheader("Distrikt")
 with S.friendly_errors("Distriktstabellen kunde inte visas"):
     show_small = st.toggle(
-        "Visa även små tal (under " + str(lb.settings.min_count) + " fall)", value=False,
-        key="show_small",
+        f"Visa även små tal (under {lb.settings.min_count} fall)", value=False, key="show_small",
         help="Små tal döljs som standard för att skydda enskilda. Visa dem bara för intern analys.")
-    table = S.district_table(lb, show_small=show_small, raw=raw)
-    if table is not None and len(table):
-        st.dataframe(table, hide_index=True, width="stretch")
+    tables = S.district_tables(filters, show_small=show_small)
+    if tables is not None and len(tables[0]):
+        S.show_table(tables[0], shown=tables[1], key="district_table")
     else:
         st.caption("Inga distrikt (DeSO) finns i underlaget.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import app_measures as M
+import app_management as M
 import app_state as S
 import streamlit as st
 from streamlit_folium import st_folium

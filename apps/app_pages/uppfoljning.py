@@ -6,7 +6,7 @@ overlap with the area or its buffer). Small counts get a caution in words."""
 
 from __future__ import annotations
 
-import app_measures as M
+import app_management as M
 import app_state as S
 import streamlit as st
 from streamlit_folium import st_folium

@@ -1,0 +1,346 @@
+"""The files the app works with: the starting data (Exempelkommun or ``LAGESBILD_DATA``),
+uploads kept per session (and deleted when the session has ended or after a day), and
+the files staged on the Data page before they are put to use."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import shutil
+import stat
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+from app_config import SAMPLE_DIR
+
+from lagesbild_geo.districts import read_districts
+from lagesbild_geo.errors import InputError
+from lagesbild_geo.geocode import Gazetteer, place_pending
+from lagesbild_geo.read import read_incidents, read_table
+from lagesbild_geo.survey import read_pins, read_survey
+
+log = logging.getLogger("lagesbild_app")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input file: its role, where it is, and its content hash (the cache key)."""
+
+    kind: str  # incidents | districts | gazetteer | survey | pins | boundary
+    path: str
+    sha256: str
+    name: str
+    options: tuple[tuple[str, Any], ...] = field(default=())
+
+
+def file_hash(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+_EXAMPLE_FILES: tuple[tuple[str, str], ...] = (
+    ("incidents", "incidents_polis.xlsx"),
+    ("incidents", "incidents_kommun.csv"),
+    ("districts", "districts.geojson"),
+    ("boundary", "kommun.geojson"),
+    ("gazetteer", "gazetteer.csv"),
+    ("survey", "survey_trygghet.csv"),
+    ("pins", "survey_pins.geojson"),
+)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _hash_cached(path: str, mtime: float, size: int) -> str:
+    return file_hash(path)
+
+
+def _source(kind: str, path: Path, **options: Any) -> Source:
+    stat = path.stat()
+    return Source(kind=kind, path=str(path), sha256=_hash_cached(str(path), stat.st_mtime, stat.st_size),
+                  name=path.name, options=tuple(sorted(options.items())))
+
+
+def column_choice(src: Source) -> dict[str, str]:
+    """The user's corrected column mapping of a file (role → column); empty: recognised."""
+    return dict(next((v for k, v in src.options if k == "columns"), ()))
+
+
+def example_dir() -> Path:
+    """The starting data: env ``LAGESBILD_DATA`` (a folder laid out like ``sample_data/``)
+    or Exempelkommun."""
+    return Path(os.environ.get("LAGESBILD_DATA") or SAMPLE_DIR)
+
+
+def example_sources() -> tuple[Source, ...]:
+    """The files of :func:`example_dir` (Exempelkommun); empty when they are missing."""
+    d = example_dir()
+    return tuple(_source(kind, d / name) for kind, name in _EXAMPLE_FILES if (d / name).is_file())
+
+
+def sources() -> tuple[Source, ...]:
+    """The files the user works with now (Exempelkommun until they upload their own)."""
+    chosen = st.session_state.get("sources")
+    if chosen is None:
+        return example_sources()
+    return tuple(chosen)
+
+
+def data_label() -> str:
+    if st.session_state.get("sources") is None:
+        if os.environ.get("LAGESBILD_DATA"):
+            return f"filerna i {example_dir()}"
+        return "Exempelkommun (exempeldata)"
+    names = [s.name for s in sources() if s.kind == "incidents"]
+    return ", ".join(names) or "inga händelsefiler"
+
+
+def use_example() -> None:
+    st.session_state.pop("sources", None)
+
+
+#: Uploads older than this are deleted even when their session still looks active.
+UPLOAD_MAX_AGE_S = 24 * 3600
+_CLEANUP_EVERY_S = 600
+
+
+def upload_root() -> Path:
+    """Where uploaded files are kept, one folder per session: env ``LAGESBILD_UPLOADS`` or
+    ``lagesbild_uploads-<user id>`` in the system's temporary folder."""
+    env = os.environ.get("LAGESBILD_UPLOADS")
+    if env:
+        return Path(env)
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f"lagesbild_uploads-{uid}"
+
+
+def _own_folder(path: Path) -> bool:
+    """A real folder of ours (not a symlink or another user's folder in a shared /tmp)."""
+    try:
+        st_ = path.lstat()
+    except OSError:
+        return False
+    mine = not hasattr(os, "getuid") or st_.st_uid == os.getuid()
+    return stat.S_ISDIR(st_.st_mode) and mine
+
+
+def _session_id() -> str:
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+        ctx = get_script_run_ctx(suppress_warning=True)
+        if ctx is not None and ctx.session_id:
+            return "".join(ch for ch in str(ctx.session_id) if ch.isalnum() or ch == "-")
+    except Exception:  # no runtime (tests, bare mode)
+        pass
+    return str(st.session_state.setdefault("_upload_session", os.urandom(8).hex()))
+
+
+def _session_is_active(session_id: str) -> bool | None:
+    """True/False from Streamlit's runtime; None when it cannot tell (AppTest, bare mode)."""
+    try:
+        from streamlit import runtime
+
+        if not runtime.exists():
+            return None
+        return bool(runtime.get_instance().is_active_session(session_id))
+    except Exception:
+        return None
+
+
+def cleanup_uploads(root: Path | None = None, *, max_age_s: float = UPLOAD_MAX_AGE_S,
+                    keep: str | None = None, now: float | None = None) -> list[Path]:
+    """Delete the upload folders of sessions that have ended, and any older than a day.
+
+    Also removes the per-session temporary folders older versions of the app left
+    (``lagesbild_upload_*`` in the temporary folder) once they are a day old. Returns
+    what was deleted.
+    """
+    root = upload_root() if root is None else root
+    now = time.time() if now is None else now
+    gone: list[Path] = []
+    candidates: list[tuple[Path, bool]] = []
+    if _own_folder(root):
+        candidates += [(d, True) for d in root.iterdir() if d.is_dir()]
+    legacy = Path(tempfile.gettempdir())
+    with contextlib.suppress(OSError):
+        candidates += [(d, False) for d in legacy.glob("lagesbild_upload_*") if d.is_dir()]
+    for d, per_session in candidates:
+        if keep is not None and d.name == keep:
+            continue
+        try:
+            age = now - d.stat().st_mtime
+        except OSError:
+            continue
+        ended = per_session and _session_is_active(d.name) is False
+        if age > max_age_s or (ended and age > 60):
+            shutil.rmtree(d, ignore_errors=True)
+            gone.append(d)
+    if gone:
+        log.info("Deleted %d upload folder(s) of ended or day-old sessions.", len(gone))
+    return gone
+
+
+@st.cache_resource(show_spinner=False)
+def _cleanup_clock() -> dict[str, float]:
+    return {"last": 0.0}
+
+
+def cleanup_uploads_now_and_then() -> None:
+    """Run :func:`cleanup_uploads` at app start and then at most every ten minutes."""
+    clock = _cleanup_clock()
+    now = time.time()
+    if now - clock.get("last", 0.0) < _CLEANUP_EVERY_S:
+        return
+    clock["last"] = now
+    with contextlib.suppress(OSError):
+        cleanup_uploads(keep=_session_id(), now=now)
+
+
+def _upload_dir() -> Path:
+    d = st.session_state.get("upload_dir")
+    if not d or not Path(d).is_dir():
+        root = upload_root()
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if _own_folder(root):
+            path = root / _session_id()
+            path.mkdir(exist_ok=True, mode=0o700)
+        else:  # someone else's folder of that name: a private one instead
+            path = Path(tempfile.mkdtemp(prefix="lagesbild_upload_"))
+        d = str(path)
+        st.session_state["upload_dir"] = d
+    with contextlib.suppress(OSError):
+        os.utime(d)  # in use: not a day-old folder
+    return Path(d)
+
+
+def save_upload(name: str, data: bytes, kind: str, **options: Any) -> Source:
+    """Write an uploaded file to this session's folder (named by content) and describe it."""
+    sha = hashlib.sha256(data).hexdigest()
+    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in Path(name).name) or "fil"
+    path = _upload_dir() / f"{sha[:16]}_{safe}"
+    if not path.exists():
+        path.write_bytes(data)
+    return Source(kind=kind, path=str(path), sha256=sha, name=name,
+                  options=tuple(sorted(options.items())))
+
+
+def set_sources(new: Sequence[Source]) -> None:
+    st.session_state["sources"] = tuple(new)
+
+
+# --------------------------------------------------------------------------- staged uploads (Data page)
+
+
+def with_columns(src: Source, columns: dict[str, str]) -> Source:
+    """The same file read with a corrected column mapping (role → column)."""
+    opts = tuple((k, v) for k, v in src.options if k != "columns")
+    return Source(kind=src.kind, path=src.path, sha256=src.sha256, name=src.name,
+                  options=(*opts, ("columns", tuple(sorted(columns.items())))))
+
+
+def staged() -> dict[str, list[Source]]:
+    """Files uploaded on the Data page but not yet in use."""
+    return st.session_state.setdefault("staged", {})
+
+
+def stage(kind: str, src: Source) -> None:
+    files = staged().setdefault(kind, [])
+    if kind != "incidents":
+        files.clear()
+    if all(f.sha256 != src.sha256 for f in files):
+        files.append(src)
+
+
+def replace_staged(old: Source, new: Source) -> None:
+    files = staged().get(old.kind, [])
+    staged()[old.kind] = [new if f.sha256 == old.sha256 and f.path == old.path else f for f in files]
+
+
+def mark_unreadable(src: Source) -> None:
+    """Remember that a staged file could not be read: it is never put to use."""
+    st.session_state.setdefault("unreadable", set()).add(src.sha256)
+
+
+def usable_incident_files() -> list[Source]:
+    bad = st.session_state.get("unreadable", set())
+    return [s for s in staged().get("incidents", []) if s.sha256 not in bad]
+
+
+def use_staged(*, keep_example_layers: bool) -> None:
+    """Work with the uploaded files (the example's districts etc. fill what was not uploaded)."""
+    bad = st.session_state.get("unreadable", set())
+    chosen = [s for files in staged().values() for s in files if s.sha256 not in bad]
+    if keep_example_layers:
+        have = {s.kind for s in chosen}
+        chosen += [s for s in example_sources() if s.kind not in have and s.kind != "incidents"]
+    set_sources(chosen)
+
+
+# --------------------------------------------------------------------------- the Data page's files
+
+
+@st.cache_data(max_entries=8, show_spinner="Läser filen …")
+def _read_incidents_cached(path: str, sha256: str, columns: tuple[tuple[str, str], ...],
+                           gazetteer: str | None, gazetteer_sha: str | None) -> Any:
+    result = read_incidents(path, columns=dict(columns) or None, source_name=Path(path).name.split("_", 1)[-1])
+    return place_pending(result, gazetteer) if gazetteer is not None else result
+
+
+def read_incident_file(src: Source, *, gazetteer: Source | None = None) -> Any:
+    """``read.read_incidents`` (and ``geocode.place_pending``) of one staged file (cached on content and column choices)."""
+    columns = tuple(sorted(column_choice(src).items()))
+    return _read_incidents_cached(src.path, src.sha256, columns,
+                                  gazetteer.path if gazetteer else None,
+                                  gazetteer.sha256 if gazetteer else None)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _table_preview(path: str, sha256: str) -> tuple[pd.DataFrame, list[str]]:
+    raw, _ = read_table(path)
+    frame = pd.DataFrame(raw.drop(columns="geometry", errors="ignore")) if "geometry" in raw else pd.DataFrame(raw)
+    return frame.head(10).astype("string"), [str(c) for c in frame.columns]
+
+
+def table_preview(src: Source) -> tuple[pd.DataFrame, list[str]]:
+    """The first rows of a file as read (text) and its column names."""
+    return _table_preview(src.path, src.sha256)
+
+
+@st.cache_data(max_entries=16, show_spinner="Kontrollerar filen …")
+def _check_file(kind: str, path: str, sha256: str) -> str:
+    if kind == "districts":
+        d = read_districts(path)
+        pop = int(d["population"].notna().sum())
+        return f"{len(d)} områden ({pop} med befolkning)"
+    if kind == "boundary":
+        g = gpd.read_file(path)
+        if g.empty or not g.geom_type.isin(["Polygon", "MultiPolygon"]).any():
+            raise InputError(
+                f"{Path(path).name} has no polygon; expected the kommun boundary as a polygon.")
+        return "kommungräns (polygon)"
+    if kind == "gazetteer":
+        gz = Gazetteer.from_file(path)
+        return f"{len(gz.addresses)} adresser och {len(gz.places)} platsnamn"
+    if kind == "survey":
+        return f"{len(read_survey(path))} enkätsvar"
+    if kind == "pins":
+        return f"{len(read_pins(path))} kartnålar"
+    return ""
+
+
+def check_file(src: Source) -> str:
+    """Read a staged non-incident file with its library reader (cached); a short Swedish
+    description of what it holds. Raises the reader's error when it cannot be used."""
+    return _check_file(src.kind, src.path, src.sha256)

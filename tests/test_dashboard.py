@@ -1,0 +1,272 @@
+"""lagesbild_geo.dashboard: the figures, trends and attention list the app shows beside the map."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from scipy import stats
+
+from lagesbild_geo import dashboard as D
+from lagesbild_geo import grid
+from lagesbild_geo.districts import summarize
+from lagesbild_geo.errors import InputError
+from lagesbild_geo.pipeline import Lagesbild
+from lagesbild_geo.privacy import publishable
+
+TZ = "Europe/Stockholm"
+EMPTY = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+#: Two districts side by side and one to the north.
+DISTRICTS = gpd.GeoDataFrame(
+    {"district_name": ["Centrum", "Väster", "Norr"], "population": [1000.0, 800.0, 600.0]},
+    geometry=[shapely.box(17.00, 59.00, 17.10, 59.10), shapely.box(16.90, 59.00, 17.00, 59.10),
+              shapely.box(16.90, 59.10, 17.10, 59.20)],
+    index=pd.Index(["C1", "V1", "N1"], name="district_code"), crs="EPSG:4326")
+CENTRE = {"C1": (59.05, 17.05), "V1": (59.05, 16.95), "N1": (59.15, 17.00)}
+
+
+def _incidents(counts: dict[tuple[str, str, str], int]) -> pd.DataFrame:
+    """``{(district, category, day): n}`` → n incidents at the district's centre that day (noon)."""
+    rows = []
+    for (code, cat, day), n in counts.items():
+        lat, lon = CENTRE[code]
+        rows += [{"lat": lat, "lon": lon, "category": cat, "precision": "point",
+                  "occurred_at": pd.Timestamp(f"{day} 12:00", tz=TZ)}] * n
+    return pd.DataFrame(rows)
+
+
+def _bundle(inc: pd.DataFrame, *, districts: bool = True, emerging: gpd.GeoDataFrame | None = None
+            ) -> Lagesbild:
+    summary = summarize(inc, DISTRICTS, period=None) if districts else pd.DataFrame()
+    return Lagesbild(incidents=inc, rejected=pd.DataFrame(), reports={}, cells=EMPTY, hotspots=EMPTY,
+                     clusters=EMPTY, emerging=emerging if emerging is not None else EMPTY,
+                     districts=DISTRICTS if districts else EMPTY, district_summary=summary)
+
+
+# ------------------------------------------------------------------------------ filters and periods
+
+
+def test_filter_mask_period_end_inclusive_hours_wrap_and_weekdays() -> None:
+    t = pd.to_datetime(["2025-03-03 23:30", "2025-03-04 05:59", "2025-03-04 06:00",
+                        "2025-03-05 12:00", None]).tz_localize(TZ)
+    inc = pd.DataFrame({"occurred_at": t, "category": ["vald", "stold", "vald", "vald", "vald"]})
+    assert D.filter_mask(inc, D.Filters(hours=(22, 6))).tolist() == [True, True, False, False, False]
+    assert D.filter_mask(inc, D.Filters(end=pd.Timestamp("2025-03-04"))).tolist() == [
+        True, True, True, False, False]
+    assert D.filter_mask(inc, D.Filters(weekdays=(0,))).tolist() == [True, False, False, False, False]
+    assert D.filter_mask(inc, D.Filters(categories=("stold",))).tolist() == [False, True, False, False, False]
+
+
+def test_trend_filters_last_twelve_months_or_the_chosen_period() -> None:
+    span = (pd.Timestamp("2023-05-10", tz=TZ), pd.Timestamp("2025-03-31", tz=TZ))
+    now, before = D.trend_filters(D.Filters(hours=(8, 17), resolution=8), span)
+    assert (now.start, now.end) == (pd.Timestamp("2024-04-01"), pd.Timestamp("2025-03-31"))
+    assert (before.start, before.end) == (pd.Timestamp("2023-04-01"), pd.Timestamp("2024-03-31"))
+    assert before.hours == (8, 17) and before.resolution == 8
+    # a chosen period ending on leap day: the year before ends on 28 February
+    now, before = D.trend_filters(D.Filters(start=pd.Timestamp("2024-02-01"), end=pd.Timestamp("2024-02-29")),
+                                  span)
+    assert (before.start, before.end) == (pd.Timestamp("2023-02-01"), pd.Timestamp("2023-02-28"))
+    # short data: this period starts with the data
+    now, _ = D.trend_filters(D.Filters(), (pd.Timestamp("2025-01-10"), pd.Timestamp("2025-03-31")))
+    assert now.start == pd.Timestamp("2025-01-10")
+
+
+# ------------------------------------------------------------------------------ trend tables
+
+
+def test_trend_table_by_category_counts_change_and_exact_test() -> None:
+    now = _bundle(_incidents({("C1", "vald", "2025-02-01"): 40, ("C1", "stold", "2025-02-01"): 12,
+                              ("V1", "ran", "2025-02-02"): 20}), districts=False)
+    before = _bundle(_incidents({("C1", "vald", "2024-02-01"): 10, ("C1", "stold", "2024-02-01"): 10,
+                                 ("V1", "ran", "2024-02-02"): 20}), districts=False)
+    t = D.trend_table(now, before, by="category")
+    assert list(t.index) == ["vald", "ran", "stold"]  # the schema's order
+    assert t["label"].tolist() == ["Våld och hot", "Rån", "Stöld och snatteri"]
+    assert t["current"].tolist() == [40, 20, 12] and t["previous"].tolist() == [10, 20, 10]
+    assert t["change"].tolist() == [30, 0, 2]
+    assert t["change_pct"].tolist() == [300.0, 0.0, 20.0]
+    # the exact conditional test against scipy's binomial test (equal periods: p = 1/2)
+    for cat, r in t.iterrows():
+        p = stats.binomtest(int(r["current"]), int(r["current"] + r["previous"]), 0.5).pvalue
+        expected = "no_change" if p >= 0.05 else ("increase" if r["change"] > 0 else "decrease")
+        assert r["direction"] == expected, cat
+    assert t.loc["vald", "direction"] == "increase" and (t["note"] == "").all()
+
+
+def test_trend_table_hides_what_the_publishing_step_hides() -> None:
+    now = _bundle(_incidents({("C1", "vald", "2025-01-05"): 30, ("C1", "vald", "2025-02-03"): 2,
+                              ("C1", "vald", "2025-03-03"): 9}), districts=False)
+    before = _bundle(_incidents({("C1", "vald", "2024-01-07"): 10, ("C1", "vald", "2024-02-09"): 6,
+                                 ("C1", "vald", "2024-03-09"): 8}), districts=False)
+    t = D.trend_table(now, before, by="month")
+    pub = publishable(now).tables["months"]
+    assert t["current"].isna().tolist() == pub["count"].isna().tolist() == [False, True, True]
+    assert t["note"].tolist() == ["", "för få fall", "dolt för att skydda små tal"]
+    assert t["change"].isna().tolist() == [False, True, True]
+    shown = D.trend_table_sv(t, by="month")
+    assert shown.columns.tolist() == ["Månad", "Perioden", "Året innan", "Förändring",
+                                      "Förändring (%)", "Bedömning"]
+    assert shown["Perioden"].tolist() == ["30", "för få fall", "dolt för att skydda små tal"]
+    assert shown["Förändring"].tolist() == ["20", "–", "–"]
+    assert shown["Förändring (%)"].tolist() == ["200,0", "–", "–"]
+
+
+def test_trend_table_by_district_includes_level_rows_and_without_a_year_before() -> None:
+    inc = _incidents({("C1", "vald", "2025-02-01"): 25, ("V1", "vald", "2025-02-01"): 7,
+                      ("N1", "stold", "2025-02-01"): 5})
+    before_inc = _incidents({("C1", "vald", "2024-02-01"): 5, ("V1", "vald", "2024-02-01"): 7,
+                             ("N1", "stold", "2024-02-01"): 4})
+    t = D.trend_table(_bundle(inc), _bundle(before_inc), by="district")
+    assert t.loc[["C1", "V1", "N1"], "label"].tolist() == ["Centrum", "Väster", "Norr"]
+    assert t.loc[["C1", "V1", "N1"], "current"].tolist() == [25, 7, 5]
+    assert t.loc[["C1", "V1", "N1"], "previous"].tolist() == [5, 7, 4]
+    assert t.loc["C1", "direction"] == "increase" and t.loc["V1", "direction"] == "no_change"
+    only_now = D.trend_table(_bundle(inc), None, by="district")
+    assert only_now["previous"].isna().all() and only_now["direction"].isna().all()
+    assert only_now.loc["C1", "current"] == 25
+    with pytest.raises(InputError, match="by must be one of"):
+        D.trend_table(_bundle(inc), None, by="week")
+
+
+# ------------------------------------------------------------------------------ attention
+
+
+def _emerging(classes: dict[str, list[tuple[float, float]]]) -> gpd.GeoDataFrame:
+    rows, geoms = [], []
+    for cls, points in classes.items():
+        for lat, lon in points:
+            rows.append(cls)
+            geoms.append(shapely.box(lon - 0.001, lat - 0.001, lon + 0.001, lat + 0.001))
+    return gpd.GeoDataFrame({"emerging_class": rows, "count": [10] * len(rows)}, geometry=geoms,
+                            crs="EPSG:4326", index=pd.Index(np.arange(1, len(rows) + 1, dtype="uint64"), name="cell"))
+
+
+def test_attention_items_measures_districts_and_hotspots_in_plain_swedish() -> None:
+    em = _emerging({"new_hot": [(59.05, 17.05), (59.06, 17.06)], "intensifying_hot": [(59.15, 17.0)],
+                    "persistent_hot": [(59.05, 16.95)], "diminishing_hot": [(59.05, 16.96)]})
+    now = _bundle(_incidents({("C1", "vald", "2025-02-01"): 40, ("V1", "vald", "2025-02-01"): 8,
+                              ("N1", "vald", "2025-02-01"): 6}), emerging=em)
+    before = _bundle(_incidents({("C1", "vald", "2024-02-01"): 12, ("V1", "vald", "2024-02-01"): 9,
+                                 ("N1", "vald", "2024-02-01"): 6}))
+    measures = pd.DataFrame({
+        "title": ["Belysning", "Väktare", "Kameror", "Klotterplank"],
+        "area_name": ["Torget", "Stationen", "Parken", ""],
+        "status": ["pågående", "genomförd", "planerad", "planerad"],
+        "next_followup": pd.to_datetime(["2026-11-01", "2026-10-01", "2027-01-01", "2026-12-05"]),
+    }, index=["m1", "m2", "m3", "m4"])
+    items = D.attention_items(now, before, measures=measures, today=dt.date(2026, 12, 6))
+    assert items["kind"].tolist() == ["measure", "measure", "district", "hotspot", "hotspot"]
+    assert items["ref"].tolist()[:3] == ["m1", "m4", "C1"]
+    assert items["text"].tolist() == [
+        "Uppföljningen av åtgärden ”Belysning” (Torget) skulle ha gjorts 1 november 2026, för 35 dagar sedan.",
+        "Uppföljningen av åtgärden ”Klotterplank” skulle ha gjorts 5 december 2026, i går.",
+        "Centrum: 233 % fler, 40 händelser mot 12 samma period året innan (en statistiskt säkerställd ökning).",
+        "Ny hotspot i Centrum (2 hexagoner).",
+        "Hotspot som förstärks i Norr (1 hexagon).",
+    ]
+    # nothing to report: an empty table with the columns
+    calm = D.attention_items(before, before, measures=measures.iloc[1:2], today=dt.date(2026, 12, 6))
+    assert calm.empty and calm.columns.tolist() == ["kind", "ref", "text"]
+    # without a year before, no district is said to rise
+    assert "district" not in set(D.attention_items(now, None)["kind"])
+
+
+def test_attention_items_district_rise_uses_published_figures_only() -> None:
+    """Every district in the list has both its figures shown; a hidden count (Väster's 2,
+    and the outside row's 0 hidden with it) never gives a direction."""
+    now = _bundle(_incidents({("C1", "vald", "2025-02-01"): 30, ("V1", "vald", "2025-02-01"): 2,
+                              ("N1", "vald", "2025-02-01"): 40}))
+    before = _bundle(_incidents({("C1", "vald", "2024-02-01"): 5, ("V1", "vald", "2024-02-01"): 9,
+                                 ("N1", "vald", "2024-02-01"): 5}))
+    t = D.trend_table(now, before, by="district")
+    assert t.loc["V1", "note"] == "för få fall" and t.loc["V1", "direction"] is None
+    items = D.attention_items(now, before)
+    assert items["ref"].tolist() == ["N1", "C1"]  # largest rise first
+    assert t.loc[items["ref"], ["current", "previous"]].notna().all().all()
+    assert items["text"].tolist()[0] == ("Norr: 700 % fler, 40 händelser mot 5 samma period året innan "
+                                         "(en statistiskt säkerställd ökning).")
+
+
+# ------------------------------------------------------------------------------ figures and tables
+
+
+def test_headline_hidden_total_and_level_counts() -> None:
+    inc = _incidents({("C1", "vald", "2025-02-01"): 2})
+    pub = publishable(_bundle(inc))
+    h = D.headline(pub)
+    assert h["incidents"] is None and h["in_district"] is None
+    assert D.levels_text(h) is None
+    assert D.levels_text({"incidents": 1234, "in_district": 1000, "stadsdel_level": 34,
+                          "kommun_level": 200}).startswith(
+        "1\u00a0234 händelser, varav 1\u00a0000 placerade på område, 34 bara på stadsdelsnivå och 200 bara")
+
+
+def test_district_table_and_its_swedish_text() -> None:
+    inc = _incidents({("C1", "vald", "2025-02-01"): 25, ("C1", "stold", "2025-02-01"): 5,
+                      ("V1", "vald", "2025-02-01"): 2, ("N1", "stold", "2025-02-01"): 9})
+    t = D.district_table(_bundle(inc))
+    assert t["Kod"].tolist() == ["C1", "V1", "N1", "_total"]
+    assert t["Distrikt"].tolist() == ["Centrum", "Väster", "Norr", "Hela kommunen"]
+    assert t["Antal händelser"].tolist()[0] == 25 + 5 and t["Antal händelser"].tolist()[3] == 41
+    assert t["Antal händelser"].isna().tolist() == [False, True, True, False]
+    shown = D.district_table_sv(t)
+    assert shown["Kod"].tolist() == ["C1", "V1", "N1", ""]
+    assert shown["Antal händelser"].tolist() == ["30", "–", "–", "41"]
+    assert shown["Per 1 000 invånare"].tolist()[0] == "30,0"
+    assert set(shown["Tredje vanligaste kategori"]) == {"–"}  # no third category anywhere
+    assert not {"None", "nan", "<NA>"} & set(shown.to_numpy().ravel().tolist())
+
+
+def test_table_sv_every_kind_of_value() -> None:
+    t = pd.DataFrame({
+        "n": pd.array([1234567, None, -3], dtype="Int64"),
+        "x": [0.25, float("nan"), -1234.5],
+        "whole": [2.0, 3.0, None],
+        "ok": pd.array([True, False, None], dtype="boolean"),
+        "day": [dt.date(2026, 3, 1), None, pd.NaT],
+        "at": [pd.Timestamp("2026-06-01 10:00", tz="UTC"), pd.Timestamp("2026-06-02", tz=TZ), None],
+        "tags": [["a", "b"], [], None],
+        "text": ["Vårberg", None, float("nan")],
+    })
+    out = D.table_sv(t)
+    assert out.to_dict("list") == {
+        "n": ["1\u00a0234\u00a0567", "–", "\u22123"],
+        "x": ["0,2", "–", "\u22121\u00a0234,5"],  # one decimal (round half to even)
+        "whole": ["2", "3", "–"],
+        "ok": ["ja", "nej", "–"],
+        "day": ["1 mars 2026", "–", "–"],
+        "at": ["1 juni 2026 12:00", "2 juni 2026", "–"],
+        "tags": ["a, b", "–", "–"],
+        "text": ["Vårberg", "–", "–"],
+    }
+    assert D.table_sv(t, decimals={"x": 2})["x"].tolist()[0] == "0,25"
+
+
+def test_area_candidates_group_touching_hot_hexagons() -> None:
+    disk = grid.disk_cells(grid.points_to_cells([59.05], [17.05], 9), 1)  # 7 touching cells
+    far = grid.points_to_cells([59.15], [17.0], 9)  # one hot cell far away
+    cells = np.concatenate([disk, far])
+    hs = gpd.GeoDataFrame({"hotspot_class": ["hot_95"] * 7 + ["hot_99"]},
+                          geometry=grid.cells_to_polygons(cells).to_numpy(), crs="EPSG:4326",
+                          index=pd.Index(cells, name="cell"))
+    lb = Lagesbild(incidents=pd.DataFrame(), rejected=pd.DataFrame(), reports={}, cells=EMPTY,
+                   hotspots=hs, clusters=EMPTY, emerging=EMPTY, districts=DISTRICTS,
+                   district_summary=pd.DataFrame())
+    c = D.area_candidates(lb)
+    assert c["label"].tolist() == ["Hotspot-område 1 (7 hexagoner)", "Hotspot-område 2 (1 hexagon)",
+                                   "DeSO Centrum (C1)", "DeSO Väster (V1)", "DeSO Norr (N1)"]
+    assert sorted(c["source_id"].iloc[0].split(",")) == sorted(grid.cells_to_str(disk))
+    assert c["source_id"].iloc[1] == grid.cells_to_str(far)[0]
+
+
+def test_risk_zones_map_escapes_text() -> None:
+    z = gpd.GeoDataFrame({"text_sv": ['<img src=x onerror="alert(1)"> inom 200 m']},
+                         geometry=[shapely.box(17.1, 59.3, 17.11, 59.31)], crs="EPSG:4326")
+    html = D.risk_zones_map(z, tiles=None, assets="/app/static/vendor").get_root().render()
+    assert "<img" not in html and "\\u0026lt;img src=x" in html  # shown as text in the tooltip
+    assert "/app/static/vendor/leaflet/leaflet.js" in html and "cdn.jsdelivr" not in html
