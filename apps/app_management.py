@@ -252,7 +252,8 @@ def measures_map(lb: Lagesbild | None, areas: gpd.GeoDataFrame | None,
     so the user's zoom and position are kept. Without data the view is fitted to the
     areas instead."""
     shown = lb if lb is not None else S.empty_lagesbild()
-    fit_areas = areas if (lb is None or not len(lb.districts)) else None
+    no_districts = lb is None or lb.districts is None or not len(lb.districts)
+    fit_areas = areas if no_districts else None
     parts = maps.map_parts(shown, layers=tuple(context), areas=fit_areas, draw=draw,
                            tiles=S.tiles_choice(), attribution=S.tiles_attribution(),
                            assets=S.assets_url(), height=height)

@@ -185,6 +185,22 @@ def test_other_data_set_is_told_as_information() -> None:
                        "räknar på «nya.csv (2024–2025)».")
 
 
+def test_data_without_positions_cannot_be_counted_in_an_area() -> None:
+    """Only the police's events feed (rows at the kommun's centre): nothing can be counted
+    in an area, whatever the extent."""
+    feed = incidents(["2024-03-01", "2025-03-01"]).assign(precision=["kommun", "kommun"])
+    data = dataset_of(feed)
+    assert (data.n_incidents, data.n_positioned) == (2, 0)
+    notes = check_coverage(SQUARE, data, start_date="2025-01-01")
+    assert [(n.code, n.severity) for n in notes] == [("no_positions", "stop")]
+    assert notes[0].sv.startswith("Ingen händelse i underlaget har en punkt- eller "
+                                  "adressposition")
+    mixed = incidents(["2024-03-01", "2025-03-01"]).assign(precision=["kommun", "address"])
+    assert dataset_of(mixed).n_positioned == 1
+    assert [n.code for n in check_coverage(SQUARE, dataset_of(mixed),
+                                           start_date="2024-09-01")] == []
+
+
 def test_windows_follow_followup_and_bad_input_is_refused() -> None:
     assert followup_windows("2025-01-01", last_day="2025-12-31") == (
         (dt.date(2024, 1, 2), dt.date(2024, 12, 31)), (dt.date(2025, 1, 1), dt.date(2025, 12, 31)))

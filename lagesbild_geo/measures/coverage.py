@@ -112,6 +112,9 @@ class DataSet:
         is one, else the box around the incident positions padded by about 500 m.
     n_incidents
         Number of incidents.
+    n_positioned
+        Incidents placed at a point or an address (what a follow-up counts in an area);
+        the police's events feed, placed at the kommun's centre, has none.
     """
 
     id: str
@@ -121,6 +124,7 @@ class DataSet:
     last_day: dt.date | None = None
     extent: BaseGeometry | None = None
     n_incidents: int = 0
+    n_positioned: int | None = None
 
     def area_fields(self) -> dict[str, str | None]:
         """The fields that tie an area to this data set, for ``add_area``/``update_area``.
@@ -206,11 +210,26 @@ def _content_hash(incidents: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
+def _positioned(incidents: pd.DataFrame) -> np.ndarray:
+    """Rows with a position a follow-up can count in an area (point or address precision
+    when the table says; finite lon/lat)."""
+    if not {"lon", "lat"} <= set(incidents.columns) or not len(incidents):
+        return np.zeros(len(incidents), dtype=bool)
+    lon = incidents["lon"].to_numpy(dtype="float64", na_value=np.nan)
+    lat = incidents["lat"].to_numpy(dtype="float64", na_value=np.nan)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if "precision" in incidents.columns:
+        ok &= incidents["precision"].astype("string").isin(list(POINT_PRECISIONS)).to_numpy(
+            dtype=bool, na_value=False)
+    return ok
+
+
 def _extent(source: Any, incidents: pd.DataFrame) -> BaseGeometry | None:
-    districts = getattr(source, "districts", None)
-    if districts is not None and len(districts) and "geometry" in districts:
-        d = districts.to_crs(4326) if getattr(districts, "crs", None) is not None else districts
-        geoms = np.asarray(d.geometry.to_numpy(), dtype=object)
+    districts: Any = getattr(source, "districts", None)
+    if isinstance(districts, pd.DataFrame) and len(districts) and "geometry" in districts:
+        to_crs = getattr(districts, "to_crs", None)  # a GeoDataFrame: into WGS84
+        d = to_crs(4326) if to_crs is not None and getattr(districts, "crs", None) else districts
+        geoms = np.asarray(d["geometry"].to_numpy(), dtype=object)
         geoms = geoms[~shapely.is_missing(geoms)]
         if len(geoms):
             union = shapely.union_all(shapely.make_valid(geoms))
@@ -284,7 +303,7 @@ def dataset_of(source: Any, *, kommun: str | int | None = None,
         label = f"{' + '.join(n for n in names if n)}, {period}" if any(names) else period
     return DataSet(id=f"sha256:{digest}", label=str(label).strip(), kommun=_kommun_of(kommun),
                    first_day=first, last_day=last, extent=_extent(source, incidents),
-                   n_incidents=len(incidents))
+                   n_incidents=len(incidents), n_positioned=int(_positioned(incidents).sum()))
 
 
 # -------------------------------------------------------------------------- coverage
@@ -297,8 +316,8 @@ class CoverageNote:
     ``severity`` is ``"stop"`` (the follow-up cannot say anything about the measure on
     these data: show the note instead of the figures), ``"warning"`` (the figures are
     incomplete: show the note beside them) or ``"info"``. ``code`` is one of
-    ``kommun``, ``outside``, ``partly_outside``, ``no_after``, ``no_before``,
-    ``before_incomplete``, ``after_incomplete``, ``other_dataset``.
+    ``kommun``, ``no_positions``, ``outside``, ``partly_outside``, ``no_after``,
+    ``no_before``, ``before_incomplete``, ``after_incomplete``, ``other_dataset``.
     """
 
     code: str
@@ -379,8 +398,10 @@ def check_coverage(area: Area | BaseGeometry | Mapping[str, Any] | str, data: Da
     -------
     list of CoverageNote
         Empty when the data cover everything. Checked in this order: the kommun the
-        area was drawn on, the area's ground (``outside`` below 1 % covered,
-        ``partly_outside`` below 95 %), the periods, the data set the area was drawn on.
+        area was drawn on, whether any incident has a position to count in an area
+        (``no_positions``: e.g. only the police's events feed), the area's ground
+        (``outside`` below 1 % covered, ``partly_outside`` below 95 %), the periods, the
+        data set the area was drawn on.
 
     Examples
     --------
@@ -411,7 +432,17 @@ def check_coverage(area: Area | BaseGeometry | Mapping[str, Any] | str, data: Da
             f"Området ritades på underlag för {a_k}, men underlaget nu gäller {d_k}. "
             "Uppföljningen måste göras på data för samma kommun – välj rätt filer på sidan Data."))
 
-    if data.extent is not None:
+    if data.n_incidents and data.n_positioned == 0:
+        notes.append(CoverageNote(
+            "no_positions", "stop",
+            "No incident in the data has a point or address position (e.g. only the police's "
+            "events feed, placed at the kommun's centre), so none can be counted in an area. "
+            "Add the kommun's own incident data with coordinates or addresses.",
+            "Ingen händelse i underlaget har en punkt- eller adressposition (till exempel bara "
+            "polisens händelseflöde, som placeras i kommunens mitt), så inga händelser kan "
+            "räknas i ett område. Lägg till händelser med koordinater eller adresser på sidan "
+            "Data."))
+    elif data.extent is not None:
         a_m = to_3006(geom)
         covered = float(a_m.intersection(to_3006(data.extent)).area) / max(float(a_m.area), 1e-9)
         if covered < _OUTSIDE:
