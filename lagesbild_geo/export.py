@@ -29,10 +29,10 @@ import shapely
 
 from . import __version__, grid
 from ._personal import FIELD_ALIASES
+from .bundle import Lagesbild
 from .errors import InputError, LagesbildError, PrivacyError
 from .limits import Limits, extract_zip, load_json
 from .measures import MeasureStore, MeasureStoreProtocol
-from .pipeline import Lagesbild
 from .privacy import (
     FINDING_COLUMNS,
     Privacy,
@@ -1191,7 +1191,7 @@ def _gpkg_frame(g: gpd.GeoDataFrame, precision: int) -> gpd.GeoDataFrame:
         if c == out.geometry.name:
             continue
         s = out[c]
-        if s.dtype.kind == "O" and s.map(lambda v: isinstance(v, (list, dict, tuple))).any():
+        if s.dtype.kind == "O" and s.map(lambda v: isinstance(v, (list, dict, tuple))).astype(bool).any():
             out[c] = s.map(lambda v: json.dumps(_json_value(v), ensure_ascii=False)
                            if isinstance(v, (list, dict, tuple)) else None)
         elif s.dtype.kind == "M":

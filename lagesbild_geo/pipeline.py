@@ -26,6 +26,7 @@ import shapely
 from pyproj import CRS
 
 from . import __version__, polisen
+from .bundle import Lagesbild
 from .errors import InputError
 from .geocode import Gazetteer, place_pending
 from .limits import Limits, check_vertices
@@ -38,66 +39,6 @@ __all__ = ["Lagesbild", "PipelineConfig", "SourceConfig", "build_lagesbild", "lo
 
 #: A progress callback: ``progress(step_name, fraction_done)`` with fraction in [0, 1].
 Progress = Callable[[str, float], None]
-
-
-@dataclass(frozen=True)
-class Lagesbild:
-    """One complete lägesbild.
-
-    Attributes
-    ----------
-    incidents
-        Placed incidents of every source and every date (canonical columns, see
-        ``docs/data-contracts.md``), plus ``district_code`` and ``district_method``
-        when districts were given. The analysis period is in ``metadata["period"]``.
-    rejected
-        Rejected rows of every source (``source``, ``source_row``, ``reason`` ...).
-    reports
-        Ingest report per source name.
-    cells
-        Counts per H3 cell for the period (index ``cell`` uint64; ``count`` and
-        ``count_<category>``), hex polygons in WGS84.
-    hotspots
-        ``cells`` with Gi* columns (``gi_z``, ``gi_p``, ``gi_p_adj``, ``gi_bin``,
-        ``hotspot_class``, ``n_neighbours``).
-    clusters
-        Density clusters as polygons (may be empty).
-    emerging
-        Emerging hotspot class per cell (may be empty).
-    districts
-        District polygons (``district_code`` index) with the summary columns.
-    district_summary
-        The per-district lägesbild table with an outside row and a kommun-wide total
-        row (see ``docs/districts.md``).
-    survey
-        Survey layers by name (e.g. ``"districts"``, ``"cells"``, ``"pins"``, ``"perceived_vs_reported"``).
-    metadata
-        Kommun, period, previous period, sources with file hashes, settings,
-        library version, created at.
-    settings
-        The settings used.
-    pending
-        Rows still awaiting geocoding (no gazetteer given, or not tried).
-    tables
-        Published one-way tables (``"categories"``, ``"months"``, ``"hours"``,
-        ``"weekdays"``: counts of the period's incidents), filled by
-        :func:`lagesbild_geo.privacy.publishable`; empty in a built bundle.
-    """
-
-    incidents: pd.DataFrame
-    rejected: pd.DataFrame
-    reports: dict[str, dict[str, Any]]
-    cells: gpd.GeoDataFrame
-    hotspots: gpd.GeoDataFrame
-    clusters: gpd.GeoDataFrame
-    emerging: gpd.GeoDataFrame
-    districts: gpd.GeoDataFrame
-    district_summary: pd.DataFrame
-    survey: dict[str, gpd.GeoDataFrame | pd.DataFrame] = field(default_factory=dict)
-    metadata: dict[str, Any] = field(default_factory=dict)
-    settings: Settings = field(default_factory=Settings)
-    pending: pd.DataFrame = field(default_factory=pd.DataFrame)
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------------------

@@ -59,8 +59,8 @@ from ._personal import (
     luhn_ok,
 )
 from ._protect import PRIMARY, SECONDARY, SHOWN
+from .bundle import Lagesbild
 from .errors import InputError, PrivacyError
-from .pipeline import Lagesbild
 from .schema import CATEGORIES, CATEGORY_LABELS, fold
 from .settings import Settings
 from .survey import perceived_vs_reported

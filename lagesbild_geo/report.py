@@ -28,10 +28,10 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .bundle import Lagesbild
 from .errors import InputError
 from .export import LagesbildPackage, _areas_from_store, _id_frame, package_layers
 from .measures import ACTORS, MeasureStore, MeasureStoreProtocol
-from .pipeline import Lagesbild
 from .privacy import Privacy, check_free_text, protect_table, publishable, resolve_privacy
 from .schema import CATEGORY_LABELS
 from .settings import Settings
