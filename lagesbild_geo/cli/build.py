@@ -7,7 +7,6 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._spreadsheet import neutralise_formulas
+from ..config import example_config_text
 from ..errors import InputError
 
 if TYPE_CHECKING:
@@ -103,13 +103,6 @@ def register(subparsers: Any) -> None:
 
 
 # ---------------------------------------------------------------------------------- init
-
-
-def example_config_text(sample_dir: str = "sample_data") -> str:
-    """The example ``lagesbild.toml`` with its sample paths pointing at ``sample_dir``."""
-    text = resources.files("lagesbild_geo").joinpath("data/lagesbild.example.toml").read_text(encoding="utf-8")
-    prefix = sample_dir.replace("\\", "/").rstrip("/")
-    return text.replace('"sample_data/', f'"{prefix}/')
 
 
 def run_init(args: argparse.Namespace) -> int:
