@@ -55,6 +55,7 @@ __all__ = [
     "parse_period",
     "read_districts",
     "summarize",
+    "survey_columns",
 ]
 
 #: ``district_code`` of the summary row for incidents outside every district.
@@ -1813,7 +1814,7 @@ def summarize(
         with np.errstate(divide="ignore", invalid="ignore"):
             out["share_hot_cells"] = np.where(out["n_cells"] > 0, out["n_hot_cells"] / out["n_cells"], np.nan)
     if survey is not None:
-        out = out.join(_survey_columns(survey), how="left")
+        out = out.join(survey_columns(survey), how="left")
     out.attrs["period"] = per.to_dict() if per is not None else None
     out.attrs["previous_period"] = prev.to_dict() if prev is not None else None
     out.attrs["district_assignment"] = dict(inc.attrs.get("district_assignment", {}))
@@ -1923,8 +1924,16 @@ def _hotspot_counts(hotspots: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, ind
     return pd.DataFrame(counts, index=index, columns=["n_cells", "n_hot_cells", "n_cold_cells"])
 
 
-def _survey_columns(survey: pd.DataFrame) -> pd.DataFrame:
-    """The survey's indicators by district code, as ``trygg_<column>``."""
+def survey_columns(survey: pd.DataFrame) -> pd.DataFrame:
+    """The survey's indicators by district code, as ``trygg_<column>`` (the columns
+    :func:`summarize` joins to the district table).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"district_code": ["A1"], "n": [12], "otrygg_share": [0.25]})
+    >>> survey_columns(s).to_dict("index")
+    {'A1': {'trygg_n': 12, 'trygg_otrygg_share': 0.25}}
+    """
     s = survey
     if "district_code" in s.columns:
         s = s.set_index("district_code")
