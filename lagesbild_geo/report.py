@@ -30,7 +30,7 @@ import pandas as pd
 from . import __version__
 from .bundle import Lagesbild
 from .errors import InputError
-from .export import LagesbildPackage, _areas_from_store, _id_frame, package_layers
+from .export import LagesbildPackage, areas_and_measures, package_layers, with_id_column
 from .measures import ACTORS, MeasureStore, MeasureStoreProtocol
 from .privacy import Privacy, check_free_text, protect_table, publishable, resolve_privacy
 from .schema import CATEGORY_LABELS
@@ -611,8 +611,8 @@ def _measures_table(store: MeasureStoreProtocol | str | Path | None, lb: Lagesbi
                     rows.append(dict(m, area_id=d["area_id"], area_name=d.get("area_name")))
             return pd.DataFrame(rows), lb.areas
         return pd.DataFrame(), gpd.GeoDataFrame()
-    areas, measures = _areas_from_store(store)
-    return _id_frame(measures, "measure_id"), areas
+    areas, measures = areas_and_measures(store)
+    return with_id_column(measures, "measure_id"), areas
 
 
 def _actor(v: Any) -> str:
