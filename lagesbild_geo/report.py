@@ -31,6 +31,7 @@ from . import __version__
 from .bundle import Lagesbild
 from .errors import InputError
 from .export import LagesbildPackage, areas_and_measures, package_layers, with_id_column
+from .followup import followup
 from .measures import ACTORS, MeasureStore, MeasureStoreProtocol
 from .privacy import Privacy, check_free_text, protect_table, publishable, resolve_privacy
 from .schema import CATEGORY_LABELS
@@ -842,11 +843,7 @@ def write_report(
                      "measures": measures if len(measures) else None},
                     allow_personal_data=allow_personal_data, what="rapporten",
                     fields=("areas.name", "measures.title"))
-    followup_fn: Callable[..., Any] | None
-    try:
-        from .followup import followup as followup_fn
-    except ImportError:  # pragma: no cover - followup is part of the package
-        followup_fn = None
+    followup_fn: Callable[..., Any] | None = followup
     meta = dict(lagesbild.metadata or {})
     kommun = _kommun_name(meta)
     period = _period_text(meta)
