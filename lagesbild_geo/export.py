@@ -1293,10 +1293,12 @@ def export_package(
 
     Examples
     --------
-    >>> from lagesbild_geo.pipeline import build_lagesbild  # doctest: +SKIP
-    >>> meta = export_package(build_lagesbild("lagesbild.toml"), "paket")  # doctest: +SKIP
-    >>> [lay["name"] for lay in meta["layers"]][:3]  # doctest: +SKIP
-    ['cells', 'hotspots', 'clusters']
+    >>> import tempfile
+    >>> from lagesbild_geo.sample import example_lagesbild
+    >>> lb = example_lagesbild(clusters=False, emerging=False)  # build_lagesbild(example_config())
+    >>> meta = export_package(lb, tempfile.mkdtemp() + "/paket", gpkg=False)
+    >>> [lay["name"] for lay in meta["layers"]][:3], meta["privacy"]["include_points"]
+    (['cells', 'hotspots', 'clusters'], False)
     """
     prec = precision if precision is not None else _settings_of(lagesbild).coordinate_precision
     if not 0 <= prec <= 15:
@@ -1357,8 +1359,13 @@ def zip_package(source: str | Path, dest: str | Path) -> Path:
 
     Examples
     --------
-    >>> zip_package("paket", "polis.zip")  # doctest: +SKIP
-    PosixPath('polis.zip')
+    >>> import tempfile, zipfile
+    >>> from lagesbild_geo.sample import example_lagesbild
+    >>> d = tempfile.mkdtemp()
+    >>> _ = export_package(example_lagesbild(clusters=False, emerging=False), f"{d}/paket",
+    ...                    layers=["districts"])
+    >>> sorted(zipfile.ZipFile(zip_package(f"{d}/paket", f"{d}/polis.zip")).namelist())
+    ['districts.geojson', 'lagesbild.gpkg', 'metadata.json']
     """
     src = Path(source)
     dst = Path(dest)
@@ -1528,8 +1535,14 @@ def read_package(path: str | Path, *, limits: Limits | None = None) -> Lagesbild
 
     Examples
     --------
-    >>> pkg = read_package("paket")  # doctest: +SKIP
-    >>> pkg.hotspots["hotspot_class"].value_counts()  # doctest: +SKIP
+    >>> import tempfile
+    >>> from lagesbild_geo.sample import example_lagesbild
+    >>> lb = example_lagesbild(clusters=False, emerging=False)
+    >>> d = tempfile.mkdtemp()
+    >>> _ = export_package(lb, f"{d}/paket", layers=["hotspots", "districts"], gpkg=False)
+    >>> pkg = read_package(f"{d}/paket")
+    >>> pkg.hotspots.index.name, len(pkg.hotspots) == len(lb.hotspots), len(pkg.incidents)
+    ('cell', True, 0)
     """
     p = Path(path)
     if not p.exists():
@@ -1643,8 +1656,16 @@ def merge(
 
     Examples
     --------
-    >>> joint = merge("kommun_paket", "polis.zip")  # doctest: +SKIP
-    >>> joint.hotspots.groupby("source")["hotspot_class"].value_counts()  # doctest: +SKIP
+    >>> import tempfile
+    >>> from lagesbild_geo.sample import example_lagesbild
+    >>> lb = example_lagesbild(clusters=False, emerging=False)
+    >>> d = tempfile.mkdtemp()
+    >>> _ = export_package(lb, f"{d}/kommun_paket", layers=["hotspots"], gpkg=False)
+    >>> # the police's package (here the same picture)
+    >>> _ = export_package(lb, f"{d}/polis_paket", layers=["hotspots"], gpkg=False)
+    >>> joint = merge(f"{d}/kommun_paket", f"{d}/polis_paket")
+    >>> sorted(joint.hotspots["source"].unique()), len(joint.hotspots) == 2 * len(lb.hotspots)
+    (['kommun', 'polis'], True)
     """
     a = kommun if isinstance(kommun, Lagesbild) else read_package(kommun)
     b = polis if isinstance(polis, Lagesbild) else read_package(polis)
@@ -1761,7 +1782,12 @@ def validate_package(path: str | Path, *, limits: Limits | None = None) -> pd.Da
 
     Examples
     --------
-    >>> validate_package("paket").empty  # doctest: +SKIP
+    >>> import tempfile
+    >>> from lagesbild_geo.sample import example_lagesbild
+    >>> d = tempfile.mkdtemp()
+    >>> _ = export_package(example_lagesbild(clusters=False, emerging=False), f"{d}/paket",
+    ...                    layers=["districts"], gpkg=False)
+    >>> validate_package(f"{d}/paket").empty
     True
     """
     from jsonschema import Draft202012Validator

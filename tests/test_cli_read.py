@@ -113,7 +113,6 @@ def test_read_with_crs_and_sheet_options(main, tmp_path: Path,  # type: ignore[n
 
 
 def test_read_with_gazetteer(main, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("lagesbild_geo.geocode")
     gaz = tmp_path / "gaz.csv"
     gaz.write_text("typ,gatunamn,husnummer,postort,nord,ost\nadress,Storgatan,12,Exempelstad,6582861,619689\n",
                    encoding="utf-8")

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
+from lagesbild_geo import geocode
 from lagesbild_geo import io as old_io
 from lagesbild_geo.errors import CRSError, InputError, SchemaError
 from lagesbild_geo.read import (
@@ -493,7 +494,6 @@ def test_category_map_and_no_category_column() -> None:
 
 
 def test_geocoding_hook_merges_placed_and_rejected() -> None:
-    geocode = pytest.importorskip("lagesbild_geo.geocode")
     g = geocode.Gazetteer.from_frame(pd.DataFrame({
         "gatunamn": ["Storgatan", "Storgatan"], "husnummer": [1, 5], "postort": ["Exempelstad"] * 2,
         "nord": [6_580_000.0, 6_580_040.0], "ost": [660_000.0, 660_000.0]}))
@@ -628,7 +628,6 @@ def test_place_pending_is_the_old_gazetteer_hook() -> None:
 
 
 def test_geocoded_rejected_rows_keep_text_dtypes() -> None:
-    geocode = pytest.importorskip("lagesbild_geo.geocode")
     g = geocode.Gazetteer.from_frame(pd.DataFrame({
         "gatunamn": ["Storgatan"], "husnummer": [1], "postort": ["Exempelstad"],
         "nord": [6_580_000.0], "ost": [660_000.0]}))
