@@ -256,3 +256,25 @@ def test_build_police_feed_flags(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "Lysekil 2025: 1 incidents" in capsys.readouterr().out
     assert main([*base, "--categories", "mord", "--out", str(tmp_path / "d")]) == 1
     assert "unknown category" in capsys.readouterr().err
+
+# --------------------------------------------------------------------------- messy inputs (from test_robustness)
+
+
+def test_cli_build_lists_rejections_and_writes_them(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    feed_and_districts: tuple[Path, Path]) -> None:
+    ipath, dpath = feed_and_districts
+    rej = tmp_path / "avvisade.csv"
+    code = main(["build", "--incidents", str(ipath), "--districts", str(dpath), "--kommun",
+                     "Exempelkommun", "--out", str(tmp_path / "ut"), "--quiet", "--no-clusters",
+                     "--no-emerging", "--rejected", str(rej)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "3 placed in all, 0 pending, 2 rejected" in out
+    assert f"rejected: other kommun 2 (rows in {rej})" in out
+    assert "2 row(s) of other kommuner" in out
+    table = pd.read_csv(rej, encoding="utf-8-sig")
+    assert table[["source_row", "reason"]].values.tolist() == [[4, "other kommun"], [5, "other kommun"]]
+    assert not (tmp_path / "ut" / "avvisade.csv").exists()
+    assert main(["build", "--incidents", str(ipath), "--out", str(tmp_path / "ut2"), "--quiet",
+                     "--rejected", str(tmp_path / "x.txt")]) == 1
+    assert "give a .csv file name" in capsys.readouterr().err

@@ -535,6 +535,45 @@ def test_config_keys_for_the_feed(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"unknown category \['mord'\]"):
         load_config(toml)
 
+# --------------------------------------------------------------------------- messy inputs (from test_robustness)
+
+
+def test_boundary_from_a_layer_of_every_kommun(tmp_path: Path, feed_and_districts: tuple[Path, Path]) -> None:
+    ipath, dpath = feed_and_districts
+    kommuner = gpd.GeoDataFrame(
+        {"KnKod": ["9999", "2080"], "KnNamn": ["Exempelkommun", "Annanstad"]},
+        geometry=[shapely.box(17.0, 59.3, 17.2, 59.4), shapely.box(15.5, 60.5, 15.7, 60.7)],
+        crs=4326).to_crs(3006)
+    bpath = tmp_path / "kommuner.gpkg"
+    kommuner.to_file(bpath, layer="kommun")
+    base = PipelineConfig(incidents=(str(ipath),), districts=str(dpath), boundary=str(bpath),
+                          clusters=False, emerging=False, created_at="2026-01-01T00:00:00+00:00")
+    for kw in ({"kommun_name": "Exempelkommun"}, {"kommun_code": "9999"}):
+        lb = build_lagesbild(base.replace(**kw))
+        assert len(lb.incidents) == 3
+        assert lb.rejected["reason"].tolist() == ["outside boundary"] * 2
+        assert any("Boundary: 1 of 2 feature(s)" in n for n in lb.metadata["notes"])
+        assert len(lb.cells) > 0  # filled over Exempelkommun only
+    with pytest.raises(InputError, match=r"has 2 features and none is the kommun Norrby.*--kommun"):
+        build_lagesbild(base.replace(kommun_name="Norrby"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a;b\n1;2\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"Boundary file bad.csv (has no polygon features|cannot be read as a vector layer)"):
+        build_lagesbild(base.replace(boundary=str(bad), kommun_name="Exempelkommun"))
+
+
+def test_feed_without_kommun_name_warns_about_centres_in_one_district(tmp_path: Path, feed_and_districts: tuple[Path, Path]) -> None:
+    ipath, dpath = feed_and_districts
+    lb = build_lagesbild(PipelineConfig(incidents=(str(ipath),), districts=str(dpath), clusters=False,
+                                        emerging=False, created_at="2026-01-01T00:00:00+00:00"))
+    # the feed's rows are never put in the district that holds their kommun's centre; the
+    # kommun is the one feed kommun whose centre lies in the districts, and it says so
+    assert lb.incidents["district_method"].astype(str).tolist() == ["kommun"] * 3
+    note = next(n for n in lb.metadata["notes"] if n.startswith("Kommun: Exempelkommun"))
+    assert "--kommun" in note
+    assert lb.rejected["reason"].tolist() == ["other kommun"] * 2
+
+
 # --------------------------------------------------------------------------- the steps
 
 
