@@ -647,7 +647,8 @@ def _assigned(lb: Lagesbild) -> Lagesbild:
         incidents = _reject_areas_elsewhere(incidents, rejected, reports, sources, notes)
         meta["sources"] = sources
     districts = lb.districts.copy()
-    districts.attrs = {"report": report}
+    # keep what read_districts noted (its coverage check lets summarize reuse the locator)
+    districts.attrs = {**lb.districts.attrs, "report": report}
     return dataclasses.replace(lb, incidents=incidents, rejected=_concat(rejected), reports=reports,
                                districts=districts, metadata=meta)
 
@@ -663,7 +664,7 @@ def _summarised(lb: Lagesbild) -> Lagesbild:
         kommun_name=(lb.metadata.get("kommun") or {}).get("name"), alpha=lb.settings.alpha)
     rows = summary.loc[summary["row_type"] == "district"].drop(columns=["district_name", "population"])
     districts = _district_polygons(lb).join(rows)
-    districts.attrs = {"report": dict(lb.districts.attrs.get("report", {}))}
+    districts.attrs = {**lb.districts.attrs, "report": dict(lb.districts.attrs.get("report", {}))}
     meta = {**lb.metadata, "districts": _jsonable(districts.attrs["report"])}
     return dataclasses.replace(lb, district_summary=summary, districts=districts, metadata=meta)
 
