@@ -1693,14 +1693,20 @@ def _row_positions(inc: pd.DataFrame, codes: pd.Index) -> npt.NDArray[np.int64]:
     return out
 
 
-def _count_matrix(inc: pd.DataFrame, mask: npt.NDArray[np.bool_], codes: pd.Index) -> npt.NDArray[np.int64]:
-    """Counts per summary row (districts, stadsdel level, kommun level, outside) × category."""
-    nd, nc = len(codes), len(CATEGORIES)
-    dpos = _row_positions(inc, codes)
+def _category_positions(inc: pd.DataFrame) -> npt.NDArray[np.int64]:
+    """Position of each incident's category in :data:`CATEGORIES` (unknown and missing: ``ovrigt``)."""
     cc, cuniq = pd.factorize(inc["category"])
     ucat = pd.Index(CATEGORIES).get_indexer(pd.Index(np.asarray(cuniq, dtype=object).astype(str)))
     ucat = np.where(ucat < 0, CATEGORIES.index("ovrigt"), ucat)
-    cat = np.where(cc >= 0, np.append(ucat, CATEGORIES.index("ovrigt"))[cc], CATEGORIES.index("ovrigt"))
+    return np.where(cc >= 0, np.append(ucat, CATEGORIES.index("ovrigt"))[cc],
+                    CATEGORIES.index("ovrigt")).astype(np.int64)
+
+
+def _count_matrix(dpos: npt.NDArray[np.int64], cat: npt.NDArray[np.int64], mask: npt.NDArray[np.bool_],
+                  nd: int) -> npt.NDArray[np.int64]:
+    """Counts per summary row (districts, stadsdel level, kommun level, outside) × category,
+    from each row's summary position (:func:`_row_positions`) and category position."""
+    nc = len(CATEGORIES)
     keep = mask & (dpos >= 0)
     key = dpos[keep].astype(np.int64) * nc + cat[keep]
     return np.bincount(key, minlength=(nd + 3) * nc).reshape(nd + 3, nc)
@@ -1802,10 +1808,11 @@ def summarize(
     per, prev = _summary_periods(period, previous_period)
     codes = pd.Index(districts.index.astype(str), name="district_code")
     in_per = _in_period(inc, per)
-    mat = _count_matrix(inc, in_per, codes)
+    dpos, cat = _row_positions(inc, codes), _category_positions(inc)  # once for both periods
+    mat = _count_matrix(dpos, cat, in_per, len(codes))
     out = _summary_counts(districts, codes, mat, _stadsdel_overlaps(inc, in_per, codes))
     if prev is not None:
-        pmat = _count_matrix(inc, _in_period(inc, prev), codes)
+        pmat = _count_matrix(dpos, cat, _in_period(inc, prev), len(codes))
         ptot = np.concatenate([pmat.sum(axis=1), [pmat.sum()]]).astype("int64")
         ratio = per.days / prev.days if per is not None else 1.0
         out = out.assign(**_change_columns(out["total"].to_numpy(), ptot, ratio=ratio, alpha=alpha))
@@ -1818,7 +1825,7 @@ def summarize(
     out.attrs["period"] = per.to_dict() if per is not None else None
     out.attrs["previous_period"] = prev.to_dict() if prev is not None else None
     out.attrs["district_assignment"] = dict(inc.attrs.get("district_assignment", {}))
-    out.attrs["levels"] = _levels(mat, len(codes), lan_rows=int((in_per & (_row_positions(inc, codes) < 0)).sum()))
+    out.attrs["levels"] = _levels(mat, len(codes), lan_rows=int((in_per & (dpos < 0)).sum()))
     return out
 
 

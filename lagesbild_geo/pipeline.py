@@ -1186,8 +1186,9 @@ def _reject_areas_elsewhere(incidents: pd.DataFrame, rejected: list[pd.DataFrame
     """
     if not len(incidents) or "district_method" not in incidents.columns:
         return incidents
-    far = ((incidents["precision"].astype("string") == "area")
-           & (incidents["district_method"].astype("string") == "outside")).to_numpy(dtype=bool)
+    # compared as they are (district_method is categorical): no text copy of a million rows
+    far = ((incidents["precision"] == "area").to_numpy(dtype=bool, na_value=False)
+           & (incidents["district_method"] == "outside").to_numpy(dtype=bool, na_value=False))
     if not far.any():
         return incidents
     moved = incidents.loc[far]
