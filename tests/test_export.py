@@ -374,6 +374,7 @@ def test_areas_from_a_real_measure_store(lb, tmp_path: Path) -> None:
     store.close()
 
 
+@pytest.mark.slow
 def test_merge_tags_both_sides(lb, pkg: Path, tmp_path: Path) -> None:
     polis_lb = tiny_lagesbild(Settings(min_count=4))
     export_package(polis_lb, tmp_path / "polis")
@@ -538,6 +539,7 @@ def test_docs_describe_every_schema_property() -> None:
     assert "`count_<category>`" in docs and "`n_<reason>`" in docs
 
 
+@pytest.mark.slow
 def test_merge_shows_both_sides_areas(lb, tmp_path: Path) -> None:
     paths = {}
     for side, name in (("kommun", "Centrumtorget"), ("polis", "Stationen (polisens område)")):

@@ -167,6 +167,7 @@ def test_progress_reports_every_step(sample_build: tuple[Lagesbild, list]) -> No
                                               "districts", "survey"]
 
 
+@pytest.mark.slow
 def test_deterministic(sample_dir: Path, sample_build: tuple[Lagesbild, list]) -> None:
     lb1, _ = sample_build
     lb2 = build_lagesbild(_sample_config(sample_dir))
@@ -586,6 +587,7 @@ def _assert_same(a: Lagesbild, b: Lagesbild, fields: tuple[str, ...] = (
             assert_frame_equal(x, y, obj=f)
 
 
+@pytest.mark.slow
 def test_build_is_the_sequence_of_its_steps(sample_build: tuple[Lagesbild, list], sample_dir: Path) -> None:
     lb, _ = sample_build
     cfg = _sample_config(sample_dir)
@@ -618,6 +620,7 @@ def test_example_config_is_the_example_toml(sample_dir: Path, tmp_path: Path) ->
     assert config.example_config(sample_dir, period="2024").period == "2024"
 
 
+@pytest.mark.slow
 def test_survey_layers_before_the_district_table_give_the_same_table(sample_dir: Path) -> None:
     cfg = _sample_config(sample_dir, clusters=False, emerging=False)
     after = survey_layers(join_districts(analyse(aggregate(place(cfg)), clusters=False, emerging=False)),
@@ -630,6 +633,7 @@ def test_survey_layers_before_the_district_table_give_the_same_table(sample_dir:
     assert "perceived_vs_reported" in after.survey and "perceived_vs_reported" not in before.survey
 
 
+@pytest.mark.slow
 def test_steps_do_not_change_their_input(sample_dir: Path) -> None:
     lb = aggregate(place(_sample_config(sample_dir, clusters=False, emerging=False)))
     meta = json.dumps(lb.metadata, sort_keys=True, default=str)
@@ -661,6 +665,7 @@ def test_empty_bundle_has_the_frames_of_a_built_one(sample_build: tuple[Lagesbil
     assert list(empty.rejected.columns) == ["source", "source_row", "reason", "reason_sv"]
 
 
+@pytest.mark.slow
 def test_empty_bundle_is_published_exported_mapped_and_reported(tmp_path: Path) -> None:
     lb = Lagesbild.empty()
     pub = publishable(lb)
@@ -780,6 +785,7 @@ def _filters(**kw: object) -> dict:
             "resolution": 9, **kw}
 
 
+@pytest.mark.slow
 def test_rebuild_on_a_category_mask_equals_the_app(app_build: Lagesbild) -> None:
     f = _filters(categories=("vald", "stold"))
     got = rebuild(app_build, filter_incidents(app_build.incidents, categories=["vald", "stold"]))
@@ -790,6 +796,7 @@ def test_rebuild_on_a_category_mask_equals_the_app(app_build: Lagesbild) -> None
     assert got.metadata["counts"]["placed"] == int(app_build.incidents["category"].isin(["vald", "stold"]).sum())
 
 
+@pytest.mark.slow
 def test_rebuild_with_period_hours_weekdays_and_resolution_equals_the_app(app_build: Lagesbild) -> None:
     start, end = pd.Timestamp("2024-07-01"), pd.Timestamp("2025-03-31")
     f = _filters(start=start, end=end, hours=(20, 4), weekdays=(4, 5), resolution=8)
@@ -811,6 +818,7 @@ def test_rebuild_with_period_hours_weekdays_and_resolution_equals_the_app(app_bu
             assert_frame_equal(pub.tables[name], table, obj=name)
 
 
+@pytest.mark.slow
 def test_rebuild_with_an_open_period_ends_on_the_data(app_build: Lagesbild) -> None:
     start = pd.Timestamp("2025-01-01")
     got = rebuild(app_build, np.ones(len(app_build.incidents), dtype=bool), period=(start, None))
@@ -820,6 +828,7 @@ def test_rebuild_with_an_open_period_ends_on_the_data(app_build: Lagesbild) -> N
     assert got.metadata["period"]["label"] == f"2025-01-01/{last.date()}"
 
 
+@pytest.mark.slow
 def test_rebuild_of_everything_as_the_build_gives_the_build(sample_build: tuple[Lagesbild, list]) -> None:
     lb, _ = sample_build
     again = rebuild(lb, np.ones(len(lb.incidents), dtype=bool), fill=None)
