@@ -1818,8 +1818,6 @@ def summarize(
         out = out.assign(**_change_columns(out["total"].to_numpy(), ptot, ratio=ratio, alpha=alpha))
     if hotspots is not None and len(hotspots):
         out = out.join(_hotspot_counts(hotspots, districts, out.index))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out["share_hot_cells"] = np.where(out["n_cells"] > 0, out["n_hot_cells"] / out["n_cells"], np.nan)
     if survey is not None:
         out = out.join(survey_columns(survey), how="left")
     out.attrs["period"] = per.to_dict() if per is not None else None
@@ -1910,7 +1908,8 @@ def _change_columns(tot: npt.NDArray[np.int64], ptot: npt.NDArray[np.int64], *, 
 
 
 def _hotspot_counts(hotspots: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, index: pd.Index) -> pd.DataFrame:
-    """Cells, hot cells and cold cells per summary row (a cell goes where its centroid lies)."""
+    """Cells, hot cells and cold cells per summary row (a cell goes where its centroid lies),
+    and the share of hot cells."""
     if "hotspot_class" not in hotspots.columns:
         raise SchemaError("summarize: hotspots have no 'hotspot_class' column (use hotspots.gistar()).")
     m = cells_to_districts(hotspots[["hotspot_class", hotspots.geometry.name]], districts, how="centroid")
@@ -1928,7 +1927,10 @@ def _hotspot_counts(hotspots: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, ind
                        np.bincount(dpos[known], weights=cold[known], minlength=nrow).astype(np.int64)],
                       axis=1).astype("int64")
     counts[index.get_loc(TOTAL_CODE)] = [len(dpos), int(hot.sum()), int(cold.sum())]  # every cell
-    return pd.DataFrame(counts, index=index, columns=["n_cells", "n_hot_cells", "n_cold_cells"])
+    out = pd.DataFrame(counts, index=index, columns=["n_cells", "n_hot_cells", "n_cold_cells"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["share_hot_cells"] = np.where(out["n_cells"] > 0, out["n_hot_cells"] / out["n_cells"], np.nan)
+    return out
 
 
 def survey_columns(survey: pd.DataFrame) -> pd.DataFrame:
