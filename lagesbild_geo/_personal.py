@@ -15,8 +15,9 @@ import pandas as pd
 
 from .errors import InputError, PrivacyError
 
-__all__ = ["FREE_TEXT_FIELDS", "TEXT_FINDING_COLUMNS", "check_free_text", "find_personal_text",
-           "is_personnummer", "luhn_ok"]
+__all__ = ["EMAIL_PATTERN", "FREE_TEXT_FIELDS", "PHONE_ANY_PATTERN", "PHONE_FULL_PATTERN",
+           "TEXT_FINDING_COLUMNS", "check_free_text", "contains_valid_personnummer",
+           "find_personal_text", "is_personnummer", "luhn_ok"]
 
 # ---------------------------------------------------------------- personnummer
 
@@ -79,7 +80,15 @@ def is_personnummer(value: object, *, check_luhn: bool = True) -> bool:
     return not check_luhn or luhn_ok(yy + mm + dd + tail)
 
 
-def _contains_valid_personnummer(text: str) -> bool:
+def contains_valid_personnummer(text: str) -> bool:
+    """Whether a text holds a valid personnummer or samordningsnummer anywhere (a valid
+    date and control digit; not part of a longer number).
+
+    Examples
+    --------
+    >>> contains_valid_personnummer("anmält av 19811218-9876 i går"), contains_valid_personnummer("nr 12345")
+    (True, False)
+    """
     for m in _PNR_ANY.finditer(text):
         yy, mm, dd, _sep, tail = m.groups()
         if _date_ok(mm, dd) and luhn_ok(yy + mm + dd + tail):
@@ -89,10 +98,13 @@ def _contains_valid_personnummer(text: str) -> bool:
 
 # --------------------------------------------------------------- other patterns
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+#: An e-mail address anywhere in a text.
+EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 # Swedish phone numbers: +46/0046/0 then 7–9 digits, spaces and dashes allowed.
-_PHONE_FULL = re.compile(r"^\s*(?:\+46|0046|0)[\s\-]?\(?0?\)?[1-9](?:[\s\-]?\d){6,9}\s*$")
-_PHONE_ANY = re.compile(r"(?<![\d\w])(?:\+46|0046|0)[\s\-]?[1-9](?:[\s\-]?\d){6,9}(?![\d])")
+#: A value that is a Swedish phone number.
+PHONE_FULL_PATTERN = re.compile(r"^\s*(?:\+46|0046|0)[\s\-]?\(?0?\)?[1-9](?:[\s\-]?\d){6,9}\s*$")
+#: A Swedish phone number anywhere in a text.
+PHONE_ANY_PATTERN = re.compile(r"(?<![\d\w])(?:\+46|0046|0)[\s\-]?[1-9](?:[\s\-]?\d){6,9}(?![\d])")
 
 
 
@@ -144,9 +156,9 @@ def _text_matches(text: str) -> list[tuple[str, str]]:
         yy, mm, dd, _sep, tail = m.groups()
         if _date_ok(mm, dd) and luhn_ok(yy + mm + dd + tail):
             out.append(("personnummer", m.group(0)))
-    for m in _EMAIL.finditer(text):
+    for m in EMAIL_PATTERN.finditer(text):
         out.append(("email", m.group(0)))
-    for m in _PHONE_ANY.finditer(text):
+    for m in PHONE_ANY_PATTERN.finditer(text):
         digits = re.sub(r"\D", "", m.group(0))
         if not any(digits in re.sub(r"\D", "", p) for k, p in out if k == "personnummer"):
             out.append(("phone", m.group(0)))

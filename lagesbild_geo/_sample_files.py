@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._sample_events import nearest_address
+from ._sample_events import PUBLIC_PLACES, nearest_address
 from ._sample_geo import SECOND_TOWN, Geography, to_sweref, to_wgs84
 from .schema import fold
 
@@ -664,8 +664,6 @@ def kommun_file(ev: pd.DataFrame, geo: Geography, rng: np.random.Generator
 
 
 def _public_names() -> tuple[str, ...]:
-    from ._sample_events import PUBLIC_PLACES
-
     return PUBLIC_PLACES
 
 

@@ -30,11 +30,11 @@ import pandas as pd
 import shapely
 
 from . import _report_parts as rp
+from .bundle import Lagesbild
 from .errors import InputError, NotFoundError
-from .export import _id_frame
+from .export import with_id_column
 from .followup import area_figures
 from .measures import Area, MeasureStore, MeasureStoreProtocol
-from .pipeline import Lagesbild
 from .privacy import check_free_text, hidden_kind, protect_table, publishable, resolve_privacy
 from .report import HOTSPOT_LABELS_SV, followup_sections, period_incidents
 from .settings import Settings
@@ -87,7 +87,7 @@ def _area(store: MeasureStoreProtocol, area_id: str) -> Area:
 
 
 def _area_measures(store: MeasureStoreProtocol, area: Area) -> pd.DataFrame:
-    m = _id_frame(store.list_measures(), "measure_id")
+    m = with_id_column(store.list_measures(), "measure_id")
     if not len(m) or "area_id" not in m.columns:
         return pd.DataFrame()
     m = m[m["area_id"] == area.id]

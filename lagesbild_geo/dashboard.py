@@ -39,12 +39,12 @@ import pandas as pd
 import shapely
 
 from . import grid, hotspots, svformat
+from .bundle import Lagesbild
 from .districts import LEVEL_ROW_NAMES_SV, SUMMARY_LABELS_SV, summarize
 from .errors import InputError
 from .followup import area_figures as _followup_area_figures
 from .maps import asset_links
 from .measures import Area, overdue_measures
-from .pipeline import Lagesbild
 from .privacy import hidden_kind, protect_table, publishable
 from .schema import CATEGORY_LABELS, POINT_PRECISIONS
 

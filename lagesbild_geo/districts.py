@@ -55,6 +55,7 @@ __all__ = [
     "parse_period",
     "read_districts",
     "summarize",
+    "survey_columns",
 ]
 
 #: ``district_code`` of the summary row for incidents outside every district.
@@ -1692,14 +1693,20 @@ def _row_positions(inc: pd.DataFrame, codes: pd.Index) -> npt.NDArray[np.int64]:
     return out
 
 
-def _count_matrix(inc: pd.DataFrame, mask: npt.NDArray[np.bool_], codes: pd.Index) -> npt.NDArray[np.int64]:
-    """Counts per summary row (districts, stadsdel level, kommun level, outside) × category."""
-    nd, nc = len(codes), len(CATEGORIES)
-    dpos = _row_positions(inc, codes)
+def _category_positions(inc: pd.DataFrame) -> npt.NDArray[np.int64]:
+    """Position of each incident's category in :data:`CATEGORIES` (unknown and missing: ``ovrigt``)."""
     cc, cuniq = pd.factorize(inc["category"])
     ucat = pd.Index(CATEGORIES).get_indexer(pd.Index(np.asarray(cuniq, dtype=object).astype(str)))
     ucat = np.where(ucat < 0, CATEGORIES.index("ovrigt"), ucat)
-    cat = np.where(cc >= 0, np.append(ucat, CATEGORIES.index("ovrigt"))[cc], CATEGORIES.index("ovrigt"))
+    return np.where(cc >= 0, np.append(ucat, CATEGORIES.index("ovrigt"))[cc],
+                    CATEGORIES.index("ovrigt")).astype(np.int64)
+
+
+def _count_matrix(dpos: npt.NDArray[np.int64], cat: npt.NDArray[np.int64], mask: npt.NDArray[np.bool_],
+                  nd: int) -> npt.NDArray[np.int64]:
+    """Counts per summary row (districts, stadsdel level, kommun level, outside) × category,
+    from each row's summary position (:func:`_row_positions`) and category position."""
+    nc = len(CATEGORIES)
     keep = mask & (dpos >= 0)
     key = dpos[keep].astype(np.int64) * nc + cat[keep]
     return np.bincount(key, minlength=(nd + 3) * nc).reshape(nd + 3, nc)
@@ -1801,23 +1808,22 @@ def summarize(
     per, prev = _summary_periods(period, previous_period)
     codes = pd.Index(districts.index.astype(str), name="district_code")
     in_per = _in_period(inc, per)
-    mat = _count_matrix(inc, in_per, codes)
+    dpos, cat = _row_positions(inc, codes), _category_positions(inc)  # once for both periods
+    mat = _count_matrix(dpos, cat, in_per, len(codes))
     out = _summary_counts(districts, codes, mat, _stadsdel_overlaps(inc, in_per, codes))
     if prev is not None:
-        pmat = _count_matrix(inc, _in_period(inc, prev), codes)
+        pmat = _count_matrix(dpos, cat, _in_period(inc, prev), len(codes))
         ptot = np.concatenate([pmat.sum(axis=1), [pmat.sum()]]).astype("int64")
         ratio = per.days / prev.days if per is not None else 1.0
         out = out.assign(**_change_columns(out["total"].to_numpy(), ptot, ratio=ratio, alpha=alpha))
     if hotspots is not None and len(hotspots):
         out = out.join(_hotspot_counts(hotspots, districts, out.index))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out["share_hot_cells"] = np.where(out["n_cells"] > 0, out["n_hot_cells"] / out["n_cells"], np.nan)
     if survey is not None:
-        out = out.join(_survey_columns(survey), how="left")
+        out = out.join(survey_columns(survey), how="left")
     out.attrs["period"] = per.to_dict() if per is not None else None
     out.attrs["previous_period"] = prev.to_dict() if prev is not None else None
     out.attrs["district_assignment"] = dict(inc.attrs.get("district_assignment", {}))
-    out.attrs["levels"] = _levels(mat, len(codes), lan_rows=int((in_per & (_row_positions(inc, codes) < 0)).sum()))
+    out.attrs["levels"] = _levels(mat, len(codes), lan_rows=int((in_per & (dpos < 0)).sum()))
     return out
 
 
@@ -1902,7 +1908,8 @@ def _change_columns(tot: npt.NDArray[np.int64], ptot: npt.NDArray[np.int64], *, 
 
 
 def _hotspot_counts(hotspots: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, index: pd.Index) -> pd.DataFrame:
-    """Cells, hot cells and cold cells per summary row (a cell goes where its centroid lies)."""
+    """Cells, hot cells and cold cells per summary row (a cell goes where its centroid lies),
+    and the share of hot cells."""
     if "hotspot_class" not in hotspots.columns:
         raise SchemaError("summarize: hotspots have no 'hotspot_class' column (use hotspots.gistar()).")
     m = cells_to_districts(hotspots[["hotspot_class", hotspots.geometry.name]], districts, how="centroid")
@@ -1920,11 +1927,22 @@ def _hotspot_counts(hotspots: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, ind
                        np.bincount(dpos[known], weights=cold[known], minlength=nrow).astype(np.int64)],
                       axis=1).astype("int64")
     counts[index.get_loc(TOTAL_CODE)] = [len(dpos), int(hot.sum()), int(cold.sum())]  # every cell
-    return pd.DataFrame(counts, index=index, columns=["n_cells", "n_hot_cells", "n_cold_cells"])
+    out = pd.DataFrame(counts, index=index, columns=["n_cells", "n_hot_cells", "n_cold_cells"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["share_hot_cells"] = np.where(out["n_cells"] > 0, out["n_hot_cells"] / out["n_cells"], np.nan)
+    return out
 
 
-def _survey_columns(survey: pd.DataFrame) -> pd.DataFrame:
-    """The survey's indicators by district code, as ``trygg_<column>``."""
+def survey_columns(survey: pd.DataFrame) -> pd.DataFrame:
+    """The survey's indicators by district code, as ``trygg_<column>`` (the columns
+    :func:`summarize` joins to the district table).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"district_code": ["A1"], "n": [12], "otrygg_share": [0.25]})
+    >>> survey_columns(s).to_dict("index")
+    {'A1': {'trygg_n': 12, 'trygg_otrygg_share': 0.25}}
+    """
     s = survey
     if "district_code" in s.columns:
         s = s.set_index("district_code")

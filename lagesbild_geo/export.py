@@ -29,10 +29,10 @@ import shapely
 
 from . import __version__, grid
 from ._personal import FIELD_ALIASES
+from .bundle import Lagesbild
 from .errors import InputError, LagesbildError, PrivacyError
 from .limits import Limits, extract_zip, load_json
 from .measures import MeasureStore, MeasureStoreProtocol
-from .pipeline import Lagesbild
 from .privacy import (
     FINDING_COLUMNS,
     Privacy,
@@ -50,6 +50,7 @@ __all__ = [
     "LAYERS",
     "POINT_LAYERS",
     "LagesbildPackage",
+    "areas_and_measures",
     "export_package",
     "feature_collection",
     "load_schema",
@@ -57,6 +58,7 @@ __all__ = [
     "package_layers",
     "read_package",
     "validate_package",
+    "with_id_column",
     "zip_package",
 ]
 
@@ -671,8 +673,16 @@ def _date_text(v: Any) -> str | None:
     return None if pd.isna(ts) else ts.date().isoformat()
 
 
-def _areas_from_store(store: MeasureStoreProtocol | str | Path | None
-                      ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+def areas_and_measures(store: MeasureStoreProtocol | str | Path | None
+                       ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The areas and the measures of a measure store (or its path); empty for ``None``.
+
+    Examples
+    --------
+    >>> areas, measures = areas_and_measures(None)
+    >>> len(areas), len(measures)
+    (0, 0)
+    """
     if store is None:
         return _empty_gdf(), pd.DataFrame()
     if isinstance(store, (str, Path)):
@@ -682,8 +692,15 @@ def _areas_from_store(store: MeasureStoreProtocol | str | Path | None
     return areas, measures
 
 
-def _id_frame(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Plain frame with the id (index ``id``/``name`` or column ``id``) as column ``name``."""
+def with_id_column(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Plain frame with the id (index ``id``/``name`` or column ``id``) as column ``name``.
+
+    Examples
+    --------
+    >>> with_id_column(pd.DataFrame({"title": ["Belysning"]}, index=pd.Index(["m1"], name="id")),
+    ...                "measure_id").to_dict("records")
+    [{'measure_id': 'm1', 'title': 'Belysning'}]
+    """
     df = pd.DataFrame(frame)
     if name not in df.columns and df.index.name in ("id", name):
         df = df.reset_index()
@@ -697,11 +714,11 @@ def _id_frame(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 
 def _areas_layer(areas: gpd.GeoDataFrame, measures: pd.DataFrame, notes: _Notes,
                  blocked: set[str]) -> gpd.GeoDataFrame:
-    a = _id_frame(areas, "area_id")
+    a = with_id_column(areas, "area_id")
     if "area_id" not in a.columns or len(a) == 0:
         return _empty_gdf(["area_id", "area_name", "measures"])
     name_col = _first(a, ("area_name", "name", "namn"))
-    m = _id_frame(measures, "measure_id") if len(measures) else pd.DataFrame()
+    m = with_id_column(measures, "measure_id") if len(measures) else pd.DataFrame()
     dropped = [c for c in m.columns if c not in {x for al in _MEASURE_ALIASES.values() for x in al}
                and c not in ("area_id", "area_name", "geometry", "deleted_at", "deleted", "version")]
     notes.drop("areas.measures", dropped)
@@ -825,6 +842,28 @@ def package_layers(
         ``totals``: the kommun's and the outside row's published counts).
     """
     p = _resolved_privacy(lagesbild, privacy, include_points)
+    wanted = _wanted_layers(layers, p)
+    notes = _Notes()
+    extra = tuple(p.exclude_columns)
+    blocked_inc, blocked = _blocked_columns(lagesbild, notes, extra)
+    raw = lagesbild
+    lagesbild = publishable(raw, p)
+    out: dict[str, gpd.GeoDataFrame] = {}
+    if "districts" in wanted and len(lagesbild.districts) and "district_name" in lagesbild.districts.columns:
+        check_free_text({"districts": pd.DataFrame(lagesbild.districts)},
+                        allow_personal_data=allow_personal_data, fields=("districts.district_name",))
+    for name in wanted:
+        if name == "areas":
+            out[name] = _areas_export(lagesbild, store, notes, extra, allow_personal_data)
+        elif name == "incidents":
+            out[name] = _incidents_layer(lagesbild, blocked_inc, notes)
+        else:
+            out[name] = _published_layer(name, lagesbild, p, notes, blocked)
+    return out, _package_info(lagesbild, p, notes, allow_personal_data)
+
+
+def _wanted_layers(layers: Sequence[str] | None, p: Privacy) -> list[str]:
+    """The layers asked for (default: every layer, points only when included), checked."""
     wanted = list(layers) if layers is not None else list(LAYERS) + (
         list(POINT_LAYERS) if p.include_points else [])
     unknown = [n for n in wanted if n not in LAYERS + POINT_LAYERS]
@@ -836,80 +875,86 @@ def package_layers(
             "Layers of individual points (incidents, survey_pins) are exported only with "
             "include_points=True (CLI: --include-points); they are personal data."
         )
-    notes = _Notes()
-    extra = tuple(p.exclude_columns)
-    blocked_inc = _detect(lagesbild.incidents, "incidents", notes, extra)
-    raw = lagesbild
-    lagesbild = publishable(raw, p)
+    return wanted
+
+
+def _blocked_columns(raw: Lagesbild, notes: _Notes, extra: tuple[str, ...]) -> tuple[set[str], set[str]]:
+    """Columns that look like personal data: in the incidents, and in every other frame."""
+    blocked_inc = _detect(raw.incidents, "incidents", notes, extra)
     blocked = set(extra)
     for name, frame in (("cells", raw.cells), ("hotspots", raw.hotspots),
                         ("clusters", raw.clusters), ("emerging", raw.emerging),
                         ("districts", raw.districts),
                         ("district_summary", raw.district_summary)):
         blocked |= _detect(frame, name, notes, extra)
-    survey = dict(lagesbild.survey or {})
     for name, frame in (raw.survey or {}).items():
         if isinstance(frame, pd.DataFrame):
             blocked |= _detect(frame, f"survey.{name}", notes, extra)
     # our own key/name columns are exempt from header-only findings
     blocked -= {"district_name", "district_code", "cell", "cluster_id"}
-    out: dict[str, gpd.GeoDataFrame] = {}
-    if "districts" in wanted and len(lagesbild.districts) and "district_name" in lagesbild.districts.columns:
-        check_free_text({"districts": pd.DataFrame(lagesbild.districts)},
-                        allow_personal_data=allow_personal_data, fields=("districts.district_name",))
-    for name in wanted:
-        if name in ("cells", "hotspots"):
-            src = lagesbild.cells if name == "cells" else lagesbild.hotspots
-            out[name] = (_cells_layer(src, lagesbild, p, notes, name, blocked) if len(src)
-                         else _empty_gdf(["cell"]))
-        elif name == "clusters":
-            src = lagesbild.clusters
-            out[name] = (_clusters_layer(src, lagesbild, p, notes, blocked)
-                         if len(src) and isinstance(src, gpd.GeoDataFrame) else _empty_gdf(["cluster_id"]))
-        elif name == "emerging":
-            src = lagesbild.emerging
-            out[name] = _emerging_layer(src, lagesbild, p, notes, blocked) if len(src) else _empty_gdf(["cell"])
-        elif name == "districts":
-            out[name] = _districts_layer(lagesbild, p, notes, blocked)
-        elif name == "trygghet_pins":
-            src = survey.get("pins")
-            aggregated = isinstance(src, pd.DataFrame) and len(src) and (
-                src.index.name == "cell" or "cell" in src.columns)
-            out[name] = (_trygghet_layer(src, lagesbild, p, notes, name, blocked)
-                         if aggregated and src is not None else _empty_gdf(["n"]))
-        elif name in ("trygghet", "trygghet_cells"):
-            key = "cells" if name == "trygghet_cells" else "districts"
-            src = survey.get(key, survey.get(name))
-            if src is None and name == "trygghet" and "trygghet" in survey:
-                src = survey["trygghet"]
-            out[name] = (_trygghet_layer(src, lagesbild, p, notes, name, blocked)
-                         if src is not None and len(src) else _empty_gdf(["n"]))
-        elif name == "areas":
-            if store is None and isinstance(lagesbild, LagesbildPackage):
-                a = lagesbild.areas
-                measures = pd.DataFrame(
-                    [dict(it, area_id=aid) for aid, ms in zip(a.get("area_id", []), a.get("measures", []),
-                                                              strict=False) for it in (ms or [])])
-                src_a: gpd.GeoDataFrame = a
-            else:
-                src_a, measures = _areas_from_store(store)
-            blocked_a = _detect(pd.DataFrame(src_a).drop(columns=["measures"], errors="ignore"),
-                                "areas", notes, extra) - {"area_name", "name", "namn"}
-            blocked_m = _detect(measures, "measures", notes, extra) - {"title"}
-            # a field the user explicitly allowed is published as written
-            blocked_a -= {c for f in allow_personal_data if f.startswith("areas.")
-                          for c in FIELD_ALIASES.get(f, ())}
-            blocked_m -= {c for f in allow_personal_data if f.startswith("measures.")
-                          for c in FIELD_ALIASES.get(f, ())}
-            check_free_text({"areas": pd.DataFrame(src_a), "measures": measures},
-                            allow_personal_data=allow_personal_data, fields=_PACKAGE_TEXT_FIELDS)
-            out[name] = _areas_layer(src_a, measures, notes, blocked_a | blocked_m)
-        elif name == "incidents":
-            out[name] = _incidents_layer(lagesbild, blocked_inc, notes)
-        elif name == "survey_pins":
-            pins = survey.get("pin_points", survey.get("pins"))
-            out[name] = _pins_layer(pins if isinstance(pins, pd.DataFrame) else pd.DataFrame(),
-                                    blocked, notes)
+    return blocked_inc, blocked
+
+
+def _published_layer(name: str, pub: Lagesbild, p: Privacy, notes: _Notes,
+                     blocked: set[str]) -> gpd.GeoDataFrame:
+    """One aggregate layer of the published bundle (empty with its id column when there is none)."""
+    survey = dict(pub.survey or {})
+    if name in ("cells", "hotspots"):
+        src = pub.cells if name == "cells" else pub.hotspots
+        return _cells_layer(src, pub, p, notes, name, blocked) if len(src) else _empty_gdf(["cell"])
+    if name == "clusters":
+        src = pub.clusters
+        return (_clusters_layer(src, pub, p, notes, blocked)
+                if len(src) and isinstance(src, gpd.GeoDataFrame) else _empty_gdf(["cluster_id"]))
+    if name == "emerging":
+        return _emerging_layer(pub.emerging, pub, p, notes, blocked) if len(pub.emerging) else _empty_gdf(["cell"])
+    if name == "districts":
+        return _districts_layer(pub, p, notes, blocked)
+    if name == "trygghet_pins":
+        src = survey.get("pins")
+        aggregated = isinstance(src, pd.DataFrame) and len(src) and (
+            src.index.name == "cell" or "cell" in src.columns)
+        return (_trygghet_layer(src, pub, p, notes, name, blocked)
+                if aggregated and src is not None else _empty_gdf(["n"]))
+    if name in ("trygghet", "trygghet_cells"):
+        key = "cells" if name == "trygghet_cells" else "districts"
+        src = survey.get(key, survey.get(name))
+        if src is None and name == "trygghet" and "trygghet" in survey:
+            src = survey["trygghet"]
+        return (_trygghet_layer(src, pub, p, notes, name, blocked)
+                if src is not None and len(src) else _empty_gdf(["n"]))
+    # survey_pins
+    pins = survey.get("pin_points", survey.get("pins"))
+    return _pins_layer(pins if isinstance(pins, pd.DataFrame) else pd.DataFrame(), blocked, notes)
+
+
+def _areas_export(pub: Lagesbild, store: MeasureStoreProtocol | str | Path | None, notes: _Notes,
+                  extra: tuple[str, ...], allow_personal_data: Iterable[str]) -> gpd.GeoDataFrame:
+    """The areas layer: the store's areas with their measures (a package's own without a store)."""
+    if store is None and isinstance(pub, LagesbildPackage):
+        a = pub.areas
+        measures = pd.DataFrame(
+            [dict(it, area_id=aid) for aid, ms in zip(a.get("area_id", []), a.get("measures", []),
+                                                      strict=False) for it in (ms or [])])
+        src_a: gpd.GeoDataFrame = a
+    else:
+        src_a, measures = areas_and_measures(store)
+    blocked_a = _detect(pd.DataFrame(src_a).drop(columns=["measures"], errors="ignore"),
+                        "areas", notes, extra) - {"area_name", "name", "namn"}
+    blocked_m = _detect(measures, "measures", notes, extra) - {"title"}
+    # a field the user explicitly allowed is published as written
+    blocked_a -= {c for f in allow_personal_data if f.startswith("areas.")
+                  for c in FIELD_ALIASES.get(f, ())}
+    blocked_m -= {c for f in allow_personal_data if f.startswith("measures.")
+                  for c in FIELD_ALIASES.get(f, ())}
+    check_free_text({"areas": pd.DataFrame(src_a), "measures": measures},
+                    allow_personal_data=allow_personal_data, fields=_PACKAGE_TEXT_FIELDS)
+    return _areas_layer(src_a, measures, notes, blocked_a | blocked_m)
+
+
+def _package_info(pub: Lagesbild, p: Privacy, notes: _Notes,
+                  allow_personal_data: Iterable[str]) -> dict[str, Any]:
+    """The privacy notes of a package (with the warnings points and allowed fields bring)."""
     if p.include_points:
         notes.warnings.append(
             "VARNING: paketet innehåller enskilda händelser och/eller enkätmarkeringar som punkter "
@@ -923,7 +968,7 @@ def package_layers(
             "Fält som kan innehålla personuppgifter har tagits med på användarens uttryckliga begäran: "
             f"{', '.join(allowed)}. / Free-text fields that may hold personal data were included "
             "on the user's explicit request.")
-    info = {
+    return {
         "min_count": p.min_count,
         "min_respondents": p.min_respondents,
         "small_cells": p.small_cells,
@@ -935,9 +980,8 @@ def package_layers(
         "rolled_up": notes.rolled_up,
         "warnings": notes.warnings,
         "allowed_personal_data": allowed,
-        "totals": _totals(lagesbild),
+        "totals": _totals(pub),
     }
-    return out, info
 
 
 #: Free-text fields the package writes (checked for personal data before writing).
@@ -1191,7 +1235,7 @@ def _gpkg_frame(g: gpd.GeoDataFrame, precision: int) -> gpd.GeoDataFrame:
         if c == out.geometry.name:
             continue
         s = out[c]
-        if s.dtype.kind == "O" and s.map(lambda v: isinstance(v, (list, dict, tuple))).any():
+        if s.dtype.kind == "O" and s.map(lambda v: isinstance(v, (list, dict, tuple))).astype(bool).any():
             out[c] = s.map(lambda v: json.dumps(_json_value(v), ensure_ascii=False)
                            if isinstance(v, (list, dict, tuple)) else None)
         elif s.dtype.kind == "M":
@@ -1249,10 +1293,12 @@ def export_package(
 
     Examples
     --------
-    >>> from lagesbild_geo.pipeline import build_lagesbild  # doctest: +SKIP
-    >>> meta = export_package(build_lagesbild("lagesbild.toml"), "paket")  # doctest: +SKIP
-    >>> [lay["name"] for lay in meta["layers"]][:3]  # doctest: +SKIP
-    ['cells', 'hotspots', 'clusters']
+    >>> import tempfile
+    >>> from lagesbild_geo.sample import example_lagesbild
+    >>> lb = example_lagesbild(clusters=False, emerging=False)  # build_lagesbild(example_config())
+    >>> meta = export_package(lb, tempfile.mkdtemp() + "/paket", gpkg=False)
+    >>> [lay["name"] for lay in meta["layers"]][:3], meta["privacy"]["include_points"]
+    (['cells', 'hotspots', 'clusters'], False)
     """
     prec = precision if precision is not None else _settings_of(lagesbild).coordinate_precision
     if not 0 <= prec <= 15:
@@ -1313,8 +1359,13 @@ def zip_package(source: str | Path, dest: str | Path) -> Path:
 
     Examples
     --------
-    >>> zip_package("paket", "polis.zip")  # doctest: +SKIP
-    PosixPath('polis.zip')
+    >>> import tempfile, zipfile
+    >>> from lagesbild_geo.sample import example_lagesbild
+    >>> d = tempfile.mkdtemp()
+    >>> _ = export_package(example_lagesbild(clusters=False, emerging=False), f"{d}/paket",
+    ...                    layers=["districts"])
+    >>> sorted(zipfile.ZipFile(zip_package(f"{d}/paket", f"{d}/polis.zip")).namelist())
+    ['districts.geojson', 'lagesbild.gpkg', 'metadata.json']
     """
     src = Path(source)
     dst = Path(dest)
@@ -1484,8 +1535,14 @@ def read_package(path: str | Path, *, limits: Limits | None = None) -> Lagesbild
 
     Examples
     --------
-    >>> pkg = read_package("paket")  # doctest: +SKIP
-    >>> pkg.hotspots["hotspot_class"].value_counts()  # doctest: +SKIP
+    >>> import tempfile
+    >>> from lagesbild_geo.sample import example_lagesbild
+    >>> lb = example_lagesbild(clusters=False, emerging=False)
+    >>> d = tempfile.mkdtemp()
+    >>> _ = export_package(lb, f"{d}/paket", layers=["hotspots", "districts"], gpkg=False)
+    >>> pkg = read_package(f"{d}/paket")
+    >>> pkg.hotspots.index.name, len(pkg.hotspots) == len(lb.hotspots), len(pkg.incidents)
+    ('cell', True, 0)
     """
     p = Path(path)
     if not p.exists():
@@ -1599,8 +1656,16 @@ def merge(
 
     Examples
     --------
-    >>> joint = merge("kommun_paket", "polis.zip")  # doctest: +SKIP
-    >>> joint.hotspots.groupby("source")["hotspot_class"].value_counts()  # doctest: +SKIP
+    >>> import tempfile
+    >>> from lagesbild_geo.sample import example_lagesbild
+    >>> lb = example_lagesbild(clusters=False, emerging=False)
+    >>> d = tempfile.mkdtemp()
+    >>> _ = export_package(lb, f"{d}/kommun_paket", layers=["hotspots"], gpkg=False)
+    >>> # the police's package (here the same picture)
+    >>> _ = export_package(lb, f"{d}/polis_paket", layers=["hotspots"], gpkg=False)
+    >>> joint = merge(f"{d}/kommun_paket", f"{d}/polis_paket")
+    >>> sorted(joint.hotspots["source"].unique()), len(joint.hotspots) == 2 * len(lb.hotspots)
+    (['kommun', 'polis'], True)
     """
     a = kommun if isinstance(kommun, Lagesbild) else read_package(kommun)
     b = polis if isinstance(polis, Lagesbild) else read_package(polis)
@@ -1717,7 +1782,12 @@ def validate_package(path: str | Path, *, limits: Limits | None = None) -> pd.Da
 
     Examples
     --------
-    >>> validate_package("paket").empty  # doctest: +SKIP
+    >>> import tempfile
+    >>> from lagesbild_geo.sample import example_lagesbild
+    >>> d = tempfile.mkdtemp()
+    >>> _ = export_package(example_lagesbild(clusters=False, emerging=False), f"{d}/paket",
+    ...                    layers=["districts"], gpkg=False)
+    >>> validate_package(f"{d}/paket").empty
     True
     """
     from jsonschema import Draft202012Validator

@@ -38,6 +38,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -48,6 +49,7 @@ from shapely.geometry.base import BaseGeometry
 from .errors import InputError, ValidationError
 from .measures import Area, Measure, MeasureStoreProtocol, validate_geometry
 from .measures.model import parse_categories, parse_date, to_3006
+from .period import Period, in_period, month_of, parse_period
 from .schema import CATEGORY_LABELS, POINT_PRECISIONS
 
 __all__ = ["FollowupResult", "WDDResult", "WDQResult", "area_figures", "followup", "wdd", "wdq"]
@@ -472,6 +474,63 @@ def followup(measure: Measure | Mapping[str, Any], incidents: pd.DataFrame, *,
     {'before': 2, 'after': 1}
     """
     title, geom, start, cats = _resolve_measure(measure, area, store)
+    _check_followup_inputs(incidents, buffer_m)
+    notes: list[tuple[str, str]] = []
+    t = _local_times(incidents)
+    before_p, after_p = _followup_periods(t, start, before=before, after=after, as_of=as_of, notes=notes)
+    in_before, in_after = in_period(t, before_p), in_period(t, after_p)
+    zones_mask, ring, ctrl_m = _zone_masks(incidents, geom, cats, precisions=precisions,
+                                           buffer_m=buffer_m, control=control)
+    counts = _zone_counts(zones_mask, in_before, in_after)
+    rb, ra = _pair(counts, "area")
+    db, da = _pair(counts, "buffer")
+    cb, ca = _pair(counts, "control")
+    w = wdq(rb, ra, db, da, cb, ca)
+    p_value, rate_ratio = _against_control(rb, ra, cb, ca)
+    small = (rb + ra) < small_count
+    b0, b1 = before_p.first_day, before_p.last_day
+    a0, a1 = after_p.first_day, after_p.last_day
+    monthly = _monthly(t, zones_mask, in_before | in_after, (b0, a0, a1))
+    zone_geoms = [geom, _to_4326(ring)] + ([_to_4326(ctrl_m)] if ctrl_m is not None else [])
+    zone_names = ["area", "buffer"] + (["control"] if ctrl_m is not None else [])
+    zones = gpd.GeoDataFrame({"zone": zone_names}, geometry=zone_geoms, crs="EPSG:4326")
+
+    summary = _summary_sv(title, cats, start, (b0, b1), (a0, a1), counts, w, buffer_m,
+                          p_value, small, control is None, notes)
+    return FollowupResult(
+        counts=counts, wdq=w, before=(b0, b1), after=(a0, a1), start_date=start,
+        categories=cats, buffer_m=float(buffer_m), p_value=p_value, rate_ratio=rate_ratio,
+        small_counts=small, summary_sv=summary, monthly=monthly, zones=zones,
+        notes=tuple(notes), title=title)
+
+
+def _zone_counts(zones_mask: Mapping[str, np.ndarray], in_before: np.ndarray,
+                 in_after: np.ndarray) -> pd.DataFrame:
+    """Counts per zone before and after, the change and the change in per cent."""
+    counts = pd.DataFrame(
+        {"before": [int((m & in_before).sum()) for m in zones_mask.values()],
+         "after": [int((m & in_after).sum()) for m in zones_mask.values()]},
+        index=pd.Index(list(zones_mask), name="zone"))
+    counts["change"] = counts["after"] - counts["before"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        counts["change_pct"] = np.where(counts["before"] > 0,
+                                        100.0 * counts["change"] / counts["before"].clip(lower=1),
+                                        np.nan)
+    return counts
+
+
+def _against_control(rb: int, ra: int, cb: int, ca: int) -> tuple[float, float]:
+    """The conditional binomial test's two-sided p-value (the area's after-share against
+    the control's) and the rate ratio ``(Ra/Rb) / (Ca/Cb)``; NaN when not computable."""
+    p_value = float("nan")
+    if rb + ra > 0 and cb > 0 and ca > 0:
+        p0 = ca / (ca + cb)
+        p_value = float(stats.binomtest(ra, rb + ra, p0, alternative="two-sided").pvalue)
+    rate_ratio = (ra / rb) / (ca / cb) if rb > 0 and cb > 0 and ca > 0 else float("nan")
+    return p_value, rate_ratio
+
+
+def _check_followup_inputs(incidents: object, buffer_m: object) -> None:
     if not isinstance(incidents, pd.DataFrame):
         raise InputError(f"incidents must be a DataFrame, got {type(incidents).__name__}.")
     missing = [c for c in ("occurred_at", "category") if c not in incidents.columns]
@@ -482,52 +541,48 @@ def followup(measure: Measure | Mapping[str, Any], incidents: pd.DataFrame, *,
         raise ValidationError([("buffer_m", f"must be a distance > 0 in metres, got "
                                             f"{buffer_m!r}",
                                 f"måste vara ett avstånd > 0 i meter, fick {buffer_m!r}")])
-    notes: list[tuple[str, str]] = []
 
+
+def _local_times(incidents: pd.DataFrame) -> pd.Series:
+    """The incident times in Europe/Stockholm (naive times taken as local; an hour that does
+    not exist or exists twice becomes NaT)."""
     t = pd.to_datetime(incidents["occurred_at"])
     if t.dt.tz is None:
-        t = t.dt.tz_localize(TZ, ambiguous="NaT", nonexistent="NaT")
-    else:
-        t = t.dt.tz_convert(TZ)
-    tv = t.to_numpy(dtype="datetime64[ns]")  # UTC instants
+        return t.dt.tz_localize(TZ, ambiguous="NaT", nonexistent="NaT")
+    return t.dt.tz_convert(TZ)
 
-    # periods
+
+def _followup_periods(t: pd.Series, start: dt.date, *, before: tuple[Any, Any] | None,
+                      after: tuple[Any, Any] | None, as_of: dt.date | str | None,
+                      notes: list[tuple[str, str]]) -> tuple[Period, Period]:
+    """The before and after periods (whole days): ``after`` from the start to ``as_of`` (or
+    the last incident) unless given, ``before`` as long just before it unless given."""
     if after is not None:
         a0, a1 = _period(after, "after")
     else:
         if as_of is not None:
-            end = _as_date(as_of, "as_of")
+            a1 = _as_date(as_of, "as_of")
         else:
             if t.notna().sum() == 0:
                 raise InputError("incidents have no times; give as_of= or after=.")
-            end = t.max().date()
-        a0, a1 = start, end
+            a1 = t.max().date()
+        a0 = start
         if a1 < a0:
             raise ValidationError([("as_of", f"{a1} is before the measure's start {start}; "
                                              "there is no after period yet",
                                     f"{a1} är före åtgärdens start {start}; det finns ingen "
                                     "period efter start ännu")])
-    if before is not None:
-        b0, b1 = _period(before, "before")
+    after_p = parse_period((a0.isoformat(), a1.isoformat()), tz=TZ)
+    if before is None:
+        before_p = after_p.previous()
     else:
-        days = (a1 - a0).days + 1
-        b1 = a0 - dt.timedelta(days=1)
-        b0 = a0 - dt.timedelta(days=days)
+        b0, b1 = _period(before, "before")
+        before_p = parse_period((b0.isoformat(), b1.isoformat()), tz=TZ)
+    b0, b1 = before_p.first_day, before_p.last_day
     if b1 >= a0 and before is not None and b0 <= a1:
         notes.append(("The before and after periods overlap.",
                       "Perioderna före och efter överlappar."))
-
-    def bounds(d0: dt.date, d1: dt.date) -> tuple[np.datetime64, np.datetime64]:
-        lo = pd.Timestamp(d0).tz_localize(TZ)
-        hi = pd.Timestamp(d1 + dt.timedelta(days=1)).tz_localize(TZ)
-        return lo.to_datetime64(), hi.to_datetime64()
-
-    ok_time = ~np.isnat(tv)
-    lo_b, hi_b = bounds(b0, b1)
-    lo_a, hi_a = bounds(a0, a1)
-    in_before = ok_time & (tv >= lo_b) & (tv < hi_b)
-    in_after = ok_time & (tv >= lo_a) & (tv < hi_a)
-    if ok_time.any():
+    if t.notna().any():
         first = t.min().date()
         if first > b0:
             notes.append((f"The data start on {first}, after the before period starts ({b0}); "
@@ -538,7 +593,15 @@ def followup(measure: Measure | Mapping[str, Any], incidents: pd.DataFrame, *,
         if last < a1:
             notes.append((f"The data end on {last}, before the after period ends ({a1}).",
                           f"Underlaget slutar {last}, före periodens slut ({a1})."))
+    return before_p, after_p
 
+
+def _zone_masks(incidents: pd.DataFrame, geom: BaseGeometry, cats: Sequence[str], *,
+                precisions: Sequence[str] | None, buffer_m: float,
+                control: BaseGeometry | Mapping[str, Any] | str | None
+                ) -> tuple[dict[str, np.ndarray], BaseGeometry, BaseGeometry | None]:
+    """Which target incidents lie in the area, the buffer ring and the comparison area
+    (points on the area's edge count in the buffer); the ring and the control in metres."""
     sel = incidents["category"].astype("string").isin(list(cats)).to_numpy(dtype=bool,
                                                                           na_value=False)
     if precisions is not None and "precision" in incidents.columns:
@@ -546,7 +609,6 @@ def followup(measure: Measure | Mapping[str, Any], incidents: pd.DataFrame, *,
             dtype=bool, na_value=False)
     x, y = _xy(incidents)
     sel = sel & np.isfinite(x) & np.isfinite(y)
-
     a_m = to_3006(geom)
     full = a_m.buffer(float(buffer_m))
     ring = full.difference(a_m)
@@ -565,33 +627,16 @@ def followup(measure: Measure | Mapping[str, Any], incidents: pd.DataFrame, *,
         ctrl_m = to_3006(cgeom).difference(full)
         shapely.prepare(ctrl_m)
         in_control = sel & shapely.contains_xy(ctrl_m, x, y) & ~in_full
+    return {"area": in_area, "buffer": in_buffer, "control": in_control}, ring, ctrl_m
 
-    zones_mask = {"area": in_area, "buffer": in_buffer, "control": in_control}
-    counts = pd.DataFrame(
-        {"before": [int((m & in_before).sum()) for m in zones_mask.values()],
-         "after": [int((m & in_after).sum()) for m in zones_mask.values()]},
-        index=pd.Index(list(zones_mask), name="zone"))
-    counts["change"] = counts["after"] - counts["before"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        counts["change_pct"] = np.where(counts["before"] > 0,
-                                        100.0 * counts["change"] / counts["before"].clip(lower=1),
-                                        np.nan)
-    rb, ra = _pair(counts, "area")
-    db, da = _pair(counts, "buffer")
-    cb, ca = _pair(counts, "control")
-    w = wdq(rb, ra, db, da, cb, ca)
 
-    p_value = float("nan")
-    if rb + ra > 0 and cb > 0 and ca > 0:
-        p0 = ca / (ca + cb)
-        p_value = float(stats.binomtest(ra, rb + ra, p0, alternative="two-sided").pvalue)
-    rate_ratio = (ra / rb) / (ca / cb) if rb > 0 and cb > 0 and ca > 0 else float("nan")
-    small = (rb + ra) < small_count
-
-    # monthly series
-    window = (in_before | in_after)
+def _monthly(t: pd.Series, zones_mask: Mapping[str, np.ndarray], window: np.ndarray,
+             days: tuple[dt.date, dt.date, dt.date]) -> pd.DataFrame:
+    """Counts per month and zone from the before period's first month to the after period's
+    last, with the area's and the control's index (100 = the mean month before the start)."""
+    b0, a0, a1 = days
     months = pd.period_range(pd.Period(b0, "M"), pd.Period(a1, "M"), freq="M")
-    mon = t.dt.tz_localize(None).dt.to_period("M")
+    mon = month_of(t, tz=TZ)
     monthly = pd.DataFrame(index=months)
     for name, m in zones_mask.items():
         mm = m & window
@@ -604,26 +649,14 @@ def followup(measure: Measure | Mapping[str, Any], incidents: pd.DataFrame, *,
             else np.nan
     monthly.index = months.to_timestamp()
     monthly.index.name = "month"
+    return monthly
 
-    import geopandas as gpd
 
-    to4326 = Transformer.from_crs(3006, 4326, always_xy=True)
+_TO_4326 = Transformer.from_crs(3006, 4326, always_xy=True)
 
-    def back(g: BaseGeometry) -> BaseGeometry:
-        return shapely.transform(g, lambda xy: np.column_stack(
-            to4326.transform(xy[:, 0], xy[:, 1])))
 
-    zone_geoms = [geom, back(ring)] + ([back(ctrl_m)] if ctrl_m is not None else [])
-    zone_names = ["area", "buffer"] + (["control"] if ctrl_m is not None else [])
-    zones = gpd.GeoDataFrame({"zone": zone_names}, geometry=zone_geoms, crs="EPSG:4326")
-
-    summary = _summary_sv(title, cats, start, (b0, b1), (a0, a1), counts, w, buffer_m,
-                          p_value, small, control is None, notes)
-    return FollowupResult(
-        counts=counts, wdq=w, before=(b0, b1), after=(a0, a1), start_date=start,
-        categories=cats, buffer_m=float(buffer_m), p_value=p_value, rate_ratio=rate_ratio,
-        small_counts=small, summary_sv=summary, monthly=monthly, zones=zones,
-        notes=tuple(notes), title=title)
+def _to_4326(g: BaseGeometry) -> BaseGeometry:
+    return shapely.transform(g, lambda xy: np.column_stack(_TO_4326.transform(xy[:, 0], xy[:, 1])))
 
 
 def _summary_sv(title: str, cats: Sequence[str], start: dt.date,

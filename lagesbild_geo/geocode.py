@@ -279,7 +279,9 @@ class Gazetteer:
 
         Examples
         --------
-        >>> g = Gazetteer.from_file("sample_data/gazetteer.csv")  # doctest: +SKIP
+        >>> g = Gazetteer.from_file("sample_data/gazetteer.csv")
+        >>> len(g.addresses) > 0, len(g.places) > 0
+        (True, True)
         """
         p = Path(path)
         if not p.exists():

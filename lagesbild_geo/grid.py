@@ -243,24 +243,21 @@ def cells_to_polygons(cells: npt.ArrayLike) -> gpd.GeoSeries:
 
 
 def _wkb_polygons(latlng: npt.NDArray[np.float64]) -> npt.NDArray[np.object_]:
-    """Polygons of ``(m, k, 2)`` (lat, lng) rings, through one WKB buffer.
+    """Polygons of ``(m, k, 2)`` (lat, lng) rings.
 
     Gives the same geometries as ``shapely.polygons(latlng[:, :, ::-1])`` (same
-    coordinates, ring closed by repeating the first vertex) at about half the cost:
-    GEOS builds them from WKB without a coordinate sequence per ring in Python.
+    coordinates, ring closed by repeating the first vertex) at about a third of the
+    cost: GEOS builds them from one flat coordinate array
+    (:func:`shapely.from_ragged_array`), no coordinate sequence per ring in Python.
     """
     m, k = latlng.shape[0], latlng.shape[1]
-    rec = np.dtype([("order", "u1"), ("type", "<u4"), ("rings", "<u4"), ("points", "<u4"),
-                    ("xy", "<f8", (k + 1, 2))])
-    buf = np.empty(m, dtype=rec)
-    buf["order"] = 1  # little endian
-    buf["type"] = 3  # Polygon
-    buf["rings"] = 1
-    buf["points"] = k + 1
-    xy = buf["xy"]
+    xy = np.empty((m, k + 1, 2), dtype="float64")
     xy[:, :k, :] = latlng[:, :, ::-1]
     xy[:, k, :] = latlng[:, 0, ::-1]
-    return np.asarray(shapely.from_wkb(buf.view(f"S{rec.itemsize}")), dtype=object)
+    rings = np.arange(0, m * (k + 1) + 1, k + 1, dtype=np.int64)
+    polys = np.arange(m + 1, dtype=np.int64)
+    return np.asarray(shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy.reshape(-1, 2),
+                                                (rings, polys)), dtype=object)
 
 
 def cell_area_m2(cells: npt.ArrayLike) -> npt.NDArray[np.float64]:

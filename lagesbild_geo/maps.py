@@ -69,9 +69,9 @@ from folium.utilities import get_obj_in_upper_tree
 
 from . import hotspots as _hotspots
 from . import svformat as sv
+from .bundle import Lagesbild
 from .errors import InputError
 from .grid import cells_to_str
-from .pipeline import Lagesbild
 from .privacy import Privacy, hidden_kind, publishable
 from .schema import CATEGORY_LABELS
 from .settings import BaseMapService, Settings
@@ -1528,7 +1528,7 @@ def density_layer(lb: Lagesbild, *, category: str | None = None, min_count: int 
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from lagesbild_geo.pipeline import Lagesbild
+    >>> from lagesbild_geo.bundle import Lagesbild
     >>> rng = np.random.default_rng(0)
     >>> inc = pd.DataFrame({"easting": 660000 + rng.normal(0, 300, 200),
     ...                     "northing": 6580000 + rng.normal(0, 300, 200), "precision": "point"})
@@ -1812,7 +1812,7 @@ def lagesbild_map(
     --------
     >>> import geopandas as gpd, pandas as pd
     >>> from shapely.geometry import box
-    >>> from lagesbild_geo.pipeline import Lagesbild
+    >>> from lagesbild_geo.bundle import Lagesbild
     >>> cells = gpd.GeoDataFrame({"count": [5, 4, 1]}, geometry=[box(17.0, 59.3, 17.01, 59.31),
     ...     box(17.01, 59.3, 17.02, 59.31), box(17.02, 59.3, 17.03, 59.31)], crs="EPSG:4326",
     ...     index=pd.Index([617733122422996991, 617733122423259135, 617733122423521279],
@@ -1872,7 +1872,7 @@ def map_parts(
     Examples
     --------
     >>> import geopandas as gpd, pandas as pd
-    >>> from lagesbild_geo.pipeline import Lagesbild
+    >>> from lagesbild_geo.bundle import Lagesbild
     >>> e = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
     >>> lb = Lagesbild(incidents=pd.DataFrame(), rejected=pd.DataFrame(), reports={}, cells=e,
     ...     hotspots=e, clusters=e, emerging=e, districts=e, district_summary=pd.DataFrame())

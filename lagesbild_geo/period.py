@@ -3,7 +3,10 @@
 * :class:`Period` and :func:`parse_period`: a half-open interval ``[start, end)`` in
   Europe/Stockholm from ``"2025"``, ``"2025-Q2"``, ``"2025-03"``, two dates, a pair or
   a mapping; :meth:`Period.previous` the one before it;
-* :func:`in_period`: which timestamps fall in a period;
+* :func:`in_period`: which timestamps fall in a period; :func:`between_days` which fall
+  on the days from one date to another (either open); :func:`days_period` the period
+  of such days, a missing end taken from the data;
+* :func:`month_of`: the calendar month of each timestamp (local clock);
 * :data:`PERIODS` and :func:`period_codes`: calendar bins (week, month, quarter, year)
   or custom bin edges for the space-time cube (``grid.count_cells(period=...)``).
 
@@ -12,6 +15,7 @@ This module sits at the bottom of the library (it imports only :mod:`errors`).
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 from collections.abc import Mapping, Sequence
@@ -27,7 +31,10 @@ from .errors import InputError, SchemaError
 __all__ = [
     "PERIODS",
     "Period",
+    "between_days",
+    "days_period",
     "in_period",
+    "month_of",
     "parse_period",
     "period_codes",
 ]
@@ -35,6 +42,8 @@ __all__ = [
 #: Period names accepted by :func:`period_codes` (and ``grid.count_cells``) and their
 #: pandas Period frequency.
 PERIODS: dict[str, str] = {"week": "W", "month": "M", "quarter": "Q", "year": "Y"}
+
+_TZ = "Europe/Stockholm"
 
 
 @dataclass(frozen=True)
@@ -54,8 +63,27 @@ class Period:
         """Length in calendar days (a DST change does not make a day shorter)."""
         return float((self.end.tz_localize(None) - self.start.tz_localize(None)) / pd.Timedelta(days=1))
 
+    @property
+    def first_day(self) -> dt.date:
+        """The first day (local date of ``start``)."""
+        return self.start.date()
+
+    @property
+    def last_day(self) -> dt.date:
+        """The last day included (the day before ``end`` for a period of whole days).
+
+        Examples
+        --------
+        >>> str(parse_period("2025-Q1").last_day)
+        '2025-03-31'
+        """
+        return (self.end - pd.Timedelta(microseconds=1)).date()
+
     def previous(self) -> Period:
         """The period of the same kind and length just before this one.
+
+        A custom period's length is counted in calendar days, so the one before it
+        starts at midnight too when a summer-time change lies in between.
 
         Examples
         --------
@@ -63,6 +91,8 @@ class Period:
         '2024'
         >>> parse_period("2025-Q1").previous().label
         '2024-Q4'
+        >>> parse_period(("2025-03-01", "2025-04-30")).previous().label
+        '2024-12-30/2025-02-28'
         """
         if self.kind == "year":
             return parse_period(str(self.start.year - 1), tz=str(self.start.tz))
@@ -72,18 +102,45 @@ class Period:
         if self.kind == "month":
             start = self.start - pd.DateOffset(months=1)
             return parse_period(f"{start.year}-{start.month:02d}", tz=str(self.start.tz))
-        length = self.end - self.start
-        start = self.start - length
-        last = self.start - pd.Timedelta(days=1)
-        return Period(start, self.start, f"{start.date()}/{last.date()}", "custom")
+        local_start = self.start.tz_localize(None)
+        length = self.end.tz_localize(None) - local_start
+        start = (local_start - length).tz_localize(self.start.tz, ambiguous=True, nonexistent="shift_forward")
+        prev = Period(start, self.start, "", "custom")
+        return Period(start, self.start, f"{prev.first_day}/{prev.last_day}", "custom")
 
     def to_dict(self) -> dict[str, str]:
         """Plain dict for metadata (ISO dates; ``end`` exclusive)."""
         return {"label": self.label, "start": self.start.isoformat(), "end": self.end.isoformat()}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Period:
+        """The period :meth:`to_dict` wrote (as in a lägesbild's ``metadata["period"]``).
+
+        Examples
+        --------
+        >>> p = parse_period("2025-Q2")
+        >>> Period.from_dict(p.to_dict()) == p
+        True
+        """
+        try:
+            start, end = pd.Timestamp(data["start"]), pd.Timestamp(data["end"])
+            label = str(data.get("label") or "")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"period {data!r} is not a period's start, end and label ({exc}).") from None
+        start = start.tz_localize(_TZ) if start.tzinfo is None else start.tz_convert(_TZ)
+        end = end.tz_localize(_TZ) if end.tzinfo is None else end.tz_convert(_TZ)
+        try:
+            parsed = parse_period(label, tz=str(start.tz))
+        except InputError:
+            parsed = None
+        if parsed is not None and parsed.start == start and parsed.end == end:
+            return parsed
+        return cls(start, end, label or f"{start.date()}/{(end - pd.Timedelta(microseconds=1)).date()}",
+                   "custom")
+
 
 def parse_period(
-    period: str | Period | tuple[Any, Any] | Mapping[str, Any], *, tz: str = "Europe/Stockholm"
+    period: str | Period | tuple[Any, Any] | Mapping[str, Any], *, tz: str = _TZ
 ) -> Period:
     """Parse a period: ``"2025"``, ``"2025-Q2"``, ``"2025-03"``, ``"2025-01-01/2025-06-30"``,
     a ``(start, end)`` pair or a ``{"start": ..., "end": ...}`` mapping.
@@ -167,6 +224,84 @@ def in_period(times: pd.Series, period: Period | None) -> npt.NDArray[np.bool_]:
     if getattr(t.dt, "tz", None) is None:
         t = t.dt.tz_localize(period.start.tz)
     return ((t >= period.start) & (t < period.end)).to_numpy(dtype=bool, na_value=False)
+
+
+def _day(value: Any, name: str, tz: str) -> pd.Timestamp:
+    """Midnight (local) of a date given as text, date or timestamp."""
+    try:
+        t = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{name} {value!r}: a date is expected (YYYY-MM-DD); {exc}.") from None
+    if t is pd.NaT:
+        raise InputError(f"{name} {value!r}: a date is expected (YYYY-MM-DD).")
+    t = t.tz_convert(tz).tz_localize(None) if t.tzinfo is not None else t
+    return t.normalize().tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+
+
+def between_days(times: pd.Series, start: Any = None, end: Any = None, *, tz: str = _TZ
+                 ) -> npt.NDArray[np.bool_]:
+    """True where a time falls on a day from ``start`` to ``end``, both whole days and
+    inclusive, on the local clock; ``None`` leaves that side open.
+
+    Missing times (NaT) are outside (unless both sides are open). Naive times are taken
+    as local time.
+
+    Examples
+    --------
+    >>> t = pd.Series(pd.to_datetime(["2025-03-04 23:59", "2025-03-05 00:00", None]))
+    >>> between_days(t, end="2025-03-04").tolist(), between_days(t, "2025-03-05").tolist()
+    ([True, False, False], [False, True, False])
+    """
+    keep = np.ones(len(times), dtype=bool)
+    if start is None and end is None:
+        return keep
+    t = times
+    if getattr(t.dt, "tz", None) is None:
+        t = t.dt.tz_localize(tz)
+    if start is not None:
+        keep &= (t >= _day(start, "start", tz)).to_numpy(dtype=bool, na_value=False)
+    if end is not None:
+        hi = _day(_day(end, "end", tz).tz_localize(None) + pd.Timedelta(days=1), "end", tz)
+        keep &= (t < hi).to_numpy(dtype=bool, na_value=False)
+    return keep
+
+
+def days_period(times: pd.Series, start: Any = None, end: Any = None, *, tz: str = _TZ) -> Period:
+    """The period from ``start`` to ``end`` (whole days, both inclusive); a missing side
+    is the first or last day of ``times`` (local clock).
+
+    Examples
+    --------
+    >>> t = pd.Series(pd.to_datetime(["2025-01-10 08:00", "2025-02-03 23:30"]).tz_localize(_TZ))
+    >>> days_period(t, start="2025-01-01").label, days_period(t).label
+    ('2025-01-01/2025-02-03', '2025-01-10/2025-02-03')
+    """
+    if start is None or end is None:
+        t = times.dropna()
+        if not len(t):
+            raise InputError("The data have no dated incidents: give both the first and the last day "
+                             "of the period.")
+        local = t.dt.tz_convert(tz).dt.tz_localize(None) if getattr(t.dt, "tz", None) is not None else t
+        start = local.min().normalize() if start is None else start
+        end = local.max().normalize() if end is None else end
+    first, last = _day(start, "start", tz), _day(end, "end", tz)
+    return parse_period((first.date().isoformat(), last.date().isoformat()), tz=tz)
+
+
+def month_of(times: pd.Series, *, tz: str = _TZ) -> pd.Series:
+    """The calendar month (``pandas.Period``, freq ``M``) of each time on the local clock;
+    NaT stays missing.
+
+    Examples
+    --------
+    >>> t = pd.Series(pd.to_datetime(["2025-01-31 23:30"]).tz_localize("UTC"))
+    >>> str(month_of(t).iloc[0])
+    '2025-02'
+    """
+    t = times
+    if getattr(t.dt, "tz", None) is not None:
+        t = t.dt.tz_convert(tz).dt.tz_localize(None)
+    return t.dt.to_period("M")
 
 
 def period_codes(

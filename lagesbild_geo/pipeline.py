@@ -12,377 +12,62 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import hashlib
-import tomllib
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 from pyproj import CRS
 
-from . import __version__, polisen
+from . import __version__, grid, hotspots, polisen
+from .bundle import Lagesbild
+from .config import PipelineConfig, SourceConfig, load_config
+from .districts import (
+    assign_districts,
+    check_declared_crs,
+    degrees_declared_but_metres,
+    district_population,
+    districts_in_kommun,
+    guess_layer_crs,
+    read_districts,
+    summarize,
+    survey_columns,
+)
+from .emerging import emerging as emerging_hotspots
 from .errors import InputError
 from .geocode import Gazetteer, place_pending
 from .limits import Limits, check_vertices
 from .names import Kommun, find_kommun, kommun_keys, name_key
-from .read import make_rejected
-from .schema import CATEGORIES, INCIDENT_COLUMNS, NON_CRIME, POINT_PRECISIONS
+from .period import Period, between_days, days_period, in_period, parse_period
+from .read import make_rejected, read_incidents
+from .schema import INCIDENT_COLUMNS, POINT_PRECISIONS
 from .settings import Settings
+from .survey import perceived_vs_reported, pins_to_cells, read_pins, read_survey, survey_indicators
 
-__all__ = ["Lagesbild", "PipelineConfig", "SourceConfig", "build_lagesbild", "load_config"]
+__all__ = [
+    "Lagesbild",
+    "PipelineConfig",
+    "Progress",
+    "SourceConfig",
+    "aggregate",
+    "analyse",
+    "build_lagesbild",
+    "describe",
+    "filter_incidents",
+    "join_districts",
+    "load_config",
+    "place",
+    "rebuild",
+    "survey_layers",
+]
 
 #: A progress callback: ``progress(step_name, fraction_done)`` with fraction in [0, 1].
 Progress = Callable[[str, float], None]
-
-
-@dataclass(frozen=True)
-class Lagesbild:
-    """One complete lägesbild.
-
-    Attributes
-    ----------
-    incidents
-        Placed incidents of every source and every date (canonical columns, see
-        ``docs/data-contracts.md``), plus ``district_code`` and ``district_method``
-        when districts were given. The analysis period is in ``metadata["period"]``.
-    rejected
-        Rejected rows of every source (``source``, ``source_row``, ``reason`` ...).
-    reports
-        Ingest report per source name.
-    cells
-        Counts per H3 cell for the period (index ``cell`` uint64; ``count`` and
-        ``count_<category>``), hex polygons in WGS84.
-    hotspots
-        ``cells`` with Gi* columns (``gi_z``, ``gi_p``, ``gi_p_adj``, ``gi_bin``,
-        ``hotspot_class``, ``n_neighbours``).
-    clusters
-        Density clusters as polygons (may be empty).
-    emerging
-        Emerging hotspot class per cell (may be empty).
-    districts
-        District polygons (``district_code`` index) with the summary columns.
-    district_summary
-        The per-district lägesbild table with an outside row and a kommun-wide total
-        row (see ``docs/districts.md``).
-    survey
-        Survey layers by name (e.g. ``"districts"``, ``"cells"``, ``"pins"``, ``"perceived_vs_reported"``).
-    metadata
-        Kommun, period, previous period, sources with file hashes, settings,
-        library version, created at.
-    settings
-        The settings used.
-    pending
-        Rows still awaiting geocoding (no gazetteer given, or not tried).
-    tables
-        Published one-way tables (``"categories"``, ``"months"``, ``"hours"``,
-        ``"weekdays"``: counts of the period's incidents), filled by
-        :func:`lagesbild_geo.privacy.publishable`; empty in a built bundle.
-    """
-
-    incidents: pd.DataFrame
-    rejected: pd.DataFrame
-    reports: dict[str, dict[str, Any]]
-    cells: gpd.GeoDataFrame
-    hotspots: gpd.GeoDataFrame
-    clusters: gpd.GeoDataFrame
-    emerging: gpd.GeoDataFrame
-    districts: gpd.GeoDataFrame
-    district_summary: pd.DataFrame
-    survey: dict[str, gpd.GeoDataFrame | pd.DataFrame] = field(default_factory=dict)
-    metadata: dict[str, Any] = field(default_factory=dict)
-    settings: Settings = field(default_factory=Settings)
-    pending: pd.DataFrame = field(default_factory=pd.DataFrame)
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-
-
-# ----------------------------------------------------------------------------------------
-# Configuration
-# ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SourceConfig:
-    """One incident file and how to read it (the options of :func:`lagesbild_geo.read.read_incidents`)."""
-
-    path: str
-    name: str | None = None
-    sheet: str | int | None = None
-    layer: str | None = None
-    crs: str | int | None = None
-    columns: Mapping[str, str] | None = None
-    category_map: Mapping[str, str] | None = None
-    time_optional: bool = False
-
-
-_SOURCE_KEYS = {f.name for f in dataclasses.fields(SourceConfig)}
-_DISTRICT_KEYS = {"path", "code", "name", "population", "layer", "population_table", "crs"}
-
-
-@dataclass(frozen=True)
-class PipelineConfig:
-    """Everything :func:`build_lagesbild` needs; load one with :func:`load_config`.
-
-    Paths are as given (a TOML file's relative paths are resolved against its folder).
-
-    Parameters
-    ----------
-    incidents
-        Incident sources: :class:`SourceConfig` or plain paths.
-    kommun_name, kommun_code
-        The kommun (metadata; ``kommun_name`` also lets area rows naming the kommun be
-        recognised).
-    period
-        The analysis period (``"2025"``, ``"2025-Q2"``, ``"2025-03"``,
-        ``"2025-01-01/2025-06-30"``); ``None``: every date.
-    previous_period
-        The comparison period, or ``"previous"`` for the same-length period before.
-    districts, district_options
-        District layer and the options of :func:`lagesbild_geo.districts.read_districts`
-        (``code``, ``name``, ``population``, ``layer``, ``population_table``).
-    gazetteer, survey, pins, boundary
-        Optional files: address register for geocoding, respondent-level survey, map
-        survey pins, kommun boundary (points outside are rejected; the grid is filled
-        over it).
-    places
-        Place layers for placing the police feed's rows by the places their text names
-        (stadsdelar, basområden, a gazetteer of localities; see
-        :func:`lagesbild_geo.polisen.place_events`). The district layer's own names and
-        the gazetteer's street and place names are always used.
-    population, population_key
-        A population table of another level than the districts (SCB's DeSO population
-        for RegSO districts) and SCB's key table between the levels
-        (:func:`lagesbild_geo.districts.district_population`); wins over a population
-        in the district layer.
-    categories, exclude_categories
-        Which categories are counted: only ``categories`` when given, never
-        ``exclude_categories`` (default: ``ej_brott``, the police feed's events that are
-        not crimes). Left-out rows are counted in ``metadata["counts"]["excluded"]``.
-    resolution, rings, alpha, correction, min_count, min_respondents, seed
-        Analysis settings (see :class:`lagesbild_geo.settings.Settings`).
-    clusters, cluster_method, cluster_eps_m, cluster_min_samples
-        Density clusters (skipped when ``clusters`` is false).
-    emerging, emerging_period, emerging_time_step
-        Emerging hotspot analysis over every date (skipped when false): the time bins and
-        the neighbourhood time step (previous bins in each bin's Gi*; 1 as ArcGIS,
-        0 = spatial only; see :func:`lagesbild_geo.emerging.emerging`).
-    out_dir
-        Where ``lagesbild build`` writes (``None``: the CLI's ``--out``).
-    created_at
-        Fixed creation time for the metadata (ISO 8601). Default: the build time;
-        set it for byte-identical outputs from identical inputs.
-    """
-
-    incidents: tuple[SourceConfig | str, ...] = ()
-    kommun_name: str | None = None
-    kommun_code: str | None = None
-    period: str | None = None
-    previous_period: str | None = None
-    districts: str | None = None
-    district_options: Mapping[str, Any] = field(default_factory=dict)
-    gazetteer: str | None = None
-    survey: str | None = None
-    pins: str | None = None
-    boundary: str | None = None
-    places: tuple[str, ...] = ()
-    population: str | None = None
-    population_key: str | None = None
-    categories: tuple[str, ...] | None = None
-    exclude_categories: tuple[str, ...] = (NON_CRIME,)
-    resolution: int = 9
-    rings: int = 1
-    alpha: float = 0.05
-    correction: str = "fdr"
-    min_count: int = 3
-    min_respondents: int = 5
-    seed: int = 20240101
-    clusters: bool = True
-    cluster_method: str = "dbscan"
-    cluster_eps_m: float = 150.0
-    cluster_min_samples: int = 15
-    emerging: bool = True
-    emerging_period: str = "quarter"
-    emerging_time_step: int = 1
-    out_dir: str | None = None
-    created_at: str | None = None
-
-    def __post_init__(self) -> None:
-        items = (self.incidents,) if isinstance(self.incidents, str | Path | SourceConfig) else self.incidents
-        srcs = tuple(s if isinstance(s, SourceConfig) else SourceConfig(path=str(s)) for s in items)
-        object.__setattr__(self, "incidents", srcs)
-        unknown = sorted(set(self.district_options) - (_DISTRICT_KEYS - {"path"}))
-        if unknown:
-            raise InputError(f"district_options: unknown option(s) {unknown}; known are "
-                             f"{sorted(_DISTRICT_KEYS - {'path'})}.")
-        places = (self.places,) if isinstance(self.places, str | Path) else self.places
-        object.__setattr__(self, "places", tuple(str(p) for p in places))
-        for key in ("categories", "exclude_categories"):
-            value = getattr(self, key)
-            if value is None:
-                continue
-            items = _category_list(value)
-            bad = [c for c in items if c not in CATEGORIES]
-            if bad:
-                raise InputError(f"{key}: unknown categor{'y' if len(bad) == 1 else 'ies'} {bad}; use "
-                                 f"the category ids {list(CATEGORIES)}.")
-            object.__setattr__(self, key, items)
-        _ = self.settings  # validates resolution, alpha ... now, not halfway through a build
-        ts = self.emerging_time_step
-        if isinstance(ts, bool) or not isinstance(ts, int) or ts < 0:
-            raise InputError(f"emerging_time_step must be a whole number of periods, 0 or more "
-                             f"(1 as ArcGIS, 0 = spatial only); got {ts!r}.")
-
-    @property
-    def sources(self) -> tuple[SourceConfig, ...]:
-        """The incident sources as :class:`SourceConfig`."""
-        return tuple(s for s in self.incidents if isinstance(s, SourceConfig))
-
-    @property
-    def settings(self) -> Settings:
-        """The :class:`Settings` these options make."""
-        return Settings(resolution=self.resolution, rings=self.rings, alpha=self.alpha,
-                        correction=self.correction, min_count=self.min_count,
-                        min_respondents=self.min_respondents, seed=self.seed)
-
-    def replace(self, **changes: Any) -> PipelineConfig:
-        """A copy with some values changed."""
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict (for metadata)."""
-        d = dataclasses.asdict(self)
-        d["incidents"] = [dataclasses.asdict(s) for s in self.sources]
-        d["district_options"] = dict(self.district_options)
-        return d
-
-
-def _category_list(value: Any) -> tuple[str, ...]:
-    """Category ids from a tuple/list or a comma-separated text ("vald,ran"); "" is none."""
-    items = value.split(",") if isinstance(value, str) else list(value)
-    return tuple(dict.fromkeys(str(v).strip() for v in items if str(v).strip()))
-
-
-_TOP_KEYS = {"period", "previous_period", "created_at", "kommun", "sources", "districts", "inputs",
-             "analysis", "outputs"}
-_INPUT_KEYS = {"gazetteer", "survey", "pins", "boundary", "places", "population", "population_key"}
-_ANALYSIS_KEYS = {"resolution", "rings", "alpha", "correction", "min_count", "min_respondents", "seed",
-                  "clusters", "cluster_method", "cluster_eps_m", "cluster_min_samples", "emerging",
-                  "emerging_period", "emerging_time_step", "categories", "exclude_categories"}
-
-
-def load_config(path: str | Path) -> PipelineConfig:
-    """Load a :class:`PipelineConfig` from a ``lagesbild.toml`` file.
-
-    Relative paths are resolved against the TOML file's folder. Unknown keys are an
-    error that names them (a typo is not silently ignored). The layout::
-
-        period = "2025"
-        previous_period = "previous"
-        [kommun]       name, code
-        [[sources]]    path, name, sheet, layer, crs, columns = {...}, category_map = {...}, time_optional
-        [districts]    path, code, name, population, layer, population_table
-        [inputs]       gazetteer, survey, pins, boundary, places = [...], population,
-                       population_key
-        [analysis]     resolution, rings, alpha, correction, min_count, min_respondents, seed,
-                       clusters, cluster_method, cluster_eps_m, cluster_min_samples,
-                       emerging, emerging_period, emerging_time_step,
-                       categories = [...], exclude_categories = [...]
-        [outputs]      dir
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (d / "lagesbild.toml").write_text('period = "2025"\\n[[sources]]\\npath = "a.csv"\\n')
-    >>> c = load_config(d / "lagesbild.toml")
-    >>> c.period, c.sources[0].path == str(d / "a.csv")
-    ('2025', True)
-    """
-    p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"Config file {p} does not exist; create one with `lagesbild init {p}`.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"Config file {p} is not valid TOML: {exc}.") from None
-    base = p.resolve().parent
-
-    def where(key: str) -> str:
-        return f"{p}: [{key}]" if key else str(p)
-
-    def check(table: Mapping[str, Any], known: set[str], key: str) -> None:
-        if not isinstance(table, Mapping):
-            raise InputError(f"{where(key)} must be a table, got {type(table).__name__}.")
-        unknown = sorted(set(table) - known)
-        if unknown:
-            raise InputError(f"{where(key)} has unknown key(s) {unknown}; known keys are {sorted(known)}.")
-
-    def resolve(v: Any) -> str | None:
-        if v is None or v == "":
-            return None
-        q = Path(str(v)).expanduser()
-        return str(q if q.is_absolute() else base / q)
-
-    check(data, _TOP_KEYS, "")
-    kw: dict[str, Any] = {}
-    for k in ("period", "previous_period", "created_at"):
-        if k in data:
-            v = data[k]
-            kw[k] = v.isoformat() if hasattr(v, "isoformat") else str(v)
-    kommun = data.get("kommun", {})
-    check(kommun, {"name", "code"}, "kommun")
-    if "name" in kommun:
-        kw["kommun_name"] = str(kommun["name"])
-    if "code" in kommun:
-        kw["kommun_code"] = str(kommun["code"]).zfill(4)
-    sources = data.get("sources", [])
-    if isinstance(sources, Mapping):
-        sources = [sources]
-    srcs = []
-    for i, s in enumerate(sources):
-        check(s, _SOURCE_KEYS, f"sources #{i + 1}")
-        if "path" not in s:
-            raise InputError(f"{where(f'sources #{i + 1}')} has no path; add path = \"file.xlsx\".")
-        opts = dict(s)
-        opts["path"] = resolve(opts["path"])
-        for m in ("columns", "category_map"):
-            if m in opts:
-                opts[m] = {str(a): str(b) for a, b in dict(opts[m]).items()}
-        srcs.append(SourceConfig(**opts))
-    kw["incidents"] = tuple(srcs)
-    districts = data.get("districts", {})
-    if isinstance(districts, str):
-        districts = {"path": districts}
-    check(districts, _DISTRICT_KEYS, "districts")
-    if districts.get("path"):
-        kw["districts"] = resolve(districts["path"])
-    opts = {k: v for k, v in districts.items() if k != "path"}
-    if opts.get("population_table"):
-        opts["population_table"] = resolve(opts["population_table"])
-    kw["district_options"] = opts
-    inputs = data.get("inputs", {})
-    check(inputs, _INPUT_KEYS, "inputs")
-    for k in _INPUT_KEYS - {"places"}:
-        if inputs.get(k):
-            kw[k] = resolve(inputs[k])
-    if inputs.get("places"):
-        pl = inputs["places"]
-        kw["places"] = tuple(r for r in (resolve(x) for x in ([pl] if isinstance(pl, str) else pl)) if r)
-    analysis = data.get("analysis", {})
-    check(analysis, _ANALYSIS_KEYS, "analysis")
-    kw.update(analysis)
-    outputs = data.get("outputs", {})
-    check(outputs, {"dir"}, "outputs")
-    if outputs.get("dir"):
-        kw["out_dir"] = resolve(outputs["dir"])
-    try:
-        return PipelineConfig(**kw)
-    except TypeError as exc:
-        raise InputError(f"{p}: {exc}") from None
 
 
 # ----------------------------------------------------------------------------------------
@@ -413,7 +98,8 @@ def _concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
 
 
 class _Steps:
-    """Progress over weighted steps."""
+    """The build's progress over weighted steps: each step reports ``(name, 0.0)`` when it
+    starts and ``(name, 1.0)`` when it ends; the caller hears the fraction of the build."""
 
     def __init__(self, progress: Progress | None, weights: dict[str, float]) -> None:
         self.progress = progress
@@ -421,26 +107,38 @@ class _Steps:
         self.total = sum(weights.values()) or 1.0
         self.done = 0.0
 
-    def start(self, name: str) -> None:
+    def __call__(self, name: str, fraction: float) -> None:
+        if fraction >= 1.0:
+            self.done += self.weights.get(name, 0.0)
         if self.progress is not None:
             self.progress(name, min(self.done / self.total, 1.0))
 
-    def end(self, name: str) -> None:
-        self.done += self.weights.get(name, 0.0)
-        if self.progress is not None:
-            self.progress(name, min(self.done / self.total, 1.0))
+
+def _report(progress: Progress | None, name: str, fraction: float) -> None:
+    if progress is not None:
+        progress(name, fraction)
+
+
+def _as_config(config: PipelineConfig | str | Path, what: str) -> PipelineConfig:
+    cfg = load_config(config) if isinstance(config, str | Path) else config
+    if not isinstance(cfg, PipelineConfig):
+        raise InputError(f"{what}: config must be a PipelineConfig or a TOML path, got {type(cfg).__name__}.")
+    if not cfg.sources:
+        raise InputError(f"{what}: no incident sources; add [[sources]] path = \"...\" to the config.")
+    return cfg
 
 
 def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress | None = None) -> Lagesbild:
     """Build the complete lägesbild from a configuration.
 
-    Steps: read the districts; read and place every source (``read.read_incidents``,
-    geocoding with the gazetteer, which also knows the district names) → count the period's incidents per H3 cell (``grid.count_cells``,
-    filled with zeros over the boundary or within ``rings``) → Gi* hotspots
-    (``hotspots.gistar``) → density clusters (optional) → emerging hotspots over
-    every date (optional) → districts (``read_districts``, ``assign_districts``,
-    ``summarize``) → survey layers (indicators per district and cell, pins,
-    perceived vs reported) → metadata.
+    The sequence of the pipeline's steps: :func:`place` (read the districts, read and
+    place every source, geocoding with the gazetteer, which also knows the district
+    names) → :func:`aggregate` (count the period's incidents per H3 cell, filled with
+    zeros over the boundary or within ``rings``) → :func:`analyse` (Gi* hotspots,
+    density clusters and emerging hotspots over every date, the last two optional) →
+    :func:`join_districts` (assign the incidents to districts, the district table) →
+    :func:`survey_layers` (indicators per district and cell, pins, perceived vs
+    reported) → :func:`describe` (the metadata).
 
     Deterministic: the same inputs and configuration give the same frames; the
     metadata then differs only in ``created_at`` unless the configuration fixes it.
@@ -460,83 +158,176 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
 
     Examples
     --------
-    >>> lb = build_lagesbild("lagesbild.toml")  # doctest: +SKIP
-    >>> lb.district_summary.loc["_total", "total"]  # doctest: +SKIP
+    >>> from lagesbild_geo.config import example_config
+    >>> lb = build_lagesbild(example_config("sample_data", emerging=False))
+    >>> int(lb.district_summary.loc["_total", "total"]) == lb.metadata["counts"]["placed_in_period"]
+    True
     """
-    from . import grid, hotspots, read
-    from .districts import (
-        assign_districts,
-        district_population,
-        districts_in_kommun,
-        parse_period,
-        read_districts,
-        summarize,
-    )
-
-    cfg = load_config(config) if isinstance(config, str | Path) else config
-    if not isinstance(cfg, PipelineConfig):
-        raise InputError(f"build_lagesbild: config must be a PipelineConfig or a TOML path, got {type(cfg).__name__}.")
-    if not cfg.sources:
-        raise InputError("build_lagesbild: no incident sources; add [[sources]] path = \"...\" to the config.")
-    settings = cfg.settings
+    cfg = _as_config(config, "build_lagesbild")
     steps = _Steps(progress, {"read": 40, "cells": 10, "hotspots": 10, "clusters": 10 if cfg.clusters else 0,
                               "emerging": 10 if cfg.emerging else 0, "districts": 15, "survey": 5})
-    period = parse_period(cfg.period) if cfg.period else None
-    prev = None
-    if cfg.previous_period:
-        if cfg.previous_period.strip().lower() in ("previous", "auto"):
-            if period is None:
-                raise InputError("previous_period = \"previous\" needs a period (e.g. period = \"2025\"); "
-                                 "set one or give the previous period explicitly.")
-            prev = period.previous()
-        else:
-            prev = parse_period(cfg.previous_period)
+    lb = place(cfg, progress=steps)
+    lb = aggregate(lb, progress=steps)
+    lb = analyse(lb, clusters=cfg.clusters, cluster_method=cfg.cluster_method,
+                 cluster_eps_m=cfg.cluster_eps_m, cluster_min_samples=cfg.cluster_min_samples,
+                 emerging=cfg.emerging, emerging_period=cfg.emerging_period,
+                 emerging_time_step=cfg.emerging_time_step, progress=steps)
+    lb = join_districts(lb, progress=steps)
+    lb = survey_layers(lb, survey=cfg.survey, pins=cfg.pins, progress=steps)
+    lb = describe(lb, config=cfg)
+    _report(progress, "done", 1.0)
+    return lb
 
-    # Read and place (districts first: the gazetteer also places district names).
-    steps.start("read")
-    notes: list[str] = []
-    notes_sv: list[str] = []
-    kommun_name, kommun_code = _resolve_kommun(cfg.kommun_name, cfg.kommun_code)
-    districts = _empty_gdf()
-    if cfg.districts:
-        districts = read_districts(cfg.districts, **dict(cfg.district_options))
-        if kommun_code is None and kommun_name is None:
-            kommun_name, kommun_code = _kommun_of_districts(districts, notes)
-        if kommun_code is not None:
-            n_all = len(districts)
-            districts = districts_in_kommun(districts, kommun_code)
-            if len(districts) < n_all:
-                notes.append(f"Districts: {len(districts)} of the layer's {n_all} districts are in kommun "
-                             f"{kommun_code} ({kommun_name}); only these are used.")
-        if cfg.population:
-            pop = district_population(cfg.population, districts, key=cfg.population_key)
-            districts = districts.assign(population=pop.to_numpy())
-            rep_ = dict(districts.attrs.get("report", {}))
-            rep_["population_source"] = "aggregated"
-            rep_["population_aggregation"] = pop.attrs.get("report", {})
-            rep_["population_missing"] = districts.index[districts["population"].isna()].tolist()
-            districts.attrs["report"] = rep_
-            notes.extend(pop.attrs.get("report", {}).get("warnings", []))
+
+# ----------------------------------------------------------------------------------------
+# Step 1: place
+# ----------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Placing:
+    """What placing gathers on the way: the kommun, notes, rejected rows and per-source counts."""
+
+    kommun_name: str | None = None
+    kommun_code: str | None = None
+    notes: list[str] = dataclasses.field(default_factory=list)
+    notes_sv: list[str] = dataclasses.field(default_factory=list)
+    rejected: list[pd.DataFrame] = dataclasses.field(default_factory=list)
+    reports: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    sources_meta: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    excluded: dict[str, int] = dataclasses.field(default_factory=dict)
+
+
+def place(config: PipelineConfig | str | Path, *, progress: Progress | None = None) -> Lagesbild:
+    """Read and place every incident source of a configuration (the first step of a build).
+
+    Reads the district layer (narrowed to the kommun, with a population from another
+    level when configured), the gazetteer and the kommun boundary; reads every source
+    (:func:`lagesbild_geo.read.read_incidents`) and geocodes its pending rows; keeps the
+    police feed's rows of the kommun (others are rejected as ``"other kommun"`` /
+    ``"lan level"``), leaves the excluded categories out and places the feed's rows by
+    the places their text names.
+
+    Parameters
+    ----------
+    config
+        A :class:`PipelineConfig` or the path of a ``lagesbild.toml``.
+    progress
+        Called as ``progress("read", 0.0)`` and ``progress("read", 1.0)``.
+
+    Returns
+    -------
+    Lagesbild
+        ``incidents``, ``pending``, ``rejected``, ``reports``, the district polygons
+        (``districts``, not yet summarised), the ``boundary`` and the metadata so far
+        (kommun, notes, period, sources); the cell, hotspot and district tables are
+        empty until :func:`aggregate`, :func:`analyse` and :func:`join_districts`.
+
+    Examples
+    --------
+    >>> from lagesbild_geo.config import example_config
+    >>> lb = place(example_config("sample_data"))
+    >>> len(lb.incidents) + len(lb.pending) + len(lb.rejected) == sum(
+    ...     r["rows_read"] for r in lb.reports.values())
+    True
+    >>> len(lb.cells), lb.metadata["kommun"]
+    (0, {'name': 'Exempelkommun', 'code': '9999'})
+    """
+    cfg = _as_config(config, "place")
+    period, prev = _config_periods(cfg)
+    _report(progress, "read", 0.0)
+    st = _Placing()
+    st.kommun_name, st.kommun_code = _resolve_kommun(cfg.kommun_name, cfg.kommun_code)
+    districts = _district_layer(cfg, st) if cfg.districts else _empty_gdf()
     gazetteer: Any = None
     if cfg.gazetteer:
-        gazetteer = Gazetteer.from_file(cfg.gazetteer, settings=settings)
+        gazetteer = Gazetteer.from_file(cfg.gazetteer, settings=cfg.settings)
         if cfg.districts and hasattr(gazetteer, "with_districts"):
             gazetteer = gazetteer.with_districts(districts.reset_index())
-    boundary: Any = None
+    boundary: gpd.GeoDataFrame | None = None
     if cfg.boundary:
-        boundary = _read_boundary(cfg.boundary, kommun_name, kommun_code, notes)
-        if kommun_name is None:
-            kommun_name = _boundary_name(boundary)
-    placed, rejected, pending = [], [], []
-    reports: dict[str, dict[str, Any]] = {}
-    sources_meta = []
+        boundary = _read_boundary(cfg.boundary, st.kommun_name, st.kommun_code, st.notes)
+        if st.kommun_name is None:
+            st.kommun_name = _boundary_name(boundary)
+    incidents, pending = _read_sources(cfg, st, boundary, gazetteer)
+    incidents = _keep_kommun_rows(incidents, districts, boundary, st)
+    incidents, pending = _exclude_categories(incidents, pending, cfg, st.excluded, st.sources_meta)
+    if st.excluded:
+        shown = ", ".join(f"{k} {v}" for k, v in sorted(st.excluded.items()))
+        st.notes.append(f"Left out by category (exclude_categories/categories): {shown}.")
+        st.notes_sv.append(f"Utelämnade efter kategori: {shown} (ändra med --categories/--exclude-categories).")
+    incidents, placement = _place_feed_rows(incidents, districts, gazetteer, cfg, st)
+    _report(progress, "read", 1.0)
+    empty = Lagesbild.empty(settings=cfg.settings)
+    metadata: dict[str, Any] = {
+        "kommun": {"name": st.kommun_name, "code": st.kommun_code},
+        "notes": st.notes,
+        "notes_sv": st.notes_sv,
+        "period": period.to_dict() if period is not None else None,
+        "previous_period": prev.to_dict() if prev is not None else None,
+        "sources": st.sources_meta,
+        "counts": {"excluded": dict(sorted(st.excluded.items()))},
+        "categories": {"included": list(cfg.categories) if cfg.categories is not None else None,
+                       "excluded": list(cfg.exclude_categories or ())},
+        "placement": _jsonable(placement),
+        "districts": _jsonable(dict(districts.attrs.get("report", {}))) if cfg.districts else {},
+    }
+    return dataclasses.replace(
+        empty, incidents=incidents, rejected=_concat(st.rejected), reports=st.reports, pending=pending,
+        districts=districts if cfg.districts else empty.districts,
+        boundary=boundary.to_crs(4326) if boundary is not None and boundary.crs is not None else boundary,
+        metadata=metadata)
+
+
+def _config_periods(cfg: PipelineConfig) -> tuple[Period | None, Period | None]:
+    """The configuration's analysis period and the one compared with."""
+    period = parse_period(cfg.period) if cfg.period else None
+    if not cfg.previous_period:
+        return period, None
+    if cfg.previous_period.strip().lower() in ("previous", "auto"):
+        if period is None:
+            raise InputError("previous_period = \"previous\" needs a period (e.g. period = \"2025\"); "
+                             "set one or give the previous period explicitly.")
+        return period, period.previous()
+    return period, parse_period(cfg.previous_period)
+
+
+def _district_layer(cfg: PipelineConfig, st: _Placing) -> gpd.GeoDataFrame:
+    """The configured districts of the kommun, with the population of another level when given."""
+    assert cfg.districts is not None
+    districts = read_districts(cfg.districts, **dict(cfg.district_options))
+    if st.kommun_code is None and st.kommun_name is None:
+        st.kommun_name, st.kommun_code = _kommun_of_districts(districts, st.notes)
+    if st.kommun_code is not None:
+        n_all = len(districts)
+        districts = districts_in_kommun(districts, st.kommun_code)
+        if len(districts) < n_all:
+            st.notes.append(f"Districts: {len(districts)} of the layer's {n_all} districts are in kommun "
+                            f"{st.kommun_code} ({st.kommun_name}); only these are used.")
+    if cfg.population:
+        pop = district_population(cfg.population, districts, key=cfg.population_key)
+        districts = districts.assign(population=pop.to_numpy())
+        rep = dict(districts.attrs.get("report", {}))
+        rep["population_source"] = "aggregated"
+        rep["population_aggregation"] = pop.attrs.get("report", {})
+        rep["population_missing"] = districts.index[districts["population"].isna()].tolist()
+        districts.attrs["report"] = rep
+        st.notes.extend(pop.attrs.get("report", {}).get("warnings", []))
+    return districts
+
+
+def _read_sources(cfg: PipelineConfig, st: _Placing, boundary: gpd.GeoDataFrame | None,
+                  gazetteer: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every source read and its pending rows geocoded: the placed and the pending rows."""
+    settings = cfg.settings
+    placed, pending = [], []
     for i, src in enumerate(cfg.sources):
         if not Path(src.path).exists():
             raise InputError(f"Incident file {src.path} does not exist; check the path in the config.")
         name = src.name or Path(src.path).name
-        if name in reports:
+        if name in st.reports:
             name = f"{name} ({i + 1})"
-        res = read.read_incidents(
+        res = read_incidents(
             src.path, columns=dict(src.columns) if src.columns else None, crs=src.crs,
             category_map=dict(src.category_map) if src.category_map else None, sheet=src.sheet,
             layer=src.layer, settings=settings, time_optional=src.time_optional,
@@ -545,237 +336,664 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
         if gazetteer is not None:
             res = place_pending(res, gazetteer, settings=settings)
         placed.append(res.placed)
-        rejected.append(res.rejected)
+        st.rejected.append(res.rejected)
         pending.append(res.pending)
-        reports[name] = res.report
-        sources_meta.append({"name": name, "path": Path(src.path).name, "sha256": _sha256(src.path),
-                             "options": {k: v for k, v in dataclasses.asdict(src).items()
-                                         if k not in ("path", "name") and v not in (None, False, {})},
-                             "rows_read": res.report.get("rows_read"), "placed": len(res.placed),
-                             "pending": len(res.pending), "rejected": len(res.rejected)})
-    incidents = _concat(placed)
-    pending_all = _concat(pending)
+        st.reports[name] = res.report
+        st.sources_meta.append({"name": name, "path": Path(src.path).name, "sha256": _sha256(src.path),
+                                "options": {k: v for k, v in dataclasses.asdict(src).items()
+                                            if k not in ("path", "name") and v not in (None, False, {})},
+                                "rows_read": res.report.get("rows_read"), "placed": len(res.placed),
+                                "pending": len(res.pending), "rejected": len(res.rejected)})
+    return _concat(placed), _concat(pending)
 
-    # The police feed names a kommun or a län per row: keep the kommun's rows (by name,
-    # never by the position of a kommun's or län's centre), then leave categories out.
-    if len(incidents) and "precision" in incidents.columns and \
-            incidents["precision"].isin(["kommun", "lan"]).any():
-        if kommun_name is None and kommun_code is None:
-            kommun_name, kommun_code = _kommun_of_feed(incidents, districts, boundary, notes)
-        if kommun_name is not None or _known_code(kommun_code):
-            where = polisen.kommun_rows(incidents, kommun_name=kommun_name, kommun_code=kommun_code)
-            incidents = _move_to_rejected(incidents, where, rejected, reports, sources_meta)
-            _level_notes(where, kommun_name or kommun_code or "", notes, notes_sv)
-        else:
-            n_k = incidents.loc[incidents["precision"] == "kommun", "location_text"].nunique()
-            notes.append(f"The police feed names {n_k} kommun(er) and no kommun was named: every "
-                         "kommun-level row is counted. Name the kommun (--kommun NAME or CODE, [kommun] "
-                         "name/code) to keep only its rows.")
-    excluded: dict[str, int] = {}
-    incidents, pending_all = _exclude_categories(incidents, pending_all, cfg, excluded, sources_meta)
-    if excluded:
-        shown = ", ".join(f"{k} {v}" for k, v in sorted(excluded.items()))
-        notes.append(f"Left out by category (exclude_categories/categories): {shown}.")
-        notes_sv.append(f"Utelämnade efter kategori: {shown} (ändra med --categories/--exclude-categories).")
-    placement: dict[str, Any] = {}
-    if len(incidents) and cfg.districts and "precision" in incidents.columns and \
-            (incidents["precision"] == "kommun").any():
-        place_layers = [polisen.read_places(p, kommun=kommun_name) for p in cfg.places]
-        incidents = polisen.place_events(incidents, districts, kommun=kommun_name, places=place_layers,
-                                         points=_gazetteer_points(gazetteer))
-        placement = dict(incidents.attrs.get("placement", {}))
-        notes.append(f"Police feed rows placed by the places their text names: {placement.get('district', 0)} "
-                     f"in a district, {placement.get('stadsdel', 0)} only in a stadsdel, "
-                     f"{placement.get('kommun', 0)} only at kommun level.")
-    steps.end("read")
 
-    # Cells and hotspots for the period.
-    steps.start("cells")
-    in_period = _period_mask(incidents, period)
-    everything = bool(in_period.all())
+def _keep_kommun_rows(incidents: pd.DataFrame, districts: gpd.GeoDataFrame,
+                      boundary: gpd.GeoDataFrame | None, st: _Placing) -> pd.DataFrame:
+    """The police feed names a kommun or a län per row: keep the kommun's rows (by name,
+    never by the position of a kommun's or län's centre)."""
+    if not (len(incidents) and "precision" in incidents.columns
+            and incidents["precision"].isin(["kommun", "lan"]).any()):
+        return incidents
+    if st.kommun_name is None and st.kommun_code is None:
+        st.kommun_name, st.kommun_code = _kommun_of_feed(incidents, districts, boundary, st.notes)
+    if st.kommun_name is not None or _known_code(st.kommun_code):
+        where = polisen.kommun_rows(incidents, kommun_name=st.kommun_name, kommun_code=st.kommun_code)
+        incidents = _move_to_rejected(incidents, where, st.rejected, st.reports, st.sources_meta)
+        _level_notes(where, st.kommun_name or st.kommun_code or "", st.notes, st.notes_sv)
+    else:
+        n_k = incidents.loc[incidents["precision"] == "kommun", "location_text"].nunique()
+        st.notes.append(f"The police feed names {n_k} kommun(er) and no kommun was named: every "
+                        "kommun-level row is counted. Name the kommun (--kommun NAME or CODE, [kommun] "
+                        "name/code) to keep only its rows.")
+    return incidents
+
+
+def _place_feed_rows(incidents: pd.DataFrame, districts: gpd.GeoDataFrame, gazetteer: Any,
+                     cfg: PipelineConfig, st: _Placing) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The police feed's kommun-level rows placed by the places their text names."""
+    if not (len(incidents) and cfg.districts and "precision" in incidents.columns
+            and (incidents["precision"] == "kommun").any()):
+        return incidents, {}
+    place_layers = [polisen.read_places(p, kommun=st.kommun_name) for p in cfg.places]
+    incidents = polisen.place_events(incidents, districts, kommun=st.kommun_name, places=place_layers,
+                                     points=_gazetteer_points(gazetteer))
+    placement = dict(incidents.attrs.get("placement", {}))
+    st.notes.append(f"Police feed rows placed by the places their text names: {placement.get('district', 0)} "
+                    f"in a district, {placement.get('stadsdel', 0)} only in a stadsdel, "
+                    f"{placement.get('kommun', 0)} only at kommun level.")
+    return incidents, placement
+
+
+# ----------------------------------------------------------------------------------------
+# Steps 2-3: aggregate, analyse
+# ----------------------------------------------------------------------------------------
+
+
+def _period_of(lb: Lagesbild, key: str = "period") -> Period | None:
+    """The bundle's analysis period (``key="previous_period"``: the one compared with)."""
+    meta = (lb.metadata or {}).get(key)
+    return Period.from_dict(meta) if isinstance(meta, Mapping) and meta.get("start") else None
+
+
+def _in_period(lb: Lagesbild) -> npt.NDArray[np.bool_]:
+    """Which of the bundle's incidents lie in its analysis period (all without one)."""
+    inc, period = lb.incidents, _period_of(lb)
+    if period is None or not len(inc):
+        return np.ones(len(inc), dtype=bool)
+    return in_period(inc["occurred_at"], period)
+
+
+def _note(lb: Lagesbild, en: str, sv: str | None = None) -> dict[str, Any]:
+    """The metadata with a note added (once)."""
+    meta = dict(lb.metadata)
+    notes, notes_sv = list(meta.get("notes", [])), list(meta.get("notes_sv", []))
+    if en not in notes:
+        notes.append(en)
+    if sv is not None and sv not in notes_sv:
+        notes_sv.append(sv)
+    meta["notes"], meta["notes_sv"] = notes, notes_sv
+    return meta
+
+
+def aggregate(lb: Lagesbild, *, fill: bool | Any = None, progress: Progress | None = None) -> Lagesbild:
+    """Count the analysis period's incidents per H3 cell (step 2 of a build).
+
+    Counts the point- and address-placed incidents of ``metadata["period"]`` (every
+    date without one) per cell at ``lb.settings.resolution``, with ``count_<category>``
+    columns (:func:`lagesbild_geo.grid.count_cells`); the zero cells around them are
+    kept, as Gi* needs them.
+
+    Parameters
+    ----------
+    lb
+        A placed lägesbild (:func:`place`).
+    fill
+        Which zero cells: ``None`` (default) every cell of ``lb.boundary`` when the
+        bundle has one, else as ``True``; ``True`` every cell within
+        ``lb.settings.rings`` of a counted cell; a polygon (GeoDataFrame, GeoSeries or
+        shapely) every cell of it.
+    progress
+        Called as ``progress("cells", 0.0)`` and ``progress("cells", 1.0)``.
+
+    Returns
+    -------
+    Lagesbild
+        With ``cells`` (index ``cell``; ``count`` and ``count_<category>``; hex
+        polygons in WGS84) and ``metadata["parameters"]["fill"]``.
+
+    Examples
+    --------
+    >>> from lagesbild_geo.sample import example_lagesbild
+    >>> lb = example_lagesbild(clusters=False, emerging=False)  # build_lagesbild(example_config())
+    >>> ringed = aggregate(lb, fill=True)
+    >>> int(ringed.cells["count"].sum()) == int(lb.cells["count"].sum()), len(ringed.cells) < len(lb.cells)
+    (True, True)
+    >>> ringed.metadata["parameters"]["fill"], lb.metadata["parameters"]["fill"]
+    ('rings=1', 'boundary')
+    """
+    _report(progress, "cells", 0.0)
+    s = lb.settings
+    inc = lb.incidents
+    in_per = _in_period(lb)
     # count_cells reads only these columns: select them with the period's rows (one copy
     # of a few columns, not of the whole incident table)
-    grid_cols = [c for c in ("cell", "lat", "lon", "precision", "category") if c in incidents.columns]
-    on_grid = incidents[grid_cols] if everything else incidents.loc[in_period, grid_cols]
-    fill: Any = boundary if boundary is not None else True
-    cells = grid.count_cells(on_grid, resolution=settings.resolution, by="category", fill=fill,
-                             rings=settings.rings)
-    del on_grid
-    steps.end("cells")
-    steps.start("hotspots")
-    if len(cells):
-        hot = hotspots.gistar(cells, "count", rings=settings.rings, alpha=settings.alpha,
-                              correction=settings.correction)
-    else:
-        hot = cells.copy()
-    steps.end("hotspots")
+    grid_cols = [c for c in ("cell", "lat", "lon", "precision", "category") if c in inc.columns]
+    on_grid = inc[grid_cols] if bool(in_per.all()) else inc.loc[in_per, grid_cols]
+    area: Any = lb.boundary if fill is None and lb.boundary is not None else (True if fill is None else fill)
+    cells = grid.count_cells(on_grid, resolution=s.resolution, by="category", fill=area, rings=s.rings)
+    meta = dict(lb.metadata)
+    meta["parameters"] = {**meta.get("parameters", {}),
+                          "fill": ("boundary" if area is lb.boundary else f"rings={s.rings}" if area is True
+                                   else "area")}
+    _report(progress, "cells", 1.0)
+    return dataclasses.replace(lb, cells=cells, metadata=meta)
 
-    steps.start("clusters")
-    clusters = _empty_gdf()
-    if cfg.clusters and in_period.any():
-        current = incidents if everything else incidents.loc[in_period]
-        clusters = hotspots.clusters(current, method=cfg.cluster_method, eps_m=cfg.cluster_eps_m,
-                                     min_samples=cfg.cluster_min_samples)
-    steps.end("clusters")
 
-    steps.start("emerging")
-    emerging = _empty_gdf()
-    n_exact = int(incidents["precision"].isin(POINT_PRECISIONS).sum()) if len(incidents) else 0
-    if n_exact == 0 and len(incidents):
-        notes.append("No incident has a point or address position (e.g. only the police events "
-                     "feed, whose positions are kommun centres): cells, hotspots, clusters and "
-                     "emerging hotspots are empty; the district table counts rows by name.")
-        notes_sv.append("Ingen händelse har en punkt- eller adressposition (till exempel bara "
-                        "polisens händelseflöde, vars positioner är kommunens mitt): hexagoner, "
-                        "hotspots och kluster blir tomma; distriktstabellen räknar rader efter namn.")
-    if cfg.emerging and n_exact:
-        from .emerging import emerging as _emerging
+def analyse(lb: Lagesbild, *, clusters: bool = True, cluster_method: str = "dbscan",
+            cluster_eps_m: float = 150.0, cluster_min_samples: int = 15, emerging: bool = True,
+            emerging_period: str = "quarter", emerging_time_step: int = 1,
+            progress: Progress | None = None) -> Lagesbild:
+    """Find hotspots, density clusters and emerging hotspots (step 3 of a build).
 
-        try:
-            emerging = _emerging(incidents, period=cfg.emerging_period, resolution=settings.resolution,
-                                 rings=settings.rings, time_step=cfg.emerging_time_step,
-                                 alpha=settings.alpha, correction=settings.correction)
-        except InputError as exc:  # too few time bins or cells for a trend: say so, go on
-            notes.append(f"Emerging hotspots skipped: {exc}")
-            notes_sv.append("Framväxande hotspots beräknades inte: för få tidsperioder eller hexagoner.")
-    steps.end("emerging")
+    Gi* over the cells (:func:`lagesbild_geo.hotspots.gistar`, with the settings'
+    ``rings``, ``alpha`` and ``correction``); density clusters of the period's
+    incidents (:func:`lagesbild_geo.hotspots.clusters`); emerging hotspots over every
+    date (:func:`lagesbild_geo.emerging.emerging`; too few periods or cells for a trend
+    is a note, not an error).
 
-    # Survey (read before districts: the summary joins its district indicators).
-    responses = None
-    if cfg.survey:
-        from .survey import read_survey
+    Parameters
+    ----------
+    lb
+        A lägesbild with cells (:func:`aggregate`).
+    clusters, cluster_method, cluster_eps_m, cluster_min_samples
+        Density clusters and their options; ``False`` keeps ``lb.clusters`` as it is.
+    emerging, emerging_period, emerging_time_step
+        Emerging hotspots and their options; ``False`` keeps ``lb.emerging`` as it is.
+    progress
+        Called before and after each part (``"hotspots"``, ``"clusters"``, ``"emerging"``).
 
-        responses = read_survey(cfg.survey)
+    Returns
+    -------
+    Lagesbild
+        With ``hotspots``, ``clusters``, ``emerging`` and their options in
+        ``metadata["parameters"]``.
 
-    # Districts.
-    steps.start("districts")
-    summary = pd.DataFrame()
-    district_report: dict[str, Any] = {}
-    survey_layers: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {}
-    if cfg.districts:
-        district_report = dict(districts.attrs.get("report", {}))
-        with warnings.catch_warnings():  # a suggestion becomes a note of the build
-            warnings.simplefilter("ignore", UserWarning)
-            incidents = assign_districts(incidents, districts, kommun_name=kommun_name)
-        district_report["assignment"] = dict(incidents.attrs.get("district_assignment", {}))
-        suggestions = incidents.attrs.get("district_suggestions") or {}
-        if suggestions:
-            district_report["suggestions"] = dict(suggestions)
-            notes.append("Place text(s) that match a district only when å, ä and ö are ignored were not "
-                         "placed there (å, ä and ö are letters; Varberg is not Vårberg): "
-                         + "; ".join(f"{t!r} (did you mean {', '.join(v)}?)"
-                                     for t, v in list(suggestions.items())[:5])
-                         + ". Correct the names in the source if they mean these districts.")
-        n_ap = int(district_report["assignment"].get("area_point", 0) or 0)
-        if n_ap and not kommun_name:
-            top = incidents.loc[incidents["district_method"].astype("string") == "area_point",
-                                "location_text"].astype("string").value_counts().head(3)
-            notes.append(
-                f"{n_ap} area row(s) were put in the district that holds their area's centre "
-                f"({', '.join(f'{k} {v}' for k, v in top.items())}). If these name the whole kommun "
-                "(the police feed gives kommun centres), name the kommun (--kommun NAME, [kommun] "
-                "name) so that they count for the kommun, not for one district.")
-        if boundary is None:
-            n_before = len(incidents)
-            incidents = _reject_areas_elsewhere(incidents, rejected, reports, sources_meta, notes)
-            if len(incidents) != n_before:
-                in_period = _period_mask(incidents, period)
-        ind = None
-        if responses is not None:
-            from .survey import survey_indicators
+    Examples
+    --------
+    >>> from lagesbild_geo.sample import example_lagesbild
+    >>> lb = analyse(example_lagesbild(clusters=False, emerging=False), emerging=False)
+    >>> bool(lb.hotspots["hotspot_class"].str.startswith("hot").any()), len(lb.clusters) > 0
+    (True, True)
+    >>> lb.metadata["parameters"]["clusters"]
+    {'method': 'dbscan', 'eps_m': 150.0, 'min_samples': 15}
+    """
+    s = lb.settings
+    _report(progress, "hotspots", 0.0)
+    hot = (hotspots.gistar(lb.cells, "count", rings=s.rings, alpha=s.alpha, correction=s.correction)
+           if len(lb.cells) else lb.cells.copy())
+    _report(progress, "hotspots", 1.0)
+    _report(progress, "clusters", 0.0)
+    lb = dataclasses.replace(lb, hotspots=hot)
+    params = dict(lb.metadata.get("parameters", {}))
+    if clusters:
+        params["clusters"] = {"method": cluster_method, "eps_m": cluster_eps_m,
+                              "min_samples": cluster_min_samples}
+        lb = dataclasses.replace(lb, clusters=_clusters_of(lb, params["clusters"]))
+    _report(progress, "clusters", 1.0)
+    _report(progress, "emerging", 0.0)
+    inc = lb.incidents
+    n_exact = int(inc["precision"].isin(POINT_PRECISIONS).sum()) if len(inc) else 0
+    if n_exact == 0 and len(inc):
+        lb = dataclasses.replace(lb, metadata=_note(
+            lb, "No incident has a point or address position (e.g. only the police events "
+            "feed, whose positions are kommun centres): cells, hotspots, clusters and "
+            "emerging hotspots are empty; the district table counts rows by name.",
+            "Ingen händelse har en punkt- eller adressposition (till exempel bara "
+            "polisens händelseflöde, vars positioner är kommunens mitt): hexagoner, "
+            "hotspots och kluster blir tomma; distriktstabellen räknar rader efter namn."))
+    if emerging:
+        lb = _emerging_of(lb, emerging_period, emerging_time_step, n_exact)
+        params["emerging"] = {"period": emerging_period, "rings": s.rings, "time_step": emerging_time_step,
+                              **{k: v for k, v in lb.emerging.attrs.get("emerging", {}).items()
+                                 if k in ("global_window", "history_periods")}}
+    _report(progress, "emerging", 1.0)
+    return dataclasses.replace(lb, metadata={**lb.metadata, "parameters": params})
 
-            ind = survey_indicators(responses, settings=settings, districts=districts)
-            survey_layers["districts"] = ind
-        summary = summarize(incidents, districts, period=period, previous_period=prev,
-                            survey=pd.DataFrame(ind).drop(columns="geometry", errors="ignore") if ind is not None else None,
-                            hotspots=hot if len(hot) else None, kommun_name=kommun_name,
-                            alpha=settings.alpha)
-        rows = summary.loc[summary["row_type"] == "district"].drop(columns=["district_name", "population"])
-        districts = districts.join(rows)
-        districts.attrs = {"report": district_report}
-    steps.end("districts")
 
-    steps.start("survey")
-    if responses is not None:
-        from .survey import perceived_vs_reported, survey_indicators
+def _clusters_of(lb: Lagesbild, options: Mapping[str, Any]) -> gpd.GeoDataFrame:
+    """Density clusters of the period's incidents (none without incidents in the period)."""
+    in_per = _in_period(lb)
+    if not in_per.any():
+        return lb.clusters.iloc[0:0]
+    current = lb.incidents if bool(in_per.all()) else lb.incidents.loc[in_per]
+    return hotspots.clusters(current, method=options["method"], eps_m=options["eps_m"],
+                             min_samples=options["min_samples"])
 
+
+def _emerging_of(lb: Lagesbild, period: str, time_step: int, n_exact: int) -> Lagesbild:
+    """Emerging hotspots over every date; too few periods or cells become a note."""
+    if not n_exact:
+        return dataclasses.replace(lb, emerging=lb.emerging.iloc[0:0])
+    s = lb.settings
+    try:
+        found = emerging_hotspots(lb.incidents, period=period, resolution=s.resolution, rings=s.rings,
+                                  time_step=time_step, alpha=s.alpha, correction=s.correction)
+    except InputError as exc:  # too few time bins or cells for a trend: say so, go on
+        return dataclasses.replace(lb, emerging=lb.emerging.iloc[0:0], metadata=_note(
+            lb, f"Emerging hotspots skipped: {exc}",
+            "Framväxande hotspots beräknades inte: för få tidsperioder eller hexagoner."))
+    return dataclasses.replace(lb, emerging=found)
+
+
+# ----------------------------------------------------------------------------------------
+# Steps 4-5: districts, survey
+# ----------------------------------------------------------------------------------------
+
+
+def join_districts(lb: Lagesbild, *, progress: Progress | None = None) -> Lagesbild:
+    """Assign the incidents to districts and build the district table (step 4 of a build).
+
+    Incidents without ``district_code`` are assigned
+    (:func:`lagesbild_geo.districts.assign_districts`: points by polygon, area rows by
+    name); without a boundary, area rows outside every district that do not name the
+    kommun are rejected as ``"outside boundary"``. The table
+    (:func:`lagesbild_geo.districts.summarize`) counts the analysis period, compares it
+    with the previous period when the bundle has one, counts hot cells per district and
+    joins the survey's district indicators when ``lb.survey`` has them. Nothing happens
+    without districts.
+
+    Parameters
+    ----------
+    lb
+        A lägesbild with hotspots (:func:`analyse`).
+    progress
+        Called as ``progress("districts", 0.0)`` and ``progress("districts", 1.0)``.
+
+    Returns
+    -------
+    Lagesbild
+        With ``district_code``/``district_method`` on the incidents, ``district_summary``
+        and the district polygons with the table's columns.
+
+    Examples
+    --------
+    >>> from lagesbild_geo.sample import example_lagesbild
+    >>> lb = join_districts(example_lagesbild(clusters=False, emerging=False))
+    >>> s = lb.district_summary
+    >>> int(s.loc["_total", "total"]) == int(s.loc[s["row_type"] != "total", "total"].sum())
+    True
+    >>> lb.incidents["district_method"].value_counts().index[0]
+    'point'
+    """
+    _report(progress, "districts", 0.0)
+    if len(lb.districts):
+        lb = _assigned(lb) if "district_code" not in lb.incidents.columns else lb
+        lb = _summarised(lb)
+    _report(progress, "districts", 1.0)
+    return lb
+
+
+def _assigned(lb: Lagesbild) -> Lagesbild:
+    """The incidents with their districts (and the notes and rejections that come with it)."""
+    kommun_name = (lb.metadata.get("kommun") or {}).get("name")
+    report = dict(lb.districts.attrs.get("report", {}))
+    with warnings.catch_warnings():  # a suggestion becomes a note of the build
+        warnings.simplefilter("ignore", UserWarning)
+        incidents = assign_districts(lb.incidents, lb.districts, kommun_name=kommun_name)
+    report["assignment"] = dict(incidents.attrs.get("district_assignment", {}))
+    notes = list(lb.metadata.get("notes", []))
+    suggestions = incidents.attrs.get("district_suggestions") or {}
+    if suggestions:
+        report["suggestions"] = dict(suggestions)
+        notes.append("Place text(s) that match a district only when å, ä and ö are ignored were not "
+                     "placed there (å, ä and ö are letters; Varberg is not Vårberg): "
+                     + "; ".join(f"{t!r} (did you mean {', '.join(v)}?)"
+                                 for t, v in list(suggestions.items())[:5])
+                     + ". Correct the names in the source if they mean these districts.")
+    n_ap = int(report["assignment"].get("area_point", 0) or 0)
+    if n_ap and not kommun_name:
+        top = incidents.loc[incidents["district_method"].astype("string") == "area_point",
+                            "location_text"].astype("string").value_counts().head(3)
+        notes.append(
+            f"{n_ap} area row(s) were put in the district that holds their area's centre "
+            f"({', '.join(f'{k} {v}' for k, v in top.items())}). If these name the whole kommun "
+            "(the police feed gives kommun centres), name the kommun (--kommun NAME, [kommun] "
+            "name) so that they count for the kommun, not for one district.")
+    meta = {**lb.metadata, "notes": notes}
+    rejected = [lb.rejected]
+    reports = {k: dict(v) for k, v in lb.reports.items()}
+    sources = [dict(m) for m in meta.get("sources", [])]
+    if lb.boundary is None:
+        incidents = _reject_areas_elsewhere(incidents, rejected, reports, sources, notes)
+        meta["sources"] = sources
+    districts = lb.districts.copy()
+    # keep what read_districts noted (its coverage check lets summarize reuse the locator)
+    districts.attrs = {**lb.districts.attrs, "report": report}
+    return dataclasses.replace(lb, incidents=incidents, rejected=_concat(rejected), reports=reports,
+                               districts=districts, metadata=meta)
+
+
+def _summarised(lb: Lagesbild) -> Lagesbild:
+    """The district table and the district polygons with its columns."""
+    ind = lb.survey.get("districts")
+    summary = summarize(
+        lb.incidents, _district_polygons(lb), period=_period_of(lb),
+        previous_period=_period_of(lb, "previous_period"),
+        survey=pd.DataFrame(ind).drop(columns="geometry", errors="ignore") if ind is not None else None,
+        hotspots=lb.hotspots if len(lb.hotspots) else None,
+        kommun_name=(lb.metadata.get("kommun") or {}).get("name"), alpha=lb.settings.alpha)
+    rows = summary.loc[summary["row_type"] == "district"].drop(columns=["district_name", "population"])
+    districts = _district_polygons(lb).join(rows)
+    districts.attrs = {**lb.districts.attrs, "report": dict(lb.districts.attrs.get("report", {}))}
+    meta = {**lb.metadata, "districts": _jsonable(districts.attrs["report"])}
+    return dataclasses.replace(lb, district_summary=summary, districts=districts, metadata=meta)
+
+
+def _district_polygons(lb: Lagesbild) -> gpd.GeoDataFrame:
+    """The district layer without the columns a district table added to it."""
+    table = [c for c in lb.district_summary.columns if c not in ("district_name", "population")]
+    return lb.districts.drop(columns=[c for c in table if c in lb.districts.columns])
+
+
+def survey_layers(lb: Lagesbild, *, survey: str | Path | pd.DataFrame | None = None,
+                  pins: str | Path | gpd.GeoDataFrame | None = None,
+                  progress: Progress | None = None) -> Lagesbild:
+    """The trygghet survey's layers (step 5 of a build).
+
+    From the respondents (:func:`lagesbild_geo.survey.read_survey`): indicators per
+    district (every district of ``lb.districts``) and per H3 cell when respondents have
+    positions (:func:`lagesbild_geo.survey.survey_indicators`, small numbers
+    suppressed); with a district table, its ``trygg_*`` columns and the perceived vs
+    reported comparison (:func:`lagesbild_geo.survey.perceived_vs_reported`). From the
+    map pins (:func:`lagesbild_geo.survey.read_pins`): pins per cell and reason.
+
+    Parameters
+    ----------
+    lb
+        A lägesbild (after :func:`join_districts` for the district comparison).
+    survey
+        Respondent-level survey: a file or a frame as ``read_survey`` takes it.
+    pins
+        Map survey pins: a file or a GeoDataFrame as ``read_pins`` takes it.
+    progress
+        Called as ``progress("survey", 0.0)`` and ``progress("survey", 1.0)``.
+
+    Returns
+    -------
+    Lagesbild
+        With ``survey`` layers ``"districts"``, ``"cells"``, ``"perceived_vs_reported"``
+        and ``"pins"`` (those the inputs allow).
+
+    Examples
+    --------
+    >>> from lagesbild_geo.sample import example_lagesbild
+    >>> lb = example_lagesbild(clusters=False, emerging=False)
+    >>> sorted(lb.survey)
+    ['districts', 'perceived_vs_reported', 'pins']
+    >>> pins = survey_layers(lb, pins="sample_data/survey_pins.geojson").survey["pins"]
+    >>> pins.equals(lb.survey["pins"])
+    True
+    """
+    _report(progress, "survey", 0.0)
+    layers = dict(lb.survey)
+    summary, districts = lb.district_summary, lb.districts
+    if survey is not None:
+        responses = read_survey(survey)
+        if len(lb.districts):
+            layers["districts"] = survey_indicators(responses, settings=lb.settings, districts=lb.districts)
+            if len(summary) and not any(c.startswith("trygg_") for c in summary.columns):
+                summary, districts = _with_survey_columns(summary, districts, layers["districts"])
         if "lat" in responses.columns and "lon" in responses.columns:
-            survey_layers["cells"] = survey_indicators(responses, by="cell", settings=settings)
-        if "districts" in survey_layers and len(summary):
+            layers["cells"] = survey_indicators(responses, by="cell", settings=lb.settings)
+        if "districts" in layers and len(summary):
             rep = summary.loc[summary["row_type"] == "district", ["total", "population"]].rename(
                 columns={"total": "count"})
-            survey_layers["perceived_vs_reported"] = perceived_vs_reported(
-                pd.DataFrame(survey_layers["districts"]).drop(columns="geometry", errors="ignore"), rep)
-    if cfg.pins:
-        from .survey import pins_to_cells, read_pins
+            layers["perceived_vs_reported"] = perceived_vs_reported(
+                pd.DataFrame(layers["districts"]).drop(columns="geometry", errors="ignore"), rep)
+    if pins is not None:
+        layers["pins"] = pins_to_cells(read_pins(pins), settings=lb.settings)
+    _report(progress, "survey", 1.0)
+    return dataclasses.replace(lb, survey=layers, district_summary=summary, districts=districts)
 
-        survey_layers["pins"] = pins_to_cells(read_pins(cfg.pins), settings=settings)
-    steps.end("survey")
 
-    extra_inputs: dict[str, Any] = {}
+def _with_survey_columns(summary: pd.DataFrame, districts: gpd.GeoDataFrame, indicators: pd.DataFrame
+                         ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    """The district table and polygons with the survey's ``trygg_*`` columns (as ``summarize`` adds them)."""
+    out = summary.join(survey_columns(pd.DataFrame(indicators).drop(columns="geometry", errors="ignore")),
+                       how="left")
+    out.attrs = dict(summary.attrs)
+    trygg = [c for c in out.columns if c.startswith("trygg_")]
+    joined = districts.join(out.loc[out["row_type"] == "district", trygg])
+    joined.attrs = dict(districts.attrs)
+    return out, joined
+
+
+# ----------------------------------------------------------------------------------------
+# Step 6: describe
+# ----------------------------------------------------------------------------------------
+
+
+def describe(lb: Lagesbild, *, config: PipelineConfig | None = None) -> Lagesbild:
+    """The lägesbild's metadata (the last step of a build).
+
+    Kommun, notes (English and Swedish), period and previous period, sources with file
+    hashes, the other inputs' hashes, settings, analysis parameters, counts (placed,
+    in the period, pending, rejected, excluded by category, not on the grid, per
+    level), categories, placement, the district report, the library version and the
+    creation time, in that order (plain JSON).
+
+    Parameters
+    ----------
+    lb
+        A built lägesbild.
+    config
+        The configuration it was built from: its other inputs are hashed and its
+        ``created_at`` (default: now) is used. Without it, what ``lb.metadata`` has
+        is kept.
+
+    Returns
+    -------
+    Lagesbild
+
+    Examples
+    --------
+    >>> from lagesbild_geo.config import example_config
+    >>> from lagesbild_geo.sample import example_lagesbild
+    >>> lb = example_lagesbild(clusters=False, emerging=False)
+    >>> cfg = example_config("sample_data", created_at="2026-01-01T00:00:00+00:00")
+    >>> m = describe(lb, config=cfg).metadata
+    >>> m["created_at"], m["counts"]["placed"] == len(lb.incidents), list(m)[:3]
+    ('2026-01-01T00:00:00+00:00', True, ['kommun', 'notes', 'notes_sv'])
+    """
+    old = dict(lb.metadata or {})
+    in_per = _in_period(lb)
+    params = dict(old.get("parameters", {}))
+    counts = dict(old.get("counts", {}))
+    inputs = _input_hashes(config) if config is not None else dict(old.get("inputs", {}))
+    created = (config.created_at if config is not None else None) or old.get("created_at") or \
+        _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
+    metadata: dict[str, Any] = {
+        "kommun": old.get("kommun", {"name": None, "code": None}),
+        "notes": list(old.get("notes", [])),
+        "notes_sv": list(old.get("notes_sv", [])),
+        "period": old.get("period"),
+        "previous_period": old.get("previous_period"),
+        "sources": old.get("sources", []),
+        "inputs": inputs,
+        "settings": lb.settings.to_dict(),
+        "parameters": {"clusters": params.get("clusters"), "emerging": params.get("emerging"),
+                       "fill": params.get("fill", f"rings={lb.settings.rings}")},
+        "counts": {
+            "placed": len(lb.incidents),
+            "placed_in_period": int(in_per.sum()),
+            "pending": len(lb.pending),
+            "rejected": len(lb.rejected),
+            "excluded": dict(counts.get("excluded", {})),
+            "not_on_grid": dict(lb.cells.attrs.get("not_on_grid", {})),
+            # the period's rows per level: district (placed in one), stadsdel, kommun (known
+            # only in the kommun), outside (points outside every district)
+            "levels": _levels(lb.district_summary, lb.incidents, in_per),
+        },
+        "categories": old.get("categories", {"included": None, "excluded": []}),
+        "placement": old.get("placement", {}),
+        "districts": old.get("districts", {}),
+        "library": {"name": "lagesbild_geo", "version": __version__},
+        "created_at": created,
+    }
+    extra = {k: v for k, v in old.items() if k not in metadata}
+    return dataclasses.replace(lb, metadata={**metadata, **extra})
+
+
+def _input_hashes(cfg: PipelineConfig) -> dict[str, Any]:
+    """File name and SHA-256 of every input besides the incident sources."""
+    out: dict[str, Any] = {}
     for k in ("districts", "gazetteer", "survey", "pins", "boundary", "population", "population_key"):
         v = getattr(cfg, k)
         if v:
-            extra_inputs[k] = {"path": Path(v).name, "sha256": _sha256(v)}
+            out[k] = {"path": Path(v).name, "sha256": _sha256(v)}
     if cfg.places:
-        extra_inputs["places"] = [{"path": Path(v).name, "sha256": _sha256(v)} for v in cfg.places]
+        out["places"] = [{"path": Path(v).name, "sha256": _sha256(v)} for v in cfg.places]
     if cfg.district_options.get("population_table"):
         pt = cfg.district_options["population_table"]
-        extra_inputs["population_table"] = {"path": Path(pt).name, "sha256": _sha256(pt)}
-    metadata: dict[str, Any] = {
-        "kommun": {"name": kommun_name, "code": kommun_code},
-        "notes": notes,
-        "notes_sv": notes_sv,
-        "period": period.to_dict() if period is not None else None,
-        "previous_period": prev.to_dict() if prev is not None else None,
-        "sources": sources_meta,
-        "inputs": extra_inputs,
-        "settings": settings.to_dict(),
-        "parameters": {
-            "clusters": {"method": cfg.cluster_method, "eps_m": cfg.cluster_eps_m,
-                         "min_samples": cfg.cluster_min_samples} if cfg.clusters else None,
-            "emerging": {"period": cfg.emerging_period, "rings": settings.rings,
-                         "time_step": cfg.emerging_time_step,
-                         **{k: v for k, v in emerging.attrs.get("emerging", {}).items()
-                            if k in ("global_window", "history_periods")}} if cfg.emerging else None,
-            "fill": "boundary" if boundary is not None else f"rings={settings.rings}",
-        },
-        "counts": {
-            "placed": len(incidents),
-            "placed_in_period": int(in_period.sum()),
-            "pending": len(pending_all),
-            "rejected": int(sum(len(r) for r in rejected)),
-            "excluded": dict(sorted(excluded.items())),
-            "not_on_grid": dict(cells.attrs.get("not_on_grid", {})),
-            # the period's rows per level: district (placed in one), stadsdel, kommun (known
-            # only in the kommun), outside (points outside every district)
-            "levels": _levels(summary, incidents, in_period),
-        },
-        "categories": {"included": list(cfg.categories) if cfg.categories is not None else None,
-                       "excluded": list(cfg.exclude_categories or ())},
-        "placement": _jsonable(placement),
-        "districts": _jsonable(district_report),
-        "library": {"name": "lagesbild_geo", "version": __version__},
-        "created_at": cfg.created_at or _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
-    }
-    lb = Lagesbild(
-        incidents=incidents,
-        rejected=_concat(rejected),
-        reports=reports,
-        cells=cells,
-        hotspots=hot,
-        clusters=clusters,
-        emerging=emerging,
-        districts=districts,
-        district_summary=summary,
-        survey=survey_layers,
-        metadata=metadata,
-        settings=settings,
-        pending=pending_all,
-    )
-    if progress is not None:
-        progress("done", 1.0)
-    return lb
+        out["population_table"] = {"path": Path(pt).name, "sha256": _sha256(pt)}
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# A narrower picture: filter_incidents, rebuild
+# ----------------------------------------------------------------------------------------
+
+
+def filter_incidents(incidents: pd.DataFrame, *, categories: Sequence[str] | None = None,
+                     start: Any = None, end: Any = None, hours: tuple[int, int] | None = None,
+                     weekdays: Sequence[int] | None = None,
+                     districts: Sequence[str] | None = None) -> npt.NDArray[np.bool_]:
+    """Which incidents a narrower picture keeps: a boolean mask for :func:`rebuild`.
+
+    Every option left ``None`` (or empty) keeps every row; the options combine with "and".
+
+    Parameters
+    ----------
+    incidents
+        The incident table (``lb.incidents``).
+    categories
+        Category ids kept (e.g. ``["vald", "ran"]``).
+    start, end
+        First and last day kept, both whole days and inclusive on the local clock
+        (Europe/Stockholm); either may be left open.
+    hours
+        ``(from, to)``: the hours of the day kept, ``from`` inclusive and ``to``
+        exclusive (``(8, 17)`` is 08:00–16:59); ``from > to`` wraps past midnight
+        (``(22, 6)``); ``(0, 24)`` keeps every hour.
+    weekdays
+        Days of the week kept, 0 = Monday … 6 = Sunday.
+    districts
+        District codes kept (the incidents' ``district_code``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, one value per row of ``incidents``. Rows without a time are dropped by
+        any time option; rows without a category or district by those options.
+
+    Examples
+    --------
+    >>> inc = pd.DataFrame({"category": ["vald", "ran", "vald"],
+    ...     "occurred_at": pd.to_datetime(["2025-03-03 23:10", "2025-03-04 09:00",
+    ...                                    "2025-03-08 12:00"]).tz_localize("Europe/Stockholm")})
+    >>> filter_incidents(inc, categories=["vald"], hours=(22, 6)).tolist()
+    [True, False, False]
+    >>> filter_incidents(inc, end="2025-03-04", weekdays=[1]).tolist()
+    [False, True, False]
+    """
+    keep = np.ones(len(incidents), dtype=bool)
+    t = incidents.get("occurred_at")
+    if categories:
+        keep &= _column(incidents, "category").isin(list(categories)).to_numpy(dtype=bool, na_value=False)
+    if districts:
+        codes = _column(incidents, "district_code").astype("string")
+        keep &= codes.isin([str(d) for d in districts]).to_numpy(dtype=bool, na_value=False)
+    time_options = (start is not None or end is not None or (hours is not None and tuple(hours) != (0, 24))
+                    or bool(weekdays))
+    if not time_options:
+        return keep
+    if t is None:
+        raise InputError("filter_incidents: the incidents have no 'occurred_at' column to filter by time; "
+                         "read them with lagesbild_geo.read.read_incidents.")
+    keep &= between_days(t, start, end)
+    if hours is not None and tuple(hours) != (0, 24):
+        lo, hi = hours
+        h = t.dt.hour.to_numpy(dtype="float64", na_value=np.nan)
+        keep &= (h >= lo) & (h < hi) if lo <= hi else (h >= lo) | (h < hi)
+    if weekdays:
+        keep &= t.dt.day_of_week.isin(list(weekdays)).to_numpy(dtype=bool, na_value=False)
+    return keep
+
+
+def _column(incidents: pd.DataFrame, name: str) -> pd.Series:
+    if name not in incidents.columns:
+        raise InputError(f"filter_incidents: the incidents have no {name!r} column to filter by; "
+                         "use the incidents of a built lägesbild (lb.incidents).")
+    return incidents[name]
+
+
+def rebuild(lb: Lagesbild, mask: npt.ArrayLike, *, resolution: int | None = None,
+            settings: Settings | None = None, period: Any = None, fill: bool | Any = True) -> Lagesbild:
+    """The lägesbild of a subset of its incidents: what the app's map page shows for a filter.
+
+    Keeps the rows ``mask`` selects and runs :func:`aggregate`, :func:`analyse` (Gi* and
+    density clusters; emerging hotspots stay those of every incident, as a trend needs
+    the whole time line, and are dropped at another resolution), :func:`join_districts`
+    (the district table of the subset; the incidents keep their districts) and
+    :func:`describe` on it. Reading, placing and the survey are not repeated.
+
+    Parameters
+    ----------
+    lb
+        A built lägesbild.
+    mask
+        Boolean, one value per row of ``lb.incidents`` (:func:`filter_incidents`).
+    resolution
+        Another H3 resolution for the cells (default: the build's).
+    settings
+        Other settings (default: the build's; ``resolution`` wins over theirs).
+    period
+        Another analysis period: anything :func:`lagesbild_geo.period.parse_period`
+        takes, or ``(first day, last day)`` with ``None`` for the first or last day of
+        the data. The cells count its incidents; the district table counts it and
+        compares it with the period just before it. Default: the build's period and
+        comparison.
+    fill
+        Which zero cells the grid keeps (see :func:`aggregate`): ``True`` (default) the
+        cells within ``rings`` of the subset's cells, as the app's filtered map; ``None``
+        as the build (over ``lb.boundary`` when it has one).
+
+    Returns
+    -------
+    Lagesbild
+        ``incidents`` are the kept rows of every date; ``metadata["period"]`` is the
+        period counted.
+
+    Examples
+    --------
+    >>> from lagesbild_geo.sample import example_lagesbild
+    >>> lb = example_lagesbild(clusters=False, emerging=False)  # build_lagesbild(example_config())
+    >>> vald = rebuild(lb, filter_incidents(lb.incidents, categories=["vald"]))
+    >>> int(vald.cells["count"].sum()) == int(lb.cells["count_vald"].sum())
+    True
+    """
+    keep = np.asarray(mask, dtype=bool)
+    if keep.shape != (len(lb.incidents),):
+        raise InputError(f"rebuild: the mask has {keep.size} values for {len(lb.incidents)} incidents; "
+                         "make it with filter_incidents(lb.incidents, ...).")
+    s = settings if settings is not None else lb.settings
+    if resolution is not None:
+        s = s.replace(resolution=resolution)
+    inc = lb.incidents.loc[keep] if not keep.all() else lb.incidents
+    meta = dict(lb.metadata or {})
+    if period is not None:
+        per = days_period(lb.incidents["occurred_at"], *period) if _open_pair(period) else parse_period(period)
+        meta["period"], meta["previous_period"] = per.to_dict(), per.previous().to_dict()
+    out = dataclasses.replace(lb, incidents=inc, settings=s, metadata=meta)
+    out = aggregate(out, fill=fill)
+    options = (lb.metadata or {}).get("parameters", {}).get("clusters", _DEFAULT_CLUSTERS)
+    out = analyse(out, clusters=options is not None, **_cluster_kwargs(options), emerging=False)
+    if s.resolution != lb.settings.resolution:
+        out = dataclasses.replace(out, emerging=lb.emerging.iloc[0:0])  # a trend per cell exists at the build's resolution only
+    return describe(join_districts(out))
+
+
+_DEFAULT_CLUSTERS = {"method": "dbscan", "eps_m": 150.0, "min_samples": 15}
+
+
+def _cluster_kwargs(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    o = {**_DEFAULT_CLUSTERS, **(options or {})}
+    return {"cluster_method": o["method"], "cluster_eps_m": o["eps_m"], "cluster_min_samples": o["min_samples"]}
+
+
+def _open_pair(period: Any) -> bool:
+    """A ``(first day, last day)`` pair with an open side."""
+    return isinstance(period, tuple | list) and len(period) == 2 and (period[0] is None or period[1] is None)
 
 
 def _resolve_kommun(name: str | None, code: str | None) -> tuple[str | None, str | None]:
@@ -966,12 +1184,11 @@ def _reject_areas_elsewhere(incidents: pd.DataFrame, rejected: list[pd.DataFrame
     ("outside all districts"). They are rejected as "outside boundary" (counts per
     source are updated so that placed + pending + rejected still equals rows read).
     """
-    from .schema import INCIDENT_COLUMNS
-
     if not len(incidents) or "district_method" not in incidents.columns:
         return incidents
-    far = ((incidents["precision"].astype("string") == "area")
-           & (incidents["district_method"].astype("string") == "outside")).to_numpy(dtype=bool)
+    # compared as they are (district_method is categorical): no text copy of a million rows
+    far = ((incidents["precision"] == "area").to_numpy(dtype=bool, na_value=False)
+           & (incidents["district_method"] == "outside").to_numpy(dtype=bool, na_value=False))
     if not far.any():
         return incidents
     moved = incidents.loc[far]
@@ -1023,8 +1240,6 @@ def _read_boundary(path: str | Path, kommun_name: str | None, kommun_code: str |
     if not types & {"Polygon", "MultiPolygon"}:
         raise InputError(f"Boundary file {p.name} has no polygons (geometry types: {sorted(types)}); "
                          "expected the kommun polygon.")
-    from .districts import check_declared_crs, degrees_declared_but_metres, guess_layer_crs
-
     if g.crs is None or degrees_declared_but_metres(g):
         # no CRS (a shapefile without .prj) or a GeoJSON in metres read as WGS84: from the values
         crs, _ = guess_layer_crs(np.asarray(g.geometry.values, dtype=object), f"(boundary) {p.name}")
@@ -1064,13 +1279,6 @@ def _read_boundary(path: str | Path, kommun_name: str | None, kommun_code: str |
     notes.append(f"Boundary: the union of all {len(g)} features of {p.name} (name the kommun with "
                  "--kommun or --kommun-code to use only its polygon).")
     return g
-
-
-def _period_mask(incidents: pd.DataFrame, period: Any) -> np.ndarray:
-    if period is None or not len(incidents):
-        return np.ones(len(incidents), dtype=bool)
-    t = incidents["occurred_at"]
-    return ((t >= period.start) & (t < period.end)).to_numpy(dtype=bool, na_value=False)
 
 
 def _jsonable(v: Any) -> Any:

@@ -1099,7 +1099,21 @@ def fetch_events(
 
     Examples
     --------
-    >>> fetch_events(location="Lysekil")  # doctest: +SKIP
+    ``fetch_events(location="Lysekil")`` asks polisen.se; here a local test server
+    answers instead:
+
+    >>> import functools, http.server, json, pathlib, tempfile, threading
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "events").write_text(json.dumps([{"id": 1, "type": "Rån", "location": {"name": "Lysekil"},
+    ...     "datetime": "2025-05-01 22:10:00 +02:00", "name": "01 maj 22.10, Rån, Lysekil"}]))
+    >>> class Quiet(http.server.SimpleHTTPRequestHandler):
+    ...     def log_message(self, *args): pass
+    >>> server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=d))
+    >>> threading.Thread(target=server.serve_forever, daemon=True).start()
+    >>> events = fetch_events(location="Lysekil", url=f"http://127.0.0.1:{server.server_port}/events")
+    >>> [(e["type"], e["location"]["name"]) for e in events]
+    [('Rån', 'Lysekil')]
+    >>> server.shutdown(); server.server_close()
     """
     locs = [location] if isinstance(location, str) else list(location or [])
     full = _fetch_url(url, locs)

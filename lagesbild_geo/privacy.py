@@ -47,20 +47,20 @@ import pandas as pd
 
 from . import _protect, grid
 from ._personal import (
-    _EMAIL,
-    _PHONE_ANY,
-    _PHONE_FULL,
+    EMAIL_PATTERN,
     FREE_TEXT_FIELDS,
+    PHONE_ANY_PATTERN,
+    PHONE_FULL_PATTERN,
     TEXT_FINDING_COLUMNS,
-    _contains_valid_personnummer,
     check_free_text,
+    contains_valid_personnummer,
     find_personal_text,
     is_personnummer,
     luhn_ok,
 )
 from ._protect import PRIMARY, SECONDARY, SHOWN
+from .bundle import Lagesbild
 from .errors import InputError, PrivacyError
-from .pipeline import Lagesbild
 from .schema import CATEGORIES, CATEGORY_LABELS, fold
 from .settings import Settings
 from .survey import perceived_vs_reported
@@ -223,19 +223,19 @@ def _content_kind(values: pd.Series, *, sample: int) -> tuple[str, str] | None:
     if s.empty:
         return None
     n = len(s)
-    phone_full = s.str.match(_PHONE_FULL)
+    phone_full = s.str.match(PHONE_FULL_PATTERN)
     if phone_full.mean() >= 0.5 and s.str.match(r"^\s*(?:\+46|0046|0)").mean() >= 0.5:
         return "phone", f"{int(phone_full.sum())} of {n} sampled values are phone numbers"
     pnr_shape = s.map(lambda v: is_personnummer(v, check_luhn=False))
     if pnr_shape.mean() >= 0.5:
         return "personnummer", f"{int(pnr_shape.sum())} of {n} sampled values have the personnummer shape"
-    pnr_in_text = s.map(_contains_valid_personnummer)
+    pnr_in_text = s.map(contains_valid_personnummer)
     if pnr_in_text.any() and (pnr_in_text.mean() >= 0.2 or s.str.contains(r"\d{6}[-+]\d{4}").any()):
         return "personnummer", f"{int(pnr_in_text.sum())} of {n} sampled values contain a valid personnummer"
-    email = s.str.contains(_EMAIL)
+    email = s.str.contains(EMAIL_PATTERN)
     if email.any():
         return "email", f"{int(email.sum())} of {n} sampled values contain an e-mail address"
-    phone_any = s.str.contains(_PHONE_ANY)
+    phone_any = s.str.contains(PHONE_ANY_PATTERN)
     if phone_any.mean() >= 0.2:
         return "phone", f"{int(phone_any.sum())} of {n} sampled values contain a phone number"
 
@@ -339,8 +339,8 @@ def values_with_personal_data(values: Sequence[object] | pd.Series) -> pd.Series
     [False, True, True]
     """
     s = pd.Series(values, dtype="object").fillna("").astype(str)
-    return (s.map(_contains_valid_personnummer) | s.str.contains(_EMAIL)
-            | s.str.contains(_PHONE_ANY)).astype(bool)
+    return (s.map(contains_valid_personnummer) | s.str.contains(EMAIL_PATTERN)
+            | s.str.contains(PHONE_ANY_PATTERN)).astype(bool)
 
 
 # ------------------------------------------------------------------ survey rule

@@ -29,14 +29,14 @@ import pandas as pd
 
 from . import __version__
 from . import _report_parts as rp
+from .bundle import Lagesbild
 from .emerging import EMERGING_CLASSES, EMERGING_LABELS_SV
 from .errors import InputError
-from .export import LagesbildPackage, _areas_from_store, _id_frame, package_layers
+from .export import LagesbildPackage, areas_and_measures, package_layers, with_id_column
 from .followup import followup
 from .hotspots import SPREAD_SHARE, describe_clusters
 from .measures import MeasureStore, MeasureStoreProtocol
 from .nearrepeat import MIN_EVENTS, KnoxResult, knox, knox_html
-from .pipeline import Lagesbild
 from .privacy import Privacy, check_free_text, publishable, resolve_privacy
 from .schema import POINT_PRECISIONS
 from .settings import Settings
@@ -672,8 +672,8 @@ def _measures_table(store: MeasureStoreProtocol | str | Path | None, lb: Lagesbi
                     rows.append(dict(m, area_id=d["area_id"], area_name=d.get("area_name")))
             return pd.DataFrame(rows), lb.areas
         return pd.DataFrame(), gpd.GeoDataFrame()
-    areas, measures = _areas_from_store(store)
-    return _id_frame(measures, "measure_id"), areas
+    areas, measures = areas_and_measures(store)
+    return with_id_column(measures, "measure_id"), areas
 
 
 def _atgardsplan(measures: pd.DataFrame, today: _dt.date) -> str:

@@ -11,9 +11,14 @@ Nothing here reads real data: the kommun, its streets and incidents are fictiona
 
 from __future__ import annotations
 
+import atexit
+import copy
 import csv
+import functools
 import io
 import json
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +55,14 @@ from ._sample_geo import (
     to_wgs84,
 )
 from ._sample_survey import pins_file, survey_file
+from .bundle import Lagesbild
+from .config import example_config
 from .errors import InputError
 from .measures import MeasureStoreProtocol
+from .pipeline import build_lagesbild
 
-__all__ = ["DEFAULT_SEED", "SAMPLE_FILES", "add_example_measures", "generate_sample", "write_sample"]
+__all__ = ["DEFAULT_SEED", "SAMPLE_FILES", "add_example_measures", "example_lagesbild", "generate_sample",
+           "write_sample"]
 
 #: Seed of the committed sample_data/.
 DEFAULT_SEED = 20240101
@@ -401,6 +410,50 @@ def write_sample(directory: str | Path, *, seed: int = DEFAULT_SEED) -> dict[str
         path.write_bytes(data)
         written[name] = path
     return written
+
+
+def example_lagesbild(directory: str | Path | None = None, **changes: Any) -> Lagesbild:
+    """Exempelkommun's lägesbild, built once per process (each call gets its own copy).
+
+    For trying the library and for examples:
+    ``build_lagesbild(example_config(directory, **changes))`` without building it again.
+
+    Parameters
+    ----------
+    directory
+        The sample data. Default: ``sample_data`` in the working folder when it is there
+        (a clone of the project), else the sample generated once into a temporary folder.
+    changes
+        Changes to the example configuration (:func:`lagesbild_geo.config.example_config`),
+        e.g. ``emerging=False``.
+
+    Examples
+    --------
+    >>> lb = example_lagesbild(clusters=False, emerging=False)
+    >>> lb.metadata["kommun"]["name"], lb.metadata["period"]["label"]
+    ('Exempelkommun', '2025')
+    """
+    if directory is None:
+        directory = "sample_data" if (Path("sample_data") / "truth.json").is_file() else _generated_sample()
+    folder = Path(directory).expanduser().resolve()
+    files = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*") if p.is_file()))
+    options = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in changes.items()))
+    return copy.deepcopy(_built_example(str(folder), files, options))
+
+
+@functools.lru_cache(maxsize=4)
+def _built_example(directory: str, files: tuple[tuple[str, int], ...],
+                   changes: tuple[tuple[str, Any], ...]) -> Lagesbild:
+    return build_lagesbild(example_config(directory, **dict(changes)))
+
+
+@functools.cache
+def _generated_sample() -> str:
+    """Exempelkommun written once into a temporary folder (removed when Python exits)."""
+    directory = tempfile.mkdtemp(prefix="exempelkommun_")
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    write_sample(directory)
+    return directory
 
 
 def add_example_measures(store: MeasureStoreProtocol, sample_dir: str | Path, *, user: str = "exempel") -> list[str]:

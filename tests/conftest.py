@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
+import shapely
 from pg_cluster import PrivateCluster, find_bindir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,3 +73,23 @@ def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str,
     cluster: PrivateCluster = request.getfixturevalue("pg_cluster")
     cluster.wipe()
     return cluster.url("lagesbild_test"), "9999"
+
+
+# ------------------------------------------------------------ the police feed
+
+
+@pytest.fixture
+def feed_and_districts(tmp_path: Path) -> tuple[Path, Path]:
+    """A police feed of five events (three of Exempelkommun, two of Annanstad) and a
+    district layer with one district that holds Exempelkommun's centre."""
+    events = [{"id": k, "datetime": f"2024-03-1{k} 2:10:00 +01:00", "name": "x", "summary": "",
+               "url": f"/{k}/", "type": "Misshandel",
+               "location": {"name": "Exempelkommun" if k < 3 else "Annanstad",
+                            "gps": "59.35,17.10" if k < 3 else "60.60,15.60"}} for k in range(5)]
+    ipath = tmp_path / "events.json"
+    ipath.write_text(json.dumps(events), encoding="utf-8")
+    d = gpd.GeoDataFrame({"deso": ["9999C1010"], "namn": ["Centrum"]},
+                         geometry=[shapely.box(17.0, 59.3, 17.2, 59.4)], crs=4326)
+    dpath = tmp_path / "d.geojson"
+    d.to_file(dpath, driver="GeoJSON")
+    return ipath, dpath

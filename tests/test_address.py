@@ -143,3 +143,19 @@ def test_normalising_address_words_twice_equals_once(words: list[str], seps: lis
     once = normalize_address(text)
     assert normalize_address(once) == once
     assert parse_address(text) == _parse_full(text)
+
+# --------------------------------------------------------------------------- messy inputs (from test_robustness)
+
+
+@pytest.mark.parametrize(("text", "street", "number"), [
+    ("utanför ICA Maxi", "ica maxi", 0),
+    ("vid busshållplatsen Centrum", "busshållplatsen centrum", 0),
+    ("strax norr om Stadsparken", "stadsparken", 0),
+    ("Storgatan nr 12", "storgatan", 12),
+    ("Storgatan 12 nb", "storgatan", 12),
+    ("Storg. 12 A lgh 1101", "storgatan", 12),
+    ("Vid", "vid", 0),  # a name that is only a prefix word stays
+])
+def test_messy_address_parts(text: str, street: str, number: int) -> None:
+    p = parse_address(text)
+    assert (p.street, p.number) == (street, number)

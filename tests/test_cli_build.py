@@ -38,6 +38,7 @@ def _small_inputs(tmp: Path) -> tuple[Path, Path]:
     return ipath, dpath
 
 
+@pytest.mark.slow
 def test_build_flag_form_writes_everything(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ipath, dpath = _small_inputs(tmp_path)
     out = tmp_path / "ut"
@@ -65,6 +66,7 @@ def test_build_flag_form_writes_everything(tmp_path: Path, capsys: pytest.Captur
     assert cells["type"] == "FeatureCollection" and cells["features"]
 
 
+@pytest.mark.slow
 def test_build_is_byte_identical_with_fixed_created_at(tmp_path: Path) -> None:
     ipath, dpath = _small_inputs(tmp_path)
     outs = []
@@ -78,6 +80,7 @@ def test_build_is_byte_identical_with_fixed_created_at(tmp_path: Path) -> None:
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_build_config_form_on_exempelkommun(tmp_path: Path, sample_dir: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     cfg = tmp_path / "lagesbild.toml"
@@ -136,6 +139,7 @@ def test_build_without_districts(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert meta["previous_period"]["label"] == "2025-01" and meta["counts"]["placed"] == 120
 
 
+@pytest.mark.slow
 def test_build_with_store_and_include_points(tmp_path: Path) -> None:
     from lagesbild_geo.measures import MeasureStore
 
@@ -160,6 +164,7 @@ def test_build_with_store_and_include_points(tmp_path: Path) -> None:
     assert main([*base[:-2], "--store", str(tmp_path / "nope.sqlite"), "--out", str(out2)]) == 1
 
 
+@pytest.mark.slow
 def test_build_with_a_server_store(tmp_path: Path, pg_cluster: PrivateCluster,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from lagesbild_geo.measures import MeasureStore
@@ -197,6 +202,7 @@ def test_build_emerging_time_step_flag(tmp_path: Path, capsys: pytest.CaptureFix
     assert "emerging_time_step" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_build_is_byte_identical_with_created_at(tmp_path: Path) -> None:
     """With --created-at the xlsx, the GeoPackage and the HTML report carry no clock time:
     two builds a moment apart are byte for byte the same (openpyxl's core properties, the
@@ -225,6 +231,7 @@ def test_build_is_byte_identical_with_created_at(tmp_path: Path) -> None:
     assert stamps == {"2026-01-01T08:30:00.000Z"}
 
 
+@pytest.mark.slow
 def test_build_police_feed_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--kommun by code, --exclude-categories '' and --categories; the printed levels."""
     events = [{"id": i, "datetime": "2025-03-05 12:10:00 +01:00", "name": f"5 mars 11.{i:02d}, {t}, {loc}",
@@ -256,3 +263,25 @@ def test_build_police_feed_flags(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "Lysekil 2025: 1 incidents" in capsys.readouterr().out
     assert main([*base, "--categories", "mord", "--out", str(tmp_path / "d")]) == 1
     assert "unknown category" in capsys.readouterr().err
+
+# --------------------------------------------------------------------------- messy inputs (from test_robustness)
+
+
+def test_cli_build_lists_rejections_and_writes_them(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    feed_and_districts: tuple[Path, Path]) -> None:
+    ipath, dpath = feed_and_districts
+    rej = tmp_path / "avvisade.csv"
+    code = main(["build", "--incidents", str(ipath), "--districts", str(dpath), "--kommun",
+                     "Exempelkommun", "--out", str(tmp_path / "ut"), "--quiet", "--no-clusters",
+                     "--no-emerging", "--rejected", str(rej)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "3 placed in all, 0 pending, 2 rejected" in out
+    assert f"rejected: other kommun 2 (rows in {rej})" in out
+    assert "2 row(s) of other kommuner" in out
+    table = pd.read_csv(rej, encoding="utf-8-sig")
+    assert table[["source_row", "reason"]].values.tolist() == [[4, "other kommun"], [5, "other kommun"]]
+    assert not (tmp_path / "ut" / "avvisade.csv").exists()
+    assert main(["build", "--incidents", str(ipath), "--out", str(tmp_path / "ut2"), "--quiet",
+                     "--rejected", str(tmp_path / "x.txt")]) == 1
+    assert "give a .csv file name" in capsys.readouterr().err

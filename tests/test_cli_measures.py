@@ -229,3 +229,19 @@ def test_a_laptop_store_moves_to_the_server(pg_cluster: PrivateCluster, tmp_path
         assert a.history(entity="measure").drop(columns="seq").equals(
             b.history(entity="measure").drop(columns="seq"))
     pg_cluster.wipe()
+
+# --------------------------------------------------------------------------- messy inputs (from test_robustness)
+
+
+def test_measures_cli_refuses_a_store_that_does_not_exist_and_a_table_as_areas(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "saknas.sqlite"
+    for cmd in (["list"], ["history"], ["export", str(tmp_path / "x.geojson")]):
+        assert main(["measures", *cmd, "--store", str(store)]) == 1
+        assert "does not exist (a typo in --store?)" in capsys.readouterr().err
+    assert not store.exists()
+    table = tmp_path / "t.csv"
+    table.write_text("namn;yta\nTorget;3\n", encoding="utf-8")
+    assert main(["measures", "import", "--store", str(store), str(table)]) == 1
+    err = capsys.readouterr().err
+    assert "has no area polygons" in err and "Traceback" not in err

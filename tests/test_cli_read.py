@@ -113,7 +113,6 @@ def test_read_with_crs_and_sheet_options(main, tmp_path: Path,  # type: ignore[n
 
 
 def test_read_with_gazetteer(main, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("lagesbild_geo.geocode")
     gaz = tmp_path / "gaz.csv"
     gaz.write_text("typ,gatunamn,husnummer,postort,nord,ost\nadress,Storgatan,12,Exempelstad,6582861,619689\n",
                    encoding="utf-8")
@@ -169,3 +168,21 @@ def test_unexpected_failure_is_a_message_not_a_traceback(main, incidents: Path, 
     monkeypatch.setenv("LAGESBILD_DEBUG", "1")
     with pytest.raises(KeyError):
         main(["read", str(incidents)])
+
+# --------------------------------------------------------------------------- messy inputs (from test_robustness)
+
+
+def test_ambiguous_columns_name_the_file_and_cli_column_option(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "amb.csv"
+    p.write_text("Datum;Brottsdatum;Tid;X;Y\n2024-03-05;2024-03-06;22:15;6580000;660000\n", encoding="utf-8")
+    assert cli.main(["read", str(p)]) == 1
+    err = capsys.readouterr().err
+    assert "amb.csv: Several columns could be the date column: ['Datum', 'Brottsdatum']" in err
+    assert "--column ROLE=NAME" in err
+    out = tmp_path / "ut.csv"
+    assert cli.main(["read", str(p), "--column", "date=Brottsdatum", "--out", str(out)]) == 0
+
+    assert pd.read_csv(out)["occurred_at"].tolist() == ["2024-03-06 22:15:00+01:00"]
+    with pytest.raises(SystemExit):
+        cli.main(["read", str(p), "--column", "Brottsdatum"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,6 +12,7 @@ import pytest
 import shapely
 from pyproj import Transformer
 from scipy.stats import binom, binomtest
+from shapely.geometry import Point, box
 
 from lagesbild_geo.districts import (
     KOMMUN_CODE,
@@ -629,3 +631,71 @@ def test_population_table_dataframe_and_unreadable_file(tmp_path: Path) -> None:
         read_districts(bad)
     with pytest.raises(InputError, match="does not exist"):
         read_districts(tmp_path / "saknas.gpkg")
+
+# --------------------------------------------------------------------------- messy inputs (from test_robustness)
+
+
+def _two_districts(codes: list[str]):  # type: ignore[no-untyped-def]
+    return gpd.GeoDataFrame({"kod": codes}, geometry=[box(18.0, 59.3, 18.1, 59.4),
+                                                      box(18.1, 59.3, 18.2, 59.4)], crs=4326)
+
+
+def test_population_table_of_the_wrong_code_kind_or_kommun_says_why(tmp_path: Path) -> None:
+    deso_pop = pd.DataFrame({"deso": ["0114A0010", "0114C1010"], "folkmangd_2023": ["898", "1 565"]})
+    with pytest.raises(InputError, match=r"'deso' holds DeSO codes \(e.g. '0114A0010'\) but the layer has "
+                                         r"RegSO codes: give a RegSO population table"):
+        read_districts(_two_districts(["1280R001", "1280R002"]), code="kod", population_table=deso_pop)
+    with pytest.raises(InputError, match=r"none of the layer's \(kommun 1280\): is the table for another kommun"):
+        read_districts(_two_districts(["1280C1010", "1280C1020"]), code="kod", population_table=deso_pop)
+    ok = read_districts(_two_districts(["114A0010", "0114C1010"]), code="kod", population_table=deso_pop)
+    assert ok["population"].tolist() == [898.0, 1565.0]
+
+
+def test_district_shapefile_without_prj(tmp_path: Path) -> None:
+    wgs = gpd.GeoDataFrame({"name": ["SÖDERMALM", "KUNGSHOLMEN"]},
+                           geometry=[box(18.03, 59.30, 18.10, 59.32), box(18.00, 59.32, 18.05, 59.34)],
+                           crs=4326)
+    for epsg in (3011, 3006):
+        p = tmp_path / f"sd{epsg}.shp"
+        wgs.to_crs(epsg).to_file(p)
+        p.with_suffix(".prj").unlink()
+    # a local zone: the values cannot tell 18 00 from 18 45 → an error naming the fix
+    with pytest.raises(CRSError, match=r"has no CRS.*EPSG:3011.*\.prj.*crs= to read_districts"):
+        read_districts(tmp_path / "sd3011.shp")
+    d = read_districts(tmp_path / "sd3011.shp", crs=3011)
+    assert d.total_bounds.round(3).tolist() == [18.0, 59.3, 18.1, 59.34]
+    assert d.attrs["report"]["crs_guessed"] is False
+    # SWEREF 99 TM is recognised, with a warning that it was guessed
+    d = read_districts(tmp_path / "sd3006.shp")
+    assert d.total_bounds.round(3).tolist() == [18.0, 59.3, 18.1, 59.34]
+    assert d.attrs["report"]["crs_guessed"] is True
+    assert any("has no CRS; EPSG:3006" in w for w in d.attrs["report"]["warnings"])
+
+
+def test_district_layer_of_points_names_the_geometry_type() -> None:
+    g = gpd.GeoDataFrame({"namn": ["A"]}, geometry=[Point(18.0, 59.3)], crs=4326)
+    with pytest.raises(InputError, match=r"geometry types: \['Point'\]\).*label points"):
+        read_districts(g)
+
+
+def test_district_geopackage_with_several_layers_says_which(tmp_path: Path) -> None:
+    g = _two_districts(["0180C1010", "0180C1020"])
+    p = tmp_path / "d.gpkg"
+    g.to_file(p, layer="deso")
+    g.iloc[:1].to_file(p, layer="annat")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning from pyogrio about several layers
+        r = read_districts(p, code="kod")
+    assert len(r) == 2
+    assert "read layer 'deso' of ['deso', 'annat'] (choose another with layer=)" in r.attrs["report"]["warnings"]
+    assert len(read_districts(p, code="kod", layer="annat")) == 1
+
+
+def test_area_rows_naming_a_lan_are_not_put_in_a_district() -> None:
+    d = read_districts(_two_districts(["0380C1010", "0380C1020"]), code="kod")
+    inc = pd.DataFrame({"lat": [59.35, 59.35, 59.35], "lon": [18.05, 18.05, 18.05],
+                        "precision": ["area", "area", "point"],
+                        "location_text": ["Uppsala län", "Uppsala", pd.NA]})
+    out = assign_districts(inc, d, kommun_name="Uppsala")
+    assert out["district_method"].astype(str).tolist() == ["lan", "kommun", "point"]
+    assert out["district_code"].astype("string").fillna("").tolist() == ["", "", "0380C1010"]

@@ -18,7 +18,7 @@ from pyproj import Transformer
 from shapely.geometry import Polygon
 from test_export_data import COUNTS, PIN_COMMENT, PLANTED, RES, tiny_lagesbild
 
-from lagesbild_geo import grid
+from lagesbild_geo import grid, measures
 from lagesbild_geo.cli import export as cli_export
 from lagesbild_geo.errors import InputError, PrivacyError
 from lagesbild_geo.export import (
@@ -353,7 +353,6 @@ def test_areas_from_a_store_like_object(lb, tmp_path: Path) -> None:
 
 
 def test_areas_from_a_real_measure_store(lb, tmp_path: Path) -> None:
-    measures = pytest.importorskip("lagesbild_geo.measures")
     store = measures.MeasureStore(tmp_path / "s.sqlite", user="anna.planted")
     a = store.add_area(name="Centrumtorget", description=PLANTED["kommentar"],
                        geometry="POLYGON ((17.1 59.37, 17.11 59.37, 17.11 59.375, 17.1 59.37))")
@@ -375,6 +374,7 @@ def test_areas_from_a_real_measure_store(lb, tmp_path: Path) -> None:
     store.close()
 
 
+@pytest.mark.slow
 def test_merge_tags_both_sides(lb, pkg: Path, tmp_path: Path) -> None:
     polis_lb = tiny_lagesbild(Settings(min_count=4))
     export_package(polis_lb, tmp_path / "polis")
@@ -539,8 +539,8 @@ def test_docs_describe_every_schema_property() -> None:
     assert "`count_<category>`" in docs and "`n_<reason>`" in docs
 
 
+@pytest.mark.slow
 def test_merge_shows_both_sides_areas(lb, tmp_path: Path) -> None:
-    measures = pytest.importorskip("lagesbild_geo.measures")
     paths = {}
     for side, name in (("kommun", "Centrumtorget"), ("polis", "Stationen (polisens område)")):
         store = measures.MeasureStore(tmp_path / f"{side}.sqlite")

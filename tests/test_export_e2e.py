@@ -10,7 +10,9 @@ import pyogrio
 import pytest
 from test_report import _Cells
 
+from lagesbild_geo.cli import main
 from lagesbild_geo.export import LAYERS, export_package, read_package, validate_package
+from lagesbild_geo.pipeline import build_lagesbild
 from lagesbild_geo.report import period_incidents, write_report
 
 pytestmark = pytest.mark.slow
@@ -20,15 +22,10 @@ pytestmark = pytest.mark.slow
 def built(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     if not (sample_dir / "incidents_polis.xlsx").exists():
         pytest.skip("sample_data/ is missing (run `lagesbild sample sample_data`)")
-    pipeline = pytest.importorskip("lagesbild_geo.pipeline")
-    if not hasattr(pipeline, "build_lagesbild"):
-        pytest.skip("build_lagesbild is not there yet")
-    from lagesbild_geo.cli import main
-
     d = tmp_path_factory.mktemp("e2e")
     cfg = d / "lagesbild.toml"
     assert main(["init", str(cfg), "--sample-dir", str(sample_dir)]) == 0
-    lb = pipeline.build_lagesbild(cfg)
+    lb = build_lagesbild(cfg)
     export_package(lb, d / "pkg")
     write_report(lb, d / "rapport.html")
     return lb, d

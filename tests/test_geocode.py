@@ -573,3 +573,18 @@ def test_every_gazetteer_entry_matches_itself_exactly(entries: list[tuple[str, i
     assert not r.placed["geocode_fuzzy"].any()
     np.testing.assert_array_equal(r.placed["northing"].to_numpy(), df["nord"].to_numpy())
     np.testing.assert_array_equal(r.placed["easting"].to_numpy(), df["ost"].to_numpy())
+
+# --------------------------------------------------------------------------- messy inputs (from test_robustness)
+
+
+def test_place_with_a_locative_prefix_is_found() -> None:
+    gaz = Gazetteer.from_frame(pd.DataFrame({
+        "typ": ["plats", "adress"], "gatunamn": ["", "Storgatan"], "husnummer": ["", "12"],
+        "postort": ["Exempelstad", "Exempelstad"], "platsnamn": ["ICA Maxi", ""],
+        "nord": [6_582_000, 6_582_100], "ost": [620_000, 620_100]}))
+    inc = pd.DataFrame({"location_text": ["utanför ICA Maxi", "vid ICA Maxi", "Storgatan nr 12",
+                                          "framför Storgatan 12"]})
+    res = geocode(inc, gaz)
+    assert len(res.rejected) == 0
+    assert res.placed["precision"].tolist() == ["place", "place", "address", "address"]
+    assert res.placed["geocode_score"].tolist() == [100.0] * 4

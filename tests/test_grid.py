@@ -328,3 +328,11 @@ def test_cells_to_latlng_equals_h3():
     lat, lon = grid.cells_to_latlng(cells)
     assert list(zip(lat.tolist(), lon.tolist(), strict=True)) == [h3.api.basic_int.cell_to_latlng(int(c))
                                                                   for c in cells]
+
+# --------------------------------------------------------------------------- messy inputs (from test_robustness)
+
+
+def test_grid_fill_over_a_whole_country_is_refused() -> None:
+    with pytest.raises(InputError, match=r"is it a layer of every kommun or the whole country"):
+        grid.geometry_to_cells(shapely.box(11.0, 55.3, 24.2, 69.1), 9)
+    assert grid.geometry_to_cells(shapely.box(17.0, 59.3, 17.01, 59.31), 9).size > 0

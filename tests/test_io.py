@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,9 +12,12 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from pyproj import Transformer
 from shapely.geometry import Point, box
 
+from lagesbild_geo import geocode
 from lagesbild_geo import io as old_io
+from lagesbild_geo.districts import read_districts
 from lagesbild_geo.errors import CRSError, InputError, SchemaError
 from lagesbild_geo.read import (
     INCIDENT_ALIASES,
@@ -31,6 +35,9 @@ from lagesbild_geo.schema import INCIDENT_COLUMNS
 # A point in Exempelkommun: SWEREF 99 TM and WGS84.
 N, E = 6_582_861, 619_689
 LAT, LON = 59.367441, 17.105982
+# Three points in Stockholm.
+LATS = [59.3293, 59.3350, 59.3400]
+LONS = [18.0686, 18.0700, 18.0500]
 
 
 def _write(path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -493,7 +500,6 @@ def test_category_map_and_no_category_column() -> None:
 
 
 def test_geocoding_hook_merges_placed_and_rejected() -> None:
-    geocode = pytest.importorskip("lagesbild_geo.geocode")
     g = geocode.Gazetteer.from_frame(pd.DataFrame({
         "gatunamn": ["Storgatan", "Storgatan"], "husnummer": [1, 5], "postort": ["Exempelstad"] * 2,
         "nord": [6_580_000.0, 6_580_040.0], "ost": [660_000.0, 660_000.0]}))
@@ -628,7 +634,6 @@ def test_place_pending_is_the_old_gazetteer_hook() -> None:
 
 
 def test_geocoded_rejected_rows_keep_text_dtypes() -> None:
-    geocode = pytest.importorskip("lagesbild_geo.geocode")
     g = geocode.Gazetteer.from_frame(pd.DataFrame({
         "gatunamn": ["Storgatan"], "husnummer": [1], "postort": ["Exempelstad"],
         "nord": [6_580_000.0], "ost": [660_000.0]}))
@@ -668,3 +673,171 @@ def test_geodataframe_in_memory_with_polygons() -> None:
     assert r.placed["cell"].iloc[1] == 0 and r.placed["cell"].iloc[0] != 0
     assert r.rejected["reason"].tolist() == ["no location"]
     assert r.rejected["source_row"].tolist() == [3]
+
+# --------------------------------------------------------------------------- messy inputs (from test_robustness)
+
+
+def test_excel_export_with_title_merged_cells_totals_and_rt90(tmp_path: Path) -> None:
+    e, n = Transformer.from_crs(4326, 3021, always_xy=True).transform(LONS, LATS)
+    wb = openpyxl.Workbook()
+    wb.active.title = "Info"
+    wb.active["A1"] = "Uttag ur RAR"
+    ws = wb.create_sheet("Data")
+    ws["A1"] = "Anmälda brott 2024"
+    ws.merge_cells("A1:F1")
+    ws.append(["Diarienr", "Händelsedatum", "Klockslag", "Brottsrubricering", "Gärningsort",
+               "Nordkoordinat", "Östkoordinat"])
+    ws.append(["K1", "5 mars 2024", "22.15", "Misshandel", "Storgatan 12", n[0], e[0]])
+    ws.append([None] * 7)
+    ws.append(["K2", "05.03.2024", "2215", "Skadegörelse", "", n[1], e[1]])
+    ws.append(["K3", "2024-03-06 kl. 08.15", None, "Rån", "Torget", None, None])
+    ws.append(["Summa", None, None, None, None, None, None])
+    p = tmp_path / "brott.xlsx"
+    wb.save(p)
+    r = read_incidents(p)
+    _accounted(r)
+    assert r.report["rows_read"] == 4
+    assert r.report["crs_detected"] == "EPSG:3021"
+    assert r.report["columns_used"]["category"] == "Brottsrubricering"
+    assert r.report["columns_used"]["place"] == "Gärningsort"
+    assert list(r.placed["category"]) == ["vald", "skadegorelse"]
+    assert list(r.placed["source_row"]) == [3, 5]
+    assert r.placed["lat"].round(4).tolist() == [59.3293, 59.335]
+    assert list(r.pending["location_text"]) == ["Torget"]
+    assert str(r.pending["occurred_at"].iloc[0]) == "2024-03-06 08:15:00+01:00"
+    assert r.rejected[["source_row", "reason"]].values.tolist() == [[7, "missing time"]]
+
+
+@pytest.mark.parametrize("crs", [3011, "EPSG:3006"])
+def test_wrong_crs_given_says_so_in_the_warnings(tmp_path: Path, crs: object) -> None:
+    p = tmp_path / "latlon.csv"
+    p.write_text("Datum;Tid;Lat;Lon\n" + "".join(
+        f"2024-03-05;22:15;{a};{b}\n".replace(".", ",") for a, b in zip(LATS, LONS, strict=True)), encoding="utf-8")
+    r = read_incidents(p, crs=crs)
+    _accounted(r)
+    assert r.report["rejected_by_reason"] == {"outside Sweden": 3}
+    msg = [w for w in r.report["warnings"] if "the CRS was given as" in w]
+    assert len(msg) == 1
+    assert "look like WGS84 (EPSG:4326); 3 row(s) fall outside Sweden" in msg[0]
+    assert "leave crs= (--crs) out" in msg[0]
+    assert not [w for w in read_incidents(p).report["warnings"] if "the CRS was given as" in w]
+
+
+@pytest.mark.parametrize("fname", ["data.ods", "renamed.xlsx"])
+def test_ods_is_refused_with_the_fix(tmp_path: Path, fname: str) -> None:
+    p = tmp_path / fname
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", "<office:document-content/>")
+    with pytest.raises(InputError, match=r"OpenDocument \(LibreOffice \.ods\).*save it as Excel \.xlsx or export CSV"):
+        read_incidents(p)
+
+
+def test_excel_two_row_header_with_merged_cells(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Ärende", "Tidpunkt", "Brottstyp", "Koordinater", None])
+    ws.merge_cells("D1:E1")
+    ws.append([None, None, None, "Lat", "Lon"])
+    ws.append(["A1", dt.datetime(2024, 3, 5, 22, 15), "Stöld", LATS[0], LONS[0]])
+    ws.append(["A2", dt.datetime(2024, 3, 6, 1, 5), "Rån", LATS[1], LONS[1]])
+    ws.append(["Totalt", None, 2, None, None])
+    p = tmp_path / "tva_rader.xlsx"
+    wb.save(p)
+    r = read_incidents(p)
+    _accounted(r)
+    assert list(r.placed["source_row"]) == [3, 4]
+    assert r.placed["lat"].tolist() == LATS[:2]
+    assert list(r.placed["category"]) == ["stold", "ran"]
+    assert r.rejected[["source_row", "reason"]].values.tolist() == [[5, "missing time"]]
+    assert r.report["unknown_categories"] == {}
+    assert any("header spans rows 1–2" in w for w in r.report["warnings"])
+
+
+def test_coordinates_in_a_foreign_crs_say_so_and_crs_fixes_them(tmp_path: Path) -> None:
+    x, y = Transformer.from_crs(4326, 3857, always_xy=True).transform(LONS, LATS)
+    p = tmp_path / "merc.csv"
+    p.write_text("Datum;Tid;X;Y\n" + "".join(f"2024-03-05;22:15;{a};{b}\n" for a, b in zip(x, y, strict=True)),
+                 encoding="utf-8")
+    r = read_incidents(p)
+    _accounted(r)
+    assert r.report["rejected_by_reason"] == {"unparseable coordinates": 3}
+    msg = [w for w in r.report["warnings"] if "fit no Swedish CRS" in w]
+    assert len(msg) == 1 and "X/Y: 3 row(s)" in msg[0] and "--crs 3857" in msg[0]
+    r = read_incidents(p, crs=3857)
+    assert r.placed["lat"].round(4).tolist() == LATS
+
+
+@pytest.mark.parametrize("fname", ["export.xls", "export.csv"])
+def test_html_saved_as_excel_is_refused_with_the_fix(tmp_path: Path, fname: str) -> None:
+    p = tmp_path / fname
+    p.write_text("<html><body><table><tr><td>Datum</td><td>X</td></tr></table></body></html>",
+                 encoding="utf-8")
+    with pytest.raises(InputError, match=r"is a web page or XML file.*save it as \.xlsx, or export CSV"):
+        read_incidents(p)
+
+
+def test_geojson_in_metres_without_crs_member(tmp_path: Path) -> None:
+    d = gpd.GeoDataFrame({"deso": ["0180C1010", "0180C1020"]},
+                         geometry=[box(18.0, 59.3, 18.1, 59.4), box(18.1, 59.3, 18.2, 59.4)], crs=4326)
+    fc = json.loads(d.to_crs(3006).to_json())
+    fc.pop("crs", None)  # RFC 7946 writers leave it out; GDAL then says WGS84
+    p = tmp_path / "d.geojson"
+    p.write_text(json.dumps(fc), encoding="utf-8")
+    r = read_districts(p)
+    assert r.total_bounds.round(3).tolist() == [18.0, 59.3, 18.2, 59.4]
+    assert any("coordinates are metres" in w for w in r.attrs["report"]["warnings"])
+
+    pts = gpd.GeoDataFrame({"Datum": ["2024-03-05 22:15"] * 3},
+                           geometry=[Point(lo, la) for lo, la in zip(LONS, LATS, strict=True)], crs=4326)
+    fc = json.loads(pts.to_crs(3006).to_json())
+    fc.pop("crs", None)
+    q = tmp_path / "p.geojson"
+    q.write_text(json.dumps(fc), encoding="utf-8")
+    res = read_incidents(q)
+    _accounted(res)
+    assert res.report["crs_detected"] == "EPSG:3006" and len(res.placed) == 3
+    assert res.placed["lat"].round(4).tolist() == LATS
+    assert any("coordinates are metres" in w for w in res.report["warnings"])
+
+
+def test_swedish_date_forms() -> None:
+    texts = ["05.03.24", "5/3-24", "tisdag 5 mars 2024", "Tis. den 5 mars 2024 kl. 22.15",
+             "den 5 mars 2024", "Sön 10 mars 2024", "05.03.24 22:15", "24-03-05", "söndag"]
+    times, status, _ = parse_times(pd.Series(texts))
+    got = [str(t) if s == 0 else None for t, s in zip(times, status, strict=True)]
+    assert got == ["2024-03-05 00:00:00+01:00", "2024-03-05 00:00:00+01:00", "2024-03-05 00:00:00+01:00",
+                   "2024-03-05 22:15:00+01:00", "2024-03-05 00:00:00+01:00", "2024-03-10 00:00:00+01:00",
+                   "2024-03-05 22:15:00+01:00", None, None]
+    assert status.tolist()[-2:] == [2, 2]  # ambiguous short form and a bare weekday: unparseable
+
+
+def test_time_spans_and_approximate_times_take_the_start() -> None:
+    t = ["22.15-23.00", "2215–2300", "ca 22", "ca. 22.15", "omkring 8", "22 till 23", "okänd"]
+    times, status, _ = parse_times(pd.Series(["2024-03-05"] * len(t)), pd.Series(t))
+    assert [str(x) if s == 0 else None for x, s in zip(times, status, strict=True)] == [
+        "2024-03-05 22:15:00+01:00", "2024-03-05 22:15:00+01:00", "2024-03-05 22:00:00+01:00",
+        "2024-03-05 22:15:00+01:00", "2024-03-05 08:00:00+01:00", "2024-03-05 22:00:00+01:00", None]
+    d = ["2024-03-05 - 2024-03-06", "2024-03-05 22:15 - 2024-03-06 01:00", "2024-03-05--2024-03-06"]
+    times, status, _ = parse_times(pd.Series(d))
+    assert status.tolist() == [0, 0, 0]
+    assert [str(x) for x in times] == ["2024-03-05 00:00:00+01:00", "2024-03-05 22:15:00+01:00",
+                                       "2024-03-05 00:00:00+01:00"]
+
+
+def test_a_part_of_a_shapefile_points_to_the_shp(tmp_path: Path) -> None:
+    gpd.GeoDataFrame({"Datum": ["2024-03-05"]}, geometry=[Point(18.0, 59.3)], crs=4326).to_file(
+        tmp_path / "brott.shp")
+    with pytest.raises(InputError, match=r"brott.dbf is one part of a shapefile.*read brott.shp"):
+        read_incidents(tmp_path / "brott.dbf")
+
+
+def test_coordinates_in_one_column_in_other_spellings(tmp_path: Path) -> None:
+    p = tmp_path / "pos.csv"
+    p.write_text("Datum;Tid;Position\n" + "".join(f"2024-03-05;22:15;{v}\n" for v in (
+        "59.33, 18.06", "59.33 18.06", "N 59.33 E 18.06", "59,33, 18,06", "(59.33, 18.06)",
+        "POINT (18.06 59.33)", "59,33 18,06", "okänd")), encoding="utf-8")
+    r = read_incidents(p)
+    _accounted(r)
+    assert r.placed["lat"].tolist() == [59.33] * 7 and r.placed["lon"].tolist() == [18.06] * 7
+    assert r.rejected[["source_row", "reason"]].values.tolist() == [[9, "unparseable coordinates"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -14,16 +15,28 @@ import shapely
 from pandas.testing import assert_frame_equal
 from pyproj import Transformer
 
-from lagesbild_geo import __version__
-from lagesbild_geo.districts import KOMMUN_CODE, OUTSIDE_CODE, STADSDEL_CODE, TOTAL_CODE
+from lagesbild_geo import __version__, bundle, config, grid, hotspots, pipeline
+from lagesbild_geo.districts import KOMMUN_CODE, OUTSIDE_CODE, STADSDEL_CODE, TOTAL_CODE, summarize
 from lagesbild_geo.errors import InputError, ValidationError
+from lagesbild_geo.export import export_package, validate_package
+from lagesbild_geo.maps import lagesbild_map, map_html
 from lagesbild_geo.pipeline import (
     Lagesbild,
     PipelineConfig,
     SourceConfig,
+    aggregate,
+    analyse,
     build_lagesbild,
+    describe,
+    filter_incidents,
+    join_districts,
     load_config,
+    place,
+    rebuild,
+    survey_layers,
 )
+from lagesbild_geo.privacy import publishable
+from lagesbild_geo.report import write_report
 
 CREATED = "2026-01-15T08:00:00+01:00"
 
@@ -154,6 +167,7 @@ def test_progress_reports_every_step(sample_build: tuple[Lagesbild, list]) -> No
                                               "districts", "survey"]
 
 
+@pytest.mark.slow
 def test_deterministic(sample_dir: Path, sample_build: tuple[Lagesbild, list]) -> None:
     lb1, _ = sample_build
     lb2 = build_lagesbild(_sample_config(sample_dir))
@@ -521,3 +535,316 @@ def test_config_keys_for_the_feed(tmp_path: Path) -> None:
     toml.write_text('[analysis]\ncategories = ["vald", "mord"]\n', encoding="utf-8")
     with pytest.raises(InputError, match=r"unknown category \['mord'\]"):
         load_config(toml)
+
+# --------------------------------------------------------------------------- messy inputs (from test_robustness)
+
+
+def test_boundary_from_a_layer_of_every_kommun(tmp_path: Path, feed_and_districts: tuple[Path, Path]) -> None:
+    ipath, dpath = feed_and_districts
+    kommuner = gpd.GeoDataFrame(
+        {"KnKod": ["9999", "2080"], "KnNamn": ["Exempelkommun", "Annanstad"]},
+        geometry=[shapely.box(17.0, 59.3, 17.2, 59.4), shapely.box(15.5, 60.5, 15.7, 60.7)],
+        crs=4326).to_crs(3006)
+    bpath = tmp_path / "kommuner.gpkg"
+    kommuner.to_file(bpath, layer="kommun")
+    base = PipelineConfig(incidents=(str(ipath),), districts=str(dpath), boundary=str(bpath),
+                          clusters=False, emerging=False, created_at="2026-01-01T00:00:00+00:00")
+    for kw in ({"kommun_name": "Exempelkommun"}, {"kommun_code": "9999"}):
+        lb = build_lagesbild(base.replace(**kw))
+        assert len(lb.incidents) == 3
+        assert lb.rejected["reason"].tolist() == ["outside boundary"] * 2
+        assert any("Boundary: 1 of 2 feature(s)" in n for n in lb.metadata["notes"])
+        assert len(lb.cells) > 0  # filled over Exempelkommun only
+    with pytest.raises(InputError, match=r"has 2 features and none is the kommun Norrby.*--kommun"):
+        build_lagesbild(base.replace(kommun_name="Norrby"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a;b\n1;2\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"Boundary file bad.csv (has no polygon features|cannot be read as a vector layer)"):
+        build_lagesbild(base.replace(boundary=str(bad), kommun_name="Exempelkommun"))
+
+
+def test_feed_without_kommun_name_warns_about_centres_in_one_district(tmp_path: Path, feed_and_districts: tuple[Path, Path]) -> None:
+    ipath, dpath = feed_and_districts
+    lb = build_lagesbild(PipelineConfig(incidents=(str(ipath),), districts=str(dpath), clusters=False,
+                                        emerging=False, created_at="2026-01-01T00:00:00+00:00"))
+    # the feed's rows are never put in the district that holds their kommun's centre; the
+    # kommun is the one feed kommun whose centre lies in the districts, and it says so
+    assert lb.incidents["district_method"].astype(str).tolist() == ["kommun"] * 3
+    note = next(n for n in lb.metadata["notes"] if n.startswith("Kommun: Exempelkommun"))
+    assert "--kommun" in note
+    assert lb.rejected["reason"].tolist() == ["other kommun"] * 2
+
+
+# --------------------------------------------------------------------------- the steps
+
+
+def _assert_same(a: Lagesbild, b: Lagesbild, fields: tuple[str, ...] = (
+        "incidents", "rejected", "cells", "hotspots", "clusters", "emerging", "districts",
+        "district_summary", "pending")) -> None:
+    for f in fields:
+        x, y = getattr(a, f), getattr(b, f)
+        if len(x) or len(y):
+            assert_frame_equal(x, y, obj=f)
+
+
+@pytest.mark.slow
+def test_build_is_the_sequence_of_its_steps(sample_build: tuple[Lagesbild, list], sample_dir: Path) -> None:
+    lb, _ = sample_build
+    cfg = _sample_config(sample_dir)
+    steps = place(cfg)
+    assert len(steps.cells) == 0 and len(steps.district_summary) == 0  # placed, not counted
+    assert steps.boundary is not None and steps.boundary.crs.to_epsg() == 4326
+    steps = aggregate(steps)
+    steps = analyse(steps, clusters=cfg.clusters, emerging=cfg.emerging)
+    steps = join_districts(steps)
+    steps = survey_layers(steps, survey=cfg.survey, pins=cfg.pins)
+    steps = describe(steps, config=cfg)
+    _assert_same(steps, lb)
+    assert list(steps.survey) == list(lb.survey)
+    for name in lb.survey:
+        assert_frame_equal(pd.DataFrame(steps.survey[name]), pd.DataFrame(lb.survey[name]))
+    assert steps.metadata == lb.metadata
+    assert steps.reports == lb.reports
+
+
+def test_old_import_paths_still_work() -> None:
+    assert pipeline.Lagesbild is bundle.Lagesbild
+    assert (pipeline.PipelineConfig, pipeline.SourceConfig, pipeline.load_config) == (
+        config.PipelineConfig, config.SourceConfig, config.load_config)
+
+
+def test_example_config_is_the_example_toml(sample_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "lagesbild.toml"
+    path.write_text(config.example_config_text(str(sample_dir)), encoding="utf-8")
+    assert config.example_config(sample_dir) == load_config(path).replace(out_dir=None)
+    assert config.example_config(sample_dir, period="2024").period == "2024"
+
+
+@pytest.mark.slow
+def test_survey_layers_before_the_district_table_give_the_same_table(sample_dir: Path) -> None:
+    cfg = _sample_config(sample_dir, clusters=False, emerging=False)
+    after = survey_layers(join_districts(analyse(aggregate(place(cfg)), clusters=False, emerging=False)),
+                          survey=cfg.survey)
+    before = join_districts(survey_layers(analyse(aggregate(place(cfg)), clusters=False, emerging=False),
+                                          survey=cfg.survey))
+    assert_frame_equal(after.district_summary, before.district_summary)
+    assert_frame_equal(after.districts, before.districts)
+    assert "trygg_otrygg_share" in after.district_summary.columns
+    assert "perceived_vs_reported" in after.survey and "perceived_vs_reported" not in before.survey
+
+
+@pytest.mark.slow
+def test_steps_do_not_change_their_input(sample_dir: Path) -> None:
+    lb = aggregate(place(_sample_config(sample_dir, clusters=False, emerging=False)))
+    meta = json.dumps(lb.metadata, sort_keys=True, default=str)
+    n, cols = len(lb.incidents), list(lb.incidents.columns)
+    out = join_districts(analyse(lb, clusters=False, emerging=False))
+    assert "district_code" in out.incidents.columns and "district_code" not in cols
+    assert json.dumps(lb.metadata, sort_keys=True, default=str) == meta
+    assert (len(lb.incidents), list(lb.incidents.columns)) == (n, cols)
+    assert len(lb.district_summary) == 0
+
+
+def test_empty_bundle_has_the_frames_of_a_built_one(sample_build: tuple[Lagesbild, list]) -> None:
+    lb, _ = sample_build
+    empty = Lagesbild.empty()
+    for f in ("incidents", "cells", "hotspots", "clusters", "emerging", "districts", "district_summary"):
+        e, full = getattr(empty, f), getattr(lb, f)
+        assert len(e) == 0
+        assert e.index.name == full.index.name and e.index.dtype == full.index.dtype, f
+        for c in e.columns:
+            if c in full.columns:
+                assert e[c].dtype == full[c].dtype, (f, c)
+        shared = [c for c in full.columns if c in e.columns]
+        assert shared == [c for c in e.columns if c in shared], f  # the same order
+        if isinstance(full, gpd.GeoDataFrame):
+            assert e.crs == full.crs and e.geometry.name == full.geometry.name, f
+    assert set(lb.hotspots.columns) - set(empty.hotspots.columns) == set()
+    assert set(lb.clusters.columns) == set(empty.clusters.columns)
+    assert set(lb.emerging.columns) == set(empty.emerging.columns)
+    assert list(empty.rejected.columns) == ["source", "source_row", "reason", "reason_sv"]
+
+
+@pytest.mark.slow
+def test_empty_bundle_is_published_exported_mapped_and_reported(tmp_path: Path) -> None:
+    lb = Lagesbild.empty()
+    pub = publishable(lb)
+    assert len(pub.cells) == 0
+    meta = export_package(lb, tmp_path / "paket")
+    assert {lay["name"]: lay["features"] for lay in meta["layers"]}["cells"] == 0
+    assert validate_package(tmp_path / "paket").empty
+    assert "<html" in map_html(lagesbild_map(lb, tiles=None))
+    write_report(lb, tmp_path / "rapport.html")
+    assert (tmp_path / "rapport.html").stat().st_size > 0
+
+
+# --------------------------------------------------------------------------- filter_incidents
+
+
+def test_filter_incidents_each_option() -> None:
+    t = pd.to_datetime(["2025-03-03 23:10", "2025-03-04 09:00", "2025-03-08 12:00", "2025-03-31 00:00",
+                        None]).tz_localize("Europe/Stockholm")
+    inc = pd.DataFrame({"category": ["vald", "ran", "vald", "stold", "vald"], "occurred_at": t,
+                        "district_code": pd.Series(["A", "B", None, "A", "A"], dtype="category")})
+    f = lambda **kw: filter_incidents(inc, **kw).tolist()  # noqa: E731
+    assert f() == [True] * 5
+    assert f(categories=["vald"]) == [True, False, True, False, True]
+    assert f(start="2025-03-04") == [False, True, True, True, False]
+    assert f(end="2025-03-30") == [True, True, True, False, False]  # 31 March 00:00 is the next day
+    assert f(start="2025-03-04", end="2025-03-04") == [False, True, False, False, False]
+    assert f(hours=(22, 6)) == [True, False, False, True, False]
+    assert f(hours=(9, 12)) == [False, True, False, False, False]  # 12:00 is not before 12
+    assert f(hours=(0, 24)) == [True] * 5
+    assert f(weekdays=[0, 5]) == [True, False, True, True, False]  # Monday, Saturday
+    assert f(districts=["A"]) == [True, False, False, True, True]
+    assert f(categories=["vald"], districts=["A"], hours=(20, 24)) == [True, False, False, False, False]
+    with pytest.raises(InputError, match="no 'district_code' column"):
+        filter_incidents(inc.drop(columns="district_code"), districts=["A"])
+    with pytest.raises(InputError, match="no 'occurred_at' column"):
+        filter_incidents(inc.drop(columns="occurred_at"), hours=(1, 2))
+
+
+def test_filter_incidents_takes_dates_and_timestamps_on_the_local_clock() -> None:
+    t = pd.Series(pd.to_datetime(["2025-06-30 23:30", "2025-07-01 00:30"]).tz_localize("Europe/Stockholm"))
+    inc = pd.DataFrame({"occurred_at": t})
+    for end in ("2025-06-30", pd.Timestamp("2025-06-30"), pd.Timestamp("2025-06-30").date()):
+        assert filter_incidents(inc, end=end).tolist() == [True, False]
+    # UTC 2025-06-30 22:30 is 1 July 00:30 in Stockholm
+    assert filter_incidents(inc.assign(occurred_at=t.dt.tz_convert("UTC")), start="2025-07-01").tolist() == [
+        False, True]
+
+
+# --------------------------------------------------------------------------- rebuild
+
+
+@pytest.fixture(scope="module")
+def app_build(sample_dir: Path) -> Lagesbild:
+    """Exempelkommun as the app builds it: every date, no period, the kommun by name."""
+    cfg = _sample_config(sample_dir, period=None, previous_period=None, kommun_code=None)
+    return build_lagesbild(cfg)
+
+
+def _app_filter_mask(incidents: pd.DataFrame, f: dict) -> np.ndarray:
+    """``apps/app_state.filter_mask`` as it was before ``filter_incidents`` (commit c509499)."""
+    keep = np.ones(len(incidents), dtype=bool)
+    t = incidents.get("occurred_at")
+    if t is not None and f["start"] is not None:
+        keep &= (t >= f["start"].tz_localize(t.dt.tz)).to_numpy(dtype=bool, na_value=False)
+    if t is not None and f["end"] is not None:
+        end = (f["end"] + pd.Timedelta(days=1)).tz_localize(t.dt.tz)
+        keep &= (t < end).to_numpy(dtype=bool, na_value=False)
+    if f["categories"]:
+        keep &= incidents["category"].isin(list(f["categories"])).to_numpy(dtype=bool, na_value=False)
+    if t is not None and f["hours"] != (0, 24):
+        h = t.dt.hour.to_numpy(dtype="float64", na_value=np.nan)
+        lo, hi = f["hours"]
+        keep &= (h >= lo) & (h < hi) if lo <= hi else (h >= lo) | (h < hi)
+    if t is not None and f["weekdays"]:
+        keep &= t.dt.day_of_week.isin(list(f["weekdays"])).to_numpy(dtype=bool, na_value=False)
+    return keep
+
+
+def _app_filtered(base: Lagesbild, f: dict) -> Lagesbild:
+    """``apps/app_state.filtered_lagesbild`` as it was before ``rebuild`` (commit c509499):
+    the reference ``rebuild`` must reproduce."""
+    s = base.settings.replace(resolution=f["resolution"])
+    inc = base.incidents.loc[_app_filter_mask(base.incidents, f)]
+    cells = grid.count_cells(inc, resolution=s.resolution, by="category", fill=True, rings=s.rings)
+    hot = (hotspots.gistar(cells, "count", rings=s.rings, alpha=s.alpha, correction=s.correction)
+           if len(cells) else cells.copy())
+    clusters = base.clusters.iloc[0:0]
+    if len(inc):
+        clusters = hotspots.clusters(inc)
+    districts, summary = base.districts, base.district_summary
+    if len(base.districts):
+        period = None
+        if f["start"] is not None or f["end"] is not None:
+            t = base.incidents["occurred_at"]
+            lo = f["start"] if f["start"] is not None else t.min().tz_localize(None).normalize()
+            hi = f["end"] if f["end"] is not None else t.max().tz_localize(None).normalize()
+            period = (lo.date().isoformat(), hi.date().isoformat())
+        geo = base.districts[["district_name", "population", "geometry"]]
+        survey = base.survey.get("districts")
+        inc_all_dates = base.incidents.loc[_app_filter_mask(base.incidents, {**f, "start": None, "end": None})]
+        summary = summarize(
+            inc_all_dates, geo, period=period, previous_period="previous" if period else None,
+            survey=pd.DataFrame(survey).drop(columns="geometry", errors="ignore") if survey is not None else None,
+            hotspots=hot if len(hot) else None, alpha=s.alpha)
+        rows = summary.loc[summary["row_type"] == "district"].drop(columns=["district_name", "population"])
+        districts = geo.join(rows)
+    emerging = base.emerging
+    if s.resolution != base.settings.resolution:
+        emerging = base.emerging.iloc[0:0]
+    return dataclasses.replace(base, incidents=inc, cells=cells, hotspots=hot, clusters=clusters,
+                               emerging=emerging, districts=districts, district_summary=summary,
+                               settings=s)
+
+
+def _filters(**kw: object) -> dict:
+    return {"start": None, "end": None, "categories": (), "hours": (0, 24), "weekdays": (),
+            "resolution": 9, **kw}
+
+
+@pytest.mark.slow
+def test_rebuild_on_a_category_mask_equals_the_app(app_build: Lagesbild) -> None:
+    f = _filters(categories=("vald", "stold"))
+    got = rebuild(app_build, filter_incidents(app_build.incidents, categories=["vald", "stold"]))
+    want = _app_filtered(app_build, f)
+    _assert_same(got, want)
+    assert got.settings == want.settings
+    assert int(got.cells["count"].sum()) == int(app_build.cells[["count_vald", "count_stold"]].sum().sum())
+    assert got.metadata["counts"]["placed"] == int(app_build.incidents["category"].isin(["vald", "stold"]).sum())
+
+
+@pytest.mark.slow
+def test_rebuild_with_period_hours_weekdays_and_resolution_equals_the_app(app_build: Lagesbild) -> None:
+    start, end = pd.Timestamp("2024-07-01"), pd.Timestamp("2025-03-31")
+    f = _filters(start=start, end=end, hours=(20, 4), weekdays=(4, 5), resolution=8)
+    mask = filter_incidents(app_build.incidents, hours=(20, 4), weekdays=[4, 5])
+    got = rebuild(app_build, mask, period=(start, end), resolution=8)
+    want = _app_filtered(app_build, f)
+    _assert_same(got, want, ("cells", "hotspots", "clusters", "emerging", "districts", "district_summary"))
+    assert got.settings.resolution == 8 and len(got.emerging) == 0
+    # the bundle keeps every date of the subset; the period says which ones were counted
+    assert got.metadata["period"]["label"] == "2024-07-01/2025-03-31"
+    assert got.metadata["previous_period"]["label"] == "2023-10-01/2024-06-30"
+    in_days = filter_incidents(got.incidents, start=start, end=end)
+    assert_frame_equal(got.incidents.loc[in_days], want.incidents)
+    # what the map page shows: the published picture, its tables and headline figures
+    pub, ref = publishable(got), publishable(want)
+    _assert_same(pub, ref, ("cells", "hotspots", "clusters", "districts", "district_summary"))
+    for name, table in ref.tables.items():
+        if name != "months":  # every month of the data; the app's bundle had only the period's
+            assert_frame_equal(pub.tables[name], table, obj=name)
+
+
+@pytest.mark.slow
+def test_rebuild_with_an_open_period_ends_on_the_data(app_build: Lagesbild) -> None:
+    start = pd.Timestamp("2025-01-01")
+    got = rebuild(app_build, np.ones(len(app_build.incidents), dtype=bool), period=(start, None))
+    want = _app_filtered(app_build, _filters(start=start))
+    _assert_same(got, want, ("cells", "hotspots", "clusters", "districts", "district_summary"))
+    last = app_build.incidents["occurred_at"].max()
+    assert got.metadata["period"]["label"] == f"2025-01-01/{last.date()}"
+
+
+@pytest.mark.slow
+def test_rebuild_of_everything_as_the_build_gives_the_build(sample_build: tuple[Lagesbild, list]) -> None:
+    lb, _ = sample_build
+    again = rebuild(lb, np.ones(len(lb.incidents), dtype=bool), fill=None)
+    _assert_same(again, lb)
+    assert again.metadata["counts"] == lb.metadata["counts"]
+    assert again.metadata["parameters"] == lb.metadata["parameters"]
+    # the app's grid (fill=True) keeps the cells near incidents, the build's the whole kommun
+    ringed = rebuild(lb, np.ones(len(lb.incidents), dtype=bool))
+    assert len(ringed.cells) < len(lb.cells) and ringed.cells["count"].sum() == lb.cells["count"].sum()
+    assert ringed.metadata["parameters"]["fill"] == "rings=1"
+
+
+def test_rebuild_checks_the_mask(sample_build: tuple[Lagesbild, list]) -> None:
+    lb, _ = sample_build
+    with pytest.raises(InputError, match=r"the mask has 3 values for \d+ incidents"):
+        rebuild(lb, [True, False, True])
+    none = rebuild(lb, np.zeros(len(lb.incidents), dtype=bool))
+    assert len(none.incidents) == 0 and len(none.cells) == 0 and len(none.clusters) == 0
+    assert int(none.district_summary.loc[TOTAL_CODE, "total"]) == 0

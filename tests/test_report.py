@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from test_export_data import COUNTS, PIN_COMMENT, PLANTED, tiny_lagesbild
 
+from lagesbild_geo import measures
 from lagesbild_geo.errors import InputError
 from lagesbild_geo.export import export_package, read_package
 from lagesbild_geo.report import write_report
@@ -155,7 +156,6 @@ def test_standalone_no_external_references(report: Path) -> None:
 
 
 def test_report_with_store_lists_measures_and_followup(lb, tmp_path: Path) -> None:
-    measures = pytest.importorskip("lagesbild_geo.measures")
     store = measures.MeasureStore(tmp_path / "s.sqlite", user="anna.planted")
     a = store.add_area(name="Stationsområdet",
                        geometry="POLYGON ((17.09 59.36, 17.11 59.36, 17.11 59.38, 17.09 59.38, 17.09 59.36))")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -241,3 +242,19 @@ def test_read_survey_with_positions_only():
     assert s["lat"].tolist() == [59.4, 59.41] and s["district_code"].isna().all()
     with pytest.raises(SchemaError, match="no district column"):
         survey.read_survey(raw.drop(columns=["lat"]))
+
+# --------------------------------------------------------------------------- messy inputs (from test_robustness)
+
+
+def test_pins_from_a_csv_with_lat_lon_and_a_non_gis_file(tmp_path: Path) -> None:
+    p = tmp_path / "pins.csv"
+    p.write_text("pin_id;orsak;Lat;Lon;kommentar\n1;Dålig belysning;59,36;17,10;Anna 070\n"
+                 "2;Skymd sikt;59,37;17,11;\n3;Annat;;;\n", encoding="utf-8")
+    pins = survey.read_pins(p)
+    assert pins["pin_id"].tolist() == ["1", "2"]
+    assert pins["lat"].tolist() == [59.36, 59.37] and pins["lon"].tolist() == [17.10, 17.11]
+    assert "kommentar" not in pins.columns
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a;b\n1;2\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"bad.csv is a table without Lat/Lon columns"):
+        survey.read_pins(bad)

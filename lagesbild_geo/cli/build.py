@@ -7,7 +7,6 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._spreadsheet import neutralise_formulas
+from ..config import example_config_text
 from ..errors import InputError
 
 if TYPE_CHECKING:
@@ -105,13 +105,6 @@ def register(subparsers: Any) -> None:
 # ---------------------------------------------------------------------------------- init
 
 
-def example_config_text(sample_dir: str = "sample_data") -> str:
-    """The example ``lagesbild.toml`` with its sample paths pointing at ``sample_dir``."""
-    text = resources.files("lagesbild_geo").joinpath("data/lagesbild.example.toml").read_text(encoding="utf-8")
-    prefix = sample_dir.replace("\\", "/").rstrip("/")
-    return text.replace('"sample_data/', f'"{prefix}/')
-
-
 def run_init(args: argparse.Namespace) -> int:
     path = Path(args.path)
     if path.is_dir():
@@ -137,7 +130,7 @@ def run_init(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------- build
 
 
-class _Bar:
+class ProgressBar:
     """A text progress bar on stderr."""
 
     def __init__(self, quiet: bool) -> None:
@@ -394,7 +387,7 @@ def run_build(args: argparse.Namespace) -> int:
     rejected_path = getattr(args, "rejected", None)
     if rejected_path and Path(rejected_path).suffix.lower() != ".csv":
         raise InputError(f"lagesbild build: --rejected {rejected_path}: give a .csv file name.")
-    bar = _Bar(args.quiet)
+    bar = ProgressBar(args.quiet)
     try:
         lb = build_lagesbild(cfg, progress=bar)
     finally:

@@ -58,13 +58,13 @@ def _bundle(args: argparse.Namespace) -> Any:
 
         return read_package(args.package)
     from ..pipeline import build_lagesbild, load_config
-    from .build import _Bar
+    from .build import ProgressBar
 
     cfg = load_config(args.config)
     changes = {k: v for k, v in (("period", args.period), ("created_at", args.created_at)) if v is not None}
     if changes:
         cfg = cfg.replace(**changes)
-    bar = _Bar(args.quiet)
+    bar = ProgressBar(args.quiet)
     try:
         return build_lagesbild(cfg, progress=bar)
     finally:
