@@ -45,7 +45,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from . import _protect, grid
+from . import _protect, grid, hotspots
 from ._personal import (
     _EMAIL,
     _PHONE_ANY,
@@ -1076,6 +1076,9 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
         f = profiles[name].copy()
         f = _mask(f, tab, status)
         tables[name] = f
+    density = _published_density(lb, mc)
+    if density is not None:
+        tables["density"] = density
     t_key = kommun_keys.get("total", kommun_keys.get("count"))
     if t_key is not None:
         vals_all = system.arrays()[0]
@@ -1099,6 +1102,40 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
         cells=cells, hotspots=hotspots, clusters=clusters, emerging=emerging, districts=districts,
         district_summary=summary, survey=survey, metadata=meta, tables=tables,
     )
+
+
+#: What a published density surface keeps of :func:`~lagesbild_geo.hotspots.kde`'s attrs (no counts).
+_KDE_KEEP = ("bandwidth_m", "bandwidth_rule", "kernel", "min_count", "cell_size_m", "origin", "crs_metric")
+
+
+def _published_density(lb: Lagesbild, mc: int) -> pd.DataFrame | None:
+    """The density surfaces of the period's point and address incidents (all, and per category),
+    generalised by :func:`~lagesbild_geo.hotspots.kde_surfaces`'s own rule: a bandwidth of at
+    least 100 m, and a square only where at least ``min_count`` incidents lie within it. Only
+    the squares' centres and densities leave (no count within the bandwidth, no expected
+    count, no number of events), so the map's "Täthet" layer needs no incident.
+
+    ``tables["density"]``: ``surface`` ("" = every category), ``easting``, ``northing``,
+    ``density_per_km2``; ``attrs["kde"]`` per surface: bandwidth, cell size, grid origin.
+    """
+    inc = lb.incidents
+    if not isinstance(inc, pd.DataFrame) or not len(inc):
+        return None
+    cols = [c for c in ("easting", "northing", "lat", "lon", "precision", "category", "occurred_at")
+            if c in inc.columns]
+    if not ({"easting", "northing"} <= set(cols) or {"lat", "lon"} <= set(cols)):
+        return None
+    sub = inc[cols]
+    if "occurred_at" in cols:
+        mask = _period_mask(sub, (lb.metadata or {}).get("period"))
+        if mask is not None:
+            sub = sub.loc[mask]
+    surf = hotspots.kde_surfaces(sub, by="category" if "category" in cols else None, min_count=mc)
+    out = surf[["surface", "easting", "northing", "density_per_km2"]].reset_index(drop=True)
+    shown = set(out["surface"].unique().tolist()) | {""}
+    out.attrs["kde"] = {k: {f: v for f, v in a.items() if f in _KDE_KEEP}
+                        for k, a in surf.attrs["kde"].items() if k in shown}
+    return out
 
 
 _GI = ("gi_z", "gi_p", "gi_p_adj")
