@@ -435,6 +435,8 @@ def _listed(frame: pd.DataFrame, col: str) -> list[set[str]]:
 def _known_status(frame: pd.DataFrame, cols: Sequence[str], values: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
     """Status of values already hidden in ``frame`` (a package read back): from its lists."""
     st = np.full(values.shape, -1, dtype=np.int64)
+    if np.isfinite(values).all():
+        return st
     prim, sec = _listed(frame, _PRIMARY_COL), _listed(frame, _SECONDARY_COL)
     for j, c in enumerate(cols):
         miss = ~np.isfinite(values[:, j])
@@ -466,8 +468,9 @@ def _table(system: _protect.System, frame: pd.DataFrame, name: str, rows: npt.ND
     body = [j for j, c in enumerate(cols) if c != total]
     if total is not None and total in cols and body:
         jt = cols.index(total)
-        for i in range(len(rows)):
-            system.relate(np.r_[idx[i, body], idx[i, jt]], np.r_[np.ones(len(body)), -1.0])
+        coef = np.r_[np.ones(len(body)), -1.0]
+        system.relate_rows(idx[:, [*body, jt]], coef)
+        system.grid(idx[:, [*body, jt]], coef)  # rows and column totals: the audit's rectangles
     if col_totals is not None and len(rows):
         for j, c in enumerate(cols):
             given = (col_total_values or {}).get(c)
@@ -558,23 +561,25 @@ def _mask(frame: pd.DataFrame, tab: _Tab, status: npt.NDArray[np.int64]) -> pd.D
     hidden = np.isin(st, (PRIMARY, SECONDARY, _protect.HIDDEN))
     pos = tab.rows
     for j, c in enumerate(tab.cols):
-        col = pd.to_numeric(out[c], errors="coerce").round().astype("Int64")
-        vals = col.to_numpy(dtype="float64", na_value=np.nan)
-        m = np.zeros(len(out), dtype=bool)
-        m[pos[hidden[:, j]]] = True
-        vals[m] = np.nan
-        out[c] = pd.array(np.where(np.isfinite(vals), vals, 0).astype("int64"), dtype="Int64")
-        out.loc[~np.isfinite(vals), c] = pd.NA
+        vals = pd.to_numeric(out[c], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        vals[pos[hidden[:, j]]] = np.nan
+        miss = ~np.isfinite(vals)
+        out[c] = pd.arrays.IntegerArray(np.rint(np.where(miss, 0.0, vals)).astype("int64"), miss)
     prim = list(out[_PRIMARY_COL]) if _PRIMARY_COL in out.columns else [() for _ in range(len(out))]
     sec = list(out[_SECONDARY_COL]) if _SECONDARY_COL in out.columns else [() for _ in range(len(out))]
     prim = [tuple(v) if isinstance(v, (list, tuple)) else () for v in prim]
     sec = [tuple(v) if isinstance(v, (list, tuple)) else () for v in sec]
-    for i, p in enumerate(pos):
-        for j, c in enumerate(tab.cols):
-            if st[i, j] == PRIMARY and c not in prim[p]:
-                prim[p] = (*prim[p], c)
-            elif st[i, j] in (SECONDARY, _protect.HIDDEN) and c not in sec[p]:
-                sec[p] = (*sec[p], c)
+    is_p = st == PRIMARY
+    is_s = np.isin(st, (SECONDARY, _protect.HIDDEN))
+    cols = np.asarray(tab.cols, dtype=object)
+    for i in np.flatnonzero((is_p | is_s).any(axis=1)).tolist():
+        p = int(pos[i])
+        add_p = [c for c in cols[is_p[i]].tolist() if c not in prim[p]]
+        add_s = [c for c in cols[is_s[i]].tolist() if c not in sec[p]]
+        if add_p:
+            prim[p] = (*prim[p], *add_p)
+        if add_s:
+            sec[p] = (*sec[p], *add_s)
     out[_PRIMARY_COL] = pd.Series(prim, index=out.index, dtype=object)
     out[_SECONDARY_COL] = pd.Series(sec, index=out.index, dtype=object)
     return out
@@ -999,12 +1004,10 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
                 cpos = cgrp.get_indexer(emerging.index[grp])
                 vals_all = system.arrays()[0]
                 jc = ccols.index("count")
-                for i, cp in enumerate(cpos):
-                    if cp < 0:
-                        continue
-                    kc, ke = int(cidx2[cp, jc]), int(tab.idx[i, 0])
-                    if np.isfinite(vals_all[kc]) and np.isfinite(vals_all[ke]) and vals_all[kc] <= vals_all[ke]:
-                        system.relate([kc, ke], [1.0, -1.0], eq=False)
+                hit = cpos >= 0
+                kc, ke = cidx2[cpos[hit], jc], tab.idx[np.flatnonzero(hit), 0]
+                ok = np.isfinite(vals_all[kc]) & np.isfinite(vals_all[ke]) & (vals_all[kc] <= vals_all[ke])
+                system.relate_rows(np.column_stack([kc[ok], ke[ok]]), np.array([1.0, -1.0]), eq=False)
 
     # -- clusters: n and the counts of the three commonest categories (share × n)
     clusters = lb.clusters.copy() if isinstance(lb.clusters, pd.DataFrame) else pd.DataFrame()
@@ -1220,15 +1223,15 @@ def _publish_summary(summary: pd.DataFrame, p: Privacy) -> pd.DataFrame:
                 if c in out.columns:
                     out[c] = out[c].astype(object).mask(h2) if out[c].dtype == object else out[c].mask(h2)
     tops = [c for c in ("top1", "top2", "top3") if c in out.columns]
-    if tops:
-        for i in range(len(out)):
-            cut = False
-            for c in tops:
-                v = out[c].iloc[i]
-                if cut or (isinstance(v, str) and f"count_{v}" in out.columns
-                           and pd.isna(out[f"count_{v}"].iloc[i])):
-                    cut = True
-                    out.loc[out.index[i], c] = pd.NA
+    if tops:  # a top category whose count is hidden goes, with the ones after it
+        cut = np.zeros(len(out), dtype=bool)
+        for c in tops:
+            v = out[c].astype("string").fillna("").to_numpy(dtype=object)
+            for cat in {x for x in v.tolist() if x}:
+                col = f"count_{cat}"
+                if col in out.columns:
+                    cut |= (v == cat) & out[col].isna().to_numpy()
+            out[c] = out[c].mask(cut)
     trygg = [c for c in out.columns if c.startswith("trygg_") and c not in ("trygg_suppressed",)]
     if "trygg_n" in trygg:
         mr = int(p.min_respondents or 1)
