@@ -125,6 +125,24 @@ class System:
         self._keys[key] = i
         return i
 
+    def shared_many(self, keys: Sequence[Hashable], values: npt.ArrayLike, *, status: npt.ArrayLike,
+                    prio: int = 0) -> Int:
+        """:meth:`shared` for many keys at once (a key seen before keeps its value)."""
+        v = np.asarray(values, dtype="float64").ravel()
+        st = np.asarray(status, dtype=np.int64).ravel()
+        got = self._keys
+        idx = np.fromiter((got.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
+        new = np.flatnonzero(idx < 0)
+        if new.size:
+            first: dict[Hashable, int] = {}
+            for i in new.tolist():
+                first.setdefault(keys[i], i)
+            pos = np.fromiter(first.values(), dtype=np.int64, count=len(first))
+            made = self.block(v[pos], prio=prio, status=st[pos])
+            got.update(zip(first.keys(), made.tolist(), strict=True))
+            idx[new] = np.fromiter((got[keys[i]] for i in new.tolist()), dtype=np.int64, count=new.size)
+        return idx
+
     def get(self, key: Hashable) -> int | None:
         return self._keys.get(key)
 
@@ -550,28 +568,28 @@ def _network_certify(h: _Hidden, up: Bool, dn: Bool) -> Bool:
     two = k2 != ground
     sigma = np.ones(n_e + 1)
     if two.any():
-        w = -a1[two] * a2[two]
-        g = sparse.coo_matrix((np.where(w > 0, 1.0, 2.0), (k1[two], k2[two])), shape=(n_e, n_e)).tocsr()
-        g = g.maximum(g.T)
-        ncomp, lab = connected_components(g, directed=False)
         from scipy.sparse.csgraph import breadth_first_order
 
-        seen = np.zeros(n_e, dtype=bool)
-        sig = [1.0] * n_e
-        for root in np.unique(np.r_[k1[two], k2[two]]).tolist():
-            if seen[root]:
-                continue
-            order, pred = breadth_first_order(g, root, directed=False, return_predecessors=True)
-            seen[order] = True
-            if order.size > 1:
-                ch = order[1:]
-                sgn = np.asarray(g[pred[ch], ch]).ravel()
-                step = np.where(sgn == 1.0, 1.0, -1.0).tolist()
-                pl = pred[ch].tolist()
-                for node, par, s_ in zip(ch.tolist(), pl, step, strict=True):
-                    sig[node] = sig[par] * s_
-        sigma[:n_e] = sig
-        del ncomp, lab
+        w = -a1[two] * a2[two]
+        # one search from a virtual root joined to one relation of every component (its
+        # sign is free there, so the joining edges never conflict)
+        _, lab = connected_components(
+            sparse.coo_matrix((np.ones(int(two.sum())), (k1[two], k2[two])), shape=(n_e, n_e)), directed=False)
+        reps = np.unique(lab, return_index=True)[1]
+        root = n_e
+        gu = np.r_[k1[two], np.full(reps.size, root)]
+        gv = np.r_[k2[two], reps]
+        gw = np.r_[np.where(w > 0, 1.0, 2.0), np.ones(reps.size)]
+        g = sparse.coo_matrix((gw, (gu, gv)), shape=(n_e + 1, n_e + 1)).tocsr()
+        g = g.maximum(g.T)
+        order, pred = breadth_first_order(g, root, directed=False, return_predecessors=True)
+        ch = order[1:]
+        sgn = np.asarray(g[pred[ch], ch]).ravel()
+        step = np.where(sgn == 1.0, 1.0, -1.0).tolist()
+        sig = [1.0] * (n_e + 1)
+        for node, par, s_ in zip(ch.tolist(), pred[ch].tolist(), step, strict=True):
+            sig[node] = sig[par] * s_
+        sigma[:n_e] = sig[:n_e]
         bad = two.copy()
         bad[two] = sigma[k1[two]] * sigma[k2[two]] != w
         if bad.any():  # not a network here: hold those values fixed

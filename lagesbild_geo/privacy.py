@@ -561,7 +561,7 @@ def _mask(frame: pd.DataFrame, tab: _Tab, status: npt.NDArray[np.int64]) -> pd.D
     hidden = np.isin(st, (PRIMARY, SECONDARY, _protect.HIDDEN))
     pos = tab.rows
     for j, c in enumerate(tab.cols):
-        vals = pd.to_numeric(out[c], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        vals = pd.to_numeric(out[c], errors="coerce").to_numpy(dtype="float64", na_value=np.nan, copy=True)
         vals[pos[hidden[:, j]]] = np.nan
         miss = ~np.isfinite(vals)
         out[c] = pd.arrays.IntegerArray(np.rint(np.where(miss, 0.0, vals)).astype("int64"), miss)
@@ -752,7 +752,7 @@ def _publish_level_columns(summary: pd.DataFrame, levels: _Levels, system: _prot
         if col not in out.columns or key is None:
             continue
         v = _shown(system, status, key)
-        vals = pd.to_numeric(out[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        vals = pd.to_numeric(out[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan, copy=True)
         vals[which] = np.nan if v is None else float(v)
         out[col] = pd.array(np.where(np.isfinite(vals), vals, 0).astype("int64"), dtype="Int64")
         out.loc[~np.isfinite(vals), col] = pd.NA
@@ -1365,6 +1365,14 @@ def _mapping(v: Any) -> Mapping[str, Any]:
     return v if isinstance(v, Mapping) else {}
 
 
+def _numbers(values: pd.Series) -> npt.NDArray[np.float64]:
+    """:func:`_number` of every value of a column (fast for a numeric column)."""
+    if values.dtype.kind in "iuf":
+        x = values.to_numpy(dtype="float64", na_value=np.nan)
+        return np.where(np.isfinite(x), x, np.nan)
+    return np.fromiter((_number(v) for v in values.tolist()), dtype="float64", count=len(values))
+
+
 def _number(v: Any) -> float:
     """A published number as float; NaN for a missing value or anything that is not a number."""
     if v is None or isinstance(v, (bool, np.bool_, list, dict, tuple)):
@@ -1511,6 +1519,16 @@ def _audit(layers: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd.Da
     findings: list[dict[str, Any]] = []
     system = _protect.System(mc)
     labels: dict[int, tuple[str, str, str]] = {}
+    blocks: list[tuple[npt.NDArray[np.int64], str, list[str], list[str]]] = []
+
+    def label_of(k: int) -> tuple[str, str, str]:
+        if k in labels:
+            return labels[k]
+        for idx, layer, ids, cols in blocks:
+            hit = np.argwhere(idx == k)
+            if hit.size:
+                return layer, str(ids[hit[0, 0]]), cols[hit[0, 1]]
+        return "", "", ""
 
     def add(layer: str, feature: str, prop: str, kind: str, lo: float | None, hi: float | None,
             detail: str) -> None:
@@ -1567,38 +1585,60 @@ def _audit(layers: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd.Da
     for cat, v in _mapping(meta.get("excluded_by_category")).items():
         check_small("metadata.excluded_by_category", str(cat), "count", v)
 
+    def table_vars(layer: str, g: pd.DataFrame, keys: list[tuple[Any, ...]], cols: list[str]) -> npt.NDArray[np.int64]:
+        """Every value of a layer's table at once (rows × cols of value indices); the
+        published counts below min_count found."""
+        vals = np.column_stack([_numbers(g[c]) for c in cols])
+        st = np.where(np.isfinite(vals), SHOWN, _protect.HIDDEN).astype(np.int64)
+        miss = np.flatnonzero(~np.isfinite(vals).all(axis=1))
+        if miss.size:
+            recs = g.iloc[miss][[c for c in (_PRIMARY_COL, _SECONDARY_COL) if c in g.columns]].to_dict("records")
+            for i, rec in zip(miss.tolist(), recs, strict=True):
+                for j in np.flatnonzero(~np.isfinite(vals[i])).tolist():
+                    st[i, j] = status_of(rec, cols[j])
+        ids = [k[-1] for k in keys]
+        for i, j in np.argwhere((vals > 0) & (vals < mc)).tolist():
+            add(layer, str(ids[i]), cols[j], "below_min_count", vals[i, j], vals[i, j],
+                f"published count {vals[i, j]:g} is below min_count {mc}")
+        flat = [(*k, c) for k in keys for c in cols]
+        idx = system.shared_many(flat, vals.ravel(), status=st.ravel()).reshape(vals.shape)
+        blocks.append((idx, layer, ids, cols))
+        return idx
+
     # cells and hotspots: one value per cell and property
-    cell_layers = [("cells", cells_l), ("hotspots", hot_l)]
-    for layer, g in cell_layers:
+    cell_idx: dict[str, tuple[list[str], list[str], npt.NDArray[np.int64]]] = {}
+    for layer, g in (("cells", cells_l), ("hotspots", hot_l)):
         if not len(g):
             continue
         ids = _feature_ids(g, "cell")
         cols = _count_columns(g)
-        recs = g.to_dict(orient="records")
+        if not cols:
+            continue
         rolled = g["rolled_up"].fillna(False).astype(bool).to_numpy() if "rolled_up" in g.columns else \
             np.zeros(len(g), dtype=bool)
-        for i, (fid, rec) in enumerate(zip(ids, recs, strict=True)):
-            src = str(rec.get("source") or "")
-            base = "parent" if rolled[i] else "cell"
-            ks = {}
-            for c in cols:
-                check_small(layer, fid, c, rec.get(c))
-                ks[c] = var((base, src, fid, c), rec.get(c), status_of(rec, c), (layer, fid, c))
-            body = [ks[c] for c in cols if c != "count"]
-            if "count" in ks and body:
-                system.relate(np.r_[body, ks["count"]], np.r_[np.ones(len(body)), -1.0])
+        srcs = g["source"].fillna("").astype(str).tolist() if "source" in g.columns else [""] * len(g)
+        keys = [("parent" if r else "cell", s_, f) for r, s_, f in zip(rolled.tolist(), srcs, ids, strict=True)]
+        idx = table_vars(layer, g, keys, cols)
+        cell_idx[layer] = (ids, cols, idx)
+        if "count" in cols and len(cols) > 1:
+            jt = cols.index("count")
+            body = [j for j in range(len(cols)) if j != jt]
+            coef = np.r_[np.ones(len(body)), -1.0]
+            system.relate_rows(idx[:, [*body, jt]], coef)
     # the cells' column sums never exceed the kommun's totals; parents = sum of children
-    hs = hot_l if len(hot_l) else cells_l
-    if len(hs) and kommun:
-        ids = _feature_ids(hs, "cell")
-        for c in _count_columns(hs):
+    hs = "hotspots" if "hotspots" in cell_idx else "cells"
+    if hs in cell_idx and kommun:
+        ids, cols, idx = cell_idx[hs]
+        g = hot_l if hs == "hotspots" else cells_l
+        plain = (~g["rolled_up"].fillna(False).astype(bool).to_numpy() if "rolled_up" in g.columns
+                 else np.ones(len(g), dtype=bool))
+        if "source" in g.columns:
+            plain &= g["source"].fillna("").astype(str).to_numpy() == ""
+        for j, c in enumerate(cols):
             kk = system.get(("tot", "kommun", c))
-            if kk is None:
-                continue
-            got = [system.get(("cell", "", fid, c)) for fid in ids]
-            kl = [k for k in got if k is not None]
-            if kl:
-                system.relate(np.r_[kl, kk], np.r_[np.ones(len(kl)), -1.0], eq=False)
+            kl = idx[plain, j]
+            if kk is not None and kl.size:
+                system.relate(np.r_[kl, kk], np.r_[np.ones(kl.size), -1.0], eq=False)
     if len(cells_l) and "rolled_up" in cells_l.columns and len(hot_l):
         child_ids = grid.str_to_cells(hot_l["cell"].astype(str).tolist())
         res = int(grid.cells_resolution(child_ids[:1])[0]) if child_ids.size else 0
@@ -1688,13 +1728,12 @@ def _audit(layers: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd.Da
     em = em_l
     if len(em) and "count" in em.columns:
         ids = _feature_ids(em, "cell")
-        recs = em.to_dict(orient="records")
-        for fid, rec in zip(ids, recs, strict=True):
-            check_small("emerging", fid, "count", rec.get("count"))
-            ke = var(("emerging", fid), rec.get("count"), status_of(rec, "count"), ("emerging", fid, "count"))
-            kc = system.get(("cell", "", fid, "count"))
-            if kc is not None:
-                system.relate([kc, ke], [1.0, -1.0], eq=False)
+        ke_a = table_vars("emerging", em, [("emerging", f) for f in ids], ["count"])[:, 0]
+        known = system._keys
+        kc_a = np.fromiter((known.get(("cell", "", f, "count"), -1) for f in ids), dtype=np.int64,
+                           count=len(ids))
+        hit = kc_a >= 0
+        system.relate_rows(np.column_stack([kc_a[hit], ke_a[hit]]), np.array([1.0, -1.0]), eq=False)
 
     # clusters
     cl = cl_l
@@ -1737,7 +1776,7 @@ def _audit(layers: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd.Da
             add("", "", "", "inconsistent", None, None,
                 "the published figures contradict each other or the suppression rules")
         for kx in np.flatnonzero(r.exposed):
-            lay, fid, prop = labels.get(int(kx), ("", "", ""))
+            lay, fid, prop = label_of(int(kx))
             add(lay, fid, prop, "pinned", float(r.lo[kx]), float(r.hi[kx]),
                 f"the published figures leave only {r.lo[kx]:g}")
     return pd.DataFrame(findings, columns=list(AUDIT_COLUMNS))
