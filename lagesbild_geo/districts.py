@@ -1726,6 +1726,22 @@ def _stadsdel_overlaps(inc: pd.DataFrame, mask: npt.NDArray[np.bool_], codes: pd
     return np.bincount(pos, minlength=len(codes)).astype(np.int64)
 
 
+def _stadsdel_groups(inc: pd.DataFrame, mask: npt.NDArray[np.bool_], codes: pd.Index) -> dict[str, list[Any]]:
+    """The period's stadsdel-level rows grouped by the districts their area overlaps: ``districts``
+    (codes joined by ";", sorted) and ``count`` per group. A district's ``stadsdel_level`` is the
+    sum of the groups that name it; the publishing step protects the groups' counts."""
+    if "place_districts" not in inc.columns or "precision" not in inc.columns:
+        return {"districts": [], "count": []}
+    sel = mask & (inc["precision"].astype("string") == "stadsdel").to_numpy(dtype=bool, na_value=False)
+    if not sel.any():
+        return {"districts": [], "count": []}
+    known = set(codes.astype(str))
+    keys = [";".join(sorted({c for c in str(v).split(";") if c in known}))
+            for v in inc.loc[sel, "place_districts"].astype("string").fillna("").tolist()]
+    vc = pd.Series(keys, dtype=object).value_counts().sort_index()
+    return {"districts": [str(k) for k in vc.index], "count": [int(v) for v in vc.to_numpy()]}
+
+
 def summarize(
     incidents: pd.DataFrame,
     districts: gpd.GeoDataFrame,
@@ -1784,7 +1800,8 @@ def summarize(
         ``n_cold_cells``, ``share_hot_cells``; with a survey the ``trygg_*`` columns.
         See ``docs/districts.md``; Swedish headers in :data:`SUMMARY_LABELS_SV`.
         ``attrs["levels"]`` counts the period's rows per level (district, stadsdel,
-        kommun, outside, total, lan_not_counted).
+        kommun, outside, total, lan_not_counted); ``attrs["stadsdel_groups"]`` the
+        stadsdel-level rows per set of overlapped districts (for the publishing step).
 
     Examples
     --------
@@ -1824,6 +1841,7 @@ def summarize(
     out.attrs["previous_period"] = prev.to_dict() if prev is not None else None
     out.attrs["district_assignment"] = dict(inc.attrs.get("district_assignment", {}))
     out.attrs["levels"] = _levels(mat, len(codes), lan_rows=int((in_per & (dpos < 0)).sum()))
+    out.attrs["stadsdel_groups"] = _stadsdel_groups(inc, in_per, codes)
     return out
 
 

@@ -981,6 +981,7 @@ def _package_info(pub: Lagesbild, p: Privacy, notes: _Notes,
         "warnings": notes.warnings,
         "allowed_personal_data": allowed,
         "totals": _totals(pub),
+        "counts": dict((pub.metadata or {}).get("counts") or {}),
     }
 
 
@@ -996,7 +997,8 @@ def _totals(pub: Lagesbild) -> dict[str, Any]:
         return {}
     names = {"total": "count", "total_previous": "count_previous"}
     out: dict[str, Any] = {}
-    for key, rt in (("kommun", "total"), ("outside", "outside")):
+    for key, rt in (("kommun", "total"), ("outside", "outside"), ("stadsdel_level", "stadsdel"),
+                    ("kommun_level", "kommun")):
         rows = s.loc[s["row_type"] == rt]
         if not len(rows):
             continue
@@ -1196,12 +1198,12 @@ def _build_metadata(lb: Lagesbild, layers: Mapping[str, gpd.GeoDataFrame], info:
              "geometry_type": ("Point" if n in POINT_LAYERS else "Polygon")}
             for n, g in layers.items()
         ],
-        "privacy": {k: _json_value(v) for k, v in info.items() if k != "totals"},
+        "privacy": {k: _json_value(v) for k, v in info.items() if k not in ("totals", "counts")},
         "totals": _json_value(info.get("totals") or {}),
         "categories": dict(CATEGORY_LABELS),
         "labels_sv": _labels_sv(layers),
         "merged": _json_value(meta.get("merged", False)) if isinstance(lb, LagesbildPackage) else False,
-        **_levels_meta(meta),
+        **_levels_meta({"counts": info["counts"]} if "counts" in info else meta),
     }
 
 
@@ -1212,11 +1214,12 @@ def _levels_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     levels = counts.get("levels") if isinstance(counts, Mapping) else None
     if isinstance(levels, Mapping) and "total" in levels:
-        out["levels"] = {k: int(levels[k]) for k in ("district", "stadsdel", "kommun", "outside", "total",
-                                                     "lan_not_counted") if k in levels}
+        out["levels"] = {k: None if levels[k] is None else int(levels[k])
+                         for k in ("district", "stadsdel", "kommun", "outside", "total",
+                                   "lan_not_counted") if k in levels}
     excluded = counts.get("excluded") if isinstance(counts, Mapping) else None
     if isinstance(excluded, Mapping):
-        out["excluded_by_category"] = {str(k): int(v) for k, v in excluded.items()}
+        out["excluded_by_category"] = {str(k): None if v is None else int(v) for k, v in excluded.items()}
     return out
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "gistar_cube",
     "kde",
     "kde_bandwidth",
+    "kde_surfaces",
     "mann_kendall",
     "pai",
 ]
@@ -580,11 +581,7 @@ def cluster_labels(
     snap = _snap(eps_m, snap_m)
     if eps_m <= 0 or min_samples < 1:
         raise InputError(f"eps_m must be > 0 and min_samples ≥ 1; got {eps_m}, {min_samples}.")
-    if "precision" in incidents.columns:
-        use = incidents["precision"].astype("string").isin(list(precisions)).fillna(False).to_numpy(
-            bool, copy=True)
-    else:
-        use = np.ones(len(incidents), dtype=bool)
+    use = _kde_precision(incidents, precisions)
     x, y = _metric_xy(incidents)
     use = use & np.isfinite(x) & np.isfinite(y)
     out = np.full(len(incidents), -2, dtype=np.int64)
@@ -1207,6 +1204,14 @@ def kde(
     False
     """
     x, y, w = _kde_events(incidents, weights=weights, min_count=min_count, precisions=precisions)
+    cells, attrs = _kde_run(x, y, w, bandwidth_m=bandwidth_m, cell_size_m=cell_size_m, min_count=min_count)
+    return _kde_frame(cells, attrs, cell=float(attrs["cell_size_m"]))
+
+
+def _kde_run(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], w: npt.NDArray[np.float64], *,
+             bandwidth_m: float | None, cell_size_m: float | None,
+             min_count: int) -> tuple[pd.DataFrame | None, dict[str, Any]]:
+    """The shown cells of one surface (no geometry) and its ``attrs["kde"]``."""
     h, rule = _kde_bandwidth(x, y, w, bandwidth_m)
     c = _kde_cell_size(h, cell_size_m)
     attrs: dict[str, Any] = {"bandwidth_m": h, "bandwidth_rule": rule, "kernel": "quartic",
@@ -1215,11 +1220,64 @@ def kde(
     if x.size == 0:
         attrs.update(cell_size_m=c, mass=0.0, shown_mass=0.0, n_cells=0, n_cells_suppressed=0,
                      origin=None)
-        return _kde_frame(None, attrs)
+        return None, attrs
     x0, y0, nx, ny, c = _kde_grid(x, y, h, c, fixed=cell_size_m is not None)
     dens, near = _kde_surface(x, y, w, h=h, c=c, origin=(x0, y0), shape=(ny, nx))
     cells, shown_attrs = _kde_cells(dens, near, min_count=min_count, c=c, origin=(x0, y0))
-    return _kde_frame(cells, {**attrs, **shown_attrs}, cell=c)
+    return cells, {**attrs, **shown_attrs}
+
+
+def kde_surfaces(
+    incidents: pd.DataFrame,
+    *,
+    by: str | None = "category",
+    min_count: int = 3,
+    precisions: Sequence[str] = POINT_PRECISIONS,
+) -> pd.DataFrame:
+    """:func:`kde` of all incidents and of each value of ``by`` (e.g. each category), as one
+    table without geometry (what the publishing step hands to the map).
+
+    Each surface has its own default bandwidth (ArcGIS's rule on its own events, never below
+    100 m) and the same privacy rule as :func:`kde`: a cell is shown only where at least
+    ``min_count`` events lie within the bandwidth. The events are read once.
+
+    Returns
+    -------
+    DataFrame
+        ``surface`` (``""`` for all incidents, else the value of ``by``), ``easting``,
+        ``northing`` (cell centre, SWEREF 99 TM), ``density_per_km2``, ``expected``,
+        ``n_within_bandwidth``; ``attrs["kde"]`` maps each surface to its ``attrs["kde"]``
+        (bandwidth, cell size, grid origin …) as :func:`kde` gives them.
+
+    Examples
+    --------
+    >>> pts = pd.DataFrame({"easting": [660005.0, 660005, 660105, 660055],
+    ...                     "northing": [6580005.0, 6580005, 6580005, 6580055],
+    ...                     "category": ["stold", "stold", "stold", "vald"]})
+    >>> s = kde_surfaces(pts)
+    >>> sorted(s.attrs["kde"]), sorted(s["surface"].unique())  # vald: one event, nothing shown
+    (['', 'stold', 'vald'], ['', 'stold'])
+    """
+    _kde_events(incidents.iloc[0:0], weights=None, min_count=min_count, precisions=precisions)  # checks
+    xa, ya = _metric_xy(incidents)
+    use = _kde_precision(incidents, precisions) & np.isfinite(xa) & np.isfinite(ya)
+    x, y = xa[use], ya[use]
+    w = np.ones(x.size, dtype="float64")
+    keys = [("", np.ones(x.size, dtype=bool))]
+    if by is not None and by in incidents.columns:
+        codes, uniq = pd.factorize(incidents[by].astype("string").to_numpy()[use])
+        keys += [(str(u), codes == i) for i, u in enumerate(uniq)]
+    parts, attrs = [], {}
+    for key, m in keys:
+        cells, a = _kde_run(x[m], y[m], w[m], bandwidth_m=None, cell_size_m=None, min_count=min_count)
+        attrs[key] = a
+        if cells is not None:
+            parts.append(cells.assign(surface=key))
+    cols = ["surface", *_KDE_COLUMNS]
+    out = (pd.concat(parts, ignore_index=True)[cols] if parts
+           else pd.DataFrame({c: pd.Series(dtype="float64") for c in cols}).astype({"surface": object}))
+    out.attrs["kde"] = attrs
+    return out
 
 
 def _kde_cells(dens: npt.NDArray[np.float64], near: npt.NDArray[np.float64], *, min_count: int, c: float,
@@ -1269,6 +1327,13 @@ def _kde_events(incidents: pd.DataFrame, *, weights: str | npt.ArrayLike | None,
                          f"{int((~np.isfinite(w[use]) | (w[use] < 0)).sum())} are not.")
     use &= np.isfinite(x) & np.isfinite(y) & (w > 0)
     return x[use], y[use], w[use]
+
+
+def _kde_precision(incidents: pd.DataFrame, precisions: Sequence[str]) -> npt.NDArray[np.bool_]:
+    if "precision" in incidents.columns:
+        return incidents["precision"].astype("string").isin(list(precisions)).fillna(False).to_numpy(
+            bool, copy=True)
+    return np.ones(len(incidents), dtype=bool)
 
 
 def _kde_bandwidth(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], w: npt.NDArray[np.float64],
@@ -1325,20 +1390,38 @@ def _kde_grid(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], h: float, 
 def _kde_surface(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], w: npt.NDArray[np.float64], *,
                  h: float, c: float, origin: tuple[float, float],
                  shape: tuple[int, int]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """(density per m², events within h) on the grid: the counts convolved with the kernel."""
-    from scipy import signal
+    """(density per m², events within h) on the grid: the counts convolved with the kernel.
 
+    Few occupied cells (a category, a small kommun): the kernel is added around each occupied
+    cell (a sparse direct sum, exact); many: the grids are convolved by FFT."""
     ny, nx = shape
     m = math.ceil(h / c)
     col = np.floor((x - origin[0]) / c).astype(np.int64)
     row = np.floor((y - origin[1]) / c).astype(np.int64)
     flat = row * nx + col
-    weight_grid = np.bincount(flat, weights=w, minlength=nx * ny).reshape(ny, nx)
-    count_grid = np.bincount(flat, minlength=nx * ny).reshape(ny, nx).astype("float64")
     off = np.arange(-m, m + 1, dtype="float64") * c
     dist2 = off[:, None] ** 2 + off[None, :] ** 2
     inside = dist2 < h * h
     kernel = np.where(inside, 3.0 / (math.pi * h * h) * (1.0 - dist2 / (h * h)) ** 2, 0.0)
+    occ, inv = np.unique(flat, return_inverse=True)
+    taps = int(inside.sum())
+    if occ.size * taps <= 2 * nx * ny:
+        wsum = np.bincount(inv, weights=w, minlength=occ.size)
+        cnt = np.bincount(inv, minlength=occ.size).astype("float64")
+        dy, dx = np.nonzero(inside)
+        kv = kernel[dy, dx]
+        rr = (occ // nx)[:, None] + (dy - m)[None, :]
+        cc = (occ % nx)[:, None] + (dx - m)[None, :]
+        ok = (rr >= 0) & (rr < ny) & (cc >= 0) & (cc < nx)
+        idx = (rr * nx + cc)[ok]
+        dens = np.bincount(idx, weights=(wsum[:, None] * kv[None, :])[ok], minlength=nx * ny).reshape(ny, nx)
+        near = np.bincount(idx, weights=np.broadcast_to(cnt[:, None], rr.shape)[ok],
+                           minlength=nx * ny).reshape(ny, nx).astype("float64")
+        return np.where(near > 0, np.maximum(dens, 0.0), 0.0), near
+    from scipy import signal
+
+    weight_grid = np.bincount(flat, weights=w, minlength=nx * ny).reshape(ny, nx)
+    count_grid = np.bincount(flat, minlength=nx * ny).reshape(ny, nx).astype("float64")
     dens = signal.fftconvolve(weight_grid, kernel, mode="same")
     near = np.rint(signal.fftconvolve(count_grid, inside.astype("float64"), mode="same"))
     return np.where(near > 0, np.maximum(dens, 0.0), 0.0), near

@@ -283,9 +283,9 @@ def json_depth(data: bytes | str) -> int:
         return 0
     stripped = _STRING_RE.sub(b'""', raw) if b'"' in raw else raw
     arr = np.frombuffer(stripped, dtype=np.uint8)
-    step = np.zeros(arr.shape, dtype=np.int32)
-    step[(arr == ord("[")) | (arr == ord("{"))] = 1
-    step[(arr == ord("]")) | (arr == ord("}"))] = -1
+    opening = (arr == ord("[")) | (arr == ord("{"))
+    brackets = arr[opening | (arr == ord("]")) | (arr == ord("}"))]  # the brackets alone, in order
+    step = np.where((brackets == ord("[")) | (brackets == ord("{")), 1, -1).astype(np.int32)
     return int(np.cumsum(step).max(initial=0))
 
 

@@ -1521,6 +1521,9 @@ def density_layer(lb: Lagesbild, *, category: str | None = None, min_count: int 
     """The "Täthet" layer: a kernel density surface (:func:`lagesbild_geo.hotspots.kde`) of the
     period's point/address incidents (of one category), drawn as six quantile classes.
 
+    The surface is the publishing step's (``publishable(lb).tables["density"]``, made from
+    the incidents before they are dropped), so a published bundle draws it too.
+
     Cells of one class are merged into one polygon (aggregate first, geometry last), so the
     payload stays small. Only cells with at least ``min_count`` incidents within the bandwidth
     have a value (the surface never shows a single incident); the legend says so.
@@ -1542,21 +1545,35 @@ def density_layer(lb: Lagesbild, *, category: str | None = None, min_count: int 
     fg = folium.FeatureGroup(name=LAYERS["density"], show=True)
     sections = legend if legend is not None else []
     mc = lb.settings.min_count if min_count is None else int(min_count)
-    inc = _plain(lb.incidents)
-    if not isinstance(inc, pd.DataFrame) or inc.empty:
-        return fg
-    keep = np.ones(len(inc), dtype=bool)
-    period = (lb.metadata or {}).get("period")
-    if period and "occurred_at" in inc.columns:
-        t = inc["occurred_at"]
-        keep &= ((t >= pd.Timestamp(period["start"])) & (t < pd.Timestamp(period["end"]))).to_numpy(
-            dtype=bool, na_value=False)
-    if category is not None and "category" in inc.columns:
-        keep &= (inc["category"].astype("string") == category).fillna(False).to_numpy(dtype=bool)
-    dens = _hotspots.kde(inc.loc[keep], min_count=mc, bandwidth_m=bandwidth_m)
-    a = dens.attrs["kde"]
     title = "Täthet, händelser per km²" + ("" if category is None else
                                            f" – {CATEGORY_LABELS.get(category, category)}")
+    if bandwidth_m is None:
+        # the surface the publishing step made (already generalised: no incident leaves it)
+        pub = publishable(lb, Privacy(min_count=mc, min_respondents=lb.settings.min_respondents))
+        surf = (pub.tables or {}).get("density")
+        key = "" if category is None else category
+        kde_attrs = surf.attrs.get("kde", {}) if surf is not None else {}
+        if surf is None or key not in kde_attrs:
+            if surf is not None:
+                sections.append((title, [("#ffffff", f"Visas där minst {mc} händelser finns inom "
+                                                     "bandbredden (kärntäthet): inget område här")]))
+            return fg
+        a = kde_attrs[key]
+        dens = surf.loc[(surf["surface"] == key).to_numpy()]
+    else:  # a bandwidth of the caller's: from the period's incidents, under kde's own rule
+        inc = _plain(lb.incidents)
+        if not isinstance(inc, pd.DataFrame) or inc.empty:
+            return fg
+        keep = np.ones(len(inc), dtype=bool)
+        period = (lb.metadata or {}).get("period")
+        if period and "occurred_at" in inc.columns:
+            t = inc["occurred_at"]
+            keep &= ((t >= pd.Timestamp(period["start"])) & (t < pd.Timestamp(period["end"]))).to_numpy(
+                dtype=bool, na_value=False)
+        if category is not None and "category" in inc.columns:
+            keep &= (inc["category"].astype("string") == category).fillna(False).to_numpy(dtype=bool)
+        dens = _hotspots.kde(inc.loc[keep], min_count=mc, bandwidth_m=bandwidth_m)
+        a = dens.attrs["kde"]
     note = (f"Visas där minst {mc} händelser finns inom {_fmt_int(round(a['bandwidth_m']))} m "
             "(kärntäthet)")
     hint = ("Kärntäthetsskattning (KDE, kvartisk kärna): händelser utsmetade över en bandbredd "

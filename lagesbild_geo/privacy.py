@@ -45,7 +45,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from . import _protect, grid
+from . import _protect, grid, hotspots
 from ._personal import (
     EMAIL_PATTERN,
     FREE_TEXT_FIELDS,
@@ -61,6 +61,7 @@ from ._personal import (
 from ._protect import PRIMARY, SECONDARY, SHOWN
 from .bundle import Lagesbild
 from .errors import InputError, PrivacyError
+from .limits import extract_zip, load_json
 from .schema import CATEGORIES, CATEGORY_LABELS, fold
 from .settings import Settings
 from .survey import perceived_vs_reported
@@ -434,6 +435,8 @@ def _listed(frame: pd.DataFrame, col: str) -> list[set[str]]:
 def _known_status(frame: pd.DataFrame, cols: Sequence[str], values: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
     """Status of values already hidden in ``frame`` (a package read back): from its lists."""
     st = np.full(values.shape, -1, dtype=np.int64)
+    if np.isfinite(values).all():
+        return st
     prim, sec = _listed(frame, _PRIMARY_COL), _listed(frame, _SECONDARY_COL)
     for j, c in enumerate(cols):
         miss = ~np.isfinite(values[:, j])
@@ -465,8 +468,9 @@ def _table(system: _protect.System, frame: pd.DataFrame, name: str, rows: npt.ND
     body = [j for j, c in enumerate(cols) if c != total]
     if total is not None and total in cols and body:
         jt = cols.index(total)
-        for i in range(len(rows)):
-            system.relate(np.r_[idx[i, body], idx[i, jt]], np.r_[np.ones(len(body)), -1.0])
+        coef = np.r_[np.ones(len(body)), -1.0]
+        system.relate_rows(idx[:, [*body, jt]], coef)
+        system.grid(idx[:, [*body, jt]], coef)  # rows and column totals: the audit's rectangles
     if col_totals is not None and len(rows):
         for j, c in enumerate(cols):
             given = (col_total_values or {}).get(c)
@@ -557,23 +561,25 @@ def _mask(frame: pd.DataFrame, tab: _Tab, status: npt.NDArray[np.int64]) -> pd.D
     hidden = np.isin(st, (PRIMARY, SECONDARY, _protect.HIDDEN))
     pos = tab.rows
     for j, c in enumerate(tab.cols):
-        col = pd.to_numeric(out[c], errors="coerce").round().astype("Int64")
-        vals = col.to_numpy(dtype="float64", na_value=np.nan)
-        m = np.zeros(len(out), dtype=bool)
-        m[pos[hidden[:, j]]] = True
-        vals[m] = np.nan
-        out[c] = pd.array(np.where(np.isfinite(vals), vals, 0).astype("int64"), dtype="Int64")
-        out.loc[~np.isfinite(vals), c] = pd.NA
+        vals = pd.to_numeric(out[c], errors="coerce").to_numpy(dtype="float64", na_value=np.nan, copy=True)
+        vals[pos[hidden[:, j]]] = np.nan
+        miss = ~np.isfinite(vals)
+        out[c] = pd.arrays.IntegerArray(np.rint(np.where(miss, 0.0, vals)).astype("int64"), miss)
     prim = list(out[_PRIMARY_COL]) if _PRIMARY_COL in out.columns else [() for _ in range(len(out))]
     sec = list(out[_SECONDARY_COL]) if _SECONDARY_COL in out.columns else [() for _ in range(len(out))]
     prim = [tuple(v) if isinstance(v, (list, tuple)) else () for v in prim]
     sec = [tuple(v) if isinstance(v, (list, tuple)) else () for v in sec]
-    for i, p in enumerate(pos):
-        for j, c in enumerate(tab.cols):
-            if st[i, j] == PRIMARY and c not in prim[p]:
-                prim[p] = (*prim[p], c)
-            elif st[i, j] in (SECONDARY, _protect.HIDDEN) and c not in sec[p]:
-                sec[p] = (*sec[p], c)
+    is_p = st == PRIMARY
+    is_s = np.isin(st, (SECONDARY, _protect.HIDDEN))
+    cols = np.asarray(tab.cols, dtype=object)
+    for i in np.flatnonzero((is_p | is_s).any(axis=1)).tolist():
+        p = int(pos[i])
+        add_p = [c for c in cols[is_p[i]].tolist() if c not in prim[p]]
+        add_s = [c for c in cols[is_s[i]].tolist() if c not in sec[p]]
+        if add_p:
+            prim[p] = (*prim[p], *add_p)
+        if add_s:
+            sec[p] = (*sec[p], *add_s)
     out[_PRIMARY_COL] = pd.Series(prim, index=out.index, dtype=object)
     out[_SECONDARY_COL] = pd.Series(sec, index=out.index, dtype=object)
     return out
@@ -639,6 +645,165 @@ def _rollup(cells: pd.DataFrame, mc: int) -> tuple[pd.DataFrame, dict[Any, list[
 
 
 _MARK = "published"
+#: Row types of the district table that count once in the kommun's total.
+_BODY_ROWS = ("district", "stadsdel", "kommun", "outside")
+
+
+@dataclass
+class _Levels:
+    """Where the level figures of the district table are in the system: the stadsdel and kommun
+    rows' totals, the outside row's, the sum of the districts (``metadata.counts.levels``) and
+    the districts' ``stadsdel_level`` values (a table of their own)."""
+
+    stadsdel: int | None
+    kommun: int | None
+    outside: int | None
+    district: int | None
+    tab: _Tab | None
+
+
+def _level_system(system: _protect.System, summary: pd.DataFrame, tab: _Tab, tot: str,
+                  attrs: Mapping[Any, Any]) -> _Levels | None:
+    """Add what the level rows publish besides their own counts (the rows themselves are part
+    of the district table): the sum of the districts' totals (``metadata.counts.levels.district``),
+    ``kommun_level`` (= the kommun row's total, on every row) and ``stadsdel_level`` (per
+    district: the stadsdel-level rows whose area overlaps it).
+
+    ``stadsdel_level`` is a sum of the counts of groups of stadsdel-level rows (rows whose
+    named area overlaps the same districts: ``attrs["stadsdel_groups"]`` of
+    :func:`lagesbild_geo.districts.summarize`): differences between districts can give a
+    group's count, so the groups take part as values no surface publishes (a group below
+    ``min_count`` must not be pinned). Without the groups (a table made elsewhere), each
+    district's value is only known to be at most the stadsdel row's total.
+    """
+    rt = summary["row_type"].astype(str).to_numpy()
+    jt = tab.cols.index(tot)
+    pos = {int(r): i for i, r in enumerate(tab.rows)}
+
+    def row_var(kind: str) -> int | None:
+        hits = [pos[int(r)] for r in np.flatnonzero(rt == kind) if int(r) in pos]
+        return int(tab.idx[hits[0], jt]) if len(hits) == 1 else None
+
+    d_rows = np.asarray([r for r in tab.rows if rt[r] == "district"], dtype=np.int64)
+    d_vars = np.asarray([tab.idx[pos[int(r)], jt] for r in d_rows], dtype=np.int64)
+    k_dist = None
+    if d_vars.size:
+        v = system.arrays()[0][d_vars]
+        k_dist = int(system.block([float(v.sum()) if np.isfinite(v).all() else np.nan], prio=2,
+                                  status=None if np.isfinite(v).all() else _protect.FREE)[0])
+        system.relate(np.r_[d_vars, k_dist], np.r_[np.ones(d_vars.size), -1.0])
+    k_st = row_var("stadsdel")
+    out = _Levels(stadsdel=k_st, kommun=row_var("kommun"), outside=row_var("outside"), district=k_dist, tab=None)
+    if "stadsdel_level" not in summary.columns or not d_rows.size or k_st is None:
+        return out
+    vals = pd.to_numeric(summary["stadsdel_level"].iloc[d_rows], errors="coerce").to_numpy(dtype="float64")
+    if not (np.nan_to_num(vals, nan=1.0) != 0).any():
+        return out  # every district 0: nothing at stadsdel level to protect
+    st = _known_status(summary.iloc[d_rows], ["stadsdel_level"], vals.reshape(-1, 1)).ravel()
+    idx = system.block(vals, prio=0, status=st)
+    values = system.arrays()[0]
+    groups = attrs.get("stadsdel_groups") if isinstance(attrs, Mapping) else None
+    codes = summary.index.astype(str).to_numpy()[d_rows]
+    modelled = False
+    if isinstance(groups, Mapping) and groups.get("count"):
+        counts = np.asarray(groups["count"], dtype="float64")
+        where = {c: i for i, c in enumerate(codes)}
+        member = [[where[c] for c in str(g).split(";") if c in where] for g in groups["districts"]]
+        expect = np.zeros(len(codes))
+        for m, n in zip(member, counts, strict=True):
+            expect[m] += n
+        if (np.isfinite(values[k_st]) and counts.sum() == values[k_st]
+                and np.array_equal(np.where(np.isfinite(vals), vals, expect), expect)):
+            small = (counts > 0) & (counts < system.min_count)
+            g = system.block(counts, prio=_protect.NEVER,
+                             status=np.where(small, PRIMARY, _protect.FREE))
+            system.relate(np.r_[g, k_st], np.r_[np.ones(g.size), -1.0])
+            rows_of: list[list[int]] = [[] for _ in range(len(codes))]
+            for k, m in enumerate(member):
+                for i in m:
+                    rows_of[i].append(int(g[k]))
+            for i, gs in enumerate(rows_of):
+                system.relate(np.r_[gs, idx[i]], np.r_[np.ones(len(gs)), -1.0])
+            modelled = True
+    if not modelled:
+        for i in range(len(codes)):
+            system.relate([int(idx[i]), k_st], [1.0, -1.0], eq=False)
+    out.tab = _Tab("district_summary", d_rows, ["stadsdel_level"], idx.reshape(-1, 1))
+    return out
+
+
+def _shown(system: _protect.System, status: npt.NDArray[np.int64], k: int | None) -> int | None:
+    """A value as published: ``None`` where hidden (or unknown)."""
+    if k is None:
+        return None
+    v = system.arrays()[0][k]
+    return int(np.rint(v)) if status[k] == SHOWN and np.isfinite(v) else None
+
+
+def _publish_level_columns(summary: pd.DataFrame, levels: _Levels, system: _protect.System,
+                           status: npt.NDArray[np.int64]) -> pd.DataFrame:
+    """``kommun_level`` (every row) and ``stadsdel_level`` (rows other than districts) as the
+    kommun and stadsdel rows' published totals; hidden with them, and listed so."""
+    out = _empty_lists(summary)
+    rt = out["row_type"].astype(str).to_numpy() if "row_type" in out.columns else np.array([])
+    prim, sec = list(out[_PRIMARY_COL]), list(out[_SECONDARY_COL])
+    for col, key, which in (("kommun_level", levels.kommun, np.ones(len(out), dtype=bool)),
+                            ("stadsdel_level", levels.stadsdel, rt != "district")):
+        if col not in out.columns or key is None:
+            continue
+        v = _shown(system, status, key)
+        vals = pd.to_numeric(out[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan, copy=True)
+        vals[which] = np.nan if v is None else float(v)
+        out[col] = pd.array(np.where(np.isfinite(vals), vals, 0).astype("int64"), dtype="Int64")
+        out.loc[~np.isfinite(vals), col] = pd.NA
+        if v is None:
+            for i in np.flatnonzero(which):
+                if status[key] == PRIMARY and col not in prim[i]:
+                    prim[i] = (*tuple(prim[i]), col)
+                elif status[key] != PRIMARY and col not in sec[i]:
+                    sec[i] = (*tuple(sec[i]), col)
+    out[_PRIMARY_COL] = pd.Series([tuple(x) for x in prim], index=out.index, dtype=object)
+    out[_SECONDARY_COL] = pd.Series([tuple(x) for x in sec], index=out.index, dtype=object)
+    return out
+
+
+def _published_counts(counts: Any, levels: _Levels | None, system: _protect.System,
+                      status: npt.NDArray[np.int64], kommun_keys: Mapping[str, int],
+                      attrs: Mapping[Any, Any], mc: int) -> dict[str, Any]:
+    """``metadata["counts"]`` as published: the levels (district, stadsdel, kommun, outside,
+    total) are the protected figures of the district table (``None`` where hidden), the
+    rows left out by category and the län-level rows below ``min_count`` are hidden
+    (``None``); ``by_precision`` (the build's own check) is not published."""
+    out = dict(counts) if isinstance(counts, Mapping) else {}
+
+    def few(v: Any) -> int | None:
+        if v is None or (isinstance(v, float) and not np.isfinite(v)):
+            return None
+        v = int(v)
+        return None if 0 < v < mc else v
+
+    if isinstance(out.get("excluded"), Mapping):
+        out["excluded"] = {str(k): few(v) for k, v in out["excluded"].items()}
+    old = dict(out["levels"]) if isinstance(out.get("levels"), Mapping) else {}
+    if levels is None:
+        if old:  # no district table to take them from: primary suppression only
+            out["levels"] = {k: few(v) for k, v in old.items() if k != "by_precision"}
+        return out
+    lan = (attrs.get("levels") or {}).get("lan_not_counted") if isinstance(attrs, Mapping) else None
+    lan = old.get("lan_not_counted") if lan is None else lan
+
+    def level(k: int | None) -> int | None:  # a row the table does not have holds no incident
+        return 0 if k is None else _shown(system, status, k)
+
+    out["levels"] = {
+        "district": level(levels.district),
+        "stadsdel": level(levels.stadsdel),
+        "kommun": level(levels.kommun),
+        "outside": level(levels.outside),
+        "total": _shown(system, status, kommun_keys.get("total", kommun_keys.get("count"))),
+        "lan_not_counted": few(lan) if lan is not None else 0,
+    }
+    return out
 
 
 def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lagesbild:
@@ -704,11 +869,14 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
         summary = pd.DataFrame(lb.districts).drop(columns="geometry", errors="ignore").copy()
     frames["district_summary"] = summary
     kommun_keys: dict[str, int] = {}
+    levels: _Levels | None = None
     if len(summary):
         has_rows = "row_type" in summary.columns
         tot = "total" if "total" in summary.columns else "count"
         cols = _count_columns(summary, tot)
-        body_rows = (np.flatnonzero(summary["row_type"].isin(["district", "outside"]).to_numpy())
+        # every row that counts once in the kommun's total: districts, the level rows (known only
+        # in a stadsdel / only in the kommun) and the outside row
+        body_rows = (np.flatnonzero(summary["row_type"].isin(list(_BODY_ROWS)).to_numpy())
                      if has_rows else np.arange(len(summary)))
         totals: dict[str, float] = {}
         if has_rows and (summary["row_type"] == "total").any():
@@ -721,6 +889,10 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
                 tabs.append(_table(system, summary, "district_summary", rows, cols, total=tot,
                                    col_totals=f"kommun{src}", key="d",
                                    col_total_values={c: totals[c] for c in cols if c in totals}))
+                if src == "" and has_rows and tot in cols:
+                    levels = _level_system(system, summary, tabs[-1], tot, lb.district_summary.attrs)
+                    if levels is not None and levels.tab is not None:
+                        tabs.append(levels.tab)
             if "total_previous" in summary.columns:
                 tabs.append(_table(system, summary, "district_summary", rows, ["total_previous"], total=None,
                                    col_totals=f"kommun{src}", key="p",
@@ -832,12 +1004,10 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
                 cpos = cgrp.get_indexer(emerging.index[grp])
                 vals_all = system.arrays()[0]
                 jc = ccols.index("count")
-                for i, cp in enumerate(cpos):
-                    if cp < 0:
-                        continue
-                    kc, ke = int(cidx2[cp, jc]), int(tab.idx[i, 0])
-                    if np.isfinite(vals_all[kc]) and np.isfinite(vals_all[ke]) and vals_all[kc] <= vals_all[ke]:
-                        system.relate([kc, ke], [1.0, -1.0], eq=False)
+                hit = cpos >= 0
+                kc, ke = cidx2[cpos[hit], jc], tab.idx[np.flatnonzero(hit), 0]
+                ok = np.isfinite(vals_all[kc]) & np.isfinite(vals_all[ke]) & (vals_all[kc] <= vals_all[ke])
+                system.relate_rows(np.column_stack([kc[ok], ke[ok]]), np.array([1.0, -1.0]), eq=False)
 
     # -- clusters: n and the counts of the three commonest categories (share × n)
     clusters = lb.clusters.copy() if isinstance(lb.clusters, pd.DataFrame) else pd.DataFrame()
@@ -896,6 +1066,8 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
         emerging["suppressed"] = emerging["count"].isna().to_numpy()
     if cl_tab is not None:
         clusters = _publish_clusters(clusters, cl_tab, status)
+    if levels is not None:
+        summary = _publish_level_columns(summary, levels, system, status)
     if len(summary):
         summary = _publish_summary(_empty_lists(summary), p)
     districts = _publish_districts(lb, summary)
@@ -907,6 +1079,9 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
         f = profiles[name].copy()
         f = _mask(f, tab, status)
         tables[name] = f
+    density = _published_density(lb, mc)
+    if density is not None:
+        tables["density"] = density
     t_key = kommun_keys.get("total", kommun_keys.get("count"))
     if t_key is not None:
         vals_all = system.arrays()[0]
@@ -917,6 +1092,8 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
     n_exp = int(exposed.sum())
     if n_exp:
         notes["unprotected"] = n_exp
+    meta["counts"] = _published_counts(meta.get("counts"), levels, system, status, kommun_keys,
+                                       lb.district_summary.attrs, mc)
     meta[_MARK] = mark
     meta["published_notes"] = notes
     keep_points = bool(p.include_points)
@@ -928,6 +1105,40 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
         cells=cells, hotspots=hotspots, clusters=clusters, emerging=emerging, districts=districts,
         district_summary=summary, survey=survey, metadata=meta, tables=tables,
     )
+
+
+#: What a published density surface keeps of :func:`~lagesbild_geo.hotspots.kde`'s attrs (no counts).
+_KDE_KEEP = ("bandwidth_m", "bandwidth_rule", "kernel", "min_count", "cell_size_m", "origin", "crs_metric")
+
+
+def _published_density(lb: Lagesbild, mc: int) -> pd.DataFrame | None:
+    """The density surfaces of the period's point and address incidents (all, and per category),
+    generalised by :func:`~lagesbild_geo.hotspots.kde_surfaces`'s own rule: a bandwidth of at
+    least 100 m, and a square only where at least ``min_count`` incidents lie within it. Only
+    the squares' centres and densities leave (no count within the bandwidth, no expected
+    count, no number of events), so the map's "Täthet" layer needs no incident.
+
+    ``tables["density"]``: ``surface`` ("" = every category), ``easting``, ``northing``,
+    ``density_per_km2``; ``attrs["kde"]`` per surface: bandwidth, cell size, grid origin.
+    """
+    inc = lb.incidents
+    if not isinstance(inc, pd.DataFrame) or not len(inc):
+        return None
+    cols = [c for c in ("easting", "northing", "lat", "lon", "precision", "category", "occurred_at")
+            if c in inc.columns]
+    if not ({"easting", "northing"} <= set(cols) or {"lat", "lon"} <= set(cols)):
+        return None
+    sub = inc[cols]
+    if "occurred_at" in cols:
+        mask = _period_mask(sub, (lb.metadata or {}).get("period"))
+        if mask is not None:
+            sub = sub.loc[mask]
+    surf = hotspots.kde_surfaces(sub, by="category" if "category" in cols else None, min_count=mc)
+    out = surf[["surface", "easting", "northing", "density_per_km2"]].reset_index(drop=True)
+    shown = set(out["surface"].unique().tolist()) | {""}
+    out.attrs["kde"] = {k: {f: v for f, v in a.items() if f in _KDE_KEEP}
+                        for k, a in surf.attrs["kde"].items() if k in shown}
+    return out
 
 
 _GI = ("gi_z", "gi_p", "gi_p_adj")
@@ -1012,15 +1223,15 @@ def _publish_summary(summary: pd.DataFrame, p: Privacy) -> pd.DataFrame:
                 if c in out.columns:
                     out[c] = out[c].astype(object).mask(h2) if out[c].dtype == object else out[c].mask(h2)
     tops = [c for c in ("top1", "top2", "top3") if c in out.columns]
-    if tops:
-        for i in range(len(out)):
-            cut = False
-            for c in tops:
-                v = out[c].iloc[i]
-                if cut or (isinstance(v, str) and f"count_{v}" in out.columns
-                           and pd.isna(out[f"count_{v}"].iloc[i])):
-                    cut = True
-                    out.loc[out.index[i], c] = pd.NA
+    if tops:  # a top category whose count is hidden goes, with the ones after it
+        cut = np.zeros(len(out), dtype=bool)
+        for c in tops:
+            v = out[c].astype("string").fillna("").to_numpy(dtype=object)
+            for cat in {x for x in v.tolist() if x}:
+                col = f"count_{cat}"
+                if col in out.columns:
+                    cut |= (v == cat) & out[col].isna().to_numpy()
+            out[c] = out[c].mask(cut)
     trygg = [c for c in out.columns if c.startswith("trygg_") and c not in ("trygg_suppressed",)]
     if "trygg_n" in trygg:
         mr = int(p.min_respondents or 1)
@@ -1149,43 +1360,96 @@ def _feature_ids(g: pd.DataFrame, key: str) -> list[str]:
 _AUDITED = ("cells", "hotspots", "districts", "emerging", "clusters")
 
 
+def _mapping(v: Any) -> Mapping[str, Any]:
+    """``v`` when it is a JSON object, else an empty one (a package read back may hold anything)."""
+    return v if isinstance(v, Mapping) else {}
+
+
+def _numbers(values: pd.Series) -> npt.NDArray[np.float64]:
+    """:func:`_number` of every value of a column (fast for a numeric column)."""
+    if values.dtype.kind in "iuf":
+        x = values.to_numpy(dtype="float64", na_value=np.nan)
+        return np.where(np.isfinite(x), x, np.nan)
+    return np.fromiter((_number(v) for v in values.tolist()), dtype="float64", count=len(values))
+
+
+def _number(v: Any) -> float:
+    """A published number as float; NaN for a missing value or anything that is not a number."""
+    if v is None or isinstance(v, (bool, np.bool_, list, dict, tuple)):
+        return np.nan
+    try:
+        x = float(v)
+    except (TypeError, ValueError, OverflowError):
+        return np.nan
+    return x if np.isfinite(x) else np.nan
+
+
 def _read_properties(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """Feature properties of the audited layers and ``metadata.json`` of a package
-    (directory, zip or GeoPackage); geometries are not needed."""
+    (directory, zip or GeoPackage); geometries are not needed. Anything unreadable is an
+    :class:`~lagesbild_geo.errors.InputError` naming the file."""
     if not path.exists():
         raise InputError(f"Package {path} does not exist; give a package directory, a zip or a "
                          "lagesbild.gpkg.")
-    if path.is_file() and path.suffix.lower() == ".zip":
-        with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(path) as zf:
-            names = [n for n in zf.namelist() if Path(n).name in
-                     {*(f"{x}.geojson" for x in _AUDITED), "metadata.json", "lagesbild.gpkg"}]
-            zf.extractall(tmp, members=names)
-            return _read_properties(Path(tmp))
+    if path.is_file() and (path.suffix.lower() == ".zip" or zipfile.is_zipfile(path)):
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                extract_zip(path, tmp, what="package",
+                            names={*(f"{x}.geojson" for x in _AUDITED), "metadata.json", "lagesbild.gpkg"})
+            except (zipfile.BadZipFile, OSError) as exc:
+                raise InputError(f"{path} is not a readable zip ({exc}); give the package's zip, "
+                                 "directory or lagesbild.gpkg.") from None
+            dirs = {f.parent for f in Path(tmp).rglob("*") if f.is_file()}
+            if not dirs:
+                raise InputError(f"{path} holds no package files (<layer>.geojson, metadata.json or "
+                                 "lagesbild.gpkg); it is not a lagesbild package.")
+            return _read_properties(dirs.pop() if len(dirs) == 1 else Path(tmp))
     layers: dict[str, pd.DataFrame] = {}
     meta: dict[str, Any] = {}
     if path.is_dir():
         if (path / "metadata.json").exists():
-            meta = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
+            loaded = load_json((path / "metadata.json").read_bytes(), name=str(path / "metadata.json"))
+            if not isinstance(loaded, dict):
+                raise InputError(f"{path / 'metadata.json'} is not a JSON object; it is not a lagesbild "
+                                 "package's metadata.")
+            meta = loaded
         found = False
         for name in _AUDITED:
             f = path / f"{name}.geojson"
             if f.exists():
                 found = True
-                fc = json.loads(f.read_text(encoding="utf-8"))
-                layers[name] = pd.DataFrame([ft.get("properties") or {} for ft in fc.get("features") or []])
+                fc = load_json(f.read_bytes(), name=str(f))
+                feats = fc.get("features") if isinstance(fc, dict) else None
+                if not isinstance(feats, list):
+                    raise InputError(f"{f} is not a GeoJSON FeatureCollection (no list of features).")
+                layers[name] = pd.DataFrame([ft["properties"] if isinstance(ft, dict) and
+                                             isinstance(ft.get("properties"), dict) else {} for ft in feats])
         if not found and (path / "lagesbild.gpkg").exists():
             return _read_properties(path / "lagesbild.gpkg")
         if not found:
             raise InputError(f"{path} holds no layer files (<layer>.geojson) nor lagesbild.gpkg; "
                              "it is not a lagesbild package.")
         return layers, meta
+    try:
+        return _read_gpkg(path)
+    except InputError:
+        raise
+    except Exception as exc:  # GDAL's errors on a file that is not a GeoPackage
+        raise InputError(f"{path} could not be read as a GeoPackage ({type(exc).__name__}: {exc}); "
+                         "give the package's directory, zip or lagesbild.gpkg.") from None
+
+
+def _read_gpkg(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     import pyogrio  # optional at import time: only a GeoPackage needs it
 
+    layers: dict[str, pd.DataFrame] = {}
+    meta: dict[str, Any] = {}
     in_gpkg = {str(n) for n, _ in pyogrio.list_layers(path)}
     if "lagesbild_metadata" in in_gpkg:
         m = pyogrio.read_dataframe(path, layer="lagesbild_metadata")
-        if len(m):
-            meta = json.loads(str(m["value"].iloc[0]))
+        if len(m) and "value" in m.columns:
+            loaded = load_json(str(m["value"].iloc[0]), name=f"{path} (lagesbild_metadata)")
+            meta = loaded if isinstance(loaded, dict) else {}
     for name in _AUDITED:
         if name in in_gpkg:
             g = pd.DataFrame(pyogrio.read_dataframe(path, layer=name, read_geometry=False))
@@ -1193,6 +1457,9 @@ def _read_properties(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any
                 if c in g.columns:
                     g[c] = [json.loads(v) if isinstance(v, str) and v.startswith("[") else [] for v in g[c]]
             layers[name] = g
+    if not layers and not meta:
+        raise InputError(f"{path} holds none of a package's layers ({', '.join(_AUDITED)}); it is not "
+                         "a lagesbild package.")
     return layers, meta
 
 
@@ -1229,14 +1496,39 @@ def audit_package(path: str | Path) -> pd.DataFrame:
     True
     """
     layers, meta = _read_properties(Path(path))
-    mc = int((meta.get("suppression") or {}).get("min_count") or Settings().min_count)
-    rings = int((meta.get("method") or {}).get("rings") or 1)
+    try:
+        return _audit(layers, meta)
+    except InputError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        raise InputError(
+            f"{path}: the privacy audit could not read the package's figures ({type(exc).__name__}: "
+            f"{exc}); the files do not hold what a lagesbild package holds. Check them with "
+            "`lagesbild validate`, or write the package again with `lagesbild build`.") from None
+
+
+def _audit(layers: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd.DataFrame:
+    """The attack of :func:`audit_package` on a package read back."""
+    mc_v = _number(_mapping(meta.get("suppression")).get("min_count"))
+    mc = int(mc_v) if np.isfinite(mc_v) and mc_v >= 1 else Settings().min_count
+    rings_v = _number(_mapping(meta.get("method")).get("rings"))
+    rings = int(rings_v) if np.isfinite(rings_v) and 1 <= rings_v <= 10 else 1
     empty = pd.DataFrame()
     cells_l, hot_l = layers.get("cells", empty), layers.get("hotspots", empty)
     dist_l, em_l, cl_l = layers.get("districts", empty), layers.get("emerging", empty), layers.get("clusters", empty)
     findings: list[dict[str, Any]] = []
     system = _protect.System(mc)
     labels: dict[int, tuple[str, str, str]] = {}
+    blocks: list[tuple[npt.NDArray[np.int64], str, list[str], list[str]]] = []
+
+    def label_of(k: int) -> tuple[str, str, str]:
+        if k in labels:
+            return labels[k]
+        for idx, layer, ids, cols in blocks:
+            hit = np.argwhere(idx == k)
+            if hit.size:
+                return layer, str(ids[hit[0, 0]]), cols[hit[0, 1]]
+        return "", "", ""
 
     def add(layer: str, feature: str, prop: str, kind: str, lo: float | None, hi: float | None,
             detail: str) -> None:
@@ -1244,7 +1536,7 @@ def audit_package(path: str | Path) -> pd.DataFrame:
                          "low": lo, "high": hi, "detail": detail})
 
     def var(key: tuple[Any, ...], value: Any, status: int, label: tuple[str, str, str]) -> int:
-        v = float(value) if value is not None and not pd.isna(value) else np.nan
+        v = _number(value)
         k = system.shared(key, v, prio=0, status=SHOWN if np.isfinite(v) else status)
         labels.setdefault(k, label)
         return k
@@ -1254,52 +1546,99 @@ def audit_package(path: str | Path) -> pd.DataFrame:
         return PRIMARY if kind == "few" else SECONDARY if kind == "protect" else _protect.HIDDEN
 
     def check_small(layer: str, fid: str, prop: str, v: Any) -> None:
-        if v is not None and not pd.isna(v) and 0 < float(v) < mc:
-            add(layer, fid, prop, "below_min_count", float(v), float(v),
-                f"published count {float(v):g} is below min_count {mc}")
+        x = _number(v)
+        if np.isfinite(x) and 0 < x < mc:
+            add(layer, fid, prop, "below_min_count", x, x, f"published count {x:g} is below min_count {mc}")
 
-    # totals from metadata (kommun row, outside row)
-    totals = meta.get("totals") or {}
-    kommun = totals.get("kommun") or {}
-    outside = totals.get("outside") or {}
-    for name, row in (("kommun", kommun), ("outside", outside)):
+    # totals from metadata (kommun row, outside row, the level rows: known only in a stadsdel /
+    # only in the kommun)
+    totals = _mapping(meta.get("totals"))
+    kommun = _mapping(totals.get("kommun"))
+    outside = _mapping(totals.get("outside"))
+    level_rows = {n: _mapping(totals.get(n)) for n in ("stadsdel_level", "kommun_level") if n in totals}
+    for name, row in (("kommun", kommun), ("outside", outside), *level_rows.items()):
         for c, v in row.items():
-            if c.startswith("count") and not isinstance(v, (list, dict)):
-                check_small("metadata.totals", name, c, v)
-                var(("tot", name, c), v, status_of(row, c), ("metadata.totals", name, c))
+            if str(c).startswith("count") and not isinstance(v, (list, dict)):
+                check_small("metadata.totals", name, str(c), v)
+                var(("tot", name, str(c)), v, status_of(row, str(c)), ("metadata.totals", name, str(c)))
+        if name in level_rows:  # a level row's count is the sum of its categories
+            cats = [system.get(("tot", name, f"count_{c}")) for c in CATEGORIES]
+            body = [k for k in cats if k is not None]
+            kc = system.get(("tot", name, "count"))
+            if body and kc is not None:
+                system.relate(np.r_[body, kc], np.r_[np.ones(len(body)), -1.0])
+    # metadata.levels: the same level totals again, and the districts' sum
+    levels = _mapping(meta.get("levels"))
+    for key, row_name in (("stadsdel", "stadsdel_level"), ("kommun", "kommun_level"), ("outside", "outside"),
+                          ("total", "kommun")):
+        if key not in levels:
+            continue
+        check_small("metadata.levels", key, "count", levels[key])
+        k_lv = var(("levels", key), levels[key], _protect.HIDDEN, ("metadata.levels", key, "count"))
+        kt = system.get(("tot", row_name, "count"))
+        if kt is None:  # an older package: the level rows' totals only here
+            kt = var(("tot", row_name, "count"), levels[key], _protect.HIDDEN, ("metadata.levels", key, "count"))
+        if kt != k_lv:
+            system.relate([k_lv, kt], [1.0, -1.0])
+    if "lan_not_counted" in levels:
+        check_small("metadata.levels", "lan_not_counted", "count", levels["lan_not_counted"])
+    for cat, v in _mapping(meta.get("excluded_by_category")).items():
+        check_small("metadata.excluded_by_category", str(cat), "count", v)
+
+    def table_vars(layer: str, g: pd.DataFrame, keys: list[tuple[Any, ...]], cols: list[str]) -> npt.NDArray[np.int64]:
+        """Every value of a layer's table at once (rows × cols of value indices); the
+        published counts below min_count found."""
+        vals = np.column_stack([_numbers(g[c]) for c in cols])
+        st = np.where(np.isfinite(vals), SHOWN, _protect.HIDDEN).astype(np.int64)
+        miss = np.flatnonzero(~np.isfinite(vals).all(axis=1))
+        if miss.size:
+            recs = g.iloc[miss][[c for c in (_PRIMARY_COL, _SECONDARY_COL) if c in g.columns]].to_dict("records")
+            for i, rec in zip(miss.tolist(), recs, strict=True):
+                for j in np.flatnonzero(~np.isfinite(vals[i])).tolist():
+                    st[i, j] = status_of(rec, cols[j])
+        ids = [k[-1] for k in keys]
+        for i, j in np.argwhere((vals > 0) & (vals < mc)).tolist():
+            add(layer, str(ids[i]), cols[j], "below_min_count", vals[i, j], vals[i, j],
+                f"published count {vals[i, j]:g} is below min_count {mc}")
+        flat = [(*k, c) for k in keys for c in cols]
+        idx = system.shared_many(flat, vals.ravel(), status=st.ravel()).reshape(vals.shape)
+        blocks.append((idx, layer, ids, cols))
+        return idx
 
     # cells and hotspots: one value per cell and property
-    cell_layers = [("cells", cells_l), ("hotspots", hot_l)]
-    for layer, g in cell_layers:
+    cell_idx: dict[str, tuple[list[str], list[str], npt.NDArray[np.int64]]] = {}
+    for layer, g in (("cells", cells_l), ("hotspots", hot_l)):
         if not len(g):
             continue
         ids = _feature_ids(g, "cell")
         cols = _count_columns(g)
-        recs = g.to_dict(orient="records")
+        if not cols:
+            continue
         rolled = g["rolled_up"].fillna(False).astype(bool).to_numpy() if "rolled_up" in g.columns else \
             np.zeros(len(g), dtype=bool)
-        for i, (fid, rec) in enumerate(zip(ids, recs, strict=True)):
-            src = str(rec.get("source") or "")
-            base = "parent" if rolled[i] else "cell"
-            ks = {}
-            for c in cols:
-                check_small(layer, fid, c, rec.get(c))
-                ks[c] = var((base, src, fid, c), rec.get(c), status_of(rec, c), (layer, fid, c))
-            body = [ks[c] for c in cols if c != "count"]
-            if "count" in ks and body:
-                system.relate(np.r_[body, ks["count"]], np.r_[np.ones(len(body)), -1.0])
+        srcs = g["source"].fillna("").astype(str).tolist() if "source" in g.columns else [""] * len(g)
+        keys = [("parent" if r else "cell", s_, f) for r, s_, f in zip(rolled.tolist(), srcs, ids, strict=True)]
+        idx = table_vars(layer, g, keys, cols)
+        cell_idx[layer] = (ids, cols, idx)
+        if "count" in cols and len(cols) > 1:
+            jt = cols.index("count")
+            body = [j for j in range(len(cols)) if j != jt]
+            coef = np.r_[np.ones(len(body)), -1.0]
+            system.relate_rows(idx[:, [*body, jt]], coef)
     # the cells' column sums never exceed the kommun's totals; parents = sum of children
-    hs = hot_l if len(hot_l) else cells_l
-    if len(hs) and kommun:
-        ids = _feature_ids(hs, "cell")
-        for c in _count_columns(hs):
+    hs = "hotspots" if "hotspots" in cell_idx else "cells"
+    if hs in cell_idx and kommun:
+        ids, cols, idx = cell_idx[hs]
+        g = hot_l if hs == "hotspots" else cells_l
+        plain = (~g["rolled_up"].fillna(False).astype(bool).to_numpy() if "rolled_up" in g.columns
+                 else np.ones(len(g), dtype=bool))
+        if "source" in g.columns:
+            plain &= g["source"].fillna("").astype(str).to_numpy() == ""
+        for j, c in enumerate(cols):
             kk = system.get(("tot", "kommun", c))
-            if kk is None:
-                continue
-            got = [system.get(("cell", "", fid, c)) for fid in ids]
-            kl = [k for k in got if k is not None]
-            if kl:
-                system.relate(np.r_[kl, kk], np.r_[np.ones(len(kl)), -1.0], eq=False)
+            kl = idx[plain, j]
+            if kk is not None and kl.size:
+                system.relate(np.r_[kl, kk], np.r_[np.ones(kl.size), -1.0], eq=False)
     if len(cells_l) and "rolled_up" in cells_l.columns and len(hot_l):
         child_ids = grid.str_to_cells(hot_l["cell"].astype(str).tolist())
         res = int(grid.cells_resolution(child_ids[:1])[0]) if child_ids.size else 0
@@ -1350,6 +1689,24 @@ def audit_package(path: str | Path) -> pd.DataFrame:
                 pct = rec.get("change_pct")
                 if pct is not None and not pd.isna(pct) and kp is not None:
                     system.relate([kc, kp], [1.0, -(1.0 + float(pct) / 100.0)])
+        # a district's kommun_level is the kommun-level row's count; its stadsdel_level at most the
+        # stadsdel-level row's count (which stadsdel rows overlap which district is not published)
+        for fid, rec in zip(ids, recs, strict=True):
+            src = str(rec.get("source") or "")
+            for col, eq in (("kommun_level", True), ("stadsdel_level", False)):
+                if col not in rec:
+                    continue
+                check_small("districts", fid, col, rec.get(col))
+                kd = var(("district", src, fid, col), rec.get(col), status_of(rec, col), ("districts", fid, col))
+                kt = system.get(("tot", col, "count"))
+                if kt is not None:
+                    system.relate([kd, kt], [1.0, -1.0], eq=eq)
+        dsum = [system.get(("district", "", fid, "count")) for fid in ids]
+        if "district" in levels and dsum and all(k is not None for k in dsum):
+            check_small("metadata.levels", "district", "count", levels["district"])
+            k_ld = var(("levels", "district"), levels["district"], _protect.HIDDEN,
+                       ("metadata.levels", "district", "count"))
+            system.relate(np.r_[dsum, k_ld], np.r_[np.ones(len(dsum)), -1.0])
         if kommun:
             for c in [*cols, "count_previous"]:
                 kk = system.get(("tot", "kommun", c))
@@ -1358,21 +1715,25 @@ def audit_package(path: str | Path) -> pd.DataFrame:
                 members = [k for k in found_k if k is not None]
                 if kk is None or not members:
                     continue
-                extra = [ko] if ko is not None else []
+                lv = [system.get(("tot", n, c)) for n in ("stadsdel_level", "kommun_level")]
+                known_lv = [k for k in lv if k is not None]
+                # every row is in the sum only when the outside row and both level rows are known
+                # (a package without level rows: no row is known only at a level above a district)
+                complete = ko is not None and (len(known_lv) == 2 or not (level_rows or levels))
+                extra = ([ko] if ko is not None else []) + known_lv
                 system.relate(np.r_[members, extra, kk], np.r_[np.ones(len(members) + len(extra)), -1.0],
-                              eq=ko is not None)
+                              eq=complete)
 
     # emerging
     em = em_l
     if len(em) and "count" in em.columns:
         ids = _feature_ids(em, "cell")
-        recs = em.to_dict(orient="records")
-        for fid, rec in zip(ids, recs, strict=True):
-            check_small("emerging", fid, "count", rec.get("count"))
-            ke = var(("emerging", fid), rec.get("count"), status_of(rec, "count"), ("emerging", fid, "count"))
-            kc = system.get(("cell", "", fid, "count"))
-            if kc is not None:
-                system.relate([kc, ke], [1.0, -1.0], eq=False)
+        ke_a = table_vars("emerging", em, [("emerging", f) for f in ids], ["count"])[:, 0]
+        known = system._keys
+        kc_a = np.fromiter((known.get(("cell", "", f, "count"), -1) for f in ids), dtype=np.int64,
+                           count=len(ids))
+        hit = kc_a >= 0
+        system.relate_rows(np.column_stack([kc_a[hit], ke_a[hit]]), np.array([1.0, -1.0]), eq=False)
 
     # clusters
     cl = cl_l
@@ -1415,7 +1776,7 @@ def audit_package(path: str | Path) -> pd.DataFrame:
             add("", "", "", "inconsistent", None, None,
                 "the published figures contradict each other or the suppression rules")
         for kx in np.flatnonzero(r.exposed):
-            lay, fid, prop = labels.get(int(kx), ("", "", ""))
+            lay, fid, prop = label_of(int(kx))
             add(lay, fid, prop, "pinned", float(r.lo[kx]), float(r.hi[kx]),
                 f"the published figures leave only {r.lo[kx]:g}")
     return pd.DataFrame(findings, columns=list(AUDIT_COLUMNS))

@@ -311,17 +311,19 @@ def _levels_text(lb: Lagesbild, mc: int) -> str:
     incidents are known, what was left out and why (from the build's counts)."""
     counts = (lb.metadata or {}).get("counts") or {}
     lv = counts.get("levels") or {}
-    if not lv.get("total"):
+    if "total" not in lv or lv["total"] == 0:
         return ""
 
-    def n(v: Any) -> str:
-        v = int(v or 0)
+    def n(v: Any) -> str:  # None: hidden by the publishing step
+        if v is None:
+            return "ett dolt antal"
+        v = int(v)
         return integer(v) if v == 0 or v >= mc else f"färre än {mc}"
 
     text = (f"{n(lv['total'])} händelser, varav {n(lv.get('district'))} placerade på område, "
             f"{n(lv.get('stadsdel'))} bara på stadsdelsnivå och {n(lv.get('kommun'))} bara på "
             "kommunnivå (i kommunen men i inget område: de räknas inte in i något områdes antal)")
-    if lv.get("outside"):
+    if lv.get("outside") or ("outside" in lv and lv["outside"] is None):
         text += f"; {n(lv['outside'])} utanför alla områden"
     text += "."
     excluded = counts.get("excluded") or {}
@@ -333,8 +335,8 @@ def _levels_text(lb: Lagesbild, mc: int) -> str:
         for reason, k in (rep.get("rejected_by_reason") or {}).items():
             rejected[reason] = rejected.get(reason, 0) + int(k)
     if rejected.get("other kommun") or rejected.get("lan level"):
-        text += (f" Polisens händelser i andra kommuner ({n(rejected.get('other kommun'))}) och bara på "
-                 f"länsnivå ({n(rejected.get('lan level'))}) ingår inte.")
+        text += (f" Polisens händelser i andra kommuner ({n(rejected.get('other kommun', 0))}) och bara på "
+                 f"länsnivå ({n(rejected.get('lan level', 0))}) ingår inte.")
     return html.escape(text)
 
 

@@ -256,7 +256,23 @@ def test_build_police_feed_flags(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "Bara kommunnivå" in out
     table = pd.read_csv(tmp_path / "a" / "distrikt.csv", sep=";", decimal=",", encoding="utf-8-sig")
     assert table["Radtyp"].tolist() == ["distrikt", "distrikt", "kommunnivå", "utanför", "totalt"]
-    assert table["Antal händelser"].tolist() == [0, 1, 1, 0, 2]
+    # 1, 1 and 2 rest on fewer than min_count (3) incidents: hidden in every file written, the
+    # kommun-level row and the kommun_level column included (the printed summary is the kommun's own)
+    counts = table["Antal händelser"].tolist()
+    assert counts[0] == 0 and counts[3] == 0 and all(pd.isna(v) for v in (counts[1], counts[2], counts[4]))
+    assert table["Händelser bara på kommunnivå (hela kommunen)"].isna().all()
+    assert table["Dolda värden"].iloc[2].startswith("för få fall: Antal: Stöld och snatteri, Antal händelser")
+    meta = json.loads((tmp_path / "a" / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["levels"] == {"district": None, "stadsdel": 0, "kommun": None, "outside": 0, "total": None,
+                              "lan_not_counted": 0}
+    assert meta["totals"]["kommun_level"]["count"] is None and meta["excluded_by_category"] == {"ej_brott": None}
+    build_meta = json.loads((tmp_path / "a" / "lagesbild.json").read_text(encoding="utf-8"))
+    assert build_meta["counts"]["levels"]["kommun"] is None
+    districts = json.loads((tmp_path / "a" / "districts.geojson").read_text(encoding="utf-8"))
+    assert [f["properties"]["kommun_level"] for f in districts["features"]] == [None, None]
+    report = (tmp_path / "a" / "rapport.html").read_text(encoding="utf-8")
+    assert "ett dolt antal bara på kommunnivå" in report
+    assert main(["validate", str(tmp_path / "a")]) == 0
     assert main([*base, "--exclude-categories", "", "--out", str(tmp_path / "b")]) == 0
     assert "Lysekil 2025: 3 incidents" in capsys.readouterr().out
     assert main([*base, "--categories", "ran", "--out", str(tmp_path / "c")]) == 0

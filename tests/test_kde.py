@@ -168,3 +168,48 @@ def test_density_map_layer_shows_the_surface_not_single_events():
     assert sections[0][1][-1][1].startswith("Visas där minst 3 händelser finns inom ")
     html = maps.map_html(maps.lagesbild_map(lb, layers=["density", "cells"], tiles=None))
     assert ("Täthet" in html or "T\\u00e4thet" in html) and "tathet" in html
+
+
+def test_the_published_bundle_carries_the_surface_without_positions():
+    """publishable() makes the density surfaces before it drops the incidents: the same values
+    as kde() of the period's incidents, only squares with min_count events near, no counts."""
+    import geopandas as gpd
+
+    from lagesbild_geo import maps
+    from lagesbild_geo.pipeline import Lagesbild
+    from lagesbild_geo.privacy import publishable
+
+    rng = np.random.default_rng(5)
+    n = 200
+    t = pd.Timestamp("2025-03-01", tz="Europe/Stockholm") + pd.to_timedelta(rng.integers(0, 200, n + 2), unit="D")
+    inc = pd.DataFrame({"easting": np.r_[E0 + rng.normal(0, 300, n), E0 + 9000, E0 - 9000],
+                        "northing": np.r_[N0 + rng.normal(0, 300, n), N0, N0],
+                        "occurred_at": t, "precision": "point",
+                        "category": ["stold"] * (n // 2) + ["vald"] * (n // 2) + ["stold", "ran"]})
+    inc.loc[:9, "occurred_at"] = pd.Timestamp("2023-06-01", tz="Europe/Stockholm")  # before the period
+    e = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+    lb = Lagesbild(incidents=inc, rejected=pd.DataFrame(), reports={}, cells=e, hotspots=e, clusters=e,
+                   emerging=e, districts=e, district_summary=pd.DataFrame(),
+                   metadata={"period": {"label": "2025", "start": "2025-01-01T00:00:00+01:00",
+                                        "end": "2026-01-01T00:00:00+01:00"}})
+    pub = publishable(lb)
+    assert pub.incidents.empty
+    surf = pub.tables["density"]
+    assert list(surf.columns) == ["surface", "easting", "northing", "density_per_km2"]
+    assert set(surf["surface"]) == {"", "stold", "vald"}  # rån: one incident, no square
+    assert set(surf.attrs["kde"]) == {"", "stold", "vald"}
+    assert all("n_events" not in a and "mass" not in a for a in surf.attrs["kde"].values())
+    in_period = inc.iloc[10:]
+    ref = hotspots.kde(in_period[in_period["category"] == "stold"], min_count=3)
+    got = surf[surf["surface"] == "stold"]
+    np.testing.assert_allclose(got["density_per_km2"].to_numpy(), ref["density_per_km2"].to_numpy(), rtol=1e-9)
+    np.testing.assert_array_equal(got["easting"].to_numpy(), ref["easting"].to_numpy())
+    assert surf.attrs["kde"]["stold"]["bandwidth_m"] == ref.attrs["kde"]["bandwidth_m"] >= 100
+    far = np.hypot(surf["easting"] - (E0 + 9000), surf["northing"] - N0).min()
+    assert far > 2000  # the lone incidents leave no square
+    # the map of the published bundle draws the layer; a category with no square draws nothing
+    html = maps.map_html(maps.lagesbild_map(pub, layers=["density"], tiles=None))
+    assert "tathet" in html
+    legend: list = []
+    fg = maps.density_layer(pub, category="ran", legend=legend)
+    assert not list(fg._children) and "inget område här" in legend[0][1][0][1]

@@ -351,8 +351,8 @@ def write_outputs(
 
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    pub = publishable(lb)
     if len(lb.district_summary):
-        pub = publishable(lb)
         check_free_text({"districts": pub.district_summary.loc[
             pub.district_summary.get("row_type", pd.Series("district", index=pub.district_summary.index))
             == "district"]}, allow_personal_data=allow_personal_data, fields=("districts.district_name",))
@@ -368,7 +368,8 @@ def write_outputs(
                    allow_personal_data=allow_personal_data)
     written += sorted(p for p in out.iterdir() if p.suffix in (".geojson", ".gpkg") or p.name == "metadata.json")
     meta = out / "lagesbild.json"
-    meta.write_text(json.dumps(lb.metadata, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    # the build's metadata as published (its counts protected like every other figure)
+    meta.write_text(json.dumps(pub.metadata, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     written.append(meta)
     from ..report import write_report
 

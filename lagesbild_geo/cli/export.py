@@ -54,7 +54,15 @@ def _validate(args: argparse.Namespace) -> int:
     if not path.exists():
         raise InputError(f"Package {path} does not exist.")
     problems = validate_package(path)
-    findings = audit_package(path)
+    try:
+        findings = audit_package(path)
+    except InputError as exc:
+        if problems.empty:
+            raise
+        # the files are broken: the schema problems say where; the audit cannot attack them
+        _print_problems(problems)
+        print(f"{path}: {len(problems)} problem(s); the privacy audit could not run: {exc}")
+        return 1
     for r in findings.itertuples():
         where = f"{r.layer}.geojson feature {r.feature} {r.property}".strip()
         print(f"{where}: privacy audit: {r.kind}: {r.detail}")

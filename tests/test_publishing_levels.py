@@ -1,0 +1,162 @@
+"""The level rows of the district table (rows known only in a stadsdel / only in the kommun, the
+police feed's) go through the publishing step like every other count, and the audit attacks
+them; the audit of a broken package gives a clear error, never a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from lagesbild_geo.districts import KOMMUN_CODE, STADSDEL_CODE, TOTAL_CODE, summarize
+from lagesbild_geo.errors import InputError
+from lagesbild_geo.export import export_package
+from lagesbild_geo.pipeline import Lagesbild
+from lagesbild_geo.privacy import audit_package, publishable
+
+TZ = "Europe/Stockholm"
+
+
+def _bundle(rows: list[tuple[str, str, str, str, int]]) -> Lagesbild:
+    """Districts A, B, C (boxes) and incidents given as (district or "", precision,
+    place_districts, category, how many)."""
+    d = gpd.GeoDataFrame({"district_name": ["Alby", "Bro", "Cederby"], "population": [2000.0, 3000.0, 1500.0]},
+                         geometry=[shapely.box(17.0 + i * 0.1, 59.3, 17.1 + i * 0.1, 59.4) for i in range(3)],
+                         index=pd.Index(["A", "B", "C"], name="district_code"), crs=4326)
+    recs = []
+    for dist, prec, place, cat, n in rows:
+        recs += [{"district_code": dist or None, "district_method": prec, "precision": prec,
+                  "place_districts": place or None, "category": cat}] * n
+    inc = pd.DataFrame(recs)
+    inc["occurred_at"] = pd.Timestamp("2025-05-01 12:00", tz=TZ)
+    inc["lat"], inc["lon"] = 59.35, 17.15
+    s = summarize(inc, d, period="2025")
+    districts = d.join(s.loc[s["row_type"] == "district"].drop(columns=["district_name", "population"]))
+    e = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+    meta = {"kommun": {"name": "Nivåby", "code": "9996"}, "period": s.attrs["period"],
+            "counts": {"placed": len(inc), "placed_in_period": len(inc), "excluded": {"ej_brott": 2},
+                       "levels": {**s.attrs["levels"], "by_precision": {"district": 1}}},
+            "created_at": "2026-01-01T00:00:00+00:00"}
+    return Lagesbild(incidents=inc, rejected=pd.DataFrame(), reports={}, cells=e, hotspots=e, clusters=e,
+                     emerging=e, districts=districts, district_summary=s, metadata=meta)
+
+
+def test_a_small_kommun_level_row_is_hidden_and_cannot_be_subtracted() -> None:
+    lb = _bundle([("A", "district", "", "vald", 10), ("B", "district", "", "stold", 5),
+                  ("", "kommun", "", "ran", 1)])
+    assert int(lb.district_summary.loc[KOMMUN_CODE, "total"]) == 1
+    pub = publishable(lb)
+    s = pub.district_summary
+    assert pd.isna(s.loc[KOMMUN_CODE, "total"]) and pd.isna(s.loc[KOMMUN_CODE, "count_ran"])
+    assert "total" in s.loc[KOMMUN_CODE, "suppressed_primary"]
+    assert s["kommun_level"].isna().all()  # the same number on every row: hidden on every row
+    assert all("kommun_level" in v for v in s["suppressed_primary"])
+    assert pub.districts["kommun_level"].isna().all()
+    # kommun total − districts − stadsdel row − outside row = the hidden row: one of them must be hidden
+    shown = s.loc[["A", "B", "C", STADSDEL_CODE, "_outside", TOTAL_CODE], "total"].notna()
+    assert not shown.all()
+    lv = pub.metadata["counts"]["levels"]
+    assert lv["kommun"] is None and "by_precision" not in lv
+    assert None in (lv["district"], lv["total"], lv["stadsdel"], lv["outside"])
+    assert pub.metadata["counts"]["excluded"] == {"ej_brott": None}
+    assert lb.district_summary.loc[KOMMUN_CODE, "total"] == 1  # the bundle itself untouched
+
+
+def test_stadsdel_level_differences_cannot_give_a_group_below_min_count() -> None:
+    """A: rows of a stadsdel over A and B (10); B also one row of a stadsdel over B and C: B − A
+    would give that one row, and so would the stadsdel row's total − A."""
+    lb = _bundle([("A", "district", "", "vald", 6), ("B", "district", "", "vald", 7), ("C", "district", "", "vald", 8),
+                  ("", "stadsdel", "A;B", "stold", 10), ("", "stadsdel", "B;C", "stold", 1)])
+    s0 = lb.district_summary
+    assert s0["stadsdel_level"].tolist()[:3] == [10, 11, 1]
+    assert s0.attrs["stadsdel_groups"] == {"districts": ["A;B", "B;C"], "count": [10, 1]}
+    pub = publishable(lb)
+    s = pub.district_summary
+    assert pd.isna(s.loc["C", "stadsdel_level"])
+    a, b, t = s.loc["A", "stadsdel_level"], s.loc["B", "stadsdel_level"], s.loc[STADSDEL_CODE, "total"]
+    # any two of A, B and the stadsdel total give the group of one row
+    assert sum(pd.notna(v) for v in (a, b, t)) <= 1, (a, b, t)
+    assert s.loc[TOTAL_CODE, "stadsdel_level"] is pd.NA or pd.isna(s.loc[TOTAL_CODE, "stadsdel_level"]) \
+        or s.loc[TOTAL_CODE, "stadsdel_level"] == t
+
+
+def test_every_surface_of_the_package_agrees_and_the_audit_attacks_the_level_rows(tmp_path: Path) -> None:
+    lb = _bundle([("A", "district", "", "vald", 10), ("B", "district", "", "stold", 5), ("C", "district", "", "vald", 4),
+                  ("", "kommun", "", "ran", 1), ("", "kommun", "", "vald", 7)])
+    pkg = tmp_path / "pkg"
+    meta = export_package(lb, pkg, gpkg=False)
+    pub = publishable(lb).district_summary
+    shown = None if pd.isna(pub.loc[KOMMUN_CODE, "total"]) else 8
+    # one number, the same in every place it is published
+    assert meta["totals"]["kommun_level"]["count"] == meta["levels"]["kommun"] == shown
+    assert meta["totals"]["kommun_level"]["count_ran"] is None  # 1: below min_count
+    districts = json.loads((pkg / "districts.geojson").read_text(encoding="utf-8"))
+    assert {f["properties"]["kommun_level"] for f in districts["features"]} == {shown}
+    found = audit_package(pkg)
+    assert found.empty, found.to_string()
+    # a package that shows the kommun-level row's small category beside its total and the rest
+    m = json.loads((pkg / "metadata.json").read_text(encoding="utf-8"))
+    m["totals"]["kommun_level"]["count_ran"] = 1
+    m["totals"]["kommun_level"]["suppressed_primary"] = []
+    (pkg / "metadata.json").write_text(json.dumps(m), encoding="utf-8")
+    found = audit_package(pkg)
+    assert ((found["layer"] == "metadata.totals") & (found["kind"] == "below_min_count")).any()
+    # the old behaviour: level rows published as counted, nothing hidden with them
+    m = json.loads((pkg / "metadata.json").read_text(encoding="utf-8"))
+    m["totals"]["kommun_level"] = {"count": 8, "count_ran": None, "count_vald": 7,
+                                   "suppressed_primary": ["count_ran"], "suppressed_secondary": []}
+    for k, v in m["totals"]["kommun"].items():  # every kommun total shown
+        if k.startswith("count") and v is None:
+            m["totals"]["kommun"][k] = int(lb.district_summary.loc[TOTAL_CODE, k if k != "count" else "total"])
+    m["totals"]["kommun"]["suppressed_primary"] = m["totals"]["kommun"]["suppressed_secondary"] = []
+    (pkg / "metadata.json").write_text(json.dumps(m), encoding="utf-8")
+    found = audit_package(pkg)
+    assert (found["kind"] == "pinned").any(), found.to_string()
+
+
+def test_levels_of_a_police_build_in_the_report_and_the_written_files(tmp_path: Path) -> None:
+    from lagesbild_geo.report import write_report
+
+    lb = _bundle([("A", "district", "", "vald", 10), ("B", "district", "", "stold", 5), ("", "kommun", "", "ran", 2)])
+    path = write_report(lb, tmp_path / "r.html")
+    text = path.read_text(encoding="utf-8")
+    assert "ett dolt antal bara på kommunnivå" in text
+    assert "2 bara på kommunnivå" not in text
+
+
+@pytest.mark.parametrize("case", ["properties", "metadata", "values", "gpkg", "zip"])
+def test_audit_of_a_broken_package_is_a_clear_error_or_a_clean_result(tmp_path: Path, case: str) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    rng = np.random.default_rng(len(case))
+    if case == "properties":
+        (pkg / "cells.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": 5}, "x", {"type": "Feature", "properties": {"count": "abc"}}]}))
+        (pkg / "metadata.json").write_text("[1, 2]")
+    elif case == "metadata":
+        (pkg / "districts.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": []}))
+        (pkg / "metadata.json").write_bytes(rng.integers(0, 256, 500, dtype=np.uint8).tobytes())
+    elif case == "values":
+        (pkg / "districts.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"district_code": [1], "count": {"a": 1}, "count_vald": True,
+                                               "kommun_level": "många", "suppressed_primary": "count"}}]}))
+        (pkg / "metadata.json").write_text(json.dumps({
+            "suppression": {"min_count": "tre"}, "method": [], "levels": {"kommun": "x", "total": 1e400},
+            "totals": {"kommun": [1], "kommun_level": {"count": "7"}}, "excluded_by_category": 3}))
+    elif case == "gpkg":
+        pkg = tmp_path / "lagesbild.gpkg"
+        pkg.write_bytes(rng.integers(0, 256, 3000, dtype=np.uint8).tobytes())
+    else:
+        pkg = tmp_path / "p.zip"
+        pkg.write_bytes(b"PK\x03\x04" + rng.integers(0, 256, 3000, dtype=np.uint8).tobytes())
+    try:
+        found = audit_package(pkg)
+    except InputError as exc:
+        assert str(pkg.name) in str(exc) or "package" in str(exc)
+    else:
+        assert list(found.columns)[:4] == ["layer", "feature", "property", "kind"]
