@@ -650,7 +650,8 @@ def _certify(h: _Hidden, grids: list[tuple[Int, Float]], pos: Int) -> tuple[Bool
 
 # ------------------------------------------------------------------ the audit
 
-def _hidden_part(system: System, status: Int, *, known: bool) -> _Hidden | bool | None:
+def _hidden_part(system: System, status: Int, *, known: bool,
+                 sensitive: Bool | None = None) -> _Hidden | bool | None:
     """The relations among hidden values; ``None``: nothing to audit; ``False``: infeasible."""
     values, _, _ = system.arrays()
     lo_a, hi_a = apriori(status, values, system.min_count)
@@ -670,6 +671,8 @@ def _hidden_part(system: System, status: Int, *, known: bool) -> _Hidden | bool 
         return None
     wide = (hi_a[hid] - lo_a[hid]) >= 1 - _TOL
     care = wide & (status[hid] != FREE)
+    if sensitive is not None:
+        care &= sensitive[hid]
     if not care.any():
         return None
     bnd_lo, bnd_hi = lo_a[hid], hi_a[hid]
@@ -777,7 +780,7 @@ def _lp_widths(h: _Hidden, cols: Int, need_local: Bool, slo: Float, shi: Float,
 
 
 def ranges(system: System, status: Int, *, known: bool = True, seed: int = 0,
-           exact_limit: int | None = None) -> Ranges:
+           exact_limit: int | None = None, sensitive: Bool | None = None) -> Ranges:
     """The feasible interval of every hidden value under ``status`` (what decides exposure).
 
     With ``known`` the system's values are the truth (a feasible point to start from);
@@ -792,7 +795,7 @@ def ranges(system: System, status: Int, *, known: bool = True, seed: int = 0,
     n = len(values)
     lo, hi = apriori(status, values, system.min_count)
     exposed = np.zeros(n, dtype=bool)
-    h = _hidden_part(system, status, known=known)
+    h = _hidden_part(system, status, known=known, sensitive=sensitive)
     if h is None:
         return Ranges(lo, hi, exposed)
     if h is False:
@@ -839,7 +842,7 @@ def _var_rows(a: sparse.csr_matrix) -> sparse.csr_matrix:
 
 
 def _structural_rows(a: sparse.csr_matrix, is_eq: Bool, values: Float, status: Int,
-                     min_count: int) -> tuple[Int, Bool, Bool]:
+                     min_count: int, sensitive: Bool | None = None) -> tuple[Int, Bool, Bool]:
     """Equality relations that expose a hidden value whatever the rest (every relation at
     once): exactly one hidden value, or hidden values whose sum the relation fixes at the
     extreme of their bounds. Also per relation which way a new hidden partner's term must be
@@ -854,7 +857,11 @@ def _structural_rows(a: sparse.csr_matrix, is_eq: Bool, values: Float, status: I
     free = np.bincount(r[h & (status[c] == FREE)], minlength=nrow) > 0
     unknown = np.bincount(r[~np.isfinite(values[c])], minlength=nrow) > 0
     width = np.bincount(r[h], weights=(hi[c] - lo[c])[h], minlength=nrow)
-    single = (nh == 1) & (width >= 1 - _TOL)
+    if sensitive is not None:  # only relations that could pin a small count matter
+        has_small = np.bincount(r[h & sensitive[c]], minlength=nrow) > 0
+    else:
+        has_small = np.ones(nrow, dtype=bool)
+    single = (nh == 1) & (width >= 1 - _TOL) & has_small
     hv = np.where(np.isfinite(values[c]), values[c], 0.0)
     resid = np.bincount(r[h], weights=(d * hv)[h], minlength=nrow)
     lo_s = np.bincount(r[h], weights=np.where(d > 0, d * lo[c], d * hi[c])[h], minlength=nrow)
@@ -862,7 +869,7 @@ def _structural_rows(a: sparse.csr_matrix, is_eq: Bool, values: Float, status: I
     at_lo = np.abs(resid - lo_s) < _TOL
     at_hi = np.abs(resid - hi_s) < _TOL
     extreme = (at_lo | at_hi) & (hi_s - lo_s >= 1 - _TOL)
-    multi = (nh >= 2) & extreme & ~unknown
+    multi = (nh >= 2) & extreme & ~unknown & has_small
     rows = np.flatnonzero(is_eq & ~free & (nh >= 1) & (single | multi))
     # which way the hidden values' terms can go; a partner's term must be able to go the other way
     up_h = (hi[c] - hv >= 1 - _TOL) & h
@@ -958,10 +965,11 @@ def _secondary(value: float | Float, min_count: int) -> Int:
 
 
 def _structural_pass(system: System, status: Int, a: sparse.csr_matrix, is_eq: Bool,
-                     hopeless: set[int]) -> None:
+                     hopeless: set[int], sensitive: Bool) -> None:
     """Apply the structural rules until no relation breaks them (or none can be helped)."""
     values, prio, _ = system.arrays()
     for _ in range(200):
+        # every hidden value, small or not: a partner pinned by its own relation protects nothing
         rows, need_pos, need_neg = _structural_rows(a, is_eq, values, status, system.min_count)
         if hopeless:
             keep = ~np.isin(rows, np.fromiter(hopeless, dtype=np.int64))
@@ -984,13 +992,18 @@ def protect(system: System, *, max_rounds: int = 40) -> tuple[Int, Bool]:
     a, _, is_eq = system.matrices()
     if a.shape[0] == 0 or not _is_hidden(status).any():
         return status, np.zeros(len(values), dtype=bool)
+    # what must keep two possible values: the small counts (1 … min_count−1) and hidden values
+    # not known here; a hidden zero or a value hidden to protect others may be pinned (it
+    # tells nothing that could not be published)
+    sensitive = (np.isfinite(values) & (values > _TOL) & (values < system.min_count - _TOL)) | (
+        ~np.isfinite(values) & (status != FREE))
     at = _var_rows(a)
     hopeless: set[int] = set()
     exposed = np.zeros(len(values), dtype=bool)
     best, stuck = np.inf, 0
     for _ in range(max_rounds):
-        _structural_pass(system, status, a, is_eq, hopeless)
-        r = ranges(system, status, known=True, exact_limit=_EXACT_WHILE_CHOOSING)
+        _structural_pass(system, status, a, is_eq, hopeless, sensitive)
+        r = ranges(system, status, known=True, exact_limit=_EXACT_WHILE_CHOOSING, sensitive=sensitive)
         exposed = r.exposed
         if not exposed.any():
             break
@@ -1039,7 +1052,7 @@ def protect(system: System, *, max_rounds: int = 40) -> tuple[Int, Bool]:
                 idx = a.indices[a.indptr[k]:a.indptr[k + 1]]
                 for j in idx[(status[idx] == SHOWN) & (prio[idx] < NEVER)]:
                     status[j] = _secondary(values[j], system.min_count)
-        exposed = ranges(system, status, known=True).exposed
+        exposed = ranges(system, status, known=True, sensitive=sensitive).exposed
     if exposed.any():  # the verdict: exactly
-        exposed = ranges(system, status, known=True).exposed
+        exposed = ranges(system, status, known=True, sensitive=sensitive).exposed
     return status, exposed

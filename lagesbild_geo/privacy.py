@@ -1771,12 +1771,19 @@ def _audit(layers: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd.Da
     # the interval audit
     if len(system):
         _, _, status = system.arrays()
-        r = _protect.ranges(system, status, known=False)
+        # a value hidden to protect others (at least min_count) can never be pinned to a
+        # small count; the others can
+        r = _protect.ranges(system, status, known=False, sensitive=np.isin(status, (PRIMARY, _protect.HIDDEN)))
         if r.infeasible:
             add("", "", "", "inconsistent", None, None,
                 "the published figures contradict each other or the suppression rules")
         for kx in np.flatnonzero(r.exposed):
+            # pinned to a small count (1 … min_count−1) is a disclosure; to 0 it is not (a zero
+            # may be published)
+            low, high = float(r.lo[kx]), float(r.hi[kx])
+            ints = range(int(np.ceil(low - 1e-6)), int(np.floor(high + 1e-6)) + 1)
+            if not any(1 <= k <= mc - 1 for k in ints):
+                continue
             lay, fid, prop = label_of(int(kx))
-            add(lay, fid, prop, "pinned", float(r.lo[kx]), float(r.hi[kx]),
-                f"the published figures leave only {r.lo[kx]:g}")
+            add(lay, fid, prop, "pinned", low, high, f"the published figures leave only {low:g}")
     return pd.DataFrame(findings, columns=list(AUDIT_COLUMNS))

@@ -160,3 +160,25 @@ def test_audit_of_a_broken_package_is_a_clear_error_or_a_clean_result(tmp_path: 
         assert str(pkg.name) in str(exc) or "package" in str(exc)
     else:
         assert list(found.columns)[:4] == ["layer", "feature", "property", "kind"]
+
+
+def test_a_police_like_table_is_protected_without_hiding_what_protects_nothing(tmp_path: Path) -> None:
+    """Most rows at kommun level, a few districts with one or three incidents, a category that is
+    zero everywhere (left out): the small counts are hidden and safe, the columns without any
+    small count stay shown, and the zeros' column costs nothing (a zero may be pinned)."""
+    lb = _bundle([("A", "district", "", "ran", 1), ("B", "district", "", "vald", 1),
+                  ("C", "district", "", "ran", 1), ("C", "district", "", "brand", 1),
+                  ("C", "district", "", "skadegorelse", 1),
+                  ("", "kommun", "", "vald", 20), ("", "kommun", "", "ran", 10), ("", "kommun", "", "brand", 9),
+                  ("", "kommun", "", "skadegorelse", 12), ("", "kommun", "", "stold", 30)])
+    pub = publishable(lb)
+    s = pub.district_summary
+    assert s.loc[["A", "B"], "total"].isna().all()  # one incident each
+    for col in ("count_stold", "count_ej_brott", "count_narkotika"):  # no small count in them
+        assert s[col].notna().all(), col
+    assert s.loc[TOTAL_CODE, "total"] == 86 and s.loc[KOMMUN_CODE, "total"] == 81
+    hidden = sum(int(s[c].isna().sum()) for c in s.columns if c.startswith("count_") or c == "total")
+    assert hidden <= 20, hidden
+    pkg = tmp_path / "pkg"
+    export_package(lb, pkg, gpkg=False)
+    assert audit_package(pkg).empty
