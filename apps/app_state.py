@@ -421,17 +421,21 @@ def empty_lagesbild() -> Lagesbild:
 
 @st.cache_data(max_entries=8, show_spinner="Prövar om händelser upprepas nära varandra …")
 def _knox(srcs: tuple[Source, ...], category: str, distances: tuple[float, ...],
-          days: tuple[float, ...], permutations: int) -> tuple[Any, gpd.GeoDataFrame]:
+          days: tuple[float, ...], permutations: int) -> tuple[Any, gpd.GeoDataFrame] | None:
     inc = _build(srcs, BASE_RESOLUTION).incidents
-    result = nearrepeat.knox(inc, category=category, distance_bands=list(distances),
-                             time_bands=list(days), permutations=permutations, seed=1)
+    try:
+        result = nearrepeat.knox(inc, category=category, distance_bands=list(distances),
+                                 time_bands=list(days), permutations=permutations, seed=1)
+    except InputError:  # fewer than nearrepeat.MIN_EVENTS placed, dated events of the category
+        return None
     return result, nearrepeat.risk_zones(inc, result)
 
 
 def knox(category: str, *, distances: Sequence[float], days: Sequence[float],
-         permutations: int = 99) -> tuple[Any, gpd.GeoDataFrame]:
+         permutations: int = 99) -> tuple[Any, gpd.GeoDataFrame] | None:
     """The Knox test of one category on the current data (every date; reproducible: seed 1)
-    and the risk zones of its latest events (cached per data set and bands)."""
+    and the risk zones of its latest events (cached per data set and bands); ``None``
+    when the category has too few placed, dated incidents (``nearrepeat.MIN_EVENTS``)."""
     return _knox(sources(), category, tuple(float(d) for d in distances),
                  tuple(float(d) for d in days), int(permutations))
 
