@@ -12,7 +12,7 @@ import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,13 +160,16 @@ def _session_is_active(session_id: str) -> bool | None:
 
 
 def cleanup_uploads(root: Path | None = None, *, max_age_s: float = UPLOAD_MAX_AGE_S,
-                    keep: str | None = None, now: float | None = None) -> list[Path]:
+                    keep: str | None = None, now: float | None = None,
+                    is_active: Callable[[str], bool | None] | None = None) -> list[Path]:
     """Delete the upload folders of sessions that have ended, and any older than a day.
 
     Also removes the per-session temporary folders older versions of the app left
     (``lagesbild_upload_*`` in the temporary folder) once they are a day old. Returns
-    what was deleted.
+    what was deleted. ``is_active``: whether a session id is still active (default:
+    Streamlit's runtime; ``None`` from it means "cannot tell": then by age only).
     """
+    is_active = _session_is_active if is_active is None else is_active
     root = upload_root() if root is None else root
     now = time.time() if now is None else now
     gone: list[Path] = []
@@ -183,7 +186,7 @@ def cleanup_uploads(root: Path | None = None, *, max_age_s: float = UPLOAD_MAX_A
             age = now - d.stat().st_mtime
         except OSError:
             continue
-        ended = per_session and _session_is_active(d.name) is False
+        ended = per_session and is_active(d.name) is False
         if age > max_age_s or (ended and age > 60):
             shutil.rmtree(d, ignore_errors=True)
             gone.append(d)

@@ -88,8 +88,8 @@ from app_measures import (
 from app_sources import (
     UPLOAD_MAX_AGE_S,
     Source,
+    _session_is_active,
     check_file,
-    cleanup_uploads,
     cleanup_uploads_now_and_then,
     column_choice,
     data_label,
@@ -111,6 +111,7 @@ from app_sources import (
     use_staged,
     with_columns,
 )
+from app_sources import cleanup_uploads as _cleanup_uploads
 from app_ui import (
     ALLOW_FIELDS_SV,
     FIELD_LABELS_SV,
@@ -355,6 +356,12 @@ def area_figures(lb: Lagesbild, area_id: str) -> tuple[pd.DataFrame, dict[str, A
     return dashboard.area_figures(lb, store().get_area(area_id))
 
 
+def cleanup_uploads(root: Path | None = None, *, max_age_s: float = UPLOAD_MAX_AGE_S,
+                    keep: str | None = None, now: float | None = None) -> list[Path]:
+    """:func:`app_sources.cleanup_uploads` asking this module's ``_session_is_active``."""
+    return _cleanup_uploads(root, max_age_s=max_age_s, keep=keep, now=now, is_active=_session_is_active)
+
+
 # --------------------------------------------------------------------------- maps
 
 
@@ -414,17 +421,21 @@ def empty_lagesbild() -> Lagesbild:
 
 @st.cache_data(max_entries=8, show_spinner="Prövar om händelser upprepas nära varandra …")
 def _knox(srcs: tuple[Source, ...], category: str, distances: tuple[float, ...],
-          days: tuple[float, ...], permutations: int) -> tuple[Any, gpd.GeoDataFrame]:
+          days: tuple[float, ...], permutations: int) -> tuple[Any, gpd.GeoDataFrame] | None:
     inc = _build(srcs, BASE_RESOLUTION).incidents
-    result = nearrepeat.knox(inc, category=category, distance_bands=list(distances),
-                             time_bands=list(days), permutations=permutations, seed=1)
+    try:
+        result = nearrepeat.knox(inc, category=category, distance_bands=list(distances),
+                                 time_bands=list(days), permutations=permutations, seed=1)
+    except InputError:  # fewer than nearrepeat.MIN_EVENTS placed, dated events of the category
+        return None
     return result, nearrepeat.risk_zones(inc, result)
 
 
 def knox(category: str, *, distances: Sequence[float], days: Sequence[float],
-         permutations: int = 99) -> tuple[Any, gpd.GeoDataFrame]:
+         permutations: int = 99) -> tuple[Any, gpd.GeoDataFrame] | None:
     """The Knox test of one category on the current data (every date; reproducible: seed 1)
-    and the risk zones of its latest events (cached per data set and bands)."""
+    and the risk zones of its latest events (cached per data set and bands); ``None``
+    when the category has too few placed, dated incidents (``nearrepeat.MIN_EVENTS``)."""
     return _knox(sources(), category, tuple(float(d) for d in distances),
                  tuple(float(d) for d in days), int(permutations))
 

@@ -114,7 +114,7 @@ def _mark_map(page) -> None:
             f.evaluate(_MARK_PATHS)
 
 
-def _map_drawn(page, timeout_s: float = 60.0) -> None:
+def _map_drawn(page, timeout_s: float = 180.0) -> None:
     """Wait until the map component's frame (whichever iframe holds it now) shows shapes
     that were not there at the last :func:`_mark_map`: a new map, or layers swapped in."""
     deadline = time.monotonic() + timeout_s

@@ -384,4 +384,9 @@ def test_upprepning_page_knox_and_risk_zones(store_path: Path) -> None:
     at.selectbox(key="nr_category").set_value("vapen")
     at.select_slider(key="nr_step_m").set_value(500)
     at.run()
-    assert not at.exception
+    assert not at.exception and not at.error
+    assert "Vapen" in " ".join(h.value for h in at.get("html"))
+    at.selectbox(key="nr_category").set_value("trafik")  # none in Exempelkommun
+    at.run()
+    assert not at.exception and not at.error
+    assert any("För få händelser i kategorin Trafikbrott" in i.value for i in at.info)

@@ -30,11 +30,15 @@ step_d = c3.select_slider("Tidsband", options=[3, 7, 14], value=7, key="nr_step_
 distances = [0, 1, *(step_m * k for k in (1, 2, 3))]
 days = [0, 1, *(step_d * k for k in (1, 2, 3, 4))]
 
-result = zones = None
+tested = None
 with S.friendly_errors("Testet kunde inte göras"):
-    result, zones = S.knox(cat, distances=distances, days=days)
-if result is None:
+    tested = S.knox(cat, distances=distances, days=days)
+    if tested is None:
+        st.info(f"För få händelser i kategorin {S.category_label(cat)} för att pröva upprepning: "
+                "testet behöver minst tio med position och tid. Välj en annan kategori.")
+if tested is None:
     st.stop()
+result, zones = tested
 
 st.html(knox_html(result, caption=f"{S.category_label(cat)}: observerade par delat med förväntade "
                                   "(över 1: fler än om tid och plats vore oberoende)"))
