@@ -30,7 +30,9 @@ a kommun's or the police's export arrives).
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
+import shutil
 import sys
 import tempfile
 import time
@@ -164,6 +166,7 @@ def main() -> None:
     print(f"load average before: {load()}; H3 backend: {'h3ronpy' if _grid._fast() is not None else 'h3-py'}")
     rng = np.random.default_rng(args.seed)
     tmp = Path(tempfile.mkdtemp(prefix="bench_pipeline_"))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # ~100 MB of generated data
     t = time.perf_counter()
     dist = make_districts(args.districts, rng)
     dpath = tmp / "districts.parquet"

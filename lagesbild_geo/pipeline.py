@@ -1,10 +1,16 @@
-"""The ``Lagesbild`` bundle and ``build_lagesbild``: one reproducible call for the whole picture.
+"""The pipeline: ``build_lagesbild`` and its public steps, one reproducible call for the whole picture.
 
 ``build_lagesbild(config)`` reads every source, places and indexes the incidents,
 counts them on the H3 grid, finds hotspots (Gi*), optionally density clusters and
-emerging hotspots, joins everything to districts and builds the survey layers.
-The configuration is a frozen :class:`PipelineConfig`, loadable from a TOML file
-(``lagesbild.toml``, see ``lagesbild init`` and ``docs/pipeline.md``).
+emerging hotspots, joins everything to districts and builds the survey layers: the
+sequence of :func:`place`, :func:`aggregate`, :func:`analyse`, :func:`join_districts`,
+:func:`survey_layers` and :func:`describe`, each of which takes and returns a
+:class:`~lagesbild_geo.bundle.Lagesbild`. :func:`filter_incidents` and :func:`rebuild`
+give the picture of a subset (what the app's map page shows for a filter).
+The configuration is a frozen :class:`~lagesbild_geo.config.PipelineConfig`, loadable
+from a TOML file (``lagesbild.toml``, see ``lagesbild init`` and ``docs/pipeline.md``);
+``Lagesbild``, ``PipelineConfig``, ``SourceConfig`` and ``load_config`` stay importable
+from here.
 """
 
 from __future__ import annotations

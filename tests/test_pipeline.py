@@ -587,11 +587,18 @@ def _assert_same(a: Lagesbild, b: Lagesbild, fields: tuple[str, ...] = (
             assert_frame_equal(x, y, obj=f)
 
 
+@pytest.fixture(scope="module")
+def placed(sample_dir: Path) -> Lagesbild:
+    """Exempelkommun placed (the first step); the later steps never change it."""
+    return place(_sample_config(sample_dir))
+
+
 @pytest.mark.slow
-def test_build_is_the_sequence_of_its_steps(sample_build: tuple[Lagesbild, list], sample_dir: Path) -> None:
+def test_build_is_the_sequence_of_its_steps(sample_build: tuple[Lagesbild, list], sample_dir: Path,
+                                            placed: Lagesbild) -> None:
     lb, _ = sample_build
     cfg = _sample_config(sample_dir)
-    steps = place(cfg)
+    steps = placed
     assert len(steps.cells) == 0 and len(steps.district_summary) == 0  # placed, not counted
     assert steps.boundary is not None and steps.boundary.crs.to_epsg() == 4326
     steps = aggregate(steps)
@@ -621,12 +628,12 @@ def test_example_config_is_the_example_toml(sample_dir: Path, tmp_path: Path) ->
 
 
 @pytest.mark.slow
-def test_survey_layers_before_the_district_table_give_the_same_table(sample_dir: Path) -> None:
-    cfg = _sample_config(sample_dir, clusters=False, emerging=False)
-    after = survey_layers(join_districts(analyse(aggregate(place(cfg)), clusters=False, emerging=False)),
-                          survey=cfg.survey)
-    before = join_districts(survey_layers(analyse(aggregate(place(cfg)), clusters=False, emerging=False),
-                                          survey=cfg.survey))
+def test_survey_layers_before_the_district_table_give_the_same_table(sample_dir: Path,
+                                                                      placed: Lagesbild) -> None:
+    cfg = _sample_config(sample_dir)
+    analysed = analyse(aggregate(placed), clusters=False, emerging=False)
+    after = survey_layers(join_districts(analysed), survey=cfg.survey)
+    before = join_districts(survey_layers(analysed, survey=cfg.survey))
     assert_frame_equal(after.district_summary, before.district_summary)
     assert_frame_equal(after.districts, before.districts)
     assert "trygg_otrygg_share" in after.district_summary.columns
@@ -634,8 +641,8 @@ def test_survey_layers_before_the_district_table_give_the_same_table(sample_dir:
 
 
 @pytest.mark.slow
-def test_steps_do_not_change_their_input(sample_dir: Path) -> None:
-    lb = aggregate(place(_sample_config(sample_dir, clusters=False, emerging=False)))
+def test_steps_do_not_change_their_input(placed: Lagesbild) -> None:
+    lb = aggregate(placed)
     meta = json.dumps(lb.metadata, sort_keys=True, default=str)
     n, cols = len(lb.incidents), list(lb.incidents.columns)
     out = join_districts(analyse(lb, clusters=False, emerging=False))
