@@ -80,6 +80,15 @@ def tiles_choice() -> str | None:
     return None if str(raw).strip().lower() in ("none", "ingen", "") else str(raw)
 
 
+def base_choice() -> str:
+    """The base map by name for ``maps``' ``base=``: the user's choice on the Karta page, else
+    env ``LAGESBILD_TILES`` / secrets ``[lagesbild] tiles``, else OpenStreetMap. A name from
+    :func:`lagesbild_geo.maps.base_maps` (the kommun's own services in the settings), a tile
+    URL with ``{z}/{x}/{y}`` or "ingen"."""
+    raw = tiles_choice()
+    return "ingen" if raw is None else raw
+
+
 def tiles_attribution() -> str | None:
     return os.environ.get("LAGESBILD_TILES_ATTR") or secret("lagesbild", "tiles_attribution")
 

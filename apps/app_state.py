@@ -55,6 +55,7 @@ from app_config import (
     SAMPLE_DIR,
     VENDOR_DIR,
     assets_url,
+    base_choice,
     list_areas,
     list_measures,
     secret,
@@ -379,6 +380,12 @@ def _saved_areas(layers: Sequence[str]) -> gpd.GeoDataFrame | None:
         return None
 
 
+def lagesbild_settings() -> Any:
+    """The settings of the picture in use (its kommun's base-map services), or None."""
+    base = lagesbild()
+    return base.settings if base is not None else None
+
+
 def make_map(lb: Lagesbild, *, layers: Sequence[str], draw: bool = False,
              category: str | None = None, district_measure: str = "count",
              with_areas: bool = True) -> folium.Map:
@@ -386,19 +393,20 @@ def make_map(lb: Lagesbild, *, layers: Sequence[str], draw: bool = False,
     areas = _saved_areas(layers) if with_areas else None
     return maps.lagesbild_map(
         lb, layers=tuple(layers), areas=areas, draw=draw, category=category,
-        district_measure=district_measure, tiles=tiles_choice(),
+        district_measure=district_measure, base=base_choice(), settings=lb.settings,
         attribution=tiles_attribution(), assets=assets_url(), height=560,
     )
 
 
 def make_map_parts(lb: Lagesbild, *, layers: Sequence[str], category: str | None = None,
-                   district_measure: str = "count") -> maps.MapParts:
+                   district_measure: str = "count", show_suppressed: bool = False) -> maps.MapParts:
     """Base map and data layers apart: the page keeps the base map in the browser and swaps
     only the layers when a filter changes (the user's zoom and position stay)."""
     return maps.map_parts(
         lb, layers=tuple(layers), areas=_saved_areas(layers), category=category,
-        district_measure=district_measure, tiles=tiles_choice(),
+        district_measure=district_measure, base=base_choice(), settings=lb.settings,
         attribution=tiles_attribution(), assets=assets_url(), height=560,
+        show_suppressed=show_suppressed,
     )
 
 
@@ -540,14 +548,14 @@ __all__ = [
     "SAMPLE_DIR", "TOO_FEW_CASES", "UPLOAD_MAX_AGE_S", "UPLOAD_TYPES", "VENDOR_DIR", "WEEKDAYS_SV",
     "Access", "Filters", "SignInThrottle", "Source", "Trend", "_build", "_level_counts",
     "_measure_constants", "_secret", "access", "area_candidates", "area_figures", "area_names",
-    "areas_table", "assets_url", "attention", "category_label", "check_file", "check_measure",
+    "areas_table", "assets_url", "attention", "base_choice", "category_label", "check_file", "check_measure",
     "cleanup_uploads", "cleanup_uploads_now_and_then", "column_choice", "compare_packages",
     "data_label", "data_span", "deleted_areas", "deleted_measures", "district_table",
     "district_table_sv", "district_tables", "drawn_feature", "empty_lagesbild", "error_text",
     "example_dir", "example_sources", "file_hash", "filter_mask", "filter_measures",
     "filtered_lagesbild", "followup_chart", "followup_result", "followup_table", "forget_form",
     "friendly_errors", "geopackage_bytes", "headline", "history_table", "ingest_tables", "knox",
-    "lagesbild", "layer_control", "levels_caption", "list_areas", "list_measures", "listening_address",
+    "lagesbild", "lagesbild_settings", "layer_control", "levels_caption", "list_areas", "list_measures", "listening_address",
     "local_only", "make_map", "make_map_parts", "map_view", "mark_unreadable", "md_escape",
     "measure_fields", "measure_record", "measure_titles", "measures_or_stop", "measures_table",
     "month_chart", "period_bounds", "picture_notes", "plan_csv_bytes", "plan_excel_bytes",

@@ -40,11 +40,12 @@ import shapely
 
 from . import grid, hotspots, svformat
 from .bundle import Lagesbild
-from .districts import LEVEL_ROW_NAMES_SV, SUMMARY_LABELS_SV, summarize
+from .districts import LEVEL_ROW_NAMES_SV, SUMMARY_LABELS_SV
 from .errors import InputError
 from .followup import area_figures as _followup_area_figures
 from .maps import asset_links
 from .measures import Area, overdue_measures
+from .pipeline import filter_incidents, rebuild
 from .privacy import hidden_kind, protect_table, publishable
 from .schema import CATEGORY_LABELS, POINT_PRECISIONS
 
@@ -133,22 +134,8 @@ def filter_mask(incidents: pd.DataFrame, filters: Filters) -> npt.NDArray[np.boo
     >>> filter_mask(inc, Filters(end=pd.Timestamp("2025-01-02"))).tolist()
     [True, True, False]
     """
-    keep = np.ones(len(incidents), dtype=bool)
-    t = incidents.get("occurred_at")
-    if t is not None and filters.start is not None:
-        keep &= (t >= filters.start.tz_localize(t.dt.tz)).to_numpy(dtype=bool, na_value=False)
-    if t is not None and filters.end is not None:
-        end = (filters.end + pd.Timedelta(days=1)).tz_localize(t.dt.tz)
-        keep &= (t < end).to_numpy(dtype=bool, na_value=False)
-    if filters.categories:
-        keep &= incidents["category"].isin(list(filters.categories)).to_numpy(dtype=bool, na_value=False)
-    if t is not None and filters.hours != (0, 24):
-        h = t.dt.hour.to_numpy(dtype="float64", na_value=np.nan)
-        lo, hi = filters.hours
-        keep &= (h >= lo) & (h < hi) if lo <= hi else (h >= lo) | (h < hi)
-    if t is not None and filters.weekdays:
-        keep &= t.dt.day_of_week.isin(list(filters.weekdays)).to_numpy(dtype=bool, na_value=False)
-    return keep
+    return filter_incidents(incidents, categories=filters.categories, start=filters.start,
+                            end=filters.end, hours=filters.hours, weekdays=filters.weekdays)
 
 
 def filtered_lagesbild(base: Lagesbild, filters: Filters) -> Lagesbild:
@@ -174,39 +161,15 @@ def filtered_lagesbild(base: Lagesbild, filters: Filters) -> Lagesbild:
     >>> lb = filtered_lagesbild(build_lagesbild("lagesbild.toml"),  # doctest: +SKIP
     ...                         Filters(categories=("vald",), hours=(22, 6)))
     """
-    s = base.settings.replace(resolution=filters.resolution)
-    inc = base.incidents.loc[filter_mask(base.incidents, filters)]
-    cells = grid.count_cells(inc, resolution=s.resolution, by="category", fill=True, rings=s.rings)
-    hot = (hotspots.gistar(cells, "count", rings=s.rings, alpha=s.alpha, correction=s.correction)
-           if len(cells) else cells.copy())
-    clusters = base.clusters.iloc[0:0]
-    if len(inc):
-        clusters = hotspots.clusters(inc)
-    districts, summary = base.districts, base.district_summary
-    if len(base.districts):
-        period = None
-        if filters.start is not None or filters.end is not None:
-            t = base.incidents["occurred_at"]
-            lo = filters.start if filters.start is not None else t.min().tz_localize(None).normalize()
-            hi = filters.end if filters.end is not None else t.max().tz_localize(None).normalize()
-            period = (lo.date().isoformat(), hi.date().isoformat())
-        geo = base.districts[["district_name", "population", "geometry"]]
-        survey = base.survey.get("districts")
-        # summarize applies the period itself (and counts the period before it)
-        all_dates = dataclasses.replace(filters, start=None, end=None)
-        inc_all_dates = base.incidents.loc[filter_mask(base.incidents, all_dates)]
-        summary = summarize(
-            inc_all_dates, geo, period=period, previous_period="previous" if period else None,
-            survey=pd.DataFrame(survey).drop(columns="geometry", errors="ignore") if survey is not None else None,
-            hotspots=hot if len(hot) else None, alpha=s.alpha)
-        rows = summary.loc[summary["row_type"] == "district"].drop(columns=["district_name", "population"])
-        districts = geo.join(rows)
-    emerging = base.emerging
-    if s.resolution != base.settings.resolution:
-        emerging = base.emerging.iloc[0:0]  # a trend per cell exists at the base resolution only
-    return dataclasses.replace(base, incidents=inc, cells=cells, hotspots=hot, clusters=clusters,
-                               emerging=emerging, districts=districts, district_summary=summary,
-                               settings=s)
+    mask = filter_incidents(base.incidents, categories=filters.categories, hours=filters.hours,
+                            weekdays=filters.weekdays)
+    dated = filters.start is not None or filters.end is not None
+    out = rebuild(base, mask, resolution=filters.resolution,
+                  period=(filters.start, filters.end) if dated else None)
+    if dated:  # the map page's bundle holds the period's incidents only
+        keep = filter_incidents(out.incidents, start=filters.start, end=filters.end)
+        out = dataclasses.replace(out, incidents=out.incidents.loc[keep])
+    return out
 
 
 def period_bounds(lb: Lagesbild) -> tuple[pd.Timestamp, pd.Timestamp] | None:

@@ -178,7 +178,8 @@ def test_attention_items_measures_districts_and_hotspots_in_plain_swedish() -> N
 
 def test_attention_items_district_rise_uses_published_figures_only() -> None:
     """Every district in the list has both its figures shown; a hidden count (Väster's 2,
-    and the outside row's 0 hidden with it) never gives a direction."""
+    and Centrum's 30 hidden with it: a zero outside the districts protects nothing) never
+    gives a direction."""
     now = _bundle(_incidents({("C1", "vald", "2025-02-01"): 30, ("V1", "vald", "2025-02-01"): 2,
                               ("N1", "vald", "2025-02-01"): 40}))
     before = _bundle(_incidents({("C1", "vald", "2024-02-01"): 5, ("V1", "vald", "2024-02-01"): 9,
@@ -186,7 +187,8 @@ def test_attention_items_district_rise_uses_published_figures_only() -> None:
     t = D.trend_table(now, before, by="district")
     assert t.loc["V1", "note"] == "för få fall" and t.loc["V1", "direction"] is None
     items = D.attention_items(now, before)
-    assert items["ref"].tolist() == ["N1", "C1"]  # largest rise first
+    assert t.loc["C1", "direction"] is None  # hidden so that Väster's 2 cannot be subtracted
+    assert items["ref"].tolist() == ["N1"]
     assert t.loc[items["ref"], ["current", "previous"]].notna().all().all()
     assert items["text"].tolist()[0] == ("Norr: 700 % fler, 40 händelser mot 5 samma period året innan "
                                          "(en statistiskt säkerställd ökning).")

@@ -9,7 +9,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from lagesbild_geo import svformat
-from lagesbild_geo.maps import DEFAULT_LAYERS, DISTRICT_MEASURES, LAYERS
+from lagesbild_geo.maps import DEFAULT_LAYERS, DISTRICT_MEASURES, LAYERS, base_maps
 
 st.title("Lägesbild")
 st.caption("Händelser sammanräknade per hexagon och område. Enskilda händelser visas aldrig; "
@@ -49,6 +49,13 @@ with st.sidebar:
                             placeholder="Välj lager", help=S.LAYER_HELP)
     measure = st.radio("Distrikten färgas efter", options=list(DISTRICT_MEASURES),
                        format_func=lambda k: DISTRICT_MEASURES[k], key="district_measure")
+    base_names = list(base_maps(S.lagesbild_settings()))
+    st.selectbox("Bakgrundskarta", options=base_names, key="tiles",
+                 index=base_names.index(S.base_choice()) if S.base_choice() in base_names else 0,
+                 help="OpenStreetMap, kommunens egen karttjänst (om den finns i inställningarna) "
+                      "eller ingen. Utan bakgrundskarta ritas kommunens och distriktens gränser.")
+    show_suppressed = st.toggle("Visa hexagoner med för få fall (som konturer)", value=False,
+                                key="show_suppressed")
     one_cat = cats[0] if len(cats) == 1 else None
 
 filters = S.Filters(start=start, end=end, categories=tuple(cats), hours=tuple(hours),
@@ -84,13 +91,11 @@ with col_map:
         st.info("Välj minst ett lager i sidopanelen för att se kartan.")
     else:
         with S.friendly_errors("Kartan kunde inte ritas"):
-            parts = S.make_map_parts(lb, layers=layers, category=one_cat, district_measure=measure)
+            parts = S.make_map_parts(lb, layers=layers, category=one_cat, district_measure=measure,
+                                     show_suppressed=show_suppressed)
             # The base map stays in the browser; only the layers are swapped on a filter change.
             st_folium(parts.map, key="karta", height=560, width=None, returned_objects=[],
                       feature_group_to_add=parts.layers, layer_control=S.layer_control())
-            if parts.legend_html:
-                with st.expander("Teckenförklaring", expanded=True):
-                    st.html(parts.legend_html)
         st.caption("Klicka på en hexagon eller ett område för att se siffrorna. "
                    "Lagren slås av och på med knappen uppe till höger i kartan.")
 
