@@ -1829,10 +1829,7 @@ def summarize(
     mat = _count_matrix(dpos, cat, in_per, len(codes))
     out = _summary_counts(districts, codes, mat, _stadsdel_overlaps(inc, in_per, codes))
     if prev is not None:
-        pmat = _count_matrix(dpos, cat, _in_period(inc, prev), len(codes))
-        ptot = np.concatenate([pmat.sum(axis=1), [pmat.sum()]]).astype("int64")
-        ratio = per.days / prev.days if per is not None else 1.0
-        out = out.assign(**_change_columns(out["total"].to_numpy(), ptot, ratio=ratio, alpha=alpha))
+        out = _with_change(out, inc, dpos, cat, per, prev, n_codes=len(codes), alpha=alpha)
     if hotspots is not None and len(hotspots):
         out = out.join(_hotspot_counts(hotspots, districts, out.index))
     if survey is not None:
@@ -1843,6 +1840,16 @@ def summarize(
     out.attrs["levels"] = _levels(mat, len(codes), lan_rows=int((in_per & (dpos < 0)).sum()))
     out.attrs["stadsdel_groups"] = _stadsdel_groups(inc, in_per, codes)
     return out
+
+
+def _with_change(out: pd.DataFrame, inc: pd.DataFrame, dpos: npt.NDArray[np.int64], cat: npt.NDArray[np.int64],
+                 per: Period | None, prev: Period, *, n_codes: int, alpha: float) -> pd.DataFrame:
+    """``out`` with the change columns against the previous period ``prev`` (rows counted from
+    the row positions ``dpos`` and categories ``cat`` computed once for both periods)."""
+    pmat = _count_matrix(dpos, cat, _in_period(inc, prev), n_codes)
+    ptot = np.concatenate([pmat.sum(axis=1), [pmat.sum()]]).astype("int64")
+    ratio = per.days / prev.days if per is not None else 1.0
+    return out.assign(**_change_columns(out["total"].to_numpy(), ptot, ratio=ratio, alpha=alpha))
 
 
 def _levels(mat: npt.NDArray[np.int64], nd: int, *, lan_rows: int) -> dict[str, int]:

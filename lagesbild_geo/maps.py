@@ -1931,25 +1931,10 @@ def map_parts(
     groups: list[folium.FeatureGroup] = []
     for layer in sorted(set(layers), key=_Z_ORDER.index):
         sections: list[Any] = []
-        if layer == "cells":
-            fg = _cells_layer(lagesbild.cells, category=category, min_count=mc, legend=sections,
-                              districts=named, show_suppressed=show_suppressed)
-        elif layer == "hotspots":
-            fg = _hotspots_layer(lagesbild.hotspots, legend=sections, districts=named)
-        elif layer == "clusters":
-            fg = _clusters_layer(lagesbild.clusters, min_count=mc, legend=sections)
-        elif layer == "emerging":
-            fg = _emerging_layer(lagesbild.emerging, lagesbild.cells, legend=sections)
-        elif layer == "districts":
-            fg = _districts_layer(lagesbild, measure=district_measure, min_count=mc, legend=sections)
-        elif layer == "survey":
-            fg = _survey_layer(lagesbild, min_respondents=lb_settings.min_respondents,
-                               legend=sections)
-        elif layer == "density":
-            fg = density_layer(lagesbild, category=category, min_count=mc, legend=sections)
-        else:
-            fg = _areas_layer(areas if areas is not None else gpd.GeoDataFrame(geometry=[]),
-                              legend=sections)
+        fg = _data_layer(layer, lagesbild, areas=areas, category=category,
+                         district_measure=district_measure, min_count=mc,
+                         min_respondents=lb_settings.min_respondents, districts=named,
+                         show_suppressed=show_suppressed, legend=sections)
         if legend:
             _attach_legend(fg, layer, sections)
         # the legend lists the top layer first
@@ -1962,6 +1947,29 @@ def map_parts(
         m.fit_bounds(bounds)
     return MapParts(map=m, layers=groups,
                     legend_html=_legend_html(sections_all) if sections_all else "")
+
+
+def _data_layer(layer: str, lagesbild: Lagesbild, *, areas: gpd.GeoDataFrame | None,
+                category: str | None, district_measure: str, min_count: int, min_respondents: int,
+                districts: tuple[np.ndarray, list[str]] | None, show_suppressed: bool,
+                legend: _LegendList) -> folium.FeatureGroup:
+    """The feature group of one of :data:`LAYERS` (its legend sections go into ``legend``)."""
+    if layer == "cells":
+        return _cells_layer(lagesbild.cells, category=category, min_count=min_count, legend=legend,
+                            districts=districts, show_suppressed=show_suppressed)
+    if layer == "hotspots":
+        return _hotspots_layer(lagesbild.hotspots, legend=legend, districts=districts)
+    if layer == "clusters":
+        return _clusters_layer(lagesbild.clusters, min_count=min_count, legend=legend)
+    if layer == "emerging":
+        return _emerging_layer(lagesbild.emerging, lagesbild.cells, legend=legend)
+    if layer == "districts":
+        return _districts_layer(lagesbild, measure=district_measure, min_count=min_count, legend=legend)
+    if layer == "survey":
+        return _survey_layer(lagesbild, min_respondents=min_respondents, legend=legend)
+    if layer == "density":
+        return density_layer(lagesbild, category=category, min_count=min_count, legend=legend)
+    return _areas_layer(areas if areas is not None else gpd.GeoDataFrame(geometry=[]), legend=legend)
 
 
 def script_links(m: folium.Map) -> list[str]:

@@ -432,6 +432,24 @@ def check_coverage(area: Area | BaseGeometry | Mapping[str, Any] | str, data: Da
             f"Området ritades på underlag för {a_k}, men underlaget nu gäller {d_k}. "
             "Uppföljningen måste göras på data för samma kommun – välj rätt filer på sidan Data."))
 
+    notes.extend(_ground_notes(geom, data))
+
+    if start_date is not None:
+        notes.extend(_period_notes(data, start_date, before=before, after=after))
+
+    if drawn_on is not None and drawn_on.drawn_dataset and drawn_on.drawn_dataset != data.id:
+        was = drawn_on.drawn_dataset_label or drawn_on.drawn_dataset
+        notes.append(CoverageNote(
+            "other_dataset", "info",
+            f"The area was drawn on other data ({was}); the follow-up counts on {data.label}.",
+            f"Området ritades på ett annat underlag, «{was}»; uppföljningen räknar på "
+            f"«{data.label}»."))
+    return notes
+
+
+def _ground_notes(geom: BaseGeometry, data: DataSet) -> list[CoverageNote]:
+    """Whether any incident has a position and how much of the area ``geom`` the data cover."""
+    notes: list[CoverageNote] = []
     if data.n_incidents and data.n_positioned == 0:
         notes.append(CoverageNote(
             "no_positions", "stop",
@@ -460,50 +478,49 @@ def check_coverage(area: Area | BaseGeometry | Mapping[str, Any] | str, data: Da
                 "in the area are too low.",
                 f"Bara {pct} % av området ligger inom det underlaget täcker; antalen i området "
                 "blir för låga."))
+    return notes
 
-    if start_date is not None and data.first_day is not None and data.last_day is not None:
-        start = _as_date(start_date, "start_date")
-        first, last = data.first_day, data.last_day
-        (b0, b1), (a0, a1) = followup_windows(start, last_day=last, before=before, after=after)
-        if a0 > last:
-            notes.append(CoverageNote(
-                "no_after", "stop",
-                f"The after period starts on {a0}, but the data end on {last}: there is "
-                "nothing after the start to compare with. Load newer data.",
-                f"Åtgärden startade {date_sv(a0)}, men underlaget slutar {date_sv(last)}: det "
-                "finns inga händelser efter start att jämföra med. Läs in nyare data på sidan "
-                "Data."))
-        elif b1 < first:
-            notes.append(CoverageNote(
-                "no_before", "stop",
-                f"The data start on {first}, after the before period ends ({b1}): there is "
-                "nothing before the start to compare with. Load older data.",
-                f"Underlaget börjar {date_sv(first)}, efter att perioden före start slutar "
-                f"({date_sv(b1)}): det finns inga händelser före start att jämföra med. Läs in "
-                "äldre data på sidan Data."))
-        else:
-            if b0 < first:
-                notes.append(CoverageNote(
-                    "before_incomplete", "warning",
-                    f"The data start on {first}, after the before period starts ({b0}); the "
-                    "before count is incomplete.",
-                    f"Underlaget börjar {date_sv(first)}, men perioden före start börjar "
-                    f"{date_sv(b0)}: antalet före blir för lågt."))
-            if a1 > last:
-                notes.append(CoverageNote(
-                    "after_incomplete", "warning",
-                    f"The data end on {last}, before the after period ends ({a1}); the after "
-                    "count is incomplete.",
-                    f"Underlaget slutar {date_sv(last)}, före periodens slut ({date_sv(a1)}): "
-                    "antalet efter blir för lågt."))
 
-    if drawn_on is not None and drawn_on.drawn_dataset and drawn_on.drawn_dataset != data.id:
-        was = drawn_on.drawn_dataset_label or drawn_on.drawn_dataset
+def _period_notes(data: DataSet, start_date: dt.date | str, *, before: tuple[Any, Any] | None,
+                  after: tuple[Any, Any] | None) -> list[CoverageNote]:
+    """Whether the data cover the before and after periods of a measure started on ``start_date``."""
+    notes: list[CoverageNote] = []
+    if data.first_day is None or data.last_day is None:
+        return notes
+    start = _as_date(start_date, "start_date")
+    first, last = data.first_day, data.last_day
+    (b0, b1), (a0, a1) = followup_windows(start, last_day=last, before=before, after=after)
+    if a0 > last:
         notes.append(CoverageNote(
-            "other_dataset", "info",
-            f"The area was drawn on other data ({was}); the follow-up counts on {data.label}.",
-            f"Området ritades på ett annat underlag, «{was}»; uppföljningen räknar på "
-            f"«{data.label}»."))
+            "no_after", "stop",
+            f"The after period starts on {a0}, but the data end on {last}: there is "
+            "nothing after the start to compare with. Load newer data.",
+            f"Åtgärden startade {date_sv(a0)}, men underlaget slutar {date_sv(last)}: det "
+            "finns inga händelser efter start att jämföra med. Läs in nyare data på sidan "
+            "Data."))
+    elif b1 < first:
+        notes.append(CoverageNote(
+            "no_before", "stop",
+            f"The data start on {first}, after the before period ends ({b1}): there is "
+            "nothing before the start to compare with. Load older data.",
+            f"Underlaget börjar {date_sv(first)}, efter att perioden före start slutar "
+            f"({date_sv(b1)}): det finns inga händelser före start att jämföra med. Läs in "
+            "äldre data på sidan Data."))
+    else:
+        if b0 < first:
+            notes.append(CoverageNote(
+                "before_incomplete", "warning",
+                f"The data start on {first}, after the before period starts ({b0}); the "
+                "before count is incomplete.",
+                f"Underlaget börjar {date_sv(first)}, men perioden före start börjar "
+                f"{date_sv(b0)}: antalet före blir för lågt."))
+        if a1 > last:
+            notes.append(CoverageNote(
+                "after_incomplete", "warning",
+                f"The data end on {last}, before the after period ends ({a1}); the after "
+                "count is incomplete.",
+                f"Underlaget slutar {date_sv(last)}, före periodens slut ({date_sv(a1)}): "
+                "antalet efter blir för lågt."))
     return notes
 
 
@@ -589,6 +606,14 @@ def comparison_area_problems(store: MeasureStoreProtocol, area: Area | str,
         problems.append(("control", f"the comparison area {comp.name!r} is deleted",
                          f"«{comp.name}» är borttaget; återställ det eller välj ett annat "
                          "område."))
+    problems.extend(_overlap_problems(treated, comp, buffer_m=buffer_m))
+    problems.extend(_active_measure_problems(store, comp, span))
+    return problems
+
+
+def _overlap_problems(treated: Area, comp: Area, *, buffer_m: float) -> list[Problem]:
+    """The comparison area ``comp`` overlaps the measure's area ``treated`` or its buffer ring."""
+    problems: list[Problem] = []
     t_m, c_m = to_3006(treated.geometry), to_3006(comp.geometry)
     overlap = float(c_m.intersection(t_m).area)
     if overlap > 1.0:
@@ -608,18 +633,27 @@ def comparison_area_problems(store: MeasureStoreProtocol, area: Area | str,
                 f"«{comp.name}» ligger delvis i buffertzonen ({integer(buffer_m)} m) runt "
                 f"«{treated.name}», där brott kan ha flyttat eller minskat av åtgärden. Välj "
                 "ett område längre bort, eller en smalare buffertzon."))
+    return problems
+
+
+def _measure_when(b: Any, e: Any) -> str:
+    """A measure's span in Swedish, from its start ``b`` and end ``e`` (either may be missing)."""
+    if b is None or pd.isna(b):
+        return "startdatum saknas"
+    text = f"från {date_sv(pd.Timestamp(b).date())}"
+    return text if e is None or pd.isna(e) else f"{text} till {date_sv(pd.Timestamp(e).date())}"
+
+
+def _active_measure_problems(store: MeasureStoreProtocol, comp: Area,
+                             span: tuple[dt.date, dt.date] | None) -> list[Problem]:
+    """The comparison area ``comp`` has measures of its own acting during ``span``."""
+    problems: list[Problem] = []
     ms = store.list_measures(area_id=comp.id)
     active = [(str(t), s, b, e) for t, s, b, e in zip(
         ms["title"], ms["status"], ms["start_date"], ms["end_date"], strict=True)
         if _active(str(s), b, e, span)]
     if active:
-        def when(b: Any, e: Any) -> str:
-            if b is None or pd.isna(b):
-                return "startdatum saknas"
-            text = f"från {date_sv(pd.Timestamp(b).date())}"
-            return text if e is None or pd.isna(e) else f"{text} till {date_sv(pd.Timestamp(e).date())}"
-
-        listed = ", ".join(f"«{t}» ({s}, {when(b, e)})" for t, s, b, e in active[:3])
+        listed = ", ".join(f"«{t}» ({s}, {_measure_when(b, e)})" for t, s, b, e in active[:3])
         more = f" och {len(active) - 3} till" if len(active) > 3 else ""
         during = "under uppföljningsperioden" if span is None else (
             f"under uppföljningsperioden ({date_sv(span[0])}–{date_sv(span[1])})")
