@@ -806,6 +806,342 @@ def _published_counts(counts: Any, levels: _Levels | None, system: _protect.Syst
     return out
 
 
+def _district_tables(system: _protect.System, tabs: list[_Tab], summary: pd.DataFrame,
+                     attrs: Mapping[Any, Any]) -> tuple[dict[str, int], _Levels | None]:
+    """The district table in the system (its kommun row is the kommun's totals): the rows that
+    count once in the kommun's total, the previous period, the level figures and the total row.
+    Returns the keys of the kommun's totals by column and the level figures."""
+    kommun_keys: dict[str, int] = {}
+    levels: _Levels | None = None
+    if not len(summary):
+        return kommun_keys, levels
+    has_rows = "row_type" in summary.columns
+    tot = "total" if "total" in summary.columns else "count"
+    cols = _count_columns(summary, tot)
+    # every row that counts once in the kommun's total: districts, the level rows (known only
+    # in a stadsdel / only in the kommun) and the outside row
+    body_rows = (np.flatnonzero(summary["row_type"].isin(list(_BODY_ROWS)).to_numpy())
+                 if has_rows else np.arange(len(summary)))
+    totals: dict[str, float] = {}
+    if has_rows and (summary["row_type"] == "total").any():
+        trow = summary.loc[summary["row_type"] == "total"].iloc[0]
+        totals = {c: float(pd.to_numeric(trow[c], errors="coerce")) for c in cols}
+        if "total_previous" in summary.columns:
+            totals["total_previous"] = float(pd.to_numeric(trow["total_previous"], errors="coerce"))
+    for src, rows in _group_rows(summary, body_rows):
+        if cols:
+            tabs.append(_table(system, summary, "district_summary", rows, cols, total=tot,
+                               col_totals=f"kommun{src}", key="d",
+                               col_total_values={c: totals[c] for c in cols if c in totals}))
+            if src == "" and has_rows and tot in cols:
+                levels = _level_system(system, summary, tabs[-1], tot, attrs)
+                if levels is not None and levels.tab is not None:
+                    tabs.append(levels.tab)
+        if "total_previous" in summary.columns:
+            tabs.append(_table(system, summary, "district_summary", rows, ["total_previous"], total=None,
+                               col_totals=f"kommun{src}", key="p",
+                               col_total_values={"total_previous": totals["total_previous"]}
+                               if "total_previous" in totals else None))
+    for c in [*cols, "total_previous"]:
+        k = system.get(("kommun", c))
+        if k is not None:
+            kommun_keys[c] = k
+    if has_rows and (summary["row_type"] == "total").any():
+        trows = np.flatnonzero((summary["row_type"] == "total").to_numpy())
+        tcols = [c for c in [*cols, "total_previous"] if c in kommun_keys]
+        idx = np.asarray([[kommun_keys[c] for c in tcols]] * len(trows), dtype=np.int64)
+        tabs.append(_Tab("district_summary", trows, tcols, idx))
+    return kommun_keys, levels
+
+
+def _profile_tables(system: _protect.System, profiles: Mapping[str, pd.DataFrame],
+                    kommun_keys: dict[str, int], meta: Mapping[str, Any]) -> dict[str, _Tab]:
+    """The period's one-way tables (report) in the system: categories, hours, weekdays, months.
+    Adds the kommun's total to ``kommun_keys`` when the district table has none."""
+    prof_tabs: dict[str, _Tab] = {}
+    if not profiles:
+        return prof_tabs
+    cats = profiles["categories"]
+    grand = float(cats["count"].sum())
+    t_key = kommun_keys.get("total", kommun_keys.get("count"))
+    if t_key is None:
+        t_key = system.shared(("kommun", "total"), grand, prio=_protect.NEVER)
+        kommun_keys["total"] = t_key
+    cidx = []
+    for cat, v in cats["count"].items():
+        k = kommun_keys.get(f"count_{cat}")
+        if k is None:
+            k = system.shared(("kommun", f"count_{cat}"), float(v), prio=2)
+        cidx.append(k)
+    cidx_a = np.asarray(cidx, dtype=np.int64)
+    system.relate(np.r_[cidx_a, t_key], np.r_[np.ones(len(cidx_a)), -1.0])
+    prof_tabs["categories"] = _Tab("categories", np.arange(len(cats)), ["count"], cidx_a.reshape(-1, 1))
+    values_t = system.arrays()[0][t_key]
+    for name in ("hours", "weekdays"):
+        f = profiles[name]
+        v = f["count"].to_numpy(dtype="float64")
+        idx = system.block(v, prio=0)
+        system.relate(np.r_[idx, t_key], np.r_[np.ones(len(idx)), -1.0], eq=bool(v.sum() == values_t))
+        prof_tabs[name] = _Tab(name, np.arange(len(f)), ["count"], idx.reshape(-1, 1))
+    if "months" in profiles:
+        f = profiles["months"]
+        v = f["count"].to_numpy(dtype="float64")
+        idx = system.block(v, prio=0)
+        k_all = system.shared(("kommun", "all_dates"), float(v.sum()), prio=_protect.NEVER)
+        system.relate(np.r_[idx, k_all], np.r_[np.ones(len(idx)), -1.0])
+        months = pd.PeriodIndex(f.index, freq="M")
+        for per, key in ((meta.get("period"), t_key), (meta.get("previous_period"),
+                                                        kommun_keys.get("total_previous"))):
+            span = _month_aligned(per)
+            if span is None or key is None:
+                continue
+            sel = (months >= span[0]) & (months <= span[1])
+            if float(v[sel].sum()) == system.arrays()[0][key]:
+                system.relate(np.r_[idx[sel], key], np.r_[np.ones(int(sel.sum())), -1.0])
+        prof_tabs["months"] = _Tab("months", np.arange(len(f)), ["count"], idx.reshape(-1, 1))
+    return prof_tabs
+
+
+_CellVars = dict[str, tuple[pd.Index, list[str], npt.NDArray[np.int64]]]
+
+
+def _cell_tables(system: _protect.System, tabs: list[_Tab], cells: pd.DataFrame) -> _CellVars:
+    """The cells in the system (hotspots share the values), by source; the cells' totals never
+    exceed the kommun's. Returns each source's cell ids, columns and value keys."""
+    cell_vars: _CellVars = {}
+    if not len(cells):
+        return cell_vars
+    cols = _count_columns(cells)
+    vals = _as_float(cells, cols)
+    rows = (np.flatnonzero((np.nan_to_num(vals, nan=1.0) != 0).any(axis=1)) if cols
+            else np.zeros(0, dtype=np.int64))
+    for src, grp in _group_rows(cells, rows):
+        tab = _table(system, cells, "cells", grp, cols, total="count" if "count" in cols else None,
+                     col_totals=f"cells{src}", key="c")
+        tabs.append(tab)
+        cell_vars[src] = (pd.Index(cells.index[grp]), cols, tab.idx)
+        for c in cols:  # the cells' totals never exceed the kommun's
+            k_cells = system.get((f"cells{src}", c))
+            k_kommun = system.get((f"kommun{src}", "total" if c == "count" else c))
+            if k_cells is None or k_kommun is None:
+                continue
+            v = system.arrays()[0]
+            if np.isfinite(v[k_cells]) and np.isfinite(v[k_kommun]):
+                system.relate([k_cells, k_kommun], [1.0, -1.0], eq=bool(v[k_cells] == v[k_kommun]))
+    return cell_vars
+
+
+def _rollup_table(system: _protect.System, tabs: list[_Tab], frames: dict[str, pd.DataFrame],
+                  notes: dict[str, Any], cells: pd.DataFrame, cell_vars: _CellVars, mc: int) -> None:
+    """The roll-up parents of small cells in the system (each the sum of its children); the
+    rolled layer goes to ``frames["rolled"]``."""
+    rolled, children = _rollup(cells, mc)
+    if not children:
+        return
+    ids_c, cols_c, idx_c = cell_vars[""]
+    pos = {c: i for i, c in enumerate(ids_c)}
+    prow = pd.Index(list(children), name=cells.index.name)
+    ppos = rolled.index.get_indexer(prow)
+    pvals = _as_float(rolled.iloc[ppos], cols_c)
+    pidx = system.block(pvals, prio=0).reshape(pvals.shape)
+    for i, par in enumerate(prow):
+        kids = [pos[k] for k in children[par] if k in pos]
+        for j in range(len(cols_c)):
+            system.relate(np.r_[idx_c[kids, j], pidx[i, j]], np.r_[np.ones(len(kids)), -1.0])
+    frames["rolled"] = rolled
+    notes["rolled_up"] = int(sum(len(v) for v in children.values()))
+    tabs.append(_Tab("rolled", ppos.astype(np.int64), cols_c, pidx))
+
+
+def _emerging_table(system: _protect.System, tabs: list[_Tab], emerging: pd.DataFrame,
+                    cell_vars: _CellVars) -> None:
+    """Emerging counts (over every date) in the system; never below a cell's count in the period."""
+    if not (len(emerging) and "count" in emerging.columns):
+        return
+    v = pd.to_numeric(emerging["count"], errors="coerce").to_numpy(dtype="float64")
+    rows = np.flatnonzero(np.nan_to_num(v, nan=1.0) != 0)
+    for src, grp in _group_rows(emerging, rows):
+        tab = _table(system, emerging, "emerging", grp, ["count"], total=None,
+                     col_totals=f"emerging{src}", key="e")
+        tabs.append(tab)
+        if src in cell_vars and "count" in cell_vars[src][1]:
+            cgrp, ccols, cidx2 = cell_vars[src]
+            cpos = cgrp.get_indexer(emerging.index[grp])
+            vals_all = system.arrays()[0]
+            jc = ccols.index("count")
+            hit = cpos >= 0
+            kc, ke = cidx2[cpos[hit], jc], tab.idx[np.flatnonzero(hit), 0]
+            ok = np.isfinite(vals_all[kc]) & np.isfinite(vals_all[ke]) & (vals_all[kc] <= vals_all[ke])
+            system.relate_rows(np.column_stack([kc[ok], ke[ok]]), np.array([1.0, -1.0]), eq=False)
+
+
+def _cluster_table(system: _protect.System, clusters: pd.DataFrame) -> _Tab | None:
+    """Clusters in the system: n and the counts of the three commonest categories (share × n)."""
+    if not (len(clusters) and "n" in clusters.columns):
+        return None
+    n = pd.to_numeric(clusters["n"], errors="coerce").to_numpy(dtype="float64")
+    top = [k for k in (1, 2, 3) if f"top{k}_share" in clusters.columns]
+    ccols = ["n"] + [f"top{k}" for k in top]
+    mat = np.full((len(clusters), len(ccols)), np.nan)
+    mat[:, 0] = n
+    for j, k in enumerate(top, start=1):
+        mat[:, j] = np.round(pd.to_numeric(clusters[f"top{k}_share"], errors="coerce").to_numpy() * n)
+    prio = np.broadcast_to(np.array([1] + [0] * len(top)), mat.shape)
+    idx = system.block(mat, prio=prio).reshape(mat.shape)
+    for i in range(len(clusters)):
+        if not top or not np.isfinite(n[i]):
+            continue
+        present = np.isfinite(mat[i, 1:])
+        parts = idx[i, 1:][present]
+        if present.sum() == 3:  # other categories may exist beyond the three
+            rest = system.block([n[i] - float(mat[i, 1:].sum())], status=_protect.FREE)
+            parts = np.r_[parts, rest]
+        system.relate(np.r_[parts, idx[i, 0]], np.r_[np.ones(parts.size), -1.0])
+    return _Tab("clusters", np.arange(len(clusters)), ccols, idx)
+
+
+@dataclass
+class _Build:
+    """Every table of a bundle in one protection system (:func:`_build_system`), for the
+    write-back (:func:`_write_back`)."""
+
+    system: _protect.System
+    tabs: list[_Tab]
+    frames: dict[str, pd.DataFrame]
+    notes: dict[str, Any]
+    kommun_keys: dict[str, int]
+    levels: _Levels | None
+    profiles: dict[str, pd.DataFrame]
+    prof_tabs: dict[str, _Tab]
+    cells: pd.DataFrame
+    emerging: pd.DataFrame
+    clusters: pd.DataFrame
+    cl_tab: _Tab | None
+    from_districts: bool
+
+
+def _build_system(lb: Lagesbild, p: Privacy, mc: int, meta: Mapping[str, Any]) -> _Build:
+    """Step 1 of :func:`publishable`: every table of the bundle in one protection system."""
+    system = _protect.System(mc)
+    tabs: list[_Tab] = []
+    frames: dict[str, pd.DataFrame] = {}
+    notes: dict[str, Any] = {"min_count": mc}
+    # -- the district table (its kommun row is the kommun's totals)
+    summary = pd.DataFrame(lb.district_summary).drop(columns="geometry", errors="ignore").copy()
+    from_districts = not len(summary) and isinstance(lb.districts, pd.DataFrame) and len(lb.districts) > 0
+    if from_districts:  # a bundle with district counts but no summary table (e.g. made by hand)
+        summary = pd.DataFrame(lb.districts).drop(columns="geometry", errors="ignore").copy()
+    frames["district_summary"] = summary
+    kommun_keys, levels = _district_tables(system, tabs, summary, lb.district_summary.attrs)
+    # -- the period's one-way tables (report): categories, hours, weekdays, months
+    profiles = _profiles(lb)
+    prof_tabs = _profile_tables(system, profiles, kommun_keys, meta)
+    # -- cells (hotspots share the values), roll-up parents
+    cells = lb.cells.copy() if isinstance(lb.cells, pd.DataFrame) else pd.DataFrame()
+    cell_vars = _cell_tables(system, tabs, cells)
+    if (len(cells) and p.small_cells == "rollup" and "count" in cells.columns
+            and "source" not in cells.columns):
+        _rollup_table(system, tabs, frames, notes, cells, cell_vars, mc)
+    # -- emerging: counts over every date; never below a cell's count in the period
+    emerging = lb.emerging.copy() if isinstance(lb.emerging, pd.DataFrame) else pd.DataFrame()
+    _emerging_table(system, tabs, emerging, cell_vars)
+    # -- clusters: n and the counts of the three commonest categories (share × n)
+    clusters = lb.clusters.copy() if isinstance(lb.clusters, pd.DataFrame) else pd.DataFrame()
+    cl_tab = _cluster_table(system, clusters)
+    return _Build(system=system, tabs=tabs, frames=frames, notes=notes, kommun_keys=kommun_keys,
+                  levels=levels, profiles=profiles, prof_tabs=prof_tabs, cells=cells,
+                  emerging=emerging, clusters=clusters, cl_tab=cl_tab, from_districts=from_districts)
+
+
+def _published_cells(cells: pd.DataFrame, frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The cells layer as published: with a roll-up, the shown children as published, then the
+    parents; ``suppressed`` where the count is hidden."""
+    if "rolled" in frames:  # the cells layer: shown children as published, then the parents
+        r = frames["rolled"]
+        parents = r.loc[r["rolled_up"].fillna(False).astype(bool).to_numpy()]
+        kid_ids = r.index[~r["rolled_up"].fillna(False).astype(bool).to_numpy()]
+        base = cells.loc[cells.index.isin(kid_ids)].copy()
+        base["rolled_up"] = False
+        merged = pd.concat([_empty_lists(base), _empty_lists(parents.copy())])
+        cells = (gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326")
+                 if "geometry" in merged.columns else merged)
+    if len(cells):
+        cells = _empty_lists(cells)
+        if "count" in cells.columns:
+            cells["suppressed"] = cells["count"].isna().to_numpy()
+    return cells
+
+
+def _published_tables(lb: Lagesbild, b: _Build, status: npt.NDArray[np.int64],
+                      mc: int) -> dict[str, pd.DataFrame]:
+    """``tables`` as published: the one-way tables, the density surface and the period's total."""
+    tables: dict[str, pd.DataFrame] = {}
+    for name, tab in b.prof_tabs.items():
+        f = b.profiles[name].copy()
+        f = _mask(f, tab, status)
+        tables[name] = f
+    density = _published_density(lb, mc)
+    if density is not None:
+        tables["density"] = density
+    t_key = b.kommun_keys.get("total", b.kommun_keys.get("count"))
+    if t_key is not None:
+        vals_all = b.system.arrays()[0]
+        shown_t = status[t_key] == SHOWN and np.isfinite(vals_all[t_key])
+        tables["totals"] = pd.DataFrame(
+            {"count": pd.array([int(vals_all[t_key]) if shown_t else pd.NA], dtype="Int64")},
+            index=pd.Index(["period"], name="total"))
+    return tables
+
+
+def _write_back(lb: Lagesbild, b: _Build, p: Privacy, mc: int, meta: dict[str, Any],
+                mark: Mapping[str, Any], status: npt.NDArray[np.int64],
+                exposed: npt.NDArray[np.bool_]) -> Lagesbild:
+    """Step 3 of :func:`publishable`: the chosen suppressions written into every table."""
+    system = b.system
+    summary, cells, emerging, clusters = b.frames["district_summary"], b.cells, b.emerging, b.clusters
+    for tab in b.tabs:
+        if tab.frame == "district_summary":
+            summary = _mask(summary, tab, status)
+        elif tab.frame == "cells":
+            cells = _mask(cells, tab, status)
+        elif tab.frame == "emerging":
+            emerging = _mask(emerging, tab, status)
+        elif tab.frame == "rolled":
+            b.frames["rolled"] = _mask(b.frames["rolled"], tab, status)
+    hotspots = _publish_hotspots(lb, cells, mc)
+    cells = _published_cells(cells, b.frames)
+    if len(emerging) and "count" in emerging.columns:
+        emerging = _empty_lists(emerging)
+        emerging["suppressed"] = emerging["count"].isna().to_numpy()
+    if b.cl_tab is not None:
+        clusters = _publish_clusters(clusters, b.cl_tab, status)
+    if b.levels is not None:
+        summary = _publish_level_columns(summary, b.levels, system, status)
+    if len(summary):
+        summary = _publish_summary(_empty_lists(summary), p)
+    districts = _publish_districts(lb, summary)
+    survey = _publish_survey(lb, summary, p)
+    if b.from_districts:
+        summary = pd.DataFrame(lb.district_summary)
+    tables = _published_tables(lb, b, status, mc)
+    n_exp = int(exposed.sum())
+    if n_exp:
+        b.notes["unprotected"] = n_exp
+    meta["counts"] = _published_counts(meta.get("counts"), b.levels, system, status, b.kommun_keys,
+                                       lb.district_summary.attrs, mc)
+    meta[_MARK] = mark
+    meta["published_notes"] = b.notes
+    keep_points = bool(p.include_points)
+    return dataclasses.replace(
+        lb,
+        incidents=lb.incidents if keep_points else lb.incidents.iloc[0:0],
+        rejected=lb.rejected.iloc[0:0] if isinstance(lb.rejected, pd.DataFrame) else pd.DataFrame(),
+        pending=lb.pending.iloc[0:0] if isinstance(lb.pending, pd.DataFrame) else pd.DataFrame(),
+        cells=cells, hotspots=hotspots, clusters=clusters, emerging=emerging, districts=districts,
+        district_summary=summary, survey=survey, metadata=meta, tables=tables,
+    )
+
+
 def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lagesbild:
     """The bundle as it may be shown or handed over: every number already protected.
 
@@ -857,254 +1193,10 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
     meta = dict(lb.metadata or {})
     if meta.get(_MARK) == mark:
         return lb
-    system = _protect.System(mc)
-    tabs: list[_Tab] = []
-    frames: dict[str, pd.DataFrame] = {}
-    notes: dict[str, Any] = {"min_count": mc}
-
-    # -- the district table (its kommun row is the kommun's totals)
-    summary = pd.DataFrame(lb.district_summary).drop(columns="geometry", errors="ignore").copy()
-    from_districts = not len(summary) and isinstance(lb.districts, pd.DataFrame) and len(lb.districts) > 0
-    if from_districts:  # a bundle with district counts but no summary table (e.g. made by hand)
-        summary = pd.DataFrame(lb.districts).drop(columns="geometry", errors="ignore").copy()
-    frames["district_summary"] = summary
-    kommun_keys: dict[str, int] = {}
-    levels: _Levels | None = None
-    if len(summary):
-        has_rows = "row_type" in summary.columns
-        tot = "total" if "total" in summary.columns else "count"
-        cols = _count_columns(summary, tot)
-        # every row that counts once in the kommun's total: districts, the level rows (known only
-        # in a stadsdel / only in the kommun) and the outside row
-        body_rows = (np.flatnonzero(summary["row_type"].isin(list(_BODY_ROWS)).to_numpy())
-                     if has_rows else np.arange(len(summary)))
-        totals: dict[str, float] = {}
-        if has_rows and (summary["row_type"] == "total").any():
-            trow = summary.loc[summary["row_type"] == "total"].iloc[0]
-            totals = {c: float(pd.to_numeric(trow[c], errors="coerce")) for c in cols}
-            if "total_previous" in summary.columns:
-                totals["total_previous"] = float(pd.to_numeric(trow["total_previous"], errors="coerce"))
-        for src, rows in _group_rows(summary, body_rows):
-            if cols:
-                tabs.append(_table(system, summary, "district_summary", rows, cols, total=tot,
-                                   col_totals=f"kommun{src}", key="d",
-                                   col_total_values={c: totals[c] for c in cols if c in totals}))
-                if src == "" and has_rows and tot in cols:
-                    levels = _level_system(system, summary, tabs[-1], tot, lb.district_summary.attrs)
-                    if levels is not None and levels.tab is not None:
-                        tabs.append(levels.tab)
-            if "total_previous" in summary.columns:
-                tabs.append(_table(system, summary, "district_summary", rows, ["total_previous"], total=None,
-                                   col_totals=f"kommun{src}", key="p",
-                                   col_total_values={"total_previous": totals["total_previous"]}
-                                   if "total_previous" in totals else None))
-        for c in [*cols, "total_previous"]:
-            k = system.get(("kommun", c))
-            if k is not None:
-                kommun_keys[c] = k
-        if has_rows and (summary["row_type"] == "total").any():
-            trows = np.flatnonzero((summary["row_type"] == "total").to_numpy())
-            tcols = [c for c in [*cols, "total_previous"] if c in kommun_keys]
-            idx = np.asarray([[kommun_keys[c] for c in tcols]] * len(trows), dtype=np.int64)
-            tabs.append(_Tab("district_summary", trows, tcols, idx))
-
-    # -- the period's one-way tables (report): categories, hours, weekdays, months
-    profiles = _profiles(lb)
-    prof_tabs: dict[str, _Tab] = {}
-    if profiles:
-        cats = profiles["categories"]
-        grand = float(cats["count"].sum())
-        t_key = kommun_keys.get("total", kommun_keys.get("count"))
-        if t_key is None:
-            t_key = system.shared(("kommun", "total"), grand, prio=_protect.NEVER)
-            kommun_keys["total"] = t_key
-        cidx = []
-        for cat, v in cats["count"].items():
-            k = kommun_keys.get(f"count_{cat}")
-            if k is None:
-                k = system.shared(("kommun", f"count_{cat}"), float(v), prio=2)
-            cidx.append(k)
-        cidx_a = np.asarray(cidx, dtype=np.int64)
-        system.relate(np.r_[cidx_a, t_key], np.r_[np.ones(len(cidx_a)), -1.0])
-        prof_tabs["categories"] = _Tab("categories", np.arange(len(cats)), ["count"], cidx_a.reshape(-1, 1))
-        values_t = system.arrays()[0][t_key]
-        for name in ("hours", "weekdays"):
-            f = profiles[name]
-            v = f["count"].to_numpy(dtype="float64")
-            idx = system.block(v, prio=0)
-            system.relate(np.r_[idx, t_key], np.r_[np.ones(len(idx)), -1.0], eq=bool(v.sum() == values_t))
-            prof_tabs[name] = _Tab(name, np.arange(len(f)), ["count"], idx.reshape(-1, 1))
-        if "months" in profiles:
-            f = profiles["months"]
-            v = f["count"].to_numpy(dtype="float64")
-            idx = system.block(v, prio=0)
-            k_all = system.shared(("kommun", "all_dates"), float(v.sum()), prio=_protect.NEVER)
-            system.relate(np.r_[idx, k_all], np.r_[np.ones(len(idx)), -1.0])
-            months = pd.PeriodIndex(f.index, freq="M")
-            for per, key in ((meta.get("period"), t_key), (meta.get("previous_period"),
-                                                            kommun_keys.get("total_previous"))):
-                span = _month_aligned(per)
-                if span is None or key is None:
-                    continue
-                sel = (months >= span[0]) & (months <= span[1])
-                if float(v[sel].sum()) == system.arrays()[0][key]:
-                    system.relate(np.r_[idx[sel], key], np.r_[np.ones(int(sel.sum())), -1.0])
-            prof_tabs["months"] = _Tab("months", np.arange(len(f)), ["count"], idx.reshape(-1, 1))
-
-    # -- cells (hotspots share the values), roll-up parents
-    cells = lb.cells.copy() if isinstance(lb.cells, pd.DataFrame) else pd.DataFrame()
-    cell_vars: dict[str, tuple[pd.Index, list[str], npt.NDArray[np.int64]]] = {}
-    children: dict[Any, list[Any]] = {}
-    if len(cells):
-        cols = _count_columns(cells)
-        vals = _as_float(cells, cols)
-        rows = (np.flatnonzero((np.nan_to_num(vals, nan=1.0) != 0).any(axis=1)) if cols
-                else np.zeros(0, dtype=np.int64))
-        for src, grp in _group_rows(cells, rows):
-            tab = _table(system, cells, "cells", grp, cols, total="count" if "count" in cols else None,
-                         col_totals=f"cells{src}", key="c")
-            tabs.append(tab)
-            cell_vars[src] = (pd.Index(cells.index[grp]), cols, tab.idx)
-            for c in cols:  # the cells' totals never exceed the kommun's
-                k_cells = system.get((f"cells{src}", c))
-                k_kommun = system.get((f"kommun{src}", "total" if c == "count" else c))
-                if k_cells is None or k_kommun is None:
-                    continue
-                v = system.arrays()[0]
-                if np.isfinite(v[k_cells]) and np.isfinite(v[k_kommun]):
-                    system.relate([k_cells, k_kommun], [1.0, -1.0], eq=bool(v[k_cells] == v[k_kommun]))
-        if p.small_cells == "rollup" and "count" in cells.columns and "source" not in cells.columns:
-            rolled, children = _rollup(cells, mc)
-            if children:
-                ids_c, cols_c, idx_c = cell_vars[""]
-                pos = {c: i for i, c in enumerate(ids_c)}
-                prow = pd.Index(list(children), name=cells.index.name)
-                ppos = rolled.index.get_indexer(prow)
-                pvals = _as_float(rolled.iloc[ppos], cols_c)
-                pidx = system.block(pvals, prio=0).reshape(pvals.shape)
-                for i, par in enumerate(prow):
-                    kids = [pos[k] for k in children[par] if k in pos]
-                    for j in range(len(cols_c)):
-                        system.relate(np.r_[idx_c[kids, j], pidx[i, j]], np.r_[np.ones(len(kids)), -1.0])
-                frames["rolled"] = rolled
-                notes["rolled_up"] = int(sum(len(v) for v in children.values()))
-                tabs.append(_Tab("rolled", ppos.astype(np.int64), cols_c, pidx))
-
-    # -- emerging: counts over every date; never below a cell's count in the period
-    emerging = lb.emerging.copy() if isinstance(lb.emerging, pd.DataFrame) else pd.DataFrame()
-    if len(emerging) and "count" in emerging.columns:
-        v = pd.to_numeric(emerging["count"], errors="coerce").to_numpy(dtype="float64")
-        rows = np.flatnonzero(np.nan_to_num(v, nan=1.0) != 0)
-        for src, grp in _group_rows(emerging, rows):
-            tab = _table(system, emerging, "emerging", grp, ["count"], total=None,
-                         col_totals=f"emerging{src}", key="e")
-            tabs.append(tab)
-            if src in cell_vars and "count" in cell_vars[src][1]:
-                cgrp, ccols, cidx2 = cell_vars[src]
-                cpos = cgrp.get_indexer(emerging.index[grp])
-                vals_all = system.arrays()[0]
-                jc = ccols.index("count")
-                hit = cpos >= 0
-                kc, ke = cidx2[cpos[hit], jc], tab.idx[np.flatnonzero(hit), 0]
-                ok = np.isfinite(vals_all[kc]) & np.isfinite(vals_all[ke]) & (vals_all[kc] <= vals_all[ke])
-                system.relate_rows(np.column_stack([kc[ok], ke[ok]]), np.array([1.0, -1.0]), eq=False)
-
-    # -- clusters: n and the counts of the three commonest categories (share × n)
-    clusters = lb.clusters.copy() if isinstance(lb.clusters, pd.DataFrame) else pd.DataFrame()
-    cl_tab: _Tab | None = None
-    if len(clusters) and "n" in clusters.columns:
-        n = pd.to_numeric(clusters["n"], errors="coerce").to_numpy(dtype="float64")
-        top = [k for k in (1, 2, 3) if f"top{k}_share" in clusters.columns]
-        ccols = ["n"] + [f"top{k}" for k in top]
-        mat = np.full((len(clusters), len(ccols)), np.nan)
-        mat[:, 0] = n
-        for j, k in enumerate(top, start=1):
-            mat[:, j] = np.round(pd.to_numeric(clusters[f"top{k}_share"], errors="coerce").to_numpy() * n)
-        prio = np.broadcast_to(np.array([1] + [0] * len(top)), mat.shape)
-        idx = system.block(mat, prio=prio).reshape(mat.shape)
-        for i in range(len(clusters)):
-            if not top or not np.isfinite(n[i]):
-                continue
-            present = np.isfinite(mat[i, 1:])
-            parts = idx[i, 1:][present]
-            if present.sum() == 3:  # other categories may exist beyond the three
-                rest = system.block([n[i] - float(mat[i, 1:].sum())], status=_protect.FREE)
-                parts = np.r_[parts, rest]
-            system.relate(np.r_[parts, idx[i, 0]], np.r_[np.ones(parts.size), -1.0])
-        cl_tab = _Tab("clusters", np.arange(len(clusters)), ccols, idx)
-
+    built = _build_system(lb, p, mc, meta)
     # -- choose the suppressions
-    status, exposed = _protect.protect(system)
-
-    # -- write back
-    summary = frames["district_summary"]
-    for tab in tabs:
-        if tab.frame == "district_summary":
-            summary = _mask(summary, tab, status)
-        elif tab.frame == "cells":
-            cells = _mask(cells, tab, status)
-        elif tab.frame == "emerging":
-            emerging = _mask(emerging, tab, status)
-        elif tab.frame == "rolled":
-            frames["rolled"] = _mask(frames["rolled"], tab, status)
-    hotspots = _publish_hotspots(lb, cells, mc)
-    if "rolled" in frames:  # the cells layer: shown children as published, then the parents
-        r = frames["rolled"]
-        parents = r.loc[r["rolled_up"].fillna(False).astype(bool).to_numpy()]
-        kid_ids = r.index[~r["rolled_up"].fillna(False).astype(bool).to_numpy()]
-        base = cells.loc[cells.index.isin(kid_ids)].copy()
-        base["rolled_up"] = False
-        merged = pd.concat([_empty_lists(base), _empty_lists(parents.copy())])
-        cells = (gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326")
-                 if "geometry" in merged.columns else merged)
-    if len(cells):
-        cells = _empty_lists(cells)
-        if "count" in cells.columns:
-            cells["suppressed"] = cells["count"].isna().to_numpy()
-    if len(emerging) and "count" in emerging.columns:
-        emerging = _empty_lists(emerging)
-        emerging["suppressed"] = emerging["count"].isna().to_numpy()
-    if cl_tab is not None:
-        clusters = _publish_clusters(clusters, cl_tab, status)
-    if levels is not None:
-        summary = _publish_level_columns(summary, levels, system, status)
-    if len(summary):
-        summary = _publish_summary(_empty_lists(summary), p)
-    districts = _publish_districts(lb, summary)
-    survey = _publish_survey(lb, summary, p)
-    if from_districts:
-        summary = pd.DataFrame(lb.district_summary)
-    tables: dict[str, pd.DataFrame] = {}
-    for name, tab in prof_tabs.items():
-        f = profiles[name].copy()
-        f = _mask(f, tab, status)
-        tables[name] = f
-    density = _published_density(lb, mc)
-    if density is not None:
-        tables["density"] = density
-    t_key = kommun_keys.get("total", kommun_keys.get("count"))
-    if t_key is not None:
-        vals_all = system.arrays()[0]
-        shown_t = status[t_key] == SHOWN and np.isfinite(vals_all[t_key])
-        tables["totals"] = pd.DataFrame(
-            {"count": pd.array([int(vals_all[t_key]) if shown_t else pd.NA], dtype="Int64")},
-            index=pd.Index(["period"], name="total"))
-    n_exp = int(exposed.sum())
-    if n_exp:
-        notes["unprotected"] = n_exp
-    meta["counts"] = _published_counts(meta.get("counts"), levels, system, status, kommun_keys,
-                                       lb.district_summary.attrs, mc)
-    meta[_MARK] = mark
-    meta["published_notes"] = notes
-    keep_points = bool(p.include_points)
-    return dataclasses.replace(
-        lb,
-        incidents=lb.incidents if keep_points else lb.incidents.iloc[0:0],
-        rejected=lb.rejected.iloc[0:0] if isinstance(lb.rejected, pd.DataFrame) else pd.DataFrame(),
-        pending=lb.pending.iloc[0:0] if isinstance(lb.pending, pd.DataFrame) else pd.DataFrame(),
-        cells=cells, hotspots=hotspots, clusters=clusters, emerging=emerging, districts=districts,
-        district_summary=summary, survey=survey, metadata=meta, tables=tables,
-    )
+    status, exposed = _protect.protect(built.system)
+    return _write_back(lb, built, p, mc, meta, mark, status, exposed)
 
 
 #: What a published density surface keeps of :func:`~lagesbild_geo.hotspots.kde`'s attrs (no counts).
@@ -1507,51 +1599,77 @@ def audit_package(path: str | Path) -> pd.DataFrame:
             "`lagesbild validate`, or write the package again with `lagesbild build`.") from None
 
 
-def _audit(layers: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd.DataFrame:
-    """The attack of :func:`audit_package` on a package read back."""
-    mc_v = _number(_mapping(meta.get("suppression")).get("min_count"))
-    mc = int(mc_v) if np.isfinite(mc_v) and mc_v >= 1 else Settings().min_count
-    rings_v = _number(_mapping(meta.get("method")).get("rings"))
-    rings = int(rings_v) if np.isfinite(rings_v) and 1 <= rings_v <= 10 else 1
-    empty = pd.DataFrame()
-    cells_l, hot_l = layers.get("cells", empty), layers.get("hotspots", empty)
-    dist_l, em_l, cl_l = layers.get("districts", empty), layers.get("emerging", empty), layers.get("clusters", empty)
-    findings: list[dict[str, Any]] = []
-    system = _protect.System(mc)
-    labels: dict[int, tuple[str, str, str]] = {}
-    blocks: list[tuple[npt.NDArray[np.int64], str, list[str], list[str]]] = []
+class _Attack:
+    """The state of :func:`_audit`: the system of what a package publishes, the labels of its
+    values and the findings so far."""
 
-    def label_of(k: int) -> tuple[str, str, str]:
-        if k in labels:
-            return labels[k]
-        for idx, layer, ids, cols in blocks:
+    def __init__(self, mc: int) -> None:
+        self.mc = mc
+        self.system = _protect.System(mc)
+        self.labels: dict[int, tuple[str, str, str]] = {}
+        self.blocks: list[tuple[npt.NDArray[np.int64], str, list[str], list[str]]] = []
+        self.findings: list[dict[str, Any]] = []
+
+    def label_of(self, k: int) -> tuple[str, str, str]:
+        if k in self.labels:
+            return self.labels[k]
+        for idx, layer, ids, cols in self.blocks:
             hit = np.argwhere(idx == k)
             if hit.size:
                 return layer, str(ids[hit[0, 0]]), cols[hit[0, 1]]
         return "", "", ""
 
-    def add(layer: str, feature: str, prop: str, kind: str, lo: float | None, hi: float | None,
+    def add(self, layer: str, feature: str, prop: str, kind: str, lo: float | None, hi: float | None,
             detail: str) -> None:
-        findings.append({"layer": layer, "feature": feature, "property": prop, "kind": kind,
-                         "low": lo, "high": hi, "detail": detail})
+        self.findings.append({"layer": layer, "feature": feature, "property": prop, "kind": kind,
+                              "low": lo, "high": hi, "detail": detail})
 
-    def var(key: tuple[Any, ...], value: Any, status: int, label: tuple[str, str, str]) -> int:
+    def var(self, key: tuple[Any, ...], value: Any, status: int, label: tuple[str, str, str]) -> int:
         v = _number(value)
-        k = system.shared(key, v, prio=0, status=SHOWN if np.isfinite(v) else status)
-        labels.setdefault(k, label)
+        k = self.system.shared(key, v, prio=0, status=SHOWN if np.isfinite(v) else status)
+        self.labels.setdefault(k, label)
         return k
 
+    @staticmethod
     def status_of(row: Mapping[Any, Any], col: str) -> int:
         kind = hidden_kind(row, col)
         return PRIMARY if kind == "few" else SECONDARY if kind == "protect" else _protect.HIDDEN
 
-    def check_small(layer: str, fid: str, prop: str, v: Any) -> None:
+    def check_small(self, layer: str, fid: str, prop: str, v: Any) -> None:
         x = _number(v)
-        if np.isfinite(x) and 0 < x < mc:
-            add(layer, fid, prop, "below_min_count", x, x, f"published count {x:g} is below min_count {mc}")
+        if np.isfinite(x) and 0 < x < self.mc:
+            self.add(layer, fid, prop, "below_min_count", x, x,
+                     f"published count {x:g} is below min_count {self.mc}")
 
-    # totals from metadata (kommun row, outside row, the level rows: known only in a stadsdel /
-    # only in the kommun)
+    def table_vars(self, layer: str, g: pd.DataFrame, keys: list[tuple[Any, ...]],
+                   cols: list[str]) -> npt.NDArray[np.int64]:
+        """Every value of a layer's table at once (rows × cols of value indices); the
+        published counts below min_count found."""
+        mc = self.mc
+        vals = np.column_stack([_numbers(g[c]) for c in cols])
+        st = np.where(np.isfinite(vals), SHOWN, _protect.HIDDEN).astype(np.int64)
+        miss = np.flatnonzero(~np.isfinite(vals).all(axis=1))
+        if miss.size:
+            recs = g.iloc[miss][[c for c in (_PRIMARY_COL, _SECONDARY_COL) if c in g.columns]].to_dict("records")
+            for i, rec in zip(miss.tolist(), recs, strict=True):
+                for j in np.flatnonzero(~np.isfinite(vals[i])).tolist():
+                    st[i, j] = self.status_of(rec, cols[j])
+        ids = [k[-1] for k in keys]
+        for i, j in np.argwhere((vals > 0) & (vals < mc)).tolist():
+            self.add(layer, str(ids[i]), cols[j], "below_min_count", vals[i, j], vals[i, j],
+                     f"published count {vals[i, j]:g} is below min_count {mc}")
+        flat = [(*k, c) for k in keys for c in cols]
+        idx = self.system.shared_many(flat, vals.ravel(), status=st.ravel()).reshape(vals.shape)
+        self.blocks.append((idx, layer, ids, cols))
+        return idx
+
+
+def _audit_totals(a: _Attack, meta: Mapping[str, Any]
+                  ) -> tuple[Mapping[str, Any], dict[str, Mapping[str, Any]], Mapping[str, Any]]:
+    """The totals of the metadata (kommun row, outside row, the level rows: known only in a
+    stadsdel / only in the kommun) and ``metadata.levels``. Returns the kommun row, the level
+    rows and ``metadata.levels``."""
+    system, check_small, var, status_of = a.system, a.check_small, a.var, a.status_of
     totals = _mapping(meta.get("totals"))
     kommun = _mapping(totals.get("kommun"))
     outside = _mapping(totals.get("outside"))
@@ -1584,28 +1702,13 @@ def _audit(layers: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd.Da
         check_small("metadata.levels", "lan_not_counted", "count", levels["lan_not_counted"])
     for cat, v in _mapping(meta.get("excluded_by_category")).items():
         check_small("metadata.excluded_by_category", str(cat), "count", v)
+    return kommun, level_rows, levels
 
-    def table_vars(layer: str, g: pd.DataFrame, keys: list[tuple[Any, ...]], cols: list[str]) -> npt.NDArray[np.int64]:
-        """Every value of a layer's table at once (rows × cols of value indices); the
-        published counts below min_count found."""
-        vals = np.column_stack([_numbers(g[c]) for c in cols])
-        st = np.where(np.isfinite(vals), SHOWN, _protect.HIDDEN).astype(np.int64)
-        miss = np.flatnonzero(~np.isfinite(vals).all(axis=1))
-        if miss.size:
-            recs = g.iloc[miss][[c for c in (_PRIMARY_COL, _SECONDARY_COL) if c in g.columns]].to_dict("records")
-            for i, rec in zip(miss.tolist(), recs, strict=True):
-                for j in np.flatnonzero(~np.isfinite(vals[i])).tolist():
-                    st[i, j] = status_of(rec, cols[j])
-        ids = [k[-1] for k in keys]
-        for i, j in np.argwhere((vals > 0) & (vals < mc)).tolist():
-            add(layer, str(ids[i]), cols[j], "below_min_count", vals[i, j], vals[i, j],
-                f"published count {vals[i, j]:g} is below min_count {mc}")
-        flat = [(*k, c) for k in keys for c in cols]
-        idx = system.shared_many(flat, vals.ravel(), status=st.ravel()).reshape(vals.shape)
-        blocks.append((idx, layer, ids, cols))
-        return idx
 
-    # cells and hotspots: one value per cell and property
+def _audit_cells(a: _Attack, cells_l: pd.DataFrame, hot_l: pd.DataFrame, kommun: Mapping[str, Any]) -> None:
+    """Cells and hotspots: one value per cell and property; the cells' column sums never exceed
+    the kommun's totals; a rolled-up parent is the sum of its children."""
+    system = a.system
     cell_idx: dict[str, tuple[list[str], list[str], npt.NDArray[np.int64]]] = {}
     for layer, g in (("cells", cells_l), ("hotspots", hot_l)):
         if not len(g):
@@ -1618,7 +1721,7 @@ def _audit(layers: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd.Da
             np.zeros(len(g), dtype=bool)
         srcs = g["source"].fillna("").astype(str).tolist() if "source" in g.columns else [""] * len(g)
         keys = [("parent" if r else "cell", s_, f) for r, s_, f in zip(rolled.tolist(), srcs, ids, strict=True)]
-        idx = table_vars(layer, g, keys, cols)
+        idx = a.table_vars(layer, g, keys, cols)
         cell_idx[layer] = (ids, cols, idx)
         if "count" in cols and len(cols) > 1:
             jt = cols.index("count")
@@ -1657,93 +1760,105 @@ def _audit(layers: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd.Da
                     if kpar is not None and kid_keys:
                         system.relate(np.r_[kid_keys, kpar], np.r_[np.ones(len(kid_keys)), -1.0])
 
-    # districts (with the kommun and outside rows from the metadata)
-    d = dist_l
-    if len(d):
-        ids = _feature_ids(d, "district_code")
-        cols = _count_columns(d)
-        recs = d.to_dict(orient="records")
-        kt = system.get(("tot", "kommun", "count"))
-        for fid, rec in zip(ids, recs, strict=True):
-            src = str(rec.get("source") or "")
-            ks = {}
-            for c in [*cols, "count_previous"]:
-                if c in rec:
-                    check_small("districts", fid, c, rec.get(c))
-                    ks[c] = var(("district", src, fid, c), rec.get(c), status_of(rec, c), ("districts", fid, c))
-            body = [ks[c] for c in cols if c != "count"]
-            if "count" in ks and body:
-                system.relate(np.r_[body, ks["count"]], np.r_[np.ones(len(body)), -1.0])
-            kc, kp = ks.get("count"), ks.get("count_previous")
-            pop = rec.get("population")
-            if kc is not None:
-                per = rec.get("per_1000")
-                if per is not None and not pd.isna(per) and pop and not pd.isna(pop) and pop > 0:
-                    system.relate([kc], [1.0], float(per) * float(pop) / 1000.0)
-                share = rec.get("share_of_total")
-                if share is not None and not pd.isna(share) and kt is not None:
-                    system.relate([kc, kt], [1.0, -float(share)])
-                ch = rec.get("change")
-                if ch is not None and not pd.isna(ch) and kp is not None:
-                    system.relate([kc, kp], [1.0, -1.0], float(ch))
-                pct = rec.get("change_pct")
-                if pct is not None and not pd.isna(pct) and kp is not None:
-                    system.relate([kc, kp], [1.0, -(1.0 + float(pct) / 100.0)])
-        # a district's kommun_level is the kommun-level row's count; its stadsdel_level at most the
-        # stadsdel-level row's count (which stadsdel rows overlap which district is not published)
-        for fid, rec in zip(ids, recs, strict=True):
-            src = str(rec.get("source") or "")
-            for col, eq in (("kommun_level", True), ("stadsdel_level", False)):
-                if col not in rec:
-                    continue
-                check_small("districts", fid, col, rec.get(col))
-                kd = var(("district", src, fid, col), rec.get(col), status_of(rec, col), ("districts", fid, col))
-                kt = system.get(("tot", col, "count"))
-                if kt is not None:
-                    system.relate([kd, kt], [1.0, -1.0], eq=eq)
-        dsum = [system.get(("district", "", fid, "count")) for fid in ids]
-        if "district" in levels and dsum and all(k is not None for k in dsum):
-            check_small("metadata.levels", "district", "count", levels["district"])
-            k_ld = var(("levels", "district"), levels["district"], _protect.HIDDEN,
-                       ("metadata.levels", "district", "count"))
-            system.relate(np.r_[dsum, k_ld], np.r_[np.ones(len(dsum)), -1.0])
-        if kommun:
-            for c in [*cols, "count_previous"]:
-                kk = system.get(("tot", "kommun", c))
-                ko = system.get(("tot", "outside", c))
-                found_k = [system.get(("district", "", fid, c)) for fid in ids]
-                members = [k for k in found_k if k is not None]
-                if kk is None or not members:
-                    continue
-                lv = [system.get(("tot", n, c)) for n in ("stadsdel_level", "kommun_level")]
-                known_lv = [k for k in lv if k is not None]
-                # every row is in the sum only when the outside row and both level rows are known
-                # (a package without level rows: no row is known only at a level above a district)
-                complete = ko is not None and (len(known_lv) == 2 or not (level_rows or levels))
-                extra = ([ko] if ko is not None else []) + known_lv
-                system.relate(np.r_[members, extra, kk], np.r_[np.ones(len(members) + len(extra)), -1.0],
-                              eq=complete)
 
-    # emerging
-    em = em_l
+def _audit_district_rows(a: _Attack, ids: list[str], recs: list[dict[Any, Any]], cols: list[str]) -> None:
+    """Each district's counts and what is derived from them (per_1000, share_of_total, change,
+    change_pct, kommun_level, stadsdel_level)."""
+    system, check_small, var, status_of = a.system, a.check_small, a.var, a.status_of
+    kt = system.get(("tot", "kommun", "count"))
+    for fid, rec in zip(ids, recs, strict=True):
+        src = str(rec.get("source") or "")
+        ks = {}
+        for c in [*cols, "count_previous"]:
+            if c in rec:
+                check_small("districts", fid, c, rec.get(c))
+                ks[c] = var(("district", src, fid, c), rec.get(c), status_of(rec, c), ("districts", fid, c))
+        body = [ks[c] for c in cols if c != "count"]
+        if "count" in ks and body:
+            system.relate(np.r_[body, ks["count"]], np.r_[np.ones(len(body)), -1.0])
+        kc, kp = ks.get("count"), ks.get("count_previous")
+        pop = rec.get("population")
+        if kc is not None:
+            per = rec.get("per_1000")
+            if per is not None and not pd.isna(per) and pop and not pd.isna(pop) and pop > 0:
+                system.relate([kc], [1.0], float(per) * float(pop) / 1000.0)
+            share = rec.get("share_of_total")
+            if share is not None and not pd.isna(share) and kt is not None:
+                system.relate([kc, kt], [1.0, -float(share)])
+            ch = rec.get("change")
+            if ch is not None and not pd.isna(ch) and kp is not None:
+                system.relate([kc, kp], [1.0, -1.0], float(ch))
+            pct = rec.get("change_pct")
+            if pct is not None and not pd.isna(pct) and kp is not None:
+                system.relate([kc, kp], [1.0, -(1.0 + float(pct) / 100.0)])
+    # a district's kommun_level is the kommun-level row's count; its stadsdel_level at most the
+    # stadsdel-level row's count (which stadsdel rows overlap which district is not published)
+    for fid, rec in zip(ids, recs, strict=True):
+        src = str(rec.get("source") or "")
+        for col, eq in (("kommun_level", True), ("stadsdel_level", False)):
+            if col not in rec:
+                continue
+            check_small("districts", fid, col, rec.get(col))
+            kd = var(("district", src, fid, col), rec.get(col), status_of(rec, col), ("districts", fid, col))
+            kt = system.get(("tot", col, "count"))
+            if kt is not None:
+                system.relate([kd, kt], [1.0, -1.0], eq=eq)
+
+
+def _audit_districts(a: _Attack, d: pd.DataFrame, kommun: Mapping[str, Any],
+                     level_rows: Mapping[str, Any], levels: Mapping[str, Any]) -> None:
+    """Districts, with the kommun and outside rows from the metadata: the districts' sum and the
+    kommun's totals as column sums of the district layer."""
+    if not len(d):
+        return
+    system = a.system
+    ids = _feature_ids(d, "district_code")
+    cols = _count_columns(d)
+    recs = d.to_dict(orient="records")
+    _audit_district_rows(a, ids, recs, cols)
+    dsum = [system.get(("district", "", fid, "count")) for fid in ids]
+    if "district" in levels and dsum and all(k is not None for k in dsum):
+        a.check_small("metadata.levels", "district", "count", levels["district"])
+        k_ld = a.var(("levels", "district"), levels["district"], _protect.HIDDEN,
+                     ("metadata.levels", "district", "count"))
+        system.relate(np.r_[dsum, k_ld], np.r_[np.ones(len(dsum)), -1.0])
+    if kommun:
+        for c in [*cols, "count_previous"]:
+            kk = system.get(("tot", "kommun", c))
+            ko = system.get(("tot", "outside", c))
+            found_k = [system.get(("district", "", fid, c)) for fid in ids]
+            members = [k for k in found_k if k is not None]
+            if kk is None or not members:
+                continue
+            lv = [system.get(("tot", n, c)) for n in ("stadsdel_level", "kommun_level")]
+            known_lv = [k for k in lv if k is not None]
+            # every row is in the sum only when the outside row and both level rows are known
+            # (a package without level rows: no row is known only at a level above a district)
+            complete = ko is not None and (len(known_lv) == 2 or not (level_rows or levels))
+            extra = ([ko] if ko is not None else []) + known_lv
+            system.relate(np.r_[members, extra, kk], np.r_[np.ones(len(members) + len(extra)), -1.0],
+                          eq=complete)
+
+
+def _audit_emerging_clusters(a: _Attack, em: pd.DataFrame, cl: pd.DataFrame) -> None:
+    """Emerging counts (every date) at least the period's; a cluster's density × area = ``n``
+    and ``topN_share`` × ``n`` a category count."""
+    system = a.system
     if len(em) and "count" in em.columns:
         ids = _feature_ids(em, "cell")
-        ke_a = table_vars("emerging", em, [("emerging", f) for f in ids], ["count"])[:, 0]
+        ke_a = a.table_vars("emerging", em, [("emerging", f) for f in ids], ["count"])[:, 0]
         known = system._keys
         kc_a = np.fromiter((known.get(("cell", "", f, "count"), -1) for f in ids), dtype=np.int64,
                            count=len(ids))
         hit = kc_a >= 0
         system.relate_rows(np.column_stack([kc_a[hit], ke_a[hit]]), np.array([1.0, -1.0]), eq=False)
-
-    # clusters
-    cl = cl_l
     if len(cl) and "n" in cl.columns:
         recs = cl.to_dict(orient="records")
         for rec in recs:
             fid = str(rec.get("cluster_id"))
             n = rec.get("n")
-            check_small("clusters", fid, "n", n)
-            kn = var(("cluster", fid), n, status_of(rec, "n"), ("clusters", fid, "n"))
+            a.check_small("clusters", fid, "n", n)
+            kn = a.var(("cluster", fid), n, a.status_of(rec, "n"), ("clusters", fid, "n"))
             dens, area = rec.get("density_per_km2"), rec.get("area_m2")
             if dens is not None and not pd.isna(dens) and area is not None and not pd.isna(area):
                 system.relate([kn], [1.0], float(dens) * float(area) / 1e6)
@@ -1752,38 +1867,62 @@ def _audit(layers: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd.Da
                 if sh is None or pd.isna(sh):
                     continue
                 if n is not None and not pd.isna(n):
-                    check_small("clusters", fid, f"top{k}_share", round(float(sh) * float(n)))
+                    a.check_small("clusters", fid, f"top{k}_share", round(float(sh) * float(n)))
 
-    # Gi* beside hidden counts
-    if len(hot_l) and "count" in hot_l.columns and "gi_z" in hot_l.columns:
-        h = hot_l
-        hid_ids = grid.str_to_cells(h["cell"].astype(str).tolist())
-        hidden = hid_ids[pd.to_numeric(h["count"], errors="coerce").isna().to_numpy()]
-        if hidden.size:
-            near = grid.disk_cells(hidden, rings)
-            shown = pd.to_numeric(h["gi_z"], errors="coerce").notna().to_numpy()
-            bad = np.isin(hid_ids, near) & shown
-            for fid in grid.cells_to_str(hid_ids[bad]):
-                add("hotspots", fid, "gi_z", "gi_neighbourhood", None, None,
-                    "gi_z is published for a neighbourhood holding a hidden count: it fixes the "
-                    "neighbourhood's sum")
 
-    # the interval audit
-    if len(system):
-        _, _, status = system.arrays()
-        # a value hidden to protect others (at least min_count) can never be pinned to a
-        # small count; the others can
-        r = _protect.ranges(system, status, known=False, sensitive=np.isin(status, (PRIMARY, _protect.HIDDEN)))
-        if r.infeasible:
-            add("", "", "", "inconsistent", None, None,
-                "the published figures contradict each other or the suppression rules")
-        for kx in np.flatnonzero(r.exposed):
-            # pinned to a small count (1 … min_count−1) is a disclosure; to 0 it is not (a zero
-            # may be published)
-            low, high = float(r.lo[kx]), float(r.hi[kx])
-            ints = range(int(np.ceil(low - 1e-6)), int(np.floor(high + 1e-6)) + 1)
-            if not any(1 <= k <= mc - 1 for k in ints):
-                continue
-            lay, fid, prop = label_of(int(kx))
-            add(lay, fid, prop, "pinned", low, high, f"the published figures leave only {low:g}")
-    return pd.DataFrame(findings, columns=list(AUDIT_COLUMNS))
+def _audit_gi(a: _Attack, h: pd.DataFrame, rings: int) -> None:
+    """Published Gi* values beside hidden counts."""
+    if not (len(h) and "count" in h.columns and "gi_z" in h.columns):
+        return
+    hid_ids = grid.str_to_cells(h["cell"].astype(str).tolist())
+    hidden = hid_ids[pd.to_numeric(h["count"], errors="coerce").isna().to_numpy()]
+    if hidden.size:
+        near = grid.disk_cells(hidden, rings)
+        shown = pd.to_numeric(h["gi_z"], errors="coerce").notna().to_numpy()
+        bad = np.isin(hid_ids, near) & shown
+        for fid in grid.cells_to_str(hid_ids[bad]):
+            a.add("hotspots", fid, "gi_z", "gi_neighbourhood", None, None,
+                  "gi_z is published for a neighbourhood holding a hidden count: it fixes the "
+                  "neighbourhood's sum")
+
+
+def _audit_intervals(a: _Attack) -> None:
+    """The interval audit: every hidden value minimised and maximised; the pinned ones found."""
+    system, mc = a.system, a.mc
+    if not len(system):
+        return
+    _, _, status = system.arrays()
+    # a value hidden to protect others (at least min_count) can never be pinned to a
+    # small count; the others can
+    r = _protect.ranges(system, status, known=False, sensitive=np.isin(status, (PRIMARY, _protect.HIDDEN)))
+    if r.infeasible:
+        a.add("", "", "", "inconsistent", None, None,
+              "the published figures contradict each other or the suppression rules")
+    for kx in np.flatnonzero(r.exposed):
+        # pinned to a small count (1 … min_count−1) is a disclosure; to 0 it is not (a zero
+        # may be published)
+        low, high = float(r.lo[kx]), float(r.hi[kx])
+        ints = range(int(np.ceil(low - 1e-6)), int(np.floor(high + 1e-6)) + 1)
+        if not any(1 <= k <= mc - 1 for k in ints):
+            continue
+        lay, fid, prop = a.label_of(int(kx))
+        a.add(lay, fid, prop, "pinned", low, high, f"the published figures leave only {low:g}")
+
+
+def _audit(layers: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd.DataFrame:
+    """The attack of :func:`audit_package` on a package read back."""
+    mc_v = _number(_mapping(meta.get("suppression")).get("min_count"))
+    mc = int(mc_v) if np.isfinite(mc_v) and mc_v >= 1 else Settings().min_count
+    rings_v = _number(_mapping(meta.get("method")).get("rings"))
+    rings = int(rings_v) if np.isfinite(rings_v) and 1 <= rings_v <= 10 else 1
+    empty = pd.DataFrame()
+    cells_l, hot_l = layers.get("cells", empty), layers.get("hotspots", empty)
+    dist_l, em_l, cl_l = layers.get("districts", empty), layers.get("emerging", empty), layers.get("clusters", empty)
+    a = _Attack(mc)
+    kommun, level_rows, levels = _audit_totals(a, meta)
+    _audit_cells(a, cells_l, hot_l, kommun)
+    _audit_districts(a, dist_l, kommun, level_rows, levels)
+    _audit_emerging_clusters(a, em_l, cl_l)
+    _audit_gi(a, hot_l, rings)
+    _audit_intervals(a)
+    return pd.DataFrame(a.findings, columns=list(AUDIT_COLUMNS))
