@@ -160,12 +160,13 @@ def test_privacy_small_counts_and_no_incidents() -> None:
     fcs = _geojson_layers(html)
     districts_fc, cells_fc, clusters_fc = fcs
     antal = [f["properties"]["antal"] for f in cells_fc["features"]]
-    # 1 is too few; 7 is hidden too, or the kommun's total (60) minus the others would give the 1
-    assert antal == ["40", "12", TOO_FEW, PROTECTED]
+    # 1 is too few; one more is hidden with it (the publishing step picks the 12), or the
+    # kommun's total (60) minus the others would give the 1
+    assert antal == ["40", PROTECTED, TOO_FEW, "7"]
     # top categories only with published counts
     tops = [f["properties"]["vanligast"] for f in cells_fc["features"]]
     assert tops[0] == "Våld och hot 30, Stöld och snatteri 10"
-    assert tops[2] == "" and tops[3] == ""
+    assert tops[1] == "" and tops[2] == ""
     # the cluster with n=2 is not drawn at all
     assert [f["properties"]["kluster"] for f in clusters_fc["features"]] == ["1"]
     d = {f["id"]: f["properties"] for f in districts_fc["features"]}
@@ -187,9 +188,8 @@ def test_hotspot_layer_only_significant_cells() -> None:
     assert klass == ["Hög koncentration, 99 % säkerhet", "Låg förekomst, 95 % säkerhet"]
     assert fc["features"][0]["properties"]["z"] == "3,10"
     assert fc["features"][0]["properties"]["p"] == "0,0040"
-    # the cold cell's count is hidden to protect the 2: its statistics are hidden with it
-    assert fc["features"][1]["properties"]["antal"] == PROTECTED
-    assert fc["features"][1]["properties"]["z"] == fc["features"][1]["properties"]["p"] == "\u2013"
+    # the cold cell's count is shown (the 12 protects the 1)
+    assert fc["features"][1]["properties"]["antal"] == "7"
     # hover names the district the hexagon lies in
     assert [f["properties"]["omrade"] for f in fc["features"]] == ["Centrum", "Centrum"]
 
@@ -355,13 +355,13 @@ def test_palettes_distinct_per_layer() -> None:
 def test_suppressed_cells_left_out_by_default_outlines_on_request() -> None:
     lb = _lb()
     (cells,) = map_parts(lb, layers=("cells",), tiles=None).layers
-    assert len(_style_of(cells)) == 2  # 40 and 12; the 2 and the protected 7 are not drawn
+    assert len(_style_of(cells)) == 2  # 40 and 7; the 1 and the protected 12 are not drawn
     legend = _legend_sections(map_html(lagesbild_map(lb, layers=("cells",), tiles=None)))["cells"]
     assert "Färre än 3 händelser: visas inte" in legend["html"]
     (cells,) = map_parts(lb, layers=("cells",), tiles=None, show_suppressed=True).layers
     styles = _style_of(cells)
-    assert [s["fillOpacity"] for s in styles] == [0.7, 0.7, 0.0, 0.0]
-    assert styles[2]["dashArray"] == "3 3" and styles[3]["color"] == "#8c8c8c"
+    assert [s["fillOpacity"] for s in styles] == [0.7, 0.0, 0.0, 0.7]
+    assert styles[1]["dashArray"] == "3 3" and styles[2]["color"] == "#8c8c8c"
 
 
 def test_swedish_numbers_in_tooltips() -> None:
