@@ -414,9 +414,6 @@ def test_karta_speaks_swedish(karta_texts: dict[str, str]) -> None:
     assert re.search(r"\b17\u00a0358\b", page)
 
 
-@pytest.mark.xfail(strict=True, reason="the legend heading 'Hot- och coldspots' and the scale bar in "
-                   "miles come from lagesbild_geo.maps, made Swedish and metric on the maps branch "
-                   "(issue 15 items 2 and 4); remove this mark after merging it")
 def test_karta_map_texts_are_swedish_and_metric(karta_texts: dict[str, str]) -> None:
     found = sorted({m.group(0) for m in ENGLISH_MAP.finditer(karta_texts["page"] + "\n" + karta_texts["map"])})
     assert found == [], found
