@@ -771,9 +771,10 @@ def _published_counts(counts: Any, levels: _Levels | None, system: _protect.Syst
                       status: npt.NDArray[np.int64], kommun_keys: Mapping[str, int],
                       attrs: Mapping[Any, Any], mc: int) -> dict[str, Any]:
     """``metadata["counts"]`` as published: the levels (district, stadsdel, kommun, outside,
-    total) are the protected figures of the district table (``None`` where hidden), the
-    rows left out by category and the län-level rows below ``min_count`` are hidden
-    (``None``); ``by_precision`` (the build's own check) is not published."""
+    total) and the period's total are the protected figures of the district table (``None``
+    where hidden); the rows left out by category, pending, rejected, off the grid and at län
+    level below ``min_count`` are hidden (``None``); ``by_precision`` (the build's own check)
+    is not published."""
     out = dict(counts) if isinstance(counts, Mapping) else {}
 
     def few(v: Any) -> int | None:
@@ -784,6 +785,14 @@ def _published_counts(counts: Any, levels: _Levels | None, system: _protect.Syst
 
     if isinstance(out.get("excluded"), Mapping):
         out["excluded"] = {str(k): few(v) for k, v in out["excluded"].items()}
+    for k in ("pending", "rejected"):
+        if k in out:
+            out[k] = few(out[k])
+    if isinstance(out.get("not_on_grid"), Mapping):
+        out["not_on_grid"] = {str(k): few(v) for k, v in out["not_on_grid"].items()}
+    k_total = kommun_keys.get("total", kommun_keys.get("count"))
+    if "placed_in_period" in out and k_total is not None:  # the kommun's total, as published
+        out["placed_in_period"] = _shown(system, status, k_total)
     old = dict(out["levels"]) if isinstance(out.get("levels"), Mapping) else {}
     if levels is None:
         if old:  # no district table to take them from: primary suppression only
