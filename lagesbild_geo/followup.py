@@ -48,7 +48,7 @@ from shapely.geometry.base import BaseGeometry
 
 from .errors import InputError, ValidationError
 from .measures import Area, Measure, MeasureStoreProtocol, validate_geometry
-from .measures.model import parse_categories, parse_date, to_3006
+from .measures.model import parse_categories, require_date, require_window, to_3006
 from .period import Period, in_period, month_of, parse_period
 from .schema import CATEGORY_LABELS, POINT_PRECISIONS
 
@@ -306,25 +306,8 @@ class FollowupResult:
     title: str = ""
 
 
-def _as_date(value: object, name: str) -> dt.date:
-    """A required date, parsed by the measure model's rules (``measures.model.parse_date``)."""
-    problems: list[tuple[str, str, str]] = []
-    date = parse_date(value, name, problems)
-    if date is None:
-        raise ValidationError(problems or [(name, f"must be a date (YYYY-MM-DD), got {value!r}",
-                                            f"måste vara ett datum (ÅÅÅÅ-MM-DD), fick {value!r}")])
-    return date
 
 
-def _period(value: object, name: str) -> tuple[dt.date, dt.date]:
-    if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != 2:
-        raise ValidationError([(name, f"must be (first day, last day), got {value!r}",
-                                f"måste vara (första dag, sista dag), fick {value!r}")])
-    a, b = _as_date(value[0], name), _as_date(value[1], name)
-    if b < a:
-        raise ValidationError([(name, f"ends ({b}) before it starts ({a})",
-                                f"slutar ({b}) före början ({a})")])
-    return a, b
 
 
 def _resolve_measure(measure: object, area: object, store: MeasureStoreProtocol | None
@@ -346,7 +329,7 @@ def _resolve_measure(measure: object, area: object, store: MeasureStoreProtocol 
         geom_src: object = area.geometry if isinstance(area, Area) else area
     elif isinstance(measure, Mapping):
         title = str(measure.get("title") or measure.get("name") or "")
-        start = _as_date(measure.get("start_date", measure.get("start")), "start_date")
+        start = require_date(measure.get("start_date", measure.get("start")), "start_date")
         problems: list[tuple[str, str, str]] = []
         cats = parse_categories(measure.get("target_categories", measure.get("categories")),
                                 problems)
@@ -558,10 +541,10 @@ def _followup_periods(t: pd.Series, start: dt.date, *, before: tuple[Any, Any] |
     """The before and after periods (whole days): ``after`` from the start to ``as_of`` (or
     the last incident) unless given, ``before`` as long just before it unless given."""
     if after is not None:
-        a0, a1 = _period(after, "after")
+        a0, a1 = require_window(after, "after")
     else:
         if as_of is not None:
-            a1 = _as_date(as_of, "as_of")
+            a1 = require_date(as_of, "as_of")
         else:
             if t.notna().sum() == 0:
                 raise InputError("incidents have no times; give as_of= or after=.")
@@ -576,7 +559,7 @@ def _followup_periods(t: pd.Series, start: dt.date, *, before: tuple[Any, Any] |
     if before is None:
         before_p = after_p.previous()
     else:
-        b0, b1 = _period(before, "before")
+        b0, b1 = require_window(before, "before")
         before_p = parse_period((b0.isoformat(), b1.isoformat()), tz=TZ)
     b0, b1 = before_p.first_day, before_p.last_day
     if b1 >= a0 and before is not None and b0 <= a1:

@@ -38,7 +38,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +56,8 @@ from .model import (
     Area,
     MeasureStoreProtocol,
     Problem,
-    parse_date,
+    require_date,
+    require_window,
     to_3006,
     validate_geometry,
 )
@@ -326,24 +327,8 @@ class CoverageNote:
     sv: str
 
 
-def _as_date(value: object, name: str) -> dt.date:
-    problems: list[Problem] = []
-    d = parse_date(value, name, problems)
-    if d is None:
-        raise ValidationError(problems or [(name, f"must be a date, got {value!r}",
-                                            f"måste vara ett datum, fick {value!r}")])
-    return d
 
 
-def _window(value: object, name: str) -> tuple[dt.date, dt.date]:
-    if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != 2:
-        raise ValidationError([(name, f"must be (first day, last day), got {value!r}",
-                                f"måste vara (första dag, sista dag), fick {value!r}")])
-    a, b = _as_date(value[0], name), _as_date(value[1], name)
-    if b < a:
-        raise ValidationError([(name, f"ends ({b}) before it starts ({a})",
-                                f"slutar ({b}) före början ({a})")])
-    return a, b
 
 
 def followup_windows(start_date: dt.date | str, *, last_day: dt.date | str,
@@ -362,13 +347,13 @@ def followup_windows(start_date: dt.date | str, *, last_day: dt.date | str,
     >>> followup_windows("2024-03-01", last_day="2024-03-10")
     ((datetime.date(2024, 2, 20), datetime.date(2024, 2, 29)), (datetime.date(2024, 3, 1), datetime.date(2024, 3, 10)))
     """
-    start = _as_date(start_date, "start_date")
+    start = require_date(start_date, "start_date")
     if after is not None:
-        a0, a1 = _window(after, "after")
+        a0, a1 = require_window(after, "after")
     else:
-        a0, a1 = start, _as_date(last_day, "last_day")
+        a0, a1 = start, require_date(last_day, "last_day")
     if before is not None:
-        b0, b1 = _window(before, "before")
+        b0, b1 = require_window(before, "before")
     else:
         days = max((a1 - a0).days + 1, 1)
         b1 = a0 - dt.timedelta(days=1)
@@ -487,7 +472,7 @@ def _period_notes(data: DataSet, start_date: dt.date | str, *, before: tuple[Any
     notes: list[CoverageNote] = []
     if data.first_day is None or data.last_day is None:
         return notes
-    start = _as_date(start_date, "start_date")
+    start = require_date(start_date, "start_date")
     first, last = data.first_day, data.last_day
     (b0, b1), (a0, a1) = followup_windows(start, last_day=last, before=before, after=after)
     if a0 > last:
@@ -594,7 +579,7 @@ def comparison_area_problems(store: MeasureStoreProtocol, area: Area | str,
     if not (isinstance(buffer_m, int | float) and math.isfinite(buffer_m) and buffer_m >= 0):
         raise ValidationError([("buffer_m", f"must be a distance ≥ 0 in metres, got {buffer_m!r}",
                                 f"måste vara ett avstånd ≥ 0 i meter, fick {buffer_m!r}")])
-    span = None if period is None else _window(period, "period")
+    span = None if period is None else require_window(period, "period")
     treated = _area_of(store, area)
     comp = _area_of(store, comparison_area)
     problems: list[Problem] = []

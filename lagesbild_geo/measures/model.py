@@ -24,7 +24,7 @@ import datetime as dt
 import json
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +39,7 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from .. import _geometry
-from ..errors import InputError
+from ..errors import InputError, ValidationError
 from ..limits import DEFAULT_LIMITS, check_vertices
 from ..names import find_kommun
 from ..schema import CATEGORIES, CATEGORY_LABELS, fold
@@ -68,6 +68,8 @@ __all__ = [
     "parse_date",
     "parse_kommun",
     "parse_status",
+    "require_date",
+    "require_window",
     "to_3006",
     "validate_area",
     "validate_geometry",
@@ -977,4 +979,34 @@ def overdue_measures(measures: pd.DataFrame, *, today: dt.date | None = None) ->
     out = measures.loc[late].copy()
     out["days_overdue"] = (pd.Timestamp(today) - due[late].dt.normalize()).dt.days.astype("int64")
     return out.sort_values("days_overdue", ascending=False, kind="stable")
+
+
+def require_date(value: object, name: str) -> dt.date:
+    """A required date, parsed by :func:`parse_date`'s rules; ValidationError otherwise.
+
+    >>> require_date("2025-03-01", "start_date")
+    datetime.date(2025, 3, 1)
+    """
+    problems: list[Problem] = []
+    date = parse_date(value, name, problems)
+    if date is None:
+        raise ValidationError(problems or [(name, f"must be a date (YYYY-MM-DD), got {value!r}",
+                                            f"måste vara ett datum (ÅÅÅÅ-MM-DD), fick {value!r}")])
+    return date
+
+
+def require_window(value: object, name: str) -> tuple[dt.date, dt.date]:
+    """A required (first day, last day) pair, in order; ValidationError otherwise.
+
+    >>> require_window(("2025-01-01", "2025-06-30"), "before")
+    (datetime.date(2025, 1, 1), datetime.date(2025, 6, 30))
+    """
+    if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != 2:
+        raise ValidationError([(name, f"must be (first day, last day), got {value!r}",
+                                f"måste vara (första dag, sista dag), fick {value!r}")])
+    a, b = require_date(value[0], name), require_date(value[1], name)
+    if b < a:
+        raise ValidationError([(name, f"ends ({b}) before it starts ({a})",
+                                f"slutar ({b}) före början ({a})")])
+    return a, b
 
