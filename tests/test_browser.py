@@ -8,53 +8,21 @@ package manager (`make browser`). Missing browser: FAIL when $CI is set, skip ot
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import browser_support
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("LAGESBILD_CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
-MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+from browser_support import LAUNCH_ARGS, MAP_FRAME, ROOT
+from browser_support import running_app as _running_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
-
-
-def _browser_or_skip() -> str:
-    path = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    if not path:
-        msg = (f"Chromium not found at {CHROMIUM}; install it with `make browser` "
-               "(apt-get install chromium).")
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        msg = "playwright (Python package) is not installed; `make install` installs it."
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return str(path)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -62,44 +30,6 @@ def app_url(tmp_path: Path) -> Iterator[str]:
     """The app on a free localhost port with a temporary store and no base map tiles."""
     with _running_app(tmp_path) as url:
         yield url
-
-
-@contextlib.contextmanager
-def _running_app(tmp_path: Path, **extra_env: str) -> Iterator[str]:
-    port = _free_port()
-    env = dict(os.environ, LAGESBILD_STORE=str(tmp_path / "store.sqlite"), LAGESBILD_TILES="none",
-               LAGESBILD_USER="webbtestaren", **extra_env)
-    log = open(tmp_path / "streamlit.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "apps/lagesbild_app.py",
-         "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail("The app did not start:\n" + (tmp_path / "streamlit.log").read_text(
-                    errors="replace")[-3000:])
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def test_static_leaflet_is_served(app_url: str) -> None:
@@ -122,7 +52,7 @@ def _wait_for_icons(frame, n: int, timeout_s: float = 5.0) -> None:
 
 
 def test_draw_area_attach_measure_and_reload(app_url: str, tmp_path: Path) -> None:
-    chromium = _browser_or_skip()
+    chromium = browser_support.browser_or_skip()
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
@@ -207,14 +137,13 @@ def test_draw_area_attach_measure_and_reload(app_url: str, tmp_path: Path) -> No
 
 
 def test_missing_browser_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(globals(), "CHROMIUM", "/nonexistent/chromium")
     monkeypatch.setattr(shutil, "which", lambda name: None)
     monkeypatch.setenv("CI", "1")
     with pytest.raises(pytest.fail.Exception, match="make browser"):
-        _browser_or_skip()
+        browser_support.browser_or_skip("/nonexistent/chromium")
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="make browser"):
-        _browser_or_skip()
+        browser_support.browser_or_skip("/nonexistent/chromium")
 
 
 # ----------------------------------------------------------------------------- markup in names
@@ -253,7 +182,7 @@ def _launch(p: Any, chromium: str) -> Any:
 def test_library_map_shows_markup_in_names_as_text(tmp_path: Path) -> None:
     """Names with markup from an uploaded layer, a police package or a saved area: every
     tooltip and popup of the library's map shows them literally and runs no script."""
-    chromium = _browser_or_skip()
+    chromium = browser_support.browser_or_skip()
     vendor = ROOT / "apps/static/vendor"
     if not (vendor / "leaflet/leaflet.js").exists():
         pytest.skip("apps/static/vendor is empty; run `make static`.")
@@ -310,7 +239,7 @@ def test_library_map_shows_markup_in_names_as_text(tmp_path: Path) -> None:
 def test_app_shows_markup_in_names_as_text(tmp_path: Path) -> None:
     """The running app: district names from a data folder and an area name from the store
     with markup are shown literally in the map's tooltips and popups; no script runs."""
-    chromium = _browser_or_skip()
+    chromium = browser_support.browser_or_skip()
     from playwright.sync_api import expect, sync_playwright
 
     from lagesbild_geo.measures import MeasureStore
@@ -372,7 +301,7 @@ ENGLISH_MAP = re.compile(r"(?i)\bcoldspots?\b|\b\d+ (mi|ft)\b")
 def karta_texts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The visible text of the Karta page and of its map, once the map is drawn and the
     page has finished (Exempelkommun, every outside request refused)."""
-    chromium = _browser_or_skip()
+    chromium = browser_support.browser_or_skip()
     from playwright.sync_api import sync_playwright
 
     tmp = tmp_path_factory.mktemp("karta")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from browser_support import LAUNCH_ARGS, browser_problem, fail_or_skip
 
 from lagesbild_geo.grid import points_to_cells
 from lagesbild_geo.maps import TILE_ERROR_NOTE, lagesbild_map, map_html
@@ -31,9 +31,6 @@ from lagesbild_geo.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 VENDOR = ROOT / "apps/static/vendor"
-CHROMIUM = os.environ.get("LAGESBILD_CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENS = Path(os.environ.get("LAGESBILD_SCREENS", "/tmp/lagesbild-screens"))
 NAMES = ["Centrum", "Norra Åby", "Västra Ängen", "Söder"]
 
@@ -41,23 +38,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 def _browser_or_skip() -> str:
-    path = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    problem = None
-    if not path:
-        problem = (f"Chromium not found at {CHROMIUM}; install it with `make browser` "
-                   "(apt-get install chromium).")
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "playwright (Python package) is not installed; `make install` installs it."
+    path, problem = browser_problem()
     if problem is None and not (VENDOR / "leaflet-draw/leaflet.draw.js").exists():
         problem = "apps/static/vendor is empty; run `make static` (needs npm)."
     if problem:
-        if os.environ.get("CI"):
-            pytest.fail(problem)
-        pytest.skip(problem)
-    return str(path)
+        fail_or_skip(problem)
+    assert path is not None
+    return path
 
 
 def _lagesbild() -> Lagesbild:

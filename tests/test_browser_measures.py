@@ -12,90 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import LAUNCH_ARGS, MAP_FRAME, ROOT, browser_or_skip, running_app
 
 from lagesbild_geo.measures import MeasureStore
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("LAGESBILD_CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
-MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(420)]
-
-
-def _browser_or_skip() -> str:
-    path = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    if not path:
-        msg = (f"Chromium not found at {CHROMIUM}; install it with `make browser` "
-               "(apt-get install chromium).")
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        msg = "playwright (Python package) is not installed; `make install` installs it."
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return str(path)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def _running_app(tmp_path: Path) -> Iterator[str]:
-    """The app on a free 127.0.0.1 port with a temporary store and no base map tiles."""
-    port = _free_port()
-    env = dict(os.environ, LAGESBILD_STORE=str(tmp_path / "store.sqlite"),
-               LAGESBILD_TILES="none", LAGESBILD_USER="webbtestaren")
-    log = open(tmp_path / "streamlit.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "apps/lagesbild_app.py",
-         "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail("The app did not start:\n" + (tmp_path / "streamlit.log").read_text(
-                    errors="replace")[-3000:])
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def _shots() -> Path:
@@ -157,11 +84,11 @@ def _wait_view_settled(frame: Any) -> tuple[int, float, float]:
 
 
 def test_draw_save_rename_reshape_follow_up_keeps_the_view(tmp_path: Path) -> None:
-    chromium = _browser_or_skip()
+    chromium = browser_or_skip()
     from playwright.sync_api import expect, sync_playwright
 
     shots = _shots()
-    with _running_app(tmp_path) as url, sync_playwright() as p:
+    with running_app(tmp_path) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
         blocked: list[str] = []
