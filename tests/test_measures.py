@@ -161,6 +161,7 @@ def test_validate_measure_normalises() -> None:
         ({"responsible": "Kungen"}, "responsible", "unknown actor"),
         ({"start_date": "2024-02-01", "end_date": "2024-01-31"}, "end_date", "before the start"),
         ({"start_date": "1 mars"}, "start_date", "YYYY-MM-DD"),
+        ({"next_followup": "2999-01-01"}, "next_followup", "years 1900–2200"),
         ({"cost": -0.01}, "cost", "negative"),
         ({"cost": "gratis"}, "cost", "number"),
         ({"cost": float("inf")}, "cost", "number"),

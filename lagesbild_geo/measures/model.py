@@ -511,6 +511,11 @@ def _text_list(value: object, f: str, problems: list[Problem], *, lower: bool = 
     return tuple(out)
 
 
+#: Years a measure's dates may fall in (as the incident reader's times: a year 2999 is a typo,
+#: and pandas cannot hold it as a date).
+DATE_YEARS = (1900, 2200)
+
+
 def parse_date(value: object, f: str, problems: list[Problem]) -> dt.date | None:
     """A date from a ``date``, ``datetime``, ``Timestamp`` or ``"YYYY-MM-DD…"`` text.
 
@@ -524,20 +529,29 @@ def parse_date(value: object, f: str, problems: list[Problem]) -> dt.date | None
     (datetime.date(2024, 3, 1), None)
     >>> problems[0][:2]
     ('x', "must be a date as YYYY-MM-DD, got '1 mars'")
+    >>> parse_date("2999-01-01", "next_followup", problems), problems[1][1]
+    (None, 'must be a date in the years 1900–2200, got 2999-01-01')
     """
     if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
         return None
     if value is pd.NaT:
         return None
+    date: dt.date | None = None
     if isinstance(value, dt.datetime | pd.Timestamp):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
+        date = value.date()
+    elif isinstance(value, dt.date):
+        date = value
+    elif isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value.strip()[:10])
+            date = dt.date.fromisoformat(value.strip()[:10])
         except ValueError:
-            pass
+            date = None
+    if date is not None:
+        if DATE_YEARS[0] <= date.year <= DATE_YEARS[1]:
+            return date
+        problems.append((f, f"must be a date in the years {DATE_YEARS[0]}–{DATE_YEARS[1]}, got {date}",
+                         f"måste vara ett datum mellan år {DATE_YEARS[0]} och {DATE_YEARS[1]}, fick {date}"))
+        return None
     problems.append((f, f"must be a date as YYYY-MM-DD, got {value!r}",
                      f"måste vara ett datum som ÅÅÅÅ-MM-DD, fick {value!r}"))
     return None
