@@ -53,12 +53,13 @@ def _view(frame: Any) -> tuple[int, float, float]:
 
 
 def _draw_rectangle(page: Any, frame_locator: Any, frame: Any, half_w: float, half_h: float) -> None:
-    """Draw a four-corner polygon around the map's middle with Leaflet.draw (each click
-    waits for its vertex: Leaflet.draw ignores a click within ~50 ms of the previous)."""
+    """Draw a four-corner polygon around a point left of the map's middle with Leaflet.draw
+    (clear of the legend in the lower right corner; each click waits for its vertex:
+    Leaflet.draw ignores a click within ~50 ms of the previous)."""
     frame_locator.locator("a.leaflet-draw-draw-polygon").click()
     box = frame_locator.locator("#map_div").bounding_box()
     assert box is not None
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    cx, cy = box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.45
     pts = [(cx - half_w, cy - half_h), (cx + half_w, cy - half_h), (cx + half_w, cy + half_h),
            (cx - half_w, cy + half_h)]
     icons = frame_locator.locator(".leaflet-marker-icon.leaflet-editing-icon")
