@@ -73,18 +73,30 @@ def test_every_public_name_is_re_exported() -> None:
 
 
 def test_old_import_paths_keep_working() -> None:
-    from lagesbild_geo.measures import (  # noqa: F401 - the names users import
+    """What users imported from the single ``measures`` module resolves to the same objects
+    in the package, with the same values."""
+    from lagesbild_geo.measures import (
         ACTORS,
         MAX_AREA_KM2,
         STATUSES,
         Area,
         Measure,
         default_store_path,
+        model,
         newest_backup,
         restore_backup,
+        store,
         validate_geometry,
         validate_measure,
     )
+
+    assert (Area, Measure, validate_geometry, validate_measure) == (
+        model.Area, model.Measure, model.validate_geometry, model.validate_measure)
+    assert (default_store_path, newest_backup, restore_backup) == (
+        store.default_store_path, store.newest_backup, store.restore_backup)
+    assert STATUSES == ("planerad", "pågående", "genomförd", "avbruten")
+    assert ACTORS is model.ACTORS and ACTORS["polisen"] == "Polisen"
+    assert MAX_AREA_KM2 == model.MAX_AREA_KM2 > 0
 
 
 def test_the_store_satisfies_the_protocol(tmp_path: Path) -> None:
