@@ -37,7 +37,6 @@ exactly over their whole block.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
@@ -45,7 +44,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 from scipy.optimize import linprog
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 SHOWN, PRIMARY, SECONDARY, FREE, HIDDEN = 0, 1, 2, 3, 4
 #: Statuses of values a recipient does not see.
@@ -273,10 +272,6 @@ class _Hidden:
     hi: Float
     care: Bool
 
-    def split(self, rows: Int | slice = slice(None)) -> tuple[sparse.csr_matrix, Float, sparse.csr_matrix, Float]:
-        a, b, e = self.ah[rows], self.b[rows], self.eq[rows]
-        return a[e], b[e], a[~e], b[~e]
-
 
 def _moves_valid(h: _Hidden, move: Int, var: Int, delta: Float) -> Bool:
     """Which candidate moves (``delta`` on hidden value ``var`` in move ``move``) keep every
@@ -419,8 +414,6 @@ def _bridges(n_nodes: int, eu: Int, ev: Int, seed: int = 0) -> Bool:
     of its outside edges' labels; a tree edge is a bridge when the XOR over the subtree below
     it is 0 (no outside edge leaves the subtree). A chance coincidence (2⁻⁶⁴) can only call
     an edge a bridge that is none: the safe side for a certificate."""
-    from scipy.sparse.csgraph import breadth_first_order
-
     m = eu.size
     out = np.zeros(m, dtype=bool)
     if not m:
@@ -568,8 +561,6 @@ def _network_certify(h: _Hidden, up: Bool, dn: Bool) -> Bool:
     two = k2 != ground
     sigma = np.ones(n_e + 1)
     if two.any():
-        from scipy.sparse.csgraph import breadth_first_order
-
         w = -a1[two] * a2[two]
         # one search from a virtual root joined to one relation of every component (its
         # sign is free there, so the joining edges never conflict)
@@ -711,7 +702,7 @@ def _neighbourhood(h: _Hidden, need: Bool, rng: np.random.Generator) -> Bool:
 
 
 def _lp_widths(h: _Hidden, cols: Int, need_local: Bool, slo: Float, shi: Float,
-               rng: np.random.Generator, *, pushes: int = 12, deadline: float | None = None) -> None:
+               rng: np.random.Generator, *, pushes: int = 12) -> None:
     """Widen ``slo``/``shi`` (over ``cols``) by LPs over those hidden values, the others held at
     ``h.x0``: joint pushes of every undecided value first, then each one alone."""
     rest = np.setdiff1d(np.arange(h.hid.size), cols)
@@ -733,7 +724,7 @@ def _lp_widths(h: _Hidden, cols: Int, need_local: Bool, slo: Float, shi: Float,
     stall = 0
     for it in range(pushes):
         nd = need_now()
-        if not nd.any() or stall >= 3 or (deadline is not None and time.perf_counter() > deadline):
+        if not nd.any() or stall >= 3:
             break
         c = np.zeros(cols.size)
         idx = np.flatnonzero(nd)
@@ -765,8 +756,6 @@ def _lp_widths(h: _Hidden, cols: Int, need_local: Bool, slo: Float, shi: Float,
         s2 = a_s[rr][:, cc]
         e2 = e[rr]
         for j in np.flatnonzero(nd[cc]):
-            if deadline is not None and time.perf_counter() > deadline:
-                return
             for sign in (-1.0, 1.0):
                 c = np.zeros(cc.size)
                 c[j] = sign
@@ -842,7 +831,7 @@ def _var_rows(a: sparse.csr_matrix) -> sparse.csr_matrix:
 
 
 def _structural_rows(a: sparse.csr_matrix, is_eq: Bool, values: Float, status: Int,
-                     min_count: int, sensitive: Bool | None = None) -> tuple[Int, Bool, Bool]:
+                     min_count: int) -> tuple[Int, Bool, Bool]:
     """Equality relations that expose a hidden value whatever the rest (every relation at
     once): exactly one hidden value, or hidden values whose sum the relation fixes at the
     extreme of their bounds. Also per relation which way a new hidden partner's term must be
@@ -857,11 +846,7 @@ def _structural_rows(a: sparse.csr_matrix, is_eq: Bool, values: Float, status: I
     free = np.bincount(r[h & (status[c] == FREE)], minlength=nrow) > 0
     unknown = np.bincount(r[~np.isfinite(values[c])], minlength=nrow) > 0
     width = np.bincount(r[h], weights=(hi[c] - lo[c])[h], minlength=nrow)
-    if sensitive is not None:  # only relations that could pin a small count matter
-        has_small = np.bincount(r[h & sensitive[c]], minlength=nrow) > 0
-    else:
-        has_small = np.ones(nrow, dtype=bool)
-    single = (nh == 1) & (width >= 1 - _TOL) & has_small
+    single = (nh == 1) & (width >= 1 - _TOL)
     hv = np.where(np.isfinite(values[c]), values[c], 0.0)
     resid = np.bincount(r[h], weights=(d * hv)[h], minlength=nrow)
     lo_s = np.bincount(r[h], weights=np.where(d > 0, d * lo[c], d * hi[c])[h], minlength=nrow)
@@ -869,7 +854,7 @@ def _structural_rows(a: sparse.csr_matrix, is_eq: Bool, values: Float, status: I
     at_lo = np.abs(resid - lo_s) < _TOL
     at_hi = np.abs(resid - hi_s) < _TOL
     extreme = (at_lo | at_hi) & (hi_s - lo_s >= 1 - _TOL)
-    multi = (nh >= 2) & extreme & ~unknown & has_small
+    multi = (nh >= 2) & extreme & ~unknown
     rows = np.flatnonzero(is_eq & ~free & (nh >= 1) & (single | multi))
     # which way the hidden values' terms can go; a partner's term must be able to go the other way
     up_h = (hi[c] - hv >= 1 - _TOL) & h
@@ -965,7 +950,7 @@ def _secondary(value: float | Float, min_count: int) -> Int:
 
 
 def _structural_pass(system: System, status: Int, a: sparse.csr_matrix, is_eq: Bool,
-                     hopeless: set[int], sensitive: Bool) -> None:
+                     hopeless: set[int]) -> None:
     """Apply the structural rules until no relation breaks them (or none can be helped)."""
     values, prio, _ = system.arrays()
     for _ in range(200):
@@ -1002,7 +987,7 @@ def protect(system: System, *, max_rounds: int = 40) -> tuple[Int, Bool]:
     exposed = np.zeros(len(values), dtype=bool)
     best, stuck = np.inf, 0
     for _ in range(max_rounds):
-        _structural_pass(system, status, a, is_eq, hopeless, sensitive)
+        _structural_pass(system, status, a, is_eq, hopeless)
         r = ranges(system, status, known=True, exact_limit=_EXACT_WHILE_CHOOSING, sensitive=sensitive)
         exposed = r.exposed
         if not exposed.any():

@@ -457,13 +457,13 @@ class _Tab:
 
 def _table(system: _protect.System, frame: pd.DataFrame, name: str, rows: npt.NDArray[np.int64],
            cols: list[str], *,
-           total: str | None, col_totals: str | None, key: str, prio_body: int = 0,
-           col_total_values: Mapping[str, float] | None = None, fixed_totals: bool = False) -> _Tab:
+           total: str | None, col_totals: str | None,
+           col_total_values: Mapping[str, float] | None = None) -> _Tab:
     """Add a table with a row-total column and (optionally) known column totals."""
     part = frame.iloc[rows]
     vals = _as_float(part, cols)
     st = _known_status(part, cols, vals)
-    prio = np.array([1 if c == total else prio_body for c in cols], dtype=np.int64)
+    prio = np.array([1 if c == total else 0 for c in cols], dtype=np.int64)
     idx = system.block(vals, prio=np.broadcast_to(prio, vals.shape), status=st).reshape(vals.shape)
     body = [j for j, c in enumerate(cols) if c != total]
     if total is not None and total in cols and body:
@@ -478,8 +478,7 @@ def _table(system: _protect.System, frame: pd.DataFrame, name: str, rows: npt.ND
                 v = vals[:, j]
                 given = float(v.sum()) if np.isfinite(v).all() else np.nan
             status = _protect.FREE if not np.isfinite(given) else None
-            k = system.shared((col_totals, c), float(given), prio=_protect.NEVER if fixed_totals else 2,
-                              status=status)
+            k = system.shared((col_totals, c), float(given), prio=2, status=status)
             system.relate(np.r_[idx[:, j], k], np.r_[np.ones(len(rows)), -1.0])
     return _Tab(name, rows, list(cols), idx)
 
@@ -840,7 +839,7 @@ def _district_tables(system: _protect.System, tabs: list[_Tab], summary: pd.Data
     for src, rows in _group_rows(summary, body_rows):
         if cols:
             tabs.append(_table(system, summary, "district_summary", rows, cols, total=tot,
-                               col_totals=f"kommun{src}", key="d",
+                               col_totals=f"kommun{src}",
                                col_total_values={c: totals[c] for c in cols if c in totals}))
             if src == "" and has_rows and tot in cols:
                 levels = _level_system(system, summary, tabs[-1], tot, attrs)
@@ -848,7 +847,7 @@ def _district_tables(system: _protect.System, tabs: list[_Tab], summary: pd.Data
                     tabs.append(levels.tab)
         if "total_previous" in summary.columns:
             tabs.append(_table(system, summary, "district_summary", rows, ["total_previous"], total=None,
-                               col_totals=f"kommun{src}", key="p",
+                               col_totals=f"kommun{src}",
                                col_total_values={"total_previous": totals["total_previous"]}
                                if "total_previous" in totals else None))
     for c in [*cols, "total_previous"]:
@@ -926,7 +925,7 @@ def _cell_tables(system: _protect.System, tabs: list[_Tab], cells: pd.DataFrame)
             else np.zeros(0, dtype=np.int64))
     for src, grp in _group_rows(cells, rows):
         tab = _table(system, cells, "cells", grp, cols, total="count" if "count" in cols else None,
-                     col_totals=f"cells{src}", key="c")
+                     col_totals=f"cells{src}")
         tabs.append(tab)
         cell_vars[src] = (pd.Index(cells.index[grp]), cols, tab.idx)
         for c in cols:  # the cells' totals never exceed the kommun's
@@ -971,7 +970,7 @@ def _emerging_table(system: _protect.System, tabs: list[_Tab], emerging: pd.Data
     rows = np.flatnonzero(np.nan_to_num(v, nan=1.0) != 0)
     for src, grp in _group_rows(emerging, rows):
         tab = _table(system, emerging, "emerging", grp, ["count"], total=None,
-                     col_totals=f"emerging{src}", key="e")
+                     col_totals=f"emerging{src}")
         tabs.append(tab)
         if src in cell_vars and "count" in cell_vars[src][1]:
             cgrp, ccols, cidx2 = cell_vars[src]
@@ -1427,8 +1426,8 @@ def protect_table(
         cols.append(row_total)
     out = frame.copy()
     system = _protect.System(min_count)
-    tab = _table(system, out, "t", np.arange(len(out)), cols, total=row_total, col_totals="col" if column_totals else None,
-                 key="t", fixed_totals=False)
+    tab = _table(system, out, "t", np.arange(len(out)), cols, total=row_total,
+                 col_totals="col" if column_totals else None)
     status, _ = _protect.protect(system)
     out = _mask(out, tab, status)
     for d, base in (derived or {}).items():
