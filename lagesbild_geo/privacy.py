@@ -62,6 +62,7 @@ from ._protect import PRIMARY, SECONDARY, SHOWN
 from .bundle import Lagesbild
 from .errors import InputError, PrivacyError
 from .limits import extract_zip, load_json
+from .period import Period, in_period, month_of
 from .schema import CATEGORIES, CATEGORY_LABELS, fold
 from .settings import Settings
 from .survey import perceived_vs_reported
@@ -483,27 +484,19 @@ def _table(system: _protect.System, frame: pd.DataFrame, name: str, rows: npt.ND
     return _Tab(name, rows, list(cols), idx)
 
 
-def _period_mask(incidents: pd.DataFrame, period: Any) -> npt.NDArray[np.bool_] | None:
+def _period_of(period: Any) -> Period | None:
+    """The :class:`~lagesbild_geo.period.Period` of a bundle's ``metadata["period"]`` (None without one)."""
     if not isinstance(period, Mapping) or not period.get("start") or not period.get("end"):
         return None
-    t = pd.to_datetime(incidents["occurred_at"], errors="coerce")
-    start, end = pd.Timestamp(period["start"]), pd.Timestamp(period["end"])
-    tz = "Europe/Stockholm"
-    if getattr(t.dt, "tz", None) is None:
-        t = t.dt.tz_localize(tz)
-    start = start.tz_localize(tz) if start.tzinfo is None else start
-    end = end.tz_localize(tz) if end.tzinfo is None else end
-    return ((t >= start) & (t < end)).to_numpy(dtype=bool, na_value=False)
+    return Period.from_dict(period)
 
 
 def _month_aligned(period: Any) -> tuple[pd.Period, pd.Period] | None:
     """First and last month of a period that starts and ends on month boundaries."""
-    if not isinstance(period, Mapping) or not period.get("start") or not period.get("end"):
+    p = _period_of(period)
+    if p is None:
         return None
-    s = pd.Timestamp(period["start"])
-    e = pd.Timestamp(period["end"])
-    s = s.tz_convert("Europe/Stockholm").tz_localize(None) if s.tzinfo else s
-    e = e.tz_convert("Europe/Stockholm").tz_localize(None) if e.tzinfo else e
+    s, e = p.start.tz_localize(None), p.end.tz_localize(None)
     if s != s.normalize() or e != e.normalize() or s.day != 1 or e.day != 1:
         return None
     return s.to_period("M"), (e - pd.Timedelta(days=1)).to_period("M")
@@ -515,14 +508,14 @@ def _profiles(lb: Lagesbild) -> dict[str, pd.DataFrame]:
     if not len(inc) or "category" not in inc.columns or "occurred_at" not in inc.columns:
         return {}
     meta = lb.metadata or {}
-    mask = _period_mask(inc, meta.get("period"))
-    cur = inc if mask is None else inc.loc[mask]
-    cat = cur["category"].astype("string")
+    times = pd.to_datetime(inc["occurred_at"], errors="coerce")
+    mask = in_period(times, _period_of(meta.get("period")))
+    cat = inc.loc[mask, "category"].astype("string")
     vc = cat.value_counts()
     order = [c for c in CATEGORY_LABELS if c in vc.index] + sorted(c for c in vc.index if c not in CATEGORY_LABELS)
     out = {"categories": pd.DataFrame({"count": vc.reindex(order).astype("int64").to_numpy()},
                                       index=pd.Index(order, name="category"))}
-    t = pd.to_datetime(cur["occurred_at"], errors="coerce")
+    t = times.loc[mask]
     if getattr(t.dt, "tz", None) is not None:
         t = t.dt.tz_convert("Europe/Stockholm")
     t = t.dropna()
@@ -530,12 +523,9 @@ def _profiles(lb: Lagesbild) -> dict[str, pd.DataFrame]:
                                  .astype("int64").to_numpy()}, index=pd.Index(range(24), name="hour"))
     out["weekdays"] = pd.DataFrame({"count": t.dt.day_of_week.value_counts().reindex(range(7), fill_value=0)
                                     .astype("int64").to_numpy()}, index=pd.Index(range(7), name="weekday"))
-    ta = pd.to_datetime(inc["occurred_at"], errors="coerce")
-    if getattr(ta.dt, "tz", None) is not None:
-        ta = ta.dt.tz_convert("Europe/Stockholm").dt.tz_localize(None)
-    ta = ta.dropna()
-    if len(ta):
-        months = ta.dt.to_period("M").value_counts().sort_index()
+    every = month_of(times).dropna()
+    if len(every):
+        months = every.value_counts().sort_index()
         full = pd.period_range(months.index.min(), months.index.max(), freq="M")
         months = months.reindex(full, fill_value=0)
         out["months"] = pd.DataFrame({"count": months.astype("int64").to_numpy()},
@@ -1229,10 +1219,9 @@ def _published_density(lb: Lagesbild, mc: int) -> pd.DataFrame | None:
     if not ({"easting", "northing"} <= set(cols) or {"lat", "lon"} <= set(cols)):
         return None
     sub = inc[cols]
-    if "occurred_at" in cols:
-        mask = _period_mask(sub, (lb.metadata or {}).get("period"))
-        if mask is not None:
-            sub = sub.loc[mask]
+    period = _period_of((lb.metadata or {}).get("period"))
+    if "occurred_at" in cols and period is not None:
+        sub = sub.loc[in_period(pd.to_datetime(sub["occurred_at"], errors="coerce"), period)]
     surf = hotspots.kde_surfaces(sub, by="category" if "category" in cols else None, min_count=mc)
     out = surf[["surface", "easting", "northing", "density_per_km2"]].reset_index(drop=True)
     shown = set(out["surface"].unique().tolist()) | {""}
