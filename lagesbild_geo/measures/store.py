@@ -72,7 +72,9 @@ from .io import (
 )
 from .model import (
     AREA_FIELDS,
+    DATE_FIELDS,
     DRAWN_ON_FIELDS,
+    LIST_FIELDS,
     MEASURE_FIELDS,
     META_FIELDS,
     STATUSES,
@@ -1027,10 +1029,6 @@ def _is_export_name(path: Path) -> bool:
     return name.endswith((".json", ".json.gz"))
 
 
-_LIST_FIELDS = ("target_categories", "cause_tags", "partners")
-_DATE_FIELDS = ("start_date", "end_date", "next_followup")
-
-
 def _measures_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     ms = [decode_measure(r) for r in rows]
     index = pd.Index([m.id for m in ms], name="id", dtype="str")
@@ -1041,9 +1039,9 @@ def _measures_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             vals: list[Any] = [r["area_name"] for r in rows]
         else:
             vals = [getattr(m, c) for m in ms]
-        if c in _LIST_FIELDS:
+        if c in LIST_FIELDS:
             data[c] = pd.Series([list(v) for v in vals], index=index, dtype=object)
-        elif c in _DATE_FIELDS:
+        elif c in DATE_FIELDS:
             data[c] = pd.Series([pd.NaT if v is None else pd.Timestamp(v) for v in vals],
                                 index=index, dtype="datetime64[ns]")
         elif c == "cost":
