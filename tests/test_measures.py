@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import shapely
-from shapely.geometry import Polygon
+from store_samples import BOWTIE, SQUARE, fields
 
 from lagesbild_geo.errors import StoreError, ValidationError
 from lagesbild_geo.measures import (
@@ -27,10 +27,6 @@ from lagesbild_geo.measures import (
     validate_measure,
 )
 
-# ~1.1 km x 0.56 km rectangle in Exempelstad (lon/lat)
-SQUARE = Polygon([(17.10, 59.37), (17.12, 59.37), (17.12, 59.375), (17.10, 59.375)])
-BOWTIE = "POLYGON ((17.10 59.37, 17.12 59.38, 17.12 59.37, 17.10 59.38, 17.10 59.37))"
-
 
 @pytest.fixture
 def store(tmp_path: Path) -> MeasureStore:
@@ -42,10 +38,6 @@ def store(tmp_path: Path) -> MeasureStore:
 @pytest.fixture
 def area(store: MeasureStore) -> Area:
     return store.add_area(name="Stationsområdet", geometry=SQUARE, description="Kvällar")
-
-
-def fields(exc: ValidationError) -> list[str]:
-    return [f for f, _, _ in exc.problems]
 
 
 # ------------------------------------------------------------------ geometry rules

@@ -14,35 +14,16 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from shapely.geometry import MultiPolygon, Polygon, box
+from shapely.geometry import box
+from store_samples import SQUARE, fill
 
 from lagesbild_geo.errors import InputError, StoreError, ValidationError
 from lagesbild_geo.measures import MEASURE_FIELDS, MeasureStore, restore_backup
 
-SQUARE = Polygon([(17.10, 59.37), (17.12, 59.37), (17.12, 59.375), (17.10, 59.375)])
-TWO = MultiPolygon([box(17.13, 59.38, 17.14, 59.385), box(17.15, 59.38, 17.16, 59.385)])
-
 
 @pytest.fixture
 def filled(tmp_path: Path) -> MeasureStore:
-    s = MeasureStore(tmp_path / "src.sqlite", user="anna")
-    a = s.add_area(name="Stationsområdet", geometry=SQUARE, description="Kvällar, helger",
-                   source_cells=[0x89089A4C263FFFF, "89089a4c267ffff"], source_cluster="c7")
-    b = s.add_area(name="Centrum", geometry=TWO)
-    s.add_area(name="Tomt område", geometry=SQUARE.buffer(0.002))
-    s.add_measure(area_id=a.id, title="Belysning i tunneln", target_categories=["ran", "vald"],
-                  description="LED-armaturer", problem="Mörkt", cause_tags=["belysning"],
-                  responsible="forvaltning", partners=["Polisen", "Bostadsbolaget"],
-                  start_date="2024-03-01", end_date="2024-12-31", status="pågående",
-                  indicator="Rån per månad", next_followup="2024-09-01", cost=125000.5,
-                  agreement="Samverkan 2024")
-    s.add_measure(area_id=a.id, title="Väktare", target_categories=["stold"],
-                  start_date="2024-01-15", status="genomförd", responsible="naringsliv")
-    s.add_measure(area_id=b.id, title="Klotterplank", target_categories=["skadegorelse"],
-                  status="planerad")
-    gone = s.add_measure(area_id=b.id, title="Struken", target_categories=["brand"],
-                         status="avbruten")
-    s.delete_measure(gone.id)
+    s = fill(MeasureStore(tmp_path / "src.sqlite", user="anna"))
     yield s
     s.close()
 

@@ -17,13 +17,11 @@ import psycopg
 import pytest
 import shapely
 from pg_cluster import PrivateCluster
-from shapely.geometry import Polygon
+from store_samples import SQUARE
 
 from lagesbild_geo.errors import InputError, NotFoundError, StoreError, ValidationError
 from lagesbild_geo.measures import MeasureStore, restore_backup, schema
 from lagesbild_geo.measures import postgres as pgmod
-
-SQUARE = Polygon([(17.10, 59.37), (17.12, 59.37), (17.12, 59.375), (17.10, 59.375)])
 
 
 @pytest.fixture

@@ -36,12 +36,19 @@ from shapely.geometry.base import BaseGeometry
 
 from ..errors import StoreError
 from ..schema import CATEGORIES
-from .model import DRAWN_ON_FIELDS, MEASURE_FIELDS, META_FIELDS, STATUSES, Area, Measure
+from .model import (
+    DRAWN_ON_FIELDS,
+    LIST_FIELDS,
+    MEASURE_FIELDS,
+    META_FIELDS,
+    STATUSES,
+    Area,
+    Measure,
+)
 
 __all__ = [
     "AREA_COLUMNS",
     "AUDIT_COLUMNS",
-    "DATE_COLUMNS",
     "LIST_COLUMNS",
     "MEASURE_COLUMNS",
     "TIME_COLUMNS",
@@ -66,8 +73,7 @@ AREA_COLUMNS: tuple[str, ...] = ("id", "name", "description", "geometry", "sourc
 MEASURE_COLUMNS: tuple[str, ...] = ("id", *MEASURE_FIELDS, *META_FIELDS)
 AUDIT_COLUMNS: tuple[str, ...] = ("entity", "entity_id", "action", "version", "user", "at",
                                   "before", "after")
-LIST_COLUMNS = ("target_categories", "cause_tags", "partners", "source_cells")
-DATE_COLUMNS = ("start_date", "end_date", "next_followup")
+LIST_COLUMNS = (*LIST_FIELDS, "source_cells")
 TIME_COLUMNS = ("created_at", "updated_at", "deleted_at", "at")
 
 

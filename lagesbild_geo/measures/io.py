@@ -26,7 +26,9 @@ from ..errors import InputError, NotFoundError, ValidationError
 from ..schema import CATEGORY_LABELS, fold
 from .model import (
     ACTORS,
+    DATE_FIELDS,
     DRAWN_ON_FIELDS,
+    MEASURE_FIELDS,
     STATUSES,
     Area,
     MeasureStoreProtocol,
@@ -585,12 +587,10 @@ def store_export(store: MeasureStoreProtocol) -> dict[str, Any]:
     measure_recs = []
     for mid, m in measures.iterrows():
         rec: dict[str, Any] = {"id": str(mid)}
-        for k in ("area_id", "title", "description", "target_categories", "problem",
-                  "cause_tags", "responsible", "partners", "start_date", "end_date", "status",
-                  "indicator", "next_followup", "cost", "agreement", *_META_KEYS):
+        for k in (*MEASURE_FIELDS, *_META_KEYS):
             v = m[k]
             rec[k] = (list(v) if isinstance(v, list | tuple) else _iso(v)
-                      if k in ("start_date", "end_date", "next_followup") else _none_if_na(v))
+                      if k in DATE_FIELDS else _none_if_na(v))
         rec["version"] = int(rec["version"])
         rec["cost"] = None if rec["cost"] is None else float(rec["cost"])
         measure_recs.append(rec)
@@ -735,10 +735,7 @@ def _export_area(i: int, r: Mapping[str, Any], problems: list[tuple[str, str, st
 def _export_measure(i: int, r: Mapping[str, Any], area_ids: set[str],
                     problems: list[tuple[str, str, str]]) -> dict[str, Any]:
     where = f"measure {i}"
-    fields = {k: r.get(k) for k in ("area_id", "title", "description", "target_categories",
-                                    "problem", "cause_tags", "responsible", "partners",
-                                    "start_date", "end_date", "status", "indicator",
-                                    "next_followup", "cost", "agreement")}
+    fields = {k: r.get(k) for k in MEASURE_FIELDS}
     values, probs = validate_measure(fields)
     problems += [(f"{where}: {f}", en, f"åtgärd {i}: {sv}") for f, en, sv in probs]
     if not isinstance(r.get("id"), str) or not r.get("id"):

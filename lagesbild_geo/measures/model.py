@@ -265,6 +265,10 @@ MEASURE_FIELDS: tuple[str, ...] = (
     "responsible", "partners", "start_date", "end_date", "status", "indicator",
     "next_followup", "cost", "agreement",
 )
+#: Fields of a measure that hold a date (``datetime.date`` or ``None``).
+DATE_FIELDS: tuple[str, ...] = ("start_date", "end_date", "next_followup")
+#: Fields of a measure that hold a list (a tuple of texts).
+LIST_FIELDS: tuple[str, ...] = ("target_categories", "cause_tags", "partners")
 #: Fields of an area a caller may set.
 AREA_FIELDS: tuple[str, ...] = ("name", "geometry", "description", "source_cells",
                                 "source_cluster", "drawn_kommun", "drawn_dataset",
@@ -791,9 +795,9 @@ def _iso(d: dt.date | None) -> str | None:
 
 def _measure_json(m: Measure) -> dict[str, Any]:
     d = dataclasses.asdict(m)
-    for k in ("start_date", "end_date", "next_followup"):
+    for k in DATE_FIELDS:
         d[k] = _iso(d[k])
-    for k in ("target_categories", "cause_tags", "partners"):
+    for k in LIST_FIELDS:
         d[k] = list(d[k])
     return d
 

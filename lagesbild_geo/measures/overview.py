@@ -26,7 +26,7 @@ from shapely.geometry import shape
 
 from ..schema import CATEGORY_LABELS
 from ..svformat import MISSING, TIMEZONE, date_sv, datetime_sv, integer, is_missing, number
-from .model import ACTORS, STATUSES, MeasureStoreProtocol, parse_date, to_3006
+from .model import ACTORS, DATE_FIELDS, STATUSES, MeasureStoreProtocol, parse_date, to_3006
 
 __all__ = [
     "AREA_FIELD_LABELS_SV",
@@ -172,7 +172,7 @@ def _value_sv(field: str, value: Any) -> str:
         return ", ".join(CATEGORY_LABELS.get(str(c), str(c)) for c in value)
     if field == "responsible":
         return ACTORS.get(str(value), str(value))
-    if field in ("start_date", "end_date", "next_followup"):
+    if field in DATE_FIELDS:
         d = parse_date(value, field, [])
         return date_sv(d) if d else str(value)
     if field == "cost":

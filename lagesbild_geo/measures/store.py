@@ -72,7 +72,9 @@ from .io import (
 )
 from .model import (
     AREA_FIELDS,
+    DATE_FIELDS,
     DRAWN_ON_FIELDS,
+    LIST_FIELDS,
     MEASURE_FIELDS,
     META_FIELDS,
     STATUSES,
@@ -505,19 +507,32 @@ class MeasureStore:
                     before[k], after[k] = old, new
             if not after:
                 return dataclasses.replace(current, notes=tuple(notes))
-            now = now_text()
-            v = current.version + 1
-            self._write(conn, "areas", current, values | {
-                "version": v, "updated_at": now, "updated_by": user})
-            self._audit(conn, "area", current.id, "update", v, user, now, before, after)
+            self._save_version(conn, current, "update", user, now_text(), values, before,
+                               after)
             return self._area(conn, current.id, notes)
 
-    def _write(self, conn: Any, table: str, current: Area | Measure,
-               changes: Mapping[str, Any]) -> None:
-        if self._backend.update_row(conn, table, current.id, changes,
-                                    version=current.version) != 1:  # pragma: no cover
+    def _save_version(self, conn: Any, current: Area | Measure, action: str, user: str,
+                      now: str, changes: Mapping[str, Any], before: Mapping[str, Any],
+                      after: Mapping[str, Any]) -> None:
+        """Write ``changes`` as the next version of ``current`` (saved by ``user`` at
+        ``now``) and record it in the audit trail, in the caller's transaction."""
+        kind, table = ("area", "areas") if isinstance(current, Area) else ("measure", "measures")
+        v = current.version + 1
+        if self._backend.update_row(conn, table, current.id, {
+                **changes, "version": v, "updated_at": now, "updated_by": user},
+                version=current.version) != 1:  # pragma: no cover
             raise StoreError(f"{current.id} changed during the save (the row lock failed); "
                              "try again.")
+        self._audit(conn, kind, current.id, action, v, user, now, before, after)
+
+    def _save_deleted(self, conn: Any, current: Area | Measure, deleted: bool,
+                      user: str) -> None:
+        """Soft-delete (``deleted``) or restore ``current`` as its next version."""
+        now = now_text()
+        at = now if deleted else None
+        self._save_version(conn, current, "delete" if deleted else "restore", user, now,
+                           {"deleted_at": at, "deleted_by": user if deleted else None},
+                           {"deleted_at": current.deleted_at}, {"deleted_at": at})
 
     def _check_version(self, kind: str, current: Area | Measure, expected: int | None) -> None:
         if expected is None or int(expected) == current.version:
@@ -556,13 +571,7 @@ class MeasureStore:
                     "först")])
             for r in live:
                 self.delete_measure(r["id"], user=user)
-            now = now_text()
-            v = current.version + 1
-            self._write(conn, "areas", current, {
-                "deleted_at": now, "deleted_by": user, "version": v, "updated_at": now,
-                "updated_by": user})
-            self._audit(conn, "area", current.id, "delete", v, user, now,
-                        {"deleted_at": None}, {"deleted_at": now})
+            self._save_deleted(conn, current, True, user)
             return self._area(conn, current.id)
 
     @_store_errors("saved")
@@ -575,13 +584,7 @@ class MeasureStore:
             self._check_version("area", current, expected_version)
             if not current.is_deleted:
                 return current
-            now = now_text()
-            v = current.version + 1
-            self._write(conn, "areas", current, {
-                "deleted_at": None, "deleted_by": None, "version": v, "updated_at": now,
-                "updated_by": user})
-            self._audit(conn, "area", current.id, "restore", v, user, now,
-                        {"deleted_at": current.deleted_at}, {"deleted_at": None})
+            self._save_deleted(conn, current, False, user)
             return self._area(conn, current.id)
 
     @_store_errors("read")
@@ -763,11 +766,8 @@ class MeasureStore:
             after = {k: values[k] for k in before}
             if not after:
                 return current
-            now = now_text()
-            v = current.version + 1
-            self._write(conn, "measures", current, values | {
-                "version": v, "updated_at": now, "updated_by": user})
-            self._audit(conn, "measure", current.id, "update", v, user, now, before, after)
+            self._save_version(conn, current, "update", user, now_text(), values, before,
+                               after)
             return self._measure(conn, current.id)
 
     @_store_errors("saved")
@@ -784,14 +784,7 @@ class MeasureStore:
                 self._check_area_live(conn, current.area_id, problems)
                 if problems:
                     raise ValidationError(problems)
-            now = now_text()
-            v = current.version + 1
-            self._write(conn, "measures", current, {
-                "deleted_at": now if deleted else None, "deleted_by": user if deleted else None,
-                "version": v, "updated_at": now, "updated_by": user})
-            self._audit(conn, "measure", current.id, "delete" if deleted else "restore", v,
-                        user, now, {"deleted_at": current.deleted_at},
-                        {"deleted_at": now if deleted else None})
+            self._save_deleted(conn, current, deleted, user)
             return self._measure(conn, current.id)
 
     def delete_measure(self, measure_id: str, *, expected_version: int | None = None,
@@ -1036,10 +1029,6 @@ def _is_export_name(path: Path) -> bool:
     return name.endswith((".json", ".json.gz"))
 
 
-_LIST_FIELDS = ("target_categories", "cause_tags", "partners")
-_DATE_FIELDS = ("start_date", "end_date", "next_followup")
-
-
 def _measures_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     ms = [decode_measure(r) for r in rows]
     index = pd.Index([m.id for m in ms], name="id", dtype="str")
@@ -1050,9 +1039,9 @@ def _measures_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             vals: list[Any] = [r["area_name"] for r in rows]
         else:
             vals = [getattr(m, c) for m in ms]
-        if c in _LIST_FIELDS:
+        if c in LIST_FIELDS:
             data[c] = pd.Series([list(v) for v in vals], index=index, dtype=object)
-        elif c in _DATE_FIELDS:
+        elif c in DATE_FIELDS:
             data[c] = pd.Series([pd.NaT if v is None else pd.Timestamp(v) for v in vals],
                                 index=index, dtype="datetime64[ns]")
         elif c == "cost":
