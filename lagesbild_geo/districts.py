@@ -1736,9 +1736,10 @@ def _stadsdel_groups(inc: pd.DataFrame, mask: npt.NDArray[np.bool_], codes: pd.I
     if not sel.any():
         return {"districts": [], "count": []}
     known = set(codes.astype(str))
-    keys = [";".join(sorted({c for c in str(v).split(";") if c in known}))
-            for v in inc.loc[sel, "place_districts"].astype("string").fillna("").tolist()]
-    vc = pd.Series(keys, dtype=object).value_counts().sort_index()
+    # the text of each distinct overlap once, not of every row
+    raw = inc.loc[sel, "place_districts"].astype("string").fillna("").value_counts()
+    keys = [";".join(sorted({c for c in str(v).split(";") if c in known})) for v in raw.index]
+    vc = pd.Series(raw.to_numpy(), index=pd.Index(keys, dtype=object)).groupby(level=0).sum().sort_index()
     return {"districts": [str(k) for k in vc.index], "count": [int(v) for v in vc.to_numpy()]}
 
 

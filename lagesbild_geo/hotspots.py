@@ -26,7 +26,7 @@ from .emerging import emerging, mann_kendall  # re-exported: hotspots.emerging i
 from .errors import InputError, PrivacyError, SchemaError
 from .gistar import HOTSPOT_CLASSES, adjust_pvalues, gi_bin, gistar_arrays
 from .schema import CATEGORY_LABELS, POINT_PRECISIONS
-from .svformat import integer, is_missing, number, percent
+from .svformat import WEEKDAYS, integer, is_missing, number, percent
 
 __all__ = [
     "HOTSPOT_CLASSES",
@@ -49,7 +49,6 @@ __all__ = [
 ]
 
 _MIN_CELLS = 30
-_WEEKDAYS = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
 
 
 # ---------------------------------------------------------------------------
@@ -761,7 +760,7 @@ def _cluster_times(incidents: pd.DataFrame, member: npt.NDArray[np.bool_], lm: n
     data["peak_weekday"] = pd.array(np.where(has, peak // 24, -1), dtype="Int64").copy()
     data["peak_weekday"][~has] = pd.NA
     data["peak_weekday_sv"] = pd.array(
-        [_WEEKDAYS[p // 24] if h else None for p, h in zip(peak, has, strict=True)], dtype="string")
+        [WEEKDAYS[p // 24] if h else None for p, h in zip(peak, has, strict=True)], dtype="string")
     data["peak_hour"] = pd.array(np.where(has, peak % 24, -1), dtype="Int64").copy()
     data["peak_hour"][~has] = pd.NA
     days = t.dt.tz_localize(None) if isinstance(t.dtype, pd.DatetimeTZDtype) else t
@@ -814,7 +813,7 @@ def _cluster_peak_text(row: dict[Any, Any]) -> str:
         return ""
     when = f"kl. {int(hour):02d}–{int(hour) + 1:02d}"
     if not is_missing(day) and 0 <= int(day) < 7:
-        when = f"{_WEEKDAYS[int(day)]}ar {when}"
+        when = f"{WEEKDAYS[int(day)]}ar {when}"
     return when
 
 
@@ -1258,11 +1257,8 @@ def kde_surfaces(
     >>> sorted(s.attrs["kde"]), sorted(s["surface"].unique())  # vald: one event, nothing shown
     (['', 'stold', 'vald'], ['', 'stold'])
     """
-    _kde_events(incidents.iloc[0:0], weights=None, min_count=min_count, precisions=precisions)  # checks
-    xa, ya = _metric_xy(incidents)
-    use = _kde_precision(incidents, precisions) & np.isfinite(xa) & np.isfinite(ya)
-    x, y = xa[use], ya[use]
-    w = np.ones(x.size, dtype="float64")
+    xa, ya, wa, use = _kde_points(incidents, weights=None, min_count=min_count, precisions=precisions)
+    x, y, w = xa[use], ya[use], wa[use]
     keys = [("", np.ones(x.size, dtype=bool))]
     if by is not None and by in incidents.columns:
         codes, uniq = pd.factorize(incidents[by].astype("string").to_numpy()[use])
@@ -1301,15 +1297,19 @@ def _kde_cells(dens: npt.NDArray[np.float64], near: npt.NDArray[np.float64], *, 
 def _kde_events(incidents: pd.DataFrame, *, weights: str | npt.ArrayLike | None, min_count: int,
                 precisions: Sequence[str]) -> tuple[npt.NDArray[np.float64], ...]:
     """(easting, northing, weight) of the events that take part (placed, weight > 0)."""
+    x, y, w, use = _kde_points(incidents, weights=weights, min_count=min_count, precisions=precisions)
+    return x[use], y[use], w[use]
+
+
+def _kde_points(incidents: pd.DataFrame, *, weights: str | npt.ArrayLike | None, min_count: int,
+                precisions: Sequence[str]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64],
+                                                    npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """(easting, northing, weight) of every row, checked, and which rows take part."""
     if not isinstance(incidents, pd.DataFrame):
         raise InputError(f"kde expects a DataFrame of incidents, got {type(incidents).__name__}.")
     if isinstance(min_count, bool) or not isinstance(min_count, int | np.integer) or min_count < 1:
         raise InputError(f"kde: min_count must be a whole number ≥ 1; got {min_count!r}.")
-    if "precision" in incidents.columns:
-        use = incidents["precision"].astype("string").isin(list(precisions)).fillna(False).to_numpy(
-            bool, copy=True)
-    else:
-        use = np.ones(len(incidents), dtype=bool)
+    use = _kde_precision(incidents, precisions)
     x, y = _metric_xy(incidents)
     if weights is None:
         w = np.ones(len(incidents), dtype="float64")
@@ -1326,7 +1326,7 @@ def _kde_events(incidents: pd.DataFrame, *, weights: str | npt.ArrayLike | None,
         raise InputError("kde: weights must be finite numbers ≥ 0; "
                          f"{int((~np.isfinite(w[use]) | (w[use] < 0)).sum())} are not.")
     use &= np.isfinite(x) & np.isfinite(y) & (w > 0)
-    return x[use], y[use], w[use]
+    return x, y, w, use
 
 
 def _kde_precision(incidents: pd.DataFrame, precisions: Sequence[str]) -> npt.NDArray[np.bool_]:

@@ -105,8 +105,7 @@ class Period:
         local_start = self.start.tz_localize(None)
         length = self.end.tz_localize(None) - local_start
         start = (local_start - length).tz_localize(self.start.tz, ambiguous=True, nonexistent="shift_forward")
-        prev = Period(start, self.start, "", "custom")
-        return Period(start, self.start, f"{prev.first_day}/{prev.last_day}", "custom")
+        return _days(start, self.start)
 
     def to_dict(self) -> dict[str, str]:
         """Plain dict for metadata (ISO dates; ``end`` exclusive)."""
@@ -135,8 +134,13 @@ class Period:
             parsed = None
         if parsed is not None and parsed.start == start and parsed.end == end:
             return parsed
-        return cls(start, end, label or f"{start.date()}/{(end - pd.Timedelta(microseconds=1)).date()}",
-                   "custom")
+        return cls(start, end, label, "custom") if label else _days(start, end)
+
+
+def _days(start: pd.Timestamp, end: pd.Timestamp) -> Period:
+    """A custom period labelled by its first and last day (:attr:`Period.first_day`,
+    :attr:`Period.last_day`)."""
+    return Period(start, end, f"{start.date()}/{(end - pd.Timedelta(microseconds=1)).date()}", "custom")
 
 
 def parse_period(

@@ -89,10 +89,6 @@ def _sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def _empty_gdf() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs="EPSG:4326"))
-
-
 def _concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     frames = [f for f in frames if len(f.columns)]
     if not frames:
@@ -244,7 +240,8 @@ def place(config: PipelineConfig | str | Path, *, progress: Progress | None = No
     _report(progress, "read", 0.0)
     st = _Placing()
     st.kommun_name, st.kommun_code = _resolve_kommun(cfg.kommun_name, cfg.kommun_code)
-    districts = _district_layer(cfg, st) if cfg.districts else _empty_gdf()
+    empty = Lagesbild.empty(settings=cfg.settings)
+    districts = _district_layer(cfg, st) if cfg.districts else empty.districts
     gazetteer: Any = None
     if cfg.gazetteer:
         gazetteer = Gazetteer.from_file(cfg.gazetteer, settings=cfg.settings)
@@ -264,7 +261,6 @@ def place(config: PipelineConfig | str | Path, *, progress: Progress | None = No
         st.notes_sv.append(f"Utelämnade efter kategori: {shown} (ändra med --categories/--exclude-categories).")
     incidents, placement = _place_feed_rows(incidents, districts, gazetteer, cfg, st)
     _report(progress, "read", 1.0)
-    empty = Lagesbild.empty(settings=cfg.settings)
     metadata: dict[str, Any] = {
         "kommun": {"name": st.kommun_name, "code": st.kommun_code},
         "notes": st.notes,
@@ -280,7 +276,7 @@ def place(config: PipelineConfig | str | Path, *, progress: Progress | None = No
     }
     return dataclasses.replace(
         empty, incidents=incidents, rejected=_concat(st.rejected), reports=st.reports, pending=pending,
-        districts=districts if cfg.districts else empty.districts,
+        districts=districts,
         boundary=boundary.to_crs(4326) if boundary is not None and boundary.crs is not None else boundary,
         metadata=metadata)
 
@@ -1100,10 +1096,22 @@ def _move_to_rejected(incidents: pd.DataFrame, where: np.ndarray, rejected: list
     raw = moved[extra] if extra else moved[["location_text", "category_raw"]]
     rejected.append(make_rejected(raw, reasons, source=moved["source"].astype(str).tolist(),
                                   source_row=moved["source_row"].to_numpy()))
-    counts = pd.DataFrame({"s": moved["source"].astype(str).to_numpy(), "r": reasons}).value_counts()
+    _count_rejected(moved["source"], reasons, reports, sources_meta)
+    out = incidents.loc[~move]
+    out.attrs = dict(incidents.attrs)
+    return out
+
+
+def _count_rejected(sources: pd.Series, reasons: Any, reports: dict[str, dict[str, Any]],
+                    sources_meta: list[dict[str, Any]]) -> None:
+    """Placed rows of ``sources`` moved to rejected with ``reasons`` (one or one per row): each
+    source's report and metadata counts updated so that placed + pending + rejected still
+    equals the rows read."""
+    counts = pd.DataFrame({"s": sources.astype(str).to_numpy(),
+                           "r": np.broadcast_to(np.asarray(reasons, dtype=object), len(sources))}).value_counts()
     for key, k in counts.items():
         name, reason = str(key[0]), str(key[1])  # type: ignore[index]
-        rep = reports.get(str(name))
+        rep = reports.get(name)
         if rep is not None:
             rep["placed"] = int(rep.get("placed", 0)) - int(k)
             rep["rejected"] = int(rep.get("rejected", 0)) + int(k)
@@ -1114,9 +1122,6 @@ def _move_to_rejected(incidents: pd.DataFrame, where: np.ndarray, rejected: list
             if meta["name"] == name:
                 meta["placed"] -= int(k)
                 meta["rejected"] += int(k)
-    out = incidents.loc[~move]
-    out.attrs = dict(incidents.attrs)
-    return out
 
 
 def _level_notes(where: np.ndarray, kommun: str, notes: list[str], notes_sv: list[str]) -> None:
@@ -1204,19 +1209,7 @@ def _reject_areas_elsewhere(incidents: pd.DataFrame, rejected: list[pd.DataFrame
     rej = make_rejected(raw, "outside boundary", source=moved["source"].astype(str).tolist(),
                         source_row=moved["source_row"].to_numpy())
     rejected.append(rej)
-    per_source = moved["source"].astype(str).value_counts()
-    for name, k in per_source.items():
-        rep = reports.get(str(name))
-        if rep is not None:
-            rep["placed"] = int(rep.get("placed", 0)) - int(k)
-            rep["rejected"] = int(rep.get("rejected", 0)) + int(k)
-            by = dict(rep.get("rejected_by_reason") or {})
-            by["outside boundary"] = int(by.get("outside boundary", 0)) + int(k)
-            rep["rejected_by_reason"] = by
-        for meta in sources_meta:
-            if meta["name"] == name:
-                meta["placed"] -= int(k)
-                meta["rejected"] += int(k)
+    _count_rejected(moved["source"], "outside boundary", reports, sources_meta)
     places = moved["location_text"].astype("string").value_counts().head(3)
     notes.append(
         f"{int(far.sum())} area row(s) (e.g. the police feed's kommun/län centres: "
