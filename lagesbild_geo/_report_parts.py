@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .measures import ACTORS
+from .measures import ACTORS, overdue_measures
 from .privacy import protect_table
 from .schema import CATEGORY_LABELS
 from .svformat import MISSING, date_sv, datetime_sv, integer, is_missing, number, percent, to_local
@@ -32,7 +32,6 @@ FOLLOWUP_CAUTION_MIN = 20
 
 SUPPRESSED_TITLE = "För få för att visas"
 STATUS_ORDER = ("pågående", "planerad", "genomförd", "avbruten")
-_OPEN_STATUSES = ("planerad", "pågående")
 _ZONE_SV = {"area": "Området", "buffer": "Buffertzon", "control": "Jämförelseområde"}
 
 CSS = """
@@ -274,15 +273,12 @@ def actor(v: Any) -> str:
     return ACTORS.get(str(v), str(v))
 
 
-def is_overdue(rec: dict[Any, Any], today: _dt.date) -> bool:
-    """A planned or ongoing measure whose next follow-up date has passed."""
-    nf: Any = rec.get("next_followup")
-    if missing(nf) or nf == "" or str(rec.get("status") or "") not in _OPEN_STATUSES:
-        return False
-    try:
-        return bool(pd.Timestamp(nf).date() < today)
-    except (TypeError, ValueError):
-        return False
+def overdue_rows(measures: pd.DataFrame, *, today: _dt.date) -> pd.Index:
+    """Index of the open measures whose next follow-up date has passed
+    (:func:`lagesbild_geo.measures.overdue_measures`; none without a ``status`` column)."""
+    if "status" not in measures.columns:
+        return measures.index[:0]
+    return overdue_measures(measures, today=today).index
 
 
 def sort_measures(measures: pd.DataFrame) -> pd.DataFrame:
@@ -299,11 +295,13 @@ def measures_table(measures: pd.DataFrame, *, table_id: str, today: _dt.date,
                    with_area: bool = True) -> str:
     """The measures as a table; an overdue follow-up is marked "(försenad)" and highlighted."""
     rows = []
-    for r in sort_measures(measures).to_dict(orient="records"):
+    m = sort_measures(measures).reset_index(drop=True)
+    overdue = set(overdue_rows(m, today=today))
+    for i, r in enumerate(m.to_dict(orient="records")):
         cats = r.get("target_categories")
         cats = cats if isinstance(cats, (list, tuple, np.ndarray)) else []
         mid = r.get("measure_id") or r.get("id") or ""
-        late = is_overdue(r, today)
+        late = i in overdue
         follow = date_text(r.get("next_followup")) + (" (försenad)" if late else "")
         cls = ' class="overdue"' if late else ""
         cells = [td(r.get("area_name"))] if with_area else []

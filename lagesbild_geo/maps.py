@@ -979,6 +979,21 @@ def _style(color: str, *, fill_opacity: float = 0.6, weight: float = 0.5,
     return s
 
 
+def _class_style(classes: dict[str, int], palette: Sequence[str], *,
+                 fill_opacity: float) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A choropleth's style function: each feature filled with its class's colour (a class past
+    the palette takes its last colour); one without a class (-1 or not listed) white, dashed."""
+
+    def style_fn(feature: dict[str, Any]) -> dict[str, Any]:
+        k = classes.get(feature["id"], -1)
+        if k < 0:
+            return _style(_MISSING_FILL, fill_opacity=0.0, weight=1, line="#555555", dash="4 3")
+        return _style(palette[min(k, len(palette) - 1)], fill_opacity=fill_opacity, weight=1,
+                      line="#555555")
+
+    return style_fn
+
+
 def _first_col(df: pd.DataFrame, candidates: Sequence[str]) -> str | None:
     for c in candidates:
         if c in df.columns:
@@ -1348,14 +1363,7 @@ def _districts_layer(lb: Lagesbild, *, measure: str, min_count: int,
         breaks = _bins(values[fin], len(PALETTES["districts"])) if fin.any() else np.array([0.0])
         palette = PALETTES["districts"]
     klass = np.where(fin, _classify(np.nan_to_num(values), breaks), -1)
-    by_id = dict(zip(ids, klass.tolist(), strict=True))
-
-    def style_fn(feature: dict[str, Any]) -> dict[str, Any]:
-        k = by_id.get(feature["id"], -1)
-        if k < 0:
-            return _style(_MISSING_FILL, fill_opacity=0.0, weight=1, line="#555555", dash="4 3")
-        return _style(palette[min(k, len(palette) - 1)], fill_opacity=0.45, weight=1, line="#555555")
-
+    style_fn = _class_style(dict(zip(ids, klass.tolist(), strict=True)), palette, fill_opacity=0.45)
     fields = ["namn", "kod", "antal", "invanare"] + [c for c in ("per_1000", "change") if c in props]
     alias_sv = {"namn": "Område:", "kod": "Kod:", "antal": "Antal händelser:",
                 "invanare": "Invånare:", "per_1000": "Per 1 000 inv.:", "change": "Förändring:"}
@@ -1422,7 +1430,6 @@ def _survey_layer(lb: Lagesbild, *, min_respondents: int,
     breaks = np.array([10.0, 20.0, 30.0, 40.0])
     klass = np.where(fin, _classify(np.nan_to_num(v), breaks), -1)
     ids = [str(i) for i in joined.index]
-    by_id = dict(zip(ids, klass.tolist(), strict=True))
     pal = PALETTES["survey"]
     props = pd.DataFrame({
         "otrygga": ["för få svar för att visas" if f else (_fmt_num(x, 0) + "\u00a0%" if np.isfinite(x) else "–")
@@ -1430,16 +1437,11 @@ def _survey_layer(lb: Lagesbild, *, min_respondents: int,
         "svar": [_fmt_int(x) for x in n],
     })
 
-    def style_fn(feature: dict[str, Any]) -> dict[str, Any]:
-        k = by_id.get(feature["id"], -1)
-        if k < 0:
-            return _style(_MISSING_FILL, fill_opacity=0.0, weight=1, line="#555555", dash="4 3")
-        return _style(pal[k], fill_opacity=0.55, weight=1, line="#555555")
-
     _GeoJson(
         _feature_collection(joined, props, ids, simplify=_SIMPLIFY_DEG),
         name=LAYERS["survey"],
-        style_function=style_fn,
+        style_function=_class_style(dict(zip(ids, klass.tolist(), strict=True)), pal,
+                                    fill_opacity=0.55),
         tooltip=folium.GeoJsonTooltip(fields=["otrygga", "svar"],
                                       aliases=["Otrygga kvällstid:", "Antal svar:"]),
     ).add_to(fg)

@@ -686,7 +686,7 @@ def _atgardsplan(measures: pd.DataFrame, today: _dt.date) -> str:
         parts.append('<p class="empty">Inga åtgärder är registrerade.</p>')
         return "\n".join(parts)
     parts.append(rp.measures_table(measures, table_id="atgarder", today=today))
-    n_late = sum(rp.is_overdue(r, today) for r in rp.records(measures))
+    n_late = len(rp.overdue_rows(measures, today=today))
     if n_late:
         parts.append(f'<p class="note">{integer(n_late)} åtgärd{"er" if n_late > 1 else ""} har passerat '
                      f"sitt uppföljningsdatum ({rp.date_text(today)}) och är markerad"

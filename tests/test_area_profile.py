@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 from test_export_data import PLANTED, tiny_lagesbild
-from test_report import CHROMIUM, _Cells
+from test_report import _Cells, opened_in_chromium
 
 from lagesbild_geo.area_profile import area_profile_html, profile_file_name, write_area_profiles
 from lagesbild_geo.cli import main
@@ -115,30 +114,13 @@ def test_write_area_profiles_one_file_per_area(lb, store, tmp_path: Path) -> Non
 
 
 def test_profile_prints_on_a4_in_headless_chromium(lb, store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; install chromium (apt-get install chromium)")
-        pytest.skip(f"{CHROMIUM} is missing")
-    sync_api = pytest.importorskip("playwright.sync_api")
     s, a, _, _ = store
     path = tmp_path / "profil.html"
     path.write_text(area_profile_html(lb, s, a.id, today=TODAY), encoding="utf-8")
-    url = path.resolve().as_uri()
-    requests: list[str] = []
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
-        try:
-            page = browser.new_page(viewport={"width": 1000, "height": 1400})
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(url, wait_until="load")
-            box = page.locator("#fig-omrade svg").bounding_box()
-            assert box is not None and box["width"] > 400 and box["height"] > 250
-            pdf = page.pdf(format="A4")
-        finally:
-            browser.close()
+    with opened_in_chromium(path, width=1000) as (page, url, requests):
+        box = page.locator("#fig-omrade svg").bounding_box()
+        assert box is not None and box["width"] > 400 and box["height"] > 250
+        pdf = page.pdf(format="A4")
     assert requests == [url]
     pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
     assert 1 <= pages <= 3

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import os
+import contextlib
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
+from browser_support import LAUNCH_ARGS, browser_or_skip
 from test_export_data import COUNTS, PIN_COMMENT, PLANTED, tiny_lagesbild
 
 from lagesbild_geo import measures
@@ -17,7 +20,6 @@ from lagesbild_geo.export import export_package, read_package
 from lagesbild_geo.report import write_report
 from lagesbild_geo.schema import CATEGORY_LABELS
 
-CHROMIUM = "/usr/bin/chromium"
 NEEDLES = [*PLANTED.values(), PIN_COMMENT, "Planted", "planted", "Storgatan", "fritext A"]
 
 
@@ -214,33 +216,37 @@ def test_refuses_non_bundle(tmp_path: Path) -> None:
         write_report({"cells": []}, tmp_path / "x.html")  # type: ignore[arg-type]
 
 
-def test_renders_in_headless_chromium_without_requests(report: Path, tmp_path: Path) -> None:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; install chromium (apt-get install chromium)")
-        pytest.skip(f"{CHROMIUM} is missing")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    url = report.resolve().as_uri()
+@contextlib.contextmanager
+def opened_in_chromium(path: Path, *, width: int) -> Iterator[tuple[Any, str, list[str]]]:
+    """A headless Chromium page on a saved file, the file's URL and every URL the page
+    requested (the list stays readable after the browser closed). Chromium or playwright
+    missing: FAIL when $CI is set, skip otherwise."""
+    chromium = browser_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    url = path.resolve().as_uri()
     requests: list[str] = []
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1100, "height": 1400})
+            page = browser.new_page(viewport={"width": width, "height": 1400})
             page.on("request", lambda r: requests.append(r.url))
             page.goto(url, wait_until="load")
-            page.wait_for_load_state("networkidle")
-            assert page.locator("h1").inner_text().startswith("Lägesbild Exempelkommun")
-            assert page.locator("svg").count() >= 6
-            box = page.locator("#fig-hotspots svg").bounding_box()
-            assert box is not None and box["width"] > 300 and box["height"] > 200
-            shot = tmp_path / "rapport.png"
-            page.screenshot(path=str(shot), full_page=True)
-            pdf = page.pdf(path=str(tmp_path / "rapport.pdf"), format="A4")
+            yield page, url, requests
         finally:
             browser.close()
+
+
+def test_renders_in_headless_chromium_without_requests(report: Path, tmp_path: Path) -> None:
+    with opened_in_chromium(report, width=1100) as (page, url, requests):
+        page.wait_for_load_state("networkidle")
+        assert page.locator("h1").inner_text().startswith("Lägesbild Exempelkommun")
+        assert page.locator("svg").count() >= 6
+        box = page.locator("#fig-hotspots svg").bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] > 200
+        shot = tmp_path / "rapport.png"
+        page.screenshot(path=str(shot), full_page=True)
+        pdf = page.pdf(path=str(tmp_path / "rapport.pdf"), format="A4")
     assert [u for u in requests if u != url] == []
     assert requests == [url]
     assert shot.stat().st_size > 10_000 and len(pdf) > 10_000
