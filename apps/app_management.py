@@ -20,7 +20,7 @@ import html
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import altair as alt
 import app_state as S
@@ -30,10 +30,9 @@ import pandas as pd
 import streamlit as st
 from branca.element import MacroElement
 from jinja2 import Template
-from pandas.io.formats.style import Styler
-from shapely.geometry import shape
+from shapely.geometry import mapping, shape
 
-from lagesbild_geo import maps
+from lagesbild_geo import dashboard, maps
 from lagesbild_geo.measures import (
     ACTORS,
     NO_MEASURE_COLOUR,
@@ -48,6 +47,7 @@ from lagesbild_geo.measures import (
     check_coverage,
     comparison_area_problems,
     dataset_of,
+    days_late_sv,
     followup_due_sv,
     followup_windows,
     history_sv,
@@ -66,6 +66,9 @@ from lagesbild_geo.svformat import (
     month_sv,
     number,
 )
+
+if TYPE_CHECKING:  # pandas' Styler module is large; the tables import it when they style
+    from pandas.io.formats.style import Styler
 
 __all__ = [
     "MapView",
@@ -146,6 +149,19 @@ def drawn_km2(feature: dict[str, Any]) -> float:
 # --------------------------------------------------------------------------- the map
 
 
+def _area_states(measures: pd.DataFrame | None, *, today: dt.date | None
+                 ) -> tuple[pd.DataFrame, pd.Series, dict[str, int]]:
+    """The measures (empty frame for none), each area's status
+    (:func:`lagesbild_geo.measures.area_status`) and the days its most overdue follow-up is
+    late, by area id (only areas with one)."""
+    ms = measures if measures is not None else pd.DataFrame(columns=["area_id", "status"])
+    if not len(ms):
+        return ms, pd.Series(dtype=object), {}
+    late = overdue_measures(ms, today=today)
+    worst = late.groupby(late["area_id"].astype(str))["days_overdue"].max().to_dict() if len(late) else {}
+    return ms, area_status(ms), worst
+
+
 def status_legend_html() -> str:
     """The legend of :func:`status_layer`, in Swedish."""
     rows = [(STATUS_COLOURS[s], STATUS_LABELS_SV[s], "solid") for s in STATUSES]
@@ -187,10 +203,7 @@ def status_layer(areas: gpd.GeoDataFrame | None, measures: pd.DataFrame | None, 
         fg.add_child(_clear_drawings_element())
     if areas is None or not len(areas):
         return fg
-    ms = measures if measures is not None else pd.DataFrame(columns=["area_id", "status"])
-    status = area_status(ms) if len(ms) else pd.Series(dtype=object)
-    late = overdue_measures(ms, today=today) if len(ms) else ms.iloc[0:0]
-    worst = late.groupby(late["area_id"].astype(str))["days_overdue"].max() if len(late) else {}
+    ms, status, worst = _area_states(measures, today=today)
     a = areas.to_crs(4326) if areas.crs is not None else areas
     features = []
     for aid, row in a.iterrows():
@@ -198,16 +211,15 @@ def status_layer(areas: gpd.GeoDataFrame | None, measures: pd.DataFrame | None, 
         st_ = status.get(aid)
         mine = ms[ms["area_id"].astype(str) == aid] if len(ms) else ms
         listed = "; ".join(f"{t} ({s})" for t, s in zip(mine["title"], mine["status"], strict=True))
-        days = worst.get(aid) if len(late) else None
+        days = worst.get(aid)
         colour = STATUS_COLOURS.get(st_, NO_MEASURE_COLOUR) if st_ else NO_MEASURE_COLOUR
         features.append({
-            "type": "Feature", "id": aid, "geometry": json.loads(
-                gpd.GeoSeries([row.geometry], crs=4326).to_json())["features"][0]["geometry"],
+            "type": "Feature", "id": aid, "geometry": mapping(row.geometry),
             "properties": {
                 "namn": html.escape(str(row["name"])),
                 "status": STATUS_LABELS_SV.get(st_, "Utan åtgärd") if st_ else "Utan åtgärd",
                 "atgarder": html.escape(listed) or MISSING,
-                "uppfoljning": (f"försenad, {integer(days)} {'dag' if days == 1 else 'dagar'} sen"
+                "uppfoljning": (f"försenad, {days_late_sv(days)}"
                                 if days is not None else MISSING),
                 "_colour": colour, "_late": days is not None, "_none": st_ is None,
             }})
@@ -280,7 +292,7 @@ def overdue_notice(measures: pd.DataFrame, *, today: dt.date | None = None) -> N
         days = int(r["days_overdue"])
         lines.append(f"- **{S.md_escape(r['title'])}**{where}: skulle ha följts upp "
                      f"{date_sv(pd.Timestamp(r['next_followup']).date())} – "
-                     f"{integer(days)} {'dag' if days == 1 else 'dagar'} sen")
+                     f"{days_late_sv(days)}")
     if n > 10:
         lines.append(f"- … och {integer(n - 10)} till")
     st.warning(head + "\n\n" + "\n".join(lines), icon=":material/schedule:")
@@ -329,9 +341,12 @@ def plan_table(measures: pd.DataFrame, *, today: dt.date | None = None) -> Style
                  subset=["Uppföljning"]))
 
 
+_COLOUR_OF_LABEL = {STATUS_LABELS_SV[s]: STATUS_COLOURS[s] for s in STATUSES}
+
+
 def _status_cell(label: object) -> str:
     """A status cell tinted with the status's map colour (dark text stays readable)."""
-    colour = {STATUS_LABELS_SV[s]: STATUS_COLOURS[s] for s in STATUSES}.get(str(label))
+    colour = _COLOUR_OF_LABEL.get(str(label))
     if colour is None:
         return ""
     r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
@@ -342,21 +357,17 @@ def areas_table(areas: gpd.GeoDataFrame, measures: pd.DataFrame | None, *,
                 today: dt.date | None = None) -> Styler:
     """Saved areas as a Swedish table: status, measures, follow-up due, size, the data set
     it was drawn on, last change (local time); areas with an overdue follow-up in red."""
-    ms = measures if measures is not None else pd.DataFrame(columns=["area_id", "status"])
-    status = area_status(ms) if len(ms) else pd.Series(dtype=object)
-    late = overdue_measures(ms, today=today) if len(ms) else ms.iloc[0:0]
-    worst = late.groupby(late["area_id"].astype(str))["days_overdue"].max() if len(late) else {}
+    _, status, worst = _area_states(measures, today=today)
     rows = []
     for aid, r in areas.iterrows():
         aid = str(aid)
         st_ = status.get(aid)
-        days = worst.get(aid) if len(late) else None
+        days = worst.get(aid)
         rows.append({
             "Namn": str(r["name"]),
             "Status": STATUS_LABELS_SV.get(st_, "Utan åtgärd") if st_ else "Utan åtgärd",
             "Åtgärder": integer(r.get("n_measures", 0)),
-            "Uppföljning": (f"{integer(days)} {'dag' if days == 1 else 'dagar'} sen"
-                            if days is not None else MISSING),
+            "Uppföljning": days_late_sv(days) if days is not None else MISSING,
             "Yta (km²)": number(r.get("area_km2"), decimals=2),
             "Ritat på": str(r.get("drawn_dataset_label") or MISSING),
             "Beskrivning": str(r.get("description") or "") or MISSING,
@@ -364,10 +375,8 @@ def areas_table(areas: gpd.GeoDataFrame, measures: pd.DataFrame | None, *,
             "Ändrad": datetime_sv(pd.Timestamp(r["updated_at"])) if r.get("updated_at") else MISSING,
         })
     t = pd.DataFrame(rows, index=pd.Index([str(i) for i in areas.index], name="id"))
-    late_ids = set(late["area_id"].astype(str)) if len(late) else set()
-
     def rows_style(row: pd.Series) -> list[str]:
-        return [_LATE_ROW if row.name in late_ids else "" for _ in row]
+        return [_LATE_ROW if row.name in worst else "" for _ in row]
 
     if not len(t):
         return t.style
@@ -487,16 +496,14 @@ def _signed(v: Any) -> str:
 
 def followup_table(result: Any) -> pd.DataFrame:
     """Before/after counts per zone, in Swedish (numbers as Swedish text, "–" when none)."""
-    c = result.counts
-    zone = {"area": "Området", "buffer": "Buffertzon", "control": "Jämförelseområde"}
-    return pd.DataFrame({
-        "Zon": [zone.get(z, z) for z in c.index],
-        "Före": [integer(v) for v in c["before"]],
-        "Efter": [integer(v) for v in c["after"]],
-        "Förändring": [_signed(v) for v in c["change"]],
+    t = dashboard.followup_table(result)
+    return t.assign(**{
+        "Före": [integer(v) for v in t["Före"]],
+        "Efter": [integer(v) for v in t["Efter"]],
+        "Förändring": [_signed(v) for v in t["Förändring"]],
         "Förändring (%)": [MISSING if is_missing(v) else
                            ("+" if v > 0 else "") + number(v, decimals=1) + "\u00a0%"
-                           for v in c["change_pct"]],
+                           for v in t["Förändring (%)"]],
     })
 
 

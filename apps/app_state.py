@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -58,7 +58,6 @@ from app_config import (
     base_choice,
     list_areas,
     list_measures,
-    secret,
     store,
     store_kommun,
     store_path,
@@ -66,22 +65,17 @@ from app_config import (
     tiles_choice,
 )
 from app_measures import (
-    MEASURE_COLUMNS_SV,
     PLAN_SORT,
     area_names,
-    areas_table,
     check_measure,
     deleted_areas,
     deleted_measures,
     filter_measures,
-    history_table,
     measure_record,
     measure_titles,
     measures_or_stop,
-    measures_table,
     plan_csv_bytes,
     plan_excel_bytes,
-    save_area,
     save_candidate_area,
     save_measure,
     update_measure,
@@ -124,7 +118,6 @@ from app_ui import (
     TOO_FEW_CASES,
     UPLOAD_TYPES,
     WEEKDAYS_SV,
-    _measure_constants,
     category_label,
     drawn_feature,
     error_text,
@@ -133,14 +126,12 @@ from app_ui import (
     ingest_tables,
     layer_control,
     levels_caption,
-    map_view,
     md_escape,
     measure_fields,
     month_chart,
     problems_text,
     rejected_csv,
     rejected_download,
-    remember_view,
     show_error,
     show_problems,
     show_table,
@@ -170,8 +161,6 @@ from lagesbild_geo.report import write_report
 from lagesbild_geo.schema import CATEGORIES
 
 log = logging.getLogger("lagesbild_app")
-_secret = secret  # the old private name
-_level_counts = dashboard.level_counts
 T = TypeVar("T")
 
 # --------------------------------------------------------------------------- the lägesbild
@@ -207,19 +196,25 @@ def _no_data_warning() -> None:
                "filer på sidan Data.")
 
 
-def lagesbild(*, resolution: int = 9) -> Lagesbild | None:
-    """The lägesbild of the current sources (cached); ``None`` after showing an error."""
+def _of_current_data(compute: Callable[[tuple[Source, ...]], T], *, failed: Any) -> Any:
+    """``compute`` on the current sources; ``failed`` after showing why there is no data
+    or why it could not be computed."""
     srcs = sources()
     if not srcs:
         _no_data_warning()
-        return None
+        return failed
     try:
-        return _build(srcs, resolution)
+        return compute(srcs)
     except ScriptControlException:
         raise
     except Exception as exc:
         show_error(exc, "Lägesbilden kunde inte beräknas")
-        return None
+        return failed
+
+
+def lagesbild(*, resolution: int = 9) -> Lagesbild | None:
+    """The lägesbild of the current sources (cached); ``None`` after showing an error."""
+    return _of_current_data(lambda srcs: _build(srcs, resolution), failed=None)
 
 
 def _compute_view(srcs: tuple[Source, ...], filters: Filters) -> tuple[Lagesbild, Lagesbild, dict[str, Any]]:
@@ -253,17 +248,7 @@ def _span(srcs: tuple[Source, ...]) -> tuple[pd.Timestamp, pd.Timestamp] | None:
 def data_span() -> tuple[pd.Timestamp, pd.Timestamp] | bool | None:
     """First and last incident day of the current data (cached: cheap on every rerun);
     ``False`` after showing why the data could not be read."""
-    srcs = sources()
-    if not srcs:
-        _no_data_warning()
-        return False
-    try:
-        return _span(srcs)
-    except ScriptControlException:
-        raise
-    except Exception as exc:
-        show_error(exc, "Lägesbilden kunde inte beräknas")
-        return False
+    return _of_current_data(_span, failed=False)
 
 
 def view(filters: Filters) -> tuple[Lagesbild, Lagesbild, dict[str, Any]] | None:
@@ -380,10 +365,15 @@ def _saved_areas(layers: Sequence[str]) -> gpd.GeoDataFrame | None:
         return None
 
 
+# Shared and frozen: a rerun reads them without unpickling the whole picture (0.1–0.2 s).
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _settings(srcs: tuple[Source, ...]) -> Any:
+    return _build(srcs, BASE_RESOLUTION).settings
+
+
 def lagesbild_settings() -> Any:
     """The settings of the picture in use (its kommun's base-map services), or None."""
-    base = lagesbild()
-    return base.settings if base is not None else None
+    return _of_current_data(_settings, failed=None)
 
 
 def make_map(lb: Lagesbild, *, layers: Sequence[str], draw: bool = False,
@@ -480,17 +470,6 @@ def followup_result(measure_id: str, *, buffer_m: float = 250.0,
                      control, str(store_path()))
 
 
-def followup_table(result: Any) -> pd.DataFrame:
-    """Before/after counts per zone, as Swedish text."""
-    return dashboard.table_sv(dashboard.followup_table(result))
-
-
-def followup_chart(result: Any) -> pd.DataFrame:
-    """Monthly index per zone (see :func:`lagesbild_geo.dashboard.followup_chart`; draw it
-    with :func:`month_chart` for Swedish month names)."""
-    return dashboard.followup_chart(result)
-
-
 # --------------------------------------------------------------------------- export and import
 
 
@@ -543,25 +522,25 @@ def compare_packages(theirs: Any) -> pd.DataFrame:
 
 __all__ = [
     "ALLOW_FIELDS_SV", "APP_DIR", "BASE_RESOLUTION", "CATEGORIES", "DEFAULT_STORE", "FIELD_LABELS_SV",
-    "LAYER_HELP", "LAYER_LABELS_SV", "MEASURE_COLUMNS_SV", "NETWORK_READ_ONLY", "PLAN_SORT",
+    "LAYER_HELP", "LAYER_LABELS_SV", "NETWORK_READ_ONLY", "PLAN_SORT",
     "PRECISION_SV", "PROTECTED_TEXT", "ROLE_EDITOR", "ROLE_LABELS_SV", "ROLE_READER", "ROOT",
     "SAMPLE_DIR", "TOO_FEW_CASES", "UPLOAD_MAX_AGE_S", "UPLOAD_TYPES", "VENDOR_DIR", "WEEKDAYS_SV",
-    "Access", "Filters", "SignInThrottle", "Source", "Trend", "_build", "_level_counts",
-    "_measure_constants", "_secret", "access", "area_candidates", "area_figures", "area_names",
-    "areas_table", "assets_url", "attention", "base_choice", "category_label", "check_file", "check_measure",
+    "Access", "Filters", "SignInThrottle", "Source", "Trend", "_build",
+    "access", "area_candidates", "area_figures", "area_names",
+    "assets_url", "attention", "base_choice", "category_label", "check_file", "check_measure",
     "cleanup_uploads", "cleanup_uploads_now_and_then", "column_choice", "compare_packages",
     "data_label", "data_span", "deleted_areas", "deleted_measures", "district_table",
     "district_table_sv", "district_tables", "drawn_feature", "empty_lagesbild", "error_text",
     "example_dir", "example_sources", "file_hash", "filter_mask", "filter_measures",
-    "filtered_lagesbild", "followup_chart", "followup_result", "followup_table", "forget_form",
-    "friendly_errors", "geopackage_bytes", "headline", "history_table", "ingest_tables", "knox",
+    "filtered_lagesbild", "followup_result", "forget_form",
+    "friendly_errors", "geopackage_bytes", "headline", "ingest_tables", "knox",
     "lagesbild", "lagesbild_settings", "layer_control", "levels_caption", "list_areas", "list_measures", "listening_address",
-    "local_only", "make_map", "make_map_parts", "map_view", "mark_unreadable", "md_escape",
-    "measure_fields", "measure_record", "measure_titles", "measures_or_stop", "measures_table",
+    "local_only", "make_map", "make_map_parts", "mark_unreadable", "md_escape",
+    "measure_fields", "measure_record", "measure_titles", "measures_or_stop",
     "month_chart", "period_bounds", "picture_notes", "plan_csv_bytes", "plan_excel_bytes",
     "police_package_zip", "problems_text", "read_incident_file", "read_police_package", "rejected_csv",
-    "rejected_download", "remember_view", "replace_staged", "report_html", "require_editor",
-    "risk_zones_map", "save_area", "save_candidate_area", "save_measure", "save_upload", "set_sources",
+    "rejected_download", "replace_staged", "report_html", "require_editor",
+    "risk_zones_map", "save_candidate_area", "save_measure", "save_upload", "set_sources",
     "show_error", "show_problems", "show_table", "sidebar_status", "sign_in_throttle", "sources",
     "stage", "staged", "store", "store_kommun", "store_path", "table_preview", "tiles_attribution",
     "tiles_choice", "trend", "trend_table_sv", "update_measure", "upload_help", "upload_root",

@@ -21,7 +21,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 
 from lagesbild_geo import svformat
 from lagesbild_geo._spreadsheet import neutralise_formulas
-from lagesbild_geo.dashboard import PROTECTED, TOO_FEW, levels_text, table_sv
+from lagesbild_geo.dashboard import PROTECTED, TOO_FEW, TOO_FEW_SHORT, levels_text, table_sv
 from lagesbild_geo.errors import (
     ConflictError,
     CRSError,
@@ -169,7 +169,7 @@ _NUMERIC_TEXT = re.compile(r"^[\u2212\-+]?[\d\u00a0 ]+(,\d+)?(\u00a0%)?$")
 
 def _looks_numeric(v: object) -> bool:
     s = str(v)
-    return s == svformat.MISSING or bool(_NUMERIC_TEXT.match(s)) or s in ("för få fall", "dolt för att skydda små tal")
+    return s == svformat.MISSING or bool(_NUMERIC_TEXT.match(s)) or s in (TOO_FEW_SHORT, PROTECTED)
 
 
 def _month_keys(index: pd.Index) -> list[str]:
@@ -210,20 +210,6 @@ def layer_control() -> folium.LayerControl:
     return folium.LayerControl(collapsed=True)
 
 
-def map_view(key: str) -> dict[str, Any]:
-    """Where the user last left the map ``key`` (``center`` and ``zoom`` for ``st_folium``;
-    empty at first), so a rerun after saving keeps the view. Pass ``returned_objects``
-    including ``"center"`` and ``"zoom"`` and hand the result to :func:`remember_view`."""
-    return dict(st.session_state.get(f"_view_{key}", {}))
-
-
-def remember_view(key: str, result: Any) -> None:
-    """Keep the map's ``center``/``zoom`` from ``st_folium``'s return value."""
-    if isinstance(result, dict) and result.get("center") and result.get("zoom"):
-        c = result["center"]
-        st.session_state[f"_view_{key}"] = {"center": (c["lat"], c["lng"]), "zoom": result["zoom"]}
-
-
 def drawn_feature(result: Any) -> dict[str, Any] | None:
     """The last drawn polygon from ``st_folium``'s return value (or ``None``)."""
     if not isinstance(result, dict):
@@ -243,10 +229,6 @@ def drawn_feature(result: Any) -> dict[str, Any] | None:
 # --------------------------------------------------------------------------- the measure form
 
 
-def _measure_constants() -> tuple[tuple[str, ...], dict[str, str], tuple[str, ...]]:
-    return STATUSES, ACTORS, CAUSE_TAGS
-
-
 def _as_date(v: Any) -> Any:
     if v is None or v is pd.NaT or (isinstance(v, float) and pd.isna(v)):
         return None
@@ -256,7 +238,7 @@ def _as_date(v: Any) -> Any:
 def measure_fields(*, prefix: str, current: dict[str, Any] | None = None,
                    require_title: bool = False) -> dict[str, Any]:
     """Render the measure form's widgets (inside an ``st.form``) and return their values."""
-    statuses, actors, tags = _measure_constants()
+    statuses, actors, tags = STATUSES, ACTORS, CAUSE_TAGS
     cur = current or {}
     title = st.text_input("Åtgärd (rubrik)" + (" *" if require_title else ""),
                           value=cur.get("title", ""), key=f"{prefix}_title")

@@ -28,64 +28,23 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("LAGESBILD_CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
-MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from browser_support import LAUNCH_ARGS, browser_problem, running_app
+
 REPEATS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def running_app(tmp: Path, script: str = "apps/lagesbild_app.py") -> Iterator[str]:
-    port = _free_port()
-    env = dict(os.environ, LAGESBILD_STORE=str(tmp / "store.sqlite"), LAGESBILD_TILES="none",
-               LAGESBILD_USER="benchmark", LAGESBILD_CACHE=str(tmp / "warm"))
-    log = open(tmp / "streamlit.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("The app did not start:\n" + (tmp / "streamlit.log").read_text()[-3000:])
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+def _app(tmp: Path, script: str = "apps/lagesbild_app.py") -> contextlib.AbstractContextManager[str]:
+    """The app on a free port (a fresh store, no tiles, warm-start folder in ``tmp``)."""
+    return running_app(tmp, script=script, timeout_s=90, fail=sys.exit,
+                       LAGESBILD_USER="benchmark", LAGESBILD_CACHE=str(tmp / "warm"))
 
 
 def _idle(page, timeout_s: float = 60.0) -> None:
@@ -142,14 +101,14 @@ def _until_changed(page, before: str) -> None:
         " return m && m.innerText !== b; }", arg=before, timeout=60_000)
 
 
-def measure(url: str) -> dict[str, list[float]]:
+def measure(url: str, chromium: str) -> dict[str, list[float]]:
     from playwright.sync_api import sync_playwright
 
     out: dict[str, list[float]] = {k: [] for k in (
         "baseline_empty_page", "cold_first_map", "cold_page_complete", "warm_reload",
         "warm_reload_complete", "filter_change", "filter_change_complete", "layer_change")}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+        browser = p.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS, headless=True)
         ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
         ctx.route("**/*", lambda route: route.continue_() if route.request.url.startswith(url)
                   else route.abort())
@@ -202,13 +161,13 @@ def measure(url: str) -> dict[str, list[float]]:
     return out
 
 
-def measure_floor(url: str) -> dict[str, list[float]]:
+def measure_floor(url: str, chromium: str) -> dict[str, list[float]]:
     """A one-line Streamlit page: first visit and reloads until the script has run."""
     from playwright.sync_api import sync_playwright
 
     out: dict[str, list[float]] = {"streamlit_floor_first": [], "streamlit_floor_reload": []}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+        browser = p.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         for i in range(REPEATS + 1):
             t = time.perf_counter()
@@ -239,18 +198,19 @@ def _report(res: dict[str, list[float]], base: float, floor: float | None = None
 
 
 def main() -> None:
-    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
-        raise SystemExit("Chromium not found: `make browser` installs it (apt-get install chromium).")
+    chromium, problem = browser_problem()
+    if problem or chromium is None:
+        raise SystemExit(problem)
     load = os.getloadavg()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         (tmp / "empty_app.py").write_text('import streamlit as st\nst.title("Tom sida")\n', encoding="utf-8")
-        with running_app(tmp, script=str(tmp / "empty_app.py")) as url:
-            floor = measure_floor(url)
-        with running_app(tmp) as url:  # the very first start: nothing kept on disk yet
-            first = measure(url)
-        with running_app(tmp) as url:  # a restart: the starting picture is on disk
-            res = measure(url)
+        with _app(tmp, script=str(tmp / "empty_app.py")) as url:
+            floor = measure_floor(url, chromium)
+        with _app(tmp) as url:  # the very first start: nothing kept on disk yet
+            first = measure(url, chromium)
+        with _app(tmp) as url:  # a restart: the starting picture is on disk
+            res = measure(url, chromium)
     print(f"bench_app_browser: Exempelkommun, headless Chromium, {REPEATS} repeats "
           f"(load average {load[0]:.2f} before, {os.getloadavg()[0]:.2f} after; 2 cores)")
     base = statistics.median(res.pop("baseline_empty_page") + first.pop("baseline_empty_page"))

@@ -11,8 +11,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, NoReturn
 
 import pytest
 
@@ -59,15 +60,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(tmp_path: Path, **extra_env: str) -> Iterator[str]:
-    """The app on a free 127.0.0.1 port with a temporary store and no base-map tiles; yields
-    its URL once Streamlit answers its health check (the test fails with the log if not)."""
+def running_app(tmp_path: Path, *, script: str = "apps/lagesbild_app.py", timeout_s: float = 60,
+                fail: Callable[[str], NoReturn] = pytest.fail, **extra_env: str) -> Iterator[str]:
+    """The app (or another Streamlit ``script``) on a free 127.0.0.1 port with a temporary
+    store and no base-map tiles; ``extra_env`` adds to or overrides the environment. Yields
+    its URL once Streamlit answers its health check; otherwise ``fail`` gets the log's end
+    (the test fails; a benchmark passes ``sys.exit``)."""
     port = free_port()
-    env = dict(os.environ, LAGESBILD_STORE=str(tmp_path / "store.sqlite"), LAGESBILD_TILES="none",
-               LAGESBILD_USER="webbtestaren", **extra_env)
+    env = {**os.environ, "LAGESBILD_STORE": str(tmp_path / "store.sqlite"),
+           "LAGESBILD_TILES": "none", "LAGESBILD_USER": "webbtestaren", **extra_env}
     log = open(tmp_path / "streamlit.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "apps/lagesbild_app.py",
+        [sys.executable, "-m", "streamlit", "run", script,
          "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
@@ -75,7 +79,7 @@ def running_app(tmp_path: Path, **extra_env: str) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + timeout_s
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
@@ -85,7 +89,7 @@ def running_app(tmp_path: Path, **extra_env: str) -> Iterator[str]:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.flush()
-                pytest.fail("The app did not start:\n" + (tmp_path / "streamlit.log").read_text(
+                fail("The app did not start:\n" + (tmp_path / "streamlit.log").read_text(
                     errors="replace")[-3000:])
             time.sleep(0.3)
         yield url
@@ -96,3 +100,61 @@ def running_app(tmp_path: Path, **extra_env: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+# ----------------------------------------------------------------------------- in the page
+
+
+def block_outside(page: Any, url: str) -> list[str]:
+    """Refuse every request of ``page`` that does not go to ``url`` (as on a kommun intranet
+    that blocks CDNs); returns the list the refused addresses are collected in."""
+    blocked: list[str] = []
+
+    def offline(route: Any) -> None:
+        if route.request.url.startswith(url):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    page.context.route("**/*", offline)
+    return blocked
+
+
+def draw_polygon(page: Any, frame: Any, *, half_w: float, half_h: float,
+                 at: tuple[float, float] = (0.5, 0.5)) -> None:
+    """Draw a four-corner polygon with Leaflet.draw in the map ``frame`` (a frame locator),
+    around the point ``at`` (fractions of the map's width and height). Each click waits for
+    its vertex: Leaflet.draw ignores a click within ~50 ms of the previous one."""
+    frame.locator("a.leaflet-draw-draw-polygon").click()
+    box = frame.locator("#map_div").bounding_box()
+    assert box is not None
+    cx, cy = box["x"] + box["width"] * at[0], box["y"] + box["height"] * at[1]
+    pts = [(cx - half_w, cy - half_h), (cx + half_w, cy - half_h), (cx + half_w, cy + half_h),
+           (cx - half_w, cy + half_h)]
+    icons = frame.locator(".leaflet-marker-icon.leaflet-editing-icon")
+    for i, (x, y) in enumerate(pts, start=1):
+        page.mouse.click(x, y)
+        deadline = time.monotonic() + 5
+        while icons.count() < i:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"Leaflet.draw shows {icons.count()} vertices, expected {i}")
+            time.sleep(0.05)
+        page.wait_for_timeout(100)
+    page.mouse.click(*pts[0])  # close the ring on the first vertex
+
+
+def fill_new_area(page: Any, *, name: str, title: str, typed: str, category: str) -> None:
+    """Fill in the form of a drawn area: its name, a first measure's title and one target
+    category, chosen by typing ``typed`` and checked by its label ``category``."""
+    from playwright.sync_api import expect
+
+    page.get_by_label("Områdets namn").fill(name)
+    page.get_by_label("Åtgärd (rubrik)").first.fill(title)
+    cats = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Målkategorier")
+    cats.first.locator("input").click()
+    page.keyboard.type(typed)
+    page.wait_for_timeout(300)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    expect(cats.first).to_contain_text(category)

@@ -63,6 +63,17 @@ def _draw(monkeypatch: pytest.MonkeyPatch, feature: dict[str, Any] | None) -> No
     monkeypatch.setattr(streamlit_folium, "st_folium", lambda *a, **k: value)
 
 
+def _sign_in(at: AppTest, user: str, password: str, *, then: str | None = None) -> None:
+    """Fill in and send the sign-in form; then open the page ``then``, if given."""
+    at.text_input[0].input(user)
+    at.text_input[1].input(password)
+    at.button[0].click()
+    at.run()
+    if then:
+        at.switch_page(f"app_pages/{then}.py")
+        at.run()
+
+
 def _button(at: AppTest, label: str) -> Any:
     matches = [b for b in at.button if b.label == label]
     assert matches, f"no button {label!r}; have {[b.label for b in at.button]}"
@@ -156,17 +167,9 @@ def test_reader_cannot_edit(store_path: Path, monkeypatch: pytest.MonkeyPatch) -
     at = _app(secrets=secrets)
     _no_exception(at)
     assert at.text_input  # sign-in form
-    at.text_input[0].input("Lisa")
-    at.text_input[1].input("fel")
-    at.button[0].click()
-    at.run()
+    _sign_in(at, "Lisa", "fel")
     assert any("Fel lösenord" in e.value for e in at.error)
-    at.text_input[0].input("Lisa")
-    at.text_input[1].input("l-hemligt")
-    at.button[0].click()
-    at.run()
-    at.switch_page("app_pages/omraden.py")
-    at.run()
+    _sign_in(at, "Lisa", "l-hemligt", then="omraden")
     _no_exception(at)
     assert any("läsare" in i.value for i in at.info)
     assert not [t for t in at.text_input if t.key == "new_area_name"]
@@ -398,12 +401,7 @@ def test_app_on_a_server_store_records_the_signed_in_user(
     monkeypatch.setenv("LAGESBILD_TILES", "none")
     _draw(monkeypatch, POLYGON)
     at = _app(secrets={"lagesbild": {"passwords": {"redaktör": "r-hemligt"}}})
-    at.text_input[0].input("Lisa Lind")
-    at.text_input[1].input("r-hemligt")
-    at.button[0].click()
-    at.run()
-    at.switch_page("app_pages/omraden.py")
-    at.run()
+    _sign_in(at, "Lisa Lind", "r-hemligt", then="omraden")
     _no_exception(at)
     at.text_input(key="new_area_name").input("Sergels torg")
     at.text_input(key="new_area_m_title").input("Fler väktare")
@@ -452,12 +450,7 @@ def test_network_with_passwords_may_edit(store_path: Path, monkeypatch: pytest.M
                                          on_network: Any) -> None:
     _draw(monkeypatch, POLYGON)
     at = _app(secrets={"lagesbild": {"passwords": {"redaktör": "r-hemligt"}}})
-    at.text_input[0].input("Rita")
-    at.text_input[1].input("r-hemligt")
-    at.button[0].click()
-    at.run()
-    at.switch_page("app_pages/omraden.py")
-    at.run()
+    _sign_in(at, "Rita", "r-hemligt", then="omraden")
     _no_exception(at)
     assert [t for t in at.text_input if t.key == "new_area_name"]
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,15 +41,6 @@ def test_static_leaflet_is_served(app_url: str) -> None:
         assert b"Leaflet" in r.read(2000)
 
 
-def _wait_for_icons(frame, n: int, timeout_s: float = 5.0) -> None:
-    icons = frame.locator(".leaflet-marker-icon.leaflet-editing-icon")
-    deadline = time.monotonic() + timeout_s
-    while icons.count() < n:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Leaflet.draw shows {icons.count()} vertices, expected {n}")
-        time.sleep(0.05)
-
-
 def test_draw_area_attach_measure_and_reload(app_url: str, tmp_path: Path) -> None:
     chromium = browser_support.browser_or_skip()
     from playwright.sync_api import expect, sync_playwright
@@ -61,18 +51,8 @@ def test_draw_area_attach_measure_and_reload(app_url: str, tmp_path: Path) -> No
         failed: list[str] = []
         page.on("requestfailed", lambda r: failed.append(r.url))
         # Offline, as on a kommun intranet that blocks CDNs: anything not from the app fails.
-        blocked: list[str] = []
-
-        def offline(route: Any) -> None:
-            if route.request.url.startswith(app_url):
-                route.continue_()
-            else:
-                blocked.append(route.request.url)
-                route.abort()
-
         local_assets = (ROOT / "apps/static/vendor/leaflet/leaflet.js").exists()
-        if local_assets:
-            page.context.route("**/*", offline)
+        blocked = browser_support.block_outside(page, app_url) if local_assets else []
         try:
             page.goto(f"{app_url}/omraden", wait_until="domcontentloaded")
             frame = page.frame_locator(MAP_FRAME).first
@@ -80,29 +60,12 @@ def test_draw_area_attach_measure_and_reload(app_url: str, tmp_path: Path) -> No
             expect(draw_btn).to_be_visible(timeout=90_000)
             page.screenshot(path=str(tmp_path / "1_map.png"), full_page=True)
 
-            draw_btn.click()
-            box = frame.locator("#map_div").bounding_box()
-            assert box is not None
-            cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-            pts = [(cx - 80, cy - 60), (cx + 80, cy - 60), (cx + 80, cy + 60), (cx - 80, cy + 60)]
-            for i, (x, y) in enumerate(pts, start=1):
-                page.mouse.click(x, y)
-                _wait_for_icons(frame, i)
-                page.wait_for_timeout(100)
-            page.mouse.click(*pts[0])  # close the ring on the first vertex
-            name = page.get_by_label("Områdets namn")
-            expect(name).to_be_visible(timeout=30_000)
+            browser_support.draw_polygon(page, frame, half_w=80, half_h=60)
+            expect(page.get_by_label("Områdets namn")).to_be_visible(timeout=30_000)
             page.screenshot(path=str(tmp_path / "2_drawn.png"), full_page=True)
 
-            name.fill("Webbtorget")
-            page.get_by_label("Åtgärd (rubrik)").first.fill("Belysning vid torget")
-            cats = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Målkategorier")
-            cats.first.locator("input").click()
-            page.keyboard.type("Skadegörelse")
-            page.wait_for_timeout(300)
-            page.keyboard.press("Enter")
-            page.keyboard.press("Escape")
-            expect(cats.first).to_contain_text("Skadegörelse och klotter")
+            browser_support.fill_new_area(page, name="Webbtorget", title="Belysning vid torget",
+                                          typed="Skadegörelse", category="Skadegörelse och klotter")
             page.get_by_role("button", name="Spara området").click()
             expect(page.get_by_text("Området är sparat.")).to_be_visible(timeout=30_000)
 

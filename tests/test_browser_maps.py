@@ -22,14 +22,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from browser_support import LAUNCH_ARGS, browser_problem, fail_or_skip
+from browser_support import LAUNCH_ARGS, ROOT, browser_problem, fail_or_skip
 
 from lagesbild_geo.grid import points_to_cells
 from lagesbild_geo.maps import TILE_ERROR_NOTE, lagesbild_map, map_html
 from lagesbild_geo.pipeline import Lagesbild
 from lagesbild_geo.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
 VENDOR = ROOT / "apps/static/vendor"
 SCREENS = Path(os.environ.get("LAGESBILD_SCREENS", "/tmp/lagesbild-screens"))
 NAMES = ["Centrum", "Norra Åby", "Västra Ängen", "Söder"]

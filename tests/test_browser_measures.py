@@ -18,7 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import LAUNCH_ARGS, MAP_FRAME, ROOT, browser_or_skip, running_app
+from browser_support import (
+    LAUNCH_ARGS,
+    MAP_FRAME,
+    ROOT,
+    block_outside,
+    browser_or_skip,
+    draw_polygon,
+    fill_new_area,
+    running_app,
+)
 
 from lagesbild_geo.measures import MeasureStore
 
@@ -52,27 +61,6 @@ def _view(frame: Any) -> tuple[int, float, float]:
     return int(z), float(lat), float(lng)
 
 
-def _draw_rectangle(page: Any, frame_locator: Any, frame: Any, half_w: float, half_h: float) -> None:
-    """Draw a four-corner polygon around a point left of the map's middle with Leaflet.draw
-    (clear of the legend in the lower right corner; each click waits for its vertex:
-    Leaflet.draw ignores a click within ~50 ms of the previous)."""
-    frame_locator.locator("a.leaflet-draw-draw-polygon").click()
-    box = frame_locator.locator("#map_div").bounding_box()
-    assert box is not None
-    cx, cy = box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.45
-    pts = [(cx - half_w, cy - half_h), (cx + half_w, cy - half_h), (cx + half_w, cy + half_h),
-           (cx - half_w, cy + half_h)]
-    icons = frame_locator.locator(".leaflet-marker-icon.leaflet-editing-icon")
-    for i, (x, y) in enumerate(pts, start=1):
-        page.mouse.click(x, y)
-        deadline = time.monotonic() + 5
-        while icons.count() < i:
-            assert time.monotonic() < deadline, f"Leaflet.draw shows {icons.count()} vertices"
-            time.sleep(0.05)
-        page.wait_for_timeout(100)
-    page.mouse.click(*pts[0])  # close the ring on the first vertex
-
-
 def _wait_view_settled(frame: Any) -> tuple[int, float, float]:
     before = _view(frame)
     for _ in range(20):
@@ -92,17 +80,8 @@ def test_draw_save_rename_reshape_follow_up_keeps_the_view(tmp_path: Path) -> No
     with running_app(tmp_path) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
-        blocked: list[str] = []
-
-        def offline(route: Any) -> None:  # as on a kommun intranet that blocks CDNs
-            if route.request.url.startswith(url):
-                route.continue_()
-            else:
-                blocked.append(route.request.url)
-                route.abort()
-
-        if (ROOT / "apps/static/vendor/leaflet/leaflet.js").exists():
-            page.context.route("**/*", offline)
+        local_assets = (ROOT / "apps/static/vendor/leaflet/leaflet.js").exists()
+        blocked = block_outside(page, url) if local_assets else []
         try:
             page.goto(f"{url}/omraden", wait_until="domcontentloaded")
             fl = page.frame_locator(MAP_FRAME).first
@@ -116,18 +95,11 @@ def test_draw_save_rename_reshape_follow_up_keeps_the_view(tmp_path: Path) -> No
             page.screenshot(path=str(shots / "1_omraden.png"), full_page=True)
 
             # ---- draw and save, with a first measure that has a start date
-            _draw_rectangle(page, fl, frame, 90, 60)
-            name = page.get_by_label("Områdets namn")
-            expect(name).to_be_visible(timeout=30_000)
-            name.fill("Webbtorget")
-            page.get_by_label("Åtgärd (rubrik)").first.fill("Belysning vid torget")
-            cats = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Målkategorier")
-            cats.first.locator("input").click()
-            page.keyboard.type("Våld")
-            page.wait_for_timeout(300)
-            page.keyboard.press("Enter")
-            page.keyboard.press("Escape")
-            expect(cats.first).to_contain_text("Våld och hot")
+            # left of the map's middle: clear of the legend in the lower right corner
+            draw_polygon(page, fl, half_w=90, half_h=60, at=(0.4, 0.45))
+            expect(page.get_by_label("Områdets namn")).to_be_visible(timeout=30_000)
+            fill_new_area(page, name="Webbtorget", title="Belysning vid torget", typed="Våld",
+                          category="Våld och hot")
             page.get_by_text("Fler uppgifter (valfria)").first.click()
             # a date field of segments (year, month, day): type into the first one
             start = page.get_by_label("Startdatum").first
@@ -163,7 +135,7 @@ def test_draw_save_rename_reshape_follow_up_keeps_the_view(tmp_path: Path) -> No
             assert _wait_view_settled(_map_frame(page)) == view
 
             # ---- reshape: a larger polygon drawn on the map becomes the area's shape
-            _draw_rectangle(page, fl, _map_frame(page), 140, 90)
+            draw_polygon(page, fl, half_w=140, half_h=90, at=(0.4, 0.45))
             reshape = page.locator('[data-testid="stRadio"]').get_by_text(
                 "En ny form för ett sparat område", exact=True)
             expect(reshape).to_be_visible(timeout=30_000)
