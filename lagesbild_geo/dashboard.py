@@ -46,7 +46,7 @@ from .followup import area_figures as _followup_area_figures
 from .maps import asset_links
 from .measures import Area, overdue_measures
 from .pipeline import filter_incidents, rebuild
-from .privacy import hidden_kind, protect_table, publishable
+from .privacy import hidden_kind, left_out_sv, protect_table, publishable
 from .schema import CATEGORY_LABELS, POINT_PRECISIONS
 
 __all__ = [
@@ -288,7 +288,8 @@ _NO_POINTS = ("Ingen händelse har en punkt- eller adressposition (till exempel 
 
 
 def picture_notes(lb: Lagesbild) -> list[str]:
-    """Swedish notes on what the picture cannot show (e.g. only kommun-level positions).
+    """Swedish notes on what the picture cannot show (e.g. only kommun-level positions) and
+    what it leaves out (:func:`lagesbild_geo.privacy.left_out_sv`: give it the published bundle).
 
     Examples
     --------
@@ -300,7 +301,7 @@ def picture_notes(lb: Lagesbild) -> list[str]:
     >>> picture_notes(lb)[0][:44]
     'Ingen händelse har en punkt- eller adresspos'
     """
-    notes = list((lb.metadata or {}).get("notes_sv", []))
+    notes = [*(lb.metadata or {}).get("notes_sv", []), *left_out_sv(lb)]
     inc = lb.incidents
     if (len(inc) and "precision" in inc.columns and not inc["precision"].isin(POINT_PRECISIONS).any()
             and _NO_POINTS not in notes):

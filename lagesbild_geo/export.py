@@ -841,13 +841,22 @@ def package_layers(
         (``excluded_columns``, ``dropped_columns``, ``suppressed``, ``rolled_up``, ``warnings``,
         ``totals``: the kommun's and the outside row's published counts).
     """
+    _, out, info = _package(lagesbild, store=store, layers=layers, privacy=privacy,
+                            include_points=include_points, allow_personal_data=allow_personal_data)
+    return out, info
+
+
+def _package(lagesbild: Lagesbild, *, store: MeasureStoreProtocol | str | Path | None,
+             layers: Sequence[str] | None, privacy: Privacy | None, include_points: bool,
+             allow_personal_data: Iterable[str]
+             ) -> tuple[Lagesbild, dict[str, gpd.GeoDataFrame], dict[str, Any]]:
+    """:func:`package_layers` with the published bundle its layers come from."""
     p = _resolved_privacy(lagesbild, privacy, include_points)
     wanted = _wanted_layers(layers, p)
     notes = _Notes()
     extra = tuple(p.exclude_columns)
     blocked_inc, blocked = _blocked_columns(lagesbild, notes, extra)
-    raw = lagesbild
-    lagesbild = publishable(raw, p)
+    lagesbild = publishable(lagesbild, p)
     out: dict[str, gpd.GeoDataFrame] = {}
     if "districts" in wanted and len(lagesbild.districts) and "district_name" in lagesbild.districts.columns:
         check_free_text({"districts": pd.DataFrame(lagesbild.districts)},
@@ -859,7 +868,7 @@ def package_layers(
             out[name] = _incidents_layer(lagesbild, blocked_inc, notes)
         else:
             out[name] = _published_layer(name, lagesbild, p, notes, blocked)
-    return out, _package_info(lagesbild, p, notes, allow_personal_data)
+    return lagesbild, out, _package_info(lagesbild, p, notes, allow_personal_data)
 
 
 def _wanted_layers(layers: Sequence[str] | None, p: Privacy) -> list[str]:
@@ -1168,11 +1177,8 @@ def _build_metadata(lb: Lagesbild, layers: Mapping[str, gpd.GeoDataFrame], info:
     kommun = meta.get("kommun")
     if not isinstance(kommun, Mapping):
         kommun = {"name": meta.get("kommun_name", kommun), "code": meta.get("kommun_code")}
-    reports = {}
-    for name, rep in (lb.reports or {}).items():
-        if isinstance(rep, Mapping):
-            reports[Path(str(name)).name] = {k: _json_value(rep[k]) for k in
-                                             ("rows_read", "placed", "pending", "rejected") if k in rep}
+    reports = {Path(str(name)).name: {k: _json_value(rep[k]) for k in ("pending", "rejected") if k in rep}
+               for name, rep in (lb.reports or {}).items() if isinstance(rep, Mapping)}
     method = {k: v for k, v in settings.to_dict().items() if k not in ("extra", "limits")}
     for k in ("method", "parameters", "hotspot_parameters"):
         if isinstance(meta.get(k), Mapping):
@@ -1308,9 +1314,9 @@ def export_package(
         raise InputError(f"precision must be 0..15 decimals, got {prec}.")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    built, info = package_layers(lagesbild, store=store, layers=layers, privacy=privacy,
-                                 include_points=include_points, allow_personal_data=allow_personal_data)
-    meta = _build_metadata(lagesbild, built, info, prec)
+    pub, built, info = _package(lagesbild, store=store, layers=layers, privacy=privacy,
+                                include_points=include_points, allow_personal_data=allow_personal_data)
+    meta = _build_metadata(pub, built, info, prec)
     for name, g in built.items():
         fc = feature_collection(g, id_column=_id_column(name), precision=prec, name=name)
         (out / f"{name}.geojson").write_text(

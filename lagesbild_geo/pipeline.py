@@ -193,7 +193,7 @@ class _Placing:
     kommun_name: str | None = None
     kommun_code: str | None = None
     notes: list[str] = dataclasses.field(default_factory=list)
-    notes_sv: list[str] = dataclasses.field(default_factory=list)
+    left_out: dict[str, int] = dataclasses.field(default_factory=dict)
     rejected: list[pd.DataFrame] = dataclasses.field(default_factory=list)
     reports: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     sources_meta: list[dict[str, Any]] = dataclasses.field(default_factory=list)
@@ -258,17 +258,17 @@ def place(config: PipelineConfig | str | Path, *, progress: Progress | None = No
     if st.excluded:
         shown = ", ".join(f"{k} {v}" for k, v in sorted(st.excluded.items()))
         st.notes.append(f"Left out by category (exclude_categories/categories): {shown}.")
-        st.notes_sv.append(f"Utelämnade efter kategori: {shown} (ändra med --categories/--exclude-categories).")
     incidents, placement = _place_feed_rows(incidents, districts, gazetteer, cfg, st)
     _report(progress, "read", 1.0)
     metadata: dict[str, Any] = {
         "kommun": {"name": st.kommun_name, "code": st.kommun_code},
         "notes": st.notes,
-        "notes_sv": st.notes_sv,
+        "notes_sv": [],
         "period": period.to_dict() if period is not None else None,
         "previous_period": prev.to_dict() if prev is not None else None,
         "sources": st.sources_meta,
-        "counts": {"excluded": dict(sorted(st.excluded.items()))},
+        # the Swedish notes are composed from these counts after publishing (never raw counts)
+        "counts": {"excluded": dict(sorted(st.excluded.items())), **st.left_out},
         "categories": {"included": list(cfg.categories) if cfg.categories is not None else None,
                        "excluded": list(cfg.exclude_categories or ())},
         "placement": _jsonable(placement),
@@ -361,7 +361,7 @@ def _keep_kommun_rows(incidents: pd.DataFrame, districts: gpd.GeoDataFrame,
     if st.kommun_name is not None or _known_code(st.kommun_code):
         where = polisen.kommun_rows(incidents, kommun_name=st.kommun_name, kommun_code=st.kommun_code)
         incidents = _move_to_rejected(incidents, where, st.rejected, st.reports, st.sources_meta)
-        _level_notes(where, st.kommun_name or st.kommun_code or "", st.notes, st.notes_sv)
+        _level_notes(where, st.kommun_name or st.kommun_code or "", st)
     else:
         n_k = incidents.loc[incidents["precision"] == "kommun", "location_text"].nunique()
         st.notes.append(f"The police feed names {n_k} kommun(er) and no kommun was named: every "
@@ -811,6 +811,7 @@ def describe(lb: Lagesbild, *, config: PipelineConfig | None = None) -> Lagesbil
             "pending": len(lb.pending),
             "rejected": len(lb.rejected),
             "excluded": dict(counts.get("excluded", {})),
+            **{k: counts[k] for k in ("other_kommun", "lan_level") if k in counts},
             "not_on_grid": dict(lb.cells.attrs.get("not_on_grid", {})),
             # the period's rows per level: district (placed in one), stadsdel, kommun (known
             # only in the kommun), outside (points outside every district)
@@ -1124,14 +1125,15 @@ def _count_rejected(sources: pd.Series, reasons: Any, reports: dict[str, dict[st
                 meta["rejected"] += int(k)
 
 
-def _level_notes(where: np.ndarray, kommun: str, notes: list[str], notes_sv: list[str]) -> None:
+def _level_notes(where: np.ndarray, kommun: str, st: _Placing) -> None:
+    """The police feed's rows of other kommuner and at län level: counted in
+    ``st.left_out`` (published through the publishing step) and an English note."""
     other, lan, mine = int((where == 1).sum()), int((where == 2).sum()), int((where == 0).sum())
     if other or lan:
-        notes.append(f"Police feed: {mine} row(s) of {kommun} kept; {other} row(s) of other kommuner "
-                     f"and {lan} row(s) at län level (a län is not the kommun, even when its centre "
-                     "lies inside it) were left out (rejected as 'other kommun' / 'lan level').")
-        notes_sv.append(f"Polisens händelseflöde: {mine} händelser i {kommun}; {other} i andra kommuner "
-                        f"och {lan} bara på länsnivå räknas inte (länet är inte kommunen).")
+        st.left_out.update(other_kommun=other, lan_level=lan)
+        st.notes.append(f"Police feed: {mine} row(s) of {kommun} kept; {other} row(s) of other kommuner "
+                        f"and {lan} row(s) at län level (a län is not the kommun, even when its centre "
+                        "lies inside it) were left out (rejected as 'other kommun' / 'lan level').")
 
 
 def _exclude_categories(incidents: pd.DataFrame, pending: pd.DataFrame, cfg: PipelineConfig,

@@ -66,6 +66,7 @@ from .period import Period, in_period, month_of
 from .schema import CATEGORIES, CATEGORY_LABELS, fold
 from .settings import Settings
 from .survey import perceived_vs_reported
+from .svformat import count_text
 
 __all__ = [
     "AUDIT_COLUMNS",
@@ -79,6 +80,7 @@ __all__ = [
     "find_personal_text",
     "hidden_kind",
     "is_personnummer",
+    "left_out_sv",
     "luhn_ok",
     "protect_table",
     "publishable",
@@ -761,10 +763,12 @@ def _published_counts(counts: Any, levels: _Levels | None, system: _protect.Syst
                       attrs: Mapping[Any, Any], mc: int) -> dict[str, Any]:
     """``metadata["counts"]`` as published: the levels (district, stadsdel, kommun, outside,
     total) and the period's total are the protected figures of the district table (``None``
-    where hidden); the rows left out by category, pending, rejected, off the grid and at län
-    level below ``min_count`` are hidden (``None``); ``by_precision`` (the build's own check)
-    is not published."""
-    out = dict(counts) if isinstance(counts, Mapping) else {}
+    where hidden); the rows left out by category, pending, rejected, off the grid, of other
+    kommuner and at län level below ``min_count`` are hidden (``None``), and the rejected
+    total with a hidden part; ``placed`` (every period: with the period's total it could
+    reveal a hidden previous period) and ``by_precision`` (the build's own check) are not
+    published."""
+    out = {k: v for k, v in counts.items() if k != "placed"} if isinstance(counts, Mapping) else {}
 
     def few(v: Any) -> int | None:
         if v is None or (isinstance(v, float) and not np.isfinite(v)):
@@ -774,9 +778,11 @@ def _published_counts(counts: Any, levels: _Levels | None, system: _protect.Syst
 
     if isinstance(out.get("excluded"), Mapping):
         out["excluded"] = {str(k): few(v) for k, v in out["excluded"].items()}
-    for k in ("pending", "rejected"):
+    for k in ("pending", "rejected", "other_kommun", "lan_level"):
         if k in out:
             out[k] = few(out[k])
+    if any(k in out and out[k] is None for k in ("other_kommun", "lan_level")):
+        out["rejected"] = None  # the rejected total less a shown part would give a hidden one
     if isinstance(out.get("not_on_grid"), Mapping):
         out["not_on_grid"] = {str(k): few(v) for k, v in out["not_on_grid"].items()}
     k_total = kommun_keys.get("total", kommun_keys.get("count"))
@@ -801,6 +807,46 @@ def _published_counts(counts: Any, levels: _Levels | None, system: _protect.Syst
         "total": _shown(system, status, kommun_keys.get("total", kommun_keys.get("count"))),
         "lan_not_counted": few(lan) if lan is not None else 0,
     }
+    return out
+
+
+def left_out_sv(lb: Lagesbild) -> list[str]:
+    """Swedish sentences on the rows the picture leaves out (by category; the police feed's
+    rows of other kommuner and at län level), from the bundle's published counts: a count
+    below ``min_count`` reads "färre än N", a hidden one "ett dolt antal".
+
+    Parameters
+    ----------
+    lb
+        A bundle; publish it first (:func:`publishable`) for the figures a recipient may
+        see: a raw bundle's counts are taken as they are.
+
+    Examples
+    --------
+    >>> from lagesbild_geo.bundle import Lagesbild
+    >>> lb = Lagesbild.empty()
+    >>> lb.metadata.update(counts={"excluded": {"ej_brott": 173}, "other_kommun": 2, "lan_level": 40},
+    ...                    published={"min_count": 5})
+    >>> for s in left_out_sv(lb): print(s)
+    Utelämnade efter kategori: Ej brott 173.
+    Polisens händelser i andra kommuner (färre än 5) och bara på länsnivå (40) ingår inte.
+    """
+    meta = lb.metadata or {}
+    counts = meta.get("counts") or {}
+    mark = meta.get(_MARK)
+    mc = int(mark.get("min_count") or 1) if isinstance(mark, Mapping) else int(lb.settings.min_count or 1)
+
+    def n(v: Any) -> str:  # these counts are hidden only when below min_count
+        return f"färre än {mc}" if v is None else count_text(v, mc)
+
+    out = []
+    excluded = counts.get("excluded") or {}
+    if excluded:
+        shown = ", ".join(f"{CATEGORY_LABELS.get(str(k), str(k))} {n(v)}" for k, v in sorted(excluded.items()))
+        out.append(f"Utelämnade efter kategori: {shown}.")
+    other, lan = counts.get("other_kommun", 0), counts.get("lan_level", 0)
+    if other != 0 or lan != 0:
+        out.append(f"Polisens händelser i andra kommuner ({n(other)}) och bara på länsnivå ({n(lan)}) ingår inte.")
     return out
 
 
@@ -1129,6 +1175,7 @@ def _write_back(lb: Lagesbild, b: _Build, p: Privacy, mc: int, meta: dict[str, A
                                        lb.district_summary.attrs, mc)
     meta[_MARK] = mark
     meta["published_notes"] = b.notes
+    meta.update(_published_log(meta))
     keep_points = bool(p.include_points)
     return dataclasses.replace(
         lb,
@@ -1137,7 +1184,40 @@ def _write_back(lb: Lagesbild, b: _Build, p: Privacy, mc: int, meta: dict[str, A
         pending=lb.pending.iloc[0:0] if isinstance(lb.pending, pd.DataFrame) else pd.DataFrame(),
         cells=cells, hotspots=hotspots, clusters=clusters, emerging=emerging, districts=districts,
         district_summary=summary, survey=survey, metadata=meta, tables=tables,
+        reports=_published_reports(lb.reports, meta["counts"], mc),
     )
+
+
+#: What a published source keeps: its identity, not its row counts.
+_SOURCE_KEYS = ("name", "file", "path", "sha256", "hash", "file_hash", "format", "kind", "size")
+
+
+def _published_log(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The build's log as published: the English ``notes`` and the police feed's
+    ``placement`` quote raw counts and are dropped (the CLI prints them to the analyst);
+    the sources keep their identity without row counts."""
+    out: dict[str, Any] = {"notes": [], "placement": {}}
+    src = meta.get("sources")
+    if isinstance(src, (list, tuple)):
+        out["sources"] = [{k: v for k, v in s.items() if k in _SOURCE_KEYS} if isinstance(s, Mapping) else s
+                          for s in src]
+    return out
+
+
+def _published_reports(reports: Any, counts: Mapping[str, Any], mc: int) -> dict[str, dict[str, Any]]:
+    """Each source's ingest report as published: its rows pending and rejected, or ``None``
+    for every source when the total is hidden or any source's count is below ``min_count``
+    (the published total less the shown sources would give it). Rows read and placed per
+    source are not published: a source's placed rows are a total of the tables, which may be
+    hidden."""
+    reps = {str(name): rep for name, rep in (reports or {}).items() if isinstance(rep, Mapping)}
+    out: dict[str, dict[str, Any]] = {name: {} for name in reps}
+    for k in ("pending", "rejected"):
+        vals = {name: int(rep.get(k) or 0) for name, rep in reps.items()}
+        hidden = (k in counts and counts[k] is None) or any(0 < v < mc for v in vals.values())
+        for name, v in vals.items():
+            out[name][k] = None if hidden else v
+    return out
 
 
 def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lagesbild:

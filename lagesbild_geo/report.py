@@ -37,10 +37,10 @@ from .followup import followup
 from .hotspots import SPREAD_SHARE, describe_clusters
 from .measures import MeasureStore, MeasureStoreProtocol
 from .nearrepeat import MIN_EVENTS, KnoxResult, knox, knox_html
-from .privacy import Privacy, check_free_text, publishable, resolve_privacy
+from .privacy import Privacy, check_free_text, left_out_sv, publishable, resolve_privacy
 from .schema import POINT_PRECISIONS
 from .settings import Settings
-from .svformat import MISSING, WEEKDAYS, integer, month_sv, number, percent
+from .svformat import MISSING, WEEKDAYS, count_text, integer, month_sv, number, percent
 
 __all__ = [
     "HOTSPOT_LABELS_SV",
@@ -315,10 +315,7 @@ def _levels_text(lb: Lagesbild, mc: int) -> str:
         return ""
 
     def n(v: Any) -> str:  # None: hidden by the publishing step
-        if v is None:
-            return "ett dolt antal"
-        v = int(v)
-        return integer(v) if v == 0 or v >= mc else f"färre än {mc}"
+        return count_text(v, mc)
 
     text = (f"{n(lv['total'])} händelser, varav {n(lv.get('district'))} placerade på område, "
             f"{n(lv.get('stadsdel'))} bara på stadsdelsnivå och {n(lv.get('kommun'))} bara på "
@@ -326,17 +323,7 @@ def _levels_text(lb: Lagesbild, mc: int) -> str:
     if lv.get("outside") or ("outside" in lv and lv["outside"] is None):
         text += f"; {n(lv['outside'])} utanför alla områden"
     text += "."
-    excluded = counts.get("excluded") or {}
-    if excluded:
-        shown = ", ".join(f"{rp.cat_label(k)} {n(v)}" for k, v in sorted(excluded.items()))
-        text += f" Utelämnade efter kategori: {shown}."
-    rejected: dict[str, int] = {}
-    for rep in (lb.reports or {}).values():
-        for reason, k in (rep.get("rejected_by_reason") or {}).items():
-            rejected[reason] = rejected.get(reason, 0) + int(k)
-    if rejected.get("other kommun") or rejected.get("lan level"):
-        text += (f" Polisens händelser i andra kommuner ({n(rejected.get('other kommun', 0))}) och bara på "
-                 f"länsnivå ({n(rejected.get('lan level', 0))}) ingår inte.")
+    text = " ".join([text, *left_out_sv(lb)])
     return html.escape(text)
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "TIMEZONE",
     "WEEKDAYS",
     "WEEKDAYS_SHORT",
+    "count_text",
     "date_sv",
     "datetime_sv",
     "integer",
@@ -114,6 +115,19 @@ def integer(value: Any, *, missing: str = MISSING) -> str:
     '12\\xa0345'
     """
     return number(value, decimals=0, missing=missing)
+
+
+def count_text(value: Any, min_count: int) -> str:
+    """A published count in words: hidden (``None``) as "ett dolt antal", a count of
+    1 … ``min_count``−1 as "färre än ``min_count``", otherwise the number.
+
+    >>> count_text(None, 5), count_text(3, 5), count_text(0, 5), count_text(1200, 5)
+    ('ett dolt antal', 'färre än 5', '0', '1\xa0200')
+    """
+    if is_missing(value):
+        return "ett dolt antal"
+    v = int(value)
+    return integer(v) if v == 0 or v >= min_count else f"färre än {min_count}"
 
 
 def percent(share: Any, *, decimals: int = 1, missing: str = MISSING) -> str:

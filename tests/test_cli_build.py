@@ -136,7 +136,8 @@ def test_build_without_districts(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert text.startswith("Lägesbild 2025-02: 120 incidents in the period")
     assert not (out / "distrikt.csv").exists()
     meta = json.loads((out / "lagesbild.json").read_text(encoding="utf-8"))
-    assert meta["previous_period"]["label"] == "2025-01" and meta["counts"]["placed"] == 120
+    assert meta["previous_period"]["label"] == "2025-01" and meta["counts"]["placed_in_period"] == 120
+    assert "placed" not in meta["counts"]  # every period's rows: with the period's total, a hidden previous one
 
 
 @pytest.mark.slow

@@ -190,7 +190,7 @@ def test_metadata_contents(lb, pkg: Path) -> None:
             ("kommentar", "free_text", "header"), ("beskrivning", "free_text", "header"),
             ("summary", "free_text", "header")} <= excluded
     assert meta["labels_sv"]["count_vald"] == "Antal: Våld och hot"
-    assert meta["sources"] == [{"name": "incidents_kommun.csv", "sha256": "ab" * 32, "rows": len(lb.incidents)}]
+    assert meta["sources"] == [{"name": "incidents_kommun.csv", "sha256": "ab" * 32}]  # no raw row count
     assert meta["privacy"]["include_points"] is False and meta["privacy"]["warnings"] == []
 
 

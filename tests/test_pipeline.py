@@ -16,6 +16,7 @@ from pandas.testing import assert_frame_equal
 from pyproj import Transformer
 
 from lagesbild_geo import __version__, bundle, config, grid, hotspots, pipeline
+from lagesbild_geo.dashboard import picture_notes
 from lagesbild_geo.districts import KOMMUN_CODE, OUTSIDE_CODE, STADSDEL_CODE, TOTAL_CODE, summarize
 from lagesbild_geo.errors import InputError, ValidationError
 from lagesbild_geo.export import export_package, validate_package
@@ -343,6 +344,11 @@ def test_police_feed_only_builds_without_points(tmp_path: Path) -> None:
     assert rep["placed"] + rep["pending"] + rep["rejected"] == rep["rows_read"] == 10
     assert rep["rejected_by_reason"] == {"other kommun": 2}
     assert "2 row(s) of other kommuner" in notes
+    assert (lb.metadata["counts"]["other_kommun"], lb.metadata["counts"]["lan_level"]) == (2, 0)
+    # what a coordinator is shown says how many were left out only as the publishing step allows
+    pub_notes = picture_notes(publishable(lb))
+    assert "Polisens händelser i andra kommuner (färre än 3) och bara på länsnivå (0) ingår inte." in pub_notes
+    assert not any("2" in n for n in pub_notes)
 
 
 def test_emerging_neighbourhood_in_metadata(sample_build: tuple[Lagesbild, list]) -> None:
@@ -462,6 +468,7 @@ def test_uppsala_lan_rows_never_count_as_the_kommun(tmp_path: Path) -> None:
     kept = lb.incidents["name"].tolist()
     assert "15 maj 11.14, Rån, Uppsala" in kept  # the län's row whose name says Uppsala
     assert "lan level" in lb.reports["polisen_2025.json"]["rejected_by_reason"]
+    assert lb.metadata["counts"]["lan_level"] == 1
 
 
 def test_categories_include_exclude(tmp_path: Path) -> None:

@@ -182,3 +182,39 @@ def test_a_police_like_table_is_protected_without_hiding_what_protects_nothing(t
     pkg = tmp_path / "pkg"
     export_package(lb, pkg, gpkg=False)
     assert audit_package(pkg).empty
+
+
+def test_the_build_log_is_published_without_a_raw_count(tmp_path: Path) -> None:
+    """The build's notes, placement report, per-source row counts and ingest reports quote raw
+    counts: the published bundle, the app's notes and the written package carry none of them,
+    and the counts they hold go through the publishing step (below min_count: "färre än 3")."""
+    from lagesbild_geo.dashboard import picture_notes
+
+    lb = _bundle([("A", "district", "", "vald", 10), ("B", "district", "", "stold", 6), ("", "kommun", "", "ran", 7)])
+    lb.metadata["counts"].update(other_kommun=2, lan_level=41, rejected=43, pending=0)
+    lb.metadata.update(
+        notes=["Police feed: 23 row(s) of Nivåby kept; 2 row(s) of other kommuner …"],
+        notes_sv=["Uppgifterna gäller polisens händelseflöde."],
+        placement={"looked_at": 9, "district": 2, "stadsdel": 0, "kommun": 7},
+        sources=[{"name": "feed.json", "file": "/data/feed.json", "sha256": "ab", "rows_read": 68,
+                  "placed": 23, "pending": 0, "rejected": 43, "excluded": 2}])
+    lb = lb.__class__(**{**lb.__dict__, "reports": {"feed.json": {
+        "rows_read": 68, "placed": 23, "pending": 0, "rejected": 43,
+        "rejected_by_reason": {"other kommun": 2, "lan level": 41}}}})
+    pub = publishable(lb)
+    m = pub.metadata
+    assert m["notes"] == [] and m["placement"] == {}
+    assert m["sources"] == [{"name": "feed.json", "file": "/data/feed.json", "sha256": "ab"}]
+    assert "placed" not in m["counts"]
+    assert (m["counts"]["other_kommun"], m["counts"]["lan_level"], m["counts"]["rejected"]) == (None, 41, None)
+    assert pub.reports == {"feed.json": {"pending": 0, "rejected": None}}
+    assert picture_notes(pub) == [
+        "Uppgifterna gäller polisens händelseflöde.",
+        "Utelämnade efter kategori: Ej brott färre än 3.",
+        "Polisens händelser i andra kommuner (färre än 3) och bara på länsnivå (41) ingår inte."]
+    export_package(lb, tmp_path / "pkg", gpkg=False)
+    written = json.loads((tmp_path / "pkg" / "metadata.json").read_text(encoding="utf-8"))
+    assert written["ingest"] == {"feed.json": {"pending": 0, "rejected": None}}
+    assert [set(s) for s in written["sources"]] == [{"name", "file", "sha256"}]
+    text = (tmp_path / "pkg" / "metadata.json").read_text(encoding="utf-8")
+    assert "rows_read" not in text and "Police feed" not in text and "looked_at" not in text

@@ -368,10 +368,9 @@ def write_outputs(
                    allow_personal_data=allow_personal_data)
     written += sorted(p for p in out.iterdir() if p.suffix in (".geojson", ".gpkg") or p.name == "metadata.json")
     meta = out / "lagesbild.json"
-    # the build's metadata as published: its counts protected like every other figure; the
-    # build's notes and placement report quote raw counts, so they are only printed
-    shared = {k: v for k, v in pub.metadata.items() if k not in ("notes", "notes_sv", "placement")}
-    meta.write_text(json.dumps(shared, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    # the build's metadata as published: its counts protected like every other figure (the
+    # notes and placement report, which quote raw counts, are only printed)
+    meta.write_text(json.dumps(pub.metadata, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     written.append(meta)
     from ..report import write_report
 
