@@ -378,6 +378,8 @@ def test_police_feed_with_regso_upload_keeps_levels_apart(store_path: Path) -> N
     at.run()
     _no_exception(at)
     assert {m.label: m.value for m in at.metric}["Antal händelser"] == "30"
+    assert "Polisens händelser i andra kommuner (10) och bara på länsnivå (0) ingår inte." in [
+        i.value for i in at.info]
     assert any("varav 12 placerade på område, 0 bara på stadsdelsnivå och 18 bara på kommunnivå" in c.value
                for c in at.caption)
     table = at.dataframe[-1].value

@@ -17,21 +17,29 @@ if st.session_state.get("sources") is not None and st.button("Gå tillbaka till 
     st.rerun()
 
 # ------------------------------------------------------------------ what the current picture rests on
-lb = S.lagesbild(resolution=9)
-if lb is not None:
-    fig = S.headline(lb)
-    counts = (lb.metadata or {}).get("counts", {})
-    excluded = sum((counts.get("excluded") or {}).values())
+shown = S.view(S.Filters())  # published, like every figure of the app
+if shown is not None:
+    pub, _, fig = shown
+    counts = (pub.metadata or {}).get("counts", {})
+    parts = list((counts.get("excluded") or {}).values())
+    excluded = None if None in parts else sum(parts)
+
+    def shown_count(v: int | None) -> str:
+        return S.TOO_FEW_CASES if v is None else svformat.integer(v)
+
     c1, c2, c3 = st.columns(3)
-    c1.metric("Händelser i lägesbilden", svformat.integer(fig["incidents"]))
-    c2.metric("Utelämnade efter kategori", svformat.integer(excluded),
+    c1.metric("Händelser i lägesbilden", shown_count(fig["incidents"]))
+    c2.metric("Utelämnade efter kategori", shown_count(excluded),
               help="Till exempel polisens händelser som inte är brott (trafikolyckor, sammanfattningar).")
-    c3.metric("Avvisade rader", svformat.integer(counts.get("rejected", 0)),
+    c3.metric("Avvisade rader", shown_count(counts.get("rejected", 0)),
               help="Rader som inte kunde användas, med orsak (t.ex. andra kommuners händelser).")
     levels = S.levels_caption(fig)
     if levels:
         st.caption(levels)
-    with st.expander("Inläsningsrapport för den data som används nu", expanded=False):
+lb = S.lagesbild(resolution=9) if acc.can_edit else None  # the ingest report: raw counts
+if lb is not None:
+    with st.expander("Inläsningsrapport för den data som används nu (exakta antal, visas bara för "
+                     "dig som får ändra)", expanded=False):
         for name, report in (lb.reports or {}).items():
             st.markdown(f"**{name}**")
             c1, c2, c3, c4 = st.columns(4)
