@@ -25,6 +25,7 @@ from app_config import SAMPLE_DIR
 from lagesbild_geo.districts import read_districts
 from lagesbild_geo.errors import InputError
 from lagesbild_geo.geocode import Gazetteer, place_pending
+from lagesbild_geo.limits import file_sha256
 from lagesbild_geo.read import read_incidents, read_table
 from lagesbild_geo.survey import read_pins, read_survey
 
@@ -42,14 +43,6 @@ class Source:
     options: tuple[tuple[str, Any], ...] = field(default=())
 
 
-def file_hash(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 _EXAMPLE_FILES: tuple[tuple[str, str], ...] = (
     ("incidents", "incidents_polis.xlsx"),
     ("incidents", "incidents_kommun.csv"),
@@ -63,7 +56,7 @@ _EXAMPLE_FILES: tuple[tuple[str, str], ...] = (
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _hash_cached(path: str, mtime: float, size: int) -> str:
-    return file_hash(path)
+    return file_sha256(path)
 
 
 def _source(kind: str, path: Path, **options: Any) -> Source:

@@ -32,7 +32,7 @@ from lagesbild_geo.errors import (
     StoreError,
     ValidationError,
 )
-from lagesbild_geo.measures import ACTORS, CAUSE_TAGS, STATUSES
+from lagesbild_geo.measures import ACTORS, CAUSE_TAGS, MEASURE_FIELD_LABELS_SV, STATUSES
 from lagesbild_geo.privacy import FREE_TEXT_FIELDS
 from lagesbild_geo.read import REASONS
 from lagesbild_geo.schema import CATEGORIES, CATEGORY_LABELS
@@ -79,12 +79,7 @@ def category_label(cat: str) -> str:
 # --------------------------------------------------------------------------- errors
 
 FIELD_LABELS_SV: dict[str, str] = {
-    "area_id": "Område", "title": "Åtgärd (rubrik)", "description": "Beskrivning",
-    "target_categories": "Målkategorier", "problem": "Problem/orsak", "cause_tags": "Orsaker",
-    "responsible": "Ansvarig", "partners": "Samverkanspartner", "start_date": "Startdatum",
-    "end_date": "Slutdatum", "status": "Status", "indicator": "Uppföljningsindikator",
-    "next_followup": "Nästa uppföljning", "cost": "Kostnad (kr)", "agreement": "Överenskommelse",
-    "name": "Namn", "geometry": "Område i kartan",
+    **MEASURE_FIELD_LABELS_SV, "title": "Åtgärd (rubrik)", "name": "Namn", "geometry": "Område i kartan",
 }
 
 

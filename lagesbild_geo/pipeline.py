@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import hashlib
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -47,7 +46,7 @@ from .districts import (
 from .emerging import emerging as emerging_hotspots
 from .errors import InputError
 from .geocode import Gazetteer, place_pending
-from .limits import Limits, check_vertices
+from .limits import Limits, check_vertices, file_sha256
 from .names import Kommun, find_kommun, kommun_keys, name_key
 from .period import Period, between_days, days_period, in_period, parse_period
 from .read import make_rejected, read_incidents
@@ -79,14 +78,6 @@ Progress = Callable[[str, float], None]
 # ----------------------------------------------------------------------------------------
 # Building
 # ----------------------------------------------------------------------------------------
-
-
-def _sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -341,7 +332,7 @@ def _read_sources(cfg: PipelineConfig, st: _Placing, boundary: gpd.GeoDataFrame 
         st.rejected.append(res.rejected)
         pending.append(res.pending)
         st.reports[name] = res.report
-        st.sources_meta.append({"name": name, "path": Path(src.path).name, "sha256": _sha256(src.path),
+        st.sources_meta.append({"name": name, "path": Path(src.path).name, "sha256": file_sha256(src.path),
                                 "options": {k: v for k, v in dataclasses.asdict(src).items()
                                             if k not in ("path", "name") and v not in (None, False, {})},
                                 "rows_read": res.report.get("rows_read"), "placed": len(res.placed),
@@ -833,12 +824,12 @@ def _input_hashes(cfg: PipelineConfig) -> dict[str, Any]:
     for k in ("districts", "gazetteer", "survey", "pins", "boundary", "population", "population_key"):
         v = getattr(cfg, k)
         if v:
-            out[k] = {"path": Path(v).name, "sha256": _sha256(v)}
+            out[k] = {"path": Path(v).name, "sha256": file_sha256(v)}
     if cfg.places:
-        out["places"] = [{"path": Path(v).name, "sha256": _sha256(v)} for v in cfg.places]
+        out["places"] = [{"path": Path(v).name, "sha256": file_sha256(v)} for v in cfg.places]
     if cfg.district_options.get("population_table"):
         pt = cfg.district_options["population_table"]
-        out["population_table"] = {"path": Path(pt).name, "sha256": _sha256(pt)}
+        out["population_table"] = {"path": Path(pt).name, "sha256": file_sha256(pt)}
     return out
 
 
