@@ -51,6 +51,7 @@ from .measures import Area, Measure, MeasureStoreProtocol, validate_geometry
 from .measures.model import parse_categories, require_date, require_window, to_3006
 from .period import Period, in_period, month_of, parse_period
 from .schema import CATEGORY_LABELS, POINT_PRECISIONS
+from .svformat import date_sv, integer, number
 
 __all__ = ["FollowupResult", "WDDResult", "WDQResult", "area_figures", "followup", "wdd", "wdq"]
 
@@ -379,16 +380,11 @@ def _pair(counts: pd.DataFrame, zone: str) -> tuple[int, int]:
     return int(v[0]), int(v[1])
 
 
-def _fmt(v: float, decimals: int = 0) -> str:
-    s = f"{abs(v):,.{decimals}f}".replace(",", " ").replace(".", ",")
-    return ("−" if v < 0 and round(abs(v), decimals) != 0 else "") + s
-
-
 def _pct(before: float, after: float) -> str:
     if before == 0:
         return "ingen jämförelse möjlig (0 före)"
     v = 100 * (after - before) / before
-    return ("+" if round(v) > 0 else "") + f"{_fmt(v)} %"
+    return ("+" if round(v) > 0 else "") + f"{number(v)} %"
 
 
 def followup(measure: Measure | Mapping[str, Any], incidents: pd.DataFrame, *,
@@ -654,19 +650,19 @@ def _summary_sv(title: str, cats: Sequence[str], start: dt.date,
     name = f"«{title}»" if title else "Åtgärden"
     what = f"antalet brott av typen {labels}"
     if ra < rb:
-        verb = f"minskade {what} från {rb} till {ra} ({_pct(rb, ra)})"
+        verb = f"minskade {what} från {integer(rb)} till {integer(ra)} ({_pct(rb, ra)})"
     elif ra > rb:
-        verb = f"ökade {what} från {rb} till {ra} ({_pct(rb, ra)})"
+        verb = f"ökade {what} från {integer(rb)} till {integer(ra)} ({_pct(rb, ra)})"
     else:
-        verb = f"var {what} oförändrat ({rb} före och {ra} efter)"
+        verb = f"var {what} oförändrat ({integer(rb)} före och {integer(ra)} efter)"
     parts = [
-        f"{name} startade {start.isoformat()}. I området {verb} under {days} dagar efter "
-        f"start ({after[0]}–{after[1]}) jämfört med lika lång tid före "
-        f"({before[0]}–{before[1]}).",
+        f"{name} startade {date_sv(start)}. I området {verb} under {integer(days)} dagar efter "
+        f"start ({date_sv(after[0])}–{date_sv(after[1])}) jämfört med lika lång tid före "
+        f"({date_sv(before[0])}–{date_sv(before[1])}).",
     ]
     ctrl = "resten av kommunen" if control_is_rest else "jämförelseområdet"
-    parts.append(f"I {ctrl} var förändringen {_pct(cb, ca)} ({cb} → {ca}) och i en zon "
-                 f"{_fmt(buffer_m)} m runt området {_pct(db, da)} ({db} → {da}).")
+    parts.append(f"I {ctrl} var förändringen {_pct(cb, ca)} ({integer(cb)} → {integer(ca)}) och i en zon "
+                 f"{number(buffer_m)} m runt området {_pct(db, da)} ({integer(db)} → {integer(da)}).")
     if w.band == "undefined":
         parts.append("Förflyttningskvoten (WDQ) " + w.band_sv + ".")
     elif w.band == "no_success":
@@ -674,20 +670,20 @@ def _summary_sv(title: str, cats: Sequence[str], start: dt.date,
                      "förflyttningskvoten (WDQ) tolkas inte.")
     else:
         parts.append(f"Området utvecklades bättre än jämförelseområdet. Den viktade "
-                     f"förflyttningskvoten (WDQ) är {_fmt(w.wdq, 2)}: {w.band_sv}. "
-                     f"Sammantaget motsvarar det ungefär {_fmt(w.total_net_effect)} "
+                     f"förflyttningskvoten (WDQ) är {number(w.wdq, decimals=2)}: {w.band_sv}. "
+                     f"Sammantaget motsvarar det ungefär {number(w.total_net_effect)} "
                      f"{'färre' if w.total_net_effect >= 0 else 'fler'} brott i området och "
                      "zonen runt det än utvecklingen i jämförelseområdet skulle ge.")
     if not math.isnan(p_value):
         if p_value < 0.05:
-            p_text = "p < 0,001" if p_value < 0.001 else f"p = {_fmt(p_value, 3)}"
+            p_text = "p < 0,001" if p_value < 0.001 else f"p = {number(p_value, decimals=3)}"
             parts.append(f"Skillnaden mot jämförelseområdet är för stor för att troligen "
                          f"bero på slumpen ({p_text}).")
         else:
             parts.append(f"Skillnaden mot jämförelseområdet kan bero på slumpen "
-                         f"(p = {_fmt(p_value, 2)}).")
+                         f"(p = {number(p_value, decimals=2)}).")
     if small:
-        parts.append(f"Observera att antalen är små ({rb} och {ra} brott i området), så "
+        parts.append(f"Observera att antalen är små ({integer(rb)} och {integer(ra)} brott i området), så "
                      "förändringen säger lite och kan vara en slump.")
     parts += [sv for _, sv in notes]
     parts.append("Jämförelsen visar vad som hänt, inte säkert varför.")

@@ -34,6 +34,7 @@ from . import crs as _crs
 from . import grid
 from .errors import CRSError, InputError, SchemaError
 from .schema import CATEGORY_LABELS, POINT_PRECISIONS
+from .svformat import number
 
 __all__ = [
     "MAX_NEAR_PAIRS",
@@ -574,12 +575,11 @@ def _table(below: npt.NDArray[np.int64], row_totals: npt.NDArray[np.int64],
 # labels and Swedish text
 # ---------------------------------------------------------------------------
 def _num(v: float, decimals: int | None = None) -> str:
-    """A number the Swedish way: decimal comma, space between thousands."""
-    if decimals is None:
-        if float(v).is_integer():
-            return f"{int(v):,}".replace(",", " ")
-        return f"{v:,.6g}".replace(",", " ").replace(".", ",")
-    return f"{v:,.{decimals}f}".replace(",", " ").replace(".", ",")
+    """A number the Swedish way (:func:`lagesbild_geo.svformat.number`); without
+    ``decimals`` a whole number has none and another up to six significant digits."""
+    if decimals is None and not float(v).is_integer():
+        return f"{v:,.6g}".replace(",", "\u00a0").replace(".", ",")
+    return number(v, decimals=decimals or 0)
 
 
 def _days(v: float) -> str:

@@ -163,7 +163,7 @@ def test_draw_save_rename_reshape_follow_up_keeps_the_view(tmp_path: Path) -> No
             # ---- follow-up of the measure on the same data
             page.goto(f"{url}/uppfoljning", wait_until="domcontentloaded")
             summary = page.locator('[data-testid="stAlertContentInfo"]',
-                                   has_text="«Belysning vid torget» startade 2025-01-01")
+                                   has_text="«Belysning vid torget» startade 1 januari 2025")
             expect(summary.first).to_be_visible(timeout=120_000)
             expect(page.get_by_text("Förflyttning till omgivningen")).to_be_visible()
             expect(page.get_by_text("ingen jämförelse möjlig")).to_have_count(0)

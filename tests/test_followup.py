@@ -241,7 +241,7 @@ def test_followup_from_the_store(tmp_path: Path) -> None:
                               start_date="2024-03-01")
         r = followup(m, _tiny(), store=store, as_of="2024-04-30")
         assert r.counts.loc["area"].tolist()[:2] == [6, 2]
-        assert r.title == "Väktare" and "«Väktare» startade 2024-03-01" in r.summary_sv
+        assert r.title == "Väktare" and "«Väktare» startade 1 mars 2024." in r.summary_sv
         r2 = followup(m, _tiny(), area=a, as_of="2024-04-30")
         assert r2.counts.equals(r.counts)
         with pytest.raises(InputError, match=r"area=store\.get_area"):

@@ -316,7 +316,7 @@ def test_text_times_are_parsed():
 def test_band_labels():
     assert nearrepeat.distance_labels([0, 1, 200, 400, 600]) == [
         "Samma plats (< 1 m)", "1–200 m", "200–400 m", "400–600 m", "600 m eller mer"]
-    assert nearrepeat.distance_labels([0, 500, 1500]) == ["0–500 m", "500–1 500 m", "1 500 m eller mer"]
+    assert nearrepeat.distance_labels([0, 500, 1500]) == ["0–500 m", "500–1\u00a0500 m", "1\u00a0500 m eller mer"]
     assert nearrepeat.time_labels([0, 1, 2, 7, 14], whole_days=True) == [
         "Samma dag", "1 dag", "2–6 dagar", "7–13 dagar", "14 dagar eller mer"]
     assert nearrepeat.time_labels([0, 0.5, 7], whole_days=False) == [
@@ -347,7 +347,7 @@ def test_summary_text_of_a_known_table():
                             "vanligt med ett nytt som om tid och plats vore oberoende (p = 0,01).")
     assert r.summary[1] == ("Nära upprepning: inom 200 m från ett bostadsinbrott är risken för ett "
                             "nytt förhöjd i 7 dagar (händelsedagen och 6 dagar efter).")
-    assert r.summary[-1].startswith("Knoxtest på 430 händelser (92 235 par, fågelvägen) med 99 ")
+    assert r.summary[-1].startswith("Knoxtest på 430 händelser (92\u00a0235 par, fågelvägen) med 99 ")
     assert "minsta möjliga p-värde är 0,010" in r.summary[-1]
 
 
