@@ -157,9 +157,11 @@ def filtered_lagesbild(base: Lagesbild, filters: Filters) -> Lagesbild:
 
     Examples
     --------
-    >>> from lagesbild_geo.pipeline import build_lagesbild
-    >>> lb = filtered_lagesbild(build_lagesbild("lagesbild.toml"),  # doctest: +SKIP
-    ...                         Filters(categories=("vald",), hours=(22, 6)))
+    >>> from lagesbild_geo.sample import example_lagesbild  # build_lagesbild(example_config())
+    >>> base = example_lagesbild(clusters=False, emerging=False)
+    >>> lb = filtered_lagesbild(base, Filters(categories=("vald",), hours=(22, 6)))
+    >>> sorted(set(lb.incidents["category"].astype(str))), len(lb.incidents) < len(base.incidents)
+    (['vald'], True)
     """
     mask = filter_incidents(base.incidents, categories=filters.categories, hours=filters.hours,
                             weekdays=filters.weekdays)

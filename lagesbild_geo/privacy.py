@@ -1260,9 +1260,13 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
 
     Examples
     --------
-    >>> from lagesbild_geo.pipeline import build_lagesbild
-    >>> pub = publishable(build_lagesbild("lagesbild.toml"))  # doctest: +SKIP
-    >>> pub.cells[["count", "suppressed_primary"]].head()  # doctest: +SKIP
+    >>> from lagesbild_geo.sample import example_lagesbild  # build_lagesbild(example_config())
+    >>> pub = publishable(example_lagesbild(clusters=False, emerging=False))
+    >>> pub.metadata["published"]["min_count"], len(pub.incidents)  # no incident rows
+    (3, 0)
+    >>> hidden = pub.cells["suppressed"]  # cells whose count is hidden: missing, never a number
+    >>> bool(hidden.any()), bool(pub.cells.loc[hidden, "count"].isna().all())
+    (True, True)
     """
     p = resolve_privacy(lb, privacy)
     mc = int(p.min_count or 1)

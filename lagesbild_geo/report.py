@@ -127,7 +127,10 @@ def period_incidents(lagesbild: Lagesbild) -> pd.DataFrame:
 
     Examples
     --------
-    >>> period_incidents(lb)  # doctest: +SKIP
+    >>> from lagesbild_geo.sample import example_lagesbild
+    >>> lb = example_lagesbild(clusters=False, emerging=False)  # period 2025 of 2024–2025
+    >>> len(period_incidents(lb)) < len(lb.incidents)
+    True
     """
     inc = lagesbild.incidents
     bounds = _period_bounds(dict(lagesbild.metadata or {}))
