@@ -56,6 +56,7 @@ __all__ = [
     "load_schema",
     "merge",
     "package_layers",
+    "published_package",
     "read_package",
     "validate_package",
     "with_id_column",
@@ -841,16 +842,27 @@ def package_layers(
         (``excluded_columns``, ``dropped_columns``, ``suppressed``, ``rolled_up``, ``warnings``,
         ``totals``: the kommun's and the outside row's published counts).
     """
-    _, out, info = _package(lagesbild, store=store, layers=layers, privacy=privacy,
-                            include_points=include_points, allow_personal_data=allow_personal_data)
+    _, out, info = published_package(lagesbild, store=store, layers=layers, privacy=privacy,
+                                     include_points=include_points, allow_personal_data=allow_personal_data)
     return out, info
 
 
-def _package(lagesbild: Lagesbild, *, store: MeasureStoreProtocol | str | Path | None,
-             layers: Sequence[str] | None, privacy: Privacy | None, include_points: bool,
-             allow_personal_data: Iterable[str]
-             ) -> tuple[Lagesbild, dict[str, gpd.GeoDataFrame], dict[str, Any]]:
-    """:func:`package_layers` with the published bundle its layers come from."""
+def published_package(lagesbild: Lagesbild, *, store: MeasureStoreProtocol | str | Path | None = None,
+                      layers: Sequence[str] | None = None, privacy: Privacy | None = None,
+                      include_points: bool = False, allow_personal_data: Iterable[str] = ()
+                      ) -> tuple[Lagesbild, dict[str, gpd.GeoDataFrame], dict[str, Any]]:
+    """:func:`package_layers` together with the published bundle its layers come from
+    (:func:`lagesbild_geo.privacy.publishable`, computed once), for a caller that shows
+    both, like the report.
+
+    Examples
+    --------
+    >>> from lagesbild_geo.sample import example_lagesbild
+    >>> pub, layers, info = published_package(example_lagesbild(clusters=False, emerging=False),
+    ...                                       layers=["districts"])
+    >>> list(layers), pub.metadata["published"]["min_count"] == info["min_count"]
+    (['districts'], True)
+    """
     p = _resolved_privacy(lagesbild, privacy, include_points)
     wanted = _wanted_layers(layers, p)
     notes = _Notes()
@@ -1314,8 +1326,9 @@ def export_package(
         raise InputError(f"precision must be 0..15 decimals, got {prec}.")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    pub, built, info = _package(lagesbild, store=store, layers=layers, privacy=privacy,
-                                include_points=include_points, allow_personal_data=allow_personal_data)
+    pub, built, info = published_package(lagesbild, store=store, layers=layers, privacy=privacy,
+                                         include_points=include_points,
+                                         allow_personal_data=allow_personal_data)
     meta = _build_metadata(pub, built, info, prec)
     for name, g in built.items():
         fc = feature_collection(g, id_column=_id_column(name), precision=prec, name=name)

@@ -32,12 +32,12 @@ from . import _report_parts as rp
 from .bundle import Lagesbild
 from .emerging import EMERGING_CLASSES, EMERGING_LABELS_SV
 from .errors import InputError
-from .export import LagesbildPackage, areas_and_measures, package_layers, with_id_column
+from .export import LagesbildPackage, areas_and_measures, published_package, with_id_column
 from .followup import followup
 from .hotspots import SPREAD_SHARE, describe_clusters
 from .measures import MeasureStore, MeasureStoreProtocol
 from .nearrepeat import MIN_EVENTS, KnoxResult, knox, knox_html
-from .privacy import Privacy, check_free_text, left_out_sv, publishable, resolve_privacy
+from .privacy import Privacy, check_free_text, left_out_sv, resolve_privacy
 from .schema import POINT_PRECISIONS
 from .settings import Settings
 from .svformat import MISSING, WEEKDAYS, count_text, integer, month_sv, number, percent
@@ -791,16 +791,16 @@ def _prepare(lagesbild: Lagesbild, store: MeasureStoreProtocol | str | Path | No
                          "build one with lagesbild_geo.pipeline.build_lagesbild or read_package.")
     allow = tuple(allow_personal_data)
     p = resolve_privacy(lagesbild, privacy)
-    layers, info = package_layers(lagesbild, store=store, privacy=p,
-                                  layers=["cells", "hotspots", "clusters", "emerging", "districts",
-                                          "trygghet"], allow_personal_data=allow)
+    pub, layers, info = published_package(lagesbild, store=store, privacy=p,
+                                          layers=["cells", "hotspots", "clusters", "emerging", "districts",
+                                                  "trygghet"], allow_personal_data=allow)
     measures, areas = _measures_table(store, lagesbild)
     check_free_text({"areas": pd.DataFrame(areas) if len(areas) else None,
                      "measures": measures if len(measures) else None},
                     allow_personal_data=allow, what="rapporten",
                     fields=("areas.name", "measures.title"))
     settings = lagesbild.settings if isinstance(lagesbild.settings, Settings) else Settings()
-    return _Inputs(pub=publishable(lagesbild, p), layers=layers, info=info, measures=measures,
+    return _Inputs(pub=pub, layers=layers, info=info, measures=measures,
                    areas=areas if isinstance(areas, gpd.GeoDataFrame) else gpd.GeoDataFrame(),
                    settings=settings, mc=int(info["min_count"]), mr=int(info["min_respondents"]))
 
