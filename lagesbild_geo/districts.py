@@ -1933,19 +1933,18 @@ def _change_columns(tot: npt.NDArray[np.int64], ptot: npt.NDArray[np.int64], *, 
             "change_direction": ch["direction"].to_numpy()}
 
 
-def _hotspot_counts(hotspots: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, index: pd.Index) -> pd.DataFrame:
+def _hotspot_counts(hotspots: pd.DataFrame, districts: gpd.GeoDataFrame, index: pd.Index) -> pd.DataFrame:
     """Cells, hot cells and cold cells per summary row (a cell goes where its centroid lies),
     and the share of hot cells."""
     if "hotspot_class" not in hotspots.columns:
         raise SchemaError("summarize: hotspots have no 'hotspot_class' column (use hotspots.gistar()).")
-    m = cells_to_districts(hotspots[["hotspot_class", hotspots.geometry.name]], districts, how="centroid")
+    codes = _hotspot_districts(hotspots, districts)
     # hot/cold per distinct class (seven at most), then counted per summary row
     ccodes, cuniq = pd.factorize(hotspots["hotspot_class"].astype(str), use_na_sentinel=False)
     labels = [str(u) for u in cuniq]
-    rows = pd.Index(hotspots.index).get_indexer(m.iloc[:, 0].to_numpy())
-    hot = np.asarray([u.startswith("hot") for u in labels], dtype=bool)[ccodes][rows]
-    cold = np.asarray([u.startswith("cold") for u in labels], dtype=bool)[ccodes][rows]
-    dpos = index.get_indexer(pd.Index(m["district_code"].fillna(OUTSIDE_CODE).to_numpy(dtype=object)))
+    hot = np.asarray([u.startswith("hot") for u in labels], dtype=bool)[ccodes]
+    cold = np.asarray([u.startswith("cold") for u in labels], dtype=bool)[ccodes]
+    dpos = index.get_indexer(pd.Index(codes))
     known = dpos >= 0
     nrow = len(index)
     counts = np.stack([np.bincount(dpos[known], minlength=nrow),
@@ -1957,6 +1956,22 @@ def _hotspot_counts(hotspots: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, ind
     with np.errstate(divide="ignore", invalid="ignore"):
         out["share_hot_cells"] = np.where(out["n_cells"] > 0, out["n_hot_cells"] / out["n_cells"], np.nan)
     return out
+
+
+def _hotspot_districts(hotspots: pd.DataFrame, districts: gpd.GeoDataFrame) -> npt.NDArray[np.object_]:
+    """The district code (``OUTSIDE_CODE`` outside every district) of each hotspot cell's centre.
+
+    H3 cells (a uint64 index) need no polygons: their centres come from the index, as
+    :func:`cells_to_districts` takes them.
+    """
+    if not isinstance(hotspots, gpd.GeoDataFrame) and hotspots.index.dtype == np.uint64:
+        lon, lat = _centres(hotspots)
+        pos = _locate(districts, lon, lat)
+        with_outside = np.array([*districts.index.astype(str).tolist(), OUTSIDE_CODE], dtype=object)
+        return with_outside[np.where(pos >= 0, pos, len(districts))]
+    m = cells_to_districts(hotspots[["hotspot_class", hotspots.geometry.name]], districts, how="centroid")
+    rows = pd.Index(hotspots.index).get_indexer(m.iloc[:, 0].to_numpy())
+    return m["district_code"].fillna(OUTSIDE_CODE).to_numpy(dtype=object)[np.argsort(rows)]
 
 
 def survey_columns(survey: pd.DataFrame) -> pd.DataFrame:

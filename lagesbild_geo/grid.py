@@ -538,6 +538,7 @@ def count_cells(
     fill: bool | Any = False,
     rings: int = 1,
     precisions: Sequence[str] = POINT_PRECISIONS,
+    geometry: bool = True,
 ) -> gpd.GeoDataFrame:
     """Count incidents per H3 cell (optionally per category and per period).
 
@@ -568,6 +569,9 @@ def count_cells(
         Precisions that are counted on the grid (default ``point`` and ``address``).
         Other rows (``place``, ``area``) are never put on a cell: they are counted
         in ``result.attrs["not_on_grid"]`` (``{precision: n}``).
+    geometry
+        ``False``: a DataFrame without the hex polygons (for counting and Gi*; build
+        them later with :func:`cells_to_polygons` of the index).
 
     Returns
     -------
@@ -606,7 +610,8 @@ def count_cells(
     rows = np.arange(ucells.size * len(plabels))
     if fill is False or fill is None:
         rows = rows[total > 0]
-    out = _cell_frame(ucells, rows, total, dense, blabels, plabels if period is not None else None)
+    out = _cell_frame(ucells, rows, total, dense, blabels, plabels if period is not None else None,
+                      geometry=geometry)
     out.attrs.update({
         "resolution": int(resolution),
         "not_on_grid": not_on_grid,
@@ -694,14 +699,14 @@ def _tally(ci: npt.NDArray[np.int64], pcodes: npt.NDArray[np.int64], bcodes: npt
 
 
 def _cell_frame(ucells: npt.NDArray[np.uint64], rows: npt.NDArray[np.int64], total: npt.NDArray[np.int64],
-                dense: npt.NDArray[np.int64], blabels: list[str], plabels: list[str] | None) -> gpd.GeoDataFrame:
-    """The counts of ``rows`` (cell × period positions) with the cells' hex polygons."""
+                dense: npt.NDArray[np.int64], blabels: list[str], plabels: list[str] | None,
+                geometry: bool = True) -> gpd.GeoDataFrame:
+    """The counts of ``rows`` (cell × period positions) with the cells' hex polygons (unless not ``geometry``)."""
     npd = len(plabels) if plabels is not None else 1
     cell_of_row = ucells[rows // npd]
     data: dict[str, Any] = {"count": total[rows].astype("int64")}
     for j, b in enumerate(blabels):
         data[f"count_{b}"] = dense[rows, j].astype("int64")
-    geoms = cells_to_polygons(cell_of_row)
     if plabels is not None:
         plab = np.asarray(plabels, dtype=object)[rows % npd]
         index = pd.MultiIndex.from_arrays(
@@ -710,7 +715,9 @@ def _cell_frame(ucells: npt.NDArray[np.uint64], rows: npt.NDArray[np.int64], tot
         )
     else:
         index = pd.Index(cell_of_row, dtype="uint64", name="cell")
-    return gpd.GeoDataFrame(data, index=index, geometry=geoms.values, crs="EPSG:4326")
+    if not geometry:
+        return pd.DataFrame(data, index=index)
+    return gpd.GeoDataFrame(data, index=index, geometry=cells_to_polygons(cell_of_row).values, crs="EPSG:4326")
 
 
 def roll_up(cells: pd.DataFrame, resolution: int) -> gpd.GeoDataFrame:
