@@ -1350,9 +1350,8 @@ def assign_districts(
     lon = incidents["lon"].to_numpy(dtype="float64", na_value=np.nan)
     has_xy = np.isfinite(lat) & np.isfinite(lon)
     codes_index = pd.Index(districts.index.astype(str))
-    prec = (incidents["precision"].astype("string").fillna("").to_numpy(dtype=object)
-            if "precision" in incidents.columns else np.full(n, "", dtype=object))
-    area = prec == "area"
+    prec = _Precision(incidents["precision"] if "precision" in incidents.columns else None, n)
+    area = prec.rows("area")
     a = _Assignment(n)
     _assign_levels(a, prec, incidents, codes_index)
     suggestions: dict[str, list[str]] = {}
@@ -1402,19 +1401,35 @@ class _Assignment:
         self.decided = np.zeros(n, dtype=bool)
 
 
-def _assign_levels(a: _Assignment, prec: npt.NDArray[np.object_], incidents: pd.DataFrame,
+class _Precision:
+    """The precision of each row as codes over its few distinct values (no string per row)."""
+
+    def __init__(self, values: pd.Series | None, n: int) -> None:
+        if values is None:
+            self.codes, self.labels = np.zeros(n, dtype=np.intp), np.array([""], dtype=object)
+        else:
+            codes, uniq = pd.factorize(values.astype("string").fillna(""), use_na_sentinel=False)
+            self.codes, self.labels = codes, np.asarray([str(u) for u in uniq], dtype=object)
+
+    def rows(self, level: str) -> npt.NDArray[np.bool_]:
+        """Which rows have precision ``level``."""
+        return np.asarray(self.labels == level, dtype=bool)[self.codes] if self.labels.size else \
+            np.zeros(self.codes.size, dtype=bool)
+
+
+def _assign_levels(a: _Assignment, prec: _Precision, incidents: pd.DataFrame,
                    codes_index: pd.Index) -> None:
     """Rows known only at a level keep it (never placed by their coordinates: a kommun's or
     län's centre); a ``district`` row takes the district its text named."""
     for level in ("stadsdel", "kommun", "lan"):
-        m = prec == level
+        m = prec.rows(level)
         a.method[m] = _METHODS.index(level)
         a.decided |= m
-    is_district = prec == "district"
+    is_district = prec.rows("district")
     if not is_district.any():
         return
     hint = (incidents["place_district"].astype("string").fillna("").to_numpy(dtype=object)
-            if "place_district" in incidents.columns else np.full(len(prec), "", dtype=object))
+            if "place_district" in incidents.columns else np.full(len(is_district), "", dtype=object))
     idx = np.flatnonzero(is_district)
     p = codes_index.get_indexer(pd.Index(hint[idx].astype(str)))
     ok = p >= 0
