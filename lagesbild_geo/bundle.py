@@ -8,6 +8,9 @@ report, privacy, the app) depends on the bundle without depending on how it was 
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +27,7 @@ __all__ = [
     "EMERGING_COLUMNS",
     "GISTAR_COLUMNS",
     "Lagesbild",
+    "PendingGeometry",
     "empty_frame",
 ]
 
@@ -92,6 +96,88 @@ def empty_frame(columns: dict[str, str], *, index: str | None = None, index_dtyp
 def _cell_columns() -> dict[str, str]:
     # count_cells orders the per-category columns by category id
     return {"count": "int64", **{f"count_{c}": "int64" for c in sorted(CATEGORIES)}, "geometry": "geometry"}
+
+
+@dataclass(frozen=True, eq=False)
+class PendingGeometry:
+    """A cell table whose hex polygons are built when it is first used.
+
+    The pipeline counts and analyses cells without polygons (aggregate first, geometry
+    last); a :class:`Lagesbild` holding one of these in ``cells`` or ``hotspots`` builds
+    the polygons on the first access of that attribute and keeps them, so the
+    attribute is always the GeoDataFrame it documents.
+
+    Attributes
+    ----------
+    frame
+        The table without geometry, indexed by ``cell`` (uint64).
+    build
+        ``build(cells)`` gives the polygons of an array of cells as a GeoSeries in
+        WGS84 (:func:`lagesbild_geo.grid.cells_to_polygons`).
+    loc
+        Where the ``geometry`` column goes among the columns (default: last).
+    like
+        Another pending table over the same cells whose polygons are shared (built
+        once for both).
+
+    Examples
+    --------
+    >>> import shapely, geopandas as gpd
+    >>> def squares(cells):
+    ...     return gpd.GeoSeries([shapely.box(c, 0, c + 1, 1) for c in cells], crs=4326)
+    >>> t = pd.DataFrame({"count": [3, 0]}, index=pd.Index([1, 2], dtype="uint64", name="cell"))
+    >>> g = PendingGeometry(t, squares).geodataframe()
+    >>> list(g.columns), g.crs.to_epsg(), g.geometry.iloc[1].bounds
+    (['count', 'geometry'], 4326, (2.0, 0.0, 3.0, 1.0))
+    """
+
+    frame: pd.DataFrame
+    build: Callable[[Any], gpd.GeoSeries]
+    loc: int | None = None
+    like: PendingGeometry | None = None
+
+    def polygons(self) -> gpd.GeoSeries:
+        """The polygons of the table's cells (built once)."""
+        if self.like is not None and self.like.frame.index.equals(self.frame.index):
+            return self.like.polygons()
+        with _LAZY_LOCK:
+            built = self.__dict__.get("_polygons")
+            if built is None:
+                built = self.build(self.frame.index.to_numpy())
+                object.__setattr__(self, "_polygons", built)  # a memo, not a field
+        return built
+
+    def geodataframe(self) -> gpd.GeoDataFrame:
+        """The table with its polygons, the ``geometry`` column at ``loc``."""
+        frame = self.frame
+        out = frame.copy(deep=False)
+        loc = len(frame.columns) if self.loc is None else self.loc
+        out.insert(loc, "geometry", gpd.GeoSeries(self.polygons().values, index=frame.index, crs="EPSG:4326"))
+        g = gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
+        g.attrs = dict(frame.attrs)
+        return g
+
+
+_LAZY_LOCK = threading.RLock()
+
+
+class _LazyFrame:
+    """A field holding a GeoDataFrame or a :class:`PendingGeometry`, built on first access."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        if obj is None:  # no default value for the dataclass field
+            raise AttributeError(self.name)
+        value = obj.__dict__[self.name]
+        if isinstance(value, PendingGeometry):
+            value = value.geodataframe()
+            obj.__dict__[self.name] = value  # kept: later accesses give the same frame
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__[self.name] = value  # only reached by __init__ (the dataclass is frozen)
 
 
 @dataclass(frozen=True)
@@ -166,6 +252,35 @@ class Lagesbild:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     boundary: gpd.GeoDataFrame | None = None
 
+    def replace(self, **changes: Any) -> Lagesbild:
+        """A copy with some fields changed, as :func:`dataclasses.replace`.
+
+        Unlike ``dataclasses.replace`` it does not build the hex polygons of cells or
+        hotspots that are still pending (:class:`PendingGeometry`): the copy builds them
+        when they are first used.
+
+        Examples
+        --------
+        >>> lb = Lagesbild.empty()
+        >>> lb.replace(metadata={"kommun": "X"}).metadata
+        {'kommun': 'X'}
+        """
+        values = {f.name: self.__dict__[f.name] for f in dataclasses.fields(self) if f.init}
+        return type(self)(**{**values, **changes})
+
+    def stored(self, name: str) -> Any:
+        """Field ``name`` as it is stored: a :class:`PendingGeometry` while the polygons are pending.
+
+        For steps that need the cells' values, not their polygons (Gi*, the district
+        table), so that the polygons are built only when a map or an export uses them.
+
+        Examples
+        --------
+        >>> Lagesbild.empty().stored("cells").index.name
+        'cell'
+        """
+        return self.__dict__[name]
+
     @classmethod
     def empty(cls, *, settings: Settings | None = None) -> Lagesbild:
         """A lägesbild with nothing in it, valid everywhere a built one is.
@@ -205,3 +320,8 @@ class Lagesbild:
             settings=settings if settings is not None else Settings(),
             pending=empty_incidents(),
         )
+
+
+# cells and hotspots may hold a PendingGeometry: the descriptors build the polygons on access
+for _name in ("cells", "hotspots"):
+    setattr(Lagesbild, _name, _LazyFrame(_name))

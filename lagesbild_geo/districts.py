@@ -1350,9 +1350,8 @@ def assign_districts(
     lon = incidents["lon"].to_numpy(dtype="float64", na_value=np.nan)
     has_xy = np.isfinite(lat) & np.isfinite(lon)
     codes_index = pd.Index(districts.index.astype(str))
-    prec = (incidents["precision"].astype("string").fillna("").to_numpy(dtype=object)
-            if "precision" in incidents.columns else np.full(n, "", dtype=object))
-    area = prec == "area"
+    prec = _Precision(incidents["precision"] if "precision" in incidents.columns else None, n)
+    area = prec.rows("area")
     a = _Assignment(n)
     _assign_levels(a, prec, incidents, codes_index)
     suggestions: dict[str, list[str]] = {}
@@ -1402,19 +1401,35 @@ class _Assignment:
         self.decided = np.zeros(n, dtype=bool)
 
 
-def _assign_levels(a: _Assignment, prec: npt.NDArray[np.object_], incidents: pd.DataFrame,
+class _Precision:
+    """The precision of each row as codes over its few distinct values (no string per row)."""
+
+    def __init__(self, values: pd.Series | None, n: int) -> None:
+        if values is None:
+            self.codes, self.labels = np.zeros(n, dtype=np.intp), np.array([""], dtype=object)
+        else:
+            codes, uniq = pd.factorize(values.astype("string").fillna(""), use_na_sentinel=False)
+            self.codes, self.labels = codes, np.asarray([str(u) for u in uniq], dtype=object)
+
+    def rows(self, level: str) -> npt.NDArray[np.bool_]:
+        """Which rows have precision ``level``."""
+        return np.asarray(self.labels == level, dtype=bool)[self.codes] if self.labels.size else \
+            np.zeros(self.codes.size, dtype=bool)
+
+
+def _assign_levels(a: _Assignment, prec: _Precision, incidents: pd.DataFrame,
                    codes_index: pd.Index) -> None:
     """Rows known only at a level keep it (never placed by their coordinates: a kommun's or
     län's centre); a ``district`` row takes the district its text named."""
     for level in ("stadsdel", "kommun", "lan"):
-        m = prec == level
+        m = prec.rows(level)
         a.method[m] = _METHODS.index(level)
         a.decided |= m
-    is_district = prec == "district"
+    is_district = prec.rows("district")
     if not is_district.any():
         return
     hint = (incidents["place_district"].astype("string").fillna("").to_numpy(dtype=object)
-            if "place_district" in incidents.columns else np.full(len(prec), "", dtype=object))
+            if "place_district" in incidents.columns else np.full(len(is_district), "", dtype=object))
     idx = np.flatnonzero(is_district)
     p = codes_index.get_indexer(pd.Index(hint[idx].astype(str)))
     ok = p >= 0
@@ -1933,19 +1948,18 @@ def _change_columns(tot: npt.NDArray[np.int64], ptot: npt.NDArray[np.int64], *, 
             "change_direction": ch["direction"].to_numpy()}
 
 
-def _hotspot_counts(hotspots: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, index: pd.Index) -> pd.DataFrame:
+def _hotspot_counts(hotspots: pd.DataFrame, districts: gpd.GeoDataFrame, index: pd.Index) -> pd.DataFrame:
     """Cells, hot cells and cold cells per summary row (a cell goes where its centroid lies),
     and the share of hot cells."""
     if "hotspot_class" not in hotspots.columns:
         raise SchemaError("summarize: hotspots have no 'hotspot_class' column (use hotspots.gistar()).")
-    m = cells_to_districts(hotspots[["hotspot_class", hotspots.geometry.name]], districts, how="centroid")
+    codes = _hotspot_districts(hotspots, districts)
     # hot/cold per distinct class (seven at most), then counted per summary row
     ccodes, cuniq = pd.factorize(hotspots["hotspot_class"].astype(str), use_na_sentinel=False)
     labels = [str(u) for u in cuniq]
-    rows = pd.Index(hotspots.index).get_indexer(m.iloc[:, 0].to_numpy())
-    hot = np.asarray([u.startswith("hot") for u in labels], dtype=bool)[ccodes][rows]
-    cold = np.asarray([u.startswith("cold") for u in labels], dtype=bool)[ccodes][rows]
-    dpos = index.get_indexer(pd.Index(m["district_code"].fillna(OUTSIDE_CODE).to_numpy(dtype=object)))
+    hot = np.asarray([u.startswith("hot") for u in labels], dtype=bool)[ccodes]
+    cold = np.asarray([u.startswith("cold") for u in labels], dtype=bool)[ccodes]
+    dpos = index.get_indexer(pd.Index(codes))
     known = dpos >= 0
     nrow = len(index)
     counts = np.stack([np.bincount(dpos[known], minlength=nrow),
@@ -1957,6 +1971,22 @@ def _hotspot_counts(hotspots: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, ind
     with np.errstate(divide="ignore", invalid="ignore"):
         out["share_hot_cells"] = np.where(out["n_cells"] > 0, out["n_hot_cells"] / out["n_cells"], np.nan)
     return out
+
+
+def _hotspot_districts(hotspots: pd.DataFrame, districts: gpd.GeoDataFrame) -> npt.NDArray[np.object_]:
+    """The district code (``OUTSIDE_CODE`` outside every district) of each hotspot cell's centre.
+
+    H3 cells (a uint64 index) need no polygons: their centres come from the index, as
+    :func:`cells_to_districts` takes them.
+    """
+    if not isinstance(hotspots, gpd.GeoDataFrame) and hotspots.index.dtype == np.uint64:
+        lon, lat = _centres(hotspots)
+        pos = _locate(districts, lon, lat)
+        with_outside = np.array([*districts.index.astype(str).tolist(), OUTSIDE_CODE], dtype=object)
+        return with_outside[np.where(pos >= 0, pos, len(districts))]
+    m = cells_to_districts(hotspots[["hotspot_class", hotspots.geometry.name]], districts, how="centroid")
+    rows = pd.Index(hotspots.index).get_indexer(m.iloc[:, 0].to_numpy())
+    return m["district_code"].fillna(OUTSIDE_CODE).to_numpy(dtype=object)[np.argsort(rows)]
 
 
 def survey_columns(survey: pd.DataFrame) -> pd.DataFrame:

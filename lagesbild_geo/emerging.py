@@ -552,7 +552,7 @@ def emerging(
 
 def _space_time_cube(incidents: pd.DataFrame, *, categories: Sequence[str] | None,
                      period: str | Sequence[Any], resolution: int, fill: bool | Any, rings: int,
-                     precisions: Sequence[str], history: int) -> gpd.GeoDataFrame:
+                     precisions: Sequence[str], history: int) -> pd.DataFrame:
     """Counts per (cell, period) of the chosen categories: every filled cell, every period."""
     data = incidents
     if categories is not None:
@@ -560,8 +560,9 @@ def _space_time_cube(incidents: pd.DataFrame, *, categories: Sequence[str] | Non
             raise InputError("emerging(categories=...) needs a category column.")
         data = incidents.loc[incidents["category"].isin(list(categories)).fillna(False)]
     # the cube: fill True means every cell within `rings` of any incident, every period
+    # (no hex polygons: the cube's counts are what is used; the result builds its own)
     cube = grid.count_cells(data, resolution=resolution, period=period, fill=fill, rings=rings,
-                            precisions=precisions)
+                            precisions=precisions, geometry=False)
     all_periods = list(cube.attrs.get("periods", []))
     if cube.empty or not all_periods:
         raise InputError("emerging: no incidents with a time and a cell to build the space-time cube from.")
@@ -572,7 +573,7 @@ def _space_time_cube(incidents: pd.DataFrame, *, categories: Sequence[str] | Non
     return cube
 
 
-def _cube_gistar(cube: gpd.GeoDataFrame, periods: list[str], *, rings: int, time_step: int,
+def _cube_gistar(cube: pd.DataFrame, periods: list[str], *, rings: int, time_step: int,
                  global_window: str) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.float64],
                                               npt.NDArray[np.float64]]:
     """(cells, z, p): space-time Gi* of every bin of the cube (cells × periods)."""
@@ -584,7 +585,7 @@ def _cube_gistar(cube: gpd.GeoDataFrame, periods: list[str], *, rings: int, time
     return cells, z, p
 
 
-def _emerging_frame(cube: gpd.GeoDataFrame, cells: npt.NDArray[np.uint64], z: npt.NDArray[np.float64],
+def _emerging_frame(cube: pd.DataFrame, cells: npt.NDArray[np.uint64], z: npt.NDArray[np.float64],
                     padj: npt.NDArray[np.float64], *, alpha: float, share: float,
                     trend_alpha: float) -> gpd.GeoDataFrame:
     """One row per cell: its class, hot and cold periods, last Gi*, trend and count."""

@@ -192,7 +192,35 @@ def cells_resolution(cells: npt.ArrayLike) -> npt.NDArray[np.int64]:
 
 def _unique_cells(cells: npt.ArrayLike) -> npt.NDArray[np.uint64]:
     c = np.asarray(cells, dtype=np.uint64).ravel()
-    return np.unique(c[c != 0])
+    return _sorted_unique(c[c != 0])
+
+
+def _sort_order(cells: npt.NDArray[np.uint64]) -> npt.NDArray[np.intp]:
+    """A stable sorting order of ``cells`` (no sort when they are sorted already, as from count_cells)."""
+    if cells.size < 2 or bool((cells[1:] > cells[:-1]).all()):
+        return np.arange(cells.size)
+    return np.argsort(cells, kind="stable")
+
+
+def _sorted_unique(values: npt.ArrayLike) -> npt.NDArray[Any]:
+    """The sorted distinct values of an integer array, as ``np.unique`` gives them, by sorting.
+
+    numpy 2.3+ finds distinct values with a hash table, which on hundreds of thousands
+    of uint64 H3 cells is several times slower than a sort (measured 0.3 s vs 0.04 s
+    for 700 000 cells).
+
+    Examples
+    --------
+    >>> _sorted_unique(np.array([5, 3, 5, 1], dtype=np.uint64)).tolist()
+    [1, 3, 5]
+    """
+    s = np.sort(np.asarray(values).ravel())
+    if s.size > 1:
+        keep = np.empty(s.size, dtype=bool)
+        keep[0] = True
+        np.not_equal(s[1:], s[:-1], out=keep[1:])
+        s = s[keep]
+    return s
 
 
 def cells_to_latlng(cells: npt.ArrayLike) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -311,7 +339,7 @@ def disk_cells(cells: npt.ArrayLike, rings: int = 1) -> npt.NDArray[np.uint64]:
         return uniq
     rows, flat = _disks(uniq, int(rings))
     _remember_disks(uniq, int(rings), rows, flat)
-    return np.unique(flat)
+    return _sorted_unique(flat)
 
 
 # The disks of the last few cell sets (``disk_cells`` fills the grid around the observed
@@ -362,7 +390,7 @@ def _disks(cells: npt.NDArray[np.uint64], rings: int) -> tuple[npt.NDArray[np.in
     with _DISK_MEMO_LOCK:
         entries = [v for (_, r), v in reversed(_DISK_MEMO.items()) if r == rings]
     if entries and cells.size:
-        order = np.argsort(cells, kind="stable")
+        order = _sort_order(cells)
         sc = cells[order]
         for known, k_rows, k_flat in entries:
             pos = np.minimum(np.searchsorted(sc, known), sc.size - 1)
@@ -431,7 +459,7 @@ def geometry_to_cells(area: Any, resolution: int) -> npt.NDArray[np.uint64]:
     out: list[int] = []
     for p in polys:
         out.extend(_A.geo_to_cells(p, int(resolution)))
-    return np.unique(np.asarray(out, dtype=np.uint64))
+    return _sorted_unique(np.asarray(out, dtype=np.uint64))
 
 
 def neighbour_matrix(
@@ -455,7 +483,7 @@ def neighbour_matrix(
     c = np.ascontiguousarray(np.asarray(cells, dtype=np.uint64).ravel())
     if c.size == 0:
         return sparse.csr_matrix((0, 0), dtype="float64")
-    if np.unique(c).size != c.size:
+    if _sorted_unique(c).size != c.size:
         raise InputError("neighbour_matrix: cells must be unique; drop duplicates first.")
     if rings < 0:
         raise InputError(f"rings must be ≥ 0, got {rings}.")
@@ -467,7 +495,7 @@ def _neighbour_matrix(key: bytes, rings: int, include_self: bool) -> sparse.csr_
     c = np.frombuffer(key, dtype=np.uint64)
     n = c.size
     rows, flat = _disks(c, rings)
-    order = np.argsort(c)
+    order = _sort_order(c)
     sc = c[order]
     pos = np.minimum(np.searchsorted(sc, flat), n - 1)
     hit = sc[pos] == flat
@@ -538,6 +566,7 @@ def count_cells(
     fill: bool | Any = False,
     rings: int = 1,
     precisions: Sequence[str] = POINT_PRECISIONS,
+    geometry: bool = True,
 ) -> gpd.GeoDataFrame:
     """Count incidents per H3 cell (optionally per category and per period).
 
@@ -568,6 +597,9 @@ def count_cells(
         Precisions that are counted on the grid (default ``point`` and ``address``).
         Other rows (``place``, ``area``) are never put on a cell: they are counted
         in ``result.attrs["not_on_grid"]`` (``{precision: n}``).
+    geometry
+        ``False``: a DataFrame without the hex polygons (for counting and Gi*; build
+        them later with :func:`cells_to_polygons` of the index).
 
     Returns
     -------
@@ -606,7 +638,8 @@ def count_cells(
     rows = np.arange(ucells.size * len(plabels))
     if fill is False or fill is None:
         rows = rows[total > 0]
-    out = _cell_frame(ucells, rows, total, dense, blabels, plabels if period is not None else None)
+    out = _cell_frame(ucells, rows, total, dense, blabels, plabels if period is not None else None,
+                      geometry=geometry)
     out.attrs.update({
         "resolution": int(resolution),
         "not_on_grid": not_on_grid,
@@ -694,14 +727,14 @@ def _tally(ci: npt.NDArray[np.int64], pcodes: npt.NDArray[np.int64], bcodes: npt
 
 
 def _cell_frame(ucells: npt.NDArray[np.uint64], rows: npt.NDArray[np.int64], total: npt.NDArray[np.int64],
-                dense: npt.NDArray[np.int64], blabels: list[str], plabels: list[str] | None) -> gpd.GeoDataFrame:
-    """The counts of ``rows`` (cell × period positions) with the cells' hex polygons."""
+                dense: npt.NDArray[np.int64], blabels: list[str], plabels: list[str] | None,
+                geometry: bool = True) -> gpd.GeoDataFrame:
+    """The counts of ``rows`` (cell × period positions) with the cells' hex polygons (unless not ``geometry``)."""
     npd = len(plabels) if plabels is not None else 1
     cell_of_row = ucells[rows // npd]
     data: dict[str, Any] = {"count": total[rows].astype("int64")}
     for j, b in enumerate(blabels):
         data[f"count_{b}"] = dense[rows, j].astype("int64")
-    geoms = cells_to_polygons(cell_of_row)
     if plabels is not None:
         plab = np.asarray(plabels, dtype=object)[rows % npd]
         index = pd.MultiIndex.from_arrays(
@@ -710,7 +743,9 @@ def _cell_frame(ucells: npt.NDArray[np.uint64], rows: npt.NDArray[np.int64], tot
         )
     else:
         index = pd.Index(cell_of_row, dtype="uint64", name="cell")
-    return gpd.GeoDataFrame(data, index=index, geometry=geoms.values, crs="EPSG:4326")
+    if not geometry:
+        return pd.DataFrame(data, index=index)
+    return gpd.GeoDataFrame(data, index=index, geometry=cells_to_polygons(cell_of_row).values, crs="EPSG:4326")
 
 
 def roll_up(cells: pd.DataFrame, resolution: int) -> gpd.GeoDataFrame:

@@ -30,7 +30,7 @@ import shapely
 from pyproj import CRS
 
 from . import __version__, grid, hotspots, polisen
-from .bundle import Lagesbild
+from .bundle import Lagesbild, PendingGeometry
 from .config import PipelineConfig, SourceConfig, load_config
 from .districts import (
     assign_districts,
@@ -453,13 +453,15 @@ def aggregate(lb: Lagesbild, *, fill: bool | Any = None, progress: Progress | No
     grid_cols = [c for c in ("cell", "lat", "lon", "precision", "category") if c in inc.columns]
     on_grid = inc[grid_cols] if bool(in_per.all()) else inc.loc[in_per, grid_cols]
     area: Any = lb.boundary if fill is None and lb.boundary is not None else (True if fill is None else fill)
-    cells = grid.count_cells(on_grid, resolution=s.resolution, by="category", fill=area, rings=s.rings)
+    # the hex polygons are built when the cells are first used (a map, an export), not here
+    counts = grid.count_cells(on_grid, resolution=s.resolution, by="category", fill=area, rings=s.rings,
+                              geometry=False)
     meta = dict(lb.metadata)
     meta["parameters"] = {**meta.get("parameters", {}),
                           "fill": ("boundary" if area is lb.boundary else f"rings={s.rings}" if area is True
                                    else "area")}
     _report(progress, "cells", 1.0)
-    return dataclasses.replace(lb, cells=cells, metadata=meta)
+    return lb.replace(cells=PendingGeometry(counts, grid.cells_to_polygons), metadata=meta)
 
 
 def analyse(lb: Lagesbild, *, clusters: bool = True, cluster_method: str = "dbscan",
@@ -502,22 +504,20 @@ def analyse(lb: Lagesbild, *, clusters: bool = True, cluster_method: str = "dbsc
     """
     s = lb.settings
     _report(progress, "hotspots", 0.0)
-    hot = (hotspots.gistar(lb.cells, "count", rings=s.rings, alpha=s.alpha, correction=s.correction)
-           if len(lb.cells) else lb.cells.copy())
+    lb = lb.replace(hotspots=_gistar_of(lb))
     _report(progress, "hotspots", 1.0)
     _report(progress, "clusters", 0.0)
-    lb = dataclasses.replace(lb, hotspots=hot)
     params = dict(lb.metadata.get("parameters", {}))
     if clusters:
         params["clusters"] = {"method": cluster_method, "eps_m": cluster_eps_m,
                               "min_samples": cluster_min_samples}
-        lb = dataclasses.replace(lb, clusters=_clusters_of(lb, params["clusters"]))
+        lb = lb.replace(clusters=_clusters_of(lb, params["clusters"]))
     _report(progress, "clusters", 1.0)
     _report(progress, "emerging", 0.0)
     inc = lb.incidents
     n_exact = int(inc["precision"].isin(POINT_PRECISIONS).sum()) if len(inc) else 0
     if n_exact == 0 and len(inc):
-        lb = dataclasses.replace(lb, metadata=_note(
+        lb = lb.replace(metadata=_note(
             lb, "No incident has a point or address position (e.g. only the police events "
             "feed, whose positions are kommun centres): cells, hotspots, clusters and "
             "emerging hotspots are empty; the district table counts rows by name.",
@@ -530,7 +530,24 @@ def analyse(lb: Lagesbild, *, clusters: bool = True, cluster_method: str = "dbsc
                               **{k: v for k, v in lb.emerging.attrs.get("emerging", {}).items()
                                  if k in ("global_window", "history_periods")}}
     _report(progress, "emerging", 1.0)
-    return dataclasses.replace(lb, metadata={**lb.metadata, "parameters": params})
+    return lb.replace(metadata={**lb.metadata, "parameters": params})
+
+
+def _gistar_of(lb: Lagesbild) -> Any:
+    """Gi* on the cells; polygons still pending stay so (built once for cells and hotspots)."""
+    s = lb.settings
+    cells = lb.stored("cells")
+    if not isinstance(cells, PendingGeometry) or not len(cells.frame):
+        return (hotspots.gistar(lb.cells, "count", rings=s.rings, alpha=s.alpha, correction=s.correction)
+                if len(lb.cells) else lb.cells.copy())
+    hot = hotspots.gistar(cells.frame, "count", rings=s.rings, alpha=s.alpha, correction=s.correction)
+    return PendingGeometry(hot, cells.build, loc=len(cells.frame.columns), like=cells)
+
+
+def _table(lb: Lagesbild, name: str) -> pd.DataFrame:
+    """A cell table of the bundle without building polygons that are still pending."""
+    value = lb.stored(name)
+    return value.frame if isinstance(value, PendingGeometry) else value
 
 
 def _clusters_of(lb: Lagesbild, options: Mapping[str, Any]) -> gpd.GeoDataFrame:
@@ -546,16 +563,16 @@ def _clusters_of(lb: Lagesbild, options: Mapping[str, Any]) -> gpd.GeoDataFrame:
 def _emerging_of(lb: Lagesbild, period: str, time_step: int, n_exact: int) -> Lagesbild:
     """Emerging hotspots over every date; too few periods or cells become a note."""
     if not n_exact:
-        return dataclasses.replace(lb, emerging=lb.emerging.iloc[0:0])
+        return lb.replace(emerging=lb.emerging.iloc[0:0])
     s = lb.settings
     try:
         found = emerging_hotspots(lb.incidents, period=period, resolution=s.resolution, rings=s.rings,
                                   time_step=time_step, alpha=s.alpha, correction=s.correction)
     except InputError as exc:  # too few time bins or cells for a trend: say so, go on
-        return dataclasses.replace(lb, emerging=lb.emerging.iloc[0:0], metadata=_note(
+        return lb.replace(emerging=lb.emerging.iloc[0:0], metadata=_note(
             lb, f"Emerging hotspots skipped: {exc}",
             "Framväxande hotspots beräknades inte: för få tidsperioder eller hexagoner."))
-    return dataclasses.replace(lb, emerging=found)
+    return lb.replace(emerging=found)
 
 
 # ----------------------------------------------------------------------------------------
@@ -642,7 +659,7 @@ def _assigned(lb: Lagesbild) -> Lagesbild:
     districts = lb.districts.copy()
     # keep what read_districts noted (its coverage check lets summarize reuse the locator)
     districts.attrs = {**lb.districts.attrs, "report": report}
-    return dataclasses.replace(lb, incidents=incidents, rejected=_concat(rejected), reports=reports,
+    return lb.replace(incidents=incidents, rejected=_concat(rejected), reports=reports,
                                districts=districts, metadata=meta)
 
 
@@ -653,13 +670,13 @@ def _summarised(lb: Lagesbild) -> Lagesbild:
         lb.incidents, _district_polygons(lb), period=_period_of(lb),
         previous_period=_period_of(lb, "previous_period"),
         survey=pd.DataFrame(ind).drop(columns="geometry", errors="ignore") if ind is not None else None,
-        hotspots=lb.hotspots if len(lb.hotspots) else None,
+        hotspots=_table(lb, "hotspots") if len(_table(lb, "hotspots")) else None,
         kommun_name=(lb.metadata.get("kommun") or {}).get("name"), alpha=lb.settings.alpha)
     rows = summary.loc[summary["row_type"] == "district"].drop(columns=["district_name", "population"])
     districts = _district_polygons(lb).join(rows)
     districts.attrs = {**lb.districts.attrs, "report": dict(lb.districts.attrs.get("report", {}))}
     meta = {**lb.metadata, "districts": _jsonable(districts.attrs["report"])}
-    return dataclasses.replace(lb, district_summary=summary, districts=districts, metadata=meta)
+    return lb.replace(district_summary=summary, districts=districts, metadata=meta)
 
 
 def _district_polygons(lb: Lagesbild) -> gpd.GeoDataFrame:
@@ -726,7 +743,7 @@ def survey_layers(lb: Lagesbild, *, survey: str | Path | pd.DataFrame | None = N
     if pins is not None:
         layers["pins"] = pins_to_cells(read_pins(pins), settings=lb.settings)
     _report(progress, "survey", 1.0)
-    return dataclasses.replace(lb, survey=layers, district_summary=summary, districts=districts)
+    return lb.replace(survey=layers, district_summary=summary, districts=districts)
 
 
 def _with_survey_columns(summary: pd.DataFrame, districts: gpd.GeoDataFrame, indicators: pd.DataFrame
@@ -803,7 +820,7 @@ def describe(lb: Lagesbild, *, config: PipelineConfig | None = None) -> Lagesbil
             "rejected": len(lb.rejected),
             "excluded": dict(counts.get("excluded", {})),
             **{k: counts[k] for k in ("other_kommun", "lan_level") if k in counts},
-            "not_on_grid": dict(lb.cells.attrs.get("not_on_grid", {})),
+            "not_on_grid": dict(_table(lb, "cells").attrs.get("not_on_grid", {})),
             # the period's rows per level: district (placed in one), stadsdel, kommun (known
             # only in the kommun), outside (points outside every district)
             "levels": _levels(lb.district_summary, lb.incidents, in_per),
@@ -815,7 +832,7 @@ def describe(lb: Lagesbild, *, config: PipelineConfig | None = None) -> Lagesbil
         "created_at": created,
     }
     extra = {k: v for k, v in old.items() if k not in metadata}
-    return dataclasses.replace(lb, metadata={**metadata, **extra})
+    return lb.replace(metadata={**metadata, **extra})
 
 
 def _input_hashes(cfg: PipelineConfig) -> dict[str, Any]:
@@ -968,12 +985,12 @@ def rebuild(lb: Lagesbild, mask: npt.ArrayLike, *, resolution: int | None = None
     if period is not None:
         per = days_period(lb.incidents["occurred_at"], *period) if _open_pair(period) else parse_period(period)
         meta["period"], meta["previous_period"] = per.to_dict(), per.previous().to_dict()
-    out = dataclasses.replace(lb, incidents=inc, settings=s, metadata=meta)
+    out = lb.replace(incidents=inc, settings=s, metadata=meta)
     out = aggregate(out, fill=fill)
     options = (lb.metadata or {}).get("parameters", {}).get("clusters", _DEFAULT_CLUSTERS)
     out = analyse(out, clusters=options is not None, **_cluster_kwargs(options), emerging=False)
     if s.resolution != lb.settings.resolution:
-        out = dataclasses.replace(out, emerging=lb.emerging.iloc[0:0])  # a trend per cell exists at the build's resolution only
+        out = out.replace(emerging=lb.emerging.iloc[0:0])  # a trend per cell exists at the build's resolution only
     return describe(join_districts(out))
 
 
