@@ -138,6 +138,7 @@ from app_ui import (
     show_error,
     show_problems,
     show_table,
+    trend_month_spec,
     upload_help,
 )
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
@@ -282,8 +283,10 @@ class Trend:
     category: pd.DataFrame
     district: pd.DataFrame
     attention: pd.DataFrame
-    #: The tables as shown (Swedish text), by ``month``, ``category`` and ``district``.
+    #: The tables as shown (Swedish text), by ``month``, ``category`` and ``district``; the
+    #: month chart as a Vega-Lite spec (:func:`app_ui.trend_month_spec`).
     text: dict[str, pd.DataFrame]
+    month_chart: dict[str, Any] | None = None
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
@@ -298,7 +301,8 @@ def _trend(srcs: tuple[Source, ...], filters: Filters) -> Trend | None:
     tables = {by: dashboard.trend_table(now, before, by=by) for by in dashboard.TREND_BY}
     return Trend(now=now_f, before=before_f, covered=covered, **tables,
                  attention=dashboard.attention_items(now, before),
-                 text={by: trend_table_sv(t, by=by) for by, t in tables.items()})
+                 text={by: trend_table_sv(t, by=by) for by, t in tables.items()},
+                 month_chart=trend_month_spec(tables["month"]))
 
 
 def trend(filters: Filters) -> Trend | None:
@@ -435,20 +439,14 @@ def warm_up() -> str:
     srcs = example_sources()
     if not srcs:
         return "inga exempeldata att förbereda"
-    f = Filters()
-    _span(srcs)
-    _settings(srcs)
-    pub = _view(srcs, f)[0]
+    f, layers = Filters(), tuple(maps.DEFAULT_LAYERS)
+    for step in (_span, _settings):
+        step(srcs)
+    pub, _, _ = _view(srcs, f)
+    _trend(srcs, f)
     _district_tables(srcs, f, False)
-    layers = tuple(maps.DEFAULT_LAYERS)
-    areas = _saved_areas(layers)
-    key = None if areas is None else hashlib.sha256(pickle.dumps(areas)).hexdigest()
-    parts = copy.deepcopy(_map_parts(srcs, f, layers, None, "count", False, base_choice(),
-                                     tiles_attribution(), assets_url(), key, _areas=areas))
-    parts.map.get_root().render()  # folium's templates, compiled on first use
-    tr = _trend(srcs, f)
-    if tr is not None and len(tr.month):  # altair's schema and its data layer, loaded on first use
-        month_chart(tr.month[["current", "previous"]].astype("Float64"), bars=True).to_dict()
+    # the map parts, and folium's templates (compiled on their first use)
+    make_map_parts(pub, layers=layers, filters=f).map.get_root().render()
     name = "Exempelkommun" if example_dir() == SAMPLE_DIR else str(example_dir())
     return f"{name}, {svformat.integer(len(pub.cells))} hexagoner"
 
