@@ -73,9 +73,10 @@ postgres:
 STORE ?= lagesbild_data/atgarder.sqlite
 
 # A new store starts with Exempelkommun's example measure, so the follow-up can be tried at once.
+# apps/serve.py = `streamlit run apps/lagesbild_app.py` + building the starting picture meanwhile.
 run: install
 	@[ -f "$(STORE)" ] || $(VENV)/bin/lagesbild measures example --store "$(STORE)"
-	LAGESBILD_STORE="$(STORE)" $(VENV)/bin/streamlit run apps/lagesbild_app.py --server.port $(PORT) $(if $(HOST),--server.address $(HOST)) --browser.gatherUsageStats false
+	LAGESBILD_STORE="$(STORE)" $(VENV)/bin/python apps/serve.py --server.port $(PORT) $(if $(HOST),--server.address $(HOST)) --browser.gatherUsageStats false
 
 lint: install
 	$(VENV)/bin/ruff check lagesbild_geo apps tests benchmarks

@@ -13,6 +13,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from lagesbild_geo.measures import MeasureStore, MeasureStoreProtocol
 from lagesbild_geo.measures.postgres import is_postgres_url
@@ -75,7 +76,7 @@ def tiles_choice() -> str | None:
 
     ``"OpenStreetMap"`` (default), a URL template with ``{z}/{x}/{y}``, or ``None`` ("none").
     """
-    chosen = st.session_state.get("tiles")
+    chosen = st.session_state.get("tiles") if get_script_run_ctx() else None  # (the warm-up has no session)
     raw = chosen or os.environ.get("LAGESBILD_TILES") or secret("lagesbild", "tiles") or "OpenStreetMap"
     return None if str(raw).strip().lower() in ("none", "ingen", "") else str(raw)
 

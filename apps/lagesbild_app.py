@@ -1,8 +1,8 @@
 """Lägesbild – the coordinator's app (Streamlit entry script).
 
-Start from the repository root: ``make run`` (or
-``.venv/bin/streamlit run apps/lagesbild_app.py``). Pages live in ``app_pages/``;
-every library call that costs time goes through ``app_state``.
+Start from the repository root: ``make run`` (``apps/serve.py``: this script plus the
+warm-up of the starting picture) or ``.venv/bin/streamlit run apps/lagesbild_app.py``.
+Pages live in ``app_pages/``; every library call that costs time goes through ``app_state``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,12 @@ APP_DIR = Path(__file__).resolve().parent
 if str(APP_DIR) not in sys.path:  # AppTest and `streamlit run` from another cwd
     sys.path.insert(0, str(APP_DIR))
 
-import app_state  # noqa: E402
+import app_warm  # noqa: E402
 
 st.set_page_config(page_title="Lägesbild", page_icon=":material/map:", layout="wide")
+app_warm.wait()  # "Bygger lägesbilden …" while the server's warm-up (apps/serve.py) runs
+
+import app_state  # noqa: E402
 
 app_state.cleanup_uploads_now_and_then()  # uploads of ended sessions, and any older than a day
 access = app_state.access()

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _make_n(*args: str) -> str:
     out = subprocess.run(["make", "-n", "run", *args], cwd=ROOT, capture_output=True, text=True,
                          check=True)
-    return next(line for line in out.stdout.splitlines() if "streamlit run" in line)
+    return next(line for line in out.stdout.splitlines() if "apps/serve.py" in line)
 
 
 def test_make_run_uses_the_local_address_unless_host_is_given() -> None:

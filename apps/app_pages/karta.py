@@ -92,7 +92,7 @@ with col_map:
     else:
         with S.friendly_errors("Kartan kunde inte ritas"):
             parts = S.make_map_parts(lb, layers=layers, category=one_cat, district_measure=measure,
-                                     show_suppressed=show_suppressed)
+                                     show_suppressed=show_suppressed, filters=filters)
             # The base map stays in the browser; only the layers are swapped on a filter change.
             st_folium(parts.map, key="karta", height=560, width=None, returned_objects=[],
                       feature_group_to_add=parts.layers, layer_control=S.layer_control())
@@ -132,12 +132,9 @@ with col_side:
                        "med samma filter. Siffror som vilar på för få fall visas inte.")
         by_month, by_cat, by_district = st.tabs(["Per månad", "Per kategori", "Per distrikt"])
         with by_month:
-            t = trend.month
-            chart = t[["current", "previous"]].astype("Float64").rename(
-                columns={"current": "Perioden", "previous": "Året innan"})
-            if len(t):
-                st.altair_chart(S.month_chart(chart, bars=True), width="stretch")
-            S.show_table(t, shown=trend.text["month"], key="trend_month")
+            if trend.month_chart:  # made once per trend (altair's validation is slow)
+                st.vega_lite_chart(spec=trend.month_chart, width="stretch")
+            S.show_table(trend.month, shown=trend.text["month"], key="trend_month")
         with by_cat:
             S.show_table(trend.category, shown=trend.text["category"], key="trend_category")
         with by_district:

@@ -1,0 +1,66 @@
+"""The app's warm-up (``apps/serve.py`` → ``app_warm``) and the Karta's cached map parts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "apps"))
+
+import app_state  # noqa: E402
+import app_warm  # noqa: E402
+
+from lagesbild_geo.maps import DEFAULT_LAYERS  # noqa: E402
+
+
+def test_the_warm_up_builds_what_the_karta_reads_and_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("LAGESBILD_STORE", str(tmp_path / "store.sqlite"))
+    monkeypatch.setenv("LAGESBILD_TILES", "none")
+    monkeypatch.setenv("LAGESBILD_CACHE", "off")
+    built: list[tuple[str, ...]] = []
+    real = app_state.maps.map_parts
+
+    def counting(lb, **kw):  # type: ignore[no-untyped-def]
+        built.append(tuple(kw["layers"]))
+        return real(lb, **kw)
+
+    monkeypatch.setattr(app_state.maps, "map_parts", counting)
+    app_state._map_parts.clear()
+    assert not app_warm.warming()
+
+    app_warm.start(runtime_ready=lambda: True).join(timeout=600)
+
+    assert not app_warm.warming()
+    out = capsys.readouterr().out
+    assert app_warm.READY_LINE == "Lägesbilden är klar"
+    assert "Lägesbilden är klar (Exempelkommun, 2\u00a0784 hexagoner, " in out
+    assert built == [DEFAULT_LAYERS]  # the Karta's default map, built once
+
+    # the Karta's first run reads those parts instead of building them again, and every
+    # run gets its own copy (st_folium renames and re-parents what it is given)
+    f = app_state.Filters()
+    lb = app_state._view(app_state.example_sources(), f)[0]
+    one = app_state.make_map_parts(lb, layers=DEFAULT_LAYERS, filters=f)
+    two = app_state.make_map_parts(lb, layers=DEFAULT_LAYERS, filters=f)
+    assert built == [DEFAULT_LAYERS]
+    assert one is not two and one.map is not two.map and one.layers[0] is not two.layers[0]
+    assert [g.layer_name for g in one.layers] == [g.layer_name for g in two.layers] == [
+        "Distrikt (DeSO)", "Antal per hexagon", "Statistiskt säkerställd koncentration (Gi*)",
+        "Sparade områden"]
+    one.layers[0]._id = "ändrad"
+    assert app_state.make_map_parts(lb, layers=DEFAULT_LAYERS, filters=f).layers[0]._id != "ändrad"
+    # another layer choice is built (once)
+    app_state.make_map_parts(lb, layers=("cells",), filters=f)
+    app_state.make_map_parts(lb, layers=("cells",), filters=f)
+    assert built == [DEFAULT_LAYERS, ("cells",)]
+
+
+def test_a_visit_does_not_wait_when_no_warm_up_runs() -> None:
+    assert not app_warm.warming()
+    app_warm.wait()  # returns at once (no session needed)
