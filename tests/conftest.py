@@ -16,6 +16,19 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With several workers (``make test``: pytest-xdist, ``--dist loadfile``), hand out the
+    files with the most ``slow`` tests first, so no worker is left with a long file at the
+    end while the other idles (longest-first; the order inside each file is kept)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    weight: dict[str, float] = {}
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        weight[path] = weight.get(path, 0.0) + (10.0 if item.get_closest_marker("slow") else 0.2)
+    items.sort(key=lambda item: -weight[item.nodeid.split("::", 1)[0]])
+
+
 @pytest.fixture(scope="session")
 def sample_dir() -> Path:
     """The committed Exempelkommun sample data."""
