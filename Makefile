@@ -9,13 +9,18 @@ PORT   ?= 8501
 # Where the app listens: empty = server.address of .streamlit/config.toml (127.0.0.1, this
 # computer only). `make run HOST=0.0.0.0` opens it to the network (set up sign-in first).
 HOST   ?=
+# `make test` runs every test, spread over the computer's cores by pytest-xdist (a file
+# stays on one worker; at most 4 workers). TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= auto
+PYTEST_WORKERS := -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile --no-loadscope-reorder
 
-.PHONY: install run test lint typecheck pytest bench sample static browser postgres clean help
+.PHONY: install run test test-quick lint typecheck pytest bench sample static browser postgres clean help
 
 help:
 	@echo "make install  - create .venv/ and install the project with all extras"
 	@echo "make run      - install if needed, then start the app on Exempelkommun (127.0.0.1; HOST=0.0.0.0 opens it)"
-	@echo "make test     - install if needed, then ruff, mypy and the whole pytest suite"
+	@echo "make test     - install if needed, then ruff, mypy and the whole pytest suite (every test, on all cores)"
+	@echo "make test-quick - the pytest suite without the tests marked slow (while you work; CI runs make test)"
 	@echo "make bench    - run the benchmarks in benchmarks/"
 	@echo "make sample   - regenerate sample_data/ (Exempelkommun)"
 	@echo "make postgres - install PostgreSQL and PostGIS (apt-get) for the server-store tests"
@@ -85,12 +90,17 @@ typecheck: install
 	$(VENV)/bin/mypy lagesbild_geo
 
 pytest: install
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_WORKERS)
 
 test: install
 	$(VENV)/bin/ruff check lagesbild_geo apps tests benchmarks
 	$(VENV)/bin/mypy lagesbild_geo
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_WORKERS)
+
+# While you work: everything but the tests marked slow (browser, many processes, whole
+# Exempelkommun builds). Not a substitute for `make test`, which CI runs.
+test-quick: install
+	$(PY) -m pytest $(PYTEST_WORKERS) -m "not slow"
 
 bench: install
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done

@@ -83,6 +83,7 @@ def _button(at: AppTest, label: str) -> Any:
 # ----------------------------------------------------------------------------- Områden
 
 
+@pytest.mark.slow
 def test_omraden_saves_drawn_area_with_measure(store_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     _draw(monkeypatch, POLYGON)
@@ -256,6 +257,7 @@ def test_data_upload_shows_report_and_survives_bad_file(store_path: Path) -> Non
     assert at.session_state["sources"][0].name == "handelser.csv"
 
 
+@pytest.mark.slow
 def test_omraden_delete_and_restore(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _draw(monkeypatch, None)
     with MeasureStore(store_path, user="anna") as s:

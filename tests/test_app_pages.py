@@ -180,6 +180,7 @@ def test_omraden_area_figures_and_report(store_path: Path) -> None:
     assert name == "lagesbild_rapport.html" and b"<html" in data[:500].lower()
 
 
+@pytest.mark.slow
 def test_export_then_import_police_package(store_path: Path) -> None:
     at = _app("export")
     at.radio(key="export_kind").set_value("zip")

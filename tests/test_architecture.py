@@ -298,6 +298,7 @@ def test_only_grid_imports_h3() -> None:
     assert sorted(set(offenders)) == [f"{PKG}.grid"]
 
 
+@pytest.mark.slow
 def test_importing_library_does_not_import_streamlit() -> None:
     code = (
         "import sys, lagesbild_geo, lagesbild_geo.read, lagesbild_geo.io, lagesbild_geo.schema, lagesbild_geo.cli,"

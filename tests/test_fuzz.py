@@ -425,6 +425,7 @@ def test_district_crs_that_contradicts_the_values_is_refused(tmp_path: Path) -> 
     assert read_districts(good).attrs["report"]["crs_detected"] == "EPSG:3006"
 
 
+@pytest.mark.slow
 def test_build_with_a_contradicting_boundary_or_district_layer_exits_1(tmp_path: Path) -> None:
     inc = tmp_path / "h.csv"
     inc.write_text("\n".join([HEADER, *(_row(i) for i in range(5))]) + "\n", encoding="utf-8")
@@ -604,6 +605,7 @@ def test_store_that_is_not_sqlite_is_named_as_such(tmp_path: Path) -> None:
     assert p.read_text(encoding="utf-8") == "id;namn\n1;Torget\n"  # untouched
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_concurrent_measure_adds_create_one_area(tmp_path: Path) -> None:
     store = tmp_path / "samtidigt.sqlite"
@@ -624,6 +626,7 @@ def test_concurrent_measure_adds_create_one_area(tmp_path: Path) -> None:
 # ============================================================================ CLI
 
 
+@pytest.mark.slow
 def test_read_piped_into_head_still_writes_its_files(tmp_path: Path) -> None:
     src = tmp_path / "h.csv"
     src.write_text("\n".join([HEADER, *(_row(i) for i in range(200)), "K9;;;;;"]) + "\n",
@@ -642,6 +645,7 @@ def _garbage(seed: int, size: int) -> bytes:
     return np.random.default_rng(seed).integers(0, 256, size, dtype=np.uint8).tobytes()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1])
 def test_validate_and_export_on_garbage_exit_1_with_a_clear_message(tmp_path: Path, seed: int) -> None:
     folder = tmp_path / "paket"

@@ -1,7 +1,9 @@
 """Many writers in separate processes, and a writer killed mid-transaction, on both
 backends (an SQLite file and the private PostgreSQL cluster of ``tests/pg_cluster.py``).
 
-Worker functions live at module level so ``spawn`` children can import them.
+Worker functions live at module level so the children can import them. The children come
+from a ``forkserver`` that has imported this module (and so the store) once: fresh
+processes, no state shared with pytest, without paying pandas' import in each of them.
 """
 
 from __future__ import annotations
@@ -27,6 +29,13 @@ SQUARE = "POLYGON ((17.10 59.37, 17.12 59.37, 17.12 59.375, 17.10 59.375, 17.10 
 N_PROCS = 8
 N_MEASURES = 100  # per process: enough to keep 8 writers overlapping (200 in docs/measures.md's figures)
 N_INCREMENTS = 10
+
+
+def _context() -> Any:
+    """The ``forkserver`` context, preloaded with this module (see the module docstring)."""
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__])
+    return ctx
 
 
 def _stress_worker(path: str, kommun: str | None, k: int, area_id: str, shared_id: str,
@@ -63,7 +72,7 @@ def test_eight_processes_add_and_edit_concurrently(store_location: tuple[str, st
         area = store.add_area(name="Stress", geometry=SQUARE)
         shared = store.add_measure(area_id=area.id, title="shared counter",
                                    target_categories=["stold"], cost=0)
-    ctx = mp.get_context("spawn")
+    ctx = _context()
     barrier = ctx.Barrier(N_PROCS)
     results = ctx.Queue()
     procs = [ctx.Process(target=_stress_worker,
@@ -143,7 +152,7 @@ def test_writer_killed_mid_transaction_leaves_store_intact(
         area = store.add_area(name="Kill", geometry=SQUARE)
         committed = [store.add_measure(area_id=area.id, title=f"committed {i}",
                                        target_categories=["stold"]).id for i in range(50)]
-    ctx = mp.get_context("spawn")
+    ctx = _context()
     ready = ctx.Event()
     p = ctx.Process(target=_kill_worker,
                     args=(path, kommun, area.id, ready, 3000 if sqlite else 300))
@@ -201,7 +210,7 @@ def test_six_processes_on_the_server_and_another_kommun_sees_none(
     url180, url380 = pg_cluster.url("app_0180"), pg_cluster.url("app_0380")
     with MeasureStore(url180, kommun="0180", user="setup") as s:
         area = s.add_area(name="Sergels torg", geometry=SQUARE)
-    ctx = mp.get_context("spawn")
+    ctx = _context()
     barrier, results = ctx.Barrier(6), ctx.Queue()
     procs = [ctx.Process(target=_kommun_worker, args=(url180, k, area.id, 40, barrier, results))
              for k in range(6)]

@@ -226,6 +226,7 @@ def test_privacy_options_validated() -> None:
     assert Privacy(include_points=True).include_points
 
 
+@pytest.mark.slow
 @given(st.lists(st.lists(st.integers(min_value=0, max_value=6), min_size=2, max_size=3),
                 min_size=2, max_size=3).filter(lambda rows: len({len(r) for r in rows}) == 1))
 @settings(max_examples=15, deadline=None, derandomize=True)
