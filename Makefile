@@ -87,14 +87,14 @@ lint: install
 	$(VENV)/bin/ruff check lagesbild_geo apps tests benchmarks
 
 typecheck: install
-	$(VENV)/bin/mypy lagesbild_geo
+	$(VENV)/bin/mypy lagesbild_geo apps
 
 pytest: install
 	$(PY) -m pytest $(PYTEST_WORKERS)
 
 test: install
 	$(VENV)/bin/ruff check lagesbild_geo apps tests benchmarks
-	$(VENV)/bin/mypy lagesbild_geo
+	$(VENV)/bin/mypy lagesbild_geo apps
 	$(PY) -m pytest $(PYTEST_WORKERS)
 
 # While you work: everything but the tests marked slow (browser, many processes, whole

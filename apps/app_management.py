@@ -158,7 +158,8 @@ def _area_states(measures: pd.DataFrame | None, *, today: dt.date | None
     if not len(ms):
         return ms, pd.Series(dtype=object), {}
     late = overdue_measures(ms, today=today)
-    worst = late.groupby(late["area_id"].astype(str))["days_overdue"].max().to_dict() if len(late) else {}
+    worst = ({str(k): int(v) for k, v in late.groupby(late["area_id"].astype(str))["days_overdue"].max().items()}
+             if len(late) else {})
     return ms, area_status(ms), worst
 
 

@@ -105,7 +105,7 @@ def measure_titles(measures: pd.DataFrame) -> dict[str, str]:
 
 
 def measure_record(measures: pd.DataFrame, measure_id: str) -> dict[str, Any]:
-    rec = measures.loc[measure_id].to_dict()
+    rec = {str(k): v for k, v in measures.loc[measure_id].to_dict().items()}
     rec["id"] = measure_id
     return rec
 

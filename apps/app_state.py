@@ -30,7 +30,7 @@ import pickle
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import folium
 import geopandas as gpd
@@ -248,7 +248,7 @@ def _span(srcs: tuple[Source, ...]) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     return snapshot("span", None, srcs, lambda: period_bounds(_build(srcs, BASE_RESOLUTION)))
 
 
-def data_span() -> tuple[pd.Timestamp, pd.Timestamp] | bool | None:
+def data_span() -> tuple[pd.Timestamp, pd.Timestamp] | Literal[False] | None:
     """First and last incident day of the current data (cached: cheap on every rerun);
     ``False`` after showing why the data could not be read."""
     return _of_current_data(_span, failed=False)
@@ -334,7 +334,8 @@ def _district_tables(srcs: tuple[Source, ...], filters: Filters, show_small: boo
                      ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     pub, raw, _ = _view(srcs, filters)
     table = district_table(pub, show_small=show_small, raw=raw)
-    return None if table is None else (table, district_table_sv(table))
+    text = district_table_sv(table)
+    return None if table is None or text is None else (table, text)
 
 
 def district_tables(filters: Filters, *, show_small: bool = False) -> tuple[pd.DataFrame, pd.DataFrame] | None:

@@ -55,7 +55,7 @@ with st.expander("Tillåt personuppgifter i fritext (bara om det verkligen ska m
                "ett telefonnummer, en e-postadress eller ett personnamn. Ändra helst texten; ska "
                "uppgiften ändå med kan du tillåta fältet här.")
     allow = st.multiselect("Tillåt personuppgifter i", options=list(S.ALLOW_FIELDS_SV),
-                           format_func=S.ALLOW_FIELDS_SV.get, key="plan_allow")
+                           format_func=lambda f: S.ALLOW_FIELDS_SV.get(f, f), key="plan_allow")
 d1, d2 = st.columns(2)
 with S.friendly_errors("Exporten misslyckades"):
     d1.download_button("Ladda ner som Excel", data=S.plan_excel_bytes(allow), file_name="atgardsplan.xlsx",

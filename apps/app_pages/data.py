@@ -73,7 +73,8 @@ for kind, (label, types) in S.UPLOAD_TYPES.items():
             S.stage(kind, S.save_upload(f.name, f.getvalue(), kind))
 
 stage = S.staged()
-gaz = (stage.get("gazetteer") or [None])[0]
+gazetteers = stage.get("gazetteer") or []
+gaz = gazetteers[0] if gazetteers else None
 for src in list(stage.get("incidents", [])):
     with st.expander(f"Händelsefil: {src.name}", expanded=True):
         result = None

@@ -22,7 +22,7 @@ with st.expander("Tillåt personuppgifter i fritext (bara om det verkligen ska m
                "telefonnummer, en e-postadress eller ett personnamn. Ändra helst texten. Ska "
                "uppgiften ändå med kan du tillåta fältet här; det noteras i paketets metadata.")
     allow = st.multiselect("Tillåt personuppgifter i", options=list(S.ALLOW_FIELDS_SV),
-                           format_func=S.ALLOW_FIELDS_SV.get, key="export_allow",
+                           format_func=lambda f: S.ALLOW_FIELDS_SV.get(f, f), key="export_allow",
                            placeholder="Inga fält (rekommenderas)")
 if st.button("Skapa filen", type="primary", key="export_make"):
     st.session_state.pop("export_file", None)

@@ -58,7 +58,7 @@ with st.sidebar:
                                 key="show_suppressed")
     one_cat = cats[0] if len(cats) == 1 else None
 
-filters = S.Filters(start=start, end=end, categories=tuple(cats), hours=tuple(hours),
+filters = S.Filters(start=start, end=end, categories=tuple(cats), hours=(int(hours[0]), int(hours[1])),
                     weekdays=tuple(weekdays), resolution=resolution)
 shown = S.view(filters)
 if shown is None:
