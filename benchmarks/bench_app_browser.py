@@ -47,13 +47,19 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from browser_support import LAUNCH_ARGS, browser_problem, free_port, running_app
+from browser_support import (
+    LAUNCH_ARGS,
+    browser_problem,
+    free_port,
+    running_app,
+    stop_process,
+    wait_healthy,
+)
 
 REPEATS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 
@@ -101,25 +107,12 @@ def _served(tmp: Path, cache: Path) -> Iterator[tuple[str, float, Callable[[], f
 
         threading.Thread(target=watch, daemon=True).start()
         try:
-            deadline = start + 120
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                        if r.read().decode().strip() == "ok":
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.perf_counter() > deadline:
-                    sys.exit("The app did not start:\n" + log_path.read_text(errors="replace")[-3000:])
-                time.sleep(0.05)
+            if not wait_healthy(url, proc, 120 - (time.perf_counter() - start), poll_s=0.05):
+                sys.exit("The app did not start:\n" + log_path.read_text(errors="replace")[-3000:])
             yield url, start, ready_at
         finally:
             stop.set()
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
 
 
 def _wait_ready(ready_at: Callable[[], float | None], timeout_s: float = 300) -> float:

@@ -79,27 +79,39 @@ def running_app(tmp_path: Path, *, script: str = "apps/lagesbild_app.py", timeou
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                fail("The app did not start:\n" + (tmp_path / "streamlit.log").read_text(
-                    errors="replace")[-3000:])
-            time.sleep(0.3)
+        if not wait_healthy(url, proc, timeout_s):
+            log.flush()
+            fail("The app did not start:\n" + (tmp_path / "streamlit.log").read_text(
+                errors="replace")[-3000:])
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         log.close()
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[Any], timeout_s: float, poll_s: float = 0.3) -> bool:
+    """Wait until the Streamlit server at ``url`` answers its health check: ``True``; ``False``
+    when ``proc`` ended or ``timeout_s`` passed first."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read().decode().strip() == "ok":
+                    return True
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(poll_s)
+
+
+def stop_process(proc: subprocess.Popen[Any]) -> None:
+    """Terminate a server process, killing it when it does not end within 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 # ----------------------------------------------------------------------------- in the page

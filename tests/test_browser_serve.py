@@ -18,7 +18,15 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from browser_support import LAUNCH_ARGS, MAP_FRAME, ROOT, block_outside, browser_or_skip, free_port
+from browser_support import (
+    LAUNCH_ARGS,
+    MAP_FRAME,
+    ROOT,
+    block_outside,
+    browser_or_skip,
+    free_port,
+    stop_process,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(400)]
 
@@ -60,11 +68,7 @@ def test_make_run_start_warms_up_and_the_first_visit_shows_the_map(tmp_path: Pat
                 assert not [e for e in errors if "Custom Component" in e], errors
                 browser.close()
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
     # the warm-up ran without a session and said nothing alarming
     text = log_path.read_text(encoding="utf-8")
     assert "Traceback" not in text and "warm-up failed" not in text, text[-3000:]
