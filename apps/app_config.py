@@ -71,12 +71,19 @@ def cache_dir() -> Path | None:
     return None if str(raw).strip().lower() in _OFF else Path(str(raw).strip())
 
 
+#: Session key of the base map remembered for the user between sessions (``app_prefs``).
+SAVED_TILES = "saved_tiles"
+
+
 def tiles_choice() -> str | None:
-    """Base map: env ``LAGESBILD_TILES`` / secrets ``[lagesbild] tiles`` / the user's choice.
+    """Base map: the user's choice (on the Karta page, or remembered from an earlier
+    session), else env ``LAGESBILD_TILES`` / secrets ``[lagesbild] tiles``.
 
     ``"OpenStreetMap"`` (default), a URL template with ``{z}/{x}/{y}``, or ``None`` ("none").
     """
-    chosen = st.session_state.get("tiles") if get_script_run_ctx() else None  # (the warm-up has no session)
+    chosen = None
+    if get_script_run_ctx():  # (the warm-up has no session)
+        chosen = st.session_state.get("tiles") or st.session_state.get(SAVED_TILES)
     raw = chosen or os.environ.get("LAGESBILD_TILES") or secret("lagesbild", "tiles") or "OpenStreetMap"
     return None if str(raw).strip().lower() in ("none", "ingen", "") else str(raw)
 

@@ -21,10 +21,15 @@ import app_warm  # noqa: E402
 st.set_page_config(page_title="Lägesbild", page_icon=":material/map:", layout="wide")
 app_warm.wait()  # "Bygger lägesbilden …" while the server's warm-up (apps/serve.py) runs
 
+import app_prefs  # noqa: E402
 import app_state  # noqa: E402
+
+from lagesbild_geo.maps import base_maps  # noqa: E402
 
 app_state.cleanup_uploads_now_and_then()  # uploads of ended sessions, and any older than a day
 access = app_state.access()
+# the base map this user chose in an earlier session
+app_prefs.remember_base_map(access.user, known=lambda: base_maps(app_state.lagesbild_settings()))
 
 pages = [
     st.Page("app_pages/karta.py", title="Karta", icon=":material/map:", default=True),

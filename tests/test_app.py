@@ -465,3 +465,31 @@ def test_local_mode_sidebar_speaks_to_the_coordinator(store_path: Path) -> None:
     text = " ".join(i.value for i in at.sidebar.info)
     assert "lokalt läge" in text and "den här datorn" in text
     assert "Lägg lösenord per roll" not in text  # not the administrator's instructions
+
+
+def test_base_map_choice_is_remembered_per_user(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Karta's base-map choice is kept for the user's next session (and every page's map),
+    not for another user; a saved service no longer in the settings is forgotten."""
+    at = _app()
+    import app_prefs  # apps/ is on the path once the app has run
+
+    assert at.selectbox(key="tiles").value == "ingen"  # LAGESBILD_TILES=none
+    at.selectbox(key="tiles").set_value("OpenStreetMap")
+    at.run()
+    _no_exception(at)
+    assert app_prefs.load("testaren", "base_map") == "OpenStreetMap"
+    assert (store_path.parent / "preferences.sqlite").is_file()
+
+    again = _app()  # a new session of the same user
+    assert again.selectbox(key="tiles").value == "OpenStreetMap"
+    assert again.session_state["saved_tiles"] == "OpenStreetMap"
+
+    monkeypatch.setenv("LAGESBILD_USER", "någon annan")
+    other = _app()
+    assert other.selectbox(key="tiles").value == "ingen"
+
+    app_prefs.save("testaren", "base_map", "Kommunens karta (borttagen)")
+    monkeypatch.setenv("LAGESBILD_USER", "testaren")
+    gone = _app()
+    _no_exception(gone)
+    assert gone.selectbox(key="tiles").value == "ingen"

@@ -3,6 +3,7 @@ trend against the same period a year earlier; below it the district table."""
 
 from __future__ import annotations
 
+import app_prefs
 import app_state as S
 import pandas as pd
 import streamlit as st
@@ -52,6 +53,7 @@ with st.sidebar:
     base_names = list(base_maps(S.lagesbild_settings()))
     st.selectbox("Bakgrundskarta", options=base_names, key="tiles",
                  index=base_names.index(S.base_choice()) if S.base_choice() in base_names else 0,
+                 on_change=app_prefs.save_base_map, args=(S.access().user,),
                  help="OpenStreetMap, kommunens egen karttjänst (om den finns i inställningarna) "
                       "eller ingen. Utan bakgrundskarta ritas kommunens och distriktens gränser.")
     show_suppressed = st.toggle("Visa hexagoner med för få fall (som konturer)", value=False,
