@@ -281,6 +281,19 @@ class Lagesbild:
         """
         return self.__dict__[name]
 
+    def table(self, name: str) -> pd.DataFrame:
+        """The values of field ``name`` (``cells``, ``hotspots`` …) without building polygons
+        that are still pending: the pending table, or the field itself.
+
+        Examples
+        --------
+        >>> t = Lagesbild.empty().table("hotspots")
+        >>> t.index.name, "geometry" in t.columns
+        ('cell', True)
+        """
+        value = self.__dict__[name]
+        return value.frame if isinstance(value, PendingGeometry) else value
+
     @classmethod
     def empty(cls, *, settings: Settings | None = None) -> Lagesbild:
         """A lägesbild with nothing in it, valid everywhere a built one is.

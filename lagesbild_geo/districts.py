@@ -1532,7 +1532,7 @@ def districts_in_kommun(districts: gpd.GeoDataFrame, kommun_code: str) -> gpd.Ge
 # ----------------------------------------------------------------------------------------
 
 
-def _centres(cells: gpd.GeoDataFrame) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+def _centres(cells: pd.DataFrame) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """(lon, lat) of each cell's centre: the H3 cell centre for an H3 index, else the centroid."""
     idx = cells.index
     if idx.dtype == np.uint64 and len(idx):
@@ -1974,19 +1974,16 @@ def _hotspot_counts(hotspots: pd.DataFrame, districts: gpd.GeoDataFrame, index: 
 
 
 def _hotspot_districts(hotspots: pd.DataFrame, districts: gpd.GeoDataFrame) -> npt.NDArray[np.object_]:
-    """The district code (``OUTSIDE_CODE`` outside every district) of each hotspot cell's centre.
-
-    H3 cells (a uint64 index) need no polygons: their centres come from the index, as
-    :func:`cells_to_districts` takes them.
-    """
-    if not isinstance(hotspots, gpd.GeoDataFrame) and hotspots.index.dtype == np.uint64:
-        lon, lat = _centres(hotspots)
-        pos = _locate(districts, lon, lat)
-        with_outside = np.array([*districts.index.astype(str).tolist(), OUTSIDE_CODE], dtype=object)
-        return with_outside[np.where(pos >= 0, pos, len(districts))]
-    m = cells_to_districts(hotspots[["hotspot_class", hotspots.geometry.name]], districts, how="centroid")
-    rows = pd.Index(hotspots.index).get_indexer(m.iloc[:, 0].to_numpy())
-    return m["district_code"].fillna(OUTSIDE_CODE).to_numpy(dtype=object)[np.argsort(rows)]
+    """The district code (``OUTSIDE_CODE`` outside every district) of each hotspot cell's centre,
+    located as :func:`cells_to_districts` does with ``how="centroid"`` (H3 cells, a uint64 index,
+    need no polygons: their centres come from the index)."""
+    if isinstance(hotspots, gpd.GeoDataFrame) and hotspots.crs is not None \
+            and CRS.from_user_input(hotspots.crs).to_epsg() != 4326:
+        hotspots = hotspots.to_crs(4326)
+    lon, lat = _centres(hotspots)
+    pos = _locate(districts, lon, lat)
+    with_outside = np.array([*districts.index.astype(str).tolist(), OUTSIDE_CODE], dtype=object)
+    return with_outside[np.where(pos >= 0, pos, len(districts))]
 
 
 def survey_columns(survey: pd.DataFrame) -> pd.DataFrame:

@@ -544,12 +544,6 @@ def _gistar_of(lb: Lagesbild) -> Any:
     return PendingGeometry(hot, cells.build, loc=len(cells.frame.columns), like=cells)
 
 
-def _table(lb: Lagesbild, name: str) -> pd.DataFrame:
-    """A cell table of the bundle without building polygons that are still pending."""
-    value = lb.stored(name)
-    return value.frame if isinstance(value, PendingGeometry) else value
-
-
 def _clusters_of(lb: Lagesbild, options: Mapping[str, Any]) -> gpd.GeoDataFrame:
     """Density clusters of the period's incidents (none without incidents in the period)."""
     in_per = _in_period(lb)
@@ -660,7 +654,7 @@ def _assigned(lb: Lagesbild) -> Lagesbild:
     # keep what read_districts noted (its coverage check lets summarize reuse the locator)
     districts.attrs = {**lb.districts.attrs, "report": report}
     return lb.replace(incidents=incidents, rejected=_concat(rejected), reports=reports,
-                               districts=districts, metadata=meta)
+                      districts=districts, metadata=meta)
 
 
 def _summarised(lb: Lagesbild) -> Lagesbild:
@@ -670,7 +664,7 @@ def _summarised(lb: Lagesbild) -> Lagesbild:
         lb.incidents, _district_polygons(lb), period=_period_of(lb),
         previous_period=_period_of(lb, "previous_period"),
         survey=pd.DataFrame(ind).drop(columns="geometry", errors="ignore") if ind is not None else None,
-        hotspots=_table(lb, "hotspots") if len(_table(lb, "hotspots")) else None,
+        hotspots=hot if len(hot := lb.table("hotspots")) else None,
         kommun_name=(lb.metadata.get("kommun") or {}).get("name"), alpha=lb.settings.alpha)
     rows = summary.loc[summary["row_type"] == "district"].drop(columns=["district_name", "population"])
     districts = _district_polygons(lb).join(rows)
@@ -820,7 +814,7 @@ def describe(lb: Lagesbild, *, config: PipelineConfig | None = None) -> Lagesbil
             "rejected": len(lb.rejected),
             "excluded": dict(counts.get("excluded", {})),
             **{k: counts[k] for k in ("other_kommun", "lan_level") if k in counts},
-            "not_on_grid": dict(_table(lb, "cells").attrs.get("not_on_grid", {})),
+            "not_on_grid": dict(lb.table("cells").attrs.get("not_on_grid", {})),
             # the period's rows per level: district (placed in one), stadsdel, kommun (known
             # only in the kommun), outside (points outside every district)
             "levels": _levels(lb.district_summary, lb.incidents, in_per),
