@@ -268,7 +268,7 @@ def measures_map(lb: Lagesbild | None, areas: gpd.GeoDataFrame | None,
     no_districts = lb is None or lb.districts is None or not len(lb.districts)
     fit_areas = areas if no_districts else None
     parts = maps.map_parts(shown, layers=tuple(context), areas=fit_areas, draw=draw,
-                           tiles=S.tiles_choice(), attribution=S.tiles_attribution(),
+                           base=S.base_choice(), settings=shown.settings, attribution=S.tiles_attribution(),
                            assets=S.assets_url(), height=height)
     clear = bool(st.session_state.pop(_CLEAR_FLAG, False)) if draw else False
     status = status_layer(areas, measures, clear_drawings=clear)

@@ -453,8 +453,8 @@ def warm_up() -> str:
 
 def zones_map(result: Any) -> folium.Map:
     """The follow-up's zones on a small map, with the app's tiles and local scripts."""
-    return maps.zones_map(result.zones, tiles=tiles_choice(), attribution=tiles_attribution(),
-                          assets=assets_url())
+    return maps.zones_map(result.zones, base=base_choice(), settings=lagesbild_settings(),
+                          attribution=tiles_attribution(), assets=assets_url())
 
 
 def empty_lagesbild() -> Lagesbild:
@@ -490,7 +490,7 @@ def knox(category: str, *, distances: Sequence[float], days: Sequence[float],
 
 
 def risk_zones_map(zones: gpd.GeoDataFrame) -> folium.Map:
-    return dashboard.risk_zones_map(zones, tiles=tiles_choice(), attribution=tiles_attribution(),
+    return dashboard.risk_zones_map(zones, base=base_choice(), settings=lagesbild_settings(),
                                     assets=assets_url())
 
 

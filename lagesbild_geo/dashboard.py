@@ -43,11 +43,12 @@ from .bundle import Lagesbild
 from .districts import LEVEL_ROW_NAMES_SV, SUMMARY_LABELS_SV
 from .errors import InputError
 from .followup import area_figures as _followup_area_figures
-from .maps import asset_links
+from .maps import BASE_OSM, empty_map
 from .measures import Area, overdue_measures
 from .pipeline import filter_incidents, rebuild
 from .privacy import hidden_kind, left_out_sv, protect_table, publishable
 from .schema import CATEGORY_LABELS, POINT_PRECISIONS
+from .settings import Settings
 
 __all__ = [
     "PROTECTED",
@@ -1004,11 +1005,11 @@ def attention_items(current: Lagesbild, previous: Lagesbild | None, *,
 # ------------------------------------------------------------------------------ near repeats
 
 
-def risk_zones_map(zones: gpd.GeoDataFrame, *, tiles: str | None = "OpenStreetMap",
-                   attribution: str | None = None, assets: str | None = None,
-                   height: int | str = 420) -> folium.Map:
+def risk_zones_map(zones: gpd.GeoDataFrame, *, base: str | None = BASE_OSM, settings: Settings | None = None,
+                   assets: str | None = None, height: int | str = 420) -> folium.Map:
     """Near-repeat risk zones (:func:`lagesbild_geo.nearrepeat.risk_zones`) on a small map,
-    each with its Swedish text as tooltip; the view fits the zones.
+    each with its Swedish text as tooltip; the view fits the zones. ``base``/``settings``
+    choose the base map as for every map (:func:`lagesbild_geo.maps.empty_map`).
 
     The zones tell roughly where recent events happened: for internal use and
     grannsamverkan, not for publication.
@@ -1017,18 +1018,11 @@ def risk_zones_map(zones: gpd.GeoDataFrame, *, tiles: str | None = "OpenStreetMa
     --------
     >>> z = gpd.GeoDataFrame({"text_sv": ["Förhöjd risk till och med 7 december inom 200 m"]},
     ...                      geometry=[shapely.box(17.10, 59.36, 17.11, 59.37)], crs="EPSG:4326")
-    >>> m = risk_zones_map(z, tiles=None)
+    >>> m = risk_zones_map(z, base="ingen")
     >>> "7 december" in m.get_root().render()
     True
     """
-    links = asset_links(assets)
-    m = folium.Map(location=[59.33, 18.06], zoom_start=13, tiles=None, height=height, control_scale=True)
-    m.default_js = [("leaflet", links["leaflet_js"])]
-    m.default_css = [("leaflet_css", links["leaflet_css"])]
-    if tiles is not None and tiles.lower() in ("openstreetmap", "osm"):
-        folium.TileLayer("OpenStreetMap", control=False).add_to(m)
-    elif tiles is not None:
-        folium.TileLayer(tiles=tiles, attr=attribution or "Kartdata", control=False).add_to(m)
+    m = empty_map(base=base, settings=settings, assets=assets, height=height)
     if len(zones):
         z = zones.to_crs("EPSG:4326") if zones.crs is not None else zones
         texts = z["text_sv"].astype(str) if "text_sv" in z.columns else pd.Series("Riskzon", index=z.index)

@@ -93,6 +93,7 @@ __all__ = [
     "asset_links",
     "base_maps",
     "density_layer",
+    "empty_map",
     "lagesbild_map",
     "map_html",
     "map_parts",
@@ -1728,6 +1729,22 @@ def _base_map(center: list[float], zoom: int, *, base: BaseMapService | None, li
     _add_chrome(m, tiles=base is not None)
     _add_offline_base(m, districts, tiles=base is not None, labels=labels)
     return m
+
+
+def empty_map(*, base: str | BaseMapService | None = BASE_OSM, settings: Settings | None = None,
+              assets: str | None = None, height: int | str = 420, zoom: int = 13) -> folium.Map:
+    """An empty map with the chosen base map (:func:`resolve_base`), the Swedish controls
+    and the tile-failure note, loading Leaflet from ``assets``: for a small map of other
+    layers (e.g. near-repeat risk zones) that follows the user's base-map choice.
+
+    Examples
+    --------
+    >>> m = empty_map(base="ingen")
+    >>> "tile.openstreetmap.org" in m.get_root().render()
+    False
+    """
+    return _base_map([59.33, 18.06], zoom, base=resolve_base(base, settings=settings),
+                     links=asset_links(assets), height=height)
 
 
 def _choose_base(base: str | BaseMapService | None, tiles: Any, attribution: str | None,

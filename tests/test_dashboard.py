@@ -269,6 +269,20 @@ def test_area_candidates_group_touching_hot_hexagons() -> None:
 def test_risk_zones_map_escapes_text() -> None:
     z = gpd.GeoDataFrame({"text_sv": ['<img src=x onerror="alert(1)"> inom 200 m']},
                          geometry=[shapely.box(17.1, 59.3, 17.11, 59.31)], crs="EPSG:4326")
-    html = D.risk_zones_map(z, tiles=None, assets="/app/static/vendor").get_root().render()
+    html = D.risk_zones_map(z, base="ingen", assets="/app/static/vendor").get_root().render()
     assert "<img" not in html and "\\u0026lt;img src=x" in html  # shown as text in the tooltip
     assert "/app/static/vendor/leaflet/leaflet.js" in html and "cdn.jsdelivr" not in html
+
+
+def test_risk_zones_map_follows_the_kommuns_own_base_map() -> None:
+    """The base-map choice of the Karta (a kommun's own service from the settings) works for
+    the risk-zone map too, instead of failing as an unknown tile URL."""
+    from lagesbild_geo.settings import BaseMapService, Settings
+
+    own = BaseMapService(name="Kommunens WMS", type="wms", url="https://karta.example.se/wms",
+                         layers="grundkarta", attribution="Exempelkommun")
+    z = gpd.GeoDataFrame({"text_sv": ["Förhöjd risk"]}, geometry=[shapely.box(17.1, 59.3, 17.11, 59.31)],
+                         crs="EPSG:4326")
+    html = D.risk_zones_map(z, base="Kommunens WMS", settings=Settings(base_maps=(own,))).get_root().render()
+    assert "karta.example.se/wms" in html and "grundkarta" in html
+    assert "tile.openstreetmap.org" not in D.risk_zones_map(z, base="ingen").get_root().render()
