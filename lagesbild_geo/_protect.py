@@ -1037,7 +1037,5 @@ def protect(system: System, *, max_rounds: int = 40) -> tuple[Int, Bool]:
                 idx = a.indices[a.indptr[k]:a.indptr[k + 1]]
                 for j in idx[(status[idx] == SHOWN) & (prio[idx] < NEVER)]:
                     status[j] = _secondary(values[j], system.min_count)
-        exposed = ranges(system, status, known=True, sensitive=sensitive).exposed
-    if exposed.any():  # the verdict: exactly
-        exposed = ranges(system, status, known=True, sensitive=sensitive).exposed
+        exposed = ranges(system, status, known=True, sensitive=sensitive).exposed  # the verdict: exactly
     return status, exposed

@@ -804,7 +804,7 @@ def _published_counts(counts: Any, levels: _Levels | None, system: _protect.Syst
         "stadsdel": level(levels.stadsdel),
         "kommun": level(levels.kommun),
         "outside": level(levels.outside),
-        "total": _shown(system, status, kommun_keys.get("total", kommun_keys.get("count"))),
+        "total": _shown(system, status, k_total),
         "lan_not_counted": few(lan) if lan is not None else 0,
     }
     return out
