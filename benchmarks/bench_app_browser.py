@@ -52,8 +52,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "apps"))
+from app_warm import READY_LINE
 from browser_support import (
     LAUNCH_ARGS,
+    block_outside,
     browser_problem,
     free_port,
     running_app,
@@ -65,7 +68,6 @@ REPEATS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 
 
 ROOT = Path(__file__).resolve().parents[1]
-READY_LINE = "Lägesbilden är klar"  # apps/app_warm.py's READY_LINE
 
 
 def _floor_app(tmp: Path, script: str) -> contextlib.AbstractContextManager[str]:
@@ -188,9 +190,8 @@ def measure(url: str, chromium: str, *, full: bool = True) -> dict[str, list[flo
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS, headless=True)
         ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-        ctx.route("**/*", lambda route: route.continue_() if route.request.url.startswith(url)
-                  else route.abort())
         page = ctx.new_page()
+        block_outside(page, url)  # on the context: the baseline's page too
         other = ctx.new_page()  # the baseline's page: the app's page is never navigated away
 
         def baseline() -> None:

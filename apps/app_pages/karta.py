@@ -51,8 +51,9 @@ with st.sidebar:
     measure = st.radio("Distrikten färgas efter", options=list(DISTRICT_MEASURES),
                        format_func=lambda k: DISTRICT_MEASURES[k], key="district_measure")
     base_names = list(base_maps(S.lagesbild_settings()))
+    chosen = S.base_choice()
     st.selectbox("Bakgrundskarta", options=base_names, key="tiles",
-                 index=base_names.index(S.base_choice()) if S.base_choice() in base_names else 0,
+                 index=base_names.index(chosen) if chosen in base_names else 0,
                  on_change=app_prefs.save_base_map, args=(S.access().user,),
                  help="OpenStreetMap, kommunens egen karttjänst (om den finns i inställningarna) "
                       "eller ingen. Utan bakgrundskarta ritas kommunens och distriktens gränser.")
