@@ -86,8 +86,8 @@ from app_measures import (
 from app_sources import (
     UPLOAD_MAX_AGE_S,
     Source,
-    _session_is_active,
     check_file,
+    cleanup_uploads,
     cleanup_uploads_now_and_then,
     column_choice,
     data_label,
@@ -108,7 +108,6 @@ from app_sources import (
     use_staged,
     with_columns,
 )
-from app_sources import cleanup_uploads as _cleanup_uploads
 from app_ui import (
     ALLOW_FIELDS_SV,
     FIELD_LABELS_SV,
@@ -347,12 +346,6 @@ def district_tables(filters: Filters, *, show_small: bool = False) -> tuple[pd.D
 def area_figures(lb: Lagesbild, area_id: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     """A saved area's figures (see :func:`lagesbild_geo.dashboard.area_figures`)."""
     return dashboard.area_figures(lb, store().get_area(area_id))
-
-
-def cleanup_uploads(root: Path | None = None, *, max_age_s: float = UPLOAD_MAX_AGE_S,
-                    keep: str | None = None, now: float | None = None) -> list[Path]:
-    """:func:`app_sources.cleanup_uploads` asking this module's ``_session_is_active``."""
-    return _cleanup_uploads(root, max_age_s=max_age_s, keep=keep, now=now, is_active=_session_is_active)
 
 
 # --------------------------------------------------------------------------- maps

@@ -833,7 +833,7 @@ def test_rejected_rows_download_only_for_editors(tmp_path: Path,
     assert list((tmp_path / "uppladdat").iterdir())  # uploads kept per session folder
 
 
-def test_old_and_ended_uploads_are_deleted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_old_and_ended_uploads_are_deleted(tmp_path: Path) -> None:
     pytest.importorskip("streamlit")
     sys.path.insert(0, str(ROOT / "apps"))
     import app_state
@@ -847,13 +847,11 @@ def test_old_and_ended_uploads_are_deleted(tmp_path: Path, monkeypatch: pytest.M
     os.utime(old, (now - 2 * 86400, now - 2 * 86400))
     os.utime(fresh, (now - 600, now - 600))
     os.utime(ended, (now - 600, now - 600))
-    monkeypatch.setattr(app_state, "_session_is_active", lambda sid: sid != "avslutad")
-    gone = app_state.cleanup_uploads(root, now=now)
+    gone = app_state.cleanup_uploads(root, now=now, is_active=lambda sid: sid != "avslutad")
     assert sorted(p.name for p in gone if p.parent == root) == ["avslutad", "gammal"]
     assert sorted(p.name for p in root.iterdir()) == ["ny"]
-    monkeypatch.setattr(app_state, "_session_is_active", lambda sid: None)  # no runtime: by age
     os.utime(fresh, (now - 3 * 86400, now - 3 * 86400))
-    app_state.cleanup_uploads(root, now=now, keep=None)
+    app_state.cleanup_uploads(root, now=now, keep=None, is_active=lambda sid: None)  # no runtime: by age
     assert list(root.iterdir()) == []
 
 
