@@ -388,31 +388,17 @@ def make_map(lb: Lagesbild, *, layers: Sequence[str], draw: bool = False,
     )
 
 
-def make_map_parts(lb: Lagesbild, *, layers: Sequence[str], category: str | None = None,
-                   district_measure: str = "count", show_suppressed: bool = False,
-                   filters: Filters | None = None) -> maps.MapParts:
-    """Base map and data layers apart: the page keeps the base map in the browser and swaps
-    only the layers when a filter changes (the user's zoom and position stay).
-
-    With ``filters`` (``lb`` is then ``view(filters)``'s published picture) the parts are
-    built once per data set, filter, layers, base map and saved areas, and every rerun gets
-    its own copy (``st_folium`` changes the objects it is given)."""
+def make_map_parts(filters: Filters, *, layers: Sequence[str], category: str | None = None,
+                   district_measure: str = "count", show_suppressed: bool = False) -> maps.MapParts:
+    """Base map and data layers apart for ``view(filters)``'s published picture: the page keeps
+    the base map in the browser and swaps only the layers when a filter changes (the user's
+    zoom and position stay). Built once per data set, filter, layers, base map and saved
+    areas; every rerun gets its own copy (``st_folium`` changes the objects it is given)."""
     areas = _saved_areas(layers)
-    args = (tuple(layers), category, district_measure, bool(show_suppressed), base_choice(),
-            tiles_attribution(), assets_url())
-    if filters is None:
-        return _build_map_parts(lb, areas, *args)
     key = None if areas is None else hashlib.sha256(pickle.dumps(areas)).hexdigest()
-    return copy.deepcopy(_map_parts(sources(), filters, *args, key, _areas=areas))
-
-
-def _build_map_parts(lb: Lagesbild, areas: gpd.GeoDataFrame | None, layers: tuple[str, ...],
-                     category: str | None, district_measure: str, show_suppressed: bool, base: str,
-                     attribution: str | None, assets: str | None) -> maps.MapParts:
-    return maps.map_parts(lb, layers=layers, areas=areas, category=category,
-                          district_measure=district_measure, base=base, settings=lb.settings,
-                          attribution=attribution, assets=assets, height=560,
-                          show_suppressed=show_suppressed)
+    return copy.deepcopy(_map_parts(sources(), filters, tuple(layers), category, district_measure,
+                                    bool(show_suppressed), base_choice(), tiles_attribution(),
+                                    assets_url(), key, _areas=areas))
 
 
 # Shared and never handed out: callers get a deep copy (5 ms against 30–600 ms to build).
@@ -421,8 +407,11 @@ def _map_parts(srcs: tuple[Source, ...], filters: Filters, layers: tuple[str, ..
                district_measure: str, show_suppressed: bool, base: str, attribution: str | None,
                assets: str | None, areas_key: str | None, *, _areas: gpd.GeoDataFrame | None
                ) -> maps.MapParts:
-    return _build_map_parts(_view(srcs, filters)[0], _areas, layers, category, district_measure,
-                            show_suppressed, base, attribution, assets)
+    lb = _view(srcs, filters)[0]
+    return maps.map_parts(lb, layers=layers, areas=_areas, category=category,
+                          district_measure=district_measure, base=base, settings=lb.settings,
+                          attribution=attribution, assets=assets, height=560,
+                          show_suppressed=show_suppressed)
 
 
 def warm_up() -> str:
@@ -439,7 +428,7 @@ def warm_up() -> str:
     _trend(srcs, f)
     _district_tables(srcs, f, False)
     # the map parts, and folium's templates (compiled on their first use)
-    make_map_parts(pub, layers=layers, filters=f).map.get_root().render()
+    make_map_parts(f, layers=layers).map.get_root().render()
     name = "Exempelkommun" if example_dir() == SAMPLE_DIR else str(example_dir())
     return f"{name}, {svformat.integer(len(pub.cells))} hexagoner"
 

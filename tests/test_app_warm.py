@@ -45,19 +45,18 @@ def test_the_warm_up_builds_what_the_karta_reads_and_says_so(
     # the Karta's first run reads those parts instead of building them again, and every
     # run gets its own copy (st_folium renames and re-parents what it is given)
     f = app_state.Filters()
-    lb = app_state._view(app_state.example_sources(), f)[0]
-    one = app_state.make_map_parts(lb, layers=DEFAULT_LAYERS, filters=f)
-    two = app_state.make_map_parts(lb, layers=DEFAULT_LAYERS, filters=f)
+    one = app_state.make_map_parts(f, layers=DEFAULT_LAYERS)
+    two = app_state.make_map_parts(f, layers=DEFAULT_LAYERS)
     assert built == [DEFAULT_LAYERS]
     assert one is not two and one.map is not two.map and one.layers[0] is not two.layers[0]
     assert [g.layer_name for g in one.layers] == [g.layer_name for g in two.layers] == [
         "Distrikt (DeSO)", "Antal per hexagon", "Statistiskt säkerställd koncentration (Gi*)",
         "Sparade områden"]
     one.layers[0]._id = "ändrad"
-    assert app_state.make_map_parts(lb, layers=DEFAULT_LAYERS, filters=f).layers[0]._id != "ändrad"
+    assert app_state.make_map_parts(f, layers=DEFAULT_LAYERS).layers[0]._id != "ändrad"
     # another layer choice is built (once)
-    app_state.make_map_parts(lb, layers=("cells",), filters=f)
-    app_state.make_map_parts(lb, layers=("cells",), filters=f)
+    app_state.make_map_parts(f, layers=("cells",))
+    app_state.make_map_parts(f, layers=("cells",))
     assert built == [DEFAULT_LAYERS, ("cells",)]
 
 

@@ -94,8 +94,8 @@ with col_map:
         st.info("Välj minst ett lager i sidopanelen för att se kartan.")
     else:
         with S.friendly_errors("Kartan kunde inte ritas"):
-            parts = S.make_map_parts(lb, layers=layers, category=one_cat, district_measure=measure,
-                                     show_suppressed=show_suppressed, filters=filters)
+            parts = S.make_map_parts(filters, layers=layers, category=one_cat, district_measure=measure,
+                                     show_suppressed=show_suppressed)
             # The base map stays in the browser; only the layers are swapped on a filter change.
             st_folium(parts.map, key="karta", height=560, width=None, returned_objects=[],
                       feature_group_to_add=parts.layers, layer_control=S.layer_control())
