@@ -20,7 +20,10 @@ holds a single integer while its a-priori interval holds more.
 rules (a relation must not hide a single value; hidden values whose sum the
 relation fixes must not sit at the extreme of their bounds), then the audit,
 hiding for every exposed value the cheapest shown value that shares a relation
-with it, until the audit finds nothing.
+with it, until the audit finds nothing; what that leaves exposed is freed by a
+least-cost move over every relation at once (:func:`_widening`), and a value hidden
+to protect others that the shown ones still fix exactly is shown again
+(:func:`_show_pinned`).
 
 Speed: the audit proves most hidden values safe without linear programming. A
 *certificate* is a move of the hidden values by whole units that keeps every
@@ -1038,4 +1041,104 @@ def protect(system: System, *, max_rounds: int = 40) -> tuple[Int, Bool]:
                 for j in idx[(status[idx] == SHOWN) & (prio[idx] < NEVER)]:
                     status[j] = _secondary(values[j], system.min_count)
         exposed = ranges(system, status, known=True, sensitive=sensitive).exposed  # the verdict: exactly
-    return status, exposed
+    for allow_never in (False, True):  # what frees it along every relation at once
+        for _ in range(3):
+            if not exposed.any():
+                break
+            added = 0
+            for u in np.flatnonzero(exposed)[:_TRIED_EXPOSED]:
+                hide = _widening(system, status, int(u), a, at, allow_never=allow_never)
+                status[hide] = _secondary(values[hide], system.min_count)
+                added += hide.size
+            exposed = ranges(system, status, known=True, sensitive=sensitive).exposed
+            if not added:
+                break
+    return _show_pinned(system, status), exposed
+
+
+#: How many exposed values the least-cost search takes on per round (a bound on its linear
+#: programs; it only runs when the cheaper choices left something exposed) and how many
+#: relations away from the exposed value it looks.
+_TRIED_EXPOSED, _REACH = 30, 3
+
+
+def _widening(system: System, status: Int, u: int, a: sparse.csr_matrix, at: sparse.csr_matrix,
+              *, allow_never: bool) -> Int:
+    """Shown values whose hiding lets the exposed value ``u`` move by one: a least-cost move.
+
+    A recipient pins ``u`` through several relations at once (a total less its shown parts,
+    and the same total again along another dimension), so hiding one value at a time may
+    never free it. This solves for a move of ``u`` by +1 or −1 that keeps every relation,
+    in which hidden values move within their a-priori bounds and shown values may move
+    only at a cost (its priority: ``2**prio`` per unit); the shown values the cheapest move
+    needs are the ones to hide. The values within ``_REACH`` relations of ``u`` take part,
+    the rest stay put. With ``allow_never`` the values marked never to hide (the kommun's
+    totals) may move too: a hidden headline figure is better than a small count recovered.
+    """
+    values, prio, _ = system.arrays()
+    mc = system.min_count
+    only = np.zeros(len(values), dtype=bool)
+    only[u] = True
+    h = _hidden_part(system, status, known=True, sensitive=only)
+    if not isinstance(h, _Hidden):
+        return np.zeros(0, dtype=np.int64)
+    x = np.where(np.isfinite(values), values, 0.0)
+    x[h.hid] = h.x0
+    near = np.asarray([u], dtype=np.int64)
+    for _ in range(_REACH):
+        rows = np.unique(np.concatenate([at.indices[at.indptr[v]:at.indptr[v + 1]] for v in near]))
+        more = np.unique(np.concatenate([a.indices[a.indptr[k]:a.indptr[k + 1]] for k in rows]))
+        if more.size == near.size:
+            break
+        near = more
+    hidden = _is_hidden(status)
+    hv = near[hidden[near]]
+    cand = near[(status[near] == SHOWN) & (allow_never | (prio[near] < NEVER))]
+    if not cand.size:
+        return cand
+    lo_h, hi_h = apriori(status, values, mc)
+    lo_s, hi_s = apriori(_secondary(values, mc), values, mc)
+    rows = np.unique(np.concatenate([at.indices[at.indptr[v]:at.indptr[v + 1]] for v in near]))
+    _, rhs, is_eq = system.matrices()
+    sub = a[rows]
+    m = sparse.hstack([sub[:, hv], sub[:, cand], -sub[:, cand]]).tocsr()
+    eq = is_eq[rows]
+    slack = rhs[rows] - sub @ x
+    cost = np.r_[np.zeros(hv.size), np.tile(2.0 ** prio[cand], 2)]
+    base = np.column_stack([np.r_[lo_h[hv] - x[hv], np.zeros(2 * cand.size)],
+                            np.r_[hi_h[hv] - x[hv], hi_s[cand] - x[cand], x[cand] - lo_s[cand]]])
+    at_u = int(np.flatnonzero(hv == u)[0])
+    best: tuple[float, Int] | None = None
+    for step in (1.0, -1.0):
+        if not lo_h[u] - _TOL <= x[u] + step <= hi_h[u] + _TOL:
+            continue
+        bounds = base.copy()
+        bounds[at_u] = step
+        y = _solve(cost, m[eq], np.zeros(int(eq.sum())), m[~eq], np.maximum(slack[~eq], 0.0), bounds)
+        if y is None:
+            continue
+        moved = np.abs(y[hv.size:hv.size + cand.size]) + np.abs(y[hv.size + cand.size:])
+        c = float(cost @ y)
+        if best is None or c < best[0]:
+            best = (c, cand[moved > 1e-7])
+    return np.zeros(0, dtype=np.int64) if best is None else best[1]
+
+
+def _show_pinned(system: System, status: Int) -> Int:
+    """Show again the values hidden to protect others that the shown ones fix exactly.
+
+    The greedy choice can hide a value that, once the rest is chosen, a reader still
+    works out by subtraction (total − the shown parts): it protects nothing, and a display
+    of "hidden" would promise what it does not keep. Only values whose feasible interval
+    is a single point are shown, so the feasible set, and every other value's interval,
+    stays exactly as it was.
+    """
+    second = status == SECONDARY
+    if not second.any():
+        return status
+    r = ranges(system, status, known=True, sensitive=second)
+    pinned = second & r.exposed & (r.hi - r.lo < _TOL)
+    if pinned.any():
+        status = status.copy()
+        status[pinned] = SHOWN
+    return status

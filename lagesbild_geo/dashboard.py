@@ -226,6 +226,18 @@ def level_counts(summary: pd.DataFrame | None) -> dict[str, int | None]:
     return out
 
 
+def _published_levels(meta: Mapping[str, Any] | None) -> dict[str, int | None] | None:
+    """The level figures as the publishing step protected them (``metadata.counts.levels``):
+    the districts' sum is one protected value there, shown even when some districts are
+    hidden, and hidden when the other levels would give it away."""
+    counts = (meta or {}).get("counts")
+    lv = counts.get("levels") if isinstance(counts, Mapping) else None
+    if not isinstance(lv, Mapping) or "district" not in lv:
+        return None
+    return {"in_district": lv.get("district"), "stadsdel_level": lv.get("stadsdel", 0),
+            "kommun_level": lv.get("kommun", 0)}
+
+
 def headline(lb: Lagesbild) -> dict[str, Any]:
     """The figures shown above the map, from a published picture.
 
@@ -254,7 +266,7 @@ def headline(lb: Lagesbild) -> dict[str, Any]:
         incidents = None if pd.isna(v) else int(v)
     return {
         "incidents": incidents,
-        **level_counts(lb.district_summary),
+        **(_published_levels(lb.metadata) or level_counts(lb.district_summary)),
         "hot": int(cls.str.startswith("hot").sum()),
         "cold": int(cls.str.startswith("cold").sum()),
         "clusters": len(lb.clusters),
@@ -273,8 +285,8 @@ def levels_text(figures: Mapping[str, Any]) -> str | None:
     >>> levels_text({"incidents": 30, "in_district": 30, "stadsdel_level": 0, "kommun_level": 0}) is None
     True
     """
-    if not (figures.get("kommun_level") or figures.get("stadsdel_level")):
-        return None
+    if all(figures.get(k) == 0 for k in ("kommun_level", "stadsdel_level")):
+        return None  # a hidden (None) level may hold incidents: say so
 
     def n(v: Any) -> str:
         return "(dolt)" if v is None else svformat.integer(v)

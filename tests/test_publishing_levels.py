@@ -79,8 +79,12 @@ def test_stadsdel_level_differences_cannot_give_a_group_below_min_count() -> Non
     s = pub.district_summary
     assert pd.isna(s.loc["C", "stadsdel_level"])
     a, b, t = s.loc["A", "stadsdel_level"], s.loc["B", "stadsdel_level"], s.loc[STADSDEL_CODE, "total"]
-    # any two of A, B and the stadsdel total give the group of one row
-    assert sum(pd.notna(v) for v in (a, b, t)) <= 1, (a, b, t)
+    # A with B (B − A) or A with the stadsdel total (t − A) gives the group of one row; B and t
+    # are the same sum of the two groups, so showing both tells nothing more than one of them
+    assert not (pd.notna(a) and (pd.notna(b) or pd.notna(t))), (a, b, t)
+    assert pd.isna(b) or pd.isna(t) or b == t
+    # and a value the shown ones fix exactly is not marked hidden: B and t are shown or hidden together
+    assert pd.isna(b) == pd.isna(t), (b, t)
     assert s.loc[TOTAL_CODE, "stadsdel_level"] is pd.NA or pd.isna(s.loc[TOTAL_CODE, "stadsdel_level"]) \
         or s.loc[TOTAL_CODE, "stadsdel_level"] == t
 
@@ -218,3 +222,44 @@ def test_the_build_log_is_published_without_a_raw_count(tmp_path: Path) -> None:
     assert [set(s) for s in written["sources"]] == [{"name", "file", "sha256"}]
     text = (tmp_path / "pkg" / "metadata.json").read_text(encoding="utf-8")
     assert "rows_read" not in text and "Police feed" not in text and "looked_at" not in text
+
+
+def test_one_category_mostly_at_kommun_level_cannot_give_the_districts_sum(tmp_path: Path) -> None:
+    """The police feed filtered to one category (Uppsala, "våld" in 2025): one incident in a
+    district, 88 known only in the kommun. The total less the kommun-level row gives the
+    districts' sum along the total column and again along the category's column: no single
+    value hidden frees it, so the choice moves several at once; nothing is left exposed."""
+    from lagesbild_geo.dashboard import headline, levels_text
+
+    lb = _bundle([("A", "district", "", "vald", 1), ("", "kommun", "", "vald", 88)])
+    pub = publishable(lb)
+    assert "unprotected" not in pub.metadata["published_notes"]
+    lv = pub.metadata["counts"]["levels"]
+    assert lv["district"] is None
+    assert None in (lv["total"], lv["kommun"], lv["stadsdel"], lv["outside"])
+    s = pub.district_summary
+    parts = s.loc[[KOMMUN_CODE, STADSDEL_CODE, "_outside", TOTAL_CODE], ["total", "count_vald"]]
+    assert parts.isna().any().all()  # along either column, one of the parts is hidden
+    h = headline(pub)
+    assert h["in_district"] is None and None in (h["incidents"], h["kommun_level"])
+    assert "(dolt) placerade på område" in (levels_text(h) or "")
+    pkg = tmp_path / "pkg"
+    export_package(lb, pkg, gpkg=False)
+    assert audit_package(pkg).empty
+
+
+def test_the_districts_sum_is_shown_when_it_is_published_though_some_districts_are_hidden() -> None:
+    """The app's caption takes the districts' sum the publishing step protected, not the sum of
+    the district rows (hidden as soon as one district is small)."""
+    from lagesbild_geo.dashboard import headline, levels_text
+
+    lb = _bundle([("A", "district", "", "vald", 1), ("B", "district", "", "vald", 6), ("", "kommun", "", "vald", 40),
+                  ("", "kommun", "", "stold", 30)])
+    pub = publishable(lb)
+    s = pub.district_summary
+    assert pd.isna(s.loc["A", "total"])
+    lv = pub.metadata["counts"]["levels"]
+    h = headline(pub)
+    assert (h["in_district"], h["kommun_level"]) == (lv["district"], lv["kommun"])
+    if lv["district"] is not None:
+        assert f"{lv['district']} placerade på område" in levels_text(h)
