@@ -16,6 +16,7 @@ __all__ = [
     "LagesbildError",
     "NotFoundError",
     "PrivacyError",
+    "PrivacyWarning",
     "SchemaError",
     "StoreError",
     "ValidationError",
@@ -84,3 +85,8 @@ class FetchError(LagesbildError, ConnectionError):
 
 class PrivacyError(LagesbildError, ValueError):
     """An operation would publish data that the privacy rules forbid."""
+
+
+class PrivacyWarning(UserWarning):
+    """The publishing step could not protect every small count (the published figures still
+    pin one); the picture says how many in ``metadata["published_notes"]["unprotected"]``."""

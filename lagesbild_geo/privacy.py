@@ -34,6 +34,7 @@ import dataclasses
 import json
 import re
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -60,7 +61,7 @@ from ._personal import (
 )
 from ._protect import PRIMARY, SECONDARY, SHOWN
 from .bundle import Lagesbild
-from .errors import InputError, PrivacyError
+from .errors import InputError, PrivacyError, PrivacyWarning
 from .limits import extract_zip, load_json
 from .period import Period, in_period, month_of
 from .schema import CATEGORIES, CATEGORY_LABELS, fold
@@ -1171,6 +1172,10 @@ def _write_back(lb: Lagesbild, b: _Build, p: Privacy, mc: int, meta: dict[str, A
     n_exp = int(exposed.sum())
     if n_exp:
         b.notes["unprotected"] = n_exp
+        warnings.warn(f"{n_exp} hidden count(s) below min_count {mc} could still be worked out from the "
+                      "published figures: no published value was left that could protect them. Check the "
+                      "package with `lagesbild validate` and raise min_count or leave out the small table.",
+                      PrivacyWarning, stacklevel=3)
     meta["counts"] = _published_counts(meta.get("counts"), b.levels, system, status, b.kommun_keys,
                                        lb.district_summary.attrs, mc)
     meta[_MARK] = mark

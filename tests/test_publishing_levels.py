@@ -263,3 +263,47 @@ def test_the_districts_sum_is_shown_when_it_is_published_though_some_districts_a
     assert (h["in_district"], h["kommun_level"]) == (lv["district"], lv["kommun"])
     if lv["district"] is not None:
         assert f"{lv['district']} placerade på område" in levels_text(h)
+
+
+def test_a_count_nothing_can_protect_is_warned_about(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When no published value is left that could protect a small count, the step says so
+    (a warning and ``published_notes.unprotected``) instead of publishing silently."""
+    from lagesbild_geo import _protect
+    from lagesbild_geo.errors import PrivacyWarning
+
+    real = _protect.protect
+
+    def leaves_one(system: _protect.System) -> tuple[np.ndarray, np.ndarray]:
+        status, exposed = real(system)
+        exposed = exposed.copy()
+        exposed[0] = True
+        return status, exposed
+
+    monkeypatch.setattr(_protect, "protect", leaves_one)
+    lb = _bundle([("A", "district", "", "vald", 10), ("B", "district", "", "stold", 1)])
+    with pytest.warns(PrivacyWarning, match="1 hidden count"):
+        pub = publishable(lb)
+    assert pub.metadata["published_notes"]["unprotected"] == 1
+
+
+def test_the_least_cost_move_frees_a_count_pinned_twice_and_nothing_else() -> None:
+    """A count of 1 pinned by two totals at once: hiding one published value never frees it,
+    the protection hides two; a value that nothing can protect (a relation with no published
+    partner) is reported exposed."""
+    from lagesbild_geo import _protect as P
+
+    s = P.System(3)
+    x = s.block([1.0, 9.0, 10.0, 1.0, 9.0, 10.0])  # a + b = t along two dimensions, a twice
+    s.relate(x[[0, 1, 2]], [1.0, 1.0, -1.0])
+    s.relate(x[[3, 4, 5]], [1.0, 1.0, -1.0])
+    s.relate(x[[0, 3]], [1.0, -1.0])  # the same count in both tables
+    status, exposed = P.protect(s)
+    assert not exposed.any()
+    assert status[0] == status[3] == P.PRIMARY
+    assert P._is_hidden(status[[1, 2]]).any() and P._is_hidden(status[[4, 5]]).any()
+    assert P.ranges(s, status).hi[0] - P.ranges(s, status).lo[0] >= 1
+    lone = P.System(3)
+    i = lone.block([1.0])
+    lone.relate(i, [1.0], rhs=1.0)
+    _, exposed = P.protect(lone)
+    assert exposed.tolist() == [True]
