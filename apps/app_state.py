@@ -296,9 +296,10 @@ def _trend(srcs: tuple[Source, ...], filters: Filters) -> Trend | None:
     covered = before_f.start is not None and before_f.start >= span[0].tz_localize(None)
     now = _view(srcs, now_f)[0]
     before = _view(srcs, before_f)[0] if covered else None
-    tables = {by: dashboard.trend_table(now, before, by=by) for by in dashboard.TREND_BY}
+    page = _view(srcs, filters)[0]  # the map's own picture: one number per district and period
+    tables = {by: dashboard.trend_table(now, before, by=by, page=page) for by in dashboard.TREND_BY}
     return Trend(now=now_f, before=before_f, covered=covered, **tables,
-                 attention=dashboard.attention_items(now, before),
+                 attention=dashboard.attention_items(now, before, page=page),
                  text={by: trend_table_sv(t, by=by) for by, t in tables.items()},
                  month_chart=trend_month_spec(tables["month"]))
 

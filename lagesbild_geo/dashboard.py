@@ -712,9 +712,20 @@ def _published_counts(frame: pd.DataFrame | None, column: str) -> tuple[pd.Serie
     return counts, why
 
 
-def _trend_sides(current: Lagesbild, previous: Lagesbild, by: str
+def _same_period(a: Any, b: Any) -> bool:
+    """Two period records (``{"start": …, "end": …}``) cover the same instants."""
+    if not (isinstance(a, Mapping) and isinstance(b, Mapping)):
+        return False
+    try:
+        return all(pd.Timestamp(a[k]) == pd.Timestamp(b[k]) for k in ("start", "end"))
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+def _trend_sides(current: Lagesbild, previous: Lagesbild, by: str, *, prev_column: str = "total"
                  ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
-    """(counts and why-hidden of both sides, index in display order), labels."""
+    """(counts and why-hidden of both sides, index in display order), labels; the districts'
+    previous side is ``previous``'s ``prev_column``."""
     if by == "month":
         cur, cw = _published_counts(current.tables.get("months"), "count")
         prev, pw = _published_counts(previous.tables.get("months"), "count")
@@ -731,15 +742,15 @@ def _trend_sides(current: Lagesbild, previous: Lagesbild, by: str
     else:
         names: dict[str, str] = {}
         sides = []
-        for lb in (current, previous):
+        for lb, column in ((current, "total"), (previous, prev_column)):
             s = pd.DataFrame(lb.district_summary)
             if len(s) and "row_type" in s.columns:
                 s = s[s["row_type"].isin(["district", *_LEVEL_ROWS, "outside"])]
-                s = s[(s["row_type"] == "district") | (s["total"].fillna(1) > 0)]
+                s = s[(s["row_type"] == "district") | (s[column].fillna(1) > 0)]
             s.index = s.index.astype(str)
             for code, name in s.get("district_name", pd.Series(dtype=object)).items():
                 names.setdefault(str(code), LEVEL_ROW_NAMES_SV.get(str(code)) or str(name))
-            sides.append(_published_counts(s, "total"))
+            sides.append(_published_counts(s, column))
         (cur, cw), (prev, pw) = sides
         keys = pd.Index(list(dict.fromkeys([*cur.index.astype(str), *prev.index.astype(str)])))
         labels = pd.Series([names.get(k, k) for k in keys], index=keys)
@@ -752,7 +763,7 @@ def _trend_sides(current: Lagesbild, previous: Lagesbild, by: str
 
 
 def trend_table(current: Lagesbild, previous: Lagesbild | None, *, by: str = "month",
-                alpha: float = 0.05) -> pd.DataFrame:
+                alpha: float = 0.05, page: Lagesbild | None = None) -> pd.DataFrame:
     """This period against the same period a year earlier, per month, category or district.
 
     Both sides are the published pictures of the same filters over the two periods
@@ -776,6 +787,14 @@ def trend_table(current: Lagesbild, previous: Lagesbild | None, *, by: str = "mo
         the same month), ``"category"`` or ``"district"`` (districts and the level rows).
     alpha
         Significance level of ``direction``.
+    page
+        The picture the rest of the page shows (the map's district table). Where it
+        counts the same period as ``current``, its counts are taken instead, and where its
+        previous period (``total_previous``) is the period of ``previous``, the districts'
+        previous counts come from it: one published number per district and period on
+        the page. Two publications of one count, each protected on its own, could give
+        each other's hidden values away (a total shown in one beside the parts hidden in
+        the other).
 
     Returns
     -------
@@ -805,7 +824,17 @@ def trend_table(current: Lagesbild, previous: Lagesbild | None, *, by: str = "mo
         raise InputError(f"trend_table: by must be one of {list(TREND_BY)}; got {by!r}.")
     cur_pub = publishable(current)
     prev_pub = publishable(previous) if previous is not None else _nothing(cur_pub)
-    frame, labels, _ = _trend_sides(cur_pub, prev_pub, by)
+    prev_src, prev_column = prev_pub, "total"
+    if page is not None:
+        shown = publishable(page)
+        meta = shown.metadata or {}
+        if _same_period(meta.get("period"), (cur_pub.metadata or {}).get("period")):
+            cur_pub = shown
+        if (previous is not None and "total_previous" in shown.district_summary.columns
+                and _same_period(meta.get("previous_period"), (prev_pub.metadata or {}).get("period"))):
+            prev_src, prev_column = shown, "total_previous"
+    frame, labels, _ = _trend_sides(cur_pub, prev_src if by == "district" else prev_pub, by,
+                                    prev_column=prev_column if by == "district" else "total")
     if previous is None:
         frame["previous"] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
         frame["why_previous"] = ""
@@ -962,7 +991,7 @@ def overdue_items(measures: pd.DataFrame, *, today: dt.date | None = None) -> pd
 
 def attention_items(current: Lagesbild, previous: Lagesbild | None, *,
                     measures: pd.DataFrame | None = None, today: dt.date | None = None,
-                    alpha: float = 0.05) -> pd.DataFrame:
+                    alpha: float = 0.05, page: Lagesbild | None = None) -> pd.DataFrame:
     """What needs attention, in plain Swedish: overdue follow-ups, districts with a
     significant rise, new and intensifying hotspots.
 
@@ -986,6 +1015,8 @@ def attention_items(current: Lagesbild, previous: Lagesbild | None, *,
         The date overdue is counted from (default today in Swedish time).
     alpha
         Significance level of a district's rise.
+    page
+        The picture the rest of the page shows (see :func:`trend_table`).
 
     Returns
     -------
@@ -1009,7 +1040,8 @@ def attention_items(current: Lagesbild, previous: Lagesbild | None, *,
         items += _measure_items(measures, today)
     cur_pub = publishable(current)
     if previous is not None and len(cur_pub.district_summary):
-        items += _district_items(trend_table(cur_pub, publishable(previous), by="district", alpha=alpha))
+        items += _district_items(trend_table(cur_pub, publishable(previous), by="district", alpha=alpha,
+                                             page=page))
     items += _emerging_items(cur_pub)
     return _items_frame(items)
 

@@ -286,3 +286,28 @@ def test_risk_zones_map_follows_the_kommuns_own_base_map() -> None:
     html = D.risk_zones_map(z, base="Kommunens WMS", settings=Settings(base_maps=(own,))).get_root().render()
     assert "karta.example.se/wms" in html and "grundkarta" in html
     assert "tile.openstreetmap.org" not in D.risk_zones_map(z, base="ingen").get_root().render()
+
+
+def test_trend_by_district_shows_the_pages_own_numbers_so_nothing_can_be_subtracted() -> None:
+    """Exempelkommun, "skadegörelse": the map's district table (2025, with 2024 beside it) and
+    the trend panel's year before (2024 published on its own) once protected Norrby Östra's
+    4 differently: the map showed it, the trend hid it to protect three districts of 2, and
+    the trend's total less its shown districts less 4 gave the three 2s. With the page's
+    picture, every district has one number per period on the page."""
+    from lagesbild_geo.sample import example_lagesbild
+
+    base = example_lagesbild(clusters=False, emerging=False)
+    f = D.Filters(categories=("skadegorelse",))
+    page = D.filtered_lagesbild(base, f)
+    now_f, before_f = D.trend_filters(f, D.period_bounds(base))
+    now, before = D.filtered_lagesbild(base, now_f), D.filtered_lagesbild(base, before_f)
+    shown = publishable(page).district_summary
+    t = D.trend_table(now, before, by="district", page=page)
+    for side, column in (("current", "total"), ("previous", "total_previous")):
+        page_counts = pd.to_numeric(shown[column], errors="coerce").reindex(t.index).astype("Int64")
+        assert t[side].isna().equals(page_counts.isna()), side
+        assert (t[side].dropna() == page_counts.dropna()).all(), side
+    assert t.loc["9999B0120", "previous"] == 4
+    # the year before, published alone, protects the 2s by hiding the 4: the reason for `page`
+    alone = D.trend_table(now, before, by="district")
+    assert pd.isna(alone.loc["9999B0120", "previous"])
