@@ -826,13 +826,13 @@ def trend_table(current: Lagesbild, previous: Lagesbild | None, *, by: str = "mo
     prev_pub = publishable(previous) if previous is not None else _nothing(cur_pub)
     prev_src, prev_column = prev_pub, "total"
     if page is not None:
-        shown = publishable(page)
-        meta = shown.metadata or {}
+        on_page = publishable(page)
+        meta = on_page.metadata or {}
         if _same_period(meta.get("period"), (cur_pub.metadata or {}).get("period")):
-            cur_pub = shown
-        if (previous is not None and "total_previous" in shown.district_summary.columns
+            cur_pub = on_page
+        if (previous is not None and "total_previous" in on_page.district_summary.columns
                 and _same_period(meta.get("previous_period"), (prev_pub.metadata or {}).get("period"))):
-            prev_src, prev_column = shown, "total_previous"
+            prev_src, prev_column = on_page, "total_previous"
     frame, labels, _ = _trend_sides(cur_pub, prev_src if by == "district" else prev_pub, by,
                                     prev_column=prev_column if by == "district" else "total")
     if previous is None:
