@@ -1127,13 +1127,13 @@ def _widening(system: System, status: Int, u: int, a: sparse.csr_matrix, at: spa
 def _show_pinned(system: System, status: Int) -> Int:
     """Show again the values hidden to protect others that the shown ones fix exactly.
 
-    The greedy choice can hide a value that, once the rest is chosen, a reader still
-    works out by subtraction (total − the shown parts): it protects nothing, and a display
-    of "hidden" would promise what it does not keep. Only values whose feasible interval
+    The greedy choice can hide a value (a zero too) that, once the rest is chosen, a reader
+    still works out by subtraction (total − the shown parts): it protects nothing, and a
+    display of "hidden" would promise what it does not keep. Only values whose feasible interval
     is a single point are shown, so the feasible set, and every other value's interval,
     stays exactly as it was.
     """
-    second = status == SECONDARY
+    second = (system.arrays()[2] == SHOWN) & _is_hidden(status)  # hidden here, not as too small
     if not second.any():
         return status
     r = ranges(system, status, known=True, sensitive=second)

@@ -307,3 +307,25 @@ def test_the_least_cost_move_frees_a_count_pinned_twice_and_nothing_else() -> No
     lone.relate(i, [1.0], rhs=1.0)
     _, exposed = P.protect(lone)
     assert exposed.tolist() == [True]
+
+
+def test_a_value_hidden_only_to_protect_that_the_shown_ones_fix_is_shown_again() -> None:
+    """A zero hidden to protect others (the police feed's districts: every category shown 0,
+    the total hidden) and a secondary value both fixed by the shown values are shown again;
+    a small count is never shown, even when something else already pins it."""
+    from lagesbild_geo import _protect as P
+
+    s = P.System(3)
+    x = s.block([0.0, 7.0, 7.0, 12.0, 5.0, 17.0, 1.0, 7.0, 8.0])
+    s.relate(x[[0, 1, 2]], [1.0, 1.0, -1.0])  # 0 + 7 = 7
+    s.relate(x[[3, 4, 5]], [1.0, 1.0, -1.0])  # 12 + 5 = 17
+    s.relate(x[[6, 7, 8]], [1.0, 1.0, -1.0])  # 1 + 7 = 8
+    status = s.arrays()[2].copy()
+    assert status[6] == P.PRIMARY
+    status[[0, 3, 6]] = [P.PRIMARY, P.SECONDARY, P.PRIMARY]  # the zero and the 12 hidden by the choice
+    out = P._show_pinned(s, status)
+    assert out[0] == P.SHOWN and out[3] == P.SHOWN
+    assert out[6] == P.PRIMARY  # small: stays hidden (an exposure protect reports, never a shown 1)
+    status[4] = P.SECONDARY  # 12 and 5 both hidden: neither fixed, both stay hidden
+    out = P._show_pinned(s, status)
+    assert out[3] == P.SECONDARY and out[4] == P.SECONDARY
