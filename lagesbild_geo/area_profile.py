@@ -317,8 +317,18 @@ def area_profile_html(
 
     Examples
     --------
-    >>> html = area_profile_html(lb, store, area_id)  # doctest: +SKIP
-    >>> Path("omrade.html").write_text(html, encoding="utf-8")  # doctest: +SKIP
+    >>> import tempfile
+    >>> from lagesbild_geo.measures import MeasureStore
+    >>> from lagesbild_geo.sample import add_example_measures, example_lagesbild
+    >>> lb = example_lagesbild(clusters=False, emerging=False)  # build_lagesbild(example_config())
+    >>> tmp = Path(tempfile.mkdtemp())
+    >>> with MeasureStore(tmp / "atgarder.sqlite") as store:
+    ...     _ = add_example_measures(store, "sample_data")
+    ...     area_id = store.list_areas().index[0]
+    ...     html = area_profile_html(lb, store, area_id)
+    >>> _ = (tmp / "omrade.html").write_text(html, encoding="utf-8")
+    >>> html.startswith("<!DOCTYPE html>"), "Stationsparken" in html
+    (True, True)
     """
     if not isinstance(lb, Lagesbild):
         raise InputError(f"area_profile_html needs a Lagesbild bundle, got {type(lb).__name__}; build one "
@@ -402,7 +412,14 @@ def write_area_profiles(
 
     Examples
     --------
-    >>> write_area_profiles(lb, "atgarder.sqlite", "profiler")  # doctest: +SKIP
+    >>> import tempfile
+    >>> from lagesbild_geo.measures import MeasureStore
+    >>> from lagesbild_geo.sample import add_example_measures, example_lagesbild
+    >>> lb = example_lagesbild(clusters=False, emerging=False)  # build_lagesbild(example_config())
+    >>> tmp = Path(tempfile.mkdtemp())
+    >>> with MeasureStore(tmp / "atgarder.sqlite") as store:
+    ...     _ = add_example_measures(store, "sample_data")
+    >>> [p.relative_to(tmp) for p in write_area_profiles(lb, tmp / "atgarder.sqlite", tmp / "profiler")]
     [PosixPath('profiler/omradesprofil-Stationsparken.html')]
     """
     st = _open_store(store)

@@ -1670,7 +1670,12 @@ def audit_package(path: str | Path) -> pd.DataFrame:
 
     Examples
     --------
-    >>> audit_package("paket").empty  # doctest: +SKIP
+    >>> import tempfile
+    >>> from lagesbild_geo.export import export_package
+    >>> from lagesbild_geo.sample import example_lagesbild  # build_lagesbild(example_config())
+    >>> tmp = Path(tempfile.mkdtemp())
+    >>> _ = export_package(example_lagesbild(clusters=False, emerging=False), tmp / "paket", gpkg=False)
+    >>> audit_package(tmp / "paket").empty
     True
     """
     layers, meta = _read_properties(Path(path))

@@ -466,7 +466,8 @@ def near_repeat_results(lagesbild: Lagesbild, *, categories: Sequence[str] = NEA
 
     Examples
     --------
-    >>> [c for c, r in near_repeat_results(lb)]  # doctest: +SKIP
+    >>> from lagesbild_geo.sample import example_lagesbild  # build_lagesbild(example_config())
+    >>> [c for c, r in near_repeat_results(example_lagesbild(clusters=False, emerging=False))]
     ['bostadsinbrott', 'fordonsbrott']
     """
     inc = period_incidents(lagesbild)
@@ -869,9 +870,13 @@ def write_report(
 
     Examples
     --------
-    >>> from lagesbild_geo.export import read_package  # doctest: +SKIP
-    >>> write_report(read_package("paket"), "rapport.html")  # doctest: +SKIP
-    PosixPath('rapport.html')
+    >>> import tempfile
+    >>> from lagesbild_geo.export import export_package, read_package
+    >>> from lagesbild_geo.sample import example_lagesbild  # build_lagesbild(example_config())
+    >>> tmp = Path(tempfile.mkdtemp())
+    >>> _ = export_package(example_lagesbild(clusters=False, emerging=False), tmp / "paket", gpkg=False)
+    >>> write_report(read_package(tmp / "paket"), tmp / "rapport.html").name  # from the package alone
+    'rapport.html'
     """
     x = _prepare(lagesbild, store, privacy, allow_personal_data)
     out = Path(path)
