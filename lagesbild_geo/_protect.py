@@ -1032,15 +1032,6 @@ def protect(system: System, *, max_rounds: int = 40) -> tuple[Int, Bool]:
             added += 1
         if added == 0:
             break
-    for _ in range(3):  # last resort: hide every shown value related to what is still exposed
-        if not exposed.any():
-            break
-        for u in np.flatnonzero(exposed):
-            for k in at.indices[at.indptr[u]:at.indptr[u + 1]]:
-                idx = a.indices[a.indptr[k]:a.indptr[k + 1]]
-                for j in idx[(status[idx] == SHOWN) & (prio[idx] < NEVER)]:
-                    status[j] = _secondary(values[j], system.min_count)
-        exposed = ranges(system, status, known=True, sensitive=sensitive).exposed  # the verdict: exactly
     for allow_never in (False, True):  # what frees it along every relation at once
         for _ in range(3):
             if not exposed.any():
@@ -1053,13 +1044,25 @@ def protect(system: System, *, max_rounds: int = 40) -> tuple[Int, Bool]:
             exposed = ranges(system, status, known=True, sensitive=sensitive).exposed
             if not added:
                 break
+    for _ in range(3):  # last resort: hide every shown value related to what is still exposed
+        if not exposed.any():
+            break
+        for u in np.flatnonzero(exposed):
+            for k in at.indices[at.indptr[u]:at.indptr[u + 1]]:
+                idx = a.indices[a.indptr[k]:a.indptr[k + 1]]
+                for j in idx[(status[idx] == SHOWN) & (prio[idx] < NEVER)]:
+                    status[j] = _secondary(values[j], system.min_count)
+        exposed = ranges(system, status, known=True, sensitive=sensitive).exposed  # the verdict: exactly
     return _show_pinned(system, status), exposed
 
 
 #: How many exposed values the least-cost search takes on per round (a bound on its linear
 #: programs; it only runs when the cheaper choices left something exposed) and how many
-#: relations away from the exposed value it looks.
-_TRIED_EXPOSED, _REACH = 30, 3
+#: relations of hidden values away from the exposed value it looks.
+_TRIED_EXPOSED, _REACH = 30, 8
+#: At most this many hidden values (besides the shown values of their relations) take part
+#: in one least-cost move.
+_NEAR_MAX = 20_000
 
 
 def _widening(system: System, status: Int, u: int, a: sparse.csr_matrix, at: sparse.csr_matrix,
@@ -1084,14 +1087,20 @@ def _widening(system: System, status: Int, u: int, a: sparse.csr_matrix, at: spa
         return np.zeros(0, dtype=np.int64)
     x = np.where(np.isfinite(values), values, 0.0)
     x[h.hid] = h.x0
-    near = np.asarray([u], dtype=np.int64)
-    for _ in range(_REACH):
-        rows = np.unique(np.concatenate([at.indices[at.indptr[v]:at.indptr[v + 1]] for v in near]))
-        more = np.unique(np.concatenate([a.indices[a.indptr[k]:a.indptr[k + 1]] for k in rows]))
-        if more.size == near.size:
-            break
-        near = more
     hidden = _is_hidden(status)
+    # the hidden values connected to u (through relations), up to _NEAR_MAX, and every value
+    # of their relations: the hidden ones may move, the shown ones at a cost
+    reached = np.asarray([u], dtype=np.int64)
+    frontier = reached
+    for _ in range(_REACH):
+        rows = np.unique(np.concatenate([at.indices[at.indptr[v]:at.indptr[v + 1]] for v in frontier]))
+        vals = np.unique(np.concatenate([a.indices[a.indptr[k]:a.indptr[k + 1]] for k in rows]))
+        frontier = np.setdiff1d(vals[hidden[vals]], reached, assume_unique=True)
+        if not frontier.size or reached.size + frontier.size > _NEAR_MAX:
+            break  # all there is, or enough: the values left out stay put (the move is still valid)
+        reached = np.union1d(reached, frontier)
+    rows = np.unique(np.concatenate([at.indices[at.indptr[v]:at.indptr[v + 1]] for v in reached]))
+    near = np.union1d(reached, np.concatenate([a.indices[a.indptr[k]:a.indptr[k + 1]] for k in rows]))
     hv = near[hidden[near]]
     cand = near[(status[near] == SHOWN) & (allow_never | (prio[near] < NEVER))]
     if not cand.size:
@@ -1128,17 +1137,31 @@ def _show_pinned(system: System, status: Int) -> Int:
     """Show again the values hidden to protect others that the shown ones fix exactly.
 
     The greedy choice can hide a value (a zero too) that, once the rest is chosen, a reader
-    still works out by subtraction (total − the shown parts): it protects nothing, and a
-    display of "hidden" would promise what it does not keep. Only values whose feasible interval
-    is a single point are shown, so the feasible set, and every other value's interval,
-    stays exactly as it was.
+    still works out by subtraction: an equation in which it is the only hidden value (a
+    total less its shown parts, a row of shown zeros and its hidden total). It protects
+    nothing, and a display of "hidden" would promise what it does not keep. Showing it
+    changes nothing a reader can work out, so it may make another equation's last hidden
+    value fixed in turn: repeated until none is. Values fixed only by several equations
+    together stay hidden (finding them needs a linear program per value).
     """
-    second = (system.arrays()[2] == SHOWN) & _is_hidden(status)  # hidden here, not as too small
-    if not second.any():
+    _, _, initial = system.arrays()
+    a, _, is_eq = system.matrices()
+    by_choice = (initial == SHOWN) & _is_hidden(status)  # hidden here, not as too small
+    if not by_choice.any() or not is_eq.any():
         return status
-    r = ranges(system, status, known=True, sensitive=second)
-    pinned = second & r.exposed & (r.hi - r.lo < _TOL)
-    if pinned.any():
-        status = status.copy()
-        status[pinned] = SHOWN
+    pattern = a[is_eq].tocsr()
+    pattern.data = np.ones_like(pattern.data)
+    status = status.copy()
+    while True:
+        hidden = _is_hidden(status)
+        single = np.flatnonzero(pattern @ hidden.astype("float64") == 1)
+        if not single.size:
+            break
+        last = pattern[single].multiply(hidden.astype("float64")).tocsr()
+        last.eliminate_zeros()
+        fixed = np.unique(last.indices)
+        fixed = fixed[by_choice[fixed] & hidden[fixed]]
+        if not fixed.size:
+            break
+        status[fixed] = SHOWN
     return status

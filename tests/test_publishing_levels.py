@@ -329,3 +329,40 @@ def test_a_value_hidden_only_to_protect_that_the_shown_ones_fix_is_shown_again()
     status[4] = P.SECONDARY  # 12 and 5 both hidden: neither fixed, both stay hidden
     out = P._show_pinned(s, status)
     assert out[3] == P.SECONDARY and out[4] == P.SECONDARY
+
+
+def test_a_police_feed_of_a_big_kommun_with_one_placed_incident_is_protected_without_hiding_every_district(
+        tmp_path: Path) -> None:
+    """500 districts, one incident placed in one of them, 300 known only in the kommun: the
+    districts' sum (1) is pinned by the total less the kommun row along two columns. The
+    least-cost move hides a few values, not every district's zero (the old last resort hid
+    all 500), and the written package passes the audit."""
+    n = 500
+    codes = [f"D{i:03d}" for i in range(n)]
+    d = gpd.GeoDataFrame({"district_name": codes, "population": 1000.0},
+                         geometry=[shapely.box(17 + (i % 25) * 0.01, 59 + (i // 25) * 0.01,
+                                               17.01 + (i % 25) * 0.01, 59.01 + (i // 25) * 0.01) for i in range(n)],
+                         index=pd.Index(codes, name="district_code"), crs=4326)
+    one = {"district_code": "D123", "district_method": "district", "precision": "district",
+           "place_districts": None, "category": "vald"}
+    rest = {"district_code": None, "district_method": "kommun", "precision": "kommun",
+            "place_districts": None, "category": "vald"}
+    inc = pd.DataFrame([one] + [rest] * 300)
+    inc["occurred_at"] = pd.Timestamp("2025-05-01 12:00", tz=TZ)
+    inc["lat"], inc["lon"] = 59.05, 17.05
+    s = summarize(inc, d, period="2025")
+    e = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+    lb = Lagesbild(incidents=inc, rejected=pd.DataFrame(), reports={}, cells=e, hotspots=e, clusters=e,
+                   emerging=e, districts=d.join(s.loc[s["row_type"] == "district"].drop(
+                       columns=["district_name", "population"])), district_summary=s,
+                   metadata={"kommun": {"name": "Storby", "code": "9995"}, "period": s.attrs["period"],
+                             "counts": {"placed": 301, "placed_in_period": 301, "levels": dict(s.attrs["levels"])}})
+    pub = publishable(lb)
+    assert "unprotected" not in pub.metadata["published_notes"]
+    ps = pub.district_summary
+    hidden = ps.loc[ps["row_type"] == "district", "total"].isna()
+    assert hidden["D123"] and 2 <= int(hidden.sum()) <= 10, int(hidden.sum())
+    lv = pub.metadata["counts"]["levels"]
+    assert lv["district"] is None and None in (lv["kommun"], lv["total"])
+    export_package(lb, tmp_path / "pkg", gpkg=False)
+    assert audit_package(tmp_path / "pkg").empty
