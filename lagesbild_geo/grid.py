@@ -732,9 +732,12 @@ def _cell_frame(ucells: npt.NDArray[np.uint64], rows: npt.NDArray[np.int64], tot
     """The counts of ``rows`` (cell × period positions) with the cells' hex polygons (unless not ``geometry``)."""
     npd = len(plabels) if plabels is not None else 1
     cell_of_row = ucells[rows // npd]
-    data: dict[str, Any] = {"count": total[rows].astype("int64")}
-    for j, b in enumerate(blabels):
-        data[f"count_{b}"] = dense[rows, j].astype("int64")
+    # one int64 block, column by column (as pandas stores it): no per-column arrays to stack
+    block = np.empty((1 + len(blabels), rows.size), dtype=np.int64)
+    block[0] = total[rows]
+    if blabels:
+        block[1:] = dense[rows, :len(blabels)].T
+    columns = ["count", *(f"count_{b}" for b in blabels)]
     if plabels is not None:
         plab = np.asarray(plabels, dtype=object)[rows % npd]
         index = pd.MultiIndex.from_arrays(
@@ -743,9 +746,10 @@ def _cell_frame(ucells: npt.NDArray[np.uint64], rows: npt.NDArray[np.int64], tot
         )
     else:
         index = pd.Index(cell_of_row, dtype="uint64", name="cell")
+    data = pd.DataFrame(block.T, index=index, columns=columns, copy=False)
     if not geometry:
-        return pd.DataFrame(data, index=index)
-    return gpd.GeoDataFrame(data, index=index, geometry=cells_to_polygons(cell_of_row).values, crs="EPSG:4326")
+        return data
+    return gpd.GeoDataFrame(data, geometry=cells_to_polygons(cell_of_row).values, crs="EPSG:4326")
 
 
 def roll_up(cells: pd.DataFrame, resolution: int) -> gpd.GeoDataFrame:
