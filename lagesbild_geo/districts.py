@@ -1953,13 +1953,16 @@ def _hotspot_counts(hotspots: pd.DataFrame, districts: gpd.GeoDataFrame, index: 
     and the share of hot cells."""
     if "hotspot_class" not in hotspots.columns:
         raise SchemaError("summarize: hotspots have no 'hotspot_class' column (use hotspots.gistar()).")
-    codes = _hotspot_districts(hotspots, districts)
+    pos = _hotspot_districts(hotspots, districts)
     # hot/cold per distinct class (seven at most), then counted per summary row
     ccodes, cuniq = pd.factorize(hotspots["hotspot_class"].astype(str), use_na_sentinel=False)
     labels = [str(u) for u in cuniq]
     hot = np.asarray([u.startswith("hot") for u in labels], dtype=bool)[ccodes]
     cold = np.asarray([u.startswith("cold") for u in labels], dtype=bool)[ccodes]
-    dpos = index.get_indexer(pd.Index(codes))
+    # summary row of each district position (and of "outside", position -1): a lookup per
+    # district, not a string per cell
+    rows = index.get_indexer(pd.Index([*districts.index.astype(str).tolist(), OUTSIDE_CODE]))
+    dpos = rows[pos]
     known = dpos >= 0
     nrow = len(index)
     counts = np.stack([np.bincount(dpos[known], minlength=nrow),
@@ -1973,17 +1976,15 @@ def _hotspot_counts(hotspots: pd.DataFrame, districts: gpd.GeoDataFrame, index: 
     return out
 
 
-def _hotspot_districts(hotspots: pd.DataFrame, districts: gpd.GeoDataFrame) -> npt.NDArray[np.object_]:
-    """The district code (``OUTSIDE_CODE`` outside every district) of each hotspot cell's centre,
-    located as :func:`cells_to_districts` does with ``how="centroid"`` (H3 cells, a uint64 index,
-    need no polygons: their centres come from the index)."""
+def _hotspot_districts(hotspots: pd.DataFrame, districts: gpd.GeoDataFrame) -> npt.NDArray[np.int32]:
+    """The district (position in ``districts``, -1 outside every district) of each hotspot cell's
+    centre, located as :func:`cells_to_districts` does with ``how="centroid"`` (H3 cells, a uint64
+    index, need no polygons: their centres come from the index)."""
     if isinstance(hotspots, gpd.GeoDataFrame) and hotspots.crs is not None \
             and CRS.from_user_input(hotspots.crs).to_epsg() != 4326:
         hotspots = hotspots.to_crs(4326)
     lon, lat = _centres(hotspots)
-    pos = _locate(districts, lon, lat)
-    with_outside = np.array([*districts.index.astype(str).tolist(), OUTSIDE_CODE], dtype=object)
-    return with_outside[np.where(pos >= 0, pos, len(districts))]
+    return _locate(districts, lon, lat)
 
 
 def survey_columns(survey: pd.DataFrame) -> pd.DataFrame:
