@@ -630,7 +630,11 @@ def count_cells(
     cells_k = cells[keep]
     pcodes_k = np.maximum(pcodes[keep], 0)
     bcodes, blabels = _by_codes(sub[by], keep) if by is not None else (np.zeros(cells_k.size, dtype=np.int64), [])
-    observed, obs_of_row = np.unique(cells_k, return_inverse=True)
+    # what np.unique(..., return_inverse=True) gives, by pandas' hash table and a sort of the
+    # distinct cells (about half the time of numpy's sort of every row)
+    codes, uniques = pd.factorize(cells_k, sort=True)
+    obs_of_row = np.asarray(codes, dtype=np.int64)
+    observed = np.asarray(uniques, dtype=np.uint64)
     ucells = _cells_to_report(observed, fill, rings, resolution)
     # row → position in ucells, searching only the distinct observed cells
     ci = (obs_of_row if ucells is observed else np.searchsorted(ucells, observed)[obs_of_row]).astype(np.int64)
