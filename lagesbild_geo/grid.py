@@ -495,11 +495,10 @@ def _neighbour_matrix(key: bytes, rings: int, include_self: bool) -> sparse.csr_
     c = np.frombuffer(key, dtype=np.uint64)
     n = c.size
     rows, flat = _disks(c, rings)
-    order = _sort_order(c)
-    sc = c[order]
-    pos = np.minimum(np.searchsorted(sc, flat), n - 1)
-    hit = sc[pos] == flat
-    cols = order[pos[hit]]
+    # position in `c` of each disk cell (-1: not one of the cells), by hash (the cells are unique)
+    pos = pd.Index(c).get_indexer(pd.Index(flat))
+    hit = pos >= 0
+    cols = pos[hit]
     rows = rows[hit]
     if not include_self:
         keep = rows != cols
