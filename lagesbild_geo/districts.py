@@ -1893,32 +1893,36 @@ def _summary_counts(districts: gpd.GeoDataFrame, codes: pd.Index, mat: npt.NDArr
     overlaps it) and the top three categories of every row."""
     nd = len(codes)
     specials = [STADSDEL_CODE, KOMMUN_CODE, OUTSIDE_CODE, TOTAL_CODE]
-    out = pd.DataFrame(index=pd.Index([*codes, *specials], name="district_code"))
-    out["district_name"] = [*districts["district_name"].astype(str), *(LEVEL_ROW_NAMES_SV[c] for c in specials)]
-    out["row_type"] = ["district"] * nd + ["stadsdel", "kommun", "outside", "total"]
+    index = pd.Index([*codes, *specials], name="district_code")
+    # the columns gathered first, the frame built once (a column inserted at a time costs
+    # more than the arithmetic on a few thousand rows)
+    cols: dict[str, Any] = {
+        "district_name": [*districts["district_name"].astype(str), *(LEVEL_ROW_NAMES_SV[c] for c in specials)],
+        "row_type": ["district"] * nd + ["stadsdel", "kommun", "outside", "total"],
+    }
     pop = districts["population"].to_numpy(dtype="float64") if "population" in districts else np.full(nd, np.nan)
     pop_total = float(pop.sum()) if nd and np.isfinite(pop).all() else np.nan
-    out["population"] = np.concatenate([pop, [np.nan, np.nan, np.nan, pop_total]])
+    pops = np.concatenate([pop, [np.nan, np.nan, np.nan, pop_total]])
+    cols["population"] = pops
     full = np.vstack([mat, mat.sum(axis=0, keepdims=True)])
     for j, c in enumerate(CATEGORIES):
-        out[f"count_{c}"] = full[:, j].astype("int64")
+        cols[f"count_{c}"] = full[:, j].astype("int64")
     tot = full.sum(axis=1).astype("int64")
     grand = int(mat.sum())
-    out["total"] = tot
+    cols["total"] = tot
     with np.errstate(divide="ignore", invalid="ignore"):
-        pops = out["population"].to_numpy()
-        out["per_1000"] = np.where(pops > 0, tot / pops * 1000.0, np.nan)
-        out["share_of_total"] = tot / grand if grand else np.full(len(out), np.nan)
+        cols["per_1000"] = np.where(pops > 0, tot / pops * 1000.0, np.nan)
+        cols["share_of_total"] = tot / grand if grand else np.full(len(index), np.nan)
     # Beside every district's count: how many of the kommun's rows are known only at
     # kommun level (the same for every district) and how many only in a stadsdel that
     # overlaps this district (they may lie here).
     row_total = mat.sum(axis=1)
     n_kommun, n_stadsdel = int(row_total[nd + 1]), int(row_total[nd])
-    out["kommun_level"] = np.full(len(out), n_kommun, dtype="int64")
-    out["stadsdel_level"] = np.concatenate([overlaps, [n_stadsdel] * 4]).astype("int64")
+    cols["kommun_level"] = np.full(len(index), n_kommun, dtype="int64")
+    cols["stadsdel_level"] = np.concatenate([overlaps, [n_stadsdel] * 4]).astype("int64")
     for k, top in enumerate(_top_three(full), start=1):
-        out[f"top{k}"] = pd.Series(top, index=out.index, dtype="string")
-    return out
+        cols[f"top{k}"] = pd.Series(top, index=index, dtype="string")
+    return pd.DataFrame(cols, index=index)
 
 
 def _top_three(full: npt.NDArray[np.int64]) -> list[list[Any]]:
