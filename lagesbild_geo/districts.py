@@ -1157,12 +1157,21 @@ class _Locator:
         u = (x - self.x0) / self.sx
         v = (y - self.y0) / self.sy
         inside = (u >= 0) & (u < self.nx) & (v >= 0) & (v < self.ny)  # NaN → False
-        idx = np.flatnonzero(inside)
-        key = v[idx].astype(np.int64) * self.nx + u[idx].astype(np.int64)
-        lab = self.raster[key]
-        out[idx] = lab
-        isb = lab == -2
-        bidx, bkey = idx[isb], key[isb]
+        if inside.all():  # the usual case: no gathers of every point
+            key = v.astype(np.int64)
+            key *= self.nx
+            key += u.astype(np.int64)
+            lab = self.raster[key]
+            out[:] = lab
+            bidx = np.flatnonzero(lab == -2)
+            bkey = key[bidx]
+        else:
+            idx = np.flatnonzero(inside)
+            key = v[idx].astype(np.int64) * self.nx + u[idx].astype(np.int64)
+            lab = self.raster[key]
+            out[idx] = lab
+            isb = lab == -2
+            bidx, bkey = idx[isb], key[isb]
         slow = np.ones(bidx.size, dtype=bool) if self.overlapping else self.multi[bkey]
         out[bidx[slow]] = self._query(x[bidx[slow]], y[bidx[slow]])
         fidx, fkey = bidx[~slow], bkey[~slow]
