@@ -1157,12 +1157,21 @@ class _Locator:
         u = (x - self.x0) / self.sx
         v = (y - self.y0) / self.sy
         inside = (u >= 0) & (u < self.nx) & (v >= 0) & (v < self.ny)  # NaN → False
-        idx = np.flatnonzero(inside)
-        key = v[idx].astype(np.int64) * self.nx + u[idx].astype(np.int64)
-        lab = self.raster[key]
-        out[idx] = lab
-        isb = lab == -2
-        bidx, bkey = idx[isb], key[isb]
+        if inside.all():  # the usual case: no gathers of every point
+            key = v.astype(np.int64)
+            key *= self.nx
+            key += u.astype(np.int64)
+            lab = self.raster[key]
+            out[:] = lab
+            bidx = np.flatnonzero(lab == -2)
+            bkey = key[bidx]
+        else:
+            idx = np.flatnonzero(inside)
+            key = v[idx].astype(np.int64) * self.nx + u[idx].astype(np.int64)
+            lab = self.raster[key]
+            out[idx] = lab
+            isb = lab == -2
+            bidx, bkey = idx[isb], key[isb]
         slow = np.ones(bidx.size, dtype=bool) if self.overlapping else self.multi[bkey]
         out[bidx[slow]] = self._query(x[bidx[slow]], y[bidx[slow]])
         fidx, fkey = bidx[~slow], bkey[~slow]
@@ -1893,32 +1902,36 @@ def _summary_counts(districts: gpd.GeoDataFrame, codes: pd.Index, mat: npt.NDArr
     overlaps it) and the top three categories of every row."""
     nd = len(codes)
     specials = [STADSDEL_CODE, KOMMUN_CODE, OUTSIDE_CODE, TOTAL_CODE]
-    out = pd.DataFrame(index=pd.Index([*codes, *specials], name="district_code"))
-    out["district_name"] = [*districts["district_name"].astype(str), *(LEVEL_ROW_NAMES_SV[c] for c in specials)]
-    out["row_type"] = ["district"] * nd + ["stadsdel", "kommun", "outside", "total"]
+    index = pd.Index([*codes, *specials], name="district_code")
+    # the columns gathered first, the frame built once (a column inserted at a time costs
+    # more than the arithmetic on a few thousand rows)
+    cols: dict[str, Any] = {
+        "district_name": [*districts["district_name"].astype(str), *(LEVEL_ROW_NAMES_SV[c] for c in specials)],
+        "row_type": ["district"] * nd + ["stadsdel", "kommun", "outside", "total"],
+    }
     pop = districts["population"].to_numpy(dtype="float64") if "population" in districts else np.full(nd, np.nan)
     pop_total = float(pop.sum()) if nd and np.isfinite(pop).all() else np.nan
-    out["population"] = np.concatenate([pop, [np.nan, np.nan, np.nan, pop_total]])
+    pops = np.concatenate([pop, [np.nan, np.nan, np.nan, pop_total]])
+    cols["population"] = pops
     full = np.vstack([mat, mat.sum(axis=0, keepdims=True)])
     for j, c in enumerate(CATEGORIES):
-        out[f"count_{c}"] = full[:, j].astype("int64")
+        cols[f"count_{c}"] = full[:, j].astype("int64")
     tot = full.sum(axis=1).astype("int64")
     grand = int(mat.sum())
-    out["total"] = tot
+    cols["total"] = tot
     with np.errstate(divide="ignore", invalid="ignore"):
-        pops = out["population"].to_numpy()
-        out["per_1000"] = np.where(pops > 0, tot / pops * 1000.0, np.nan)
-        out["share_of_total"] = tot / grand if grand else np.full(len(out), np.nan)
+        cols["per_1000"] = np.where(pops > 0, tot / pops * 1000.0, np.nan)
+        cols["share_of_total"] = tot / grand if grand else np.full(len(index), np.nan)
     # Beside every district's count: how many of the kommun's rows are known only at
     # kommun level (the same for every district) and how many only in a stadsdel that
     # overlaps this district (they may lie here).
     row_total = mat.sum(axis=1)
     n_kommun, n_stadsdel = int(row_total[nd + 1]), int(row_total[nd])
-    out["kommun_level"] = np.full(len(out), n_kommun, dtype="int64")
-    out["stadsdel_level"] = np.concatenate([overlaps, [n_stadsdel] * 4]).astype("int64")
+    cols["kommun_level"] = np.full(len(index), n_kommun, dtype="int64")
+    cols["stadsdel_level"] = np.concatenate([overlaps, [n_stadsdel] * 4]).astype("int64")
     for k, top in enumerate(_top_three(full), start=1):
-        out[f"top{k}"] = pd.Series(top, index=out.index, dtype="string")
-    return out
+        cols[f"top{k}"] = pd.Series(top, index=index, dtype="string")
+    return pd.DataFrame(cols, index=index)
 
 
 def _top_three(full: npt.NDArray[np.int64]) -> list[list[Any]]:
@@ -1953,13 +1966,16 @@ def _hotspot_counts(hotspots: pd.DataFrame, districts: gpd.GeoDataFrame, index: 
     and the share of hot cells."""
     if "hotspot_class" not in hotspots.columns:
         raise SchemaError("summarize: hotspots have no 'hotspot_class' column (use hotspots.gistar()).")
-    codes = _hotspot_districts(hotspots, districts)
+    pos = _hotspot_districts(hotspots, districts)
     # hot/cold per distinct class (seven at most), then counted per summary row
     ccodes, cuniq = pd.factorize(hotspots["hotspot_class"].astype(str), use_na_sentinel=False)
     labels = [str(u) for u in cuniq]
     hot = np.asarray([u.startswith("hot") for u in labels], dtype=bool)[ccodes]
     cold = np.asarray([u.startswith("cold") for u in labels], dtype=bool)[ccodes]
-    dpos = index.get_indexer(pd.Index(codes))
+    # summary row of each district position (and of "outside", position -1): a lookup per
+    # district, not a string per cell
+    rows = index.get_indexer(pd.Index([*districts.index.astype(str).tolist(), OUTSIDE_CODE]))
+    dpos = rows[pos]
     known = dpos >= 0
     nrow = len(index)
     counts = np.stack([np.bincount(dpos[known], minlength=nrow),
@@ -1973,17 +1989,15 @@ def _hotspot_counts(hotspots: pd.DataFrame, districts: gpd.GeoDataFrame, index: 
     return out
 
 
-def _hotspot_districts(hotspots: pd.DataFrame, districts: gpd.GeoDataFrame) -> npt.NDArray[np.object_]:
-    """The district code (``OUTSIDE_CODE`` outside every district) of each hotspot cell's centre,
-    located as :func:`cells_to_districts` does with ``how="centroid"`` (H3 cells, a uint64 index,
-    need no polygons: their centres come from the index)."""
+def _hotspot_districts(hotspots: pd.DataFrame, districts: gpd.GeoDataFrame) -> npt.NDArray[np.int32]:
+    """The district (position in ``districts``, -1 outside every district) of each hotspot cell's
+    centre, located as :func:`cells_to_districts` does with ``how="centroid"`` (H3 cells, a uint64
+    index, need no polygons: their centres come from the index)."""
     if isinstance(hotspots, gpd.GeoDataFrame) and hotspots.crs is not None \
             and CRS.from_user_input(hotspots.crs).to_epsg() != 4326:
         hotspots = hotspots.to_crs(4326)
     lon, lat = _centres(hotspots)
-    pos = _locate(districts, lon, lat)
-    with_outside = np.array([*districts.index.astype(str).tolist(), OUTSIDE_CODE], dtype=object)
-    return with_outside[np.where(pos >= 0, pos, len(districts))]
+    return _locate(districts, lon, lat)
 
 
 def survey_columns(survey: pd.DataFrame) -> pd.DataFrame:

@@ -495,11 +495,10 @@ def _neighbour_matrix(key: bytes, rings: int, include_self: bool) -> sparse.csr_
     c = np.frombuffer(key, dtype=np.uint64)
     n = c.size
     rows, flat = _disks(c, rings)
-    order = _sort_order(c)
-    sc = c[order]
-    pos = np.minimum(np.searchsorted(sc, flat), n - 1)
-    hit = sc[pos] == flat
-    cols = order[pos[hit]]
+    # position in `c` of each disk cell (-1: not one of the cells), by hash (the cells are unique)
+    pos = pd.Index(c).get_indexer(pd.Index(flat))
+    hit = pos >= 0
+    cols = pos[hit]
     rows = rows[hit]
     if not include_self:
         keep = rows != cols
@@ -630,7 +629,11 @@ def count_cells(
     cells_k = cells[keep]
     pcodes_k = np.maximum(pcodes[keep], 0)
     bcodes, blabels = _by_codes(sub[by], keep) if by is not None else (np.zeros(cells_k.size, dtype=np.int64), [])
-    observed, obs_of_row = np.unique(cells_k, return_inverse=True)
+    # what np.unique(..., return_inverse=True) gives, by pandas' hash table and a sort of the
+    # distinct cells (about half the time of numpy's sort of every row)
+    codes, uniques = pd.factorize(cells_k, sort=True)
+    obs_of_row = np.asarray(codes, dtype=np.int64)
+    observed = np.asarray(uniques, dtype=np.uint64)
     ucells = _cells_to_report(observed, fill, rings, resolution)
     # row → position in ucells, searching only the distinct observed cells
     ci = (obs_of_row if ucells is observed else np.searchsorted(ucells, observed)[obs_of_row]).astype(np.int64)
@@ -732,9 +735,12 @@ def _cell_frame(ucells: npt.NDArray[np.uint64], rows: npt.NDArray[np.int64], tot
     """The counts of ``rows`` (cell × period positions) with the cells' hex polygons (unless not ``geometry``)."""
     npd = len(plabels) if plabels is not None else 1
     cell_of_row = ucells[rows // npd]
-    data: dict[str, Any] = {"count": total[rows].astype("int64")}
-    for j, b in enumerate(blabels):
-        data[f"count_{b}"] = dense[rows, j].astype("int64")
+    # one int64 block, column by column (as pandas stores it): no per-column arrays to stack
+    block = np.empty((1 + len(blabels), rows.size), dtype=np.int64)
+    block[0] = total[rows]
+    if blabels:
+        block[1:] = dense[rows, :len(blabels)].T
+    columns = ["count", *(f"count_{b}" for b in blabels)]
     if plabels is not None:
         plab = np.asarray(plabels, dtype=object)[rows % npd]
         index = pd.MultiIndex.from_arrays(
@@ -743,9 +749,10 @@ def _cell_frame(ucells: npt.NDArray[np.uint64], rows: npt.NDArray[np.int64], tot
         )
     else:
         index = pd.Index(cell_of_row, dtype="uint64", name="cell")
+    data = pd.DataFrame(block.T, index=index, columns=columns, copy=False)
     if not geometry:
-        return pd.DataFrame(data, index=index)
-    return gpd.GeoDataFrame(data, index=index, geometry=cells_to_polygons(cell_of_row).values, crs="EPSG:4326")
+        return data
+    return gpd.GeoDataFrame(data, geometry=cells_to_polygons(cell_of_row).values, crs="EPSG:4326")
 
 
 def roll_up(cells: pd.DataFrame, resolution: int) -> gpd.GeoDataFrame:

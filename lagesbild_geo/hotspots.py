@@ -16,6 +16,8 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from pyproj import Transformer
 from scipy import sparse, special, stats
@@ -194,9 +196,10 @@ def _with_gi(cells: pd.DataFrame, z: npt.NDArray[np.float64], p: npt.NDArray[np.
     out["gi_p"] = p
     out["gi_p_adj"] = p_adj
     out["gi_bin"] = gbin
-    out["hotspot_class"] = pd.Series(
-        np.asarray([HOTSPOT_CLASSES[int(b)] for b in range(-3, 4)], dtype=object)[gbin + 3],
-        index=out.index, dtype="string")
+    # the seven class names spread by an Arrow take (a string Series without a Python string per cell)
+    names = pa.array([HOTSPOT_CLASSES[int(b)] for b in range(-3, 4)], type=pa.large_string())
+    out["hotspot_class"] = pd.Series(pd.arrays.ArrowStringArray(pc.take(names, pa.array(gbin + 3))),
+                                     index=out.index)
     with np.errstate(invalid="ignore"):
         out["gi_significant"] = p_adj < alpha
     out["n_neighbours"] = (np.diff(w.indptr) - (1 if star else 0)).astype("int64")

@@ -288,6 +288,31 @@ def test_locator_exact_against_shapely_on_voronoi(target_cells: int) -> None:
     assert not loc.overlapping
 
 
+def test_locator_same_answer_with_and_without_points_beyond_its_extent() -> None:
+    """Every point inside the raster's extent (looked up without gathers) or some beyond it:
+    the same district for every point, the first containing one as shapely says, for
+    vertices, points on shared edges, in a hole, in both parts of a multipolygon."""
+    rng = np.random.default_rng(5)
+    ring = shapely.box(17.0, 59.0, 17.2, 59.1).difference(shapely.box(17.05, 59.02, 17.09, 59.06))
+    parts = shapely.MultiPolygon([shapely.box(17.2, 59.0, 17.3, 59.05), shapely.box(17.2, 59.07, 17.3, 59.1)])
+    polys = np.array([ring, parts, shapely.box(17.2, 59.05, 17.3, 59.07), shapely.box(17.06, 59.03, 17.08, 59.05)])
+    corners = shapely.get_coordinates(polys)
+    edges = np.array([[17.1, 59.0], [17.2, 59.06], [17.25, 59.05], [17.25, 59.07], [17.05, 59.04], [17.07, 59.03]])
+    x = np.concatenate([rng.uniform(17.0, 17.3, 20_000), corners[:, 0], edges[:, 0],
+                        17.05 + rng.random(500) * 0.04])
+    y = np.concatenate([rng.uniform(59.0, 59.1, 20_000), corners[:, 1], edges[:, 1],
+                        59.02 + rng.random(500) * 0.04])
+    want = np.full(x.size, -1)
+    for i in range(len(polys) - 1, -1, -1):  # the first district that holds a point wins
+        want[shapely.intersects_xy(polys[i], x, y)] = i
+    assert (want >= 0).sum() < x.size  # the hole around the small box is outside every district
+    loc = _Locator(polys, target_cells=4096)
+    inside = loc.locate(x, y)
+    beyond = loc.locate(np.append(x, 25.0), np.append(y, 65.0))
+    assert (inside == want).all()
+    assert (beyond[:-1] == want).all() and beyond[-1] == -1
+
+
 def test_locator_overlapping_districts_take_the_first() -> None:
     polys = np.array([shapely.box(0, 0, 2, 2), shapely.box(1, 1, 3, 3), shapely.box(0.2, 0.2, 0.4, 0.4)])
     loc = _Locator(polys, target_cells=256)

@@ -198,6 +198,34 @@ def test_parse_times_fixed_width_rows_agree_with_the_general_parser() -> None:
     assert str(t.iloc[-1]) == "2024-01-02 10:00:00+01:00"
 
 
+def test_parse_times_fixed_width_calendar_agrees_with_the_general_parser() -> None:
+    # the fast path looks the day up in a month table: every year 1899-2201 (century and
+    # leap years, the ends of the valid range), days 0-32 of months 0-13, clocks 23:59:59
+    # and 24:00, against the general parsers (a leading space) row by row
+    rng = np.random.default_rng(13)
+    n = 6_000
+    years = np.concatenate([np.arange(1899, 2202), rng.integers(1899, 2202, n - 303)])
+    months = rng.integers(0, 14, n)
+    days = rng.integers(0, 33, n)
+    feb = rng.random(n) < 0.3
+    months[feb], days[feb] = 2, rng.integers(28, 31, int(feb.sum()))
+    dates = [f"{y:04d}-{m:02d}-{d:02d}" for y, m, d in zip(years, months, days, strict=True)]
+    # (seconds 0-59 only: ":60" in a time column beside ISO dates is read by pc.strptime as
+    # the next minute, where the general parsers refuse it; not the month table's concern)
+    clocks = [f"{h:02d}:{mi:02d}:{s:02d}" for h, mi, s in zip(rng.integers(0, 25, n), rng.integers(0, 61, n),
+                                                           rng.integers(0, 60, n), strict=True)]
+    for t in (pd.Series(clocks), pd.Series([c[:5] for c in clocks]), None):
+        fixed = parse_times(pd.Series(dates), t)
+        general = parse_times(pd.Series([" " + d for d in dates]), t)
+        assert fixed[0].equals(general[0])
+        assert fixed[1].tolist() == general[1].tolist() and fixed[2] == general[2]
+    t, st, _ = parse_times(pd.Series(["1900-01-01", "2200-12-31", "2000-02-29", "1900-02-29", "2100-02-29",
+                                      "2201-01-01", "1899-12-31"]), pd.Series(["00:00", "23:59"] + ["12:00"] * 5))
+    assert st.tolist() == [0, 0, 0, 2, 2, 3, 3]
+    assert [str(v) for v in t[:3]] == ["1900-01-01 00:00:00+01:00", "2200-12-31 23:59:00+01:00",
+                                       "2000-02-29 12:00:00+01:00"]
+
+
 def test_parse_times_status_codes() -> None:
     d = pd.Series(["2024-02-30 10:00", "okänt", None, "2024-03-05", "2024-03-05", "31/02/2024"])
     tm = pd.Series(["", "10:00", "10:00", None, "25:00", "10:00"])
