@@ -349,6 +349,16 @@ def normalize_address(text: object) -> str:
     >>> normalize_address("S:t Eriks väg 3 lgh 1102")
     'sankt eriks väg 3'
     """
+    out = _normalized(text)
+    for _ in range(3):  # a form read again differently ("0 på 0 å": no street, a town "pa aa" that
+        again = _normalized(out)  # reads as "på aa" the next time) settles within a pass or two
+        if again == out:
+            break
+        out = again
+    return out
+
+
+def _normalized(text: object) -> str:
     p = parse_address(text)
     head = p.street
     if p.number:
