@@ -129,14 +129,15 @@ from app_ui import (
     levels_caption,
     md_escape,
     measure_fields,
-    month_chart,
     problems_text,
     rejected_csv,
     rejected_download,
     show_error,
+    show_html_table,
     show_problems,
     show_table,
-    trend_month_spec,
+    table_html,
+    trend_month_svg,
     upload_help,
 )
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
@@ -282,9 +283,9 @@ class Trend:
     district: pd.DataFrame
     attention: pd.DataFrame
     #: The tables as shown (Swedish text), by ``month``, ``category`` and ``district``; the
-    #: month chart as a Vega-Lite spec (:func:`app_ui.trend_month_spec`).
+    #: month chart as inline SVG (:func:`app_ui.trend_month_svg`).
     text: dict[str, pd.DataFrame]
-    month_chart: dict[str, Any] | None = None
+    month_chart: str | None = None
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
@@ -300,7 +301,7 @@ def _trend(srcs: tuple[Source, ...], filters: Filters) -> Trend | None:
     return Trend(now=now_f, before=before_f, covered=covered, **tables,
                  attention=dashboard.attention_items(now, before),
                  text={by: trend_table_sv(t, by=by) for by, t in tables.items()},
-                 month_chart=trend_month_spec(tables["month"]))
+                 month_chart=trend_month_svg(tables["month"]))
 
 
 def trend(filters: Filters) -> Trend | None:
@@ -570,12 +571,12 @@ __all__ = [
     "lagesbild", "lagesbild_settings", "layer_control", "levels_caption", "list_areas", "list_measures", "listening_address",
     "local_only", "make_map", "make_map_parts", "mark_unreadable", "md_escape",
     "measure_fields", "measure_record", "measure_titles", "measures_or_stop",
-    "month_chart", "period_bounds", "picture_notes", "plan_csv_bytes", "plan_excel_bytes",
+    "period_bounds", "picture_notes", "plan_csv_bytes", "plan_excel_bytes",
     "police_package_zip", "problems_text", "read_incident_file", "read_police_package", "rejected_csv",
     "rejected_download", "replace_staged", "report_html", "require_editor",
     "risk_zones_map", "save_candidate_area", "save_measure", "save_upload", "set_sources",
-    "show_error", "show_problems", "show_table", "sidebar_status", "sign_in_throttle", "sources",
-    "stage", "staged", "store", "store_kommun", "store_path", "table_preview", "tiles_attribution",
+    "show_error", "show_html_table", "show_problems", "show_table", "sidebar_status", "sign_in_throttle", "sources",
+    "stage", "staged", "store", "store_kommun", "store_path", "table_html", "table_preview", "tiles_attribution",
     "tiles_choice", "trend", "trend_table_sv", "update_measure", "upload_help", "upload_root",
     "usable_incident_files", "use_example", "use_staged", "view", "warm_up", "with_columns", "zones_map",
 ]

@@ -135,14 +135,14 @@ with col_side:
                        "med samma filter. Siffror som vilar på för få fall visas inte.")
         by_month, by_cat, by_district = st.tabs(["Per månad", "Per kategori", "Per distrikt"])
         with by_month:
-            if trend.month_chart:  # made once per trend (altair's validation is slow)
-                st.vega_lite_chart(spec=trend.month_chart, width="stretch")
-            S.show_table(trend.month, shown=trend.text["month"], key="trend_month")
+            if trend.month_chart:  # inline SVG, made once per trend (no charting library to load)
+                st.markdown(trend.month_chart, unsafe_allow_html=True)
+            S.show_html_table(trend.month, shown=trend.text["month"], label="Trend per månad")
         with by_cat:
-            S.show_table(trend.category, shown=trend.text["category"], key="trend_category")
+            S.show_html_table(trend.category, shown=trend.text["category"], label="Trend per kategori")
         with by_district:
             if len(trend.district):
-                S.show_table(trend.district, shown=trend.text["district"], key="trend_district")
+                S.show_html_table(trend.district, shown=trend.text["district"], label="Trend per distrikt")
             else:
                 st.caption("Inga distrikt (DeSO) finns i underlaget.")
 
@@ -153,6 +153,6 @@ with S.friendly_errors("Distriktstabellen kunde inte visas"):
         help="Små tal döljs som standard för att skydda enskilda. Visa dem bara för intern analys.")
     tables = S.district_tables(filters, show_small=show_small)
     if tables is not None and len(tables[0]):
-        S.show_table(tables[0], shown=tables[1], key="district_table")
+        S.show_html_table(tables[0], shown=tables[1], label="Distrikt")
     else:
         st.caption("Inga distrikt (DeSO) finns i underlaget.")
