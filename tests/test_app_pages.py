@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -111,6 +113,41 @@ def test_karta_filters_change_figures(store_path: Path) -> None:
     raw = _district_table(at)["Antal händelser"].map(_num)
     assert raw.notna().all() and ((raw > 0) & (raw < 3)).any()
     assert int(raw.drop("Hela kommunen").sum()) <= evening
+
+
+def _map_arguments(at: AppTest) -> dict[str, object]:
+    """What the page handed streamlit-folium's component (its one map)."""
+    [map_] = [c for c in at.get("component_instance") if c.proto.component_name == "streamlit_folium.st_folium"]
+    return dict(json.loads(map_.proto.json_args))
+
+
+def test_karta_map_arguments_are_made_once_and_are_st_folium_s(
+        store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app()
+    first = _map_arguments(at)
+    # the base map's script and each layer's GeoJSON as st_folium writes them
+    assert "map_div" in str(first["script"]) and "feature_group_feature_group_0" in str(first["feature_group"])
+    assert first["returned_objects"] == [] and first["height"] == 560
+    at.run()
+    assert _map_arguments(at) == first
+    # exactly what st_folium itself gives the component for the same map (the page's way
+    # when the arguments cannot be kept)
+    monkeypatch.setattr(sys.modules["app_map"], "_arguments", lambda *a, **k: None)
+    at.run()
+    assert not at.exception
+    assert _map_arguments(at) == first
+    monkeypatch.undo()
+    # another filter: the same base map (the component keeps it, with the user's zoom), other layers
+    at.multiselect(key="categories").select("vald")
+    at.run()
+    other = _map_arguments(at)
+    assert other["key"] == first["key"] and other["script"] == first["script"]
+    assert other["feature_group"] != first["feature_group"]
+    # another page's map in the same session is drawn by st_folium as before
+    at.switch_page("app_pages/omraden.py")
+    at.run()
+    assert not at.exception
+    assert len(_map_arguments(at)["script"]) > 0
 
 
 def test_karta_layers_and_district_measure(store_path: Path) -> None:

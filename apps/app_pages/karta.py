@@ -3,11 +3,11 @@ trend against the same period a year earlier; below it the district table."""
 
 from __future__ import annotations
 
+import app_map
 import app_prefs
 import app_state as S
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from lagesbild_geo import svformat
 from lagesbild_geo.maps import DEFAULT_LAYERS, DISTRICT_MEASURES, LAYERS, base_maps
@@ -94,11 +94,9 @@ with col_map:
         st.info("Välj minst ett lager i sidopanelen för att se kartan.")
     else:
         with S.friendly_errors("Kartan kunde inte ritas"):
-            parts = S.make_map_parts(filters, layers=layers, category=one_cat, district_measure=measure,
-                                     show_suppressed=show_suppressed)
             # The base map stays in the browser; only the layers are swapped on a filter change.
-            st_folium(parts.map, key="karta", height=560, width=None, returned_objects=[],
-                      feature_group_to_add=parts.layers, layer_control=S.layer_control())
+            app_map.show_map(filters, layers=layers, category=one_cat, district_measure=measure,
+                             show_suppressed=show_suppressed, key="karta", height=560)
         st.caption("Klicka på en hexagon eller ett område för att se siffrorna. "
                    "Lagren slås av och på med knappen uppe till höger i kartan.")
 
