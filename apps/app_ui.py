@@ -168,7 +168,7 @@ def show_table(frame: pd.DataFrame | None, *, shown: pd.DataFrame | None = None,
 
 
 #: The look of :func:`table_html`'s tables (Streamlit's light theme): a scrolling box with
-#: the header kept in view, as ``st.dataframe`` shows a long table.
+#: the header kept in view and one line per row, as ``st.dataframe`` shows a long table.
 _TABLE_CSS = (
     "<style>"
     ".lb-table{max-height:24rem;overflow:auto;border:1px solid rgba(49,51,63,.15);"
@@ -176,6 +176,7 @@ _TABLE_CSS = (
     ".lb-table table{border-collapse:collapse;width:100%;font-size:.875rem;line-height:1.4}"
     ".lb-table th,.lb-table td{padding:.3rem .55rem;border-bottom:1px solid rgba(49,51,63,.1);"
     "text-align:left;vertical-align:top}"
+    ".lb-table td{white-space:nowrap}"
     ".lb-table thead th{position:sticky;top:0;z-index:1;background:#f0f2f6;font-weight:600;"
     "color:rgba(49,51,63,.8)}"
     ".lb-table .num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}"
