@@ -33,9 +33,9 @@ coordinator waits for:
 * **layer change**: a layer switched off in the sidebar until the layers are drawn again
   and the page is idle.
 
-The app's page is brought to the front before each measurement (the baseline's page, in
-another tab, would otherwise leave it in the background, where Chromium slows its timers:
-filter and layer changes then took 1–3 s instead of 0,3–0,7 s).
+The health page is loaded in a browser context of its own: as another tab of the app's
+context it left the app's page in the background, where Chromium slows its timers (filter
+and layer changes then took 1–3 s instead of 0,3–0,7 s).
 
 Baselines measured in the same run: the server's health page (the browser's round trip)
 and **Streamlit's own floor**: a one-line Streamlit page served the same way, from
@@ -202,13 +202,14 @@ def measure(url: str, chromium: str, *, full: bool = True) -> dict[str, list[flo
         browser = p.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS + OFFLINE_ARGS, headless=True)
         ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = ctx.new_page()
-        other = ctx.new_page()  # the baseline's page: the app's page is never navigated away
+        # the baseline's page, in a context of its own: in the app's context it would share
+        # the app's window and push the app's page into the background
+        other = browser.new_context().new_page()
 
         def baseline() -> None:
             t = time.perf_counter()
             other.goto(f"{url}/_stcore/health")
             out["baseline_empty_page"].append(time.perf_counter() - t)
-            page.bring_to_front()  # the app's page in front, as for the coordinator who waits for it
 
         def timed(first: str, complete: str | None, action: Any, *, before: str | None = None) -> None:
             _mark_map(page)
