@@ -52,7 +52,8 @@ def _held_back() -> Iterator[dict[str, Any]]:
         if current is not None and current is not _component:
             _component.real = current  # type: ignore[attr-defined]
             streamlit_folium._component_func = _component
-    _held.record = record = {}
+    record: dict[str, Any] = {}
+    _held.record = record
     try:
         yield record
     finally:
