@@ -129,14 +129,15 @@ from app_ui import (
     levels_caption,
     md_escape,
     measure_fields,
-    month_chart,
     problems_text,
     rejected_csv,
     rejected_download,
     show_error,
+    show_html_table,
     show_problems,
     show_table,
-    trend_month_spec,
+    table_html,
+    trend_month_svg,
     upload_help,
 )
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
@@ -282,9 +283,9 @@ class Trend:
     district: pd.DataFrame
     attention: pd.DataFrame
     #: The tables as shown (Swedish text), by ``month``, ``category`` and ``district``; the
-    #: month chart as a Vega-Lite spec (:func:`app_ui.trend_month_spec`).
+    #: month chart as inline SVG (:func:`app_ui.trend_month_svg`).
     text: dict[str, pd.DataFrame]
-    month_chart: dict[str, Any] | None = None
+    month_chart: str | None = None
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
@@ -301,7 +302,7 @@ def _trend(srcs: tuple[Source, ...], filters: Filters) -> Trend | None:
     return Trend(now=now_f, before=before_f, covered=covered, **tables,
                  attention=dashboard.attention_items(now, before, page=page),
                  text={by: trend_table_sv(t, by=by) for by, t in tables.items()},
-                 month_chart=trend_month_spec(tables["month"]))
+                 month_chart=trend_month_svg(tables["month"]))
 
 
 def trend(filters: Filters) -> Trend | None:
@@ -389,17 +390,31 @@ def make_map(lb: Lagesbild, *, layers: Sequence[str], draw: bool = False,
     )
 
 
+def map_parts_request(filters: Filters, *, layers: Sequence[str], category: str | None = None,
+                      district_measure: str = "count", show_suppressed: bool = False
+                      ) -> tuple[tuple[Any, ...], gpd.GeoDataFrame | None]:
+    """What makes :func:`make_map_parts`'s map (data set, filter, layers, options, base map,
+    saved areas by content: a key to cache by) and the saved areas themselves."""
+    areas = _saved_areas(layers)
+    key = None if areas is None else hashlib.sha256(pickle.dumps(areas)).hexdigest()
+    return (sources(), filters, tuple(layers), category, district_measure, bool(show_suppressed),
+            base_choice(), tiles_attribution(), assets_url(), key), areas
+
+
+def map_parts_of(request: tuple[Any, ...], areas: gpd.GeoDataFrame | None) -> maps.MapParts:
+    """The map parts of a :func:`map_parts_request`, built once and handed out as a copy."""
+    return copy.deepcopy(_map_parts(*request, _areas=areas))
+
+
 def make_map_parts(filters: Filters, *, layers: Sequence[str], category: str | None = None,
                    district_measure: str = "count", show_suppressed: bool = False) -> maps.MapParts:
     """Base map and data layers apart for ``view(filters)``'s published picture: the page keeps
     the base map in the browser and swaps only the layers when a filter changes (the user's
     zoom and position stay). Built once per data set, filter, layers, base map and saved
     areas; every rerun gets its own copy (``st_folium`` changes the objects it is given)."""
-    areas = _saved_areas(layers)
-    key = None if areas is None else hashlib.sha256(pickle.dumps(areas)).hexdigest()
-    return copy.deepcopy(_map_parts(sources(), filters, tuple(layers), category, district_measure,
-                                    bool(show_suppressed), base_choice(), tiles_attribution(),
-                                    assets_url(), key, _areas=areas))
+    return map_parts_of(*map_parts_request(filters, layers=layers, category=category,
+                                           district_measure=district_measure,
+                                           show_suppressed=show_suppressed))
 
 
 # Shared and never handed out: callers get a deep copy (5 ms against 30–600 ms to build).
@@ -569,14 +584,14 @@ __all__ = [
     "filtered_lagesbild", "followup_result", "forget_form",
     "friendly_errors", "geopackage_bytes", "headline", "ingest_tables", "knox",
     "lagesbild", "lagesbild_settings", "layer_control", "levels_caption", "list_areas", "list_measures", "listening_address",
-    "local_only", "make_map", "make_map_parts", "mark_unreadable", "md_escape",
+    "local_only", "make_map", "make_map_parts", "map_parts_of", "map_parts_request", "mark_unreadable", "md_escape",
     "measure_fields", "measure_record", "measure_titles", "measures_or_stop",
-    "month_chart", "period_bounds", "picture_notes", "plan_csv_bytes", "plan_excel_bytes",
+    "period_bounds", "picture_notes", "plan_csv_bytes", "plan_excel_bytes",
     "police_package_zip", "problems_text", "read_incident_file", "read_police_package", "rejected_csv",
     "rejected_download", "replace_staged", "report_html", "require_editor",
     "risk_zones_map", "save_candidate_area", "save_measure", "save_upload", "set_sources",
-    "show_error", "show_problems", "show_table", "sidebar_status", "sign_in_throttle", "sources",
-    "stage", "staged", "store", "store_kommun", "store_path", "table_preview", "tiles_attribution",
+    "show_error", "show_html_table", "show_problems", "show_table", "sidebar_status", "sign_in_throttle", "sources",
+    "stage", "staged", "store", "store_kommun", "store_path", "table_html", "table_preview", "tiles_attribution",
     "tiles_choice", "trend", "trend_table_sv", "update_measure", "upload_help", "upload_root",
     "usable_incident_files", "use_example", "use_staged", "view", "warm_up", "with_columns", "zones_map",
 ]

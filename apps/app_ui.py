@@ -8,12 +8,13 @@ through :mod:`lagesbild_geo.svformat` and :func:`lagesbild_geo.dashboard.table_s
 from __future__ import annotations
 
 import contextlib
+import html
 import logging
+import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-import altair as alt
 import folium
 import pandas as pd
 import streamlit as st
@@ -140,6 +141,19 @@ def friendly_errors(what: str) -> Iterator[None]:
 # --------------------------------------------------------------------------- tables and charts
 
 
+def _table_text(frame: pd.DataFrame, shown: pd.DataFrame | None,
+                decimals: Mapping[str, int] | None) -> tuple[pd.DataFrame, list[str]]:
+    """The Swedish text of ``frame`` (``shown`` when the library already made it) and the
+    columns that hold numbers (to align right)."""
+    text = shown if shown is not None else table_sv(frame, decimals=decimals)
+    if shown is not None:
+        return text, [c for c in text.columns if text[c].map(_looks_numeric).all()]
+    numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c].dtype)
+               and not pd.api.types.is_bool_dtype(frame[c].dtype)}
+    # the columns that hold numbers, by position (``table_sv`` renames them)
+    return text, [text.columns[i] for i, c in enumerate(frame.columns) if c in numeric and i < len(text.columns)]
+
+
 def show_table(frame: pd.DataFrame | None, *, shown: pd.DataFrame | None = None,
                decimals: Mapping[str, int] | None = None, key: str | None = None) -> None:
     """A table in Swedish: numbers with decimal comma and no-break thousands, dates in words,
@@ -147,16 +161,60 @@ def show_table(frame: pd.DataFrame | None, *, shown: pd.DataFrame | None = None,
     text to show when the library already made it (e.g. ``trend_table_sv``)."""
     if frame is None:
         return
-    text = shown if shown is not None else table_sv(frame, decimals=decimals)
-    numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c].dtype)
-               and not pd.api.types.is_bool_dtype(frame[c].dtype)}
-    # right-align the columns that hold numbers (by position: ``shown`` may rename them)
-    right = [text.columns[i] for i, c in enumerate(frame.columns) if c in numeric and i < len(text.columns)]
-    if shown is not None:
-        right = [c for c in text.columns if text[c].map(_looks_numeric).all()]
+    text, right = _table_text(frame, shown, decimals)
     config = {c: st.column_config.TextColumn(alignment="right") for c in right}
     st.dataframe(text, hide_index=True, width="stretch", placeholder=svformat.MISSING,
                  column_config=config or None, key=key)
+
+
+#: The look of :func:`table_html`'s tables (Streamlit's light theme): a scrolling box with
+#: the header kept in view and one line per row, as ``st.dataframe`` shows a long table.
+_TABLE_CSS = (
+    "<style>"
+    ".lb-table{max-height:24rem;overflow:auto;border:1px solid rgba(49,51,63,.15);"
+    "border-radius:.5rem;margin:0 0 1rem}"
+    ".lb-table table{border-collapse:collapse;width:100%;font-size:.875rem;line-height:1.4}"
+    ".lb-table th,.lb-table td{padding:.3rem .55rem;border-bottom:1px solid rgba(49,51,63,.1);"
+    "text-align:left;vertical-align:top}"
+    ".lb-table td{white-space:nowrap}"
+    ".lb-table thead th{position:sticky;top:0;z-index:1;background:#f0f2f6;font-weight:600;"
+    "color:rgba(49,51,63,.8)}"
+    ".lb-table .num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}"
+    ".lb-table tbody tr:last-child td{border-bottom:0}"
+    ".lb-table tbody tr:hover td{background:#f7f8fa}"
+    "</style>"
+)
+
+
+def table_html(frame: pd.DataFrame, *, shown: pd.DataFrame | None = None,
+               decimals: Mapping[str, int] | None = None, label: str | None = None) -> str:
+    """The Swedish table of :func:`show_table` as plain HTML (``st.html``): the same text,
+    "–" for every missing value, number columns aligned right, every value HTML-escaped.
+    Drawn with the page, without the data grid's JavaScript (its scripts weigh about
+    1,3 MB, which a visitor's browser loads and runs before the table shows).
+    ``label``: the table's accessible name."""
+    text, right = _table_text(frame, shown, decimals)
+    esc = html.escape
+    num = [c in right for c in text.columns]
+    cls = {True: ' class="num"', False: ""}
+    head = "".join(f'<th scope="col"{cls[n]}>{esc(str(c))}</th>' for c, n in zip(text.columns, num, strict=True))
+    rows = []
+    for values in text.itertuples(index=False, name=None):
+        cells = "".join(f"<td{cls[n]}>{esc(svformat.MISSING if svformat.is_missing(v) else str(v))}</td>"
+                        for v, n in zip(values, num, strict=True))
+        rows.append(f"<tr>{cells}</tr>")
+    aria = f' aria-label="{esc(label)}"' if label else ""
+    return (f'{_TABLE_CSS}<div class="lb-table"><table{aria}><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def show_html_table(frame: pd.DataFrame | None, *, shown: pd.DataFrame | None = None,
+                    decimals: Mapping[str, int] | None = None, label: str | None = None) -> None:
+    """:func:`show_table` as plain HTML (:func:`table_html`): for a page that must draw
+    quickly (the Karta), at the cost of the data grid's sorting and search."""
+    if frame is None:
+        return
+    st.html(table_html(frame, shown=shown, decimals=decimals, label=label))
 
 
 _NUMERIC_TEXT = re.compile(r"^[\u2212\-+]?[\d\u00a0 ]+(,\d+)?(\u00a0%)?$")
@@ -167,41 +225,78 @@ def _looks_numeric(v: object) -> bool:
     return s == svformat.MISSING or bool(_NUMERIC_TEXT.match(s)) or s in (TOO_FEW_SHORT, PROTECTED)
 
 
-def _month_keys(index: pd.Index) -> list[str]:
-    return [pd.Timestamp(i).strftime("%Y-%m") if not isinstance(i, str) else str(i)[:7] for i in index]
+def _nice_step(top: float, ticks: int = 4) -> int:
+    """A round step (1, 2 or 5 × 10ⁿ) that splits 0 … ``top`` into about ``ticks`` parts."""
+    raw = max(top / ticks, 1.0)
+    mag = 10 ** math.floor(math.log10(raw))
+    return int(next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw))
 
 
-def month_chart(frame: pd.DataFrame, *, y_title: str = "Antal", bars: bool = False) -> alt.Chart:
-    """A chart per month with Swedish month names: ``frame`` indexed by month (first day or
-    ``YYYY-MM``), one column per series. Missing values (hidden counts) leave a gap."""
-    keys = _month_keys(frame.index)
-    long = frame.set_axis(keys).rename_axis("key").reset_index().melt(
-        "key", var_name="Serie", value_name="value").dropna(subset=["value"])
-    long["Månad"] = [f"{svformat.month_sv(int(k[5:7]), short=True)} {k[:4]}" for k in long["key"]]
-    long["Värde"] = [svformat.number(v, decimals=0 if float(v).is_integer() else 1) for v in long["value"]]
-    order = [f"{svformat.month_sv(int(k[5:7]), short=True)} {k[:4]}" for k in keys]
-    x = alt.X("Månad:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45))
-    y = alt.Y("value:Q", title=y_title, axis=alt.Axis(format="d"))
-    base = alt.Chart(long)
-    mark = base.mark_bar() if bars else base.mark_line(point=True)
-    enc: dict[str, Any] = {"x": x, "y": y, "color": alt.Color("Serie:N", title=None,
-                                                              legend=alt.Legend(orient="bottom")),
-                           "tooltip": [alt.Tooltip("Månad:N"), alt.Tooltip("Serie:N", title="Serie"),
-                                       alt.Tooltip("Värde:N", title=y_title)]}
-    if bars:
-        enc["xOffset"] = alt.XOffset("Serie:N")
-    return mark.encode(**enc).properties(height=260)
+#: The month chart's two series: this period and the same months a year earlier.
+_SERIES = (("current", "Perioden", "#1b6e9e"), ("previous", "Året innan", "#9cc3dc"))
 
 
-def trend_month_spec(month: pd.DataFrame) -> dict[str, Any] | None:
-    """The trend's month chart (this period and the year before as bars) as a Vega-Lite
-    spec, made once per trend and cached with it: altair's validation costs 0,05–0,25 s,
-    which ``st.altair_chart`` would pay on every rerun. ``None`` without months."""
+def trend_month_svg(month: pd.DataFrame) -> str | None:
+    """The trend's month chart as inline SVG (``st.markdown(..., unsafe_allow_html=True)``;
+    every text in it is ours or escaped): per month a bar for this period
+    and one for the same month a year earlier, Swedish month names ("jan 2025"), counts
+    with a no-break space between thousands, a hidden count as a gap. Each bar's tooltip
+    gives month, series and count. Made once per trend and cached with it; drawn without
+    a charting library's JavaScript. ``None`` without months.
+
+    ``month``: :func:`lagesbild_geo.dashboard.trend_table` by month (indexed ``YYYY-MM``,
+    columns ``current`` and ``previous``)."""
     if not len(month):
         return None
-    frame = month[["current", "previous"]].astype("Float64").rename(
-        columns={"current": "Perioden", "previous": "Året innan"})
-    return month_chart(frame, bars=True).to_dict()
+    keys = [str(k)[:7] for k in month.index]
+    labels = [f"{svformat.month_sv(int(k[5:7]), short=True)} {k[:4]}" for k in keys]
+    series = [(name, colour, [None if svformat.is_missing(v) else int(v) for v in month[col].tolist()])
+              for col, name, colour in _SERIES if col in month.columns]
+    series = [s for s in series if any(v is not None for v in s[2])]  # a series with no value has no bar
+    top = max([v for _, _, vals in series for v in vals if v is not None] or [0])
+    step = _nice_step(top)
+    y_max = max(step * math.ceil(top / step), step)
+    width, height, left, right, top_m, bottom = 380, 240, 44, 4, 8, 72
+    plot_w, plot_h = width - left - right, height - top_m - bottom
+    n, esc = len(keys), html.escape
+
+    def y(v: float) -> float:
+        return top_m + plot_h * (1 - v / y_max)
+
+    # in a <div>: Markdown passes the whole block through as HTML (st.html's sanitiser drops SVG)
+    out = [f'<div class="lb-chart"><svg viewBox="0 0 {width} {height}" width="100%" role="img" '
+           'aria-label="Antal händelser per månad, perioden och året innan" '
+           'style="max-width:100%;height:auto;font-family:inherit;font-size:11px">']
+    for t in range(0, y_max + 1, step):  # grid lines and the count axis
+        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
+                   f'stroke="{"#8a8d93" if t == 0 else "#e3e5e8"}" stroke-width="1"/>'
+                   f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end" fill="#5b5e63">'
+                   f"{esc(svformat.integer(t))}</text>")
+    out.append(f'<text x="12" y="{top_m + plot_h / 2:.1f}" text-anchor="middle" fill="#5b5e63" '
+               f'transform="rotate(-90 12 {top_m + plot_h / 2:.1f})">Antal</text>')
+    group = plot_w / n
+    bar = group * 0.8 / max(len(series), 1)
+    every = max(1, math.ceil(n / 24))  # at most 24 month names under the bars
+    for i, label in enumerate(labels):
+        x0 = left + i * group + group * 0.1
+        for j, (name, colour, vals) in enumerate(series):
+            v = vals[i]
+            if v is None:
+                continue
+            out.append(f'<rect x="{x0 + j * bar:.1f}" y="{y(v):.1f}" width="{max(bar - 1, 1):.1f}" '
+                       f'height="{max(y(0) - y(v), 0):.1f}" fill="{colour}">'
+                       f"<title>{esc(label)}, {esc(name)}: {esc(svformat.integer(v))}</title></rect>")
+        if i % every == 0:
+            cx, ty = left + (i + 0.5) * group + 3, y(0) + 12
+            out.append(f'<text x="{cx:.1f}" y="{ty:.1f}" text-anchor="end" fill="#31333f" '
+                       f'transform="rotate(-45 {cx:.1f} {ty:.1f})">{esc(label)}</text>')
+    lx = left
+    for name, colour, _ in series:  # the legend under the chart
+        out.append(f'<rect x="{lx}" y="{height - 16}" width="12" height="12" fill="{colour}"/>'
+                   f'<text x="{lx + 17}" y="{height - 6}" fill="#31333f">{esc(name)}</text>')
+        lx += 28 + 7 * len(name)
+    out.append("</svg></div>")
+    return "".join(out)
 
 
 def levels_caption(figures: Mapping[str, Any]) -> str | None:

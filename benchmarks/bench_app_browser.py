@@ -2,8 +2,9 @@
 
 Starts the app the way ``make run`` does (``apps/serve.py``: Streamlit plus the warm-up
 that builds the starting picture while the server starts) on Exempelkommun (a fresh
-store, no base-map tiles: every outside request is refused, as on a closed intranet) and
-measures what a coordinator waits for:
+store, no base-map tiles: every outside request is refused, as on a closed intranet, by
+the browser's own network stack: ``browser_support.OFFLINE_ARGS``) and measures what a
+coordinator waits for:
 
 * **cold first map**: a freshly started server and a new browser session, from navigation
   until the Karta's map has drawn its hexagons with the headline figures (``…_complete``:
@@ -22,11 +23,19 @@ measures what a coordinator waits for:
 
   plus **server ready**: from starting the server process to that line;
 * **warm reload**: a reload of the same page (a new session; the data set's cached steps
-  are warm);
+  are warm; the browser's HTTP cache holds Streamlit's scripts, as a coordinator's browser
+  does after the first visit);
+* **warm reload, browser cache off** (for comparison, no target): the same with the
+  browser's cache switched off, so every script is fetched again (what the benchmark
+  measured until Playwright's request routing, which turns the cache off, was replaced);
 * **filter change**: the hour-of-day filter moved by one step with the keyboard, until the
   headline count has changed and the map's layers are drawn again;
 * **layer change**: a layer switched off in the sidebar until the layers are drawn again
   and the page is idle.
+
+The health page is loaded in a browser context of its own: as another tab of the app's
+context it left the app's page in the background, where Chromium slows its timers (filter
+and layer changes then took 1–3 s instead of 0,3–0,7 s).
 
 Baselines measured in the same run: the server's health page (the browser's round trip)
 and **Streamlit's own floor**: a one-line Streamlit page served the same way, from
@@ -56,7 +65,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "apps"))
 from app_warm import READY_LINE
 from browser_support import (
     LAUNCH_ARGS,
-    block_outside,
+    OFFLINE_ARGS,
     browser_problem,
     free_port,
     running_app,
@@ -186,20 +195,23 @@ def measure(url: str, chromium: str, *, full: bool = True) -> dict[str, list[flo
 
     out: dict[str, list[float]] = {k: [] for k in (
         "baseline_empty_page", "cold_first_map", "cold_page_complete", "warm_reload",
-        "warm_reload_complete", "filter_change", "filter_change_complete", "layer_change")}
+        "warm_reload_complete", "warm_reload_cache_off", "filter_change", "filter_change_complete",
+        "layer_change")}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS, headless=True)
+        # every outside request refused by the browser itself (which keeps its HTTP cache)
+        browser = p.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS + OFFLINE_ARGS, headless=True)
         ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = ctx.new_page()
-        block_outside(page, url)  # on the context: the baseline's page too
-        other = ctx.new_page()  # the baseline's page: the app's page is never navigated away
+        # the baseline's page, in a context of its own: in the app's context it would share
+        # the app's window and push the app's page into the background
+        other = browser.new_context().new_page()
 
         def baseline() -> None:
             t = time.perf_counter()
             other.goto(f"{url}/_stcore/health")
             out["baseline_empty_page"].append(time.perf_counter() - t)
 
-        def timed(first: str, complete: str, action: Any, *, before: str | None = None) -> None:
+        def timed(first: str, complete: str | None, action: Any, *, before: str | None = None) -> None:
             _mark_map(page)
             t = time.perf_counter()
             action()
@@ -209,7 +221,8 @@ def measure(url: str, chromium: str, *, full: bool = True) -> dict[str, list[flo
             _headline(page)
             out[first].append(time.perf_counter() - t)
             _idle(page)
-            out[complete].append(time.perf_counter() - t)
+            if complete:
+                out[complete].append(time.perf_counter() - t)
 
         baseline()
         timed("cold_first_map", "cold_page_complete", lambda: page.goto(url))
@@ -236,6 +249,13 @@ def measure(url: str, chromium: str, *, full: bool = True) -> dict[str, list[flo
                 _map_drawn(page)
                 _idle(page)
                 out["layer_change"].append(time.perf_counter() - t)
+        if full:  # the reload again with the browser's cache off (every script fetched again)
+            cdp = ctx.new_cdp_session(page)
+            cdp.send("Network.enable")
+            cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+            for _ in range(REPEATS):
+                timed("warm_reload_cache_off", None, page.reload)
+            cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
         browser.close()
     return out
 

@@ -22,6 +22,15 @@ CHROMIUM = os.environ.get("LAGESBILD_CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run"]
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+#: Chromium flags that refuse every request beyond this computer in the browser's own
+#: network stack (as on a kommun intranet that blocks CDNs): no host name resolves but
+#: 127.0.0.1 (the app, its scripts and Leaflet come from there; nothing outside is asked
+#: for by address). Unlike :func:`block_outside` (Playwright's request routing, which
+#: switches the browser's HTTP cache off and passes every request through the test
+#: process), the browser keeps its cache, so a reload takes Streamlit's scripts from it as
+#: a coordinator's browser does. (A proxy that is not there would refuse addresses too,
+#: but Chromium then looks up the proxy for every request: reloads took 0,3–0,5 s longer.)
+OFFLINE_ARGS = ["--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
 
 
 def browser_problem(chromium: str = CHROMIUM) -> tuple[str | None, str | None]:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 pytest.importorskip("streamlit")
+from app_tables import html_tables
 from pg_cluster import PrivateCluster
 from streamlit.testing.v1 import AppTest
 
@@ -384,7 +385,7 @@ def test_police_feed_with_regso_upload_keeps_levels_apart(store_path: Path) -> N
         i.value for i in at.info]
     assert any("varav 12 placerade på område, 0 bara på stadsdelsnivå och 18 bara på kommunnivå" in c.value
                for c in at.caption)
-    table = at.dataframe[-1].value
+    table = html_tables(at)[-1]  # the district table, at the bottom of the Karta
     rows = dict(zip(table["Distrikt"], table["Antal händelser"], strict=True))
     assert rows["Brastad"] == "12"  # the district named in the text (tables show Swedish text)
     assert rows["Lysekil"] == "0"  # the RegSO named like the kommun (and holding its centre)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from app_tables import shown_tables, svg_charts
 from streamlit.testing.v1 import AppTest
 
 from lagesbild_geo.measures import MeasureStore
@@ -66,9 +68,11 @@ def _num(text: object) -> float | None:
 
 
 def _frame(at: AppTest, first: str) -> pd.DataFrame:
-    """The shown table whose first column is ``first`` (tables are Swedish text)."""
-    frames = [d.value for d in at.dataframe if len(d.value.columns) and d.value.columns[0] == first]
-    assert frames, f"no table starting with {first!r}: {[list(d.value.columns[:2]) for d in at.dataframe]}"
+    """The shown table whose first column is ``first`` (tables are Swedish text; the Karta
+    draws them as HTML, other pages as ``st.dataframe``)."""
+    tables = shown_tables(at)
+    frames = [t for t in tables if len(t.columns) and t.columns[0] == first]
+    assert frames, f"no table starting with {first!r}: {[list(t.columns[:2]) for t in tables]}"
     return frames[0]
 
 
@@ -91,6 +95,9 @@ def test_karta_filters_change_figures(store_path: Path) -> None:
     evening = _metric(at, "Antal händelser")
     assert 0 < evening < only_vald
     # the district table follows the filter too: its kommun total is the headline figure
+    assert {"Antal händelser", "Per 1 000 invånare"} <= set(_frame(at, "Kod").attrs["right"])
+    assert not {"Kod", "Distrikt", "Anmärkning"} & set(_frame(at, "Kod").attrs["right"])
+    assert not at.dataframe  # the Karta's tables are plain HTML (no data grid to load)
     table = _district_table(at)
     assert table.loc["Hela kommunen", "Kod"] == ""  # no internal code shown
     assert _num(table.loc["Hela kommunen", "Antal händelser"]) == evening
@@ -106,6 +113,41 @@ def test_karta_filters_change_figures(store_path: Path) -> None:
     raw = _district_table(at)["Antal händelser"].map(_num)
     assert raw.notna().all() and ((raw > 0) & (raw < 3)).any()
     assert int(raw.drop("Hela kommunen").sum()) <= evening
+
+
+def _map_arguments(at: AppTest) -> dict[str, object]:
+    """What the page handed streamlit-folium's component (its one map)."""
+    [map_] = [c for c in at.get("component_instance") if c.proto.component_name == "streamlit_folium.st_folium"]
+    return dict(json.loads(map_.proto.json_args))
+
+
+def test_karta_map_arguments_are_made_once_and_are_st_folium_s(
+        store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app()
+    first = _map_arguments(at)
+    # the base map's script and each layer's GeoJSON as st_folium writes them
+    assert "map_div" in str(first["script"]) and "feature_group_feature_group_0" in str(first["feature_group"])
+    assert first["returned_objects"] == [] and first["height"] == 560
+    at.run()
+    assert _map_arguments(at) == first
+    # exactly what st_folium itself gives the component for the same map (the page's way
+    # when the arguments cannot be kept)
+    monkeypatch.setattr(sys.modules["app_map"], "_arguments", lambda *a, **k: None)
+    at.run()
+    assert not at.exception
+    assert _map_arguments(at) == first
+    monkeypatch.undo()
+    # another filter: the same base map (the component keeps it, with the user's zoom), other layers
+    at.multiselect(key="categories").select("vald")
+    at.run()
+    other = _map_arguments(at)
+    assert other["key"] == first["key"] and other["script"] == first["script"]
+    assert other["feature_group"] != first["feature_group"]
+    # another page's map in the same session is drawn by st_folium as before
+    at.switch_page("app_pages/omraden.py")
+    at.run()
+    assert not at.exception
+    assert len(_map_arguments(at)["script"]) > 0
 
 
 def test_karta_layers_and_district_measure(store_path: Path) -> None:
@@ -257,7 +299,7 @@ RAW_VALUES = {"None", "nan", "NaN", "<NA>", "NaT", "True", "False", "inf"}
 
 
 def _cells(at: AppTest) -> list[str]:
-    return [str(v) for d in at.dataframe for col in d.value.columns for v in d.value[col].tolist()]
+    return [str(v) for t in shown_tables(at) for col in t.columns for v in t[col].tolist()]
 
 
 def test_karta_trend_panel_this_period_against_the_year_before(store_path: Path) -> None:
@@ -287,11 +329,17 @@ def test_karta_trend_panel_this_period_against_the_year_before(store_path: Path)
     assert "Våld och hot" in set(cats["Kategori"]) and int(cats["Perioden"].map(_num).sum()) == in_2025
     districts = _frame(at, "Distrikt")
     assert len(districts) >= 10
-    # the month chart has Swedish month names
-    charts = at.get("vega_lite_chart")
-    assert charts
-    x = json.loads(charts[0].proto.spec)["encoding"]["x"]
-    assert x["sort"][:3] == ["jan 2025", "feb 2025", "mar 2025"] and x["sort"][4] == "maj 2025"
+    # the month chart: Swedish month names in order, a bar per month and period whose
+    # tooltip gives the table's count
+    [(bars, texts)] = svg_charts(at)
+    short = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
+    assert [t for t in texts if t.endswith(" 2025")] == [f"{m} 2025" for m in short]
+    assert bars == [f"{m} 2025, {series}: {v}" for m, now_v, before_v in
+                    zip(short, months["Perioden"], months["Året innan"], strict=True)
+                    for series, v in (("Perioden", now_v), ("Året innan", before_v))]
+    assert texts[-2:] == ["Perioden", "Året innan"]  # the legend
+    # the number columns are aligned right, the text columns left
+    assert months.attrs["right"] == ["Perioden", "Året innan", "Förändring", "Förändring (%)"]
     assert any("jämfört med samma period året innan" in c.value for c in at.caption)
 
 
@@ -310,6 +358,16 @@ def test_karta_trend_hides_small_counts_and_says_so(store_path: Path) -> None:
     assert "för få fall" in shown  # and a hidden month says why
     hidden = months["Perioden"] == "för få fall"
     assert (months.loc[hidden, "Förändring"] == "–").all()
+    # the chart leaves a gap where the table hides a count: a bar only for a shown count
+    [(bars, _)] = svg_charts(at)
+    short = {f"{m} 2025": f"{m[:3]} 2025" for m in (
+        "januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
+        "oktober", "november", "december")}
+    short["maj 2025"] = "maj 2025"
+    assert bars == [f"{short[label]}, {series}: {v}"
+                    for label, now_v, before_v in zip(months["Månad"], months["Perioden"], months["Året innan"],
+                                                      strict=True)
+                    for series, v in (("Perioden", now_v), ("Året innan", before_v)) if _num(v) is not None]
     assert not RAW_VALUES & set(_cells(at))
 
 

@@ -284,11 +284,9 @@ def karta_texts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
             page.screenshot(path=str(tmp / "karta.png"), full_page=True)
             main = page.locator("body").inner_text()
             map_text = frame.locator("body").inner_text()
-            # st.dataframe paints on a canvas; its accessible grid mirrors the cells
-            page.locator('[role="gridcell"]').first.wait_for(state="attached", timeout=60_000)
-            page.mouse.wheel(0, 3000)  # the district table at the bottom draws when in view
-            page.wait_for_timeout(1000)
-            grid = "\n".join(page.locator('[role="gridcell"], [role="columnheader"]').all_inner_texts())
+            # the Karta's tables are plain HTML (the trend's tabs included, shown or not)
+            page.locator(".lb-table td").first.wait_for(state="attached", timeout=60_000)
+            grid = "\n".join(page.locator(".lb-table th, .lb-table td").all_text_contents())
         finally:
             browser.close()
     return {"page": main, "map": map_text, "tables": grid}

@@ -3,11 +3,11 @@ trend against the same period a year earlier; below it the district table."""
 
 from __future__ import annotations
 
+import app_map
 import app_prefs
 import app_state as S
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from lagesbild_geo import svformat
 from lagesbild_geo.maps import DEFAULT_LAYERS, DISTRICT_MEASURES, LAYERS, base_maps
@@ -94,11 +94,9 @@ with col_map:
         st.info("Välj minst ett lager i sidopanelen för att se kartan.")
     else:
         with S.friendly_errors("Kartan kunde inte ritas"):
-            parts = S.make_map_parts(filters, layers=layers, category=one_cat, district_measure=measure,
-                                     show_suppressed=show_suppressed)
             # The base map stays in the browser; only the layers are swapped on a filter change.
-            st_folium(parts.map, key="karta", height=560, width=None, returned_objects=[],
-                      feature_group_to_add=parts.layers, layer_control=S.layer_control())
+            app_map.show_map(filters, layers=layers, category=one_cat, district_measure=measure,
+                             show_suppressed=show_suppressed, key="karta", height=560)
         st.caption("Klicka på en hexagon eller ett område för att se siffrorna. "
                    "Lagren slås av och på med knappen uppe till höger i kartan.")
 
@@ -135,14 +133,14 @@ with col_side:
                        "med samma filter. Siffror som vilar på för få fall visas inte.")
         by_month, by_cat, by_district = st.tabs(["Per månad", "Per kategori", "Per distrikt"])
         with by_month:
-            if trend.month_chart:  # made once per trend (altair's validation is slow)
-                st.vega_lite_chart(spec=trend.month_chart, width="stretch")
-            S.show_table(trend.month, shown=trend.text["month"], key="trend_month")
+            if trend.month_chart:  # inline SVG, made once per trend (no charting library to load)
+                st.markdown(trend.month_chart, unsafe_allow_html=True)
+            S.show_html_table(trend.month, shown=trend.text["month"], label="Trend per månad")
         with by_cat:
-            S.show_table(trend.category, shown=trend.text["category"], key="trend_category")
+            S.show_html_table(trend.category, shown=trend.text["category"], label="Trend per kategori")
         with by_district:
             if len(trend.district):
-                S.show_table(trend.district, shown=trend.text["district"], key="trend_district")
+                S.show_html_table(trend.district, shown=trend.text["district"], label="Trend per distrikt")
             else:
                 st.caption("Inga distrikt (DeSO) finns i underlaget.")
 
@@ -153,6 +151,6 @@ with S.friendly_errors("Distriktstabellen kunde inte visas"):
         help="Små tal döljs som standard för att skydda enskilda. Visa dem bara för intern analys.")
     tables = S.district_tables(filters, show_small=show_small)
     if tables is not None and len(tables[0]):
-        S.show_table(tables[0], shown=tables[1], key="district_table")
+        S.show_html_table(tables[0], shown=tables[1], label="Distrikt")
     else:
         st.caption("Inga distrikt (DeSO) finns i underlaget.")
