@@ -10,7 +10,8 @@ Rules kept here:
   after a restart does not wait for the whole analysis;
 - ``st.cache_resource`` only for shared handles (the measure store, the sign-in throttle);
 - per-user choices in ``st.session_state``; nothing that must persist lives there;
-- every figure shown comes from the publishing step (``privacy.publishable``);
+- every figure shown comes from the publishing step (``privacy.publishable``; the map's
+  picture and the trend panel's periods together: ``privacy.publishable_together``);
 - analysis lives in the library (:mod:`lagesbild_geo.dashboard` and friends); this module
   only decides what to compute for whom and caches it.
 
@@ -159,7 +160,7 @@ from lagesbild_geo.errors import InputError
 from lagesbild_geo.export import export_package, read_package, zip_package
 from lagesbild_geo.followup import followup
 from lagesbild_geo.pipeline import Lagesbild, PipelineConfig, SourceConfig, build_lagesbild
-from lagesbild_geo.privacy import publishable
+from lagesbild_geo.privacy import publishable, publishable_together
 from lagesbild_geo.report import write_report
 from lagesbild_geo.schema import CATEGORIES
 
@@ -220,23 +221,26 @@ def lagesbild(*, resolution: int = 9) -> Lagesbild | None:
     return _of_current_data(lambda srcs: _build(srcs, resolution), failed=None)
 
 
-def _compute_view(srcs: tuple[Source, ...], filters: Filters) -> tuple[Lagesbild, Lagesbild, dict[str, Any]]:
+def _compute_view(srcs: tuple[Source, ...], filters: Filters
+                  ) -> tuple[Lagesbild, Lagesbild, dict[str, Any], tuple[Lagesbild, ...]]:
     base = _build(srcs, BASE_RESOLUTION)
     same = filters.is_default and filters.resolution == base.settings.resolution
     lb = base if same else filtered_lagesbild(base, filters)
-    # Every figure shown comes from the publishing step (the map, the tables, the headline).
-    pub = publishable(lb)
-    # The map page needs aggregates only: leave the incident rows out of the cached
-    # value (cache_data unpickles a copy on every rerun; the rows were 3/4 of it).
+    # Every figure shown is published, the trend panel's two periods with the map's picture
+    # as one (a count hidden in one could otherwise be the other two's difference).
+    sides = dashboard.trend_pictures(base, filters)
+    pub, parts = publishable_together(lb, sides) if sides else (publishable(lb), [])
+    # Aggregates only in the cached value: no incident rows (3/4 of it, unpickled per rerun).
     light = dataclasses.replace(lb, incidents=lb.incidents.iloc[0:0], rejected=lb.rejected.iloc[0:0],
                                 pending=lb.pending.iloc[0:0])
-    return pub, light, headline(pub)
+    return pub, light, headline(pub), tuple(parts)
 
 
 # A shared, read-only value (no copy per rerun: unpickling the view cost 0.1–0.3 s a rerun).
 # Callers never change it: the map and the tables work on copies.
 @st.cache_resource(max_entries=24, show_spinner=False)
-def _view(srcs: tuple[Source, ...], filters: Filters) -> tuple[Lagesbild, Lagesbild, dict[str, Any]]:
+def _view(srcs: tuple[Source, ...], filters: Filters
+          ) -> tuple[Lagesbild, Lagesbild, dict[str, Any], tuple[Lagesbild, ...]]:
     if filters.categories or filters.weekdays or filters.hours != (0, 24):
         return _compute_view(srcs, filters)
     # the starting picture and its periods (the trend panel's too) are kept for a warm start
@@ -262,7 +266,7 @@ def view(filters: Filters) -> tuple[Lagesbild, Lagesbild, dict[str, Any]] | None
         return None
     try:
         with st.spinner("Räknar fram kartan för filtret …", show_time=True):
-            return _view(sources(), filters)
+            return _view(sources(), filters)[:3]
     except ScriptControlException:
         raise
     except Exception as exc:
@@ -293,11 +297,9 @@ def _trend(srcs: tuple[Source, ...], filters: Filters) -> Trend | None:
     span = _span(srcs)
     if span is None:
         return None
-    now_f, before_f = dashboard.trend_filters(filters, span)
-    covered = before_f.start is not None and before_f.start >= span[0].tz_localize(None)
-    now = _view(srcs, now_f)[0]
-    before = _view(srcs, before_f)[0] if covered else None
-    page = _view(srcs, filters)[0]  # the map's own picture: one number per district and period
+    now_f, before_f, covered = dashboard.trend_periods(filters, span)
+    page, _, _, parts = _view(srcs, filters)  # both periods published with the map's picture
+    now, before = parts[0], (parts[1] if len(parts) > 1 else None)
     tables = {by: dashboard.trend_table(now, before, by=by, page=page) for by in dashboard.TREND_BY}
     return Trend(now=now_f, before=before_f, covered=covered, **tables,
                  attention=dashboard.attention_items(now, before, page=page),
@@ -333,7 +335,7 @@ def attention(tr: Trend) -> pd.DataFrame:
 @st.cache_data(max_entries=48, show_spinner=False)
 def _district_tables(srcs: tuple[Source, ...], filters: Filters, show_small: bool
                      ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    pub, raw, _ = _view(srcs, filters)
+    pub, raw, _, _ = _view(srcs, filters)
     table = district_table(pub, show_small=show_small, raw=raw)
     text = district_table_sv(table)
     return None if table is None or text is None else (table, text)
@@ -440,7 +442,7 @@ def warm_up() -> str:
     f, layers = Filters(), tuple(maps.DEFAULT_LAYERS)
     for step in (_span, _settings):
         step(srcs)
-    pub, _, _ = _view(srcs, f)
+    pub = _view(srcs, f)[0]
     _trend(srcs, f)
     _district_tables(srcs, f, False)
     # the map parts, and folium's templates (compiled on their first use)

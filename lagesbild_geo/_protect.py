@@ -89,6 +89,8 @@ class System:
         self._s = np.zeros(1024, dtype=np.int64)
         self._n = 0
         self._keys: dict[Hashable, int] = {}
+        #: keys are taken within this namespace (several publications in one system)
+        self.namespace: Hashable | None = None
         self._rel: list[tuple[Int, Float, float, bool]] = []
         self._grids: list[tuple[Int, Float]] = []
         self._built: tuple[Float, Int, Int] | None = None
@@ -121,6 +123,7 @@ class System:
 
     def shared(self, key: Hashable, value: float, *, prio: int = 2, status: int | None = None) -> int:
         """One value known under ``key`` (the same key gives the same value everywhere)."""
+        key = self._key(key)
         if key in self._keys:
             return self._keys[key]
         i = int(self.block([value], prio=prio, status=status)[0])
@@ -132,6 +135,8 @@ class System:
         """:meth:`shared` for many keys at once (a key seen before keeps its value)."""
         v = np.asarray(values, dtype="float64").ravel()
         st = np.asarray(status, dtype=np.int64).ravel()
+        if self.namespace is not None:
+            keys = [self._key(k) for k in keys]
         got = self._keys
         idx = np.fromiter((got.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
         new = np.flatnonzero(idx < 0)
@@ -146,7 +151,10 @@ class System:
         return idx
 
     def get(self, key: Hashable) -> int | None:
-        return self._keys.get(key)
+        return self._keys.get(self._key(key))
+
+    def _key(self, key: Hashable) -> Hashable:
+        return key if self.namespace is None else (self.namespace, key)
 
     def relate(self, idx: Sequence[int] | Int, coef: Sequence[float] | Float,
                rhs: float = 0.0, *, eq: bool = True) -> None:

@@ -75,6 +75,8 @@ __all__ = [
     "risk_zones_map",
     "table_sv",
     "trend_filters",
+    "trend_periods",
+    "trend_pictures",
     "trend_table",
     "trend_table_sv",
 ]
@@ -710,6 +712,44 @@ def _published_counts(frame: pd.DataFrame | None, column: str) -> tuple[pd.Serie
     why = pd.Series([_hidden_note(r, column, short=True) for r in _records(frame, column)],
                     index=frame.index, dtype=object)
     return counts, why
+
+
+def trend_periods(filters: Filters, span: tuple[pd.Timestamp, pd.Timestamp]) -> tuple[Filters, Filters, bool]:
+    """:func:`trend_filters` and whether the data (first and last day ``span``) reach back to
+    the start of the year before.
+
+    Examples
+    --------
+    >>> span = (pd.Timestamp("2024-03-01"), pd.Timestamp("2025-12-31"))
+    >>> trend_periods(Filters(), span)[2]  # the year before would begin 1 January 2024
+    False
+    """
+    now, before = trend_filters(filters, span)
+    first = pd.Timestamp(span[0])
+    first = first.tz_localize(None) if first.tzinfo is not None else first
+    return now, before, before.start is not None and before.start >= first.normalize()
+
+
+def trend_pictures(base: Lagesbild, filters: Filters) -> list[Lagesbild]:
+    """The trend panel's pictures under ``filters``, not yet published: this period, and the
+    same period a year earlier when the data reach back that far (:func:`trend_periods`).
+
+    Publish them together with the map's picture
+    (:func:`lagesbild_geo.privacy.publishable_together`): published one at a time, a count
+    hidden in one could be the difference of the other two.
+
+    Examples
+    --------
+    >>> from lagesbild_geo.sample import example_lagesbild  # build_lagesbild(example_config())
+    >>> base = example_lagesbild(clusters=False, emerging=False, period=None, previous_period=None)
+    >>> [p.metadata["period"]["label"] for p in trend_pictures(base, Filters())]
+    ['2025-01-01/2025-12-31', '2024-01-01/2024-12-31']
+    """
+    span = period_bounds(base)
+    if span is None:
+        return []
+    now_f, before_f, covered = trend_periods(filters, span)
+    return [filtered_lagesbild(base, f) for f in ((now_f, before_f) if covered else (now_f,))]
 
 
 def _same_period(a: Any, b: Any) -> bool:

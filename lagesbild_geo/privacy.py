@@ -85,6 +85,7 @@ __all__ = [
     "luhn_ok",
     "protect_table",
     "publishable",
+    "publishable_together",
     "resolve_privacy",
     "suppress_survey",
     "values_with_personal_data",
@@ -1065,9 +1066,11 @@ class _Build:
     from_districts: bool
 
 
-def _build_system(lb: Lagesbild, p: Privacy, mc: int, meta: Mapping[str, Any]) -> _Build:
-    """Step 1 of :func:`publishable`: every table of the bundle in one protection system."""
-    system = _protect.System(mc)
+def _build_system(lb: Lagesbild, p: Privacy, mc: int, meta: Mapping[str, Any],
+                  system: _protect.System | None = None) -> _Build:
+    """Step 1 of :func:`publishable`: every table of the bundle in one protection system
+    (a new one, or ``system`` shared with other bundles under its own key namespace)."""
+    system = _protect.System(mc) if system is None else system
     tabs: list[_Tab] = []
     frames: dict[str, pd.DataFrame] = {}
     notes: dict[str, Any] = {"min_count": mc}
@@ -1284,6 +1287,111 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
     # -- choose the suppressions
     status, exposed = _protect.protect(built.system)
     return _write_back(lb, built, p, mc, meta, mark, status, exposed)
+
+
+def publishable_together(whole: Lagesbild, parts: Sequence[Lagesbild],
+                         privacy: Privacy | Settings | None = None) -> tuple[Lagesbild, list[Lagesbild]]:
+    """Publish a picture and pictures of parts of it that are shown together, protected as one.
+
+    :func:`publishable` protects one bundle against every subtraction within it. Two
+    bundles published one at a time are not protected against each other: the map of
+    every date beside a trend panel of this year and the year before shows each
+    district three times, and a count hidden in one year is the whole less the other
+    year where both of those are shown. Here every table of ``whole`` and of each part
+    goes into one protection system, with the relations between them: each count of
+    ``whole`` (per district and category, per category, hour, weekday and month) is at
+    least the sum of the same count in the parts (exactly the sum where the parts cover
+    it, e.g. two periods that make up the whole one), so a value hidden in one is hidden
+    in the others wherever they would give it away.
+
+    Parameters
+    ----------
+    whole
+        The picture of everything shown (e.g. the map's picture of every date).
+    parts
+        Pictures of disjoint parts of ``whole``'s incidents (e.g. this period and the same
+        period a year earlier, filtered the same way).
+    privacy
+        As for :func:`publishable`; default ``whole``'s settings.
+
+    Returns
+    -------
+    (Lagesbild, list of Lagesbild)
+        ``whole`` and the parts as published (each marked as published: passing one to
+        :func:`publishable` again returns it unchanged).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lagesbild_geo.dashboard import Filters, filtered_lagesbild
+    >>> from lagesbild_geo.sample import example_lagesbild
+    >>> base = example_lagesbild(clusters=False, emerging=False, period=None, previous_period=None)
+    >>> years = [Filters(start=pd.Timestamp(f"{y}-01-01"), end=pd.Timestamp(f"{y}-12-31"),
+    ...                  categories=("fordonsbrott",)) for y in (2025, 2024)]
+    >>> whole = filtered_lagesbild(base, Filters(categories=("fordonsbrott",)))
+    >>> pub, (now, before) = publishable_together(whole, [filtered_lagesbild(base, f) for f in years])
+    >>> tot = [pd.to_numeric(x.district_summary["total"], errors="coerce") for x in (pub, now, before)]
+    >>> one_hidden = sum(t.isna() for t in tot) == 1  # a district hidden in one picture only
+    >>> int(one_hidden.sum())
+    0
+    """
+    p = resolve_privacy(whole, privacy)
+    mc = int(p.min_count or 1)
+    mark = {"min_count": mc, "min_respondents": int(p.min_respondents or 1),
+            "small_cells": p.small_cells, "include_points": bool(p.include_points)}
+    pictures = [whole, *parts]
+    if any((x.metadata or {}).get(_MARK) for x in pictures):
+        raise PrivacyError("publishable_together needs the pictures before publishing (build_lagesbild, "
+                           "filtered_lagesbild); a published picture cannot be protected again together "
+                           "with others.")
+    system = _protect.System(mc)
+    metas = [dict(x.metadata or {}) for x in pictures]
+    builds = []
+    for i, (x, meta) in enumerate(zip(pictures, metas, strict=True)):
+        system.namespace = i
+        builds.append(_build_system(x, p, mc, meta, system=system))
+    system.namespace = None
+    _link_parts(system, builds[0], builds[1:])
+    status, exposed = _protect.protect(system)
+    out = [_write_back(x, b, p, mc, meta, mark, status, exposed)
+           for x, b, meta in zip(pictures, builds, metas, strict=True)]
+    return out[0], out[1:]
+
+
+def _table_vars(b: _Build) -> dict[tuple[str, Any, str], int]:
+    """(table, row key, column) → the value's index, for the district table and the one-way
+    tables of a built bundle."""
+    out: dict[tuple[str, Any, str], int] = {}
+    for tab in b.tabs:
+        if tab.frame == "district_summary":
+            keys = b.frames["district_summary"].index[tab.rows]
+            for i, k in enumerate(keys):
+                for j, c in enumerate(tab.cols):
+                    out[("district_summary", str(k), c)] = int(tab.idx[i, j])
+    for name, tab in b.prof_tabs.items():
+        keys = b.profiles[name].index[tab.rows]
+        for i, k in enumerate(keys):
+            for j, c in enumerate(tab.cols):
+                out[(name, str(k), c)] = int(tab.idx[i, j])
+    return out
+
+
+def _link_parts(system: _protect.System, whole: _Build, parts: Sequence[_Build]) -> None:
+    """Each count of ``whole`` is at least the sum of the same count in the ``parts`` (equal where
+    the known values say so: the parts make up the whole, which a recipient who knows the
+    periods can tell)."""
+    w = _table_vars(whole)
+    qs = [_table_vars(b) for b in parts]
+    values = system.arrays()[0]
+    for key, i in w.items():
+        if key[2].endswith("_previous") or not key[2].startswith(("count", "total")):
+            continue
+        js = [q[key] for q in qs if key in q]
+        if not js:
+            continue
+        known = np.isfinite(values[[i, *js]]).all()
+        exact = known and abs(float(values[js].sum()) - float(values[i])) < 1e-9
+        system.relate([*js, i], [*([1.0] * len(js)), -1.0], eq=bool(exact))
 
 
 #: What a published density surface keeps of :func:`~lagesbild_geo.hotspots.kde`'s attrs (no counts).

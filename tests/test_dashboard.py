@@ -14,7 +14,7 @@ from scipy import stats
 from lagesbild_geo import dashboard as D
 from lagesbild_geo import grid
 from lagesbild_geo.districts import summarize
-from lagesbild_geo.errors import InputError
+from lagesbild_geo.errors import InputError, PrivacyError
 from lagesbild_geo.pipeline import Lagesbild
 from lagesbild_geo.privacy import publishable
 
@@ -311,3 +311,37 @@ def test_trend_by_district_shows_the_pages_own_numbers_so_nothing_can_be_subtrac
     # the year before, published alone, protects the 2s by hiding the 4: the reason for `page`
     alone = D.trend_table(now, before, by="district")
     assert pd.isna(alone.loc["9999B0120", "previous"])
+
+
+def test_the_map_and_the_trend_panel_published_together_leave_nothing_to_subtract() -> None:
+    """The app's Karta shows the picture of every date beside the trend panel's two years.
+    Published one at a time, "stöld" in Exempelkommun leaves districts whose small count in
+    one year is the map's count less the other year's; published together, none."""
+    from lagesbild_geo.privacy import publishable_together
+    from lagesbild_geo.sample import example_lagesbild
+
+    base = example_lagesbild(clusters=False, emerging=False, period=None, previous_period=None)
+    f = D.Filters(categories=("stold",))
+    whole, parts = D.filtered_lagesbild(base, f), D.trend_pictures(base, f)
+    assert [p.metadata["period"]["label"] for p in parts] == ["2025-01-01/2025-12-31", "2024-01-01/2024-12-31"]
+    idx = whole.district_summary.index
+
+    def totals(x: Lagesbild) -> pd.Series:
+        return pd.to_numeric(x.district_summary["total"], errors="coerce").reindex(idx)
+
+    def recoverable(m: Lagesbild, n: Lagesbild, b: Lagesbild) -> int:
+        (pm, pn, pb), (rm, rn, rb) = map(totals, (m, n, b)), map(totals, (whole, *parts))
+        assert (rm == rn + rb).all()  # the two years make up the map's picture
+        found = 0
+        for hid, rest, true in ((pn, (pm, pb), rn), (pb, (pm, pn), rb), (pm, (pn, pb), rm)):
+            alone = hid.isna() & rest[0].notna() & rest[1].notna()
+            found += int((alone & (true > 0) & (true < 3)).sum())
+        return found
+
+    assert recoverable(publishable(whole), *map(publishable, parts)) >= 1
+    pub, (now, before) = publishable_together(whole, parts)
+    assert recoverable(pub, now, before) == 0
+    assert "unprotected" not in pub.metadata["published_notes"]
+    assert publishable(now) is now  # marked as published
+    with pytest.raises(PrivacyError, match="before publishing"):
+        publishable_together(pub, [now])
