@@ -706,7 +706,7 @@ def _add_chrome(m: folium.Map, *, tiles: bool) -> None:
     """Swedish controls, metric scale, the legend control and (with tiles) the tile note."""
     _JsCall(_CHROME_JS, {"css": _CSS, "prefix": _ATTRIBUTION_PREFIX, "tiles": tiles,
                          "tileNote": TILE_ERROR_NOTE, "waitMs": 12000, "smallHeight": 450,
-                         "smallWidth": 560}, name="LagesbildChrome").add_to(m)
+                         "smallWidth": 720}, name="LagesbildChrome").add_to(m)
 
 
 class _SwedishDraw(folium.plugins.Draw):
