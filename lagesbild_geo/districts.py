@@ -39,7 +39,7 @@ from .limits import Limits, check_vertices
 from .names import is_lan_name, kommun_keys, loose_key, name_key
 from .period import Period, in_period, parse_period
 from .read.tables import read_table
-from .schema import CATEGORIES, CATEGORY_LABELS, fold
+from .schema import CATEGORIES, CATEGORY_LABELS, fold, text_codes
 
 __all__ = [
     "KOMMUN_CODE",
@@ -1468,8 +1468,10 @@ class _Precision:
         if values is None:
             self.codes, self.labels = np.zeros(n, dtype=np.intp), np.array([""], dtype=object)
         else:
-            codes, uniq = pd.factorize(values.astype("string").fillna(""), use_na_sentinel=False)
-            self.codes, self.labels = codes, np.asarray([str(u) for u in uniq], dtype=object)
+            codes, labels = text_codes(values)  # computed once per column (the read's codes)
+            if (codes < 0).any():  # a missing precision reads as ""
+                codes, labels = np.where(codes >= 0, codes, len(labels)), np.append(labels, "")
+            self.codes, self.labels = codes, labels
 
     def rows(self, level: str) -> npt.NDArray[np.bool_]:
         """Which rows have precision ``level``."""
@@ -1770,8 +1772,8 @@ def _row_positions(inc: pd.DataFrame, codes: pd.Index) -> npt.NDArray[np.int64]:
 
 def _category_positions(inc: pd.DataFrame) -> npt.NDArray[np.int64]:
     """Position of each incident's category in :data:`CATEGORIES` (unknown and missing: ``ovrigt``)."""
-    cc, cuniq = pd.factorize(inc["category"])
-    ucat = pd.Index(CATEGORIES).get_indexer(pd.Index(np.asarray(cuniq, dtype=object).astype(str)))
+    cc, cuniq = text_codes(inc["category"])  # computed once per column (the read's codes)
+    ucat = pd.Index(CATEGORIES).get_indexer(pd.Index(cuniq.astype(str)))
     ucat = np.where(ucat < 0, CATEGORIES.index("ovrigt"), ucat)
     return np.where(cc >= 0, np.append(ucat, CATEGORIES.index("ovrigt"))[cc],
                     CATEGORIES.index("ovrigt")).astype(np.int64)

@@ -29,7 +29,7 @@ from scipy import sparse
 
 from .errors import InputError, SchemaError
 from .period import PERIODS, period_codes
-from .schema import POINT_PRECISIONS
+from .schema import POINT_PRECISIONS, text_codes
 
 __all__ = [
     "CENTRE_TOLERANCE",
@@ -715,9 +715,10 @@ def _grid_rows(incidents: pd.DataFrame, precisions: Sequence[str]) -> tuple[pd.D
     """The rows counted on the grid, and how many of each other precision were left out."""
     if "precision" not in incidents.columns:
         return incidents, {}
-    # factorise (a few distinct values) instead of a Python string per row
-    pcodes_all, puniq = pd.factorize(incidents["precision"].astype("string").fillna("pending"))
-    ulabels = np.asarray([str(u) for u in puniq], dtype=object)
+    # codes over the few distinct values (computed once per column) instead of a string per row
+    pcodes_all, ulabels = text_codes(incidents["precision"])
+    if (pcodes_all < 0).any():  # a missing precision reads as "pending"
+        pcodes_all, ulabels = np.where(pcodes_all >= 0, pcodes_all, len(ulabels)), np.append(ulabels, "pending")
     on_grid = np.isin(ulabels, np.asarray(list(precisions), dtype=object))[pcodes_all]
     off = pd.Series(ulabels[pcodes_all[~on_grid]]).value_counts()
     sub = incidents if on_grid.all() else incidents.loc[on_grid]
@@ -735,9 +736,9 @@ def _periods_of(sub: pd.DataFrame, period: str | Sequence[Any] | None,
 
 def _by_codes(values: pd.Series, keep: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int64], list[str]]:
     """Code per kept row (-1 where missing) and the sorted labels that occur in those rows."""
-    # factorise the column as it is (Arrow strings: in C++), then keep the labels
-    # that occur in the counted rows
-    bcodes_all, buniq = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    # codes of the column as it is (computed once per column), then keep the labels that
+    # occur in the counted rows
+    bcodes_all, buniq = text_codes(values)
     bcodes = bcodes_all[keep] if not keep.all() else bcodes_all
     seen = np.bincount(bcodes[bcodes >= 0], minlength=len(buniq)) > 0
     if not seen.all():
