@@ -305,7 +305,7 @@ def empty_incidents() -> pd.DataFrame:
 #: Codes of Arrow-backed text columns by the identity of their (immutable) Arrow data,
 #: kept while that data lives: the steps of a build that ask for the codes of the same
 #: precision or category column get them without hashing a million strings again.
-_TEXT_CODES: dict[int, tuple[weakref.ref[Any], npt.NDArray[np.intp], npt.NDArray[np.object_]]] = {}
+_TEXT_CODES: dict[int, tuple[weakref.ref[Any], npt.NDArray[np.signedinteger[Any]], npt.NDArray[np.object_]]] = {}
 _TEXT_CODES_LOCK = threading.RLock()  # a weakref callback may run during a collection under it
 
 
@@ -323,7 +323,7 @@ def _forget(key: int, _ref: Any = None) -> None:
         _TEXT_CODES.pop(key, None)
 
 
-def _remembered(data: Any) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]] | None:
+def _remembered(data: Any) -> tuple[npt.NDArray[np.signedinteger[Any]], npt.NDArray[np.object_]] | None:
     if data is None:
         return None
     with _TEXT_CODES_LOCK:
@@ -333,7 +333,16 @@ def _remembered(data: Any) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_
     return hit[1], hit[2]
 
 
-def _remember(data: Any, codes: npt.NDArray[np.intp], labels: npt.NDArray[np.object_]) -> None:
+def _small(codes: npt.NDArray[np.integer[Any]], n_labels: int) -> npt.NDArray[np.signedinteger[Any]]:
+    """The codes in the smallest signed integer type that holds them (int8 for a few labels:
+    an eighth of the memory a remembered column's codes would otherwise keep)."""
+    for t in (np.int8, np.int16, np.int32):
+        if n_labels <= np.iinfo(t).max:
+            return codes.astype(t, copy=False)
+    return codes.astype(np.intp, copy=False)
+
+
+def _remember(data: Any, codes: npt.NDArray[np.signedinteger[Any]], labels: npt.NDArray[np.object_]) -> None:
     if data is None:
         return
     codes.flags.writeable = False  # shared by every caller: nobody may change them
@@ -343,7 +352,7 @@ def _remember(data: Any, codes: npt.NDArray[np.intp], labels: npt.NDArray[np.obj
         _TEXT_CODES[key] = (ref, codes, labels)
 
 
-def text_codes(values: pd.Series | pd.Index) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
+def text_codes(values: pd.Series | pd.Index) -> tuple[npt.NDArray[np.signedinteger[Any]], npt.NDArray[np.object_]]:
     """Integer codes of a text column over its distinct values, and those values.
 
     ``labels[codes]`` is the column (code -1 where a value is missing); the labels are
@@ -351,7 +360,8 @@ def text_codes(values: pd.Series | pd.Index) -> tuple[npt.NDArray[np.intp], npt.
     order a reader chose). A ``string`` column stored in Arrow (as every reader makes
     ``precision`` and ``category``) remembers its codes while it lives, so every later
     step that asks for them gets them without hashing each row again; other columns
-    are factorised at each call. The codes are read-only.
+    are factorised at each call. The codes are read-only, in the smallest signed integer
+    type that holds them (int8 for a few labels).
 
     Parameters
     ----------
@@ -361,7 +371,7 @@ def text_codes(values: pd.Series | pd.Index) -> tuple[npt.NDArray[np.intp], npt.
     Returns
     -------
     tuple of ndarray
-        ``(codes, labels)``: intp codes, one per row, and an object array of ``str``.
+        ``(codes, labels)``: integer codes, one per row, and an object array of ``str``.
 
     Examples
     --------
@@ -377,7 +387,7 @@ def text_codes(values: pd.Series | pd.Index) -> tuple[npt.NDArray[np.intp], npt.
         return known
     codes, uniq = pd.factorize(values if data is not None else pd.Series(values).astype("string"))
     labels = np.asarray([str(u) for u in uniq], dtype=object)
-    codes = np.asarray(codes, dtype=np.intp)
+    codes = _small(np.asarray(codes), len(labels))
     _remember(data, codes, labels)
     return codes, labels
 
@@ -417,5 +427,5 @@ def remember_text_codes(values: pd.Series, codes: npt.ArrayLike, labels: Sequenc
     distinct = list(dict.fromkeys(v for v in names if v is not None))
     where = {v: i for i, v in enumerate(distinct)}
     remap = np.asarray([where[v] if v is not None else -1 for v in names] + [-1], dtype=np.intp)
-    c = remap[np.where(c >= 0, c, len(names))]
+    c = _small(remap[np.where(c >= 0, c, len(names))], len(distinct))
     _remember(data, c, np.asarray(distinct, dtype=object))

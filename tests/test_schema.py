@@ -136,3 +136,13 @@ def test_read_incidents_hands_its_codes_on(tmp_path: Path) -> None:
             assert _decoded(frame[col]) == frame[col].astype(object).where(frame[col].notna(), None).tolist()
     assert placed["category"].tolist() == ["vald", "skadegorelse", "ovrigt"]
     assert mixed.pending["precision"].tolist() == ["pending"]
+
+
+def test_text_codes_take_the_smallest_integer_type() -> None:
+    few = pd.Series(["a", None, "b"], dtype="string[pyarrow]")
+    many = pd.Series([f"v{i}" for i in range(300)] + [None], dtype="string[pyarrow]")
+    assert text_codes(few)[0].dtype == np.int8 and text_codes(many)[0].dtype == np.int16
+    assert _decoded(many) == [f"v{i}" for i in range(300)] + [None]
+    values = pd.Series([f"v{i % 200}" for i in range(1000)], dtype="string[pyarrow]")
+    remember_text_codes(values, np.arange(1000) % 200, [f"v{i}" for i in range(200)])
+    assert text_codes(values)[0].dtype == np.int16 and _decoded(values) == values.tolist()
