@@ -39,7 +39,7 @@ from .limits import Limits, check_vertices
 from .names import is_lan_name, kommun_keys, loose_key, name_key
 from .period import Period, in_period, parse_period
 from .read.tables import read_table
-from .schema import CATEGORIES, CATEGORY_LABELS, fold
+from .schema import CATEGORIES, CATEGORY_LABELS, fold, text_codes
 
 __all__ = [
     "KOMMUN_CODE",
@@ -1193,6 +1193,29 @@ class _Locator:
         return out
 
 
+    def locate_clear(self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64],
+                     tolerance: float) -> npt.NDArray[np.int32]:
+        """Like :meth:`locate` for points known only within ``tolerance`` (degrees) of their
+        true position: the district of each point whose raster cell lies wholly in one
+        district (or outside all) and is farther than ``tolerance`` from the cell's edges,
+        so that the true point gets the same answer; -3 for the others (to be located
+        from their exact positions)."""
+        x = np.asarray(lon, dtype="float64")
+        y = np.asarray(lat, dtype="float64")
+        out = np.full(x.size, -3, dtype=np.int32)
+        u = (x - self.x0) / self.sx
+        v = (y - self.y0) / self.sy
+        mu, mv = tolerance / self.sx, tolerance / self.sy
+        iu, iv = np.floor(u), np.floor(v)
+        with np.errstate(invalid="ignore"):  # NaN: not clear
+            clear = ((u - iu >= mu) & (iu + 1 - u >= mu) & (v - iv >= mv) & (iv + 1 - v >= mv)
+                     & (iu >= 0) & (iu < self.nx) & (iv >= 0) & (iv < self.ny))
+        idx = np.flatnonzero(clear)
+        lab = self.raster[iv[idx].astype(np.int64) * self.nx + iu[idx].astype(np.int64)]
+        out[idx] = np.where(lab == -2, -3, lab)
+        return out
+
+
 def _interiors_intersect(geoms: npt.NDArray[Any], tree: shapely.STRtree) -> bool:
     """Whether any two districts share interior area (overlap or one inside another)."""
     if geoms.size < 2 or bool(shapely.coverage_is_valid(geoms)):
@@ -1239,6 +1262,35 @@ def _locate(districts: gpd.GeoDataFrame, lon: npt.ArrayLike, lat: npt.ArrayLike)
     n = np.asarray(lon).size
     if n == 0:
         return np.zeros(0, dtype=np.int32)
+    loc = _locator(districts, geoms, n)
+    with loc.lock:  # GEOS prepares and indexes lazily: one caller at a time
+        return loc.locate(lon, lat)
+
+
+def _locate_cells(districts: gpd.GeoDataFrame, cells: npt.NDArray[np.uint64]) -> npt.NDArray[np.int32]:
+    """District position of each H3 cell's centre (-1 outside every district), exactly as
+    :func:`_locate` gives it for :func:`grid.cells_to_latlng`'s centres (ValueError for
+    values that are not cells). The vectorised centres
+    (:func:`grid.approx_cells_to_latlng`) decide every centre whose raster cell lies in
+    one district and not within their tolerance of its edges; h3-py's exact centres the
+    rest (about a quarter of the cells on a DeSO-like layer)."""
+    approx = grid.approx_cells_to_latlng(cells) if cells.size else None
+    if approx is None:
+        lat, lon = grid.cells_to_latlng(cells)
+        return _locate(districts, lon, lat)
+    geoms = np.asarray(districts.geometry.array, dtype=object)
+    loc = _locator(districts, geoms, cells.size)
+    with loc.lock:
+        out = loc.locate_clear(approx[1], approx[0], grid.CENTRE_TOLERANCE)
+        rest = np.flatnonzero(out == -3)
+        if rest.size:
+            lat, lon = grid.cells_to_latlng(cells[rest])
+            out[rest] = loc.locate(lon, lat)
+    return out
+
+
+def _locator(districts: gpd.GeoDataFrame, geoms: npt.NDArray[Any], n: int) -> _Locator:
+    """The district locator of the layer (built for ``n`` points, or the one remembered)."""
     coverage = _coverage_flag(districts, geoms)
     wkb = shapely.to_wkb(geoms)
     h = hashlib.blake2b(digest_size=20)
@@ -1256,8 +1308,7 @@ def _locate(districts: gpd.GeoDataFrame, lon: npt.ArrayLike, lat: npt.ArrayLike)
             _LOCATORS[key] = loc
             while len(_LOCATORS) > _LOCATORS_SIZE:
                 _LOCATORS.popitem(last=False)
-    with loc.lock:  # GEOS prepares and indexes lazily: one caller at a time
-        return loc.locate(lon, lat)
+    return loc
 
 
 def _check_districts(districts: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
@@ -1417,8 +1468,10 @@ class _Precision:
         if values is None:
             self.codes, self.labels = np.zeros(n, dtype=np.intp), np.array([""], dtype=object)
         else:
-            codes, uniq = pd.factorize(values.astype("string").fillna(""), use_na_sentinel=False)
-            self.codes, self.labels = codes, np.asarray([str(u) for u in uniq], dtype=object)
+            codes, labels = text_codes(values)  # computed once per column (the read's codes)
+            if (codes < 0).any():  # a missing precision reads as ""
+                codes, labels = np.where(codes >= 0, codes, len(labels)), np.append(labels, "")
+            self.codes, self.labels = codes, labels
 
     def rows(self, level: str) -> npt.NDArray[np.bool_]:
         """Which rows have precision ``level``."""
@@ -1719,8 +1772,8 @@ def _row_positions(inc: pd.DataFrame, codes: pd.Index) -> npt.NDArray[np.int64]:
 
 def _category_positions(inc: pd.DataFrame) -> npt.NDArray[np.int64]:
     """Position of each incident's category in :data:`CATEGORIES` (unknown and missing: ``ovrigt``)."""
-    cc, cuniq = pd.factorize(inc["category"])
-    ucat = pd.Index(CATEGORIES).get_indexer(pd.Index(np.asarray(cuniq, dtype=object).astype(str)))
+    cc, cuniq = text_codes(inc["category"])  # computed once per column (the read's codes)
+    ucat = pd.Index(CATEGORIES).get_indexer(pd.Index(cuniq.astype(str)))
     ucat = np.where(ucat < 0, CATEGORIES.index("ovrigt"), ucat)
     return np.where(cc >= 0, np.append(ucat, CATEGORIES.index("ovrigt"))[cc],
                     CATEGORIES.index("ovrigt")).astype(np.int64)
@@ -1996,6 +2049,12 @@ def _hotspot_districts(hotspots: pd.DataFrame, districts: gpd.GeoDataFrame) -> n
     if isinstance(hotspots, gpd.GeoDataFrame) and hotspots.crs is not None \
             and CRS.from_user_input(hotspots.crs).to_epsg() != 4326:
         hotspots = hotspots.to_crs(4326)
+    idx = hotspots.index
+    if idx.dtype == np.uint64 and len(idx):
+        try:
+            return _locate_cells(districts, idx.to_numpy())
+        except ValueError:  # not H3 cells: the polygons' centroids
+            pass
     lon, lat = _centres(hotspots)
     return _locate(districts, lon, lat)
 

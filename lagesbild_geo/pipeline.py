@@ -50,7 +50,7 @@ from .limits import Limits, check_vertices, file_sha256
 from .names import Kommun, find_kommun, kommun_keys, name_key
 from .period import Period, between_days, days_period, in_period, parse_period
 from .read import make_rejected, read_incidents
-from .schema import INCIDENT_COLUMNS, POINT_PRECISIONS
+from .schema import INCIDENT_COLUMNS, POINT_PRECISIONS, remember_text_codes, text_codes, text_isin
 from .settings import Settings
 from .survey import perceived_vs_reported, pins_to_cells, read_pins, read_survey, survey_indicators
 
@@ -345,7 +345,7 @@ def _keep_kommun_rows(incidents: pd.DataFrame, districts: gpd.GeoDataFrame,
     """The police feed names a kommun or a län per row: keep the kommun's rows (by name,
     never by the position of a kommun's or län's centre)."""
     if not (len(incidents) and "precision" in incidents.columns
-            and incidents["precision"].isin(["kommun", "lan"]).any()):
+            and text_isin(incidents["precision"], ["kommun", "lan"]).any()):
         return incidents
     if st.kommun_name is None and st.kommun_code is None:
         st.kommun_name, st.kommun_code = _kommun_of_feed(incidents, districts, boundary, st.notes)
@@ -452,6 +452,11 @@ def aggregate(lb: Lagesbild, *, fill: bool | Any = None, progress: Progress | No
     # of a few columns, not of the whole incident table)
     grid_cols = [c for c in ("cell", "lat", "lon", "precision", "category") if c in inc.columns]
     on_grid = inc[grid_cols] if bool(in_per.all()) else inc.loc[in_per, grid_cols]
+    if on_grid is not inc and len(on_grid):
+        for c in ("precision", "category"):  # the period's codes from the whole column's
+            if c in grid_cols and isinstance(inc[c].array, pd.arrays.ArrowStringArray):
+                codes, labels = text_codes(inc[c])
+                remember_text_codes(on_grid[c], codes[in_per], labels.tolist())
     area: Any = lb.boundary if fill is None and lb.boundary is not None else (True if fill is None else fill)
     # the hex polygons are built when the cells are first used (a map, an export), not here
     counts = grid.count_cells(on_grid, resolution=s.resolution, by="category", fill=area, rings=s.rings,
@@ -515,7 +520,7 @@ def analyse(lb: Lagesbild, *, clusters: bool = True, cluster_method: str = "dbsc
     _report(progress, "clusters", 1.0)
     _report(progress, "emerging", 0.0)
     inc = lb.incidents
-    n_exact = int(inc["precision"].isin(POINT_PRECISIONS).sum()) if len(inc) else 0
+    n_exact = int(text_isin(inc["precision"], POINT_PRECISIONS).sum()) if len(inc) else 0
     if n_exact == 0 and len(inc):
         lb = lb.replace(metadata=_note(
             lb, "No incident has a point or address position (e.g. only the police events "
@@ -1149,10 +1154,10 @@ def _exclude_categories(incidents: pd.DataFrame, pending: pd.DataFrame, cfg: Pip
             continue
         cat = frame["category"].astype("string")
         drop = np.zeros(len(frame), dtype=bool)
-        if cfg.categories is not None:
-            drop |= ~cat.isin(list(cfg.categories)).to_numpy(dtype=bool, na_value=True)
+        if cfg.categories is not None:  # a missing category is not one of them
+            drop |= ~text_isin(cat, list(cfg.categories))
         if cfg.exclude_categories:
-            drop |= cat.isin(list(cfg.exclude_categories)).to_numpy(dtype=bool, na_value=False)
+            drop |= text_isin(cat, list(cfg.exclude_categories))
         if drop.any():
             for k, v in cat[drop].value_counts().items():
                 excluded[str(k)] = excluded.get(str(k), 0) + int(v)

@@ -6,11 +6,16 @@ relies on it. See ``docs/data-contracts.md``.
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 import unicodedata
-from collections.abc import Mapping
+import weakref
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .errors import InputError
@@ -28,6 +33,9 @@ __all__ = [
     "empty_incidents",
     "fold",
     "map_categories",
+    "remember_text_codes",
+    "text_codes",
+    "text_isin",
 ]
 
 #: Canonical incident columns in order; other source columns ride along after them.
@@ -288,3 +296,136 @@ def empty_incidents() -> pd.DataFrame:
     for name, dtype in INCIDENT_COLUMNS.items():
         data[name] = pd.Series([], dtype=dtype)
     return pd.DataFrame(data)
+
+
+# ----------------------------------------------------------------------------------------
+# Codes of the few-valued text columns (precision, category), computed once per column
+# ----------------------------------------------------------------------------------------
+
+#: Codes of Arrow-backed text columns by the identity of their (immutable) Arrow data,
+#: kept while that data lives: the steps of a build that ask for the codes of the same
+#: precision or category column get them without hashing a million strings again.
+_TEXT_CODES: dict[int, tuple[weakref.ref[Any], npt.NDArray[np.signedinteger[Any]], npt.NDArray[np.object_]]] = {}
+_TEXT_CODES_LOCK = threading.RLock()  # a weakref callback may run during a collection under it
+
+
+def _arrow_data(values: pd.Series | pd.Index | Any) -> Any:
+    """The Arrow data of a ``string[pyarrow]`` column (immutable, so its identity names its
+    content), else ``None``."""
+    arr = values.array if isinstance(values, (pd.Series, pd.Index)) else values
+    if isinstance(arr, pd.arrays.ArrowStringArray):
+        return arr.__arrow_array__()
+    return None
+
+
+def _forget(key: int, _ref: Any = None) -> None:
+    with _TEXT_CODES_LOCK:
+        _TEXT_CODES.pop(key, None)
+
+
+def _remembered(data: Any) -> tuple[npt.NDArray[np.signedinteger[Any]], npt.NDArray[np.object_]] | None:
+    if data is None:
+        return None
+    with _TEXT_CODES_LOCK:
+        hit = _TEXT_CODES.get(id(data))
+    if hit is None or hit[0]() is not data:
+        return None
+    return hit[1], hit[2]
+
+
+def _small(codes: npt.NDArray[np.integer[Any]], n_labels: int) -> npt.NDArray[np.signedinteger[Any]]:
+    """The codes in the smallest signed integer type that holds them (int8 for a few labels:
+    an eighth of the memory a remembered column's codes would otherwise keep)."""
+    for t in (np.int8, np.int16, np.int32):
+        if n_labels <= np.iinfo(t).max:
+            return codes.astype(t, copy=False)
+    return codes.astype(np.intp, copy=False)
+
+
+def _remember(data: Any, codes: npt.NDArray[np.signedinteger[Any]], labels: npt.NDArray[np.object_]) -> None:
+    if data is None:
+        return
+    codes.flags.writeable = False  # shared by every caller: nobody may change them
+    key = id(data)
+    ref = weakref.ref(data, functools.partial(_forget, key))
+    with _TEXT_CODES_LOCK:
+        _TEXT_CODES[key] = (ref, codes, labels)
+
+
+def text_codes(values: pd.Series | pd.Index) -> tuple[npt.NDArray[np.signedinteger[Any]], npt.NDArray[np.object_]]:
+    """Integer codes of a text column over its distinct values, and those values.
+
+    ``labels[codes]`` is the column (code -1 where a value is missing); the labels are
+    distinct strings in no promised order (what :func:`pandas.factorize` gives, or the
+    order a reader chose). A ``string`` column stored in Arrow (as every reader makes
+    ``precision`` and ``category``) remembers its codes while it lives, so every later
+    step that asks for them gets them without hashing each row again; other columns
+    are factorised at each call. The codes are read-only, in the smallest signed integer
+    type that holds them (int8 for a few labels).
+
+    Parameters
+    ----------
+    values
+        A text column (``string`` dtype or objects; anything else is compared as text).
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(codes, labels)``: integer codes, one per row, and an object array of ``str``.
+
+    Examples
+    --------
+    >>> codes, labels = text_codes(pd.Series(["point", "address", None, "point"], dtype="string"))
+    >>> codes.tolist(), labels.tolist()
+    ([0, 1, -1, 0], ['point', 'address'])
+    >>> text_codes(pd.Series(["point", "address", None, "point"], dtype="string"))[0] is codes
+    False
+    """
+    data = _arrow_data(values)
+    known = _remembered(data)
+    if known is not None:
+        return known
+    codes, uniq = pd.factorize(values if data is not None else pd.Series(values).astype("string"))
+    labels = np.asarray([str(u) for u in uniq], dtype=object)
+    codes = _small(np.asarray(codes), len(labels))
+    _remember(data, codes, labels)
+    return codes, labels
+
+
+def text_isin(values: pd.Series, items: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """Which rows of a text column hold one of ``items`` (missing values: no), from its
+    codes (:func:`text_codes`).
+
+    Examples
+    --------
+    >>> text_isin(pd.Series(["point", "area", None], dtype="string"), ["point", "address"]).tolist()
+    [True, False, False]
+    """
+    codes, labels = text_codes(values)
+    hit = np.append(np.isin(labels, np.asarray(list(items), dtype=object)), False)
+    return hit[codes]
+
+
+def remember_text_codes(values: pd.Series, codes: npt.ArrayLike, labels: Sequence[str | None]) -> None:
+    """Tell :func:`text_codes` the codes of a column a reader built from them.
+
+    ``values`` must be ``labels[codes]`` (a ``None`` label or a negative code: a missing
+    value; labels may repeat); only a ``string`` column stored in Arrow keeps them.
+
+    Examples
+    --------
+    >>> s = pd.Series(["a", "b", None, "a"], dtype="string[pyarrow]")
+    >>> remember_text_codes(s, [0, 1, 2, 3], ["a", "b", None, "a"])
+    >>> [text_codes(s)[1][c] if c >= 0 else None for c in text_codes(s)[0]]
+    ['a', 'b', None, 'a']
+    """
+    data = _arrow_data(values)
+    if data is None:
+        return
+    c = np.asarray(codes, dtype=np.intp)
+    names = [None if v is None else str(v) for v in labels]
+    distinct = list(dict.fromkeys(v for v in names if v is not None))
+    where = {v: i for i, v in enumerate(distinct)}
+    remap = np.asarray([where[v] if v is not None else -1 for v in names] + [-1], dtype=np.intp)
+    c = _small(remap[np.where(c >= 0, c, len(names))], len(distinct))
+    _remember(data, c, np.asarray(distinct, dtype=object))

@@ -111,3 +111,20 @@ def test_district_table_counts_hot_cells_without_polygons(analysed: Lagesbild) -
     assert int(a.loc["_total", "n_cells"]) == len(hot)
     assert int(a["n_hot_cells"].drop("_total").sum()) == int(hot["hotspot_class"].str.startswith("hot").sum())
     assert np.isfinite(a["share_hot_cells"].drop("_total").dropna()).all()
+
+
+def test_every_empty_bundle_has_frames_of_its_own() -> None:
+    """Lagesbild.empty builds its frames once and hands out copies: changing one bundle's
+    frame (or its attrs) leaves the next empty bundle as it was."""
+    first = Lagesbild.empty()
+    first.incidents["extra"] = pd.Series([], dtype="float64")
+    first.district_summary.attrs["note"] = "changed"
+    first.cells.index.name = "changed"
+    second = Lagesbild.empty()
+    assert "extra" not in second.incidents.columns and "note" not in second.district_summary.attrs
+    assert second.cells.index.name == "cell" and second.cells.crs.to_epsg() == 4326
+    for name in ("incidents", "rejected", "cells", "hotspots", "clusters", "emerging", "districts",
+                 "district_summary", "pending"):
+        assert getattr(second, name) is not getattr(Lagesbild.empty(), name)
+        assert len(getattr(second, name)) == 0
+    assert second.reports == {} and second.reports is not Lagesbild.empty().reports

@@ -14,11 +14,14 @@ from pyproj import Transformer
 from scipy.stats import binom, binomtest
 from shapely.geometry import Point, box
 
+from lagesbild_geo import grid
 from lagesbild_geo.districts import (
     KOMMUN_CODE,
     OUTSIDE_CODE,
     STADSDEL_CODE,
     TOTAL_CODE,
+    _locate,
+    _locate_cells,
     _Locator,
     assign_districts,
     cells_to_districts,
@@ -311,6 +314,53 @@ def test_locator_same_answer_with_and_without_points_beyond_its_extent() -> None
     beyond = loc.locate(np.append(x, 25.0), np.append(y, 65.0))
     assert (inside == want).all()
     assert (beyond[:-1] == want).all() and beyond[-1] == -1
+
+
+def _cell_layer() -> tuple[gpd.GeoDataFrame, np.ndarray, int]:
+    """Voronoi districts and two boxes split along the meridian through a cell's exact
+    (h3-py) centre, every res-9 cell around them (some centres outside every district),
+    and the position of the cell whose centre lies on that border."""
+    rng = np.random.default_rng(13)
+    area = shapely.box(17.0, 59.3, 17.1, 59.35)
+    seeds = shapely.multipoints(rng.uniform([17.0, 59.3], [17.1, 59.35], (40, 2)))
+    polys = list(shapely.intersection(shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=area)), area))
+    on_border = grid.points_to_cells([59.33], [17.15], 9)
+    _, (cx,) = grid.cells_to_latlng(on_border)
+    polys += [shapely.box(17.1, 59.3, cx, 59.4), shapely.box(cx, 59.3, 17.2, 59.4)]
+    cells = grid.disk_cells(grid.points_to_cells(rng.uniform(59.29, 59.41, 4000),
+                                                 rng.uniform(16.99, 17.21, 4000), 9), 1)
+    cells = np.union1d(cells, on_border)
+    d = gpd.GeoDataFrame({"district_name": [f"D{i}" for i in range(len(polys))]}, geometry=polys,
+                         index=pd.Index([f"C{i:02d}" for i in range(len(polys))], name="district_code"), crs=4326)
+    return d, cells, int(np.searchsorted(cells, on_border[0]))
+
+
+def test_cell_centres_located_as_from_exact_centres(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vectorised centres decide only where their tolerance cannot matter: the same
+    district for every cell as h3-py's exact centres give, with the usual tolerance, with a
+    tolerance so wide that most cells take the exact path, and without h3ronpy."""
+    d, cells, on_border = _cell_layer()
+    lat, lon = grid.cells_to_latlng(cells)
+    want = _locate(d, lon, lat)
+    assert (want == -1).any() and set(want[want >= 0].tolist()) == set(range(len(d)))
+    assert want[on_border] == len(d) - 2  # on the border: the first district
+    assert (_locate_cells(d, cells) == want).all()
+    monkeypatch.setattr(grid, "CENTRE_TOLERANCE", 2e-3)
+    assert (_locate_cells(d, cells) == want).all()
+    monkeypatch.setattr(grid, "approx_cells_to_latlng", lambda c: None)
+    assert (_locate_cells(d, cells) == want).all()
+    assert _locate_cells(d, np.zeros(0, dtype=np.uint64)).size == 0
+
+
+def test_locator_clear_points_only_away_from_borders_and_edges() -> None:
+    polys = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    loc = _Locator(polys, target_cells=4096)
+    x = np.array([0.5, 1.0, 1.5, 5.0, np.nan, loc.x0 + loc.sx * 20])
+    y = np.array([0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
+    got = loc.locate_clear(x, y, 1e-9)
+    # inside a district: its position; on the shared border, beyond the raster, NaN, on a
+    # raster cell's edge: -3 (left to the exact path)
+    assert got.tolist() == [0, -3, 1, -3, -3, -3]
 
 
 def test_locator_overlapping_districts_take_the_first() -> None:

@@ -336,3 +336,28 @@ def test_grid_fill_over_a_whole_country_is_refused() -> None:
     with pytest.raises(InputError, match=r"is it a layer of every kommun or the whole country"):
         grid.geometry_to_cells(shapely.box(11.0, 55.3, 24.2, 69.1), 9)
     assert grid.geometry_to_cells(shapely.box(17.0, 59.3, 17.01, 59.31), 9).size > 0
+
+
+def test_approx_centres_within_tolerance_of_h3py() -> None:
+    """h3ronpy's centres (used where the tolerance cannot change an answer) lie well within
+    CENTRE_TOLERANCE of h3-py's at every resolution, all over the globe (NaN beyond 80°);
+    None for values that are not cells."""
+    if grid._fast() is None:  # pragma: no cover - h3ronpy is a dependency
+        pytest.skip("h3ronpy not installed")
+    rng = np.random.default_rng(3)
+    lat = np.concatenate([rng.uniform(-89.99, 89.99, 20_000), rng.uniform(89.0, 90.0, 2000),
+                          rng.uniform(-90.0, -89.0, 2000), rng.uniform(-60, 60, 2000)])
+    lon = np.concatenate([rng.uniform(-180, 180, 24_000), rng.choice([-1, 1], 2000) * rng.uniform(179.9, 180, 2000)])
+    for res in (0, 3, 5, 9, 12, 15):
+        cells = grid.points_to_cells(lat, lon, res)
+        approx = grid.approx_cells_to_latlng(cells)
+        assert approx is not None
+        exact = grid.cells_to_latlng(cells)
+        given = np.abs(exact[0]) <= 79.9
+        assert (np.isfinite(approx[0]) == np.isfinite(approx[1])).all()
+        assert np.isfinite(approx[0][given]).all() and np.isnan(approx[0][np.abs(exact[0]) > 80.1]).all()
+        ok = np.isfinite(approx[0])
+        for a, e in zip(approx, exact, strict=True):
+            assert float(np.abs(a[ok] - e[ok]).max()) <= grid.CENTRE_TOLERANCE / 100
+    assert grid.approx_cells_to_latlng(np.array([5, 7], dtype=np.uint64)) is None
+    assert grid.approx_cells_to_latlng(np.zeros(0, dtype=np.uint64)) is None

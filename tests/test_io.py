@@ -11,6 +11,8 @@ import geopandas as gpd
 import numpy as np
 import openpyxl
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from pyproj import Transformer
 from shapely.geometry import Point, box
@@ -30,6 +32,7 @@ from lagesbild_geo.read import (
     read_incidents,
     read_table,
 )
+from lagesbild_geo.read.tables import _drop_blank_rows
 from lagesbild_geo.schema import INCIDENT_COLUMNS
 
 # A point in Exempelkommun: SWEREF 99 TM and WGS84.
@@ -869,3 +872,29 @@ def test_coordinates_in_one_column_in_other_spellings(tmp_path: Path) -> None:
     _accounted(r)
     assert r.placed["lat"].tolist() == [59.33] * 7 and r.placed["lon"].tolist() == [18.06] * 7
     assert r.rejected[["source_row", "reason"]].values.tolist() == [[9, "unparseable coordinates"]]
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_blank_rows_dropped_as_utf8_is_space_says(large: bool) -> None:
+    """The first-byte pre-check leaves exactly the rows a full utf8_is_space pass leaves: every
+    space character Arrow knows (ASCII, U+0085, NBSP, U+1680, U+2000-U+205F, U+3000) alone and
+    mixed, nulls, empty strings (not blank), text that starts with a multi-byte letter (å) or a
+    non-space character sharing a space's lead byte, over sliced chunks; a second column
+    keeps a row whose first column is blank."""
+    spaces = ["\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1f", " ", "\x85", "\xa0", "\u1680",
+              "\u2000", "\u200a", "\u2028", "\u202f", "\u205f", "\u3000"]
+    values = [*spaces, " \u3000 ", None, "", "å", "\u00e9", "\u2014x", "\u30a2", "\u1681", " a", "x", "\xa0b"]
+    other = [None] * len(values)
+    other[1] = "kept"
+    typ = pa.large_string() if large else pa.string()
+    whole = pa.array(values * 3, type=typ)
+    col = pa.chunked_array([whole.slice(0, 5), whole.slice(5, 40), pa.array([], type=typ),
+                            whole.slice(45)], type=typ)
+    table = pa.table({"a": col, "b": pa.array(other * 3, type=typ)})
+    rows = np.arange(table.num_rows) + 2
+    got, got_rows = _drop_blank_rows(table, rows)
+    blank = np.asarray(pc.fill_null(pc.utf8_is_space(table.column(0)), True).to_numpy(zero_copy_only=False))
+    blank &= np.asarray(pc.fill_null(pc.utf8_is_space(table.column(1)), True).to_numpy(zero_copy_only=False))
+    assert got_rows.tolist() == rows[~blank].tolist()
+    assert got.equals(table.filter(pa.array(~blank)))
+    assert 3 in got_rows.tolist() and "" in got.column("a").to_pylist()  # "kept"; empty is not blank

@@ -862,3 +862,15 @@ def test_rebuild_checks_the_mask(sample_build: tuple[Lagesbild, list]) -> None:
     none = rebuild(lb, np.zeros(len(lb.incidents), dtype=bool))
     assert len(none.incidents) == 0 and len(none.cells) == 0 and len(none.clusters) == 0
     assert int(none.district_summary.loc[TOTAL_CODE, "total"]) == 0
+
+
+def test_aggregate_counts_by_the_read_codes_as_by_the_strings(placed: Lagesbild) -> None:
+    """aggregate hands the whole columns' codes (from the read) on to the period's rows:
+    the same cells and counts as from plain text columns, which carry no codes."""
+    inc = placed.incidents
+    assert inc["precision"].dtype == "string" and 0 < int(pipeline._in_period(placed).sum()) < len(inc)
+    plain = placed.replace(incidents=inc.astype({"precision": object, "category": object}))
+    got, want = aggregate(placed), aggregate(plain)
+    assert_frame_equal(got.table("cells"), want.table("cells"))
+    assert got.table("cells").attrs["not_on_grid"] == want.table("cells").attrs["not_on_grid"]
+    assert int(got.table("cells")["count"].sum()) > 0

@@ -34,7 +34,7 @@ from .._columns import find_columns
 from ..crs import CRSGuess, detect_crs, orient_axes, to_sweref, to_wgs84
 from ..errors import InputError, SchemaError
 from ..grid import points_to_cells
-from ..schema import INCIDENT_COLUMNS, map_categories
+from ..schema import INCIDENT_COLUMNS, map_categories, remember_text_codes
 from ..settings import Settings
 from .result import REASONS, ReadResult, empty_rejected, make_rejected, with_counts
 from .tables import SourceLike, read_table
@@ -330,6 +330,7 @@ def _categories(raw: _Raw, roles: dict[str, str], police: polisen.PoliceColumns 
                        .to_numpy(zero_copy_only=False))
     cat_u, unk_u = map_categories(pd.Series(labels, dtype="string"), category_map)
     category = _repeat_text([str(c) for c in cat_u], codes)
+    remember_text_codes(category, codes, [str(c) for c in cat_u])  # later steps use the codes
     unknown = pd.Series(unk_u.to_numpy(dtype=bool)[codes])
     if all(v == lab for v, lab in zip(raw_labels, labels, strict=False)):
         cat_raw = _str_series(column)  # as given: no copy
@@ -603,13 +604,15 @@ def _incident_frame(raw: _Raw, roles: dict[str, str], times: _Times, categories:
     lon, lat, east, north = coords.lon, coords.lat, coords.east, coords.north
     for values in (lon, lat, east, north):  # in place: four arrays of n floats are not copied
         values[~decision.placed] = np.nan
+    precision_text = _repeat_text(_PRECISION_CODES, precision)
+    remember_text_codes(precision_text, precision, _PRECISION_CODES)  # later steps use the codes
     columns_out: dict[str, Any] = {
         "incident_id": _incident_ids(raw, roles),
         "occurred_at": times.occurred.reset_index(drop=True),
         "category": categories.category,
         "category_raw": categories.raw,
         "lat": lat, "lon": lon, "easting": east, "northing": north,
-        "precision": _repeat_text(_PRECISION_CODES, precision),
+        "precision": precision_text,
         "location_text": location_text,
         "cell": _cells(lat, lon, decision.placed & (precision == 0), settings.resolution),
         "source": _repeat_text([raw.name], np.zeros(n, dtype=np.int8)),

@@ -628,6 +628,37 @@ def _csv_frame(table: pa.Table, layout: _CsvLayout, name: str, limits: Limits, *
     return df, {**info, "source_row": source_row}
 
 
+#: First bytes of the UTF-8 characters ``pyarrow.compute.utf8_is_space`` calls space
+#: (tab to CR, 0x1C-0x1F, space; U+0085 and U+00A0; U+1680; U+2000-U+205F; U+3000).
+_SPACE_LEAD = np.zeros(256, dtype=bool)
+_SPACE_LEAD[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 0xC2, 0xE1, 0xE2, 0xE3]] = True
+
+
+def _maybe_blank(col: pa.ChunkedArray) -> np.ndarray | None:
+    """Rows of a string column that may be blank: null, or not empty and starting with a
+    byte that can begin a space character (from the offsets and one byte per row: no pass
+    over the text); ``None`` for a column that is not text."""
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        return None
+    width = np.int64 if pa.types.is_large_string(col.type) else np.int32
+    parts = []
+    for chunk in col.chunks:
+        n = len(chunk)
+        if not n:
+            continue
+        bufs = chunk.buffers()
+        offsets = np.frombuffer(bufs[1], dtype=width)[chunk.offset:chunk.offset + n + 1]
+        data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+        start = offsets[:-1]
+        filled = np.greater(offsets[1:], start)
+        lead = np.zeros(n, dtype=bool)
+        lead[filled] = _SPACE_LEAD[data[start[filled]]]
+        if chunk.null_count:
+            lead |= np.asarray(chunk.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        parts.append(lead)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+
+
 def _drop_blank_rows(table: pa.Table, source_row: np.ndarray) -> tuple[pa.Table, np.ndarray]:
     """Rows blank in every column (null or whitespace) go: the first column is tested on
     all rows, the others only on the rows still blank (usually none)."""
@@ -635,7 +666,13 @@ def _drop_blank_rows(table: pa.Table, source_row: np.ndarray) -> tuple[pa.Table,
         return np.asarray(pc.fill_null(pc.utf8_is_space(col), True).to_numpy(zero_copy_only=False),
                           dtype=bool)
 
-    cand = np.flatnonzero(blank_of(table.column(0)))
+    first = table.column(0)
+    maybe = _maybe_blank(first)
+    if maybe is None:
+        cand = np.flatnonzero(blank_of(first))
+    else:  # only rows that can be blank by their first byte are tested (usually none)
+        cand = np.flatnonzero(maybe)
+        cand = cand[blank_of(pc.take(first, pa.array(cand)))] if len(cand) else cand
     for j in range(1, table.num_columns):
         if not len(cand):
             break
