@@ -1351,7 +1351,7 @@ def publishable_together(whole: Lagesbild, parts: Sequence[Lagesbild],
         system.namespace = i
         builds.append(_build_system(x, p, mc, meta, system=system))
     system.namespace = None
-    _link_parts(system, builds[0], builds[1:])
+    _link_parts(system, builds[0], builds[1:], metas)
     status, exposed = _protect.protect(system)
     out = [_write_back(x, b, p, mc, meta, mark, status, exposed)
            for x, b, meta in zip(pictures, builds, metas, strict=True)]
@@ -1376,22 +1376,74 @@ def _table_vars(b: _Build) -> dict[tuple[str, Any, str], int]:
     return out
 
 
-def _link_parts(system: _protect.System, whole: _Build, parts: Sequence[_Build]) -> None:
-    """Each count of ``whole`` is at least the sum of the same count in the ``parts`` (equal where
-    the known values say so: the parts make up the whole, which a recipient who knows the
-    periods can tell)."""
+def _window(period: Any) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """A period record's instants (``None``: unbounded, e.g. a picture of every date)."""
+    if not isinstance(period, Mapping):
+        return None, None
+    try:
+        return (pd.Timestamp(period["start"]) if period.get("start") else None,
+                pd.Timestamp(period["end"]) if period.get("end") else None)
+    except (KeyError, TypeError, ValueError):
+        return None, None
+
+
+def _within(inner: tuple[Any, Any], outer: tuple[Any, Any]) -> bool:
+    (a, b), (c, d) = inner, outer
+    return (c is None or (a is not None and a >= c)) and (d is None or (b is not None and b <= d))
+
+
+def _link_parts(system: _protect.System, whole: _Build, parts: Sequence[_Build],
+                metas: Sequence[Mapping[str, Any]]) -> None:
+    """What a recipient knows between the pictures from their periods: a count of a period is
+    the sum of the same count in the periods inside it plus the rest (the incidents of the
+    days no part covers). The rest is a value of its own that no surface publishes: a small
+    one (1 … min_count−1) must not be pinned, since subtracting would give it. This links
+    ``whole``'s counts with the parts within its period, and its previous period's counts
+    (``total_previous``) with a part that holds that period or lies within it."""
     w = _table_vars(whole)
     qs = [_table_vars(b) for b in parts]
-    values = system.arrays()[0]
+    cur, prev = _window(metas[0].get("period")), _window(metas[0].get("previous_period"))
+    has_prev = isinstance(metas[0].get("previous_period"), Mapping)
+    windows = [_window(m.get("period")) for m in metas[1:]]
+    inside = [i for i, pw in enumerate(windows) if _within(pw, cur)]
     for key, i in w.items():
-        if key[2].endswith("_previous") or not key[2].startswith(("count", "total")):
+        if not key[2].startswith(("count", "total")) or key[2].endswith("_previous"):
             continue
-        js = [q[key] for q in qs if key in q]
-        if not js:
+        _link_one(system, i, [qs[k][key] for k in inside if key in qs[k]],
+                  exact=any(windows[k] == cur for k in inside))
+    if not has_prev:
+        return
+    for k, pw in enumerate(windows):
+        if k in inside:
             continue
-        known = np.isfinite(values[[i, *js]]).all()
-        exact = known and abs(float(values[js].sum()) - float(values[i])) < 1e-9
-        system.relate([*js, i], [*([1.0] * len(js)), -1.0], eq=bool(exact))
+        for key, j in qs[k].items():
+            ip = w.get((key[0], key[1], f"{key[2]}_previous"))
+            if ip is None:
+                continue
+            if _within(prev, pw):  # the part holds the previous period: part = previous + rest
+                _link_one(system, j, [ip], exact=pw == prev)
+            elif _within(pw, prev):
+                _link_one(system, ip, [j], exact=pw == prev)
+
+
+def _link_one(system: _protect.System, whole: int, parts: Sequence[int], *, exact: bool) -> None:
+    """``whole`` = sum of ``parts`` (+ a rest no surface publishes, unless ``exact``)."""
+    if not parts:
+        return
+    values = system.arrays()[0]
+    idx = [*parts, whole]
+    if not np.isfinite(values[idx]).all():
+        system.relate(idx, [*([1.0] * len(parts)), -1.0], eq=False)
+        return
+    rest = float(values[whole] - values[list(parts)].sum())
+    if rest < -1e-9:
+        return  # not a part of it after all: nothing a recipient could use
+    if exact or abs(rest) < 1e-9:  # nothing left over: taken as known (the careful choice)
+        system.relate(idx, [*([1.0] * len(parts)), -1.0])
+        return
+    small = 1e-9 < rest < system.min_count - 1e-9
+    r = int(system.block([rest], prio=_protect.NEVER, status=PRIMARY if small else _protect.FREE)[0])
+    system.relate([*idx, r], [*([1.0] * len(parts)), -1.0, 1.0])
 
 
 #: What a published density surface keeps of :func:`~lagesbild_geo.hotspots.kde`'s attrs (no counts).

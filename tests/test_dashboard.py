@@ -345,3 +345,31 @@ def test_the_map_and_the_trend_panel_published_together_leave_nothing_to_subtrac
     assert publishable(now) is now  # marked as published
     with pytest.raises(PrivacyError, match="before publishing"):
         publishable_together(pub, [now])
+
+
+def test_a_dated_map_and_the_year_before_leave_no_single_day_to_subtract() -> None:
+    """The year 2025 chosen: the map's district table counts the 365 days before it
+    (2 January – 31 December 2024) beside each district, the trend panel the year before
+    (1 January – 31 December 2024). The difference is the 1 January count: published one at
+    a time, it comes out below min_count for a district; together, the day's count is a value
+    of its own that must not be pinned."""
+    from lagesbild_geo.privacy import publishable_together
+    from lagesbild_geo.sample import example_lagesbild
+
+    base = example_lagesbild(clusters=False, emerging=False, period=None, previous_period=None)
+    f = D.Filters(start=pd.Timestamp("2025-01-01"), end=pd.Timestamp("2025-12-31"), categories=("vald",))
+    page, parts = D.filtered_lagesbild(base, f), D.trend_pictures(base, f)
+    assert page.metadata["previous_period"]["label"] == "2024-01-02/2024-12-31"
+    assert parts[1].metadata["period"]["label"] == "2024-01-01/2024-12-31"
+    idx = page.district_summary.index
+
+    def day_counts_shown(pg: Lagesbild, before: Lagesbild) -> int:
+        prev = pd.to_numeric(pg.district_summary["total_previous"], errors="coerce")
+        year = pd.to_numeric(before.district_summary["total"], errors="coerce").reindex(idx)
+        day = (pd.to_numeric(parts[1].district_summary["total"], errors="coerce").reindex(idx)
+               - pd.to_numeric(page.district_summary["total_previous"], errors="coerce"))
+        return int((prev.notna() & year.notna() & (day > 0) & (day < 3)).sum())
+
+    assert day_counts_shown(publishable(page), publishable(parts[1])) >= 1
+    pub, (_, before) = publishable_together(page, parts)
+    assert day_counts_shown(pub, before) == 0
