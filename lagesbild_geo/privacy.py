@@ -1298,19 +1298,23 @@ def publishable_together(whole: Lagesbild, parts: Sequence[Lagesbild],
     every date beside a trend panel of this year and the year before shows each
     district three times, and a count hidden in one year is the whole less the other
     year where both of those are shown. Here every table of ``whole`` and of each part
-    goes into one protection system, with the relations between them: each count of
-    ``whole`` (per district and category, per category, hour, weekday and month) is at
-    least the sum of the same count in the parts (exactly the sum where the parts cover
-    it, e.g. two periods that make up the whole one), so a value hidden in one is hidden
-    in the others wherever they would give it away.
+    goes into one protection system, with the relations their periods give: each count
+    of ``whole`` (per district and category, per category, hour, weekday and month) is
+    the sum of the same count in the parts inside its period plus a rest (the days no
+    part covers), and its previous period's counts (``total_previous``) relate the same
+    way to a part that holds or lies within that period. A rest is a value of its own
+    that no surface publishes: a small one must not be pinned either (a single day's
+    count is the year less the 364 days). So a value hidden in one picture stays hidden
+    wherever the others would give it away.
 
     Parameters
     ----------
     whole
         The picture of everything shown (e.g. the map's picture of every date).
     parts
-        Pictures of disjoint parts of ``whole``'s incidents (e.g. this period and the same
-        period a year earlier, filtered the same way).
+        Pictures of the same filter over other periods, each a period of its own (e.g. this
+        period and the same period a year earlier); how they relate to ``whole`` comes
+        from their ``metadata["period"]`` and ``whole``'s ``period``/``previous_period``.
     privacy
         As for :func:`publishable`; default ``whole``'s settings.
 
