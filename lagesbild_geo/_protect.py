@@ -1101,21 +1101,19 @@ def _widening(system: System, status: Int, u: int, a: sparse.csr_matrix, at: spa
     reached = np.asarray([u], dtype=np.int64)
     frontier = reached
     for _ in range(_REACH):
-        rows = np.unique(np.concatenate([at.indices[at.indptr[v]:at.indptr[v + 1]] for v in frontier]))
-        vals = np.unique(np.concatenate([a.indices[a.indptr[k]:a.indptr[k + 1]] for k in rows]))
+        vals = np.unique(a[np.unique(at[frontier].indices)].indices)  # in a relation with the frontier
         frontier = np.setdiff1d(vals[hidden[vals]], reached, assume_unique=True)
         if not frontier.size or reached.size + frontier.size > _NEAR_MAX:
             break  # all there is, or enough: the values left out stay put (the move is still valid)
         reached = np.union1d(reached, frontier)
-    rows = np.unique(np.concatenate([at.indices[at.indptr[v]:at.indptr[v + 1]] for v in reached]))
-    near = np.union1d(reached, np.concatenate([a.indices[a.indptr[k]:a.indptr[k + 1]] for k in rows]))
+    near = np.union1d(reached, a[np.unique(at[reached].indices)].indices)
     hv = near[hidden[near]]
     cand = near[(status[near] == SHOWN) & (allow_never | (prio[near] < NEVER))]
     if not cand.size:
         return cand
     lo_h, hi_h = apriori(status, values, mc)
     lo_s, hi_s = apriori(_secondary(values, mc), values, mc)
-    rows = np.unique(np.concatenate([at.indices[at.indptr[v]:at.indptr[v + 1]] for v in near]))
+    rows = np.unique(at[near].indices)
     _, rhs, is_eq = system.matrices()
     sub = a[rows]
     m = sparse.hstack([sub[:, hv], sub[:, cand], -sub[:, cand]]).tocsr()

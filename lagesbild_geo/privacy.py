@@ -1228,6 +1228,14 @@ def _published_reports(reports: Any, counts: Mapping[str, Any], mc: int) -> dict
     return out
 
 
+def _options(lb: Lagesbild, privacy: Privacy | Settings | None) -> tuple[Privacy, int, dict[str, Any]]:
+    """The privacy options, ``min_count`` and the mark a published bundle carries."""
+    p = resolve_privacy(lb, privacy)
+    mc = int(p.min_count or 1)
+    return p, mc, {"min_count": mc, "min_respondents": int(p.min_respondents or 1),
+                   "small_cells": p.small_cells, "include_points": bool(p.include_points)}
+
+
 def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lagesbild:
     """The bundle as it may be shown or handed over: every number already protected.
 
@@ -1276,10 +1284,7 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
     >>> bool(hidden.any()), bool(pub.cells.loc[hidden, "count"].isna().all())
     (True, True)
     """
-    p = resolve_privacy(lb, privacy)
-    mc = int(p.min_count or 1)
-    mark = {"min_count": mc, "min_respondents": int(p.min_respondents or 1),
-            "small_cells": p.small_cells, "include_points": bool(p.include_points)}
+    p, mc, mark = _options(lb, privacy)
     meta = dict(lb.metadata or {})
     if meta.get(_MARK) == mark:
         return lb
@@ -1339,10 +1344,7 @@ def publishable_together(whole: Lagesbild, parts: Sequence[Lagesbild],
     >>> int(one_hidden.sum())
     0
     """
-    p = resolve_privacy(whole, privacy)
-    mc = int(p.min_count or 1)
-    mark = {"min_count": mc, "min_respondents": int(p.min_respondents or 1),
-            "small_cells": p.small_cells, "include_points": bool(p.include_points)}
+    p, mc, mark = _options(whole, privacy)
     pictures = [whole, *parts]
     if any((x.metadata or {}).get(_MARK) for x in pictures):
         raise PrivacyError("publishable_together needs the pictures before publishing (build_lagesbild, "
