@@ -62,11 +62,16 @@ def _held_back() -> Iterator[dict[str, Any]]:
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _arguments(request: tuple[Any, ...], key: str, height: int, *, _areas: Any) -> dict[str, Any] | None:
-    parts = S.map_parts_of(request, _areas)
     with _held_back() as record:
-        streamlit_folium.st_folium(parts.map, key=key, height=height, width=None, returned_objects=[],
-                  feature_group_to_add=parts.layers, layer_control=S.layer_control())
+        _st_folium(request, _areas, key, height)
     return dict(record) if "script" in record and "key" in record else None
+
+
+def _st_folium(request: tuple[Any, ...], areas: Any, key: str, height: int) -> None:
+    """``st_folium`` on a copy of the request's map parts, as the Karta draws them."""
+    parts = S.map_parts_of(request, areas)
+    streamlit_folium.st_folium(parts.map, key=key, height=height, width=None, returned_objects=[],
+                               feature_group_to_add=parts.layers, layer_control=S.layer_control())
 
 
 def show_map(filters: Filters, *, layers: Sequence[str], category: str | None = None,
@@ -81,8 +86,6 @@ def show_map(filters: Filters, *, layers: Sequence[str], category: str | None = 
     arguments = _arguments(request, key, height, _areas=areas)
     real = getattr(_component, "real", None)
     if arguments is None or real is None:  # streamlit-folium changed: draw it the usual way
-        parts = S.map_parts_of(request, areas)
-        streamlit_folium.st_folium(parts.map, key=key, height=height, width=None, returned_objects=[],
-                  feature_group_to_add=parts.layers, layer_control=S.layer_control())
+        _st_folium(request, areas, key, height)
         return
     real(**{**arguments, "default": copy.deepcopy(arguments.get("default"))})
