@@ -1465,18 +1465,14 @@ class _Precision:
     """The precision of each row as codes over its few distinct values (no string per row)."""
 
     def __init__(self, values: pd.Series | None, n: int) -> None:
-        if values is None:
-            self.codes, self.labels = np.zeros(n, dtype=np.intp), np.array([""], dtype=object)
-        else:
-            codes, labels = text_codes(values)  # computed once per column (the read's codes)
-            if (codes < 0).any():  # a missing precision reads as ""
-                codes, labels = np.where(codes >= 0, codes, len(labels)), np.append(labels, "")
-            self.codes, self.labels = codes, labels
+        if values is None:  # no precision column: every row missing
+            self.codes, self.labels = np.full(n, -1, dtype=np.intp), np.array([], dtype=object)
+        else:  # computed once per column (the read's codes)
+            self.codes, self.labels = text_codes(values)
 
     def rows(self, level: str) -> npt.NDArray[np.bool_]:
-        """Which rows have precision ``level``."""
-        return np.asarray(self.labels == level, dtype=bool)[self.codes] if self.labels.size else \
-            np.zeros(self.codes.size, dtype=bool)
+        """Which rows have precision ``level`` (a missing precision: none)."""
+        return np.append(self.labels == level, False)[self.codes]
 
 
 def _assign_levels(a: _Assignment, prec: _Precision, incidents: pd.DataFrame,
