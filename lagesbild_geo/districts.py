@@ -1465,18 +1465,14 @@ class _Precision:
     """The precision of each row as codes over its few distinct values (no string per row)."""
 
     def __init__(self, values: pd.Series | None, n: int) -> None:
-        if values is None:
-            self.codes, self.labels = np.zeros(n, dtype=np.intp), np.array([""], dtype=object)
-        else:
-            codes, labels = text_codes(values)  # computed once per column (the read's codes)
-            if (codes < 0).any():  # a missing precision reads as ""
-                codes, labels = np.where(codes >= 0, codes, len(labels)), np.append(labels, "")
-            self.codes, self.labels = codes, labels
+        if values is None:  # no precision column: every row missing
+            self.codes, self.labels = np.full(n, -1, dtype=np.intp), np.array([], dtype=object)
+        else:  # computed once per column (the read's codes)
+            self.codes, self.labels = text_codes(values)
 
     def rows(self, level: str) -> npt.NDArray[np.bool_]:
-        """Which rows have precision ``level``."""
-        return np.asarray(self.labels == level, dtype=bool)[self.codes] if self.labels.size else \
-            np.zeros(self.codes.size, dtype=bool)
+        """Which rows have precision ``level`` (a missing precision: none)."""
+        return np.append(self.labels == level, False)[self.codes]
 
 
 def _assign_levels(a: _Assignment, prec: _Precision, incidents: pd.DataFrame,
@@ -1594,19 +1590,6 @@ def districts_in_kommun(districts: gpd.GeoDataFrame, kommun_code: str) -> gpd.Ge
 # ----------------------------------------------------------------------------------------
 
 
-def _centres(cells: pd.DataFrame) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """(lon, lat) of each cell's centre: the H3 cell centre for an H3 index, else the centroid."""
-    idx = cells.index
-    if idx.dtype == np.uint64 and len(idx):
-        try:
-            lat, lon = grid.cells_to_latlng(idx.to_numpy())
-            return lon, lat
-        except ValueError:  # not H3 cells: fall back to the polygons
-            pass
-    cent = shapely.centroid(np.asarray(cells.geometry.array, dtype=object))
-    return shapely.get_x(cent), shapely.get_y(cent)
-
-
 def cells_to_districts(
     cells: gpd.GeoDataFrame,
     districts: gpd.GeoDataFrame,
@@ -1663,8 +1646,7 @@ def cells_to_districts(
     codes = np.asarray(districts.index, dtype=object)
     geoms = np.asarray(cells.geometry.array, dtype=object)
     if how == "centroid":
-        x, y = _centres(cells)
-        pos = _locate(districts, x, y)
+        pos = _cell_districts(cells, districts)
         cell_idx = np.arange(len(geoms))
         share = np.ones(len(geoms))
     else:
@@ -2019,7 +2001,10 @@ def _hotspot_counts(hotspots: pd.DataFrame, districts: gpd.GeoDataFrame, index: 
     and the share of hot cells."""
     if "hotspot_class" not in hotspots.columns:
         raise SchemaError("summarize: hotspots have no 'hotspot_class' column (use hotspots.gistar()).")
-    pos = _hotspot_districts(hotspots, districts)
+    if isinstance(hotspots, gpd.GeoDataFrame) and hotspots.crs is not None \
+            and CRS.from_user_input(hotspots.crs).to_epsg() != 4326:
+        hotspots = hotspots.to_crs(4326)
+    pos = _cell_districts(hotspots, districts)
     # hot/cold per distinct class (seven at most), then counted per summary row
     ccodes, cuniq = pd.factorize(hotspots["hotspot_class"].astype(str), use_na_sentinel=False)
     labels = [str(u) for u in cuniq]
@@ -2042,21 +2027,18 @@ def _hotspot_counts(hotspots: pd.DataFrame, districts: gpd.GeoDataFrame, index: 
     return out
 
 
-def _hotspot_districts(hotspots: pd.DataFrame, districts: gpd.GeoDataFrame) -> npt.NDArray[np.int32]:
-    """The district (position in ``districts``, -1 outside every district) of each hotspot cell's
-    centre, located as :func:`cells_to_districts` does with ``how="centroid"`` (H3 cells, a uint64
-    index, need no polygons: their centres come from the index)."""
-    if isinstance(hotspots, gpd.GeoDataFrame) and hotspots.crs is not None \
-            and CRS.from_user_input(hotspots.crs).to_epsg() != 4326:
-        hotspots = hotspots.to_crs(4326)
-    idx = hotspots.index
+def _cell_districts(cells: pd.DataFrame, districts: gpd.GeoDataFrame) -> npt.NDArray[np.int32]:
+    """The district (position in ``districts``, -1 outside every district) of each cell's centre
+    (cells in WGS84): H3 cells, a uint64 index, need no polygons (:func:`_locate_cells`), other
+    cells are located by their polygons' centroids."""
+    idx = cells.index
     if idx.dtype == np.uint64 and len(idx):
         try:
             return _locate_cells(districts, idx.to_numpy())
         except ValueError:  # not H3 cells: the polygons' centroids
             pass
-    lon, lat = _centres(hotspots)
-    return _locate(districts, lon, lat)
+    cent = shapely.centroid(np.asarray(cells.geometry.array, dtype=object))
+    return _locate(districts, shapely.get_x(cent), shapely.get_y(cent))
 
 
 def survey_columns(survey: pd.DataFrame) -> pd.DataFrame:
