@@ -348,6 +348,19 @@ def test_karta_trend_panel_this_period_against_the_year_before(store_path: Path)
     assert any("jämfört med samma period året innan" in c.value for c in at.caption)
 
 
+def test_karta_tables_share_one_style_sheet(store_path: Path) -> None:
+    # every style sheet added to a page makes the browser restyle the whole page: the
+    # Karta's four tables are drawn with one, put in once and not drawn itself
+    at = _app()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    bodies = [h.value for h in at.get("html")]
+    sheets = [b for b in bodies if "<style" in b]
+    tables = [b for b in bodies if "<table" in b]
+    assert len(sheets) == 1 and sheets[0].startswith("<style>") and sheets[0].endswith("</style>")
+    assert ".lb-table" in sheets[0] and "<table" not in sheets[0]
+    assert len(tables) == 4 and all('class="lb-table"' in b for b in tables)
+
+
 def test_karta_trend_hides_small_counts_and_says_so(store_path: Path) -> None:
     import datetime as dt
 
