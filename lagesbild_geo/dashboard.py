@@ -734,6 +734,14 @@ def trend_pictures(base: Lagesbild, filters: Filters) -> list[Lagesbild]:
     """The trend panel's pictures under ``filters``, not yet published: this period, and the
     same period a year earlier when the data reach back that far (:func:`trend_periods`).
 
+    Each holds what the trend panel shows of its period and nothing else: the district
+    table's totals (no counts per category, no previous period), and the incidents, from
+    which publishing counts the months, categories, hours and weekdays. No cells, hotspots,
+    clusters or emerging hotspots: the map shows those from its own picture. What is not
+    shown need not be protected, and every table left out is one the protection does not
+    have to tie to the map's (for a kommun of 400 districts, the map and its trend panel
+    were published together in 100 s with every table, in about 1 s without).
+
     Publish them together with the map's picture
     (:func:`lagesbild_geo.privacy.publishable_together`): published one at a time, a count
     hidden in one could be the difference of the other two.
@@ -742,14 +750,29 @@ def trend_pictures(base: Lagesbild, filters: Filters) -> list[Lagesbild]:
     --------
     >>> from lagesbild_geo.sample import example_lagesbild  # build_lagesbild(example_config())
     >>> base = example_lagesbild(clusters=False, emerging=False, period=None, previous_period=None)
-    >>> [p.metadata["period"]["label"] for p in trend_pictures(base, Filters())]
-    ['2025-01-01/2025-12-31', '2024-01-01/2024-12-31']
+    >>> now, before = trend_pictures(base, Filters())
+    >>> now.metadata["period"]["label"], before.metadata["period"]["label"]
+    ('2025-01-01/2025-12-31', '2024-01-01/2024-12-31')
+    >>> len(now.cells), "total" in now.district_summary, "count_vald" in now.district_summary
+    (0, True, False)
     """
     span = period_bounds(base)
     if span is None:
         return []
     now_f, before_f, covered = trend_periods(filters, span)
-    return [filtered_lagesbild(base, f) for f in ((now_f, before_f) if covered else (now_f,))]
+    return [_trend_part(filtered_lagesbild(base, f)) for f in ((now_f, before_f) if covered else (now_f,))]
+
+
+#: The district table's columns the trend panel shows (with the rows' names and kinds).
+_TREND_COLUMNS = ("district_name", "row_type", "population", "total", "kommun_level", "stadsdel_level")
+
+
+def _trend_part(lb: Lagesbild) -> Lagesbild:
+    """``lb`` with only what the trend panel shows of it (see :func:`trend_pictures`)."""
+    s = lb.district_summary
+    return dataclasses.replace(
+        lb, cells=lb.cells.iloc[0:0], hotspots=lb.hotspots.iloc[0:0], clusters=lb.clusters.iloc[0:0],
+        emerging=lb.emerging.iloc[0:0], district_summary=s[[c for c in s.columns if c in _TREND_COLUMNS]])
 
 
 def _same_period(a: Any, b: Any) -> bool:
@@ -1056,7 +1079,8 @@ def attention_items(current: Lagesbild, previous: Lagesbild | None, *,
     alpha
         Significance level of a district's rise.
     page
-        The picture the rest of the page shows (see :func:`trend_table`).
+        The picture the rest of the page shows (see :func:`trend_table`); its emerging
+        hotspots are the ones listed (the trend's pictures, :func:`trend_pictures`, have none).
 
     Returns
     -------
@@ -1082,7 +1106,8 @@ def attention_items(current: Lagesbild, previous: Lagesbild | None, *,
     if previous is not None and len(cur_pub.district_summary):
         items += _district_items(trend_table(cur_pub, publishable(previous), by="district", alpha=alpha,
                                              page=page))
-    items += _emerging_items(cur_pub)
+    # the map's emerging hotspots when it is given (those of every date, as the periods')
+    items += _emerging_items(publishable(page) if page is not None else cur_pub)
     return _items_frame(items)
 
 
