@@ -463,13 +463,22 @@ class _Tab:
 def _table(system: _protect.System, frame: pd.DataFrame, name: str, rows: npt.NDArray[np.int64],
            cols: list[str], *,
            total: str | None, col_totals: str | None,
-           col_total_values: Mapping[str, float] | None = None) -> _Tab:
-    """Add a table with a row-total column and (optionally) known column totals."""
+           col_total_values: Mapping[str, float] | None = None,
+           same_as: npt.NDArray[np.int64] | None = None) -> _Tab:
+    """Add a table with a row-total column and (optionally) known column totals.
+    ``same_as`` (rows × columns, −1 for none): values that are another table's value (the
+    same quantity published twice) take its index instead of one of their own."""
     part = frame.iloc[rows]
     vals = _as_float(part, cols)
     st = _known_status(part, cols, vals)
-    prio = np.array([1 if c == total else 0 for c in cols], dtype=np.int64)
-    idx = system.block(vals, prio=np.broadcast_to(prio, vals.shape), status=st).reshape(vals.shape)
+    prio = np.broadcast_to(np.array([1 if c == total else 0 for c in cols], dtype=np.int64), vals.shape)
+    if same_as is None:
+        idx = system.block(vals, prio=prio, status=st).reshape(vals.shape)
+    else:
+        idx = np.array(same_as, dtype=np.int64).reshape(vals.shape)
+        own = idx < 0
+        if own.any():
+            idx[own] = system.block(vals[own], prio=prio[own], status=st[own])
     body = [j for j, c in enumerate(cols) if c != total]
     if total is not None and total in cols and body:
         jt = cols.index(total)
@@ -1000,25 +1009,35 @@ def _rollup_table(system: _protect.System, tabs: list[_Tab], frames: dict[str, p
 
 
 def _emerging_table(system: _protect.System, tabs: list[_Tab], emerging: pd.DataFrame,
-                    cell_vars: _CellVars) -> None:
-    """Emerging counts (over every date) in the system; never below a cell's count in the period."""
+                    cell_vars: _CellVars, *, every_date: bool = False) -> None:
+    """Emerging counts (over every date) in the system; never below a cell's count in the
+    period. With ``every_date`` (a picture without a period: the cells count every date
+    too) a cell's emerging count is its count: the same value, not a second one tied to it
+    (two values for one quantity made the audit prove each of 30 000 cells twice over)."""
     if not (len(emerging) and "count" in emerging.columns):
         return
     v = pd.to_numeric(emerging["count"], errors="coerce").to_numpy(dtype="float64")
     rows = np.flatnonzero(np.nan_to_num(v, nan=1.0) != 0)
+    vals_all = system.arrays()[0]
     for src, grp in _group_rows(emerging, rows):
-        tab = _table(system, emerging, "emerging", grp, ["count"], total=None,
-                     col_totals=f"emerging{src}")
-        tabs.append(tab)
+        kc = np.full(grp.size, -1, dtype=np.int64)
         if src in cell_vars and "count" in cell_vars[src][1]:
             cgrp, ccols, cidx2 = cell_vars[src]
             cpos = cgrp.get_indexer(emerging.index[grp])
-            vals_all = system.arrays()[0]
-            jc = ccols.index("count")
             hit = cpos >= 0
-            kc, ke = cidx2[cpos[hit], jc], tab.idx[np.flatnonzero(hit), 0]
-            ok = np.isfinite(vals_all[kc]) & np.isfinite(vals_all[ke]) & (vals_all[kc] <= vals_all[ke])
-            system.relate_rows(np.column_stack([kc[ok], ke[ok]]), np.array([1.0, -1.0]), eq=False)
+            kc[hit] = cidx2[cpos[hit], ccols.index("count")]
+        same = np.full(grp.size, -1, dtype=np.int64)
+        if every_date:
+            eq = (kc >= 0) & (vals_all[np.clip(kc, 0, None)] == v[grp])
+            same[eq] = kc[eq]
+        tab = _table(system, emerging, "emerging", grp, ["count"], total=None,
+                     col_totals=f"emerging{src}", same_as=same.reshape(-1, 1))
+        tabs.append(tab)
+        vals_all = system.arrays()[0]
+        tied = np.flatnonzero((kc >= 0) & (same < 0))
+        kc, ke = kc[tied], tab.idx[tied, 0]
+        ok = np.isfinite(vals_all[kc]) & np.isfinite(vals_all[ke]) & (vals_all[kc] <= vals_all[ke])
+        system.relate_rows(np.column_stack([kc[ok], ke[ok]]), np.array([1.0, -1.0]), eq=False)
 
 
 def _cluster_table(system: _protect.System, clusters: pd.DataFrame) -> _Tab | None:
@@ -1092,7 +1111,7 @@ def _build_system(lb: Lagesbild, p: Privacy, mc: int, meta: Mapping[str, Any],
         _rollup_table(system, tabs, frames, notes, cells, cell_vars, mc)
     # -- emerging: counts over every date; never below a cell's count in the period
     emerging = lb.emerging.copy() if isinstance(lb.emerging, pd.DataFrame) else pd.DataFrame()
-    _emerging_table(system, tabs, emerging, cell_vars)
+    _emerging_table(system, tabs, emerging, cell_vars, every_date=_period_of(meta.get("period")) is None)
     # -- clusters: n and the counts of the three commonest categories (share × n)
     clusters = lb.clusters.copy() if isinstance(lb.clusters, pd.DataFrame) else pd.DataFrame()
     cl_tab = _cluster_table(system, clusters)
