@@ -25,6 +25,12 @@ resolution 9 in the period, most of them below ``min_count``, a previous period)
    hidden and what is left unprotected (a small count pinned along several relations at
    once, freed by the protection's least-cost move).
 
+6. the app's Karta on the large kommun (a picture of every date): the map's picture published
+   together with the trend panel's two years (``privacy.publishable_together`` with
+   ``dashboard.trend_pictures``: only what the trend panel shows of each year), against
+   publishing the map's picture alone, and, once, against publishing it together with the
+   years' whole pictures (every cell and table of each year, as until 2026-12-06).
+
 Targets: Exempelkommun ≤ 1 s; the large kommun and the police feed bounded (seconds, not
 minutes), nothing left unprotected.
 The build of the bundles (``build_lagesbild``) is not timed. Times are the best of
@@ -51,7 +57,7 @@ from pyproj import Transformer
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lagesbild_geo import privacy  # noqa: E402
+from lagesbild_geo import dashboard, privacy  # noqa: E402
 from lagesbild_geo.export import export_package  # noqa: E402
 from lagesbild_geo.pipeline import Lagesbild, PipelineConfig, build_lagesbild  # noqa: E402
 from lagesbild_geo.schema import CATEGORIES, CATEGORY_LABELS  # noqa: E402
@@ -256,6 +262,26 @@ def run_police(repeat: int, folder: Path) -> None:
     print(f"  audit of the written package: {len(findings)} finding(s) in {t_aud:.2f} s wall (target 0 findings)")
 
 
+def run_karta(base: Lagesbild, repeat: int) -> None:
+    n_d = int((base.district_summary["row_type"] == "district").sum())
+    print(f"\n[Karta med trendpanel] {len(base.incidents):,} incidents of every date, {n_d} districts, "
+          f"{len(base.cells):,} cells")
+    f = dashboard.Filters()
+    parts = dashboard.trend_pictures(base, f)
+    t_one, c_one, _ = best(lambda: privacy.publishable(base), repeat)
+    t_tog, c_tog, (pub, _) = best(lambda: privacy.publishable_together(base, parts), repeat)
+    print(f"  baseline: the map's picture alone                 : {t_one:7.3f} s wall {c_one:7.3f} s CPU")
+    print(f"  with the trend panel (what it shows of each year) : {t_tog:7.3f} s wall {c_tog:7.3f} s CPU"
+          f"   ratio {c_tog / max(c_one, 1e-9):6.1f}x CPU; left unprotected: "
+          f"{pub.metadata['published_notes'].get('unprotected', 0)} (target 0)")
+    now_f, before_f, covered = dashboard.trend_periods(f, dashboard.period_bounds(base))
+    years = [dashboard.filtered_lagesbild(base, x) for x in ((now_f, before_f) if covered else (now_f,))]
+    t_old, c_old, (old, _) = best(lambda: privacy.publishable_together(base, years), 1)
+    print(f"  before: with the years' whole pictures (once)     : {t_old:7.3f} s wall {c_old:7.3f} s CPU"
+          f"   ratio {c_old / max(c_one, 1e-9):6.1f}x CPU; left unprotected: "
+          f"{old.metadata['published_notes'].get('unprotected', 0)}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
@@ -274,6 +300,8 @@ def main() -> None:
         print(f"\n(synthetic kommun built in {time.perf_counter() - t:.0f} s, not timed below)")
         run("Storkommun", lb, args.repeat, folder)
         run_police(args.repeat, folder)
+        base = build_lagesbild(cfg.replace(clusters=False, period=None, previous_period=None))
+        run_karta(base, args.repeat)
 
 
 if __name__ == "__main__":

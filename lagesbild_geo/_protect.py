@@ -77,6 +77,8 @@ class Ranges:
     hi: Float
     exposed: Bool
     infeasible: bool = False
+    #: values left undecided were reported exposed without the exact LPs (``exact_limit``)
+    limited: bool = False
 
 
 class System:
@@ -814,13 +816,16 @@ def ranges(system: System, status: Int, *, known: bool = True, seed: int = 0,
         _lp_widths(h, cols, need[cols], slo, shi, rng)
         need = h.care & (shi - slo < 1 - _TOL)
     # 3. what is still undecided: exactly, over its whole block
+    limited = False
     if need.any() and (exact_limit is None or int(need.sum()) <= exact_limit):
         _exact(h, need, slo, shi, rng)
         need = h.care & (shi - slo < 1 - _TOL)
+    else:
+        limited = bool(need.any())
     lo[h.hid], hi[h.hid] = slo, shi
     # intervals of values found wide are inner bounds only: that is all a decision needs
     exposed[h.hid[need]] = True
-    return Ranges(lo, hi, exposed)
+    return Ranges(lo, hi, exposed, limited=limited)
 
 
 def _exact(h: _Hidden, need: Bool, slo: Float, shi: Float, rng: np.random.Generator) -> None:
@@ -997,16 +1002,20 @@ def protect(system: System, *, max_rounds: int = 40) -> tuple[Int, Bool]:
     hopeless: set[int] = set()
     exposed = np.zeros(len(values), dtype=bool)
     best, stuck = np.inf, 0
+    limited = False
     for _ in range(max_rounds):
         _structural_pass(system, status, a, is_eq, hopeless)
+        before = exposed
         r = ranges(system, status, known=True, exact_limit=_EXACT_WHILE_CHOOSING, sensitive=sensitive)
-        exposed = r.exposed
+        exposed, limited = r.exposed, r.limited
         if not exposed.any():
             break
         n_exp = int(exposed.sum())
         stuck = stuck + 1 if n_exp >= best else 0
         best = min(best, n_exp)
-        if stuck >= 3:  # one value at a time does not help here: go to the last resort
+        # one value at a time does not help here (or the same values are left as before: they
+        # are likely only undecided, not exposed): go on to the exact audit and what follows
+        if stuck >= 3 or (limited and np.array_equal(exposed, before)):
             break
         touched: set[int] = set()
         added = 0
@@ -1040,6 +1049,8 @@ def protect(system: System, *, max_rounds: int = 40) -> tuple[Int, Bool]:
             added += 1
         if added == 0:
             break
+    if limited and exposed.any():  # the values left undecided while choosing: exactly now
+        exposed = ranges(system, status, known=True, sensitive=sensitive).exposed
     for allow_never in (False, True):  # what frees it along every relation at once
         for _ in range(3):
             if not exposed.any():
