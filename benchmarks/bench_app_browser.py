@@ -333,7 +333,7 @@ def main() -> None:
         res = colds[-1][0]
         for key in ("cold_first_map", "cold_page_complete"):
             res[key] = [c[0][key][0] for c in colds]
-    print(f"bench_app_browser: Exempelkommun, headless Chromium, {REPEATS} repeats "
+    print(f"bench_app_browser: {os.environ.get('LAGESBILD_DATA') or 'Exempelkommun'}, headless Chromium, {REPEATS} repeats "
           f"(load average {load[0]:.2f} before, {os.getloadavg()[0]:.2f} after; 2 cores)")
     base = statistics.median(res.pop("baseline_empty_page") + restart_at_once[0].pop("baseline_empty_page"))
     print(f"  {'health page (round trip)':28s} median {base:6.2f} s")

@@ -166,11 +166,16 @@ def filtered_lagesbild(base: Lagesbild, filters: Filters) -> Lagesbild:
     >>> sorted(set(lb.incidents["category"].astype(str))), len(lb.incidents) < len(base.incidents)
     (['vald'], True)
     """
+    return _filtered(base, filters)
+
+
+def _filtered(base: Lagesbild, filters: Filters, *, cells: bool = True) -> Lagesbild:
+    """:func:`filtered_lagesbild`; ``cells=False``: the district table only (see :func:`rebuild`)."""
     mask = filter_incidents(base.incidents, categories=filters.categories, hours=filters.hours,
                             weekdays=filters.weekdays)
     dated = filters.start is not None or filters.end is not None
     out = rebuild(base, mask, resolution=filters.resolution,
-                  period=(filters.start, filters.end) if dated else None)
+                  period=(filters.start, filters.end) if dated else None, cells=cells)
     if dated:  # the map page's bundle holds the period's incidents only
         keep = filter_incidents(out.incidents, start=filters.start, end=filters.end)
         out = dataclasses.replace(out, incidents=out.incidents.loc[keep])
@@ -760,7 +765,7 @@ def trend_pictures(base: Lagesbild, filters: Filters) -> list[Lagesbild]:
     if span is None:
         return []
     now_f, before_f, covered = trend_periods(filters, span)
-    return [_trend_part(filtered_lagesbild(base, f)) for f in ((now_f, before_f) if covered else (now_f,))]
+    return [_trend_part(_filtered(base, f, cells=False)) for f in ((now_f, before_f) if covered else (now_f,))]
 
 
 #: The district table's columns the trend panel shows (with the rows' names and kinds).
@@ -768,11 +773,10 @@ _TREND_COLUMNS = ("district_name", "row_type", "population", "total", "kommun_le
 
 
 def _trend_part(lb: Lagesbild) -> Lagesbild:
-    """``lb`` with only what the trend panel shows of it (see :func:`trend_pictures`)."""
+    """``lb`` (made without cells) with only what the trend panel shows of its district table
+    (see :func:`trend_pictures`)."""
     s = lb.district_summary
-    return dataclasses.replace(
-        lb, cells=lb.cells.iloc[0:0], hotspots=lb.hotspots.iloc[0:0], clusters=lb.clusters.iloc[0:0],
-        emerging=lb.emerging.iloc[0:0], district_summary=s[[c for c in s.columns if c in _TREND_COLUMNS]])
+    return dataclasses.replace(lb, district_summary=s[[c for c in s.columns if c in _TREND_COLUMNS]])
 
 
 def _same_period(a: Any, b: Any) -> bool:

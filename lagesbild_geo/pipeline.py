@@ -928,7 +928,8 @@ def _column(incidents: pd.DataFrame, name: str) -> pd.Series:
 
 
 def rebuild(lb: Lagesbild, mask: npt.ArrayLike, *, resolution: int | None = None,
-            settings: Settings | None = None, period: Any = None, fill: bool | Any = True) -> Lagesbild:
+            settings: Settings | None = None, period: Any = None, fill: bool | Any = True,
+            cells: bool = True) -> Lagesbild:
     """The lägesbild of a subset of its incidents: what the app's map page shows for a filter.
 
     Keeps the rows ``mask`` selects and runs :func:`aggregate`, :func:`analyse` (Gi* and
@@ -957,6 +958,9 @@ def rebuild(lb: Lagesbild, mask: npt.ArrayLike, *, resolution: int | None = None
         Which zero cells the grid keeps (see :func:`aggregate`): ``True`` (default) the
         cells within ``rings`` of the subset's cells, as the app's filtered map; ``None``
         as the build (over ``lb.boundary`` when it has one).
+    cells
+        ``False``: no cells, hotspots, clusters or emerging hotspots, only the district
+        table and the metadata (what a panel of counts needs; much quicker).
 
     Returns
     -------
@@ -985,6 +989,11 @@ def rebuild(lb: Lagesbild, mask: npt.ArrayLike, *, resolution: int | None = None
         per = days_period(lb.incidents["occurred_at"], *period) if _open_pair(period) else parse_period(period)
         meta["period"], meta["previous_period"] = per.to_dict(), per.previous().to_dict()
     out = lb.replace(incidents=inc, settings=s, metadata=meta)
+    if not cells:
+        empty = {k: lb.table(k).iloc[0:0] for k in ("cells", "hotspots", "clusters", "emerging")}
+        for frame in empty.values():
+            frame.attrs = {}  # nothing of the whole picture's grid (e.g. its rows not on the grid)
+        return describe(join_districts(out.replace(**empty)))
     out = aggregate(out, fill=fill)
     options = (lb.metadata or {}).get("parameters", {}).get("clusters", _DEFAULT_CLUSTERS)
     out = analyse(out, clusters=options is not None, **_cluster_kwargs(options), emerging=False)

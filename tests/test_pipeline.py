@@ -855,6 +855,21 @@ def test_rebuild_of_everything_as_the_build_gives_the_build(sample_build: tuple[
     assert ringed.metadata["parameters"]["fill"] == "rings=1"
 
 
+@pytest.mark.slow
+def test_rebuild_without_cells_gives_the_same_district_table(app_build: Lagesbild) -> None:
+    # what the trend panel needs of a period: the district table, without the grid's work
+    start, end = pd.Timestamp("2025-01-01"), pd.Timestamp("2025-12-31")
+    mask = filter_incidents(app_build.incidents, categories=["vald", "stold"], hours=(20, 4))
+    full = rebuild(app_build, mask, period=(start, end))
+    light = rebuild(app_build, mask, period=(start, end), cells=False)
+    assert all(len(light.table(k)) == 0 for k in ("cells", "hotspots", "clusters", "emerging"))
+    cols = [c for c in full.district_summary.columns if not c.startswith(("n_", "share_hot"))]
+    assert_frame_equal(light.district_summary[cols], full.district_summary[cols])
+    assert light.metadata["period"] == full.metadata["period"]
+    assert light.metadata["counts"]["levels"] == full.metadata["counts"]["levels"]
+    assert light.metadata["counts"]["not_on_grid"] == {}  # nothing of a grid it has not made
+
+
 def test_rebuild_checks_the_mask(sample_build: tuple[Lagesbild, list]) -> None:
     lb, _ = sample_build
     with pytest.raises(InputError, match=r"the mask has 3 values for \d+ incidents"):
