@@ -1040,6 +1040,13 @@ class _Locator:
     no other district can contain it. Points in cells crossed by three or more
     boundaries, and every border point when districts overlap, go through an
     STRtree query. No geometry object is built per point except for those.
+
+    A border cell that only one straight edge of the boundaries passes through (the
+    common case where districts have long straight edges) is split by that edge: the
+    district on each side of it is known from the rings' orientation, so a point
+    there is placed by the sign of one orientation determinant, computed in floating
+    point and used only where its error bound proves the sign (the exact test
+    otherwise). Needs valid polygons whose interiors do not intersect.
     """
 
     def __init__(self, geoms: npt.NDArray[Any], *, target_cells: int, coverage: bool | None = None,
@@ -1062,25 +1069,29 @@ class _Locator:
         # Interiors that intersect (overlaps, one inside another): candidates by boundary
         # alone would be incomplete, so border points then take the STRtree path.
         self.overlapping = (not coverage) if coverage is not None else _interiors_intersect(self.geoms, self.tree)
+        # ``coverage=True`` comes from read_districts, whose polygons are valid
+        valid = bool(coverage) or (not self.overlapping and bool(shapely.is_valid(self.geoms).all()))
         self.lock = threading.Lock()  # a remembered locator may be shared between threads
-        self._build()
+        self._build(halfplanes=valid and not self.overlapping)
 
-    def _build(self) -> None:
+    def _build(self, *, halfplanes: bool) -> None:
         nx, ny = self.nx, self.ny
         ncell = nx * ny
         lo = np.full(ncell, np.iinfo(np.int32).max, dtype=np.int32)
         hi = np.full(ncell, -1, dtype=np.int32)
         mid = np.full(ncell, -1, dtype=np.int32)
         multi = np.zeros(ncell, dtype=bool)
-        rings = shapely.get_parts(shapely.boundary(self.geoms), return_index=True)
-        coords, part = shapely.get_coordinates(rings[0], return_index=True)
-        owner = rings[1]
+        edges = _Edges(self.geoms)
+        coords, part = edges.coords, edges.part
+        smin = np.full(ncell if halfplanes else 0, np.iinfo(np.int32).max, dtype=np.int32)
+        smax = np.full(ncell if halfplanes else 0, -1, dtype=np.int32)
         if len(coords) >= 2:
             u = (coords[:, 0] - self.x0) / self.sx
             v = (coords[:, 1] - self.y0) / self.sy
             same = part[1:] == part[:-1]
             u0, v0, u1, v1 = u[:-1][same], v[:-1][same], u[1:][same], v[1:][same]
-            gseg = owner[part[:-1][same]].astype(np.int32)
+            gseg = edges.owner[part[:-1][same]].astype(np.int32)
+            sseg = edges.segment_ids(same) if halfplanes else gseg
             # Samples at most 1/2 cell apart; a box of half-width 1/4 around each sample
             # then contains every point of the segment near it, and the box's corners
             # fall in every cell it touches: all cells the segment crosses get marked.
@@ -1091,6 +1102,7 @@ class _Locator:
             su = u0[seg] + (u1 - u0)[seg] * t
             sv = v0[seg] + (v1 - v0)[seg] * t
             g = gseg[seg]
+            sg = sseg[seg]  # the geometric segment (an edge two districts share is one)
             del first, t
             h = 0.25 + 1e-6
             passes = []
@@ -1101,15 +1113,18 @@ class _Locator:
                     key = iv * nx + iu
                     # Consecutive samples mostly repeat a cell: drop the repeats first.
                     keep = np.ones(key.size, dtype=bool)
-                    keep[1:] = (key[1:] != key[:-1]) | (g[1:] != g[:-1])
-                    passes.append((key[keep], g[keep]))
-            for key, gk in passes:
+                    keep[1:] = (key[1:] != key[:-1]) | (sg[1:] != sg[:-1])
+                    passes.append((key[keep], g[keep], sg[keep]))
+            for key, gk, sk in passes:
                 np.minimum.at(lo, key, gk)
                 np.maximum.at(hi, key, gk)
+                if halfplanes:
+                    np.minimum.at(smin, key, sk)
+                    np.maximum.at(smax, key, sk)
             # A third district (a triple junction) goes in the middle slot; a fourth
             # makes the cell "multi": its points take the STRtree path.
             odd_passes = []
-            for key, gk in passes:
+            for key, gk, _ in passes:
                 odd = (gk != lo[key]) & (gk != hi[key])
                 mid[key[odd]] = gk[odd]
                 odd_passes.append((key[odd], gk[odd]))
@@ -1131,6 +1146,10 @@ class _Locator:
         self.hi = hi
         self.mid = mid
         self.multi = multi
+        # the one segment of a border cell only one edge crosses (-1: none, or not usable)
+        self.edges = edges
+        self.halfplane = (edges.halfplanes(smin, smax, self.x0, self.y0, self.sx, self.sy, nx)
+                          if halfplanes and edges.usable.size else None)
 
     def _query(self, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> npt.NDArray[np.int32]:
         """District position of each point via the STRtree (lowest position when several), -1 when none."""
@@ -1175,6 +1194,15 @@ class _Locator:
         slow = np.ones(bidx.size, dtype=bool) if self.overlapping else self.multi[bkey]
         out[bidx[slow]] = self._query(x[bidx[slow]], y[bidx[slow]])
         fidx, fkey = bidx[~slow], bkey[~slow]
+        if fidx.size and self.halfplane is not None:  # one segment splits the cell: its sides
+            seg = self.halfplane[fkey]
+            hidx = np.flatnonzero(seg >= 0)
+            side = self.edges.sides(seg[hidx], x[fidx[hidx]], y[fidx[hidx]])
+            sure = side != -3
+            out[fidx[hidx[sure]]] = side[sure]
+            rest = np.ones(fidx.size, dtype=bool)
+            rest[hidx[sure]] = False
+            fidx, fkey = fidx[rest], fkey[rest]
         if fidx.size:
             fx, fy = x[fidx], y[fidx]
             # Candidates in ascending district order (lo < mid < hi): the first that
@@ -1189,6 +1217,11 @@ class _Locator:
                 res[test[hit]] = cand[test[hit]]
                 todo[test[hit]] = False
                 todo &= ~((cand >= 0) & (cand == self.hi[fkey]))  # hi tested: done
+            # In none of them: outside every district, or in one whose boundary only
+            # passes near the cell while a neighbour's edge along it marked the cell (edges
+            # split at different vertices on the two sides): the STRtree decides.
+            none = np.flatnonzero(res == -1)
+            res[none] = self._query(fx[none], fy[none])
             out[fidx] = res
         return out
 
@@ -1211,8 +1244,102 @@ class _Locator:
             clear = ((u - iu >= mu) & (iu + 1 - u >= mu) & (v - iv >= mv) & (iv + 1 - v >= mv)
                      & (iu >= 0) & (iu < self.nx) & (iv >= 0) & (iv < self.ny))
         idx = np.flatnonzero(clear)
-        lab = self.raster[iv[idx].astype(np.int64) * self.nx + iu[idx].astype(np.int64)]
-        out[idx] = np.where(lab == -2, -3, lab)
+        key = iv[idx].astype(np.int64) * self.nx + iu[idx].astype(np.int64)
+        lab = self.raster[key]
+        out[idx] = lab
+        border = np.flatnonzero(lab == -2)
+        if border.size and self.halfplane is not None and not self.overlapping:
+            seg = self.halfplane[key[border]]
+            split = border[seg >= 0]  # one segment splits the cell: the side, if certain
+            out[idx[split]] = self.edges.sides(seg[seg >= 0], x[idx[split]], y[idx[split]], tolerance)
+            border = border[seg < 0]
+        out[idx[border]] = -3
+        return out
+
+
+class _Edges:
+    """The districts' rings as coordinates (``part``: the ring of each), the district of
+    each ring, and which side of its edges the district's interior lies on; with
+    :meth:`segment_ids`, the geometric segments (an edge two districts share is one) and
+    the district on each side of each."""
+
+    def __init__(self, geoms: npt.NDArray[Any]) -> None:
+        polys, pidx = shapely.get_parts(geoms, return_index=True)
+        rings, ridx = shapely.get_rings(polys, return_index=True)
+        self.coords, self.part = shapely.get_coordinates(rings, return_index=True)
+        self.owner = pidx[ridx]
+        exterior = np.ones(rings.size, dtype=bool)  # a polygon's first ring
+        exterior[1:] = ridx[1:] != ridx[:-1]
+        # the interior lies left of an exterior ring running counter-clockwise, and left
+        # of a hole running clockwise
+        self.inside_left = np.asarray(shapely.is_ccw(rings), dtype=bool) == exterior
+        self.ends = np.zeros((4, 0))  # ax, ay, bx, by of each segment (from segment_ids)
+        self.left = self.right = np.zeros(0, dtype=np.int32)
+        self.usable = np.zeros(0, dtype=bool)
+
+    def segment_ids(self, same: npt.NDArray[np.bool_]) -> npt.NDArray[np.int32]:
+        """The segment of each edge (``same``: the coordinates followed by one of their ring)."""
+        xy = np.ascontiguousarray(self.coords, dtype="float64").view(np.complex128).ravel()
+        vid, vertices = pd.factorize(xy)  # equal coordinates: one vertex
+        a, b = vid[:-1][same], vid[1:][same]
+        flip = a > b  # the segment runs from its lower vertex to its higher
+        key = np.minimum(a, b).astype(np.int64) * len(vertices) + np.maximum(a, b)
+        sid, keys = pd.factorize(key)
+        ring = self.part[:-1][same]
+        g = self.owner[ring].astype(np.int32)
+        left = self.inside_left[ring] != flip
+        n = len(keys)
+        self.left = np.full(n, -1, dtype=np.int32)
+        self.right = np.full(n, -1, dtype=np.int32)
+        self.left[sid[left]] = g[left]
+        self.right[sid[~left]] = g[~left]
+        va, vb = keys // len(vertices), keys % len(vertices)
+        vx, vy = np.real(vertices), np.imag(vertices)
+        self.ends = np.stack([vx[va], vy[va], vx[vb], vy[vb]])
+        # one district at most on each side (more: overlapping rings), and a real segment
+        self.usable = ((np.bincount(sid[left], minlength=n) <= 1) & (np.bincount(sid[~left], minlength=n) <= 1)
+                       & (va != vb))
+        return sid.astype(np.int32)
+
+    def halfplanes(self, smin: npt.NDArray[np.int32], smax: npt.NDArray[np.int32], x0: float, y0: float,
+                   sx: float, sy: float, nx: int) -> npt.NDArray[np.int32]:
+        """Per raster cell, the segment when exactly one crosses it and its line truly passes
+        through the cell (marking is generous: a segment near the cell marks it too); -1
+        otherwise. The segment then crosses the cell: were its line to cross beyond an end,
+        that end would be nearer the cell than the sample that marked it, and the next
+        segment of the ring, which starts there, would have marked the cell too."""
+        out = np.full(smin.size, -1, dtype=np.int32)
+        cell = np.flatnonzero(smin == smax)
+        s = smin[cell]
+        ok = self.usable[s]
+        cell, s = cell[ok], s[ok]
+        au, av = (self.ends[0, s] - x0) / sx, (self.ends[1, s] - y0) / sy
+        du, dv = (self.ends[2, s] - x0) / sx - au, (self.ends[3, s] - y0) / sy - av
+        # the line's sign at the cell's corners: both signs, beyond 1e-6 of a cell, so
+        # that rounding cannot make it cross
+        f = (cell % nx - au) * dv - (cell // nx - av) * du
+        lo = f + np.minimum(dv, 0) - np.maximum(du, 0)
+        hi = f + np.maximum(dv, 0) - np.minimum(du, 0)
+        margin = 1e-6 * (np.abs(du) + np.abs(dv))
+        cross = (lo < -margin) & (hi > margin)
+        out[cell[cross]] = s[cross]
+        return out
+
+    def sides(self, s: npt.NDArray[np.int32], x: npt.NDArray[np.float64], y: npt.NDArray[np.float64],
+              tolerance: float = 0.0) -> npt.NDArray[np.int32]:
+        """The district on the side of segment ``s`` each point lies on (-1: none), -3 where the
+        sign of the orientation determinant is not certain: within its floating-point error
+        bound (Shewchuk's, taken three times) or, for points known within ``tolerance``
+        degrees, within the change that tolerance allows (taken twice)."""
+        ax, ay = self.ends[0, s] - x, self.ends[1, s] - y
+        bx, by = self.ends[2, s] - x, self.ends[3, s] - y
+        dl, dr = ax * by, ay * bx
+        det = dl - dr
+        bound = 1e-15 * (np.abs(dl) + np.abs(dr))
+        if tolerance:
+            bound += 2.0 * tolerance * (np.abs(bx - ax) + np.abs(by - ay))
+        out = np.where(det > 0, self.left[s], self.right[s])
+        out[~(np.abs(det) > bound)] = -3
         return out
 
 
