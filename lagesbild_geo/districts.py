@@ -1082,27 +1082,21 @@ class _Locator:
         mid = np.full(ncell, -1, dtype=np.int32)
         multi = np.zeros(ncell, dtype=bool)
         edges = _Edges(self.geoms)
-        coords, part = edges.coords, edges.part
         smin = np.full(ncell if halfplanes else 0, np.iinfo(np.int32).max, dtype=np.int32)
         smax = np.full(ncell if halfplanes else 0, -1, dtype=np.int32)
-        if len(coords) >= 2:
-            u = (coords[:, 0] - self.x0) / self.sx
-            v = (coords[:, 1] - self.y0) / self.sy
-            same = part[1:] == part[:-1]
-            u0, v0, u1, v1 = u[:-1][same], v[:-1][same], u[1:][same], v[1:][same]
-            gseg = edges.owner[part[:-1][same]].astype(np.int32)
-            sseg = edges.segment_ids(same) if halfplanes else gseg
+        if edges.gmin.size:
+            # each segment once (an edge two districts share too), with the districts on its sides
+            u0, v0 = (edges.ends[0] - self.x0) / self.sx, (edges.ends[1] - self.y0) / self.sy
+            u1, v1 = (edges.ends[2] - self.x0) / self.sx, (edges.ends[3] - self.y0) / self.sy
             # Samples at most 1/2 cell apart; a box of half-width 1/4 around each sample
             # then contains every point of the segment near it, and the box's corners
             # fall in every cell it touches: all cells the segment crosses get marked.
             n = np.maximum(np.ceil(np.maximum(np.abs(u1 - u0), np.abs(v1 - v0)) * 2.0), 1).astype(np.int64)
-            seg = np.repeat(np.arange(n.size), n + 1)
+            seg = np.repeat(np.arange(n.size, dtype=np.int32), n + 1)
             first = np.repeat(np.cumsum(n + 1) - (n + 1), n + 1)
             t = (np.arange(seg.size) - first) / n[seg]
             su = u0[seg] + (u1 - u0)[seg] * t
             sv = v0[seg] + (v1 - v0)[seg] * t
-            g = gseg[seg]
-            sg = sseg[seg]  # the geometric segment (an edge two districts share is one)
             del first, t
             h = 0.25 + 1e-6
             passes = []
@@ -1113,21 +1107,23 @@ class _Locator:
                     key = iv * nx + iu
                     # Consecutive samples mostly repeat a cell: drop the repeats first.
                     keep = np.ones(key.size, dtype=bool)
-                    keep[1:] = (key[1:] != key[:-1]) | (sg[1:] != sg[:-1])
-                    passes.append((key[keep], g[keep], sg[keep]))
-            for key, gk, sk in passes:
-                np.minimum.at(lo, key, gk)
-                np.maximum.at(hi, key, gk)
+                    keep[1:] = (key[1:] != key[:-1]) | (seg[1:] != seg[:-1])
+                    passes.append((key[keep], seg[keep]))
+            for key, sk in passes:
+                np.minimum.at(lo, key, edges.gmin[sk])
+                np.maximum.at(hi, key, edges.gmax[sk])
                 if halfplanes:
                     np.minimum.at(smin, key, sk)
                     np.maximum.at(smax, key, sk)
+                multi[key[edges.crowded[sk]]] = True  # a segment of three districts or more
             # A third district (a triple junction) goes in the middle slot; a fourth
             # makes the cell "multi": its points take the STRtree path.
             odd_passes = []
-            for key, gk, _ in passes:
-                odd = (gk != lo[key]) & (gk != hi[key])
-                mid[key[odd]] = gk[odd]
-                odd_passes.append((key[odd], gk[odd]))
+            for key, sk in passes:
+                for gk in (edges.gmin[sk], edges.gmax[sk]):
+                    odd = (gk != lo[key]) & (gk != hi[key])
+                    mid[key[odd]] = gk[odd]
+                    odd_passes.append((key[odd], gk[odd]))
             for key, gk in odd_passes:
                 multi[key[gk != mid[key]]] = True
         border = hi >= 0
@@ -1149,7 +1145,7 @@ class _Locator:
         # the one segment of a border cell only one edge crosses (-1: none, or not usable)
         self.edges = edges
         self.halfplane = (edges.halfplanes(smin, smax, self.x0, self.y0, self.sx, self.sy, nx)
-                          if halfplanes and edges.usable.size else None)
+                          if halfplanes else None)
 
     def _query(self, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> npt.NDArray[np.int32]:
         """District position of each point via the STRtree (lowest position when several), -1 when none."""
@@ -1258,37 +1254,34 @@ class _Locator:
 
 
 class _Edges:
-    """The districts' rings as coordinates (``part``: the ring of each), the district of
-    each ring, and which side of its edges the district's interior lies on; with
-    :meth:`segment_ids`, the geometric segments (an edge two districts share is one) and
-    the district on each side of each."""
+    """The segments of the districts' rings, each once (an edge two districts share is one
+    segment): its ends, the districts on its sides (``gmin``/``gmax``; ``crowded`` when
+    more than two rings run along it) and which district lies left and right of it (-1:
+    none; known from the rings' orientation), ``usable`` when that is unambiguous."""
 
     def __init__(self, geoms: npt.NDArray[Any]) -> None:
         polys, pidx = shapely.get_parts(geoms, return_index=True)
         rings, ridx = shapely.get_rings(polys, return_index=True)
-        self.coords, self.part = shapely.get_coordinates(rings, return_index=True)
-        self.owner = pidx[ridx]
+        coords, part = shapely.get_coordinates(rings, return_index=True)
         exterior = np.ones(rings.size, dtype=bool)  # a polygon's first ring
         exterior[1:] = ridx[1:] != ridx[:-1]
         # the interior lies left of an exterior ring running counter-clockwise, and left
         # of a hole running clockwise
-        self.inside_left = np.asarray(shapely.is_ccw(rings), dtype=bool) == exterior
-        self.ends = np.zeros((4, 0))  # ax, ay, bx, by of each segment (from segment_ids)
-        self.left = self.right = np.zeros(0, dtype=np.int32)
-        self.usable = np.zeros(0, dtype=bool)
-
-    def segment_ids(self, same: npt.NDArray[np.bool_]) -> npt.NDArray[np.int32]:
-        """The segment of each edge (``same``: the coordinates followed by one of their ring)."""
-        xy = np.ascontiguousarray(self.coords, dtype="float64").view(np.complex128).ravel()
-        vid, vertices = pd.factorize(xy)  # equal coordinates: one vertex
+        inside_left = np.asarray(shapely.is_ccw(rings), dtype=bool) == exterior
+        vid, vertices = pd.factorize(np.ascontiguousarray(coords, dtype="float64").view(np.complex128).ravel())
+        same = part[1:] == part[:-1]  # consecutive coordinates of one ring: an edge
         a, b = vid[:-1][same], vid[1:][same]
-        flip = a > b  # the segment runs from its lower vertex to its higher
-        key = np.minimum(a, b).astype(np.int64) * len(vertices) + np.maximum(a, b)
-        sid, keys = pd.factorize(key)
-        ring = self.part[:-1][same]
-        g = self.owner[ring].astype(np.int32)
-        left = self.inside_left[ring] != flip
+        flip = a > b  # a segment runs from its lower vertex to its higher
+        sid, keys = pd.factorize(np.minimum(a, b).astype(np.int64) * len(vertices) + np.maximum(a, b))
+        ring = part[:-1][same]
+        g = pidx[ridx][ring].astype(np.int32)
+        left = inside_left[ring] != flip
         n = len(keys)
+        self.gmin = np.full(n, np.iinfo(np.int32).max, dtype=np.int32)
+        self.gmax = np.full(n, -1, dtype=np.int32)
+        np.minimum.at(self.gmin, sid, g)
+        np.maximum.at(self.gmax, sid, g)
+        self.crowded = np.bincount(sid, minlength=n) > 2
         self.left = np.full(n, -1, dtype=np.int32)
         self.right = np.full(n, -1, dtype=np.int32)
         self.left[sid[left]] = g[left]
@@ -1299,7 +1292,6 @@ class _Edges:
         # one district at most on each side (more: overlapping rings), and a real segment
         self.usable = ((np.bincount(sid[left], minlength=n) <= 1) & (np.bincount(sid[~left], minlength=n) <= 1)
                        & (va != vb))
-        return sid.astype(np.int32)
 
     def halfplanes(self, smin: npt.NDArray[np.int32], smax: npt.NDArray[np.int32], x0: float, y0: float,
                    sx: float, sy: float, nx: int) -> npt.NDArray[np.int32]:
@@ -1313,15 +1305,16 @@ class _Edges:
         s = smin[cell]
         ok = self.usable[s]
         cell, s = cell[ok], s[ok]
-        au, av = (self.ends[0, s] - x0) / sx, (self.ends[1, s] - y0) / sy
-        du, dv = (self.ends[2, s] - x0) / sx - au, (self.ends[3, s] - y0) / sy - av
         # the line's sign at the cell's corners: both signs, beyond 1e-6 of a cell, so
-        # that rounding cannot make it cross
-        f = (cell % nx - au) * dv - (cell // nx - av) * du
-        lo = f + np.minimum(dv, 0) - np.maximum(du, 0)
-        hi = f + np.maximum(dv, 0) - np.minimum(du, 0)
+        # that rounding cannot make it cross (per segment first, then per cell)
+        au, av = (self.ends[0] - x0) / sx, (self.ends[1] - y0) / sy
+        du, dv = (self.ends[2] - x0) / sx - au, (self.ends[3] - y0) / sy - av
+        c0 = au * dv - av * du  # f(cu, cv) = cu * dv - cv * du - c0
+        lo_off = np.minimum(dv, 0) - np.maximum(du, 0) - c0
+        hi_off = np.maximum(dv, 0) - np.minimum(du, 0) - c0
         margin = 1e-6 * (np.abs(du) + np.abs(dv))
-        cross = (lo < -margin) & (hi > margin)
+        f = (cell % nx) * dv[s] - (cell // nx) * du[s]
+        cross = (f + lo_off[s] < -margin[s]) & (f + hi_off[s] > margin[s])
         out[cell[cross]] = s[cross]
         return out
 
