@@ -13,6 +13,7 @@ See ``docs/districts.md`` for the columns and the rules.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -69,6 +70,12 @@ STADSDEL_CODE = "_stadsdel"
 TOTAL_CODE = "_total"
 
 _METRIC_CRS = "EPSG:3006"
+
+
+@functools.cache
+def _wgs84() -> CRS:
+    """EPSG:4326 as a CRS object, made once (pyproj takes milliseconds to make one)."""
+    return CRS.from_epsg(4326)
 
 # Column-name candidates (folded, see schema.fold), in order of preference.
 _CODE_CANDIDATES: tuple[tuple[str, str], ...] = (
@@ -509,8 +516,10 @@ def _districts_frame(frame: pd.DataFrame, geoseries: gpd.GeoSeries, *, check: bo
     crs = geoseries.crs
     wgs = geoseries.to_crs(4326) if crs.to_epsg() != 4326 else geoseries
     wg = np.asarray(wgs.array, dtype=object)
-    still = ~_geometry.is_valid(wg)
-    if still.any():  # reprojection can bend a valid ring into an invalid one
+    # reprojection can bend a valid ring into an invalid one (the polygons as read, neither
+    # repaired nor dissolved, were all found valid by _repair already)
+    changed = wgs is not geoseries or report["invalid_repaired"] or report["duplicates_dissolved"]
+    if changed and (~_geometry.is_valid(wg)).any():
         wg, _ = _repair(wg)
     # A valid polygonal coverage (no overlaps, matching shared edges) lets the topology
     # check skip its overlap search and assign_districts take its fast path.
@@ -521,7 +530,7 @@ def _districts_frame(frame: pd.DataFrame, geoseries: gpd.GeoSeries, *, check: bo
     if check:
         report.update(_topology(mg, frame["district_code"].to_numpy(), coverage=valid_cov))
     report["total_area_m2"] = float(shapely.area(mg).sum())
-    out = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(wg, crs=4326))
+    out = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(wg, crs=_wgs84()))
     out["district_code"] = out["district_code"].astype(str)
     out["district_name"] = out["district_name"].astype(str)
     out = out.set_index("district_code")
