@@ -1863,12 +1863,12 @@ def _row_positions(inc: pd.DataFrame, codes: pd.Index) -> npt.NDArray[np.int64]:
     """Summary row of each incident: its district's position; ``len(codes)`` stadsdel level,
     ``+1`` kommun level, ``+2`` outside every district; -1 for län-level rows (not the kommun's)."""
     nd = len(codes)
-    dc, duniq = pd.factorize(inc["district_code"])
+    dc, duniq = _factorized(inc["district_code"])
     upos = codes.get_indexer(pd.Index(np.asarray(duniq, dtype=object).astype(str)))
     dpos = np.where(dc >= 0, np.append(upos, -1)[dc], -1).astype(np.int64)
     out = np.where(dpos >= 0, dpos, nd + 2)
     if "district_method" in inc.columns:
-        mc, muniq = pd.factorize(inc["district_method"])
+        mc, muniq = _factorized(inc["district_method"])
         extra = {"stadsdel": nd, "kommun": nd + 1, "lan": -1}
         umap = np.array([extra.get(str(u), nd + 2) for u in muniq] + [nd + 2], dtype=np.int64)
         by_method = umap[np.where(mc >= 0, mc, len(muniq))]
@@ -1879,6 +1879,14 @@ def _row_positions(inc: pd.DataFrame, codes: pd.Index) -> npt.NDArray[np.int64]:
         out = np.where((dpos < 0) & (pr == "kommun"), nd + 1, out)
         out = np.where((dpos < 0) & (pr == "lan"), -1, out)
     return out
+
+
+def _factorized(values: pd.Series) -> tuple[npt.NDArray[np.integer[Any]], Any]:
+    """Codes (-1: missing) and the values they stand for; a categorical's own codes and
+    categories as they are (assign_districts' columns: no hashing of every row)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return np.asarray(values.cat.codes), values.cat.categories
+    return pd.factorize(values)
 
 
 def _category_positions(inc: pd.DataFrame) -> npt.NDArray[np.int64]:

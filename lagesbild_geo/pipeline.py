@@ -1189,9 +1189,24 @@ def _gazetteer_points(gazetteer: Any) -> pd.DataFrame | None:
 def _levels(summary: pd.DataFrame, incidents: pd.DataFrame, in_period: np.ndarray) -> dict[str, Any]:
     out: dict[str, Any] = dict(summary.attrs.get("levels", {})) if len(summary) else {}
     if len(incidents) and "precision" in incidents.columns:
-        vc = incidents.loc[in_period, "precision"].astype(str).value_counts()
-        out["by_precision"] = {str(k): int(v) for k, v in vc.items()}
+        out["by_precision"] = _text_counts(incidents["precision"], in_period)
     return out
+
+
+def _text_counts(values: pd.Series, mask: np.ndarray) -> dict[str, int]:
+    """``values[mask].astype(str).value_counts()`` as a dict (most first, ties in the order
+    they first occur), from the column's codes (no text per row)."""
+    codes, labels = text_codes(values)
+    c = codes[mask]
+    if (c < 0).any():  # missing values: counted under the name pandas gives them
+        vc = values[mask].astype(str).value_counts()
+        return {str(k): int(v) for k, v in vc.items()}
+    n = np.bincount(c, minlength=len(labels))
+    seen = np.flatnonzero(n)
+    first = np.array([int(np.argmax(c == k)) for k in seen], dtype=np.int64)
+    seen = seen[np.argsort(first, kind="stable")]
+    seen = seen[np.argsort(-n[seen], kind="stable")]
+    return {str(labels[k]): int(n[k]) for k in seen}
 
 
 def _reject_areas_elsewhere(incidents: pd.DataFrame, rejected: list[pd.DataFrame],
