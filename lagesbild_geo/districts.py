@@ -1108,16 +1108,21 @@ class _Locator:
             sv = v0[seg] + (v1 - v0)[seg] * t
             del first, t
             h = 0.25 + 1e-6
+            ium, iup = (np.clip(np.floor(su + d).astype(np.int64), 0, nx - 1) for d in (-h, h))
+            ivm, ivp = (np.clip(np.floor(sv + d).astype(np.int64), 0, ny - 1) for d in (-h, h))
+            across_u, across_v = ium != iup, ivm != ivp
             passes = []
-            for du in (-h, h):
-                iu = np.clip(np.floor(su + du).astype(np.int64), 0, nx - 1)
-                for dv in (-h, h):
-                    iv = np.clip(np.floor(sv + dv).astype(np.int64), 0, ny - 1)
-                    key = iv * nx + iu
-                    # Consecutive samples mostly repeat a cell: drop the repeats first.
-                    keep = np.ones(key.size, dtype=bool)
-                    keep[1:] = (key[1:] != key[:-1]) | (seg[1:] != seg[:-1])
-                    passes.append((key[keep], seg[keep]))
+            # the box's lower left corner for every sample; another corner only where it
+            # lies in another cell (the box straddles a cell edge)
+            for iu, iv, rows in ((ium, ivm, None), (ium, ivp, np.flatnonzero(across_v)),
+                                 (iup, ivm, np.flatnonzero(across_u)),
+                                 (iup, ivp, np.flatnonzero(across_u & across_v))):
+                key = iv * nx + iu if rows is None else iv[rows] * nx + iu[rows]
+                sk = seg if rows is None else seg[rows]
+                # Consecutive samples mostly repeat a cell: drop the repeats first.
+                keep = np.ones(key.size, dtype=bool)
+                keep[1:] = (key[1:] != key[:-1]) | (sk[1:] != sk[:-1])
+                passes.append((key[keep], sk[keep]))
             for key, sk in passes:
                 np.minimum.at(lo, key, edges.gmin[sk])
                 np.maximum.at(hi, key, edges.gmax[sk])
@@ -1548,8 +1553,11 @@ def assign_districts(
         suggestions = _assign_area_names(a, np.flatnonzero(area), incidents["location_text"], districts,
                                          kommun_name)
     todo = has_xy & ~a.decided
-    tidx = np.flatnonzero(todo)
-    a.pos[tidx] = _locate(districts, lon[tidx], lat[tidx])
+    if todo.all():  # every row by its point: no gathers of a million coordinates
+        a.pos[:] = _locate(districts, lon, lat)
+    else:
+        tidx = np.flatnonzero(todo)
+        a.pos[tidx] = _locate(districts, lon[tidx], lat[tidx])
     in_pt = todo & (a.pos >= 0)
     a.method[in_pt & ~area] = _METHODS.index("point")
     a.method[in_pt & area] = _METHODS.index("area_point")

@@ -422,10 +422,17 @@ def remember_text_codes(values: pd.Series, codes: npt.ArrayLike, labels: Sequenc
     data = _arrow_data(values)
     if data is None:
         return
-    c = np.asarray(codes, dtype=np.intp)
+    c = np.asarray(codes)
     names = [None if v is None else str(v) for v in labels]
     distinct = list(dict.fromkeys(v for v in names if v is not None))
-    where = {v: i for i, v in enumerate(distinct)}
-    remap = np.asarray([where[v] if v is not None else -1 for v in names] + [-1], dtype=np.intp)
-    c = _small(remap[np.where(c >= 0, c, len(names))], len(distinct))
+    if len(distinct) == len(names) and c.dtype.kind == "i" and (
+            c.size == 0 or (int(c.min()) >= -1 and int(c.max()) < len(names))):
+        # distinct labels, none missing, -1 for a missing value: the codes as they are (a copy:
+        # the remembered codes are made read-only)
+        c = _small(np.array(c, copy=True), len(distinct))
+    else:
+        where = {v: i for i, v in enumerate(distinct)}
+        remap = np.asarray([where[v] if v is not None else -1 for v in names] + [-1], dtype=np.intp)
+        c = c.astype(np.intp, copy=False)
+        c = _small(remap[np.where(c >= 0, c, len(names))], len(distinct))
     _remember(data, c, np.asarray(distinct, dtype=object))
