@@ -527,18 +527,17 @@ def _parse_iso_cast(d: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarr
     tested on mutated strings), and every date lies in :data:`_YEARS`. ``None`` otherwise:
     the caller reads the rows one form at a time."""
     chunks = d.chunks if isinstance(d, pa.ChunkedArray) else [d]
+    n = len(d)
+    if n == 0 or d.null_count or not (pa.types.is_string(d.type) or pa.types.is_large_string(d.type)):
+        return None
     lengths = []
     for chunk in chunks:
-        text = _text_buffers(chunk)
-        if text is None and len(chunk):
-            return None
-        if text is not None:
-            if not text.valid.all():
-                return None
-            lengths.append(text.lengths)
-    n = len(d)
-    length = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
-    if n == 0 or not np.isin(length, (10, 16, 19)).all():
+        if len(chunk):
+            width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+            offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+            lengths.append(np.diff(offsets))
+    length = np.concatenate(lengths)
+    if not ((length == 10) | (length == 16) | (length == 19)).all():
         return None
     try:
         stamps = pc.cast(d, pa.timestamp("ns"))
