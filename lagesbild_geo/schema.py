@@ -36,6 +36,7 @@ __all__ = [
     "remember_text_codes",
     "text_codes",
     "text_isin",
+    "text_value_counts",
 ]
 
 #: Canonical incident columns in order; other source columns ride along after them.
@@ -391,6 +392,30 @@ def text_codes(values: pd.Series | pd.Index) -> tuple[npt.NDArray[np.signedinteg
     _remember(data, codes, labels)
     return codes, labels
 
+
+
+def text_value_counts(values: pd.Series, mask: npt.NDArray[np.bool_] | None = None) -> dict[str, int] | None:
+    """``values[mask].value_counts()`` as a dict (most first, ties in the order they first
+    occur) from the column's :func:`text_codes` (no text per row); ``None`` when one of the
+    selected values is missing (pandas' own counting then names it).
+
+    Examples
+    --------
+    >>> text_value_counts(pd.Series(["area", "point", "point", "lan"], dtype="string"))
+    {'point': 2, 'area': 1, 'lan': 1}
+    >>> text_value_counts(pd.Series(["area", None], dtype="string")) is None
+    True
+    """
+    codes, labels = text_codes(values)
+    c = codes if mask is None else codes[mask]
+    if (c < 0).any():
+        return None
+    n = np.bincount(c, minlength=len(labels))
+    seen = np.flatnonzero(n)
+    first = np.array([int(np.argmax(c == k)) for k in seen], dtype=np.int64)
+    seen = seen[np.argsort(first, kind="stable")]
+    seen = seen[np.argsort(-n[seen], kind="stable")]
+    return {str(labels[k]): int(n[k]) for k in seen}
 
 def text_isin(values: pd.Series, items: Sequence[str]) -> npt.NDArray[np.bool_]:
     """Which rows of a text column hold one of ``items`` (missing values: no), from its
