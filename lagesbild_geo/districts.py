@@ -13,6 +13,7 @@ See ``docs/districts.md`` for the columns and the rules.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -69,6 +70,12 @@ STADSDEL_CODE = "_stadsdel"
 TOTAL_CODE = "_total"
 
 _METRIC_CRS = "EPSG:3006"
+
+
+@functools.cache
+def _wgs84() -> CRS:
+    """EPSG:4326 as a CRS object, made once (pyproj takes milliseconds to make one)."""
+    return CRS.from_epsg(4326)
 
 # Column-name candidates (folded, see schema.fold), in order of preference.
 _CODE_CANDIDATES: tuple[tuple[str, str], ...] = (
@@ -509,8 +516,10 @@ def _districts_frame(frame: pd.DataFrame, geoseries: gpd.GeoSeries, *, check: bo
     crs = geoseries.crs
     wgs = geoseries.to_crs(4326) if crs.to_epsg() != 4326 else geoseries
     wg = np.asarray(wgs.array, dtype=object)
-    still = ~_geometry.is_valid(wg)
-    if still.any():  # reprojection can bend a valid ring into an invalid one
+    # reprojection can bend a valid ring into an invalid one (the polygons as read, neither
+    # repaired nor dissolved, were all found valid by _repair already)
+    changed = wgs is not geoseries or report["invalid_repaired"] or report["duplicates_dissolved"]
+    if changed and (~_geometry.is_valid(wg)).any():
         wg, _ = _repair(wg)
     # A valid polygonal coverage (no overlaps, matching shared edges) lets the topology
     # check skip its overlap search and assign_districts take its fast path.
@@ -521,7 +530,7 @@ def _districts_frame(frame: pd.DataFrame, geoseries: gpd.GeoSeries, *, check: bo
     if check:
         report.update(_topology(mg, frame["district_code"].to_numpy(), coverage=valid_cov))
     report["total_area_m2"] = float(shapely.area(mg).sum())
-    out = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(wg, crs=4326))
+    out = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(wg, crs=_wgs84()))
     out["district_code"] = out["district_code"].astype(str)
     out["district_name"] = out["district_name"].astype(str)
     out = out.set_index("district_code")
@@ -1040,6 +1049,13 @@ class _Locator:
     no other district can contain it. Points in cells crossed by three or more
     boundaries, and every border point when districts overlap, go through an
     STRtree query. No geometry object is built per point except for those.
+
+    A border cell that only one straight edge of the boundaries passes through (the
+    common case where districts have long straight edges) is split by that edge: the
+    district on each side of it is known from the rings' orientation, so a point
+    there is placed by the sign of one orientation determinant, computed in floating
+    point and used only where its error bound proves the sign (the exact test
+    otherwise). Needs valid polygons whose interiors do not intersect.
     """
 
     def __init__(self, geoms: npt.NDArray[Any], *, target_cells: int, coverage: bool | None = None,
@@ -1062,57 +1078,66 @@ class _Locator:
         # Interiors that intersect (overlaps, one inside another): candidates by boundary
         # alone would be incomplete, so border points then take the STRtree path.
         self.overlapping = (not coverage) if coverage is not None else _interiors_intersect(self.geoms, self.tree)
+        # ``coverage=True`` comes from read_districts, whose polygons are valid
+        valid = bool(coverage) or (not self.overlapping and bool(shapely.is_valid(self.geoms).all()))
         self.lock = threading.Lock()  # a remembered locator may be shared between threads
-        self._build()
+        self._build(halfplanes=valid and not self.overlapping)
 
-    def _build(self) -> None:
+    def _build(self, *, halfplanes: bool) -> None:
         nx, ny = self.nx, self.ny
         ncell = nx * ny
         lo = np.full(ncell, np.iinfo(np.int32).max, dtype=np.int32)
         hi = np.full(ncell, -1, dtype=np.int32)
         mid = np.full(ncell, -1, dtype=np.int32)
         multi = np.zeros(ncell, dtype=bool)
-        rings = shapely.get_parts(shapely.boundary(self.geoms), return_index=True)
-        coords, part = shapely.get_coordinates(rings[0], return_index=True)
-        owner = rings[1]
-        if len(coords) >= 2:
-            u = (coords[:, 0] - self.x0) / self.sx
-            v = (coords[:, 1] - self.y0) / self.sy
-            same = part[1:] == part[:-1]
-            u0, v0, u1, v1 = u[:-1][same], v[:-1][same], u[1:][same], v[1:][same]
-            gseg = owner[part[:-1][same]].astype(np.int32)
+        edges = _Edges(self.geoms)
+        smin = np.full(ncell if halfplanes else 0, np.iinfo(np.int32).max, dtype=np.int32)
+        smax = np.full(ncell if halfplanes else 0, -1, dtype=np.int32)
+        if edges.gmin.size:
+            # each segment once (an edge two districts share too), with the districts on its sides
+            u0, v0 = (edges.ends[0] - self.x0) / self.sx, (edges.ends[1] - self.y0) / self.sy
+            u1, v1 = (edges.ends[2] - self.x0) / self.sx, (edges.ends[3] - self.y0) / self.sy
             # Samples at most 1/2 cell apart; a box of half-width 1/4 around each sample
             # then contains every point of the segment near it, and the box's corners
             # fall in every cell it touches: all cells the segment crosses get marked.
             n = np.maximum(np.ceil(np.maximum(np.abs(u1 - u0), np.abs(v1 - v0)) * 2.0), 1).astype(np.int64)
-            seg = np.repeat(np.arange(n.size), n + 1)
+            seg = np.repeat(np.arange(n.size, dtype=np.int32), n + 1)
             first = np.repeat(np.cumsum(n + 1) - (n + 1), n + 1)
             t = (np.arange(seg.size) - first) / n[seg]
             su = u0[seg] + (u1 - u0)[seg] * t
             sv = v0[seg] + (v1 - v0)[seg] * t
-            g = gseg[seg]
             del first, t
             h = 0.25 + 1e-6
+            ium, iup = (np.clip(np.floor(su + d).astype(np.int64), 0, nx - 1) for d in (-h, h))
+            ivm, ivp = (np.clip(np.floor(sv + d).astype(np.int64), 0, ny - 1) for d in (-h, h))
+            across_u, across_v = ium != iup, ivm != ivp
             passes = []
-            for du in (-h, h):
-                iu = np.clip(np.floor(su + du).astype(np.int64), 0, nx - 1)
-                for dv in (-h, h):
-                    iv = np.clip(np.floor(sv + dv).astype(np.int64), 0, ny - 1)
-                    key = iv * nx + iu
-                    # Consecutive samples mostly repeat a cell: drop the repeats first.
-                    keep = np.ones(key.size, dtype=bool)
-                    keep[1:] = (key[1:] != key[:-1]) | (g[1:] != g[:-1])
-                    passes.append((key[keep], g[keep]))
-            for key, gk in passes:
-                np.minimum.at(lo, key, gk)
-                np.maximum.at(hi, key, gk)
+            # the box's lower left corner for every sample; another corner only where it
+            # lies in another cell (the box straddles a cell edge)
+            for iu, iv, rows in ((ium, ivm, None), (ium, ivp, np.flatnonzero(across_v)),
+                                 (iup, ivm, np.flatnonzero(across_u)),
+                                 (iup, ivp, np.flatnonzero(across_u & across_v))):
+                key = iv * nx + iu if rows is None else iv[rows] * nx + iu[rows]
+                sk = seg if rows is None else seg[rows]
+                # Consecutive samples mostly repeat a cell: drop the repeats first.
+                keep = np.ones(key.size, dtype=bool)
+                keep[1:] = (key[1:] != key[:-1]) | (sk[1:] != sk[:-1])
+                passes.append((key[keep], sk[keep]))
+            for key, sk in passes:
+                np.minimum.at(lo, key, edges.gmin[sk])
+                np.maximum.at(hi, key, edges.gmax[sk])
+                if halfplanes:
+                    np.minimum.at(smin, key, sk)
+                    np.maximum.at(smax, key, sk)
+                multi[key[edges.crowded[sk]]] = True  # a segment of three districts or more
             # A third district (a triple junction) goes in the middle slot; a fourth
             # makes the cell "multi": its points take the STRtree path.
             odd_passes = []
-            for key, gk in passes:
-                odd = (gk != lo[key]) & (gk != hi[key])
-                mid[key[odd]] = gk[odd]
-                odd_passes.append((key[odd], gk[odd]))
+            for key, sk in passes:
+                for gk in (edges.gmin[sk], edges.gmax[sk]):
+                    odd = (gk != lo[key]) & (gk != hi[key])
+                    mid[key[odd]] = gk[odd]
+                    odd_passes.append((key[odd], gk[odd]))
             for key, gk in odd_passes:
                 multi[key[gk != mid[key]]] = True
         border = hi >= 0
@@ -1131,6 +1156,10 @@ class _Locator:
         self.hi = hi
         self.mid = mid
         self.multi = multi
+        # the one segment of a border cell only one edge crosses (-1: none, or not usable)
+        self.edges = edges
+        self.halfplane = (edges.halfplanes(smin, smax, self.x0, self.y0, self.sx, self.sy, nx)
+                          if halfplanes else None)
 
     def _query(self, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> npt.NDArray[np.int32]:
         """District position of each point via the STRtree (lowest position when several), -1 when none."""
@@ -1175,6 +1204,15 @@ class _Locator:
         slow = np.ones(bidx.size, dtype=bool) if self.overlapping else self.multi[bkey]
         out[bidx[slow]] = self._query(x[bidx[slow]], y[bidx[slow]])
         fidx, fkey = bidx[~slow], bkey[~slow]
+        if fidx.size and self.halfplane is not None:  # one segment splits the cell: its sides
+            seg = self.halfplane[fkey]
+            hidx = np.flatnonzero(seg >= 0)
+            side = self.edges.sides(seg[hidx], x[fidx[hidx]], y[fidx[hidx]])
+            sure = side != -3
+            out[fidx[hidx[sure]]] = side[sure]
+            rest = np.ones(fidx.size, dtype=bool)
+            rest[hidx[sure]] = False
+            fidx, fkey = fidx[rest], fkey[rest]
         if fidx.size:
             fx, fy = x[fidx], y[fidx]
             # Candidates in ascending district order (lo < mid < hi): the first that
@@ -1189,6 +1227,11 @@ class _Locator:
                 res[test[hit]] = cand[test[hit]]
                 todo[test[hit]] = False
                 todo &= ~((cand >= 0) & (cand == self.hi[fkey]))  # hi tested: done
+            # In none of them: outside every district, or in one whose boundary only
+            # passes near the cell while a neighbour's edge along it marked the cell (edges
+            # split at different vertices on the two sides): the STRtree decides.
+            none = np.flatnonzero(res == -1)
+            res[none] = self._query(fx[none], fy[none])
             out[fidx] = res
         return out
 
@@ -1211,8 +1254,99 @@ class _Locator:
             clear = ((u - iu >= mu) & (iu + 1 - u >= mu) & (v - iv >= mv) & (iv + 1 - v >= mv)
                      & (iu >= 0) & (iu < self.nx) & (iv >= 0) & (iv < self.ny))
         idx = np.flatnonzero(clear)
-        lab = self.raster[iv[idx].astype(np.int64) * self.nx + iu[idx].astype(np.int64)]
-        out[idx] = np.where(lab == -2, -3, lab)
+        key = iv[idx].astype(np.int64) * self.nx + iu[idx].astype(np.int64)
+        lab = self.raster[key]
+        out[idx] = lab
+        border = np.flatnonzero(lab == -2)
+        if border.size and self.halfplane is not None and not self.overlapping:
+            seg = self.halfplane[key[border]]
+            split = border[seg >= 0]  # one segment splits the cell: the side, if certain
+            out[idx[split]] = self.edges.sides(seg[seg >= 0], x[idx[split]], y[idx[split]], tolerance)
+            border = border[seg < 0]
+        out[idx[border]] = -3
+        return out
+
+
+class _Edges:
+    """The segments of the districts' rings, each once (an edge two districts share is one
+    segment): its ends, the districts on its sides (``gmin``/``gmax``; ``crowded`` when
+    more than two rings run along it) and which district lies left and right of it (-1:
+    none; known from the rings' orientation), ``usable`` when that is unambiguous."""
+
+    def __init__(self, geoms: npt.NDArray[Any]) -> None:
+        polys, pidx = shapely.get_parts(geoms, return_index=True)
+        rings, ridx = shapely.get_rings(polys, return_index=True)
+        coords, part = shapely.get_coordinates(rings, return_index=True)
+        exterior = np.ones(rings.size, dtype=bool)  # a polygon's first ring
+        exterior[1:] = ridx[1:] != ridx[:-1]
+        # the interior lies left of an exterior ring running counter-clockwise, and left
+        # of a hole running clockwise
+        inside_left = np.asarray(shapely.is_ccw(rings), dtype=bool) == exterior
+        vid, vertices = pd.factorize(np.ascontiguousarray(coords, dtype="float64").view(np.complex128).ravel())
+        same = part[1:] == part[:-1]  # consecutive coordinates of one ring: an edge
+        a, b = vid[:-1][same], vid[1:][same]
+        flip = a > b  # a segment runs from its lower vertex to its higher
+        sid, keys = pd.factorize(np.minimum(a, b).astype(np.int64) * len(vertices) + np.maximum(a, b))
+        ring = part[:-1][same]
+        g = pidx[ridx][ring].astype(np.int32)
+        left = inside_left[ring] != flip
+        n = len(keys)
+        self.gmin = np.full(n, np.iinfo(np.int32).max, dtype=np.int32)
+        self.gmax = np.full(n, -1, dtype=np.int32)
+        np.minimum.at(self.gmin, sid, g)
+        np.maximum.at(self.gmax, sid, g)
+        self.crowded = np.bincount(sid, minlength=n) > 2
+        self.left = np.full(n, -1, dtype=np.int32)
+        self.right = np.full(n, -1, dtype=np.int32)
+        self.left[sid[left]] = g[left]
+        self.right[sid[~left]] = g[~left]
+        va, vb = keys // len(vertices), keys % len(vertices)
+        vx, vy = np.real(vertices), np.imag(vertices)
+        self.ends = np.stack([vx[va], vy[va], vx[vb], vy[vb]])
+        # one district at most on each side (more: overlapping rings), and a real segment
+        self.usable = ((np.bincount(sid[left], minlength=n) <= 1) & (np.bincount(sid[~left], minlength=n) <= 1)
+                       & (va != vb))
+
+    def halfplanes(self, smin: npt.NDArray[np.int32], smax: npt.NDArray[np.int32], x0: float, y0: float,
+                   sx: float, sy: float, nx: int) -> npt.NDArray[np.int32]:
+        """Per raster cell, the segment when exactly one crosses it and its line truly passes
+        through the cell (marking is generous: a segment near the cell marks it too); -1
+        otherwise. The segment then crosses the cell: were its line to cross beyond an end,
+        that end would be nearer the cell than the sample that marked it, and the next
+        segment of the ring, which starts there, would have marked the cell too."""
+        out = np.full(smin.size, -1, dtype=np.int32)
+        cell = np.flatnonzero(smin == smax)
+        s = smin[cell]
+        ok = self.usable[s]
+        cell, s = cell[ok], s[ok]
+        # the line's sign at the cell's corners: both signs, beyond 1e-6 of a cell, so
+        # that rounding cannot make it cross (per segment first, then per cell)
+        au, av = (self.ends[0] - x0) / sx, (self.ends[1] - y0) / sy
+        du, dv = (self.ends[2] - x0) / sx - au, (self.ends[3] - y0) / sy - av
+        c0 = au * dv - av * du  # f(cu, cv) = cu * dv - cv * du - c0
+        lo_off = np.minimum(dv, 0) - np.maximum(du, 0) - c0
+        hi_off = np.maximum(dv, 0) - np.minimum(du, 0) - c0
+        margin = 1e-6 * (np.abs(du) + np.abs(dv))
+        f = (cell % nx) * dv[s] - (cell // nx) * du[s]
+        cross = (f + lo_off[s] < -margin[s]) & (f + hi_off[s] > margin[s])
+        out[cell[cross]] = s[cross]
+        return out
+
+    def sides(self, s: npt.NDArray[np.int32], x: npt.NDArray[np.float64], y: npt.NDArray[np.float64],
+              tolerance: float = 0.0) -> npt.NDArray[np.int32]:
+        """The district on the side of segment ``s`` each point lies on (-1: none), -3 where the
+        sign of the orientation determinant is not certain: within its floating-point error
+        bound (Shewchuk's, taken three times) or, for points known within ``tolerance``
+        degrees, within the change that tolerance allows (taken twice)."""
+        ax, ay = self.ends[0, s] - x, self.ends[1, s] - y
+        bx, by = self.ends[2, s] - x, self.ends[3, s] - y
+        dl, dr = ax * by, ay * bx
+        det = dl - dr
+        bound = 1e-15 * (np.abs(dl) + np.abs(dr))
+        if tolerance:
+            bound += 2.0 * tolerance * (np.abs(bx - ax) + np.abs(by - ay))
+        out = np.where(det > 0, self.left[s], self.right[s])
+        out[~(np.abs(det) > bound)] = -3
         return out
 
 
@@ -1419,8 +1553,11 @@ def assign_districts(
         suggestions = _assign_area_names(a, np.flatnonzero(area), incidents["location_text"], districts,
                                          kommun_name)
     todo = has_xy & ~a.decided
-    tidx = np.flatnonzero(todo)
-    a.pos[tidx] = _locate(districts, lon[tidx], lat[tidx])
+    if todo.all():  # every row by its point: no gathers of a million coordinates
+        a.pos[:] = _locate(districts, lon, lat)
+    else:
+        tidx = np.flatnonzero(todo)
+        a.pos[tidx] = _locate(districts, lon[tidx], lat[tidx])
     in_pt = todo & (a.pos >= 0)
     a.method[in_pt & ~area] = _METHODS.index("point")
     a.method[in_pt & area] = _METHODS.index("area_point")
@@ -1734,12 +1871,12 @@ def _row_positions(inc: pd.DataFrame, codes: pd.Index) -> npt.NDArray[np.int64]:
     """Summary row of each incident: its district's position; ``len(codes)`` stadsdel level,
     ``+1`` kommun level, ``+2`` outside every district; -1 for län-level rows (not the kommun's)."""
     nd = len(codes)
-    dc, duniq = pd.factorize(inc["district_code"])
+    dc, duniq = _factorized(inc["district_code"])
     upos = codes.get_indexer(pd.Index(np.asarray(duniq, dtype=object).astype(str)))
     dpos = np.where(dc >= 0, np.append(upos, -1)[dc], -1).astype(np.int64)
     out = np.where(dpos >= 0, dpos, nd + 2)
     if "district_method" in inc.columns:
-        mc, muniq = pd.factorize(inc["district_method"])
+        mc, muniq = _factorized(inc["district_method"])
         extra = {"stadsdel": nd, "kommun": nd + 1, "lan": -1}
         umap = np.array([extra.get(str(u), nd + 2) for u in muniq] + [nd + 2], dtype=np.int64)
         by_method = umap[np.where(mc >= 0, mc, len(muniq))]
@@ -1750,6 +1887,14 @@ def _row_positions(inc: pd.DataFrame, codes: pd.Index) -> npt.NDArray[np.int64]:
         out = np.where((dpos < 0) & (pr == "kommun"), nd + 1, out)
         out = np.where((dpos < 0) & (pr == "lan"), -1, out)
     return out
+
+
+def _factorized(values: pd.Series) -> tuple[npt.NDArray[np.integer[Any]], Any]:
+    """Codes (-1: missing) and the values they stand for; a categorical's own codes and
+    categories as they are (assign_districts' columns: no hashing of every row)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return np.asarray(values.cat.codes), values.cat.categories
+    return pd.factorize(values)
 
 
 def _category_positions(inc: pd.DataFrame) -> npt.NDArray[np.int64]:

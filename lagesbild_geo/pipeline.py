@@ -50,7 +50,14 @@ from .limits import Limits, check_vertices, file_sha256
 from .names import Kommun, find_kommun, kommun_keys, name_key
 from .period import Period, between_days, days_period, in_period, parse_period
 from .read import make_rejected, read_incidents
-from .schema import INCIDENT_COLUMNS, POINT_PRECISIONS, remember_text_codes, text_codes, text_isin
+from .schema import (
+    INCIDENT_COLUMNS,
+    POINT_PRECISIONS,
+    remember_text_codes,
+    text_codes,
+    text_isin,
+    text_value_counts,
+)
 from .settings import Settings
 from .survey import perceived_vs_reported, pins_to_cells, read_pins, read_survey, survey_indicators
 
@@ -1198,9 +1205,18 @@ def _gazetteer_points(gazetteer: Any) -> pd.DataFrame | None:
 def _levels(summary: pd.DataFrame, incidents: pd.DataFrame, in_period: np.ndarray) -> dict[str, Any]:
     out: dict[str, Any] = dict(summary.attrs.get("levels", {})) if len(summary) else {}
     if len(incidents) and "precision" in incidents.columns:
-        vc = incidents.loc[in_period, "precision"].astype(str).value_counts()
-        out["by_precision"] = {str(k): int(v) for k, v in vc.items()}
+        out["by_precision"] = _text_counts(incidents["precision"], in_period)
     return out
+
+
+def _text_counts(values: pd.Series, mask: np.ndarray) -> dict[str, int]:
+    """``values[mask].astype(str).value_counts()`` as a dict (most first, ties in the order
+    they first occur), from the column's codes (no text per row)."""
+    counts = text_value_counts(values, mask)
+    if counts is None:  # missing values: counted under the name pandas gives them
+        vc = values[mask].astype(str).value_counts()
+        return {str(k): int(v) for k, v in vc.items()}
+    return counts
 
 
 def _reject_areas_elsewhere(incidents: pd.DataFrame, rejected: list[pd.DataFrame],

@@ -36,6 +36,7 @@ __all__ = [
     "remember_text_codes",
     "text_codes",
     "text_isin",
+    "text_value_counts",
 ]
 
 #: Canonical incident columns in order; other source columns ride along after them.
@@ -392,6 +393,30 @@ def text_codes(values: pd.Series | pd.Index) -> tuple[npt.NDArray[np.signedinteg
     return codes, labels
 
 
+
+def text_value_counts(values: pd.Series, mask: npt.NDArray[np.bool_] | None = None) -> dict[str, int] | None:
+    """``values[mask].value_counts()`` as a dict (most first, ties in the order they first
+    occur) from the column's :func:`text_codes` (no text per row); ``None`` when one of the
+    selected values is missing (pandas' own counting then names it).
+
+    Examples
+    --------
+    >>> text_value_counts(pd.Series(["area", "point", "point", "lan"], dtype="string"))
+    {'point': 2, 'area': 1, 'lan': 1}
+    >>> text_value_counts(pd.Series(["area", None], dtype="string")) is None
+    True
+    """
+    codes, labels = text_codes(values)
+    c = codes if mask is None else codes[mask]
+    if (c < 0).any():
+        return None
+    n = np.bincount(c, minlength=len(labels))
+    seen = np.flatnonzero(n)
+    first = np.array([int(np.argmax(c == k)) for k in seen], dtype=np.int64)
+    seen = seen[np.argsort(first, kind="stable")]
+    seen = seen[np.argsort(-n[seen], kind="stable")]
+    return {str(labels[k]): int(n[k]) for k in seen}
+
 def text_isin(values: pd.Series, items: Sequence[str]) -> npt.NDArray[np.bool_]:
     """Which rows of a text column hold one of ``items`` (missing values: no), from its
     codes (:func:`text_codes`).
@@ -422,10 +447,17 @@ def remember_text_codes(values: pd.Series, codes: npt.ArrayLike, labels: Sequenc
     data = _arrow_data(values)
     if data is None:
         return
-    c = np.asarray(codes, dtype=np.intp)
+    c = np.asarray(codes)
     names = [None if v is None else str(v) for v in labels]
     distinct = list(dict.fromkeys(v for v in names if v is not None))
-    where = {v: i for i, v in enumerate(distinct)}
-    remap = np.asarray([where[v] if v is not None else -1 for v in names] + [-1], dtype=np.intp)
-    c = _small(remap[np.where(c >= 0, c, len(names))], len(distinct))
+    if len(distinct) == len(names) and c.dtype.kind == "i" and (
+            c.size == 0 or (int(c.min()) >= -1 and int(c.max()) < len(names))):
+        # distinct labels, none missing, -1 for a missing value: the codes as they are (a copy:
+        # the remembered codes are made read-only)
+        c = _small(np.array(c, copy=True), len(distinct))
+    else:
+        where = {v: i for i, v in enumerate(distinct)}
+        remap = np.asarray([where[v] if v is not None else -1 for v in names] + [-1], dtype=np.intp)
+        c = c.astype(np.intp, copy=False)
+        c = _small(remap[np.where(c >= 0, c, len(names))], len(distinct))
     _remember(data, c, np.asarray(distinct, dtype=object))

@@ -291,6 +291,64 @@ def test_locator_exact_against_shapely_on_voronoi(target_cells: int) -> None:
     assert not loc.overlapping
 
 
+
+@pytest.mark.parametrize("clockwise", [False, True])
+@pytest.mark.parametrize("width", [1e-3, 1e-6])
+def test_locator_halfplanes_exact_beside_slivers_and_holes(clockwise: bool, width: float) -> None:
+    """Border cells one straight edge splits are answered by the side of that edge: the same
+    district as shapely for points on, beside and far from edges, beside a sliver district
+    narrower than a raster cell, in a hole filled by another district, with rings either way
+    round, on coarse and fine rasters."""
+    w = width
+    polys = np.array([shapely.Polygon([(0, 0), (1, 0.3), (1, 1), (0, 1)]),
+                      shapely.Polygon([(1, 0.3), (1 + w, 0.3 + w), (1 + w, 1), (1, 1)]),
+                      shapely.Polygon([(1 + w, 0.3 + w), (2, 0.6), (2, 1), (1 + w, 1)]),
+                      shapely.box(0.3, 0.3, 0.5, 0.6)])
+    polys[0] = polys[0].difference(polys[3])
+    if clockwise:
+        polys = shapely.reverse(polys)
+    rng = np.random.default_rng(3)
+    edges = shapely.get_coordinates(shapely.boundary(polys))
+    t = rng.random(len(edges) - 1)
+    ex = edges[:-1, 0] + t * (edges[1:, 0] - edges[:-1, 0])
+    ey = edges[:-1, 1] + t * (edges[1:, 1] - edges[:-1, 1])
+    x = np.concatenate([rng.uniform(-0.1, 2.1, 30_000), 1 + rng.uniform(-3 * w, 4 * w, 10_000), ex, ex + 1e-12,
+                        edges[:, 0], [0.5, 1.0, 1.5]])
+    y = np.concatenate([rng.uniform(-0.1, 1.1, 40_000), ey, ey, edges[:, 1], [0.45, 0.65, 0.45 * 0.3 / 0.5 + 0.75]])
+    want = np.full(x.size, -1)
+    for i in range(len(polys) - 1, -1, -1):  # the first district that holds a point wins
+        want[shapely.intersects_xy(polys[i], x, y)] = i
+    for target_cells, coverage in ((64, None), (4096, True), (1 << 16, None)):
+        loc = _Locator(polys, target_cells=target_cells, coverage=coverage)
+        assert loc.halfplane is not None and (loc.halfplane >= 0).any()
+        assert (loc.locate(x, y) == want).all()
+        clear = loc.locate_clear(x + rng.uniform(-1e-9, 1e-9, x.size), y, 1e-9)
+        assert (clear[clear != -3] == want[clear != -3]).all() and (clear != -3).mean() > 0.5
+
+
+def test_locator_halfplane_only_where_the_edge_crosses_the_cell() -> None:
+    """A raster cell is marked by edges that pass near it too. Beside a thin band district
+    whose long edges its neighbours split at other vertices (where the line between them
+    meets the band), cells near the band are marked by the band's edge alone: they are not
+    split by that edge (it does not cross them), and a point there that is in none of the
+    districts whose edges marked its cell is looked up in the STRtree (it lies in the band's
+    neighbour; the locator said "outside" before)."""
+    a, b = np.array([0.993257714933472, 0.6670636495314585]), np.array([0.5513178365555808, 0.7247830809226472])
+    band = shapely.buffer(shapely.LineString([(0.7739113704044487, 0.36816811968446234),
+                                              (0.3199520003087326, 0.9196627599748359)]),
+                          0.00031186250049046075, cap_style="flat")
+    square = shapely.box(-1, -1, 2, 2)
+    halves = shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.union_all(
+        [square.boundary, shapely.LineString([a - 10 * (b - a), b + 10 * (b - a)])]))))
+    assert len(halves) == 2
+    polys = np.array([shapely.make_valid(h.difference(band)) for h in halves] + [band.intersection(square)])
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(-1, 2, 20_000), rng.uniform(-1, 2, 20_000)
+    want = np.full(x.size, -1)
+    for i in range(len(polys) - 1, -1, -1):
+        want[shapely.intersects_xy(polys[i], x, y)] = i
+    assert (_Locator(polys, target_cells=256).locate(x, y) == want).all()
+
 def test_locator_same_answer_with_and_without_points_beyond_its_extent() -> None:
     """Every point inside the raster's extent (looked up without gathers) or some beyond it:
     the same district for every point, the first containing one as shapely says, for

@@ -229,6 +229,27 @@ def test_parse_times_fixed_width_calendar_agrees_with_the_general_parser() -> No
                                        "2000-02-29 12:00:00+01:00"]
 
 
+
+def test_parse_times_whole_iso_column_agrees_with_the_general_parser() -> None:
+    # a column whose every row is YYYY-MM-DD[( |T)HH:MM[:SS]] in 1900-2200 is cast by Arrow
+    # at once: the same instants and counts as the general parsers (a leading space), and a
+    # column with one row of another form or year goes row by row (the same answers again)
+    rng = np.random.default_rng(17)
+    n = 4_000
+    days = rng.integers(np.datetime64("1900-01-01").astype(int), np.datetime64("2201-01-01").astype(int), n)
+    secs = rng.integers(0, 86_400, n)
+    stamps = (days.astype("datetime64[D]") + secs.astype("timedelta64[s]")).astype(str)
+    form = rng.integers(0, 5, n)
+    rows = [v[:10] if f == 0 else v[:16] if f == 1 else v if f == 2 else v[:16].replace("T", " ")
+            if f == 3 else v.replace("T", " ") for v, f in zip(stamps, form, strict=True)]
+    rows += ["1900-01-01", "2200-12-31 23:59:59", "2024-03-31 02:30", "2024-10-27T02:30:00"]
+    for extra in ([], ["2201-01-01"], ["2024-02-30"], ["2024-03-05 22"], [None]):
+        fast = parse_times(pd.Series(rows + extra))
+        general = parse_times(pd.Series([" " + v for v in rows] + extra))
+        assert fast[0].equals(general[0])
+        assert fast[1].tolist() == general[1].tolist() and fast[2] == general[2]
+    assert fast[2]["dst_nonexistent"] == 1 and fast[2]["dst_ambiguous"] >= 1
+
 def test_parse_times_status_codes() -> None:
     d = pd.Series(["2024-02-30 10:00", "okänt", None, "2024-03-05", "2024-03-05", "31/02/2024"])
     tm = pd.Series(["", "10:00", "10:00", None, "25:00", "10:00"])

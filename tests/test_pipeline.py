@@ -889,3 +889,15 @@ def test_aggregate_counts_by_the_read_codes_as_by_the_strings(placed: Lagesbild)
     assert_frame_equal(got.table("cells"), want.table("cells"))
     assert got.table("cells").attrs["not_on_grid"] == want.table("cells").attrs["not_on_grid"]
     assert int(got.table("cells")["count"].sum()) > 0
+
+
+@pytest.mark.parametrize("dtype", ["string", object])
+def test_text_counts_as_value_counts_with_ties_and_missing(dtype: object) -> None:
+    """The metadata's counts by precision: most first, ties in the order they first occur,
+    as pandas' value_counts words them (a missing value too)."""
+    values = pd.Series(["area", "point", "kommun", "point", "area", "kommun", "lan", None], dtype=dtype)
+    mask = np.array([True, True, True, True, True, True, False, False])
+    assert list(pipeline._text_counts(values, mask).items()) == [("area", 2), ("point", 2), ("kommun", 2)]
+    mask[-1] = True
+    want = {str(k): int(v) for k, v in values[mask].astype(str).value_counts().items()}
+    assert list(pipeline._text_counts(values, mask).items()) == list(want.items())

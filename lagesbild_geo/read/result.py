@@ -15,6 +15,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ..schema import text_value_counts
+
 __all__ = ["REASONS", "ReadResult", "empty_rejected", "make_rejected", "with_counts"]
 
 #: Rejection reasons: English (``reason``) → Swedish (``reason_sv``).
@@ -151,7 +153,9 @@ def with_counts(result: ReadResult) -> ReadResult:
     report["placed"] = len(placed)
     report["pending"] = len(pending)
     report["rejected"] = len(rejected)
-    report["by_precision"] = {str(k): int(v) for k, v in placed["precision"].value_counts().items()}
+    counts = text_value_counts(placed["precision"]) if "precision" in placed.columns else None
+    report["by_precision"] = counts if counts is not None else {
+        str(k): int(v) for k, v in placed["precision"].value_counts().items()}
     report["rejected_by_reason"] = {str(k): int(v) for k, v in rejected["reason"].value_counts().items()}
     total = len(placed) + len(pending) + len(rejected)
     if total != report["rows_read"]:  # pragma: no cover - an invariant; a bug if it fires

@@ -225,7 +225,10 @@ def parse_times(
     utc = np.full(n, _NAT, dtype=np.int64)
     status = np.zeros(n, dtype=np.int8)
     counts = {"dst_ambiguous": 0, "dst_nonexistent": 0, "excel_serial": 0, "date_only": 0}
-    naive, done, clock = _parse_fixed_width(as_text_chunks(date), None if time is None else as_text_chunks(time))
+    dates = as_text_chunks(date)
+    whole = _parse_iso_cast(dates) if time is None else None
+    naive, done, clock = whole if whole is not None else _parse_fixed_width(
+        dates, None if time is None else as_text_chunks(time))
     if done.all():  # the usual export: no other parser needed
         utc[:] = _localize(naive, tz, counts)
         counts["date_only"] += int((~clock).sum())
@@ -509,6 +512,42 @@ def _parse_fixed_width(d: pa.Array | pa.ChunkedArray,
         end = start + len(dw)
         naive[start:end], done[start:end], clock[start:end] = _fixed_width_window(dw, tw)
     return naive, done, clock
+
+
+#: The valid range of :data:`_YEARS` as naive ns: from its first day to the day after its last.
+_NS_RANGE = (int(np.datetime64(f"{_YEARS[0]}-01-01", "ns").astype(np.int64)),
+             int(np.datetime64(f"{_YEARS[1] + 1}-01-01", "ns").astype(np.int64)))
+
+
+def _parse_iso_cast(d: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """What :func:`_parse_fixed_width` gives a column whose every row it reads, by Arrow's
+    cast (C++, about a third of the time): when every row is present and 10, 16 or 19
+    characters long, Arrow's ISO 8601 parser accepts exactly the forms that reader does
+    (``YYYY-MM-DD``, with ``HH:MM[:SS]`` after a space or a T; the same calendar checks,
+    tested on mutated strings), and every date lies in :data:`_YEARS`. ``None`` otherwise:
+    the caller reads the rows one form at a time."""
+    chunks = d.chunks if isinstance(d, pa.ChunkedArray) else [d]
+    n = len(d)
+    if n == 0 or d.null_count or not (pa.types.is_string(d.type) or pa.types.is_large_string(d.type)):
+        return None
+    lengths = []
+    for chunk in chunks:
+        if len(chunk):
+            width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+            offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+            lengths.append(np.diff(offsets))
+    length = np.concatenate(lengths)
+    if not ((length == 10) | (length == 16) | (length == 19)).all():
+        return None
+    try:
+        stamps = pc.cast(d, pa.timestamp("ns"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # some row in another form
+        return None
+    parts = stamps.chunks if isinstance(stamps, pa.ChunkedArray) else [stamps]
+    naive = np.concatenate([np.asarray(p.to_numpy(zero_copy_only=False)).view(np.int64) for p in parts])
+    if int(naive.min()) < _NS_RANGE[0] or int(naive.max()) >= _NS_RANGE[1]:
+        return None
+    return naive, np.ones(n, dtype=bool), length != 10
 
 
 def _window_of(arr: pa.Array | pa.ChunkedArray, start: int) -> pa.Array:
