@@ -467,21 +467,28 @@ def _table(system: _protect.System, frame: pd.DataFrame, name: str, rows: npt.ND
            same_as: npt.NDArray[np.int64] | None = None) -> _Tab:
     """Add a table with a row-total column and (optionally) known column totals.
     ``same_as`` (rows × columns, −1 for none): values that are another table's value (the
-    same quantity published twice) take its index instead of one of their own."""
+    same quantity published twice) take its index instead of one of their own. A column
+    that holds the row total in every row (one category left by a filter, the others 0)
+    is the total: one value per row, not two that only the certificates' linear programs
+    could tell apart (a category filter of a 419-district kommun: 330 such values)."""
     part = frame.iloc[rows]
     vals = _as_float(part, cols)
     st = _known_status(part, cols, vals)
     prio = np.broadcast_to(np.array([1 if c == total else 0 for c in cols], dtype=np.int64), vals.shape)
-    if same_as is None:
-        idx = system.block(vals, prio=prio, status=st).reshape(vals.shape)
-    else:
-        idx = np.array(same_as, dtype=np.int64).reshape(vals.shape)
-        own = idx < 0
-        if own.any():
-            idx[own] = system.block(vals[own], prio=prio[own], status=st[own])
+    idx = np.full(vals.shape, -1, dtype=np.int64) if same_as is None else \
+        np.array(same_as, dtype=np.int64).reshape(vals.shape)
     body = [j for j, c in enumerate(cols) if c != total]
-    if total is not None and total in cols and body:
-        jt = cols.index(total)
+    jt = cols.index(total) if total is not None and total in cols else -1
+    as_total = [j for j in body if jt >= 0 and len(rows) and np.isfinite(vals[:, j]).all()
+                and np.array_equal(vals[:, j], vals[:, jt])] if body else []
+    own = idx < 0
+    own[:, as_total] = False
+    if own.any():
+        idx[own] = system.block(vals[own], prio=prio[own], status=st[own])
+    if as_total:
+        idx[:, as_total] = idx[:, [jt]]
+        body = [j for j in body if j not in as_total]
+    if jt >= 0 and body:
         coef = np.r_[np.ones(len(body)), -1.0]
         system.relate_rows(idx[:, [*body, jt]], coef)
         system.grid(idx[:, [*body, jt]], coef)  # rows and column totals: the audit's rectangles
