@@ -18,7 +18,9 @@ if str(APP_DIR) not in sys.path:  # AppTest and `streamlit run` from another cwd
 
 import app_warm  # noqa: E402
 
-st.set_page_config(page_title="Lägesbild", page_icon=":material/map:", layout="wide")
+# the icon from this computer: a Material icon as page icon is fetched from Google's font
+# service on every visit (a request outside the kommun's network, refused on an intranet)
+st.set_page_config(page_title="Lägesbild", page_icon=str(APP_DIR / "static" / "lagesbild.png"), layout="wide")
 app_warm.wait()  # "Bygger lägesbilden …" while the server's warm-up (apps/serve.py) runs
 
 import app_prefs  # noqa: E402
