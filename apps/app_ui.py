@@ -187,14 +187,13 @@ _TABLE_CSS = (
 
 
 def table_html(frame: pd.DataFrame, *, shown: pd.DataFrame | None = None,
-               decimals: Mapping[str, int] | None = None, label: str | None = None,
-               css: bool = True) -> str:
+               decimals: Mapping[str, int] | None = None, label: str | None = None) -> str:
     """The Swedish table of :func:`show_table` as plain HTML (``st.html``): the same text,
     "–" for every missing value, number columns aligned right, every value HTML-escaped.
     Drawn with the page, without the data grid's JavaScript (its scripts weigh about
     1,3 MB, which a visitor's browser loads and runs before the table shows).
-    ``label``: the table's accessible name. ``css``: with the tables' style sheet (without
-    it, the page puts :func:`table_styles` in once)."""
+    ``label``: the table's accessible name. Its look is the page's style sheet
+    (:func:`table_styles`, put in once)."""
     text, right = _table_text(frame, shown, decimals)
     esc = html.escape
     num = [c in right for c in text.columns]
@@ -206,8 +205,8 @@ def table_html(frame: pd.DataFrame, *, shown: pd.DataFrame | None = None,
                         for v, n in zip(values, num, strict=True))
         rows.append(f"<tr>{cells}</tr>")
     aria = f' aria-label="{esc(label)}"' if label else ""
-    return (f'{_TABLE_CSS if css else ""}<div class="lb-table"><table{aria}><thead><tr>{head}</tr>'
-            f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
+    return (f'<div class="lb-table"><table{aria}><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
 def table_styles() -> None:
@@ -224,7 +223,7 @@ def show_html_table(frame: pd.DataFrame | None, *, shown: pd.DataFrame | None = 
     :func:`table_styles` once before its first table."""
     if frame is None:
         return
-    st.html(table_html(frame, shown=shown, decimals=decimals, label=label, css=False))
+    st.html(table_html(frame, shown=shown, decimals=decimals, label=label))
 
 
 _NUMERIC_TEXT = re.compile(r"^[\u2212\-+]?[\d\u00a0 ]+(,\d+)?(\u00a0%)?$")

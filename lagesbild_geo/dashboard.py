@@ -45,6 +45,7 @@ from .errors import InputError
 from .followup import area_figures as _followup_area_figures
 from .maps import BASE_OSM, empty_map
 from .measures import Area, overdue_measures
+from .period import instants
 from .pipeline import filter_incidents, rebuild
 from .privacy import hidden_kind, left_out_sv, protect_table, publishable
 from .schema import CATEGORY_LABELS, POINT_PRECISIONS
@@ -781,12 +782,8 @@ def _trend_part(lb: Lagesbild) -> Lagesbild:
 
 def _same_period(a: Any, b: Any) -> bool:
     """Two period records (``{"start": …, "end": …}``) cover the same instants."""
-    if not (isinstance(a, Mapping) and isinstance(b, Mapping)):
-        return False
-    try:
-        return all(pd.Timestamp(a[k]) == pd.Timestamp(b[k]) for k in ("start", "end"))
-    except (KeyError, TypeError, ValueError):
-        return False
+    when = instants(a)
+    return when != (None, None) and when == instants(b)
 
 
 def _trend_sides(current: Lagesbild, previous: Lagesbild, by: str, *, prev_column: str = "total"

@@ -1186,21 +1186,15 @@ class _Locator:
         u = (x - self.x0) / self.sx
         v = (y - self.y0) / self.sy
         inside = (u >= 0) & (u < self.nx) & (v >= 0) & (v < self.ny)  # NaN → False
-        if inside.all():  # the usual case: no gathers of every point
-            key = v.astype(np.int64)
-            key *= self.nx
-            key += u.astype(np.int64)
-            lab = self.raster[key]
-            out[:] = lab
-            bidx = np.flatnonzero(lab == -2)
-            bkey = key[bidx]
-        else:
-            idx = np.flatnonzero(inside)
-            key = v[idx].astype(np.int64) * self.nx + u[idx].astype(np.int64)
-            lab = self.raster[key]
-            out[idx] = lab
-            isb = lab == -2
-            bidx, bkey = idx[isb], key[isb]
+        rows = None if inside.all() else np.flatnonzero(inside)  # None: every point, no gathers
+        idx = slice(None) if rows is None else rows
+        key = v[idx].astype(np.int64)
+        key *= self.nx
+        key += u[idx].astype(np.int64)
+        lab = self.raster[key]
+        out[idx] = lab
+        isb = np.flatnonzero(lab == -2)
+        bidx, bkey = (isb if rows is None else rows[isb]), key[isb]
         slow = np.ones(bidx.size, dtype=bool) if self.overlapping else self.multi[bkey]
         out[bidx[slow]] = self._query(x[bidx[slow]], y[bidx[slow]])
         fidx, fkey = bidx[~slow], bkey[~slow]
@@ -1234,7 +1228,6 @@ class _Locator:
             res[none] = self._query(fx[none], fy[none])
             out[fidx] = res
         return out
-
 
     def locate_clear(self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64],
                      tolerance: float) -> npt.NDArray[np.int32]:
@@ -1553,11 +1546,9 @@ def assign_districts(
         suggestions = _assign_area_names(a, np.flatnonzero(area), incidents["location_text"], districts,
                                          kommun_name)
     todo = has_xy & ~a.decided
-    if todo.all():  # every row by its point: no gathers of a million coordinates
-        a.pos[:] = _locate(districts, lon, lat)
-    else:
-        tidx = np.flatnonzero(todo)
-        a.pos[tidx] = _locate(districts, lon[tidx], lat[tidx])
+    # every row by its point (the usual case): a slice, no gathers of a million coordinates
+    tidx = slice(None) if todo.all() else np.flatnonzero(todo)
+    a.pos[tidx] = _locate(districts, lon[tidx], lat[tidx])
     in_pt = todo & (a.pos >= 0)
     a.method[in_pt & ~area] = _METHODS.index("point")
     a.method[in_pt & area] = _METHODS.index("area_point")

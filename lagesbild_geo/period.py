@@ -34,6 +34,7 @@ __all__ = [
     "between_days",
     "days_period",
     "in_period",
+    "instants",
     "month_of",
     "parse_period",
     "period_codes",
@@ -268,6 +269,26 @@ def between_days(times: pd.Series, start: Any = None, end: Any = None, *, tz: st
         hi = _day(_day(end, "end", tz).tz_localize(None) + pd.Timedelta(days=1), "end", tz)
         keep &= (t < hi).to_numpy(dtype=bool, na_value=False)
     return keep
+
+
+def instants(record: Any) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """Start and end of a period record (:meth:`Period.to_dict`, as in a lägesbild's
+    ``metadata["period"]``); ``(None, None)`` for no period or one that cannot be read.
+
+    Examples
+    --------
+    >>> instants(parse_period("2025").to_dict()) == instants(parse_period("2025").to_dict())
+    True
+    >>> instants(None)
+    (None, None)
+    """
+    if not isinstance(record, Mapping):
+        return None, None
+    try:
+        return (pd.Timestamp(record["start"]) if record.get("start") else None,
+                pd.Timestamp(record["end"]) if record.get("end") else None)
+    except (KeyError, TypeError, ValueError):
+        return None, None
 
 
 def days_period(times: pd.Series, start: Any = None, end: Any = None, *, tz: str = _TZ) -> Period:

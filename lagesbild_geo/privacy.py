@@ -63,7 +63,7 @@ from ._protect import PRIMARY, SECONDARY, SHOWN
 from .bundle import Lagesbild
 from .errors import InputError, PrivacyError, PrivacyWarning
 from .limits import extract_zip, load_json
-from .period import Period, in_period, month_of
+from .period import Period, in_period, instants, month_of
 from .schema import CATEGORIES, CATEGORY_LABELS, fold
 from .settings import Settings
 from .survey import perceived_vs_reported
@@ -1408,17 +1408,6 @@ def _table_vars(b: _Build) -> dict[tuple[str, Any, str], int]:
     return out
 
 
-def _window(period: Any) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    """A period record's instants (``None``: unbounded, e.g. a picture of every date)."""
-    if not isinstance(period, Mapping):
-        return None, None
-    try:
-        return (pd.Timestamp(period["start"]) if period.get("start") else None,
-                pd.Timestamp(period["end"]) if period.get("end") else None)
-    except (KeyError, TypeError, ValueError):
-        return None, None
-
-
 def _within(inner: tuple[Any, Any], outer: tuple[Any, Any]) -> bool:
     (a, b), (c, d) = inner, outer
     return (c is None or (a is not None and a >= c)) and (d is None or (b is not None and b <= d))
@@ -1434,9 +1423,9 @@ def _link_parts(system: _protect.System, whole: _Build, parts: Sequence[_Build],
     (``total_previous``) with a part that holds that period or lies within it."""
     w = _table_vars(whole)
     qs = [_table_vars(b) for b in parts]
-    cur, prev = _window(metas[0].get("period")), _window(metas[0].get("previous_period"))
+    cur, prev = instants(metas[0].get("period")), instants(metas[0].get("previous_period"))
     has_prev = isinstance(metas[0].get("previous_period"), Mapping)
-    windows = [_window(m.get("period")) for m in metas[1:]]
+    windows = [instants(m.get("period")) for m in metas[1:]]
     inside = [i for i, pw in enumerate(windows) if _within(pw, cur)]
     for key, i in w.items():
         if not key[2].startswith(("count", "total")) or key[2].endswith("_previous"):

@@ -393,7 +393,6 @@ def text_codes(values: pd.Series | pd.Index) -> tuple[npt.NDArray[np.signedinteg
     return codes, labels
 
 
-
 def text_value_counts(values: pd.Series, mask: npt.NDArray[np.bool_] | None = None) -> dict[str, int] | None:
     """``values[mask].value_counts()`` as a dict (most first, ties in the order they first
     occur) from the column's :func:`text_codes` (no text per row); ``None`` when one of the
@@ -416,6 +415,7 @@ def text_value_counts(values: pd.Series, mask: npt.NDArray[np.bool_] | None = No
     seen = seen[np.argsort(first, kind="stable")]
     seen = seen[np.argsort(-n[seen], kind="stable")]
     return {str(labels[k]): int(n[k]) for k in seen}
+
 
 def text_isin(values: pd.Series, items: Sequence[str]) -> npt.NDArray[np.bool_]:
     """Which rows of a text column hold one of ``items`` (missing values: no), from its

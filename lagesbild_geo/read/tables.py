@@ -35,6 +35,7 @@ from .._columns import INCIDENT_ALIASES, normalise_aliases
 from ..errors import InputError
 from ..limits import DEFAULT_LIMITS, Limits, cell_too_long, check_table, check_zip, load_json
 from ..schema import fold
+from .values import text_data, text_offsets
 
 __all__ = ["SourceLike", "read_table"]
 
@@ -413,13 +414,7 @@ def _unclosed_quote(body: bytes, delimiter: str, names: list[str]) -> tuple[int 
 
 def _longest_bytes(col: pa.ChunkedArray) -> int:
     """The longest value of a string column in bytes (from its offsets: no pass over the text)."""
-    longest = 0
-    width = np.int64 if pa.types.is_large_string(col.type) else np.int32
-    for chunk in col.chunks:
-        if len(chunk):
-            offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
-            longest = max(longest, int(np.diff(offsets).max()))
-    return longest
+    return max((int(np.diff(text_offsets(chunk)).max()) for chunk in col.chunks if len(chunk)), default=0)
 
 
 def _check_cells(table: pa.Table, names: list[str], source_row: np.ndarray, name: str,
@@ -640,15 +635,12 @@ def _maybe_blank(col: pa.ChunkedArray) -> np.ndarray | None:
     over the text); ``None`` for a column that is not text."""
     if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
         return None
-    width = np.int64 if pa.types.is_large_string(col.type) else np.int32
     parts = []
     for chunk in col.chunks:
         n = len(chunk)
         if not n:
             continue
-        bufs = chunk.buffers()
-        offsets = np.frombuffer(bufs[1], dtype=width)[chunk.offset:chunk.offset + n + 1]
-        data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+        offsets, data = text_offsets(chunk), text_data(chunk)
         start = offsets[:-1]
         filled = np.greater(offsets[1:], start)
         lead = np.zeros(n, dtype=bool)

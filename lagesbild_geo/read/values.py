@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["as_text_array", "as_text_chunks", "parse_numbers", "parse_times"]
+__all__ = ["as_text_array", "as_text_chunks", "parse_numbers", "parse_times", "text_data", "text_offsets"]
 
 # --------------------------------------------------------------------------- numbers
 
@@ -406,13 +406,31 @@ class _Text(NamedTuple):
     valid: np.ndarray
 
 
+def text_offsets(arr: pa.Array) -> np.ndarray:
+    """Where each value of a non-empty string array starts in its data buffer, and where
+    the last ends (``len(arr) + 1`` offsets: a view of the array's own buffer, int32 or
+    int64), so that lengths and first bytes need no pass over the text.
+
+    Examples
+    --------
+    >>> np.diff(text_offsets(pa.array(["2025", "", "ab"]))).tolist()
+    [4, 0, 2]
+    """
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    return np.frombuffer(arr.buffers()[1], dtype=width)[arr.offset:arr.offset + len(arr) + 1]
+
+
+def text_data(arr: pa.Array) -> np.ndarray:
+    """The bytes of a string array's values, back to back (see :func:`text_offsets`)."""
+    data_buf = arr.buffers()[2]
+    return np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, dtype=np.uint8)
+
+
 def _text_buffers(arr: pa.Array) -> _Text | None:
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)) or len(arr) == 0:
         return None
-    _validity, offsets_buf, data_buf = arr.buffers()
-    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-    offsets = np.frombuffer(offsets_buf, dtype=width)[arr.offset:arr.offset + len(arr) + 1].astype(np.int64)
-    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, dtype=np.uint8)
+    offsets = text_offsets(arr).astype(np.int64)
+    data = text_data(arr)
     valid = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
     return _Text(data, offsets[:-1], np.diff(offsets), valid)
 
@@ -530,13 +548,7 @@ def _parse_iso_cast(d: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarr
     n = len(d)
     if n == 0 or d.null_count or not (pa.types.is_string(d.type) or pa.types.is_large_string(d.type)):
         return None
-    lengths = []
-    for chunk in chunks:
-        if len(chunk):
-            width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-            offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
-            lengths.append(np.diff(offsets))
-    length = np.concatenate(lengths)
+    length = np.concatenate([np.diff(text_offsets(chunk)) for chunk in chunks if len(chunk)])
     if not ((length == 10) | (length == 16) | (length == 19)).all():
         return None
     try:
