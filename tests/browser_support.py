@@ -165,6 +165,28 @@ def draw_polygon(page: Any, frame: Any, *, half_w: float, half_h: float,
     page.mouse.click(*pts[0])  # close the ring on the first vertex
 
 
+def open_expander(page: Any, label: str, shows: Any, *, attempts: int = 4) -> None:
+    """Open the expander ``label`` until ``shows`` (a locator inside it) is visible.
+
+    A click that lands while the page is still settling (a closing drop-down, a layout
+    shift) can be lost; the expander is clicked again only while it is still closed."""
+    from playwright.sync_api import expect
+
+    summary = page.get_by_text(label).first
+    for attempt in range(attempts):
+        if shows.is_visible():
+            return
+        details = page.locator("details", has=page.get_by_text(label)).first
+        if details.count() == 0 or details.get_attribute("open") is None:
+            summary.click()
+        try:
+            expect(shows).to_be_visible(timeout=3_000)
+            return
+        except AssertionError:
+            if attempt == attempts - 1:
+                raise
+
+
 def fill_new_area(page: Any, *, name: str, title: str, typed: str, category: str) -> None:
     """Fill in the form of a drawn area: its name, a first measure's title and one target
     category, chosen by typing ``typed`` and checked by its label ``category``."""

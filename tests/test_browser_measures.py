@@ -26,6 +26,7 @@ from browser_support import (
     browser_or_skip,
     draw_polygon,
     fill_new_area,
+    open_expander,
     running_app,
 )
 
@@ -100,9 +101,9 @@ def test_draw_save_rename_reshape_follow_up_keeps_the_view(tmp_path: Path) -> No
             expect(page.get_by_label("Områdets namn")).to_be_visible(timeout=30_000)
             fill_new_area(page, name="Webbtorget", title="Belysning vid torget", typed="Våld",
                           category="Våld och hot")
-            page.get_by_text("Fler uppgifter (valfria)").first.click()
             # a date field of segments (year, month, day): type into the first one
             start = page.get_by_label("Startdatum").first
+            open_expander(page, "Fler uppgifter (valfria)", start)
             start.locator('[role="spinbutton"]').first.click()
             page.keyboard.type("20250101")
             page.keyboard.press("Tab")
