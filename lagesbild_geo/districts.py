@@ -1134,8 +1134,9 @@ class _Locator:
             # makes the cell "multi": its points take the STRtree path.
             odd_passes = []
             for key, sk in passes:
+                lok, hik = lo[key], hi[key]
                 for gk in (edges.gmin[sk], edges.gmax[sk]):
-                    odd = (gk != lo[key]) & (gk != hi[key])
+                    odd = (gk != lok) & (gk != hik)
                     mid[key[odd]] = gk[odd]
                     odd_passes.append((key[odd], gk[odd]))
             for key, gk in odd_passes:
@@ -1420,10 +1421,10 @@ def _locator(districts: gpd.GeoDataFrame, geoms: npt.NDArray[Any], n: int) -> _L
     """The district locator of the layer (built for ``n`` points, or the one remembered)."""
     coverage = _coverage_flag(districts, geoms)
     wkb = shapely.to_wkb(geoms)
+    parts = wkb.tolist()
     h = hashlib.blake2b(digest_size=20)
-    for b in wkb.tolist():
-        h.update(len(b).to_bytes(8, "little"))
-        h.update(b)
+    h.update(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)).tobytes())
+    h.update(b"".join(parts))
     key = (h.digest(), coverage)
     with _LOCATORS_LOCK:
         loc = _LOCATORS.get(key)
@@ -2077,7 +2078,7 @@ def _summary_counts(districts: gpd.GeoDataFrame, codes: pd.Index, mat: npt.NDArr
     # the columns gathered first, the frame built once (a column inserted at a time costs
     # more than the arithmetic on a few thousand rows)
     cols: dict[str, Any] = {
-        "district_name": [*districts["district_name"].astype(str), *(LEVEL_ROW_NAMES_SV[c] for c in specials)],
+        "district_name": [*districts["district_name"].astype(str).tolist(), *(LEVEL_ROW_NAMES_SV[c] for c in specials)],
         "row_type": ["district"] * nd + ["stadsdel", "kommun", "outside", "total"],
     }
     pop = districts["population"].to_numpy(dtype="float64") if "population" in districts else np.full(nd, np.nan)

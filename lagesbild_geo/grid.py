@@ -137,8 +137,10 @@ def _fast_points(fast: Any, lat: npt.NDArray[np.float64], lon: npt.NDArray[np.fl
     import pyarrow as pa
 
     def chunk(la: npt.NDArray[np.float64], lo: npt.NDArray[np.float64]) -> Any:
-        return pa.array(fast.vector.coordinates_to_cells(np.ascontiguousarray(la),
-                                                         np.ascontiguousarray(lo), resolution))
+        # in radians: numpy's deg2rad is h3o's own conversion (x * (pi / 180)), bit for
+        # bit, and skips a validating pass over the degrees (about 5 % of the indexing)
+        return pa.array(fast.vector.coordinates_to_cells(np.radians(la), np.radians(lo), resolution,
+                                                         radians=True))
 
     workers = min(os.cpu_count() or 1, 4)
     if workers > 1 and lat.size >= _PARALLEL_MIN:

@@ -53,7 +53,6 @@ from .read import make_rejected, read_incidents
 from .schema import (
     INCIDENT_COLUMNS,
     POINT_PRECISIONS,
-    remember_text_codes,
     text_codes,
     text_isin,
     text_value_counts,
@@ -415,6 +414,19 @@ def _note(lb: Lagesbild, en: str, sv: str | None = None) -> dict[str, Any]:
     return meta
 
 
+def _period_rows(inc: pd.DataFrame, columns: list[str], rows: npt.NDArray[np.bool_]) -> pd.DataFrame:
+    """``inc.loc[rows, columns]`` for counting: the text columns as categoricals of the whole
+    column's codes (no text per row is copied or hashed again)."""
+    out: dict[str, Any] = {}
+    for c in columns:
+        if isinstance(inc[c].array, pd.arrays.ArrowStringArray):
+            codes, labels = text_codes(inc[c])
+            out[c] = pd.Categorical.from_codes(codes[rows], categories=pd.Index(labels, dtype=object))
+        else:
+            out[c] = inc[c].to_numpy()[rows]
+    return pd.DataFrame(out, copy=False)
+
+
 def aggregate(lb: Lagesbild, *, fill: bool | Any = None, progress: Progress | None = None) -> Lagesbild:
     """Count the analysis period's incidents per H3 cell (step 2 of a build).
 
@@ -458,12 +470,7 @@ def aggregate(lb: Lagesbild, *, fill: bool | Any = None, progress: Progress | No
     # count_cells reads only these columns: select them with the period's rows (one copy
     # of a few columns, not of the whole incident table)
     grid_cols = [c for c in ("cell", "lat", "lon", "precision", "category") if c in inc.columns]
-    on_grid = inc[grid_cols] if bool(in_per.all()) else inc.loc[in_per, grid_cols]
-    if on_grid is not inc and len(on_grid):
-        for c in ("precision", "category"):  # the period's codes from the whole column's
-            if c in grid_cols and isinstance(inc[c].array, pd.arrays.ArrowStringArray):
-                codes, labels = text_codes(inc[c])
-                remember_text_codes(on_grid[c], codes[in_per], labels.tolist())
+    on_grid = inc[grid_cols] if bool(in_per.all()) else _period_rows(inc, grid_cols, in_per)
     area: Any = lb.boundary if fill is None and lb.boundary is not None else (True if fill is None else fill)
     # the hex polygons are built when the cells are first used (a map, an export), not here
     counts = grid.count_cells(on_grid, resolution=s.resolution, by="category", fill=area, rings=s.rings,

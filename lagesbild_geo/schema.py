@@ -382,6 +382,11 @@ def text_codes(values: pd.Series | pd.Index) -> tuple[npt.NDArray[np.signedinteg
     >>> text_codes(pd.Series(["point", "address", None, "point"], dtype="string"))[0] is codes
     False
     """
+    if isinstance(values.dtype, pd.CategoricalDtype):  # codes and labels as they are kept
+        cat = pd.Categorical(values)  # no copy of a Series' or an Index's categorical
+        labels = np.asarray([str(u) for u in cat.categories], dtype=object)
+        if len(set(labels.tolist())) == len(labels):
+            return _small(np.asarray(cat.codes), len(labels)), labels
     data = _arrow_data(values)
     known = _remembered(data)
     if known is not None:

@@ -146,3 +146,24 @@ def test_text_codes_take_the_smallest_integer_type() -> None:
     values = pd.Series([f"v{i % 200}" for i in range(1000)], dtype="string[pyarrow]")
     remember_text_codes(values, np.arange(1000) % 200, [f"v{i}" for i in range(200)])
     assert text_codes(values)[0].dtype == np.int16 and _decoded(values) == values.tolist()
+
+
+def test_text_codes_of_a_categorical_are_its_own_codes() -> None:
+    s = pd.Series(pd.Categorical.from_codes([1, 0, -1, 1], categories=["vald", "stold"]))
+    codes, labels = text_codes(s)
+    assert codes.tolist() == [1, 0, -1, 1] and labels.tolist() == ["vald", "stold"]
+    assert codes.dtype == np.int8
+
+
+def test_counting_categorical_columns_equals_counting_text() -> None:
+    from lagesbild_geo.grid import count_cells
+
+    text = pd.DataFrame({"lat": [59.40, 59.40, 59.41, 59.42], "lon": [17.10, 17.10, 17.10, 17.12],
+                         "precision": pd.Series(["point", "address", "place", "point"], dtype="string[pyarrow]"),
+                         "category": pd.Series(["vald", None, "vald", "stold"], dtype="string[pyarrow]")})
+    cat = text.assign(precision=text["precision"].astype("category"),
+                      category=text["category"].astype("category"))
+    a = count_cells(text, by="category", geometry=False)
+    b = count_cells(cat, by="category", geometry=False)
+    pd.testing.assert_frame_equal(a, b)
+    assert a.attrs["not_on_grid"] == b.attrs["not_on_grid"] == {"place": 1}
