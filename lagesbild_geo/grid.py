@@ -129,6 +129,8 @@ def points_to_cells(
 
 #: Points from which h3ronpy indexing is split over threads.
 _PARALLEL_MIN = 200_000
+#: Points converted to radians at a time for h3ronpy (512 kB per coordinate).
+_RADIANS_PIECE = 65_536
 
 
 def _fast_points(fast: Any, lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64],
@@ -136,11 +138,14 @@ def _fast_points(fast: Any, lat: npt.NDArray[np.float64], lon: npt.NDArray[np.fl
     """Cells of valid WGS84 points with h3ronpy; ``None`` if it left any out."""
     import pyarrow as pa
 
-    def chunk(la: npt.NDArray[np.float64], lo: npt.NDArray[np.float64]) -> Any:
+    def chunk(la: npt.NDArray[np.float64], lo: npt.NDArray[np.float64]) -> list[Any]:
         # in radians: numpy's deg2rad is h3o's own conversion (x * (pi / 180)), bit for
-        # bit, and skips a validating pass over the degrees (about 5 % of the indexing)
-        return pa.array(fast.vector.coordinates_to_cells(np.radians(la), np.radians(lo), resolution,
-                                                         radians=True))
+        # bit, and skips a validating pass over the degrees (about 5 % of the indexing);
+        # converted a piece at a time, so the copies stay small
+        return [pa.array(fast.vector.coordinates_to_cells(np.radians(la[i:i + _RADIANS_PIECE]),
+                                                          np.radians(lo[i:i + _RADIANS_PIECE]), resolution,
+                                                          radians=True))
+                for i in range(0, la.size, _RADIANS_PIECE)]
 
     workers = min(os.cpu_count() or 1, 4)
     if workers > 1 and lat.size >= _PARALLEL_MIN:
@@ -148,10 +153,11 @@ def _fast_points(fast: Any, lat: npt.NDArray[np.float64], lon: npt.NDArray[np.fl
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(chunk, np.array_split(lat, workers), np.array_split(lon, workers)))
-        arr = pa.chunked_array(parts)
+            pieces = [a for part in pool.map(chunk, np.array_split(lat, workers), np.array_split(lon, workers))
+                      for a in part]
     else:
-        arr = chunk(lat, lon)
+        pieces = chunk(lat, lon)
+    arr = pa.chunked_array(pieces, type=pa.uint64())
     if arr.null_count or len(arr) != lat.size:
         return None
     return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.uint64)
