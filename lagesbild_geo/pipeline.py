@@ -423,7 +423,7 @@ def _period_rows(inc: pd.DataFrame, columns: list[str], rows: npt.NDArray[np.boo
             codes, labels = text_codes(inc[c])
             out[c] = pd.Categorical.from_codes(codes[rows], categories=pd.Index(labels, dtype=object))
         else:
-            out[c] = inc[c].to_numpy()[rows]
+            out[c] = inc[c].array[rows]  # the column's own type (a nullable one stays so)
     return pd.DataFrame(out, copy=False)
 
 
