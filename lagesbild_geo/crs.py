@@ -22,6 +22,7 @@ one cached transformer per thread and CRS pair; no point geometries are built.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from dataclasses import dataclass
@@ -324,6 +325,17 @@ def _transformer(src: str, dst: str) -> pyproj.Transformer:
         t = pyproj.Transformer.from_crs(src, dst, always_xy=True)
         cache[key] = t
     return t
+
+
+@functools.cache
+def wgs84_crs() -> pyproj.CRS:
+    """EPSG:4326 as a pyproj CRS, made once (pyproj takes milliseconds to make one; a
+    GeoSeries given the text ``"EPSG:4326"`` makes a new one every time).
+
+    >>> wgs84_crs().to_epsg(), wgs84_crs() is wgs84_crs()
+    (4326, True)
+    """
+    return pyproj.CRS.from_epsg(4326)
 
 
 def transform(

@@ -13,7 +13,6 @@ See ``docs/districts.md`` for the columns and the rules.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import math
 import re
@@ -33,7 +32,7 @@ from pyproj import CRS
 from scipy import ndimage
 
 from . import _geometry, grid
-from .crs import detect_crs, normalise_crs, to_wgs84
+from .crs import detect_crs, normalise_crs, to_wgs84, wgs84_crs
 from .errors import CRSError, InputError, SchemaError
 from .hotspots import change
 from .limits import Limits, check_vertices
@@ -72,10 +71,7 @@ TOTAL_CODE = "_total"
 _METRIC_CRS = "EPSG:3006"
 
 
-@functools.cache
-def _wgs84() -> CRS:
-    """EPSG:4326 as a CRS object, made once (pyproj takes milliseconds to make one)."""
-    return CRS.from_epsg(4326)
+_wgs84 = wgs84_crs  # EPSG:4326, made once
 
 # Column-name candidates (folded, see schema.fold), in order of preference.
 _CODE_CANDIDATES: tuple[tuple[str, str], ...] = (
