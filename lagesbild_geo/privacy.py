@@ -1187,6 +1187,7 @@ def _write_back(lb: Lagesbild, b: _Build, p: Privacy, mc: int, meta: dict[str, A
     if len(emerging) and "count" in emerging.columns:
         emerging = _empty_lists(emerging)
         emerging["suppressed"] = emerging["count"].isna().to_numpy()
+    emerging = _publish_emerging(emerging)
     if b.cl_tab is not None:
         clusters = _publish_clusters(clusters, b.cl_tab, status)
     if b.levels is not None:
@@ -1531,6 +1532,25 @@ def _publish_hotspots(lb: Lagesbild, cells: pd.DataFrame, mc: int) -> Any:
     return out
 
 
+#: Emerging-hotspot values withheld from every publication: the last period's Gi* z of
+#: each cell is a linear function of that period's neighbourhood sums, which are never
+#: published; with every cell's z a reader solves for the period's counts per cell (the
+#: weights are known), small ones included. The classes, ``last_gi_bin`` (which only
+#: bounds a sum) and the Mann-Kendall trend of the z-scores' order stay.
+_EMERGING_WITHHELD = ("last_gi_z",)
+
+
+def _publish_emerging(emerging: pd.DataFrame) -> pd.DataFrame:
+    """The emerging table without the values of :data:`_EMERGING_WITHHELD` (``NaN``)."""
+    cols = [c for c in _EMERGING_WITHHELD if c in emerging.columns]
+    if not (len(emerging) and cols):
+        return emerging
+    out = emerging.copy()
+    for c in cols:
+        out[c] = np.nan
+    return out
+
+
 def _publish_clusters(clusters: pd.DataFrame, tab: _Tab, status: npt.NDArray[np.int64]) -> pd.DataFrame:
     out = clusters.copy()
     st = status[tab.idx]
@@ -1839,14 +1859,15 @@ def audit_package(path: str | Path) -> pd.DataFrame:
     ``suppressed_secondary`` at least ``min_count``, otherwise at least 0.
     Every hidden value is minimised and maximised (linear programming); one whose
     interval holds a single integer is *pinned*. Published Gi* values of a cell
-    whose neighbourhood holds a hidden count are reported too (``gi_neighbourhood``).
+    whose neighbourhood holds a hidden count are reported too (``gi_neighbourhood``), and
+    an emerging layer's published ``last_gi_z`` (``period_gi``).
 
     Returns
     -------
     DataFrame
         One row per finding (:data:`AUDIT_COLUMNS`): ``layer``, ``feature`` (id),
         ``property``, ``kind`` (``below_min_count``, ``pinned``, ``gi_neighbourhood``,
-        ``inconsistent``), ``low``, ``high`` (the feasible interval) and ``detail``.
+        ``period_gi``, ``inconsistent``), ``low``, ``high`` (the feasible interval) and ``detail``.
         Empty: nothing the package publishes pins a hidden value.
 
     Examples
@@ -2113,9 +2134,19 @@ def _audit_districts(a: _Attack, d: pd.DataFrame, kommun: Mapping[str, Any],
 
 
 def _audit_emerging_clusters(a: _Attack, em: pd.DataFrame, cl: pd.DataFrame) -> None:
-    """Emerging counts (every date) at least the period's; a cluster's density × area = ``n``
-    and ``topN_share`` × ``n`` a category count."""
+    """Emerging counts (every date) at least the period's; no per-period z-score (see
+    :data:`_EMERGING_WITHHELD`); a cluster's density × area = ``n`` and ``topN_share`` ×
+    ``n`` a category count."""
     system = a.system
+    for c in _EMERGING_WITHHELD:
+        if len(em) and c in em.columns:
+            shown = pd.to_numeric(em[c], errors="coerce").notna().to_numpy()
+            if shown.any():
+                ids = _feature_ids(em, "cell")
+                for fid in [f for f, k in zip(ids, shown, strict=True) if k][:50]:
+                    a.add("emerging", fid, c, "period_gi", None, None,
+                          f"{c} is published: with every cell's value a reader solves for the "
+                          "period's counts per cell (a linear function of its neighbourhood sums)")
     if len(em) and "count" in em.columns:
         ids = _feature_ids(em, "cell")
         ke_a = a.table_vars("emerging", em, [("emerging", f) for f in ids], ["count"])[:, 0]

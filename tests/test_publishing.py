@@ -173,6 +173,29 @@ def test_audit_catches_what_the_old_rules_let_through(exempel, tmp_path: Path) -
     assert set(found["layer"]) == {"cells"}
 
 
+def test_the_last_periods_z_scores_never_leave(exempel, tmp_path: Path) -> None:
+    """Every cell's z of the last bin would give that bin's counts per cell back (z is a
+    linear function of the neighbourhood sums, the weights are known): withheld; the
+    classes stay. A package that carries them is caught by the audit."""
+    assert np.isfinite(exempel.emerging["last_gi_z"]).sum() > 100
+    pub = publishable(exempel)
+    assert pub.emerging["last_gi_z"].isna().all()
+    assert pub.emerging["emerging_class"].equals(exempel.emerging["emerging_class"])
+    assert pub.emerging["last_gi_bin"].equals(exempel.emerging["last_gi_bin"])
+    pkg = tmp_path / "pkg"
+    export_package(exempel, pkg, gpkg=False)
+    path = pkg / "emerging.geojson"
+    fc = json.loads(path.read_text(encoding="utf-8"))
+    assert all(f["properties"]["last_gi_z"] is None for f in fc["features"])
+    assert audit_package(pkg).empty
+    z = exempel.emerging["last_gi_z"]
+    for f in fc["features"][:3]:  # a package written by another tool, with the values
+        f["properties"]["last_gi_z"] = float(z.loc[np.uint64(int(f["properties"]["cell"], 16))])
+    path.write_text(json.dumps(fc), encoding="utf-8")
+    found = audit_package(pkg)
+    assert list(found["kind"]) == ["period_gi"] * 3 and set(found["layer"]) == {"emerging"}
+
+
 def test_publishing_is_idempotent_and_hides_derived_values(exempel) -> None:
     pub = publishable(exempel)
     assert publishable(pub) is pub
