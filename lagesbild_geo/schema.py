@@ -383,7 +383,7 @@ def text_codes(values: pd.Series | pd.Index) -> tuple[npt.NDArray[np.signedinteg
     False
     """
     if isinstance(values.dtype, pd.CategoricalDtype):  # codes and labels as they are kept
-        cat = pd.Categorical(values)  # no copy of a Series' or an Index's categorical
+        cat = pd.Categorical(values)  # a Series' or an Index's categorical alike
         labels = np.asarray([str(u) for u in cat.categories], dtype=object)
         if len(set(labels.tolist())) == len(labels):
             return _small(np.asarray(cat.codes), len(labels)), labels
