@@ -281,10 +281,13 @@ def test_karta_period_gives_change_against_previous(store_path: Path) -> None:
 
     at = _app()
     total = _metric(at, "Antal händelser")
+    assert any(c.value.startswith("Hela tiden: 1 januari 2024 – ") for c in at.sidebar.caption)
     at.date_input(key="period").set_value((dt.date(2025, 1, 1), dt.date(2025, 12, 31)))
     at.radio(key="district_measure").set_value("change")
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
+    # the picker sits in a popover: the chosen period is written under its button
+    assert "Vald period: 1 januari 2025 – 31 december 2025" in [c.value for c in at.sidebar.caption]
     in_2025 = _metric(at, "Antal händelser")
     assert 0 < in_2025 < total
     table = _district_table(at)
