@@ -171,6 +171,9 @@ def show_table(frame: pd.DataFrame | None, *, shown: pd.DataFrame | None = None,
 #: the header kept in view and one line per row, as ``st.dataframe`` shows a long table.
 _TABLE_CSS = (
     "<style>"
+    # the date range picker's quick select ("Date range", "Select...", "Last week" ...) is in
+    # English only: Streamlit offers no translation nor a way to leave it out
+    "[data-testid=stDateInputQuickSelect]{display:none}"
     ".lb-table{max-height:24rem;overflow:auto;border:1px solid rgba(49,51,63,.15);"
     "border-radius:.5rem;margin:0 0 1rem}"
     ".lb-table table{border-collapse:collapse;width:100%;font-size:.875rem;line-height:1.4}"
@@ -210,9 +213,10 @@ def table_html(frame: pd.DataFrame, *, shown: pd.DataFrame | None = None,
 
 
 def table_styles() -> None:
-    """The style sheet of :func:`show_html_table`'s tables, once for the page (not drawn).
-    Each style sheet added to a page makes the browser work out the look of the whole page
-    again: one for all its tables, not one per table."""
+    """The style sheet of :func:`show_html_table`'s tables, once for the page (not drawn);
+    it also hides the date range picker's English-only quick select. Each style sheet
+    added to a page makes the browser work out the look of the whole page again: one for
+    all its tables, not one per table."""
     st.html(_TABLE_CSS)
 
 
