@@ -334,13 +334,18 @@ def _remembered(data: Any) -> tuple[npt.NDArray[np.signedinteger[Any]], npt.NDAr
     return hit[1], hit[2]
 
 
+def _small_type(n_labels: int) -> type[np.signedinteger[Any]]:
+    """The smallest signed integer type whose codes reach ``n_labels``."""
+    for t in (np.int8, np.int16, np.int32):
+        if n_labels <= np.iinfo(t).max:
+            return t
+    return np.intp
+
+
 def _small(codes: npt.NDArray[np.integer[Any]], n_labels: int) -> npt.NDArray[np.signedinteger[Any]]:
     """The codes in the smallest signed integer type that holds them (int8 for a few labels:
     an eighth of the memory a remembered column's codes would otherwise keep)."""
-    for t in (np.int8, np.int16, np.int32):
-        if n_labels <= np.iinfo(t).max:
-            return codes.astype(t, copy=False)
-    return codes.astype(np.intp, copy=False)
+    return codes.astype(_small_type(n_labels), copy=False)
 
 
 def _remember(data: Any, codes: npt.NDArray[np.signedinteger[Any]], labels: npt.NDArray[np.object_]) -> None:
@@ -457,9 +462,9 @@ def remember_text_codes(values: pd.Series, codes: npt.ArrayLike, labels: Sequenc
     distinct = list(dict.fromkeys(v for v in names if v is not None))
     if len(distinct) == len(names) and c.dtype.kind == "i" and (
             c.size == 0 or (int(c.min()) >= -1 and int(c.max()) < len(names))):
-        # distinct labels, none missing, -1 for a missing value: the codes as they are (a copy:
-        # the remembered codes are made read-only)
-        c = _small(np.array(c, copy=True), len(distinct))
+        # distinct labels, none missing, -1 for a missing value: the codes as they are, in the
+        # smallest type (a copy: the remembered codes are made read-only)
+        c = c.astype(_small_type(len(distinct)), copy=True)
     else:
         where = {v: i for i, v in enumerate(distinct)}
         remap = np.asarray([where[v] if v is not None else -1 for v in names] + [-1], dtype=np.intp)

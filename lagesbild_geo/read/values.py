@@ -222,17 +222,17 @@ def parse_times(
     if typed is not None:
         return typed
     n = len(date)
-    utc = np.full(n, _NAT, dtype=np.int64)
     status = np.zeros(n, dtype=np.int8)
     counts = {"dst_ambiguous": 0, "dst_nonexistent": 0, "excel_serial": 0, "date_only": 0}
     dates = as_text_chunks(date)
     whole = _parse_iso_cast(dates) if time is None else None
     naive, done, clock = whole if whole is not None else _parse_fixed_width(
         dates, None if time is None else as_text_chunks(time))
-    if done.all():  # the usual export: no other parser needed
-        utc[:] = _localize(naive, tz, counts)
+    if done.all():  # the usual export: no other parser needed (and no array of NaT first)
+        utc = _localize(naive, tz, counts)
         counts["date_only"] += int((~clock).sum())
         return _times_series(utc, date.index, tz), status, counts
+    utc = np.full(n, _NAT, dtype=np.int64)
     d = as_text_array(date)
     t = None if time is None else as_text_array(time)
     choice = _fast_choice(d, t)
