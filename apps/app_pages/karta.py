@@ -23,7 +23,7 @@ if bounds is False:
     st.stop()
 
 # The period picker and the map's settings sit in popovers: a closed popover's widgets are
-# not drawn, which takes about 0,1 s off every visit (the date picker alone is 200 kB of
+# not drawn, which takes about 0.1 s off every visit (the date picker alone is 200 kB of
 # script); each popover's label stays the same, so it stays open while its values change.
 with st.sidebar:
     st.subheader("Filter")
