@@ -167,9 +167,10 @@ def show_table(frame: pd.DataFrame | None, *, shown: pd.DataFrame | None = None,
                  column_config=config or None, key=key)
 
 
-#: The look of :func:`table_html`'s tables (Streamlit's light theme): a scrolling box with
-#: the header kept in view and one line per row, as ``st.dataframe`` shows a long table.
-_TABLE_CSS = (
+#: The page's one style sheet (:func:`page_styles`): the look of :func:`table_html`'s tables
+#: (Streamlit's light theme: a scrolling box with the header kept in view and one line per
+#: row, as ``st.dataframe`` shows a long table), and the date picker's quick select hidden.
+_PAGE_CSS = (
     "<style>"
     # the date range picker's quick select ("Date range", "Select...", "Last week" ...) is in
     # English only: Streamlit offers no translation nor a way to leave it out
@@ -196,7 +197,7 @@ def table_html(frame: pd.DataFrame, *, shown: pd.DataFrame | None = None,
     Drawn with the page, without the data grid's JavaScript (its scripts weigh about
     1,3 MB, which a visitor's browser loads and runs before the table shows).
     ``label``: the table's accessible name. Its look is the page's style sheet
-    (:func:`table_styles`, put in once)."""
+    (:func:`page_styles`, put in once)."""
     text, right = _table_text(frame, shown, decimals)
     esc = html.escape
     num = [c in right for c in text.columns]
@@ -212,19 +213,19 @@ def table_html(frame: pd.DataFrame, *, shown: pd.DataFrame | None = None,
             f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
-def table_styles() -> None:
-    """The style sheet of :func:`show_html_table`'s tables, once for the page (not drawn);
-    it also hides the date range picker's English-only quick select. Each style sheet
-    added to a page makes the browser work out the look of the whole page again: one for
-    all its tables, not one per table."""
-    st.html(_TABLE_CSS)
+def page_styles() -> None:
+    """The page's style sheet, once (not drawn): the look of :func:`show_html_table`'s
+    tables, and the date range picker's English-only quick select hidden. Each style
+    sheet added to a page makes the browser work out the look of the whole page again:
+    one for all its tables, not one per table."""
+    st.html(_PAGE_CSS)
 
 
 def show_html_table(frame: pd.DataFrame | None, *, shown: pd.DataFrame | None = None,
                     decimals: Mapping[str, int] | None = None, label: str | None = None) -> None:
     """:func:`show_table` as plain HTML (:func:`table_html`): for a page that must draw
     quickly (the Karta), at the cost of the data grid's sorting and search. The page calls
-    :func:`table_styles` once before its first table."""
+    :func:`page_styles` once before its first table."""
     if frame is None:
         return
     st.html(table_html(frame, shown=shown, decimals=decimals, label=label))

@@ -70,9 +70,6 @@ TOTAL_CODE = "_total"
 
 _METRIC_CRS = "EPSG:3006"
 
-
-_wgs84 = wgs84_crs  # EPSG:4326, made once
-
 # Column-name candidates (folded, see schema.fold), in order of preference.
 _CODE_CANDIDATES: tuple[tuple[str, str], ...] = (
     ("district code", "other"),
@@ -526,7 +523,7 @@ def _districts_frame(frame: pd.DataFrame, geoseries: gpd.GeoSeries, *, check: bo
     if check:
         report.update(_topology(mg, frame["district_code"].to_numpy(), coverage=valid_cov))
     report["total_area_m2"] = float(shapely.area(mg).sum())
-    out = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(wg, crs=_wgs84()))
+    out = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(wg, crs=wgs84_crs()))
     out["district_code"] = out["district_code"].astype(str)
     out["district_name"] = out["district_name"].astype(str)
     out = out.set_index("district_code")
@@ -1859,12 +1856,12 @@ def _row_positions(inc: pd.DataFrame, codes: pd.Index) -> npt.NDArray[np.int64]:
     """Summary row of each incident: its district's position; ``len(codes)`` stadsdel level,
     ``+1`` kommun level, ``+2`` outside every district; -1 for län-level rows (not the kommun's)."""
     nd = len(codes)
-    dc, duniq = _factorized(inc["district_code"])
-    upos = codes.get_indexer(pd.Index(np.asarray(duniq, dtype=object).astype(str)))
+    dc, duniq = text_codes(inc["district_code"])  # a categorical's own codes (assign_districts')
+    upos = codes.get_indexer(pd.Index(duniq))
     dpos = np.where(dc >= 0, np.append(upos, -1)[dc], -1).astype(np.int64)
     out = np.where(dpos >= 0, dpos, nd + 2)
     if "district_method" in inc.columns:
-        mc, muniq = _factorized(inc["district_method"])
+        mc, muniq = text_codes(inc["district_method"])
         extra = {"stadsdel": nd, "kommun": nd + 1, "lan": -1}
         umap = np.array([extra.get(str(u), nd + 2) for u in muniq] + [nd + 2], dtype=np.int64)
         by_method = umap[np.where(mc >= 0, mc, len(muniq))]
@@ -1875,14 +1872,6 @@ def _row_positions(inc: pd.DataFrame, codes: pd.Index) -> npt.NDArray[np.int64]:
         out = np.where((dpos < 0) & (pr == "kommun"), nd + 1, out)
         out = np.where((dpos < 0) & (pr == "lan"), -1, out)
     return out
-
-
-def _factorized(values: pd.Series) -> tuple[npt.NDArray[np.integer[Any]], Any]:
-    """Codes (-1: missing) and the values they stand for; a categorical's own codes and
-    categories as they are (assign_districts' columns: no hashing of every row)."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        return np.asarray(values.cat.codes), values.cat.categories
-    return pd.factorize(values)
 
 
 def _category_positions(inc: pd.DataFrame) -> npt.NDArray[np.int64]:

@@ -2134,19 +2134,9 @@ def _audit_districts(a: _Attack, d: pd.DataFrame, kommun: Mapping[str, Any],
 
 
 def _audit_emerging_clusters(a: _Attack, em: pd.DataFrame, cl: pd.DataFrame) -> None:
-    """Emerging counts (every date) at least the period's; no per-period z-score (see
-    :data:`_EMERGING_WITHHELD`); a cluster's density × area = ``n`` and ``topN_share`` ×
-    ``n`` a category count."""
+    """Emerging counts (every date) at least the period's; a cluster's density × area = ``n``
+    and ``topN_share`` × ``n`` a category count."""
     system = a.system
-    for c in _EMERGING_WITHHELD:
-        if len(em) and c in em.columns:
-            shown = pd.to_numeric(em[c], errors="coerce").notna().to_numpy()
-            if shown.any():
-                ids = _feature_ids(em, "cell")
-                for fid in [f for f, k in zip(ids, shown, strict=True) if k][:50]:
-                    a.add("emerging", fid, c, "period_gi", None, None,
-                          f"{c} is published: with every cell's value a reader solves for the "
-                          "period's counts per cell (a linear function of its neighbourhood sums)")
     if len(em) and "count" in em.columns:
         ids = _feature_ids(em, "cell")
         ke_a = a.table_vars("emerging", em, [("emerging", f) for f in ids], ["count"])[:, 0]
@@ -2189,6 +2179,19 @@ def _audit_gi(a: _Attack, h: pd.DataFrame, rings: int) -> None:
                   "neighbourhood's sum")
 
 
+def _audit_period_gi(a: _Attack, em: pd.DataFrame) -> None:
+    """Published per-period Gi* values of the emerging layer (see :data:`_EMERGING_WITHHELD`)."""
+    for c in _EMERGING_WITHHELD:
+        shown = pd.to_numeric(em[c], errors="coerce").notna().to_numpy() if c in em.columns else None
+        if shown is None or not shown.any():
+            continue
+        ids = _feature_ids(em, "cell")
+        for fid in [f for f, k in zip(ids, shown, strict=True) if k][:50]:
+            a.add("emerging", fid, c, "period_gi", None, None,
+                  f"{c} is published: with every cell's value a reader solves for the "
+                  "period's counts per cell (a linear function of its neighbourhood sums)")
+
+
 def _audit_intervals(a: _Attack) -> None:
     """The interval audit: every hidden value minimised and maximised; the pinned ones found."""
     system, mc = a.system, a.mc
@@ -2227,5 +2230,6 @@ def _audit(layers: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd.Da
     _audit_districts(a, dist_l, kommun, level_rows, levels)
     _audit_emerging_clusters(a, em_l, cl_l)
     _audit_gi(a, hot_l, rings)
+    _audit_period_gi(a, em_l)
     _audit_intervals(a)
     return pd.DataFrame(a.findings, columns=list(AUDIT_COLUMNS))

@@ -14,7 +14,7 @@ from lagesbild_geo import svformat
 from lagesbild_geo.maps import DEFAULT_LAYERS, DISTRICT_MEASURES, LAYERS, base_maps
 
 st.title("Lägesbild")
-app_ui.table_styles()  # the tables' look, once for the page (not per table)
+app_ui.page_styles()  # the tables' look (and more), once for the page (not per table)
 st.caption("Händelser sammanräknade per hexagon och område. Enskilda händelser visas aldrig; "
            "siffror som vilar på för få fall döljs.")
 
