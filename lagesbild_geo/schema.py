@@ -111,12 +111,21 @@ def fold(text: object) -> str:
     """
     if text is None or (isinstance(text, float) and np.isnan(text)):
         return ""
-    s = str(text).strip().lower()
-    s = unicodedata.normalize("NFKD", s)
-    s = "".join(ch for ch in s if not unicodedata.combining(ch))
-    s = s.replace("æ", "a").replace("ø", "o")
-    s = re.sub(r"[^0-9a-z]+", " ", s)
-    return " ".join(s.split())
+    return _fold_text(str(text))
+
+
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+@functools.lru_cache(maxsize=8192)
+def _fold_text(text: str) -> str:
+    # headers and labels repeat (the alias tables are folded on every read): remembered
+    s = text.strip().lower()
+    if not s.isascii():  # plain ASCII has no accents to take off
+        s = unicodedata.normalize("NFKD", s)
+        s = "".join(ch for ch in s if not unicodedata.combining(ch))
+        s = s.replace("æ", "a").replace("ø", "o")
+    return " ".join(_NOT_ALNUM.sub(" ", s).split())
 
 
 # Raw labels (folded) → canonical id. Police event types (polisen.se/api/events; the

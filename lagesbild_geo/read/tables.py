@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import functools
 import io as _io
 import json
 import math
@@ -57,12 +58,17 @@ def _name(source: object) -> str:
     return Path(str(source)).name if not isinstance(source, pd.DataFrame) else "<DataFrame>"
 
 
-def _hint_set(columns_hint: Iterable[str] | None) -> set[str]:
+def _hint_set(columns_hint: Iterable[str] | None) -> frozenset[str]:
     if columns_hint is None:
-        names = [a for tiers in INCIDENT_ALIASES.values() for tier in tiers for a in tier]
-    else:
-        names = list(columns_hint)
-    return {a for tier in normalise_aliases(names) for a in tier}
+        return _incident_hints()
+    return frozenset(a for tier in normalise_aliases(list(columns_hint)) for a in tier)
+
+
+@functools.cache
+def _incident_hints() -> frozenset[str]:
+    """The folded names of every incident column alias (the header hint's default)."""
+    names = [a for tiers in INCIDENT_ALIASES.values() for tier in tiers for a in tier]
+    return frozenset(a for tier in normalise_aliases(names) for a in tier)
 
 
 def _is_blank(v: object) -> bool:
@@ -94,7 +100,7 @@ def _sub_header(header: Sequence[object], nxt: Sequence[object] | None) -> list[
     return out
 
 
-def _find_header(rows: Sequence[Sequence[object]], hint: set[str]) -> int:
+def _find_header(rows: Sequence[Sequence[object]], hint: frozenset[str]) -> int:
     """Index of the header row among the first rows of a sheet/CSV.
 
     The header is the row with the most cells that are known column names
@@ -447,7 +453,7 @@ class _CsvLayout:
     duplicates: dict[str, list[str]]
 
 
-def _csv_layout(head: bytes, more: bool, name: str, hint: set[str], limits: Limits) -> _CsvLayout:
+def _csv_layout(head: bytes, more: bool, name: str, hint: frozenset[str], limits: Limits) -> _CsvLayout:
     """Delimiter, header and decimal mark from the first 200 kB (``more``: the file goes on)."""
     sample = head[:200_000].decode("utf-8", errors="replace")
     lines = sample.split("\n")[:200]
@@ -466,7 +472,7 @@ def _csv_layout(head: bytes, more: bool, name: str, hint: set[str], limits: Limi
                       thousands=thousands, names=names, duplicates=_duplicate_names(header, names))
 
 
-def _read_csv(path: Path, name: str, hint: set[str], limits: Limits) -> tuple[pd.DataFrame, dict[str, Any]]:
+def _read_csv(path: Path, name: str, hint: frozenset[str], limits: Limits) -> tuple[pd.DataFrame, dict[str, Any]]:
     """A CSV file: pyarrow reads the file itself when it is plain UTF-8 with LF or CR LF line
     ends (the usual case); anything else goes through its bytes (:func:`_read_csv_bytes`)."""
     direct = _read_csv_direct(path, name, hint, limits)
@@ -479,7 +485,7 @@ def _read_csv(path: Path, name: str, hint: set[str], limits: Limits) -> tuple[pd
 _SCAN_BLOCK = 1 << 20
 
 
-def _read_csv_direct(path: Path, name: str, hint: set[str],
+def _read_csv_direct(path: Path, name: str, hint: frozenset[str],
                      limits: Limits) -> tuple[pd.DataFrame, dict[str, Any]] | None:
     """The usual CSV without holding its bytes: None when it needs :func:`_read_csv_bytes`
     (another encoding, a BOM other than UTF-8's, CR-only or mixed line ends, an Arrow error)."""
@@ -542,7 +548,7 @@ def _scan_csv(path: Path, bom: int) -> tuple[str, int] | None:
     return ("CRLF" if cr else "LF"), last_quote
 
 
-def _read_csv_bytes(data: bytes, name: str, hint: set[str],
+def _read_csv_bytes(data: bytes, name: str, hint: frozenset[str],
                     limits: Limits) -> tuple[pd.DataFrame, dict[str, Any]]:
     """A CSV file from its bytes: any encoding :func:`_to_utf8` knows, any line ends, rows
     that are not valid UTF-8, ragged rows (read with the csv module)."""
@@ -853,7 +859,7 @@ def _dense(rows: Sequence[_SparseRow]) -> list[list[str | None]]:
     return out
 
 
-def _sheet_score(top: list[_SparseRow], hint: set[str]) -> tuple[int, int]:
+def _sheet_score(top: list[_SparseRow], hint: frozenset[str]) -> tuple[int, int]:
     dense = _dense(top)
     h = _find_header(dense, hint)
     score = sum(1 for v in (dense[h] if dense else []) if v and fold(v) in hint)
@@ -861,7 +867,7 @@ def _sheet_score(top: list[_SparseRow], hint: set[str]) -> tuple[int, int]:
 
 
 def _read_excel_fast(
-    path: Path, name: str, sheet: str | int | None, hint: set[str]
+    path: Path, name: str, sheet: str | int | None, hint: frozenset[str]
 ) -> tuple[list[_SparseRow], str, list[str], list[str]]:
     """(sparse rows, chosen sheet, sheet names, warnings) with the fast reader."""
     book = _Xlsx(path)
@@ -903,7 +909,7 @@ def _choose_sheet(names: list[str], name: str, sheet: str | int | None) -> str |
 
 
 def _text_rows_to_frame(
-    rows: list[_SparseRow], name: str, chosen: str, names: list[str], hint: set[str],
+    rows: list[_SparseRow], name: str, chosen: str, names: list[str], hint: frozenset[str],
     warnings: list[str], limits: Limits,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The table of a sheet's sparse rows: header found below title rows; the columns
@@ -971,7 +977,7 @@ def _check_workbook_zip(path: Path, name: str, limits: Limits) -> None:
 
 
 def _read_excel(
-    path: Path, name: str, sheet: str | int | None, hint: set[str], limits: Limits
+    path: Path, name: str, sheet: str | int | None, hint: frozenset[str], limits: Limits
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     import xml.etree.ElementTree as ET
 
@@ -1309,7 +1315,7 @@ def _refuse_unsupported(path: Path, fmt: str) -> None:
 
 
 def _read_format(path: Path, fmt: str, head: bytes, *, sheet: str | int | None, layer: str | None,
-                 hint: set[str], limits: Limits) -> tuple[pd.DataFrame, dict[str, Any]]:
+                 hint: frozenset[str], limits: Limits) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The table and ``info`` of a file of a supported format (``fmt`` as sniffed)."""
     name = path.name
     if fmt == "excel":
