@@ -46,7 +46,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
-from scipy.optimize import linprog
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 SHOWN, PRIMARY, SECONDARY, FREE, HIDDEN = 0, 1, 2, 3, 4
@@ -261,6 +260,8 @@ def _is_hidden(status: Int) -> Bool:
 
 def _solve(c: Float, a_eq: sparse.csr_matrix, b_eq: Float, a_ub: sparse.csr_matrix, b_ub: Float,
            bounds: Float) -> Float | None:
+    from scipy.optimize import linprog  # a heavy import (0.2 s), for the few tables that need it
+
     res = linprog(c, A_ub=a_ub if a_ub.shape[0] else None, b_ub=b_ub if a_ub.shape[0] else None,
                   A_eq=a_eq if a_eq.shape[0] else None, b_eq=b_eq if a_eq.shape[0] else None,
                   bounds=bounds, method="highs")

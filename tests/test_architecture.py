@@ -309,6 +309,20 @@ def test_importing_library_does_not_import_streamlit() -> None:
     assert out.stdout.strip() == "False"
 
 
+@pytest.mark.slow
+def test_the_apps_path_leaves_the_heavy_scipy_modules_out() -> None:
+    # scipy.stats, scipy.signal and scipy.optimize cost a fresh process 0.2-0.8 s each: the
+    # app's first start and every command line call would pay them for a p-value or a
+    # convolution (scipy.special and scipy.fft do those; the rare users import them late)
+    code = (
+        "import sys, lagesbild_geo.pipeline, lagesbild_geo.privacy, lagesbild_geo.hotspots,"
+        " lagesbild_geo.followup, lagesbild_geo.emerging, lagesbild_geo.dashboard, lagesbild_geo.maps;"
+        "print(sorted(m for m in ('scipy.stats', 'scipy.signal', 'scipy.optimize') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_no_module_level_mutable_settings() -> None:
     s = Settings()
     try:

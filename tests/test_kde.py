@@ -47,6 +47,17 @@ def test_every_shown_cell_equals_the_direct_sum_and_count():
     np.testing.assert_array_equal(d["n_within_bandwidth"], (dist < 250).sum(axis=1))
 
 
+@pytest.mark.parametrize(("shape", "m"), [((40, 60), 3), ((7, 5), 6), ((2, 300), 1), ((123, 97), 12)])
+def test_the_fft_convolution_is_scipy_signals_bit_for_bit(shape, m):
+    from scipy import signal
+
+    rng = np.random.default_rng(sum(shape) + m)
+    grid = rng.poisson(0.4, shape).astype("float64") * 1.7
+    kernel = rng.uniform(0.0, 1.0, (2 * m + 1, 2 * m + 1))
+    np.testing.assert_array_equal(hotspots._convolve_same(grid, kernel),
+                                  signal.fftconvolve(grid, kernel, mode="same"))
+
+
 def test_total_mass_is_the_number_of_events():
     rng = np.random.default_rng(1)
     e = E0 + rng.normal(0, 800, 600)
