@@ -981,9 +981,6 @@ def _read_excel(
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     import xml.etree.ElementTree as ET
 
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
     _check_workbook_zip(path, name, limits)
     try:
         rows_fast, chosen_fast, names_fast, warn_fast = _read_excel_fast(path, name, sheet, hint)
@@ -993,6 +990,9 @@ def _read_excel(
         pass  # unusual workbook: openpyxl below decides (and words the error)
     else:
         return _text_rows_to_frame(rows_fast, name, chosen_fast, names_fast, hint, warn_fast, limits)
+    # imported only for the unusual workbook (0.17 s for a fresh process)
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError,
