@@ -306,6 +306,11 @@ def _metric_xy(incidents: pd.DataFrame) -> tuple[npt.NDArray[np.float64], npt.ND
 # which neighbour weights are counted with a KD-tree instead of row prefix sums.
 _TILE = 4096
 _KD_MAX = 5_000
+# ... and the mean weighted number of neighbours below which the KD-tree is taken in
+# larger tiles too: the prefix sums cost the tile's area, the tree its neighbours
+# (Exempelkommun, 12 000 points over 15 km: 0.11 s with prefix sums, 0.03 s with the tree;
+# 200 000 points over 20 km, 35 neighbours each: 0.65 s and 0.85 s)
+_KD_NEIGHBOURS = 30.0
 
 
 def _disk_sums(
@@ -371,7 +376,7 @@ def _grid_counts(
         keep = ((ux[cand] >= x0) & (ux[cand] < x0 + T + 2 * r)
                 & (uy[cand] >= y0) & (uy[cand] < y0 + T + 2 * r))
         cand = cand[keep]
-        if own.size < _KD_MAX:
+        if own.size < _KD_MAX or _sparse_tile(ux[cand], uy[cand], w[cand], r2):
             # weights are multiplicities: count the repeated points in C, no Python lists
             rep = np.repeat(cand, np.rint(w[cand]).astype(np.int64))
             tree = cKDTree(np.column_stack([ux[rep], uy[rep]]).astype("float64"))
@@ -381,6 +386,14 @@ def _grid_counts(
         else:
             out[own] = _disk_sums(ux[cand], uy[cand], w[cand], ux[own], uy[own], r2)
     return out
+
+
+def _sparse_tile(x: npt.NDArray[np.int64], y: npt.NDArray[np.int64], w: npt.NDArray[np.float64],
+                 r2: int) -> bool:
+    """True when the points' mean weighted number of neighbours within sqrt(r2) cells (their
+    total weight spread over their bounding box) is below :data:`_KD_NEIGHBOURS`."""
+    area = float(int(x.max()) - int(x.min()) + 1) * float(int(y.max()) - int(y.min()) + 1)
+    return float(w.sum()) / area * math.pi * r2 < _KD_NEIGHBOURS
 
 
 def _grid_dbscan(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -431,8 +432,9 @@ def test_sample_clusters_cover_the_planted_hotspots(sample):
                 h["name"]
 
 
-@pytest.mark.parametrize(("tile", "kd_max"), [(4096, 5_000), (512, 0), (300, 10**9)])
-def test_grid_dbscan_equals_sklearn_on_the_snapped_points(monkeypatch, tile, kd_max):
+@pytest.mark.parametrize(("tile", "kd_max", "kd_neighbours"),
+                         [(4096, 5_000, 30.0), (512, 0, 0.0), (300, 10**9, math.inf)])
+def test_grid_dbscan_equals_sklearn_on_the_snapped_points(monkeypatch, tile, kd_max, kd_neighbours):
     """Every route of the grid DBSCAN (KD counts, prefix-sum counts, tiles) gives the
     same core points and clusters as sklearn DBSCAN with sample_weight on the
     same snapped points."""
@@ -440,6 +442,7 @@ def test_grid_dbscan_equals_sklearn_on_the_snapped_points(monkeypatch, tile, kd_
 
     monkeypatch.setattr(hotspots, "_TILE", tile)
     monkeypatch.setattr(hotspots, "_KD_MAX", kd_max)
+    monkeypatch.setattr(hotspots, "_KD_NEIGHBOURS", kd_neighbours)
     rng = np.random.default_rng(8)
     n = 6000
     centres = np.array([[2560.0, 1000.0], [1500.0, 2550.0], [4000.0, 3000.0], [600.0, 600.0]])
