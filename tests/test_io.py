@@ -661,6 +661,35 @@ def test_fast_xlsx_reader_agrees_with_openpyxl(tmp_path: Path, monkeypatch: pyte
     assert slow_info["source_row"].tolist() == fast_info["source_row"].tolist()
 
 
+def test_a_workbook_in_the_1904_date_system_keeps_its_dates(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # old Mac Excel counts days from 1904-01-01: read as 1900 dates they came out 4 years early
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    import lagesbild_geo.read.tables as lio
+
+    wb = openpyxl.Workbook()
+    wb.epoch = CALENDAR_MAC_1904
+    ws = wb.active
+    ws.append(["Brottsdatum", "Klockslag", "X", "Y"])
+    ws.append([dt.datetime(2024, 3, 5, 22, 15), dt.time(22, 15), 6580000, 660000])
+    ws.append([dt.date(2025, 12, 31), dt.time(0, 5), 6580100, 660100])
+    wb.save(tmp_path / "mac.xlsx")
+    fast_df, _ = read_table(tmp_path / "mac.xlsx")
+    assert fast_df["Brottsdatum"].tolist() == ["2024-03-05 22:15:00", "2025-12-31 00:00:00"]
+    assert fast_df["Klockslag"].tolist() == ["22:15:00", "00:05:00"]
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise KeyError("force the openpyxl path")
+
+    monkeypatch.setattr(lio, "_read_excel_fast", refuse)
+    pd.testing.assert_frame_equal(read_table(tmp_path / "mac.xlsx")[0], fast_df)
+    monkeypatch.undo()
+    r = read_incidents(tmp_path / "mac.xlsx")
+    assert r.placed["occurred_at"].dt.strftime("%Y-%m-%d %H:%M").tolist() == ["2024-03-05 22:15",
+                                                                                "2025-12-31 00:05"]
+
+
 def test_place_pending_is_the_old_gazetteer_hook() -> None:
     from lagesbild_geo.geocode import Gazetteer, place_pending
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import datetime as _dt
 import functools
 import io as _io
 import json
@@ -686,8 +687,6 @@ def _drop_blank_rows(table: pa.Table, source_row: np.ndarray) -> tuple[pa.Table,
 
 
 def _cell_text(v: object) -> str | None:
-    import datetime as _dt
-
     if v is None:
         return None
     if isinstance(v, str):
@@ -736,6 +735,11 @@ class _Xlsx:
         self.zf = zipfile.ZipFile(path)
         names = set(self.zf.namelist())
         wb = ET.fromstring(self.zf.read("xl/workbook.xml"))
+        # day 0 of the serial dates: 1899-12-30, or 1904-01-01 in a workbook saved with the
+        # 1904 date system (old Mac Excel; the dates would otherwise come out 4 years early)
+        pr = wb.find(f"{_NS_MAIN}workbookPr")
+        in_1904 = pr is not None and (pr.get("date1904") or "").strip().lower() in ("1", "true")
+        self.epoch = _dt.datetime(1904, 1, 1) if in_1904 else _dt.datetime(1899, 12, 30)
         rels = ET.fromstring(self.zf.read("xl/_rels/workbook.xml.rels"))
         targets = {r.get("Id"): r.get("Target", "") for r in rels}
         self.sheets: dict[str, str] = {}
@@ -830,12 +834,10 @@ class _Xlsx:
         number = float(raw)
         style = int(c.get("s", "0"))
         if style in self.date_styles:
-            import datetime as _dt
-
             if style in self.time_styles and number < 1:
                 return _cell_text(_dt.time(*_split_day_fraction(number)))
             try:
-                moment = _dt.datetime(1899, 12, 30) + _dt.timedelta(seconds=round(number * 86400))
+                moment = self.epoch + _dt.timedelta(seconds=round(number * 86400))
             except (OverflowError, ValueError):  # not a date Excel can show: keep the number
                 return _cell_text(number)
             return _cell_text(moment)
