@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import zipfile
 from pathlib import Path
@@ -688,6 +689,26 @@ def test_a_workbook_in_the_1904_date_system_keeps_its_dates(tmp_path: Path,
     r = read_incidents(tmp_path / "mac.xlsx")
     assert r.placed["occurred_at"].dt.strftime("%Y-%m-%d %H:%M").tolist() == ["2024-03-05 22:15",
                                                                                 "2025-12-31 00:05"]
+
+
+def test_reading_leaves_the_cycle_collector_as_it_found_it(tmp_path: Path) -> None:
+    # the reader pauses it while it makes a sheet's cells; on again after, even after an error
+    wb = openpyxl.Workbook()
+    wb.active.append(["Datum", "X", "Y"])
+    wb.active.append(["2024-03-05 22:15", 6580000, 660000])
+    wb.save(tmp_path / "ok.xlsx")
+    (tmp_path / "bad.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    assert gc.isenabled()
+    assert len(read_table(tmp_path / "ok.xlsx")[0]) == 1 and gc.isenabled()
+    with pytest.raises(InputError):
+        read_table(tmp_path / "bad.xlsx")
+    assert gc.isenabled()
+    gc.disable()  # someone else's choice is kept
+    try:
+        read_table(tmp_path / "ok.xlsx")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_place_pending_is_the_old_gazetteer_hook() -> None:

@@ -14,13 +14,14 @@ import csv
 import dataclasses
 import datetime as _dt
 import functools
+import gc
 import io as _io
 import json
 import math
 import os
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -716,6 +717,7 @@ _SparseRow = tuple[int, list[tuple[int, str]]]
 
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_V_TAG, _IS_TAG, _T_TAG = f"{_NS_MAIN}v", f"{_NS_MAIN}is", f"{_NS_MAIN}t"
 _DATE_FORMAT_IDS = set(range(14, 23)) | {27, 30, 36, 45, 46, 47, 50, 57}
 _TIME_ONLY_IDS = {18, 19, 20, 21, 45, 46, 47}
 
@@ -782,8 +784,9 @@ class _Xlsx:
         """
         ET = self._ET
         out: list[_SparseRow] = []
-        c_tag, v_tag, row_tag, is_tag, t_tag = (f"{_NS_MAIN}c", f"{_NS_MAIN}v", f"{_NS_MAIN}row",
-                                               f"{_NS_MAIN}is", f"{_NS_MAIN}t")
+        c_tag, row_tag = f"{_NS_MAIN}c", f"{_NS_MAIN}row"
+        columns: dict[str, int] = {}  # column letters -> index: a sheet has few of them
+        value = self._value
         last = 0
         with self.zf.open(self.sheets[sheet]) as fh:
             for _, el in ET.iterparse(fh, events=("end",)):
@@ -795,16 +798,13 @@ class _Xlsx:
                 col = -1
                 for c in el.iter(c_tag):
                     ref = c.get("r")
-                    col += 1
                     if ref:
-                        col = 0
-                        for ch in ref:
-                            if ch.isalpha():
-                                col = col * 26 + (ord(ch.upper()) - 64)
-                            else:
-                                break
-                        col -= 1
-                    v = self._value(c, v_tag, is_tag, t_tag)
+                        letters = ref.rstrip("0123456789")
+                        known = columns.get(letters)
+                        col = known if known is not None else columns.setdefault(letters, _column_index(letters))
+                    else:
+                        col += 1
+                    v = value(c)
                     if v is not None:
                         cells.append((col, v))
                 el.clear()
@@ -814,13 +814,18 @@ class _Xlsx:
                         break
         return out
 
-    def _value(self, c: Any, v_tag: str, is_tag: str, t_tag: str) -> str | None:
-        t = c.get("t", "n")
+    def _value(self, c: Any) -> str | None:
+        t = c.get("t")
         if t == "inlineStr":
-            node = c.find(is_tag)
-            text = "" if node is None else "".join(x.text or "" for x in node.iter(t_tag))
+            node = c.find(_IS_TAG)
+            if node is None:
+                text = ""
+            elif len(node) == 1 and node[0].tag == _T_TAG:  # plain text, not rich text
+                text = node[0].text or ""
+            else:
+                text = "".join(x.text or "" for x in node.iter(_T_TAG))
             return text if text.strip() else None
-        v = c.find(v_tag)
+        v = c.find(_V_TAG)
         if v is None or v.text is None:
             return None
         raw = v.text
@@ -832,7 +837,8 @@ class _Xlsx:
         if t == "b":
             return "True" if raw.strip() == "1" else "False"
         number = float(raw)
-        style = int(c.get("s", "0"))
+        s = c.get("s")
+        style = int(s) if s else 0
         if style in self.date_styles:
             if style in self.time_styles and number < 1:
                 return _cell_text(_dt.time(*_split_day_fraction(number)))
@@ -840,8 +846,20 @@ class _Xlsx:
                 moment = self.epoch + _dt.timedelta(seconds=round(number * 86400))
             except (OverflowError, ValueError):  # not a date Excel can show: keep the number
                 return _cell_text(number)
-            return _cell_text(moment)
+            return moment.isoformat(sep=" ")
+        if number.is_integer() and abs(number) < 1e15:  # the usual whole number, as _cell_text gives it
+            return str(int(number))
         return _cell_text(number)
+
+
+def _column_index(letters: str) -> int:
+    """0-based column of a cell reference's letters ("A" -> 0, "AB" -> 27; -1 without letters)."""
+    col = 0
+    for ch in letters:
+        if not ch.isalpha():
+            break
+        col = col * 26 + (ord(ch.upper()) - 64)
+    return col - 1
 
 
 def _split_day_fraction(fraction: float) -> tuple[int, int, int]:
@@ -1248,7 +1266,8 @@ def read_table(
     head = _check_file(path)
     fmt = _sniff_format(path, head)
     _refuse_unsupported(path, fmt)
-    df, info = _read_format(path, fmt, head, sheet=sheet, layer=layer, hint=hint, limits=limits)
+    with _cycle_collection_paused():
+        df, info = _read_format(path, fmt, head, sheet=sheet, layer=layer, hint=hint, limits=limits)
     name = path.name
     if sheet is not None and fmt != "excel":
         info.setdefault("warnings", []).append(f"{name}: sheet={sheet!r} ignored (not an Excel file).")
@@ -1258,6 +1277,21 @@ def read_table(
     if len(df.columns) == 0:
         raise InputError(f"{name} has no columns. Check that the file holds a table with a header row.")
     return df, info
+
+
+@contextlib.contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """Python's cycle collector paused while a reader makes hundreds of thousands of objects
+    that hold no cycles (a sheet's cells, a JSON feed's records): it would walk them over
+    and over, half the time of reading a 10 000-row police workbook. Restored afterwards
+    (also after an error); left off if something else had turned it off."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def _from_dataframe(source: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
