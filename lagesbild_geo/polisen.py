@@ -548,7 +548,7 @@ def read_places(source: str | os.PathLike[str] | gpd.GeoDataFrame | pd.DataFrame
             if path.suffix.lower() in (".csv", ".txt"):
                 frame = pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig", dtype=str)
             elif path.suffix.lower() in (".xlsx", ".xlsm"):
-                frame = pd.read_excel(path, dtype=str)
+                frame = pd.read_excel(path, dtype=str, engine="openpyxl")
             elif path.suffix.lower() in (".parquet", ".geoparquet"):
                 frame = gpd.read_parquet(path)
             else:

@@ -57,7 +57,7 @@ def test_build_flag_form_writes_everything(tmp_path: Path, capsys: pytest.Captur
     assert table["Antal händelser"].tolist() == [90, 30, 0, 120]
     assert table["Per 1 000 invånare"].tolist()[:2] == [60.0, 60.0]
     assert table["Vanligaste kategori"].tolist()[0] == "Våld och hot"
-    xl = pd.read_excel(out / "distrikt.xlsx", sheet_name="Distrikt", dtype={"Distriktskod": str})
+    xl = pd.read_excel(out / "distrikt.xlsx", sheet_name="Distrikt", dtype={"Distriktskod": str}, engine="openpyxl")
     assert xl["Antal händelser"].tolist() == [90, 30, 0, 120]
     meta = json.loads((out / "lagesbild.json").read_text(encoding="utf-8"))
     assert meta["period"]["label"] == "2025" and meta["created_at"] == "2026-01-01T00:00:00+00:00"

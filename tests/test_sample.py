@@ -33,7 +33,7 @@ def truth(sample_dir: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def police(sample_dir: Path) -> pd.DataFrame:
-    return pd.read_excel(sample_dir / "incidents_polis.xlsx", sheet_name="Brott", header=2,
+    return pd.read_excel(sample_dir / "incidents_polis.xlsx", sheet_name="Brott", header=2, engine="openpyxl",
                          dtype=str)
 
 

@@ -25,7 +25,8 @@ def placed(sample_dir: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def raw(sample_dir: Path) -> pd.DataFrame:
-    return pd.read_excel(sample_dir / "incidents_polis.xlsx", sheet_name="Brott", header=2, dtype=str)
+    return pd.read_excel(sample_dir / "incidents_polis.xlsx", sheet_name="Brott", header=2, dtype=str,
+                         engine="openpyxl")
 
 
 def _raw_point_rows(raw: pd.DataFrame, types: list[str]) -> pd.DataFrame:
