@@ -580,18 +580,29 @@ def _mask(frame: pd.DataFrame, tab: _Tab, status: npt.NDArray[np.int64]) -> pd.D
     sec = [tuple(v) if isinstance(v, (list, tuple)) else () for v in sec]
     is_p = st == PRIMARY
     is_s = np.isin(st, (SECONDARY, _protect.HIDDEN))
-    cols = np.asarray(tab.cols, dtype=object)
-    for i in np.flatnonzero((is_p | is_s).any(axis=1)).tolist():
-        p = int(pos[i])
-        add_p = [c for c in cols[is_p[i]].tolist() if c not in prim[p]]
-        add_s = [c for c in cols[is_s[i]].tolist() if c not in sec[p]]
-        if add_p:
-            prim[p] = (*prim[p], *add_p)
-        if add_s:
-            sec[p] = (*sec[p], *add_s)
+    for listed, flags in ((prim, is_p), (sec, is_s)):
+        rows = np.flatnonzero(flags.any(axis=1))
+        for p, add in zip(pos[rows].tolist(), _column_tuples(flags[rows], tab.cols), strict=True):
+            have = listed[p]
+            listed[p] = add if not have else (*have, *(c for c in add if c not in have))
     out[_PRIMARY_COL] = pd.Series(prim, index=out.index, dtype=object)
     out[_SECONDARY_COL] = pd.Series(sec, index=out.index, dtype=object)
     return out
+
+
+def _column_tuples(flags: npt.NDArray[np.bool_], columns: Sequence[str]) -> list[tuple[str, ...]]:
+    """Per row of ``flags``, the ``columns`` it marks (in their order): one tuple per
+    distinct pattern, shared by the rows that have it (a table has few patterns)."""
+    if not len(flags):
+        return []
+    if flags.shape[1] <= 62:  # each row's pattern as the bits of one integer
+        codes, inverse = np.unique(flags @ (np.int64(1) << np.arange(flags.shape[1], dtype=np.int64)),
+                                   return_inverse=True)
+        patterns = (codes[:, None] >> np.arange(flags.shape[1], dtype=np.int64) & 1).astype(bool)
+    else:
+        patterns, inverse = np.unique(flags, axis=0, return_inverse=True)
+    tuples = [tuple(c for c, f in zip(columns, row, strict=True) if f) for row in patterns.tolist()]
+    return [tuples[k] for k in inverse.ravel().tolist()]
 
 
 def hidden_kind(row: Mapping[Any, Any], column: str) -> str | None:

@@ -252,3 +252,14 @@ def test_protect_table_property_against_enumeration(body: list[list[int]]) -> No
         return
     assert all(len(v) >= 2 for cell, v in seen.items() if 0 < full[cell] < 3), seen
     assert all(full[cell] in v for cell, v in seen.items())
+
+
+@pytest.mark.parametrize(("rows", "cols"), [(400, 3), (200, 62), (100, 63), (5, 1), (0, 4)])
+def test_hidden_column_lists_per_row_follow_the_flags(rows: int, cols: int) -> None:
+    # the suppressed_primary/secondary lists: each row's flagged columns, in column order
+    from lagesbild_geo.privacy import _column_tuples
+
+    flags = np.random.default_rng(rows + cols).random((rows, cols)) < 0.3
+    names = [f"count_{i}" for i in range(cols)]
+    assert _column_tuples(flags, names) == [tuple(n for n, f in zip(names, row, strict=True) if f)
+                                            for row in flags.tolist()]
