@@ -435,14 +435,38 @@ UPLOAD_TYPES: dict[str, tuple[str, list[str]]] = {
 }
 
 
+#: The button's word instead of Streamlit's "Upload" (see :func:`uploader_styles`).
+UPLOAD_BUTTON = "Välj fil"
+
+# Streamlit's uploader has English texts it cannot translate: its button ("Upload") and the
+# line beside it ("200MB per file • CSV, …"). Drawn over with Swedish ones; the size and the
+# types are in the line under the uploader (upload_help). If a later Streamlit names these
+# parts otherwise, nothing matches and its own texts show again, still explained below.
+_UPLOADER_CSS = (
+    "<style>"
+    "[data-testid=stFileUploaderDropzone] [data-testid=stBaseButton-secondary] "
+    "[data-testid=stMarkdownContainer] p{font-size:0}"
+    "[data-testid=stFileUploaderDropzone] [data-testid=stBaseButton-secondary] "
+    f'[data-testid=stMarkdownContainer] p::after{{content:"{UPLOAD_BUTTON}";font-size:.875rem}}'
+    "[data-testid=stFileUploaderDropzoneInstructions] span{font-size:0}"
+    '[data-testid=stFileUploaderDropzoneInstructions] span::after{content:"eller dra och släpp här";'
+    "font-size:.875rem}"
+    "</style>"
+)
+
+
+def uploader_styles() -> None:
+    """Swedish texts on the page's file uploaders (once per page, not drawn)."""
+    st.html(_UPLOADER_CSS)
+
+
 def upload_help(types: Sequence[str], *, multiple: bool = False, max_mb: int | None = None) -> str:
-    """The Swedish line under an uploader: Streamlit's own button and size texts are English
-    and cannot be translated ("Upload", "200MB per file")."""
+    """The Swedish line under an uploader: the size limit and the file types (Streamlit's own
+    line beside the button is English, and drawn over by :func:`uploader_styles`)."""
     size = f"högst {svformat.integer(max_mb)} MB per fil" if max_mb else "stora filer går bra"
     what = "en eller flera filer" if multiple else "en fil"
     kinds = ", ".join(t.upper() for t in types)
-    return (f"Dra hit {what} eller klicka på knappen (den heter ”Upload” på engelska) för att välja; "
-            f"{size}. Filtyper: {kinds}.")
+    return f"Dra hit {what} eller klicka på ”{UPLOAD_BUTTON}”; {size}. Filtyper: {kinds}."
 
 
 def ingest_tables(report: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -289,9 +289,21 @@ def karta_texts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
             # the Karta's tables are plain HTML (the trend's tabs included, shown or not)
             page.locator(".lb-table td").first.wait_for(state="attached", timeout=60_000)
             grid = "\n".join(page.locator(".lb-table th, .lb-table td").all_text_contents())
+            # the Data page's uploaders: what the eye sees is the style sheet's text (Streamlit's
+            # own English is still in the page, at font size 0)
+            page.goto(f"{url}/data", wait_until="domcontentloaded")
+            page.locator("[data-testid=stFileUploaderDropzone]").first.wait_for(timeout=60_000)
+            uploaders = page.locator("[data-testid=stFileUploaderDropzone]").evaluate_all(
+                """zones => zones.map(z => {
+                    const shown = e => getComputedStyle(e).fontSize === '0px'
+                        ? getComputedStyle(e, '::after').content.replace(/^"|"$/g, '') : e.textContent;
+                    const button = z.querySelector('[data-testid=stBaseButton-secondary] p');
+                    const line = z.querySelector('[data-testid=stFileUploaderDropzoneInstructions] span');
+                    return shown(button) + ' | ' + shown(line);
+                })""")
         finally:
             browser.close()
-    return {"page": main, "map": map_text, "tables": grid}
+    return {"page": main, "map": map_text, "tables": grid, "uploaders": "\n".join(uploaders)}
 
 
 def test_karta_speaks_swedish(karta_texts: dict[str, str]) -> None:
@@ -304,6 +316,12 @@ def test_karta_speaks_swedish(karta_texts: dict[str, str]) -> None:
     assert found == [], found
     # numbers as a Swedish reader writes them: the headline count with a no-break space
     assert re.search(r"\b17\u00a0358\b", page)
+
+
+def test_the_uploaders_speak_swedish(karta_texts: dict[str, str]) -> None:
+    # Streamlit's "Upload" and "200MB per file • CSV, …" drawn over; size and types below
+    shown = karta_texts["uploaders"].splitlines()
+    assert len(shown) >= 4 and set(shown) == {"Välj fil | eller dra och släpp här"}, shown
 
 
 def test_karta_map_texts_are_swedish_and_metric(karta_texts: dict[str, str]) -> None:

@@ -62,6 +62,7 @@ st.caption("Filerna stannar i den här sessionen; inget skickas vidare. CSV, Exc
            "GeoPackage och polisens händelse-JSON läses som de är: kolumner, teckenkodning, "
            "decimalkomma och koordinatsystem känns igen automatiskt.")
 max_mb = int(st.get_option("server.maxUploadSize") or 200)
+S.uploader_styles()
 for kind, (label, types) in S.UPLOAD_TYPES.items():
     files = st.file_uploader(label, type=types, accept_multiple_files=(kind == "incidents"),
                              key=f"upload_{kind}")

@@ -42,6 +42,7 @@ if made:
     st.download_button(f"Ladda ner {name}", data=data, file_name=name, mime=mime, key="export_dl")
 
 st.subheader("Importera polisens paket")
+S.uploader_styles()
 up = st.file_uploader("Paket (zip, GeoPackage)", type=["zip", "gpkg"], key="police_upload")
 st.caption(S.upload_help(["zip", "gpkg"], max_mb=int(st.get_option("server.maxUploadSize") or 200)))
 if up is not None:
