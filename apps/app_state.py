@@ -140,7 +140,6 @@ from app_ui import (
     table_html,
     trend_month_svg,
     upload_help,
-    uploader_styles,
 )
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
@@ -595,6 +594,6 @@ __all__ = [
     "risk_zones_map", "save_candidate_area", "save_measure", "save_upload", "set_sources",
     "show_error", "show_html_table", "show_problems", "show_table", "sidebar_status", "sign_in_throttle", "sources",
     "stage", "staged", "store", "store_kommun", "store_path", "table_html", "table_preview", "tiles_attribution",
-    "tiles_choice", "trend", "trend_table_sv", "update_measure", "upload_help", "upload_root", "uploader_styles",
+    "tiles_choice", "trend", "trend_table_sv", "update_measure", "upload_help", "upload_root",
     "usable_incident_files", "use_example", "use_staged", "view", "warm_up", "with_columns", "zones_map",
 ]

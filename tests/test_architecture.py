@@ -324,6 +324,15 @@ def test_the_apps_path_leaves_the_heavy_scipy_modules_out() -> None:
     assert _loaded_after_importing(modules, ("scipy.stats", "scipy.signal", "scipy.optimize")) == []
 
 
+def test_the_apps_modules_stay_under_600_lines() -> None:
+    # the app's state and its UI helpers were split out of one 1 434-line app_state: no module
+    # of the app grows back into one (issue 13)
+    apps = LIB.parent / "apps"
+    lines = {p.relative_to(apps).as_posix(): len(p.read_text(encoding="utf-8").splitlines())
+             for p in sorted(apps.rglob("*.py"))}
+    assert len(lines) > 10 and {n: k for n, k in lines.items() if k >= 600} == {}
+
+
 def test_no_module_level_mutable_settings() -> None:
     s = Settings()
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import app_state as S
+import app_ui
 import streamlit as st
 
 from lagesbild_geo import svformat
@@ -62,7 +63,7 @@ st.caption("Filerna stannar i den här sessionen; inget skickas vidare. CSV, Exc
            "GeoPackage och polisens händelse-JSON läses som de är: kolumner, teckenkodning, "
            "decimalkomma och koordinatsystem känns igen automatiskt.")
 max_mb = int(st.get_option("server.maxUploadSize") or 200)
-S.uploader_styles()
+app_ui.uploader_styles()
 for kind, (label, types) in S.UPLOAD_TYPES.items():
     files = st.file_uploader(label, type=types, accept_multiple_files=(kind == "incidents"),
                              key=f"upload_{kind}")

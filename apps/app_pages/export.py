@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import app_state as S
+import app_ui
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -42,7 +43,7 @@ if made:
     st.download_button(f"Ladda ner {name}", data=data, file_name=name, mime=mime, key="export_dl")
 
 st.subheader("Importera polisens paket")
-S.uploader_styles()
+app_ui.uploader_styles()
 up = st.file_uploader("Paket (zip, GeoPackage)", type=["zip", "gpkg"], key="police_upload")
 st.caption(S.upload_help(["zip", "gpkg"], max_mb=int(st.get_option("server.maxUploadSize") or 200)))
 if up is not None:
