@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -302,3 +303,24 @@ def test_cli_build_lists_rejections_and_writes_them(tmp_path: Path, capsys: pyte
     assert main(["build", "--incidents", str(ipath), "--out", str(tmp_path / "ut2"), "--quiet",
                      "--rejected", str(tmp_path / "x.txt")]) == 1
     assert "give a .csv file name" in capsys.readouterr().err
+
+
+@pytest.mark.filterwarnings("always::UserWarning")
+def test_warnings_come_as_one_plain_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # a bow-tie district is repaired with a warning: one "lagesbild: warning:" line, not
+    # Python's "file.py:297: UserWarning:" with a line of the library's source under it
+    monkeypatch.delenv("LAGESBILD_DEBUG", raising=False)
+    ipath, _ = _small_inputs(tmp_path)
+    bowtie = shapely.Polygon([(17.00, 59.30), (17.02, 59.31), (17.02, 59.30), (17.00, 59.31)])
+    d = gpd.GeoDataFrame({"deso": ["9999C1010", "9999C1020"], "namn": ["Centrum", "Åby"]},
+                         geometry=[bowtie, shapely.box(17.02, 59.30, 17.04, 59.31)], crs=4326)
+    d.to_file(tmp_path / "bowtie.geojson", driver="GeoJSON")
+    before = warnings.showwarning
+    assert main(["build", "--incidents", str(ipath), "--districts", str(tmp_path / "bowtie.geojson"),
+                 "--no-clusters", "--no-emerging", "--quiet", "--out", str(tmp_path / "ut")]) == 0
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if "repaired" in ln]
+    assert len(lines) == 1 and lines[0].startswith("lagesbild: warning: District layer "), err
+    assert "UserWarning" not in err and "read_districts(" not in err
+    assert warnings.showwarning is before  # restored for whoever called main

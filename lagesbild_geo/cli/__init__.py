@@ -9,10 +9,12 @@ library refused (with a clear message), 2 on a bad command line.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 
 from .. import __version__
 from ..errors import LagesbildError
@@ -44,12 +46,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _plain_warnings() -> Iterator[None]:
+    """Warnings printed as one line each, ``lagesbild: warning: ...``: Python's own form
+    names a file and line of the library and repeats its source line, which tells the
+    person at the command line nothing (``LAGESBILD_DEBUG=1`` keeps Python's form)."""
+    if os.environ.get("LAGESBILD_DEBUG"):
+        yield
+        return
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: object = None, line: str | None = None) -> None:
+        print(f"lagesbild: warning: {message}", file=sys.stderr)
+
+    previous = warnings.showwarning
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lagesbild`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args) or 0)
+        with _plain_warnings():
+            return int(args.handler(args) or 0)
     except LagesbildError as exc:
         print(f"lagesbild: error: {exc}", file=sys.stderr)
         return 1
