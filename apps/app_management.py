@@ -267,9 +267,10 @@ def measures_map(lb: Lagesbild | None, areas: gpd.GeoDataFrame | None,
     shown = lb if lb is not None else S.empty_lagesbild()
     no_districts = lb is None or lb.districts is None or not len(lb.districts)
     fit_areas = areas if no_districts else None
+    # the legend stands beside the map (with the areas' status colours), not inside it too
     parts = maps.map_parts(shown, layers=tuple(context), areas=fit_areas, draw=draw,
                            base=S.base_choice(), settings=shown.settings, attribution=S.tiles_attribution(),
-                           assets=S.assets_url(), height=height)
+                           assets=S.assets_url(), height=height, legend=False)
     clear = bool(st.session_state.pop(_CLEAR_FLAG, False)) if draw else False
     status = status_layer(areas, measures, clear_drawings=clear)
     legend = (parts.legend_html or "") + status_legend_html()

@@ -88,6 +88,9 @@ def test_draw_save_rename_reshape_follow_up_keeps_the_view(tmp_path: Path) -> No
             fl = page.frame_locator(MAP_FRAME).first
             expect(fl.locator("a.leaflet-draw-draw-polygon")).to_be_visible(timeout=120_000)
             frame = _map_frame(page)
+            # one legend, beside the map (with the areas' status colours), none inside it
+            expect(page.get_by_text("Åtgärder per område (status)")).to_be_visible()
+            assert fl.locator(".lagesbild-legend").count() == 0
             # the user zooms in one step and pans: that view must survive every save
             fl.locator("a.leaflet-control-zoom-in").click()
             page.wait_for_timeout(400)
