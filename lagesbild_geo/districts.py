@@ -547,7 +547,8 @@ def _warn_problems(label: str, report: dict[str, Any], *, check: bool) -> None:
         problems.append(f"districts overlap in {report['overlaps']['pairs']} pair(s), "
                         f"{report['overlaps']['area_m2']:.0f} m² in all")
     if problems:
-        msg = f"District layer {label}: " + "; ".join(problems) + " (see gdf.attrs['report'])."
+        msg = (f"District layer {label}: " + "; ".join(problems) + " (listed in the layer's report: "
+               "gdf.attrs['report'] in Python, \"districts\" in a build's lagesbild.json).")
         report["warnings"].append(msg)
         warnings.warn(msg, UserWarning, stacklevel=3)
 

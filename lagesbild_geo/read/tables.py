@@ -905,7 +905,7 @@ def _read_excel_fast(
                 raise InputError(f"{name} has no sheets. Open it in Excel and save it again.")
             chosen = best[1]
             if len(names) > 1:
-                warnings.append(f"{name}: read sheet {chosen!r} of {names} (choose another with sheet=).")
+                warnings.append(f"{name}: read sheet {chosen!r} of {names} (choose another with sheet=, or --sheet on the command line).")
         rows = book.rows(chosen)
     finally:
         book.close()
@@ -1036,7 +1036,7 @@ def _read_excel(
                 raise InputError(f"{name} has no sheets. Open it in Excel and save it again.")
             chosen = best[1]
             if len(names) > 1:
-                warnings.append(f"{name}: read sheet {chosen!r} of {names} (choose another with sheet=).")
+                warnings.append(f"{name}: read sheet {chosen!r} of {names} (choose another with sheet=, or --sheet on the command line).")
         try:
             rows = _openpyxl_rows(wb[chosen])
         except (KeyError, ValueError, IndexError, TypeError, OSError, ET.ParseError,
