@@ -785,8 +785,6 @@ class _Xlsx:
         ET = self._ET
         out: list[_SparseRow] = []
         c_tag, row_tag = f"{_NS_MAIN}c", f"{_NS_MAIN}row"
-        columns: dict[str, int] = {}  # column letters -> index: a sheet has few of them
-        value = self._value
         last = 0
         with self.zf.open(self.sheets[sheet]) as fh:
             for _, el in ET.iterparse(fh, events=("end",)):
@@ -798,13 +796,8 @@ class _Xlsx:
                 col = -1
                 for c in el.iter(c_tag):
                     ref = c.get("r")
-                    if ref:
-                        letters = ref.rstrip("0123456789")
-                        known = columns.get(letters)
-                        col = known if known is not None else columns.setdefault(letters, _column_index(letters))
-                    else:
-                        col += 1
-                    v = value(c)
+                    col = _column_index(ref) if ref else col + 1
+                    v = self._value(c)
                     if v is not None:
                         cells.append((col, v))
                 el.clear()
@@ -818,12 +811,7 @@ class _Xlsx:
         t = c.get("t")
         if t == "inlineStr":
             node = c.find(_IS_TAG)
-            if node is None:
-                text = ""
-            elif len(node) == 1 and node[0].tag == _T_TAG:  # plain text, not rich text
-                text = node[0].text or ""
-            else:
-                text = "".join(x.text or "" for x in node.iter(_T_TAG))
+            text = "" if node is None else "".join(x.text or "" for x in node.iter(_T_TAG))
             return text if text.strip() else None
         v = c.find(_V_TAG)
         if v is None or v.text is None:
@@ -846,16 +834,14 @@ class _Xlsx:
                 moment = self.epoch + _dt.timedelta(seconds=round(number * 86400))
             except (OverflowError, ValueError):  # not a date Excel can show: keep the number
                 return _cell_text(number)
-            return moment.isoformat(sep=" ")
-        if number.is_integer() and abs(number) < 1e15:  # the usual whole number, as _cell_text gives it
-            return str(int(number))
+            return _cell_text(moment)
         return _cell_text(number)
 
 
-def _column_index(letters: str) -> int:
-    """0-based column of a cell reference's letters ("A" -> 0, "AB" -> 27; -1 without letters)."""
+def _column_index(ref: str) -> int:
+    """0-based column of a cell reference ("A1" -> 0, "AB7" -> 27; -1 without letters)."""
     col = 0
-    for ch in letters:
+    for ch in ref:
         if not ch.isalpha():
             break
         col = col * 26 + (ord(ch.upper()) - 64)
@@ -905,11 +891,17 @@ def _read_excel_fast(
                 raise InputError(f"{name} has no sheets. Open it in Excel and save it again.")
             chosen = best[1]
             if len(names) > 1:
-                warnings.append(f"{name}: read sheet {chosen!r} of {names} (choose another with sheet=, or --sheet on the command line).")
+                warnings.append(_sheet_note(name, chosen, names))
         rows = book.rows(chosen)
     finally:
         book.close()
     return rows, chosen, names, warnings
+
+
+def _sheet_note(name: str, chosen: str, names: list[str]) -> str:
+    """The note that a workbook's sheet was chosen by its header (either reader)."""
+    return (f"{name}: read sheet {chosen!r} of {names} (choose another with sheet=, "
+            "or --sheet on the command line).")
 
 
 def _choose_sheet(names: list[str], name: str, sheet: str | int | None) -> str | None:
@@ -1036,7 +1028,7 @@ def _read_excel(
                 raise InputError(f"{name} has no sheets. Open it in Excel and save it again.")
             chosen = best[1]
             if len(names) > 1:
-                warnings.append(f"{name}: read sheet {chosen!r} of {names} (choose another with sheet=, or --sheet on the command line).")
+                warnings.append(_sheet_note(name, chosen, names))
         try:
             rows = _openpyxl_rows(wb[chosen])
         except (KeyError, ValueError, IndexError, TypeError, OSError, ET.ParseError,
