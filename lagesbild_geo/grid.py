@@ -112,19 +112,19 @@ def points_to_cells(
                 ok = ok & ~ok_fast
         if not ok.any():
             return out
-    res = itertools.repeat(int(resolution))
-    if ok.all():
-        out[:] = np.fromiter(
-            map(_latlng_to_cell, la.ravel().tolist(), lo.ravel().tolist(), res),
-            dtype=np.uint64, count=la.size,
-        ).reshape(la.shape)
-    elif ok.any():
-        idx = np.flatnonzero(ok)
-        out.ravel()[idx] = np.fromiter(
-            map(_latlng_to_cell, la.ravel()[idx].tolist(), lo.ravel()[idx].tolist(), res),
-            dtype=np.uint64, count=idx.size,
-        )
+    flat, flat_la, flat_lo = out.ravel(), la.ravel(), lo.ravel()
+    idx = None if ok.all() else np.flatnonzero(ok)  # every point: slices, no gathers
+    count = la.size if idx is None else idx.size
+    for i in range(0, count, _LOOP_PIECE):  # pieces keep h3's Python lists small
+        part: slice | np.ndarray = slice(i, i + _LOOP_PIECE) if idx is None else idx[i:i + _LOOP_PIECE]
+        pla, plo = flat_la[part], flat_lo[part]
+        flat[part] = np.fromiter(map(_latlng_to_cell, pla.tolist(), plo.tolist(), itertools.repeat(int(resolution))),
+                                 dtype=np.uint64, count=pla.size)
     return out
+
+
+#: Points per piece of h3-py's loop (the Python lists of one piece: about 7 MB).
+_LOOP_PIECE = 100_000
 
 
 #: Points from which h3ronpy indexing is split over threads.

@@ -259,11 +259,17 @@ def _pentagon_disk(res: int = 9) -> np.ndarray:
     return np.asarray(sorted(h3.api.basic_int.grid_disk(pent, 3)), dtype=np.uint64)
 
 
-def test_points_to_cells_fast_and_pure_paths_agree(monkeypatch):
+@pytest.mark.parametrize("pieces", [False, True])
+def test_points_to_cells_fast_and_pure_paths_agree(monkeypatch, pieces):
+    if pieces:  # the fast path's threads and the loop's pieces, on a small input
+        monkeypatch.setattr(grid, "_PARALLEL_MIN", 1000)
+        monkeypatch.setattr(grid, "_RADIANS_PIECE", 777)
+        monkeypatch.setattr(grid, "_LOOP_PIECE", 333)
     rng = np.random.default_rng(7)
     lat = np.concatenate([rng.uniform(55.0, 69.0, 5000), [90.0, -90.0, 0.0, np.nan, 59.4, 95.0]])
     lon = np.concatenate([rng.uniform(10.0, 24.0, 5000), [0.0, 180.0, -180.0, 17.0, np.nan, 17.0]])
     fast = grid.points_to_cells(lat, lon, 9)
+    assert grid.points_to_cells(lat[:5000], lon[:5000], 9).tolist() == fast[:5000].tolist()
     _pure(monkeypatch)
     pure = grid.points_to_cells(lat, lon, 9)
     assert pure.tolist() == fast.tolist()

@@ -627,14 +627,12 @@ def _incident_frame(raw: _Raw, roles: dict[str, str], times: _Times, categories:
 
 def _cells(lat: np.ndarray, lon: np.ndarray, mask: np.ndarray, resolution: int) -> np.ndarray:
     """H3 cell of the rows in ``mask`` (0 elsewhere)."""
+    if mask.all():  # every row: no gathers; h3ronpy spreads a million points over the cores
+        return points_to_cells(lat, lon, resolution)
     cells = np.zeros(len(lat), dtype=np.uint64)
-    if not mask.any():
-        return cells
-    idx = None if mask.all() else np.flatnonzero(mask)  # every row: slices, no gathers
-    count = len(lat) if idx is None else len(idx)
-    for i in range(0, count, 100_000):  # chunks keep h3's Python lists small
-        part: slice | np.ndarray = slice(i, i + 100_000) if idx is None else idx[i:i + 100_000]
-        cells[part] = points_to_cells(lat[part], lon[part], resolution)
+    if mask.any():
+        idx = np.flatnonzero(mask)
+        cells[idx] = points_to_cells(lat[idx], lon[idx], resolution)
     return cells
 
 
