@@ -113,10 +113,10 @@ def points_to_cells(
         if not ok.any():
             return out
     flat, flat_la, flat_lo = out.ravel(), la.ravel(), lo.ravel()
-    idx = None if ok.all() else np.flatnonzero(ok)  # every point: slices, no gathers
-    count = la.size if idx is None else idx.size
+    todo = None if ok.all() else np.flatnonzero(ok)  # every point: slices, no gathers
+    count = la.size if todo is None else todo.size
     for i in range(0, count, _LOOP_PIECE):  # pieces keep h3's Python lists small
-        part: slice | np.ndarray = slice(i, i + _LOOP_PIECE) if idx is None else idx[i:i + _LOOP_PIECE]
+        part: slice | np.ndarray = slice(i, i + _LOOP_PIECE) if todo is None else todo[i:i + _LOOP_PIECE]
         pla, plo = flat_la[part], flat_lo[part]
         flat[part] = np.fromiter(map(_latlng_to_cell, pla.tolist(), plo.tolist(), itertools.repeat(int(resolution))),
                                  dtype=np.uint64, count=pla.size)
