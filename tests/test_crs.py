@@ -123,3 +123,29 @@ def test_orient_axes_rowwise() -> None:
     assert x[:2].tolist() == [660_000.0, 660_000.0]
     assert y[:2].tolist() == [6_580_000.0, 6_580_000.0]
     assert s.tolist() == [True, False, False]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_bounding_box_shortcut_counts_as_the_masks_do(seed: int) -> None:
+    # one CRS, two CRSs, values on the ranges' edges and outside every range
+    from lagesbild_geo import crs as crs_module
+
+    rng = np.random.default_rng(seed)
+    kinds = [
+        (rng.uniform(6.2e6, 7.6e6, 300), rng.uniform(2.6e5, 9e5, 300)),  # SWEREF 99 TM
+        (rng.uniform(55.0, 69.0, 40), rng.uniform(10.0, 24.0, 40)),  # WGS84
+        (rng.uniform(6.2e6, 7.6e6, 30), rng.uniform(1.2e6, 1.9e6, 30)),  # RT90
+        (np.array([6.1e6, 7.7e6, 6.5e6]), np.array([2.5e5, 1.1e6, 0.0])),  # edges
+        (rng.uniform(1e3, 5e3, 5), rng.uniform(1e3, 5e3, 5)),  # nowhere
+    ]
+    picked = [kinds[i] for i in sorted(set(rng.integers(0, len(kinds), 1 + seed % 3).tolist()))]
+    y = np.concatenate([k[0] for k in picked])
+    x = np.concatenate([k[1] for k in picked])
+    got = crs_module._classify(x, y)
+    for key, ((ylo, yhi), (xlo, xhi)) in crs_module._RANGES.items():
+        want = (y >= ylo) & (y <= yhi) & (x >= xlo) & (x < xhi)
+        mask = np.full(x.size, got[key]) if isinstance(got[key], bool) else got[key]
+        assert mask.tolist() == want.tolist(), key
+    # and the detection over swapped columns names the same CRS and counts as before
+    g = detect_crs(y, x)
+    assert g.swapped_rows == int((y > x).sum())
