@@ -795,8 +795,9 @@ def _published_counts(counts: Any, levels: _Levels | None, system: _protect.Syst
     where hidden); the rows left out by category, pending, rejected, off the grid, of other
     kommuner and at län level below ``min_count`` are hidden (``None``), and the rejected
     total with a hidden part; ``placed`` (every period: with the period's total it could
-    reveal a hidden previous period) and ``by_precision`` (the build's own check) are not
-    published."""
+    reveal a hidden previous period), ``by_precision`` (the build's own check) and
+    ``not_on_grid`` (the rows off the grid per precision: with the total they would give a
+    hidden level back) are not published."""
     out = {k: v for k, v in counts.items() if k != "placed"} if isinstance(counts, Mapping) else {}
 
     def few(v: Any) -> int | None:
@@ -812,8 +813,10 @@ def _published_counts(counts: Any, levels: _Levels | None, system: _protect.Syst
             out[k] = few(out[k])
     if any(k in out and out[k] is None for k in ("other_kommun", "lan_level")):
         out["rejected"] = None  # the rejected total less a shown part would give a hidden one
-    if isinstance(out.get("not_on_grid"), Mapping):
-        out["not_on_grid"] = {str(k): few(v) for k, v in out["not_on_grid"].items()}
+    # rows off the grid per precision: the kommun-level ones are the kommun level's count, and
+    # with the total they gave a hidden level figure back (the police feed's Göteborg: 110 −
+    # 109 = 1 placed in a district); the levels below carry what may be shown of them
+    out.pop("not_on_grid", None)
     k_total = kommun_keys.get("total", kommun_keys.get("count"))
     if "placed_in_period" in out and k_total is not None:  # the kommun's total, as published
         out["placed_in_period"] = _shown(system, status, k_total)
@@ -1774,6 +1777,12 @@ def _number(v: Any) -> float:
     return x if np.isfinite(x) else np.nan
 
 
+#: The file a build writes beside its package: the bundle's metadata as published.
+BUILD_METADATA_NAME = "lagesbild.json"
+#: Where :func:`_read_properties` puts that file's ``counts`` for the audit.
+_BUILD_COUNTS = " lagesbild.json counts"
+
+
 def _read_properties(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """Feature properties of the audited layers and ``metadata.json`` of a package
     (directory, zip or GeoPackage); geometries are not needed. Anything unreadable is an
@@ -1803,6 +1812,10 @@ def _read_properties(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any
                 raise InputError(f"{path / 'metadata.json'} is not a JSON object; it is not a lagesbild "
                                  "package's metadata.")
             meta = loaded
+        if (path / BUILD_METADATA_NAME).exists():  # a build's folder: its metadata is handed over too
+            built = load_json((path / BUILD_METADATA_NAME).read_bytes(), name=str(path / BUILD_METADATA_NAME))
+            if isinstance(built, dict) and isinstance(built.get("counts"), dict):
+                meta = {**meta, _BUILD_COUNTS: built["counts"]}
         found = False
         for name in _AUDITED:
             f = path / f"{name}.geojson"
@@ -1871,14 +1884,17 @@ def audit_package(path: str | Path) -> pd.DataFrame:
     Every hidden value is minimised and maximised (linear programming); one whose
     interval holds a single integer is *pinned*. Published Gi* values of a cell
     whose neighbourhood holds a hidden count are reported too (``gi_neighbourhood``), and
-    an emerging layer's published ``last_gi_z`` (``period_gi``).
+    an emerging layer's published ``last_gi_z`` (``period_gi``). In a build's folder the
+    build's metadata beside the package (``lagesbild.json``) is attacked with it: its level
+    figures are the package's and add up to its total (``unprotected``: the rows off the grid
+    per precision that an older build published there beside a hidden level).
 
     Returns
     -------
     DataFrame
         One row per finding (:data:`AUDIT_COLUMNS`): ``layer``, ``feature`` (id),
         ``property``, ``kind`` (``below_min_count``, ``pinned``, ``gi_neighbourhood``,
-        ``period_gi``, ``inconsistent``), ``low``, ``high`` (the feasible interval) and ``detail``.
+        ``period_gi``, ``unprotected``, ``inconsistent``), ``low``, ``high`` (the feasible interval) and ``detail``.
         Empty: nothing the package publishes pins a hidden value.
 
     Examples
@@ -2007,6 +2023,47 @@ def _audit_totals(a: _Attack, meta: Mapping[str, Any]
     for cat, v in _mapping(meta.get("excluded_by_category")).items():
         check_small("metadata.excluded_by_category", str(cat), "count", v)
     return kommun, level_rows, levels
+
+
+def _audit_build_counts(a: _Attack, counts: Mapping[str, Any]) -> None:
+    """A build folder's ``lagesbild.json`` (``counts``): its level figures are the package's
+    (``metadata.levels``) and add up to the total; the rows left out below ``min_count``."""
+    system, check_small = a.system, a.check_small
+    label = BUILD_METADATA_NAME
+    for k, v in counts.items():
+        if k in ("pending", "rejected", "other_kommun", "lan_level", "placed_in_period"):
+            check_small(label, "counts", str(k), v)
+    for k, v in _mapping(counts.get("excluded")).items():
+        check_small(label, "excluded", str(k), v)
+    levels = _mapping(counts.get("levels"))
+    got: dict[str, int] = {}
+    for key in ("district", "stadsdel", "kommun", "outside", "total", "placed_in_period"):
+        v = counts.get(key) if key == "placed_in_period" else levels.get(key)
+        if key not in (counts if key == "placed_in_period" else levels):
+            continue
+        if key != "placed_in_period":
+            check_small(label, "levels", key, v)
+        got[key] = a.var(("build", key), v, _protect.HIDDEN, (label, "levels" if key != "placed_in_period"
+                                                                else "counts", key))
+        same = system.get(("levels", "total" if key == "placed_in_period" else key))
+        if same is not None:  # the same figure as the package's
+            system.relate([got[key], same], [1.0, -1.0])
+    if "placed_in_period" in got and "total" in got:
+        system.relate([got["placed_in_period"], got["total"]], [1.0, -1.0])
+    parts = [got[k] for k in ("district", "stadsdel", "kommun", "outside") if k in got]
+    if len(parts) == 4 and "total" in got:
+        system.relate(np.r_[parts, got["total"]], np.r_[np.ones(4), -1.0])
+    off_grid = _mapping(counts.get("not_on_grid"))
+    shown = {k: v for k, v in off_grid.items() if np.isfinite(_number(v)) and _number(v) > 0}
+    hidden = [k for k in ("district", "stadsdel", "kommun", "outside", "total") if k in levels and
+              not np.isfinite(_number(levels[k]))]
+    for k, v in off_grid.items():
+        check_small(label, "not_on_grid", str(k), v)
+    if shown and hidden:  # written before not_on_grid was left out: it can give a hidden level back
+        a.add(label, "not_on_grid", ", ".join(sorted(shown)), "unprotected", None, None,
+              f"rows off the grid per precision are published while the level(s) {', '.join(hidden)} "
+              "are hidden: the kommun-level rows are the kommun level's count, and with the total they "
+              "give a hidden level back; write the folder again with this version")
 
 
 def _audit_cells(a: _Attack, cells_l: pd.DataFrame, hot_l: pd.DataFrame, kommun: Mapping[str, Any]) -> None:
@@ -2237,6 +2294,7 @@ def _audit(layers: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd.Da
     dist_l, em_l, cl_l = layers.get("districts", empty), layers.get("emerging", empty), layers.get("clusters", empty)
     a = _Attack(mc)
     kommun, level_rows, levels = _audit_totals(a, meta)
+    _audit_build_counts(a, _mapping(meta.get(_BUILD_COUNTS)))
     _audit_cells(a, cells_l, hot_l, kommun)
     _audit_districts(a, dist_l, kommun, level_rows, levels)
     _audit_emerging_clusters(a, em_l, cl_l)

@@ -331,12 +331,8 @@ def test_a_value_hidden_only_to_protect_that_the_shown_ones_fix_is_shown_again()
     assert out[3] == P.SECONDARY and out[4] == P.SECONDARY
 
 
-def test_a_police_feed_of_a_big_kommun_with_one_placed_incident_is_protected_without_hiding_every_district(
-        tmp_path: Path) -> None:
-    """500 districts, one incident placed in one of them, 300 known only in the kommun: the
-    districts' sum (1) is pinned by the total less the kommun row along two columns. The
-    least-cost move hides a few values, not every district's zero (the old last resort hid
-    all 500), and the written package passes the audit."""
+def _big_kommun(not_on_grid: dict[str, int] | None = None) -> Lagesbild:
+    """500 districts, one incident placed in one of them, 300 known only in the kommun."""
     n = 500
     codes = [f"D{i:03d}" for i in range(n)]
     d = gpd.GeoDataFrame({"district_name": codes, "population": 1000.0},
@@ -352,11 +348,23 @@ def test_a_police_feed_of_a_big_kommun_with_one_placed_incident_is_protected_wit
     inc["lat"], inc["lon"] = 59.05, 17.05
     s = summarize(inc, d, period="2025")
     e = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
-    lb = Lagesbild(incidents=inc, rejected=pd.DataFrame(), reports={}, cells=e, hotspots=e, clusters=e,
-                   emerging=e, districts=d.join(s.loc[s["row_type"] == "district"].drop(
-                       columns=["district_name", "population"])), district_summary=s,
-                   metadata={"kommun": {"name": "Storby", "code": "9995"}, "period": s.attrs["period"],
-                             "counts": {"placed": 301, "placed_in_period": 301, "levels": dict(s.attrs["levels"])}})
+    counts: dict[str, object] = {"placed": 301, "placed_in_period": 301, "levels": dict(s.attrs["levels"])}
+    if not_on_grid is not None:
+        counts["not_on_grid"] = not_on_grid
+    return Lagesbild(incidents=inc, rejected=pd.DataFrame(), reports={}, cells=e, hotspots=e, clusters=e,
+                     emerging=e, districts=d.join(s.loc[s["row_type"] == "district"].drop(
+                         columns=["district_name", "population"])), district_summary=s,
+                     metadata={"kommun": {"name": "Storby", "code": "9995"}, "period": s.attrs["period"],
+                               "counts": counts})
+
+
+def test_a_police_feed_of_a_big_kommun_with_one_placed_incident_is_protected_without_hiding_every_district(
+        tmp_path: Path) -> None:
+    """500 districts, one incident placed in one of them, 300 known only in the kommun: the
+    districts' sum (1) is pinned by the total less the kommun row along two columns. The
+    least-cost move hides a few values, not every district's zero (the old last resort hid
+    all 500), and the written package passes the audit."""
+    lb = _big_kommun()
     pub = publishable(lb)
     assert "unprotected" not in pub.metadata["published_notes"]
     ps = pub.district_summary
@@ -366,3 +374,34 @@ def test_a_police_feed_of_a_big_kommun_with_one_placed_incident_is_protected_wit
     assert lv["district"] is None and None in (lv["kommun"], lv["total"])
     export_package(lb, tmp_path / "pkg", gpkg=False)
     assert audit_package(tmp_path / "pkg").empty
+
+
+def test_a_build_folders_metadata_gives_no_hidden_level_back(tmp_path: Path) -> None:
+    """The police feed's Göteborg 2026: 110 in the kommun, 109 only at kommun level, 1 in a
+    district. ``lagesbild.json`` once published the rows off the grid per precision
+    (``not_on_grid``: kommun 109), and 110 − 109 gave the hidden district level (1) back.
+    It is not published any more, and the audit of a build's folder reads that file too."""
+    lb = _big_kommun(not_on_grid={"kommun": 300, "district": 1})
+    pub = publishable(lb)
+    counts = pub.metadata["counts"]
+    assert "not_on_grid" not in counts
+    assert counts["levels"]["district"] is None and counts["placed_in_period"] == 301
+    folder = tmp_path / "bygge"
+    export_package(lb, folder, gpkg=False)
+
+    def write(c: dict[str, object]) -> None:
+        (folder / "lagesbild.json").write_text(json.dumps({**pub.metadata, "counts": c}, default=str),
+                                               encoding="utf-8")
+
+    write(counts)
+    assert audit_package(folder).empty
+    # a folder written before: the kommun level's count beside the total
+    write({**counts, "not_on_grid": {"kommun": 300, "district": None}})
+    found = audit_package(folder)
+    assert found["kind"].tolist() == ["unprotected"]
+    assert found["layer"].tolist() == ["lagesbild.json"] and "district" in found["detail"].iloc[0]
+    # a level shown there that the package hides is the package's own figure
+    write({**counts, "levels": {**counts["levels"], "kommun": 300}})
+    assert "pinned" in set(audit_package(folder)["kind"])
+    write({**counts, "levels": {**counts["levels"], "district": 1}})
+    assert "below_min_count" in set(audit_package(folder)["kind"])
