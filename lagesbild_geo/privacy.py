@@ -1241,15 +1241,28 @@ def _write_back(lb: Lagesbild, b: _Build, p: Privacy, mc: int, meta: dict[str, A
 _SOURCE_KEYS = ("name", "file", "path", "sha256", "hash", "file_hash", "format", "kind", "size")
 
 
+#: What the district layer's report does not publish: the incidents per way of finding their
+#: district (raw counts: "kommun" is the kommun level's count, and beside the total it gave a
+#: hidden level back) and the place texts of single incidents that nearly matched a district.
+_DISTRICT_REPORT_RAW = ("assignment", "suggestions")
+
+
 def _published_log(meta: Mapping[str, Any]) -> dict[str, Any]:
     """The build's log as published: the English ``notes`` and the police feed's
     ``placement`` quote raw counts and are dropped (the CLI prints them to the analyst);
-    the sources keep their identity without row counts."""
+    the sources keep their identity without row counts; the district layer's report keeps
+    what it says of the layer, with the file's name instead of its path on the analyst's
+    computer, without the incidents' counts (:data:`_DISTRICT_REPORT_RAW`)."""
     out: dict[str, Any] = {"notes": [], "placement": {}}
     src = meta.get("sources")
     if isinstance(src, (list, tuple)):
         out["sources"] = [{k: v for k, v in s.items() if k in _SOURCE_KEYS} if isinstance(s, Mapping) else s
                           for s in src]
+    rep = meta.get("districts")
+    if isinstance(rep, Mapping):
+        out["districts"] = {k: v for k, v in rep.items() if k not in _DISTRICT_REPORT_RAW}
+        if isinstance(rep.get("source"), str):
+            out["districts"]["source"] = re.split(r"[\\/]", rep["source"])[-1] or rep["source"]
     return out
 
 
@@ -1779,8 +1792,8 @@ def _number(v: Any) -> float:
 
 #: The file a build writes beside its package: the bundle's metadata as published.
 BUILD_METADATA_NAME = "lagesbild.json"
-#: Where :func:`_read_properties` puts that file's ``counts`` for the audit.
-_BUILD_COUNTS = " lagesbild.json counts"
+#: Where :func:`_read_properties` puts that file for the audit.
+_BUILD_COUNTS = " lagesbild.json"
 
 
 def _read_properties(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
@@ -1814,8 +1827,8 @@ def _read_properties(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any
             meta = loaded
         if (path / BUILD_METADATA_NAME).exists():  # a build's folder: its metadata is handed over too
             built = load_json((path / BUILD_METADATA_NAME).read_bytes(), name=str(path / BUILD_METADATA_NAME))
-            if isinstance(built, dict) and isinstance(built.get("counts"), dict):
-                meta = {**meta, _BUILD_COUNTS: built["counts"]}
+            if isinstance(built, dict):
+                meta = {**meta, _BUILD_COUNTS: built}
         found = False
         for name in _AUDITED:
             f = path / f"{name}.geojson"
@@ -2025,11 +2038,14 @@ def _audit_totals(a: _Attack, meta: Mapping[str, Any]
     return kommun, level_rows, levels
 
 
-def _audit_build_counts(a: _Attack, counts: Mapping[str, Any]) -> None:
-    """A build folder's ``lagesbild.json`` (``counts``): its level figures are the package's
-    (``metadata.levels``) and add up to the total; the rows left out below ``min_count``."""
+def _audit_build_counts(a: _Attack, built: Mapping[str, Any]) -> None:
+    """A build folder's ``lagesbild.json``: its level figures (``counts``) are the package's
+    (``metadata.levels``) and add up to the total; the rows left out below ``min_count``; the
+    raw counts an older build published (rows off the grid per precision, the district
+    layer's assignment counts) beside a hidden level."""
     system, check_small = a.system, a.check_small
     label = BUILD_METADATA_NAME
+    counts = _mapping(built.get("counts"))
     for k, v in counts.items():
         if k in ("pending", "rejected", "other_kommun", "lan_level", "placed_in_period"):
             check_small(label, "counts", str(k), v)
@@ -2053,17 +2069,18 @@ def _audit_build_counts(a: _Attack, counts: Mapping[str, Any]) -> None:
     parts = [got[k] for k in ("district", "stadsdel", "kommun", "outside") if k in got]
     if len(parts) == 4 and "total" in got:
         system.relate(np.r_[parts, got["total"]], np.r_[np.ones(4), -1.0])
-    off_grid = _mapping(counts.get("not_on_grid"))
-    shown = {k: v for k, v in off_grid.items() if np.isfinite(_number(v)) and _number(v) > 0}
     hidden = [k for k in ("district", "stadsdel", "kommun", "outside", "total") if k in levels and
               not np.isfinite(_number(levels[k]))]
-    for k, v in off_grid.items():
-        check_small(label, "not_on_grid", str(k), v)
-    if shown and hidden:  # written before not_on_grid was left out: it can give a hidden level back
-        a.add(label, "not_on_grid", ", ".join(sorted(shown)), "unprotected", None, None,
-              f"rows off the grid per precision are published while the level(s) {', '.join(hidden)} "
-              "are hidden: the kommun-level rows are the kommun level's count, and with the total they "
-              "give a hidden level back; write the folder again with this version")
+    for feature, what in (("not_on_grid", _mapping(counts.get("not_on_grid"))),
+                          ("districts.assignment", _mapping(_mapping(built.get("districts")).get("assignment")))):
+        shown = sorted(str(k) for k, v in what.items() if np.isfinite(_number(v)) and _number(v) > 0)
+        for k, v in what.items():
+            check_small(label, feature, str(k), v)
+        if shown and hidden:  # written before these were left out: they give a hidden level back
+            a.add(label, feature, ", ".join(shown), "unprotected", None, None,
+                  f"incidents per precision or way of placing are published while the level(s) "
+                  f"{', '.join(hidden)} are hidden: the kommun-level ones are the kommun level's count, "
+                  "and with the total they give a hidden level back; write the folder again with this version")
 
 
 def _audit_cells(a: _Attack, cells_l: pd.DataFrame, hot_l: pd.DataFrame, kommun: Mapping[str, Any]) -> None:

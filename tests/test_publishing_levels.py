@@ -382,15 +382,22 @@ def test_a_build_folders_metadata_gives_no_hidden_level_back(tmp_path: Path) -> 
     (``not_on_grid``: kommun 109), and 110 − 109 gave the hidden district level (1) back.
     It is not published any more, and the audit of a build's folder reads that file too."""
     lb = _big_kommun(not_on_grid={"kommun": 300, "district": 1})
+    # the district layer's report: how many incidents found their district which way (the
+    # kommun level again, and a 1), a near-match of one incident's place text, a home folder
+    lb.metadata["districts"] = {"source": "/home/anna.svensson/data/regso.gpkg", "features_read": 500,
+                                "code_kind": "regso", "assignment": {"kommun": 300, "text": 1},
+                                "suggestions": {"Varberg": ["Vårberg"]}}
     pub = publishable(lb)
     counts = pub.metadata["counts"]
     assert "not_on_grid" not in counts
+    assert pub.metadata["districts"] == {"source": "regso.gpkg", "features_read": 500, "code_kind": "regso"}
+    assert lb.metadata["districts"]["assignment"] == {"kommun": 300, "text": 1}  # the bundle untouched
     assert counts["levels"]["district"] is None and counts["placed_in_period"] == 301
     folder = tmp_path / "bygge"
     export_package(lb, folder, gpkg=False)
 
-    def write(c: dict[str, object]) -> None:
-        (folder / "lagesbild.json").write_text(json.dumps({**pub.metadata, "counts": c}, default=str),
+    def write(c: dict[str, object], **more: object) -> None:
+        (folder / "lagesbild.json").write_text(json.dumps({**pub.metadata, "counts": c, **more}, default=str),
                                                encoding="utf-8")
 
     write(counts)
@@ -400,6 +407,10 @@ def test_a_build_folders_metadata_gives_no_hidden_level_back(tmp_path: Path) -> 
     found = audit_package(folder)
     assert found["kind"].tolist() == ["unprotected"]
     assert found["layer"].tolist() == ["lagesbild.json"] and "district" in found["detail"].iloc[0]
+    write(counts, districts={"assignment": {"kommun": 300, "text": 1}})
+    found = audit_package(folder)
+    assert sorted(found["kind"]) == ["below_min_count", "unprotected"]
+    assert set(found["feature"]) == {"districts.assignment"}
     # a level shown there that the package hides is the package's own figure
     write({**counts, "levels": {**counts["levels"], "kommun": 300}})
     assert "pinned" in set(audit_package(folder)["kind"])
