@@ -969,3 +969,113 @@ def test_blank_rows_dropped_as_utf8_is_space_says(large: bool) -> None:
     assert got_rows.tolist() == rows[~blank].tolist()
     assert got.equals(table.filter(pa.array(~blank)))
     assert 3 in got_rows.tolist() and "" in got.column("a").to_pylist()  # "kept"; empty is not blank
+
+
+# ---------------------------------------------------------------- time columns as exports give them
+@pytest.mark.parametrize(("clock", "want"), [
+    ("2025-03-01 14:30", "14:30"),  # an Excel/Access date-time cell in the time column (was 20:25)
+    ("2025-03-01 14:30:00", "14:30"),
+    ("1899-12-30 14:30:00", "14:30"),  # a time kept as a date-time (Access, SQL exports)
+    ("1900-01-00 22:15", "22:15"),  # as Swedish Excel shows a time formatted as a date
+    ("01.03.2025 14:30", "14:30"),
+    ("14:30:00.0000000", "14:30"),  # SQL Server's time(7)
+    ("14:30:00.000", "14:30"),
+    ("14:30", "14:30"),
+    ("kl. 14.30", "14:30"),
+])
+def test_a_time_column_holding_a_date_time_or_fractions_gives_its_time_of_day(clock: str, want: str) -> None:
+    got, status, _ = parse_times(pd.Series(["2025-03-01", "2025-03-02"]), pd.Series([clock, "08:05"]))
+    assert status.tolist() == [0, 0]
+    assert got.dt.strftime("%Y-%m-%d %H:%M").tolist() == [f"2025-03-01 {want}", "2025-03-02 08:05"]
+
+
+def test_a_time_column_holding_only_a_date_is_a_missing_time_as_an_empty_one_is() -> None:
+    _, status, _ = parse_times(pd.Series(["2025-03-01"] * 3), pd.Series(["2025-03-01", "2025-03-01 ", None]))
+    assert status.tolist() == [1, 1, 1]
+
+
+@pytest.mark.parametrize(("date_col", "time_col"), [
+    ("Startdatum", "Starttid"), ("Händelsedatum", "Händelsetid"), ("Datum", "Tidpunkt"),
+])
+def test_a_date_column_with_a_start_time_column_keeps_the_time(tmp_path: Path, date_col: str,
+                                                               time_col: str) -> None:
+    # the second column's name is an alias of a date-time; it holds the time of day
+    p = tmp_path / "a.csv"
+    p.write_text(f"Ärendenr;{date_col};{time_col};Brottstyp;Lat;Long\n"
+                 "K-1;2025-03-01;14:30;Stöld;59,36;17,10\n"
+                 "K-2;2025-03-02;2025-03-02 22:15;Stöld;59,37;17,11\n", encoding="utf-8")
+    r = read_incidents(p)
+    assert r.placed["occurred_at"].dt.strftime("%Y-%m-%d %H:%M").tolist() == [
+        "2025-03-01 14:30", "2025-03-02 22:15"]
+    assert r.report.get("date_only", 0) == 0
+
+
+def test_a_semicolon_file_with_decimal_commas_and_two_line_values_is_read_with_semicolons(
+        tmp_path: Path) -> None:
+    # counted line by line, ',' gave three fields on every line ("…;59,36;17,10") and won
+    rows = [f"K-{i};2025-03-{i % 28 + 1:02d};12:00;Skadegörelse;Sönderslagen ruta;59,{3600 + i};17,{1000 + i}"
+            for i in range(1, 61)]
+    rows[9] = 'K-10;2025-03-11;12:00;Skadegörelse;"Sönderslagen\nruta";59,3610;17,1010'
+    rows[20] = 'K-21;2025-03-22;12:00;Skadegörelse;"Två\nrader";59,3621;17,1021'
+    p = tmp_path / "a.csv"
+    p.write_text("Ärendenr;Datum;Tid;Brottstyp;Beskrivning;Lat;Long\n" + "\n".join(rows) + "\n",
+                 encoding="cp1252")
+    r = read_incidents(p)
+    assert len(r.placed) == 60 and len(r.rejected) == 0
+    assert r.placed["lat"].round(4).iloc[9] == 59.361
+
+
+def test_a_semicolon_file_with_some_rows_ending_in_a_semicolon_is_read_with_semicolons(tmp_path: Path) -> None:
+    p = tmp_path / "a.csv"
+    p.write_text("Ärendenr;Datum;Tid;Brottstyp;Lat;Long\n"
+                 "K-1;2025-03-01;14:30;Stöld;59,3601;17,1001\n"
+                 "K-2;2025-03-01;14:30;Stöld;59,3602;17,1002;\n"
+                 "K-3;2025-03-01;14:30;Stöld;59,3603;17,1003\n"
+                 "K-4;2025-03-01;14:30;Stöld;59,3604;17,1004;\n", encoding="utf-8")
+    r = read_incidents(p)
+    assert r.placed["lon"].round(4).tolist() == [17.1001, 17.1002, 17.1003, 17.1004]
+
+
+@pytest.mark.parametrize("reader", ["fast", "openpyxl"])
+def test_a_visible_data_sheet_is_chosen_before_a_hidden_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             reader: str) -> None:
+    from lagesbild_geo.read import tables
+
+    if reader == "openpyxl":  # the reader for workbooks the fast one leaves
+        monkeypatch.setattr(tables, "_Xlsx", lambda path: (_ for _ in ()).throw(ValueError("unusual")))
+    wb = openpyxl.Workbook()
+    info = wb.active
+    info.title = "Info"
+    info.append(["Uttag ur RAR, 2025"])
+    for title, state, rows in (("Dold", "hidden", 3), ("Brott 2025", "visible", 2)):
+        ws = wb.create_sheet(title)
+        ws.sheet_state = state
+        ws.append(["Diarienummer", "Brottsdatum", "Klockslag", "Brottstyp", "X", "Y"])
+        for i in range(rows):
+            ws.append([f"{title[0]}-{i}", "2025-03-01", "14:30", "Stöld", 6583496, 620743])
+    p = tmp_path / "b.xlsx"
+    wb.save(p)
+    r = read_incidents(p)
+    assert r.placed["incident_id"].tolist() == ["B-0", "B-1"]
+    assert any("read sheet 'Brott 2025'" in w for w in r.report["warnings"])
+    # with no visible sheet of incidents the hidden one is read, and the note says it is hidden
+    wb["Brott 2025"].delete_rows(1, 3)
+    wb.save(p)
+    r = read_incidents(p)
+    assert len(r.placed) == 3
+    assert any("read the hidden sheet 'Dold'" in w for w in r.report["warnings"])
+
+
+def test_a_single_coordinate_column_of_metres_is_recognised(tmp_path: Path) -> None:
+    # "Koordinater" holding SWEREF 99 TM northing, easting: it was read as WGS84 ("outside Sweden")
+    p = tmp_path / "a.csv"
+    p.write_text("Ärendenr;Datum;Tid;Brottstyp;Koordinater\n"
+                 "K-1;2025-03-01;12:00;Stöld;6583496, 620743\n"
+                 "K-2;2025-03-01;12:00;Stöld;6583476, 620752\n", encoding="utf-8")
+    r = read_incidents(p)
+    assert r.report["crs_detected"] == "EPSG:3006" and len(r.rejected) == 0
+    assert r.placed[["lat", "lon"]].round(4).values.tolist() == [[59.3728, 17.1249], [59.3727, 17.125]]
+    feed = tmp_path / "b.csv"  # degrees stay WGS84, as the police feed gives them
+    feed.write_text("Ärendenr;Datum;Tid;Brottstyp;Koordinater\nK-1;2025-03-01;12:00;Stöld;59.3728, 17.1249\n",
+                    encoding="utf-8")
+    assert read_incidents(feed).placed[["lat", "lon"]].round(4).values.tolist() == [[59.3728, 17.1249]]

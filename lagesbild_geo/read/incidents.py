@@ -184,7 +184,8 @@ def _read_raw(source: SourceLike, *, sheet: str | int | None, layer: str | None,
 
 
 def _find_roles(raw: _Raw, columns: dict[str, str] | None) -> dict[str, str]:
-    """Role → column; refuses a table with neither a time nor a location column."""
+    """Role → column; refuses a table with neither a time nor a location column, and notes
+    (in ``raw.warnings``) a table without any location column."""
     name = raw.name
     try:
         roles = find_columns(raw.columns, overrides=columns)
@@ -212,7 +213,20 @@ def _find_roles(raw: _Raw, columns: dict[str, str] | None) -> dict[str, str]:
     if half:
         raw.warnings.append(f"{name}: only one column of the coordinate pair(s) {half} was found; "
                             "name the other with columns=.")
+    elif not (has_coords or has_text or raw.police):
+        raw.warnings.append(_no_location_note(name, raw.columns, roles))
     return roles
+
+
+def _no_location_note(name: str, data_cols: list[str], roles: dict[str, str]) -> str:
+    """Why every row will be 'no location', with the columns left over that might hold them."""
+    used = set(roles.values())
+    unused = [c for c in data_cols if c not in used]
+    listed = ", ".join(repr(c) for c in unused[:20]) + (f" (and {len(unused) - 20} more)" if len(unused) > 20 else "")
+    return (f"{name}: no coordinate columns found (nor a geometry, address or place column); every row is "
+            f"rejected as 'no location'. Columns not used: {listed or 'none'}. If two of them hold the "
+            "coordinates, name them with columns={'x': ..., 'y': ...} / --column x=NAME --column y=NAME "
+            "(the CRS is recognised from the values).")
 
 
 def _check_duplicate_roles(raw: pd.DataFrame, cols: dict[str, str], duplicates: dict[str, list[str]],
@@ -291,6 +305,10 @@ def _column_times(raw: _Raw, roles: dict[str, str], *, tz: str,
     if "datetime" in roles and "date" not in roles:
         return parse_times(data[roles["datetime"]], time_col, tz=tz)
     if "date" in roles:
+        if time_col is None and "datetime" in roles:
+            # "Startdatum" + "Starttid", "Händelsedatum" + "Händelsetid", "Datum" + "Tidpunkt":
+            # the second holds the time of day (or a date-time, whose time of day is taken)
+            time_col = data[roles["datetime"]]
         return parse_times(data[roles["date"]], time_col, tz=tz)
     if "time" in roles:  # a lone "Tid" column holding full timestamps
         return parse_times(data[roles["time"]], None, tz=tz)
@@ -413,7 +431,7 @@ def _coordinate_pairs(raw: _Raw, roles: dict[str, str], crs: object | None) -> l
     decimal = None if decimal in (None, ".") else decimal
     pairs = [p for a, b in _COORD_ROLES if (p := _pair(raw.data, roles, a, b, decimal, crs)) is not None]
     if "gps" in roles:
-        pairs.append(_gps_pair(raw.data, roles["gps"]))
+        pairs.append(_gps_pair(raw.data, roles["gps"], crs))
     return pairs
 
 
@@ -431,8 +449,10 @@ def _pair(raw: pd.DataFrame, cols: dict[str, str], first: str, second: str,
     return _Pair(a, b, present, (ca, cb), crs)
 
 
-def _gps_pair(raw: pd.DataFrame, col: str) -> _Pair:
-    """The police feed's ``"lat,lon"`` text → (lon, lat)."""
+def _gps_pair(raw: pd.DataFrame, col: str, crs: object | None = None) -> _Pair:
+    """The police feed's ``"lat,lon"`` text → (lon, lat); WGS84 unless ``crs`` is given or the
+    values are metres ("6583496, 620743": a "Koordinater" column of SWEREF 99 TM), whose
+    CRS is then recognised from the values."""
     arr = pc.fill_null(as_text_array(raw[col]), "")
     ex = pc.extract_regex(pc.utf8_trim_whitespace(arr),
                           r"^(?P<lat>[-+]?\d+(?:\.\d+)?)\s*[,; ]\s*(?P<lon>[-+]?\d+(?:\.\d+)?)$")
@@ -456,18 +476,36 @@ def _gps_pair(raw: pd.DataFrame, col: str) -> _Pair:
         a, b = np.where(use3, a3, a), np.where(use3, b3, b)
         lat[idx], lon[idx] = a, b
     present = np.asarray(pc.not_equal(pc.utf8_trim_whitespace(arr), "").to_numpy(zero_copy_only=False), dtype=bool)
-    return _Pair(lon, lat, present, (col, col), "EPSG:4326")
+    if crs is None:
+        fin = np.isfinite(lat) & np.isfinite(lon)
+        degrees = not fin.any() or max(float(np.abs(lat[fin]).max()), float(np.abs(lon[fin]).max())) <= 180
+        crs = "EPSG:4326" if degrees else None
+    return _Pair(lon, lat, present, (col, col), crs)
 
 
 def _geometry_pair(geometry: gpd.GeoSeries, raw: _Raw, crs: object | None) -> tuple[_Pair, np.ndarray]:
-    """Points of a GIS file's geometry (a point on the surface of other shapes: area rows)."""
+    """Points of a GIS file's geometry (a point on the surface of other shapes: area rows).
+
+    A MultiPoint of one distinct point is that point. An empty geometry (``POINT EMPTY``)
+    counts as no geometry: the row has no location.
+    """
     garr = np.asarray(geometry.array, dtype=object)
-    is_point = np.asarray(shapely.get_type_id(garr) == 0, dtype=bool)
+    # no shape: None, or empty (POINT EMPTY in a GeoPackage or GeoParquet; get_x would raise)
+    has_shape = ~np.asarray(shapely.is_missing(garr) | shapely.is_empty(garr), dtype=bool)
+    type_id = np.asarray(shapely.get_type_id(garr))
+    is_point = has_shape & (type_id == 0)
     rep = garr.copy()
-    other = ~is_point & ~shapely.is_missing(garr) & ~shapely.is_empty(garr)
+    multi = np.flatnonzero(has_shape & (type_id == 4))
+    if len(multi):
+        # GIS exports (a MultiPoint layer) wrap single points; repeats of one point are one too
+        unique = shapely.extract_unique_points(garr[multi])
+        single = np.asarray(shapely.get_num_geometries(unique) == 1, dtype=bool)
+        rep[multi[single]] = shapely.get_geometry(unique[single], 0)
+        is_point[multi[single]] = True
+    other = has_shape & ~is_point
     if other.any():
         rep[other] = shapely.point_on_surface(garr[other])
-    rep[~(is_point | other)] = None
+    rep[~has_shape] = None
     gx = np.asarray(shapely.get_x(rep), dtype="float64")
     gy = np.asarray(shapely.get_y(rep), dtype="float64")
     gcrs: object | None = crs if crs is not None else raw.geometry_epsg
@@ -478,7 +516,7 @@ def _geometry_pair(geometry: gpd.GeoSeries, raw: _Raw, crs: object | None) -> tu
             gcrs = None
             raw.warnings.append(f"{raw.name}: the file says WGS84 (GeoJSON's default) but its coordinates "
                                 "are metres; the CRS is recognised from the values instead.")
-    pair = _Pair(gx, gy, ~shapely.is_missing(garr), ("geometry", "geometry"), gcrs)
+    pair = _Pair(gx, gy, has_shape, ("geometry", "geometry"), gcrs)
     return pair, other
 
 

@@ -229,25 +229,50 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
 
 
 def _sniff_delimiter(lines: list[str]) -> str:
+    """The delimiter that gives the most lines the same number of fields (more than one),
+    the larger number on a tie.
+
+    Each delimiter is scored four ways, the best counting: line by line (an unclosed quote
+    must not swallow the lines after it) and over the whole sample (a quoted value may hold
+    a line break: a semicolon file whose descriptions span two lines lost to the commas of
+    its decimal numbers, "59,36;17,10" giving three fields on every line), each with and
+    without the empty fields at a row's end (an export that ends some rows with a ";").
+    """
     best, best_key = ",", (0, 0)
+    text = "\n".join(lines)
     for delim in _DELIMITERS:
-        try:
-            # each line on its own: an unclosed quote must not swallow the lines after it
-            counts = [len(r) for ln in lines for r in csv.reader([ln], delimiter=delim) if r]
-        except csv.Error:
-            continue
-        if not counts:
-            continue
-        vals, freq = np.unique(np.array(counts), return_counts=True)
-        ok = vals > 1
-        if not ok.any():
-            continue
-        # the most frequent field count above 1, and how many lines have it
-        i = int(np.argmax(np.where(ok, freq, -1)))
-        key = (int(freq[i]), int(vals[i]))
+        key = (0, 0)
+        for rows in (lambda d=delim: [r for ln in lines for r in csv.reader([ln], delimiter=d) if r],
+                     lambda d=delim: [r for r in csv.reader(_io.StringIO(text), delimiter=d) if r]):
+            try:
+                parsed = rows()
+            except csv.Error:
+                continue
+            for strip in (False, True):
+                key = max(key, _field_count_key([_trimmed(r) if strip else len(r) for r in parsed]))
         if key > best_key:
             best, best_key = delim, key
     return best
+
+
+def _trimmed(row: list[str]) -> int:
+    """Fields of a row without the empty ones at its end."""
+    n = len(row)
+    while n and not row[n - 1].strip():
+        n -= 1
+    return n
+
+
+def _field_count_key(counts: list[int]) -> tuple[int, int]:
+    """(how many rows have the most frequent field count above 1, that count)."""
+    if not counts:
+        return (0, 0)
+    vals, freq = np.unique(np.array(counts), return_counts=True)
+    ok = vals > 1
+    if not ok.any():
+        return (0, 0)
+    i = int(np.argmax(np.where(ok, freq, -1)))
+    return (int(freq[i]), int(vals[i]))
 
 
 _DEC_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
@@ -745,7 +770,10 @@ class _Xlsx:
         rels = ET.fromstring(self.zf.read("xl/_rels/workbook.xml.rels"))
         targets = {r.get("Id"): r.get("Target", "") for r in rels}
         self.sheets: dict[str, str] = {}
+        self.hidden: set[str] = set()
         for sh in wb.iter(f"{_NS_MAIN}sheet"):
+            if (sh.get("state") or "visible") != "visible":
+                self.hidden.add(str(sh.get("name")))
             target = targets[sh.get(f"{_NS_REL}id")]
             target = target.lstrip("/")
             if not target.startswith("xl/"):
@@ -882,26 +910,35 @@ def _read_excel_fast(
         warnings: list[str] = []
         chosen = _choose_sheet(names, name, sheet)
         if chosen is None:
-            best: tuple[tuple[int, int], str] | None = None
+            best: tuple[tuple[int, ...], str] | None = None
             for sname in names:
-                key = _sheet_score(book.rows(sname, max_rows=_HEADER_SCAN), hint)
+                key = _sheet_key(book.rows(sname, max_rows=_HEADER_SCAN), hint, sname in book.hidden)
                 if best is None or key > best[0]:
                     best = (key, sname)
             if best is None:
                 raise InputError(f"{name} has no sheets. Open it in Excel and save it again.")
             chosen = best[1]
             if len(names) > 1:
-                warnings.append(_sheet_note(name, chosen, names))
+                warnings.append(_sheet_note(name, chosen, names, chosen in book.hidden))
         rows = book.rows(chosen)
     finally:
         book.close()
     return rows, chosen, names, warnings
 
 
-def _sheet_note(name: str, chosen: str, names: list[str]) -> str:
+def _sheet_note(name: str, chosen: str, names: list[str], hidden: bool = False) -> str:
     """The note that a workbook's sheet was chosen by its header (either reader)."""
-    return (f"{name}: read sheet {chosen!r} of {names} (choose another with sheet=, "
-            "or --sheet on the command line).")
+    return (f"{name}: read {'the hidden ' if hidden else ''}sheet {chosen!r} of {names} (choose another "
+            "with sheet=, --sheet on the command line or sheet = in lagesbild.toml)"
+            + (": no visible sheet has incident columns." if hidden else "."))
+
+
+def _sheet_key(top: list[_SparseRow], hint: frozenset[str], hidden: bool) -> tuple[int, ...]:
+    """How well a sheet fits as the data sheet: a visible sheet with incident columns before
+    a hidden one (a hidden sheet of old data or lookups sat before "Brott 2025"), then the
+    number of incident columns, then data below the header."""
+    score, rows = _sheet_score(top, hint)
+    return (score > 0, not hidden, score, rows)
 
 
 def _choose_sheet(names: list[str], name: str, sheet: str | int | None) -> str | None:
@@ -1019,16 +1056,17 @@ def _read_excel(
         warnings: list[str] = []
         chosen = _choose_sheet(names, name, sheet)
         if chosen is None:
-            best: tuple[tuple[int, int], str] | None = None
+            best: tuple[tuple[int, ...], str] | None = None
+            hidden = {sname for sname in names if getattr(wb[sname], "sheet_state", "visible") != "visible"}
             for sname in names:
-                key = _sheet_score(_openpyxl_rows(wb[sname], max_rows=_HEADER_SCAN), hint)
+                key = _sheet_key(_openpyxl_rows(wb[sname], max_rows=_HEADER_SCAN), hint, sname in hidden)
                 if best is None or key > best[0]:
                     best = (key, sname)
             if best is None:
                 raise InputError(f"{name} has no sheets. Open it in Excel and save it again.")
             chosen = best[1]
             if len(names) > 1:
-                warnings.append(_sheet_note(name, chosen, names))
+                warnings.append(_sheet_note(name, chosen, names, chosen in hidden))
         try:
             rows = _openpyxl_rows(wb[chosen])
         except (KeyError, ValueError, IndexError, TypeError, OSError, ET.ParseError,

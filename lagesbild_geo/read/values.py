@@ -171,6 +171,40 @@ def _naive_ns(y: np.ndarray, m: np.ndarray, d: np.ndarray, hh: np.ndarray, mm: n
     return ns + frac_ns, ok
 
 
+#: A date in front of a time of day: an Excel or Access date-time cell in a time column
+#: ("2025-03-01 14:30:00", "1899-12-30 14:30" for a time kept as a date-time, "1900-01-00
+#: 22:15" as Swedish Excel shows a time formatted as a date) or a day-first "01.03.2025 14:30".
+_DATE_IN_TIME_RE = r"^\s*(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{4})(?:[ T]+|$)"
+#: SQL Server's fraction of a second after a time of day ("14:30:00.0000000").
+_SECOND_FRACTION_RE = r"^(\s*\d{1,2}:\d{2}:\d{2})[.,]\d+\s*$"
+#: The longest time of day the time parser reads as it is ("kl. 22.15").
+_PLAIN_TIME_CHARS = 9
+
+
+def time_of_day_text(time: pd.Series) -> pd.Series:
+    """A time column as the time parser reads it: a date in front of the time of day taken
+    off (the date comes from the date column), and SQL Server's fraction of a second; a
+    value that was only a date becomes missing (the row's time is then unknown, 00:00).
+
+    Read as it was, "2025-03-01 14:30" gave 20:25 (the year as hours and minutes). A column
+    of short values (the usual "14:30") is returned as it is, after one look at the lengths.
+
+    Examples
+    --------
+    >>> time_of_day_text(pd.Series(["2025-03-01 14:30", "1899-12-30 08:05:00", "1900-01-00 22:15",
+    ...                             "14:30:00.0000000", "22.15", "2025-03-01", None])).tolist()
+    ['14:30', '08:05:00', '22:15', '14:30:00', '22.15', <NA>, <NA>]
+    """
+    arr = as_text_chunks(time)
+    longest = pc.max(pc.utf8_length(arr)).as_py()
+    if longest is None or longest <= _PLAIN_TIME_CHARS:
+        return time
+    arr = pc.replace_substring_regex(arr, _DATE_IN_TIME_RE, "")
+    arr = pc.replace_substring_regex(arr, _SECOND_FRACTION_RE, r"\1")
+    arr = pc.if_else(pc.equal(pc.utf8_trim_whitespace(arr), ""), pa.scalar(None, arr.type), arr)
+    return pd.Series(arr.to_pandas(), index=time.index, dtype="string")
+
+
 def _tz_offset_ns(tz: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     t = pc.fill_null(tz, "")
     has = np.asarray(pc.not_equal(t, "").to_numpy(zero_copy_only=False), dtype=bool)
@@ -221,6 +255,8 @@ def parse_times(
     typed = _parse_typed(date, tz) if time is None else None
     if typed is not None:
         return typed
+    if time is not None:
+        time = time_of_day_text(time)
     n = len(date)
     status = np.zeros(n, dtype=np.int8)
     counts = {"dst_ambiguous": 0, "dst_nonexistent": 0, "excel_serial": 0, "date_only": 0}

@@ -1,0 +1,151 @@
+"""Incident inputs from GIS exports and loose tables: MultiPoint and empty geometries,
+unrecognised coordinate columns, incident ids on several rows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import MultiPoint, Point
+
+import lagesbild_geo.cli as cli
+from lagesbild_geo.read import read_incidents
+
+# A point in Exempelkommun: WGS84 and SWEREF 99 TM.
+LAT, LON = 59.367441, 17.105982
+N, E = 6_582_861, 619_689
+
+
+def _accounted(r) -> None:  # type: ignore[no-untyped-def]
+    assert len(r.placed) + len(r.pending) + len(r.rejected) == r.report["rows_read"]
+    assert r.report["placed"] + r.report["pending"] + r.report["rejected"] == r.report["rows_read"]
+
+
+def _write_gis(gdf: gpd.GeoDataFrame, path: Path) -> Path:
+    if path.suffix == ".parquet":
+        gdf.to_parquet(path)
+    else:
+        gdf.to_file(path)
+    return path
+
+
+def _csv(path: Path, rows: list[str]) -> Path:
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def _notes(r, text: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [w for w in r.report["warnings"] if text in w]
+
+
+# --------------------------------------------------------------------------- MultiPoint
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".parquet"])
+def test_multipoint_of_one_point_is_a_point(tmp_path: Path, suffix: str) -> None:
+    # a MultiPoint layer, as GIS exports write point data
+    geoms = [MultiPoint([(LON, LAT)]),
+             MultiPoint([(LON, LAT), (LON, LAT)]),  # one point twice: still that point
+             MultiPoint([(LON, LAT), (LON + 0.01, LAT + 0.01)])]
+    gdf = gpd.GeoDataFrame({"Datum": ["2024-03-05 22:15"] * 3, "Brottstyp": ["Stöld"] * 3},
+                           geometry=geoms, crs=4326)
+    r = read_incidents(_write_gis(gdf, tmp_path / f"punkter{suffix}"))
+    _accounted(r)
+    assert r.placed["precision"].tolist() == ["point", "point", "area"]
+    assert r.report["by_precision"] == {"point": 2, "area": 1}
+    np.testing.assert_allclose(r.placed["lon"].iloc[:2], [LON, LON], atol=1e-9)
+    np.testing.assert_allclose(r.placed["lat"].iloc[:2], [LAT, LAT], atol=1e-9)
+    cells = r.placed["cell"].tolist()
+    assert cells[0] != 0 and cells[1] == cells[0] and cells[2] == 0
+
+
+def test_multipoint_cell_matches_the_point(tmp_path: Path) -> None:
+    gdf = gpd.GeoDataFrame({"Datum": ["2024-03-05 22:15"] * 2},
+                           geometry=[Point(LON, LAT), MultiPoint([(LON, LAT)])], crs=4326)
+    r = read_incidents(gdf)
+    assert r.placed["precision"].tolist() == ["point", "point"]
+    assert r.placed["cell"].iloc[0] == r.placed["cell"].iloc[1] != 0
+
+
+# --------------------------------------------------------------------------- empty geometries
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".parquet"])
+@pytest.mark.parametrize("empty", ["POINT EMPTY", "MULTIPOINT EMPTY"])
+def test_empty_geometry_is_no_location(tmp_path: Path, suffix: str, empty: str) -> None:
+    geoms = [Point(E, N), shapely.from_wkt(empty), None, Point(E + 10, N + 10)]
+    gdf = gpd.GeoDataFrame({"Diarienr": ["K1", "K2", "K3", "K4"], "Datum": ["2024-03-05 22:15"] * 4},
+                           geometry=geoms, crs=3006)
+    p = _write_gis(gdf, tmp_path / f"brott{suffix}")
+    back = gpd.read_parquet(p) if suffix == ".parquet" else gpd.read_file(p)
+    assert shapely.is_empty(back.geometry.iloc[1])  # stored as empty, not as null
+    r = read_incidents(p)
+    _accounted(r)
+    assert r.placed["incident_id"].tolist() == ["K1", "K4"]
+    assert r.placed["precision"].tolist() == ["point", "point"]
+    assert r.rejected[["source_row", "reason"]].values.tolist() == [[2, "no location"], [3, "no location"]]
+    assert r.report["crs_detected"] == "EPSG:3006"
+
+
+# GDAL itself warns about the empty coordinate list
+@pytest.mark.filterwarnings("ignore:OGRGeoJSONReadRawPoint:RuntimeWarning")
+def test_empty_point_in_geojson_is_no_location(tmp_path: Path) -> None:
+    def feature(geometry: object, fid: str) -> dict[str, object]:
+        return {"type": "Feature", "geometry": geometry,
+                "properties": {"Diarienr": fid, "Datum": "2024-03-05 22:15"}}
+
+    fc = {"type": "FeatureCollection", "features": [
+        feature({"type": "Point", "coordinates": [LON, LAT]}, "K1"),
+        feature({"type": "Point", "coordinates": []}, "K2"),
+        feature(None, "K3"),
+        feature({"type": "MultiPoint", "coordinates": [[LON, LAT]]}, "K4"),
+    ]}
+    p = tmp_path / "brott.geojson"
+    p.write_text(json.dumps(fc), encoding="utf-8")
+    r = read_incidents(p)
+    _accounted(r)
+    assert r.placed[["incident_id", "precision"]].values.tolist() == [["K1", "point"], ["K4", "point"]]
+    assert r.rejected[["source_row", "reason"]].values.tolist() == [[2, "no location"], [3, "no location"]]
+
+
+# --------------------------------------------------------------------------- no coordinate columns
+
+
+@pytest.mark.parametrize(("north", "east"), [("SWEREF99 N", "SWEREF99 E"),
+                                             ("Nordlig koordinat", "Östlig koordinat")])
+def test_unrecognised_coordinate_columns_are_named_in_a_note(tmp_path: Path, north: str, east: str) -> None:
+    p = _csv(tmp_path / "brott.csv", [f"Ärendenr;Datum;Tid;Brottstyp;{north};{east}",
+                                      f"K-1;2025-03-01;12:00;Stöld;{N};{E}",
+                                      f"K-2;2025-03-01;13:00;Stöld;{N + 20};{E + 10}"])
+    r = read_incidents(p)
+    _accounted(r)
+    assert r.report["rejected_by_reason"] == {"no location": 2}
+    assert _notes(r, "no coordinate columns found") == [
+        f"brott.csv: no coordinate columns found (nor a geometry, address or place column); every row is "
+        f"rejected as 'no location'. Columns not used: {north!r}, {east!r}. If two of them hold the "
+        "coordinates, name them with columns={'x': ..., 'y': ...} / --column x=NAME --column y=NAME "
+        "(the CRS is recognised from the values)."]
+    # named as the note says, the rows are placed
+    named = read_incidents(p, columns={"x": north, "y": east})
+    assert len(named.placed) == 2 and named.report["crs_detected"] == "EPSG:3006"
+    assert not _notes(named, "no coordinate columns found")
+
+
+@pytest.mark.parametrize("header", ["Ärendenr;Datum;Brottstyp;X;Y", "Ärendenr;Datum;Brottstyp;Adress;Övrigt"])
+def test_no_note_when_a_location_column_is_found(tmp_path: Path, header: str) -> None:
+    p = _csv(tmp_path / "brott.csv", [header, f"K-1;2025-03-01 12:00;Stöld;{N};{E}"])
+    assert not _notes(read_incidents(p), "no coordinate columns found")
+
+
+def test_cli_read_prints_the_no_coordinates_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("read",))
+    p = _csv(tmp_path / "brott.csv", ["Ärendenr;Datum;Brottstyp;SWEREF99 N;SWEREF99 E",
+                                      f"K-1;2025-03-01 12:00;Stöld;{N};{E}"])
+    assert cli.main(["read", str(p)]) == 0
+    out = capsys.readouterr().out
+    assert "note: brott.csv: no coordinate columns found" in out and "--column x=NAME --column y=NAME" in out
