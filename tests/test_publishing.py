@@ -313,3 +313,34 @@ def test_district_names_with_personal_data_stop_the_package(exempel, tmp_path: P
     with pytest.raises(PrivacyError, match=r"districts\.district_name"):
         export_package(lb, tmp_path / "pkg")
     export_package(lb, tmp_path / "pkg", allow_personal_data={"districts.district_name"})
+
+
+def test_published_clusters_are_cells_not_the_hulls_of_incident_positions() -> None:
+    """A cluster's hull is buffered by 25 m round its incidents: a circle through three points
+    of an arc gave each hull vertex back, an incident's position to within 5 m. Published,
+    a cluster is the union of the picture's H3 cells whose centre lies in its area, and its
+    first and last dates (single incidents') are left out."""
+    from lagesbild_geo import grid
+    from lagesbild_geo.privacy import Privacy
+    from lagesbild_geo.sample import example_lagesbild
+
+    lb = example_lagesbild(emerging=False)
+    pub = publishable(lb)
+    res = lb.settings.resolution
+    assert len(pub.clusters) == len(lb.clusters) > 3
+    for raw, geom in zip(lb.clusters.geometry, pub.clusters.geometry, strict=True):
+        cells = grid.geometry_to_cells(raw, res)
+        if not cells.size:  # smaller than a cell: the cell that holds it
+            c = shapely.point_on_surface(raw)
+            cells = grid.points_to_cells([c.y], [c.x], res)
+        union = shapely.union_all(np.asarray(grid.cells_to_polygons(cells).values))
+        assert geom.symmetric_difference(union).area < 1e-12
+        hull_vertices = shapely.points(shapely.get_coordinates(raw))
+        assert not shapely.equals(shapely.points(shapely.get_coordinates(geom)),
+                                  hull_vertices[:, None]).any()  # none of the hull's points
+    assert pub.clusters["first_date"].isna().all() and pub.clusters["last_date"].isna().all()
+    area = pub.clusters.geometry.to_crs(3006).area.round(0)
+    assert (pub.clusters["area_m2"] == area).all()
+    # asked for explicitly (points published), the clusters keep their own shapes
+    raw_pub = publishable(lb, Privacy(include_points=True))
+    assert raw_pub.clusters.geometry.geom_equals(lb.clusters.geometry).all()
