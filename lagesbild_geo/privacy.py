@@ -1031,11 +1031,16 @@ def _rollup_table(system: _protect.System, tabs: list[_Tab], frames: dict[str, p
 
 
 def _emerging_table(system: _protect.System, tabs: list[_Tab], emerging: pd.DataFrame,
-                    cell_vars: _CellVars, *, every_date: bool = False) -> None:
+                    cell_vars: _CellVars, *, every_date: bool = False, min_count: int = 1) -> None:
     """Emerging counts (over every date) in the system; never below a cell's count in the
     period. With ``every_date`` (a picture without a period: the cells count every date
     too) a cell's emerging count is its count: the same value, not a second one tied to it
-    (two values for one quantity made the audit prove each of 30 000 cells twice over)."""
+    (two values for one quantity made the audit prove each of 30 000 cells twice over).
+
+    A cell's emerging count less its count in the period is its count outside the period:
+    where that is 1 … ``min_count``−1 it is a hidden count of its own (the difference of
+    the two published values gave it, 7 − 5 = 2), tied to both by an equation, so that one
+    of them is hidden."""
     if not (len(emerging) and "count" in emerging.columns):
         return
     v = pd.to_numeric(emerging["count"], errors="coerce").to_numpy(dtype="float64")
@@ -1059,7 +1064,13 @@ def _emerging_table(system: _protect.System, tabs: list[_Tab], emerging: pd.Data
         tied = np.flatnonzero((kc >= 0) & (same < 0))
         kc, ke = kc[tied], tab.idx[tied, 0]
         ok = np.isfinite(vals_all[kc]) & np.isfinite(vals_all[ke]) & (vals_all[kc] <= vals_all[ke])
-        system.relate_rows(np.column_stack([kc[ok], ke[ok]]), np.array([1.0, -1.0]), eq=False)
+        kc, ke = kc[ok], ke[ok]
+        outside = vals_all[ke] - vals_all[kc]
+        small = (outside > 0) & (outside < min_count)
+        if small.any():  # the count outside the period, hidden, = emerging − the period's
+            kd = system.block(outside[small], prio=0, status=PRIMARY)
+            system.relate_rows(np.column_stack([kc[small], kd, ke[small]]), np.array([1.0, 1.0, -1.0]))
+        system.relate_rows(np.column_stack([kc[~small], ke[~small]]), np.array([1.0, -1.0]), eq=False)
 
 
 def _cluster_table(system: _protect.System, clusters: pd.DataFrame) -> _Tab | None:
@@ -1133,7 +1144,8 @@ def _build_system(lb: Lagesbild, p: Privacy, mc: int, meta: Mapping[str, Any],
         _rollup_table(system, tabs, frames, notes, cells, cell_vars, mc)
     # -- emerging: counts over every date; never below a cell's count in the period
     emerging = lb.emerging.copy() if isinstance(lb.emerging, pd.DataFrame) else pd.DataFrame()
-    _emerging_table(system, tabs, emerging, cell_vars, every_date=_period_of(meta.get("period")) is None)
+    _emerging_table(system, tabs, emerging, cell_vars, every_date=_period_of(meta.get("period")) is None,
+                    min_count=mc)
     # -- clusters: n and the counts of the three commonest categories (share × n)
     clusters = lb.clusters.copy() if isinstance(lb.clusters, pd.DataFrame) else pd.DataFrame()
     cl_tab = _cluster_table(system, clusters)
@@ -2259,8 +2271,9 @@ def _audit_districts(a: _Attack, d: pd.DataFrame, kommun: Mapping[str, Any],
 
 
 def _audit_emerging_clusters(a: _Attack, em: pd.DataFrame, cl: pd.DataFrame) -> None:
-    """Emerging counts (every date) at least the period's; a cluster's density × area = ``n``
-    and ``topN_share`` × ``n`` a category count."""
+    """Emerging counts (every date) = the period's + a hidden count outside it (pinned when
+    both are published); a cluster's density × area = ``n`` and ``topN_share`` × ``n`` a
+    category count."""
     system = a.system
     if len(em) and "count" in em.columns:
         ids = _feature_ids(em, "cell")
@@ -2268,8 +2281,12 @@ def _audit_emerging_clusters(a: _Attack, em: pd.DataFrame, cl: pd.DataFrame) -> 
         known = system._keys
         kc_a = np.fromiter((known.get(("cell", "", f, "count"), -1) for f in ids), dtype=np.int64,
                            count=len(ids))
-        hit = kc_a >= 0
-        system.relate_rows(np.column_stack([kc_a[hit], ke_a[hit]]), np.array([1.0, -1.0]), eq=False)
+        hit = np.flatnonzero(kc_a >= 0)
+        # a cell's count outside the period: its emerging count less its period's, hidden
+        kd = system.block(np.full(hit.size, np.nan), status=_protect.HIDDEN)
+        for k, i in zip(kd.tolist(), hit.tolist(), strict=True):
+            a.labels[k] = ("emerging", str(ids[i]), "count outside the period (count − the cell's)")
+        system.relate_rows(np.column_stack([kc_a[hit], kd, ke_a[hit]]), np.array([1.0, 1.0, -1.0]))
     if len(cl) and "n" in cl.columns:
         recs = cl.to_dict(orient="records")
         for rec in recs:

@@ -344,3 +344,33 @@ def test_published_clusters_are_cells_not_the_hulls_of_incident_positions() -> N
     # asked for explicitly (points published), the clusters keep their own shapes
     raw_pub = publishable(lb, Privacy(include_points=True))
     assert raw_pub.clusters.geometry.geom_equals(lb.clusters.geometry).all()
+
+
+def test_a_cells_count_outside_the_period_cannot_be_taken_from_its_emerging_count(tmp_path: Path) -> None:
+    """``emerging.count`` counts every date, ``cells.count`` the period: their difference is the
+    cell's count outside the period (89088610263ffff: 7 − 5 = 2, hidden in the previous
+    year's package). Published, no cell shows both where the difference is 1 … min_count−1;
+    the audit pins such a difference in a package that shows both."""
+    from lagesbild_geo.sample import example_lagesbild
+
+    lb = example_lagesbild()
+    mc = lb.settings.min_count
+    raw = pd.concat([lb.cells["count"].rename("c"), lb.emerging["count"].rename("e")], axis=1, join="inner")
+    assert ((raw["e"] - raw["c"]).between(1, mc - 1)).sum() > 10  # the attack had material
+    pub = publishable(lb)
+    both = pd.concat([pd.to_numeric(pub.cells["count"], errors="coerce").rename("c"),
+                      pd.to_numeric(pub.emerging["count"], errors="coerce").rename("e")], axis=1, join="inner")
+    assert not ((both["e"] - both["c"]).between(1, mc - 1)).any()
+    export_package(lb, tmp_path / "pkg", gpkg=False)
+    assert audit_package(tmp_path / "pkg").empty
+    # a package that shows both (as written before): the audit finds the difference
+    em = json.loads((tmp_path / "pkg" / "emerging.geojson").read_text(encoding="utf-8"))
+    cells = {f["properties"]["cell"]: f["properties"] for f in json.loads(
+        (tmp_path / "pkg" / "cells.geojson").read_text(encoding="utf-8"))["features"]}
+    ft = next(f for f in em["features"] if cells.get(f["properties"]["cell"], {}).get("count") not in (None, 0))
+    ft["properties"]["count"] = cells[ft["properties"]["cell"]]["count"] + 1
+    ft["properties"]["suppressed"] = False
+    (tmp_path / "pkg" / "emerging.geojson").write_text(json.dumps(em), encoding="utf-8")
+    found = audit_package(tmp_path / "pkg")
+    hit = found[found["feature"] == ft["properties"]["cell"]]
+    assert hit["kind"].tolist() == ["pinned"] and hit["low"].tolist() == [1.0]
