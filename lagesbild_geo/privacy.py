@@ -1637,7 +1637,7 @@ def _clusters_on_grid(clusters: pd.DataFrame, resolution: int) -> pd.DataFrame:
     if not len(clusters) or not isinstance(clusters, gpd.GeoDataFrame) or clusters.crs is None:
         return clusters
     out = clusters.to_crs(4326) if clusters.crs.to_epsg() != 4326 else clusters.copy()
-    shapes = []
+    shapes: list[Any] = []
     for geom in out.geometry.to_numpy():
         if geom is None or geom.is_empty:
             shapes.append(None)
