@@ -138,13 +138,20 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "districts.district_name": ("district_name",),
 }
 _KIND_SV = {"personnummer": "ett personnummer", "email": "en e-postadress",
-            "phone": "ett telefonnummer", "name": "ett personnamn"}
+            "phone": "ett telefonnummer", "name": "ett personnamn", "home": "ett lägenhetsnummer"}
 # Two capitalised words after a word that introduces a person ("samtal med Anna
 # Berg", "kontakt: Sven-Erik Johansson"). Organisations are told apart by a few words.
 _NAME_WORD = r"[A-ZÅÄÖÉÜ][a-zåäöéü]+(?:-[A-ZÅÄÖÉÜ][a-zåäöéü]+)?"
 _PERSON_AFTER = re.compile(
     r"(?i:\b(?:med|av|hos|kontakt|kontaktperson|kontakta|ring|ringa|mejla|ansvarig|"
-    r"handläggare|samordnare|enligt|c/o|till|från))\b[\s:,]+(" + _NAME_WORD + r")\s+(" + _NAME_WORD + r")")
+    r"handläggare|samordnare|enligt|c/o|till|från|mot))\b[\s:,]+(" + _NAME_WORD + r")\s+(" + _NAME_WORD + r")")
+# A household: "familj Johansson", "familjen Hassan"; a flat's number ("lgh 1002": the
+# four-digit number of the national register of flats) next to an address.
+_FAMILY = re.compile(r"(?i:\bfamilj(?:en)?)\s+(" + _NAME_WORD + r")")
+_FLAT = re.compile(r"(?i:\blgh\.?)\s*\d{4}\b")
+# A private person named with their part: "Kalle Andersson (granne)".
+_PRIVATE_ROLE = re.compile(r"(" + _NAME_WORD + r")\s+(" + _NAME_WORD + r")\s*\((?i:granne|grannen|boende|"
+                           r"hyresgäst|privatperson|förälder|vårdnadshavare|anhörig|vittne|målsägande)\)")
 _NOT_PERSON = frozenset(
     ["polisen", "polis", "kommun", "kommunen", "kommunens", "region", "regionen", "länsstyrelsen", "trafikverket", "räddningstjänsten", "socialtjänsten", "stiftelsen", "stiftelse", "bostäder", "bostad", "bostadsbolaget", "fastigheter", "fastighets", "fastighetsägare", "förening", "föreningen", "skola", "skolan", "skolor", "gymnasiet", "fritidsgården", "fritidsgård", "centrum", "torget", "torg", "parken", "park", "gatan", "vägen", "stad", "staden", "kyrkan", "församlingen", "bolaget", "bolag", "ab", "hb", "kb", "företag", "företagare", "näringsliv", "handel", "grannsamverkan", "nattvandrare", "nattvandrarna", "vaktbolag", "securitas", "avarn", "ungdomar", "föräldrar", "brå", "samverkan", "stora", "lilla", "norra", "södra", "östra", "västra", "nya", "gamla"])
 
@@ -167,6 +174,13 @@ def _text_matches(text: str) -> list[tuple[str, str]]:
         words = {w.lower() for part in (first, last) for w in part.split("-")}
         if not words & _NOT_PERSON:
             out.append(("name", f"{first} {last}"))
+    for m in _PRIVATE_ROLE.finditer(text):
+        out.append(("name", f"{m.group(1)} {m.group(2)}"))
+    for m in _FAMILY.finditer(text):
+        if m.group(1).lower() not in _NOT_PERSON:
+            out.append(("name", m.group(0)))
+    for m in _FLAT.finditer(text):
+        out.append(("home", m.group(0)))
     return out
 
 

@@ -374,3 +374,23 @@ def test_a_cells_count_outside_the_period_cannot_be_taken_from_its_emerging_coun
     found = audit_package(tmp_path / "pkg")
     hit = found[found["feature"] == ft["properties"]["cell"]]
     assert hit["kind"].tolist() == ["pinned"] and hit["low"].tolist() == [1.0]
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("Insats mot Kalle Andersson", "name"),
+    ("Insats mot Fatima Hassan", "name"),
+    ("Familj Johansson, Norrbyvägen 14", "name"),
+    ("Familjen Hassan har larmat", "name"),
+    ("Norrbyvägen 14 lgh 1002", "home"),
+    ("Kalle Andersson (granne)", "name"),
+])
+def test_a_person_named_in_a_measure_is_found(text: str, kind: str) -> None:
+    # seen in a recipient's check: these reached areas.geojson, lagesbild.gpkg and the report
+    found = find_personal_text({"measures": pd.DataFrame({"title": [text]})})
+    assert kind in set(found["kind"])
+
+
+def test_plain_measures_with_the_new_cue_words_are_not_people() -> None:
+    innocent = pd.DataFrame({"title": ["Insats mot klotter", "Insats mot Norra Torget", "Familjecentralen Norr",
+                                       "Stora Torget (plats)", "Lgh-bolaget informerar"]})
+    assert find_personal_text({"measures": innocent}).empty
