@@ -1730,6 +1730,9 @@ def _publish_survey(lb: Lagesbild, summary: pd.DataFrame, p: Privacy) -> dict[st
                                                         "district_name", "top_reason")
                       and (pd.api.types.is_numeric_dtype(f[c]) and f[c].dtype.kind != "b")]
             g = suppress_survey(f, n_column="n", value_columns=values, min_respondents=mr)
+            reasons = [c for c in values if c.startswith("n_")]
+            if name == "pins" and reasons:
+                g = _protect_pin_reasons(g, reasons, int(p.min_count or 1))
             if "top_reason" in g.columns:
                 g["top_reason"] = g["top_reason"].astype(object).mask(g["suppressed"].to_numpy())
             f = g
@@ -1745,6 +1748,25 @@ def _publish_survey(lb: Lagesbild, summary: pd.DataFrame, p: Privacy) -> dict[st
             ind_df = ind_df.set_index("district_code")
         with contextlib.suppress(InputError, ValueError, KeyError):
             out["perceived_vs_reported"] = perceived_vs_reported(ind_df, rep)
+    return out
+
+
+def _protect_pin_reasons(pins: pd.DataFrame, reasons: list[str], mc: int) -> pd.DataFrame:
+    """A pin cell's counts per reason protected like every count (a cell of five pins showed
+    droghandel 1, belysning 1, folksamlingar 2 …): below ``min_count`` hidden, and enough
+    others that the cell's ``n`` less the shown ones gives none back; the commonest reason
+    is not named where its count is hidden."""
+    shown = ~pins["suppressed"].fillna(False).astype(bool).to_numpy()
+    if not shown.any():
+        return pins
+    out = pins.copy()
+    part = protect_table(pins.loc[shown, [*reasons, "n"]], reasons, min_count=mc, row_total="n")
+    for c in [*reasons, "n"]:
+        out.loc[shown, c] = part[c].to_numpy()
+    if "top_reason" in out.columns:  # not named where the commonest may be a hidden count
+        counts = out[reasons].apply(pd.to_numeric, errors="coerce").astype("float64")
+        unsure = counts.isna().any(axis=1).to_numpy() & ~(counts.max(axis=1) >= mc).to_numpy()
+        out["top_reason"] = out["top_reason"].astype(object).mask(unsure)
     return out
 
 

@@ -394,3 +394,26 @@ def test_plain_measures_with_the_new_cue_words_are_not_people() -> None:
     innocent = pd.DataFrame({"title": ["Insats mot klotter", "Insats mot Norra Torget", "Familjecentralen Norr",
                                        "Stora Torget (plats)", "Lgh-bolaget informerar"]})
     assert find_personal_text({"measures": innocent}).empty
+
+
+def test_a_pin_cells_reasons_are_counts_protected_like_every_count() -> None:
+    """A cell of five pins or more showed droghandel 1, belysning 1, folksamlingar 2: each
+    reason's count is now hidden below min_count, and enough others that the cell's n less
+    the shown ones gives none back."""
+    from lagesbild_geo.sample import example_lagesbild
+
+    lb = example_lagesbild(clusters=False, emerging=False)
+    mc = lb.settings.min_count
+    raw = lb.survey["pins"]
+    reasons = [c for c in raw.columns if c.startswith("n_")]
+    r = raw[reasons].apply(pd.to_numeric, errors="coerce").fillna(0)
+    assert ((r > 0) & (r < mc)).to_numpy().sum() > 5
+    pub = publishable(lb).survey["pins"]
+    shown = ~pub["suppressed"].astype(bool)
+    v = pub.loc[shown, reasons].apply(pd.to_numeric, errors="coerce").astype("float64")
+    assert not ((v > 0) & (v < mc)).to_numpy().any()
+    n = pd.to_numeric(pub.loc[shown, "n"], errors="coerce").astype("float64")
+    assert n.notna().all()
+    rest = n - v.fillna(0).sum(axis=1)  # what the hidden reasons hold together
+    one_hidden = v.isna().sum(axis=1) == 1
+    assert not (one_hidden & rest.between(1, mc - 1)).any()
