@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -30,6 +31,7 @@ import shapely
 from pyproj import CRS
 
 from . import __version__, grid, hotspots, polisen
+from ._geometry import is_valid
 from .bundle import Lagesbild, PendingGeometry
 from .config import PipelineConfig, SourceConfig, load_config
 from .districts import (
@@ -47,12 +49,13 @@ from .emerging import emerging as emerging_hotspots
 from .errors import InputError
 from .geocode import Gazetteer, place_pending
 from .limits import Limits, check_vertices, file_sha256
-from .names import Kommun, find_kommun, kommun_keys, name_key
+from .names import Kommun, find_kommun, kommun_keys, kommuner, loose_key, name_key
 from .period import Period, between_days, days_period, in_period, parse_period
-from .read import make_rejected, read_incidents
+from .read import INCIDENT_ALIASES, make_rejected, read_incidents
 from .schema import (
     INCIDENT_COLUMNS,
     POINT_PRECISIONS,
+    fold,
     text_codes,
     text_isin,
     text_value_counts,
@@ -68,6 +71,7 @@ __all__ = [
     "aggregate",
     "analyse",
     "build_lagesbild",
+    "check_column_roles",
     "describe",
     "filter_incidents",
     "join_districts",
@@ -239,6 +243,7 @@ def place(config: PipelineConfig | str | Path, *, progress: Progress | None = No
     st.kommun_name, st.kommun_code = _resolve_kommun(cfg.kommun_name, cfg.kommun_code)
     empty = Lagesbild.empty(settings=cfg.settings)
     districts = _district_layer(cfg, st) if cfg.districts else empty.districts
+    _check_kommun_known(cfg, districts)
     gazetteer: Any = None
     if cfg.gazetteer:
         gazetteer = Gazetteer.from_file(cfg.gazetteer, settings=cfg.settings)
@@ -252,6 +257,8 @@ def place(config: PipelineConfig | str | Path, *, progress: Progress | None = No
     incidents, pending = _read_sources(cfg, st, boundary, gazetteer)
     incidents = _keep_kommun_rows(incidents, districts, boundary, st)
     incidents, pending = _exclude_categories(incidents, pending, cfg, st.excluded, st.sources_meta)
+    if len(pending) and gazetteer is None:
+        st.notes.append(_pending_note(pending))
     if st.excluded:
         shown = ", ".join(f"{k} {v}" for k, v in sorted(st.excluded.items()))
         st.notes.append(f"Left out by category (exclude_categories/categories): {shown}.")
@@ -324,6 +331,10 @@ def _read_sources(cfg: PipelineConfig, st: _Placing, boundary: gpd.GeoDataFrame 
         if not Path(src.path).exists():
             raise InputError(f"Incident file {src.path} does not exist; check the path in the config.")
         name = src.name or Path(src.path).name
+        try:
+            check_column_roles(src.columns or {}, form='columns = {{{role} = "{column}"}}')
+        except InputError as exc:
+            raise InputError(f"lagesbild.toml, [[sources]] path = {Path(src.path).name!r}: {exc}") from None
         if name in st.reports:
             name = f"{name} ({i + 1})"
         res = read_incidents(
@@ -344,6 +355,63 @@ def _read_sources(cfg: PipelineConfig, st: _Placing, boundary: gpd.GeoDataFrame 
                                 "rows_read": res.report.get("rows_read"), "placed": len(res.placed),
                                 "pending": len(res.pending), "rejected": len(res.rejected)})
     return _concat(placed), _concat(pending)
+
+
+def check_column_roles(columns: Mapping[str, str], *,
+                       form: str = "columns={{'{role}': '{column}'}}") -> None:
+    """Refuse a column role that :func:`lagesbild_geo.read.read_incidents` does not know.
+
+    ``read_incidents(columns={"datum": "Datum"})`` would take the column from the role that
+    recognised it ("Datum" is the date) and use it for nothing, so every row's time went
+    missing without a word; a build and ``lagesbild read --column`` check first.
+
+    Parameters
+    ----------
+    columns
+        Role → column name, as ``read_incidents`` takes ``columns=``.
+    form
+        How the user writes a choice, for the message: ``"--column {role}={column}"`` on
+        the command line, ``'columns = {{{role} = "{column}"}}'`` in lagesbild.toml.
+
+    Raises
+    ------
+    InputError
+        A role is not one of ``lagesbild_geo.read.INCIDENT_ALIASES``; the message lists the
+        roles and, when the unknown role is a column name the reader recognises ("datum",
+        "klockslag"), the role meant.
+
+    Examples
+    --------
+    >>> check_column_roles({"date": "Brottsdatum", "time": "Klockslag"})
+    >>> try:
+    ...     check_column_roles({"datum": "Datum"}, form="--column {role}={column}")
+    ... except InputError as exc:
+    ...     print(str(exc).split("did you mean ")[-1])
+    --column date=Datum?
+    """
+    unknown = [r for r in columns if r not in INCIDENT_ALIASES]
+    if not unknown:
+        return
+    role = unknown[0]
+    # a role written as a column name the reader recognises ("datum" → date)
+    meant = [r for r, tiers in INCIDENT_ALIASES.items() if any(fold(role) in tier for tier in tiers)]
+    hint = (f" {role!r} is a column name, of the role {meant[0]}: did you mean "
+            f"{form.format(role=meant[0], column=columns[role])}?" if meant else "")
+    raise InputError(
+        f"unknown column role{'s' if len(unknown) > 1 else ''} {', '.join(repr(r) for r in unknown)}: "
+        f"in {form.format(role='ROLE', column='NAME')}, ROLE says what the file's column NAME holds "
+        f"and is one of {', '.join(INCIDENT_ALIASES)}.{hint}")
+
+
+def _pending_note(pending: pd.DataFrame) -> str:
+    """Rows with only an address or a place name, read without a gazetteer: what they need."""
+    per_source = pending["source"].astype(str).value_counts(sort=False) if "source" in pending.columns else None
+    where = (f" ({', '.join(f'{k} {v}' for k, v in per_source.items())})"
+             if per_source is not None and len(per_source) > 1 else "")
+    return (f"{len(pending)} row(s){where} have only an address or a place name, no coordinates, and "
+            "were not placed: geocoding them needs a gazetteer (--gazetteer FILE, or gazetteer = "
+            "\"FILE\" under [inputs] in lagesbild.toml). They are pending, not rejected: they are "
+            "not among the rejected rows and not counted in the lägesbild.")
 
 
 def _keep_kommun_rows(incidents: pd.DataFrame, districts: gpd.GeoDataFrame,
@@ -1031,7 +1099,9 @@ def _open_pair(period: Any) -> bool:
 
 def _resolve_kommun(name: str | None, code: str | None) -> tuple[str | None, str | None]:
     """The kommun's name and code from either (SCB's table); a name the table does not know
-    (a fictional kommun) is kept as it is."""
+    (a fictional kommun) is kept as it is, unless it is a kommun's name with å, ä or ö
+    written otherwise ("Goteborg"): that is refused with the kommun as a suggestion, never
+    taken for it (å, ä and ö are letters)."""
     by_code: Kommun | None = None
     if code:
         try:
@@ -1044,12 +1114,86 @@ def _resolve_kommun(name: str | None, code: str | None) -> tuple[str | None, str
             by_name = find_kommun(name)
         except InputError:
             by_name = None
+            similar = _kommuner_like(name)
+            if similar:
+                raise InputError(
+                    f"Kommun {name!r} is not a Swedish kommun (å, ä and ö are letters: no kommun is "
+                    f"written so). Did you mean {_listed(similar)}? Give the name as SCB writes it or "
+                    f"the code (--kommun {similar[0].code}, or [kommun] code = \"{similar[0].code}\" in "
+                    "lagesbild.toml). A district's or stadsdel's name is not a kommun: give the "
+                    "kommun it lies in.") from None
     if by_code is not None and by_name is not None and by_code.code != by_name.code:
         raise InputError(f"The kommun is named {name!r} ({by_name.code}) and coded {code!r} "
                          f"({by_code.name}): they are different kommuner. Give one of them, or both "
                          "of the same kommun.")
     known = by_code or by_name
     return (name or (known.name if known else None)), (known.code if known else code)
+
+
+def _kommuner_like(name: str) -> list[Kommun]:
+    """The kommuner whose name equals ``name`` when å, ä and ö are folded (and a "kommun" or
+    "stad" suffix left out): suggestions for a message, never a match."""
+    wanted = {loose_key(k) for k in kommun_keys(name)} - {""}
+    return [k for k in _all_kommuner() if loose_key(k.name) in wanted]
+
+
+def _all_kommuner() -> list[Kommun]:
+    return [Kommun(*row) for row in kommuner().itertuples(index=False, name=None)]
+
+
+def _listed(found: Sequence[Kommun]) -> str:
+    """``Göteborg (1480)``, ``Habo (0643) or Håbo (0305)``."""
+    shown = [f"{k.name} ({k.code})" for k in found[:5]]
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
+
+
+def _check_kommun_known(cfg: PipelineConfig, districts: gpd.GeoDataFrame) -> None:
+    """A kommun named by a name or a code SCB's table does not know is refused unless the
+    inputs know it: a fictional kommun (the sample's Exempelkommun, 9999) is named by both
+    name and code, or has its boundary, or a district layer of its own code(s)."""
+    name, code = cfg.kommun_name, cfg.kommun_code
+    name_known = not name or _known_name(name)
+    code_known = not code or _known_code(code)
+    if name_known and code_known:
+        return
+    if cfg.boundary or (name and code):  # the boundary names it, or name and code declare it
+        return
+    layer = _district_kommun_codes(districts) if cfg.districts else set()
+    fictional = bool(layer) and not any(_known_code(c) for c in layer)
+    if not name_known and fictional:
+        return  # a kommun outside the table with districts of its own (fictional) code
+    if not code_known and code and str(code).strip().zfill(4) in layer:
+        return
+    how = ("A kommun outside SCB's table (a fictional one, like the sample's Exempelkommun 9999) "
+           "needs both its name and its code (--kommun NAME --kommun-code CODE; [kommun] name and "
+           "code in lagesbild.toml), its boundary (--boundary) or a district layer of its code.")
+    if name and not name_known:
+        start = name_key(name)[:4]
+        similar = [k for k in _all_kommuner() if start and name_key(k.name).startswith(start)]
+        hint = f" Did you mean {_listed(similar)}?" if similar else ""
+        raise InputError(f"Kommun {name!r} is not a Swedish kommun: it is not one of SCB's 290 kommuner "
+                         f"(by name, with å, ä and ö as written, or by its 4-digit code).{hint} {how}")
+    raise InputError(f"Kommun code {code!r} is not a Swedish kommun: it is not one of SCB's 290 kommun "
+                     f"codes (4 digits, e.g. 0180 Stockholm, 1480 Göteborg). {how}")
+
+
+def _district_kommun_codes(districts: gpd.GeoDataFrame) -> set[str]:
+    """The kommun codes of a district layer (its kommun-code column, or its DeSO/RegSO codes)."""
+    cols = [c for c in districts.columns if name_key(c) in ("kommunkod", "knkod", "kommunkodtext")]
+    if cols:
+        return set(districts[cols[0]].astype("string").dropna().str.strip().str.zfill(4))
+    idx = pd.Series(districts.index.astype(str))
+    if len(idx) and idx.str.fullmatch(r"\d{4}([ABC]\d{4}|R\d{3})").all():
+        return set(idx.str[:4])
+    return set()
+
+
+def _known_name(name: str) -> bool:
+    try:
+        find_kommun(name)
+    except InputError:
+        return False
+    return True
 
 
 def _known_code(code: str | None) -> bool:
@@ -1065,7 +1209,7 @@ def _known_code(code: str | None) -> bool:
 def _boundary_name(boundary: gpd.GeoDataFrame) -> str | None:
     """The kommun's name from the boundary's own name column, when it has one value."""
     for c in boundary.columns:
-        if name_key(c) in ("knnamn", "kommun", "kommunnamn", "kommunname", "namn", "name"):
+        if name_key(c) in _BOUNDARY_NAME_KEYS:
             vals = set(boundary[c].dropna().astype(str).str.strip()) - {""}
             if len(vals) == 1:
                 return next(iter(vals))
@@ -1263,7 +1407,60 @@ def _reject_areas_elsewhere(incidents: pd.DataFrame, rejected: list[pd.DataFrame
 
 def _read_boundary(path: str | Path, kommun_name: str | None, kommun_code: str | None,
                    notes: list[str], limits: Limits | None = None) -> gpd.GeoDataFrame:
-    """The kommun boundary; from a layer of many kommuner, the one named by name or code."""
+    """The kommun boundary; from a layer of many kommuner, the one named by name or code.
+    Invalid polygons are repaired (with a warning and a note naming them)."""
+    g = _boundary_features(path, kommun_name, kommun_code, notes, limits)
+    return _repaired_boundary(g, Path(path).name, notes)
+
+
+_BOUNDARY_NAME_KEYS = ("knnamn", "kommun", "kommunnamn", "kommunname", "namn", "name")
+# GEOS's "Self-intersection[17.1 59.3]" in words: "Self-intersection at 17.1, 59.3"
+_GEOS_AT = re.compile(r"\[(\S+) (\S+)\]$")
+
+
+def _repaired_boundary(g: gpd.GeoDataFrame, label: str, notes: list[str]) -> gpd.GeoDataFrame:
+    """The boundary with its invalid polygons (a ring that crosses itself, a bow-tie) repaired
+    as the district layer's are: ``shapely.make_valid``, its polygonal parts kept. Unrepaired,
+    GEOS fails on the boundary's union or the point-in-boundary test goes wrong."""
+    geoms = np.asarray(g.geometry.values, dtype=object)
+    invalid = ~is_valid(geoms) & ~shapely.is_missing(geoms)
+    if not invalid.any():
+        return g
+    reasons = shapely.is_valid_reason(geoms[invalid])
+    fixed = np.array([_polygonal_parts(x) for x in shapely.make_valid(geoms[invalid])], dtype=object)
+    named_by = next((c for c in g.columns if c != g.geometry.name and name_key(c) in _BOUNDARY_NAME_KEYS),
+                    None)
+    which = []
+    for pos, reason in zip(np.flatnonzero(invalid), reasons, strict=True):
+        value = g[named_by].iloc[pos] if named_by is not None else None
+        feature = f"feature {pos + 1}" + (f" ({named_by} = {value})" if pd.notna(value) else "")
+        which.append(f"{feature}: " + _GEOS_AT.sub(r" at \1, \2", str(reason)))
+    geoms = geoms.copy()
+    geoms[invalid] = fixed
+    if shapely.is_empty(geoms[~shapely.is_missing(geoms)]).all():
+        raise InputError(f"Boundary file {label}: its polygon is invalid ({'; '.join(which)}) and "
+                         "nothing of it is left after repair; give the kommun's boundary polygon.")
+    msg = (f"Boundary file {label}: {int(invalid.sum())} invalid polygon(s) repaired ({'; '.join(which[:5])}"
+           f"{' …' if len(which) > 5 else ''}); the repaired boundary keeps the areas its rings enclose. "
+           "Check the boundary (e.g. in QGIS) if incidents come out as 'outside boundary'.")
+    notes.append(msg)
+    warnings.warn(msg, UserWarning, stacklevel=4)
+    out = g.copy()
+    out[g.geometry.name] = gpd.GeoSeries(geoms, index=g.index, crs=g.crs)
+    return out
+
+
+def _polygonal_parts(geom: Any) -> Any:
+    """The polygonal parts of a repaired geometry (a repair may leave lines or points)."""
+    if shapely.get_type_id(geom) in (3, 6):  # Polygon, MultiPolygon
+        return geom
+    parts = [q for q in shapely.get_parts(geom) if shapely.get_type_id(q) in (3, 6)]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+def _boundary_features(path: str | Path, kommun_name: str | None, kommun_code: str | None,
+                       notes: list[str], limits: Limits | None = None) -> gpd.GeoDataFrame:
+    """The boundary's features: from a layer of many kommuner, the one named by name or code."""
     p = Path(path)
     if not p.exists():
         raise InputError(f"Boundary file {p} does not exist; check the path.")

@@ -297,7 +297,7 @@ def test_cli_build_lists_rejections_and_writes_them(tmp_path: Path, capsys: pyte
     assert "3 placed in all, 0 pending, 2 rejected" in out
     assert f"rejected: other kommun 2 (rows in {rej})" in out
     assert "2 row(s) of other kommuner" in out
-    table = pd.read_csv(rej, encoding="utf-8-sig")
+    table = pd.read_csv(rej, sep=";", encoding="utf-8-sig")
     assert table[["source_row", "reason"]].values.tolist() == [[4, "other kommun"], [5, "other kommun"]]
     assert not (tmp_path / "ut" / "avvisade.csv").exists()
     assert main(["build", "--incidents", str(ipath), "--out", str(tmp_path / "ut2"), "--quiet",

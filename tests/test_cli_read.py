@@ -55,7 +55,7 @@ def test_read_prints_summary_and_writes_files(main, incidents: Path, tmp_path: P
     placed = pd.read_csv(out, dtype=str)
     assert placed["incident_id"].tolist() == ["K1", "K2"]
     assert placed["cell"].str.fullmatch(r"\d+").all()
-    rejected = pd.read_csv(rej, dtype=str)
+    rejected = pd.read_csv(rej, sep=";", encoding="utf-8-sig", dtype=str)
     assert rejected["source_row"].tolist() == ["4", "6"]
     assert rejected["reason"].tolist() == ["missing time", "outside Sweden"]
     assert pd.read_csv(pend, dtype=str)["location_text"].tolist() == ["Storgatan 12"]

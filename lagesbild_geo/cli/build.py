@@ -84,7 +84,11 @@ def register(subparsers: Any) -> None:
                    "such a value stops the build's package and report (repeat for several)")
     p.add_argument("--rejected", metavar="FILE",
                    help="write the rejected rows (source, row number, reason, raw values) to a .csv "
-                        "(not into DIR: they hold raw source text)")
+                        "written for Swedish Excel like distrikt.csv (';'-separated, UTF-8 with BOM); "
+                        "not into DIR: they hold raw source text")
+    p.add_argument("--pending", metavar="FILE",
+                   help="write the pending rows (only an address or a place name, not placed without "
+                        "--gazetteer; not rejected) to a .csv, written as --rejected")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=run_build)
 
@@ -247,7 +251,8 @@ def swedish_district_table(summary: pd.DataFrame) -> pd.DataFrame:
     return t.rename(columns=labels)
 
 
-def _print_summary(lb: Any, out: Path, rejected_path: str | None = None) -> None:
+def _print_summary(lb: Any, out: Path, rejected_path: str | None = None,
+                   pending_path: str | None = None) -> None:
     from ..districts import KOMMUN_CODE, OUTSIDE_CODE, STADSDEL_CODE, TOTAL_CODE
 
     s = lb.district_summary
@@ -271,6 +276,11 @@ def _print_summary(lb: Any, out: Path, rejected_path: str | None = None) -> None
         by = rej["reason"].astype(str).value_counts()
         print("  rejected: " + ", ".join(f"{k} {v}" for k, v in by.items())
               + (f" (rows in {rejected_path})" if rejected_path else " (list them with --rejected FILE)"))
+    pending = getattr(lb, "pending", None)
+    if pending is not None and len(pending):
+        print(f"  pending: {len(pending)} row(s) with only an address or a place name, not placed and "
+              "not rejected"
+              + (f" (rows in {pending_path})" if pending_path else " (list them with --pending FILE)"))
     for name, rep in (getattr(lb, "reports", None) or {}).items():
         for w in rep.get("warnings") or []:
             print(f"  note: {w}" if str(w).startswith(str(name)) else f"  note: {name}: {w}")
@@ -337,6 +347,21 @@ def _stamp_xlsx(path: Path, created_at: Any) -> None:
             zout.writestr(zi, data)
 
 
+def write_excel_csv(table: pd.DataFrame, path: str | Path) -> None:
+    """Write a table as Swedish Excel opens it (as ``distrikt.csv``): ``;``-separated, decimal
+    comma, UTF-8 with BOM (so å, ä and ö show right), cells that would run as formulas
+    neutralised."""
+    neutralise_formulas(table).to_csv(path, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+
+
+def _pending_table(pending: pd.DataFrame) -> pd.DataFrame:
+    """The pending rows for a person to read: without the empty position columns."""
+    empty = ("lat", "lon", "easting", "northing", "cell", "precision")
+    table = pending.drop(columns=[c for c in empty if c in pending.columns])
+    first = [c for c in ("source", "source_row", "location_text") if c in table.columns]
+    return table[first + [c for c in table.columns if c not in first]]
+
+
 def write_outputs(
     lb: Any, out: Path, *, store: MeasureStoreProtocol | None = None,
     include_points: bool = False, allow_personal_data: Sequence[str] = (),
@@ -358,7 +383,7 @@ def write_outputs(
             == "district"]}, allow_personal_data=allow_personal_data, fields=("districts.district_name",))
         table = neutralise_formulas(swedish_district_table(pub.district_summary))
         csv = out / "distrikt.csv"
-        table.to_csv(csv, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+        write_excel_csv(table, csv)
         xlsx = out / "distrikt.xlsx"
         with pd.ExcelWriter(xlsx, engine="openpyxl") as xw:
             table.to_excel(xw, sheet_name="Distrikt", index=False)
@@ -387,8 +412,10 @@ def run_build(args: argparse.Namespace) -> int:
     if not cfg.out_dir:
         raise InputError("lagesbild build: no output folder; pass --out DIR or set [outputs] dir in the config.")
     rejected_path = getattr(args, "rejected", None)
-    if rejected_path and Path(rejected_path).suffix.lower() != ".csv":
-        raise InputError(f"lagesbild build: --rejected {rejected_path}: give a .csv file name.")
+    pending_path = getattr(args, "pending", None)
+    for flag, path in (("--rejected", rejected_path), ("--pending", pending_path)):
+        if path and Path(path).suffix.lower() != ".csv":
+            raise InputError(f"lagesbild build: {flag} {path}: give a .csv file name.")
     bar = ProgressBar(args.quiet)
     try:
         lb = build_lagesbild(cfg, progress=bar)
@@ -409,6 +436,8 @@ def run_build(args: argparse.Namespace) -> int:
         write_outputs(lb, out, include_points=args.include_points,
                       allow_personal_data=args.allow_personal_data)
     if rejected_path:
-        neutralise_formulas(lb.rejected).to_csv(rejected_path, index=False, encoding="utf-8-sig")
-    _print_summary(lb, out, rejected_path)
+        write_excel_csv(lb.rejected, rejected_path)
+    if pending_path:
+        write_excel_csv(_pending_table(lb.pending), pending_path)
+    _print_summary(lb, out, rejected_path, pending_path)
     return 0

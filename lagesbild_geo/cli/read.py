@@ -11,8 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._columns import INCIDENT_ALIASES
 from .._spreadsheet import neutralise_formulas
 from ..errors import InputError
+from .build import write_excel_csv
 
 _OUT_SUFFIXES = (".csv", ".parquet", ".geojson")
 
@@ -32,12 +34,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--districts", metavar="FILE",
                    help="with --gazetteer: also place rows that name a district (precision 'area')")
     p.add_argument("--column", metavar="ROLE=NAME", action="append", default=[],
-                   help="use column NAME for ROLE (date, time, datetime, category, x, y, lat, lon, "
-                        "address, place, id ...), e.g. --column date=Brottsdatum; repeat for several")
+                   help="use column NAME for ROLE (one of " + ", ".join(INCIDENT_ALIASES) + "), e.g. "
+                        "--column date=Brottsdatum; repeat for several")
     p.add_argument("--time-optional", action="store_true", help="keep rows without a usable time")
     p.add_argument("--out", metavar="FILE", help="write placed incidents (.csv, .parquet or .geojson)")
     p.add_argument("--pending", metavar="FILE", help="write rows awaiting geocoding (.csv)")
-    p.add_argument("--rejected", metavar="FILE", help="write rejected rows with reasons (.csv)")
+    p.add_argument("--rejected", metavar="FILE",
+                   help="write rejected rows with reasons (.csv, written for Swedish Excel: "
+                        "';'-separated, UTF-8 with BOM, as a build's distrikt.csv)")
     p.add_argument("--report", metavar="FILE", help="write the report as JSON")
     p.set_defaults(handler=run_read, _parser=p)
 
@@ -77,7 +81,9 @@ def _summary(report: dict[str, Any]) -> str:
         f"  placed:   {report['placed']}"
         + (" (" + ", ".join(f"{k} {v}" for k, v in report["by_precision"].items()) + ")"
            if report["by_precision"] else ""),
-        f"  pending:  {report['pending']} (no coordinates; address or place name for geocoding)",
+        f"  pending:  {report['pending']} (no coordinates; address or place name for geocoding"
+        + ("; --gazetteer FILE geocodes them" if report["pending"] else "")
+        + ")",
         f"  rejected: {report['rejected']}"
         + (" (" + ", ".join(f"{k} {v}" for k, v in report["rejected_by_reason"].items()) + ")"
            if report["rejected_by_reason"] else ""),
@@ -110,6 +116,7 @@ def _jsonable(obj: Any) -> Any:
 
 def run_read(args: argparse.Namespace) -> int:
     from ..geocode import place_pending
+    from ..pipeline import check_column_roles
     from ..read import read_incidents
 
     parser: argparse.ArgumentParser = args._parser
@@ -138,6 +145,10 @@ def run_read(args: argparse.Namespace) -> int:
         if not sep or not role.strip() or not col.strip():
             parser.error(f"--column wants ROLE=NAME (e.g. --column date=Brottsdatum), got {item!r}")
         columns[role.strip()] = col.strip()
+    try:
+        check_column_roles(columns, form="--column {role}={column}")
+    except InputError as exc:  # a bad command line (exit code 2), not a bad file
+        parser.error(f"--column: {exc}")
     result = read_incidents(
         path, columns=columns or None, crs=args.crs, sheet=_sheet(args.sheet), layer=args.layer,
         time_optional=args.time_optional,
@@ -152,7 +163,7 @@ def run_read(args: argparse.Namespace) -> int:
     if args.pending:
         _write_table(result.pending, Path(args.pending))
     if args.rejected:
-        neutralise_formulas(result.rejected).to_csv(args.rejected, index=False, encoding="utf-8")
+        write_excel_csv(result.rejected, args.rejected)
     if args.report:
         Path(args.report).write_text(json.dumps(_jsonable(report), ensure_ascii=False, indent=2) + "\n",
                                      encoding="utf-8")
