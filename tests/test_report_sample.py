@@ -85,7 +85,10 @@ def test_clusters_in_words_with_spread_occurrence(lb: Lagesbild, parsed: _Cells,
     rows = parsed.tables["kluster"]
     assert "Kluster 0" not in report and "Kluster 1" not in report
     total = lb.clusters.attrs["n_points"]
-    desc = describe_clusters(lb.clusters, total)
+    # in words as published: a cluster's extent from its area's H3 cells
+    from lagesbild_geo.privacy import publishable
+
+    desc = describe_clusters(publishable(lb).clusters, total)
     assert len(rows) == len(lb.clusters)
     by_id = {r["cluster"]: r for r in rows}
     for cid, n, label, spread in zip(desc["cluster_id"], lb.clusters["n"], desc["label_sv"], desc["spread"],
