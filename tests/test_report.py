@@ -127,12 +127,12 @@ def test_numbers_equal_the_bundle(lb, parsed: _Cells) -> None:
         n = int(hours.get(int(r["weekday"]), 0))
         assert r["values"][0] in ("", str(n)) and (r["values"][0] == "" or not 0 < n < 3)
     cl = {r["cluster"]: r["values"] for r in parsed.tables["kluster"]}
-    # a published cluster is its area's H3 cells: its area in km² is theirs
+    # a published cluster is its area's H3 cells: its area in hectares is theirs
     from lagesbild_geo.privacy import publishable
 
     pub = publishable(lb).clusters.set_index("cluster_id")
     assert cl["1"][0] == "25" and cl["2"][0] == ""
-    assert float(cl["1"][1]) == pytest.approx(float(pub.loc[1, "area_m2"]) / 1e6, abs=1e-3)
+    assert float(cl["1"][1]) == pytest.approx(float(pub.loc[1, "area_m2"]) / 1e4, abs=1e-3)
 
 
 def test_survey_values_and_suppression(parsed: _Cells) -> None:
