@@ -354,7 +354,29 @@ def _read_sources(cfg: PipelineConfig, st: _Placing, boundary: gpd.GeoDataFrame 
                                             if k not in ("path", "name") and v not in (None, False, {})},
                                 "rows_read": res.report.get("rows_read"), "placed": len(res.placed),
                                 "pending": len(res.pending), "rejected": len(res.rejected)})
+    st.notes.extend(_shared_ids(list(st.reports), placed, pending))
     return _concat(placed), _concat(pending)
+
+
+def _shared_ids(names: list[str], placed: list[pd.DataFrame], pending: list[pd.DataFrame]) -> list[str]:
+    """A note when incident ids of one file are in another too: overlapping exports (two
+    months' files that both hold the turn of the month, one file given twice) count those
+    incidents twice. Within one file an id may repeat (a case of several crimes)."""
+    if len(names) < 2:
+        return []
+    earlier: list[tuple[str, set[str]]] = []
+    shared: dict[tuple[str, str], list[str]] = {}
+    for name, frames in zip(names, zip(placed, pending, strict=True), strict=True):
+        cols = [f["incident_id"] for f in frames if "incident_id" in f.columns and len(f)]
+        own = set(pd.concat(cols).dropna().astype(str).str.strip()) - {""} if cols else set()
+        for first, ids in earlier:
+            both = own & ids
+            if both:
+                shared[(first, name)] = sorted(both)
+        earlier.append((name, own))
+    return [f"{len(v)} incident id(s) of {a} are in {b} too (e.g. {', '.join(map(repr, v[:3]))}): if the "
+            "files overlap, those incidents are counted twice; leave the overlap out of one of them."
+            for (a, b), v in shared.items()]
 
 
 def check_column_roles(columns: Mapping[str, str], *,

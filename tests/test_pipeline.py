@@ -901,3 +901,19 @@ def test_text_counts_as_value_counts_with_ties_and_missing(dtype: object) -> Non
     mask[-1] = True
     want = {str(k): int(v) for k, v in values[mask].astype(str).value_counts().items()}
     assert list(pipeline._text_counts(values, mask).items()) == list(want.items())
+
+
+def test_ids_of_one_file_in_another_are_noted_but_not_within_one(tmp_path: Path) -> None:
+    a, b = tmp_path / "jan.csv", tmp_path / "feb.csv"
+    head = "Ärendenr;Datum;Tid;Brottstyp;Lat;Long\n"
+    a.write_text(head + "K-1;2025-01-30;12:00;Stöld;59,36;17,10\nK-2;2025-01-31;12:00;Stöld;59,36;17,10\n"
+                 "K-2;2025-01-31;12:00;Rån;59,36;17,10\n", encoding="utf-8")  # one case, two crimes
+    b.write_text(head + "K-2;2025-01-31;12:00;Stöld;59,36;17,10\nK-3;2025-02-01;12:00;Stöld;59,36;17,10\n",
+                 encoding="utf-8")
+    one = place(PipelineConfig(incidents=(SourceConfig(str(a)),)))
+    assert not [n for n in one.metadata["notes"] if "incident id" in n]
+    both = place(PipelineConfig(incidents=(SourceConfig(str(a)), SourceConfig(str(b)))))
+    notes = [n for n in both.metadata["notes"] if "incident id" in n]
+    assert notes == ["1 incident id(s) of jan.csv are in feb.csv too (e.g. 'K-2'): if the files overlap, "
+                     "those incidents are counted twice; leave the overlap out of one of them."]
+    assert len(both.incidents) == 5  # every row kept
