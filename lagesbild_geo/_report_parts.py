@@ -9,6 +9,7 @@ plain number) so a program can check the page against the data.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import html
 import io
@@ -20,8 +21,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from . import __version__, _protect
 from .measures import ACTORS, overdue_measures
+from .nearrepeat import KnoxResult, knox_html, knox_summary
 from .privacy import protect_table
 from .schema import CATEGORY_LABELS
 from .svformat import MISSING, date_sv, datetime_sv, integer, is_missing, number, percent, to_local
@@ -89,9 +91,11 @@ def missing(v: Any) -> bool:
     return is_missing(v)
 
 
-def td_num(v: Any, *, kind: str = "int", decimals: int = 1, key: str | None = None) -> str:
-    """A right-aligned number cell (``kind`` int, num or pct) with its plain ``data-value``;
-    a missing value shows as "–" with the tooltip "För få för att visas"."""
+def td_num(v: Any, *, kind: str = "int", decimals: int = 1, key: str | None = None,
+           as_shown: bool = True) -> str:
+    """A right-aligned number cell (``kind`` int, num or pct) with its plain ``data-value``,
+    rounded as shown (:func:`shown_value`; ``as_shown=False`` writes a measure such as an
+    area in full); a missing value shows as "–" with the tooltip "För få för att visas"."""
     attr = f' data-key="{html.escape(key)}"' if key else ""
     if missing(v):
         return (f'<td class="num suppressed"{attr} data-value="" '
@@ -100,10 +104,27 @@ def td_num(v: Any, *, kind: str = "int", decimals: int = 1, key: str | None = No
     if kind == "int":
         text, value = integer(f), str(round(f))
     elif kind == "pct":
-        text, value = percent(f, decimals=decimals), repr(f)
+        text = percent(f, decimals=decimals)
+        value = shown_value(f, decimals=decimals, pct=True) if as_shown else repr(f)
     else:
-        text, value = number(f, decimals=decimals), repr(f)
+        text = number(f, decimals=decimals)
+        value = shown_value(f, decimals=decimals) if as_shown else repr(f)
     return f'<td class="num"{attr} data-value="{value}">{text}</td>'
+
+
+def shown_value(v: float, *, decimals: int, pct: bool = False) -> str:
+    """The plain ``data-value`` of a rate or share, rounded as the page shows it: a share of
+    37 % is ``0.37``, never the full float (a count divided by a full-precision share gives
+    the denominator back, e.g. a total the page does not publish).
+
+    Examples
+    --------
+    >>> shown_value(0.08333333, decimals=1, pct=True), shown_value(12.3456, decimals=1)
+    ('0.083', '12.3')
+    """
+    if pct:
+        return repr(round(float(f"{v * 100:.{decimals}f}") / 100, decimals + 2))
+    return repr(float(f"{v:.{decimals}f}"))
 
 
 def td(text: Any) -> str:
@@ -342,12 +363,57 @@ def _counts_sentence(c: pd.DataFrame, zones: Sequence[str]) -> str:
     return "Antal händelser av de riktade slagen: " + ", ".join(parts) + "."
 
 
+def published_followup_counts(counts: pd.DataFrame, *, min_count: int) -> pd.DataFrame:
+    """A follow-up's before/after counts per zone as published.
+
+    A count of 1 … ``min_count``−1 is hidden, and so is every other zone's count of the same
+    period: area, buffer and the default comparison area (the rest of the kommun) add up to
+    every incident of the target categories in the window, a total the reader gets from
+    another measure with the same categories and dates, or from the Knox test's number of
+    events; with the other zones shown, subtraction would give the hidden one back.
+    ``attrs["small"]`` lists the zones hidden for their own count.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"before": [0, 4, 511], "after": [1, 9, 510]},
+    ...                  index=["area", "buffer", "control"])
+    >>> pub = published_followup_counts(c, min_count=3)
+    >>> pub["before"].tolist(), pub["after"].isna().tolist(), pub.attrs["small"]
+    ([0, 4, 511], [True, True, True], ['area'])
+    """
+    out = protect_table(counts[["before", "after"]], ["before", "after"], min_count=min_count)
+    small = [str(z) for z in out.index if out.loc[z, ["before", "after"]].isna().any()]
+    for col in ("before", "after"):
+        if out[col].isna().any():
+            out[col] = pd.array([pd.NA] * len(out), dtype="Int64")
+    out.attrs["small"] = small
+    return out
+
+
+def _hidden_followup_text(small: Sequence[str], *, min_count: int, caution_min: int) -> str:
+    """Why a follow-up with a hidden count shows no effect (``small``: the zones too small)."""
+    if "area" in small:
+        text = (f"För få händelser i området för en uppföljning (färre än {min_count} före eller "
+                "efter start).")
+    else:
+        text = (f"Antalet händelser är för litet (färre än {min_count} i någon zon) för att redovisa "
+                "effekten utan att röja enskilda händelser.")
+    text += (" Antalen i de andra zonerna visas inte heller för samma period: tillsammans med "
+             "kommunens totala antal skulle de röja det dolda antalet.")
+    few = [{"area": "området", "buffer": "buffertzonen"}[z] for z in ("area", "buffer") if z in small]
+    if few and min_count <= caution_min:
+        text += (f" Med färre än {caution_min} händelser före eller efter start i {' och '.join(few)} "
+                 "ska en förändring inte läsas som en effekt av åtgärden.")
+    return text + " Förändring och förflyttningskvot (WDQ) redovisas inte."
+
+
 def followup_block(res: Any, *, mid: str, title: str, min_count: int,
                    caution_min: int = FOLLOWUP_CAUTION_MIN) -> str:
-    """Before/after counts per zone (published: below ``min_count`` hidden), the WDQ and
-    its reading, or the small-count caution instead of a reading."""
+    """Before/after counts per zone (published: :func:`published_followup_counts`), the WDQ
+    and its reading, or the small-count caution instead of a reading. With a hidden count
+    nothing derived from the counts (WDQ, changes, rates, the summary) is shown."""
     zones = [z for z in ("area", "buffer", "control") if z in res.counts.index]
-    c = protect_table(res.counts.loc[zones, ["before", "after"]], ["before", "after"], min_count=min_count)
+    c = published_followup_counts(res.counts.loc[zones], min_count=min_count)
     any_hidden = bool(c[["before", "after"]].isna().any().any())
     rows = [f'<tr data-zone="{z}">{td(_ZONE_SV[z])}{td_num(c.loc[z, "before"])}{td_num(c.loc[z, "after"])}</tr>'
             for z in zones]
@@ -355,12 +421,11 @@ def followup_block(res: Any, *, mid: str, title: str, min_count: int,
              f'<p class="note">Före: {date_sv(res.before[0])} – {date_sv(res.before[1])}; '
              f"efter: {date_sv(res.after[0])} – {date_sv(res.after[1])}.</p>",
              table(["Zon", "Före", "Efter"], rows, table_id=f"uppfoljning-{mid}", num_cols=(1, 2))]
-    caution = followup_caution(res.counts, threshold=caution_min)
     if any_hidden:
-        parts.append(f'<p class="caution" data-caution="{html.escape(mid)}">Antalet händelser är för '
-                     f"litet (färre än {min_count} i någon zon) för att redovisa effekten utan att röja "
-                     f"enskilda händelser. {html.escape(caution or '')}</p>")
+        text = _hidden_followup_text(c.attrs["small"], min_count=min_count, caution_min=caution_min)
+        parts.append(f'<p class="caution" data-caution="{html.escape(mid)}">{html.escape(text)}</p>')
         return "\n".join(parts)
+    caution = followup_caution(res.counts, threshold=caution_min)
     w = res.wdq
     has_wdq = w is not None and not missing(getattr(w, "wdq", None))
     if caution:
@@ -375,6 +440,94 @@ def followup_block(res: Any, *, mid: str, title: str, min_count: int,
                      f"{number(float(w.wdq), decimals=2)}</span> ({html.escape(w.band_sv)}).</p>")
     parts.append(f"<p>{html.escape(res.summary_sv)}</p>")
     return "\n".join(parts)
+
+
+# ------------------------------------------------------------------------- near repeat
+
+def published_pairs(observed: pd.DataFrame, *, min_count: int, same_place: bool = False
+                    ) -> pd.DataFrame | None:
+    """A Knox table's observed pair counts as published: NaN where hidden; None when no
+    choice of hidden values protects them.
+
+    A pair count of 1 … ``min_count``−1 is hidden (two burglaries at one address within a
+    week). The table's row and column sums (pairs per distance band, per time band: the sums
+    of the expected counts give them) and its number of pairs (the summary states it) are
+    taken as known, so more counts are hidden (:mod:`lagesbild_geo._protect`, as for every
+    published table) until no hidden count can be worked out from the shown ones: first in
+    the "and more" bands and, with ``same_place`` (the first distance band is "the same
+    place"), in that band, so the cells near in space and time stay readable.
+
+    Examples
+    --------
+    >>> obs = pd.DataFrame([[0, 1, 6], [4, 9, 40], [30, 80, 900]])
+    >>> pub = published_pairs(obs, min_count=3)
+    >>> bool(pub.isna().iloc[0, 1]), int(pub.isna().to_numpy().sum()) >= 4
+    (True, True)
+    """
+    obs = observed.to_numpy(dtype="float64")
+    k, m = obs.shape
+    system = _protect.System(min_count)
+    # the cells a reading rests on (near in space and time) are the last to hide: the "and
+    # more" bands (the rest of the pairs) and the same-place band give way first
+    prio = np.ones((k, m), dtype=np.int64)
+    prio[-1, :] = prio[:, -1] = 0
+    if same_place:
+        prio[0, :] = 0
+    cells = system.block(obs.ravel(), prio=prio.ravel()).reshape(k, m)
+    known = {"prio": _protect.NEVER, "status": _protect.SHOWN}
+    rows = system.block(obs.sum(axis=1), **known)
+    cols = system.block(obs.sum(axis=0), **known)
+    grand = system.block([obs.sum()], **known)
+    idx = np.c_[cells, rows]
+    coef = np.r_[np.ones(m), -1.0]
+    system.relate_rows(idx, coef)
+    system.grid(idx, coef)
+    for j in range(m):
+        system.relate(np.r_[cells[:, j], cols[j]], np.r_[np.ones(k), -1.0])
+    system.relate(np.r_[rows, grand], np.r_[np.ones(k), -1.0])
+    status, exposed = _protect.protect(system)
+    if exposed.any() or (status[np.r_[rows, cols, grand]] != _protect.SHOWN).any():
+        return None
+    hidden = status[cells] != _protect.SHOWN
+    return observed.astype("float64").mask(hidden)
+
+
+def published_knox(result: KnoxResult, *, min_count: int) -> KnoxResult | str:
+    """A Knox result as the report may show it, or a Swedish sentence why it is not shown.
+
+    Hidden pair counts (:func:`published_pairs`) take their Knox ratio, p-value and expected
+    count with them (observed = ratio × expected), and the summary is read from the shown
+    cells only. A test on fewer than ``min_count`` events is not shown.
+    """
+    if result.n_events < min_count:
+        return (f"För få händelser med exakt position (färre än {min_count}) för att pröva nära "
+                "upprepning.")
+    edges = tuple(result.distance_bands)
+    pub = published_pairs(result.observed, min_count=min_count,
+                          same_place=len(edges) > 1 and float(edges[1]) <= 1)
+    if pub is None:
+        return ("Paren per avstånd och tid visas inte: antalen är för små för att redovisa utan "
+                "att röja enskilda händelser.")
+    hide = pub.isna().to_numpy()
+    if not hide.any():
+        return result
+
+    def masked(t: pd.DataFrame) -> pd.DataFrame:
+        return t.astype("float64").mask(hide)
+
+    out = dataclasses.replace(result, observed=pub, expected=masked(result.expected),
+                              knox_ratio=masked(result.knox_ratio), p_value=masked(result.p_value),
+                              simulated=np.zeros((0, 0, 0), np.int64))
+    return dataclasses.replace(out, summary=knox_summary(out))
+
+
+def knox_block(result: KnoxResult, *, min_count: int) -> str:
+    """The published Knox grid (:func:`published_knox`) as HTML: a hidden pair count reads "–"."""
+    pub = published_knox(result, min_count=min_count)
+    if isinstance(pub, str):
+        return f'<p class="empty">{html.escape(pub)}</p>'
+    # a hidden count has no number to show in the tooltip
+    return re.sub(r"Observerat (?:nan|NaN|<NA>)", f"Observerat {MISSING}", knox_html(pub))
 
 
 def latest_date(incidents: pd.DataFrame) -> _dt.date:

@@ -7,9 +7,13 @@ matplotlib and inlined as SVG: the file makes no external request (no
 scripts, fonts, tiles or images from elsewhere) and prints cleanly to PDF.
 
 Every number comes from the publishing step, :func:`lagesbild_geo.privacy.publishable`
-(the same as the export's): counts resting on fewer than ``min_count`` incidents,
-and values that would reveal them, show as "–"; survey values need
-``min_respondents`` answers. Area names and measure titles with personal data
+(the same as the export's), or is protected the same way: counts resting on fewer than
+``min_count`` incidents, and values that would reveal them, show as "–"; survey values
+need ``min_respondents`` answers. No table's rows tell which hidden counts are not zero
+(every category of the build is listed as the kommun row publishes it, the months of the
+periods are always shown), a follow-up hides every zone of a period with a hidden zone,
+Knox pair counts below ``min_count`` are hidden with those that would give them back, and
+shares and rates are written as shown. Area names and measure titles with personal data
 stop the report unless allowed (``allow_personal_data``). Numbers, dates and
 times are Swedish (:mod:`lagesbild_geo.svformat`).
 """
@@ -36,9 +40,9 @@ from .export import LagesbildPackage, areas_and_measures, published_package, wit
 from .followup import followup
 from .hotspots import SPREAD_SHARE, describe_clusters
 from .measures import MeasureStore, MeasureStoreProtocol
-from .nearrepeat import MIN_EVENTS, KnoxResult, knox, knox_html
-from .privacy import Privacy, check_free_text, left_out_sv, resolve_privacy
-from .schema import POINT_PRECISIONS
+from .nearrepeat import MIN_EVENTS, KnoxResult, knox
+from .privacy import Privacy, check_free_text, hidden_kind, left_out_sv, resolve_privacy
+from .schema import CATEGORY_LABELS, POINT_PRECISIONS
 from .settings import Settings
 from .svformat import MISSING, WEEKDAYS, count_text, integer, month_sv, number, percent
 
@@ -149,7 +153,8 @@ def cells_with_events(cells: pd.DataFrame) -> int:
     A built bundle's ``cells`` also hold the empty cells that fill the kommun (the
     grid Gi* needs); they are not counted. In a published table a hidden count
     (``<NA>``: 1 … ``min_count`` − 1 events, or more hidden to protect them) counts
-    as a cell with events.
+    as a cell with events. The report counts the published cells: counted in the
+    build's cells, the figure told how many hidden cells are not empty.
 
     Examples
     --------
@@ -166,12 +171,12 @@ def cells_with_events(cells: pd.DataFrame) -> int:
 
 # ------------------------------------------------------------------ 1. omfattning
 
-def _omfattning(lb: Lagesbild, pub: Lagesbild, layers: dict[str, gpd.GeoDataFrame],
-                areas: gpd.GeoDataFrame, mc: int) -> str:
+def _omfattning(pub: Lagesbild, layers: dict[str, gpd.GeoDataFrame], areas: gpd.GeoDataFrame,
+                mc: int) -> str:
     parts = ['<h2 id="omfattning" class="first">1. Omfattning</h2>',
              '<p class="lead">Hur många händelser som registrerats, av vilka slag, hur det har '
              "förändrats över tid och var de koncentreras.</p>",
-             _keyfigures_block(lb, pub, layers)]
+             _keyfigures_block(pub, layers)]
     levels = _levels_text(pub, mc)
     if levels:
         parts.append(f'<p class="levels" id="nivaer">{levels}</p>')
@@ -180,17 +185,21 @@ def _omfattning(lb: Lagesbild, pub: Lagesbild, layers: dict[str, gpd.GeoDataFram
     return "\n".join(p for p in parts if p)
 
 
-def _keyfigures_block(lb: Lagesbild, pub: Lagesbild, layers: dict[str, gpd.GeoDataFrame]) -> str:
-    cats = _published(pub, "categories")
+def _keyfigures_block(pub: Lagesbild, layers: dict[str, gpd.GeoDataFrame]) -> str:
+    cats = _published_categories(pub)
     tot = _published(pub, "totals")
     total = None if tot is None or rp.missing(tot.iloc[0]) else int(tot.iloc[0])
     hot = layers.get("hotspots", gpd.GeoDataFrame())
     n_hot = int(hot["hotspot_class"].astype(str).str.startswith("hot").sum()) if len(hot) and \
         "hotspot_class" in hot.columns else 0
+    # both from published figures only: a hidden count counts as one with events, so the figure
+    # tells nothing the tables do not (the build's own count told which hidden ones are not 0)
+    n_cats = 0 if cats is None else int(((cats > 0) | cats.isna()).sum())
+    cells = layers.get("cells")
     figs: list[tuple[str, Any, str]] = [
         ("total", total, "placerade händelser under perioden"),
-        ("n_categories", len(cats) if cats is not None else 0, "brottskategorier"),
-        ("n_cells", cells_with_events(lb.cells), "H3-celler med händelser"),
+        ("n_categories", n_cats, "brottskategorier"),
+        ("n_cells", cells_with_events(cells if cells is not None else pub.cells), "H3-celler med händelser"),
         ("n_hot_cells", n_hot, "hotspotceller (Gi*)")]
     note = ""
     if cats is None:  # e.g. a package read back: it carries no incidents
@@ -200,8 +209,82 @@ def _keyfigures_block(lb: Lagesbild, pub: Lagesbild, layers: dict[str, gpd.GeoDa
     return note + rp.keyfigures(figs)
 
 
-def _categories_block(pub: Lagesbild, mc: int) -> str:
+def _build_categories(pub: Lagesbild) -> list[str]:
+    """Every category of the build, in the schema's order: the kommun row's columns (or every
+    known category), within the configured ``included`` and without the ``excluded`` ones.
+    The list never depends on which categories have events."""
+    conf = (pub.metadata or {}).get("categories")
+    conf = conf if isinstance(conf, dict) else {}
+    included = conf.get("included")
+    excluded = {str(c) for c in conf.get("excluded") or ()}
+    summary = pub.district_summary
+    from_row = [str(c)[len("count_"):] for c in getattr(summary, "columns", ())
+                if str(c).startswith("count_") and c != "count_previous"]
+    names = [str(c) for c in included] if included else (from_row or list(CATEGORY_LABELS))
+    names = [c for c in dict.fromkeys(names) if c not in excluded]
+    return [c for c in CATEGORY_LABELS if c in names] + sorted(c for c in names if c not in CATEGORY_LABELS)
+
+
+def _kommun_row(pub: Lagesbild) -> dict[str, Any] | None:
+    """The published district table's kommun row (the kommun's totals), or None."""
+    s = pub.district_summary
+    if not isinstance(s, pd.DataFrame) or "row_type" not in s.columns:
+        return None
+    rows = s.loc[s["row_type"] == "total"]
+    return {str(k): v for k, v in rows.iloc[0].items()} if len(rows) == 1 else None
+
+
+def _published_categories(pub: Lagesbild) -> pd.Series | None:
+    """The period's count per category as published (hidden: NaN), for every category of the
+    build (:func:`_build_categories`), 0 included; None without incidents.
+
+    The one-way table of the publishing step lists only the categories with events, so a
+    hidden row of it is at least 1, and with the total and the shown rows the hidden ones
+    could be pinned (90 − 87 = 3 over three rows: each is 1). Every category is listed
+    instead, each as the kommun row publishes it (the same value, hidden where that row hides
+    it, a zero hidden to protect others included), so "–" means what it means in the package.
+    """
     cats = _published(pub, "categories")
+    if cats is None:
+        return None
+    names = _build_categories(pub)
+    names += [str(c) for c in cats.index if str(c) not in names]
+    row = _kommun_row(pub)
+    values = {}
+    for c in names:
+        if c in cats.index:
+            values[c] = float(cats[c]) if not rp.missing(cats[c]) else np.nan
+        elif row is not None and hidden_kind(row, f"count_{c}") is not None:
+            values[c] = np.nan  # a zero the kommun row hides to protect others
+        else:
+            values[c] = 0.0
+    out = pd.Series(values, dtype="float64")
+    out.index.name = "category"
+    if row is None:  # no kommun row: nothing in the publishing step hides a zero category
+        out = _protect_nonzero(out, _published(pub, "totals"))
+    return out
+
+
+def _protect_nonzero(cats: pd.Series, totals: pd.Series | None) -> pd.Series:
+    """Hide a zero category as well when the hidden ones could only all be 1.
+
+    Without a kommun row, the publishing step protects only the categories with events: the
+    hidden ones are known to be at least 1, and when the total less the shown ones equals
+    their number, each is 1. A zero category hidden beside them (or, without any, the
+    largest shown one) leaves two possible values for each."""
+    hidden = cats.isna()
+    if totals is None or not hidden.any() or rp.missing(totals.iloc[0]):
+        return cats
+    rest = float(totals.iloc[0]) - float(cats[~hidden].sum())
+    if rest > hidden.sum():
+        return cats
+    zeros = np.flatnonzero((cats == 0).to_numpy())
+    extra = int(zeros[0]) if zeros.size else int(np.nanargmax(cats.to_numpy()))
+    return cats.mask(np.arange(len(cats)) == extra)
+
+
+def _categories_block(pub: Lagesbild, mc: int) -> str:
+    cats = _published_categories(pub)
     if cats is None or not len(cats):
         return ""
     tot = _published(pub, "totals")
@@ -222,20 +305,71 @@ def _categories_block(pub: Lagesbild, mc: int) -> str:
             f"{mc} händelser (och värden som skulle avslöja dem) visas inte.", "fig-kategorier")])
 
 
+def _month_span(meta: dict[str, Any]) -> tuple[pd.Period, pd.Period] | None:
+    """First and last month of the previous period and the period together (None without)."""
+    spans = []
+    for key in ("previous_period", "period"):
+        b = _period_bounds({"period": meta.get(key)})
+        if b is not None:
+            start = b[0].tz_localize(None).to_period("M")
+            end = (b[1].tz_localize(None) - pd.Timedelta(microseconds=1)).to_period("M")
+            spans.append((start, end))
+    if not spans:
+        return None
+    return min(s[0] for s in spans), max(s[1] for s in spans)
+
+
+def _months_shown(months: pd.Series, meta: dict[str, Any]) -> tuple[pd.Series, bool]:
+    """The monthly table as shown, and whether months at its ends were left out.
+
+    The publishing step's table runs from the first to the last month with events, so its
+    first and last rows hold at least one event each: hidden there, "–" would say "1 or
+    more". The months of the period and the previous period are therefore always shown (0
+    where there were none), and a hidden month at an end outside them is left out."""
+    if not len(months):
+        return months, False
+    per = pd.PeriodIndex([pd.Period(m, freq="M") for m in months.index])
+    s = pd.Series(months.to_numpy(dtype="float64"), index=per)
+    span = _month_span(meta)
+    lo, hi = per.min(), per.max()
+    if span is not None:
+        lo, hi = min(lo, span[0]), max(hi, span[1])
+    s = s.reindex(pd.period_range(lo, hi, freq="M"), fill_value=0.0)
+    keep = np.ones(len(s), dtype=bool)
+    inside = (np.zeros(len(s), dtype=bool) if span is None else
+              ((s.index >= span[0]) & (s.index <= span[1])))
+    hidden = s.isna().to_numpy()
+    for order in (range(len(s)), range(len(s) - 1, -1, -1)):
+        for i in order:
+            if inside[i] or not hidden[i]:
+                break
+            keep[i] = False
+    out = s[keep]
+    out.index = pd.Index([str(p) for p in out.index], name="month")
+    return out, not keep.all()
+
+
 def _months_block(pub: Lagesbild, mc: int) -> str:
-    """Trend per month: every month of the data, not only the period."""
-    months = _published(pub, "months")
-    if months is None or not len(months):
+    """Trend per month: every month of the data, not only the period (see :func:`_months_shown`)."""
+    published = _published(pub, "months")
+    if published is None or not len(published):
+        return ""
+    months, cut = _months_shown(published, dict(pub.metadata or {}))
+    if not len(months):
         return ""
     periods = [pd.Period(m, freq="M") for m in months.index]
     labels = [f"{month_sv(p.month, short=True)} {p.year}" for p in periods]
     rows = [f'<tr data-month="{p}">{rp.td(f"{month_sv(p.month)} {p.year}")}{rp.td_num(v)}</tr>'
             for p, v in zip(periods, months.to_list(), strict=True)]
+    caption = (f"Antal händelser per månad. Månader med färre än {mc} händelser (och månader "
+               "dolda för att skydda dem) markeras med ×.")
+    if cut:
+        caption += (f" Månader före eller efter perioderna med färre än {mc} händelser i början "
+                    "eller slutet av underlaget visas inte.")
     return "\n".join([
         "<h3>Utveckling över tid</h3>",
         rp.fig_block(rp.bar_chart(labels, months.to_list(), title="Händelser per månad", ylabel="Antal"),
-                     f"Antal händelser per månad. Månader med färre än {mc} händelser (och månader "
-                     "dolda för att skydda dem) markeras med ×.", "fig-manad"),
+                     caption, "fig-manad"),
         rp.table(["Månad", "Antal"], rows, table_id="manader", num_cols=(1,))])
 
 
@@ -425,7 +559,7 @@ def _orsaker(lb: Lagesbild, pub: Lagesbild, layers: dict[str, gpd.GeoDataFrame],
              '<p class="lead">När händelserna inträffar, om inbrott följs av nya inbrott i närheten, '
              "var nya eller förändrade koncentrationer växer fram, och vilka slags händelser som "
              "dominerar i klustren.</p>",
-             _time_block(pub), _near_repeat_block(near), _emerging_block(lb, layers),
+             _time_block(pub), _near_repeat_block(near, mc), _emerging_block(lb, layers),
              _clusters_block(lb, pub, layers, mc)]
     return "\n".join(p for p in parts if p)
 
@@ -494,7 +628,7 @@ def near_repeat_results(lagesbild: Lagesbild, *, categories: Sequence[str] = NEA
     return out
 
 
-def _near_repeat_block(near: Sequence[tuple[str, KnoxResult | str]]) -> str:
+def _near_repeat_block(near: Sequence[tuple[str, KnoxResult | str]], mc: int) -> str:
     parts = ["<h3>Nära upprepning (near repeat)</h3>",
              '<p class="note">Följs ett inbrott av nya inbrott i grannskapet inom kort? Knoxtestet '
              "räknar par av händelser efter avstånd och tid mellan dem och jämför med slumpade "
@@ -510,7 +644,7 @@ def _near_repeat_block(near: Sequence[tuple[str, KnoxResult | str]]) -> str:
         if isinstance(res, str):
             parts.append(f'<p class="empty">{html.escape(res)}</p></div>')
             continue
-        parts.append(knox_html(res))
+        parts.append(rp.knox_block(res, min_count=mc))
         parts.append("</div>")
     return "\n".join(parts)
 
@@ -637,7 +771,8 @@ def _clusters_block(lb: Lagesbild, pub: Lagesbild, layers: dict[str, gpd.GeoData
         rows.append(f'<tr data-cluster="{html.escape(str(rec["cluster_id"]))}"{cls} '
                     f'data-spread="{str(bool(dd["spread"])).lower()}">'
                     f"{rp.td(dd['label_sv'])}{rp.td_num(rec.get('n'))}"
-                    f"{rp.td_num(area_ha, kind='num', decimals=1)}"
+                    # the area of the published polygon: a measure, not a rate, written in full
+                    f"{rp.td_num(area_ha, kind='num', decimals=1, as_shown=False)}"
                     f"{rp.td_num(dd['share'], kind='pct', decimals=0)}"
                     f"{rp.td(_cluster_categories(rec))}{rp.td(_cluster_peak(rec))}</tr>")
     parts.append(rp.table(["Koncentration", "Antal händelser", "Yta (ha)", "Andel av alla",
@@ -838,10 +973,13 @@ def write_report(
     fewer than 20 incidents fall before or after in the area or the buffer), then
     method and privacy notes. Charts and maps are matplotlib SVG inlined in the page;
     no external requests. Privacy rules as in the export: counts below
-    ``min_count`` and survey values below ``min_respondents`` show as "–".
+    ``min_count`` and survey values below ``min_respondents`` show as "–"; a hidden
+    follow-up count hides the other zones of its period (they add up to a total known
+    from elsewhere), and a Knox grid hides pair counts below ``min_count``
+    (:func:`lagesbild_geo._report_parts.published_knox`).
 
-    Every shown number carries a ``data-value`` attribute (plain number) so the
-    report can be checked against the bundle by a program.
+    Every shown number carries a ``data-value`` attribute (plain number, a share or a
+    rate rounded as shown) so the report can be checked against the bundle by a program.
 
     Parameters
     ----------
@@ -889,7 +1027,7 @@ def write_report(
     with matplotlib.rc_context({"font.family": "DejaVu Sans", "font.size": 9,
                                 "axes.titleweight": "bold"}):
         body = "\n".join([
-            _omfattning(lagesbild, x.pub, x.layers, x.areas, x.mc),
+            _omfattning(x.pub, x.layers, x.areas, x.mc),
             _konsekvenser(x.pub, x.layers, x.mr),
             _orsaker(lagesbild, x.pub, x.layers, x.mc, near),
             _atgardsplan(x.measures, rp.report_today(meta)),

@@ -106,7 +106,7 @@ def test_numbers_equal_the_bundle(lb, parsed: _Cells) -> None:
     assert set(rows) == set(vc.index)
     for cat, n in vc.items():
         assert rows[cat]["values"][0] == str(n)
-        assert float(rows[cat]["values"][1]) == pytest.approx(n / len(lb.incidents))
+        assert float(rows[cat]["values"][1]) == pytest.approx(n / len(lb.incidents), abs=5e-4)  # as shown
         assert rows[cat]["texts"][0] == CATEGORY_LABELS[cat]
     months = pd.to_datetime(lb.incidents["occurred_at"]).dt.tz_localize(None).dt.to_period("M")
     mvc = months.value_counts()
@@ -120,7 +120,7 @@ def test_numbers_equal_the_bundle(lb, parsed: _Cells) -> None:
     dist = {r["district"]: r["values"] for r in parsed.tables["distrikt"]}
     s = lb.district_summary
     assert dist["9999C1020"][0] == str(int(s.loc["9999C1020", "total"]))
-    assert float(dist["9999C1020"][1]) == pytest.approx(s.loc["9999C1020", "per_1000"])
+    assert float(dist["9999C1020"][1]) == pytest.approx(s.loc["9999C1020", "per_1000"], abs=0.05)  # as shown
     assert dist["9999C1030"][0] == "4" and dist["9999C1030"][1] == ""  # no population → no rate
     hours = pd.to_datetime(lb.incidents["occurred_at"]).dt.day_of_week.value_counts()
     for r in parsed.tables["veckodagar"]:
@@ -185,10 +185,10 @@ def test_report_with_store_lists_measures_and_followup(lb, tmp_path: Path) -> No
     from lagesbild_geo.followup import followup
 
     res = followup(m, lb.incidents, store=store)
-    for r in follow:
-        for v, col in zip(r["values"], ("before", "after"), strict=True):
-            n = int(res.counts.loc[r["zone"], col])
-            assert v == (str(n) if n == 0 or n >= 3 else "")
+    for j, col in enumerate(("before", "after")):  # a period is shown whole or hidden whole
+        small = any(0 < int(res.counts.loc[z, col]) < 3 for z in ("area", "buffer", "control"))
+        for r in follow:
+            assert r["values"][j] == ("" if small else str(int(res.counts.loc[r["zone"], col])))
     data = out.read_bytes()
     assert b"anna.planted" not in data and PLANTED["beskrivning"].encode() not in data
     store.close()
