@@ -577,7 +577,8 @@ def _read_layer(source: str | Path | gpd.GeoDataFrame, layer: str | int | None,
                     names = []
                 if len(names) > 1:
                     kwargs["layer"] = names[0]
-                    notes.append(f"read layer {names[0]!r} of {names} (choose another with layer=)")
+                    notes.append(f"read layer {names[0]!r} of {names} (choose another with layer=, "
+                                 "or layer = under [districts] in lagesbild.toml)")
             gdf = gpd.read_file(path, **kwargs)
     except Exception as exc:  # pyogrio raises several error types
         raise InputError(

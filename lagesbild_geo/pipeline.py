@@ -301,7 +301,17 @@ def _config_periods(cfg: PipelineConfig) -> tuple[Period | None, Period | None]:
 def _district_layer(cfg: PipelineConfig, st: _Placing) -> gpd.GeoDataFrame:
     """The configured districts of the kommun, with the population of another level when given."""
     assert cfg.districts is not None
-    districts = read_districts(cfg.districts, **dict(cfg.district_options))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        districts = read_districts(cfg.districts, **dict(cfg.district_options))
+    for w in caught:  # passed on as they came
+        warnings.warn(w.message, w.category, stacklevel=3)
+    # what the layer's reader only noted in its report (a layer chosen among several …) is
+    # a note of the build too, so that it is printed
+    warned = {str(w.message) for w in caught}
+    label = Path(str(cfg.districts)).name
+    st.notes.extend(f"Districts ({label}): {w}" for w in districts.attrs.get("report", {}).get("warnings", [])
+                    if w not in warned)
     if st.kommun_code is None and st.kommun_name is None:
         st.kommun_name, st.kommun_code = _kommun_of_districts(districts, st.notes)
     if st.kommun_code is not None:

@@ -820,7 +820,7 @@ def test_district_geopackage_with_several_layers_says_which(tmp_path: Path) -> N
         warnings.simplefilter("error")  # no warning from pyogrio about several layers
         r = read_districts(p, code="kod")
     assert len(r) == 2
-    assert "read layer 'deso' of ['deso', 'annat'] (choose another with layer=)" in r.attrs["report"]["warnings"]
+    assert "read layer 'deso' of ['deso', 'annat'] (choose another with layer=, or layer = under [districts] in lagesbild.toml)" in r.attrs["report"]["warnings"]
     assert len(read_districts(p, code="kod", layer="annat")) == 1
 
 

@@ -917,3 +917,18 @@ def test_ids_of_one_file_in_another_are_noted_but_not_within_one(tmp_path: Path)
     assert notes == ["1 incident id(s) of jan.csv are in feb.csv too (e.g. 'K-2'): if the files overlap, "
                      "those incidents are counted twice; leave the overlap out of one of them."]
     assert len(both.incidents) == 5  # every row kept
+
+
+def test_a_district_layers_own_notes_are_notes_of_the_build(tmp_path: Path, sample_dir: Path) -> None:
+    # a GeoPackage of two layers: which one was read is said where the build prints its notes
+    import pyogrio
+
+    d = gpd.read_file(sample_dir / "districts.geojson")
+    gpkg = tmp_path / "distrikt.gpkg"
+    pyogrio.write_dataframe(d, gpkg, layer="gamla")
+    pyogrio.write_dataframe(d, gpkg, layer="nya", append=False)
+    lb = place(PipelineConfig(incidents=(SourceConfig(str(sample_dir / "incidents_kommun.csv")),),
+                              districts=str(gpkg)))
+    assert [n for n in lb.metadata["notes"] if n.startswith("Districts (")] == [
+        "Districts (distrikt.gpkg): read layer 'gamla' of ['gamla', 'nya'] (choose another with layer=, "
+        "or layer = under [districts] in lagesbild.toml)"]
