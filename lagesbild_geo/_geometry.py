@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-__all__ = ["is_valid"]
+__all__ = ["is_valid", "polygonal_parts", "repair_polygons"]
 
 #: Polygons with fewer vertices go straight to GEOS (fast enough there).
 FAST_FROM = 2_000
@@ -105,3 +105,26 @@ def is_valid(geoms: Any) -> npt.NDArray[np.bool_]:
     if rest.any():
         out[rest] = shapely.is_valid(flat[rest])
     return out.reshape(arr.shape)
+
+
+def polygonal_parts(geom: Any) -> Any:
+    """Keep only the polygonal parts of a (repaired) geometry (``None`` stays ``None``)."""
+    if geom is None:
+        return None
+    if shapely.get_type_id(geom) in (3, 6):  # Polygon, MultiPolygon
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if shapely.get_type_id(p) in (3, 6)]
+    if not parts:
+        return shapely.Polygon()
+    return shapely.union_all(parts)
+
+
+def repair_polygons(geoms: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
+    """Invalid polygons repaired (``shapely.make_valid``, polygonal parts kept) and which
+    were invalid; missing geometries are left as they are."""
+    invalid = ~is_valid(geoms) & ~shapely.is_missing(geoms)
+    out = geoms.copy()
+    if invalid.any():
+        fixed = shapely.make_valid(geoms[invalid])
+        out[invalid] = np.array([polygonal_parts(g) for g in fixed], dtype=object)
+    return out, invalid

@@ -526,8 +526,7 @@ def knox_block(result: KnoxResult, *, min_count: int) -> str:
     pub = published_knox(result, min_count=min_count)
     if isinstance(pub, str):
         return f'<p class="empty">{html.escape(pub)}</p>'
-    # a hidden count has no number to show in the tooltip
-    return re.sub(r"Observerat (?:nan|NaN|<NA>)", f"Observerat {MISSING}", knox_html(pub))
+    return knox_html(pub)
 
 
 def latest_date(incidents: pd.DataFrame) -> _dt.date:

@@ -251,27 +251,6 @@ def check_declared_crs(geoms: npt.NDArray[Any], crs: CRS, source: str, *, given:
         "[districts]).")
 
 
-def _polygonal(geom: Any) -> Any:
-    """Keep only the polygonal parts of a (repaired) geometry."""
-    if geom is None:
-        return None
-    if shapely.get_type_id(geom) in (3, 6):  # Polygon, MultiPolygon
-        return geom
-    parts = [p for p in shapely.get_parts(geom) if shapely.get_type_id(p) in (3, 6)]
-    if not parts:
-        return shapely.Polygon()
-    return shapely.union_all(parts)
-
-
-def _repair(geoms: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
-    invalid = ~_geometry.is_valid(geoms) & ~shapely.is_missing(geoms)
-    out = geoms.copy()
-    if invalid.any():
-        fixed = shapely.make_valid(geoms[invalid])
-        out[invalid] = np.array([_polygonal(g) for g in fixed], dtype=object)
-    return out, invalid
-
-
 def read_districts(
     source: str | Path | gpd.GeoDataFrame,
     *,
@@ -447,7 +426,7 @@ def _layer_crs(geoms: npt.NDArray[Any], declared: Any, given: Any, label: str, r
 def _polygons(geoms: npt.NDArray[Any], codes: pd.Series, label: str,
               report: dict[str, Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
     """The geometries repaired, and which are (non-empty) polygons; none at all is an error."""
-    geoms, invalid = _repair(geoms)
+    geoms, invalid = _geometry.repair_polygons(geoms)
     report["invalid_repaired"] = codes[invalid].tolist()
     polygonal = np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)
     if not polygonal.any():
@@ -513,7 +492,7 @@ def _districts_frame(frame: pd.DataFrame, geoseries: gpd.GeoSeries, *, check: bo
     # repaired nor dissolved, were all found valid by _repair already)
     changed = wgs is not geoseries or report["invalid_repaired"] or report["duplicates_dissolved"]
     if changed and (~_geometry.is_valid(wg)).any():
-        wg, _ = _repair(wg)
+        wg, _ = _geometry.repair_polygons(wg)
     # A valid polygonal coverage (no overlaps, matching shared edges) lets the topology
     # check skip its overlap search and assign_districts take its fast path.
     valid_cov = len(wg) < 2 or bool(shapely.coverage_is_valid(wg))

@@ -1051,7 +1051,8 @@ def knox_html(
             last = r == obs.shape[0] - 1 or c == obs.shape[1] - 1
             bg, fg = ("#ffffff", "#555555") if last else _cell_colour(ratio[r, c], p[r, c], a)
             kvot = _num(ratio[r, c], 2) if math.isfinite(ratio[r, c]) else "–"
-            tip = (f"Observerat {_num(float(obs[r, c]))}, förväntat {_num(exp[r, c], 1)}, "
+            seen = _num(float(obs[r, c])) if math.isfinite(obs[r, c]) else "–"  # a published grid hides some
+            tip = (f"Observerat {seen}, förväntat {_num(exp[r, c], 1)}, "
                    f"kvot {kvot}, {_p_text(p[r, c])}")
             parts.append(
                 f'<td title="{esc(tip)}" style="border:1px solid #ccc;padding:3px 6px;'

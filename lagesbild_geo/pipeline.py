@@ -31,7 +31,7 @@ import shapely
 from pyproj import CRS
 
 from . import __version__, grid, hotspots, polisen
-from ._geometry import is_valid
+from ._geometry import repair_polygons
 from .bundle import Lagesbild, PendingGeometry
 from .config import PipelineConfig, SourceConfig, load_config
 from .districts import (
@@ -1454,12 +1454,11 @@ def _repaired_boundary(g: gpd.GeoDataFrame, label: str, notes: list[str]) -> gpd
     """The boundary with its invalid polygons (a ring that crosses itself, a bow-tie) repaired
     as the district layer's are: ``shapely.make_valid``, its polygonal parts kept. Unrepaired,
     GEOS fails on the boundary's union or the point-in-boundary test goes wrong."""
-    geoms = np.asarray(g.geometry.values, dtype=object)
-    invalid = ~is_valid(geoms) & ~shapely.is_missing(geoms)
+    raw = np.asarray(g.geometry.values, dtype=object)
+    geoms, invalid = repair_polygons(raw)
     if not invalid.any():
         return g
-    reasons = shapely.is_valid_reason(geoms[invalid])
-    fixed = np.array([_polygonal_parts(x) for x in shapely.make_valid(geoms[invalid])], dtype=object)
+    reasons = shapely.is_valid_reason(raw[invalid])
     named_by = next((c for c in g.columns if c != g.geometry.name and name_key(c) in _BOUNDARY_NAME_KEYS),
                     None)
     which = []
@@ -1467,8 +1466,6 @@ def _repaired_boundary(g: gpd.GeoDataFrame, label: str, notes: list[str]) -> gpd
         value = g[named_by].iloc[pos] if named_by is not None else None
         feature = f"feature {pos + 1}" + (f" ({named_by} = {value})" if pd.notna(value) else "")
         which.append(f"{feature}: " + _GEOS_AT.sub(r" at \1, \2", str(reason)))
-    geoms = geoms.copy()
-    geoms[invalid] = fixed
     if shapely.is_empty(geoms[~shapely.is_missing(geoms)]).all():
         raise InputError(f"Boundary file {label}: its polygon is invalid ({'; '.join(which)}) and "
                          "nothing of it is left after repair; give the kommun's boundary polygon.")
@@ -1480,14 +1477,6 @@ def _repaired_boundary(g: gpd.GeoDataFrame, label: str, notes: list[str]) -> gpd
     out = g.copy()
     out[g.geometry.name] = gpd.GeoSeries(geoms, index=g.index, crs=g.crs)
     return out
-
-
-def _polygonal_parts(geom: Any) -> Any:
-    """The polygonal parts of a repaired geometry (a repair may leave lines or points)."""
-    if shapely.get_type_id(geom) in (3, 6):  # Polygon, MultiPolygon
-        return geom
-    parts = [q for q in shapely.get_parts(geom) if shapely.get_type_id(q) in (3, 6)]
-    return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
 def _boundary_features(path: str | Path, kommun_name: str | None, kommun_code: str | None,

@@ -2126,16 +2126,18 @@ def _audit_build_counts(a: _Attack, built: Mapping[str, Any]) -> None:
     for k, v in _mapping(counts.get("excluded")).items():
         check_small(label, "excluded", str(k), v)
     levels = _mapping(counts.get("levels"))
+    # (where it is, its key there, the package's figure it is): the period's total twice
+    figures = [*(("levels", k, k) for k in ("district", "stadsdel", "kommun", "outside", "total")),
+               ("counts", "placed_in_period", "total")]
     got: dict[str, int] = {}
-    for key in ("district", "stadsdel", "kommun", "outside", "total", "placed_in_period"):
-        v = counts.get(key) if key == "placed_in_period" else levels.get(key)
-        if key not in (counts if key == "placed_in_period" else levels):
+    for where, key, same_as in figures:
+        src = levels if where == "levels" else counts
+        if key not in src:
             continue
-        if key != "placed_in_period":
-            check_small(label, "levels", key, v)
-        got[key] = a.var(("build", key), v, _protect.HIDDEN, (label, "levels" if key != "placed_in_period"
-                                                                else "counts", key))
-        same = system.get(("levels", "total" if key == "placed_in_period" else key))
+        if where == "levels":  # (the counts' figures were checked above)
+            check_small(label, where, key, src[key])
+        got[key] = a.var(("build", key), src[key], _protect.HIDDEN, (label, where, key))
+        same = system.get(("levels", same_as))
         if same is not None:  # the same figure as the package's
             system.relate([got[key], same], [1.0, -1.0])
     if "placed_in_period" in got and "total" in got:

@@ -372,7 +372,7 @@ def write_outputs(
     take their numbers from the publishing step (``privacy.publishable``).
     """
     from ..export import export_package
-    from ..privacy import check_free_text, publishable
+    from ..privacy import BUILD_METADATA_NAME, check_free_text, publishable
 
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -392,7 +392,7 @@ def write_outputs(
     export_package(lb, out, store=store, include_points=include_points,
                    allow_personal_data=allow_personal_data)
     written += sorted(p for p in out.iterdir() if p.suffix in (".geojson", ".gpkg") or p.name == "metadata.json")
-    meta = out / "lagesbild.json"
+    meta = out / BUILD_METADATA_NAME
     # the build's metadata as published: its counts protected like every other figure (the
     # notes and placement report, which quote raw counts, are only printed)
     meta.write_text(json.dumps(pub.metadata, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
