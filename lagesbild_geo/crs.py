@@ -277,28 +277,10 @@ def detect_crs(
         plausible = np.logical_or.reduce(masks)
         basis = sw[plausible] if plausible.any() else sw
     swapped = bool(basis.size) and int(basis.sum()) * 2 > basis.size
-    if swapped:
-        if names[0].strip().lower() in ("lat", "latitud", "latitude", "y"):
-            axes = f"{names[0]} holds the larger value"
-        else:
-            axes = f"{names[0]} holds the northing/latitude (Swedish convention: X is north)"
-        axes_note = f" Axes swapped in {swapped_rows} of {n} rows: {axes}; fixed."
-    elif swapped_rows:
-        axes_note = f" Axes swapped in {swapped_rows} of {n} rows; fixed."
-    else:
-        axes_note = ""
+    axes_note = _axes_note(names, swapped, swapped_rows, n)
 
     if crs is not None:
-        code = normalise_crs(crs)
-        epsg = int(code.split(":")[1])
-        key = code if code in _RANGES else ("local" if epsg in LOCAL_ZONES else code)
-        fitting = counts.get(key, n)
-        note = f"{_label(epsg)} ({code}) as given."
-        best = max(counts, key=lambda k: counts[k]) if n else None
-        if n and best is not None and best != key and counts[best] > fitting:
-            seen = "a SWEREF 99 local zone" if best == "local" else f"{_label(int(best.split(':')[1]))} ({best})"
-            note += f" Warning: the values look like {seen}, not {code}."
-        return CRSGuess(code, swapped, swapped_rows, fitting, n, True, note + axes_note)
+        return _given(crs, counts, n, swapped, swapped_rows, axes_note)
 
     if n == 0:
         return CRSGuess(None, False, 0, 0, 0, False, "No coordinates.")
@@ -323,6 +305,35 @@ def detect_crs(
     epsg = int(best.split(":")[1])
     note = f"{_label(epsg)} ({best}) detected from the value ranges ({counts[best]} of {n} rows fit)."
     return CRSGuess(best, swapped, swapped_rows, counts[best], n, False, note + axes_note)
+
+
+def _axes_note(names: tuple[str, str], swapped: bool, swapped_rows: int, n: int) -> str:
+    """The note's sentence on swapped axes ("" when none are)."""
+    if swapped:
+        if names[0].strip().lower() in ("lat", "latitud", "latitude", "y"):
+            axes = f"{names[0]} holds the larger value"
+        else:
+            axes = f"{names[0]} holds the northing/latitude (Swedish convention: X is north)"
+        return f" Axes swapped in {swapped_rows} of {n} rows: {axes}; fixed."
+    if swapped_rows:
+        return f" Axes swapped in {swapped_rows} of {n} rows; fixed."
+    return ""
+
+
+def _given(crs: object, counts: dict[str, int], n: int, swapped: bool, swapped_rows: int,
+           axes_note: str) -> CRSGuess:
+    """The guess for a CRS the caller named: taken as given, with a warning when the values
+    fit another CRS better."""
+    code = normalise_crs(crs)
+    epsg = int(code.split(":")[1])
+    key = code if code in _RANGES else ("local" if epsg in LOCAL_ZONES else code)
+    fitting = counts.get(key, n)
+    note = f"{_label(epsg)} ({code}) as given."
+    best = max(counts, key=lambda k: counts[k]) if n else None
+    if n and best is not None and best != key and counts[best] > fitting:
+        seen = "a SWEREF 99 local zone" if best == "local" else f"{_label(int(best.split(':')[1]))} ({best})"
+        note += f" Warning: the values look like {seen}, not {code}."
+    return CRSGuess(code, swapped, swapped_rows, fitting, n, True, note + axes_note)
 
 
 _local = threading.local()

@@ -333,6 +333,36 @@ def test_the_apps_modules_stay_under_600_lines() -> None:
     assert len(lines) > 10 and {n: k for n, k in lines.items() if k >= 600} == {}
 
 
+#: The sample generator writes whole files of Exempelkommun row by row: long, by nature.
+_LONG_ALLOWED = frozenset({"_sample_files.py", "_sample_events.py", "_sample_geo.py", "_sample_survey.py",
+                           "sample.py"})
+
+
+def _long_functions(root: Path, limit: int) -> list[tuple[str, str, int]]:
+    out = []
+    for p in sorted(root.rglob("*.py")):
+        if p.name in _LONG_ALLOWED:
+            continue
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > limit:
+                    out.append((p.relative_to(root).as_posix(), node.name, length))
+    return out
+
+
+def test_no_library_function_is_over_100_lines() -> None:
+    # issue 13: read_incidents was 370 lines, build_lagesbild 263; the docstring counts too
+    assert _long_functions(LIB, 100) == []
+
+
+def test_the_function_length_rule_finds_a_long_function(tmp_path: Path) -> None:
+    body = "\n".join(f"    x{i} = {i}" for i in range(100))
+    (tmp_path / "m.py").write_text(f"def f():\n{body}\n", encoding="utf-8")
+    (tmp_path / "_sample_files.py").write_text(f"def g():\n{body}\n", encoding="utf-8")
+    assert _long_functions(tmp_path, 100) == [("m.py", "f", 101)]
+
+
 def test_no_module_level_mutable_settings() -> None:
     s = Settings()
     try:
