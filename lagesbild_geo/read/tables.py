@@ -38,6 +38,7 @@ from .._columns import INCIDENT_ALIASES, normalise_aliases
 from ..errors import InputError
 from ..limits import DEFAULT_LIMITS, Limits, cell_too_long, check_table, check_zip, load_json
 from ..schema import fold
+from . import xlsx_calamine
 from .values import text_data, text_offsets
 
 __all__ = ["SourceLike", "read_table"]
@@ -920,7 +921,9 @@ def _read_excel_fast(
             chosen = best[1]
             if len(names) > 1:
                 warnings.append(_sheet_note(name, chosen, names, chosen in book.hidden))
-        rows = book.rows(chosen)
+        rows = xlsx_calamine.sheet_rows(path, book.zf, book.sheets[chosen], chosen, _cell_text)
+        if rows is None:  # not installed, or not safe for this sheet (a stray far cell)
+            rows = book.rows(chosen)
     finally:
         book.close()
     return rows, chosen, names, warnings
