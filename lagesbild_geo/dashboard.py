@@ -777,7 +777,10 @@ def _trend_part(lb: Lagesbild) -> Lagesbild:
     """``lb`` (made without cells) with only what the trend panel shows of its district table
     (see :func:`trend_pictures`)."""
     s = lb.district_summary
-    return dataclasses.replace(lb, district_summary=s[[c for c in s.columns if c in _TREND_COLUMNS]])
+    # no survey layers and no density surface: the panel shows neither, and publishing them
+    # was two thirds of the time it took to publish the map with its trend panel
+    return dataclasses.replace(lb, district_summary=s[[c for c in s.columns if c in _TREND_COLUMNS]],
+                               survey={}, metadata={**(lb.metadata or {}), "publish_density": False})
 
 
 def _same_period(a: Any, b: Any) -> bool:

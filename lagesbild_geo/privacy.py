@@ -1523,9 +1523,11 @@ def _published_density(lb: Lagesbild, mc: int) -> pd.DataFrame | None:
 
     ``tables["density"]``: ``surface`` ("" = every category), ``easting``, ``northing``,
     ``density_per_km2``; ``attrs["kde"]`` per surface: bandwidth, cell size, grid origin.
+    None for a picture whose ``metadata["publish_density"]`` is False (the trend panel's
+    periods: no one sees their surfaces).
     """
     inc = lb.incidents
-    if not isinstance(inc, pd.DataFrame) or not len(inc):
+    if not isinstance(inc, pd.DataFrame) or not len(inc) or (lb.metadata or {}).get("publish_density") is False:
         return None
     cols = [c for c in ("easting", "northing", "lat", "lon", "precision", "category", "occurred_at")
             if c in inc.columns]

@@ -347,6 +347,21 @@ def test_the_map_and_the_trend_panel_published_together_leave_nothing_to_subtrac
         publishable_together(pub, [now])
 
 
+def test_the_trend_panels_periods_are_published_without_survey_or_density() -> None:
+    # the panel shows neither; publishing them was two thirds of the time of the map's view
+    from lagesbild_geo.privacy import publishable_together
+    from lagesbild_geo.sample import example_lagesbild
+
+    base = example_lagesbild(clusters=False, emerging=False, period=None, previous_period=None)
+    assert base.survey and "districts" in base.survey
+    parts = D.trend_pictures(base, D.Filters())
+    assert [p.survey for p in parts] == [{}, {}]
+    pub, published = publishable_together(D.filtered_lagesbild(base, D.Filters()), parts)
+    assert "density" in pub.tables and pub.survey
+    assert [("density" in p.tables, p.survey) for p in published] == [(False, {}), (False, {})]
+    assert all(p.tables["months"]["count"].notna().any() for p in published)
+
+
 def test_a_dated_map_and_the_year_before_leave_no_single_day_to_subtract() -> None:
     """The year 2025 chosen: the map's district table counts the 365 days before it
     (2 January – 31 December 2024) beside each district, the trend panel the year before
