@@ -16,8 +16,9 @@ shareable tables. Nothing else decides what is hidden.
   audit* (tau-Argus's "protection interval"): every hidden value is minimised and
   maximised by linear programming over all tables consistent with the published
   figures, and must keep at least two possible values (:mod:`lagesbild_geo._protect`).
-* Derived values (rates, shares, changes, p-values, top categories, Gi* z-scores
-  whose neighbourhood holds a hidden count) go with the counts they rest on.
+* Derived values (rates, shares, changes, p-values, top categories) go with the counts
+  they rest on; Gi* z-scores and p-values go as soon as one cell's count is hidden (each
+  rests on the grid's mean and standard deviation, which two of them give back).
 * Survey values resting on fewer than ``min_respondents`` respondents are hidden.
 * :func:`audit_package` attacks a written package with the same equations.
 * Free text that leaves the kommun (area names, measure texts, district names)
@@ -1314,8 +1315,8 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
     district table with its outside and kommun rows, the previous period, parent
     cells of a roll-up, emerging counts, clusters and the one-way tables of the
     period by category, hour, weekday and month), derived values hidden with
-    their counts, Gi* values hidden where a hidden count is in the
-    neighbourhood, survey values below ``min_respondents`` hidden, and
+    their counts, Gi* values hidden in every cell when a count is hidden,
+    survey values below ``min_respondents`` hidden, and
     perceived-vs-reported recomputed from published figures only.
 
     Hidden values are missing (``<NA>``); each row lists its hidden values in
@@ -1547,8 +1548,16 @@ _GI = ("gi_z", "gi_p", "gi_p_adj")
 
 
 def _publish_hotspots(lb: Lagesbild, cells: pd.DataFrame, mc: int) -> Any:
-    """Hotspots with the cells' published counts; Gi* values hidden where a hidden
-    count lies in the neighbourhood (z = a linear function of the neighbourhood's sum)."""
+    """Hotspots with the cells' published counts; Gi* values (z and p-values) hidden in every
+    cell as soon as one count of the layer is hidden.
+
+    A cell's z is a linear function of its neighbourhood's sum (known where its counts are
+    shown), of the grid's mean and of its standard deviation S: two published z-scores give
+    the mean and S exactly, so the sum and the sum of squares of the hidden counts. With
+    those, Σ(x−1)(x−2) over the hidden cells (never negative for whole numbers, zero only for
+    1 and 2) told Exempelkommun's recipient that each of the 270 hidden cells held 1 or 2,
+    23 of them 2; where that sum is the number of hidden cells, every one of them is 1. The
+    classes (``gi_bin``, ``hotspot_class``, ``gi_significant``) stay: they only bound z."""
     hs = lb.hotspots
     if not isinstance(hs, pd.DataFrame) or not len(hs):
         return hs
@@ -1562,15 +1571,10 @@ def _publish_hotspots(lb: Lagesbild, cells: pd.DataFrame, mc: int) -> Any:
         out = _empty_lists(out)
         if "count" in out.columns:
             out["suppressed"] = out["count"].isna().to_numpy()
-    if "count" in out.columns and any(c in out.columns for c in _GI) and out.index.dtype.kind in "ui":
-        hidden = np.asarray(out.index[out["count"].isna().to_numpy()], dtype=np.uint64)
-        if hidden.size:
-            rings = int(getattr(lb.settings, "rings", 1) or 1)
-            near = grid.disk_cells(hidden, rings)
-            m = np.isin(np.asarray(out.index, dtype=np.uint64), near)
-            for c in _GI:
-                if c in out.columns:
-                    out[c] = pd.to_numeric(out[c], errors="coerce").mask(m)
+    if "count" in out.columns and out["count"].isna().any():
+        for c in _GI:
+            if c in out.columns:
+                out[c] = np.nan
     return out
 
 
@@ -1970,7 +1974,9 @@ def audit_package(path: str | Path) -> pd.DataFrame:
     ``suppressed_secondary`` at least ``min_count``, otherwise at least 0.
     Every hidden value is minimised and maximised (linear programming); one whose
     interval holds a single integer is *pinned*. Published Gi* values of a cell
-    whose neighbourhood holds a hidden count are reported too (``gi_neighbourhood``), and
+    whose neighbourhood holds a hidden count are reported too (``gi_neighbourhood``), any
+    other Gi* value of a layer that hides a count (``gi_variance``: two z-scores give the
+    grid's mean and standard deviation, so the hidden counts' sum of squares), and
     an emerging layer's published ``last_gi_z`` (``period_gi``). In a build's folder the
     build's metadata beside the package (``lagesbild.json``) is attacked with it: its level
     figures are the package's and add up to its total (``unprotected``: the rows off the grid
@@ -1981,7 +1987,7 @@ def audit_package(path: str | Path) -> pd.DataFrame:
     DataFrame
         One row per finding (:data:`AUDIT_COLUMNS`): ``layer``, ``feature`` (id),
         ``property``, ``kind`` (``below_min_count``, ``pinned``, ``gi_neighbourhood``,
-        ``period_gi``, ``unprotected``, ``inconsistent``), ``low``, ``high`` (the feasible interval) and ``detail``.
+        ``gi_variance``, ``period_gi``, ``unprotected``, ``inconsistent``), ``low``, ``high`` (the feasible interval) and ``detail``.
         Empty: nothing the package publishes pins a hidden value.
 
     Examples
@@ -2335,19 +2341,29 @@ def _audit_emerging_clusters(a: _Attack, em: pd.DataFrame, cl: pd.DataFrame) -> 
 
 
 def _audit_gi(a: _Attack, h: pd.DataFrame, rings: int) -> None:
-    """Published Gi* values beside hidden counts."""
-    if not (len(h) and "count" in h.columns and "gi_z" in h.columns):
+    """Published Gi* values beside hidden counts: in the neighbourhood of one (its z fixes the
+    neighbourhood's sum: ``gi_neighbourhood``), or anywhere in a layer that hides a count (two
+    z-scores give the grid's mean and standard deviation, so the hidden counts' sum of squares:
+    ``gi_variance``, at most 50 cells listed)."""
+    cols = [c for c in _GI if c in h.columns]
+    if not (len(h) and "count" in h.columns and cols):
         return
     hid_ids = grid.str_to_cells(h["cell"].astype(str).tolist())
     hidden = hid_ids[pd.to_numeric(h["count"], errors="coerce").isna().to_numpy()]
-    if hidden.size:
-        near = grid.disk_cells(hidden, rings)
-        shown = pd.to_numeric(h["gi_z"], errors="coerce").notna().to_numpy()
-        bad = np.isin(hid_ids, near) & shown
-        for fid in grid.cells_to_str(hid_ids[bad]):
-            a.add("hotspots", fid, "gi_z", "gi_neighbourhood", None, None,
-                  "gi_z is published for a neighbourhood holding a hidden count: it fixes the "
-                  "neighbourhood's sum")
+    if not hidden.size:
+        return
+    near = np.isin(hid_ids, grid.disk_cells(hidden, rings))
+    shown = np.column_stack([pd.to_numeric(h[c], errors="coerce").notna().to_numpy() for c in cols])
+    z_near = near & shown[:, cols.index("gi_z")] if "gi_z" in cols else np.zeros(len(h), dtype=bool)
+    for fid in grid.cells_to_str(hid_ids[z_near]):
+        a.add("hotspots", fid, "gi_z", "gi_neighbourhood", None, None,
+              "gi_z is published for a neighbourhood holding a hidden count: it fixes the "
+              "neighbourhood's sum")
+    for i in np.flatnonzero(shown.any(axis=1) & ~z_near)[:50]:
+        prop = cols[int(np.argmax(shown[i]))]
+        a.add("hotspots", grid.cells_to_str(hid_ids[i:i + 1])[0], prop, "gi_variance", None, None,
+              f"{prop} is published in a layer that hides counts: two z-scores give the grid's mean "
+              "and standard deviation, so the sum of squares of the hidden counts")
 
 
 def _audit_period_gi(a: _Attack, em: pd.DataFrame) -> None:

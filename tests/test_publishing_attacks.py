@@ -1,0 +1,107 @@
+"""Attacks of a recipient who holds one build's published figures (round 9): each test shows the
+attack on what was published before, and that the published figures no longer allow it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import pytest
+
+from lagesbild_geo import grid, hotspots
+from lagesbild_geo.export import export_package
+from lagesbild_geo.pipeline import Lagesbild
+from lagesbild_geo.privacy import audit_package, publishable
+
+_EMPTY = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+_META = {"kommun": {"name": "Nivåby", "code": "9996"}, "created_at": "2026-01-01T00:00:00+00:00",
+         "period": {"label": "2025", "start": "2025-01-01", "end": "2026-01-01"}}
+
+
+def _hex_bundle() -> tuple[Lagesbild, np.ndarray]:
+    """127 cells (a disk of 6 rings): six busy cells, six cells of one incident, zeros."""
+    centre = h3.latlng_to_cell(59.35, 17.1, 9)
+    ids = np.asarray(sorted(h3.str_to_int(c) for c in h3.grid_disk(centre, 6)), dtype=np.uint64)
+    counts = np.zeros(ids.size, dtype=np.int64)
+    counts[:6] = [40, 25, 12, 9, 7, 5]
+    counts[60::13] = 1
+    cells = gpd.GeoDataFrame({"count": counts}, geometry=grid.cells_to_polygons(ids).values,
+                             index=pd.Index(ids, name="cell"), crs=4326)
+    lb = Lagesbild(incidents=pd.DataFrame(), rejected=pd.DataFrame(), reports={}, cells=cells,
+                   hotspots=hotspots.gistar(cells), clusters=_EMPTY, emerging=_EMPTY, districts=_EMPTY,
+                   district_summary=pd.DataFrame(), metadata=dict(_META))
+    return lb, counts
+
+
+def _gi_attack(hs: pd.DataFrame) -> dict[int, int] | None:
+    """The hidden counts from published Gi* z-scores, or None when they do not give them.
+
+    z_i = (lag_i − mean·W_i) / (S·k_i) with k_i = √((n·W_i − W_i²)/(n − 1)): where a cell's
+    neighbourhood is shown, lag_i is known and the equation is linear in (mean, S). Then
+    n·mean and n·(S² + mean²) are the grid's sum and sum of squares; less the shown cells',
+    the hidden cells' sum and sum of squares. Σ(x−1)(x−2) ≥ 0 for whole numbers, 0 only for
+    1 and 2: with it 0 and the sum equal to the number of hidden cells, each one is 1."""
+    ids = list(hs.index)
+    pos = {c: i for i, c in enumerate(ids)}
+    n = len(ids)
+    cnt = pd.to_numeric(hs["count"], errors="coerce").to_numpy(dtype=float)
+    z = pd.to_numeric(hs["gi_z"], errors="coerce").to_numpy(dtype=float)
+    nb = [[pos[x] for x in grid.disk_cells(np.asarray([c], dtype=np.uint64), 1).tolist() if x in pos]
+          for c in ids]
+    w = np.asarray([len(a) for a in nb], dtype=float)
+    lag = np.asarray([cnt[a].sum() for a in nb])  # NaN where a hidden count is near
+    ok = np.isfinite(z) & np.isfinite(lag)
+    if ok.sum() < 2:
+        return None
+    k = np.sqrt((n * w - w * w) / (n - 1))
+    (mean, s), *_ = np.linalg.lstsq(np.c_[w[ok], z[ok] * k[ok]], lag[ok], rcond=None)
+    shown = np.isfinite(cnt)
+    h_sum = round(n * mean - cnt[shown].sum())
+    h_sq = round(n * (s * s + mean * mean) - (cnt[shown] ** 2).sum())
+    n_hidden = int((~shown).sum())
+    if h_sq - 3 * h_sum + 2 * n_hidden != 0 or h_sum != n_hidden:
+        return None
+    return {int(ids[i]): 1 for i in np.flatnonzero(~shown)}
+
+
+def test_gi_scores_do_not_give_the_hidden_cells_sum_of_squares(tmp_path: Path) -> None:
+    """A z-score hid only beside a hidden count. Every z rests on the grid's mean and standard
+    deviation: two shown ones gave both, so the hidden cells' sum and sum of squares, and with
+    them the six hidden cells' counts (each 1). Published, no Gi* value is left where a count
+    is hidden; the classes stay, and the audit catches a package that shows z-scores."""
+    lb, counts = _hex_bundle()
+    pub = publishable(lb)
+    hidden = pub.hotspots["count"].isna().to_numpy()
+    assert hidden.sum() == 6 and (counts[hidden] == 1).all()
+    # as published before: z hidden only where a hidden count lies in the neighbourhood
+    before = pub.hotspots.copy()
+    near = np.isin(np.asarray(before.index, dtype=np.uint64),
+                   grid.disk_cells(np.asarray(before.index[hidden], dtype=np.uint64), 1))
+    before["gi_z"] = lb.hotspots["gi_z"].where(~near)
+    got = _gi_attack(before)
+    assert got == {int(c): 1 for c in before.index[hidden]}  # the attack gave every hidden count
+    # published now
+    assert pub.hotspots[["gi_z", "gi_p", "gi_p_adj"]].isna().all().all()
+    assert _gi_attack(pub.hotspots) is None
+    assert pub.hotspots["gi_bin"].equals(lb.hotspots["gi_bin"])
+    assert pub.hotspots["hotspot_class"].equals(lb.hotspots["hotspot_class"])
+    # the audit: nothing in the package written now; z-scores written back are found
+    pkg = tmp_path / "pkg"
+    export_package(lb, pkg, gpkg=False)
+    assert audit_package(pkg).empty
+    path = pkg / "hotspots.geojson"
+    fc = json.loads(path.read_text(encoding="utf-8"))
+    z = lb.hotspots["gi_z"]
+    for f in fc["features"]:
+        c = np.uint64(int(f["properties"]["cell"], 16))
+        if not near[before.index.get_loc(c)]:
+            f["properties"]["gi_z"] = float(z.loc[c])
+    path.write_text(json.dumps(fc), encoding="utf-8")
+    found = audit_package(pkg)
+    assert set(found["kind"]) == {"gi_variance"} and len(found) == 50
+
+
