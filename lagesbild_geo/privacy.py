@@ -19,7 +19,8 @@ shareable tables. Nothing else decides what is hidden.
 * Derived values (rates, shares, changes, p-values, top categories) go with the counts
   they rest on; Gi* z-scores and p-values go as soon as one cell's count is hidden (each
   rests on the grid's mean and standard deviation, which two of them give back).
-* Survey values resting on fewer than ``min_respondents`` respondents are hidden.
+* Survey values resting on fewer than ``min_respondents`` respondents are hidden, and
+  the survey's cells are protected against its districts (whole cells hidden).
 * :func:`audit_package` attacks a written package with the same equations.
 * Free text that leaves the kommun (area names, measure texts, district names)
   is checked for personnummer, phone numbers, e-mail addresses and person names
@@ -1741,6 +1742,9 @@ def _publish_survey(lb: Lagesbild, summary: pd.DataFrame, p: Privacy) -> dict[st
                 g["top_reason"] = g["top_reason"].astype(object).mask(g["suppressed"].to_numpy())
             f = g
         out[name] = f
+    raw = lb.survey or {}
+    if isinstance(out.get("cells"), gpd.GeoDataFrame) and isinstance(raw.get("districts"), gpd.GeoDataFrame):
+        out["cells"] = _protect_survey_cells(raw["cells"], out["cells"], raw["districts"], mr)
     pvr = (lb.survey or {}).get("perceived_vs_reported")
     ind = out.get("districts")
     if isinstance(pvr, pd.DataFrame) and ind is not None and len(summary) and "row_type" in summary.columns:
@@ -1753,6 +1757,128 @@ def _publish_survey(lb: Lagesbild, summary: pd.DataFrame, p: Privacy) -> dict[st
         with contextlib.suppress(InputError, ValueError, KeyError):
             out["perceived_vs_reported"] = perceived_vs_reported(ind_df, rep)
     return out
+
+
+#: A cell and a district share a piece of area this large (m²) or more: less is a shared edge.
+_SHARED_M2 = 1.0
+
+
+def _survey_cell_districts(cells: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> list[list[int]]:
+    """For each survey cell (row position) the districts (row positions) it shares area with."""
+    out: list[list[int]] = [[] for _ in range(len(cells))]
+    if cells.crs is None or districts.crs is None:
+        return out
+    c = gpd.GeoDataFrame(geometry=cells.geometry.to_crs(3006).to_numpy(), crs=3006)
+    d = gpd.GeoDataFrame(geometry=districts.geometry.to_crs(3006).to_numpy(), crs=3006)
+    ci, di = d.sindex.query(c.geometry, predicate="intersects")
+    if not ci.size:
+        return out
+    area = shapely.area(shapely.intersection(c.geometry.to_numpy()[ci], d.geometry.to_numpy()[di]))
+    for a, b in zip(ci[area >= _SHARED_M2].tolist(), di[area >= _SHARED_M2].tolist(), strict=True):
+        out[a].append(b)
+    return out
+
+
+def _survey_system(mr: int, nc: npt.NDArray[np.float64], st_c: npt.NDArray[np.int64],
+                   nd: npt.NDArray[np.float64], st_d: npt.NDArray[np.int64], where: list[list[int]],
+                   parts: dict[int, npt.NDArray[np.float64]] | None, *, exact: bool = False
+                   ) -> tuple[_protect.System, npt.NDArray[np.int64]]:
+    """The survey's cells (``n``) and districts (``n``) in one protection system: a district's
+    respondents are those of the cells wholly in it plus a part of each cell across its border
+    (``parts``: the parts' values, NaN where unknown; ``None``: no split adds up, and a
+    district is only at least its cells wholly in it). ``exact``: every district's equation
+    taken as known (the audit: a recipient assumes every respondent has a position)."""
+    system = _protect.System(mr)
+    kc = system.block(nc, prio=0, status=st_c)
+    kd = system.block(nd, prio=_protect.NEVER, status=st_d)
+    inside: list[list[int]] = [[] for _ in range(len(nd))]  # cells wholly in each district
+    crossed: list[list[int]] = [[] for _ in range(len(nd))]  # parts of cells across its border
+    split = [k for k, ds in enumerate(where) if len(ds) > 1]
+    for k, ds in enumerate(where):
+        if len(ds) == 1:
+            inside[ds[0]].append(int(kc[k]))
+    if parts is not None:
+        for k in split:
+            kp = system.block(parts[k], status=_protect.FREE)
+            system.relate(np.r_[kp, kc[k]], np.r_[np.ones(kp.size), -1.0])
+            for j, d in enumerate(where[k]):
+                crossed[d].append(int(kp[j]))
+    touched = {d for k in split for d in where[k]}
+    values = system.arrays()[0]
+    for d in range(len(nd)):
+        idx = inside[d] + crossed[d]
+        if not idx:
+            continue
+        if exact or ((parts is not None or d not in touched)
+                     and abs(float(values[idx].sum()) - nd[d]) < 1e-9):
+            system.relate(np.r_[idx, kd[d]], np.r_[np.ones(len(idx)), -1.0])
+        elif inside[d] and float(values[inside[d]].sum()) <= nd[d]:  # respondents without a position
+            system.relate(np.r_[inside[d], kd[d]], np.r_[np.ones(len(inside[d])), -1.0], eq=False)
+    return system, kc
+
+
+def _protect_survey_cells(raw_cells: pd.DataFrame, cells: gpd.GeoDataFrame, raw_districts: gpd.GeoDataFrame,
+                          mr: int) -> gpd.GeoDataFrame:
+    """The survey's cells protected against its districts (:func:`_survey_system`). Published
+    one row at a time, a district of 52 respondents with a shown cell of 50 gave the hidden
+    cell's 2, and with unweighted answers the district's and the cell's shares gave their
+    answers (neither otrygg, worry 2 and 3). Cells are hidden until no hidden cell's ``n`` is
+    pinned (whole rows: every value and ``n``)."""
+    if not (len(cells) and len(raw_districts) and "n" in raw_cells.columns and "n" in raw_districts.columns
+            and len(raw_cells) == len(cells)):
+        return cells
+    nc = pd.to_numeric(raw_cells["n"], errors="coerce").to_numpy(dtype="float64")
+    nd = pd.to_numeric(raw_districts["n"], errors="coerce").fillna(0).to_numpy(dtype="float64")
+    if not np.isfinite(nc).all():
+        return cells
+    hid = cells["suppressed"].fillna(False).astype(bool).to_numpy()
+    where = _survey_cell_districts(cells, raw_districts)
+    parts = _survey_split(nc, nd, where, [k for k, ds in enumerate(where) if len(ds) > 1])
+    st_c = np.where(hid, np.where(nc >= mr, SECONDARY, PRIMARY), -1)
+    st_d = np.where((nd > 0) & (nd < mr), PRIMARY, -1)
+    system, kc = _survey_system(mr, nc, st_c, nd, st_d, where, parts)
+    status, _ = _protect.protect(system)
+    more = np.isin(status[kc], (PRIMARY, SECONDARY, _protect.HIDDEN)) & ~hid
+    if not more.any():
+        return cells
+    out = cells.copy()
+    out["suppressed"] = hid | more
+    values = [c for c in out.columns if c not in ("suppressed", "geometry", "resolution", "source")
+              and pd.api.types.is_numeric_dtype(out[c]) and out[c].dtype.kind != "b"]
+    return suppress_survey(out, n_column="n", value_columns=values, min_respondents=mr)
+
+
+def _survey_split(nc: npt.NDArray[np.float64], nd: npt.NDArray[np.float64], where: list[list[int]],
+                  split: list[int]) -> dict[int, npt.NDArray[np.float64]] | None:
+    """Respondents of the cells across borders split among their districts so that each
+    district's cells add up to its ``n`` (a linear program; ``None`` when none does: the
+    positions and the districts named in the answers disagree)."""
+    if not split:
+        return {}
+    from scipy.optimize import linprog
+
+    var = [(k, d) for k in split for d in where[k]]
+    rest = nd.copy()
+    for k, ds in enumerate(where):
+        if len(ds) == 1:
+            rest[ds[0]] -= nc[k]
+    a_eq = np.zeros((len(split) + len(nd), len(var)))
+    b_eq = np.r_[nc[split], rest]
+    row = {k: i for i, k in enumerate(split)}
+    for j, (k, d) in enumerate(var):
+        a_eq[row[k], j] = 1.0
+        a_eq[len(split) + d, j] = 1.0
+    touched = np.flatnonzero(np.abs(a_eq[len(split):]).sum(axis=1) > 0)
+    keep = np.r_[np.arange(len(split)), len(split) + touched]
+    r = linprog(np.zeros(len(var)), A_eq=a_eq[keep], b_eq=b_eq[keep], bounds=(0, None), method="highs")
+    if r.status != 0:
+        return None
+    x = np.round(r.x)
+    out: dict[int, npt.NDArray[np.float64]] = {}
+    for j, (k, _d) in enumerate(var):
+        out.setdefault(k, [])  # type: ignore[arg-type]
+        out[k].append(x[j])  # type: ignore[attr-defined]
+    return {k: np.asarray(v, dtype="float64") for k, v in out.items()}
 
 
 def _protect_pin_reasons(pins: pd.DataFrame, reasons: list[str], mc: int) -> pd.DataFrame:
@@ -1841,7 +1967,9 @@ def _feature_ids(g: pd.DataFrame, key: str) -> list[str]:
     return [str(v) for v in g.index]
 
 
-_AUDITED = ("cells", "hotspots", "districts", "emerging", "clusters")
+_AUDITED = ("cells", "hotspots", "districts", "emerging", "clusters", "trygghet", "trygghet_cells")
+#: Audited layers whose geometry the audit needs (``_geometry``): the survey's districts.
+_WITH_GEOMETRY = ("trygghet",)
 
 
 def _mapping(v: Any) -> Mapping[str, Any]:
@@ -1918,6 +2046,9 @@ def _read_properties(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any
                     raise InputError(f"{f} is not a GeoJSON FeatureCollection (no list of features).")
                 layers[name] = pd.DataFrame([ft["properties"] if isinstance(ft, dict) and
                                              isinstance(ft.get("properties"), dict) else {} for ft in feats])
+                if name in _WITH_GEOMETRY:
+                    layers[name]["_geometry"] = [_shape(ft.get("geometry")) if isinstance(ft, dict) else None
+                                                 for ft in feats]
         if not found and (path / "lagesbild.gpkg").exists():
             return _read_properties(path / "lagesbild.gpkg")
         if not found:
@@ -1933,6 +2064,15 @@ def _read_properties(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any
                          "give the package's directory, zip or lagesbild.gpkg.") from None
 
 
+def _shape(geom: Any) -> Any:
+    """A GeoJSON geometry as shapely's (``None`` where it is not one)."""
+    if not isinstance(geom, dict):
+        return None
+    with contextlib.suppress(Exception):
+        return shapely.geometry.shape(geom)
+    return None
+
+
 def _read_gpkg(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     import pyogrio  # optional at import time: only a GeoPackage needs it
 
@@ -1946,7 +2086,10 @@ def _read_gpkg(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
             meta = loaded if isinstance(loaded, dict) else {}
     for name in _AUDITED:
         if name in in_gpkg:
-            g = pd.DataFrame(pyogrio.read_dataframe(path, layer=name, read_geometry=False))
+            g = pd.DataFrame(pyogrio.read_dataframe(path, layer=name, read_geometry=name in _WITH_GEOMETRY))
+            if name in _WITH_GEOMETRY and "geometry" in g.columns:
+                geo = gpd.GeoSeries(g.pop("geometry"))
+                g["_geometry"] = list(geo.to_crs(4326) if geo.crs is not None else geo)
             for c in (_PRIMARY_COL, _SECONDARY_COL):
                 if c in g.columns:
                     g[c] = [json.loads(v) if isinstance(v, str) and v.startswith("[") else [] for v in g[c]]
@@ -2379,6 +2522,42 @@ def _audit_period_gi(a: _Attack, em: pd.DataFrame) -> None:
                   "period's counts per cell (a linear function of its neighbourhood sums)")
 
 
+def _audit_survey(a: _Attack, cells: pd.DataFrame, districts: pd.DataFrame, mr: int) -> None:
+    """The survey's cells against its districts (:func:`_survey_system`): a district's
+    respondents less those of its shown cells are its hidden cells' (a recipient takes every
+    respondent to have a position, and a cell across a border to split in unknown parts)."""
+    if not (len(cells) and len(districts) and "n" in cells.columns and "n" in districts.columns
+            and "cell" in cells.columns and "_geometry" in districts.columns):
+        return
+    geoms = districts["_geometry"].to_numpy()
+    ok = np.asarray([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    if not ok.any():
+        return
+    ids = cells["cell"].astype(str).tolist()
+    cg = gpd.GeoDataFrame(geometry=grid.cells_to_polygons(grid.str_to_cells(ids)).values, crs=4326)
+    dg = gpd.GeoDataFrame(geometry=list(geoms[ok]), crs=4326)
+    where = _survey_cell_districts(cg, dg)
+    nc = pd.to_numeric(cells["n"], errors="coerce").to_numpy(dtype="float64")
+    nd = pd.to_numeric(districts["n"], errors="coerce").to_numpy(dtype="float64")[ok]
+    for k, v in enumerate(nc):
+        if np.isfinite(v) and 0 < v < mr:
+            a.add("trygghet_cells", ids[k], "n", "below_min_count", v, v,
+                  f"published number of respondents {v:g} is below min_respondents {mr}")
+    parts = {k: np.full(len(ds), np.nan) for k, ds in enumerate(where) if len(ds) > 1}
+    st_c = np.where(np.isfinite(nc), -1, _protect.HIDDEN)
+    st_d = np.where(np.isfinite(nd), -1, _protect.HIDDEN)
+    system, kc = _survey_system(mr, nc, st_c, nd, st_d, where, parts, exact=True)
+    _, _, status = system.arrays()
+    r = _protect.ranges(system, status, known=False, sensitive=status == _protect.HIDDEN)
+    if r.infeasible:
+        return
+    for i in np.flatnonzero(~np.isfinite(nc)).tolist():
+        lo, hi = float(r.lo[kc[i]]), float(r.hi[kc[i]])
+        if abs(hi - lo) < 1e-6 and 1 <= round(lo) <= mr - 1:
+            a.add("trygghet_cells", ids[i], "n", "pinned", lo, hi,
+                  f"the district's respondents less its shown cells' leave only {lo:g}")
+
+
 def _audit_intervals(a: _Attack) -> None:
     """The interval audit: every hidden value minimised and maximised; the pinned ones found."""
     system, mc = a.system, a.mc
@@ -2419,5 +2598,8 @@ def _audit(layers: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> pd.Da
     _audit_emerging_clusters(a, em_l, cl_l)
     _audit_gi(a, hot_l, rings)
     _audit_period_gi(a, em_l)
+    mr_v = _number(_mapping(meta.get("suppression")).get("min_respondents"))
+    _audit_survey(a, layers.get("trygghet_cells", empty), layers.get("trygghet", empty),
+                  int(mr_v) if np.isfinite(mr_v) and mr_v >= 1 else Settings().min_respondents)
     _audit_intervals(a)
     return pd.DataFrame(a.findings, columns=list(AUDIT_COLUMNS))

@@ -10,7 +10,6 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
-import pytest
 
 from lagesbild_geo import grid, hotspots
 from lagesbild_geo.export import export_package
@@ -105,3 +104,65 @@ def test_gi_scores_do_not_give_the_hidden_cells_sum_of_squares(tmp_path: Path) -
     assert set(found["kind"]) == {"gi_variance"} and len(found) == 50
 
 
+
+
+def _survey_bundle() -> Lagesbild:
+    """Districts A and B (side by side), a survey with positions and no weights: A has 50
+    respondents at one place and 2 (neither otrygg, worry 2 and 3) at another, B 30 at one."""
+    import shapely
+
+    from lagesbild_geo.pipeline import survey_layers
+
+    d = gpd.GeoDataFrame({"district_name": ["Alby", "Bro"], "population": [2000.0, 3000.0]},
+                         geometry=[shapely.box(17.0 + i * 0.1, 59.3, 17.1 + i * 0.1, 59.4) for i in range(2)],
+                         index=pd.Index(["A", "B"], name="district_code"), crs=4326)
+    rows = ([("A", 59.35, 17.05, "Ganska otrygg" if i % 5 == 0 else "Ganska trygg", str(1 + i % 5))
+             for i in range(50)]
+            + [("A", 59.32, 17.02, "Mycket trygg", "2"), ("A", 59.32, 17.02, "Ganska trygg", "3")]
+            + [("B", 59.35, 17.15, "Ganska trygg", str(1 + i % 4)) for i in range(30)])
+    survey = pd.DataFrame(rows, columns=["deso", "lat", "lon", "trygg_kvall", "oro_brott"])
+    survey.insert(0, "svar_id", [f"S{i:03d}" for i in range(len(survey))])
+    lb = Lagesbild(incidents=pd.DataFrame(), rejected=pd.DataFrame(), reports={}, cells=_EMPTY,
+                   hotspots=_EMPTY, clusters=_EMPTY, emerging=_EMPTY, districts=d,
+                   district_summary=pd.DataFrame(), metadata=dict(_META))
+    return survey_layers(lb, survey=survey)
+
+
+def test_a_survey_cell_cannot_be_taken_from_its_district_less_the_shown_cells(tmp_path: Path) -> None:
+    """The survey's cells were suppressed one row at a time: district A's 52 respondents less
+    its shown cell's 50 gave the hidden cell's 2, and without weights the shares gave their
+    answers (none otrygg, worry 2 + 3 = 5). Published, the cells are protected against the
+    districts (the shown cell is hidden too); the audit pins the 2 in a package that shows it."""
+    lb = _survey_bundle()
+    raw_c = lb.survey["cells"]
+    assert sorted(raw_c["n"].tolist()) == [2, 30, 50]
+    pub = publishable(lb)
+    dist, cells = pub.survey["districts"], pub.survey["cells"]
+    assert dist.loc["A", "n"] == 52 and dist.loc["B", "n"] == 30  # the districts stay
+    # the attack on the cells as each row's own rule publishes them (before)
+    from lagesbild_geo.privacy import suppress_survey
+
+    values = ["n_safety", "n_worry", "otrygg_share", "never_out_share", "mean_worry"]
+    before = suppress_survey(raw_c, value_columns=values, min_respondents=5)
+    big = before.loc[before["n"] == 50].iloc[0]
+    a = dist.loc["A"]
+    assert int(a["n"] - big["n"]) == 2  # the hidden cell's respondents
+    otrygg = a["otrygg_share"] * a["n_safety"] - big["otrygg_share"] * big["n_safety"]
+    worry = a["mean_worry"] * a["n_worry"] - big["mean_worry"] * big["n_worry"]
+    assert round(otrygg, 6) == 0 and round(worry, 6) == 5  # their answers
+    # published now: A's cells are both hidden, B's stays
+    shown = cells.loc[~cells["suppressed"].to_numpy(), "n"].tolist()
+    assert shown == [30]
+    assert cells.loc[cells["suppressed"].to_numpy(), [*values, "n"]].isna().all().all()
+    # the audit: the package now is clean; the old one's cell is pinned to 2
+    pkg = tmp_path / "pkg"
+    export_package(lb, pkg, gpkg=True)
+    assert audit_package(pkg).empty
+    path = pkg / "trygghet_cells.geojson"
+    fc = json.loads(path.read_text(encoding="utf-8"))
+    for f in fc["features"]:
+        if f["properties"]["cell"] == big.name or int(f["properties"]["cell"], 16) == int(big.name):
+            f["properties"].update({"n": 50, "suppressed": False})
+    path.write_text(json.dumps(fc), encoding="utf-8")
+    found = audit_package(pkg)
+    assert found[["layer", "property", "kind", "low"]].values.tolist() == [["trygghet_cells", "n", "pinned", 2.0]]
