@@ -93,6 +93,8 @@ class System:
         #: keys are taken within this namespace (several publications in one system)
         self.namespace: Hashable | None = None
         self._rel: list[tuple[Int, Float, float, bool]] = []
+        #: lower bounds hidden values are known to keep (:meth:`set_floor`)
+        self._floor: dict[int, float] = {}
         self._grids: list[tuple[Int, Float]] = []
         self._built: tuple[Float, Int, Int] | None = None
         self._mats: tuple[sparse.csr_matrix, Float, Bool] | None = None
@@ -150,6 +152,20 @@ class System:
             got.update(zip(first.keys(), made.tolist(), strict=True))
             idx[new] = np.fromiter((got[keys[i]] for i in new.tolist()), dtype=np.int64, count=new.size)
         return idx
+
+    def set_floor(self, idx: npt.ArrayLike, value: float) -> None:
+        """A recipient knows these values are at least ``value`` even hidden (a cell's count:
+        a cell with no incident shows 0, so a hidden one holds at least 1)."""
+        for i in np.asarray(idx, dtype=np.int64).ravel().tolist():
+            self._floor[int(i)] = max(float(value), self._floor.get(int(i), 0.0))
+
+    def floors(self) -> Float:
+        """The lower bounds of :meth:`set_floor` for every value (0 where none)."""
+        f = np.zeros(self._n)
+        if self._floor:
+            k = np.fromiter(self._floor.keys(), dtype=np.int64, count=len(self._floor))
+            f[k] = np.fromiter(self._floor.values(), dtype="float64", count=len(self._floor))
+        return f
 
     def get(self, key: Hashable) -> int | None:
         return self._keys.get(self._key(key))
@@ -241,8 +257,9 @@ class System:
 
 # ---------------------------------------------------------------------- bounds
 
-def apriori(status: Int, values: Float, min_count: int) -> tuple[Float, Float]:
-    """What a recipient knows of each value before looking at any relation."""
+def apriori(status: Int, values: Float, min_count: int, floor: Float | None = None) -> tuple[Float, Float]:
+    """What a recipient knows of each value before looking at any relation (``floor``: a lower
+    bound a hidden value is known to keep, :meth:`System.set_floor`)."""
     lo = np.where(np.isfinite(values), values, 0.0).astype("float64")
     hi = lo.copy()
     mc = float(min_count)
@@ -251,6 +268,10 @@ def apriori(status: Int, values: Float, min_count: int) -> tuple[Float, Float]:
         m = status == st
         lo[m] = a
         hi[m] = max(a, b)
+    if floor is not None and floor.size == lo.size:
+        m = _is_hidden(status)
+        lo[m] = np.maximum(lo[m], floor[m])
+        hi[m] = np.maximum(hi[m], lo[m])
     return lo, hi
 
 
@@ -659,7 +680,7 @@ def _hidden_part(system: System, status: Int, *, known: bool,
                  sensitive: Bool | None = None) -> _Hidden | bool | None:
     """The relations among hidden values; ``None``: nothing to audit; ``False``: infeasible."""
     values, _, _ = system.arrays()
-    lo_a, hi_a = apriori(status, values, system.min_count)
+    lo_a, hi_a = apriori(status, values, system.min_count, system.floors())
     hidden = _is_hidden(status)
     a, rhs, is_eq = system.matrices()
     hid = np.flatnonzero(hidden)
@@ -796,7 +817,7 @@ def ranges(system: System, status: Int, *, known: bool = True, seed: int = 0,
     """
     values, _, _ = system.arrays()
     n = len(values)
-    lo, hi = apriori(status, values, system.min_count)
+    lo, hi = apriori(status, values, system.min_count, system.floors())
     exposed = np.zeros(n, dtype=bool)
     h = _hidden_part(system, status, known=known, sensitive=sensitive)
     if h is None:
@@ -848,13 +869,13 @@ def _var_rows(a: sparse.csr_matrix) -> sparse.csr_matrix:
 
 
 def _structural_rows(a: sparse.csr_matrix, is_eq: Bool, values: Float, status: Int,
-                     min_count: int) -> tuple[Int, Bool, Bool]:
+                     min_count: int, floor: Float | None = None) -> tuple[Int, Bool, Bool]:
     """Equality relations that expose a hidden value whatever the rest (every relation at
     once): exactly one hidden value, or hidden values whose sum the relation fixes at the
     extreme of their bounds. Also per relation which way a new hidden partner's term must be
     able to move to free them (``pos``: grow, ``neg``: shrink)."""
     hidden = _is_hidden(status)
-    lo, hi = apriori(status, values, min_count)
+    lo, hi = apriori(status, values, min_count, floor)
     coo = a.tocoo()
     r, c, d = coo.row, coo.col, coo.data
     nrow = a.shape[0]
@@ -972,7 +993,8 @@ def _structural_pass(system: System, status: Int, a: sparse.csr_matrix, is_eq: B
     values, prio, _ = system.arrays()
     for _ in range(200):
         # every hidden value, small or not: a partner pinned by its own relation protects nothing
-        rows, need_pos, need_neg = _structural_rows(a, is_eq, values, status, system.min_count)
+        rows, need_pos, need_neg = _structural_rows(a, is_eq, values, status, system.min_count,
+                                                   system.floors())
         if hopeless:
             keep = ~np.isin(rows, np.fromiter(hopeless, dtype=np.int64))
             rows, need_pos, need_neg = rows[keep], need_pos[keep], need_neg[keep]
@@ -1020,7 +1042,7 @@ def protect(system: System, *, max_rounds: int = 40) -> tuple[Int, Bool]:
             break
         touched: set[int] = set()
         added = 0
-        _, hi_a = apriori(status, values, system.min_count)
+        _, hi_a = apriori(status, values, system.min_count, system.floors())
         for u in np.flatnonzero(exposed):
             rows_u = at.indices[at.indptr[u]:at.indptr[u + 1]]
             if touched.intersection(rows_u.tolist()):
@@ -1123,8 +1145,8 @@ def _widening(system: System, status: Int, u: int, a: sparse.csr_matrix, at: spa
     cand = near[(status[near] == SHOWN) & (allow_never | (prio[near] < NEVER))]
     if not cand.size:
         return cand
-    lo_h, hi_h = apriori(status, values, mc)
-    lo_s, hi_s = apriori(_secondary(values, mc), values, mc)
+    lo_h, hi_h = apriori(status, values, mc, system.floors())
+    lo_s, hi_s = apriori(_secondary(values, mc), values, mc, system.floors())
     rows = np.unique(at[near].indices)
     _, rhs, is_eq = system.matrices()
     sub = a[rows]

@@ -186,8 +186,10 @@ def test_hotspot_layer_only_significant_cells() -> None:
     (fc,) = _geojson_layers(map_html(m))
     klass = [f["properties"]["klass"] for f in fc["features"]]
     assert klass == ["Hög koncentration, 99 % säkerhet", "Låg förekomst, 95 % säkerhet"]
-    assert fc["features"][0]["properties"]["z"] == "3,10"
-    assert fc["features"][0]["properties"]["p"] == "0,0040"
+    # a count of the layer is hidden (the 1): no z or p anywhere (two would give the grid's
+    # mean and deviation, and so the hidden counts' sum of squares); the class stays
+    assert fc["features"][0]["properties"]["z"] == "–"
+    assert fc["features"][0]["properties"]["p"] == "–"
     # the cold cell's count is shown (the 12 protects the 1)
     assert fc["features"][1]["properties"]["antal"] == "7"
     # hover names the district the hexagon lies in
