@@ -1493,7 +1493,8 @@ def publishable(lb: Lagesbild, privacy: Privacy | Settings | None = None) -> Lag
 
 
 def publishable_together(whole: Lagesbild, parts: Sequence[Lagesbild],
-                         privacy: Privacy | Settings | None = None) -> tuple[Lagesbild, list[Lagesbild]]:
+                         privacy: Privacy | Settings | None = None, *,
+                         tie_cells_to_districts: bool = False) -> tuple[Lagesbild, list[Lagesbild]]:
     """Publish a picture and pictures of parts of it that are shown together, protected as one.
 
     :func:`publishable` protects one bundle against every subtraction within it. Two
@@ -1520,6 +1521,13 @@ def publishable_together(whole: Lagesbild, parts: Sequence[Lagesbild],
         from their ``metadata["period"]`` and ``whole``'s ``period``/``previous_period``.
     privacy
         As for :func:`publishable`; default ``whole``'s settings.
+    tie_cells_to_districts
+        Also tie a district's counts to the cells wholly in it, as :func:`publishable` does
+        (Lillby's 7 fires less its shown cells' 5). Off by default: this is the app's map
+        view, recomputed on every filter change, and the ties made a filtered view of
+        Exempelkommun (hours 08–20) take 22 s instead of 0,4 s. Every file that leaves the
+        app or the command line (package, GeoPackage, report) is published by
+        :func:`publishable`, with the ties.
 
     Returns
     -------
@@ -1556,7 +1564,8 @@ def publishable_together(whole: Lagesbild, parts: Sequence[Lagesbild],
         builds.append(_build_system(x, p, mc, meta, system=system))
     system.namespace = None
     _link_parts(system, builds[0], builds[1:], metas)
-    status, exposed = _protect_with_links(system, [k for b in builds for k in b.links])
+    links = [k for b in builds for k in b.links] if tie_cells_to_districts else []
+    status, exposed = _protect_with_links(system, links)
     out = [_write_back(x, b, p, mc, meta, mark, status, exposed)
            for x, b, meta in zip(pictures, builds, metas, strict=True)]
     return out[0], out[1:]
