@@ -67,7 +67,7 @@ from ._columns import INCIDENT_ALIASES, find_columns
 from ._nominatim import NominatimGeocoder, OnlineResult
 from .errors import GeocodeError, InputError
 from .grid import points_to_cells
-from .read.result import ReadResult, with_counts
+from .read.result import REASONS, ReadResult, with_counts
 from .read.tables import read_table
 from .read.values import parse_numbers
 from .schema import INCIDENT_COLUMNS
@@ -1305,6 +1305,7 @@ def place_pending(
     gazetteer: Gazetteer | str | os.PathLike[str],
     *,
     settings: Settings | None = None,
+    boundary: Any = None,
 ) -> ReadResult:
     """Geocode the pending rows of a read: placed, or rejected with "address not found".
 
@@ -1324,6 +1325,11 @@ def place_pending(
         A :class:`Gazetteer` or the path of a gazetteer file (see :meth:`Gazetteer.from_file`).
     settings
         The H3 resolution of the ``cell`` column (default :class:`~lagesbild_geo.settings.Settings`).
+    boundary
+        The kommun boundary (as ``read_incidents(boundary=)``): a geocoded row whose position
+        lies outside it (a national gazetteer's "Kiruna" in Uppsala's file) is rejected as
+        "outside boundary", like a row with coordinates there; ``geocode_candidate`` names
+        the entry found.
 
     Returns
     -------
@@ -1345,15 +1351,40 @@ def place_pending(
     settings = settings or Settings()
     gaz = gazetteer if isinstance(gazetteer, Gazetteer) else Gazetteer.from_file(Path(gazetteer), settings=settings)
     g = geocode(result.pending, gaz, settings=settings)
-    found = _with_cells(g.placed, settings.resolution)
+    found, outside = _outside_boundary(g.placed, boundary)
+    found = _with_cells(found, settings.resolution)
     placed = pd.concat([result.placed, found], ignore_index=True) if len(found) else result.placed
-    rejected = _joined_rejected(result.rejected, g.rejected)
+    rejected = _joined_rejected(result.rejected, _joined_rejected(g.rejected, outside))
     report = dict(result.report)
     report["geocoded_by_tier"] = dict(g.report.get("geocoded_by_tier", {}))
     report["match_rate"] = g.report.get("match_rate")
     report["geocode"] = {k: v for k, v in g.report.items() if k not in ("geocoded_by_tier", "match_rate")}
     return with_counts(ReadResult(placed=placed, pending=result.pending.iloc[:0], rejected=rejected,
                                   report=report))
+
+
+def _outside_boundary(placed: pd.DataFrame, boundary: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The geocoded rows inside the boundary, and those outside it as rejected rows."""
+    if boundary is None or not len(placed):
+        return placed, placed.iloc[:0]
+    from .read.incidents import _inside_boundary
+
+    lon, lat = placed["lon"].to_numpy(dtype=float), placed["lat"].to_numpy(dtype=float)
+    inside = _inside_boundary(lon, lat, np.isfinite(lon) & np.isfinite(lat), boundary)
+    if inside.all():
+        return placed, placed.iloc[:0]
+    far = placed.loc[~inside]
+    label = far["geocode_label"].astype("string").fillna("") if "geocode_label" in far.columns else (
+        pd.Series([""] * len(far), index=far.index, dtype="string"))
+    rej = _rejected(far, label.to_numpy(dtype=object),
+                    np.full(len(far), "the gazetteer's entry lies outside the kommun boundary", dtype=object),
+                    "location_text" if "location_text" in far.columns else far.columns[0],
+                    np.arange(1, len(far) + 1))
+    rej["reason"] = pd.array(["outside boundary"] * len(rej), dtype="string")
+    rej["reason_sv"] = pd.array([REASONS["outside boundary"]] * len(rej), dtype="string")
+    kept = placed.loc[inside].reset_index(drop=True)
+    kept.attrs = dict(placed.attrs)
+    return kept, rej
 
 
 def _with_cells(placed: pd.DataFrame, resolution: int) -> pd.DataFrame:

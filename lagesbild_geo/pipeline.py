@@ -354,7 +354,7 @@ def _read_sources(cfg: PipelineConfig, st: _Placing, boundary: gpd.GeoDataFrame 
             boundary=boundary, source_name=name,
         )
         if gazetteer is not None:
-            res = place_pending(res, gazetteer, settings=settings)
+            res = place_pending(res, gazetteer, settings=settings, boundary=boundary)
         placed.append(res.placed)
         st.rejected.append(res.rejected)
         pending.append(res.pending)
