@@ -13,13 +13,67 @@ parts are, so each part takes the same path.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import shapely
 
-__all__ = ["is_valid", "polygonal_parts", "repair_polygons"]
+__all__ = ["check_shapefile_parts", "is_valid", "polygonal_parts", "repair_polygons"]
+
+_SHAPEFILE_PARTS = (".dbf", ".shx", ".prj", ".cpg", ".sbn", ".sbx", ".qix")
+
+
+def _sibling(path: Path, suffix: str) -> Path | None:
+    """The file beside ``path`` with ``suffix`` in either case (.shx or .SHX), if any."""
+    for s in (suffix, suffix.upper()):
+        p = path.with_suffix(s)
+        if p.exists():
+            return p
+    return None
+
+
+def check_shapefile_parts(path: str | Path, what: str) -> None:
+    """Refuse one part of a shapefile given alone, or a .shp without the parts it needs.
+
+    A shapefile is several files of one name: the geometry (.shp) with its index (.shx),
+    the attributes (.dbf) and the CRS (.prj). A kommun that sends only ``stadsdelar.dbf``
+    gets "has no geometry" from GDAL, and a .shp without its .dbf is read as shapes
+    without names or codes; this says which file is missing. ``what`` names the input
+    ("District layer", "Boundary file", "Place layer").
+
+    Examples
+    --------
+    >>> check_shapefile_parts("stadsdelar.dbf", "District layer")
+    Traceback (most recent call last):
+    ...
+    lagesbild_geo.errors.InputError: District layer stadsdelar.dbf is one part of a shapefile (its table of names and codes, no shapes), and stadsdelar.shp is not beside it. A shapefile is several files of one name: .shp (the shapes), .shx, .dbf and .prj (the CRS); copy them all into one folder and give the .shp, or export the layer as a GeoPackage or GeoJSON.
+    """
+    from .errors import InputError
+
+    p = Path(path)
+    suffix = p.suffix.lower()
+    whole = ("A shapefile is several files of one name: .shp (the shapes), .shx, .dbf and .prj "
+             "(the CRS); copy them all into one folder and give the .shp, or export the layer as "
+             "a GeoPackage or GeoJSON.")
+    if suffix in _SHAPEFILE_PARTS:
+        shp = _sibling(p, ".shp")
+        part = "its table of names and codes, no shapes" if suffix == ".dbf" else f"its {suffix} file"
+        if shp is not None:
+            raise InputError(f"{what} {p.name} is one part of a shapefile ({part}): give {shp.name}, "
+                             "the .shp file beside it.")
+        raise InputError(f"{what} {p.name} is one part of a shapefile ({part}), and "
+                         f"{p.with_suffix('.shp').name} is not beside it. {whole}")
+    if suffix == ".shp":
+        missing = [s for s in (".shx", ".dbf") if _sibling(p, s) is None]
+        if missing:
+            what_missing = " and ".join(p.with_suffix(s).name for s in missing)
+            lost = ("" if ".dbf" not in missing
+                    else " Without the .dbf the shapes have no names or codes.")
+            raise InputError(f"{what} {p.name}: {what_missing} {'is' if len(missing) == 1 else 'are'} "
+                             f"missing beside it.{lost} {whole}")
+
 
 #: Polygons with fewer vertices go straight to GEOS (fast enough there).
 FAST_FROM = 2_000

@@ -159,12 +159,15 @@ def _parse_numbers(values: pd.Series) -> pd.Series:
     return pd.to_numeric(text, errors="coerce").astype("float64")
 
 
-def guess_layer_crs(geoms: npt.NDArray[Any], source: str) -> tuple[CRS, bool]:
+def guess_layer_crs(geoms: npt.NDArray[Any], source: str, *, what: str = "District layer",
+                    fix: str | None = None) -> tuple[CRS, bool]:
     """The CRS of a layer that declares none, recognised from its coordinates: ``(crs, True)``.
 
     WGS84 when every coordinate is in degrees; else SWEREF 99 TM, RT90 or the one SWEREF 99
     local zone that fits (:func:`lagesbild_geo.crs.detect_crs`). :class:`CRSError` naming
-    ``source`` and the fix when none fits. Used for district and boundary layers.
+    ``source`` (a ``what``: "District layer", "Place layer") and the fix (``fix``, default
+    how to give a district layer's CRS) when none fits. Used for district, boundary and
+    place layers.
 
     Examples
     --------
@@ -175,8 +178,8 @@ def guess_layer_crs(geoms: npt.NDArray[Any], source: str) -> tuple[CRS, bool]:
     minx, miny, maxx, maxy = shapely.total_bounds(geoms)
     if minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90:
         return CRS.from_epsg(4326), True
-    fix = ("Set the CRS on the file (a shapefile needs its .prj; in QGIS: Layer → Set CRS, then "
-           "export) or pass crs= to read_districts (in lagesbild.toml: crs = 3011 under [districts]).")
+    fix = fix or ("Set the CRS on the file (a shapefile needs its .prj; in QGIS: Layer → Set CRS, then "
+                  "export) or pass crs= to read_districts (in lagesbild.toml: crs = 3011 under [districts]).")
     # The value ranges tell SWEREF 99 TM, RT90 and the local zones apart (crs.detect_crs);
     # a local zone only when exactly one zone fits.
     xy = shapely.get_coordinates(geoms)
@@ -185,12 +188,12 @@ def guess_layer_crs(geoms: npt.NDArray[Any], source: str) -> tuple[CRS, bool]:
     try:
         guess = detect_crs(xy[:, 0], xy[:, 1], names=("x", "y"))
     except CRSError as exc:
-        raise CRSError(f"District layer {source} has no CRS. {exc} {fix}") from None
+        raise CRSError(f"{what} {source} has no CRS. {exc} {fix}") from None
     if guess.crs is not None and guess.crs != "EPSG:4326" and not guess.swapped \
             and guess.rows_fitting == guess.rows:
         return CRS.from_user_input(guess.crs), True
     raise CRSError(
-        f"District layer {source} has no CRS and its coordinates ({minx:.0f}, {miny:.0f}, "
+        f"{what} {source} has no CRS and its coordinates ({minx:.0f}, {miny:.0f}, "
         f"{maxx:.0f}, {maxy:.0f}) look neither like WGS84 degrees nor Swedish metres (SWEREF 99 "
         f"TM, a SWEREF 99 local zone, RT90) with x the easting. {fix}"
     )
@@ -542,6 +545,7 @@ def _read_layer(source: str | Path | gpd.GeoDataFrame, layer: str | int | None,
     path = Path(source)
     if not path.exists():
         raise InputError(f"District file {path} does not exist; check the path.")
+    _geometry.check_shapefile_parts(path, "District layer")
     try:
         if path.suffix.lower() in (".parquet", ".geoparquet"):
             gdf = gpd.read_parquet(path)

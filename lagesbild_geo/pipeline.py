@@ -31,7 +31,7 @@ import shapely
 from pyproj import CRS
 
 from . import __version__, grid, hotspots, polisen
-from ._geometry import repair_polygons
+from ._geometry import check_shapefile_parts, repair_polygons
 from .bundle import Lagesbild, PendingGeometry
 from .config import PipelineConfig, SourceConfig, load_config
 from .districts import (
@@ -1485,6 +1485,7 @@ def _boundary_features(path: str | Path, kommun_name: str | None, kommun_code: s
     p = Path(path)
     if not p.exists():
         raise InputError(f"Boundary file {p} does not exist; check the path.")
+    check_shapefile_parts(p, "Boundary file")
     try:
         g = gpd.read_parquet(p) if p.suffix.lower() in (".parquet", ".geoparquet") else gpd.read_file(p)
     except Exception as exc:  # pyogrio raises several error types

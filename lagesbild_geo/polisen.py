@@ -45,6 +45,7 @@ import pyarrow.compute as pc
 import shapely
 
 from . import __version__
+from ._geometry import check_shapefile_parts
 from .errors import FetchError, InputError
 from .names import admin_levels, find_kommun, kommun_keys, name_key, name_words
 from .schema import CATEGORIES, fold, map_categories
@@ -508,6 +509,26 @@ def _name_column(columns: Sequence[object]) -> str | None:
     return next((folded[c] for c in _PLACE_NAME_COLUMNS if c in folded), None)
 
 
+def _places_wgs84(frame: gpd.GeoDataFrame, label: str) -> gpd.GeoSeries:
+    """A place layer's geometries in WGS84. A layer without a CRS (a shapefile without its
+    .prj) or a GeoJSON in metres read as WGS84 gets its CRS from the values, as a district
+    layer does: taken for degrees, stadsdelar in SWEREF 99 18 00 lay off Africa and no
+    place the feed names overlapped a district."""
+    from .districts import degrees_declared_but_metres, guess_layer_crs
+
+    g = frame
+    has_shapes = bool((g.geometry.notna() & ~g.geometry.is_empty).any())
+    if g.crs is None and not has_shapes:
+        g = g.set_crs(4326)
+    elif g.crs is None or degrees_declared_but_metres(g):
+        crs, _ = guess_layer_crs(
+            np.asarray(g.geometry.dropna().values, dtype=object), label, what="Place layer",
+            fix="Set the CRS on the file (a shapefile needs its .prj beside it; in QGIS: Layer → "
+                "Set CRS, then export), or export the layer as a GeoPackage.")
+        g = g.set_crs(crs, allow_override=True)
+    return g.to_crs(4326).geometry
+
+
 def read_places(source: str | os.PathLike[str] | gpd.GeoDataFrame | pd.DataFrame, *,
                 kommun: str | None = None, name: str | None = None) -> gpd.GeoDataFrame:
     """A place layer for :func:`place_events`: named polygons or points.
@@ -544,6 +565,7 @@ def read_places(source: str | os.PathLike[str] | gpd.GeoDataFrame | pd.DataFrame
         path = Path(source)
         if not path.exists():
             raise InputError(f"Place layer {path} does not exist; check the path.")
+        check_shapefile_parts(path, "Place layer")
         try:
             if path.suffix.lower() in (".csv", ".txt"):
                 frame = pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig", dtype=str)
@@ -562,8 +584,7 @@ def read_places(source: str | os.PathLike[str] | gpd.GeoDataFrame | pd.DataFrame
         raise InputError(f"Place layer {label}: no name column among {cols}; expected one of "
                          f"{list(_PLACE_NAME_COLUMNS)} (or pass name=).")
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
-        g = frame if frame.crs is not None else frame.set_crs(4326)
-        geoms = g.to_crs(4326).geometry
+        geoms = _places_wgs84(frame, label)
     else:
         folded = {fold(c): str(c) for c in cols}
         la = next((folded[c] for c in ("lat", "latitude", "latitud") if c in folded), None)

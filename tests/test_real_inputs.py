@@ -65,3 +65,84 @@ def test_a_build_with_a_boundary_rejects_a_geocoded_place_of_another_kommun(tmp_
     assert code == 0
     rows = pd.read_csv(rj, sep=";", encoding="utf-8-sig", dtype=str)
     assert rows[["source_row", "reason", "raw_Plats"]].values.tolist() == [["3", "outside boundary", "Kiruna"]]
+
+
+# --------------------------------------------------------------------------- 2. a shapefile in parts
+
+
+def _shapefile(folder: Path, crs: int | None = 3006) -> Path:
+    """Two stadsdelar in SWEREF 99 TM as a shapefile (.shp, .shx, .dbf and, with a crs, .prj)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    g = gpd.GeoDataFrame({"name": ["VÅRBERG", "BAGARMOSSEN"]},
+                         geometry=[box(664000, 6569000, 666000, 6571000), box(666000, 6569000, 668000, 6571000)],
+                         crs=3006)
+    path = folder / "stadsdelar.shp"
+    g.to_file(path, engine="pyogrio")
+    if crs is None:
+        path.with_suffix(".prj").unlink()
+    return path
+
+
+@pytest.mark.parametrize(("remove", "expected"), [
+    ((".shp", ".shx", ".prj"), "District layer stadsdelar.dbf is one part of a shapefile (its table of names "
+                               "and codes, no shapes), and stadsdelar.shp is not beside it."),
+    ((".shx",), "District layer stadsdelar.shp: stadsdelar.shx is missing beside it."),
+    ((".dbf",), "District layer stadsdelar.shp: stadsdelar.dbf is missing beside it. Without the .dbf the "
+                "shapes have no names or codes."),
+])
+def test_a_district_shapefile_missing_a_part_says_which(tmp_path: Path, remove: tuple[str, ...],
+                                                        expected: str) -> None:
+    from lagesbild_geo.districts import read_districts
+    from lagesbild_geo.errors import InputError
+
+    shp = _shapefile(tmp_path)
+    for suffix in remove:
+        shp.with_suffix(suffix).unlink()
+    given = shp.with_suffix(".dbf") if ".shp" in remove else shp
+    with pytest.raises(InputError) as exc:
+        read_districts(given)
+    assert str(exc.value).startswith(expected)
+    assert "copy them all into one folder and give the .shp" in str(exc.value)
+
+
+def test_the_dbf_of_a_whole_shapefile_points_to_its_shp(tmp_path: Path) -> None:
+    from lagesbild_geo.districts import read_districts
+    from lagesbild_geo.errors import InputError
+
+    shp = _shapefile(tmp_path)
+    with pytest.raises(InputError, match=r"^District layer stadsdelar\.dbf is one part of a shapefile "
+                                         r"\(its table of names and codes, no shapes\): give stadsdelar\.shp"):
+        read_districts(shp.with_suffix(".dbf"))
+
+
+def test_a_boundary_and_a_place_layer_given_as_a_dbf_say_so(tmp_path: Path) -> None:
+    from lagesbild_geo.errors import InputError
+    from lagesbild_geo.pipeline import _boundary_features
+    from lagesbild_geo.polisen import read_places
+
+    dbf = _shapefile(tmp_path).with_suffix(".dbf")
+    with pytest.raises(InputError, match=r"^Boundary file stadsdelar\.dbf is one part of a shapefile"):
+        _boundary_features(dbf, None, None, [])
+    with pytest.raises(InputError, match=r"^Place layer stadsdelar\.dbf is one part of a shapefile"):
+        read_places(dbf)
+
+
+def test_a_place_layer_without_its_prj_gets_its_crs_from_the_values(tmp_path: Path) -> None:
+    from lagesbild_geo.polisen import read_places
+
+    places = read_places(_shapefile(tmp_path, crs=None))  # SWEREF 99 TM metres, no .prj
+    assert places["place_name"].tolist() == ["VÅRBERG", "BAGARMOSSEN"]
+    assert str(places.crs) == "EPSG:4326"
+    x, y = places.geometry.iloc[0].centroid.coords[0]
+    assert 17.8 < x < 18.0 and 59.2 < y < 59.3  # Stockholm, not metres taken for degrees
+
+
+def test_a_place_layer_in_a_local_zone_without_its_prj_is_refused_plainly(tmp_path: Path) -> None:
+    from lagesbild_geo.errors import CRSError
+    from lagesbild_geo.polisen import read_places
+
+    g = gpd.GeoDataFrame({"name": ["VÅRBERG"]}, geometry=[box(150000, 6570000, 152000, 6572000)], crs=3011)
+    g.to_file(tmp_path / "zon.shp", engine="pyogrio")
+    (tmp_path / "zon.prj").unlink()
+    with pytest.raises(CRSError, match=r"^Place layer .*zon\.shp has no CRS\..*EPSG:3011.*\.prj beside it"):
+        read_places(tmp_path / "zon.shp")
