@@ -146,3 +146,46 @@ def test_a_place_layer_in_a_local_zone_without_its_prj_is_refused_plainly(tmp_pa
     (tmp_path / "zon.prj").unlink()
     with pytest.raises(CRSError, match=r"^Place layer .*zon\.shp has no CRS\..*EPSG:3011.*\.prj beside it"):
         read_places(tmp_path / "zon.shp")
+
+
+# --------------------------------------------------------------------------- 3. times as people write them
+
+
+@pytest.mark.parametrize(("date", "time", "expected"), [
+    ("2025-03-01 24:00", None, "2025-03-02 00:00:00+01:00"),
+    ("2025-03-01 24:00:00", None, "2025-03-02 00:00:00+01:00"),
+    ("2025-12-31T24:00", None, "2026-01-01 00:00:00+01:00"),
+    ("01.03.2025 24:00", None, "2025-03-02 00:00:00+01:00"),
+    ("2025-03-01 1430", None, "2025-03-01 14:30:00+01:00"),
+    ("01.03.2025 kl 2215", None, "2025-03-01 22:15:00+01:00"),
+    ("2025-03-01", "24:00", "2025-03-02 00:00:00+01:00"),
+    ("2025-03-01", "2400", "2025-03-02 00:00:00+01:00"),
+    ("2025-03-01", "kl. 24", "2025-03-02 00:00:00+01:00"),
+    ("2025-07-31", "24.00", "2025-08-01 00:00:00+02:00"),
+])
+def test_the_end_of_the_day_and_a_clock_without_colon_are_read(date: str, time: str | None,
+                                                                 expected: str) -> None:
+    from lagesbild_geo.read.values import parse_times
+
+    t, status, _ = parse_times(pd.Series([date]), None if time is None else pd.Series([time]))
+    assert (str(t.iloc[0]), int(status[0])) == (expected, 0)
+
+
+@pytest.mark.parametrize(("date", "time"), [
+    ("2025-03-01 24:30", None), ("2025-03-01 24:00:01", None), ("2025-03-01 143", None),
+    ("2025-03-01 2460", None), ("2025-03-01", "24:01"), ("2025-03-01", "25:00"),
+])
+def test_times_past_the_end_of_the_day_stay_unparseable(date: str, time: str | None) -> None:
+    from lagesbild_geo.read.values import parse_times
+
+    t, status, _ = parse_times(pd.Series([date]), None if time is None else pd.Series([time]))
+    assert (str(t.iloc[0]), int(status[0])) == ("NaT", 2)
+
+
+def test_a_file_with_24_00_places_every_row(tmp_path: Path) -> None:
+    path = tmp_path / "brott.csv"
+    path.write_text("Datum;Klockslag;Brottstyp;Lat;Long\n2025-03-01;24:00;Stöld;59,33;18,06\n"
+                    "2025-03-02;1430;Stöld;59,33;18,06\n2025-03-02;24:30;Stöld;59,33;18,06\n", encoding="utf-8")
+    r = read_incidents(path)
+    assert [str(t) for t in r.placed["occurred_at"]] == ["2025-03-02 00:00:00+01:00", "2025-03-02 14:30:00+01:00"]
+    assert r.rejected[["source_row", "reason"]].values.tolist() == [[4, "unparseable time"]]
