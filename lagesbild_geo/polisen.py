@@ -263,8 +263,11 @@ def event_times(
     puts the event at the latest moment not more than a day after its publication
     (``published``; the feed's ``datetime``): an event of "31 december 23.50" published
     on 1 January is of the year before; one of "1 januari 00.10" published (with the
-    feed's clock skew) at 23.55 on 31 December is of the next year. Without a
-    publication time the date in ``url`` ("/2024/december/31/") stands in for it.
+    feed's clock skew) at 23.55 on 31 December is of the next year. A name whose date
+    that rule puts more than half a year before its publication is taken as ahead of it
+    instead, in the publication's year: "01 maj 08:00, Övrigt, Stockholm" published on
+    28 April 2023 (an announcement) is of 1 May 2023, not 2022. Without a publication
+    time the date in ``url`` ("/2024/december/31/") stands in for it.
 
     Wall-clock times in the autumn hour that happens twice are taken as summer time
     (the first occurrence); a time in the spring gap moves an hour forward (the rules
@@ -317,6 +320,18 @@ def event_times(
                               errors="coerce").to_numpy(dtype="datetime64[ns]")
         ok = ~np.isnat(cand) & np.isnat(best) & (np.isfinite(year_given) | (cand <= limit))
         best[ok] = cand[ok]
+    # A name dated some days after its publication announces something ("01 maj 08:00,
+    # Övrigt, Stockholm" published on 28 April: a camera surveillance decision; "17 juni
+    # 07.00" published on 13 June: the press phone's hours). The rule above put it a year
+    # back, more than half a year before its publication; the date ahead is nearer.
+    half_year = np.timedelta64(183, "D")
+    far_back = ~np.isnat(best) & ~np.isfinite(year_given) & (best < ref - half_year)
+    if far_back.any():
+        y = pd.DatetimeIndex(best).year.to_numpy(dtype="float64") + 1
+        ahead = pd.to_datetime(pd.DataFrame({"year": y, "month": month, "day": day, "hour": h, "minute": mi}),
+                               errors="coerce").to_numpy(dtype="datetime64[ns]")
+        use = far_back & ~np.isnat(ahead) & (ahead - ref <= half_year)
+        best[use] = ahead[use]
     src = np.full(n, "none", dtype=object)
     got = ~np.isnat(best)
     src[got & has_clock] = "name"

@@ -189,3 +189,27 @@ def test_a_file_with_24_00_places_every_row(tmp_path: Path) -> None:
     r = read_incidents(path)
     assert [str(t) for t in r.placed["occurred_at"]] == ["2025-03-02 00:00:00+01:00", "2025-03-02 14:30:00+01:00"]
     assert r.rejected[["source_row", "reason"]].values.tolist() == [[4, "unparseable time"]]
+
+
+# --------------------------------------------------------------------------- 4. the police feed's event time
+
+
+@pytest.mark.parametrize(("name", "published", "expected"), [
+    # an announcement some days ahead: of the publication's year, not a year back
+    ("01 maj 08:00, Övrigt, Stockholm", "2023-04-28 07:30:18+02:00", "2023-05-01 08:00:00+02:00"),
+    ("17 juni 07.00, Övrigt, Örebro län", "2024-06-13 05:56:19+02:00", "2024-06-17 07:00:00+02:00"),
+    ("18 september 12.27, Anträffad död, Karlstad", "2025-08-26 12:51:59+02:00", "2025-09-18 12:27:00+02:00"),
+    # as before: the turn of the year, and an event published weeks late
+    ("31 december 23.50, Brand, Nacka", "2025-01-01 00:40:16+01:00", "2024-12-31 23:50:00+01:00"),
+    ("01 januari 00.10, Brand, Nacka", "2024-12-31 23:55:00+01:00", "2025-01-01 00:10:00+01:00"),
+    ("22 juni 15.01, Försvunnen person, Gävle", "2025-07-07 20:16:12+02:00", "2025-06-22 15:01:00+02:00"),
+    ("05 januari 22.53, Rattfylleri, Helsingborg", "2025-01-05 06:28:16+01:00", "2025-01-05 22:53:00+01:00"),
+    ("10 mars 10.00, Stöld, Malmö", "2025-08-01 10:00:00+02:00", "2025-03-10 10:00:00+01:00"),
+])
+def test_an_event_time_is_never_put_a_year_before_its_publication(name: str, published: str,
+                                                                   expected: str) -> None:
+    from lagesbild_geo.polisen import event_times
+
+    pub = pd.Series(pd.to_datetime([published])).dt.tz_convert("Europe/Stockholm")
+    t, how = event_times(pd.Series([name]), pub)
+    assert (str(t.iloc[0]), how.iloc[0]) == (expected, "name")
