@@ -34,6 +34,7 @@ from . import __version__, grid, hotspots, polisen
 from ._geometry import check_shapefile_parts, repair_polygons
 from .bundle import Lagesbild, PendingGeometry
 from .config import PipelineConfig, SourceConfig, load_config
+from .crs import to_sweref
 from .districts import (
     assign_districts,
     check_declared_crs,
@@ -459,6 +460,14 @@ def _keep_kommun_rows(incidents: pd.DataFrame, districts: gpd.GeoDataFrame,
         where = polisen.kommun_rows(incidents, kommun_name=st.kommun_name, kommun_code=st.kommun_code)
         incidents = _move_to_rejected(incidents, where, st.rejected, st.reports, st.sources_meta)
         _level_notes(where, st.kommun_name or st.kommun_code or "", st)
+    elif boundary is not None:
+        # the boundary used to keep the rows whose centre lay inside it; the kommun is now
+        # chosen by name, so a boundary that names none must not count every kommun's rows
+        n_k = incidents.loc[incidents["precision"] == "kommun", "location_text"].nunique()
+        raise InputError(
+            f"The police feed names {n_k} kommuner and the boundary neither names the kommun (no "
+            "name or code column) nor holds the centre of exactly one of them: name the kommun with "
+            "--kommun NAME or CODE (lagesbild.toml: name/code under [kommun]).")
     else:
         n_k = incidents.loc[incidents["precision"] == "kommun", "location_text"].nunique()
         st.notes.append(f"The police feed names {n_k} kommun(er) and no kommun was named: every "
@@ -1279,13 +1288,26 @@ def _kommun_of_feed(incidents: pd.DataFrame, districts: gpd.GeoDataFrame, bounda
     first = rows.drop_duplicates("location_text")
     geom = shapely.union_all(np.asarray(area.to_crs(4326).geometry.array, dtype=object))
     inside = shapely.contains_xy(geom, first["lon"].to_numpy(), first["lat"].to_numpy())
+    where = "lies in the " + ("districts" if boundary is None else "boundary")
+    if not inside.any():
+        # a coastal town's centre may lie in the sea, outside a land polygon (Varberg's, in
+        # its harbour, is 350 m outside SCB's): the one kommun centre near it
+        metres = shapely.union_all(np.asarray(area.to_crs(3006).geometry.array, dtype=object))
+        e, n = to_sweref(first["lon"].to_numpy(dtype=float), first["lat"].to_numpy(dtype=float))
+        inside = shapely.distance(metres, shapely.points(e, n)) <= _NEAR_CENTRE_M
+        where = where.replace("lies in", f"lies within {_NEAR_CENTRE_M / 1000:g} km of")
     names = first.loc[inside, "location_text"].astype(str).tolist()
     if len(names) != 1:
         return None, None
     name, code = _resolve_kommun(names[0], None)
-    notes.append(f"Kommun: {name}, the only kommun of the police feed whose centre lies in the "
-                 "districts (name it with --kommun to be sure).")
+    notes.append(f"Kommun: {name}, the only kommun of the police feed whose centre {where} "
+                 "(name it with --kommun to be sure).")
     return name, code
+
+
+#: How far outside a boundary or district layer a kommun's centre in the police feed may lie
+#: and still name the kommun, when no centre lies inside.
+_NEAR_CENTRE_M = 5_000.0
 
 
 def _move_to_rejected(incidents: pd.DataFrame, where: np.ndarray, rejected: list[pd.DataFrame],

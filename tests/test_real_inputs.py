@@ -213,3 +213,61 @@ def test_an_event_time_is_never_put_a_year_before_its_publication(name: str, pub
     pub = pd.Series(pd.to_datetime([published])).dt.tz_convert("Europe/Stockholm")
     t, how = event_times(pd.Series([name]), pub)
     assert (str(t.iloc[0]), how.iloc[0]) == (expected, "name")
+
+
+# --------------------------------------------------------------------------- 5. the police feed and a boundary
+
+
+def _feed(tmp_path: Path, places: list[tuple[str, str]]) -> Path:
+    """A police feed with one event per (location name, "lat,lon")."""
+    import json
+
+    events = [{"id": k, "datetime": f"2025-03-1{k} 2:10:00 +01:00", "name": f"1{k} mars 02.00, Misshandel, {n}",
+               "summary": "", "url": f"/{k}/", "type": "Misshandel", "location": {"name": n, "gps": gps}}
+              for k, (n, gps) in enumerate(places)]
+    path = tmp_path / "events.json"
+    path.write_text(json.dumps(events), encoding="utf-8")
+    return path
+
+
+# Varberg's centre in the feed lies in its harbour, 450 m outside SCB's land polygon
+VARBERG_CENTRE, FALKENBERG = ("Varberg", "57.107118,12.252091"), ("Falkenberg", "56.905,12.491")
+VARBERG = gpd.GeoDataFrame(geometry=[box(12.26, 57.0, 12.8, 57.34)], crs=4326)  # no name column
+
+
+def test_the_feeds_rows_are_not_tested_against_the_boundary_by_their_centre(tmp_path: Path) -> None:
+    feed = _feed(tmp_path, [VARBERG_CENTRE, VARBERG_CENTRE, FALKENBERG])
+    r = read_incidents(feed, boundary=VARBERG)
+    assert len(r.placed) == 3 and len(r.rejected) == 0
+
+
+@pytest.mark.parametrize("kommun", [["--kommun", "Varberg"], []])
+def test_a_kommun_whose_feed_centre_lies_outside_its_boundary_keeps_its_rows(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], kommun: list[str]) -> None:
+    from lagesbild_geo.cli import main
+
+    feed = _feed(tmp_path, [VARBERG_CENTRE, VARBERG_CENTRE, FALKENBERG])
+    VARBERG.to_file(tmp_path / "gräns.geojson")
+    rj = tmp_path / "avvisade.csv"
+    assert main(["build", "--incidents", str(feed), "--boundary", str(tmp_path / "gräns.geojson"), *kommun,
+                 "--out", str(tmp_path / "ut"), "--rejected", str(rj), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "2 incidents in the period" in out
+    rows = pd.read_csv(rj, sep=";", encoding="utf-8-sig", dtype=str)
+    assert rows[["source_row", "reason"]].values.tolist() == [["3", "other kommun"]]
+    if not kommun:
+        assert "Kommun: Varberg, the only kommun of the police feed whose centre lies within 5 km of the " \
+               "boundary" in out
+
+
+def test_a_boundary_that_names_no_kommun_of_the_feed_is_refused(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from lagesbild_geo.cli import main
+
+    feed = _feed(tmp_path, [VARBERG_CENTRE, FALKENBERG])
+    gpd.GeoDataFrame(geometry=[box(14.0, 66.0, 14.1, 66.1)], crs=4326).to_file(tmp_path / "gräns.geojson")
+    assert main(["build", "--incidents", str(feed), "--boundary", str(tmp_path / "gräns.geojson"),
+                 "--out", str(tmp_path / "ut"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "The police feed names 2 kommuner and the boundary neither names the kommun" in err
+    assert "--kommun NAME or CODE" in err

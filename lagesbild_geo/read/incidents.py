@@ -92,7 +92,9 @@ def read_incidents(
         Keep rows whose time is missing or unparseable (``occurred_at`` NaT).
     boundary
         A polygon (shapely, WGS84) or GeoDataFrame (any CRS): points outside it
-        are rejected with "outside boundary".
+        are rejected with "outside boundary". Not the police feed's rows: their
+        position is a kommun's or län's centre, which may lie outside the kommun's
+        polygon (Varberg's is in its harbour); a build keeps the kommun's rows by name.
     source_name
         Value of the ``source`` column (default: the file name).
 
@@ -608,9 +610,13 @@ def _decide(raw: _Raw, times: _Times, coords: _Coordinates, location_text: pd.Se
     reason[bad_time & (times.status == 2)] = 2  # unparseable time
     reason[bad_time & (times.status == 3)] = 3  # date out of range
     undecided = ~bad_time
-    placed = undecided & coords.in_sweden & coords.in_boundary
+    # the police feed's positions are kommun and län centres, never tested against the
+    # boundary: the build keeps the kommun's rows by the name (Varberg's centre lies in
+    # the sea, outside SCB's polygon, and all its rows were 'outside boundary')
+    in_boundary = coords.in_boundary if times.police is None else np.ones(raw.n, dtype=bool)
+    placed = undecided & coords.in_sweden & in_boundary
     reason[undecided & coords.valid & ~coords.in_sweden] = 4  # outside Sweden
-    reason[undecided & coords.in_sweden & ~coords.in_boundary] = 5  # outside boundary
+    reason[undecided & coords.in_sweden & ~in_boundary] = 5  # outside boundary
     rest = undecided & ~coords.valid
     has_text = location_text.notna().to_numpy(dtype=bool)
     pending = rest & has_text
