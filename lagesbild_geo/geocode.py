@@ -197,7 +197,7 @@ class Gazetteer:
     @property
     def postorter(self) -> list[str]:
         """The postorter the register covers."""
-        return sorted(set(self._streets["postort"]) | set(self._places["postort"]) - {""})
+        return sorted((set(self._streets["postort"]) | set(self._places["postort"])) - {""})
 
     def __repr__(self) -> str:
         towns = self.postorter
@@ -632,6 +632,12 @@ class _Matcher:
             return hit
         g = self.g
         tkey = compact(town)
+        # "Uppsala kommun", "Göteborgs stad": the kommun's name is its main town's
+        bare = re.sub(r"(?:kommun|stad)$", "", tkey)
+        for k in (bare, bare[:-1] if bare.endswith("s") else ""):
+            if k != tkey and len(k) > 1 and k in g._postort_keys:
+                tkey = k
+                break
         out: tuple[str, bool, str] = ("", False, "")
         if tkey:
             if tkey in g._postort_keys:
@@ -644,8 +650,7 @@ class _Matcher:
                 if best is not None:
                     out = (best[0], False, "")
                 elif explicit:
-                    out = ("", True, f"town '{town}' is not covered by the gazetteer "
-                                     f"({', '.join(g.postorter)})")
+                    out = ("", True, _uncovered_town(town, tkey, g.postorter))
         if not out[0] and not out[1] and postcode:
             towns = g._postcode.get(postcode)
             if towns is not None and len(towns) == 1:
@@ -668,13 +673,20 @@ class _Matcher:
             return None, 0.0, "", ""
         res: list[tuple[str, float, int]] = []
         query = queries[0]
+        twins: list[tuple[str, float]] = []
         for q in queries:
-            r = process.extract(q, choices, scorer=fuzz.ratio, limit=3, score_cutoff=50)
+            r = process.extract(q, choices, scorer=fuzz.ratio, limit=10, score_cutoff=50)
+            # a name that is the text's but for å, ä or ö ("Vange": Vänge) is the name meant
+            # or another one: never a third name that happens to score higher (Valinge)
+            lq = q.translate(_LOOSE)
+            twins += [(k, float(sc)) for k, sc, _ in r if k != q and k.translate(_LOOSE) == lq]
             if r and (not res or r[0][1] > res[0][1]):
                 res, query = r, q
         if not res:
             return None, 0.0, "", ""
         key, score, _ = res[0]
+        if twins and key not in queries:
+            key, score = twins[0]
         if all(_only_by_folding(q, key) for q in queries):
             # å, ä and ö are letters: a candidate that is close only when they are folded
             # (Varbergsvägen ~ Vårbergsvägen) is a suggestion, never applied
@@ -987,6 +999,20 @@ class _Matcher:
 
 
 _LOOSE = str.maketrans({"å": "a", "ä": "a", "ö": "o", "ü": "u", "æ": "a", "ø": "o"})
+
+
+def _uncovered_town(town: str, tkey: str, postorter: list[str]) -> str:
+    """Why a town is not used: the gazetteer's postorter nearest to it (not all of a national
+    register's, which filled the rejected-rows file), or the one it is but for å, ä and ö."""
+    names = {compact(t): t for t in postorter}
+    lq = tkey.translate(_LOOSE)
+    twins = [t for k, t in names.items() if k.translate(_LOOSE) == lq]
+    if twins:
+        return (f"town '{town}' is not covered by the gazetteer; it is {twins[0]} only when å, ä and ö "
+                "are ignored: not applied (å, ä and ö are letters)")
+    near = [names[k] for k, _, _ in process.extract(tkey, list(names), scorer=fuzz.ratio, limit=5)]
+    return (f"town '{town}' is not covered by the gazetteer ({len(names)} postorter"
+            + (f"; nearest: {', '.join(near)}" if near else "") + ")")
 
 
 def _only_by_folding(query: str, candidate: str) -> bool:

@@ -271,3 +271,47 @@ def test_a_boundary_that_names_no_kommun_of_the_feed_is_refused(tmp_path: Path,
     err = capsys.readouterr().err
     assert "The police feed names 2 kommuner and the boundary neither names the kommun" in err
     assert "--kommun NAME or CODE" in err
+
+
+# --------------------------------------------------------------------------- 6. a national list of localities as gazetteer
+
+
+def _towns_gazetteer() -> Gazetteer:
+    towns = pd.DataFrame({
+        "Locality": ["Vänge", "Valinge", "Sävja", "Stava", "Storvreta", "Solberga", "Solberga"]
+                    + [f"Ort{i}" for i in range(40)],
+        "Municipality": ["Uppsala", "Varberg", "Uppsala", "Uppsala", "Uppsala", "Österåker", "Kungälv"]
+                        + [f"Kommun{i}" for i in range(40)],
+        "Latitude": [59.86, 57.18, 59.81, 59.80, 59.96, 59.50, 57.94] + [60.0 + i / 100 for i in range(40)],
+        "Longitude": [17.43, 12.30, 17.70, 17.69, 17.70, 18.36, 11.81] + [15.0] * 40,
+    })
+    return Gazetteer.from_frame(towns)
+
+
+@pytest.mark.parametrize(("text", "candidate"), [("Vange", "Vänge"), ("Savja", "Sävja")])
+def test_a_name_that_is_one_of_the_register_but_for_aao_is_offered_not_a_third(text: str,
+                                                                               candidate: str) -> None:
+    res = place_pending(read_incidents(pd.DataFrame({"Datum": ["2025-03-01 12:00"], "Plats": [text]})),
+                        _towns_gazetteer())
+    assert len(res.placed) == 0
+    row = res.rejected.iloc[0]
+    assert row["geocode_candidate"] == candidate
+    assert row["geocode_note"].startswith("close to the candidate only when å, ä and ö are ignored")
+
+
+def test_a_town_written_as_its_kommun_is_the_town() -> None:
+    inc = pd.DataFrame({"Datum": ["2025-03-01 12:00"] * 3,
+                        "Plats": ["Solberga, Österåker kommun", "Solberga, Österåkers kommun", "Solberga, Kungälvs stad"]})
+    res = place_pending(read_incidents(inc), _towns_gazetteer())
+    assert res.placed["geocode_label"].tolist() == ["Solberga, Österåker", "Solberga, Österåker",
+                                                     "Solberga, Kungälv"]
+
+
+def test_a_town_the_register_lacks_names_a_few_near_ones_or_its_aao_twin() -> None:
+    inc = pd.DataFrame({"Datum": ["2025-03-01 12:00"] * 2, "Plats": ["Solberga, Osteraker", "Solberga, Kungsbacka"]})
+    res = place_pending(read_incidents(inc), _towns_gazetteer())
+    notes = res.rejected.sort_values("source_row")["geocode_note"].tolist()
+    assert notes[0] == ("town 'osteraker' is not covered by the gazetteer; it is Österåker only when å, ä and ö "
+                        "are ignored: not applied (å, ä and ö are letters)")
+    assert notes[1].startswith("town 'kungsbacka' is not covered by the gazetteer (44 postorter; nearest: Kungälv, ")
+    assert len(notes[1]) < 160  # not the whole list of a national register's towns
