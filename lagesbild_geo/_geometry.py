@@ -20,7 +20,27 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-__all__ = ["check_shapefile_parts", "is_valid", "polygonal_parts", "repair_polygons"]
+from .errors import InputError
+
+__all__ = ["check_shapefile_parts", "inside_boundary", "is_valid", "polygonal_parts", "repair_polygons"]
+
+def inside_boundary(lon: np.ndarray, lat: np.ndarray, mask: np.ndarray, boundary: Any) -> np.ndarray:
+    """Which points (WGS84) lie in or on ``boundary``: a polygon (shapely, WGS84), or a
+    GeoDataFrame/GeoSeries in any CRS. Only the rows of ``mask`` are tested; the others
+    are True."""
+    if hasattr(boundary, "to_crs") and hasattr(boundary, "crs"):  # GeoDataFrame or GeoSeries
+        b = boundary.to_crs(4326) if boundary.crs is not None else boundary
+        geom = shapely.union_all(np.asarray(b.geometry.array if hasattr(b, "columns") else b.array))
+    elif isinstance(boundary, shapely.Geometry):
+        geom = boundary
+    else:
+        raise InputError(f"boundary must be a shapely polygon in WGS84 or a GeoDataFrame, got {type(boundary).__name__}.")
+    out = np.ones(len(lon), dtype=bool)
+    idx = np.flatnonzero(mask)
+    shapely.prepare(geom)
+    out[idx] = shapely.contains_xy(geom, lon[idx], lat[idx]) | shapely.intersects_xy(geom, lon[idx], lat[idx])
+    return out
+
 
 _SHAPEFILE_PARTS = (".dbf", ".shx", ".prj", ".cpg", ".sbn", ".sbx", ".qix")
 
@@ -50,8 +70,6 @@ def check_shapefile_parts(path: str | Path, what: str) -> None:
     ...
     lagesbild_geo.errors.InputError: District layer stadsdelar.dbf is one part of a shapefile (its table of names and codes, no shapes), and stadsdelar.shp is not beside it. A shapefile is several files of one name: .shp (the shapes), .shx, .dbf and .prj (the CRS); copy them all into one folder and give the .shp, or export the layer as a GeoPackage or GeoJSON.
     """
-    from .errors import InputError
-
     p = Path(path)
     suffix = p.suffix.lower()
     whole = ("A shapefile is several files of one name: .shp (the shapes), .shx, .dbf and .prj "

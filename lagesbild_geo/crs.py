@@ -26,17 +26,22 @@ import functools
 import re
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pyproj
+import shapely
+from pyproj import CRS
 
 from .errors import CRSError
 
 __all__ = [
     "LOCAL_ZONES",
     "CRSGuess",
+    "degrees_declared_but_metres",
     "detect_crs",
+    "guess_layer_crs",
     "normalise_crs",
     "orient_axes",
     "to_sweref",
@@ -419,3 +424,55 @@ def to_sweref(
     (674572, 6580743)
     """
     return transform(lon, lat, WGS84, SWEREF99TM)
+
+
+def degrees_declared_but_metres(gdf: Any) -> bool:
+    """A layer whose CRS says degrees (WGS84) while its coordinates are far outside ±180/±90."""
+    if gdf.crs is None or not len(gdf):
+        return False
+    try:
+        geographic = bool(CRS.from_user_input(gdf.crs).is_geographic)
+    except Exception:  # pragma: no cover - an unusual CRS object
+        return False
+    b = gdf.total_bounds
+    return geographic and bool(np.isfinite(b).all()) and (abs(b).max() > 360)
+
+
+def guess_layer_crs(geoms: npt.NDArray[Any], source: str, *, what: str = "District layer",
+                    fix: str | None = None) -> tuple[CRS, bool]:
+    """The CRS of a layer that declares none, recognised from its coordinates: ``(crs, True)``.
+
+    WGS84 when every coordinate is in degrees; else SWEREF 99 TM, RT90 or the one SWEREF 99
+    local zone that fits (:func:`lagesbild_geo.crs.detect_crs`). :class:`CRSError` naming
+    ``source`` (a ``what``: "District layer", "Place layer") and the fix (``fix``, default
+    how to give a district layer's CRS) when none fits. Used for district, boundary and
+    place layers.
+
+    Examples
+    --------
+    >>> crs, guessed = guess_layer_crs(np.array([shapely.box(660000, 6580000, 661000, 6581000)]), "a.shp")
+    >>> crs.to_epsg(), guessed
+    (3006, True)
+    """
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+    if minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90:
+        return CRS.from_epsg(4326), True
+    fix = fix or ("Set the CRS on the file (a shapefile needs its .prj; in QGIS: Layer → Set CRS, then "
+                  "export) or pass crs= to read_districts (in lagesbild.toml: crs = 3011 under [districts]).")
+    # The value ranges tell SWEREF 99 TM, RT90 and the local zones apart (crs.detect_crs);
+    # a local zone only when exactly one zone fits.
+    xy = shapely.get_coordinates(geoms)
+    if len(xy) > 20_000:
+        xy = xy[:: len(xy) // 20_000 + 1]
+    try:
+        guess = detect_crs(xy[:, 0], xy[:, 1], names=("x", "y"))
+    except CRSError as exc:
+        raise CRSError(f"{what} {source} has no CRS. {exc} {fix}") from None
+    if guess.crs is not None and guess.crs != "EPSG:4326" and not guess.swapped \
+            and guess.rows_fitting == guess.rows:
+        return CRS.from_user_input(guess.crs), True
+    raise CRSError(
+        f"{what} {source} has no CRS and its coordinates ({minx:.0f}, {miny:.0f}, "
+        f"{maxx:.0f}, {maxy:.0f}) look neither like WGS84 degrees nor Swedish metres (SWEREF 99 "
+        f"TM, a SWEREF 99 local zone, RT90) with x the easting. {fix}"
+    )

@@ -64,6 +64,7 @@ from ._address import (
     street_alternatives,
 )
 from ._columns import INCIDENT_ALIASES, find_columns
+from ._geometry import inside_boundary
 from ._nominatim import NominatimGeocoder, OnlineResult
 from .errors import GeocodeError, InputError
 from .grid import points_to_cells
@@ -1393,10 +1394,8 @@ def _outside_boundary(placed: pd.DataFrame, boundary: Any) -> tuple[pd.DataFrame
     """The geocoded rows inside the boundary, and those outside it as rejected rows."""
     if boundary is None or not len(placed):
         return placed, placed.iloc[:0]
-    from .read.incidents import _inside_boundary
-
     lon, lat = placed["lon"].to_numpy(dtype=float), placed["lat"].to_numpy(dtype=float)
-    inside = _inside_boundary(lon, lat, np.isfinite(lon) & np.isfinite(lat), boundary)
+    inside = inside_boundary(lon, lat, np.isfinite(lon) & np.isfinite(lat), boundary)
     if inside.all():
         return placed, placed.iloc[:0]
     far = placed.loc[~inside]

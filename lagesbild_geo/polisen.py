@@ -46,6 +46,7 @@ import shapely
 
 from . import __version__
 from ._geometry import check_shapefile_parts
+from .crs import degrees_declared_but_metres, guess_layer_crs
 from .errors import FetchError, InputError
 from .names import admin_levels, find_kommun, kommun_keys, name_key, name_words
 from .schema import CATEGORIES, fold, map_categories
@@ -529,8 +530,6 @@ def _places_wgs84(frame: gpd.GeoDataFrame, label: str) -> gpd.GeoSeries:
     .prj) or a GeoJSON in metres read as WGS84 gets its CRS from the values, as a district
     layer does: taken for degrees, stadsdelar in SWEREF 99 18 00 lay off Africa and no
     place the feed names overlapped a district."""
-    from .districts import degrees_declared_but_metres, guess_layer_crs
-
     g = frame
     has_shapes = bool((g.geometry.notna() & ~g.geometry.is_empty).any())
     if g.crs is None and not has_shapes:

@@ -31,8 +31,9 @@ import shapely
 
 from .. import polisen
 from .._columns import find_columns
+from .._geometry import inside_boundary
 from ..crs import CRSGuess, detect_crs, orient_axes, to_sweref, to_wgs84
-from ..errors import InputError, SchemaError
+from ..errors import SchemaError
 from ..grid import points_to_cells
 from ..schema import INCIDENT_COLUMNS, map_categories, remember_text_codes
 from ..settings import Settings
@@ -421,7 +422,7 @@ def _coordinates(raw: _Raw, roles: dict[str, str], *, crs: object | None, settin
     raw.warnings.extend(_crs_warnings(raw.name, pairs, guesses, int((valid & ~in_sweden).sum())))
     in_boundary = np.ones(n, dtype=bool)
     if boundary is not None and in_sweden.any():
-        in_boundary = _inside_boundary(lon, lat, in_sweden, boundary)
+        in_boundary = inside_boundary(lon, lat, in_sweden, boundary)
     return _Coordinates(lon=lon, lat=lat, east=east, north=north, present=present, valid=valid,
                         in_sweden=in_sweden, in_boundary=in_boundary, area_rows=area_rows,
                         zero_rows=sum(int(((p.a == 0) & (p.b == 0)).sum()) for p in pairs),
@@ -554,21 +555,6 @@ def _crs_warnings(name: str, pairs: list[_Pair], guesses: list[tuple[tuple[str, 
                 f"{name}: {'/'.join(dict.fromkeys(names))}: the CRS was given as {g.crs}, but the values "
                 f"look like {seen}; {outside_n} row(s) fall outside Sweden. Check the CRS: leave "
                 f"crs= (--crs) out to have it recognised, or name the right one.")
-    return out
-
-
-def _inside_boundary(lon: np.ndarray, lat: np.ndarray, mask: np.ndarray, boundary: Any) -> np.ndarray:
-    if isinstance(boundary, (gpd.GeoDataFrame, gpd.GeoSeries)):
-        b = boundary.to_crs(4326) if boundary.crs is not None else boundary
-        geom = shapely.union_all(np.asarray(b.geometry.array if isinstance(b, gpd.GeoDataFrame) else b.array))
-    elif isinstance(boundary, shapely.Geometry):
-        geom = boundary
-    else:
-        raise InputError(f"boundary must be a shapely polygon in WGS84 or a GeoDataFrame, got {type(boundary).__name__}.")
-    out = np.ones(len(lon), dtype=bool)
-    idx = np.flatnonzero(mask)
-    shapely.prepare(geom)
-    out[idx] = shapely.contains_xy(geom, lon[idx], lat[idx]) | shapely.intersects_xy(geom, lon[idx], lat[idx])
     return out
 
 
