@@ -37,10 +37,12 @@ from pyproj import CRS
 from .errors import CRSError
 
 __all__ = [
+    "CRS_RANGE_LABELS",
     "LOCAL_ZONES",
     "CRSGuess",
     "degrees_declared_but_metres",
     "detect_crs",
+    "fits_range",
     "guess_layer_crs",
     "normalise_crs",
     "orient_axes",
@@ -76,6 +78,26 @@ _RANGES: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
     RT90: (_NORTHING, (1.1e6, 2.0e6)),
     "local": (_NORTHING, (0.0, 2.5e5)),
 }
+
+
+#: The CRSs of :data:`_RANGES` as a note names them.
+CRS_RANGE_LABELS: dict[str, str] = {
+    WGS84: "WGS84 lat/lon (EPSG:4326)", SWEREF99TM: "SWEREF 99 TM (EPSG:3006)",
+    RT90: "RT90 2.5 gon V (EPSG:3021)", "local": "a SWEREF 99 local zone",
+}
+
+
+def fits_range(x: np.ndarray, y: np.ndarray, key: str) -> np.ndarray:
+    """Which points (x the smaller, y the larger coordinate, as :func:`orient_axes` gives
+    them) lie in the value range of one CRS of :data:`CRS_RANGE_LABELS`.
+
+    Examples
+    --------
+    >>> fits_range(np.array([1_574_198.0, 17.12]), np.array([6_583_424.0, 59.37]), "EPSG:3021").tolist()
+    [True, False]
+    """
+    (ylo, yhi), (xlo, xhi) = _RANGES[key]
+    return (y >= ylo) & (y <= yhi) & (x >= xlo) & (x < xhi)
 
 
 def _label(epsg: int) -> str:

@@ -315,3 +315,30 @@ def test_a_town_the_register_lacks_names_a_few_near_ones_or_its_aao_twin() -> No
                         "are ignored: not applied (å, ä and ö are letters)")
     assert notes[1].startswith("town 'kungsbacka' is not covered by the gazetteer (44 postorter; nearest: Kungälv, ")
     assert len(notes[1]) < 160  # not the whole list of a national register's towns
+
+
+# --------------------------------------------------------------------------- 7. rows in another CRS than the file's
+
+
+def test_rows_in_another_crs_than_the_file_are_named_in_a_note(tmp_path: Path) -> None:
+    path = tmp_path / "blandat.csv"
+    path.write_text("Ärende;Datum;Tid;Brottstyp;X;Y\n"
+                    "K-1;2025-03-01;12:00;Stöld;6582050,82;619232,09\n"
+                    "K-2;2025-03-02;12:00;Stöld;6583424;1574198\n"  # RT90
+                    "K-3;2025-03-03;12:00;Stöld;59,3700;17,1200\n"  # lat/lon
+                    "K-4;2025-03-04;12:00;Stöld;6583171,13;620476,43\n", encoding="utf-8")
+    r = read_incidents(path)
+    assert len(r.placed) == 2
+    assert r.rejected[["source_row", "reason"]].values.tolist() == [[3, "outside Sweden"], [4, "outside Sweden"]]
+    note = next(w for w in r.report["warnings"] if "mixes coordinate systems" in w)
+    assert note.startswith("blandat.csv: 2 row(s) lie outside Sweden read as SWEREF 99 TM (EPSG:3006) like the "
+                           "rest of the file, but fit WGS84 lat/lon (EPSG:4326) (1 row(s): 4); RT90 2.5 gon V "
+                           "(EPSG:3021) (1 row(s): 3)")
+
+
+def test_a_file_wholly_in_one_crs_has_no_such_note(tmp_path: Path) -> None:
+    path = tmp_path / "oslo.csv"
+    path.write_text("Datum;Lat;Long\n2025-03-01 12:00;59,33;18,06\n2025-03-01 12:00;48,85;2,35\n", encoding="utf-8")
+    r = read_incidents(path)
+    assert r.rejected["reason"].tolist() == ["outside Sweden"]
+    assert not any("mixes coordinate systems" in w for w in r.report["warnings"])

@@ -32,7 +32,15 @@ import shapely
 from .. import polisen
 from .._columns import find_columns
 from .._geometry import inside_boundary
-from ..crs import CRSGuess, detect_crs, orient_axes, to_sweref, to_wgs84
+from ..crs import (
+    CRS_RANGE_LABELS,
+    CRSGuess,
+    detect_crs,
+    fits_range,
+    orient_axes,
+    to_sweref,
+    to_wgs84,
+)
 from ..errors import SchemaError
 from ..grid import points_to_cells
 from ..schema import INCIDENT_COLUMNS, map_categories, remember_text_codes
@@ -420,6 +428,8 @@ def _coordinates(raw: _Raw, roles: dict[str, str], *, crs: object | None, settin
     b0, b1, b2, b3 = settings.bounds_wgs84
     in_sweden = valid & (lon >= b0) & (lon <= b2) & (lat >= b1) & (lat <= b3)
     raw.warnings.extend(_crs_warnings(raw.name, pairs, guesses, int((valid & ~in_sweden).sum())))
+    if pairs and guesses and guesses[0][1].crs is not None and (valid & ~in_sweden).any():
+        raw.warnings.extend(_rows_in_another_crs(raw, pairs[0], guesses[0][1].crs, valid & ~in_sweden))
     in_boundary = np.ones(n, dtype=bool)
     if boundary is not None and in_sweden.any():
         in_boundary = inside_boundary(lon, lat, in_sweden, boundary)
@@ -535,6 +545,32 @@ def _transform(a: np.ndarray, b: np.ndarray, crs: str) -> tuple[np.ndarray, np.n
     lon, lat = to_wgs84(x, y, crs)
     east, north = to_sweref(lon, lat)
     return lon, lat, east, north
+
+
+def _rows_in_another_crs(raw: _Raw, pair: _Pair, used: str, outside: np.ndarray) -> list[str]:
+    """A note when rows outside Sweden in the file's CRS fit another Swedish CRS: the file
+    mixes coordinate systems (an RT90 row in a SWEREF 99 TM export, a lat/lon typed by
+    hand). They stay rejected as 'outside Sweden'; the note says what they look like."""
+    idx = np.flatnonzero(outside & np.isfinite(pair.a) & np.isfinite(pair.b))
+    if not len(idx):
+        return []
+    x, y, _ = orient_axes(pair.a[idx], pair.b[idx])
+    fits: list[str] = []
+    for key, label in CRS_RANGE_LABELS.items():
+        if key == used:
+            continue
+        m = fits_range(x, y, key)
+        if m.any():
+            rows = raw.source_row[idx[m]]
+            fits.append(f"{label} ({len(rows)} row(s): {', '.join(str(r) for r in rows[:5])}"
+                        f"{' …' if len(rows) > 5 else ''})")
+    if not fits:
+        return []
+    return [f"{raw.name}: {len(idx)} row(s) lie outside Sweden read as {CRS_RANGE_LABELS.get(used, used)} like "
+            "the rest of the file, "
+            f"but fit {'; '.join(fits)}: the file mixes coordinate systems. They are rejected as "
+            "'outside Sweden'; correct them in the source, or put them in a file of their own "
+            "(read with --crs / crs= when needed)."]
 
 
 def _crs_warnings(name: str, pairs: list[_Pair], guesses: list[tuple[tuple[str, str], CRSGuess]],
