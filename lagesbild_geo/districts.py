@@ -639,6 +639,12 @@ def _population_from_table(table: str | Path | pd.DataFrame, codes: pd.Series) -
         )
     others = [c for c in df.columns if c != best]
     value_col = _find(others, _POPULATION_CANDIDATES, _POPULATION_PREFIXES)
+    if value_col is None and any(fold(c).startswith("regso") for c in others):
+        # SCB's key table DeSO → RegSO given as the population: its only numeric column is
+        # the kommun code ('bro': 1440), which must not become anyone's population
+        raise InputError(f"Population table {tlabel} looks like SCB's key table between DeSO and RegSO (a "
+                         "RegSO column, no population column): give it as --population-key, and the "
+                         "population (e.g. SCB's DeSO population) as --population.")
     if value_col is None:
         numeric = [c for c in others if _parse_numbers(df[c]).notna().mean() > 0.9]
         if not numeric:
@@ -765,6 +771,12 @@ def _population_columns(tdf: pd.DataFrame, tlabel: str, wanted: set[str]
                          f"like 0180R009, or the districts' codes); columns are {list(tdf.columns)}.")
     others = [c for c in tdf.columns if c != code_col]
     value_col = _find(others, _POPULATION_CANDIDATES, _POPULATION_PREFIXES)
+    if value_col is None and any(fold(c).startswith("regso") for c in others):
+        # SCB's key table DeSO → RegSO given as the population: its only numeric column is
+        # the kommun code ('bro': 1440), which must not become anyone's population
+        raise InputError(f"Population table {tlabel} looks like SCB's key table between DeSO and RegSO (a "
+                         "RegSO column, no population column): give it as --population-key, and the "
+                         "population (e.g. SCB's DeSO population) as --population.")
     if value_col is None:
         numeric = [c for c in others if _parse_numbers(tdf[c]).notna().mean() > 0.9]
         if not numeric:

@@ -243,6 +243,7 @@ def place(config: PipelineConfig | str | Path, *, progress: Progress | None = No
     st = _Placing()
     st.kommun_name, st.kommun_code = _resolve_kommun(cfg.kommun_name, cfg.kommun_code)
     empty = Lagesbild.empty(settings=cfg.settings)
+    _check_population_inputs(cfg)
     districts = _district_layer(cfg, st) if cfg.districts else empty.districts
     _check_kommun_known(cfg, districts)
     gazetteer: Any = None
@@ -297,6 +298,22 @@ def _config_periods(cfg: PipelineConfig) -> tuple[Period | None, Period | None]:
                              "set one or give the previous period explicitly.")
         return period, period.previous()
     return period, parse_period(cfg.previous_period)
+
+
+def _check_population_inputs(cfg: PipelineConfig) -> None:
+    """Refuse a population input the build would leave unused: rates per 1 000 are per
+    district, so a population table needs a district layer, and a key table a population
+    table (both were ignored without a word, and the rates stayed empty)."""
+    if cfg.population_key and not cfg.population:
+        raise InputError(
+            f"--population-key {Path(cfg.population_key).name} is a key table between a population "
+            "table's areas and the districts; give the population table too (--population FILE, e.g. "
+            "SCB's DeSO population; lagesbild.toml: population under [inputs]).")
+    if cfg.population and not cfg.districts:
+        raise InputError(
+            f"--population {Path(cfg.population).name} gives the population of districts, for rates "
+            "per 1 000 inhabitants per district; give the district layer too (--districts FILE, e.g. "
+            "RegSO; lagesbild.toml: path under [districts]).")
 
 
 def _district_layer(cfg: PipelineConfig, st: _Placing) -> gpd.GeoDataFrame:

@@ -342,3 +342,54 @@ def test_a_file_wholly_in_one_crs_has_no_such_note(tmp_path: Path) -> None:
     r = read_incidents(path)
     assert r.rejected["reason"].tolist() == ["outside Sweden"]
     assert not any("mixes coordinate systems" in w for w in r.report["warnings"])
+
+
+# --------------------------------------------------------------------------- 8. population inputs that would be ignored
+
+
+def _regso(tmp_path: Path) -> Path:
+    g = gpd.GeoDataFrame({"regsokod": ["0380R001", "0380R002"], "regsonamn": ["Norra", "Södra"]},
+                         geometry=[box(17.6, 59.85, 17.65, 59.9), box(17.6, 59.8, 17.65, 59.85)], crs=4326)
+    path = tmp_path / "regso.geojson"
+    g.to_file(path)
+    return path
+
+
+def _points(tmp_path: Path) -> Path:
+    path = tmp_path / "brott.csv"
+    path.write_text("Datum;Brottstyp;Lat;Long\n2025-03-01 12:00;Stöld;59,87;17,62\n", encoding="utf-8")
+    return path
+
+
+def test_a_key_table_without_a_population_table_is_refused(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from lagesbild_geo.cli import main
+
+    key = tmp_path / "nyckel.csv"
+    key.write_text("bro;Kommunnamn;DeSO;RegSO\n380;Uppsala;0380C1010;Norra\n", encoding="utf-8")
+    assert main(["build", "--incidents", str(_points(tmp_path)), "--districts", str(_regso(tmp_path)),
+                 "--population-key", str(key), "--out", str(tmp_path / "ut"), "--quiet"]) == 1
+    assert "give the population table too (--population FILE" in capsys.readouterr().err
+
+
+def test_a_population_without_districts_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from lagesbild_geo.cli import main
+
+    pop = tmp_path / "folk.csv"
+    pop.write_text("deso,folkmangd_2023\n0380C1010,1200\n", encoding="utf-8")
+    assert main(["build", "--incidents", str(_points(tmp_path)), "--population", str(pop),
+                 "--out", str(tmp_path / "ut"), "--quiet"]) == 1
+    assert "give the district layer too (--districts FILE" in capsys.readouterr().err
+
+
+def test_the_key_table_given_as_the_population_is_named_so() -> None:
+    from lagesbild_geo.districts import district_population, read_districts
+    from lagesbild_geo.errors import InputError
+
+    d = read_districts(gpd.GeoDataFrame({"regsokod": ["0380R001"], "regsonamn": ["Norra"]},
+                                        geometry=[box(17.6, 59.85, 17.65, 59.9)], crs=4326))
+    key = pd.DataFrame({"bro": [380, 380], "Kommunnamn": ["Uppsala"] * 2, "DeSO": ["0380C1010", "0380C1020"],
+                        "RegSO": ["Norra", "Norra"]})
+    with pytest.raises(InputError, match=r"looks like SCB's key table between DeSO and RegSO .* give it as "
+                                         r"--population-key"):
+        district_population(key, d)
