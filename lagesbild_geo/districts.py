@@ -642,7 +642,7 @@ def _population_from_table(table: str | Path | pd.DataFrame, codes: pd.Series) -
     if value_col is None and any(fold(c).startswith("regso") for c in others):
         # SCB's key table DeSO → RegSO given as the population: its only numeric column is
         # the kommun code ('bro': 1440), which must not become anyone's population
-        raise InputError(f"Population table {tlabel} looks like SCB's key table between DeSO and RegSO (a "
+        raise InputError(f"Population table {label} looks like SCB's key table between DeSO and RegSO (a "
                          "RegSO column, no population column): give it as --population-key, and the "
                          "population (e.g. SCB's DeSO population) as --population.")
     if value_col is None:

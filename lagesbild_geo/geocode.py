@@ -66,7 +66,7 @@ from ._address import (
 from ._columns import INCIDENT_ALIASES, find_columns
 from ._geometry import inside_boundary
 from ._nominatim import NominatimGeocoder, OnlineResult
-from .errors import GeocodeError, InputError
+from .errors import GeocodeError, InputError, SchemaError
 from .grid import points_to_cells
 from .read.result import REASONS, ReadResult, with_counts
 from .read.tables import read_table
@@ -317,8 +317,16 @@ class Gazetteer:
         if len(df) == 0:
             raise GeocodeError(f"Gazetteer {source or 'table'} is empty; it needs address points "
                                "or place names with coordinates.")
-        cols = find_columns([str(c) for c in df.columns if c != "geometry"],
-                            aliases=GAZETTEER_ALIASES, overrides=columns)
+        try:
+            cols = find_columns([str(c) for c in df.columns if c != "geometry"],
+                                aliases=GAZETTEER_ALIASES, overrides=columns)
+        except SchemaError:
+            # a table without coordinates (postcode → kommun, a list of names) cannot place
+            # anything: say that, not which of its columns could be the town
+            coords = {k: v for k, v in GAZETTEER_ALIASES.items() if k in _COORDINATE_ROLES}
+            if "geometry" not in df.columns and not find_columns([str(c) for c in df.columns], aliases=coords):
+                _coordinates(df, {}, crs=crs, source=source)  # raises: no coordinate columns
+            raise
         e, n, used_crs, note = _coordinates(df, cols, crs=crs, source=source)
         lon, lat = _crs.to_wgs84(e, n, _crs.SWEREF99TM)
         n_rows = len(df)
@@ -1000,6 +1008,10 @@ class _Matcher:
 
 
 _LOOSE = str.maketrans({"å": "a", "ä": "a", "ö": "o", "ü": "u", "æ": "a", "ø": "o"})
+
+
+#: The gazetteer's column roles that hold coordinates.
+_COORDINATE_ROLES = ("northing", "easting", "x", "y", "lat", "lon")
 
 
 def _uncovered_town(town: str, tkey: str, postorter: list[str]) -> str:

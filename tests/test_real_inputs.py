@@ -393,3 +393,12 @@ def test_the_key_table_given_as_the_population_is_named_so() -> None:
     with pytest.raises(InputError, match=r"looks like SCB's key table between DeSO and RegSO .* give it as "
                                          r"--population-key"):
         district_population(key, d)
+
+
+def test_a_postcode_table_as_gazetteer_is_refused_for_its_missing_coordinates() -> None:
+    from lagesbild_geo.errors import GeocodeError
+
+    postcodes = pd.DataFrame({"postal_code": ["75320"], "locality": ["Uppsala"], "municipality_code": ["0380"],
+                              "municipality_name": ["Uppsala kommun"]})
+    with pytest.raises(GeocodeError, match=r"^Gazetteer postnr\.csv has no coordinate columns"):
+        Gazetteer.from_frame(postcodes, source="postnr.csv")
