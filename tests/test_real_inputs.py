@@ -402,3 +402,29 @@ def test_a_postcode_table_as_gazetteer_is_refused_for_its_missing_coordinates() 
                               "municipality_name": ["Uppsala kommun"]})
     with pytest.raises(GeocodeError, match=r"^Gazetteer postnr\.csv has no coordinate columns"):
         Gazetteer.from_frame(postcodes, source="postnr.csv")
+
+
+# --------------------------------------------------------------------------- 9. the police feed saved as a table
+
+
+@pytest.mark.parametrize("sep", [";", ","])
+def test_the_feed_saved_as_csv_is_read_as_the_feed(tmp_path: Path, sep: str) -> None:
+    import json
+
+    events = [
+        {"id": 1, "datetime": "2025-01-05 6:28:16 +01:00", "name": "04 januari 22.53, Rattfylleri, Uppsala",
+         "summary": "", "url": "/1/", "type": "Rattfylleri", "location": {"name": "Uppsala", "gps": "59.858564,17.638927"}},
+        {"id": 2, "datetime": "2025-01-05 7:00:00 +01:00", "name": "05 januari 06.50, Sammanfattning natt, Uppsala län",
+         "summary": "", "url": "/2/", "type": "Sammanfattning natt",
+         "location": {"name": "Uppsala län", "gps": "59.858564,17.638927"}},
+    ]
+    path = tmp_path / "handelser.csv"
+    pd.json_normalize(events).to_csv(path, index=False, sep=sep)
+    r = read_incidents(path)
+    assert r.placed["precision"].tolist() == ["kommun", "lan"]  # not points on the kommun's centre
+    assert str(r.placed["occurred_at"].iloc[0]) == "2025-01-04 22:53:00+01:00"  # the event's, not published
+    assert r.placed["category"].tolist() == ["trafik", "ej_brott"]
+    assert (tmp_path / "handelser.json").write_text(json.dumps(events), encoding="utf-8")
+    j = read_incidents(tmp_path / "handelser.json")
+    assert r.placed[["occurred_at", "category", "precision", "location_text"]].equals(
+        j.placed[["occurred_at", "category", "precision", "location_text"]])

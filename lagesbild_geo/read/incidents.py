@@ -168,9 +168,11 @@ class _Raw:
 
     @property
     def police(self) -> bool:
-        """The police events feed (also as a DataFrame of its flattened fields)."""
+        """The police events feed, also as a table of its flattened fields (a DataFrame, or
+        the feed saved as CSV/Excel/Parquet with ``pandas.json_normalize``: read as a table
+        of points, every event sat on its kommun's centre at its publication time)."""
         fmt = self.info["format"]
-        return fmt == "police_json" or (fmt == "dataframe" and polisen.is_police_table(self.columns))
+        return fmt == "police_json" or polisen.is_police_table(self.columns)
 
 
 def _read_raw(source: SourceLike, *, sheet: str | int | None, layer: str | None, settings: Settings,
