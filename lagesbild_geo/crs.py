@@ -40,6 +40,7 @@ __all__ = [
     "CRS_RANGE_LABELS",
     "LOCAL_ZONES",
     "CRSGuess",
+    "check_layer_axes",
     "degrees_declared_but_metres",
     "detect_crs",
     "fits_range",
@@ -498,3 +499,42 @@ def guess_layer_crs(geoms: npt.NDArray[Any], source: str, *, what: str = "Distri
         f"{maxx:.0f}, {maxy:.0f}) look neither like WGS84 degrees nor Swedish metres (SWEREF 99 "
         f"TM, a SWEREF 99 local zone, RT90) with x the easting. {fix}"
     )
+
+
+def check_layer_axes(geoms: npt.NDArray[Any], crs: CRS, source: str, *, what: str = "District layer") -> None:
+    """Refuse a layer whose x and y are exchanged: read in its CRS it lies outside Sweden,
+    with x and y swapped inside it (a GeoJSON written as lat, lon; a northing in x).
+
+    Such a layer was read without a word, and every incident fell outside all its areas.
+
+    Examples
+    --------
+    >>> check_layer_axes(np.array([shapely.box(55.5, 12.9, 55.6, 13.1)]), CRS.from_epsg(4326), "m.geojson")
+    Traceback (most recent call last):
+    ...
+    lagesbild_geo.errors.CRSError: District layer m.geojson has its x and y exchanged: read as EPSG:4326 (x 55.5 to 55.6, y 12.9 to 13.1) it lies outside Sweden, with x and y swapped inside it. Swap them in the file (QGIS: Processing ▸ Toolbox ▸ 'Swap X and Y coordinates', then save the layer) and read it again.
+    """
+    xy = shapely.get_coordinates(geoms)
+    if not len(xy):
+        return
+    if len(xy) > 5_000:
+        xy = xy[:: len(xy) // 5_000 + 1]
+    (lat0, lat1), (lon0, lon1) = _RANGES[WGS84]
+
+    def share_in_sweden(x: np.ndarray, y: np.ndarray) -> float:
+        try:
+            lon, lat = (x, y) if crs.is_geographic else to_wgs84(x, y, crs.to_string())
+        except Exception:  # pyproj refuses values far outside the CRS: not in Sweden
+            return 0.0
+        with np.errstate(invalid="ignore"):
+            return float(np.mean((lon >= lon0) & (lon <= lon1) & (lat >= lat0) & (lat <= lat1)))
+
+    if share_in_sweden(xy[:, 0], xy[:, 1]) >= 0.5 or share_in_sweden(xy[:, 1], xy[:, 0]) < 0.5:
+        return
+    x0, y0 = xy.min(axis=0)
+    x1, y1 = xy.max(axis=0)
+    raise CRSError(
+        f"{what} {source} has its x and y exchanged: read as {crs.to_string()} (x {x0:.6g} to {x1:.6g}, "
+        f"y {y0:.6g} to {y1:.6g}) it lies outside Sweden, with x and y swapped inside it. Swap them in "
+        "the file (QGIS: Processing ▸ Toolbox ▸ 'Swap X and Y coordinates', then save the layer) and "
+        "read it again.")

@@ -33,6 +33,7 @@ from scipy import ndimage
 
 from . import _geometry, grid
 from .crs import (  # the layer CRS guess lives with the CRS rules; its names stay here too
+    check_layer_axes,
     degrees_declared_but_metres,
     detect_crs,
     guess_layer_crs,
@@ -384,6 +385,7 @@ def _layer_crs(geoms: npt.NDArray[Any], declared: Any, given: Any, label: str, r
         crs, guessed = CRS.from_user_input(declared), False
     if not guessed:
         check_declared_crs(geoms, crs, label, given=given is not None)
+    check_layer_axes(geoms, crs, label)
     report["crs_detected"] = crs.to_string()
     report["crs_guessed"] = guessed
     if guessed:

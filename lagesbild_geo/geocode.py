@@ -317,16 +317,7 @@ class Gazetteer:
         if len(df) == 0:
             raise GeocodeError(f"Gazetteer {source or 'table'} is empty; it needs address points "
                                "or place names with coordinates.")
-        try:
-            cols = find_columns([str(c) for c in df.columns if c != "geometry"],
-                                aliases=GAZETTEER_ALIASES, overrides=columns)
-        except SchemaError:
-            # a table without coordinates (postcode → kommun, a list of names) cannot place
-            # anything: say that, not which of its columns could be the town
-            coords = {k: v for k, v in GAZETTEER_ALIASES.items() if k in _COORDINATE_ROLES}
-            if "geometry" not in df.columns and not find_columns([str(c) for c in df.columns], aliases=coords):
-                _coordinates(df, {}, crs=crs, source=source)  # raises: no coordinate columns
-            raise
+        cols = _gazetteer_columns(df, columns, crs=crs, source=source)
         e, n, used_crs, note = _coordinates(df, cols, crs=crs, source=source)
         lon, lat = _crs.to_wgs84(e, n, _crs.SWEREF99TM)
         n_rows = len(df)
@@ -1008,6 +999,21 @@ class _Matcher:
 
 
 _LOOSE = str.maketrans({"å": "a", "ä": "a", "ö": "o", "ü": "u", "æ": "a", "ø": "o"})
+
+
+def _gazetteer_columns(df: pd.DataFrame, columns: Mapping[str, str] | None, *, crs: object | None,
+                       source: str) -> dict[str, str]:
+    """The gazetteer's columns by role. A table without coordinates (postcode → kommun, a
+    list of names) cannot place anything: that is the error, not which of its columns
+    could be the town."""
+    try:
+        return find_columns([str(c) for c in df.columns if c != "geometry"],
+                            aliases=GAZETTEER_ALIASES, overrides=columns)
+    except SchemaError:
+        coords = {k: v for k, v in GAZETTEER_ALIASES.items() if k in _COORDINATE_ROLES}
+        if "geometry" not in df.columns and not find_columns([str(c) for c in df.columns], aliases=coords):
+            _coordinates(df, {}, crs=crs, source=source)  # raises: no coordinate columns
+        raise
 
 
 #: The gazetteer's column roles that hold coordinates.

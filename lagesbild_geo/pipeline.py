@@ -34,7 +34,7 @@ from . import __version__, grid, hotspots, polisen
 from ._geometry import check_shapefile_parts, repair_polygons
 from .bundle import Lagesbild, PendingGeometry
 from .config import PipelineConfig, SourceConfig, load_config
-from .crs import to_sweref
+from .crs import check_layer_axes, to_sweref
 from .districts import (
     assign_districts,
     check_declared_crs,
@@ -1547,6 +1547,8 @@ def _boundary_features(path: str | Path, kommun_name: str | None, kommun_code: s
     else:  # a declared CRS that contradicts the values is refused (both named, with the fix)
         check_declared_crs(np.asarray(g.geometry.values, dtype=object), CRS.from_user_input(g.crs),
                             f"(boundary) {p.name}", given=False)
+    check_layer_axes(np.asarray(g.geometry.values, dtype=object), CRS.from_user_input(g.crs), p.name,
+                     what="Boundary file")
     check_vertices(np.asarray(g.geometry.values, dtype=object), name=f"Boundary file {p.name}",
                    limits=limits)
     if len(g) == 1:

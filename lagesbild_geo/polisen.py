@@ -43,10 +43,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
+from pyproj import CRS
 
 from . import __version__
 from ._geometry import check_shapefile_parts
-from .crs import degrees_declared_but_metres, guess_layer_crs
+from .crs import check_layer_axes, degrees_declared_but_metres, guess_layer_crs
 from .errors import FetchError, InputError
 from .names import admin_levels, find_kommun, kommun_keys, name_key, name_words
 from .schema import CATEGORIES, fold, map_categories
@@ -540,6 +541,9 @@ def _places_wgs84(frame: gpd.GeoDataFrame, label: str) -> gpd.GeoSeries:
             fix="Set the CRS on the file (a shapefile needs its .prj beside it; in QGIS: Layer → "
                 "Set CRS, then export), or export the layer as a GeoPackage.")
         g = g.set_crs(crs, allow_override=True)
+    if has_shapes:
+        check_layer_axes(np.asarray(g.geometry.dropna().values, dtype=object), CRS.from_user_input(g.crs),
+                         label, what="Place layer")
     return g.to_crs(4326).geometry
 
 

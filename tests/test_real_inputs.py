@@ -428,3 +428,44 @@ def test_the_feed_saved_as_csv_is_read_as_the_feed(tmp_path: Path, sep: str) -> 
     j = read_incidents(tmp_path / "handelser.json")
     assert r.placed[["occurred_at", "category", "precision", "location_text"]].equals(
         j.placed[["occurred_at", "category", "precision", "location_text"]])
+
+
+# --------------------------------------------------------------------------- 10. a layer with x and y exchanged
+
+
+def _swapped(g: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    import shapely
+
+    out = g.copy()
+    out["geometry"] = shapely.transform(g.geometry.values, lambda a: a[:, ::-1])
+    return out
+
+
+MALMO = gpd.GeoDataFrame({"delomrade": ["TYGELSJÖ VÅNG", "KLAGSHAMN"], "do_kod": [24407.0, 24302.0]},
+                         geometry=[box(12.95, 55.50, 13.00, 55.52), box(12.90, 55.50, 12.95, 55.52)], crs=4326)
+
+
+@pytest.mark.parametrize("crs", [4326, 3006])
+def test_a_district_layer_with_x_and_y_exchanged_is_refused(tmp_path: Path, crs: int) -> None:
+    from lagesbild_geo.districts import read_districts
+    from lagesbild_geo.errors import CRSError
+
+    path = tmp_path / "delomraden.gpkg"
+    _swapped(MALMO.to_crs(crs)).to_file(path)
+    with pytest.raises(CRSError, match=rf"^District layer .*delomraden\.gpkg has its x and y exchanged: read as "
+                                       rf"EPSG:{crs} .* Swap them in the file"):
+        read_districts(path)
+    assert len(read_districts(MALMO.to_crs(crs))) == 2  # the right way round: read
+
+
+def test_a_boundary_and_a_place_layer_with_x_and_y_exchanged_are_refused(tmp_path: Path) -> None:
+    from lagesbild_geo.errors import CRSError
+    from lagesbild_geo.pipeline import _boundary_features
+    from lagesbild_geo.polisen import read_places
+
+    path = tmp_path / "gräns.geojson"
+    _swapped(MALMO.dissolve()).to_file(path)
+    with pytest.raises(CRSError, match=r"^Boundary file gräns\.geojson has its x and y exchanged"):
+        _boundary_features(path, None, None, [])
+    with pytest.raises(CRSError, match=r"^Place layer .*gräns\.geojson has its x and y exchanged"):
+        read_places(path)
