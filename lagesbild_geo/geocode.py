@@ -926,6 +926,12 @@ class _Matcher:
             h.note = f"house number {p.number} not in the register; street centroid"
         return True
 
+    def _place_labels(self, rows: Iterable[int]) -> str:
+        """Places as a person checks them: "Solberga, Kungälv; Solberga, Nässjö", each once
+        (not "Solberga, Solberga, Solberga")."""
+        return "; ".join(dict.fromkeys(f"{self.p_name[r]}, {self.p_town[r]}" if self.p_town[r] else
+                                       str(self.p_name[r]) for r in rows))
+
     def _ambiguous(self, h: _Hit, ids: Iterable[int], p: ParsedAddress, what: str) -> bool:
         towns = sorted({self.s_town[i] for i in ids})
         h.candidate = "; ".join(f"{self.s_name[i]}{' ' + str(p.number) if p.number else ''}, "
@@ -952,14 +958,15 @@ class _Matcher:
                                                     g._place_keys, street=False)
             if key is None:
                 if refused and not h.candidate:
-                    h.candidate = ", ".join(self.p_name[i] for i in g._place_index[refused])
+                    # each name once: "Solberga", not "Solberga, Solberga, Solberga"
+                    h.candidate = ", ".join(dict.fromkeys(str(self.p_name[i]) for i in g._place_index[refused]))
                     h.note = h.note or note
                 return False
             rows = g._place_index[key]
         if town_key:
             rows = [r for r in rows if self.p_tkey[r] in (town_key, "")]
         if len(rows) > 1:
-            h.candidate = "; ".join(f"{self.p_name[r]}, {self.p_town[r]}" for r in rows)
+            h.candidate = self._place_labels(rows)
             h.note = "ambiguous: the place name exists more than once; add the town"
             return False
         if not rows:

@@ -469,3 +469,30 @@ def test_a_boundary_and_a_place_layer_with_x_and_y_exchanged_are_refused(tmp_pat
         _boundary_features(path, None, None, [])
     with pytest.raises(CRSError, match=r"^Place layer .*gräns\.geojson has its x and y exchanged"):
         read_places(path)
+
+
+# --------------------------------------------------------------------------- 11. a kommun by its own name
+
+
+@pytest.mark.parametrize(("given", "code"), [("Falu kommun", "2080"), ("Falu", "2080"), ("Region Gotland", "0980"),
+                                             ("Falun", "2080"), ("Gotland", "0980")])
+def test_a_kommun_by_the_name_it_gives_itself(given: str, code: str) -> None:
+    from lagesbild_geo.names import find_kommun
+
+    assert find_kommun(given).code == code
+
+
+def test_a_build_for_falu_kommun_keeps_the_feeds_falun_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from lagesbild_geo.cli import main
+
+    feed = _feed(tmp_path, [("Falun", "60.607,15.63"), ("Falun", "60.607,15.63"), ("Borlänge", "60.48,15.43")])
+    assert main(["build", "--incidents", str(feed), "--kommun", "Falu kommun", "--out", str(tmp_path / "ut"),
+                 "--quiet"]) == 0
+    assert "2 incidents in the period" in capsys.readouterr().out
+
+
+def test_ambiguous_places_are_listed_once_each() -> None:
+    gaz = Gazetteer.from_frame(pd.DataFrame({"platsnamn": ["Solberga", "Solberga", "Solberga"], "typ": ["plats"] * 3,
+                                             "lat": [59.5, 57.9, 57.7], "lon": [18.3, 11.8, 14.7]}))
+    res = place_pending(read_incidents(pd.DataFrame({"Datum": ["2025-03-01 12:00"], "Plats": ["Solberga"]})), gaz)
+    assert res.rejected["geocode_candidate"].tolist() == ["Solberga"]
