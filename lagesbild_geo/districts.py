@@ -329,7 +329,13 @@ def _district_columns(gdf: gpd.GeoDataFrame, columns: list[str], *, code: str | 
     code_col, kind = _pick_code_column(gdf, columns, code, label)
     name_col = _pick_column(columns, name, _NAME_CANDIDATES, (), label, "name",
                             exclude=set() if kind == "name" else {code_col})
-    if kind == "name":
+    if kind == "name" and _to_code_text(gdf[code_col]).str.fullmatch(r"\d+").all():
+        # digits only (Göteborg's basområden: basomrade = "21052"): codes, and no names
+        report["warnings"].append(
+            f"District layer {label}: no name column; the districts are named by their codes in "
+            f"{code_col!r}."
+        )
+    elif kind == "name":
         report["warnings"].append(
             f"District layer {label}: no code column; the names in {code_col!r} are used as codes."
         )

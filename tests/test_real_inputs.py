@@ -496,3 +496,14 @@ def test_ambiguous_places_are_listed_once_each() -> None:
                                              "lat": [59.5, 57.9, 57.7], "lon": [18.3, 11.8, 14.7]}))
     res = place_pending(read_incidents(pd.DataFrame({"Datum": ["2025-03-01 12:00"], "Plats": ["Solberga"]})), gaz)
     assert res.rejected["geocode_candidate"].tolist() == ["Solberga"]
+
+
+def test_a_layer_of_numeric_area_codes_without_names_says_so() -> None:
+    from lagesbild_geo.districts import read_districts
+
+    g = gpd.GeoDataFrame({"basomrade": ["21052", "30402"], "area_km2": [0.19, 0.10]},
+                         geometry=[box(11.95, 57.70, 11.96, 57.71), box(11.96, 57.70, 11.97, 57.71)], crs=4326)
+    d = read_districts(g)
+    assert d.index.astype(str).tolist() == ["21052", "30402"]
+    assert d.attrs["report"]["warnings"] == [
+        "District layer (GeoDataFrame): no name column; the districts are named by their codes in 'basomrade'."]
