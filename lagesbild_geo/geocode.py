@@ -633,8 +633,8 @@ class _Matcher:
         g = self.g
         tkey = compact(town)
         # "Uppsala kommun", "Göteborgs stad": the kommun's name is its main town's
-        bare = re.sub(r"(?:kommun|stad)$", "", tkey)
-        for k in (bare, bare[:-1] if bare.endswith("s") else ""):
+        bare = re.sub(r"(?:kommun|stad)$", "", tkey) if tkey not in g._postort_keys else tkey
+        for k in (bare, bare[:-1] if bare.endswith("s") else ""):  # Halmstad stays Halmstad
             if k != tkey and len(k) > 1 and k in g._postort_keys:
                 tkey = k
                 break

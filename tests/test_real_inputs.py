@@ -507,3 +507,12 @@ def test_a_layer_of_numeric_area_codes_without_names_says_so() -> None:
     assert d.index.astype(str).tolist() == ["21052", "30402"]
     assert d.attrs["report"]["warnings"] == [
         "District layer (GeoDataFrame): no name column; the districts are named by their codes in 'basomrade'."]
+
+
+def test_a_town_ending_in_stad_is_not_cut_to_another_town() -> None:
+    gaz = Gazetteer.from_frame(pd.DataFrame({
+        "gatunamn": ["Storgatan", "Storgatan"], "husnummer": ["1", "1"], "postort": ["Halmstad", "Halm"],
+        "lat": [56.67, 57.0], "lon": [12.86, 13.0]}))
+    res = place_pending(read_incidents(pd.DataFrame({"Datum": ["2025-03-01 12:00"],
+                                                     "Adress": ["Storgatan 1, Halmstad"]})), gaz)
+    assert res.placed["geocode_postort"].tolist() == ["Halmstad"]
