@@ -1308,7 +1308,7 @@ def _kommun_of_feed(incidents: pd.DataFrame, districts: gpd.GeoDataFrame, bounda
     where = "lies in the " + ("districts" if boundary is None else "boundary")
     if not inside.any():
         # a coastal town's centre may lie in the sea, outside a land polygon (Varberg's, in
-        # its harbour, is 350 m outside SCB's): the one kommun centre near it
+        # its harbour, is about 450 m outside SCB's): the one kommun centre near it
         metres = shapely.union_all(np.asarray(area.to_crs(3006).geometry.array, dtype=object))
         e, n = to_sweref(first["lon"].to_numpy(dtype=float), first["lat"].to_numpy(dtype=float))
         inside = shapely.distance(metres, shapely.points(e, n)) <= _NEAR_CENTRE_M
