@@ -795,6 +795,7 @@ def _assigned(lb: Lagesbild) -> Lagesbild:
     if lb.boundary is None:
         incidents = _reject_areas_elsewhere(incidents, rejected, reports, sources, notes)
         meta["sources"] = sources
+        notes.extend(_geocoded_outside_note(incidents))
     districts = lb.districts.copy()
     # keep what read_districts noted (its coverage check lets summarize reuse the locator)
     districts.attrs = {**lb.districts.attrs, "report": report}
@@ -1439,6 +1440,22 @@ def _text_counts(values: pd.Series, mask: np.ndarray) -> dict[str, int]:
         vc = values[mask].astype(str).value_counts()
         return {str(k): int(v) for k, v in vc.items()}
     return counts
+
+
+def _geocoded_outside_note(incidents: pd.DataFrame) -> list[str]:
+    """Without a boundary, geocoded rows outside every district stay the kommun's ("outside
+    every district"): a national list of localities places 'Kiruna' in Kiruna. Say which."""
+    if not len(incidents) or "geocode_match" not in incidents.columns or "district_method" not in incidents.columns:
+        return []
+    far = (incidents["geocode_match"].notna().to_numpy(dtype=bool)
+           & (incidents["district_method"] == "outside").to_numpy(dtype=bool, na_value=False))
+    if not far.any():
+        return []
+    top = incidents.loc[far, "location_text"].astype("string").value_counts().head(3)
+    return [f"{int(far.sum())} geocoded row(s) lie outside every district ({', '.join(f'{k} {v}' for k, v in top.items())}) "
+            "and are counted for the kommun as 'outside every district'. If the gazetteer placed them in "
+            "another kommun (a national list of localities), give the kommun boundary (--boundary FILE) "
+            "to reject those outside it."]
 
 
 def _reject_areas_elsewhere(incidents: pd.DataFrame, rejected: list[pd.DataFrame],

@@ -516,3 +516,22 @@ def test_a_town_ending_in_stad_is_not_cut_to_another_town() -> None:
     res = place_pending(read_incidents(pd.DataFrame({"Datum": ["2025-03-01 12:00"],
                                                      "Adress": ["Storgatan 1, Halmstad"]})), gaz)
     assert res.placed["geocode_postort"].tolist() == ["Halmstad"]
+
+
+def test_without_a_boundary_geocoded_rows_outside_every_district_are_named(tmp_path: Path) -> None:
+    from lagesbild_geo.pipeline import PipelineConfig, build_lagesbild
+
+    LOCALITIES.to_csv(tmp_path / "orter.csv", index=False)
+    (tmp_path / "brott.csv").write_text(
+        "Datum;Tid;Brottstyp;Plats\n2025-03-01;12:00;Stöld;Storvreta\n2025-03-02;13:00;Stöld;Kiruna\n",
+        encoding="utf-8")
+    d = gpd.GeoDataFrame({"regsokod": ["0380R001"], "regsonamn": ["Storvreta"]},
+                         geometry=[box(17.6, 59.9, 17.8, 60.0)], crs=4326)
+    d.to_file(tmp_path / "regso.geojson")
+    lb = build_lagesbild(PipelineConfig(incidents=(str(tmp_path / "brott.csv"),), districts=str(tmp_path / "regso.geojson"),
+                                        gazetteer=str(tmp_path / "orter.csv"), clusters=False, emerging=False,
+                                        created_at="2026-01-01T00:00:00+00:00"))
+    assert len(lb.incidents) == 2
+    note = next(n for n in lb.metadata["notes"] if "geocoded row(s) lie outside every district" in n)
+    assert note.startswith("1 geocoded row(s) lie outside every district (Kiruna 1)")
+    assert "--boundary FILE" in note
