@@ -340,12 +340,18 @@ def event_times(
     src[got & ~has_clock] = "name_date"
     local = pd.DatetimeIndex(best).tz_localize(tz, ambiguous=np.ones(n, dtype=bool),
                                                nonexistent=pd.Timedelta(hours=1))
+    # counted as read.parse_times counts them (the feed's own datetime has offsets: never)
+    gap = pd.DatetimeIndex(best).tz_localize(tz, ambiguous=np.ones(n, dtype=bool), nonexistent="NaT")
+    twice = pd.DatetimeIndex(best).tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+    dst = {"dst_ambiguous": int((got & np.isnat(twice.tz_localize(None).to_numpy())).sum()),
+           "dst_nonexistent": int((got & np.isnat(gap.tz_localize(None).to_numpy())).sum())}
     out = pd.Series(local, dtype=pd.DatetimeTZDtype("ns", tz))
     fall = ~got & pub.notna().to_numpy()
     if fall.any():
         out[fall] = pub[fall]
         src[fall] = "published"
     out.index = name.index
+    out.attrs["dst"] = dst
     return out, pd.Series(pd.array(src, dtype="string"), index=name.index)
 
 
@@ -457,6 +463,7 @@ def event_columns(
     status = np.where(got, 0, np.asarray(published_status, dtype=np.int8)).astype(np.int8)
     status[~got & (status == 0)] = 2
     counts = {f"from_{k}": int(v) for k, v in source.value_counts().items()}
+    counts.update(occurred.attrs.get("dst", {}))  # the names' wall-clock times, not the publication's
     types = col("type").str.strip()
     text = summary.fillna("") + " " + name.fillna("")
     category, unknown = event_categories(types, text, category_map=category_map)

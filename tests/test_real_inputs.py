@@ -535,3 +535,19 @@ def test_without_a_boundary_geocoded_rows_outside_every_district_are_named(tmp_p
     note = next(n for n in lb.metadata["notes"] if "geocoded row(s) lie outside every district" in n)
     assert note.startswith("1 geocoded row(s) lie outside every district (Kiruna 1)")
     assert "--boundary FILE" in note
+
+
+def test_the_feeds_event_times_in_the_dst_hours_are_counted(tmp_path: Path) -> None:
+    import json
+
+    events = [{"id": k, "datetime": pub, "name": f"{when}, Brand, Malmö", "summary": "", "url": f"/{k}/",
+               "type": "Brand", "location": {"name": "Malmö", "gps": "55.6,13.0"}}
+              for k, (when, pub) in enumerate([("26 oktober 02.30", "2025-10-26 4:00:00 +01:00"),
+                                               ("30 mars 02.30", "2025-03-30 5:00:00 +02:00"),
+                                               ("30 mars 03.30", "2025-03-30 5:00:00 +02:00")])]
+    path = tmp_path / "handelser.json"
+    path.write_text(json.dumps(events), encoding="utf-8")
+    r = read_incidents(path)
+    assert (r.report["time"]["dst_ambiguous"], r.report["time"]["dst_nonexistent"]) == (1, 1)
+    assert [str(t) for t in r.placed["occurred_at"]] == [
+        "2025-10-26 02:30:00+02:00", "2025-03-30 03:30:00+02:00", "2025-03-30 03:30:00+02:00"]
