@@ -72,6 +72,7 @@ def check_shapefile_parts(path: str | Path, what: str) -> None:
     """
     p = Path(path)
     suffix = p.suffix.lower()
+    what = f"{what} " if what else ""
     whole = ("A shapefile is several files of one name: .shp (the shapes), .shx, .dbf and .prj "
              "(the CRS); copy them all into one folder and give the .shp, or export the layer as "
              "a GeoPackage or GeoJSON.")
@@ -79,17 +80,17 @@ def check_shapefile_parts(path: str | Path, what: str) -> None:
         shp = _sibling(p, ".shp")
         part = "its table of names and codes, no shapes" if suffix == ".dbf" else f"its {suffix} file"
         if shp is not None:
-            raise InputError(f"{what} {p.name} is one part of a shapefile ({part}): give {shp.name}, "
+            raise InputError(f"{what}{p.name} is one part of a shapefile ({part}): give {shp.name}, "
                              "the .shp file beside it.")
-        raise InputError(f"{what} {p.name} is one part of a shapefile ({part}), and "
+        raise InputError(f"{what}{p.name} is one part of a shapefile ({part}), and "
                          f"{p.with_suffix('.shp').name} is not beside it. {whole}")
     if suffix == ".shp":
         missing = [s for s in (".shx", ".dbf") if _sibling(p, s) is None]
         if missing:
             what_missing = " and ".join(p.with_suffix(s).name for s in missing)
             lost = ("" if ".dbf" not in missing
-                    else " Without the .dbf the shapes have no names or codes.")
-            raise InputError(f"{what} {p.name}: {what_missing} {'is' if len(missing) == 1 else 'are'} "
+                    else " Without the .dbf the shapes have none of their columns (names, codes, times).")
+            raise InputError(f"{what}{p.name}: {what_missing} {'is' if len(missing) == 1 else 'are'} "
                              f"missing beside it.{lost} {whole}")
 
 

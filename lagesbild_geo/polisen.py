@@ -340,19 +340,24 @@ def event_times(
     src[got & ~has_clock] = "name_date"
     local = pd.DatetimeIndex(best).tz_localize(tz, ambiguous=np.ones(n, dtype=bool),
                                                nonexistent=pd.Timedelta(hours=1))
-    # counted as read.parse_times counts them (the feed's own datetime has offsets: never)
-    gap = pd.DatetimeIndex(best).tz_localize(tz, ambiguous=np.ones(n, dtype=bool), nonexistent="NaT")
-    twice = pd.DatetimeIndex(best).tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
-    dst = {"dst_ambiguous": int((got & np.isnat(twice.tz_localize(None).to_numpy())).sum()),
-           "dst_nonexistent": int((got & np.isnat(gap.tz_localize(None).to_numpy())).sum())}
     out = pd.Series(local, dtype=pd.DatetimeTZDtype("ns", tz))
     fall = ~got & pub.notna().to_numpy()
     if fall.any():
         out[fall] = pub[fall]
         src[fall] = "published"
     out.index = name.index
-    out.attrs["dst"] = dst
+    out.attrs["dst"] = _dst_counts(best, got, tz)
     return out, pd.Series(pd.array(src, dtype="string"), index=name.index)
+
+
+def _dst_counts(best: npt.NDArray[np.datetime64], got: npt.NDArray[np.bool_], tz: str) -> dict[str, int]:
+    """The names' wall-clock times in the autumn hour that happens twice and in the spring
+    gap, counted as read.parse_times counts them (the feed's own datetime has an offset)."""
+    n = len(best)
+    gap = pd.DatetimeIndex(best).tz_localize(tz, ambiguous=np.ones(n, dtype=bool), nonexistent="NaT")
+    twice = pd.DatetimeIndex(best).tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+    return {"dst_ambiguous": int((got & np.isnat(twice.tz_localize(None).to_numpy())).sum()),
+            "dst_nonexistent": int((got & np.isnat(gap.tz_localize(None).to_numpy())).sum())}
 
 
 def _name_fields(names: pd.Series) -> tuple[npt.NDArray[np.float64], ...]:

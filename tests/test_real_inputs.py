@@ -88,7 +88,7 @@ def _shapefile(folder: Path, crs: int | None = 3006) -> Path:
                                "and codes, no shapes), and stadsdelar.shp is not beside it."),
     ((".shx",), "District layer stadsdelar.shp: stadsdelar.shx is missing beside it."),
     ((".dbf",), "District layer stadsdelar.shp: stadsdelar.dbf is missing beside it. Without the .dbf the "
-                "shapes have no names or codes."),
+                "shapes have none of their columns (names, codes, times)."),
 ])
 def test_a_district_shapefile_missing_a_part_says_which(tmp_path: Path, remove: tuple[str, ...],
                                                         expected: str) -> None:
@@ -551,3 +551,12 @@ def test_the_feeds_event_times_in_the_dst_hours_are_counted(tmp_path: Path) -> N
     assert (r.report["time"]["dst_ambiguous"], r.report["time"]["dst_nonexistent"]) == (1, 1)
     assert [str(t) for t in r.placed["occurred_at"]] == [
         "2025-10-26 02:30:00+02:00", "2025-03-30 03:30:00+02:00", "2025-03-30 03:30:00+02:00"]
+
+
+def test_an_incident_shapefile_without_its_dbf_is_refused(tmp_path: Path) -> None:
+    from lagesbild_geo.errors import InputError
+
+    shp = _shapefile(tmp_path)
+    shp.with_suffix(".dbf").unlink()
+    with pytest.raises(InputError, match=r"^stadsdelar\.shp: stadsdelar\.dbf is missing beside it\."):
+        read_incidents(shp)
