@@ -13,13 +13,86 @@ parts are, so each part takes the same path.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import shapely
 
-__all__ = ["is_valid", "polygonal_parts", "repair_polygons"]
+from .errors import InputError
+
+__all__ = ["check_shapefile_parts", "inside_boundary", "is_valid", "polygonal_parts", "repair_polygons"]
+
+def inside_boundary(lon: np.ndarray, lat: np.ndarray, mask: np.ndarray, boundary: Any) -> np.ndarray:
+    """Which points (WGS84) lie in or on ``boundary``: a polygon (shapely, WGS84), or a
+    GeoDataFrame/GeoSeries in any CRS. Only the rows of ``mask`` are tested; the others
+    are True."""
+    if hasattr(boundary, "to_crs") and hasattr(boundary, "crs"):  # GeoDataFrame or GeoSeries
+        b = boundary.to_crs(4326) if boundary.crs is not None else boundary
+        geom = shapely.union_all(np.asarray(b.geometry.array if hasattr(b, "columns") else b.array))
+    elif isinstance(boundary, shapely.Geometry):
+        geom = boundary
+    else:
+        raise InputError(f"boundary must be a shapely polygon in WGS84 or a GeoDataFrame, got {type(boundary).__name__}.")
+    out = np.ones(len(lon), dtype=bool)
+    idx = np.flatnonzero(mask)
+    shapely.prepare(geom)
+    out[idx] = shapely.contains_xy(geom, lon[idx], lat[idx]) | shapely.intersects_xy(geom, lon[idx], lat[idx])
+    return out
+
+
+_SHAPEFILE_PARTS = (".dbf", ".shx", ".prj", ".cpg", ".sbn", ".sbx", ".qix")
+
+
+def _sibling(path: Path, suffix: str) -> Path | None:
+    """The file beside ``path`` with ``suffix`` in either case (.shx or .SHX), if any."""
+    for s in (suffix, suffix.upper()):
+        p = path.with_suffix(s)
+        if p.exists():
+            return p
+    return None
+
+
+def check_shapefile_parts(path: str | Path, what: str) -> None:
+    """Refuse one part of a shapefile given alone, or a .shp without the parts it needs.
+
+    A shapefile is several files of one name: the geometry (.shp) with its index (.shx),
+    the attributes (.dbf) and the CRS (.prj). A kommun that sends only ``stadsdelar.dbf``
+    gets "has no geometry" from GDAL, and a .shp without its .dbf is read as shapes
+    without names or codes; this says which file is missing. ``what`` names the input
+    ("District layer", "Boundary file", "Place layer").
+
+    Examples
+    --------
+    >>> check_shapefile_parts("stadsdelar.dbf", "District layer")
+    Traceback (most recent call last):
+    ...
+    lagesbild_geo.errors.InputError: District layer stadsdelar.dbf is one part of a shapefile (its table of names and codes, no shapes), and stadsdelar.shp is not beside it. A shapefile is several files of one name: .shp (the shapes), .shx, .dbf and .prj (the CRS); copy them all into one folder and give the .shp, or export the layer as a GeoPackage or GeoJSON.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    what = f"{what} " if what else ""
+    whole = ("A shapefile is several files of one name: .shp (the shapes), .shx, .dbf and .prj "
+             "(the CRS); copy them all into one folder and give the .shp, or export the layer as "
+             "a GeoPackage or GeoJSON.")
+    if suffix in _SHAPEFILE_PARTS:
+        shp = _sibling(p, ".shp")
+        part = "its table of names and codes, no shapes" if suffix == ".dbf" else f"its {suffix} file"
+        if shp is not None:
+            raise InputError(f"{what}{p.name} is one part of a shapefile ({part}): give {shp.name}, "
+                             "the .shp file beside it.")
+        raise InputError(f"{what}{p.name} is one part of a shapefile ({part}), and "
+                         f"{p.with_suffix('.shp').name} is not beside it. {whole}")
+    if suffix == ".shp":
+        missing = [s for s in (".shx", ".dbf") if _sibling(p, s) is None]
+        if missing:
+            what_missing = " and ".join(p.with_suffix(s).name for s in missing)
+            lost = ("" if ".dbf" not in missing
+                    else " Without the .dbf the shapes have none of their columns (names, codes, times).")
+            raise InputError(f"{what}{p.name}: {what_missing} {'is' if len(missing) == 1 else 'are'} "
+                             f"missing beside it.{lost} {whole}")
+
 
 #: Polygons with fewer vertices go straight to GEOS (fast enough there).
 FAST_FROM = 2_000

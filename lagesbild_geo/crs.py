@@ -26,17 +26,25 @@ import functools
 import re
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pyproj
+import shapely
+from pyproj import CRS
 
 from .errors import CRSError
 
 __all__ = [
+    "CRS_RANGE_LABELS",
     "LOCAL_ZONES",
     "CRSGuess",
+    "check_layer_axes",
+    "degrees_declared_but_metres",
     "detect_crs",
+    "fits_range",
+    "guess_layer_crs",
     "normalise_crs",
     "orient_axes",
     "to_sweref",
@@ -71,6 +79,26 @@ _RANGES: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
     RT90: (_NORTHING, (1.1e6, 2.0e6)),
     "local": (_NORTHING, (0.0, 2.5e5)),
 }
+
+
+#: The CRSs of :data:`_RANGES` as a note names them.
+CRS_RANGE_LABELS: dict[str, str] = {
+    WGS84: "WGS84 lat/lon (EPSG:4326)", SWEREF99TM: "SWEREF 99 TM (EPSG:3006)",
+    RT90: "RT90 2.5 gon V (EPSG:3021)", "local": "a SWEREF 99 local zone",
+}
+
+
+def fits_range(x: np.ndarray, y: np.ndarray, key: str) -> np.ndarray:
+    """Which points (x the smaller, y the larger coordinate, as :func:`orient_axes` gives
+    them) lie in the value range of one CRS of :data:`CRS_RANGE_LABELS`.
+
+    Examples
+    --------
+    >>> fits_range(np.array([1_574_198.0, 17.12]), np.array([6_583_424.0, 59.37]), "EPSG:3021").tolist()
+    [True, False]
+    """
+    (ylo, yhi), (xlo, xhi) = _RANGES[key]
+    return (y >= ylo) & (y <= yhi) & (x >= xlo) & (x < xhi)
 
 
 def _label(epsg: int) -> str:
@@ -419,3 +447,94 @@ def to_sweref(
     (674572, 6580743)
     """
     return transform(lon, lat, WGS84, SWEREF99TM)
+
+
+def degrees_declared_but_metres(gdf: Any) -> bool:
+    """A layer whose CRS says degrees (WGS84) while its coordinates are far outside ±180/±90."""
+    if gdf.crs is None or not len(gdf):
+        return False
+    try:
+        geographic = bool(CRS.from_user_input(gdf.crs).is_geographic)
+    except Exception:  # pragma: no cover - an unusual CRS object
+        return False
+    b = gdf.total_bounds
+    return geographic and bool(np.isfinite(b).all()) and (abs(b).max() > 360)
+
+
+def guess_layer_crs(geoms: npt.NDArray[Any], source: str, *, what: str = "District layer",
+                    fix: str | None = None) -> tuple[CRS, bool]:
+    """The CRS of a layer that declares none, recognised from its coordinates: ``(crs, True)``.
+
+    WGS84 when every coordinate is in degrees; else SWEREF 99 TM, RT90 or the one SWEREF 99
+    local zone that fits (:func:`lagesbild_geo.crs.detect_crs`). :class:`CRSError` naming
+    ``source`` (a ``what``: "District layer", "Place layer") and the fix (``fix``, default
+    how to give a district layer's CRS) when none fits. Used for district, boundary and
+    place layers.
+
+    Examples
+    --------
+    >>> crs, guessed = guess_layer_crs(np.array([shapely.box(660000, 6580000, 661000, 6581000)]), "a.shp")
+    >>> crs.to_epsg(), guessed
+    (3006, True)
+    """
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+    if minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90:
+        return CRS.from_epsg(4326), True
+    fix = fix or ("Set the CRS on the file (a shapefile needs its .prj; in QGIS: Layer → Set CRS, then "
+                  "export) or pass crs= to read_districts (in lagesbild.toml: crs = 3011 under [districts]).")
+    # The value ranges tell SWEREF 99 TM, RT90 and the local zones apart (crs.detect_crs);
+    # a local zone only when exactly one zone fits.
+    xy = shapely.get_coordinates(geoms)
+    if len(xy) > 20_000:
+        xy = xy[:: len(xy) // 20_000 + 1]
+    try:
+        guess = detect_crs(xy[:, 0], xy[:, 1], names=("x", "y"))
+    except CRSError as exc:
+        raise CRSError(f"{what} {source} has no CRS. {exc} {fix}") from None
+    if guess.crs is not None and guess.crs != "EPSG:4326" and not guess.swapped \
+            and guess.rows_fitting == guess.rows:
+        return CRS.from_user_input(guess.crs), True
+    raise CRSError(
+        f"{what} {source} has no CRS and its coordinates ({minx:.0f}, {miny:.0f}, "
+        f"{maxx:.0f}, {maxy:.0f}) look neither like WGS84 degrees nor Swedish metres (SWEREF 99 "
+        f"TM, a SWEREF 99 local zone, RT90) with x the easting. {fix}"
+    )
+
+
+def check_layer_axes(geoms: npt.NDArray[Any], crs: CRS, source: str, *, what: str = "District layer") -> None:
+    """Refuse a layer whose x and y are exchanged: read in its CRS it lies outside Sweden,
+    with x and y swapped inside it (a GeoJSON written as lat, lon; a northing in x).
+
+    Such a layer was read without a word, and every incident fell outside all its areas.
+
+    Examples
+    --------
+    >>> check_layer_axes(np.array([shapely.box(55.5, 12.9, 55.6, 13.1)]), CRS.from_epsg(4326), "m.geojson")
+    Traceback (most recent call last):
+    ...
+    lagesbild_geo.errors.CRSError: District layer m.geojson has its x and y exchanged: read as EPSG:4326 (x 55.5 to 55.6, y 12.9 to 13.1) it lies outside Sweden, with x and y swapped inside it. Swap them in the file (QGIS: Processing ▸ Toolbox ▸ 'Swap X and Y coordinates', then save the layer) and read it again.
+    """
+    xy = shapely.get_coordinates(geoms)
+    if not len(xy):
+        return
+    if len(xy) > 5_000:
+        xy = xy[:: len(xy) // 5_000 + 1]
+    (lat0, lat1), (lon0, lon1) = _RANGES[WGS84]
+
+    def share_in_sweden(x: np.ndarray, y: np.ndarray) -> float:
+        try:
+            lon, lat = (x, y) if crs.is_geographic else to_wgs84(x, y, crs.to_string())
+        except Exception:  # pyproj refuses values far outside the CRS: not in Sweden
+            return 0.0
+        with np.errstate(invalid="ignore"):
+            return float(np.mean((lon >= lon0) & (lon <= lon1) & (lat >= lat0) & (lat <= lat1)))
+
+    if share_in_sweden(xy[:, 0], xy[:, 1]) >= 0.5 or share_in_sweden(xy[:, 1], xy[:, 0]) < 0.5:
+        return
+    x0, y0 = xy.min(axis=0)
+    x1, y1 = xy.max(axis=0)
+    raise CRSError(
+        f"{what} {source} has its x and y exchanged: read as {crs.to_string()} (x {x0:.6g} to {x1:.6g}, "
+        f"y {y0:.6g} to {y1:.6g}) it lies outside Sweden, with x and y swapped inside it. Swap them in "
+        "the file (QGIS: Processing ▸ Toolbox ▸ 'Swap X and Y coordinates', then save the layer) and "
+        "read it again.")

@@ -32,7 +32,15 @@ from pyproj import CRS
 from scipy import ndimage
 
 from . import _geometry, grid
-from .crs import detect_crs, normalise_crs, to_wgs84, wgs84_crs
+from .crs import (  # the layer CRS guess lives with the CRS rules; its names stay here too
+    check_layer_axes,
+    degrees_declared_but_metres,
+    detect_crs,
+    guess_layer_crs,
+    normalise_crs,
+    to_wgs84,
+    wgs84_crs,
+)
 from .errors import CRSError, InputError, SchemaError
 from .hotspots import change
 from .limits import Limits, check_vertices
@@ -157,43 +165,6 @@ def _parse_numbers(values: pd.Series) -> pd.Series:
         return pd.to_numeric(values, errors="coerce").astype("float64")
     text = values.astype(str).str.replace(r"[\s\u00a0\u202f]", "", regex=True).str.replace(",", ".")
     return pd.to_numeric(text, errors="coerce").astype("float64")
-
-
-def guess_layer_crs(geoms: npt.NDArray[Any], source: str) -> tuple[CRS, bool]:
-    """The CRS of a layer that declares none, recognised from its coordinates: ``(crs, True)``.
-
-    WGS84 when every coordinate is in degrees; else SWEREF 99 TM, RT90 or the one SWEREF 99
-    local zone that fits (:func:`lagesbild_geo.crs.detect_crs`). :class:`CRSError` naming
-    ``source`` and the fix when none fits. Used for district and boundary layers.
-
-    Examples
-    --------
-    >>> crs, guessed = guess_layer_crs(np.array([shapely.box(660000, 6580000, 661000, 6581000)]), "a.shp")
-    >>> crs.to_epsg(), guessed
-    (3006, True)
-    """
-    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
-    if minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90:
-        return CRS.from_epsg(4326), True
-    fix = ("Set the CRS on the file (a shapefile needs its .prj; in QGIS: Layer → Set CRS, then "
-           "export) or pass crs= to read_districts (in lagesbild.toml: crs = 3011 under [districts]).")
-    # The value ranges tell SWEREF 99 TM, RT90 and the local zones apart (crs.detect_crs);
-    # a local zone only when exactly one zone fits.
-    xy = shapely.get_coordinates(geoms)
-    if len(xy) > 20_000:
-        xy = xy[:: len(xy) // 20_000 + 1]
-    try:
-        guess = detect_crs(xy[:, 0], xy[:, 1], names=("x", "y"))
-    except CRSError as exc:
-        raise CRSError(f"District layer {source} has no CRS. {exc} {fix}") from None
-    if guess.crs is not None and guess.crs != "EPSG:4326" and not guess.swapped \
-            and guess.rows_fitting == guess.rows:
-        return CRS.from_user_input(guess.crs), True
-    raise CRSError(
-        f"District layer {source} has no CRS and its coordinates ({minx:.0f}, {miny:.0f}, "
-        f"{maxx:.0f}, {maxy:.0f}) look neither like WGS84 degrees nor Swedish metres (SWEREF 99 "
-        f"TM, a SWEREF 99 local zone, RT90) with x the easting. {fix}"
-    )
 
 
 #: Sweden with a margin (lon/lat): a layer read with its declared CRS should lie in it.
@@ -358,7 +329,13 @@ def _district_columns(gdf: gpd.GeoDataFrame, columns: list[str], *, code: str | 
     code_col, kind = _pick_code_column(gdf, columns, code, label)
     name_col = _pick_column(columns, name, _NAME_CANDIDATES, (), label, "name",
                             exclude=set() if kind == "name" else {code_col})
-    if kind == "name":
+    if kind == "name" and _to_code_text(gdf[code_col]).str.fullmatch(r"\d+").all():
+        # digits only (Göteborg's basområden: basomrade = "21052"): codes, and no names
+        report["warnings"].append(
+            f"District layer {label}: no name column; the districts are named by their codes in "
+            f"{code_col!r}."
+        )
+    elif kind == "name":
         report["warnings"].append(
             f"District layer {label}: no code column; the names in {code_col!r} are used as codes."
         )
@@ -414,6 +391,7 @@ def _layer_crs(geoms: npt.NDArray[Any], declared: Any, given: Any, label: str, r
         crs, guessed = CRS.from_user_input(declared), False
     if not guessed:
         check_declared_crs(geoms, crs, label, given=given is not None)
+    check_layer_axes(geoms, crs, label)
     report["crs_detected"] = crs.to_string()
     report["crs_guessed"] = guessed
     if guessed:
@@ -542,6 +520,7 @@ def _read_layer(source: str | Path | gpd.GeoDataFrame, layer: str | int | None,
     path = Path(source)
     if not path.exists():
         raise InputError(f"District file {path} does not exist; check the path.")
+    _geometry.check_shapefile_parts(path, "District layer")
     try:
         if path.suffix.lower() in (".parquet", ".geoparquet"):
             gdf = gpd.read_parquet(path)
@@ -572,18 +551,6 @@ def _read_layer(source: str | Path | gpd.GeoDataFrame, layer: str | int | None,
                      "the CRS is recognised from the values instead")
         gdf = gdf.set_crs(None, allow_override=True)
     return str(path), gdf
-
-
-def degrees_declared_but_metres(gdf: gpd.GeoDataFrame) -> bool:
-    """A layer whose CRS says degrees (WGS84) while its coordinates are far outside ±180/±90."""
-    if gdf.crs is None or not len(gdf):
-        return False
-    try:
-        geographic = bool(CRS.from_user_input(gdf.crs).is_geographic)
-    except Exception:  # pragma: no cover - an unusual CRS object
-        return False
-    b = gdf.total_bounds
-    return geographic and bool(np.isfinite(b).all()) and (abs(b).max() > 360)
 
 
 def _pick_code_column(gdf: gpd.GeoDataFrame, columns: list[str], code: str | None,
@@ -680,6 +647,12 @@ def _population_from_table(table: str | Path | pd.DataFrame, codes: pd.Series) -
         )
     others = [c for c in df.columns if c != best]
     value_col = _find(others, _POPULATION_CANDIDATES, _POPULATION_PREFIXES)
+    if value_col is None and any(fold(c).startswith("regso") for c in others):
+        # SCB's key table DeSO → RegSO given as the population: its only numeric column is
+        # the kommun code ('bro': 1440), which must not become anyone's population
+        raise InputError(f"Population table {label} looks like SCB's key table between DeSO and RegSO (a "
+                         "RegSO column, no population column): give it as --population-key, and the "
+                         "population (e.g. SCB's DeSO population) as --population.")
     if value_col is None:
         numeric = [c for c in others if _parse_numbers(df[c]).notna().mean() > 0.9]
         if not numeric:
@@ -806,6 +779,12 @@ def _population_columns(tdf: pd.DataFrame, tlabel: str, wanted: set[str]
                          f"like 0180R009, or the districts' codes); columns are {list(tdf.columns)}.")
     others = [c for c in tdf.columns if c != code_col]
     value_col = _find(others, _POPULATION_CANDIDATES, _POPULATION_PREFIXES)
+    if value_col is None and any(fold(c).startswith("regso") for c in others):
+        # SCB's key table DeSO → RegSO given as the population: its only numeric column is
+        # the kommun code ('bro': 1440), which must not become anyone's population
+        raise InputError(f"Population table {tlabel} looks like SCB's key table between DeSO and RegSO (a "
+                         "RegSO column, no population column): give it as --population-key, and the "
+                         "population (e.g. SCB's DeSO population) as --population.")
     if value_col is None:
         numeric = [c for c in others if _parse_numbers(tdf[c]).notna().mean() > 0.9]
         if not numeric:

@@ -64,10 +64,11 @@ from ._address import (
     street_alternatives,
 )
 from ._columns import INCIDENT_ALIASES, find_columns
+from ._geometry import inside_boundary
 from ._nominatim import NominatimGeocoder, OnlineResult
-from .errors import GeocodeError, InputError
+from .errors import GeocodeError, InputError, SchemaError
 from .grid import points_to_cells
-from .read.result import ReadResult, with_counts
+from .read.result import REASONS, ReadResult, with_counts
 from .read.tables import read_table
 from .read.values import parse_numbers
 from .schema import INCIDENT_COLUMNS
@@ -197,7 +198,7 @@ class Gazetteer:
     @property
     def postorter(self) -> list[str]:
         """The postorter the register covers."""
-        return sorted(set(self._streets["postort"]) | set(self._places["postort"]) - {""})
+        return sorted((set(self._streets["postort"]) | set(self._places["postort"])) - {""})
 
     def __repr__(self) -> str:
         towns = self.postorter
@@ -316,8 +317,7 @@ class Gazetteer:
         if len(df) == 0:
             raise GeocodeError(f"Gazetteer {source or 'table'} is empty; it needs address points "
                                "or place names with coordinates.")
-        cols = find_columns([str(c) for c in df.columns if c != "geometry"],
-                            aliases=GAZETTEER_ALIASES, overrides=columns)
+        cols = _gazetteer_columns(df, columns, crs=crs, source=source)
         e, n, used_crs, note = _coordinates(df, cols, crs=crs, source=source)
         lon, lat = _crs.to_wgs84(e, n, _crs.SWEREF99TM)
         n_rows = len(df)
@@ -632,6 +632,12 @@ class _Matcher:
             return hit
         g = self.g
         tkey = compact(town)
+        # "Uppsala kommun", "Göteborgs stad": the kommun's name is its main town's
+        bare = re.sub(r"(?:kommun|stad)$", "", tkey) if tkey not in g._postort_keys else tkey
+        for k in (bare, bare[:-1] if bare.endswith("s") else ""):  # Halmstad stays Halmstad
+            if k != tkey and len(k) > 1 and k in g._postort_keys:
+                tkey = k
+                break
         out: tuple[str, bool, str] = ("", False, "")
         if tkey:
             if tkey in g._postort_keys:
@@ -644,8 +650,7 @@ class _Matcher:
                 if best is not None:
                     out = (best[0], False, "")
                 elif explicit:
-                    out = ("", True, f"town '{town}' is not covered by the gazetteer "
-                                     f"({', '.join(g.postorter)})")
+                    out = ("", True, _uncovered_town(town, tkey, g.postorter))
         if not out[0] and not out[1] and postcode:
             towns = g._postcode.get(postcode)
             if towns is not None and len(towns) == 1:
@@ -668,13 +673,20 @@ class _Matcher:
             return None, 0.0, "", ""
         res: list[tuple[str, float, int]] = []
         query = queries[0]
+        twins: list[tuple[str, float]] = []
         for q in queries:
-            r = process.extract(q, choices, scorer=fuzz.ratio, limit=3, score_cutoff=50)
+            r = process.extract(q, choices, scorer=fuzz.ratio, limit=10, score_cutoff=50)
+            # a name that is the text's but for å, ä or ö ("Vange": Vänge) is the name meant
+            # or another one: never a third name that happens to score higher (Valinge)
+            lq = q.translate(_LOOSE)
+            twins += [(k, float(sc)) for k, sc, _ in r if k != q and k.translate(_LOOSE) == lq]
             if r and (not res or r[0][1] > res[0][1]):
                 res, query = r, q
         if not res:
             return None, 0.0, "", ""
         key, score, _ = res[0]
+        if twins and key not in queries:
+            key, score = twins[0]
         if all(_only_by_folding(q, key) for q in queries):
             # å, ä and ö are letters: a candidate that is close only when they are folded
             # (Varbergsvägen ~ Vårbergsvägen) is a suggestion, never applied
@@ -914,6 +926,12 @@ class _Matcher:
             h.note = f"house number {p.number} not in the register; street centroid"
         return True
 
+    def _place_labels(self, rows: Iterable[int]) -> str:
+        """Places as a person checks them: "Solberga, Kungälv; Solberga, Nässjö", each once
+        (not "Solberga, Solberga, Solberga")."""
+        return "; ".join(dict.fromkeys(f"{self.p_name[r]}, {self.p_town[r]}" if self.p_town[r] else
+                                       str(self.p_name[r]) for r in rows))
+
     def _ambiguous(self, h: _Hit, ids: Iterable[int], p: ParsedAddress, what: str) -> bool:
         towns = sorted({self.s_town[i] for i in ids})
         h.candidate = "; ".join(f"{self.s_name[i]}{' ' + str(p.number) if p.number else ''}, "
@@ -940,14 +958,15 @@ class _Matcher:
                                                     g._place_keys, street=False)
             if key is None:
                 if refused and not h.candidate:
-                    h.candidate = ", ".join(self.p_name[i] for i in g._place_index[refused])
+                    # each name once: "Solberga", not "Solberga, Solberga, Solberga"
+                    h.candidate = ", ".join(dict.fromkeys(str(self.p_name[i]) for i in g._place_index[refused]))
                     h.note = h.note or note
                 return False
             rows = g._place_index[key]
         if town_key:
             rows = [r for r in rows if self.p_tkey[r] in (town_key, "")]
         if len(rows) > 1:
-            h.candidate = "; ".join(f"{self.p_name[r]}, {self.p_town[r]}" for r in rows)
+            h.candidate = self._place_labels(rows)
             h.note = "ambiguous: the place name exists more than once; add the town"
             return False
         if not rows:
@@ -987,6 +1006,39 @@ class _Matcher:
 
 
 _LOOSE = str.maketrans({"å": "a", "ä": "a", "ö": "o", "ü": "u", "æ": "a", "ø": "o"})
+
+
+def _gazetteer_columns(df: pd.DataFrame, columns: Mapping[str, str] | None, *, crs: object | None,
+                       source: str) -> dict[str, str]:
+    """The gazetteer's columns by role. A table without coordinates (postcode → kommun, a
+    list of names) cannot place anything: that is the error, not which of its columns
+    could be the town."""
+    try:
+        return find_columns([str(c) for c in df.columns if c != "geometry"],
+                            aliases=GAZETTEER_ALIASES, overrides=columns)
+    except SchemaError:
+        coords = {k: v for k, v in GAZETTEER_ALIASES.items() if k in _COORDINATE_ROLES}
+        if "geometry" not in df.columns and not find_columns([str(c) for c in df.columns], aliases=coords):
+            _coordinates(df, {}, crs=crs, source=source)  # raises: no coordinate columns
+        raise
+
+
+#: The gazetteer's column roles that hold coordinates.
+_COORDINATE_ROLES = ("northing", "easting", "x", "y", "lat", "lon")
+
+
+def _uncovered_town(town: str, tkey: str, postorter: list[str]) -> str:
+    """Why a town is not used: the gazetteer's postorter nearest to it (not all of a national
+    register's, which filled the rejected-rows file), or the one it is but for å, ä and ö."""
+    names = {compact(t): t for t in postorter}
+    lq = tkey.translate(_LOOSE)
+    twins = [t for k, t in names.items() if k.translate(_LOOSE) == lq]
+    if twins:
+        return (f"town '{town}' is not covered by the gazetteer; it is {twins[0]} only when å, ä and ö "
+                "are ignored: not applied (å, ä and ö are letters)")
+    near = [names[k] for k, _, _ in process.extract(tkey, list(names), scorer=fuzz.ratio, limit=5)]
+    return (f"town '{town}' is not covered by the gazetteer ({len(names)} postorter"
+            + (f"; nearest: {', '.join(near)}" if near else "") + ")")
 
 
 def _only_by_folding(query: str, candidate: str) -> bool:
@@ -1305,6 +1357,7 @@ def place_pending(
     gazetteer: Gazetteer | str | os.PathLike[str],
     *,
     settings: Settings | None = None,
+    boundary: Any = None,
 ) -> ReadResult:
     """Geocode the pending rows of a read: placed, or rejected with "address not found".
 
@@ -1324,6 +1377,11 @@ def place_pending(
         A :class:`Gazetteer` or the path of a gazetteer file (see :meth:`Gazetteer.from_file`).
     settings
         The H3 resolution of the ``cell`` column (default :class:`~lagesbild_geo.settings.Settings`).
+    boundary
+        The kommun boundary (as ``read_incidents(boundary=)``): a geocoded row whose position
+        lies outside it (a national gazetteer's "Kiruna" in Uppsala's file) is rejected as
+        "outside boundary", like a row with coordinates there; ``geocode_candidate`` names
+        the entry found.
 
     Returns
     -------
@@ -1345,15 +1403,38 @@ def place_pending(
     settings = settings or Settings()
     gaz = gazetteer if isinstance(gazetteer, Gazetteer) else Gazetteer.from_file(Path(gazetteer), settings=settings)
     g = geocode(result.pending, gaz, settings=settings)
-    found = _with_cells(g.placed, settings.resolution)
+    found, outside = _outside_boundary(g.placed, boundary)
+    found = _with_cells(found, settings.resolution)
     placed = pd.concat([result.placed, found], ignore_index=True) if len(found) else result.placed
-    rejected = _joined_rejected(result.rejected, g.rejected)
+    rejected = _joined_rejected(result.rejected, _joined_rejected(g.rejected, outside))
     report = dict(result.report)
     report["geocoded_by_tier"] = dict(g.report.get("geocoded_by_tier", {}))
     report["match_rate"] = g.report.get("match_rate")
     report["geocode"] = {k: v for k, v in g.report.items() if k not in ("geocoded_by_tier", "match_rate")}
     return with_counts(ReadResult(placed=placed, pending=result.pending.iloc[:0], rejected=rejected,
                                   report=report))
+
+
+def _outside_boundary(placed: pd.DataFrame, boundary: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The geocoded rows inside the boundary, and those outside it as rejected rows."""
+    if boundary is None or not len(placed):
+        return placed, placed.iloc[:0]
+    lon, lat = placed["lon"].to_numpy(dtype=float), placed["lat"].to_numpy(dtype=float)
+    inside = inside_boundary(lon, lat, np.isfinite(lon) & np.isfinite(lat), boundary)
+    if inside.all():
+        return placed, placed.iloc[:0]
+    far = placed.loc[~inside]
+    label = far["geocode_label"].astype("string").fillna("") if "geocode_label" in far.columns else (
+        pd.Series([""] * len(far), index=far.index, dtype="string"))
+    rej = _rejected(far, label.to_numpy(dtype=object),
+                    np.full(len(far), "the gazetteer's entry lies outside the kommun boundary", dtype=object),
+                    "location_text" if "location_text" in far.columns else far.columns[0],
+                    np.arange(1, len(far) + 1))
+    rej["reason"] = pd.array(["outside boundary"] * len(rej), dtype="string")
+    rej["reason_sv"] = pd.array([REASONS["outside boundary"]] * len(rej), dtype="string")
+    kept = placed.loc[inside].reset_index(drop=True)
+    kept.attrs = dict(placed.attrs)
+    return kept, rej
 
 
 def _with_cells(placed: pd.DataFrame, resolution: int) -> pd.DataFrame:

@@ -83,5 +83,5 @@ def read_incidents(
         source, columns=columns, crs=crs, category_map=category_map, sheet=sheet, layer=layer,
         settings=settings, time_optional=time_optional, boundary=boundary, source_name=source_name)
     if gazetteer is not None:
-        result = place_pending(result, gazetteer, settings=settings)
+        result = place_pending(result, gazetteer, settings=settings, boundary=boundary)
     return result

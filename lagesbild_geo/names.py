@@ -168,6 +168,9 @@ def kommuner() -> pd.DataFrame:
 
 
 _KOMMUN_SUFFIXES = ("s kommun", " kommun", "s stad", " stad")
+#: Names kommuner give themselves that are not SCB's list name: "Falu kommun" (SCB:
+#: Falun), "Region Gotland" (SCB: Gotland).
+_OWN_NAMES = {"Falu": "2080", "Region Gotland": "0980"}
 
 
 def _base_words(words: str) -> tuple[str, ...]:
@@ -187,6 +190,8 @@ def _kommun_index() -> tuple[dict[str, Kommun], dict[str, Kommun]]:
         k = Kommun(code, name, lan_code, lan)
         by_code[code] = k
         by_key[name_key(name)] = k
+    for own, code in _OWN_NAMES.items():  # the kommun's own name where SCB's list differs
+        by_key.setdefault(name_key(own), by_code[code])
     return by_code, by_key
 
 

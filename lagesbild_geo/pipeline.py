@@ -31,9 +31,10 @@ import shapely
 from pyproj import CRS
 
 from . import __version__, grid, hotspots, polisen
-from ._geometry import repair_polygons
+from ._geometry import check_shapefile_parts, repair_polygons
 from .bundle import Lagesbild, PendingGeometry
 from .config import PipelineConfig, SourceConfig, load_config
+from .crs import check_layer_axes, to_sweref
 from .districts import (
     assign_districts,
     check_declared_crs,
@@ -242,6 +243,7 @@ def place(config: PipelineConfig | str | Path, *, progress: Progress | None = No
     st = _Placing()
     st.kommun_name, st.kommun_code = _resolve_kommun(cfg.kommun_name, cfg.kommun_code)
     empty = Lagesbild.empty(settings=cfg.settings)
+    _check_population_inputs(cfg)
     districts = _district_layer(cfg, st) if cfg.districts else empty.districts
     _check_kommun_known(cfg, districts)
     gazetteer: Any = None
@@ -296,6 +298,22 @@ def _config_periods(cfg: PipelineConfig) -> tuple[Period | None, Period | None]:
                              "set one or give the previous period explicitly.")
         return period, period.previous()
     return period, parse_period(cfg.previous_period)
+
+
+def _check_population_inputs(cfg: PipelineConfig) -> None:
+    """Refuse a population input the build would leave unused: rates per 1 000 are per
+    district, so a population table needs a district layer, and a key table a population
+    table (both were ignored without a word, and the rates stayed empty)."""
+    if cfg.population_key and not cfg.population:
+        raise InputError(
+            f"--population-key {Path(cfg.population_key).name} is a key table between a population "
+            "table's areas and the districts; give the population table too (--population FILE, e.g. "
+            "SCB's DeSO population; lagesbild.toml: population under [inputs]).")
+    if cfg.population and not cfg.districts:
+        raise InputError(
+            f"--population {Path(cfg.population).name} gives the population of districts, for rates "
+            "per 1 000 inhabitants per district; give the district layer too (--districts FILE, e.g. "
+            "RegSO; lagesbild.toml: path under [districts]).")
 
 
 def _district_layer(cfg: PipelineConfig, st: _Placing) -> gpd.GeoDataFrame:
@@ -354,7 +372,7 @@ def _read_sources(cfg: PipelineConfig, st: _Placing, boundary: gpd.GeoDataFrame 
             boundary=boundary, source_name=name,
         )
         if gazetteer is not None:
-            res = place_pending(res, gazetteer, settings=settings)
+            res = place_pending(res, gazetteer, settings=settings, boundary=boundary)
         placed.append(res.placed)
         st.rejected.append(res.rejected)
         pending.append(res.pending)
@@ -459,6 +477,14 @@ def _keep_kommun_rows(incidents: pd.DataFrame, districts: gpd.GeoDataFrame,
         where = polisen.kommun_rows(incidents, kommun_name=st.kommun_name, kommun_code=st.kommun_code)
         incidents = _move_to_rejected(incidents, where, st.rejected, st.reports, st.sources_meta)
         _level_notes(where, st.kommun_name or st.kommun_code or "", st)
+    elif boundary is not None:
+        # the boundary used to keep the rows whose centre lay inside it; the kommun is now
+        # chosen by name, so a boundary that names none must not count every kommun's rows
+        n_k = incidents.loc[incidents["precision"] == "kommun", "location_text"].nunique()
+        raise InputError(
+            f"The police feed names {n_k} kommuner and the boundary neither names the kommun (no "
+            "name or code column) nor holds the centre of exactly one of them: name the kommun with "
+            "--kommun NAME or CODE (lagesbild.toml: name/code under [kommun]).")
     else:
         n_k = incidents.loc[incidents["precision"] == "kommun", "location_text"].nunique()
         st.notes.append(f"The police feed names {n_k} kommun(er) and no kommun was named: every "
@@ -769,6 +795,7 @@ def _assigned(lb: Lagesbild) -> Lagesbild:
     if lb.boundary is None:
         incidents = _reject_areas_elsewhere(incidents, rejected, reports, sources, notes)
         meta["sources"] = sources
+        notes.extend(_geocoded_outside_note(incidents))
     districts = lb.districts.copy()
     # keep what read_districts noted (its coverage check lets summarize reuse the locator)
     districts.attrs = {**lb.districts.attrs, "report": report}
@@ -1279,13 +1306,26 @@ def _kommun_of_feed(incidents: pd.DataFrame, districts: gpd.GeoDataFrame, bounda
     first = rows.drop_duplicates("location_text")
     geom = shapely.union_all(np.asarray(area.to_crs(4326).geometry.array, dtype=object))
     inside = shapely.contains_xy(geom, first["lon"].to_numpy(), first["lat"].to_numpy())
+    where = "lies in the " + ("districts" if boundary is None else "boundary")
+    if not inside.any():
+        # a coastal town's centre may lie in the sea, outside a land polygon (Varberg's, in
+        # its harbour, is about 450 m outside SCB's): the one kommun centre near it
+        metres = shapely.union_all(np.asarray(area.to_crs(3006).geometry.array, dtype=object))
+        e, n = to_sweref(first["lon"].to_numpy(dtype=float), first["lat"].to_numpy(dtype=float))
+        inside = shapely.distance(metres, shapely.points(e, n)) <= _NEAR_CENTRE_M
+        where = where.replace("lies in", f"lies within {_NEAR_CENTRE_M / 1000:g} km of")
     names = first.loc[inside, "location_text"].astype(str).tolist()
     if len(names) != 1:
         return None, None
     name, code = _resolve_kommun(names[0], None)
-    notes.append(f"Kommun: {name}, the only kommun of the police feed whose centre lies in the "
-                 "districts (name it with --kommun to be sure).")
+    notes.append(f"Kommun: {name}, the only kommun of the police feed whose centre {where} "
+                 "(name it with --kommun to be sure).")
     return name, code
+
+
+#: How far outside a boundary or district layer a kommun's centre in the police feed may lie
+#: and still name the kommun, when no centre lies inside.
+_NEAR_CENTRE_M = 5_000.0
 
 
 def _move_to_rejected(incidents: pd.DataFrame, where: np.ndarray, rejected: list[pd.DataFrame],
@@ -1402,6 +1442,22 @@ def _text_counts(values: pd.Series, mask: np.ndarray) -> dict[str, int]:
     return counts
 
 
+def _geocoded_outside_note(incidents: pd.DataFrame) -> list[str]:
+    """Without a boundary, geocoded rows outside every district stay the kommun's ("outside
+    every district"): a national list of localities places 'Kiruna' in Kiruna. Say which."""
+    if not len(incidents) or "geocode_match" not in incidents.columns or "district_method" not in incidents.columns:
+        return []
+    far = (incidents["geocode_match"].notna().to_numpy(dtype=bool)
+           & (incidents["district_method"] == "outside").to_numpy(dtype=bool, na_value=False))
+    if not far.any():
+        return []
+    top = incidents.loc[far, "location_text"].astype("string").value_counts().head(3)
+    return [f"{int(far.sum())} geocoded row(s) lie outside every district ({', '.join(f'{k} {v}' for k, v in top.items())}) "
+            "and are counted for the kommun as 'outside every district'. If the gazetteer placed them in "
+            "another kommun (a national list of localities), give the kommun boundary (--boundary FILE) "
+            "to reject those outside it."]
+
+
 def _reject_areas_elsewhere(incidents: pd.DataFrame, rejected: list[pd.DataFrame],
                             reports: dict[str, dict[str, Any]], sources_meta: list[dict[str, Any]],
                             notes: list[str]) -> pd.DataFrame:
@@ -1485,6 +1541,7 @@ def _boundary_features(path: str | Path, kommun_name: str | None, kommun_code: s
     p = Path(path)
     if not p.exists():
         raise InputError(f"Boundary file {p} does not exist; check the path.")
+    check_shapefile_parts(p, "Boundary file")
     try:
         g = gpd.read_parquet(p) if p.suffix.lower() in (".parquet", ".geoparquet") else gpd.read_file(p)
     except Exception as exc:  # pyogrio raises several error types
@@ -1507,6 +1564,8 @@ def _boundary_features(path: str | Path, kommun_name: str | None, kommun_code: s
     else:  # a declared CRS that contradicts the values is refused (both named, with the fix)
         check_declared_crs(np.asarray(g.geometry.values, dtype=object), CRS.from_user_input(g.crs),
                             f"(boundary) {p.name}", given=False)
+    check_layer_axes(np.asarray(g.geometry.values, dtype=object), CRS.from_user_input(g.crs), p.name,
+                     what="Boundary file")
     check_vertices(np.asarray(g.geometry.values, dtype=object), name=f"Boundary file {p.name}",
                    limits=limits)
     if len(g) == 1:

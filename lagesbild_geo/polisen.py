@@ -43,8 +43,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
+from pyproj import CRS
 
 from . import __version__
+from ._geometry import check_shapefile_parts
+from .crs import check_layer_axes, degrees_declared_but_metres, guess_layer_crs
 from .errors import FetchError, InputError
 from .names import admin_levels, find_kommun, kommun_keys, name_key, name_words
 from .schema import CATEGORIES, fold, map_categories
@@ -262,8 +265,11 @@ def event_times(
     puts the event at the latest moment not more than a day after its publication
     (``published``; the feed's ``datetime``): an event of "31 december 23.50" published
     on 1 January is of the year before; one of "1 januari 00.10" published (with the
-    feed's clock skew) at 23.55 on 31 December is of the next year. Without a
-    publication time the date in ``url`` ("/2024/december/31/") stands in for it.
+    feed's clock skew) at 23.55 on 31 December is of the next year. A name whose date
+    that rule puts more than half a year before its publication is taken as ahead of it
+    instead, in the publication's year: "01 maj 08:00, Övrigt, Stockholm" published on
+    28 April 2023 (an announcement) is of 1 May 2023, not 2022. Without a publication
+    time the date in ``url`` ("/2024/december/31/") stands in for it.
 
     Wall-clock times in the autumn hour that happens twice are taken as summer time
     (the first occurrence); a time in the spring gap moves an hour forward (the rules
@@ -316,6 +322,18 @@ def event_times(
                               errors="coerce").to_numpy(dtype="datetime64[ns]")
         ok = ~np.isnat(cand) & np.isnat(best) & (np.isfinite(year_given) | (cand <= limit))
         best[ok] = cand[ok]
+    # A name dated some days after its publication announces something ("01 maj 08:00,
+    # Övrigt, Stockholm" published on 28 April: a camera surveillance decision; "17 juni
+    # 07.00" published on 13 June: the press phone's hours). The rule above put it a year
+    # back, more than half a year before its publication; the date ahead is nearer.
+    half_year = np.timedelta64(183, "D")
+    far_back = ~np.isnat(best) & ~np.isfinite(year_given) & (best < ref - half_year)
+    if far_back.any():
+        y = pd.DatetimeIndex(best).year.to_numpy(dtype="float64") + 1
+        ahead = pd.to_datetime(pd.DataFrame({"year": y, "month": month, "day": day, "hour": h, "minute": mi}),
+                               errors="coerce").to_numpy(dtype="datetime64[ns]")
+        use = far_back & ~np.isnat(ahead) & (ahead - ref <= half_year)
+        best[use] = ahead[use]
     src = np.full(n, "none", dtype=object)
     got = ~np.isnat(best)
     src[got & has_clock] = "name"
@@ -328,7 +346,18 @@ def event_times(
         out[fall] = pub[fall]
         src[fall] = "published"
     out.index = name.index
+    out.attrs["dst"] = _dst_counts(best, got, tz)
     return out, pd.Series(pd.array(src, dtype="string"), index=name.index)
+
+
+def _dst_counts(best: npt.NDArray[np.datetime64], got: npt.NDArray[np.bool_], tz: str) -> dict[str, int]:
+    """The names' wall-clock times in the autumn hour that happens twice and in the spring
+    gap, counted as read.parse_times counts them (the feed's own datetime has an offset)."""
+    n = len(best)
+    gap = pd.DatetimeIndex(best).tz_localize(tz, ambiguous=np.ones(n, dtype=bool), nonexistent="NaT")
+    twice = pd.DatetimeIndex(best).tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+    return {"dst_ambiguous": int((got & np.isnat(twice.tz_localize(None).to_numpy())).sum()),
+            "dst_nonexistent": int((got & np.isnat(gap.tz_localize(None).to_numpy())).sum())}
 
 
 def _name_fields(names: pd.Series) -> tuple[npt.NDArray[np.float64], ...]:
@@ -439,6 +468,7 @@ def event_columns(
     status = np.where(got, 0, np.asarray(published_status, dtype=np.int8)).astype(np.int8)
     status[~got & (status == 0)] = 2
     counts = {f"from_{k}": int(v) for k, v in source.value_counts().items()}
+    counts.update(occurred.attrs.get("dst", {}))  # the names' wall-clock times, not the publication's
     types = col("type").str.strip()
     text = summary.fillna("") + " " + name.fillna("")
     category, unknown = event_categories(types, text, category_map=category_map)
@@ -508,6 +538,27 @@ def _name_column(columns: Sequence[object]) -> str | None:
     return next((folded[c] for c in _PLACE_NAME_COLUMNS if c in folded), None)
 
 
+def _places_wgs84(frame: gpd.GeoDataFrame, label: str) -> gpd.GeoSeries:
+    """A place layer's geometries in WGS84. A layer without a CRS (a shapefile without its
+    .prj) or a GeoJSON in metres read as WGS84 gets its CRS from the values, as a district
+    layer does: taken for degrees, stadsdelar in SWEREF 99 18 00 lay off Africa and no
+    place the feed names overlapped a district."""
+    g = frame
+    has_shapes = bool((g.geometry.notna() & ~g.geometry.is_empty).any())
+    if g.crs is None and not has_shapes:
+        g = g.set_crs(4326)
+    elif g.crs is None or degrees_declared_but_metres(g):
+        crs, _ = guess_layer_crs(
+            np.asarray(g.geometry.dropna().values, dtype=object), label, what="Place layer",
+            fix="Set the CRS on the file (a shapefile needs its .prj beside it; in QGIS: Layer → "
+                "Set CRS, then export), or export the layer as a GeoPackage.")
+        g = g.set_crs(crs, allow_override=True)
+    if has_shapes:
+        check_layer_axes(np.asarray(g.geometry.dropna().values, dtype=object), CRS.from_user_input(g.crs),
+                         label, what="Place layer")
+    return g.to_crs(4326).geometry
+
+
 def read_places(source: str | os.PathLike[str] | gpd.GeoDataFrame | pd.DataFrame, *,
                 kommun: str | None = None, name: str | None = None) -> gpd.GeoDataFrame:
     """A place layer for :func:`place_events`: named polygons or points.
@@ -544,6 +595,7 @@ def read_places(source: str | os.PathLike[str] | gpd.GeoDataFrame | pd.DataFrame
         path = Path(source)
         if not path.exists():
             raise InputError(f"Place layer {path} does not exist; check the path.")
+        check_shapefile_parts(path, "Place layer")
         try:
             if path.suffix.lower() in (".csv", ".txt"):
                 frame = pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig", dtype=str)
@@ -562,8 +614,7 @@ def read_places(source: str | os.PathLike[str] | gpd.GeoDataFrame | pd.DataFrame
         raise InputError(f"Place layer {label}: no name column among {cols}; expected one of "
                          f"{list(_PLACE_NAME_COLUMNS)} (or pass name=).")
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
-        g = frame if frame.crs is not None else frame.set_crs(4326)
-        geoms = g.to_crs(4326).geometry
+        geoms = _places_wgs84(frame, label)
     else:
         folded = {fold(c): str(c) for c in cols}
         la = next((folded[c] for c in ("lat", "latitude", "latitud") if c in folded), None)

@@ -31,8 +31,17 @@ import shapely
 
 from .. import polisen
 from .._columns import find_columns
-from ..crs import CRSGuess, detect_crs, orient_axes, to_sweref, to_wgs84
-from ..errors import InputError, SchemaError
+from .._geometry import inside_boundary
+from ..crs import (
+    CRS_RANGE_LABELS,
+    CRSGuess,
+    detect_crs,
+    fits_range,
+    orient_axes,
+    to_sweref,
+    to_wgs84,
+)
+from ..errors import SchemaError
 from ..grid import points_to_cells
 from ..schema import INCIDENT_COLUMNS, map_categories, remember_text_codes
 from ..settings import Settings
@@ -92,7 +101,9 @@ def read_incidents(
         Keep rows whose time is missing or unparseable (``occurred_at`` NaT).
     boundary
         A polygon (shapely, WGS84) or GeoDataFrame (any CRS): points outside it
-        are rejected with "outside boundary".
+        are rejected with "outside boundary". Not the police feed's rows: their
+        position is a kommun's or län's centre, which may lie outside the kommun's
+        polygon (Varberg's is in its harbour); a build keeps the kommun's rows by name.
     source_name
         Value of the ``source`` column (default: the file name).
 
@@ -157,9 +168,11 @@ class _Raw:
 
     @property
     def police(self) -> bool:
-        """The police events feed (also as a DataFrame of its flattened fields)."""
+        """The police events feed, also as a table of its flattened fields (a DataFrame, or
+        the feed saved as CSV/Excel/Parquet with ``pandas.json_normalize``: read as a table
+        of points, every event sat on its kommun's centre at its publication time)."""
         fmt = self.info["format"]
-        return fmt == "police_json" or (fmt == "dataframe" and polisen.is_police_table(self.columns))
+        return fmt == "police_json" or polisen.is_police_table(self.columns)
 
 
 def _read_raw(source: SourceLike, *, sheet: str | int | None, layer: str | None, settings: Settings,
@@ -417,9 +430,11 @@ def _coordinates(raw: _Raw, roles: dict[str, str], *, crs: object | None, settin
     b0, b1, b2, b3 = settings.bounds_wgs84
     in_sweden = valid & (lon >= b0) & (lon <= b2) & (lat >= b1) & (lat <= b3)
     raw.warnings.extend(_crs_warnings(raw.name, pairs, guesses, int((valid & ~in_sweden).sum())))
+    if pairs and guesses and guesses[0][1].crs is not None and (valid & ~in_sweden).any():
+        raw.warnings.extend(_rows_in_another_crs(raw, pairs[0], guesses[0][1].crs, valid & ~in_sweden))
     in_boundary = np.ones(n, dtype=bool)
     if boundary is not None and in_sweden.any():
-        in_boundary = _inside_boundary(lon, lat, in_sweden, boundary)
+        in_boundary = inside_boundary(lon, lat, in_sweden, boundary)
     return _Coordinates(lon=lon, lat=lat, east=east, north=north, present=present, valid=valid,
                         in_sweden=in_sweden, in_boundary=in_boundary, area_rows=area_rows,
                         zero_rows=sum(int(((p.a == 0) & (p.b == 0)).sum()) for p in pairs),
@@ -534,6 +549,32 @@ def _transform(a: np.ndarray, b: np.ndarray, crs: str) -> tuple[np.ndarray, np.n
     return lon, lat, east, north
 
 
+def _rows_in_another_crs(raw: _Raw, pair: _Pair, used: str, outside: np.ndarray) -> list[str]:
+    """A note when rows outside Sweden in the file's CRS fit another Swedish CRS: the file
+    mixes coordinate systems (an RT90 row in a SWEREF 99 TM export, a lat/lon typed by
+    hand). They stay rejected as 'outside Sweden'; the note says what they look like."""
+    idx = np.flatnonzero(outside & np.isfinite(pair.a) & np.isfinite(pair.b))
+    if not len(idx):
+        return []
+    x, y, _ = orient_axes(pair.a[idx], pair.b[idx])
+    fits: list[str] = []
+    for key, label in CRS_RANGE_LABELS.items():
+        if key == used:
+            continue
+        m = fits_range(x, y, key)
+        if m.any():
+            rows = raw.source_row[idx[m]]
+            fits.append(f"{label} ({len(rows)} row(s): {', '.join(str(r) for r in rows[:5])}"
+                        f"{' …' if len(rows) > 5 else ''})")
+    if not fits:
+        return []
+    return [f"{raw.name}: {len(idx)} row(s) lie outside Sweden read as {CRS_RANGE_LABELS.get(used, used)} like "
+            "the rest of the file, "
+            f"but fit {'; '.join(fits)}: the file mixes coordinate systems. They are rejected as "
+            "'outside Sweden'; correct them in the source, or put them in a file of their own "
+            "(read with --crs / crs= when needed)."]
+
+
 def _crs_warnings(name: str, pairs: list[_Pair], guesses: list[tuple[tuple[str, str], CRSGuess]],
                   outside_n: int) -> list[str]:
     out: list[str] = []
@@ -552,21 +593,6 @@ def _crs_warnings(name: str, pairs: list[_Pair], guesses: list[tuple[tuple[str, 
                 f"{name}: {'/'.join(dict.fromkeys(names))}: the CRS was given as {g.crs}, but the values "
                 f"look like {seen}; {outside_n} row(s) fall outside Sweden. Check the CRS: leave "
                 f"crs= (--crs) out to have it recognised, or name the right one.")
-    return out
-
-
-def _inside_boundary(lon: np.ndarray, lat: np.ndarray, mask: np.ndarray, boundary: Any) -> np.ndarray:
-    if isinstance(boundary, (gpd.GeoDataFrame, gpd.GeoSeries)):
-        b = boundary.to_crs(4326) if boundary.crs is not None else boundary
-        geom = shapely.union_all(np.asarray(b.geometry.array if isinstance(b, gpd.GeoDataFrame) else b.array))
-    elif isinstance(boundary, shapely.Geometry):
-        geom = boundary
-    else:
-        raise InputError(f"boundary must be a shapely polygon in WGS84 or a GeoDataFrame, got {type(boundary).__name__}.")
-    out = np.ones(len(lon), dtype=bool)
-    idx = np.flatnonzero(mask)
-    shapely.prepare(geom)
-    out[idx] = shapely.contains_xy(geom, lon[idx], lat[idx]) | shapely.intersects_xy(geom, lon[idx], lat[idx])
     return out
 
 
@@ -608,9 +634,13 @@ def _decide(raw: _Raw, times: _Times, coords: _Coordinates, location_text: pd.Se
     reason[bad_time & (times.status == 2)] = 2  # unparseable time
     reason[bad_time & (times.status == 3)] = 3  # date out of range
     undecided = ~bad_time
-    placed = undecided & coords.in_sweden & coords.in_boundary
+    # the police feed's positions are kommun and län centres, never tested against the
+    # boundary: the build keeps the kommun's rows by the name (Varberg's centre lies in
+    # the sea, outside SCB's polygon, and all its rows were 'outside boundary')
+    in_boundary = coords.in_boundary if times.police is None else np.ones(raw.n, dtype=bool)
+    placed = undecided & coords.in_sweden & in_boundary
     reason[undecided & coords.valid & ~coords.in_sweden] = 4  # outside Sweden
-    reason[undecided & coords.in_sweden & ~coords.in_boundary] = 5  # outside boundary
+    reason[undecided & coords.in_sweden & ~in_boundary] = 5  # outside boundary
     rest = undecided & ~coords.valid
     has_text = location_text.notna().to_numpy(dtype=bool)
     pending = rest & has_text

@@ -35,6 +35,7 @@ import pyarrow.csv as pacsv
 
 from .. import polisen
 from .._columns import INCIDENT_ALIASES, normalise_aliases
+from .._geometry import check_shapefile_parts
 from ..errors import InputError
 from ..limits import DEFAULT_LIMITS, Limits, cell_too_long, check_table, check_zip, load_json
 from ..schema import fold
@@ -1364,6 +1365,8 @@ def _refuse_unsupported(path: Path, fmt: str) -> None:
             f"{name} is one part of a shapefile, not a table of its own: read "
             f"{shp.name if shp.exists() else 'the .shp file next to it (with its .shx, .dbf and .prj)'}."
         )
+    if path.suffix.lower() == ".shp":  # a .shp without its .dbf is shapes without any column
+        check_shapefile_parts(path, "")
     if fmt == "xls":
         raise InputError(
             f"{name} is an old Excel 97–2003 .xls workbook, which is not supported. "

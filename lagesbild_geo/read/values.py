@@ -160,7 +160,8 @@ def _naive_ns(y: np.ndarray, m: np.ndarray, d: np.ndarray, hh: np.ndarray, mm: n
     leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
     ok = (y >= _YEARS[0]) & (y <= _YEARS[1]) & (m >= 1) & (m <= 12) & (d >= 1)
     ok &= d <= _MONTH_DAYS[np.clip(m - 1, 0, 12)] + (leap & (m == 2))
-    ok &= (hh <= 23) & (mm <= 59) & (ss <= 59)
+    # "24:00" is the end of the day (ISO 8601, "kl. 24.00"): the next day's 00:00
+    ok &= ((hh <= 23) & (mm <= 59) & (ss <= 59)) | ((hh == 24) & (mm <= 0) & (ss <= 0) & (frac_ns == 0))
     mo = np.where(ok, m, 1)
     yy = np.where(ok, y, 1970) - (mo <= 2)
     era = yy // 400
@@ -745,6 +746,11 @@ def _clean_dates(date: pa.Array) -> pa.Array:
     d_arr = pc.replace_substring_regex(
         d_arr, r"^(\d{4}-\d{1,2}-\d{1,2}(?:[ t](?:kl\.?\s*)?\d{1,2}[:.]\d{2})?)\s*(?:--|-|–|/|till)\s*"
                r"\d{4}-\d{1,2}-\d{1,2}.*$", r"\1")
+    # a clock of four digits without a colon after the date ("2025-03-01 1430", "01.03.2025
+    # kl 2215"), as in a separate time column: 14:30 (never three digits, "143" is no time)
+    d_arr = pc.replace_substring_regex(
+        d_arr, r"^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})[ t]+(?:kl\.?\s*)?"
+               r"([01]\d|2[0-4])([0-5]\d)$", r"\1 \2:\3")
     # two-digit years, day first: "05.03.24", "5/3-24" (Swedish short form) → 2024; not
     # "24-03-05", which may well be year first (SS-ISO 8601 short form): left unparseable
     return pc.replace_substring_regex(
@@ -773,7 +779,9 @@ def _time_of_day(time: pa.Array) -> _TimeOfDay:
     matched = np.asarray(pc.is_valid(tm).to_numpy(zero_copy_only=False), dtype=bool)
     hh, mm, ss = _field(tm, "H"), _field(tm, "M"), _field(tm, "S")
     # "2215" is 22:15 and "815" is 8:15 (the regex backtracks); "22" alone is 22:00
-    t_ok = matched & (hh >= 0) & (hh <= 23) & (mm <= 59) & (ss <= 59)
+    # "24:00", "2400", "kl. 24": the end of the day, the next day's 00:00 (ISO 8601)
+    t_ok = matched & (((hh >= 0) & (hh <= 23) & (mm <= 59) & (ss <= 59))
+                      | ((hh == 24) & (mm <= 0) & (ss <= 0)))
     ns_time = (np.maximum(hh, 0) * 3600 + np.maximum(mm, 0) * 60 + np.maximum(ss, 0)) * 10**9
     # an Excel day fraction (0.927083) or "1899-12-30 22:15:00" style leftovers
     frac = parse_numbers(t_arr, decimal=None)
