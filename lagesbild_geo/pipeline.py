@@ -598,6 +598,10 @@ def aggregate(lb: Lagesbild, *, fill: bool | Any = None, progress: Progress | No
     grid_cols = [c for c in ("cell", "lat", "lon", "precision", "category") if c in inc.columns]
     on_grid = inc[grid_cols] if bool(in_per.all()) else _period_rows(inc, grid_cols, in_per)
     area: Any = lb.boundary if fill is None and lb.boundary is not None else (True if fill is None else fill)
+    if area is lb.boundary and not _any_on_grid(inc):
+        # nothing can be on the grid (the police feed: kommun centres only): no boundary of
+        # zero cells (Uppsala's: 28 750 cells, 25 MB of zeros in the package), as the note says
+        area = True
     # the hex polygons are built when the cells are first used (a map, an export), not here
     counts = grid.count_cells(on_grid, resolution=s.resolution, by="category", fill=area, rings=s.rings,
                               geometry=False)
@@ -607,6 +611,11 @@ def aggregate(lb: Lagesbild, *, fill: bool | Any = None, progress: Progress | No
                                    else "area")}
     _report(progress, "cells", 1.0)
     return lb.replace(cells=PendingGeometry(counts, grid.cells_to_polygons), metadata=meta)
+
+
+def _any_on_grid(inc: pd.DataFrame) -> bool:
+    """True when an incident of any date has a point or address position (a cell)."""
+    return bool(len(inc)) and "precision" in inc.columns and bool(text_isin(inc["precision"], POINT_PRECISIONS).any())
 
 
 def analyse(lb: Lagesbild, *, clusters: bool = True, cluster_method: str = "dbscan",

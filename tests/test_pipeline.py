@@ -562,7 +562,10 @@ def test_boundary_from_a_layer_of_every_kommun(tmp_path: Path, feed_and_district
         # the feed's rows of other kommuner are kept out by name, as without a boundary
         assert lb.rejected["reason"].tolist() == ["other kommun"] * 2
         assert any("Boundary: 1 of 2 feature(s)" in n for n in lb.metadata["notes"])
-        assert len(lb.cells) > 0  # filled over Exempelkommun only
+        # Exempelkommun's feature only; no zero cells over it, as the feed has no position on the grid
+        assert len(lb.boundary) == 1
+        assert lb.boundary.to_crs(4326).total_bounds == pytest.approx([17.0, 59.3, 17.2, 59.4])
+        assert len(lb.cells) == 0
     with pytest.raises(InputError, match=r"has 2 features and none is the kommun Norrby.*--kommun"):
         build_lagesbild(base.replace(kommun_name="Norrby"))
     bad = tmp_path / "bad.csv"

@@ -4,6 +4,7 @@ parts, times written "24:00", and more. Every file here is small and synthetic."
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -57,7 +58,10 @@ def test_a_build_with_a_boundary_rejects_a_geocoded_place_of_another_kommun(tmp_
     (tmp_path / "brott.csv").write_text(
         "Datum;Tid;Brottstyp;Plats\n2025-03-01;12:00;Stöld;Storvreta\n2025-03-02;13:00;Stöld;Kiruna\n",
         encoding="utf-8")
-    UPPSALA.to_file(tmp_path / "gräns.geojson")
+    # a boundary around Storvreta only: the build writes every cell of the boundary (Uppsala's
+    # box: 44 000 cells and 17 s)
+    gpd.GeoDataFrame({"kommun": ["Uppsala"]}, geometry=[box(17.65, 59.93, 17.75, 59.98)],
+                     crs=4326).to_file(tmp_path / "gräns.geojson")
     rj = tmp_path / "avvisade.csv"
     code = main(["build", "--incidents", str(tmp_path / "brott.csv"), "--gazetteer", str(tmp_path / "orter.csv"),
                  "--boundary", str(tmp_path / "gräns.geojson"), "--kommun", "Uppsala",
@@ -232,7 +236,9 @@ def _feed(tmp_path: Path, places: list[tuple[str, str]]) -> Path:
 
 # Varberg's centre in the feed lies in its harbour, 450 m outside SCB's land polygon
 VARBERG_CENTRE, FALKENBERG = ("Varberg", "57.107118,12.252091"), ("Falkenberg", "56.905,12.491")
-VARBERG = gpd.GeoDataFrame(geometry=[box(12.26, 57.0, 12.8, 57.34)], crs=4326)  # no name column
+# no name column; small, as the build writes every cell of the boundary (a kommun-sized box:
+# 12 000 cells and 5 s per build)
+VARBERG = gpd.GeoDataFrame(geometry=[box(12.26, 57.05, 12.35, 57.15)], crs=4326)
 
 
 def test_the_feeds_rows_are_not_tested_against_the_boundary_by_their_centre(tmp_path: Path) -> None:
@@ -253,6 +259,10 @@ def test_a_kommun_whose_feed_centre_lies_outside_its_boundary_keeps_its_rows(
                  "--out", str(tmp_path / "ut"), "--rejected", str(rj), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "2 incidents in the period" in out
+    # kommun centres only: no cell, as the note says (the boundary's zero cells were written:
+    # Uppsala's 28 750, 25 MB of zeros in the package)
+    assert "0 cells, 0 hot spot cells" in out and "cells, hotspots, clusters and emerging hotspots are empty" in out
+    assert json.loads((tmp_path / "ut" / "cells.geojson").read_text(encoding="utf-8"))["features"] == []
     rows = pd.read_csv(rj, sep=";", encoding="utf-8-sig", dtype=str)
     assert rows[["source_row", "reason"]].values.tolist() == [["3", "other kommun"]]
     if not kommun:
