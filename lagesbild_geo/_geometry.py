@@ -38,7 +38,7 @@ def inside_boundary(lon: np.ndarray, lat: np.ndarray, mask: np.ndarray, boundary
     out = np.ones(len(lon), dtype=bool)
     idx = np.flatnonzero(mask)
     shapely.prepare(geom)
-    out[idx] = shapely.contains_xy(geom, lon[idx], lat[idx]) | shapely.intersects_xy(geom, lon[idx], lat[idx])
+    out[idx] = shapely.intersects_xy(geom, lon[idx], lat[idx])  # inside or on its edge
     return out
 
 

@@ -229,7 +229,7 @@ def _classify(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray | bool]:
         elif y1 < ylo or y0 > yhi or x1 < xlo or x0 >= xhi:
             out[key] = False
         else:
-            out[key] = (y >= ylo) & (y <= yhi) & (x >= xlo) & (x < xhi)
+            out[key] = fits_range(x, y, key)
     return out
 
 

@@ -646,13 +646,7 @@ def _population_from_table(table: str | Path | pd.DataFrame, codes: pd.Series) -
             f"{sorted(wanted)[:3]}); columns are {list(df.columns)}.{_code_kind_hint(df, wanted)}"
         )
     others = [c for c in df.columns if c != best]
-    value_col = _find(others, _POPULATION_CANDIDATES, _POPULATION_PREFIXES)
-    if value_col is None and any(fold(c).startswith("regso") for c in others):
-        # SCB's key table DeSO → RegSO given as the population: its only numeric column is
-        # the kommun code ('bro': 1440), which must not become anyone's population
-        raise InputError(f"Population table {label} looks like SCB's key table between DeSO and RegSO (a "
-                         "RegSO column, no population column): give it as --population-key, and the "
-                         "population (e.g. SCB's DeSO population) as --population.")
+    value_col = _population_column(others, label)
     if value_col is None:
         numeric = [c for c in others if _parse_numbers(df[c]).notna().mean() > 0.9]
         if not numeric:
@@ -770,6 +764,18 @@ def district_population(
     return out
 
 
+def _population_column(others: list[str], label: str) -> str | None:
+    """The population column among ``others`` by its name (``None``: none is named so). SCB's
+    key table DeSO → RegSO given as the population is refused: its only numeric column is
+    the kommun code ('bro': 1440), which must not become anyone's population."""
+    value_col = _find(others, _POPULATION_CANDIDATES, _POPULATION_PREFIXES)
+    if value_col is None and any(fold(c).startswith("regso") for c in others):
+        raise InputError(f"Population table {label} looks like SCB's key table between DeSO and RegSO (a "
+                         "RegSO column, no population column): give it as --population-key, and the "
+                         "population (e.g. SCB's DeSO population) as --population.")
+    return value_col
+
+
 def _population_columns(tdf: pd.DataFrame, tlabel: str, wanted: set[str]
                         ) -> tuple[str, pd.Series, str, pd.Series, int | None]:
     """(code column, the codes, value column, the values, the population's year)."""
@@ -778,13 +784,7 @@ def _population_columns(tdf: pd.DataFrame, tlabel: str, wanted: set[str]
         raise InputError(f"Population table {tlabel}: no column of area codes (DeSO like 0180C1090, RegSO "
                          f"like 0180R009, or the districts' codes); columns are {list(tdf.columns)}.")
     others = [c for c in tdf.columns if c != code_col]
-    value_col = _find(others, _POPULATION_CANDIDATES, _POPULATION_PREFIXES)
-    if value_col is None and any(fold(c).startswith("regso") for c in others):
-        # SCB's key table DeSO → RegSO given as the population: its only numeric column is
-        # the kommun code ('bro': 1440), which must not become anyone's population
-        raise InputError(f"Population table {tlabel} looks like SCB's key table between DeSO and RegSO (a "
-                         "RegSO column, no population column): give it as --population-key, and the "
-                         "population (e.g. SCB's DeSO population) as --population.")
+    value_col = _population_column(others, tlabel)
     if value_col is None:
         numeric = [c for c in others if _parse_numbers(tdf[c]).notna().mean() > 0.9]
         if not numeric:

@@ -669,8 +669,8 @@ def analyse(lb: Lagesbild, *, clusters: bool = True, cluster_method: str = "dbsc
     _report(progress, "clusters", 1.0)
     _report(progress, "emerging", 0.0)
     inc = lb.incidents
-    n_exact = int(text_isin(inc["precision"], POINT_PRECISIONS).sum()) if len(inc) else 0
-    if n_exact == 0 and len(inc):
+    on_grid = _any_on_grid(inc)
+    if len(inc) and not on_grid:
         lb = lb.replace(metadata=_note(
             lb, "No incident has a point or address position (e.g. only the police events "
             "feed, whose positions are kommun centres): cells, hotspots, clusters and "
@@ -679,7 +679,7 @@ def analyse(lb: Lagesbild, *, clusters: bool = True, cluster_method: str = "dbsc
             "polisens händelseflöde, vars positioner är kommunens mitt): hexagoner, "
             "hotspots och kluster blir tomma; distriktstabellen räknar rader efter namn."))
     if emerging:
-        lb = _emerging_of(lb, emerging_period, emerging_time_step, n_exact)
+        lb = _emerging_of(lb, emerging_period, emerging_time_step, on_grid)
         params["emerging"] = {"period": emerging_period, "rings": s.rings, "time_step": emerging_time_step,
                               **{k: v for k, v in lb.emerging.attrs.get("emerging", {}).items()
                                  if k in ("global_window", "history_periods")}}
@@ -708,9 +708,9 @@ def _clusters_of(lb: Lagesbild, options: Mapping[str, Any]) -> gpd.GeoDataFrame:
                              min_samples=options["min_samples"])
 
 
-def _emerging_of(lb: Lagesbild, period: str, time_step: int, n_exact: int) -> Lagesbild:
+def _emerging_of(lb: Lagesbild, period: str, time_step: int, on_grid: bool) -> Lagesbild:
     """Emerging hotspots over every date; too few periods or cells become a note."""
-    if not n_exact:
+    if not on_grid:
         return lb.replace(emerging=lb.emerging.iloc[0:0])
     s = lb.settings
     try:

@@ -1246,9 +1246,11 @@ class _Build:
 
 
 def _build_system(lb: Lagesbild, p: Privacy, mc: int, meta: Mapping[str, Any],
-                  system: _protect.System | None = None) -> _Build:
+                  system: _protect.System | None = None, *, links: bool = True) -> _Build:
     """Step 1 of :func:`publishable`: every table of the bundle in one protection system
-    (a new one, or ``system`` shared with other bundles under its own key namespace)."""
+    (a new one, or ``system`` shared with other bundles under its own key namespace);
+    ``links``: find the district-to-cells sums (:func:`_district_links`, a spatial join of
+    the cells and districts), which only a caller that ties them needs."""
     system = _protect.System(mc) if system is None else system
     tabs: list[_Tab] = []
     frames: dict[str, pd.DataFrame] = {}
@@ -1269,7 +1271,7 @@ def _build_system(lb: Lagesbild, p: Privacy, mc: int, meta: Mapping[str, Any],
     if (len(cells) and p.small_cells == "rollup" and "count" in cells.columns
             and "source" not in cells.columns):
         _rollup_table(system, tabs, frames, notes, cells, cell_vars, mc)
-    links = _district_links(system, tabs, summary, cell_vars, cells, lb.districts)
+    found = _district_links(system, tabs, summary, cell_vars, cells, lb.districts) if links else []
     # -- emerging: counts over every date; never below a cell's count in the period
     emerging = lb.emerging.copy() if isinstance(lb.emerging, pd.DataFrame) else pd.DataFrame()
     _emerging_table(system, tabs, emerging, cell_vars, every_date=_period_of(meta.get("period")) is None,
@@ -1280,7 +1282,7 @@ def _build_system(lb: Lagesbild, p: Privacy, mc: int, meta: Mapping[str, Any],
     return _Build(system=system, tabs=tabs, frames=frames, notes=notes, kommun_keys=kommun_keys,
                   levels=levels, profiles=profiles, prof_tabs=prof_tabs, cells=cells,
                   emerging=emerging, clusters=clusters, cl_tab=cl_tab, from_districts=from_districts,
-                  links=links)
+                  links=found)
 
 
 def _published_cells(cells: pd.DataFrame, frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -1561,11 +1563,10 @@ def publishable_together(whole: Lagesbild, parts: Sequence[Lagesbild],
     builds = []
     for i, (x, meta) in enumerate(zip(pictures, metas, strict=True)):
         system.namespace = i
-        builds.append(_build_system(x, p, mc, meta, system=system))
+        builds.append(_build_system(x, p, mc, meta, system=system, links=tie_cells_to_districts))
     system.namespace = None
     _link_parts(system, builds[0], builds[1:], metas)
-    links = [k for b in builds for k in b.links] if tie_cells_to_districts else []
-    status, exposed = _protect_with_links(system, links)
+    status, exposed = _protect_with_links(system, [k for b in builds for k in b.links])
     out = [_write_back(x, b, p, mc, meta, mark, status, exposed)
            for x, b, meta in zip(pictures, builds, metas, strict=True)]
     return out[0], out[1:]
@@ -2034,11 +2035,8 @@ def _survey_split(nc: npt.NDArray[np.float64], nd: npt.NDArray[np.float64], wher
     if r.status != 0:
         return None
     x = np.round(r.x)
-    out: dict[int, npt.NDArray[np.float64]] = {}
-    for j, (k, _d) in enumerate(var):
-        out.setdefault(k, [])  # type: ignore[arg-type]
-        out[k].append(x[j])  # type: ignore[attr-defined]
-    return {k: np.asarray(v, dtype="float64") for k, v in out.items()}
+    ends = np.cumsum([len(where[k]) for k in split])  # var holds each cell's districts in turn
+    return {k: x[e - len(where[k]):e] for k, e in zip(split, ends.tolist(), strict=True)}
 
 
 def _protect_pin_reasons(pins: pd.DataFrame, reasons: list[str], mc: int) -> pd.DataFrame:

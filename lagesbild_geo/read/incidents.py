@@ -136,7 +136,10 @@ def read_incidents(
     times = _incident_times(raw, roles, tz=settings.timezone, category_map=category_map,
                             time_optional=time_optional)
     categories = _categories(raw, roles, times.police, category_map)
-    coords = _coordinates(raw, roles, crs=crs, settings=settings, boundary=boundary)
+    # the police feed's positions are kommun and län centres, never tested against the
+    # boundary: a build keeps the kommun's rows by name (Varberg's centre lies in the sea,
+    # outside SCB's polygon, and all its rows were 'outside boundary')
+    coords = _coordinates(raw, roles, crs=crs, settings=settings, boundary=None if raw.police else boundary)
     location_text = _location_text(raw, roles)
     decision = _decide(raw, times, coords, location_text)
     frame = _incident_frame(raw, roles, times, categories, coords, decision, location_text, settings)
@@ -634,13 +637,9 @@ def _decide(raw: _Raw, times: _Times, coords: _Coordinates, location_text: pd.Se
     reason[bad_time & (times.status == 2)] = 2  # unparseable time
     reason[bad_time & (times.status == 3)] = 3  # date out of range
     undecided = ~bad_time
-    # the police feed's positions are kommun and län centres, never tested against the
-    # boundary: the build keeps the kommun's rows by the name (Varberg's centre lies in
-    # the sea, outside SCB's polygon, and all its rows were 'outside boundary')
-    in_boundary = coords.in_boundary if times.police is None else np.ones(raw.n, dtype=bool)
-    placed = undecided & coords.in_sweden & in_boundary
+    placed = undecided & coords.in_sweden & coords.in_boundary
     reason[undecided & coords.valid & ~coords.in_sweden] = 4  # outside Sweden
-    reason[undecided & coords.in_sweden & ~in_boundary] = 5  # outside boundary
+    reason[undecided & coords.in_sweden & ~coords.in_boundary] = 5  # outside boundary
     rest = undecided & ~coords.valid
     has_text = location_text.notna().to_numpy(dtype=bool)
     pending = rest & has_text
