@@ -557,11 +557,13 @@ def test_get_or_create_area(store: MeasureStore) -> None:
 def test_connection_per_thread(store: MeasureStore, area: Area) -> None:
     """Streamlit runs each session's script in its own thread: one connection each."""
     errors: list[BaseException] = []
-    conns: list[int] = []
+    conns: list[object] = []  # the objects, not their ids: a freed one's id is reused
+    all_connected = threading.Barrier(4, timeout=30)
 
     def work(i: int) -> None:
         try:
-            conns.append(id(store._conn()))
+            conns.append(store._conn())
+            all_connected.wait()  # the four threads hold their connections at once
             for j in range(10):
                 store.add_measure(area_id=area.id, title=f"t{i}-{j}", target_categories=["ran"])
         except BaseException as exc:  # pragma: no cover - reported below
@@ -573,7 +575,7 @@ def test_connection_per_thread(store: MeasureStore, area: Area) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    assert len(set(conns)) == 4
+    assert len({id(c) for c in conns}) == 4
     assert len(store.list_measures()) == 40
     for _ in range(10):  # connections of finished threads are closed
         t = threading.Thread(target=store.list_measures)
