@@ -71,6 +71,9 @@ INCIDENT_ALIASES: dict[str, tuple[tuple[str, ...], ...]] = {
         ("plats", "platsnamn", "place", "place name", "brottsplats", "handelseplats", "lokal",
          "omrade", "stadsdel", "location", "location name", "plats namn"),
         ("garningsort", "garningsplats", "brottsort"),
+        # a district named by its code or name (placed in it when districts are given)
+        ("deso", "deso kod", "desokod", "regso", "regso kod", "regsokod", "distrikt", "distriktskod",
+         "basomrade", "delomrade", "nyko", "district", "district code", "district name"),
     ),
     "postcode": (("postnummer", "postnr", "post nr", "postcode", "zip", "zipcode"),),
     "town": (("postort", "ort", "town", "city", "stad"),),

@@ -242,6 +242,45 @@ class Gazetteer:
                          source=self.source, crs=self.crs, note=self.note,
                          districts=_district_points(districts))
 
+    @classmethod
+    def of_districts(cls, districts: gpd.GeoDataFrame) -> Gazetteer:
+        """A gazetteer of district names and codes only (no addresses, no places).
+
+        For rows that name their district instead of giving a position (an "Område"
+        or "DeSO" column holding "Centrum" or "0380C1010") when no address register
+        is at hand: :func:`place_pending` with ``unmatched="pending"`` then places
+        the rows that name a district (``precision="area"``) and leaves the others
+        pending. Names are compared as by :meth:`with_districts` (å, ä and ö are
+        letters).
+
+        Parameters
+        ----------
+        districts
+            District polygons (see :meth:`with_districts`).
+
+        Examples
+        --------
+        >>> import geopandas as gpd
+        >>> from shapely.geometry import box
+        >>> d = gpd.GeoDataFrame({"district_name": ["Centrum"], "district_code": ["9999C1010"]},
+        ...                      geometry=[box(17.0, 59.3, 17.1, 59.4)], crs=4326)
+        >>> g = Gazetteer.of_districts(d)
+        >>> len(g), g.districts["code"].tolist()
+        (0, ['9999C1010'])
+        """
+        def text() -> pd.Series:
+            return pd.Series([], dtype="string")
+
+        def num() -> pd.Series:
+            return pd.Series([], dtype="float64")
+
+        addresses = pd.DataFrame({"street": text(), "number": pd.Series([], dtype="int64"), "letter": text(),
+                                  "postcode": text(), "postort": text(), "easting": num(), "northing": num(),
+                                  "lat": num(), "lon": num(), "street_key": text(), "postort_key": text()})
+        places = pd.DataFrame({"name": text(), "postort": text(), "easting": num(), "northing": num(),
+                               "lat": num(), "lon": num(), "name_key": text(), "postort_key": text()})
+        return cls(addresses, places, source="the district layer", districts=_district_points(districts))
+
     # -- construction
     @classmethod
     def from_file(
@@ -1358,6 +1397,7 @@ def place_pending(
     *,
     settings: Settings | None = None,
     boundary: Any = None,
+    unmatched: str = "reject",
 ) -> ReadResult:
     """Geocode the pending rows of a read: placed, or rejected with "address not found".
 
@@ -1382,6 +1422,11 @@ def place_pending(
         lies outside it (a national gazetteer's "Kiruna" in Uppsala's file) is rejected as
         "outside boundary", like a row with coordinates there; ``geocode_candidate`` names
         the entry found.
+    unmatched
+        ``"reject"`` (default): a row the gazetteer has no entry for is rejected;
+        ``"pending"``: it stays pending, for a gazetteer that only holds part of what
+        the rows may name (:meth:`Gazetteer.of_districts`). Rows outside the boundary
+        are rejected either way.
 
     Returns
     -------
@@ -1398,6 +1443,8 @@ def place_pending(
     >>> len(r.pending), len(placed.placed), placed.rejected["reason"].tolist()
     (2, 1, ['address not found'])
     """
+    if unmatched not in ("reject", "pending"):
+        raise ValueError(f"place_pending: unmatched must be 'reject' or 'pending', got {unmatched!r}")
     if not len(result.pending):
         return result
     settings = settings or Settings()
@@ -1406,13 +1453,20 @@ def place_pending(
     found, outside = _outside_boundary(g.placed, boundary)
     found = _with_cells(found, settings.resolution)
     placed = pd.concat([result.placed, found], ignore_index=True) if len(found) else result.placed
-    rejected = _joined_rejected(result.rejected, _joined_rejected(g.rejected, outside))
+    not_found = g.rejected
+    still_pending = result.pending.iloc[:0]
+    if unmatched == "pending" and len(not_found):
+        key = ["source", "source_row"]  # a row's source and row number name it
+        back = pd.MultiIndex.from_frame(result.pending[key].astype(str)).isin(
+            pd.MultiIndex.from_frame(not_found[key].astype(str)))
+        still_pending = result.pending.loc[back].reset_index(drop=True)
+        not_found = not_found.iloc[:0]
+    rejected = _joined_rejected(result.rejected, _joined_rejected(not_found, outside))
     report = dict(result.report)
     report["geocoded_by_tier"] = dict(g.report.get("geocoded_by_tier", {}))
     report["match_rate"] = g.report.get("match_rate")
     report["geocode"] = {k: v for k, v in g.report.items() if k not in ("geocoded_by_tier", "match_rate")}
-    return with_counts(ReadResult(placed=placed, pending=result.pending.iloc[:0], rejected=rejected,
-                                  report=report))
+    return with_counts(ReadResult(placed=placed, pending=still_pending, rejected=rejected, report=report))
 
 
 def _outside_boundary(placed: pd.DataFrame, boundary: Any) -> tuple[pd.DataFrame, pd.DataFrame]:

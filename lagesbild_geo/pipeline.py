@@ -256,11 +256,15 @@ def place(config: PipelineConfig | str | Path, *, progress: Progress | None = No
         boundary = _read_boundary(cfg.boundary, st.kommun_name, st.kommun_code, st.notes)
         if st.kommun_name is None:
             st.kommun_name = _boundary_name(boundary)
-    incidents, pending = _read_sources(cfg, st, boundary, gazetteer)
+    # Without a gazetteer, rows that name a district ("Område: Centrum", "DeSO: 0380C1010")
+    # are still placed there; the others stay pending.
+    by_names = gazetteer if gazetteer is not None else (
+        Gazetteer.of_districts(districts.reset_index()) if len(districts) else None)
+    incidents, pending = _read_sources(cfg, st, boundary, by_names, all_names=gazetteer is not None)
     incidents = _keep_kommun_rows(incidents, districts, boundary, st)
     incidents, pending = _exclude_categories(incidents, pending, cfg, st.excluded, st.sources_meta)
     if len(pending) and gazetteer is None:
-        st.notes.append(_pending_note(pending))
+        st.notes.append(_pending_note(pending, districts=len(districts) > 0))
     if st.excluded:
         shown = ", ".join(f"{k} {v}" for k, v in sorted(st.excluded.items()))
         st.notes.append(f"Left out by category (exclude_categories/categories): {shown}.")
@@ -351,8 +355,10 @@ def _district_layer(cfg: PipelineConfig, st: _Placing) -> gpd.GeoDataFrame:
 
 
 def _read_sources(cfg: PipelineConfig, st: _Placing, boundary: gpd.GeoDataFrame | None,
-                  gazetteer: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every source read and its pending rows geocoded: the placed and the pending rows."""
+                  gazetteer: Any, *, all_names: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every source read and its pending rows geocoded: the placed and the pending rows.
+    Without ``all_names`` the gazetteer holds only the districts: rows it does not find
+    stay pending."""
     settings = cfg.settings
     placed, pending = [], []
     for i, src in enumerate(cfg.sources):
@@ -372,7 +378,13 @@ def _read_sources(cfg: PipelineConfig, st: _Placing, boundary: gpd.GeoDataFrame 
             boundary=boundary, source_name=name,
         )
         if gazetteer is not None:
-            res = place_pending(res, gazetteer, settings=settings, boundary=boundary)
+            n_before = len(res.pending)
+            res = place_pending(res, gazetteer, settings=settings, boundary=boundary,
+                                unmatched="reject" if all_names else "pending")
+            if not all_names and len(res.pending) < n_before:
+                st.notes.append(f"{name}: {n_before - len(res.pending)} row(s) without coordinates name a "
+                                "district (by name or code) and were placed in it, at district level "
+                                "(no gazetteer given: the district layer's names and codes were used).")
         placed.append(res.placed)
         st.rejected.append(res.rejected)
         pending.append(res.pending)
@@ -453,13 +465,14 @@ def check_column_roles(columns: Mapping[str, str], *,
         f"and is one of {', '.join(INCIDENT_ALIASES)}.{hint}")
 
 
-def _pending_note(pending: pd.DataFrame) -> str:
+def _pending_note(pending: pd.DataFrame, *, districts: bool = False) -> str:
     """Rows with only an address or a place name, read without a gazetteer: what they need."""
     per_source = pending["source"].astype(str).value_counts(sort=False) if "source" in pending.columns else None
     where = (f" ({', '.join(f'{k} {v}' for k, v in per_source.items())})"
              if per_source is not None and len(per_source) > 1 else "")
-    return (f"{len(pending)} row(s){where} have only an address or a place name, no coordinates, and "
-            "were not placed: geocoding them needs a gazetteer (--gazetteer FILE, or gazetteer = "
+    named = " (and name no district)" if districts else ""
+    return (f"{len(pending)} row(s){where} have only an address or a place name{named}, no coordinates, "
+            "and were not placed: geocoding them needs a gazetteer (--gazetteer FILE, or gazetteer = "
             "\"FILE\" under [inputs] in lagesbild.toml). They are pending, not rejected: they are "
             "not among the rejected rows and not counted in the lägesbild.")
 

@@ -147,8 +147,11 @@ def test_read_with_gazetteer_and_districts(main, tmp_path: Path, capsys: pytest.
     rep = json.loads(report.read_text(encoding="utf-8"))
     assert (rep["placed"], rep["rejected"]) == (2, 0)
     assert rep["by_precision"] == {"address": 1, "area": 1}
-    with pytest.raises(SystemExit):
-        main(["read", str(src), "--districts", str(districts)])
+    # without a gazetteer: the row naming a district is placed, the address stays pending
+    assert main(["read", str(src), "--districts", str(districts), "--report", str(report)]) == 0
+    rep = json.loads(report.read_text(encoding="utf-8"))
+    assert (rep["placed"], rep["pending"], rep["rejected"]) == (1, 1, 0)
+    assert rep["by_precision"] == {"area": 1}
 
 
 def test_unexpected_failure_is_a_message_not_a_traceback(main, incidents: Path,  # type: ignore[no-untyped-def]

@@ -570,3 +570,59 @@ def test_an_incident_shapefile_without_its_dbf_is_refused(tmp_path: Path) -> Non
     shp.with_suffix(".dbf").unlink()
     with pytest.raises(InputError, match=r"^stadsdelar\.shp: stadsdelar\.dbf is missing beside it\."):
         read_incidents(shp)
+
+
+# --------------------------------------------------------------------------- 12. rows that name their district
+
+def _deso_layer(tmp_path: Path) -> Path:
+    path = tmp_path / "deso.geojson"
+    gpd.GeoDataFrame({"deso": ["1380C1010", "0180C4020", "0180C4030"], "namn": ["Varberg C", "Vårberg", "Fruängen"],
+                      "befolkning": [1500, 1600, 1700]},
+                     geometry=[box(12.2, 57.1, 12.3, 57.2), box(17.89, 59.27, 17.9, 59.28),
+                               box(17.96, 59.28, 17.97, 59.29)], crs=4326).to_file(path)
+    return path
+
+
+def test_a_deso_column_without_coordinates_places_rows_in_their_districts(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Incidents delivered per DeSO (a code or a name, no coordinates) are counted in their
+    district, with no gazetteer; a text naming no district stays pending, never guessed
+    (Varberg is not Vårberg), and every row is accounted for."""
+    from lagesbild_geo.cli import main
+
+    src = tmp_path / "brott_per_deso.csv"
+    src.write_text("Diarienummer;Brottsdatum;Brottstyp;DeSO\n"
+                   "1;2025-03-01 12:00;Stöld;0180C4020\n2;2025-03-02 13:00;Rån;0180c4020\n"
+                   "3;2025-03-03 14:00;Misshandel;Fruängen\n4;2025-03-04 15:00;Stöld;Varberg\n"
+                   "5;2025-03-05 16:00;Stöld;0180C4030\n6;2025-03-06 17:00;Stöld;0180C4030\n",
+                   encoding="utf-8")
+    out = tmp_path / "ut"
+    assert main(["build", "--incidents", str(src), "--districts", str(_deso_layer(tmp_path)),
+                 "--pending", str(tmp_path / "vantar.csv"), "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "5 row(s) without coordinates name a district" in printed
+    assert "1 row(s) have only an address or a place name (and name no district)" in printed
+    meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["ingest"] == {"brott_per_deso.csv": {"pending": None, "rejected": 0}}  # 1 < min_count: hidden
+    assert meta["levels"]["district"] == 5
+    table = pd.read_csv(out / "distrikt.csv", sep=";", dtype=str).set_index("Distriktskod")
+    assert table.loc["0180C4030", "Antal händelser"] == "3"  # Fruängen by name and twice by code
+    assert table.loc["0180C4020", "Dolda värden"].startswith("för få fall")  # 2 < min_count: hidden
+    # "Varberg" is not Vårberg, nor "Varberg C": it stays pending
+    pending = pd.read_csv(tmp_path / "vantar.csv", sep=None, engine="python", dtype=str)
+    assert pending["location_text"].tolist() == ["Varberg"]
+
+
+def test_read_with_districts_alone_places_district_names_and_keeps_the_rest_pending(tmp_path: Path) -> None:
+    from lagesbild_geo.districts import read_districts
+
+    inc = pd.DataFrame({"Datum": ["2025-03-01 12:00"] * 3, "Område": ["Vårberg", "Storgatan 1", "0180C4030"]})
+    res = place_pending(read_incidents(inc), Gazetteer.of_districts(read_districts(_deso_layer(tmp_path))),
+                        unmatched="pending")
+    assert res.placed["location_text"].tolist() == ["Vårberg", "0180C4030"]
+    assert res.placed["precision"].tolist() == ["area", "area"]
+    assert res.pending["location_text"].tolist() == ["Storgatan 1"]
+    assert (res.report["placed"], res.report["pending"], res.report["rejected"]) == (2, 1, 0)
+    with pytest.raises(ValueError, match="unmatched must be"):
+        place_pending(read_incidents(inc), Gazetteer.of_districts(read_districts(_deso_layer(tmp_path))),
+                      unmatched="drop")

@@ -32,7 +32,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--layer", help="GeoPackage layer")
     p.add_argument("--gazetteer", metavar="FILE", help="geocode rows without coordinates against this gazetteer")
     p.add_argument("--districts", metavar="FILE",
-                   help="with --gazetteer: also place rows that name a district (precision 'area')")
+                   help="place rows that name a district by name or code (precision 'area'); "
+                        "without --gazetteer the other rows without coordinates stay pending")
     p.add_argument("--column", metavar="ROLE=NAME", action="append", default=[],
                    help="use column NAME for ROLE (one of " + ", ".join(INCIDENT_ALIASES) + "), e.g. "
                         "--column date=Brottsdatum; repeat for several")
@@ -133,12 +134,13 @@ def run_read(args: argparse.Namespace) -> int:
         raise InputError(f"File {path} does not exist. Check the path.")
     gazetteer: Any = args.gazetteer
     if args.districts:
-        if not args.gazetteer:
-            parser.error("--districts needs --gazetteer (district names are matched while geocoding)")
         from ..districts import read_districts
         from ..geocode import Gazetteer
 
-        gazetteer = Gazetteer.from_file(args.gazetteer).with_districts(read_districts(args.districts))
+        d = read_districts(args.districts)
+        # without a gazetteer the rows that name a district are placed, the others stay pending
+        gazetteer = Gazetteer.from_file(args.gazetteer).with_districts(d) if args.gazetteer \
+            else Gazetteer.of_districts(d)
     columns: dict[str, str] = {}
     for item in getattr(args, "column", None) or []:
         role, sep, col = item.partition("=")
@@ -154,7 +156,7 @@ def run_read(args: argparse.Namespace) -> int:
         time_optional=args.time_optional,
     )
     if gazetteer is not None:
-        result = place_pending(result, gazetteer)
+        result = place_pending(result, gazetteer, unmatched="reject" if args.gazetteer else "pending")
     report = result.report
     # files first, the summary last: `lagesbild read F --out X | head` closes stdout early,
     # and a closed pipe must not cost the user the files asked for
