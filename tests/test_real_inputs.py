@@ -594,23 +594,25 @@ def test_a_deso_column_without_coordinates_places_rows_in_their_districts(tmp_pa
     src.write_text("Diarienummer;Brottsdatum;Brottstyp;DeSO\n"
                    "1;2025-03-01 12:00;Stöld;0180C4020\n2;2025-03-02 13:00;Rån;0180c4020\n"
                    "3;2025-03-03 14:00;Misshandel;Fruängen\n4;2025-03-04 15:00;Stöld;Varberg\n"
-                   "5;2025-03-05 16:00;Stöld;0180C4030\n6;2025-03-06 17:00;Stöld;0180C4030\n",
+                   "5;2025-03-05 16:00;Stöld;0180C4030\n6;2025-03-06 17:00;Stöld;0180C4030\n"
+                   "7;2025-03-07 18:00;Stöld;Fruangen\n",
                    encoding="utf-8")
     out = tmp_path / "ut"
     assert main(["build", "--incidents", str(src), "--districts", str(_deso_layer(tmp_path)),
                  "--pending", str(tmp_path / "vantar.csv"), "--out", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "5 row(s) without coordinates name a district" in printed
-    assert "1 row(s) have only an address or a place name (and name no district)" in printed
+    assert "2 row(s) have only an address or a place name (and name no district)" in printed
+    assert "'Fruangen' (did you mean Fruängen?)" in printed
     meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
-    assert meta["ingest"] == {"brott_per_deso.csv": {"pending": None, "rejected": 0}}  # 1 < min_count: hidden
+    assert meta["ingest"] == {"brott_per_deso.csv": {"pending": None, "rejected": 0}}  # 2 < min_count: hidden
     assert meta["levels"]["district"] == 5
     table = pd.read_csv(out / "distrikt.csv", sep=";", dtype=str).set_index("Distriktskod")
     assert table.loc["0180C4030", "Antal händelser"] == "3"  # Fruängen by name and twice by code
     assert table.loc["0180C4020", "Dolda värden"].startswith("för få fall")  # 2 < min_count: hidden
     # "Varberg" is not Vårberg, nor "Varberg C": it stays pending
     pending = pd.read_csv(tmp_path / "vantar.csv", sep=None, engine="python", dtype=str)
-    assert pending["location_text"].tolist() == ["Varberg"]
+    assert pending["location_text"].tolist() == ["Varberg", "Fruangen"]
 
 
 def test_read_with_districts_alone_places_district_names_and_keeps_the_rest_pending(tmp_path: Path) -> None:
