@@ -24,7 +24,7 @@ from .schema import fold
 #: thousands of columns would otherwise fold each name once per role).
 _fold_name = functools.lru_cache(maxsize=65_536)(fold)
 
-__all__ = ["INCIDENT_ALIASES", "find_column", "find_columns", "normalise_aliases"]
+__all__ = ["COUNT_HINTS", "INCIDENT_ALIASES", "find_column", "find_columns", "normalise_aliases"]
 
 #: Role → alias tiers for incident tables. Folded forms are compared, so
 #: "Händelsedatum", "handelsedatum" and "HÄNDELSEDATUM" are the same alias.
@@ -43,6 +43,7 @@ INCIDENT_ALIASES: dict[str, tuple[tuple[str, ...], ...]] = {
         ("datum", "brottsdatum", "handelsedatum", "date", "brottsdatum fran", "datum fran",
          "handelse datum", "brott datum", "incident date", "fran datum", "startdatum"),
         ("anmalningsdatum", "registreringsdatum", "rapportdatum", "inkom", "inkommen"),
+        ("manad", "month", "brottsmanad", "ar manad", "manad ar"),  # an aggregated table per month
     ),
     "time": (
         ("tid", "klockslag", "kl", "klocka", "time", "brottstid", "handelsetid klockslag",
@@ -78,7 +79,15 @@ INCIDENT_ALIASES: dict[str, tuple[tuple[str, ...], ...]] = {
     "postcode": (("postnummer", "postnr", "post nr", "postcode", "zip", "zipcode"),),
     "town": (("postort", "ort", "town", "city", "stad"),),
     "gps": (("gps", "location gps", "koordinater", "position", "latlon", "lat lon"),),
+    # incidents per row in an aggregated table: only when named (columns={"count": "Antal"});
+    # "Antal gärningspersoner" must never multiply rows by itself
+    "count": (),
 }
+
+#: Column names (folded) that usually hold a number of incidents per row: a note
+#: suggests ``--column count=NAME`` when such a column holds whole numbers above 1.
+COUNT_HINTS = frozenset({"antal", "antal brott", "antal anmalningar", "antal anmalda brott",
+                         "antal handelser", "antal fall", "count", "antal anmalda", "anmalda brott"})
 
 
 def normalise_aliases(aliases: Sequence[str] | Sequence[Sequence[str]]) -> tuple[tuple[str, ...], ...]:

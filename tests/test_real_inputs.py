@@ -628,3 +628,55 @@ def test_read_with_districts_alone_places_district_names_and_keeps_the_rest_pend
     with pytest.raises(ValueError, match="unmatched must be"):
         place_pending(read_incidents(inc), Gazetteer.of_districts(read_districts(_deso_layer(tmp_path))),
                       unmatched="drop")
+
+
+# --------------------------------------------------------------------------- 13. aggregated tables (a count per row)
+
+AGGREGATED = pd.DataFrame({"DeSO": ["0180C4020", "0180C4020", "0180C4030", "Fruängen"],
+                           "Månad": ["2025-03", "2025-03", "2025-04", "2025/4"],
+                           "Brottstyp": ["Stöld", "Rån", "Misshandel", "Stöld"],
+                           "Antal": ["4", "0", "2", "1"]})
+
+
+def test_a_count_column_makes_each_row_as_many_incidents_as_it_counts() -> None:
+    res = read_incidents(AGGREGATED, columns={"count": "Antal"}, source_name="agg")
+    assert res.report["rows_read"] == 7 and res.report["pending"] == 7  # 4 + 0 + 2 + 1, no coordinates
+    assert res.report["count_column"] == {"column": "Antal", "rows_in_file": 4, "rows_with_0": 1, "incidents": 7}
+    p = res.pending
+    assert p["source_row"].tolist() == [1, 1, 1, 1, 3, 3, 4]  # a DataFrame's rows count from 1
+    assert p["incident_id"].tolist() == ["agg:1#1", "agg:1#2", "agg:1#3", "agg:1#4", "agg:3#1", "agg:3#2", "agg:4"]
+    assert p["category_raw"].tolist() == ["Stöld"] * 4 + ["Misshandel"] * 2 + ["Stöld"]
+    # a month as the date: its first day
+    assert [str(t.date()) for t in p["occurred_at"]] == ["2025-03-01"] * 4 + ["2025-04-01"] * 3
+    assert any("give only a month in 'Månad'" in w for w in res.report["warnings"])
+
+
+def test_a_count_like_column_is_not_used_unless_named_but_noted() -> None:
+    res = read_incidents(AGGREGATED, source_name="agg")
+    assert res.report["rows_read"] == 4
+    assert any("column 'Antal' looks like a number of incidents per row" in w and "--column count=Antal" in w
+               for w in res.report["warnings"])
+    # "Antal gärningspersoner" beside one incident per row: never taken as a count by itself
+    one = AGGREGATED.rename(columns={"Antal": "Antal gärningspersoner"})
+    assert read_incidents(one, source_name="agg").report["rows_read"] == 4
+
+
+def test_a_count_that_is_not_a_whole_number_is_refused_naming_the_rows() -> None:
+    from lagesbild_geo.errors import InputError
+
+    bad = AGGREGATED.assign(Antal=["4", "x", "2,5", "-1"])
+    with pytest.raises(InputError, match=r"3 row\(s\) do not \(row 2: 'x', row 3: '2,5', row 4: '-1'\)"):
+        read_incidents(bad, columns={"count": "Antal"}, source_name="agg")
+
+
+def test_a_build_counts_an_aggregated_table_per_district(tmp_path: Path) -> None:
+    from lagesbild_geo.pipeline import PipelineConfig, SourceConfig, build_lagesbild
+
+    src = tmp_path / "per_deso.csv"
+    AGGREGATED.to_csv(src, sep=";", index=False)
+    cfg = PipelineConfig(incidents=(SourceConfig(str(src), columns={"count": "Antal"}),),
+                         districts=str(_deso_layer(tmp_path)), clusters=False, emerging=False)
+    lb = build_lagesbild(cfg)
+    s = lb.district_summary
+    assert int(s.loc["0180C4020", "total"]) == 4 and int(s.loc["0180C4030", "total"]) == 3
+    assert int(s.loc["_total", "total"]) == 7 and len(lb.pending) == 0

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import shapely
 
 from .. import polisen
-from .._columns import find_columns
+from .._columns import COUNT_HINTS, find_columns
 from .._geometry import inside_boundary
 from ..crs import (
     CRS_RANGE_LABELS,
@@ -41,9 +41,9 @@ from ..crs import (
     to_sweref,
     to_wgs84,
 )
-from ..errors import SchemaError
+from ..errors import InputError, SchemaError
 from ..grid import points_to_cells
-from ..schema import INCIDENT_COLUMNS, map_categories, remember_text_codes
+from ..schema import INCIDENT_COLUMNS, fold, map_categories, remember_text_codes
 from ..settings import Settings
 from .result import REASONS, ReadResult, empty_rejected, make_rejected, with_counts
 from .tables import SourceLike, read_table
@@ -86,7 +86,9 @@ def read_incidents(
     columns
         Role → column name, overriding recognition. Roles: ``id``, ``datetime``,
         ``date``, ``time``, ``category``, ``x``, ``y``, ``northing``, ``easting``,
-        ``lat``, ``lon``, ``gps``, ``address``, ``place``, ``postcode``, ``town``.
+        ``lat``, ``lon``, ``gps``, ``address``, ``place``, ``postcode``, ``town``, and
+        ``count`` (only when named: the number of incidents each row of an aggregated
+        table counts; the row becomes that many incidents).
     crs
         CRS of the coordinate columns (EPSG code or name) when known; required
         for SWEREF 99 local zones unless only one fits. Default: detected from
@@ -133,6 +135,7 @@ def read_incidents(
     settings = settings or Settings()
     raw = _read_raw(source, sheet=sheet, layer=layer, settings=settings, source_name=source_name)
     roles = _find_roles(raw, columns)
+    raw = _by_count(raw, roles)
     times = _incident_times(raw, roles, tz=settings.timezone, category_map=category_map,
                             time_optional=time_optional)
     categories = _categories(raw, roles, times.police, category_map)
@@ -234,6 +237,46 @@ def _find_roles(raw: _Raw, columns: dict[str, str] | None) -> dict[str, str]:
     return roles
 
 
+def _by_count(raw: _Raw, roles: dict[str, str]) -> _Raw:
+    """An aggregated table (a row per area, month and type with its number of incidents):
+    with ``columns={"count": NAME}`` each row becomes as many incidents as it counts (a
+    row of 0 none); without it, a note when a column named like a count holds counts."""
+    if "count" not in roles:
+        hinted = [c for c in raw.columns if fold(c) in COUNT_HINTS and c not in roles.values()]
+        for c in hinted[:1]:
+            v = parse_numbers(raw.data[c])
+            whole = np.isfinite(v) & (v >= 0) & (v == np.round(v))
+            if raw.n and whole.mean() > 0.9 and (v[whole] > 1).any():
+                raw.warnings.append(
+                    f"{raw.name}: column {c!r} looks like a number of incidents per row (whole numbers, "
+                    f"up to {int(v[whole].max())}); every row is read as ONE incident. If each row "
+                    f"counts several, name it: --column count={c} (columns={{'count': {c!r}}}).")
+        return raw
+    col = roles["count"]
+    v = parse_numbers(raw.data[col])
+    bad = ~(np.isfinite(v) & (v >= 0) & (v == np.round(v)))
+    if bad.any():
+        rows = raw.source_row[bad][:5].tolist()
+        shown = ", ".join(f"row {r}: {x!r}" for r, x in zip(rows, raw.data[col][bad][:5].tolist(), strict=True))
+        raise InputError(f"{raw.name}: the count column {col!r} must hold whole numbers of 0 or more in "
+                         f"every row; {int(bad.sum())} row(s) do not ({shown}). Correct them, or do not "
+                         "name a count column if each row is one incident.")
+    counts = v.astype(np.int64)
+    take = np.repeat(np.arange(raw.n), counts)
+    # the k-th incident of a row (1, 2, ...): ids stay unique
+    copy = np.arange(take.size) - np.repeat(np.cumsum(counts) - counts, counts) + 1
+    info = {**raw.info, "count_copy": np.where(counts[take] > 1, copy, 0),
+            "count_column": {"column": col, "rows_in_file": raw.n, "rows_with_0": int((counts == 0).sum()),
+                             "incidents": int(counts.sum())}}
+    n0 = int((counts == 0).sum())
+    raw.warnings.append(f"{raw.name}: {raw.n} row(s) counting {int(counts.sum())} incident(s) by column "
+                        f"{col!r}, read as one row per incident"
+                        + (f"; {n0} row(s) count 0 and hold none" if n0 else "") + ".")
+    geometry = raw.geometry.iloc[take].reset_index(drop=True) if raw.geometry is not None else None
+    return dataclasses.replace(raw, data=raw.data.take(take).reset_index(drop=True), geometry=geometry,
+                               info=info, source_row=raw.source_row[take])
+
+
 def _no_location_note(name: str, data_cols: list[str], roles: dict[str, str]) -> str:
     """Why every row will be 'no location', with the columns left over that might hold them."""
     used = set(roles.values())
@@ -325,7 +368,7 @@ def _column_times(raw: _Raw, roles: dict[str, str], *, tz: str,
             # "Startdatum" + "Starttid", "Händelsedatum" + "Händelsetid", "Datum" + "Tidpunkt":
             # the second holds the time of day (or a date-time, whose time of day is taken)
             time_col = data[roles["datetime"]]
-        return parse_times(data[roles["date"]], time_col, tz=tz)
+        return parse_times(_month_dates(raw, data[roles["date"]], roles["date"]), time_col, tz=tz)
     if "time" in roles:  # a lone "Tid" column holding full timestamps
         return parse_times(data[roles["time"]], None, tz=tz)
     if not time_optional:
@@ -334,6 +377,31 @@ def _column_times(raw: _Raw, roles: dict[str, str], *, tz: str,
             "(name it with columns={'date': ...} / --column date=NAME, or pass time_optional=True / --time-optional).")
     occurred = pd.Series(pd.NaT, index=data.index, dtype=pd.DatetimeTZDtype("ns", tz))
     return occurred, np.ones(raw.n, dtype=np.int8), {}
+
+
+_MONTH = r"^\s*(\d{4})\s*[-/.]\s*(\d{1,2})\s*$"
+
+
+def _month_dates(raw: _Raw, dates: pd.Series, column: str) -> pd.Series:
+    """A month given as the date ("2025-03", an aggregated table per month): its first day,
+    with a note (hours and weekdays then mean nothing for these rows)."""
+    if dates.dtype.kind in "Mm" or not raw.n:
+        return dates
+    probe = dates.iloc[:200].dropna().astype(str)
+    if not len(probe) or not probe.str.match(_MONTH).mean() >= 0.5:  # the usual file: a glance
+        return dates
+    text = dates.astype("string")
+    found = text.str.extract(_MONTH)
+    month = pd.to_numeric(found[1], errors="coerce")
+    is_month = (month >= 1) & (month <= 12)
+    n = int(is_month.sum())
+    if not n or n < 0.5 * int(text.notna().sum()):  # a stray value is for the parser to refuse
+        return dates
+    raw.warnings.append(f"{raw.name}: {n} row(s) give only a month in {column!r} (e.g. {text[is_month].iloc[0]!r}); "
+                        "each is set to the month's first day at 00:00: counts per month and period hold, "
+                        "hours and weekdays do not.")
+    first = found[0].str.cat(month.astype("Int64").astype("string").str.zfill(2), sep="-") + "-01"
+    return text.mask(is_month.fillna(False), first)
 
 
 # --------------------------------------------------------------------------- 4. categories
@@ -704,16 +772,23 @@ def _cells(lat: np.ndarray, lon: np.ndarray, mask: np.ndarray, resolution: int) 
 
 
 def _incident_ids(raw: _Raw, roles: dict[str, str]) -> pd.Series:
-    """The id column as given, ``<source>:<row>`` where it is empty or missing."""
+    """The id column as given, ``<source>:<row>`` where it is empty or missing; ``#k`` added
+    for the k-th incident of a row that counts several (a count column)."""
     if "id" not in roles:
-        return _str_series(pc.binary_join_element_wise(
+        ids = _str_series(pc.binary_join_element_wise(
             pa.scalar(f"{raw.name}:", _TEXT), pc.cast(pa.array(raw.source_row), _TEXT), pa.scalar("", _TEXT)))
-    ids = raw.data[roles["id"]].astype("string")  # as given (no copy for text columns)
-    no_id = ids.isna().to_numpy(dtype=bool)
-    if no_id.any():
-        fallback = pd.Series([f"{raw.name}:{r}" for r in raw.source_row[no_id]], index=ids.index[no_id],
-                             dtype="string")
-        ids = ids.mask(pd.Series(no_id, index=ids.index), fallback)
+    else:
+        ids = raw.data[roles["id"]].astype("string")  # as given (no copy for text columns)
+        no_id = ids.isna().to_numpy(dtype=bool)
+        if no_id.any():
+            fallback = pd.Series([f"{raw.name}:{r}" for r in raw.source_row[no_id]], index=ids.index[no_id],
+                                 dtype="string")
+            ids = ids.mask(pd.Series(no_id, index=ids.index), fallback)
+    copy = raw.info.get("count_copy")
+    if copy is not None and (copy > 0).any():
+        many = copy > 0
+        ids = ids.copy()
+        ids[many] = ids[many] + pd.Series([f"#{k}" for k in copy[many]], index=ids.index[many], dtype="string")
     return ids
 
 
@@ -753,6 +828,7 @@ def _report(raw: _Raw, roles: dict[str, str], times: _Times, coords: _Coordinate
         "source": raw.name,
         "format": info["format"],
         "rows_read": raw.n,
+        **({"count_column": dict(info["count_column"])} if "count_column" in info else {}),
         "placed": 0, "pending": 0, "rejected": 0,
         "by_precision": {},
         "rejected_by_reason": {},
