@@ -419,6 +419,7 @@ ROLE_LABELS_SV: dict[str, str] = {
     "northing": "Nordkoordinat", "easting": "Ostkoordinat", "lat": "Latitud", "lon": "Longitud",
     "gps": "GPS (lat,lon i en kolumn)", "address": "Adress", "place": "Plats",
     "postcode": "Postnummer", "town": "Postort",
+    "count": "Antal per rad (sammanställd tabell)",
 }
 PRECISION_SV: dict[str, str] = {
     "point": "Koordinat", "address": "Adress (geokodad)", "place": "Platsnamn (geokodad)",

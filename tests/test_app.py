@@ -258,6 +258,27 @@ def test_data_upload_shows_report_and_survives_bad_file(store_path: Path) -> Non
     assert at.session_state["sources"][0].name == "handelser.csv"
 
 
+def test_data_upload_of_an_aggregated_table_counts_its_rows_when_the_count_column_is_chosen(
+        store_path: Path) -> None:
+    at = _app("data")
+    table = ("Datum;Tid;Kategori;Lat;Long;Antal\n2025-03-01;12:00;Stöld;59.40;17.10;3\n"
+             "2025-03-02;13:00;Rån;59.41;17.11;2\n").encode()
+    at.file_uploader[0].set_value([("sammanstallning.csv", table, "text/csv")])
+    at.run()
+    _no_exception(at)
+    assert {m.label: m.value for m in at.metric}["Rader"] == "2"
+    assert any("'Antal' looks like a number of incidents per row" in w.value for w in at.warning)
+    count_key = next(k for k in (s.key for s in at.selectbox) if k.endswith("_count"))
+    assert at.selectbox(key=count_key).label == "Antal per rad (sammanställd tabell)"
+    at.selectbox(key=count_key).set_value("Antal")
+    at.run()
+    _button(at, "Läs om med de här kolumnerna").click()
+    at.run()
+    _no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Rader"], metrics["Placerade"]) == ("5", "5")
+
+
 @pytest.mark.slow
 def test_omraden_delete_and_restore(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _draw(monkeypatch, None)
