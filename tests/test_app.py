@@ -238,20 +238,9 @@ def test_data_upload_shows_report_and_survives_bad_file(store_path: Path) -> Non
     # point the time role at the wrong column: no time can be read, nothing is placed
     time_key = next(k for k in (s.key for s in at.selectbox) if k.endswith("_time"))
     assert at.selectbox(key=time_key).value == "Tid"
-    at.selectbox(key=time_key).set_value("Kategori")
-    at.run()
-    _button(at, "Läs om med de här kolumnerna").click()
-    at.run()
-    _no_exception(at)
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Placerade"] == "0"
+    assert _reread_with(at, time_key, "Kategori")["Placerade"] == "0"
     assert any("tiden kan inte tolkas" in str(d.value.to_dict()) for d in at.dataframe)
-    # and back
-    at.selectbox(key=time_key).set_value("Tid")
-    at.run()
-    _button(at, "Läs om med de här kolumnerna").click()
-    at.run()
-    assert {m.label: m.value for m in at.metric}["Placerade"] == "2"
+    assert _reread_with(at, time_key, "Tid")["Placerade"] == "2"  # and back
     _button(at, "Använd de uppladdade filerna").click()
     at.run()
     _no_exception(at)
@@ -270,13 +259,18 @@ def test_data_upload_of_an_aggregated_table_counts_its_rows_when_the_count_colum
     assert any("'Antal' looks like a number of incidents per row" in w.value for w in at.warning)
     count_key = next(k for k in (s.key for s in at.selectbox) if k.endswith("_count"))
     assert at.selectbox(key=count_key).label == "Antal per rad (sammanställd tabell)"
-    at.selectbox(key=count_key).set_value("Antal")
+    metrics = _reread_with(at, count_key, "Antal")
+    assert (metrics["Rader"], metrics["Placerade"]) == ("5", "5")
+
+
+def _reread_with(at: AppTest, key: str, column: str) -> dict[str, str]:
+    """Choose ``column`` in the role box ``key``, read the file again: the page's figures."""
+    at.selectbox(key=key).set_value(column)
     at.run()
     _button(at, "Läs om med de här kolumnerna").click()
     at.run()
     _no_exception(at)
-    metrics = {m.label: m.value for m in at.metric}
-    assert (metrics["Rader"], metrics["Placerade"]) == ("5", "5")
+    return {m.label: m.value for m in at.metric}
 
 
 @pytest.mark.slow
