@@ -260,13 +260,10 @@ class Gazetteer:
 
         Examples
         --------
-        >>> import geopandas as gpd
-        >>> from shapely.geometry import box
-        >>> d = gpd.GeoDataFrame({"district_name": ["Centrum"], "district_code": ["9999C1010"]},
-        ...                      geometry=[box(17.0, 59.3, 17.1, 59.4)], crs=4326)
-        >>> g = Gazetteer.of_districts(d)
-        >>> len(g), g.districts["code"].tolist()
-        (0, ['9999C1010'])
+        >>> from lagesbild_geo.districts import read_districts
+        >>> g = Gazetteer.of_districts(read_districts("sample_data/districts.geojson"))
+        >>> len(g), g.districts["name"].iloc[0]
+        (0, 'Hagby')
         """
         def text() -> pd.Series:
             return pd.Series([], dtype="string")
