@@ -85,8 +85,13 @@ def _freeze_long_lived() -> None:
     collections (``gc.freeze``). Streamlit runs a full collection after every run of a page
     (``runner.postScriptGC``): over these 200 000 objects that took 0,09 s of a core while
     the browser was drawing the page; without them about 1 ms. What the warm-up made lives
-    as long as the server; freed objects are still freed when nothing refers to them."""
-    gc.collect()
+    as long as the server; freed objects are still freed when nothing refers to them.
+
+    The young generations are collected first so that the warm-up's garbage is not frozen:
+    on Exempelkommun that finds all 3 838 unreachable objects in 1 ms, where a full
+    collection (0,08 s, which a visitor waiting for the warm-up waited for too) finds none
+    more."""
+    gc.collect(1)
     gc.freeze()
 
 
