@@ -95,7 +95,9 @@ for src in list(stage.get("incidents", [])):
         c3.metric("Väntar på geokodning", svformat.integer(rep.get("pending", 0)))
         c4.metric("Avvisade", svformat.integer(rep.get("rejected", 0)))
         if rep.get("pending") and gaz is None:
-            st.info("Rader med bara adress eller plats väntar på geokodning: ladda upp ett adressregister.")
+            st.info("Rader med bara adress eller plats väntar på geokodning: ladda upp ett adressregister. "
+                    "Rader som anger ett område (DeSO-kod eller områdesnamn) räknas i det området när "
+                    "en områdesindelning är uppladdad, även utan adressregister.")
         st.markdown("**Igenkända kolumner** – rätta om något blev fel:")
         used = rep.get("columns_used", {})
         choice: dict[str, str] = {}
