@@ -265,3 +265,56 @@ def test_hidden_cells_of_one_incident_each_cannot_be_taken_from_their_district(
         m.setattr(privacy, "_district_links", lambda *a, **k: [])
         assert each_one(publishable(picture)) == {"9999B0160": [1, 1]}  # the truth: 1 and 1
     assert each_one(publishable(picture)) == {}
+
+
+# --------------------------------------------------------------------------- round 10: aggregated tables
+
+def _two_districts(tmp_path: Path) -> Path:
+    from shapely.geometry import box
+
+    path = tmp_path / "deso.geojson"
+    gpd.GeoDataFrame({"deso": ["9996A0010", "9996A0020"], "namn": ["Norrby", "Söderby"],
+                      "befolkning": [1500, 1600]},
+                     geometry=[box(17.0, 59.3, 17.1, 59.4), box(17.1, 59.3, 17.2, 59.4)], crs=4326).to_file(path)
+    return path
+
+
+def test_months_of_an_aggregated_table_cannot_be_taken_from_the_weekdays(tmp_path: Path) -> None:
+    """A table per DeSO and month (2025-01 … 2025-05, January 2 incidents) is read as each
+    month's first day at 00:00. The report published the weekdays beside the months: a
+    weekday was the sum of the months beginning on it, so Saturday (February and March) less
+    March gave February, and the months' total less the shown months gave January: 2. The
+    weekdays and hours of such rows are no one's: they are left out of those tables."""
+    from lagesbild_geo.pipeline import PipelineConfig, SourceConfig, build_lagesbild
+
+    rows = ["DeSO;Månad;Brottstyp;Antal", "9996A0010;2025-01;Stöld;2"]
+    for m in ("2025-02", "2025-03", "2025-04", "2025-05"):
+        rows += [f"9996A0010;{m};Stöld;5", f"9996A0020;{m};Skadegörelse;5"]
+    src = tmp_path / "per_deso.csv"
+    src.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    cfg = PipelineConfig(incidents=(SourceConfig(str(src), columns={"count": "Antal"}),),
+                         districts=str(_two_districts(tmp_path)), clusters=False, emerging=False)
+    lb = build_lagesbild(cfg)
+    assert (lb.incidents["date_precision"] == "month").all()
+    pub = publishable(lb)
+    months = pub.tables["months"]["count"]
+    assert pd.isna(months["2025-01"]) and int(months["2025-03"]) == 10
+    assert "weekdays" not in pub.tables and "hours" not in pub.tables  # no weekday is known
+    # the attack on what was published: Saturday less March, then the total less the months
+    truth = {"2025-02": 10, "2025-03": 10, "2025-04": 10, "2025-05": 10}
+    saturday = truth["2025-02"] + truth["2025-03"]  # 2025-02-01 and 2025-03-01: Saturdays
+    assert 42 - (saturday - int(months["2025-03"])) - sum(int(months[m]) for m in ("2025-03", "2025-04", "2025-05")) == 2
+    # mixed with incidents whose day and hour are known, those are the weekday table
+    day = tmp_path / "punkter.csv"
+    day.write_text("Datum;Tid;Kategori;Lat;Long\n"
+                   + "".join(f"2025-03-{d:02d};12:00;Stöld;59,35;17,05\n" for d in (3, 4, 5, 6, 7, 10)),
+                   encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Gi* on a few cells
+        mixed = publishable(build_lagesbild(PipelineConfig(
+            incidents=(SourceConfig(str(src), columns={"count": "Antal"}), SourceConfig(str(day))),
+            districts=str(_two_districts(tmp_path)), clusters=False, emerging=False)))
+    wk = mixed.tables["weekdays"]["count"]
+    assert wk.fillna(-1).astype(int).tolist() == [-1, -1, -1, -1, -1, 0, 0]  # Mon 2, Tue … Fri 1: hidden
+    hours = mixed.tables["hours"]["count"]
+    assert int(hours[12]) == 6 and int(hours.drop(12).sum()) == 0  # not the 42 of the months at 00

@@ -43,7 +43,7 @@ from ..crs import (
 )
 from ..errors import InputError, SchemaError
 from ..grid import points_to_cells
-from ..schema import INCIDENT_COLUMNS, fold, map_categories, remember_text_codes
+from ..schema import DATE_PRECISION, INCIDENT_COLUMNS, fold, map_categories, remember_text_codes
 from ..settings import Settings
 from .result import REASONS, ReadResult, empty_rejected, make_rejected, with_counts
 from .tables import SourceLike, read_table
@@ -401,6 +401,10 @@ def _month_dates(raw: _Raw, dates: pd.Series, column: str) -> pd.Series:
                         "each is set to the month's first day at 00:00: counts per month and period hold, "
                         "hours and weekdays do not.")
     first = found[0].str.cat(month.astype("Int64").astype("string").str.zfill(2), sep="-") + "-01"
+    # their weekday and hour are the first day's midnight, not the incidents': the report's
+    # tables by hour and weekday leave them out (the weekday of each month's first day gave
+    # the hidden months back: 2025-02-01 and 2025-03-01 are Saturdays)
+    raw.info["month_only"] = is_month.fillna(False).to_numpy(dtype=bool)
     return text.mask(is_month.fillna(False), first)
 
 
@@ -757,6 +761,10 @@ def _incident_frame(raw: _Raw, roles: dict[str, str], times: _Times, categories:
         columns_out[f"source_{c}" if c in INCIDENT_COLUMNS else c] = raw.data[c]
     if police is not None:  # the feed's derived fields: publication time, kommun and län codes
         columns_out.update(police.extra)
+    month_only = raw.info.get("month_only")
+    if month_only is not None and month_only.any():  # a month as the date: no weekday, no hour
+        columns_out[DATE_PRECISION] = pd.Series(["month" if m else None for m in month_only.tolist()],
+                                                dtype="string")
     return pd.DataFrame(columns_out, copy=False)
 
 
