@@ -969,7 +969,17 @@ def _profile_tables(system: _protect.System, profiles: Mapping[str, pd.DataFrame
         f = profiles[name]
         v = f["count"].to_numpy(dtype="float64")
         idx = system.block(v, prio=0)
-        system.relate(np.r_[idx, t_key], np.r_[np.ones(len(idx)), -1.0], eq=bool(v.sum() == values_t))
+        rest = float(values_t - v.sum())
+        if np.isfinite(rest) and rest > 1e-9:
+            # the incidents with no hour or weekday (a month as the date, no time): the total
+            # less the table, a count no surface publishes; a small one must not be pinned (two
+            # of an aggregated table's robberies less than the weekdays' sum)
+            small = rest < system.min_count - 1e-9
+            r = system.shared(("kommun", "no_weekday_or_hour"), rest, prio=_protect.NEVER,
+                              status=PRIMARY if small else _protect.FREE)
+            system.relate(np.r_[idx, r, t_key], np.r_[np.ones(len(idx)), 1.0, -1.0])
+        else:
+            system.relate(np.r_[idx, t_key], np.r_[np.ones(len(idx)), -1.0], eq=bool(v.sum() == values_t))
         prof_tabs[name] = _Tab(name, np.arange(len(f)), ["count"], idx.reshape(-1, 1))
     if "months" in profiles:
         f = profiles["months"]

@@ -318,3 +318,28 @@ def test_months_of_an_aggregated_table_cannot_be_taken_from_the_weekdays(tmp_pat
     assert wk.fillna(-1).astype(int).tolist() == [-1, -1, -1, -1, -1, 0, 0]  # Mon 2, Tue … Fri 1: hidden
     hours = mixed.tables["hours"]["count"]
     assert int(hours[12]) == 6 and int(hours.drop(12).sum()) == 0  # not the 42 of the months at 00
+
+
+def test_the_incidents_without_a_weekday_are_not_the_total_less_the_weekdays(tmp_path: Path) -> None:
+    """Two robberies of a table per month (no day, no hour) beside 89 incidents with a time:
+    the weekdays and hours leave them out, and with every weekday shown the total less the
+    weekdays gave them: 91 − 89 = 2. That number is protected like any count: a weekday and
+    an hour are hidden with it."""
+    from lagesbild_geo.pipeline import PipelineConfig, SourceConfig, build_lagesbild
+
+    src = tmp_path / "ran.csv"
+    src.write_text("DeSO;Månad;Brottstyp;Antal\n9996A0010;2025-03;Rån;2\n", encoding="utf-8")
+    day = tmp_path / "punkter.csv"
+    day.write_text("Datum;Tid;Kategori;Lat;Long\n" + "".join(
+        f"2025-03-{d:02d};{h:02d}:00;{k};59,35;{x}\n" for d in range(3, 24) for h in (12, 18)
+        for k, x in (("Stöld", "17,05"), ("Misshandel", "17,15")))
+        + "".join(f"2025-03-{d:02d};20:00;Rån;59,35;17,15\n" for d in range(3, 8)), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Gi* on a few cells
+        pub = publishable(build_lagesbild(PipelineConfig(
+            incidents=(SourceConfig(str(src), columns={"count": "Antal"}), SourceConfig(str(day))),
+            districts=str(_two_districts(tmp_path)), clusters=False, emerging=False)))
+    total = int(pub.tables["totals"]["count"].iloc[0])
+    weekdays, hours = pub.tables["weekdays"]["count"], pub.tables["hours"]["count"]
+    assert total == 91 and int(weekdays.sum()) <= 89 and int(hours.sum()) <= 89
+    assert weekdays.isna().sum() == 1 and hours.isna().sum() == 1  # 91 − 89 = 2 is no longer there
