@@ -304,6 +304,19 @@ def test_months_of_an_aggregated_table_cannot_be_taken_from_the_weekdays(tmp_pat
     truth = {"2025-02": 10, "2025-03": 10, "2025-04": 10, "2025-05": 10}
     saturday = truth["2025-02"] + truth["2025-03"]  # 2025-02-01 and 2025-03-01: Saturdays
     assert 42 - (saturday - int(months["2025-03"])) - sum(int(months[m]) for m in ("2025-03", "2025-04", "2025-05")) == 2
+    # the months as dates (Excel's 2025-03-01, or a count column's table whose every date is a
+    # month's first day): the same
+    for name, dates in (("Månad", lambda m: f"{m}-01"), ("Period", lambda m: f"{m}-01 00:00")):
+        again = tmp_path / f"per_deso_{name}.csv"
+        again.write_text("\n".join([rows[0].replace("Månad", name)]
+                                   + [r.replace(r.split(";")[1], dates(r.split(";")[1])) for r in rows[1:]]) + "\n",
+                         encoding="utf-8")
+        cols = {"count": "Antal"} if name == "Månad" else {"count": "Antal", "date": "Period"}
+        as_dates = build_lagesbild(PipelineConfig(incidents=(SourceConfig(str(again), columns=cols),),
+                                                  districts=str(_two_districts(tmp_path)), clusters=False,
+                                                  emerging=False))
+        assert (as_dates.incidents["date_precision"] == "month").all()
+        assert "weekdays" not in publishable(as_dates).tables
     # mixed with incidents whose day and hour are known, those are the weekday table
     day = tmp_path / "punkter.csv"
     day.write_text("Datum;Tid;Kategori;Lat;Long\n"
