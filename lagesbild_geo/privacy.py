@@ -67,7 +67,7 @@ from .bundle import Lagesbild
 from .errors import InputError, PrivacyError, PrivacyWarning
 from .limits import extract_zip, load_json
 from .period import Period, in_period, instants, month_of
-from .schema import CATEGORIES, CATEGORY_LABELS, fold
+from .schema import CATEGORIES, CATEGORY_LABELS, DATE_PRECISION, fold
 from .settings import Settings
 from .survey import perceived_vs_reported
 from .svformat import count_text
@@ -539,13 +539,20 @@ def _profiles(lb: Lagesbild) -> dict[str, pd.DataFrame]:
     out = {"categories": pd.DataFrame({"count": vc.reindex(order).astype("int64").to_numpy()},
                                       index=pd.Index(order, name="category"))}
     t = times.loc[mask]
+    if DATE_PRECISION in inc.columns:
+        # a month as the date (an aggregated table): its first day's midnight is no weekday
+        # and no hour of the incidents, and with each month's first day the weekdays gave the
+        # months back (2025-02-01 and 2025-03-01 are Saturdays: Saturday less March = February)
+        t = t.loc[(inc.loc[mask, DATE_PRECISION].astype("string") != "month").fillna(True).to_numpy(dtype=bool)]
     if getattr(t.dt, "tz", None) is not None:
         t = t.dt.tz_convert("Europe/Stockholm")
     t = t.dropna()
-    out["hours"] = pd.DataFrame({"count": t.dt.hour.value_counts().reindex(range(24), fill_value=0)
-                                 .astype("int64").to_numpy()}, index=pd.Index(range(24), name="hour"))
-    out["weekdays"] = pd.DataFrame({"count": t.dt.day_of_week.value_counts().reindex(range(7), fill_value=0)
-                                    .astype("int64").to_numpy()}, index=pd.Index(range(7), name="weekday"))
+    if len(t) or not len(cat):  # every row a month only: no table by hour or weekday
+        out["hours"] = pd.DataFrame({"count": t.dt.hour.value_counts().reindex(range(24), fill_value=0)
+                                     .astype("int64").to_numpy()}, index=pd.Index(range(24), name="hour"))
+        out["weekdays"] = pd.DataFrame({"count": t.dt.day_of_week.value_counts()
+                                        .reindex(range(7), fill_value=0).astype("int64").to_numpy()},
+                                       index=pd.Index(range(7), name="weekday"))
     every = month_of(times).dropna()
     if len(every):
         months = every.value_counts().sort_index()
@@ -957,10 +964,22 @@ def _profile_tables(system: _protect.System, profiles: Mapping[str, pd.DataFrame
     prof_tabs["categories"] = _Tab("categories", np.arange(len(cats)), ["count"], cidx_a.reshape(-1, 1))
     values_t = system.arrays()[0][t_key]
     for name in ("hours", "weekdays"):
+        if name not in profiles:
+            continue
         f = profiles[name]
         v = f["count"].to_numpy(dtype="float64")
         idx = system.block(v, prio=0)
-        system.relate(np.r_[idx, t_key], np.r_[np.ones(len(idx)), -1.0], eq=bool(v.sum() == values_t))
+        rest = float(values_t - v.sum())
+        if np.isfinite(rest) and rest > 1e-9:
+            # the incidents with no hour or weekday (a month as the date, no time): the total
+            # less the table, a count no surface publishes; a small one must not be pinned (two
+            # of an aggregated table's robberies less than the weekdays' sum)
+            small = rest < system.min_count - 1e-9
+            r = system.shared(("kommun", "no_weekday_or_hour"), rest, prio=_protect.NEVER,
+                              status=PRIMARY if small else _protect.FREE)
+            system.relate(np.r_[idx, r, t_key], np.r_[np.ones(len(idx)), 1.0, -1.0])
+        else:
+            system.relate(np.r_[idx, t_key], np.r_[np.ones(len(idx)), -1.0], eq=bool(v.sum() == values_t))
         prof_tabs[name] = _Tab(name, np.arange(len(f)), ["count"], idx.reshape(-1, 1))
     if "months" in profiles:
         f = profiles["months"]

@@ -23,6 +23,7 @@ from .errors import InputError
 __all__ = [
     "CATEGORIES",
     "CATEGORY_LABELS",
+    "DATE_PRECISION",
     "INCIDENT_COLUMNS",
     "LEVEL_PRECISIONS",
     "NON_CRIME",
@@ -62,6 +63,9 @@ INCIDENT_COLUMNS: dict[str, str] = {
 #: only in the län.
 PRECISIONS: tuple[str, ...] = ("point", "address", "place", "area", "district", "stadsdel",
                                "kommun", "lan", "pending")
+#: A column set to ``"month"`` on rows whose date is only a month (an aggregated table per
+#: month, read as the month's first day at 00:00): they have no weekday and no hour.
+DATE_PRECISION = "date_precision"
 #: Only these take part in point-level statistics (cells, Gi*, clusters).
 POINT_PRECISIONS: tuple[str, ...] = ("point", "address")
 #: Levels known only from a name: such rows never count in the district that holds their

@@ -265,3 +265,94 @@ def test_hidden_cells_of_one_incident_each_cannot_be_taken_from_their_district(
         m.setattr(privacy, "_district_links", lambda *a, **k: [])
         assert each_one(publishable(picture)) == {"9999B0160": [1, 1]}  # the truth: 1 and 1
     assert each_one(publishable(picture)) == {}
+
+
+# --------------------------------------------------------------------------- round 10: aggregated tables
+
+def _two_districts(tmp_path: Path) -> Path:
+    from shapely.geometry import box
+
+    path = tmp_path / "deso.geojson"
+    gpd.GeoDataFrame({"deso": ["9996A0010", "9996A0020"], "namn": ["Norrby", "Söderby"],
+                      "befolkning": [1500, 1600]},
+                     geometry=[box(17.0, 59.3, 17.1, 59.4), box(17.1, 59.3, 17.2, 59.4)], crs=4326).to_file(path)
+    return path
+
+
+def test_months_of_an_aggregated_table_cannot_be_taken_from_the_weekdays(tmp_path: Path) -> None:
+    """A table per DeSO and month (2025-01 … 2025-05, January 2 incidents) is read as each
+    month's first day at 00:00. The report published the weekdays beside the months: a
+    weekday was the sum of the months beginning on it, so Saturday (February and March) less
+    March gave February, and the months' total less the shown months gave January: 2. The
+    weekdays and hours of such rows are no one's: they are left out of those tables."""
+    from lagesbild_geo.pipeline import PipelineConfig, SourceConfig, build_lagesbild
+
+    rows = ["DeSO;Månad;Brottstyp;Antal", "9996A0010;2025-01;Stöld;2"]
+    for m in ("2025-02", "2025-03", "2025-04", "2025-05"):
+        rows += [f"9996A0010;{m};Stöld;5", f"9996A0020;{m};Skadegörelse;5"]
+    src = tmp_path / "per_deso.csv"
+    src.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    cfg = PipelineConfig(incidents=(SourceConfig(str(src), columns={"count": "Antal"}),),
+                         districts=str(_two_districts(tmp_path)), clusters=False, emerging=False)
+    lb = build_lagesbild(cfg)
+    assert (lb.incidents["date_precision"] == "month").all()
+    pub = publishable(lb)
+    months = pub.tables["months"]["count"]
+    assert pd.isna(months["2025-01"]) and int(months["2025-03"]) == 10
+    assert "weekdays" not in pub.tables and "hours" not in pub.tables  # no weekday is known
+    # the attack on what was published: Saturday less March, then the total less the months
+    truth = {"2025-02": 10, "2025-03": 10, "2025-04": 10, "2025-05": 10}
+    saturday = truth["2025-02"] + truth["2025-03"]  # 2025-02-01 and 2025-03-01: Saturdays
+    assert 42 - (saturday - int(months["2025-03"])) - sum(int(months[m]) for m in ("2025-03", "2025-04", "2025-05")) == 2
+    # the months as dates (Excel's 2025-03-01, or a count column's table whose every date is a
+    # month's first day): the same
+    for name, dates in (("Månad", lambda m: f"{m}-01"), ("Period", lambda m: f"{m}-01 00:00")):
+        again = tmp_path / f"per_deso_{name}.csv"
+        again.write_text("\n".join([rows[0].replace("Månad", name)]
+                                   + [r.replace(r.split(";")[1], dates(r.split(";")[1])) for r in rows[1:]]) + "\n",
+                         encoding="utf-8")
+        cols = {"count": "Antal"} if name == "Månad" else {"count": "Antal", "date": "Period"}
+        as_dates = build_lagesbild(PipelineConfig(incidents=(SourceConfig(str(again), columns=cols),),
+                                                  districts=str(_two_districts(tmp_path)), clusters=False,
+                                                  emerging=False))
+        assert (as_dates.incidents["date_precision"] == "month").all()
+        assert "weekdays" not in publishable(as_dates).tables
+    # mixed with incidents whose day and hour are known, those are the weekday table
+    day = tmp_path / "punkter.csv"
+    day.write_text("Datum;Tid;Kategori;Lat;Long\n"
+                   + "".join(f"2025-03-{d:02d};12:00;Stöld;59,35;17,05\n" for d in (3, 4, 5, 6, 7, 10)),
+                   encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Gi* on a few cells
+        mixed = publishable(build_lagesbild(PipelineConfig(
+            incidents=(SourceConfig(str(src), columns={"count": "Antal"}), SourceConfig(str(day))),
+            districts=str(_two_districts(tmp_path)), clusters=False, emerging=False)))
+    wk = mixed.tables["weekdays"]["count"]
+    assert wk.fillna(-1).astype(int).tolist() == [-1, -1, -1, -1, -1, 0, 0]  # Mon 2, Tue … Fri 1: hidden
+    hours = mixed.tables["hours"]["count"]
+    assert int(hours[12]) == 6 and int(hours.drop(12).sum()) == 0  # not the 42 of the months at 00
+
+
+def test_the_incidents_without_a_weekday_are_not_the_total_less_the_weekdays(tmp_path: Path) -> None:
+    """Two robberies of a table per month (no day, no hour) beside 89 incidents with a time:
+    the weekdays and hours leave them out, and with every weekday shown the total less the
+    weekdays gave them: 91 − 89 = 2. That number is protected like any count: a weekday and
+    an hour are hidden with it."""
+    from lagesbild_geo.pipeline import PipelineConfig, SourceConfig, build_lagesbild
+
+    src = tmp_path / "ran.csv"
+    src.write_text("DeSO;Månad;Brottstyp;Antal\n9996A0010;2025-03;Rån;2\n", encoding="utf-8")
+    day = tmp_path / "punkter.csv"
+    day.write_text("Datum;Tid;Kategori;Lat;Long\n" + "".join(
+        f"2025-03-{d:02d};{h:02d}:00;{k};59,35;{x}\n" for d in range(3, 24) for h in (12, 18)
+        for k, x in (("Stöld", "17,05"), ("Misshandel", "17,15")))
+        + "".join(f"2025-03-{d:02d};20:00;Rån;59,35;17,15\n" for d in range(3, 8)), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Gi* on a few cells
+        pub = publishable(build_lagesbild(PipelineConfig(
+            incidents=(SourceConfig(str(src), columns={"count": "Antal"}), SourceConfig(str(day))),
+            districts=str(_two_districts(tmp_path)), clusters=False, emerging=False)))
+    total = int(pub.tables["totals"]["count"].iloc[0])
+    weekdays, hours = pub.tables["weekdays"]["count"], pub.tables["hours"]["count"]
+    assert total == 91 and int(weekdays.sum()) <= 89 and int(hours.sum()) <= 89
+    assert weekdays.isna().sum() == 1 and hours.isna().sum() == 1  # 91 − 89 = 2 is no longer there

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import shapely
 
 from .. import polisen
-from .._columns import COUNT_HINTS, find_columns
+from .._columns import COUNT_HINTS, INCIDENT_ALIASES, find_columns
 from .._geometry import inside_boundary
 from ..crs import (
     CRS_RANGE_LABELS,
@@ -43,7 +43,7 @@ from ..crs import (
 )
 from ..errors import InputError, SchemaError
 from ..grid import points_to_cells
-from ..schema import INCIDENT_COLUMNS, fold, map_categories, remember_text_codes
+from ..schema import DATE_PRECISION, INCIDENT_COLUMNS, fold, map_categories, remember_text_codes
 from ..settings import Settings
 from .result import REASONS, ReadResult, empty_rejected, make_rejected, with_counts
 from .tables import SourceLike, read_table
@@ -368,7 +368,10 @@ def _column_times(raw: _Raw, roles: dict[str, str], *, tz: str,
             # "Startdatum" + "Starttid", "Händelsedatum" + "Händelsetid", "Datum" + "Tidpunkt":
             # the second holds the time of day (or a date-time, whose time of day is taken)
             time_col = data[roles["datetime"]]
-        return parse_times(_month_dates(raw, data[roles["date"]], roles["date"]), time_col, tz=tz)
+        parsed = parse_times(_month_dates(raw, data[roles["date"]], roles["date"]), time_col, tz=tz)
+        if time_col is None:
+            _first_days_as_months(raw, roles, parsed[0])
+        return parsed
     if "time" in roles:  # a lone "Tid" column holding full timestamps
         return parse_times(data[roles["time"]], None, tz=tz)
     if not time_optional:
@@ -401,7 +404,36 @@ def _month_dates(raw: _Raw, dates: pd.Series, column: str) -> pd.Series:
                         "each is set to the month's first day at 00:00: counts per month and period hold, "
                         "hours and weekdays do not.")
     first = found[0].str.cat(month.astype("Int64").astype("string").str.zfill(2), sep="-") + "-01"
+    # their weekday and hour are the first day's midnight, not the incidents': the report's
+    # tables by hour and weekday leave them out (the weekday of each month's first day gave
+    # the hidden months back: 2025-02-01 and 2025-03-01 are Saturdays)
+    raw.info["month_only"] = is_month.fillna(False).to_numpy(dtype=bool)
     return text.mask(is_month.fillna(False), first)
+
+
+#: Folded names of a date column that holds months ("Månad"): the date role's month tier.
+_MONTH_NAMES = frozenset(next(t for t in INCIDENT_ALIASES["date"] if "manad" in t))
+
+
+def _first_days_as_months(raw: _Raw, roles: dict[str, str], occurred: pd.Series) -> None:
+    """Months given as dates (an Excel "Månad" column of 2025-03-01, or an aggregated table whose
+    every date is a month's first day at 00:00): marked like "2025-03" (``month_only``), so
+    their first day's weekday and midnight are not taken as the incidents'."""
+    found = raw.info.get("month_only")
+    if (found is not None and found.any()) or not raw.n:
+        return
+    by_name = fold(roles["date"]) in _MONTH_NAMES
+    if not (by_name or "count_column" in raw.info):
+        return
+    t = occurred.reset_index(drop=True)
+    first = ((t.dt.day == 1) & (t.dt.hour == 0) & (t.dt.minute == 0) & (t.dt.second == 0)).to_numpy(
+        dtype=bool, na_value=False)
+    if not first.any() or not (by_name or first.sum() == int(t.notna().sum())):
+        return
+    raw.info["month_only"] = first
+    raw.warnings.append(f"{raw.name}: {int(first.sum())} row(s) of {roles['date']!r} are a month's first day "
+                        "at 00:00 (a table per month): their weekday and hour are not the incidents' and are "
+                        "left out of the tables by weekday and hour.")
 
 
 # --------------------------------------------------------------------------- 4. categories
@@ -757,6 +789,10 @@ def _incident_frame(raw: _Raw, roles: dict[str, str], times: _Times, categories:
         columns_out[f"source_{c}" if c in INCIDENT_COLUMNS else c] = raw.data[c]
     if police is not None:  # the feed's derived fields: publication time, kommun and län codes
         columns_out.update(police.extra)
+    month_only = raw.info.get("month_only")
+    if month_only is not None and month_only.any():  # a month as the date: no weekday, no hour
+        columns_out[DATE_PRECISION] = pd.Series(["month" if m else None for m in month_only.tolist()],
+                                                dtype="string")
     return pd.DataFrame(columns_out, copy=False)
 
 
