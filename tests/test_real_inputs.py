@@ -680,3 +680,54 @@ def test_a_build_counts_an_aggregated_table_per_district(tmp_path: Path) -> None
     s = lb.district_summary
     assert int(s.loc["0180C4020", "total"]) == 4 and int(s.loc["0180C4030", "total"]) == 3
     assert int(s.loc["_total", "total"]) == 7 and len(lb.pending) == 0
+
+
+# --------------------------------------------------------------------------- 14. round 10
+
+def test_a_totals_row_of_an_aggregated_table_is_one_rejected_row_not_counted_twice(tmp_path: Path) -> None:
+    """An aggregated export ends in "Totalt" / "Summa" / Excel's "Totalsumma": that row sums
+    the others; read as a count it doubled the incidents and filled the rejected rows with
+    1 239 copies of itself."""
+    src = tmp_path / "per_regso.csv"
+    src.write_text("Månad;RegSO;Brottstyp;Antal\n2025-03;0180R074;Stöld;1 234\n2025-03;0180R075;Rån;2\n"
+                   "2025-04;0180R110;Misshandel;3\n;Totalt;;1 239\n", encoding="utf-8")
+    res = read_incidents(src, columns={"count": "Antal"})
+    assert (res.report["rows_read"], len(res.pending), len(res.rejected)) == (1240, 1239, 1)
+    assert res.rejected[["source_row", "reason", "raw_RegSO"]].values.tolist() == [[5, "totals row", "Totalt"]]
+    assert res.report["count_column"] == {"column": "Antal", "rows_in_file": 4, "rows_with_0": 0,
+                                          "incidents": 1239, "totals_rows": 1}
+    assert any("1 totals row(s) left out" in w and "row 5 ('Totalt', 1 239 in 'Antal')" in w
+               for w in res.report["warnings"])
+    # subtotals of an Excel pivot, a "Summa" in the month column: rejected the same way
+    sub = pd.DataFrame({"Månad": ["2025-03", "2025-03", "Summa"], "Brottstyp": ["Stöld", "Stöld Summa", ""],
+                        "Område": ["Centrum", "", ""], "Antal": ["2", "2", "2"]})
+    r2 = read_incidents(sub, columns={"count": "Antal"}, source_name="pivot")
+    assert (len(r2.pending), r2.rejected["source_row"].tolist()) == (2, [2, 3])
+    # "Totalförsvaret", "Alla brott": names, not totals
+    named = sub.assign(Brottstyp=["Totalförsvaret", "Alla brott", "Stöld"], Månad=["2025-03"] * 3,
+                       Område=["Centrum"] * 3)
+    assert len(read_incidents(named, columns={"count": "Antal"}).pending) == 6
+
+
+def test_an_empty_count_is_named_as_empty_not_nan() -> None:
+    from lagesbild_geo.errors import InputError
+
+    bad = AGGREGATED.assign(Antal=["4", "", "2", "1"])
+    with pytest.raises(InputError, match=r"1 row\(s\) do not \(row 2: empty\)\. Correct them \(0 where"):
+        read_incidents(bad, columns={"count": "Antal"}, source_name="agg")
+
+
+def test_a_wide_table_with_a_column_per_month_is_explained_and_one_month_as_count_refused() -> None:
+    from lagesbild_geo.errors import InputError
+
+    wide = pd.DataFrame({"RegSO": ["0180R074", "0180R075"], "Brottstyp": ["Stöld", "Rån"],
+                         "2025-01": ["3", "4"], "2025-02": ["1", "0"], "2025-03": ["2", "2"]})
+    res = read_incidents(wide, source_name="wide")
+    assert any("3 columns are named as months (2025-01, 2025-02, 2025-03): a wide table" in w
+               and "DataFrame.melt" in w for w in res.report["warnings"])
+    with pytest.raises(InputError, match=r"the count column '2025-01' is one of 3 columns named as months"):
+        read_incidents(wide, columns={"count": "2025-01"}, source_name="wide")
+    # month names as headers too; "Månad", "Datum" and "Antal" are not months
+    from lagesbild_geo.read.incidents import _month_columns
+    assert _month_columns(["jan 2025", "Februari", "mars", "Månad", "Datum", "Antal", "2025M04"]) == [
+        "jan 2025", "Februari", "mars", "2025M04"]

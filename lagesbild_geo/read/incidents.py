@@ -18,6 +18,7 @@ the pending rows is the next step (:func:`lagesbild_geo.geocode.place_pending`).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -253,28 +254,113 @@ def _by_count(raw: _Raw, roles: dict[str, str]) -> _Raw:
                     f"counts several, name it: --column count={c} (columns={{'count': {c!r}}}).")
         return raw
     col = roles["count"]
+    _check_month_columns(raw, col)
     v = parse_numbers(raw.data[col])
-    bad = ~(np.isfinite(v) & (v >= 0) & (v == np.round(v)))
+    totals = _totals_rows(raw, col)
+    bad = ~(np.isfinite(v) & (v >= 0) & (v == np.round(v))) & ~totals
     if bad.any():
         rows = raw.source_row[bad][:5].tolist()
-        shown = ", ".join(f"row {r}: {x!r}" for r, x in zip(rows, raw.data[col][bad][:5].tolist(), strict=True))
+        shown = ", ".join(f"row {r}: " + ("empty" if pd.isna(x) or not str(x).strip() else repr(x))
+                          for r, x in zip(rows, raw.data[col][bad][:5].tolist(), strict=True))
         raise InputError(f"{raw.name}: the count column {col!r} must hold whole numbers of 0 or more in "
-                         f"every row; {int(bad.sum())} row(s) do not ({shown}). Correct them, or do not "
-                         "name a count column if each row is one incident.")
-    counts = v.astype(np.int64)
+                         f"every row; {int(bad.sum())} row(s) do not ({shown}). Correct them (0 where "
+                         "there were none), or do not name a count column if each row is one incident.")
+    counts = np.where(totals, 1, np.where(np.isfinite(v), v, 0)).astype(np.int64)
+    if totals.any():
+        # a totals row ("Totalt", "Summa", an Excel pivot's "Totalsumma") counts the other
+        # rows again: one rejected row, never as many incidents as it sums
+        shown = ", ".join(f"row {r} ({_total_label(raw, i)!r}, {raw.data[col].iloc[i]!s} in {col!r})"
+                          for r, i in zip(raw.source_row[totals][:3].tolist(), np.flatnonzero(totals)[:3],
+                                          strict=True))
+        raw.warnings.append(f"{raw.name}: {int(totals.sum())} totals row(s) left out, rejected as 'totals row' "
+                            f"(they sum the other rows, which would count them twice): {shown}.")
     take = np.repeat(np.arange(raw.n), counts)
     # the k-th incident of a row (1, 2, ...): ids stay unique
     copy = np.arange(take.size) - np.repeat(np.cumsum(counts) - counts, counts) + 1
+    n_inc = int(counts[~totals].sum())
     info = {**raw.info, "count_copy": np.where(counts[take] > 1, copy, 0),
             "count_column": {"column": col, "rows_in_file": raw.n, "rows_with_0": int((counts == 0).sum()),
-                             "incidents": int(counts.sum())}}
+                             "incidents": n_inc, **({"totals_rows": int(totals.sum())} if totals.any() else {})},
+            "totals_row": totals[take]}
     n0 = int((counts == 0).sum())
-    raw.warnings.append(f"{raw.name}: {raw.n} row(s) counting {int(counts.sum())} incident(s) by column "
+    raw.warnings.append(f"{raw.name}: {raw.n - int(totals.sum())} row(s) counting {n_inc} incident(s) by column "
                         f"{col!r}, read as one row per incident"
                         + (f"; {n0} row(s) count 0 and hold none" if n0 else "") + ".")
     geometry = raw.geometry.iloc[take].reset_index(drop=True) if raw.geometry is not None else None
     return dataclasses.replace(raw, data=raw.data.take(take).reset_index(drop=True), geometry=geometry,
                                info=info, source_row=raw.source_row[take])
+
+
+#: What a totals row of an aggregated table says in one of its cells (folded): "Totalt",
+#: "Summa", Excel's Swedish pivot "Totalsumma", its subtotals "Stöld Summa" / "Summa Stöld".
+_TOTAL_WORDS = frozenset({"totalt", "total", "totalsumma", "summa", "summa totalt", "totalt antal", "sum",
+                          "grand total", "samtliga", "alla", "summering"})
+_TOTAL_PARTS = ("summa", "totalt", "total", "totalsumma")
+
+
+def _is_total_text(text: str) -> bool:
+    t = " ".join(fold(text).replace(":", " ").split())
+    if t in _TOTAL_WORDS:
+        return True
+    words = t.split(" ")
+    return len(words) > 1 and (words[0] in _TOTAL_PARTS or words[-1] in _TOTAL_PARTS)
+
+
+def _totals_rows(raw: _Raw, count_col: str) -> np.ndarray:
+    """Rows of an aggregated table whose text cells say they are a total or a subtotal."""
+    out = np.zeros(raw.n, dtype=bool)
+    for c in raw.columns:
+        if c == count_col:
+            continue
+        vals = raw.data[c].astype("string")
+        uniq = [u for u in vals.dropna().unique() if isinstance(u, str) and u.strip()]
+        hits = [u for u in uniq if _is_total_text(u)]
+        if hits:
+            out |= vals.isin(hits).fillna(False).to_numpy(dtype=bool)
+    return out
+
+
+def _total_label(raw: _Raw, i: int) -> str:
+    """The cell of row ``i`` that says it is a total."""
+    for c in raw.columns:
+        x = raw.data[c].iloc[i]
+        if isinstance(x, str) and _is_total_text(x):
+            return x
+    return ""
+
+
+def _check_month_columns(raw: _Raw, count_col: str) -> None:
+    """A wide table (one column per month) read with one of its months as the count would
+    count that month alone: refused, naming the month columns."""
+    months = _month_columns(raw.columns)
+    if count_col in months and len(months) > 1:
+        raise InputError(
+            f"{raw.name}: the count column {count_col!r} is one of {len(months)} columns named as months "
+            f"({', '.join(months[:4])}{' ...' if len(months) > 4 else ''}): a wide table, one column per month. "
+            "Counting one of them leaves the other months out. Turn the table into one row per area, type "
+            "and month with its number (Excel: Data > From Table/Range, then Unpivot Columns in Power Query; "
+            "pandas: DataFrame.melt), then read it with --column count=Antal --column date=Månad.")
+
+
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "maj", "may", "jun", "jul", "aug", "sep", "okt", "oct", "nov", "dec")
+
+
+def _month_columns(columns: list[str]) -> list[str]:
+    """Column headers that name a month ("2025-01", "2025M01", "jan 2025", "Januari")."""
+    out = []
+    for c in columns:
+        t = fold(str(c)).strip()
+        word = re.fullmatch(r"([a-z]+)\.?(?: (?:19|20)\d\d)?", t)
+        if (re.fullmatch(r"(19|20)\d\d[-/ .m]?(0[1-9]|1[0-2])", t)
+                or re.fullmatch(r"(0?[1-9]|1[0-2])[-/.](19|20)\d\d", t)
+                or (word is not None and (word.group(1) in _MONTH_NAMES or word.group(1) in _FULL_MONTHS))):
+            out.append(str(c))
+    return out
+
+
+_FULL_MONTHS = frozenset({"januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
+                          "oktober", "november", "december", "january", "february", "march", "june", "july",
+                          "august", "october"})
 
 
 def _no_location_note(name: str, data_cols: list[str], roles: dict[str, str]) -> str:
@@ -375,6 +461,13 @@ def _column_times(raw: _Raw, roles: dict[str, str], *, tz: str,
         raw.warnings.append(
             f"{raw.name}: no time column found; every row is rejected as 'missing time' "
             "(name it with columns={'date': ...} / --column date=NAME, or pass time_optional=True / --time-optional).")
+    months = _month_columns(raw.columns)
+    if len(months) > 1:
+        raw.warnings.append(
+            f"{raw.name}: {len(months)} columns are named as months ({', '.join(months[:4])}"
+            f"{' ...' if len(months) > 4 else ''}): a wide table, one column per month, which is not read as "
+            "counts. Turn it into one row per area, type and month with its number (Excel: Unpivot Columns in "
+            "Power Query; pandas: DataFrame.melt), then read it with --column count=Antal --column date=Månad.")
     occurred = pd.Series(pd.NaT, index=data.index, dtype=pd.DatetimeTZDtype("ns", tz))
     return occurred, np.ones(raw.n, dtype=np.int8), {}
 
@@ -682,7 +775,7 @@ def _location_text(raw: _Raw, roles: dict[str, str]) -> pd.Series:
 
 #: Why a row is rejected, by code (0: it is not).
 _REJECT_CODES = ("", "missing time", "unparseable time", "date out of range", "outside Sweden",
-                 "outside boundary", "unparseable coordinates", "no location")
+                 "outside boundary", "unparseable coordinates", "no location", "totals row")
 
 
 @dataclass(frozen=True)
@@ -713,6 +806,10 @@ def _decide(raw: _Raw, times: _Times, coords: _Coordinates, location_text: pd.Se
     pending = rest & has_text
     reason[rest & ~has_text & coords.present] = 6  # unparseable coordinates
     reason[rest & ~has_text & ~coords.present] = 7  # no location
+    totals = raw.info.get("totals_row")
+    if totals is not None and totals.any():  # a totals row of an aggregated table: counted once, rejected
+        reason[totals] = 8
+        placed, pending = placed & ~totals, pending & ~totals
     fell_back = int((pending & coords.present).sum())
     if fell_back:
         raw.warnings.append(f"{raw.name}: {fell_back} rows with unusable coordinates but an address or place "
