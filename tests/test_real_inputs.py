@@ -731,3 +731,49 @@ def test_a_wide_table_with_a_column_per_month_is_explained_and_one_month_as_coun
     from lagesbild_geo.read.incidents import _month_columns
     assert _month_columns(["jan 2025", "Februari", "mars", "Månad", "Datum", "Antal", "2025M04"]) == [
         "jan 2025", "Februari", "mars", "2025M04"]
+
+
+def _national_regso(tmp_path: Path) -> Path:
+    path = tmp_path / "regso_riket.geojson"
+    gpd.GeoDataFrame({"regsokod": ["0180R117", "0380R053", "0180R111", "0180R110"],
+                      "regsonamn": ["Årsta", "Årsta", "Västertorp", "Västberga"], "kommunkod": ["0180", "0380", "0180", "0180"]},
+                     geometry=[box(18.03, 59.29, 18.05, 59.30), box(17.66, 59.84, 17.68, 59.85),
+                               box(17.96, 59.28, 17.97, 59.29), box(17.99, 59.29, 18.0, 59.30)], crs=4326).to_file(path)
+    return path
+
+
+def test_read_with_districts_says_why_a_district_name_stayed_pending(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A national layer's "Årsta" is in Stockholm and in Uppsala: none is chosen, and the
+    user is told so (it said nothing; a build's note said the rows "name no district");
+    `lagesbild read --districts` now gives the å/ä/ö hint a build gives."""
+    from lagesbild_geo.cli import main
+
+    src = tmp_path / "brott.csv"
+    src.write_text("Datum;Område\n2025-03-01 12:00;Årsta\n2025-03-02 12:00;Vastberga\n2025-03-03 12:00;0180R111\n",
+                   encoding="utf-8")
+    assert main(["read", str(src), "--districts", str(_national_regso(tmp_path))]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "placed: 1 (area 1)" in printed and "pending: 2" in printed
+    assert ("brott.csv: place text(s) that name several districts were not placed (none is chosen): "
+            "'Årsta' (2 districts: 0180R117, 0380R053). Give the district code instead") in printed
+    assert "'Vastberga' (did you mean Västberga?)" in printed
+    # a build says it once
+    assert main(["build", "--incidents", str(src), "--districts", str(_national_regso(tmp_path)),
+                 "--out", str(tmp_path / "ut"), "--no-clusters", "--no-emerging"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("name several districts") == 1 and printed.count("did you mean Västberga") == 1
+
+
+def test_a_district_code_that_lost_its_leading_zero_is_placed_as_read_districts_restores_it(tmp_path: Path) -> None:
+    inc = pd.DataFrame({"Datum": ["2025-03-01 12:00"] * 4, "RegSO": ["180R111", "180r110", "80R111", "0180R111"]})
+    res = place_pending(read_incidents(inc), Gazetteer.of_districts(read_districts_of(_national_regso(tmp_path))),
+                        unmatched="pending")
+    assert res.placed["geocode_label"].tolist() == ["Västertorp", "Västberga", "Västertorp"]
+    assert res.pending["location_text"].tolist() == ["80R111"]  # two zeros lost: not a code
+
+
+def read_districts_of(path: Path) -> gpd.GeoDataFrame:
+    from lagesbild_geo.districts import read_districts
+
+    return read_districts(path)
