@@ -777,3 +777,36 @@ def read_districts_of(path: Path) -> gpd.GeoDataFrame:
     from lagesbild_geo.districts import read_districts
 
     return read_districts(path)
+
+
+def test_measures_import_of_a_kommun_gis_file_in_sweref_99_18_00(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A kommun's areas in SWEREF 99 18 00 (EPSG:3011): a shapefile without its .prj was refused
+    with "set the CRS in your GIS" and no way to give it; a GeoPackage of several layers
+    imported whichever came first."""
+    from lagesbild_geo.cli import main
+
+    areas = gpd.GeoDataFrame({"Namn": ["Vårberg", "Bagarmossen"]},
+                             geometry=[box(146000, 6568000, 147000, 6569000), box(158000, 6574000, 159000, 6575000)],
+                             crs=3011)
+    shp = tmp_path / "omraden.shp"
+    areas.to_file(shp)
+    shp.with_suffix(".prj").unlink()
+    store = str(tmp_path / "s.sqlite")
+    assert main(["measures", "import", str(shp), "--store", store]) == 1
+    assert "the zone cannot be told from the values" in capsys.readouterr().err
+    assert main(["measures", "import", str(shp), "--store", store, "--crs", "3011"]) == 0
+    gpkg = tmp_path / "kommunens.gpkg"
+    areas.to_file(gpkg, layer="trygghetsomraden")
+    areas.iloc[:1].to_file(gpkg, layer="skolor")
+    assert main(["measures", "import", str(gpkg), "--store", store]) == 1
+    assert ("kommunens.gpkg holds 2 layers (trygghetsomraden, skolor); choose the one with the areas: "
+            "--layer NAME") in capsys.readouterr().err
+    assert main(["measures", "import", str(gpkg), "--store", store, "--layer", "trygghetsomraden"]) == 0
+    from lagesbild_geo.measures import MeasureStore
+
+    with MeasureStore(store) as s:
+        got = s.list_areas()
+    assert sorted(got["name"]) == ["Bagarmossen", "Bagarmossen", "Vårberg", "Vårberg"]
+    b = gpd.GeoSeries(got.geometry if hasattr(got, "geometry") else got["geometry"]).total_bounds
+    assert 17.9 < b[0] < b[2] < 18.2 and 59.2 < b[1] < b[3] < 59.35  # Stockholm, not 1° off
