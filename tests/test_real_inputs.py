@@ -810,3 +810,25 @@ def test_measures_import_of_a_kommun_gis_file_in_sweref_99_18_00(tmp_path: Path,
     assert sorted(got["name"]) == ["Bagarmossen", "Bagarmossen", "Vårberg", "Vårberg"]
     b = gpd.GeoSeries(got.geometry if hasattr(got, "geometry") else got["geometry"]).total_bounds
     assert 17.9 < b[0] < b[2] < 18.2 and 59.2 < b[1] < b[3] < 59.35  # Stockholm, not 1° off
+
+
+def test_polisen_hamta_adds_events_saved_in_a_file_and_refuses_a_path_as_url(tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A saved answer of the API (or another archive) is added with --from-file; a path given
+    as --url said "polisen failed on an input it did not expect ... a bug" (file:// said the
+    computer had no internet)."""
+    from lagesbild_geo.cli import main
+
+    saved = tmp_path / "events.json"
+    ev = [{"id": 2, "datetime": "2026-08-22 19:51:41 +02:00", "name": "22 augusti 17.59, Rån, Lysekil",
+           "summary": "", "url": "/", "type": "Rån", "location": {"name": "Lysekil", "gps": "58.27,11.43"}},
+          {"id": 3, "datetime": "2026-08-22 19:52:41 +02:00", "name": "22 augusti 17.50, Stöld, Kävlinge",
+           "summary": "", "url": "/", "type": "Stöld", "location": {"name": "Kävlinge", "gps": "55.79,13.11"}}]
+    saved.write_text(json.dumps(ev, ensure_ascii=False), encoding="utf-8")
+    archive = tmp_path / "arkiv.json"
+    assert main(["polisen", "hämta", "--kommun", "Lysekil", "--archive", str(archive), "--from-file", str(saved)]) == 0
+    assert "Hämtade 2 händelser från events.json; 1 i Lysekil: 1 nya" in capsys.readouterr().out
+    assert [e["id"] for e in json.loads(archive.read_text(encoding="utf-8"))] == [2]
+    assert main(["polisen", "hämta", "--archive", str(archive), "--url", str(saved)]) == 1
+    err = capsys.readouterr().err
+    assert "--url must be an http(s) address" in err and "use --from-file FILE" in err
