@@ -1490,9 +1490,9 @@ def district_name_hints(source: str, pending: pd.DataFrame, districts: pd.DataFr
     --------
     >>> d = pd.DataFrame({"name": ["Vårberg", "Haga", "Haga"], "code": ["0180C4020", "2281R011", "2480R009"]})
     >>> for n in district_name_hints("f.csv", pd.DataFrame({"location_text": ["Varberg", "Haga"]}), d):
-    ...     print(n[:95])
-    f.csv: place text(s) that match a district only when å, ä and ö are ignored were not placed the
-    f.csv: place text(s) that name several districts were not placed (none is chosen): 'Haga' (2 dis
+    ...     print(n.split("): ", 1)[1][:40])
+    'Varberg' (did you mean Vårberg?). Corre
+    'Haga' (2 districts: 2281R011, 2480R009)
     """
     if districts is None or not len(districts) or "location_text" not in pending.columns:
         return []

@@ -832,3 +832,18 @@ def test_polisen_hamta_adds_events_saved_in_a_file_and_refuses_a_path_as_url(tmp
     assert main(["polisen", "hämta", "--archive", str(archive), "--url", str(saved)]) == 1
     err = capsys.readouterr().err
     assert "--url must be an http(s) address" in err and "use --from-file FILE" in err
+
+
+def test_district_columns_titled_as_kommuner_title_them_are_place_columns(tmp_path: Path) -> None:
+    """"Områdeskod", "Basområdeskod", "Stadsdelsområde", "Områdesnamn" were not recognised:
+    every row was rejected as 'no location' although the district layer names them."""
+    d = Gazetteer.of_districts(read_districts_of(_national_regso(tmp_path)))
+    for col in ("Områdeskod", "Basområdeskod", "Stadsdelsområde", "Områdesnamn", "Regsonamn"):
+        inc = pd.DataFrame({"Datum": ["2025-03-01 12:00"], col: ["0180R111" if "kod" in col else "Västertorp"]})
+        res = place_pending(read_incidents(inc), d, unmatched="pending")
+        assert res.report["columns_used"]["place"] == col and len(res.placed) == 1, col
+    # a code beside its name: the code is used, no "several columns could be the place column"
+    both = pd.DataFrame({"Datum": ["2025-03-01 12:00"], "Områdeskod": ["0180R111"], "Områdesnamn": ["Fel namn"]})
+    assert read_incidents(both).report["columns_used"]["place"] == "Områdeskod"
+    both = pd.DataFrame({"Datum": ["2025-03-01 12:00"], "DeSO": ["0180C4020"], "Regsonamn": ["Västertorp"]})
+    assert read_incidents(both).report["columns_used"]["place"] == "DeSO"

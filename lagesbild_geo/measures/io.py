@@ -11,6 +11,7 @@ import datetime as dt
 import gzip
 import json
 import os
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from shapely.geometry import mapping, shape
 from .. import __version__
 from .._personal import check_free_text
 from .._spreadsheet import neutralise_formulas, safe_cell
+from ..crs import guess_layer_crs, normalise_crs
 from ..errors import InputError, NotFoundError, ValidationError
 from ..schema import CATEGORY_LABELS, fold
 from .model import (
@@ -315,8 +317,6 @@ def _read_layer(p: Path, layer: str | None, crs: object | None = None
         raise InputError(f"{p.name} has no area polygons (a table without geometry?); give the "
                          "areas as GeoJSON or GeoPackage polygons, e.g. an åtgärdsplan export.")
     if crs is not None:
-        from ..crs import normalise_crs
-
         try:
             gdf = gdf.set_crs(normalise_crs(crs), allow_override=True)
         except Exception as exc:
@@ -325,15 +325,11 @@ def _read_layer(p: Path, layer: str | None, crs: object | None = None
     elif gdf.crs is None:
         # a shapefile without its .prj: recognised from the values as district layers are
         # (lon/lat, SWEREF 99 TM, RT90, or the one SWEREF 99 local zone that fits)
-        from ..crs import guess_layer_crs
-
         geoms = gdf.geometry.dropna().to_numpy()
         fix = ("Set the CRS on the file in your GIS (a shapefile needs its .prj) and export again, or "
                "give it: --crs 3011 (crs= in Python).")
         crs, _ = guess_layer_crs(geoms, p.name, what="Area file", fix=fix)
         if crs.to_epsg() != 4326:
-            import warnings
-
             warnings.warn(f"{p.name} has no CRS; {crs.to_string()} ({crs.name}) was recognised from the "
                           "coordinate values: check that the areas lie where they should. " + fix,
                           UserWarning, stacklevel=3)
