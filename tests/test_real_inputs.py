@@ -847,3 +847,17 @@ def test_district_columns_titled_as_kommuner_title_them_are_place_columns(tmp_pa
     assert read_incidents(both).report["columns_used"]["place"] == "Områdeskod"
     both = pd.DataFrame({"Datum": ["2025-03-01 12:00"], "DeSO": ["0180C4020"], "Regsonamn": ["Västertorp"]})
     assert read_incidents(both).report["columns_used"]["place"] == "DeSO"
+
+
+def test_a_count_column_adding_up_beyond_the_row_limit_is_refused_naming_the_rows() -> None:
+    """A year or a code in the count column ("25000000000") was a MemoryError reported as
+    "an input it did not expect ... a bug"."""
+    from lagesbild_geo.errors import InputError
+    from lagesbild_geo.limits import Limits
+    from lagesbild_geo.settings import Settings
+
+    big = AGGREGATED.assign(Antal=["4", "2025", "2", "1"])
+    with pytest.raises(InputError, match=r"'Antal' adds up to 2 032 incidents, more than the limit of 1 000 rows "
+                                         r"\(largest: row 2: 2025, row 1: 4, row 3: 2\)"):
+        read_incidents(big, columns={"count": "Antal"}, source_name="agg",
+                       settings=Settings(limits=Limits(max_rows=1000)))

@@ -44,6 +44,7 @@ from ..crs import (
 )
 from ..errors import InputError, SchemaError
 from ..grid import points_to_cells
+from ..limits import Limits
 from ..schema import INCIDENT_COLUMNS, fold, map_categories, remember_text_codes
 from ..settings import Settings
 from .result import REASONS, ReadResult, empty_rejected, make_rejected, with_counts
@@ -136,7 +137,7 @@ def read_incidents(
     settings = settings or Settings()
     raw = _read_raw(source, sheet=sheet, layer=layer, settings=settings, source_name=source_name)
     roles = _find_roles(raw, columns)
-    raw = _by_count(raw, roles)
+    raw = _by_count(raw, roles, settings.limits)
     times = _incident_times(raw, roles, tz=settings.timezone, category_map=category_map,
                             time_optional=time_optional)
     categories = _categories(raw, roles, times.police, category_map)
@@ -238,7 +239,7 @@ def _find_roles(raw: _Raw, columns: dict[str, str] | None) -> dict[str, str]:
     return roles
 
 
-def _by_count(raw: _Raw, roles: dict[str, str]) -> _Raw:
+def _by_count(raw: _Raw, roles: dict[str, str], limits: Limits | None = None) -> _Raw:
     """An aggregated table (a row per area, month and type with its number of incidents):
     with ``columns={"count": NAME}`` each row becomes as many incidents as it counts (a
     row of 0 none); without it, a note when a column named like a count holds counts."""
@@ -266,6 +267,15 @@ def _by_count(raw: _Raw, roles: dict[str, str]) -> _Raw:
                          f"every row; {int(bad.sum())} row(s) do not ({shown}). Correct them (0 where "
                          "there were none), or do not name a count column if each row is one incident.")
     counts = np.where(totals, 1, np.where(np.isfinite(v), v, 0)).astype(np.int64)
+    lim = (limits or Limits()).max_rows
+    if int(counts.sum()) > lim:
+        # a year, a kommun code or a sum in the count column: a clear error, not a MemoryError
+        top = np.argsort(-counts, kind="stable")[:3]
+        shown = ", ".join(f"row {raw.source_row[i]}: {raw.data[col].iloc[i]!s}" for i in top)
+        raise InputError(f"{raw.name}: the count column {col!r} adds up to {_spaced(int(counts.sum()))} incidents, "
+                         f"more than the limit of {_spaced(lim)} rows (largest: {shown}). Is {col!r} the number of "
+                         "incidents per row? (a limit of lagesbild_geo.limits.Limits: raise it with "
+                         "Limits(max_rows=...) if the table is genuine)")
     if totals.any():
         # a totals row ("Totalt", "Summa", an Excel pivot's "Totalsumma") counts the other
         # rows again: one rejected row, never as many incidents as it sums
@@ -289,6 +299,11 @@ def _by_count(raw: _Raw, roles: dict[str, str]) -> _Raw:
     geometry = raw.geometry.iloc[take].reset_index(drop=True) if raw.geometry is not None else None
     return dataclasses.replace(raw, data=raw.data.take(take).reset_index(drop=True), geometry=geometry,
                                info=info, source_row=raw.source_row[take])
+
+
+def _spaced(n: int) -> str:
+    """A whole number with spaces between thousands, as Swedish writes it."""
+    return f"{n:,}".replace(",", " ")
 
 
 #: What a totals row of an aggregated table says in one of its cells (folded): "Totalt",
