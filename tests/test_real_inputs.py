@@ -861,3 +861,17 @@ def test_a_count_column_adding_up_beyond_the_row_limit_is_refused_naming_the_row
                                          r"\(largest: row 2: 2025, row 1: 4, row 3: 2\)"):
         read_incidents(big, columns={"count": "Antal"}, source_name="agg",
                        settings=Settings(limits=Limits(max_rows=1000)))
+
+
+def test_a_month_as_scb_and_excel_write_it_is_the_months_first_day() -> None:
+    """SCB's "2025M03", "mars 2025", "03/2025", Excel's "Mar-25": in a mixed column even
+    "2025-03" was rejected as 'unparseable time' (only "2025-03" was a month)."""
+    agg = pd.DataFrame({"Månad": ["2025M03", "mars 2025", "2025-03", "2025 mars", "Mar-25", "03/2025", "jan. 2025",
+                                  "202503"],
+                        "Område": ["Centrum"] * 8, "Antal": ["2", "3", "1", "1", "1", "1", "1", "1"]})
+    res = read_incidents(agg, columns={"count": "Antal"}, source_name="agg")
+    assert [str(t.date()) for t in res.pending["occurred_at"]] == ["2025-03-01"] * 9 + ["2025-01-01"]
+    assert res.rejected[["source_row", "reason"]].values.tolist() == [[8, "unparseable time"]]  # 202503: not read
+    # dates with a day are dates
+    days = pd.DataFrame({"Datum": ["2025-03-05", "5 mars 2025", "05.03.2025"], "Område": ["Centrum"] * 3})
+    assert [str(t.date()) for t in read_incidents(days).pending["occurred_at"]] == ["2025-03-05"] * 3

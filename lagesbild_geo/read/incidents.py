@@ -487,29 +487,56 @@ def _column_times(raw: _Raw, roles: dict[str, str], *, tz: str,
     return occurred, np.ones(raw.n, dtype=np.int8), {}
 
 
-_MONTH = r"^\s*(\d{4})\s*[-/.]\s*(\d{1,2})\s*$"
-
-
 def _month_dates(raw: _Raw, dates: pd.Series, column: str) -> pd.Series:
-    """A month given as the date ("2025-03", an aggregated table per month): its first day,
-    with a note (hours and weekdays then mean nothing for these rows)."""
+    """A month given as the date ("2025-03", SCB's "2025M03", "mars 2025", "03/2025", Excel's
+    "mar-25": an aggregated table per month): its first day, with a note (hours and weekdays
+    then mean nothing for these rows)."""
     if dates.dtype.kind in "Mm" or not raw.n:
         return dates
     probe = dates.iloc[:200].dropna().astype(str)
-    if not len(probe) or not probe.str.match(_MONTH).mean() >= 0.5:  # the usual file: a glance
+    if not len(probe) or not (probe.map(_month_of) != "").mean() >= 0.5:  # the usual file: a glance
         return dates
     text = dates.astype("string")
-    found = text.str.extract(_MONTH)
-    month = pd.to_numeric(found[1], errors="coerce")
-    is_month = (month >= 1) & (month <= 12)
+    firsts = {u: _month_of(u) for u in text.dropna().unique()}
+    first = text.map(firsts).fillna("")
+    is_month = first != ""
     n = int(is_month.sum())
     if not n or n < 0.5 * int(text.notna().sum()):  # a stray value is for the parser to refuse
         return dates
     raw.warnings.append(f"{raw.name}: {n} row(s) give only a month in {column!r} (e.g. {text[is_month].iloc[0]!r}); "
                         "each is set to the month's first day at 00:00: counts per month and period hold, "
                         "hours and weekdays do not.")
-    first = found[0].str.cat(month.astype("Int64").astype("string").str.zfill(2), sep="-") + "-01"
-    return text.mask(is_month.fillna(False), first)
+    return text.mask(is_month, first + "-01")
+
+
+_MONTH_NUMBER = {name: i for i, names in enumerate(
+    (("jan", "januari", "january"), ("feb", "februari", "february"), ("mar", "mars", "march"),
+     ("apr", "april"), ("maj", "may"), ("jun", "juni", "june"), ("jul", "juli", "july"),
+     ("aug", "augusti", "august"), ("sep", "sept", "september"), ("okt", "oct", "oktober", "october"),
+     ("nov", "november"), ("dec", "december")), start=1) for name in names}
+_MONTH_FORMS = (
+    re.compile(r"(?P<y>\d{4})\s*(?:[-/.]|\s*m)\s*(?P<m>\d{1,2})"),  # 2025-03, 2025/3, 2025M03
+    re.compile(r"(?P<m>\d{1,2})\s*[-/.]\s*(?P<y>\d{4})"),  # 03/2025, 3-2025
+    re.compile(r"(?P<n>[a-zåäö]+)\.?[\s-]*(?P<y>\d{4}|\d{2})"),  # mars 2025, jan. 2025, Mar-25 (Excel)
+    re.compile(r"(?P<y>\d{4})[\s-]*(?P<n>[a-zåäö]+)\.?"),  # 2025 mars
+)
+
+
+def _month_of(value: object) -> str:
+    """ "2025-03" for a text naming a month alone (no day), else ""."""
+    t = str(value).strip().lower()
+    if not t or len(t) > 20:
+        return ""
+    for form in _MONTH_FORMS:
+        m = form.fullmatch(t)
+        if m is None:
+            continue
+        parts = m.groupdict()
+        month = _MONTH_NUMBER.get(parts["n"], 0) if "n" in parts else int(parts["m"])
+        year = int(parts["y"]) + (2000 if len(parts["y"]) == 2 else 0)
+        if 1 <= month <= 12 and 1900 <= year <= 2100:
+            return f"{year:04d}-{month:02d}"
+    return ""
 
 
 # --------------------------------------------------------------------------- 4. categories
