@@ -818,8 +818,10 @@ class _Matcher:
         if h.note:
             return h
         if not p.street:
-            # A district code ("9999C1020") starts with digits: no street part.
-            if self._district(h, ParsedAddress(compact(text), 0, "", "", "", False), fuzzy=False):
+            # A district code ("9999C1020") starts with digits: no street part. A numeric code
+            # written as a decimal number by the program that exported it ("24407.0") is that code.
+            code = re.sub(r"^(\d+)\.0+$", r"\1", text.strip())
+            if self._district(h, ParsedAddress(compact(code), 0, "", "", "", False), fuzzy=False):
                 return h
             h.note = "no street or place name in the text"
             return h

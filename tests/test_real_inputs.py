@@ -875,3 +875,16 @@ def test_a_month_as_scb_and_excel_write_it_is_the_months_first_day() -> None:
     # dates with a day are dates
     days = pd.DataFrame({"Datum": ["2025-03-05", "5 mars 2025", "05.03.2025"], "Område": ["Centrum"] * 3})
     assert [str(t.date()) for t in read_incidents(days).pending["occurred_at"]] == ["2025-03-05"] * 3
+
+
+def test_a_numeric_district_code_exported_as_a_decimal_number_is_that_code(tmp_path: Path) -> None:
+    """Malmö's delområden have numeric codes (do_kod 24407); a column with a gap exported by
+    pandas or a database writes "24407.0", which stayed pending."""
+    layer = tmp_path / "delomraden.geojson"
+    gpd.GeoDataFrame({"do_kod": [24407.0, 24302.0], "delomrade": ["TYGELSJÖ VÅNG", "KLAGSHAMN"]},
+                     geometry=[box(12.95, 55.51, 12.97, 55.52), box(12.90, 55.51, 12.92, 55.52)],
+                     crs=4326).to_file(layer)
+    inc = pd.DataFrame({"Datum": ["2025-03-01 12:00"] * 4, "Delområde": ["24407.0", "24407", "24302.00", "24407.5"]})
+    res = place_pending(read_incidents(inc), Gazetteer.of_districts(read_districts_of(layer)), unmatched="pending")
+    assert res.placed["geocode_label"].tolist() == ["TYGELSJÖ VÅNG", "TYGELSJÖ VÅNG", "KLAGSHAMN"]
+    assert res.pending["location_text"].tolist() == ["24407.5"]
