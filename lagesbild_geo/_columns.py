@@ -74,7 +74,12 @@ INCIDENT_ALIASES: dict[str, tuple[tuple[str, ...], ...]] = {
         ("garningsort", "garningsplats", "brottsort"),
         # a district named by its code or name (placed in it when districts are given)
         ("deso", "deso kod", "desokod", "regso", "regso kod", "regsokod", "distrikt", "distriktskod",
-         "basomrade", "delomrade", "nyko", "district", "district code", "district name"),
+         "basomrade", "delomrade", "nyko", "district", "district code", "district name",
+         # "Områdeskod", "Basområdeskod": as kommuner title them
+         "omradeskod", "omrades kod", "stadsdelskod", "basomradeskod", "delomradeskod"),
+        # a district's name beside its code ("Områdesnamn" next to "Områdeskod"): the code wins
+        ("omradesnamn", "omrades namn", "stadsdelsomrade", "stadsdelsnamn", "basomradesnamn",
+         "delomradesnamn", "regsonamn", "regso namn", "desonamn", "deso namn", "distriktsnamn"),
     ),
     "postcode": (("postnummer", "postnr", "post nr", "postcode", "zip", "zipcode"),),
     "town": (("postort", "ort", "town", "city", "stad"),),

@@ -68,6 +68,7 @@ from ._geometry import inside_boundary
 from ._nominatim import NominatimGeocoder, OnlineResult
 from .errors import GeocodeError, InputError, SchemaError
 from .grid import points_to_cells
+from .names import loose_key, name_key
 from .read.result import REASONS, ReadResult, with_counts
 from .read.tables import read_table
 from .read.values import parse_numbers
@@ -817,8 +818,10 @@ class _Matcher:
         if h.note:
             return h
         if not p.street:
-            # A district code ("9999C1020") starts with digits: no street part.
-            if self._district(h, ParsedAddress(compact(text), 0, "", "", "", False), fuzzy=False):
+            # A district code ("9999C1020") starts with digits: no street part. A numeric code
+            # written as a decimal number by the program that exported it ("24407.0") is that code.
+            code = re.sub(r"^(\d+)\.0+$", r"\1", text.strip())
+            if self._district(h, ParsedAddress(compact(code), 0, "", "", "", False), fuzzy=False):
                 return h
             h.note = "no street or place name in the text"
             return h
@@ -1026,6 +1029,9 @@ class _Matcher:
                 if alt in self.d_index:
                     key = alt
                     break
+            lost_zero = "0" + compact(p.street)
+            if key is None and _SHORT_DISTRICT_CODE.fullmatch(lost_zero[1:]) and lost_zero in self.d_index:
+                key = lost_zero  # "180C4020": a DeSO/RegSO code that lost its leading zero (as read_districts)
         else:
             key, score, _, _ = self._fuzzy(street_alternatives(p.street, exact_only=False), self.d_keys,
                                            street=False)
@@ -1039,6 +1045,11 @@ class _Matcher:
         h.street = h.postort = ""
         h.note = h.candidate = ""
         return True
+
+
+#: A DeSO or RegSO code without its leading zero ("180C4020", "180R111"), as a spreadsheet
+#: leaves it; read_districts restores the zero in a layer's codes.
+_SHORT_DISTRICT_CODE = re.compile(r"\d{3}(?:[abc]\d{4}|r\d{3})")
 
 
 _LOOSE = str.maketrans({"å": "a", "ä": "a", "ö": "o", "ü": "u", "æ": "a", "ø": "o"})
@@ -1460,10 +1471,63 @@ def place_pending(
         not_found = not_found.iloc[:0]
     rejected = _joined_rejected(result.rejected, _joined_rejected(not_found, outside))
     report = dict(result.report)
+    if unmatched == "pending" and len(still_pending) and gaz._districts is not None:
+        report["warnings"] = [*report.get("warnings", []),
+                              *district_name_hints(str(report.get("source", "")), still_pending, gaz._districts)]
     report["geocoded_by_tier"] = dict(g.report.get("geocoded_by_tier", {}))
     report["match_rate"] = g.report.get("match_rate")
     report["geocode"] = {k: v for k, v in g.report.items() if k not in ("geocoded_by_tier", "match_rate")}
     return with_counts(ReadResult(placed=placed, pending=still_pending, rejected=rejected, report=report))
+
+
+def district_name_hints(source: str, pending: pd.DataFrame, districts: pd.DataFrame | None) -> list[str]:
+    """Notes on the pending rows' texts that a district layer nearly names: equal to a
+    district's name only with å, ä and ö folded (suggested, never applied: Varberg is not
+    Vårberg), or the name of several districts (a national layer's "Östermalm" is in
+    four kommuner: none is chosen).
+
+    ``districts`` has ``name`` and ``code`` columns (:attr:`Gazetteer.districts`).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"name": ["Vårberg", "Haga", "Haga"], "code": ["0180C4020", "2281R011", "2480R009"]})
+    >>> for n in district_name_hints("f.csv", pd.DataFrame({"location_text": ["Varberg", "Haga"]}), d):
+    ...     print(n.split("): ", 1)[1][:40])
+    'Varberg' (did you mean Vårberg?). Corre
+    'Haga' (2 districts: 2281R011, 2480R009)
+    """
+    if districts is None or not len(districts) or "location_text" not in pending.columns:
+        return []
+    names = districts["name"].astype(str).tolist()
+    codes = districts["code"].astype(str).tolist() if "code" in districts.columns else [""] * len(names)
+    loose: dict[str, list[str]] = {}
+    exact: dict[str, list[str]] = {}
+    for nm, code in zip(names, codes, strict=True):
+        if nm not in loose.get(loose_key(nm), []):
+            loose.setdefault(loose_key(nm), []).append(nm)
+        exact.setdefault(name_key(nm), []).append(code)
+    hints: dict[str, list[str]] = {}
+    shared: dict[str, list[str]] = {}
+    for t in pending["location_text"].astype("string").dropna().unique():
+        similar = [nm for nm in loose.get(loose_key(t), []) if name_key(nm) != name_key(t)]
+        if similar:
+            hints[str(t)] = similar
+        same = exact.get(name_key(t), [])
+        if len(same) > 1:
+            shared[str(t)] = same
+    notes = []
+    if hints:
+        shown = "; ".join(f"{t!r} (did you mean {', '.join(v)}?)" for t, v in list(hints.items())[:5])
+        notes.append(f"{source}: place text(s) that match a district only when å, ä and ö are ignored were not "
+                     f"placed there (å, ä and ö are letters): {shown}. Correct the names in the source if they "
+                     "mean these districts.")
+    if shared:
+        shown = "; ".join(f"{t!r} ({len(v)} districts: {', '.join(v[:4])}{' ...' if len(v) > 4 else ''})"
+                          for t, v in list(shared.items())[:5])
+        notes.append(f"{source}: place text(s) that name several districts were not placed (none is chosen): "
+                     f"{shown}. Give the district code instead of the name, or use the kommun's districts "
+                     "only (lagesbild build --kommun NAME|CODE narrows a national layer).")
+    return notes
 
 
 def _outside_boundary(placed: pd.DataFrame, boundary: Any) -> tuple[pd.DataFrame, pd.DataFrame]:

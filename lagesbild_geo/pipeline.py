@@ -48,7 +48,7 @@ from .districts import (
 )
 from .emerging import emerging as emerging_hotspots
 from .errors import InputError
-from .geocode import Gazetteer, place_pending
+from .geocode import Gazetteer, district_name_hints, place_pending
 from .limits import Limits, check_vertices, file_sha256
 from .names import Kommun, find_kommun, kommun_keys, kommuner, loose_key, name_key
 from .period import Period, between_days, days_period, in_period, parse_period
@@ -386,7 +386,10 @@ def _read_sources(cfg: PipelineConfig, st: _Placing, boundary: gpd.GeoDataFrame 
                                 "district (by name or code) and were placed in it, at district level "
                                 "(no gazetteer given: the district layer's names and codes were used).")
             if not all_names and len(res.pending):
-                st.notes.extend(_district_name_hints(name, res.pending, gazetteer.districts["name"]))
+                # the hints of place_pending's report become the build's notes (said once)
+                hints = district_name_hints(name, res.pending, gazetteer.districts)
+                st.notes.extend(hints)
+                res.report["warnings"] = [w for w in res.report.get("warnings", []) if w not in hints]
         placed.append(res.placed)
         st.rejected.append(res.rejected)
         pending.append(res.pending)
@@ -398,27 +401,6 @@ def _read_sources(cfg: PipelineConfig, st: _Placing, boundary: gpd.GeoDataFrame 
                                 "pending": len(res.pending), "rejected": len(res.rejected)})
     st.notes.extend(_shared_ids(list(st.reports), placed, pending))
     return _concat(placed), _concat(pending)
-
-
-def _district_name_hints(source: str, pending: pd.DataFrame, names: pd.Series) -> list[str]:
-    """A note naming the pending texts that equal a district's name only with å, ä and ö
-    folded (suggested, never applied: Varberg is not Vårberg)."""
-    if "location_text" not in pending.columns:
-        return []
-    loose: dict[str, list[str]] = {}
-    for nm in dict.fromkeys(names.astype(str)):
-        loose.setdefault(loose_key(nm), []).append(nm)
-    hints: dict[str, list[str]] = {}
-    for t in pending["location_text"].astype("string").dropna().unique():
-        similar = [nm for nm in loose.get(loose_key(t), []) if name_key(nm) != name_key(t)]
-        if similar:
-            hints[str(t)] = similar
-    if not hints:
-        return []
-    shown = "; ".join(f"{t!r} (did you mean {', '.join(v)}?)" for t, v in list(hints.items())[:5])
-    return [f"{source}: place text(s) that match a district only when å, ä and ö are ignored were not "
-            f"placed there (å, ä and ö are letters): {shown}. Correct the names in the source if they "
-            "mean these districts."]
 
 
 def _shared_ids(names: list[str], placed: list[pd.DataFrame], pending: list[pd.DataFrame]) -> list[str]:

@@ -680,3 +680,211 @@ def test_a_build_counts_an_aggregated_table_per_district(tmp_path: Path) -> None
     s = lb.district_summary
     assert int(s.loc["0180C4020", "total"]) == 4 and int(s.loc["0180C4030", "total"]) == 3
     assert int(s.loc["_total", "total"]) == 7 and len(lb.pending) == 0
+
+
+# --------------------------------------------------------------------------- 14. round 10
+
+def test_a_totals_row_of_an_aggregated_table_is_one_rejected_row_not_counted_twice(tmp_path: Path) -> None:
+    """An aggregated export ends in "Totalt" / "Summa" / Excel's "Totalsumma": that row sums
+    the others; read as a count it doubled the incidents and filled the rejected rows with
+    1 239 copies of itself."""
+    src = tmp_path / "per_regso.csv"
+    src.write_text("Månad;RegSO;Brottstyp;Antal\n2025-03;0180R074;Stöld;1 234\n2025-03;0180R075;Rån;2\n"
+                   "2025-04;0180R110;Misshandel;3\n;Totalt;;1 239\n", encoding="utf-8")
+    res = read_incidents(src, columns={"count": "Antal"})
+    assert (res.report["rows_read"], len(res.pending), len(res.rejected)) == (1240, 1239, 1)
+    assert res.rejected[["source_row", "reason", "raw_RegSO"]].values.tolist() == [[5, "totals row", "Totalt"]]
+    assert res.report["count_column"] == {"column": "Antal", "rows_in_file": 4, "rows_with_0": 0,
+                                          "incidents": 1239, "totals_rows": 1}
+    assert any("1 totals row(s) left out" in w and "row 5 ('Totalt', 1 239 in 'Antal')" in w
+               for w in res.report["warnings"])
+    # subtotals of an Excel pivot, a "Summa" in the month column: rejected the same way
+    sub = pd.DataFrame({"Månad": ["2025-03", "2025-03", "Summa"], "Brottstyp": ["Stöld", "Stöld Summa", ""],
+                        "Område": ["Centrum", "", ""], "Antal": ["2", "2", "2"]})
+    r2 = read_incidents(sub, columns={"count": "Antal"}, source_name="pivot")
+    assert (len(r2.pending), r2.rejected["source_row"].tolist()) == (2, [2, 3])
+    # "Totalförsvaret", "Alla brott": names, not totals
+    named = sub.assign(Brottstyp=["Totalförsvaret", "Alla brott", "Stöld"], Månad=["2025-03"] * 3,
+                       Område=["Centrum"] * 3)
+    assert len(read_incidents(named, columns={"count": "Antal"}).pending) == 6
+
+
+def test_an_empty_count_is_named_as_empty_not_nan() -> None:
+    from lagesbild_geo.errors import InputError
+
+    bad = AGGREGATED.assign(Antal=["4", "", "2", "1"])
+    with pytest.raises(InputError, match=r"1 row\(s\) do not \(row 2: empty\)\. Correct them \(0 where"):
+        read_incidents(bad, columns={"count": "Antal"}, source_name="agg")
+
+
+def test_a_wide_table_with_a_column_per_month_is_explained_and_one_month_as_count_refused() -> None:
+    from lagesbild_geo.errors import InputError
+
+    wide = pd.DataFrame({"RegSO": ["0180R074", "0180R075"], "Brottstyp": ["Stöld", "Rån"],
+                         "2025-01": ["3", "4"], "2025-02": ["1", "0"], "2025-03": ["2", "2"]})
+    res = read_incidents(wide, source_name="wide")
+    assert any("3 columns are named as months (2025-01, 2025-02, 2025-03): a wide table" in w
+               and "DataFrame.melt" in w for w in res.report["warnings"])
+    with pytest.raises(InputError, match=r"the count column '2025-01' is one of 3 columns named as months"):
+        read_incidents(wide, columns={"count": "2025-01"}, source_name="wide")
+    # month names as headers too; "Månad", "Datum" and "Antal" are not months
+    from lagesbild_geo.read.incidents import _month_columns
+    assert _month_columns(["jan 2025", "Februari", "mars", "Månad", "Datum", "Antal", "2025M04"]) == [
+        "jan 2025", "Februari", "mars", "2025M04"]
+
+
+def _national_regso(tmp_path: Path) -> Path:
+    path = tmp_path / "regso_riket.geojson"
+    gpd.GeoDataFrame({"regsokod": ["0180R117", "0380R053", "0180R111", "0180R110"],
+                      "regsonamn": ["Årsta", "Årsta", "Västertorp", "Västberga"], "kommunkod": ["0180", "0380", "0180", "0180"]},
+                     geometry=[box(18.03, 59.29, 18.05, 59.30), box(17.66, 59.84, 17.68, 59.85),
+                               box(17.96, 59.28, 17.97, 59.29), box(17.99, 59.29, 18.0, 59.30)], crs=4326).to_file(path)
+    return path
+
+
+def test_read_with_districts_says_why_a_district_name_stayed_pending(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A national layer's "Årsta" is in Stockholm and in Uppsala: none is chosen, and the
+    user is told so (it said nothing; a build's note said the rows "name no district");
+    `lagesbild read --districts` now gives the å/ä/ö hint a build gives."""
+    from lagesbild_geo.cli import main
+
+    src = tmp_path / "brott.csv"
+    src.write_text("Datum;Område\n2025-03-01 12:00;Årsta\n2025-03-02 12:00;Vastberga\n2025-03-03 12:00;0180R111\n",
+                   encoding="utf-8")
+    assert main(["read", str(src), "--districts", str(_national_regso(tmp_path))]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "placed: 1 (area 1)" in printed and "pending: 2" in printed
+    assert ("brott.csv: place text(s) that name several districts were not placed (none is chosen): "
+            "'Årsta' (2 districts: 0180R117, 0380R053). Give the district code instead") in printed
+    assert "'Vastberga' (did you mean Västberga?)" in printed
+    # a build says it once
+    assert main(["build", "--incidents", str(src), "--districts", str(_national_regso(tmp_path)),
+                 "--out", str(tmp_path / "ut"), "--no-clusters", "--no-emerging"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("name several districts") == 1 and printed.count("did you mean Västberga") == 1
+
+
+def test_a_district_code_that_lost_its_leading_zero_is_placed_as_read_districts_restores_it(tmp_path: Path) -> None:
+    inc = pd.DataFrame({"Datum": ["2025-03-01 12:00"] * 4, "RegSO": ["180R111", "180r110", "80R111", "0180R111"]})
+    res = place_pending(read_incidents(inc), Gazetteer.of_districts(read_districts_of(_national_regso(tmp_path))),
+                        unmatched="pending")
+    assert res.placed["geocode_label"].tolist() == ["Västertorp", "Västberga", "Västertorp"]
+    assert res.pending["location_text"].tolist() == ["80R111"]  # two zeros lost: not a code
+
+
+def read_districts_of(path: Path) -> gpd.GeoDataFrame:
+    from lagesbild_geo.districts import read_districts
+
+    return read_districts(path)
+
+
+def test_measures_import_of_a_kommun_gis_file_in_sweref_99_18_00(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A kommun's areas in SWEREF 99 18 00 (EPSG:3011): a shapefile without its .prj was refused
+    with "set the CRS in your GIS" and no way to give it; a GeoPackage of several layers
+    imported whichever came first."""
+    from lagesbild_geo.cli import main
+
+    areas = gpd.GeoDataFrame({"Namn": ["Vårberg", "Bagarmossen"]},
+                             geometry=[box(146000, 6568000, 147000, 6569000), box(158000, 6574000, 159000, 6575000)],
+                             crs=3011)
+    shp = tmp_path / "omraden.shp"
+    areas.to_file(shp)
+    shp.with_suffix(".prj").unlink()
+    store = str(tmp_path / "s.sqlite")
+    assert main(["measures", "import", str(shp), "--store", store]) == 1
+    assert "the zone cannot be told from the values" in capsys.readouterr().err
+    assert main(["measures", "import", str(shp), "--store", store, "--crs", "3011"]) == 0
+    gpkg = tmp_path / "kommunens.gpkg"
+    areas.to_file(gpkg, layer="trygghetsomraden")
+    areas.iloc[:1].to_file(gpkg, layer="skolor")
+    assert main(["measures", "import", str(gpkg), "--store", store]) == 1
+    assert ("kommunens.gpkg holds 2 layers (trygghetsomraden, skolor); choose the one with the areas: "
+            "--layer NAME") in capsys.readouterr().err
+    assert main(["measures", "import", str(gpkg), "--store", store, "--layer", "trygghetsomraden"]) == 0
+    from lagesbild_geo.measures import MeasureStore
+
+    with MeasureStore(store) as s:
+        got = s.list_areas()
+    assert sorted(got["name"]) == ["Bagarmossen", "Bagarmossen", "Vårberg", "Vårberg"]
+    b = gpd.GeoSeries(got.geometry if hasattr(got, "geometry") else got["geometry"]).total_bounds
+    assert 17.9 < b[0] < b[2] < 18.2 and 59.2 < b[1] < b[3] < 59.35  # Stockholm, not 1° off
+
+
+def test_polisen_hamta_adds_events_saved_in_a_file_and_refuses_a_path_as_url(tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A saved answer of the API (or another archive) is added with --from-file; a path given
+    as --url said "polisen failed on an input it did not expect ... a bug" (file:// said the
+    computer had no internet)."""
+    from lagesbild_geo.cli import main
+
+    saved = tmp_path / "events.json"
+    ev = [{"id": 2, "datetime": "2026-08-22 19:51:41 +02:00", "name": "22 augusti 17.59, Rån, Lysekil",
+           "summary": "", "url": "/", "type": "Rån", "location": {"name": "Lysekil", "gps": "58.27,11.43"}},
+          {"id": 3, "datetime": "2026-08-22 19:52:41 +02:00", "name": "22 augusti 17.50, Stöld, Kävlinge",
+           "summary": "", "url": "/", "type": "Stöld", "location": {"name": "Kävlinge", "gps": "55.79,13.11"}}]
+    saved.write_text(json.dumps(ev, ensure_ascii=False), encoding="utf-8")
+    archive = tmp_path / "arkiv.json"
+    assert main(["polisen", "hämta", "--kommun", "Lysekil", "--archive", str(archive), "--from-file", str(saved)]) == 0
+    assert "Hämtade 2 händelser från events.json; 1 i Lysekil: 1 nya" in capsys.readouterr().out
+    assert [e["id"] for e in json.loads(archive.read_text(encoding="utf-8"))] == [2]
+    assert main(["polisen", "hämta", "--archive", str(archive), "--url", str(saved)]) == 1
+    err = capsys.readouterr().err
+    assert "--url must be an http(s) address" in err and "use --from-file FILE" in err
+
+
+def test_district_columns_titled_as_kommuner_title_them_are_place_columns(tmp_path: Path) -> None:
+    """"Områdeskod", "Basområdeskod", "Stadsdelsområde", "Områdesnamn" were not recognised:
+    every row was rejected as 'no location' although the district layer names them."""
+    d = Gazetteer.of_districts(read_districts_of(_national_regso(tmp_path)))
+    for col in ("Områdeskod", "Basområdeskod", "Stadsdelsområde", "Områdesnamn", "Regsonamn"):
+        inc = pd.DataFrame({"Datum": ["2025-03-01 12:00"], col: ["0180R111" if "kod" in col else "Västertorp"]})
+        res = place_pending(read_incidents(inc), d, unmatched="pending")
+        assert res.report["columns_used"]["place"] == col and len(res.placed) == 1, col
+    # a code beside its name: the code is used, no "several columns could be the place column"
+    both = pd.DataFrame({"Datum": ["2025-03-01 12:00"], "Områdeskod": ["0180R111"], "Områdesnamn": ["Fel namn"]})
+    assert read_incidents(both).report["columns_used"]["place"] == "Områdeskod"
+    both = pd.DataFrame({"Datum": ["2025-03-01 12:00"], "DeSO": ["0180C4020"], "Regsonamn": ["Västertorp"]})
+    assert read_incidents(both).report["columns_used"]["place"] == "DeSO"
+
+
+def test_a_count_column_adding_up_beyond_the_row_limit_is_refused_naming_the_rows() -> None:
+    """A year or a code in the count column ("25000000000") was a MemoryError reported as
+    "an input it did not expect ... a bug"."""
+    from lagesbild_geo.errors import InputError
+    from lagesbild_geo.limits import Limits
+    from lagesbild_geo.settings import Settings
+
+    big = AGGREGATED.assign(Antal=["4", "2025", "2", "1"])
+    with pytest.raises(InputError, match=r"'Antal' adds up to 2 032 incidents, more than the limit of 1 000 rows "
+                                         r"\(largest: row 2: 2025, row 1: 4, row 3: 2\)"):
+        read_incidents(big, columns={"count": "Antal"}, source_name="agg",
+                       settings=Settings(limits=Limits(max_rows=1000)))
+
+
+def test_a_month_as_scb_and_excel_write_it_is_the_months_first_day() -> None:
+    """SCB's "2025M03", "mars 2025", "03/2025", Excel's "Mar-25": in a mixed column even
+    "2025-03" was rejected as 'unparseable time' (only "2025-03" was a month)."""
+    agg = pd.DataFrame({"Månad": ["2025M03", "mars 2025", "2025-03", "2025 mars", "Mar-25", "03/2025", "jan. 2025",
+                                  "202503"],
+                        "Område": ["Centrum"] * 8, "Antal": ["2", "3", "1", "1", "1", "1", "1", "1"]})
+    res = read_incidents(agg, columns={"count": "Antal"}, source_name="agg")
+    assert [str(t.date()) for t in res.pending["occurred_at"]] == ["2025-03-01"] * 9 + ["2025-01-01"]
+    assert res.rejected[["source_row", "reason"]].values.tolist() == [[8, "unparseable time"]]  # 202503: not read
+    # dates with a day are dates
+    days = pd.DataFrame({"Datum": ["2025-03-05", "5 mars 2025", "05.03.2025"], "Område": ["Centrum"] * 3})
+    assert [str(t.date()) for t in read_incidents(days).pending["occurred_at"]] == ["2025-03-05"] * 3
+
+
+def test_a_numeric_district_code_exported_as_a_decimal_number_is_that_code(tmp_path: Path) -> None:
+    """Malmö's delområden have numeric codes (do_kod 24407); a column with a gap exported by
+    pandas or a database writes "24407.0", which stayed pending."""
+    layer = tmp_path / "delomraden.geojson"
+    gpd.GeoDataFrame({"do_kod": [24407.0, 24302.0], "delomrade": ["TYGELSJÖ VÅNG", "KLAGSHAMN"]},
+                     geometry=[box(12.95, 55.51, 12.97, 55.52), box(12.90, 55.51, 12.92, 55.52)],
+                     crs=4326).to_file(layer)
+    inc = pd.DataFrame({"Datum": ["2025-03-01 12:00"] * 4, "Delområde": ["24407.0", "24407", "24302.00", "24407.5"]})
+    res = place_pending(read_incidents(inc), Gazetteer.of_districts(read_districts_of(layer)), unmatched="pending")
+    assert res.placed["geocode_label"].tolist() == ["TYGELSJÖ VÅNG", "TYGELSJÖ VÅNG", "KLAGSHAMN"]
+    assert res.pending["location_text"].tolist() == ["24407.5"]

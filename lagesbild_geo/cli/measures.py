@@ -82,6 +82,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("input", metavar="FILE")
     p.add_argument("--name-column", help="the column holding area names")
     p.add_argument("--layer", help="GeoPackage layer")
+    p.add_argument("--crs", help="CRS of a file that declares none (a shapefile without its .prj), "
+                                 "e.g. 3011 for SWEREF 99 18 00")
     p.set_defaults(handler=run_import)
 
     p = sub.add_parser("history", parents=[common], help="the audit trail of a measure or area")
@@ -282,7 +284,7 @@ def run_import(args: argparse.Namespace) -> int:
         before = len(store.list_measures())
         try:
             areas = store.import_areas(args.input, name_column=args.name_column,
-                                       layer=args.layer)
+                                       layer=args.layer, crs=args.crs)
         except ValidationError as exc:
             print(f"lagesbild: nothing imported from {args.input}:", file=sys.stderr)
             _print_problems(exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
@@ -33,6 +34,9 @@ def register(subparsers: Any) -> None:
     h.add_argument("--archive", metavar="FILE", required=True,
                    help="the archive (created when missing), e.g. polisen_stockholm.json")
     h.add_argument("--url", default=None, help="the API's address (default https://polisen.se/api/events)")
+    h.add_argument("--from-file", metavar="FILE", action="append", default=None,
+                   help="add the events of a saved answer of the API (a JSON list, e.g. saved from the "
+                        "browser, or another archive) instead of fetching; repeat for several")
     h.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for an answer (default 20)")
     h.add_argument("--retries", type=int, default=3, help="attempts after a failed one (default 3)")
     h.set_defaults(handler=run_fetch)
@@ -43,10 +47,27 @@ def run_fetch(args: argparse.Namespace) -> int:
 
     if args.retries < 0 or args.timeout <= 0:
         raise InputError("lagesbild polisen hämta: --retries must be 0 or more and --timeout above 0.")
-    r = update_archive(args.archive, kommun=args.kommun, url=args.url or API_URL,
-                       timeout=args.timeout, retries=args.retries)
+    url = args.url or API_URL
+    if args.from_file and args.url:
+        raise InputError("lagesbild polisen hämta: give either --url (fetch) or --from-file (saved events), not both.")
+    if not args.from_file and not url.lower().startswith(("http://", "https://")):
+        # a path given as --url was "an input it did not expect", or "no internet" for file://
+        raise InputError(f"lagesbild polisen hämta: --url must be an http(s) address, got {url!r}. To add "
+                         "events saved in a file, use --from-file FILE.")
+    events = None
+    if args.from_file:
+        from ..polisen import read_archive
+
+        events = []
+        for f in args.from_file:
+            if not Path(f).exists():
+                raise InputError(f"lagesbild polisen hämta: --from-file {f}: the file does not exist.")
+            events.extend(read_archive(f))
+    r = update_archive(args.archive, kommun=args.kommun, url=url, timeout=args.timeout,
+                       retries=args.retries, events=events)
     where = f" i {r['kommun']}" if r["kommun"] else ""
-    print(f"Hämtade {r['fetched']} händelser från polisen; {r['kept']}{where}: {r['new']} nya, "
+    origin = ", ".join(Path(f).name for f in args.from_file) if args.from_file else "polisen"
+    print(f"Hämtade {r['fetched']} händelser från {origin}; {r['kept']}{where}: {r['new']} nya, "
           f"{r['updated']} uppdaterade, {r['unchanged']} redan i arkivet.")
     print(f"Arkivet {r['archive']} har nu {r['total']} händelser.")
     return 0

@@ -11,6 +11,7 @@ import datetime as dt
 import gzip
 import json
 import os
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from shapely.geometry import mapping, shape
 from .. import __version__
 from .._personal import check_free_text
 from .._spreadsheet import neutralise_formulas, safe_cell
+from ..crs import guess_layer_crs, normalise_crs
 from ..errors import InputError, NotFoundError, ValidationError
 from ..schema import CATEGORY_LABELS, fold
 from .model import (
@@ -238,8 +240,12 @@ def _find_column(columns: Iterable[str], wanted: Iterable[str]) -> str | None:
 
 def import_areas(store: MeasureStoreProtocol, path: str | os.PathLike[str], *,
                  name_column: str | None = None, layer: str | None = None,
-                 user: str | None = None) -> list[Area]:
+                 user: str | None = None, crs: object | None = None) -> list[Area]:
     """Import areas from GeoJSON, GeoPackage or any file geopandas reads (all or nothing).
+
+    ``crs`` is the CRS of a file that declares none (a shapefile without its .prj, e.g.
+    ``3011``); without it such a file's CRS is recognised from its values when only one
+    fits (with a warning), and a file holding several layers needs ``layer``.
 
     Files written by :func:`export_geojson`/:func:`export_gpkg` bring their measures
     and ids along (ids the store already has get new ones). See
@@ -253,7 +259,7 @@ def import_areas(store: MeasureStoreProtocol, path: str | os.PathLike[str], *,
     if p.suffix.lower() in (".geojson", ".json"):
         items, own_measures = _read_own_geojson(p)
     if not items:
-        items, own_measures = _read_gis_file(p, name_column=name_column, layer=layer)
+        items, own_measures = _read_gis_file(p, name_column=name_column, layer=layer, crs=crs)
     if not items:
         raise InputError(f"{p} holds no features; nothing imported.")
     areas, measures = _validated(items, own_measures)
@@ -285,7 +291,8 @@ def _read_own_geojson(p: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any
     return items, own_measures
 
 
-def _read_layer(p: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, dict[str, Any], str | None]:
+def _read_layer(p: Path, layer: str | None, crs: object | None = None
+                ) -> tuple[gpd.GeoDataFrame, dict[str, Any], str | None]:
     """The area layer in WGS84, the file's layers and the layer chosen."""
     import geopandas as gpd
     import pyogrio
@@ -297,6 +304,10 @@ def _read_layer(p: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, dict[str,
                          "GeoPackage.") from None
     if layer is None and "areas" in layers and "measures" in layers:
         layer = "areas"
+    if layer is None and len(layers) > 1:
+        # a kommun's GIS file often holds several layers: the first is not the user's choice
+        raise InputError(f"{p.name} holds {len(layers)} layers ({', '.join(layers)}); choose the one with "
+                         "the areas: --layer NAME (layer= in Python). Nothing imported.")
     try:
         gdf = gpd.read_file(p, layer=layer) if layer else gpd.read_file(p)
     except Exception as exc:
@@ -305,21 +316,33 @@ def _read_layer(p: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, dict[str,
     if not isinstance(gdf, gpd.GeoDataFrame) or len(gdf) == 0 or gdf.geometry.isna().all():
         raise InputError(f"{p.name} has no area polygons (a table without geometry?); give the "
                          "areas as GeoJSON or GeoPackage polygons, e.g. an åtgärdsplan export.")
-    if gdf.crs is None:
-        b = gdf.total_bounds
-        if not (np.isfinite(b).all() and b[0] >= -180 and b[2] <= 180):
-            raise InputError(f"{p} has no CRS and its coordinates are not lon/lat; set the "
-                             "CRS in your GIS and export again.")
-        gdf = gdf.set_crs(4326)
+    if crs is not None:
+        try:
+            gdf = gdf.set_crs(normalise_crs(crs), allow_override=True)
+        except Exception as exc:
+            raise InputError(f"{p.name}: the CRS {crs!r} is not one pyproj knows ({exc}); give an EPSG "
+                             "code such as 3006 or 3011.") from None
+    elif gdf.crs is None:
+        # a shapefile without its .prj: recognised from the values as district layers are
+        # (lon/lat, SWEREF 99 TM, RT90, or the one SWEREF 99 local zone that fits)
+        geoms = gdf.geometry.dropna().to_numpy()
+        fix = ("Set the CRS on the file in your GIS (a shapefile needs its .prj) and export again, or "
+               "give it: --crs 3011 (crs= in Python).")
+        crs, _ = guess_layer_crs(geoms, p.name, what="Area file", fix=fix)
+        if crs.to_epsg() != 4326:
+            warnings.warn(f"{p.name} has no CRS; {crs.to_string()} ({crs.name}) was recognised from the "
+                          "coordinate values: check that the areas lie where they should. " + fix,
+                          UserWarning, stacklevel=3)
+        gdf = gdf.set_crs(crs)
     return gdf.to_crs(4326), layers, layer
 
 
-def _read_gis_file(p: Path, *, name_column: str | None, layer: str | None
+def _read_gis_file(p: Path, *, name_column: str | None, layer: str | None, crs: object | None = None
                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Areas of any GIS file; with the measures when it is our own GeoPackage export."""
     import geopandas as gpd
 
-    gdf, layers, layer = _read_layer(p, layer)
+    gdf, layers, layer = _read_layer(p, layer, crs)
     own_gpkg = layer == "areas" and "area_id" in gdf.columns and "measures" in layers
     ncol = name_column or _find_column(gdf.columns, _NAME_CANDIDATES)
     if name_column is not None and name_column not in gdf.columns:

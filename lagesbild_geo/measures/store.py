@@ -904,13 +904,14 @@ class MeasureStore:
 
     @_store_errors("imported")
     def import_areas(self, path: str | os.PathLike[str], *, name_column: str | None = None,
-                     layer: str | None = None, user: str | None = None) -> list[Area]:
+                     layer: str | None = None, user: str | None = None, crs: object | None = None) -> list[Area]:
         """Import areas (e.g. drawn by the police) from GeoJSON, GeoPackage or any file
-        geopandas reads; reprojected to WGS84. All or nothing: one invalid feature
+        geopandas reads; reprojected to WGS84 (``crs``: the CRS of a file that declares
+        none, a shapefile without its .prj, e.g. ``3011``). All or nothing: one invalid feature
         refuses the file with every problem listed. Files written by
         :meth:`export_geojson`/:meth:`export_gpkg` bring their measures and ids along
         (ids already in the store get new ones)."""
-        return import_areas(self, path, name_column=name_column, layer=layer, user=user)
+        return import_areas(self, path, name_column=name_column, layer=layer, user=user, crs=crs)
 
     @_store_errors("exported")
     def export_plan_excel(self, path: str | os.PathLike[str], *, include_deleted: bool = False,

@@ -18,6 +18,7 @@ the pending rows is the next step (:func:`lagesbild_geo.geocode.place_pending`).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -43,6 +44,7 @@ from ..crs import (
 )
 from ..errors import InputError, SchemaError
 from ..grid import points_to_cells
+from ..limits import Limits
 from ..schema import DATE_PRECISION, INCIDENT_COLUMNS, fold, map_categories, remember_text_codes
 from ..settings import Settings
 from .result import REASONS, ReadResult, empty_rejected, make_rejected, with_counts
@@ -135,7 +137,7 @@ def read_incidents(
     settings = settings or Settings()
     raw = _read_raw(source, sheet=sheet, layer=layer, settings=settings, source_name=source_name)
     roles = _find_roles(raw, columns)
-    raw = _by_count(raw, roles)
+    raw = _by_count(raw, roles, settings.limits)
     times = _incident_times(raw, roles, tz=settings.timezone, category_map=category_map,
                             time_optional=time_optional)
     categories = _categories(raw, roles, times.police, category_map)
@@ -237,7 +239,7 @@ def _find_roles(raw: _Raw, columns: dict[str, str] | None) -> dict[str, str]:
     return roles
 
 
-def _by_count(raw: _Raw, roles: dict[str, str]) -> _Raw:
+def _by_count(raw: _Raw, roles: dict[str, str], limits: Limits | None = None) -> _Raw:
     """An aggregated table (a row per area, month and type with its number of incidents):
     with ``columns={"count": NAME}`` each row becomes as many incidents as it counts (a
     row of 0 none); without it, a note when a column named like a count holds counts."""
@@ -253,28 +255,127 @@ def _by_count(raw: _Raw, roles: dict[str, str]) -> _Raw:
                     f"counts several, name it: --column count={c} (columns={{'count': {c!r}}}).")
         return raw
     col = roles["count"]
+    _check_month_columns(raw, col)
     v = parse_numbers(raw.data[col])
-    bad = ~(np.isfinite(v) & (v >= 0) & (v == np.round(v)))
+    totals = _totals_rows(raw, col)
+    bad = ~(np.isfinite(v) & (v >= 0) & (v == np.round(v))) & ~totals
     if bad.any():
         rows = raw.source_row[bad][:5].tolist()
-        shown = ", ".join(f"row {r}: {x!r}" for r, x in zip(rows, raw.data[col][bad][:5].tolist(), strict=True))
+        shown = ", ".join(f"row {r}: " + ("empty" if pd.isna(x) or not str(x).strip() else repr(x))
+                          for r, x in zip(rows, raw.data[col][bad][:5].tolist(), strict=True))
         raise InputError(f"{raw.name}: the count column {col!r} must hold whole numbers of 0 or more in "
-                         f"every row; {int(bad.sum())} row(s) do not ({shown}). Correct them, or do not "
-                         "name a count column if each row is one incident.")
-    counts = v.astype(np.int64)
+                         f"every row; {int(bad.sum())} row(s) do not ({shown}). Correct them (0 where "
+                         "there were none), or do not name a count column if each row is one incident.")
+    counts = np.where(totals, 1, np.where(np.isfinite(v), v, 0)).astype(np.int64)
+    lim = (limits or Limits()).max_rows
+    if int(counts.sum()) > lim:
+        # a year, a kommun code or a sum in the count column: a clear error, not a MemoryError
+        top = np.argsort(-counts, kind="stable")[:3]
+        shown = ", ".join(f"row {raw.source_row[i]}: {raw.data[col].iloc[i]!s}" for i in top)
+        raise InputError(f"{raw.name}: the count column {col!r} adds up to {_spaced(int(counts.sum()))} incidents, "
+                         f"more than the limit of {_spaced(lim)} rows (largest: {shown}). Is {col!r} the number of "
+                         "incidents per row? (a limit of lagesbild_geo.limits.Limits: raise it with "
+                         "Limits(max_rows=...) if the table is genuine)")
+    if totals.any():
+        # a totals row ("Totalt", "Summa", an Excel pivot's "Totalsumma") counts the other
+        # rows again: one rejected row, never as many incidents as it sums
+        shown = ", ".join(f"row {r} ({_total_label(raw, i)!r}, {raw.data[col].iloc[i]!s} in {col!r})"
+                          for r, i in zip(raw.source_row[totals][:3].tolist(), np.flatnonzero(totals)[:3],
+                                          strict=True))
+        raw.warnings.append(f"{raw.name}: {int(totals.sum())} totals row(s) left out, rejected as 'totals row' "
+                            f"(they sum the other rows, which would count them twice): {shown}.")
     take = np.repeat(np.arange(raw.n), counts)
     # the k-th incident of a row (1, 2, ...): ids stay unique
     copy = np.arange(take.size) - np.repeat(np.cumsum(counts) - counts, counts) + 1
+    n_inc = int(counts[~totals].sum())
     info = {**raw.info, "count_copy": np.where(counts[take] > 1, copy, 0),
             "count_column": {"column": col, "rows_in_file": raw.n, "rows_with_0": int((counts == 0).sum()),
-                             "incidents": int(counts.sum())}}
+                             "incidents": n_inc, **({"totals_rows": int(totals.sum())} if totals.any() else {})},
+            "totals_row": totals[take]}
     n0 = int((counts == 0).sum())
-    raw.warnings.append(f"{raw.name}: {raw.n} row(s) counting {int(counts.sum())} incident(s) by column "
+    raw.warnings.append(f"{raw.name}: {raw.n - int(totals.sum())} row(s) counting {n_inc} incident(s) by column "
                         f"{col!r}, read as one row per incident"
                         + (f"; {n0} row(s) count 0 and hold none" if n0 else "") + ".")
     geometry = raw.geometry.iloc[take].reset_index(drop=True) if raw.geometry is not None else None
     return dataclasses.replace(raw, data=raw.data.take(take).reset_index(drop=True), geometry=geometry,
                                info=info, source_row=raw.source_row[take])
+
+
+def _spaced(n: int) -> str:
+    """A whole number with spaces between thousands, as Swedish writes it."""
+    return f"{n:,}".replace(",", " ")
+
+
+#: What a totals row of an aggregated table says in one of its cells (folded): "Totalt",
+#: "Summa", Excel's Swedish pivot "Totalsumma", its subtotals "Stöld Summa" / "Summa Stöld".
+_TOTAL_WORDS = frozenset({"totalt", "total", "totalsumma", "summa", "summa totalt", "totalt antal", "sum",
+                          "grand total", "samtliga", "alla", "summering"})
+_TOTAL_PARTS = ("summa", "totalt", "total", "totalsumma")
+
+
+def _is_total_text(text: str) -> bool:
+    t = " ".join(fold(text).replace(":", " ").split())
+    if t in _TOTAL_WORDS:
+        return True
+    words = t.split(" ")
+    return len(words) > 1 and (words[0] in _TOTAL_PARTS or words[-1] in _TOTAL_PARTS)
+
+
+def _totals_rows(raw: _Raw, count_col: str) -> np.ndarray:
+    """Rows of an aggregated table whose text cells say they are a total or a subtotal."""
+    out = np.zeros(raw.n, dtype=bool)
+    for c in raw.columns:
+        if c == count_col:
+            continue
+        vals = raw.data[c].astype("string")
+        uniq = [u for u in vals.dropna().unique() if isinstance(u, str) and u.strip()]
+        hits = [u for u in uniq if _is_total_text(u)]
+        if hits:
+            out |= vals.isin(hits).fillna(False).to_numpy(dtype=bool)
+    return out
+
+
+def _total_label(raw: _Raw, i: int) -> str:
+    """The cell of row ``i`` that says it is a total."""
+    for c in raw.columns:
+        x = raw.data[c].iloc[i]
+        if isinstance(x, str) and _is_total_text(x):
+            return x
+    return ""
+
+
+def _check_month_columns(raw: _Raw, count_col: str) -> None:
+    """A wide table (one column per month) read with one of its months as the count would
+    count that month alone: refused, naming the month columns."""
+    months = _month_columns(raw.columns)
+    if count_col in months and len(months) > 1:
+        raise InputError(
+            f"{raw.name}: the count column {count_col!r} is one of {len(months)} columns named as months "
+            f"({', '.join(months[:4])}{' ...' if len(months) > 4 else ''}): a wide table, one column per month. "
+            "Counting one of them leaves the other months out. Turn the table into one row per area, type "
+            "and month with its number (Excel: Data > From Table/Range, then Unpivot Columns in Power Query; "
+            "pandas: DataFrame.melt), then read it with --column count=Antal --column date=Månad.")
+
+
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "maj", "may", "jun", "jul", "aug", "sep", "okt", "oct", "nov", "dec")
+
+
+def _month_columns(columns: list[str]) -> list[str]:
+    """Column headers that name a month ("2025-01", "2025M01", "jan 2025", "Januari")."""
+    out = []
+    for c in columns:
+        t = fold(str(c)).strip()
+        word = re.fullmatch(r"([a-z]+)\.?(?: (?:19|20)\d\d)?", t)
+        if (re.fullmatch(r"(19|20)\d\d[-/ .m]?(0[1-9]|1[0-2])", t)
+                or re.fullmatch(r"(0?[1-9]|1[0-2])[-/.](19|20)\d\d", t)
+                or (word is not None and (word.group(1) in _MONTH_NAMES or word.group(1) in _FULL_MONTHS))):
+            out.append(str(c))
+    return out
+
+
+_FULL_MONTHS = frozenset({"januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
+                          "oktober", "november", "december", "january", "february", "march", "june", "july",
+                          "august", "october"})
 
 
 def _no_location_note(name: str, data_cols: list[str], roles: dict[str, str]) -> str:
@@ -378,41 +479,75 @@ def _column_times(raw: _Raw, roles: dict[str, str], *, tz: str,
         raw.warnings.append(
             f"{raw.name}: no time column found; every row is rejected as 'missing time' "
             "(name it with columns={'date': ...} / --column date=NAME, or pass time_optional=True / --time-optional).")
+    months = _month_columns(raw.columns)
+    if len(months) > 1:
+        raw.warnings.append(
+            f"{raw.name}: {len(months)} columns are named as months ({', '.join(months[:4])}"
+            f"{' ...' if len(months) > 4 else ''}): a wide table, one column per month, which is not read as "
+            "counts. Turn it into one row per area, type and month with its number (Excel: Unpivot Columns in "
+            "Power Query; pandas: DataFrame.melt), then read it with --column count=Antal --column date=Månad.")
     occurred = pd.Series(pd.NaT, index=data.index, dtype=pd.DatetimeTZDtype("ns", tz))
     return occurred, np.ones(raw.n, dtype=np.int8), {}
 
 
-_MONTH = r"^\s*(\d{4})\s*[-/.]\s*(\d{1,2})\s*$"
-
-
 def _month_dates(raw: _Raw, dates: pd.Series, column: str) -> pd.Series:
-    """A month given as the date ("2025-03", an aggregated table per month): its first day,
-    with a note (hours and weekdays then mean nothing for these rows)."""
+    """A month given as the date ("2025-03", SCB's "2025M03", "mars 2025", "03/2025", Excel's
+    "mar-25": an aggregated table per month): its first day, with a note (hours and weekdays
+    then mean nothing for these rows)."""
     if dates.dtype.kind in "Mm" or not raw.n:
         return dates
     probe = dates.iloc[:200].dropna().astype(str)
-    if not len(probe) or not probe.str.match(_MONTH).mean() >= 0.5:  # the usual file: a glance
+    if not len(probe) or not (probe.map(_month_of) != "").mean() >= 0.5:  # the usual file: a glance
         return dates
     text = dates.astype("string")
-    found = text.str.extract(_MONTH)
-    month = pd.to_numeric(found[1], errors="coerce")
-    is_month = (month >= 1) & (month <= 12)
+    firsts = {u: _month_of(u) for u in text.dropna().unique()}
+    first = text.map(firsts).fillna("")
+    is_month = first != ""
     n = int(is_month.sum())
     if not n or n < 0.5 * int(text.notna().sum()):  # a stray value is for the parser to refuse
         return dates
     raw.warnings.append(f"{raw.name}: {n} row(s) give only a month in {column!r} (e.g. {text[is_month].iloc[0]!r}); "
                         "each is set to the month's first day at 00:00: counts per month and period hold, "
                         "hours and weekdays do not.")
-    first = found[0].str.cat(month.astype("Int64").astype("string").str.zfill(2), sep="-") + "-01"
     # their weekday and hour are the first day's midnight, not the incidents': the report's
     # tables by hour and weekday leave them out (the weekday of each month's first day gave
     # the hidden months back: 2025-02-01 and 2025-03-01 are Saturdays)
-    raw.info["month_only"] = is_month.fillna(False).to_numpy(dtype=bool)
-    return text.mask(is_month.fillna(False), first)
+    raw.info["month_only"] = is_month.to_numpy(dtype=bool)
+    return text.mask(is_month, first + "-01")
+
+
+_MONTH_NUMBER = {name: i for i, names in enumerate(
+    (("jan", "januari", "january"), ("feb", "februari", "february"), ("mar", "mars", "march"),
+     ("apr", "april"), ("maj", "may"), ("jun", "juni", "june"), ("jul", "juli", "july"),
+     ("aug", "augusti", "august"), ("sep", "sept", "september"), ("okt", "oct", "oktober", "october"),
+     ("nov", "november"), ("dec", "december")), start=1) for name in names}
+_MONTH_FORMS = (
+    re.compile(r"(?P<y>\d{4})\s*(?:[-/.]|\s*m)\s*(?P<m>\d{1,2})"),  # 2025-03, 2025/3, 2025M03
+    re.compile(r"(?P<m>\d{1,2})\s*[-/.]\s*(?P<y>\d{4})"),  # 03/2025, 3-2025
+    re.compile(r"(?P<n>[a-zåäö]+)\.?[\s-]*(?P<y>\d{4}|\d{2})"),  # mars 2025, jan. 2025, Mar-25 (Excel)
+    re.compile(r"(?P<y>\d{4})[\s-]*(?P<n>[a-zåäö]+)\.?"),  # 2025 mars
+)
+
+
+def _month_of(value: object) -> str:
+    """ "2025-03" for a text naming a month alone (no day), else ""."""
+    t = str(value).strip().lower()
+    if not t or len(t) > 20:
+        return ""
+    for form in _MONTH_FORMS:
+        m = form.fullmatch(t)
+        if m is None:
+            continue
+        parts = m.groupdict()
+        month = _MONTH_NUMBER.get(parts["n"], 0) if "n" in parts else int(parts["m"])
+        year = int(parts["y"]) + (2000 if len(parts["y"]) == 2 else 0)
+        if 1 <= month <= 12 and 1900 <= year <= 2100:
+            return f"{year:04d}-{month:02d}"
+    return ""
 
 
 #: Folded names of a date column that holds months ("Månad"): the date role's month tier.
-_MONTH_NAMES = frozenset(next(t for t in INCIDENT_ALIASES["date"] if "manad" in t))
+_MONTH_COLUMN_NAMES = frozenset(next(t for t in INCIDENT_ALIASES["date"] if "manad" in t))
 
 
 def _first_days_as_months(raw: _Raw, roles: dict[str, str], occurred: pd.Series) -> None:
@@ -422,7 +557,7 @@ def _first_days_as_months(raw: _Raw, roles: dict[str, str], occurred: pd.Series)
     found = raw.info.get("month_only")
     if (found is not None and found.any()) or not raw.n:
         return
-    by_name = fold(roles["date"]) in _MONTH_NAMES
+    by_name = fold(roles["date"]) in _MONTH_COLUMN_NAMES
     if not (by_name or "count_column" in raw.info):
         return
     t = occurred.reset_index(drop=True)
@@ -714,7 +849,7 @@ def _location_text(raw: _Raw, roles: dict[str, str]) -> pd.Series:
 
 #: Why a row is rejected, by code (0: it is not).
 _REJECT_CODES = ("", "missing time", "unparseable time", "date out of range", "outside Sweden",
-                 "outside boundary", "unparseable coordinates", "no location")
+                 "outside boundary", "unparseable coordinates", "no location", "totals row")
 
 
 @dataclass(frozen=True)
@@ -745,6 +880,10 @@ def _decide(raw: _Raw, times: _Times, coords: _Coordinates, location_text: pd.Se
     pending = rest & has_text
     reason[rest & ~has_text & coords.present] = 6  # unparseable coordinates
     reason[rest & ~has_text & ~coords.present] = 7  # no location
+    totals = raw.info.get("totals_row")
+    if totals is not None and totals.any():  # a totals row of an aggregated table: counted once, rejected
+        reason[totals] = 8
+        placed, pending = placed & ~totals, pending & ~totals
     fell_back = int((pending & coords.present).sum())
     if fell_back:
         raw.warnings.append(f"{raw.name}: {fell_back} rows with unusable coordinates but an address or place "

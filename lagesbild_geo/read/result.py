@@ -31,6 +31,7 @@ REASONS: dict[str, str] = {
     "address not found": "adressen hittades inte",
     "other kommun": "annan kommun",
     "lan level": "bara länsnivå (länet är inte kommunen)",
+    "totals row": "summeringsrad (summerar de andra raderna)",
 }
 
 
