@@ -475,7 +475,7 @@ def _pending_note(pending: pd.DataFrame, *, districts: bool = False) -> str:
     per_source = pending["source"].astype(str).value_counts(sort=False) if "source" in pending.columns else None
     where = (f" ({', '.join(f'{k} {v}' for k, v in per_source.items())})"
              if per_source is not None and len(per_source) > 1 else "")
-    named = " (and name no district)" if districts else ""
+    named = " (and name no single district)" if districts else ""
     return (f"{len(pending)} row(s){where} have only an address or a place name{named}, no coordinates, "
             "and were not placed: geocoding them needs a gazetteer (--gazetteer FILE, or gazetteer = "
             "\"FILE\" under [inputs] in lagesbild.toml). They are pending, not rejected: they are "

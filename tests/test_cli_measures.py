@@ -61,6 +61,11 @@ def test_add_list_history_export_import(tmp_path: Path,
     code, out, _ = run(capsys, "measures", "import", str(tmp_path / "a.geojson"), "--store",
                        other)
     assert code == 0 and "imported 1 areas and 2 measures" in out
+    # the same file again: nothing added twice, and said so
+    code, out, _ = run(capsys, "measures", "import", str(tmp_path / "a.geojson"), "--store",
+                       other)
+    assert code == 0 and "note: already in the store (the same name and boundary)" in out
+    assert "imported 0 areas; 1 already in the store (the same name and boundary) not imported again" in out
 
 
 def test_refusals_exit_1_with_reasons(tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -18,7 +18,7 @@ from shapely.geometry import box
 from store_samples import SQUARE, fill
 
 from lagesbild_geo.errors import InputError, StoreError, ValidationError
-from lagesbild_geo.measures import MEASURE_FIELDS, MeasureStore, restore_backup
+from lagesbild_geo.measures import ALREADY_IN_STORE, MEASURE_FIELDS, MeasureStore, restore_backup
 
 
 @pytest.fixture
@@ -196,10 +196,21 @@ def test_geojson_round_trip(filled: MeasureStore, tmp_path: Path) -> None:
         areas = dst.import_areas(out)
         assert len(areas) == 3
         assert _content(dst) == _content(filled)
-        # importing again: the ids exist, so everything gets new ids
+        # importing the same file again adds nothing: each area is already there
         again = dst.import_areas(out)
-        assert {a.id for a in again}.isdisjoint({a.id for a in areas})
-        assert len(dst.list_measures()) == 6
+        assert {a.id for a in again} == {a.id for a in areas}
+        assert all(ALREADY_IN_STORE in a.notes for a in again)
+        assert len(dst.list_areas()) == 3 and len(dst.list_measures()) == 3
+        # an area of the same name with another boundary is another area: a new id
+        f["geometry"]["coordinates"][0][1][0] += 0.001  # Stationsområdet, a polygon
+        moved = tmp_path / "moved.geojson"
+        moved.write_text(json.dumps(doc), encoding="utf-8")
+        third = dst.import_areas(moved)
+        assert [ALREADY_IN_STORE in a.notes for a in third].count(False) == 1
+        assert len(dst.list_areas()) == 4
+        new = next(a for a in third if ALREADY_IN_STORE not in a.notes)
+        assert new.id not in {a.id for a in areas}
+        assert len(dst.list_measures()) == 3 + len(f["properties"]["measures"])
 
 
 def test_gpkg_round_trip(filled: MeasureStore, tmp_path: Path) -> None:

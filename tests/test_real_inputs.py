@@ -602,7 +602,7 @@ def test_a_deso_column_without_coordinates_places_rows_in_their_districts(tmp_pa
                  "--pending", str(tmp_path / "vantar.csv"), "--out", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "5 row(s) without coordinates name a district" in printed
-    assert "2 row(s) have only an address or a place name (and name no district)" in printed
+    assert "2 row(s) have only an address or a place name (and name no single district)" in printed
     assert "'Fruangen' (did you mean Fruängen?)" in printed
     meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
     assert meta["ingest"] == {"brott_per_deso.csv": {"pending": None, "rejected": 0}}  # 2 < min_count: hidden

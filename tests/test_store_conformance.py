@@ -35,6 +35,7 @@ from lagesbild_geo.errors import (
     ValidationError,
 )
 from lagesbild_geo.measures import (
+    ALREADY_IN_STORE,
     Area,
     Measure,
     MeasureStore,
@@ -596,11 +597,18 @@ def test_geojson_round_trip(filled: MeasureStore, open_store: Opener, tmp_path: 
                                                                  "Väktare"]
     assert f["properties"]["measures"][0]["target_labels"] == "Rån, Våld och hot"
     assert f["geometry"]["coordinates"][0][0] == [17.1, 59.37]
-    # importing into the same store: ids are taken, so new ones are made
+    # importing into the same store: every area is already there, nothing is added twice
     areas = filled.import_areas(out, user="bo")
-    assert len(areas) == 3 and all(a.created_by == "bo" for a in areas)
-    assert len(filled.list_measures()) == 6
-    assert len(filled.list_areas()) == 6
+    assert len(areas) == 3 and all(ALREADY_IN_STORE in a.notes for a in areas)
+    assert len(filled.list_measures()) == 3
+    assert len(filled.list_areas()) == 3
+    # one renamed in the file is another area: a new id, made by the importing user
+    doc["features"][0]["properties"]["name"] = "Nytt namn"
+    out.write_text(json.dumps(doc), encoding="utf-8")
+    areas = filled.import_areas(out, user="bo")
+    new = [a for a in areas if ALREADY_IN_STORE not in a.notes]
+    assert [a.name for a in new] == ["Nytt namn"] and new[0].created_by == "bo"
+    assert len(filled.list_areas()) == 4
 
 
 def test_gpkg_round_trip(filled: MeasureStore, tmp_path: Path) -> None:

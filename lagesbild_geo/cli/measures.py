@@ -13,6 +13,7 @@ import pandas as pd
 from .._spreadsheet import neutralise_formulas
 from ..errors import InputError, NotFoundError, ValidationError
 from ..limits import load_json
+from ..measures import ALREADY_IN_STORE
 
 
 def _common() -> argparse.ArgumentParser:
@@ -294,7 +295,9 @@ def run_import(args: argparse.Namespace) -> int:
         print(f"{a.id}  {a.name}")
         for en, _ in a.notes:
             print(f"  note: {en}")
-    print(f"imported {len(areas)} areas" + (f" and {added} measures" if added else ""))
+    again = sum(ALREADY_IN_STORE in a.notes for a in areas)
+    print(f"imported {len(areas) - again} areas" + (f" and {added} measures" if added else "")
+          + (f"; {again} already in the store (the same name and boundary) not imported again" if again else ""))
     return 0
 
 

@@ -46,6 +46,7 @@ from .coverage import (
 )
 from .model import (
     ACTORS,
+    ALREADY_IN_STORE,
     AREA_FIELDS,
     CAUSE_TAGS,
     DRAWN_ON_FIELDS,
@@ -97,6 +98,7 @@ from .store import (
 
 __all__ = [
     "ACTORS",
+    "ALREADY_IN_STORE",
     "AREA_FIELDS",
     "AREA_FIELD_LABELS_SV",
     "CAUSE_TAGS",

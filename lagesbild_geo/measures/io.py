@@ -7,6 +7,7 @@ The functions take any store (:class:`~lagesbild_geo.measures.model.MeasureStore
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gzip
 import json
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry import mapping, shape
 
 from .. import __version__
@@ -28,6 +30,7 @@ from ..errors import InputError, NotFoundError, ValidationError
 from ..schema import CATEGORY_LABELS, fold
 from .model import (
     ACTORS,
+    ALREADY_IN_STORE,
     DATE_FIELDS,
     DRAWN_ON_FIELDS,
     MEASURE_FIELDS,
@@ -406,11 +409,24 @@ def _validated(items: list[dict[str, Any]], own_measures: list[dict[str, Any]]
 
 def _write_imported(store: MeasureStoreProtocol, clean: _Checked, mclean: _Checked, *,
                     user: str) -> list[Area]:
-    """Areas, then their measures (area ids mapped), in one transaction."""
+    """Areas, then their measures (area ids mapped), in one transaction. An area the store
+    already has (the same name and boundary: the same file imported twice) is not added
+    again; it comes back with the note :data:`ALREADY_IN_STORE`, and a measure of it that
+    the store already has (by id) is not added again either."""
     out: list[Area] = []
     id_map: dict[str, str] = {}
+    twins: set[str] = set()
     with store.transaction():
+        existing = store.list_areas()
         for it, values in clean:
+            twin = _twin(existing, values)
+            if twin is not None:
+                area = store.get_area(twin)
+                out.append(dataclasses.replace(area, notes=(*area.notes, ALREADY_IN_STORE)))
+                twins.add(twin)
+                if it.get("id"):
+                    id_map[str(it["id"])] = twin
+                continue
             keep = _unused_id(store.get_area, it.get("id"))
             try:
                 area = store.add_area(**values, created_by=user, id=keep)
@@ -426,8 +442,25 @@ def _write_imported(store: MeasureStoreProtocol, clean: _Checked, mclean: _Check
             values = dict(values)
             values["area_id"] = id_map.get(values["area_id"], values["area_id"])
             keep = _unused_id(store.get_measure, m.get("measure_id"))
+            if keep is None and m.get("measure_id") and values["area_id"] in twins:
+                continue  # the measure of an area already in the store, already there
             store.add_measure(**values, created_by=user, id=keep)
     return out
+
+
+#: Boundaries this close (degrees, about 0,1 m) are the same: a file's rounded coordinates
+#: (an export's 7 decimals) and the store's full ones.
+_SAME_BOUNDARY_DEG = 1e-6
+
+
+def _twin(existing: Any, values: Mapping[str, Any]) -> str | None:
+    """The id of a stored area with the same name and the same boundary (within
+    :data:`_SAME_BOUNDARY_DEG`, whatever the vertices' order), or ``None``."""
+    same_name = existing.loc[existing["name"] == values["name"]] if len(existing) else existing
+    for area_id, geom in zip(same_name.index, same_name.geometry, strict=True):
+        if geom is not None and shapely.hausdorff_distance(geom, values["geometry"]) <= _SAME_BOUNDARY_DEG:
+            return str(area_id)
+    return None
 
 
 def _unused_id(get: Callable[[str], object], value: object) -> str | None:

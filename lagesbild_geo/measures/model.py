@@ -117,6 +117,12 @@ _CATEGORY_BY_FOLD = {fold(k): k for k in CATEGORIES} | {
 _TO_3006 = Transformer.from_crs(4326, 3006, always_xy=True)
 
 
+#: The note on an area an import finds already in the store (the same name and boundary:
+#: the same file imported twice), which is then not added again.
+ALREADY_IN_STORE = ("already in the store (the same name and boundary): not imported again",
+                    "finns redan (samma namn och gräns): importerades inte igen")
+
+
 # --------------------------------------------------------------------------- model
 
 
