@@ -435,7 +435,16 @@ def _map_parts(srcs: tuple[Source, ...], filters: Filters, layers: tuple[str, ..
 def warm_up() -> str:
     """Fill the caches the Karta page's first visit reads (the starting data, the default
     filter and layers), without a session: called by :mod:`app_warm` when the server starts.
-    Returns what was warmed, in words."""
+    Returns what was warmed, in words. The map's part first (:func:`warm_up_map`), then
+    what the page shows below and beside it (:func:`warm_up_rest`)."""
+    what = warm_up_map()
+    warm_up_rest()
+    return what
+
+
+def warm_up_map() -> str:
+    """The part of :func:`warm_up` the Karta needs up to its map (the picture, the headline
+    figures, the map's parts): a visitor waiting for the warm-up gets the map after it."""
     srcs = example_sources()
     if not srcs:
         return "inga exempeldata att förbereda"
@@ -443,12 +452,21 @@ def warm_up() -> str:
     for step in (_span, _settings):
         step(srcs)
     pub = _view(srcs, f)[0]
-    _trend(srcs, f)
-    _district_tables(srcs, f, False)
     # the map parts, and folium's templates (compiled on their first use)
     make_map_parts(f, layers=layers).map.get_root().render()
     name = "Exempelkommun" if example_dir() == SAMPLE_DIR else str(example_dir())
     return f"{name}, {svformat.integer(len(pub.cells))} hexagoner"
+
+
+def warm_up_rest() -> None:
+    """The rest of :func:`warm_up`: the trend panel and the district table (a page that asks
+    for them while they are being computed waits for that, never computes them twice:
+    Streamlit's cache holds a lock per value)."""
+    srcs = example_sources()
+    if srcs:
+        f = Filters()
+        _trend(srcs, f)
+        _district_tables(srcs, f, False)
 
 
 def zones_map(result: Any) -> folium.Map:

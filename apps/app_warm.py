@@ -32,6 +32,7 @@ APP_DIR = Path(__file__).resolve().parent
 READY_LINE = "Lägesbilden är klar"
 
 _started = threading.Event()
+_map_ready = threading.Event()  # what the Karta needs up to its map is built
 _done = threading.Event()
 
 #: Longest a visitor waits for the warm-up before the page computes what it needs itself.
@@ -57,14 +58,20 @@ def _run(runtime_ready: Callable[[], bool] | None) -> None:
         while not ready():  # the caches live in the runtime, which the server creates
             time.sleep(0.05)
         # (not streamlit_folium: a component registers itself only when imported in a page)
-        what = app_state.warm_up()
+        what = app_state.warm_up_map()
         _compile_pages()
+        # a visitor waiting for the warm-up goes on now: the map is drawn while the trend
+        # and the district table are built here (the page waits for those, never builds
+        # them twice)
+        _map_ready.set()
+        app_state.warm_up_rest()
         _freeze_long_lived()
         secs = f"{time.perf_counter() - t0:.1f}".replace(".", ",")
         print(f"{READY_LINE} ({what}, {secs} s efter start).", flush=True)
     except Exception:  # a page computes what it needs itself, and shows the error in Swedish
         log.exception("The warm-up failed; the first visit computes the picture itself.")
     finally:
+        _map_ready.set()
         _done.set()
 
 
@@ -101,9 +108,11 @@ def warming() -> bool:
 
 
 def wait() -> None:
-    """In a page: while the warm-up runs, show "Bygger lägesbilden …" and wait for it (at
-    most :data:`WAIT_S`), so the page then reads what it built instead of building it twice."""
-    if not warming():
+    """In a page: while the warm-up builds the map's part, show "Bygger lägesbilden …" and
+    wait for it (at most :data:`WAIT_S`), so the page then reads what it built instead of
+    building it twice. The rest (the trend, the district table) the page waits for in
+    Streamlit's cache if it is still being built."""
+    if not warming() or _map_ready.is_set():
         return
     with st.spinner("Bygger lägesbilden (appen har just startat) …", show_time=True):
-        _done.wait(WAIT_S)
+        _map_ready.wait(WAIT_S)
