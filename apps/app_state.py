@@ -432,41 +432,27 @@ def _map_parts(srcs: tuple[Source, ...], filters: Filters, layers: tuple[str, ..
                           show_suppressed=show_suppressed)
 
 
-def warm_up() -> str:
-    """Fill the caches the Karta page's first visit reads (the starting data, the default
-    filter and layers), without a session: called by :mod:`app_warm` when the server starts.
-    Returns what was warmed, in words. The map's part first (:func:`warm_up_map`), then
-    what the page shows below and beside it (:func:`warm_up_rest`)."""
-    what = warm_up_map()
-    warm_up_rest()
-    return what
-
-
 def warm_up_map() -> str:
-    """The part of :func:`warm_up` the Karta needs up to its map (the picture, the headline
-    figures, the map's parts): a visitor waiting for the warm-up gets the map after it."""
+    """Fill the caches the Karta's first visit reads up to its map (the starting data, the default
+    filter and layers), without a session, for :mod:`app_warm`; returns what was warmed, in words."""
     srcs = example_sources()
     if not srcs:
         return "inga exempeldata att förbereda"
-    f, layers = Filters(), tuple(maps.DEFAULT_LAYERS)
-    for step in (_span, _settings):
-        step(srcs)
+    f = Filters()
+    _span(srcs)
+    _settings(srcs)
     pub = _view(srcs, f)[0]
     # the map parts, and folium's templates (compiled on their first use)
-    make_map_parts(f, layers=layers).map.get_root().render()
+    make_map_parts(f, layers=tuple(maps.DEFAULT_LAYERS)).map.get_root().render()
     name = "Exempelkommun" if example_dir() == SAMPLE_DIR else str(example_dir())
     return f"{name}, {svformat.integer(len(pub.cells))} hexagoner"
 
 
 def warm_up_rest() -> None:
-    """The rest of :func:`warm_up`: the trend panel and the district table (a page that asks
-    for them while they are being computed waits for that, never computes them twice:
-    Streamlit's cache holds a lock per value)."""
-    srcs = example_sources()
-    if srcs:
-        f = Filters()
-        _trend(srcs, f)
-        _district_tables(srcs, f, False)
+    """Then the trend and the district table (a page asking meanwhile waits in Streamlit's cache)."""
+    if srcs := example_sources():
+        _trend(srcs, Filters())
+        _district_tables(srcs, Filters(), False)
 
 
 def zones_map(result: Any) -> folium.Map:
@@ -590,28 +576,24 @@ def compare_packages(theirs: Any) -> pd.DataFrame:
 
 
 __all__ = [
-    "ALLOW_FIELDS_SV", "APP_DIR", "BASE_RESOLUTION", "CATEGORIES", "DEFAULT_STORE", "FIELD_LABELS_SV",
-    "LAYER_HELP", "LAYER_LABELS_SV", "NETWORK_READ_ONLY", "PLAN_SORT",
-    "PRECISION_SV", "PROTECTED_TEXT", "ROLE_EDITOR", "ROLE_LABELS_SV", "ROLE_READER", "ROOT",
-    "SAMPLE_DIR", "TOO_FEW_CASES", "UPLOAD_MAX_AGE_S", "UPLOAD_TYPES", "VENDOR_DIR", "WEEKDAYS_SV",
-    "Access", "Filters", "SignInThrottle", "Source", "Trend", "_build",
-    "access", "area_candidates", "area_figures", "area_names",
-    "assets_url", "attention", "base_choice", "category_label", "check_file", "check_measure",
-    "cleanup_uploads", "cleanup_uploads_now_and_then", "column_choice", "compare_packages",
-    "data_label", "data_span", "deleted_areas", "deleted_measures", "district_table",
-    "district_table_sv", "district_tables", "drawn_feature", "empty_lagesbild", "error_text",
-    "example_dir", "example_sources", "filter_mask", "filter_measures",
-    "filtered_lagesbild", "followup_result", "forget_form",
-    "friendly_errors", "geopackage_bytes", "headline", "ingest_tables", "knox",
-    "lagesbild", "lagesbild_settings", "layer_control", "levels_caption", "list_areas", "list_measures", "listening_address",
-    "local_only", "make_map", "make_map_parts", "map_parts_of", "map_parts_request", "mark_unreadable", "md_escape",
-    "measure_fields", "measure_record", "measure_titles", "measures_or_stop",
-    "period_bounds", "picture_notes", "plan_csv_bytes", "plan_excel_bytes",
-    "police_package_zip", "problems_text", "read_incident_file", "read_police_package", "rejected_csv",
-    "rejected_download", "replace_staged", "report_html", "require_editor",
-    "risk_zones_map", "save_candidate_area", "save_measure", "save_upload", "set_sources",
-    "show_error", "show_html_table", "show_problems", "show_table", "sidebar_status", "sign_in_throttle", "sources",
-    "stage", "staged", "store", "store_kommun", "store_path", "table_html", "table_preview", "tiles_attribution",
-    "tiles_choice", "trend", "trend_table_sv", "update_measure", "upload_help", "upload_root",
-    "usable_incident_files", "use_example", "use_staged", "view", "warm_up", "with_columns", "zones_map",
+    "ALLOW_FIELDS_SV", "APP_DIR", "BASE_RESOLUTION", "CATEGORIES", "DEFAULT_STORE", "FIELD_LABELS_SV", "LAYER_HELP",
+    "LAYER_LABELS_SV", "NETWORK_READ_ONLY", "PLAN_SORT", "PRECISION_SV", "PROTECTED_TEXT", "ROLE_EDITOR",
+    "ROLE_LABELS_SV", "ROLE_READER", "ROOT", "SAMPLE_DIR", "TOO_FEW_CASES", "UPLOAD_MAX_AGE_S", "UPLOAD_TYPES",
+    "VENDOR_DIR", "WEEKDAYS_SV", "Access", "Filters", "SignInThrottle", "Source", "Trend", "_build", "access",
+    "area_candidates", "area_figures", "area_names", "assets_url", "attention", "base_choice", "category_label",
+    "check_file", "check_measure", "cleanup_uploads", "cleanup_uploads_now_and_then", "column_choice",
+    "compare_packages", "data_label", "data_span", "deleted_areas", "deleted_measures", "district_table",
+    "district_table_sv", "district_tables", "drawn_feature", "empty_lagesbild", "error_text", "example_dir",
+    "example_sources", "filter_mask", "filter_measures", "filtered_lagesbild", "followup_result", "forget_form",
+    "friendly_errors", "geopackage_bytes", "headline", "ingest_tables", "knox", "lagesbild", "lagesbild_settings",
+    "layer_control", "levels_caption", "list_areas", "list_measures", "listening_address", "local_only", "make_map",
+    "make_map_parts", "map_parts_of", "map_parts_request", "mark_unreadable", "md_escape", "measure_fields",
+    "measure_record", "measure_titles", "measures_or_stop", "period_bounds", "picture_notes", "plan_csv_bytes",
+    "plan_excel_bytes", "police_package_zip", "problems_text", "read_incident_file", "read_police_package",
+    "rejected_csv", "rejected_download", "replace_staged", "report_html", "require_editor", "risk_zones_map",
+    "save_candidate_area", "save_measure", "save_upload", "set_sources", "show_error", "show_html_table",
+    "show_problems", "show_table", "sidebar_status", "sign_in_throttle", "sources", "stage", "staged", "store",
+    "store_kommun", "store_path", "table_html", "table_preview", "tiles_attribution", "tiles_choice", "trend",
+    "trend_table_sv", "update_measure", "upload_help", "upload_root", "usable_incident_files", "use_example",
+    "use_staged", "view", "warm_up_map", "warm_up_rest", "with_columns", "zones_map",
 ]

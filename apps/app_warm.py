@@ -3,7 +3,8 @@
 ``make run`` starts the app through ``apps/serve.py``, which calls :func:`start` before
 Streamlit's server: a background thread imports the app's modules (the library, geopandas,
 scipy, folium: several seconds) and fills the app's caches for the starting data with the
-Karta page's default filter (:func:`app_state.warm_up`), so the first visit finds them
+Karta page's default filter (:func:`app_state.warm_up_map`, then
+:func:`app_state.warm_up_rest`), so the first visit finds them
 ready. Someone who comes before it is done sees "Bygger lägesbilden …" (:func:`wait`)
 instead of an empty page. Started with ``streamlit run apps/lagesbild_app.py`` (AppTest,
 the browser tests) there is no warm-up and :func:`wait` does nothing.
