@@ -894,10 +894,17 @@ def survey_layers(lb: Lagesbild, *, survey: str | Path | pd.DataFrame | None = N
     _report(progress, "survey", 0.0)
     layers = dict(lb.survey)
     summary, districts = lb.district_summary, lb.districts
+    meta = lb.metadata
     if survey is not None:
         responses = read_survey(survey)
         if len(lb.districts):
             layers["districts"] = survey_indicators(responses, settings=lb.settings, districts=lb.districts)
+        found = _survey_notes(responses, layers.get("districts"))
+        if found:
+            meta = dict(meta)
+            meta["notes"] = [*meta.get("notes", []), *(en for en, _ in found if en not in meta.get("notes", []))]
+            meta["notes_sv"] = [*meta.get("notes_sv", []),
+                                *(sv for _, sv in found if sv not in meta.get("notes_sv", []))]
             if len(summary) and not any(c.startswith("trygg_") for c in summary.columns):
                 summary, districts = _with_survey_columns(summary, districts, layers["districts"])
         if "lat" in responses.columns and "lon" in responses.columns:
@@ -910,7 +917,47 @@ def survey_layers(lb: Lagesbild, *, survey: str | Path | pd.DataFrame | None = N
     if pins is not None:
         layers["pins"] = pins_to_cells(read_pins(pins), settings=lb.settings)
     _report(progress, "survey", 1.0)
-    return lb.replace(survey=layers, district_summary=summary, districts=districts)
+    return lb.replace(survey=layers, district_summary=summary, districts=districts, metadata=meta)
+
+
+def _survey_notes(responses: pd.DataFrame, indicators: pd.DataFrame | None) -> list[tuple[str, str]]:
+    """Notes (English, Swedish) on what the survey's reading could not use or had to match."""
+    rep = responses.attrs.get("survey_report") or {}
+    n = len(responses)
+    notes: list[tuple[str, str]] = []
+    att = indicators.attrs if indicators is not None else {}
+    how = att.get("district_matches") or {}
+    if how:
+        words = {"leading_zero": ("a code without its leading zero", "kod utan inledande nolla"),
+                 "case": ("a code in other case", "kod med andra versaler"),
+                 "name": ("the district's name", "distriktets namn")}
+        notes.append((
+            "Survey: respondents' areas matched to districts by "
+            + ", ".join(f"{words[k][0]} ({v})" for k, v in how.items()) + ".",
+            "Enkäten: svarandes område kopplat till distrikt via "
+            + ", ".join(f"{words[k][1]} ({v})" for k, v in how.items()) + "."))
+    unknown = list(att.get("unknown_districts") or [])
+    if unknown:
+        k = int(att.get("unknown_respondents", 0))
+        shown = ", ".join(repr(u) for u in unknown[:5]) + (" …" if len(unknown) > 5 else "")
+        notes.append((
+            f"Survey: {k} of {n} respondent(s) name an area that is no district ({shown}); they are "
+            "counted in rows of their own, not in any district. Give the areas as district codes or "
+            "names of the district layer.",
+            f"Enkäten: {k} av {n} svarande anger ett område som inte är något distrikt; de räknas "
+            "inte in i något distrikt."))
+    if rep.get("unknown_answers"):
+        notes.append((
+            "Survey: answers not recognised (counted as no valid answer): "
+            + ", ".join(repr(a) for a in rep["unknown_answers"][:5]) + ".",
+            "Enkäten: svar som inte kändes igen räknas som ogiltiga."))
+    bad_w = int(rep.get("invalid_weights", 0) or 0)
+    if bad_w:
+        notes.append((
+            f"Survey: {bad_w} of {n} respondent(s) have no valid weight (blank, zero or negative) and are "
+            "left out of the weighted shares and means.",
+            f"Enkäten: {bad_w} av {n} svarande saknar giltig vikt och ingår inte i de viktade andelarna."))
+    return notes
 
 
 def _with_survey_columns(summary: pd.DataFrame, districts: gpd.GeoDataFrame, indicators: pd.DataFrame

@@ -50,6 +50,8 @@ SAFETY_LEVELS: dict[str, int] = {
 }
 # "Vet ej", "Ingen uppfattning", blank: no valid answer (left out of n_safety)
 _DONT_KNOW = ("vet ej", "vet inte", "ingen uppfattning", "ej svar", "don t know")
+# Numeric exports code "Vet ej" as 9 (or 99) after the answers 1-4/1-5
+_DONT_KNOW_CODES = frozenset({"9", "99"})
 
 _ROLES: dict[str, list[list[str]]] = {
     "respondent_id": [["svar_id", "svarsid", "respondent_id", "respondent", "lopnummer", "id"]],
@@ -77,6 +79,8 @@ def _level(text: pd.Series) -> npt.NDArray[np.float64]:
             lv.append(float(SAFETY_LEVELS[f]))
         elif f.startswith(("gar aldrig ut", "gar inte ut")):
             lv.append(5.0)
+        elif f in _DONT_KNOW_CODES:
+            lv.append(np.nan)
         elif f.isdigit() and 1 <= int(f) <= 5:
             lv.append(float(f))
         else:
@@ -161,7 +165,7 @@ def read_survey(
     out.loc[np.isnan(lv), "safety_level"] = pd.NA
     folded = ans.fillna("").map(fold)
     unknown = sorted({str(a) for a, f, v in zip(ans.fillna(""), folded, lv, strict=True)
-                      if np.isnan(v) and f and not f.startswith(_DONT_KNOW)})
+                      if np.isnan(v) and f and not f.startswith(_DONT_KNOW) and f not in _DONT_KNOW_CODES})
     report: dict[str, Any] = {"source": name, "rows": n, "unknown_answers": unknown}
     if found["worry"]:
         w = parse_numbers(table[str(found["worry"])])
@@ -309,7 +313,10 @@ def _district_indicators(responses: pd.DataFrame, districts: pd.DataFrame | None
     """Indicators per district code (every district of ``districts`` listed, geometry attached)."""
     if "district_code" not in responses.columns:
         raise SchemaError("survey_indicators(by='district_code') needs a district_code column.")
-    key = responses["district_code"].astype("string").fillna("").to_numpy(dtype=object)
+    key = responses["district_code"].astype("string").fillna("").str.strip().to_numpy(dtype=object)
+    matched: dict[str, int] = {}
+    if districts is not None:
+        key, matched = _match_districts(key, districts)
     sel = key != ""
     t = _group_values(responses.loc[sel], key[sel], include_never_out=include_never_out,
                       weighted=weighted)
@@ -321,12 +328,54 @@ def _district_indicators(responses: pd.DataFrame, districts: pd.DataFrame | None
         for c in ("n", "n_safety", "n_worry"):
             t[c] = t[c].fillna(0).astype("int64")
         t.attrs["unknown_districts"] = unknown
+        t.attrs["unknown_respondents"] = int(np.isin(key, unknown).sum()) if unknown else 0
+        t.attrs["district_matches"] = matched
     out = _suppress(t, min_n)
     if districts is not None and isinstance(districts, gpd.GeoDataFrame):
         geo = districts.geometry.copy()
         geo.index = pd.Index(districts.index.astype(str), dtype="string")
         return gpd.GeoDataFrame(out, geometry=geo.reindex(out.index).values, crs=districts.crs)
     return out
+
+
+def _match_districts(key: npt.NDArray[Any], districts: pd.DataFrame
+                     ) -> tuple[npt.NDArray[Any], dict[str, int]]:
+    """Respondents' area values as district codes, where they name a district otherwise.
+
+    A value that is a district code stays. Else: the code with the leading zero that a
+    spreadsheet dropped ("180C1010" for "0180C1010"), the code in other case, or the
+    district's name (case and spacing ignored; å, ä and ö are letters, so "Angby" is not
+    "Ängby"; a name several districts share is not matched). What matches nothing stays
+    as given (an unknown district). Returns the keys and the respondents matched per way.
+    """
+    codes = [str(c) for c in districts.index]
+    known = set(codes)
+    upper = {c.upper(): c for c in codes}
+    by_name: dict[str, str | None] = {}
+    if "district_name" in districts.columns:
+        for c, nm in zip(codes, districts["district_name"].astype("string").fillna(""), strict=True):
+            k = " ".join(str(nm).split()).casefold()
+            if k:
+                by_name[k] = c if k not in by_name else None  # shared name: ambiguous
+    counts = {"leading_zero": 0, "case": 0, "name": 0}
+    values, inverse = np.unique(key.astype(str), return_inverse=True)
+    mapped = []
+    for v in values:
+        if v == "" or v in known:
+            mapped.append(v)
+            continue
+        if "0" + v in known:
+            hit, how = "0" + v, "leading_zero"
+        elif v.upper() in upper:
+            hit, how = upper[v.upper()], "case"
+        else:
+            hit, how = by_name.get(" ".join(v.split()).casefold()), "name"
+        if hit is None:
+            mapped.append(v)
+        else:
+            mapped.append(hit)
+            counts[how] += int((key == v).sum())
+    return np.asarray(mapped, dtype=object)[inverse], {k: v for k, v in counts.items() if v}
 
 
 def _cell_indicators(responses: pd.DataFrame, res: int, *, min_n: int, include_never_out: bool,

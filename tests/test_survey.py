@@ -258,3 +258,51 @@ def test_pins_from_a_csv_with_lat_lon_and_a_non_gis_file(tmp_path: Path) -> None
     bad.write_text("a;b\n1;2\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"bad.csv is a table without Lat/Lon columns"):
         survey.read_pins(bad)
+
+
+def test_survey_areas_without_leading_zero_or_by_name_join_their_districts():
+    # Excel dropped the leading zero ("180C1010"); another export names the district;
+    # "Angby" is not "Ängby" (å, ä, ö are letters); a postnummer matches nothing.
+    districts = pd.DataFrame({"district_name": ["Ängby", "Södra Åby", "Norr"]},
+                             index=pd.Index(["0180C1010", "0180C1020", "0180C1030"],
+                                            name="district_code"))
+    rows = ([("180C1010", "Ganska otrygg", 3.0, 1.0)] * 5
+            + [(" södra  åby ", "Mycket trygg", 1.0, 1.0)] * 5
+            + [("0180C1030", "Mycket otrygg", 4.0, 1.0)] * 5
+            + [("Angby", "Ganska trygg", 2.0, 1.0)] * 5
+            + [("75320", "Ganska trygg", 2.0, 1.0)] * 2)
+    t = survey.survey_indicators(_responses(rows), districts=districts)
+    assert t["n"].to_dict() == {"0180C1010": 5, "0180C1020": 5, "0180C1030": 5, "75320": 2, "Angby": 5}
+    assert t.loc["0180C1010", "otrygg_share"] == 1.0
+    assert t.loc["0180C1020", "otrygg_share"] == 0.0
+    assert t.attrs["district_matches"] == {"leading_zero": 5, "name": 5}
+    assert t.attrs["unknown_districts"] == ["75320", "Angby"]
+    assert t.attrs["unknown_respondents"] == 7
+
+
+def test_survey_code_9_is_dont_know_not_an_unknown_answer():
+    s = survey.read_survey(pd.DataFrame({"deso": ["A"] * 6, "trygg_kvall": ["1", "2", "3", "4", "9", "7"]}))
+    assert s["safety_level"].tolist() == [1, 2, 3, 4, pd.NA, pd.NA]
+    assert s.attrs["survey_report"]["unknown_answers"] == ["7"]
+    t = survey.survey_indicators(s)
+    assert (t.loc["A", "n"], t.loc["A", "n_safety"]) == (6, 4)
+
+
+def test_build_notes_say_what_the_survey_matched_and_lost():
+    from lagesbild_geo.pipeline import _survey_notes
+
+    districts = pd.DataFrame({"district_name": ["Ängby"]},
+                             index=pd.Index(["0180C1010"], name="district_code"))
+    s = survey.read_survey(pd.DataFrame({
+        "deso": ["180C1010"] * 5 + ["75320"] * 2, "trygg_kvall": ["Mycket trygg"] * 6 + ["Kanske"],
+        "vikt": ["1"] * 6 + [""]}))
+    notes = _survey_notes(s, survey.survey_indicators(s, districts=districts))
+    assert [en for en, _ in notes] == [
+        "Survey: respondents' areas matched to districts by a code without its leading zero (5).",
+        "Survey: 2 of 7 respondent(s) name an area that is no district ('75320'); they are counted in "
+        "rows of their own, not in any district. Give the areas as district codes or names of the "
+        "district layer.",
+        "Survey: answers not recognised (counted as no valid answer): 'Kanske'.",
+        "Survey: 1 of 7 respondent(s) have no valid weight (blank, zero or negative) and are left out "
+        "of the weighted shares and means.",
+    ]
