@@ -899,7 +899,7 @@ def survey_layers(lb: Lagesbild, *, survey: str | Path | pd.DataFrame | None = N
         responses = read_survey(survey)
         if len(lb.districts):
             layers["districts"] = survey_indicators(responses, settings=lb.settings, districts=lb.districts)
-        found = _survey_notes(responses, layers.get("districts"))
+        found = _survey_notes(responses, layers.get("districts"), lb.settings.min_respondents)
         if found:
             meta = dict(meta)
             meta["notes"] = [*meta.get("notes", []), *(en for en, _ in found if en not in meta.get("notes", []))]
@@ -920,7 +920,8 @@ def survey_layers(lb: Lagesbild, *, survey: str | Path | pd.DataFrame | None = N
     return lb.replace(survey=layers, district_summary=summary, districts=districts, metadata=meta)
 
 
-def _survey_notes(responses: pd.DataFrame, indicators: pd.DataFrame | None) -> list[tuple[str, str]]:
+def _survey_notes(responses: pd.DataFrame, indicators: pd.DataFrame | None, min_n: int = 5
+                  ) -> list[tuple[str, str]]:
     """Notes (English, Swedish) on what the survey's reading could not use or had to match."""
     rep = responses.attrs.get("survey_report") or {}
     n = len(responses)
@@ -947,10 +948,18 @@ def _survey_notes(responses: pd.DataFrame, indicators: pd.DataFrame | None) -> l
             f"Enkäten: {k} av {n} svarande anger ett område som inte är något distrikt; de räknas "
             "inte in i något distrikt."))
     if rep.get("unknown_answers"):
+        # Only labels that min_n respondents gave are named: an answer option recurs, while
+        # free text in the answer column (a name, a phone number) is one respondent's.
+        given = responses["safety_answer"].astype("string")
+        counts = given[given.isin(rep["unknown_answers"])].value_counts()
+        named = [str(a) for a, c in counts.items() if c >= min_n][:5]
+        k = int(counts.sum())
         notes.append((
-            "Survey: answers not recognised (counted as no valid answer): "
-            + ", ".join(repr(a) for a in rep["unknown_answers"][:5]) + ".",
-            "Enkäten: svar som inte kändes igen räknas som ogiltiga."))
+            f"Survey: {k} of {n} answer(s) not recognised (counted as no valid answer)"
+            + (": " + ", ".join(repr(a) for a in named) if named else "")
+            + (f"; labels given by fewer than {min_n} respondents are not named (they may be free text)"
+               if len(named) < len(counts) else "") + ".",
+            f"Enkäten: {k} av {n} svar kändes inte igen och räknas som ogiltiga."))
     bad_w = int(rep.get("invalid_weights", 0) or 0)
     if bad_w:
         notes.append((

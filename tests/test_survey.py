@@ -302,7 +302,19 @@ def test_build_notes_say_what_the_survey_matched_and_lost():
         "Survey: 2 of 7 respondent(s) name an area that is no district ('75320'); they are counted in "
         "rows of their own, not in any district. Give the areas as district codes or names of the "
         "district layer.",
-        "Survey: answers not recognised (counted as no valid answer): 'Kanske'.",
+        "Survey: 1 of 7 answer(s) not recognised (counted as no valid answer); labels given by fewer "
+        "than 5 respondents are not named (they may be free text).",
         "Survey: 1 of 7 respondent(s) have no valid weight (blank, zero or negative) and are left out "
         "of the weighted shares and means.",
     ]
+
+
+def test_build_notes_never_quote_free_text_in_the_answer_column():
+    from lagesbild_geo.pipeline import _survey_notes
+
+    s = survey.read_survey(pd.DataFrame({
+        "deso": ["A"] * 8, "trygg_kvall": ["Kanske"] * 5 + ["Ring Kalle 070-1234567", "Vet ej", "2"]}))
+    (en, sv), = _survey_notes(s, None, 5)
+    assert en == ("Survey: 6 of 8 answer(s) not recognised (counted as no valid answer): 'Kanske'; labels "
+                  "given by fewer than 5 respondents are not named (they may be free text).")
+    assert "Kalle" not in en + sv and "070" not in en + sv
