@@ -62,6 +62,9 @@ class PipelineConfig:
     districts, district_options
         District layer and the options of :func:`lagesbild_geo.districts.read_districts`
         (``code``, ``name``, ``population``, ``layer``, ``population_table``).
+    survey_options
+        ``sheet`` and ``columns`` (role → column name) of
+        :func:`lagesbild_geo.survey.read_survey` (``[survey]`` in the TOML).
     gazetteer, survey, pins, boundary
         Optional files: address register for geocoding, respondent-level survey, map
         survey pins, kommun boundary (points outside are rejected; the grid is filled
@@ -104,6 +107,7 @@ class PipelineConfig:
     district_options: Mapping[str, Any] = field(default_factory=dict)
     gazetteer: str | None = None
     survey: str | None = None
+    survey_options: Mapping[str, Any] = field(default_factory=dict)
     pins: str | None = None
     boundary: str | None = None
     places: tuple[str, ...] = ()
@@ -136,6 +140,11 @@ class PipelineConfig:
         if unknown:
             raise InputError(f"district_options: unknown option(s) {unknown}; known are "
                              f"{sorted(_DISTRICT_KEYS - {'path'})}.")
+        bad_opts = sorted(set(self.survey_options) - {"sheet", "columns"})
+        bad_roles = sorted(set(self.survey_options.get("columns") or {}) - set(SURVEY_ROLES))
+        if bad_opts or bad_roles:
+            raise InputError(f"survey: unknown option(s) {bad_opts or bad_roles}; known are ['sheet', "
+                             f"'columns'] and the columns' roles {list(SURVEY_ROLES)}.")
         places = (self.places,) if isinstance(self.places, str | Path) else self.places
         object.__setattr__(self, "places", tuple(str(p) for p in places))
         for key in ("categories", "exclude_categories"):
@@ -175,6 +184,7 @@ class PipelineConfig:
         d = dataclasses.asdict(self)
         d["incidents"] = [dataclasses.asdict(s) for s in self.sources]
         d["district_options"] = dict(self.district_options)
+        d["survey_options"] = dict(self.survey_options)
         return d
 
 
@@ -185,7 +195,9 @@ def _category_list(value: Any) -> tuple[str, ...]:
 
 
 _TOP_KEYS = {"period", "previous_period", "created_at", "kommun", "sources", "districts", "inputs",
-             "analysis", "outputs"}
+             "analysis", "outputs", "survey"}
+#: The column roles of ``[survey] columns`` (as :func:`lagesbild_geo.survey.read_survey` takes them).
+SURVEY_ROLES = ("respondent_id", "district_code", "safety", "worry", "weight", "lat", "lon")
 _INPUT_KEYS = {"gazetteer", "survey", "pins", "boundary", "places", "population", "population_key"}
 _ANALYSIS_KEYS = {"resolution", "rings", "alpha", "correction", "min_count", "min_respondents", "seed",
                   "clusters", "cluster_method", "cluster_eps_m", "cluster_min_samples", "emerging",
@@ -205,6 +217,8 @@ def load_config(path: str | Path) -> PipelineConfig:
         [districts]    path, code, name, population, layer, population_table
         [inputs]       gazetteer, survey, pins, boundary, places = [...], population,
                        population_key
+        [survey]       path, sheet, columns = {...} (the survey's file, sheet and column
+                       names, as survey.read_survey takes them; path wins over [inputs])
         [analysis]     resolution, rings, alpha, correction, min_count, min_respondents, seed,
                        clusters, cluster_method, cluster_eps_m, cluster_min_samples,
                        emerging, emerging_period, emerging_time_step,
@@ -242,6 +256,7 @@ def _from_toml(data: Mapping[str, Any], toml: _Toml) -> PipelineConfig:
     kw["incidents"] = _source_options(toml, data.get("sources", []))
     kw.update(_district_options(toml, data.get("districts", {})))
     kw.update(_input_options(toml, data.get("inputs", {})))
+    kw.update(_survey_options(toml, data.get("survey", {})))
     analysis = data.get("analysis", {})
     toml.check(analysis, _ANALYSIS_KEYS, "analysis")
     kw.update(analysis)
@@ -319,6 +334,20 @@ def _district_options(toml: _Toml, districts: Any) -> dict[str, Any]:
     if opts.get("population_table"):
         opts["population_table"] = toml.resolve(opts["population_table"])
     kw["district_options"] = opts
+    return kw
+
+
+def _survey_options(toml: _Toml, survey: Any) -> dict[str, Any]:
+    """``[survey]``: path, sheet, columns = { safety = "Hur trygg …", district_code = "Område" }."""
+    if isinstance(survey, str):
+        survey = {"path": survey}
+    toml.check(survey, {"path", "sheet", "columns"}, "survey")
+    kw: dict[str, Any] = {}
+    if survey.get("path"):
+        kw["survey"] = toml.resolve(survey["path"])
+    opts = {k: v for k, v in survey.items() if k != "path"}
+    if opts:
+        kw["survey_options"] = opts
     return kw
 
 

@@ -177,7 +177,8 @@ def build_lagesbild(config: PipelineConfig | str | Path, *, progress: Progress |
                  emerging=cfg.emerging, emerging_period=cfg.emerging_period,
                  emerging_time_step=cfg.emerging_time_step, progress=steps)
     lb = join_districts(lb, progress=steps)
-    lb = survey_layers(lb, survey=cfg.survey, pins=cfg.pins, progress=steps)
+    lb = survey_layers(lb, survey=cfg.survey, pins=cfg.pins, progress=steps,
+                       survey_options=cfg.survey_options)
     lb = describe(lb, config=cfg)
     _report(progress, "done", 1.0)
     return lb
@@ -854,7 +855,8 @@ def _district_polygons(lb: Lagesbild) -> gpd.GeoDataFrame:
 
 def survey_layers(lb: Lagesbild, *, survey: str | Path | pd.DataFrame | None = None,
                   pins: str | Path | gpd.GeoDataFrame | None = None,
-                  progress: Progress | None = None) -> Lagesbild:
+                  progress: Progress | None = None,
+                  survey_options: Mapping[str, Any] | None = None) -> Lagesbild:
     """The trygghet survey's layers (step 5 of a build).
 
     From the respondents (:func:`lagesbild_geo.survey.read_survey`): indicators per
@@ -870,6 +872,8 @@ def survey_layers(lb: Lagesbild, *, survey: str | Path | pd.DataFrame | None = N
         A lägesbild (after :func:`join_districts` for the district comparison).
     survey
         Respondent-level survey: a file or a frame as ``read_survey`` takes it.
+    survey_options
+        ``sheet`` and ``columns`` passed to ``read_survey`` (``[survey]`` of the config).
     pins
         Map survey pins: a file or a GeoDataFrame as ``read_pins`` takes it.
     progress
@@ -896,17 +900,17 @@ def survey_layers(lb: Lagesbild, *, survey: str | Path | pd.DataFrame | None = N
     summary, districts = lb.district_summary, lb.districts
     meta = lb.metadata
     if survey is not None:
-        responses = read_survey(survey)
+        responses = read_survey(survey, **dict(survey_options or {}))
         if len(lb.districts):
             layers["districts"] = survey_indicators(responses, settings=lb.settings, districts=lb.districts)
+            if len(summary) and not any(c.startswith("trygg_") for c in summary.columns):
+                summary, districts = _with_survey_columns(summary, districts, layers["districts"])
         found = _survey_notes(responses, layers.get("districts"), lb.settings.min_respondents)
         if found:
             meta = dict(meta)
             meta["notes"] = [*meta.get("notes", []), *(en for en, _ in found if en not in meta.get("notes", []))]
             meta["notes_sv"] = [*meta.get("notes_sv", []),
                                 *(sv for _, sv in found if sv not in meta.get("notes_sv", []))]
-            if len(summary) and not any(c.startswith("trygg_") for c in summary.columns):
-                summary, districts = _with_survey_columns(summary, districts, layers["districts"])
         if "lat" in responses.columns and "lon" in responses.columns:
             layers["cells"] = survey_indicators(responses, by="cell", settings=lb.settings)
         if "districts" in layers and len(summary):

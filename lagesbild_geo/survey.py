@@ -142,7 +142,9 @@ def read_survey(
                 found[role] = find_column(table.columns, aliases, role=role,
                                              required=role == "safety", exclude=taken)
             except SchemaError as exc:
-                raise SchemaError(f"Survey {name}: {exc}") from None
+                raise SchemaError(
+                    f"Survey {name}: {exc} (In lagesbild.toml: [survey] columns = {{ {role} = "
+                    f"\"<column name>\" }}.)") from None
         if found[role] is not None:
             taken.append(str(found[role]))
     if found["district_code"] is None and (found["lat"] is None or found["lon"] is None):

@@ -318,3 +318,35 @@ def test_build_notes_never_quote_free_text_in_the_answer_column():
     assert en == ("Survey: 6 of 8 answer(s) not recognised (counted as no valid answer): 'Kanske'; labels "
                   "given by fewer than 5 respondents are not named (they may be free text).")
     assert "Kalle" not in en + sv and "070" not in en + sv
+
+
+def test_config_survey_section_names_the_sheet_and_columns(tmp_path):
+    from lagesbild_geo.config import PipelineConfig, load_config
+
+    (tmp_path / "lagesbild.toml").write_text(
+        '[[sources]]\npath = "a.csv"\n[inputs]\nsurvey = "old.csv"\n'
+        '[survey]\npath = "enkat.xlsx"\nsheet = "Svar"\n'
+        'columns = { safety = "Hur trygg känner du dig?", district_code = "Område" }\n', encoding="utf-8")
+    c = load_config(tmp_path / "lagesbild.toml")
+    assert c.survey == str(tmp_path / "enkat.xlsx")
+    assert dict(c.survey_options) == {"sheet": "Svar", "columns": {
+        "safety": "Hur trygg känner du dig?", "district_code": "Område"}}
+    with pytest.raises(InputError, match=r"survey: unknown option\(s\) \['trygghet'\]"):
+        PipelineConfig(survey_options={"columns": {"trygghet": "X"}})
+
+
+def test_survey_layers_reads_with_the_configured_columns():
+    from lagesbild_geo.bundle import Lagesbild
+    from lagesbild_geo.pipeline import survey_layers
+
+    raw = pd.DataFrame({"Område": ["A"] * 5, "Kommentar om trygghet": ["Ring Kalle 070-1234567"] * 5,
+                        "Hur trygg känner du dig?": ["Mycket otrygg"] * 4 + ["Mycket trygg"]})
+    with pytest.raises(SchemaError, match=r"\[survey\] columns = \{ safety = "):
+        survey.read_survey(raw)
+    districts = gpd.GeoDataFrame({"district_name": ["Ängby"]}, geometry=[Point(17, 59).buffer(0.01)],
+                                 index=pd.Index(["A"], name="district_code"), crs="EPSG:4326")
+    lb = survey_layers(Lagesbild.empty().replace(districts=districts), survey=raw,
+                       survey_options={"columns": {"safety": "Hur trygg känner du dig?"}})
+    ind = lb.survey["districts"]
+    assert (ind.loc["A", "n"], ind.loc["A", "otrygg_share"]) == (5, 0.8)
+    assert "Kalle" not in repr(lb.metadata) + ind.to_string()
