@@ -169,6 +169,28 @@ def cells_with_events(cells: pd.DataFrame) -> int:
     return int((c > 0).sum() + c.isna().sum())
 
 
+def without_positions(pub: Lagesbild, layers: dict[str, gpd.GeoDataFrame]) -> bool:
+    """True when there are incidents but no H3 cell at all: no incident had a point or an
+    address (e.g. only the police events feed, whose positions are kommun centres), so
+    cells, hotspots, emerging hotspots and clusters could not be computed (they are not
+    zero). A built bundle's cells fill the kommun whenever any incident has a position."""
+    cells = layers.get("cells")
+    cells = cells if cells is not None else pub.cells
+    if cells is not None and len(cells):
+        return False
+    tot = _published(pub, "totals")
+    if tot is not None and not rp.missing(tot.iloc[0]):
+        return int(tot.iloc[0]) > 0
+    inc = getattr(pub, "incidents", None)
+    return inc is not None and len(inc) > 0
+
+
+NO_POSITIONS_TEXT = ("Inga händelser har exakt position (polisens händelseflöde anger bara kommunens "
+                     "eller ett områdes mittpunkt). Hotspots, framväxande hotspots och täthetskluster "
+                     "kan därför inte beräknas; händelserna räknas per distrikt efter de platsnamn "
+                     "som anges.")
+
+
 # ------------------------------------------------------------------ 1. omfattning
 
 def _omfattning(pub: Lagesbild, layers: dict[str, gpd.GeoDataFrame], areas: gpd.GeoDataFrame,
@@ -181,7 +203,7 @@ def _omfattning(pub: Lagesbild, layers: dict[str, gpd.GeoDataFrame], areas: gpd.
     if levels:
         parts.append(f'<p class="levels" id="nivaer">{levels}</p>')
     parts += [_categories_block(pub, mc), _months_block(pub, mc),
-              _hotspot_map_block(layers, areas), _districts_block(layers)]
+              _hotspot_map_block(layers, areas), _districts_block(layers, pub.settings.alpha)]
     return "\n".join(p for p in parts if p)
 
 
@@ -202,6 +224,9 @@ def _keyfigures_block(pub: Lagesbild, layers: dict[str, gpd.GeoDataFrame]) -> st
         ("n_cells", cells_with_events(cells if cells is not None else pub.cells), "H3-celler med händelser"),
         ("n_hot_cells", n_hot, "hotspotceller (Gi*)")]
     note = ""
+    if without_positions(pub, layers):  # not "0 hotspots": they could not be computed
+        figs = figs[:2]
+        note = f'<p class="note" id="utan-position">{NO_POSITIONS_TEXT}</p>'
     if cats is None:  # e.g. a package read back: it carries no incidents
         figs = figs[2:]
         note = ('<p class="note">Enskilda händelser ingår inte i underlaget (till exempel ett '
@@ -421,26 +446,53 @@ def _hotspot_map_block(layers: dict[str, gpd.GeoDataFrame], areas: gpd.GeoDataFr
         rp.table(["Klass", "Antal celler"], rows, table_id="hotspotklasser", num_cols=(1,))])
 
 
-def _districts_block(layers: dict[str, gpd.GeoDataFrame]) -> str:
+def _districts_block(layers: dict[str, gpd.GeoDataFrame], alpha: float = 0.05) -> str:
     dist = layers.get("districts")
     if dist is None or not len(dist):
         return ""
+    pop = (pd.to_numeric(dist["population"], errors="coerce") if "population" in dist.columns
+           else pd.Series(np.nan, index=dist.index))
+    has_pop = bool((pop > 0).any())  # no population at all: no rate column (not "–", hidden)
     has_change = "change" in dist.columns
-    headers = ["Distrikt", "Kod", "Antal", "Per 1 000 inv.", "Andel av kommunen"]
+    has_sig = has_change and "change_significant" in dist.columns
+    headers = ["Distrikt", "Kod", "Antal", *(["Per 1 000 inv."] if has_pop else []), "Andel av kommunen"]
     if has_change:
         headers.append("Förändring")
+    if has_sig:
+        headers.append("Säkerställd")
     rows = []
     for d in rp.records(dist.sort_values("district_code")):
         cells = [rp.td(d.get("district_name")), rp.td(d.get("district_code")),
-                 rp.td_num(d.get("count")),
-                 rp.td_num(d.get("per_1000"), kind="num", decimals=1),
-                 rp.td_num(d.get("share_of_total"), kind="pct", decimals=1)]
+                 rp.td_num(d.get("count"))]
+        if has_pop:
+            p_ok = not rp.missing(d.get("population")) and float(d["population"]) > 0
+            cells.append(rp.td_num(d.get("per_1000"), kind="num", decimals=1) if p_ok else
+                         '<td class="num" data-value="" title="Befolkning saknas">saknas</td>')
+        cells.append(rp.td_num(d.get("share_of_total"), kind="pct", decimals=1))
         if has_change:
-            cells.append(rp.td_num(d.get("change")))
+            ch: Any = d.get("change")
+            cell = rp.td_num(ch)
+            if not rp.missing(ch) and float(ch) > 0:  # "+56": a rise, not a count
+                head, _, tail = cell.partition('">')
+                cell = f'{head}">+{tail}'
+            cells.append(cell)
+        if has_sig:
+            sig = d.get("change_significant")
+            cells.append(rp.td("" if rp.missing(ch) or rp.missing(sig) else ("ja" if bool(sig) else "nej")))
         rows.append(f'<tr data-district="{html.escape(str(d["district_code"]))}">'
                     + "".join(cells) + "</tr>")
-    return "<h3>Per distrikt</h3>\n" + rp.table(headers, rows, table_id="distrikt",
-                                                num_cols=(2, 3, 4, 5))
+    n = len(headers)
+    notes = []
+    if not has_pop:
+        notes.append("Distriktsskiktet saknar befolkning, så antal per 1 000 invånare kan inte beräknas.")
+    if has_change:
+        notes.append("Förändring: antal jämfört med den lika långa perioden före."
+                     + (f" Säkerställd: förändringen är statistiskt säkerställd (Poissontest, "
+                        f"signifikansnivå {number(alpha, decimals=2)}); övriga förändringar kan vara "
+                        "slumpmässig variation, särskilt när antalen är små." if has_sig else ""))
+    return ("<h3>Per distrikt</h3>\n"
+            + rp.table(headers, rows, table_id="distrikt", num_cols=tuple(range(2, n - has_sig)))
+            + "".join(f'\n<p class="note">{html.escape(t)}</p>' for t in notes))
 
 
 def _levels_text(lb: Lagesbild, mc: int) -> str:
@@ -712,7 +764,9 @@ def _emerging_block(lb: Lagesbild, layers: dict[str, gpd.GeoDataFrame]) -> str:
     if not params and isinstance(lb.emerging, pd.DataFrame):
         params = lb.emerging.attrs.get("emerging")
     if em is None or not len(em) or "emerging_class" not in em.columns:
-        parts.append('<p class="empty">Ingen analys av framväxande hotspots ingår.</p>')
+        parts.append('<p class="empty">Framväxande hotspots kan inte beräknas: inga händelser har exakt '
+                     'position.</p>' if without_positions(lb, layers) else
+                     '<p class="empty">Ingen analys av framväxande hotspots ingår.</p>')
         return "\n".join(parts)
     settings_text = emerging_settings_text(params)
     if settings_text:
@@ -760,7 +814,9 @@ def _clusters_block(lb: Lagesbild, pub: Lagesbild, layers: dict[str, gpd.GeoData
     cl = layers.get("clusters")
     parts = ["<h3>Kluster av händelser</h3>"]
     if cl is None or not len(cl):
-        parts.append('<p class="empty">Inga täthetskluster hittades.</p>')
+        parts.append('<p class="empty">Täthetskluster kan inte beräknas: inga händelser har exakt '
+                     'position.</p>' if without_positions(pub, layers) else
+                     '<p class="empty">Inga täthetskluster hittades.</p>')
         return "\n".join(parts)
     desc = describe_clusters(cl, _clusters_total(lb, pub), spread_share=SPREAD_SHARE)
     rows = []

@@ -255,3 +255,39 @@ def test_renders_in_headless_chromium_without_requests(report: Path, tmp_path: P
     assert [u for u in requests if u != url] == []
     assert requests == [url]
     assert shot.stat().st_size > 10_000 and len(pdf) > 10_000
+
+
+def test_report_without_positions_says_hotspots_cannot_be_computed(lb, tmp_path: Path) -> None:
+    # the police feed alone: no incident has a position, so no cell exists (not "0 hotspots")
+    from lagesbild_geo.report import NO_POSITIONS_TEXT
+
+    flat = lb.replace(cells=lb.cells.iloc[:0], hotspots=lb.hotspots.iloc[:0],
+                      clusters=lb.clusters.iloc[:0], emerging=lb.emerging.iloc[:0])
+    text = write_report(flat, tmp_path / "r.html").read_text(encoding="utf-8")
+    p = _Cells()
+    p.feed(text)
+    assert "n_cells" not in p.keys and "n_hot_cells" not in p.keys and p.keys["total"]
+    assert NO_POSITIONS_TEXT in text
+    assert "Täthetskluster kan inte beräknas: inga händelser har exakt position." in text
+    assert "Framväxande hotspots kan inte beräknas: inga händelser har exakt position." in text
+    assert "Inga täthetskluster hittades" not in text and "hotspotceller" not in text
+
+
+def test_district_table_population_missing_and_change_significance() -> None:
+    import numpy as np
+
+    from lagesbild_geo.report import _districts_block
+
+    d = pd.DataFrame({"district_code": ["A", "B", "C"], "district_name": ["Åby", "Böle", "Ö"],
+                      "population": [1000.0, np.nan, 500.0], "count": [40, 12, None],
+                      "per_1000": [40.0, np.nan, np.nan], "share_of_total": [0.5, 0.15, None],
+                      "change": [30, -2, None], "change_significant": [True, False, None]})
+    p = _Cells()
+    p.feed(_districts_block({"districts": d}))
+    rows = {r["district"]: r["texts"] for r in p.tables["distrikt"]}
+    assert rows["A"] == ["Åby", "A", "40", "40,0", "50,0\xa0%", "+30", "ja"]
+    assert rows["B"] == ["Böle", "B", "12", "saknas", "15,0\xa0%", "−2", "nej"]
+    assert rows["C"] == ["Ö", "C", "–", "–", "–", "–", ""]
+    no_pop = _districts_block({"districts": d.assign(population=np.nan).drop(columns="change_significant")})
+    assert "Per 1 000 inv." not in no_pop and "Säkerställd" not in no_pop
+    assert "Distriktsskiktet saknar befolkning, så antal per 1 000 invånare kan inte beräknas." in no_pop
