@@ -179,6 +179,8 @@ def _figures_block(p: pd.DataFrame, mc: int) -> str:
     if not len(p):
         return '<p class="empty">Inga händelser med exakt position under perioden.</p>'
     shown = p[(pd.to_numeric(p["count"], errors="coerce").fillna(1) > 0)]
+    if not len(shown):  # every category 0: a sentence, not a table of headers only
+        return '<p class="empty">Inga händelser med exakt position under perioden.</p>'
     rows = []
     for cat, r in shown.iterrows():
         rec = {str(k): v for k, v in r.items()}
@@ -190,7 +192,10 @@ def _figures_block(p: pd.DataFrame, mc: int) -> str:
                     f"{rp.td_num(rec['count'])}{rp.td_num(rec.get('per_km2'), kind='num', decimals=0)}"
                     f"{rp.td_num(None if rp.missing(share) else float(share) / 100, kind='pct', decimals=1)}"
                     f"{rp.td(note)}</tr>")
-    return rp.table(["Brottskategori", "Antal i området", "Per km²", "Andel av kommunens", "Anmärkning"],
+    # the share is of the kommun's incidents with an exact position (the report's category
+    # table counts every placed incident, so "of the kommun's" alone would not add up)
+    return rp.table(["Brottskategori", "Antal i området", "Per km²", "Andel av kommunens med exakt position",
+                     "Anmärkning"],
                     rows, table_id="omrade-kategorier", num_cols=(1, 2, 3))
 
 
@@ -246,7 +251,7 @@ def _body(lb: Lagesbild, pub: Lagesbild, store: MeasureStoreProtocol, area: Area
     km2 = float(_area_gdf(area).to_crs(3006).area.iloc[0]) / 1e6
     figs = rp.keyfigures([("area_total", total, "händelser i området under perioden"),
                           ("area_hot_cells", hot, "hotspotceller (Gi*) i området"),
-                          ("area_measures", len(measures), "åtgärder")])
+                          ("area_measures", len(measures), "åtgärd" if len(measures) == 1 else "åtgärder")])
     parts = ['<h2 id="karta" class="first">Karta</h2>', _map(pub, area, others),
              '<h2 id="omfattning">Händelser i området</h2>',
              f'<p class="note">Yta {number(km2, decimals=2)} km². Händelser med exakt position (punkt eller '

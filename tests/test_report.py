@@ -291,3 +291,29 @@ def test_district_table_population_missing_and_change_significance() -> None:
     no_pop = _districts_block({"districts": d.assign(population=np.nan).drop(columns="change_significant")})
     assert "Per 1 000 inv." not in no_pop and "Säkerställd" not in no_pop
     assert "Distriktsskiktet saknar befolkning, så antal per 1 000 invånare kan inte beräknas." in no_pop
+
+
+def test_area_profile_of_an_area_without_incidents_one_measure(lb, tmp_path: Path) -> None:
+    from lagesbild_geo.area_profile import area_profile_html
+
+    s = measures.MeasureStore(tmp_path / "s.sqlite", user="test")
+    a = s.add_area(name="Varvet", geometry="POLYGON ((17.2 59.4, 17.21 59.4, 17.21 59.41, 17.2 59.4))")
+    s.add_measure(area_id=a.id, title="Belysning", target_categories=["ran"], start_date="2025-01-01")
+    page = area_profile_html(lb, s, a.id)
+    s.close()
+    p = _Cells()
+    p.feed(page)
+    assert p.keys["area_total"] == "0" and p.keys["area_measures"] == "1"
+    assert '<span class="l">åtgärd</span>' in page  # "1 åtgärd", not "1 åtgärder"
+    assert "omrade-kategorier" not in page  # no table of headers only
+    assert "Inga händelser med exakt position under perioden." in page
+
+
+def test_area_profile_share_says_it_is_of_the_positioned_incidents(lb, tmp_path: Path) -> None:
+    from lagesbild_geo.area_profile import area_profile_html
+
+    s = measures.MeasureStore(tmp_path / "s.sqlite", user="test")
+    a = s.add_area(name="Hela", geometry="POLYGON ((16.9 59.2, 17.3 59.2, 17.3 59.5, 16.9 59.5, 16.9 59.2))")
+    page = area_profile_html(lb, s, a.id)
+    s.close()
+    assert '<th class="num">Andel av kommunens med exakt position</th>' in page
