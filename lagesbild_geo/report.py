@@ -927,6 +927,14 @@ def followup_sections(lb: Lagesbild, measures: pd.DataFrame,
     return parts
 
 
+#: The multiple-testing correction in words (Settings.correction's ids are English).
+CORRECTION_SV = {
+    "fdr": "korrektion för många samtidiga test: FDR (Benjamini–Hochberg)",
+    "bonferroni": "korrektion för många samtidiga test: Bonferroni",
+    "none": "ingen korrektion för många samtidiga test",
+}
+
+
 def _metod(lb: Lagesbild, info: dict[str, Any], settings: Settings) -> str:
     meta = dict(lb.metadata or {})
     srcs = meta.get("sources") or []
@@ -946,7 +954,8 @@ def _metod(lb: Lagesbild, info: dict[str, Any], settings: Settings) -> str:
     items = [
         f"Källor: {html.escape(', '.join(names) or 'ej angivna')}.",
         f"H3-upplösning {settings.resolution}; Getis-Ord Gi* med {settings.rings} grannring(ar), "
-        f"signifikansnivå {number(settings.alpha, decimals=2)}, korrektion {html.escape(settings.correction)}.",
+        f"signifikansnivå {number(settings.alpha, decimals=2)}, "
+        f"{CORRECTION_SV.get(settings.correction, html.escape(settings.correction))}.",
         "Nära upprepning: Knoxtest med avståndsbanden "
         f"{', '.join(integer(v) for v in nr['distance_bands'])} m och tidsbanden "
         f"{', '.join(integer(v) for v in nr['time_bands'])} dagar (manhattanavstånd, 99 "

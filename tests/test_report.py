@@ -317,3 +317,15 @@ def test_area_profile_share_says_it_is_of_the_positioned_incidents(lb, tmp_path:
     page = area_profile_html(lb, s, a.id)
     s.close()
     assert '<th class="num">Andel av kommunens med exakt position</th>' in page
+
+
+@pytest.mark.parametrize(("correction", "words"), [
+    ("fdr", "signifikansnivå 0,05, korrektion för många samtidiga test: FDR (Benjamini–Hochberg)."),
+    ("none", "signifikansnivå 0,05, ingen korrektion för många samtidiga test."),
+])
+def test_method_names_the_correction_in_swedish(tmp_path: Path, correction: str, words: str) -> None:
+    from lagesbild_geo.settings import Settings
+
+    text = write_report(tiny_lagesbild(Settings(correction=correction)), tmp_path / "r.html").read_text(
+        encoding="utf-8")
+    assert words in text and "korrektion fdr" not in text and "korrektion none" not in text
