@@ -964,11 +964,14 @@ def _survey_notes(responses: pd.DataFrame, indicators: pd.DataFrame | None, min_
             + (f"; labels given by fewer than {min_n} respondents are not named (they may be free text)"
                if len(named) < len(counts) else "") + ".",
             f"Enkäten: {k} av {n} svar kändes inte igen och räknas som ogiltiga."))
+    if rep.get("empty_weight_column"):
+        notes.append((f"Survey: the weight column {rep['empty_weight_column']!r} is empty; the answers are "
+                      "not weighted.", "Enkäten: viktkolumnen är tom; svaren viktas inte."))
     bad_w = int(rep.get("invalid_weights", 0) or 0)
     if bad_w:
         notes.append((
             f"Survey: {bad_w} of {n} respondent(s) have no valid weight (blank, zero or negative) and are "
-            "left out of the weighted shares and means.",
+            "left out of the weighted shares and means (and of the answers they rest on).",
             f"Enkäten: {bad_w} av {n} svarande saknar giltig vikt och ingår inte i de viktade andelarna."))
     return notes
 

@@ -176,8 +176,11 @@ def read_survey(
         out["worry_score"] = np.where(bad, np.nan, w)
     else:
         out["worry_score"] = np.nan
-    if found["weight"]:
-        wt = parse_numbers(table[str(found["weight"])])
+    wt = parse_numbers(table[str(found["weight"])]) if found["weight"] else None
+    if wt is not None and n and np.isnan(wt).all():
+        report["empty_weight_column"] = str(found["weight"])  # a blank column: no weights
+        wt = None
+    if wt is not None:
         badw = ~(wt > 0)
         report["invalid_weights"] = int(badw.sum())
         out["weight"] = np.where(badw, np.nan, wt)
@@ -198,10 +201,13 @@ def _group_values(
     worry = df["worry_score"].to_numpy(dtype="float64")
     w = df["weight"].to_numpy(dtype="float64") if weighted else np.ones(len(df))
     w = np.where(np.isfinite(w), w, 0.0) if weighted else w
-    valid = np.isfinite(lv)
+    # a respondent without a usable weight adds nothing to a weighted share, so is no valid
+    # answer for it either: n_safety/n_worry (and their suppression) count those that do
+    usable = (w > 0) if weighted else np.ones(len(df), dtype=bool)
+    valid = np.isfinite(lv) & usable
     unsafe = (lv == 3) | (lv == 4) | ((lv == 5) if include_never_out else np.zeros_like(valid))
     never = lv == 5
-    vw = np.isfinite(worry)
+    vw = np.isfinite(worry) & usable
     frame = pd.DataFrame({
         "k": key, "one": 1, "valid": valid.astype(int), "vworry": vw.astype(int),
         "w_valid": np.where(valid, w, 0.0), "w_unsafe": np.where(valid & unsafe, w, 0.0),

@@ -305,7 +305,7 @@ def test_build_notes_say_what_the_survey_matched_and_lost():
         "Survey: 1 of 7 answer(s) not recognised (counted as no valid answer); labels given by fewer "
         "than 5 respondents are not named (they may be free text).",
         "Survey: 1 of 7 respondent(s) have no valid weight (blank, zero or negative) and are left out "
-        "of the weighted shares and means.",
+        "of the weighted shares and means (and of the answers they rest on).",
     ]
 
 
@@ -350,3 +350,28 @@ def test_survey_layers_reads_with_the_configured_columns():
     ind = lb.survey["districts"]
     assert (ind.loc["A", "n"], ind.loc["A", "otrygg_share"]) == (5, 0.8)
     assert "Kalle" not in repr(lb.metadata) + ind.to_string()
+
+
+def test_respondents_without_a_weight_do_not_count_as_answers_a_share_rests_on():
+    # 3 of 6 have no weight: the share rests on 3 answers (< 5), so it is not published,
+    # not 100 % "from 6 answers"
+    s = survey.read_survey(pd.DataFrame({
+        "deso": ["A"] * 6, "trygg_kvall": ["Mycket otrygg"] * 3 + ["Mycket trygg"] * 3,
+        "oro_brott": ["4"] * 6, "vikt": ["1"] * 3 + [""] * 3}))
+    t = survey.survey_indicators(s)
+    assert (t.loc["A", "n"], t.loc["A", "n_safety"], t.loc["A", "n_worry"]) == (6, 3, 3)
+    assert np.isnan(t.loc["A", "otrygg_share"]) and np.isnan(t.loc["A", "mean_worry"])
+    u = survey.survey_indicators(s, weighted=False)
+    assert (u.loc["A", "n_safety"], u.loc["A", "otrygg_share"]) == (6, 0.5)
+
+
+def test_an_empty_weight_column_means_unweighted_with_a_note():
+    from lagesbild_geo.pipeline import _survey_notes
+
+    s = survey.read_survey(pd.DataFrame({
+        "deso": ["A"] * 6, "trygg_kvall": ["Mycket otrygg"] * 3 + ["Mycket trygg"] * 3, "vikt": [""] * 6}))
+    assert s["weight"].tolist() == [1.0] * 6
+    assert s.attrs["survey_report"]["empty_weight_column"] == "vikt"
+    assert survey.survey_indicators(s).loc["A", "otrygg_share"] == 0.5
+    assert [en for en, _ in _survey_notes(s, None)] == [
+        "Survey: the weight column 'vikt' is empty; the answers are not weighted."]
