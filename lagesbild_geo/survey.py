@@ -9,6 +9,7 @@ leaves this module. Methods and columns: ``docs/survey.md``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,7 @@ SAFETY_LEVELS: dict[str, int] = {
     "never goes out": 5,
 }
 # "Vet ej", "Ingen uppfattning", blank: no valid answer (left out of n_safety)
-_DONT_KNOW = ("vet ej", "vet inte", "ingen uppfattning", "ej svar", "don t know")
+_DONT_KNOW = ("vet ej", "vet inte", "ingen uppfattning", "ingen asikt", "ej svar", "don t know")
 # Numeric exports code "Vet ej" as 9 (or 99) after the answers 1-4/1-5
 _DONT_KNOW_CODES = frozenset({"9", "99"})
 
@@ -69,12 +70,28 @@ def _settings(settings: Settings | None) -> Settings:
     return settings if settings is not None else Settings()
 
 
+_CODED = re.compile(r"^(?:(\d{1,2}) )?(.*?)(?: (\d{1,2}))?$")
+
+
+def _label(folded: str) -> str:
+    """The answer label without the option number survey tools put before or after it
+    ("4 - Mycket otrygg", "1. Mycket trygg", "Ganska trygg (2)" fold to "4 mycket otrygg" …),
+    and "jag går aldrig ut"/"går ej ut" as "gar aldrig ut"."""
+    m = _CODED.match(folded)
+    label = m.group(2) if m and m.group(2) and (m.group(1) or m.group(3)) else folded
+    if label.startswith("jag "):
+        label = label[4:]
+    return "gar aldrig ut" if label in ("gar ej ut", "gar inte ut") else label
+
+
 def _level(text: pd.Series) -> npt.NDArray[np.float64]:
     """Safety level of each answer (NaN for don't know / blank / unknown)."""
     codes, uniques = pd.factorize(text.astype("string").fillna(""), sort=False)
     lv = []
     for u in uniques:
         f = fold(u)
+        if not f.isdigit():
+            f = _label(f)
         if f in SAFETY_LEVELS:
             lv.append(float(SAFETY_LEVELS[f]))
         elif f.startswith(("gar aldrig ut", "gar inte ut")):
@@ -165,7 +182,7 @@ def read_survey(
     out["safety_level"] = pd.array(np.where(np.isnan(lv), 0, lv).astype(np.int64),
                                    dtype="Int64").copy()
     out.loc[np.isnan(lv), "safety_level"] = pd.NA
-    folded = ans.fillna("").map(fold)
+    folded = ans.fillna("").map(lambda a: _label(fold(a)))
     unknown = sorted({str(a) for a, f, v in zip(ans.fillna(""), folded, lv, strict=True)
                       if np.isnan(v) and f and not f.startswith(_DONT_KNOW) and f not in _DONT_KNOW_CODES})
     report: dict[str, Any] = {"source": name, "rows": n, "unknown_answers": unknown}

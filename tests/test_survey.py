@@ -375,3 +375,11 @@ def test_an_empty_weight_column_means_unweighted_with_a_note():
     assert survey.survey_indicators(s).loc["A", "otrygg_share"] == 0.5
     assert [en for en, _ in _survey_notes(s, None)] == [
         "Survey: the weight column 'vikt' is empty; the answers are not weighted."]
+
+
+def test_answer_labels_with_option_numbers_as_survey_tools_export_them():
+    labels = ["4 - Mycket otrygg", "Ganska trygg (2)", "1. Mycket trygg", "3) Ganska otrygg",
+              "Jag går aldrig ut", "Går ej ut", "Ingen åsikt", "5 Vet ej", "Inte särskilt trygg"]
+    s = survey.read_survey(pd.DataFrame({"deso": ["A"] * len(labels), "trygg_kvall": labels}))
+    assert s["safety_level"].tolist() == [4, 2, 1, 3, 5, 5, pd.NA, pd.NA, pd.NA]
+    assert s.attrs["survey_report"]["unknown_answers"] == ["Inte särskilt trygg"]
