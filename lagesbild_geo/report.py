@@ -182,7 +182,14 @@ def without_positions(pub: Lagesbild, layers: dict[str, gpd.GeoDataFrame]) -> bo
     if tot is not None and not rp.missing(tot.iloc[0]):
         return int(tot.iloc[0]) > 0
     inc = getattr(pub, "incidents", None)
-    return inc is not None and len(inc) > 0
+    if inc is not None and len(inc) > 0:
+        return True
+    meta = pub.metadata or {}  # a package read back: its metadata's levels (or totals)
+    lv = (meta.get("counts") or {}).get("levels") or meta.get("levels") or {}
+    total = lv.get("total")
+    if total is None:
+        total = ((meta.get("totals") or {}).get("kommun") or {}).get("count")
+    return isinstance(total, int | float) and total > 0
 
 
 NO_POSITIONS_TEXT = ("Inga händelser har exakt position (polisens händelseflöde anger bara kommunens "
@@ -229,7 +236,7 @@ def _keyfigures_block(pub: Lagesbild, layers: dict[str, gpd.GeoDataFrame]) -> st
         note = f'<p class="note" id="utan-position">{NO_POSITIONS_TEXT}</p>'
     if cats is None:  # e.g. a package read back: it carries no incidents
         figs = figs[2:]
-        note = ('<p class="note">Enskilda händelser ingår inte i underlaget (till exempel ett '
+        note += ('<p class="note">Enskilda händelser ingår inte i underlaget (till exempel ett '
                 "exporterat paket); antal per kategori, månad och tid visas därför inte.</p>")
     return note + rp.keyfigures(figs)
 

@@ -329,3 +329,14 @@ def test_method_names_the_correction_in_swedish(tmp_path: Path, correction: str,
     text = write_report(tiny_lagesbild(Settings(correction=correction)), tmp_path / "r.html").read_text(
         encoding="utf-8")
     assert words in text and "korrektion fdr" not in text and "korrektion none" not in text
+
+
+def test_report_of_a_read_package_without_positions(lb, tmp_path: Path) -> None:
+    from lagesbild_geo.report import NO_POSITIONS_TEXT
+
+    flat = lb.replace(cells=lb.cells.iloc[:0], hotspots=lb.hotspots.iloc[:0],
+                      clusters=lb.clusters.iloc[:0], emerging=lb.emerging.iloc[:0])
+    export_package(flat, tmp_path / "pkg")
+    text = write_report(read_package(tmp_path / "pkg"), tmp_path / "r.html").read_text(encoding="utf-8")
+    assert NO_POSITIONS_TEXT in text and "hotspotceller" not in text
+    assert "Täthetskluster kan inte beräknas: inga händelser har exakt position." in text
