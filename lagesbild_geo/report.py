@@ -542,7 +542,7 @@ def _konsekvenser(lb: Lagesbild, layers: dict[str, gpd.GeoDataFrame], mr: int) -
             cells.append(rp.td_num(d.get(share_col), kind="pct", decimals=0))
         if mean_col:
             cells.append(rp.td_num(d.get(mean_col), kind="num", decimals=2))
-        cells.append(rp.td("för få svar för att visas" if d.get("suppressed") else ""))
+        cells.append(rp.td(_trygghet_remark(d, tr, share_col, mean_col)))
         rows.append(f'<tr data-district="{html.escape(str(d["district_code"]))}">'
                     + "".join(cells) + "</tr>")
     headers = ["Distrikt", "Antal svar"] + (["Andel otrygga"] if share_col else []) + \
@@ -555,6 +555,21 @@ def _konsekvenser(lb: Lagesbild, layers: dict[str, gpd.GeoDataFrame], mr: int) -
         parts.append(_trygghet_map(tr, share_col))
     parts.append(_perceived_block(lb, tr, mr))
     return "\n".join(p for p in parts if p)
+
+
+def _trygghet_remark(d: dict[str, Any], tr: pd.DataFrame, share_col: str | None,
+                     mean_col: str | None) -> str:
+    """Why a row shows "–": too few respondents, or too few valid answers ("Vet ej", no
+    weight) though enough answered; and a survey area that is no district of the layer."""
+    if d.get("suppressed"):
+        text = "för få svar för att visas"
+    elif any(c and rp.missing(d.get(c)) and tr[c].notna().any() for c in (share_col, mean_col)):
+        text = "för få giltiga svar för att visas"
+    else:
+        text = ""
+    if "district_name" in tr.columns and rp.missing(d.get("district_name")):
+        text = "; ".join(t for t in (text, "inte ett distrikt i distriktsskiktet") if t)
+    return text
 
 
 def _trygghet_map(tr: gpd.GeoDataFrame, share_col: str) -> str:

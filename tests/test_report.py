@@ -340,3 +340,21 @@ def test_report_of_a_read_package_without_positions(lb, tmp_path: Path) -> None:
     text = write_report(read_package(tmp_path / "pkg"), tmp_path / "r.html").read_text(encoding="utf-8")
     assert NO_POSITIONS_TEXT in text and "hotspotceller" not in text
     assert "Täthetskluster kan inte beräknas: inga händelser har exakt position." in text
+
+
+def test_trygghet_rows_say_why_a_value_is_hidden() -> None:
+    import geopandas as gpd
+    import numpy as np
+
+    from lagesbild_geo.report import _konsekvenser
+
+    tr = gpd.GeoDataFrame({
+        "district_code": ["A", "B", "C", "75320"], "district_name": ["Åby", "Böle", "Ö", None],
+        "n": [20, 7, np.nan, 9], "otrygg_share": [0.25, np.nan, np.nan, 0.5],
+        "mean_worry": [2.5, 3.0, np.nan, 2.0], "suppressed": [False, False, True, False]}, geometry=[None] * 4)
+    flat = tiny_lagesbild()
+    p = _Cells()
+    p.feed(_konsekvenser(flat, {"trygghet": tr}, 5))
+    rows = {r["district"]: r["texts"][-1] for r in p.tables["trygghet"]}
+    assert rows == {"A": "", "B": "för få giltiga svar för att visas", "C": "för få svar för att visas",
+                    "75320": "inte ett distrikt i distriktsskiktet"}
