@@ -193,22 +193,27 @@ def read_survey(
         out["worry_score"] = np.where(bad, np.nan, w)
     else:
         out["worry_score"] = np.nan
-    wt = parse_numbers(table[str(found["weight"])]) if found["weight"] else None
-    if wt is not None and n and np.isnan(wt).all():
-        report["empty_weight_column"] = str(found["weight"])  # a blank column: no weights
-        wt = None
-    if wt is not None:
-        badw = ~(wt > 0)
-        report["invalid_weights"] = int(badw.sum())
-        out["weight"] = np.where(badw, np.nan, wt)
-    else:
-        out["weight"] = 1.0
+    out["weight"] = _weights(table, found["weight"], report)
     if found["lat"] and found["lon"]:
         out["lat"] = parse_numbers(table[str(found["lat"])])
         out["lon"] = parse_numbers(table[str(found["lon"])])
     report["columns"] = {k: v for k, v in found.items() if v is not None}
     out.attrs["survey_report"] = report
     return out
+
+
+def _weights(table: pd.DataFrame, column: str | None, report: dict[str, Any]) -> Any:
+    """The design weights (NaN where blank, 0 or negative; 1 without a weight column or when
+    the column is empty), noting the invalid ones in ``report``."""
+    if not column:
+        return 1.0
+    wt = parse_numbers(table[str(column)])
+    if len(wt) and np.isnan(wt).all():
+        report["empty_weight_column"] = str(column)  # a blank column: no weights
+        return 1.0
+    badw = ~(wt > 0)
+    report["invalid_weights"] = int(badw.sum())
+    return np.where(badw, np.nan, wt)
 
 
 def _group_values(
