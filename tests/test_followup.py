@@ -185,6 +185,10 @@ def test_followup_counts_periods_and_wdq() -> None:
     assert "Observera att antalen är små" in s
     assert "−0,25" in s
     assert "kan bero på slumpen (p = 0,29)" in s
+    # not säkerställd: the WDQ and the net effect are what it would mean, never a result
+    assert "men skillnaden kan bero på slumpen (p = 0,29) och är inte ett säkerställt resultat" in s
+    assert "Om den vore verklig skulle den viktade förflyttningskvoten (WDQ) −0,25 betyda" in s
+    assert "Sammantaget motsvarar" not in s and s.count("slumpen (p = 0,29)") == 1
 
 
 def test_monthly_series_adds_up() -> None:
