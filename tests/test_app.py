@@ -257,6 +257,9 @@ def test_data_upload_of_an_aggregated_table_counts_its_rows_when_the_count_colum
     _no_exception(at)
     assert {m.label: m.value for m in at.metric}["Rader"] == "2"
     assert any("'Antal' looks like a number of incidents per row" in w.value for w in at.warning)
+    # the English note comes under a Swedish line that says what to do in the app
+    assert any("Anmärkningar från inläsningen" in w.value and "Kolumnen **Antal** ser ut att ange "
+               "antal händelser per rad" in w.value for w in at.warning)
     count_key = next(k for k in (s.key for s in at.selectbox) if k.endswith("_count"))
     assert at.selectbox(key=count_key).label == "Antal per rad (sammanställd tabell)"
     metrics = _reread_with(at, count_key, "Antal")
@@ -340,6 +343,45 @@ def test_data_other_files_checked(store_path: Path) -> None:
     assert any("enkat.csv" in e.value for e in at.error)
 
 
+def _district_upload(at: AppTest, name: str, data: bytes) -> None:
+    by_label = {u.label: u for u in at.file_uploader}
+    by_label["Områdesindelning (DeSO, stadsdelar)"].set_value((name, data, "application/json"))
+    at.run()
+    _no_exception(at)
+
+
+def test_a_district_layer_of_many_kommuner_is_refused_in_swedish(store_path: Path) -> None:
+    """The kommun layer (every kommun a polygon) or a national RegSO layer uploaded as the
+    districts would make a picture of the whole country: refused, in Swedish, never used."""
+    import geopandas as gpd
+    import shapely
+
+    boxes = [shapely.box(11 + k, 58, 11.5 + k, 58.5) for k in range(3)]
+    kommuner = gpd.GeoDataFrame({"KnKod": ["0114", "0115", "0117"], "KnNamn": ["A", "B", "C"]},
+                                geometry=boxes, crs=4326)
+    regso = gpd.GeoDataFrame({"regsokod": ["0114R001", "0115R001", "0117R001"], "regsonamn": ["a", "b", "c"],
+                              "kommunkod": ["0114", "0115", "0117"]}, geometry=boxes, crs=4326)
+    at = _app("data")
+    for name, layer in (("kommuner.geojson", kommuner), ("regso_sverige.geojson", regso)):
+        _district_upload(at, name, layer.to_json().encode())
+        errors = [e.value for e in at.error if name in e.value]
+        assert errors and "delar in 3 kommuner" in errors[0], [e.value for e in at.error]
+        assert "på engelska" not in errors[0] and "Traceback" not in errors[0]
+        assert not any(name in m.value and "områden (" in m.value for m in at.markdown)
+    # one kommun's RegSO is taken
+    _district_upload(at, "regso.geojson", regso.iloc[:1].to_json().encode())
+    assert any("regso.geojson – 1 områden" in m.value for m in at.markdown)
+
+
+def test_an_upload_error_names_the_file_not_where_the_app_keeps_it(store_path: Path) -> None:
+    at = _app("data")
+    _district_upload(at, "tom.geojson", b"")
+    errors = [e.value for e in at.error]
+    assert errors and "tom.geojson" in errors[0]
+    assert "lagesbild_upload" not in errors[0]
+    assert "e3b0c44298fc1c14" not in errors[0]  # the content hash the stored name starts with
+
+
 def test_police_feed_only_upload_shows_why_the_map_has_no_hexagons(store_path: Path) -> None:
     import json
 
@@ -391,6 +433,7 @@ def test_police_feed_with_regso_upload_keeps_levels_apart(store_path: Path) -> N
     data_metrics = {m.label: m.value for m in at.metric}
     assert data_metrics["Händelser i lägesbilden"] == "30"
     assert data_metrics["Avvisade rader"] == "10"
+    assert "**Kommun:** Lysekil" in [m.value for m in at.markdown]  # the kommun chosen is named
     assert any("30 händelser, varav 12 placerade på område" in c.value for c in at.caption)
     at.switch_page("app_pages/karta.py")
     at.run()
