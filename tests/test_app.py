@@ -266,6 +266,15 @@ def test_data_upload_of_an_aggregated_table_counts_its_rows_when_the_count_colum
     assert (metrics["Rader"], metrics["Placerade"]) == ("5", "5")
 
 
+def test_data_upload_of_a_table_with_no_rows_says_so_and_is_not_used(store_path: Path) -> None:
+    at = _app("data")
+    at.file_uploader[0].set_value([("bara_rubrik.csv", b"Datum;Brottstyp;Omr\xc3\xa5de\n", "text/csv")])
+    at.run()
+    _no_exception(at)
+    assert any("inga rader med händelser" in w.value for w in at.warning)
+    assert not [b for b in at.button if b.label == "Använd de uppladdade filerna"]
+
+
 def _reread_with(at: AppTest, key: str, column: str) -> dict[str, str]:
     """Choose ``column`` in the role box ``key``, read the file again: the page's figures."""
     at.selectbox(key=key).set_value(column)
@@ -399,6 +408,29 @@ def test_police_feed_only_upload_shows_why_the_map_has_no_hexagons(store_path: P
     assert not at.error, [e.value for e in at.error]
     assert any("Ingen händelse har en punkt- eller adressposition" in i.value for i in at.info)
     assert {m.label: m.value for m in at.metric}["Antal händelser"] == "40"
+
+
+def test_police_feed_of_several_kommuner_without_a_kommun_says_so_in_swedish(store_path: Path) -> None:
+    """The feed alone (the whole country) and nothing that names the kommun: every kommun's
+    rows are counted, and the Karta says so in Swedish (with how to choose the kommun)."""
+    import json
+
+    events = [{"id": k, "datetime": f"2025-03-0{1 + k % 9} 12:00:00 +01:00", "name": "x", "summary": "",
+               "url": "/", "type": "Misshandel",
+               "location": {"name": "Lysekil" if k % 2 else "Torsby",
+                            "gps": "58.275,11.435" if k % 2 else "60.13,13.0"}} for k in range(40)]
+    at = _app("data")
+    at.file_uploader[0].set_value([("events.json", json.dumps(events).encode(), "application/json")])
+    at.run()
+    _button(at, "Använd de uppladdade filerna").click()
+    at.run()
+    _no_exception(at)
+    assert "**Kommun:** ingen vald" in [m.value for m in at.markdown]
+    at.switch_page("app_pages/karta.py")
+    at.run()
+    _no_exception(at)
+    assert any("gäller 2 kommuner och ingen kommun är vald" in i.value for i in at.info), \
+        [i.value for i in at.info]
 
 
 def test_police_feed_with_regso_upload_keeps_levels_apart(store_path: Path) -> None:

@@ -94,6 +94,12 @@ for src in list(stage.get("incidents", [])):
                        "(eller GeoJSON/GeoPackage) och ladda upp den igen.")
             continue
         rep = result.report
+        if not rep.get("rows_read"):
+            S.mark_unreadable(src)
+            st.warning("Filen har inga rader med händelser (bara en rubrikrad, eller ett tomt blad) "
+                       "och används inte. Kontrollera att du exporterat rätt blad eller urval och "
+                       "ladda upp den igen.")
+            continue
         c1, c2, c3, c4 = st.columns(4)
         c1.metric("Rader", svformat.integer(rep.get("rows_read", 0)))
         c2.metric("Placerade", svformat.integer(rep.get("placed", 0)))
