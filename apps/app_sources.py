@@ -28,6 +28,7 @@ from lagesbild_geo.geocode import Gazetteer, place_pending
 from lagesbild_geo.limits import file_sha256
 from lagesbild_geo.read import read_incidents, read_table
 from lagesbild_geo.survey import read_pins, read_survey
+from lagesbild_geo.svformat import integer
 
 log = logging.getLogger("lagesbild_app")
 
@@ -348,7 +349,7 @@ def _check_file(kind: str, path: str, sha256: str) -> str:
                 "din kommuns områden (DeSO, RegSO eller stadsdelar); kommunens yttre gräns laddas upp "
                 "under Kommungräns.")
         pop = int(d["population"].notna().sum())
-        return f"{len(d)} områden ({pop} med befolkning)"
+        return f"{integer(len(d))} områden ({integer(pop)} med befolkning)"
     if kind == "boundary":
         g = gpd.read_file(path)
         if g.empty or not g.geom_type.isin(["Polygon", "MultiPolygon"]).any():
@@ -357,11 +358,11 @@ def _check_file(kind: str, path: str, sha256: str) -> str:
         return "kommungräns (polygon)"
     if kind == "gazetteer":
         gz = Gazetteer.from_file(path)
-        return f"{len(gz.addresses)} adresser och {len(gz.places)} platsnamn"
+        return f"{integer(len(gz.addresses))} adresser och {integer(len(gz.places))} platsnamn"
     if kind == "survey":
-        return f"{len(read_survey(path))} enkätsvar"
+        return f"{integer(len(read_survey(path)))} enkätsvar"
     if kind == "pins":
-        return f"{len(read_pins(path))} kartnålar"
+        return f"{integer(len(read_pins(path)))} kartnålar"
     return ""
 
 

@@ -345,6 +345,15 @@ def test_data_other_files_checked(store_path: Path) -> None:
     at.run()
     _no_exception(at)
     assert any("deso.geojson" in m.value and "områden" in m.value for m in at.markdown)
+    # counts in Swedish: a no-break space between thousands
+    rows = "".join(f"adress,Almvägen,{k},,645 33,Exempelstad,,{6583000 + k},620700\n" for k in range(1, 1201))
+    by_label = {u.label: u for u in at.file_uploader}
+    by_label["Adressregister (för geokodning)"].set_value(
+        ("adresser.csv", ("typ,gatunamn,husnummer,bokstav,postnummer,postort,platsnamn,nord,ost\n"
+                          + rows).encode(), "text/csv"))
+    at.run()
+    _no_exception(at)
+    assert any("adresser.csv – 1\xa0200 adresser" in m.value for m in at.markdown), [m.value for m in at.markdown]
     by_label = {u.label: u for u in at.file_uploader}
     by_label["Trygghetsenkät (svar)"].set_value(("enkat.csv", b"\x00\x01 trasig", "text/csv"))
     at.run()
