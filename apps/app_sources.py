@@ -28,6 +28,7 @@ from lagesbild_geo.geocode import Gazetteer, place_pending
 from lagesbild_geo.limits import file_sha256
 from lagesbild_geo.read import read_incidents, read_table
 from lagesbild_geo.survey import read_pins, read_survey
+from lagesbild_geo.svformat import integer
 
 log = logging.getLogger("lagesbild_app")
 
@@ -314,12 +315,41 @@ def table_preview(src: Source) -> tuple[pd.DataFrame, list[str]]:
     return _table_preview(src.path, src.sha256)
 
 
+def district_kommuner(d: gpd.GeoDataFrame) -> set[str]:
+    """The kommun codes a district layer spans: its kommun-code column, its DeSO/RegSO codes'
+    first four digits, or its codes themselves when they are kommun codes (a kommun layer)."""
+    col = next((c for c in d.columns if str(c).lower().replace("_", "") in ("kommunkod", "knkod")), None)
+    if col is not None:
+        return set(d[col].astype("string").dropna().str.strip().str.zfill(4))
+    idx = pd.Series(d.index.astype(str))
+    if len(idx) and idx.str.fullmatch(r"\d{4}([ABC]\d{4}|R\d{3})").all():
+        return set(idx.str[:4])
+    if len(idx) and idx.str.fullmatch(r"\d{4}").all():
+        return set(idx)
+    return set()
+
+
+def swedish_input_error(text: str) -> InputError:
+    """An :class:`InputError` whose message is Swedish already (shown as it is)."""
+    exc = InputError(text)
+    exc.swedish = True  # type: ignore[attr-defined]
+    return exc
+
+
 @st.cache_data(max_entries=16, show_spinner="Kontrollerar filen …")
 def _check_file(kind: str, path: str, sha256: str) -> str:
     if kind == "districts":
         d = read_districts(path)
+        kommuner = district_kommuner(d)
+        if len(kommuner) > 1:
+            raise swedish_input_error(
+                f"Filen delar in {len(kommuner)} kommuner i {len(d)} områden (till exempel alla "
+                "kommuner eller hela landets RegSO/DeSO), inte en kommun i områden. Appen väljer "
+                "kommun efter områdesindelningen, så kartan skulle visa hela landet. Ladda upp bara "
+                "din kommuns områden (DeSO, RegSO eller stadsdelar); kommunens yttre gräns laddas upp "
+                "under Kommungräns.")
         pop = int(d["population"].notna().sum())
-        return f"{len(d)} områden ({pop} med befolkning)"
+        return f"{integer(len(d))} områden ({integer(pop)} med befolkning)"
     if kind == "boundary":
         g = gpd.read_file(path)
         if g.empty or not g.geom_type.isin(["Polygon", "MultiPolygon"]).any():
@@ -328,11 +358,11 @@ def _check_file(kind: str, path: str, sha256: str) -> str:
         return "kommungräns (polygon)"
     if kind == "gazetteer":
         gz = Gazetteer.from_file(path)
-        return f"{len(gz.addresses)} adresser och {len(gz.places)} platsnamn"
+        return f"{integer(len(gz.addresses))} adresser och {integer(len(gz.places))} platsnamn"
     if kind == "survey":
-        return f"{len(read_survey(path))} enkätsvar"
+        return f"{integer(len(read_survey(path)))} enkätsvar"
     if kind == "pins":
-        return f"{len(read_pins(path))} kartnålar"
+        return f"{integer(len(read_pins(path)))} kartnålar"
     return ""
 
 

@@ -94,6 +94,33 @@ def show_problems(problems: Sequence[tuple[str, str, str]], what: str) -> None:
     st.error(f"**{what}**\n\n{problems_text(problems)}", icon=":material/error:")
 
 
+#: An uploaded file as the app keeps it: its session folder and its content-hash prefix.
+_UPLOAD_PATH = re.compile(r"(?:[^\s'\"]*[/\\\\])?[0-9a-f]{16}_(?=\S)")
+
+
+def upload_names(text: str) -> str:
+    """``text`` with every uploaded file's stored path (session folder, hash prefix) cut
+    down to the name the user gave it."""
+    return _UPLOAD_PATH.sub("", text)
+
+
+_COUNT_HINT = re.compile(r"column '([^']+)' looks like a number of incidents per row")
+
+
+def reader_notes_sv(warnings: Sequence[str]) -> str:
+    """The reader's notes (English, from the library) under a Swedish line that says what
+    they are, with a Swedish step for the one that asks the user to act (a count column)."""
+    lines = ["**Anmärkningar från inläsningen** – på engelska, från läsaren. De beskriver hur "
+             "filen tolkades (blad, kolumner, datum utan klockslag …); siffrorna ovan tar redan "
+             "hänsyn till dem."]
+    for col in dict.fromkeys(m.group(1) for w in warnings for m in [_COUNT_HINT.search(w)] if m):
+        lines.append(f"Kolumnen **{md_escape(col)}** ser ut att ange antal händelser per rad. Är "
+                     "filen en sammanställd tabell, välj den under ”Antal per rad (sammanställd "
+                     "tabell)” ovan och klicka ”Läs om med de här kolumnerna”; annars räknas varje "
+                     "rad som en händelse.")
+    return "\n\n".join(lines) + "\n\n" + "\n".join(f"- {md_escape(upload_names(w))}" for w in warnings)
+
+
 def error_text(exc: BaseException) -> str:
     """A Swedish, actionable message for an exception."""
     if isinstance(exc, ValidationError):
@@ -105,10 +132,12 @@ def error_text(exc: BaseException) -> str:
                 "Ladda om sidan för att se den senaste versionen och gör sedan din ändring igen.")
     if isinstance(exc, NotFoundError):
         return "Posten finns inte längre (den kan ha tagits bort). Ladda om sidan."
+    if isinstance(exc, InputError) and getattr(exc, "swedish", False):
+        return str(exc)
     if isinstance(exc, InputError | CRSError | GeocodeError):
         return ("Filen kunde inte användas som den är. Kontrollera att det är rätt fil och att "
                 "den har en rubrikrad med kolumnnamn; rätta kolumnerna på sidan Data om de "
-                f"kändes igen fel.\n\nBeskrivning (på engelska): {exc}")
+                f"kändes igen fel.\n\nBeskrivning (på engelska): {upload_names(str(exc))}")
     if isinstance(exc, StoreError):
         return ("Åtgärdsregistret kunde inte läsas eller skrivas; inget har ändrats. Försök igen om "
                 "en stund och kontakta den som administrerar appen om felet kvarstår.\n\n"

@@ -196,6 +196,7 @@ class _Placing:
     kommun_name: str | None = None
     kommun_code: str | None = None
     notes: list[str] = dataclasses.field(default_factory=list)
+    notes_sv: list[str] = dataclasses.field(default_factory=list)
     left_out: dict[str, int] = dataclasses.field(default_factory=dict)
     rejected: list[pd.DataFrame] = dataclasses.field(default_factory=list)
     reports: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
@@ -274,7 +275,7 @@ def place(config: PipelineConfig | str | Path, *, progress: Progress | None = No
     metadata: dict[str, Any] = {
         "kommun": {"name": st.kommun_name, "code": st.kommun_code},
         "notes": st.notes,
-        "notes_sv": [],
+        "notes_sv": st.notes_sv,
         "period": period.to_dict() if period is not None else None,
         "previous_period": prev.to_dict() if prev is not None else None,
         "sources": st.sources_meta,
@@ -509,6 +510,12 @@ def _keep_kommun_rows(incidents: pd.DataFrame, districts: gpd.GeoDataFrame,
         st.notes.append(f"The police feed names {n_k} kommun(er) and no kommun was named: every "
                         "kommun-level row is counted. Name the kommun (--kommun NAME or CODE, [kommun] "
                         "name/code) to keep only its rows.")
+        if n_k > 1:
+            st.notes_sv.append(
+                f"Polisens händelser gäller {n_k} kommuner och ingen kommun är vald, så alla räknas: "
+                "bilden visar mer än en kommun. Välj kommunen genom att ladda upp kommunens "
+                "områdesindelning (DeSO, RegSO) eller kommungräns på sidan Data (kommandoraden: "
+                "--kommun).")
     return incidents
 
 

@@ -257,10 +257,22 @@ def test_data_upload_of_an_aggregated_table_counts_its_rows_when_the_count_colum
     _no_exception(at)
     assert {m.label: m.value for m in at.metric}["Rader"] == "2"
     assert any("'Antal' looks like a number of incidents per row" in w.value for w in at.warning)
+    # the English note comes under a Swedish line that says what to do in the app
+    assert any("Anmärkningar från inläsningen" in w.value and "Kolumnen **Antal** ser ut att ange "
+               "antal händelser per rad" in w.value for w in at.warning)
     count_key = next(k for k in (s.key for s in at.selectbox) if k.endswith("_count"))
     assert at.selectbox(key=count_key).label == "Antal per rad (sammanställd tabell)"
     metrics = _reread_with(at, count_key, "Antal")
     assert (metrics["Rader"], metrics["Placerade"]) == ("5", "5")
+
+
+def test_data_upload_of_a_table_with_no_rows_says_so_and_is_not_used(store_path: Path) -> None:
+    at = _app("data")
+    at.file_uploader[0].set_value([("bara_rubrik.csv", b"Datum;Brottstyp;Omr\xc3\xa5de\n", "text/csv")])
+    at.run()
+    _no_exception(at)
+    assert any("inga rader med händelser" in w.value for w in at.warning)
+    assert not [b for b in at.button if b.label == "Använd de uppladdade filerna"]
 
 
 def _reread_with(at: AppTest, key: str, column: str) -> dict[str, str]:
@@ -333,11 +345,59 @@ def test_data_other_files_checked(store_path: Path) -> None:
     at.run()
     _no_exception(at)
     assert any("deso.geojson" in m.value and "områden" in m.value for m in at.markdown)
+    # counts in Swedish: a no-break space between thousands
+    rows = "".join(f"adress,Almvägen,{k},,645 33,Exempelstad,,{6583000 + k},620700\n" for k in range(1, 1201))
+    by_label = {u.label: u for u in at.file_uploader}
+    by_label["Adressregister (för geokodning)"].set_value(
+        ("adresser.csv", ("typ,gatunamn,husnummer,bokstav,postnummer,postort,platsnamn,nord,ost\n"
+                          + rows).encode(), "text/csv"))
+    at.run()
+    _no_exception(at)
+    assert any("adresser.csv – 1\xa0200 adresser" in m.value for m in at.markdown), [m.value for m in at.markdown]
     by_label = {u.label: u for u in at.file_uploader}
     by_label["Trygghetsenkät (svar)"].set_value(("enkat.csv", b"\x00\x01 trasig", "text/csv"))
     at.run()
     _no_exception(at)
     assert any("enkat.csv" in e.value for e in at.error)
+
+
+def _district_upload(at: AppTest, name: str, data: bytes) -> None:
+    by_label = {u.label: u for u in at.file_uploader}
+    by_label["Områdesindelning (DeSO, stadsdelar)"].set_value((name, data, "application/json"))
+    at.run()
+    _no_exception(at)
+
+
+def test_a_district_layer_of_many_kommuner_is_refused_in_swedish(store_path: Path) -> None:
+    """The kommun layer (every kommun a polygon) or a national RegSO layer uploaded as the
+    districts would make a picture of the whole country: refused, in Swedish, never used."""
+    import geopandas as gpd
+    import shapely
+
+    boxes = [shapely.box(11 + k, 58, 11.5 + k, 58.5) for k in range(3)]
+    kommuner = gpd.GeoDataFrame({"KnKod": ["0114", "0115", "0117"], "KnNamn": ["A", "B", "C"]},
+                                geometry=boxes, crs=4326)
+    regso = gpd.GeoDataFrame({"regsokod": ["0114R001", "0115R001", "0117R001"], "regsonamn": ["a", "b", "c"],
+                              "kommunkod": ["0114", "0115", "0117"]}, geometry=boxes, crs=4326)
+    at = _app("data")
+    for name, layer in (("kommuner.geojson", kommuner), ("regso_sverige.geojson", regso)):
+        _district_upload(at, name, layer.to_json().encode())
+        errors = [e.value for e in at.error if name in e.value]
+        assert errors and "delar in 3 kommuner" in errors[0], [e.value for e in at.error]
+        assert "på engelska" not in errors[0] and "Traceback" not in errors[0]
+        assert not any(name in m.value and "områden (" in m.value for m in at.markdown)
+    # one kommun's RegSO is taken
+    _district_upload(at, "regso.geojson", regso.iloc[:1].to_json().encode())
+    assert any("regso.geojson – 1 områden" in m.value for m in at.markdown)
+
+
+def test_an_upload_error_names_the_file_not_where_the_app_keeps_it(store_path: Path) -> None:
+    at = _app("data")
+    _district_upload(at, "tom.geojson", b"")
+    errors = [e.value for e in at.error]
+    assert errors and "tom.geojson" in errors[0]
+    assert "lagesbild_upload" not in errors[0]
+    assert "e3b0c44298fc1c14" not in errors[0]  # the content hash the stored name starts with
 
 
 def test_police_feed_only_upload_shows_why_the_map_has_no_hexagons(store_path: Path) -> None:
@@ -357,6 +417,29 @@ def test_police_feed_only_upload_shows_why_the_map_has_no_hexagons(store_path: P
     assert not at.error, [e.value for e in at.error]
     assert any("Ingen händelse har en punkt- eller adressposition" in i.value for i in at.info)
     assert {m.label: m.value for m in at.metric}["Antal händelser"] == "40"
+
+
+def test_police_feed_of_several_kommuner_without_a_kommun_says_so_in_swedish(store_path: Path) -> None:
+    """The feed alone (the whole country) and nothing that names the kommun: every kommun's
+    rows are counted, and the Karta says so in Swedish (with how to choose the kommun)."""
+    import json
+
+    events = [{"id": k, "datetime": f"2025-03-0{1 + k % 9} 12:00:00 +01:00", "name": "x", "summary": "",
+               "url": "/", "type": "Misshandel",
+               "location": {"name": "Lysekil" if k % 2 else "Torsby",
+                            "gps": "58.275,11.435" if k % 2 else "60.13,13.0"}} for k in range(40)]
+    at = _app("data")
+    at.file_uploader[0].set_value([("events.json", json.dumps(events).encode(), "application/json")])
+    at.run()
+    _button(at, "Använd de uppladdade filerna").click()
+    at.run()
+    _no_exception(at)
+    assert "**Kommun:** ingen vald" in [m.value for m in at.markdown]
+    at.switch_page("app_pages/karta.py")
+    at.run()
+    _no_exception(at)
+    assert any("gäller 2 kommuner och ingen kommun är vald" in i.value for i in at.info), \
+        [i.value for i in at.info]
 
 
 def test_police_feed_with_regso_upload_keeps_levels_apart(store_path: Path) -> None:
@@ -391,6 +474,7 @@ def test_police_feed_with_regso_upload_keeps_levels_apart(store_path: Path) -> N
     data_metrics = {m.label: m.value for m in at.metric}
     assert data_metrics["Händelser i lägesbilden"] == "30"
     assert data_metrics["Avvisade rader"] == "10"
+    assert "**Kommun:** Lysekil" in [m.value for m in at.markdown]  # the kommun chosen is named
     assert any("30 händelser, varav 12 placerade på område" in c.value for c in at.caption)
     at.switch_page("app_pages/karta.py")
     at.run()

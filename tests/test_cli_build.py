@@ -324,3 +324,20 @@ def test_warnings_come_as_one_plain_line(tmp_path: Path, capsys: pytest.CaptureF
     assert len(lines) == 1 and lines[0].startswith("lagesbild: warning: District layer "), err
     assert "UserWarning" not in err and "read_districts(" not in err
     assert warnings.showwarning is before  # restored for whoever called main
+
+
+def test_build_takes_the_column_flag_its_notes_suggest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A reader note tells the user `--column count=Antal`: `lagesbild build` takes it (every
+    --incidents file), so an aggregated table counts its rows' numbers."""
+    table = tmp_path / "sammanstallning.csv"
+    table.write_text("Datum;Tid;Kategori;Lat;Long;Antal\n2025-03-01;12:00;Stöld;59.40;17.10;3\n"
+                     "2025-03-02;13:00;Rån;59.41;17.11;2\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Gi* on a handful of cells
+        assert main(["build", "--incidents", str(table), "--out", str(tmp_path / "a"), "--quiet"]) == 0
+        assert "--column count=Antal" in capsys.readouterr().out
+        assert main(["build", "--incidents", str(table), "--column", "count=Antal",
+                     "--out", str(tmp_path / "b"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "5 incidents in the period" in out, out
+    assert main(["build", "--incidents", str(table), "--column", "antal", "--out", str(tmp_path / "c")]) != 0

@@ -34,6 +34,11 @@ if shown is not None:
               help="Till exempel polisens händelser som inte är brott (trafikolyckor, sammanfattningar).")
     c3.metric("Avvisade rader", shown_count(counts.get("rejected", 0)),
               help="Rader som inte kunde användas, med orsak (t.ex. andra kommuners händelser).")
+    kommun = ((pub.metadata or {}).get("kommun") or {}).get("name")
+    st.markdown(f"**Kommun:** {S.md_escape(kommun)}" if kommun else "**Kommun:** ingen vald")
+    st.caption("Appen väljer kommun efter den uppladdade områdesindelningen (DeSO-, RegSO-koder "
+               "eller kommunkod) eller kommungränsen. Polisens händelseflöde täcker hela landet: "
+               "ladda upp din kommuns områdesindelning, så räknas bara kommunens händelser.")
     levels = S.levels_caption(fig)
     if levels:
         st.caption(levels)
@@ -89,12 +94,22 @@ for src in list(stage.get("incidents", [])):
                        "(eller GeoJSON/GeoPackage) och ladda upp den igen.")
             continue
         rep = result.report
+        if not rep.get("rows_read"):
+            S.mark_unreadable(src)
+            st.warning("Filen har inga rader med händelser (bara en rubrikrad, eller ett tomt blad) "
+                       "och används inte. Kontrollera att du exporterat rätt blad eller urval och "
+                       "ladda upp den igen.")
+            continue
         c1, c2, c3, c4 = st.columns(4)
         c1.metric("Rader", svformat.integer(rep.get("rows_read", 0)))
         c2.metric("Placerade", svformat.integer(rep.get("placed", 0)))
         c3.metric("Väntar på geokodning", svformat.integer(rep.get("pending", 0)))
         c4.metric("Avvisade", svformat.integer(rep.get("rejected", 0)))
-        if rep.get("pending") and gaz is None:
+        if rep.get("pending") and gaz is None and stage.get("districts"):
+            st.info("Rader utan koordinater väntar här på geokodning. Rader som anger ett område "
+                    "(DeSO-kod eller områdesnamn) räknas i det området när du använder filerna med "
+                    "den uppladdade områdesindelningen; resten behöver ett adressregister.")
+        elif rep.get("pending") and gaz is None:
             st.info("Rader med bara adress eller plats väntar på geokodning: ladda upp ett adressregister. "
                     "Rader som anger ett område (DeSO-kod eller områdesnamn) räknas i det området när "
                     "en områdesindelning är uppladdad, även utan adressregister.")
@@ -127,7 +142,7 @@ for src in list(stage.get("incidents", [])):
             S.rejected_download(acc, result.rejected, file_name=f"avvisade_{src.name}.csv",
                                 key=f"rej_{src.sha256[:12]}")
         if rep.get("warnings"):
-            st.warning("\n".join(f"- {w}" for w in rep["warnings"]))
+            st.warning(app_ui.reader_notes_sv(rep["warnings"]))
 
 others = [s for k, files in stage.items() if k != "incidents" for s in files]
 for src in others:

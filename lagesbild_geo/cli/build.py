@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -36,6 +37,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--config", metavar="TOML", help="configuration file (lagesbild.toml)")
     p.add_argument("--incidents", metavar="FILE", action="append",
                    help="an incident file (repeat for several)")
+    p.add_argument("--column", metavar="ROLE=NAME", action="append", default=[],
+                   help="use column NAME for ROLE in every incident file, e.g. --column count=Antal "
+                        "(an aggregated table) or --column date=Brottsdatum; repeat for several")
     p.add_argument("--districts", metavar="FILE", help="district layer (DeSO, RegSO, stadsdelar ...)")
     p.add_argument("--gazetteer", metavar="FILE", help="address register for rows without coordinates")
     p.add_argument("--survey", metavar="FILE", help="trygghet survey, one row per respondent")
@@ -159,6 +163,20 @@ class ProgressBar:
             print(file=sys.stderr)
 
 
+def _columns(items: Sequence[str]) -> dict[str, str]:
+    """``--column ROLE=NAME`` flags as a mapping (checked: known roles, one column each)."""
+    from ..pipeline import check_column_roles
+
+    columns: dict[str, str] = {}
+    for item in items:
+        role, sep, col = item.partition("=")
+        if not sep or not role.strip() or not col.strip():
+            raise InputError(f"--column wants ROLE=NAME (e.g. --column count=Antal), got {item!r}")
+        columns[role.strip()] = col.strip()
+    check_column_roles(columns, form="--column {role}={column}")
+    return columns
+
+
 def _config(args: argparse.Namespace) -> Any:
     from ..pipeline import PipelineConfig, SourceConfig, load_config
 
@@ -172,6 +190,11 @@ def _config(args: argparse.Namespace) -> Any:
     changes: dict[str, Any] = {}
     if args.incidents:
         changes["incidents"] = tuple(SourceConfig(path=p) for p in args.incidents)
+    columns = _columns(getattr(args, "column", None) or [])
+    if columns:
+        changes["incidents"] = tuple(
+            dataclasses.replace(s, columns={**(s.columns or {}), **columns})
+            for s in changes.get("incidents", cfg.incidents))
     for flag, key in (("districts", "districts"), ("gazetteer", "gazetteer"), ("survey", "survey"),
                       ("pins", "pins"), ("boundary", "boundary"), ("period", "period"),
                       ("previous_period", "previous_period"), ("kommun", "kommun_name"),
