@@ -157,7 +157,12 @@ def test_draw_save_rename_reshape_follow_up_keeps_the_view(tmp_path: Path) -> No
                 reshaped = s.get_area(saved.id)
             assert reshaped.version == 3 and reshaped.area_km2 > 1.5 * saved.area_km2
             # the history says what happened, in Swedish
-            page.get_by_text("Områdets historik").click()
+            # while the page re-runs after saving, Streamlit can show the expander twice (the
+            # old one until the run ends): click once the run is over
+            page.wait_for_function(
+                "() => { const a = document.querySelector('[data-testid=\"stApp\"]');"
+                " return a && a.dataset.testScriptState === 'notRunning'; }", timeout=60_000)
+            page.get_by_text("Områdets historik").first.click()
             for text in ("området skapat", "namn ändrat: «Webbtorget» → «Resecentrum»",
                          "form ändrad ("):
                 expect(page.locator('td[role="gridcell"]', has_text=text).first).to_be_attached(
