@@ -22,7 +22,7 @@ import pandas as pd
 import streamlit as st
 from app_config import SAMPLE_DIR
 
-from lagesbild_geo.districts import read_districts
+from lagesbild_geo.districts import district_kommun_codes, read_districts
 from lagesbild_geo.errors import InputError
 from lagesbild_geo.geocode import Gazetteer, place_pending
 from lagesbild_geo.limits import file_sha256
@@ -316,17 +316,13 @@ def table_preview(src: Source) -> tuple[pd.DataFrame, list[str]]:
 
 
 def district_kommuner(d: gpd.GeoDataFrame) -> set[str]:
-    """The kommun codes a district layer spans: its kommun-code column, its DeSO/RegSO codes'
-    first four digits, or its codes themselves when they are kommun codes (a kommun layer)."""
-    col = next((c for c in d.columns if str(c).lower().replace("_", "") in ("kommunkod", "knkod")), None)
-    if col is not None:
-        return set(d[col].astype("string").dropna().str.strip().str.zfill(4))
+    """The kommun codes a district layer spans (:func:`lagesbild_geo.districts.district_kommun_codes`),
+    or its codes themselves when they are kommun codes (a layer of kommuner)."""
+    codes = district_kommun_codes(d)
     idx = pd.Series(d.index.astype(str))
-    if len(idx) and idx.str.fullmatch(r"\d{4}([ABC]\d{4}|R\d{3})").all():
-        return set(idx.str[:4])
-    if len(idx) and idx.str.fullmatch(r"\d{4}").all():
+    if not codes and len(idx) and idx.str.fullmatch(r"\d{4}").all():
         return set(idx)
-    return set()
+    return codes
 
 
 def swedish_input_error(text: str) -> InputError:

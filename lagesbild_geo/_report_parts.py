@@ -92,10 +92,11 @@ def missing(v: Any) -> bool:
 
 
 def td_num(v: Any, *, kind: str = "int", decimals: int = 1, key: str | None = None,
-           as_shown: bool = True) -> str:
+           as_shown: bool = True, signed: bool = False) -> str:
     """A right-aligned number cell (``kind`` int, num or pct) with its plain ``data-value``,
     rounded as shown (:func:`shown_value`; ``as_shown=False`` writes a measure such as an
-    area in full); a missing value shows as "–" with the tooltip "För få för att visas"."""
+    area in full); a missing value shows as "–" with the tooltip "För få för att visas".
+    ``signed``: a change, a rise shown with its "+"."""
     attr = f' data-key="{html.escape(key)}"' if key else ""
     if missing(v):
         return (f'<td class="num suppressed"{attr} data-value="" '
@@ -109,6 +110,8 @@ def td_num(v: Any, *, kind: str = "int", decimals: int = 1, key: str | None = No
     else:
         text = number(f, decimals=decimals)
         value = shown_value(f, decimals=decimals) if as_shown else repr(f)
+    if signed and f > 0:
+        text = "+" + text
     return f'<td class="num"{attr} data-value="{value}">{text}</td>'
 
 

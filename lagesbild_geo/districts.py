@@ -58,6 +58,7 @@ __all__ = [
     "Period",
     "assign_districts",
     "cells_to_districts",
+    "district_kommun_codes",
     "district_population",
     "districts_in_kommun",
     "parse_period",
@@ -1615,6 +1616,26 @@ def _assign_area_names(a: _Assignment, idx: npt.NDArray[np.int64], location_text
         a.method[idx[la]] = _METHODS.index("lan")
         a.decided[idx[(p >= 0) | km | la]] = True
     return suggestions
+
+
+def district_kommun_codes(districts: gpd.GeoDataFrame) -> set[str]:
+    """The kommun codes a district layer spans: its kommun-code column, or its DeSO/RegSO
+    codes' first four digits; empty when neither tells.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> d = gpd.GeoDataFrame(index=pd.Index(["0180R001", "0380R002"], name="district_code"), geometry=[None, None])
+    >>> sorted(district_kommun_codes(d))
+    ['0180', '0380']
+    """
+    cols = [c for c in districts.columns if name_key(c) in ("kommunkod", "knkod", "kommunkodtext")]
+    if cols:
+        return set(districts[cols[0]].astype("string").dropna().str.strip().str.zfill(4))
+    idx = pd.Series(districts.index.astype(str))
+    if len(idx) and idx.str.fullmatch(r"\d{4}([ABC]\d{4}|R\d{3})").all():
+        return set(idx.str[:4])
+    return set()
 
 
 def districts_in_kommun(districts: gpd.GeoDataFrame, kommun_code: str) -> gpd.GeoDataFrame:

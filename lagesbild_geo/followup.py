@@ -665,26 +665,25 @@ def _summary_sv(title: str, cats: Sequence[str], start: dt.date,
     ctrl = "resten av kommunen" if control_is_rest else "jämförelseområdet"
     parts.append(f"I {ctrl} var förändringen {_pct(cb, ca)} ({integer(cb)} → {integer(ca)}) och i en zon "
                  f"{number(buffer_m)} m runt området {_pct(db, da)} ({integer(db)} → {integer(da)}).")
+    said_chance = False
+    net = (f"ungefär {number(w.total_net_effect)} {'färre' if w.total_net_effect >= 0 else 'fler'} brott i "
+           "området och zonen runt det än utvecklingen i jämförelseområdet skulle ge")
     if w.band == "undefined":
         parts.append("Förflyttningskvoten (WDQ) " + w.band_sv + ".")
     elif w.band == "no_success":
         parts.append("Området har inte utvecklats bättre än jämförelseområdet, så "
                      "förflyttningskvoten (WDQ) tolkas inte.")
     elif not math.isnan(p_value) and p_value >= 0.05:
+        said_chance = True
         # not säkerställd: the quotient and the net effect are what it would mean, not a result
         parts.append(f"Området utvecklades bättre än jämförelseområdet, men skillnaden kan bero på "
                      f"slumpen (p = {number(p_value, decimals=2)}) och är inte ett säkerställt resultat. "
                      f"Om den vore verklig skulle den viktade förflyttningskvoten (WDQ) "
-                     f"{number(w.wdq, decimals=2)} betyda: {w.band_sv}, och ungefär "
-                     f"{number(w.total_net_effect)} {'färre' if w.total_net_effect >= 0 else 'fler'} "
-                     "brott i området och zonen runt det än utvecklingen i jämförelseområdet skulle ge.")
+                     f"{number(w.wdq, decimals=2)} betyda: {w.band_sv}, och {net}.")
     else:
         parts.append(f"Området utvecklades bättre än jämförelseområdet. Den viktade "
                      f"förflyttningskvoten (WDQ) är {number(w.wdq, decimals=2)}: {w.band_sv}. "
-                     f"Sammantaget motsvarar det ungefär {number(w.total_net_effect)} "
-                     f"{'färre' if w.total_net_effect >= 0 else 'fler'} brott i området och "
-                     "zonen runt det än utvecklingen i jämförelseområdet skulle ge.")
-    said_chance = w.band not in ("undefined", "no_success") and not math.isnan(p_value) and p_value >= 0.05
+                     f"Sammantaget motsvarar det {net}.")
     if not math.isnan(p_value) and not said_chance:
         if p_value < 0.05:
             p_text = "p < 0,001" if p_value < 0.001 else f"p = {number(p_value, decimals=3)}"

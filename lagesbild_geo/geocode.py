@@ -68,7 +68,7 @@ from ._geometry import inside_boundary
 from ._nominatim import NominatimGeocoder, OnlineResult
 from .errors import GeocodeError, InputError, SchemaError
 from .grid import points_to_cells
-from .names import loose_key, name_key
+from .names import loose_key, name_key, with_leading_zero
 from .read.result import REASONS, ReadResult, with_counts
 from .read.tables import read_table
 from .read.values import parse_numbers
@@ -1029,9 +1029,9 @@ class _Matcher:
                 if alt in self.d_index:
                     key = alt
                     break
-            lost_zero = "0" + compact(p.street)
-            if key is None and _SHORT_DISTRICT_CODE.fullmatch(lost_zero[1:]) and lost_zero in self.d_index:
-                key = lost_zero  # "180C4020": a DeSO/RegSO code that lost its leading zero (as read_districts)
+            lost_zero = with_leading_zero(compact(p.street))  # "180C4020", as read_districts restores it
+            if key is None and lost_zero in self.d_index:
+                key = lost_zero
         else:
             key, score, _, _ = self._fuzzy(street_alternatives(p.street, exact_only=False), self.d_keys,
                                            street=False)
@@ -1045,11 +1045,6 @@ class _Matcher:
         h.street = h.postort = ""
         h.note = h.candidate = ""
         return True
-
-
-#: A DeSO or RegSO code without its leading zero ("180C4020", "180R111"), as a spreadsheet
-#: leaves it; read_districts restores the zero in a layer's codes.
-_SHORT_DISTRICT_CODE = re.compile(r"\d{3}(?:[abc]\d{4}|r\d{3})")
 
 
 _LOOSE = str.maketrans({"å": "a", "ä": "a", "ö": "o", "ü": "u", "æ": "a", "ø": "o"})

@@ -48,6 +48,8 @@ __all__ = [
     "file_sha256",
     "json_depth",
     "load_json",
+    "raise_hint",
+    "spaced",
 ]
 
 
@@ -131,8 +133,25 @@ DEFAULT_LIMITS = Limits()
 _HOW = "(a limit of lagesbild_geo.limits.Limits: raise it with Limits({field}=...) if the file is genuine)"
 
 
-def _fmt(n: float) -> str:
+def raise_hint(field: str) -> str:
+    """How to raise the limit ``field`` (the end of every limit's message).
+
+    >>> raise_hint("max_rows")[:40]
+    '(a limit of lagesbild_geo.limits.Limits:'
+    """
+    return _HOW.format(field=field)
+
+
+def spaced(n: float) -> str:
+    """A whole number with spaces between thousands, for the limits' messages.
+
+    >>> spaced(20_000_000)
+    '20 000 000'
+    """
     return f"{int(n):,}".replace(",", " ")
+
+
+
 
 
 def _mb(n: float) -> str:
@@ -177,20 +196,20 @@ def check_zip(zf: zipfile.ZipFile, *, name: str, limits: Limits | None = None,
     infos = zf.infolist()
     if len(infos) > lim.max_zip_members:
         raise InputError(
-            f"{name}: the {what} holds {_fmt(len(infos))} files, more than the limit of "
-            f"{_fmt(lim.max_zip_members)} {_HOW.format(field='max_zip_members')}. "
+            f"{name}: the {what} holds {spaced(len(infos))} files, more than the limit of "
+            f"{spaced(lim.max_zip_members)} {_HOW.format(field='max_zip_members')}. "
             "Nothing was unpacked.")
     total = sum(max(i.file_size, 0) for i in infos)
     packed = sum(max(i.compress_size, 0) for i in infos)
     if total > lim.max_unpacked_bytes:
         raise InputError(
-            f"{name}: the {what} unpacks to {_mb(total)} ({_fmt(total)} bytes), more than the "
-            f"limit of {_mb(lim.max_unpacked_bytes)} ({_fmt(lim.max_unpacked_bytes)} bytes) "
+            f"{name}: the {what} unpacks to {_mb(total)} ({spaced(total)} bytes), more than the "
+            f"limit of {_mb(lim.max_unpacked_bytes)} ({spaced(lim.max_unpacked_bytes)} bytes) "
             f"{_HOW.format(field='max_unpacked_bytes')}. Nothing was unpacked.")
     if total > lim.ratio_from_bytes and total > lim.max_zip_ratio * max(packed, 1):
         raise InputError(
             f"{name}: the {what} unpacks to {_mb(total)} from {_mb(packed)}, "
-            f"{_fmt(total / max(packed, 1))} times its packed size: that is a zip bomb, not a data "
+            f"{spaced(total / max(packed, 1))} times its packed size: that is a zip bomb, not a data "
             f"export (real data packs 5–20 times; the limit is {lim.max_zip_ratio:g} "
             f"{_HOW.format(field='max_zip_ratio')}). Nothing was unpacked.")
     for i in infos:
@@ -343,13 +362,13 @@ def check_table(n_rows: int, n_columns: int, *, name: str, limits: Limits | None
     lim = limits or DEFAULT_LIMITS
     if n_columns > lim.max_columns:
         raise InputError(
-            f"{name} has {_fmt(n_columns)} columns, more than the limit of "
-            f"{_fmt(lim.max_columns)} {_HOW.format(field='max_columns')}. Is the delimiter right, "
+            f"{name} has {spaced(n_columns)} columns, more than the limit of "
+            f"{spaced(lim.max_columns)} {_HOW.format(field='max_columns')}. Is the delimiter right, "
             "or is there a stray value far to the right? Delete the empty columns and save the "
             "file again.")
     if n_rows > lim.max_rows:
         raise InputError(
-            f"{name} has {_fmt(n_rows)} rows, more than the limit of {_fmt(lim.max_rows)} "
+            f"{name} has {spaced(n_rows)} rows, more than the limit of {spaced(lim.max_rows)} "
             f"{_HOW.format(field='max_rows')}. Split the file (e.g. one file per year).")
 
 
@@ -359,8 +378,8 @@ def cell_too_long(name: str, row: int | None, column: str, length: int,
     lim = limits or DEFAULT_LIMITS
     where = f"row {row}, " if row is not None else ""
     return InputError(
-        f"{name}: {where}column {column!r} holds {_fmt(length)} characters, more than the limit "
-        f"of {_fmt(lim.max_cell_chars)} {_HOW.format(field='max_cell_chars')}. In a CSV file "
+        f"{name}: {where}column {column!r} holds {spaced(length)} characters, more than the limit "
+        f"of {spaced(lim.max_cell_chars)} {_HOW.format(field='max_cell_chars')}. In a CSV file "
         "this is nearly always an unclosed quote (\") that turned the rest of the file into one "
         "cell: fix the quote in that row, or export the file again.")
 
@@ -402,8 +421,8 @@ def check_vertices(geoms: Any, *, name: str, labels: Iterable[object] | None = N
     label_list = list(labels) if labels is not None else None
     which = f"feature {i + 1}" + (f" ({label_list[i]})" if label_list is not None else "")
     raise InputError(
-        f"{name}: {which} has a polygon with {_fmt(int(counts[bad[0]]))} vertices, more than "
-        f"the limit of {_fmt(lim.max_polygon_vertices)} "
+        f"{name}: {which} has a polygon with {spaced(int(counts[bad[0]]))} vertices, more than "
+        f"the limit of {spaced(lim.max_polygon_vertices)} "
         f"{_HOW.format(field='max_polygon_vertices')}. Simplify it first (QGIS: Vector → "
         "Geometry Tools → Simplify, tolerance 1 m), or check that it is the right file.")
 

@@ -47,6 +47,7 @@ __all__ = [
     "loose_matches",
     "name_key",
     "name_words",
+    "with_leading_zero",
 ]
 
 # Letters kept as they are: the Swedish å, ä, ö, and foreign letters whose plain
@@ -87,6 +88,23 @@ def name_words(text: object) -> str:
         s = "".join(_plain(ch) for ch in s)
     s = _JOINERS.sub("", s)
     return " ".join(_SPLIT.sub(" ", s).split())
+
+
+#: A DeSO or RegSO code that lost its leading zero ("180C4020", "180R111"), as a spreadsheet
+#: leaves it (read_districts restores the zero in a layer's codes).
+_SHORT_DISTRICT_CODE = re.compile(r"\d{3}(?:[ABCabc]\d{4}|[Rr]\d{3})")
+
+
+def with_leading_zero(code: str) -> str:
+    """A DeSO or RegSO code with the leading zero a spreadsheet dropped put back; any other
+    text as it is.
+
+    Examples
+    --------
+    >>> with_leading_zero("180C4020"), with_leading_zero("180r111"), with_leading_zero("24407")
+    ('0180C4020', '0180r111', '24407')
+    """
+    return "0" + code if _SHORT_DISTRICT_CODE.fullmatch(code) else code
 
 
 def name_key(text: object) -> str:

@@ -39,6 +39,7 @@ from .districts import (
     assign_districts,
     check_declared_crs,
     degrees_declared_but_metres,
+    district_kommun_codes,
     district_population,
     districts_in_kommun,
     guess_layer_crs,
@@ -48,7 +49,7 @@ from .districts import (
 )
 from .emerging import emerging as emerging_hotspots
 from .errors import InputError
-from .geocode import Gazetteer, district_name_hints, place_pending
+from .geocode import Gazetteer, place_pending
 from .limits import Limits, check_vertices, file_sha256
 from .names import Kommun, find_kommun, kommun_keys, kommuner, loose_key, name_key
 from .period import Period, between_days, days_period, in_period, parse_period
@@ -380,18 +381,17 @@ def _read_sources(cfg: PipelineConfig, st: _Placing, boundary: gpd.GeoDataFrame 
             boundary=boundary, source_name=name,
         )
         if gazetteer is not None:
-            n_before = len(res.pending)
+            n_before, said = len(res.pending), list(res.report.get("warnings", []))
             res = place_pending(res, gazetteer, settings=settings, boundary=boundary,
                                 unmatched="reject" if all_names else "pending")
             if not all_names and len(res.pending) < n_before:
                 st.notes.append(f"{name}: {n_before - len(res.pending)} row(s) without coordinates name a "
                                 "district (by name or code) and were placed in it, at district level "
                                 "(no gazetteer given: the district layer's names and codes were used).")
-            if not all_names and len(res.pending):
-                # the hints of place_pending's report become the build's notes (said once)
-                hints = district_name_hints(name, res.pending, gazetteer.districts)
-                st.notes.extend(hints)
-                res.report["warnings"] = [w for w in res.report.get("warnings", []) if w not in hints]
+            if not all_names:
+                # the district-name hints place_pending added become the build's notes (said once)
+                st.notes.extend(res.report.get("warnings", [])[len(said):])
+                res.report["warnings"] = said
         placed.append(res.placed)
         st.rejected.append(res.rejected)
         pending.append(res.pending)
@@ -1314,7 +1314,7 @@ def _check_kommun_known(cfg: PipelineConfig, districts: gpd.GeoDataFrame) -> Non
         return
     if cfg.boundary or (name and code):  # the boundary names it, or name and code declare it
         return
-    layer = _district_kommun_codes(districts) if cfg.districts else set()
+    layer = district_kommun_codes(districts) if cfg.districts else set()
     fictional = bool(layer) and not any(_known_code(c) for c in layer)
     if not name_known and fictional:
         return  # a kommun outside the table with districts of its own (fictional) code
@@ -1331,17 +1331,6 @@ def _check_kommun_known(cfg: PipelineConfig, districts: gpd.GeoDataFrame) -> Non
                          f"(by name, with å, ä and ö as written, or by its 4-digit code).{hint} {how}")
     raise InputError(f"Kommun code {code!r} is not a Swedish kommun: it is not one of SCB's 290 kommun "
                      f"codes (4 digits, e.g. 0180 Stockholm, 1480 Göteborg). {how}")
-
-
-def _district_kommun_codes(districts: gpd.GeoDataFrame) -> set[str]:
-    """The kommun codes of a district layer (its kommun-code column, or its DeSO/RegSO codes)."""
-    cols = [c for c in districts.columns if name_key(c) in ("kommunkod", "knkod", "kommunkodtext")]
-    if cols:
-        return set(districts[cols[0]].astype("string").dropna().str.strip().str.zfill(4))
-    idx = pd.Series(districts.index.astype(str))
-    if len(idx) and idx.str.fullmatch(r"\d{4}([ABC]\d{4}|R\d{3})").all():
-        return set(idx.str[:4])
-    return set()
 
 
 def _known_name(name: str) -> bool:

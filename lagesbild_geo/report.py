@@ -478,11 +478,7 @@ def _districts_block(layers: dict[str, gpd.GeoDataFrame], alpha: float = 0.05) -
         cells.append(rp.td_num(d.get("share_of_total"), kind="pct", decimals=1))
         if has_change:
             ch: Any = d.get("change")
-            cell = rp.td_num(ch)
-            if not rp.missing(ch) and float(ch) > 0:  # "+56": a rise, not a count
-                head, _, tail = cell.partition('">')
-                cell = f'{head}">+{tail}'
-            cells.append(cell)
+            cells.append(rp.td_num(ch, signed=True))  # "+56": a rise, not a count
         if has_sig:
             sig = d.get("change_significant")
             cells.append(rp.td("" if rp.missing(ch) or rp.missing(sig) else ("ja" if bool(sig) else "nej")))

@@ -22,6 +22,7 @@ import pandas as pd
 from . import grid
 from ._columns import INCIDENT_ALIASES, find_column
 from .errors import InputError, SchemaError
+from .names import name_key, with_leading_zero
 from .read.tables import read_table
 from .read.values import parse_numbers
 from .schema import fold
@@ -373,9 +374,10 @@ def _match_districts(key: npt.NDArray[Any], districts: pd.DataFrame
     """Respondents' area values as district codes, where they name a district otherwise.
 
     A value that is a district code stays. Else: the code with the leading zero that a
-    spreadsheet dropped ("180C1010" for "0180C1010"), the code in other case, or the
-    district's name (case and spacing ignored; å, ä and ö are letters, so "Angby" is not
-    "Ängby"; a name several districts share is not matched). What matches nothing stays
+    spreadsheet dropped ("180C1010" for "0180C1010", :func:`~lagesbild_geo.names.with_leading_zero`),
+    the code in other case, or the district's name (compared by
+    :func:`~lagesbild_geo.names.name_key`, as incidents are: å, ä and ö are letters, so "Angby"
+    is not "Ängby"; a name several districts share is not matched). What matches nothing stays
     as given (an unknown district). Returns the keys and the respondents matched per way.
     """
     codes = [str(c) for c in districts.index]
@@ -384,27 +386,26 @@ def _match_districts(key: npt.NDArray[Any], districts: pd.DataFrame
     by_name: dict[str, str | None] = {}
     if "district_name" in districts.columns:
         for c, nm in zip(codes, districts["district_name"].astype("string").fillna(""), strict=True):
-            k = " ".join(str(nm).split()).casefold()
+            k = name_key(nm)
             if k:
                 by_name[k] = c if k not in by_name else None  # shared name: ambiguous
     counts = {"leading_zero": 0, "case": 0, "name": 0}
     values, inverse = np.unique(key.astype(str), return_inverse=True)
+    per_value = np.bincount(inverse, minlength=len(values))
     mapped = []
-    for v in values:
+    for v, n in zip(values, per_value, strict=True):
+        restored = with_leading_zero(v)
         if v == "" or v in known:
-            mapped.append(v)
-            continue
-        if "0" + v in known:
-            hit, how = "0" + v, "leading_zero"
-        elif v.upper() in upper:
-            hit, how = upper[v.upper()], "case"
+            hit, how = v, ""
+        elif restored in known:
+            hit, how = restored, "leading_zero"
+        elif restored.upper() in upper:
+            hit, how = upper[restored.upper()], "case"
         else:
-            hit, how = by_name.get(" ".join(v.split()).casefold()), "name"
-        if hit is None:
-            mapped.append(v)
-        else:
-            mapped.append(hit)
-            counts[how] += int((key == v).sum())
+            hit, how = by_name.get(name_key(v)), "name"
+        mapped.append(v if hit is None else hit)
+        if hit is not None and how:
+            counts[how] += int(n)
     return np.asarray(mapped, dtype=object)[inverse], {k: v for k, v in counts.items() if v}
 
 

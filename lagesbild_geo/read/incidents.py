@@ -44,7 +44,7 @@ from ..crs import (
 )
 from ..errors import InputError, SchemaError
 from ..grid import points_to_cells
-from ..limits import Limits
+from ..limits import Limits, raise_hint, spaced
 from ..schema import DATE_PRECISION, INCIDENT_COLUMNS, fold, map_categories, remember_text_codes
 from ..settings import Settings
 from .result import REASONS, ReadResult, empty_rejected, make_rejected, with_counts
@@ -272,10 +272,9 @@ def _by_count(raw: _Raw, roles: dict[str, str], limits: Limits | None = None) ->
         # a year, a kommun code or a sum in the count column: a clear error, not a MemoryError
         top = np.argsort(-counts, kind="stable")[:3]
         shown = ", ".join(f"row {raw.source_row[i]}: {raw.data[col].iloc[i]!s}" for i in top)
-        raise InputError(f"{raw.name}: the count column {col!r} adds up to {_spaced(int(counts.sum()))} incidents, "
-                         f"more than the limit of {_spaced(lim)} rows (largest: {shown}). Is {col!r} the number of "
-                         "incidents per row? (a limit of lagesbild_geo.limits.Limits: raise it with "
-                         "Limits(max_rows=...) if the table is genuine)")
+        raise InputError(f"{raw.name}: the count column {col!r} adds up to {spaced(int(counts.sum()))} incidents, "
+                         f"more than the limit of {spaced(lim)} rows (largest: {shown}). Is {col!r} the number of "
+                         f"incidents per row? {raise_hint('max_rows')}")
     if totals.any():
         # a totals row ("Totalt", "Summa", an Excel pivot's "Totalsumma") counts the other
         # rows again: one rejected row, never as many incidents as it sums
@@ -299,11 +298,6 @@ def _by_count(raw: _Raw, roles: dict[str, str], limits: Limits | None = None) ->
     geometry = raw.geometry.iloc[take].reset_index(drop=True) if raw.geometry is not None else None
     return dataclasses.replace(raw, data=raw.data.take(take).reset_index(drop=True), geometry=geometry,
                                info=info, source_row=raw.source_row[take])
-
-
-def _spaced(n: int) -> str:
-    """A whole number with spaces between thousands, as Swedish writes it."""
-    return f"{n:,}".replace(",", " ")
 
 
 #: What a totals row of an aggregated table says in one of its cells (folded): "Totalt",
@@ -357,25 +351,15 @@ def _check_month_columns(raw: _Raw, count_col: str) -> None:
             "pandas: DataFrame.melt), then read it with --column count=Antal --column date=Månad.")
 
 
-_MONTH_NAMES = ("jan", "feb", "mar", "apr", "maj", "may", "jun", "jul", "aug", "sep", "okt", "oct", "nov", "dec")
-
-
 def _month_columns(columns: list[str]) -> list[str]:
-    """Column headers that name a month ("2025-01", "2025M01", "jan 2025", "Januari")."""
+    """Column headers that name a month ("2025-01", "2025M01", "202501", "jan 2025", "Januari")."""
     out = []
     for c in columns:
         t = fold(str(c)).strip()
-        word = re.fullmatch(r"([a-z]+)\.?(?: (?:19|20)\d\d)?", t)
-        if (re.fullmatch(r"(19|20)\d\d[-/ .m]?(0[1-9]|1[0-2])", t)
-                or re.fullmatch(r"(0?[1-9]|1[0-2])[-/.](19|20)\d\d", t)
-                or (word is not None and (word.group(1) in _MONTH_NAMES or word.group(1) in _FULL_MONTHS))):
+        if (_month_of(c) or t.rstrip(".") in _MONTH_NUMBER
+                or re.fullmatch(r"(19|20)\d\d[ m]?(0[1-9]|1[0-2])", t)):  # fold made "2025-01" "2025 01"
             out.append(str(c))
     return out
-
-
-_FULL_MONTHS = frozenset({"januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
-                          "oktober", "november", "december", "january", "february", "march", "june", "july",
-                          "august", "october"})
 
 
 def _no_location_note(name: str, data_cols: list[str], roles: dict[str, str]) -> str:
