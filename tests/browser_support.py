@@ -201,3 +201,13 @@ def fill_new_area(page: Any, *, name: str, title: str, typed: str, category: str
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
     expect(cats.first).to_contain_text(category)
+    # a click on "Spara området" while a re-run (the map sending its drawing again) is under
+    # way was lost under load in a full test run: submit once the app is idle
+    wait_script_idle(page)
+
+
+def wait_script_idle(page: Any, timeout_ms: float = 60_000) -> None:
+    """Wait until Streamlit has no script run under way."""
+    page.wait_for_function(
+        "() => { const a = document.querySelector('[data-testid=\"stApp\"]');"
+        " return a && a.dataset.testScriptState === 'notRunning'; }", timeout=timeout_ms)

@@ -278,9 +278,7 @@ def karta_texts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
             page.goto(url, wait_until="domcontentloaded")
             frame = page.frame_locator(MAP_FRAME).first
             frame.locator(".leaflet-overlay-pane path").first.wait_for(state="attached", timeout=120_000)
-            page.wait_for_function(
-                "() => { const a = document.querySelector('[data-testid=\"stApp\"]');"
-                " return a && a.dataset.testScriptState === 'notRunning'; }", timeout=120_000)
+            browser_support.wait_script_idle(page, 120_000)
             page.get_by_text("Behöver uppmärksamhet").wait_for(timeout=60_000)
             page.wait_for_timeout(500)
             page.screenshot(path=str(tmp / "karta.png"), full_page=True)

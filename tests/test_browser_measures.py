@@ -28,6 +28,7 @@ from browser_support import (
     fill_new_area,
     open_expander,
     running_app,
+    wait_script_idle,
 )
 
 from lagesbild_geo.measures import MeasureStore
@@ -159,9 +160,7 @@ def test_draw_save_rename_reshape_follow_up_keeps_the_view(tmp_path: Path) -> No
             # the history says what happened, in Swedish
             # while the page re-runs after saving, Streamlit can show the expander twice (the
             # old one until the run ends): click once the run is over
-            page.wait_for_function(
-                "() => { const a = document.querySelector('[data-testid=\"stApp\"]');"
-                " return a && a.dataset.testScriptState === 'notRunning'; }", timeout=60_000)
+            wait_script_idle(page, 60_000)
             page.get_by_text("Områdets historik").first.click()
             for text in ("området skapat", "namn ändrat: «Webbtorget» → «Resecentrum»",
                          "form ändrad ("):
