@@ -251,6 +251,34 @@ def test_parse_times_whole_iso_column_agrees_with_the_general_parser() -> None:
         assert fast[1].tolist() == general[1].tolist() and fast[2] == general[2]
     assert fast[2]["dst_nonexistent"] == 1 and fast[2]["dst_ambiguous"] >= 1
 
+
+def test_parse_times_date_and_clock_columns_read_at_once_agree_with_the_general_parser() -> None:
+    # a date column beside a clock column, every row YYYY-MM-DD and HH:MM (or every row
+    # HH:MM:SS), is read at once (Arrow's date cast, the clocks as one byte matrix): the same
+    # instants and counts as the general parsers, and one row of another form anywhere sends
+    # the column row by row (the same answers again)
+    rng = np.random.default_rng(19)
+    n = 3_000
+    days = rng.integers(np.datetime64("1900-01-01").astype(int), np.datetime64("2201-01-01").astype(int), n)
+    dates = [str(d) for d in days.astype("datetime64[D]")] + ["2024-03-31", "2024-10-27", "2200-12-31"]
+    secs = rng.integers(0, 86_400, len(dates))
+    clocks = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in secs.tolist()]
+    clocks[-3:] = ["02:30:00", "02:30:00", "23:59:59"]
+    for width in (8, 5):
+        tm = [c[:width] for c in clocks]
+        for bad_date, bad_clock, status in ((None, None, 0), ("2024-02-30", None, 2), ("2201-01-01", None, 3),
+                                            (None, "24:00:00"[:width], 0), (None, "7:05", 0),
+                                            (None, "12:3x:00"[:width], 2)):
+            d = [*dates, bad_date or "2024-03-05"]
+            t = [*tm, bad_clock or "10:00:00"[:width]]
+            fast = parse_times(pd.Series(d), pd.Series(t))
+            general = parse_times(pd.Series([" " + v for v in d]), pd.Series(t))
+            assert fast[0].equals(general[0])
+            assert fast[1].tolist() == general[1].tolist() and fast[2] == general[2]
+            assert (fast[1][:-1] == 0).all() and fast[1][-1] == status
+        assert fast[2]["dst_nonexistent"] == 1 and fast[2]["dst_ambiguous"] == 1
+
+
 def test_parse_times_status_codes() -> None:
     d = pd.Series(["2024-02-30 10:00", "okänt", None, "2024-03-05", "2024-03-05", "31/02/2024"])
     tm = pd.Series(["", "10:00", "10:00", None, "25:00", "10:00"])

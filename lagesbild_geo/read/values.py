@@ -262,9 +262,9 @@ def parse_times(
     status = np.zeros(n, dtype=np.int8)
     counts = {"dst_ambiguous": 0, "dst_nonexistent": 0, "excel_serial": 0, "date_only": 0}
     dates = as_text_chunks(date)
-    whole = _parse_iso_cast(dates) if time is None else None
-    naive, done, clock = whole if whole is not None else _parse_fixed_width(
-        dates, None if time is None else as_text_chunks(time))
+    clocks = None if time is None else as_text_chunks(time)
+    whole = _parse_iso_cast(dates) if clocks is None else _parse_date_clock_cast(dates, clocks)
+    naive, done, clock = whole if whole is not None else _parse_fixed_width(dates, clocks)
     if done.all():  # the usual export: no other parser needed (and no array of NaT first)
         utc = _localize(naive, tz, counts)
         counts["date_only"] += int((~clock).sum())
@@ -597,6 +597,57 @@ def _parse_iso_cast(d: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarr
     if int(naive.min()) < _NS_RANGE[0] or int(naive.max()) >= _NS_RANGE[1]:
         return None
     return naive, np.ones(n, dtype=bool), length != 10
+
+
+def _parse_date_clock_cast(d: pa.Array | pa.ChunkedArray, t: pa.Array | pa.ChunkedArray
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """What :func:`_parse_fixed_width` gives a date column beside a time column when it reads
+    every row, in about half the time: the dates by Arrow's ``date32`` cast (every row present
+    and 10 characters long: Arrow's parser then accepts exactly ``YYYY-MM-DD`` with the same
+    calendar checks) and the clock, every row ``HH:MM`` (or every row ``HH:MM:SS``), read from
+    its bytes as one matrix. ``None`` when any row is in another form: the caller reads the
+    rows one form at a time."""
+    n = len(d)
+    texts = (pa.types.is_string(d.type) or pa.types.is_large_string(d.type)) and \
+        (pa.types.is_string(t.type) or pa.types.is_large_string(t.type))
+    if n == 0 or len(t) != n or d.null_count or t.null_count or not texts:
+        return None
+    d_chunks = d.chunks if isinstance(d, pa.ChunkedArray) else [d]
+    t_chunks = [c for c in (t.chunks if isinstance(t, pa.ChunkedArray) else [t]) if len(c)]
+    t_offsets = [text_offsets(c) for c in t_chunks]
+    width = int(t_offsets[0][1] - t_offsets[0][0])
+    if width not in (5, 8) or any(int(o[-1] - o[0]) != width * (len(o) - 1) or
+                                  bool((np.diff(o) != width).any()) for o in t_offsets):
+        return None
+    if any(bool((np.diff(text_offsets(c)) != 10).any()) for c in d_chunks if len(c)):
+        return None
+    try:
+        days = pc.cast(d, pa.date32())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # some row in another form
+        return None
+    day_parts = days.chunks if isinstance(days, pa.ChunkedArray) else [days]
+    day = np.concatenate([pc.cast(p, pa.int32()).to_numpy(zero_copy_only=False) for p in day_parts])
+    lo, hi = _NS_RANGE[0] // _NS_DAY, _NS_RANGE[1] // _NS_DAY
+    if int(day.min()) < lo or int(day.max()) >= hi:
+        return None
+    naive = day.astype(np.int64) * _NS_DAY
+    row = 0
+    for c, o in zip(t_chunks, t_offsets, strict=True):
+        cols = np.ascontiguousarray(text_data(c)[int(o[0]):int(o[-1])].reshape(-1, width).T)
+        ok = cols[2] == 58  # ":"
+        hh, mm = _digits(cols, 0, 2, ok), _digits(cols, 3, 2, ok)
+        ok &= (hh <= 23) & (mm <= 59)
+        secs = hh * 3600 + mm * 60
+        if width == 8:
+            ok &= cols[5] == 58
+            ss = _digits(cols, 6, 2, ok)
+            ok &= ss <= 59
+            secs += ss
+        if not ok.all():
+            return None
+        naive[row:row + len(secs)] += secs.astype(np.int64) * 10**9
+        row += len(secs)
+    return naive, np.ones(n, dtype=bool), np.ones(n, dtype=bool)
 
 
 def _window_of(arr: pa.Array | pa.ChunkedArray, start: int) -> pa.Array:
