@@ -18,6 +18,9 @@ from typing import Any
 import folium
 import pandas as pd
 import streamlit as st
+from app_notes_sv import REREAD as REREAD
+from app_notes_sv import ROLE_LABELS_SV as ROLE_LABELS_SV
+from app_notes_sv import crs_note_sv, notes_sv
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from lagesbild_geo import svformat
@@ -104,21 +107,25 @@ def upload_names(text: str) -> str:
     return _UPLOAD_PATH.sub("", text)
 
 
-_COUNT_HINT = re.compile(r"column '([^']+)' looks like a number of incidents per row")
-
-
 def reader_notes_sv(warnings: Sequence[str]) -> str:
-    """The reader's notes (English, from the library) under a Swedish line that says what
-    they are, with a Swedish step for the one that asks the user to act (a count column)."""
-    lines = ["**Anmärkningar från inläsningen** – på engelska, från läsaren. De beskriver hur "
-             "filen tolkades (blad, kolumner, datum utan klockslag …); siffrorna ovan tar redan "
-             "hänsyn till dem."]
-    for col in dict.fromkeys(m.group(1) for w in warnings for m in [_COUNT_HINT.search(w)] if m):
-        lines.append(f"Kolumnen **{md_escape(col)}** ser ut att ange antal händelser per rad. Är "
-                     "filen en sammanställd tabell, välj den under ”Antal per rad (sammanställd "
-                     "tabell)” ovan och klicka ”Läs om med de här kolumnerna”; annars räknas varje "
-                     "rad som en händelse.")
-    return "\n\n".join(lines) + "\n\n" + "\n".join(f"- {md_escape(upload_names(w))}" for w in warnings)
+    """The reader's notes in Swedish (:func:`app_notes_sv.notes_sv`) under a line that says
+    what they are. A note without a Swedish text is still shown, as the library wrote it,
+    under a Swedish line saying that it is in English: nothing is left out."""
+    swedish, english = notes_sv([upload_names(w) for w in warnings])
+    text = ("**Anmärkningar från inläsningen** – de beskriver hur filen tolkades (blad, kolumner, "
+            "datum utan klockslag …); siffrorna ovan tar redan hänsyn till dem.")
+    if swedish:
+        text += "\n\n" + "\n".join(f"- {md_escape(sv)}" for sv in swedish)
+    if english:
+        text += ("\n\nFöljande anmärkningar finns bara på engelska, så som läsaren skrev dem:\n\n"
+                 + "\n".join(f"- {md_escape(w)}" for w in english))
+    return text
+
+
+def axes_note_sv(report: Mapping[str, Any]) -> str | None:
+    """The reader's note on swapped coordinate axes in Swedish (None when no row had them)."""
+    text = crs_note_sv(dict(report))
+    return None if text is None else md_escape(upload_names(text))
 
 
 def error_text(exc: BaseException) -> str:
@@ -442,14 +449,6 @@ ALLOW_FIELDS_SV: dict[str, str] = {k: v[0].upper() + v[1:] for k, v in FREE_TEXT
 
 # --------------------------------------------------------------------------- the Data page
 
-ROLE_LABELS_SV: dict[str, str] = {
-    "id": "Ärende-id", "datetime": "Datum och tid", "date": "Datum", "time": "Klockslag",
-    "category": "Brottstyp/kategori", "x": "X-koordinat", "y": "Y-koordinat",
-    "northing": "Nordkoordinat", "easting": "Ostkoordinat", "lat": "Latitud", "lon": "Longitud",
-    "gps": "GPS (lat,lon i en kolumn)", "address": "Adress", "place": "Plats",
-    "postcode": "Postnummer", "town": "Postort",
-    "count": "Antal per rad (sammanställd tabell)",
-}
 PRECISION_SV: dict[str, str] = {
     "point": "Koordinat", "address": "Adress (geokodad)", "place": "Platsnamn (geokodad)",
     "area": "Område (ungefärlig)", "pending": "Väntar på geokodning",
@@ -497,6 +496,22 @@ def upload_help(types: Sequence[str], *, multiple: bool = False, max_mb: int | N
     what = "en eller flera filer" if multiple else "en fil"
     kinds = ", ".join(t.upper() for t in types)
     return f"Dra hit {what} eller klicka på ”{UPLOAD_BUTTON}”; {size}. Filtyper: {kinds}."
+
+
+def refused_upload(name: str, types: Sequence[str]) -> str | None:
+    """The Swedish refusal of a file whose type an uploader does not take (None when it does).
+
+    The uploaders accept any file: Streamlit's own refusal of a wrong type is English
+    ("… files are not allowed"). The check is Streamlit's: the file name's extension must
+    be one of ``types`` and the name holds no null byte.
+    """
+    ext = name.rsplit(".", 1)[1].lower() if "." in name else ""
+    if "\0" not in name and ext in {t.lower().lstrip(".") for t in types}:
+        return None
+    what = f"filer av typen .{ext}" if ext and "\0" not in name else "den här sortens filer"
+    kinds = ", ".join(t.upper() for t in types)
+    return (f"Filen {md_escape(name.replace(chr(0), ''))} togs inte emot: här går det inte att ladda upp "
+            f"{md_escape(what)}. Välj en fil av någon av typerna {kinds}.")
 
 
 def ingest_tables(report: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -256,10 +256,11 @@ def test_data_upload_of_an_aggregated_table_counts_its_rows_when_the_count_colum
     at.run()
     _no_exception(at)
     assert {m.label: m.value for m in at.metric}["Rader"] == "2"
-    assert any("'Antal' looks like a number of incidents per row" in w.value for w in at.warning)
-    # the English note comes under a Swedish line that says what to do in the app
-    assert any("Anmärkningar från inläsningen" in w.value and "Kolumnen **Antal** ser ut att ange "
-               "antal händelser per rad" in w.value for w in at.warning)
+    # the reader's note in Swedish, saying what to do in the app
+    assert not any("looks like a number of incidents per row" in w.value for w in at.warning)
+    assert any("Anmärkningar från inläsningen" in w.value and "kolumnen ”Antal” ser ut att ange "
+               "antal händelser per rad" in w.value and "Antal per rad \\(sammanställd tabell\\)" in w.value
+               for w in at.warning)
     count_key = next(k for k in (s.key for s in at.selectbox) if k.endswith("_count"))
     assert at.selectbox(key=count_key).label == "Antal per rad (sammanställd tabell)"
     metrics = _reread_with(at, count_key, "Antal")

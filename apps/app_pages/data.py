@@ -70,12 +70,16 @@ st.caption("Filerna stannar i den här sessionen; inget skickas vidare. CSV, Exc
 max_mb = int(st.get_option("server.maxUploadSize") or 200)
 app_ui.uploader_styles()
 for kind, (label, types) in S.UPLOAD_TYPES.items():
-    files = st.file_uploader(label, type=types, accept_multiple_files=(kind == "incidents"),
+    # any type: a wrong one is refused below in Swedish (Streamlit's own refusal is English)
+    files = st.file_uploader(label, type=None, accept_multiple_files=(kind == "incidents"),
                              key=f"upload_{kind}")
     st.caption(S.upload_help(types, multiple=kind == "incidents", max_mb=max_mb))
     if files is None:
         continue
     for f in files if isinstance(files, list) else [files]:
+        if refused := app_ui.refused_upload(f.name, types):
+            st.error(refused, icon=":material/block:")
+            continue
         with S.friendly_errors(f"Filen {f.name} kunde inte tas emot"):
             S.stage(kind, S.save_upload(f.name, f.getvalue(), kind))
 
@@ -126,7 +130,7 @@ for src in list(stage.get("incidents", [])):
             if sel:
                 choice[role] = sel
         if choice != {k: v for k, v in used.items() if v} and st.button(
-                "Läs om med de här kolumnerna", key=f"reread_{src.sha256[:12]}"):
+                app_ui.REREAD, key=f"reread_{src.sha256[:12]}"):
             S.replace_staged(src, S.with_columns(src, choice))
             st.rerun()
         st.dataframe(preview, hide_index=True, width="stretch", placeholder="–")
@@ -143,6 +147,8 @@ for src in list(stage.get("incidents", [])):
                                 key=f"rej_{src.sha256[:12]}")
         if rep.get("warnings"):
             st.warning(app_ui.reader_notes_sv(rep["warnings"]))
+        if axes := app_ui.axes_note_sv(rep):
+            st.info(f"**Koordinater:** {axes}")
 
 others = [s for k, files in stage.items() if k != "incidents" for s in files]
 for src in others:

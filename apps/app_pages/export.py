@@ -44,9 +44,12 @@ if made:
 
 st.subheader("Importera polisens paket")
 app_ui.uploader_styles()
-up = st.file_uploader("Paket (zip, GeoPackage)", type=["zip", "gpkg"], key="police_upload")
+# any type: a wrong one is refused below in Swedish (Streamlit's own refusal is English)
+up = st.file_uploader("Paket (zip, GeoPackage)", type=None, key="police_upload")
 st.caption(S.upload_help(["zip", "gpkg"], max_mb=int(st.get_option("server.maxUploadSize") or 200)))
-if up is not None:
+if up is not None and (refused := app_ui.refused_upload(up.name, ["zip", "gpkg"])):
+    st.error(refused, icon=":material/block:")
+elif up is not None:
     with S.friendly_errors(f"{up.name} kunde inte läsas som ett lägesbildspaket"):
         theirs = S.read_police_package(S.save_upload(up.name, up.getvalue(), "package"))
         S.show_table(S.compare_packages(theirs).rename_axis("Underlag").reset_index(), key="compare")
