@@ -35,7 +35,7 @@ from . import __version__
 from . import _report_parts as rp
 from .bundle import Lagesbild
 from .emerging import EMERGING_CLASSES, EMERGING_LABELS_SV
-from .errors import InputError
+from .errors import InputError, NotFoundError, ValidationError
 from .export import LagesbildPackage, areas_and_measures, published_package, with_id_column
 from .followup import followup
 from .hotspots import SPREAD_SHARE, describe_clusters
@@ -938,11 +938,22 @@ def followup_sections(lb: Lagesbild, measures: pd.DataFrame,
             res = _run_followup(r, lb, store)
         except Exception as exc:  # one measure must not stop the report
             parts.append(f'<h3>{html.escape(title)}</h3><p class="note">Uppföljningen kunde inte '
-                         f"beräknas: {html.escape(str(exc))}</p>")
+                         f"beräknas: {html.escape(_followup_failure_sv(exc))}</p>")
             continue
         if res is not None:
             parts.append(rp.followup_block(res, mid=mid, title=title, min_count=mc))
     return parts
+
+
+def _followup_failure_sv(exc: Exception) -> str:
+    """Why a measure's follow-up failed, in Swedish for the report's readers: a rule the
+    measure breaks in the model's own Swedish words, anything else plainly, with the
+    technical text (English) after it."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(sv.rstrip(".") for _, _, sv in exc.problems) + "."
+    if isinstance(exc, NotFoundError):
+        return "åtgärden eller dess område finns inte längre i åtgärdsregistret."
+    return f"uppgifterna räckte inte till (teknisk beskrivning, på engelska: {exc})"
 
 
 #: The multiple-testing correction in words (Settings.correction's ids are English).

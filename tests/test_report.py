@@ -15,7 +15,8 @@ from browser_support import LAUNCH_ARGS, browser_or_skip
 from test_export_data import COUNTS, PIN_COMMENT, PLANTED, tiny_lagesbild
 
 from lagesbild_geo import measures
-from lagesbild_geo.errors import InputError
+from lagesbild_geo import report as report_module
+from lagesbild_geo.errors import InputError, NotFoundError, ValidationError
 from lagesbild_geo.export import export_package, read_package
 from lagesbild_geo.report import write_report
 from lagesbild_geo.schema import CATEGORY_LABELS
@@ -191,6 +192,35 @@ def test_report_with_store_lists_measures_and_followup(lb, tmp_path: Path) -> No
             assert r["values"][j] == ("" if small else str(int(res.counts.loc[r["zone"], col])))
     data = out.read_bytes()
     assert b"anna.planted" not in data and PLANTED["beskrivning"].encode() not in data
+    store.close()
+
+
+@pytest.mark.parametrize(("error", "words"), [
+    (ValidationError([("as_of", "2025-01-01 is before the measure's start 2025-07-01",
+                       "uppföljningsdagen 2025-01-01 ligger före åtgärdens start 2025-07-01.")]),
+     "Uppföljningen kunde inte beräknas: uppföljningsdagen 2025-01-01 ligger före åtgärdens start "
+     "2025-07-01."),
+    (NotFoundError("no area 7"), "Uppföljningen kunde inte beräknas: åtgärden eller dess område finns "
+                                 "inte längre i åtgärdsregistret."),
+    (InputError("incidents have no times"), "Uppföljningen kunde inte beräknas: uppgifterna räckte inte "
+                                            "till (teknisk beskrivning, på engelska: incidents have no times)"),
+])
+def test_a_failed_follow_up_is_said_in_swedish(lb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               error: Exception, words: str) -> None:
+    # the report is read by politicians: a measure whose follow-up fails gets a Swedish note
+    # (a rule it breaks in the model's Swedish words), never the library's English alone
+    store = measures.MeasureStore(tmp_path / "s.sqlite", user="anna")
+    a = store.add_area(name="Stationsområdet",
+                       geometry="POLYGON ((17.09 59.36, 17.11 59.36, 17.11 59.38, 17.09 59.38, 17.09 59.36))")
+    store.add_measure(area_id=a.id, title="Belysning vid stationen", target_categories=["vald"],
+                      start_date="2025-07-01")
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise error
+
+    monkeypatch.setattr(report_module, "_run_followup", fail)
+    text = re.sub(r"\s+", " ", write_report(lb, tmp_path / "r.html", store=store).read_text(encoding="utf-8"))
+    assert words in text
     store.close()
 
 
