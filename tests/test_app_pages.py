@@ -470,3 +470,25 @@ def test_upprepning_page_knox_and_risk_zones(store_path: Path) -> None:
     at.run()
     assert not at.exception and not at.error
     assert any("För få händelser i kategorin Trafikbrott" in i.value for i in at.info)
+
+
+def test_upprepning_page_says_the_police_feed_has_no_positions(store_path: Path) -> None:
+    """The police feed alone has only kommun centres: no category can be tested, so the page
+    says that instead of "choose another category" (which a coordinator tried one by one)."""
+    events = [{"id": 100 + k, "datetime": f"2025-03-{1 + k:02d} 12:30:00 +01:00",
+               "name": f"{1 + k} mars 11.{k:02d}, Inbrott, Lysekil", "summary": "Inbrott i villa.",
+               "url": f"/aktuellt/handelser/2025/mars/{1 + k}/x/", "type": "Inbrott",
+               "location": {"name": "Lysekil", "gps": "58.274,11.435"}} for k in range(20)]
+    at = _app("data")
+    at.file_uploader[0].set_value([("polisen.json", json.dumps(events, ensure_ascii=False).encode("utf-8"),
+                                    "application/json")])
+    at.run()
+    next(b for b in at.button if b.label == "Använd de uppladdade filerna").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.switch_page("app_pages/upprepning.py")
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    infos = " ".join(i.value for i in at.info)
+    assert "Ingen händelse i de data du använder har en exakt position" in infos, infos
+    assert "Välj en annan kategori" not in infos
