@@ -27,6 +27,7 @@ import dataclasses
 import datetime as dt
 import html
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -536,7 +537,7 @@ def area_candidates(lb: Lagesbild) -> pd.DataFrame:
     >>> lb = Lagesbild(incidents=pd.DataFrame(), rejected=pd.DataFrame(), reports={}, cells=e,
     ...     hotspots=e, clusters=e, emerging=e, districts=d, district_summary=pd.DataFrame())
     >>> area_candidates(lb)[["label", "kind", "source_id"]].to_dict("records")
-    [{'label': 'DeSO Centrum (C1)', 'kind': 'district', 'source_id': 'C1'}]
+    [{'label': 'Område Centrum (C1)', 'kind': 'district', 'source_id': 'C1'}]
     """
     rows: list[dict[str, Any]] = []
     hs = lb.hotspots
@@ -557,9 +558,19 @@ def area_candidates(lb: Lagesbild) -> pd.DataFrame:
         for idx, r in d.iterrows():
             code = r.get("district_code", idx)
             name = r.get("district_name", code)
-            rows.append({"label": f"DeSO {name} ({code})", "name": str(name), "kind": "district",
+            rows.append({"label": f"{_district_label(code, name)} ({code})", "name": str(name), "kind": "district",
                          "source_id": str(code), "geometry": r.geometry})
     return pd.DataFrame(rows, columns=["label", "name", "kind", "source_id", "geometry"])
+
+
+def _district_label(code: Any, name: Any) -> str:
+    """A district's name with its kind by its code (DeSO, RegSO, else "Område"), the kind not
+    repeated when the name already begins with it (SCB's "RegSO-Lindängen")."""
+    text = str(code)
+    kind = ("DeSO" if re.fullmatch(r"\d{4}[ABC]\d{4}", text)
+            else "RegSO" if re.fullmatch(r"\d{4}R\d{3}", text) else "Område")
+    shown = str(name)
+    return shown if shown.casefold().startswith(kind.casefold()) else f"{kind} {shown}"
 
 
 _ZONE_SV = {"area": "Området", "buffer": "Buffertzon", "control": "Jämförelseområde"}

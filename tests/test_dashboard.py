@@ -261,7 +261,7 @@ def test_area_candidates_group_touching_hot_hexagons() -> None:
                    district_summary=pd.DataFrame())
     c = D.area_candidates(lb)
     assert c["label"].tolist() == ["Hotspot-område 1 (7 hexagoner)", "Hotspot-område 2 (1 hexagon)",
-                                   "DeSO Centrum (C1)", "DeSO Väster (V1)", "DeSO Norr (N1)"]
+                                   "Område Centrum (C1)", "Område Väster (V1)", "Område Norr (N1)"]
     assert sorted(c["source_id"].iloc[0].split(",")) == sorted(grid.cells_to_str(disk))
     assert c["source_id"].iloc[1] == grid.cells_to_str(far)[0]
 
@@ -388,3 +388,16 @@ def test_a_dated_map_and_the_year_before_leave_no_single_day_to_subtract() -> No
     assert day_counts_shown(publishable(page), publishable(parts[1])) >= 1
     pub, (_, before) = publishable_together(page, parts)
     assert day_counts_shown(pub, before) == 0
+
+
+def test_area_candidates_name_the_kind_of_district_by_its_code() -> None:
+    """A RegSO was offered as "DeSO RegSO-Lindängen (1280R045)": the kind comes from the code
+    (DeSO, RegSO, else Område) and is not repeated when the name begins with it."""
+    d = gpd.GeoDataFrame({"district_name": ["RegSO-Lindängen", "Centrum", "Västra Skrävlinge", "Åby"]},
+                         geometry=[shapely.box(17, 59, 17.1, 59.1)] * 4, crs="EPSG:4326",
+                         index=pd.Index(["1280R045", "0380C1010", "24407", "0180R001"], name="district_code"))
+    lb = Lagesbild(incidents=pd.DataFrame(), rejected=pd.DataFrame(), reports={}, cells=EMPTY,
+                   hotspots=EMPTY, clusters=EMPTY, emerging=EMPTY, districts=d, district_summary=pd.DataFrame())
+    assert D.area_candidates(lb)["label"].tolist() == [
+        "RegSO-Lindängen (1280R045)", "DeSO Centrum (0380C1010)", "Område Västra Skrävlinge (24407)",
+        "RegSO Åby (0180R001)"]
