@@ -401,6 +401,7 @@ def district_table(lb: Lagesbild, *, show_small: bool = False,
         # the level rows (known only in a stadsdel / only in the kommun) when there are such rows
         level_row = t["row_type"].isin(list(_LEVEL_ROWS))
         t = t[t["row_type"].isin(["district", "total"]) | (level_row & (t["total"].fillna(1) > 0))]
+        t = _most_first(t)
     recs = _records(t, "total", "total_previous")
     t = t[[c for c in DISTRICT_TABLE_COLUMNS if c in t.columns]].copy()
     if not show_small and "total" in t.columns:
@@ -431,6 +432,19 @@ def district_table(lb: Lagesbild, *, show_small: bool = False,
             t[c] = pd.to_numeric(t[c], errors="coerce").round().astype("Int64")
     t.index.name = "Kod"
     return t.reset_index().rename(columns=_DISTRICT_LABELS)
+
+
+def _most_first(t: pd.DataFrame) -> pd.DataFrame:
+    """The district rows by their shown count, most first (a hidden count last, so the order
+    tells nothing a hidden value holds; ties in the layer's order), then the level rows and
+    the kommun total as they were."""
+    if "total" not in t.columns:
+        return t
+    district = (t["row_type"] == "district").to_numpy()
+    counts = pd.to_numeric(t["total"], errors="coerce")
+    rows = t[district].assign(_n=counts[district]).sort_values("_n", ascending=False, kind="stable",
+                                                                na_position="last")
+    return pd.concat([rows.drop(columns="_n"), t[~district]])
 
 
 def district_table_sv(table: pd.DataFrame | None) -> pd.DataFrame | None:
