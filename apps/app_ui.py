@@ -203,6 +203,15 @@ def show_table(frame: pd.DataFrame | None, *, shown: pd.DataFrame | None = None,
                  column_config=config or None, key=key)
 
 
+def show_table_or(frame: pd.DataFrame | None, *, empty: str, key: str | None = None) -> None:
+    """:func:`show_table`, or the caption ``empty`` when the table has no rows (Streamlit
+    draws an empty table with the English word "empty")."""
+    if frame is None or not len(frame):
+        st.caption(empty)
+    else:
+        show_table(frame, key=key)
+
+
 #: The page's one style sheet (:func:`page_styles`): the look of :func:`table_html`'s tables
 #: (Streamlit's light theme: a scrolling box with the header kept in view and one line per
 #: row, as ``st.dataframe`` shows a long table), and the date picker's quick select hidden.
@@ -452,6 +461,9 @@ ALLOW_FIELDS_SV: dict[str, str] = {k: v[0].upper() + v[1:] for k, v in FREE_TEXT
 PRECISION_SV: dict[str, str] = {
     "point": "Koordinat", "address": "Adress (geokodad)", "place": "Platsnamn (geokodad)",
     "area": "Område (ungefärlig)", "pending": "Väntar på geokodning",
+    # levels known only from a name (the police feed): never a point on the map
+    "district": "Område (namnges i texten)", "stadsdel": "Bara stadsdel (namnges i texten)",
+    "kommun": "Bara kommunen", "lan": "Bara länet",
 }
 UPLOAD_TYPES: dict[str, tuple[str, list[str]]] = {
     "incidents": ("Händelser (brott, ordningsstörningar …)",

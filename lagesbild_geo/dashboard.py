@@ -27,6 +27,7 @@ import dataclasses
 import datetime as dt
 import html
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -400,6 +401,7 @@ def district_table(lb: Lagesbild, *, show_small: bool = False,
         # the level rows (known only in a stadsdel / only in the kommun) when there are such rows
         level_row = t["row_type"].isin(list(_LEVEL_ROWS))
         t = t[t["row_type"].isin(["district", "total"]) | (level_row & (t["total"].fillna(1) > 0))]
+        t = _most_first(t)
     recs = _records(t, "total", "total_previous")
     t = t[[c for c in DISTRICT_TABLE_COLUMNS if c in t.columns]].copy()
     if not show_small and "total" in t.columns:
@@ -430,6 +432,19 @@ def district_table(lb: Lagesbild, *, show_small: bool = False,
             t[c] = pd.to_numeric(t[c], errors="coerce").round().astype("Int64")
     t.index.name = "Kod"
     return t.reset_index().rename(columns=_DISTRICT_LABELS)
+
+
+def _most_first(t: pd.DataFrame) -> pd.DataFrame:
+    """The district rows by their shown count, most first (a hidden count last, so the order
+    tells nothing a hidden value holds; ties in the layer's order), then the level rows and
+    the kommun total as they were."""
+    if "total" not in t.columns:
+        return t
+    district = (t["row_type"] == "district").to_numpy()
+    counts = pd.to_numeric(t["total"], errors="coerce")
+    rows = t[district].assign(_n=counts[district]).sort_values("_n", ascending=False, kind="stable",
+                                                                na_position="last")
+    return pd.concat([rows.drop(columns="_n"), t[~district]])
 
 
 def district_table_sv(table: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -536,7 +551,7 @@ def area_candidates(lb: Lagesbild) -> pd.DataFrame:
     >>> lb = Lagesbild(incidents=pd.DataFrame(), rejected=pd.DataFrame(), reports={}, cells=e,
     ...     hotspots=e, clusters=e, emerging=e, districts=d, district_summary=pd.DataFrame())
     >>> area_candidates(lb)[["label", "kind", "source_id"]].to_dict("records")
-    [{'label': 'DeSO Centrum (C1)', 'kind': 'district', 'source_id': 'C1'}]
+    [{'label': 'Område Centrum (C1)', 'kind': 'district', 'source_id': 'C1'}]
     """
     rows: list[dict[str, Any]] = []
     hs = lb.hotspots
@@ -557,9 +572,19 @@ def area_candidates(lb: Lagesbild) -> pd.DataFrame:
         for idx, r in d.iterrows():
             code = r.get("district_code", idx)
             name = r.get("district_name", code)
-            rows.append({"label": f"DeSO {name} ({code})", "name": str(name), "kind": "district",
+            rows.append({"label": f"{_district_label(code, name)} ({code})", "name": str(name), "kind": "district",
                          "source_id": str(code), "geometry": r.geometry})
     return pd.DataFrame(rows, columns=["label", "name", "kind", "source_id", "geometry"])
+
+
+def _district_label(code: Any, name: Any) -> str:
+    """A district's name with its kind by its code (DeSO, RegSO, else "Område"), the kind not
+    repeated when the name already begins with it (SCB's "RegSO-Lindängen")."""
+    text = str(code)
+    kind = ("DeSO" if re.fullmatch(r"\d{4}[ABC]\d{4}", text)
+            else "RegSO" if re.fullmatch(r"\d{4}R\d{3}", text) else "Område")
+    shown = str(name)
+    return shown if shown.casefold().startswith(kind.casefold()) else f"{kind} {shown}"
 
 
 _ZONE_SV = {"area": "Området", "buffer": "Buffertzon", "control": "Jämförelseområde"}

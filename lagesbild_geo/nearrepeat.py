@@ -41,6 +41,7 @@ __all__ = [
     "MIN_EVENTS",
     "KnoxResult",
     "distance_labels",
+    "has_points",
     "knox",
     "knox_html",
     "knox_summary",
@@ -367,6 +368,38 @@ def _thresholds(edges: npt.NDArray[np.float64], per_day: float) -> npt.NDArray[n
         r = round(v)
         out.append(r if abs(v - r) <= 1e-9 * max(1.0, abs(v)) else math.ceil(v))
     return np.asarray(out, dtype=np.int64)
+
+
+def has_points(frame: pd.DataFrame | None, precisions: Sequence[str] | None = POINT_PRECISIONS) -> bool:
+    """Whether any row of ``frame`` is a point :func:`knox` can use (its ``precision``).
+
+    The police events feed alone has none (every row is a kommun's or a place's centre):
+    then no category can be tested, and a page should say so rather than suggest another.
+
+    Parameters
+    ----------
+    frame
+        Incidents with a ``precision`` column (a frame without one counts as points).
+    precisions
+        The precisions that take part, as in :func:`knox`.
+
+    Returns
+    -------
+    bool
+        True when at least one row has one of ``precisions``.
+
+    Examples
+    --------
+    >>> has_points(pd.DataFrame({"precision": ["kommun", "place"]}))
+    False
+    >>> has_points(pd.DataFrame({"precision": ["kommun", "address"]}))
+    True
+    """
+    if frame is None or not len(frame):
+        return False
+    if precisions is None or "precision" not in frame.columns:
+        return True
+    return bool(frame["precision"].astype("string").isin(list(precisions)).fillna(False).any())
 
 
 def _select(

@@ -30,7 +30,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from . import __version__, grid, hotspots, polisen
+from . import __version__, grid, hotspots, polisen, svformat
 from ._geometry import check_shapefile_parts, repair_polygons
 from .bundle import Lagesbild, PendingGeometry
 from .config import PipelineConfig, SourceConfig, load_config
@@ -272,6 +272,7 @@ def place(config: PipelineConfig | str | Path, *, progress: Progress | None = No
         shown = ", ".join(f"{k} {v}" for k, v in sorted(st.excluded.items()))
         st.notes.append(f"Left out by category (exclude_categories/categories): {shown}.")
     incidents, placement = _place_feed_rows(incidents, districts, gazetteer, cfg, st)
+    prev = _covered_previous(prev, incidents, pending, st)
     _report(progress, "read", 1.0)
     metadata: dict[str, Any] = {
         "kommun": {"name": st.kommun_name, "code": st.kommun_code},
@@ -305,6 +306,35 @@ def _config_periods(cfg: PipelineConfig) -> tuple[Period | None, Period | None]:
                              "set one or give the previous period explicitly.")
         return period, period.previous()
     return period, parse_period(cfg.previous_period)
+
+
+def _covered_previous(prev: Period | None, incidents: pd.DataFrame, pending: pd.DataFrame,
+                      st: _Placing) -> Period | None:
+    """The comparison period, or None (with a note) when the data begin after its first day.
+
+    A comparison period the data do not reach back to would be counted as if nothing had
+    happened in it (an archive of 2025 compared with 2024 showed every district's whole
+    count as a significant rise). The rule is the app's trend panel's: the data's first
+    incident day must not come after the comparison period's first day.
+    """
+    if prev is None:
+        return None
+    times = [pd.to_datetime(f["occurred_at"], errors="coerce", utc=True)
+             for f in (incidents, pending) if f is not None and "occurred_at" in f.columns and len(f)]
+    first = min((t.min() for t in times if t.notna().any()), default=None)
+    if first is None:
+        return prev
+    first_day = first.tz_convert(prev.start.tz).date()
+    if first_day <= prev.first_day:
+        return prev
+    st.notes.append(f"Previous period {prev.label}: the incidents begin on {first_day.isoformat()}, after "
+                    f"its first day ({prev.first_day.isoformat()}), so the period is not compared with it "
+                    "(days without data are not days without crimes).")
+    st.notes_sv.append(f"Jämförelseperioden {prev.label} jämförs inte: händelserna börjar "
+                       f"{svformat.date_sv(first_day)}, efter periodens första dag "
+                       f"({svformat.date_sv(prev.first_day)}). Dagar utan uppgifter är inte dagar "
+                       "utan brott.")
+    return None
 
 
 def _check_population_inputs(cfg: PipelineConfig) -> None:

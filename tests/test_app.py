@@ -6,6 +6,7 @@ The map component is inert in AppTest; a drawing is injected by patching
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -418,6 +419,37 @@ def test_police_feed_only_upload_shows_why_the_map_has_no_hexagons(store_path: P
     assert not at.error, [e.value for e in at.error]
     assert any("Ingen händelse har en punkt- eller adressposition" in i.value for i in at.info)
     assert {m.label: m.value for m in at.metric}["Antal händelser"] == "40"
+
+
+def test_police_feed_upload_report_names_its_levels_in_swedish(store_path: Path) -> None:
+    """The Data page's "Placerade per precision" showed the feed's level ids "kommun" and
+    "lan" (län without its ä), and "Avvisade per orsak" with no rejected row showed
+    Streamlit's English "empty"."""
+    import json
+
+    events = [{"id": k, "datetime": f"2025-03-0{1 + k % 9} 12:00:00 +01:00",
+               "name": f"{1 + k % 9} mars 11.00, Misshandel, {'Uppsala län' if k < 3 else 'Uppsala'}",
+               "summary": "", "url": "/", "type": "Misshandel",
+               "location": {"name": "Uppsala län" if k < 3 else "Uppsala", "gps": "59.86,17.64"}}
+              for k in range(10)]
+    at = _app("data")
+    at.file_uploader[0].set_value([("events.json", json.dumps(events).encode(), "application/json")])
+    at.run()
+    _no_exception(at)
+    tables = [d.value for d in at.dataframe if "Placering" in d.value.columns]
+    assert tables and sorted(tables[-1]["Placering"]) == ["Bara kommunen", "Bara länet"], tables
+    assert all(len(d.value) for d in at.dataframe if "Orsak" in d.value.columns)
+    assert any(c.value == "Inga avvisade rader." for c in at.caption)
+
+
+def test_every_precision_has_a_swedish_label() -> None:
+    sys.path.insert(0, str(ROOT / "apps"))
+    import app_ui
+
+    from lagesbild_geo.schema import PRECISIONS
+
+    assert set(PRECISIONS) <= set(app_ui.PRECISION_SV)
+    assert all(k != v for k, v in app_ui.PRECISION_SV.items())
 
 
 def test_police_feed_of_several_kommuner_without_a_kommun_says_so_in_swedish(store_path: Path) -> None:

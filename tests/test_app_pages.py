@@ -470,3 +470,61 @@ def test_upprepning_page_knox_and_risk_zones(store_path: Path) -> None:
     at.run()
     assert not at.exception and not at.error
     assert any("För få händelser i kategorin Trafikbrott" in i.value for i in at.info)
+
+
+
+def _police_feed_in_use(districts: bytes | None = None) -> AppTest:
+    """The app on the Data page with 20 of the police feed's events in Lysekil (no exact
+    positions: the kommun's centre) uploaded and in use, with ``districts`` (GeoJSON) if given."""
+    events = [{"id": 100 + k, "datetime": f"2025-03-{1 + k:02d} 12:30:00 +01:00",
+               "name": f"{1 + k} mars 11.{k:02d}, Inbrott, Lysekil",
+               "summary": "Inbrott i villa i Brastad." if k < 5 else "Inbrott i villa.",
+               "url": f"/aktuellt/handelser/2025/mars/{1 + k}/x/", "type": "Inbrott",
+               "location": {"name": "Lysekil", "gps": "58.274,11.435"}} for k in range(20)]
+    at = _app("data")
+    at.file_uploader[0].set_value([("polisen.json", json.dumps(events, ensure_ascii=False).encode("utf-8"),
+                                    "application/json")])
+    if districts is not None:
+        at.file_uploader[1].set_value(("regso.geojson", districts, "application/geo+json"))
+    at.run()
+    next(b for b in at.button if b.label == "Använd de uppladdade filerna").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_upprepning_page_says_the_police_feed_has_no_positions(store_path: Path) -> None:
+    """The police feed alone has only kommun centres: no category can be tested, so the page
+    says that instead of "choose another category" (which a coordinator tried one by one)."""
+    at = _police_feed_in_use()
+    at.switch_page("app_pages/upprepning.py")
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    infos = " ".join(i.value for i in at.info)
+    assert "Ingen händelse i de data du använder har en exakt position" in infos, infos
+    assert "Välj en annan kategori" not in infos
+
+
+def test_omraden_with_the_police_feed_explains_the_area_count(store_path: Path) -> None:
+    """An area made from a RegSO of the police feed's data showed "0 händelser" over an empty
+    table (Streamlit's English "empty") while the district table counted its events by name;
+    and the RegSO was offered as "DeSO RegSO-…". Now the candidate is named by its kind, and
+    the page says why a drawn area counts none of the feed's events."""
+    regso = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"regsokod": code, "regsonamn": name},
+         "geometry": {"type": "Polygon", "coordinates": [[[x, 58.2], [x + 0.1, 58.2], [x + 0.1, 58.4],
+                                                          [x, 58.4], [x, 58.2]]]}}
+        for code, name, x in (("1484R001", "RegSO-Brastad", 11.3), ("1484R002", "RegSO-Lysekil centrum", 11.4))]}
+    at = _police_feed_in_use(json.dumps(regso, ensure_ascii=False).encode("utf-8"))
+    at.switch_page("app_pages/omraden.py")
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    pick = at.selectbox(key="pick_candidate")
+    labels = list(pick.options)  # as shown (AppTest gives the formatted options)
+    assert labels == ["RegSO-Brastad (1484R001)", "RegSO-Lysekil centrum (1484R002)"], labels
+    next(b for b in at.button if b.label == "Skapa området").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    captions = " ".join(c.value for c in at.caption)
+    assert "Händelserna i underlaget har ingen exakt position" in captions, captions
+    assert not [d for d in at.dataframe if "Antal i området" in d.value.columns]

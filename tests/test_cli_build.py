@@ -137,7 +137,11 @@ def test_build_without_districts(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert text.startswith("Lägesbild 2025-02: 120 incidents in the period")
     assert not (out / "distrikt.csv").exists()
     meta = json.loads((out / "lagesbild.json").read_text(encoding="utf-8"))
-    assert meta["previous_period"]["label"] == "2025-01" and meta["counts"]["placed_in_period"] == 120
+    assert meta["counts"]["placed_in_period"] == 120
+    # the incidents begin on 1 February: January is not compared (no data is not no crimes)
+    assert meta["previous_period"] is None
+    assert any(n.startswith("Jämförelseperioden 2025-01 jämförs inte: händelserna börjar 1 februari 2025")
+               for n in meta["notes_sv"])
     assert "placed" not in meta["counts"]  # every period's rows: with the period's total, a hidden previous one
 
 

@@ -261,7 +261,7 @@ def test_area_candidates_group_touching_hot_hexagons() -> None:
                    district_summary=pd.DataFrame())
     c = D.area_candidates(lb)
     assert c["label"].tolist() == ["Hotspot-område 1 (7 hexagoner)", "Hotspot-område 2 (1 hexagon)",
-                                   "DeSO Centrum (C1)", "DeSO Väster (V1)", "DeSO Norr (N1)"]
+                                   "Område Centrum (C1)", "Område Väster (V1)", "Område Norr (N1)"]
     assert sorted(c["source_id"].iloc[0].split(",")) == sorted(grid.cells_to_str(disk))
     assert c["source_id"].iloc[1] == grid.cells_to_str(far)[0]
 
@@ -388,3 +388,33 @@ def test_a_dated_map_and_the_year_before_leave_no_single_day_to_subtract() -> No
     assert day_counts_shown(publishable(page), publishable(parts[1])) >= 1
     pub, (_, before) = publishable_together(page, parts)
     assert day_counts_shown(pub, before) == 0
+
+
+def test_area_candidates_name_the_kind_of_district_by_its_code() -> None:
+    """A RegSO was offered as "DeSO RegSO-Lindängen (1280R045)": the kind comes from the code
+    (DeSO, RegSO, else Område) and is not repeated when the name begins with it."""
+    d = gpd.GeoDataFrame({"district_name": ["RegSO-Lindängen", "Centrum", "Västra Skrävlinge", "Åby"]},
+                         geometry=[shapely.box(17, 59, 17.1, 59.1)] * 4, crs="EPSG:4326",
+                         index=pd.Index(["1280R045", "0380C1010", "24407", "0180R001"], name="district_code"))
+    lb = Lagesbild(incidents=pd.DataFrame(), rejected=pd.DataFrame(), reports={}, cells=EMPTY,
+                   hotspots=EMPTY, clusters=EMPTY, emerging=EMPTY, districts=d, district_summary=pd.DataFrame())
+    assert D.area_candidates(lb)["label"].tolist() == [
+        "RegSO-Lindängen (1280R045)", "DeSO Centrum (0380C1010)", "Område Västra Skrävlinge (24407)",
+        "RegSO Åby (0180R001)"]
+
+
+def test_district_table_lists_the_districts_with_most_events_first() -> None:
+    """With a real layer (91 RegSO in Malmö, 1 012 basområden in Göteborg) the table came in
+    the layer's order: the few districts with events were lost among rows of 0. Now the shown
+    count orders them, most first; a hidden count goes last (its place reveals nothing), and
+    the level rows and the kommun total stay at the end."""
+    s = pd.DataFrame({"district_name": ["A", "B", "C", "D", "E", "", ""],
+                      "row_type": ["district"] * 5 + ["kommun", "total"],
+                      "total": [0, 4, 1, 9, 4, 30, 48]},
+                     index=pd.Index(["A1", "B1", "C1", "D1", "E1", "_kommun", "_total"], name="district_code"))
+    lb = Lagesbild(incidents=pd.DataFrame(), rejected=pd.DataFrame(), reports={}, cells=EMPTY,
+                   hotspots=EMPTY, clusters=EMPTY, emerging=EMPTY, districts=EMPTY, district_summary=s)
+    shown = D.district_table(lb)
+    assert shown["Kod"].tolist()[:5] == ["D1", "B1", "E1", "A1", "C1"]  # C1's 1 is hidden: last
+    assert shown["Kod"].tolist()[5:] == ["_kommun", "_total"]
+    assert D.district_table(lb, show_small=True)["Kod"].tolist()[:5] == ["D1", "B1", "E1", "C1", "A1"]

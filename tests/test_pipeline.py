@@ -936,3 +936,32 @@ def test_a_district_layers_own_notes_are_notes_of_the_build(tmp_path: Path, samp
     assert [n for n in lb.metadata["notes"] if n.startswith("Districts (")] == [
         "Districts (distrikt.gpkg): read layer 'gamla' of ['gamla', 'nya'] (choose another with layer=, "
         "or layer = under [districts] in lagesbild.toml)"]
+
+
+@pytest.mark.filterwarnings("ignore:Gi\\* on only:UserWarning")
+@pytest.mark.parametrize(("first_day", "compared"), [("2025-01-01", False), ("2024-01-01", True)])
+def test_previous_period_the_data_do_not_reach_is_not_compared(tmp_path: Path, first_day: str,
+                                                               compared: bool) -> None:
+    """An archive that begins in 2025, compared with 2024, counted 2024 as zero: every
+    district's whole count was a significant rise. The data must reach back to the
+    comparison period's first day (the app's trend rule), else it is dropped with a note."""
+    rows = [f"{first_day};Stöld;59.35;17.10"] + [f"2025-0{1 + k % 9}-1{k % 9};Stöld;59.35;17.10"
+                                                for k in range(12)]
+    src = tmp_path / "a.csv"
+    src.write_text("Datum;Brottstyp;Lat;Long\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    d = gpd.GeoDataFrame({"deso": ["9999C1010"], "namn": ["Centrum"]},
+                         geometry=[shapely.box(17.0, 59.3, 17.2, 59.4)], crs=4326)
+    d.to_file(tmp_path / "d.geojson", driver="GeoJSON")
+    lb = build_lagesbild(PipelineConfig(incidents=(str(src),), districts=str(tmp_path / "d.geojson"),
+                                        period="2025", previous_period="previous", created_at=CREATED))
+    total = lb.district_summary.loc[TOTAL_CODE]
+    notes, notes_sv = " ".join(lb.metadata["notes"]), " ".join(lb.metadata["notes_sv"])
+    if compared:
+        assert lb.metadata["previous_period"]["label"] == "2024"
+        assert int(total["total_previous"]) == 1 and int(total["change"]) == 11
+        assert "not compared" not in notes
+    else:
+        assert lb.metadata["previous_period"] is None
+        assert pd.isna(total.get("change"))
+        assert "Previous period 2024: the incidents begin on 2025-01-01" in notes
+        assert "Jämförelseperioden 2024 jämförs inte: händelserna börjar 1 januari 2025" in notes_sv

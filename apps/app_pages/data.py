@@ -56,9 +56,9 @@ if lb is not None:
             prec, reasons = S.ingest_tables(report)
             a, b = st.columns(2)
             with a:
-                S.show_table(prec, key=f"prec_{name}")
+                app_ui.show_table_or(prec, empty="Inga placerade rader.", key=f"prec_{name}")
             with b:
-                S.show_table(reasons, key=f"reasons_{name}")
+                app_ui.show_table_or(reasons, empty="Inga avvisade rader.", key=f"reasons_{name}")
         if lb.rejected is not None and len(lb.rejected):
             S.rejected_download(acc, lb.rejected, file_name="avvisade_rader.csv", key="rej_current")
 
@@ -138,10 +138,10 @@ for src in list(stage.get("incidents", [])):
         a, b = st.columns(2)
         with a:
             st.markdown("**Placerade per precision**")
-            S.show_table(prec, key=f"prec_{src.sha256[:12]}")
+            app_ui.show_table_or(prec, empty="Inga placerade rader.", key=f"prec_{src.sha256[:12]}")
         with b:
             st.markdown("**Avvisade per orsak**")
-            S.show_table(reasons, key=f"reasons_{src.sha256[:12]}")
+            app_ui.show_table_or(reasons, empty="Inga avvisade rader.", key=f"reasons_{src.sha256[:12]}")
         if len(result.rejected):
             S.rejected_download(acc, result.rejected, file_name=f"avvisade_{src.name}.csv",
                                 key=f"rej_{src.sha256[:12]}")

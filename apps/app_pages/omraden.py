@@ -7,6 +7,7 @@ import app_state as S
 import streamlit as st
 from streamlit_folium import st_folium
 
+from lagesbild_geo.nearrepeat import has_points
 from lagesbild_geo.svformat import number
 
 st.title("Områden och åtgärder")
@@ -53,8 +54,8 @@ if editor:
     st.subheader("Ritat område")
     if drawn is None:
         st.caption("Inget ritat område ännu. Rita i kartan ovan – ett nytt område, eller en ny "
-                   "form för ett sparat område – eller gör ett område av ett hotspot, ett kluster "
-                   "eller ett DeSO-område nedan.")
+                   "form för ett sparat område – eller gör ett område av en hotspot, ett kluster "
+                   "eller ett område ur områdesindelningen nedan.")
     else:
         use = "new"
         if area_ids:
@@ -101,10 +102,10 @@ if editor:
                     st.rerun()
 
     if lb is not None:
-        with st.expander("Gör ett område av en hotspot, ett kluster eller ett DeSO-område"):
+        with st.expander("Gör ett område av en hotspot, ett kluster eller ett område ur områdesindelningen"):
             cand = S.area_candidates(lb)
             if cand.empty:
-                st.caption("Det finns inga hotspots, kluster eller DeSO-områden i underlaget.")
+                st.caption("Det finns inga hotspots, kluster eller områden (DeSO, RegSO, stadsdelar) i underlaget.")
             else:
                 pick = st.selectbox("Välj", options=list(cand.index),
                                     format_func=lambda i: cand.loc[i, "label"], key="pick_candidate")
@@ -133,7 +134,15 @@ else:
             st.markdown(f"**{S.md_escape(names.get(sel, sel))}**: {total_text}, "
                         f"{number(info.get('area_km2', 0), decimals=2)} km²"
                         + ("" if hot is None else f", {number(hot)} hotspot-hexagoner"))
-            st.dataframe(figs, hide_index=True, width="stretch")
+            if not has_points(lb.incidents):
+                st.caption("Händelserna i underlaget har ingen exakt position (polisens händelseflöde "
+                           "anger bara kommunens eller en plats mittpunkt), så de kan inte räknas i ett "
+                           "ritat område. Tabellen Distrikt på sidan Karta räknar dem efter de "
+                           "platsnamn som anges.")
+            elif figs.empty:
+                st.caption("Inga händelser i området.")
+            else:
+                st.dataframe(figs, hide_index=True, width="stretch")
 
     if editor:
         current = areas.loc[sel]

@@ -7,7 +7,7 @@ import app_state as S
 import streamlit as st
 from streamlit_folium import st_folium
 
-from lagesbild_geo.nearrepeat import knox_html
+from lagesbild_geo.nearrepeat import has_points, knox_html
 
 st.title("Upprepning")
 st.caption("Följs ett brott ofta av ett nytt i närheten inom några dagar? Det är vanligt för "
@@ -33,7 +33,13 @@ days = [0, 1, *(step_d * k for k in (1, 2, 3, 4))]
 tested = None
 with S.friendly_errors("Testet kunde inte göras"):
     tested = S.knox(cat, distances=distances, days=days)
-    if tested is None:
+    current = S.lagesbild() if tested is None else None
+    if tested is None and current is not None and not has_points(current.incidents):
+        st.info("Ingen händelse i de data du använder har en exakt position (polisens "
+                "händelseflöde anger bara kommunens eller en plats mittpunkt), så upprepning kan "
+                "inte prövas i någon kategori. Ladda upp händelser med koordinater eller adresser "
+                "på sidan Data.")
+    elif tested is None:
         st.info(f"För få händelser i kategorin {S.category_label(cat)} för att pröva upprepning: "
                 "testet behöver minst tio med position och tid. Välj en annan kategori.")
 if tested is None:
