@@ -310,22 +310,26 @@ def _config_periods(cfg: PipelineConfig) -> tuple[Period | None, Period | None]:
 
 def _covered_previous(prev: Period | None, incidents: pd.DataFrame, pending: pd.DataFrame,
                       st: _Placing) -> Period | None:
-    """The comparison period, or None (with a note) when the data begin after its first day.
+    """The comparison period, or None (with a note) when the data begin well after its first day.
 
     A comparison period the data do not reach back to would be counted as if nothing had
     happened in it (an archive of 2025 compared with 2024 showed every district's whole
-    count as a significant rise). The rule is the app's trend panel's: the data's first
-    incident day must not come after the comparison period's first day.
+    count as a significant rise). The first incident may come some days after the period's
+    first day by chance (a small kommun's first crime of the year on 3 January): the data
+    are taken to reach back when their first day is at most :func:`_reach_slack` days
+    after it (a week, or ten times the data's mean gap between incidents).
     """
     if prev is None:
         return None
-    times = [pd.to_datetime(f["occurred_at"], errors="coerce", utc=True)
-             for f in (incidents, pending) if f is not None and "occurred_at" in f.columns and len(f)]
-    first = min((t.min() for t in times if t.notna().any()), default=None)
-    if first is None:
+    times = [t.dropna() for f in (incidents, pending) if f is not None and "occurred_at" in f.columns and len(f)
+             for t in [pd.to_datetime(f["occurred_at"], errors="coerce", utc=True)]]
+    times = [t for t in times if len(t)]
+    if not times:
         return prev
+    first, last = min(t.min() for t in times), max(t.max() for t in times)
     first_day = first.tz_convert(prev.start.tz).date()
-    if first_day <= prev.first_day:
+    slack = _reach_slack(first, last, sum(len(t) for t in times))
+    if (first_day - prev.first_day).days <= slack:
         return prev
     st.notes.append(f"Previous period {prev.label}: the incidents begin on {first_day.isoformat()}, after "
                     f"its first day ({prev.first_day.isoformat()}), so the period is not compared with it "
@@ -335,6 +339,14 @@ def _covered_previous(prev: Period | None, incidents: pd.DataFrame, pending: pd.
                        f"({svformat.date_sv(prev.first_day)}). Dagar utan uppgifter är inte dagar "
                        "utan brott.")
     return None
+
+
+def _reach_slack(first: pd.Timestamp, last: pd.Timestamp, n: int) -> float:
+    """Days the first incident may come after a period's first day with the data still taken
+    to cover the period: a week, or ten mean gaps between incidents (``n`` over first to
+    last), after which the chance of no incident at all is below 1 in 20 000 (Poisson)."""
+    span_days = max((last - first).total_seconds() / 86_400, 1.0)
+    return max(7.0, 10.0 * span_days / max(n, 1))
 
 
 def _check_population_inputs(cfg: PipelineConfig) -> None:
