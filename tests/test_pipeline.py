@@ -968,3 +968,6 @@ def test_previous_period_the_data_do_not_reach_is_not_compared(tmp_path: Path, f
         assert pd.isna(total.get("change"))
         assert "Previous period 2024: the incidents begin on 2025-01-01" in notes
         assert "Jämförelseperioden 2024 jämförs inte: händelserna börjar 1 januari 2025" in notes_sv
+        # the report's readers are told too, in its method section
+        text = write_report(lb, tmp_path / "r.html").read_text(encoding="utf-8")
+        assert "Jämförelseperioden 2024 jämförs inte: händelserna börjar 1 januari 2025" in text
