@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 from streamlit.testing.v1 import AppTest
+from test_real_inputs import _deso_layer
 
 from lagesbild_geo.districts import read_districts
 from lagesbild_geo.geocode import Gazetteer, place_pending
@@ -108,15 +109,6 @@ def _xlsx(sheets: dict[str, list[list[object]]], hidden: tuple[str, ...] = ()) -
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
-
-
-def _deso_layer(tmp_path: Path) -> Path:
-    path = tmp_path / "deso.geojson"
-    gpd.GeoDataFrame({"deso": ["1380C1010", "0180C4020", "0180C4030"], "namn": ["Varberg C", "Vårberg", "Fruängen"],
-                      "befolkning": [1500, 1600, 1700]},
-                     geometry=[box(12.2, 57.1, 12.3, 57.2), box(17.89, 59.27, 17.9, 59.28),
-                               box(17.96, 59.28, 17.97, 59.29)], crs=4326).to_file(path)
-    return path
 
 
 def _national_regso(tmp_path: Path) -> Path:
