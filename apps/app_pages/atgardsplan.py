@@ -31,7 +31,10 @@ sort = st.selectbox("Sortera efter", options=list(S.PLAN_SORT), format_func=lamb
 selected = S.filter_measures(measures, statuses=status, categories=cats, areas=areas, sort=sort)
 st.caption(f"{integer(len(selected))} av {integer(len(measures))} åtgärder. Rader i rött har "
            "passerat sitt datum för nästa uppföljning.")
-st.dataframe(M.plan_table(selected), hide_index=True, width="stretch")
+if len(selected):
+    st.dataframe(M.plan_table(selected), hide_index=True, width="stretch")
+else:  # (Streamlit draws an empty table with the English word "empty")
+    st.caption("Ingen åtgärd stämmer med filtret. Ta bort något av valen ovan för att se fler.")
 
 with st.expander("Karta över åtgärderna", expanded=True), \
         S.friendly_errors("Kartan kunde inte ritas"):
