@@ -27,7 +27,6 @@ import dataclasses
 import datetime as dt
 import html
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +40,7 @@ import shapely
 
 from . import grid, hotspots, svformat
 from .bundle import Lagesbild
-from .districts import LEVEL_ROW_NAMES_SV, SUMMARY_LABELS_SV
+from .districts import LEVEL_ROW_NAMES_SV, SUMMARY_LABELS_SV, district_code_kind
 from .errors import InputError
 from .followup import area_figures as _followup_area_figures
 from .maps import BASE_OSM, empty_map
@@ -580,9 +579,7 @@ def area_candidates(lb: Lagesbild) -> pd.DataFrame:
 def _district_label(code: Any, name: Any) -> str:
     """A district's name with its kind by its code (DeSO, RegSO, else "Område"), the kind not
     repeated when the name already begins with it (SCB's "RegSO-Lindängen")."""
-    text = str(code)
-    kind = ("DeSO" if re.fullmatch(r"\d{4}[ABC]\d{4}", text)
-            else "RegSO" if re.fullmatch(r"\d{4}R\d{3}", text) else "Område")
+    kind = district_code_kind(code) or "Område"
     shown = str(name)
     return shown if shown.casefold().startswith(kind.casefold()) else f"{kind} {shown}"
 

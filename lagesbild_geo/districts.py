@@ -58,6 +58,7 @@ __all__ = [
     "Period",
     "assign_districts",
     "cells_to_districts",
+    "district_code_kind",
     "district_kommun_codes",
     "district_population",
     "districts_in_kommun",
@@ -1616,6 +1617,20 @@ def _assign_area_names(a: _Assignment, idx: npt.NDArray[np.int64], location_text
         a.method[idx[la]] = _METHODS.index("lan")
         a.decided[idx[(p >= 0) | km | la]] = True
     return suggestions
+
+
+def district_code_kind(code: object) -> str | None:
+    """``"DeSO"`` or ``"RegSO"`` for a code of that form (SCB's ``0180C1090``, ``0180R009``),
+    else ``None``.
+
+    Examples
+    --------
+    >>> district_code_kind("0180C1090"), district_code_kind("1280R021"), district_code_kind("Centrum")
+    ('DeSO', 'RegSO', None)
+    """
+    text = str(code)
+    return next((label for kind, label in (("deso", "DeSO"), ("regso", "RegSO"))
+                 if _CODE_PATTERNS[kind].fullmatch(text)), None)
 
 
 def district_kommun_codes(districts: gpd.GeoDataFrame) -> set[str]:

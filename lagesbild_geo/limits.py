@@ -197,7 +197,7 @@ def check_zip(zf: zipfile.ZipFile, *, name: str, limits: Limits | None = None,
     if len(infos) > lim.max_zip_members:
         raise InputError(
             f"{name}: the {what} holds {spaced(len(infos))} files, more than the limit of "
-            f"{spaced(lim.max_zip_members)} {_HOW.format(field='max_zip_members')}. "
+            f"{spaced(lim.max_zip_members)} {raise_hint('max_zip_members')}. "
             "Nothing was unpacked.")
     total = sum(max(i.file_size, 0) for i in infos)
     packed = sum(max(i.compress_size, 0) for i in infos)
@@ -205,13 +205,13 @@ def check_zip(zf: zipfile.ZipFile, *, name: str, limits: Limits | None = None,
         raise InputError(
             f"{name}: the {what} unpacks to {_mb(total)} ({spaced(total)} bytes), more than the "
             f"limit of {_mb(lim.max_unpacked_bytes)} ({spaced(lim.max_unpacked_bytes)} bytes) "
-            f"{_HOW.format(field='max_unpacked_bytes')}. Nothing was unpacked.")
+            f"{raise_hint('max_unpacked_bytes')}. Nothing was unpacked.")
     if total > lim.ratio_from_bytes and total > lim.max_zip_ratio * max(packed, 1):
         raise InputError(
             f"{name}: the {what} unpacks to {_mb(total)} from {_mb(packed)}, "
             f"{spaced(total / max(packed, 1))} times its packed size: that is a zip bomb, not a data "
             f"export (real data packs 5–20 times; the limit is {lim.max_zip_ratio:g} "
-            f"{_HOW.format(field='max_zip_ratio')}). Nothing was unpacked.")
+            f"{raise_hint('max_zip_ratio')}). Nothing was unpacked.")
     for i in infos:
         p = PurePosixPath(i.filename.replace("\\", "/"))
         if p.is_absolute() or ".." in p.parts or re.match(r"^[A-Za-z]:", i.filename):
@@ -333,7 +333,7 @@ def load_json(data: bytes | str, *, name: str, limits: Limits | None = None) -> 
     if depth > lim.max_json_depth:
         raise InputError(
             f"{name}: the JSON is nested {depth} levels deep, more than the limit of "
-            f"{lim.max_json_depth} {_HOW.format(field='max_json_depth')}; the police feed and "
+            f"{lim.max_json_depth} {raise_hint('max_json_depth')}; the police feed and "
             "GeoJSON need fewer than 10. Check that it is the right file.")
     try:
         return json.loads(data)
@@ -363,13 +363,13 @@ def check_table(n_rows: int, n_columns: int, *, name: str, limits: Limits | None
     if n_columns > lim.max_columns:
         raise InputError(
             f"{name} has {spaced(n_columns)} columns, more than the limit of "
-            f"{spaced(lim.max_columns)} {_HOW.format(field='max_columns')}. Is the delimiter right, "
+            f"{spaced(lim.max_columns)} {raise_hint('max_columns')}. Is the delimiter right, "
             "or is there a stray value far to the right? Delete the empty columns and save the "
             "file again.")
     if n_rows > lim.max_rows:
         raise InputError(
             f"{name} has {spaced(n_rows)} rows, more than the limit of {spaced(lim.max_rows)} "
-            f"{_HOW.format(field='max_rows')}. Split the file (e.g. one file per year).")
+            f"{raise_hint('max_rows')}. Split the file (e.g. one file per year).")
 
 
 def cell_too_long(name: str, row: int | None, column: str, length: int,
@@ -379,7 +379,7 @@ def cell_too_long(name: str, row: int | None, column: str, length: int,
     where = f"row {row}, " if row is not None else ""
     return InputError(
         f"{name}: {where}column {column!r} holds {spaced(length)} characters, more than the limit "
-        f"of {spaced(lim.max_cell_chars)} {_HOW.format(field='max_cell_chars')}. In a CSV file "
+        f"of {spaced(lim.max_cell_chars)} {raise_hint('max_cell_chars')}. In a CSV file "
         "this is nearly always an unclosed quote (\") that turned the rest of the file into one "
         "cell: fix the quote in that row, or export the file again.")
 
@@ -423,7 +423,7 @@ def check_vertices(geoms: Any, *, name: str, labels: Iterable[object] | None = N
     raise InputError(
         f"{name}: {which} has a polygon with {spaced(int(counts[bad[0]]))} vertices, more than "
         f"the limit of {spaced(lim.max_polygon_vertices)} "
-        f"{_HOW.format(field='max_polygon_vertices')}. Simplify it first (QGIS: Vector → "
+        f"{raise_hint('max_polygon_vertices')}. Simplify it first (QGIS: Vector → "
         "Geometry Tools → Simplify, tolerance 1 m), or check that it is the right file.")
 
 

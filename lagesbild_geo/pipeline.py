@@ -598,12 +598,18 @@ def _in_period(lb: Lagesbild) -> npt.NDArray[np.bool_]:
 
 def _note(lb: Lagesbild, en: str, sv: str | None = None) -> dict[str, Any]:
     """The metadata with a note added (once)."""
-    meta = dict(lb.metadata)
+    return _with_notes(lb.metadata, [(en, sv)])
+
+
+def _with_notes(metadata: Mapping[str, Any], found: Sequence[tuple[str, str | None]]) -> dict[str, Any]:
+    """``metadata`` with the notes (English, Swedish or None) added, each once."""
+    meta = dict(metadata)
     notes, notes_sv = list(meta.get("notes", [])), list(meta.get("notes_sv", []))
-    if en not in notes:
-        notes.append(en)
-    if sv is not None and sv not in notes_sv:
-        notes_sv.append(sv)
+    for en, sv in found:
+        if en not in notes:
+            notes.append(en)
+        if sv is not None and sv not in notes_sv:
+            notes_sv.append(sv)
     meta["notes"], meta["notes_sv"] = notes, notes_sv
     return meta
 
@@ -956,10 +962,7 @@ def survey_layers(lb: Lagesbild, *, survey: str | Path | pd.DataFrame | None = N
                 summary, districts = _with_survey_columns(summary, districts, layers["districts"])
         found = _survey_notes(responses, layers.get("districts"), lb.settings.min_respondents)
         if found:
-            meta = dict(meta)
-            meta["notes"] = [*meta.get("notes", []), *(en for en, _ in found if en not in meta.get("notes", []))]
-            meta["notes_sv"] = [*meta.get("notes_sv", []),
-                                *(sv for _, sv in found if sv not in meta.get("notes_sv", []))]
+            meta = _with_notes(meta, found)
         if "lat" in responses.columns and "lon" in responses.columns:
             layers["cells"] = survey_indicators(responses, by="cell", settings=lb.settings)
         if "districts" in layers and len(summary):
@@ -1405,12 +1408,7 @@ def _boundary_name(boundary: gpd.GeoDataFrame) -> str | None:
 
 def _kommun_of_districts(districts: gpd.GeoDataFrame, notes: list[str]) -> tuple[str | None, str | None]:
     """The kommun of a district layer of one kommun (its kommun codes or DeSO/RegSO codes)."""
-    cols = [c for c in districts.columns if name_key(c) in ("kommunkod", "knkod")]
-    if cols:
-        vals = set(districts[cols[0]].astype("string").dropna().str.strip().str.zfill(4))
-    else:
-        idx = pd.Series(districts.index.astype(str))
-        vals = set(idx.str[:4]) if len(idx) and idx.str.fullmatch(r"\d{4}([ABC]\d{4}|R\d{3})").all() else set()
+    vals = district_kommun_codes(districts)
     if len(vals) != 1:
         return None, None
     try:

@@ -163,16 +163,23 @@ class ProgressBar:
             print(file=sys.stderr)
 
 
-def _columns(items: Sequence[str]) -> dict[str, str]:
-    """``--column ROLE=NAME`` flags as a mapping (checked: known roles, one column each)."""
-    from ..pipeline import check_column_roles
-
+def column_flags(items: Sequence[str], *, example: str) -> dict[str, str]:
+    """``--column ROLE=NAME`` flags as a mapping (the last flag of a role wins); an
+    :class:`InputError` for a flag not of that form (``example`` shows one)."""
     columns: dict[str, str] = {}
     for item in items:
         role, sep, col = item.partition("=")
         if not sep or not role.strip() or not col.strip():
-            raise InputError(f"--column wants ROLE=NAME (e.g. --column count=Antal), got {item!r}")
+            raise InputError(f"--column wants ROLE=NAME (e.g. --column {example}), got {item!r}")
         columns[role.strip()] = col.strip()
+    return columns
+
+
+def _columns(items: Sequence[str]) -> dict[str, str]:
+    """``--column ROLE=NAME`` flags as a mapping (checked: known roles, one column each)."""
+    from ..pipeline import check_column_roles
+
+    columns = column_flags(items, example="count=Antal")
     check_column_roles(columns, form="--column {role}={column}")
     return columns
 

@@ -14,7 +14,7 @@ import pandas as pd
 from .._columns import INCIDENT_ALIASES
 from .._spreadsheet import neutralise_formulas
 from ..errors import InputError
-from .build import write_excel_csv
+from .build import column_flags, write_excel_csv
 
 _OUT_SUFFIXES = (".csv", ".parquet", ".geojson")
 
@@ -115,6 +115,7 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
+
 def run_read(args: argparse.Namespace) -> int:
     from ..geocode import place_pending
     from ..pipeline import check_column_roles
@@ -141,12 +142,10 @@ def run_read(args: argparse.Namespace) -> int:
         # without a gazetteer the rows that name a district are placed, the others stay pending
         gazetteer = Gazetteer.from_file(args.gazetteer).with_districts(d) if args.gazetteer \
             else Gazetteer.of_districts(d)
-    columns: dict[str, str] = {}
-    for item in getattr(args, "column", None) or []:
-        role, sep, col = item.partition("=")
-        if not sep or not role.strip() or not col.strip():
-            parser.error(f"--column wants ROLE=NAME (e.g. --column date=Brottsdatum), got {item!r}")
-        columns[role.strip()] = col.strip()
+    try:
+        columns = column_flags(getattr(args, "column", None) or [], example="date=Brottsdatum")
+    except InputError as exc:  # a bad command line (exit code 2)
+        parser.error(str(exc))
     try:
         check_column_roles(columns, form="--column {role}={column}")
     except InputError as exc:  # a bad command line (exit code 2), not a bad file

@@ -528,18 +528,23 @@ def _iso_values(date: np.ndarray, clock: np.ndarray | None) -> tuple[np.ndarray,
     ok &= d <= _MONTH_LENGTH[ym]
     ns = (_MONTH_START[ym] + (d - 1)) * _NS_DAY
     if clock is not None:
-        cc = np.ascontiguousarray(clock.T)
-        ok &= cc[2] == 58  # ":"
-        hh, mm = _digits(cc, 0, 2, ok), _digits(cc, 3, 2, ok)
-        ok &= (hh <= 23) & (mm <= 59)
-        secs = hh * 3600 + mm * 60
-        if len(cc) == 8:
-            ok &= cc[5] == 58
-            ss = _digits(cc, 6, 2, ok)
-            ok &= ss <= 59
-            secs += ss
-        ns += secs.astype(np.int64) * 10**9
+        ns += _clock_seconds(np.ascontiguousarray(clock.T), ok).astype(np.int64) * 10**9
     return ns, ok
+
+
+def _clock_seconds(cols: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Seconds since midnight of rows written ``HH:MM`` or ``HH:MM:SS`` (``cols``: their 5 or
+    8 bytes column by column); ``ok`` cleared where a row is no such clock."""
+    ok &= cols[2] == 58  # ":"
+    hh, mm = _digits(cols, 0, 2, ok), _digits(cols, 3, 2, ok)
+    ok &= (hh <= 23) & (mm <= 59)
+    secs = hh * 3600 + mm * 60
+    if len(cols) == 8:
+        ok &= cols[5] == 58
+        ss = _digits(cols, 6, 2, ok)
+        ok &= ss <= 59
+        secs += ss
+    return secs
 
 
 #: Rows per window of :func:`_parse_fixed_width`. Its temporary arrays (int64: 64 KiB) stay
@@ -634,15 +639,8 @@ def _parse_date_clock_cast(d: pa.Array | pa.ChunkedArray, t: pa.Array | pa.Chunk
     row = 0
     for c, o in zip(t_chunks, t_offsets, strict=True):
         cols = np.ascontiguousarray(text_data(c)[int(o[0]):int(o[-1])].reshape(-1, width).T)
-        ok = cols[2] == 58  # ":"
-        hh, mm = _digits(cols, 0, 2, ok), _digits(cols, 3, 2, ok)
-        ok &= (hh <= 23) & (mm <= 59)
-        secs = hh * 3600 + mm * 60
-        if width == 8:
-            ok &= cols[5] == 58
-            ss = _digits(cols, 6, 2, ok)
-            ok &= ss <= 59
-            secs += ss
+        ok = np.ones(cols.shape[1], dtype=bool)
+        secs = _clock_seconds(cols, ok)
         if not ok.all():
             return None
         naive[row:row + len(secs)] += secs.astype(np.int64) * 10**9
