@@ -978,7 +978,12 @@ def survey_layers(lb: Lagesbild, *, survey: str | Path | pd.DataFrame | None = N
 
 def _survey_notes(responses: pd.DataFrame, indicators: pd.DataFrame | None, min_n: int = 5
                   ) -> list[tuple[str, str]]:
-    """Notes (English, Swedish) on what the survey's reading could not use or had to match."""
+    """Notes (English, Swedish) on what the survey's reading could not use or had to match.
+
+    The Swedish ones are published (``notes_sv`` in lagesbild.json, beside the app's map, in
+    the report): they give no number of respondents, which could give a district's hidden
+    count back (two respondents in the one area that is no district). The English ones, for
+    the analyst's console, keep the counts; they are not published."""
     rep = responses.attrs.get("survey_report") or {}
     n = len(responses)
     notes: list[tuple[str, str]] = []
@@ -992,7 +997,7 @@ def _survey_notes(responses: pd.DataFrame, indicators: pd.DataFrame | None, min_
             "Survey: respondents' areas matched to districts by "
             + ", ".join(f"{words[k][0]} ({v})" for k, v in how.items()) + ".",
             "Enkäten: svarandes område kopplat till distrikt via "
-            + ", ".join(f"{words[k][1]} ({v})" for k, v in how.items()) + "."))
+            + ", ".join(words[k][1] for k in how) + "."))
     unknown = list(att.get("unknown_districts") or [])
     if unknown:
         k = int(att.get("unknown_respondents", 0))
@@ -1001,8 +1006,8 @@ def _survey_notes(responses: pd.DataFrame, indicators: pd.DataFrame | None, min_
             f"Survey: {k} of {n} respondent(s) name an area that is no district ({shown}); they are "
             "counted in rows of their own, not in any district. Give the areas as district codes or "
             "names of the district layer.",
-            f"Enkäten: {k} av {n} svarande anger ett område som inte är något distrikt; de räknas "
-            "inte in i något distrikt."))
+            "Enkäten: svarande som anger ett område som inte är något distrikt räknas inte in i "
+            "något distrikt."))
     if rep.get("unknown_answers"):
         # Only labels that min_n respondents gave are named: an answer option recurs, while
         # free text in the answer column (a name, a phone number) is one respondent's.
@@ -1015,7 +1020,7 @@ def _survey_notes(responses: pd.DataFrame, indicators: pd.DataFrame | None, min_
             + (": " + ", ".join(repr(a) for a in named) if named else "")
             + (f"; labels given by fewer than {min_n} respondents are not named (they may be free text)"
                if len(named) < len(counts) else "") + ".",
-            f"Enkäten: {k} av {n} svar kändes inte igen och räknas som ogiltiga."))
+            "Enkäten: svar som inte kändes igen räknas som ogiltiga."))
     if rep.get("empty_weight_column"):
         notes.append((f"Survey: the weight column {rep['empty_weight_column']!r} is empty; the answers are "
                       "not weighted.", "Enkäten: viktkolumnen är tom; svaren viktas inte."))
@@ -1024,7 +1029,7 @@ def _survey_notes(responses: pd.DataFrame, indicators: pd.DataFrame | None, min_
         notes.append((
             f"Survey: {bad_w} of {n} respondent(s) have no valid weight (blank, zero or negative) and are "
             "left out of the weighted shares and means (and of the answers they rest on).",
-            f"Enkäten: {bad_w} av {n} svarande saknar giltig vikt och ingår inte i de viktade andelarna."))
+            "Enkäten: svarande utan giltig vikt ingår inte i de viktade andelarna."))
     return notes
 
 

@@ -964,11 +964,6 @@ CORRECTION_SV = {
 }
 
 
-#: The build's Swedish notes the method section repeats: a comparison period the data do not
-#: reach, a police feed of several kommuner (no counts of rows or respondents in them).
-_PICTURE_NOTES = ("Jämförelseperioden ", "Polisens händelser gäller ")
-
-
 def _metod(lb: Lagesbild, info: dict[str, Any], settings: Settings) -> str:
     meta = dict(lb.metadata or {})
     srcs = meta.get("sources") or []
@@ -999,9 +994,9 @@ def _metod(lb: Lagesbild, info: dict[str, Any], settings: Settings) -> str:
         "Enskilda händelser, enkätsvar och fritext redovisas aldrig; kolumner som liknar "
         f"personuppgifter ({excluded} st.) har uteslutits.",
     ]
-    # what the build says about the whole picture in Swedish, as the app shows it beside the
-    # map; only notes without counts of rows or respondents (those would need protecting)
-    items += [html.escape(str(n)) for n in meta.get("notes_sv") or [] if str(n).startswith(_PICTURE_NOTES)]
+    # what the build says about the data in Swedish (published with the package, shown beside
+    # the app's map: no counts that would need protecting)
+    items += [html.escape(str(n)) for n in meta.get("notes_sv") or [] if str(n).strip()]
     return ('<h2 id="metod">Metod och sekretess</h2><ul>'
             + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
 

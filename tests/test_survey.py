@@ -307,6 +307,20 @@ def test_build_notes_say_what_the_survey_matched_and_lost():
         "Survey: 1 of 7 respondent(s) have no valid weight (blank, zero or negative) and are left out "
         "of the weighted shares and means (and of the answers they rest on).",
     ]
+    # the Swedish notes are published (lagesbild.json, beside the app's map, the report): no
+    # number of respondents, for "2 of 7" gave the hidden count of the one area that is no
+    # district back (its row shows "för få svar")
+    assert [sv for _, sv in notes] == [
+        "Enkäten: svarandes område kopplat till distrikt via kod utan inledande nolla.",
+        "Enkäten: svarande som anger ett område som inte är något distrikt räknas inte in i något distrikt.",
+        "Enkäten: svar som inte kändes igen räknas som ogiltiga.",
+        "Enkäten: svarande utan giltig vikt ingår inte i de viktade andelarna.",
+    ]
+    from lagesbild_geo.privacy import suppress_survey
+
+    t = survey.survey_indicators(s, districts=districts)
+    published = suppress_survey(t, value_columns=["otrygg_share"], min_respondents=5)
+    assert int(t.loc["75320", "n"]) == 2 and pd.isna(published.loc["75320", "n"])
 
 
 def test_build_notes_never_quote_free_text_in_the_answer_column():
