@@ -13,6 +13,7 @@ pytest.importorskip("streamlit")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "apps"))
 
+import app_cache  # noqa: E402
 import app_state  # noqa: E402
 import app_warm  # noqa: E402
 
@@ -39,6 +40,7 @@ def test_the_warm_up_builds_what_the_karta_reads_and_says_so(
     app_warm.start(runtime_ready=lambda: True).join(timeout=600)
 
     assert not app_warm.warming()
+    assert gc.isenabled()  # off during the warm-up only
     # what the warm-up made is left out of the collection Streamlit runs after each page
     assert gc.get_freeze_count() > frozen
     out = capsys.readouterr().out
@@ -67,3 +69,28 @@ def test_the_warm_up_builds_what_the_karta_reads_and_says_so(
 def test_a_visit_does_not_wait_when_no_warm_up_runs() -> None:
     assert not app_warm.warming()
     app_warm.wait()  # returns at once (no session needed)
+
+
+def test_snapshots_held_back_by_the_warm_up_are_written_later_and_then_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAGESBILD_CACHE", str(tmp_path / "warm"))
+    srcs = app_state.example_sources()
+    calls: list[int] = []
+
+    def compute() -> dict[str, int]:
+        calls.append(1)
+        return {"hexagoner": 2784}
+
+    app_cache.defer_writes()
+    try:
+        assert app_cache.snapshot("test", 1, srcs, compute) == {"hexagoner": 2784}
+        assert not list((tmp_path / "warm").glob("*.pickle"))  # held back
+    finally:
+        assert app_cache.write_deferred() == 1
+    assert len(list((tmp_path / "warm").glob("test-*.pickle"))) == 1
+    assert app_cache.snapshot("test", 1, srcs, compute) == {"hexagoner": 2784}
+    assert calls == [1]  # read from the file, not computed again
+    # written at once again after write_deferred
+    app_cache.snapshot("test", 2, srcs, compute)
+    assert len(list((tmp_path / "warm").glob("test-*.pickle"))) == 2
+    assert app_cache.write_deferred() == 0

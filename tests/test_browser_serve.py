@@ -52,6 +52,8 @@ def test_make_run_start_warms_up_and_the_first_visit_shows_the_map(tmp_path: Pat
                 time.sleep(0.2)
             assert "Lägesbilden är klar (Exempelkommun, 2\u00a0784 hexagoner, " in log_path.read_text(
                 encoding="utf-8")
+            # the warm-start files, held back until the map was ready, are written before the line
+            assert {f.name.split("-")[0] for f in (tmp_path / "warm").glob("*.pickle")} >= {"build", "view", "span"}
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as r:
                 assert r.read().decode().strip() == "ok"
             with sync_playwright() as p:
