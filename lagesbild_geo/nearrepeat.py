@@ -28,7 +28,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
-from scipy.spatial import cKDTree
 
 from . import crs as _crs
 from . import grid
@@ -496,6 +495,10 @@ def _near_pairs(
     and a pair is kept by the strip that owns its eastern point, so every pair is
     found exactly once and memory is bounded by a strip's pairs.
     """
+    # scipy.spatial imported here: it costs 0,1 s (its rotations and constants), which every
+    # process that imports this module (the report, the app) paid without testing anything
+    from scipy.spatial import cKDTree
+
     n = xs.size
     k = d_edges.size - 1
     radius = float(d_edges[-1])

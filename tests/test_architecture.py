@@ -317,11 +317,13 @@ def test_importing_library_does_not_import_streamlit() -> None:
 def test_the_apps_path_leaves_the_heavy_scipy_modules_out() -> None:
     # scipy.stats, scipy.signal and scipy.optimize cost a fresh process 0.2-0.8 s each: the
     # app's first start and every command line call would pay them for a p-value or a
-    # convolution (scipy.special and scipy.fft do those; the rare users import them late)
+    # convolution (scipy.special and scipy.fft do those; the rare users import them late);
+    # scipy.spatial (0.1 s with its rotations and constants) only where a KD-tree is built
     modules = ["lagesbild_geo.pipeline", "lagesbild_geo.privacy", "lagesbild_geo.hotspots",
                "lagesbild_geo.followup", "lagesbild_geo.emerging", "lagesbild_geo.dashboard",
-               "lagesbild_geo.maps"]
-    assert _loaded_after_importing(modules, ("scipy.stats", "scipy.signal", "scipy.optimize")) == []
+               "lagesbild_geo.maps", "lagesbild_geo.nearrepeat", "lagesbild_geo.report", "lagesbild_geo.export"]
+    assert _loaded_after_importing(
+        modules, ("scipy.stats", "scipy.signal", "scipy.optimize", "scipy.spatial")) == []
 
 
 def test_the_apps_modules_stay_under_600_lines() -> None:
