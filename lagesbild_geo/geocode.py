@@ -42,6 +42,7 @@ transliteration ("Vaestra", ae = ä) is read as the letter.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -86,6 +87,7 @@ __all__ = [
     "NominatimGeocoder",
     "OnlineResult",
     "geocode",
+    "geocode_note_sv",
     "place_pending",
 ]
 
@@ -730,7 +732,9 @@ class _Matcher:
             return None, float(score), key, ("close to the candidate only when å, ä and ö are "
                                              "ignored: not applied (å, ä and ö are letters)")
         if score < self.min_score:
-            return None, float(score), key, f"best candidate scored {score:.0f} < {self.min_score:.0f}"
+            # one decimal, cut (not rounded): 87.6 against 88 is not "88 < 88"
+            shown = math.floor(score * 10) / 10
+            return None, float(score), key, f"best candidate scored {shown:.1f} < {self.min_score:g}"
         if len(res) > 1 and res[1][1] > score - 2:
             return None, float(score), key, (f"two candidates score alike ({res[0][0]} "
                                              f"{score:.0f}, {res[1][0]} {res[1][1]:.0f})")
@@ -1073,6 +1077,7 @@ def _uncovered_town(town: str, tkey: str, postorter: list[str]) -> str:
     """Why a town is not used: the gazetteer's postorter nearest to it (not all of a national
     register's, which filled the rejected-rows file), or the one it is but for å, ä and ö."""
     names = {compact(t): t for t in postorter}
+    town = town.title()  # the parsed town is folded to lower case: "Upplands-Bro", not "upplands-bro"
     lq = tkey.translate(_LOOSE)
     twins = [t for k, t in names.items() if k.translate(_LOOSE) == lq]
     if twins:
@@ -1081,6 +1086,83 @@ def _uncovered_town(town: str, tkey: str, postorter: list[str]) -> str:
     near = [names[k] for k, _, _ in process.extract(tkey, list(names), scorer=fuzz.ratio, limit=5)]
     return (f"town '{town}' is not covered by the gazetteer ({len(names)} postorter"
             + (f"; nearest: {', '.join(near)}" if near else "") + ")")
+
+
+def _num_sv(text: str) -> str:
+    """A number of a note the Swedish way (decimal comma)."""
+    return text.replace(".", ",")
+
+
+_FOLDED_SV = "bara om å, ä och ö bortses från: används inte (å, ä och ö är egna bokstäver)"
+
+# Each note the matcher writes (English, in ``geocode_note``) and its Swedish text, for the
+# coordinator's file of rejected rows; names are kept as written.
+_NOTES_SV: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = tuple(
+    (re.compile(pattern, re.S), make) for pattern, make in (
+        (r"close to the candidate only when å, ä and ö are ignored: not applied \(å, ä and ö are letters\)",
+         lambda m: f"liknar kandidaten {_FOLDED_SV}"),
+        (r"best candidate scored ([\d.]+) < ([\d.]+)",
+         lambda m: f"bästa kandidaten fick {_num_sv(m[1])} poäng av 100, under gränsen {_num_sv(m[2])}"),
+        (r"two candidates score alike \((.*)\)",
+         lambda m: f"två kandidater är lika nära ({m[1]}); skriv adressen tydligare"),
+        (r"name part differs \((.*) vs (.*)\)",
+         lambda m: f"namnleden skiljer sig ({m[1]} mot {m[2]})"),
+        (r"street not in that town",
+         lambda m: "gatan finns inte i den orten"),
+        (r"no street or place name in the text",
+         lambda m: "texten innehåller inget gatu- eller platsnamn"),
+        (r"ambiguous: the abbreviation fits both (.*) and (.*)",
+         lambda m: f"tvetydig: förkortningen passar både {m[1]} och {m[2]}; skriv ut gatunamnet"),
+        (r"ambiguous: (.*) meet in (\d+) postorter; add the town",
+         lambda m: f"tvetydig: {m[1].replace(' and ', ' och ')} möts i {m[2]} postorter; lägg till orten"),
+        (r"(.*) do not meet \(no address points within (\d+) m of each other\)",
+         lambda m: f"{m[1].replace(' and ', ' och ')} möts inte (inga adresspunkter inom {m[2]} m "
+                   "från varandra)"),
+        (r"no street, place or district of that name in the gazetteer",
+         lambda m: "ingen gata, plats eller område med det namnet i adressregistret"),
+        (r"fuzzy street match \((\d+)\) but house number (.*) is not on that street",
+         lambda m: f"gatunamnet liknar en gata ({m[1]} poäng av 100) men husnummer {m[2]} finns inte "
+                   "på den gatan"),
+        (r"street matched but street-level matches are not allowed",
+         lambda m: "gatan hittades men placering på gatunivå är inte tillåten"),
+        (r"house number (.*) not in the register; street centroid",
+         lambda m: f"husnummer {m[1]} finns inte i registret; gatans mittpunkt"),
+        (r"ambiguous: the (house number|street) exists in (.*); add the postcode or the town to the address",
+         lambda m: f"tvetydig: {'husnumret' if m[1] == 'house number' else 'gatan'} finns i "
+                   f"{m[2].replace(' and ', ' och ')}; lägg till postnummer eller ort i adressen"),
+        (r"ambiguous: the place name exists more than once; add the town",
+         lambda m: "tvetydig: platsnamnet finns flera gånger; lägg till orten"),
+        (r"online geocoder failed: (.*)",
+         lambda m: f"adressökningen på nätet svarade inte ({m[1]})"),
+        (r"town '(.*)' is not covered by the gazetteer; it is (.*) only when å, ä and ö are ignored: "
+         r"not applied \(å, ä and ö are letters\)",
+         lambda m: f"orten '{m[1]}' finns inte i adressregistret; den är {m[2]} {_FOLDED_SV}"),
+        (r"town '(.*)' is not covered by the gazetteer \((\d+) postorter(?:; nearest: (.*))?\)",
+         lambda m: f"orten '{m[1]}' finns inte i adressregistret ({m[2]} postorter"
+                   + (f"; närmast: {m[3]}" if m[3] else "") + ")"),
+        (r"postcode (\d{3} \d{2}) is outside the gazetteer's area",
+         lambda m: f"postnummer {m[1]} ligger utanför adressregistrets område"),
+    ))
+
+
+def geocode_note_sv(note: str | None) -> str | None:
+    """The Swedish text of a geocoder's note (``geocode_note``), names kept as written; a
+    note without a Swedish text is returned as it is.
+
+    Examples
+    --------
+    >>> geocode_note_sv("best candidate scored 87.5 < 88")
+    'bästa kandidaten fick 87,5 poäng av 100, under gränsen 88'
+    >>> geocode_note_sv("town 'Varbrg' is not covered by the gazetteer (2 postorter; nearest: Varberg, Vårberg)")
+    "orten 'Varbrg' finns inte i adressregistret (2 postorter; närmast: Varberg, Vårberg)"
+    """
+    if not note:
+        return note
+    for pattern, make in _NOTES_SV:
+        m = pattern.fullmatch(note)
+        if m is not None:
+            return make(m)
+    return note
 
 
 def _only_by_folding(query: str, candidate: str) -> bool:
@@ -1370,6 +1452,7 @@ def _rejected(rows: pd.DataFrame, cand: np.ndarray, note: np.ndarray, text_colum
             out[c] = rows[c].astype("string")
     out["geocode_candidate"] = pd.array(cand, dtype="string")
     out["geocode_note"] = pd.array(note, dtype="string")
+    out["geocode_note_sv"] = pd.array([geocode_note_sv(n) for n in note], dtype="string")
     return out.reset_index(drop=True)
 
 

@@ -10,6 +10,8 @@ Places: Resecentrum, Simhallen. Districts: "Centrum" and "Norrby östra" squares
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -588,3 +590,34 @@ def test_place_with_a_locative_prefix_is_found() -> None:
     assert len(res.rejected) == 0
     assert res.placed["precision"].tolist() == ["place", "place", "address", "address"]
     assert res.placed["geocode_score"].tolist() == [100.0] * 4
+
+
+def test_a_score_just_under_the_threshold_is_not_written_as_the_threshold(gaz: Gazetteer) -> None:
+    # "Torgatn" scores 87.5 against Torggatan: the note said "scored 88 < 88"
+    r = geocode(pd.DataFrame({"location_text": ["Torgatn 5"], "source": "x", "source_row": [2]}), gaz)
+    assert r.rejected["geocode_note"].tolist() == ["best candidate scored 87.5 < 88"]
+
+
+def test_every_note_of_a_rejected_address_has_a_swedish_text(gaz: Gazetteer) -> None:
+    texts = ["Sodra Langgatan 3", "Torgatn 5", "Storgatan 1", "Storgatan/Stationsvägen", "Kyrkgatan 2, Norrby",
+             "Okändgatan 5", "12345", "Storgatan 3, Upsala", "Storgatan 3, Nörrby", "Simhallen, Norrby",
+             "Storgtan 99", ""]
+    rows = pd.DataFrame({"location_text": texts, "source": "x", "source_row": range(2, 2 + len(texts))})
+    seen: dict[str, str] = {}
+    for allow in (("address", "street", "place"), ("address",)):
+        rej = geocode(rows, gaz, allow=allow).rejected
+        assert len(rej) == len(texts)
+        for en, sv in zip(rej["geocode_note"].fillna(""), rej["geocode_note_sv"].fillna(""), strict=True):
+            seen[en] = sv
+    english = re.compile(r"\b(the|not|ambiguous|gazetteer|street|town|scored|meet|candidate)\b")
+    assert len(seen) >= 12
+    assert {en: sv for en, sv in seen.items() if en and (sv == en or english.search(sv))} == {}
+    rej = geocode(rows, gaz).rejected.set_index("source_row")["geocode_note_sv"]
+    assert rej[2] == "liknar kandidaten bara om å, ä och ö bortses från: används inte (å, ä och ö är egna bokstäver)"
+    assert rej[3] == "bästa kandidaten fick 87,5 poäng av 100, under gränsen 88"
+    assert rej[4] == ("tvetydig: husnumret finns i Exempelstad och Norrby; lägg till postnummer eller ort i "
+                      "adressen")
+    assert rej[5] == "Storgatan och Stationsvägen möts inte (inga adresspunkter inom 60 m från varandra)"
+    assert rej[10] == "orten 'Nörrby' finns inte i adressregistret; den är Norrby bara om å, ä och ö bortses " \
+                      "från: används inte (å, ä och ö är egna bokstäver)"
+    assert rej[13] == "texten innehåller inget gatu- eller platsnamn"  # an empty text

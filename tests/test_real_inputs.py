@@ -321,9 +321,9 @@ def test_a_town_the_register_lacks_names_a_few_near_ones_or_its_aao_twin() -> No
     inc = pd.DataFrame({"Datum": ["2025-03-01 12:00"] * 2, "Plats": ["Solberga, Osteraker", "Solberga, Kungsbacka"]})
     res = place_pending(read_incidents(inc), _towns_gazetteer())
     notes = res.rejected.sort_values("source_row")["geocode_note"].tolist()
-    assert notes[0] == ("town 'osteraker' is not covered by the gazetteer; it is Österåker only when å, ä and ö "
+    assert notes[0] == ("town 'Osteraker' is not covered by the gazetteer; it is Österåker only when å, ä and ö "
                         "are ignored: not applied (å, ä and ö are letters)")
-    assert notes[1].startswith("town 'kungsbacka' is not covered by the gazetteer (44 postorter; nearest: Kungälv, ")
+    assert notes[1].startswith("town 'Kungsbacka' is not covered by the gazetteer (44 postorter; nearest: Kungälv, ")
     assert len(notes[1]) < 160  # not the whole list of a national register's towns
 
 
