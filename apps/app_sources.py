@@ -22,13 +22,14 @@ import pandas as pd
 import streamlit as st
 from app_config import SAMPLE_DIR
 
-from lagesbild_geo.districts import district_kommun_codes, read_districts
+from lagesbild_geo.districts import district_kommun_codes, districts_in_kommun, read_districts
 from lagesbild_geo.errors import InputError
 from lagesbild_geo.geocode import Gazetteer, place_pending
 from lagesbild_geo.limits import file_sha256
+from lagesbild_geo.names import kommuner
 from lagesbild_geo.read import read_incidents, read_table
 from lagesbild_geo.survey import read_pins, read_survey
-from lagesbild_geo.svformat import integer
+from lagesbild_geo.svformat import integer, sort_key
 
 log = logging.getLogger("lagesbild_app")
 
@@ -247,17 +248,32 @@ def with_columns(src: Source, columns: dict[str, str]) -> Source:
                   options=(*opts, ("columns", tuple(sorted(columns.items())))))
 
 
+def with_kommun(src: Source, code: str) -> Source:
+    """The same district layer narrowed to one kommun (a layer of the whole country)."""
+    opts = tuple((k, v) for k, v in src.options if k != "kommun")
+    return Source(kind=src.kind, path=src.path, sha256=src.sha256, name=src.name,
+                  options=(*opts, ("kommun", code)))
+
+
+def source_kommun(src: Source) -> str | None:
+    """The kommun code chosen for a district layer of several kommuner, or None."""
+    return next((str(v) for k, v in src.options if k == "kommun"), None)
+
+
 def staged() -> dict[str, list[Source]]:
     """Files uploaded on the Data page but not yet in use."""
     return st.session_state.setdefault("staged", {})
 
 
 def stage(kind: str, src: Source) -> None:
+    """Stage an uploaded file (one of each kind but incidents); a file staged already keeps
+    what was chosen for it (its columns, its kommun): the uploader gives it on every run."""
     files = staged().setdefault(kind, [])
+    if any(f.sha256 == src.sha256 for f in files):
+        return
     if kind != "incidents":
         files.clear()
-    if all(f.sha256 != src.sha256 for f in files):
-        files.append(src)
+    files.append(src)
 
 
 def replace_staged(old: Source, new: Source) -> None:
@@ -268,6 +284,11 @@ def replace_staged(old: Source, new: Source) -> None:
 def mark_unreadable(src: Source) -> None:
     """Remember that a staged file could not be read: it is never put to use."""
     st.session_state.setdefault("unreadable", set()).add(src.sha256)
+
+
+def mark_readable(src: Source) -> None:
+    """A staged file may be used again (a kommun was chosen for a layer of several)."""
+    st.session_state.setdefault("unreadable", set()).discard(src.sha256)
 
 
 def usable_incident_files() -> list[Source]:
@@ -332,18 +353,37 @@ def swedish_input_error(text: str) -> InputError:
     return exc
 
 
+@st.cache_data(max_entries=8, show_spinner="Läser områdesindelningen …")
+def _layer_kommuner(path: str, sha256: str) -> list[tuple[str, str]]:
+    codes = district_kommuner(read_districts(path))
+    names = dict(zip(kommuner()["kommunkod"], kommuner()["kommun"], strict=True))
+    return sorted(((c, names.get(c, c)) for c in codes), key=lambda cn: (sort_key(cn[1]), cn[0]))
+
+
+def layer_kommuner(src: Source) -> list[tuple[str, str]]:
+    """The kommuner a district layer divides, as (code, name) by name: more than one for a
+    layer of the whole country (SCB's DeSO and RegSO files), of which one is chosen."""
+    return _layer_kommuner(src.path, src.sha256)
+
+
 @st.cache_data(max_entries=16, show_spinner="Kontrollerar filen …")
-def _check_file(kind: str, path: str, sha256: str) -> str:
+def _check_file(kind: str, path: str, sha256: str, kommun: str | None = None) -> str:
     if kind == "districts":
         d = read_districts(path)
-        kommuner = district_kommuner(d)
-        if len(kommuner) > 1:
+        codes = district_kommuner(d)
+        if kommun is not None and len(codes) > 1:
+            n_all = len(d)
+            d = districts_in_kommun(d, kommun)
+            name = dict(_layer_kommuner(path, sha256)).get(kommun, kommun)
+            pop = int(d["population"].notna().sum())
+            return (f"{integer(len(d))} områden i {name} (av filens {integer(n_all)}; {integer(pop)} "
+                    "med befolkning)")
+        if len(codes) > 1:
             raise swedish_input_error(
-                f"Filen delar in {len(kommuner)} kommuner i {len(d)} områden (till exempel alla "
-                "kommuner eller hela landets RegSO/DeSO), inte en kommun i områden. Appen väljer "
-                "kommun efter områdesindelningen, så kartan skulle visa hela landet. Ladda upp bara "
-                "din kommuns områden (DeSO, RegSO eller stadsdelar); kommunens yttre gräns laddas upp "
-                "under Kommungräns.")
+                f"Filen delar in {integer(len(codes))} kommuner i {integer(len(d))} områden (till exempel hela landets "
+                "RegSO eller DeSO), inte en kommun i områden. Välj din kommun i listan nedan, så "
+                "används bara dess områden och händelser; eller ladda upp bara din kommuns områden. "
+                "Kommunens yttre gräns laddas upp under Kommungräns.")
         pop = int(d["population"].notna().sum())
         return f"{integer(len(d))} områden ({integer(pop)} med befolkning)"
     if kind == "boundary":
@@ -365,4 +405,4 @@ def _check_file(kind: str, path: str, sha256: str) -> str:
 def check_file(src: Source) -> str:
     """Read a staged non-incident file with its library reader (cached); a short Swedish
     description of what it holds. Raises the reader's error when it cannot be used."""
-    return _check_file(src.kind, src.path, src.sha256)
+    return _check_file(src.kind, src.path, src.sha256, source_kommun(src))

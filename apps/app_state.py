@@ -99,6 +99,7 @@ from app_sources import (
     replace_staged,
     save_upload,
     set_sources,
+    source_kommun,
     sources,
     stage,
     staged,
@@ -178,12 +179,12 @@ def _pipeline_config(srcs: tuple[Source, ...], resolution: int) -> PipelineConfi
     incidents = [SourceConfig(path=s.path, name=s.name, columns=column_choice(s) or None)
                  for s in srcs if s.kind == "incidents"]
     if not incidents:
-        raise InputError("Det finns ingen händelsefil. Ladda upp en på sidan Data eller "
-                                   "använd Exempelkommun.")
+        raise InputError("Det finns ingen händelsefil. Ladda upp en på sidan Data eller använd Exempelkommun.")
     example = all(Path(s.path).parent == example_dir() for s in srcs)
-    return PipelineConfig(
+    return PipelineConfig(  # kommun_code: a layer of the whole country, narrowed to the kommun chosen
         incidents=tuple(incidents),
         kommun_name="Exempelkommun" if example and example_dir() == SAMPLE_DIR else None,
+        kommun_code=next((source_kommun(s) for s in srcs if s.kind == "districts"), None),
         districts=first("districts"), gazetteer=first("gazetteer"), survey=first("survey"),
         pins=first("pins"), boundary=first("boundary"), resolution=resolution,
     )
@@ -196,8 +197,7 @@ def _build(srcs: tuple[Source, ...], resolution: int) -> Lagesbild:
 
 
 def _no_data_warning() -> None:
-    st.warning("Exempeldata saknas (mappen sample_data/). Kör `make sample` eller ladda upp egna "
-               "filer på sidan Data.")
+    st.warning("Exempeldata saknas (mappen sample_data/). Kör `make sample` eller ladda upp egna filer på sidan Data.")
 
 
 def _of_current_data(compute: Callable[[tuple[Source, ...]], T], *, failed: Any) -> Any:

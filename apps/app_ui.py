@@ -410,7 +410,7 @@ def measure_fields(*, prefix: str, current: dict[str, Any] | None = None,
         descr = st.text_area("Beskrivning", value=cur.get("description", ""), key=f"{prefix}_descr")
         problem = st.text_input("Problem eller orsak som åtgärden riktar sig mot",
                                 value=cur.get("problem", ""), key=f"{prefix}_problem")
-        cause = st.multiselect("Orsaker", options=sorted(set(tags) | set(cur.get("cause_tags", []) or [])),
+        cause = st.multiselect("Orsaker", options=sorted(set(tags) | set(cur.get("cause_tags", []) or []), key=svformat.sort_key),
                                default=list(cur.get("cause_tags", []) or []), key=f"{prefix}_cause",
                                placeholder="Välj orsaker (valfritt)")
         c1, c2 = st.columns(2)

@@ -45,6 +45,7 @@ __all__ = [
     "month_sv",
     "number",
     "percent",
+    "sort_key",
     "to_local",
 ]
 
@@ -193,3 +194,18 @@ def datetime_sv(value: Any, *, missing: str = MISSING) -> str:
         return missing
     local = to_local(value)
     return f"{date_sv(local)} {local:%H:%M}"
+
+
+# Swedish alphabetical order: å, ä and ö are the last letters (after z, in that order); æ and
+# ø are filed as ä and ö, é and è as e, ü as y; case is ignored.
+_SORT = str.maketrans({"å": "{", "ä": "|", "ö": "}", "æ": "|", "ø": "}", "é": "e", "è": "e", "ü": "y"})
+
+
+def sort_key(text: str) -> str:
+    """A key that puts names in Swedish alphabetical order (``sorted(names, key=sort_key)``):
+    Python's own order puts Ä before Å and both before lower-case letters.
+
+    >>> sorted(["Örebro", "Åre", "Älmhult", "Ale", "Österåker", "Åmål", "alingsås"], key=sort_key)
+    ['Ale', 'alingsås', 'Åmål', 'Åre', 'Älmhult', 'Örebro', 'Österåker']
+    """
+    return text.casefold().translate(_SORT)

@@ -395,6 +395,47 @@ def test_a_district_layer_of_many_kommuner_is_refused_in_swedish(store_path: Pat
     assert any("regso.geojson – 1 områden" in m.value for m in at.markdown)
 
 
+def test_a_district_layer_of_the_whole_country_is_narrowed_to_the_kommun_chosen(store_path: Path) -> None:
+    """SCB publishes DeSO and RegSO for the whole country: the coordinator picks the kommun in
+    the app (the command line's --kommun) instead of cutting the file in a GIS."""
+    import json
+
+    import geopandas as gpd
+    import shapely
+
+    boxes = [shapely.box(17.8 + k / 10, 59.4, 17.85 + k / 10, 59.45) for k in range(4)]
+    regso = gpd.GeoDataFrame({"regsokod": ["0114R001", "0114R002", "0115R001", "0117R001"],
+                              "regsonamn": ["Väsby centrum", "Runby", "Vallentuna C", "Österåker C"]},
+                             geometry=boxes, crs=4326)
+    at = _app("data")
+    _district_upload(at, "regso_sverige.geojson", regso.to_json().encode())
+    assert any("delar in 3 kommuner" in e.value and "Välj din kommun" in e.value for e in at.error)
+    pick = [s for s in at.selectbox if s.label.startswith("Kommun i regso_sverige.geojson")]
+    assert pick and pick[0].label == "Kommun i regso_sverige.geojson (3 kommuner i filen)"
+    assert pick[0].options == ["Välj kommun …", "Upplands Väsby", "Vallentuna", "Österåker"]
+    pick[0].set_value("0114")
+    at.run()
+    _no_exception(at)
+    assert not [e.value for e in at.error if "regso_sverige" in e.value]
+    assert any("regso_sverige.geojson – 2 områden i Upplands Väsby (av filens 4; 0 med befolkning)" in m.value
+               for m in at.markdown), [m.value for m in at.markdown]
+    # the police feed of both kommuner: only Upplands Väsby's events are counted, in its districts
+    events = [{"id": k, "datetime": f"2025-03-0{1 + k % 9} 12:00:00 +01:00",
+               "name": f"0{1 + k % 9} mars 12.00, Misshandel, {kommun}", "summary": "Runby." if k % 2 else "",
+               "url": "/", "type": "Misshandel", "location": {"name": kommun, "gps": "59.5,17.9"}}
+              for k, kommun in enumerate(["Upplands Väsby"] * 6 + ["Vallentuna"] * 5)]
+    at.file_uploader[0].set_value([("events.json", json.dumps(events).encode(), "application/json")])
+    at.run()
+    _button(at, "Använd de uppladdade filerna").click()
+    at.run()
+    _no_exception(at)
+    at.switch_page("app_pages/karta.py")
+    at.run()
+    _no_exception(at)
+    assert [(m.label, m.value) for m in at.metric][0] == ("Antal händelser", "6")
+    assert not any("gäller" in i.value and "kommuner" in i.value for i in at.info)  # one kommun chosen
+
+
 def test_an_upload_error_names_the_file_not_where_the_app_keeps_it(store_path: Path) -> None:
     at = _app("data")
     _district_upload(at, "tom.geojson", b"")

@@ -9,7 +9,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from lagesbild_geo.measures import STATUSES
-from lagesbild_geo.svformat import integer
+from lagesbild_geo.svformat import integer, sort_key
 
 st.title("Åtgärdsplan")
 acc = S.access()
@@ -23,7 +23,7 @@ c1, c2, c3 = st.columns(3)
 status = c1.multiselect("Status", options=list(STATUSES), placeholder="Alla", key="plan_status")
 cats = c2.multiselect("Målkategori", options=list(S.CATEGORIES), format_func=S.category_label,
                       placeholder="Alla", key="plan_cats")
-area_names = sorted(set(measures["area_name"].astype(str))) if "area_name" in measures else []
+area_names = sorted(set(measures["area_name"].astype(str)), key=sort_key) if "area_name" in measures else []
 areas = c3.multiselect("Område", options=area_names, placeholder="Alla", key="plan_areas")
 sort = st.selectbox("Sortera efter", options=list(S.PLAN_SORT), format_func=lambda k: S.PLAN_SORT[k],
                     key="plan_sort")

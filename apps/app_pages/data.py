@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import app_sources
 import app_state as S
 import app_ui
 import streamlit as st
@@ -154,6 +155,18 @@ others = [s for k, files in stage.items() if k != "incidents" for s in files]
 for src in others:
     label = S.UPLOAD_TYPES[src.kind][0]
     ok = False
+    if src.kind == "districts":  # a layer of the whole country: one kommun of it is used
+        with S.friendly_errors(f"{label}: {src.name} kan inte läsas"):
+            if len(found := app_sources.layer_kommuner(src)) > 1:
+                names: dict[str, str] = {"": "Välj kommun …", **dict(found)}
+                chosen = app_sources.source_kommun(src) or ""
+                pick = st.selectbox(f"Kommun i {src.name} ({svformat.integer(len(found))} kommuner i filen)",
+                                    options=list(names), index=list(names).index(chosen) if chosen in names else 0,
+                                    format_func=names.__getitem__, key=f"kommun_{src.sha256[:12]}")
+                if pick and pick != chosen:
+                    S.replace_staged(src, app_sources.with_kommun(src, pick))
+                    app_sources.mark_readable(src)
+                    st.rerun()
     with S.friendly_errors(f"{label}: {src.name} kan inte användas"):
         st.markdown(f"**{label}:** {src.name} – {S.check_file(src)}")
         ok = True
