@@ -26,7 +26,7 @@ from lagesbild_geo.districts import district_kommun_codes, districts_in_kommun, 
 from lagesbild_geo.errors import InputError
 from lagesbild_geo.geocode import Gazetteer, place_pending
 from lagesbild_geo.limits import file_sha256
-from lagesbild_geo.names import kommuner
+from lagesbild_geo.names import kommuner, layer_kommun_codes
 from lagesbild_geo.read import read_incidents, read_table
 from lagesbild_geo.survey import read_pins, read_survey
 from lagesbild_geo.svformat import integer, sort_key
@@ -249,14 +249,14 @@ def with_columns(src: Source, columns: dict[str, str]) -> Source:
 
 
 def with_kommun(src: Source, code: str) -> Source:
-    """The same district layer narrowed to one kommun (a layer of the whole country)."""
+    """The same layer (districts or boundary of the whole country) narrowed to one kommun."""
     opts = tuple((k, v) for k, v in src.options if k != "kommun")
     return Source(kind=src.kind, path=src.path, sha256=src.sha256, name=src.name,
                   options=(*opts, ("kommun", code)))
 
 
 def source_kommun(src: Source) -> str | None:
-    """The kommun code chosen for a district layer of several kommuner, or None."""
+    """The kommun code chosen for a layer of several kommuner, or None."""
     return next((str(v) for k, v in src.options if k == "kommun"), None)
 
 
@@ -354,16 +354,20 @@ def swedish_input_error(text: str) -> InputError:
 
 
 @st.cache_data(max_entries=8, show_spinner="Läser områdesindelningen …")
-def _layer_kommuner(path: str, sha256: str) -> list[tuple[str, str]]:
-    codes = district_kommuner(read_districts(path))
+def _layer_kommuner(kind: str, path: str, sha256: str) -> list[tuple[str, str]]:
+    if kind == "districts":
+        codes = district_kommuner(read_districts(path))
+    else:  # a boundary file of every kommun (SCB's kommun layer)
+        codes = set(layer_kommun_codes(gpd.read_file(path)))
     names = dict(zip(kommuner()["kommunkod"], kommuner()["kommun"], strict=True))
     return sorted(((c, names.get(c, c)) for c in codes), key=lambda cn: (sort_key(cn[1]), cn[0]))
 
 
 def layer_kommuner(src: Source) -> list[tuple[str, str]]:
-    """The kommuner a district layer divides, as (code, name) by name: more than one for a
-    layer of the whole country (SCB's DeSO and RegSO files), of which one is chosen."""
-    return _layer_kommuner(src.path, src.sha256)
+    """The kommuner a district layer divides or a boundary file holds, as (code, name) by
+    name: more than one for a layer of the whole country (SCB's DeSO and RegSO files, the
+    kommun layer), of which one is chosen."""
+    return _layer_kommuner(src.kind, src.path, src.sha256) if src.kind in ("districts", "boundary") else []
 
 
 @st.cache_data(max_entries=16, show_spinner="Kontrollerar filen …")
@@ -374,7 +378,7 @@ def _check_file(kind: str, path: str, sha256: str, kommun: str | None = None) ->
         if kommun is not None and len(codes) > 1:
             n_all = len(d)
             d = districts_in_kommun(d, kommun)
-            name = dict(_layer_kommuner(path, sha256)).get(kommun, kommun)
+            name = dict(_layer_kommuner(kind, path, sha256)).get(kommun, kommun)
             pop = int(d["population"].notna().sum())
             return (f"{integer(len(d))} områden i {name} (av filens {integer(n_all)}; {integer(pop)} "
                     "med befolkning)")
@@ -391,6 +395,14 @@ def _check_file(kind: str, path: str, sha256: str, kommun: str | None = None) ->
         if g.empty or not g.geom_type.isin(["Polygon", "MultiPolygon"]).any():
             raise InputError(
                 f"{Path(path).name} has no polygon; expected the kommun boundary as a polygon.")
+        if len(rows := layer_kommun_codes(g)) > 1:
+            if kommun in rows:
+                name = dict(_layer_kommuner(kind, path, sha256)).get(kommun, kommun)
+                return f"kommungräns för {name} (av filens {integer(len(rows))} kommuner)"
+            raise swedish_input_error(
+                f"Filen har gränserna för {integer(len(rows))} kommuner, inte en kommuns gräns. Välj din "
+                "kommun i listan nedan, så används bara dess gräns och händelser; eller ladda upp bara "
+                "din kommuns gräns.")
         return "kommungräns (polygon)"
     if kind == "gazetteer":
         gz = Gazetteer.from_file(path)

@@ -184,7 +184,7 @@ def _pipeline_config(srcs: tuple[Source, ...], resolution: int) -> PipelineConfi
     return PipelineConfig(  # kommun_code: a layer of the whole country, narrowed to the kommun chosen
         incidents=tuple(incidents),
         kommun_name="Exempelkommun" if example and example_dir() == SAMPLE_DIR else None,
-        kommun_code=next((source_kommun(s) for s in srcs if s.kind == "districts"), None),
+        kommun_code=next((k for s in srcs if s.kind in ("districts", "boundary") and (k := source_kommun(s))), None),
         districts=first("districts"), gazetteer=first("gazetteer"), survey=first("survey"),
         pins=first("pins"), boundary=first("boundary"), resolution=resolution,
     )

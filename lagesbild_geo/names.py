@@ -43,6 +43,7 @@ __all__ = [
     "is_lan_name",
     "kommun_keys",
     "kommuner",
+    "layer_kommun_codes",
     "loose_key",
     "loose_matches",
     "name_key",
@@ -361,3 +362,33 @@ def admin_levels(values: pd.Series | Sequence[object]) -> pd.DataFrame:
 
     return pd.DataFrame({"level": col(level), "kommun_code": col(kcode), "kommun_name": col(kname),
                          "lan_code": col(lcode)}, index=s.index)
+
+
+def layer_kommun_codes(layer: pd.DataFrame, *, share: float = 0.9) -> dict[str, list[int]]:
+    """The kommuner of a layer with one row per kommun (SCB's kommun layer, a boundary file
+    of all of Sweden): code → the rows of that kommun, from the first column whose values
+    are (at least ``share`` of them) SCB kommun codes ("0180", 180); empty when no column
+    is, or when every row is the same kommun.
+
+    Examples
+    --------
+    >>> layer = pd.DataFrame({"KnNamn": ["Stockholm", "Uppsala", "Uppsala"], "KnKod": ["0180", "0380", "380"]})
+    >>> layer_kommun_codes(layer)
+    {'0180': [0], '0380': [1, 2]}
+    >>> layer_kommun_codes(layer.iloc[1:])
+    {}
+    """
+    by_code, _ = _kommun_index()
+    for c in layer.columns:
+        col = layer[c]
+        if col.dtype.kind not in "OUSi" and str(col.dtype) != "string":
+            continue
+        vals = col.astype("string").str.strip()
+        codes = vals.where(vals.str.fullmatch(r"\d{3,4}").fillna(False)).str.zfill(4)
+        known = codes.isin(list(by_code)).fillna(False).to_numpy(dtype=bool)
+        if len(vals) and known.mean() >= share:
+            rows: dict[str, list[int]] = {}
+            for i in np.flatnonzero(known):
+                rows.setdefault(str(codes.iloc[i]), []).append(int(i))
+            return rows if len(rows) > 1 else {}
+    return {}

@@ -432,8 +432,30 @@ def test_a_district_layer_of_the_whole_country_is_narrowed_to_the_kommun_chosen(
     at.switch_page("app_pages/karta.py")
     at.run()
     _no_exception(at)
-    assert [(m.label, m.value) for m in at.metric][0] == ("Antal händelser", "6")
+    assert next((m.label, m.value) for m in at.metric) == ("Antal händelser", "6")
     assert not any("gäller" in i.value and "kommuner" in i.value for i in at.info)  # one kommun chosen
+
+
+def test_a_boundary_file_of_every_kommun_is_narrowed_to_the_kommun_chosen(store_path: Path) -> None:
+    import geopandas as gpd
+    import shapely
+
+    layer = gpd.GeoDataFrame({"KnKod": ["0117", "0114", "0115"], "KnNamn": ["Österåker", "Upplands Väsby", "Vallentuna"]},
+                             geometry=[shapely.box(17.8 + k / 10, 59.4, 17.85 + k / 10, 59.45) for k in range(3)],
+                             crs=4326)
+    at = _app("data")
+    by_label = {u.label: u for u in at.file_uploader}
+    by_label["Kommungräns"].set_value(("kommuner.geojson", layer.to_json().encode(), "application/json"))
+    at.run()
+    _no_exception(at)
+    assert any("gränserna för 3 kommuner" in e.value and "Välj din kommun" in e.value for e in at.error)
+    pick = [s for s in at.selectbox if s.label == "Kommun i kommuner.geojson (3 kommuner i filen)"]
+    assert pick and pick[0].options == ["Välj kommun …", "Upplands Väsby", "Vallentuna", "Österåker"]
+    pick[0].set_value("0115")
+    at.run()
+    _no_exception(at)
+    assert not at.error
+    assert any("kommuner.geojson – kommungräns för Vallentuna (av filens 3 kommuner)" in m.value for m in at.markdown)
 
 
 def test_an_upload_error_names_the_file_not_where_the_app_keeps_it(store_path: Path) -> None:

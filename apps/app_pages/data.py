@@ -155,7 +155,7 @@ others = [s for k, files in stage.items() if k != "incidents" for s in files]
 for src in others:
     label = S.UPLOAD_TYPES[src.kind][0]
     ok = False
-    if src.kind == "districts":  # a layer of the whole country: one kommun of it is used
+    if src.kind in ("districts", "boundary"):  # a layer of the whole country: one kommun of it is used
         with S.friendly_errors(f"{label}: {src.name} kan inte läsas"):
             if len(found := app_sources.layer_kommuner(src)) > 1:
                 names: dict[str, str] = {"": "Välj kommun …", **dict(found)}
