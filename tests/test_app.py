@@ -458,6 +458,35 @@ def test_a_boundary_file_of_every_kommun_is_narrowed_to_the_kommun_chosen(store_
     assert any("kommuner.geojson – kommungräns för Vallentuna (av filens 3 kommuner)" in m.value for m in at.markdown)
 
 
+def test_a_zipped_shapefile_is_taken_as_districts_and_as_boundary(store_path: Path, tmp_path: Path) -> None:
+    """A kommun's GIS hands out shapefiles: several files, uploaded as one zip."""
+    import zipfile
+
+    import geopandas as gpd
+    import shapely
+
+    layer = gpd.GeoDataFrame({"KOD": ["A1", "B2"], "NAMN": ["Västra", "Östra"]},
+                             geometry=[shapely.box(660_000, 6_580_000, 661_000, 6_581_000),
+                                       shapely.box(661_000, 6_580_000, 662_000, 6_581_000)], crs=3006)
+    layer.to_file(tmp_path / "omraden.shp")
+    with zipfile.ZipFile(tmp_path / "omraden.zip", "w") as z:
+        for part in tmp_path.glob("omraden.*"):
+            if part.suffix != ".zip":
+                z.write(part, part.name)
+    data = (tmp_path / "omraden.zip").read_bytes()
+    at = _app("data")
+    assert any("ZIP (en shapefil" in c.value for c in at.caption)
+    _district_upload(at, "omraden.zip", data)
+    assert not at.error
+    assert any("omraden.zip – 2 områden" in m.value for m in at.markdown), [m.value for m in at.markdown]
+    by_label = {u.label: u for u in at.file_uploader}
+    by_label["Kommungräns"].set_value(("grans.zip", data, "application/zip"))
+    at.run()
+    _no_exception(at)
+    assert not at.error
+    assert any("grans.zip – kommungräns (polygon)" in m.value for m in at.markdown)
+
+
 def test_an_upload_error_names_the_file_not_where_the_app_keeps_it(store_path: Path) -> None:
     at = _app("data")
     _district_upload(at, "tom.geojson", b"")
