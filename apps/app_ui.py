@@ -467,7 +467,7 @@ PRECISION_SV: dict[str, str] = {
 }
 UPLOAD_TYPES: dict[str, tuple[str, list[str]]] = {
     "incidents": ("Händelser (brott, ordningsstörningar …)",
-                  ["csv", "txt", "xlsx", "geojson", "json", "gpkg", "parquet", "fgb"]),
+                  ["csv", "txt", "xlsx", "geojson", "json", "gpkg", "parquet", "fgb", "zip"]),
     "districts": ("Områdesindelning (DeSO, stadsdelar)", ["geojson", "json", "gpkg", "fgb", "zip"]),
     "boundary": ("Kommungräns", ["geojson", "json", "gpkg", "zip"]),
     "gazetteer": ("Adressregister (för geokodning)", ["csv", "txt", "xlsx"]),
@@ -507,8 +507,8 @@ def upload_help(types: Sequence[str], *, multiple: bool = False, max_mb: int | N
     size = f"högst {svformat.integer(max_mb)} MB per fil" if max_mb else "stora filer går bra"
     what = "en eller flera filer" if multiple else "en fil"
     # a shapefile is several files: uploaded as one zip of them
-    kinds = ", ".join("ZIP (en shapefil: .shp, .shx, .dbf och .prj i en zip-fil)" if t == "zip" else t.upper()
-                      for t in types)
+    kinds = ", ".join("ZIP (till exempel en shapefil: .shp, .shx, .dbf och .prj i en zip-fil)"
+                      if t == "zip" else t.upper() for t in types)
     return f"Dra hit {what} eller klicka på ”{UPLOAD_BUTTON}”; {size}. Filtyper: {kinds}."
 
 

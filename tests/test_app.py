@@ -475,7 +475,7 @@ def test_a_zipped_shapefile_is_taken_as_districts_and_as_boundary(store_path: Pa
                 z.write(part, part.name)
     data = (tmp_path / "omraden.zip").read_bytes()
     at = _app("data")
-    assert any("ZIP (en shapefil" in c.value for c in at.caption)
+    assert any("ZIP (till exempel en shapefil" in c.value for c in at.caption)
     _district_upload(at, "omraden.zip", data)
     assert not at.error
     assert any("omraden.zip – 2 områden" in m.value for m in at.markdown), [m.value for m in at.markdown]
@@ -485,6 +485,19 @@ def test_a_zipped_shapefile_is_taken_as_districts_and_as_boundary(store_path: Pa
     _no_exception(at)
     assert not at.error
     assert any("grans.zip – kommungräns (polygon)" in m.value for m in at.markdown)
+    # incidents too: a zipped point shapefile
+    pts = gpd.GeoDataFrame({"datum": ["2025-03-01 12:00", "2025-03-02 13:00"], "brott": ["Rån", "Stöld"]},
+                           geometry=[shapely.Point(660_500, 6_580_500), shapely.Point(661_500, 6_580_500)], crs=3006)
+    pts.to_file(tmp_path / "handelser.shp")
+    with zipfile.ZipFile(tmp_path / "handelser.zip", "w") as z:
+        for part in tmp_path.glob("handelser.*"):
+            if part.suffix != ".zip":
+                z.write(part, part.name)
+    at.file_uploader[0].set_value([("handelser.zip", (tmp_path / "handelser.zip").read_bytes(), "application/zip")])
+    at.run()
+    _no_exception(at)
+    # the staged file's figures come after those of the picture in use
+    assert [[m.value for m in at.metric if m.label == k][-1] for k in ("Rader", "Placerade")] == ["2", "2"]
 
 
 def test_an_upload_error_names_the_file_not_where_the_app_keeps_it(store_path: Path) -> None:
