@@ -36,6 +36,7 @@ from lagesbild_geo.errors import (
     StoreError,
     ValidationError,
 )
+from lagesbild_geo.geocode import geocode_note_kind_sv
 from lagesbild_geo.measures import ACTORS, CAUSE_TAGS, MEASURE_FIELD_LABELS_SV, STATUSES
 from lagesbild_geo.privacy import FREE_TEXT_FIELDS
 from lagesbild_geo.read import REASONS
@@ -536,6 +537,16 @@ def ingest_tables(report: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     rej = report.get("rejected_by_reason", {})
     reasons = pd.DataFrame({"Orsak": [REASONS.get(k, k) for k in rej], "Antal": list(rej.values())})
     return prec, reasons
+
+
+def address_reasons(rejected: pd.DataFrame) -> pd.DataFrame:
+    """Rejected addresses counted by what to do about them (``geocode_note_kind_sv``), most
+    first; empty when no row was rejected by the geocoder."""
+    notes = rejected["geocode_note"] if "geocode_note" in rejected.columns else pd.Series(dtype="string")
+    kinds = pd.Series([geocode_note_kind_sv(n) if isinstance(n, str) else None for n in notes], dtype="object")
+    counts = kinds.dropna().value_counts(sort=False)
+    counts = counts.sort_values(ascending=False, kind="stable")
+    return pd.DataFrame({"Skäl": counts.index.astype(str), "Antal": counts.to_numpy(dtype="int64")})
 
 
 def rejected_csv(rejected: pd.DataFrame) -> bytes:

@@ -87,6 +87,7 @@ __all__ = [
     "NominatimGeocoder",
     "OnlineResult",
     "geocode",
+    "geocode_note_kind_sv",
     "geocode_note_sv",
     "place_pending",
 ]
@@ -1143,6 +1144,49 @@ _NOTES_SV: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = 
         (r"postcode (\d{3} \d{2}) is outside the gazetteer's area",
          lambda m: f"postnummer {m[1]} ligger utanför adressregistrets område"),
     ))
+
+
+# What each note of _NOTES_SV means for the person who corrects the rows, in a few words
+# (the same order): rows are counted by these on the app's Data page.
+_NOTE_KINDS_SV: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (pattern, kind) for (pattern, _), kind in zip(_NOTES_SV, (
+        "Namnet stämmer bara om å, ä och ö bortses från",
+        "Stavningen skiljer sig för mycket från registrets",
+        "Två namn i registret passar lika bra",
+        "Stavningen skiljer sig för mycket från registrets",
+        "Gatan finns inte i den angivna orten",
+        "Inget gatu- eller platsnamn",
+        "Förkortningen passar flera gator",
+        "Finns i flera orter: orten saknas",
+        "Gatorna i korsningen möts inte",
+        "Namnet finns inte i registret",
+        "Husnumret finns inte på gatan",
+        "Bara gatan hittades (gatunivå är inte tillåten)",
+        "Husnumret saknas i registret (gatans mitt)",
+        "Finns i flera orter: orten saknas",
+        "Finns i flera orter: orten saknas",
+        "Adressökningen på nätet svarade inte",
+        "Orten stämmer bara om å, ä och ö bortses från",
+        "Orten finns inte i registret",
+        "Postnumret ligger utanför registret",
+    ), strict=True))
+
+
+def geocode_note_kind_sv(note: str | None) -> str | None:
+    """What a geocoder's note (``geocode_note``) means, in a few Swedish words that many
+    rows share (for counting rejected addresses by what to do about them); ``None`` for no
+    note, "Annat" for a note without a kind.
+
+    Examples
+    --------
+    >>> geocode_note_kind_sv("best candidate scored 64.0 < 88")
+    'Stavningen skiljer sig för mycket från registrets'
+    >>> geocode_note_kind_sv("ambiguous: the street exists in Exempelstad and Norrby; add the postcode or the town to the address")
+    'Finns i flera orter: orten saknas'
+    """
+    if not note:
+        return None
+    return next((kind for pattern, kind in _NOTE_KINDS_SV if pattern.fullmatch(note)), "Annat")
 
 
 def geocode_note_sv(note: str | None) -> str | None:

@@ -308,3 +308,28 @@ def test_refused_upload_follows_streamlits_check() -> None:
     assert app_ui.refused_upload("brott", types) is not None
     assert app_ui.refused_upload("brott.csv\0.exe", types) is not None
     assert app_ui.refused_upload("brott.xlsx\0", types) is not None
+
+
+def test_rejected_addresses_are_counted_by_what_to_do_about_them() -> None:
+    rejected = pd.DataFrame({"geocode_note": [
+        "best candidate scored 64.0 < 88", "best candidate scored 81.8 < 88", "name part differs (a vs b)",
+        "ambiguous: the house number exists in Exempelstad and Norrby; add the postcode or the town to the address",
+        "town 'Eskilstuna' is not covered by the gazetteer (2 postorter; nearest: Exempelstad, Norrby)",
+        "", None, "something new"]})
+    assert app_ui.address_reasons(rejected).to_dict("list") == {
+        "Skäl": ["Stavningen skiljer sig för mycket från registrets", "Finns i flera orter: orten saknas",
+                 "Orten finns inte i registret", "Annat"],
+        "Antal": [3, 1, 1, 1]}
+    assert app_ui.address_reasons(pd.DataFrame({"reason": ["outside Sweden"]})).empty  # no geocoding
+
+
+def test_the_data_page_counts_the_rejected_addresses_by_reason(data_page: AppTest) -> None:
+    at = data_page
+    assert "**Adresser som inte hittades, efter skäl**" in [m.value for m in at.markdown]
+    table = next(df.value for df in at.dataframe if "Skäl" in df.value.columns)
+    # Exempelkommun's messy addresses: each kind of reason with its count, most first
+    assert table.to_dict("list") == {
+        "Skäl": ["Finns i flera orter: orten saknas", "Stavningen skiljer sig för mycket från registrets",
+                 "Orten finns inte i registret", "Namnet stämmer bara om å, ä och ö bortses från",
+                 "Namnet finns inte i registret"],
+        "Antal": ["109", "106", "49", "18", "11"]}

@@ -22,7 +22,7 @@ from shapely.geometry import box
 
 from lagesbild_geo import crs as lcrs
 from lagesbild_geo.errors import GeocodeError, InputError
-from lagesbild_geo.geocode import Gazetteer, GeocodeResult, geocode
+from lagesbild_geo.geocode import Gazetteer, GeocodeResult, geocode, geocode_note_kind_sv
 from lagesbild_geo.grid import points_to_cells
 from lagesbild_geo.settings import Settings
 
@@ -612,6 +612,7 @@ def test_every_note_of_a_rejected_address_has_a_swedish_text(gaz: Gazetteer) -> 
     english = re.compile(r"\b(the|not|ambiguous|gazetteer|street|town|scored|meet|candidate)\b")
     assert len(seen) >= 12
     assert {en: sv for en, sv in seen.items() if en and (sv == en or english.search(sv))} == {}
+    assert {en for en in seen if en and geocode_note_kind_sv(en) in (None, "Annat")} == set()  # each has a kind
     rej = geocode(rows, gaz).rejected.set_index("source_row")["geocode_note_sv"]
     assert rej[2] == "liknar kandidaten bara om å, ä och ö bortses från: används inte (å, ä och ö är egna bokstäver)"
     assert rej[3] == "bästa kandidaten fick 87,5 poäng av 100, under gränsen 88"

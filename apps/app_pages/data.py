@@ -61,6 +61,9 @@ if lb is not None:
             with b:
                 app_ui.show_table_or(reasons, empty="Inga avvisade rader.", key=f"reasons_{name}")
         if lb.rejected is not None and len(lb.rejected):
+            if len(addr := app_ui.address_reasons(lb.rejected)):
+                st.markdown("**Adresser som inte hittades, efter skäl**")
+                app_ui.show_table(addr, key="addr_current")
             S.rejected_download(acc, lb.rejected, file_name="avvisade_rader.csv", key="rej_current")
 
 # ------------------------------------------------------------------ uploads
@@ -143,6 +146,9 @@ for src in list(stage.get("incidents", [])):
         with b:
             st.markdown("**Avvisade per orsak**")
             app_ui.show_table_or(reasons, empty="Inga avvisade rader.", key=f"reasons_{src.sha256[:12]}")
+        if len(addr := app_ui.address_reasons(result.rejected)):
+            st.markdown("**Adresser som inte hittades, efter skäl** – rätta dem i filen eller i adressregistret")
+            app_ui.show_table(addr, key=f"addr_{src.sha256[:12]}")
         if len(result.rejected):
             S.rejected_download(acc, result.rejected, file_name=f"avvisade_{src.name}.csv",
                                 key=f"rej_{src.sha256[:12]}")
