@@ -411,6 +411,11 @@ def _check_file(kind: str, path: str, sha256: str, kommun: str | None = None) ->
         return f"{integer(len(read_survey(path)))} enkätsvar"
     if kind == "pins":
         return f"{integer(len(read_pins(path)))} kartnålar"
+    if kind in ("population", "population_key"):
+        table, _ = read_table(path)
+        what = "områden" if kind == "population" else "rader"
+        return (f"{integer(len(table))} {what}; kopplas till områdesindelningen när filerna används "
+                "(hur många områden som får befolkning står i inläsningsrapporten)")
     return ""
 
 

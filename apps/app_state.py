@@ -187,7 +187,7 @@ def _pipeline_config(srcs: tuple[Source, ...], resolution: int) -> PipelineConfi
         kommun_code=next((k for s in srcs if s.kind in ("districts", "boundary") and (k := source_kommun(s))), None),
         districts=first("districts"), gazetteer=first("gazetteer"), survey=first("survey"),
         pins=first("pins"), boundary=first("boundary"), resolution=resolution,
-    )
+        population=first("population"), population_key=first("population_key"))
 
 
 @st.cache_data(max_entries=4, show_spinner="Beräknar lägesbilden (första gången tar det en stund) …")

@@ -474,6 +474,10 @@ UPLOAD_TYPES: dict[str, tuple[str, list[str]]] = {
     "gazetteer": ("Adressregister (för geokodning)", ["csv", "txt", "xlsx"]),
     "survey": ("Trygghetsenkät (svar)", ["csv", "txt", "xlsx"]),
     "pins": ("Enkätens kartnålar", ["geojson", "json", "gpkg"]),
+    "population": ("Befolkning per område (t.ex. SCB:s tabell per DeSO), om områdesindelningen saknar den",
+                   ["csv", "txt", "xlsx"]),
+    "population_key": ("Kopplingstabell DeSO → RegSO (när befolkningen är per DeSO och områdena RegSO)",
+                       ["csv", "txt", "xlsx"]),
 }
 
 

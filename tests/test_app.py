@@ -500,6 +500,47 @@ def test_a_zipped_shapefile_is_taken_as_districts_and_as_boundary(store_path: Pa
     assert [[m.value for m in at.metric if m.label == k][-1] for k in ("Rader", "Placerade")] == ["2", "2"]
 
 
+def test_population_per_deso_with_the_key_table_gives_regso_their_population(store_path: Path) -> None:
+    """SCB's population is per DeSO; a RegSO layer has none: the app takes both tables (the
+    command line's --population and --population-key)."""
+    import json
+
+    import geopandas as gpd
+    import shapely
+
+    sys.path.insert(0, str(ROOT / "apps"))
+    import app_state
+
+    regso = gpd.GeoDataFrame({"regsokod": ["0114R001", "0114R002"], "regsonamn": ["Väsby centrum", "Runby"]},
+                             geometry=[shapely.box(17.9, 59.5, 17.95, 59.55), shapely.box(17.95, 59.5, 18.0, 59.55)],
+                             crs=4326)
+    population = "deso,folkmangd_2023\n0114C1010,1000\n0114C1020,500\n0114C1030,700\n"
+    key = ("Kommun;Kommunnamn;DeSO;RegSO\n0114;Upplands Väsby;0114C1010;Väsby centrum\n"
+           "0114;Upplands Väsby;0114C1020;Väsby centrum\n0114;Upplands Väsby;0114C1030;Runby\n")
+    at = _app("data")
+    _district_upload(at, "regso.geojson", regso.to_json().encode())
+    uploads = {u.label.split(" (")[0]: u for u in at.file_uploader}
+    uploads["Befolkning per område"].set_value(("befolkning.csv", population.encode(), "text/csv"))
+    at.run()
+    uploads = {u.label.split(" (")[0]: u for u in at.file_uploader}
+    uploads["Kopplingstabell DeSO → RegSO"].set_value(("koppling.csv", key.encode("utf-8"), "text/csv"))
+    at.run()
+    _no_exception(at)
+    assert not at.error
+    assert any("befolkning.csv – 3 områden" in m.value for m in at.markdown), [m.value for m in at.markdown]
+    assert any("koppling.csv – 3 rader" in m.value for m in at.markdown)
+    events = [{"id": k, "datetime": "2025-03-01 12:00:00 +01:00", "name": "01 mars 12.00, Misshandel, Upplands Väsby",
+               "summary": "Runby.", "url": "/", "type": "Misshandel",
+               "location": {"name": "Upplands Väsby", "gps": "59.5,17.9"}} for k in range(4)]
+    at.file_uploader[0].set_value([("events.json", json.dumps(events).encode(), "application/json")])
+    at.run()
+    _button(at, "Använd de uppladdade filerna").click()
+    at.run()
+    _no_exception(at)
+    lb = app_state._build(tuple(at.session_state["sources"]), app_state.BASE_RESOLUTION)
+    assert lb.districts["population"].to_dict() == {"0114R001": 1500.0, "0114R002": 700.0}
+
+
 def test_an_upload_error_names_the_file_not_where_the_app_keeps_it(store_path: Path) -> None:
     at = _app("data")
     _district_upload(at, "tom.geojson", b"")
