@@ -987,6 +987,10 @@ def _profile_tables(system: _protect.System, profiles: Mapping[str, pd.DataFrame
         idx = system.block(v, prio=0)
         k_all = system.shared(("kommun", "all_dates"), float(v.sum()), prio=_protect.NEVER)
         system.relate(np.r_[idx, k_all], np.r_[np.ones(len(idx)), -1.0])
+        if meta.get("period") is None and float(v.sum()) == system.arrays()[0][t_key]:
+            # no period: the months are the picture's every incident, so they add up to its
+            # total (a total hidden while every month is shown hides nothing)
+            system.relate(np.r_[k_all, t_key], np.r_[1.0, -1.0])
         months = pd.PeriodIndex(f.index, freq="M")
         for per, key in ((meta.get("period"), t_key), (meta.get("previous_period"),
                                                         kommun_keys.get("total_previous"))):

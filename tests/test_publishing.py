@@ -415,3 +415,26 @@ def test_a_pin_cells_reasons_are_counts_protected_like_every_count() -> None:
     rest = n - v.fillna(0).sum(axis=1)  # what the hidden reasons hold together
     one_hidden = v.isna().sum(axis=1) == 1
     assert not (one_hidden & rest.between(1, mc - 1)).any()
+
+
+@pytest.mark.parametrize(("period", "pinned"), [(None, True), ({"start": "2025-01-01T00:00:00+01:00",
+                                                                 "end": "2025-12-31T00:00:00+01:00"}, False)])
+def test_without_a_period_the_months_shown_give_the_total(period: dict[str, str] | None, pinned: bool) -> None:
+    """A picture of every date: its months hold every incident, so a recipient who sees every
+    month knows the total (Malmö's police feed in the app: the total of 561 was hidden as a
+    secondary suppression while all twelve months were shown, and the headline said "för få
+    fall"). With a period (here one not ending on a month boundary) the months hold every date
+    of the data, so they need not add up to the period's total."""
+    from lagesbild_geo import _protect, privacy
+
+    system = _protect.System(3)
+    profiles = {"categories": pd.DataFrame({"count": [40, 2, 18]}, index=["vald", "ran", "stold"]),
+                "months": pd.DataFrame({"count": [25, 35]}, index=["2025-01", "2025-02"])}
+    keys: dict[str, int] = {}
+    tabs = privacy._profile_tables(system, profiles, keys, {"period": period})
+    status = np.full(len(system.arrays()[0]), _protect.SHOWN)
+    status[keys["total"]] = status[tabs["categories"].idx[1, 0]] = status[tabs["categories"].idx[2, 0]] = \
+        _protect.SECONDARY  # the small category, another one, and the total hidden
+    r = _protect.ranges(system, status)
+    t = keys["total"]
+    assert bool(r.hi[t] - r.lo[t] < 1) is pinned
