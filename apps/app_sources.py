@@ -260,6 +260,11 @@ def source_kommun(src: Source) -> str | None:
     return next((str(v) for k, v in src.options if k == "kommun"), None)
 
 
+def chosen_kommun(srcs: Sequence[Source]) -> str | None:
+    """The kommun chosen for a layer of several kommuner among ``srcs`` (the first such choice)."""
+    return next((k for s in srcs if s.kind in ("districts", "boundary") and (k := source_kommun(s))), None)
+
+
 def staged() -> dict[str, list[Source]]:
     """Files uploaded on the Data page but not yet in use."""
     return st.session_state.setdefault("staged", {})
@@ -353,12 +358,19 @@ def swedish_input_error(text: str) -> InputError:
     return exc
 
 
+# Shared and read-only (no copy per call): the kommun list and the check of a staged layer
+# read it once (a national RegSO layer took 4 s to read).
+@st.cache_resource(max_entries=4, show_spinner="Läser filen …")
+def _layer(kind: str, path: str, sha256: str) -> gpd.GeoDataFrame:
+    return read_districts(path) if kind == "districts" else gpd.read_file(path)
+
+
 @st.cache_data(max_entries=8, show_spinner="Läser områdesindelningen …")
 def _layer_kommuner(kind: str, path: str, sha256: str) -> list[tuple[str, str]]:
     if kind == "districts":
-        codes = district_kommuner(read_districts(path))
+        codes = district_kommuner(_layer(kind, path, sha256))
     else:  # a boundary file of every kommun (SCB's kommun layer)
-        codes = set(layer_kommun_codes(gpd.read_file(path)))
+        codes = set(layer_kommun_codes(_layer(kind, path, sha256)))
     names = dict(zip(kommuner()["kommunkod"], kommuner()["kommun"], strict=True))
     return sorted(((c, names.get(c, c)) for c in codes), key=lambda cn: (sort_key(cn[1]), cn[0]))
 
@@ -373,7 +385,7 @@ def layer_kommuner(src: Source) -> list[tuple[str, str]]:
 @st.cache_data(max_entries=16, show_spinner="Kontrollerar filen …")
 def _check_file(kind: str, path: str, sha256: str, kommun: str | None = None) -> str:
     if kind == "districts":
-        d = read_districts(path)
+        d = _layer(kind, path, sha256)
         codes = district_kommuner(d)
         if kommun is not None and len(codes) > 1:
             n_all = len(d)
@@ -384,14 +396,14 @@ def _check_file(kind: str, path: str, sha256: str, kommun: str | None = None) ->
                     "med befolkning)")
         if len(codes) > 1:
             raise swedish_input_error(
-                f"Filen delar in {integer(len(codes))} kommuner i {integer(len(d))} områden (till exempel hela landets "
-                "RegSO eller DeSO), inte en kommun i områden. Välj din kommun i listan nedan, så "
+                f"Filen delar in {integer(len(codes))} kommuner i {integer(len(d))} områden (till "
+                "exempel hela landets RegSO eller DeSO), inte en kommun i områden. Välj din kommun i listan nedan, så "
                 "används bara dess områden och händelser; eller ladda upp bara din kommuns områden. "
                 "Kommunens yttre gräns laddas upp under Kommungräns.")
         pop = int(d["population"].notna().sum())
         return f"{integer(len(d))} områden ({integer(pop)} med befolkning)"
     if kind == "boundary":
-        g = gpd.read_file(path)
+        g = _layer(kind, path, sha256)
         if g.empty or not g.geom_type.isin(["Polygon", "MultiPolygon"]).any():
             raise InputError(
                 f"{Path(path).name} has no polygon; expected the kommun boundary as a polygon.")

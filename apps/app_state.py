@@ -88,6 +88,7 @@ from app_sources import (
     UPLOAD_MAX_AGE_S,
     Source,
     check_file,
+    chosen_kommun,
     cleanup_uploads,
     cleanup_uploads_now_and_then,
     column_choice,
@@ -99,7 +100,6 @@ from app_sources import (
     replace_staged,
     save_upload,
     set_sources,
-    source_kommun,
     sources,
     stage,
     staged,
@@ -173,21 +173,20 @@ T = TypeVar("T")
 
 def _pipeline_config(srcs: tuple[Source, ...], resolution: int) -> PipelineConfig:
     """The pipeline configuration for the chosen files (every date; see :func:`view` for filters)."""
-    def first(kind: str) -> str | None:
-        return next((s.path for s in srcs if s.kind == kind), None)
-
+    path = {s.kind: s.path for s in reversed(srcs)}  # the first file of each kind
     incidents = [SourceConfig(path=s.path, name=s.name, columns=column_choice(s) or None)
                  for s in srcs if s.kind == "incidents"]
     if not incidents:
-        raise InputError("Det finns ingen händelsefil. Ladda upp en på sidan Data eller använd Exempelkommun.")
+        raise InputError("Det finns ingen händelsefil. Ladda upp en på sidan Data eller "
+                         "använd Exempelkommun.")
     example = all(Path(s.path).parent == example_dir() for s in srcs)
-    return PipelineConfig(  # kommun_code: a layer of the whole country, narrowed to the kommun chosen
+    return PipelineConfig(
         incidents=tuple(incidents),
         kommun_name="Exempelkommun" if example and example_dir() == SAMPLE_DIR else None,
-        kommun_code=next((k for s in srcs if s.kind in ("districts", "boundary") and (k := source_kommun(s))), None),
-        districts=first("districts"), gazetteer=first("gazetteer"), survey=first("survey"),
-        pins=first("pins"), boundary=first("boundary"), resolution=resolution,
-        population=first("population"), population_key=first("population_key"))
+        kommun_code=chosen_kommun(srcs),  # a layer of the whole country, narrowed to one kommun
+        districts=path.get("districts"), gazetteer=path.get("gazetteer"), survey=path.get("survey"),
+        pins=path.get("pins"), boundary=path.get("boundary"), resolution=resolution,
+        population=path.get("population"), population_key=path.get("population_key"))
 
 
 @st.cache_data(max_entries=4, show_spinner="Beräknar lägesbilden (första gången tar det en stund) …")
@@ -197,7 +196,8 @@ def _build(srcs: tuple[Source, ...], resolution: int) -> Lagesbild:
 
 
 def _no_data_warning() -> None:
-    st.warning("Exempeldata saknas (mappen sample_data/). Kör `make sample` eller ladda upp egna filer på sidan Data.")
+    st.warning("Exempeldata saknas (mappen sample_data/). Kör `make sample` eller ladda upp egna "
+               "filer på sidan Data.")
 
 
 def _of_current_data(compute: Callable[[tuple[Source, ...]], T], *, failed: Any) -> Any:

@@ -47,7 +47,7 @@ def start(*, runtime_ready: Callable[[], bool] | None = None) -> threading.Threa
     _started.set()
     # The cyclic garbage collector stays off until the warm-up is done: the imports and
     # the build make some 300 000 objects, over which Python's automatic full collections
-    # took 0,2–0,3 s of the first visitor's wait; _finish collects once.
+    # took 0,2–0,3 s of the first visitor's wait; _freeze_long_lived collects once.
     gc.disable()
     thread = threading.Thread(target=_run, args=(runtime_ready,), name="lagesbild-warm-up", daemon=True)
     thread.start()

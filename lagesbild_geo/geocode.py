@@ -1096,80 +1096,82 @@ def _num_sv(text: str) -> str:
 
 _FOLDED_SV = "bara om å, ä och ö bortses från: används inte (å, ä och ö är egna bokstäver)"
 
-# Each note the matcher writes (English, in ``geocode_note``) and its Swedish text, for the
-# coordinator's file of rejected rows; names are kept as written.
-_NOTES_SV: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = tuple(
-    (re.compile(pattern, re.S), make) for pattern, make in (
+# Each note the matcher writes (English, in ``geocode_note``): what it means for the person
+# who corrects the rows, in a few words many rows share (rows are counted by these on the
+# app's Data page), and its Swedish text (names kept as written).
+_NOTES_SV: tuple[tuple[re.Pattern[str], str, Callable[[re.Match[str]], str]], ...] = tuple(
+    (re.compile(pattern, re.S), kind, make) for pattern, kind, make in (
         (r"close to the candidate only when å, ä and ö are ignored: not applied \(å, ä and ö are letters\)",
+         "Namnet stämmer bara om å, ä och ö bortses från",
          lambda m: f"liknar kandidaten {_FOLDED_SV}"),
         (r"best candidate scored ([\d.]+) < ([\d.]+)",
+         "Stavningen skiljer sig för mycket från registrets",
          lambda m: f"bästa kandidaten fick {_num_sv(m[1])} poäng av 100, under gränsen {_num_sv(m[2])}"),
         (r"two candidates score alike \((.*)\)",
+         "Två namn i registret passar lika bra",
          lambda m: f"två kandidater är lika nära ({m[1]}); skriv adressen tydligare"),
         (r"name part differs \((.*) vs (.*)\)",
+         "Stavningen skiljer sig för mycket från registrets",
          lambda m: f"namnleden skiljer sig ({m[1]} mot {m[2]})"),
         (r"street not in that town",
+         "Gatan finns inte i den angivna orten",
          lambda m: "gatan finns inte i den orten"),
         (r"no street or place name in the text",
+         "Inget gatu- eller platsnamn",
          lambda m: "texten innehåller inget gatu- eller platsnamn"),
         (r"ambiguous: the abbreviation fits both (.*) and (.*)",
+         "Förkortningen passar flera gator",
          lambda m: f"tvetydig: förkortningen passar både {m[1]} och {m[2]}; skriv ut gatunamnet"),
         (r"ambiguous: (.*) meet in (\d+) postorter; add the town",
+         "Finns i flera orter: orten saknas",
          lambda m: f"tvetydig: {m[1].replace(' and ', ' och ')} möts i {m[2]} postorter; lägg till orten"),
         (r"(.*) do not meet \(no address points within (\d+) m of each other\)",
+         "Gatorna i korsningen möts inte",
          lambda m: f"{m[1].replace(' and ', ' och ')} möts inte (inga adresspunkter inom {m[2]} m "
                    "från varandra)"),
         (r"no street, place or district of that name in the gazetteer",
+         "Namnet finns inte i registret",
          lambda m: "ingen gata, plats eller område med det namnet i adressregistret"),
         (r"fuzzy street match \((\d+)\) but house number (.*) is not on that street",
+         "Husnumret finns inte på gatan",
          lambda m: f"gatunamnet liknar en gata ({m[1]} poäng av 100) men husnummer {m[2]} finns inte "
                    "på den gatan"),
         (r"street matched but street-level matches are not allowed",
+         "Bara gatan hittades (gatunivå är inte tillåten)",
          lambda m: "gatan hittades men placering på gatunivå är inte tillåten"),
         (r"house number (.*) not in the register; street centroid",
+         "Husnumret saknas i registret (gatans mitt)",
          lambda m: f"husnummer {m[1]} finns inte i registret; gatans mittpunkt"),
         (r"ambiguous: the (house number|street) exists in (.*); add the postcode or the town to the address",
+         "Finns i flera orter: orten saknas",
          lambda m: f"tvetydig: {'husnumret' if m[1] == 'house number' else 'gatan'} finns i "
                    f"{m[2].replace(' and ', ' och ')}; lägg till postnummer eller ort i adressen"),
         (r"ambiguous: the place name exists more than once; add the town",
+         "Finns i flera orter: orten saknas",
          lambda m: "tvetydig: platsnamnet finns flera gånger; lägg till orten"),
         (r"online geocoder failed: (.*)",
+         "Adressökningen på nätet svarade inte",
          lambda m: f"adressökningen på nätet svarade inte ({m[1]})"),
         (r"town '(.*)' is not covered by the gazetteer; it is (.*) only when å, ä and ö are ignored: "
          r"not applied \(å, ä and ö are letters\)",
+         "Orten stämmer bara om å, ä och ö bortses från",
          lambda m: f"orten '{m[1]}' finns inte i adressregistret; den är {m[2]} {_FOLDED_SV}"),
         (r"town '(.*)' is not covered by the gazetteer \((\d+) postorter(?:; nearest: (.*))?\)",
+         "Orten finns inte i registret",
          lambda m: f"orten '{m[1]}' finns inte i adressregistret ({m[2]} postorter"
                    + (f"; närmast: {m[3]}" if m[3] else "") + ")"),
         (r"postcode (\d{3} \d{2}) is outside the gazetteer's area",
+         "Postnumret ligger utanför registret",
          lambda m: f"postnummer {m[1]} ligger utanför adressregistrets område"),
     ))
 
 
-# What each note of _NOTES_SV means for the person who corrects the rows, in a few words
-# (the same order): rows are counted by these on the app's Data page.
-_NOTE_KINDS_SV: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (pattern, kind) for (pattern, _), kind in zip(_NOTES_SV, (
-        "Namnet stämmer bara om å, ä och ö bortses från",
-        "Stavningen skiljer sig för mycket från registrets",
-        "Två namn i registret passar lika bra",
-        "Stavningen skiljer sig för mycket från registrets",
-        "Gatan finns inte i den angivna orten",
-        "Inget gatu- eller platsnamn",
-        "Förkortningen passar flera gator",
-        "Finns i flera orter: orten saknas",
-        "Gatorna i korsningen möts inte",
-        "Namnet finns inte i registret",
-        "Husnumret finns inte på gatan",
-        "Bara gatan hittades (gatunivå är inte tillåten)",
-        "Husnumret saknas i registret (gatans mitt)",
-        "Finns i flera orter: orten saknas",
-        "Finns i flera orter: orten saknas",
-        "Adressökningen på nätet svarade inte",
-        "Orten stämmer bara om å, ä och ö bortses från",
-        "Orten finns inte i registret",
-        "Postnumret ligger utanför registret",
-    ), strict=True))
+def _note_sv(note: str) -> tuple[str, str] | None:
+    """A note's kind and Swedish text (None: no pattern knows it)."""
+    for pattern, kind, make in _NOTES_SV:
+        if (m := pattern.fullmatch(note)) is not None:
+            return kind, make(m)
+    return None
 
 
 def geocode_note_kind_sv(note: str | None) -> str | None:
@@ -1186,7 +1188,8 @@ def geocode_note_kind_sv(note: str | None) -> str | None:
     """
     if not note:
         return None
-    return next((kind for pattern, kind in _NOTE_KINDS_SV if pattern.fullmatch(note)), "Annat")
+    found = _note_sv(note)
+    return "Annat" if found is None else found[0]
 
 
 def geocode_note_sv(note: str | None) -> str | None:
@@ -1200,13 +1203,8 @@ def geocode_note_sv(note: str | None) -> str | None:
     >>> geocode_note_sv("town 'Varbrg' is not covered by the gazetteer (2 postorter; nearest: Varberg, Vårberg)")
     "orten 'Varbrg' finns inte i adressregistret (2 postorter; närmast: Varberg, Vårberg)"
     """
-    if not note:
-        return note
-    for pattern, make in _NOTES_SV:
-        m = pattern.fullmatch(note)
-        if m is not None:
-            return make(m)
-    return note
+    found = _note_sv(note) if note else None
+    return note if found is None else found[1]
 
 
 def _only_by_folding(query: str, candidate: str) -> bool:

@@ -115,7 +115,6 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-
 def run_read(args: argparse.Namespace) -> int:
     from ..geocode import place_pending
     from ..pipeline import check_column_roles
