@@ -265,6 +265,16 @@ def chosen_kommun(srcs: Sequence[Source]) -> str | None:
     return next((k for s in srcs if s.kind in ("districts", "boundary") and (k := source_kommun(s))), None)
 
 
+def kommun_conflict(srcs: Sequence[Source]) -> list[tuple[str, str]]:
+    """(file, kommun) of each layer of several kommuner among ``srcs`` when they were narrowed
+    to different kommuner (a build uses one kommun: the districts' would win unsaid); empty
+    when they agree."""
+    chosen = [(s, k) for s in srcs if s.kind in ("districts", "boundary") and (k := source_kommun(s))]
+    if len({k for _, k in chosen}) < 2:
+        return []
+    return [(s.name, dict(layer_kommuner(s)).get(k, k)) for s, k in chosen]
+
+
 def staged() -> dict[str, list[Source]]:
     """Files uploaded on the Data page but not yet in use."""
     return st.session_state.setdefault("staged", {})

@@ -458,6 +458,45 @@ def test_a_boundary_file_of_every_kommun_is_narrowed_to_the_kommun_chosen(store_
     assert any("kommuner.geojson – kommungräns för Vallentuna (av filens 3 kommuner)" in m.value for m in at.markdown)
 
 
+def test_two_files_of_the_whole_country_are_narrowed_to_the_same_kommun(store_path: Path) -> None:
+    """The kommun chosen in a national district layer is taken for a national boundary file;
+    two different kommuner are refused in words (a build uses one kommun)."""
+    import json
+
+    import geopandas as gpd
+    import shapely
+
+    boxes = [shapely.box(17.8 + k / 10, 59.4, 17.85 + k / 10, 59.45) for k in range(3)]
+    regso = gpd.GeoDataFrame({"regsokod": ["0114R001", "0115R001", "0117R001"],
+                              "regsonamn": ["Runby", "Vallentuna C", "Österåker C"]}, geometry=boxes, crs=4326)
+    kommuner = gpd.GeoDataFrame({"KnKod": ["0114", "0115", "0117"],
+                                 "KnNamn": ["Upplands Väsby", "Vallentuna", "Österåker"]}, geometry=boxes, crs=4326)
+    at = _app("data")
+    _district_upload(at, "regso_sverige.geojson", regso.to_json().encode())
+    next(s for s in at.selectbox if s.label.startswith("Kommun i regso_sverige")).set_value("0115")
+    at.run()
+    {u.label: u for u in at.file_uploader}["Kommungräns"].set_value(
+        ("kommuner.geojson", kommuner.to_json().encode(), "application/json"))
+    at.run()
+    _no_exception(at)
+    assert not at.error and not at.warning
+    box = next(s for s in at.selectbox if s.label.startswith("Kommun i kommuner.geojson"))
+    assert box.value == "0115"
+    assert any("kommuner.geojson – kommungräns för Vallentuna (av filens 3 kommuner)" in m.value for m in at.markdown)
+    events = [{"id": 1, "datetime": "2025-03-01 12:00:00 +01:00", "name": "01 mars 12.00, Rån, Vallentuna",
+               "summary": "", "url": "/", "type": "Rån", "location": {"name": "Vallentuna", "gps": "59.5,18.0"}}]
+    at.file_uploader[0].set_value([("events.json", json.dumps(events).encode(), "application/json")])
+    at.run()
+    assert not _button(at, "Använd de uppladdade filerna").disabled
+    next(s for s in at.selectbox if s.label.startswith("Kommun i kommuner.geojson")).set_value("0117")
+    at.run()
+    _no_exception(at)
+    assert [w.value for w in at.warning] == [
+        "Filerna gäller olika kommuner: regso_sverige.geojson Vallentuna, kommuner.geojson Österåker. "
+        "Välj samma kommun i listorna ovan; lägesbilden gäller en kommun."]
+    assert _button(at, "Använd de uppladdade filerna").disabled
+
+
 def test_a_zipped_shapefile_is_taken_as_districts_and_as_boundary(store_path: Path, tmp_path: Path) -> None:
     """A kommun's GIS hands out shapefiles: several files, uploaded as one zip."""
     import zipfile

@@ -166,9 +166,15 @@ for src in others:
             if len(found := app_sources.layer_kommuner(src)) > 1:
                 names: dict[str, str] = {"": "Välj kommun …", **dict(found)}
                 chosen = app_sources.source_kommun(src) or ""
+                other = app_sources.chosen_kommun([s for s in others if s is not src])
+                if not chosen and other in names:  # the kommun chosen in the other national file
+                    S.replace_staged(src, app_sources.with_kommun(src, other))
+                    app_sources.mark_readable(src)
+                    st.rerun()
+                # (a key per choice: the box shows the choice however it was made)
                 pick = st.selectbox(f"Kommun i {src.name} ({svformat.integer(len(found))} kommuner i filen)",
                                     options=list(names), index=list(names).index(chosen) if chosen in names else 0,
-                                    format_func=names.__getitem__, key=f"kommun_{src.sha256[:12]}")
+                                    format_func=names.__getitem__, key=f"kommun_{src.sha256[:12]}_{chosen}")
                 if pick and pick != chosen:
                     S.replace_staged(src, app_sources.with_kommun(src, pick))
                     app_sources.mark_readable(src)
@@ -179,10 +185,13 @@ for src in others:
     if not ok:
         S.mark_unreadable(src)
 
+if conflict := app_sources.kommun_conflict(others):
+    st.warning("Filerna gäller olika kommuner: " + ", ".join(f"{f} {k}" for f, k in conflict)
+               + ". Välj samma kommun i listorna ovan; lägesbilden gäller en kommun.")
 if S.usable_incident_files():
     keep = st.checkbox("Använd Exempelkommuns områden, adressregister och enkät där jag inte laddat upp egna",
                        value=False, key="keep_example_layers")
-    if st.button("Använd de uppladdade filerna", type="primary", key="use_staged"):
+    if st.button("Använd de uppladdade filerna", type="primary", key="use_staged", disabled=bool(conflict)):
         S.use_staged(keep_example_layers=keep)
         st.success("Klart: kartan och rapporterna bygger nu på dina filer.")
         st.rerun()
