@@ -891,7 +891,9 @@ def test_coordinates_in_a_foreign_crs_say_so_and_crs_fixes_them(tmp_path: Path) 
                  encoding="utf-8")
     r = read_incidents(p)
     _accounted(r)
-    assert r.report["rejected_by_reason"] == {"unparseable coordinates": 3}
+    # numbers, not unreadable text: the reason says they fit no Swedish CRS
+    assert r.report["rejected_by_reason"] == {"unknown CRS": 3}
+    assert set(r.rejected["reason_sv"]) == {"koordinaterna passar inget svenskt koordinatsystem (ange vilket)"}
     msg = [w for w in r.report["warnings"] if "fit no Swedish CRS" in w]
     assert len(msg) == 1 and "X/Y: 3 row(s)" in msg[0] and "--crs 3857" in msg[0]
     r = read_incidents(p, crs=3857)

@@ -612,6 +612,7 @@ class _Coordinates:
     east: np.ndarray
     north: np.ndarray
     present: np.ndarray  # the row holds coordinates (usable or not)
+    numeric: np.ndarray  # both of a pair are numbers (placed, or in no CRS recognised)
     valid: np.ndarray  # they were recognised and transformed
     in_sweden: np.ndarray
     in_boundary: np.ndarray
@@ -630,6 +631,7 @@ def _coordinates(raw: _Raw, roles: dict[str, str], *, crs: object | None, settin
         pairs.append(pair)
     lon = lat = east = north = None
     present = np.zeros(n, dtype=bool)
+    numeric = np.zeros(n, dtype=bool)
     valid = np.zeros(n, dtype=bool)
     guesses: list[tuple[tuple[str, str], CRSGuess]] = []
     for pair in pairs:  # the first pair that places a row wins
@@ -637,6 +639,7 @@ def _coordinates(raw: _Raw, roles: dict[str, str], *, crs: object | None, settin
         guesses.append((pair.names, guess))
         present |= pair.present & ~valid
         take = np.isfinite(pair.a) & np.isfinite(pair.b) & ~valid
+        numeric |= take & ((pair.a != 0) | (pair.b != 0))  # (0, 0): a placeholder, not a CRS
         if not take.any() or guess.crs is None:
             continue
         if take.all():  # the usual file: every row from one pair, no copies
@@ -657,7 +660,7 @@ def _coordinates(raw: _Raw, roles: dict[str, str], *, crs: object | None, settin
     in_boundary = np.ones(n, dtype=bool)
     if boundary is not None and in_sweden.any():
         in_boundary = inside_boundary(lon, lat, in_sweden, boundary)
-    return _Coordinates(lon=lon, lat=lat, east=east, north=north, present=present, valid=valid,
+    return _Coordinates(lon=lon, lat=lat, east=east, north=north, present=present, numeric=numeric, valid=valid,
                         in_sweden=in_sweden, in_boundary=in_boundary, area_rows=area_rows,
                         zero_rows=sum(int(((p.a == 0) & (p.b == 0)).sum()) for p in pairs),
                         guesses=guesses)
@@ -833,7 +836,7 @@ def _location_text(raw: _Raw, roles: dict[str, str]) -> pd.Series:
 
 #: Why a row is rejected, by code (0: it is not).
 _REJECT_CODES = ("", "missing time", "unparseable time", "date out of range", "outside Sweden",
-                 "outside boundary", "unparseable coordinates", "no location", "totals row")
+                 "outside boundary", "unparseable coordinates", "no location", "totals row", "unknown CRS")
 
 
 @dataclass(frozen=True)
@@ -863,6 +866,7 @@ def _decide(raw: _Raw, times: _Times, coords: _Coordinates, location_text: pd.Se
     has_text = location_text.notna().to_numpy(dtype=bool)
     pending = rest & has_text
     reason[rest & ~has_text & coords.present] = 6  # unparseable coordinates
+    reason[rest & ~has_text & coords.numeric] = 9  # numbers, but in no CRS recognised (crs= names it)
     reason[rest & ~has_text & ~coords.present] = 7  # no location
     totals = raw.info.get("totals_row")
     if totals is not None and totals.any():  # a totals row of an aggregated table: counted once, rejected

@@ -26,6 +26,7 @@ REASONS: dict[str, str] = {
     "date out of range": "datum utanför giltigt intervall",
     "no location": "plats saknas (varken koordinater, adress eller platsnamn)",
     "unparseable coordinates": "koordinaterna kan inte tolkas",
+    "unknown CRS": "koordinaterna passar inget svenskt koordinatsystem (ange vilket)",
     "outside Sweden": "utanför Sverige",
     "outside boundary": "utanför området",
     "address not found": "adressen hittades inte",
