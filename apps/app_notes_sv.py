@@ -309,7 +309,8 @@ def _(m: re.Match[str]) -> str:
     return (f"{m['cols']}: {rader(m['k'])} har tal som inte passar något svenskt koordinatsystem (WGS84, "
             f"SWEREF 99 TM, en lokal SWEREF 99-zon, RT90), till exempel ({num(m['a'])}; {num(m['b'])}); de kan "
             "inte placeras efter de här koordinaterna. Är de i ett annat koordinatsystem (till exempel Web "
-            "Mercator): exportera filen på nytt i SWEREF 99 TM eller WGS84 och ladda upp den igen.")
+            "Mercator): välj det under ”Koordinatsystem” för filen, eller exportera filen på nytt i SWEREF 99 "
+            "TM eller WGS84.")
 
 
 @_rule("crs_given_mismatch", r"(?P<cols>.+?): the CRS was given as (?P<crs>\S+), but the values look like "

@@ -27,6 +27,7 @@ from lagesbild_geo.errors import InputError
 from lagesbild_geo.geocode import Gazetteer, place_pending
 from lagesbild_geo.limits import file_sha256
 from lagesbild_geo.names import kommuner, layer_kommun_codes
+from lagesbild_geo.pipeline import PipelineConfig, SourceConfig
 from lagesbild_geo.read import read_incidents, read_table
 from lagesbild_geo.survey import read_pins, read_survey
 from lagesbild_geo.svformat import integer, sort_key
@@ -70,6 +71,24 @@ def _source(kind: str, path: Path, **options: Any) -> Source:
 def column_choice(src: Source) -> dict[str, str]:
     """The user's corrected column mapping of a file (role → column); empty: recognised."""
     return dict(next((v for k, v in src.options if k == "columns"), ()))
+
+
+def crs_choice(src: Source) -> str | None:
+    """The coordinate system chosen for a file's coordinates (``EPSG:3857`` …); ``None``:
+    recognised from the values."""
+    return next((str(v) for k, v in src.options if k == "crs"), None)
+
+
+#: The coordinate systems the Data page offers for an incident file ("" = recognised).
+CRS_CHOICES_SV: dict[str, str] = {
+    "": "Känns igen av värdena",
+    "EPSG:4326": "WGS84 (grader, GPS)",
+    "EPSG:3006": "SWEREF 99 TM (meter)",
+    "EPSG:3857": "Web Mercator (webbkartor, EPSG:3857)",
+    "EPSG:32633": "UTM zon 33N (EPSG:32633)",
+    "EPSG:32632": "UTM zon 32N (EPSG:32632)",
+    "EPSG:3021": "RT90 2,5 gon V (EPSG:3021)",
+}
 
 
 def example_dir() -> Path:
@@ -238,6 +257,24 @@ def set_sources(new: Sequence[Source]) -> None:
     st.session_state["sources"] = tuple(new)
 
 
+def pipeline_config(srcs: tuple[Source, ...], resolution: int) -> PipelineConfig:
+    """The pipeline configuration of the chosen files (every date; the app filters the picture)."""
+    path = {s.kind: s.path for s in reversed(srcs)}  # the first file of each kind
+    incidents = [SourceConfig(path=s.path, name=s.name, columns=column_choice(s) or None, crs=crs_choice(s))
+                 for s in srcs if s.kind == "incidents"]
+    if not incidents:
+        raise InputError("Det finns ingen händelsefil. Ladda upp en på sidan Data eller "
+                         "använd Exempelkommun.")
+    example = all(Path(s.path).parent == example_dir() for s in srcs)
+    return PipelineConfig(
+        incidents=tuple(incidents),
+        kommun_name="Exempelkommun" if example and example_dir() == SAMPLE_DIR else None,
+        kommun_code=chosen_kommun(srcs),  # a layer of the whole country, narrowed to one kommun
+        districts=path.get("districts"), gazetteer=path.get("gazetteer"), survey=path.get("survey"),
+        pins=path.get("pins"), boundary=path.get("boundary"), resolution=resolution,
+        population=path.get("population"), population_key=path.get("population_key"))
+
+
 # --------------------------------------------------------------------------- staged uploads (Data page)
 
 
@@ -246,6 +283,13 @@ def with_columns(src: Source, columns: dict[str, str]) -> Source:
     opts = tuple((k, v) for k, v in src.options if k != "columns")
     return Source(kind=src.kind, path=src.path, sha256=src.sha256, name=src.name,
                   options=(*opts, ("columns", tuple(sorted(columns.items())))))
+
+
+def with_crs(src: Source, crs: str | None) -> Source:
+    """The same incident file with its coordinates read in ``crs`` (``None``: recognised)."""
+    opts = tuple((k, v) for k, v in src.options if k != "crs")
+    return Source(kind=src.kind, path=src.path, sha256=src.sha256, name=src.name,
+                  options=(*opts, *((("crs", crs),) if crs else ())))
 
 
 def with_kommun(src: Source, code: str) -> Source:
@@ -326,17 +370,19 @@ def use_staged(*, keep_example_layers: bool) -> None:
 
 @st.cache_data(max_entries=8, show_spinner="Läser filen …")
 def _read_incidents_cached(path: str, sha256: str, columns: tuple[tuple[str, str], ...],
-                           gazetteer: str | None, gazetteer_sha: str | None) -> Any:
-    result = read_incidents(path, columns=dict(columns) or None, source_name=Path(path).name.split("_", 1)[-1])
+                           gazetteer: str | None, gazetteer_sha: str | None, crs: str | None = None) -> Any:
+    result = read_incidents(path, columns=dict(columns) or None, crs=crs,
+                            source_name=Path(path).name.split("_", 1)[-1])
     return place_pending(result, gazetteer) if gazetteer is not None else result
 
 
 def read_incident_file(src: Source, *, gazetteer: Source | None = None) -> Any:
-    """``read.read_incidents`` (and ``geocode.place_pending``) of one staged file (cached on content and column choices)."""
+    """``read.read_incidents`` (and ``geocode.place_pending``) of one staged file (cached on
+    content, column choices and coordinate system)."""
     columns = tuple(sorted(column_choice(src).items()))
     return _read_incidents_cached(src.path, src.sha256, columns,
                                   gazetteer.path if gazetteer else None,
-                                  gazetteer.sha256 if gazetteer else None)
+                                  gazetteer.sha256 if gazetteer else None, crs_choice(src))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

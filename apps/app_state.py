@@ -88,7 +88,6 @@ from app_sources import (
     UPLOAD_MAX_AGE_S,
     Source,
     check_file,
-    chosen_kommun,
     cleanup_uploads,
     cleanup_uploads_now_and_then,
     column_choice,
@@ -96,6 +95,7 @@ from app_sources import (
     example_dir,
     example_sources,
     mark_unreadable,
+    pipeline_config,
     read_incident_file,
     replace_staged,
     save_upload,
@@ -160,7 +160,7 @@ from lagesbild_geo.dashboard import (
 from lagesbild_geo.errors import InputError
 from lagesbild_geo.export import export_package, read_package, zip_package
 from lagesbild_geo.followup import followup
-from lagesbild_geo.pipeline import Lagesbild, PipelineConfig, SourceConfig, build_lagesbild
+from lagesbild_geo.pipeline import Lagesbild, build_lagesbild
 from lagesbild_geo.privacy import publishable, publishable_together
 from lagesbild_geo.report import write_report
 from lagesbild_geo.schema import CATEGORIES
@@ -171,28 +171,10 @@ T = TypeVar("T")
 # --------------------------------------------------------------------------- the lägesbild
 
 
-def _pipeline_config(srcs: tuple[Source, ...], resolution: int) -> PipelineConfig:
-    """The pipeline configuration for the chosen files (every date; see :func:`view` for filters)."""
-    path = {s.kind: s.path for s in reversed(srcs)}  # the first file of each kind
-    incidents = [SourceConfig(path=s.path, name=s.name, columns=column_choice(s) or None)
-                 for s in srcs if s.kind == "incidents"]
-    if not incidents:
-        raise InputError("Det finns ingen händelsefil. Ladda upp en på sidan Data eller "
-                         "använd Exempelkommun.")
-    example = all(Path(s.path).parent == example_dir() for s in srcs)
-    return PipelineConfig(
-        incidents=tuple(incidents),
-        kommun_name="Exempelkommun" if example and example_dir() == SAMPLE_DIR else None,
-        kommun_code=chosen_kommun(srcs),  # a layer of the whole country, narrowed to one kommun
-        districts=path.get("districts"), gazetteer=path.get("gazetteer"), survey=path.get("survey"),
-        pins=path.get("pins"), boundary=path.get("boundary"), resolution=resolution,
-        population=path.get("population"), population_key=path.get("population_key"))
-
-
 @st.cache_data(max_entries=4, show_spinner="Beräknar lägesbilden (första gången tar det en stund) …")
 def _build(srcs: tuple[Source, ...], resolution: int) -> Lagesbild:
     return snapshot("build", resolution, srcs,
-                     lambda: build_lagesbild(_pipeline_config(srcs, resolution)))
+                     lambda: build_lagesbild(pipeline_config(srcs, resolution)))
 
 
 def _no_data_warning() -> None:

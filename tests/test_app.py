@@ -270,6 +270,39 @@ def test_data_upload_of_an_aggregated_table_counts_its_rows_when_the_count_colum
     assert (metrics["Rader"], metrics["Placerade"]) == ("5", "5")
 
 
+def test_data_upload_in_web_mercator_is_placed_once_its_crs_is_chosen(store_path: Path) -> None:
+    """Numbers in no Swedish CRS (an export from a web map) are rejected with that reason; the
+    coordinator chooses the CRS on the Data page (the command line's --crs) and the picture
+    counts them."""
+    from pyproj import Transformer
+
+    lon, lat = [17.0 + k % 8 / 100 for k in range(40)], [59.4 + k // 8 / 100 for k in range(40)]  # 40 cells
+    x, y = Transformer.from_crs(4326, 3857, always_xy=True).transform(lon, lat)
+    table = "Datum;Tid;Brottstyp;X;Y\n" + "".join(
+        f"2025-03-{1 + i % 28:02d};12:00;Stöld;{a:.1f};{b:.1f}\n" for i, (a, b) in enumerate(zip(x, y, strict=True)))
+    at = _app("data")
+    at.file_uploader[0].set_value([("webbkarta.csv", table.encode(), "text/csv")])
+    at.run()
+    _no_exception(at)
+    assert [[m.value for m in at.metric if m.label == k][-1] for k in ("Placerade", "Avvisade")] == ["0", "40"]
+    assert any("koordinaterna passar inget svenskt koordinatsystem (ange vilket)" in str(d.value.to_dict())
+               for d in at.dataframe)
+    assert any("välj det under ”Koordinatsystem” för filen" in w.value for w in at.warning)
+    box = next(s for s in at.selectbox if s.label == "Koordinatsystem")
+    assert box.value == "" and "Web Mercator (webbkartor, EPSG:3857)" in box.options
+    box.set_value("EPSG:3857")
+    at.run()
+    _no_exception(at)
+    assert [[m.value for m in at.metric if m.label == k][-1] for k in ("Placerade", "Avvisade")] == ["40", "0"]
+    assert next(s for s in at.selectbox if s.label == "Koordinatsystem").value == "EPSG:3857"
+    _button(at, "Använd de uppladdade filerna").click()
+    at.run()
+    at.switch_page("app_pages/karta.py")
+    at.run()
+    _no_exception(at)
+    assert next(m.value for m in at.metric if m.label == "Antal händelser") == "40"
+
+
 def test_data_upload_of_a_table_with_no_rows_says_so_and_is_not_used(store_path: Path) -> None:
     at = _app("data")
     at.file_uploader[0].set_value([("bara_rubrik.csv", b"Datum;Brottstyp;Omr\xc3\xa5de\n", "text/csv")])

@@ -137,6 +137,17 @@ for src in list(stage.get("incidents", [])):
                 app_ui.REREAD, key=f"reread_{src.sha256[:12]}"):
             S.replace_staged(src, S.with_columns(src, choice))
             st.rerun()
+        crs_now = app_sources.crs_choice(src) or ""
+        if crs_now or set(used) & {"x", "y", "northing", "easting", "lat", "lon", "gps"}:
+            names_crs = app_sources.CRS_CHOICES_SV
+            crs = st.selectbox("Koordinatsystem", options=list(names_crs), index=list(names_crs).index(crs_now),
+                               format_func=names_crs.__getitem__, key=f"crs_{src.sha256[:12]}_{crs_now}",
+                               help="Koordinatsystemet känns igen av värdena (WGS84, SWEREF 99 TM och dess "
+                                    "lokala zoner, RT90). Välj det här om filen har ett annat, till exempel "
+                                    "Web Mercator från en webbkarta.")
+            if crs != crs_now:
+                S.replace_staged(src, app_sources.with_crs(src, crs or None))
+                st.rerun()
         st.dataframe(preview, hide_index=True, width="stretch", placeholder="–")
         prec, reasons = S.ingest_tables(rep)
         a, b = st.columns(2)
