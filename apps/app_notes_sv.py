@@ -317,10 +317,10 @@ def _(m: re.Match[str]) -> str:
        r"(?P<seen>.+?); (?P<k>\d+) row\(s\) fall outside Sweden\. Check the CRS: leave crs= \(--crs\) out to "
        r"have it recognised, or name the right one\.")
 def _(m: re.Match[str]) -> str:
-    return (f"{m['cols']}: filen anger koordinatsystemet {m['crs']}, men värdena ser ut att vara "
+    return (f"{m['cols']}: koordinatsystemet anges som {m['crs']}, men värdena ser ut att vara "
             f"{_crs_label(m['seen'])}; {rader(m['k'])} hamnar utanför Sverige. Kontrollera "
-            "koordinatsystemet: exportera filen på nytt med rätt koordinatsystem, eller utan angivet "
-            "koordinatsystem så känns det igen av värdena.")
+            "koordinatsystemet: välj ”Känns igen av värdena” under ”Koordinatsystem” för filen om du "
+            "valt det där, annars exportera filen på nytt med rätt koordinatsystem eller utan angivet.")
 
 
 @_rule("kept_for_geocoding", r"(?P<k>\d+) rows with unusable coordinates but an address or place name were kept "

@@ -884,6 +884,18 @@ def test_excel_two_row_header_with_merged_cells(tmp_path: Path) -> None:
     assert any("header spans rows 1–2" in w for w in r.report["warnings"])
 
 
+def test_a_wrong_crs_given_for_every_row_is_said_once_not_as_a_mix(tmp_path: Path) -> None:
+    p = tmp_path / "wgs.csv"
+    p.write_text("Datum;Tid;Lat;Lon\n" + "".join(f"2024-03-05;22:15;{a};{b}\n" for a, b in zip(LATS, LONS, strict=True)),
+                 encoding="utf-8")
+    r = read_incidents(p, crs=3006)
+    _accounted(r)
+    assert r.report["rejected_by_reason"] == {"outside Sweden": 3}
+    assert [w for w in r.report["warnings"] if "CRS" in w or "coordinate systems" in w] == [
+        "wgs.csv: Lon/Lat: the CRS was given as EPSG:3006, but the values look like WGS84 (EPSG:4326); 3 row(s) "
+        "fall outside Sweden. Check the CRS: leave crs= (--crs) out to have it recognised, or name the right one."]
+
+
 def test_coordinates_in_a_foreign_crs_say_so_and_crs_fixes_them(tmp_path: Path) -> None:
     x, y = Transformer.from_crs(4326, 3857, always_xy=True).transform(LONS, LATS)
     p = tmp_path / "merc.csv"

@@ -655,7 +655,8 @@ def _coordinates(raw: _Raw, roles: dict[str, str], *, crs: object | None, settin
     b0, b1, b2, b3 = settings.bounds_wgs84
     in_sweden = valid & (lon >= b0) & (lon <= b2) & (lat >= b1) & (lat <= b3)
     raw.warnings.extend(_crs_warnings(raw.name, pairs, guesses, int((valid & ~in_sweden).sum())))
-    if pairs and guesses and guesses[0][1].crs is not None and (valid & ~in_sweden).any():
+    if pairs and guesses and guesses[0][1].crs is not None and (valid & ~in_sweden).any() and in_sweden.any():
+        # (a mix only beside rows that do fit: none fitting is a wrong CRS, said above)
         raw.warnings.extend(_rows_in_another_crs(raw, pairs[0], guesses[0][1].crs, valid & ~in_sweden))
     in_boundary = np.ones(n, dtype=bool)
     if boundary is not None and in_sweden.any():
