@@ -330,6 +330,28 @@ def test_warnings_come_as_one_plain_line(tmp_path: Path, capsys: pytest.CaptureF
     assert warnings.showwarning is before  # restored for whoever called main
 
 
+def test_build_takes_the_crs_flag_its_notes_suggest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Coordinates in Web Mercator: the note names `--crs 3857`, which `lagesbild build` takes
+    for every incident file; a CRS it does not know is an error in words."""
+    from pyproj import Transformer
+
+    x, y = Transformer.from_crs(4326, 3857, always_xy=True).transform([17.10, 17.11], [59.40, 59.41])
+    table = tmp_path / "webbkarta.csv"
+    table.write_text("Datum;Tid;Kategori;X;Y\n" + "".join(
+        f"2025-03-0{i + 1};12:00;Stöld;{a:.1f};{b:.1f}\n" for i, (a, b) in enumerate(zip(x, y, strict=True))),
+        encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Gi* on a handful of cells
+        assert main(["build", "--incidents", str(table), "--out", str(tmp_path / "a"), "--quiet"]) == 0
+        out = capsys.readouterr().out
+        assert "rejected: unknown CRS 2" in out and "--crs 3857" in out, out
+        assert main(["build", "--incidents", str(table), "--crs", "3857", "--out", str(tmp_path / "b"),
+                     "--quiet"]) == 0
+    assert "2 incidents in the period (2 placed in all, 0 pending, 0 rejected)" in capsys.readouterr().out
+    assert main(["build", "--incidents", str(table), "--crs", "foo", "--out", str(tmp_path / "c")]) != 0
+    assert "Unknown coordinate reference system 'foo'" in capsys.readouterr().err
+
+
 def test_build_takes_the_column_flag_its_notes_suggest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A reader note tells the user `--column count=Antal`: `lagesbild build` takes it (every
     --incidents file), so an aggregated table counts its rows' numbers."""
