@@ -547,6 +547,25 @@ def notes_sv(notes: Sequence[str]) -> tuple[list[str], list[str]]:
     return swedish, english
 
 
+_ZONE_UNKNOWN = re.compile(
+    r"Coordinates in (?P<cols>.+?) look like a SWEREF 99 local zone \(eastings around 150 000 m\), but the zone "
+    r"cannot be told from the values; candidates: (?P<zones>.+?)\. Name it with crs= \(--crs\), e\.g\. crs=3011 "
+    r"for SWEREF 99 18 00, or give the kommun boundary \(boundary=, --boundary\): the zone that puts the points "
+    r"in it is taken\.")
+
+
+def crs_error_sv(text: str) -> str | None:
+    """The reader's refusal of coordinates in a SWEREF 99 local zone it cannot tell, in
+    Swedish and saying what to do in the app; None for another error."""
+    if not (m := _ZONE_UNKNOWN.fullmatch(text.strip())):
+        return None
+    zones = re.sub(r"SWEREF99 ", "SWEREF 99 ", m["zones"])
+    return (f"Koordinaterna i {m['cols']} ser ut att vara i en lokal SWEREF 99-zon (östvärden kring 150 000 m), "
+            f"men vilken zon går inte att avgöra av värdena (möjliga: {zones}). Välj zonen under "
+            "”Koordinatsystem” nedan: kommunens egen, till exempel SWEREF 99 18 00 i Stockholm, 12 00 i "
+            "Göteborg och 13 30 i Malmö (fråga kommunens GIS-ansvariga om du är osäker).")
+
+
 def crs_note_sv(report: dict[str, object]) -> str | None:
     """The reader's note on the coordinate system in Swedish, when it says that the axes of
     some rows were swapped (then worth knowing); None otherwise or when no pattern matches."""

@@ -23,6 +23,7 @@ import pandas as pd
 import streamlit as st
 from app_config import SAMPLE_DIR
 
+from lagesbild_geo.crs import LOCAL_ZONES
 from lagesbild_geo.districts import district_kommun_codes, districts_in_kommun, read_districts
 from lagesbild_geo.errors import InputError
 from lagesbild_geo.geocode import Gazetteer, place_pending
@@ -82,15 +83,19 @@ def crs_choice(src: Source) -> str | None:
     return next((str(v) for k, v in src.options if k == "crs"), None)
 
 
-#: The coordinate systems the Data page offers for an incident file ("" = recognised).
+#: The coordinate systems the Data page offers for an incident file ("" = recognised): the
+#: SWEREF 99 local zones too (a kommun's GIS often uses its own; the values alone cannot
+#: always tell which), by longitude.
 CRS_CHOICES_SV: dict[str, str] = {
     "": "Känns igen av värdena",
     "EPSG:4326": "WGS84 (grader, GPS)",
     "EPSG:3006": "SWEREF 99 TM (meter)",
+    **{f"EPSG:{code}": f"SWEREF 99 {name.split(' ', 1)[1]} (lokal zon, EPSG:{code})"
+       for code, name in sorted(LOCAL_ZONES.items(), key=lambda cn: cn[1])},
+    "EPSG:3021": "RT90 2,5 gon V (EPSG:3021)",
     "EPSG:3857": "Web Mercator (webbkartor, EPSG:3857)",
     "EPSG:32633": "UTM zon 33N (EPSG:32633)",
     "EPSG:32632": "UTM zon 32N (EPSG:32632)",
-    "EPSG:3021": "RT90 2,5 gon V (EPSG:3021)",
 }
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 from app_notes_sv import REREAD as REREAD
 from app_notes_sv import ROLE_LABELS_SV as ROLE_LABELS_SV
-from app_notes_sv import crs_note_sv, notes_sv
+from app_notes_sv import crs_error_sv, crs_note_sv, notes_sv
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from lagesbild_geo import svformat
@@ -142,6 +142,8 @@ def error_text(exc: BaseException) -> str:
         return "Posten finns inte längre (den kan ha tagits bort). Ladda om sidan."
     if isinstance(exc, InputError) and getattr(exc, "swedish", False):
         return str(exc)
+    if isinstance(exc, CRSError) and (zone := crs_error_sv(str(exc))):
+        return zone
     if isinstance(exc, InputError | CRSError | GeocodeError):
         return ("Filen kunde inte användas som den är. Kontrollera att det är rätt fil och att "
                 "den har en rubrikrad med kolumnnamn; rätta kolumnerna på sidan Data om de "

@@ -303,6 +303,32 @@ def test_data_upload_in_web_mercator_is_placed_once_its_crs_is_chosen(store_path
     assert next(m.value for m in at.metric if m.label == "Antal händelser") == "40"
 
 
+def test_data_upload_in_a_local_zone_the_values_cannot_tell_asks_for_the_zone(store_path: Path) -> None:
+    """A kommun's GIS export in SWEREF 99 18 00: six zones fit the values. The page says so in
+    Swedish and offers the zones; the one chosen places the rows."""
+    from pyproj import Transformer
+
+    lon, lat = [18.0 + k % 8 / 100 for k in range(40)], [59.3 + k // 8 / 100 for k in range(40)]
+    east, north = Transformer.from_crs(4326, 3011, always_xy=True).transform(lon, lat)
+    table = "Datum;Tid;Brottstyp;Nord;Ost\n" + "".join(
+        f"2025-03-{1 + i % 28:02d};12:00;Stöld;{b:.1f};{a:.1f}\n" for i, (a, b) in enumerate(zip(east, north, strict=True)))
+    at = _app("data")
+    at.file_uploader[0].set_value([("gis_1800.csv", table.encode(), "text/csv")])
+    at.run()
+    _no_exception(at)
+    (err,) = [e.value for e in at.error if "gis_1800.csv" in e.value]
+    assert "ser ut att vara i en lokal SWEREF 99-zon" in err and "Välj zonen under ”Koordinatsystem”" in err
+    assert "engelska" not in err
+    box = next(s for s in at.selectbox if s.label == "Koordinatsystem")
+    assert "SWEREF 99 18 00 (lokal zon, EPSG:3011)" in box.options
+    box.set_value("EPSG:3011")
+    at.run()
+    _no_exception(at)
+    assert not [e.value for e in at.error if "gis_1800.csv" in e.value]
+    assert [[m.value for m in at.metric if m.label == k][-1] for k in ("Placerade", "Avvisade")] == ["40", "0"]
+    assert not _button(at, "Använd de uppladdade filerna").disabled
+
+
 def test_data_upload_of_a_table_with_no_rows_says_so_and_is_not_used(store_path: Path) -> None:
     at = _app("data")
     at.file_uploader[0].set_value([("bara_rubrik.csv", b"Datum;Brottstyp;Omr\xc3\xa5de\n", "text/csv")])

@@ -85,6 +85,26 @@ def test_local_zone_needs_a_name_unless_one_fits() -> None:
     np.testing.assert_allclose(lon, LON, atol=1e-7)
 
 
+def test_local_zone_told_by_where_the_points_belong() -> None:
+    """Six zones fit Stockholm's SWEREF 99 18 00 values; the one that puts them inside the
+    kommun is taken (18 45 puts them 40 km east). A test that two zones pass alike tells nothing."""
+    import shapely
+
+    lon0, lat0 = np.array([18.0686, 18.07, 18.05, 17.95]), np.array([59.3293, 59.335, 59.34, 59.30])
+    x, y = (np.asarray(v) for v in pyproj.Transformer.from_crs(4326, 3011, always_xy=True).transform(lon0, lat0))
+    stockholm = shapely.box(17.75, 59.2, 18.25, 59.45)
+
+    def inside(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        return shapely.intersects_xy(stockholm, lon, lat)
+
+    g = detect_crs(y, x, inside=inside)
+    assert g.crs == "EPSG:3011" and "the only one that puts most of the" in g.note
+    lon, _lat = to_wgs84(*orient_axes(y, x)[:2], g.crs)
+    np.testing.assert_allclose(lon, lon0, atol=1e-7)
+    with pytest.raises(CRSError, match="cannot be told"):
+        detect_crs(y, x, inside=lambda lon, lat: np.ones(np.shape(lon), dtype=bool))
+
+
 def test_named_crs_that_contradicts_the_values_warns_in_note() -> None:
     e, n = _ref(3006)
     g = detect_crs(e, n, crs=4326)

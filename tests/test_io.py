@@ -519,6 +519,25 @@ def test_rt90_and_local_zone() -> None:
     np.testing.assert_allclose([r.placed["lat"].iloc[0], r.placed["lon"].iloc[0]], [LAT, LON], atol=1e-7)
 
 
+def test_local_zone_told_by_the_boundary() -> None:
+    """A kommun's GIS export in its own local zone: the boundary tells the zone the values
+    cannot (SWEREF 99 18 00 for Stockholm, not 18 45)."""
+    import geopandas as gpd
+    import pyproj
+    import shapely
+
+    zx, zy = pyproj.Transformer.from_crs(4326, 3011, always_xy=True).transform(LONS, LATS)
+    df = pd.DataFrame({"Datum": ["2024-05-01 12:00"] * 3, "Nord": zy, "Ost": zx})
+    with pytest.raises(CRSError, match="local zone"):
+        read_incidents(df)
+    kommun = gpd.GeoDataFrame(geometry=[shapely.box(17.75, 59.2, 18.25, 59.45)], crs=4326).to_crs(3006)
+    r = read_incidents(df, boundary=kommun)
+    _accounted(r)
+    assert r.report["crs_detected"] == "EPSG:3011" and len(r.placed) == 3
+    np.testing.assert_allclose(r.placed["lat"], LATS, atol=1e-7)
+    assert "SWEREF99 18 00 (EPSG:3011) chosen" in r.report["crs_note"]
+
+
 def test_broken_rows_exact_counts_and_reasons(tmp_path: Path) -> None:
     rows = [
         "Ärendenummer;Datum;Tid;Kategori;Adress;Plats;X;Y",

@@ -8,6 +8,7 @@ import app_ui
 import streamlit as st
 
 from lagesbild_geo import svformat
+from lagesbild_geo.errors import CRSError
 
 st.title("Data")
 acc = S.access()
@@ -90,14 +91,39 @@ for kind, (label, types) in S.UPLOAD_TYPES.items():
 stage = S.staged()
 gazetteers = stage.get("gazetteer") or []
 gaz = gazetteers[0] if gazetteers else None
+
+
+def crs_choice(src: S.Source) -> None:
+    """The file's coordinate system: recognised from the values, or chosen (the command
+    line's --crs); a change reads the file again."""
+    crs_now = app_sources.crs_choice(src) or ""
+    names_crs = app_sources.CRS_CHOICES_SV
+    crs = st.selectbox("Koordinatsystem", options=list(names_crs), index=list(names_crs).index(crs_now),
+                       format_func=names_crs.__getitem__, key=f"crs_{src.sha256[:12]}_{crs_now}",
+                       help="Koordinatsystemet känns igen av värdena (WGS84, SWEREF 99 TM, RT90 och, när "
+                            "bara en passar, en lokal SWEREF 99-zon). Välj det här om filen har ett annat, "
+                            "till exempel kommunens lokala zon eller Web Mercator från en webbkarta.")
+    if crs != crs_now:
+        S.replace_staged(src, app_sources.with_crs(src, crs or None))
+        app_sources.mark_readable(src)  # read again with the choice
+        st.rerun()
+
+
 for src in list(stage.get("incidents", [])):
     with st.expander(f"Händelsefil: {src.name}", expanded=True):
-        result = None
+        result, crs_problem = None, False
         with S.friendly_errors(f"{src.name} kunde inte läsas"):
             preview, columns = S.table_preview(src)
-            result = S.read_incident_file(src, gazetteer=gaz)
+            try:
+                result = S.read_incident_file(src, gazetteer=gaz)
+            except CRSError:  # a local zone the values cannot tell: the user names it below
+                crs_problem = True
+                raise
         if result is None:
             S.mark_unreadable(src)
+            if crs_problem:
+                crs_choice(src)
+                continue
             st.caption("Filen används inte. Kontrollera att den är en tabell med en rubrikrad "
                        "(eller GeoJSON/GeoPackage) och ladda upp den igen.")
             continue
@@ -137,17 +163,8 @@ for src in list(stage.get("incidents", [])):
                 app_ui.REREAD, key=f"reread_{src.sha256[:12]}"):
             S.replace_staged(src, S.with_columns(src, choice))
             st.rerun()
-        crs_now = app_sources.crs_choice(src) or ""
-        if crs_now or set(used) & {"x", "y", "northing", "easting", "lat", "lon", "gps"}:
-            names_crs = app_sources.CRS_CHOICES_SV
-            crs = st.selectbox("Koordinatsystem", options=list(names_crs), index=list(names_crs).index(crs_now),
-                               format_func=names_crs.__getitem__, key=f"crs_{src.sha256[:12]}_{crs_now}",
-                               help="Koordinatsystemet känns igen av värdena (WGS84, SWEREF 99 TM och dess "
-                                    "lokala zoner, RT90). Välj det här om filen har ett annat, till exempel "
-                                    "Web Mercator från en webbkarta.")
-            if crs != crs_now:
-                S.replace_staged(src, app_sources.with_crs(src, crs or None))
-                st.rerun()
+        if app_sources.crs_choice(src) or set(used) & {"x", "y", "northing", "easting", "lat", "lon", "gps"}:
+            crs_choice(src)
         st.dataframe(preview, hide_index=True, width="stretch", placeholder="–")
         prec, reasons = S.ingest_tables(rep)
         a, b = st.columns(2)

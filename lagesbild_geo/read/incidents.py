@@ -634,8 +634,11 @@ def _coordinates(raw: _Raw, roles: dict[str, str], *, crs: object | None, settin
     numeric = np.zeros(n, dtype=bool)
     valid = np.zeros(n, dtype=bool)
     guesses: list[tuple[tuple[str, str], CRSGuess]] = []
+    # a SWEREF 99 local zone the values cannot tell: the one that puts the points in the boundary
+    inside = None if boundary is None else (
+        lambda lo, la: inside_boundary(lo, la, np.ones(lo.size, dtype=bool), boundary))
     for pair in pairs:  # the first pair that places a row wins
-        guess = detect_crs(pair.a, pair.b, crs=pair.crs, names=pair.names)
+        guess = detect_crs(pair.a, pair.b, crs=pair.crs, names=pair.names, inside=inside)
         guesses.append((pair.names, guess))
         present |= pair.present & ~valid
         take = np.isfinite(pair.a) & np.isfinite(pair.b) & ~valid
