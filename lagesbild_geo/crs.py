@@ -267,6 +267,28 @@ def _zone_inside(zones: list[int], x: np.ndarray, y: np.ndarray,
     return best
 
 
+def _local_zone(x: np.ndarray, y: np.ndarray, names: tuple[str, str],
+                inside: Callable[[np.ndarray, np.ndarray], np.ndarray] | None) -> tuple[str, str]:
+    """(EPSG code, note) of the SWEREF 99 local zone of (x, y): the only one that fits, or the
+    one ``inside`` tells (:func:`_zone_inside`); raises :class:`CRSError` naming the candidates."""
+    zones = _local_zone_candidates(x, y)
+    if len(zones) > 1 and inside is not None and (picked := _zone_inside(zones, x, y, inside)) is not None:
+        code = f"EPSG:{picked}"
+        return code, (f"{LOCAL_ZONES[picked]} ({code}) chosen: of the local zones that fit the values "
+                      f"({', '.join(LOCAL_ZONES[z] for z in zones)}), the only one that puts most of the "
+                      f"{x.size} points inside the boundary.")
+    if len(zones) != 1:
+        listed = ", ".join(f"EPSG:{z} ({LOCAL_ZONES[z]})" for z in (zones or LOCAL_ZONES))
+        raise CRSError(
+            f"Coordinates in {names[0]}/{names[1]} look like a SWEREF 99 local zone "
+            f"(eastings around 150 000 m), but the zone cannot be told from the values; "
+            f"candidates: {listed}. Name it with crs= (--crs), e.g. crs=3011 for SWEREF 99 18 00, or "
+            "give the kommun boundary (boundary=, --boundary): the zone that puts the points in it is taken."
+        )
+    code = f"EPSG:{zones[0]}"
+    return code, f"{LOCAL_ZONES[zones[0]]} ({code}) detected: the only local zone that fits."
+
+
 def detect_crs(
     a: npt.ArrayLike,
     b: npt.ArrayLike,
@@ -346,25 +368,7 @@ def detect_crs(
     if best == "local":
         sel = classes["local"]
         lx, ly = (x, y) if sel is True else (x[sel], y[sel])
-        zones = _local_zone_candidates(lx, ly)
-        if len(zones) > 1 and inside is not None:
-            picked = _zone_inside(zones, lx, ly, inside)
-            if picked is not None:
-                code, k = f"EPSG:{picked}", int(lx.size)
-                note = (f"{LOCAL_ZONES[picked]} ({code}) chosen: of the local zones that fit the values "
-                        f"({', '.join(LOCAL_ZONES[z] for z in zones)}), the only one that puts most of the "
-                        f"{k} points inside the boundary.")
-                return CRSGuess(code, swapped, swapped_rows, counts["local"], n, False, note + axes_note)
-        if len(zones) != 1:
-            listed = ", ".join(f"EPSG:{z} ({LOCAL_ZONES[z]})" for z in (zones or LOCAL_ZONES))
-            raise CRSError(
-                f"Coordinates in {names[0]}/{names[1]} look like a SWEREF 99 local zone "
-                f"(eastings around 150 000 m), but the zone cannot be told from the values; "
-                f"candidates: {listed}. Name it with crs= (--crs), e.g. crs=3011 for SWEREF 99 18 00, or "
-                "give the kommun boundary (boundary=, --boundary): the zone that puts the points in it is taken."
-            )
-        code = f"EPSG:{zones[0]}"
-        note = f"{LOCAL_ZONES[zones[0]]} ({code}) detected: the only local zone that fits."
+        code, note = _local_zone(lx, ly, names, inside)
         return CRSGuess(code, swapped, swapped_rows, counts["local"], n, False, note + axes_note)
     epsg = int(best.split(":")[1])
     note = f"{_label(epsg)} ({best}) detected from the value ranges ({counts[best]} of {n} rows fit)."
