@@ -270,21 +270,33 @@ def test_data_upload_of_an_aggregated_table_counts_its_rows_when_the_count_colum
     assert (metrics["Rader"], metrics["Placerade"]) == ("5", "5")
 
 
+def _upload_points(at: AppTest, name: str, crs: int, corner: tuple[float, float], cols: tuple[str, str]) -> None:
+    """Upload 40 incidents on a grid of 40 H3 cells from ``corner`` (lon, lat), their
+    coordinates written in ``crs`` under the columns ``cols`` (easting's, northing's)."""
+    from pyproj import Transformer
+
+    lon = [corner[0] + k % 8 / 100 for k in range(40)]
+    lat = [corner[1] + k // 8 / 100 for k in range(40)]
+    x, y = Transformer.from_crs(4326, crs, always_xy=True).transform(lon, lat)
+    table = f"Datum;Tid;Brottstyp;{cols[0]};{cols[1]}\n" + "".join(
+        f"2025-03-{1 + i % 28:02d};12:00;Stöld;{a:.1f};{b:.1f}\n" for i, (a, b) in enumerate(zip(x, y, strict=True)))
+    at.file_uploader[0].set_value([(name, table.encode(), "text/csv")])
+    at.run()
+    _no_exception(at)
+
+
+def _file_metrics(at: AppTest) -> list[str]:
+    """"Placerade" and "Avvisade" of the last staged incident file."""
+    return [[m.value for m in at.metric if m.label == k][-1] for k in ("Placerade", "Avvisade")]
+
+
 def test_data_upload_in_web_mercator_is_placed_once_its_crs_is_chosen(store_path: Path) -> None:
     """Numbers in no Swedish CRS (an export from a web map) are rejected with that reason; the
     coordinator chooses the CRS on the Data page (the command line's --crs) and the picture
     counts them."""
-    from pyproj import Transformer
-
-    lon, lat = [17.0 + k % 8 / 100 for k in range(40)], [59.4 + k // 8 / 100 for k in range(40)]  # 40 cells
-    x, y = Transformer.from_crs(4326, 3857, always_xy=True).transform(lon, lat)
-    table = "Datum;Tid;Brottstyp;X;Y\n" + "".join(
-        f"2025-03-{1 + i % 28:02d};12:00;Stöld;{a:.1f};{b:.1f}\n" for i, (a, b) in enumerate(zip(x, y, strict=True)))
     at = _app("data")
-    at.file_uploader[0].set_value([("webbkarta.csv", table.encode(), "text/csv")])
-    at.run()
-    _no_exception(at)
-    assert [[m.value for m in at.metric if m.label == k][-1] for k in ("Placerade", "Avvisade")] == ["0", "40"]
+    _upload_points(at, "webbkarta.csv", 3857, (17.0, 59.4), ("X", "Y"))
+    assert _file_metrics(at) == ["0", "40"]
     assert any("koordinaterna passar inget svenskt koordinatsystem (ange vilket)" in str(d.value.to_dict())
                for d in at.dataframe)
     assert any("välj det under ”Koordinatsystem” för filen" in w.value for w in at.warning)
@@ -293,7 +305,7 @@ def test_data_upload_in_web_mercator_is_placed_once_its_crs_is_chosen(store_path
     box.set_value("EPSG:3857")
     at.run()
     _no_exception(at)
-    assert [[m.value for m in at.metric if m.label == k][-1] for k in ("Placerade", "Avvisade")] == ["40", "0"]
+    assert _file_metrics(at) == ["40", "0"]
     assert next(s for s in at.selectbox if s.label == "Koordinatsystem").value == "EPSG:3857"
     _button(at, "Använd de uppladdade filerna").click()
     at.run()
@@ -306,16 +318,8 @@ def test_data_upload_in_web_mercator_is_placed_once_its_crs_is_chosen(store_path
 def test_data_upload_in_a_local_zone_the_values_cannot_tell_asks_for_the_zone(store_path: Path) -> None:
     """A kommun's GIS export in SWEREF 99 18 00: six zones fit the values. The page says so in
     Swedish and offers the zones; the one chosen places the rows."""
-    from pyproj import Transformer
-
-    lon, lat = [18.0 + k % 8 / 100 for k in range(40)], [59.3 + k // 8 / 100 for k in range(40)]
-    east, north = Transformer.from_crs(4326, 3011, always_xy=True).transform(lon, lat)
-    table = "Datum;Tid;Brottstyp;Nord;Ost\n" + "".join(
-        f"2025-03-{1 + i % 28:02d};12:00;Stöld;{b:.1f};{a:.1f}\n" for i, (a, b) in enumerate(zip(east, north, strict=True)))
     at = _app("data")
-    at.file_uploader[0].set_value([("gis_1800.csv", table.encode(), "text/csv")])
-    at.run()
-    _no_exception(at)
+    _upload_points(at, "gis_1800.csv", 3011, (18.0, 59.3), ("Ost", "Nord"))
     (err,) = [e.value for e in at.error if "gis_1800.csv" in e.value]
     assert "ser ut att vara i en lokal SWEREF 99-zon" in err and "Välj zonen under ”Koordinatsystem”" in err
     assert "engelska" not in err
@@ -325,7 +329,7 @@ def test_data_upload_in_a_local_zone_the_values_cannot_tell_asks_for_the_zone(st
     at.run()
     _no_exception(at)
     assert not [e.value for e in at.error if "gis_1800.csv" in e.value]
-    assert [[m.value for m in at.metric if m.label == k][-1] for k in ("Placerade", "Avvisade")] == ["40", "0"]
+    assert _file_metrics(at) == ["40", "0"]
     assert not _button(at, "Använd de uppladdade filerna").disabled
 
 
