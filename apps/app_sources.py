@@ -378,19 +378,35 @@ def use_staged(*, keep_example_layers: bool) -> None:
 
 @st.cache_data(max_entries=8, show_spinner="Läser filen …")
 def _read_incidents_cached(path: str, sha256: str, columns: tuple[tuple[str, str], ...],
-                           gazetteer: str | None, gazetteer_sha: str | None, crs: str | None = None) -> Any:
+                           gazetteer: str | None, gazetteer_sha: str | None, crs: str | None = None,
+                           boundary: tuple[str, str, str | None] | None = None) -> Any:
     result = read_incidents(path, columns=dict(columns) or None, crs=crs,
+                            boundary=_boundary_of(*boundary) if boundary else None,
                             source_name=Path(path).name.split("_", 1)[-1])
     return place_pending(result, gazetteer) if gazetteer is not None else result
 
 
-def read_incident_file(src: Source, *, gazetteer: Source | None = None) -> Any:
+def _boundary_of(path: str, sha256: str, kommun: str | None) -> gpd.GeoDataFrame | None:
+    """A boundary file as the build reads it: one kommun of a file of every kommun (``None``
+    while none is chosen, or when the file cannot be read: its own check says why)."""
+    try:
+        g = _layer("boundary", path, sha256)
+    except Exception:  # the boundary's own check on the page shows the error
+        return None
+    if len(rows := layer_kommun_codes(g)) > 1:
+        return g.iloc[rows[kommun]] if kommun in rows else None
+    return g
+
+
+def read_incident_file(src: Source, *, gazetteer: Source | None = None, boundary: Source | None = None) -> Any:
     """``read.read_incidents`` (and ``geocode.place_pending``) of one staged file (cached on
-    content, column choices and coordinate system)."""
+    content, column choices and coordinate system), within ``boundary`` as the build reads it
+    (rows outside it rejected; a SWEREF 99 local zone the values cannot tell, told by it)."""
     columns = tuple(sorted(column_choice(src).items()))
     return _read_incidents_cached(src.path, src.sha256, columns,
                                   gazetteer.path if gazetteer else None,
-                                  gazetteer.sha256 if gazetteer else None, crs_choice(src))
+                                  gazetteer.sha256 if gazetteer else None, crs_choice(src),
+                                  (boundary.path, boundary.sha256, source_kommun(boundary)) if boundary else None)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

@@ -333,6 +333,27 @@ def test_data_upload_in_a_local_zone_the_values_cannot_tell_asks_for_the_zone(st
     assert not _button(at, "Använd de uppladdade filerna").disabled
 
 
+def test_data_upload_in_a_local_zone_is_told_by_the_kommun_boundary_uploaded(store_path: Path) -> None:
+    """With the kommun's boundary uploaded (here SCB's file of every kommun, Stockholm chosen),
+    the page reads the file as the build does: the zone that puts the points in the kommun."""
+    import geopandas as gpd
+    import shapely
+
+    kommuner = gpd.GeoDataFrame({"KnKod": ["0180", "0114"], "KnNamn": ["Stockholm", "Upplands Väsby"]},
+                                geometry=[shapely.box(17.95, 59.25, 18.15, 59.4), shapely.box(17.8, 59.45, 18.0, 59.55)],
+                                crs=4326)
+    at = _app("data")
+    {u.label: u for u in at.file_uploader}["Kommungräns"].set_value(
+        ("kommuner.geojson", kommuner.to_json().encode(), "application/json"))
+    at.run()
+    next(s for s in at.selectbox if s.label.startswith("Kommun i kommuner.geojson")).set_value("0180")
+    at.run()
+    _upload_points(at, "gis_1800.csv", 3011, (18.0, 59.3), ("Ost", "Nord"))
+    assert not [e.value for e in at.error if "gis_1800.csv" in e.value]
+    assert _file_metrics(at) == ["40", "0"]
+    assert next(s for s in at.selectbox if s.label == "Koordinatsystem").value == ""  # recognised
+
+
 def test_data_upload_of_a_table_with_no_rows_says_so_and_is_not_used(store_path: Path) -> None:
     at = _app("data")
     at.file_uploader[0].set_value([("bara_rubrik.csv", b"Datum;Brottstyp;Omr\xc3\xa5de\n", "text/csv")])

@@ -91,6 +91,7 @@ for kind, (label, types) in S.UPLOAD_TYPES.items():
 stage = S.staged()
 gazetteers = stage.get("gazetteer") or []
 gaz = gazetteers[0] if gazetteers else None
+boundary = next(iter(stage.get("boundary") or []), None)  # the files are read within it, as the build does
 
 
 def crs_choice(src: S.Source) -> None:
@@ -115,7 +116,7 @@ for src in list(stage.get("incidents", [])):
         with S.friendly_errors(f"{src.name} kunde inte läsas"):
             preview, columns = S.table_preview(src)
             try:
-                result = S.read_incident_file(src, gazetteer=gaz)
+                result = S.read_incident_file(src, gazetteer=gaz, boundary=boundary)
             except CRSError:  # a local zone the values cannot tell: the user names it below
                 crs_problem = True
                 raise
