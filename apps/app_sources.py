@@ -29,7 +29,7 @@ from lagesbild_geo.errors import InputError
 from lagesbild_geo.geocode import Gazetteer, place_pending
 from lagesbild_geo.limits import file_sha256
 from lagesbild_geo.names import kommuner, layer_kommun_codes
-from lagesbild_geo.pipeline import PipelineConfig, SourceConfig
+from lagesbild_geo.pipeline import PipelineConfig, SourceConfig, read_boundary
 from lagesbild_geo.read import read_incidents, read_table
 from lagesbild_geo.survey import read_pins, read_survey
 from lagesbild_geo.svformat import integer, sort_key
@@ -72,15 +72,27 @@ def _source(kind: str, path: Path, **options: Any) -> Source:
                   name=path.name, options=tuple(sorted(options.items())))
 
 
+def _option(src: Source, key: str) -> Any:
+    """An option chosen for a file (``None``: not chosen)."""
+    return next((v for k, v in src.options if k == key), None)
+
+
+def _with_option(src: Source, key: str, value: object) -> Source:
+    """The same file with option ``key`` set to ``value`` (left out when empty)."""
+    opts = tuple((k, v) for k, v in src.options if k != key)
+    return Source(kind=src.kind, path=src.path, sha256=src.sha256, name=src.name,
+                  options=(*opts, *(((key, value),) if value else ())))
+
+
 def column_choice(src: Source) -> dict[str, str]:
     """The user's corrected column mapping of a file (role → column); empty: recognised."""
-    return dict(next((v for k, v in src.options if k == "columns"), ()))
+    return dict(_option(src, "columns") or ())
 
 
 def crs_choice(src: Source) -> str | None:
     """The coordinate system chosen for a file's coordinates (``EPSG:3857`` …); ``None``:
     recognised from the values."""
-    return next((str(v) for k, v in src.options if k == "crs"), None)
+    return None if (v := _option(src, "crs")) is None else str(v)
 
 
 #: The coordinate systems the Data page offers for an incident file ("" = recognised): the
@@ -288,40 +300,39 @@ def pipeline_config(srcs: tuple[Source, ...], resolution: int) -> PipelineConfig
 
 def with_columns(src: Source, columns: dict[str, str]) -> Source:
     """The same file read with a corrected column mapping (role → column)."""
-    opts = tuple((k, v) for k, v in src.options if k != "columns")
-    return Source(kind=src.kind, path=src.path, sha256=src.sha256, name=src.name,
-                  options=(*opts, ("columns", tuple(sorted(columns.items())))))
+    return _with_option(src, "columns", tuple(sorted(columns.items())))
 
 
 def with_crs(src: Source, crs: str | None) -> Source:
     """The same incident file with its coordinates read in ``crs`` (``None``: recognised)."""
-    opts = tuple((k, v) for k, v in src.options if k != "crs")
-    return Source(kind=src.kind, path=src.path, sha256=src.sha256, name=src.name,
-                  options=(*opts, *((("crs", crs),) if crs else ())))
+    return _with_option(src, "crs", crs)
 
 
 def with_kommun(src: Source, code: str) -> Source:
     """The same layer (districts or boundary of the whole country) narrowed to one kommun."""
-    opts = tuple((k, v) for k, v in src.options if k != "kommun")
-    return Source(kind=src.kind, path=src.path, sha256=src.sha256, name=src.name,
-                  options=(*opts, ("kommun", code)))
+    return _with_option(src, "kommun", code)
 
 
 def source_kommun(src: Source) -> str | None:
     """The kommun code chosen for a layer of several kommuner, or None."""
-    return next((str(v) for k, v in src.options if k == "kommun"), None)
+    return None if (v := _option(src, "kommun")) is None else str(v)
+
+
+def _kommun_choices(srcs: Sequence[Source]) -> list[tuple[Source, str]]:
+    """Each district layer or boundary file among ``srcs`` narrowed to a kommun, with it."""
+    return [(s, k) for s in srcs if s.kind in ("districts", "boundary") and (k := source_kommun(s))]
 
 
 def chosen_kommun(srcs: Sequence[Source]) -> str | None:
     """The kommun chosen for a layer of several kommuner among ``srcs`` (the first such choice)."""
-    return next((k for s in srcs if s.kind in ("districts", "boundary") and (k := source_kommun(s))), None)
+    return next((k for _, k in _kommun_choices(srcs)), None)
 
 
 def kommun_conflict(srcs: Sequence[Source]) -> list[tuple[str, str]]:
     """(file, kommun) of each layer of several kommuner among ``srcs`` when they were narrowed
     to different kommuner (a build uses one kommun: the districts' would win unsaid); empty
     when they agree."""
-    chosen = [(s, k) for s in srcs if s.kind in ("districts", "boundary") and (k := source_kommun(s))]
+    chosen = _kommun_choices(srcs)
     if len({k for _, k in chosen}) < 2:
         return []
     return [(s.name, dict(layer_kommuner(s)).get(k, k)) for s, k in chosen]
@@ -387,15 +398,14 @@ def _read_incidents_cached(path: str, sha256: str, columns: tuple[tuple[str, str
 
 
 def _boundary_of(path: str, sha256: str, kommun: str | None) -> gpd.GeoDataFrame | None:
-    """A boundary file as the build reads it: one kommun of a file of every kommun (``None``
-    while none is chosen, or when the file cannot be read: its own check says why)."""
+    """A boundary file as the build reads it (``pipeline.read_boundary``): one kommun of a
+    file of every kommun (``None`` while none is chosen, or when the file cannot be read:
+    its own check on the page says why)."""
     try:
-        g = _layer("boundary", path, sha256)
-    except Exception:  # the boundary's own check on the page shows the error
+        g = read_boundary(path, kommun_code=kommun)
+    except Exception:
         return None
-    if len(rows := layer_kommun_codes(g)) > 1:
-        return g.iloc[rows[kommun]] if kommun in rows else None
-    return g
+    return None if len(layer_kommun_codes(g)) > 1 else g
 
 
 def read_incident_file(src: Source, *, gazetteer: Source | None = None, boundary: Source | None = None) -> Any:

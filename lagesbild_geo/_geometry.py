@@ -22,19 +22,23 @@ import shapely
 
 from .errors import InputError
 
-__all__ = ["check_shapefile_parts", "inside_boundary", "is_valid", "polygonal_parts", "repair_polygons"]
+__all__ = ["boundary_geometry", "check_shapefile_parts", "inside_boundary", "is_valid", "polygonal_parts", "repair_polygons"]
 
-def inside_boundary(lon: np.ndarray, lat: np.ndarray, mask: np.ndarray, boundary: Any) -> np.ndarray:
-    """Which points (WGS84) lie in or on ``boundary``: a polygon (shapely, WGS84), or a
-    GeoDataFrame/GeoSeries in any CRS. Only the rows of ``mask`` are tested; the others
-    are True."""
+def boundary_geometry(boundary: Any) -> shapely.Geometry:
+    """``boundary`` as one shapely geometry in WGS84: a polygon (shapely, WGS84) as it is,
+    a GeoDataFrame/GeoSeries in any CRS as the union of its features."""
     if hasattr(boundary, "to_crs") and hasattr(boundary, "crs"):  # GeoDataFrame or GeoSeries
         b = boundary.to_crs(4326) if boundary.crs is not None else boundary
-        geom = shapely.union_all(np.asarray(b.geometry.array if hasattr(b, "columns") else b.array))
-    elif isinstance(boundary, shapely.Geometry):
-        geom = boundary
-    else:
-        raise InputError(f"boundary must be a shapely polygon in WGS84 or a GeoDataFrame, got {type(boundary).__name__}.")
+        return shapely.union_all(np.asarray(b.geometry.array if hasattr(b, "columns") else b.array))
+    if isinstance(boundary, shapely.Geometry):
+        return boundary
+    raise InputError(f"boundary must be a shapely polygon in WGS84 or a GeoDataFrame, got {type(boundary).__name__}.")
+
+
+def inside_boundary(lon: np.ndarray, lat: np.ndarray, mask: np.ndarray, boundary: Any) -> np.ndarray:
+    """Which points (WGS84) lie in or on ``boundary`` (:func:`boundary_geometry`). Only the
+    rows of ``mask`` are tested; the others are True."""
+    geom = boundary_geometry(boundary)
     out = np.ones(len(lon), dtype=bool)
     idx = np.flatnonzero(mask)
     shapely.prepare(geom)

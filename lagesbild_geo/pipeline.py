@@ -80,6 +80,7 @@ __all__ = [
     "join_districts",
     "load_config",
     "place",
+    "read_boundary",
     "rebuild",
     "survey_layers",
 ]
@@ -1626,6 +1627,26 @@ def _reject_areas_elsewhere(incidents: pd.DataFrame, rejected: list[pd.DataFrame
     out = incidents.loc[~far]
     out.attrs = dict(incidents.attrs)
     return out
+
+
+def read_boundary(path: str | Path, *, kommun_name: str | None = None,
+                  kommun_code: str | None = None) -> gpd.GeoDataFrame:
+    """The kommun boundary as a build reads it (``boundary`` in the configuration): its CRS
+    checked (or recognised from the values), invalid polygons repaired, and from a file of
+    many kommuner (SCB's kommun layer) the one named by name or code; a file of many
+    kommuner without a name or code is returned whole. What was noted on the way is in
+    ``attrs["notes"]``.
+
+    Examples
+    --------
+    >>> b = read_boundary("sample_data/kommun.geojson")
+    >>> len(b), b.attrs["notes"]
+    (1, [])
+    """
+    notes: list[str] = []
+    g = _read_boundary(path, kommun_name, kommun_code, notes)
+    g.attrs["notes"] = notes
+    return g
 
 
 def _read_boundary(path: str | Path, kommun_name: str | None, kommun_code: str | None,

@@ -94,7 +94,7 @@ gaz = gazetteers[0] if gazetteers else None
 boundary = next(iter(stage.get("boundary") or []), None)  # the files are read within it, as the build does
 
 
-def crs_choice(src: S.Source) -> None:
+def crs_box(src: S.Source) -> None:
     """The file's coordinate system: recognised from the values, or chosen (the command
     line's --crs); a change reads the file again."""
     crs_now = app_sources.crs_choice(src) or ""
@@ -123,7 +123,7 @@ for src in list(stage.get("incidents", [])):
         if result is None:
             S.mark_unreadable(src)
             if crs_problem:
-                crs_choice(src)
+                crs_box(src)
                 continue
             st.caption("Filen används inte. Kontrollera att den är en tabell med en rubrikrad "
                        "(eller GeoJSON/GeoPackage) och ladda upp den igen.")
@@ -165,7 +165,7 @@ for src in list(stage.get("incidents", [])):
             S.replace_staged(src, S.with_columns(src, choice))
             st.rerun()
         if app_sources.crs_choice(src) or set(used) & {"x", "y", "northing", "easting", "lat", "lon", "gps"}:
-            crs_choice(src)
+            crs_box(src)
         st.dataframe(preview, hide_index=True, width="stretch", placeholder="–")
         prec, reasons = S.ingest_tables(rep)
         a, b = st.columns(2)

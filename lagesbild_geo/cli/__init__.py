@@ -31,6 +31,11 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+def sheet_arg(value: str) -> str | int:
+    """An Excel sheet as given on the command line (``--sheet``): a 0-based number or a name."""
+    return int(value) if value.isdigit() else value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lagesbild",

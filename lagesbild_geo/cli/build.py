@@ -17,6 +17,7 @@ import pandas as pd
 from .._spreadsheet import neutralise_formulas
 from ..config import example_config_text
 from ..errors import InputError
+from . import sheet_arg
 
 if TYPE_CHECKING:
     from ..measures import MeasureStoreProtocol
@@ -42,7 +43,7 @@ def register(subparsers: Any) -> None:
                         "(an aggregated table) or --column date=Brottsdatum; repeat for several")
     p.add_argument("--crs", help="CRS of the coordinates of every incident file (EPSG code, e.g. 3857 for "
                                  "Web Mercator); default: recognised from the values")
-    p.add_argument("--sheet", help="Excel sheet of every incident workbook (name or 0-based number)")
+    p.add_argument("--sheet", type=sheet_arg, help="Excel sheet of every incident workbook (name or 0-based number)")
     p.add_argument("--layer", help="GeoPackage layer of every incident file")
     p.add_argument("--districts", metavar="FILE", help="district layer (DeSO, RegSO, stadsdelar ...)")
     p.add_argument("--gazetteer", metavar="FILE", help="address register for rows without coordinates")
@@ -207,8 +208,6 @@ def _config(args: argparse.Namespace) -> Any:
             dataclasses.replace(s, columns={**(s.columns or {}), **columns})
             for s in changes.get("incidents", cfg.incidents))
     how = {k: v for k in ("crs", "sheet", "layer") if (v := getattr(args, k, None)) is not None}
-    if "sheet" in how:
-        how["sheet"] = int(how["sheet"]) if str(how["sheet"]).isdigit() else how["sheet"]
     if how:  # every incident file (the flags' files, or the config's)
         changes["incidents"] = tuple(dataclasses.replace(s, **how) for s in changes.get("incidents", cfg.incidents))
     for flag, key in (("districts", "districts"), ("gazetteer", "gazetteer"), ("survey", "survey"),

@@ -14,6 +14,7 @@ import pandas as pd
 from .._columns import INCIDENT_ALIASES
 from .._spreadsheet import neutralise_formulas
 from ..errors import InputError
+from . import sheet_arg
 from .build import column_flags, write_excel_csv
 
 _OUT_SUFFIXES = (".csv", ".parquet", ".geojson")
@@ -28,7 +29,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("input", metavar="INPUT", help="the incident file")
     p.add_argument("--crs", help="CRS of the coordinates (EPSG code, e.g. 3006, 3011, 3021)")
-    p.add_argument("--sheet", help="Excel sheet (name or 0-based number)")
+    p.add_argument("--sheet", type=sheet_arg, help="Excel sheet (name or 0-based number)")
     p.add_argument("--layer", help="GeoPackage layer")
     p.add_argument("--gazetteer", metavar="FILE", help="geocode rows without coordinates against this gazetteer")
     p.add_argument("--districts", metavar="FILE",
@@ -45,12 +46,6 @@ def register(subparsers: Any) -> None:
                         "';'-separated, UTF-8 with BOM, as a build's distrikt.csv)")
     p.add_argument("--report", metavar="FILE", help="write the report as JSON")
     p.set_defaults(handler=run_read, _parser=p)
-
-
-def _sheet(value: str | None) -> str | int | None:
-    if value is None:
-        return None
-    return int(value) if value.isdigit() else value
 
 
 def _write_table(df: pd.DataFrame, path: Path) -> None:
@@ -150,7 +145,7 @@ def run_read(args: argparse.Namespace) -> int:
     except InputError as exc:  # a bad command line (exit code 2), not a bad file
         parser.error(f"--column: {exc}")
     result = read_incidents(
-        path, columns=columns or None, crs=args.crs, sheet=_sheet(args.sheet), layer=args.layer,
+        path, columns=columns or None, crs=args.crs, sheet=args.sheet, layer=args.layer,
         time_optional=args.time_optional,
     )
     if gazetteer is not None:

@@ -32,7 +32,7 @@ import shapely
 
 from .. import polisen
 from .._columns import COUNT_HINTS, INCIDENT_ALIASES, find_columns
-from .._geometry import inside_boundary
+from .._geometry import boundary_geometry, inside_boundary
 from ..crs import (
     CRS_RANGE_LABELS,
     CRSGuess,
@@ -634,7 +634,10 @@ def _coordinates(raw: _Raw, roles: dict[str, str], *, crs: object | None, settin
     numeric = np.zeros(n, dtype=bool)
     valid = np.zeros(n, dtype=bool)
     guesses: list[tuple[tuple[str, str], CRSGuess]] = []
-    # a SWEREF 99 local zone the values cannot tell: the one that puts the points in the boundary
+    # one geometry for every test below; a SWEREF 99 local zone the values cannot tell is the
+    # one that puts the points in the boundary
+    if boundary is not None:
+        boundary = boundary_geometry(boundary)
     inside = None if boundary is None else (
         lambda lo, la: inside_boundary(lo, la, np.ones(lo.size, dtype=bool), boundary))
     for pair in pairs:  # the first pair that places a row wins
