@@ -330,6 +330,15 @@ def _(m: re.Match[str]) -> str:
             "geokodning.")
 
 
+@_rule("zero_coordinates", r"(?P<k>\d+) row\(s\) have the coordinates \(0, 0\), the usual stand-in for a missing "
+       r"position, and are read as having none: (?P<kept>\d+) kept for geocoding by their address or place name, "
+       r"(?P<lost>\d+) rejected as 'no location'\.")
+def _(m: re.Match[str]) -> str:
+    return (f"{rader(m['k'])} har koordinaterna (0, 0), som många system skriver när platsen saknas, och läses "
+            f"som utan koordinater: {n(m['kept'])} väntar på geokodning av adress eller platsnamn, "
+            f"{n(m['lost'])} avvisas med orsaken {reason('no location')}.")
+
+
 # --------------------------------------------------------------------------- coordinate systems (report["crs_note"])
 
 _AXES = (r"(?: Axes swapped in (?P<sw>\d+) of (?P<swn>\d+) rows(?:: (?P<swcol>.+?) holds (?P<how>the larger value|"

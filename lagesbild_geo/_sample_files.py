@@ -248,7 +248,7 @@ def police_file(ev: pd.DataFrame, geo: Geography, rng: np.random.Generator
     broken: list[dict[str, Any]] = []
     pending_rows: list[dict[str, Any]] = []
     reasons = {"missing_date": "missing time", "bad_date_feb31": "unparseable time",
-               "bad_date_okant": "unparseable time", "zero_coords": "outside Sweden",
+               "bad_date_okant": "unparseable time", "zero_coords": "no location",
                "finland_coords": "outside Sweden", "ej_angivet": "unparseable coordinates",
                "nothing": "no location"}
     located = np.ones(n, dtype=bool)

@@ -164,6 +164,9 @@ def ugly_notes(tmp_path: Path) -> list[str]:
     notes += read_incidents(pd.DataFrame({"Månad": ["2025-03-01", "2025-04-01"], "Antal": ["2", "1"],
                                           "Lat": ["59,33", "59,34"], "Long": ["18,06", "18,07"]}),
                             columns={"count": "Antal"}, source_name="forsta").report["warnings"]
+    notes += read_incidents(pd.DataFrame({"Datum": ["2025-03-01 12:00"] * 3, "X": ["0", "0", "6580822"],
+                                          "Y": ["0", "0", "674032"], "Adress": ["Storgatan 1", "", ""]}),
+                            source_name="nollor").report["warnings"]
     # GIS files: a GeoJSON in metres without a CRS member, a GeoPackage of two layers, a wrong CRS
     metres = tmp_path / "meter.geojson"
     metres.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
@@ -197,7 +200,7 @@ def ugly_notes(tmp_path: Path) -> list[str]:
 SWEPT = {"line_ends_cr", "line_ends_mixed", "redecoded", "sheet", "layer", "duplicate_columns", "half_pair",
          "no_location", "count_hint", "totals_rows", "count_column", "date_only", "no_time", "wide_months",
          "month_only", "month_first_days", "no_category", "geojson_metres", "mixed_crs", "no_crs_fits",
-         "crs_given_mismatch", "kept_for_geocoding", "district_name_aao", "district_name_shared",
+         "crs_given_mismatch", "kept_for_geocoding", "zero_coordinates", "district_name_aao", "district_name_shared",
          "district_no_code"}
 
 

@@ -43,7 +43,7 @@ def test_read_prints_summary_and_writes_files(main, incidents: Path, tmp_path: P
     assert code == 0
     text = capsys.readouterr().out
     assert "5 rows read" in text and "placed:   2 (point 2)" in text
-    assert "rejected: 2 (missing time 1, outside Sweden 1)" in text
+    assert "rejected: 2 (missing time 1, no location 1)" in text
     assert "EPSG:3006; axes swapped (2 rows)" in text
     report = json.loads(rep.read_text(encoding="utf-8"))
     for key in ("rows_read", "placed", "pending", "rejected", "by_precision", "rejected_by_reason",
@@ -57,7 +57,7 @@ def test_read_prints_summary_and_writes_files(main, incidents: Path, tmp_path: P
     assert placed["cell"].str.fullmatch(r"\d+").all()
     rejected = pd.read_csv(rej, sep=";", encoding="utf-8-sig", dtype=str)
     assert rejected["source_row"].tolist() == ["4", "6"]
-    assert rejected["reason"].tolist() == ["missing time", "outside Sweden"]
+    assert rejected["reason"].tolist() == ["missing time", "no location"]  # 0/0: a missing position
     assert pd.read_csv(pend, dtype=str)["location_text"].tolist() == ["Storgatan 12"]
 
 

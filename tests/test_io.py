@@ -547,7 +547,7 @@ def test_broken_rows_exact_counts_and_reasons(tmp_path: Path) -> None:
         f"A4;okänt;22:15;Klotter;;;{N};{E}",                     # 5 unparseable time
         f"A5;31/02/2024;22:15;Klotter;;;{N};{E}",                # 6 unparseable time
         f"A6;2024-03-05;25:99;Klotter;;;{N};{E}",                # 7 unparseable time
-        "A7;2024-03-05;22:15;Klotter;;;0;0",                     # 8 outside Sweden
+        "A7;2024-03-05;22:15;Klotter;;;0;0",                     # 8 no location (0/0: a missing position)
         "A8;2024-03-05;22:15;Klotter;;;7250000;991772",          # 9 outside Sweden (Oulu)
         "A9;2024-03-05;22:15;Klotter;;;ej angivet;ej angivet",   # 10 unparseable coordinates
         "A10;2024-03-05;22:15;Klotter;;;;",                      # 11 no location
@@ -561,11 +561,11 @@ def test_broken_rows_exact_counts_and_reasons(tmp_path: Path) -> None:
     _accounted(r)
     rep = r.report
     assert (rep["rows_read"], rep["placed"], rep["pending"], rep["rejected"]) == (14, 1, 3, 10)
-    assert rep["rejected_by_reason"] == {"missing time": 2, "unparseable time": 3, "outside Sweden": 2,
-                                         "unparseable coordinates": 2, "no location": 1}
+    assert rep["rejected_by_reason"] == {"missing time": 2, "unparseable time": 3, "outside Sweden": 1,
+                                         "unparseable coordinates": 2, "no location": 2}
     got = dict(zip(r.rejected["source_row"], r.rejected["reason"], strict=True))
     assert got == {3: "missing time", 4: "missing time", 5: "unparseable time", 6: "unparseable time",
-                   7: "unparseable time", 8: "outside Sweden", 9: "outside Sweden",
+                   7: "unparseable time", 8: "no location", 9: "outside Sweden",
                    10: "unparseable coordinates", 11: "no location", 14: "unparseable coordinates"}
     assert r.rejected["reason_sv"].tolist()[0] == REASONS["missing time"] == "tid saknas"
     assert r.rejected.loc[r.rejected["source_row"] == 10, "raw_X"].tolist() == ["ej angivet"]

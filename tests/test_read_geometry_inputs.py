@@ -112,6 +112,50 @@ def test_empty_point_in_geojson_is_no_location(tmp_path: Path) -> None:
     assert r.rejected[["source_row", "reason"]].values.tolist() == [[2, "no location"], [3, "no location"]]
 
 
+# --------------------------------------------------------------------------- (0, 0): a missing position
+
+
+def test_zero_coordinates_are_no_position_and_the_address_still_places_the_row(tmp_path: Path) -> None:
+    # many systems write a missing position as 0/0: the row's address is then its location
+    p = _csv(tmp_path / "nollor.csv", [
+        "Diarienr;Datum;X;Y;Adress",
+        f"K1;2024-03-05 22:15;{N};{E};",
+        "K2;2024-03-05 22:15;0;0;Storgatan 1",
+        "K3;2024-03-05 22:15;0;0;",
+        f"K4;2024-03-05 22:15;0;{E};",  # one of the pair is a number that places nothing
+        "K5;2024-03-05 22:15;0,0;0,0;Kyrkvägen 2",
+    ])
+    r = read_incidents(p)
+    _accounted(r)
+    assert r.placed["incident_id"].tolist() == ["K1"]
+    assert r.pending[["incident_id", "location_text"]].values.tolist() == [["K2", "Storgatan 1"],
+                                                                          ["K5", "Kyrkvägen 2"]]
+    assert r.rejected[["source_row", "reason"]].values.tolist() == [[4, "no location"], [5, "outside Sweden"]]  # file lines
+    assert r.report["crs_detected"] == "EPSG:3006" and r.report["coordinates_zero"] == 3
+    assert _notes(r, "(0, 0)") == [
+        "nollor.csv: 3 row(s) have the coordinates (0, 0), the usual stand-in for a missing position, and are "
+        "read as having none: 2 kept for geocoding by their address or place name, 1 rejected as 'no location'."]
+    assert not _notes(r, "unusable coordinates")  # not said twice
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".parquet"])
+def test_zero_point_of_a_gis_file_is_no_location(tmp_path: Path, suffix: str) -> None:
+    gdf = gpd.GeoDataFrame({"Diarienr": ["K1", "K2"], "Datum": ["2024-03-05 22:15"] * 2},
+                           geometry=[Point(E, N), Point(0, 0)], crs=3006)
+    r = read_incidents(_write_gis(gdf, tmp_path / f"brott{suffix}"))
+    _accounted(r)
+    assert r.placed["incident_id"].tolist() == ["K1"]
+    assert r.rejected[["source_row", "reason"]].values.tolist() == [[2, "no location"]]
+
+
+def test_a_file_of_zeros_only_is_no_location_without_a_crs_note(tmp_path: Path) -> None:
+    r = read_incidents(_csv(tmp_path / "bara_nollor.csv", ["Datum;X;Y", "2024-03-05 22:15;0;0",
+                                                            "2024-03-06 22:15;0;0"]))
+    _accounted(r)
+    assert r.rejected["reason"].tolist() == ["no location", "no location"]
+    assert not _notes(r, "fit no Swedish CRS")  # zeros are no coordinates, not another CRS
+
+
 # --------------------------------------------------------------------------- no coordinate columns
 
 

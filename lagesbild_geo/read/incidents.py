@@ -618,6 +618,7 @@ class _Coordinates:
     in_boundary: np.ndarray
     area_rows: np.ndarray  # a polygon or line of a GIS file: placed at a point on it
     zero_rows: int  # rows whose coordinates are (0, 0): a common placeholder
+    placeholder: np.ndarray  # rows whose only coordinates are (0, 0): read as none
     guesses: list[tuple[tuple[str, str], CRSGuess]]
 
 
@@ -640,12 +641,21 @@ def _coordinates(raw: _Raw, roles: dict[str, str], *, crs: object | None, settin
         boundary = boundary_geometry(boundary)
     inside = None if boundary is None else (
         lambda lo, la: inside_boundary(lo, la, np.ones(lo.size, dtype=bool), boundary))
-    for pair in pairs:  # the first pair that places a row wins
+    zeros = np.zeros(n, dtype=bool)
+    zero_rows = 0
+    for i, pair in enumerate(pairs):  # the first pair that places a row wins
+        # (0, 0) is how many systems write a missing position: no coordinates, so the row's
+        # address or place name still places it (before, it was lost as 'outside Sweden')
+        zero = (pair.a == 0) & (pair.b == 0)
+        if zero.any():
+            zero_rows += int(zero.sum())
+            zeros |= zero
+            pair = pairs[i] = pair._replace(a=np.where(zero, np.nan, pair.a), b=np.where(zero, np.nan, pair.b))
         guess = detect_crs(pair.a, pair.b, crs=pair.crs, names=pair.names, inside=inside)
         guesses.append((pair.names, guess))
-        present |= pair.present & ~valid
+        present |= pair.present & ~valid & ~zero
         take = np.isfinite(pair.a) & np.isfinite(pair.b) & ~valid
-        numeric |= take & ((pair.a != 0) | (pair.b != 0))  # (0, 0): a placeholder, not a CRS
+        numeric |= take
         if not take.any() or guess.crs is None:
             continue
         if take.all():  # the usual file: every row from one pair, no copies
@@ -669,8 +679,7 @@ def _coordinates(raw: _Raw, roles: dict[str, str], *, crs: object | None, settin
         in_boundary = inside_boundary(lon, lat, in_sweden, boundary)
     return _Coordinates(lon=lon, lat=lat, east=east, north=north, present=present, numeric=numeric, valid=valid,
                         in_sweden=in_sweden, in_boundary=in_boundary, area_rows=area_rows,
-                        zero_rows=sum(int(((p.a == 0) & (p.b == 0)).sum()) for p in pairs),
-                        guesses=guesses)
+                        zero_rows=zero_rows, placeholder=zeros & ~valid & ~present, guesses=guesses)
 
 
 def _coordinate_pairs(raw: _Raw, roles: dict[str, str], crs: object | None) -> list[_Pair]:
@@ -883,6 +892,12 @@ def _decide(raw: _Raw, times: _Times, coords: _Coordinates, location_text: pd.Se
     if fell_back:
         raw.warnings.append(f"{raw.name}: {fell_back} rows with unusable coordinates but an address or place "
                             "name were kept for geocoding.")
+    zeros = rest & coords.placeholder
+    if zeros.any():
+        kept = int((zeros & has_text).sum())
+        raw.warnings.append(f"{raw.name}: {int(zeros.sum())} row(s) have the coordinates (0, 0), the usual stand-in "
+                            f"for a missing position, and are read as having none: {kept} kept for geocoding by "
+                            f"their address or place name, {int(zeros.sum()) - kept} rejected as 'no location'.")
     return _Decision(reason=reason, placed=placed, pending=pending, rejected=reason != 0)
 
 
