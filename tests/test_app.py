@@ -711,6 +711,8 @@ def test_police_feed_upload_report_names_its_levels_in_swedish(store_path: Path)
     assert tables and sorted(tables[-1]["Placering"]) == ["Bara kommunen", "Bara länet"], tables
     assert all(len(d.value) for d in at.dataframe if "Orsak" in d.value.columns)
     assert any(c.value == "Inga avvisade rader." for c in at.caption)
+    # its positions are WGS84 by definition: no coordinate system to choose
+    assert not [s for s in at.selectbox if s.label == "Koordinatsystem"]
 
 
 def test_every_precision_has_a_swedish_label() -> None:

@@ -202,6 +202,9 @@ def test_read_incidents_routes_the_feed_through_polisen(tmp_path: Path) -> None:
                          for e in events]).astype(str)
     r2 = read_incidents(flat, source_name="flat")
     assert r2.placed["occurred_at"].tolist() == p["occurred_at"].tolist()
+    assert r.report["police_feed"] is True and r2.report["police_feed"] is True
+    assert read_incidents(pd.DataFrame({"Datum": ["2025-01-02 12:00"], "X": ["6580000"], "Y": ["660000"]}),
+                          source_name="tabell").report["police_feed"] is False
 
 
 def test_kommun_rows_by_name_and_code_never_by_position() -> None:

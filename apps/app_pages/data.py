@@ -164,7 +164,9 @@ for src in list(stage.get("incidents", [])):
                 app_ui.REREAD, key=f"reread_{src.sha256[:12]}"):
             S.replace_staged(src, S.with_columns(src, choice))
             st.rerun()
-        if app_sources.crs_choice(src) or set(used) & {"x", "y", "northing", "easting", "lat", "lon", "gps"}:
+        # (the police feed's positions are WGS84 by definition: nothing to choose)
+        if app_sources.crs_choice(src) or (not rep.get("police_feed") and set(used) & {
+                "x", "y", "northing", "easting", "lat", "lon", "gps"}):
             crs_box(src)
         st.dataframe(preview, hide_index=True, width="stretch", placeholder="–")
         prec, reasons = S.ingest_tables(rep)

@@ -1012,6 +1012,7 @@ def _report(raw: _Raw, roles: dict[str, str], times: _Times, coords: _Coordinate
     return {
         "source": raw.name,
         "format": info["format"],
+        "police_feed": raw.police,
         "rows_read": raw.n,
         **({"count_column": dict(info["count_column"])} if "count_column" in info else {}),
         "placed": 0, "pending": 0, "rejected": 0,
