@@ -12,150 +12,62 @@ shows it in English under a Swedish line that says so.
 
 from __future__ import annotations
 
-import ast
 import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from lagesbild_geo import svformat
-from lagesbild_geo.read import REASONS
+from app_notes_text import (
+    CHOOSE,
+    LITERAL,
+    ROLE_LABELS_SV,
+    RULES,
+    STRING,
+    Render,
+    crs_label,
+    n,
+    num,
+    q,
+    quoted,
+    rader,
+    reason,
+    role,
+    role_pairs,
+    rows,
+    rule,
+)
+
 from lagesbild_geo.schema import CATEGORY_LABELS
 
-#: The Data page's column roles as the coordinator reads them.
-ROLE_LABELS_SV: dict[str, str] = {
-    "id": "Ärende-id", "datetime": "Datum och tid", "date": "Datum", "time": "Klockslag",
-    "category": "Brottstyp/kategori", "x": "X-koordinat", "y": "Y-koordinat",
-    "northing": "Nordkoordinat", "easting": "Ostkoordinat", "lat": "Latitud", "lon": "Longitud",
-    "gps": "GPS (lat,lon i en kolumn)", "address": "Adress", "place": "Plats",
-    "postcode": "Postnummer", "town": "Postort",
-    "count": "Antal per rad (sammanställd tabell)",
-}
-#: The Data page's button that reads a file again with the chosen columns.
-REREAD = "Läs om med de här kolumnerna"
-_CHOOSE = f"under ”Igenkända kolumner” ovan och klicka ”{REREAD}”"
-
-# A Python string literal as repr() writes it ('Antal', "it's").
-_S = r"(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")"
-_LIT = re.compile(_S)
-
-
-def _text(literal: str) -> str:
-    """A repr()'d string as the text it holds."""
-    try:
-        value = ast.literal_eval(literal)
-    except (ValueError, SyntaxError):
-        return literal.strip("'\"")
-    return str(value)
-
-
-def q(literal: str) -> str:
-    """A repr()'d string between Swedish quotation marks."""
-    return f"”{_text(literal)}”"
-
-
-def quoted(text: str) -> str:
-    """Every repr()'d string in ``text`` between Swedish quotation marks; a list's brackets
-    dropped and " (and N more)" in Swedish."""
-    text = _LIT.sub(lambda m: q(m.group(0)), text.strip())
-    if text.startswith("[") and text.endswith("]"):
-        text = text[1:-1]
-    return re.sub(r" \(and (\d+) more\)", lambda m: f" (och {n(m.group(1))} till)", text)
-
-
-def n(digits: str) -> str:
-    """A count from a note (``1 239`` or ``1239``) written the Swedish way."""
-    return svformat.integer(int(re.sub(r"\D", "", digits)))
-
-
-def num(text: str) -> str:
-    """A coordinate value from a note (``6583424``, ``59.37``, ``1.5e+06``) the Swedish way."""
-    try:
-        v = float(text)
-    except ValueError:
-        return text
-    if v.is_integer() and abs(v) < 1e15:
-        return svformat.integer(v)
-    return svformat.number(v, decimals=len(text.split(".", 1)[1]) if "." in text and "e" not in text else 2)
-
-
-def rader(digits: str, one: str = "rad", many: str = "rader") -> str:
-    """A count with its noun in the singular or the plural ("1 rad", "2 rader")."""
-    k = int(re.sub(r"\D", "", digits))
-    return f"{n(digits)} {one if k == 1 else many}"
-
-
-def rows(text: str) -> str:
-    """Row numbers as the note lists them ("1, 2, 3 …")."""
-    return re.sub(r"\d+", lambda m: n(m.group(0)), text.replace(" ...", " …"))
-
-
-def reason(code: str) -> str:
-    return f"”{REASONS.get(code, code)}”"
-
-
-def _crs_label(label: str) -> str:
-    return {"a SWEREF 99 local zone": "en lokal SWEREF 99-zon",
-            "WGS84 lat/lon (EPSG:4326)": "WGS84 latitud/longitud (EPSG:4326)"}.get(label.strip(), label.strip())
-
-
-def _pairs(text: str) -> str:
-    """``['x/y', 'lat/lon']`` as the Data page names these roles."""
-    out = []
-    for pair in _LIT.findall(text):
-        a, _, b = _text(pair).partition("/")
-        out.append(f"{ROLE_LABELS_SV.get(a, a)}/{ROLE_LABELS_SV.get(b, b)}")
-    return " och ".join(out)
-
-
-def _role(name: str) -> str:
-    return f"”{ROLE_LABELS_SV.get(name, name)}”"
-
-
-Render = Callable[[re.Match[str]], str]
-#: (kind, pattern, Swedish text). Every pattern matches a whole note, prefix included.
-_RULES: list[tuple[str, re.Pattern[str], Render]] = []
-
-
-def _rule(kind: str, pattern: str, *, source: bool = True) -> Callable[[Render], Render]:
-    """Register the Swedish text of one kind of note; ``source`` prefixes the file's name."""
-    prefix = r"(?P<src>[^\n]*?): " if source else ""
-
-    def register(render: Render) -> Render:
-        def with_source(m: re.Match[str]) -> str:
-            text = render(m)
-            src = m.groupdict().get("src")
-            return f"{src}: {text}" if src else text
-        _RULES.append((kind, re.compile(prefix + pattern, re.DOTALL), with_source))
-        return render
-    return register
+#: Every rule, in the table's order (:func:`app_notes_text.rule` fills it as this module loads).
+_RULES = RULES
 
 
 # --------------------------------------------------------------------------- tables (read_table)
 
-@_rule("line_ends_cr", r'the lines end in CR only \(classic Mac, Excel for Mac "CSV \(Macintosh\)"\); '
-       r"every line end was read as one\.")
+@rule("line_ends_cr", r'the lines end in CR only \(classic Mac, Excel for Mac "CSV \(Macintosh\)"\); '
+      r"every line end was read as one\.")
 def _(m: re.Match[str]) -> str:
     return ("raderna slutar med bara CR (äldre Mac, Excel för Mac ”CSV (Macintosh)”); varje radslut "
             "lästes som ett.")
 
 
-@_rule("line_ends_mixed", r"the file mixes line ends \(CR, LF and CR LF\); every line end was read as one\.")
+@rule("line_ends_mixed", r"the file mixes line ends \(CR, LF and CR LF\); every line end was read as one\.")
 def _(m: re.Match[str]) -> str:
     return "filen blandar olika slags radslut (CR, LF och CR LF); varje radslut lästes som ett."
 
 
-@_rule("redecoded", r"(?P<n>\d+) line\(s\) were not valid UTF-8 and were read as cp1252 \(Windows-1252\), the "
-       r"rest of the file as UTF-8: line\(s\) (?P<rows>.+?)\. Check å, ä and ö there; save the file as UTF-8 "
-       r"to avoid this\.")
+@rule("redecoded", r"(?P<n>\d+) line\(s\) were not valid UTF-8 and were read as cp1252 \(Windows-1252\), the "
+      r"rest of the file as UTF-8: line\(s\) (?P<rows>.+?)\. Check å, ä and ö there; save the file as UTF-8 "
+      r"to avoid this\.")
 def _(m: re.Match[str]) -> str:
     return (f"{rader(m['n'])} var inte giltig UTF-8 och lästes som Windows-1252, resten av filen som "
             f"UTF-8: rad {rows(m['rows'])}. Kontrollera å, ä och ö på de raderna; spara filen som UTF-8 "
             "(”CSV UTF-8” i Excel) så undviks det.")
 
 
-@_rule("sheet", r"read (?P<hidden>the hidden )?sheet (?P<sheet>" + _S + r") of (?P<sheets>\[.*\]) \(choose "
-       r"another with sheet=, --sheet on the command line or sheet = in lagesbild\.toml\)"
-       r"(?::(?P<why> no visible sheet has incident columns)\.|\.)")
+@rule("sheet", r"read (?P<hidden>the hidden )?sheet (?P<sheet>" + STRING + r") of (?P<sheets>\[.*\]) \(choose "
+      r"another with sheet=, --sheet on the command line or sheet = in lagesbild\.toml\)"
+      r"(?::(?P<why> no visible sheet has incident columns)\.|\.)")
 def _(m: re.Match[str]) -> str:
     what = "det dolda bladet" if m["hidden"] else "bladet"
     why = ", eftersom inget synligt blad har kolumner med händelser" if m["why"] else ""
@@ -164,60 +76,60 @@ def _(m: re.Match[str]) -> str:
             "(Excel: Arkiv ▸ Spara som ▸ CSV UTF-8 med bladet öppet).")
 
 
-@_rule("layer", r"read layer (?P<layer>" + _S + r") of (?P<layers>\[.*\]) \(choose another with layer="
-       r"(?:, or layer = under \[districts\] in lagesbild\.toml)?\)\.?")
+@rule("layer", r"read layer (?P<layer>" + STRING + r") of (?P<layers>\[.*\]) \(choose another with layer="
+      r"(?:, or layer = under \[districts\] in lagesbild\.toml)?\)\.?")
 def _(m: re.Match[str]) -> str:
     return (f"lagret {q(m['layer'])} lästes av filens lager {quoted(m['layers'])}. Ligger uppgifterna i ett "
             "annat lager: spara det lagret som en egen fil (till exempel i QGIS) och ladda upp den.")
 
 
-@_rule("sheet_ignored", r"sheet=(?P<sheet>\S+) ignored \(not an Excel file\)\.")
+@rule("sheet_ignored", r"sheet=(?P<sheet>\S+) ignored \(not an Excel file\)\.")
 def _(m: re.Match[str]) -> str:
-    return f"bladvalet {q(m['sheet']) if _LIT.fullmatch(m['sheet']) else m['sheet']} användes inte: filen är inte en Excel-fil."
+    return f"bladvalet {q(m['sheet']) if LITERAL.fullmatch(m['sheet']) else m['sheet']} användes inte: filen är inte en Excel-fil."
 
 
 # --------------------------------------------------------------------------- incidents (read_incidents)
 
-@_rule("duplicate_columns", r"(?P<k>\d+) columns are named (?P<base>" + _S + r") \((?P<listed>.+), left to "
-       r"right\) and hold the same values; (?P<col>" + _S + r") is used as the (?P<role>\w+) column\.")
+@rule("duplicate_columns", r"(?P<k>\d+) columns are named (?P<base>" + STRING + r") \((?P<listed>.+), left to "
+      r"right\) and hold the same values; (?P<col>" + STRING + r") is used as the (?P<role>\w+) column\.")
 def _(m: re.Match[str]) -> str:
     return (f"{n(m['k'])} kolumner heter {q(m['base'])} ({quoted(m['listed'])}, från vänster till höger) och "
-            f"har samma innehåll; {q(m['col'])} används som {_role(m['role'])}.")
+            f"har samma innehåll; {q(m['col'])} används som {role(m['role'])}.")
 
 
-@_rule("half_pair", r"only one column of the coordinate pair\(s\) (?P<pairs>\[.*\]) was found; name the other "
-       r"with columns=\.")
+@rule("half_pair", r"only one column of the coordinate pair\(s\) (?P<pairs>\[.*\]) was found; name the other "
+      r"with columns=\.")
 def _(m: re.Match[str]) -> str:
-    return (f"bara den ena kolumnen av koordinatparet {_pairs(m['pairs'])} hittades. Välj den andra {_CHOOSE}.")
+    return (f"bara den ena kolumnen av koordinatparet {role_pairs(m['pairs'])} hittades. Välj den andra {CHOOSE}.")
 
 
-@_rule("no_location", r"no coordinate columns found \(nor a geometry, address or place column\); every row is "
-       r"rejected as 'no location'\. Columns not used: (?P<unused>.*)\. If two of them hold the coordinates, "
-       r"name them with columns=\{'x': \.\.\., 'y': \.\.\.\} / --column x=NAME --column y=NAME \(the CRS is "
-       r"recognised from the values\)\.")
+@rule("no_location", r"no coordinate columns found \(nor a geometry, address or place column\); every row is "
+      r"rejected as 'no location'\. Columns not used: (?P<unused>.*)\. If two of them hold the coordinates, "
+      r"name them with columns=\{'x': \.\.\., 'y': \.\.\.\} / --column x=NAME --column y=NAME \(the CRS is "
+      r"recognised from the values\)\.")
 def _(m: re.Match[str]) -> str:
     unused = "inga" if m["unused"] == "none" else quoted(m["unused"])
     return (f"inga koordinatkolumner hittades (och ingen geometri, adress eller plats); varje rad avvisas "
             f"med orsaken {reason('no location')}. Kolumner som inte används: {unused}. Om två av dem har "
-            f"koordinaterna: välj dem som ”X-koordinat” och ”Y-koordinat” {_CHOOSE} (koordinatsystemet "
+            f"koordinaterna: välj dem som ”X-koordinat” och ”Y-koordinat” {CHOOSE} (koordinatsystemet "
             "känns igen av värdena).")
 
 
-@_rule("count_hint", r"column (?P<col>" + _S + r") looks like a number of incidents per row \(whole numbers, up to "
-       r"(?P<max>\d+)\); every row is read as ONE incident\. If each row counts several, name it: "
-       r"--column count=.* \(columns=\{'count': .*\}\)\.")
+@rule("count_hint", r"column (?P<col>" + STRING + r") looks like a number of incidents per row \(whole numbers, up to "
+      r"(?P<max>\d+)\); every row is read as ONE incident\. If each row counts several, name it: "
+      r"--column count=.* \(columns=\{'count': .*\}\)\.")
 def _(m: re.Match[str]) -> str:
     return (f"kolumnen {q(m['col'])} ser ut att ange antal händelser per rad (heltal, upp till "
             f"{n(m['max'])}); nu räknas varje rad som EN händelse. Är filen en sammanställd tabell där "
             f"varje rad räknar flera händelser: välj {q(m['col'])} som ”{ROLE_LABELS_SV['count']}” "
-            f"{_CHOOSE}.")
+            f"{CHOOSE}.")
 
 
-_TOTAL_ROW = re.compile(r"row (?P<row>\d+) \((?P<label>" + _S + r"), (?P<value>.*?) in (?P<col>" + _S + r")\)")
+_TOTAL_ROW = re.compile(r"row (?P<row>\d+) \((?P<label>" + STRING + r"), (?P<value>.*?) in (?P<col>" + STRING + r")\)")
 
 
-@_rule("totals_rows", r"(?P<k>\d+) totals row\(s\) left out, rejected as 'totals row' \(they sum the other rows, "
-       r"which would count them twice\): (?P<shown>.+)\.")
+@rule("totals_rows", r"(?P<k>\d+) totals row\(s\) left out, rejected as 'totals row' \(they sum the other rows, "
+      r"which would count them twice\): (?P<shown>.+)\.")
 def _(m: re.Match[str]) -> str:
     shown = ", ".join(f"rad {n(t['row'])} ({q(t['label'])}, {t['value']} i {q(t['col'])})"
                       for t in _TOTAL_ROW.finditer(m["shown"])) or quoted(m["shown"])
@@ -225,30 +137,30 @@ def _(m: re.Match[str]) -> str:
             f"summerar de andra raderna, som annars skulle räknas två gånger): {shown}.")
 
 
-@_rule("count_column", r"(?P<rows>\d+) row\(s\) counting (?P<inc>\d+) incident\(s\) by column (?P<col>" + _S
-       + r"), read as one row per incident(?:; (?P<zero>\d+) row\(s\) count 0 and hold none)?\.")
+@rule("count_column", r"(?P<rows>\d+) row\(s\) counting (?P<inc>\d+) incident\(s\) by column (?P<col>" + STRING
+      + r"), read as one row per incident(?:; (?P<zero>\d+) row\(s\) count 0 and hold none)?\.")
 def _(m: re.Match[str]) -> str:
     zero = f"; {rader(m['zero'])} har 0 och ger ingen händelse" if m["zero"] else ""
     return (f"{rader(m['rows'])} räknar tillsammans {n(m['inc'])} händelser enligt kolumnen "
             f"{q(m['col'])} och lästes som en rad per händelse{zero}.")
 
 
-@_rule("date_only", r"(?P<k>\d+) rows have a date but no time of day; set to 00:00\.")
+@rule("date_only", r"(?P<k>\d+) rows have a date but no time of day; set to 00:00\.")
 def _(m: re.Match[str]) -> str:
     return (f"{rader(m['k'])} har datum men inget klockslag; de räknas som kl. 00:00 (tabellerna per "
             "timme visar dem vid midnatt).")
 
 
-@_rule("no_time", r"no time column found; every row is rejected as 'missing time' \(name it with "
-       r"columns=\{'date': \.\.\.\} / --column date=NAME, or pass time_optional=True / --time-optional\)\.")
+@rule("no_time", r"no time column found; every row is rejected as 'missing time' \(name it with "
+      r"columns=\{'date': \.\.\.\} / --column date=NAME, or pass time_optional=True / --time-optional\)\.")
 def _(m: re.Match[str]) -> str:
     return (f"ingen kolumn med datum eller tid hittades; varje rad avvisas med orsaken "
-            f"{reason('missing time')}. Välj kolumnen med datum som ”Datum” eller ”Datum och tid” {_CHOOSE}.")
+            f"{reason('missing time')}. Välj kolumnen med datum som ”Datum” eller ”Datum och tid” {CHOOSE}.")
 
 
-@_rule("wide_months", r"(?P<k>\d+) columns are named as months \((?P<months>.+?)\): a wide table, one column "
-       r"per month, which is not read as counts\. Turn it into .* then read it with --column count=Antal "
-       r"--column date=Månad\.")
+@rule("wide_months", r"(?P<k>\d+) columns are named as months \((?P<months>.+?)\): a wide table, one column "
+      r"per month, which is not read as counts\. Turn it into .* then read it with --column count=Antal "
+      r"--column date=Månad\.")
 def _(m: re.Match[str]) -> str:
     return (f"{n(m['k'])} kolumner har månader som namn ({m['months'].replace(' ...', ' …')}): en bred tabell "
             "med en kolumn per månad, som inte läses som antal. Gör om den till en rad per område, brottstyp "
@@ -256,32 +168,32 @@ def _(m: re.Match[str]) -> str:
             f"den igen och välj antalskolumnen som ”{ROLE_LABELS_SV['count']}” och månaden som ”Datum”.")
 
 
-@_rule("month_only", r"(?P<k>\d+) row\(s\) give only a month in (?P<col>" + _S + r") \(e\.g\. (?P<ex>" + _S
-       + r")\); each is set to the month's first day at 00:00: counts per month and period hold, hours and "
-       r"weekdays do not\.")
+@rule("month_only", r"(?P<k>\d+) row\(s\) give only a month in (?P<col>" + STRING + r") \(e\.g\. (?P<ex>" + STRING
+      + r")\); each is set to the month's first day at 00:00: counts per month and period hold, hours and "
+      r"weekdays do not\.")
 def _(m: re.Match[str]) -> str:
     return (f"{rader(m['k'])} anger bara en månad i {q(m['col'])} (till exempel {q(m['ex'])}); de räknas "
             "till månadens första dag kl. 00:00. Antalen per månad och period stämmer, men inte klockslag "
             "och veckodagar.")
 
 
-@_rule("month_first_days", r"(?P<k>\d+) row\(s\) of (?P<col>" + _S + r") are a month's first day at 00:00 \(a "
-       r"table per month\): their weekday and hour are not the incidents' and are left out of the tables by "
-       r"weekday and hour\.")
+@rule("month_first_days", r"(?P<k>\d+) row\(s\) of (?P<col>" + STRING + r") are a month's first day at 00:00 \(a "
+      r"table per month\): their weekday and hour are not the incidents' and are left out of the tables by "
+      r"weekday and hour\.")
 def _(m: re.Match[str]) -> str:
     return (f"{rader(m['k'])} i {q(m['col'])} är en månads första dag kl. 00:00 (en tabell per månad): "
             "deras veckodag och klockslag är inte händelsernas, så de räknas inte med i tabellerna per "
             "veckodag och timme.")
 
 
-@_rule("no_category", r"no category column found; every row is 'ovrigt'\.")
+@rule("no_category", r"no category column found; every row is 'ovrigt'\.")
 def _(m: re.Match[str]) -> str:
     return (f"ingen kolumn med brottstyp hittades; varje rad räknas som ”{CATEGORY_LABELS.get('ovrigt', 'Övrigt')}”. "
-            f"Finns brottstypen i någon kolumn: välj den som ”{ROLE_LABELS_SV['category']}” {_CHOOSE}.")
+            f"Finns brottstypen i någon kolumn: välj den som ”{ROLE_LABELS_SV['category']}” {CHOOSE}.")
 
 
-@_rule("geojson_metres", r"the file says WGS84 \(GeoJSON's default\) but its coordinates are metres; the CRS is "
-       r"recognised from the values instead\.?")
+@rule("geojson_metres", r"the file says WGS84 \(GeoJSON's default\) but its coordinates are metres; the CRS is "
+      r"recognised from the values instead\.?")
 def _(m: re.Match[str]) -> str:
     return ("filen anger WGS84 (GeoJSON-filers standard) men koordinaterna är i meter; koordinatsystemet "
             "kändes i stället igen av värdena.")
@@ -290,21 +202,21 @@ def _(m: re.Match[str]) -> str:
 _FIT = re.compile(r"(?P<label>[^;]+?) \((?P<k>\d+) row\(s\): (?P<rows>[^)]*)\)")
 
 
-@_rule("mixed_crs", r"(?P<k>\d+) row\(s\) lie outside Sweden read as (?P<used>.+?) like the rest of the file, but "
-       r"fit (?P<fits>.+): the file mixes coordinate systems\. They are rejected as 'outside Sweden'; correct "
-       r"them in the source, or put them in a file of their own \(read with --crs / crs= when needed\)\.")
+@rule("mixed_crs", r"(?P<k>\d+) row\(s\) lie outside Sweden read as (?P<used>.+?) like the rest of the file, but "
+      r"fit (?P<fits>.+): the file mixes coordinate systems\. They are rejected as 'outside Sweden'; correct "
+      r"them in the source, or put them in a file of their own \(read with --crs / crs= when needed\)\.")
 def _(m: re.Match[str]) -> str:
-    fits = "; ".join(f"{_crs_label(f['label'])} ({rader(f['k'])}: {rows(f['rows'])})"
+    fits = "; ".join(f"{crs_label(f['label'])} ({rader(f['k'])}: {rows(f['rows'])})"
                      for f in _FIT.finditer(m["fits"]))
-    return (f"{rader(m['k'])} hamnar utanför Sverige när de läses som {_crs_label(m['used'])} liksom resten "
+    return (f"{rader(m['k'])} hamnar utanför Sverige när de läses som {crs_label(m['used'])} liksom resten "
             f"av filen, men passar {fits}: filen blandar koordinatsystem. De avvisas med orsaken "
             f"{reason('outside Sweden')}; rätta dem i källan, eller lägg dem i en egen fil och ladda upp den "
             "(koordinatsystemet känns igen av värdena).")
 
 
-@_rule("no_crs_fits", r"(?P<cols>.+?): (?P<k>\d+) row\(s\) hold numbers that fit no Swedish CRS \(WGS84, SWEREF 99 "
-       r"TM, a SWEREF 99 local zone, RT90\), e\.g\. \((?P<a>\S+), (?P<b>\S+)\); they cannot be placed by these "
-       r"coordinates\. If they are in another CRS \(e\.g\. Web Mercator\), name it with crs= \(--crs 3857\)\.")
+@rule("no_crs_fits", r"(?P<cols>.+?): (?P<k>\d+) row\(s\) hold numbers that fit no Swedish CRS \(WGS84, SWEREF 99 "
+      r"TM, a SWEREF 99 local zone, RT90\), e\.g\. \((?P<a>\S+), (?P<b>\S+)\); they cannot be placed by these "
+      r"coordinates\. If they are in another CRS \(e\.g\. Web Mercator\), name it with crs= \(--crs 3857\)\.")
 def _(m: re.Match[str]) -> str:
     return (f"{m['cols']}: {rader(m['k'])} har tal som inte passar något svenskt koordinatsystem (WGS84, "
             f"SWEREF 99 TM, en lokal SWEREF 99-zon, RT90), till exempel ({num(m['a'])}; {num(m['b'])}); de kan "
@@ -313,26 +225,38 @@ def _(m: re.Match[str]) -> str:
             "TM eller WGS84.")
 
 
-@_rule("crs_given_mismatch", r"(?P<cols>.+?): the CRS was given as (?P<crs>\S+), but the values look like "
-       r"(?P<seen>.+?); (?P<k>\d+) row\(s\) fall outside Sweden\. Check the CRS: leave crs= \(--crs\) out to "
-       r"have it recognised, or name the right one\.")
+@rule("crs_given_mismatch", r"(?P<cols>.+?): the CRS was given as (?P<crs>\S+), but the values look like "
+      r"(?P<seen>.+?); (?P<k>\d+) row\(s\) fall outside Sweden\. Check the CRS: leave crs= \(--crs\) out to "
+      r"have it recognised, or name the right one\.")
 def _(m: re.Match[str]) -> str:
     return (f"{m['cols']}: koordinatsystemet anges som {m['crs']}, men värdena ser ut att vara "
-            f"{_crs_label(m['seen'])}; {rader(m['k'])} hamnar utanför Sverige. Kontrollera "
+            f"{crs_label(m['seen'])}; {rader(m['k'])} hamnar utanför Sverige. Kontrollera "
             "koordinatsystemet: välj ”Känns igen av värdena” under ”Koordinatsystem” för filen om du "
             "valt det där, annars exportera filen på nytt med rätt koordinatsystem eller utan angivet.")
 
 
-@_rule("kept_for_geocoding", r"(?P<k>\d+) rows with unusable coordinates but an address or place name were kept "
-       r"for geocoding\.")
+@rule("kept_for_geocoding", r"(?P<k>\d+) rows with unusable coordinates but an address or place name were kept "
+      r"for geocoding\.")
 def _(m: re.Match[str]) -> str:
     return (f"{rader(m['k'])} med oanvändbara koordinater men med adress eller platsnamn väntar på "
             "geokodning.")
 
 
-@_rule("zero_coordinates", r"(?P<k>\d+) row\(s\) have the coordinates \(0, 0\), the usual stand-in for a missing "
-       r"position, and are read as having none: (?P<kept>\d+) kept for geocoding by their address or place name, "
-       r"(?P<lost>\d+) rejected as 'no location'\.")
+@rule("wkt_column", r"positions read from the geometry text \(WKT\) in column (?P<col>" + STRING + r")\.")
+def _(m: re.Match[str]) -> str:
+    return f"platserna lästes ur geometrin som text (WKT) i kolumnen {q(m['col'])}."
+
+
+@rule("wkt_srids", r"column (?P<col>" + STRING + r") gives several SRIDs \((?P<codes>[\d, ]+)\); the CRS is "
+      r"recognised from the values instead\.")
+def _(m: re.Match[str]) -> str:
+    return (f"kolumnen {q(m['col'])} anger flera koordinatsystem (SRID {m['codes']}); koordinatsystemet "
+            "känns i stället igen av värdena.")
+
+
+@rule("zero_coordinates", r"(?P<k>\d+) row\(s\) have the coordinates \(0, 0\), the usual stand-in for a missing "
+      r"position, and are read as having none: (?P<kept>\d+) kept for geocoding by their address or place name, "
+      r"(?P<lost>\d+) rejected as 'no location'\.")
 def _(m: re.Match[str]) -> str:
     return (f"{rader(m['k'])} har koordinaterna (0, 0), som många system skriver när platsen saknas, och läses "
             f"som utan koordinater: {n(m['kept'])} väntar på geokodning av adress eller platsnamn, "
@@ -355,49 +279,49 @@ def _axes(m: re.Match[str]) -> str:
     return out + "; det är rättat."
 
 
-@_rule("crs_detected", r"(?P<cols>.+?): (?P<label>.+?) \((?P<code>EPSG:\d+)\) detected from the value ranges "
-       r"\((?P<k>\d+) of (?P<all>\d+) rows fit\)\." + _AXES, source=False)
+@rule("crs_detected", r"(?P<cols>.+?): (?P<label>.+?) \((?P<code>EPSG:\d+)\) detected from the value ranges "
+      r"\((?P<k>\d+) of (?P<all>\d+) rows fit\)\." + _AXES, source=False)
 def _(m: re.Match[str]) -> str:
     return (f"{m['cols']}: koordinatsystemet {m['label']} ({m['code']}) kändes igen av värdena ({n(m['k'])} "
             f"av {rader(m['all'])} passar).{_axes(m)}")
 
 
-@_rule("crs_local_zone", r"(?P<cols>.+?): (?P<label>.+?) \((?P<code>EPSG:\d+)\) detected: the only local zone "
-       r"that fits\." + _AXES, source=False)
+@rule("crs_local_zone", r"(?P<cols>.+?): (?P<label>.+?) \((?P<code>EPSG:\d+)\) detected: the only local zone "
+      r"that fits\." + _AXES, source=False)
 def _(m: re.Match[str]) -> str:
     return (f"{m['cols']}: koordinatsystemet {m['label']} ({m['code']}) kändes igen av värdena (den enda "
             f"lokala zonen som passar).{_axes(m)}")
 
 
-@_rule("crs_given", r"(?P<cols>.+?): (?P<label>.+?) \((?P<code>EPSG:\d+)\) as given\.(?: Warning: the values "
-       r"look like (?P<seen>.+?), not \S+\.)?" + _AXES, source=False)
+@rule("crs_given", r"(?P<cols>.+?): (?P<label>.+?) \((?P<code>EPSG:\d+)\) as given\.(?: Warning: the values "
+      r"look like (?P<seen>.+?), not \S+\.)?" + _AXES, source=False)
 def _(m: re.Match[str]) -> str:
-    seen = (f" Varning: värdena ser ut att vara {_crs_label(m['seen'])}, inte {m['code']}."
+    seen = (f" Varning: värdena ser ut att vara {crs_label(m['seen'])}, inte {m['code']}."
             if m["seen"] else "")
     return f"{m['cols']}: koordinatsystemet {m['label']} ({m['code']}), som filen anger.{seen}{_axes(m)}"
 
 
-@_rule("crs_none", r"(?P<cols>.+?): No row of (?P<pair>.+?) looks like Swedish coordinates \(WGS84, SWEREF 99 "
-       r"TM, SWEREF 99 local zone or RT90\)\." + _AXES, source=False)
+@rule("crs_none", r"(?P<cols>.+?): No row of (?P<pair>.+?) looks like Swedish coordinates \(WGS84, SWEREF 99 "
+      r"TM, SWEREF 99 local zone or RT90\)\." + _AXES, source=False)
 def _(m: re.Match[str]) -> str:
     return (f"{m['cols']}: ingen rad i {m['pair']} ser ut som svenska koordinater (WGS84, SWEREF 99 TM, en "
             f"lokal SWEREF 99-zon eller RT90).{_axes(m)}")
 
 
-@_rule("crs_no_coordinates", r"(?P<cols>.+?): No coordinates\.", source=False)
+@rule("crs_no_coordinates", r"(?P<cols>.+?): No coordinates\.", source=False)
 def _(m: re.Match[str]) -> str:
     return f"{m['cols']}: inga koordinater."
 
 
 # --------------------------------------------------------------------------- geocoding (place_pending)
 
-_HINT = re.compile(r"(?P<t>" + _S + r") \(did you mean (?P<names>[^?]+)\?\)")
-_SHARED = re.compile(r"(?P<t>" + _S + r") \((?P<k>\d+) districts: (?P<codes>[^)]*)\)")
+_HINT = re.compile(r"(?P<t>" + STRING + r") \(did you mean (?P<names>[^?]+)\?\)")
+_SHARED = re.compile(r"(?P<t>" + STRING + r") \((?P<k>\d+) districts: (?P<codes>[^)]*)\)")
 
 
-@_rule("district_name_aao", r"place text\(s\) that match a district only when å, ä and ö are ignored were not "
-       r"placed there \(å, ä and ö are letters\): (?P<shown>.+)\. Correct the names in the source if they mean "
-       r"these districts\.")
+@rule("district_name_aao", r"place text\(s\) that match a district only when å, ä and ö are ignored were not "
+      r"placed there \(å, ä and ö are letters\): (?P<shown>.+)\. Correct the names in the source if they mean "
+      r"these districts\.")
 def _(m: re.Match[str]) -> str:
     shown = "; ".join(f"{q(h['t'])} (menade du {h['names'].replace(', ', ' eller ')}?)"
                       for h in _HINT.finditer(m["shown"]))
@@ -405,9 +329,9 @@ def _(m: re.Match[str]) -> str:
             f"(å, ä och ö är egna bokstäver): {shown}. Rätta namnen i källfilen om de avser de här områdena.")
 
 
-@_rule("district_name_shared", r"place text\(s\) that name several districts were not placed \(none is chosen\): "
-       r"(?P<shown>.+)\. Give the district code instead of the name, or use the kommun's districts only "
-       r"\(lagesbild build --kommun NAME\|CODE narrows a national layer\)\.")
+@rule("district_name_shared", r"place text\(s\) that name several districts were not placed \(none is chosen\): "
+      r"(?P<shown>.+)\. Give the district code instead of the name, or use the kommun's districts only "
+      r"\(lagesbild build --kommun NAME\|CODE narrows a national layer\)\.")
 def _(m: re.Match[str]) -> str:
     shown = "; ".join(f"{q(s['t'])} ({n(s['k'])} områden: {s['codes'].replace(' ...', ' …')})"
                       for s in _SHARED.finditer(m["shown"]))
@@ -418,28 +342,28 @@ def _(m: re.Match[str]) -> str:
 
 # --------------------------------------------------------------------------- district layers (read_districts)
 
-@_rule("district_no_name", r"District layer (?P<label>.+?): no name column; the districts are named by their "
-       r"codes in (?P<col>" + _S + r")\.", source=False)
+@rule("district_no_name", r"District layer (?P<label>.+?): no name column; the districts are named by their "
+      r"codes in (?P<col>" + STRING + r")\.", source=False)
 def _(m: re.Match[str]) -> str:
     return (f"Områdesindelningen {m['label']}: ingen kolumn med namn; områdena får heta som sina koder i "
             f"{q(m['col'])}.")
 
 
-@_rule("district_no_code", r"District layer (?P<label>.+?): no code column; the names in (?P<col>" + _S
-       + r") are used as codes\.", source=False)
+@rule("district_no_code", r"District layer (?P<label>.+?): no code column; the names in (?P<col>" + STRING
+      + r") are used as codes\.", source=False)
 def _(m: re.Match[str]) -> str:
     return (f"Områdesindelningen {m['label']}: ingen kolumn med koder; namnen i {q(m['col'])} används som "
             "koder.")
 
 
-@_rule("district_negative_population", r"(?P<k>\d+) negative population value\(s\) set to unknown", source=False)
+@rule("district_negative_population", r"(?P<k>\d+) negative population value\(s\) set to unknown", source=False)
 def _(m: re.Match[str]) -> str:
     return f"{rader(m['k'], 'negativt befolkningstal', 'negativa befolkningstal')} räknas som okänd befolkning."
 
 
-@_rule("district_crs_guessed", r"the file has no CRS; (?P<code>\S+) \((?P<name>.+?)\) was recognised from the "
-       r"coordinate values: check that the districts lie where they should \(set the CRS on the file to be "
-       r"sure\)", source=False)
+@rule("district_crs_guessed", r"the file has no CRS; (?P<code>\S+) \((?P<name>.+?)\) was recognised from the "
+      r"coordinate values: check that the districts lie where they should \(set the CRS on the file to be "
+      r"sure\)", source=False)
 def _(m: re.Match[str]) -> str:
     return (f"filen anger inget koordinatsystem; {m['name']} ({m['code']}) kändes igen av koordinaterna. "
             "Kontrollera i kartan att områdena ligger rätt (ange koordinatsystemet i filen för att vara säker).")
@@ -461,8 +385,8 @@ def _problem_sv(text: str) -> str | None:
     return next((render(p) for pat, render in _PROBLEMS if (p := pat.fullmatch(text))), None)
 
 
-@_rule("district_problems", r"District layer (?P<label>.+?): (?P<problems>.+) \(listed in the layer's report: "
-       r"gdf\.attrs\['report'\] in Python, \"districts\" in a build's lagesbild\.json\)\.", source=False)
+@rule("district_problems", r"District layer (?P<label>.+?): (?P<problems>.+) \(listed in the layer's report: "
+      r"gdf\.attrs\['report'\] in Python, \"districts\" in a build's lagesbild\.json\)\.", source=False)
 def _(m: re.Match[str]) -> str:
     parts = [_problem_sv(p) for p in m["problems"].split("; ")]
     if None in parts:  # a part worded otherwise: the whole note stays English
@@ -470,35 +394,35 @@ def _(m: re.Match[str]) -> str:
     return f"Områdesindelningen {m['label']}: " + "; ".join(str(p) for p in parts) + "."
 
 
-@_rule("population_no_key", r"Population: (?P<k>\d+) area\(s\) of the population table are not in the key table "
-       r"\(e\.g\. (?P<ex>.+?)\): their people are not counted in any district\. The population table and the "
-       r"key table are probably of different DeSO versions\.", source=False)
+@rule("population_no_key", r"Population: (?P<k>\d+) area\(s\) of the population table are not in the key table "
+      r"\(e\.g\. (?P<ex>.+?)\): their people are not counted in any district\. The population table and the "
+      r"key table are probably of different DeSO versions\.", source=False)
 def _(m: re.Match[str]) -> str:
     return (f"Befolkning: {rader(m['k'], 'område', 'områden')} i befolkningstabellen finns inte i nyckeltabellen (till "
             f"exempel {m['ex']}); de invånarna räknas inte i något område. Tabellerna är troligen av olika "
             "DeSO-versioner.")
 
 
-@_rule("population_missing", r"Population: (?P<k>\d+) of (?P<all>\d+) districts got none from (?P<table>.+?) "
-       r"\((?P<names>.*)\); their rates per 1 000 are left empty\. A district whose code or name changed between "
-       r"the key table's and the layer's year is not matched: check those by hand\.", source=False)
+@rule("population_missing", r"Population: (?P<k>\d+) of (?P<all>\d+) districts got none from (?P<table>.+?) "
+      r"\((?P<names>.*)\); their rates per 1 000 are left empty\. A district whose code or name changed between "
+      r"the key table's and the layer's year is not matched: check those by hand\.", source=False)
 def _(m: re.Match[str]) -> str:
     return (f"Befolkning: {n(m['k'])} av {n(m['all'])} områden fick ingen befolkning från {m['table']} "
             f"({m['names']}); deras antal per 1 000 invånare lämnas tomma. Ett område vars kod eller namn "
             "ändrats mellan nyckeltabellens och indelningens år känns inte igen: kontrollera dem för hand.")
 
 
-@_rule("population_key_2018", r"Population: the key table \((?P<ky>\d+)\) links DeSO 2018 to RegSO 2018; the "
-       r"districts are of (?P<dy>\d+) \(RegSO 2025 changed some areas\)\. Use SCB's key table for DeSO/RegSO "
-       r"2025 for exact figures\.", source=False)
+@rule("population_key_2018", r"Population: the key table \((?P<ky>\d+)\) links DeSO 2018 to RegSO 2018; the "
+      r"districts are of (?P<dy>\d+) \(RegSO 2025 changed some areas\)\. Use SCB's key table for DeSO/RegSO "
+      r"2025 for exact figures\.", source=False)
 def _(m: re.Match[str]) -> str:
     return (f"Befolkning: nyckeltabellen ({m['ky']}) kopplar DeSO 2018 till RegSO 2018, men områdena är från "
             f"{m['dy']} (RegSO 2025 ändrade vissa områden). Använd SCB:s nyckeltabell för DeSO/RegSO 2025 "
             "för exakta tal.")
 
 
-@_rule("population_year", r"Population: the population is of (?P<y>\d+), the districts of (?P<dy>\d+); rates "
-       r"per 1 000 use (?P<y2>\d+)'s population\.", source=False)
+@rule("population_year", r"Population: the population is of (?P<y>\d+), the districts of (?P<dy>\d+); rates "
+      r"per 1 000 use (?P<y2>\d+)'s population\.", source=False)
 def _(m: re.Match[str]) -> str:
     return (f"Befolkning: befolkningen är från {m['y']}, områdena från {m['dy']}; antal per 1 000 invånare "
             f"bygger på befolkningen {m['y2']}.")

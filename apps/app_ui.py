@@ -18,9 +18,9 @@ from typing import Any
 import folium
 import pandas as pd
 import streamlit as st
-from app_notes_sv import REREAD as REREAD
-from app_notes_sv import ROLE_LABELS_SV as ROLE_LABELS_SV
 from app_notes_sv import crs_error_sv, crs_note_sv, notes_sv
+from app_notes_text import REREAD as REREAD
+from app_notes_text import ROLE_LABELS_SV as ROLE_LABELS_SV
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from lagesbild_geo import svformat

@@ -290,6 +290,21 @@ def _file_metrics(at: AppTest) -> list[str]:
     return [[m.value for m in at.metric if m.label == k][-1] for k in ("Placerade", "Avvisade")]
 
 
+def test_data_upload_of_a_qgis_csv_with_wkt_is_placed_and_said_in_swedish(store_path: Path) -> None:
+    """A layer saved from QGIS as CSV (its geometry as WKT text) was 'no location' on every row."""
+    rows = "".join(f'"POINT ({619689 + 40 * k} {6582861 + 30 * k})",2025-03-{1 + k % 28:02d} 12:00,Stöld\n'
+                   for k in range(30))
+    at = _app("data")
+    at.file_uploader[0].set_value([("qgis.csv", ("WKT,Datum,Brottstyp\n" + rows).encode(), "text/csv")])
+    at.run()
+    _no_exception(at)
+    assert _file_metrics(at) == ["30", "0"]
+    assert any("platserna lästes ur geometrin som text" in w.value and "kolumnen ”WKT”" in w.value
+               for w in at.warning)
+    # no coordinate columns, yet the coordinate system can be named (a local zone, Web Mercator)
+    assert [s.value for s in at.selectbox if s.label == "Koordinatsystem"] == [""]
+
+
 def test_data_upload_in_web_mercator_is_placed_once_its_crs_is_chosen(store_path: Path) -> None:
     """Numbers in no Swedish CRS (an export from a web map) are rejected with that reason; the
     coordinator chooses the CRS on the Data page (the command line's --crs) and the picture

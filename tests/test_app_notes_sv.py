@@ -167,6 +167,8 @@ def ugly_notes(tmp_path: Path) -> list[str]:
     notes += read_incidents(pd.DataFrame({"Datum": ["2025-03-01 12:00"] * 3, "X": ["0", "0", "6580822"],
                                           "Y": ["0", "0", "674032"], "Adress": ["Storgatan 1", "", ""]}),
                             source_name="nollor").report["warnings"]
+    notes += read_incidents(pd.DataFrame({"Datum": ["2025-03-01 12:00"] * 2, "WKT": [
+        "SRID=3006;POINT (674032 6580822)", "SRID=3011;POINT (154000 6580000)"]}), source_name="wkt").report["warnings"]
     # GIS files: a GeoJSON in metres without a CRS member, a GeoPackage of two layers, a wrong CRS
     metres = tmp_path / "meter.geojson"
     metres.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
@@ -200,7 +202,7 @@ def ugly_notes(tmp_path: Path) -> list[str]:
 SWEPT = {"line_ends_cr", "line_ends_mixed", "redecoded", "sheet", "layer", "duplicate_columns", "half_pair",
          "no_location", "count_hint", "totals_rows", "count_column", "date_only", "no_time", "wide_months",
          "month_only", "month_first_days", "no_category", "geojson_metres", "mixed_crs", "no_crs_fits",
-         "crs_given_mismatch", "kept_for_geocoding", "zero_coordinates", "district_name_aao", "district_name_shared",
+         "crs_given_mismatch", "kept_for_geocoding", "zero_coordinates", "wkt_column", "wkt_srids", "district_name_aao", "district_name_shared",
          "district_no_code"}
 
 

@@ -37,7 +37,7 @@ LAYERS: dict[str, float] = {
     f"{PKG}.crs": 1, f"{PKG}.grid": 1,
     # L2 read (tables/values/result below incidents; polisen beside them, read.tables uses it)
     f"{PKG}.polisen": 2,
-    f"{PKG}.read.result": 2, f"{PKG}.read.values": 2, f"{PKG}.read.xlsx_calamine": 2, f"{PKG}.read.tables": 2.1,
+    f"{PKG}.read.result": 2, f"{PKG}.read.values": 2, f"{PKG}.read.xlsx_calamine": 2, f"{PKG}.read.wkt": 2, f"{PKG}.read.tables": 2.1,
     f"{PKG}.read.incidents": 2.2, f"{PKG}.read": 2.3,
     # L3 place
     f"{PKG}._nominatim": 3, f"{PKG}.geocode": 3.1,

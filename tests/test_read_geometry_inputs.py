@@ -8,11 +8,14 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
+from pyproj import Transformer
 from shapely.geometry import MultiPoint, Point
 
 import lagesbild_geo.cli as cli
+from lagesbild_geo.errors import CRSError
 from lagesbild_geo.read import read_incidents
 
 # A point in Exempelkommun: WGS84 and SWEREF 99 TM.
@@ -154,6 +157,75 @@ def test_a_file_of_zeros_only_is_no_location_without_a_crs_note(tmp_path: Path) 
     _accounted(r)
     assert r.rejected["reason"].tolist() == ["no location", "no location"]
     assert not _notes(r, "fit no Swedish CRS")  # zeros are no coordinates, not another CRS
+
+
+# --------------------------------------------------------------------------- geometry as text (WKT)
+
+
+def test_qgis_csv_with_a_wkt_column_is_placed(tmp_path: Path) -> None:
+    # QGIS "Save Features As… ▸ CSV" with GEOMETRY=AS_WKT: the geometry first, quoted
+    p = _csv(tmp_path / "qgis.csv", [
+        "WKT,Diarienr,Datum,Brottstyp",
+        f'"POINT ({E} {N})",K1,2024-03-05 22:15,Stöld',
+        f'"POINT Z ({E + 10} {N + 10} 0)",K2,2024-03-05 22:16,Stöld',
+        f'"POLYGON (({E} {N},{E + 40} {N},{E + 40} {N + 40},{E} {N}))",K3,2024-03-05 22:17,Klotter',
+        '"okänt",K4,2024-03-05 22:18,Stöld',
+        ',K5,2024-03-05 22:19,Stöld',
+        '"POINT EMPTY",K6,2024-03-05 22:20,Stöld',
+    ])
+    r = read_incidents(p)
+    _accounted(r)
+    assert r.report["wkt_column"] == "WKT" and r.report["crs_detected"] == "EPSG:3006"
+    assert r.placed["incident_id"].tolist() == ["K1", "K2", "K3"]
+    assert r.placed["precision"].tolist() == ["point", "point", "area"]
+    np.testing.assert_allclose(r.placed["northing"].iloc[:2], [N, N + 10], atol=1e-6)
+    np.testing.assert_allclose(r.placed["easting"].iloc[:2], [E, E + 10], atol=1e-6)
+    assert r.rejected[["source_row", "reason"]].values.tolist() == [
+        [5, "unparseable coordinates"], [6, "no location"], [7, "no location"]]
+    assert r.rejected["raw_WKT"].tolist()[0] == "okänt"  # the text as given
+    assert _notes(r, "WKT") == ["qgis.csv: positions read from the geometry text (WKT) in column 'WKT'."]
+
+
+def test_wkt_in_wgs84_is_lon_lat_and_a_column_of_any_name_is_found() -> None:
+    df = pd.DataFrame({"Datum": ["2024-03-05 22:15"] * 2, "Plats_geom": [f"POINT ({LON} {LAT})", "point(17.2 59.4)"]})
+    r = read_incidents(df, source_name="wgs")
+    _accounted(r)
+    assert r.report["wkt_column"] == "Plats_geom" and r.report["crs_detected"] == "EPSG:4326"
+    np.testing.assert_allclose(r.placed[["lat", "lon"]].to_numpy(), [[LAT, LON], [59.4, 17.2]], atol=1e-9)
+
+
+def test_ewkt_srid_names_a_local_zone_the_values_cannot_tell() -> None:
+    # PostGIS ST_AsEWKT of Stockholm's layer in SWEREF 99 18 00: without the SRID six zones fit
+    x, y = Transformer.from_crs(4326, 3011, always_xy=True).transform(18.06, 59.33)
+    df = pd.DataFrame({"Datum": ["2024-03-05 22:15"] * 2,
+                       "geom": [f"SRID=3011;POINT({x:.1f} {y:.1f})", f"SRID=3011;POINT({x + 100:.1f} {y:.1f})"]})
+    r = read_incidents(df, source_name="pg")
+    _accounted(r)
+    assert len(r.placed) == 2 and r.report["crs_detected"] == "EPSG:3011"
+    np.testing.assert_allclose(r.placed[["lat", "lon"]].iloc[0].to_numpy(), [59.33, 18.06], atol=1e-6)
+    with pytest.raises(CRSError):  # the same values without the SRID: ask, never guess
+        read_incidents(df.assign(geom=df["geom"].str.replace("SRID=3011;", "")), source_name="pg")
+
+
+def test_coordinate_columns_win_over_a_wkt_column_and_counts_keep_rows_apart() -> None:
+    df = pd.DataFrame({"Datum": ["2024-03-05 22:15"] * 2, "X": [str(N), str(N + 50)], "Y": [str(E), str(E + 50)],
+                       "WKT": ["POINT (0 1)", "POINT (0 1)"]})
+    r = read_incidents(df, source_name="xy")
+    np.testing.assert_allclose(r.placed["northing"], [N, N + 50], atol=1e-6)
+    # an aggregated table with its position as WKT: each row becomes as many incidents as it counts
+    agg = pd.DataFrame({"Månad": ["2024-03", "2024-04", "2024-05"], "Antal": ["2", "3", "1"],
+                        "WKT": [f"POINT ({E} {N})", "okänt", f"POINT ({E} {N})"]})
+    r = read_incidents(agg, columns={"count": "Antal", "date": "Månad"}, source_name="agg")
+    _accounted(r)
+    assert (len(r.placed), r.report["rejected_by_reason"]) == (3, {"unparseable coordinates": 3})
+
+
+def test_web_mercator_wkt_is_an_unknown_crs_until_named() -> None:
+    x, y = Transformer.from_crs(4326, 3857, always_xy=True).transform(LON, LAT)
+    df = pd.DataFrame({"Datum": ["2024-03-05 22:15"], "WKT": [f"POINT ({x:.2f} {y:.2f})"]})
+    assert read_incidents(df, source_name="web").rejected["reason"].tolist() == ["unknown CRS"]
+    r = read_incidents(df, source_name="web", crs=3857)
+    np.testing.assert_allclose(r.placed[["lat", "lon"]].iloc[0].to_numpy(), [LAT, LON], atol=1e-6)
 
 
 # --------------------------------------------------------------------------- no coordinate columns

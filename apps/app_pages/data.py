@@ -165,7 +165,7 @@ for src in list(stage.get("incidents", [])):
             S.replace_staged(src, S.with_columns(src, choice))
             st.rerun()
         # (the police feed's positions are WGS84 by definition: nothing to choose)
-        if app_sources.crs_choice(src) or (not rep.get("police_feed") and set(used) & {
+        if app_sources.crs_choice(src) or rep.get("wkt_column") or (not rep.get("police_feed") and set(used) & {
                 "x", "y", "northing", "easting", "lat", "lon", "gps"}):
             crs_box(src)
         st.dataframe(preview, hide_index=True, width="stretch", placeholder="–")

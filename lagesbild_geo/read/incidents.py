@@ -50,6 +50,7 @@ from ..settings import Settings
 from .result import REASONS, ReadResult, empty_rejected, make_rejected, with_counts
 from .tables import SourceLike, read_table
 from .values import as_text_array, as_text_chunks, parse_numbers, parse_times
+from .wkt import find_wkt_column, parse_wkt_column
 
 __all__ = ["REASONS", "ReadResult", "make_rejected", "read_incidents"]
 
@@ -195,10 +196,16 @@ def _read_raw(source: SourceLike, *, sheet: str | int | None, layer: str | None,
     else:
         data = pd.DataFrame(raw).reset_index(drop=True)
     data.columns = [str(c) for c in data.columns]
-    return _Raw(data=data, geometry=geometry, geometry_epsg=epsg, info=info,
-                name=source_name or info["source"],
-                source_row=np.asarray(info["source_row"], dtype=np.int64),
-                warnings=list(info.get("warnings", [])))
+    name = source_name or info["source"]
+    warnings = list(info.get("warnings", []))
+    wkt_col = find_wkt_column(data) if geometry is None and len(data) else None
+    if wkt_col is not None:  # a CSV/Excel export of a GIS layer: its geometry as text
+        wkt = parse_wkt_column(data[wkt_col], wkt_col, name)
+        geometry, epsg = gpd.GeoSeries(wkt.geometries), wkt.epsg
+        info = {**info, "wkt_column": wkt_col, "wkt_unreadable": wkt.unreadable}
+        warnings.extend(wkt.notes)
+    return _Raw(data=data, geometry=geometry, geometry_epsg=epsg, info=info, name=name,
+                source_row=np.asarray(info["source_row"], dtype=np.int64), warnings=warnings)
 
 
 # --------------------------------------------------------------------------- 2. column roles
@@ -291,6 +298,8 @@ def _by_count(raw: _Raw, roles: dict[str, str], limits: Limits | None = None) ->
             "count_column": {"column": col, "rows_in_file": raw.n, "rows_with_0": int((counts == 0).sum()),
                              "incidents": n_inc, **({"totals_rows": int(totals.sum())} if totals.any() else {})},
             "totals_row": totals[take]}
+    if "wkt_unreadable" in info:
+        info["wkt_unreadable"] = info["wkt_unreadable"][take]
     n0 = int((counts == 0).sum())
     raw.warnings.append(f"{raw.name}: {raw.n - int(totals.sum())} row(s) counting {n_inc} incident(s) by column "
                         f"{col!r}, read as one row per incident"
@@ -772,7 +781,11 @@ def _geometry_pair(geometry: gpd.GeoSeries, raw: _Raw, crs: object | None) -> tu
             gcrs = None
             raw.warnings.append(f"{raw.name}: the file says WGS84 (GeoJSON's default) but its coordinates "
                                 "are metres; the CRS is recognised from the values instead.")
-    pair = _Pair(gx, gy, has_shape, ("geometry", "geometry"), gcrs)
+    # geometry text that is no geometry (a WKT column's "okänt") is coordinates unreadable
+    unreadable = raw.info.get("wkt_unreadable")
+    present = has_shape if unreadable is None else has_shape | unreadable
+    names = ("geometry", "geometry") if "wkt_column" not in raw.info else (raw.info["wkt_column"],) * 2
+    pair = _Pair(gx, gy, present, names, gcrs)
     return pair, other
 
 
@@ -1013,6 +1026,7 @@ def _report(raw: _Raw, roles: dict[str, str], times: _Times, coords: _Coordinate
         "source": raw.name,
         "format": info["format"],
         "police_feed": raw.police,
+        "wkt_column": info.get("wkt_column"),
         "rows_read": raw.n,
         **({"count_column": dict(info["count_column"])} if "count_column" in info else {}),
         "placed": 0, "pending": 0, "rejected": 0,

@@ -1,0 +1,81 @@
+"""Positions written as geometry text in a table column (WKT).
+
+QGIS writes a layer's geometry into a CSV as a ``WKT`` column ("Save Features As… ▸ CSV",
+GEOMETRY=AS_WKT), PostGIS's ``ST_AsText``/``ST_AsEWKT`` and many GIS and case systems
+export positions the same way: ``POINT (674032 6580822)``, ``SRID=3006;POINT(…)``. Such a
+column is found by its values (any name), parsed with shapely in one vectorised call, and
+read as the table's geometry: its CRS is the EWKT's SRID when every row gives the same one,
+else recognised from the values like any coordinate columns.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import shapely
+
+#: The start of a WKT or EWKT geometry (2D, Z, M or ZM), or an empty one.
+_WKT_START = (r"^\s*(?:SRID=\d+\s*;\s*)?(?:MULTI)?(?:POINT|LINESTRING|POLYGON|GEOMETRYCOLLECTION)"
+              r"(?:\s*(?:Z|M|ZM))?\s*(?:\(|EMPTY)")
+_SRID = r"^\s*SRID=(\d+)\s*;\s*"
+#: Values looked at per column to recognise WKT, and the share of them that must be WKT.
+_SAMPLE = 50
+_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class WktColumn:
+    """A column of geometry text, parsed."""
+
+    column: str
+    geometries: np.ndarray  # shapely geometries; None where the text is empty or not WKT
+    unreadable: np.ndarray  # bool: text that is not a geometry
+    epsg: int | None  # the one SRID every EWKT row gives, else None
+    notes: list[str]
+
+
+def find_wkt_column(data: pd.DataFrame) -> str | None:
+    """The first column whose values are geometries as text (WKT/EWKT), by a sample of them.
+
+    Examples
+    --------
+    >>> find_wkt_column(pd.DataFrame({"Datum": ["2025-03-01"], "WKT": ["POINT (674032 6580822)"]}))
+    'WKT'
+    """
+    for col in data.columns:
+        s = data[col]
+        if s.dtype.kind not in "OUT" and not isinstance(s.dtype, pd.StringDtype):
+            continue
+        head = s.iloc[:20 * _SAMPLE].dropna().astype(str)
+        head = head[head.str.strip() != ""].iloc[:_SAMPLE]
+        if len(head) and head.str.contains(_WKT_START, case=False, regex=True).mean() >= _SHARE:
+            return str(col)
+    return None
+
+
+def parse_wkt_column(values: pd.Series, column: str, name: str) -> WktColumn:
+    """The geometries of a WKT/EWKT column (``name``: the file, for the notes).
+
+    Examples
+    --------
+    >>> w = parse_wkt_column(pd.Series(["SRID=3006;POINT(674032 6580822)", "", "okänt"]), "WKT", "f.csv")
+    >>> [None if g is None else g.wkt for g in w.geometries], w.unreadable.tolist(), w.epsg
+    (['POINT (674032 6580822)', None, None], [False, False, True], 3006)
+    """
+    text = values.astype("string")
+    filled = (text.notna() & (text.str.strip() != "")).to_numpy(dtype=bool, na_value=False)
+    srid = text.str.extract(_SRID, flags=re.IGNORECASE)[0]
+    body = text.str.replace(_SRID, "", regex=True, flags=re.IGNORECASE)
+    texts = np.asarray(body.astype(object).where(body.notna(), None).to_numpy())
+    geoms: np.ndarray = shapely.from_wkt(texts, on_invalid="ignore")
+    unreadable = filled & np.asarray(shapely.is_missing(geoms), dtype=bool)
+    notes = [f"{name}: positions read from the geometry text (WKT) in column {column!r}."]
+    codes = sorted({int(v) for v in srid.dropna().tolist()})
+    epsg = codes[0] if len(codes) == 1 and int(srid.notna().sum()) == int(filled.sum() - unreadable.sum()) else None
+    if len(codes) > 1:
+        notes.append(f"{name}: column {column!r} gives several SRIDs ({', '.join(map(str, codes))}); "
+                     "the CRS is recognised from the values instead.")
+    return WktColumn(column=column, geometries=geoms, unreadable=unreadable, epsg=epsg, notes=notes)
