@@ -242,9 +242,11 @@ def _(m: re.Match[str]) -> str:
             "geokodning.")
 
 
-@rule("wkt_column", r"positions read from the geometry text \(WKT\) in column (?P<col>" + STRING + r")\.")
+@rule("wkt_column", r"positions read from the geometry (?P<kind>text \(WKT\)|in hex WKB) in column (?P<col>"
+      + STRING + r")\.")
 def _(m: re.Match[str]) -> str:
-    return f"platserna lästes ur geometrin som text (WKT) i kolumnen {q(m['col'])}."
+    kind = "som text (WKT)" if m["kind"].startswith("text") else "i hexadecimal WKB"
+    return f"platserna lästes ur geometrin {kind} i kolumnen {q(m['col'])}."
 
 
 @rule("wkt_srids", r"column (?P<col>" + STRING + r") gives several SRIDs \((?P<codes>[\d, ]+)\); the CRS is "

@@ -280,7 +280,7 @@ def _local_zone(x: np.ndarray, y: np.ndarray, names: tuple[str, str],
     if len(zones) != 1:
         listed = ", ".join(f"EPSG:{z} ({LOCAL_ZONES[z]})" for z in (zones or LOCAL_ZONES))
         raise CRSError(
-            f"Coordinates in {names[0]}/{names[1]} look like a SWEREF 99 local zone "
+            f"Coordinates in {'/'.join(dict.fromkeys(names))} look like a SWEREF 99 local zone "
             f"(eastings around 150 000 m), but the zone cannot be told from the values; "
             f"candidates: {listed}. Name it with crs= (--crs), e.g. crs=3011 for SWEREF 99 18 00, or "
             "give the kommun boundary (boundary=, --boundary): the zone that puts the points in it is taken."
@@ -363,7 +363,7 @@ def detect_crs(
     best = max(counts, key=lambda k: counts[k])
     if counts[best] == 0:
         return CRSGuess(None, swapped, swapped_rows, 0, n, False,
-                        f"No row of {names[0]}/{names[1]} looks like Swedish coordinates "
+                        f"No row of {'/'.join(dict.fromkeys(names))} looks like Swedish coordinates "
                         "(WGS84, SWEREF 99 TM, SWEREF 99 local zone or RT90)." + axes_note)
     if best == "local":
         sel = classes["local"]

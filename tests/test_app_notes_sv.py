@@ -169,6 +169,8 @@ def ugly_notes(tmp_path: Path) -> list[str]:
                             source_name="nollor").report["warnings"]
     notes += read_incidents(pd.DataFrame({"Datum": ["2025-03-01 12:00"] * 2, "WKT": [
         "SRID=3006;POINT (674032 6580822)", "SRID=3011;POINT (154000 6580000)"]}), source_name="wkt").report["warnings"]
+    notes += read_incidents(pd.DataFrame({"Datum": ["2025-03-01 12:00"], "geom": [
+        "0101000020BE0B000000000000E091244100000080951A5941"]}), source_name="ewkb").report["warnings"]
     # GIS files: a GeoJSON in metres without a CRS member, a GeoPackage of two layers, a wrong CRS
     metres = tmp_path / "meter.geojson"
     metres.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '

@@ -207,6 +207,21 @@ def test_ewkt_srid_names_a_local_zone_the_values_cannot_tell() -> None:
         read_incidents(df.assign(geom=df["geom"].str.replace("SRID=3011;", "")), source_name="pg")
 
 
+def test_hex_ewkb_of_a_postgis_table_is_read_with_its_srid(tmp_path: Path) -> None:
+    # a PostGIS table saved as CSV (COPY, DBeaver): the geometry column as hex EWKB
+    x, y = Transformer.from_crs(4326, 3011, always_xy=True).transform([18.06, 18.07], [59.33, 59.34])
+    geoms = shapely.set_srid(shapely.points(x, y), 3011)
+    hexes = [str(h) for h in shapely.to_wkb(geoms, hex=True, include_srid=True)]
+    p = _csv(tmp_path / "postgis.csv", ["id;geom;datum", f"1;{hexes[0]};2024-03-05 22:15",
+                                         f"2;{hexes[1]};2024-03-05 22:16", "3;zzz;2024-03-05 22:17"])
+    r = read_incidents(p)
+    _accounted(r)
+    assert r.report["wkt_column"] == "geom" and r.report["crs_detected"] == "EPSG:3011"
+    np.testing.assert_allclose(r.placed[["lat", "lon"]].to_numpy(), [[59.33, 18.06], [59.34, 18.07]], atol=1e-6)
+    assert r.rejected[["source_row", "reason"]].values.tolist() == [[4, "unparseable coordinates"]]
+    assert _notes(r, "WKB") == ["postgis.csv: positions read from the geometry in hex WKB in column 'geom'."]
+
+
 def test_coordinate_columns_win_over_a_wkt_column_and_counts_keep_rows_apart() -> None:
     df = pd.DataFrame({"Datum": ["2024-03-05 22:15"] * 2, "X": [str(N), str(N + 50)], "Y": [str(E), str(E + 50)],
                        "WKT": ["POINT (0 1)", "POINT (0 1)"]})
