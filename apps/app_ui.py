@@ -470,9 +470,9 @@ PRECISION_SV: dict[str, str] = {
 }
 UPLOAD_TYPES: dict[str, tuple[str, list[str]]] = {
     "incidents": ("Händelser (brott, ordningsstörningar …)",
-                  ["csv", "txt", "xlsx", "geojson", "json", "gpkg", "parquet", "fgb", "zip"]),
-    "districts": ("Områdesindelning (DeSO, stadsdelar)", ["geojson", "json", "gpkg", "fgb", "zip"]),
-    "boundary": ("Kommungräns", ["geojson", "json", "gpkg", "zip"]),
+                  ["csv", "txt", "xlsx", "geojson", "json", "gpkg", "parquet", "fgb", "kml", "kmz", "zip"]),
+    "districts": ("Områdesindelning (DeSO, stadsdelar)", ["geojson", "json", "gpkg", "fgb", "kml", "kmz", "zip"]),
+    "boundary": ("Kommungräns", ["geojson", "json", "gpkg", "kml", "kmz", "zip"]),
     "gazetteer": ("Adressregister (för geokodning)", ["csv", "txt", "xlsx"]),
     "survey": ("Trygghetsenkät (svar)", ["csv", "txt", "xlsx"]),
     "pins": ("Enkätens kartnålar", ["geojson", "json", "gpkg"]),

@@ -74,6 +74,32 @@ def test_multipoint_cell_matches_the_point(tmp_path: Path) -> None:
     assert r.placed["cell"].iloc[0] == r.placed["cell"].iloc[1] != 0
 
 
+@pytest.mark.parametrize("suffix", [".kml", ".kmz", ".gpx"])
+def test_google_my_maps_kml_kmz_and_gpx_points_are_read(tmp_path: Path, suffix: str) -> None:
+    # a coordinator's points drawn in Google My Maps (KML, or KMZ: zipped) or logged on a GPS
+    import zipfile
+
+    kml = ('<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+           + "".join(f'<Placemark><name>Klotter {k}</name><ExtendedData><Data name="Datum"><value>2024-03-0{k} '
+                     f'22:15</value></Data></ExtendedData><Point><coordinates>{LON + k / 1000},{LAT},0'
+                     "</coordinates></Point></Placemark>" for k in (1, 2))
+           + "</Document></kml>")
+    gpx = ('<?xml version="1.0"?><gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1">'
+           + "".join(f'<wpt lat="{LAT}" lon="{LON + k / 1000}"><time>2024-03-0{k}T21:15:00Z</time>'
+                     f"<name>Klotter {k}</name></wpt>" for k in (1, 2)) + "</gpx>")
+    path = tmp_path / f"punkter{suffix}"
+    if suffix == ".kmz":  # a KMZ is a zip holding doc.kml (and not an Excel workbook)
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("doc.kml", kml)
+    else:
+        path.write_text(gpx if suffix == ".gpx" else kml, encoding="utf-8")
+    r = read_incidents(path)
+    _accounted(r)
+    assert r.placed["precision"].tolist() == ["point", "point"]
+    np.testing.assert_allclose(r.placed["lon"], [LON + 0.001, LON + 0.002], atol=1e-9)
+    assert [str(t) for t in r.placed["occurred_at"]] == ["2024-03-01 22:15:00+01:00", "2024-03-02 22:15:00+01:00"]
+
+
 # --------------------------------------------------------------------------- empty geometries
 
 

@@ -48,7 +48,7 @@ SourceLike = str | os.PathLike[str] | pd.DataFrame
 
 _CSV_EXT = {".csv", ".txt", ".tsv", ".tab", ".dat"}
 _EXCEL_EXT = {".xlsx", ".xlsm"}
-_GEO_EXT = {".geojson", ".gpkg", ".shp", ".fgb", ".gml", ".kml", ".zip"}
+_GEO_EXT = {".geojson", ".gpkg", ".shp", ".fgb", ".gml", ".kml", ".kmz", ".gpx", ".zip"}
 _PARQUET_EXT = {".parquet", ".geoparquet", ".pq"}
 _DELIMITERS = (";", "\t", ",", "|")
 _HEADER_SCAN = 30
