@@ -66,6 +66,19 @@ def test_find_column_case_and_accents() -> None:
     assert find_column(["E-post"], INCIDENT_ALIASES["easting"], role="easting") is None
 
 
+@pytest.mark.parametrize(("north", "east"), [
+    ("SWEREF99 N", "SWEREF99 E"), ("N (SWEREF 99 TM)", "E (SWEREF 99 TM)"), ("SWEREF 99 TM N", "SWEREF 99 TM E"),
+    ("Nkoord", "Ekoord"), ("N-koord", "Ö-koord"), ("Nord koord", "Ost koord"), ("SWEREF99 N", "SWEREF99 Ö")])
+def test_coordinate_columns_named_with_their_crs_are_found(north: str, east: str) -> None:
+    # the axis letter beside the CRS's name: such files were all 'no location'
+    assert find_columns(["Datum", north, east]) == {"date": "Datum", "northing": north, "easting": east}
+
+
+@pytest.mark.parametrize(("x", "y"), [("SWEREF99 X", "SWEREF99 Y"), ("RT90 X", "RT90 Y"), ("X SWEREF 99", "Y SWEREF 99")])
+def test_x_y_columns_named_with_their_crs_are_found(x: str, y: str) -> None:
+    assert find_columns(["Datum", x, y]) == {"date": "Datum", "x": x, "y": y}
+
+
 def test_find_column_ambiguity_lists_candidates() -> None:
     with pytest.raises(SchemaError, match=r"\['Datum', 'Brottsdatum'\].*columns="):
         find_column(["Datum", "Brottsdatum"], INCIDENT_ALIASES["date"], role="date")

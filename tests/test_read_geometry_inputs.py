@@ -272,7 +272,7 @@ def test_web_mercator_wkt_is_an_unknown_crs_until_named() -> None:
 # --------------------------------------------------------------------------- no coordinate columns
 
 
-@pytest.mark.parametrize(("north", "east"), [("SWEREF99 N", "SWEREF99 E"),
+@pytest.mark.parametrize(("north", "east"), [("Lägeskoordinat 1", "Lägeskoordinat 2"),
                                              ("Nordlig koordinat", "Östlig koordinat")])
 def test_unrecognised_coordinate_columns_are_named_in_a_note(tmp_path: Path, north: str, east: str) -> None:
     p = _csv(tmp_path / "brott.csv", [f"Ärendenr;Datum;Tid;Brottstyp;{north};{east}",
@@ -301,7 +301,7 @@ def test_no_note_when_a_location_column_is_found(tmp_path: Path, header: str) ->
 def test_cli_read_prints_the_no_coordinates_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(cli, "COMMAND_MODULES", ("read",))
-    p = _csv(tmp_path / "brott.csv", ["Ärendenr;Datum;Brottstyp;SWEREF99 N;SWEREF99 E",
+    p = _csv(tmp_path / "brott.csv", ["Ärendenr;Datum;Brottstyp;Läge 1;Läge 2",
                                       f"K-1;2025-03-01 12:00;Stöld;{N};{E}"])
     assert cli.main(["read", str(p)]) == 0
     out = capsys.readouterr().out
