@@ -256,6 +256,13 @@ def _(m: re.Match[str]) -> str:
             "känns i stället igen av värdena.")
 
 
+@rule("house_numbers", r"the house numbers in (?P<num>" + STRING + r") were joined to the streets in (?P<street>"
+      + STRING + r") for geocoding \((?P<k>\d+) row\(s\), e\.g\. (?P<ex>" + STRING + r")\)\.")
+def _(m: re.Match[str]) -> str:
+    return (f"gatunumren i {q(m['num'])} lades till gatorna i {q(m['street'])} inför geokodningen "
+            f"({rader(m['k'])}, till exempel {q(m['ex'])}).")
+
+
 @rule("zero_coordinates", r"(?P<k>\d+) row\(s\) have the coordinates \(0, 0\), the usual stand-in for a missing "
       r"position, and are read as having none: (?P<kept>\d+) kept for geocoding by their address or place name, "
       r"(?P<lost>\d+) rejected as 'no location'\.")

@@ -17,7 +17,7 @@ ROLE_LABELS_SV: dict[str, str] = {
     "id": "Ärende-id", "datetime": "Datum och tid", "date": "Datum", "time": "Klockslag",
     "category": "Brottstyp/kategori", "x": "X-koordinat", "y": "Y-koordinat",
     "northing": "Nordkoordinat", "easting": "Ostkoordinat", "lat": "Latitud", "lon": "Longitud",
-    "gps": "GPS (lat,lon i en kolumn)", "address": "Adress", "place": "Plats",
+    "gps": "GPS (lat,lon i en kolumn)", "address": "Adress", "house_number": "Gatunummer", "place": "Plats",
     "postcode": "Postnummer", "town": "Postort",
     "count": "Antal per rad (sammanställd tabell)",
 }

@@ -37,17 +37,20 @@ INCIDENT_ALIASES: dict[str, tuple[tuple[str, ...], ...]] = {
     "datetime": (
         ("datetime", "tidpunkt", "datum och tid", "datum tid", "datumtid", "brottstidpunkt",
          "handelsetidpunkt", "handelsetid", "timestamp", "occurred at", "occurred_at",
-         "date time", "starttid", "brottstid fran", "tid fran datum"),
+         "date time", "starttid", "brottstid fran", "tid fran datum", "brottstidpunkt fr o m"),
     ),
     "date": (
         ("datum", "brottsdatum", "handelsedatum", "date", "brottsdatum fran", "datum fran",
-         "handelse datum", "brott datum", "incident date", "fran datum", "startdatum"),
+         "handelse datum", "brott datum", "incident date", "fran datum", "startdatum",
+         # the police's "Brottsdatum fr.o.m." (from) beside "t.o.m." (to): the first day
+         "brottsdatum fr o m", "brottsdatum from", "datum fr o m", "brottsdatum fran och med"),
         ("anmalningsdatum", "registreringsdatum", "rapportdatum", "inkom", "inkommen"),
         ("manad", "month", "brottsmanad", "ar manad", "manad ar"),  # an aggregated table per month
     ),
     "time": (
         ("tid", "klockslag", "kl", "klocka", "time", "brottstid", "handelsetid klockslag",
-         "tid fran", "klockslag fran", "starttid klockslag"),
+         "tid fran", "klockslag fran", "starttid klockslag", "brottstid fr o m", "klockslag fr o m",
+         "tid fr o m", "brottstid from"),
     ),
     "category": (
         ("brottstyp", "kategori", "typ", "type", "category", "handelsetyp", "brottsrubrik",
@@ -62,11 +65,12 @@ INCIDENT_ALIASES: dict[str, tuple[tuple[str, ...], ...]] = {
     # "SWEREF99 N", "N (SWEREF 99 TM)", "Nkoord": the CRS's name beside the axis letter
     "northing": (("nord", "n", "northing", "nordkoordinat", "north", "n koordinat", "sweref n",
                   "sweref99 n", "sweref 99 n", "sweref99tm n", "sweref 99 tm n", "n sweref", "n sweref99",
-                  "n sweref 99", "nkoord", "n koord", "nordkoord", "nord koord"),),
+                  "n sweref 99", "nkoord", "n koord", "nordkoord", "nord koord", "koordinat n", "koordinat nord"),),
     "easting": (("ost", "e", "o", "easting", "ostkoordinat", "east", "e koordinat",
                  "sweref e", "ost koordinat", "sweref99 e", "sweref 99 e", "sweref99tm e", "sweref 99 tm e",
                  "e sweref", "e sweref99", "e sweref 99", "ekoord", "e koord", "okoord", "o koord", "ostkoord",
-                 "ost koord", "sweref o", "sweref99 o", "sweref 99 o"),),
+                 "ost koord", "sweref o", "sweref99 o", "sweref 99 o", "koordinat e", "koordinat o",
+                 "koordinat ost"),),
     "lat": (("lat", "latitud", "latitude", "breddgrad", "wgs84 lat", "lat wgs84"),),
     "lon": (("lon", "long", "lng", "longitud", "longitude", "langdgrad", "wgs84 lon",
              "lon wgs84", "long wgs84"),),
@@ -88,6 +92,10 @@ INCIDENT_ALIASES: dict[str, tuple[tuple[str, ...], ...]] = {
         ("omradesnamn", "omrades namn", "stadsdelsomrade", "stadsdelsnamn", "basomradesnamn",
          "delomradesnamn", "regsonamn", "regso namn", "desonamn", "deso namn", "distriktsnamn"),
     ),
+    # the number of an address whose street is a column of its own ("Gatunamn" + "Gatunummer"):
+    # joined to the street for geocoding; never the bare "Nummer"/"Nr" ("Ärende nummer" is an id)
+    "house_number": (("gatunummer", "husnummer", "gatunr", "husnr", "adressnummer", "adressnr",
+                      "gatu nr", "hus nr", "gatu nummer", "hus nummer", "street number", "house number"),),
     "postcode": (("postnummer", "postnr", "post nr", "postcode", "zip", "zipcode"),),
     "town": (("postort", "ort", "town", "city", "stad"),),
     "gps": (("gps", "location gps", "koordinater", "position", "latlon", "lat lon"),),

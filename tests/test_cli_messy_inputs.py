@@ -184,7 +184,8 @@ def test_with_a_gazetteer_there_is_no_pending_note(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- 3. --column ROLE
 
 
-ROLES = "id, datetime, date, time, category, x, y, northing, easting, lat, lon, address, place, postcode, town, gps, count"
+ROLES = ("id, datetime, date, time, category, x, y, northing, easting, lat, lon, address, place, house_number, "
+         "postcode, town, gps, count")
 
 
 def test_read_refuses_an_unknown_column_role(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -79,6 +79,29 @@ def test_x_y_columns_named_with_their_crs_are_found(x: str, y: str) -> None:
     assert find_columns(["Datum", x, y]) == {"date": "Datum", "x": x, "y": y}
 
 
+def test_the_police_from_date_wins_over_the_report_date_and_the_to_date() -> None:
+    # "Brottsdatum fr.o.m." / "t.o.m.": the first is when it happened; "Anmälningsdatum" is when
+    # it was reported (taken before, as the police feed's publication time once was)
+    cols = ["Anmälningsdatum", "Brottsdatum fr.o.m.", "Brottsdatum t.o.m.", "Brottstid fr.o.m.",
+            "Brottstid t.o.m.", "Koordinat N", "Koordinat E"]
+    assert find_columns(cols) == {"date": "Brottsdatum fr.o.m.", "time": "Brottstid fr.o.m.",
+                                  "northing": "Koordinat N", "easting": "Koordinat E"}
+
+
+def test_a_street_and_its_number_in_columns_of_their_own_are_one_address() -> None:
+    df = pd.DataFrame({"Datum": ["2025-03-01 12:00"] * 5, "Ärende nummer": ["A1", "A2", "A3", "A4", "A5"],
+                       "Gatunamn": ["Storgatan", "Kyrkvägen", "Torget 3", None, "Ågatan"],
+                       "Gatunummer": ["12", "4 B", "3", "7", None]})
+    r = read_incidents(df, source_name="gata")
+    assert r.report["columns_used"]["house_number"] == "Gatunummer"
+    assert r.report["columns_used"]["id"] == "Ärende nummer"  # never a house number
+    assert r.pending["location_text"].tolist() == ["Storgatan 12", "Kyrkvägen 4 B", "Torget 3", "Ågatan"]
+    assert r.rejected["reason"].tolist() == ["no location"]  # a number alone is no address
+    assert [w for w in r.report["warnings"] if "house numbers" in w] == [
+        "gata: the house numbers in 'Gatunummer' were joined to the streets in 'Gatunamn' for geocoding "
+        "(2 row(s), e.g. 'Storgatan 12')."]
+
+
 def test_find_column_ambiguity_lists_candidates() -> None:
     with pytest.raises(SchemaError, match=r"\['Datum', 'Brottsdatum'\].*columns="):
         find_column(["Datum", "Brottsdatum"], INCIDENT_ALIASES["date"], role="date")

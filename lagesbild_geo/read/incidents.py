@@ -89,7 +89,8 @@ def read_incidents(
     columns
         Role → column name, overriding recognition. Roles: ``id``, ``datetime``,
         ``date``, ``time``, ``category``, ``x``, ``y``, ``northing``, ``easting``,
-        ``lat``, ``lon``, ``gps``, ``address``, ``place``, ``postcode``, ``town``, and
+        ``lat``, ``lon``, ``gps``, ``address``, ``house_number`` (a street's number in a column
+        of its own: joined to ``address``), ``place``, ``postcode``, ``town``, and
         ``count`` (only when named: the number of incidents each row of an aggregated
         table counts; the row becomes that many incidents).
     crs
@@ -858,9 +859,26 @@ def _location_text(raw: _Raw, roles: dict[str, str]) -> pd.Series:
     text = _str_series(pa.nulls(raw.n, _TEXT))
     if "address" in roles:
         text = _text(raw.data[roles["address"]])
+        if "house_number" in roles:
+            text = _with_house_numbers(raw, text, roles)
     if "place" in roles:
         text = text.fillna(_text(raw.data[roles["place"]]))
     return text
+
+
+def _with_house_numbers(raw: _Raw, street: pd.Series, roles: dict[str, str]) -> pd.Series:
+    """"Storgatan" + "12 B" → "Storgatan 12 B": a street and its number in columns of their own
+    (an export of Lantmäteriet's address fields). A street text that already ends in a number
+    keeps it; a number without a street is not an address."""
+    number = _text(raw.data[roles["house_number"]]).str.replace(r"\.0$", "", regex=True)  # Excel's 12.0
+    join = street.notna() & number.notna() & ~street.str.contains(r"\d\s*[A-Za-zÅÄÖåäö]?\s*$", regex=True,
+                                                                   na=False)
+    n = int(join.sum())
+    if n:
+        raw.warnings.append(f"{raw.name}: the house numbers in {roles['house_number']!r} were joined to the streets "
+                            f"in {roles['address']!r} for geocoding ({n} row(s), e.g. "
+                            f"{(street[join].iloc[0] + ' ' + number[join].iloc[0])!r}).")
+    return street.mask(join, street + " " + number)
 
 
 #: Why a row is rejected, by code (0: it is not).
