@@ -263,6 +263,15 @@ def _(m: re.Match[str]) -> str:
             f"({rader(m['k'])}, till exempel {q(m['ex'])}).")
 
 
+@rule("time_unknown", r"(?P<k>\d+) row\(s\) have a date in (?P<date>" + STRING + r") but no time in (?P<time>"
+      + STRING + r"); they are kept at their date: counted per day, month and district, left out of the tables by "
+      r"hour and of a filter by hour\.")
+def _(m: re.Match[str]) -> str:
+    return (f"{rader(m['k'])} har datum i {q(m['date'])} men ingen tid i {q(m['time'])}; de räknas på sitt "
+            "datum: per dag, månad och område, men inte i tabellerna per timme eller när du filtrerar på tid "
+            "på dygnet.")
+
+
 @rule("zero_coordinates", r"(?P<k>\d+) row\(s\) have the coordinates \(0, 0\), the usual stand-in for a missing "
       r"position, and are read as having none: (?P<kept>\d+) kept for geocoding by their address or place name, "
       r"(?P<lost>\d+) rejected as 'no location'\.")

@@ -28,7 +28,7 @@ from . import grid
 from .emerging import emerging, mann_kendall  # re-exported: hotspots.emerging is documented
 from .errors import InputError, PrivacyError, SchemaError
 from .gistar import HOTSPOT_CLASSES, adjust_pvalues, gi_bin, gistar_arrays
-from .schema import CATEGORY_LABELS, POINT_PRECISIONS
+from .schema import CATEGORY_LABELS, POINT_PRECISIONS, hour_known
 from .svformat import WEEKDAYS, integer, is_missing, number, percent
 
 __all__ = [
@@ -767,8 +767,8 @@ def _cluster_times(incidents: pd.DataFrame, member: npt.NDArray[np.bool_], lm: n
                 "first_date": np.full(k, None, dtype=object),
                 "last_date": np.full(k, None, dtype=object)}
     t = incidents["occurred_at"][member]
-    ok = t.notna().to_numpy()
-    how = (t.dt.day_of_week * 24 + t.dt.hour).to_numpy(dtype="float64")
+    ok = t.notna().to_numpy() & hour_known(incidents)[member]  # a date without a time has no hour
+    how = (t.dt.day_of_week * 24 + t.dt.hour).to_numpy(dtype="float64", na_value=np.nan)
     tab = np.zeros((k, 168), dtype=np.int64)
     np.add.at(tab, (lm[ok], how[ok].astype(np.int64)), 1)
     has = tab.sum(axis=1) > 0

@@ -59,9 +59,11 @@ from .schema import (
     INCIDENT_COLUMNS,
     POINT_PRECISIONS,
     fold,
+    hour_known,
     text_codes,
     text_isin,
     text_value_counts,
+    weekday_known,
 )
 from .settings import Settings
 from .survey import perceived_vs_reported, pins_to_cells, read_pins, read_survey, survey_indicators
@@ -1207,9 +1209,10 @@ def filter_incidents(incidents: pd.DataFrame, *, categories: Sequence[str] | Non
     if hours is not None and tuple(hours) != (0, 24):
         lo, hi = hours
         h = t.dt.hour.to_numpy(dtype="float64", na_value=np.nan)
-        keep &= (h >= lo) & (h < hi) if lo <= hi else (h >= lo) | (h < hi)
+        # a date without a time of day (or a month) has no hour: in no part of the day
+        keep &= ((h >= lo) & (h < hi) if lo <= hi else (h >= lo) | (h < hi)) & hour_known(incidents)
     if weekdays:
-        keep &= t.dt.day_of_week.isin(list(weekdays)).to_numpy(dtype=bool, na_value=False)
+        keep &= t.dt.day_of_week.isin(list(weekdays)).to_numpy(dtype=bool, na_value=False) & weekday_known(incidents)
     return keep
 
 

@@ -67,7 +67,7 @@ from .bundle import Lagesbild
 from .errors import InputError, PrivacyError, PrivacyWarning
 from .limits import extract_zip, load_json
 from .period import Period, in_period, instants, month_of
-from .schema import CATEGORIES, CATEGORY_LABELS, DATE_PRECISION, fold
+from .schema import CATEGORIES, CATEGORY_LABELS, fold, hour_known, weekday_known
 from .settings import Settings
 from .survey import perceived_vs_reported
 from .svformat import count_text
@@ -539,18 +539,19 @@ def _profiles(lb: Lagesbild) -> dict[str, pd.DataFrame]:
     out = {"categories": pd.DataFrame({"count": vc.reindex(order).astype("int64").to_numpy()},
                                       index=pd.Index(order, name="category"))}
     t = times.loc[mask]
-    if DATE_PRECISION in inc.columns:
-        # a month as the date (an aggregated table): its first day's midnight is no weekday
-        # and no hour of the incidents, and with each month's first day the weekdays gave the
-        # months back (2025-02-01 and 2025-03-01 are Saturdays: Saturday less March = February)
-        t = t.loc[(inc.loc[mask, DATE_PRECISION].astype("string") != "month").fillna(True).to_numpy(dtype=bool)]
     if getattr(t.dt, "tz", None) is not None:
         t = t.dt.tz_convert("Europe/Stockholm")
-    t = t.dropna()
-    if len(t) or not len(cat):  # every row a month only: no table by hour or weekday
-        out["hours"] = pd.DataFrame({"count": t.dt.hour.value_counts().reindex(range(24), fill_value=0)
+    # a month as the date (an aggregated table): its first day's midnight is no weekday and no
+    # hour of the incidents, and with each month's first day the weekdays gave the months back
+    # (2025-02-01 and 2025-03-01 are Saturdays: Saturday less March = February); a date without
+    # a time of day is no hour (its midnight would fill hour 0)
+    rows = inc.loc[mask]
+    by_day = t.loc[weekday_known(rows)].dropna()
+    by_hour = t.loc[hour_known(rows)].dropna()
+    if len(by_day) or not len(cat):  # every row a month only: no table by hour or weekday
+        out["hours"] = pd.DataFrame({"count": by_hour.dt.hour.value_counts().reindex(range(24), fill_value=0)
                                      .astype("int64").to_numpy()}, index=pd.Index(range(24), name="hour"))
-        out["weekdays"] = pd.DataFrame({"count": t.dt.day_of_week.value_counts()
+        out["weekdays"] = pd.DataFrame({"count": by_day.dt.day_of_week.value_counts()
                                         .reindex(range(7), fill_value=0).astype("int64").to_numpy()},
                                        index=pd.Index(range(7), name="weekday"))
     every = month_of(times).dropna()

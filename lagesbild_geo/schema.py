@@ -33,11 +33,13 @@ __all__ = [
     "REJECTED_COLUMNS",
     "empty_incidents",
     "fold",
+    "hour_known",
     "map_categories",
     "remember_text_codes",
     "text_codes",
     "text_isin",
     "text_value_counts",
+    "weekday_known",
 ]
 
 #: Canonical incident columns in order; other source columns ride along after them.
@@ -64,8 +66,35 @@ INCIDENT_COLUMNS: dict[str, str] = {
 PRECISIONS: tuple[str, ...] = ("point", "address", "place", "area", "district", "stadsdel",
                                "kommun", "lan", "pending")
 #: A column set to ``"month"`` on rows whose date is only a month (an aggregated table per
-#: month, read as the month's first day at 00:00): they have no weekday and no hour.
+#: month, read as the month's first day at 00:00): they have no weekday and no hour; and to
+#: ``"day"`` on rows with a date but no time of day (read as 00:00): they have no hour.
 DATE_PRECISION = "date_precision"
+
+
+def hour_known(incidents: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """True for the rows whose time of day is known (not a ``day`` or ``month`` date).
+
+    Examples
+    --------
+    >>> hour_known(pd.DataFrame({DATE_PRECISION: ["day", None, "month"]})).tolist()
+    [False, True, False]
+    """
+    if DATE_PRECISION not in incidents.columns:
+        return np.ones(len(incidents), dtype=bool)
+    return ~incidents[DATE_PRECISION].astype("string").isin(["day", "month"]).to_numpy(dtype=bool, na_value=False)
+
+
+def weekday_known(incidents: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """True for the rows whose weekday is known (not a ``month`` date).
+
+    Examples
+    --------
+    >>> weekday_known(pd.DataFrame({DATE_PRECISION: ["day", None, "month"]})).tolist()
+    [True, True, False]
+    """
+    if DATE_PRECISION not in incidents.columns:
+        return np.ones(len(incidents), dtype=bool)
+    return (incidents[DATE_PRECISION].astype("string") != "month").to_numpy(dtype=bool, na_value=True)
 #: Only these take part in point-level statistics (cells, Gi*, clusters).
 POINT_PRECISIONS: tuple[str, ...] = ("point", "address")
 #: Levels known only from a name: such rows never count in the district that holds their

@@ -212,7 +212,7 @@ GOOD_CSV = (
     "Ärendenummer;Datum;Tid;Kategori;Lat;Long\n"
     "K1;2024-03-01;22:10;Misshandel;59,37;17,10\n"
     "K2;2024-03-02;01:15;Klotter;59,371;17,101\n"
-    "K3;2024-03-03;;Stöld;59,372;17,102\n"
+    "K3;;12:00;Stöld;59,372;17,102\n"  # no date: rejected (an empty time alone is kept at the date)
 ).encode("cp1252")
 
 

@@ -173,6 +173,9 @@ def ugly_notes(tmp_path: Path) -> list[str]:
         "0101000020BE0B000000000000E091244100000080951A5941"]}), source_name="ewkb").report["warnings"]
     notes += read_incidents(pd.DataFrame({"Datum": ["2025-03-01 12:00"], "Gatunamn": ["Storgatan"],
                                           "Gatunummer": ["12"]}), source_name="gata").report["warnings"]
+    notes += read_incidents(pd.DataFrame({"Datum": ["2025-03-01", "2025-03-02"], "Klockslag": ["", "12:00"],
+                                          "Lat": ["59,33", "59,34"], "Long": ["18,06", "18,07"]}),
+                            source_name="utan_tid").report["warnings"]
     # GIS files: a GeoJSON in metres without a CRS member, a GeoPackage of two layers, a wrong CRS
     metres = tmp_path / "meter.geojson"
     metres.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
@@ -206,7 +209,7 @@ def ugly_notes(tmp_path: Path) -> list[str]:
 SWEPT = {"line_ends_cr", "line_ends_mixed", "redecoded", "sheet", "layer", "duplicate_columns", "half_pair",
          "no_location", "count_hint", "totals_rows", "count_column", "date_only", "no_time", "wide_months",
          "month_only", "month_first_days", "no_category", "geojson_metres", "mixed_crs", "no_crs_fits",
-         "crs_given_mismatch", "kept_for_geocoding", "zero_coordinates", "wkt_column", "wkt_srids", "house_numbers", "district_name_aao", "district_name_shared",
+         "crs_given_mismatch", "kept_for_geocoding", "zero_coordinates", "wkt_column", "wkt_srids", "house_numbers", "time_unknown", "district_name_aao", "district_name_shared",
          "district_no_code"}
 
 

@@ -26,7 +26,7 @@ def incidents(tmp_path: Path) -> Path:
         "Diarienummer;Brottsdatum;Klockslag;Brottstyp;Adress;X;Y",
         f"K1;2024-03-05;22:15;Misshandel;;{N};{E}",
         f"K2;2024-03-06;0:40;Klotter;;{N + 10};{E + 10}",
-        "K3;2024-03-06;;Klotter;;0;0",
+        "K3;;22:15;Klotter;;0;0",
         "K4;2024-03-07;12:00;Stöld;Storgatan 12;;",
         "K5;2024-03-07;12:00;Stöld;;0;0",
     ]

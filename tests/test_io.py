@@ -579,7 +579,7 @@ def test_broken_rows_exact_counts_and_reasons(tmp_path: Path) -> None:
         "Ärendenummer;Datum;Tid;Kategori;Adress;Plats;X;Y",
         f"A1;2024-03-05;22:15;Klotter;;;{N};{E}",               # 2 placed point
         f"A2;;22:15;Klotter;;;{N};{E}",                          # 3 missing time (no date)
-        f"A3;2024-03-05;;Klotter;;;{N};{E}",                     # 4 missing time (no time)
+        f"A3;2024-03-05;;Klotter;;;{N};{E}",                     # 4 placed: a date, no time (kept, "day")
         f"A4;okänt;22:15;Klotter;;;{N};{E}",                     # 5 unparseable time
         f"A5;31/02/2024;22:15;Klotter;;;{N};{E}",                # 6 unparseable time
         f"A6;2024-03-05;25:99;Klotter;;;{N};{E}",                # 7 unparseable time
@@ -596,11 +596,12 @@ def test_broken_rows_exact_counts_and_reasons(tmp_path: Path) -> None:
     r = read_incidents(p)
     _accounted(r)
     rep = r.report
-    assert (rep["rows_read"], rep["placed"], rep["pending"], rep["rejected"]) == (14, 1, 3, 10)
-    assert rep["rejected_by_reason"] == {"missing time": 2, "unparseable time": 3, "outside Sweden": 1,
+    assert (rep["rows_read"], rep["placed"], rep["pending"], rep["rejected"]) == (14, 2, 3, 9)
+    assert r.placed["date_precision"].fillna("").tolist() == ["", "day"] and rep["time"]["time_unknown"] == 1
+    assert rep["rejected_by_reason"] == {"missing time": 1, "unparseable time": 3, "outside Sweden": 1,
                                          "unparseable coordinates": 2, "no location": 2}
     got = dict(zip(r.rejected["source_row"], r.rejected["reason"], strict=True))
-    assert got == {3: "missing time", 4: "missing time", 5: "unparseable time", 6: "unparseable time",
+    assert got == {3: "missing time", 5: "unparseable time", 6: "unparseable time",
                    7: "unparseable time", 8: "no location", 9: "outside Sweden",
                    10: "unparseable coordinates", 11: "no location", 14: "unparseable coordinates"}
     assert r.rejected["reason_sv"].tolist()[0] == REASONS["missing time"] == "tid saknas"

@@ -722,6 +722,18 @@ def test_filter_incidents_each_option() -> None:
         filter_incidents(inc.drop(columns="occurred_at"), hours=(1, 2))
 
 
+def test_filter_incidents_by_hour_leaves_out_dates_without_a_time_of_day() -> None:
+    # a date without a time ("day") or a month alone ("month") is read as 00:00: no hour of
+    # the incident, so in no part of the day; a day's weekday is known, a month's is not
+    t = pd.to_datetime(["2025-03-03 00:00", "2025-03-03 00:00", "2025-03-01 00:00", "2025-03-03 01:00"]
+                       ).tz_localize("Europe/Stockholm")
+    inc = pd.DataFrame({"occurred_at": t, "date_precision": pd.Series([None, "day", "month", None], dtype="string")})
+    assert filter_incidents(inc, hours=(0, 6)).tolist() == [True, False, False, True]
+    assert filter_incidents(inc, hours=(0, 24)).tolist() == [True] * 4  # the whole day: every row
+    assert filter_incidents(inc, weekdays=[0]).tolist() == [True, True, False, True]  # Monday 3 March
+    assert filter_incidents(inc, weekdays=[5]).tolist() == [False] * 4  # 1 March, a Saturday: a month
+
+
 def test_filter_incidents_takes_dates_and_timestamps_on_the_local_clock() -> None:
     t = pd.Series(pd.to_datetime(["2025-06-30 23:30", "2025-07-01 00:30"]).tz_localize("Europe/Stockholm"))
     inc = pd.DataFrame({"occurred_at": t})

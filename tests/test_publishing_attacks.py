@@ -279,6 +279,29 @@ def _two_districts(tmp_path: Path) -> Path:
     return path
 
 
+def test_dates_without_a_time_are_no_hour_but_keep_their_weekday(tmp_path: Path) -> None:
+    """Rows with a date and an empty time were rejected as 'missing time'; kept at their date,
+    their midnight must not fill the hour 0 of the published table by hour."""
+    from lagesbild_geo.pipeline import PipelineConfig, SourceConfig, build_lagesbild
+
+    src = tmp_path / "utan_tid.csv"
+    src.write_text("Datum;Tid;Kategori;Lat;Long\n"
+                   # five Mondays without a time, five Tuesdays at 14:30, two of each
+                   + "".join(f"2025-03-{d:02d};;Bostadsinbrott;59,35;17,05\n" for d in (3, 10, 17, 24, 31) * 2)
+                   + "".join(f"2025-03-{d:02d};14:30;Stöld;59,35;17,05\n" for d in (4, 11, 18, 25, 4) * 2),
+                   encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lb = build_lagesbild(PipelineConfig(incidents=(SourceConfig(str(src)),), districts=str(_two_districts(tmp_path)),
+                                            clusters=False, emerging=False, period="2025"))
+    assert len(lb.incidents) == 20 and (lb.incidents["date_precision"] == "day").sum() == 10
+    tables = publishable(lb).tables
+    hours = tables["hours"]["count"]
+    assert int(hours[14]) == 10 and (pd.isna(hours[0]) or int(hours[0]) == 0)  # no midnight burglaries
+    assert tables["weekdays"]["count"].fillna(0).astype(int).tolist()[:2] == [10, 10]  # their weekday is known
+    assert int(tables["categories"]["count"].sum()) == 20
+
+
 def test_months_of_an_aggregated_table_cannot_be_taken_from_the_weekdays(tmp_path: Path) -> None:
     """A table per DeSO and month (2025-01 … 2025-05, January 2 incidents) is read as each
     month's first day at 00:00. The report published the weekdays beside the months: a

@@ -127,7 +127,7 @@ def read_incidents(
 
     Examples
     --------
-    >>> df = pd.DataFrame({"Datum": ["2024-03-05", "2024-03-06"], "Tid": ["22:15", ""],
+    >>> df = pd.DataFrame({"Datum": ["2024-03-05", ""], "Tid": ["22:15", "23:40"],
     ...                    "Brottstyp": ["Misshandel", "Klotter"],
     ...                    "X": ["6580000", "6580100"], "Y": ["660000", "660100"]})
     >>> r = read_incidents(df, source_name="demo")
@@ -457,18 +457,21 @@ def _column_times(raw: _Raw, roles: dict[str, str], *, tz: str,
     data = raw.data
     time_col = data[roles["time"]] if "time" in roles else None
     if "datetime" in roles and "date" not in roles:
-        return parse_times(data[roles["datetime"]], time_col, tz=tz)
+        parsed = parse_times(data[roles["datetime"]], time_col, tz=tz)
+        return _day_only(raw, data[roles["datetime"]], parsed) if time_col is None else parsed
     if "date" in roles:
         if time_col is None and "datetime" in roles:
             # "Startdatum" + "Starttid", "Händelsedatum" + "Händelsetid", "Datum" + "Tidpunkt":
             # the second holds the time of day (or a date-time, whose time of day is taken)
             time_col = data[roles["datetime"]]
-        parsed = parse_times(_month_dates(raw, data[roles["date"]], roles["date"]), time_col, tz=tz)
+        dates = _month_dates(raw, data[roles["date"]], roles["date"])
+        parsed = parse_times(dates, time_col, tz=tz)
         if time_col is None:
             _first_days_as_months(raw, roles, parsed[0])
-        return parsed
+            return _day_only(raw, dates, parsed)
+        return _kept_without_time(raw, dates, time_col, parsed, tz=tz, names=(roles["date"], time_col.name))
     if "time" in roles:  # a lone "Tid" column holding full timestamps
-        return parse_times(data[roles["time"]], None, tz=tz)
+        return _day_only(raw, data[roles["time"]], parse_times(data[roles["time"]], None, tz=tz))
     if not time_optional:
         raw.warnings.append(
             f"{raw.name}: no time column found; every row is rejected as 'missing time' "
@@ -482,6 +485,63 @@ def _column_times(raw: _Raw, roles: dict[str, str], *, tz: str,
             "Power Query; pandas: DataFrame.melt), then read it with --column count=Antal --column date=Månad.")
     occurred = pd.Series(pd.NaT, index=data.index, dtype=pd.DatetimeTZDtype("ns", tz))
     return occurred, np.ones(raw.n, dtype=np.int8), {}
+
+
+def _kept_without_time(raw: _Raw, dates: pd.Series, times: pd.Series,
+                       parsed: tuple[pd.Series, np.ndarray, dict[str, int]], *, tz: str,
+                       names: tuple[object, object]) -> tuple[pd.Series, np.ndarray, dict[str, int]]:
+    """Rows with a date and an empty time cell (the time is not known: a burglary during a
+    holiday): kept at the date, marked ``day`` (``date_precision``), so they count per day,
+    month and district but not by hour. Before, they were all rejected as 'missing time'."""
+    occurred, status, counts = parsed
+    missing = status == 1
+    if not missing.any():  # the usual export: every time given
+        return parsed
+    rows = np.flatnonzero(missing & ~_has_text(times) & _has_text(dates))
+    if not rows.size:
+        return parsed
+    day, day_status, _ = parse_times(dates.iloc[rows].reset_index(drop=True), None, tz=tz)
+    ok = day_status == 0
+    if not ok.any():
+        return parsed
+    idx = rows[ok]
+    occurred = occurred.copy()
+    occurred.iloc[idx] = day[ok].to_numpy()
+    status = status.copy()
+    status[idx] = 0
+    _mark_days(raw, idx)
+    raw.warnings.append(f"{raw.name}: {idx.size} row(s) have a date in {names[0]!r} but no time in {names[1]!r}; "
+                        "they are kept at their date: counted per day, month and district, left out of the "
+                        "tables by hour and of a filter by hour.")
+    return occurred, status, {**counts, "time_unknown": int(idx.size)}
+
+
+#: A time of day in a date text ("2024-03-05 22:15", "…T22:15:00", "kl. 22.15").
+_CLOCK_IN_TEXT = r"\d{1,2}:\d{2}|[Tt ]\s*(?:kl\.?\s*)?\d{1,2}[.]\d{2}\s*$"
+
+
+def _day_only(raw: _Raw, dates: pd.Series, parsed: tuple[pd.Series, np.ndarray, dict[str, int]]
+              ) -> tuple[pd.Series, np.ndarray, dict[str, int]]:
+    """Rows whose date has no time of day (read as 00:00, counted as ``date_only``) are marked
+    ``day``: their midnight is no hour of the incidents (the tables by hour put them all at 0)."""
+    occurred, status, counts = parsed
+    if not counts.get("date_only"):
+        return parsed
+    midnight = ((occurred.dt.hour == 0) & (occurred.dt.minute == 0) & (occurred.dt.second == 0)).to_numpy(
+        dtype=bool, na_value=False) & (status == 0)  # (wall-clock time in the time zone)
+    text = dates.astype("string")
+    clock = text.str.contains(_CLOCK_IN_TEXT, regex=True).to_numpy(dtype=bool, na_value=False)
+    _mark_days(raw, np.flatnonzero(midnight & ~clock))
+    return parsed
+
+
+def _mark_days(raw: _Raw, rows: np.ndarray) -> None:
+    if not rows.size:
+        return
+    day = raw.info.get("day_only")
+    day = np.zeros(raw.n, dtype=bool) if day is None else day
+    day[rows] = True
+    raw.info["day_only"] = day
 
 
 def _month_dates(raw: _Raw, dates: pd.Series, column: str) -> pd.Series:
@@ -969,9 +1029,15 @@ def _incident_frame(raw: _Raw, roles: dict[str, str], times: _Times, categories:
         columns_out[f"source_{c}" if c in INCIDENT_COLUMNS else c] = raw.data[c]
     if police is not None:  # the feed's derived fields: publication time, kommun and län codes
         columns_out.update(police.extra)
-    month_only = raw.info.get("month_only")
-    if month_only is not None and month_only.any():  # a month as the date: no weekday, no hour
-        columns_out[DATE_PRECISION] = pd.Series(["month" if m else None for m in month_only.tolist()],
+    month_only, day_only = raw.info.get("month_only"), raw.info.get("day_only")
+    if (month_only is not None and month_only.any()) or (day_only is not None and day_only.any()):
+        # a month as the date: no weekday, no hour; a date without a time: no hour
+        codes = np.zeros(n, dtype=np.int8)
+        if day_only is not None:
+            codes[day_only] = 1
+        if month_only is not None:
+            codes[month_only] = 2
+        columns_out[DATE_PRECISION] = pd.Series(np.asarray([None, "day", "month"], dtype=object)[codes],
                                                 dtype="string")
     return pd.DataFrame(columns_out, copy=False)
 
