@@ -972,11 +972,12 @@ def _profile_tables(system: _protect.System, profiles: Mapping[str, pd.DataFrame
         idx = system.block(v, prio=0)
         rest = float(values_t - v.sum())
         if np.isfinite(rest) and rest > 1e-9:
-            # the incidents with no hour or weekday (a month as the date, no time): the total
-            # less the table, a count no surface publishes; a small one must not be pinned (two
-            # of an aggregated table's robberies less than the weekdays' sum)
+            # the incidents with no hour or weekday (a month as the date, a date without a
+            # time): the total less the table, a count no surface publishes; a small one must
+            # not be pinned (two of an aggregated table's robberies less than the weekdays'
+            # sum). One per table: a date without a time has a weekday but no hour
             small = rest < system.min_count - 1e-9
-            r = system.shared(("kommun", "no_weekday_or_hour"), rest, prio=_protect.NEVER,
+            r = system.shared(("kommun", f"no_{name}"), rest, prio=_protect.NEVER,
                               status=PRIMARY if small else _protect.FREE)
             system.relate(np.r_[idx, r, t_key], np.r_[np.ones(len(idx)), 1.0, -1.0])
         else:

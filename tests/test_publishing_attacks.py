@@ -302,6 +302,33 @@ def test_dates_without_a_time_are_no_hour_but_keep_their_weekday(tmp_path: Path)
     assert int(tables["categories"]["count"].sum()) == 20
 
 
+def test_one_date_without_a_time_is_not_the_total_less_the_hours(tmp_path: Path) -> None:
+    """One burglary with a date and no time among 63 incidents with one: the table by hour
+    leaves it out, so the published total less the hours' sum would be 1; a value of the
+    table is hidden so that it is not (the count left out is protected like any other)."""
+    from lagesbild_geo.pipeline import PipelineConfig, SourceConfig, build_lagesbild
+
+    points = tmp_path / "punkter.csv"
+    points.write_text("Datum;Tid;Kategori;Lat;Long\n"
+                      + "".join(f"2025-03-{3 + k % 21:02d};{(9, 14, 20)[k % 3]}:15;Stöld;59,35;17,05\n"
+                                for k in range(63))
+                      + "2025-03-05;;Bostadsinbrott;59,35;17,05\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lb = build_lagesbild(PipelineConfig(incidents=(SourceConfig(str(points)),),
+                                            districts=str(_two_districts(tmp_path)), clusters=False,
+                                            emerging=False, period="2025"))
+    assert lb.incidents["date_precision"].value_counts().to_dict() == {"day": 1}
+    from lagesbild_geo.privacy import _profiles
+
+    assert int(_profiles(lb)["hours"].loc[0, "count"]) == 0  # no burglary at midnight
+    pub = publishable(lb)
+    total, hours = pub.tables["totals"].loc["period", "count"], pub.tables["hours"]["count"]
+    assert pd.notna(total) and int(total) == 64
+    assert hours.isna().any()  # one hour is hidden: 64 less the hours is no longer the 1
+    assert int(pub.tables["weekdays"]["count"].sum()) == 64  # its weekday is known: nothing left out
+
+
 def test_months_of_an_aggregated_table_cannot_be_taken_from_the_weekdays(tmp_path: Path) -> None:
     """A table per DeSO and month (2025-01 … 2025-05, January 2 incidents) is read as each
     month's first day at 00:00. The report published the weekdays beside the months: a
