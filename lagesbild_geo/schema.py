@@ -71,6 +71,12 @@ PRECISIONS: tuple[str, ...] = ("point", "address", "place", "area", "district", 
 DATE_PRECISION = "date_precision"
 
 
+def _time_known(incidents: pd.DataFrame, unknown: list[str]) -> npt.NDArray[np.bool_]:
+    if DATE_PRECISION not in incidents.columns:
+        return np.ones(len(incidents), dtype=bool)
+    return ~incidents[DATE_PRECISION].astype("string").isin(unknown).to_numpy(dtype=bool, na_value=False)
+
+
 def hour_known(incidents: pd.DataFrame) -> npt.NDArray[np.bool_]:
     """True for the rows whose time of day is known (not a ``day`` or ``month`` date).
 
@@ -79,9 +85,7 @@ def hour_known(incidents: pd.DataFrame) -> npt.NDArray[np.bool_]:
     >>> hour_known(pd.DataFrame({DATE_PRECISION: ["day", None, "month"]})).tolist()
     [False, True, False]
     """
-    if DATE_PRECISION not in incidents.columns:
-        return np.ones(len(incidents), dtype=bool)
-    return ~incidents[DATE_PRECISION].astype("string").isin(["day", "month"]).to_numpy(dtype=bool, na_value=False)
+    return _time_known(incidents, ["day", "month"])
 
 
 def weekday_known(incidents: pd.DataFrame) -> npt.NDArray[np.bool_]:
@@ -92,9 +96,9 @@ def weekday_known(incidents: pd.DataFrame) -> npt.NDArray[np.bool_]:
     >>> weekday_known(pd.DataFrame({DATE_PRECISION: ["day", None, "month"]})).tolist()
     [True, True, False]
     """
-    if DATE_PRECISION not in incidents.columns:
-        return np.ones(len(incidents), dtype=bool)
-    return (incidents[DATE_PRECISION].astype("string") != "month").to_numpy(dtype=bool, na_value=True)
+    return _time_known(incidents, ["month"])
+
+
 #: Only these take part in point-level statistics (cells, Gi*, clusters).
 POINT_PRECISIONS: tuple[str, ...] = ("point", "address")
 #: Levels known only from a name: such rows never count in the district that holds their
