@@ -470,7 +470,7 @@ PRECISION_SV: dict[str, str] = {
 }
 UPLOAD_TYPES: dict[str, tuple[str, list[str]]] = {
     "incidents": ("Händelser (brott, ordningsstörningar …)",
-                  ["csv", "txt", "xlsx", "geojson", "json", "gpkg", "parquet", "fgb", "kml", "kmz", "zip"]),
+                  ["csv", "txt", "xlsx", "geojson", "json", "jsonl", "gpkg", "parquet", "fgb", "kml", "kmz", "zip"]),
     "districts": ("Områdesindelning (DeSO, stadsdelar)", ["geojson", "json", "gpkg", "fgb", "kml", "kmz", "zip"]),
     "boundary": ("Kommungräns", ["geojson", "json", "gpkg", "kml", "kmz", "zip"]),
     "gazetteer": ("Adressregister (för geokodning)", ["csv", "txt", "xlsx"]),

@@ -338,12 +338,37 @@ def load_json(data: bytes | str, *, name: str, limits: Limits | None = None) -> 
     try:
         return json.loads(data)
     except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data" and (rows := _json_lines(data, name)) is not None:
+            return rows  # JSON Lines (an archive of the feed, one event per line)
         raise InputError(f"{name} is not valid JSON ({exc}). Check that the file is complete "
                          "(not cut off) and really JSON.") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{name} is not JSON text ({exc}); JSON must be UTF-8.") from None
     except RecursionError:  # pragma: no cover - the depth check comes first
         raise InputError(f"{name}: the JSON is nested too deeply to read.") from None
+
+
+def _json_lines(data: bytes | str, name: str) -> list[Any] | None:
+    """The objects of a JSON Lines file (one JSON value per line: ``.jsonl``, ``.ndjson``, an
+    archive of the police feed written a line per event), or None when its first line is no
+    JSON object; a later line that is not JSON is named."""
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    lines = [(i, t) for i, t in enumerate(text.splitlines(), start=1) if t.strip()]
+    try:
+        first = json.loads(lines[0][1]) if lines else None
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(first, dict):
+        return None
+    out: list[Any] = [first]
+    for i, t in lines[1:]:
+        try:
+            out.append(json.loads(t))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{name}: line {i} of this JSON Lines file (one object per line) is not "
+                             f"valid JSON ({exc.msg}, column {exc.colno}). Check that the file is "
+                             "complete (not cut off).") from None
+    return out
 
 
 # --------------------------------------------------------------------------- tables

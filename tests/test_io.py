@@ -34,6 +34,7 @@ from lagesbild_geo.read import (
     read_table,
 )
 from lagesbild_geo.read.tables import _drop_blank_rows
+from lagesbild_geo.read.values import parse_degrees
 from lagesbild_geo.schema import INCIDENT_COLUMNS
 
 # A point in Exempelkommun: SWEREF 99 TM and WGS84.
@@ -100,6 +101,17 @@ def test_a_street_and_its_number_in_columns_of_their_own_are_one_address() -> No
     assert [w for w in r.report["warnings"] if "house numbers" in w] == [
         "gata: the house numbers in 'Gatunummer' were joined to the streets in 'Gatunamn' for geocoding "
         "(2 row(s), e.g. 'Storgatan 12')."]
+
+
+def test_degrees_minutes_seconds_are_read() -> None:
+    # a GPS's or a web map's way of writing a position; S/W/V are negative
+    df = pd.DataFrame({"Datum": ["2024-03-05 22:15"] * 4,
+                       "Lat": ['59°21\'36"N', "N 59° 21,600'", "59,36", '59°21\'36"'],
+                       "Long": ['17°06\'00"E', "E 17° 6,000'", "17,1", "okänt"]})
+    r = read_incidents(df, source_name="dms")
+    np.testing.assert_allclose(r.placed[["lat", "lon"]].to_numpy(), [[59.36, 17.1]] * 3, atol=1e-9)
+    assert r.rejected["reason"].tolist() == ["unparseable coordinates"]  # half a pair
+    assert parse_degrees(pd.Series(["33°52'S", "151° 12' W", "91°", "59°61'"])).round(4).tolist()[:2] == [-33.8667, -151.2]
 
 
 def test_find_column_ambiguity_lists_candidates() -> None:

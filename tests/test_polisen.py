@@ -203,6 +203,15 @@ def test_read_incidents_routes_the_feed_through_polisen(tmp_path: Path) -> None:
     r2 = read_incidents(flat, source_name="flat")
     assert r2.placed["occurred_at"].tolist() == p["occurred_at"].tolist()
     assert r.report["police_feed"] is True and r2.report["police_feed"] is True
+    # the same events as JSON Lines (an archive written an event per line): the same rows
+    lines = tmp_path / "events.jsonl"
+    lines.write_text("\n".join(json.dumps(e, ensure_ascii=False) for e in events) + "\n", encoding="utf-8")
+    r3 = read_incidents(lines)
+    assert r3.report["format"] == "police_json"
+    assert r3.placed["occurred_at"].tolist() == p["occurred_at"].tolist()
+    lines.write_text(lines.read_text(encoding="utf-8") + '{"id": 9, "name": "cut off\n', encoding="utf-8")
+    with pytest.raises(InputError, match="line 5 of this JSON Lines file"):
+        read_incidents(lines)
     assert read_incidents(pd.DataFrame({"Datum": ["2025-01-02 12:00"], "X": ["6580000"], "Y": ["660000"]}),
                           source_name="tabell").report["police_feed"] is False
 

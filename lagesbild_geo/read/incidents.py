@@ -49,7 +49,7 @@ from ..schema import DATE_PRECISION, INCIDENT_COLUMNS, fold, map_categories, rem
 from ..settings import Settings
 from .result import REASONS, ReadResult, empty_rejected, make_rejected, with_counts
 from .tables import SourceLike, read_table
-from .values import as_text_array, as_text_chunks, parse_numbers, parse_times
+from .values import as_text_array, as_text_chunks, parse_degrees, parse_numbers, parse_times
 from .wkt import find_wkt_column, parse_wkt_column
 
 __all__ = ["REASONS", "ReadResult", "make_rejected", "read_incidents"]
@@ -768,11 +768,27 @@ def _pair(raw: pd.DataFrame, cols: dict[str, str], first: str, second: str,
     ca, cb = cols[first], cols[second]
     a = parse_numbers(raw[ca], decimal=decimal)
     b = parse_numbers(raw[cb], decimal=decimal)
+    a, b = _with_degrees(a, raw[ca]), _with_degrees(b, raw[cb])
     present = np.ones(len(a), dtype=bool)  # rows with two numbers certainly have text
     bad = np.flatnonzero(~(np.isfinite(a) & np.isfinite(b)))
     if len(bad):
         present[bad] = _has_text(raw[ca].iloc[bad]) | _has_text(raw[cb].iloc[bad])
     return _Pair(a, b, present, (ca, cb), crs)
+
+
+def _with_degrees(values: np.ndarray, text: pd.Series) -> np.ndarray:
+    """``values`` with the cells written in degrees, minutes and seconds (59°21'36"N: a GPS's
+    way) read too."""
+    bad = np.flatnonzero(~np.isfinite(values))
+    if not bad.size:
+        return values
+    dms = parse_degrees(text.iloc[bad])
+    found = np.isfinite(dms)
+    if not found.any():
+        return values
+    out = values.copy()
+    out[bad[found]] = dms[found]
+    return out
 
 
 def _gps_pair(raw: pd.DataFrame, col: str, crs: object | None = None) -> _Pair:

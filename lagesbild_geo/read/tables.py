@@ -193,7 +193,7 @@ def _sniff_format(path: Path, head: bytes) -> str:
     if ext in (".gpkg", ".shp", ".fgb"):
         return "geo"
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if ext in (".json", ".geojson") or stripped[:1] in (b"[", b"{"):
+    if ext in (".json", ".geojson", ".jsonl", ".ndjson") or stripped[:1] in (b"[", b"{"):
         return "json"
     if ext in _GEO_EXT:
         return "geo"

@@ -82,6 +82,37 @@ def parse_numbers(values: pd.Series | pa.Array | pa.ChunkedArray | Sequence[obje
     return np.asarray(out.to_numpy(zero_copy_only=False), dtype="float64")
 
 
+#: Degrees, minutes and seconds as a GPS or a map writes them: 59°21'36"N, N 59° 21.600',
+#: 17°06'00,5" E; Swedish V (väst) and Ö (öst) as well as W and E.
+_DMS = (r"^\s*(?P<h1>[NSEWÖOV])?\s*(?P<d>\d{1,3}(?:[.,]\d+)?)\s*°\s*(?:(?P<m>\d{1,2}(?:[.,]\d+)?)\s*['′´]\s*)?"
+        r"(?:(?P<s>\d{1,2}(?:[.,]\d+)?)\s*(?:[\"″]|'')\s*)?(?P<h2>[NSEWÖOV])?\s*$")
+
+
+def parse_degrees(values: pd.Series) -> np.ndarray:
+    """Degrees from text written in degrees, minutes and seconds (NaN where it is not).
+
+    Examples
+    --------
+    >>> parse_degrees(pd.Series(["59°21'36''N", "N 59° 21,6'", "17°06'00'' V", "59.36"])).round(4).tolist()
+    [59.36, 59.36, -17.1, nan]
+    """
+    text = values.astype("string")
+    out = np.full(len(text), np.nan)
+    has = text.str.contains("°", regex=False).to_numpy(dtype=bool, na_value=False)
+    if not has.any():
+        return out
+    parts = text[has].str.upper().str.extract(_DMS)
+    num = {k: pd.to_numeric(parts[k].str.replace(",", ".", regex=False), errors="coerce").fillna(0.0)
+           for k in ("m", "s")}
+    deg = pd.to_numeric(parts["d"].str.replace(",", ".", regex=False), errors="coerce")
+    value = deg + num["m"] / 60.0 + num["s"] / 3600.0
+    hemi = parts["h1"].fillna(parts["h2"])
+    value = value.where(~hemi.isin(["S", "W", "V"]).fillna(False), -value)
+    ok = (num["m"] < 60) & (num["s"] < 60)
+    out[np.flatnonzero(has)] = value.where(ok).to_numpy(dtype="float64", na_value=np.nan)
+    return out
+
+
 # --------------------------------------------------------------------------- time
 
 _MONTHS = {
