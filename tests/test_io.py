@@ -114,6 +114,17 @@ def test_degrees_minutes_seconds_are_read() -> None:
     assert parse_degrees(pd.Series(["33°52'S", "151° 12' W", "91°", "59°61'"])).round(4).tolist()[:2] == [-33.8667, -151.2]
 
 
+def test_a_time_said_to_be_unknown_is_kept_at_its_date_and_a_wrong_one_is_not() -> None:
+    df = pd.DataFrame({"Datum": ["2024-03-05", "2024-03-05", "2024-03-05", "okänt", "2024-03-05"],
+                       "Tid": ["okänd", "-", "25:99", "22:00", "Uppgift saknas"],
+                       "X": ["6580000"] * 5, "Y": ["660000"] * 5})
+    r = read_incidents(df, source_name="okand")
+    assert r.placed["source_row"].tolist() == [1, 2, 5]
+    assert r.placed["date_precision"].tolist() == ["day"] * 3
+    assert [str(t) for t in r.placed["occurred_at"]] == ["2024-03-05 00:00:00+01:00"] * 3
+    assert r.rejected[["source_row", "reason"]].values.tolist() == [[3, "unparseable time"], [4, "unparseable time"]]
+
+
 def test_find_column_ambiguity_lists_candidates() -> None:
     with pytest.raises(SchemaError, match=r"\['Datum', 'Brottsdatum'\].*columns="):
         find_column(["Datum", "Brottsdatum"], INCIDENT_ALIASES["date"], role="date")

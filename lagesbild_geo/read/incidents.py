@@ -490,14 +490,20 @@ def _column_times(raw: _Raw, roles: dict[str, str], *, tz: str,
 def _kept_without_time(raw: _Raw, dates: pd.Series, times: pd.Series,
                        parsed: tuple[pd.Series, np.ndarray, dict[str, int]], *, tz: str,
                        names: tuple[object, object]) -> tuple[pd.Series, np.ndarray, dict[str, int]]:
-    """Rows with a date and an empty time cell (the time is not known: a burglary during a
-    holiday): kept at the date, marked ``day`` (``date_precision``), so they count per day,
-    month and district but not by hour. Before, they were all rejected as 'missing time'."""
+    """Rows with a date and an empty time cell, or one that says the time is not known ("okänd",
+    "-": a burglary during a holiday): kept at the date, marked ``day`` (``date_precision``),
+    so they count per day, month and district but not by hour. Before, they were rejected as
+    'missing time' or 'unparseable time'."""
     occurred, status, counts = parsed
-    missing = status == 1
-    if not missing.any():  # the usual export: every time given
+    missing, unreadable = status == 1, status == 2
+    if not (missing.any() or unreadable.any()):  # the usual export: every time given
         return parsed
-    rows = np.flatnonzero(missing & ~_has_text(times) & _has_text(dates))
+    no_time = ~_has_text(times)
+    if unreadable.any():  # "okänd", "uppgift saknas", "-": the time is said not to be known
+        said = np.flatnonzero(unreadable)
+        no_time[said] = times.iloc[said].astype("string").str.strip().str.lower().isin(
+            _UNKNOWN_TIME).to_numpy(dtype=bool, na_value=False)
+    rows = np.flatnonzero((missing | unreadable) & no_time & _has_text(dates))
     if not rows.size:
         return parsed
     day, day_status, _ = parse_times(dates.iloc[rows].reset_index(drop=True), None, tz=tz)
@@ -514,6 +520,11 @@ def _kept_without_time(raw: _Raw, dates: pd.Series, times: pd.Series,
                         "they are kept at their date: counted per day, month and district, left out of the "
                         "tables by hour and of a filter by hour.")
     return occurred, status, {**counts, "time_unknown": int(idx.size)}
+
+
+#: What a time cell says when the time is not known (a row kept at its date, as an empty one).
+_UNKNOWN_TIME = frozenset({"okänd", "okänt", "okand", "okant", "ej känd", "ej känt", "uppgift saknas", "saknas",
+                           "vet ej", "?", "-", "–", "—", "unknown", "n/a"})
 
 
 #: A time of day in a date text ("2024-03-05 22:15", "…T22:15:00", "kl. 22.15").
