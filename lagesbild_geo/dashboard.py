@@ -27,7 +27,7 @@ import dataclasses
 import datetime as dt
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -329,6 +329,34 @@ def picture_notes(lb: Lagesbild) -> list[str]:
     if (len(inc) and "precision" in inc.columns and not inc["precision"].isin(POINT_PRECISIONS).any()
             and _NO_POINTS not in notes):
         notes.append(_NO_POINTS)
+    return notes
+
+
+def filter_notes(lb: Lagesbild, *, hours: tuple[int, int] = (0, 24), weekdays: Sequence[int] = ()) -> list[str]:
+    """Swedish notes on incidents a filter by hour or weekday cannot include: those whose date
+    has no time of day (or is a month alone) have no hour, a month alone no weekday. Words,
+    no counts (the reading reports say how many; a small number is not shown here).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> e = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+    >>> lb = Lagesbild(incidents=pd.DataFrame(), rejected=pd.DataFrame(),
+    ...                reports={"a.csv": {"time": {"time_unknown": 3}}}, cells=e, hotspots=e, clusters=e,
+    ...                emerging=e, districts=e, district_summary=pd.DataFrame())
+    >>> filter_notes(lb, hours=(22, 6))[0][:40]
+    'Händelser med bara datum (utan klockslag'
+    >>> filter_notes(lb)
+    []
+    """
+    times = [r.get("time") or {} for r in (lb.reports or {}).values() if isinstance(r, Mapping)]
+    months = any(r.get("month_only") for r in (lb.reports or {}).values() if isinstance(r, Mapping))
+    notes = []
+    if tuple(hours) != (0, 24) and (months or any(t.get("time_unknown") or t.get("date_only") for t in times)):
+        notes.append("Händelser med bara datum (utan klockslag) eller bara månad räknas inte när du väljer "
+                     "tid på dygnet: deras klockslag är okänt.")
+    if weekdays and months:
+        notes.append("Händelser med bara månad räknas inte när du väljer veckodagar: deras dag är okänd.")
     return notes
 
 

@@ -305,6 +305,27 @@ def test_data_upload_of_a_qgis_csv_with_wkt_is_placed_and_said_in_swedish(store_
     assert [s.value for s in at.selectbox if s.label == "Koordinatsystem"] == [""]
 
 
+def test_karta_says_a_filter_by_hour_leaves_out_dates_without_a_time(store_path: Path) -> None:
+    """Rows with a date but an empty time are kept at their date; the hour filter cannot include
+    them, and the Karta says so in words (no count)."""
+    rows = "".join(f"2025-03-{1 + k % 28:02d};{'' if k % 4 == 0 else '12:00'};Stöld;59,37;17,1{k % 10}\n"
+                   for k in range(40))
+    at = _app("data")
+    at.file_uploader[0].set_value([("utan_tid.csv", ("Datum;Tid;Kategori;Lat;Long\n" + rows).encode(), "text/csv")])
+    at.run()
+    _button(at, "Använd de uppladdade filerna").click()
+    at.run()
+    at.switch_page("app_pages/karta.py")
+    at.run()
+    _no_exception(at)
+    note = "Händelser med bara datum (utan klockslag) eller bara månad räknas inte när du väljer tid på dygnet"
+    assert not any(note in c.value for c in at.caption)  # the whole day: every row counts
+    at.slider(key="hours").set_value((6, 18))
+    at.run()
+    _no_exception(at)
+    assert any(note in c.value for c in at.caption)
+
+
 def test_data_upload_in_web_mercator_is_placed_once_its_crs_is_chosen(store_path: Path) -> None:
     """Numbers in no Swedish CRS (an export from a web map) are rejected with that reason; the
     coordinator chooses the CRS on the Data page (the command line's --crs) and the picture

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from lagesbild_geo import svformat
+from lagesbild_geo.dashboard import filter_notes
 from lagesbild_geo.maps import DEFAULT_LAYERS, DISTRICT_MEASURES, LAYERS, base_maps
 
 st.title("Lägesbild")
@@ -95,6 +96,9 @@ if levels:
     st.caption(levels)
 for note in S.picture_notes(lb):
     st.info(note)
+# (from the reading reports of the unpublished part: the published one keeps only its counts)
+for note in filter_notes(shown[1], hours=filters.hours, weekdays=filters.weekdays):
+    st.caption(note)
 
 col_map, col_side = st.columns([3, 2], gap="medium")
 with col_map:

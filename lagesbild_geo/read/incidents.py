@@ -1137,6 +1137,7 @@ def _report(raw: _Raw, roles: dict[str, str], times: _Times, coords: _Coordinate
         "source": raw.name,
         "format": info["format"],
         "police_feed": raw.police,
+        "month_only": int(np.count_nonzero(raw.info["month_only"])) if raw.info.get("month_only") is not None else 0,
         "wkt_column": info.get("wkt_column"),
         "rows_read": raw.n,
         **({"count_column": dict(info["count_column"])} if "count_column" in info else {}),
