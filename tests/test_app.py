@@ -82,6 +82,19 @@ def _button(at: AppTest, label: str) -> Any:
     return matches[0]
 
 
+def _karta_with_upload(name: str, data: bytes, mime: str) -> AppTest:
+    """The Karta after uploading one incident file on the Data page and using it."""
+    at = _app("data")
+    at.file_uploader[0].set_value([(name, data, mime)])
+    at.run()
+    _button(at, "Använd de uppladdade filerna").click()
+    at.run()
+    at.switch_page("app_pages/karta.py")
+    at.run()
+    _no_exception(at)
+    return at
+
+
 # ----------------------------------------------------------------------------- Områden
 
 
@@ -310,14 +323,7 @@ def test_karta_says_a_filter_by_hour_leaves_out_dates_without_a_time(store_path:
     them, and the Karta says so in words (no count)."""
     rows = "".join(f"2025-03-{1 + k % 28:02d};{'' if k % 4 == 0 else '12:00'};Stöld;59,37;17,1{k % 10}\n"
                    for k in range(40))
-    at = _app("data")
-    at.file_uploader[0].set_value([("utan_tid.csv", ("Datum;Tid;Kategori;Lat;Long\n" + rows).encode(), "text/csv")])
-    at.run()
-    _button(at, "Använd de uppladdade filerna").click()
-    at.run()
-    at.switch_page("app_pages/karta.py")
-    at.run()
-    _no_exception(at)
+    at = _karta_with_upload("utan_tid.csv", ("Datum;Tid;Kategori;Lat;Long\n" + rows).encode(), "text/csv")
     note = "Händelser med bara datum (utan klockslag) eller bara månad räknas inte när du väljer tid på dygnet"
     assert not any(note in c.value for c in at.caption)  # the whole day: every row counts
     at.slider(key="hours").set_value((6, 18))
@@ -715,14 +721,7 @@ def test_police_feed_only_upload_shows_why_the_map_has_no_hexagons(store_path: P
     events = [{"id": k, "datetime": f"2025-03-0{1 + k % 9} 12:00:00 +01:00", "name": "x", "summary": "",
                "url": "/", "type": "Misshandel",
                "location": {"name": "Exempelkommun", "gps": "59.37,17.1"}} for k in range(40)]
-    at = _app("data")
-    at.file_uploader[0].set_value([("events.json", json.dumps(events).encode(), "application/json")])
-    at.run()
-    _button(at, "Använd de uppladdade filerna").click()
-    at.run()
-    at.switch_page("app_pages/karta.py")
-    at.run()
-    _no_exception(at)
+    at = _karta_with_upload("events.json", json.dumps(events).encode(), "application/json")
     assert not at.error, [e.value for e in at.error]
     assert any("Ingen händelse har en punkt- eller adressposition" in i.value for i in at.info)
     assert {m.label: m.value for m in at.metric}["Antal händelser"] == "40"
