@@ -349,10 +349,12 @@ def filter_notes(lb: Lagesbild, *, hours: tuple[int, int] = (0, 24), weekdays: S
     >>> filter_notes(lb)
     []
     """
-    times = [r.get("time") or {} for r in (lb.reports or {}).values() if isinstance(r, Mapping)]
-    months = any(r.get("month_only") for r in (lb.reports or {}).values() if isinstance(r, Mapping))
+    reports = [r for r in (lb.reports or {}).values() if isinstance(r, Mapping)]
+    months = any(r.get("month_only") for r in reports)
+    no_clock = any((r.get("time") or {}).get("time_unknown") or (r.get("time") or {}).get("date_only")
+                   for r in reports)
     notes = []
-    if tuple(hours) != (0, 24) and (months or any(t.get("time_unknown") or t.get("date_only") for t in times)):
+    if tuple(hours) != (0, 24) and (months or no_clock):
         notes.append("Händelser med bara datum (utan klockslag) eller bara månad räknas inte när du väljer "
                      "tid på dygnet: deras klockslag är okänt.")
     if weekdays and months:

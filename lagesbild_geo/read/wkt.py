@@ -76,7 +76,7 @@ def parse_wkt_column(values: pd.Series, column: str, name: str) -> WktColumn:
     hexed = text.str.contains(_HEX_WKB, regex=True).to_numpy(dtype=bool, na_value=False)
     kind = "WKB" if hexed.sum() > filled.sum() / 2 else "WKT"
     if kind == "WKB":
-        texts = np.array(text.str.strip().astype(object).where(text.notna(), None).to_numpy(), dtype=object)
+        texts = _objects(text.str.strip())
         texts[~hexed] = None  # anything else in the column is no geometry
         geoms: np.ndarray = shapely.from_wkb(texts, on_invalid="ignore")
         ids = np.asarray(shapely.get_srid(geoms))
@@ -84,8 +84,7 @@ def parse_wkt_column(values: pd.Series, column: str, name: str) -> WktColumn:
     else:
         srid = text.str.extract(_SRID, flags=re.IGNORECASE)[0]
         body = text.str.replace(_SRID, "", regex=True, flags=re.IGNORECASE)
-        texts = np.asarray(body.astype(object).where(body.notna(), None).to_numpy())
-        geoms = shapely.from_wkt(texts, on_invalid="ignore")
+        geoms = shapely.from_wkt(_objects(body), on_invalid="ignore")
     unreadable = filled & np.asarray(shapely.is_missing(geoms), dtype=bool)
     notes = [f"{name}: positions read from the geometry {'text (WKT)' if kind == 'WKT' else 'in hex WKB'} "
              f"in column {column!r}."]
@@ -95,3 +94,8 @@ def parse_wkt_column(values: pd.Series, column: str, name: str) -> WktColumn:
         notes.append(f"{name}: column {column!r} gives several SRIDs ({', '.join(map(str, codes))}); "
                      "the CRS is recognised from the values instead.")
     return WktColumn(column=column, geometries=geoms, unreadable=unreadable, epsg=epsg, notes=notes, kind=kind)
+
+
+def _objects(text: pd.Series) -> np.ndarray:
+    """Text as a writable object array, None where missing (what shapely's readers take)."""
+    return np.array(text.astype(object).where(text.notna(), None).to_numpy(), dtype=object)
