@@ -154,7 +154,9 @@ def _find(columns: list[str], candidates: tuple[str, ...], prefixes: tuple[str, 
 
 def _to_code_text(values: pd.Series) -> pd.Series:
     """Codes as text; numbers that arrived as floats (180.0) lose the '.0'."""
-    if pd.api.types.is_float_dtype(values):
+    if isinstance(values.dtype, pd.StringDtype):  # text already: no function call per value
+        out = values.fillna("")
+    elif pd.api.types.is_float_dtype(values):
         out = values.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
     else:
         out = values.map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))

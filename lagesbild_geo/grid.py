@@ -95,16 +95,18 @@ def points_to_cells(
         raise InputError(f"lat and lon differ in length ({la.size} vs {lo.size}).")
     if not 0 <= resolution <= 15:
         raise InputError(f"H3 resolution must be 0..15, got {resolution}.")
-    ok = np.isfinite(la) & np.isfinite(lo)
     out = np.zeros(la.shape, dtype=np.uint64)
     fast = _fast()
     if fast is not None and la.size >= 1000:
-        ok_fast = ok & (np.abs(la) <= 90.0) & (np.abs(lo) <= 180.0)
+        with np.errstate(invalid="ignore"):  # NaN and ±inf fail the bounds: not for h3ronpy
+            ok_fast = (np.abs(la) <= 90.0) & (np.abs(lo) <= 180.0)
         if ok_fast.all():  # the usual case: no gather and scatter of a million points
             got = _fast_points(fast, la.ravel(), lo.ravel(), int(resolution))
             if got is not None:
                 return got.reshape(la.shape)
-        elif ok_fast.any():
+    ok = np.isfinite(la) & np.isfinite(lo)
+    if fast is not None and la.size >= 1000:
+        if not ok_fast.all() and ok_fast.any():
             idx = np.flatnonzero(ok_fast)
             got = _fast_points(fast, la.ravel()[idx], lo.ravel()[idx], int(resolution))
             if got is not None:

@@ -226,6 +226,12 @@ def in_period(times: pd.Series, period: Period | None) -> npt.NDArray[np.bool_]:
     if period is None:
         return np.ones(len(times), dtype=bool)
     t = times
+    arr = t.array
+    if isinstance(arr, pd.arrays.DatetimeArray) and arr.tz is not None:
+        # aware times: compare the instants as integers (NaT is the smallest: outside)
+        i8 = np.asarray(arr.asi8)  # type: ignore[attr-defined]  # (the stubs lack it)
+        start, end = (np.datetime64(p.as_unit(arr.unit).asm8).astype(np.int64) for p in (period.start, period.end))
+        return (i8 >= start) & (i8 < end)
     if getattr(t.dt, "tz", None) is None:
         t = t.dt.tz_localize(period.start.tz)
     return ((t >= period.start) & (t < period.end)).to_numpy(dtype=bool, na_value=False)

@@ -41,6 +41,18 @@ def test_points_to_cells_equals_h3_and_handles_missing():
     assert out[2:].tolist() == [0, 0]
 
 
+def test_points_to_cells_vectorised_path_leaves_missing_and_infinite_points_out():
+    # 1 000 points or more take h3ronpy's path (when installed): NaN and ±inf give 0 there too
+    rng = np.random.default_rng(7)
+    lat, lon = rng.uniform(55.3, 69.0, 1200), rng.uniform(11.0, 24.1, 1200)
+    lat[[5, 17]], lon[[9, 17]] = [np.nan, np.inf], [-np.inf, np.nan]
+    out = grid.points_to_cells(lat, lon, 9)
+    bad = [5, 9, 17]
+    assert out[bad].tolist() == [0, 0, 0]
+    good = np.setdiff1d(np.arange(1200), bad)
+    assert out[good].tolist() == [h3.api.basic_int.latlng_to_cell(a, b, 9) for a, b in zip(lat[good], lon[good], strict=True)]
+
+
 def test_points_to_cells_rejects_bad_input():
     with pytest.raises(InputError, match="differ in length"):
         grid.points_to_cells([59.4, 59.5], [17.1], 9)

@@ -73,6 +73,19 @@ def test_days_period_takes_missing_ends_from_the_data() -> None:
         days_period(pd.Series(pd.to_datetime([None, None])).dt.tz_localize(TZ))
 
 
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_in_period_on_aware_times_of_any_unit_matches_the_comparison(unit: str) -> None:
+    # the instants around the period's edges (local midnight; a DST change inside), NaT outside
+    local = pd.to_datetime(["2024-12-31 23:59:59", "2025-01-01 00:00:00", "2025-03-30 03:30:00",
+                            "2025-12-31 23:59:59", "2026-01-01 00:00:00", None])
+    t = pd.Series(local.tz_localize(TZ)).dt.as_unit(unit)
+    p = parse_period("2025")
+    expected = [(x is not pd.NaT) and bool(p.start <= x < p.end) for x in t]
+    assert expected == [False, True, True, True, False, False]
+    assert in_period(t, p).tolist() == expected
+    assert in_period(t.dt.tz_convert("UTC"), p).tolist() == expected  # the same instants in another zone
+
+
 def test_month_of_uses_the_local_clock() -> None:
     t = pd.Series(pd.to_datetime(["2025-01-31 23:30", "2025-06-30 22:30", None]).tz_localize("UTC"))
     assert [str(m) for m in month_of(t)[:2]] == ["2025-02", "2025-07"]
