@@ -137,6 +137,14 @@ def _(m: re.Match[str]) -> str:
             f"summerar de andra raderna, som annars skulle räknas två gånger): {shown}.")
 
 
+@rule("footer_rows", r"(?P<k>\d+) row\(s\) under or within the list say they are a total or a count of the rows "
+      r"\((?P<shown>[^)]*)\), not an incident: rejected as 'totals row'\.")
+def _(m: re.Match[str]) -> str:
+    shown = rows(m["shown"].replace("row ", "rad "))
+    return (f"{rader(m['k'])} under eller i listan säger att de är en summa eller ett antal rader ({shown}), "
+            f"inte en händelse: de avvisas med orsaken {reason('totals row')}.")
+
+
 @rule("count_column", r"(?P<rows>\d+) row\(s\) counting (?P<inc>\d+) incident\(s\) by column (?P<col>" + STRING
       + r"), read as one row per incident(?:; (?P<zero>\d+) row\(s\) count 0 and hold none)?\.")
 def _(m: re.Match[str]) -> str:

@@ -56,6 +56,10 @@ NB = "\u00a0"
      "per_regso.csv: 1 summarad utelämnades och avvisas med orsaken ”summeringsrad (summerar de andra "
      "raderna)” (de summerar de andra raderna, som annars skulle räknas två gånger): rad 5 (”Totalt”, 1 239 i "
      "”Antal”)."),
+    ("lista.xlsx: 2 row(s) under or within the list say they are a total or a count of the rows (row 14, row 15), "
+     "not an incident: rejected as 'totals row'.",
+     "lista.xlsx: 2 rader under eller i listan säger att de är en summa eller ett antal rader (rad 14, rad 15), inte "
+     "en händelse: de avvisas med orsaken ”summeringsrad (summerar de andra raderna)”."),
     ("brott.csv: place text(s) that match a district only when å, ä and ö are ignored were not placed there (å, "
      "ä and ö are letters): 'Fruangen' (did you mean Fruängen?). Correct the names in the source if they mean "
      "these districts.",
@@ -143,6 +147,7 @@ def ugly_notes(tmp_path: Path) -> list[str]:
         "trasiga_koord.csv": b"Datum;Adress;Lat;Long\n2025-03-01 12:00;Storgatan 1;x;y\n",
         "per_regso.csv": "Månad;RegSO;Brottstyp;Antal\n2025-03;0180R074;Stöld;1 234\n2025-03;0180R075;Rån;0\n"
         "2025-04;0180R110;Misshandel;3\n;Totalt;;1 237\n".encode(),
+        "med_summa.csv": b"Datum;Tid;Kategori;Lat;Long\n2025-03-01;12:00;Stold;59.40;17.10\nAntal rader: 1;;;;\n",
         "antal.csv": b"Datum;Tid;Kategori;Lat;Long;Antal\n2025-03-01;12:00;Stold;59.40;17.10;3\n"
         b"2025-03-02;13:00;Ran;59.41;17.11;2\n",
         "brott.xlsx": _xlsx({"Info": [["Om filen"], ["Exporterad 2025"]],
@@ -209,7 +214,7 @@ def ugly_notes(tmp_path: Path) -> list[str]:
 SWEPT = {"line_ends_cr", "line_ends_mixed", "redecoded", "sheet", "layer", "duplicate_columns", "half_pair",
          "no_location", "count_hint", "totals_rows", "count_column", "date_only", "no_time", "wide_months",
          "month_only", "month_first_days", "no_category", "geojson_metres", "mixed_crs", "no_crs_fits",
-         "crs_given_mismatch", "kept_for_geocoding", "zero_coordinates", "wkt_column", "wkt_srids", "house_numbers", "time_unknown", "district_name_aao", "district_name_shared",
+         "crs_given_mismatch", "kept_for_geocoding", "zero_coordinates", "wkt_column", "wkt_srids", "house_numbers", "footer_rows", "time_unknown", "district_name_aao", "district_name_shared",
          "district_no_code"}
 
 

@@ -914,7 +914,28 @@ def test_excel_export_with_title_merged_cells_totals_and_rt90(tmp_path: Path) ->
     assert r.placed["lat"].round(4).tolist() == [59.3293, 59.335]
     assert list(r.pending["location_text"]) == ["Torget"]
     assert str(r.pending["occurred_at"].iloc[0]) == "2024-03-06 08:15:00+01:00"
-    assert r.rejected[["source_row", "reason"]].values.tolist() == [[7, "missing time"]]
+    assert r.rejected[["source_row", "reason"]].values.tolist() == [[7, "totals row"]]
+
+
+def test_a_lists_footer_is_a_totals_row_and_a_row_without_time_stays_so(tmp_path: Path) -> None:
+    # an export's footer ("Antal rader: 3", "Summa:") is said as what it is; an incident row
+    # without a time, or with an address that merely begins like a total, keeps its own reason
+    p = tmp_path / "lista.csv"
+    p.write_text("Datum;Tid;Brottstyp;Adress;Lat;Lon\n"
+                 f"2024-03-05;22:15;Stöld;Storgatan 1;{LATS[0]};{LONS[0]}\n"
+                 f";;Rån;Totalvägen 3;{LATS[1]};{LONS[1]}\n"
+                 f"2024-03-06;kl 25;Summa brott;;;\n"
+                 "Antal rader: 3;;;;;\n"
+                 "Summa:;;;;;\n", encoding="utf-8")
+    r = read_incidents(p)
+    _accounted(r)
+    assert r.report["rows_read"] == 5
+    assert r.rejected[["source_row", "reason"]].values.tolist() == [
+        [3, "missing time"], [4, "totals row"], [5, "totals row"], [6, "totals row"]]
+    assert r.rejected["reason_sv"].tolist()[1] == "summeringsrad (summerar de andra raderna)"
+    assert [w for w in r.report["warnings"] if "totals row" in w] == [
+        "lista.csv: 3 row(s) under or within the list say they are a total or a count of the rows (row 4, row 5, "
+        "row 6), not an incident: rejected as 'totals row'."]
 
 
 @pytest.mark.parametrize("crs", [3011, "EPSG:3006"])
@@ -958,7 +979,7 @@ def test_excel_two_row_header_with_merged_cells(tmp_path: Path) -> None:
     assert list(r.placed["source_row"]) == [3, 4]
     assert r.placed["lat"].tolist() == LATS[:2]
     assert list(r.placed["category"]) == ["stold", "ran"]
-    assert r.rejected[["source_row", "reason"]].values.tolist() == [[5, "missing time"]]
+    assert r.rejected[["source_row", "reason"]].values.tolist() == [[5, "totals row"]]
     assert r.report["unknown_categories"] == {}
     assert any("header spans rows 1–2" in w for w in r.report["warnings"])
 

@@ -317,12 +317,39 @@ _TOTAL_WORDS = frozenset({"totalt", "total", "totalsumma", "summa", "summa total
 _TOTAL_PARTS = ("summa", "totalt", "total", "totalsumma")
 
 
+#: A footer under an exported list (folded): "Antal rader: 412", "Summa: 12", "Totalt 3".
+_FOOTER = re.compile(r"(antal|summa|totalt|total|sum)( rader| poster| arenden| brott| handelser| anmalningar"
+                     r"| traffar)?( \d[\d ]*)?")
+
+
 def _is_total_text(text: str) -> bool:
     t = " ".join(fold(text).replace(":", " ").split())
     if t in _TOTAL_WORDS:
         return True
     words = t.split(" ")
     return len(words) > 1 and (words[0] in _TOTAL_PARTS or words[-1] in _TOTAL_PARTS)
+
+
+#: Rows checked for a totals text at most (beyond it, the file's last rows only).
+_FOOTER_ROWS = 10_000
+
+
+def _footer_rows(raw: _Raw, rows: np.ndarray) -> np.ndarray:
+    """Which of ``rows`` (positions of rows without a time or a location) have a cell saying
+    they are a total or a list's footer ("Summa", "Totalt", "Antal rader: 412"): the
+    sums and counts an export writes under its list, not incidents."""
+    if rows.size > _FOOTER_ROWS:
+        rows = rows[rows >= raw.n - 20]  # a file without times or places: its last rows only
+    out = np.zeros(rows.size, dtype=bool)
+    if not rows.size:
+        return out
+    for c in raw.columns:
+        vals = raw.data[c].iloc[rows].astype("string")
+        hits = [u for u in vals.dropna().unique() if isinstance(u, str) and u.strip()
+                and (_is_total_text(u) or _FOOTER.fullmatch(" ".join(fold(u).split())))]
+        if hits:
+            out |= vals.isin(hits).fillna(False).to_numpy(dtype=bool)
+    return rows[out]
 
 
 def _totals_rows(raw: _Raw, count_col: str) -> np.ndarray:
@@ -1006,6 +1033,13 @@ def _decide(raw: _Raw, times: _Times, coords: _Coordinates, location_text: pd.Se
     if totals is not None and totals.any():  # a totals row of an aggregated table: counted once, rejected
         reason[totals] = 8
         placed, pending = placed & ~totals, pending & ~totals
+    footers = _footer_rows(raw, np.flatnonzero((reason == 1) | (reason == 2) | (reason == 7)))
+    if footers.size:  # "Summa" or "Antal rader: 412" under a list: said as what it is
+        reason[footers] = 8
+        shown = ", ".join(f"row {r}" for r in raw.source_row[footers][:3].tolist())
+        raw.warnings.append(f"{raw.name}: {footers.size} row(s) under or within the list say they are a total or "
+                            f"a count of the rows ({shown}{', ...' if footers.size > 3 else ''}), not an "
+                            "incident: rejected as 'totals row'.")
     fell_back = int((pending & coords.present).sum())
     if fell_back:
         raw.warnings.append(f"{raw.name}: {fell_back} rows with unusable coordinates but an address or place "
