@@ -159,6 +159,13 @@ def _(m: re.Match[str]) -> str:
             "timme visar dem vid midnatt).")
 
 
+@rule("month_first", r"the dates written with '/' are month first \(03/15/2025, the American order; some cannot be "
+      r"day first and none must be\), so all (?P<k>\d+) were read month/day/year\.")
+def _(m: re.Match[str]) -> str:
+    return (f"datumen skrivna med ”/” har månaden först (03/15/2025, amerikansk ordning; några kan inte ha dagen "
+            f"först och inget måste ha det), så alla {n(m['k'])} lästes som månad/dag/år.")
+
+
 @rule("no_time", r"no time column found; every row is rejected as 'missing time' \(name it with "
       r"columns=\{'date': \.\.\.\} / --column date=NAME, or pass time_optional=True / --time-optional\)\.")
 def _(m: re.Match[str]) -> str:

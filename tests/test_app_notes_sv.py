@@ -56,6 +56,10 @@ NB = "\u00a0"
      "per_regso.csv: 1 summarad utelämnades och avvisas med orsaken ”summeringsrad (summerar de andra "
      "raderna)” (de summerar de andra raderna, som annars skulle räknas två gånger): rad 5 (”Totalt”, 1 239 i "
      "”Antal”)."),
+    ("us.csv: the dates written with '/' are month first (03/15/2025, the American order; some cannot be day first "
+     "and none must be), so all 1234 were read month/day/year.",
+     f"us.csv: datumen skrivna med ”/” har månaden först (03/15/2025, amerikansk ordning; några kan inte ha dagen "
+     f"först och inget måste ha det), så alla 1{NB}234 lästes som månad/dag/år."),
     ("lista.xlsx: 2 row(s) under or within the list say they are a total or a count of the rows (row 14, row 15), "
      "not an incident: rejected as 'totals row'.",
      "lista.xlsx: 2 rader under eller i listan säger att de är en summa eller ett antal rader (rad 14, rad 15), inte "
@@ -147,6 +151,7 @@ def ugly_notes(tmp_path: Path) -> list[str]:
         "trasiga_koord.csv": b"Datum;Adress;Lat;Long\n2025-03-01 12:00;Storgatan 1;x;y\n",
         "per_regso.csv": "Månad;RegSO;Brottstyp;Antal\n2025-03;0180R074;Stöld;1 234\n2025-03;0180R075;Rån;0\n"
         "2025-04;0180R110;Misshandel;3\n;Totalt;;1 237\n".encode(),
+        "amerikansk.csv": b"Date;Time;Type;Lat;Long\n3/15/2025;10:15 PM;Theft;59.40;17.10\n",
         "med_summa.csv": b"Datum;Tid;Kategori;Lat;Long\n2025-03-01;12:00;Stold;59.40;17.10\nAntal rader: 1;;;;\n",
         "antal.csv": b"Datum;Tid;Kategori;Lat;Long;Antal\n2025-03-01;12:00;Stold;59.40;17.10;3\n"
         b"2025-03-02;13:00;Ran;59.41;17.11;2\n",
@@ -214,7 +219,7 @@ def ugly_notes(tmp_path: Path) -> list[str]:
 SWEPT = {"line_ends_cr", "line_ends_mixed", "redecoded", "sheet", "layer", "duplicate_columns", "half_pair",
          "no_location", "count_hint", "totals_rows", "count_column", "date_only", "no_time", "wide_months",
          "month_only", "month_first_days", "no_category", "geojson_metres", "mixed_crs", "no_crs_fits",
-         "crs_given_mismatch", "kept_for_geocoding", "zero_coordinates", "wkt_column", "wkt_srids", "house_numbers", "footer_rows", "time_unknown", "district_name_aao", "district_name_shared",
+         "crs_given_mismatch", "kept_for_geocoding", "zero_coordinates", "wkt_column", "wkt_srids", "house_numbers", "footer_rows", "month_first", "time_unknown", "district_name_aao", "district_name_shared",
          "district_no_code"}
 
 

@@ -1056,6 +1056,47 @@ def test_swedish_date_forms() -> None:
     assert status.tolist()[-2:] == [2, 2]  # ambiguous short form and a bare weekday: unparseable
 
 
+def test_a_comma_before_the_clock_and_an_hour_alone_after_kl_are_read() -> None:
+    texts = ["15 mars 2025 kl 22", "2025-03-15 kl. 7", "15 mars 2025, 22:15", "2025-03-15, 22:15",
+             "15/3/2025 kl 24", "2025-03-15 kl 25"]
+    times, status, _ = parse_times(pd.Series(texts))
+    assert [str(t) if s == 0 else None for t, s in zip(times, status, strict=True)] == [
+        "2025-03-15 22:00:00+01:00", "2025-03-15 07:00:00+01:00", "2025-03-15 22:15:00+01:00",
+        "2025-03-15 22:15:00+01:00", "2025-03-16 00:00:00+01:00", None]
+
+
+def test_month_first_dates_are_read_so_only_when_the_column_can_be_nothing_else() -> None:
+    # a US-locale export (Survey123, a US system): 03/15 can only be month first, so 03/04 is 4 March
+    us = ["03/15/2025 10:15:00 PM", "3/4/2025 12:05 AM", "3/4/2025, 12:05 PM", "03/04/2025", "3/4/2025 9:30 a.m."]
+    times, status, counts = parse_times(pd.Series(us))
+    assert [str(t) for t in times] == ["2025-03-15 22:15:00+01:00", "2025-03-04 00:05:00+01:00",
+                                       "2025-03-04 12:05:00+01:00", "2025-03-04 00:00:00+01:00",
+                                       "2025-03-04 09:30:00+01:00"]
+    assert counts["month_first"] == 5
+    # day first wherever a date can be read so: 03/04 is 3 April; 03/15 beside 15/03 stays unread
+    for texts in (["03/04/2025", "1/3/2025"], ["03/04/2025", "15/03/2025", "03/15/2025"]):
+        times, status, counts = parse_times(pd.Series(texts))
+        assert str(times.iloc[0]) == "2025-04-03 00:00:00+02:00"
+        assert "month_first" not in counts
+    assert status.tolist() == [0, 0, 2]
+    # a separate time column on the 12-hour clock; no hour 13 beside pm
+    times, status, _ = parse_times(pd.Series(["2025-03-15"] * 3), pd.Series(["10:15 PM", "12:30 am", "13:00 pm"]))
+    assert [str(t) for t in times[:2]] == ["2025-03-15 22:15:00+01:00", "2025-03-15 00:30:00+01:00"]
+    assert status.tolist() == [0, 0, 2]
+
+
+def test_a_us_export_says_its_dates_were_read_month_first(tmp_path: Path) -> None:
+    p = tmp_path / "survey123.csv"
+    p.write_text("ObjectID,Date of incident,Type,x,y\n"
+                 f"1,3/15/2025 10:15:00 PM,Vandalism,{LONS[0]},{LATS[0]}\n"
+                 f"2,3/4/2025 8:05:00 AM,Theft,{LONS[1]},{LATS[1]}\n", encoding="utf-8")
+    r = read_incidents(p)
+    _accounted(r)
+    assert [str(t) for t in r.placed["occurred_at"]] == ["2025-03-15 22:15:00+01:00", "2025-03-04 08:05:00+01:00"]
+    assert "survey123.csv: the dates written with '/' are month first (03/15/2025, the American order; some " \
+           "cannot be day first and none must be), so all 2 were read month/day/year." in r.report["warnings"]
+
+
 def test_time_spans_and_approximate_times_take_the_start() -> None:
     t = ["22.15-23.00", "2215–2300", "ca 22", "ca. 22.15", "omkring 8", "22 till 23", "okänd"]
     times, status, _ = parse_times(pd.Series(["2024-03-05"] * len(t)), pd.Series(t))

@@ -462,6 +462,10 @@ def _incident_times(raw: _Raw, roles: dict[str, str], *, tz: str, category_map: 
         occurred, status, counts = _column_times(raw, roles, tz=tz, time_optional=time_optional)
     if counts.get("date_only"):
         raw.warnings.append(f"{raw.name}: {counts['date_only']} rows have a date but no time of day; set to 00:00.")
+    if counts.get("month_first"):
+        raw.warnings.append(f"{raw.name}: the dates written with '/' are month first (03/15/2025, the American "
+                            f"order; some cannot be day first and none must be), so all {counts['month_first']} "
+                            "were read month/day/year.")
     ok = np.ones(raw.n, dtype=bool) if time_optional else status == 0
     return _Times(occurred=occurred, status=status, counts=counts, ok=ok, optional=bool(time_optional),
                   police=police)

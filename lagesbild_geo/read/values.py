@@ -124,13 +124,15 @@ _MONTHS = {
     "dec": 12, "december": 12,
 }
 _TIME_RE = (r"(?:[Tt ]+(?:kl\.?\s*)?(?P<H>\d{1,2})[:.](?P<M>\d{2})"
-            r"(?:[:.](?P<S>\d{2})(?:[.,](?P<f>\d{1,9}))?)?)?")
+            r"(?:[:.](?P<S>\d{2})(?:[.,](?P<f>\d{1,9}))?)?(?:\s*(?P<ap>[ap])\.?m\.?)?)?")
 _TZ_RE = r"\s*(?P<tz>[Zz]|UTC|utc|[+-]\d{2}(?::?\d{2})?)?"
 _DATE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("iso", r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})" + _TIME_RE + _TZ_RE + "$"),
     ("compact", r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:[Tt ]?(?P<H>\d{2}):?(?P<M>\d{2})"
                 r"(?::?(?P<S>\d{2}))?)?" + _TZ_RE + "$"),
     ("dayfirst", r"^(?P<d>\d{1,2})[-/.](?P<m>\d{1,2})[-/.](?P<y>\d{4})" + _TIME_RE + _TZ_RE + "$"),
+    # only for a column whose dates with "/" are month first (see _month_first)
+    ("monthfirst", r"^(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})" + _TIME_RE + _TZ_RE + "$"),
     ("monthname", r"^(?P<d>\d{1,2})\s+(?P<mon>[a-zåäö]+)\.?\s+(?P<y>\d{4})" + _TIME_RE + _TZ_RE + "$"),
 )
 _SERIAL_RE = r"^(?P<serial>\d{5}(?:[.,]\d+)?)$"
@@ -258,7 +260,8 @@ def parse_times(
     Accepted: ISO (``2024-03-05 22:15``, ``2024-03-05T22:15:00``,
     ``2024/03/05``), with unpadded hours (``2024-01-01 0:40:16 +01:00``), an
     offset or ``Z``; compact ``20240305 2215``; day first ``05.03.2024`` and
-    ``5/3/2024`` (Swedish/European order, never month first); month names
+    ``5/3/2024`` (Swedish/European order; month first ``03/15/2025`` only when a
+    column's dates with "/" can only be read so, counted as ``month_first``); month names
     ``5 mars 2024``; Excel serial dates (``45356``, ``45356.927``). The time
     may be a separate column: ``22:15``, ``22.15``, ``2215``, ``kl. 22.15``,
     ``22:15:00`` or an Excel day fraction (``0.927``).
@@ -276,7 +279,10 @@ def parse_times(
         ``status``: int8 array, 0 parsed, 1 missing, 2 unparseable, 3 a date outside
         the valid range (years 1900–2200: ``9999-12-31``, ``0001-01-01``);
         ``counts``: ``dst_ambiguous``, ``dst_nonexistent``, ``excel_serial``,
-        ``date_only`` (rows with a date but no time of day, set to 00:00).
+        ``date_only`` (rows with a date but no time of day, set to 00:00), and
+        ``month_first`` when some were read month first. A 12-hour clock (``10:15 PM``),
+        a comma before the clock and an hour alone after "kl" (``15 mars 2025 kl 22``)
+        are read too.
 
     Examples
     --------
@@ -325,7 +331,7 @@ def parse_times(
         utc[idx] = u
         status[idx] = st
         for k, v in c.items():
-            counts[k] += v
+            counts[k] = counts.get(k, 0) + v
     return _times_series(utc, date.index, tz), status, counts
 
 
@@ -801,6 +807,8 @@ def _parse_times_slow(
         dates.has_clock |= use & ~clock.missing & ~clock.bad
     ok_rows = dates.parsed & ~d_missing & ~t_missing & ~t_bad
     counts["date_only"] = int((ok_rows & ~dates.has_clock).sum())
+    if dates.month_first:
+        counts["month_first"] = dates.month_first
     utc = np.full(n, _NAT, dtype=np.int64)
     with_off = ok_rows & dates.has_offset
     utc[with_off] = dates.naive[with_off] - dates.offset[with_off]
@@ -831,6 +839,11 @@ def _clean_dates(date: pa.Array) -> pa.Array:
     d_arr = pc.replace_substring_regex(
         d_arr, r"^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})[ t]+(?:kl\.?\s*)?"
                r"([01]\d|2[0-4])([0-5]\d)$", r"\1 \2:\3")
+    # a comma before the clock ("15 mars 2025, 22:15", "3/15/2025, 10:15 pm"); an hour alone
+    # after "kl" ("15 mars 2025 kl 22", "2025-03-15 kl. 7"): on the hour
+    ends = r"^(\d{4}-\d{1,2}-\d{1,2}|.*\d{4})"  # a date: year first, or ending in its year
+    d_arr = pc.replace_substring_regex(d_arr, ends + r",\s*((?:kl\.?\s*)?\d{1,2}[:.]\d{2}.*)$", r"\1 \2")
+    d_arr = pc.replace_substring_regex(d_arr, ends + r"\s+kl\.?\s*(\d{1,2})$", r"\1 \2:00")
     # two-digit years, day first: "05.03.24", "5/3-24" (Swedish short form) → 2024; not
     # "24-03-05", which may well be year first (SS-ISO 8601 short form): left unparseable
     return pc.replace_substring_regex(
@@ -855,9 +868,9 @@ def _time_of_day(time: pa.Array) -> _TimeOfDay:
     missing = np.asarray(pc.fill_null(pc.equal(t_arr, ""), True).to_numpy(zero_copy_only=False), dtype=bool)
     tm = pc.extract_regex(
         pc.fill_null(t_arr, ""),
-        r"^(?:kl\.?\s*)?(?P<H>\d{1,2})(?:[:.]?(?P<M>\d{2}))?(?:[:.](?P<S>\d{2}))?$")
+        r"^(?:kl\.?\s*)?(?P<H>\d{1,2})(?:[:.]?(?P<M>\d{2}))?(?:[:.](?P<S>\d{2}))?(?:\s*(?P<ap>[ap])\.?m\.?)?$")
     matched = np.asarray(pc.is_valid(tm).to_numpy(zero_copy_only=False), dtype=bool)
-    hh, mm, ss = _field(tm, "H"), _field(tm, "M"), _field(tm, "S")
+    hh, mm, ss = _twelve_hour(tm, _field(tm, "H")), _field(tm, "M"), _field(tm, "S")
     # "2215" is 22:15 and "815" is 8:15 (the regex backtracks); "22" alone is 22:00
     # "24:00", "2400", "kl. 24": the end of the day, the next day's 00:00 (ISO 8601)
     t_ok = matched & (((hh >= 0) & (hh <= 23) & (mm <= 59) & (ss <= 59))
@@ -887,6 +900,7 @@ class _Dates:
     offset: np.ndarray
     has_offset: np.ndarray
     far: np.ndarray  # a real date, but outside 1900-2200
+    month_first: int = 0  # rows read month first (the column's dates with "/" are: 03/15/2025)
 
 
 def _match_dates(d_fill: pa.Array, d_missing: np.ndarray) -> _Dates:
@@ -895,7 +909,10 @@ def _match_dates(d_fill: pa.Array, d_missing: np.ndarray) -> _Dates:
     out = _Dates(naive=np.zeros(n, dtype=np.int64), parsed=np.zeros(n, dtype=bool),
                  has_clock=np.zeros(n, dtype=bool), offset=np.zeros(n, dtype=np.int64),
                  has_offset=np.zeros(n, dtype=bool), far=np.zeros(n, dtype=bool))
+    month_first = _month_first(d_fill, d_missing)
     for kind, pattern in _DATE_PATTERNS:
+        if month_first != (kind == "monthfirst") and kind in ("dayfirst", "monthfirst"):
+            continue  # one order for the whole column: never 03/04 one way and 03/15 the other
         todo = ~out.parsed & ~d_missing
         if not todo.any():
             break
@@ -905,7 +922,36 @@ def _match_dates(d_fill: pa.Array, d_missing: np.ndarray) -> _Dates:
         hit = np.asarray(pc.is_valid(ex).to_numpy(zero_copy_only=False), dtype=bool)
         if hit.any():
             _take_pattern(out, ex, hit, sub_idx, kind)
+            if kind == "monthfirst":
+                out.month_first = int(out.parsed[sub_idx[hit]].sum())
     return out
+
+
+def _twelve_hour(ex: pa.StructArray, hh: np.ndarray) -> np.ndarray:
+    """The hours of rows with am/pm (``ap`` group: "10:15 pm", "12:05 am" is 00:05) on the
+    24-hour clock; 99, no time, for an hour outside 1–12 beside am/pm ("13:00 pm")."""
+    i = ex.type.get_field_index("ap")
+    if i < 0:
+        return hh
+    ap = np.asarray(pc.fill_null(pc.struct_field(ex, [i]), "").to_numpy(zero_copy_only=False), dtype=object)
+    twelve = ap != ""
+    if not twelve.any():
+        return hh
+    out = np.where(twelve, hh % 12 + np.where(ap == "p", 12, 0), hh)
+    return np.where(twelve & ((hh < 1) | (hh > 12)), 99, out)
+
+
+def _month_first(d_fill: pa.Array, d_missing: np.ndarray) -> bool:
+    """Whether the column's dates with "/" are written month first (``03/15/2025``, the
+    American order of a US-locale export): some can only be month first and none only day
+    first. Otherwise day first, the Swedish and European order."""
+    if d_missing.all():
+        return False
+    ex = pc.extract_regex(d_fill, r"^(?P<a>\d{1,2})/(?P<b>\d{1,2})/\d{4}(?:$|[ t,])")
+    if ex.null_count == len(ex):
+        return False
+    a, b = _field(ex, "a"), _field(ex, "b")
+    return bool((b > 12).any()) and not bool((a > 12).any())
 
 
 def _take_pattern(out: _Dates, ex: pa.StructArray, hit: np.ndarray, sub_idx: np.ndarray, kind: str) -> None:
@@ -917,6 +963,7 @@ def _take_pattern(out: _Dates, ex: pa.StructArray, hit: np.ndarray, sub_idx: np.
     else:
         m = _field(ex, "m")
     hh, mi, ss = _field(ex, "H"), _field(ex, "M"), _field(ex, "S")
+    hh = _twelve_hour(ex, hh)
     fr = pc.struct_field(ex, [ex.type.get_field_index("f")]) if kind != "compact" else None
     frac_ns = np.zeros(len(sub_idx), dtype=np.int64)
     if fr is not None:
