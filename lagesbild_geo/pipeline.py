@@ -1031,6 +1031,12 @@ def _survey_notes(responses: pd.DataFrame, indicators: pd.DataFrame | None, min_
     if rep.get("empty_weight_column"):
         notes.append((f"Survey: the weight column {rep['empty_weight_column']!r} is empty; the answers are "
                       "not weighted.", "Enkäten: viktkolumnen är tom; svaren viktas inte."))
+    bad_s = int(rep.get("invalid_worry_scores", 0) or 0)
+    if bad_s:
+        col = (rep.get("columns") or {}).get("worry", "worry")
+        notes.append((
+            f"Survey: {bad_s} of {n} worry score(s) in {col!r} are no score from 1 to 5 (counted as no answer).",
+            "Enkäten: oroskattningar som inte är ett tal från 1 till 5 räknas som inget svar."))
     bad_w = int(rep.get("invalid_weights", 0) or 0)
     if bad_w:
         notes.append((

@@ -188,10 +188,14 @@ def read_survey(
                       if np.isnan(v) and f and not f.startswith(_DONT_KNOW) and f not in _DONT_KNOW_CODES})
     report: dict[str, Any] = {"source": name, "rows": n, "unknown_answers": unknown}
     if found["worry"]:
-        w = parse_numbers(table[str(found["worry"])])
-        bad = ~np.isnan(w) & ((w < 1) | (w > 5))
+        text = table[str(found["worry"])].astype("string").fillna("").str.strip()
+        w = parse_numbers(text)
+        f = text.map(fold)
+        # "Vet ej" or its code 9/99 is no answer; text that is no score ("x", "Mycket") is invalid
+        dont = (f.str.startswith(_DONT_KNOW) | f.isin(_DONT_KNOW_CODES)).to_numpy(dtype=bool)
+        bad = ~dont & (text != "").to_numpy(dtype=bool) & (np.isnan(w) | (w < 1) | (w > 5))
         report["invalid_worry_scores"] = int(bad.sum())
-        out["worry_score"] = np.where(bad, np.nan, w)
+        out["worry_score"] = np.where(bad | dont, np.nan, w)
     else:
         out["worry_score"] = np.nan
     out["weight"] = _weights(table, found["weight"], report)

@@ -48,6 +48,19 @@ def test_read_survey_csv_semicolon_decimal_comma(tmp_path):
     assert rep["invalid_worry_scores"] == 1 and rep["invalid_weights"] == 1
 
 
+def test_worry_text_that_is_no_score_is_counted_invalid_and_dont_know_is_no_answer() -> None:
+    raw = pd.DataFrame({"svar_id": list("abcdef"), "deso": ["9999C0010"] * 6, "trygg_kvall": ["Mycket trygg"] * 6,
+                        "oro_brott": ["4", "x", "Vet ej", "99", "2,5", " "]})
+    s = survey.read_survey(raw)
+    np.testing.assert_allclose(s["worry_score"].to_numpy(), [4, np.nan, np.nan, np.nan, 2.5, np.nan])
+    assert s.attrs["survey_report"]["invalid_worry_scores"] == 1  # "x" alone
+    from lagesbild_geo.pipeline import _survey_notes
+
+    assert _survey_notes(s, None) == [(
+        "Survey: 1 of 6 worry score(s) in 'oro_brott' are no score from 1 to 5 (counted as no answer).",
+        "Enkäten: oroskattningar som inte är ett tal från 1 till 5 räknas som inget svar.")]
+
+
 def test_read_survey_column_override_and_missing_columns():
     raw = pd.DataFrame({"Område": ["A", "B"], "Svar": ["Mycket otrygg", "Ganska trygg"]})
     s = survey.read_survey(raw, columns={"district_code": "Område", "safety": "Svar"})
