@@ -520,9 +520,23 @@ _ZONE_UNKNOWN = re.compile(
     r"in it is taken\.")
 
 
+_LAYER_ZONE_UNKNOWN = re.compile(
+    r"District layer (?P<name>.+?) has no CRS\. Coordinates in x/y look like a SWEREF 99 local zone \(eastings "
+    r"around 150 000 m\), but the zone cannot be told from the values; candidates: (?P<zones>.+?)\. Set the CRS "
+    r"on the file .*", re.DOTALL)
+
+
 def crs_error_sv(text: str) -> str | None:
-    """The reader's refusal of coordinates in a SWEREF 99 local zone it cannot tell, in
-    Swedish and saying what to do in the app; None for another error."""
+    """The reader's refusal of coordinates in a SWEREF 99 local zone it cannot tell (an
+    incident file's, or a district layer's without a CRS), in Swedish and saying what to do
+    in the app; None for another error."""
+    if m := _LAYER_ZONE_UNKNOWN.fullmatch(text.strip()):
+        zones = re.sub(r"SWEREF99 ", "SWEREF 99 ", m["zones"])
+        return (f"Områdesindelningen {m['name']} anger inget koordinatsystem, och värdena ser ut att vara i en "
+                f"lokal SWEREF 99-zon (östvärden kring 150 000 m) som inte går att avgöra (möjliga: {zones}). "
+                "Välj zonen under ”Koordinatsystem” nedan: kommunens egen, till exempel SWEREF 99 18 00 i "
+                "Stockholm, 12 00 i Göteborg och 13 30 i Malmö. (En shapefil har sitt koordinatsystem i "
+                ".prj-filen: ladda upp zip-filen med alla delar, så behövs inget val.)")
     if not (m := _ZONE_UNKNOWN.fullmatch(text.strip())):
         return None
     zones = re.sub(r"SWEREF99 ", "SWEREF 99 ", m["zones"])

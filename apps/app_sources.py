@@ -286,13 +286,16 @@ def pipeline_config(srcs: tuple[Source, ...], resolution: int) -> PipelineConfig
         raise InputError("Det finns ingen händelsefil. Ladda upp en på sidan Data eller "
                          "använd Exempelkommun.")
     example = all(Path(s.path).parent == example_dir() for s in srcs)
+    district = next((s for s in srcs if s.kind == "districts"), None)  # the first, as `path` takes it
+    district_crs = crs_choice(district) if district is not None else None
     return PipelineConfig(
         incidents=tuple(incidents),
         kommun_name="Exempelkommun" if example and example_dir() == SAMPLE_DIR else None,
         kommun_code=chosen_kommun(srcs),  # a layer of the whole country, narrowed to one kommun
         districts=path.get("districts"), gazetteer=path.get("gazetteer"), survey=path.get("survey"),
         pins=path.get("pins"), boundary=path.get("boundary"), resolution=resolution,
-        population=path.get("population"), population_key=path.get("population_key"))
+        population=path.get("population"), population_key=path.get("population_key"),
+        district_options={"crs": district_crs} if district_crs else {})
 
 
 # --------------------------------------------------------------------------- staged uploads (Data page)
@@ -304,7 +307,8 @@ def with_columns(src: Source, columns: dict[str, str]) -> Source:
 
 
 def with_crs(src: Source, crs: str | None) -> Source:
-    """The same incident file with its coordinates read in ``crs`` (``None``: recognised)."""
+    """The same incident file or district layer with its coordinates read in ``crs`` (``None``:
+    recognised, or the layer's own)."""
     return _with_option(src, "crs", crs)
 
 
@@ -451,14 +455,14 @@ def swedish_input_error(text: str) -> InputError:
 # Shared and read-only (no copy per call): the kommun list and the check of a staged layer
 # read it once (a national RegSO layer took 4 s to read).
 @st.cache_resource(max_entries=4, show_spinner="Läser filen …")
-def _layer(kind: str, path: str, sha256: str) -> gpd.GeoDataFrame:
-    return read_districts(path) if kind == "districts" else gpd.read_file(path)
+def _layer(kind: str, path: str, sha256: str, crs: str | None = None) -> gpd.GeoDataFrame:
+    return read_districts(path, crs=crs) if kind == "districts" else gpd.read_file(path)
 
 
 @st.cache_data(max_entries=8, show_spinner="Läser områdesindelningen …")
-def _layer_kommuner(kind: str, path: str, sha256: str) -> list[tuple[str, str]]:
+def _layer_kommuner(kind: str, path: str, sha256: str, crs: str | None = None) -> list[tuple[str, str]]:
     if kind == "districts":
-        codes = district_kommuner(_layer(kind, path, sha256))
+        codes = district_kommuner(_layer(kind, path, sha256, crs))
     else:  # a boundary file of every kommun (SCB's kommun layer)
         codes = set(layer_kommun_codes(_layer(kind, path, sha256)))
     names = dict(zip(kommuner()["kommunkod"], kommuner()["kommun"], strict=True))
@@ -469,18 +473,20 @@ def layer_kommuner(src: Source) -> list[tuple[str, str]]:
     """The kommuner a district layer divides or a boundary file holds, as (code, name) by
     name: more than one for a layer of the whole country (SCB's DeSO and RegSO files, the
     kommun layer), of which one is chosen."""
-    return _layer_kommuner(src.kind, src.path, src.sha256) if src.kind in ("districts", "boundary") else []
+    if src.kind not in ("districts", "boundary"):
+        return []
+    return _layer_kommuner(src.kind, src.path, src.sha256, crs_choice(src) if src.kind == "districts" else None)
 
 
 @st.cache_data(max_entries=16, show_spinner="Kontrollerar filen …")
-def _check_file(kind: str, path: str, sha256: str, kommun: str | None = None) -> str:
+def _check_file(kind: str, path: str, sha256: str, kommun: str | None = None, crs: str | None = None) -> str:
     if kind == "districts":
-        d = _layer(kind, path, sha256)
+        d = _layer(kind, path, sha256, crs)
         codes = district_kommuner(d)
         if kommun is not None and len(codes) > 1:
             n_all = len(d)
             d = districts_in_kommun(d, kommun)
-            name = dict(_layer_kommuner(kind, path, sha256)).get(kommun, kommun)
+            name = dict(_layer_kommuner(kind, path, sha256, crs)).get(kommun, kommun)
             pop = int(d["population"].notna().sum())
             return (f"{integer(len(d))} områden i {name} (av filens {integer(n_all)}; {integer(pop)} "
                     "med befolkning)")
@@ -524,4 +530,5 @@ def _check_file(kind: str, path: str, sha256: str, kommun: str | None = None) ->
 def check_file(src: Source) -> str:
     """Read a staged non-incident file with its library reader (cached); a short Swedish
     description of what it holds. Raises the reader's error when it cannot be used."""
-    return _check_file(src.kind, src.path, src.sha256, source_kommun(src))
+    return _check_file(src.kind, src.path, src.sha256, source_kommun(src),
+                       crs_choice(src) if src.kind == "districts" else None)

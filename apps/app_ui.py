@@ -142,7 +142,7 @@ def error_text(exc: BaseException) -> str:
         return "Posten finns inte längre (den kan ha tagits bort). Ladda om sidan."
     if isinstance(exc, InputError) and getattr(exc, "swedish", False):
         return str(exc)
-    if isinstance(exc, CRSError) and (zone := crs_error_sv(str(exc))):
+    if isinstance(exc, CRSError) and (zone := crs_error_sv(upload_names(str(exc)))):
         return zone
     if isinstance(exc, InputError | CRSError | GeocodeError):
         return ("Filen kunde inte användas som den är. Kontrollera att det är rätt fil och att "

@@ -521,7 +521,8 @@ def guess_layer_crs(geoms: npt.NDArray[Any], source: str, *, what: str = "Distri
     if minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90:
         return CRS.from_epsg(4326), True
     fix = fix or ("Set the CRS on the file (a shapefile needs its .prj; in QGIS: Layer → Set CRS, then "
-                  "export) or pass crs= to read_districts (in lagesbild.toml: crs = 3011 under [districts]).")
+                  "export) or pass crs= to read_districts (lagesbild build --districts-crs 3011; in lagesbild.toml: "
+                  "crs = 3011 under [districts]).")
     # The value ranges tell SWEREF 99 TM, RT90 and the local zones apart (crs.detect_crs);
     # a local zone only when exactly one zone fits.
     xy = shapely.get_coordinates(geoms)
@@ -530,7 +531,9 @@ def guess_layer_crs(geoms: npt.NDArray[Any], source: str, *, what: str = "Distri
     try:
         guess = detect_crs(xy[:, 0], xy[:, 1], names=("x", "y"))
     except CRSError as exc:
-        raise CRSError(f"{what} {source} has no CRS. {exc} {fix}") from None
+        # what the values allow, without the advice for incident files (crs=, a boundary)
+        found = str(exc).split(" Name it with ")[0].rstrip(".")
+        raise CRSError(f"{what} {source} has no CRS. {found}. {fix}") from None
     if guess.crs is not None and guess.crs != "EPSG:4326" and not guess.swapped \
             and guess.rows_fitting == guess.rows:
         return CRS.from_user_input(guess.crs), True

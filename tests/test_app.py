@@ -375,6 +375,61 @@ def test_data_upload_in_a_local_zone_the_values_cannot_tell_asks_for_the_zone(st
     assert not _button(at, "Använd de uppladdade filerna").disabled
 
 
+def test_a_district_shapefile_without_its_prj_in_a_local_zone_asks_for_the_zone(store_path: Path,
+                                                                                 tmp_path: Path) -> None:
+    """Stadsdelar exported in SWEREF 99 18 00 as a zipped shapefile without its .prj: six zones
+    fit the values. The page says so in Swedish and offers the zones (the command line's
+    --districts-crs); with the zone chosen the layer is read and used by the build."""
+    import io
+    import zipfile
+
+    import geopandas as gpd
+    import shapely
+
+    d = gpd.GeoDataFrame({"kod": ["S1", "S2"], "namn": ["Norr", "Söder"]},
+                         geometry=[shapely.box(18.0, 59.34, 18.08, 59.38), shapely.box(18.0, 59.3, 18.08, 59.34)],
+                         crs=4326).to_crs(3011)
+    d.to_file(tmp_path / "stadsdelar.shp")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for ext in (".shp", ".shx", ".dbf"):  # no .prj
+            z.write(tmp_path / f"stadsdelar{ext}", f"stadsdelar{ext}")
+    at = _app("data")
+    {u.label: u for u in at.file_uploader}["Områdesindelning (DeSO, stadsdelar)"].set_value(
+        ("stadsdelar.zip", buf.getvalue(), "application/zip"))
+    at.run()
+    _no_exception(at)
+    (err,) = [e.value for e in at.error if "stadsdelar" in e.value]
+    assert "anger inget koordinatsystem" in err and "Välj zonen under ”Koordinatsystem”" in err, err
+    assert "engelska" not in err
+    box = next(s for s in at.selectbox if s.label == "Koordinatsystem")
+    box.set_value("EPSG:3011")
+    at.run()
+    _no_exception(at)
+    assert not [e.value for e in at.error if "stadsdelar" in e.value]
+    assert any("stadsdelar.zip – 2 områden" in m.value for m in at.markdown), [m.value for m in at.markdown]
+    _upload_points(at, "brott.csv", 3006, (18.0, 59.3), ("Ost", "Nord"))
+    _button(at, "Använd de uppladdade filerna").click()
+    at.run()
+    _no_exception(at)
+    at.switch_page("app_pages/karta.py")
+    at.run()
+    _no_exception(at)
+    assert next(m.value for m in at.metric if m.label == "Antal händelser") == "40"
+
+
+def test_the_zone_chosen_for_a_district_layer_reaches_the_build() -> None:
+    sys.path.insert(0, str(ROOT / "apps"))
+    import app_sources
+
+    inc = app_sources.Source(kind="incidents", path="b.csv", sha256="1", name="b.csv")
+    lay = app_sources.Source(kind="districts", path="s.zip", sha256="2", name="s.zip")
+    assert app_sources.pipeline_config((inc, lay), 9).district_options == {}
+    chosen = app_sources.with_crs(lay, "EPSG:3011")
+    assert app_sources.pipeline_config((inc, chosen), 9).district_options == {"crs": "EPSG:3011"}
+    assert app_sources.pipeline_config((inc, chosen), 9).incidents[0].crs is None  # the layer's alone
+
+
 def test_data_upload_in_a_local_zone_is_told_by_the_kommun_boundary_uploaded(store_path: Path) -> None:
     """With the kommun's boundary uploaded (here SCB's file of every kommun, Stockholm chosen),
     the page reads the file as the build does: the zone that puts the points in the kommun."""

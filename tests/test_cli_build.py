@@ -352,6 +352,25 @@ def test_build_takes_the_crs_flag_its_notes_suggest(tmp_path: Path, capsys: pyte
     assert "Unknown coordinate reference system 'foo'" in capsys.readouterr().err
 
 
+def test_build_takes_the_districts_crs_its_error_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A district shapefile in SWEREF 99 18 00 without its .prj: the error names
+    --districts-crs, which gives the layer's CRS (and not the incidents')."""
+    ipath, dpath = _small_inputs(tmp_path)
+    shp = tmp_path / "stadsdelar.shp"
+    gpd.read_file(dpath).to_crs(3011).to_file(shp)
+    shp.with_suffix(".prj").unlink()
+    assert main(["build", "--incidents", str(ipath), "--districts", str(shp), "--out", str(tmp_path / "a")]) != 0
+    err = capsys.readouterr().err
+    assert "has no CRS" in err and "lagesbild build --districts-crs 3011" in err, err
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Gi* on a handful of cells
+        assert main(["build", "--incidents", str(ipath), "--districts", str(shp), "--districts-crs", "3011",
+                     "--out", str(tmp_path / "b"), "--quiet"]) == 0
+    table = pd.read_csv(tmp_path / "b" / "distrikt.csv", sep=";", encoding="utf-8-sig", dtype=str)
+    rows = table[table["Radtyp"] == "distrikt"]
+    assert dict(zip(rows["Distrikt"], rows["Antal händelser"], strict=True)) == {"Centrum": "90", "Åby": "30"}
+
+
 def test_build_takes_the_column_flag_its_notes_suggest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A reader note tells the user `--column count=Antal`: `lagesbild build` takes it (every
     --incidents file), so an aggregated table counts its rows' numbers."""

@@ -191,10 +191,15 @@ for src in list(stage.get("incidents", [])):
 others = [s for k, files in stage.items() if k != "incidents" for s in files]
 for src in others:
     label = S.UPLOAD_TYPES[src.kind][0]
-    ok = False
+    ok, crs_problem = False, False
     if src.kind in ("districts", "boundary"):  # a layer of the whole country: one kommun of it is used
         with S.friendly_errors(f"{label}: {src.name} kan inte läsas"):
-            if len(found := app_sources.layer_kommuner(src)) > 1:
+            try:
+                found = app_sources.layer_kommuner(src)
+            except CRSError:  # a layer without a CRS in a local zone: the user names it below
+                crs_problem = True
+                raise
+            if len(found) > 1:
                 names: dict[str, str] = {"": "Välj kommun …", **dict(found)}
                 chosen = app_sources.source_kommun(src) or ""
                 other = app_sources.chosen_kommun([s for s in others if s is not src])
@@ -210,9 +215,12 @@ for src in others:
                     S.replace_staged(src, app_sources.with_kommun(src, pick))
                     app_sources.mark_readable(src)
                     st.rerun()
-    with S.friendly_errors(f"{label}: {src.name} kan inte användas"):
-        st.markdown(f"**{label}:** {src.name} – {S.check_file(src)}")
-        ok = True
+    if not crs_problem:
+        with S.friendly_errors(f"{label}: {src.name} kan inte användas"):
+            st.markdown(f"**{label}:** {src.name} – {S.check_file(src)}")
+            ok = True
+    if src.kind == "districts" and (crs_problem or app_sources.crs_choice(src)):
+        crs_box(src)  # (the command line's --districts-crs)
     if not ok:
         S.mark_unreadable(src)
 

@@ -46,6 +46,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--sheet", type=sheet_arg, help="Excel sheet of every incident workbook (name or 0-based number)")
     p.add_argument("--layer", help="GeoPackage layer of every incident file")
     p.add_argument("--districts", metavar="FILE", help="district layer (DeSO, RegSO, stadsdelar ...)")
+    p.add_argument("--districts-crs", metavar="CRS",
+                   help="CRS of a district layer that declares none (a shapefile without its .prj), "
+                        "e.g. 3011 for SWEREF 99 18 00")
     p.add_argument("--gazetteer", metavar="FILE", help="address register for rows without coordinates")
     p.add_argument("--survey", metavar="FILE", help="trygghet survey, one row per respondent")
     p.add_argument("--pins", metavar="FILE", help="map survey pins")
@@ -223,6 +226,8 @@ def _config(args: argparse.Namespace) -> Any:
     if getattr(args, "kommun", None) and str(args.kommun).strip().isdigit():
         changes.pop("kommun_name", None)  # --kommun 0180: a code
         changes["kommun_code"] = str(args.kommun).strip().zfill(4)
+    if getattr(args, "districts_crs", None) is not None:
+        changes["district_options"] = {**cfg.district_options, "crs": args.districts_crs}
     if getattr(args, "places", None):
         changes["places"] = tuple(args.places)
     if args.no_clusters:
