@@ -470,16 +470,17 @@ PRECISION_SV: dict[str, str] = {
 }
 UPLOAD_TYPES: dict[str, tuple[str, list[str]]] = {
     "incidents": ("Händelser (brott, ordningsstörningar …)",
-                  ["csv", "txt", "xlsx", "geojson", "json", "jsonl", "gpkg", "parquet", "fgb", "kml", "kmz", "zip"]),
+                  ["csv", "txt", "xlsx", "xls", "ods", "geojson", "json", "jsonl", "gpkg", "parquet", "fgb", "kml",
+                   "kmz", "zip"]),
     "districts": ("Områdesindelning (DeSO, stadsdelar)", ["geojson", "json", "gpkg", "fgb", "kml", "kmz", "zip"]),
     "boundary": ("Kommungräns", ["geojson", "json", "gpkg", "kml", "kmz", "zip"]),
-    "gazetteer": ("Adressregister (för geokodning)", ["csv", "txt", "xlsx"]),
-    "survey": ("Trygghetsenkät (svar)", ["csv", "txt", "xlsx"]),
+    "gazetteer": ("Adressregister (för geokodning)", ["csv", "txt", "xlsx", "xls", "ods"]),
+    "survey": ("Trygghetsenkät (svar)", ["csv", "txt", "xlsx", "xls", "ods"]),
     "pins": ("Enkätens kartnålar", ["geojson", "json", "gpkg"]),
     "population": ("Befolkning per område (t.ex. SCB:s tabell per DeSO), om områdesindelningen saknar den",
-                   ["csv", "txt", "xlsx"]),
+                   ["csv", "txt", "xlsx", "xls", "ods"]),
     "population_key": ("Kopplingstabell DeSO → RegSO (när befolkningen är per DeSO och områdena RegSO)",
-                       ["csv", "txt", "xlsx"]),
+                       ["csv", "txt", "xlsx", "xls", "ods"]),
 }
 
 

@@ -314,7 +314,7 @@ def test_an_uploader_refuses_a_wrong_file_type_in_swedish(data_page: AppTest) ->
     assert not at.exception
     errors = [e.value for e in at.error]
     assert errors == ["Filen rapport\\.pdf togs inte emot: här går det inte att ladda upp filer av typen "
-                      "\\.pdf. Välj en fil av någon av typerna CSV, TXT, XLSX, GEOJSON, JSON, JSONL, GPKG, PARQUET, FGB, KML, KMZ, ZIP."]
+                      "\\.pdf. Välj en fil av någon av typerna CSV, TXT, XLSX, XLS, ODS, GEOJSON, JSON, JSONL, GPKG, PARQUET, FGB, KML, KMZ, ZIP."]
     assert [s.name for s in at.session_state["staged"]["incidents"]] == ["handelser.csv"]  # the good one is read
     by_label = {u.label: u for u in at.file_uploader}
     by_label["Områdesindelning (DeSO, stadsdelar)"].set_value(("omraden.csv", b"a;b\n", "text/csv"))

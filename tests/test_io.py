@@ -7,6 +7,7 @@ import gc
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -954,13 +955,105 @@ def test_wrong_crs_given_says_so_in_the_warnings(tmp_path: Path, crs: object) ->
 
 
 @pytest.mark.parametrize("fname", ["data.ods", "renamed.xlsx"])
-def test_ods_is_refused_with_the_fix(tmp_path: Path, fname: str) -> None:
+def test_a_broken_ods_is_refused_with_the_fix(tmp_path: Path, fname: str) -> None:
     p = tmp_path / fname
     with zipfile.ZipFile(p, "w") as z:
         z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
         z.writestr("content.xml", "<office:document-content/>")
-    with pytest.raises(InputError, match=r"OpenDocument \(LibreOffice \.ods\).*save it as Excel \.xlsx or export CSV"):
+    with pytest.raises(InputError, match=r"cannot be opened as an OpenDocument \.ods spreadsheet .*save it as "
+                                         r"\.xlsx, or export CSV"):
         read_incidents(p)
+
+
+def _write_ods(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
+    """A minimal OpenDocument spreadsheet (as LibreOffice Calc saves one): {sheet: rows};
+    a cell is text, a number, ("date", ISO) or None."""
+    from xml.sax.saxutils import escape
+
+    def cell(v: Any) -> str:
+        if v is None:
+            return "<table:table-cell/>"
+        if isinstance(v, tuple):
+            return (f'<table:table-cell office:value-type="date" office:date-value="{v[1]}">'
+                    f"<text:p>{v[1]}</text:p></table:table-cell>")
+        if isinstance(v, int | float):
+            return (f'<table:table-cell office:value-type="float" office:value="{v}"><text:p>{v}</text:p>'
+                    "</table:table-cell>")
+        return f'<table:table-cell office:value-type="string"><text:p>{escape(v)}</text:p></table:table-cell>'
+
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+    tables = "".join(f'<table:table table:name="{escape(n)}">' + "".join(
+        "<table:table-row>" + "".join(cell(v) for v in r) + "</table:table-row>" for r in rows) + "</table:table>"
+        for n, rows in sheets.items())
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("META-INF/manifest.xml", '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+                   '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" '
+                   'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>')
+        z.writestr("content.xml", f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns}>'
+                   f"<office:body><office:spreadsheet>{tables}</office:spreadsheet></office:body>"
+                   "</office:document-content>", compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+def test_an_old_xls_workbook_is_read_as_an_xlsx_is(tmp_path: Path) -> None:
+    # Excel 97–2003, as many case systems still export: a sheet of notes first, title rows,
+    # date and time cells, numbers as text, and a totals row under the list
+    xlwt = pytest.importorskip("xlwt")  # (a dev dependency: only the tests write .xls)
+    wb = xlwt.Workbook()
+    wb.add_sheet("Info").write(0, 0, "Uttag ur ärendesystemet")
+    ws = wb.add_sheet("Brott 2025")
+    ws.write(0, 0, "Anmälda brott 2025")
+    for c, h in enumerate(["Ärendenummer", "Brottsdatum", "Klockslag", "Brottstyp", "Nord", "Öst"]):
+        ws.write(2, c, h)
+    e, n = Transformer.from_crs(4326, 3006, always_xy=True).transform(LONS, LATS)
+    rows = [("K1", dt.date(2025, 3, 1), dt.time(22, 15), "Misshandel", n[0], e[0]),
+            ("K2", dt.datetime(2025, 3, 2, 1, 5), None, "Skadegörelse", n[1], e[1]),
+            ("K3", "2025-03-04", "09:30", "Stöld", str(n[2]), str(e[2]))]
+    fmt = {dt.datetime: "YYYY-MM-DD HH:MM", dt.date: "YYYY-MM-DD", dt.time: "HH:MM"}
+    for r, row in enumerate(rows, start=3):
+        for c, v in enumerate(row):
+            if v is not None:
+                ws.write(r, c, v, *([xlwt.easyxf(num_format_str=fmt[type(v)])] if type(v) in fmt else []))
+    ws.write(6, 0, "Summa")
+    p = tmp_path / "brott.xls"
+    wb.save(p)
+    r = read_incidents(p)
+    _accounted(r)
+    assert [str(t) for t in r.placed["occurred_at"]] == [
+        "2025-03-01 22:15:00+01:00", "2025-03-02 01:05:00+01:00", "2025-03-04 09:30:00+01:00"]
+    assert r.placed["lat"].round(4).tolist() == LATS
+    assert list(r.placed["incident_id"]) == ["K1", "K2", "K3"]
+    assert r.rejected[["source_row", "reason"]].values.tolist() == [[7, "totals row"]]
+    assert any("read sheet 'Brott 2025' of ['Info', 'Brott 2025']" in w for w in r.report["warnings"])
+    assert read_incidents(p, sheet="brott 2025").report["rows_read"] == 4
+
+
+def test_an_ods_spreadsheet_is_read_as_an_xlsx_is(tmp_path: Path) -> None:
+    p = _write_ods(tmp_path / "brott.ods", {
+        "Anteckningar": [["Uttag 2025-03-05"]],
+        "Brott": [["Händelser i mars"], [], ["Datum", "Brottstyp", "Lat", "Lon"],
+                  [("date", "2025-03-01T22:15:00"), "Stöld", LATS[0], LONS[0]],
+                  ["2025-03-02 12:00", "Rån", str(LATS[1]).replace(".", ","), str(LONS[1]).replace(".", ",")]]})
+    r = read_incidents(p)
+    _accounted(r)
+    assert [str(t) for t in r.placed["occurred_at"]] == ["2025-03-01 22:15:00+01:00", "2025-03-02 12:00:00+01:00"]
+    assert r.placed["lat"].tolist() == LATS[:2]
+    assert list(r.placed["source_row"]) == [4, 5]
+
+
+def test_an_xls_that_is_tab_separated_text_is_read_as_the_table_it_is(tmp_path: Path) -> None:
+    # "Export to Excel" of many systems writes text with tabs under an .xls name
+    p = tmp_path / "export.xls"
+    p.write_bytes(("Datum\tTid\tBrottstyp\tLat\tLon\n" + "".join(
+        f"2025-03-0{i + 1}\t22:15\tStöld\t{a}\t{b}\n" for i, (a, b) in enumerate(zip(LATS, LONS, strict=True))
+    )).encode("cp1252"))
+    r = read_incidents(p)
+    _accounted(r)
+    assert r.report["rows_read"] == 3 and len(r.placed) == 3
+    assert r.placed["category_raw"].tolist() == ["Stöld"] * 3
 
 
 def test_excel_two_row_header_with_merged_cells(tmp_path: Path) -> None:

@@ -184,8 +184,8 @@ def _sniff_format(path: Path, head: bytes) -> str:
     if ext not in _GEO_EXT and (low.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml"))
                                 or b"<html" in low[:300]):
         return "html"
-    if ext == ".xls":
-        return "xls"
+    # (an ".xls" that is text, not a workbook: tab-separated "Excel" exports of many systems,
+    # read as the CSV it is)
     if ext in (".ods", ".numbers"):
         return "ods"
     if ext in _PARQUET_EXT:
@@ -1303,7 +1303,7 @@ def read_table(
     with _cycle_collection_paused():
         df, info = _read_format(path, fmt, head, sheet=sheet, layer=layer, hint=hint, limits=limits)
     name = path.name
-    if sheet is not None and fmt != "excel":
+    if sheet is not None and fmt not in ("excel", "xls", "ods"):
         info.setdefault("warnings", []).append(f"{name}: sheet={sheet!r} ignored (not an Excel file).")
     info.setdefault("warnings", [])
     info.setdefault("duplicate_columns", {})
@@ -1367,6 +1367,8 @@ def _refuse_unsupported(path: Path, fmt: str) -> None:
         )
     if path.suffix.lower() == ".shp":  # a .shp without its .dbf is shapes without any column
         check_shapefile_parts(path, "")
+    if fmt in ("xls", "ods") and _has_calamine():
+        return  # read by calamine
     if fmt == "xls":
         raise InputError(
             f"{name} is an old Excel 97–2003 .xls workbook, which is not supported. "
@@ -1386,12 +1388,58 @@ def _refuse_unsupported(path: Path, fmt: str) -> None:
         )
 
 
+def _has_calamine() -> bool:
+    try:
+        import python_calamine  # noqa: F401
+    except ImportError:  # pragma: no cover - depends on the installation
+        return False
+    return True
+
+
+def _read_book(path: Path, name: str, fmt: str, sheet: str | int | None, hint: frozenset[str],
+               limits: Limits) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """An old .xls or an OpenDocument .ods workbook (calamine), read as an .xlsx is: the
+    sheet chosen by its header, the header found below title rows."""
+    kind = "an Excel 97–2003 .xls workbook" if fmt == "xls" else "an OpenDocument .ods spreadsheet"
+    try:
+        book = xlsx_calamine.Book(path, _cell_text)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # calamine's errors (pyo3 may raise a BaseException)
+        raise InputError(f"{name} cannot be opened as {kind} ({type(exc).__name__}: {exc}). The file is "
+                         "corrupt or not what its name says: open it and save it as .xlsx, or export "
+                         "CSV.") from None
+    try:
+        names = book.names
+        warnings: list[str] = []
+        chosen = _choose_sheet(names, name, sheet)
+        if chosen is None:
+            keys = [(_sheet_key(book.rows(s, _HEADER_SCAN), hint, s in book.hidden), s) for s in names]
+            if not keys:
+                raise InputError(f"{name} has no sheets. Open it and save it again.")
+            chosen = max(keys, key=lambda k: k[0])[1]
+            if len(names) > 1:
+                warnings.append(_sheet_note(name, chosen, names, chosen in book.hidden))
+        if book.span(chosen) > xlsx_calamine.BOOK_CELLS:
+            raise InputError(f"Sheet {chosen!r} of {name} spans more than {xlsx_calamine.BOOK_CELLS:,} cells "
+                             "(a stray cell far from the data?). Delete the empty rows and columns below and "
+                             "right of the data, or save it as .xlsx, and read it again.".replace(",", " "))
+        rows = book.rows(chosen)
+    finally:
+        book.close()
+    df, info = _text_rows_to_frame(rows, name, chosen, names, hint, warnings, limits)
+    info["format"] = fmt
+    return df, info
+
+
 def _read_format(path: Path, fmt: str, head: bytes, *, sheet: str | int | None, layer: str | None,
                  hint: frozenset[str], limits: Limits) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The table and ``info`` of a file of a supported format (``fmt`` as sniffed)."""
     name = path.name
     if fmt == "excel":
         return _read_excel(path, name, sheet, hint, limits)
+    if fmt in ("xls", "ods"):
+        return _read_book(path, name, fmt, sheet, hint, limits)
     if fmt == "parquet":
         df, info = _read_parquet(path, name)
         check_table(len(df), len(df.columns), name=name, limits=limits)

@@ -1,4 +1,5 @@
-"""A sheet's rows read by python-calamine (Rust), where that is safe.
+"""A sheet's rows read by python-calamine (Rust), where that is safe; old .xls and
+OpenDocument .ods workbooks, which only calamine reads here (:class:`Book`).
 
 calamine reads a police export of 10 000 rows about three times faster than streaming the
 sheet's XML with ElementTree (``tables._Xlsx``), but it holds the sheet as a dense
@@ -112,3 +113,43 @@ def sheet_rows(path: Path, zf: zipfile.ZipFile, member: str, sheet: str,
     if errors:  # a row of nothing but errors, outside the rectangle calamine read
         out = sorted(out + [(r, sorted(e.items())) for r, e in errors.items()])
     return out
+
+
+#: The most cells an .xls or .ods sheet may span (first to last cell) before it is refused:
+#: calamine holds it as a dense rectangle (an .xls sheet has at most 65 536 × 256).
+BOOK_CELLS = 20_000_000
+
+
+class Book:
+    """An old Excel 97–2003 .xls or an OpenDocument .ods workbook read by calamine: its sheet
+    names, the hidden ones, and a sheet's non-empty rows as :func:`sheet_rows` gives them.
+    ``ImportError`` when python-calamine is not installed; its own error for a file it
+    cannot open."""
+
+    def __init__(self, path: Path, cell_text: Callable[[object], str | None]) -> None:
+        from python_calamine import CalamineWorkbook
+
+        self._book = CalamineWorkbook.from_path(str(path))
+        self._text = cell_text
+        self.names = [str(n) for n in self._book.sheet_names]
+        self.hidden = {m.name for m in self._book.sheets_metadata if "Visible" not in str(m.visible)}
+
+    def span(self, sheet: str) -> int:
+        """Cells from the sheet's first to its last cell (what calamine holds for it)."""
+        ws = self._book.get_sheet_by_name(sheet)
+        return int(ws.height) * int(ws.width)
+
+    def rows(self, sheet: str, max_rows: int | None = None) -> list[SparseRow]:
+        ws = self._book.get_sheet_by_name(sheet)
+        r0, c0 = ws.start or (0, 0)
+        grid = ws.to_python(skip_empty_area=True)
+        out: list[SparseRow] = []
+        for i, row in enumerate(grid if max_rows is None else grid[:max_rows], start=r0 + 1):
+            cells = [(c, t) for c, v in enumerate(row, start=c0)
+                     if (t := (v if v and not v.isspace() else None) if type(v) is str else _text(v, self._text))]
+            if cells:
+                out.append((i, cells))
+        return out
+
+    def close(self) -> None:
+        self._book.close()
