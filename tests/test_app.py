@@ -82,17 +82,23 @@ def _button(at: AppTest, label: str) -> Any:
     return matches[0]
 
 
+def _use_uploads_and_open_karta(at: AppTest) -> AppTest:
+    """Click "Använd de uppladdade filerna" on the Data page, then open the Karta."""
+    _button(at, "Använd de uppladdade filerna").click()
+    at.run()
+    _no_exception(at)
+    at.switch_page("app_pages/karta.py")
+    at.run()
+    _no_exception(at)
+    return at
+
+
 def _karta_with_upload(name: str, data: bytes, mime: str) -> AppTest:
     """The Karta after uploading one incident file on the Data page and using it."""
     at = _app("data")
     at.file_uploader[0].set_value([(name, data, mime)])
     at.run()
-    _button(at, "Använd de uppladdade filerna").click()
-    at.run()
-    at.switch_page("app_pages/karta.py")
-    at.run()
-    _no_exception(at)
-    return at
+    return _use_uploads_and_open_karta(at)
 
 
 # ----------------------------------------------------------------------------- Områden
@@ -349,11 +355,7 @@ def test_data_upload_in_web_mercator_is_placed_once_its_crs_is_chosen(store_path
     _no_exception(at)
     assert _file_metrics(at) == ["40", "0"]
     assert next(s for s in at.selectbox if s.label == "Koordinatsystem").value == "EPSG:3857"
-    _button(at, "Använd de uppladdade filerna").click()
-    at.run()
-    at.switch_page("app_pages/karta.py")
-    at.run()
-    _no_exception(at)
+    _use_uploads_and_open_karta(at)
     assert next(m.value for m in at.metric if m.label == "Antal händelser") == "40"
 
 
@@ -409,12 +411,7 @@ def test_a_district_shapefile_without_its_prj_in_a_local_zone_asks_for_the_zone(
     assert not [e.value for e in at.error if "stadsdelar" in e.value]
     assert any("stadsdelar.zip – 2 områden" in m.value for m in at.markdown), [m.value for m in at.markdown]
     _upload_points(at, "brott.csv", 3006, (18.0, 59.3), ("Ost", "Nord"))
-    _button(at, "Använd de uppladdade filerna").click()
-    at.run()
-    _no_exception(at)
-    at.switch_page("app_pages/karta.py")
-    at.run()
-    _no_exception(at)
+    _use_uploads_and_open_karta(at)
     assert next(m.value for m in at.metric if m.label == "Antal händelser") == "40"
 
 
@@ -607,12 +604,7 @@ def test_a_district_layer_of_the_whole_country_is_narrowed_to_the_kommun_chosen(
               for k, kommun in enumerate(["Upplands Väsby"] * 6 + ["Vallentuna"] * 5)]
     at.file_uploader[0].set_value([("events.json", json.dumps(events).encode(), "application/json")])
     at.run()
-    _button(at, "Använd de uppladdade filerna").click()
-    at.run()
-    _no_exception(at)
-    at.switch_page("app_pages/karta.py")
-    at.run()
-    _no_exception(at)
+    _use_uploads_and_open_karta(at)
     assert next((m.label, m.value) for m in at.metric) == ("Antal händelser", "6")
     assert not any("gäller" in i.value and "kommuner" in i.value for i in at.info)  # one kommun chosen
 
