@@ -145,6 +145,11 @@ def _(m: re.Match[str]) -> str:
             f"inte en händelse: de avvisas med orsaken {reason('totals row')}.")
 
 
+@rule("gdal_note", r"GDAL, reading the file: (?P<msg>.+)")
+def _(m: re.Match[str]) -> str:
+    return f"GDAL, som läser kartfilen, anmärkte (på engelska): {m['msg']}"
+
+
 @rule("count_column", r"(?P<rows>\d+) row\(s\) counting (?P<inc>\d+) incident\(s\) by column (?P<col>" + STRING
       + r"), read as one row per incident(?:; (?P<zero>\d+) row\(s\) count 0 and hold none)?\.")
 def _(m: re.Match[str]) -> str:

@@ -56,6 +56,10 @@ NB = "\u00a0"
      "per_regso.csv: 1 summarad utelämnades och avvisas med orsaken ”summeringsrad (summerar de andra "
      "raderna)” (de summerar de andra raderna, som annars skulle räknas två gånger): rad 5 (”Totalt”, 1 239 i "
      "”Antal”)."),
+    ("brott.geojson: GDAL, reading the file: OGRGeoJSONReadRawPoint(): Invalid coord dimension for '[ ]'. At least "
+     "2 dimensions must be present.",
+     "brott.geojson: GDAL, som läser kartfilen, anmärkte (på engelska): OGRGeoJSONReadRawPoint(): Invalid coord "
+     "dimension for '[ ]'. At least 2 dimensions must be present."),
     ("us.csv: the dates written with '/' are month first (03/15/2025, the American order; some cannot be day first "
      "and none must be), so all 1234 were read month/day/year.",
      f"us.csv: datumen skrivna med ”/” har månaden först (03/15/2025, amerikansk ordning; några kan inte ha dagen "

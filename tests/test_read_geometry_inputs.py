@@ -139,6 +139,10 @@ def test_empty_point_in_geojson_is_no_location(tmp_path: Path) -> None:
     _accounted(r)
     assert r.placed[["incident_id", "precision"]].values.tolist() == [["K1", "point"], ["K4", "point"]]
     assert r.rejected[["source_row", "reason"]].values.tolist() == [[2, "no location"], [3, "no location"]]
+    # GDAL's remark on the empty point is a note of this file, not a stray warning without one
+    assert [w for w in r.report["warnings"] if "GDAL" in w] == [
+        "brott.geojson: GDAL, reading the file: OGRGeoJSONReadRawPoint(): Invalid coord dimension for '[ ]'. "
+        "At least 2 dimensions must be present."]
 
 
 # --------------------------------------------------------------------------- (0, 0): a missing position

@@ -20,6 +20,7 @@ import json
 import math
 import os
 import re
+import warnings as _warnings
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -1163,9 +1164,17 @@ def _read_geo(path: Path, name: str, layer: str | None,
         chosen = layers[0]
         warnings.append(f"{name}: read layer {chosen!r} of {layers} (choose another with layer=).")
     try:
-        gdf = gpd.read_file(path, layer=chosen, engine="pyogrio")
+        with _warnings.catch_warnings(record=True) as said:
+            _warnings.simplefilter("always")
+            gdf = gpd.read_file(path, layer=chosen, engine="pyogrio")
     except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
         raise InputError(f"{name} cannot be read as a GIS layer ({exc}).") from None
+    # GDAL's remarks (an empty point, a bad coordinate) as notes of the file, once each
+    warnings.extend(dict.fromkeys(f"{name}: GDAL, reading the file: {w.message}" for w in said
+                                  if issubclass(w.category, RuntimeWarning)))
+    for w in said:
+        if not issubclass(w.category, RuntimeWarning):
+            _warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     check_table(len(gdf), len(gdf.columns), name=name, limits=limits)
     if not isinstance(gdf, gpd.GeoDataFrame) and path.suffix.lower() not in _GEO_EXT | {".json"}:
         raise InputError(
