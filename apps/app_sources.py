@@ -286,8 +286,7 @@ def pipeline_config(srcs: tuple[Source, ...], resolution: int) -> PipelineConfig
         raise InputError("Det finns ingen händelsefil. Ladda upp en på sidan Data eller "
                          "använd Exempelkommun.")
     example = all(Path(s.path).parent == example_dir() for s in srcs)
-    district = next((s for s in srcs if s.kind == "districts"), None)  # the first, as `path` takes it
-    district_crs = crs_choice(district) if district is not None else None
+    district_crs = next((_layer_crs(s) for s in srcs if s.kind == "districts"), None)  # the first, as `path`
     return PipelineConfig(
         incidents=tuple(incidents),
         kommun_name="Exempelkommun" if example and example_dir() == SAMPLE_DIR else None,
@@ -475,7 +474,12 @@ def layer_kommuner(src: Source) -> list[tuple[str, str]]:
     kommun layer), of which one is chosen."""
     if src.kind not in ("districts", "boundary"):
         return []
-    return _layer_kommuner(src.kind, src.path, src.sha256, crs_choice(src) if src.kind == "districts" else None)
+    return _layer_kommuner(src.kind, src.path, src.sha256, _layer_crs(src))
+
+
+def _layer_crs(src: Source) -> str | None:
+    """The CRS chosen for a district layer that declares none (only a district layer has one)."""
+    return crs_choice(src) if src.kind == "districts" else None
 
 
 @st.cache_data(max_entries=16, show_spinner="Kontrollerar filen …")
@@ -530,5 +534,4 @@ def _check_file(kind: str, path: str, sha256: str, kommun: str | None = None, cr
 def check_file(src: Source) -> str:
     """Read a staged non-incident file with its library reader (cached); a short Swedish
     description of what it holds. Raises the reader's error when it cannot be used."""
-    return _check_file(src.kind, src.path, src.sha256, source_kommun(src),
-                       crs_choice(src) if src.kind == "districts" else None)
+    return _check_file(src.kind, src.path, src.sha256, source_kommun(src), _layer_crs(src))

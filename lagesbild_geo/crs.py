@@ -267,6 +267,15 @@ def _zone_inside(zones: list[int], x: np.ndarray, y: np.ndarray,
     return best
 
 
+class _ZoneUnknown(CRSError):
+    """A SWEREF 99 local zone the values cannot tell: ``finding`` says so, without the advice
+    for an incident file (crs=, a boundary) that the message adds."""
+
+    def __init__(self, finding: str, advice: str) -> None:
+        super().__init__(f"{finding}. {advice}")
+        self.finding = finding
+
+
 def _local_zone(x: np.ndarray, y: np.ndarray, names: tuple[str, str],
                 inside: Callable[[np.ndarray, np.ndarray], np.ndarray] | None) -> tuple[str, str]:
     """(EPSG code, note) of the SWEREF 99 local zone of (x, y): the only one that fits, or the
@@ -279,12 +288,11 @@ def _local_zone(x: np.ndarray, y: np.ndarray, names: tuple[str, str],
                       f"{x.size} points inside the boundary.")
     if len(zones) != 1:
         listed = ", ".join(f"EPSG:{z} ({LOCAL_ZONES[z]})" for z in (zones or LOCAL_ZONES))
-        raise CRSError(
+        raise _ZoneUnknown(
             f"Coordinates in {'/'.join(dict.fromkeys(names))} look like a SWEREF 99 local zone "
-            f"(eastings around 150 000 m), but the zone cannot be told from the values; "
-            f"candidates: {listed}. Name it with crs= (--crs), e.g. crs=3011 for SWEREF 99 18 00, or "
-            "give the kommun boundary (boundary=, --boundary): the zone that puts the points in it is taken."
-        )
+            f"(eastings around 150 000 m), but the zone cannot be told from the values; candidates: {listed}",
+            "Name it with crs= (--crs), e.g. crs=3011 for SWEREF 99 18 00, or give the kommun boundary "
+            "(boundary=, --boundary): the zone that puts the points in it is taken.")
     code = f"EPSG:{zones[0]}"
     return code, f"{LOCAL_ZONES[zones[0]]} ({code}) detected: the only local zone that fits."
 
@@ -530,9 +538,8 @@ def guess_layer_crs(geoms: npt.NDArray[Any], source: str, *, what: str = "Distri
         xy = xy[:: len(xy) // 20_000 + 1]
     try:
         guess = detect_crs(xy[:, 0], xy[:, 1], names=("x", "y"))
-    except CRSError as exc:
-        # what the values allow, without the advice for incident files (crs=, a boundary)
-        found = str(exc).split(" Name it with ")[0].rstrip(".")
+    except CRSError as exc:  # what the values allow; a layer's fix, not an incident file's
+        found = exc.finding if isinstance(exc, _ZoneUnknown) else str(exc).rstrip(".")
         raise CRSError(f"{what} {source} has no CRS. {found}. {fix}") from None
     if guess.crs is not None and guess.crs != "EPSG:4326" and not guess.swapped \
             and guess.rows_fitting == guess.rows:

@@ -97,23 +97,24 @@ def points_to_cells(
         raise InputError(f"H3 resolution must be 0..15, got {resolution}.")
     out = np.zeros(la.shape, dtype=np.uint64)
     fast = _fast()
+    done = None  # the points h3ronpy indexed
     if fast is not None and la.size >= 1000:
         with np.errstate(invalid="ignore"):  # NaN and ±inf fail the bounds: not for h3ronpy
             ok_fast = (np.abs(la) <= 90.0) & (np.abs(lo) <= 180.0)
-        if ok_fast.all():  # the usual case: no gather and scatter of a million points
-            got = _fast_points(fast, la.ravel(), lo.ravel(), int(resolution))
-            if got is not None:
-                return got.reshape(la.shape)
-    ok = np.isfinite(la) & np.isfinite(lo)
-    if fast is not None and la.size >= 1000:
-        if not ok_fast.all() and ok_fast.any():
-            idx = np.flatnonzero(ok_fast)
+        every = bool(ok_fast.all())  # the usual case: a view of every point, no gather and scatter
+        if every or ok_fast.any():
+            idx: slice | np.ndarray = slice(None) if every else np.flatnonzero(ok_fast)
             got = _fast_points(fast, la.ravel()[idx], lo.ravel()[idx], int(resolution))
+            if got is not None and every:
+                return got.reshape(la.shape)
             if got is not None:
                 out.ravel()[idx] = got
-                ok = ok & ~ok_fast
-        if not ok.any():
-            return out
+                done = ok_fast
+    ok = np.isfinite(la) & np.isfinite(lo)
+    if done is not None:
+        ok &= ~done
+    if not ok.any():
+        return out
     flat, flat_la, flat_lo = out.ravel(), la.ravel(), lo.ravel()
     todo = None if ok.all() else np.flatnonzero(ok)  # every point: slices, no gathers
     count = la.size if todo is None else todo.size

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -334,33 +334,35 @@ def _is_total_text(text: str) -> bool:
 _FOOTER_ROWS = 10_000
 
 
+def _is_footer_text(text: str) -> bool:
+    """A total, or the count an export writes under its list ("Antal rader: 412")."""
+    return _is_total_text(text) or _FOOTER.fullmatch(fold(text)) is not None
+
+
 def _footer_rows(raw: _Raw, rows: np.ndarray) -> np.ndarray:
     """Which of ``rows`` (positions of rows without a time or a location) have a cell saying
     they are a total or a list's footer ("Summa", "Totalt", "Antal rader: 412"): the
     sums and counts an export writes under its list, not incidents."""
     if rows.size > _FOOTER_ROWS:
         rows = rows[rows >= raw.n - 20]  # a file without times or places: its last rows only
-    out = np.zeros(rows.size, dtype=bool)
-    if not rows.size:
-        return out
-    for c in raw.columns:
-        vals = raw.data[c].iloc[rows].astype("string")
-        hits = [u for u in vals.dropna().unique() if isinstance(u, str) and u.strip()
-                and (_is_total_text(u) or _FOOTER.fullmatch(" ".join(fold(u).split())))]
-        if hits:
-            out |= vals.isin(hits).fillna(False).to_numpy(dtype=bool)
-    return rows[out]
+    return rows[_rows_saying(raw, _is_footer_text, rows)] if rows.size else rows
 
 
 def _totals_rows(raw: _Raw, count_col: str) -> np.ndarray:
     """Rows of an aggregated table whose text cells say they are a total or a subtotal."""
-    out = np.zeros(raw.n, dtype=bool)
+    return _rows_saying(raw, _is_total_text, skip=count_col)
+
+
+def _rows_saying(raw: _Raw, says: Callable[[str], bool], rows: np.ndarray | None = None,
+                 skip: str | None = None) -> np.ndarray:
+    """Mask over ``rows`` (every row when None): the rows with a text cell (in a column other
+    than ``skip``) of which ``says`` holds, each distinct text asked once."""
+    out = np.zeros(raw.n if rows is None else rows.size, dtype=bool)
     for c in raw.columns:
-        if c == count_col:
+        if c == skip:
             continue
-        vals = raw.data[c].astype("string")
-        uniq = [u for u in vals.dropna().unique() if isinstance(u, str) and u.strip()]
-        hits = [u for u in uniq if _is_total_text(u)]
+        vals = (raw.data[c] if rows is None else raw.data[c].iloc[rows]).astype("string")
+        hits = [u for u in vals.dropna().unique() if isinstance(u, str) and u.strip() and says(u)]
         if hits:
             out |= vals.isin(hits).fillna(False).to_numpy(dtype=bool)
     return out

@@ -1366,7 +1366,7 @@ def _check_file(path: Path) -> bytes:
 
 
 def _refuse_unsupported(path: Path, fmt: str) -> None:
-    """A part of a shapefile, an old .xls, a web page or an OpenDocument file: say what to do."""
+    """A part of a shapefile or a web page: say what to do."""
     name = path.name
     if path.suffix.lower() in (".dbf", ".shx", ".prj", ".cpg", ".sbn", ".sbx", ".qix"):
         shp = path.with_suffix(".shp")
@@ -1376,33 +1376,12 @@ def _refuse_unsupported(path: Path, fmt: str) -> None:
         )
     if path.suffix.lower() == ".shp":  # a .shp without its .dbf is shapes without any column
         check_shapefile_parts(path, "")
-    if fmt in ("xls", "ods") and _has_calamine():
-        return  # read by calamine
-    if fmt == "xls":
-        raise InputError(
-            f"{name} is an old Excel 97–2003 .xls workbook, which is not supported. "
-            "Open it in Excel and save it as .xlsx (or export CSV)."
-        )
     if fmt == "html":
         raise InputError(
             f"{name} is a web page or XML file (HTML/XML text), not a table file, even if its name "
             "says Excel: many systems export like that. Open it in Excel and save it as .xlsx, or "
             "export CSV, then read that file."
         )
-    if fmt == "ods":
-        raise InputError(
-            f"{name} is an OpenDocument (LibreOffice .ods) or Apple Numbers spreadsheet, which "
-            "is not supported. Open it (LibreOffice Calc, Excel, Numbers) and save it as Excel "
-            ".xlsx or export CSV, then read that file."
-        )
-
-
-def _has_calamine() -> bool:
-    try:
-        import python_calamine  # noqa: F401
-    except ImportError:  # pragma: no cover - depends on the installation
-        return False
-    return True
 
 
 def _read_book(path: Path, name: str, fmt: str, sheet: str | int | None, hint: frozenset[str],
@@ -1423,17 +1402,17 @@ def _read_book(path: Path, name: str, fmt: str, sheet: str | int | None, hint: f
         warnings: list[str] = []
         chosen = _choose_sheet(names, name, sheet)
         if chosen is None:
-            keys = [(_sheet_key(book.rows(s, _HEADER_SCAN), hint, s in book.hidden), s) for s in names]
+            keys = [(_sheet_key(book.rows(s, _HEADER_SCAN) or [], hint, s in book.hidden), s) for s in names]
             if not keys:
                 raise InputError(f"{name} has no sheets. Open it and save it again.")
             chosen = max(keys, key=lambda k: k[0])[1]
             if len(names) > 1:
                 warnings.append(_sheet_note(name, chosen, names, chosen in book.hidden))
-        if book.span(chosen) > xlsx_calamine.BOOK_CELLS:
+        rows = book.rows(chosen)
+        if rows is None:
             raise InputError(f"Sheet {chosen!r} of {name} spans more than {xlsx_calamine.BOOK_CELLS:,} cells "
                              "(a stray cell far from the data?). Delete the empty rows and columns below and "
                              "right of the data, or save it as .xlsx, and read it again.".replace(",", " "))
-        rows = book.rows(chosen)
     finally:
         book.close()
     df, info = _text_rows_to_frame(rows, name, chosen, names, hint, warnings, limits)

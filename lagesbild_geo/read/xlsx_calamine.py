@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 #: The dense rectangle calamine builds may hold this many times the sheet's cells (or
@@ -102,29 +102,37 @@ def sheet_rows(path: Path, zf: zipfile.ZipFile, member: str, sheet: str,
         raise
     except BaseException:  # calamine's errors, or a panic in Rust (pyo3 raises a BaseException for
         return None  # it): the XML reader decides, and words the error
+    out = _sparse(grid, r0, c0, cell_text)
+    if errors:  # put back, also a row of nothing but errors (outside the rectangle calamine read)
+        merged = dict(out)
+        for r, e in errors.items():
+            merged[r] = sorted({**dict(merged.get(r, [])), **e}.items())
+        out = sorted(merged.items())
+    return out
+
+
+def _sparse(grid: Sequence[Sequence[object]], r0: int, c0: int, cell_text: Callable[[object], str | None]
+            ) -> list[SparseRow]:
+    """The non-empty rows of calamine's rectangle whose first cell is (``r0``, ``c0``)."""
     out: list[SparseRow] = []
     for i, row in enumerate(grid, start=r0 + 1):
         cells = [(c, t) for c, v in enumerate(row, start=c0)
                  if (t := (v if v and not v.isspace() else None) if type(v) is str else _text(v, cell_text))]
-        if i in errors:
-            cells = sorted({**dict(cells), **errors.pop(i)}.items())
         if cells:
             out.append((i, cells))
-    if errors:  # a row of nothing but errors, outside the rectangle calamine read
-        out = sorted(out + [(r, sorted(e.items())) for r, e in errors.items()])
     return out
 
 
-#: The most cells an .xls or .ods sheet may span (first to last cell) before it is refused:
-#: calamine holds it as a dense rectangle (an .xls sheet has at most 65 536 × 256).
+#: The most cells an .xls or .ods sheet may span (first to last cell) to be read: calamine
+#: holds the sheet as a dense rectangle, and its cells would become as many Python objects
+#: (an .xls sheet has at most 65 536 × 256).
 BOOK_CELLS = 20_000_000
 
 
 class Book:
     """An old Excel 97–2003 .xls or an OpenDocument .ods workbook read by calamine: its sheet
     names, the hidden ones, and a sheet's non-empty rows as :func:`sheet_rows` gives them.
-    ``ImportError`` when python-calamine is not installed; its own error for a file it
-    cannot open."""
+    calamine's own error for a file it cannot open."""
 
     def __init__(self, path: Path, cell_text: Callable[[object], str | None]) -> None:
         from python_calamine import CalamineWorkbook
@@ -134,22 +142,14 @@ class Book:
         self.names = [str(n) for n in self._book.sheet_names]
         self.hidden = {m.name for m in self._book.sheets_metadata if "Visible" not in str(m.visible)}
 
-    def span(self, sheet: str) -> int:
-        """Cells from the sheet's first to its last cell (what calamine holds for it)."""
+    def rows(self, sheet: str, max_rows: int | None = None) -> list[SparseRow] | None:
+        """The sheet's first ``max_rows`` rows (every row when None); None when the whole
+        sheet spans more than :data:`BOOK_CELLS` cells."""
         ws = self._book.get_sheet_by_name(sheet)
-        return int(ws.height) * int(ws.width)
-
-    def rows(self, sheet: str, max_rows: int | None = None) -> list[SparseRow]:
-        ws = self._book.get_sheet_by_name(sheet)
+        if max_rows is None and int(ws.height) * int(ws.width) > BOOK_CELLS:
+            return None
         r0, c0 = ws.start or (0, 0)
-        grid = ws.to_python(skip_empty_area=True)
-        out: list[SparseRow] = []
-        for i, row in enumerate(grid if max_rows is None else grid[:max_rows], start=r0 + 1):
-            cells = [(c, t) for c, v in enumerate(row, start=c0)
-                     if (t := (v if v and not v.isspace() else None) if type(v) is str else _text(v, self._text))]
-            if cells:
-                out.append((i, cells))
-        return out
+        return _sparse(ws.to_python(skip_empty_area=True, nrows=max_rows), r0, c0, self._text)
 
     def close(self) -> None:
         self._book.close()
